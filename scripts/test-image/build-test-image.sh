@@ -1,0 +1,142 @@
+#!/bin/bash -e
+# Builds a real Raspberry-Pi-OS-shaped disk image from Debian's arm64 packages,
+# laid out the way pi-gen's export-image lays one out: msdos label, 8 MiB
+# alignment, p1 FAT32 "bootfs" (512 MiB), p2 ext4 "rootfs" sized from the rootfs
+# + 20 % + 200 MiB, PARTUUIDs in fstab and cmdline.txt. No mount is needed:
+# the FAT is filled with mtools and the ext4 built with mkfs.ext4 -d.
+#
+# Usage: build-test-image.sh OUT_DIR
+# Writes OUT_DIR/<IMG>.img, OUT_DIR/<IMG>.info and OUT_DIR/rootfs.tar-free marker
+# files; OUT_DIR appears only when everything succeeded.
+# Needs root (debootstrap), qemu-user-static with binfmt_misc, dosfstools,
+# mtools, e2fsprogs, fdisk.
+set -o pipefail
+set -u
+
+OUT_DIR=${1:?usage: build-test-image.sh OUT_DIR}
+SUITE=${TEST_IMAGE_SUITE:-bookworm}
+MIRROR=${TEST_IMAGE_MIRROR:-http://deb.debian.org/debian}
+IMG_NAME=2026-01-19-ourbox-test
+ALIGN=$((8 * 1024 * 1024))
+BOOT_SIZE=$((512 * 1024 * 1024))
+DISK_ID=0x5eed1234
+PARTUUID_PREFIX=5eed1234
+
+log() { printf '[build-test-image] %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+	log "needs root (debootstrap and a chroot)"; exit 2
+fi
+for tool in debootstrap mkfs.vfat mcopy mmd mkfs.ext4 sfdisk dpkg; do
+	command -v "$tool" >/dev/null || { log "missing tool: $tool"; exit 2; }
+done
+
+# binfmt_misc must be mounted and qemu-aarch64 registered for the second stage.
+if [ "$(uname -m)" != aarch64 ]; then
+	if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	fi
+	if ! grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+		update-binfmts --enable qemu-aarch64
+	fi
+fi
+
+WORK=$(mktemp -d "${OUT_DIR%/}.work.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/rootfs
+BOOT=$WORK/bootfs
+
+log "debootstrap $SUITE arm64 (first stage)"
+debootstrap --arch=arm64 --foreign --variant=minbase \
+	--include=systemd-sysv,util-linux,e2fsprogs,ca-certificates \
+	"$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }
+log "debootstrap second stage under qemu"
+chroot "$ROOT" /debootstrap/debootstrap --second-stage >>"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }
+rm -rf "$ROOT/var/cache/apt/archives/"*.deb "$ROOT/var/lib/apt/lists/"*
+
+log "product contracts and boot files"
+mkdir -p "$ROOT/etc/ourbox" "$ROOT/var/lib/ourbox" "$ROOT/boot/firmware" \
+	"$ROOT/etc/systemd/system/timers.target.wants"
+cat >"$ROOT/etc/ourbox/release" <<RELEASE
+OURBOX_PRODUCT=ourbox
+OURBOX_DEVICE=mini
+OURBOX_TARGET=rpi
+OURBOX_SKU=TOO-OBX-MINI-01
+OURBOX_VARIANT=dev
+OURBOX_VERSION=0.0.0-test
+OURBOX_RECIPE_GIT_HASH=0000000000000000000000000000000000000000
+RELEASE
+cat >"$ROOT/etc/fstab" <<FSTAB
+proc            /proc           proc    defaults          0       0
+PARTUUID=${PARTUUID_PREFIX}-01  /boot/firmware  vfat    defaults          0       2
+PARTUUID=${PARTUUID_PREFIX}-02  /               ext4    defaults,noatime  0       1
+LABEL=OURBOX_DATA /var/lib/ourbox ext4 defaults,noatime,nofail,x-systemd.device-timeout=10 0 2
+FSTAB
+ln -sf /lib/systemd/system/fstrim.timer "$ROOT/etc/systemd/system/timers.target.wants/fstrim.timer"
+echo ourbox-mini >"$ROOT/etc/hostname"
+
+mkdir -p "$BOOT/overlays"
+cat >"$BOOT/config.txt" <<'CONFIG'
+# For more options and information see http://rptl.io/configtxt
+dtparam=audio=on
+camera_auto_detect=1
+display_auto_detect=1
+auto_initramfs=1
+dtoverlay=vc4-kms-v3d
+max_framebuffers=2
+arm_64bit=1
+
+[pi5]
+dtparam=pciex1
+dtparam=pciex1_gen=3
+CONFIG
+printf 'console=serial0,115200 console=tty1 root=PARTUUID=%s-02 rootfstype=ext4 fsck.repair=yes rootwait\n' \
+	"$PARTUUID_PREFIX" >"$BOOT/cmdline.txt"
+printf 'Overlays for the test image.\n' >"$BOOT/overlays/README"
+cp "$ROOT/usr/share/common-licenses/GPL-2" "$BOOT/LICENCE.broadcom-long-file-name.txt"
+
+log "filesystems"
+ROOT_BYTES=$(du -sb --apparent-size "$ROOT" | cut -f1)
+ROOT_PART_SIZE=$(( (ROOT_BYTES * 12 / 10 + 200 * 1024 * 1024 + ALIGN - 1) / ALIGN * ALIGN ))
+BOOT_START=$ALIGN
+ROOT_START=$((BOOT_START + BOOT_SIZE))
+IMG_SIZE=$((ROOT_START + ROOT_PART_SIZE))
+
+truncate -s "$BOOT_SIZE" "$WORK/boot.fat"
+mkfs.vfat -F 32 -n bootfs -S 512 -s 8 "$WORK/boot.fat" >/dev/null
+mmd -i "$WORK/boot.fat" ::/overlays
+mcopy -i "$WORK/boot.fat" "$BOOT/config.txt" "$BOOT/cmdline.txt" "$BOOT/LICENCE.broadcom-long-file-name.txt" ::/
+mcopy -i "$WORK/boot.fat" "$BOOT/overlays/README" ::/overlays/
+
+truncate -s "$ROOT_PART_SIZE" "$WORK/root.ext4"
+E2FSPROGS_FAKE_TIME=1768780800 mkfs.ext4 -q -L rootfs -U 11111111-2222-3333-4444-555555555555 \
+	-E root_owner=0:0 -d "$ROOT" "$WORK/root.ext4"
+
+log "disk image ($IMG_SIZE bytes)"
+IMG=$WORK/$IMG_NAME.img
+truncate -s "$IMG_SIZE" "$IMG"
+sfdisk --quiet "$IMG" <<SFDISK
+label: dos
+label-id: $DISK_ID
+unit: sectors
+
+start=$((BOOT_START / 512)), size=$((BOOT_SIZE / 512)), type=c
+start=$((ROOT_START / 512)), size=$((ROOT_PART_SIZE / 512)), type=83
+SFDISK
+dd if="$WORK/boot.fat" of="$IMG" bs=1M seek=$((BOOT_START / 1048576)) conv=notrunc,sparse status=none
+dd if="$WORK/root.ext4" of="$IMG" bs=1M seek=$((ROOT_START / 1048576)) conv=notrunc,sparse status=none
+
+log "package manifest (.info)"
+{
+	printf 'OurBox OS test image (dev) 2026-01-19\n'
+	printf 'Generated using pi-gen, https://github.com/RPi-Distro/pi-gen, %s, stage-ourbox-mini\n' \
+		ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5
+	printf '\nPackages:\n'
+	COLUMNS=200 dpkg -l --root "$ROOT"
+} >"$WORK/$IMG_NAME.info"
+
+mkdir -p "$WORK/out"
+mv "$IMG" "$WORK/$IMG_NAME.info" "$WORK/out/"
+rm -rf "$OUT_DIR"
+mv "$WORK/out" "$OUT_DIR"
+log "done: $OUT_DIR"

@@ -1,0 +1,24 @@
+import type { ParseArgsConfig } from 'node:util';
+import { PiImageError } from '../lib/core/errors';
+import type { Logger } from '../lib/core/logger';
+
+export interface CommandContext {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  logger: Logger;
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  help: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(context: CommandContext): Promise<number>;
+}
+
+export function usageError(message: string): PiImageError {
+  return new PiImageError('USAGE', message);
+}

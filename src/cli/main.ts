@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// Entry of the pi-image command: nothing but wiring to process.
+import { runCli } from './cli';
+
+runCli(process.argv.slice(2), {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`pi-image: internal error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,20 @@
+/**
+ * Runs an action's `run` and turns any error into a failed step with the
+ * error's code; user errors and failures read differently in the log.
+ */
+import * as core from '@actions/core';
+import { describeError, PiImageError } from '../lib/core/errors';
+
+export async function runAction(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const kind = error instanceof PiImageError && error.isUserError ? 'bad input' : 'failed';
+    core.setFailed(`${kind}: ${describeError(error)}`);
+  }
+}
+
+/** The getter every action's pure input parser takes: trimmed, '' when unset. */
+export function actionInput(name: string): string {
+  return core.getInput(name, { required: false, trimWhitespace: true });
+}

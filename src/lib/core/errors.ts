@@ -1,0 +1,65 @@
+/**
+ * One error type for the whole library, with a closed set of codes.
+ * Only the outermost runner (CLI or action entry) turns it into an exit code or
+ * a failed step; everything below throws.
+ */
+
+/** Codes for mistakes the user can fix: a bad input, a missing or malformed file. */
+export const USER_ERROR_CODES = [
+  'USAGE',
+  'INPUT_INVALID',
+  'DEPLOY_NOT_FOUND',
+  'DEPLOY_NO_IMAGE',
+  'DEPLOY_AMBIGUOUS',
+  'DEPLOY_NO_INFO',
+  'IMAGE_CORRUPT',
+  'IMAGE_EMPTY',
+  'IMAGE_NOT_DISK',
+  'LOG_INVALID',
+  'INFO_INVALID',
+  'OUTPUT_EXISTS',
+] as const;
+
+/** Codes for failures that are not the user's input: a tool missing, I/O, a bug. */
+export const FAILURE_CODES = ['TOOL_MISSING', 'EXEC_FAILED', 'IO_FAILED', 'FS_UNSUPPORTED', 'INTERNAL'] as const;
+
+export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
+export type FailureCode = (typeof FAILURE_CODES)[number];
+export type ErrorCode = UserErrorCode | FailureCode;
+
+export class PiImageError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PiImageError';
+    this.code = code;
+  }
+
+  /** True when the user can fix it by changing an input (exit code 2). */
+  get isUserError(): boolean {
+    return (USER_ERROR_CODES as readonly string[]).includes(this.code);
+  }
+}
+
+/** Exit codes shared by every front end. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USER_ERROR = 2;
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof PiImageError && error.isUserError ? EXIT_USER_ERROR : EXIT_FAILURE;
+}
+
+/** The message a front end shows: code and text, then the causes, one per line. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const head = error instanceof PiImageError ? `${error.message} [${error.code}]` : error.message;
+  const causes: string[] = [];
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return [head, ...causes].join('\n');
+}

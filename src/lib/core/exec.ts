@@ -1,0 +1,98 @@
+/**
+ * The one place the library starts external programs. Every command line is
+ * logged (debug) and every failure becomes a PiImageError naming the command.
+ * Arguments are passed as an array, never through a shell.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { PiImageError } from './errors';
+import type { Logger } from './logger';
+
+export interface ExecOptions {
+  logger: Logger;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Return a non-zero exit code instead of throwing. */
+  allowFailure?: boolean;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function commandLine(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function spawnError(cmd: string, error: NodeJS.ErrnoException): PiImageError {
+  if (error.code === 'ENOENT') {
+    return new PiImageError('TOOL_MISSING', `${cmd} is not installed or not on PATH`, { cause: error });
+  }
+  return new PiImageError('EXEC_FAILED', `could not start ${cmd}: ${error.message}`, { cause: error });
+}
+
+/** Runs a command to completion and captures its output (for small outputs only). */
+export function execCapture(cmd: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e) => reject(spawnError(cmd, e)));
+    child.on('close', (code, signal) => {
+      const result = {
+        code: code ?? 128,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
+      if (result.code !== 0 && !options.allowFailure) {
+        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
+        reject(new PiImageError('EXEC_FAILED', `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2000)}`));
+      } else {
+        resolve(result);
+      }
+    });
+  });
+}
+
+export type StreamingChild = ChildProcessByStdio<Writable | null, Readable, Readable>;
+
+/**
+ * Starts a command whose stdout is consumed as a stream. `stdinFrom` is a file
+ * path to read from, or 'pipe' to write to the child's stdin.
+ * `done` settles when the process exits: it rejects with the tail of stderr when
+ * the exit code is not zero.
+ */
+export function execStream(
+  cmd: string,
+  args: readonly string[],
+  options: ExecOptions & { stdin: 'pipe' | 'ignore' },
+): { child: StreamingChild; done: Promise<void> } {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  const child = spawn(cmd, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.stdin, 'pipe', 'pipe'],
+  }) as StreamingChild;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-4000);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(spawnError(cmd, e)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else {
+        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        reject(new PiImageError('EXEC_FAILED', `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
+      }
+    });
+  });
+  // The caller observes failures through `done`; avoid unhandled rejections meanwhile.
+  done.catch(() => {});
+  return { child, done };
+}

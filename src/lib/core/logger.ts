@@ -1,0 +1,36 @@
+/**
+ * The logger the library writes to. The CLI prints to stderr; the action adapter
+ * maps it onto @actions/core. The library never imports either.
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+  /** Long work reports progress; a front end may throttle or drop it. */
+  progress(label: string, done: number, total: number | undefined): void;
+}
+
+export const silentLogger: Logger = {
+  info() {},
+  warn() {},
+  debug() {},
+  progress() {},
+};
+
+/** Collects messages; used by tests and by front ends that need the warnings later. */
+export class MemoryLogger implements Logger {
+  readonly lines: { level: 'info' | 'warn' | 'debug'; message: string }[] = [];
+  info(message: string): void {
+    this.lines.push({ level: 'info', message });
+  }
+  warn(message: string): void {
+    this.lines.push({ level: 'warn', message });
+  }
+  debug(message: string): void {
+    this.lines.push({ level: 'debug', message });
+  }
+  progress(): void {}
+  warnings(): string[] {
+    return this.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+  }
+}

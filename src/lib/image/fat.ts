@@ -1,0 +1,216 @@
+/**
+ * A read-only FAT12/16/32 reader (the Pi's boot partition), with long file
+ * names. Reads through a ByteSource: no mount, no root, no vfat in the kernel.
+ */
+import { PiImageError } from '../core/errors';
+import type { ByteSource } from './byte-source';
+
+export interface FatEntry {
+  name: string;
+  directory: boolean;
+  size: number;
+  firstCluster: number;
+}
+
+export interface FatWalkEntry {
+  path: string;
+  directory: boolean;
+  size: number;
+}
+
+const MAX_FAT_BYTES = 64 * 1024 * 1024;
+const MAX_WALK_ENTRIES = 100_000;
+
+export class FatFileSystem {
+  /** The volume label: the root directory's label entry, else the boot sector's. */
+  label: string | undefined;
+
+  private constructor(
+    private readonly src: ByteSource,
+    readonly type: 'FAT12' | 'FAT16' | 'FAT32',
+    readonly volumeId: string,
+    private readonly clusterBytes: number,
+    private readonly dataStart: number,
+    private readonly rootDir: { offset: number; length: number } | { cluster: number },
+    private readonly fat: Buffer,
+    private readonly clusterCount: number,
+  ) {}
+
+  /** True when the boot sector looks like FAT (used to identify a partition). */
+  static looksLikeFat(boot: Buffer): boolean {
+    if (boot.length < 512 || boot.readUInt16LE(510) !== 0xaa55) return false;
+    const bps = boot.readUInt16LE(11);
+    const spc = boot[13]!;
+    return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & (spc - 1)) === 0 && boot[16]! > 0 && boot.readUInt16LE(14) > 0;
+  }
+
+  static async open(src: ByteSource): Promise<FatFileSystem> {
+    const boot = await src.read(0, 512);
+    if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: not a FAT file system`);
+    const bps = boot.readUInt16LE(11);
+    const spc = boot[13]!;
+    const reserved = boot.readUInt16LE(14);
+    const fats = boot[16]!;
+    const rootEntries = boot.readUInt16LE(17);
+    const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
+    const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+    const rootSectors = Math.ceil((rootEntries * 32) / bps);
+    const dataSector = reserved + fats * fatSectors + rootSectors;
+    const clusters = Math.floor((total - dataSector) / spc);
+    const type = clusters < 4085 ? 'FAT12' : clusters < 65525 ? 'FAT16' : 'FAT32';
+    const fatBytes = fatSectors * bps;
+    if (fatBytes > MAX_FAT_BYTES) throw new PiImageError('FS_UNSUPPORTED', `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+    const fat = await src.read(reserved * bps, fatBytes);
+    const bpbLabel = boot.toString('latin1', type === 'FAT32' ? 71 : 43, type === 'FAT32' ? 82 : 54).trimEnd();
+    const volumeId = boot.readUInt32LE(type === 'FAT32' ? 67 : 39).toString(16).padStart(8, '0').toUpperCase();
+    const rootDir = type === 'FAT32' ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+    const fs = new FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters);
+    const volumeLabel = await fs.rootVolumeLabel();
+    fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== 'NO NAME' ? bpbLabel : undefined);
+    return fs;
+  }
+
+  private next(cluster: number): number {
+    if (this.type === 'FAT32') return this.fat.readUInt32LE(cluster * 4) & 0x0fffffff;
+    if (this.type === 'FAT16') return this.fat.readUInt16LE(cluster * 2);
+    const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
+    return cluster & 1 ? v >> 4 : v & 0xfff;
+  }
+
+  private isEnd(cluster: number): boolean {
+    const eoc = this.type === 'FAT32' ? 0x0ffffff8 : this.type === 'FAT16' ? 0xfff8 : 0xff8;
+    return cluster >= eoc || cluster < 2;
+  }
+
+  private chain(first: number): number[] {
+    const out: number[] = [];
+    let c = first;
+    while (!this.isEnd(c)) {
+      if (c > this.clusterCount + 1 || out.length > this.clusterCount) {
+        throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: FAT cluster chain from ${first} is broken or loops`);
+      }
+      out.push(c);
+      c = this.next(c);
+    }
+    return out;
+  }
+
+  private async readChain(first: number, limit: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const c of this.chain(first)) {
+      if (got >= limit) break;
+      const len = Math.min(this.clusterBytes, limit - got);
+      parts.push(await this.src.read(this.dataStart + (c - 2) * this.clusterBytes, len));
+      got += len;
+    }
+    return Buffer.concat(parts);
+  }
+
+  private async rootBytes(): Promise<Buffer> {
+    if ('cluster' in this.rootDir) return this.readChain(this.rootDir.cluster, Number.MAX_SAFE_INTEGER);
+    return this.src.read(this.rootDir.offset, this.rootDir.length);
+  }
+
+  private async rootVolumeLabel(): Promise<string | undefined> {
+    const raw = await this.rootBytes();
+    for (let at = 0; at + 32 <= raw.length; at += 32) {
+      if (raw[at] === 0) break;
+      if (raw[at] === 0xe5) continue;
+      const attr = raw[at + 11]!;
+      if (attr !== 0x0f && attr & 0x08) return raw.toString('latin1', at, at + 11).trimEnd();
+    }
+    return undefined;
+  }
+
+  private static parseDirectory(raw: Buffer): FatEntry[] {
+    const entries: FatEntry[] = [];
+    let lfn: string[] = [];
+    for (let at = 0; at + 32 <= raw.length; at += 32) {
+      const first = raw[at]!;
+      if (first === 0) break;
+      if (first === 0xe5) {
+        lfn = [];
+        continue;
+      }
+      const attr = raw[at + 11]!;
+      if (attr === 0x0f) {
+        const seq = first & 0x1f;
+        const chars = Buffer.concat([raw.subarray(at + 1, at + 11), raw.subarray(at + 14, at + 26), raw.subarray(at + 28, at + 32)]);
+        let part = chars.toString('utf16le');
+        const end = part.indexOf('\0');
+        if (end >= 0) part = part.slice(0, end);
+        if (first & 0x40) lfn = [];
+        lfn[seq - 1] = part;
+        continue;
+      }
+      if (attr & 0x08) {
+        lfn = [];
+        continue;
+      }
+      const base = raw.toString('latin1', at, at + 8).trimEnd();
+      const ext = raw.toString('latin1', at + 8, at + 11).trimEnd();
+      const caseFlags = raw[at + 12]!;
+      const shortName = (caseFlags & 0x08 ? base.toLowerCase() : base) + (ext ? '.' + (caseFlags & 0x10 ? ext.toLowerCase() : ext) : '');
+      const name = lfn.length > 0 ? lfn.join('') : shortName;
+      lfn = [];
+      if (name === '.' || name === '..') continue;
+      entries.push({
+        name,
+        directory: (attr & 0x10) !== 0,
+        size: raw.readUInt32LE(at + 28),
+        firstCluster: (raw.readUInt16LE(at + 20) << 16) | raw.readUInt16LE(at + 26),
+      });
+    }
+    return entries;
+  }
+
+  private async listEntry(dir: FatEntry | undefined): Promise<FatEntry[]> {
+    const raw = dir ? await this.readChain(dir.firstCluster, Number.MAX_SAFE_INTEGER) : await this.rootBytes();
+    return FatFileSystem.parseDirectory(raw);
+  }
+
+  private async lookup(path: string): Promise<FatEntry | undefined | null> {
+    const parts = path.split('/').filter(Boolean);
+    let current: FatEntry | undefined;
+    for (const part of parts) {
+      if (current && !current.directory) return null;
+      const found = (await this.listEntry(current)).find((e) => e.name.toLowerCase() === part.toLowerCase());
+      if (!found) return null;
+      current = found;
+    }
+    return current;
+  }
+
+  /** Lists a directory; `/` is the root. */
+  async list(path = '/'): Promise<FatEntry[]> {
+    const entry = await this.lookup(path);
+    if (entry === null || (entry && !entry.directory)) throw new PiImageError('INPUT_INVALID', `${this.src.name}: no directory ${path}`);
+    return this.listEntry(entry);
+  }
+
+  /** Reads a file, or undefined when there is none. Files past `maxBytes` are cut there. */
+  async readFile(path: string, maxBytes = 1 << 20): Promise<Buffer | undefined> {
+    const entry = await this.lookup(path);
+    if (!entry || entry.directory) return undefined;
+    if (entry.size === 0) return Buffer.alloc(0);
+    return this.readChain(entry.firstCluster, Math.min(entry.size, maxBytes));
+  }
+
+  /** Every file and directory, depth first, sorted by name within a directory. */
+  async walk(): Promise<FatWalkEntry[]> {
+    const out: FatWalkEntry[] = [];
+    const visit = async (dir: FatEntry | undefined, prefix: string, depth: number): Promise<void> => {
+      if (depth > 32) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: directories nest deeper than 32 levels`);
+      const entries = (await this.listEntry(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const e of entries) {
+        if (out.length >= MAX_WALK_ENTRIES) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: more than ${MAX_WALK_ENTRIES} entries`);
+        const path = `${prefix}/${e.name}`;
+        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
+        if (e.directory) await visit(e, path, depth + 1);
+      }
+    };
+    await visit(undefined, '', 0);
+    return out;
+  }
+}

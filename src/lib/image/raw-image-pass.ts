@@ -1,0 +1,176 @@
+/**
+ * One read of the raw disk image yields everything the release needs from its
+ * bytes: size, sha256, the block map, an xz-compressed copy (multi-threaded xz
+ * fed through a pipe, its output hashed on the way to disk) and, when the input
+ * was compressed, a sparse raw copy for reading files out of the image later.
+ * Memory stays bounded: one read chunk, xz's own buffers, and the block map's
+ * range list.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { once } from 'node:events';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PiImageError } from '../core/errors';
+import { execStream } from '../core/exec';
+import type { Logger } from '../core/logger';
+import { BMAP_BLOCK_SIZE, BlockMapBuilder, type BlockMap } from './bmap';
+
+export interface FileDigest {
+  size: number;
+  sha256: string;
+}
+
+export interface XzOptions {
+  /** Where the compressed image goes (the caller's temporary name). */
+  path: string;
+  /** xz preset 0–9 (pi-gen's COMPRESSION_LEVEL, default 6). */
+  level: number;
+  /** 0 = one per core. */
+  threads: number;
+}
+
+export interface RawPassOptions {
+  logger: Logger;
+  /** Names the input in errors and progress. */
+  sourceName: string;
+  expectedSize?: number | undefined;
+  xz?: XzOptions;
+  sparseCopy?: string;
+  /** Called once with the first sector(s) (up to 64 KiB); throw to refuse the input early. */
+  checkHead?: (head: Buffer) => void;
+}
+
+export interface RawPassResult {
+  raw: FileDigest;
+  bmap: BlockMap;
+  compressed?: FileDigest;
+}
+
+const ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
+
+class HashingPassThrough extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+}
+
+export async function rawImagePass(source: Readable, options: RawPassOptions): Promise<RawPassResult> {
+  const { logger, sourceName } = options;
+  const BS = BMAP_BLOCK_SIZE;
+  const hash = createHash('sha256');
+  const bmap = new BlockMapBuilder(BS);
+  let size = 0;
+  let carry: Buffer | undefined;
+  let head: Buffer | undefined = options.checkHead ? Buffer.alloc(0) : undefined;
+  let sparse: FileHandle | undefined;
+
+  let xz: { stdin: NodeJS.WritableStream & { write(b: Buffer): boolean }; done: Promise<void>; out: Promise<void>; counter: HashingPassThrough; kill(): void } | undefined;
+  if (options.xz) {
+    const level = options.xz.level;
+    const { child, done } = execStream('xz', ['--compress', '--stdout', `-${level}`, `--threads=${options.xz.threads}`, '--check=crc64'], {
+      logger,
+      stdin: 'pipe',
+    });
+    const counter = new HashingPassThrough();
+    const out = pipeline(child.stdout, counter, createWriteStream(options.xz.path));
+    out.catch(() => {});
+    const stdin = child.stdin!;
+    stdin.on('error', () => {}); // EPIPE when xz dies: reported through `done`.
+    xz = { stdin, done, out, counter, kill: () => child.kill('SIGKILL') };
+  }
+
+  const waitDrain = async (): Promise<void> => {
+    await Promise.race([
+      once(xz!.stdin as unknown as NodeJS.EventEmitter, 'drain'),
+      xz!.done.then(() => {
+        throw new PiImageError('EXEC_FAILED', 'xz exited before the image was fully written to it');
+      }),
+    ]);
+  };
+
+  const blocks = async (data: Buffer, offset: number): Promise<void> => {
+    const n = Math.ceil(data.length / BS);
+    let i = 0;
+    while (i < n) {
+      const zero = data.subarray(i * BS, (i + 1) * BS).equals(ZERO_BLOCK.subarray(0, Math.min(BS, data.length - i * BS)));
+      let j = i + 1;
+      while (j < n && data.subarray(j * BS, (j + 1) * BS).equals(ZERO_BLOCK.subarray(0, Math.min(BS, data.length - j * BS))) === zero) j++;
+      if (zero) bmap.addUnmapped(j - i);
+      else {
+        const segment = data.subarray(i * BS, Math.min(j * BS, data.length));
+        bmap.addMapped(segment, j - i);
+        if (sparse) await sparse.write(segment, 0, segment.length, offset + i * BS);
+      }
+      i = j;
+    }
+  };
+
+  try {
+    if (options.sparseCopy) sparse = await open(options.sparseCopy, 'w');
+    let blockOffset = 0;
+    for await (const piece of source) {
+      const chunk = piece as Buffer;
+      if (head && head.length < 65536) {
+        head = Buffer.concat([head, chunk.subarray(0, 65536 - head.length)]);
+        if (head.length >= 65536) {
+          options.checkHead!(head);
+          head = undefined;
+        }
+      }
+      size += chunk.length;
+      hash.update(chunk);
+      if (xz && !xz.stdin.write(chunk)) await waitDrain();
+      const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const whole = data.length - (data.length % BS);
+      await blocks(data.subarray(0, whole), blockOffset);
+      blockOffset += whole;
+      carry = whole < data.length ? Buffer.from(data.subarray(whole)) : undefined;
+      logger.progress(`reading ${sourceName}`, size, options.expectedSize);
+    }
+    if (head) options.checkHead!(head);
+    if (carry) await blocks(carry, blockOffset);
+    if (size === 0) throw new PiImageError('IMAGE_EMPTY', `${sourceName}: the image is empty (0 bytes)`);
+    if (options.expectedSize !== undefined && size !== options.expectedSize) {
+      throw new PiImageError('IMAGE_CORRUPT', `${sourceName}: read ${size} bytes, expected ${options.expectedSize}`);
+    }
+    if (xz) {
+      xz.stdin.end();
+      await xz.done;
+      await xz.out;
+    }
+    if (sparse) {
+      await sparse.truncate(size);
+    }
+  } catch (error) {
+    xz?.kill();
+    if (error instanceof PiImageError) throw error;
+    throw new PiImageError('IMAGE_CORRUPT', `${sourceName}: cannot be read to the end: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await sparse?.close();
+  }
+
+  const result: RawPassResult = { raw: { size, sha256: hash.digest('hex') }, bmap: bmap.finish(size) };
+  if (xz) result.compressed = { size: xz.counter.size, sha256: xz.counter.hash.digest('hex') };
+  return result;
+}
+
+/** Streams a file once, returning its size and sha256 (and copying it when `copyTo` is set). */
+export async function digestFile(path: string, copyTo?: string): Promise<FileDigest> {
+  const counter = new HashingPassThrough();
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const sink = copyTo
+    ? createWriteStream(copyTo)
+    : new Writable({
+        write(_chunk: Buffer, _enc, done) {
+          done();
+        },
+      });
+  await pipeline(input, counter, sink);
+  return { size: counter.size, sha256: counter.hash.digest('hex') };
+}

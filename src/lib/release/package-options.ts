@@ -1,0 +1,82 @@
+/**
+ * The package step's options and their checks. Pure: the CLI and the action
+ * both turn their flags or inputs into this and get the same errors, each
+ * naming the input at fault.
+ */
+import { PiImageError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { CHANNELS, type Channel } from './manifest';
+import type { Provenance } from './metadata';
+
+export interface PackageOptions {
+  deployDir: string;
+  outDir: string;
+  /** Base of every file name in the release; default: pi-gen's image name without its date. */
+  name?: string | undefined;
+  version?: string | undefined;
+  channel?: Channel | undefined;
+  /** Pick one image when deploy/ holds several. */
+  image?: string | undefined;
+  info?: string | undefined;
+  buildLog?: string | undefined;
+  /** xz preset, 0–9. */
+  compressionLevel?: number | undefined;
+  /** xz threads, 0 = one per core. */
+  threads?: number | undefined;
+  /** Replace an existing non-empty output directory. */
+  force?: boolean | undefined;
+  /** Seconds since the epoch; makes every timestamp, and so every file, reproducible. */
+  sourceDateEpoch?: number | undefined;
+  provenance?: Provenance | undefined;
+  productReleaseFile?: string | undefined;
+  logger: Logger;
+}
+
+export const DEFAULT_VERSION = 'dev';
+export const DEFAULT_CHANNEL: Channel = 'nightly';
+export const DEFAULT_COMPRESSION_LEVEL = 6;
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+export function checkReleaseName(value: string, input = 'name'): string {
+  if (!SAFE_NAME.test(value) || value.includes('..')) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`,
+    );
+  }
+  return value;
+}
+
+export function checkChannel(value: string, input = 'channel'): Channel {
+  if (!(CHANNELS as readonly string[]).includes(value)) {
+    throw new PiImageError('INPUT_INVALID', `${input} "${value}" is not one of: ${CHANNELS.join(', ')}`);
+  }
+  return value as Channel;
+}
+
+export function checkIntegerInRange(value: string | number, min: number, max: number, input: string): number {
+  const n = typeof value === 'number' ? value : /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PiImageError('INPUT_INVALID', `${input} "${value}" must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: a non-negative integer of seconds. */
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) {
+    throw new PiImageError('INPUT_INVALID', `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
+  }
+  return Number(value.trim());
+}
+
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The default release name: pi-gen's image base without a leading IMG_DATE. */
+export function defaultReleaseName(imageBase: string): string {
+  return imageBase.replace(/^\d{4}-\d{2}-\d{2}-/, '');
+}

@@ -1,0 +1,244 @@
+/**
+ * The package step: pi-gen's deploy/ in, a checked release directory out.
+ * See docs/contracts.md for what the directory holds.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { PiImageError } from '../core/errors';
+import { renderBmap } from '../image/bmap';
+import { FileByteSource } from '../image/byte-source';
+import { openRawImage } from '../image/image-source';
+import { inspectImage, type ImageInspection } from '../image/inspect';
+import { digestFile, rawImagePass, type FileDigest, type RawPassResult } from '../image/raw-image-pass';
+import { parseBuildLog, type BuildTimeline } from '../pigen/build-log';
+import { findDeployOutputs } from '../pigen/deploy-layout';
+import { parseInfoFile } from '../pigen/info-file';
+import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { renderSha256Sums } from './checksums';
+import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, renderJson, sortFiles, type FileRole, type ManifestFile, type ReleaseManifest } from './manifest';
+import { buildMetadata, METADATA_FILE, type ReleaseMetadata } from './metadata';
+import { stageOutputDir } from './output-dir';
+import {
+  checkChannel,
+  checkIntegerInRange,
+  checkReleaseName,
+  DEFAULT_CHANNEL,
+  DEFAULT_COMPRESSION_LEVEL,
+  DEFAULT_VERSION,
+  defaultReleaseName,
+  isoSeconds,
+  type PackageOptions,
+} from './package-options';
+import { RELEASE_NOTES_FILE, renderReleaseNotes } from './release-notes';
+import { buildSbom } from './sbom';
+
+export interface PackageResult {
+  releaseDir: string;
+  manifest: ReleaseManifest;
+  metadata: ReleaseMetadata;
+  /** Absolute paths of the main files. */
+  paths: { image: string; bmap: string; manifest: string; metadata: string; sbom: string; releaseNotes: string };
+  warnings: string[];
+}
+
+const MEDIA_TYPES: Record<FileRole, string> = {
+  image: 'application/x-xz',
+  'image-checksum': 'text/plain',
+  'raw-image-checksum': 'text/plain',
+  bmap: 'application/xml',
+  'build-log': 'text/plain',
+  'pigen-info': 'text/plain',
+  'pigen-sbom': 'application/octet-stream',
+  sbom: 'application/spdx+json',
+  metadata: 'application/json',
+  'release-notes': 'text/markdown',
+  signature: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  'oci-reference': 'text/plain',
+};
+
+/** A 512-byte sector 0 must end in 55 AA for anything with a partition table. */
+function checkDiskHead(source: string) {
+  return (head: Buffer): void => {
+    if (head.length < 512 || head.readUInt16LE(510) !== 0xaa55) {
+      throw new PiImageError('IMAGE_NOT_DISK', `${source}: not a disk image (no partition table signature in sector 0)`);
+    }
+  };
+}
+
+export async function packageRelease(options: PackageOptions): Promise<PackageResult> {
+  const { logger } = options;
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    logger.warn(m);
+  };
+
+  const version = checkReleaseName(options.version ?? DEFAULT_VERSION, 'version');
+  const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
+  const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, 'compression-level');
+  const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, 'threads');
+  const created = isoSeconds(options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000) : new Date());
+
+  const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
+  const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), 'name');
+  logger.info(`image: ${basename(layout.image.path)} (${layout.image.compression})`);
+
+  const info = parseInfoFile(await readFile(layout.info, 'utf8'), layout.info);
+  logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
+  let timeline: BuildTimeline | undefined;
+  if (layout.buildLog) {
+    timeline = parseBuildLog(await readFile(layout.buildLog, 'utf8'), layout.buildLog);
+    for (const w of timeline.warnings.slice(0, 20)) warn(w);
+  } else {
+    warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
+  }
+
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  try {
+    const f = {
+      image: `${name}.img.xz`,
+      raw: `${name}.img`,
+      imageChecksum: `${name}.img.xz.sha256`,
+      rawChecksum: `${name}.img.sha256`,
+      bmap: `${name}.bmap`,
+      info: `${name}.info`,
+      sbom: `${name}.spdx.json`,
+      buildLog: 'build.log',
+    };
+    const at = (file: string): string => join(staged.path, file);
+    const sparse = layout.image.compression === 'none' ? undefined : at('.raw-image.tmp');
+
+    // One read of the raw image: digest, block map, compression (and a sparse copy when it came compressed).
+    let pass: RawPassResult;
+    let compressed: FileDigest;
+    const opened = await openRawImage(layout.image.path, layout.image.compression, logger);
+    const passOptions = {
+      logger,
+      sourceName: layout.image.path,
+      expectedSize: opened.expectedSize,
+      checkHead: checkDiskHead(layout.image.path),
+      ...(sparse ? { sparseCopy: sparse } : {}),
+    };
+    if (layout.image.compression === 'xz') {
+      logger.info(`copying ${basename(layout.image.path)} as it is (already xz)`);
+      compressed = await digestFile(layout.image.path, at(f.image));
+      pass = await rawImagePass(opened.stream, passOptions);
+    } else {
+      logger.info(`compressing with xz -${level} (${threads === 0 ? 'all cores' : `${threads} threads`})`);
+      pass = await rawImagePass(opened.stream, { ...passOptions, xz: { path: at(f.image), level, threads } });
+      compressed = pass.compressed!;
+    }
+    await opened.done;
+    logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
+
+    let contents: ImageInspection;
+    const disk = await FileByteSource.open(sparse ?? layout.image.path);
+    try {
+      contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
+    } finally {
+      await disk.close();
+      if (sparse) await rm(sparse, { force: true });
+    }
+    for (const w of contents.warnings) warn(`image: ${w}`);
+
+    const files: ManifestFile[] = [];
+    const add = (path: string, role: FileRole, digest: FileDigest): void => {
+      files.push({ path, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
+    };
+    const write = async (path: string, role: FileRole, content: string): Promise<void> => {
+      const bytes = Buffer.from(content, 'utf8');
+      await writeFile(at(path), bytes);
+      add(path, role, { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    };
+
+    add(f.image, 'image', compressed);
+    await write(f.imageChecksum, 'image-checksum', renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
+    await write(f.rawChecksum, 'raw-image-checksum', renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
+    await write(f.bmap, 'bmap', renderBmap(pass.bmap));
+    add(f.info, 'pigen-info', await digestFile(layout.info, at(f.info)));
+    if (layout.buildLog) add(f.buildLog, 'build-log', await digestFile(layout.buildLog, at(f.buildLog)));
+    if (layout.pigenSbom) {
+      const sbomName = `${name}.pigen-${basename(layout.pigenSbom).endsWith('.xz') ? 'sbom.xz' : 'sbom'}`;
+      add(sbomName, 'pigen-sbom', await digestFile(layout.pigenSbom, at(sbomName)));
+    }
+    await write(
+      f.sbom,
+      'sbom',
+      renderJson(
+        buildSbom({
+          name,
+          version,
+          created,
+          imageSha256: pass.raw.sha256,
+          packages: info.packages,
+          distro: { id: contents.root?.osRelease?.ID, codename: contents.root?.osRelease?.VERSION_CODENAME },
+          toolVersion: TOOL_VERSION,
+        }),
+      ),
+    );
+
+    const inputs: ReleaseMetadata['inputs'] = {
+      'deploy-dir': options.deployDir,
+      image: basename(layout.image.path),
+      info: basename(layout.info),
+      'build-log': layout.buildLog ? basename(layout.buildLog) : null,
+      name,
+      version,
+      channel,
+      'compression-level': layout.image.compression === 'xz' ? null : level,
+      'source-date-epoch': options.sourceDateEpoch ?? null,
+    };
+    const metadata = buildMetadata({
+      name,
+      version,
+      channel,
+      created,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      info,
+      timeline,
+      provenance: options.provenance ?? {},
+      inputs,
+      raw: { file: f.raw, ...pass.raw },
+      compressed: { file: f.image, ...compressed },
+      bmap: { file: f.bmap, ...pass.bmap },
+      source: { file: basename(layout.image.path), compression: layout.image.compression },
+      sbomFile: f.sbom,
+      contents,
+    });
+    await write(METADATA_FILE, 'metadata', renderJson(metadata));
+    await write(RELEASE_NOTES_FILE, 'release-notes', renderReleaseNotes(metadata, f));
+
+    const manifest: ReleaseManifest = {
+      schemaVersion: MANIFEST_SCHEMA_VERSION,
+      name,
+      version,
+      channel,
+      created,
+      image: { path: f.image, compression: 'xz', raw: { size: pass.raw.size, sha256: pass.raw.sha256 } },
+      files: sortFiles(files),
+    };
+    await writeFile(at(MANIFEST_FILE), renderJson(manifest));
+    await staged.commit();
+
+    const out = options.outDir;
+    logger.info(`release directory ready: ${out}`);
+    return {
+      releaseDir: out,
+      manifest,
+      metadata,
+      paths: {
+        image: join(out, f.image),
+        bmap: join(out, f.bmap),
+        manifest: join(out, MANIFEST_FILE),
+        metadata: join(out, METADATA_FILE),
+        sbom: join(out, f.sbom),
+        releaseNotes: join(out, RELEASE_NOTES_FILE),
+      },
+      warnings,
+    };
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+}
