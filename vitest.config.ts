@@ -14,6 +14,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 900_000,
           // Integration tests share one cached test image and real tools: run files one at a time.

@@ -10,8 +10,7 @@
 # files; OUT_DIR appears only when everything succeeded.
 # Needs root (debootstrap), qemu-user-static with binfmt_misc, dosfstools,
 # mtools, e2fsprogs, fdisk.
-set -o pipefail
-set -u
+set -e -u -o pipefail
 
 OUT_DIR=${1:?usage: build-test-image.sh OUT_DIR}
 SUITE=${TEST_IMAGE_SUITE:-bookworm}
@@ -41,6 +40,7 @@ if [ "$(uname -m)" != aarch64 ]; then
 	fi
 fi
 
+mkdir -p "$(dirname "$OUT_DIR")"
 WORK=$(mktemp -d "${OUT_DIR%/}.work.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/rootfs
