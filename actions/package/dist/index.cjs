@@ -21566,7 +21566,8 @@ async function rawImagePass(source, options) {
   let xz;
   if (options.xz) {
     const level = options.xz.level;
-    const { child, done } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${options.xz.threads}`, "--check=crc64"], {
+    const threads = options.xz.threads === 1 ? "+1" : String(options.xz.threads);
+    const { child, done } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
       logger,
       stdin: "pipe"
     });
@@ -21625,9 +21626,9 @@ async function rawImagePass(source, options) {
       carry = whole < data.length ? Buffer.from(data.subarray(whole)) : void 0;
       logger.progress(`reading ${sourceName}`, size2, options.expectedSize);
     }
+    if (size2 === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
     if (head) options.checkHead(head);
     if (carry) await blocks(carry, blockOffset);
-    if (size2 === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
     if (options.expectedSize !== void 0 && size2 !== options.expectedSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${size2} bytes, expected ${options.expectedSize}`);
     }

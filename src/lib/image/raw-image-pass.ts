@@ -73,7 +73,11 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
   let xz: { stdin: NodeJS.WritableStream & { write(b: Buffer): boolean }; done: Promise<void>; out: Promise<void>; counter: HashingPassThrough; kill(): void } | undefined;
   if (options.xz) {
     const level = options.xz.level;
-    const { child, done } = execStream('xz', ['--compress', '--stdout', `-${level}`, `--threads=${options.xz.threads}`, '--check=crc64'], {
+    // Always xz's multi-threaded encoder (xz >= 5.4): its output depends on the preset only, not on
+    // the thread count, so the same image gives the same bytes on any machine. Plain 1 would
+    // select the single-threaded encoder, whose output differs; "+1" keeps one thread in MT mode.
+    const threads = options.xz.threads === 1 ? '+1' : String(options.xz.threads);
+    const { child, done } = execStream('xz', ['--compress', '--stdout', `-${level}`, `--threads=${threads}`, '--check=crc64'], {
       logger,
       stdin: 'pipe',
     });
@@ -133,9 +137,9 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
       carry = whole < data.length ? Buffer.from(data.subarray(whole)) : undefined;
       logger.progress(`reading ${sourceName}`, size, options.expectedSize);
     }
+    if (size === 0) throw new PiImageError('IMAGE_EMPTY', `${sourceName}: the image is empty (0 bytes)`);
     if (head) options.checkHead!(head);
     if (carry) await blocks(carry, blockOffset);
-    if (size === 0) throw new PiImageError('IMAGE_EMPTY', `${sourceName}: the image is empty (0 bytes)`);
     if (options.expectedSize !== undefined && size !== options.expectedSize) {
       throw new PiImageError('IMAGE_CORRUPT', `${sourceName}: read ${size} bytes, expected ${options.expectedSize}`);
     }
