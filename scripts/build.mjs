@@ -1,14 +1,18 @@
 // Builds the committed bundles: the CLI (for Node 20 and later) and one bundle
-// per action (for the node24 runtime), then regenerates each action's README
-// from its action.yml. Deterministic: the same source gives the same bytes, so
-// scripts/check-dist.sh can fail on any drift.
+// per action (for the node24 runtime), and regenerates each action's README
+// from its action.yml. Deterministic: the same source gives the same bytes.
+//
+//   node scripts/build.mjs           write the bundles and READMEs
+//   node scripts/build.mjs --check   write nothing; exit 1 naming every file
+//                                    that differs from what the source builds
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderActionReadme } from './action-readme.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const check = process.argv.includes('--check');
 const common = {
   bundle: true,
   platform: 'node',
@@ -16,27 +20,48 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   sourcemap: false,
-  // Keep bundles readable for people who audit what runs on their runners.
+  // Readable bundles: people audit what runs on their runners.
   minify: false,
   keepNames: true,
+  write: false,
 };
 
-await build({
-  ...common,
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile: join(root, 'dist/cli/pi-image.cjs'),
-  target: 'node20',
-});
+/** @type {{ path: string, contents: Uint8Array }[]} */
+const outputs = [];
+
+const cli = await build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli/pi-image.cjs'), target: 'node20' });
+outputs.push(...cli.outputFiles);
 
 const actionsDir = join(root, 'actions');
 for (const name of readdirSync(actionsDir).sort()) {
   const entry = join(actionsDir, name, 'src/index.ts');
   if (!existsSync(entry)) continue;
-  await build({ ...common, entryPoints: [entry], outfile: join(actionsDir, name, 'dist/index.cjs'), target: 'node24' });
-  const yamlText = readFileSync(join(actionsDir, name, 'action.yml'), 'utf8');
-  const docs = join(root, 'docs/actions', `${name}.md`);
-  const usageFile = join(root, 'docs/actions', `${name}.usage.yml`);
-  const usage = existsSync(usageFile) ? readFileSync(usageFile, 'utf8') : `- uses: OWNER/pi-image-release/actions/${name}@v1\n`;
-  const extra = existsSync(docs) ? readFileSync(docs, 'utf8') : '';
-  writeFileSync(join(actionsDir, name, 'README.md'), renderActionReadme(name, yamlText, usage, extra));
+  const bundle = await build({ ...common, entryPoints: [entry], outfile: join(actionsDir, name, 'dist/index.cjs'), target: 'node24' });
+  outputs.push(...bundle.outputFiles);
+  const read = (p, fallback = '') => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : fallback);
+  const readme = renderActionReadme(
+    name,
+    read(`actions/${name}/action.yml`),
+    read(`docs/actions/${name}.usage.yml`, `- uses: OWNER/pi-image-release/actions/${name}@v1\n`),
+    read(`docs/actions/${name}.md`),
+  );
+  outputs.push({ path: join(actionsDir, name, 'README.md'), contents: Buffer.from(readme) });
+}
+
+const stale = [];
+for (const { path, contents } of outputs) {
+  const current = existsSync(path) ? readFileSync(path) : undefined;
+  if (current && Buffer.from(contents).equals(current)) continue;
+  if (check) stale.push(relative(root, path));
+  else {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, contents, path.endsWith('pi-image.cjs') ? { mode: 0o755 } : {});
+  }
+}
+if (check) {
+  if (stale.length > 0) {
+    console.error(`build --check: these files differ from what the source builds (run npm run build and commit):\n  ${stale.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log(`build --check: ${outputs.length} bundles and READMEs match the source`);
 }

@@ -1,0 +1,49 @@
+// Runs a command and reports its wall time and the peak resident memory of
+// the whole process tree (the command and every descendant, summed), sampled
+// from /proc every 50 ms. Linux only. Used by the benchmarks.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+function treeRssKiB(root) {
+  const children = new Map();
+  const rss = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const status = readFileSync(`/proc/${name}/status`, 'utf8');
+      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      rss.set(Number(name), m ? Number(m[1]) : 0);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop();
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** @returns {Promise<{ seconds: number, peakRssMiB: number, code: number }>} */
+export function measure(cmd, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'], env: { ...process.env, ...options.env } });
+    let peak = 0;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, treeRssKiB(child.pid));
+    }, 50);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakRssMiB: peak / 1024, code: code ?? 1 });
+    });
+  });
+}
