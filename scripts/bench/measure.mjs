@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** RSS of the process tree under `root`, and of `root` alone, in KiB. */
 function treeRssKiB(root) {
   const children = new Map();
   const rss = new Map();
@@ -28,22 +29,25 @@ function treeRssKiB(root) {
     total += rss.get(pid) ?? 0;
     stack.push(...(children.get(pid) ?? []));
   }
-  return total;
+  return { total, own: rss.get(root) ?? 0 };
 }
 
-/** @returns {Promise<{ seconds: number, peakRssMiB: number, code: number }>} */
+/** @returns {Promise<{ seconds: number, peakRssMiB: number, peakOwnRssMiB: number, code: number }>} */
 export function measure(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'], env: { ...process.env, ...options.env } });
     let peak = 0;
+    let peakOwn = 0;
     const timer = setInterval(() => {
-      peak = Math.max(peak, treeRssKiB(child.pid));
+      const { total, own } = treeRssKiB(child.pid);
+      peak = Math.max(peak, total);
+      peakOwn = Math.max(peakOwn, own);
     }, 50);
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(timer);
-      resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakRssMiB: peak / 1024, code: code ?? 1 });
+      resolve({ seconds: Number(process.hrtime.bigint() - start) / 1e9, peakRssMiB: peak / 1024, peakOwnRssMiB: peakOwn / 1024, code: code ?? 1 });
     });
   });
 }

@@ -13,6 +13,7 @@
 set -e -u -o pipefail
 
 OUT_DIR=${1:?usage: build-test-image.sh OUT_DIR}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SUITE=${TEST_IMAGE_SUITE:-bookworm}
 MIRROR=${TEST_IMAGE_MIRROR:-http://deb.debian.org/debian}
 IMG_NAME=2026-01-19-ourbox-test
@@ -54,25 +55,32 @@ log "debootstrap second stage under qemu"
 chroot "$ROOT" /debootstrap/debootstrap --second-stage >>"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }
 rm -rf "$ROOT/var/cache/apt/archives/"*.deb "$ROOT/var/lib/apt/lists/"*
 
-log "product contracts and boot files"
-mkdir -p "$ROOT/etc/ourbox" "$ROOT/var/lib/ourbox" "$ROOT/boot/firmware" \
-	"$ROOT/etc/systemd/system/timers.target.wants"
-cat >"$ROOT/etc/ourbox/release" <<RELEASE
-OURBOX_PRODUCT=ourbox
-OURBOX_DEVICE=mini
-OURBOX_TARGET=rpi
-OURBOX_SKU=TOO-OBX-MINI-01
-OURBOX_VARIANT=dev
-OURBOX_VERSION=0.0.0-test
-OURBOX_RECIPE_GIT_HASH=0000000000000000000000000000000000000000
-RELEASE
+log "fstab as pi-gen's stage1 and export-image leave it"
+mkdir -p "$ROOT/boot/firmware"
 cat >"$ROOT/etc/fstab" <<FSTAB
 proc            /proc           proc    defaults          0       0
 PARTUUID=${PARTUUID_PREFIX}-01  /boot/firmware  vfat    defaults          0       2
 PARTUUID=${PARTUUID_PREFIX}-02  /               ext4    defaults,noatime  0       1
-LABEL=OURBOX_DATA /var/lib/ourbox ext4 defaults,noatime,nofail,x-systemd.device-timeout=10 0 2
 FSTAB
-ln -sf /lib/systemd/system/fstrim.timer "$ROOT/etc/systemd/system/timers.target.wants/fstrim.timer"
+
+# The product's real stage scripts, run the way pi-gen runs them: *-run.sh on the
+# host with ROOTFS_DIR, *-run-chroot.sh piped into a chroot (under qemu). Each
+# runs twice: the stages must be idempotent, and the tests check the result.
+log "stage-ourbox-mini (twice)"
+STAGE=$REPO/pigen/stages/stage-ourbox-mini
+export ROOTFS_DIR=$ROOT OURBOX_PRODUCT=ourbox OURBOX_DEVICE=mini OURBOX_TARGET=rpi \
+	OURBOX_SKU=TOO-OBX-MINI-01 OURBOX_VARIANT=dev PI_IMAGE_VERSION=0.0.0-test \
+	PI_IMAGE_RECIPE_GIT_HASH=0123456789abcdef0123456789abcdef01234567
+for _ in 1 2; do
+	for sub in "$STAGE"/[0-9][0-9]-*/; do
+		for i in $(seq -w 0 99); do
+			if [ -x "$sub$i-run.sh" ]; then (cd "$sub" && "./$i-run.sh"); fi
+			if [ -f "$sub$i-run-chroot.sh" ]; then chroot "$ROOT" /bin/bash -e <"$sub$i-run-chroot.sh"; fi
+		done
+	done
+done
+
+log "boot files"
 echo ourbox-mini >"$ROOT/etc/hostname"
 
 mkdir -p "$BOOT/overlays"

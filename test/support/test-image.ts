@@ -21,10 +21,20 @@ export interface TestImage {
   info: string;
 }
 
+/** Everything the image is made from: the builder and the product's stage scripts. */
+function inputs(): string[] {
+  const stage = join(REPO_ROOT, 'pigen/stages/stage-ourbox-mini');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return [SCRIPT, ...walk(stage)];
+}
+
 export function testImageDir(): string {
-  const hash = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 12);
-  const base = process.env.PI_IMAGE_TEST_CACHE ?? join(homedir(), '.cache', 'pi-image-release');
-  return join(base, `test-image-${hash}`);
+  const hash = createHash('sha256');
+  for (const file of inputs()) hash.update(file.slice(REPO_ROOT.length)).update(readFileSync(file));
+  return join(process.env.PI_IMAGE_TEST_CACHE ?? join(homedir(), '.cache', 'pi-image-release'), `test-image-${hash.digest('hex').slice(0, 12)}`);
 }
 
 function found(dir: string): TestImage | undefined {

@@ -5,7 +5,7 @@
 //
 //   node scripts/bench/package/run.mjs [--runs N] [--dir DIR]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { xz: [], package: [] };
 for (let i = 0; i < runs; i++) {
   const xzOut = join(dir, 'plain.img.xz');
-  const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(xzOut, 'w');
   const xz = await measure('xz', ['-T0', '-6', '-c', image], { stdout: fd });
   closeSync(fd);
@@ -43,7 +42,10 @@ for (let i = 0; i < runs; i++) {
   const pkg = await measure(process.execPath, [join(root, 'dist/cli/pi-image.cjs'), 'package', deploy, '--out', out, '--compression-level', '6', '--quiet']);
   if (pkg.code !== 0) throw new Error('pi-image package failed');
   results.package.push({ ...pkg, outputBytes: statSync(join(out, readdirSync(out).find((f) => f.endsWith('.img.xz')))).size });
-  console.log(`run ${i + 1}: xz ${xz.seconds.toFixed(1)} s, ${xz.peakRssMiB.toFixed(0)} MiB; package ${pkg.seconds.toFixed(1)} s, ${pkg.peakRssMiB.toFixed(0)} MiB`);
+  console.log(
+    `run ${i + 1}: xz ${xz.seconds.toFixed(1)} s, ${xz.peakRssMiB.toFixed(0)} MiB; ` +
+      `package ${pkg.seconds.toFixed(1)} s, ${pkg.peakRssMiB.toFixed(0)} MiB (node alone ${pkg.peakOwnRssMiB.toFixed(0)} MiB)`,
+  );
 }
 
 const summary = {
@@ -52,7 +54,12 @@ const summary = {
   image: { bytes: size, allocatedBytes: allocated },
   runs,
   xz: { medianSeconds: median(results.xz.map((r) => r.seconds)), peakRssMiB: Math.max(...results.xz.map((r) => r.peakRssMiB)), outputBytes: results.xz[0].outputBytes },
-  package: { medianSeconds: median(results.package.map((r) => r.seconds)), peakRssMiB: Math.max(...results.package.map((r) => r.peakRssMiB)), outputBytes: results.package[0].outputBytes },
+  package: {
+    medianSeconds: median(results.package.map((r) => r.seconds)),
+    peakRssMiB: Math.max(...results.package.map((r) => r.peakRssMiB)),
+    peakNodeRssMiB: Math.max(...results.package.map((r) => r.peakOwnRssMiB)),
+    outputBytes: results.package[0].outputBytes,
+  },
 };
 summary.ratio = summary.package.medianSeconds / summary.xz.medianSeconds;
 writeFileSync(join(dir, 'package-bench.json'), `${JSON.stringify({ summary, results }, null, 2)}\n`);
