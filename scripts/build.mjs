@@ -36,8 +36,12 @@ const actionsDir = join(root, 'actions');
 for (const name of readdirSync(actionsDir).sort()) {
   const entry = join(actionsDir, name, 'src/index.ts');
   if (!existsSync(entry)) continue;
-  const bundle = await build({ ...common, entryPoints: [entry], outfile: join(actionsDir, name, 'dist/index.cjs'), target: 'node24' });
-  outputs.push(...bundle.outputFiles);
+  for (const step of ['index', 'post']) {
+    const source = join(actionsDir, name, `src/${step}.ts`);
+    if (!existsSync(source)) continue;
+    const bundle = await build({ ...common, entryPoints: [source], outfile: join(actionsDir, name, `dist/${step}.cjs`), target: 'node24' });
+    outputs.push(...bundle.outputFiles);
+  }
   const read = (p, fallback = '') => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : fallback);
   const readme = renderActionReadme(
     name,

@@ -62,13 +62,1357 @@ var version = "0.0.0-development";
 var TOOL_VERSION = version;
 var TOOL_NAME = "pi-image-release";
 
-// src/lib/image/open-image.ts
-var import_promises6 = require("node:fs/promises");
+// src/cli/commands/build-command.ts
 var import_node_os = require("node:os");
+var import_node_path7 = require("node:path");
+
+// src/lib/build/build.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
+
+// src/lib/core/exec.ts
+var import_node_child_process = require("node:child_process");
+function commandLine(cmd, args) {
+  return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+}
+__name(commandLine, "commandLine");
+function spawnError(cmd, error) {
+  if (error.code === "ENOENT") {
+    return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error });
+  }
+  return new PiImageError("EXEC_FAILED", `could not start ${cmd}: ${error.message}`, { cause: error });
+}
+__name(spawnError, "spawnError");
+function execCapture(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve7, reject) => {
+    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => {
+      const result = {
+        code: code ?? 128,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8")
+      };
+      if (result.code !== 0 && !options.allowFailure) {
+        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
+      } else {
+        resolve7(result);
+      }
+    });
+  });
+}
+__name(execCapture, "execCapture");
+function execStream(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  const child = (0, import_node_child_process.spawn)(cmd, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.stdin, "pipe", "pipe"]
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d.toString("utf8")).slice(-4e3);
+  });
+  const done = new Promise((resolve7, reject) => {
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve7();
+      else {
+        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
+      }
+    });
+  });
+  done.catch(() => {
+  });
+  return { child, done };
+}
+__name(execStream, "execStream");
+function execFollow(cmd, args, options) {
+  options.logger.info(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve7, reject) => {
+    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", options.onOutput);
+    child.stderr.setEncoding("utf8").on("data", options.onOutput);
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => resolve7(code ?? (signal ? 128 : 1)));
+  });
+}
+__name(execFollow, "execFollow");
+
+// src/lib/pigen/config-file.ts
+function shellQuote(value) {
+  if (value.includes("\0")) throw new PiImageError("INPUT_INVALID", "a value cannot contain a NUL byte");
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+__name(shellQuote, "shellQuote");
+var SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function renderPiGenConfig(entries, header) {
+  const seen = /* @__PURE__ */ new Set();
+  const lines = header.split("\n").filter((l) => l !== "").map((l) => `# ${l}`);
+  for (const e of entries) {
+    if (!SHELL_NAME.test(e.name)) throw new PiImageError("INPUT_INVALID", `"${e.name}" is not a valid pi-gen variable name`);
+    if (seen.has(e.name)) throw new PiImageError("INPUT_INVALID", `${e.name} is set twice`);
+    seen.add(e.name);
+    if (e.comment) lines.push(`# ${e.comment.replace(/\n/g, " ")}`);
+    lines.push(`export ${e.name}=${shellQuote(e.value)}`);
+  }
+  return `${lines.join("\n")}
+`;
+}
+__name(renderPiGenConfig, "renderPiGenConfig");
+
+// src/lib/pigen/deploy-layout.ts
+var import_promises = require("node:fs/promises");
+var import_node_path = require("node:path");
+function classifyImageName(name) {
+  const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
+  let m;
+  if (m = /^(.+)\.img\.xz$/.exec(name)) return { compression: "xz", base: strip(m[1]) };
+  if (m = /^(.+)\.img\.gz$/.exec(name)) return { compression: "gz", base: strip(m[1]) };
+  if (m = /^(.+)\.zip$/.exec(name)) return { compression: "zip", base: strip(m[1]) };
+  if (m = /^(.+)\.img$/.exec(name)) return { compression: "none", base: m[1] };
+  return void 0;
+}
+__name(classifyImageName, "classifyImageName");
+async function isFile(path) {
+  try {
+    return (await (0, import_promises.stat)(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+__name(isFile, "isFile");
+async function findDeployOutputs(deployDir, options = {}) {
+  const dir = (0, import_node_path.resolve)(deployDir);
+  let names;
+  try {
+    if (!(await (0, import_promises.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises.readdir)(dir)).sort();
+  } catch (e) {
+    throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
+  }
+  let image;
+  if (options.image) {
+    const path = (0, import_node_path.resolve)(dir, options.image);
+    const kind = classifyImageName((0, import_node_path.basename)(path));
+    if (!kind) {
+      throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
+    }
+    if (!await isFile(path)) throw new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`);
+    image = { path, ...kind };
+  } else {
+    const candidates = [];
+    for (const name of names) {
+      const kind = classifyImageName(name);
+      if (kind && await isFile((0, import_node_path.join)(dir, name))) candidates.push({ path: (0, import_node_path.join)(dir, name), ...kind });
+    }
+    if (candidates.length === 0) {
+      throw new PiImageError(
+        "DEPLOY_NO_IMAGE",
+        `no pi-gen image in ${deployDir} (looked for image_*.zip, *.img.gz, *.img.xz, *.img); it holds: ${names.join(", ") || "nothing"}`
+      );
+    }
+    if (candidates.length > 1) {
+      throw new PiImageError(
+        "DEPLOY_AMBIGUOUS",
+        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
+      );
+    }
+    image = candidates[0];
+  }
+  let info;
+  if (options.info) {
+    info = (0, import_node_path.resolve)(dir, options.info);
+    if (!await isFile(info)) throw new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`);
+  } else if (names.includes(`${image.base}.info`)) {
+    info = (0, import_node_path.join)(dir, `${image.base}.info`);
+  } else {
+    const infos = names.filter((n) => n.endsWith(".info"));
+    if (infos.length === 1) info = (0, import_node_path.join)(dir, infos[0]);
+    else {
+      throw new PiImageError(
+        "DEPLOY_NO_INFO",
+        infos.length === 0 ? `no ${image.base}.info in ${deployDir}: pi-gen writes one beside every image` : `no ${image.base}.info in ${deployDir} and several others (${infos.join(", ")}); choose one with --info`
+      );
+    }
+  }
+  let buildLog;
+  if (options.buildLog) {
+    buildLog = (0, import_node_path.resolve)(options.buildLog);
+    if (!await isFile(buildLog)) throw new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`);
+  } else if (await isFile((0, import_node_path.join)(dir, "build.log"))) {
+    buildLog = (0, import_node_path.join)(dir, "build.log");
+  }
+  const layout = { dir, image, info };
+  if (buildLog) layout.buildLog = buildLog;
+  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path.join)(dir, `${image.base}.bmap`);
+  const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
+  if (sbom) layout.pigenSbom = (0, import_node_path.join)(dir, sbom);
+  return layout;
+}
+__name(findDeployOutputs, "findDeployOutputs");
+
+// src/lib/pigen/image-names.ts
+function imageNames(imgName, version2, buildDate) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/.test(version2)) {
+    throw new PiImageError("INPUT_INVALID", `version "${version2}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-'`);
+  }
+  const base = `${imgName}-${version2}`;
+  return { IMG_DATE: buildDate.toISOString().slice(0, 10), IMG_FILENAME: base, ARCHIVE_FILENAME: `image_${base}` };
+}
+__name(imageNames, "imageNames");
+
+// src/lib/pigen/settings.ts
+var RESERVED = /* @__PURE__ */ new Set([
+  "BASE_DIR",
+  "SCRIPT_DIR",
+  "WORK_DIR",
+  "DEPLOY_DIR",
+  "LOG_FILE",
+  "STAGE",
+  "STAGE_DIR",
+  "STAGE_WORK_DIR",
+  "PREV_STAGE",
+  "PREV_STAGE_DIR",
+  "ROOTFS_DIR",
+  "PREV_ROOTFS_DIR",
+  "EXPORT_DIR",
+  "EXPORT_ROOTFS_DIR",
+  "EXPORT_DIRS",
+  "STAGE_LIST",
+  "IMG_DATE",
+  "IMG_FILENAME",
+  "ARCHIVE_FILENAME",
+  "GIT_HASH",
+  "CONTINUE",
+  "CONTAINER_NAME",
+  "PRESERVE_CONTAINER",
+  "PIGEN_DOCKER_OPTS",
+  "DOCKER",
+  "PATH",
+  "HOME",
+  "IFS",
+  "SHELL",
+  "BASH_ENV",
+  "ENV",
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH"
+]);
+var REMOVED = {
+  USE_QCOW2: "pi-gen removed USE_QCOW2 in 2024; builds use plain directories now",
+  WPA_ESSID: "pi-gen removed WPA_ESSID in 2023; configure Wi-Fi with NetworkManager in a stage or cloud-init",
+  WPA_PASSWORD: "pi-gen removed WPA_PASSWORD in 2023; configure Wi-Fi with NetworkManager in a stage or cloud-init"
+};
+var TYPED_VARIABLES = {
+  imgName: "IMG_NAME",
+  release: "RELEASE",
+  deployCompression: "DEPLOY_COMPRESSION",
+  compressionLevel: "COMPRESSION_LEVEL",
+  targetHostname: "TARGET_HOSTNAME",
+  localeDefault: "LOCALE_DEFAULT",
+  keyboardKeymap: "KEYBOARD_KEYMAP",
+  keyboardLayout: "KEYBOARD_LAYOUT",
+  timezoneDefault: "TIMEZONE_DEFAULT",
+  firstUserName: "FIRST_USER_NAME",
+  firstUserPass: "FIRST_USER_PASS",
+  disableFirstBootUserRename: "DISABLE_FIRST_BOOT_USER_RENAME",
+  passwordlessSudo: "PASSWORDLESS_SUDO",
+  enableSsh: "ENABLE_SSH",
+  pubkeySshFirstUser: "PUBKEY_SSH_FIRST_USER",
+  pubkeyOnlySsh: "PUBKEY_ONLY_SSH",
+  wpaCountry: "WPA_COUNTRY",
+  aptProxy: "APT_PROXY",
+  enableCloudInit: "ENABLE_CLOUD_INIT",
+  piGenRelease: "PI_GEN_RELEASE"
+};
+var SECRET_VARIABLES = /* @__PURE__ */ new Set(["FIRST_USER_PASS"]);
+var bad = /* @__PURE__ */ __name((setting, value, why) => new PiImageError("INPUT_INVALID", `${setting} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
+function oneLine(setting, value) {
+  if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line");
+  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters");
+}
+__name(oneLine, "oneLine");
+function match(setting, value, re, why) {
+  oneLine(setting, value);
+  if (!re.test(value)) throw bad(setting, value, why);
+}
+__name(match, "match");
+var bool = /* @__PURE__ */ __name((v) => v ? "1" : "0", "bool");
+function piGenConfigEntries(settings, names = {}) {
+  const label = /* @__PURE__ */ __name((k) => names[k] ?? k, "label");
+  const s = settings;
+  match(label("imgName"), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
+  if (s.release !== void 0) match(label("release"), s.release, /^[a-z][a-z0-9-]*$/, "must be a Debian suite name such as trixie or bookworm");
+  if (s.deployCompression !== void 0 && !["zip", "gz", "xz", "none"].includes(s.deployCompression)) {
+    throw bad(label("deployCompression"), s.deployCompression, "must be one of zip, gz, xz, none");
+  }
+  if (s.compressionLevel !== void 0 && !(Number.isInteger(s.compressionLevel) && s.compressionLevel >= 0 && s.compressionLevel <= 9)) {
+    throw bad(label("compressionLevel"), String(s.compressionLevel), "must be a whole number from 0 to 9");
+  }
+  if (s.targetHostname !== void 0) {
+    match(label("targetHostname"), s.targetHostname, /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, "must be a host name: letters, digits and inner hyphens, at most 63");
+  }
+  if (s.localeDefault !== void 0) match(label("localeDefault"), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, "must be a locale such as en_GB.UTF-8");
+  if (s.keyboardKeymap !== void 0) match(label("keyboardKeymap"), s.keyboardKeymap, /^[a-z0-9_-]{1,32}$/, "must be a keymap such as gb or us");
+  if (s.keyboardLayout !== void 0) oneLine(label("keyboardLayout"), s.keyboardLayout);
+  if (s.timezoneDefault !== void 0) match(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
+  if (s.firstUserName !== void 0) match(label("firstUserName"), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
+  if (s.firstUserPass !== void 0) {
+    oneLine(label("firstUserPass"), s.firstUserPass);
+  }
+  if (s.disableFirstBootUserRename && !s.firstUserPass) {
+    throw new PiImageError("INPUT_INVALID", `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`);
+  }
+  if (s.pubkeySshFirstUser !== void 0) {
+    for (const line of s.pubkeySshFirstUser.split("\n").filter((l) => l.trim() !== "")) {
+      if (!/^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$/.test(line.trim())) {
+        throw bad(label("pubkeySshFirstUser"), line, "is not an OpenSSH public key line");
+      }
+    }
+  }
+  if (s.pubkeyOnlySsh && !s.pubkeySshFirstUser) {
+    throw new PiImageError("INPUT_INVALID", `${label("pubkeyOnlySsh")} needs ${label("pubkeySshFirstUser")}: without a key nobody could log in`);
+  }
+  if (s.wpaCountry !== void 0) match(label("wpaCountry"), s.wpaCountry, /^[A-Z]{2}$/, "must be a two-letter ISO 3166 country code such as GB");
+  if (s.aptProxy !== void 0) match(label("aptProxy"), s.aptProxy, /^https?:\/\/[^\s'"`$\\]+$/, "must be an http(s) URL");
+  if (s.piGenRelease !== void 0) oneLine(label("piGenRelease"), s.piGenRelease);
+  if (s.stageList.length === 0) throw new PiImageError("INPUT_INVALID", `${label("stageList")} is empty: name at least one stage`);
+  for (const stage of s.stageList) {
+    if (!stage.startsWith("/")) throw bad(label("stageList"), stage, "must be an absolute path");
+    if (/\s/.test(stage)) throw bad(label("stageList"), stage, "must not contain whitespace: pi-gen splits STAGE_LIST on spaces");
+    oneLine(label("stageList"), stage);
+  }
+  const entries = [];
+  for (const [key, variable] of Object.entries(TYPED_VARIABLES)) {
+    const value = s[key];
+    if (value === void 0) continue;
+    entries.push({
+      name: variable,
+      value: typeof value === "boolean" ? bool(value) : String(value),
+      ...SECRET_VARIABLES.has(variable) ? { comment: `${variable}: secret, masked in logs` } : {}
+    });
+  }
+  entries.push({ name: "STAGE_LIST", value: s.stageList.join(" ") });
+  const typed = new Set(Object.values(TYPED_VARIABLES));
+  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a < b ? -1 : 1)) {
+    const where = `${label("extra")} ${name}`;
+    if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where}: not a shell variable name`);
+    if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where}: ${REMOVED[name]}`);
+    if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: set by pi-image or pi-gen itself, not by a config`);
+    if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: use the typed setting for it, which is checked`);
+    if (value.includes("\0")) throw bad(where, value, "must not contain a NUL byte");
+    entries.push({ name, value });
+  }
+  return entries;
+}
+__name(piGenConfigEntries, "piGenConfigEntries");
+
+// src/lib/pigen/stage-list.ts
+var import_promises2 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
+var CONTAINER_PIGEN_DIR = "/pi-gen";
+async function isDir(path) {
+  try {
+    return (await (0, import_promises2.stat)(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+__name(isDir, "isDir");
+async function filesUnder(dir, prefix = "") {
+  const out = [];
+  for (const e of await (0, import_promises2.readdir)((0, import_node_path2.join)(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...await filesUnder(dir, rel));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+__name(filesUnder, "filesUnder");
+var UPSTREAM = /^(stage\d+|export-image|export-noobs)$/;
+async function resolveStageList(specs, options) {
+  if (specs.length === 0) throw new PiImageError("INPUT_INVALID", "stage list is empty: name at least one stage");
+  const warnings = [];
+  const stages = [];
+  const names = /* @__PURE__ */ new Set();
+  const overrides = options.overridesDir ? (0, import_node_path2.resolve)(options.baseDir, options.overridesDir) : void 0;
+  if (overrides && !await isDir(overrides)) throw new PiImageError("INPUT_INVALID", `overrides directory ${options.overridesDir} does not exist`);
+  for (const spec of specs) {
+    if (/\s/.test(spec)) throw new PiImageError("INPUT_INVALID", `stage "${spec}": paths with whitespace break pi-gen's STAGE_LIST`);
+    const upstream = UPSTREAM.test(spec);
+    const hostPath = upstream ? (0, import_node_path2.join)(options.pigenDir, spec) : (0, import_node_path2.isAbsolute)(spec) ? spec : (0, import_node_path2.resolve)(options.baseDir, spec);
+    if (!await isDir(hostPath)) {
+      throw new PiImageError("INPUT_INVALID", upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`);
+    }
+    const name = (0, import_node_path2.basename)(hostPath);
+    if (names.has(name)) throw new PiImageError("INPUT_INVALID", `stage ${name} appears twice; pi-gen keys its work directories by stage name`);
+    names.add(name);
+    const overrideDir = overrides ? (0, import_node_path2.join)(overrides, name) : void 0;
+    if (overrideDir && await isDir(overrideDir)) {
+      if (!upstream) throw new PiImageError("INPUT_INVALID", `overrides for ${name}: overrides apply to pi-gen's own stages; change your stage ${spec} itself`);
+      const copy = (0, import_node_path2.join)(options.workDir, "stages", name);
+      await (0, import_promises2.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
+      const files = await filesUnder(overrideDir);
+      for (const f of files) await (0, import_promises2.cp)((0, import_node_path2.join)(overrideDir, f), (0, import_node_path2.join)(copy, f), { preserveTimestamps: true, force: true });
+      stages.push({ name, hostPath: copy, buildPath: copy, upstream, mount: options.runtime === "container", overridden: files });
+      continue;
+    }
+    const buildPath = upstream && options.runtime === "container" ? `${CONTAINER_PIGEN_DIR}/${spec}` : hostPath;
+    stages.push({ name, hostPath, buildPath, upstream, mount: options.runtime === "container" && !upstream, overridden: [] });
+  }
+  if (overrides) {
+    for (const e of await (0, import_promises2.readdir)(overrides, { withFileTypes: true })) {
+      if (e.isDirectory() && !names.has(e.name)) warnings.push(`overrides for ${e.name} are not used: ${e.name} is not in the stage list`);
+    }
+  }
+  return { stages, warnings };
+}
+__name(resolveStageList, "resolveStageList");
+
+// src/lib/build/emulation.ts
+var import_node_fs2 = require("node:fs");
+var import_promises4 = require("node:fs/promises");
+var import_node_path3 = require("node:path");
+
+// src/lib/build/preflight.ts
+var import_node_fs = require("node:fs");
+var import_promises3 = require("node:fs/promises");
+var realHost = {
+  arch: process.arch,
+  freeBytes: /* @__PURE__ */ __name(async (path) => {
+    const s = await (0, import_promises3.statfs)(path);
+    return s.bavail * s.bsize;
+  }, "freeBytes"),
+  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs.existsSync)(path), "exists"),
+  read: /* @__PURE__ */ __name((path) => {
+    try {
+      return (0, import_node_fs.readFileSync)(path, "utf8");
+    } catch {
+      return void 0;
+    }
+  }, "read"),
+  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs.existsSync)(`${dir}/${tool}`)), "onPath")
+};
+function isArmHost(arch) {
+  return arch === "arm64" || arch === "arm";
+}
+__name(isArmHost, "isArmHost");
+function parseDepends(text2) {
+  return text2.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean).map((l) => {
+    const [tool, pkg] = l.split(":", 2);
+    return { tool, pkg: pkg ?? tool };
+  });
+}
+__name(parseDepends, "parseDepends");
+async function preflight(options, host = realHost) {
+  const results = [];
+  const free = await host.freeBytes(options.workDir);
+  const freeGiB = free / 2 ** 30;
+  results.push({
+    check: "disk space",
+    ok: freeGiB >= options.minFreeGiB,
+    detail: `${freeGiB.toFixed(1)} GiB free at ${options.workDir}, ${options.minFreeGiB} GiB needed`,
+    fix: "free space (on GitHub runners: sudo rm -rf /usr/local/lib/android /opt/hostedtoolcache /usr/share/dotnet), or build on a larger disk (work-dir)"
+  });
+  results.push({
+    check: "loop devices",
+    ok: host.exists("/dev/loop-control"),
+    detail: host.exists("/dev/loop-control") ? "/dev/loop-control present" : "no /dev/loop-control: export-image cannot attach the image",
+    fix: "sudo modprobe loop (and run containers --privileged, as build-docker.sh does)"
+  });
+  if (!isArmHost(host.arch)) {
+    const mounted = host.exists("/proc/sys/fs/binfmt_misc/status");
+    const entry = host.read("/proc/sys/fs/binfmt_misc/qemu-aarch64") ?? "";
+    const ok = mounted && /^enabled/m.test(entry);
+    results.push({
+      check: "arm64 emulation (binfmt_misc)",
+      ok,
+      detail: !mounted ? "binfmt_misc is not mounted" : ok ? `qemu-aarch64 registered (${/interpreter (\S+)/.exec(entry)?.[1] ?? "interpreter unknown"})` : "no enabled qemu-aarch64 entry",
+      fix: "sudo apt-get install qemu-user-static binfmt-support && sudo update-binfmts --enable qemu-aarch64"
+    });
+  }
+  if (options.native && options.dependsFile) {
+    const text2 = host.read(options.dependsFile);
+    if (text2 !== void 0) {
+      const provided = new Set(options.provided ?? []);
+      const missing = parseDepends(text2).filter((d) => !provided.has(d.tool) && !host.onPath(d.tool));
+      results.push({
+        check: "pi-gen's dependencies",
+        ok: missing.length === 0,
+        detail: missing.length === 0 ? "all tools in pi-gen/depends found" : `missing: ${missing.map((m) => m.tool).join(", ")}`,
+        fix: `sudo apt-get install ${[...new Set(missing.map((m) => m.pkg))].join(" ")}`
+      });
+    }
+  }
+  return results;
+}
+__name(preflight, "preflight");
+
+// src/lib/build/emulation.ts
+var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
+function findStatic(name) {
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs2.existsSync)((0, import_node_path3.join)(dir, name))) return (0, import_node_path3.join)(dir, name);
+  return void 0;
+}
+__name(findStatic, "findStatic");
+async function ensureEmulation(options) {
+  const { logger } = options;
+  if (isArmHost(options.arch)) {
+    logger.info(`host is ${options.arch}: no emulation needed`);
+    return [];
+  }
+  const root = /* @__PURE__ */ __name((cmd, args) => execCapture(options.asRoot[0] ?? cmd, options.asRoot.length > 0 ? [...options.asRoot.slice(1), cmd, ...args] : args, { logger }), "root");
+  if (!findStatic("qemu-aarch64-static")) {
+    if (!options.install) {
+      throw new PiImageError("TOOL_MISSING", "qemu-aarch64-static is not installed: sudo apt-get install qemu-user-static binfmt-support");
+    }
+    logger.info("installing qemu-user-static and binfmt-support for arm64 emulation");
+    await root("apt-get", ["update", "-qq"]);
+    await root("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "qemu-user-static", "binfmt-support"]);
+  }
+  if (!(0, import_node_fs2.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
+    logger.info("mounting binfmt_misc");
+    await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
+  }
+  for (const arch of ["aarch64", "arm"]) {
+    const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch}`;
+    if (!(0, import_node_fs2.existsSync)(entry)) {
+      if ((0, import_node_fs2.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
+      else if ((0, import_node_fs2.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
+    }
+  }
+  if (!(0, import_node_fs2.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+    throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
+  }
+  await (0, import_promises4.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises4.mkdir)(options.shimDir, { recursive: true });
+  for (const arch of ["aarch64", "arm"]) {
+    const target = findStatic(`qemu-${arch}-static`);
+    if (target) await (0, import_promises4.symlink)(target, (0, import_node_path3.join)(options.shimDir, `qemu-${arch}`));
+  }
+  logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
+  return [options.shimDir];
+}
+__name(ensureEmulation, "ensureEmulation");
+
+// src/lib/pigen/build-log.ts
+var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
+var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
+function readStamp(line) {
+  const clock = CLOCK.exec(line);
+  if (clock) {
+    const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3])];
+    if (h > 23 || m > 59 || s > 60) return void 0;
+    return { raw: `${clock[1]}:${clock[2]}:${clock[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock[4] };
+  }
+  const iso = RFC3339.exec(line);
+  if (iso) {
+    const ms = Date.parse(iso[1]);
+    if (Number.isNaN(ms)) return void 0;
+    return { raw: iso[1], seconds: Math.floor(ms / 1e3), absolute: true, text: iso[2] };
+  }
+  return void 0;
+}
+__name(readStamp, "readStamp");
+function lastComponent(path) {
+  const trimmed = path.replace(/\/+$/, "");
+  const i = trimmed.lastIndexOf("/");
+  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
+}
+__name(lastComponent, "lastComponent");
+function parseBuildLog(text2, source = "build.log") {
+  const lines = text2.split(/\r?\n/);
+  const warnings = [];
+  const events = [];
+  const entries = [];
+  const stack = [];
+  const seen = /* @__PURE__ */ new Map();
+  let first;
+  let dayOffset = 0;
+  let previous = -1;
+  let lastOffset = 0;
+  let result = "unknown";
+  let beginEndLines = 0;
+  const close = /* @__PURE__ */ __name((entry, offset, complete) => {
+    entry.durationSeconds = offset - entry.startOffsetSeconds;
+    entry.complete = complete;
+  }, "close");
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    const stamp = readStamp(line);
+    if (!stamp) {
+      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
+      return;
+    }
+    first ??= stamp;
+    let offset;
+    if (stamp.absolute) {
+      offset = first.absolute ? stamp.seconds - first.seconds : 0;
+    } else {
+      if (previous >= 0 && stamp.seconds + dayOffset < previous) dayOffset += 86400;
+      offset = stamp.seconds + dayOffset - (first.absolute ? 0 : first.seconds);
+      previous = stamp.seconds + dayOffset;
+    }
+    if (offset < 0) {
+      warnings.push(`${source}:${index + 1}: timestamp goes backwards`);
+      offset = lastOffset;
+    }
+    lastOffset = Math.max(lastOffset, offset);
+    const begin = /^Begin (.+)$/.exec(stamp.text);
+    const end = /^End (.+)$/.exec(stamp.text);
+    if (begin) {
+      beginEndLines++;
+      const path = begin[1].trim();
+      const occurrence = (seen.get(path) ?? 0) + 1;
+      seen.set(path, occurrence);
+      const entry = {
+        path,
+        name: lastComponent(path),
+        depth: stack.length,
+        occurrence,
+        startOffsetSeconds: offset,
+        durationSeconds: 0,
+        complete: false,
+        children: []
+      };
+      (stack.length > 0 ? stack[stack.length - 1].children : entries).push(entry);
+      stack.push(entry);
+    } else if (end) {
+      beginEndLines++;
+      const path = end[1].trim();
+      const at = stack.map((e) => e.path).lastIndexOf(path);
+      if (at < 0) {
+        warnings.push(`${source}:${index + 1}: End without Begin: ${path}`);
+        return;
+      }
+      while (stack.length - 1 > at) close(stack.pop(), offset, false);
+      close(stack.pop(), offset, true);
+    } else if (stamp.text === "Build finished") {
+      result = "finished";
+    } else if (stamp.text.startsWith("Build failed")) {
+      result = "failed";
+      events.push({ offsetSeconds: offset, message: stamp.text });
+    } else {
+      events.push({ offsetSeconds: offset, message: stamp.text });
+    }
+  });
+  if (!first || beginEndLines === 0) {
+    throw new PiImageError("LOG_INVALID", `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin \u2026" lines found`);
+  }
+  while (stack.length > 0) close(stack.pop(), lastOffset, false);
+  if (result === "unknown" && entries.some((e) => !e.complete)) result = "failed";
+  return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events, warnings };
+}
+__name(parseBuildLog, "parseBuildLog");
+function flattenTimeline(entries) {
+  const out = [];
+  const walk = /* @__PURE__ */ __name((list) => {
+    for (const e of list) {
+      out.push(e);
+      walk(e.children);
+    }
+  }, "walk");
+  walk(entries);
+  return out;
+}
+__name(flattenTimeline, "flattenTimeline");
+function stagesOf(timeline) {
+  if (timeline.entries.length === 1 && timeline.entries[0].children.length > 0) {
+    return timeline.entries[0].children;
+  }
+  return timeline.entries;
+}
+__name(stagesOf, "stagesOf");
+function failedStep(timeline) {
+  const open5 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open5[open5.length - 1];
+}
+__name(failedStep, "failedStep");
+function formatDuration(seconds) {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor(seconds % 3600 / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+__name(formatDuration, "formatDuration");
+
+// src/lib/build/log-follower.ts
+var LOG_LINE = /^\[(\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T[^\]]+)\] /;
+var MARK = /^\[[^\]]+\] (Begin|End) (.+)$/;
+var BuildLogFollower = class {
+  constructor(logger) {
+    this.logger = logger;
+  }
+  logger;
+  static {
+    __name(this, "BuildLogFollower");
+  }
+  logLines = [];
+  open = [];
+  group;
+  partial = "";
+  /** Feeds a chunk of output (any split); complete lines are handled at once. */
+  write(chunk) {
+    const text2 = this.partial + chunk;
+    const lines = text2.split("\n");
+    this.partial = lines.pop();
+    for (const line of lines) this.line(line.replace(/\r$/, ""));
+  }
+  /** Flushes a last line without a newline and closes an open group. */
+  end() {
+    if (this.partial) this.line(this.partial);
+    this.partial = "";
+    this.closeGroup();
+  }
+  closeGroup() {
+    if (this.group !== void 0) this.logger.endGroup?.();
+    this.group = void 0;
+  }
+  line(line) {
+    const mark = MARK.exec(line);
+    if (LOG_LINE.test(line)) this.logLines.push(line);
+    if (mark) {
+      const [, kind, path] = mark;
+      if (kind === "Begin") {
+        this.open.push(path);
+        if (this.open.length === 2) {
+          this.closeGroup();
+          this.group = path.split("/").pop();
+          this.logger.startGroup?.(`pi-gen ${this.group}`);
+        }
+      } else {
+        const at = this.open.lastIndexOf(path);
+        if (at >= 0) this.open.length = at;
+      }
+    }
+    this.logger.info(line);
+    if (mark && mark[1] === "End" && this.open.length === 1) this.closeGroup();
+  }
+  /** pi-gen's log lines seen so far, as build.log holds them. */
+  buildLog() {
+    return this.logLines.length > 0 ? `${this.logLines.join("\n")}
+` : "";
+  }
+  /** What went wrong, in a sentence, from the log seen so far. */
+  explainFailure() {
+    let timeline;
+    try {
+      timeline = parseBuildLog(this.buildLog(), "build output");
+    } catch {
+      return "pi-gen failed before its first stage began (see the output above: configuration, dependencies or the container engine)";
+    }
+    const step = failedStep(timeline);
+    const parts = [];
+    if (step) {
+      const stages = timeline.entries[0]?.children ?? [];
+      const stage = stages.find((s) => step.path === s.path || step.path.startsWith(`${s.path}/`));
+      parts.push(stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`);
+    } else {
+      parts.push("pi-gen failed after its last stage ended");
+    }
+    const bootstrap = timeline.events.find((e) => e.message.startsWith("bootstrap failed"));
+    if (bootstrap) {
+      const m = /check (\S+debootstrap\.log)/.exec(bootstrap.message);
+      parts.push(`debootstrap failed: read ${m ? m[1] : "debootstrap.log in the stage work directory"}`);
+    }
+    return parts.join("; ");
+  }
+};
+
+// src/lib/build/runtime.ts
+var RUNTIMES = ["docker", "podman", "nerdctl", "native"];
+var DETECTION_ORDER = RUNTIMES;
+function parseRuntime(value, input = "runtime") {
+  if (value === "" || value === "auto") return "auto";
+  if (RUNTIMES.includes(value)) return value;
+  throw new PiImageError("INPUT_INVALID", `${input} "${value}" is not one of: auto, ${RUNTIMES.join(", ")}`);
+}
+__name(parseRuntime, "parseRuntime");
+async function containerCommand(cli, probe) {
+  if (await probe(cli, ["info"])) return [cli];
+  if (await probe("sudo", ["-n", cli, "info"])) return ["sudo", cli];
+  return void 0;
+}
+__name(containerCommand, "containerCommand");
+async function nativeCommand(isRoot, probe) {
+  if (isRoot) return [];
+  if (await probe("sudo", ["-n", "true"])) return ["sudo", "-E"];
+  return void 0;
+}
+__name(nativeCommand, "nativeCommand");
+async function resolveRuntime(requested, probe, isRoot) {
+  if (requested === "native") {
+    const command = await nativeCommand(isRoot, probe);
+    if (!command) throw new PiImageError("INPUT_INVALID", "runtime native runs pi-gen as root: run as root or give this user passwordless sudo");
+    return { runtime: "native", command };
+  }
+  if (requested !== "auto") {
+    const command = await containerCommand(requested, probe);
+    if (!command) {
+      throw new PiImageError(
+        "TOOL_MISSING",
+        `runtime ${requested}: \`${requested} info\` fails, with and without sudo; install ${requested} and start its daemon${requested === "nerdctl" ? " (containerd, and buildkitd for builds)" : ""}`
+      );
+    }
+    return { runtime: requested, command };
+  }
+  for (const runtime of DETECTION_ORDER) {
+    const command = runtime === "native" ? await nativeCommand(isRoot, probe) : await containerCommand(runtime, probe);
+    if (command) return { runtime, command };
+  }
+  throw new PiImageError("TOOL_MISSING", "no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo");
+}
+__name(resolveRuntime, "resolveRuntime");
+function containerName(parts) {
+  const joined = parts.filter((p) => !!p).join("-").replace(/[^a-zA-Z0-9_.-]+/g, "-").replace(/^[^a-zA-Z0-9]+/, "").replace(/-+/g, "-").slice(0, 120);
+  return `pigen-${joined || "build"}`;
+}
+__name(containerName, "containerName");
+var containerCommands = {
+  /** Lists containers named exactly `name` (running or not). */
+  exists: /* @__PURE__ */ __name((command, name) => [...command, "ps", "-a", "--filter", `name=^${name}$`, "--format", "{{.Names}}"], "exists"),
+  running: /* @__PURE__ */ __name((command, name) => [...command, "ps", "--filter", `name=^${name}$`, "--format", "{{.Names}}"], "running"),
+  remove: /* @__PURE__ */ __name((command, name) => [...command, "rm", "-f", "-v", name], "remove")
+};
+function leftoverDecision(exists2, running, resume, name) {
+  if (running) {
+    throw new PiImageError("INPUT_INVALID", `a build is already running in container ${name}; wait for it or stop it first`);
+  }
+  if (!exists2) return resume ? { action: "fresh", message: `nothing to continue: no container ${name}; starting a fresh build` } : { action: "fresh" };
+  if (resume) return { action: "continue", message: `continuing the interrupted build in container ${name} (pi-gen CONTINUE=1)` };
+  return { action: "remove", message: `removing container ${name} left by an earlier build (set continue to resume it instead)` };
+}
+__name(leftoverDecision, "leftoverDecision");
+
+// src/lib/build/build.ts
+function runArgv(argv, logger, allowFailure = false) {
+  return execCapture(argv[0], argv.slice(1), { logger, allowFailure });
+}
+__name(runArgv, "runArgv");
+async function exists(path) {
+  try {
+    await (0, import_promises5.stat)(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+__name(exists, "exists");
+function defaultProbe(logger) {
+  return async (cmd, args) => {
+    try {
+      return (await execCapture(cmd, args, { logger, allowFailure: true })).code === 0;
+    } catch {
+      return false;
+    }
+  };
+}
+__name(defaultProbe, "defaultProbe");
+function buildConfigEntries(options, stages, native, workDir) {
+  const date = options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date();
+  const names = imageNames(options.settings.imgName, options.version, date);
+  const entries = piGenConfigEntries({ ...options.settings, stageList: stages.map((s) => s.buildPath) });
+  entries.push(
+    { name: "IMG_DATE", value: names.IMG_DATE },
+    { name: "IMG_FILENAME", value: names.IMG_FILENAME },
+    { name: "ARCHIVE_FILENAME", value: names.ARCHIVE_FILENAME },
+    { name: "PI_IMAGE_VERSION", value: options.version }
+  );
+  if (options.recipeGitHash) {
+    entries.push({ name: "GIT_HASH", value: options.recipeGitHash }, { name: "PI_IMAGE_RECIPE_GIT_HASH", value: options.recipeGitHash });
+  } else {
+    entries.push({ name: "GIT_HASH", value: "unknown" });
+  }
+  if (native) {
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path4.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path4.join)(workDir, "deploy") });
+  }
+  return entries;
+}
+__name(buildConfigEntries, "buildConfigEntries");
+async function runBuild(options) {
+  const { logger } = options;
+  const workDir = (0, import_node_path4.resolve)(options.workDir);
+  await (0, import_promises5.mkdir)(workDir, { recursive: true });
+  const probe = options.probe ?? defaultProbe(logger);
+  const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
+  const native = runtime.runtime === "native";
+  logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
+  for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
+    if (!await exists((0, import_node_path4.join)(options.pigenDir, script))) {
+      throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
+    }
+  }
+  if (/\s/.test((0, import_node_path4.resolve)(options.pigenDir))) {
+    throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
+  }
+  const { stages, warnings } = await resolveStageList(options.stages, {
+    pigenDir: (0, import_node_path4.resolve)(options.pigenDir),
+    baseDir: options.baseDir,
+    runtime: native ? "native" : "container",
+    overridesDir: options.overridesDir,
+    workDir
+  });
+  for (const w of warnings) logger.warn(w);
+  for (const s of stages) {
+    logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
+  }
+  const entries = buildConfigEntries(options, stages, native, workDir);
+  for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger.mask?.(e.value);
+  const configPath = (0, import_node_path4.join)(workDir, "config");
+  await (0, import_promises5.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+    mode: 384
+  });
+  logger.info(`config: ${configPath} (${entries.length} settings)`);
+  const asRoot = options.isRoot ? [] : ["sudo"];
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path4.join)(workDir, "bin"), logger });
+  const checks = await preflight({
+    workDir,
+    minFreeGiB: options.minFreeGiB ?? 10,
+    native,
+    dependsFile: (0, import_node_path4.join)(options.pigenDir, "depends"),
+    provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
+  });
+  for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    throw new PiImageError("PREFLIGHT_FAILED", `preflight failed:
+${failed.map((c) => `  ${c.check}: ${c.detail}
+    fix: ${c.fix}`).join("\n")}`);
+  }
+  const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
+  let cmd;
+  let args;
+  let cwd;
+  if (native) {
+    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0], [...runtime.command.slice(1), "bash", (0, import_node_path4.join)(options.pigenDir, "build.sh"), "-c", configPath]] : ["bash", [(0, import_node_path4.join)(options.pigenDir, "build.sh"), "-c", configPath]];
+    cwd = options.pigenDir;
+  } else {
+    const listed = /* @__PURE__ */ __name(async (argv) => (await runArgv(argv, logger)).stdout.trim() !== "", "listed");
+    const decision = leftoverDecision(
+      await listed(containerCommands.exists(runtime.command, options.containerName)),
+      await listed(containerCommands.running(runtime.command, options.containerName)),
+      options.resume ?? false,
+      options.containerName
+    );
+    if (decision.message) logger.info(decision.message);
+    if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, options.containerName), logger);
+    const mounts = stages.filter((s) => s.mount).flatMap((s) => ["-v", `${s.hostPath}:${s.buildPath}:ro`]);
+    env.DOCKER = runtime.command.join(" ");
+    env.CONTAINER_NAME = options.containerName;
+    env.CONTINUE = decision.action === "continue" ? "1" : "0";
+    env.PRESERVE_CONTAINER = "1";
+    env.PIGEN_DOCKER_OPTS = mounts.join(" ");
+    [cmd, args] = ["bash", [(0, import_node_path4.join)(options.pigenDir, "build-docker.sh"), "-c", configPath]];
+    cwd = workDir;
+  }
+  const follower = new BuildLogFollower(logger);
+  const code = await execFollow(cmd, args, { logger, cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
+  follower.end();
+  const deployDir = (0, import_node_path4.join)(workDir, "deploy");
+  await (0, import_promises5.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path4.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path4.join)(workDir, "work", "build.log");
+  if (native && await exists(nativeLog)) await (0, import_promises5.copyFile)(nativeLog, buildLog);
+  else if (!await exists(buildLog)) await (0, import_promises5.writeFile)(buildLog, follower.buildLog());
+  if (code !== 0) {
+    throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
+  }
+  let imagePath;
+  try {
+    imagePath = (await findDeployOutputs(deployDir)).image.path;
+  } catch (e) {
+    logger.warn(`pi-gen exported no image (no stage has EXPORT_IMAGE, or all have SKIP_IMAGES): ${e.message}`);
+  }
+  const result = {
+    runtime,
+    deployDir,
+    imagePath,
+    buildLog,
+    configPath,
+    pigenCommit: options.pigenCommit,
+    workTree: (0, import_node_path4.join)(workDir, "work"),
+    stages
+  };
+  if (!native) result.containerName = options.containerName;
+  return result;
+}
+__name(runBuild, "runBuild");
+async function removeBuildContainer(runtime, name, logger) {
+  if (runtime.runtime === "native") return;
+  for (const n of [name, `${name}_cont`]) await runArgv(containerCommands.remove(runtime.command, n), logger, true);
+}
+__name(removeBuildContainer, "removeBuildContainer");
+
+// src/lib/build/build-request.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
+
+// vendor/pi-gen.json
+var pi_gen_default = {
+  repository: "https://github.com/RPi-Distro/pi-gen",
+  branch: "arm64",
+  commit: "ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5",
+  tag: "2026-06-18-raspios-trixie-arm64"
+};
+
+// src/lib/pigen/pin.ts
+var PI_GEN_PIN = pi_gen_default;
+
+// src/lib/pigen/product-config.ts
+var BOOLEAN_KEYS = /* @__PURE__ */ new Set(["disableFirstBootUserRename", "passwordlessSudo", "enableSsh", "pubkeyOnlySsh", "enableCloudInit"]);
+var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
+function parseFlag(value, where) {
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new PiImageError("INPUT_INVALID", `${where}: "${value}" must be 1 or 0 (or true or false)`);
+}
+__name(parseFlag, "parseFlag");
+function unquote(raw, where) {
+  const v = raw.trim();
+  if (v.startsWith('"') || v.startsWith("'")) {
+    const q = v[0];
+    if (v.length < 2 || !v.endsWith(q)) throw new PiImageError("INPUT_INVALID", `${where}: unbalanced ${q} quote`);
+    const inner = v.slice(1, -1);
+    if (inner.includes(q)) throw new PiImageError("INPUT_INVALID", `${where}: a quoted value cannot contain its own quote`);
+    return inner;
+  }
+  return v;
+}
+__name(unquote, "unquote");
+function applySetting(config, key, value, where) {
+  if (!SHELL_NAME.test(key)) throw new PiImageError("INPUT_INVALID", `${where}: "${key}" is not a variable name`);
+  if (key === "STAGE_LIST") {
+    config.stages = value.split(/\s+/).filter(Boolean);
+    return;
+  }
+  if (key === "OVERRIDES") {
+    config.overrides = value;
+    return;
+  }
+  const typed = BY_VARIABLE.get(key);
+  if (!typed) {
+    config.extra[key] = value;
+    return;
+  }
+  const s = config.settings;
+  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseFlag(value, `${where}: ${key}`);
+  else if (typed === "compressionLevel") {
+    if (!/^\d$/.test(value)) throw new PiImageError("INPUT_INVALID", `${where}: COMPRESSION_LEVEL "${value}" must be 0-9`);
+    s[typed] = Number(value);
+  } else if (typed === "deployCompression") s[typed] = value;
+  else s[typed] = value;
+}
+__name(applySetting, "applySetting");
+function splitAssignment(text2, where) {
+  const at = text2.indexOf("=");
+  if (at <= 0) throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE, found "${text2.slice(0, 80)}"`);
+  return [text2.slice(0, at).trim(), text2.slice(at + 1)];
+}
+__name(splitAssignment, "splitAssignment");
+function parseProductConfig(text2, source) {
+  const config = { settings: {}, extra: {} };
+  const seen = /* @__PURE__ */ new Set();
+  text2.split(/\r?\n/).forEach((line, index) => {
+    const where = `${source}:${index + 1}`;
+    if (line.trim() === "" || line.trim().startsWith("#")) return;
+    const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line);
+    if (!m || !SHELL_NAME.test(m[1])) {
+      throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE, found "${line.slice(0, 80)}"`);
+    }
+    const key = m[1];
+    if (seen.has(key)) throw new PiImageError("INPUT_INVALID", `${where}: ${key} is set twice`);
+    seen.add(key);
+    const value = unquote(m[2], where);
+    if (/\$\(|`|\$\{/.test(value)) {
+      throw new PiImageError("INPUT_INVALID", `${where}: ${key} looks like shell code; this file is data, nothing in it is expanded`);
+    }
+    applySetting(config, key, value, where);
+  });
+  return config;
+}
+__name(parseProductConfig, "parseProductConfig");
+
+// src/lib/build/pigen-checkout.ts
+var import_node_fs3 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
+async function headCommit(dir, logger) {
+  if (!(0, import_node_fs3.existsSync)((0, import_node_path5.join)(dir, ".git"))) return void 0;
+  const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
+  return r.code === 0 ? r.stdout.trim() : void 0;
+}
+__name(headCommit, "headCommit");
+async function locatePiGen(options) {
+  const { logger, pin } = options;
+  if (options.explicitDir) {
+    const dir2 = (0, import_node_path5.resolve)(options.explicitDir);
+    if (!(0, import_node_fs3.existsSync)((0, import_node_path5.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const commit2 = await headCommit(dir2, logger) ?? "unknown";
+    if (commit2 !== pin.commit) logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
+    return { dir: dir2, commit: commit2, source: "explicit" };
+  }
+  if (options.submoduleDir && (0, import_node_fs3.existsSync)((0, import_node_path5.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path5.resolve)(options.submoduleDir);
+    const commit2 = await headCommit(dir2, logger) ?? pin.commit;
+    if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
+    return { dir: dir2, commit: commit2, source: "submodule" };
+  }
+  const repository = options.repository ?? pin.repository;
+  const ref = options.ref ?? pin.commit;
+  const dir = (0, import_node_path5.join)((0, import_node_path5.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs3.existsSync)((0, import_node_path5.join)(dir, "build.sh"))) {
+    logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
+    await (0, import_promises6.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises6.mkdir)(dir, { recursive: true });
+    const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
+    await git(["init", "-q"]);
+    await git(["fetch", "-q", "--depth", "1", repository, ref]);
+    await git(["checkout", "-q", "FETCH_HEAD"]);
+  }
+  const commit = await headCommit(dir, logger) ?? "unknown";
+  if (options.ref === void 0 && commit !== pin.commit) {
+    throw new PiImageError("EXEC_FAILED", `pi-gen checkout at ${dir} is ${commit}, expected the pinned ${pin.commit}`);
+  }
+  return { dir, commit, source: "clone" };
+}
+__name(locatePiGen, "locatePiGen");
+
+// src/lib/build/build-request.ts
+async function recipeCommit(baseDir, logger) {
+  try {
+    const r = await execCapture("git", ["-C", baseDir, "rev-parse", "HEAD"], { logger, allowFailure: true });
+    return r.code === 0 && /^[0-9a-f]{40}$/.test(r.stdout.trim()) ? r.stdout.trim() : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(recipeCommit, "recipeCommit");
+async function prepareBuild(request) {
+  const { logger } = request;
+  const baseDir = (0, import_node_path6.resolve)(request.baseDir);
+  let config = { settings: {}, extra: {} };
+  if (request.configFile) {
+    const path = (0, import_node_path6.resolve)(baseDir, request.configFile);
+    let text2;
+    try {
+      text2 = await (0, import_promises7.readFile)(path, "utf8");
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `config ${request.configFile} cannot be read: ${e.message}`, { cause: e });
+    }
+    config = parseProductConfig(text2, request.configFile);
+  }
+  request.settings.forEach((line, i) => {
+    const where = `setting ${i + 1}`;
+    const [key, value] = splitAssignment(line, where);
+    applySetting(config, key, value, `${where} (${key})`);
+  });
+  if (request.firstUserPass) config.settings.firstUserPass = request.firstUserPass;
+  const imgName = config.settings.imgName;
+  if (!imgName) throw new PiImageError("INPUT_INVALID", "IMG_NAME is not set: put it in the config file or pass IMG_NAME=\u2026 as a setting");
+  if (!config.stages || config.stages.length === 0) {
+    throw new PiImageError("INPUT_INVALID", "STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)");
+  }
+  const checkout = await locatePiGen({
+    explicitDir: request.pigenDir,
+    submoduleDir: (0, import_node_path6.join)(baseDir, "vendor/pi-gen"),
+    cacheDir: request.cacheDir,
+    pin: PI_GEN_PIN,
+    repository: request.pigenRepository,
+    ref: request.pigenRef,
+    logger
+  });
+  logger.info(`pi-gen: ${checkout.dir} at ${checkout.commit} (${checkout.source})`);
+  return {
+    pigenDir: checkout.dir,
+    pigenCommit: checkout.commit,
+    baseDir,
+    workDir: (0, import_node_path6.resolve)(baseDir, request.workDir),
+    runtime: request.runtime,
+    settings: { ...config.settings, imgName, extra: config.extra },
+    stages: config.stages,
+    overridesDir: config.overrides,
+    version: request.version,
+    recipeGitHash: request.recipeGitHash ?? await recipeCommit(baseDir, logger),
+    sourceDateEpoch: request.sourceDateEpoch,
+    resume: request.resume,
+    containerName: containerName(request.containerNameParts ?? [imgName]),
+    minFreeGiB: request.minFreeGiB,
+    installEmulation: request.installEmulation,
+    isRoot: request.isRoot,
+    arch: request.arch,
+    logger
+  };
+}
+__name(prepareBuild, "prepareBuild");
+
+// src/lib/release/manifest.ts
+var MANIFEST_FILE = "manifest.json";
+var MANIFEST_SCHEMA_VERSION = 1;
+var CHANNELS = ["nightly", "stable"];
+function sortFiles(files) {
+  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+__name(sortFiles, "sortFiles");
+function renderJson(value) {
+  return `${JSON.stringify(value, null, 2)}
+`;
+}
+__name(renderJson, "renderJson");
+
+// src/lib/release/package-options.ts
+var DEFAULT_VERSION = "dev";
+var DEFAULT_CHANNEL = "nightly";
+var DEFAULT_COMPRESSION_LEVEL = 6;
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+function checkReleaseName(value, input = "name") {
+  if (!SAFE_NAME.test(value) || value.includes("..")) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`
+    );
+  }
+  return value;
+}
+__name(checkReleaseName, "checkReleaseName");
+function checkChannel(value, input = "channel") {
+  if (!CHANNELS.includes(value)) {
+    throw new PiImageError("INPUT_INVALID", `${input} "${value}" is not one of: ${CHANNELS.join(", ")}`);
+  }
+  return value;
+}
+__name(checkChannel, "checkChannel");
+function checkIntegerInRange(value, min, max, input) {
+  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PiImageError("INPUT_INVALID", `${input} "${value}" must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+__name(checkIntegerInRange, "checkIntegerInRange");
+function parseSourceDateEpoch(value) {
+  if (value === void 0 || value.trim() === "") return void 0;
+  if (!/^\d+$/.test(value.trim())) {
+    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
+  }
+  return Number(value.trim());
+}
+__name(parseSourceDateEpoch, "parseSourceDateEpoch");
+function isoSeconds(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+__name(isoSeconds, "isoSeconds");
+function defaultReleaseName(imageBase) {
+  return imageBase.replace(/^\d{4}-\d{2}-\d{2}-/, "");
+}
+__name(defaultReleaseName, "defaultReleaseName");
+
+// src/cli/command.ts
+function usageError(message) {
+  return new PiImageError("USAGE", message);
+}
+__name(usageError, "usageError");
+
+// src/cli/commands/build-command.ts
+var buildCommand = {
+  name: "build",
+  summary: "build an image with upstream pi-gen and your own stages",
+  usage: "pi-image build --config FILE [--version V] [--runtime R] [--set KEY=VALUE]... [options]",
+  help: `Runs pi-gen at the pinned commit (vendor/pi-gen, PI_GEN_DIR, or a checkout it
+makes itself) with the settings and stages of a product config file (KEY=VALUE
+lines, see pigen/config/ourbox-mini.env). Every value is checked and quoted
+into pi-gen's config. File names come from IMG_NAME and the version, not the
+date. Output is followed live, folded by stage; a failure names the stage and
+step. deploy/ (image, .info, build.log) ends up in the work directory, ready
+for 'pi-image package'.
+
+Options:
+  --config FILE             product config (KEY=VALUE; STAGE_LIST, OVERRIDES and pi-gen variables)
+  --set KEY=VALUE           override or add a variable (repeatable); typed ones are checked
+  --version V               version being built: file names, PI_IMAGE_VERSION (default: dev)
+  --runtime R               auto (default), docker, podman, nerdctl or native
+  --work-dir DIR            config, work tree and deploy/ (default: build)
+  --base-dir DIR            where relative stage paths start (default: the current directory)
+  --pigen-dir DIR           use this pi-gen checkout (default: PI_GEN_DIR, then vendor/pi-gen)
+  --pigen-repository URL    clone from here when no checkout is given (default: the pinned one)
+  --pigen-ref REF           clone this ref instead of the pinned commit
+  --recipe-git-hash SHA     the recipe commit recorded in the image (default: git rev-parse HEAD)
+  --continue                resume an interrupted container build (pi-gen CONTINUE=1)
+  --keep-container          leave the build container for inspection
+  --min-free-gb N           preflight: free space needed in the work directory (default: 10)
+  --install-emulation       apt-get install qemu-user-static when missing (x86 hosts)
+
+The first user's password is read from PI_IMAGE_FIRST_USER_PASS, never from
+the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
+  options: {
+    config: { type: "string" },
+    set: { type: "string", multiple: true },
+    version: { type: "string" },
+    runtime: { type: "string" },
+    "work-dir": { type: "string" },
+    "base-dir": { type: "string" },
+    "pigen-dir": { type: "string" },
+    "pigen-repository": { type: "string" },
+    "pigen-ref": { type: "string" },
+    "recipe-git-hash": { type: "string" },
+    continue: { type: "boolean" },
+    "keep-container": { type: "boolean" },
+    "min-free-gb": { type: "string" },
+    "install-emulation": { type: "boolean" }
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(" ")})`);
+    const str = /* @__PURE__ */ __name((k) => values[k], "str");
+    if (!str("config") && !(values.set ?? []).length) throw usageError("build needs --config FILE (or --set for every setting)");
+    const options = await prepareBuild({
+      configFile: str("config"),
+      settings: values.set ?? [],
+      version: checkReleaseName(str("version") ?? DEFAULT_VERSION, "version"),
+      runtime: parseRuntime(str("runtime") ?? "auto", "--runtime"),
+      workDir: str("work-dir") ?? "build",
+      baseDir: str("base-dir") ?? process.cwd(),
+      pigenDir: str("pigen-dir") ?? env.PI_GEN_DIR,
+      pigenRepository: str("pigen-repository"),
+      pigenRef: str("pigen-ref"),
+      cacheDir: (0, import_node_path7.join)(env.XDG_CACHE_HOME ?? (0, import_node_path7.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
+      recipeGitHash: str("recipe-git-hash"),
+      resume: values.continue === true,
+      minFreeGiB: str("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str("min-free-gb"), 0, 1e5, "--min-free-gb"),
+      installEmulation: values["install-emulation"] === true,
+      firstUserPass: env.PI_IMAGE_FIRST_USER_PASS,
+      sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
+      isRoot: typeof process.getuid === "function" && process.getuid() === 0,
+      arch: process.arch,
+      logger
+    });
+    let containerToRemove;
+    try {
+      const result = await runBuild(options);
+      if (result.containerName) containerToRemove = [result.runtime, result.containerName, logger];
+      stdout(`${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}
+`);
+    } finally {
+      if (containerToRemove && values["keep-container"] !== true) await removeBuildContainer(...containerToRemove);
+    }
+    return 0;
+  }
+};
+
+// src/lib/image/open-image.ts
+var import_promises13 = require("node:fs/promises");
+var import_node_os2 = require("node:os");
+var import_node_path9 = require("node:path");
 
 // src/lib/image/byte-source.ts
-var import_promises = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -82,7 +1426,7 @@ var FileByteSource = class _FileByteSource {
     __name(this, "FileByteSource");
   }
   static async open(path) {
-    const fh = await (0, import_promises.open)(path, "r");
+    const fh = await (0, import_promises8.open)(path, "r");
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
   }
@@ -129,79 +1473,14 @@ var SliceByteSource = class {
 };
 
 // src/lib/image/image-source.ts
-var import_node_fs2 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
-var import_node_path = require("node:path");
+var import_node_fs5 = require("node:fs");
+var import_promises10 = require("node:fs/promises");
+var import_node_path8 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
-// src/lib/core/exec.ts
-var import_node_child_process = require("node:child_process");
-function commandLine(cmd, args) {
-  return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-}
-__name(commandLine, "commandLine");
-function spawnError(cmd, error) {
-  if (error.code === "ENOENT") {
-    return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error });
-  }
-  return new PiImageError("EXEC_FAILED", `could not start ${cmd}: ${error.message}`, { cause: error });
-}
-__name(spawnError, "spawnError");
-function execCapture(cmd, args, options) {
-  options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve3, reject) => {
-    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => {
-      const result = {
-        code: code ?? 128,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8")
-      };
-      if (result.code !== 0 && !options.allowFailure) {
-        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
-        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
-      } else {
-        resolve3(result);
-      }
-    });
-  });
-}
-__name(execCapture, "execCapture");
-function execStream(cmd, args, options) {
-  options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  const child = (0, import_node_child_process.spawn)(cmd, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: [options.stdin, "pipe", "pipe"]
-  });
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr = (stderr + d.toString("utf8")).slice(-4e3);
-  });
-  const done = new Promise((resolve3, reject) => {
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => {
-      if (code === 0) resolve3();
-      else {
-        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
-        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
-      }
-    });
-  });
-  done.catch(() => {
-  });
-  return { child, done };
-}
-__name(execStream, "execStream");
-
 // src/lib/image/zip-reader.ts
-var import_node_fs = require("node:fs");
-var import_promises2 = require("node:fs/promises");
+var import_node_fs4 = require("node:fs");
+var import_promises9 = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -221,7 +1500,7 @@ function u64(buf, at) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises2.open)(file, "r");
+  const fh = await (0, import_promises9.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -316,7 +1595,7 @@ var ZipEntryCheck = class extends import_node_stream.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises2.open)(file, "r");
+  const fh = await (0, import_promises9.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -328,7 +1607,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw = entry.compressedSize === 0 ? import_node_stream.Readable.from([]) : (0, import_node_fs.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? import_node_stream.Readable.from([]) : (0, import_node_fs4.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
     check.destroy(e.message.includes("unexpected end") ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
@@ -358,15 +1637,15 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path.basename)(path);
+  const name = (0, import_node_path8.basename)(path);
   switch (compression) {
     case "none": {
-      const { size: size2 } = await (0, import_promises3.stat)(path);
-      return { stream: (0, import_node_fs2.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
+      const { size: size2 } = await (0, import_promises10.stat)(path);
+      return { stream: (0, import_node_fs5.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
     }
     case "gz": {
       const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
-      const file = (0, import_node_fs2.createReadStream)(path, { highWaterMark: READ_CHUNK });
+      const file = (0, import_node_fs5.createReadStream)(path, { highWaterMark: READ_CHUNK });
       file.on("error", (e) => gunzip.destroy(e));
       file.pipe(gunzip);
       return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
@@ -407,11 +1686,11 @@ __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_crypto2 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_node_fs6 = require("node:fs");
+var import_promises11 = require("node:fs/promises");
 var import_node_events = require("node:events");
 var import_node_stream2 = require("node:stream");
-var import_promises5 = require("node:stream/promises");
+var import_promises12 = require("node:stream/promises");
 
 // src/lib/image/bmap.ts
 var import_node_crypto = require("node:crypto");
@@ -524,7 +1803,7 @@ async function rawImagePass(source, options) {
       stdin: "pipe"
     });
     const counter = new HashingPassThrough();
-    const out = (0, import_promises5.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(options.xz.path));
+    const out = (0, import_promises12.pipeline)(child.stdout, counter, (0, import_node_fs6.createWriteStream)(options.xz.path));
     out.catch(() => {
     });
     const stdin = child.stdin;
@@ -557,7 +1836,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises4.open)(options.sparseCopy, "w");
+    if (options.sparseCopy) sparse = await (0, import_promises11.open)(options.sparseCopy, "w");
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -606,13 +1885,13 @@ async function rawImagePass(source, options) {
 __name(rawImagePass, "rawImagePass");
 async function digestFile(path, copyTo) {
   const counter = new HashingPassThrough();
-  const input = (0, import_node_fs3.createReadStream)(path, { highWaterMark: 1 << 20 });
-  const sink = copyTo ? (0, import_node_fs3.createWriteStream)(copyTo) : new import_node_stream2.Writable({
+  const input = (0, import_node_fs6.createReadStream)(path, { highWaterMark: 1 << 20 });
+  const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream2.Writable({
     write(_chunk, _enc, done) {
       done();
     }
   });
-  await (0, import_promises5.pipeline)(input, counter, sink);
+  await (0, import_promises12.pipeline)(input, counter, sink);
   return { size: counter.size, sha256: counter.hash.digest("hex") };
 }
 __name(digestFile, "digestFile");
@@ -621,7 +1900,7 @@ __name(digestFile, "digestFile");
 async function detectCompression(path) {
   let head;
   try {
-    const fh = await (0, import_promises6.open)(path, "r");
+    const fh = await (0, import_promises13.open)(path, "r");
     try {
       head = Buffer.alloc(6);
       const { bytesRead } = await fh.read(head, 0, 6, 0);
@@ -639,15 +1918,15 @@ async function detectCompression(path) {
   return "none";
 }
 __name(detectCompression, "detectCompression");
-async function openImageForReading(path, logger, workDir = (0, import_node_os.tmpdir)()) {
+async function openImageForReading(path, logger, workDir = (0, import_node_os2.tmpdir)()) {
   const compression = await detectCompression(path);
   if (compression === "none") {
     const source = await FileByteSource.open(path);
     return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
   }
-  const dir = await (0, import_promises6.mkdtemp)((0, import_node_path2.join)(workDir, "pi-image-"));
+  const dir = await (0, import_promises13.mkdtemp)((0, import_node_path9.join)(workDir, "pi-image-"));
   try {
-    const raw = (0, import_node_path2.join)(dir, "image.img");
+    const raw = (0, import_node_path9.join)(dir, "image.img");
     logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
     const opened = await openRawImage(path, compression, logger);
     const pass = await rawImagePass(opened.stream, { logger, sourceName: path, expectedSize: opened.expectedSize, sparseCopy: raw });
@@ -659,11 +1938,11 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os.tm
       pass,
       async close() {
         await source.close();
-        await (0, import_promises6.rm)(dir, { recursive: true, force: true });
+        await (0, import_promises13.rm)(dir, { recursive: true, force: true });
       }
     };
   } catch (e) {
-    await (0, import_promises6.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises13.rm)(dir, { recursive: true, force: true });
     throw e;
   }
 }
@@ -1308,12 +2587,6 @@ async function inspectImage(disk, options = {}) {
 }
 __name(inspectImage, "inspectImage");
 
-// src/cli/command.ts
-function usageError(message) {
-  return new PiImageError("USAGE", message);
-}
-__name(usageError, "usageError");
-
 // src/cli/format-inspection.ts
 function mib(bytes) {
   return `${(bytes / 1048576).toFixed(bytes % 1048576 === 0 ? 0 : 1)} MiB`;
@@ -1395,226 +2668,9 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
+var import_promises15 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 var import_node_crypto5 = require("node:crypto");
-
-// src/lib/pigen/build-log.ts
-var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
-var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
-function readStamp(line) {
-  const clock = CLOCK.exec(line);
-  if (clock) {
-    const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3])];
-    if (h > 23 || m > 59 || s > 60) return void 0;
-    return { raw: `${clock[1]}:${clock[2]}:${clock[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock[4] };
-  }
-  const iso = RFC3339.exec(line);
-  if (iso) {
-    const ms = Date.parse(iso[1]);
-    if (Number.isNaN(ms)) return void 0;
-    return { raw: iso[1], seconds: Math.floor(ms / 1e3), absolute: true, text: iso[2] };
-  }
-  return void 0;
-}
-__name(readStamp, "readStamp");
-function lastComponent(path) {
-  const trimmed = path.replace(/\/+$/, "");
-  const i = trimmed.lastIndexOf("/");
-  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
-}
-__name(lastComponent, "lastComponent");
-function parseBuildLog(text2, source = "build.log") {
-  const lines = text2.split(/\r?\n/);
-  const warnings = [];
-  const events = [];
-  const entries = [];
-  const stack = [];
-  const seen = /* @__PURE__ */ new Map();
-  let first;
-  let dayOffset = 0;
-  let previous = -1;
-  let lastOffset = 0;
-  let result = "unknown";
-  let beginEndLines = 0;
-  const close = /* @__PURE__ */ __name((entry, offset, complete) => {
-    entry.durationSeconds = offset - entry.startOffsetSeconds;
-    entry.complete = complete;
-  }, "close");
-  lines.forEach((line, index) => {
-    if (line.trim() === "") return;
-    const stamp = readStamp(line);
-    if (!stamp) {
-      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
-      return;
-    }
-    first ??= stamp;
-    let offset;
-    if (stamp.absolute) {
-      offset = first.absolute ? stamp.seconds - first.seconds : 0;
-    } else {
-      if (previous >= 0 && stamp.seconds + dayOffset < previous) dayOffset += 86400;
-      offset = stamp.seconds + dayOffset - (first.absolute ? 0 : first.seconds);
-      previous = stamp.seconds + dayOffset;
-    }
-    if (offset < 0) {
-      warnings.push(`${source}:${index + 1}: timestamp goes backwards`);
-      offset = lastOffset;
-    }
-    lastOffset = Math.max(lastOffset, offset);
-    const begin = /^Begin (.+)$/.exec(stamp.text);
-    const end = /^End (.+)$/.exec(stamp.text);
-    if (begin) {
-      beginEndLines++;
-      const path = begin[1].trim();
-      const occurrence = (seen.get(path) ?? 0) + 1;
-      seen.set(path, occurrence);
-      const entry = {
-        path,
-        name: lastComponent(path),
-        depth: stack.length,
-        occurrence,
-        startOffsetSeconds: offset,
-        durationSeconds: 0,
-        complete: false,
-        children: []
-      };
-      (stack.length > 0 ? stack[stack.length - 1].children : entries).push(entry);
-      stack.push(entry);
-    } else if (end) {
-      beginEndLines++;
-      const path = end[1].trim();
-      const at = stack.map((e) => e.path).lastIndexOf(path);
-      if (at < 0) {
-        warnings.push(`${source}:${index + 1}: End without Begin: ${path}`);
-        return;
-      }
-      while (stack.length - 1 > at) close(stack.pop(), offset, false);
-      close(stack.pop(), offset, true);
-    } else if (stamp.text === "Build finished") {
-      result = "finished";
-    } else if (stamp.text.startsWith("Build failed")) {
-      result = "failed";
-      events.push({ offsetSeconds: offset, message: stamp.text });
-    } else {
-      events.push({ offsetSeconds: offset, message: stamp.text });
-    }
-  });
-  if (!first || beginEndLines === 0) {
-    throw new PiImageError("LOG_INVALID", `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin \u2026" lines found`);
-  }
-  while (stack.length > 0) close(stack.pop(), lastOffset, false);
-  if (result === "unknown" && entries.some((e) => !e.complete)) result = "failed";
-  return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events, warnings };
-}
-__name(parseBuildLog, "parseBuildLog");
-function stagesOf(timeline) {
-  if (timeline.entries.length === 1 && timeline.entries[0].children.length > 0) {
-    return timeline.entries[0].children;
-  }
-  return timeline.entries;
-}
-__name(stagesOf, "stagesOf");
-function formatDuration(seconds) {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor(seconds % 3600 / 60);
-  const s = seconds % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
-  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
-  return `${s}s`;
-}
-__name(formatDuration, "formatDuration");
-
-// src/lib/pigen/deploy-layout.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
-function classifyImageName(name) {
-  const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
-  let m;
-  if (m = /^(.+)\.img\.xz$/.exec(name)) return { compression: "xz", base: strip(m[1]) };
-  if (m = /^(.+)\.img\.gz$/.exec(name)) return { compression: "gz", base: strip(m[1]) };
-  if (m = /^(.+)\.zip$/.exec(name)) return { compression: "zip", base: strip(m[1]) };
-  if (m = /^(.+)\.img$/.exec(name)) return { compression: "none", base: m[1] };
-  return void 0;
-}
-__name(classifyImageName, "classifyImageName");
-async function isFile(path) {
-  try {
-    return (await (0, import_promises7.stat)(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-__name(isFile, "isFile");
-async function findDeployOutputs(deployDir, options = {}) {
-  const dir = (0, import_node_path3.resolve)(deployDir);
-  let names;
-  try {
-    if (!(await (0, import_promises7.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises7.readdir)(dir)).sort();
-  } catch (e) {
-    throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
-  }
-  let image;
-  if (options.image) {
-    const path = (0, import_node_path3.resolve)(dir, options.image);
-    const kind = classifyImageName((0, import_node_path3.basename)(path));
-    if (!kind) {
-      throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
-    }
-    if (!await isFile(path)) throw new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`);
-    image = { path, ...kind };
-  } else {
-    const candidates = [];
-    for (const name of names) {
-      const kind = classifyImageName(name);
-      if (kind && await isFile((0, import_node_path3.join)(dir, name))) candidates.push({ path: (0, import_node_path3.join)(dir, name), ...kind });
-    }
-    if (candidates.length === 0) {
-      throw new PiImageError(
-        "DEPLOY_NO_IMAGE",
-        `no pi-gen image in ${deployDir} (looked for image_*.zip, *.img.gz, *.img.xz, *.img); it holds: ${names.join(", ") || "nothing"}`
-      );
-    }
-    if (candidates.length > 1) {
-      throw new PiImageError(
-        "DEPLOY_AMBIGUOUS",
-        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path3.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
-      );
-    }
-    image = candidates[0];
-  }
-  let info;
-  if (options.info) {
-    info = (0, import_node_path3.resolve)(dir, options.info);
-    if (!await isFile(info)) throw new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`);
-  } else if (names.includes(`${image.base}.info`)) {
-    info = (0, import_node_path3.join)(dir, `${image.base}.info`);
-  } else {
-    const infos = names.filter((n) => n.endsWith(".info"));
-    if (infos.length === 1) info = (0, import_node_path3.join)(dir, infos[0]);
-    else {
-      throw new PiImageError(
-        "DEPLOY_NO_INFO",
-        infos.length === 0 ? `no ${image.base}.info in ${deployDir}: pi-gen writes one beside every image` : `no ${image.base}.info in ${deployDir} and several others (${infos.join(", ")}); choose one with --info`
-      );
-    }
-  }
-  let buildLog;
-  if (options.buildLog) {
-    buildLog = (0, import_node_path3.resolve)(options.buildLog);
-    if (!await isFile(buildLog)) throw new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`);
-  } else if (await isFile((0, import_node_path3.join)(dir, "build.log"))) {
-    buildLog = (0, import_node_path3.join)(dir, "build.log");
-  }
-  const layout = { dir, image, info };
-  if (buildLog) layout.buildLog = buildLog;
-  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path3.join)(dir, `${image.base}.bmap`);
-  const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
-  if (sbom) layout.pigenSbom = (0, import_node_path3.join)(dir, sbom);
-  return layout;
-}
-__name(findDeployOutputs, "findDeployOutputs");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -1678,20 +2734,6 @@ function renderSha256Sums(entries) {
 `).join("");
 }
 __name(renderSha256Sums, "renderSha256Sums");
-
-// src/lib/release/manifest.ts
-var MANIFEST_FILE = "manifest.json";
-var MANIFEST_SCHEMA_VERSION = 1;
-var CHANNELS = ["nightly", "stable"];
-function sortFiles(files) {
-  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-__name(sortFiles, "sortFiles");
-function renderJson(value) {
-  return `${JSON.stringify(value, null, 2)}
-`;
-}
-__name(renderJson, "renderJson");
 
 // src/lib/release/metadata.ts
 var METADATA_FILE = "metadata.json";
@@ -1762,93 +2804,46 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto3 = require("node:crypto");
-var import_promises8 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
+var import_promises14 = require("node:fs/promises");
+var import_node_path10 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises8.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises8.readdir)(path)).length > 0;
+    if (!(await (0, import_promises14.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises14.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path4.resolve)(finalPath);
+  const target = (0, import_node_path10.resolve)(finalPath);
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises8.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
+  await (0, import_promises14.mkdir)((0, import_node_path10.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises8.mkdir)(path);
+  const path = (0, import_node_path10.join)((0, import_node_path10.dirname)(target), `.${(0, import_node_path10.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises14.mkdir)(path);
   return {
     path,
     async commit() {
       let old;
       try {
-        await (0, import_promises8.stat)(target);
-        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
-        await (0, import_promises8.rename)(target, old);
+        await (0, import_promises14.stat)(target);
+        old = (0, import_node_path10.join)((0, import_node_path10.dirname)(target), `.${(0, import_node_path10.basename)(target)}.old-${suffix}`);
+        await (0, import_promises14.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises8.rename)(path, target);
-      if (old) await (0, import_promises8.rm)(old, { recursive: true, force: true });
+      await (0, import_promises14.rename)(path, target);
+      if (old) await (0, import_promises14.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises8.rm)(path, { recursive: true, force: true });
+      await (0, import_promises14.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
-
-// src/lib/release/package-options.ts
-var DEFAULT_VERSION = "dev";
-var DEFAULT_CHANNEL = "nightly";
-var DEFAULT_COMPRESSION_LEVEL = 6;
-var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-function checkReleaseName(value, input = "name") {
-  if (!SAFE_NAME.test(value) || value.includes("..")) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`
-    );
-  }
-  return value;
-}
-__name(checkReleaseName, "checkReleaseName");
-function checkChannel(value, input = "channel") {
-  if (!CHANNELS.includes(value)) {
-    throw new PiImageError("INPUT_INVALID", `${input} "${value}" is not one of: ${CHANNELS.join(", ")}`);
-  }
-  return value;
-}
-__name(checkChannel, "checkChannel");
-function checkIntegerInRange(value, min, max, input) {
-  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PiImageError("INPUT_INVALID", `${input} "${value}" must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-__name(checkIntegerInRange, "checkIntegerInRange");
-function parseSourceDateEpoch(value) {
-  if (value === void 0 || value.trim() === "") return void 0;
-  if (!/^\d+$/.test(value.trim())) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
-  }
-  return Number(value.trim());
-}
-__name(parseSourceDateEpoch, "parseSourceDateEpoch");
-function isoSeconds(date) {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-__name(isoSeconds, "isoSeconds");
-function defaultReleaseName(imageBase) {
-  return imageBase.replace(/^\d{4}-\d{2}-\d{2}-/, "");
-}
-__name(defaultReleaseName, "defaultReleaseName");
 
 // src/lib/release/release-notes.ts
 var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
@@ -2017,12 +3012,12 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path5.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info = parseInfoFile(await (0, import_promises9.readFile)(layout.info, "utf8"), layout.info);
+  logger.info(`image: ${(0, import_node_path11.basename)(layout.image.path)} (${layout.image.compression})`);
+  const info = parseInfoFile(await (0, import_promises15.readFile)(layout.info, "utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await (0, import_promises9.readFile)(layout.buildLog, "utf8"), layout.buildLog);
+    timeline = parseBuildLog(await (0, import_promises15.readFile)(layout.buildLog, "utf8"), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
@@ -2039,7 +3034,7 @@ async function packageRelease(options) {
       sbom: `${name}.spdx.json`,
       buildLog: "build.log"
     };
-    const at = /* @__PURE__ */ __name((file) => (0, import_node_path5.join)(staged.path, file), "at");
+    const at = /* @__PURE__ */ __name((file) => (0, import_node_path11.join)(staged.path, file), "at");
     const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
     let pass;
     let compressed;
@@ -2052,7 +3047,7 @@ async function packageRelease(options) {
       ...sparse ? { sparseCopy: sparse } : {}
     };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path5.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path11.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       pass = await rawImagePass(opened.stream, passOptions);
     } else {
@@ -2068,7 +3063,7 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises9.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises15.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     const files = [];
@@ -2077,7 +3072,7 @@ async function packageRelease(options) {
     }, "add");
     const write = /* @__PURE__ */ __name(async (path, role, content) => {
       const bytes = Buffer.from(content, "utf8");
-      await (0, import_promises9.writeFile)(at(path), bytes);
+      await (0, import_promises15.writeFile)(at(path), bytes);
       add(path, role, { size: bytes.length, sha256: (0, import_node_crypto5.createHash)("sha256").update(bytes).digest("hex") });
     }, "write");
     add(f.image, "image", compressed);
@@ -2087,7 +3082,7 @@ async function packageRelease(options) {
     add(f.info, "pigen-info", await digestFile(layout.info, at(f.info)));
     if (layout.buildLog) add(f.buildLog, "build-log", await digestFile(layout.buildLog, at(f.buildLog)));
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path5.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path11.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       add(sbomName, "pigen-sbom", await digestFile(layout.pigenSbom, at(sbomName)));
     }
     await write(
@@ -2107,9 +3102,9 @@ async function packageRelease(options) {
     );
     const inputs = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path5.basename)(layout.image.path),
-      info: (0, import_node_path5.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path5.basename)(layout.buildLog) : null,
+      image: (0, import_node_path11.basename)(layout.image.path),
+      info: (0, import_node_path11.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path11.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -2129,7 +3124,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path5.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path11.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
@@ -2144,7 +3139,7 @@ async function packageRelease(options) {
       image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } },
       files: sortFiles(files)
     };
-    await (0, import_promises9.writeFile)(at(MANIFEST_FILE), renderJson(manifest));
+    await (0, import_promises15.writeFile)(at(MANIFEST_FILE), renderJson(manifest));
     await staged.commit();
     const out = options.outDir;
     logger.info(`release directory ready: ${out}`);
@@ -2153,12 +3148,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path5.join)(out, f.image),
-        bmap: (0, import_node_path5.join)(out, f.bmap),
-        manifest: (0, import_node_path5.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path5.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path5.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path5.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path11.join)(out, f.image),
+        bmap: (0, import_node_path11.join)(out, f.bmap),
+        manifest: (0, import_node_path11.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path11.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path11.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path11.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -2288,15 +3283,27 @@ function stderrLogger(options) {
   const write = options.write ?? ((t) => process.stderr.write(t));
   const now = options.now ?? Date.now;
   let lastProgress = 0;
+  const secrets = [];
+  const hide = /* @__PURE__ */ __name((m) => secrets.reduce((t, s) => t.split(s).join("***"), m), "hide");
   return {
+    mask: /* @__PURE__ */ __name((secret) => {
+      if (secret) secrets.push(secret);
+    }, "mask"),
+    startGroup: /* @__PURE__ */ __name((name) => {
+      if (!options.quiet) write(`
+\u2500\u2500 ${name} \u2500\u2500
+`);
+    }, "startGroup"),
+    endGroup: /* @__PURE__ */ __name(() => {
+    }, "endGroup"),
     info: /* @__PURE__ */ __name((m) => {
-      if (!options.quiet) write(`${m}
+      if (!options.quiet) write(`${hide(m)}
 `);
     }, "info"),
-    warn: /* @__PURE__ */ __name((m) => write(`warning: ${m}
+    warn: /* @__PURE__ */ __name((m) => write(`warning: ${hide(m)}
 `), "warn"),
     debug: /* @__PURE__ */ __name((m) => {
-      if (options.verbose) write(`${m}
+      if (options.verbose) write(`${hide(m)}
 `);
     }, "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
@@ -2312,7 +3319,7 @@ function stderrLogger(options) {
 __name(stderrLogger, "stderrLogger");
 
 // src/cli/cli.ts
-var COMMANDS = [packageCommand, inspectCommand];
+var COMMANDS = [buildCommand, packageCommand, inspectCommand];
 function mainHelp() {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `pi-image ${TOOL_VERSION}: release Raspberry Pi OS images built with pi-gen

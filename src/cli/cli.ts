@@ -6,11 +6,12 @@ import { parseArgs } from 'node:util';
 import { describeError, exitCodeFor, EXIT_USER_ERROR, PiImageError } from '../lib/core/errors';
 import { TOOL_VERSION } from '../lib/version';
 import type { CliCommand } from './command';
+import { buildCommand } from './commands/build-command';
 import { inspectCommand } from './commands/inspect-command';
 import { packageCommand } from './commands/package-command';
 import { stderrLogger } from './stderr-logger';
 
-export const COMMANDS: readonly CliCommand[] = [packageCommand, inspectCommand];
+export const COMMANDS: readonly CliCommand[] = [buildCommand, packageCommand, inspectCommand];
 
 export interface CliIo {
   stdout: (text: string) => void;

@@ -12,13 +12,22 @@ export function stderrLogger(options: StderrLoggerOptions): Logger {
   const write = options.write ?? ((t: string) => process.stderr.write(t));
   const now = options.now ?? Date.now;
   let lastProgress = 0;
+  const secrets: string[] = [];
+  const hide = (m: string): string => secrets.reduce((t, s) => t.split(s).join('***'), m);
   return {
-    info: (m) => {
-      if (!options.quiet) write(`${m}\n`);
+    mask: (secret) => {
+      if (secret) secrets.push(secret);
     },
-    warn: (m) => write(`warning: ${m}\n`),
+    startGroup: (name) => {
+      if (!options.quiet) write(`\n── ${name} ──\n`);
+    },
+    endGroup: () => {},
+    info: (m) => {
+      if (!options.quiet) write(`${hide(m)}\n`);
+    },
+    warn: (m) => write(`warning: ${hide(m)}\n`),
     debug: (m) => {
-      if (options.verbose) write(`${m}\n`);
+      if (options.verbose) write(`${hide(m)}\n`);
     },
     progress: (label, done, total) => {
       if (options.quiet || now() - lastProgress < 2000) return;

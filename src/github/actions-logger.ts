@@ -8,6 +8,9 @@ import type { Logger } from '../lib/core/logger';
 export function actionsLogger(): Logger {
   let last = 0;
   return {
+    mask: (secret) => core.setSecret(secret),
+    startGroup: (name) => core.startGroup(name),
+    endGroup: () => core.endGroup(),
     info: (m) => core.info(m),
     warn: (m) => core.warning(m),
     debug: (m) => core.debug(m),

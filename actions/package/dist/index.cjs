@@ -19816,6 +19816,10 @@ function issueCommand(command, properties, message) {
   process.stdout.write(cmd.toString() + os.EOL);
 }
 __name(issueCommand, "issueCommand");
+function issue(name, message = "") {
+  issueCommand(name, {}, message);
+}
+__name(issue, "issue");
 var CMD_STRING = "::";
 var Command = class {
   static {
@@ -20263,6 +20267,10 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
+function setSecret(secret) {
+  issueCommand("add-mask", {}, secret);
+}
+__name(setSecret, "setSecret");
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
@@ -20304,6 +20312,14 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 __name(info, "info");
+function startGroup(name) {
+  issue("group", name);
+}
+__name(startGroup, "startGroup");
+function endGroup() {
+  issue("endgroup");
+}
+__name(endGroup, "endGroup");
 
 // src/lib/core/errors.ts
 var USER_ERROR_CODES = [
@@ -20367,6 +20383,9 @@ __name(actionInput, "actionInput");
 function actionsLogger() {
   let last = 0;
   return {
+    mask: /* @__PURE__ */ __name((secret) => setSecret(secret), "mask"),
+    startGroup: /* @__PURE__ */ __name((name) => startGroup(name), "startGroup"),
+    endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
     info: /* @__PURE__ */ __name((m) => info(m), "info"),
     warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(m), "debug"),
@@ -20442,13 +20461,15 @@ function defaultReleaseName(imageBase) {
 }
 __name(defaultReleaseName, "defaultReleaseName");
 
-// actions/package/src/inputs.ts
+// src/lib/core/values.ts
 function parseBoolean(value, input) {
   if (/^(true|yes|1)$/i.test(value)) return true;
   if (value === "" || /^(false|no|0)$/i.test(value)) return false;
   throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
 }
 __name(parseBoolean, "parseBoolean");
+
+// actions/package/src/inputs.ts
 function parsePackageInputs(get) {
   const optional = /* @__PURE__ */ __name((name) => get(name) || void 0, "optional");
   const deployDir = get("deploy-dir");

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseBoolean, parsePackageInputs } from './inputs';
+import { parseBoolean } from '../../../src/lib/core/values';
+import { parsePackageInputs } from './inputs';
 
 const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'));
 const declared = Object.keys(action.inputs);

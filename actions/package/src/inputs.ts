@@ -8,6 +8,7 @@ import {
 } from '../../../src/lib/release/package-options';
 import type { Channel } from '../../../src/lib/release/manifest';
 import { PiImageError } from '../../../src/lib/core/errors';
+import { parseBoolean } from '../../../src/lib/core/values';
 
 export interface PackageInputs {
   deployDir: string;
@@ -22,12 +23,6 @@ export interface PackageInputs {
   threads: number;
   productReleaseFile: string | undefined;
   force: boolean;
-}
-
-export function parseBoolean(value: string, input: string): boolean {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === '' || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError('INPUT_INVALID', `input ${input} "${value}" must be true or false`);
 }
 
 export function parsePackageInputs(get: (name: string) => string): PackageInputs {

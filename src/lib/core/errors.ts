@@ -21,7 +21,7 @@ export const USER_ERROR_CODES = [
 ] as const;
 
 /** Codes for failures that are not the user's input: a tool missing, I/O, a bug. */
-export const FAILURE_CODES = ['TOOL_MISSING', 'EXEC_FAILED', 'IO_FAILED', 'FS_UNSUPPORTED', 'INTERNAL'] as const;
+export const FAILURE_CODES = ['TOOL_MISSING', 'PREFLIGHT_FAILED', 'BUILD_FAILED', 'EXEC_FAILED', 'IO_FAILED', 'FS_UNSUPPORTED', 'INTERNAL'] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
 export type FailureCode = (typeof FAILURE_CODES)[number];

@@ -96,3 +96,23 @@ export function execStream(
   done.catch(() => {});
   return { child, done };
 }
+
+/**
+ * Runs a long command whose output (stdout and stderr, interleaved as they
+ * come) goes to `onOutput`; resolves with the exit code. Used for pi-gen
+ * builds, whose output is followed live.
+ */
+export function execFollow(
+  cmd: string,
+  args: readonly string[],
+  options: Omit<ExecOptions, 'allowFailure'> & { onOutput: (text: string) => void },
+): Promise<number> {
+  options.logger.info(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.setEncoding('utf8').on('data', options.onOutput);
+    child.stderr.setEncoding('utf8').on('data', options.onOutput);
+    child.on('error', (e) => reject(spawnError(cmd, e)));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}

@@ -8,6 +8,11 @@ export interface Logger {
   debug(message: string): void;
   /** Long work reports progress; a front end may throttle or drop it. */
   progress(label: string, done: number, total: number | undefined): void;
+  /** Folds what follows under a heading (a build stage) until endGroup. */
+  startGroup?(name: string): void;
+  endGroup?(): void;
+  /** A value that must never appear in logs (a password). */
+  mask?(secret: string): void;
 }
 
 export const silentLogger: Logger = {

@@ -1,0 +1,230 @@
+/**
+ * The build step: upstream pi-gen at the pinned commit, the product's stages,
+ * a checked and quoted config, the chosen runtime, live output folded by
+ * stage, and on failure the stage and step that failed.
+ */
+import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PiImageError } from '../core/errors';
+import { execCapture, execFollow } from '../core/exec';
+import type { Logger } from '../core/logger';
+import { renderPiGenConfig, type ConfigEntry } from '../pigen/config-file';
+import { findDeployOutputs } from '../pigen/deploy-layout';
+import { imageNames } from '../pigen/image-names';
+import { piGenConfigEntries, SECRET_VARIABLES, type PiGenSettings } from '../pigen/settings';
+import { resolveStageList, type ResolvedStage } from '../pigen/stage-list';
+import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { ensureEmulation } from './emulation';
+import { BuildLogFollower } from './log-follower';
+import { preflight } from './preflight';
+import { containerCommands, leftoverDecision, resolveRuntime, type Probe, type ResolvedRuntime, type Runtime } from './runtime';
+
+export interface BuildOptions {
+  /** A pi-gen checkout (build.sh, build-docker.sh, stage0…). */
+  pigenDir: string;
+  pigenCommit: string;
+  /** The recipe repository: relative stage and override paths start here. */
+  baseDir: string;
+  /** Where the config, work tree, deploy/ and logs go. */
+  workDir: string;
+  runtime: Runtime | 'auto';
+  settings: Omit<PiGenSettings, 'stageList'>;
+  /** Stage list as the product writes it: upstream names or paths. */
+  stages: string[];
+  overridesDir?: string | undefined;
+  version: string;
+  recipeGitHash?: string | undefined;
+  sourceDateEpoch?: number | undefined;
+  /** Resume an interrupted container build (pi-gen's CONTINUE). */
+  resume?: boolean | undefined;
+  containerName: string;
+  minFreeGiB?: number | undefined;
+  /** apt-get install qemu-user-static when missing (CI runners). */
+  installEmulation?: boolean | undefined;
+  isRoot: boolean;
+  arch: string;
+  logger: Logger;
+  /** The exec seam for yes/no probes; default runs the command. */
+  probe?: Probe | undefined;
+}
+
+export interface BuildResult {
+  runtime: ResolvedRuntime;
+  deployDir: string;
+  imagePath: string | undefined;
+  buildLog: string;
+  configPath: string;
+  pigenCommit: string;
+  /** Native builds: pi-gen's WORK_DIR (stage root file systems live under it). */
+  workTree: string;
+  containerName?: string;
+  stages: ResolvedStage[];
+}
+
+function runArgv(argv: readonly string[], logger: Logger, allowFailure = false) {
+  return execCapture(argv[0]!, argv.slice(1), { logger, allowFailure });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function defaultProbe(logger: Logger): Probe {
+  return async (cmd, args) => {
+    try {
+      return (await execCapture(cmd, args, { logger, allowFailure: true })).code === 0;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** Everything pi-gen's config gets: the checked settings, names from the version, and the build's identity. */
+export function buildConfigEntries(options: BuildOptions, stages: readonly ResolvedStage[], native: boolean, workDir: string): ConfigEntry[] {
+  const date = options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000) : new Date();
+  const names = imageNames(options.settings.imgName, options.version, date);
+  const entries = piGenConfigEntries({ ...options.settings, stageList: stages.map((s) => s.buildPath) });
+  entries.push(
+    { name: 'IMG_DATE', value: names.IMG_DATE },
+    { name: 'IMG_FILENAME', value: names.IMG_FILENAME },
+    { name: 'ARCHIVE_FILENAME', value: names.ARCHIVE_FILENAME },
+    { name: 'PI_IMAGE_VERSION', value: options.version },
+  );
+  if (options.recipeGitHash) {
+    entries.push({ name: 'GIT_HASH', value: options.recipeGitHash }, { name: 'PI_IMAGE_RECIPE_GIT_HASH', value: options.recipeGitHash });
+  } else {
+    // build.sh would run `git rev-parse HEAD` in pi-gen's own tree: record that we do not know instead.
+    entries.push({ name: 'GIT_HASH', value: 'unknown' });
+  }
+  if (native) {
+    entries.push({ name: 'WORK_DIR', value: join(workDir, 'work') }, { name: 'DEPLOY_DIR', value: join(workDir, 'deploy') });
+  }
+  return entries;
+}
+
+export async function runBuild(options: BuildOptions): Promise<BuildResult> {
+  const { logger } = options;
+  const workDir = resolve(options.workDir);
+  await mkdir(workDir, { recursive: true });
+  const probe = options.probe ?? defaultProbe(logger);
+
+  const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
+  const native = runtime.runtime === 'native';
+  logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(' ')})` : ''}`);
+  for (const script of [native ? 'build.sh' : 'build-docker.sh', 'depends']) {
+    if (!(await exists(join(options.pigenDir, script)))) {
+      throw new PiImageError('INPUT_INVALID', `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
+    }
+  }
+  if (/\s/.test(resolve(options.pigenDir))) {
+    throw new PiImageError('INPUT_INVALID', `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
+  }
+
+  const { stages, warnings } = await resolveStageList(options.stages, {
+    pigenDir: resolve(options.pigenDir),
+    baseDir: options.baseDir,
+    runtime: native ? 'native' : 'container',
+    overridesDir: options.overridesDir,
+    workDir,
+  });
+  for (const w of warnings) logger.warn(w);
+  for (const s of stages) {
+    logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(', ')})` : ''}`);
+  }
+
+  const entries = buildConfigEntries(options, stages, native, workDir);
+  for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger.mask?.(e.value);
+  const configPath = join(workDir, 'config');
+  await writeFile(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+    mode: 0o600,
+  });
+  logger.info(`config: ${configPath} (${entries.length} settings)`);
+
+  const asRoot = options.isRoot ? [] : ['sudo'];
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: join(workDir, 'bin'), logger });
+
+  const checks = await preflight({
+    workDir,
+    minFreeGiB: options.minFreeGiB ?? 10,
+    native,
+    dependsFile: join(options.pigenDir, 'depends'),
+    provided: pathDirs.length > 0 ? ['qemu-arm', 'qemu-aarch64'] : [],
+  });
+  for (const c of checks) logger.info(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    throw new PiImageError('PREFLIGHT_FAILED', `preflight failed:\n${failed.map((c) => `  ${c.check}: ${c.detail}\n    fix: ${c.fix}`).join('\n')}`);
+  }
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ''].join(':') };
+  let cmd: string;
+  let args: string[];
+  let cwd: string;
+  if (native) {
+    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0]!, [...runtime.command.slice(1), 'bash', join(options.pigenDir, 'build.sh'), '-c', configPath]] : ['bash', [join(options.pigenDir, 'build.sh'), '-c', configPath]];
+    cwd = options.pigenDir;
+  } else {
+    const listed = async (argv: string[]): Promise<boolean> => (await runArgv(argv, logger)).stdout.trim() !== '';
+    const decision = leftoverDecision(
+      await listed(containerCommands.exists(runtime.command, options.containerName)),
+      await listed(containerCommands.running(runtime.command, options.containerName)),
+      options.resume ?? false,
+      options.containerName,
+    );
+    if (decision.message) logger.info(decision.message);
+    if (decision.action === 'remove') await runArgv(containerCommands.remove(runtime.command, options.containerName), logger);
+    const mounts = stages.filter((s) => s.mount).flatMap((s) => ['-v', `${s.hostPath}:${s.buildPath}:ro`]);
+    env.DOCKER = runtime.command.join(' ');
+    env.CONTAINER_NAME = options.containerName;
+    env.CONTINUE = decision.action === 'continue' ? '1' : '0';
+    env.PRESERVE_CONTAINER = '1';
+    env.PIGEN_DOCKER_OPTS = mounts.join(' ');
+    [cmd, args] = ['bash', [join(options.pigenDir, 'build-docker.sh'), '-c', configPath]];
+    cwd = workDir;
+  }
+
+  const follower = new BuildLogFollower(logger);
+  const code = await execFollow(cmd, args, { logger, cwd, env, onOutput: (t) => follower.write(t) });
+  follower.end();
+
+  const deployDir = join(workDir, 'deploy');
+  await mkdir(deployDir, { recursive: true });
+  const buildLog = join(deployDir, 'build.log');
+  const nativeLog = join(workDir, 'work', 'build.log');
+  if (native && (await exists(nativeLog))) await copyFile(nativeLog, buildLog);
+  else if (!(await exists(buildLog))) await writeFile(buildLog, follower.buildLog());
+
+  if (code !== 0) {
+    throw new PiImageError('BUILD_FAILED', `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
+  }
+
+  let imagePath: string | undefined;
+  try {
+    imagePath = (await findDeployOutputs(deployDir)).image.path;
+  } catch (e) {
+    logger.warn(`pi-gen exported no image (no stage has EXPORT_IMAGE, or all have SKIP_IMAGES): ${(e as Error).message}`);
+  }
+  const result: BuildResult = {
+    runtime,
+    deployDir,
+    imagePath,
+    buildLog,
+    configPath,
+    pigenCommit: options.pigenCommit,
+    workTree: join(workDir, 'work'),
+    stages,
+  };
+  if (!native) result.containerName = options.containerName;
+  return result;
+}
+
+/** Removes the build's container (the post step, and the CLI when done). */
+export async function removeBuildContainer(runtime: ResolvedRuntime, name: string, logger: Logger): Promise<void> {
+  if (runtime.runtime === 'native') return;
+  for (const n of [name, `${name}_cont`]) await runArgv(containerCommands.remove(runtime.command, n), logger, true);
+}

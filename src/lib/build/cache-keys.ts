@@ -1,0 +1,46 @@
+/**
+ * Cache keys for what a pi-gen build can reuse: the builder image (pi-gen's
+ * Dockerfile at the pinned commit) and the apt package cache (the packages the
+ * stages install). Keys depend on the pi-gen commit and a hash of what decides
+ * the content, never on the date alone; restore prefixes let a changed stage
+ * still start from the nearest older cache.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+export interface CacheKey {
+  key: string;
+  restoreKeys: string[];
+}
+
+/** sha256 over the relative paths, executable bits and contents of every file, in a stable order. */
+export async function hashTree(dirs: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const dir of dirs) {
+    const walk = async (at: string): Promise<void> => {
+      const entries = (await readdir(at, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const e of entries) {
+        const path = join(at, e.name);
+        if (e.isDirectory()) await walk(path);
+        else if (e.isFile()) {
+          const executable = (await stat(path)).mode & 0o111 ? 'x' : '-';
+          hash.update(`${relative(dir, path)}\0${executable}\0`).update(await readFile(path)).update('\0');
+        }
+      }
+    };
+    hash.update(`dir\0`);
+    await walk(dir);
+  }
+  return hash.digest('hex');
+}
+
+export function builderImageCacheKey(runtime: string, arch: string, pigenCommit: string, dockerfileSha256: string): CacheKey {
+  const prefix = `pi-image-builder-${runtime}-${arch}-${pigenCommit}-`;
+  return { key: `${prefix}${dockerfileSha256.slice(0, 16)}`, restoreKeys: [] };
+}
+
+export function aptCacheKey(arch: string, pigenCommit: string, stagesSha256: string, configSha256: string): CacheKey {
+  const base = `pi-image-apt-${arch}-${pigenCommit}-`;
+  return { key: `${base}${stagesSha256.slice(0, 16)}-${configSha256.slice(0, 16)}`, restoreKeys: [`${base}${stagesSha256.slice(0, 16)}-`, base] };
+}

@@ -1,0 +1,99 @@
+/**
+ * A product's pi-gen config file (pigen/config/*.env): KEY=VALUE lines, read by
+ * pi-image and never sourced by a shell. Keys that are typed settings are
+ * checked as such; STAGE_LIST and OVERRIDES are the wrapper's; the rest pass
+ * through to pi-gen's config, quoted.
+ */
+import { PiImageError } from '../core/errors';
+import { SHELL_NAME } from './config-file';
+import { TYPED_VARIABLES, type DeployCompression, type PiGenSettings } from './settings';
+
+export interface ProductConfig {
+  /** Typed settings found in the file. */
+  settings: Partial<Omit<PiGenSettings, 'stageList' | 'extra'>>;
+  /** STAGE_LIST as written: upstream stage names and paths from the repository root. */
+  stages?: string[];
+  /** OVERRIDES: a directory of files laid over upstream stages. */
+  overrides?: string;
+  /** Every other variable. */
+  extra: Record<string, string>;
+}
+
+const BOOLEAN_KEYS = new Set(['disableFirstBootUserRename', 'passwordlessSudo', 'enableSsh', 'pubkeyOnlySsh', 'enableCloudInit']);
+const BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k as keyof typeof TYPED_VARIABLES]));
+
+/** Reads 0/1 (pi-gen's own form) and true/false. */
+export function parseFlag(value: string, where: string): boolean {
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new PiImageError('INPUT_INVALID', `${where}: "${value}" must be 1 or 0 (or true or false)`);
+}
+
+function unquote(raw: string, where: string): string {
+  const v = raw.trim();
+  if (v.startsWith('"') || v.startsWith("'")) {
+    const q = v[0]!;
+    if (v.length < 2 || !v.endsWith(q)) throw new PiImageError('INPUT_INVALID', `${where}: unbalanced ${q} quote`);
+    const inner = v.slice(1, -1);
+    if (inner.includes(q)) throw new PiImageError('INPUT_INVALID', `${where}: a quoted value cannot contain its own quote`);
+    return inner;
+  }
+  return v;
+}
+
+/**
+ * Applies one KEY=VALUE to a config: the same rules for a config file line and
+ * for a `--set` flag or `settings` input. `replace` lets later sources win.
+ */
+export function applySetting(config: ProductConfig, key: string, value: string, where: string): void {
+  if (!SHELL_NAME.test(key)) throw new PiImageError('INPUT_INVALID', `${where}: "${key}" is not a variable name`);
+  if (key === 'STAGE_LIST') {
+    config.stages = value.split(/\s+/).filter(Boolean);
+    return;
+  }
+  if (key === 'OVERRIDES') {
+    config.overrides = value;
+    return;
+  }
+  const typed = BY_VARIABLE.get(key);
+  if (!typed) {
+    config.extra[key] = value;
+    return;
+  }
+  const s = config.settings as Record<string, unknown>;
+  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseFlag(value, `${where}: ${key}`);
+  else if (typed === 'compressionLevel') {
+    if (!/^\d$/.test(value)) throw new PiImageError('INPUT_INVALID', `${where}: COMPRESSION_LEVEL "${value}" must be 0-9`);
+    s[typed] = Number(value);
+  } else if (typed === 'deployCompression') s[typed] = value as DeployCompression;
+  else s[typed] = value;
+}
+
+/** Parses KEY=VALUE (the form of --set flags and the action's settings lines). */
+export function splitAssignment(text: string, where: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new PiImageError('INPUT_INVALID', `${where}: expected KEY=VALUE, found "${text.slice(0, 80)}"`);
+  return [text.slice(0, at).trim(), text.slice(at + 1)];
+}
+
+export function parseProductConfig(text: string, source: string): ProductConfig {
+  const config: ProductConfig = { settings: {}, extra: {} };
+  const seen = new Set<string>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    const where = `${source}:${index + 1}`;
+    if (line.trim() === '' || line.trim().startsWith('#')) return;
+    const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line);
+    if (!m || !SHELL_NAME.test(m[1]!)) {
+      throw new PiImageError('INPUT_INVALID', `${where}: expected KEY=VALUE, found "${line.slice(0, 80)}"`);
+    }
+    const key = m[1]!;
+    if (seen.has(key)) throw new PiImageError('INPUT_INVALID', `${where}: ${key} is set twice`);
+    seen.add(key);
+    const value = unquote(m[2]!, where);
+    if (/\$\(|`|\$\{/.test(value)) {
+      throw new PiImageError('INPUT_INVALID', `${where}: ${key} looks like shell code; this file is data, nothing in it is expanded`);
+    }
+    applySetting(config, key, value, where);
+  });
+  return config;
+}

@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseProductConfig, splitAssignment } from './product-config';
+import { piGenConfigEntries, TYPED_VARIABLES, type PiGenSettings } from './settings';
+
+const base: PiGenSettings = { imgName: 'ourbox-mini', stageList: ['/pi-gen/stage0', '/work/stages/stage-ourbox-mini'] };
+const entries = (s: Partial<PiGenSettings>) => piGenConfigEntries({ ...base, ...s });
+
+describe('pi-gen settings', () => {
+  it('writes typed settings under their pi-gen names, booleans as 1/0, STAGE_LIST space-separated', () => {
+    const e = entries({ enableSsh: true, passwordlessSudo: false, compressionLevel: 9, targetHostname: 'box-1', extra: { OURBOX_SKU: 'TOO-OBX-MINI-01' } });
+    expect(e).toEqual([
+      { name: 'IMG_NAME', value: 'ourbox-mini' },
+      { name: 'COMPRESSION_LEVEL', value: '9' },
+      { name: 'TARGET_HOSTNAME', value: 'box-1' },
+      { name: 'PASSWORDLESS_SUDO', value: '0' },
+      { name: 'ENABLE_SSH', value: '1' },
+      { name: 'STAGE_LIST', value: '/pi-gen/stage0 /work/stages/stage-ourbox-mini' },
+      { name: 'OURBOX_SKU', value: 'TOO-OBX-MINI-01' },
+    ]);
+  });
+
+  it('maps every typed setting to a distinct pi-gen variable', () => {
+    const names = Object.values(TYPED_VARIABLES);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it.each([
+    [{ imgName: 'my image' }, /imgName "my image": use letters, digits/],
+    [{ imgName: '../x' }, /imgName/],
+    [{ targetHostname: 'box_1' }, /targetHostname "box_1": must be a host name/],
+    [{ targetHostname: 'a\nb' }, /targetHostname .*must be a single line/],
+    [{ firstUserName: 'Root' }, /firstUserName "Root": pi-gen requires/],
+    [{ localeDefault: 'en_GB.UTF-8; rm -rf /' }, /localeDefault .* must be a locale/],
+    [{ timezoneDefault: 'Europe/London$(id)' }, /timezoneDefault/],
+    [{ wpaCountry: 'gb' }, /wpaCountry "gb": must be a two-letter/],
+    [{ aptProxy: 'ftp://proxy' }, /aptProxy "ftp:\/\/proxy": must be an http\(s\) URL/],
+    [{ aptProxy: 'http://x/`id`' }, /aptProxy/],
+    [{ keyboardLayout: 'English\n(US)' }, /keyboardLayout .*single line/],
+    [{ deployCompression: 'bz2' as never }, /deployCompression "bz2": must be one of zip, gz, xz, none/],
+    [{ compressionLevel: 10 }, /compressionLevel "10"/],
+    [{ disableFirstBootUserRename: true }, /disableFirstBootUserRename needs firstUserPass/],
+    [{ pubkeyOnlySsh: true }, /pubkeyOnlySsh needs pubkeySshFirstUser/],
+    [{ pubkeySshFirstUser: 'not a key' }, /is not an OpenSSH public key line/],
+    [{ firstUserPass: 'two\nlines' }, /firstUserPass .*single line/],
+    [{ stageList: [] }, /stageList is empty/],
+    [{ stageList: ['stage0'] }, /stageList "stage0": must be an absolute path/],
+    [{ stageList: ['/my stages/a'] }, /must not contain whitespace: pi-gen splits STAGE_LIST/],
+    [{ extra: { 'BAD-NAME': 'x' } }, /extra BAD-NAME: not a shell variable name/],
+    [{ extra: { WORK_DIR: '/tmp' } }, /extra WORK_DIR: set by pi-image or pi-gen itself/],
+    [{ extra: { IMG_FILENAME: 'x' } }, /extra IMG_FILENAME: set by pi-image/],
+    [{ extra: { TARGET_HOSTNAME: 'x' } }, /extra TARGET_HOSTNAME: use the typed setting/],
+    [{ extra: { WPA_PASSWORD: 'x' } }, /WPA_PASSWORD: pi-gen removed WPA_PASSWORD in 2023/],
+    [{ extra: { USE_QCOW2: '1' } }, /USE_QCOW2 in 2024/],
+  ])('refuses %o, naming the setting', (setting, message) => {
+    expect(() => entries(setting as Partial<PiGenSettings>)).toThrow(message);
+  });
+
+  it('accepts values pi-gen takes, hostile or not, for free-text settings (quoting makes them safe)', () => {
+    const e = entries({ keyboardLayout: `English (US) "quoted" $(id) \`id\` 'single'`, piGenRelease: 'OurBox OS $HOME', extra: { NOTE: 'multi\nline ok' } });
+    expect(e.find((x) => x.name === 'KEYBOARD_LAYOUT')!.value).toBe(`English (US) "quoted" $(id) \`id\` 'single'`);
+    expect(e.find((x) => x.name === 'NOTE')!.value).toBe('multi\nline ok');
+  });
+
+  it('accepts several SSH keys, one per line', () => {
+    const keys = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx user@a\necdsa-sha2-nistp256 AAAAE2VjZHNh= b';
+    expect(entries({ pubkeySshFirstUser: keys, pubkeyOnlySsh: true }).find((x) => x.name === 'PUBKEY_SSH_FIRST_USER')!.value).toBe(keys);
+  });
+});
+
+describe('product config files', () => {
+  it('reads the OurBox Mini config', () => {
+    const text = readFileSync(new URL('../../../pigen/config/ourbox-mini.env', import.meta.url), 'utf8');
+    const c = parseProductConfig(text, 'pigen/config/ourbox-mini.env');
+    expect(c.settings).toMatchObject({ imgName: 'ourbox-mini', targetHostname: 'ourbox-mini', deployCompression: 'xz', compressionLevel: 6, enableSsh: true, keyboardLayout: 'English (US)' });
+    expect(c.stages).toEqual(['stage0', 'stage1', 'stage2', 'pigen/stages/stage-ourbox-mini']);
+    expect(c.overrides).toBe('pigen/overrides');
+    expect(c.extra).toEqual({ OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_TARGET: 'rpi', OURBOX_SKU: 'TOO-OBX-MINI-01', OURBOX_VARIANT: 'prod' });
+    expect(() => piGenConfigEntries({ ...c.settings, imgName: c.settings.imgName!, stageList: ['/a'], extra: c.extra })).not.toThrow();
+  });
+
+  it.each([
+    ['NAME value', /x.env:1: expected KEY=VALUE/],
+    ['A=1\nA=2', /x.env:2: A is set twice/],
+    ['A=$(id)', /x.env:1: A looks like shell code/],
+    ['A=`id`', /looks like shell code/],
+    ['A="open', /x.env:1: unbalanced " quote/],
+    ['ENABLE_SSH=maybe', /x.env:1: ENABLE_SSH: "maybe" must be 1 or 0/],
+    ['COMPRESSION_LEVEL=high', /COMPRESSION_LEVEL "high" must be 0-9/],
+  ])('refuses %j, naming file and line', (text, message) => {
+    expect(() => parseProductConfig(text, 'x.env')).toThrow(message);
+  });
+
+  it('reads quoted values, export prefixes and comments', () => {
+    const c = parseProductConfig('# c\nexport IMG_NAME="my-image"\nKEYBOARD_LAYOUT=\'English (UK)\'\n', 'x.env');
+    expect(c.settings).toEqual({ imgName: 'my-image', keyboardLayout: 'English (UK)' });
+  });
+
+  it('splits KEY=VALUE settings at the first =', () => {
+    expect(splitAssignment('A=b=c', 's')).toEqual(['A', 'b=c']);
+    expect(() => splitAssignment('=x', 'setting 2')).toThrow(/setting 2: expected KEY=VALUE/);
+  });
+});
