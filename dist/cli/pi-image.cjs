@@ -1013,6 +1013,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     env.PIGEN_DOCKER_OPTS = mounts.join(" ");
     [cmd, args] = ["bash", [(0, import_node_path4.join)(options.pigenDir, "build-docker.sh"), "-c", configPath]];
     cwd = workDir;
+    options.onContainer?.(runtime, options.containerName);
   }
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(cmd, args, { logger, cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
@@ -1393,14 +1394,13 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       arch: process.arch,
       logger
     });
-    let containerToRemove;
+    let runtime;
     try {
-      const result = await runBuild(options);
-      if (result.containerName) containerToRemove = [result.runtime, result.containerName, logger];
+      const result = await runBuild({ ...options, onContainer: /* @__PURE__ */ __name((r) => runtime = r, "onContainer") });
       stdout(`${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}
 `);
     } finally {
-      if (containerToRemove && values["keep-container"] !== true) await removeBuildContainer(...containerToRemove);
+      if (runtime && values["keep-container"] !== true) await removeBuildContainer(runtime, options.containerName, logger);
     }
     return 0;
   }

@@ -21386,6 +21386,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     env.PIGEN_DOCKER_OPTS = mounts.join(" ");
     [cmd, args] = ["bash", [(0, import_node_path4.join)(options.pigenDir, "build-docker.sh"), "-c", configPath]];
     cwd = workDir;
+    options.onContainer?.(runtime, options.containerName);
   }
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(cmd, args, { logger, cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
@@ -21650,9 +21651,7 @@ async function runBuildAction(inputs, io) {
     arch: io.arch,
     logger: io.logger
   });
-  io.saveState(CONTAINER_STATE, JSON.stringify({ name: options.containerName }));
-  const result = await runBuild(options);
-  io.saveState(CONTAINER_STATE, JSON.stringify({ name: options.containerName, runtime: result.runtime }));
+  const result = await runBuild({ ...options, onContainer: /* @__PURE__ */ __name((runtime, name) => io.saveState(CONTAINER_STATE, JSON.stringify({ name, runtime })), "onContainer") });
   io.setOutput("deploy-dir", result.deployDir);
   io.setOutput("image-path", result.imagePath ?? "");
   io.setOutput("pigen-commit", result.pigenCommit);

@@ -45,9 +45,8 @@ export async function runBuildAction(inputs: BuildInputs, io: BuildActionIo): Pr
     arch: io.arch,
     logger: io.logger,
   });
-  io.saveState(CONTAINER_STATE, JSON.stringify({ name: options.containerName }));
-  const result = await runBuild(options);
-  io.saveState(CONTAINER_STATE, JSON.stringify({ name: options.containerName, runtime: result.runtime }));
+  // Saved before the build starts, so the post step cleans up after a failure too.
+  const result = await runBuild({ ...options, onContainer: (runtime, name) => io.saveState(CONTAINER_STATE, JSON.stringify({ name, runtime })) });
   io.setOutput('deploy-dir', result.deployDir);
   io.setOutput('image-path', result.imagePath ?? '');
   io.setOutput('pigen-commit', result.pigenCommit);

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { removeBuildContainer, runBuild } from '../../lib/build/build';
 import { prepareBuild } from '../../lib/build/build-request';
-import { parseRuntime } from '../../lib/build/runtime';
+import { parseRuntime, type ResolvedRuntime } from '../../lib/build/runtime';
 import { checkIntegerInRange, checkReleaseName, DEFAULT_VERSION, parseSourceDateEpoch } from '../../lib/release/package-options';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';
@@ -78,13 +78,12 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       arch: process.arch,
       logger,
     });
-    let containerToRemove: Parameters<typeof removeBuildContainer> | undefined;
+    let runtime: ResolvedRuntime | undefined;
     try {
-      const result = await runBuild(options);
-      if (result.containerName) containerToRemove = [result.runtime, result.containerName, logger];
+      const result = await runBuild({ ...options, onContainer: (r) => (runtime = r) });
       stdout(`${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}\n`);
     } finally {
-      if (containerToRemove && values['keep-container'] !== true) await removeBuildContainer(...containerToRemove);
+      if (runtime && values['keep-container'] !== true) await removeBuildContainer(runtime, options.containerName, logger);
     }
     return 0;
   },

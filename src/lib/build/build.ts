@@ -46,6 +46,12 @@ export interface BuildOptions {
   logger: Logger;
   /** The exec seam for yes/no probes; default runs the command. */
   probe?: Probe | undefined;
+  /**
+   * Called just before a container build starts, with what the container will
+   * be: front ends record it to clean up after success or failure. Not called
+   * when the build never starts (a container already running is not ours).
+   */
+  onContainer?: ((runtime: ResolvedRuntime, name: string) => void) | undefined;
 }
 
 export interface BuildResult {
@@ -186,6 +192,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     env.PIGEN_DOCKER_OPTS = mounts.join(' ');
     [cmd, args] = ['bash', [join(options.pigenDir, 'build-docker.sh'), '-c', configPath]];
     cwd = workDir;
+    options.onContainer?.(runtime, options.containerName);
   }
 
   const follower = new BuildLogFollower(logger);
