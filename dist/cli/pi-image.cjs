@@ -64,11 +64,11 @@ var TOOL_NAME = "pi-image-release";
 
 // src/cli/commands/build-command.ts
 var import_node_os = require("node:os");
-var import_node_path7 = require("node:path");
+var import_node_path8 = require("node:path");
 
 // src/lib/build/build.ts
-var import_promises5 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
+var import_promises6 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -476,29 +476,180 @@ async function resolveStageList(specs, options) {
 }
 __name(resolveStageList, "resolveStageList");
 
-// src/lib/build/emulation.ts
-var import_node_fs2 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
-
-// src/lib/build/preflight.ts
+// src/lib/build/apt-proxy.ts
+var import_node_crypto = require("node:crypto");
 var import_node_fs = require("node:fs");
 var import_promises3 = require("node:fs/promises");
+var import_node_http = require("node:http");
+var import_node_path3 = require("node:path");
+var PACKAGE_FILE = /\.(u|d)?deb$/;
+var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+function cachePathFor(cacheDir, url) {
+  if (url.protocol !== "http:" || url.search || !PACKAGE_FILE.test(url.pathname)) return void 0;
+  let segments;
+  try {
+    segments = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return void 0;
+  }
+  const host = url.host.toLowerCase();
+  const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
+  if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
+  return (0, import_node_path3.join)(cacheDir, host.replace(":", "_"), ...segments);
+}
+__name(cachePathFor, "cachePathFor");
+function forwardHeaders(headers, dropRange) {
+  const out = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === void 0 || HOP_HEADERS.has(k) || dropRange && (k === "range" || k === "if-range")) continue;
+    out[k] = v;
+  }
+  return out;
+}
+__name(forwardHeaders, "forwardHeaders");
+async function startAptProxy(options) {
+  const { logger } = options;
+  const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
+  await (0, import_promises3.mkdir)(options.cacheDir, { recursive: true });
+  const refuse = /* @__PURE__ */ __name((res, code, why) => {
+    stats.refused++;
+    res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
+`);
+  }, "refuse");
+  const serveCached = /* @__PURE__ */ __name(async (res, path, head) => {
+    try {
+      const s = await (0, import_promises3.stat)(path);
+      if (!s.isFile()) return false;
+      stats.hits++;
+      res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
+      if (head) res.end();
+      else (0, import_node_fs.createReadStream)(path).pipe(res);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "serveCached");
+  const handle = /* @__PURE__ */ __name(async (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "only GET and HEAD are proxied");
+    if (!req.url || req.url.startsWith("/")) {
+      res.writeHead(200, { "content-type": "text/plain" }).end("pi-image apt proxy\n");
+      return;
+    }
+    let url2;
+    try {
+      url2 = new URL(req.url);
+    } catch {
+      return refuse(res, 400, "not an absolute URL");
+    }
+    if (url2.protocol !== "http:") return refuse(res, 400, "only http URLs are proxied");
+    const cachePath = cachePathFor(options.cacheDir, url2);
+    const head = req.method === "HEAD";
+    if (cachePath && await serveCached(res, cachePath, head)) return;
+    const upstream = (0, import_node_http.request)(url2, { method: req.method, headers: { ...forwardHeaders(req.headers, !!cachePath), host: url2.host }, timeout: options.upstreamTimeoutMs ?? 6e4 });
+    upstream.on("timeout", () => upstream.destroy(new Error("upstream timed out")));
+    upstream.on("error", (e) => {
+      if (!res.headersSent) refuse(res, 502, `upstream: ${e.message}`);
+      else res.destroy(e);
+    });
+    upstream.on("response", (up) => {
+      const headers = forwardHeaders(up.headers, false);
+      res.writeHead(up.statusCode ?? 502, headers);
+      if (!cachePath || up.statusCode !== 200 || head) {
+        stats.passedThrough++;
+        up.pipe(res);
+        return;
+      }
+      const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
+      const temp = (0, import_node_path3.join)(options.cacheDir, `.partial-${(0, import_node_crypto.randomBytes)(6).toString("hex")}`);
+      const file = (0, import_node_fs.createWriteStream)(temp);
+      let length = 0;
+      let failed = false;
+      up.on("data", (chunk) => {
+        length += chunk.length;
+      });
+      up.pipe(res);
+      up.pipe(file);
+      const abandon = /* @__PURE__ */ __name(() => {
+        failed = true;
+        file.destroy();
+        void (0, import_promises3.rm)(temp, { force: true });
+      }, "abandon");
+      up.on("aborted", abandon);
+      up.on("error", () => {
+        abandon();
+        res.destroy();
+      });
+      file.on("error", abandon);
+      file.on("finish", async () => {
+        if (failed || expected !== void 0 && length !== expected) {
+          logger.warn(`apt proxy: ${url2.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
+          await (0, import_promises3.rm)(temp, { force: true });
+          return;
+        }
+        try {
+          await (0, import_promises3.mkdir)((0, import_node_path3.dirname)(cachePath), { recursive: true });
+          await (0, import_promises3.rename)(temp, cachePath);
+          stats.stored++;
+        } catch (e) {
+          logger.warn(`apt proxy: could not store ${url2.href}: ${e.message}`);
+          await (0, import_promises3.rm)(temp, { force: true });
+        }
+      });
+    });
+    req.pipe(upstream);
+  }, "handle");
+  const server = (0, import_node_http.createServer)((req, res) => {
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) refuse(res, 500, e.message);
+      else res.destroy();
+    });
+  });
+  server.on("connect", (_req, socket) => {
+    stats.refused++;
+    socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
+  });
+  await new Promise((resolve7, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve7());
+  });
+  const port = server.address().port;
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  logger.info(`apt cache proxy at ${url}, package files kept in ${options.cacheDir}`);
+  return {
+    url,
+    port,
+    stats,
+    close: /* @__PURE__ */ __name(() => new Promise((resolve7) => {
+      server.close(() => resolve7());
+      server.closeAllConnections();
+    }), "close")
+  };
+}
+__name(startAptProxy, "startAptProxy");
+
+// src/lib/build/emulation.ts
+var import_node_fs3 = require("node:fs");
+var import_promises5 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
+
+// src/lib/build/preflight.ts
+var import_node_fs2 = require("node:fs");
+var import_promises4 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path) => {
-    const s = await (0, import_promises3.statfs)(path);
+    const s = await (0, import_promises4.statfs)(path);
     return s.bavail * s.bsize;
   }, "freeBytes"),
-  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs.existsSync)(path), "exists"),
+  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs2.existsSync)(path), "exists"),
   read: /* @__PURE__ */ __name((path) => {
     try {
-      return (0, import_node_fs.readFileSync)(path, "utf8");
+      return (0, import_node_fs2.readFileSync)(path, "utf8");
     } catch {
       return void 0;
     }
   }, "read"),
-  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs.existsSync)(`${dir}/${tool}`)), "onPath")
+  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs2.existsSync)(`${dir}/${tool}`)), "onPath")
 };
 function isArmHost(arch) {
   return arch === "arm64" || arch === "arm";
@@ -558,7 +709,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs2.existsSync)((0, import_node_path3.join)(dir, name))) return (0, import_node_path3.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs3.existsSync)((0, import_node_path4.join)(dir, name))) return (0, import_node_path4.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -577,25 +728,25 @@ async function ensureEmulation(options) {
     await root("apt-get", ["update", "-qq"]);
     await root("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "qemu-user-static", "binfmt-support"]);
   }
-  if (!(0, import_node_fs2.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
+  if (!(0, import_node_fs3.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
     logger.info("mounting binfmt_misc");
     await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
   }
   for (const arch of ["aarch64", "arm"]) {
     const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch}`;
-    if (!(0, import_node_fs2.existsSync)(entry)) {
-      if ((0, import_node_fs2.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
-      else if ((0, import_node_fs2.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
+    if (!(0, import_node_fs3.existsSync)(entry)) {
+      if ((0, import_node_fs3.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
+      else if ((0, import_node_fs3.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
     }
   }
-  if (!(0, import_node_fs2.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+  if (!(0, import_node_fs3.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises4.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises4.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises5.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises5.mkdir)(options.shimDir, { recursive: true });
   for (const arch of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch}-static`);
-    if (target) await (0, import_promises4.symlink)(target, (0, import_node_path3.join)(options.shimDir, `qemu-${arch}`));
+    if (target) await (0, import_promises5.symlink)(target, (0, import_node_path4.join)(options.shimDir, `qemu-${arch}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -900,7 +1051,7 @@ function runArgv(argv, logger, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists(path) {
   try {
-    await (0, import_promises5.stat)(path);
+    await (0, import_promises6.stat)(path);
     return true;
   } catch {
     return false;
@@ -933,29 +1084,29 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path4.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path4.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path5.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path5.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
-  const workDir = (0, import_node_path4.resolve)(options.workDir);
-  await (0, import_promises5.mkdir)(workDir, { recursive: true });
+  const workDir = (0, import_node_path5.resolve)(options.workDir);
+  await (0, import_promises6.mkdir)(workDir, { recursive: true });
   const probe = options.probe ?? defaultProbe(logger);
   const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
   const native = runtime.runtime === "native";
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists((0, import_node_path4.join)(options.pigenDir, script))) {
+    if (!await exists((0, import_node_path5.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path4.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path5.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path4.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path5.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -965,20 +1116,55 @@ async function runBuild(options) {
   for (const s of stages) {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
   }
-  const entries = buildConfigEntries(options, stages, native, workDir);
+  const proxy = await startBuildAptProxy(options, runtime);
+  try {
+    return await buildWith(options, runtime, stages, workDir, proxy);
+  } finally {
+    if (proxy) {
+      await proxy.close();
+      logger.info(`apt cache: ${proxy.stats.hits} package files from the cache, ${proxy.stats.stored} downloaded and kept`);
+    }
+  }
+}
+__name(runBuild, "runBuild");
+async function startBuildAptProxy(options, runtime) {
+  const { logger } = options;
+  if (!options.aptCacheDir) return void 0;
+  if (options.settings.aptProxy) {
+    logger.warn(`APT_PROXY is set (${options.settings.aptProxy}): the apt cache is not used`);
+    return void 0;
+  }
+  let host;
+  if (runtime.runtime === "native") host = "127.0.0.1";
+  else if (runtime.runtime === "docker") {
+    const r = await runArgv([...runtime.command, "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"], logger, true);
+    if (r.code === 0 && /^\d+\.\d+\.\d+\.\d+$/.test(r.stdout.trim())) host = r.stdout.trim();
+  }
+  if (!host) {
+    logger.warn(`apt cache: no address where a ${runtime.runtime} build can reach this host; building without it`);
+    return void 0;
+  }
+  return startAptProxy({ cacheDir: options.aptCacheDir, host, port: 0, logger });
+}
+__name(startBuildAptProxy, "startBuildAptProxy");
+async function buildWith(options, runtime, stages, workDir, proxy) {
+  const { logger } = options;
+  const native = runtime.runtime === "native";
+  const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
+  const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger.mask?.(e.value);
-  const configPath = (0, import_node_path4.join)(workDir, "config");
-  await (0, import_promises5.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path5.join)(workDir, "config");
+  await (0, import_promises6.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path4.join)(workDir, "bin"), logger });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path5.join)(workDir, "bin"), logger });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
-    dependsFile: (0, import_node_path4.join)(options.pigenDir, "depends"),
+    dependsFile: (0, import_node_path5.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -993,7 +1179,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   let args;
   let cwd;
   if (native) {
-    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0], [...runtime.command.slice(1), "bash", (0, import_node_path4.join)(options.pigenDir, "build.sh"), "-c", configPath]] : ["bash", [(0, import_node_path4.join)(options.pigenDir, "build.sh"), "-c", configPath]];
+    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0], [...runtime.command.slice(1), "bash", (0, import_node_path5.join)(options.pigenDir, "build.sh"), "-c", configPath]] : ["bash", [(0, import_node_path5.join)(options.pigenDir, "build.sh"), "-c", configPath]];
     cwd = options.pigenDir;
   } else {
     const listed = /* @__PURE__ */ __name(async (argv) => (await runArgv(argv, logger)).stdout.trim() !== "", "listed");
@@ -1011,19 +1197,19 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     env.CONTINUE = decision.action === "continue" ? "1" : "0";
     env.PRESERVE_CONTAINER = "1";
     env.PIGEN_DOCKER_OPTS = mounts.join(" ");
-    [cmd, args] = ["bash", [(0, import_node_path4.join)(options.pigenDir, "build-docker.sh"), "-c", configPath]];
+    [cmd, args] = ["bash", [(0, import_node_path5.join)(options.pigenDir, "build-docker.sh"), "-c", configPath]];
     cwd = workDir;
     options.onContainer?.(runtime, options.containerName);
   }
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(cmd, args, { logger, cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path4.join)(workDir, "deploy");
-  await (0, import_promises5.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path4.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path4.join)(workDir, "work", "build.log");
-  if (native && await exists(nativeLog)) await (0, import_promises5.copyFile)(nativeLog, buildLog);
-  else if (!await exists(buildLog)) await (0, import_promises5.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path5.join)(workDir, "deploy");
+  await (0, import_promises6.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path5.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path5.join)(workDir, "work", "build.log");
+  if (native && await exists(nativeLog)) await (0, import_promises6.copyFile)(nativeLog, buildLog);
+  else if (!await exists(buildLog)) await (0, import_promises6.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
@@ -1040,13 +1226,13 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path4.join)(workDir, "work"),
+    workTree: (0, import_node_path5.join)(workDir, "work"),
     stages
   };
   if (!native) result.containerName = options.containerName;
   return result;
 }
-__name(runBuild, "runBuild");
+__name(buildWith, "buildWith");
 async function removeBuildContainer(runtime, name, logger) {
   if (runtime.runtime === "native") return;
   for (const n of [name, `${name}_cont`]) await runArgv(containerCommands.remove(runtime.command, n), logger, true);
@@ -1054,8 +1240,8 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_promises8 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
 
 // vendor/pi-gen.json
 var pi_gen_default = {
@@ -1143,11 +1329,11 @@ function parseProductConfig(text2, source) {
 __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
-var import_node_fs3 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
+var import_node_fs4 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs3.existsSync)((0, import_node_path5.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -1155,25 +1341,25 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path5.resolve)(options.explicitDir);
-    if (!(0, import_node_fs3.existsSync)((0, import_node_path5.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path6.resolve)(options.explicitDir);
+    if (!(0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit) logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs3.existsSync)((0, import_node_path5.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path5.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs4.existsSync)((0, import_node_path6.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path6.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path5.join)((0, import_node_path5.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs3.existsSync)((0, import_node_path5.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path6.join)((0, import_node_path6.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises6.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises6.mkdir)(dir, { recursive: true });
+    await (0, import_promises7.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises7.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -1197,38 +1383,38 @@ async function recipeCommit(baseDir, logger) {
   }
 }
 __name(recipeCommit, "recipeCommit");
-async function prepareBuild(request) {
-  const { logger } = request;
-  const baseDir = (0, import_node_path6.resolve)(request.baseDir);
+async function prepareBuild(request2) {
+  const { logger } = request2;
+  const baseDir = (0, import_node_path7.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
-  if (request.configFile) {
-    const path = (0, import_node_path6.resolve)(baseDir, request.configFile);
+  if (request2.configFile) {
+    const path = (0, import_node_path7.resolve)(baseDir, request2.configFile);
     let text2;
     try {
-      text2 = await (0, import_promises7.readFile)(path, "utf8");
+      text2 = await (0, import_promises8.readFile)(path, "utf8");
     } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `config ${request.configFile} cannot be read: ${e.message}`, { cause: e });
+      throw new PiImageError("INPUT_INVALID", `config ${request2.configFile} cannot be read: ${e.message}`, { cause: e });
     }
-    config = parseProductConfig(text2, request.configFile);
+    config = parseProductConfig(text2, request2.configFile);
   }
-  request.settings.forEach((line, i) => {
+  request2.settings.forEach((line, i) => {
     const where = `setting ${i + 1}`;
     const [key, value] = splitAssignment(line, where);
     applySetting(config, key, value, `${where} (${key})`);
   });
-  if (request.firstUserPass) config.settings.firstUserPass = request.firstUserPass;
+  if (request2.firstUserPass) config.settings.firstUserPass = request2.firstUserPass;
   const imgName = config.settings.imgName;
   if (!imgName) throw new PiImageError("INPUT_INVALID", "IMG_NAME is not set: put it in the config file or pass IMG_NAME=\u2026 as a setting");
   if (!config.stages || config.stages.length === 0) {
     throw new PiImageError("INPUT_INVALID", "STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)");
   }
   const checkout = await locatePiGen({
-    explicitDir: request.pigenDir,
-    submoduleDir: (0, import_node_path6.join)(baseDir, "vendor/pi-gen"),
-    cacheDir: request.cacheDir,
+    explicitDir: request2.pigenDir,
+    submoduleDir: (0, import_node_path7.join)(baseDir, "vendor/pi-gen"),
+    cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
-    repository: request.pigenRepository,
-    ref: request.pigenRef,
+    repository: request2.pigenRepository,
+    ref: request2.pigenRef,
     logger
   });
   logger.info(`pi-gen: ${checkout.dir} at ${checkout.commit} (${checkout.source})`);
@@ -1236,20 +1422,21 @@ async function prepareBuild(request) {
     pigenDir: checkout.dir,
     pigenCommit: checkout.commit,
     baseDir,
-    workDir: (0, import_node_path6.resolve)(baseDir, request.workDir),
-    runtime: request.runtime,
+    workDir: (0, import_node_path7.resolve)(baseDir, request2.workDir),
+    runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
     overridesDir: config.overrides,
-    version: request.version,
-    recipeGitHash: request.recipeGitHash ?? await recipeCommit(baseDir, logger),
-    sourceDateEpoch: request.sourceDateEpoch,
-    resume: request.resume,
-    containerName: containerName(request.containerNameParts ?? [imgName]),
-    minFreeGiB: request.minFreeGiB,
-    installEmulation: request.installEmulation,
-    isRoot: request.isRoot,
-    arch: request.arch,
+    version: request2.version,
+    recipeGitHash: request2.recipeGitHash ?? await recipeCommit(baseDir, logger),
+    sourceDateEpoch: request2.sourceDateEpoch,
+    resume: request2.resume,
+    containerName: containerName(request2.containerNameParts ?? [imgName]),
+    minFreeGiB: request2.minFreeGiB,
+    installEmulation: request2.installEmulation,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path7.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    isRoot: request2.isRoot,
+    arch: request2.arch,
     logger
   };
 }
@@ -1350,6 +1537,8 @@ Options:
   --keep-container          leave the build container for inspection
   --min-free-gb N           preflight: free space needed in the work directory (default: 10)
   --install-emulation       apt-get install qemu-user-static when missing (x86 hosts)
+  --apt-cache DIR           keep downloaded .deb files in DIR for the next build (an apt proxy
+                            on this host, given to pi-gen as APT_PROXY; native and docker)
 
 The first user's password is read from PI_IMAGE_FIRST_USER_PASS, never from
 the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
@@ -1367,7 +1556,8 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     continue: { type: "boolean" },
     "keep-container": { type: "boolean" },
     "min-free-gb": { type: "string" },
-    "install-emulation": { type: "boolean" }
+    "install-emulation": { type: "boolean" },
+    "apt-cache": { type: "string" }
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(" ")})`);
@@ -1383,11 +1573,12 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       pigenDir: str("pigen-dir") ?? env.PI_GEN_DIR,
       pigenRepository: str("pigen-repository"),
       pigenRef: str("pigen-ref"),
-      cacheDir: (0, import_node_path7.join)(env.XDG_CACHE_HOME ?? (0, import_node_path7.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
+      cacheDir: (0, import_node_path8.join)(env.XDG_CACHE_HOME ?? (0, import_node_path8.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
       recipeGitHash: str("recipe-git-hash"),
       resume: values.continue === true,
       minFreeGiB: str("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str("min-free-gb"), 0, 1e5, "--min-free-gb"),
       installEmulation: values["install-emulation"] === true,
+      aptCacheDir: str("apt-cache"),
       firstUserPass: env.PI_IMAGE_FIRST_USER_PASS,
       sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
       isRoot: typeof process.getuid === "function" && process.getuid() === 0,
@@ -1407,12 +1598,12 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/lib/image/open-image.ts
-var import_promises13 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
-var import_node_path9 = require("node:path");
+var import_node_path10 = require("node:path");
 
 // src/lib/image/byte-source.ts
-var import_promises8 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -1426,7 +1617,7 @@ var FileByteSource = class _FileByteSource {
     __name(this, "FileByteSource");
   }
   static async open(path) {
-    const fh = await (0, import_promises8.open)(path, "r");
+    const fh = await (0, import_promises9.open)(path, "r");
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
   }
@@ -1473,14 +1664,14 @@ var SliceByteSource = class {
 };
 
 // src/lib/image/image-source.ts
-var import_node_fs5 = require("node:fs");
-var import_promises10 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_node_fs6 = require("node:fs");
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
-var import_node_fs4 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
+var import_node_fs5 = require("node:fs");
+var import_promises10 = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -1500,7 +1691,7 @@ function u64(buf, at) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises9.open)(file, "r");
+  const fh = await (0, import_promises10.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -1595,7 +1786,7 @@ var ZipEntryCheck = class extends import_node_stream.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises9.open)(file, "r");
+  const fh = await (0, import_promises10.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -1607,7 +1798,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw = entry.compressedSize === 0 ? import_node_stream.Readable.from([]) : (0, import_node_fs4.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? import_node_stream.Readable.from([]) : (0, import_node_fs5.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
     check.destroy(e.message.includes("unexpected end") ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
@@ -1637,15 +1828,15 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path8.basename)(path);
+  const name = (0, import_node_path9.basename)(path);
   switch (compression) {
     case "none": {
-      const { size: size2 } = await (0, import_promises10.stat)(path);
-      return { stream: (0, import_node_fs5.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
+      const { size: size2 } = await (0, import_promises11.stat)(path);
+      return { stream: (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
     }
     case "gz": {
       const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
-      const file = (0, import_node_fs5.createReadStream)(path, { highWaterMark: READ_CHUNK });
+      const file = (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK });
       file.on("error", (e) => gunzip.destroy(e));
       file.pipe(gunzip);
       return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
@@ -1685,15 +1876,15 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs6 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs7 = require("node:fs");
+var import_promises12 = require("node:fs/promises");
 var import_node_events = require("node:events");
 var import_node_stream2 = require("node:stream");
-var import_promises12 = require("node:stream/promises");
+var import_promises13 = require("node:stream/promises");
 
 // src/lib/image/bmap.ts
-var import_node_crypto = require("node:crypto");
+var import_node_crypto2 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -1709,7 +1900,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count) {
-    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto.createHash)("sha256") };
+    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto2.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count;
     this.mapped += count;
@@ -1766,7 +1957,7 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto2.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
@@ -1777,7 +1968,7 @@ var HashingPassThrough = class extends import_node_stream2.Transform {
   static {
     __name(this, "HashingPassThrough");
   }
-  hash = (0, import_node_crypto2.createHash)("sha256");
+  hash = (0, import_node_crypto3.createHash)("sha256");
   size = 0;
   _transform(chunk, _enc, done) {
     this.hash.update(chunk);
@@ -1788,7 +1979,7 @@ var HashingPassThrough = class extends import_node_stream2.Transform {
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
   const BS = BMAP_BLOCK_SIZE;
-  const hash = (0, import_node_crypto2.createHash)("sha256");
+  const hash = (0, import_node_crypto3.createHash)("sha256");
   const bmap = new BlockMapBuilder(BS);
   let size2 = 0;
   let carry;
@@ -1803,7 +1994,7 @@ async function rawImagePass(source, options) {
       stdin: "pipe"
     });
     const counter = new HashingPassThrough();
-    const out = (0, import_promises12.pipeline)(child.stdout, counter, (0, import_node_fs6.createWriteStream)(options.xz.path));
+    const out = (0, import_promises13.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(options.xz.path));
     out.catch(() => {
     });
     const stdin = child.stdin;
@@ -1836,7 +2027,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises11.open)(options.sparseCopy, "w");
+    if (options.sparseCopy) sparse = await (0, import_promises12.open)(options.sparseCopy, "w");
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -1885,13 +2076,13 @@ async function rawImagePass(source, options) {
 __name(rawImagePass, "rawImagePass");
 async function digestFile(path, copyTo) {
   const counter = new HashingPassThrough();
-  const input = (0, import_node_fs6.createReadStream)(path, { highWaterMark: 1 << 20 });
-  const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream2.Writable({
+  const input = (0, import_node_fs7.createReadStream)(path, { highWaterMark: 1 << 20 });
+  const sink = copyTo ? (0, import_node_fs7.createWriteStream)(copyTo) : new import_node_stream2.Writable({
     write(_chunk, _enc, done) {
       done();
     }
   });
-  await (0, import_promises12.pipeline)(input, counter, sink);
+  await (0, import_promises13.pipeline)(input, counter, sink);
   return { size: counter.size, sha256: counter.hash.digest("hex") };
 }
 __name(digestFile, "digestFile");
@@ -1900,7 +2091,7 @@ __name(digestFile, "digestFile");
 async function detectCompression(path) {
   let head;
   try {
-    const fh = await (0, import_promises13.open)(path, "r");
+    const fh = await (0, import_promises14.open)(path, "r");
     try {
       head = Buffer.alloc(6);
       const { bytesRead } = await fh.read(head, 0, 6, 0);
@@ -1924,9 +2115,9 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
     const source = await FileByteSource.open(path);
     return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
   }
-  const dir = await (0, import_promises13.mkdtemp)((0, import_node_path9.join)(workDir, "pi-image-"));
+  const dir = await (0, import_promises14.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
   try {
-    const raw = (0, import_node_path9.join)(dir, "image.img");
+    const raw = (0, import_node_path10.join)(dir, "image.img");
     logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
     const opened = await openRawImage(path, compression, logger);
     const pass = await rawImagePass(opened.stream, { logger, sourceName: path, expectedSize: opened.expectedSize, sparseCopy: raw });
@@ -1938,11 +2129,11 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
       pass,
       async close() {
         await source.close();
-        await (0, import_promises13.rm)(dir, { recursive: true, force: true });
+        await (0, import_promises14.rm)(dir, { recursive: true, force: true });
       }
     };
   } catch (e) {
-    await (0, import_promises13.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises14.rm)(dir, { recursive: true, force: true });
     throw e;
   }
 }
@@ -2668,9 +2859,9 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises15 = require("node:fs/promises");
-var import_node_path11 = require("node:path");
-var import_node_crypto5 = require("node:crypto");
+var import_promises16 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
+var import_node_crypto6 = require("node:crypto");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -2803,43 +2994,43 @@ function buildMetadata(input) {
 __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto3 = require("node:crypto");
-var import_promises14 = require("node:fs/promises");
-var import_node_path10 = require("node:path");
+var import_node_crypto4 = require("node:crypto");
+var import_promises15 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises14.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises14.readdir)(path)).length > 0;
+    if (!(await (0, import_promises15.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises15.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path10.resolve)(finalPath);
+  const target = (0, import_node_path11.resolve)(finalPath);
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises14.mkdir)((0, import_node_path10.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path10.join)((0, import_node_path10.dirname)(target), `.${(0, import_node_path10.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises14.mkdir)(path);
+  await (0, import_promises15.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises15.mkdir)(path);
   return {
     path,
     async commit() {
       let old;
       try {
-        await (0, import_promises14.stat)(target);
-        old = (0, import_node_path10.join)((0, import_node_path10.dirname)(target), `.${(0, import_node_path10.basename)(target)}.old-${suffix}`);
-        await (0, import_promises14.rename)(target, old);
+        await (0, import_promises15.stat)(target);
+        old = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.old-${suffix}`);
+        await (0, import_promises15.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises14.rename)(path, target);
-      if (old) await (0, import_promises14.rm)(old, { recursive: true, force: true });
+      await (0, import_promises15.rename)(path, target);
+      if (old) await (0, import_promises15.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises14.rm)(path, { recursive: true, force: true });
+      await (0, import_promises15.rm)(path, { recursive: true, force: true });
     }
   };
 }
@@ -2903,13 +3094,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto4.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto5.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -3012,12 +3203,12 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path11.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info = parseInfoFile(await (0, import_promises15.readFile)(layout.info, "utf8"), layout.info);
+  logger.info(`image: ${(0, import_node_path12.basename)(layout.image.path)} (${layout.image.compression})`);
+  const info = parseInfoFile(await (0, import_promises16.readFile)(layout.info, "utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await (0, import_promises15.readFile)(layout.buildLog, "utf8"), layout.buildLog);
+    timeline = parseBuildLog(await (0, import_promises16.readFile)(layout.buildLog, "utf8"), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
@@ -3034,7 +3225,7 @@ async function packageRelease(options) {
       sbom: `${name}.spdx.json`,
       buildLog: "build.log"
     };
-    const at = /* @__PURE__ */ __name((file) => (0, import_node_path11.join)(staged.path, file), "at");
+    const at = /* @__PURE__ */ __name((file) => (0, import_node_path12.join)(staged.path, file), "at");
     const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
     let pass;
     let compressed;
@@ -3047,7 +3238,7 @@ async function packageRelease(options) {
       ...sparse ? { sparseCopy: sparse } : {}
     };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path11.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path12.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       pass = await rawImagePass(opened.stream, passOptions);
     } else {
@@ -3063,7 +3254,7 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises15.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises16.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     const files = [];
@@ -3072,8 +3263,8 @@ async function packageRelease(options) {
     }, "add");
     const write = /* @__PURE__ */ __name(async (path, role, content) => {
       const bytes = Buffer.from(content, "utf8");
-      await (0, import_promises15.writeFile)(at(path), bytes);
-      add(path, role, { size: bytes.length, sha256: (0, import_node_crypto5.createHash)("sha256").update(bytes).digest("hex") });
+      await (0, import_promises16.writeFile)(at(path), bytes);
+      add(path, role, { size: bytes.length, sha256: (0, import_node_crypto6.createHash)("sha256").update(bytes).digest("hex") });
     }, "write");
     add(f.image, "image", compressed);
     await write(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
@@ -3082,7 +3273,7 @@ async function packageRelease(options) {
     add(f.info, "pigen-info", await digestFile(layout.info, at(f.info)));
     if (layout.buildLog) add(f.buildLog, "build-log", await digestFile(layout.buildLog, at(f.buildLog)));
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path11.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path12.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       add(sbomName, "pigen-sbom", await digestFile(layout.pigenSbom, at(sbomName)));
     }
     await write(
@@ -3102,9 +3293,9 @@ async function packageRelease(options) {
     );
     const inputs = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path11.basename)(layout.image.path),
-      info: (0, import_node_path11.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path11.basename)(layout.buildLog) : null,
+      image: (0, import_node_path12.basename)(layout.image.path),
+      info: (0, import_node_path12.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path12.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -3124,7 +3315,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path11.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path12.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
@@ -3139,7 +3330,7 @@ async function packageRelease(options) {
       image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } },
       files: sortFiles(files)
     };
-    await (0, import_promises15.writeFile)(at(MANIFEST_FILE), renderJson(manifest));
+    await (0, import_promises16.writeFile)(at(MANIFEST_FILE), renderJson(manifest));
     await staged.commit();
     const out = options.outDir;
     logger.info(`release directory ready: ${out}`);
@@ -3148,12 +3339,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path11.join)(out, f.image),
-        bmap: (0, import_node_path11.join)(out, f.bmap),
-        manifest: (0, import_node_path11.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path11.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path11.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path11.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path12.join)(out, f.image),
+        bmap: (0, import_node_path12.join)(out, f.bmap),
+        manifest: (0, import_node_path12.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path12.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path12.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path12.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };

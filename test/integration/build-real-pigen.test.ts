@@ -10,7 +10,7 @@
  * .github/workflows on GitHub's runners.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,7 @@ describe.skipIf(why !== undefined)('pi-image build on real pi-gen (native build.
         '--pigen-dir', pigenDir!,
         '--recipe-git-hash', HASH,
         '--min-free-gb', '2',
+        '--apt-cache', join(work, 'apt-cache'),
       ],
       { cwd: REPO_ROOT, env: { PI_IMAGE_FIRST_USER_PASS: 'hunter2-secret' } },
     );
@@ -73,6 +74,10 @@ describe.skipIf(why !== undefined)('pi-image build on real pi-gen (native build.
     expect(r.stderr).toContain('── pi-gen stage-ourbox-mini ──');
     expect(r.stderr).not.toContain('hunter2-secret');
     expect(existsSync(join(work, 'pwned'))).toBe(false);
+    // debootstrap and apt fetched through the build's apt proxy; the packages are kept for next time.
+    const debs = (readdirSync(join(work, 'apt-cache'), { recursive: true }) as string[]).filter((f) => f.endsWith('.deb'));
+    expect(debs.length).toBeGreaterThan(50);
+    expect(r.stderr).toMatch(/apt cache: 0 package files from the cache, \d+ downloaded and kept/);
     const result = JSON.parse(r.stdout);
     expect(result).toMatchObject({ deployDir: join(out, 'deploy'), image: null, buildLog: join(out, 'deploy', 'build.log') });
 

@@ -1,5 +1,6 @@
 // Entry of the build action: read inputs, run, report. Nothing else.
 import * as core from '@actions/core';
+import { actionsCacheStore } from '../../../src/github/actions-cache';
 import { actionsLogger } from '../../../src/github/actions-logger';
 import { actionInput, runAction } from '../../../src/github/run-action';
 import { parseBuildInputs } from './inputs';
@@ -16,5 +17,6 @@ void runAction(async () => {
     },
     isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
     arch: process.arch,
+    cache: actionsCacheStore,
   });
 });

@@ -35,6 +35,7 @@ describe('build action inputs', () => {
       resume: false,
       minFreeGiB: 10,
       installEmulation: true,
+      aptCache: true,
       firstUserPassword: undefined,
     });
   });

@@ -17,6 +17,7 @@ export interface BuildInputs {
   resume: boolean;
   minFreeGiB: number;
   installEmulation: boolean;
+  aptCache: boolean;
   firstUserPassword: string | undefined;
 }
 
@@ -43,6 +44,7 @@ export function parseBuildInputs(get: (name: string) => string): BuildInputs {
     resume: parseBoolean(get('continue'), 'continue'),
     minFreeGiB: checkIntegerInRange(get('min-free-gb') || '10', 0, 100000, 'input min-free-gb'),
     installEmulation: parseBoolean(get('install-emulation'), 'install-emulation'),
+    aptCache: parseBoolean(get('apt-cache'), 'apt-cache'),
     firstUserPassword: optional('first-user-password'),
   };
 }

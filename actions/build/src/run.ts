@@ -1,5 +1,8 @@
 /** What the build action does with its parsed inputs; the post step's cleanup. Imported by tests. */
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { aptCacheKey, hashTree, stageSourceDirs, type CacheStore } from '../../../src/lib/build/cache-keys';
 import type { Logger } from '../../../src/lib/core/logger';
 import { removeBuildContainer, runBuild, type BuildResult } from '../../../src/lib/build/build';
 import { prepareBuild } from '../../../src/lib/build/build-request';
@@ -15,6 +18,8 @@ export interface BuildActionIo {
   summary(markdown: string): Promise<void>;
   isRoot: boolean;
   arch: string;
+  /** GitHub's cache service (absent: no apt cache). */
+  cache?: CacheStore | undefined;
 }
 
 export const CONTAINER_STATE = 'container';
@@ -45,8 +50,43 @@ export async function runBuildAction(inputs: BuildInputs, io: BuildActionIo): Pr
     arch: io.arch,
     logger: io.logger,
   });
-  // Saved before the build starts, so the post step cleans up after a failure too.
-  const result = await runBuild({ ...options, onContainer: (runtime, name) => io.saveState(CONTAINER_STATE, JSON.stringify({ name, runtime })) });
+  let aptCache: { dir: string; key: string; hit: string | undefined } | undefined;
+  if (inputs.aptCache && io.cache) {
+    const configText = inputs.config ? await readFile(resolve(workspace, inputs.config), 'utf8').catch(() => '') : '';
+    const configHash = createHash('sha256').update(configText).update('\0').update(inputs.settings.join('\n')).digest('hex');
+    const stagesHash = await hashTree(stageSourceDirs(options.stages, options.pigenDir, options.baseDir, options.overridesDir));
+    const key = aptCacheKey(io.arch, options.pigenCommit, stagesHash, configHash);
+    const dir = join(env.RUNNER_TEMP ?? '/tmp', 'pi-image-apt-cache');
+    const hit = await io.cache.restore([dir], key.key, key.restoreKeys).catch((e: unknown) => {
+      io.logger.warn(`apt cache not restored: ${(e as Error).message}`);
+      return undefined;
+    });
+    io.logger.info(hit ? `apt cache restored from ${hit}` : `no apt cache yet for ${key.key}`);
+    aptCache = { dir, key: key.key, hit };
+  }
+  try {
+    // Saved before the build starts, so the post step cleans up after a failure too.
+    return await report(
+      await runBuild({
+        ...options,
+        aptCacheDir: aptCache?.dir,
+        onContainer: (runtime, name) => io.saveState(CONTAINER_STATE, JSON.stringify({ name, runtime })),
+      }),
+      inputs,
+      io,
+    );
+  } finally {
+    if (aptCache && io.cache && aptCache.hit !== aptCache.key) {
+      await io.cache.save([aptCache.dir], aptCache.key).then(
+        () => io.logger.info(`apt cache saved as ${aptCache.key}`),
+        (e: unknown) => io.logger.warn(`apt cache not saved: ${(e as Error).message}`),
+      );
+    }
+  }
+
+}
+
+async function report(result: BuildResult, inputs: BuildInputs, io: BuildActionIo): Promise<BuildResult> {
   io.setOutput('deploy-dir', result.deployDir);
   io.setOutput('image-path', result.imagePath ?? '');
   io.setOutput('pigen-commit', result.pigenCommit);

@@ -34,6 +34,8 @@ Options:
   --keep-container          leave the build container for inspection
   --min-free-gb N           preflight: free space needed in the work directory (default: 10)
   --install-emulation       apt-get install qemu-user-static when missing (x86 hosts)
+  --apt-cache DIR           keep downloaded .deb files in DIR for the next build (an apt proxy
+                            on this host, given to pi-gen as APT_PROXY; native and docker)
 
 The first user's password is read from PI_IMAGE_FIRST_USER_PASS, never from
 the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
@@ -52,6 +54,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     'keep-container': { type: 'boolean' },
     'min-free-gb': { type: 'string' },
     'install-emulation': { type: 'boolean' },
+    'apt-cache': { type: 'string' },
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(' ')})`);
@@ -72,6 +75,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       resume: values.continue === true,
       minFreeGiB: str('min-free-gb') === undefined ? undefined : checkIntegerInRange(str('min-free-gb')!, 0, 100000, '--min-free-gb'),
       installEmulation: values['install-emulation'] === true,
+      aptCacheDir: str('apt-cache'),
       firstUserPass: env.PI_IMAGE_FIRST_USER_PASS,
       sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
       isRoot: typeof process.getuid === 'function' && process.getuid() === 0,

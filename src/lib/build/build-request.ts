@@ -31,6 +31,7 @@ export interface BuildRequest {
   containerNameParts?: (string | undefined)[] | undefined;
   minFreeGiB?: number | undefined;
   installEmulation?: boolean | undefined;
+  aptCacheDir?: string | undefined;
   firstUserPass?: string | undefined;
   sourceDateEpoch?: number | undefined;
   isRoot: boolean;
@@ -101,6 +102,7 @@ export async function prepareBuild(request: BuildRequest): Promise<BuildOptions>
     containerName: containerName(request.containerNameParts ?? [imgName]),
     minFreeGiB: request.minFreeGiB,
     installEmulation: request.installEmulation,
+    aptCacheDir: request.aptCacheDir ? resolve(baseDir, request.aptCacheDir) : undefined,
     isRoot: request.isRoot,
     arch: request.arch,
     logger,

@@ -14,6 +14,7 @@ import { imageNames } from '../pigen/image-names';
 import { piGenConfigEntries, SECRET_VARIABLES, type PiGenSettings } from '../pigen/settings';
 import { resolveStageList, type ResolvedStage } from '../pigen/stage-list';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { startAptProxy, type RunningAptProxy } from './apt-proxy';
 import { ensureEmulation } from './emulation';
 import { BuildLogFollower } from './log-follower';
 import { preflight } from './preflight';
@@ -44,6 +45,12 @@ export interface BuildOptions {
   isRoot: boolean;
   arch: string;
   logger: Logger;
+  /**
+   * Keep downloaded .deb files here between builds: an apt caching proxy runs
+   * for the build's duration and is given to pi-gen as APT_PROXY (native and
+   * docker runtimes).
+   */
+  aptCacheDir?: string | undefined;
   /** The exec seam for yes/no probes; default runs the command. */
   probe?: Probe | undefined;
   /**
@@ -143,7 +150,43 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(', ')})` : ''}`);
   }
 
-  const entries = buildConfigEntries(options, stages, native, workDir);
+  const proxy = await startBuildAptProxy(options, runtime);
+  try {
+    return await buildWith(options, runtime, stages, workDir, proxy);
+  } finally {
+    if (proxy) {
+      await proxy.close();
+      logger.info(`apt cache: ${proxy.stats.hits} package files from the cache, ${proxy.stats.stored} downloaded and kept`);
+    }
+  }
+}
+
+/** Where the build can reach a proxy on this host: loopback natively, the bridge gateway from docker. */
+async function startBuildAptProxy(options: BuildOptions, runtime: ResolvedRuntime): Promise<RunningAptProxy | undefined> {
+  const { logger } = options;
+  if (!options.aptCacheDir) return undefined;
+  if (options.settings.aptProxy) {
+    logger.warn(`APT_PROXY is set (${options.settings.aptProxy}): the apt cache is not used`);
+    return undefined;
+  }
+  let host: string | undefined;
+  if (runtime.runtime === 'native') host = '127.0.0.1';
+  else if (runtime.runtime === 'docker') {
+    const r = await runArgv([...runtime.command, 'network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'], logger, true);
+    if (r.code === 0 && /^\d+\.\d+\.\d+\.\d+$/.test(r.stdout.trim())) host = r.stdout.trim();
+  }
+  if (!host) {
+    logger.warn(`apt cache: no address where a ${runtime.runtime} build can reach this host; building without it`);
+    return undefined;
+  }
+  return startAptProxy({ cacheDir: options.aptCacheDir, host, port: 0, logger });
+}
+
+async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages: ResolvedStage[], workDir: string, proxy: RunningAptProxy | undefined): Promise<BuildResult> {
+  const { logger } = options;
+  const native = runtime.runtime === 'native';
+  const withProxy: BuildOptions = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
+  const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger.mask?.(e.value);
   const configPath = join(workDir, 'config');
   await writeFile(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {

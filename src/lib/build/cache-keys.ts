@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 export interface CacheKey {
   key: string;
@@ -43,4 +44,18 @@ export function builderImageCacheKey(runtime: string, arch: string, pigenCommit:
 export function aptCacheKey(arch: string, pigenCommit: string, stagesSha256: string, configSha256: string): CacheKey {
   const base = `pi-image-apt-${arch}-${pigenCommit}-`;
   return { key: `${base}${stagesSha256.slice(0, 16)}-${configSha256.slice(0, 16)}`, restoreKeys: [`${base}${stagesSha256.slice(0, 16)}-`, base] };
+}
+
+/** A CI cache (GitHub's through @actions/cache in the action; anything in tests). */
+export interface CacheStore {
+  /** Restores into `paths`; returns the key that matched, or undefined. */
+  restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined>;
+  save(paths: string[], key: string): Promise<void>;
+}
+
+/** The directories whose content decides what a build installs: the stages as listed, and the overrides. */
+export function stageSourceDirs(stages: readonly string[], pigenDir: string, baseDir: string, overridesDir?: string): string[] {
+  const dirs = stages.map((s) => (/^(stage\d+|export-image|export-noobs)$/.test(s) ? join(pigenDir, s) : resolve(baseDir, s)));
+  if (overridesDir) dirs.push(resolve(baseDir, overridesDir));
+  return dirs.filter((d) => existsSync(d));
 }
