@@ -1179,7 +1179,8 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   let args;
   let cwd;
   if (native) {
-    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0], [...runtime.command.slice(1), "bash", (0, import_node_path5.join)(options.pigenDir, "build.sh"), "-c", configPath]] : ["bash", [(0, import_node_path5.join)(options.pigenDir, "build.sh"), "-c", configPath]];
+    const buildSh = ["bash", "-e", (0, import_node_path5.join)(options.pigenDir, "build.sh"), "-c", configPath];
+    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0], [...runtime.command.slice(1), ...buildSh]] : [buildSh[0], buildSh.slice(1)];
     cwd = options.pigenDir;
   } else {
     const listed = /* @__PURE__ */ __name(async (argv) => (await runArgv(argv, logger)).stdout.trim() !== "", "listed");

@@ -215,7 +215,10 @@ async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages
   let args: string[];
   let cwd: string;
   if (native) {
-    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0]!, [...runtime.command.slice(1), 'bash', join(options.pigenDir, 'build.sh'), '-c', configPath]] : ['bash', [join(options.pigenDir, 'build.sh'), '-c', configPath]];
+    // `bash -e`, exactly as build.sh's own `#!/bin/bash -e` line: `bash build.sh` alone would
+    // drop -e, and a failing stage script would no longer stop the build.
+    const buildSh = ['bash', '-e', join(options.pigenDir, 'build.sh'), '-c', configPath];
+    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0]!, [...runtime.command.slice(1), ...buildSh]] : [buildSh[0]!, buildSh.slice(1)];
     cwd = options.pigenDir;
   } else {
     const listed = async (argv: string[]): Promise<boolean> => (await runArgv(argv, logger)).stdout.trim() !== '';
