@@ -627,6 +627,38 @@ async function startAptProxy(options) {
 }
 __name(startAptProxy, "startAptProxy");
 
+// src/lib/build/buildkit.ts
+var import_node_child_process2 = require("node:child_process");
+var realBuildkitDeps = /* @__PURE__ */ __name((onPath) => ({
+  probe: /* @__PURE__ */ __name(async () => false, "probe"),
+  startDaemon: /* @__PURE__ */ __name((argv) => {
+    const child = (0, import_node_child_process2.spawn)(argv[0], argv.slice(1), { detached: true, stdio: "ignore" });
+    child.on("error", () => {
+    });
+    child.unref();
+  }, "startDaemon"),
+  sleep: /* @__PURE__ */ __name((ms) => new Promise((r) => setTimeout(r, ms)), "sleep"),
+  onPath
+}), "realBuildkitDeps");
+async function ensureBuildkit(sudo, deps, logger) {
+  const workers = /* @__PURE__ */ __name(() => deps.probe(sudo[0] ?? "buildctl", [...sudo.slice(1), ...sudo.length > 0 ? ["buildctl"] : [], "debug", "workers"]), "workers");
+  if (await workers()) {
+    logger.info("buildkitd answers");
+    return;
+  }
+  if (!deps.onPath("buildkitd")) {
+    throw new PiImageError("TOOL_MISSING", "runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime");
+  }
+  logger.info("starting buildkitd for nerdctl build");
+  deps.startDaemon([...sudo, "buildkitd"]);
+  for (let i = 0; i < 30; i++) {
+    await deps.sleep(1e3);
+    if (await workers()) return;
+  }
+  throw new PiImageError("EXEC_FAILED", "buildkitd did not answer within 30 s after starting it (check `sudo buildkitd` by hand)");
+}
+__name(ensureBuildkit, "ensureBuildkit");
+
 // src/lib/build/emulation.ts
 var import_node_fs3 = require("node:fs");
 var import_promises5 = require("node:fs/promises");
@@ -1173,6 +1205,10 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
     throw new PiImageError("PREFLIGHT_FAILED", `preflight failed:
 ${failed.map((c) => `  ${c.check}: ${c.detail}
     fix: ${c.fix}`).join("\n")}`);
+  }
+  if (runtime.runtime === "nerdctl") {
+    const probe = options.probe ?? defaultProbe(logger);
+    await ensureBuildkit(runtime.command.slice(0, -1), { ...realBuildkitDeps(realHost.onPath), probe }, logger);
   }
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   let cmd;

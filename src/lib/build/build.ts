@@ -15,9 +15,10 @@ import { piGenConfigEntries, SECRET_VARIABLES, type PiGenSettings } from '../pig
 import { resolveStageList, type ResolvedStage } from '../pigen/stage-list';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { startAptProxy, type RunningAptProxy } from './apt-proxy';
+import { ensureBuildkit, realBuildkitDeps } from './buildkit';
 import { ensureEmulation } from './emulation';
 import { BuildLogFollower } from './log-follower';
-import { preflight } from './preflight';
+import { preflight, realHost } from './preflight';
 import { containerCommands, leftoverDecision, resolveRuntime, type Probe, type ResolvedRuntime, type Runtime } from './runtime';
 
 export interface BuildOptions {
@@ -208,6 +209,11 @@ async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new PiImageError('PREFLIGHT_FAILED', `preflight failed:\n${failed.map((c) => `  ${c.check}: ${c.detail}\n    fix: ${c.fix}`).join('\n')}`);
+  }
+
+  if (runtime.runtime === 'nerdctl') {
+    const probe = options.probe ?? defaultProbe(logger);
+    await ensureBuildkit(runtime.command.slice(0, -1), { ...realBuildkitDeps(realHost.onPath), probe }, logger);
   }
 
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ''].join(':') };
