@@ -21,10 +21,31 @@ export const USER_ERROR_CODES = [
 ] as const;
 
 /** Codes for failures that are not the user's input: a tool missing, I/O, a bug. */
-export const FAILURE_CODES = ['TOOL_MISSING', 'PREFLIGHT_FAILED', 'BUILD_FAILED', 'EXEC_FAILED', 'IO_FAILED', 'FS_UNSUPPORTED', 'INTERNAL'] as const;
+export const FAILURE_CODES = [
+  'TOOL_MISSING',
+  'PREFLIGHT_FAILED',
+  'BUILD_FAILED',
+  'SIGNING_FAILED',
+  'EXEC_FAILED',
+  'IO_FAILED',
+  'FS_UNSUPPORTED',
+  'INTERNAL',
+] as const;
+
+/** Codes for a release that fails verification: each tamper case has its own. */
+export const VERIFY_CODES = [
+  'BUNDLE_CORRUPT',
+  'SIGNATURE_INVALID',
+  'IDENTITY_MISMATCH',
+  'ISSUER_MISMATCH',
+  'RELEASE_MISMATCH',
+  'FILE_MODIFIED',
+  'FILE_MISSING',
+  'FILE_UNSIGNED',
+] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
-export type FailureCode = (typeof FAILURE_CODES)[number];
+export type FailureCode = (typeof FAILURE_CODES)[number] | (typeof VERIFY_CODES)[number];
 export type ErrorCode = UserErrorCode | FailureCode;
 
 export class PiImageError extends Error {

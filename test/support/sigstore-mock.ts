@@ -1,0 +1,100 @@
+/**
+ * Sigstore's own mock Fulcio and Rekor (@sigstore/mock) served over HTTP on
+ * loopback, with the TrustedRoot that matches them: real services in all
+ * but their keys, which are made fresh for each test run. Identity tokens are
+ * shaped like GitHub's (the mock does not check their signature, the part
+ * that only GitHub's OIDC service could make).
+ */
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler, type HandlerFn } from '@sigstore/mock';
+
+export interface SigstoreMock {
+  url: string;
+  trustedRoot: Record<string, unknown>;
+  /** An OIDC token for `sub` (the certificate identity) issued by `iss`. */
+  token(sub: string, iss?: string, extra?: Record<string, string>): string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+const b64 = (b: ArrayBufferView | Buffer): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+const b64url = (s: string): string => Buffer.from(s).toString('base64url');
+
+export async function startSigstoreMock(): Promise<SigstoreMock> {
+  const routes = new Map<string, HandlerFn>();
+  const requests: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests.push(`${req.method} ${req.url}`);
+      const fn = req.method === 'POST' ? routes.get(req.url ?? '') : undefined;
+      if (!fn) {
+        res.writeHead(404).end();
+        return;
+      }
+      fn(Buffer.concat(chunks).toString('utf8')).then(
+        (r) => res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'application/json' }).end(r.response),
+        (e: Error) => res.writeHead(500).end(e.message),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const key = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ctlog = await initializeCTLog(key());
+  const ca = await initializeCA(key(), ctlog);
+  const tlog = await initializeTLog(url, key());
+  const fulcio = fulcioHandler(ca, { strict: true });
+  const rekor = rekorHandler(tlog, { strict: true });
+  routes.set(fulcio.path, fulcio.fn);
+  routes.set(rekor.path, rekor.fn);
+
+  const start = '2000-01-01T00:00:00Z';
+  const trustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [
+      {
+        baseUrl: url,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: b64(tlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: { keyId: createHash('sha256').update(tlog.publicKey).digest('base64') },
+      },
+    ],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: url,
+        certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: url,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: b64(ctlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: { keyId: b64(ctlog.logID) },
+      },
+    ],
+    timestampAuthorities: [],
+  };
+
+  return {
+    url,
+    trustedRoot,
+    requests,
+    token: (sub, iss = GITHUB_ISSUER, extra = {}) =>
+      `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ iss, sub, aud: 'sigstore', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, ...extra }))}.bm90LXNpZ25lZA`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
