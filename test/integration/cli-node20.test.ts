@@ -3,20 +3,14 @@
  * bundle must work there. Uses PI_IMAGE_NODE20, or a node 20 found on this
  * machine; says so and skips when there is none.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runPiImage } from '../support/cli';
+import { findNode20, runPiImage } from '../support/cli';
 import { makeInfo, makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { REPO_ROOT } from '../support/test-image';
 import { missingTools, skipReason } from '../support/tools';
-
-function findNode20(): string | undefined {
-  const candidates = [process.env.PI_IMAGE_NODE20, '/usr/bin/node', '/usr/local/bin/node'].filter((c): c is string => !!c);
-  return candidates.find((c) => /^v20\./.test(spawnSync(c, ['--version'], { encoding: 'utf8' }).stdout ?? ''));
-}
 
 const node20 = findNode20();
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'xz']);

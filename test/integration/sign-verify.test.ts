@@ -130,3 +130,44 @@ describe.skipIf(missing.length > 0)('sign and verify a release (Sigstore mock se
     await expect(sign(dir)).rejects.toMatchObject({ code: 'FILE_MODIFIED' });
   });
 });
+
+describe.skipIf(missing.length > 0)('pi-image sign and verify from the command line', () => {
+  it('signs with SIGSTORE_ID_TOKEN and verifies offline with a trusted root file, on Node 20 where present', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { CLI, findNode20 } = await import('../support/cli');
+    const run = promisify(execFile);
+    const mock = await startSigstoreMock();
+    const work = mkdtempSync(join(tmpdir(), 'sign-cli-'));
+    try {
+      const deploy = join(work, 'deploy');
+      mkdirSync(deploy);
+      makeSmallImage(join(deploy, '2026-01-19-appliance.img'));
+      writeFileSync(join(deploy, '2026-01-19-appliance.info'), makeInfo(2));
+      const out = join(work, 'release');
+      await run(process.execPath, [CLI, 'package', deploy, '--out', out, '--version', '2.0.0', '--compression-level', '0', '-q']);
+      // Signing talks to the mock in this process: the CLI must run asynchronously.
+      const signed = await run(process.execPath, [CLI, 'sign', out, '--fulcio-url', mock.url, '--rekor-url', mock.url, '-q'], {
+        env: { ...process.env, SIGSTORE_ID_TOKEN: mock.token(WORKFLOW) },
+      });
+      expect(signed.stdout.trim()).toBe(join(out, 'appliance.sigstore.json'));
+      const root = join(work, 'trusted_root.json');
+      writeFileSync(root, JSON.stringify(mock.trustedRoot));
+
+      const node20 = findNode20();
+      const node = node20 ?? process.execPath;
+      if (!node20) skipReason('verify on Node 20', 'no Node 20 binary; verifying with this Node instead');
+      const args = ['verify', out, '--certificate-identity-regexp', 'https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml@refs/tags/v.+', '--certificate-oidc-issuer', GITHUB_ISSUER, '--trusted-root', root];
+      const ok = await run(node, [CLI, ...args]);
+      expect(ok.stdout).toMatch(/^verified: \d+ files signed by https:\/\/github\.com\/acme\/appliance/);
+
+      appendFileSync(join(out, 'RELEASE_NOTES.md'), 'tampered');
+      const bad = await run(node, [CLI, ...args]).catch((e: { code: number; stderr: string }) => e);
+      expect(bad).toMatchObject({ code: 1 });
+      expect((bad as { stderr: string }).stderr).toMatch(/RELEASE_NOTES\.md was modified after signing.*\[FILE_MODIFIED\]/);
+    } finally {
+      await mock.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

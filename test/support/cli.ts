@@ -1,5 +1,5 @@
 /** Runs the committed CLI bundle, as a user would, with a chosen Node binary. */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './test-image';
 
@@ -19,4 +19,16 @@ export function runPiImage(args: readonly string[], options: { node?: string; en
     maxBuffer: 64 << 20,
   });
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A Node 20 binary (the device side's Node): PI_IMAGE_NODE20, or one found in the usual places. */
+export function findNode20(): string | undefined {
+  const candidates = [process.env.PI_IMAGE_NODE20, '/usr/bin/node', '/usr/local/bin/node'].filter((c): c is string => !!c);
+  return candidates.find((c) => {
+    try {
+      return /^v20\./.test(execFileSync(c, ['--version'], { encoding: 'utf8' }));
+    } catch {
+      return false;
+    }
+  });
 }
