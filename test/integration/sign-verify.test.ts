@@ -124,6 +124,15 @@ describe.skipIf(missing.length > 0)('sign and verify a release (Sigstore mock se
     await expect(verify(dir)).rejects.toMatchObject({ code: 'RELEASE_MISMATCH' });
   });
 
+  it('adds an RFC 3161 timestamp when a timestamp authority is given, and still verifies', async () => {
+    const dir = join(work, 'with-tsa');
+    await release(dir, '3.0.0');
+    await signRelease({ releaseDir: dir, identityToken: async () => mock.token(WORKFLOW), fulcioUrl: mock.url, rekorUrl: mock.url, tsaUrl: mock.url, builderId: WORKFLOW, logger: new MemoryLogger() });
+    const bundle = JSON.parse(readFileSync(join(dir, 'appliance.sigstore.json'), 'utf8'));
+    expect(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+    await expect(verify(dir)).resolves.toMatchObject({ identity: WORKFLOW });
+  });
+
   it('refuses to sign a directory whose files do not match its manifest', async () => {
     const dir = copy();
     appendFileSync(join(dir, 'RELEASE_NOTES.md'), 'edited');

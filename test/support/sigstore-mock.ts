@@ -1,5 +1,5 @@
 /**
- * Sigstore's own mock Fulcio and Rekor (@sigstore/mock) served over HTTP on
+ * Sigstore's own mock Fulcio, Rekor and timestamp authority (@sigstore/mock) served over HTTP on
  * loopback, with the TrustedRoot that matches them: real services in all
  * but their keys, which are made fresh for each test run. Identity tokens are
  * shaped like GitHub's (the mock does not check their signature, the part
@@ -8,7 +8,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHandler, type HandlerFn } from '@sigstore/mock';
+import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
 
 export interface SigstoreMock {
   url: string;
@@ -50,10 +50,13 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
   const ctlog = await initializeCTLog(key());
   const ca = await initializeCA(key(), ctlog);
   const tlog = await initializeTLog(url, key());
+  const tsa = await initializeTSA(key());
   const fulcio = fulcioHandler(ca, { strict: true });
   const rekor = rekorHandler(tlog, { strict: true });
+  const timestamps = tsaHandler(tsa, { strict: true });
   routes.set(fulcio.path, fulcio.fn);
   routes.set(rekor.path, rekor.fn);
+  routes.set(timestamps.path, timestamps.fn);
 
   const start = '2000-01-01T00:00:00Z';
   const trustedRoot = {
@@ -82,7 +85,14 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
         logId: { keyId: b64(ctlog.logID) },
       },
     ],
-    timestampAuthorities: [],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore-tsa' },
+        uri: url,
+        certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
   };
 
   return {
