@@ -71908,35 +71908,10 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     await ensureBuildkit(runtime.command.slice(0, -1), { ...realBuildkitDeps(realHost.onPath), probe }, logger8);
   }
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
-  let cmd;
-  let args;
-  let cwd;
-  if (native) {
-    const buildSh = ["bash", "-e", (0, import_node_path7.join)(options.pigenDir, "build.sh"), "-c", configPath];
-    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0], [...runtime.command.slice(1), ...buildSh]] : [buildSh[0], buildSh.slice(1)];
-    cwd = options.pigenDir;
-  } else {
-    const listed = /* @__PURE__ */ __name(async (argv) => (await runArgv(argv, logger8)).stdout.trim() !== "", "listed");
-    const decision = leftoverDecision(
-      await listed(containerCommands.exists(runtime.command, options.containerName)),
-      await listed(containerCommands.running(runtime.command, options.containerName)),
-      options.resume ?? false,
-      options.containerName
-    );
-    if (decision.message) logger8.info(decision.message);
-    if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, options.containerName), logger8);
-    const mounts = stages.filter((s) => s.mount).flatMap((s) => ["-v", `${s.hostPath}:${s.buildPath}:ro`]);
-    env.DOCKER = runtime.command.join(" ");
-    env.CONTAINER_NAME = options.containerName;
-    env.CONTINUE = decision.action === "continue" ? "1" : "0";
-    env.PRESERVE_CONTAINER = "1";
-    env.PIGEN_DOCKER_OPTS = mounts.join(" ");
-    [cmd, args] = ["bash", [(0, import_node_path7.join)(options.pigenDir, "build-docker.sh"), "-c", configPath]];
-    cwd = workDir;
-    options.onContainer?.(runtime, options.containerName);
-  }
+  const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
+  Object.assign(env, command.env);
   const follower = new BuildLogFollower(logger8);
-  const code = await execFollow(cmd, args, { logger: logger8, cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
+  const code = await execFollow(command.argv[0], command.argv.slice(1), { logger: logger8, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
   const deployDir = (0, import_node_path7.join)(workDir, "deploy");
   await (0, import_promises7.mkdir)(deployDir, { recursive: true });
@@ -71967,6 +71942,35 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   return result;
 }
 __name(buildWith, "buildWith");
+function nativeCommand2(options, runtime, configPath) {
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path7.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+}
+__name(nativeCommand2, "nativeCommand");
+async function containerCommand2(options, runtime, stages, configPath, workDir) {
+  const { logger: logger8, containerName: containerName2 } = options;
+  const listed = /* @__PURE__ */ __name(async (argv) => (await runArgv(argv, logger8)).stdout.trim() !== "", "listed");
+  const decision = leftoverDecision(
+    await listed(containerCommands.exists(runtime.command, containerName2)),
+    await listed(containerCommands.running(runtime.command, containerName2)),
+    options.resume ?? false,
+    containerName2
+  );
+  if (decision.message) logger8.info(decision.message);
+  if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger8);
+  options.onContainer?.(runtime, containerName2);
+  return {
+    argv: ["bash", (0, import_node_path7.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    cwd: workDir,
+    env: {
+      DOCKER: runtime.command.join(" "),
+      CONTAINER_NAME: containerName2,
+      CONTINUE: decision.action === "continue" ? "1" : "0",
+      PRESERVE_CONTAINER: "1",
+      PIGEN_DOCKER_OPTS: stages.filter((s) => s.mount).flatMap((s) => ["-v", `${s.hostPath}:${s.buildPath}:ro`]).join(" ")
+    }
+  };
+}
+__name(containerCommand2, "containerCommand");
 
 // src/lib/build/build-request.ts
 var import_promises9 = require("node:fs/promises");

@@ -217,38 +217,11 @@ async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages
   }
 
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ''].join(':') };
-  let cmd: string;
-  let args: string[];
-  let cwd: string;
-  if (native) {
-    // `bash -e`, exactly as build.sh's own `#!/bin/bash -e` line: `bash build.sh` alone would
-    // drop -e, and a failing stage script would no longer stop the build.
-    const buildSh = ['bash', '-e', join(options.pigenDir, 'build.sh'), '-c', configPath];
-    [cmd, args] = runtime.command.length > 0 ? [runtime.command[0]!, [...runtime.command.slice(1), ...buildSh]] : [buildSh[0]!, buildSh.slice(1)];
-    cwd = options.pigenDir;
-  } else {
-    const listed = async (argv: string[]): Promise<boolean> => (await runArgv(argv, logger)).stdout.trim() !== '';
-    const decision = leftoverDecision(
-      await listed(containerCommands.exists(runtime.command, options.containerName)),
-      await listed(containerCommands.running(runtime.command, options.containerName)),
-      options.resume ?? false,
-      options.containerName,
-    );
-    if (decision.message) logger.info(decision.message);
-    if (decision.action === 'remove') await runArgv(containerCommands.remove(runtime.command, options.containerName), logger);
-    const mounts = stages.filter((s) => s.mount).flatMap((s) => ['-v', `${s.hostPath}:${s.buildPath}:ro`]);
-    env.DOCKER = runtime.command.join(' ');
-    env.CONTAINER_NAME = options.containerName;
-    env.CONTINUE = decision.action === 'continue' ? '1' : '0';
-    env.PRESERVE_CONTAINER = '1';
-    env.PIGEN_DOCKER_OPTS = mounts.join(' ');
-    [cmd, args] = ['bash', [join(options.pigenDir, 'build-docker.sh'), '-c', configPath]];
-    cwd = workDir;
-    options.onContainer?.(runtime, options.containerName);
-  }
+  const command = native ? nativeCommand(options, runtime, configPath) : await containerCommand(options, runtime, stages, configPath, workDir);
+  Object.assign(env, command.env);
 
   const follower = new BuildLogFollower(logger);
-  const code = await execFollow(cmd, args, { logger, cwd, env, onOutput: (t) => follower.write(t) });
+  const code = await execFollow(command.argv[0]!, command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: (t) => follower.write(t) });
   follower.end();
 
   const deployDir = join(workDir, 'deploy');
@@ -280,6 +253,49 @@ async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages
   };
   if (!native) result.containerName = options.containerName;
   return result;
+}
+
+interface BuildCommand {
+  argv: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** pi-gen's build.sh as root, with `bash -e` exactly as its own `#!/bin/bash -e` line: plain `bash build.sh` drops -e, and a failing stage script would no longer stop the build. */
+function nativeCommand(options: BuildOptions, runtime: ResolvedRuntime, configPath: string): BuildCommand {
+  return { argv: [...runtime.command, 'bash', '-e', join(options.pigenDir, 'build.sh'), '-c', configPath], cwd: options.pigenDir, env: {} };
+}
+
+/**
+ * pi-gen's build-docker.sh with the chosen CLI, after dealing with a container
+ * left by an earlier build. It copies deploy/ into its working directory.
+ */
+async function containerCommand(options: BuildOptions, runtime: ResolvedRuntime, stages: readonly ResolvedStage[], configPath: string, workDir: string): Promise<BuildCommand> {
+  const { logger, containerName } = options;
+  const listed = async (argv: string[]): Promise<boolean> => (await runArgv(argv, logger)).stdout.trim() !== '';
+  const decision = leftoverDecision(
+    await listed(containerCommands.exists(runtime.command, containerName)),
+    await listed(containerCommands.running(runtime.command, containerName)),
+    options.resume ?? false,
+    containerName,
+  );
+  if (decision.message) logger.info(decision.message);
+  if (decision.action === 'remove') await runArgv(containerCommands.remove(runtime.command, containerName), logger);
+  options.onContainer?.(runtime, containerName);
+  return {
+    argv: ['bash', join(options.pigenDir, 'build-docker.sh'), '-c', configPath],
+    cwd: workDir,
+    env: {
+      DOCKER: runtime.command.join(' '),
+      CONTAINER_NAME: containerName,
+      CONTINUE: decision.action === 'continue' ? '1' : '0',
+      PRESERVE_CONTAINER: '1',
+      PIGEN_DOCKER_OPTS: stages
+        .filter((s) => s.mount)
+        .flatMap((s) => ['-v', `${s.hostPath}:${s.buildPath}:ro`])
+        .join(' '),
+    },
+  };
 }
 
 /** Removes the build's container (the post step, and the CLI when done). */
