@@ -1,0 +1,92 @@
+/**
+ * The OCI client against a real registry (Debian's docker-registry on
+ * loopback), open and with Basic auth, checked by an independent client
+ * (skopeo).
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryLogger } from '../../src/lib/core/logger';
+import { RegistryClient } from '../../src/lib/oci/registry-client';
+import { startRegistry } from '../support/registry';
+import { missingTools, skipReason } from '../support/tools';
+
+const missing = missingTools(['docker-registry', 'skopeo', 'htpasswd']);
+if (missing.length > 0) skipReason('registry client tests', `missing: ${missing.join(', ')}`);
+
+const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+describe.skipIf(missing.length > 0)('registry client against a real registry', () => {
+  const work = mkdtempSync(join(tmpdir(), 'oci-client-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  async function pushImage(client: RegistryClient, repository: string, tag: string) {
+    const layer = Buffer.from(createHash('sha512').update(tag).digest('hex').repeat(4000));
+    const layerFile = join(work, `layer-${tag}`);
+    writeFileSync(layerFile, layer);
+    const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const configFile = join(work, `config-${tag}`);
+    writeFileSync(configFile, config);
+    expect(await client.uploadBlob(repository, layerFile, sha(layer), layer.length)).toBe('uploaded');
+    expect(await client.uploadBlob(repository, layerFile, sha(layer), layer.length)).toBe('exists');
+    await client.uploadBlob(repository, configFile, sha(config), config.length);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha(layer), size: layer.length }],
+      }),
+    );
+    const digest = await client.putManifest(repository, tag, 'application/vnd.oci.image.manifest.v1+json', manifest);
+    return { layer, digest, manifest };
+  }
+
+  it('pushes blobs and a manifest that skopeo reads back, and pulls them verified', async () => {
+    const registry = await startRegistry();
+    try {
+      const client = new RegistryClient({ registry: registry.host, logger: new MemoryLogger() });
+      const { layer, digest, manifest } = await pushImage(client, 'acme/appliance', 'v1');
+      const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/acme/appliance:v1`]);
+      expect(raw.equals(manifest)).toBe(true);
+      const got = await client.getManifest('acme/appliance', digest, ['application/vnd.oci.image.manifest.v1+json']);
+      expect(got.digest).toBe(digest);
+      const out = join(work, 'pulled');
+      await client.downloadBlob('acme/appliance', sha(layer), out, layer.length);
+      expect(readFileSync(out).equals(layer)).toBe(true);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('authenticates with Basic credentials, and names the registry when they are wrong', async () => {
+    const registry = await startRegistry({ basic: { username: 'ci', password: 's3cret' } });
+    try {
+      const good = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, logger: new MemoryLogger() });
+      await pushImage(good, 'acme/private', 'v1');
+      const inspected = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/private:v1`], { encoding: 'utf8' });
+      expect(JSON.parse(inspected).schemaVersion).toBe(2);
+      const bad = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 'wrong' }, logger: new MemoryLogger() });
+      await expect(bad.blobExists('acme/private', `sha256:${'0'.repeat(64)}`)).rejects.toThrow(new RegExp(`on ${registry.host}: 401`));
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('refuses a blob whose bytes do not match its digest, leaving nothing behind', async () => {
+    const registry = await startRegistry();
+    try {
+      const client = new RegistryClient({ registry: registry.host, logger: new MemoryLogger() });
+      const { layer } = await pushImage(client, 'acme/x', 'v2');
+      const out = join(work, 'never');
+      // Ask for the blob under a digest it does not have by serving it as another size.
+      await expect(client.downloadBlob('acme/x', sha(layer), out, layer.length - 1)).rejects.toThrow(/larger than the .* bytes the manifest says/);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await registry.close();
+    }
+  });
+});
