@@ -4,7 +4,8 @@
  * (skopeo).
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,26 @@ describe.skipIf(missing.length > 0)('registry client against a real registry', (
       expect(JSON.parse(inspected).schemaVersion).toBe(2);
       const bad = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 'wrong' }, logger: new MemoryLogger() });
       await expect(bad.blobExists('acme/private', `sha256:${'0'.repeat(64)}`)).rejects.toThrow(new RegExp(`on ${registry.host}: 401`));
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('gets Bearer tokens per scope from the token server, caches them, and renews them when they expire', async () => {
+    const registry = await startRegistry({ token: { username: 'ci', password: 's3cret', expiresIn: 12 } });
+    try {
+      const client = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, logger: new MemoryLogger() });
+      await pushImage(client, 'acme/tokened', 'v1');
+      expect(registry.tokenRequests).toEqual(['ci repository:acme/tokened:pull', 'ci repository:acme/tokened:pull,push']);
+      // skopeo fetches its own token from the token server in this process: run it asynchronously.
+      const inspected = await promisify(execFile)('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/tokened:v1`], { encoding: 'utf8' });
+      expect(JSON.parse(inspected.stdout).schemaVersion).toBe(2);
+      // Tokens live 12 s and are renewed 10 s early: the next request asks again.
+      await new Promise((r) => setTimeout(r, 2500));
+      await client.getManifest('acme/tokened', 'v1', ['application/vnd.oci.image.manifest.v1+json']);
+      expect(registry.tokenRequests.filter((r) => r === 'ci repository:acme/tokened:pull').length).toBe(2);
+      const anonymous = new RegistryClient({ registry: registry.host, logger: new MemoryLogger() });
+      await expect(pushImage(anonymous, 'acme/tokened', 'v2')).rejects.toThrow(/401|403/);
     } finally {
       await registry.close();
     }
