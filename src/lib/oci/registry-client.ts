@@ -32,7 +32,15 @@ export interface RegistryClientOptions {
   retries?: number | undefined;
   /** Backoff base in ms (tests shorten it). */
   backoffMs?: number | undefined;
+  /**
+   * Upload in chunks of this many bytes instead of one streamed PUT (GHCR takes
+   * at most 4 MiB per request). A monolithic upload the registry refuses as too
+   * large (413) falls back to chunks of 4 MiB by itself.
+   */
+  chunkSize?: number | undefined;
 }
+
+export const GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 
 interface Response {
   status: number;
@@ -181,28 +189,95 @@ export class RegistryClient {
     return res.status === 200;
   }
 
-  /** Uploads a file as a blob in one streamed PUT, unless the registry has it already. */
+  /**
+   * Uploads a file as a blob, unless the registry has it already: one streamed
+   * PUT, or in chunks (PATCH with Content-Range) when asked or when the registry
+   * refuses the whole body as too large. A chunked upload interrupted by a
+   * dropped connection resumes from the offset the registry reports.
+   */
   async uploadBlob(repository: string, file: string, digest: string, size: number): Promise<'exists' | 'uploaded'> {
     if (!DIGEST.test(digest)) throw new PiImageError('INTERNAL', `not a digest: ${digest}`);
     if (await this.blobExists(repository, digest)) return 'exists';
     const scope = RegistryClient.scope(repository, 'pull,push');
-    const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, { scope, headers: { 'content-length': '0' }, expect: [202, 201] });
+    if (!this.options.chunkSize) {
+      const location = await this.startUpload(repository, scope);
+      const url = new URL(location, this.base);
+      url.searchParams.set('digest', digest);
+      const put = await this.request('PUT', url.pathname + url.search, {
+        scope,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        body: () => createReadStream(file, { highWaterMark: 1 << 20 }),
+        expect: [201, 413],
+        retry: false,
+      });
+      await drain(put.body);
+      if (put.status === 201) return this.checkStored(put, digest);
+      this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
+    }
+    return this.uploadChunked(repository, scope, file, digest, size, this.options.chunkSize ?? GHCR_MAX_CHUNK);
+  }
+
+  private async startUpload(repository: string, scope: string): Promise<string> {
+    const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, { scope, headers: { 'content-length': '0' }, expect: [202] });
     start.body.resume();
     const location = start.headers.location;
     if (!location) throw new PiImageError('EXEC_FAILED', `${this.options.registry} started an upload without a Location`);
-    const url = new URL(location, this.base);
-    url.searchParams.set('digest', digest);
-    const put = await this.request('PUT', url.pathname + url.search, {
-      scope,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: () => createReadStream(file, { highWaterMark: 1 << 20 }),
-      expect: [201],
-      retry: false,
-    });
-    put.body.resume();
-    const stored = put.headers['docker-content-digest'];
+    return location;
+  }
+
+  private checkStored(res: Response, digest: string): 'uploaded' {
+    const stored = res.headers['docker-content-digest'];
     if (stored && stored !== digest) throw new PiImageError('EXEC_FAILED', `${this.options.registry} stored ${digest} as ${String(stored)}`);
     return 'uploaded';
+  }
+
+  /** Where the registry says an upload stands: the Location to continue at and the bytes it has. */
+  private async uploadStatus(scope: string, location: string): Promise<{ location: string; received: number }> {
+    const url = new URL(location, this.base);
+    const res = await this.request('GET', url.pathname + url.search, { scope, expect: [204] });
+    res.body.resume();
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ''));
+    return { location: res.headers.location ?? location, received: range ? Number(range[1]) + 1 : 0 };
+  }
+
+  private async uploadChunked(repository: string, scope: string, file: string, digest: string, size: number, chunk: number): Promise<'uploaded'> {
+    let location = await this.startUpload(repository, scope);
+    let offset = 0;
+    let failures = 0;
+    while (offset < size) {
+      const end = Math.min(offset + chunk, size) - 1;
+      const url = new URL(location, this.base);
+      try {
+        const res = await this.request('PATCH', url.pathname + url.search, {
+          scope,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset + 1), 'content-range': `${offset}-${end}` },
+          body: (() => {
+            const from = offset;
+            return () => createReadStream(file, { start: from, end, highWaterMark: 1 << 20 });
+          })(),
+          expect: [202],
+          retry: false,
+        });
+        res.body.resume();
+        location = res.headers.location ?? location;
+        offset = end + 1;
+        failures = 0;
+      } catch (e) {
+        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
+        if (++failures > (this.options.retries ?? 4)) throw e;
+        await this.backoff(failures - 1, `chunk at ${offset} of ${digest}: ${(e as Error).message}`);
+        // Resume where the registry says it stands, not from the start.
+        const status = await this.uploadStatus(scope, location);
+        location = status.location;
+        offset = status.received;
+      }
+      this.options.logger.progress(`uploading ${digest.slice(7, 19)}`, offset, size);
+    }
+    const url = new URL(location, this.base);
+    url.searchParams.set('digest', digest);
+    const put = await this.request('PUT', url.pathname + url.search, { scope, headers: { 'content-length': '0' }, expect: [201] });
+    await drain(put.body);
+    return this.checkStored(put, digest);
   }
 
   /** Downloads a blob to `path`, verifying its digest as it streams; nothing is left at `path` unless it matches. */
