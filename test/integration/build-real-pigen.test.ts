@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseBuildLog, stagesOf } from '../../src/lib/pigen/build-log';
 import { parseDepends } from '../../src/lib/build/preflight';
 import { runPiImage } from '../support/cli';
+import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
 import { REPO_ROOT } from '../support/test-image';
 import { isRoot, missingTools, skipReason } from '../support/tools';
 
@@ -36,7 +37,6 @@ const why = unavailable();
 if (why) skipReason('real pi-gen build', why);
 
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/pigen-stages');
-const DATA_LINE = 'LABEL=OURBOX_DATA /var/lib/ourbox ext4 defaults,noatime,nofail,x-systemd.device-timeout=10 0 2';
 const HASH = 'feedfacefeedfacefeedfacefeedfacefeedface';
 
 describe.skipIf(why !== undefined)('pi-image build on real pi-gen (native build.sh)', () => {
@@ -87,7 +87,7 @@ describe.skipIf(why !== undefined)('pi-image build on real pi-gen (native build.
       `OURBOX_PRODUCT=ourbox\nOURBOX_DEVICE=mini\nOURBOX_TARGET=rpi\nOURBOX_SKU=TOO-OBX-MINI-01\nOURBOX_VARIANT=test\nOURBOX_VERSION=1.2.3\nOURBOX_RECIPE_GIT_HASH=${HASH}\n`,
     );
     const fstab = readFileSync(join(rootfs, 'etc/fstab'), 'utf8').split('\n');
-    expect(fstab.filter((l) => l.includes('OURBOX_DATA'))).toEqual([DATA_LINE]);
+    expect(fstab.filter((l) => l.includes('OURBOX_DATA'))).toEqual([DATA_FSTAB_LINE]);
     expect(fstab.filter((l) => /BOOTDEV|ROOTDEV/.test(l))).toHaveLength(2);
     expect(existsSync(join(rootfs, 'var/lib/ourbox'))).toBe(true);
     expect(readlinkSync(join(rootfs, 'etc/systemd/system/timers.target.wants/fstrim.timer'))).toMatch(/\/lib\/systemd\/system\/fstrim\.timer$/);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPiImage } from '../support/cli';
+import { DATA_FSTAB_ENTRY } from '../support/ourbox-contract';
 import { schemaErrors } from '../support/schemas';
 import { cachedTestImage, REPO_ROOT, testImageUnavailable, type TestImage } from '../support/test-image';
 import { missingTools, sh, skipReason } from '../support/tools';
@@ -112,14 +113,7 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
       ['ext4', 'rootfs'],
     ]);
     expect(c.root.productRelease.values).toMatchObject({ OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_SKU: 'TOO-OBX-MINI-01' });
-    expect(c.root.fstab).toContainEqual({
-      spec: 'LABEL=OURBOX_DATA',
-      file: '/var/lib/ourbox',
-      vfstype: 'ext4',
-      options: 'defaults,noatime,nofail,x-systemd.device-timeout=10',
-      freq: 0,
-      passno: 2,
-    });
+    expect(c.root.fstab).toContainEqual(DATA_FSTAB_ENTRY);
     expect(c.root.enabledUnits).toContainEqual({ unit: 'fstrim.timer', wantedBy: 'timers.target', relation: 'wants' });
     expect(c.root.osRelease.VERSION_CODENAME).toBe('bookworm');
     expect(c.boot.configTxt).toContain('arm_64bit=1');

@@ -12,11 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileByteSource, SliceByteSource } from '../../src/lib/image/byte-source';
 import { Ext4FileSystem } from '../../src/lib/image/ext4';
 import { readPartitionTable } from '../../src/lib/image/partition-table';
+import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
 import { cachedTestImage, REPO_ROOT, testImageUnavailable } from '../support/test-image';
 import { skipReason } from '../support/tools';
 
 const STAGE = join(REPO_ROOT, 'pigen/stages/stage-ourbox-mini');
-export const DATA_FSTAB_LINE = 'LABEL=OURBOX_DATA /var/lib/ourbox ext4 defaults,noatime,nofail,x-systemd.device-timeout=10 0 2';
 const IDENTITY = { OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_TARGET: 'rpi', OURBOX_SKU: 'TOO-OBX-MINI-01', OURBOX_VARIANT: 'dev' };
 
 const why = testImageUnavailable();

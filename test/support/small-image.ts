@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DATA_FSTAB_LINE } from './ourbox-contract';
 import { sh } from './tools';
 
 export const SMALL_IMAGE_TOOLS = ['mkfs.vfat', 'mcopy', 'mmd', 'mkfs.ext4', 'sfdisk', 'dd'];
@@ -47,7 +48,7 @@ export function makeSmallImage(path: string, options: SmallImageOptions = {}): v
   writeFileSync(join(root, 'etc/hostname'), 'small\n');
   writeFileSync(
     join(root, 'etc/fstab'),
-    'proc /proc proc defaults 0 0\nLABEL=OURBOX_DATA /var/lib/ourbox ext4 defaults,noatime,nofail,x-systemd.device-timeout=10 0 2\n',
+    `proc /proc proc defaults 0 0\n${DATA_FSTAB_LINE}\n`,
   );
   writeFileSync(join(root, 'lib/systemd/system/fstrim.timer'), '[Timer]\n');
   writeFileSync(join(root, 'lib/systemd/system/ssh.service'), '[Service]\n');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeSmallImage, SMALL_IMAGE_TOOLS } from '../../../test/support/small-image';
+import { DATA_FSTAB_ENTRY } from '../../../test/support/ourbox-contract';
 import { missingTools, sh, skipReason } from '../../../test/support/tools';
 import { FileByteSource, SliceByteSource } from './byte-source';
 import { Ext4FileSystem } from './ext4';
@@ -45,14 +46,7 @@ describe.skipIf(missing.length > 0)('inspectImage on real images made by mkfs.vf
     expect(r.root!.osRelease).toEqual({ PRETTY_NAME: 'Debian GNU/Linux 13 (trixie)', ID: 'debian', VERSION_CODENAME: 'trixie' });
     expect(r.root!.productRelease).toEqual({ path: '/etc/ourbox/release', values: { OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_SKU: 'TOO-OBX-MINI-01' } });
     expect(r.root!.hostname).toBe('small');
-    expect(r.root!.fstab![1]).toEqual({
-      spec: 'LABEL=OURBOX_DATA',
-      file: '/var/lib/ourbox',
-      vfstype: 'ext4',
-      options: 'defaults,noatime,nofail,x-systemd.device-timeout=10',
-      freq: 0,
-      passno: 2,
-    });
+    expect(r.root!.fstab![1]).toEqual(DATA_FSTAB_ENTRY);
     expect(r.root!.enabledUnits).toEqual([
       { unit: 'fstrim.timer', wantedBy: 'timers.target', relation: 'wants' },
       { unit: 'ssh.service', wantedBy: 'multi-user.target', relation: 'wants' },
