@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/lib/core/logger';
-import { RegistryClient } from '../../src/lib/oci/registry-client';
+import { fileBlobSource, RegistryClient } from '../../src/lib/oci/registry-client';
 import { startRegistry } from '../support/registry';
 import { missingTools, skipReason } from '../support/tools';
 
@@ -31,9 +31,9 @@ describe.skipIf(missing.length > 0)('registry client against a real registry', (
     const config = Buffer.from(JSON.stringify({ architecture: 'arm64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
     const configFile = join(work, `config-${tag}`);
     writeFileSync(configFile, config);
-    expect(await client.uploadBlob(repository, layerFile, sha(layer), layer.length)).toBe('uploaded');
-    expect(await client.uploadBlob(repository, layerFile, sha(layer), layer.length)).toBe('exists');
-    await client.uploadBlob(repository, configFile, sha(config), config.length);
+    expect(await client.uploadBlob(repository, fileBlobSource(layerFile, { digest: sha(layer), size: layer.length }))).toBe('uploaded');
+    expect(await client.uploadBlob(repository, fileBlobSource(layerFile, { digest: sha(layer), size: layer.length }))).toBe('exists');
+    await client.uploadBlob(repository, fileBlobSource(configFile, { digest: sha(config), size: config.length }));
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,

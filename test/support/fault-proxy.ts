@@ -14,8 +14,8 @@ export interface FaultRule {
   /** Matches the request path. */
   path: RegExp;
   fault: Fault;
-  /** Which matching request to break, 1-based (default: the first). */
-  nth?: number;
+  /** Which matching request to break, 1-based (default: the first), or every one. */
+  nth?: number | 'every';
 }
 
 export interface FaultProxy {
@@ -34,7 +34,7 @@ export async function startFaultProxy(target: string, rules: FaultRule[]): Promi
       if (r.method !== req.method || !r.path.test(req.url ?? '')) return false;
       const n = (seen.get(r) ?? 0) + 1;
       seen.set(r, n);
-      return n === (r.nth ?? 1);
+      return r.nth === 'every' || n === (r.nth ?? 1);
     });
     if (rule) injected.push(`${req.method} ${req.url?.split('?')[0]} ${rule.fault}`);
     if (rule?.fault.startsWith('status-')) {

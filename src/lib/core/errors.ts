@@ -42,6 +42,10 @@ export const VERIFY_CODES = [
   'FILE_MODIFIED',
   'FILE_MISSING',
   'FILE_UNSIGNED',
+  /** Bytes from a registry or an OCI layout that do not match their digest or size. */
+  'DIGEST_MISMATCH',
+  /** An archive entry that would escape its directory: absolute, `..`, a link out, a device. */
+  'UNSAFE_ARCHIVE',
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

@@ -40,7 +40,7 @@ export class OciLayout {
   }
 
   blobPath(digest: string): string {
-    if (!DIGEST.test(digest)) throw new PiImageError('IMAGE_CORRUPT', `not a sha256 digest: ${digest}`);
+    if (!DIGEST.test(digest)) throw new PiImageError('INPUT_INVALID', `not a sha256 digest: ${digest}`);
     return join(this.dir, 'blobs', 'sha256', digest.slice(7));
   }
 
@@ -70,7 +70,7 @@ export class OciLayout {
         createWriteStream(temp),
       );
       const digest = `sha256:${hash.digest('hex')}`;
-      if (expected && digest !== expected) throw new PiImageError('IMAGE_CORRUPT', `blob should be ${expected} but is ${digest}`);
+      if (expected && digest !== expected) throw new PiImageError('DIGEST_MISMATCH', `blob should be ${expected} but is ${digest}`);
       await rename(temp, this.blobPath(digest));
       return { digest, size };
     } catch (e) {

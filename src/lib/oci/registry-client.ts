@@ -12,11 +12,32 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST, registryBaseUrl } from './reference';
+
+/** A blob of known digest whose bytes can be opened again, whole or from an offset (inclusive end). */
+export interface BlobSource {
+  descriptor: { digest: string; size: number };
+  open(start?: number, end?: number): Readable;
+}
+
+export function fileBlobSource(file: string, descriptor: { digest: string; size: number }): BlobSource {
+  return { descriptor, open: (start, end) => createReadStream(file, { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }) };
+}
+
+interface UploadChunk {
+  offset: number;
+  length: number;
+  /** The chunk's bytes from `skip` on: in memory, or a stream that can be opened again. */
+  open(skip?: number): Buffer | Readable;
+}
+
+/** Chunk size for a stream of unknown digest, unless a smaller one is asked for. */
+export const STREAM_CHUNK = 16 * 1024 * 1024;
 
 export interface Credentials {
   username: string;
@@ -189,13 +210,30 @@ export class RegistryClient {
     return res.status === 200;
   }
 
+  /** Tries to mount a blob from another repository of this registry: true when the registry did. */
+  async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+    const scope = `${RegistryClient.scope(repository, 'pull,push')} ${RegistryClient.scope(from, 'pull')}`;
+    const q = new URLSearchParams({ mount: digest, from });
+    const res = await this.request('POST', `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { 'content-length': '0' }, expect: [201, 202] });
+    await drain(res.body);
+    if (res.status === 202 && res.headers.location) {
+      // The registry started an ordinary upload instead: cancel it, the caller uploads.
+      const url = new URL(res.headers.location, this.base);
+      const del = await this.request('DELETE', url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => undefined);
+      del?.body.resume();
+    }
+    return res.status === 201;
+  }
+
   /**
-   * Uploads a file as a blob, unless the registry has it already: one streamed
-   * PUT, or in chunks (PATCH with Content-Range) when asked or when the registry
-   * refuses the whole body as too large. A chunked upload interrupted by a
-   * dropped connection resumes from the offset the registry reports.
+   * Uploads a blob of known digest, unless the registry has it already: one
+   * streamed PUT, or in chunks (PATCH with Content-Range) when asked or when
+   * the registry refuses the whole body as too large. A chunked upload
+   * interrupted by a dropped connection resumes from the offset the registry
+   * reports. The registry checks the digest when the upload is closed.
    */
-  async uploadBlob(repository: string, file: string, digest: string, size: number): Promise<'exists' | 'uploaded'> {
+  async uploadBlob(repository: string, source: BlobSource): Promise<'exists' | 'uploaded'> {
+    const { digest, size } = source.descriptor;
     if (!DIGEST.test(digest)) throw new PiImageError('INTERNAL', `not a digest: ${digest}`);
     if (await this.blobExists(repository, digest)) return 'exists';
     const scope = RegistryClient.scope(repository, 'pull,push');
@@ -206,7 +244,7 @@ export class RegistryClient {
       const put = await this.request('PUT', url.pathname + url.search, {
         scope,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: () => createReadStream(file, { highWaterMark: 1 << 20 }),
+        body: () => source.open(),
         expect: [201, 413],
         retry: false,
       });
@@ -214,7 +252,60 @@ export class RegistryClient {
       if (put.status === 201) return this.checkStored(put, digest);
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
-    return this.uploadChunked(repository, scope, file, digest, size, this.options.chunkSize ?? GHCR_MAX_CHUNK);
+    const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
+    return this.uploadChunks(repository, scope, digest, size, async function* () {
+      for (let offset = 0; offset < size; offset += chunk) {
+        const end = Math.min(offset + chunk, size);
+        yield { offset, length: end - offset, open: (skip = 0) => source.open(offset + skip, end - 1) };
+      }
+    });
+  }
+
+  /**
+   * Uploads a blob from one pass over a stream, its digest known only at the
+   * end (the `image` format's tar layer): the stream is cut into chunks held
+   * in memory one at a time, so a chunk the connection dropped can be sent
+   * again from where the registry says it stands.
+   */
+  async uploadStream(repository: string, source: AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
+    const scope = RegistryClient.scope(repository, 'pull,push');
+    const chunkSize = this.options.chunkSize ?? STREAM_CHUNK;
+    const hash = createHash('sha256');
+    let size = 0;
+    const chunks = async function* (): AsyncGenerator<UploadChunk> {
+      let buffer = Buffer.allocUnsafe(chunkSize);
+      let filled = 0;
+      let offset = 0;
+      for await (const data of source) {
+        hash.update(data);
+        size += data.length;
+        let from = 0;
+        while (from < data.length) {
+          const n = Math.min(chunkSize - filled, data.length - from);
+          data.copy(buffer, filled, from, from + n);
+          filled += n;
+          from += n;
+          if (filled === chunkSize) {
+            const bytes = buffer;
+            yield { offset, length: filled, open: (skip = 0) => bytes.subarray(skip, filled) };
+            offset += filled;
+            filled = 0;
+            buffer = Buffer.allocUnsafe(chunkSize);
+          }
+        }
+      }
+      if (filled > 0) {
+        const bytes = buffer;
+        const length = filled;
+        yield { offset, length, open: (skip = 0) => bytes.subarray(skip, length) };
+      }
+    };
+    let digest = '';
+    await this.uploadChunks(repository, scope, () => digest, () => size, chunks, () => {
+      digest = `sha256:${hash.digest('hex')}`;
+      if (expected && digest !== expected) throw new PiImageError('DIGEST_MISMATCH', `the blob streamed for ${expected} has digest ${digest}: not uploaded`);
+    });
+    return { digest, size };
   }
 
   private async startUpload(repository: string, scope: string): Promise<string> {
@@ -240,69 +331,132 @@ export class RegistryClient {
     return { location: res.headers.location ?? location, received: range ? Number(range[1]) + 1 : 0 };
   }
 
-  private async uploadChunked(repository: string, scope: string, file: string, digest: string, size: number, chunk: number): Promise<'uploaded'> {
+  /**
+   * PATCHes chunks in order, then closes the upload with its digest. A chunk
+   * that fails with a dropped connection, 429 or 5xx is sent again from the
+   * offset the registry reports (the part it already has is skipped).
+   */
+  private async uploadChunks(
+    repository: string,
+    scope: string,
+    digest: string | (() => string),
+    size: number | (() => number),
+    chunks: () => AsyncGenerator<UploadChunk>,
+    beforeClose?: () => void,
+  ): Promise<'uploaded'> {
     let location = await this.startUpload(repository, scope);
-    let offset = 0;
-    let failures = 0;
-    while (offset < size) {
-      const end = Math.min(offset + chunk, size) - 1;
-      const url = new URL(location, this.base);
-      try {
-        const res = await this.request('PATCH', url.pathname + url.search, {
-          scope,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset + 1), 'content-range': `${offset}-${end}` },
-          body: (() => {
-            const from = offset;
-            return () => createReadStream(file, { start: from, end, highWaterMark: 1 << 20 });
-          })(),
-          expect: [202],
-          retry: false,
-        });
-        res.body.resume();
-        location = res.headers.location ?? location;
-        offset = end + 1;
-        failures = 0;
-      } catch (e) {
-        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-        if (++failures > (this.options.retries ?? 4)) throw e;
-        await this.backoff(failures - 1, `chunk at ${offset} of ${digest}: ${(e as Error).message}`);
-        // Resume where the registry says it stands, not from the start.
-        const status = await this.uploadStatus(scope, location);
-        location = status.location;
-        offset = status.received;
+    const label = typeof digest === 'string' ? digest.slice(7, 19) : 'stream';
+    for await (const chunk of chunks()) {
+      let sent = 0;
+      let failures = 0;
+      while (sent < chunk.length) {
+        const from = chunk.offset + sent;
+        const end = chunk.offset + chunk.length - 1;
+        const url = new URL(location, this.base);
+        try {
+          const skip = sent;
+          const first = chunk.open(skip);
+          let fresh = true;
+          const replay = (): Readable => {
+            if (fresh) {
+              fresh = false;
+              return first as Readable;
+            }
+            return chunk.open(skip) as Readable;
+          };
+          const res = await this.request('PATCH', url.pathname + url.search, {
+            scope,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - from + 1), 'content-range': `${from}-${end}` },
+            body: Buffer.isBuffer(first) ? first : replay,
+            expect: [202],
+            retry: false,
+          });
+          res.body.resume();
+          location = res.headers.location ?? location;
+          sent = chunk.length;
+        } catch (e) {
+          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
+          if (++failures > (this.options.retries ?? 4)) throw e;
+          await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${(e as Error).message}`);
+          // Resume where the registry says it stands, not from the start.
+          const status = await this.uploadStatus(scope, location);
+          location = status.location;
+          if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
+            throw new PiImageError('EXEC_FAILED', `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
+          }
+          sent = status.received - chunk.offset;
+        }
       }
-      this.options.logger.progress(`uploading ${digest.slice(7, 19)}`, offset, size);
+      this.options.logger.progress(`uploading ${label}`, chunk.offset + chunk.length, typeof size === 'number' ? size : undefined);
     }
+    beforeClose?.();
+    const final = typeof digest === 'string' ? digest : digest();
     const url = new URL(location, this.base);
-    url.searchParams.set('digest', digest);
+    url.searchParams.set('digest', final);
     const put = await this.request('PUT', url.pathname + url.search, { scope, headers: { 'content-length': '0' }, expect: [201] });
     await drain(put.body);
-    return this.checkStored(put, digest);
+    return this.checkStored(put, final);
   }
 
-  /** Downloads a blob to `path`, verifying its digest as it streams; nothing is left at `path` unless it matches. */
-  async downloadBlob(repository: string, digest: string, path: string, expectedSize?: number): Promise<void> {
-    if (!DIGEST.test(digest)) throw new PiImageError('INPUT_INVALID', `not a sha256 digest: ${digest}`);
-    const res = await this.request('GET', `/v2/${repository}/blobs/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), expect: [200] });
+  /**
+   * A blob's bytes, verified: the digest and size are checked as they stream
+   * and the generator throws DIGEST_MISMATCH at the end if they do not match,
+   * so a consumer commits nothing until it has finished. A connection that
+   * drops mid-blob is resumed with a Range request.
+   */
+  async *readBlob(repository: string, descriptor: { digest: string; size?: number }): AsyncGenerator<Buffer> {
+    const { digest, size: expected } = descriptor;
+    if (!DIGEST.test(digest)) throw new PiImageError('DIGEST_MISMATCH', `not a sha256 digest: ${digest}`);
+    const path = `/v2/${repository}/blobs/${digest}`;
+    const scope = RegistryClient.scope(repository, 'pull');
     const hash = createHash('sha256');
-    let size = 0;
+    let got = 0;
+    let failures = 0;
+    for (;;) {
+      const res = await this.request('GET', path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
+      if (got > 0 && res.status !== 206) {
+        res.body.destroy();
+        throw new PiImageError('EXEC_FAILED', `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
+      }
+      try {
+        for await (const c of res.body) {
+          const chunk = c as Buffer;
+          hash.update(chunk);
+          got += chunk.length;
+          if (expected !== undefined && got > expected) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          yield chunk;
+        }
+        break;
+      } catch (e) {
+        if (e instanceof PiImageError) throw e;
+        if (++failures > (this.options.retries ?? 4)) {
+          throw new PiImageError('EXEC_FAILED', `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${(e as Error).message}`, { cause: e });
+        }
+        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
+      }
+    }
+    if (expected !== undefined && got !== expected) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
+  }
+
+  /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
+  openBlob(repository: string, digest: string, start?: number, end?: number): Readable {
+    const self = this;
+    return Readable.from(
+      (async function* () {
+        const range: Record<string, string> = start !== undefined ? { range: `bytes=${start}-${end ?? ''}` } : {};
+        const res = await self.request('GET', `/v2/${repository}/blobs/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: range, expect: start !== undefined ? [206] : [200] });
+        for await (const c of res.body) yield c as Buffer;
+      })(),
+    );
+  }
+
+  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
+  async downloadBlob(repository: string, digest: string, path: string, expectedSize?: number): Promise<void> {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await pipeline(
-        res.body,
-        async function* (source) {
-          for await (const chunk of source) {
-            hash.update(chunk as Buffer);
-            size += (chunk as Buffer).length;
-            if (expectedSize !== undefined && size > expectedSize) throw new PiImageError('IMAGE_CORRUPT', `blob ${digest} is larger than the ${expectedSize} bytes the manifest says`);
-            yield chunk;
-          }
-        },
-        createWriteStream(temp),
-      );
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (actual !== digest) throw new PiImageError('IMAGE_CORRUPT', `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
-      if (expectedSize !== undefined && size !== expectedSize) throw new PiImageError('IMAGE_CORRUPT', `blob ${digest} is ${size} bytes, the manifest says ${expectedSize}`);
+      await pipeline(Readable.from(this.readBlob(repository, { digest, ...(expectedSize !== undefined ? { size: expectedSize } : {}) })), createWriteStream(temp));
       await rename(temp, path);
     } catch (e) {
       await rm(temp, { force: true });
@@ -310,7 +464,37 @@ export class RegistryClient {
     }
   }
 
+  /** The digest a tag points at, or undefined when there is no such tag. */
+  async resolveManifest(repository: string, reference: string, accept: string[]): Promise<string | undefined> {
+    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, { scope: RegistryClient.scope(repository, 'pull'), headers: { accept: accept.join(', ') }, expect: [200, 404] });
+    res.body.resume();
+    if (res.status === 404) return undefined;
+    const digest = res.headers['docker-content-digest'];
+    if (typeof digest === 'string' && DIGEST.test(digest)) return digest;
+    return (await this.getManifest(repository, reference, accept)).digest;
+  }
+
+  /**
+   * The referrers of a manifest through the referrers API, or undefined when
+   * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
+   */
+  async getReferrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
+    const res = await this.request('GET', `/v2/${repository}/referrers/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const text = await drain(res.body, 4 * 1024 * 1024);
+    if (res.status !== 200 || !String(res.headers['content-type'] ?? '').includes(OCI_INDEX)) return undefined;
+    try {
+      return ((JSON.parse(text) as { manifests?: Descriptor[] }).manifests ?? []).filter((d) => DIGEST.test(d.digest));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Pushes a manifest; `subjectAccepted` is true when the registry indexed its subject (referrers API). */
   async putManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
+    return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
+  }
+
+  async pushManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<{ digest: string; subjectAccepted: boolean }> {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const res = await this.request('PUT', `/v2/${repository}/manifests/${reference}`, {
       scope: RegistryClient.scope(repository, 'pull,push'),
@@ -319,7 +503,7 @@ export class RegistryClient {
       expect: [201],
     });
     res.body.resume();
-    return digest;
+    return { digest, subjectAccepted: res.headers['oci-subject'] !== undefined };
   }
 
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
@@ -329,12 +513,12 @@ export class RegistryClient {
     let size = 0;
     for await (const c of res.body) {
       size += (c as Buffer).length;
-      if (size > 4 * 1024 * 1024) throw new PiImageError('IMAGE_CORRUPT', `manifest ${reference} is larger than 4 MiB: refused`);
+      if (size > 4 * 1024 * 1024) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} is larger than 4 MiB: refused`);
       chunks.push(c as Buffer);
     }
     const bytes = Buffer.concat(chunks);
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError('IMAGE_CORRUPT', `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: String(res.headers['content-type'] ?? ''), digest };
   }
 }
