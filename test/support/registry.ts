@@ -14,6 +14,8 @@ import { join } from 'node:path';
 export interface TestRegistry {
   host: string;
   url: string;
+  /** The registry's storage (filesystem driver): tests corrupt blobs here. */
+  dataDir: string;
   /** Token requests the token server answered: "<user> <scope>". */
   tokenRequests: string[];
   close(): Promise<void>;
@@ -101,6 +103,7 @@ export async function startRegistry(
   return {
     host,
     url: `http://${host}`,
+    dataDir: join(dir, 'data'),
     tokenRequests: tokenServer?.requests ?? [],
     close: async () => {
       tokenServer?.server.close();

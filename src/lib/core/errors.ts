@@ -34,6 +34,7 @@ export const FAILURE_CODES = [
 
 /** Codes for a release that fails verification: each tamper case has its own. */
 export const VERIFY_CODES = [
+  'SIGNATURE_MISSING',
   'BUNDLE_CORRUPT',
   'SIGNATURE_INVALID',
   'IDENTITY_MISMATCH',

@@ -7,12 +7,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import { ANNOTATION, OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST } from './reference';
+import type { BlobSource } from './registry-client';
+import type { OciStore, StoredManifest } from './store';
 
 interface Index {
   schemaVersion: 2;
@@ -20,8 +22,16 @@ interface Index {
   manifests: Descriptor[];
 }
 
-export class OciLayout {
-  private constructor(readonly dir: string) {}
+export class OciLayout implements OciStore {
+  readonly label: string;
+
+  private constructor(readonly dir: string) {
+    this.label = `oci:${dir}`;
+  }
+
+  pinned(digest: string): string {
+    return `oci:${resolvePath(this.dir)}@${digest}`;
+  }
 
   static async open(dir: string): Promise<OciLayout> {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
@@ -53,7 +63,7 @@ export class OciLayout {
   }
 
   /** Writes a blob from a stream, hashing it on the way; returns its digest and size. */
-  async putBlobStream(source: Readable, expected?: string): Promise<{ digest: string; size: number }> {
+  async putBlobStream(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
     const hash = createHash('sha256');
     let size = 0;
     const temp = join(this.dir, 'blobs', 'sha256', `.partial-${randomBytes(6).toString('hex')}`);
@@ -94,9 +104,85 @@ export class OciLayout {
     return digest;
   }
 
-  /** Opens a blob for reading; the caller checks the digest as it streams. */
-  readBlob(digest: string): Readable {
-    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
+  async putBlob(source: BlobSource): Promise<'exists' | 'stored'> {
+    if (await this.hasBlob(source.descriptor.digest)) return 'exists';
+    await this.putBlobStream(source.open(), source.descriptor.digest);
+    return 'stored';
+  }
+
+  /** Opens a blob for reading, unverified. */
+  openBlob(digest: string, start?: number, end?: number): Readable {
+    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+  }
+
+  async *readBlob(descriptor: { digest: string; size: number }): AsyncGenerator<Buffer> {
+    const hash = createHash('sha256');
+    let size = 0;
+    let stream: Readable;
+    try {
+      stream = this.openBlob(descriptor.digest);
+      for await (const c of stream) {
+        const chunk = c as Buffer;
+        hash.update(chunk);
+        size += chunk.length;
+        if (size > descriptor.size) throw new PiImageError('DIGEST_MISMATCH', `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        yield chunk;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PiImageError('INPUT_INVALID', `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
+      throw e;
+    }
+    const actual = `sha256:${hash.digest('hex')}`;
+    if (size !== descriptor.size || actual !== descriptor.digest) {
+      throw new PiImageError('DIGEST_MISMATCH', `blob ${descriptor.digest} in ${this.dir} is ${size} bytes with digest ${actual}: refused`);
+    }
+  }
+
+  async putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<{ digest: string; subjectAccepted: boolean }> {
+    const digest = await this.putBlobBytes(bytes);
+    if (tag) {
+      const { artifactType } = JSON.parse(bytes.toString('utf8')) as { artifactType?: string };
+      await this.tag({ mediaType, digest, size: bytes.length, ...(artifactType ? { artifactType } : {}) }, tag);
+    }
+    return { digest, subjectAccepted: false };
+  }
+
+  async getManifest(reference: string): Promise<StoredManifest> {
+    let descriptor: Descriptor | undefined;
+    if (DIGEST.test(reference)) descriptor = (await this.readIndex()).manifests.find((m) => m.digest === reference);
+    else {
+      descriptor = await this.resolve(reference);
+      if (!descriptor) throw new PiImageError('INPUT_INVALID', `${this.dir} has no tag "${reference}"${await this.tagHint()}`);
+    }
+    const digest = descriptor?.digest ?? reference;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.blobPath(digest));
+    } catch (e) {
+      throw new PiImageError('INPUT_INVALID', `${this.dir} has no manifest ${digest}`, { cause: e });
+    }
+    const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
+    const mediaType = descriptor?.mediaType ?? String((JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '');
+    return { bytes, mediaType, digest };
+  }
+
+  async resolveTag(tag: string): Promise<string | undefined> {
+    return (await this.resolve(tag))?.digest;
+  }
+
+  referrersApi(): Promise<Descriptor[] | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  /** Tags in index.json, each with the digest it points at. */
+  async tags(): Promise<{ tag: string; digest: string }[]> {
+    return (await this.readIndex()).manifests.flatMap((m) => (m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []));
+  }
+
+  private async tagHint(): Promise<string> {
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith('sha256-'));
+    return tags.length > 0 ? ` (it has: ${tags.join(', ')})` : ' (it has no tags)';
   }
 
   async readIndex(): Promise<Index> {

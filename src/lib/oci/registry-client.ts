@@ -12,7 +12,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
@@ -25,8 +25,36 @@ export interface BlobSource {
   open(start?: number, end?: number): Readable;
 }
 
+/**
+ * A file as a blob source. Opened whole, its bytes are checked on the way out:
+ * a file longer than the descriptor says, or with another digest, fails the
+ * stream (DIGEST_MISMATCH) so no request sends more bytes than it declared.
+ */
 export function fileBlobSource(file: string, descriptor: { digest: string; size: number }): BlobSource {
-  return { descriptor, open: (start, end) => createReadStream(file, { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }) };
+  return {
+    descriptor,
+    open: (start, end) => {
+      const stream = createReadStream(file, { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+      const expected = start === undefined ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
+      const hash = start === undefined ? createHash('sha256') : undefined;
+      let seen = 0;
+      const check = new Transform({
+        transform(chunk: Buffer, _e, done) {
+          seen += chunk.length;
+          if (seen > expected) return done(new PiImageError('DIGEST_MISMATCH', `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+          hash?.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          if (seen !== expected) return done(new PiImageError('DIGEST_MISMATCH', `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
+          if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest) return done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
+          done();
+        },
+      });
+      stream.on('error', (e) => check.destroy(e));
+      return stream.pipe(check);
+    },
+  };
 }
 
 interface UploadChunk {
@@ -200,6 +228,10 @@ export class RegistryClient {
     await new Promise((r) => setTimeout(r, delay));
   }
 
+  static digestOf(bytes: Buffer): string {
+    return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  }
+
   static scope(repository: string, actions: 'pull' | 'pull,push'): string {
     return `repository:${repository}:${actions}`;
   }
@@ -269,7 +301,7 @@ export class RegistryClient {
    */
   async uploadStream(repository: string, source: AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
     const scope = RegistryClient.scope(repository, 'pull,push');
-    const chunkSize = this.options.chunkSize ?? STREAM_CHUNK;
+    const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : STREAM_CHUNK);
     const hash = createHash('sha256');
     let size = 0;
     const chunks = async function* (): AsyncGenerator<UploadChunk> {

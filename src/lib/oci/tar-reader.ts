@@ -64,6 +64,12 @@ class ByteReader {
     }
   }
 
+  /** Stops reading the source early (an entry was refused): lets it release its connection or file. */
+  async close(): Promise<void> {
+    if (!this.done) await this.iterator.return?.();
+    this.done = true;
+  }
+
   async drainRest(): Promise<void> {
     this.buffer = Buffer.alloc(0);
     while (await this.more()) this.buffer = Buffer.alloc(0);
@@ -131,6 +137,14 @@ const MAX_META = 1024 * 1024;
  */
 export async function readTar(source: AsyncIterable<Buffer>, onEntry: (entry: TarEntry) => Promise<EntrySink | undefined>): Promise<void> {
   const reader = new ByteReader(source);
+  try {
+    await readEntries(reader, onEntry);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function readEntries(reader: ByteReader, onEntry: (entry: TarEntry) => Promise<EntrySink | undefined>): Promise<void> {
   let pax: Record<string, string> = {};
   let longName: string | undefined;
   let longLink: string | undefined;

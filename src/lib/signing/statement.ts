@@ -46,8 +46,8 @@ export interface StatementOptions {
   builderId: string;
 }
 
-/** Files a signature never covers: itself (it is written after signing). */
-export const UNSIGNED_ROLES = new Set(['signature']);
+/** Files a signature never covers: itself (written after signing) and os-artifact.ref (written after publishing). */
+export const UNSIGNED_ROLES = new Set(['signature', 'oci-reference']);
 
 export function buildStatement(manifest: ReleaseManifest, metadata: ReleaseMetadata | undefined, options: StatementOptions): InTotoStatement {
   const subject: Subject[] = manifest.files

@@ -23,6 +23,8 @@ export interface VerifyOptions {
   /** The trusted root (Sigstore's TrustedRoot JSON). */
   trustedRoot: unknown;
   logger: Logger;
+  /** A bundle from elsewhere (attached in a registry) instead of the one the release lists. */
+  bundle?: { json: Buffer; label: string } | undefined;
 }
 
 export interface VerifyResult {
@@ -36,13 +38,15 @@ export async function verifyRelease(options: VerifyOptions): Promise<VerifyResul
   const { releaseDir, logger } = options;
   const manifest = await readManifest(releaseDir);
   const signatureEntry = manifest.files.find((f) => f.role === 'signature');
-  if (!signatureEntry) throw new PiImageError('BUNDLE_CORRUPT', `${releaseDir} is not signed: ${MANIFEST_FILE} lists no signature`);
+  if (!signatureEntry && !options.bundle) throw new PiImageError('SIGNATURE_MISSING', `${releaseDir} is not signed: ${MANIFEST_FILE} lists no signature`);
+  const bundleLabel = options.bundle?.label ?? signatureEntry!.path;
 
   let bundle;
   try {
-    bundle = bundleFromJSON(JSON.parse(await readFile(join(releaseDir, signatureEntry.path), 'utf8')));
+    const json = options.bundle ? options.bundle.json.toString('utf8') : await readFile(join(releaseDir, signatureEntry!.path), 'utf8');
+    bundle = bundleFromJSON(JSON.parse(json));
   } catch (e) {
-    throw new PiImageError('BUNDLE_CORRUPT', `${signatureEntry.path} is not a readable Sigstore bundle: ${(e as Error).message}`, { cause: e });
+    throw new PiImageError('BUNDLE_CORRUPT', `${bundleLabel} is not a readable Sigstore bundle: ${(e as Error).message}`, { cause: e });
   }
 
   let trust;
@@ -55,7 +59,7 @@ export async function verifyRelease(options: VerifyOptions): Promise<VerifyResul
   try {
     signer = new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify(toSignedEntity(bundle));
   } catch (e) {
-    throw new PiImageError('SIGNATURE_INVALID', `${signatureEntry.path} does not verify: ${(e as Error).message}`, { cause: e });
+    throw new PiImageError('SIGNATURE_INVALID', `${bundleLabel} does not verify: ${(e as Error).message}`, { cause: e });
   }
 
   const identity = signer.identity?.subjectAlternativeName ?? '';
@@ -72,16 +76,16 @@ export async function verifyRelease(options: VerifyOptions): Promise<VerifyResul
   logger.info(`signature verified: ${identity} (issuer ${issuer})`);
 
   if (bundle.content.$case !== 'dsseEnvelope' || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
-    throw new PiImageError('BUNDLE_CORRUPT', `${signatureEntry.path} does not sign an in-toto statement`);
+    throw new PiImageError('BUNDLE_CORRUPT', `${bundleLabel} does not sign an in-toto statement`);
   }
   let statement: InTotoStatement;
   try {
     statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString('utf8')) as InTotoStatement;
   } catch (e) {
-    throw new PiImageError('BUNDLE_CORRUPT', `${signatureEntry.path}: the signed statement is not JSON`, { cause: e });
+    throw new PiImageError('BUNDLE_CORRUPT', `${bundleLabel}: the signed statement is not JSON`, { cause: e });
   }
   if (statement._type !== STATEMENT_TYPE || statement.predicateType !== PROVENANCE_TYPE || !Array.isArray(statement.subject)) {
-    throw new PiImageError('BUNDLE_CORRUPT', `${signatureEntry.path}: the signed statement is not an in-toto v1 provenance statement`);
+    throw new PiImageError('BUNDLE_CORRUPT', `${bundleLabel}: the signed statement is not an in-toto v1 provenance statement`);
   }
   const release = (statement.predicate?.buildDefinition?.externalParameters as { release?: { name?: string; version?: string } } | undefined)?.release;
   if (release?.name !== manifest.name || release?.version !== manifest.version) {
@@ -93,8 +97,10 @@ export async function verifyRelease(options: VerifyOptions): Promise<VerifyResul
 
   const signed = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
   const onDisk = new Set(await readdir(releaseDir));
+  // The bundle itself and os-artifact.ref (written after publishing) are not signed.
+  const unsigned = new Set(manifest.files.filter((f) => UNSIGNED_ROLES.has(f.role)).map((f) => f.path));
   for (const name of [...onDisk].sort()) {
-    if (name === MANIFEST_FILE || name === signatureEntry.path) continue;
+    if (name === MANIFEST_FILE || unsigned.has(name)) continue;
     if (!signed.has(name)) throw new PiImageError('FILE_UNSIGNED', `${name} is in ${releaseDir} but not covered by the signature`);
   }
   for (const f of manifest.files) {

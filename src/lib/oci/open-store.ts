@@ -1,0 +1,36 @@
+/** Opens the store a target names: a registry repository or an OCI layout directory. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PiImageError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { OciLayout } from './layout';
+import type { Credentials } from './registry-client';
+import { RegistryStore } from './registry-store';
+import type { OciStore } from './store';
+import type { Target } from './target';
+
+export interface StoreOptions {
+  logger: Logger;
+  credentials?: Credentials | undefined;
+  plainHttp?: boolean | undefined;
+  chunkSize?: number | undefined;
+  mountFrom?: string[] | undefined;
+  /** Create a layout that does not exist yet (publishing); pulling needs one that does. */
+  create: boolean;
+}
+
+export async function openStore(target: Target, options: StoreOptions): Promise<{ store: OciStore; reference: string | undefined }> {
+  if (target.kind === 'registry') {
+    const store = new RegistryStore(target.ref, options.logger, {
+      credentials: options.credentials,
+      plainHttp: options.plainHttp,
+      chunkSize: options.chunkSize,
+      mountFrom: options.mountFrom,
+    });
+    return { store, reference: target.ref.digest ?? target.ref.tag };
+  }
+  if (!options.create && !existsSync(join(target.dir, 'oci-layout'))) {
+    throw new PiImageError('INPUT_INVALID', `${target.dir} is not an OCI image layout (no oci-layout file)`);
+  }
+  return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
+}

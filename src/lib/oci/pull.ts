@@ -1,0 +1,225 @@
+/**
+ * Pulls a published release (either format) into a release directory. Every
+ * blob is checked against its digest as it streams, every file against
+ * manifest.json, and with a verification policy the attached Sigstore bundle
+ * is verified too, all in a hidden staging directory that becomes OUT_DIR only
+ * when everything holds. Tar entries that would escape (absolute paths, `..`,
+ * symbolic links, devices) are refused, not skipped.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import { PiImageError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { stageOutputDir } from '../release/output-dir';
+import { MANIFEST_FILE, readManifest } from '../release/manifest';
+import type { IdentityPolicy } from '../signing/identity-policy';
+import { verifyRelease, type VerifyResult } from '../signing/verify';
+import { parseManifest } from './copy';
+import { ANNOTATION, OCI_INDEX, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
+import { attachedBundles } from './referrers';
+import { recordReference } from './reference-file';
+import { DIGEST } from './reference';
+import { ARTIFACT_DIR } from './release-image';
+import type { OciStore } from './store';
+import { readTar, safeEntryPath, type EntrySink, type TarEntry } from './tar-reader';
+
+export interface PullOptions {
+  store: OciStore;
+  /** A tag or a digest in the store. */
+  reference: string;
+  outDir: string;
+  force?: boolean;
+  /** Verify the attached signature before anything is written to OUT_DIR. */
+  verify?: { policy: IdentityPolicy; trustedRoot: unknown } | undefined;
+  logger: Logger;
+}
+
+export interface PullResult {
+  digest: string;
+  reference: string;
+  format: 'image' | 'artifact';
+  files: number;
+  name: string;
+  version: string;
+  verified?: VerifyResult;
+}
+
+const TAR_LAYERS = new Set([
+  'application/vnd.oci.image.layer.v1.tar',
+  'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip',
+]);
+
+/** A plain file name a release may hold (no directories, not hidden, not special). */
+function checkFileName(name: string, where: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(name) || name.length > 255) {
+    throw new PiImageError('UNSAFE_ARCHIVE', `${where} names a file "${name}" that is not a plain file name: refused`);
+  }
+  return name;
+}
+
+interface Written {
+  sha256: string;
+  size: number;
+}
+
+class StagingWriter {
+  readonly written = new Map<string, Written>();
+  constructor(private readonly dir: string) {}
+
+  sink(name: string, where: string): EntrySink {
+    if (this.written.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name} twice: refused`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const out: WriteStream = createWriteStream(join(this.dir, name), { flags: 'wx' });
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    failed.catch(() => undefined);
+    return {
+      write: async (chunk) => {
+        hash.update(chunk);
+        size += chunk.length;
+        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
+      },
+      end: async () => {
+        out.end();
+        await Promise.race([once(out, 'finish'), failed]);
+        this.written.set(name, { sha256: hash.digest('hex'), size });
+      },
+    };
+  }
+}
+
+async function resolveDigest(store: OciStore, reference: string): Promise<string> {
+  if (DIGEST.test(reference)) return reference;
+  const digest = await store.resolveTag(reference);
+  if (!digest) throw new PiImageError('INPUT_INVALID', `${store.label} has no tag "${reference}"`);
+  return digest;
+}
+
+/** An index (several platforms) is narrowed to its arm64 manifest, or its only one. */
+async function releaseManifest(store: OciStore, digest: string): Promise<{ digest: string; manifest: ReturnType<typeof parseManifest> }> {
+  const got = await store.getManifest(digest);
+  const m = parseManifest(got.bytes, `${store.label}@${digest}`);
+  if (m.manifests === undefined && (m.mediaType ?? got.mediaType) !== OCI_INDEX) return { digest, manifest: m };
+  const children = (m.manifests ?? []) as (Descriptor & { platform?: { architecture?: string } })[];
+  const pick = children.length === 1 ? children[0] : children.find((c) => c.platform?.architecture === 'arm64');
+  if (!pick) throw new PiImageError('INPUT_INVALID', `${store.label}@${digest} is an index with no arm64 manifest: name one by digest`);
+  return releaseManifest(store, pick.digest);
+}
+
+async function pullArtifact(store: OciStore, layers: Descriptor[], staging: StagingWriter, where: string): Promise<void> {
+  for (const layer of layers) {
+    const title = layer.annotations?.[ANNOTATION.title];
+    if (title === undefined) throw new PiImageError('UNSAFE_ARCHIVE', `${where}: a layer has no ${ANNOTATION.title}: not a release artifact`);
+    const sink = staging.sink(checkFileName(title, where), where);
+    for await (const chunk of store.readBlob(layer)) await sink.write(chunk);
+    await sink.end();
+  }
+}
+
+async function pullImage(store: OciStore, layers: Descriptor[], staging: StagingWriter, where: string, logger: Logger): Promise<void> {
+  const extracted = new Set<string>();
+  for (const layer of layers) {
+    if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError('UNSAFE_ARCHIVE', `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
+    const blob = store.readBlob(layer);
+    const source = layer.mediaType.endsWith('gzip') ? gunzip(blob) : blob;
+    await readTar(source, async (entry: TarEntry) => {
+      const segments = safeEntryPath(entry.name);
+      const inArtifact = segments[0] === ARTIFACT_DIR;
+      if (entry.type === 'symlink') throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
+      if (entry.type === 'device' || entry.type === 'other') throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`);
+      if (entry.type === 'hardlink') {
+        const target = safeEntryPath(entry.linkname);
+        if (target[0] !== ARTIFACT_DIR || target.length !== 2 || !extracted.has(target[1]!)) {
+          throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" links to "${entry.linkname}", outside the release files: refused`);
+        }
+        return undefined; // an alias for older consumers (os.img.xz): not part of the release directory
+      }
+      if (entry.type === 'dir' || !inArtifact) return undefined;
+      if (segments.length !== 2) {
+        logger.warn(`${where}: skipping ${entry.name} (a release has no subdirectories)`);
+        return undefined;
+      }
+      const name = checkFileName(segments[1]!, where);
+      extracted.add(name);
+      return staging.sink(name, where);
+    });
+  }
+}
+
+async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const z = createGunzip();
+  const feed = (async () => {
+    for await (const c of source) if (!z.write(c)) await once(z, 'drain');
+    z.end();
+  })();
+  feed.catch((e: unknown) => z.destroy(e as Error));
+  for await (const c of z) yield c as Buffer;
+  await feed;
+}
+
+/** Every file manifest.json lists is there with its digest; nothing else is. */
+async function checkAgainstManifest(dir: string, written: Map<string, Written>, where: string): Promise<{ name: string; version: string; files: number }> {
+  if (!written.has(MANIFEST_FILE)) {
+    const found = [...written.keys()].slice(0, 5).join(', ');
+    throw new PiImageError('INPUT_INVALID', `${where} is not a pi-image release: it has no ${MANIFEST_FILE}${found ? ` (it has ${found})` : ''}`);
+  }
+  const manifest = await readManifest(dir);
+  const listed = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
+  for (const name of written.keys()) {
+    if (!listed.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
+  }
+  for (const f of manifest.files) {
+    const w = written.get(f.path);
+    if (!w) throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}`);
+    if (w.sha256 !== f.sha256 || w.size !== f.size) {
+      throw new PiImageError('FILE_MODIFIED', `${f.path} from ${where} does not match ${MANIFEST_FILE}: sha256 ${w.sha256}, ${w.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
+    }
+  }
+  if ((await readdir(dir)).length !== written.size) throw new PiImageError('INTERNAL', `${dir} holds files that were not pulled`);
+  return { name: manifest.name, version: manifest.version, files: manifest.files.length };
+}
+
+async function verifyAttached(store: OciStore, digest: string, dir: string, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {
+  const bundles = await attachedBundles(store, digest);
+  if (bundles.length === 0) throw new PiImageError('SIGNATURE_MISSING', `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
+  let first: unknown;
+  for (const b of bundles) {
+    try {
+      return await verifyRelease({ releaseDir: dir, policy: verify.policy, trustedRoot: verify.trustedRoot, logger, bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` } });
+    } catch (e) {
+      first ??= e;
+      if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${(e as Error).message}`);
+    }
+  }
+  throw first;
+}
+
+export async function pullRelease(options: PullOptions): Promise<PullResult> {
+  const { store, logger } = options;
+  const requested = await resolveDigest(store, options.reference);
+  const { digest, manifest } = await releaseManifest(store, requested);
+  const where = store.pinned(digest);
+  const format = manifest.artifactType === RELEASE_ARTIFACT_TYPE ? 'artifact' : 'image';
+  logger.info(`pulling ${where} (${format} format)`);
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  try {
+    const staging = new StagingWriter(staged.path);
+    if (format === 'artifact') await pullArtifact(store, manifest.layers ?? [], staging, where);
+    else await pullImage(store, manifest.layers ?? [], staging, where, logger);
+    const release = await checkAgainstManifest(staged.path, staging.written, where);
+    logger.info(`${release.files} files match ${MANIFEST_FILE}`);
+    const result: PullResult = { digest, reference: where, format, ...release };
+    if (options.verify) result.verified = await verifyAttached(store, digest, staged.path, options.verify, logger);
+    await recordReference(staged.path, where);
+    await staged.commit();
+    return result;
+  } catch (e) {
+    await staged.discard();
+    throw e;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The `image` format: an OCI image with one uncompressed tar layer (the image
+ * is xz already) holding the release under /artifact, as the `FROM scratch`
+ * images teams used to build did, so `docker create` + `docker cp` still
+ * work. The layer is produced in one pass over the files: each file is hashed
+ * on its way into the tar and checked against manifest.json, and the layer's
+ * own digest is known when the pass ends.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { PiImageError } from '../core/errors';
+import { MANIFEST_FILE } from '../release/manifest';
+import { OCI_IMAGE_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, type Descriptor } from './media-types';
+import type { ReleaseContent } from './release-content';
+import { TAR_END, tarHeader, tarPadding } from './tar-format';
+
+export const ARTIFACT_DIR = 'artifact';
+
+/** Fixed names older consumers read (`/artifact/os.img.xz`): hard links to the release's files. */
+export const COMPAT_NAMES: { name: string; role: string }[] = [
+  { name: 'os.img.xz', role: 'image' },
+  { name: 'os.info', role: 'pigen-info' },
+  { name: 'build.log', role: 'build-log' },
+];
+
+export function epochSeconds(created: string): number {
+  const t = Date.parse(created);
+  return Number.isFinite(t) ? Math.floor(t / 1000) : 0;
+}
+
+/** The layer's bytes, streamed; throws FILE_MODIFIED when a file is not what manifest.json says. */
+export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buffer> {
+  const mtime = epochSeconds(content.manifest.created);
+  yield tarHeader({ name: ARTIFACT_DIR, type: 'dir', mtime });
+  yield tarHeader({ name: `${ARTIFACT_DIR}/${MANIFEST_FILE}`, type: 'file', size: content.manifestBytes.length, mtime });
+  yield content.manifestBytes;
+  yield tarPadding(content.manifestBytes.length);
+  for (const f of content.files) {
+    yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: 'file', size: f.size, mtime });
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const c of createReadStream(join(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+        const chunk = c as Buffer;
+        size += chunk.length;
+        if (size > f.size) break;
+        hash.update(chunk);
+        yield chunk;
+      }
+    } catch (e) {
+      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
+    }
+    const sha256 = hash.digest('hex');
+    if (size !== f.size || sha256 !== f.sha256) {
+      throw new PiImageError('FILE_MODIFIED', `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
+    }
+    yield tarPadding(f.size);
+  }
+  const names = new Set(content.files.map((f) => f.path));
+  for (const alias of COMPAT_NAMES) {
+    const target = content.files.find((f) => f.role === alias.role);
+    if (!target || names.has(alias.name)) continue;
+    yield tarHeader({ name: `${ARTIFACT_DIR}/${alias.name}`, type: 'hardlink', linkname: `${ARTIFACT_DIR}/${target.path}`, mtime });
+  }
+  yield TAR_END;
+}
+
+/** The image config: arm64 (what the image is for), the layer's diff_id, the annotations as labels. */
+export function imageConfig(layerDigest: string, created: string, labels: Record<string, string>): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      created,
+      architecture: 'arm64',
+      os: 'linux',
+      // Nothing runs from this image; a command lets `docker create` make a container to copy from.
+      config: { Cmd: ['/artifact/no-program-here'], Labels: labels },
+      rootfs: { type: 'layers', diff_ids: [layerDigest] },
+      history: [{ created, created_by: 'pi-image publish: the release files under /artifact' }],
+    }),
+  );
+}
+
+export function imageManifest(config: Descriptor, layer: Descriptor, annotations: Record<string, string>): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_IMAGE_CONFIG, digest: config.digest, size: config.size },
+      layers: [{ mediaType: OCI_LAYER_TAR, digest: layer.digest, size: layer.size }],
+      annotations,
+    }),
+  );
+}

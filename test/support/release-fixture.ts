@@ -1,0 +1,50 @@
+/**
+ * Release directories for the publish and pull tests: packaged by the real
+ * package step from a real small disk image, optionally signed against the
+ * Sigstore mock.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryLogger } from '../../src/lib/core/logger';
+import { packageRelease } from '../../src/lib/release/package';
+import { signRelease } from '../../src/lib/signing/sign';
+import type { SigstoreMock } from './sigstore-mock';
+import { GITHUB_ISSUER } from './sigstore-mock';
+import { makeInfo, makeSmallImage } from './small-image';
+
+export const WORKFLOW_IDENTITY = 'https://github.com/acme/appliance/.github/workflows/release.yml@refs/tags/v1.2.3';
+
+export async function makeRelease(work: string, name: string, options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number } = {}): Promise<string> {
+  const deploy = join(work, `deploy-${name}`);
+  mkdirSync(deploy, { recursive: true });
+  makeSmallImage(join(deploy, '2026-01-19-appliance.img'), {
+    rootFiles: {
+      'etc/ourbox/release': 'OURBOX_PRODUCT=ourbox\nOURBOX_DEVICE=mini\nOURBOX_TARGET=rpi5\nOURBOX_SKU=OBX-MINI-1\nOURBOX_VARIANT=dev\n',
+      'etc/which-release': `${name}\n`,
+    },
+  });
+  writeFileSync(join(deploy, '2026-01-19-appliance.info'), makeInfo(options.files ?? 3));
+  const outDir = join(work, name);
+  await packageRelease({
+    deployDir: deploy,
+    outDir,
+    version: options.version ?? '1.2.3',
+    channel: options.channel ?? 'stable',
+    compressionLevel: 0,
+    logger: new MemoryLogger(),
+    sourceDateEpoch: options.epoch ?? 1768780800,
+    provenance: { recipe: { repository: 'https://github.com/acme/appliance', commit: '0123456789abcdef0123456789abcdef01234567', ref: 'refs/heads/main' } },
+  });
+  return outDir;
+}
+
+export async function signWithMock(dir: string, mock: SigstoreMock, identity = WORKFLOW_IDENTITY): Promise<void> {
+  await signRelease({
+    releaseDir: dir,
+    identityToken: async () => mock.token(identity, GITHUB_ISSUER),
+    fulcioUrl: mock.url,
+    rekorUrl: mock.url,
+    builderId: identity,
+    logger: new MemoryLogger(),
+  });
+}
