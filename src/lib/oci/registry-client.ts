@@ -360,7 +360,10 @@ export class RegistryClient {
     const res = await this.request('GET', url.pathname + url.search, { scope, expect: [204] });
     res.body.resume();
     const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ''));
-    return { location: res.headers.location ?? location, received: range ? Number(range[1]) + 1 : 0 };
+    // "0-0" is what distribution answers for an upload with no bytes yet (it cannot say "none"):
+    // read it as 0, since a registry holding exactly one byte is the rarer case (and a resend from 0 is refused, not corrupted).
+    const end = range ? Number(range[1]) : -1;
+    return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
   }
 
   /**
