@@ -43,1821 +43,6 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
-// node_modules/@sigstore/core/dist/stream.js
-var require_stream = __commonJS({
-  "node_modules/@sigstore/core/dist/stream.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ByteStream = void 0;
-    var StreamError = class extends Error {
-      static {
-        __name(this, "StreamError");
-      }
-    };
-    var ByteStream = class _ByteStream {
-      static {
-        __name(this, "ByteStream");
-      }
-      static BLOCK_SIZE = 1024;
-      buf;
-      view;
-      start = 0;
-      constructor(buffer) {
-        if (buffer) {
-          this.buf = buffer;
-          this.view = Buffer.from(buffer);
-        } else {
-          this.buf = Buffer.alloc(0);
-          this.view = Buffer.from(this.buf);
-        }
-      }
-      get buffer() {
-        return this.view.subarray(0, this.start);
-      }
-      get length() {
-        return this.view.byteLength;
-      }
-      get position() {
-        return this.start;
-      }
-      seek(position) {
-        this.start = position;
-      }
-      // Returns a Buffer containing the specified number of bytes starting at the
-      // given start position.
-      slice(start, len) {
-        const end = start + len;
-        if (end > this.length) {
-          throw new StreamError("request past end of buffer");
-        }
-        return this.view.subarray(start, end);
-      }
-      appendChar(char) {
-        this.ensureCapacity(1);
-        this.view[this.start] = char;
-        this.start += 1;
-      }
-      appendUint16(num) {
-        this.ensureCapacity(2);
-        const value = new Uint16Array([num]);
-        const view = new Uint8Array(value.buffer);
-        this.view[this.start] = view[1];
-        this.view[this.start + 1] = view[0];
-        this.start += 2;
-      }
-      appendUint24(num) {
-        this.ensureCapacity(3);
-        const value = new Uint32Array([num]);
-        const view = new Uint8Array(value.buffer);
-        this.view[this.start] = view[2];
-        this.view[this.start + 1] = view[1];
-        this.view[this.start + 2] = view[0];
-        this.start += 3;
-      }
-      appendView(view) {
-        this.ensureCapacity(view.length);
-        this.view.set(view, this.start);
-        this.start += view.length;
-      }
-      getBlock(size2) {
-        if (size2 <= 0) {
-          return Buffer.alloc(0);
-        }
-        if (this.start + size2 > this.view.length) {
-          throw new Error("request past end of buffer");
-        }
-        const result = this.view.subarray(this.start, this.start + size2);
-        this.start += size2;
-        return result;
-      }
-      getUint8() {
-        return this.getBlock(1)[0];
-      }
-      getUint16() {
-        const block = this.getBlock(2);
-        return block[0] << 8 | block[1];
-      }
-      ensureCapacity(size2) {
-        if (this.start + size2 > this.view.byteLength) {
-          const blockSize = _ByteStream.BLOCK_SIZE + (size2 > _ByteStream.BLOCK_SIZE ? size2 : 0);
-          this.realloc(this.view.byteLength + blockSize);
-        }
-      }
-      realloc(size2) {
-        const newArray = Buffer.alloc(size2);
-        const newView = Buffer.from(newArray);
-        newView.set(this.view);
-        this.buf = newArray;
-        this.view = newView;
-      }
-    };
-    exports2.ByteStream = ByteStream;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/error.js
-var require_error = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1TypeError = exports2.ASN1ParseError = void 0;
-    var ASN1ParseError = class extends Error {
-      static {
-        __name(this, "ASN1ParseError");
-      }
-    };
-    exports2.ASN1ParseError = ASN1ParseError;
-    var ASN1TypeError = class extends Error {
-      static {
-        __name(this, "ASN1TypeError");
-      }
-    };
-    exports2.ASN1TypeError = ASN1TypeError;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/length.js
-var require_length = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/length.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.decodeLength = decodeLength;
-    exports2.encodeLength = encodeLength;
-    var error_1 = require_error();
-    function decodeLength(stream) {
-      const buf = stream.getUint8();
-      if ((buf & 128) === 0) {
-        return buf;
-      }
-      const byteCount = buf & 127;
-      if (byteCount > 6) {
-        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
-      }
-      let len = 0;
-      for (let i = 0; i < byteCount; i++) {
-        len = len * 256 + stream.getUint8();
-      }
-      if (len === 0) {
-        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
-      }
-      return len;
-    }
-    __name(decodeLength, "decodeLength");
-    function encodeLength(len) {
-      if (len < 128) {
-        return Buffer.from([len]);
-      }
-      let val = BigInt(len);
-      const bytes = [];
-      while (val > 0n) {
-        bytes.unshift(Number(val & 255n));
-        val = val >> 8n;
-      }
-      return Buffer.from([128 | bytes.length, ...bytes]);
-    }
-    __name(encodeLength, "encodeLength");
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/parse.js
-var require_parse = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.parseInteger = parseInteger;
-    exports2.parseStringASCII = parseStringASCII;
-    exports2.parseTime = parseTime;
-    exports2.parseOID = parseOID;
-    exports2.parseBoolean = parseBoolean;
-    exports2.parseBitString = parseBitString;
-    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-    var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-    function parseInteger(buf) {
-      let pos = 0;
-      const end = buf.length;
-      let val = buf[pos];
-      const neg = val > 127;
-      const pad = neg ? 255 : 0;
-      while (val == pad && ++pos < end) {
-        val = buf[pos];
-      }
-      const len = end - pos;
-      if (len === 0)
-        return BigInt(neg ? -1 : 0);
-      val = neg ? val - 256 : val;
-      let n = BigInt(val);
-      for (let i = pos + 1; i < end; ++i) {
-        n = n * BigInt(256) + BigInt(buf[i]);
-      }
-      return n;
-    }
-    __name(parseInteger, "parseInteger");
-    function parseStringASCII(buf) {
-      return buf.toString("ascii");
-    }
-    __name(parseStringASCII, "parseStringASCII");
-    function parseTime(buf, shortYear) {
-      const timeStr = parseStringASCII(buf);
-      const m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
-      if (!m) {
-        throw new Error("invalid time");
-      }
-      if (shortYear) {
-        let year = Number(m[1]);
-        year += year >= 50 ? 1900 : 2e3;
-        m[1] = year.toString();
-      }
-      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
-    }
-    __name(parseTime, "parseTime");
-    function parseOID(buf) {
-      let pos = 0;
-      const end = buf.length;
-      let n = buf[pos++];
-      const first = Math.floor(n / 40);
-      const second = n % 40;
-      let oid = `${first}.${second}`;
-      let val = 0;
-      for (; pos < end; ++pos) {
-        n = buf[pos];
-        val = (val << 7) + (n & 127);
-        if ((n & 128) === 0) {
-          oid += `.${val}`;
-          val = 0;
-        }
-      }
-      return oid;
-    }
-    __name(parseOID, "parseOID");
-    function parseBoolean(buf) {
-      return buf[0] !== 0;
-    }
-    __name(parseBoolean, "parseBoolean");
-    function parseBitString(buf) {
-      const unused = buf[0];
-      const start = 1;
-      const end = buf.length;
-      const bits = [];
-      for (let i = start; i < end; ++i) {
-        const byte = buf[i];
-        const skip = i === end - 1 ? unused : 0;
-        for (let j = 7; j >= skip; --j) {
-          bits.push(byte >> j & 1);
-        }
-      }
-      return bits;
-    }
-    __name(parseBitString, "parseBitString");
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/tag.js
-var require_tag = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1Tag = void 0;
-    var error_1 = require_error();
-    var UNIVERSAL_TAG = {
-      BOOLEAN: 1,
-      INTEGER: 2,
-      BIT_STRING: 3,
-      OCTET_STRING: 4,
-      OBJECT_IDENTIFIER: 6,
-      SEQUENCE: 16,
-      SET: 17,
-      PRINTABLE_STRING: 19,
-      UTC_TIME: 23,
-      GENERALIZED_TIME: 24
-    };
-    var TAG_CLASS = {
-      UNIVERSAL: 0,
-      APPLICATION: 1,
-      CONTEXT_SPECIFIC: 2,
-      PRIVATE: 3
-    };
-    var ASN1Tag = class {
-      static {
-        __name(this, "ASN1Tag");
-      }
-      number;
-      constructed;
-      class;
-      constructor(enc) {
-        this.number = enc & 31;
-        this.constructed = (enc & 32) === 32;
-        this.class = enc >> 6;
-        if (this.number === 31) {
-          throw new error_1.ASN1ParseError("long form tags not supported");
-        }
-        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0) {
-          throw new error_1.ASN1ParseError("unsupported tag 0x00");
-        }
-      }
-      isUniversal() {
-        return this.class === TAG_CLASS.UNIVERSAL;
-      }
-      isContextSpecific(num) {
-        const res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
-        return num !== void 0 ? res && this.number === num : res;
-      }
-      isBoolean() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
-      }
-      isInteger() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
-      }
-      isBitString() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
-      }
-      isOctetString() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
-      }
-      isOID() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
-      }
-      isUTCTime() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
-      }
-      isGeneralizedTime() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
-      }
-      toDER() {
-        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
-      }
-    };
-    exports2.ASN1Tag = ASN1Tag;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/obj.js
-var require_obj = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1Obj = void 0;
-    var stream_1 = require_stream();
-    var error_1 = require_error();
-    var length_1 = require_length();
-    var parse_1 = require_parse();
-    var tag_1 = require_tag();
-    var ASN1Obj = class {
-      static {
-        __name(this, "ASN1Obj");
-      }
-      tag;
-      subs;
-      value;
-      constructor(tag, value, subs) {
-        this.tag = tag;
-        this.value = value;
-        this.subs = subs;
-      }
-      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
-      static parseBuffer(buf) {
-        return parseStream(new stream_1.ByteStream(buf));
-      }
-      toDER() {
-        const valueStream = new stream_1.ByteStream();
-        if (this.subs.length > 0) {
-          for (const sub of this.subs) {
-            valueStream.appendView(sub.toDER());
-          }
-        } else {
-          valueStream.appendView(this.value);
-        }
-        const value = valueStream.buffer;
-        const obj = new stream_1.ByteStream();
-        obj.appendChar(this.tag.toDER());
-        obj.appendView((0, length_1.encodeLength)(value.length));
-        obj.appendView(value);
-        return obj.buffer;
-      }
-      /////////////////////////////////////////////////////////////////////////////
-      // Convenience methods for parsing ASN.1 primitives into JS types
-      // Returns the ASN.1 object's value as a boolean. Throws an error if the
-      // object is not a boolean.
-      toBoolean() {
-        if (!this.tag.isBoolean()) {
-          throw new error_1.ASN1TypeError("not a boolean");
-        }
-        return (0, parse_1.parseBoolean)(this.value);
-      }
-      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
-      // object is not an integer.
-      toInteger() {
-        if (!this.tag.isInteger()) {
-          throw new error_1.ASN1TypeError("not an integer");
-        }
-        return (0, parse_1.parseInteger)(this.value);
-      }
-      // Returns the ASN.1 object's value as an OID string. Throws an error if the
-      // object is not an OID.
-      toOID() {
-        if (!this.tag.isOID()) {
-          throw new error_1.ASN1TypeError("not an OID");
-        }
-        return (0, parse_1.parseOID)(this.value);
-      }
-      // Returns the ASN.1 object's value as a Date. Throws an error if the object
-      // is not either a UTCTime or a GeneralizedTime.
-      toDate() {
-        switch (true) {
-          case this.tag.isUTCTime():
-            return (0, parse_1.parseTime)(this.value, true);
-          case this.tag.isGeneralizedTime():
-            return (0, parse_1.parseTime)(this.value, false);
-          default:
-            throw new error_1.ASN1TypeError("not a date");
-        }
-      }
-      // Returns the ASN.1 object's value as a number[] where each number is the
-      // value of a bit in the bit string. Throws an error if the object is not a
-      // bit string.
-      toBitString() {
-        if (!this.tag.isBitString()) {
-          throw new error_1.ASN1TypeError("not a bit string");
-        }
-        return (0, parse_1.parseBitString)(this.value);
-      }
-    };
-    exports2.ASN1Obj = ASN1Obj;
-    function parseStream(stream) {
-      const tag = new tag_1.ASN1Tag(stream.getUint8());
-      const len = (0, length_1.decodeLength)(stream);
-      const value = stream.slice(stream.position, len);
-      const start = stream.position;
-      let subs = [];
-      if (tag.constructed) {
-        subs = collectSubs(stream, len);
-      } else if (tag.isOctetString()) {
-        try {
-          subs = collectSubs(stream, len);
-        } catch (e) {
-        }
-      }
-      if (subs.length === 0) {
-        stream.seek(start + len);
-      }
-      return new ASN1Obj(tag, value, subs);
-    }
-    __name(parseStream, "parseStream");
-    function collectSubs(stream, len) {
-      const end = stream.position + len;
-      if (end > stream.length) {
-        throw new error_1.ASN1ParseError("invalid length");
-      }
-      const subs = [];
-      while (stream.position < end) {
-        subs.push(parseStream(stream));
-      }
-      if (stream.position !== end) {
-        throw new error_1.ASN1ParseError("invalid length");
-      }
-      return subs;
-    }
-    __name(collectSubs, "collectSubs");
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/index.js
-var require_asn1 = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1Obj = void 0;
-    var obj_1 = require_obj();
-    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return obj_1.ASN1Obj;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/core/dist/crypto.js
-var require_crypto = __commonJS({
-  "node_modules/@sigstore/core/dist/crypto.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.createPublicKey = createPublicKey;
-    exports2.digest = digest;
-    exports2.verify = verify;
-    exports2.bufferEqual = bufferEqual;
-    var crypto_1 = __importDefault(require("crypto"));
-    function createPublicKey(key, type = "spki") {
-      if (typeof key === "string") {
-        if (key.startsWith("-----")) {
-          return crypto_1.default.createPublicKey(key);
-        } else {
-          return crypto_1.default.createPublicKey({
-            key: Buffer.from(key, "base64"),
-            format: "der",
-            type
-          });
-        }
-      } else {
-        return crypto_1.default.createPublicKey({ key, format: "der", type });
-      }
-    }
-    __name(createPublicKey, "createPublicKey");
-    function digest(algorithm, ...data) {
-      const hash = crypto_1.default.createHash(algorithm);
-      for (const d of data) {
-        hash.update(d);
-      }
-      return hash.digest();
-    }
-    __name(digest, "digest");
-    function verify(data, key, signature, algorithm) {
-      try {
-        return crypto_1.default.verify(algorithm, data, key, signature);
-      } catch (e) {
-        return false;
-      }
-    }
-    __name(verify, "verify");
-    function bufferEqual(a, b) {
-      try {
-        return crypto_1.default.timingSafeEqual(a, b);
-      } catch {
-        return false;
-      }
-    }
-    __name(bufferEqual, "bufferEqual");
-  }
-});
-
-// node_modules/@sigstore/core/dist/dsse.js
-var require_dsse = __commonJS({
-  "node_modules/@sigstore/core/dist/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.preAuthEncoding = preAuthEncoding;
-    var PAE_PREFIX = "DSSEv1";
-    function preAuthEncoding(payloadType, payload) {
-      const typeBytes = Buffer.from(payloadType, "utf-8");
-      return Buffer.concat([
-        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
-        typeBytes,
-        Buffer.from(` ${payload.length} `, "ascii"),
-        payload
-      ]);
-    }
-    __name(preAuthEncoding, "preAuthEncoding");
-  }
-});
-
-// node_modules/@sigstore/core/dist/encoding.js
-var require_encoding = __commonJS({
-  "node_modules/@sigstore/core/dist/encoding.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.base64Encode = base64Encode;
-    exports2.base64Decode = base64Decode;
-    var BASE64_ENCODING = "base64";
-    var UTF8_ENCODING = "utf-8";
-    function base64Encode(str) {
-      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
-    }
-    __name(base64Encode, "base64Encode");
-    function base64Decode(str) {
-      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
-    }
-    __name(base64Decode, "base64Decode");
-  }
-});
-
-// node_modules/@sigstore/core/dist/json.js
-var require_json = __commonJS({
-  "node_modules/@sigstore/core/dist/json.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.canonicalize = canonicalize;
-    function canonicalize(object) {
-      let buffer = "";
-      if (object === null || typeof object !== "object" || object.toJSON != null) {
-        buffer += JSON.stringify(object);
-      } else if (Array.isArray(object)) {
-        buffer += "[";
-        let first = true;
-        object.forEach((element) => {
-          if (!first) {
-            buffer += ",";
-          }
-          first = false;
-          buffer += canonicalize(element);
-        });
-        buffer += "]";
-      } else {
-        buffer += "{";
-        let first = true;
-        Object.keys(object).sort().forEach((property) => {
-          if (!first) {
-            buffer += ",";
-          }
-          first = false;
-          buffer += JSON.stringify(property);
-          buffer += ":";
-          buffer += canonicalize(object[property]);
-        });
-        buffer += "}";
-      }
-      return buffer;
-    }
-    __name(canonicalize, "canonicalize");
-  }
-});
-
-// node_modules/@sigstore/core/dist/pem.js
-var require_pem = __commonJS({
-  "node_modules/@sigstore/core/dist/pem.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toDER = toDER;
-    exports2.fromDER = fromDER;
-    var PEM_HEADER = /-----BEGIN (.*)-----/;
-    var PEM_FOOTER = /-----END (.*)-----/;
-    function toDER(certificate) {
-      let der = "";
-      certificate.split("\n").forEach((line) => {
-        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
-          return;
-        }
-        der += line;
-      });
-      return Buffer.from(der, "base64");
-    }
-    __name(toDER, "toDER");
-    function fromDER(certificate, type = "CERTIFICATE") {
-      const der = certificate.toString("base64");
-      const lines = der.match(/.{1,64}/g) || "";
-      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join("\n").concat("\n");
-    }
-    __name(fromDER, "fromDER");
-  }
-});
-
-// node_modules/@sigstore/core/dist/oid.js
-var require_oid = __commonJS({
-  "node_modules/@sigstore/core/dist/oid.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.SHA2_HASH_ALGOS = exports2.RSA_SIGNATURE_ALGOS = exports2.ECDSA_SIGNATURE_ALGOS = void 0;
-    exports2.ECDSA_SIGNATURE_ALGOS = {
-      "1.2.840.10045.4.3.1": "sha224",
-      "1.2.840.10045.4.3.2": "sha256",
-      "1.2.840.10045.4.3.3": "sha384",
-      "1.2.840.10045.4.3.4": "sha512"
-    };
-    exports2.RSA_SIGNATURE_ALGOS = {
-      "1.2.840.113549.1.1.14": "sha224",
-      "1.2.840.113549.1.1.11": "sha256",
-      "1.2.840.113549.1.1.12": "sha384",
-      "1.2.840.113549.1.1.13": "sha512"
-    };
-    exports2.SHA2_HASH_ALGOS = {
-      "2.16.840.1.101.3.4.2.1": "sha256",
-      "2.16.840.1.101.3.4.2.2": "sha384",
-      "2.16.840.1.101.3.4.2.3": "sha512"
-    };
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/error.js
-var require_error2 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RFC3161TimestampVerificationError = void 0;
-    var RFC3161TimestampVerificationError = class extends Error {
-      static {
-        __name(this, "RFC3161TimestampVerificationError");
-      }
-    };
-    exports2.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
-var require_tstinfo = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSTInfo = void 0;
-    var crypto = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var error_1 = require_error2();
-    var TSTInfo = class {
-      static {
-        __name(this, "TSTInfo");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      get version() {
-        return this.root.subs[0].toInteger();
-      }
-      get genTime() {
-        return this.root.subs[4].toDate();
-      }
-      get messageImprintHashAlgorithm() {
-        const oid = this.messageImprintObj.subs[0].subs[0].toOID();
-        return oid_1.SHA2_HASH_ALGOS[oid];
-      }
-      get messageImprintHashedMessage() {
-        return this.messageImprintObj.subs[1].value;
-      }
-      get raw() {
-        return this.root.toDER();
-      }
-      verify(data) {
-        const digest = crypto.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto.bufferEqual(digest, this.messageImprintHashedMessage)) {
-          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
-        }
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get messageImprintObj() {
-        return this.root.subs[2];
-      }
-    };
-    exports2.TSTInfo = TSTInfo;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
-var require_timestamp = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RFC3161Timestamp = void 0;
-    var asn1_1 = require_asn1();
-    var crypto = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var error_1 = require_error2();
-    var tstinfo_1 = require_tstinfo();
-    var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
-    var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
-    var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
-    var RFC3161Timestamp = class _RFC3161Timestamp {
-      static {
-        __name(this, "RFC3161Timestamp");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      static parse(der) {
-        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
-        return new _RFC3161Timestamp(asn1);
-      }
-      get status() {
-        return this.pkiStatusInfoObj.subs[0].toInteger();
-      }
-      get contentType() {
-        return this.contentTypeObj.toOID();
-      }
-      get eContentType() {
-        return this.eContentTypeObj.toOID();
-      }
-      get signingTime() {
-        return this.tstInfo.genTime;
-      }
-      get signerIssuer() {
-        return this.signerSidObj.subs[0].value;
-      }
-      get signerSerialNumber() {
-        return this.signerSidObj.subs[1].value;
-      }
-      get signerDigestAlgorithm() {
-        const oid = this.signerDigestAlgorithmObj.subs[0].toOID();
-        return oid_1.SHA2_HASH_ALGOS[oid];
-      }
-      get signatureAlgorithm() {
-        const oid = this.signatureAlgorithmObj.subs[0].toOID();
-        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
-      }
-      get signatureValue() {
-        return this.signatureValueObj.value;
-      }
-      get tstInfo() {
-        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
-      }
-      verify(data, publicKey) {
-        if (!this.timeStampTokenObj) {
-          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
-        }
-        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA) {
-          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
-        }
-        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO) {
-          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
-        }
-        this.tstInfo.verify(data);
-        this.verifyMessageDigest();
-        this.verifySignature(publicKey);
-      }
-      verifyMessageDigest() {
-        const tstInfoDigest = crypto.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
-        const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto.bufferEqual(tstInfoDigest, expectedDigest)) {
-          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
-        }
-      }
-      verifySignature(key) {
-        const signedAttrs = this.signedAttrsObj.toDER();
-        signedAttrs[0] = 49;
-        const verified = crypto.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
-        if (!verified) {
-          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
-        }
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get pkiStatusInfoObj() {
-        return this.root.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get timeStampTokenObj() {
-        return this.root.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
-      get contentTypeObj() {
-        return this.timeStampTokenObj.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5652#section-3
-      get signedDataObj() {
-        const obj = this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0));
-        return obj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
-      get encapContentInfoObj() {
-        return this.signedDataObj.subs[2];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
-      get signerInfosObj() {
-        const sd = this.signedDataObj;
-        return sd.subs[sd.subs.length - 1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
-      get signerInfoObj() {
-        return this.signerInfosObj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
-      get eContentTypeObj() {
-        return this.encapContentInfoObj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
-      get eContentObj() {
-        return this.encapContentInfoObj.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signedAttrsObj() {
-        const signedAttrs = this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
-        return signedAttrs;
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get messageDigestAttributeObj() {
-        const messageDigest = this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
-        return messageDigest;
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signerSidObj() {
-        return this.signerInfoObj.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signerDigestAlgorithmObj() {
-        return this.signerInfoObj.subs[2];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signatureAlgorithmObj() {
-        return this.signerInfoObj.subs[4];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signatureValueObj() {
-        return this.signerInfoObj.subs[5];
-      }
-    };
-    exports2.RFC3161Timestamp = RFC3161Timestamp;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/index.js
-var require_rfc3161 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RFC3161Timestamp = void 0;
-    var timestamp_1 = require_timestamp();
-    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return timestamp_1.RFC3161Timestamp;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/sct.js
-var require_sct = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/sct.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.SignedCertificateTimestamp = void 0;
-    var crypto = __importStar(require_crypto());
-    var stream_1 = require_stream();
-    var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
-      static {
-        __name(this, "SignedCertificateTimestamp");
-      }
-      version;
-      logID;
-      timestamp;
-      extensions;
-      hashAlgorithm;
-      signatureAlgorithm;
-      signature;
-      constructor(options) {
-        this.version = options.version;
-        this.logID = options.logID;
-        this.timestamp = options.timestamp;
-        this.extensions = options.extensions;
-        this.hashAlgorithm = options.hashAlgorithm;
-        this.signatureAlgorithm = options.signatureAlgorithm;
-        this.signature = options.signature;
-      }
-      get datetime() {
-        return new Date(Number(this.timestamp.readBigInt64BE()));
-      }
-      // Returns the hash algorithm used to generate the SCT's signature.
-      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
-      get algorithm() {
-        switch (this.hashAlgorithm) {
-          /* istanbul ignore next */
-          case 0:
-            return "none";
-          /* istanbul ignore next */
-          case 1:
-            return "md5";
-          /* istanbul ignore next */
-          case 2:
-            return "sha1";
-          /* istanbul ignore next */
-          case 3:
-            return "sha224";
-          case 4:
-            return "sha256";
-          /* istanbul ignore next */
-          case 5:
-            return "sha384";
-          /* istanbul ignore next */
-          case 6:
-            return "sha512";
-          /* istanbul ignore next */
-          default:
-            return "unknown";
-        }
-      }
-      verify(preCert, key) {
-        const stream = new stream_1.ByteStream();
-        stream.appendChar(this.version);
-        stream.appendChar(0);
-        stream.appendView(this.timestamp);
-        stream.appendUint16(1);
-        stream.appendView(preCert);
-        stream.appendUint16(this.extensions.byteLength);
-        if (this.extensions.byteLength > 0) {
-          stream.appendView(this.extensions);
-        }
-        return crypto.verify(stream.buffer, key, this.signature, this.algorithm);
-      }
-      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
-      // TLS encoding which means the fields and lengths of most fields are
-      // specified as part of the SCT and TLS specs.
-      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
-      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
-      static parse(buf) {
-        const stream = new stream_1.ByteStream(buf);
-        const version2 = stream.getUint8();
-        const logID = stream.getBlock(32);
-        const timestamp = stream.getBlock(8);
-        const extenstionLength = stream.getUint16();
-        const extensions = stream.getBlock(extenstionLength);
-        const hashAlgorithm = stream.getUint8();
-        const signatureAlgorithm = stream.getUint8();
-        const sigLength = stream.getUint16();
-        const signature = stream.getBlock(sigLength);
-        if (stream.position !== buf.length) {
-          throw new Error("SCT buffer length mismatch");
-        }
-        return new _SignedCertificateTimestamp({
-          version: version2,
-          logID,
-          timestamp,
-          extensions,
-          hashAlgorithm,
-          signatureAlgorithm,
-          signature
-        });
-      }
-    };
-    exports2.SignedCertificateTimestamp = SignedCertificateTimestamp;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/ext.js
-var require_ext = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/ext.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509SCTExtension = exports2.X509SubjectKeyIDExtension = exports2.X509AuthorityKeyIDExtension = exports2.X509SubjectAlternativeNameExtension = exports2.X509KeyUsageExtension = exports2.X509BasicConstraintsExtension = exports2.X509Extension = void 0;
-    var stream_1 = require_stream();
-    var sct_1 = require_sct();
-    var X509Extension = class {
-      static {
-        __name(this, "X509Extension");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      get oid() {
-        return this.root.subs[0].toOID();
-      }
-      get critical() {
-        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : false;
-      }
-      get value() {
-        return this.extnValueObj.value;
-      }
-      get valueObj() {
-        return this.extnValueObj;
-      }
-      get extnValueObj() {
-        return this.root.subs[this.root.subs.length - 1];
-      }
-    };
-    exports2.X509Extension = X509Extension;
-    var X509BasicConstraintsExtension = class extends X509Extension {
-      static {
-        __name(this, "X509BasicConstraintsExtension");
-      }
-      get isCA() {
-        return this.sequence.subs[0]?.toBoolean() ?? false;
-      }
-      get pathLenConstraint() {
-        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
-      }
-      // The extnValue field contains a single sequence wrapping the isCA and
-      // pathLenConstraint.
-      get sequence() {
-        return this.extnValueObj.subs[0];
-      }
-    };
-    exports2.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
-    var X509KeyUsageExtension = class extends X509Extension {
-      static {
-        __name(this, "X509KeyUsageExtension");
-      }
-      get digitalSignature() {
-        return this.bitString[0] === 1;
-      }
-      get keyCertSign() {
-        return this.bitString[5] === 1;
-      }
-      get crlSign() {
-        return this.bitString[6] === 1;
-      }
-      // The extnValue field contains a single bit string which is a bit mask
-      // indicating which key usages are enabled.
-      get bitString() {
-        return this.extnValueObj.subs[0].toBitString();
-      }
-    };
-    exports2.X509KeyUsageExtension = X509KeyUsageExtension;
-    var X509SubjectAlternativeNameExtension = class extends X509Extension {
-      static {
-        __name(this, "X509SubjectAlternativeNameExtension");
-      }
-      get rfc822Name() {
-        return this.findGeneralName(1)?.value.toString("ascii");
-      }
-      get uri() {
-        return this.findGeneralName(6)?.value.toString("ascii");
-      }
-      // Retrieve the value of an otherName with the given OID.
-      otherName(oid) {
-        const otherName = this.findGeneralName(0);
-        if (otherName === void 0) {
-          return void 0;
-        }
-        const otherNameOID = otherName.subs[0].toOID();
-        if (otherNameOID !== oid) {
-          return void 0;
-        }
-        const otherNameValue = otherName.subs[1];
-        return otherNameValue.subs[0].value.toString("ascii");
-      }
-      findGeneralName(tag) {
-        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag));
-      }
-      // The extnValue field contains a sequence of GeneralNames.
-      get generalNames() {
-        return this.extnValueObj.subs[0].subs;
-      }
-    };
-    exports2.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
-    var X509AuthorityKeyIDExtension = class extends X509Extension {
-      static {
-        __name(this, "X509AuthorityKeyIDExtension");
-      }
-      get keyIdentifier() {
-        return this.findSequenceMember(0)?.value;
-      }
-      findSequenceMember(tag) {
-        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag));
-      }
-      // The extnValue field contains a single sequence wrapping the keyIdentifier
-      get sequence() {
-        return this.extnValueObj.subs[0];
-      }
-    };
-    exports2.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
-    var X509SubjectKeyIDExtension = class extends X509Extension {
-      static {
-        __name(this, "X509SubjectKeyIDExtension");
-      }
-      get keyIdentifier() {
-        return this.extnValueObj.subs[0].value;
-      }
-    };
-    exports2.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
-    var X509SCTExtension = class extends X509Extension {
-      static {
-        __name(this, "X509SCTExtension");
-      }
-      constructor(asn1) {
-        super(asn1);
-      }
-      get signedCertificateTimestamps() {
-        const buf = this.extnValueObj.subs[0].value;
-        const stream = new stream_1.ByteStream(buf);
-        const end = stream.getUint16() + 2;
-        const sctList = [];
-        while (stream.position < end) {
-          const sctLength = stream.getUint16();
-          const sct = stream.getBlock(sctLength);
-          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
-        }
-        if (stream.position !== end) {
-          throw new Error("SCT list length does not match actual length");
-        }
-        return sctList;
-      }
-    };
-    exports2.X509SCTExtension = X509SCTExtension;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/cert.js
-var require_cert = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/cert.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
-    var asn1_1 = require_asn1();
-    var crypto = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var pem = __importStar(require_pem());
-    var ext_1 = require_ext();
-    var EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14";
-    var EXTENSION_OID_KEY_USAGE = "2.5.29.15";
-    var EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17";
-    var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
-    var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
-    exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
-      static {
-        __name(this, "X509Certificate");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      static parse(cert) {
-        const der = typeof cert === "string" ? pem.toDER(cert) : cert;
-        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
-        return new _X509Certificate(asn1);
-      }
-      get tbsCertificate() {
-        return this.tbsCertificateObj;
-      }
-      get version() {
-        const ver = this.versionObj.subs[0].toInteger();
-        return `v${(ver + BigInt(1)).toString()}`;
-      }
-      get serialNumber() {
-        return this.serialNumberObj.value;
-      }
-      get notBefore() {
-        return this.validityObj.subs[0].toDate();
-      }
-      get notAfter() {
-        return this.validityObj.subs[1].toDate();
-      }
-      get issuer() {
-        return this.issuerObj.value;
-      }
-      get subject() {
-        return this.subjectObj.value;
-      }
-      get publicKey() {
-        return this.subjectPublicKeyInfoObj.toDER();
-      }
-      get signatureAlgorithm() {
-        const oid = this.signatureAlgorithmObj.subs[0].toOID();
-        if (oid_1.RSA_SIGNATURE_ALGOS[oid]) {
-          return oid_1.RSA_SIGNATURE_ALGOS[oid];
-        }
-        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
-      }
-      get signatureValue() {
-        return this.signatureValueObj.value.subarray(1);
-      }
-      get subjectAltName() {
-        const ext = this.extSubjectAltName;
-        return ext?.uri || /* istanbul ignore next */
-        ext?.rfc822Name;
-      }
-      get extensions() {
-        const extSeq = this.extensionsObj?.subs[0];
-        return extSeq?.subs || [];
-      }
-      get extKeyUsage() {
-        const ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
-        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
-      }
-      get extBasicConstraints() {
-        const ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
-        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
-      }
-      get extSubjectAltName() {
-        const ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
-        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
-      }
-      get extAuthorityKeyID() {
-        const ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
-        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
-      }
-      get extSubjectKeyID() {
-        const ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
-        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
-          /* istanbul ignore next */
-          void 0
-        );
-      }
-      get extSCT() {
-        const ext = this.findExtension(exports2.EXTENSION_OID_SCT);
-        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
-      }
-      get isCA() {
-        const ca = this.extBasicConstraints?.isCA || false;
-        if (this.extKeyUsage) {
-          return ca && this.extKeyUsage.keyCertSign;
-        }
-        return ca;
-      }
-      extension(oid) {
-        const ext = this.findExtension(oid);
-        return ext ? new ext_1.X509Extension(ext) : void 0;
-      }
-      verify(issuerCertificate) {
-        const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto.createPublicKey(publicKey);
-        return crypto.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
-      }
-      validForDate(date) {
-        return this.notBefore <= date && date <= this.notAfter;
-      }
-      equals(other) {
-        return this.root.toDER().equals(other.root.toDER());
-      }
-      // Creates a copy of the certificate with a new buffer
-      clone() {
-        const der = this.root.toDER();
-        const clone = Buffer.alloc(der.length);
-        der.copy(clone);
-        return _X509Certificate.parse(clone);
-      }
-      findExtension(oid) {
-        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
-      }
-      /////////////////////////////////////////////////////////////////////////////
-      // The following properties use the documented x509 structure to locate the
-      // desired ASN.1 object
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
-      get tbsCertificateObj() {
-        return this.root.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
-      get signatureAlgorithmObj() {
-        return this.root.subs[1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
-      get signatureValueObj() {
-        return this.root.subs[2];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
-      get versionObj() {
-        return this.tbsCertificateObj.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
-      get serialNumberObj() {
-        return this.tbsCertificateObj.subs[1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
-      get issuerObj() {
-        return this.tbsCertificateObj.subs[3];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
-      get validityObj() {
-        return this.tbsCertificateObj.subs[4];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
-      get subjectObj() {
-        return this.tbsCertificateObj.subs[5];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
-      get subjectPublicKeyInfoObj() {
-        return this.tbsCertificateObj.subs[6];
-      }
-      // Extensions can't be located by index because their position varies. Instead,
-      // we need to find the extensions context specific tag
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
-      get extensionsObj() {
-        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
-      }
-    };
-    exports2.X509Certificate = X509Certificate;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/index.js
-var require_x509 = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
-    var cert_1 = require_cert();
-    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return cert_1.EXTENSION_OID_SCT;
-    }, "get") });
-    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return cert_1.X509Certificate;
-    }, "get") });
-    var ext_1 = require_ext();
-    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return ext_1.X509SCTExtension;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/core/dist/index.js
-var require_dist = __commonJS({
-  "node_modules/@sigstore/core/dist/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = exports2.ByteStream = exports2.RFC3161Timestamp = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = exports2.ASN1Obj = void 0;
-    var asn1_1 = require_asn1();
-    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return asn1_1.ASN1Obj;
-    }, "get") });
-    exports2.crypto = __importStar(require_crypto());
-    exports2.dsse = __importStar(require_dsse());
-    exports2.encoding = __importStar(require_encoding());
-    exports2.json = __importStar(require_json());
-    exports2.pem = __importStar(require_pem());
-    var rfc3161_1 = require_rfc3161();
-    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return rfc3161_1.RFC3161Timestamp;
-    }, "get") });
-    var stream_1 = require_stream();
-    Object.defineProperty(exports2, "ByteStream", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return stream_1.ByteStream;
-    }, "get") });
-    var x509_1 = require_x509();
-    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return x509_1.EXTENSION_OID_SCT;
-    }, "get") });
-    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return x509_1.X509Certificate;
-    }, "get") });
-    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return x509_1.X509SCTExtension;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/oidc.js
-var require_oidc = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.extractJWTSubject = extractJWTSubject;
-    var core_1 = require_dist();
-    function extractJWTSubject(jwt) {
-      const parts = jwt.split(".", 3);
-      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
-      if (payload.email) {
-        if (!payload.email_verified) {
-          throw new Error("JWT email not verified by issuer");
-        }
-        return payload.email;
-      }
-      if (payload.sub) {
-        return payload.sub;
-      } else {
-        throw new Error("JWT subject not found");
-      }
-    }
-    __name(extractJWTSubject, "extractJWTSubject");
-  }
-});
-
-// node_modules/@sigstore/sign/package.json
-var require_package = __commonJS({
-  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
-    module2.exports = {
-      name: "@sigstore/sign",
-      version: "4.1.1",
-      description: "Sigstore signing library",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        clean: "shx rm -rf dist *.tsbuildinfo",
-        build: "tsc --build",
-        test: "jest"
-      },
-      files: [
-        "dist"
-      ],
-      author: "bdehamer@github.com",
-      license: "Apache-2.0",
-      repository: {
-        type: "git",
-        url: "git+https://github.com/sigstore/sigstore-js.git"
-      },
-      bugs: {
-        url: "https://github.com/sigstore/sigstore-js/issues"
-      },
-      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
-      publishConfig: {
-        provenance: true
-      },
-      devDependencies: {
-        "@sigstore/jest": "^0.0.0",
-        "@sigstore/mock": "^0.12.0",
-        "@sigstore/rekor-types": "^4.0.0",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@sigstore/bundle": "^4.0.0",
-        "@sigstore/core": "^3.2.0",
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "make-fetch-happen": "^15.0.4",
-        "proc-log": "^6.1.0",
-        "@gar/promise-retry": "^1.0.2"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
-      }
-    };
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/ua.js
-var require_ua = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getUserAgent = void 0;
-    var os_1 = __importDefault(require("os"));
-    var getUserAgent = /* @__PURE__ */ __name(() => {
-      const packageVersion = require_package().version;
-      const nodeVersion = process.version;
-      const platformName = os_1.default.platform();
-      const archName = os_1.default.arch();
-      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
-    }, "getUserAgent");
-    exports2.getUserAgent = getUserAgent;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/index.js
-var require_util = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
-    var core_1 = require_dist();
-    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.crypto;
-    }, "get") });
-    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.dsse;
-    }, "get") });
-    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.encoding;
-    }, "get") });
-    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.json;
-    }, "get") });
-    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.pem;
-    }, "get") });
-    exports2.oidc = __importStar(require_oidc());
-    exports2.ua = __importStar(require_ua());
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/base.js
-var require_base = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.BaseBundleBuilder = void 0;
-    var BaseBundleBuilder = class {
-      static {
-        __name(this, "BaseBundleBuilder");
-      }
-      signer;
-      witnesses;
-      constructor(options) {
-        this.signer = options.signer;
-        this.witnesses = options.witnesses;
-      }
-      // Executes the signing/witnessing process for the given artifact.
-      async create(artifact) {
-        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
-        const bundle = await this.package(artifact, signature);
-        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
-        const tlogEntryList = [];
-        const timestampList = [];
-        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
-          tlogEntryList.push(...tlogEntries ?? []);
-          timestampList.push(...rfc3161Timestamps ?? []);
-        });
-        bundle.verificationMaterial.tlogEntries = tlogEntryList;
-        bundle.verificationMaterial.timestampVerificationData = {
-          rfc3161Timestamps: timestampList
-        };
-        return bundle;
-      }
-      // Override this function to apply any pre-signing transformations to the
-      // artifact. The returned buffer will be signed by the signer. The default
-      // implementation simply returns the artifact data.
-      async prepare(artifact) {
-        return artifact.data;
-      }
-    };
-    exports2.BaseBundleBuilder = BaseBundleBuilder;
-    function publicKey(key) {
-      switch (key.$case) {
-        case "publicKey":
-          return key.publicKey;
-        case "x509Certificate":
-          return key.certificate;
-      }
-    }
-    __name(publicKey, "publicKey");
-  }
-});
-
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js
 var require_envelope = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js"(exports2) {
@@ -1920,7 +105,7 @@ var require_envelope = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js
-var require_timestamp2 = __commonJS({
+var require_timestamp = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -1962,7 +147,7 @@ var require_sigstore_common = __commonJS({
     exports2.publicKeyDetailsToJSON = publicKeyDetailsToJSON;
     exports2.subjectAlternativeNameTypeFromJSON = subjectAlternativeNameTypeFromJSON;
     exports2.subjectAlternativeNameTypeToJSON = subjectAlternativeNameTypeToJSON;
-    var timestamp_1 = require_timestamp2();
+    var timestamp_1 = require_timestamp();
     var HashAlgorithm;
     (function(HashAlgorithm2) {
       HashAlgorithm2[HashAlgorithm2["HASH_ALGORITHM_UNSPECIFIED"] = 0] = "HASH_ALGORITHM_UNSPECIFIED";
@@ -3181,7 +1366,7 @@ var require_sigstore_verification = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/index.js
-var require_dist2 = __commonJS({
+var require_dist = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -3250,7 +1435,7 @@ var require_build = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toMessageSignatureBundle = toMessageSignatureBundle;
     exports2.toDSSEBundle = toDSSEBundle;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var bundle_1 = require_bundle();
     function toMessageSignatureBundle(options) {
       return {
@@ -3332,7 +1517,7 @@ var require_build = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/error.js
-var require_error3 = __commonJS({
+var require_error = __commonJS({
   "node_modules/@sigstore/bundle/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -3360,7 +1545,7 @@ var require_validate = __commonJS({
     exports2.isBundleV01 = isBundleV01;
     exports2.assertBundleV02 = assertBundleV02;
     exports2.assertBundleLatest = assertBundleLatest;
-    var error_1 = require_error3();
+    var error_1 = require_error();
     function assertBundle(b) {
       const invalidValues = validateBundleBase(b);
       if (invalidValues.length > 0) {
@@ -3527,7 +1712,7 @@ var require_serialized = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.envelopeToJSON = exports2.envelopeFromJSON = exports2.bundleToJSON = exports2.bundleFromJSON = void 0;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var bundle_1 = require_bundle();
     var validate_1 = require_validate();
     var bundleFromJSON2 = /* @__PURE__ */ __name((obj) => {
@@ -3562,7 +1747,7 @@ var require_serialized = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/index.js
-var require_dist3 = __commonJS({
+var require_dist2 = __commonJS({
   "node_modules/@sigstore/bundle/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -3599,7 +1784,7 @@ var require_dist3 = __commonJS({
     Object.defineProperty(exports2, "isBundleWithPublicKey", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return bundle_1.isBundleWithPublicKey;
     }, "get") });
-    var error_1 = require_error3();
+    var error_1 = require_error();
     Object.defineProperty(exports2, "ValidationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.ValidationError;
     }, "get") });
@@ -3632,6 +1817,1821 @@ var require_dist3 = __commonJS({
     Object.defineProperty(exports2, "isBundleV01", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return validate_1.isBundleV01;
     }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/stream.js
+var require_stream = __commonJS({
+  "node_modules/@sigstore/core/dist/stream.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ByteStream = void 0;
+    var StreamError = class extends Error {
+      static {
+        __name(this, "StreamError");
+      }
+    };
+    var ByteStream = class _ByteStream {
+      static {
+        __name(this, "ByteStream");
+      }
+      static BLOCK_SIZE = 1024;
+      buf;
+      view;
+      start = 0;
+      constructor(buffer) {
+        if (buffer) {
+          this.buf = buffer;
+          this.view = Buffer.from(buffer);
+        } else {
+          this.buf = Buffer.alloc(0);
+          this.view = Buffer.from(this.buf);
+        }
+      }
+      get buffer() {
+        return this.view.subarray(0, this.start);
+      }
+      get length() {
+        return this.view.byteLength;
+      }
+      get position() {
+        return this.start;
+      }
+      seek(position) {
+        this.start = position;
+      }
+      // Returns a Buffer containing the specified number of bytes starting at the
+      // given start position.
+      slice(start, len) {
+        const end = start + len;
+        if (end > this.length) {
+          throw new StreamError("request past end of buffer");
+        }
+        return this.view.subarray(start, end);
+      }
+      appendChar(char) {
+        this.ensureCapacity(1);
+        this.view[this.start] = char;
+        this.start += 1;
+      }
+      appendUint16(num) {
+        this.ensureCapacity(2);
+        const value = new Uint16Array([num]);
+        const view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[1];
+        this.view[this.start + 1] = view[0];
+        this.start += 2;
+      }
+      appendUint24(num) {
+        this.ensureCapacity(3);
+        const value = new Uint32Array([num]);
+        const view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[2];
+        this.view[this.start + 1] = view[1];
+        this.view[this.start + 2] = view[0];
+        this.start += 3;
+      }
+      appendView(view) {
+        this.ensureCapacity(view.length);
+        this.view.set(view, this.start);
+        this.start += view.length;
+      }
+      getBlock(size2) {
+        if (size2 <= 0) {
+          return Buffer.alloc(0);
+        }
+        if (this.start + size2 > this.view.length) {
+          throw new Error("request past end of buffer");
+        }
+        const result = this.view.subarray(this.start, this.start + size2);
+        this.start += size2;
+        return result;
+      }
+      getUint8() {
+        return this.getBlock(1)[0];
+      }
+      getUint16() {
+        const block = this.getBlock(2);
+        return block[0] << 8 | block[1];
+      }
+      ensureCapacity(size2) {
+        if (this.start + size2 > this.view.byteLength) {
+          const blockSize = _ByteStream.BLOCK_SIZE + (size2 > _ByteStream.BLOCK_SIZE ? size2 : 0);
+          this.realloc(this.view.byteLength + blockSize);
+        }
+      }
+      realloc(size2) {
+        const newArray = Buffer.alloc(size2);
+        const newView = Buffer.from(newArray);
+        newView.set(this.view);
+        this.buf = newArray;
+        this.view = newView;
+      }
+    };
+    exports2.ByteStream = ByteStream;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/error.js
+var require_error2 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1TypeError = exports2.ASN1ParseError = void 0;
+    var ASN1ParseError = class extends Error {
+      static {
+        __name(this, "ASN1ParseError");
+      }
+    };
+    exports2.ASN1ParseError = ASN1ParseError;
+    var ASN1TypeError = class extends Error {
+      static {
+        __name(this, "ASN1TypeError");
+      }
+    };
+    exports2.ASN1TypeError = ASN1TypeError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/length.js
+var require_length = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/length.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.decodeLength = decodeLength;
+    exports2.encodeLength = encodeLength;
+    var error_1 = require_error2();
+    function decodeLength(stream) {
+      const buf = stream.getUint8();
+      if ((buf & 128) === 0) {
+        return buf;
+      }
+      const byteCount = buf & 127;
+      if (byteCount > 6) {
+        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
+      }
+      let len = 0;
+      for (let i = 0; i < byteCount; i++) {
+        len = len * 256 + stream.getUint8();
+      }
+      if (len === 0) {
+        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
+      }
+      return len;
+    }
+    __name(decodeLength, "decodeLength");
+    function encodeLength(len) {
+      if (len < 128) {
+        return Buffer.from([len]);
+      }
+      let val = BigInt(len);
+      const bytes = [];
+      while (val > 0n) {
+        bytes.unshift(Number(val & 255n));
+        val = val >> 8n;
+      }
+      return Buffer.from([128 | bytes.length, ...bytes]);
+    }
+    __name(encodeLength, "encodeLength");
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/parse.js
+var require_parse = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.parseInteger = parseInteger;
+    exports2.parseStringASCII = parseStringASCII;
+    exports2.parseTime = parseTime;
+    exports2.parseOID = parseOID;
+    exports2.parseBoolean = parseBoolean;
+    exports2.parseBitString = parseBitString;
+    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    function parseInteger(buf) {
+      let pos = 0;
+      const end = buf.length;
+      let val = buf[pos];
+      const neg = val > 127;
+      const pad = neg ? 255 : 0;
+      while (val == pad && ++pos < end) {
+        val = buf[pos];
+      }
+      const len = end - pos;
+      if (len === 0)
+        return BigInt(neg ? -1 : 0);
+      val = neg ? val - 256 : val;
+      let n = BigInt(val);
+      for (let i = pos + 1; i < end; ++i) {
+        n = n * BigInt(256) + BigInt(buf[i]);
+      }
+      return n;
+    }
+    __name(parseInteger, "parseInteger");
+    function parseStringASCII(buf) {
+      return buf.toString("ascii");
+    }
+    __name(parseStringASCII, "parseStringASCII");
+    function parseTime(buf, shortYear) {
+      const timeStr = parseStringASCII(buf);
+      const m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
+      if (!m) {
+        throw new Error("invalid time");
+      }
+      if (shortYear) {
+        let year = Number(m[1]);
+        year += year >= 50 ? 1900 : 2e3;
+        m[1] = year.toString();
+      }
+      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+    }
+    __name(parseTime, "parseTime");
+    function parseOID(buf) {
+      let pos = 0;
+      const end = buf.length;
+      let n = buf[pos++];
+      const first = Math.floor(n / 40);
+      const second = n % 40;
+      let oid = `${first}.${second}`;
+      let val = 0;
+      for (; pos < end; ++pos) {
+        n = buf[pos];
+        val = (val << 7) + (n & 127);
+        if ((n & 128) === 0) {
+          oid += `.${val}`;
+          val = 0;
+        }
+      }
+      return oid;
+    }
+    __name(parseOID, "parseOID");
+    function parseBoolean(buf) {
+      return buf[0] !== 0;
+    }
+    __name(parseBoolean, "parseBoolean");
+    function parseBitString(buf) {
+      const unused = buf[0];
+      const start = 1;
+      const end = buf.length;
+      const bits = [];
+      for (let i = start; i < end; ++i) {
+        const byte = buf[i];
+        const skip = i === end - 1 ? unused : 0;
+        for (let j = 7; j >= skip; --j) {
+          bits.push(byte >> j & 1);
+        }
+      }
+      return bits;
+    }
+    __name(parseBitString, "parseBitString");
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/tag.js
+var require_tag = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1Tag = void 0;
+    var error_1 = require_error2();
+    var UNIVERSAL_TAG = {
+      BOOLEAN: 1,
+      INTEGER: 2,
+      BIT_STRING: 3,
+      OCTET_STRING: 4,
+      OBJECT_IDENTIFIER: 6,
+      SEQUENCE: 16,
+      SET: 17,
+      PRINTABLE_STRING: 19,
+      UTC_TIME: 23,
+      GENERALIZED_TIME: 24
+    };
+    var TAG_CLASS = {
+      UNIVERSAL: 0,
+      APPLICATION: 1,
+      CONTEXT_SPECIFIC: 2,
+      PRIVATE: 3
+    };
+    var ASN1Tag = class {
+      static {
+        __name(this, "ASN1Tag");
+      }
+      number;
+      constructed;
+      class;
+      constructor(enc) {
+        this.number = enc & 31;
+        this.constructed = (enc & 32) === 32;
+        this.class = enc >> 6;
+        if (this.number === 31) {
+          throw new error_1.ASN1ParseError("long form tags not supported");
+        }
+        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0) {
+          throw new error_1.ASN1ParseError("unsupported tag 0x00");
+        }
+      }
+      isUniversal() {
+        return this.class === TAG_CLASS.UNIVERSAL;
+      }
+      isContextSpecific(num) {
+        const res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
+        return num !== void 0 ? res && this.number === num : res;
+      }
+      isBoolean() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
+      }
+      isInteger() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
+      }
+      isBitString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
+      }
+      isOctetString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
+      }
+      isOID() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
+      }
+      isUTCTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
+      }
+      isGeneralizedTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
+      }
+      toDER() {
+        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
+      }
+    };
+    exports2.ASN1Tag = ASN1Tag;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/obj.js
+var require_obj = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1Obj = void 0;
+    var stream_1 = require_stream();
+    var error_1 = require_error2();
+    var length_1 = require_length();
+    var parse_1 = require_parse();
+    var tag_1 = require_tag();
+    var ASN1Obj = class {
+      static {
+        __name(this, "ASN1Obj");
+      }
+      tag;
+      subs;
+      value;
+      constructor(tag, value, subs) {
+        this.tag = tag;
+        this.value = value;
+        this.subs = subs;
+      }
+      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
+      static parseBuffer(buf) {
+        return parseStream(new stream_1.ByteStream(buf));
+      }
+      toDER() {
+        const valueStream = new stream_1.ByteStream();
+        if (this.subs.length > 0) {
+          for (const sub of this.subs) {
+            valueStream.appendView(sub.toDER());
+          }
+        } else {
+          valueStream.appendView(this.value);
+        }
+        const value = valueStream.buffer;
+        const obj = new stream_1.ByteStream();
+        obj.appendChar(this.tag.toDER());
+        obj.appendView((0, length_1.encodeLength)(value.length));
+        obj.appendView(value);
+        return obj.buffer;
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // Convenience methods for parsing ASN.1 primitives into JS types
+      // Returns the ASN.1 object's value as a boolean. Throws an error if the
+      // object is not a boolean.
+      toBoolean() {
+        if (!this.tag.isBoolean()) {
+          throw new error_1.ASN1TypeError("not a boolean");
+        }
+        return (0, parse_1.parseBoolean)(this.value);
+      }
+      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
+      // object is not an integer.
+      toInteger() {
+        if (!this.tag.isInteger()) {
+          throw new error_1.ASN1TypeError("not an integer");
+        }
+        return (0, parse_1.parseInteger)(this.value);
+      }
+      // Returns the ASN.1 object's value as an OID string. Throws an error if the
+      // object is not an OID.
+      toOID() {
+        if (!this.tag.isOID()) {
+          throw new error_1.ASN1TypeError("not an OID");
+        }
+        return (0, parse_1.parseOID)(this.value);
+      }
+      // Returns the ASN.1 object's value as a Date. Throws an error if the object
+      // is not either a UTCTime or a GeneralizedTime.
+      toDate() {
+        switch (true) {
+          case this.tag.isUTCTime():
+            return (0, parse_1.parseTime)(this.value, true);
+          case this.tag.isGeneralizedTime():
+            return (0, parse_1.parseTime)(this.value, false);
+          default:
+            throw new error_1.ASN1TypeError("not a date");
+        }
+      }
+      // Returns the ASN.1 object's value as a number[] where each number is the
+      // value of a bit in the bit string. Throws an error if the object is not a
+      // bit string.
+      toBitString() {
+        if (!this.tag.isBitString()) {
+          throw new error_1.ASN1TypeError("not a bit string");
+        }
+        return (0, parse_1.parseBitString)(this.value);
+      }
+    };
+    exports2.ASN1Obj = ASN1Obj;
+    function parseStream(stream) {
+      const tag = new tag_1.ASN1Tag(stream.getUint8());
+      const len = (0, length_1.decodeLength)(stream);
+      const value = stream.slice(stream.position, len);
+      const start = stream.position;
+      let subs = [];
+      if (tag.constructed) {
+        subs = collectSubs(stream, len);
+      } else if (tag.isOctetString()) {
+        try {
+          subs = collectSubs(stream, len);
+        } catch (e) {
+        }
+      }
+      if (subs.length === 0) {
+        stream.seek(start + len);
+      }
+      return new ASN1Obj(tag, value, subs);
+    }
+    __name(parseStream, "parseStream");
+    function collectSubs(stream, len) {
+      const end = stream.position + len;
+      if (end > stream.length) {
+        throw new error_1.ASN1ParseError("invalid length");
+      }
+      const subs = [];
+      while (stream.position < end) {
+        subs.push(parseStream(stream));
+      }
+      if (stream.position !== end) {
+        throw new error_1.ASN1ParseError("invalid length");
+      }
+      return subs;
+    }
+    __name(collectSubs, "collectSubs");
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/index.js
+var require_asn1 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1Obj = void 0;
+    var obj_1 = require_obj();
+    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return obj_1.ASN1Obj;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/crypto.js
+var require_crypto = __commonJS({
+  "node_modules/@sigstore/core/dist/crypto.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.createPublicKey = createPublicKey;
+    exports2.digest = digest;
+    exports2.verify = verify;
+    exports2.bufferEqual = bufferEqual;
+    var crypto_1 = __importDefault(require("crypto"));
+    function createPublicKey(key, type = "spki") {
+      if (typeof key === "string") {
+        if (key.startsWith("-----")) {
+          return crypto_1.default.createPublicKey(key);
+        } else {
+          return crypto_1.default.createPublicKey({
+            key: Buffer.from(key, "base64"),
+            format: "der",
+            type
+          });
+        }
+      } else {
+        return crypto_1.default.createPublicKey({ key, format: "der", type });
+      }
+    }
+    __name(createPublicKey, "createPublicKey");
+    function digest(algorithm, ...data) {
+      const hash = crypto_1.default.createHash(algorithm);
+      for (const d of data) {
+        hash.update(d);
+      }
+      return hash.digest();
+    }
+    __name(digest, "digest");
+    function verify(data, key, signature, algorithm) {
+      try {
+        return crypto_1.default.verify(algorithm, data, key, signature);
+      } catch (e) {
+        return false;
+      }
+    }
+    __name(verify, "verify");
+    function bufferEqual(a, b) {
+      try {
+        return crypto_1.default.timingSafeEqual(a, b);
+      } catch {
+        return false;
+      }
+    }
+    __name(bufferEqual, "bufferEqual");
+  }
+});
+
+// node_modules/@sigstore/core/dist/dsse.js
+var require_dsse = __commonJS({
+  "node_modules/@sigstore/core/dist/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.preAuthEncoding = preAuthEncoding;
+    var PAE_PREFIX = "DSSEv1";
+    function preAuthEncoding(payloadType, payload) {
+      const typeBytes = Buffer.from(payloadType, "utf-8");
+      return Buffer.concat([
+        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
+        typeBytes,
+        Buffer.from(` ${payload.length} `, "ascii"),
+        payload
+      ]);
+    }
+    __name(preAuthEncoding, "preAuthEncoding");
+  }
+});
+
+// node_modules/@sigstore/core/dist/encoding.js
+var require_encoding = __commonJS({
+  "node_modules/@sigstore/core/dist/encoding.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.base64Encode = base64Encode;
+    exports2.base64Decode = base64Decode;
+    var BASE64_ENCODING = "base64";
+    var UTF8_ENCODING = "utf-8";
+    function base64Encode(str) {
+      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
+    }
+    __name(base64Encode, "base64Encode");
+    function base64Decode(str) {
+      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
+    }
+    __name(base64Decode, "base64Decode");
+  }
+});
+
+// node_modules/@sigstore/core/dist/json.js
+var require_json = __commonJS({
+  "node_modules/@sigstore/core/dist/json.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.canonicalize = canonicalize;
+    function canonicalize(object) {
+      let buffer = "";
+      if (object === null || typeof object !== "object" || object.toJSON != null) {
+        buffer += JSON.stringify(object);
+      } else if (Array.isArray(object)) {
+        buffer += "[";
+        let first = true;
+        object.forEach((element) => {
+          if (!first) {
+            buffer += ",";
+          }
+          first = false;
+          buffer += canonicalize(element);
+        });
+        buffer += "]";
+      } else {
+        buffer += "{";
+        let first = true;
+        Object.keys(object).sort().forEach((property) => {
+          if (!first) {
+            buffer += ",";
+          }
+          first = false;
+          buffer += JSON.stringify(property);
+          buffer += ":";
+          buffer += canonicalize(object[property]);
+        });
+        buffer += "}";
+      }
+      return buffer;
+    }
+    __name(canonicalize, "canonicalize");
+  }
+});
+
+// node_modules/@sigstore/core/dist/pem.js
+var require_pem = __commonJS({
+  "node_modules/@sigstore/core/dist/pem.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toDER = toDER;
+    exports2.fromDER = fromDER;
+    var PEM_HEADER = /-----BEGIN (.*)-----/;
+    var PEM_FOOTER = /-----END (.*)-----/;
+    function toDER(certificate) {
+      let der = "";
+      certificate.split("\n").forEach((line) => {
+        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
+          return;
+        }
+        der += line;
+      });
+      return Buffer.from(der, "base64");
+    }
+    __name(toDER, "toDER");
+    function fromDER(certificate, type = "CERTIFICATE") {
+      const der = certificate.toString("base64");
+      const lines = der.match(/.{1,64}/g) || "";
+      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join("\n").concat("\n");
+    }
+    __name(fromDER, "fromDER");
+  }
+});
+
+// node_modules/@sigstore/core/dist/oid.js
+var require_oid = __commonJS({
+  "node_modules/@sigstore/core/dist/oid.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.SHA2_HASH_ALGOS = exports2.RSA_SIGNATURE_ALGOS = exports2.ECDSA_SIGNATURE_ALGOS = void 0;
+    exports2.ECDSA_SIGNATURE_ALGOS = {
+      "1.2.840.10045.4.3.1": "sha224",
+      "1.2.840.10045.4.3.2": "sha256",
+      "1.2.840.10045.4.3.3": "sha384",
+      "1.2.840.10045.4.3.4": "sha512"
+    };
+    exports2.RSA_SIGNATURE_ALGOS = {
+      "1.2.840.113549.1.1.14": "sha224",
+      "1.2.840.113549.1.1.11": "sha256",
+      "1.2.840.113549.1.1.12": "sha384",
+      "1.2.840.113549.1.1.13": "sha512"
+    };
+    exports2.SHA2_HASH_ALGOS = {
+      "2.16.840.1.101.3.4.2.1": "sha256",
+      "2.16.840.1.101.3.4.2.2": "sha384",
+      "2.16.840.1.101.3.4.2.3": "sha512"
+    };
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/error.js
+var require_error3 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RFC3161TimestampVerificationError = void 0;
+    var RFC3161TimestampVerificationError = class extends Error {
+      static {
+        __name(this, "RFC3161TimestampVerificationError");
+      }
+    };
+    exports2.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
+var require_tstinfo = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TSTInfo = void 0;
+    var crypto = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var error_1 = require_error3();
+    var TSTInfo = class {
+      static {
+        __name(this, "TSTInfo");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get version() {
+        return this.root.subs[0].toInteger();
+      }
+      get genTime() {
+        return this.root.subs[4].toDate();
+      }
+      get messageImprintHashAlgorithm() {
+        const oid = this.messageImprintObj.subs[0].subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get messageImprintHashedMessage() {
+        return this.messageImprintObj.subs[1].value;
+      }
+      get raw() {
+        return this.root.toDER();
+      }
+      verify(data) {
+        const digest = crypto.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto.bufferEqual(digest, this.messageImprintHashedMessage)) {
+          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
+        }
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get messageImprintObj() {
+        return this.root.subs[2];
+      }
+    };
+    exports2.TSTInfo = TSTInfo;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
+var require_timestamp2 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RFC3161Timestamp = void 0;
+    var asn1_1 = require_asn1();
+    var crypto = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var error_1 = require_error3();
+    var tstinfo_1 = require_tstinfo();
+    var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
+    var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
+    var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
+    var RFC3161Timestamp = class _RFC3161Timestamp {
+      static {
+        __name(this, "RFC3161Timestamp");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(der) {
+        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _RFC3161Timestamp(asn1);
+      }
+      get status() {
+        return this.pkiStatusInfoObj.subs[0].toInteger();
+      }
+      get contentType() {
+        return this.contentTypeObj.toOID();
+      }
+      get eContentType() {
+        return this.eContentTypeObj.toOID();
+      }
+      get signingTime() {
+        return this.tstInfo.genTime;
+      }
+      get signerIssuer() {
+        return this.signerSidObj.subs[0].value;
+      }
+      get signerSerialNumber() {
+        return this.signerSidObj.subs[1].value;
+      }
+      get signerDigestAlgorithm() {
+        const oid = this.signerDigestAlgorithmObj.subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get signatureAlgorithm() {
+        const oid = this.signatureAlgorithmObj.subs[0].toOID();
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value;
+      }
+      get tstInfo() {
+        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
+      }
+      verify(data, publicKey) {
+        if (!this.timeStampTokenObj) {
+          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
+        }
+        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA) {
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
+        }
+        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO) {
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
+        }
+        this.tstInfo.verify(data);
+        this.verifyMessageDigest();
+        this.verifySignature(publicKey);
+      }
+      verifyMessageDigest() {
+        const tstInfoDigest = crypto.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
+        if (!crypto.bufferEqual(tstInfoDigest, expectedDigest)) {
+          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
+        }
+      }
+      verifySignature(key) {
+        const signedAttrs = this.signedAttrsObj.toDER();
+        signedAttrs[0] = 49;
+        const verified = crypto.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        if (!verified) {
+          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
+        }
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get pkiStatusInfoObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get timeStampTokenObj() {
+        return this.root.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
+      get contentTypeObj() {
+        return this.timeStampTokenObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-3
+      get signedDataObj() {
+        const obj = this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+        return obj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get encapContentInfoObj() {
+        return this.signedDataObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get signerInfosObj() {
+        const sd = this.signedDataObj;
+        return sd.subs[sd.subs.length - 1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
+      get signerInfoObj() {
+        return this.signerInfosObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentTypeObj() {
+        return this.encapContentInfoObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentObj() {
+        return this.encapContentInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signedAttrsObj() {
+        const signedAttrs = this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+        return signedAttrs;
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get messageDigestAttributeObj() {
+        const messageDigest = this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
+        return messageDigest;
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerSidObj() {
+        return this.signerInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerDigestAlgorithmObj() {
+        return this.signerInfoObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureAlgorithmObj() {
+        return this.signerInfoObj.subs[4];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureValueObj() {
+        return this.signerInfoObj.subs[5];
+      }
+    };
+    exports2.RFC3161Timestamp = RFC3161Timestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/index.js
+var require_rfc3161 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RFC3161Timestamp = void 0;
+    var timestamp_1 = require_timestamp2();
+    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return timestamp_1.RFC3161Timestamp;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/sct.js
+var require_sct = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/sct.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.SignedCertificateTimestamp = void 0;
+    var crypto = __importStar(require_crypto());
+    var stream_1 = require_stream();
+    var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
+      static {
+        __name(this, "SignedCertificateTimestamp");
+      }
+      version;
+      logID;
+      timestamp;
+      extensions;
+      hashAlgorithm;
+      signatureAlgorithm;
+      signature;
+      constructor(options) {
+        this.version = options.version;
+        this.logID = options.logID;
+        this.timestamp = options.timestamp;
+        this.extensions = options.extensions;
+        this.hashAlgorithm = options.hashAlgorithm;
+        this.signatureAlgorithm = options.signatureAlgorithm;
+        this.signature = options.signature;
+      }
+      get datetime() {
+        return new Date(Number(this.timestamp.readBigInt64BE()));
+      }
+      // Returns the hash algorithm used to generate the SCT's signature.
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      get algorithm() {
+        switch (this.hashAlgorithm) {
+          /* istanbul ignore next */
+          case 0:
+            return "none";
+          /* istanbul ignore next */
+          case 1:
+            return "md5";
+          /* istanbul ignore next */
+          case 2:
+            return "sha1";
+          /* istanbul ignore next */
+          case 3:
+            return "sha224";
+          case 4:
+            return "sha256";
+          /* istanbul ignore next */
+          case 5:
+            return "sha384";
+          /* istanbul ignore next */
+          case 6:
+            return "sha512";
+          /* istanbul ignore next */
+          default:
+            return "unknown";
+        }
+      }
+      verify(preCert, key) {
+        const stream = new stream_1.ByteStream();
+        stream.appendChar(this.version);
+        stream.appendChar(0);
+        stream.appendView(this.timestamp);
+        stream.appendUint16(1);
+        stream.appendView(preCert);
+        stream.appendUint16(this.extensions.byteLength);
+        if (this.extensions.byteLength > 0) {
+          stream.appendView(this.extensions);
+        }
+        return crypto.verify(stream.buffer, key, this.signature, this.algorithm);
+      }
+      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
+      // TLS encoding which means the fields and lengths of most fields are
+      // specified as part of the SCT and TLS specs.
+      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      static parse(buf) {
+        const stream = new stream_1.ByteStream(buf);
+        const version2 = stream.getUint8();
+        const logID = stream.getBlock(32);
+        const timestamp = stream.getBlock(8);
+        const extenstionLength = stream.getUint16();
+        const extensions = stream.getBlock(extenstionLength);
+        const hashAlgorithm = stream.getUint8();
+        const signatureAlgorithm = stream.getUint8();
+        const sigLength = stream.getUint16();
+        const signature = stream.getBlock(sigLength);
+        if (stream.position !== buf.length) {
+          throw new Error("SCT buffer length mismatch");
+        }
+        return new _SignedCertificateTimestamp({
+          version: version2,
+          logID,
+          timestamp,
+          extensions,
+          hashAlgorithm,
+          signatureAlgorithm,
+          signature
+        });
+      }
+    };
+    exports2.SignedCertificateTimestamp = SignedCertificateTimestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/ext.js
+var require_ext = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/ext.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509SCTExtension = exports2.X509SubjectKeyIDExtension = exports2.X509AuthorityKeyIDExtension = exports2.X509SubjectAlternativeNameExtension = exports2.X509KeyUsageExtension = exports2.X509BasicConstraintsExtension = exports2.X509Extension = void 0;
+    var stream_1 = require_stream();
+    var sct_1 = require_sct();
+    var X509Extension = class {
+      static {
+        __name(this, "X509Extension");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get oid() {
+        return this.root.subs[0].toOID();
+      }
+      get critical() {
+        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : false;
+      }
+      get value() {
+        return this.extnValueObj.value;
+      }
+      get valueObj() {
+        return this.extnValueObj;
+      }
+      get extnValueObj() {
+        return this.root.subs[this.root.subs.length - 1];
+      }
+    };
+    exports2.X509Extension = X509Extension;
+    var X509BasicConstraintsExtension = class extends X509Extension {
+      static {
+        __name(this, "X509BasicConstraintsExtension");
+      }
+      get isCA() {
+        return this.sequence.subs[0]?.toBoolean() ?? false;
+      }
+      get pathLenConstraint() {
+        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
+      }
+      // The extnValue field contains a single sequence wrapping the isCA and
+      // pathLenConstraint.
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports2.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
+    var X509KeyUsageExtension = class extends X509Extension {
+      static {
+        __name(this, "X509KeyUsageExtension");
+      }
+      get digitalSignature() {
+        return this.bitString[0] === 1;
+      }
+      get keyCertSign() {
+        return this.bitString[5] === 1;
+      }
+      get crlSign() {
+        return this.bitString[6] === 1;
+      }
+      // The extnValue field contains a single bit string which is a bit mask
+      // indicating which key usages are enabled.
+      get bitString() {
+        return this.extnValueObj.subs[0].toBitString();
+      }
+    };
+    exports2.X509KeyUsageExtension = X509KeyUsageExtension;
+    var X509SubjectAlternativeNameExtension = class extends X509Extension {
+      static {
+        __name(this, "X509SubjectAlternativeNameExtension");
+      }
+      get rfc822Name() {
+        return this.findGeneralName(1)?.value.toString("ascii");
+      }
+      get uri() {
+        return this.findGeneralName(6)?.value.toString("ascii");
+      }
+      // Retrieve the value of an otherName with the given OID.
+      otherName(oid) {
+        const otherName = this.findGeneralName(0);
+        if (otherName === void 0) {
+          return void 0;
+        }
+        const otherNameOID = otherName.subs[0].toOID();
+        if (otherNameOID !== oid) {
+          return void 0;
+        }
+        const otherNameValue = otherName.subs[1];
+        return otherNameValue.subs[0].value.toString("ascii");
+      }
+      findGeneralName(tag) {
+        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag));
+      }
+      // The extnValue field contains a sequence of GeneralNames.
+      get generalNames() {
+        return this.extnValueObj.subs[0].subs;
+      }
+    };
+    exports2.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
+    var X509AuthorityKeyIDExtension = class extends X509Extension {
+      static {
+        __name(this, "X509AuthorityKeyIDExtension");
+      }
+      get keyIdentifier() {
+        return this.findSequenceMember(0)?.value;
+      }
+      findSequenceMember(tag) {
+        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag));
+      }
+      // The extnValue field contains a single sequence wrapping the keyIdentifier
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports2.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
+    var X509SubjectKeyIDExtension = class extends X509Extension {
+      static {
+        __name(this, "X509SubjectKeyIDExtension");
+      }
+      get keyIdentifier() {
+        return this.extnValueObj.subs[0].value;
+      }
+    };
+    exports2.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
+    var X509SCTExtension = class extends X509Extension {
+      static {
+        __name(this, "X509SCTExtension");
+      }
+      constructor(asn1) {
+        super(asn1);
+      }
+      get signedCertificateTimestamps() {
+        const buf = this.extnValueObj.subs[0].value;
+        const stream = new stream_1.ByteStream(buf);
+        const end = stream.getUint16() + 2;
+        const sctList = [];
+        while (stream.position < end) {
+          const sctLength = stream.getUint16();
+          const sct = stream.getBlock(sctLength);
+          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
+        }
+        if (stream.position !== end) {
+          throw new Error("SCT list length does not match actual length");
+        }
+        return sctList;
+      }
+    };
+    exports2.X509SCTExtension = X509SCTExtension;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/cert.js
+var require_cert = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/cert.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
+    var asn1_1 = require_asn1();
+    var crypto = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var pem = __importStar(require_pem());
+    var ext_1 = require_ext();
+    var EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14";
+    var EXTENSION_OID_KEY_USAGE = "2.5.29.15";
+    var EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17";
+    var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
+    var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
+    exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
+    var X509Certificate = class _X509Certificate {
+      static {
+        __name(this, "X509Certificate");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(cert) {
+        const der = typeof cert === "string" ? pem.toDER(cert) : cert;
+        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _X509Certificate(asn1);
+      }
+      get tbsCertificate() {
+        return this.tbsCertificateObj;
+      }
+      get version() {
+        const ver = this.versionObj.subs[0].toInteger();
+        return `v${(ver + BigInt(1)).toString()}`;
+      }
+      get serialNumber() {
+        return this.serialNumberObj.value;
+      }
+      get notBefore() {
+        return this.validityObj.subs[0].toDate();
+      }
+      get notAfter() {
+        return this.validityObj.subs[1].toDate();
+      }
+      get issuer() {
+        return this.issuerObj.value;
+      }
+      get subject() {
+        return this.subjectObj.value;
+      }
+      get publicKey() {
+        return this.subjectPublicKeyInfoObj.toDER();
+      }
+      get signatureAlgorithm() {
+        const oid = this.signatureAlgorithmObj.subs[0].toOID();
+        if (oid_1.RSA_SIGNATURE_ALGOS[oid]) {
+          return oid_1.RSA_SIGNATURE_ALGOS[oid];
+        }
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value.subarray(1);
+      }
+      get subjectAltName() {
+        const ext = this.extSubjectAltName;
+        return ext?.uri || /* istanbul ignore next */
+        ext?.rfc822Name;
+      }
+      get extensions() {
+        const extSeq = this.extensionsObj?.subs[0];
+        return extSeq?.subs || [];
+      }
+      get extKeyUsage() {
+        const ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
+        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
+      }
+      get extBasicConstraints() {
+        const ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
+        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
+      }
+      get extSubjectAltName() {
+        const ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
+        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
+      }
+      get extAuthorityKeyID() {
+        const ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
+        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
+      }
+      get extSubjectKeyID() {
+        const ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
+        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
+          /* istanbul ignore next */
+          void 0
+        );
+      }
+      get extSCT() {
+        const ext = this.findExtension(exports2.EXTENSION_OID_SCT);
+        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
+      }
+      get isCA() {
+        const ca = this.extBasicConstraints?.isCA || false;
+        if (this.extKeyUsage) {
+          return ca && this.extKeyUsage.keyCertSign;
+        }
+        return ca;
+      }
+      extension(oid) {
+        const ext = this.findExtension(oid);
+        return ext ? new ext_1.X509Extension(ext) : void 0;
+      }
+      verify(issuerCertificate) {
+        const publicKey = issuerCertificate?.publicKey || this.publicKey;
+        const key = crypto.createPublicKey(publicKey);
+        return crypto.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+      }
+      validForDate(date) {
+        return this.notBefore <= date && date <= this.notAfter;
+      }
+      equals(other) {
+        return this.root.toDER().equals(other.root.toDER());
+      }
+      // Creates a copy of the certificate with a new buffer
+      clone() {
+        const der = this.root.toDER();
+        const clone = Buffer.alloc(der.length);
+        der.copy(clone);
+        return _X509Certificate.parse(clone);
+      }
+      findExtension(oid) {
+        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // The following properties use the documented x509 structure to locate the
+      // desired ASN.1 object
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
+      get tbsCertificateObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
+      get signatureAlgorithmObj() {
+        return this.root.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
+      get signatureValueObj() {
+        return this.root.subs[2];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
+      get versionObj() {
+        return this.tbsCertificateObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
+      get serialNumberObj() {
+        return this.tbsCertificateObj.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
+      get issuerObj() {
+        return this.tbsCertificateObj.subs[3];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
+      get validityObj() {
+        return this.tbsCertificateObj.subs[4];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
+      get subjectObj() {
+        return this.tbsCertificateObj.subs[5];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
+      get subjectPublicKeyInfoObj() {
+        return this.tbsCertificateObj.subs[6];
+      }
+      // Extensions can't be located by index because their position varies. Instead,
+      // we need to find the extensions context specific tag
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
+      get extensionsObj() {
+        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
+      }
+    };
+    exports2.X509Certificate = X509Certificate;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/index.js
+var require_x509 = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
+    var cert_1 = require_cert();
+    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return cert_1.EXTENSION_OID_SCT;
+    }, "get") });
+    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return cert_1.X509Certificate;
+    }, "get") });
+    var ext_1 = require_ext();
+    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return ext_1.X509SCTExtension;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/index.js
+var require_dist3 = __commonJS({
+  "node_modules/@sigstore/core/dist/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = exports2.ByteStream = exports2.RFC3161Timestamp = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = exports2.ASN1Obj = void 0;
+    var asn1_1 = require_asn1();
+    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return asn1_1.ASN1Obj;
+    }, "get") });
+    exports2.crypto = __importStar(require_crypto());
+    exports2.dsse = __importStar(require_dsse());
+    exports2.encoding = __importStar(require_encoding());
+    exports2.json = __importStar(require_json());
+    exports2.pem = __importStar(require_pem());
+    var rfc3161_1 = require_rfc3161();
+    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return rfc3161_1.RFC3161Timestamp;
+    }, "get") });
+    var stream_1 = require_stream();
+    Object.defineProperty(exports2, "ByteStream", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return stream_1.ByteStream;
+    }, "get") });
+    var x509_1 = require_x509();
+    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return x509_1.EXTENSION_OID_SCT;
+    }, "get") });
+    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return x509_1.X509Certificate;
+    }, "get") });
+    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return x509_1.X509SCTExtension;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/oidc.js
+var require_oidc = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.extractJWTSubject = extractJWTSubject;
+    var core_1 = require_dist3();
+    function extractJWTSubject(jwt) {
+      const parts = jwt.split(".", 3);
+      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
+      if (payload.email) {
+        if (!payload.email_verified) {
+          throw new Error("JWT email not verified by issuer");
+        }
+        return payload.email;
+      }
+      if (payload.sub) {
+        return payload.sub;
+      } else {
+        throw new Error("JWT subject not found");
+      }
+    }
+    __name(extractJWTSubject, "extractJWTSubject");
+  }
+});
+
+// node_modules/@sigstore/sign/package.json
+var require_package = __commonJS({
+  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
+    module2.exports = {
+      name: "@sigstore/sign",
+      version: "4.1.1",
+      description: "Sigstore signing library",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        clean: "shx rm -rf dist *.tsbuildinfo",
+        build: "tsc --build",
+        test: "jest"
+      },
+      files: [
+        "dist"
+      ],
+      author: "bdehamer@github.com",
+      license: "Apache-2.0",
+      repository: {
+        type: "git",
+        url: "git+https://github.com/sigstore/sigstore-js.git"
+      },
+      bugs: {
+        url: "https://github.com/sigstore/sigstore-js/issues"
+      },
+      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
+      publishConfig: {
+        provenance: true
+      },
+      devDependencies: {
+        "@sigstore/jest": "^0.0.0",
+        "@sigstore/mock": "^0.12.0",
+        "@sigstore/rekor-types": "^4.0.0",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@sigstore/bundle": "^4.0.0",
+        "@sigstore/core": "^3.2.0",
+        "@sigstore/protobuf-specs": "^0.5.0",
+        "make-fetch-happen": "^15.0.4",
+        "proc-log": "^6.1.0",
+        "@gar/promise-retry": "^1.0.2"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/ua.js
+var require_ua = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getUserAgent = void 0;
+    var os_1 = __importDefault(require("os"));
+    var getUserAgent = /* @__PURE__ */ __name(() => {
+      const packageVersion = require_package().version;
+      const nodeVersion = process.version;
+      const platformName = os_1.default.platform();
+      const archName = os_1.default.arch();
+      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
+    }, "getUserAgent");
+    exports2.getUserAgent = getUserAgent;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/index.js
+var require_util = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
+    var core_1 = require_dist3();
+    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.crypto;
+    }, "get") });
+    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.dsse;
+    }, "get") });
+    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.encoding;
+    }, "get") });
+    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.json;
+    }, "get") });
+    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.pem;
+    }, "get") });
+    exports2.oidc = __importStar(require_oidc());
+    exports2.ua = __importStar(require_ua());
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/base.js
+var require_base = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.BaseBundleBuilder = void 0;
+    var BaseBundleBuilder = class {
+      static {
+        __name(this, "BaseBundleBuilder");
+      }
+      signer;
+      witnesses;
+      constructor(options) {
+        this.signer = options.signer;
+        this.witnesses = options.witnesses;
+      }
+      // Executes the signing/witnessing process for the given artifact.
+      async create(artifact) {
+        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
+        const bundle = await this.package(artifact, signature);
+        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
+        const tlogEntryList = [];
+        const timestampList = [];
+        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
+          tlogEntryList.push(...tlogEntries ?? []);
+          timestampList.push(...rfc3161Timestamps ?? []);
+        });
+        bundle.verificationMaterial.tlogEntries = tlogEntryList;
+        bundle.verificationMaterial.timestampVerificationData = {
+          rfc3161Timestamps: timestampList
+        };
+        return bundle;
+      }
+      // Override this function to apply any pre-signing transformations to the
+      // artifact. The returned buffer will be signed by the signer. The default
+      // implementation simply returns the artifact data.
+      async prepare(artifact) {
+        return artifact.data;
+      }
+    };
+    exports2.BaseBundleBuilder = BaseBundleBuilder;
+    function publicKey(key) {
+      switch (key.$case) {
+        case "publicKey":
+          return key.publicKey;
+        case "x509Certificate":
+          return key.certificate;
+      }
+    }
+    __name(publicKey, "publicKey");
   }
 });
 
@@ -3679,7 +3679,7 @@ var require_bundle2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toMessageSignatureBundle = toMessageSignatureBundle;
     exports2.toDSSEBundle = toDSSEBundle;
-    var sigstore = __importStar(require_dist3());
+    var sigstore = __importStar(require_dist2());
     var util_1 = require_util();
     function toMessageSignatureBundle(artifact, signature) {
       const digest = util_1.crypto.digest("sha256", artifact.data);
@@ -3984,13 +3984,13 @@ var require_lib = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve7, reject) {
+      return new Promise(function(resolve8, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve7(result);
+            return resolve8(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -4755,10 +4755,10 @@ var require_commonjs = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve7());
+          this.on("end", () => resolve8());
         });
       }
       /**
@@ -4782,7 +4782,7 @@ var require_commonjs = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve7;
+          let resolve8;
           let reject;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.off("data", ondata);
@@ -4796,19 +4796,19 @@ var require_commonjs = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve7({ value, done: !!this[EOF] });
+            resolve8({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve7({ done: true, value: void 0 });
+            resolve8({ done: true, value: void 0 });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve7 = res2;
+            resolve8 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -9232,15 +9232,15 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module2.exports = function(streamModule) {
-      var Transform3 = streamModule.Transform;
+      var Transform5 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform3.call(this, options);
+        Transform5.call(this, options);
       }
       __name(IconvLiteEncoderStream, "IconvLiteEncoderStream");
-      IconvLiteEncoderStream.prototype = Object.create(Transform3.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform5.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -9279,10 +9279,10 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform3.call(this, options);
+        Transform5.call(this, options);
       }
       __name(IconvLiteDecoderStream, "IconvLiteDecoderStream");
-      IconvLiteDecoderStream.prototype = Object.create(Transform3.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform5.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -9561,12 +9561,12 @@ var require_body = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve7();
+          resolve8();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -10332,7 +10332,7 @@ var require_lib3 = __commonJS({
     var fetch = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve7, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve8, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL2(url);
@@ -10356,10 +10356,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve7(new Response(data, { headers }));
+          return resolve8(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -10478,7 +10478,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve7(fetch(new Request(locationURL, requestOpts)));
+              resolve8(fetch(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -10506,7 +10506,7 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve7(response);
+            resolve8(response);
             return;
           }
           const zlibOptions = {
@@ -10525,7 +10525,7 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve7(response);
+            resolve8(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
@@ -10537,7 +10537,7 @@ var require_lib3 = __commonJS({
                 (er) => decoder2.emit("error", er)
               ).pipe(decoder2);
               response = new Response(decoder2, responseOptions);
-              resolve7(response);
+              resolve8(response);
             });
             return;
           }
@@ -10555,11 +10555,11 @@ var require_lib3 = __commonJS({
               (er) => decoder.emit("error", er)
             ).pipe(decoder);
             response = new Response(decoder, responseOptions);
-            resolve7(response);
+            resolve8(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve7(response);
+          resolve8(response);
         });
         writeToStream(req, request2);
       });
@@ -12290,7 +12290,7 @@ var require_lib4 = __commonJS({
     module2.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -12298,7 +12298,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve7(sri));
+        istream.on("end", () => resolve8(sri));
         istream.resume();
       });
     }
@@ -12359,7 +12359,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -12367,7 +12367,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve7(verified));
+        checker.on("end", () => resolve8(verified));
         checker.resume();
       });
     }
@@ -13005,10 +13005,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve7());
+          this.on("end", () => resolve8());
         });
       }
       // for await (let chunk of stream)
@@ -13019,7 +13019,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve7 = null;
+          let resolve8 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -13030,17 +13030,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve7({ value, done: !!this[EOF] });
+            resolve8({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve7({ done: true });
+            resolve8({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve7 = res2;
+            resolve8 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -13651,10 +13651,10 @@ var require_minipass2 = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve7());
+          this.on("end", () => resolve8());
         });
       }
       // for await (let chunk of stream)
@@ -13665,7 +13665,7 @@ var require_minipass2 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve7 = null;
+          let resolve8 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -13676,17 +13676,17 @@ var require_minipass2 = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve7({ value, done: !!this[EOF] });
+            resolve8({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve7({ done: true });
+            resolve8({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve7 = res2;
+            resolve8 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -14048,13 +14048,13 @@ var require_parse_options = __commonJS({
 var require_identifiers = __commonJS({
   "node_modules/semver/internal/identifiers.js"(exports2, module2) {
     "use strict";
-    var numeric = /^[0-9]+$/;
+    var numeric2 = /^[0-9]+$/;
     var compareIdentifiers = /* @__PURE__ */ __name((a, b) => {
       if (typeof a === "number" && typeof b === "number") {
         return a === b ? 0 : a < b ? -1 : 1;
       }
-      const anum = numeric.test(a);
-      const bnum = numeric.test(b);
+      const anum = numeric2.test(a);
+      const bnum = numeric2.test(b);
       if (anum && bnum) {
         a = +a;
         b = +b;
@@ -16262,20 +16262,20 @@ var require_polyfill = __commonJS({
       chmod,
       copyFile: copyFile2,
       lstat,
-      mkdir: mkdir6,
-      readdir: readdir5,
+      mkdir: mkdir7,
+      readdir: readdir6,
       readlink,
-      stat: stat7,
+      stat: stat8,
       symlink: symlink2,
       unlink,
       utimes
     } = require("fs/promises");
     var {
-      dirname: dirname3,
+      dirname: dirname4,
       isAbsolute: isAbsolute2,
-      join: join17,
+      join: join27,
       parse,
-      resolve: resolve7,
+      resolve: resolve8,
       sep,
       toNamespacedPath
     } = require("path");
@@ -16362,7 +16362,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat7(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat8(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -16375,17 +16375,17 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname3(dest);
+      const destParent = dirname4(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
       }
-      await mkdir6(destParent, { recursive: true });
+      await mkdir7(destParent, { recursive: true });
       return getStatsForCopy(destStat, src, dest, opts);
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat7(dest).then(
+      return stat8(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -16393,14 +16393,14 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve7(dirname3(src));
-      const destParent = resolve7(dirname3(dest));
+      const srcParent = resolve8(dirname4(src));
+      const destParent = resolve8(dirname4(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
       let destStat;
       try {
-        destStat = await stat7(destParent, { bigint: true });
+        destStat = await stat8(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -16418,7 +16418,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve7(path).split(sep).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve8(path).split(sep).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -16440,7 +16440,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat7 : lstat;
+      const statFn = opts.dereference ? stat8 : lstat;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -16533,7 +16533,7 @@ var require_polyfill = __commonJS({
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat7(src);
+      const updatedSrcStat = await stat8(src);
       return utimes(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
@@ -16545,17 +16545,17 @@ var require_polyfill = __commonJS({
     }
     __name(onDir, "onDir");
     async function mkDirAndCopy(srcMode, src, dest, opts) {
-      await mkdir6(dest);
+      await mkdir7(dest);
       await copyDir(src, dest, opts);
       return setDestMode(dest, srcMode);
     }
     __name(mkDirAndCopy, "mkDirAndCopy");
     async function copyDir(src, dest, opts) {
-      const dir = await readdir5(src);
+      const dir = await readdir6(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join17(src, item);
-        const destItem = join17(dest, item);
+        const srcItem = join27(src, item);
+        const destItem = join27(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -16564,7 +16564,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink(src);
       if (!isAbsolute2(resolvedSrc)) {
-        resolvedSrc = resolve7(dirname3(src), resolvedSrc);
+        resolvedSrc = resolve8(dirname4(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -16579,7 +16579,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute2(resolvedDest)) {
-        resolvedDest = resolve7(dirname3(dest), resolvedDest);
+        resolvedDest = resolve8(dirname4(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -16589,7 +16589,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat7(src);
+      const srcStat = await stat8(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -16631,15 +16631,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join17, sep } = require("path");
+    var { join: join27, sep } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir6, mkdtemp: mkdtemp2, rm: rm7 } = require("fs/promises");
+    var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm9 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
-      await mkdir6(root, { recursive: true });
-      const target = await mkdtemp2(join17(`${root}${sep}`, options.tmpPrefix || ""));
+      await mkdir7(root, { recursive: true });
+      const target = await mkdtemp2(join27(`${root}${sep}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -16648,7 +16648,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm7(target, { force: true, recursive: true });
+        await rm9(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -16663,14 +16663,14 @@ var require_with_temp_dir = __commonJS({
 // node_modules/@npmcli/fs/lib/readdir-scoped.js
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
-    var { readdir: readdir5 } = require("fs/promises");
-    var { join: join17 } = require("path");
+    var { readdir: readdir6 } = require("fs/promises");
+    var { join: join27 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
-      for (const item of await readdir5(dir)) {
+      for (const item of await readdir6(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir5(join17(dir, item))) {
-            results.push(join17(item, scopedItem));
+          for (const scopedItem of await readdir6(join27(dir, item))) {
+            results.push(join27(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -16685,7 +16685,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname3, join: join17, resolve: resolve7, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname4, join: join27, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -16706,7 +16706,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs.mkdir(dirname3(destination), { recursive: true });
+      await fs.mkdir(dirname4(destination), { recursive: true });
       try {
         await fs.rename(source, destination);
       } catch (error) {
@@ -16715,7 +16715,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join17(source, file), join17(destination, file), options, false, symlinks)
+              (file) => moveFile(join27(source, file), join27(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -16730,11 +16730,11 @@ var require_move_file = __commonJS({
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs.readlink(symSource);
           if (isAbsolute2(target)) {
-            target = resolve7(symDestination, relative(symSource, target));
+            target = resolve8(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve7(dirname3(symSource), target));
+            targetStat = await fs.stat(resolve8(dirname4(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -17000,7 +17000,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = /* @__PURE__ */ __name(() => {
       signal?.removeEventListener("abort", signalListener);
     }, "cleanup");
-    const resolve7 = /* @__PURE__ */ __name((value) => {
+    const resolve8 = /* @__PURE__ */ __name((value) => {
       resolve_(value);
       cleanup();
     }, "resolve");
@@ -17050,10 +17050,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve7(result);
+        resolve8(result);
         return;
       }
-      resolve7(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve8(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     }, "settleIfFinished");
     const next = /* @__PURE__ */ __name(async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -17200,8 +17200,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve7) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve7);
+                  await new Promise((resolve8) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve8);
                   });
                 }
               } finally {
@@ -17255,8 +17255,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises.length) {
-            const result = await (promises[headIndex] ?? new Promise((resolve7) => {
-              wake = resolve7;
+            const result = await (promises[headIndex] ?? new Promise((resolve8) => {
+              wake = resolve8;
             }));
             const { done, value } = result;
             promises[headIndex] = void 0;
@@ -17401,11 +17401,11 @@ var require_entry_index = __commonJS({
     var crypto = require("crypto");
     var {
       appendFile,
-      mkdir: mkdir6,
-      readFile: readFile7,
-      readdir: readdir5,
-      rm: rm7,
-      writeFile: writeFile4
+      mkdir: mkdir7,
+      readFile: readFile11,
+      readdir: readdir6,
+      rm: rm9,
+      writeFile: writeFile6
     } = require("fs/promises");
     var { Minipass } = require_commonjs();
     var path = require("path");
@@ -17448,7 +17448,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = /* @__PURE__ */ __name(async () => {
         const target = tmpName(cache, opts.tmpPrefix);
-        await mkdir6(path.dirname(target), { recursive: true });
+        await mkdir7(path.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -17456,12 +17456,12 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm7(tmp2.target, { recursive: true, force: true });
+          return rm9(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile4(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir6(path.dirname(bucket), { recursive: true });
+        await writeFile6(tmp2.target, newIndex, { flag: "wx" });
+        await mkdir7(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       }, "write");
@@ -17486,7 +17486,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
-        await mkdir6(path.dirname(bucket), { recursive: true });
+        await mkdir7(path.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -17526,7 +17526,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm7(bucket, { recursive: true, force: true });
+      return rm9(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -17594,7 +17594,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile7(bucket, "utf8");
+      const data = await readFile11(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -17663,7 +17663,7 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(formatEntry, "formatEntry");
     function readdirOrEmpty(dir) {
-      return readdir5(dir).catch((err) => {
+      return readdir6(dir).catch((err) => {
         if (err.code === "ENOENT" || err.code === "ENOTDIR") {
           return [];
         }
@@ -18774,16 +18774,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size: size2 } = opts;
-      const { stat: stat7, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat8 = size2 ? { size: size2 } : await fs.stat(cpath2);
-        return { stat: stat8, cpath: cpath2, sri: sri2 };
+      const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
+        return { stat: stat9, cpath: cpath2, sri: sri2 };
       });
-      if (stat7.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat7.size, sri, new Pipeline()).concat();
+      if (stat8.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat8.size, sri, new Pipeline()).concat();
       }
       const data = await fs.readFile(cpath, { encoding: null });
-      if (stat7.size !== data.length) {
-        throw sizeError(stat7.size, data.length);
+      if (stat8.size !== data.length) {
+        throw sizeError(stat8.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -18810,11 +18810,11 @@ var require_read = __commonJS({
       const { size: size2 } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat7, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat8 = size2 ? { size: size2 } : await fs.stat(cpath2);
-          return { stat: stat8, cpath: cpath2, sri: sri2 };
+        const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
+          return { stat: stat9, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat7.size, sri, stream);
+        return readPipeline(cpath, stat8.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -18833,8 +18833,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat7 = await fs.stat(cpath);
-          return { size: stat7.size, sri, stat: stat7 };
+          const stat8 = await fs.stat(cpath);
+          return { size: stat8.size, sri, stat: stat8 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -19191,8 +19191,8 @@ var require_write = __commonJS({
       hashStream.on("size", (s) => {
         size2 = s;
       });
-      const pipeline2 = new Pipeline(inputStream, hashStream, outStream);
-      await pipeline2.promise();
+      const pipeline4 = new Pipeline(inputStream, hashStream, outStream);
+      await pipeline4.promise();
       return { integrity, size: size2 };
     }
     __name(pipeToTmp, "pipeToTmp");
@@ -19283,12 +19283,12 @@ var require_put = __commonJS({
       let size2;
       let error;
       let memoData;
-      const pipeline2 = new Pipeline();
+      const pipeline4 = new Pipeline();
       if (memoize) {
         const memoizer = new PassThrough().on("collect", (data) => {
           memoData = data;
         });
-        pipeline2.push(memoizer);
+        pipeline4.push(memoizer);
       }
       const contentStream = write.stream(cache, opts).on("integrity", (int) => {
         integrity = int;
@@ -19297,20 +19297,20 @@ var require_put = __commonJS({
       }).on("error", (err) => {
         error = err;
       });
-      pipeline2.push(contentStream);
-      pipeline2.push(new Flush({
+      pipeline4.push(contentStream);
+      pipeline4.push(new Flush({
         async flush() {
           if (!error) {
             const entry = await index.insert(cache, key, integrity, { ...opts, size: size2 });
             if (memoize && memoData) {
               memo.put(cache, entry, memoData, opts);
             }
-            pipeline2.emit("integrity", integrity);
-            pipeline2.emit("size", size2);
+            pipeline4.emit("integrity", integrity);
+            pipeline4.emit("size", size2);
           }
         }
       }));
-      return pipeline2;
+      return pipeline4;
     }
     __name(putStream, "putStream");
   }
@@ -22468,8 +22468,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm7;
-    async function rm7(cache, integrity) {
+    module2.exports = rm9;
+    async function rm9(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -22478,7 +22478,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm7, "rm");
+    __name(rm9, "rm");
   }
 });
 
@@ -22486,7 +22486,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm7 } = require("fs/promises");
+    var { rm: rm9 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -22509,7 +22509,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm7(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm9(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -22520,12 +22520,12 @@ var require_verify = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports2, module2) {
     "use strict";
     var {
-      mkdir: mkdir6,
-      readFile: readFile7,
-      rm: rm7,
-      stat: stat7,
+      mkdir: mkdir7,
+      readFile: readFile11,
+      rm: rm9,
+      stat: stat8,
       truncate,
-      writeFile: writeFile4
+      writeFile: writeFile6
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -22590,7 +22590,7 @@ var require_verify = __commonJS({
     __name(markEndTime, "markEndTime");
     async function fixPerms(cache, opts) {
       opts.log.silly("verify", "fixing cache permissions");
-      await mkdir6(cache, { recursive: true });
+      await mkdir7(cache, { recursive: true });
       return null;
     }
     __name(fixPerms, "fixPerms");
@@ -22608,8 +22608,8 @@ var require_verify = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve7, reject) => {
-        indexStream.on("end", resolve7).on("error", reject);
+      await new Promise((resolve8, reject) => {
+        indexStream.on("end", resolve8).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob(path.join(contentDir, "**"), {
@@ -22643,8 +22643,8 @@ var require_verify = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat7(f);
-            await rm7(f, { recursive: true, force: true });
+            const s = await stat8(f);
+            await rm9(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -22657,7 +22657,7 @@ var require_verify = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size: size2 } = await stat7(filepath);
+        const { size: size2 } = await stat8(filepath);
         contentInfo.size = size2;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -22668,7 +22668,7 @@ var require_verify = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm7(filepath, { recursive: true, force: true });
+        await rm9(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -22717,7 +22717,7 @@ var require_verify = __commonJS({
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat7(content);
+          await stat8(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -22737,18 +22737,18 @@ var require_verify = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm7(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm9(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile4(verifile, `${Date.now()}`);
+      return writeFile6(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile7(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile11(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -22761,7 +22761,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm7 = require_rm2();
+    var rm9 = require_rm2();
     var verify = require_verify();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -22781,10 +22781,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm7.entry;
-    module2.exports.rm.all = rm7.all;
+    module2.exports.rm = rm9.entry;
+    module2.exports.rm.all = rm9.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm7.content;
+    module2.exports.rm.content = rm9.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -22999,12 +22999,12 @@ var require_lib8 = __commonJS({
           return process.emit("input", "end", ...args);
         }, "end"),
         read: /* @__PURE__ */ __name(function(...args) {
-          let resolve7, reject;
+          let resolve8, reject;
           const promise = new Promise((_resolve, _reject) => {
-            resolve7 = _resolve;
+            resolve8 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve7, reject, ...args);
+          process.emit("input", "read", resolve8, reject, ...args);
           return promise;
         }, "read")
       }
@@ -24146,8 +24146,8 @@ var require_helpers = __commonJS({
     function req(url, opts = {}) {
       const href = typeof url === "string" ? url : url.href;
       const req2 = (href.startsWith("https:") ? https : http).request(url, opts);
-      const promise = new Promise((resolve7, reject) => {
-        req2.once("response", resolve7).once("error", reject).end();
+      const promise = new Promise((resolve8, reject) => {
+        req2.once("response", resolve8).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -24462,7 +24462,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -24532,7 +24532,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve7({
+          resolve8({
             connect: {
               statusCode,
               statusText,
@@ -28630,12 +28630,12 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -28653,7 +28653,7 @@ var require_socksclient = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -28691,13 +28691,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve7(err);
+              return resolve8(err);
             } else {
               return reject(err);
             }
@@ -28708,16 +28708,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve7(info);
+              resolve8(info);
             } else {
-              resolve7(info);
+              resolve8(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve7(err);
+              resolve8(err);
             } else {
               reject(err);
             }
@@ -28734,13 +28734,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve7, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve7(err);
+              return resolve8(err);
             } else {
               return reject(err);
             }
@@ -28766,14 +28766,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve7({ socket: sock });
+              resolve8({ socket: sock });
             } else {
-              resolve7({ socket: sock });
+              resolve8({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve7(err);
+              resolve8(err);
             } else {
               reject(err);
             }
@@ -29461,12 +29461,12 @@ var require_dist8 = __commonJS({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve7, reject) => {
+          host = await new Promise((resolve8, reject) => {
             lookupFn(host, {}, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve7(res);
+                resolve8(res);
               }
             });
           });
@@ -29687,7 +29687,7 @@ var require_agents = __commonJS({
     "use strict";
     var net = require("net");
     var tls = require("tls");
-    var { once: once2 } = require("events");
+    var { once: once3 } = require("events");
     var timers = require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
@@ -29795,13 +29795,13 @@ var require_agents = __commonJS({
         socket.setNoDelay(this.keepAlive);
         const abortController = new AbortController();
         const { signal } = abortController;
-        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once2(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
+        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once3(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
         await this.#timeoutConnection({
           options,
           timeout,
           promises: [
             connectPromise,
-            once2(socket, "error", { signal }).then((err) => {
+            once3(socket, "error", { signal }).then((err) => {
               throw err[0];
             })
           ]
@@ -30080,12 +30080,12 @@ var require_remote = __commonJS({
               integrity: _opts.integrity,
               size: _opts.size
             });
-            const pipeline2 = new CachingMinipassPipeline({
+            const pipeline4 = new CachingMinipassPipeline({
               events: ["integrity", "size"]
             }, res.body, integrityStream);
-            integrityStream.on("integrity", (i) => pipeline2.emit("integrity", i));
-            integrityStream.on("size", (s) => pipeline2.emit("size", s));
-            res = new fetch.Response(pipeline2, res);
+            integrityStream.on("integrity", (i) => pipeline4.emit("integrity", i));
+            integrityStream.on("size", (s) => pipeline4.emit("size", s));
+            res = new fetch.Response(pipeline4, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
@@ -30323,8 +30323,8 @@ var require_entry = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve7, reject) => {
-            cacheWriteResolve = resolve7;
+          const cacheWritePromise = new Promise((resolve8, reject) => {
+            cacheWriteResolve = resolve8;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -31264,7 +31264,7 @@ var require_rekor_v2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.RekorV2 = void 0;
     var fetch_1 = require_fetch2();
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var v2_1 = require_v2();
     var RekorV2 = class {
       static {
@@ -31381,8 +31381,8 @@ var require_entry3 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toProposedEntry = toProposedEntry;
     exports2.toCreateEntryRequest = toCreateEntryRequest;
-    var bundle_1 = require_dist3();
-    var protobuf_specs_1 = require_dist2();
+    var bundle_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var util_1 = require_util();
     var SHA256_ALGORITHM = "sha256";
     function toProposedEntry(content, publicKey, entryType = "dsse") {
@@ -31766,7 +31766,7 @@ var require_config = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var dsse_1 = require_dsse2();
     var message_1 = require_message();
     var signer_1 = require_signer();
@@ -31997,6 +31997,1444 @@ var require_dist9 = __commonJS({
   }
 });
 
+// node_modules/@sigstore/verify/dist/bundle/dsse.js
+var require_dsse4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSESignatureContent = void 0;
+    var core_1 = require_dist3();
+    var DSSESignatureContent = class {
+      static {
+        __name(this, "DSSESignatureContent");
+      }
+      env;
+      constructor(env) {
+        this.env = env;
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
+      }
+      get signature() {
+        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
+      }
+      // DSSE Pre-Authentication Encoding
+      get preAuthEncoding() {
+        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
+      }
+    };
+    exports2.DSSESignatureContent = DSSESignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/message.js
+var require_message2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.MessageSignatureContent = void 0;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var HASH_ALGORITHM_MAP = {
+      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
+      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
+      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
+      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
+    };
+    var MessageSignatureContent = class {
+      static {
+        __name(this, "MessageSignatureContent");
+      }
+      signature;
+      messageDigest;
+      artifact;
+      hashAlgorithm;
+      constructor(messageSignature, artifact) {
+        this.signature = messageSignature.signature;
+        this.messageDigest = messageSignature.messageDigest.digest;
+        this.artifact = artifact;
+        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
+        "sha256";
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, this.messageDigest);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
+      }
+    };
+    exports2.MessageSignatureContent = MessageSignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/index.js
+var require_bundle3 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toSignedEntity = toSignedEntity2;
+    exports2.signatureContent = signatureContent;
+    var core_1 = require_dist3();
+    var dsse_1 = require_dsse4();
+    var message_1 = require_message2();
+    function toSignedEntity2(bundle, artifact) {
+      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
+      const timestamps = [];
+      for (const entry of tlogEntries) {
+        if (entry.integratedTime && entry.integratedTime !== "0") {
+          timestamps.push({
+            $case: "transparency-log",
+            tlogEntry: entry
+          });
+        }
+      }
+      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
+        timestamps.push({
+          $case: "timestamp-authority",
+          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
+        });
+      }
+      return {
+        signature: signatureContent(bundle, artifact),
+        key: key(bundle),
+        tlogEntries,
+        timestamps
+      };
+    }
+    __name(toSignedEntity2, "toSignedEntity");
+    function signatureContent(bundle, artifact) {
+      switch (bundle.content.$case) {
+        case "dsseEnvelope":
+          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
+        case "messageSignature":
+          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
+      }
+    }
+    __name(signatureContent, "signatureContent");
+    function key(bundle) {
+      switch (bundle.verificationMaterial.content.$case) {
+        case "publicKey":
+          return {
+            $case: "public-key",
+            hint: bundle.verificationMaterial.content.publicKey.hint
+          };
+        case "x509CertificateChain":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
+          };
+        case "certificate":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
+          };
+      }
+    }
+    __name(key, "key");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/error.js
+var require_error6 = __commonJS({
+  "node_modules/@sigstore/verify/dist/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.PolicyError = exports2.VerificationError = void 0;
+    var BaseError = class extends Error {
+      static {
+        __name(this, "BaseError");
+      }
+      code;
+      cause;
+      /* eslint-disable-line @typescript-eslint/no-explicit-any */
+      constructor({ code, message, cause }) {
+        super(message);
+        this.code = code;
+        this.cause = cause;
+        this.name = this.constructor.name;
+      }
+    };
+    var VerificationError = class extends BaseError {
+      static {
+        __name(this, "VerificationError");
+      }
+    };
+    exports2.VerificationError = VerificationError;
+    var PolicyError = class extends BaseError {
+      static {
+        __name(this, "PolicyError");
+      }
+    };
+    exports2.PolicyError = PolicyError;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/filter.js
+var require_filter = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.filterCertAuthorities = filterCertAuthorities;
+    exports2.filterTLogAuthorities = filterTLogAuthorities;
+    function filterCertAuthorities(certAuthorities, timestamp) {
+      return certAuthorities.filter((ca) => {
+        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
+      });
+    }
+    __name(filterCertAuthorities, "filterCertAuthorities");
+    function filterTLogAuthorities(tlogAuthorities, criteria) {
+      return tlogAuthorities.filter((tlog) => {
+        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
+          return false;
+        }
+        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
+      });
+    }
+    __name(filterTLogAuthorities, "filterTLogAuthorities");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/index.js
+var require_trust = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
+    exports2.toTrustMaterial = toTrustMaterial2;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var error_1 = require_error6();
+    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
+    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
+    var filter_1 = require_filter();
+    Object.defineProperty(exports2, "filterCertAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return filter_1.filterCertAuthorities;
+    }, "get") });
+    Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return filter_1.filterTLogAuthorities;
+    }, "get") });
+    function toTrustMaterial2(root, keys) {
+      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
+      return {
+        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
+        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
+        tlogs: root.tlogs.map(createTLogAuthority),
+        ctlogs: root.ctlogs.map(createTLogAuthority),
+        publicKey: keyFinder
+      };
+    }
+    __name(toTrustMaterial2, "toTrustMaterial");
+    function createTLogAuthority(tlogInstance) {
+      const keyDetails = tlogInstance.publicKey.keyDetails;
+      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
+      return {
+        baseURL: tlogInstance.baseUrl,
+        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
+        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
+        validFor: {
+          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
+          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    __name(createTLogAuthority, "createTLogAuthority");
+    function createCertAuthority(ca) {
+      return {
+        certChain: ca.certChain.certificates.map((cert) => {
+          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
+        }),
+        validFor: {
+          start: ca.validFor?.start || BEGINNING_OF_TIME,
+          end: ca.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    __name(createCertAuthority, "createCertAuthority");
+    function keyLocator(keys) {
+      return (hint) => {
+        const key = (keys || {})[hint];
+        if (!key) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `key not found: ${hint}`
+          });
+        }
+        return {
+          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
+          validFor: /* @__PURE__ */ __name((date) => {
+            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
+          }, "validFor")
+        };
+      };
+    }
+    __name(keyLocator, "keyLocator");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/certificate.js
+var require_certificate = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CertificateChainVerifier = void 0;
+    exports2.verifyCertificateChain = verifyCertificateChain;
+    var error_1 = require_error6();
+    var trust_1 = require_trust();
+    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
+      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
+      let error;
+      for (const ca of cas) {
+        try {
+          const verifier = new CertificateChainVerifier({
+            trustedCerts: ca.certChain,
+            untrustedCert: leaf,
+            timestamp
+          });
+          return verifier.verify();
+        } catch (err) {
+          error = err;
+        }
+      }
+      throw new error_1.VerificationError({
+        code: "CERTIFICATE_ERROR",
+        message: "Failed to verify certificate chain",
+        cause: error
+      });
+    }
+    __name(verifyCertificateChain, "verifyCertificateChain");
+    var CertificateChainVerifier = class {
+      static {
+        __name(this, "CertificateChainVerifier");
+      }
+      untrustedCert;
+      trustedCerts;
+      localCerts;
+      timestamp;
+      constructor(opts) {
+        this.untrustedCert = opts.untrustedCert;
+        this.trustedCerts = opts.trustedCerts;
+        this.localCerts = dedupeCertificates([
+          ...opts.trustedCerts,
+          opts.untrustedCert
+        ]);
+        this.timestamp = opts.timestamp;
+      }
+      verify() {
+        const certificatePath = this.sort();
+        this.checkPath(certificatePath);
+        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
+        if (!validForDate) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate is not valid or expired at the specified date"
+          });
+        }
+        return certificatePath;
+      }
+      sort() {
+        const leafCert = this.untrustedCert;
+        let paths = this.buildPaths(leafCert);
+        paths = paths.filter((path2) => path2.some((cert) => this.trustedCerts.includes(cert)));
+        if (paths.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no trusted certificate path found"
+          });
+        }
+        const path = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path].slice(0, -1);
+      }
+      // Recursively build all possible paths from the leaf to the root
+      buildPaths(certificate) {
+        const paths = [];
+        const issuers = this.findIssuer(certificate);
+        if (issuers.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no valid certificate path found"
+          });
+        }
+        for (let i = 0; i < issuers.length; i++) {
+          const issuer = issuers[i];
+          if (issuer.equals(certificate)) {
+            paths.push([certificate]);
+            continue;
+          }
+          const subPaths = this.buildPaths(issuer);
+          for (let j = 0; j < subPaths.length; j++) {
+            paths.push([issuer, ...subPaths[j]]);
+          }
+        }
+        return paths;
+      }
+      // Return all possible issuers for the given certificate
+      findIssuer(certificate) {
+        let issuers = [];
+        let keyIdentifier;
+        if (certificate.subject.equals(certificate.issuer)) {
+          if (certificate.verify()) {
+            return [certificate];
+          }
+        }
+        if (certificate.extAuthorityKeyID) {
+          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
+        }
+        this.localCerts.forEach((possibleIssuer) => {
+          if (keyIdentifier) {
+            if (possibleIssuer.extSubjectKeyID) {
+              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
+                issuers.push(possibleIssuer);
+              }
+              return;
+            }
+          }
+          if (possibleIssuer.subject.equals(certificate.issuer)) {
+            issuers.push(possibleIssuer);
+          }
+        });
+        issuers = issuers.filter((issuer) => {
+          try {
+            return certificate.verify(issuer);
+          } catch (ex) {
+            return false;
+          }
+        });
+        return issuers;
+      }
+      checkPath(path) {
+        if (path.length < 1) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate chain must contain at least one certificate"
+          });
+        }
+        const validCAs = path.slice(1).every((cert) => cert.isCA);
+        if (!validCAs) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "intermediate certificate is not a CA"
+          });
+        }
+        for (let i = path.length - 2; i >= 0; i--) {
+          if (!path[i].issuer.equals(path[i + 1].subject)) {
+            throw new error_1.VerificationError({
+              code: "CERTIFICATE_ERROR",
+              message: "incorrect certificate name chaining"
+            });
+          }
+        }
+        for (let i = 0; i < path.length; i++) {
+          const cert = path[i];
+          if (cert.extBasicConstraints?.isCA) {
+            const pathLength = cert.extBasicConstraints.pathLenConstraint;
+            if (pathLength !== void 0 && pathLength < i - 1) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "path length constraint exceeded"
+              });
+            }
+          }
+        }
+      }
+    };
+    exports2.CertificateChainVerifier = CertificateChainVerifier;
+    function dedupeCertificates(certs) {
+      for (let i = 0; i < certs.length; i++) {
+        for (let j = i + 1; j < certs.length; j++) {
+          if (certs[i].equals(certs[j])) {
+            certs.splice(j, 1);
+            j--;
+          }
+        }
+      }
+      return certs;
+    }
+    __name(dedupeCertificates, "dedupeCertificates");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/sct.js
+var require_sct2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/sct.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySCTs = verifySCTs;
+    var core_1 = require_dist3();
+    var error_1 = require_error6();
+    var trust_1 = require_trust();
+    function verifySCTs(cert, issuer, ctlogs) {
+      let extSCT;
+      const clone = cert.clone();
+      for (let i = 0; i < clone.extensions.length; i++) {
+        const ext = clone.extensions[i];
+        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
+          extSCT = new core_1.X509SCTExtension(ext);
+          clone.extensions.splice(i, 1);
+          break;
+        }
+      }
+      if (!extSCT) {
+        return [];
+      }
+      if (extSCT.signedCertificateTimestamps.length === 0) {
+        return [];
+      }
+      const preCert = new core_1.ByteStream();
+      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
+      preCert.appendView(issuerId);
+      const tbs = clone.tbsCertificate.toDER();
+      preCert.appendUint24(tbs.length);
+      preCert.appendView(tbs);
+      return extSCT.signedCertificateTimestamps.map((sct) => {
+        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
+          logID: sct.logID,
+          targetDate: sct.datetime
+        });
+        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
+        if (!verified) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "SCT verification failed"
+          });
+        }
+        return sct.logID;
+      });
+    }
+    __name(verifySCTs, "verifySCTs");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/index.js
+var require_key2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyPublicKey = verifyPublicKey;
+    exports2.verifyCertificate = verifyCertificate;
+    var core_1 = require_dist3();
+    var error_1 = require_error6();
+    var certificate_1 = require_certificate();
+    var sct_1 = require_sct2();
+    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
+    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
+    function verifyPublicKey(hint, timestamps, trustMaterial) {
+      const key = trustMaterial.publicKey(hint);
+      timestamps.forEach((timestamp) => {
+        if (!key.validFor(timestamp)) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
+          });
+        }
+      });
+      return { key: key.publicKey };
+    }
+    __name(verifyPublicKey, "verifyPublicKey");
+    function verifyCertificate(leaf, timestamps, trustMaterial) {
+      let path = [];
+      timestamps.forEach((timestamp) => {
+        path = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+      });
+      return {
+        scts: (0, sct_1.verifySCTs)(path[0], path[1], trustMaterial.ctlogs),
+        signer: getSigner(path[0])
+      };
+    }
+    __name(verifyCertificate, "verifyCertificate");
+    function getSigner(cert) {
+      let issuer;
+      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
+      if (issuerExtension) {
+        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
+      } else {
+        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
+      }
+      const oids = cert.extensions.map((ext) => {
+        const oid = ext.subs[0].toOID();
+        return {
+          oid: { id: oid.split(".").map(Number) },
+          value: ext.subs[ext.subs.length - 1].value
+        };
+      });
+      const identity = {
+        extensions: { issuer },
+        subjectAlternativeName: cert.subjectAltName,
+        oids
+      };
+      return {
+        key: core_1.crypto.createPublicKey(cert.publicKey),
+        identity
+      };
+    }
+    __name(getSigner, "getSigner");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/policy.js
+var require_policy2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/policy.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySubjectAlternativeName = verifySubjectAlternativeName;
+    exports2.verifyExtensions = verifyExtensions;
+    exports2.verifyOIDs = verifyOIDs;
+    var error_1 = require_error6();
+    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
+      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
+        throw new error_1.PolicyError({
+          code: "UNTRUSTED_SIGNER_ERROR",
+          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
+        });
+      }
+    }
+    __name(verifySubjectAlternativeName, "verifySubjectAlternativeName");
+    function verifyExtensions(policyExtensions, signerExtensions = {}) {
+      let key;
+      for (key in policyExtensions) {
+        if (signerExtensions[key] !== policyExtensions[key]) {
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
+          });
+        }
+      }
+    }
+    __name(verifyExtensions, "verifyExtensions");
+    function verifyOIDs(policyOIDs, signerOIDs = []) {
+      for (const policyOID of policyOIDs) {
+        const match2 = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
+        if (!match2) {
+          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - missing OID ${oid}`
+          });
+        }
+      }
+    }
+    __name(verifyOIDs, "verifyOIDs");
+    function oidEquals(a, b) {
+      if (a === void 0 || b === void 0) {
+        return false;
+      }
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }
+    __name(oidEquals, "oidEquals");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/tsa.js
+var require_tsa3 = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
+    var core_1 = require_dist3();
+    var error_1 = require_error6();
+    var certificate_1 = require_certificate();
+    var trust_1 = require_trust();
+    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
+      const signingTime = timestamp.signingTime;
+      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
+      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
+        serialNumber: timestamp.signerSerialNumber,
+        issuer: timestamp.signerIssuer
+      });
+      const verified = timestampAuthorities.some((ca) => {
+        try {
+          verifyTimestampForCA(timestamp, data, ca);
+          return true;
+        } catch (e) {
+          return false;
+        }
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "timestamp could not be verified"
+        });
+      }
+    }
+    __name(verifyRFC3161Timestamp, "verifyRFC3161Timestamp");
+    function verifyTimestampForCA(timestamp, data, ca) {
+      const [leaf, ...cas] = ca.certChain;
+      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
+      const signingTime = timestamp.signingTime;
+      try {
+        new certificate_1.CertificateChainVerifier({
+          untrustedCert: leaf,
+          trustedCerts: cas,
+          timestamp: signingTime
+        }).verify();
+      } catch (e) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "invalid certificate chain"
+        });
+      }
+      timestamp.verify(data, signingKey);
+    }
+    __name(verifyTimestampForCA, "verifyTimestampForCA");
+    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
+      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
+    }
+    __name(filterCAsBySerialAndIssuer, "filterCAsBySerialAndIssuer");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/index.js
+var require_timestamp3 = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getTSATimestamp = getTSATimestamp;
+    exports2.getTLogTimestamp = getTLogTimestamp;
+    var tsa_1 = require_tsa3();
+    function getTSATimestamp(timestamp, data, timestampAuthorities) {
+      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
+      return {
+        type: "timestamp-authority",
+        logID: timestamp.signerSerialNumber,
+        timestamp: timestamp.signingTime
+      };
+    }
+    __name(getTSATimestamp, "getTSATimestamp");
+    function getTLogTimestamp(entry) {
+      if (!entry.inclusionPromise) {
+        return void 0;
+      }
+      return {
+        type: "transparency-log",
+        logID: entry.logId.keyId,
+        timestamp: new Date(Number(entry.integratedTime) * 1e3)
+      };
+    }
+    __name(getTLogTimestamp, "getTLogTimestamp");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/dsse.js
+var require_dsse5 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSE_API_VERSION_V1 = void 0;
+    exports2.verifyDSSETLogBody = verifyDSSETLogBody;
+    exports2.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
+    var error_1 = require_error6();
+    exports2.DSSE_API_VERSION_V1 = "0.0.1";
+    function verifyDSSETLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports2.DSSE_API_VERSION_V1:
+          return verifyDSSE001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyDSSETLogBody, "verifyDSSETLogBody");
+    function verifyDSSETLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "dsseV002":
+          return verifyDSSE002TLogBody(spec.dsseV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    __name(verifyDSSETLogBodyV2, "verifyDSSETLogBodyV2");
+    function verifyDSSE001TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = tlogEntry.spec.signatures[0].signature;
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyDSSE001TLogBody, "verifyDSSE001TLogBody");
+    function verifyDSSE002TLogBody(spec, content) {
+      if (spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = spec.signatures[0].content;
+      if (!content.compareSignature(tlogSig))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyDSSE002TLogBody, "verifyDSSE002TLogBody");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
+var require_hashedrekord2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.HASHEDREKORD_API_VERSION_V1 = void 0;
+    exports2.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
+    exports2.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
+    var error_1 = require_error6();
+    exports2.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
+    function verifyHashedRekordTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports2.HASHEDREKORD_API_VERSION_V1:
+          return verifyHashedrekord001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyHashedRekordTLogBody, "verifyHashedRekordTLogBody");
+    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "hashedRekordV002":
+          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    __name(verifyHashedRekordTLogBodyV2, "verifyHashedRekordTLogBodyV2");
+    function verifyHashedrekord001TLogBody(tlogEntry, content) {
+      const tlogSig = tlogEntry.spec.signature.content || "";
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    __name(verifyHashedrekord001TLogBody, "verifyHashedrekord001TLogBody");
+    function verifyHashedrekord002TLogBody(spec, content) {
+      const tlogSig = spec.signature?.content || Buffer.from("");
+      if (!content.compareSignature(tlogSig)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogHash = spec.data?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    __name(verifyHashedrekord002TLogBody, "verifyHashedrekord002TLogBody");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/intoto.js
+var require_intoto = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyIntotoTLogBody = verifyIntotoTLogBody;
+    var error_1 = require_error6();
+    function verifyIntotoTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case "0.0.2":
+          return verifyIntoto002TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyIntotoTLogBody, "verifyIntotoTLogBody");
+    function verifyIntoto002TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      }
+      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
+    function base64Decode(str) {
+      return Buffer.from(str, "base64").toString("utf-8");
+    }
+    __name(base64Decode, "base64Decode");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
+var require_checkpoint = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.LogCheckpoint = void 0;
+    exports2.verifyCheckpoint = verifyCheckpoint;
+    var core_1 = require_dist3();
+    var error_1 = require_error6();
+    var CHECKPOINT_SEPARATOR = "\n\n";
+    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
+    function verifyCheckpoint(entry, tlogs) {
+      const inclusionProof = entry.inclusionProof;
+      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
+      const checkpoint = LogCheckpoint.fromString(signedNote.note);
+      if (!verifySignedNote(signedNote, tlogs)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid checkpoint signature"
+        });
+      }
+      return checkpoint;
+    }
+    __name(verifyCheckpoint, "verifyCheckpoint");
+    function verifySignedNote(signedNote, tlogs) {
+      const data = Buffer.from(signedNote.note, "utf-8");
+      return signedNote.signatures.some((signature) => {
+        const tlog = tlogs.find(
+          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
+          // Match the name to the base URL of the tlog
+        );
+        if (!tlog) {
+          return false;
+        }
+        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
+      });
+    }
+    __name(verifySignedNote, "verifySignedNote");
+    var SignedNote = class _SignedNote {
+      static {
+        __name(this, "SignedNote");
+      }
+      note;
+      signatures;
+      constructor(note, signatures) {
+        this.note = note;
+        this.signatures = signatures;
+      }
+      // Deserialize a SignedNote from a string
+      static fromString(envelope) {
+        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "missing checkpoint separator"
+          });
+        }
+        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
+        const header = envelope.slice(0, split + 1);
+        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
+        const matches = data.matchAll(SIGNATURE_REGEX);
+        const signatures = Array.from(matches, (match2) => {
+          const [, name, signature] = match2;
+          const sigBytes = Buffer.from(signature, "base64");
+          if (sigBytes.length < 5) {
+            throw new error_1.VerificationError({
+              code: "TLOG_INCLUSION_PROOF_ERROR",
+              message: "malformed checkpoint signature"
+            });
+          }
+          return {
+            name,
+            keyHint: sigBytes.subarray(0, 4),
+            signature: sigBytes.subarray(4)
+          };
+        });
+        if (signatures.length === 0) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "no signatures found in checkpoint"
+          });
+        }
+        return new _SignedNote(header, signatures);
+      }
+    };
+    var LogCheckpoint = class _LogCheckpoint {
+      static {
+        __name(this, "LogCheckpoint");
+      }
+      origin;
+      logSize;
+      logHash;
+      rest;
+      constructor(origin, logSize, logHash, rest) {
+        this.origin = origin;
+        this.logSize = logSize;
+        this.logHash = logHash;
+        this.rest = rest;
+      }
+      static fromString(note) {
+        const lines = note.trimEnd().split("\n");
+        if (lines.length < 3) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "too few lines in checkpoint header"
+          });
+        }
+        const origin = lines[0];
+        const logSize = BigInt(lines[1]);
+        const rootHash = Buffer.from(lines[2], "base64");
+        const rest = lines.slice(3);
+        return new _LogCheckpoint(origin, logSize, rootHash, rest);
+      }
+    };
+    exports2.LogCheckpoint = LogCheckpoint;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/merkle.js
+var require_merkle = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyMerkleInclusion = verifyMerkleInclusion;
+    var core_1 = require_dist3();
+    var error_1 = require_error6();
+    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
+    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
+    function verifyMerkleInclusion(entry, checkpoint) {
+      const inclusionProof = entry.inclusionProof;
+      const logIndex = BigInt(inclusionProof.logIndex);
+      const treeSize = BigInt(checkpoint.logSize);
+      if (logIndex < 0n || logIndex >= treeSize) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: `invalid index: ${logIndex}`
+        });
+      }
+      const { inner, border } = decompInclProof(logIndex, treeSize);
+      if (inclusionProof.hashes.length !== inner + border) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid hash count"
+        });
+      }
+      const innerHashes = inclusionProof.hashes.slice(0, inner);
+      const borderHashes = inclusionProof.hashes.slice(inner);
+      const leafHash = hashLeaf(entry.canonicalizedBody);
+      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
+      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "calculated root hash does not match inclusion proof"
+        });
+      }
+    }
+    __name(verifyMerkleInclusion, "verifyMerkleInclusion");
+    function decompInclProof(index, size2) {
+      const inner = innerProofSize(index, size2);
+      const border = onesCount(index >> BigInt(inner));
+      return { inner, border };
+    }
+    __name(decompInclProof, "decompInclProof");
+    function chainInner(seed, hashes, index) {
+      return hashes.reduce((acc, h, i) => {
+        if (index >> BigInt(i) & BigInt(1)) {
+          return hashChildren(h, acc);
+        } else {
+          return hashChildren(acc, h);
+        }
+      }, seed);
+    }
+    __name(chainInner, "chainInner");
+    function chainBorderRight(seed, hashes) {
+      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
+    }
+    __name(chainBorderRight, "chainBorderRight");
+    function innerProofSize(index, size2) {
+      return bitLength(index ^ size2 - BigInt(1));
+    }
+    __name(innerProofSize, "innerProofSize");
+    function onesCount(num) {
+      return num.toString(2).split("1").length - 1;
+    }
+    __name(onesCount, "onesCount");
+    function bitLength(n) {
+      if (n === 0n) {
+        return 0;
+      }
+      return n.toString(2).length;
+    }
+    __name(bitLength, "bitLength");
+    function hashChildren(left, right) {
+      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
+    }
+    __name(hashChildren, "hashChildren");
+    function hashLeaf(leaf) {
+      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
+    }
+    __name(hashLeaf, "hashLeaf");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/set.js
+var require_set = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyTLogSET = verifyTLogSET;
+    var core_1 = require_dist3();
+    var error_1 = require_error6();
+    var trust_1 = require_trust();
+    function verifyTLogSET(entry, tlogs) {
+      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
+        logID: entry.logId.keyId,
+        targetDate: new Date(Number(entry.integratedTime) * 1e3)
+      });
+      const verified = validTLogs.some((tlog) => {
+        const payload = toVerificationPayload(entry);
+        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
+        const signature = entry.inclusionPromise.signedEntryTimestamp;
+        return core_1.crypto.verify(data, tlog.publicKey, signature);
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROMISE_ERROR",
+          message: "inclusion promise could not be verified"
+        });
+      }
+    }
+    __name(verifyTLogSET, "verifyTLogSET");
+    function toVerificationPayload(entry) {
+      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
+      return {
+        body: canonicalizedBody.toString("base64"),
+        integratedTime: Number(integratedTime),
+        logIndex: Number(logIndex),
+        logID: logId.keyId.toString("hex")
+      };
+    }
+    __name(toVerificationPayload, "toVerificationPayload");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/index.js
+var require_tlog2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyTLogBody = verifyTLogBody;
+    exports2.verifyTLogInclusion = verifyTLogInclusion;
+    var v2_1 = require_v2();
+    var error_1 = require_error6();
+    var dsse_1 = require_dsse5();
+    var hashedrekord_1 = require_hashedrekord2();
+    var intoto_1 = require_intoto();
+    var checkpoint_1 = require_checkpoint();
+    var merkle_1 = require_merkle();
+    var set_1 = require_set();
+    function verifyTLogBody(entry, sigContent) {
+      const { kind, version: version2 } = entry.kindVersion;
+      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
+      if (kind !== body.kind || version2 !== body.apiVersion) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `kind/version mismatch - expected: ${kind}/${version2}, received: ${body.kind}/${body.apiVersion}`
+        });
+      }
+      switch (kind) {
+        case "dsse":
+          if (version2 == dsse_1.DSSE_API_VERSION_V1) {
+            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
+          }
+        case "intoto":
+          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
+        case "hashedrekord":
+          if (version2 == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
+            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
+          }
+        /* istanbul ignore next */
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported kind: ${kind}`
+          });
+      }
+    }
+    __name(verifyTLogBody, "verifyTLogBody");
+    function verifyTLogInclusion(entry, tlogAuthorities) {
+      let inclusionVerified = false;
+      if (isTLogEntryWithInclusionPromise(entry)) {
+        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
+        inclusionVerified = true;
+      }
+      if (isTLogEntryWithInclusionProof(entry)) {
+        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
+        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
+        inclusionVerified = true;
+      }
+      if (!inclusionVerified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_MISSING_INCLUSION_ERROR",
+          message: "inclusion could not be verified"
+        });
+      }
+      return;
+    }
+    __name(verifyTLogInclusion, "verifyTLogInclusion");
+    function isTLogEntryWithInclusionPromise(entry) {
+      return entry.inclusionPromise !== void 0;
+    }
+    __name(isTLogEntryWithInclusionPromise, "isTLogEntryWithInclusionPromise");
+    function isTLogEntryWithInclusionProof(entry) {
+      return entry.inclusionProof !== void 0;
+    }
+    __name(isTLogEntryWithInclusionProof, "isTLogEntryWithInclusionProof");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/verifier.js
+var require_verifier2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/verifier.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Verifier = void 0;
+    var util_1 = require("util");
+    var error_1 = require_error6();
+    var key_1 = require_key2();
+    var policy_1 = require_policy2();
+    var timestamp_1 = require_timestamp3();
+    var tlog_1 = require_tlog2();
+    var Verifier2 = class {
+      static {
+        __name(this, "Verifier");
+      }
+      trustMaterial;
+      options;
+      constructor(trustMaterial, options = {}) {
+        this.trustMaterial = trustMaterial;
+        this.options = {
+          ctlogThreshold: options.ctlogThreshold ?? 1,
+          tlogThreshold: options.tlogThreshold ?? 1,
+          timestampThreshold: options.timestampThreshold ?? options.tsaThreshold ?? 1,
+          tsaThreshold: 0
+        };
+      }
+      verify(entity, policy) {
+        const timestamps = this.verifyTimestamps(entity);
+        const signer = this.verifySigningKey(entity, timestamps);
+        this.verifyTLogs(entity);
+        this.verifySignature(entity, signer);
+        if (policy) {
+          this.verifyPolicy(policy, signer.identity || {});
+        }
+        return signer;
+      }
+      // Checks that all of the timestamps in the entity are valid and returns them
+      verifyTimestamps(entity) {
+        const timestamps = [];
+        for (const timestamp of entity.timestamps) {
+          switch (timestamp.$case) {
+            case "timestamp-authority":
+              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
+              break;
+            case "transparency-log": {
+              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
+              if (result) {
+                timestamps.push(result);
+              }
+              break;
+            }
+          }
+        }
+        if (containsDupes(timestamps)) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: "duplicate timestamp"
+          });
+        }
+        if (timestamps.length < this.options.timestampThreshold) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
+          });
+        }
+        return timestamps.map((t) => t.timestamp);
+      }
+      // Checks that the signing key is valid for all of the the supplied timestamps
+      // and returns the signer.
+      verifySigningKey({ key }, timestamps) {
+        switch (key.$case) {
+          case "public-key": {
+            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
+          }
+          case "certificate": {
+            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
+            if (containsDupes(result.scts)) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "duplicate SCT"
+              });
+            }
+            if (result.scts.length < this.options.ctlogThreshold) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
+              });
+            }
+            return result.signer;
+          }
+        }
+      }
+      // Checks that the tlog entries are valid for the supplied content
+      verifyTLogs({ signature: content, tlogEntries }) {
+        let tlogCount = 0;
+        tlogEntries.forEach((entry) => {
+          tlogCount++;
+          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
+          (0, tlog_1.verifyTLogBody)(entry, content);
+        });
+        if (tlogCount < this.options.tlogThreshold) {
+          throw new error_1.VerificationError({
+            code: "TLOG_ERROR",
+            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
+          });
+        }
+      }
+      // Checks that the signature is valid for the supplied content
+      verifySignature(entity, signer) {
+        if (!entity.signature.verifySignature(signer.key)) {
+          throw new error_1.VerificationError({
+            code: "SIGNATURE_ERROR",
+            message: "signature verification failed"
+          });
+        }
+      }
+      verifyPolicy(policy, identity) {
+        if (policy.subjectAlternativeName) {
+          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
+        }
+        if (policy.extensions) {
+          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
+        }
+        if (policy.oids) {
+          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
+        }
+      }
+    };
+    exports2.Verifier = Verifier2;
+    function containsDupes(arr) {
+      for (let i = 0; i < arr.length; i++) {
+        for (let j = i + 1; j < arr.length; j++) {
+          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    __name(containsDupes, "containsDupes");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/index.js
+var require_dist10 = __commonJS({
+  "node_modules/@sigstore/verify/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Verifier = exports2.toTrustMaterial = exports2.VerificationError = exports2.PolicyError = exports2.toSignedEntity = void 0;
+    var bundle_1 = require_bundle3();
+    Object.defineProperty(exports2, "toSignedEntity", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return bundle_1.toSignedEntity;
+    }, "get") });
+    var error_1 = require_error6();
+    Object.defineProperty(exports2, "PolicyError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.PolicyError;
+    }, "get") });
+    Object.defineProperty(exports2, "VerificationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.VerificationError;
+    }, "get") });
+    var trust_1 = require_trust();
+    Object.defineProperty(exports2, "toTrustMaterial", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return trust_1.toTrustMaterial;
+    }, "get") });
+    var verifier_1 = require_verifier2();
+    Object.defineProperty(exports2, "Verifier", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return verifier_1.Verifier;
+    }, "get") });
+  }
+});
+
 // node_modules/@sigstore/tuf/dist/appdata.js
 var require_appdata = __commonJS({
   "node_modules/@sigstore/tuf/dist/appdata.js"(exports2) {
@@ -32009,21 +33447,21 @@ var require_appdata = __commonJS({
     var os_1 = __importDefault(require("os"));
     var path_1 = __importDefault(require("path"));
     function appDataPath(name) {
-      const homedir3 = os_1.default.homedir();
+      const homedir4 = os_1.default.homedir();
       switch (process.platform) {
         /* istanbul ignore next */
         case "darwin": {
-          const appSupport = path_1.default.join(homedir3, "Library", "Application Support");
+          const appSupport = path_1.default.join(homedir4, "Library", "Application Support");
           return path_1.default.join(appSupport, name);
         }
         /* istanbul ignore next */
         case "win32": {
-          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir3, "AppData", "Local");
+          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir4, "AppData", "Local");
           return path_1.default.join(localAppData, name, "Data");
         }
         /* istanbul ignore next */
         default: {
-          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir3, ".local", "share");
+          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir4, ".local", "share");
           return path_1.default.join(localData, name);
         }
       }
@@ -32033,7 +33471,7 @@ var require_appdata = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/error.js
-var require_error6 = __commonJS({
+var require_error7 = __commonJS({
   "node_modules/@tufjs/models/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -32253,7 +33691,7 @@ var require_base2 = __commonJS({
     exports2.Signed = exports2.MetadataKind = void 0;
     exports2.isMetadataKind = isMetadataKind;
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var utils_1 = require_utils3();
     var SPECIFICATION_VERSION = ["1", "0", "31"];
     var MetadataKind;
@@ -32344,7 +33782,7 @@ var require_file = __commonJS({
     exports2.TargetFile = exports2.MetaFile = void 0;
     var crypto_1 = __importDefault(require("crypto"));
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var utils_1 = require_utils3();
     var MetaFile = class _MetaFile {
       static {
@@ -32548,7 +33986,7 @@ var require_oid2 = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/utils/key.js
-var require_key2 = __commonJS({
+var require_key3 = __commonJS({
   "node_modules/@tufjs/models/dist/utils/key.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
@@ -32557,7 +33995,7 @@ var require_key2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getPublicKey = getPublicKey;
     var crypto_1 = __importDefault(require("crypto"));
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var oid_1 = require_oid2();
     var ASN1_TAG_SEQUENCE = 48;
     var ANS1_TAG_BIT_STRING = 3;
@@ -32690,7 +34128,7 @@ var require_key2 = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/key.js
-var require_key3 = __commonJS({
+var require_key4 = __commonJS({
   "node_modules/@tufjs/models/dist/key.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
@@ -32699,9 +34137,9 @@ var require_key3 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Key = void 0;
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var utils_1 = require_utils3();
-    var key_1 = require_key2();
+    var key_1 = require_key3();
     var Key = class _Key {
       static {
         __name(this, "Key");
@@ -32873,10 +34311,10 @@ var require_commonjs5 = __commonJS({
     exports2.EXPANSION_MAX_REWRITES = 1e3;
     exports2.EXPANSION_MAX_STEPS = 2e7;
     var CALL_STEPS = 16;
-    function numeric(str) {
+    function numeric2(str) {
       return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
     }
-    __name(numeric, "numeric");
+    __name(numeric2, "numeric");
     function escapeBraces(str) {
       return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
     }
@@ -33045,10 +34483,10 @@ var require_commonjs5 = __commonJS({
       if (n[0] === void 0 || n[1] === void 0) {
         return N;
       }
-      const x = numeric(n[0]);
-      const y = numeric(n[1]);
+      const x = numeric2(n[0]);
+      const y = numeric2(n[1]);
       const width = Math.max(n[0].length, n[1].length);
-      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric(n[2])), 1) : 1;
+      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric2(n[2])), 1) : 1;
       let test = lte;
       const reverse = y < x;
       if (reverse) {
@@ -34894,7 +36332,7 @@ var require_role = __commonJS({
     var crypto_1 = __importDefault(require("crypto"));
     var minimatch_1 = require_commonjs6();
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var utils_1 = require_utils3();
     exports2.TOP_LEVEL_ROLE_NAMES = [
       "root",
@@ -35165,8 +36603,8 @@ var require_root = __commonJS({
     exports2.Root = void 0;
     var util_1 = __importDefault(require("util"));
     var base_1 = require_base2();
-    var error_1 = require_error6();
-    var key_1 = require_key3();
+    var error_1 = require_error7();
+    var key_1 = require_key4();
     var role_1 = require_role();
     var utils_1 = require_utils3();
     var Root = class _Root extends base_1.Signed {
@@ -35402,8 +36840,8 @@ var require_delegations = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Delegations = void 0;
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error6();
-    var key_1 = require_key3();
+    var error_1 = require_error7();
+    var key_1 = require_key4();
     var role_1 = require_role();
     var utils_1 = require_utils3();
     var Delegations = class _Delegations {
@@ -35612,7 +37050,7 @@ var require_targets = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/timestamp.js
-var require_timestamp3 = __commonJS({
+var require_timestamp4 = __commonJS({
   "node_modules/@tufjs/models/dist/timestamp.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -35685,12 +37123,12 @@ var require_metadata = __commonJS({
     var canonical_json_1 = require_lib12();
     var util_1 = __importDefault(require("util"));
     var base_1 = require_base2();
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     var root_1 = require_root();
     var signature_1 = require_signature();
     var snapshot_1 = require_snapshot();
     var targets_1 = require_targets();
-    var timestamp_1 = require_timestamp3();
+    var timestamp_1 = require_timestamp4();
     var utils_1 = require_utils3();
     var Metadata = class _Metadata {
       static {
@@ -35818,7 +37256,7 @@ var require_metadata = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/index.js
-var require_dist10 = __commonJS({
+var require_dist11 = __commonJS({
   "node_modules/@tufjs/models/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -35827,7 +37265,7 @@ var require_dist10 = __commonJS({
     Object.defineProperty(exports2, "MetadataKind", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return base_1.MetadataKind;
     }, "get") });
-    var error_1 = require_error6();
+    var error_1 = require_error7();
     Object.defineProperty(exports2, "ValueError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.ValueError;
     }, "get") });
@@ -35838,7 +37276,7 @@ var require_dist10 = __commonJS({
     Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return file_1.TargetFile;
     }, "get") });
-    var key_1 = require_key3();
+    var key_1 = require_key4();
     Object.defineProperty(exports2, "Key", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return key_1.Key;
     }, "get") });
@@ -35862,7 +37300,7 @@ var require_dist10 = __commonJS({
     Object.defineProperty(exports2, "Targets", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return targets_1.Targets;
     }, "get") });
-    var timestamp_1 = require_timestamp3();
+    var timestamp_1 = require_timestamp4();
     Object.defineProperty(exports2, "Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return timestamp_1.Timestamp;
     }, "get") });
@@ -35870,7 +37308,7 @@ var require_dist10 = __commonJS({
 });
 
 // node_modules/tuf-js/dist/error.js
-var require_error7 = __commonJS({
+var require_error8 = __commonJS({
   "node_modules/tuf-js/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -35982,7 +37420,7 @@ var require_fetcher = __commonJS({
     var fs_1 = __importDefault(require("fs"));
     var make_fetch_happen_1 = __importDefault(require_lib11());
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
+    var error_1 = require_error8();
     var tmpfile_1 = require_tmpfile();
     var log = (0, debug_1.default)("tuf:fetch");
     var USER_AGENT_HEADER = "User-Agent";
@@ -36056,12 +37494,12 @@ var require_fetcher = __commonJS({
     };
     exports2.DefaultFetcher = DefaultFetcher;
     var writeBufferToStream = /* @__PURE__ */ __name(async (stream, buffer) => {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         stream.write(buffer, (err) => {
           if (err) {
             reject(err);
           }
-          resolve7(true);
+          resolve8(true);
         });
       });
     }, "writeBufferToStream");
@@ -36150,8 +37588,8 @@ var require_store = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TrustedMetadataStore = void 0;
-    var models_1 = require_dist10();
-    var error_1 = require_error7();
+    var models_1 = require_dist11();
+    var error_1 = require_error8();
     var TrustedMetadataStore = class {
       static {
         __name(this, "TrustedMetadataStore");
@@ -36330,12 +37768,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join17;
+    exports2.join = join27;
     var url_1 = require("url");
-    function join17(base, path) {
+    function join27(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join17, "join");
+    __name(join27, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36393,13 +37831,13 @@ var require_updater = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = void 0;
-    var models_1 = require_dist10();
+    var models_1 = require_dist11();
     var debug_1 = __importDefault(require_src());
     var fs = __importStar(require("fs"));
     var path = __importStar(require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
-    var error_1 = require_error7();
+    var error_1 = require_error8();
     var fetcher_1 = require_fetcher();
     var store_1 = require_store();
     var url = __importStar(require_url());
@@ -36663,12 +38101,12 @@ var require_updater = __commonJS({
 });
 
 // node_modules/tuf-js/dist/index.js
-var require_dist11 = __commonJS({
+var require_dist12 = __commonJS({
   "node_modules/tuf-js/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = exports2.BaseFetcher = exports2.TargetFile = void 0;
-    var models_1 = require_dist10();
+    var models_1 = require_dist11();
     Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return models_1.TargetFile;
     }, "get") });
@@ -36731,7 +38169,7 @@ var require_package6 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/error.js
-var require_error8 = __commonJS({
+var require_error9 = __commonJS({
   "node_modules/@sigstore/tuf/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -36763,10 +38201,10 @@ var require_target = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.readTarget = readTarget;
     var fs_1 = __importDefault(require("fs"));
-    var error_1 = require_error8();
+    var error_1 = require_error9();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         fs_1.default.readFile(path, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
@@ -36775,7 +38213,7 @@ var require_target = __commonJS({
               cause: err
             }));
           } else {
-            resolve7(data);
+            resolve8(data);
           }
         });
       });
@@ -36834,8 +38272,8 @@ var require_client3 = __commonJS({
     exports2.TUFClient = void 0;
     var fs_1 = __importDefault(require("fs"));
     var path_1 = __importDefault(require("path"));
-    var tuf_js_1 = require_dist11();
-    var _1 = require_dist12();
+    var tuf_js_1 = require_dist12();
+    var _1 = require_dist13();
     var package_json_1 = require_package6();
     var target_1 = require_target();
     var TARGETS_DIR_NAME = "targets";
@@ -36923,14 +38361,14 @@ var require_client3 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/index.js
-var require_dist12 = __commonJS({
+var require_dist13 = __commonJS({
   "node_modules/@sigstore/tuf/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TUFError = exports2.DEFAULT_MIRROR_URL = void 0;
     exports2.getTrustedRoot = getTrustedRoot2;
     exports2.initTUF = initTUF;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
     var appdata_1 = require_appdata();
     var client_1 = require_client3();
     exports2.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
@@ -36961,1447 +38399,9 @@ var require_dist12 = __commonJS({
       });
     }
     __name(createClient, "createClient");
-    var error_1 = require_error8();
+    var error_1 = require_error9();
     Object.defineProperty(exports2, "TUFError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.TUFError;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/dsse.js
-var require_dsse4 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSESignatureContent = void 0;
-    var core_1 = require_dist();
-    var DSSESignatureContent = class {
-      static {
-        __name(this, "DSSESignatureContent");
-      }
-      env;
-      constructor(env) {
-        this.env = env;
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
-      }
-      get signature() {
-        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
-      }
-      // DSSE Pre-Authentication Encoding
-      get preAuthEncoding() {
-        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
-      }
-    };
-    exports2.DSSESignatureContent = DSSESignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/message.js
-var require_message2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureContent = void 0;
-    var core_1 = require_dist();
-    var protobuf_specs_1 = require_dist2();
-    var HASH_ALGORITHM_MAP = {
-      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
-      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
-      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
-      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
-    };
-    var MessageSignatureContent = class {
-      static {
-        __name(this, "MessageSignatureContent");
-      }
-      signature;
-      messageDigest;
-      artifact;
-      hashAlgorithm;
-      constructor(messageSignature, artifact) {
-        this.signature = messageSignature.signature;
-        this.messageDigest = messageSignature.messageDigest.digest;
-        this.artifact = artifact;
-        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
-        "sha256";
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, this.messageDigest);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
-      }
-    };
-    exports2.MessageSignatureContent = MessageSignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/index.js
-var require_bundle3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toSignedEntity = toSignedEntity2;
-    exports2.signatureContent = signatureContent;
-    var core_1 = require_dist();
-    var dsse_1 = require_dsse4();
-    var message_1 = require_message2();
-    function toSignedEntity2(bundle, artifact) {
-      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
-      const timestamps = [];
-      for (const entry of tlogEntries) {
-        if (entry.integratedTime && entry.integratedTime !== "0") {
-          timestamps.push({
-            $case: "transparency-log",
-            tlogEntry: entry
-          });
-        }
-      }
-      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
-        timestamps.push({
-          $case: "timestamp-authority",
-          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
-        });
-      }
-      return {
-        signature: signatureContent(bundle, artifact),
-        key: key(bundle),
-        tlogEntries,
-        timestamps
-      };
-    }
-    __name(toSignedEntity2, "toSignedEntity");
-    function signatureContent(bundle, artifact) {
-      switch (bundle.content.$case) {
-        case "dsseEnvelope":
-          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
-        case "messageSignature":
-          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
-      }
-    }
-    __name(signatureContent, "signatureContent");
-    function key(bundle) {
-      switch (bundle.verificationMaterial.content.$case) {
-        case "publicKey":
-          return {
-            $case: "public-key",
-            hint: bundle.verificationMaterial.content.publicKey.hint
-          };
-        case "x509CertificateChain":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
-          };
-        case "certificate":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
-          };
-      }
-    }
-    __name(key, "key");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/error.js
-var require_error9 = __commonJS({
-  "node_modules/@sigstore/verify/dist/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.PolicyError = exports2.VerificationError = void 0;
-    var BaseError = class extends Error {
-      static {
-        __name(this, "BaseError");
-      }
-      code;
-      cause;
-      /* eslint-disable-line @typescript-eslint/no-explicit-any */
-      constructor({ code, message, cause }) {
-        super(message);
-        this.code = code;
-        this.cause = cause;
-        this.name = this.constructor.name;
-      }
-    };
-    var VerificationError = class extends BaseError {
-      static {
-        __name(this, "VerificationError");
-      }
-    };
-    exports2.VerificationError = VerificationError;
-    var PolicyError = class extends BaseError {
-      static {
-        __name(this, "PolicyError");
-      }
-    };
-    exports2.PolicyError = PolicyError;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/filter.js
-var require_filter = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.filterCertAuthorities = filterCertAuthorities;
-    exports2.filterTLogAuthorities = filterTLogAuthorities;
-    function filterCertAuthorities(certAuthorities, timestamp) {
-      return certAuthorities.filter((ca) => {
-        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
-      });
-    }
-    __name(filterCertAuthorities, "filterCertAuthorities");
-    function filterTLogAuthorities(tlogAuthorities, criteria) {
-      return tlogAuthorities.filter((tlog) => {
-        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
-          return false;
-        }
-        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
-      });
-    }
-    __name(filterTLogAuthorities, "filterTLogAuthorities");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/index.js
-var require_trust = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
-    exports2.toTrustMaterial = toTrustMaterial2;
-    var core_1 = require_dist();
-    var protobuf_specs_1 = require_dist2();
-    var error_1 = require_error9();
-    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
-    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
-    var filter_1 = require_filter();
-    Object.defineProperty(exports2, "filterCertAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return filter_1.filterCertAuthorities;
-    }, "get") });
-    Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return filter_1.filterTLogAuthorities;
-    }, "get") });
-    function toTrustMaterial2(root, keys) {
-      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
-      return {
-        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
-        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
-        tlogs: root.tlogs.map(createTLogAuthority),
-        ctlogs: root.ctlogs.map(createTLogAuthority),
-        publicKey: keyFinder
-      };
-    }
-    __name(toTrustMaterial2, "toTrustMaterial");
-    function createTLogAuthority(tlogInstance) {
-      const keyDetails = tlogInstance.publicKey.keyDetails;
-      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
-      return {
-        baseURL: tlogInstance.baseUrl,
-        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
-        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
-        validFor: {
-          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
-          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    __name(createTLogAuthority, "createTLogAuthority");
-    function createCertAuthority(ca) {
-      return {
-        certChain: ca.certChain.certificates.map((cert) => {
-          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
-        }),
-        validFor: {
-          start: ca.validFor?.start || BEGINNING_OF_TIME,
-          end: ca.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    __name(createCertAuthority, "createCertAuthority");
-    function keyLocator(keys) {
-      return (hint) => {
-        const key = (keys || {})[hint];
-        if (!key) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `key not found: ${hint}`
-          });
-        }
-        return {
-          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
-          validFor: /* @__PURE__ */ __name((date) => {
-            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
-          }, "validFor")
-        };
-      };
-    }
-    __name(keyLocator, "keyLocator");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/certificate.js
-var require_certificate = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CertificateChainVerifier = void 0;
-    exports2.verifyCertificateChain = verifyCertificateChain;
-    var error_1 = require_error9();
-    var trust_1 = require_trust();
-    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
-      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
-      let error;
-      for (const ca of cas) {
-        try {
-          const verifier = new CertificateChainVerifier({
-            trustedCerts: ca.certChain,
-            untrustedCert: leaf,
-            timestamp
-          });
-          return verifier.verify();
-        } catch (err) {
-          error = err;
-        }
-      }
-      throw new error_1.VerificationError({
-        code: "CERTIFICATE_ERROR",
-        message: "Failed to verify certificate chain",
-        cause: error
-      });
-    }
-    __name(verifyCertificateChain, "verifyCertificateChain");
-    var CertificateChainVerifier = class {
-      static {
-        __name(this, "CertificateChainVerifier");
-      }
-      untrustedCert;
-      trustedCerts;
-      localCerts;
-      timestamp;
-      constructor(opts) {
-        this.untrustedCert = opts.untrustedCert;
-        this.trustedCerts = opts.trustedCerts;
-        this.localCerts = dedupeCertificates([
-          ...opts.trustedCerts,
-          opts.untrustedCert
-        ]);
-        this.timestamp = opts.timestamp;
-      }
-      verify() {
-        const certificatePath = this.sort();
-        this.checkPath(certificatePath);
-        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
-        if (!validForDate) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate is not valid or expired at the specified date"
-          });
-        }
-        return certificatePath;
-      }
-      sort() {
-        const leafCert = this.untrustedCert;
-        let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path2) => path2.some((cert) => this.trustedCerts.includes(cert)));
-        if (paths.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no trusted certificate path found"
-          });
-        }
-        const path = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path].slice(0, -1);
-      }
-      // Recursively build all possible paths from the leaf to the root
-      buildPaths(certificate) {
-        const paths = [];
-        const issuers = this.findIssuer(certificate);
-        if (issuers.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no valid certificate path found"
-          });
-        }
-        for (let i = 0; i < issuers.length; i++) {
-          const issuer = issuers[i];
-          if (issuer.equals(certificate)) {
-            paths.push([certificate]);
-            continue;
-          }
-          const subPaths = this.buildPaths(issuer);
-          for (let j = 0; j < subPaths.length; j++) {
-            paths.push([issuer, ...subPaths[j]]);
-          }
-        }
-        return paths;
-      }
-      // Return all possible issuers for the given certificate
-      findIssuer(certificate) {
-        let issuers = [];
-        let keyIdentifier;
-        if (certificate.subject.equals(certificate.issuer)) {
-          if (certificate.verify()) {
-            return [certificate];
-          }
-        }
-        if (certificate.extAuthorityKeyID) {
-          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
-        }
-        this.localCerts.forEach((possibleIssuer) => {
-          if (keyIdentifier) {
-            if (possibleIssuer.extSubjectKeyID) {
-              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
-                issuers.push(possibleIssuer);
-              }
-              return;
-            }
-          }
-          if (possibleIssuer.subject.equals(certificate.issuer)) {
-            issuers.push(possibleIssuer);
-          }
-        });
-        issuers = issuers.filter((issuer) => {
-          try {
-            return certificate.verify(issuer);
-          } catch (ex) {
-            return false;
-          }
-        });
-        return issuers;
-      }
-      checkPath(path) {
-        if (path.length < 1) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate chain must contain at least one certificate"
-          });
-        }
-        const validCAs = path.slice(1).every((cert) => cert.isCA);
-        if (!validCAs) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "intermediate certificate is not a CA"
-          });
-        }
-        for (let i = path.length - 2; i >= 0; i--) {
-          if (!path[i].issuer.equals(path[i + 1].subject)) {
-            throw new error_1.VerificationError({
-              code: "CERTIFICATE_ERROR",
-              message: "incorrect certificate name chaining"
-            });
-          }
-        }
-        for (let i = 0; i < path.length; i++) {
-          const cert = path[i];
-          if (cert.extBasicConstraints?.isCA) {
-            const pathLength = cert.extBasicConstraints.pathLenConstraint;
-            if (pathLength !== void 0 && pathLength < i - 1) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "path length constraint exceeded"
-              });
-            }
-          }
-        }
-      }
-    };
-    exports2.CertificateChainVerifier = CertificateChainVerifier;
-    function dedupeCertificates(certs) {
-      for (let i = 0; i < certs.length; i++) {
-        for (let j = i + 1; j < certs.length; j++) {
-          if (certs[i].equals(certs[j])) {
-            certs.splice(j, 1);
-            j--;
-          }
-        }
-      }
-      return certs;
-    }
-    __name(dedupeCertificates, "dedupeCertificates");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/sct.js
-var require_sct2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/sct.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySCTs = verifySCTs;
-    var core_1 = require_dist();
-    var error_1 = require_error9();
-    var trust_1 = require_trust();
-    function verifySCTs(cert, issuer, ctlogs) {
-      let extSCT;
-      const clone = cert.clone();
-      for (let i = 0; i < clone.extensions.length; i++) {
-        const ext = clone.extensions[i];
-        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
-          extSCT = new core_1.X509SCTExtension(ext);
-          clone.extensions.splice(i, 1);
-          break;
-        }
-      }
-      if (!extSCT) {
-        return [];
-      }
-      if (extSCT.signedCertificateTimestamps.length === 0) {
-        return [];
-      }
-      const preCert = new core_1.ByteStream();
-      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
-      preCert.appendView(issuerId);
-      const tbs = clone.tbsCertificate.toDER();
-      preCert.appendUint24(tbs.length);
-      preCert.appendView(tbs);
-      return extSCT.signedCertificateTimestamps.map((sct) => {
-        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
-          logID: sct.logID,
-          targetDate: sct.datetime
-        });
-        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
-        if (!verified) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "SCT verification failed"
-          });
-        }
-        return sct.logID;
-      });
-    }
-    __name(verifySCTs, "verifySCTs");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/index.js
-var require_key4 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyPublicKey = verifyPublicKey;
-    exports2.verifyCertificate = verifyCertificate;
-    var core_1 = require_dist();
-    var error_1 = require_error9();
-    var certificate_1 = require_certificate();
-    var sct_1 = require_sct2();
-    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
-    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
-    function verifyPublicKey(hint, timestamps, trustMaterial) {
-      const key = trustMaterial.publicKey(hint);
-      timestamps.forEach((timestamp) => {
-        if (!key.validFor(timestamp)) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
-          });
-        }
-      });
-      return { key: key.publicKey };
-    }
-    __name(verifyPublicKey, "verifyPublicKey");
-    function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path = [];
-      timestamps.forEach((timestamp) => {
-        path = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
-      });
-      return {
-        scts: (0, sct_1.verifySCTs)(path[0], path[1], trustMaterial.ctlogs),
-        signer: getSigner(path[0])
-      };
-    }
-    __name(verifyCertificate, "verifyCertificate");
-    function getSigner(cert) {
-      let issuer;
-      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
-      if (issuerExtension) {
-        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
-      } else {
-        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
-      }
-      const oids = cert.extensions.map((ext) => {
-        const oid = ext.subs[0].toOID();
-        return {
-          oid: { id: oid.split(".").map(Number) },
-          value: ext.subs[ext.subs.length - 1].value
-        };
-      });
-      const identity = {
-        extensions: { issuer },
-        subjectAlternativeName: cert.subjectAltName,
-        oids
-      };
-      return {
-        key: core_1.crypto.createPublicKey(cert.publicKey),
-        identity
-      };
-    }
-    __name(getSigner, "getSigner");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/policy.js
-var require_policy2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/policy.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySubjectAlternativeName = verifySubjectAlternativeName;
-    exports2.verifyExtensions = verifyExtensions;
-    exports2.verifyOIDs = verifyOIDs;
-    var error_1 = require_error9();
-    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
-      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
-        throw new error_1.PolicyError({
-          code: "UNTRUSTED_SIGNER_ERROR",
-          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
-        });
-      }
-    }
-    __name(verifySubjectAlternativeName, "verifySubjectAlternativeName");
-    function verifyExtensions(policyExtensions, signerExtensions = {}) {
-      let key;
-      for (key in policyExtensions) {
-        if (signerExtensions[key] !== policyExtensions[key]) {
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
-          });
-        }
-      }
-    }
-    __name(verifyExtensions, "verifyExtensions");
-    function verifyOIDs(policyOIDs, signerOIDs = []) {
-      for (const policyOID of policyOIDs) {
-        const match2 = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
-        if (!match2) {
-          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - missing OID ${oid}`
-          });
-        }
-      }
-    }
-    __name(verifyOIDs, "verifyOIDs");
-    function oidEquals(a, b) {
-      if (a === void 0 || b === void 0) {
-        return false;
-      }
-      return a.length === b.length && a.every((v, i) => v === b[i]);
-    }
-    __name(oidEquals, "oidEquals");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/tsa.js
-var require_tsa3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
-    var core_1 = require_dist();
-    var error_1 = require_error9();
-    var certificate_1 = require_certificate();
-    var trust_1 = require_trust();
-    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
-      const signingTime = timestamp.signingTime;
-      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
-      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
-        serialNumber: timestamp.signerSerialNumber,
-        issuer: timestamp.signerIssuer
-      });
-      const verified = timestampAuthorities.some((ca) => {
-        try {
-          verifyTimestampForCA(timestamp, data, ca);
-          return true;
-        } catch (e) {
-          return false;
-        }
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "timestamp could not be verified"
-        });
-      }
-    }
-    __name(verifyRFC3161Timestamp, "verifyRFC3161Timestamp");
-    function verifyTimestampForCA(timestamp, data, ca) {
-      const [leaf, ...cas] = ca.certChain;
-      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
-      const signingTime = timestamp.signingTime;
-      try {
-        new certificate_1.CertificateChainVerifier({
-          untrustedCert: leaf,
-          trustedCerts: cas,
-          timestamp: signingTime
-        }).verify();
-      } catch (e) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "invalid certificate chain"
-        });
-      }
-      timestamp.verify(data, signingKey);
-    }
-    __name(verifyTimestampForCA, "verifyTimestampForCA");
-    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
-      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
-    }
-    __name(filterCAsBySerialAndIssuer, "filterCAsBySerialAndIssuer");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/index.js
-var require_timestamp4 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getTSATimestamp = getTSATimestamp;
-    exports2.getTLogTimestamp = getTLogTimestamp;
-    var tsa_1 = require_tsa3();
-    function getTSATimestamp(timestamp, data, timestampAuthorities) {
-      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
-      return {
-        type: "timestamp-authority",
-        logID: timestamp.signerSerialNumber,
-        timestamp: timestamp.signingTime
-      };
-    }
-    __name(getTSATimestamp, "getTSATimestamp");
-    function getTLogTimestamp(entry) {
-      if (!entry.inclusionPromise) {
-        return void 0;
-      }
-      return {
-        type: "transparency-log",
-        logID: entry.logId.keyId,
-        timestamp: new Date(Number(entry.integratedTime) * 1e3)
-      };
-    }
-    __name(getTLogTimestamp, "getTLogTimestamp");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/dsse.js
-var require_dsse5 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSE_API_VERSION_V1 = void 0;
-    exports2.verifyDSSETLogBody = verifyDSSETLogBody;
-    exports2.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
-    var error_1 = require_error9();
-    exports2.DSSE_API_VERSION_V1 = "0.0.1";
-    function verifyDSSETLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports2.DSSE_API_VERSION_V1:
-          return verifyDSSE001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyDSSETLogBody, "verifyDSSETLogBody");
-    function verifyDSSETLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "dsseV002":
-          return verifyDSSE002TLogBody(spec.dsseV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    __name(verifyDSSETLogBodyV2, "verifyDSSETLogBodyV2");
-    function verifyDSSE001TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = tlogEntry.spec.signatures[0].signature;
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyDSSE001TLogBody, "verifyDSSE001TLogBody");
-    function verifyDSSE002TLogBody(spec, content) {
-      if (spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = spec.signatures[0].content;
-      if (!content.compareSignature(tlogSig))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyDSSE002TLogBody, "verifyDSSE002TLogBody");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
-var require_hashedrekord2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HASHEDREKORD_API_VERSION_V1 = void 0;
-    exports2.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
-    exports2.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
-    var error_1 = require_error9();
-    exports2.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
-    function verifyHashedRekordTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports2.HASHEDREKORD_API_VERSION_V1:
-          return verifyHashedrekord001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyHashedRekordTLogBody, "verifyHashedRekordTLogBody");
-    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "hashedRekordV002":
-          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    __name(verifyHashedRekordTLogBodyV2, "verifyHashedRekordTLogBodyV2");
-    function verifyHashedrekord001TLogBody(tlogEntry, content) {
-      const tlogSig = tlogEntry.spec.signature.content || "";
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    __name(verifyHashedrekord001TLogBody, "verifyHashedrekord001TLogBody");
-    function verifyHashedrekord002TLogBody(spec, content) {
-      const tlogSig = spec.signature?.content || Buffer.from("");
-      if (!content.compareSignature(tlogSig)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogHash = spec.data?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    __name(verifyHashedrekord002TLogBody, "verifyHashedrekord002TLogBody");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/intoto.js
-var require_intoto = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyIntotoTLogBody = verifyIntotoTLogBody;
-    var error_1 = require_error9();
-    function verifyIntotoTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case "0.0.2":
-          return verifyIntoto002TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyIntotoTLogBody, "verifyIntotoTLogBody");
-    function verifyIntoto002TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      }
-      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
-    function base64Decode(str) {
-      return Buffer.from(str, "base64").toString("utf-8");
-    }
-    __name(base64Decode, "base64Decode");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
-var require_checkpoint = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.LogCheckpoint = void 0;
-    exports2.verifyCheckpoint = verifyCheckpoint;
-    var core_1 = require_dist();
-    var error_1 = require_error9();
-    var CHECKPOINT_SEPARATOR = "\n\n";
-    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
-    function verifyCheckpoint(entry, tlogs) {
-      const inclusionProof = entry.inclusionProof;
-      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
-      const checkpoint = LogCheckpoint.fromString(signedNote.note);
-      if (!verifySignedNote(signedNote, tlogs)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid checkpoint signature"
-        });
-      }
-      return checkpoint;
-    }
-    __name(verifyCheckpoint, "verifyCheckpoint");
-    function verifySignedNote(signedNote, tlogs) {
-      const data = Buffer.from(signedNote.note, "utf-8");
-      return signedNote.signatures.some((signature) => {
-        const tlog = tlogs.find(
-          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
-          // Match the name to the base URL of the tlog
-        );
-        if (!tlog) {
-          return false;
-        }
-        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
-      });
-    }
-    __name(verifySignedNote, "verifySignedNote");
-    var SignedNote = class _SignedNote {
-      static {
-        __name(this, "SignedNote");
-      }
-      note;
-      signatures;
-      constructor(note, signatures) {
-        this.note = note;
-        this.signatures = signatures;
-      }
-      // Deserialize a SignedNote from a string
-      static fromString(envelope) {
-        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "missing checkpoint separator"
-          });
-        }
-        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
-        const header = envelope.slice(0, split + 1);
-        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
-        const matches = data.matchAll(SIGNATURE_REGEX);
-        const signatures = Array.from(matches, (match2) => {
-          const [, name, signature] = match2;
-          const sigBytes = Buffer.from(signature, "base64");
-          if (sigBytes.length < 5) {
-            throw new error_1.VerificationError({
-              code: "TLOG_INCLUSION_PROOF_ERROR",
-              message: "malformed checkpoint signature"
-            });
-          }
-          return {
-            name,
-            keyHint: sigBytes.subarray(0, 4),
-            signature: sigBytes.subarray(4)
-          };
-        });
-        if (signatures.length === 0) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "no signatures found in checkpoint"
-          });
-        }
-        return new _SignedNote(header, signatures);
-      }
-    };
-    var LogCheckpoint = class _LogCheckpoint {
-      static {
-        __name(this, "LogCheckpoint");
-      }
-      origin;
-      logSize;
-      logHash;
-      rest;
-      constructor(origin, logSize, logHash, rest) {
-        this.origin = origin;
-        this.logSize = logSize;
-        this.logHash = logHash;
-        this.rest = rest;
-      }
-      static fromString(note) {
-        const lines = note.trimEnd().split("\n");
-        if (lines.length < 3) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "too few lines in checkpoint header"
-          });
-        }
-        const origin = lines[0];
-        const logSize = BigInt(lines[1]);
-        const rootHash = Buffer.from(lines[2], "base64");
-        const rest = lines.slice(3);
-        return new _LogCheckpoint(origin, logSize, rootHash, rest);
-      }
-    };
-    exports2.LogCheckpoint = LogCheckpoint;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/merkle.js
-var require_merkle = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyMerkleInclusion = verifyMerkleInclusion;
-    var core_1 = require_dist();
-    var error_1 = require_error9();
-    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
-    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
-    function verifyMerkleInclusion(entry, checkpoint) {
-      const inclusionProof = entry.inclusionProof;
-      const logIndex = BigInt(inclusionProof.logIndex);
-      const treeSize = BigInt(checkpoint.logSize);
-      if (logIndex < 0n || logIndex >= treeSize) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: `invalid index: ${logIndex}`
-        });
-      }
-      const { inner, border } = decompInclProof(logIndex, treeSize);
-      if (inclusionProof.hashes.length !== inner + border) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid hash count"
-        });
-      }
-      const innerHashes = inclusionProof.hashes.slice(0, inner);
-      const borderHashes = inclusionProof.hashes.slice(inner);
-      const leafHash = hashLeaf(entry.canonicalizedBody);
-      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
-      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "calculated root hash does not match inclusion proof"
-        });
-      }
-    }
-    __name(verifyMerkleInclusion, "verifyMerkleInclusion");
-    function decompInclProof(index, size2) {
-      const inner = innerProofSize(index, size2);
-      const border = onesCount(index >> BigInt(inner));
-      return { inner, border };
-    }
-    __name(decompInclProof, "decompInclProof");
-    function chainInner(seed, hashes, index) {
-      return hashes.reduce((acc, h, i) => {
-        if (index >> BigInt(i) & BigInt(1)) {
-          return hashChildren(h, acc);
-        } else {
-          return hashChildren(acc, h);
-        }
-      }, seed);
-    }
-    __name(chainInner, "chainInner");
-    function chainBorderRight(seed, hashes) {
-      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
-    }
-    __name(chainBorderRight, "chainBorderRight");
-    function innerProofSize(index, size2) {
-      return bitLength(index ^ size2 - BigInt(1));
-    }
-    __name(innerProofSize, "innerProofSize");
-    function onesCount(num) {
-      return num.toString(2).split("1").length - 1;
-    }
-    __name(onesCount, "onesCount");
-    function bitLength(n) {
-      if (n === 0n) {
-        return 0;
-      }
-      return n.toString(2).length;
-    }
-    __name(bitLength, "bitLength");
-    function hashChildren(left, right) {
-      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
-    }
-    __name(hashChildren, "hashChildren");
-    function hashLeaf(leaf) {
-      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
-    }
-    __name(hashLeaf, "hashLeaf");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/set.js
-var require_set = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyTLogSET = verifyTLogSET;
-    var core_1 = require_dist();
-    var error_1 = require_error9();
-    var trust_1 = require_trust();
-    function verifyTLogSET(entry, tlogs) {
-      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
-        logID: entry.logId.keyId,
-        targetDate: new Date(Number(entry.integratedTime) * 1e3)
-      });
-      const verified = validTLogs.some((tlog) => {
-        const payload = toVerificationPayload(entry);
-        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
-        const signature = entry.inclusionPromise.signedEntryTimestamp;
-        return core_1.crypto.verify(data, tlog.publicKey, signature);
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROMISE_ERROR",
-          message: "inclusion promise could not be verified"
-        });
-      }
-    }
-    __name(verifyTLogSET, "verifyTLogSET");
-    function toVerificationPayload(entry) {
-      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
-      return {
-        body: canonicalizedBody.toString("base64"),
-        integratedTime: Number(integratedTime),
-        logIndex: Number(logIndex),
-        logID: logId.keyId.toString("hex")
-      };
-    }
-    __name(toVerificationPayload, "toVerificationPayload");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/index.js
-var require_tlog2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyTLogBody = verifyTLogBody;
-    exports2.verifyTLogInclusion = verifyTLogInclusion;
-    var v2_1 = require_v2();
-    var error_1 = require_error9();
-    var dsse_1 = require_dsse5();
-    var hashedrekord_1 = require_hashedrekord2();
-    var intoto_1 = require_intoto();
-    var checkpoint_1 = require_checkpoint();
-    var merkle_1 = require_merkle();
-    var set_1 = require_set();
-    function verifyTLogBody(entry, sigContent) {
-      const { kind, version: version2 } = entry.kindVersion;
-      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
-      if (kind !== body.kind || version2 !== body.apiVersion) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `kind/version mismatch - expected: ${kind}/${version2}, received: ${body.kind}/${body.apiVersion}`
-        });
-      }
-      switch (kind) {
-        case "dsse":
-          if (version2 == dsse_1.DSSE_API_VERSION_V1) {
-            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
-          }
-        case "intoto":
-          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
-        case "hashedrekord":
-          if (version2 == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
-            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
-          }
-        /* istanbul ignore next */
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported kind: ${kind}`
-          });
-      }
-    }
-    __name(verifyTLogBody, "verifyTLogBody");
-    function verifyTLogInclusion(entry, tlogAuthorities) {
-      let inclusionVerified = false;
-      if (isTLogEntryWithInclusionPromise(entry)) {
-        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
-        inclusionVerified = true;
-      }
-      if (isTLogEntryWithInclusionProof(entry)) {
-        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
-        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
-        inclusionVerified = true;
-      }
-      if (!inclusionVerified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_MISSING_INCLUSION_ERROR",
-          message: "inclusion could not be verified"
-        });
-      }
-      return;
-    }
-    __name(verifyTLogInclusion, "verifyTLogInclusion");
-    function isTLogEntryWithInclusionPromise(entry) {
-      return entry.inclusionPromise !== void 0;
-    }
-    __name(isTLogEntryWithInclusionPromise, "isTLogEntryWithInclusionPromise");
-    function isTLogEntryWithInclusionProof(entry) {
-      return entry.inclusionProof !== void 0;
-    }
-    __name(isTLogEntryWithInclusionProof, "isTLogEntryWithInclusionProof");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/verifier.js
-var require_verifier2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/verifier.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Verifier = void 0;
-    var util_1 = require("util");
-    var error_1 = require_error9();
-    var key_1 = require_key4();
-    var policy_1 = require_policy2();
-    var timestamp_1 = require_timestamp4();
-    var tlog_1 = require_tlog2();
-    var Verifier2 = class {
-      static {
-        __name(this, "Verifier");
-      }
-      trustMaterial;
-      options;
-      constructor(trustMaterial, options = {}) {
-        this.trustMaterial = trustMaterial;
-        this.options = {
-          ctlogThreshold: options.ctlogThreshold ?? 1,
-          tlogThreshold: options.tlogThreshold ?? 1,
-          timestampThreshold: options.timestampThreshold ?? options.tsaThreshold ?? 1,
-          tsaThreshold: 0
-        };
-      }
-      verify(entity, policy) {
-        const timestamps = this.verifyTimestamps(entity);
-        const signer = this.verifySigningKey(entity, timestamps);
-        this.verifyTLogs(entity);
-        this.verifySignature(entity, signer);
-        if (policy) {
-          this.verifyPolicy(policy, signer.identity || {});
-        }
-        return signer;
-      }
-      // Checks that all of the timestamps in the entity are valid and returns them
-      verifyTimestamps(entity) {
-        const timestamps = [];
-        for (const timestamp of entity.timestamps) {
-          switch (timestamp.$case) {
-            case "timestamp-authority":
-              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
-              break;
-            case "transparency-log": {
-              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
-              if (result) {
-                timestamps.push(result);
-              }
-              break;
-            }
-          }
-        }
-        if (containsDupes(timestamps)) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: "duplicate timestamp"
-          });
-        }
-        if (timestamps.length < this.options.timestampThreshold) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
-          });
-        }
-        return timestamps.map((t) => t.timestamp);
-      }
-      // Checks that the signing key is valid for all of the the supplied timestamps
-      // and returns the signer.
-      verifySigningKey({ key }, timestamps) {
-        switch (key.$case) {
-          case "public-key": {
-            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
-          }
-          case "certificate": {
-            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
-            if (containsDupes(result.scts)) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "duplicate SCT"
-              });
-            }
-            if (result.scts.length < this.options.ctlogThreshold) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
-              });
-            }
-            return result.signer;
-          }
-        }
-      }
-      // Checks that the tlog entries are valid for the supplied content
-      verifyTLogs({ signature: content, tlogEntries }) {
-        let tlogCount = 0;
-        tlogEntries.forEach((entry) => {
-          tlogCount++;
-          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
-          (0, tlog_1.verifyTLogBody)(entry, content);
-        });
-        if (tlogCount < this.options.tlogThreshold) {
-          throw new error_1.VerificationError({
-            code: "TLOG_ERROR",
-            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
-          });
-        }
-      }
-      // Checks that the signature is valid for the supplied content
-      verifySignature(entity, signer) {
-        if (!entity.signature.verifySignature(signer.key)) {
-          throw new error_1.VerificationError({
-            code: "SIGNATURE_ERROR",
-            message: "signature verification failed"
-          });
-        }
-      }
-      verifyPolicy(policy, identity) {
-        if (policy.subjectAlternativeName) {
-          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
-        }
-        if (policy.extensions) {
-          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
-        }
-        if (policy.oids) {
-          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
-        }
-      }
-    };
-    exports2.Verifier = Verifier2;
-    function containsDupes(arr) {
-      for (let i = 0; i < arr.length; i++) {
-        for (let j = i + 1; j < arr.length; j++) {
-          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
-            return true;
-          }
-        }
-      }
-      return false;
-    }
-    __name(containsDupes, "containsDupes");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/index.js
-var require_dist13 = __commonJS({
-  "node_modules/@sigstore/verify/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Verifier = exports2.toTrustMaterial = exports2.VerificationError = exports2.PolicyError = exports2.toSignedEntity = void 0;
-    var bundle_1 = require_bundle3();
-    Object.defineProperty(exports2, "toSignedEntity", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundle_1.toSignedEntity;
-    }, "get") });
-    var error_1 = require_error9();
-    Object.defineProperty(exports2, "PolicyError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.PolicyError;
-    }, "get") });
-    Object.defineProperty(exports2, "VerificationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.VerificationError;
-    }, "get") });
-    var trust_1 = require_trust();
-    Object.defineProperty(exports2, "toTrustMaterial", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return trust_1.toTrustMaterial;
-    }, "get") });
-    var verifier_1 = require_verifier2();
-    Object.defineProperty(exports2, "Verifier", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return verifier_1.Verifier;
     }, "get") });
   }
 });
@@ -38488,7 +38488,7 @@ function spawnError(cmd, error) {
 __name(spawnError, "spawnError");
 function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -38505,7 +38505,7 @@ function execCapture(cmd, args, options) {
         const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
       } else {
-        resolve7(result);
+        resolve8(result);
       }
     });
   });
@@ -38522,10 +38522,10 @@ function execStream(cmd, args, options) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
   });
-  const done = new Promise((resolve7, reject) => {
+  const done = new Promise((resolve8, reject) => {
     child.on("error", (e) => reject(spawnError(cmd, e)));
     child.on("close", (code, signal) => {
-      if (code === 0) resolve7();
+      if (code === 0) resolve8();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
@@ -38539,12 +38539,12 @@ function execStream(cmd, args, options) {
 __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => resolve7(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => resolve8(code ?? (signal ? 128 : 1)));
   });
 }
 __name(execFollow, "execFollow");
@@ -39011,9 +39011,9 @@ async function startAptProxy(options) {
     stats.refused++;
     socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
   });
-  await new Promise((resolve7, reject) => {
+  await new Promise((resolve8, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve7());
+    server.listen(options.port, options.host, () => resolve8());
   });
   const port = server.address().port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
@@ -39022,8 +39022,8 @@ async function startAptProxy(options) {
     url,
     port,
     stats,
-    close: /* @__PURE__ */ __name(() => new Promise((resolve7) => {
-      server.close(() => resolve7());
+    close: /* @__PURE__ */ __name(() => new Promise((resolve8) => {
+      server.close(() => resolve8());
       server.closeAllConnections();
     }), "close")
   };
@@ -40307,11 +40307,11 @@ async function openRawImage(path, compression, logger) {
       return { stream: (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
     }
     case "gz": {
-      const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
+      const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
       const file = (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK });
-      file.on("error", (e) => gunzip.destroy(e));
-      file.pipe(gunzip);
-      return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
+      file.on("error", (e) => gunzip2.destroy(e));
+      file.pipe(gunzip2);
+      return { stream: gunzip2, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
     }
     case "xz": {
       const expectedSize = await xzUncompressedSize(path, logger);
@@ -41941,32 +41941,34 @@ byte-identical files.`,
   }
 };
 
-// src/lib/signing/identity-token.ts
-var import_sign = __toESM(require_dist9(), 1);
-function identityTokenSource(env) {
-  if (env.SIGSTORE_ID_TOKEN) {
-    const token = env.SIGSTORE_ID_TOKEN;
-    return async () => token;
-  }
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    const provider = new import_sign.CIContextProvider("sigstore");
-    return () => provider.getToken();
-  }
-  return async () => {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
-    );
-  };
-}
-__name(identityTokenSource, "identityTokenSource");
+// src/cli/commands/publish-command.ts
+var import_node_fs15 = require("node:fs");
+var import_node_path24 = require("node:path");
+
+// src/lib/oci/media-types.ts
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
+var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
+var ANNOTATION = {
+  title: "org.opencontainers.image.title",
+  source: "org.opencontainers.image.source",
+  revision: "org.opencontainers.image.revision",
+  version: "org.opencontainers.image.version",
+  created: "org.opencontainers.image.created",
+  description: "org.opencontainers.image.description",
+  refName: "org.opencontainers.image.ref.name"
+};
+var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/signing/sign.ts
 var import_node_crypto7 = require("node:crypto");
 var import_promises18 = require("node:fs/promises");
 var import_node_path15 = require("node:path");
-var import_bundle = __toESM(require_dist3(), 1);
-var import_sign2 = __toESM(require_dist9(), 1);
+var import_bundle = __toESM(require_dist2(), 1);
+var import_sign = __toESM(require_dist9(), 1);
 
 // src/lib/signing/release-files.ts
 var import_node_path14 = require("node:path");
@@ -41990,7 +41992,7 @@ var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 var BUILD_TYPE = "https://github.com/pi-image-release/pi-image-release/blob/main/docs/signing.md#build-type-v1";
-var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature"]);
+var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
 function buildStatement(manifest, metadata, options) {
   const subject = manifest.files.filter((f) => !UNSIGNED_ROLES.has(f.role)).map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }));
   if (options.ociManifestDigest) {
@@ -42047,10 +42049,10 @@ async function signRelease(options) {
   let metadata;
   if (manifest.files.some((f) => f.path === METADATA_FILE)) metadata = JSON.parse(await (0, import_promises18.readFile)((0, import_node_path15.join)(releaseDir, METADATA_FILE), "utf8"));
   const statement = buildStatement(manifest, metadata, options);
-  const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
-  if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
-  const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: options.identityToken } }),
+  const witnesses = [new import_sign.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
+  if (options.tsaUrl) witnesses.push(new import_sign.TSAWitness({ tsaBaseURL: options.tsaUrl }));
+  const builder = new import_sign.DSSEBundleBuilder({
+    signer: new import_sign.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: options.identityToken } }),
     witnesses
   });
   logger.info(`signing ${statement.subject.length} subjects with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
@@ -42072,6 +42074,2049 @@ async function signRelease(options) {
   return { bundlePath, bundleFile, statement, manifest: updated };
 }
 __name(signRelease, "signRelease");
+
+// src/lib/oci/release-artifact.ts
+var import_node_path16 = require("node:path");
+
+// src/lib/oci/registry-client.ts
+var import_node_crypto8 = require("node:crypto");
+var import_node_fs8 = require("node:fs");
+var import_promises19 = require("node:fs/promises");
+var import_node_http2 = require("node:http");
+var import_node_https = require("node:https");
+var import_node_stream3 = require("node:stream");
+var import_promises20 = require("node:stream/promises");
+
+// src/lib/oci/reference.ts
+var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+var DIGEST = /^sha256:[a-f0-9]{64}$/;
+function parseReference(text2, input = "reference") {
+  const bad2 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text2}": ${why}`), "bad");
+  let rest = text2.trim();
+  let digest;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(digest)) throw bad2("the digest must be sha256:<64 hex digits>");
+  }
+  const slash = rest.indexOf("/");
+  if (slash < 0) throw bad2("name the registry, e.g. ghcr.io/OWNER/NAME");
+  const registry = rest.slice(0, slash);
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad2(`"${registry}" is not a registry host`);
+  let repository = rest.slice(slash + 1);
+  let tag;
+  const colon = repository.lastIndexOf(":");
+  if (colon >= 0) {
+    tag = repository.slice(colon + 1);
+    repository = repository.slice(0, colon);
+    if (!TAG.test(tag)) throw bad2(`"${tag}" is not a valid tag`);
+  }
+  if (!REPOSITORY.test(repository)) throw bad2(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
+  const ref = { registry, repository };
+  if (tag) ref.tag = tag;
+  if (digest) ref.digest = digest;
+  return ref;
+}
+__name(parseReference, "parseReference");
+function formatReference(ref) {
+  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+}
+__name(formatReference, "formatReference");
+function registryBaseUrl(registry, plainHttp) {
+  const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
+}
+__name(registryBaseUrl, "registryBaseUrl");
+
+// src/lib/oci/registry-client.ts
+function fileBlobSource(file, descriptor) {
+  return {
+    descriptor,
+    open: /* @__PURE__ */ __name((start, end) => {
+      const stream = (0, import_node_fs8.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
+      const hash = start === void 0 ? (0, import_node_crypto8.createHash)("sha256") : void 0;
+      let seen = 0;
+      const check = new import_node_stream3.Transform({
+        transform(chunk, _e, done) {
+          seen += chunk.length;
+          if (seen > expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+          hash?.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          if (seen !== expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
+          if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) return done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
+          done();
+        }
+      });
+      stream.on("error", (e) => check.destroy(e));
+      return stream.pipe(check);
+    }, "open")
+  };
+}
+__name(fileBlobSource, "fileBlobSource");
+var STREAM_CHUNK = 16 * 1024 * 1024;
+var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
+var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+function parseChallenge(header) {
+  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
+  const params = {};
+  for (const p of (m?.[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
+  return { scheme: (m?.[1] ?? "").toLowerCase(), params };
+}
+__name(parseChallenge, "parseChallenge");
+async function drain(res, limit = 64 * 1024) {
+  const chunks = [];
+  let size2 = 0;
+  for await (const c of res) {
+    if (size2 < limit) chunks.push(c);
+    size2 += c.length;
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+}
+__name(drain, "drain");
+var RegistryClient = class _RegistryClient {
+  constructor(options) {
+    this.options = options;
+    this.base = registryBaseUrl(options.registry, options.plainHttp ?? false);
+  }
+  options;
+  static {
+    __name(this, "RegistryClient");
+  }
+  base;
+  tokens = /* @__PURE__ */ new Map();
+  challenge;
+  send(method, url, headers, body) {
+    return new Promise((resolve8, reject) => {
+      const fn = url.protocol === "https:" ? import_node_https.request : import_node_http2.request;
+      const req = fn(url, { method, headers, timeout: 12e4 }, (res) => resolve8({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+      req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
+      req.on("error", reject);
+      if (Buffer.isBuffer(body)) req.end(body);
+      else if (body) {
+        const stream = body();
+        stream.on("error", (e) => req.destroy(e));
+        stream.pipe(req);
+      } else req.end();
+    });
+  }
+  async authHeader(scope) {
+    const c = this.challenge;
+    if (!c) return {};
+    if (c.scheme === "basic") {
+      if (!this.options.credentials) return {};
+      const { username, password } = this.options.credentials;
+      return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
+    }
+    if (c.scheme !== "bearer") return {};
+    const cached = this.tokens.get(scope);
+    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
+    const realm = c.params.realm;
+    if (!realm) throw new PiImageError("EXEC_FAILED", `${this.options.registry} asked for a Bearer token but named no realm`);
+    const url = new URL(realm);
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    if (scope) url.searchParams.set("scope", scope);
+    const headers = { accept: "application/json" };
+    if (this.options.credentials) {
+      const { username, password } = this.options.credentials;
+      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    }
+    const res = await this.send("GET", url, headers, void 0);
+    const text2 = await drain(res.body);
+    if (res.status !== 200) {
+      throw new PiImageError(res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED", `token for ${scope} refused by ${url.origin}: ${res.status} ${text2.slice(0, 200)}`);
+    }
+    const json = JSON.parse(text2);
+    const token = json.token ?? json.access_token;
+    if (!token) throw new PiImageError("EXEC_FAILED", `token server ${url.origin} answered without a token`);
+    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, (json.expires_in ?? 60) - 10) * 1e3 });
+    return { authorization: `Bearer ${token}` };
+  }
+  /**
+   * One request with auth, redirects and retries. `body` as a factory can be
+   * replayed; a consumed stream cannot, so uploads authorize first (POST).
+   */
+  async request(method, path, options) {
+    const retries = options.retry === false ? 0 : this.options.retries ?? 4;
+    let url = new URL(path, this.base);
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        const auth = url.origin === new URL(this.base).origin ? await this.authHeader(options.scope) : {};
+        res = await this.send(method, url, { ...options.headers, ...auth }, options.body);
+      } catch (e) {
+        if (e instanceof PiImageError || attempt >= retries) {
+          throw e instanceof PiImageError ? e : new PiImageError("EXEC_FAILED", `${method} ${url.href}: ${e.message}`, { cause: e });
+        }
+        await this.backoff(attempt, `${method} ${url.pathname}: ${e.message}`);
+        continue;
+      }
+      if (res.status === 401 && attempt === 0 && res.headers["www-authenticate"]) {
+        await drain(res.body);
+        this.challenge = parseChallenge(String(res.headers["www-authenticate"]));
+        this.tokens.delete(options.scope);
+        continue;
+      }
+      if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
+        await drain(res.body);
+        url = new URL(res.headers.location, url);
+        continue;
+      }
+      if (TRANSIENT.has(res.status) && attempt < retries) {
+        const text2 = await drain(res.body);
+        const wait = Number(res.headers["retry-after"]);
+        await this.backoff(attempt, `${method} ${url.pathname}: ${res.status} ${text2.slice(0, 100)}`, Number.isFinite(wait) ? wait * 1e3 : void 0);
+        continue;
+      }
+      if (!options.expect.includes(res.status)) {
+        const text2 = await drain(res.body);
+        const code = res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED";
+        throw new PiImageError(code, `${method} ${url.pathname} on ${this.options.registry}: ${res.status} ${text2.slice(0, 300)}`);
+      }
+      return res;
+    }
+  }
+  async backoff(attempt, why, ms) {
+    const delay = ms ?? (this.options.backoffMs ?? 500) * 2 ** attempt;
+    this.options.logger.warn(`${why}; retrying in ${(delay / 1e3).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  static digestOf(bytes) {
+    return `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
+  }
+  static scope(repository, actions) {
+    return `repository:${repository}:${actions}`;
+  }
+  async blobExists(repository, digest) {
+    const res = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), expect: [200, 404] });
+    res.body.resume();
+    return res.status === 200;
+  }
+  /** Tries to mount a blob from another repository of this registry: true when the registry did. */
+  async mountBlob(repository, digest, from) {
+    const scope = `${_RegistryClient.scope(repository, "pull,push")} ${_RegistryClient.scope(from, "pull")}`;
+    const q = new URLSearchParams({ mount: digest, from });
+    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { "content-length": "0" }, expect: [201, 202] });
+    await drain(res.body);
+    if (res.status === 202 && res.headers.location) {
+      const url = new URL(res.headers.location, this.base);
+      const del = await this.request("DELETE", url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => void 0);
+      del?.body.resume();
+    }
+    return res.status === 201;
+  }
+  /**
+   * Uploads a blob of known digest, unless the registry has it already: one
+   * streamed PUT, or in chunks (PATCH with Content-Range) when asked or when
+   * the registry refuses the whole body as too large. A chunked upload
+   * interrupted by a dropped connection resumes from the offset the registry
+   * reports. The registry checks the digest when the upload is closed.
+   */
+  async uploadBlob(repository, source) {
+    const { digest, size: size2 } = source.descriptor;
+    if (!DIGEST.test(digest)) throw new PiImageError("INTERNAL", `not a digest: ${digest}`);
+    if (await this.blobExists(repository, digest)) return "exists";
+    const scope = _RegistryClient.scope(repository, "pull,push");
+    if (!this.options.chunkSize) {
+      const location = await this.startUpload(repository, scope);
+      const url = new URL(location, this.base);
+      url.searchParams.set("digest", digest);
+      const put = await this.request("PUT", url.pathname + url.search, {
+        scope,
+        headers: { "content-type": "application/octet-stream", "content-length": String(size2) },
+        body: /* @__PURE__ */ __name(() => source.open(), "body"),
+        expect: [201, 413],
+        retry: false
+      });
+      await drain(put.body);
+      if (put.status === 201) return this.checkStored(put, digest);
+      this.options.logger.warn(`${this.options.registry} refused a ${size2}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
+    }
+    const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
+    return this.uploadChunks(repository, scope, digest, size2, async function* () {
+      for (let offset = 0; offset < size2; offset += chunk) {
+        const end = Math.min(offset + chunk, size2);
+        yield { offset, length: end - offset, open: /* @__PURE__ */ __name((skip = 0) => source.open(offset + skip, end - 1), "open") };
+      }
+    });
+  }
+  /**
+   * Uploads a blob from one pass over a stream, its digest known only at the
+   * end (the `image` format's tar layer): the stream is cut into chunks held
+   * in memory one at a time, so a chunk the connection dropped can be sent
+   * again from where the registry says it stands.
+   */
+  async uploadStream(repository, source, expected) {
+    const scope = _RegistryClient.scope(repository, "pull,push");
+    const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : STREAM_CHUNK);
+    const hash = (0, import_node_crypto8.createHash)("sha256");
+    let size2 = 0;
+    const chunks = /* @__PURE__ */ __name(async function* () {
+      let buffer = Buffer.allocUnsafe(chunkSize);
+      let filled = 0;
+      let offset = 0;
+      for await (const data of source) {
+        hash.update(data);
+        size2 += data.length;
+        let from = 0;
+        while (from < data.length) {
+          const n = Math.min(chunkSize - filled, data.length - from);
+          data.copy(buffer, filled, from, from + n);
+          filled += n;
+          from += n;
+          if (filled === chunkSize) {
+            const bytes = buffer;
+            yield { offset, length: filled, open: /* @__PURE__ */ __name((skip = 0) => bytes.subarray(skip, filled), "open") };
+            offset += filled;
+            filled = 0;
+            buffer = Buffer.allocUnsafe(chunkSize);
+          }
+        }
+      }
+      if (filled > 0) {
+        const bytes = buffer;
+        const length = filled;
+        yield { offset, length, open: /* @__PURE__ */ __name((skip = 0) => bytes.subarray(skip, length), "open") };
+      }
+    }, "chunks");
+    let digest = "";
+    await this.uploadChunks(repository, scope, () => digest, () => size2, chunks, () => {
+      digest = `sha256:${hash.digest("hex")}`;
+      if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `the blob streamed for ${expected} has digest ${digest}: not uploaded`);
+    });
+    return { digest, size: size2 };
+  }
+  async startUpload(repository, scope) {
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
+    start.body.resume();
+    const location = start.headers.location;
+    if (!location) throw new PiImageError("EXEC_FAILED", `${this.options.registry} started an upload without a Location`);
+    return location;
+  }
+  checkStored(res, digest) {
+    const stored = res.headers["docker-content-digest"];
+    if (stored && stored !== digest) throw new PiImageError("EXEC_FAILED", `${this.options.registry} stored ${digest} as ${String(stored)}`);
+    return "uploaded";
+  }
+  /** Where the registry says an upload stands: the Location to continue at and the bytes it has. */
+  async uploadStatus(scope, location) {
+    const url = new URL(location, this.base);
+    const res = await this.request("GET", url.pathname + url.search, { scope, expect: [204] });
+    res.body.resume();
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
+    const end = range ? Number(range[1]) : -1;
+    return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
+  }
+  /**
+   * PATCHes chunks in order, then closes the upload with its digest. A chunk
+   * that fails with a dropped connection, 429 or 5xx is sent again from the
+   * offset the registry reports (the part it already has is skipped).
+   */
+  async uploadChunks(repository, scope, digest, size2, chunks, beforeClose) {
+    let location = await this.startUpload(repository, scope);
+    const label = typeof digest === "string" ? digest.slice(7, 19) : "stream";
+    for await (const chunk of chunks()) {
+      let sent = 0;
+      let failures = 0;
+      while (sent < chunk.length) {
+        const from = chunk.offset + sent;
+        const end = chunk.offset + chunk.length - 1;
+        const url2 = new URL(location, this.base);
+        try {
+          const skip = sent;
+          const first = chunk.open(skip);
+          let fresh = true;
+          const replay = /* @__PURE__ */ __name(() => {
+            if (fresh) {
+              fresh = false;
+              return first;
+            }
+            return chunk.open(skip);
+          }, "replay");
+          const res = await this.request("PATCH", url2.pathname + url2.search, {
+            scope,
+            headers: { "content-type": "application/octet-stream", "content-length": String(end - from + 1), "content-range": `${from}-${end}` },
+            body: Buffer.isBuffer(first) ? first : replay,
+            expect: [202],
+            retry: false
+          });
+          res.body.resume();
+          location = res.headers.location ?? location;
+          sent = chunk.length;
+        } catch (e) {
+          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
+          if (++failures > (this.options.retries ?? 4)) throw e;
+          await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${e.message}`);
+          const status = await this.uploadStatus(scope, location);
+          location = status.location;
+          if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
+            throw new PiImageError("EXEC_FAILED", `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
+          }
+          sent = status.received - chunk.offset;
+        }
+      }
+      this.options.logger.progress(`uploading ${label}`, chunk.offset + chunk.length, typeof size2 === "number" ? size2 : void 0);
+    }
+    beforeClose?.();
+    const final = typeof digest === "string" ? digest : digest();
+    const url = new URL(location, this.base);
+    url.searchParams.set("digest", final);
+    const put = await this.request("PUT", url.pathname + url.search, { scope, headers: { "content-length": "0" }, expect: [201] });
+    await drain(put.body);
+    return this.checkStored(put, final);
+  }
+  /**
+   * A blob's bytes, verified: the digest and size are checked as they stream
+   * and the generator throws DIGEST_MISMATCH at the end if they do not match,
+   * so a consumer commits nothing until it has finished. A connection that
+   * drops mid-blob is resumed with a Range request.
+   */
+  async *readBlob(repository, descriptor) {
+    const { digest, size: expected } = descriptor;
+    if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
+    const path = `/v2/${repository}/blobs/${digest}`;
+    const scope = _RegistryClient.scope(repository, "pull");
+    const hash = (0, import_node_crypto8.createHash)("sha256");
+    let got = 0;
+    let failures = 0;
+    for (; ; ) {
+      const res = await this.request("GET", path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
+      if (got > 0 && res.status !== 206) {
+        res.body.destroy();
+        throw new PiImageError("EXEC_FAILED", `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
+      }
+      try {
+        for await (const c of res.body) {
+          const chunk = c;
+          hash.update(chunk);
+          got += chunk.length;
+          if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          yield chunk;
+        }
+        break;
+      } catch (e) {
+        if (e instanceof PiImageError) throw e;
+        if (++failures > (this.options.retries ?? 4)) {
+          throw new PiImageError("EXEC_FAILED", `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${e.message}`, { cause: e });
+        }
+        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
+      }
+    }
+    if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    const actual = `sha256:${hash.digest("hex")}`;
+    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
+  }
+  /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
+  openBlob(repository, digest, start, end) {
+    const self = this;
+    return import_node_stream3.Readable.from(
+      (async function* () {
+        const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
+        const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        for await (const c of res.body) yield c;
+      })()
+    );
+  }
+  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
+  async downloadBlob(repository, digest, path, expectedSize) {
+    const temp = `${path}.partial-${process.pid}`;
+    try {
+      await (0, import_promises20.pipeline)(import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs8.createWriteStream)(temp));
+      await (0, import_promises19.rename)(temp, path);
+    } catch (e) {
+      await (0, import_promises19.rm)(temp, { force: true });
+      throw e;
+    }
+  }
+  /** The digest a tag points at, or undefined when there is no such tag. */
+  async resolveManifest(repository, reference, accept) {
+    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200, 404] });
+    res.body.resume();
+    if (res.status === 404) return void 0;
+    const digest = res.headers["docker-content-digest"];
+    if (typeof digest === "string" && DIGEST.test(digest)) return digest;
+    return (await this.getManifest(repository, reference, accept)).digest;
+  }
+  /**
+   * The referrers of a manifest through the referrers API, or undefined when
+   * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
+   */
+  async getReferrers(repository, digest) {
+    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const text2 = await drain(res.body, 4 * 1024 * 1024);
+    if (res.status !== 200 || !String(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
+    try {
+      return (JSON.parse(text2).manifests ?? []).filter((d) => DIGEST.test(d.digest));
+    } catch {
+      return void 0;
+    }
+  }
+  /** Pushes a manifest; `subjectAccepted` is true when the registry indexed its subject (referrers API). */
+  async putManifest(repository, reference, mediaType, bytes) {
+    return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
+  }
+  async pushManifest(repository, reference, mediaType, bytes) {
+    const digest = `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
+    const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull,push"),
+      headers: { "content-type": mediaType, "content-length": String(bytes.length) },
+      body: bytes,
+      expect: [201]
+    });
+    res.body.resume();
+    return { digest, subjectAccepted: res.headers["oci-subject"] !== void 0 };
+  }
+  /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
+  async getManifest(repository, reference, accept) {
+    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200] });
+    const chunks = [];
+    let size2 = 0;
+    for await (const c of res.body) {
+      size2 += c.length;
+      if (size2 > 4 * 1024 * 1024) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than 4 MiB: refused`);
+      chunks.push(c);
+    }
+    const bytes = Buffer.concat(chunks);
+    const digest = `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
+    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
+  }
+};
+
+// src/lib/oci/release-artifact.ts
+var import_node_stream4 = require("node:stream");
+var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: RegistryClient.digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
+function bytesBlobSource(bytes) {
+  return { descriptor: { digest: RegistryClient.digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream4.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
+}
+__name(bytesBlobSource, "bytesBlobSource");
+function artifactLayout(content, annotations) {
+  const layers = [];
+  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
+  const spine = bytesBlobSource(content.manifestBytes);
+  blobs.push(spine);
+  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
+  for (const f of content.files) {
+    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
+    blobs.push(fileBlobSource((0, import_node_path16.join)(content.dir, f.path), descriptor));
+    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
+  }
+  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
+  );
+  return { manifest, blobs };
+}
+__name(artifactLayout, "artifactLayout");
+
+// src/lib/oci/store.ts
+var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
+var MANIFEST_TYPES = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json"
+];
+
+// src/lib/oci/referrers.ts
+var MAX_BUNDLE = 16 * 1024 * 1024;
+async function attachBundle(store, subject, bundle, created) {
+  const layer = bytesBlobSource(bundle);
+  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
+  await store.putBlob(layer);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: BUNDLE_MEDIA_TYPE,
+      config: EMPTY_DESCRIPTOR,
+      layers: [{ mediaType: BUNDLE_MEDIA_TYPE, ...layer.descriptor }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: {
+        "dev.sigstore.bundle.content": "dsse-envelope",
+        "dev.sigstore.bundle.predicateType": PROVENANCE_TYPE,
+        "org.opencontainers.image.created": created
+      }
+    })
+  );
+  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
+  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: BUNDLE_MEDIA_TYPE };
+  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
+  await addToFallbackIndex(store, subject.digest, descriptor);
+  return { digest: pushed.digest, via: "tag-fallback" };
+}
+__name(attachBundle, "attachBundle");
+async function addToFallbackIndex(store, subjectDigest, referrer) {
+  const tag = REFERRERS_TAG(subjectDigest);
+  let manifests = [];
+  const existing = await store.resolveTag(tag);
+  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag}`);
+  if (manifests.some((m) => m.digest === referrer.digest)) return;
+  manifests.push(referrer);
+  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag);
+}
+__name(addToFallbackIndex, "addToFallbackIndex");
+function parseIndex(bytes, where) {
+  try {
+    const index = JSON.parse(bytes.toString("utf8"));
+    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
+    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
+  }
+}
+__name(parseIndex, "parseIndex");
+async function listReferrers(store, digest) {
+  const api = await store.referrersApi(digest);
+  if (api !== void 0) return api;
+  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
+  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+}
+__name(listReferrers, "listReferrers");
+async function attachedBundles(store, digest) {
+  const out = [];
+  for (const referrer of await listReferrers(store, digest)) {
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
+    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
+    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
+    const chunks = [];
+    for await (const c of store.readBlob(layer)) chunks.push(c);
+    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
+  }
+  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
+}
+__name(attachedBundles, "attachedBundles");
+
+// src/lib/oci/copy.ts
+function parseManifest(bytes, where) {
+  let m;
+  try {
+    m = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not JSON`, { cause: e });
+  }
+  const check = /* @__PURE__ */ __name((d, what) => {
+    if (!d) return;
+    if (typeof d !== "object" || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== "string") {
+      throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
+    }
+  }, "check");
+  check(m.config, "config");
+  for (const l of m.layers ?? []) check(l, "a layer");
+  for (const l of m.manifests ?? []) check(l, "an index entry");
+  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
+  return m;
+}
+__name(parseManifest, "parseManifest");
+async function copyManifest(source, sink, digest, logger) {
+  const got = await source.getManifest(digest);
+  const m = parseManifest(got.bytes, `${source.label}@${digest}`);
+  const mediaType = m.mediaType ?? got.mediaType;
+  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
+  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
+    const how = await sink.putBlob({ descriptor: blob, open: /* @__PURE__ */ __name((start, end) => source.openBlob(blob.digest, start, end), "open") });
+    logger.info(`${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`);
+  }
+  await sink.putManifest(got.bytes, mediaType);
+  return { bytes: got.bytes, mediaType };
+}
+__name(copyManifest, "copyManifest");
+async function copyRelease(source, digest, tags, sink, logger) {
+  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
+  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
+  for (const referrer of await listReferrers(source, digest)) {
+    if (referrer.mediaType === OCI_INDEX) continue;
+    await copyManifest(source, sink, referrer.digest, logger);
+    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
+  }
+  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
+}
+__name(copyRelease, "copyRelease");
+
+// src/lib/oci/layout.ts
+var import_node_crypto9 = require("node:crypto");
+var import_node_fs9 = require("node:fs");
+var import_promises21 = require("node:fs/promises");
+var import_node_path17 = require("node:path");
+var import_node_stream5 = require("node:stream");
+var import_promises22 = require("node:stream/promises");
+var OciLayout = class _OciLayout {
+  constructor(dir) {
+    this.dir = dir;
+    this.label = `oci:${dir}`;
+  }
+  dir;
+  static {
+    __name(this, "OciLayout");
+  }
+  label;
+  pinned(digest) {
+    return `oci:${(0, import_node_path17.resolve)(this.dir)}@${digest}`;
+  }
+  static async open(dir) {
+    await (0, import_promises21.mkdir)((0, import_node_path17.join)(dir, "blobs", "sha256"), { recursive: true });
+    const marker = (0, import_node_path17.join)(dir, "oci-layout");
+    try {
+      const text2 = await (0, import_promises21.readFile)(marker, "utf8");
+      if (JSON.parse(text2).imageLayoutVersion !== "1.0.0") {
+        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
+      }
+    } catch (e) {
+      if (e.code !== "ENOENT") throw e;
+      await (0, import_promises21.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await (0, import_promises21.writeFile)((0, import_node_path17.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+`);
+    }
+    return new _OciLayout(dir);
+  }
+  blobPath(digest) {
+    if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
+    return (0, import_node_path17.join)(this.dir, "blobs", "sha256", digest.slice(7));
+  }
+  async hasBlob(digest) {
+    try {
+      return (await (0, import_promises21.stat)(this.blobPath(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+  /** Writes a blob from a stream, hashing it on the way; returns its digest and size. */
+  async putBlobStream(source, expected) {
+    const hash = (0, import_node_crypto9.createHash)("sha256");
+    let size2 = 0;
+    const temp = (0, import_node_path17.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
+    try {
+      await (0, import_promises22.pipeline)(
+        source,
+        new import_node_stream5.Transform({
+          transform(chunk, _e, done) {
+            hash.update(chunk);
+            size2 += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        (0, import_node_fs9.createWriteStream)(temp)
+      );
+      const digest = `sha256:${hash.digest("hex")}`;
+      if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
+      await (0, import_promises21.rename)(temp, this.blobPath(digest));
+      return { digest, size: size2 };
+    } catch (e) {
+      await (0, import_promises21.rm)(temp, { force: true });
+      throw e;
+    }
+  }
+  async putBlobFile(file, digest) {
+    if (await this.hasBlob(digest)) return;
+    await this.putBlobStream((0, import_node_fs9.createReadStream)(file, { highWaterMark: 1 << 20 }), digest);
+  }
+  async putBlobBytes(bytes) {
+    const digest = `sha256:${(0, import_node_crypto9.createHash)("sha256").update(bytes).digest("hex")}`;
+    if (!await this.hasBlob(digest)) {
+      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
+      await (0, import_promises21.writeFile)(temp, bytes);
+      await (0, import_promises21.rename)(temp, this.blobPath(digest));
+    }
+    return digest;
+  }
+  async putBlob(source) {
+    if (await this.hasBlob(source.descriptor.digest)) return "exists";
+    await this.putBlobStream(source.open(), source.descriptor.digest);
+    return "stored";
+  }
+  /** Opens a blob for reading, unverified. */
+  openBlob(digest, start, end) {
+    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+  }
+  async *readBlob(descriptor) {
+    const hash = (0, import_node_crypto9.createHash)("sha256");
+    let size2 = 0;
+    let stream;
+    try {
+      stream = this.openBlob(descriptor.digest);
+      for await (const c of stream) {
+        const chunk = c;
+        hash.update(chunk);
+        size2 += chunk.length;
+        if (size2 > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        yield chunk;
+      }
+    } catch (e) {
+      if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
+      throw e;
+    }
+    const actual = `sha256:${hash.digest("hex")}`;
+    if (size2 !== descriptor.size || actual !== descriptor.digest) {
+      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size2} bytes with digest ${actual}: refused`);
+    }
+  }
+  async putManifest(bytes, mediaType, tag) {
+    const digest = await this.putBlobBytes(bytes);
+    if (tag) {
+      const { artifactType } = JSON.parse(bytes.toString("utf8"));
+      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag);
+    }
+    return { digest, subjectAccepted: false };
+  }
+  async getManifest(reference) {
+    let descriptor;
+    if (DIGEST.test(reference)) descriptor = (await this.readIndex()).manifests.find((m) => m.digest === reference);
+    else {
+      descriptor = await this.resolve(reference);
+      if (!descriptor) throw new PiImageError("INPUT_INVALID", `${this.dir} has no tag "${reference}"${await this.tagHint()}`);
+    }
+    const digest = descriptor?.digest ?? reference;
+    let bytes;
+    try {
+      bytes = await (0, import_promises21.readFile)(this.blobPath(digest));
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
+    }
+    const actual = `sha256:${(0, import_node_crypto9.createHash)("sha256").update(bytes).digest("hex")}`;
+    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
+    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
+    return { bytes, mediaType, digest };
+  }
+  async resolveTag(tag) {
+    return (await this.resolve(tag))?.digest;
+  }
+  referrersApi() {
+    return Promise.resolve(void 0);
+  }
+  /** Tags in index.json, each with the digest it points at. */
+  async tags() {
+    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
+  }
+  async tagHint() {
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
+    return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
+  }
+  async readIndex() {
+    return JSON.parse(await (0, import_promises21.readFile)((0, import_node_path17.join)(this.dir, "index.json"), "utf8"));
+  }
+  /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
+  async tag(descriptor, tag) {
+    const index = await this.readIndex();
+    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
+    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
+    const temp = (0, import_node_path17.join)(this.dir, `.index.json.partial-${process.pid}`);
+    await (0, import_promises21.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+`);
+    await (0, import_promises21.rename)(temp, (0, import_node_path17.join)(this.dir, "index.json"));
+  }
+  async resolve(tag) {
+    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
+  }
+};
+
+// src/lib/oci/open-store.ts
+var import_node_fs10 = require("node:fs");
+var import_node_path18 = require("node:path");
+
+// src/lib/oci/registry-store.ts
+var RegistryStore = class {
+  constructor(reference, logger, options = {}) {
+    this.reference = reference;
+    this.client = new RegistryClient({ ...options, registry: reference.registry, logger });
+    this.label = `${reference.registry}/${reference.repository}`;
+    this.mountFrom = (options.mountFrom ?? []).filter((r) => r !== reference.repository);
+  }
+  reference;
+  static {
+    __name(this, "RegistryStore");
+  }
+  label;
+  client;
+  mountFrom;
+  pinned(digest) {
+    return formatReference({ registry: this.reference.registry, repository: this.reference.repository, digest });
+  }
+  hasBlob(digest) {
+    return this.client.blobExists(this.reference.repository, digest);
+  }
+  async putBlob(source) {
+    const repo = this.reference.repository;
+    if (await this.client.blobExists(repo, source.descriptor.digest)) return "exists";
+    for (const from of this.mountFrom) {
+      if (await this.client.mountBlob(repo, source.descriptor.digest, from)) return "mounted";
+    }
+    return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
+  }
+  putBlobStream(source) {
+    return this.client.uploadStream(this.reference.repository, source);
+  }
+  openBlob(digest, start, end) {
+    return this.client.openBlob(this.reference.repository, digest, start, end);
+  }
+  readBlob(descriptor) {
+    return this.client.readBlob(this.reference.repository, descriptor);
+  }
+  putManifest(bytes, mediaType, tag) {
+    return this.client.pushManifest(this.reference.repository, tag ?? RegistryClient.digestOf(bytes), mediaType, bytes);
+  }
+  getManifest(reference) {
+    return this.client.getManifest(this.reference.repository, reference, MANIFEST_TYPES);
+  }
+  resolveTag(tag) {
+    return this.client.resolveManifest(this.reference.repository, tag, MANIFEST_TYPES);
+  }
+  referrersApi(digest) {
+    return this.client.getReferrers(this.reference.repository, digest);
+  }
+};
+
+// src/lib/oci/open-store.ts
+async function openStore(target, options) {
+  if (target.kind === "registry") {
+    const store = new RegistryStore(target.ref, options.logger, {
+      credentials: options.credentials,
+      plainHttp: options.plainHttp,
+      chunkSize: options.chunkSize,
+      mountFrom: options.mountFrom
+    });
+    return { store, reference: target.ref.digest ?? target.ref.tag };
+  }
+  if (!options.create && !(0, import_node_fs10.existsSync)((0, import_node_path18.join)(target.dir, "oci-layout"))) {
+    throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
+  }
+  return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
+}
+__name(openStore, "openStore");
+
+// src/lib/oci/publish.ts
+var import_promises25 = require("node:fs/promises");
+var import_node_path22 = require("node:path");
+
+// src/lib/oci/reference-file.ts
+var import_node_crypto10 = require("node:crypto");
+var import_promises24 = require("node:fs/promises");
+var import_node_path20 = require("node:path");
+
+// src/lib/oci/release-content.ts
+var import_promises23 = require("node:fs/promises");
+var import_node_path19 = require("node:path");
+var OCI_REF_FILE = "os-artifact.ref";
+var PRODUCT_ANNOTATION = {
+  product: "dev.pi-image.product",
+  device: "dev.pi-image.device",
+  target: "dev.pi-image.target",
+  sku: "dev.pi-image.sku",
+  variant: "dev.pi-image.variant",
+  channel: "dev.pi-image.channel"
+};
+async function readReleaseContent(dir) {
+  const manifest = await readManifest(dir);
+  const files = manifest.files.filter((f) => f.role !== "oci-reference");
+  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises23.readFile)((0, import_node_path19.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
+  let metadata;
+  const entry = files.find((f) => f.role === "metadata");
+  if (entry) {
+    try {
+      metadata = JSON.parse(await (0, import_promises23.readFile)((0, import_node_path19.join)(dir, entry.path), "utf8"));
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `${(0, import_node_path19.join)(dir, entry.path)} cannot be read as JSON`, { cause: e });
+    }
+  }
+  return { dir, manifest: { ...manifest, files }, manifestBytes, files, metadata };
+}
+__name(readReleaseContent, "readReleaseContent");
+function releaseAnnotations(content, extra = {}) {
+  const { manifest, metadata } = content;
+  const out = {
+    [ANNOTATION.title]: manifest.name,
+    [ANNOTATION.version]: manifest.version,
+    [ANNOTATION.created]: manifest.created,
+    [ANNOTATION.description]: `${manifest.name} ${manifest.version} (${manifest.channel}), a Raspberry Pi OS image built with pi-gen`,
+    [PRODUCT_ANNOTATION.channel]: manifest.channel
+  };
+  if (metadata?.recipe.repository) out[ANNOTATION.source] = metadata.recipe.repository;
+  if (metadata?.recipe.commit) out[ANNOTATION.revision] = metadata.recipe.commit;
+  const values = metadata?.contents?.root?.productRelease?.values ?? {};
+  for (const [key, value] of Object.entries(values)) {
+    const m = /_(PRODUCT|DEVICE|TARGET|SKU|VARIANT)$/.exec(key);
+    if (m && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
+  }
+  for (const [k, v] of Object.entries(extra)) if (v) out[k] = v;
+  return out;
+}
+__name(releaseAnnotations, "releaseAnnotations");
+
+// src/lib/oci/reference-file.ts
+async function writeAtomic(path, text2) {
+  const temp = `${path}.partial-${process.pid}`;
+  await (0, import_promises24.writeFile)(temp, text2);
+  await (0, import_promises24.rename)(temp, path);
+}
+__name(writeAtomic, "writeAtomic");
+async function recordReference(releaseDir, reference) {
+  const text2 = `${reference}
+`;
+  await writeAtomic((0, import_node_path20.join)(releaseDir, OCI_REF_FILE), text2);
+  const manifest = await readManifest(releaseDir);
+  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
+  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text2), sha256: (0, import_node_crypto10.createHash)("sha256").update(text2).digest("hex") });
+  await writeAtomic((0, import_node_path20.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
+}
+__name(recordReference, "recordReference");
+
+// src/lib/oci/release-image.ts
+var import_node_crypto11 = require("node:crypto");
+var import_node_fs11 = require("node:fs");
+var import_node_path21 = require("node:path");
+
+// src/lib/oci/tar-format.ts
+var BLOCK = 512;
+var TAR_END = Buffer.alloc(2 * BLOCK);
+var USTAR_MAX_SIZE = 8 ** 11 - 1;
+var TYPEFLAG = { file: "0", dir: "5", hardlink: "1" };
+function octal(value, width) {
+  return `${value.toString(8).padStart(width - 1, "0")}\0`;
+}
+__name(octal, "octal");
+function ustarBlock(fields) {
+  const block = Buffer.alloc(BLOCK);
+  block.write(fields.name, 0, 100, "utf8");
+  block.write(octal(fields.mode, 8), 100, "ascii");
+  block.write(octal(0, 8), 108, "ascii");
+  block.write(octal(0, 8), 116, "ascii");
+  block.write(octal(fields.size, 12), 124, "ascii");
+  block.write(octal(fields.mtime, 12), 136, "ascii");
+  block.write(" ".repeat(8), 148, "ascii");
+  block.write(fields.typeflag, 156, "ascii");
+  block.write(fields.linkname, 157, 100, "utf8");
+  block.write("ustar\0", 257, "ascii");
+  block.write("00", 263, "ascii");
+  block.write("root", 265, "ascii");
+  block.write("root", 297, "ascii");
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+  return block;
+}
+__name(ustarBlock, "ustarBlock");
+function paxRecord(key, value) {
+  const body = ` ${key}=${value}
+`;
+  let length = Buffer.byteLength(body) + 1;
+  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
+  return `${length}${body}`;
+}
+__name(paxRecord, "paxRecord");
+function tarPadding(size2) {
+  const rest = size2 % BLOCK;
+  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
+}
+__name(tarPadding, "tarPadding");
+function tarHeader(fields) {
+  const name = fields.type === "dir" && !fields.name.endsWith("/") ? `${fields.name}/` : fields.name;
+  const linkname = fields.linkname ?? "";
+  const size2 = fields.type === "file" ? fields.size ?? 0 : 0;
+  if (!Number.isSafeInteger(size2) || size2 < 0) throw new PiImageError("INTERNAL", `tar entry ${name}: bad size ${size2}`);
+  const mode = fields.mode ?? (fields.type === "dir" ? 493 : 420);
+  const records = [];
+  if (Buffer.byteLength(name) > 100) records.push(paxRecord("path", name));
+  if (Buffer.byteLength(linkname) > 100) records.push(paxRecord("linkpath", linkname));
+  if (size2 > USTAR_MAX_SIZE) records.push(paxRecord("size", String(size2)));
+  const main = ustarBlock({
+    name: Buffer.byteLength(name) > 100 ? name.slice(0, 99) : name,
+    typeflag: TYPEFLAG[fields.type],
+    size: size2 > USTAR_MAX_SIZE ? 0 : size2,
+    mode,
+    mtime: fields.mtime,
+    linkname: Buffer.byteLength(linkname) > 100 ? "" : linkname
+  });
+  if (records.length === 0) return main;
+  const pax = Buffer.from(records.join(""), "utf8");
+  const paxHeader = ustarBlock({ name: "PaxHeader", typeflag: "x", size: pax.length, mode: 420, mtime: fields.mtime, linkname: "" });
+  return Buffer.concat([paxHeader, pax, tarPadding(pax.length), main]);
+}
+__name(tarHeader, "tarHeader");
+
+// src/lib/oci/release-image.ts
+var ARTIFACT_DIR = "artifact";
+var COMPAT_NAMES = [
+  { name: "os.img.xz", role: "image" },
+  { name: "os.info", role: "pigen-info" },
+  { name: "build.log", role: "build-log" }
+];
+function epochSeconds(created) {
+  const t = Date.parse(created);
+  return Number.isFinite(t) ? Math.floor(t / 1e3) : 0;
+}
+__name(epochSeconds, "epochSeconds");
+async function* releaseLayer(content) {
+  const mtime = epochSeconds(content.manifest.created);
+  yield tarHeader({ name: ARTIFACT_DIR, type: "dir", mtime });
+  yield tarHeader({ name: `${ARTIFACT_DIR}/${MANIFEST_FILE}`, type: "file", size: content.manifestBytes.length, mtime });
+  yield content.manifestBytes;
+  yield tarPadding(content.manifestBytes.length);
+  for (const f of content.files) {
+    yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
+    const hash = (0, import_node_crypto11.createHash)("sha256");
+    let size2 = 0;
+    try {
+      for await (const c of (0, import_node_fs11.createReadStream)((0, import_node_path21.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+        const chunk = c;
+        size2 += chunk.length;
+        if (size2 > f.size) break;
+        hash.update(chunk);
+        yield chunk;
+      }
+    } catch (e) {
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
+    }
+    const sha256 = hash.digest("hex");
+    if (size2 !== f.size || sha256 !== f.sha256) {
+      throw new PiImageError("FILE_MODIFIED", `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
+    }
+    yield tarPadding(f.size);
+  }
+  const names = new Set(content.files.map((f) => f.path));
+  for (const alias of COMPAT_NAMES) {
+    const target = content.files.find((f) => f.role === alias.role);
+    if (!target || names.has(alias.name)) continue;
+    yield tarHeader({ name: `${ARTIFACT_DIR}/${alias.name}`, type: "hardlink", linkname: `${ARTIFACT_DIR}/${target.path}`, mtime });
+  }
+  yield TAR_END;
+}
+__name(releaseLayer, "releaseLayer");
+function imageConfig(layerDigest, created, labels) {
+  return Buffer.from(
+    JSON.stringify({
+      created,
+      architecture: "arm64",
+      os: "linux",
+      // Nothing runs from this image; a command lets `docker create` make a container to copy from.
+      config: { Cmd: ["/artifact/no-program-here"], Labels: labels },
+      rootfs: { type: "layers", diff_ids: [layerDigest] },
+      history: [{ created, created_by: "pi-image publish: the release files under /artifact" }]
+    })
+  );
+}
+__name(imageConfig, "imageConfig");
+function imageManifest(config, layer, annotations) {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: OCI_IMAGE_CONFIG, digest: config.digest, size: config.size },
+      layers: [{ mediaType: OCI_LAYER_TAR, digest: layer.digest, size: layer.size }],
+      annotations
+    })
+  );
+}
+__name(imageManifest, "imageManifest");
+
+// src/lib/oci/tags.ts
+var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+function checkTag(tag, input = "tag") {
+  if (!TAG2.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
+  if (/^sha256-[0-9a-f]{64}$/.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
+  return tag;
+}
+__name(checkTag, "checkTag");
+function versionTag(version2) {
+  return checkTag(version2.replace(/\+/g, "_"), `version "${version2}" as a tag`);
+}
+__name(versionTag, "versionTag");
+function buildTag(created, commit) {
+  const t = new Date(created);
+  if (Number.isNaN(t.getTime())) throw new PiImageError("INPUT_INVALID", `the release's created time "${created}" is not a date`);
+  const iso = t.toISOString();
+  const date = iso.slice(0, 10).replace(/-/g, "");
+  if (commit && /^[0-9a-f]{7,64}$/i.test(commit)) return `${date}-${commit.slice(0, 7).toLowerCase()}`;
+  return `${date}T${iso.slice(11, 19).replace(/:/g, "")}Z`;
+}
+__name(buildTag, "buildTag");
+function releaseTags(content, extra = []) {
+  const tags = [
+    { tag: versionTag(content.manifest.version), immutable: true },
+    { tag: content.manifest.channel, immutable: false },
+    { tag: buildTag(content.manifest.created, content.metadata?.recipe.commit), immutable: true }
+  ];
+  for (const t of extra) tags.push({ tag: checkTag(t), immutable: false });
+  const seen = /* @__PURE__ */ new Set();
+  return tags.filter((t) => !seen.has(t.tag) && (seen.add(t.tag), true));
+}
+__name(releaseTags, "releaseTags");
+
+// src/lib/oci/publish.ts
+var FORMATS = ["image", "artifact"];
+async function putFileBlob(store, source, name) {
+  try {
+    return await store.putBlob(source);
+  } catch (e) {
+    if (e instanceof PiImageError && (e.code === "DIGEST_MISMATCH" || /DIGEST_INVALID|digest did not match|digest invalid/i.test(e.message))) {
+      throw new PiImageError("FILE_MODIFIED", `${name} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`, { cause: e });
+    }
+    throw e;
+  }
+}
+__name(putFileBlob, "putFileBlob");
+async function storeBlobs(content, options, annotations) {
+  const { store, logger } = options;
+  if (options.format === "artifact") {
+    const layout = artifactLayout(content, annotations);
+    let size2 = 0;
+    for (const blob of layout.blobs) {
+      const name = content.files.find((f) => `sha256:${f.sha256}` === blob.descriptor.digest)?.path ?? "a small blob";
+      const how = await putFileBlob(store, blob, name);
+      logger.info(`${name}: ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "stored in"} ${store.label}`);
+      size2 += blob.descriptor.size;
+    }
+    return { manifest: layout.manifest, size: size2 };
+  }
+  logger.info(`streaming the release into one tar layer for ${store.label}`);
+  const layer = await store.putBlobStream(releaseLayer(content));
+  const config = imageConfig(layer.digest, content.manifest.created, annotations);
+  const configSource = bytesBlobSource(config);
+  await store.putBlob(configSource);
+  const layerDescriptor = { mediaType: "", digest: layer.digest, size: layer.size };
+  logger.info(`layer ${layer.digest} (${layer.size} bytes) stored in ${store.label}`);
+  return { manifest: imageManifest({ mediaType: "", ...configSource.descriptor }, layerDescriptor, annotations), size: layer.size + config.length };
+}
+__name(storeBlobs, "storeBlobs");
+async function checkImmutable(store, tags, digest, force, logger) {
+  for (const t of tags.filter((x) => x.immutable)) {
+    const existing = await store.resolveTag(t.tag);
+    if (!existing || existing === digest) continue;
+    if (!force) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`
+      );
+    }
+    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
+  }
+}
+__name(checkImmutable, "checkImmutable");
+async function publishRelease(options) {
+  const { store, logger } = options;
+  const content = await readReleaseContent(options.releaseDir);
+  const tags = releaseTags(content, options.extraTags);
+  const annotations = releaseAnnotations(content, options.annotations);
+  const { manifest, size: size2 } = await storeBlobs(content, options, annotations);
+  const digest = RegistryClient.digestOf(manifest);
+  await checkImmutable(store, tags, digest, options.force ?? false, logger);
+  for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
+  logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
+  const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size: size2 };
+  const bundleEntry = content.files.find((f) => f.role === "signature");
+  if (bundleEntry && options.attachSignature !== false) {
+    const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
+    result.signature = await attachBundle(store, subject, await (0, import_promises25.readFile)((0, import_node_path22.join)(content.dir, bundleEntry.path)), content.manifest.created);
+    logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
+  } else if (!bundleEntry) {
+    logger.info("the release is not signed: no signature attached");
+  }
+  if (options.recordReference !== false) await recordReference(content.dir, result.reference);
+  return result;
+}
+__name(publishRelease, "publishRelease");
+
+// src/lib/oci/target.ts
+var import_node_fs12 = require("node:fs");
+function splitLayout(text2) {
+  let dir = text2;
+  let tag;
+  let digest;
+  const at = dir.lastIndexOf("@");
+  if (at > dir.lastIndexOf("/") && DIGEST.test(dir.slice(at + 1))) {
+    digest = dir.slice(at + 1);
+    dir = dir.slice(0, at);
+  }
+  const colon = dir.lastIndexOf(":");
+  if (colon > dir.lastIndexOf("/")) {
+    tag = dir.slice(colon + 1);
+    dir = dir.slice(0, colon);
+  }
+  if (dir === "") throw new PiImageError("INPUT_INVALID", `"${text2}": name the layout's directory`);
+  return { kind: "layout", dir, ...tag ? { tag } : {}, ...digest ? { digest } : {} };
+}
+__name(splitLayout, "splitLayout");
+function parseTarget(text2, input = "target") {
+  const value = text2.trim();
+  if (value === "") throw new PiImageError("INPUT_INVALID", `${input} is empty: give a registry reference (ghcr.io/OWNER/NAME) or a directory`);
+  if (value.startsWith("oci:")) return splitLayout(value.slice(4));
+  if (/^(\/|\.\.?\/|~)/.test(value) || value === "." || value === "..") return splitLayout(value);
+  const first = value.split("/")[0];
+  const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
+  if (!looksLikeRegistry) {
+    if ((0, import_node_fs12.existsSync)(value) && (0, import_node_fs12.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    return splitLayout(value);
+  }
+  return { kind: "registry", ref: parseReference(value, input) };
+}
+__name(parseTarget, "parseTarget");
+
+// src/cli/commands/registry-options.ts
+var import_node_fs14 = require("node:fs");
+
+// src/lib/oci/credentials.ts
+var import_node_fs13 = require("node:fs");
+var import_node_os3 = require("node:os");
+var import_node_path23 = require("node:path");
+function dockerConfigReader(env) {
+  return () => {
+    try {
+      return (0, import_node_fs13.readFileSync)((0, import_node_path23.join)(env.DOCKER_CONFIG ?? (0, import_node_path23.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
+    } catch {
+      return void 0;
+    }
+  };
+}
+__name(dockerConfigReader, "dockerConfigReader");
+function resolveCredentials(registry, sources) {
+  if (sources.username !== void 0 || sources.password !== void 0) {
+    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
+    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
+  }
+  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  if (user || pass) {
+    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
+    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
+  }
+  const text2 = sources.readDockerConfig?.();
+  if (text2) {
+    let config;
+    try {
+      config = JSON.parse(text2);
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
+    }
+    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
+      const entry = config.auths?.[key];
+      if (!entry) continue;
+      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
+      if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
+      }
+    }
+  }
+  return { credentials: void 0, from: "none (anonymous)" };
+}
+__name(resolveCredentials, "resolveCredentials");
+
+// src/cli/commands/registry-options.ts
+var REGISTRY_OPTIONS = {
+  username: { type: "string" },
+  "password-stdin": { type: "boolean" },
+  "plain-http": { type: "boolean" }
+};
+var REGISTRY_HELP = `Registry access:
+  --username USER           with --password-stdin: the password or token on standard input
+  --password-stdin          read the password from standard input (never from an argument)
+  --plain-http              plain HTTP to a registry that is not on loopback (loopback always is)
+  Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, then the
+  "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.`;
+function readStdinText() {
+  try {
+    return (0, import_node_fs14.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
+  }
+}
+__name(readStdinText, "readStdinText");
+function storeOptions(target, values, env, logger, create, readPassword = readStdinText) {
+  const options = { logger, create, plainHttp: values["plain-http"] === true };
+  if (target.kind !== "registry") return options;
+  const username = values.username;
+  if (values["password-stdin"] && !username) throw new PiImageError("USAGE", "--password-stdin needs --username");
+  if (username && !values["password-stdin"]) throw new PiImageError("USAGE", "--username needs --password-stdin (a password is never taken as an argument)");
+  const password = username ? readPassword() : void 0;
+  if (password) logger.mask?.(password);
+  if (env.PI_IMAGE_REGISTRY_PASSWORD) logger.mask?.(env.PI_IMAGE_REGISTRY_PASSWORD);
+  const { credentials, from } = resolveCredentials(target.ref.registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
+  logger.debug(`credentials for ${target.ref.registry}: ${from}`);
+  options.credentials = credentials;
+  return options;
+}
+__name(storeOptions, "storeOptions");
+
+// src/cli/commands/publish-command.ts
+function parseAnnotations(list) {
+  const out = {};
+  for (const item of list) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw usageError(`--annotation "${item}": write KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+__name(parseAnnotations, "parseAnnotations");
+function isLayoutSource(source) {
+  if (source.startsWith("oci:")) return parseTarget(source, "source");
+  return (0, import_node_fs15.existsSync)((0, import_node_path24.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
+}
+__name(isLayoutSource, "isLayoutSource");
+var publishCommand = {
+  name: "publish",
+  summary: "publish a release directory to an OCI registry or an OCI layout on disk",
+  usage: "pi-image publish RELEASE_DIR [TARGET] [options]\n       pi-image publish oci:LAYOUT[:TAG] TARGET [options]",
+  help: `Publishes the release as an OCI image (format "image", the default: its one
+layer holds the files under /artifact, so docker create + docker cp work) or as
+an OCI artifact (format "artifact": one blob per file, as oras pull expects).
+Tags: the version, the channel (nightly or stable) and a build tag (date and
+the recipe's short commit). A version or build tag already pointing at another
+release is refused unless --force. When the release is signed, its Sigstore
+bundle is attached to the manifest digest (referrers API, or the sha256-<hex>
+tag where the registry has none). The pinned reference name@sha256:... is
+printed and written to os-artifact.ref in the release directory.
+
+TARGET is a registry repository (ghcr.io/OWNER/NAME) or an OCI image layout
+(oci:DIR, or a path). Default: the layout oci-layout beside RELEASE_DIR.
+Given an OCI layout instead of a release directory, the releases in it (or
+the one TAG) are copied to TARGET unchanged, signatures included.
+
+Options:
+  --format image|artifact   how the release is laid out (default: image)
+  --tag TAG                 another tag (repeatable)
+  --annotation KEY=VALUE    another manifest annotation (repeatable)
+  --force                   move version and build tags that point at another release
+  --no-signature            do not attach the Sigstore bundle
+  --mount-from REPO         mount blobs from this repository of the same registry (repeatable)
+  --chunk-size MIB          upload in chunks of this size (GHCR takes at most 4)
+  --json                    print the result as JSON
+${REGISTRY_HELP}`,
+  options: {
+    format: { type: "string" },
+    tag: { type: "string", multiple: true },
+    annotation: { type: "string", multiple: true },
+    force: { type: "boolean" },
+    "no-signature": { type: "boolean" },
+    "mount-from": { type: "string", multiple: true },
+    "chunk-size": { type: "string" },
+    json: { type: "boolean" },
+    ...REGISTRY_OPTIONS
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length < 1 || positionals.length > 2) throw usageError("publish needs RELEASE_DIR and optionally TARGET");
+    const source = positionals[0];
+    const format = values.format ?? "image";
+    if (!FORMATS.includes(format)) throw usageError(`--format "${format}": use ${FORMATS.join(" or ")}`);
+    let chunkSize;
+    if (values["chunk-size"] !== void 0) {
+      const mib2 = Number(values["chunk-size"]);
+      if (!Number.isFinite(mib2) || mib2 <= 0 || mib2 > 1024) throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
+      chunkSize = Math.round(mib2 * 1024 * 1024);
+    }
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path24.join)((0, import_node_path24.dirname)((0, import_node_path24.resolve)(source)), "oci-layout")}`;
+    const target = parseTarget(targetText, "TARGET");
+    const options = storeOptions(target, values, env, logger, true);
+    options.chunkSize = chunkSize;
+    options.mountFrom = values["mount-from"] ?? [];
+    const { store } = await openStore(target, options);
+    const layoutSource = isLayoutSource(source);
+    if (layoutSource?.kind === "layout") {
+      const layout = await OciLayout.open(layoutSource.dir);
+      const all = (await layout.tags()).filter((t) => !t.tag.startsWith("sha256-"));
+      const chosen = layoutSource.tag ? all.filter((t) => t.tag === layoutSource.tag) : all;
+      if (chosen.length === 0) throw new PiImageError("INPUT_INVALID", `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : "no tagged releases"}`);
+      const byDigest = /* @__PURE__ */ new Map();
+      for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
+      const copied = [];
+      for (const [digest, tags] of byDigest) {
+        await copyRelease(layout, digest, tags, store, logger);
+        copied.push({ digest, reference: store.pinned(digest), tags });
+      }
+      stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}
+` : copied.map((c) => `${c.reference}
+`).join(""));
+      return 0;
+    }
+    const result = await publishRelease({
+      releaseDir: source,
+      store,
+      format,
+      extraTags: values.tag ?? [],
+      annotations: parseAnnotations(values.annotation ?? []),
+      force: values.force === true,
+      attachSignature: values["no-signature"] !== true,
+      logger
+    });
+    stdout(values.json ? `${JSON.stringify(result, null, 2)}
+` : `${result.reference}
+`);
+    return 0;
+  }
+};
+
+// src/lib/oci/pull.ts
+var import_node_crypto12 = require("node:crypto");
+var import_node_fs16 = require("node:fs");
+var import_promises27 = require("node:fs/promises");
+var import_node_path26 = require("node:path");
+var import_node_events2 = require("node:events");
+var import_node_zlib3 = require("node:zlib");
+
+// src/lib/signing/verify.ts
+var import_promises26 = require("node:fs/promises");
+var import_node_path25 = require("node:path");
+var import_bundle2 = __toESM(require_dist2(), 1);
+var import_protobuf_specs = __toESM(require_dist(), 1);
+var import_verify = __toESM(require_dist10(), 1);
+
+// src/lib/signing/identity-policy.ts
+function compileIdentity(policy) {
+  if (!policy.regexp) return (san) => san === policy.identity;
+  let re;
+  try {
+    re = new RegExp(`^(?:${policy.identity})$`, "u");
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `certificate-identity-regexp "${policy.identity}" is not a valid regular expression: ${e.message}`);
+  }
+  return (san) => re.test(san);
+}
+__name(compileIdentity, "compileIdentity");
+
+// src/lib/signing/verify.ts
+async function verifyRelease(options) {
+  const { releaseDir, logger } = options;
+  const manifest = await readManifest(releaseDir);
+  const signatureEntry = manifest.files.find((f) => f.role === "signature");
+  if (!signatureEntry && !options.bundle) throw new PiImageError("SIGNATURE_MISSING", `${releaseDir} is not signed: ${MANIFEST_FILE} lists no signature`);
+  const bundleLabel = options.bundle?.label ?? signatureEntry.path;
+  let bundle;
+  try {
+    const json = options.bundle ? options.bundle.json.toString("utf8") : await (0, import_promises26.readFile)((0, import_node_path25.join)(releaseDir, signatureEntry.path), "utf8");
+    bundle = (0, import_bundle2.bundleFromJSON)(JSON.parse(json));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
+  }
+  let trust;
+  try {
+    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(options.trustedRoot));
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `the trusted root is not a Sigstore TrustedRoot: ${e.message}`, { cause: e });
+  }
+  let signer;
+  try {
+    signer = new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
+  } catch (e) {
+    throw new PiImageError("SIGNATURE_INVALID", `${bundleLabel} does not verify: ${e.message}`, { cause: e });
+  }
+  const identity = signer.identity?.subjectAlternativeName ?? "";
+  const issuer = signer.identity?.extensions?.issuer ?? "";
+  if (!compileIdentity(options.policy)(identity)) {
+    throw new PiImageError(
+      "IDENTITY_MISMATCH",
+      `signed by ${identity || "an unknown identity"}, which does not match ${options.policy.regexp ? `the pattern ^(?:${options.policy.identity})$` : options.policy.identity}`
+    );
+  }
+  if (issuer !== options.policy.issuer) {
+    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${issuer || "an unknown issuer"}, not ${options.policy.issuer}`);
+  }
+  logger.info(`signature verified: ${identity} (issuer ${issuer})`);
+  if (bundle.content.$case !== "dsseEnvelope" || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} does not sign an in-toto statement`);
+  }
+  let statement;
+  try {
+    statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel}: the signed statement is not JSON`, { cause: e });
+  }
+  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== PROVENANCE_TYPE || !Array.isArray(statement.subject)) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel}: the signed statement is not an in-toto v1 provenance statement`);
+  }
+  const release = statement.predicate?.buildDefinition?.externalParameters?.release;
+  if (release?.name !== manifest.name || release?.version !== manifest.version) {
+    throw new PiImageError(
+      "RELEASE_MISMATCH",
+      `the signature is for release ${release?.name ?? "?"} ${release?.version ?? "?"}, this directory holds ${manifest.name} ${manifest.version}`
+    );
+  }
+  const signed = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
+  const onDisk = new Set(await (0, import_promises26.readdir)(releaseDir));
+  const unsigned = new Set(manifest.files.filter((f) => UNSIGNED_ROLES.has(f.role)).map((f) => f.path));
+  for (const name of [...onDisk].sort()) {
+    if (name === MANIFEST_FILE || unsigned.has(name)) continue;
+    if (!signed.has(name)) throw new PiImageError("FILE_UNSIGNED", `${name} is in ${releaseDir} but not covered by the signature`);
+  }
+  for (const f of manifest.files) {
+    if (UNSIGNED_ROLES.has(f.role)) continue;
+    if (!signed.has(f.path)) throw new PiImageError("FILE_UNSIGNED", `${f.path} is listed in ${MANIFEST_FILE} but not covered by the signature`);
+  }
+  let count = 0;
+  for (const [name, sha256] of signed) {
+    if (!manifest.files.some((f) => f.path === name)) continue;
+    if (!onDisk.has(name)) throw new PiImageError("FILE_MISSING", `${name} is signed but missing from ${releaseDir}`);
+    const actual = await digestFile((0, import_node_path25.join)(releaseDir, name));
+    if (actual.sha256 !== sha256) throw new PiImageError("FILE_MODIFIED", `${name} was modified after signing: sha256 ${actual.sha256}, signed ${sha256}`);
+    count++;
+  }
+  logger.info(`${count} files match the signed digests`);
+  return { identity, issuer, files: count, statement };
+}
+__name(verifyRelease, "verifyRelease");
+
+// src/lib/oci/tar-reader.ts
+var ByteReader = class {
+  static {
+    __name(this, "ByteReader");
+  }
+  buffer = Buffer.alloc(0);
+  done = false;
+  iterator;
+  constructor(source) {
+    this.iterator = source[Symbol.asyncIterator]();
+  }
+  async more() {
+    if (this.done) return false;
+    const next = await this.iterator.next();
+    if (next.done) {
+      this.done = true;
+      return false;
+    }
+    this.buffer = this.buffer.length === 0 ? next.value : Buffer.concat([this.buffer, next.value]);
+    return true;
+  }
+  /** Up to n bytes: fewer only at the end of the input. */
+  async take(n) {
+    while (this.buffer.length < n && await this.more()) ;
+    const out = this.buffer.subarray(0, n);
+    this.buffer = this.buffer.subarray(out.length);
+    return out;
+  }
+  /** n bytes as chunks, as they arrive. */
+  async *stream(n) {
+    let left = n;
+    while (left > 0) {
+      if (this.buffer.length === 0 && !await this.more()) throw new PiImageError("UNSAFE_ARCHIVE", `the tar ends ${left} bytes early`);
+      const out = this.buffer.subarray(0, Math.min(left, this.buffer.length));
+      this.buffer = this.buffer.subarray(out.length);
+      left -= out.length;
+      yield out;
+    }
+  }
+  /** Stops reading the source early (an entry was refused): lets it release its connection or file. */
+  async close() {
+    if (!this.done) await this.iterator.return?.();
+    this.done = true;
+  }
+  async drainRest() {
+    this.buffer = Buffer.alloc(0);
+    while (await this.more()) this.buffer = Buffer.alloc(0);
+  }
+};
+function field(block, start, length) {
+  const raw = block.subarray(start, start + length);
+  const nul = raw.indexOf(0);
+  return raw.subarray(0, nul < 0 ? length : nul).toString("utf8");
+}
+__name(field, "field");
+function numeric(block, start, length, what) {
+  const raw = block.subarray(start, start + length);
+  if (raw[0] & 128) {
+    let value = raw[0] & 127;
+    for (const byte of raw.subarray(1)) value = value * 256 + byte;
+    if (!Number.isSafeInteger(value)) throw new PiImageError("UNSAFE_ARCHIVE", `tar header: ${what} is too large`);
+    return value;
+  }
+  const text2 = field(block, start, length).trim();
+  if (text2 === "") return 0;
+  if (!/^[0-7]+$/.test(text2)) throw new PiImageError("UNSAFE_ARCHIVE", `tar header: ${what} "${text2}" is not an octal number`);
+  return parseInt(text2, 8);
+}
+__name(numeric, "numeric");
+function checksumOk(block) {
+  const stored = numeric(block, 148, 8, "checksum");
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i];
+  return stored === sum;
+}
+__name(checksumOk, "checksumOk");
+function parsePax(text2) {
+  const out = {};
+  let rest = text2;
+  while (rest.length > 0) {
+    const m = /^(\d+) /.exec(rest);
+    if (!m) throw new PiImageError("UNSAFE_ARCHIVE", "tar: a malformed PAX header");
+    const length = Number(m[1]);
+    const record = Buffer.from(rest, "utf8").subarray(0, length).toString("utf8");
+    const eq = record.indexOf("=");
+    if (eq < 0 || !record.endsWith("\n")) throw new PiImageError("UNSAFE_ARCHIVE", "tar: a malformed PAX record");
+    out[record.slice(m[0].length, eq)] = record.slice(eq + 1, -1);
+    rest = Buffer.from(rest, "utf8").subarray(length).toString("utf8");
+  }
+  return out;
+}
+__name(parsePax, "parsePax");
+function typeOf(flag) {
+  if (flag === "0" || flag === "\0" || flag === "" || flag === "7") return "file";
+  if (flag === "5") return "dir";
+  if (flag === "1") return "hardlink";
+  if (flag === "2") return "symlink";
+  if (flag === "3" || flag === "4" || flag === "6") return "device";
+  return "other";
+}
+__name(typeOf, "typeOf");
+var MAX_META = 1024 * 1024;
+async function readTar(source, onEntry) {
+  const reader = new ByteReader(source);
+  try {
+    await readEntries(reader, onEntry);
+  } finally {
+    await reader.close();
+  }
+}
+__name(readTar, "readTar");
+async function readEntries(reader, onEntry) {
+  let pax = {};
+  let longName;
+  let longLink;
+  for (; ; ) {
+    const block = await reader.take(BLOCK);
+    if (block.length === 0) return;
+    if (block.length < BLOCK) throw new PiImageError("UNSAFE_ARCHIVE", "the tar ends inside a header");
+    if (block.every((b) => b === 0)) {
+      await reader.drainRest();
+      return;
+    }
+    if (!checksumOk(block)) throw new PiImageError("UNSAFE_ARCHIVE", "tar header checksum does not match: not a tar, or a damaged one");
+    const typeflag = String.fromCharCode(block[156]);
+    let size2 = numeric(block, 124, 12, "size");
+    const readMeta = /* @__PURE__ */ __name(async (what) => {
+      if (size2 > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: a ${what} header of ${size2} bytes`);
+      const data = await reader.take(size2 + (BLOCK - size2 % BLOCK) % BLOCK);
+      if (data.length < size2) throw new PiImageError("UNSAFE_ARCHIVE", `the tar ends inside a ${what} header`);
+      return data.subarray(0, size2).toString("utf8");
+    }, "readMeta");
+    if (typeflag === "x") {
+      pax = { ...pax, ...parsePax(await readMeta("PAX")) };
+      continue;
+    }
+    if (typeflag === "g") {
+      await readMeta("PAX global");
+      continue;
+    }
+    if (typeflag === "L" || typeflag === "K") {
+      const text2 = (await readMeta("GNU long name")).replace(/\0+$/, "");
+      if (typeflag === "L") longName = text2;
+      else longLink = text2;
+      continue;
+    }
+    const prefix = block.subarray(257, 262).toString("ascii") === "ustar" ? field(block, 345, 155) : "";
+    const baseName = field(block, 0, 100);
+    const name = pax.path ?? longName ?? (prefix ? `${prefix}/${baseName}` : baseName);
+    if (pax.size !== void 0) {
+      if (!/^\d+$/.test(pax.size)) throw new PiImageError("UNSAFE_ARCHIVE", `tar: PAX size "${pax.size}" is not a number`);
+      size2 = Number(pax.size);
+    }
+    const entry = {
+      name,
+      type: typeOf(typeflag),
+      typeflag,
+      size: size2,
+      linkname: pax.linkpath ?? longLink ?? field(block, 157, 100),
+      mode: numeric(block, 100, 8, "mode")
+    };
+    pax = {};
+    longName = void 0;
+    longLink = void 0;
+    const dataSize = entry.type === "file" || entry.type === "other" ? size2 : 0;
+    const sink = await onEntry({ ...entry, size: dataSize });
+    for await (const chunk of reader.stream(dataSize)) if (sink) await sink.write(chunk);
+    if (sink) await sink.end();
+    const padding = (BLOCK - dataSize % BLOCK) % BLOCK;
+    if ((await reader.take(padding)).length < padding) throw new PiImageError("UNSAFE_ARCHIVE", "the tar ends inside padding");
+  }
+}
+__name(readEntries, "readEntries");
+function safeEntryPath(name) {
+  if (name.startsWith("/")) throw new PiImageError("UNSAFE_ARCHIVE", `tar entry "${name}" has an absolute path: refused`);
+  if (name.includes("\0") || name.includes("\\")) throw new PiImageError("UNSAFE_ARCHIVE", `tar entry ${JSON.stringify(name)} has a NUL or backslash: refused`);
+  const segments = name.split("/").filter((s) => s !== "" && s !== ".");
+  if (segments.includes("..")) throw new PiImageError("UNSAFE_ARCHIVE", `tar entry "${name}" climbs out with "..": refused`);
+  return segments;
+}
+__name(safeEntryPath, "safeEntryPath");
+
+// src/lib/oci/pull.ts
+var TAR_LAYERS = /* @__PURE__ */ new Set([
+  "application/vnd.oci.image.layer.v1.tar",
+  "application/vnd.oci.image.layer.v1.tar+gzip",
+  "application/vnd.docker.image.rootfs.diff.tar.gzip"
+]);
+function checkFileName(name, where) {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(name) || name.length > 255) {
+    throw new PiImageError("UNSAFE_ARCHIVE", `${where} names a file "${name}" that is not a plain file name: refused`);
+  }
+  return name;
+}
+__name(checkFileName, "checkFileName");
+var StagingWriter = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  static {
+    __name(this, "StagingWriter");
+  }
+  written = /* @__PURE__ */ new Map();
+  sink(name, where) {
+    if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
+    const hash = (0, import_node_crypto12.createHash)("sha256");
+    let size2 = 0;
+    const out = (0, import_node_fs16.createWriteStream)((0, import_node_path26.join)(this.dir, name), { flags: "wx" });
+    const failed = new Promise((_, reject) => out.once("error", reject));
+    failed.catch(() => void 0);
+    return {
+      write: /* @__PURE__ */ __name(async (chunk) => {
+        hash.update(chunk);
+        size2 += chunk.length;
+        if (!out.write(chunk)) await Promise.race([(0, import_node_events2.once)(out, "drain"), failed]);
+      }, "write"),
+      end: /* @__PURE__ */ __name(async () => {
+        out.end();
+        await Promise.race([(0, import_node_events2.once)(out, "finish"), failed]);
+        this.written.set(name, { sha256: hash.digest("hex"), size: size2 });
+      }, "end")
+    };
+  }
+};
+async function resolveDigest(store, reference) {
+  if (DIGEST.test(reference)) return reference;
+  const digest = await store.resolveTag(reference);
+  if (!digest) throw new PiImageError("INPUT_INVALID", `${store.label} has no tag "${reference}"`);
+  return digest;
+}
+__name(resolveDigest, "resolveDigest");
+async function releaseManifest(store, digest) {
+  const got = await store.getManifest(digest);
+  const m = parseManifest(got.bytes, `${store.label}@${digest}`);
+  if (m.manifests === void 0 && (m.mediaType ?? got.mediaType) !== OCI_INDEX) return { digest, manifest: m };
+  const children = m.manifests ?? [];
+  const pick = children.length === 1 ? children[0] : children.find((c) => c.platform?.architecture === "arm64");
+  if (!pick) throw new PiImageError("INPUT_INVALID", `${store.label}@${digest} is an index with no arm64 manifest: name one by digest`);
+  return releaseManifest(store, pick.digest);
+}
+__name(releaseManifest, "releaseManifest");
+async function pullArtifact(store, layers, staging, where) {
+  for (const layer of layers) {
+    const title = layer.annotations?.[ANNOTATION.title];
+    if (title === void 0) throw new PiImageError("UNSAFE_ARCHIVE", `${where}: a layer has no ${ANNOTATION.title}: not a release artifact`);
+    const sink = staging.sink(checkFileName(title, where), where);
+    for await (const chunk of store.readBlob(layer)) await sink.write(chunk);
+    await sink.end();
+  }
+}
+__name(pullArtifact, "pullArtifact");
+async function pullImage(store, layers, staging, where, logger) {
+  const extracted = /* @__PURE__ */ new Set();
+  for (const layer of layers) {
+    if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
+    const blob = store.readBlob(layer);
+    const source = layer.mediaType.endsWith("gzip") ? gunzip(blob) : blob;
+    await readTar(source, async (entry) => {
+      const segments = safeEntryPath(entry.name);
+      const inArtifact = segments[0] === ARTIFACT_DIR;
+      if (entry.type === "symlink") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
+      if (entry.type === "device" || entry.type === "other") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`);
+      if (entry.type === "hardlink") {
+        const target = safeEntryPath(entry.linkname);
+        if (target[0] !== ARTIFACT_DIR || target.length !== 2 || !extracted.has(target[1])) {
+          throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" links to "${entry.linkname}", outside the release files: refused`);
+        }
+        return void 0;
+      }
+      if (entry.type === "dir" || !inArtifact) return void 0;
+      if (segments.length !== 2) {
+        logger.warn(`${where}: skipping ${entry.name} (a release has no subdirectories)`);
+        return void 0;
+      }
+      const name = checkFileName(segments[1], where);
+      extracted.add(name);
+      return staging.sink(name, where);
+    });
+  }
+}
+__name(pullImage, "pullImage");
+async function* gunzip(source) {
+  const z = (0, import_node_zlib3.createGunzip)();
+  const feed = (async () => {
+    for await (const c of source) if (!z.write(c)) await (0, import_node_events2.once)(z, "drain");
+    z.end();
+  })();
+  feed.catch((e) => z.destroy(e));
+  for await (const c of z) yield c;
+  await feed;
+}
+__name(gunzip, "gunzip");
+async function checkAgainstManifest(dir, written, where) {
+  if (!written.has(MANIFEST_FILE)) {
+    const found = [...written.keys()].slice(0, 5).join(", ");
+    throw new PiImageError("INPUT_INVALID", `${where} is not a pi-image release: it has no ${MANIFEST_FILE}${found ? ` (it has ${found})` : ""}`);
+  }
+  const manifest = await readManifest(dir);
+  const listed = /* @__PURE__ */ new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
+  for (const name of written.keys()) {
+    if (!listed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
+  }
+  for (const f of manifest.files) {
+    const w = written.get(f.path);
+    if (!w) throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}`);
+    if (w.sha256 !== f.sha256 || w.size !== f.size) {
+      throw new PiImageError("FILE_MODIFIED", `${f.path} from ${where} does not match ${MANIFEST_FILE}: sha256 ${w.sha256}, ${w.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
+    }
+  }
+  if ((await (0, import_promises27.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  return { name: manifest.name, version: manifest.version, files: manifest.files.length };
+}
+__name(checkAgainstManifest, "checkAgainstManifest");
+async function verifyAttached(store, digest, dir, verify, logger) {
+  const bundles = await attachedBundles(store, digest);
+  if (bundles.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
+  let first;
+  for (const b of bundles) {
+    try {
+      return await verifyRelease({ releaseDir: dir, policy: verify.policy, trustedRoot: verify.trustedRoot, logger, bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` } });
+    } catch (e) {
+      first ??= e;
+      if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
+    }
+  }
+  throw first;
+}
+__name(verifyAttached, "verifyAttached");
+async function pullRelease(options) {
+  const { store, logger } = options;
+  const requested = await resolveDigest(store, options.reference);
+  const { digest, manifest } = await releaseManifest(store, requested);
+  const where = store.pinned(digest);
+  const format = manifest.artifactType === RELEASE_ARTIFACT_TYPE ? "artifact" : "image";
+  logger.info(`pulling ${where} (${format} format)`);
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  try {
+    const staging = new StagingWriter(staged.path);
+    if (format === "artifact") await pullArtifact(store, manifest.layers ?? [], staging, where);
+    else await pullImage(store, manifest.layers ?? [], staging, where, logger);
+    const release = await checkAgainstManifest(staged.path, staging.written, where);
+    logger.info(`${release.files} files match ${MANIFEST_FILE}`);
+    const result = { digest, reference: where, format, ...release };
+    if (options.verify) result.verified = await verifyAttached(store, digest, staged.path, options.verify, logger);
+    await recordReference(staged.path, where);
+    await staged.commit();
+    return result;
+  } catch (e) {
+    await staged.discard();
+    throw e;
+  }
+}
+__name(pullRelease, "pullRelease");
+
+// src/lib/signing/trusted-root.ts
+var import_promises28 = require("node:fs/promises");
+var import_node_os4 = require("node:os");
+var import_node_path27 = require("node:path");
+var import_protobuf_specs2 = __toESM(require_dist(), 1);
+var import_tuf = __toESM(require_dist13(), 1);
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path27.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+  if (path) {
+    try {
+      return JSON.parse(await (0, import_promises28.readFile)(path, "utf8"));
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `trusted root ${path} cannot be read as JSON: ${e.message}`, { cause: e });
+    }
+  }
+  try {
+    return import_protobuf_specs2.TrustedRoot.toJSON(await (0, import_tuf.getTrustedRoot)({ cachePath: cacheDir }));
+  } catch (e) {
+    throw new PiImageError("EXEC_FAILED", `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${e.message}`, { cause: e });
+  }
+}
+__name(loadTrustedRoot, "loadTrustedRoot");
+
+// src/cli/commands/pull-command.ts
+var pullCommand = {
+  name: "pull",
+  summary: "pull a published release into a directory, every digest checked (and its signature, with --verify)",
+  usage: "pi-image pull REF OUT_DIR [--verify (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL] [options]",
+  help: `Pulls a release published by pi-image publish (either format) into OUT_DIR: every
+blob is checked against its digest while it streams, every file against
+manifest.json; tar entries that would escape (absolute paths, "..", links,
+devices) are refused. With --verify, the Sigstore bundle attached to the
+manifest is verified too (signer identity and issuer, every file) before
+OUT_DIR appears. Nothing is left behind on failure. os-artifact.ref records
+the pinned reference pulled.
+
+REF: ghcr.io/OWNER/NAME:TAG or ...@sha256:DIGEST, or oci:DIR:TAG for a layout.
+
+Options:
+  --verify                          verify the attached signature (implied by the options below)
+  --certificate-identity ID         the exact signer identity
+  --certificate-identity-regexp RE  a pattern for it (anchored at both ends)
+  --certificate-oidc-issuer URL     the identity's issuer
+  --trusted-root FILE               a Sigstore TrustedRoot JSON (default: public-good through TUF)
+  --force                           replace OUT_DIR if it exists
+  --json                            print the result as JSON
+${REGISTRY_HELP}`,
+  options: {
+    verify: { type: "boolean" },
+    "certificate-identity": { type: "string" },
+    "certificate-identity-regexp": { type: "string" },
+    "certificate-oidc-issuer": { type: "string" },
+    "trusted-root": { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" },
+    ...REGISTRY_OPTIONS
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length !== 2) throw usageError("pull needs REF and OUT_DIR");
+    const target = parseTarget(positionals[0], "REF");
+    const exact = values["certificate-identity"];
+    const pattern = values["certificate-identity-regexp"];
+    const issuer = values["certificate-oidc-issuer"];
+    const verifying = values.verify === true || exact !== void 0 || pattern !== void 0 || issuer !== void 0;
+    if (verifying) {
+      if (exact === void 0 === (pattern === void 0)) throw usageError("--verify needs one of --certificate-identity or --certificate-identity-regexp");
+      if (!issuer) throw usageError("--verify needs --certificate-oidc-issuer");
+    }
+    const { store, reference } = await openStore(target, storeOptions(target, values, env, logger, false));
+    if (!reference) throw new PiImageError("USAGE", `REF "${positionals[0]}" names no tag or digest (add :TAG or @sha256:...)`);
+    const result = await pullRelease({
+      store,
+      reference,
+      outDir: positionals[1],
+      force: values.force === true,
+      verify: verifying ? { policy: { identity: exact ?? pattern, regexp: pattern !== void 0, issuer }, trustedRoot: await loadTrustedRoot(values["trusted-root"]) } : void 0,
+      logger
+    });
+    const summary = { reference: result.reference, digest: result.digest, format: result.format, name: result.name, version: result.version, files: result.files, verified: result.verified ? { identity: result.verified.identity, issuer: result.verified.issuer } : null };
+    stdout(values.json ? `${JSON.stringify(summary, null, 2)}
+` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.identity}` : ""}
+`);
+    return 0;
+  }
+};
+
+// src/lib/signing/identity-token.ts
+var import_sign3 = __toESM(require_dist9(), 1);
+function identityTokenSource(env) {
+  if (env.SIGSTORE_ID_TOKEN) {
+    const token = env.SIGSTORE_ID_TOKEN;
+    return async () => token;
+  }
+  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    const provider = new import_sign3.CIContextProvider("sigstore");
+    return () => provider.getToken();
+  }
+  return async () => {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
+    );
+  };
+}
+__name(identityTokenSource, "identityTokenSource");
 
 // src/cli/commands/sign-command.ts
 var signCommand = {
@@ -42120,126 +44165,6 @@ Options:
     return 0;
   }
 };
-
-// src/lib/signing/trusted-root.ts
-var import_promises19 = require("node:fs/promises");
-var import_node_os3 = require("node:os");
-var import_node_path16 = require("node:path");
-var import_protobuf_specs = __toESM(require_dist2(), 1);
-var import_tuf = __toESM(require_dist12(), 1);
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path16.join)((0, import_node_os3.homedir)(), ".cache", "pi-image-release", "tuf")) {
-  if (path) {
-    try {
-      return JSON.parse(await (0, import_promises19.readFile)(path, "utf8"));
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `trusted root ${path} cannot be read as JSON: ${e.message}`, { cause: e });
-    }
-  }
-  try {
-    return import_protobuf_specs.TrustedRoot.toJSON(await (0, import_tuf.getTrustedRoot)({ cachePath: cacheDir }));
-  } catch (e) {
-    throw new PiImageError("EXEC_FAILED", `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${e.message}`, { cause: e });
-  }
-}
-__name(loadTrustedRoot, "loadTrustedRoot");
-
-// src/lib/signing/verify.ts
-var import_promises20 = require("node:fs/promises");
-var import_node_path17 = require("node:path");
-var import_bundle2 = __toESM(require_dist3(), 1);
-var import_protobuf_specs2 = __toESM(require_dist2(), 1);
-var import_verify = __toESM(require_dist13(), 1);
-
-// src/lib/signing/identity-policy.ts
-function compileIdentity(policy) {
-  if (!policy.regexp) return (san) => san === policy.identity;
-  let re;
-  try {
-    re = new RegExp(`^(?:${policy.identity})$`, "u");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `certificate-identity-regexp "${policy.identity}" is not a valid regular expression: ${e.message}`);
-  }
-  return (san) => re.test(san);
-}
-__name(compileIdentity, "compileIdentity");
-
-// src/lib/signing/verify.ts
-async function verifyRelease(options) {
-  const { releaseDir, logger } = options;
-  const manifest = await readManifest(releaseDir);
-  const signatureEntry = manifest.files.find((f) => f.role === "signature");
-  if (!signatureEntry) throw new PiImageError("BUNDLE_CORRUPT", `${releaseDir} is not signed: ${MANIFEST_FILE} lists no signature`);
-  let bundle;
-  try {
-    bundle = (0, import_bundle2.bundleFromJSON)(JSON.parse(await (0, import_promises20.readFile)((0, import_node_path17.join)(releaseDir, signatureEntry.path), "utf8")));
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${signatureEntry.path} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
-  }
-  let trust;
-  try {
-    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs2.TrustedRoot.fromJSON(options.trustedRoot));
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `the trusted root is not a Sigstore TrustedRoot: ${e.message}`, { cause: e });
-  }
-  let signer;
-  try {
-    signer = new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
-  } catch (e) {
-    throw new PiImageError("SIGNATURE_INVALID", `${signatureEntry.path} does not verify: ${e.message}`, { cause: e });
-  }
-  const identity = signer.identity?.subjectAlternativeName ?? "";
-  const issuer = signer.identity?.extensions?.issuer ?? "";
-  if (!compileIdentity(options.policy)(identity)) {
-    throw new PiImageError(
-      "IDENTITY_MISMATCH",
-      `signed by ${identity || "an unknown identity"}, which does not match ${options.policy.regexp ? `the pattern ^(?:${options.policy.identity})$` : options.policy.identity}`
-    );
-  }
-  if (issuer !== options.policy.issuer) {
-    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${issuer || "an unknown issuer"}, not ${options.policy.issuer}`);
-  }
-  logger.info(`signature verified: ${identity} (issuer ${issuer})`);
-  if (bundle.content.$case !== "dsseEnvelope" || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${signatureEntry.path} does not sign an in-toto statement`);
-  }
-  let statement;
-  try {
-    statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString("utf8"));
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${signatureEntry.path}: the signed statement is not JSON`, { cause: e });
-  }
-  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== PROVENANCE_TYPE || !Array.isArray(statement.subject)) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${signatureEntry.path}: the signed statement is not an in-toto v1 provenance statement`);
-  }
-  const release = statement.predicate?.buildDefinition?.externalParameters?.release;
-  if (release?.name !== manifest.name || release?.version !== manifest.version) {
-    throw new PiImageError(
-      "RELEASE_MISMATCH",
-      `the signature is for release ${release?.name ?? "?"} ${release?.version ?? "?"}, this directory holds ${manifest.name} ${manifest.version}`
-    );
-  }
-  const signed = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
-  const onDisk = new Set(await (0, import_promises20.readdir)(releaseDir));
-  for (const name of [...onDisk].sort()) {
-    if (name === MANIFEST_FILE || name === signatureEntry.path) continue;
-    if (!signed.has(name)) throw new PiImageError("FILE_UNSIGNED", `${name} is in ${releaseDir} but not covered by the signature`);
-  }
-  for (const f of manifest.files) {
-    if (UNSIGNED_ROLES.has(f.role)) continue;
-    if (!signed.has(f.path)) throw new PiImageError("FILE_UNSIGNED", `${f.path} is listed in ${MANIFEST_FILE} but not covered by the signature`);
-  }
-  let count = 0;
-  for (const [name, sha256] of signed) {
-    if (!manifest.files.some((f) => f.path === name)) continue;
-    if (!onDisk.has(name)) throw new PiImageError("FILE_MISSING", `${name} is signed but missing from ${releaseDir}`);
-    const actual = await digestFile((0, import_node_path17.join)(releaseDir, name));
-    if (actual.sha256 !== sha256) throw new PiImageError("FILE_MODIFIED", `${name} was modified after signing: sha256 ${actual.sha256}, signed ${sha256}`);
-    count++;
-  }
-  logger.info(`${count} files match the signed digests`);
-  return { identity, issuer, files: count, statement };
-}
-__name(verifyRelease, "verifyRelease");
 
 // src/cli/commands/verify-command.ts
 var verifyCommand = {
@@ -42335,7 +44260,7 @@ function stderrLogger(options) {
 __name(stderrLogger, "stderrLogger");
 
 // src/cli/cli.ts
-var COMMANDS = [buildCommand, packageCommand, signCommand, verifyCommand, inspectCommand];
+var COMMANDS = [buildCommand, packageCommand, signCommand, publishCommand, pullCommand, verifyCommand, inspectCommand];
 function mainHelp() {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `pi-image ${TOOL_VERSION}: release Raspberry Pi OS images built with pi-gen

@@ -9,11 +9,13 @@ import type { CliCommand } from './command';
 import { buildCommand } from './commands/build-command';
 import { inspectCommand } from './commands/inspect-command';
 import { packageCommand } from './commands/package-command';
+import { publishCommand } from './commands/publish-command';
+import { pullCommand } from './commands/pull-command';
 import { signCommand } from './commands/sign-command';
 import { verifyCommand } from './commands/verify-command';
 import { stderrLogger } from './stderr-logger';
 
-export const COMMANDS: readonly CliCommand[] = [buildCommand, packageCommand, signCommand, verifyCommand, inspectCommand];
+export const COMMANDS: readonly CliCommand[] = [buildCommand, packageCommand, signCommand, publishCommand, pullCommand, verifyCommand, inspectCommand];
 
 export interface CliIo {
   stdout: (text: string) => void;

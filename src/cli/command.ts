@@ -3,7 +3,7 @@ import { PiImageError } from '../lib/core/errors';
 import type { Logger } from '../lib/core/logger';
 
 export interface CommandContext {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
   logger: Logger;
   env: Record<string, string | undefined>;

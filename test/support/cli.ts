@@ -11,11 +11,13 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runPiImage(args: readonly string[], options: { node?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliRun {
+/** Synchronous: never for a child that talks to a server running in this test process (it would wait on a blocked loop). */
+export function runPiImage(args: readonly string[], options: { node?: string; env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): CliRun {
   const r = spawnSync(options.node ?? process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
+    input: options.input,
     maxBuffer: 64 << 20,
   });
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };

@@ -52558,7 +52558,7 @@ var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 var BUILD_TYPE = "https://github.com/pi-image-release/pi-image-release/blob/main/docs/signing.md#build-type-v1";
-var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature"]);
+var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
 function buildStatement(manifest, metadata, options) {
   const subject = manifest.files.filter((f) => !UNSIGNED_ROLES.has(f.role)).map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }));
   if (options.ociManifestDigest) {

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PiImageError } from '../../lib/core/errors';
+import { copyRelease } from '../../lib/oci/copy';
+import { OciLayout } from '../../lib/oci/layout';
+import { openStore } from '../../lib/oci/open-store';
+import { FORMATS, publishRelease, type PublishFormat } from '../../lib/oci/publish';
+import { parseTarget, type Target } from '../../lib/oci/target';
+import type { CliCommand } from '../command';
+import { usageError } from '../command';
+import { REGISTRY_HELP, REGISTRY_OPTIONS, storeOptions } from './registry-options';
+
+function parseAnnotations(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usageError(`--annotation "${item}": write KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function isLayoutSource(source: string): Target | undefined {
+  if (source.startsWith('oci:')) return parseTarget(source, 'source');
+  return existsSync(join(source, 'oci-layout')) ? { kind: 'layout', dir: source } : undefined;
+}
+
+export const publishCommand: CliCommand = {
+  name: 'publish',
+  summary: 'publish a release directory to an OCI registry or an OCI layout on disk',
+  usage: 'pi-image publish RELEASE_DIR [TARGET] [options]\n       pi-image publish oci:LAYOUT[:TAG] TARGET [options]',
+  help: `Publishes the release as an OCI image (format "image", the default: its one
+layer holds the files under /artifact, so docker create + docker cp work) or as
+an OCI artifact (format "artifact": one blob per file, as oras pull expects).
+Tags: the version, the channel (nightly or stable) and a build tag (date and
+the recipe's short commit). A version or build tag already pointing at another
+release is refused unless --force. When the release is signed, its Sigstore
+bundle is attached to the manifest digest (referrers API, or the sha256-<hex>
+tag where the registry has none). The pinned reference name@sha256:... is
+printed and written to os-artifact.ref in the release directory.
+
+TARGET is a registry repository (ghcr.io/OWNER/NAME) or an OCI image layout
+(oci:DIR, or a path). Default: the layout oci-layout beside RELEASE_DIR.
+Given an OCI layout instead of a release directory, the releases in it (or
+the one TAG) are copied to TARGET unchanged, signatures included.
+
+Options:
+  --format image|artifact   how the release is laid out (default: image)
+  --tag TAG                 another tag (repeatable)
+  --annotation KEY=VALUE    another manifest annotation (repeatable)
+  --force                   move version and build tags that point at another release
+  --no-signature            do not attach the Sigstore bundle
+  --mount-from REPO         mount blobs from this repository of the same registry (repeatable)
+  --chunk-size MIB          upload in chunks of this size (GHCR takes at most 4)
+  --json                    print the result as JSON
+${REGISTRY_HELP}`,
+  options: {
+    format: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    annotation: { type: 'string', multiple: true },
+    force: { type: 'boolean' },
+    'no-signature': { type: 'boolean' },
+    'mount-from': { type: 'string', multiple: true },
+    'chunk-size': { type: 'string' },
+    json: { type: 'boolean' },
+    ...REGISTRY_OPTIONS,
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length < 1 || positionals.length > 2) throw usageError('publish needs RELEASE_DIR and optionally TARGET');
+    const source = positionals[0]!;
+    const format = (values.format as string | undefined) ?? 'image';
+    if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format "${format}": use ${FORMATS.join(' or ')}`);
+    let chunkSize: number | undefined;
+    if (values['chunk-size'] !== undefined) {
+      const mib = Number(values['chunk-size']);
+      if (!Number.isFinite(mib) || mib <= 0 || mib > 1024) throw usageError(`--chunk-size "${String(values['chunk-size'])}": a size in MiB, above 0 and at most 1024`);
+      chunkSize = Math.round(mib * 1024 * 1024);
+    }
+    const targetText = positionals[1] ?? `oci:${join(dirname(resolve(source)), 'oci-layout')}`;
+    const target = parseTarget(targetText, 'TARGET');
+    const options = storeOptions(target, values, env, logger, true);
+    options.chunkSize = chunkSize;
+    options.mountFrom = (values['mount-from'] as string[] | undefined) ?? [];
+    const { store } = await openStore(target, options);
+
+    const layoutSource = isLayoutSource(source);
+    if (layoutSource?.kind === 'layout') {
+      const layout = await OciLayout.open(layoutSource.dir);
+      const all = (await layout.tags()).filter((t) => !t.tag.startsWith('sha256-'));
+      const chosen = layoutSource.tag ? all.filter((t) => t.tag === layoutSource.tag) : all;
+      if (chosen.length === 0) throw new PiImageError('INPUT_INVALID', `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : 'no tagged releases'}`);
+      const byDigest = new Map<string, string[]>();
+      for (const t of chosen) byDigest.set(t.digest, [...(byDigest.get(t.digest) ?? []), t.tag]);
+      const copied: { digest: string; reference: string; tags: string[] }[] = [];
+      for (const [digest, tags] of byDigest) {
+        await copyRelease(layout, digest, tags, store, logger);
+        copied.push({ digest, reference: store.pinned(digest), tags });
+      }
+      stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}\n` : copied.map((c) => `${c.reference}\n`).join(''));
+      return 0;
+    }
+
+    const result = await publishRelease({
+      releaseDir: source,
+      store,
+      format: format as PublishFormat,
+      extraTags: (values.tag as string[] | undefined) ?? [],
+      annotations: parseAnnotations((values.annotation as string[] | undefined) ?? []),
+      force: values.force === true,
+      attachSignature: values['no-signature'] !== true,
+      logger,
+    });
+    stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.reference}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,51 @@
+/** Options every command that talks to a registry shares, and what they turn into. */
+import { readFileSync } from 'node:fs';
+import { PiImageError } from '../../lib/core/errors';
+import type { Logger } from '../../lib/core/logger';
+import { dockerConfigReader, resolveCredentials } from '../../lib/oci/credentials';
+import type { StoreOptions } from '../../lib/oci/open-store';
+import type { Target } from '../../lib/oci/target';
+import type { CliCommand } from '../command';
+
+export const REGISTRY_OPTIONS: CliCommand['options'] = {
+  username: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  'plain-http': { type: 'boolean' },
+};
+
+export const REGISTRY_HELP = `Registry access:
+  --username USER           with --password-stdin: the password or token on standard input
+  --password-stdin          read the password from standard input (never from an argument)
+  --plain-http              plain HTTP to a registry that is not on loopback (loopback always is)
+  Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, then the
+  "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.`;
+
+export function readStdinText(): string {
+  try {
+    return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  } catch (e) {
+    throw new PiImageError('INPUT_INVALID', `--password-stdin: standard input cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export function storeOptions(
+  target: Target,
+  values: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  create: boolean,
+  readPassword: () => string = readStdinText,
+): StoreOptions {
+  const options: StoreOptions = { logger, create, plainHttp: values['plain-http'] === true };
+  if (target.kind !== 'registry') return options;
+  const username = values.username as string | undefined;
+  if (values['password-stdin'] && !username) throw new PiImageError('USAGE', '--password-stdin needs --username');
+  if (username && !values['password-stdin']) throw new PiImageError('USAGE', '--username needs --password-stdin (a password is never taken as an argument)');
+  const password = username ? readPassword() : undefined;
+  if (password) logger.mask?.(password);
+  if (env.PI_IMAGE_REGISTRY_PASSWORD) logger.mask?.(env.PI_IMAGE_REGISTRY_PASSWORD);
+  const { credentials, from } = resolveCredentials(target.ref.registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
+  logger.debug(`credentials for ${target.ref.registry}: ${from}`);
+  options.credentials = credentials;
+  return options;
+}
