@@ -1,0 +1,19 @@
+// Entry of the publish action: read inputs, run, report. Nothing else.
+import * as core from '@actions/core';
+import { actionsLogger } from '../../../src/github/actions-logger';
+import { actionInput, runAction } from '../../../src/github/run-action';
+import { parsePublishInputs } from './inputs';
+import { runPublish } from './run';
+
+void runAction(async () => {
+  const inputs = parsePublishInputs(actionInput, process.env);
+  if (inputs.password) core.setSecret(inputs.password);
+  await runPublish(inputs, {
+    logger: actionsLogger(),
+    env: process.env,
+    setOutput: (name, value) => core.setOutput(name, value),
+    summary: async (markdown) => {
+      await core.summary.addRaw(markdown).write();
+    },
+  });
+});

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parsePublishInputs } from './inputs';
+
+const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'));
+const env = { GITHUB_REPOSITORY: 'Acme/OurBox-Recipe', GITHUB_ACTOR: 'octocat' };
+const defaults = (over: Record<string, string> = {}) => (name: string) =>
+  name in over ? over[name]! : name === 'release-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
+
+describe('publish action inputs', () => {
+  it('consumes every declared input and declares every consumed one', () => {
+    const read = new Set<string>();
+    parsePublishInputs((name) => {
+      read.add(name);
+      return defaults()(name);
+    }, env);
+    expect([...read].sort()).toEqual(Object.keys(action.inputs).sort());
+  });
+
+  it('runs on node24 and defaults to GHCR under the repository, lowercased', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.cjs' });
+    const inputs = parsePublishInputs(defaults(), env);
+    expect(inputs.target).toEqual({ kind: 'registry', ref: { registry: 'ghcr.io', repository: 'acme/ourbox-recipe' } });
+    expect(inputs).toMatchObject({ format: 'image', tags: [], force: false, attachSignature: true, mountFrom: [], username: 'octocat', password: 't0ken' });
+    expect(action.inputs['github-token'].description).toContain('packages: write');
+  });
+
+  it('never sends the job token to a registry other than GHCR', () => {
+    expect(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x' }), env)).toMatchObject({ username: undefined, password: undefined });
+    expect(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x', username: 'u', password: 'p' }), env)).toMatchObject({ username: 'u', password: 'p' });
+    expect(parsePublishInputs(defaults({ username: 'bot', password: 'pat' }), env)).toMatchObject({ username: 'bot', password: 'pat' });
+  });
+
+  it('reads lists and annotations', () => {
+    const inputs = parsePublishInputs(defaults({ tags: 'latest, edge\nlts', annotations: 'org.example.a=1\n\norg.example.b=x=y', 'mount-from': 'acme/base', target: 'oci:out/layout' }), env);
+    expect(inputs.tags).toEqual(['latest', 'edge', 'lts']);
+    expect(inputs.annotations).toEqual({ 'org.example.a': '1', 'org.example.b': 'x=y' });
+    expect(inputs.mountFrom).toEqual(['acme/base']);
+    expect(inputs.target).toEqual({ kind: 'layout', dir: 'out/layout' });
+  });
+
+  it.each([
+    [{ 'release-dir': '' }, /input release-dir is required/],
+    [{ target: 'ghcr.io/acme/x:1.0' }, /input target names a repository, without a tag/],
+    [{ target: 'ghcr.io/Acme/X' }, /input target "ghcr.io\/Acme\/X": .*not a valid repository name/],
+    [{ format: 'tarball' }, /input format "tarball": use image or artifact/],
+    [{ tags: 'ok, no/slash' }, /input tags: "no\/slash" is not a valid OCI tag/],
+    [{ annotations: 'novalue' }, /input annotations: "novalue" is not KEY=VALUE/],
+    [{ force: 'yes please' }, /input force "yes please" must be true or false/],
+  ])('refuses %o, naming the input', (over, message) => {
+    expect(() => parsePublishInputs(defaults(over), env)).toThrow(message);
+  });
+
+  it('needs a target or GITHUB_REPOSITORY', () => {
+    expect(() => parsePublishInputs(defaults(), {})).toThrow(/input target is empty and GITHUB_REPOSITORY is not set/);
+  });
+});

@@ -1,0 +1,73 @@
+/** The publish action's inputs, parsed by a pure function of a getter. */
+import { PiImageError } from '../../../src/lib/core/errors';
+import { parseBoolean } from '../../../src/lib/core/values';
+import { FORMATS, type PublishFormat } from '../../../src/lib/oci/publish';
+import { checkTag } from '../../../src/lib/oci/tags';
+import { parseTarget, type Target } from '../../../src/lib/oci/target';
+
+export interface PublishInputs {
+  releaseDir: string;
+  target: Target;
+  format: PublishFormat;
+  tags: string[];
+  annotations: Record<string, string>;
+  force: boolean;
+  attachSignature: boolean;
+  mountFrom: string[];
+  username: string | undefined;
+  password: string | undefined;
+}
+
+/**
+ * Credentials for the target: the ones given; for ghcr.io without them, the
+ * workflow's actor and token. The job token never goes to another registry.
+ */
+export function registryLogin(
+  registry: string,
+  given: { username: string | undefined; password: string | undefined; githubToken: string | undefined },
+  env: Record<string, string | undefined>,
+): { username: string | undefined; password: string | undefined } {
+  if (given.username || given.password) return { username: given.username, password: given.password };
+  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || 'token', password: given.githubToken };
+  return { username: undefined, password: undefined };
+}
+
+export function splitList(value: string): string[] {
+  return value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** GHCR repository of the workflow's repository: OWNER/REPO lowercased, as GHCR requires. */
+export function defaultTarget(env: Record<string, string | undefined>): string {
+  if (!env.GITHUB_REPOSITORY) throw new PiImageError('INPUT_INVALID', 'input target is empty and GITHUB_REPOSITORY is not set: name a registry repository or oci:DIR');
+  return `ghcr.io/${env.GITHUB_REPOSITORY.toLowerCase()}`;
+}
+
+export function parsePublishInputs(get: (name: string) => string, env: Record<string, string | undefined>): PublishInputs {
+  const releaseDir = get('release-dir');
+  if (!releaseDir) throw new PiImageError('INPUT_INVALID', 'input release-dir is required');
+  const target = parseTarget(get('target') || defaultTarget(env), 'input target');
+  if (target.kind === 'registry' && (target.ref.tag || target.ref.digest)) {
+    throw new PiImageError('INPUT_INVALID', 'input target names a repository, without a tag or digest: tags come from the release (add more with tags)');
+  }
+  const format = get('format') || 'image';
+  if (!(FORMATS as readonly string[]).includes(format)) throw new PiImageError('INPUT_INVALID', `input format "${format}": use ${FORMATS.join(' or ')}`);
+  const annotations: Record<string, string> = {};
+  for (const line of get('annotations').split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new PiImageError('INPUT_INVALID', `input annotations: "${line}" is not KEY=VALUE`);
+    annotations[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return {
+    releaseDir,
+    target,
+    format: format as PublishFormat,
+    tags: splitList(get('tags')).map((t) => checkTag(t, 'input tags:')),
+    annotations,
+    force: parseBoolean(get('force'), 'force'),
+    attachSignature: parseBoolean(get('attach-signature'), 'attach-signature'),
+    mountFrom: splitList(get('mount-from')),
+    ...(target.kind === 'registry'
+      ? registryLogin(target.ref.registry, { username: get('username') || undefined, password: get('password') || undefined, githubToken: get('github-token') || undefined }, env)
+      : { username: undefined, password: undefined }),
+  };
+}

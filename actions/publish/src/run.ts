@@ -1,0 +1,50 @@
+/** What the publish action does with its parsed inputs. Imported by tests; runs nothing on import. */
+import { join } from 'node:path';
+import type { Logger } from '../../../src/lib/core/logger';
+import { dockerConfigReader, resolveCredentials } from '../../../src/lib/oci/credentials';
+import { openStore } from '../../../src/lib/oci/open-store';
+import { publishRelease, type PublishResult } from '../../../src/lib/oci/publish';
+import { OCI_REF_FILE } from '../../../src/lib/oci/release-content';
+import type { PublishInputs } from './inputs';
+
+export interface PublishActionIo {
+  logger: Logger;
+  env: Record<string, string | undefined>;
+  setOutput(name: string, value: string): void;
+  summary?(markdown: string): Promise<void>;
+}
+
+export async function runPublish(inputs: PublishInputs, io: PublishActionIo): Promise<PublishResult> {
+  const credentials =
+    inputs.target.kind === 'registry'
+      ? resolveCredentials(inputs.target.ref.registry, { username: inputs.username, password: inputs.password, env: io.env, readDockerConfig: dockerConfigReader(io.env) }).credentials
+      : undefined;
+  const { store } = await openStore(inputs.target, { logger: io.logger, credentials, mountFrom: inputs.mountFrom, create: true });
+  const result = await publishRelease({
+    releaseDir: inputs.releaseDir,
+    store,
+    format: inputs.format,
+    extraTags: inputs.tags,
+    annotations: inputs.annotations,
+    force: inputs.force,
+    attachSignature: inputs.attachSignature,
+    logger: io.logger,
+  });
+  io.setOutput('digest', result.digest);
+  io.setOutput('reference', result.reference);
+  io.setOutput('tags', result.tags.join(','));
+  io.setOutput('ref-file', join(inputs.releaseDir, OCI_REF_FILE));
+  if (result.signature) io.setOutput('signature-digest', result.signature.digest);
+  await io.summary?.(
+    [
+      `### Published ${result.format === 'image' ? 'image' : 'artifact'}`,
+      '',
+      `\`${result.reference}\``,
+      '',
+      `Tags: ${result.tags.map((t) => `\`${t}\``).join(', ')}`,
+      result.signature ? `Signature attached: \`${result.signature.digest}\` (${result.signature.via})` : 'Not signed: no signature attached.',
+      '',
+    ].join('\n'),
+  );
+  return result;
+}

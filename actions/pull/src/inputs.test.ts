@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parsePullInputs } from './inputs';
+
+const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'));
+const env = { GITHUB_ACTOR: 'octocat' };
+const ID = 'https://github.com/acme/ourbox/.github/workflows/release.yml@refs/tags/v1.2.3';
+const defaults = (over: Record<string, string> = {}) => (name: string) =>
+  name in over ? over[name]! : name === 'ref' ? 'ghcr.io/acme/ourbox:stable' : name === 'out-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
+
+describe('pull action inputs', () => {
+  it('consumes every declared input and declares every consumed one', () => {
+    const read = new Set<string>();
+    parsePullInputs((name) => {
+      read.add(name);
+      return defaults({ 'certificate-identity': ID })(name);
+    }, env);
+    expect([...read].sort()).toEqual(Object.keys(action.inputs).sort());
+  });
+
+  it('runs on node24; verifies when an identity is given, with GitHub as the default issuer', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.cjs' });
+    expect(parsePullInputs(defaults(), env)).toMatchObject({ reference: 'stable', policy: undefined, username: 'octocat', password: 't0ken' });
+    expect(parsePullInputs(defaults({ 'certificate-identity-regexp': 'https://github\\.com/acme/.*' }), env).policy).toEqual({
+      identity: 'https://github\\.com/acme/.*',
+      regexp: true,
+      issuer: 'https://token.actions.githubusercontent.com',
+    });
+    expect(parsePullInputs(defaults({ ref: 'oci:layout:1.2.3' }), env)).toMatchObject({ target: { kind: 'layout', dir: 'layout' }, reference: '1.2.3', password: undefined });
+    expect(parsePullInputs(defaults({ ref: 'registry.example.com/a/b:1' }), env)).toMatchObject({ username: undefined, password: undefined });
+  });
+
+  it.each([
+    [{ ref: '' }, /input ref is required/],
+    [{ ref: 'ghcr.io/acme/ourbox' }, /names no tag or digest/],
+    [{ 'out-dir': '' }, /input out-dir is required/],
+    [{ 'certificate-identity': ID, 'certificate-identity-regexp': '.*' }, /not both/],
+    [{ 'certificate-identity': ID, 'certificate-oidc-issuer': '' }, /certificate-oidc-issuer is required/],
+    [{ 'trusted-root': 'root.json' }, /trusted-root is only used to verify/],
+    [{ force: 'perhaps' }, /input force "perhaps" must be true or false/],
+  ])('refuses %o, naming the input', (over, message) => {
+    expect(() => parsePullInputs(defaults(over), env)).toThrow(message);
+  });
+});

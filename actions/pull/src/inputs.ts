@@ -1,0 +1,45 @@
+/** The pull action's inputs, parsed by a pure function of a getter. */
+import { PiImageError } from '../../../src/lib/core/errors';
+import { parseBoolean } from '../../../src/lib/core/values';
+import { parseTarget, type Target } from '../../../src/lib/oci/target';
+import type { IdentityPolicy } from '../../../src/lib/signing/identity-policy';
+import { registryLogin } from '../../publish/src/inputs';
+
+export interface PullInputs {
+  target: Target;
+  reference: string;
+  outDir: string;
+  policy: IdentityPolicy | undefined;
+  trustedRoot: string | undefined;
+  force: boolean;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+export function parsePullInputs(get: (name: string) => string, env: Record<string, string | undefined>): PullInputs {
+  const refText = get('ref');
+  if (!refText) throw new PiImageError('INPUT_INVALID', 'input ref is required');
+  const target = parseTarget(refText, 'input ref');
+  const reference = target.kind === 'registry' ? (target.ref.digest ?? target.ref.tag) : (target.digest ?? target.tag);
+  if (!reference) throw new PiImageError('INPUT_INVALID', `input ref "${refText}" names no tag or digest (add :TAG or @sha256:...)`);
+  const outDir = get('out-dir');
+  if (!outDir) throw new PiImageError('INPUT_INVALID', 'input out-dir is required');
+  const exact = get('certificate-identity') || undefined;
+  const pattern = get('certificate-identity-regexp') || undefined;
+  const issuer = get('certificate-oidc-issuer');
+  if (exact && pattern) throw new PiImageError('INPUT_INVALID', 'give one of inputs certificate-identity and certificate-identity-regexp, not both');
+  if ((exact || pattern) && !issuer) throw new PiImageError('INPUT_INVALID', 'input certificate-oidc-issuer is required to verify');
+  const trustedRoot = get('trusted-root') || undefined;
+  if (trustedRoot && !(exact || pattern)) throw new PiImageError('INPUT_INVALID', 'input trusted-root is only used to verify: give certificate-identity or certificate-identity-regexp');
+  return {
+    target,
+    reference,
+    outDir,
+    policy: exact || pattern ? { identity: (exact ?? pattern)!, regexp: pattern !== undefined, issuer } : undefined,
+    trustedRoot,
+    force: parseBoolean(get('force'), 'force'),
+    ...(target.kind === 'registry'
+      ? registryLogin(target.ref.registry, { username: get('username') || undefined, password: get('password') || undefined, githubToken: get('github-token') || undefined }, env)
+      : { username: undefined, password: undefined }),
+  };
+}

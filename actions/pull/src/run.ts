@@ -1,0 +1,36 @@
+/** What the pull action does with its parsed inputs. Imported by tests; runs nothing on import. */
+import type { Logger } from '../../../src/lib/core/logger';
+import { dockerConfigReader, resolveCredentials } from '../../../src/lib/oci/credentials';
+import { openStore } from '../../../src/lib/oci/open-store';
+import { pullRelease, type PullResult } from '../../../src/lib/oci/pull';
+import { loadTrustedRoot } from '../../../src/lib/signing/trusted-root';
+import type { PullInputs } from './inputs';
+
+export interface PullActionIo {
+  logger: Logger;
+  env: Record<string, string | undefined>;
+  setOutput(name: string, value: string): void;
+}
+
+export async function runPull(inputs: PullInputs, io: PullActionIo): Promise<PullResult> {
+  const credentials =
+    inputs.target.kind === 'registry'
+      ? resolveCredentials(inputs.target.ref.registry, { username: inputs.username, password: inputs.password, env: io.env, readDockerConfig: dockerConfigReader(io.env) }).credentials
+      : undefined;
+  const { store } = await openStore(inputs.target, { logger: io.logger, credentials, create: false });
+  const result = await pullRelease({
+    store,
+    reference: inputs.reference,
+    outDir: inputs.outDir,
+    force: inputs.force,
+    verify: inputs.policy ? { policy: inputs.policy, trustedRoot: await loadTrustedRoot(inputs.trustedRoot) } : undefined,
+    logger: io.logger,
+  });
+  io.setOutput('release-dir', inputs.outDir);
+  io.setOutput('digest', result.digest);
+  io.setOutput('reference', result.reference);
+  io.setOutput('version', result.version);
+  if (result.verified) io.setOutput('identity', result.verified.identity);
+  else io.logger.warn('the signature was not verified: give certificate-identity (or -regexp) to verify it');
+  return result;
+}
