@@ -7,7 +7,12 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'status-500' | 'status-429' | 'status-413' | 'drop-request' | 'drop-response';
+/**
+ * drop-request: the body is read halfway and the connection dropped, nothing forwarded;
+ * cut-request: the body is forwarded halfway (a streamed one: 256 KiB), then both connections dropped,
+ * so the registry holds part of it; drop-response: the response is cut off halfway.
+ */
+export type Fault = 'status-500' | 'status-429' | 'status-413' | 'drop-request' | 'cut-request' | 'drop-response';
 
 export interface FaultRule {
   method: string;
@@ -44,7 +49,8 @@ export async function startFaultProxy(target: string, rules: FaultRule[]): Promi
     }
     if (rule?.fault === 'drop-request') {
       let got = 0;
-      const half = Number(req.headers['content-length'] ?? 0) / 2;
+      // Half of a declared body; a streamed one (no length) after 64 KiB.
+      const half = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) / 2 : 64 * 1024;
       req.on('data', (c: Buffer) => {
         got += c.length;
         if (got >= half) req.socket.destroy();
@@ -72,6 +78,24 @@ export async function startFaultProxy(target: string, rules: FaultRule[]): Promi
       },
     );
     upstream.on('error', () => res.destroy());
+    if (rule?.fault === 'cut-request') {
+      const limit = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) / 2 : 256 * 1024;
+      let forwarded = 0;
+      req.on('data', (c: Buffer) => {
+        if (forwarded >= limit) return;
+        const part = c.subarray(0, Math.max(0, limit - forwarded));
+        forwarded += part.length;
+        upstream.write(part);
+        if (forwarded >= limit) {
+          // Give the registry a moment to store what it got, then cut both sides.
+          setTimeout(() => {
+            upstream.destroy();
+            req.socket.destroy();
+          }, 200);
+        }
+      });
+      return;
+    }
     req.pipe(upstream);
   };
   const server: Server = createServer(handle);

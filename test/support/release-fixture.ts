@@ -3,6 +3,7 @@
  * package step from a real small disk image, optionally signed against the
  * Sigstore mock.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryLogger } from '../../src/lib/core/logger';
@@ -14,13 +15,16 @@ import { makeInfo, makeSmallImage } from './small-image';
 
 export const WORKFLOW_IDENTITY = 'https://github.com/acme/appliance/.github/workflows/release.yml@refs/tags/v1.2.3';
 
-export async function makeRelease(work: string, name: string, options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number } = {}): Promise<string> {
+export async function makeRelease(work: string, name: string, options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number; rootMiB?: number; randomMiB?: number } = {}): Promise<string> {
   const deploy = join(work, `deploy-${name}`);
   mkdirSync(deploy, { recursive: true });
   makeSmallImage(join(deploy, '2026-01-19-appliance.img'), {
+    ...(options.rootMiB ? { rootMiB: options.rootMiB } : {}),
     rootFiles: {
       'etc/ourbox/release': 'OURBOX_PRODUCT=ourbox\nOURBOX_DEVICE=mini\nOURBOX_TARGET=rpi5\nOURBOX_SKU=OBX-MINI-1\nOURBOX_VARIANT=dev\n',
       'etc/which-release': `${name}\n`,
+      // Bytes xz cannot shrink much, for tests that need a layer of some size.
+      ...(options.randomMiB ? { 'var/random.txt': randomBytes(options.randomMiB * 786432).toString('base64') } : {}),
     },
   });
   writeFileSync(join(deploy, '2026-01-19-appliance.info'), makeInfo(options.files ?? 3));

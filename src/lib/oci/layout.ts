@@ -62,8 +62,12 @@ export class OciLayout implements OciStore {
     }
   }
 
-  /** Writes a blob from a stream, hashing it on the way; returns its digest and size. */
-  async putBlobStream(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
+  /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
+  putBlobStream(open: () => AsyncIterable<Buffer>): Promise<{ digest: string; size: number }> {
+    return this.writeBlob(open());
+  }
+
+  private async writeBlob(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
     const hash = createHash('sha256');
     let size = 0;
     const temp = join(this.dir, 'blobs', 'sha256', `.partial-${randomBytes(6).toString('hex')}`);
@@ -91,7 +95,7 @@ export class OciLayout implements OciStore {
 
   async putBlobFile(file: string, digest: string): Promise<void> {
     if (await this.hasBlob(digest)) return;
-    await this.putBlobStream(createReadStream(file, { highWaterMark: 1 << 20 }), digest);
+    await this.writeBlob(createReadStream(file, { highWaterMark: 1 << 20 }), digest);
   }
 
   async putBlobBytes(bytes: Buffer): Promise<string> {
@@ -106,7 +110,7 @@ export class OciLayout implements OciStore {
 
   async putBlob(source: BlobSource): Promise<'exists' | 'stored'> {
     if (await this.hasBlob(source.descriptor.digest)) return 'exists';
-    await this.putBlobStream(source.open(), source.descriptor.digest);
+    await this.writeBlob(source.open(), source.descriptor.digest);
     return 'stored';
   }
 

@@ -73,7 +73,7 @@ async function storeBlobs(content: ReleaseContent, options: PublishOptions, anno
     return { manifest: layout.manifest, size };
   }
   logger.info(`streaming the release into one tar layer for ${store.label}`);
-  const layer = await store.putBlobStream(releaseLayer(content));
+  const layer = await store.putBlobStream(() => releaseLayer(content));
   const config = imageConfig(layer.digest, content.manifest.created, annotations);
   const configSource = bytesBlobSource(config);
   await store.putBlob(configSource);

@@ -43,8 +43,8 @@ export class RegistryStore implements OciStore {
     return (await this.client.uploadBlob(repo, source)) === 'exists' ? 'exists' : 'stored';
   }
 
-  putBlobStream(source: AsyncIterable<Buffer>): Promise<{ digest: string; size: number }> {
-    return this.client.uploadStream(this.reference.repository, source);
+  putBlobStream(open: () => AsyncIterable<Buffer>): Promise<{ digest: string; size: number }> {
+    return this.client.uploadStream(this.reference.repository, open);
   }
 
   openBlob(digest: string, start?: number, end?: number): Readable {

@@ -21,8 +21,12 @@ export interface OciStore {
   hasBlob(digest: string): Promise<boolean>;
   /** Stores a blob of known digest (skipped when present); the store checks the digest. */
   putBlob(source: BlobSource): Promise<'exists' | 'stored' | 'mounted'>;
-  /** Stores a blob from one pass over a stream; its digest is known at the end. */
-  putBlobStream(source: AsyncIterable<Buffer>): Promise<{ digest: string; size: number }>;
+  /**
+   * Stores a blob whose digest is known at the end of a pass over it; `open`
+   * produces the same bytes each time it is called (a resumed upload skips
+   * what the registry already has).
+   */
+  putBlobStream(open: () => AsyncIterable<Buffer>): Promise<{ digest: string; size: number }>;
   /** A blob's bytes, unverified, whole or a range (inclusive end): for copying into a store that checks. */
   openBlob(digest: string, start?: number, end?: number): Readable;
   /** A blob's bytes, verified against the descriptor: throws DIGEST_MISMATCH at the end otherwise. */
