@@ -48,7 +48,10 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
 
   const key = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ctlog = await initializeCTLog(key());
-  const ca = await initializeCA(key(), ctlog);
+  // Certificates valid from a minute before the mock started (for ten minutes): the mock TSA and
+  // Rekor stamp times with whole seconds, which in the second a certificate is issued can fall
+  // before a notBefore taken from the same clock ("invalid time", about one run in ten).
+  const ca = await initializeCA(key(), ctlog, new Date(Date.now() - 60_000));
   const tlog = await initializeTLog(url, key());
   const tsa = await initializeTSA(key());
   const fulcio = fulcioHandler(ca, { strict: true });
