@@ -12,8 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startRegistry, type TestRegistry } from '../support/registry';
-import { makeRelease, signWithMock, WORKFLOW_IDENTITY } from '../support/release-fixture';
-import { startSigstoreMock } from '../support/sigstore-mock';
+import { makeSignedRelease, WORKFLOW_IDENTITY } from '../support/release-fixture';
 import { SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { REPO_ROOT } from '../support/test-image';
 import { missingTools, skipReason } from '../support/tools';
@@ -31,21 +30,13 @@ function outputs(file: string): Record<string, string> {
 
 describe.skipIf(missing.length > 0)('actions/publish and actions/pull bundles', () => {
   let work: string;
-  let release: string;
   let registry: TestRegistry;
   let trustedRoot: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'publish-action-'));
-    const mock = await startSigstoreMock();
-    try {
-      release = await makeRelease(work, 'release');
-      await signWithMock(release, mock);
-      trustedRoot = join(work, 'root.json');
-      writeFileSync(trustedRoot, JSON.stringify(mock.trustedRoot));
-    } finally {
-      await mock.close();
-    }
+    // The actions run in WORK and are given the release as the relative path 'release'.
+    ({ trustedRoot } = await makeSignedRelease(work, 'release'));
     registry = await startRegistry({ basic: { username: 'ci', password: 's3cret' } });
   });
   afterAll(async () => {

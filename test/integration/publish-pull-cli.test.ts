@@ -4,14 +4,14 @@
  * standard input, the default OCI layout and its later copy to the registry,
  * and on Node 20 (the device side) a verified pull followed by `verify`.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNode20, runPiImage } from '../support/cli';
 import { startRegistry, type TestRegistry } from '../support/registry';
-import { makeRelease, signWithMock, WORKFLOW_IDENTITY } from '../support/release-fixture';
-import { GITHUB_ISSUER, startSigstoreMock } from '../support/sigstore-mock';
+import { makeSignedRelease, WORKFLOW_IDENTITY } from '../support/release-fixture';
+import { GITHUB_ISSUER } from '../support/sigstore-mock';
 import { SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
 
@@ -29,15 +29,7 @@ describe.skipIf(missing.length > 0)('pi-image publish and pull', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'publish-cli-'));
-    const mock = await startSigstoreMock();
-    try {
-      signed = await makeRelease(work, 'signed');
-      await signWithMock(signed, mock);
-      trustedRoot = join(work, 'trusted-root.json');
-      writeFileSync(trustedRoot, JSON.stringify(mock.trustedRoot));
-    } finally {
-      await mock.close();
-    }
+    ({ release: signed, trustedRoot } = await makeSignedRelease(work, 'signed'));
     registry = await startRegistry({ basic: { username: 'ci', password: 's3cret' } });
   });
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { MemoryLogger } from '../../src/lib/core/logger';
 import { packageRelease } from '../../src/lib/release/package';
 import { signRelease } from '../../src/lib/signing/sign';
 import type { SigstoreMock } from './sigstore-mock';
-import { GITHUB_ISSUER } from './sigstore-mock';
+import { GITHUB_ISSUER, startSigstoreMock } from './sigstore-mock';
 import { makeInfo, makeSmallImage } from './small-image';
 
 export const WORKFLOW_IDENTITY = 'https://github.com/acme/appliance/.github/workflows/release.yml@refs/tags/v1.2.3';
@@ -51,4 +51,22 @@ export async function signWithMock(dir: string, mock: SigstoreMock, identity = W
     builderId: identity,
     logger: new MemoryLogger(),
   });
+}
+
+/**
+ * A release signed by a mock Sigstore that is gone afterwards, and the trusted
+ * root to verify it offline (written to WORK/trusted-root.json): what a device
+ * pulling from a registry has.
+ */
+export async function makeSignedRelease(work: string, name: string): Promise<{ release: string; trustedRoot: string }> {
+  const mock = await startSigstoreMock();
+  try {
+    const release = await makeRelease(work, name);
+    await signWithMock(release, mock);
+    const trustedRoot = join(work, 'trusted-root.json');
+    writeFileSync(trustedRoot, JSON.stringify(mock.trustedRoot));
+    return { release, trustedRoot };
+  } finally {
+    await mock.close();
+  }
 }
