@@ -17402,7 +17402,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir7,
-      readFile: readFile11,
+      readFile: readFile10,
       readdir: readdir6,
       rm: rm9,
       writeFile: writeFile6
@@ -17594,7 +17594,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile11(bucket, "utf8");
+      const data = await readFile10(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -22521,7 +22521,7 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir7,
-      readFile: readFile11,
+      readFile: readFile10,
       rm: rm9,
       stat: stat8,
       truncate,
@@ -22748,7 +22748,7 @@ var require_verify = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile11(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile10(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -42060,7 +42060,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_fs15 = require("node:fs");
+var import_node_fs16 = require("node:fs");
 var import_node_path24 = require("node:path");
 
 // src/lib/oci/media-types.ts
@@ -42080,6 +42080,72 @@ var ANNOTATION = {
   refName: "org.opencontainers.image.ref.name"
 };
 var EMPTY_CONFIG = Buffer.from("{}");
+
+// src/lib/oci/reference.ts
+var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+var DIGEST = /^sha256:[a-f0-9]{64}$/;
+function parseReference(text2, input = "reference") {
+  const bad2 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text2}": ${why}`), "bad");
+  let rest = text2.trim();
+  let digest;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(digest)) throw bad2("the digest must be sha256:<64 hex digits>");
+  }
+  const slash = rest.indexOf("/");
+  if (slash < 0) throw bad2("name the registry, e.g. ghcr.io/OWNER/NAME");
+  const registry = rest.slice(0, slash);
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad2(`"${registry}" is not a registry host`);
+  let repository = rest.slice(slash + 1);
+  let tag;
+  const colon = repository.lastIndexOf(":");
+  if (colon >= 0) {
+    tag = repository.slice(colon + 1);
+    repository = repository.slice(0, colon);
+    if (!TAG.test(tag)) throw bad2(`"${tag}" is not a valid tag`);
+  }
+  if (!REPOSITORY.test(repository)) throw bad2(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
+  const ref = { registry, repository };
+  if (tag) ref.tag = tag;
+  if (digest) ref.digest = digest;
+  return ref;
+}
+__name(parseReference, "parseReference");
+function formatReference(ref) {
+  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
+}
+__name(formatReference, "formatReference");
+function registryBaseUrl(registry, plainHttp) {
+  const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
+}
+__name(registryBaseUrl, "registryBaseUrl");
+
+// src/lib/oci/manifest-json.ts
+function parseManifest(bytes, where) {
+  let m;
+  try {
+    m = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not JSON`, { cause: e });
+  }
+  const check = /* @__PURE__ */ __name((d, what) => {
+    if (!d) return;
+    if (typeof d !== "object" || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== "string") {
+      throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
+    }
+  }, "check");
+  check(m.config, "config");
+  for (const l of m.layers ?? []) check(l, "a layer");
+  for (const l of m.manifests ?? []) check(l, "an index entry");
+  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
+  return m;
+}
+__name(parseManifest, "parseManifest");
 
 // src/lib/signing/sign.ts
 var import_node_crypto7 = require("node:crypto");
@@ -42193,63 +42259,14 @@ async function signRelease(options) {
 }
 __name(signRelease, "signRelease");
 
-// src/lib/oci/release-artifact.ts
-var import_node_path16 = require("node:path");
-
-// src/lib/oci/registry-client.ts
+// src/lib/oci/blob-source.ts
 var import_node_crypto8 = require("node:crypto");
 var import_node_fs8 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
-var import_node_http2 = require("node:http");
-var import_node_https = require("node:https");
 var import_node_stream3 = require("node:stream");
-var import_promises20 = require("node:stream/promises");
-
-// src/lib/oci/reference.ts
-var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-var DIGEST = /^sha256:[a-f0-9]{64}$/;
-function parseReference(text2, input = "reference") {
-  const bad2 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text2}": ${why}`), "bad");
-  let rest = text2.trim();
-  let digest;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw bad2("the digest must be sha256:<64 hex digits>");
-  }
-  const slash = rest.indexOf("/");
-  if (slash < 0) throw bad2("name the registry, e.g. ghcr.io/OWNER/NAME");
-  const registry = rest.slice(0, slash);
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad2(`"${registry}" is not a registry host`);
-  let repository = rest.slice(slash + 1);
-  let tag;
-  const colon = repository.lastIndexOf(":");
-  if (colon >= 0) {
-    tag = repository.slice(colon + 1);
-    repository = repository.slice(0, colon);
-    if (!TAG.test(tag)) throw bad2(`"${tag}" is not a valid tag`);
-  }
-  if (!REPOSITORY.test(repository)) throw bad2(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
-  const ref = { registry, repository };
-  if (tag) ref.tag = tag;
-  if (digest) ref.digest = digest;
-  return ref;
+function digestOf(bytes) {
+  return `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
 }
-__name(parseReference, "parseReference");
-function formatReference(ref) {
-  return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ""}${ref.digest ? `@${ref.digest}` : ""}`;
-}
-__name(formatReference, "formatReference");
-function registryBaseUrl(registry, plainHttp) {
-  const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
-  return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
-}
-__name(registryBaseUrl, "registryBaseUrl");
-
-// src/lib/oci/registry-client.ts
+__name(digestOf, "digestOf");
 function fileBlobSource(file, descriptor) {
   return {
     descriptor,
@@ -42277,6 +42294,304 @@ function fileBlobSource(file, descriptor) {
   };
 }
 __name(fileBlobSource, "fileBlobSource");
+function bytesBlobSource(bytes) {
+  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream3.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
+}
+__name(bytesBlobSource, "bytesBlobSource");
+var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
+
+// src/lib/oci/store.ts
+var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
+var MANIFEST_TYPES = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json"
+];
+
+// src/lib/oci/referrers.ts
+var MAX_BUNDLE = 16 * 1024 * 1024;
+async function attachBundle(store, subject, bundle, created) {
+  const layer = bytesBlobSource(bundle);
+  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
+  await store.putBlob(layer);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: BUNDLE_MEDIA_TYPE,
+      config: EMPTY_DESCRIPTOR,
+      layers: [{ mediaType: BUNDLE_MEDIA_TYPE, ...layer.descriptor }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: {
+        "dev.sigstore.bundle.content": "dsse-envelope",
+        "dev.sigstore.bundle.predicateType": PROVENANCE_TYPE,
+        "org.opencontainers.image.created": created
+      }
+    })
+  );
+  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
+  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: BUNDLE_MEDIA_TYPE };
+  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
+  await addToFallbackIndex(store, subject.digest, descriptor);
+  return { digest: pushed.digest, via: "tag-fallback" };
+}
+__name(attachBundle, "attachBundle");
+async function addToFallbackIndex(store, subjectDigest, referrer) {
+  const tag = REFERRERS_TAG(subjectDigest);
+  let manifests = [];
+  const existing = await store.resolveTag(tag);
+  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag}`);
+  if (manifests.some((m) => m.digest === referrer.digest)) return;
+  manifests.push(referrer);
+  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag);
+}
+__name(addToFallbackIndex, "addToFallbackIndex");
+function parseIndex(bytes, where) {
+  try {
+    const index = JSON.parse(bytes.toString("utf8"));
+    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
+    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
+  }
+}
+__name(parseIndex, "parseIndex");
+async function listReferrers(store, digest) {
+  const api = await store.referrersApi(digest);
+  if (api !== void 0) return api;
+  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
+  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+}
+__name(listReferrers, "listReferrers");
+async function attachedBundles(store, digest) {
+  const out = [];
+  for (const referrer of await listReferrers(store, digest)) {
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
+    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
+    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
+    const chunks = [];
+    for await (const c of store.readBlob(layer)) chunks.push(c);
+    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
+  }
+  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
+}
+__name(attachedBundles, "attachedBundles");
+
+// src/lib/oci/copy.ts
+async function copyManifest(source, sink, digest, logger) {
+  const got = await source.getManifest(digest);
+  const m = parseManifest(got.bytes, `${source.label}@${digest}`);
+  const mediaType = m.mediaType ?? got.mediaType;
+  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
+  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
+    const how = await sink.putBlob({ descriptor: blob, open: /* @__PURE__ */ __name((start, end) => source.openBlob(blob.digest, start, end), "open") });
+    logger.info(`${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`);
+  }
+  await sink.putManifest(got.bytes, mediaType);
+  return { bytes: got.bytes, mediaType };
+}
+__name(copyManifest, "copyManifest");
+async function copyRelease(source, digest, tags, sink, logger) {
+  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
+  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
+  for (const referrer of await listReferrers(source, digest)) {
+    if (referrer.mediaType === OCI_INDEX) continue;
+    await copyManifest(source, sink, referrer.digest, logger);
+    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
+  }
+  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
+}
+__name(copyRelease, "copyRelease");
+
+// src/lib/oci/layout.ts
+var import_node_crypto9 = require("node:crypto");
+var import_node_fs9 = require("node:fs");
+var import_promises19 = require("node:fs/promises");
+var import_node_path16 = require("node:path");
+var import_node_stream4 = require("node:stream");
+var import_promises20 = require("node:stream/promises");
+var OciLayout = class _OciLayout {
+  constructor(dir) {
+    this.dir = dir;
+    this.label = `oci:${dir}`;
+  }
+  dir;
+  static {
+    __name(this, "OciLayout");
+  }
+  label;
+  pinned(digest) {
+    return `oci:${(0, import_node_path16.resolve)(this.dir)}@${digest}`;
+  }
+  static async open(dir) {
+    await (0, import_promises19.mkdir)((0, import_node_path16.join)(dir, "blobs", "sha256"), { recursive: true });
+    const marker = (0, import_node_path16.join)(dir, "oci-layout");
+    try {
+      const text2 = await (0, import_promises19.readFile)(marker, "utf8");
+      if (JSON.parse(text2).imageLayoutVersion !== "1.0.0") {
+        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
+      }
+    } catch (e) {
+      if (e.code !== "ENOENT") throw e;
+      await (0, import_promises19.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await (0, import_promises19.writeFile)((0, import_node_path16.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+`);
+    }
+    return new _OciLayout(dir);
+  }
+  blobPath(digest) {
+    if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
+    return (0, import_node_path16.join)(this.dir, "blobs", "sha256", digest.slice(7));
+  }
+  async hasBlob(digest) {
+    try {
+      return (await (0, import_promises19.stat)(this.blobPath(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+  /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
+  putBlobStream(open5) {
+    return this.writeBlob(open5());
+  }
+  async writeBlob(source, expected) {
+    const hash = (0, import_node_crypto9.createHash)("sha256");
+    let size2 = 0;
+    const temp = (0, import_node_path16.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
+    try {
+      await (0, import_promises20.pipeline)(
+        source,
+        new import_node_stream4.Transform({
+          transform(chunk, _e, done) {
+            hash.update(chunk);
+            size2 += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        (0, import_node_fs9.createWriteStream)(temp)
+      );
+      const digest = `sha256:${hash.digest("hex")}`;
+      if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
+      await (0, import_promises19.rename)(temp, this.blobPath(digest));
+      return { digest, size: size2 };
+    } catch (e) {
+      await (0, import_promises19.rm)(temp, { force: true });
+      throw e;
+    }
+  }
+  async putBlobBytes(bytes) {
+    const digest = digestOf(bytes);
+    if (!await this.hasBlob(digest)) {
+      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
+      await (0, import_promises19.writeFile)(temp, bytes);
+      await (0, import_promises19.rename)(temp, this.blobPath(digest));
+    }
+    return digest;
+  }
+  async putBlob(source) {
+    if (await this.hasBlob(source.descriptor.digest)) return "exists";
+    await this.writeBlob(source.open(), source.descriptor.digest);
+    return "stored";
+  }
+  /** Opens a blob for reading, unverified. */
+  openBlob(digest, start, end) {
+    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+  }
+  async *readBlob(descriptor) {
+    const hash = (0, import_node_crypto9.createHash)("sha256");
+    let size2 = 0;
+    let stream;
+    try {
+      stream = this.openBlob(descriptor.digest);
+      for await (const c of stream) {
+        const chunk = c;
+        hash.update(chunk);
+        size2 += chunk.length;
+        if (size2 > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        yield chunk;
+      }
+    } catch (e) {
+      if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
+      throw e;
+    }
+    const actual = `sha256:${hash.digest("hex")}`;
+    if (size2 !== descriptor.size || actual !== descriptor.digest) {
+      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size2} bytes with digest ${actual}: refused`);
+    }
+  }
+  async putManifest(bytes, mediaType, tag) {
+    const digest = await this.putBlobBytes(bytes);
+    if (tag) {
+      const { artifactType } = JSON.parse(bytes.toString("utf8"));
+      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag);
+    }
+    return { digest, subjectAccepted: false };
+  }
+  async getManifest(reference) {
+    let descriptor;
+    if (DIGEST.test(reference)) descriptor = (await this.readIndex()).manifests.find((m) => m.digest === reference);
+    else {
+      descriptor = await this.resolve(reference);
+      if (!descriptor) throw new PiImageError("INPUT_INVALID", `${this.dir} has no tag "${reference}"${await this.tagHint()}`);
+    }
+    const digest = descriptor?.digest ?? reference;
+    let bytes;
+    try {
+      bytes = await (0, import_promises19.readFile)(this.blobPath(digest));
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
+    }
+    const actual = digestOf(bytes);
+    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
+    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
+    return { bytes, mediaType, digest };
+  }
+  async resolveTag(tag) {
+    return (await this.resolve(tag))?.digest;
+  }
+  referrersApi() {
+    return Promise.resolve(void 0);
+  }
+  /** Tags in index.json, each with the digest it points at. */
+  async tags() {
+    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
+  }
+  async tagHint() {
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
+    return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
+  }
+  async readIndex() {
+    return JSON.parse(await (0, import_promises19.readFile)((0, import_node_path16.join)(this.dir, "index.json"), "utf8"));
+  }
+  /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
+  async tag(descriptor, tag) {
+    const index = await this.readIndex();
+    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
+    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
+    const temp = (0, import_node_path16.join)(this.dir, `.index.json.partial-${process.pid}`);
+    await (0, import_promises19.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+`);
+    await (0, import_promises19.rename)(temp, (0, import_node_path16.join)(this.dir, "index.json"));
+  }
+  async resolve(tag) {
+    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
+  }
+};
+
+// src/lib/oci/open-store.ts
+var import_node_fs11 = require("node:fs");
+var import_node_path17 = require("node:path");
+
+// src/lib/oci/registry-client.ts
+var import_node_crypto10 = require("node:crypto");
+var import_node_fs10 = require("node:fs");
+var import_promises21 = require("node:fs/promises");
+var import_node_http2 = require("node:http");
+var import_node_https = require("node:https");
+var import_node_stream5 = require("node:stream");
+var import_promises22 = require("node:stream/promises");
 var STREAM_CHUNK = 16 * 1024 * 1024;
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
@@ -42404,9 +42719,6 @@ var RegistryClient = class _RegistryClient {
     this.options.logger.warn(`${why}; retrying in ${(delay / 1e3).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, delay));
   }
-  static digestOf(bytes) {
-    return `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
-  }
   static scope(repository, actions) {
     return `repository:${repository}:${actions}`;
   }
@@ -42479,13 +42791,13 @@ var RegistryClient = class _RegistryClient {
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto8.createHash)("sha256");
+      let hash = (0, import_node_crypto10.createHash)("sha256");
       let size2 = 0;
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto8.createHash)("sha256");
+        hash = (0, import_node_crypto10.createHash)("sha256");
         size2 = 0;
-        return import_node_stream3.Readable.from(
+        return import_node_stream5.Readable.from(
           (async function* () {
             for await (const data of open5()) {
               hash.update(data);
@@ -42531,7 +42843,7 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto8.createHash)("sha256");
+    const hash = (0, import_node_crypto10.createHash)("sha256");
     let size2 = 0;
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
@@ -42654,7 +42966,7 @@ var RegistryClient = class _RegistryClient {
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto8.createHash)("sha256");
+    const hash = (0, import_node_crypto10.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
@@ -42687,7 +42999,7 @@ var RegistryClient = class _RegistryClient {
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
     const self = this;
-    return import_node_stream3.Readable.from(
+    return import_node_stream5.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
         const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
@@ -42699,10 +43011,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises20.pipeline)(import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs8.createWriteStream)(temp));
-      await (0, import_promises19.rename)(temp, path);
+      await (0, import_promises22.pipeline)(import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs10.createWriteStream)(temp));
+      await (0, import_promises21.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises19.rm)(temp, { force: true });
+      await (0, import_promises21.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -42734,7 +43046,7 @@ var RegistryClient = class _RegistryClient {
     return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
   }
   async pushManifest(repository, reference, mediaType, bytes) {
-    const digest = `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull,push"),
       headers: { "content-type": mediaType, "content-length": String(bytes.length) },
@@ -42755,345 +43067,11 @@ var RegistryClient = class _RegistryClient {
       chunks.push(c);
     }
     const bytes = Buffer.concat(chunks);
-    const digest = `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
   }
 };
-
-// src/lib/oci/release-artifact.ts
-var import_node_stream4 = require("node:stream");
-var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: RegistryClient.digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
-function bytesBlobSource(bytes) {
-  return { descriptor: { digest: RegistryClient.digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream4.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
-}
-__name(bytesBlobSource, "bytesBlobSource");
-function artifactLayout(content, annotations) {
-  const layers = [];
-  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
-  const spine = bytesBlobSource(content.manifestBytes);
-  blobs.push(spine);
-  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
-  for (const f of content.files) {
-    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path16.join)(content.dir, f.path), descriptor));
-    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
-  }
-  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
-  );
-  return { manifest, blobs };
-}
-__name(artifactLayout, "artifactLayout");
-
-// src/lib/oci/store.ts
-var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
-var MANIFEST_TYPES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-];
-
-// src/lib/oci/referrers.ts
-var MAX_BUNDLE = 16 * 1024 * 1024;
-async function attachBundle(store, subject, bundle, created) {
-  const layer = bytesBlobSource(bundle);
-  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
-  await store.putBlob(layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      artifactType: BUNDLE_MEDIA_TYPE,
-      config: EMPTY_DESCRIPTOR,
-      layers: [{ mediaType: BUNDLE_MEDIA_TYPE, ...layer.descriptor }],
-      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: {
-        "dev.sigstore.bundle.content": "dsse-envelope",
-        "dev.sigstore.bundle.predicateType": PROVENANCE_TYPE,
-        "org.opencontainers.image.created": created
-      }
-    })
-  );
-  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
-  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: BUNDLE_MEDIA_TYPE };
-  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
-  await addToFallbackIndex(store, subject.digest, descriptor);
-  return { digest: pushed.digest, via: "tag-fallback" };
-}
-__name(attachBundle, "attachBundle");
-async function addToFallbackIndex(store, subjectDigest, referrer) {
-  const tag = REFERRERS_TAG(subjectDigest);
-  let manifests = [];
-  const existing = await store.resolveTag(tag);
-  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag}`);
-  if (manifests.some((m) => m.digest === referrer.digest)) return;
-  manifests.push(referrer);
-  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag);
-}
-__name(addToFallbackIndex, "addToFallbackIndex");
-function parseIndex(bytes, where) {
-  try {
-    const index = JSON.parse(bytes.toString("utf8"));
-    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
-  } catch (e) {
-    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
-  }
-}
-__name(parseIndex, "parseIndex");
-async function listReferrers(store, digest) {
-  const api = await store.referrersApi(digest);
-  if (api !== void 0) return api;
-  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
-  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
-}
-__name(listReferrers, "listReferrers");
-async function attachedBundles(store, digest) {
-  const out = [];
-  for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
-    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
-    const chunks = [];
-    for await (const c of store.readBlob(layer)) chunks.push(c);
-    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
-  }
-  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
-}
-__name(attachedBundles, "attachedBundles");
-
-// src/lib/oci/copy.ts
-function parseManifest(bytes, where) {
-  let m;
-  try {
-    m = JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    throw new PiImageError("DIGEST_MISMATCH", `${where} is not JSON`, { cause: e });
-  }
-  const check = /* @__PURE__ */ __name((d, what) => {
-    if (!d) return;
-    if (typeof d !== "object" || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== "string") {
-      throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
-    }
-  }, "check");
-  check(m.config, "config");
-  for (const l of m.layers ?? []) check(l, "a layer");
-  for (const l of m.manifests ?? []) check(l, "an index entry");
-  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
-  return m;
-}
-__name(parseManifest, "parseManifest");
-async function copyManifest(source, sink, digest, logger) {
-  const got = await source.getManifest(digest);
-  const m = parseManifest(got.bytes, `${source.label}@${digest}`);
-  const mediaType = m.mediaType ?? got.mediaType;
-  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
-  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
-    const how = await sink.putBlob({ descriptor: blob, open: /* @__PURE__ */ __name((start, end) => source.openBlob(blob.digest, start, end), "open") });
-    logger.info(`${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`);
-  }
-  await sink.putManifest(got.bytes, mediaType);
-  return { bytes: got.bytes, mediaType };
-}
-__name(copyManifest, "copyManifest");
-async function copyRelease(source, digest, tags, sink, logger) {
-  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
-  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
-  for (const referrer of await listReferrers(source, digest)) {
-    if (referrer.mediaType === OCI_INDEX) continue;
-    await copyManifest(source, sink, referrer.digest, logger);
-    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
-  }
-  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
-}
-__name(copyRelease, "copyRelease");
-
-// src/lib/oci/layout.ts
-var import_node_crypto9 = require("node:crypto");
-var import_node_fs9 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
-var import_node_path17 = require("node:path");
-var import_node_stream5 = require("node:stream");
-var import_promises22 = require("node:stream/promises");
-var OciLayout = class _OciLayout {
-  constructor(dir) {
-    this.dir = dir;
-    this.label = `oci:${dir}`;
-  }
-  dir;
-  static {
-    __name(this, "OciLayout");
-  }
-  label;
-  pinned(digest) {
-    return `oci:${(0, import_node_path17.resolve)(this.dir)}@${digest}`;
-  }
-  static async open(dir) {
-    await (0, import_promises21.mkdir)((0, import_node_path17.join)(dir, "blobs", "sha256"), { recursive: true });
-    const marker = (0, import_node_path17.join)(dir, "oci-layout");
-    try {
-      const text2 = await (0, import_promises21.readFile)(marker, "utf8");
-      if (JSON.parse(text2).imageLayoutVersion !== "1.0.0") {
-        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
-      }
-    } catch (e) {
-      if (e.code !== "ENOENT") throw e;
-      await (0, import_promises21.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises21.writeFile)((0, import_node_path17.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
-`);
-    }
-    return new _OciLayout(dir);
-  }
-  blobPath(digest) {
-    if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path17.join)(this.dir, "blobs", "sha256", digest.slice(7));
-  }
-  async hasBlob(digest) {
-    try {
-      return (await (0, import_promises21.stat)(this.blobPath(digest))).isFile();
-    } catch {
-      return false;
-    }
-  }
-  /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open5) {
-    return this.writeBlob(open5());
-  }
-  async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto9.createHash)("sha256");
-    let size2 = 0;
-    const temp = (0, import_node_path17.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
-    try {
-      await (0, import_promises22.pipeline)(
-        source,
-        new import_node_stream5.Transform({
-          transform(chunk, _e, done) {
-            hash.update(chunk);
-            size2 += chunk.length;
-            done(null, chunk);
-          }
-        }),
-        (0, import_node_fs9.createWriteStream)(temp)
-      );
-      const digest = `sha256:${hash.digest("hex")}`;
-      if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises21.rename)(temp, this.blobPath(digest));
-      return { digest, size: size2 };
-    } catch (e) {
-      await (0, import_promises21.rm)(temp, { force: true });
-      throw e;
-    }
-  }
-  async putBlobFile(file, digest) {
-    if (await this.hasBlob(digest)) return;
-    await this.writeBlob((0, import_node_fs9.createReadStream)(file, { highWaterMark: 1 << 20 }), digest);
-  }
-  async putBlobBytes(bytes) {
-    const digest = `sha256:${(0, import_node_crypto9.createHash)("sha256").update(bytes).digest("hex")}`;
-    if (!await this.hasBlob(digest)) {
-      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises21.writeFile)(temp, bytes);
-      await (0, import_promises21.rename)(temp, this.blobPath(digest));
-    }
-    return digest;
-  }
-  async putBlob(source) {
-    if (await this.hasBlob(source.descriptor.digest)) return "exists";
-    await this.writeBlob(source.open(), source.descriptor.digest);
-    return "stored";
-  }
-  /** Opens a blob for reading, unverified. */
-  openBlob(digest, start, end) {
-    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
-  }
-  async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto9.createHash)("sha256");
-    let size2 = 0;
-    let stream;
-    try {
-      stream = this.openBlob(descriptor.digest);
-      for await (const c of stream) {
-        const chunk = c;
-        hash.update(chunk);
-        size2 += chunk.length;
-        if (size2 > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
-        yield chunk;
-      }
-    } catch (e) {
-      if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
-      throw e;
-    }
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (size2 !== descriptor.size || actual !== descriptor.digest) {
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size2} bytes with digest ${actual}: refused`);
-    }
-  }
-  async putManifest(bytes, mediaType, tag) {
-    const digest = await this.putBlobBytes(bytes);
-    if (tag) {
-      const { artifactType } = JSON.parse(bytes.toString("utf8"));
-      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag);
-    }
-    return { digest, subjectAccepted: false };
-  }
-  async getManifest(reference) {
-    let descriptor;
-    if (DIGEST.test(reference)) descriptor = (await this.readIndex()).manifests.find((m) => m.digest === reference);
-    else {
-      descriptor = await this.resolve(reference);
-      if (!descriptor) throw new PiImageError("INPUT_INVALID", `${this.dir} has no tag "${reference}"${await this.tagHint()}`);
-    }
-    const digest = descriptor?.digest ?? reference;
-    let bytes;
-    try {
-      bytes = await (0, import_promises21.readFile)(this.blobPath(digest));
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
-    }
-    const actual = `sha256:${(0, import_node_crypto9.createHash)("sha256").update(bytes).digest("hex")}`;
-    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
-    return { bytes, mediaType, digest };
-  }
-  async resolveTag(tag) {
-    return (await this.resolve(tag))?.digest;
-  }
-  referrersApi() {
-    return Promise.resolve(void 0);
-  }
-  /** Tags in index.json, each with the digest it points at. */
-  async tags() {
-    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
-  }
-  async tagHint() {
-    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
-    return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
-  }
-  async readIndex() {
-    return JSON.parse(await (0, import_promises21.readFile)((0, import_node_path17.join)(this.dir, "index.json"), "utf8"));
-  }
-  /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
-  async tag(descriptor, tag) {
-    const index = await this.readIndex();
-    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
-    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = (0, import_node_path17.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises21.writeFile)(temp, `${JSON.stringify(index, null, 2)}
-`);
-    await (0, import_promises21.rename)(temp, (0, import_node_path17.join)(this.dir, "index.json"));
-  }
-  async resolve(tag) {
-    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
-  }
-};
-
-// src/lib/oci/open-store.ts
-var import_node_fs10 = require("node:fs");
-var import_node_path18 = require("node:path");
 
 // src/lib/oci/registry-store.ts
 var RegistryStore = class {
@@ -43134,7 +43112,7 @@ var RegistryStore = class {
     return this.client.readBlob(this.reference.repository, descriptor);
   }
   putManifest(bytes, mediaType, tag) {
-    return this.client.pushManifest(this.reference.repository, tag ?? RegistryClient.digestOf(bytes), mediaType, bytes);
+    return this.client.pushManifest(this.reference.repository, tag ?? digestOf(bytes), mediaType, bytes);
   }
   getManifest(reference) {
     return this.client.getManifest(this.reference.repository, reference, MANIFEST_TYPES);
@@ -43158,7 +43136,7 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs10.existsSync)((0, import_node_path18.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs11.existsSync)((0, import_node_path17.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
@@ -43170,13 +43148,13 @@ var import_promises25 = require("node:fs/promises");
 var import_node_path22 = require("node:path");
 
 // src/lib/oci/reference-file.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto11 = require("node:crypto");
 var import_promises24 = require("node:fs/promises");
-var import_node_path20 = require("node:path");
+var import_node_path19 = require("node:path");
 
 // src/lib/oci/release-content.ts
 var import_promises23 = require("node:fs/promises");
-var import_node_path19 = require("node:path");
+var import_node_path18 = require("node:path");
 var OCI_REF_FILE = "os-artifact.ref";
 var PRODUCT_ANNOTATION = {
   product: "dev.pi-image.product",
@@ -43189,14 +43167,14 @@ var PRODUCT_ANNOTATION = {
 async function readReleaseContent(dir) {
   const manifest = await readManifest(dir);
   const files = manifest.files.filter((f) => f.role !== "oci-reference");
-  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises23.readFile)((0, import_node_path19.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
+  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises23.readFile)((0, import_node_path18.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
   let metadata;
   const entry = files.find((f) => f.role === "metadata");
   if (entry) {
     try {
-      metadata = JSON.parse(await (0, import_promises23.readFile)((0, import_node_path19.join)(dir, entry.path), "utf8"));
+      metadata = JSON.parse(await (0, import_promises23.readFile)((0, import_node_path18.join)(dir, entry.path), "utf8"));
     } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `${(0, import_node_path19.join)(dir, entry.path)} cannot be read as JSON`, { cause: e });
+      throw new PiImageError("INPUT_INVALID", `${(0, import_node_path18.join)(dir, entry.path)} cannot be read as JSON`, { cause: e });
     }
   }
   return { dir, manifest: { ...manifest, files }, manifestBytes, files, metadata };
@@ -43233,17 +43211,38 @@ __name(writeAtomic, "writeAtomic");
 async function recordReference(releaseDir, reference) {
   const text2 = `${reference}
 `;
-  await writeAtomic((0, import_node_path20.join)(releaseDir, OCI_REF_FILE), text2);
+  await writeAtomic((0, import_node_path19.join)(releaseDir, OCI_REF_FILE), text2);
   const manifest = await readManifest(releaseDir);
   const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
-  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text2), sha256: (0, import_node_crypto10.createHash)("sha256").update(text2).digest("hex") });
-  await writeAtomic((0, import_node_path20.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
+  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text2), sha256: (0, import_node_crypto11.createHash)("sha256").update(text2).digest("hex") });
+  await writeAtomic((0, import_node_path19.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
 }
 __name(recordReference, "recordReference");
 
+// src/lib/oci/release-artifact.ts
+var import_node_path20 = require("node:path");
+function artifactLayout(content, annotations) {
+  const layers = [];
+  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
+  const spine = bytesBlobSource(content.manifestBytes);
+  blobs.push(spine);
+  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
+  for (const f of content.files) {
+    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
+    blobs.push(fileBlobSource((0, import_node_path20.join)(content.dir, f.path), descriptor));
+    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
+  }
+  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
+  );
+  return { manifest, blobs };
+}
+__name(artifactLayout, "artifactLayout");
+
 // src/lib/oci/release-image.ts
-var import_node_crypto11 = require("node:crypto");
-var import_node_fs11 = require("node:fs");
+var import_node_crypto12 = require("node:crypto");
+var import_node_fs12 = require("node:fs");
 var import_node_path21 = require("node:path");
 
 // src/lib/oci/tar-format.ts
@@ -43334,10 +43333,10 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const hash = (0, import_node_crypto11.createHash)("sha256");
+    const hash = (0, import_node_crypto12.createHash)("sha256");
     let size2 = 0;
     try {
-      for await (const c of (0, import_node_fs11.createReadStream)((0, import_node_path21.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+      for await (const c of (0, import_node_fs12.createReadStream)((0, import_node_path21.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
         const chunk = c;
         size2 += chunk.length;
         if (size2 > f.size) break;
@@ -43478,7 +43477,7 @@ async function publishRelease(options) {
   const tags = releaseTags(content, options.extraTags);
   const annotations = releaseAnnotations(content, options.annotations);
   const { manifest, size: size2 } = await storeBlobs(content, options, annotations);
-  const digest = RegistryClient.digestOf(manifest);
+  const digest = digestOf(manifest);
   await checkImmutable(store, tags, digest, options.force ?? false, logger);
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
@@ -43497,7 +43496,7 @@ async function publishRelease(options) {
 __name(publishRelease, "publishRelease");
 
 // src/lib/oci/target.ts
-var import_node_fs12 = require("node:fs");
+var import_node_fs13 = require("node:fs");
 function splitLayout(text2) {
   let dir = text2;
   let tag;
@@ -43524,7 +43523,7 @@ function parseTarget(text2, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs12.existsSync)(value) && (0, import_node_fs12.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs13.existsSync)(value) && (0, import_node_fs13.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -43532,16 +43531,16 @@ function parseTarget(text2, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // src/cli/commands/registry-options.ts
-var import_node_fs14 = require("node:fs");
+var import_node_fs15 = require("node:fs");
 
 // src/lib/oci/credentials.ts
-var import_node_fs13 = require("node:fs");
+var import_node_fs14 = require("node:fs");
 var import_node_os3 = require("node:os");
 var import_node_path23 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs13.readFileSync)((0, import_node_path23.join)(env.DOCKER_CONFIG ?? (0, import_node_path23.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs14.readFileSync)((0, import_node_path23.join)(env.DOCKER_CONFIG ?? (0, import_node_path23.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -43595,7 +43594,7 @@ var REGISTRY_HELP = `Registry access:
   "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.`;
 function readStdinText() {
   try {
-    return (0, import_node_fs14.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
+    return (0, import_node_fs15.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
   }
@@ -43630,7 +43629,7 @@ function parseAnnotations(list) {
 __name(parseAnnotations, "parseAnnotations");
 function isLayoutSource(source) {
   if (source.startsWith("oci:")) return parseTarget(source, "source");
-  return (0, import_node_fs15.existsSync)((0, import_node_path24.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
+  return (0, import_node_fs16.existsSync)((0, import_node_path24.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
 }
 __name(isLayoutSource, "isLayoutSource");
 var publishCommand = {
@@ -43726,8 +43725,8 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/oci/pull.ts
-var import_node_crypto12 = require("node:crypto");
-var import_node_fs16 = require("node:fs");
+var import_node_crypto13 = require("node:crypto");
+var import_node_fs17 = require("node:fs");
 var import_promises27 = require("node:fs/promises");
 var import_node_path26 = require("node:path");
 var import_node_events2 = require("node:events");
@@ -44040,9 +44039,9 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const hash = (0, import_node_crypto12.createHash)("sha256");
+    const hash = (0, import_node_crypto13.createHash)("sha256");
     let size2 = 0;
-    const out = (0, import_node_fs16.createWriteStream)((0, import_node_path26.join)(this.dir, name), { flags: "wx" });
+    const out = (0, import_node_fs17.createWriteStream)((0, import_node_path26.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));
     failed.catch(() => void 0);
     return {

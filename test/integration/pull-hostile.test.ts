@@ -17,7 +17,7 @@ import { OCI_MANIFEST } from '../../src/lib/oci/media-types';
 import { publishRelease } from '../../src/lib/oci/publish';
 import { pullRelease } from '../../src/lib/oci/pull';
 import { parseReference } from '../../src/lib/oci/reference';
-import { bytesBlobSource, EMPTY_DESCRIPTOR } from '../../src/lib/oci/release-artifact';
+import { bytesBlobSource, EMPTY_DESCRIPTOR } from '../../src/lib/oci/blob-source';
 import { imageConfig, imageManifest } from '../../src/lib/oci/release-image';
 import { RegistryStore } from '../../src/lib/oci/registry-store';
 import { TAR_END, tarHeader, tarPadding, ustarBlock } from '../../src/lib/oci/tar-format';
@@ -119,7 +119,7 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
     await s.putBlob(bytesBlobSource(Buffer.from('{}')));
     const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: EMPTY_DESCRIPTOR, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: 'sha256:../../../../etc/passwd', size: 1 }] };
     // The registry itself refuses such a manifest; a hostile one would serve it. Check the parser directly.
-    const { parseManifest } = await import('../../src/lib/oci/copy');
+    const { parseManifest } = await import('../../src/lib/oci/manifest-json');
     expect(() => parseManifest(Buffer.from(JSON.stringify(manifest)), 'evil')).toThrow(/not a valid descriptor/);
   });
 

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/lib/core/logger';
-import { fileBlobSource, RegistryClient } from '../../src/lib/oci/registry-client';
+import { fileBlobSource } from '../../src/lib/oci/blob-source';
+import { RegistryClient } from '../../src/lib/oci/registry-client';
 import { startRegistry } from '../support/registry';
 import { missingTools, skipReason } from '../support/tools';
 

@@ -37153,7 +37153,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir3,
-      readFile: readFile6,
+      readFile: readFile5,
       readdir: readdir2,
       rm: rm4,
       writeFile: writeFile4
@@ -37345,7 +37345,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile6(bucket, "utf8");
+      const data = await readFile5(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -42272,7 +42272,7 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir3,
-      readFile: readFile6,
+      readFile: readFile5,
       rm: rm4,
       stat: stat3,
       truncate,
@@ -42499,7 +42499,7 @@ var require_verify = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile6(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -52492,13 +52492,66 @@ function parseBoolean(value, input) {
 }
 __name(parseBoolean, "parseBoolean");
 
+// src/lib/oci/credentials.ts
+var import_node_fs = require("node:fs");
+var import_node_os = require("node:os");
+var import_node_path = require("node:path");
+function dockerConfigReader(env) {
+  return () => {
+    try {
+      return (0, import_node_fs.readFileSync)((0, import_node_path.join)(env.DOCKER_CONFIG ?? (0, import_node_path.join)(env.HOME ?? (0, import_node_os.homedir)(), ".docker"), "config.json"), "utf8");
+    } catch {
+      return void 0;
+    }
+  };
+}
+__name(dockerConfigReader, "dockerConfigReader");
+function resolveCredentials(registry, sources) {
+  if (sources.username !== void 0 || sources.password !== void 0) {
+    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
+    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
+  }
+  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  if (user || pass) {
+    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
+    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
+  }
+  const text = sources.readDockerConfig?.();
+  if (text) {
+    let config;
+    try {
+      config = JSON.parse(text);
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
+    }
+    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
+      const entry = config.auths?.[key];
+      if (!entry) continue;
+      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
+      if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
+      }
+    }
+  }
+  return { credentials: void 0, from: "none (anonymous)" };
+}
+__name(resolveCredentials, "resolveCredentials");
+function registryLogin(registry, given, env) {
+  if (given.username || given.password) return { username: given.username, password: given.password };
+  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || "token", password: given.githubToken };
+  return { username: void 0, password: void 0 };
+}
+__name(registryLogin, "registryLogin");
+
 // src/lib/oci/publish.ts
-var import_promises6 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_promises4 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
 
 // src/lib/release/manifest.ts
 var import_promises = require("node:fs/promises");
-var import_node_path = require("node:path");
+var import_node_path2 = require("node:path");
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
 function sortFiles(files) {
@@ -52511,7 +52564,7 @@ function renderJson(value) {
 }
 __name(renderJson, "renderJson");
 async function readManifest(releaseDir) {
-  const path = (0, import_node_path.join)(releaseDir, MANIFEST_FILE);
+  const path = (0, import_node_path2.join)(releaseDir, MANIFEST_FILE);
   let text;
   try {
     text = await (0, import_promises.readFile)(path, "utf8");
@@ -52572,17 +52625,46 @@ var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 // src/lib/signing/sign.ts
 var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
-// src/lib/oci/release-artifact.ts
-var import_node_path2 = require("node:path");
-
-// src/lib/oci/registry-client.ts
+// src/lib/oci/blob-source.ts
 var import_node_crypto = require("node:crypto");
-var import_node_fs = require("node:fs");
-var import_promises2 = require("node:fs/promises");
-var import_node_http = require("node:http");
-var import_node_https = require("node:https");
+var import_node_fs2 = require("node:fs");
 var import_node_stream = require("node:stream");
-var import_promises3 = require("node:stream/promises");
+function digestOf(bytes) {
+  return `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
+}
+__name(digestOf, "digestOf");
+function fileBlobSource(file, descriptor) {
+  return {
+    descriptor,
+    open: /* @__PURE__ */ __name((start, end) => {
+      const stream = (0, import_node_fs2.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
+      const hash = start === void 0 ? (0, import_node_crypto.createHash)("sha256") : void 0;
+      let seen = 0;
+      const check = new import_node_stream.Transform({
+        transform(chunk, _e, done) {
+          seen += chunk.length;
+          if (seen > expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+          hash?.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          if (seen !== expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
+          if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) return done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
+          done();
+        }
+      });
+      stream.on("error", (e) => check.destroy(e));
+      return stream.pipe(check);
+    }, "open")
+  };
+}
+__name(fileBlobSource, "fileBlobSource");
+function bytesBlobSource(bytes) {
+  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
+}
+__name(bytesBlobSource, "bytesBlobSource");
+var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -52627,544 +52709,6 @@ function registryBaseUrl(registry, plainHttp) {
   return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
 }
 __name(registryBaseUrl, "registryBaseUrl");
-
-// src/lib/oci/registry-client.ts
-function fileBlobSource(file, descriptor) {
-  return {
-    descriptor,
-    open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
-      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === void 0 ? (0, import_node_crypto.createHash)("sha256") : void 0;
-      let seen = 0;
-      const check = new import_node_stream.Transform({
-        transform(chunk, _e, done) {
-          seen += chunk.length;
-          if (seen > expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
-          hash?.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          if (seen !== expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) return done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
-          done();
-        }
-      });
-      stream.on("error", (e) => check.destroy(e));
-      return stream.pipe(check);
-    }, "open")
-  };
-}
-__name(fileBlobSource, "fileBlobSource");
-var STREAM_CHUNK = 16 * 1024 * 1024;
-var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
-function parseChallenge(header) {
-  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
-  const params = {};
-  for (const p of (m?.[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
-  return { scheme: (m?.[1] ?? "").toLowerCase(), params };
-}
-__name(parseChallenge, "parseChallenge");
-async function drain(res, limit = 64 * 1024) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of res) {
-    if (size < limit) chunks.push(c);
-    size += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(drain, "drain");
-var RegistryClient = class _RegistryClient {
-  constructor(options) {
-    this.options = options;
-    this.base = registryBaseUrl(options.registry, options.plainHttp ?? false);
-  }
-  options;
-  static {
-    __name(this, "RegistryClient");
-  }
-  base;
-  tokens = /* @__PURE__ */ new Map();
-  challenge;
-  send(method, url, headers, body) {
-    return new Promise((resolve, reject) => {
-      const fn = url.protocol === "https:" ? import_node_https.request : import_node_http.request;
-      const req = fn(url, { method, headers, timeout: 12e4 }, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
-      req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on("error", reject);
-      if (Buffer.isBuffer(body)) req.end(body);
-      else if (body) {
-        const stream = body();
-        stream.on("error", (e) => req.destroy(e));
-        stream.pipe(req);
-      } else req.end();
-    });
-  }
-  async authHeader(scope) {
-    const c = this.challenge;
-    if (!c) return {};
-    if (c.scheme === "basic") {
-      if (!this.options.credentials) return {};
-      const { username, password } = this.options.credentials;
-      return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
-    }
-    if (c.scheme !== "bearer") return {};
-    const cached = this.tokens.get(scope);
-    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
-    const realm = c.params.realm;
-    if (!realm) throw new PiImageError("EXEC_FAILED", `${this.options.registry} asked for a Bearer token but named no realm`);
-    const url = new URL(realm);
-    if (c.params.service) url.searchParams.set("service", c.params.service);
-    if (scope) url.searchParams.set("scope", scope);
-    const headers = { accept: "application/json" };
-    if (this.options.credentials) {
-      const { username, password } = this.options.credentials;
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-    }
-    const res = await this.send("GET", url, headers, void 0);
-    const text = await drain(res.body);
-    if (res.status !== 200) {
-      throw new PiImageError(res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED", `token for ${scope} refused by ${url.origin}: ${res.status} ${text.slice(0, 200)}`);
-    }
-    const json = JSON.parse(text);
-    const token = json.token ?? json.access_token;
-    if (!token) throw new PiImageError("EXEC_FAILED", `token server ${url.origin} answered without a token`);
-    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, (json.expires_in ?? 60) - 10) * 1e3 });
-    return { authorization: `Bearer ${token}` };
-  }
-  /**
-   * One request with auth, redirects and retries. `body` as a factory can be
-   * replayed; a consumed stream cannot, so uploads authorize first (POST).
-   */
-  async request(method, path, options) {
-    const retries = options.retry === false ? 0 : this.options.retries ?? 4;
-    let url = new URL(path, this.base);
-    for (let attempt = 0; ; attempt++) {
-      let res;
-      try {
-        const auth = url.origin === new URL(this.base).origin ? await this.authHeader(options.scope) : {};
-        res = await this.send(method, url, { ...options.headers, ...auth }, options.body);
-      } catch (e) {
-        if (e instanceof PiImageError || attempt >= retries) {
-          throw e instanceof PiImageError ? e : new PiImageError("EXEC_FAILED", `${method} ${url.href}: ${e.message}`, { cause: e });
-        }
-        await this.backoff(attempt, `${method} ${url.pathname}: ${e.message}`);
-        continue;
-      }
-      if (res.status === 401 && attempt === 0 && res.headers["www-authenticate"]) {
-        await drain(res.body);
-        this.challenge = parseChallenge(String(res.headers["www-authenticate"]));
-        this.tokens.delete(options.scope);
-        continue;
-      }
-      if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
-        await drain(res.body);
-        url = new URL(res.headers.location, url);
-        continue;
-      }
-      if (TRANSIENT.has(res.status) && attempt < retries) {
-        const text = await drain(res.body);
-        const wait = Number(res.headers["retry-after"]);
-        await this.backoff(attempt, `${method} ${url.pathname}: ${res.status} ${text.slice(0, 100)}`, Number.isFinite(wait) ? wait * 1e3 : void 0);
-        continue;
-      }
-      if (!options.expect.includes(res.status)) {
-        const text = await drain(res.body);
-        const code = res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED";
-        throw new PiImageError(code, `${method} ${url.pathname} on ${this.options.registry}: ${res.status} ${text.slice(0, 300)}`);
-      }
-      return res;
-    }
-  }
-  async backoff(attempt, why, ms) {
-    const delay = ms ?? (this.options.backoffMs ?? 500) * 2 ** attempt;
-    this.options.logger.warn(`${why}; retrying in ${(delay / 1e3).toFixed(1)} s`);
-    await new Promise((r) => setTimeout(r, delay));
-  }
-  static digestOf(bytes) {
-    return `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
-  }
-  static scope(repository, actions) {
-    return `repository:${repository}:${actions}`;
-  }
-  async blobExists(repository, digest) {
-    const res = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), expect: [200, 404] });
-    res.body.resume();
-    return res.status === 200;
-  }
-  /** Tries to mount a blob from another repository of this registry: true when the registry did. */
-  async mountBlob(repository, digest, from) {
-    const scope = `${_RegistryClient.scope(repository, "pull,push")} ${_RegistryClient.scope(from, "pull")}`;
-    const q = new URLSearchParams({ mount: digest, from });
-    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { "content-length": "0" }, expect: [201, 202] });
-    await drain(res.body);
-    if (res.status === 202 && res.headers.location) {
-      const url = new URL(res.headers.location, this.base);
-      const del = await this.request("DELETE", url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => void 0);
-      del?.body.resume();
-    }
-    return res.status === 201;
-  }
-  /**
-   * Uploads a blob of known digest, unless the registry has it already: one
-   * streamed PUT, or in chunks (PATCH with Content-Range) when asked or when
-   * the registry refuses the whole body as too large. A chunked upload
-   * interrupted by a dropped connection resumes from the offset the registry
-   * reports. The registry checks the digest when the upload is closed.
-   */
-  async uploadBlob(repository, source) {
-    const { digest, size } = source.descriptor;
-    if (!DIGEST.test(digest)) throw new PiImageError("INTERNAL", `not a digest: ${digest}`);
-    if (await this.blobExists(repository, digest)) return "exists";
-    const scope = _RegistryClient.scope(repository, "pull,push");
-    if (!this.options.chunkSize) {
-      const location = await this.startUpload(repository, scope);
-      const url = new URL(location, this.base);
-      url.searchParams.set("digest", digest);
-      const put = await this.request("PUT", url.pathname + url.search, {
-        scope,
-        headers: { "content-type": "application/octet-stream", "content-length": String(size) },
-        body: /* @__PURE__ */ __name(() => source.open(), "body"),
-        expect: [201, 413],
-        retry: false
-      });
-      await drain(put.body);
-      if (put.status === 201) return this.checkStored(put, digest);
-      this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
-    }
-    const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
-    return this.uploadChunks(repository, scope, digest, size, async function* () {
-      for (let offset = 0; offset < size; offset += chunk) {
-        const end = Math.min(offset + chunk, size);
-        yield { offset, length: end - offset, open: /* @__PURE__ */ __name((skip = 0) => source.open(offset + skip, end - 1), "open") };
-      }
-    });
-  }
-  /**
-   * Uploads a blob whose digest is known only at the end (the `image` format's
-   * tar layer), from a source that can be produced again, byte for byte.
-   * Streamed in one request as docker and skopeo do, and when the connection
-   * drops, resumed: the registry says how much it has, the source is produced
-   * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
-   * 4 MiB), the stream is cut into chunks held in memory one at a time.
-   */
-  async uploadStream(repository, open2) {
-    const scope = _RegistryClient.scope(repository, "pull,push");
-    const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open2(), chunkSize);
-    let location = await this.startUpload(repository, scope);
-    let received = 0;
-    let failures = 0;
-    for (; ; ) {
-      let hash = (0, import_node_crypto.createHash)("sha256");
-      let size = 0;
-      const skip = received;
-      const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto.createHash)("sha256");
-        size = 0;
-        return import_node_stream.Readable.from(
-          (async function* () {
-            for await (const data of open2()) {
-              hash.update(data);
-              const start = size;
-              size += data.length;
-              if (size <= skip) continue;
-              yield start >= skip ? data : data.subarray(skip - start);
-            }
-          })()
-        );
-      }, "body");
-      const url = new URL(location, this.base);
-      try {
-        const res = await this.request("PATCH", url.pathname + url.search, { scope, headers: { "content-type": "application/octet-stream" }, body, expect: [202], retry: false });
-        res.body.resume();
-        location = res.headers.location ?? location;
-      } catch (e) {
-        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-        if (++failures > (this.options.retries ?? 4)) throw e;
-        await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${e.message}`);
-        const status = await this.uploadStatus(scope, location).catch((err) => {
-          if (err instanceof PiImageError && /: 404 /.test(err.message)) return void 0;
-          throw err;
-        });
-        if (status) {
-          location = status.location;
-          received = status.received;
-        } else {
-          this.options.logger.warn(`${this.options.registry} dropped the interrupted upload; starting it again`);
-          location = await this.startUpload(repository, scope);
-          received = 0;
-        }
-        continue;
-      }
-      const digest = `sha256:${hash.digest("hex")}`;
-      this.options.logger.progress("uploaded", size, size);
-      const close = new URL(location, this.base);
-      close.searchParams.set("digest", digest);
-      const put = await this.request("PUT", close.pathname + close.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-      await drain(put.body);
-      this.checkStored(put, digest);
-      return { digest, size };
-    }
-  }
-  async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto.createHash)("sha256");
-    let size = 0;
-    const buffer = Buffer.allocUnsafe(chunkSize);
-    const chunks = /* @__PURE__ */ __name(async function* () {
-      let filled = 0;
-      let offset = 0;
-      for await (const data of source) {
-        hash.update(data);
-        size += data.length;
-        let from = 0;
-        while (from < data.length) {
-          const n = Math.min(chunkSize - filled, data.length - from);
-          data.copy(buffer, filled, from, from + n);
-          filled += n;
-          from += n;
-          if (filled === chunkSize) {
-            yield { offset, length: chunkSize, open: /* @__PURE__ */ __name((skip = 0) => buffer.subarray(skip, chunkSize), "open") };
-            offset += chunkSize;
-            filled = 0;
-          }
-        }
-      }
-      if (filled > 0) {
-        const length = filled;
-        yield { offset, length, open: /* @__PURE__ */ __name((skip = 0) => buffer.subarray(skip, length), "open") };
-      }
-    }, "chunks");
-    let digest = "";
-    await this.uploadChunks(repository, scope, () => digest, () => size, chunks, () => {
-      digest = `sha256:${hash.digest("hex")}`;
-    });
-    return { digest, size };
-  }
-  async startUpload(repository, scope) {
-    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
-    start.body.resume();
-    const location = start.headers.location;
-    if (!location) throw new PiImageError("EXEC_FAILED", `${this.options.registry} started an upload without a Location`);
-    return location;
-  }
-  checkStored(res, digest) {
-    const stored = res.headers["docker-content-digest"];
-    if (stored && stored !== digest) throw new PiImageError("EXEC_FAILED", `${this.options.registry} stored ${digest} as ${String(stored)}`);
-    return "uploaded";
-  }
-  /** Where the registry says an upload stands: the Location to continue at and the bytes it has. */
-  async uploadStatus(scope, location) {
-    const url = new URL(location, this.base);
-    const res = await this.request("GET", url.pathname + url.search, { scope, expect: [204] });
-    res.body.resume();
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
-    const end = range ? Number(range[1]) : -1;
-    return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
-  }
-  /**
-   * PATCHes chunks in order, then closes the upload with its digest. A chunk
-   * that fails with a dropped connection, 429 or 5xx is sent again from the
-   * offset the registry reports (the part it already has is skipped).
-   */
-  async uploadChunks(repository, scope, digest, size, chunks, beforeClose) {
-    let location = await this.startUpload(repository, scope);
-    const label = typeof digest === "string" ? digest.slice(7, 19) : "stream";
-    for await (const chunk of chunks()) {
-      let sent = 0;
-      let failures = 0;
-      while (sent < chunk.length) {
-        const from = chunk.offset + sent;
-        const end = chunk.offset + chunk.length - 1;
-        const url2 = new URL(location, this.base);
-        try {
-          const skip = sent;
-          const first = chunk.open(skip);
-          let fresh = true;
-          const replay = /* @__PURE__ */ __name(() => {
-            if (fresh) {
-              fresh = false;
-              return first;
-            }
-            return chunk.open(skip);
-          }, "replay");
-          const res = await this.request("PATCH", url2.pathname + url2.search, {
-            scope,
-            headers: { "content-type": "application/octet-stream", "content-length": String(end - from + 1), "content-range": `${from}-${end}` },
-            body: Buffer.isBuffer(first) ? first : replay,
-            expect: [202],
-            retry: false
-          });
-          res.body.resume();
-          location = res.headers.location ?? location;
-          sent = chunk.length;
-        } catch (e) {
-          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-          if (++failures > (this.options.retries ?? 4)) throw e;
-          await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${e.message}`);
-          const status = await this.uploadStatus(scope, location);
-          location = status.location;
-          if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
-            throw new PiImageError("EXEC_FAILED", `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
-          }
-          sent = status.received - chunk.offset;
-        }
-      }
-      this.options.logger.progress(`uploading ${label}`, chunk.offset + chunk.length, typeof size === "number" ? size : void 0);
-    }
-    beforeClose?.();
-    const final = typeof digest === "string" ? digest : digest();
-    const url = new URL(location, this.base);
-    url.searchParams.set("digest", final);
-    const put = await this.request("PUT", url.pathname + url.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-    await drain(put.body);
-    return this.checkStored(put, final);
-  }
-  /**
-   * A blob's bytes, verified: the digest and size are checked as they stream
-   * and the generator throws DIGEST_MISMATCH at the end if they do not match,
-   * so a consumer commits nothing until it has finished. A connection that
-   * drops mid-blob is resumed with a Range request.
-   */
-  async *readBlob(repository, descriptor) {
-    const { digest, size: expected } = descriptor;
-    if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
-    const path = `/v2/${repository}/blobs/${digest}`;
-    const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto.createHash)("sha256");
-    let got = 0;
-    let failures = 0;
-    for (; ; ) {
-      const res = await this.request("GET", path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
-      if (got > 0 && res.status !== 206) {
-        res.body.destroy();
-        throw new PiImageError("EXEC_FAILED", `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
-      }
-      try {
-        for await (const c of res.body) {
-          const chunk = c;
-          hash.update(chunk);
-          got += chunk.length;
-          if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
-          yield chunk;
-        }
-        break;
-      } catch (e) {
-        if (e instanceof PiImageError) throw e;
-        if (++failures > (this.options.retries ?? 4)) {
-          throw new PiImageError("EXEC_FAILED", `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${e.message}`, { cause: e });
-        }
-        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
-      }
-    }
-    if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
-  }
-  /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
-  openBlob(repository, digest, start, end) {
-    const self = this;
-    return import_node_stream.Readable.from(
-      (async function* () {
-        const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
-        for await (const c of res.body) yield c;
-      })()
-    );
-  }
-  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
-  async downloadBlob(repository, digest, path, expectedSize) {
-    const temp = `${path}.partial-${process.pid}`;
-    try {
-      await (0, import_promises3.pipeline)(import_node_stream.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs.createWriteStream)(temp));
-      await (0, import_promises2.rename)(temp, path);
-    } catch (e) {
-      await (0, import_promises2.rm)(temp, { force: true });
-      throw e;
-    }
-  }
-  /** The digest a tag points at, or undefined when there is no such tag. */
-  async resolveManifest(repository, reference, accept) {
-    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200, 404] });
-    res.body.resume();
-    if (res.status === 404) return void 0;
-    const digest = res.headers["docker-content-digest"];
-    if (typeof digest === "string" && DIGEST.test(digest)) return digest;
-    return (await this.getManifest(repository, reference, accept)).digest;
-  }
-  /**
-   * The referrers of a manifest through the referrers API, or undefined when
-   * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
-   */
-  async getReferrers(repository, digest) {
-    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
-    const text = await drain(res.body, 4 * 1024 * 1024);
-    if (res.status !== 200 || !String(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
-    try {
-      return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
-    } catch {
-      return void 0;
-    }
-  }
-  /** Pushes a manifest; `subjectAccepted` is true when the registry indexed its subject (referrers API). */
-  async putManifest(repository, reference, mediaType, bytes) {
-    return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
-  }
-  async pushManifest(repository, reference, mediaType, bytes) {
-    const digest = `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
-    const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
-      scope: _RegistryClient.scope(repository, "pull,push"),
-      headers: { "content-type": mediaType, "content-length": String(bytes.length) },
-      body: bytes,
-      expect: [201]
-    });
-    res.body.resume();
-    return { digest, subjectAccepted: res.headers["oci-subject"] !== void 0 };
-  }
-  /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
-  async getManifest(repository, reference, accept) {
-    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200] });
-    const chunks = [];
-    let size = 0;
-    for await (const c of res.body) {
-      size += c.length;
-      if (size > 4 * 1024 * 1024) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than 4 MiB: refused`);
-      chunks.push(c);
-    }
-    const bytes = Buffer.concat(chunks);
-    const digest = `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
-    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
-    return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
-  }
-};
-
-// src/lib/oci/release-artifact.ts
-var import_node_stream2 = require("node:stream");
-var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: RegistryClient.digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
-function bytesBlobSource(bytes) {
-  return { descriptor: { digest: RegistryClient.digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream2.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
-}
-__name(bytesBlobSource, "bytesBlobSource");
-function artifactLayout(content, annotations) {
-  const layers = [];
-  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
-  const spine = bytesBlobSource(content.manifestBytes);
-  blobs.push(spine);
-  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
-  for (const f of content.files) {
-    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path2.join)(content.dir, f.path), descriptor));
-    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
-  }
-  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
-  );
-  return { manifest, blobs };
-}
-__name(artifactLayout, "artifactLayout");
 
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
@@ -53225,11 +52769,11 @@ __name(parseIndex, "parseIndex");
 
 // src/lib/oci/reference-file.ts
 var import_node_crypto2 = require("node:crypto");
-var import_promises5 = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 
 // src/lib/oci/release-content.ts
-var import_promises4 = require("node:fs/promises");
+var import_promises2 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 var OCI_REF_FILE = "os-artifact.ref";
 var PRODUCT_ANNOTATION = {
@@ -53243,12 +52787,12 @@ var PRODUCT_ANNOTATION = {
 async function readReleaseContent(dir) {
   const manifest = await readManifest(dir);
   const files = manifest.files.filter((f) => f.role !== "oci-reference");
-  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises4.readFile)((0, import_node_path3.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
+  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises2.readFile)((0, import_node_path3.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
   let metadata;
   const entry = files.find((f) => f.role === "metadata");
   if (entry) {
     try {
-      metadata = JSON.parse(await (0, import_promises4.readFile)((0, import_node_path3.join)(dir, entry.path), "utf8"));
+      metadata = JSON.parse(await (0, import_promises2.readFile)((0, import_node_path3.join)(dir, entry.path), "utf8"));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${(0, import_node_path3.join)(dir, entry.path)} cannot be read as JSON`, { cause: e });
     }
@@ -53280,8 +52824,8 @@ __name(releaseAnnotations, "releaseAnnotations");
 // src/lib/oci/reference-file.ts
 async function writeAtomic(path, text) {
   const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises5.writeFile)(temp, text);
-  await (0, import_promises5.rename)(temp, path);
+  await (0, import_promises3.writeFile)(temp, text);
+  await (0, import_promises3.rename)(temp, path);
 }
 __name(writeAtomic, "writeAtomic");
 async function recordReference(releaseDir, reference) {
@@ -53295,10 +52839,31 @@ async function recordReference(releaseDir, reference) {
 }
 __name(recordReference, "recordReference");
 
+// src/lib/oci/release-artifact.ts
+var import_node_path5 = require("node:path");
+function artifactLayout(content, annotations) {
+  const layers = [];
+  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
+  const spine = bytesBlobSource(content.manifestBytes);
+  blobs.push(spine);
+  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
+  for (const f of content.files) {
+    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
+    blobs.push(fileBlobSource((0, import_node_path5.join)(content.dir, f.path), descriptor));
+    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
+  }
+  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
+  );
+  return { manifest, blobs };
+}
+__name(artifactLayout, "artifactLayout");
+
 // src/lib/oci/release-image.ts
 var import_node_crypto3 = require("node:crypto");
-var import_node_fs2 = require("node:fs");
-var import_node_path5 = require("node:path");
+var import_node_fs3 = require("node:fs");
+var import_node_path6 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -53391,7 +52956,7 @@ async function* releaseLayer(content) {
     const hash = (0, import_node_crypto3.createHash)("sha256");
     let size = 0;
     try {
-      for await (const c of (0, import_node_fs2.createReadStream)((0, import_node_path5.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+      for await (const c of (0, import_node_fs3.createReadStream)((0, import_node_path6.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
         const chunk = c;
         size += chunk.length;
         if (size > f.size) break;
@@ -53532,7 +53097,7 @@ async function publishRelease(options) {
   const tags = releaseTags(content, options.extraTags);
   const annotations = releaseAnnotations(content, options.annotations);
   const { manifest, size } = await storeBlobs(content, options, annotations);
-  const digest = RegistryClient.digestOf(manifest);
+  const digest = digestOf(manifest);
   await checkImmutable(store, tags, digest, options.force ?? false, logger);
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
@@ -53540,7 +53105,7 @@ async function publishRelease(options) {
   const bundleEntry = content.files.find((f) => f.role === "signature");
   if (bundleEntry && options.attachSignature !== false) {
     const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
-    result.signature = await attachBundle(store, subject, await (0, import_promises6.readFile)((0, import_node_path6.join)(content.dir, bundleEntry.path)), content.manifest.created);
+    result.signature = await attachBundle(store, subject, await (0, import_promises4.readFile)((0, import_node_path7.join)(content.dir, bundleEntry.path)), content.manifest.created);
     logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
   } else if (!bundleEntry) {
     logger.info("the release is not signed: no signature attached");
@@ -53551,7 +53116,7 @@ async function publishRelease(options) {
 __name(publishRelease, "publishRelease");
 
 // src/lib/oci/target.ts
-var import_node_fs3 = require("node:fs");
+var import_node_fs4 = require("node:fs");
 function splitLayout(text) {
   let dir = text;
   let tag;
@@ -53578,7 +53143,7 @@ function parseTarget(text, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs3.existsSync)(value) && (0, import_node_fs3.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs4.existsSync)(value) && (0, import_node_fs4.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -53586,12 +53151,6 @@ function parseTarget(text, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // actions/publish/src/inputs.ts
-function registryLogin(registry, given, env) {
-  if (given.username || given.password) return { username: given.username, password: given.password };
-  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || "token", password: given.githubToken };
-  return { username: void 0, password: void 0 };
-}
-__name(registryLogin, "registryLogin");
 function splitList(value) {
   return value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
 }
@@ -53633,64 +53192,17 @@ __name(parsePublishInputs, "parsePublishInputs");
 // actions/publish/src/run.ts
 var import_node_path10 = require("node:path");
 
-// src/lib/oci/credentials.ts
-var import_node_fs4 = require("node:fs");
-var import_node_os = require("node:os");
-var import_node_path7 = require("node:path");
-function dockerConfigReader(env) {
-  return () => {
-    try {
-      return (0, import_node_fs4.readFileSync)((0, import_node_path7.join)(env.DOCKER_CONFIG ?? (0, import_node_path7.join)(env.HOME ?? (0, import_node_os.homedir)(), ".docker"), "config.json"), "utf8");
-    } catch {
-      return void 0;
-    }
-  };
-}
-__name(dockerConfigReader, "dockerConfigReader");
-function resolveCredentials(registry, sources) {
-  if (sources.username !== void 0 || sources.password !== void 0) {
-    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
-    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
-  }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
-  if (user || pass) {
-    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
-    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
-  }
-  const text = sources.readDockerConfig?.();
-  if (text) {
-    let config;
-    try {
-      config = JSON.parse(text);
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
-    }
-    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
-      const entry = config.auths?.[key];
-      if (!entry) continue;
-      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
-      if (entry.auth) {
-        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
-        const colon = decoded.indexOf(":");
-        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
-      }
-    }
-  }
-  return { credentials: void 0, from: "none (anonymous)" };
-}
-__name(resolveCredentials, "resolveCredentials");
-
 // src/lib/oci/open-store.ts
-var import_node_fs6 = require("node:fs");
+var import_node_fs7 = require("node:fs");
 var import_node_path9 = require("node:path");
 
 // src/lib/oci/layout.ts
 var import_node_crypto4 = require("node:crypto");
 var import_node_fs5 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
+var import_promises5 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
-var import_node_stream3 = require("node:stream");
-var import_promises8 = require("node:stream/promises");
+var import_node_stream2 = require("node:stream");
+var import_promises6 = require("node:stream/promises");
 var OciLayout = class _OciLayout {
   constructor(dir) {
     this.dir = dir;
@@ -53705,17 +53217,17 @@ var OciLayout = class _OciLayout {
     return `oci:${(0, import_node_path8.resolve)(this.dir)}@${digest}`;
   }
   static async open(dir) {
-    await (0, import_promises7.mkdir)((0, import_node_path8.join)(dir, "blobs", "sha256"), { recursive: true });
+    await (0, import_promises5.mkdir)((0, import_node_path8.join)(dir, "blobs", "sha256"), { recursive: true });
     const marker = (0, import_node_path8.join)(dir, "oci-layout");
     try {
-      const text = await (0, import_promises7.readFile)(marker, "utf8");
+      const text = await (0, import_promises5.readFile)(marker, "utf8");
       if (JSON.parse(text).imageLayoutVersion !== "1.0.0") {
         throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
       }
     } catch (e) {
       if (e.code !== "ENOENT") throw e;
-      await (0, import_promises7.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises7.writeFile)((0, import_node_path8.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+      await (0, import_promises5.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await (0, import_promises5.writeFile)((0, import_node_path8.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
     }
     return new _OciLayout(dir);
@@ -53726,7 +53238,7 @@ var OciLayout = class _OciLayout {
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises7.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises5.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -53740,9 +53252,9 @@ var OciLayout = class _OciLayout {
     let size = 0;
     const temp = (0, import_node_path8.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises8.pipeline)(
+      await (0, import_promises6.pipeline)(
         source,
-        new import_node_stream3.Transform({
+        new import_node_stream2.Transform({
           transform(chunk, _e, done) {
             hash.update(chunk);
             size += chunk.length;
@@ -53753,23 +53265,19 @@ var OciLayout = class _OciLayout {
       );
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises7.rename)(temp, this.blobPath(digest));
+      await (0, import_promises5.rename)(temp, this.blobPath(digest));
       return { digest, size };
     } catch (e) {
-      await (0, import_promises7.rm)(temp, { force: true });
+      await (0, import_promises5.rm)(temp, { force: true });
       throw e;
     }
   }
-  async putBlobFile(file, digest) {
-    if (await this.hasBlob(digest)) return;
-    await this.writeBlob((0, import_node_fs5.createReadStream)(file, { highWaterMark: 1 << 20 }), digest);
-  }
   async putBlobBytes(bytes) {
-    const digest = `sha256:${(0, import_node_crypto4.createHash)("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     if (!await this.hasBlob(digest)) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises7.writeFile)(temp, bytes);
-      await (0, import_promises7.rename)(temp, this.blobPath(digest));
+      await (0, import_promises5.writeFile)(temp, bytes);
+      await (0, import_promises5.rename)(temp, this.blobPath(digest));
     }
     return digest;
   }
@@ -53822,11 +53330,11 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises7.readFile)(this.blobPath(digest));
+      bytes = await (0, import_promises5.readFile)(this.blobPath(digest));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
-    const actual = `sha256:${(0, import_node_crypto4.createHash)("sha256").update(bytes).digest("hex")}`;
+    const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
     const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
     return { bytes, mediaType, digest };
@@ -53846,7 +53354,7 @@ var OciLayout = class _OciLayout {
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
-    return JSON.parse(await (0, import_promises7.readFile)((0, import_node_path8.join)(this.dir, "index.json"), "utf8"));
+    return JSON.parse(await (0, import_promises5.readFile)((0, import_node_path8.join)(this.dir, "index.json"), "utf8"));
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
@@ -53854,12 +53362,501 @@ var OciLayout = class _OciLayout {
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
     const temp = (0, import_node_path8.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises7.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+    await (0, import_promises5.writeFile)(temp, `${JSON.stringify(index, null, 2)}
 `);
-    await (0, import_promises7.rename)(temp, (0, import_node_path8.join)(this.dir, "index.json"));
+    await (0, import_promises5.rename)(temp, (0, import_node_path8.join)(this.dir, "index.json"));
   }
   async resolve(tag) {
     return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
+  }
+};
+
+// src/lib/oci/registry-client.ts
+var import_node_crypto5 = require("node:crypto");
+var import_node_fs6 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
+var import_node_http = require("node:http");
+var import_node_https = require("node:https");
+var import_node_stream3 = require("node:stream");
+var import_promises8 = require("node:stream/promises");
+var STREAM_CHUNK = 16 * 1024 * 1024;
+var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
+var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+function parseChallenge(header) {
+  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
+  const params = {};
+  for (const p of (m?.[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
+  return { scheme: (m?.[1] ?? "").toLowerCase(), params };
+}
+__name(parseChallenge, "parseChallenge");
+async function drain(res, limit = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of res) {
+    if (size < limit) chunks.push(c);
+    size += c.length;
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+}
+__name(drain, "drain");
+var RegistryClient = class _RegistryClient {
+  constructor(options) {
+    this.options = options;
+    this.base = registryBaseUrl(options.registry, options.plainHttp ?? false);
+  }
+  options;
+  static {
+    __name(this, "RegistryClient");
+  }
+  base;
+  tokens = /* @__PURE__ */ new Map();
+  challenge;
+  send(method, url, headers, body) {
+    return new Promise((resolve, reject) => {
+      const fn = url.protocol === "https:" ? import_node_https.request : import_node_http.request;
+      const req = fn(url, { method, headers, timeout: 12e4 }, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
+      req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
+      req.on("error", reject);
+      if (Buffer.isBuffer(body)) req.end(body);
+      else if (body) {
+        const stream = body();
+        stream.on("error", (e) => req.destroy(e));
+        stream.pipe(req);
+      } else req.end();
+    });
+  }
+  async authHeader(scope) {
+    const c = this.challenge;
+    if (!c) return {};
+    if (c.scheme === "basic") {
+      if (!this.options.credentials) return {};
+      const { username, password } = this.options.credentials;
+      return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
+    }
+    if (c.scheme !== "bearer") return {};
+    const cached = this.tokens.get(scope);
+    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
+    const realm = c.params.realm;
+    if (!realm) throw new PiImageError("EXEC_FAILED", `${this.options.registry} asked for a Bearer token but named no realm`);
+    const url = new URL(realm);
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    if (scope) url.searchParams.set("scope", scope);
+    const headers = { accept: "application/json" };
+    if (this.options.credentials) {
+      const { username, password } = this.options.credentials;
+      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    }
+    const res = await this.send("GET", url, headers, void 0);
+    const text = await drain(res.body);
+    if (res.status !== 200) {
+      throw new PiImageError(res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED", `token for ${scope} refused by ${url.origin}: ${res.status} ${text.slice(0, 200)}`);
+    }
+    const json = JSON.parse(text);
+    const token = json.token ?? json.access_token;
+    if (!token) throw new PiImageError("EXEC_FAILED", `token server ${url.origin} answered without a token`);
+    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, (json.expires_in ?? 60) - 10) * 1e3 });
+    return { authorization: `Bearer ${token}` };
+  }
+  /**
+   * One request with auth, redirects and retries. `body` as a factory can be
+   * replayed; a consumed stream cannot, so uploads authorize first (POST).
+   */
+  async request(method, path, options) {
+    const retries = options.retry === false ? 0 : this.options.retries ?? 4;
+    let url = new URL(path, this.base);
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        const auth = url.origin === new URL(this.base).origin ? await this.authHeader(options.scope) : {};
+        res = await this.send(method, url, { ...options.headers, ...auth }, options.body);
+      } catch (e) {
+        if (e instanceof PiImageError || attempt >= retries) {
+          throw e instanceof PiImageError ? e : new PiImageError("EXEC_FAILED", `${method} ${url.href}: ${e.message}`, { cause: e });
+        }
+        await this.backoff(attempt, `${method} ${url.pathname}: ${e.message}`);
+        continue;
+      }
+      if (res.status === 401 && attempt === 0 && res.headers["www-authenticate"]) {
+        await drain(res.body);
+        this.challenge = parseChallenge(String(res.headers["www-authenticate"]));
+        this.tokens.delete(options.scope);
+        continue;
+      }
+      if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
+        await drain(res.body);
+        url = new URL(res.headers.location, url);
+        continue;
+      }
+      if (TRANSIENT.has(res.status) && attempt < retries) {
+        const text = await drain(res.body);
+        const wait = Number(res.headers["retry-after"]);
+        await this.backoff(attempt, `${method} ${url.pathname}: ${res.status} ${text.slice(0, 100)}`, Number.isFinite(wait) ? wait * 1e3 : void 0);
+        continue;
+      }
+      if (!options.expect.includes(res.status)) {
+        const text = await drain(res.body);
+        const code = res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED";
+        throw new PiImageError(code, `${method} ${url.pathname} on ${this.options.registry}: ${res.status} ${text.slice(0, 300)}`);
+      }
+      return res;
+    }
+  }
+  async backoff(attempt, why, ms) {
+    const delay = ms ?? (this.options.backoffMs ?? 500) * 2 ** attempt;
+    this.options.logger.warn(`${why}; retrying in ${(delay / 1e3).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  static scope(repository, actions) {
+    return `repository:${repository}:${actions}`;
+  }
+  async blobExists(repository, digest) {
+    const res = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), expect: [200, 404] });
+    res.body.resume();
+    return res.status === 200;
+  }
+  /** Tries to mount a blob from another repository of this registry: true when the registry did. */
+  async mountBlob(repository, digest, from) {
+    const scope = `${_RegistryClient.scope(repository, "pull,push")} ${_RegistryClient.scope(from, "pull")}`;
+    const q = new URLSearchParams({ mount: digest, from });
+    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { "content-length": "0" }, expect: [201, 202] });
+    await drain(res.body);
+    if (res.status === 202 && res.headers.location) {
+      const url = new URL(res.headers.location, this.base);
+      const del = await this.request("DELETE", url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => void 0);
+      del?.body.resume();
+    }
+    return res.status === 201;
+  }
+  /**
+   * Uploads a blob of known digest, unless the registry has it already: one
+   * streamed PUT, or in chunks (PATCH with Content-Range) when asked or when
+   * the registry refuses the whole body as too large. A chunked upload
+   * interrupted by a dropped connection resumes from the offset the registry
+   * reports. The registry checks the digest when the upload is closed.
+   */
+  async uploadBlob(repository, source) {
+    const { digest, size } = source.descriptor;
+    if (!DIGEST.test(digest)) throw new PiImageError("INTERNAL", `not a digest: ${digest}`);
+    if (await this.blobExists(repository, digest)) return "exists";
+    const scope = _RegistryClient.scope(repository, "pull,push");
+    if (!this.options.chunkSize) {
+      const location = await this.startUpload(repository, scope);
+      const url = new URL(location, this.base);
+      url.searchParams.set("digest", digest);
+      const put = await this.request("PUT", url.pathname + url.search, {
+        scope,
+        headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+        body: /* @__PURE__ */ __name(() => source.open(), "body"),
+        expect: [201, 413],
+        retry: false
+      });
+      await drain(put.body);
+      if (put.status === 201) return this.checkStored(put, digest);
+      this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
+    }
+    const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
+    return this.uploadChunks(repository, scope, digest, size, async function* () {
+      for (let offset = 0; offset < size; offset += chunk) {
+        const end = Math.min(offset + chunk, size);
+        yield { offset, length: end - offset, open: /* @__PURE__ */ __name((skip = 0) => source.open(offset + skip, end - 1), "open") };
+      }
+    });
+  }
+  /**
+   * Uploads a blob whose digest is known only at the end (the `image` format's
+   * tar layer), from a source that can be produced again, byte for byte.
+   * Streamed in one request as docker and skopeo do, and when the connection
+   * drops, resumed: the registry says how much it has, the source is produced
+   * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
+   * 4 MiB), the stream is cut into chunks held in memory one at a time.
+   */
+  async uploadStream(repository, open2) {
+    const scope = _RegistryClient.scope(repository, "pull,push");
+    const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open2(), chunkSize);
+    let location = await this.startUpload(repository, scope);
+    let received = 0;
+    let failures = 0;
+    for (; ; ) {
+      let hash = (0, import_node_crypto5.createHash)("sha256");
+      let size = 0;
+      const skip = received;
+      const body = /* @__PURE__ */ __name(() => {
+        hash = (0, import_node_crypto5.createHash)("sha256");
+        size = 0;
+        return import_node_stream3.Readable.from(
+          (async function* () {
+            for await (const data of open2()) {
+              hash.update(data);
+              const start = size;
+              size += data.length;
+              if (size <= skip) continue;
+              yield start >= skip ? data : data.subarray(skip - start);
+            }
+          })()
+        );
+      }, "body");
+      const url = new URL(location, this.base);
+      try {
+        const res = await this.request("PATCH", url.pathname + url.search, { scope, headers: { "content-type": "application/octet-stream" }, body, expect: [202], retry: false });
+        res.body.resume();
+        location = res.headers.location ?? location;
+      } catch (e) {
+        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
+        if (++failures > (this.options.retries ?? 4)) throw e;
+        await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${e.message}`);
+        const status = await this.uploadStatus(scope, location).catch((err) => {
+          if (err instanceof PiImageError && /: 404 /.test(err.message)) return void 0;
+          throw err;
+        });
+        if (status) {
+          location = status.location;
+          received = status.received;
+        } else {
+          this.options.logger.warn(`${this.options.registry} dropped the interrupted upload; starting it again`);
+          location = await this.startUpload(repository, scope);
+          received = 0;
+        }
+        continue;
+      }
+      const digest = `sha256:${hash.digest("hex")}`;
+      this.options.logger.progress("uploaded", size, size);
+      const close = new URL(location, this.base);
+      close.searchParams.set("digest", digest);
+      const put = await this.request("PUT", close.pathname + close.search, { scope, headers: { "content-length": "0" }, expect: [201] });
+      await drain(put.body);
+      this.checkStored(put, digest);
+      return { digest, size };
+    }
+  }
+  async uploadStreamChunked(repository, scope, source, chunkSize) {
+    const hash = (0, import_node_crypto5.createHash)("sha256");
+    let size = 0;
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    const chunks = /* @__PURE__ */ __name(async function* () {
+      let filled = 0;
+      let offset = 0;
+      for await (const data of source) {
+        hash.update(data);
+        size += data.length;
+        let from = 0;
+        while (from < data.length) {
+          const n = Math.min(chunkSize - filled, data.length - from);
+          data.copy(buffer, filled, from, from + n);
+          filled += n;
+          from += n;
+          if (filled === chunkSize) {
+            yield { offset, length: chunkSize, open: /* @__PURE__ */ __name((skip = 0) => buffer.subarray(skip, chunkSize), "open") };
+            offset += chunkSize;
+            filled = 0;
+          }
+        }
+      }
+      if (filled > 0) {
+        const length = filled;
+        yield { offset, length, open: /* @__PURE__ */ __name((skip = 0) => buffer.subarray(skip, length), "open") };
+      }
+    }, "chunks");
+    let digest = "";
+    await this.uploadChunks(repository, scope, () => digest, () => size, chunks, () => {
+      digest = `sha256:${hash.digest("hex")}`;
+    });
+    return { digest, size };
+  }
+  async startUpload(repository, scope) {
+    const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
+    start.body.resume();
+    const location = start.headers.location;
+    if (!location) throw new PiImageError("EXEC_FAILED", `${this.options.registry} started an upload without a Location`);
+    return location;
+  }
+  checkStored(res, digest) {
+    const stored = res.headers["docker-content-digest"];
+    if (stored && stored !== digest) throw new PiImageError("EXEC_FAILED", `${this.options.registry} stored ${digest} as ${String(stored)}`);
+    return "uploaded";
+  }
+  /** Where the registry says an upload stands: the Location to continue at and the bytes it has. */
+  async uploadStatus(scope, location) {
+    const url = new URL(location, this.base);
+    const res = await this.request("GET", url.pathname + url.search, { scope, expect: [204] });
+    res.body.resume();
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
+    const end = range ? Number(range[1]) : -1;
+    return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
+  }
+  /**
+   * PATCHes chunks in order, then closes the upload with its digest. A chunk
+   * that fails with a dropped connection, 429 or 5xx is sent again from the
+   * offset the registry reports (the part it already has is skipped).
+   */
+  async uploadChunks(repository, scope, digest, size, chunks, beforeClose) {
+    let location = await this.startUpload(repository, scope);
+    const label = typeof digest === "string" ? digest.slice(7, 19) : "stream";
+    for await (const chunk of chunks()) {
+      let sent = 0;
+      let failures = 0;
+      while (sent < chunk.length) {
+        const from = chunk.offset + sent;
+        const end = chunk.offset + chunk.length - 1;
+        const url2 = new URL(location, this.base);
+        try {
+          const skip = sent;
+          const first = chunk.open(skip);
+          let fresh = true;
+          const replay = /* @__PURE__ */ __name(() => {
+            if (fresh) {
+              fresh = false;
+              return first;
+            }
+            return chunk.open(skip);
+          }, "replay");
+          const res = await this.request("PATCH", url2.pathname + url2.search, {
+            scope,
+            headers: { "content-type": "application/octet-stream", "content-length": String(end - from + 1), "content-range": `${from}-${end}` },
+            body: Buffer.isBuffer(first) ? first : replay,
+            expect: [202],
+            retry: false
+          });
+          res.body.resume();
+          location = res.headers.location ?? location;
+          sent = chunk.length;
+        } catch (e) {
+          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
+          if (++failures > (this.options.retries ?? 4)) throw e;
+          await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${e.message}`);
+          const status = await this.uploadStatus(scope, location);
+          location = status.location;
+          if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
+            throw new PiImageError("EXEC_FAILED", `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
+          }
+          sent = status.received - chunk.offset;
+        }
+      }
+      this.options.logger.progress(`uploading ${label}`, chunk.offset + chunk.length, typeof size === "number" ? size : void 0);
+    }
+    beforeClose?.();
+    const final = typeof digest === "string" ? digest : digest();
+    const url = new URL(location, this.base);
+    url.searchParams.set("digest", final);
+    const put = await this.request("PUT", url.pathname + url.search, { scope, headers: { "content-length": "0" }, expect: [201] });
+    await drain(put.body);
+    return this.checkStored(put, final);
+  }
+  /**
+   * A blob's bytes, verified: the digest and size are checked as they stream
+   * and the generator throws DIGEST_MISMATCH at the end if they do not match,
+   * so a consumer commits nothing until it has finished. A connection that
+   * drops mid-blob is resumed with a Range request.
+   */
+  async *readBlob(repository, descriptor) {
+    const { digest, size: expected } = descriptor;
+    if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
+    const path = `/v2/${repository}/blobs/${digest}`;
+    const scope = _RegistryClient.scope(repository, "pull");
+    const hash = (0, import_node_crypto5.createHash)("sha256");
+    let got = 0;
+    let failures = 0;
+    for (; ; ) {
+      const res = await this.request("GET", path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
+      if (got > 0 && res.status !== 206) {
+        res.body.destroy();
+        throw new PiImageError("EXEC_FAILED", `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
+      }
+      try {
+        for await (const c of res.body) {
+          const chunk = c;
+          hash.update(chunk);
+          got += chunk.length;
+          if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          yield chunk;
+        }
+        break;
+      } catch (e) {
+        if (e instanceof PiImageError) throw e;
+        if (++failures > (this.options.retries ?? 4)) {
+          throw new PiImageError("EXEC_FAILED", `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${e.message}`, { cause: e });
+        }
+        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
+      }
+    }
+    if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    const actual = `sha256:${hash.digest("hex")}`;
+    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
+  }
+  /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
+  openBlob(repository, digest, start, end) {
+    const self = this;
+    return import_node_stream3.Readable.from(
+      (async function* () {
+        const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
+        const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        for await (const c of res.body) yield c;
+      })()
+    );
+  }
+  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
+  async downloadBlob(repository, digest, path, expectedSize) {
+    const temp = `${path}.partial-${process.pid}`;
+    try {
+      await (0, import_promises8.pipeline)(import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs6.createWriteStream)(temp));
+      await (0, import_promises7.rename)(temp, path);
+    } catch (e) {
+      await (0, import_promises7.rm)(temp, { force: true });
+      throw e;
+    }
+  }
+  /** The digest a tag points at, or undefined when there is no such tag. */
+  async resolveManifest(repository, reference, accept) {
+    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200, 404] });
+    res.body.resume();
+    if (res.status === 404) return void 0;
+    const digest = res.headers["docker-content-digest"];
+    if (typeof digest === "string" && DIGEST.test(digest)) return digest;
+    return (await this.getManifest(repository, reference, accept)).digest;
+  }
+  /**
+   * The referrers of a manifest through the referrers API, or undefined when
+   * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
+   */
+  async getReferrers(repository, digest) {
+    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const text = await drain(res.body, 4 * 1024 * 1024);
+    if (res.status !== 200 || !String(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
+    try {
+      return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
+    } catch {
+      return void 0;
+    }
+  }
+  /** Pushes a manifest; `subjectAccepted` is true when the registry indexed its subject (referrers API). */
+  async putManifest(repository, reference, mediaType, bytes) {
+    return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
+  }
+  async pushManifest(repository, reference, mediaType, bytes) {
+    const digest = digestOf(bytes);
+    const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull,push"),
+      headers: { "content-type": mediaType, "content-length": String(bytes.length) },
+      body: bytes,
+      expect: [201]
+    });
+    res.body.resume();
+    return { digest, subjectAccepted: res.headers["oci-subject"] !== void 0 };
+  }
+  /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
+  async getManifest(repository, reference, accept) {
+    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200] });
+    const chunks = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += c.length;
+      if (size > 4 * 1024 * 1024) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than 4 MiB: refused`);
+      chunks.push(c);
+    }
+    const bytes = Buffer.concat(chunks);
+    const digest = digestOf(bytes);
+    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
   }
 };
 
@@ -53902,7 +53899,7 @@ var RegistryStore = class {
     return this.client.readBlob(this.reference.repository, descriptor);
   }
   putManifest(bytes, mediaType, tag) {
-    return this.client.pushManifest(this.reference.repository, tag ?? RegistryClient.digestOf(bytes), mediaType, bytes);
+    return this.client.pushManifest(this.reference.repository, tag ?? digestOf(bytes), mediaType, bytes);
   }
   getManifest(reference) {
     return this.client.getManifest(this.reference.repository, reference, MANIFEST_TYPES);
@@ -53926,7 +53923,7 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs6.existsSync)((0, import_node_path9.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs7.existsSync)((0, import_node_path9.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };

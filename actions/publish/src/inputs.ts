@@ -1,6 +1,7 @@
 /** The publish action's inputs, parsed by a pure function of a getter. */
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';
+import { registryLogin } from '../../../src/lib/oci/credentials';
 import { FORMATS, type PublishFormat } from '../../../src/lib/oci/publish';
 import { checkTag } from '../../../src/lib/oci/tags';
 import { parseTarget, type Target } from '../../../src/lib/oci/target';
@@ -18,19 +19,6 @@ export interface PublishInputs {
   password: string | undefined;
 }
 
-/**
- * Credentials for the target: the ones given; for ghcr.io without them, the
- * workflow's actor and token. The job token never goes to another registry.
- */
-export function registryLogin(
-  registry: string,
-  given: { username: string | undefined; password: string | undefined; githubToken: string | undefined },
-  env: Record<string, string | undefined>,
-): { username: string | undefined; password: string | undefined } {
-  if (given.username || given.password) return { username: given.username, password: given.password };
-  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || 'token', password: given.githubToken };
-  return { username: undefined, password: undefined };
-}
 
 export function splitList(value: string): string[] {
   return value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '');

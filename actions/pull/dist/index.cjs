@@ -4267,7 +4267,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var zlib = require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -5007,7 +5007,7 @@ var require_util2 = __commonJS({
       return contentRange;
     }
     __name(buildContentRange, "buildContentRange");
-    var InflateStream = class extends Transform4 {
+    var InflateStream = class extends Transform3 {
       static {
         __name(this, "InflateStream");
       }
@@ -11718,7 +11718,7 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var { Console } = require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
@@ -11727,7 +11727,7 @@ var require_pending_interceptors_formatter = __commonJS({
         __name(this, "PendingInterceptorsFormatter");
       }
       constructor({ disableColors } = {}) {
-        this.transform = new Transform4({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18941,7 +18941,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module2) {
     "use strict";
     var buffer = require("node:buffer");
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18995,7 +18995,7 @@ var require_eventsource_stream = __commonJS({
       return error2;
     }
     __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
-    var EventSourceStream = class extends Transform4 {
+    var EventSourceStream = class extends Transform3 {
       static {
         __name(this, "EventSourceStream");
       }
@@ -23171,6 +23171,1727 @@ var require_dist3 = __commonJS({
   }
 });
 
+// node_modules/@sigstore/verify/dist/bundle/dsse.js
+var require_dsse2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSESignatureContent = void 0;
+    var core_1 = require_dist3();
+    var DSSESignatureContent = class {
+      static {
+        __name(this, "DSSESignatureContent");
+      }
+      env;
+      constructor(env) {
+        this.env = env;
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
+      }
+      get signature() {
+        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
+      }
+      // DSSE Pre-Authentication Encoding
+      get preAuthEncoding() {
+        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
+      }
+    };
+    exports2.DSSESignatureContent = DSSESignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/message.js
+var require_message = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.MessageSignatureContent = void 0;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var HASH_ALGORITHM_MAP = {
+      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
+      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
+      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
+      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
+    };
+    var MessageSignatureContent = class {
+      static {
+        __name(this, "MessageSignatureContent");
+      }
+      signature;
+      messageDigest;
+      artifact;
+      hashAlgorithm;
+      constructor(messageSignature, artifact) {
+        this.signature = messageSignature.signature;
+        this.messageDigest = messageSignature.messageDigest.digest;
+        this.artifact = artifact;
+        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
+        "sha256";
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, this.messageDigest);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
+      }
+    };
+    exports2.MessageSignatureContent = MessageSignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/index.js
+var require_bundle2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toSignedEntity = toSignedEntity2;
+    exports2.signatureContent = signatureContent;
+    var core_1 = require_dist3();
+    var dsse_1 = require_dsse2();
+    var message_1 = require_message();
+    function toSignedEntity2(bundle, artifact) {
+      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
+      const timestamps = [];
+      for (const entry of tlogEntries) {
+        if (entry.integratedTime && entry.integratedTime !== "0") {
+          timestamps.push({
+            $case: "transparency-log",
+            tlogEntry: entry
+          });
+        }
+      }
+      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
+        timestamps.push({
+          $case: "timestamp-authority",
+          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
+        });
+      }
+      return {
+        signature: signatureContent(bundle, artifact),
+        key: key(bundle),
+        tlogEntries,
+        timestamps
+      };
+    }
+    __name(toSignedEntity2, "toSignedEntity");
+    function signatureContent(bundle, artifact) {
+      switch (bundle.content.$case) {
+        case "dsseEnvelope":
+          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
+        case "messageSignature":
+          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
+      }
+    }
+    __name(signatureContent, "signatureContent");
+    function key(bundle) {
+      switch (bundle.verificationMaterial.content.$case) {
+        case "publicKey":
+          return {
+            $case: "public-key",
+            hint: bundle.verificationMaterial.content.publicKey.hint
+          };
+        case "x509CertificateChain":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
+          };
+        case "certificate":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
+          };
+      }
+    }
+    __name(key, "key");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/error.js
+var require_error4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.PolicyError = exports2.VerificationError = void 0;
+    var BaseError = class extends Error {
+      static {
+        __name(this, "BaseError");
+      }
+      code;
+      cause;
+      /* eslint-disable-line @typescript-eslint/no-explicit-any */
+      constructor({ code, message, cause }) {
+        super(message);
+        this.code = code;
+        this.cause = cause;
+        this.name = this.constructor.name;
+      }
+    };
+    var VerificationError = class extends BaseError {
+      static {
+        __name(this, "VerificationError");
+      }
+    };
+    exports2.VerificationError = VerificationError;
+    var PolicyError = class extends BaseError {
+      static {
+        __name(this, "PolicyError");
+      }
+    };
+    exports2.PolicyError = PolicyError;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/filter.js
+var require_filter = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.filterCertAuthorities = filterCertAuthorities;
+    exports2.filterTLogAuthorities = filterTLogAuthorities;
+    function filterCertAuthorities(certAuthorities, timestamp) {
+      return certAuthorities.filter((ca) => {
+        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
+      });
+    }
+    __name(filterCertAuthorities, "filterCertAuthorities");
+    function filterTLogAuthorities(tlogAuthorities, criteria) {
+      return tlogAuthorities.filter((tlog) => {
+        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
+          return false;
+        }
+        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
+      });
+    }
+    __name(filterTLogAuthorities, "filterTLogAuthorities");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/index.js
+var require_trust = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
+    exports2.toTrustMaterial = toTrustMaterial2;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var error_1 = require_error4();
+    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
+    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
+    var filter_1 = require_filter();
+    Object.defineProperty(exports2, "filterCertAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return filter_1.filterCertAuthorities;
+    }, "get") });
+    Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return filter_1.filterTLogAuthorities;
+    }, "get") });
+    function toTrustMaterial2(root, keys) {
+      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
+      return {
+        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
+        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
+        tlogs: root.tlogs.map(createTLogAuthority),
+        ctlogs: root.ctlogs.map(createTLogAuthority),
+        publicKey: keyFinder
+      };
+    }
+    __name(toTrustMaterial2, "toTrustMaterial");
+    function createTLogAuthority(tlogInstance) {
+      const keyDetails = tlogInstance.publicKey.keyDetails;
+      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
+      return {
+        baseURL: tlogInstance.baseUrl,
+        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
+        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
+        validFor: {
+          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
+          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    __name(createTLogAuthority, "createTLogAuthority");
+    function createCertAuthority(ca) {
+      return {
+        certChain: ca.certChain.certificates.map((cert) => {
+          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
+        }),
+        validFor: {
+          start: ca.validFor?.start || BEGINNING_OF_TIME,
+          end: ca.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    __name(createCertAuthority, "createCertAuthority");
+    function keyLocator(keys) {
+      return (hint) => {
+        const key = (keys || {})[hint];
+        if (!key) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `key not found: ${hint}`
+          });
+        }
+        return {
+          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
+          validFor: /* @__PURE__ */ __name((date) => {
+            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
+          }, "validFor")
+        };
+      };
+    }
+    __name(keyLocator, "keyLocator");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/certificate.js
+var require_certificate = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CertificateChainVerifier = void 0;
+    exports2.verifyCertificateChain = verifyCertificateChain;
+    var error_1 = require_error4();
+    var trust_1 = require_trust();
+    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
+      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
+      let error2;
+      for (const ca of cas) {
+        try {
+          const verifier = new CertificateChainVerifier({
+            trustedCerts: ca.certChain,
+            untrustedCert: leaf,
+            timestamp
+          });
+          return verifier.verify();
+        } catch (err) {
+          error2 = err;
+        }
+      }
+      throw new error_1.VerificationError({
+        code: "CERTIFICATE_ERROR",
+        message: "Failed to verify certificate chain",
+        cause: error2
+      });
+    }
+    __name(verifyCertificateChain, "verifyCertificateChain");
+    var CertificateChainVerifier = class {
+      static {
+        __name(this, "CertificateChainVerifier");
+      }
+      untrustedCert;
+      trustedCerts;
+      localCerts;
+      timestamp;
+      constructor(opts) {
+        this.untrustedCert = opts.untrustedCert;
+        this.trustedCerts = opts.trustedCerts;
+        this.localCerts = dedupeCertificates([
+          ...opts.trustedCerts,
+          opts.untrustedCert
+        ]);
+        this.timestamp = opts.timestamp;
+      }
+      verify() {
+        const certificatePath = this.sort();
+        this.checkPath(certificatePath);
+        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
+        if (!validForDate) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate is not valid or expired at the specified date"
+          });
+        }
+        return certificatePath;
+      }
+      sort() {
+        const leafCert = this.untrustedCert;
+        let paths = this.buildPaths(leafCert);
+        paths = paths.filter((path2) => path2.some((cert) => this.trustedCerts.includes(cert)));
+        if (paths.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no trusted certificate path found"
+          });
+        }
+        const path = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path].slice(0, -1);
+      }
+      // Recursively build all possible paths from the leaf to the root
+      buildPaths(certificate) {
+        const paths = [];
+        const issuers = this.findIssuer(certificate);
+        if (issuers.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no valid certificate path found"
+          });
+        }
+        for (let i = 0; i < issuers.length; i++) {
+          const issuer = issuers[i];
+          if (issuer.equals(certificate)) {
+            paths.push([certificate]);
+            continue;
+          }
+          const subPaths = this.buildPaths(issuer);
+          for (let j = 0; j < subPaths.length; j++) {
+            paths.push([issuer, ...subPaths[j]]);
+          }
+        }
+        return paths;
+      }
+      // Return all possible issuers for the given certificate
+      findIssuer(certificate) {
+        let issuers = [];
+        let keyIdentifier;
+        if (certificate.subject.equals(certificate.issuer)) {
+          if (certificate.verify()) {
+            return [certificate];
+          }
+        }
+        if (certificate.extAuthorityKeyID) {
+          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
+        }
+        this.localCerts.forEach((possibleIssuer) => {
+          if (keyIdentifier) {
+            if (possibleIssuer.extSubjectKeyID) {
+              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
+                issuers.push(possibleIssuer);
+              }
+              return;
+            }
+          }
+          if (possibleIssuer.subject.equals(certificate.issuer)) {
+            issuers.push(possibleIssuer);
+          }
+        });
+        issuers = issuers.filter((issuer) => {
+          try {
+            return certificate.verify(issuer);
+          } catch (ex) {
+            return false;
+          }
+        });
+        return issuers;
+      }
+      checkPath(path) {
+        if (path.length < 1) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate chain must contain at least one certificate"
+          });
+        }
+        const validCAs = path.slice(1).every((cert) => cert.isCA);
+        if (!validCAs) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "intermediate certificate is not a CA"
+          });
+        }
+        for (let i = path.length - 2; i >= 0; i--) {
+          if (!path[i].issuer.equals(path[i + 1].subject)) {
+            throw new error_1.VerificationError({
+              code: "CERTIFICATE_ERROR",
+              message: "incorrect certificate name chaining"
+            });
+          }
+        }
+        for (let i = 0; i < path.length; i++) {
+          const cert = path[i];
+          if (cert.extBasicConstraints?.isCA) {
+            const pathLength = cert.extBasicConstraints.pathLenConstraint;
+            if (pathLength !== void 0 && pathLength < i - 1) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "path length constraint exceeded"
+              });
+            }
+          }
+        }
+      }
+    };
+    exports2.CertificateChainVerifier = CertificateChainVerifier;
+    function dedupeCertificates(certs) {
+      for (let i = 0; i < certs.length; i++) {
+        for (let j = i + 1; j < certs.length; j++) {
+          if (certs[i].equals(certs[j])) {
+            certs.splice(j, 1);
+            j--;
+          }
+        }
+      }
+      return certs;
+    }
+    __name(dedupeCertificates, "dedupeCertificates");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/sct.js
+var require_sct2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/sct.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySCTs = verifySCTs;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var trust_1 = require_trust();
+    function verifySCTs(cert, issuer, ctlogs) {
+      let extSCT;
+      const clone = cert.clone();
+      for (let i = 0; i < clone.extensions.length; i++) {
+        const ext = clone.extensions[i];
+        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
+          extSCT = new core_1.X509SCTExtension(ext);
+          clone.extensions.splice(i, 1);
+          break;
+        }
+      }
+      if (!extSCT) {
+        return [];
+      }
+      if (extSCT.signedCertificateTimestamps.length === 0) {
+        return [];
+      }
+      const preCert = new core_1.ByteStream();
+      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
+      preCert.appendView(issuerId);
+      const tbs = clone.tbsCertificate.toDER();
+      preCert.appendUint24(tbs.length);
+      preCert.appendView(tbs);
+      return extSCT.signedCertificateTimestamps.map((sct) => {
+        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
+          logID: sct.logID,
+          targetDate: sct.datetime
+        });
+        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
+        if (!verified) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "SCT verification failed"
+          });
+        }
+        return sct.logID;
+      });
+    }
+    __name(verifySCTs, "verifySCTs");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/index.js
+var require_key = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyPublicKey = verifyPublicKey;
+    exports2.verifyCertificate = verifyCertificate;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var certificate_1 = require_certificate();
+    var sct_1 = require_sct2();
+    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
+    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
+    function verifyPublicKey(hint, timestamps, trustMaterial) {
+      const key = trustMaterial.publicKey(hint);
+      timestamps.forEach((timestamp) => {
+        if (!key.validFor(timestamp)) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
+          });
+        }
+      });
+      return { key: key.publicKey };
+    }
+    __name(verifyPublicKey, "verifyPublicKey");
+    function verifyCertificate(leaf, timestamps, trustMaterial) {
+      let path = [];
+      timestamps.forEach((timestamp) => {
+        path = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+      });
+      return {
+        scts: (0, sct_1.verifySCTs)(path[0], path[1], trustMaterial.ctlogs),
+        signer: getSigner(path[0])
+      };
+    }
+    __name(verifyCertificate, "verifyCertificate");
+    function getSigner(cert) {
+      let issuer;
+      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
+      if (issuerExtension) {
+        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
+      } else {
+        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
+      }
+      const oids = cert.extensions.map((ext) => {
+        const oid = ext.subs[0].toOID();
+        return {
+          oid: { id: oid.split(".").map(Number) },
+          value: ext.subs[ext.subs.length - 1].value
+        };
+      });
+      const identity = {
+        extensions: { issuer },
+        subjectAlternativeName: cert.subjectAltName,
+        oids
+      };
+      return {
+        key: core_1.crypto.createPublicKey(cert.publicKey),
+        identity
+      };
+    }
+    __name(getSigner, "getSigner");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/policy.js
+var require_policy = __commonJS({
+  "node_modules/@sigstore/verify/dist/policy.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySubjectAlternativeName = verifySubjectAlternativeName;
+    exports2.verifyExtensions = verifyExtensions;
+    exports2.verifyOIDs = verifyOIDs;
+    var error_1 = require_error4();
+    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
+      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
+        throw new error_1.PolicyError({
+          code: "UNTRUSTED_SIGNER_ERROR",
+          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
+        });
+      }
+    }
+    __name(verifySubjectAlternativeName, "verifySubjectAlternativeName");
+    function verifyExtensions(policyExtensions, signerExtensions = {}) {
+      let key;
+      for (key in policyExtensions) {
+        if (signerExtensions[key] !== policyExtensions[key]) {
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
+          });
+        }
+      }
+    }
+    __name(verifyExtensions, "verifyExtensions");
+    function verifyOIDs(policyOIDs, signerOIDs = []) {
+      for (const policyOID of policyOIDs) {
+        const match = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
+        if (!match) {
+          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - missing OID ${oid}`
+          });
+        }
+      }
+    }
+    __name(verifyOIDs, "verifyOIDs");
+    function oidEquals(a, b) {
+      if (a === void 0 || b === void 0) {
+        return false;
+      }
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }
+    __name(oidEquals, "oidEquals");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/tsa.js
+var require_tsa = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var certificate_1 = require_certificate();
+    var trust_1 = require_trust();
+    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
+      const signingTime = timestamp.signingTime;
+      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
+      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
+        serialNumber: timestamp.signerSerialNumber,
+        issuer: timestamp.signerIssuer
+      });
+      const verified = timestampAuthorities.some((ca) => {
+        try {
+          verifyTimestampForCA(timestamp, data, ca);
+          return true;
+        } catch (e) {
+          return false;
+        }
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "timestamp could not be verified"
+        });
+      }
+    }
+    __name(verifyRFC3161Timestamp, "verifyRFC3161Timestamp");
+    function verifyTimestampForCA(timestamp, data, ca) {
+      const [leaf, ...cas] = ca.certChain;
+      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
+      const signingTime = timestamp.signingTime;
+      try {
+        new certificate_1.CertificateChainVerifier({
+          untrustedCert: leaf,
+          trustedCerts: cas,
+          timestamp: signingTime
+        }).verify();
+      } catch (e) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "invalid certificate chain"
+        });
+      }
+      timestamp.verify(data, signingKey);
+    }
+    __name(verifyTimestampForCA, "verifyTimestampForCA");
+    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
+      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
+    }
+    __name(filterCAsBySerialAndIssuer, "filterCAsBySerialAndIssuer");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/index.js
+var require_timestamp3 = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getTSATimestamp = getTSATimestamp;
+    exports2.getTLogTimestamp = getTLogTimestamp;
+    var tsa_1 = require_tsa();
+    function getTSATimestamp(timestamp, data, timestampAuthorities) {
+      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
+      return {
+        type: "timestamp-authority",
+        logID: timestamp.signerSerialNumber,
+        timestamp: timestamp.signingTime
+      };
+    }
+    __name(getTSATimestamp, "getTSATimestamp");
+    function getTLogTimestamp(entry) {
+      if (!entry.inclusionPromise) {
+        return void 0;
+      }
+      return {
+        type: "transparency-log",
+        logID: entry.logId.keyId,
+        timestamp: new Date(Number(entry.integratedTime) * 1e3)
+      };
+    }
+    __name(getTLogTimestamp, "getTLogTimestamp");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
+var require_verifier = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Signature = exports2.Verifier = exports2.PublicKey = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    exports2.PublicKey = {
+      fromJSON(object) {
+        return { rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : Buffer.alloc(0) };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.rawBytes.length !== 0) {
+          obj.rawBytes = base64FromBytes(message.rawBytes);
+        }
+        return obj;
+      }
+    };
+    exports2.Verifier = {
+      fromJSON(object) {
+        return {
+          verifier: isSet(object.publicKey) ? { $case: "publicKey", publicKey: exports2.PublicKey.fromJSON(object.publicKey) } : isSet(object.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object.x509Certificate) } : void 0,
+          keyDetails: isSet(object.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object.keyDetails) : 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.verifier?.$case === "publicKey") {
+          obj.publicKey = exports2.PublicKey.toJSON(message.verifier.publicKey);
+        } else if (message.verifier?.$case === "x509Certificate") {
+          obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate);
+        }
+        if (message.keyDetails !== 0) {
+          obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails);
+        }
+        return obj;
+      }
+    };
+    exports2.Signature = {
+      fromJSON(object) {
+        return {
+          content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
+          verifier: isSet(object.verifier) ? exports2.Verifier.fromJSON(object.verifier) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.content.length !== 0) {
+          obj.content = base64FromBytes(message.content);
+        }
+        if (message.verifier !== void 0) {
+          obj.verifier = exports2.Verifier.toJSON(message.verifier);
+        }
+        return obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    __name(bytesFromBase64, "bytesFromBase64");
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    __name(base64FromBytes, "base64FromBytes");
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
+var require_dsse3 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSELogEntryV002 = exports2.DSSERequestV002 = void 0;
+    var envelope_1 = require_envelope();
+    var sigstore_common_1 = require_sigstore_common();
+    var verifier_1 = require_verifier();
+    exports2.DSSERequestV002 = {
+      fromJSON(object) {
+        return {
+          envelope: isSet(object.envelope) ? envelope_1.Envelope.fromJSON(object.envelope) : void 0,
+          verifiers: globalThis.Array.isArray(object?.verifiers) ? object.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.envelope !== void 0) {
+          obj.envelope = envelope_1.Envelope.toJSON(message.envelope);
+        }
+        if (message.verifiers?.length) {
+          obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e));
+        }
+        return obj;
+      }
+    };
+    exports2.DSSELogEntryV002 = {
+      fromJSON(object) {
+        return {
+          payloadHash: isSet(object.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object.payloadHash) : void 0,
+          signatures: globalThis.Array.isArray(object?.signatures) ? object.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.payloadHash !== void 0) {
+          obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash);
+        }
+        if (message.signatures?.length) {
+          obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e));
+        }
+        return obj;
+      }
+    };
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
+var require_hashedrekord = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.HashedRekordLogEntryV002 = exports2.HashedRekordRequestV002 = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    var verifier_1 = require_verifier();
+    exports2.HashedRekordRequestV002 = {
+      fromJSON(object) {
+        return {
+          digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
+          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.digest.length !== 0) {
+          obj.digest = base64FromBytes(message.digest);
+        }
+        if (message.signature !== void 0) {
+          obj.signature = verifier_1.Signature.toJSON(message.signature);
+        }
+        return obj;
+      }
+    };
+    exports2.HashedRekordLogEntryV002 = {
+      fromJSON(object) {
+        return {
+          data: isSet(object.data) ? sigstore_common_1.HashOutput.fromJSON(object.data) : void 0,
+          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.data !== void 0) {
+          obj.data = sigstore_common_1.HashOutput.toJSON(message.data);
+        }
+        if (message.signature !== void 0) {
+          obj.signature = verifier_1.Signature.toJSON(message.signature);
+        }
+        return obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    __name(bytesFromBase64, "bytesFromBase64");
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    __name(base64FromBytes, "base64FromBytes");
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
+var require_entry = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CreateEntryRequest = exports2.Spec = exports2.Entry = void 0;
+    var dsse_1 = require_dsse3();
+    var hashedrekord_1 = require_hashedrekord();
+    exports2.Entry = {
+      fromJSON(object) {
+        return {
+          kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+          apiVersion: isSet(object.apiVersion) ? globalThis.String(object.apiVersion) : "",
+          spec: isSet(object.spec) ? exports2.Spec.fromJSON(object.spec) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.kind !== "") {
+          obj.kind = message.kind;
+        }
+        if (message.apiVersion !== "") {
+          obj.apiVersion = message.apiVersion;
+        }
+        if (message.spec !== void 0) {
+          obj.spec = exports2.Spec.toJSON(message.spec);
+        }
+        return obj;
+      }
+    };
+    exports2.Spec = {
+      fromJSON(object) {
+        return {
+          spec: isSet(object.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object.hashedRekordV002) } : isSet(object.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object.dsseV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.spec?.$case === "hashedRekordV002") {
+          obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002);
+        } else if (message.spec?.$case === "dsseV002") {
+          obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002);
+        }
+        return obj;
+      }
+    };
+    exports2.CreateEntryRequest = {
+      fromJSON(object) {
+        return {
+          spec: isSet(object.hashedRekordRequestV002) ? {
+            $case: "hashedRekordRequestV002",
+            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object.hashedRekordRequestV002)
+          } : isSet(object.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object.dsseRequestV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.spec?.$case === "hashedRekordRequestV002") {
+          obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002);
+        } else if (message.spec?.$case === "dsseRequestV002") {
+          obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002);
+        }
+        return obj;
+      }
+    };
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
+var require_v2 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
+      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m, p);
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    __exportStar(require_dsse3(), exports2);
+    __exportStar(require_entry(), exports2);
+    __exportStar(require_hashedrekord(), exports2);
+    __exportStar(require_verifier(), exports2);
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/dsse.js
+var require_dsse4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSE_API_VERSION_V1 = void 0;
+    exports2.verifyDSSETLogBody = verifyDSSETLogBody;
+    exports2.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
+    var error_1 = require_error4();
+    exports2.DSSE_API_VERSION_V1 = "0.0.1";
+    function verifyDSSETLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports2.DSSE_API_VERSION_V1:
+          return verifyDSSE001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyDSSETLogBody, "verifyDSSETLogBody");
+    function verifyDSSETLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "dsseV002":
+          return verifyDSSE002TLogBody(spec.dsseV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    __name(verifyDSSETLogBodyV2, "verifyDSSETLogBodyV2");
+    function verifyDSSE001TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = tlogEntry.spec.signatures[0].signature;
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyDSSE001TLogBody, "verifyDSSE001TLogBody");
+    function verifyDSSE002TLogBody(spec, content) {
+      if (spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = spec.signatures[0].content;
+      if (!content.compareSignature(tlogSig))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyDSSE002TLogBody, "verifyDSSE002TLogBody");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
+var require_hashedrekord2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.HASHEDREKORD_API_VERSION_V1 = void 0;
+    exports2.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
+    exports2.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
+    var error_1 = require_error4();
+    exports2.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
+    function verifyHashedRekordTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports2.HASHEDREKORD_API_VERSION_V1:
+          return verifyHashedrekord001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyHashedRekordTLogBody, "verifyHashedRekordTLogBody");
+    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "hashedRekordV002":
+          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    __name(verifyHashedRekordTLogBodyV2, "verifyHashedRekordTLogBodyV2");
+    function verifyHashedrekord001TLogBody(tlogEntry, content) {
+      const tlogSig = tlogEntry.spec.signature.content || "";
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    __name(verifyHashedrekord001TLogBody, "verifyHashedrekord001TLogBody");
+    function verifyHashedrekord002TLogBody(spec, content) {
+      const tlogSig = spec.signature?.content || Buffer.from("");
+      if (!content.compareSignature(tlogSig)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogHash = spec.data?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    __name(verifyHashedrekord002TLogBody, "verifyHashedrekord002TLogBody");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/intoto.js
+var require_intoto = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyIntotoTLogBody = verifyIntotoTLogBody;
+    var error_1 = require_error4();
+    function verifyIntotoTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case "0.0.2":
+          return verifyIntoto002TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyIntotoTLogBody, "verifyIntotoTLogBody");
+    function verifyIntoto002TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      }
+      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
+    function base64Decode(str) {
+      return Buffer.from(str, "base64").toString("utf-8");
+    }
+    __name(base64Decode, "base64Decode");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
+var require_checkpoint = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.LogCheckpoint = void 0;
+    exports2.verifyCheckpoint = verifyCheckpoint;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var CHECKPOINT_SEPARATOR = "\n\n";
+    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
+    function verifyCheckpoint(entry, tlogs) {
+      const inclusionProof = entry.inclusionProof;
+      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
+      const checkpoint = LogCheckpoint.fromString(signedNote.note);
+      if (!verifySignedNote(signedNote, tlogs)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid checkpoint signature"
+        });
+      }
+      return checkpoint;
+    }
+    __name(verifyCheckpoint, "verifyCheckpoint");
+    function verifySignedNote(signedNote, tlogs) {
+      const data = Buffer.from(signedNote.note, "utf-8");
+      return signedNote.signatures.some((signature) => {
+        const tlog = tlogs.find(
+          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
+          // Match the name to the base URL of the tlog
+        );
+        if (!tlog) {
+          return false;
+        }
+        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
+      });
+    }
+    __name(verifySignedNote, "verifySignedNote");
+    var SignedNote = class _SignedNote {
+      static {
+        __name(this, "SignedNote");
+      }
+      note;
+      signatures;
+      constructor(note, signatures) {
+        this.note = note;
+        this.signatures = signatures;
+      }
+      // Deserialize a SignedNote from a string
+      static fromString(envelope) {
+        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "missing checkpoint separator"
+          });
+        }
+        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
+        const header = envelope.slice(0, split + 1);
+        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
+        const matches = data.matchAll(SIGNATURE_REGEX);
+        const signatures = Array.from(matches, (match) => {
+          const [, name, signature] = match;
+          const sigBytes = Buffer.from(signature, "base64");
+          if (sigBytes.length < 5) {
+            throw new error_1.VerificationError({
+              code: "TLOG_INCLUSION_PROOF_ERROR",
+              message: "malformed checkpoint signature"
+            });
+          }
+          return {
+            name,
+            keyHint: sigBytes.subarray(0, 4),
+            signature: sigBytes.subarray(4)
+          };
+        });
+        if (signatures.length === 0) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "no signatures found in checkpoint"
+          });
+        }
+        return new _SignedNote(header, signatures);
+      }
+    };
+    var LogCheckpoint = class _LogCheckpoint {
+      static {
+        __name(this, "LogCheckpoint");
+      }
+      origin;
+      logSize;
+      logHash;
+      rest;
+      constructor(origin, logSize, logHash, rest) {
+        this.origin = origin;
+        this.logSize = logSize;
+        this.logHash = logHash;
+        this.rest = rest;
+      }
+      static fromString(note) {
+        const lines = note.trimEnd().split("\n");
+        if (lines.length < 3) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "too few lines in checkpoint header"
+          });
+        }
+        const origin = lines[0];
+        const logSize = BigInt(lines[1]);
+        const rootHash = Buffer.from(lines[2], "base64");
+        const rest = lines.slice(3);
+        return new _LogCheckpoint(origin, logSize, rootHash, rest);
+      }
+    };
+    exports2.LogCheckpoint = LogCheckpoint;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/merkle.js
+var require_merkle = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyMerkleInclusion = verifyMerkleInclusion;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
+    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
+    function verifyMerkleInclusion(entry, checkpoint) {
+      const inclusionProof = entry.inclusionProof;
+      const logIndex = BigInt(inclusionProof.logIndex);
+      const treeSize = BigInt(checkpoint.logSize);
+      if (logIndex < 0n || logIndex >= treeSize) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: `invalid index: ${logIndex}`
+        });
+      }
+      const { inner, border } = decompInclProof(logIndex, treeSize);
+      if (inclusionProof.hashes.length !== inner + border) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid hash count"
+        });
+      }
+      const innerHashes = inclusionProof.hashes.slice(0, inner);
+      const borderHashes = inclusionProof.hashes.slice(inner);
+      const leafHash = hashLeaf(entry.canonicalizedBody);
+      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
+      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "calculated root hash does not match inclusion proof"
+        });
+      }
+    }
+    __name(verifyMerkleInclusion, "verifyMerkleInclusion");
+    function decompInclProof(index, size) {
+      const inner = innerProofSize(index, size);
+      const border = onesCount(index >> BigInt(inner));
+      return { inner, border };
+    }
+    __name(decompInclProof, "decompInclProof");
+    function chainInner(seed, hashes, index) {
+      return hashes.reduce((acc, h, i) => {
+        if (index >> BigInt(i) & BigInt(1)) {
+          return hashChildren(h, acc);
+        } else {
+          return hashChildren(acc, h);
+        }
+      }, seed);
+    }
+    __name(chainInner, "chainInner");
+    function chainBorderRight(seed, hashes) {
+      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
+    }
+    __name(chainBorderRight, "chainBorderRight");
+    function innerProofSize(index, size) {
+      return bitLength(index ^ size - BigInt(1));
+    }
+    __name(innerProofSize, "innerProofSize");
+    function onesCount(num) {
+      return num.toString(2).split("1").length - 1;
+    }
+    __name(onesCount, "onesCount");
+    function bitLength(n) {
+      if (n === 0n) {
+        return 0;
+      }
+      return n.toString(2).length;
+    }
+    __name(bitLength, "bitLength");
+    function hashChildren(left, right) {
+      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
+    }
+    __name(hashChildren, "hashChildren");
+    function hashLeaf(leaf) {
+      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
+    }
+    __name(hashLeaf, "hashLeaf");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/set.js
+var require_set = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyTLogSET = verifyTLogSET;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var trust_1 = require_trust();
+    function verifyTLogSET(entry, tlogs) {
+      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
+        logID: entry.logId.keyId,
+        targetDate: new Date(Number(entry.integratedTime) * 1e3)
+      });
+      const verified = validTLogs.some((tlog) => {
+        const payload = toVerificationPayload(entry);
+        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
+        const signature = entry.inclusionPromise.signedEntryTimestamp;
+        return core_1.crypto.verify(data, tlog.publicKey, signature);
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROMISE_ERROR",
+          message: "inclusion promise could not be verified"
+        });
+      }
+    }
+    __name(verifyTLogSET, "verifyTLogSET");
+    function toVerificationPayload(entry) {
+      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
+      return {
+        body: canonicalizedBody.toString("base64"),
+        integratedTime: Number(integratedTime),
+        logIndex: Number(logIndex),
+        logID: logId.keyId.toString("hex")
+      };
+    }
+    __name(toVerificationPayload, "toVerificationPayload");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/index.js
+var require_tlog = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyTLogBody = verifyTLogBody;
+    exports2.verifyTLogInclusion = verifyTLogInclusion;
+    var v2_1 = require_v2();
+    var error_1 = require_error4();
+    var dsse_1 = require_dsse4();
+    var hashedrekord_1 = require_hashedrekord2();
+    var intoto_1 = require_intoto();
+    var checkpoint_1 = require_checkpoint();
+    var merkle_1 = require_merkle();
+    var set_1 = require_set();
+    function verifyTLogBody(entry, sigContent) {
+      const { kind, version } = entry.kindVersion;
+      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
+      if (kind !== body.kind || version !== body.apiVersion) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `kind/version mismatch - expected: ${kind}/${version}, received: ${body.kind}/${body.apiVersion}`
+        });
+      }
+      switch (kind) {
+        case "dsse":
+          if (version == dsse_1.DSSE_API_VERSION_V1) {
+            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
+          }
+        case "intoto":
+          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
+        case "hashedrekord":
+          if (version == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
+            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
+          }
+        /* istanbul ignore next */
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported kind: ${kind}`
+          });
+      }
+    }
+    __name(verifyTLogBody, "verifyTLogBody");
+    function verifyTLogInclusion(entry, tlogAuthorities) {
+      let inclusionVerified = false;
+      if (isTLogEntryWithInclusionPromise(entry)) {
+        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
+        inclusionVerified = true;
+      }
+      if (isTLogEntryWithInclusionProof(entry)) {
+        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
+        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
+        inclusionVerified = true;
+      }
+      if (!inclusionVerified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_MISSING_INCLUSION_ERROR",
+          message: "inclusion could not be verified"
+        });
+      }
+      return;
+    }
+    __name(verifyTLogInclusion, "verifyTLogInclusion");
+    function isTLogEntryWithInclusionPromise(entry) {
+      return entry.inclusionPromise !== void 0;
+    }
+    __name(isTLogEntryWithInclusionPromise, "isTLogEntryWithInclusionPromise");
+    function isTLogEntryWithInclusionProof(entry) {
+      return entry.inclusionProof !== void 0;
+    }
+    __name(isTLogEntryWithInclusionProof, "isTLogEntryWithInclusionProof");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/verifier.js
+var require_verifier2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/verifier.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Verifier = void 0;
+    var util_1 = require("util");
+    var error_1 = require_error4();
+    var key_1 = require_key();
+    var policy_1 = require_policy();
+    var timestamp_1 = require_timestamp3();
+    var tlog_1 = require_tlog();
+    var Verifier2 = class {
+      static {
+        __name(this, "Verifier");
+      }
+      trustMaterial;
+      options;
+      constructor(trustMaterial, options = {}) {
+        this.trustMaterial = trustMaterial;
+        this.options = {
+          ctlogThreshold: options.ctlogThreshold ?? 1,
+          tlogThreshold: options.tlogThreshold ?? 1,
+          timestampThreshold: options.timestampThreshold ?? options.tsaThreshold ?? 1,
+          tsaThreshold: 0
+        };
+      }
+      verify(entity, policy) {
+        const timestamps = this.verifyTimestamps(entity);
+        const signer = this.verifySigningKey(entity, timestamps);
+        this.verifyTLogs(entity);
+        this.verifySignature(entity, signer);
+        if (policy) {
+          this.verifyPolicy(policy, signer.identity || {});
+        }
+        return signer;
+      }
+      // Checks that all of the timestamps in the entity are valid and returns them
+      verifyTimestamps(entity) {
+        const timestamps = [];
+        for (const timestamp of entity.timestamps) {
+          switch (timestamp.$case) {
+            case "timestamp-authority":
+              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
+              break;
+            case "transparency-log": {
+              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
+              if (result) {
+                timestamps.push(result);
+              }
+              break;
+            }
+          }
+        }
+        if (containsDupes(timestamps)) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: "duplicate timestamp"
+          });
+        }
+        if (timestamps.length < this.options.timestampThreshold) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
+          });
+        }
+        return timestamps.map((t) => t.timestamp);
+      }
+      // Checks that the signing key is valid for all of the the supplied timestamps
+      // and returns the signer.
+      verifySigningKey({ key }, timestamps) {
+        switch (key.$case) {
+          case "public-key": {
+            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
+          }
+          case "certificate": {
+            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
+            if (containsDupes(result.scts)) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "duplicate SCT"
+              });
+            }
+            if (result.scts.length < this.options.ctlogThreshold) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
+              });
+            }
+            return result.signer;
+          }
+        }
+      }
+      // Checks that the tlog entries are valid for the supplied content
+      verifyTLogs({ signature: content, tlogEntries }) {
+        let tlogCount = 0;
+        tlogEntries.forEach((entry) => {
+          tlogCount++;
+          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
+          (0, tlog_1.verifyTLogBody)(entry, content);
+        });
+        if (tlogCount < this.options.tlogThreshold) {
+          throw new error_1.VerificationError({
+            code: "TLOG_ERROR",
+            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
+          });
+        }
+      }
+      // Checks that the signature is valid for the supplied content
+      verifySignature(entity, signer) {
+        if (!entity.signature.verifySignature(signer.key)) {
+          throw new error_1.VerificationError({
+            code: "SIGNATURE_ERROR",
+            message: "signature verification failed"
+          });
+        }
+      }
+      verifyPolicy(policy, identity) {
+        if (policy.subjectAlternativeName) {
+          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
+        }
+        if (policy.extensions) {
+          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
+        }
+        if (policy.oids) {
+          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
+        }
+      }
+    };
+    exports2.Verifier = Verifier2;
+    function containsDupes(arr) {
+      for (let i = 0; i < arr.length; i++) {
+        for (let j = i + 1; j < arr.length; j++) {
+          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    __name(containsDupes, "containsDupes");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/index.js
+var require_dist4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Verifier = exports2.toTrustMaterial = exports2.VerificationError = exports2.PolicyError = exports2.toSignedEntity = void 0;
+    var bundle_1 = require_bundle2();
+    Object.defineProperty(exports2, "toSignedEntity", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return bundle_1.toSignedEntity;
+    }, "get") });
+    var error_1 = require_error4();
+    Object.defineProperty(exports2, "PolicyError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.PolicyError;
+    }, "get") });
+    Object.defineProperty(exports2, "VerificationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.VerificationError;
+    }, "get") });
+    var trust_1 = require_trust();
+    Object.defineProperty(exports2, "toTrustMaterial", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return trust_1.toTrustMaterial;
+    }, "get") });
+    var verifier_1 = require_verifier2();
+    Object.defineProperty(exports2, "Verifier", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return verifier_1.Verifier;
+    }, "get") });
+  }
+});
+
 // node_modules/@sigstore/sign/dist/util/oidc.js
 var require_oidc = __commonJS({
   "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
@@ -23387,7 +25108,7 @@ var require_base = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/bundler/bundle.js
-var require_bundle2 = __commonJS({
+var require_bundle3 = __commonJS({
   "node_modules/@sigstore/sign/dist/bundler/bundle.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -23458,14 +25179,14 @@ var require_bundle2 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/bundler/dsse.js
-var require_dsse2 = __commonJS({
+var require_dsse5 = __commonJS({
   "node_modules/@sigstore/sign/dist/bundler/dsse.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.DSSEBundleBuilder = void 0;
     var util_1 = require_util9();
     var base_1 = require_base();
-    var bundle_1 = require_bundle2();
+    var bundle_1 = require_bundle3();
     var DSSEBundleBuilder2 = class extends base_1.BaseBundleBuilder {
       static {
         __name(this, "DSSEBundleBuilder");
@@ -23498,13 +25219,13 @@ var require_dsse2 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/bundler/message.js
-var require_message = __commonJS({
+var require_message2 = __commonJS({
   "node_modules/@sigstore/sign/dist/bundler/message.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.MessageSignatureBundleBuilder = void 0;
     var base_1 = require_base();
-    var bundle_1 = require_bundle2();
+    var bundle_1 = require_bundle3();
     var MessageSignatureBundleBuilder = class extends base_1.BaseBundleBuilder {
       static {
         __name(this, "MessageSignatureBundleBuilder");
@@ -23526,11 +25247,11 @@ var require_bundler = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
-    var dsse_1 = require_dsse2();
+    var dsse_1 = require_dsse5();
     Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return dsse_1.DSSEBundleBuilder;
     }, "get") });
-    var message_1 = require_message();
+    var message_1 = require_message2();
     Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return message_1.MessageSignatureBundleBuilder;
     }, "get") });
@@ -23538,7 +25259,7 @@ var require_bundler = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/external/error.js
-var require_error4 = __commonJS({
+var require_error5 = __commonJS({
   "node_modules/@sigstore/sign/dist/external/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -23560,13 +25281,13 @@ var require_error4 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/error.js
-var require_error5 = __commonJS({
+var require_error6 = __commonJS({
   "node_modules/@sigstore/sign/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.InternalError = void 0;
     exports2.internalError = internalError;
-    var error_1 = require_error4();
+    var error_1 = require_error5();
     var InternalError = class extends Error {
       static {
         __name(this, "InternalError");
@@ -28983,15 +30704,15 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module2.exports = function(streamModule) {
-      var Transform4 = streamModule.Transform;
+      var Transform3 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform4.call(this, options);
+        Transform3.call(this, options);
       }
       __name(IconvLiteEncoderStream, "IconvLiteEncoderStream");
-      IconvLiteEncoderStream.prototype = Object.create(Transform4.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform3.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -29030,10 +30751,10 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform4.call(this, options);
+        Transform3.call(this, options);
       }
       __name(IconvLiteDecoderStream, "IconvLiteDecoderStream");
-      IconvLiteDecoderStream.prototype = Object.create(Transform4.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform3.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -31046,7 +32767,7 @@ var require_http_cache_semantics = __commonJS({
 });
 
 // node_modules/content-type/dist/index.js
-var require_dist4 = __commonJS({
+var require_dist5 = __commonJS({
   "node_modules/content-type/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -31195,7 +32916,7 @@ var require_dist4 = __commonJS({
 var require_accept = __commonJS({
   "node_modules/negotiator/lib/accept.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist5();
     module2.exports = parseAccept;
     function parseAccept(header) {
       var values = [];
@@ -31413,7 +33134,7 @@ var require_encoding3 = __commonJS({
 var require_language = __commonJS({
   "node_modules/negotiator/lib/language.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist5();
     var parseAccept = require_accept();
     module2.exports = preferredLanguages;
     module2.exports.preferredLanguages = preferredLanguages;
@@ -31505,7 +33226,7 @@ var require_language = __commonJS({
 var require_mediaType = __commonJS({
   "node_modules/negotiator/lib/mediaType.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist5();
     var parseAcceptHeader = require_accept();
     module2.exports = preferredMediaTypes;
     module2.exports.preferredMediaTypes = preferredMediaTypes;
@@ -32161,7 +33882,7 @@ var require_lib4 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/policy.js
-var require_policy = __commonJS({
+var require_policy2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/policy.js"(exports2, module2) {
     var CacheSemantics = require_http_cache_semantics();
     var Negotiator = require_negotiator();
@@ -37153,7 +38874,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir4,
-      readFile: readFile6,
+      readFile: readFile5,
       readdir: readdir5,
       rm: rm5,
       writeFile: writeFile4
@@ -37345,7 +39066,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile6(bucket, "utf8");
+      const data = await readFile5(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -42272,7 +43993,7 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir4,
-      readFile: readFile6,
+      readFile: readFile5,
       rm: rm5,
       stat: stat4,
       truncate,
@@ -42499,7 +44220,7 @@ var require_verify = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile6(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -42581,7 +44302,7 @@ var require_pipeline = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/key.js
-var require_key = __commonJS({
+var require_key2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/key.js"(exports2, module2) {
     var { URL: URL2, format } = require("url");
     var formatOptions = {
@@ -44027,7 +45748,7 @@ var require_helpers = __commonJS({
 });
 
 // node_modules/agent-base/dist/index.js
-var require_dist5 = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/agent-base/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -44186,7 +45907,7 @@ var require_dist5 = __commonJS({
 });
 
 // node_modules/http-proxy-agent/dist/index.js
-var require_dist6 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/http-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -44225,7 +45946,7 @@ var require_dist6 = __commonJS({
     var tls = __importStar(require("tls"));
     var debug_1 = __importDefault(require_src());
     var events_1 = require("events");
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist6();
     var url_1 = require("url");
     var debug2 = (0, debug_1.default)("http-proxy-agent");
     var HttpProxyAgent = class extends agent_base_1.Agent {
@@ -44422,7 +46143,7 @@ var require_parse_proxy_response = __commonJS({
 });
 
 // node_modules/https-proxy-agent/dist/index.js
-var require_dist7 = __commonJS({
+var require_dist8 = __commonJS({
   "node_modules/https-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -44461,7 +46182,7 @@ var require_dist7 = __commonJS({
     var tls = __importStar(require("tls"));
     var assert_1 = __importDefault(require("assert"));
     var debug_1 = __importDefault(require_src());
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist6();
     var url_1 = require("url");
     var parse_proxy_response_1 = require_parse_proxy_response();
     var debug2 = (0, debug_1.default)("https-proxy-agent");
@@ -49205,7 +50926,7 @@ var require_build2 = __commonJS({
 });
 
 // node_modules/socks-proxy-agent/dist/index.js
-var require_dist8 = __commonJS({
+var require_dist9 = __commonJS({
   "node_modules/socks-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -49241,7 +50962,7 @@ var require_dist8 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.SocksProxyAgent = void 0;
     var socks_1 = require_build2();
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist6();
     var debug_1 = __importDefault(require_src());
     var dns = __importStar(require("dns"));
     var net = __importStar(require("net"));
@@ -49482,9 +51203,9 @@ var require_errors4 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports2, module2) {
     "use strict";
-    var { HttpProxyAgent } = require_dist6();
-    var { HttpsProxyAgent } = require_dist7();
-    var { SocksProxyAgent } = require_dist8();
+    var { HttpProxyAgent } = require_dist7();
+    var { HttpsProxyAgent } = require_dist8();
+    var { SocksProxyAgent } = require_dist9();
     var { LRUCache } = require_index_min();
     var { InvalidProxyProtocolError } = require_errors4();
     var PROXY_CACHE = new LRUCache({ max: 20 });
@@ -49561,7 +51282,7 @@ var require_agents = __commonJS({
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
     var Errors = require_errors4();
-    var { Agent: AgentBase } = require_dist5();
+    var { Agent: AgentBase } = require_dist6();
     module2.exports = class Agent extends AgentBase {
       static {
         __name(this, "Agent");
@@ -49992,7 +51713,7 @@ var require_remote = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/entry.js
-var require_entry = __commonJS({
+var require_entry2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/entry.js"(exports2, module2) {
     var { Request, Response } = require_lib3();
     var { Minipass } = require_commonjs();
@@ -50000,8 +51721,8 @@ var require_entry = __commonJS({
     var cacache = require_lib7();
     var url = require("url");
     var CachingMinipassPipeline = require_pipeline();
-    var CachePolicy = require_policy();
-    var cacheKey = require_key();
+    var CachePolicy = require_policy2();
+    var cacheKey = require_key2();
     var remote = require_remote();
     var hasOwnProperty = /* @__PURE__ */ __name((obj, prop) => Object.prototype.hasOwnProperty.call(obj, prop), "hasOwnProperty");
     var KEEP_REQUEST_HEADERS = [
@@ -50343,7 +52064,7 @@ var require_entry = __commonJS({
 var require_cache2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/index.js"(exports2, module2) {
     var { NotCachedError } = require_errors2();
-    var CacheEntry = require_entry();
+    var CacheEntry = require_entry2();
     var remote = require_remote();
     var cacheFetch = /* @__PURE__ */ __name(async (request, options) => {
       const entry = await CacheEntry.find(request, options);
@@ -50380,7 +52101,7 @@ var require_fetch2 = __commonJS({
     "use strict";
     var { FetchError, Request, isRedirect } = require_lib3();
     var url = require("url");
-    var CachePolicy = require_policy();
+    var CachePolicy = require_policy2();
     var cache = require_cache2();
     var remote = require_remote();
     var canFollowRedirect = /* @__PURE__ */ __name((request, response, options) => {
@@ -50505,7 +52226,7 @@ var require_fetch3 = __commonJS({
     var make_fetch_happen_1 = __importDefault(require_lib11());
     var proc_log_1 = require_lib8();
     var util_1 = require_util9();
-    var error_1 = require_error4();
+    var error_1 = require_error5();
     var { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT } = http2_1.constants;
     async function fetchWithRetry(url, options) {
       return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
@@ -50608,7 +52329,7 @@ var require_ca = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.CAClient = void 0;
-    var error_1 = require_error5();
+    var error_1 = require_error6();
     var fulcio_1 = require_fulcio();
     var CAClient = class {
       static {
@@ -50690,7 +52411,7 @@ var require_fulcio2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
-    var error_1 = require_error5();
+    var error_1 = require_error6();
     var util_1 = require_util9();
     var ca_1 = require_ca();
     var ephemeral_1 = require_ephemeral();
@@ -50843,289 +52564,6 @@ var require_rekor = __commonJS({
   }
 });
 
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
-var require_verifier = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Signature = exports2.Verifier = exports2.PublicKey = void 0;
-    var sigstore_common_1 = require_sigstore_common();
-    exports2.PublicKey = {
-      fromJSON(object) {
-        return { rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : Buffer.alloc(0) };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.rawBytes.length !== 0) {
-          obj.rawBytes = base64FromBytes(message.rawBytes);
-        }
-        return obj;
-      }
-    };
-    exports2.Verifier = {
-      fromJSON(object) {
-        return {
-          verifier: isSet(object.publicKey) ? { $case: "publicKey", publicKey: exports2.PublicKey.fromJSON(object.publicKey) } : isSet(object.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object.x509Certificate) } : void 0,
-          keyDetails: isSet(object.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object.keyDetails) : 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.verifier?.$case === "publicKey") {
-          obj.publicKey = exports2.PublicKey.toJSON(message.verifier.publicKey);
-        } else if (message.verifier?.$case === "x509Certificate") {
-          obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate);
-        }
-        if (message.keyDetails !== 0) {
-          obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails);
-        }
-        return obj;
-      }
-    };
-    exports2.Signature = {
-      fromJSON(object) {
-        return {
-          content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
-          verifier: isSet(object.verifier) ? exports2.Verifier.fromJSON(object.verifier) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.content.length !== 0) {
-          obj.content = base64FromBytes(message.content);
-        }
-        if (message.verifier !== void 0) {
-          obj.verifier = exports2.Verifier.toJSON(message.verifier);
-        }
-        return obj;
-      }
-    };
-    function bytesFromBase64(b64) {
-      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-    }
-    __name(bytesFromBase64, "bytesFromBase64");
-    function base64FromBytes(arr) {
-      return globalThis.Buffer.from(arr).toString("base64");
-    }
-    __name(base64FromBytes, "base64FromBytes");
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
-var require_dsse3 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSELogEntryV002 = exports2.DSSERequestV002 = void 0;
-    var envelope_1 = require_envelope();
-    var sigstore_common_1 = require_sigstore_common();
-    var verifier_1 = require_verifier();
-    exports2.DSSERequestV002 = {
-      fromJSON(object) {
-        return {
-          envelope: isSet(object.envelope) ? envelope_1.Envelope.fromJSON(object.envelope) : void 0,
-          verifiers: globalThis.Array.isArray(object?.verifiers) ? object.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.envelope !== void 0) {
-          obj.envelope = envelope_1.Envelope.toJSON(message.envelope);
-        }
-        if (message.verifiers?.length) {
-          obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e));
-        }
-        return obj;
-      }
-    };
-    exports2.DSSELogEntryV002 = {
-      fromJSON(object) {
-        return {
-          payloadHash: isSet(object.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object.payloadHash) : void 0,
-          signatures: globalThis.Array.isArray(object?.signatures) ? object.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.payloadHash !== void 0) {
-          obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash);
-        }
-        if (message.signatures?.length) {
-          obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e));
-        }
-        return obj;
-      }
-    };
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
-var require_hashedrekord = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HashedRekordLogEntryV002 = exports2.HashedRekordRequestV002 = void 0;
-    var sigstore_common_1 = require_sigstore_common();
-    var verifier_1 = require_verifier();
-    exports2.HashedRekordRequestV002 = {
-      fromJSON(object) {
-        return {
-          digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
-          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.digest.length !== 0) {
-          obj.digest = base64FromBytes(message.digest);
-        }
-        if (message.signature !== void 0) {
-          obj.signature = verifier_1.Signature.toJSON(message.signature);
-        }
-        return obj;
-      }
-    };
-    exports2.HashedRekordLogEntryV002 = {
-      fromJSON(object) {
-        return {
-          data: isSet(object.data) ? sigstore_common_1.HashOutput.fromJSON(object.data) : void 0,
-          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.data !== void 0) {
-          obj.data = sigstore_common_1.HashOutput.toJSON(message.data);
-        }
-        if (message.signature !== void 0) {
-          obj.signature = verifier_1.Signature.toJSON(message.signature);
-        }
-        return obj;
-      }
-    };
-    function bytesFromBase64(b64) {
-      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-    }
-    __name(bytesFromBase64, "bytesFromBase64");
-    function base64FromBytes(arr) {
-      return globalThis.Buffer.from(arr).toString("base64");
-    }
-    __name(base64FromBytes, "base64FromBytes");
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
-var require_entry2 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CreateEntryRequest = exports2.Spec = exports2.Entry = void 0;
-    var dsse_1 = require_dsse3();
-    var hashedrekord_1 = require_hashedrekord();
-    exports2.Entry = {
-      fromJSON(object) {
-        return {
-          kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-          apiVersion: isSet(object.apiVersion) ? globalThis.String(object.apiVersion) : "",
-          spec: isSet(object.spec) ? exports2.Spec.fromJSON(object.spec) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.kind !== "") {
-          obj.kind = message.kind;
-        }
-        if (message.apiVersion !== "") {
-          obj.apiVersion = message.apiVersion;
-        }
-        if (message.spec !== void 0) {
-          obj.spec = exports2.Spec.toJSON(message.spec);
-        }
-        return obj;
-      }
-    };
-    exports2.Spec = {
-      fromJSON(object) {
-        return {
-          spec: isSet(object.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object.hashedRekordV002) } : isSet(object.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object.dsseV002) } : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.spec?.$case === "hashedRekordV002") {
-          obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002);
-        } else if (message.spec?.$case === "dsseV002") {
-          obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002);
-        }
-        return obj;
-      }
-    };
-    exports2.CreateEntryRequest = {
-      fromJSON(object) {
-        return {
-          spec: isSet(object.hashedRekordRequestV002) ? {
-            $case: "hashedRekordRequestV002",
-            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object.hashedRekordRequestV002)
-          } : isSet(object.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object.dsseRequestV002) } : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.spec?.$case === "hashedRekordRequestV002") {
-          obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002);
-        } else if (message.spec?.$case === "dsseRequestV002") {
-          obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002);
-        }
-        return obj;
-      }
-    };
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
-var require_v2 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
-      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m, p);
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    __exportStar(require_dsse3(), exports2);
-    __exportStar(require_entry2(), exports2);
-    __exportStar(require_hashedrekord(), exports2);
-    __exportStar(require_verifier(), exports2);
-  }
-});
-
 // node_modules/@sigstore/sign/dist/external/rekor-v2.js
 var require_rekor_v2 = __commonJS({
   "node_modules/@sigstore/sign/dist/external/rekor-v2.js"(exports2) {
@@ -51168,8 +52606,8 @@ var require_client2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TLogV2Client = exports2.TLogClient = void 0;
-    var error_1 = require_error5();
-    var error_2 = require_error4();
+    var error_1 = require_error6();
+    var error_2 = require_error5();
     var rekor_1 = require_rekor();
     var rekor_v2_1 = require_rekor_v2();
     var TLogClient = class {
@@ -51409,7 +52847,7 @@ var require_entry3 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/witness/tlog/index.js
-var require_tlog = __commonJS({
+var require_tlog2 = __commonJS({
   "node_modules/@sigstore/sign/dist/witness/tlog/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -51499,7 +52937,7 @@ var require_tlog = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/external/tsa.js
-var require_tsa = __commonJS({
+var require_tsa2 = __commonJS({
   "node_modules/@sigstore/sign/dist/external/tsa.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -51537,8 +52975,8 @@ var require_client3 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TSAClient = void 0;
-    var error_1 = require_error5();
-    var tsa_1 = require_tsa();
+    var error_1 = require_error6();
+    var tsa_1 = require_tsa2();
     var util_1 = require_util9();
     var SHA256_ALGORITHM = "sha256";
     var TSAClient = class {
@@ -51570,7 +53008,7 @@ var require_client3 = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/witness/tsa/index.js
-var require_tsa2 = __commonJS({
+var require_tsa3 = __commonJS({
   "node_modules/@sigstore/sign/dist/witness/tsa/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -51615,14 +53053,14 @@ var require_witness = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
-    var tlog_1 = require_tlog();
+    var tlog_1 = require_tlog2();
     Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return tlog_1.DEFAULT_REKOR_URL;
     }, "get") });
     Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return tlog_1.RekorWitness;
     }, "get") });
-    var tsa_1 = require_tsa2();
+    var tsa_1 = require_tsa3();
     Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return tsa_1.TSAWitness;
     }, "get") });
@@ -51636,8 +53074,8 @@ var require_config = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
     var protobuf_specs_1 = require_dist();
-    var dsse_1 = require_dsse2();
-    var message_1 = require_message();
+    var dsse_1 = require_dsse5();
+    var message_1 = require_message2();
     var signer_1 = require_signer();
     var witness_1 = require_witness();
     var MAX_CA_API_VERSION = 1;
@@ -51822,7 +53260,7 @@ var require_identity = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/index.js
-var require_dist9 = __commonJS({
+var require_dist10 = __commonJS({
   "node_modules/@sigstore/sign/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -51838,7 +53276,7 @@ var require_dist9 = __commonJS({
     Object.defineProperty(exports2, "bundleBuilderFromSigningConfig", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return config_1.bundleBuilderFromSigningConfig;
     }, "get") });
-    var error_1 = require_error5();
+    var error_1 = require_error6();
     Object.defineProperty(exports2, "InternalError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.InternalError;
     }, "get") });
@@ -51862,1444 +53300,6 @@ var require_dist9 = __commonJS({
     }, "get") });
     Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return witness_1.TSAWitness;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/dsse.js
-var require_dsse4 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSESignatureContent = void 0;
-    var core_1 = require_dist3();
-    var DSSESignatureContent = class {
-      static {
-        __name(this, "DSSESignatureContent");
-      }
-      env;
-      constructor(env) {
-        this.env = env;
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
-      }
-      get signature() {
-        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
-      }
-      // DSSE Pre-Authentication Encoding
-      get preAuthEncoding() {
-        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
-      }
-    };
-    exports2.DSSESignatureContent = DSSESignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/message.js
-var require_message2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureContent = void 0;
-    var core_1 = require_dist3();
-    var protobuf_specs_1 = require_dist();
-    var HASH_ALGORITHM_MAP = {
-      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
-      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
-      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
-      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
-    };
-    var MessageSignatureContent = class {
-      static {
-        __name(this, "MessageSignatureContent");
-      }
-      signature;
-      messageDigest;
-      artifact;
-      hashAlgorithm;
-      constructor(messageSignature, artifact) {
-        this.signature = messageSignature.signature;
-        this.messageDigest = messageSignature.messageDigest.digest;
-        this.artifact = artifact;
-        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
-        "sha256";
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, this.messageDigest);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
-      }
-    };
-    exports2.MessageSignatureContent = MessageSignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/index.js
-var require_bundle3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toSignedEntity = toSignedEntity2;
-    exports2.signatureContent = signatureContent;
-    var core_1 = require_dist3();
-    var dsse_1 = require_dsse4();
-    var message_1 = require_message2();
-    function toSignedEntity2(bundle, artifact) {
-      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
-      const timestamps = [];
-      for (const entry of tlogEntries) {
-        if (entry.integratedTime && entry.integratedTime !== "0") {
-          timestamps.push({
-            $case: "transparency-log",
-            tlogEntry: entry
-          });
-        }
-      }
-      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
-        timestamps.push({
-          $case: "timestamp-authority",
-          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
-        });
-      }
-      return {
-        signature: signatureContent(bundle, artifact),
-        key: key(bundle),
-        tlogEntries,
-        timestamps
-      };
-    }
-    __name(toSignedEntity2, "toSignedEntity");
-    function signatureContent(bundle, artifact) {
-      switch (bundle.content.$case) {
-        case "dsseEnvelope":
-          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
-        case "messageSignature":
-          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
-      }
-    }
-    __name(signatureContent, "signatureContent");
-    function key(bundle) {
-      switch (bundle.verificationMaterial.content.$case) {
-        case "publicKey":
-          return {
-            $case: "public-key",
-            hint: bundle.verificationMaterial.content.publicKey.hint
-          };
-        case "x509CertificateChain":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
-          };
-        case "certificate":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
-          };
-      }
-    }
-    __name(key, "key");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/error.js
-var require_error6 = __commonJS({
-  "node_modules/@sigstore/verify/dist/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.PolicyError = exports2.VerificationError = void 0;
-    var BaseError = class extends Error {
-      static {
-        __name(this, "BaseError");
-      }
-      code;
-      cause;
-      /* eslint-disable-line @typescript-eslint/no-explicit-any */
-      constructor({ code, message, cause }) {
-        super(message);
-        this.code = code;
-        this.cause = cause;
-        this.name = this.constructor.name;
-      }
-    };
-    var VerificationError = class extends BaseError {
-      static {
-        __name(this, "VerificationError");
-      }
-    };
-    exports2.VerificationError = VerificationError;
-    var PolicyError = class extends BaseError {
-      static {
-        __name(this, "PolicyError");
-      }
-    };
-    exports2.PolicyError = PolicyError;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/filter.js
-var require_filter = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.filterCertAuthorities = filterCertAuthorities;
-    exports2.filterTLogAuthorities = filterTLogAuthorities;
-    function filterCertAuthorities(certAuthorities, timestamp) {
-      return certAuthorities.filter((ca) => {
-        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
-      });
-    }
-    __name(filterCertAuthorities, "filterCertAuthorities");
-    function filterTLogAuthorities(tlogAuthorities, criteria) {
-      return tlogAuthorities.filter((tlog) => {
-        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
-          return false;
-        }
-        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
-      });
-    }
-    __name(filterTLogAuthorities, "filterTLogAuthorities");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/index.js
-var require_trust = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
-    exports2.toTrustMaterial = toTrustMaterial2;
-    var core_1 = require_dist3();
-    var protobuf_specs_1 = require_dist();
-    var error_1 = require_error6();
-    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
-    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
-    var filter_1 = require_filter();
-    Object.defineProperty(exports2, "filterCertAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return filter_1.filterCertAuthorities;
-    }, "get") });
-    Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return filter_1.filterTLogAuthorities;
-    }, "get") });
-    function toTrustMaterial2(root, keys) {
-      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
-      return {
-        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
-        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
-        tlogs: root.tlogs.map(createTLogAuthority),
-        ctlogs: root.ctlogs.map(createTLogAuthority),
-        publicKey: keyFinder
-      };
-    }
-    __name(toTrustMaterial2, "toTrustMaterial");
-    function createTLogAuthority(tlogInstance) {
-      const keyDetails = tlogInstance.publicKey.keyDetails;
-      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
-      return {
-        baseURL: tlogInstance.baseUrl,
-        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
-        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
-        validFor: {
-          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
-          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    __name(createTLogAuthority, "createTLogAuthority");
-    function createCertAuthority(ca) {
-      return {
-        certChain: ca.certChain.certificates.map((cert) => {
-          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
-        }),
-        validFor: {
-          start: ca.validFor?.start || BEGINNING_OF_TIME,
-          end: ca.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    __name(createCertAuthority, "createCertAuthority");
-    function keyLocator(keys) {
-      return (hint) => {
-        const key = (keys || {})[hint];
-        if (!key) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `key not found: ${hint}`
-          });
-        }
-        return {
-          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
-          validFor: /* @__PURE__ */ __name((date) => {
-            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
-          }, "validFor")
-        };
-      };
-    }
-    __name(keyLocator, "keyLocator");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/certificate.js
-var require_certificate = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CertificateChainVerifier = void 0;
-    exports2.verifyCertificateChain = verifyCertificateChain;
-    var error_1 = require_error6();
-    var trust_1 = require_trust();
-    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
-      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
-      let error2;
-      for (const ca of cas) {
-        try {
-          const verifier = new CertificateChainVerifier({
-            trustedCerts: ca.certChain,
-            untrustedCert: leaf,
-            timestamp
-          });
-          return verifier.verify();
-        } catch (err) {
-          error2 = err;
-        }
-      }
-      throw new error_1.VerificationError({
-        code: "CERTIFICATE_ERROR",
-        message: "Failed to verify certificate chain",
-        cause: error2
-      });
-    }
-    __name(verifyCertificateChain, "verifyCertificateChain");
-    var CertificateChainVerifier = class {
-      static {
-        __name(this, "CertificateChainVerifier");
-      }
-      untrustedCert;
-      trustedCerts;
-      localCerts;
-      timestamp;
-      constructor(opts) {
-        this.untrustedCert = opts.untrustedCert;
-        this.trustedCerts = opts.trustedCerts;
-        this.localCerts = dedupeCertificates([
-          ...opts.trustedCerts,
-          opts.untrustedCert
-        ]);
-        this.timestamp = opts.timestamp;
-      }
-      verify() {
-        const certificatePath = this.sort();
-        this.checkPath(certificatePath);
-        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
-        if (!validForDate) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate is not valid or expired at the specified date"
-          });
-        }
-        return certificatePath;
-      }
-      sort() {
-        const leafCert = this.untrustedCert;
-        let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path2) => path2.some((cert) => this.trustedCerts.includes(cert)));
-        if (paths.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no trusted certificate path found"
-          });
-        }
-        const path = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path].slice(0, -1);
-      }
-      // Recursively build all possible paths from the leaf to the root
-      buildPaths(certificate) {
-        const paths = [];
-        const issuers = this.findIssuer(certificate);
-        if (issuers.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no valid certificate path found"
-          });
-        }
-        for (let i = 0; i < issuers.length; i++) {
-          const issuer = issuers[i];
-          if (issuer.equals(certificate)) {
-            paths.push([certificate]);
-            continue;
-          }
-          const subPaths = this.buildPaths(issuer);
-          for (let j = 0; j < subPaths.length; j++) {
-            paths.push([issuer, ...subPaths[j]]);
-          }
-        }
-        return paths;
-      }
-      // Return all possible issuers for the given certificate
-      findIssuer(certificate) {
-        let issuers = [];
-        let keyIdentifier;
-        if (certificate.subject.equals(certificate.issuer)) {
-          if (certificate.verify()) {
-            return [certificate];
-          }
-        }
-        if (certificate.extAuthorityKeyID) {
-          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
-        }
-        this.localCerts.forEach((possibleIssuer) => {
-          if (keyIdentifier) {
-            if (possibleIssuer.extSubjectKeyID) {
-              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
-                issuers.push(possibleIssuer);
-              }
-              return;
-            }
-          }
-          if (possibleIssuer.subject.equals(certificate.issuer)) {
-            issuers.push(possibleIssuer);
-          }
-        });
-        issuers = issuers.filter((issuer) => {
-          try {
-            return certificate.verify(issuer);
-          } catch (ex) {
-            return false;
-          }
-        });
-        return issuers;
-      }
-      checkPath(path) {
-        if (path.length < 1) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate chain must contain at least one certificate"
-          });
-        }
-        const validCAs = path.slice(1).every((cert) => cert.isCA);
-        if (!validCAs) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "intermediate certificate is not a CA"
-          });
-        }
-        for (let i = path.length - 2; i >= 0; i--) {
-          if (!path[i].issuer.equals(path[i + 1].subject)) {
-            throw new error_1.VerificationError({
-              code: "CERTIFICATE_ERROR",
-              message: "incorrect certificate name chaining"
-            });
-          }
-        }
-        for (let i = 0; i < path.length; i++) {
-          const cert = path[i];
-          if (cert.extBasicConstraints?.isCA) {
-            const pathLength = cert.extBasicConstraints.pathLenConstraint;
-            if (pathLength !== void 0 && pathLength < i - 1) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "path length constraint exceeded"
-              });
-            }
-          }
-        }
-      }
-    };
-    exports2.CertificateChainVerifier = CertificateChainVerifier;
-    function dedupeCertificates(certs) {
-      for (let i = 0; i < certs.length; i++) {
-        for (let j = i + 1; j < certs.length; j++) {
-          if (certs[i].equals(certs[j])) {
-            certs.splice(j, 1);
-            j--;
-          }
-        }
-      }
-      return certs;
-    }
-    __name(dedupeCertificates, "dedupeCertificates");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/sct.js
-var require_sct2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/sct.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySCTs = verifySCTs;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var trust_1 = require_trust();
-    function verifySCTs(cert, issuer, ctlogs) {
-      let extSCT;
-      const clone = cert.clone();
-      for (let i = 0; i < clone.extensions.length; i++) {
-        const ext = clone.extensions[i];
-        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
-          extSCT = new core_1.X509SCTExtension(ext);
-          clone.extensions.splice(i, 1);
-          break;
-        }
-      }
-      if (!extSCT) {
-        return [];
-      }
-      if (extSCT.signedCertificateTimestamps.length === 0) {
-        return [];
-      }
-      const preCert = new core_1.ByteStream();
-      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
-      preCert.appendView(issuerId);
-      const tbs = clone.tbsCertificate.toDER();
-      preCert.appendUint24(tbs.length);
-      preCert.appendView(tbs);
-      return extSCT.signedCertificateTimestamps.map((sct) => {
-        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
-          logID: sct.logID,
-          targetDate: sct.datetime
-        });
-        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
-        if (!verified) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "SCT verification failed"
-          });
-        }
-        return sct.logID;
-      });
-    }
-    __name(verifySCTs, "verifySCTs");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/index.js
-var require_key2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyPublicKey = verifyPublicKey;
-    exports2.verifyCertificate = verifyCertificate;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var certificate_1 = require_certificate();
-    var sct_1 = require_sct2();
-    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
-    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
-    function verifyPublicKey(hint, timestamps, trustMaterial) {
-      const key = trustMaterial.publicKey(hint);
-      timestamps.forEach((timestamp) => {
-        if (!key.validFor(timestamp)) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
-          });
-        }
-      });
-      return { key: key.publicKey };
-    }
-    __name(verifyPublicKey, "verifyPublicKey");
-    function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path = [];
-      timestamps.forEach((timestamp) => {
-        path = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
-      });
-      return {
-        scts: (0, sct_1.verifySCTs)(path[0], path[1], trustMaterial.ctlogs),
-        signer: getSigner(path[0])
-      };
-    }
-    __name(verifyCertificate, "verifyCertificate");
-    function getSigner(cert) {
-      let issuer;
-      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
-      if (issuerExtension) {
-        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
-      } else {
-        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
-      }
-      const oids = cert.extensions.map((ext) => {
-        const oid = ext.subs[0].toOID();
-        return {
-          oid: { id: oid.split(".").map(Number) },
-          value: ext.subs[ext.subs.length - 1].value
-        };
-      });
-      const identity = {
-        extensions: { issuer },
-        subjectAlternativeName: cert.subjectAltName,
-        oids
-      };
-      return {
-        key: core_1.crypto.createPublicKey(cert.publicKey),
-        identity
-      };
-    }
-    __name(getSigner, "getSigner");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/policy.js
-var require_policy2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/policy.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySubjectAlternativeName = verifySubjectAlternativeName;
-    exports2.verifyExtensions = verifyExtensions;
-    exports2.verifyOIDs = verifyOIDs;
-    var error_1 = require_error6();
-    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
-      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
-        throw new error_1.PolicyError({
-          code: "UNTRUSTED_SIGNER_ERROR",
-          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
-        });
-      }
-    }
-    __name(verifySubjectAlternativeName, "verifySubjectAlternativeName");
-    function verifyExtensions(policyExtensions, signerExtensions = {}) {
-      let key;
-      for (key in policyExtensions) {
-        if (signerExtensions[key] !== policyExtensions[key]) {
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
-          });
-        }
-      }
-    }
-    __name(verifyExtensions, "verifyExtensions");
-    function verifyOIDs(policyOIDs, signerOIDs = []) {
-      for (const policyOID of policyOIDs) {
-        const match = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
-        if (!match) {
-          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - missing OID ${oid}`
-          });
-        }
-      }
-    }
-    __name(verifyOIDs, "verifyOIDs");
-    function oidEquals(a, b) {
-      if (a === void 0 || b === void 0) {
-        return false;
-      }
-      return a.length === b.length && a.every((v, i) => v === b[i]);
-    }
-    __name(oidEquals, "oidEquals");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/tsa.js
-var require_tsa3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var certificate_1 = require_certificate();
-    var trust_1 = require_trust();
-    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
-      const signingTime = timestamp.signingTime;
-      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
-      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
-        serialNumber: timestamp.signerSerialNumber,
-        issuer: timestamp.signerIssuer
-      });
-      const verified = timestampAuthorities.some((ca) => {
-        try {
-          verifyTimestampForCA(timestamp, data, ca);
-          return true;
-        } catch (e) {
-          return false;
-        }
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "timestamp could not be verified"
-        });
-      }
-    }
-    __name(verifyRFC3161Timestamp, "verifyRFC3161Timestamp");
-    function verifyTimestampForCA(timestamp, data, ca) {
-      const [leaf, ...cas] = ca.certChain;
-      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
-      const signingTime = timestamp.signingTime;
-      try {
-        new certificate_1.CertificateChainVerifier({
-          untrustedCert: leaf,
-          trustedCerts: cas,
-          timestamp: signingTime
-        }).verify();
-      } catch (e) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "invalid certificate chain"
-        });
-      }
-      timestamp.verify(data, signingKey);
-    }
-    __name(verifyTimestampForCA, "verifyTimestampForCA");
-    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
-      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
-    }
-    __name(filterCAsBySerialAndIssuer, "filterCAsBySerialAndIssuer");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/index.js
-var require_timestamp3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getTSATimestamp = getTSATimestamp;
-    exports2.getTLogTimestamp = getTLogTimestamp;
-    var tsa_1 = require_tsa3();
-    function getTSATimestamp(timestamp, data, timestampAuthorities) {
-      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
-      return {
-        type: "timestamp-authority",
-        logID: timestamp.signerSerialNumber,
-        timestamp: timestamp.signingTime
-      };
-    }
-    __name(getTSATimestamp, "getTSATimestamp");
-    function getTLogTimestamp(entry) {
-      if (!entry.inclusionPromise) {
-        return void 0;
-      }
-      return {
-        type: "transparency-log",
-        logID: entry.logId.keyId,
-        timestamp: new Date(Number(entry.integratedTime) * 1e3)
-      };
-    }
-    __name(getTLogTimestamp, "getTLogTimestamp");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/dsse.js
-var require_dsse5 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSE_API_VERSION_V1 = void 0;
-    exports2.verifyDSSETLogBody = verifyDSSETLogBody;
-    exports2.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
-    var error_1 = require_error6();
-    exports2.DSSE_API_VERSION_V1 = "0.0.1";
-    function verifyDSSETLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports2.DSSE_API_VERSION_V1:
-          return verifyDSSE001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyDSSETLogBody, "verifyDSSETLogBody");
-    function verifyDSSETLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "dsseV002":
-          return verifyDSSE002TLogBody(spec.dsseV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    __name(verifyDSSETLogBodyV2, "verifyDSSETLogBodyV2");
-    function verifyDSSE001TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = tlogEntry.spec.signatures[0].signature;
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyDSSE001TLogBody, "verifyDSSE001TLogBody");
-    function verifyDSSE002TLogBody(spec, content) {
-      if (spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = spec.signatures[0].content;
-      if (!content.compareSignature(tlogSig))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyDSSE002TLogBody, "verifyDSSE002TLogBody");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
-var require_hashedrekord2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HASHEDREKORD_API_VERSION_V1 = void 0;
-    exports2.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
-    exports2.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
-    var error_1 = require_error6();
-    exports2.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
-    function verifyHashedRekordTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports2.HASHEDREKORD_API_VERSION_V1:
-          return verifyHashedrekord001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyHashedRekordTLogBody, "verifyHashedRekordTLogBody");
-    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "hashedRekordV002":
-          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    __name(verifyHashedRekordTLogBodyV2, "verifyHashedRekordTLogBodyV2");
-    function verifyHashedrekord001TLogBody(tlogEntry, content) {
-      const tlogSig = tlogEntry.spec.signature.content || "";
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    __name(verifyHashedrekord001TLogBody, "verifyHashedrekord001TLogBody");
-    function verifyHashedrekord002TLogBody(spec, content) {
-      const tlogSig = spec.signature?.content || Buffer.from("");
-      if (!content.compareSignature(tlogSig)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogHash = spec.data?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    __name(verifyHashedrekord002TLogBody, "verifyHashedrekord002TLogBody");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/intoto.js
-var require_intoto = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyIntotoTLogBody = verifyIntotoTLogBody;
-    var error_1 = require_error6();
-    function verifyIntotoTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case "0.0.2":
-          return verifyIntoto002TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyIntotoTLogBody, "verifyIntotoTLogBody");
-    function verifyIntoto002TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      }
-      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
-    function base64Decode(str) {
-      return Buffer.from(str, "base64").toString("utf-8");
-    }
-    __name(base64Decode, "base64Decode");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
-var require_checkpoint = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.LogCheckpoint = void 0;
-    exports2.verifyCheckpoint = verifyCheckpoint;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var CHECKPOINT_SEPARATOR = "\n\n";
-    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
-    function verifyCheckpoint(entry, tlogs) {
-      const inclusionProof = entry.inclusionProof;
-      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
-      const checkpoint = LogCheckpoint.fromString(signedNote.note);
-      if (!verifySignedNote(signedNote, tlogs)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid checkpoint signature"
-        });
-      }
-      return checkpoint;
-    }
-    __name(verifyCheckpoint, "verifyCheckpoint");
-    function verifySignedNote(signedNote, tlogs) {
-      const data = Buffer.from(signedNote.note, "utf-8");
-      return signedNote.signatures.some((signature) => {
-        const tlog = tlogs.find(
-          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
-          // Match the name to the base URL of the tlog
-        );
-        if (!tlog) {
-          return false;
-        }
-        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
-      });
-    }
-    __name(verifySignedNote, "verifySignedNote");
-    var SignedNote = class _SignedNote {
-      static {
-        __name(this, "SignedNote");
-      }
-      note;
-      signatures;
-      constructor(note, signatures) {
-        this.note = note;
-        this.signatures = signatures;
-      }
-      // Deserialize a SignedNote from a string
-      static fromString(envelope) {
-        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "missing checkpoint separator"
-          });
-        }
-        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
-        const header = envelope.slice(0, split + 1);
-        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
-        const matches = data.matchAll(SIGNATURE_REGEX);
-        const signatures = Array.from(matches, (match) => {
-          const [, name, signature] = match;
-          const sigBytes = Buffer.from(signature, "base64");
-          if (sigBytes.length < 5) {
-            throw new error_1.VerificationError({
-              code: "TLOG_INCLUSION_PROOF_ERROR",
-              message: "malformed checkpoint signature"
-            });
-          }
-          return {
-            name,
-            keyHint: sigBytes.subarray(0, 4),
-            signature: sigBytes.subarray(4)
-          };
-        });
-        if (signatures.length === 0) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "no signatures found in checkpoint"
-          });
-        }
-        return new _SignedNote(header, signatures);
-      }
-    };
-    var LogCheckpoint = class _LogCheckpoint {
-      static {
-        __name(this, "LogCheckpoint");
-      }
-      origin;
-      logSize;
-      logHash;
-      rest;
-      constructor(origin, logSize, logHash, rest) {
-        this.origin = origin;
-        this.logSize = logSize;
-        this.logHash = logHash;
-        this.rest = rest;
-      }
-      static fromString(note) {
-        const lines = note.trimEnd().split("\n");
-        if (lines.length < 3) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "too few lines in checkpoint header"
-          });
-        }
-        const origin = lines[0];
-        const logSize = BigInt(lines[1]);
-        const rootHash = Buffer.from(lines[2], "base64");
-        const rest = lines.slice(3);
-        return new _LogCheckpoint(origin, logSize, rootHash, rest);
-      }
-    };
-    exports2.LogCheckpoint = LogCheckpoint;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/merkle.js
-var require_merkle = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyMerkleInclusion = verifyMerkleInclusion;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
-    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
-    function verifyMerkleInclusion(entry, checkpoint) {
-      const inclusionProof = entry.inclusionProof;
-      const logIndex = BigInt(inclusionProof.logIndex);
-      const treeSize = BigInt(checkpoint.logSize);
-      if (logIndex < 0n || logIndex >= treeSize) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: `invalid index: ${logIndex}`
-        });
-      }
-      const { inner, border } = decompInclProof(logIndex, treeSize);
-      if (inclusionProof.hashes.length !== inner + border) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid hash count"
-        });
-      }
-      const innerHashes = inclusionProof.hashes.slice(0, inner);
-      const borderHashes = inclusionProof.hashes.slice(inner);
-      const leafHash = hashLeaf(entry.canonicalizedBody);
-      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
-      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "calculated root hash does not match inclusion proof"
-        });
-      }
-    }
-    __name(verifyMerkleInclusion, "verifyMerkleInclusion");
-    function decompInclProof(index, size) {
-      const inner = innerProofSize(index, size);
-      const border = onesCount(index >> BigInt(inner));
-      return { inner, border };
-    }
-    __name(decompInclProof, "decompInclProof");
-    function chainInner(seed, hashes, index) {
-      return hashes.reduce((acc, h, i) => {
-        if (index >> BigInt(i) & BigInt(1)) {
-          return hashChildren(h, acc);
-        } else {
-          return hashChildren(acc, h);
-        }
-      }, seed);
-    }
-    __name(chainInner, "chainInner");
-    function chainBorderRight(seed, hashes) {
-      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
-    }
-    __name(chainBorderRight, "chainBorderRight");
-    function innerProofSize(index, size) {
-      return bitLength(index ^ size - BigInt(1));
-    }
-    __name(innerProofSize, "innerProofSize");
-    function onesCount(num) {
-      return num.toString(2).split("1").length - 1;
-    }
-    __name(onesCount, "onesCount");
-    function bitLength(n) {
-      if (n === 0n) {
-        return 0;
-      }
-      return n.toString(2).length;
-    }
-    __name(bitLength, "bitLength");
-    function hashChildren(left, right) {
-      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
-    }
-    __name(hashChildren, "hashChildren");
-    function hashLeaf(leaf) {
-      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
-    }
-    __name(hashLeaf, "hashLeaf");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/set.js
-var require_set = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyTLogSET = verifyTLogSET;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var trust_1 = require_trust();
-    function verifyTLogSET(entry, tlogs) {
-      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
-        logID: entry.logId.keyId,
-        targetDate: new Date(Number(entry.integratedTime) * 1e3)
-      });
-      const verified = validTLogs.some((tlog) => {
-        const payload = toVerificationPayload(entry);
-        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
-        const signature = entry.inclusionPromise.signedEntryTimestamp;
-        return core_1.crypto.verify(data, tlog.publicKey, signature);
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROMISE_ERROR",
-          message: "inclusion promise could not be verified"
-        });
-      }
-    }
-    __name(verifyTLogSET, "verifyTLogSET");
-    function toVerificationPayload(entry) {
-      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
-      return {
-        body: canonicalizedBody.toString("base64"),
-        integratedTime: Number(integratedTime),
-        logIndex: Number(logIndex),
-        logID: logId.keyId.toString("hex")
-      };
-    }
-    __name(toVerificationPayload, "toVerificationPayload");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/index.js
-var require_tlog2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyTLogBody = verifyTLogBody;
-    exports2.verifyTLogInclusion = verifyTLogInclusion;
-    var v2_1 = require_v2();
-    var error_1 = require_error6();
-    var dsse_1 = require_dsse5();
-    var hashedrekord_1 = require_hashedrekord2();
-    var intoto_1 = require_intoto();
-    var checkpoint_1 = require_checkpoint();
-    var merkle_1 = require_merkle();
-    var set_1 = require_set();
-    function verifyTLogBody(entry, sigContent) {
-      const { kind, version } = entry.kindVersion;
-      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
-      if (kind !== body.kind || version !== body.apiVersion) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `kind/version mismatch - expected: ${kind}/${version}, received: ${body.kind}/${body.apiVersion}`
-        });
-      }
-      switch (kind) {
-        case "dsse":
-          if (version == dsse_1.DSSE_API_VERSION_V1) {
-            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
-          }
-        case "intoto":
-          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
-        case "hashedrekord":
-          if (version == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
-            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
-          }
-        /* istanbul ignore next */
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported kind: ${kind}`
-          });
-      }
-    }
-    __name(verifyTLogBody, "verifyTLogBody");
-    function verifyTLogInclusion(entry, tlogAuthorities) {
-      let inclusionVerified = false;
-      if (isTLogEntryWithInclusionPromise(entry)) {
-        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
-        inclusionVerified = true;
-      }
-      if (isTLogEntryWithInclusionProof(entry)) {
-        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
-        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
-        inclusionVerified = true;
-      }
-      if (!inclusionVerified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_MISSING_INCLUSION_ERROR",
-          message: "inclusion could not be verified"
-        });
-      }
-      return;
-    }
-    __name(verifyTLogInclusion, "verifyTLogInclusion");
-    function isTLogEntryWithInclusionPromise(entry) {
-      return entry.inclusionPromise !== void 0;
-    }
-    __name(isTLogEntryWithInclusionPromise, "isTLogEntryWithInclusionPromise");
-    function isTLogEntryWithInclusionProof(entry) {
-      return entry.inclusionProof !== void 0;
-    }
-    __name(isTLogEntryWithInclusionProof, "isTLogEntryWithInclusionProof");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/verifier.js
-var require_verifier2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/verifier.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Verifier = void 0;
-    var util_1 = require("util");
-    var error_1 = require_error6();
-    var key_1 = require_key2();
-    var policy_1 = require_policy2();
-    var timestamp_1 = require_timestamp3();
-    var tlog_1 = require_tlog2();
-    var Verifier2 = class {
-      static {
-        __name(this, "Verifier");
-      }
-      trustMaterial;
-      options;
-      constructor(trustMaterial, options = {}) {
-        this.trustMaterial = trustMaterial;
-        this.options = {
-          ctlogThreshold: options.ctlogThreshold ?? 1,
-          tlogThreshold: options.tlogThreshold ?? 1,
-          timestampThreshold: options.timestampThreshold ?? options.tsaThreshold ?? 1,
-          tsaThreshold: 0
-        };
-      }
-      verify(entity, policy) {
-        const timestamps = this.verifyTimestamps(entity);
-        const signer = this.verifySigningKey(entity, timestamps);
-        this.verifyTLogs(entity);
-        this.verifySignature(entity, signer);
-        if (policy) {
-          this.verifyPolicy(policy, signer.identity || {});
-        }
-        return signer;
-      }
-      // Checks that all of the timestamps in the entity are valid and returns them
-      verifyTimestamps(entity) {
-        const timestamps = [];
-        for (const timestamp of entity.timestamps) {
-          switch (timestamp.$case) {
-            case "timestamp-authority":
-              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
-              break;
-            case "transparency-log": {
-              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
-              if (result) {
-                timestamps.push(result);
-              }
-              break;
-            }
-          }
-        }
-        if (containsDupes(timestamps)) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: "duplicate timestamp"
-          });
-        }
-        if (timestamps.length < this.options.timestampThreshold) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
-          });
-        }
-        return timestamps.map((t) => t.timestamp);
-      }
-      // Checks that the signing key is valid for all of the the supplied timestamps
-      // and returns the signer.
-      verifySigningKey({ key }, timestamps) {
-        switch (key.$case) {
-          case "public-key": {
-            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
-          }
-          case "certificate": {
-            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
-            if (containsDupes(result.scts)) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "duplicate SCT"
-              });
-            }
-            if (result.scts.length < this.options.ctlogThreshold) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
-              });
-            }
-            return result.signer;
-          }
-        }
-      }
-      // Checks that the tlog entries are valid for the supplied content
-      verifyTLogs({ signature: content, tlogEntries }) {
-        let tlogCount = 0;
-        tlogEntries.forEach((entry) => {
-          tlogCount++;
-          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
-          (0, tlog_1.verifyTLogBody)(entry, content);
-        });
-        if (tlogCount < this.options.tlogThreshold) {
-          throw new error_1.VerificationError({
-            code: "TLOG_ERROR",
-            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
-          });
-        }
-      }
-      // Checks that the signature is valid for the supplied content
-      verifySignature(entity, signer) {
-        if (!entity.signature.verifySignature(signer.key)) {
-          throw new error_1.VerificationError({
-            code: "SIGNATURE_ERROR",
-            message: "signature verification failed"
-          });
-        }
-      }
-      verifyPolicy(policy, identity) {
-        if (policy.subjectAlternativeName) {
-          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
-        }
-        if (policy.extensions) {
-          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
-        }
-        if (policy.oids) {
-          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
-        }
-      }
-    };
-    exports2.Verifier = Verifier2;
-    function containsDupes(arr) {
-      for (let i = 0; i < arr.length; i++) {
-        for (let j = i + 1; j < arr.length; j++) {
-          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
-            return true;
-          }
-        }
-      }
-      return false;
-    }
-    __name(containsDupes, "containsDupes");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/index.js
-var require_dist10 = __commonJS({
-  "node_modules/@sigstore/verify/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Verifier = exports2.toTrustMaterial = exports2.VerificationError = exports2.PolicyError = exports2.toSignedEntity = void 0;
-    var bundle_1 = require_bundle3();
-    Object.defineProperty(exports2, "toSignedEntity", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundle_1.toSignedEntity;
-    }, "get") });
-    var error_1 = require_error6();
-    Object.defineProperty(exports2, "PolicyError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.PolicyError;
-    }, "get") });
-    Object.defineProperty(exports2, "VerificationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.VerificationError;
-    }, "get") });
-    var trust_1 = require_trust();
-    Object.defineProperty(exports2, "toTrustMaterial", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return trust_1.toTrustMaterial;
-    }, "get") });
-    var verifier_1 = require_verifier2();
-    Object.defineProperty(exports2, "Verifier", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return verifier_1.Verifier;
     }, "get") });
   }
 });
@@ -58981,46 +58981,98 @@ function parseTarget(text, input = "target") {
 }
 __name(parseTarget, "parseTarget");
 
-// src/lib/release/manifest.ts
-var import_promises = require("node:fs/promises");
+// src/lib/oci/credentials.ts
+var import_node_fs2 = require("node:fs");
+var import_node_os = require("node:os");
 var import_node_path = require("node:path");
-var MANIFEST_FILE = "manifest.json";
-var MANIFEST_SCHEMA_VERSION = 1;
-function sortFiles(files) {
-  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+function dockerConfigReader(env) {
+  return () => {
+    try {
+      return (0, import_node_fs2.readFileSync)((0, import_node_path.join)(env.DOCKER_CONFIG ?? (0, import_node_path.join)(env.HOME ?? (0, import_node_os.homedir)(), ".docker"), "config.json"), "utf8");
+    } catch {
+      return void 0;
+    }
+  };
 }
-__name(sortFiles, "sortFiles");
-function renderJson(value) {
-  return `${JSON.stringify(value, null, 2)}
-`;
-}
-__name(renderJson, "renderJson");
-async function readManifest(releaseDir) {
-  const path = (0, import_node_path.join)(releaseDir, MANIFEST_FILE);
-  let text;
-  try {
-    text = await (0, import_promises.readFile)(path, "utf8");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
+__name(dockerConfigReader, "dockerConfigReader");
+function resolveCredentials(registry, sources) {
+  if (sources.username !== void 0 || sources.password !== void 0) {
+    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
+    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
   }
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  if (user || pass) {
+    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
+    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
   }
-  const m = parsed;
-  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== "string") {
-    throw new PiImageError("INPUT_INVALID", `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
-  }
-  for (const f of m.files) {
-    if (typeof f.path !== "string" || f.path.includes("/") || f.path.startsWith(".") || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
-      throw new PiImageError("INPUT_INVALID", `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
+  const text = sources.readDockerConfig?.();
+  if (text) {
+    let config;
+    try {
+      config = JSON.parse(text);
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
+    }
+    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
+      const entry = config.auths?.[key];
+      if (!entry) continue;
+      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
+      if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
+      }
     }
   }
-  return m;
+  return { credentials: void 0, from: "none (anonymous)" };
 }
-__name(readManifest, "readManifest");
+__name(resolveCredentials, "resolveCredentials");
+function registryLogin(registry, given, env) {
+  if (given.username || given.password) return { username: given.username, password: given.password };
+  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || "token", password: given.githubToken };
+  return { username: void 0, password: void 0 };
+}
+__name(registryLogin, "registryLogin");
+
+// actions/pull/src/inputs.ts
+function parsePullInputs(get, env) {
+  const refText = get("ref");
+  if (!refText) throw new PiImageError("INPUT_INVALID", "input ref is required");
+  const target = parseTarget(refText, "input ref");
+  const reference = target.kind === "registry" ? target.ref.digest ?? target.ref.tag : target.digest ?? target.tag;
+  if (!reference) throw new PiImageError("INPUT_INVALID", `input ref "${refText}" names no tag or digest (add :TAG or @sha256:...)`);
+  const outDir = get("out-dir");
+  if (!outDir) throw new PiImageError("INPUT_INVALID", "input out-dir is required");
+  const exact = get("certificate-identity") || void 0;
+  const pattern = get("certificate-identity-regexp") || void 0;
+  const issuer = get("certificate-oidc-issuer");
+  if (exact && pattern) throw new PiImageError("INPUT_INVALID", "give one of inputs certificate-identity and certificate-identity-regexp, not both");
+  if ((exact || pattern) && !issuer) throw new PiImageError("INPUT_INVALID", "input certificate-oidc-issuer is required to verify");
+  const trustedRoot = get("trusted-root") || void 0;
+  if (trustedRoot && !(exact || pattern)) throw new PiImageError("INPUT_INVALID", "input trusted-root is only used to verify: give certificate-identity or certificate-identity-regexp");
+  return {
+    target,
+    reference,
+    outDir,
+    policy: exact || pattern ? { identity: exact ?? pattern, regexp: pattern !== void 0, issuer } : void 0,
+    trustedRoot,
+    force: parseBoolean(get("force"), "force"),
+    ...target.kind === "registry" ? registryLogin(target.ref.registry, { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 }, env) : { username: void 0, password: void 0 }
+  };
+}
+__name(parsePullInputs, "parsePullInputs");
+
+// src/lib/oci/open-store.ts
+var import_node_fs5 = require("node:fs");
+var import_node_path3 = require("node:path");
+
+// src/lib/oci/layout.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs3 = require("node:fs");
+var import_promises = require("node:fs/promises");
+var import_node_path2 = require("node:path");
+var import_node_stream = require("node:stream");
+var import_promises2 = require("node:stream/promises");
 
 // src/lib/oci/media-types.ts
 var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -59037,59 +59089,186 @@ var ANNOTATION = {
 };
 var EMPTY_CONFIG = Buffer.from("{}");
 
-// src/lib/signing/sign.ts
-var import_bundle = __toESM(require_dist2(), 1);
-var import_sign = __toESM(require_dist9(), 1);
-
-// src/lib/image/raw-image-pass.ts
+// src/lib/oci/blob-source.ts
 var import_node_crypto = require("node:crypto");
-var import_node_fs2 = require("node:fs");
-var import_node_stream = require("node:stream");
-var import_promises2 = require("node:stream/promises");
+function digestOf(bytes) {
+  return `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
+}
+__name(digestOf, "digestOf");
+var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
-// src/lib/image/bmap.ts
-var BMAP_BLOCK_SIZE = 4096;
-var ZERO_CHECKSUM = "0".repeat(64);
-
-// src/lib/image/raw-image-pass.ts
-var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
-var HashingPassThrough = class extends import_node_stream.Transform {
-  static {
-    __name(this, "HashingPassThrough");
+// src/lib/oci/layout.ts
+var OciLayout = class _OciLayout {
+  constructor(dir) {
+    this.dir = dir;
+    this.label = `oci:${dir}`;
   }
-  hash = (0, import_node_crypto.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
+  dir;
+  static {
+    __name(this, "OciLayout");
+  }
+  label;
+  pinned(digest) {
+    return `oci:${(0, import_node_path2.resolve)(this.dir)}@${digest}`;
+  }
+  static async open(dir) {
+    await (0, import_promises.mkdir)((0, import_node_path2.join)(dir, "blobs", "sha256"), { recursive: true });
+    const marker = (0, import_node_path2.join)(dir, "oci-layout");
+    try {
+      const text = await (0, import_promises.readFile)(marker, "utf8");
+      if (JSON.parse(text).imageLayoutVersion !== "1.0.0") {
+        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
+      }
+    } catch (e) {
+      if (e.code !== "ENOENT") throw e;
+      await (0, import_promises.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await (0, import_promises.writeFile)((0, import_node_path2.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+`);
+    }
+    return new _OciLayout(dir);
+  }
+  blobPath(digest) {
+    if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
+    return (0, import_node_path2.join)(this.dir, "blobs", "sha256", digest.slice(7));
+  }
+  async hasBlob(digest) {
+    try {
+      return (await (0, import_promises.stat)(this.blobPath(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+  /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
+  putBlobStream(open2) {
+    return this.writeBlob(open2());
+  }
+  async writeBlob(source, expected) {
+    const hash = (0, import_node_crypto2.createHash)("sha256");
+    let size = 0;
+    const temp = (0, import_node_path2.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto2.randomBytes)(6).toString("hex")}`);
+    try {
+      await (0, import_promises2.pipeline)(
+        source,
+        new import_node_stream.Transform({
+          transform(chunk, _e, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          }
+        }),
+        (0, import_node_fs3.createWriteStream)(temp)
+      );
+      const digest = `sha256:${hash.digest("hex")}`;
+      if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
+      await (0, import_promises.rename)(temp, this.blobPath(digest));
+      return { digest, size };
+    } catch (e) {
+      await (0, import_promises.rm)(temp, { force: true });
+      throw e;
+    }
+  }
+  async putBlobBytes(bytes) {
+    const digest = digestOf(bytes);
+    if (!await this.hasBlob(digest)) {
+      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
+      await (0, import_promises.writeFile)(temp, bytes);
+      await (0, import_promises.rename)(temp, this.blobPath(digest));
+    }
+    return digest;
+  }
+  async putBlob(source) {
+    if (await this.hasBlob(source.descriptor.digest)) return "exists";
+    await this.writeBlob(source.open(), source.descriptor.digest);
+    return "stored";
+  }
+  /** Opens a blob for reading, unverified. */
+  openBlob(digest, start, end) {
+    return (0, import_node_fs3.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+  }
+  async *readBlob(descriptor) {
+    const hash = (0, import_node_crypto2.createHash)("sha256");
+    let size = 0;
+    let stream;
+    try {
+      stream = this.openBlob(descriptor.digest);
+      for await (const c of stream) {
+        const chunk = c;
+        hash.update(chunk);
+        size += chunk.length;
+        if (size > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        yield chunk;
+      }
+    } catch (e) {
+      if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
+      throw e;
+    }
+    const actual = `sha256:${hash.digest("hex")}`;
+    if (size !== descriptor.size || actual !== descriptor.digest) {
+      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size} bytes with digest ${actual}: refused`);
+    }
+  }
+  async putManifest(bytes, mediaType, tag) {
+    const digest = await this.putBlobBytes(bytes);
+    if (tag) {
+      const { artifactType } = JSON.parse(bytes.toString("utf8"));
+      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag);
+    }
+    return { digest, subjectAccepted: false };
+  }
+  async getManifest(reference) {
+    let descriptor;
+    if (DIGEST.test(reference)) descriptor = (await this.readIndex()).manifests.find((m) => m.digest === reference);
+    else {
+      descriptor = await this.resolve(reference);
+      if (!descriptor) throw new PiImageError("INPUT_INVALID", `${this.dir} has no tag "${reference}"${await this.tagHint()}`);
+    }
+    const digest = descriptor?.digest ?? reference;
+    let bytes;
+    try {
+      bytes = await (0, import_promises.readFile)(this.blobPath(digest));
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
+    }
+    const actual = digestOf(bytes);
+    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
+    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
+    return { bytes, mediaType, digest };
+  }
+  async resolveTag(tag) {
+    return (await this.resolve(tag))?.digest;
+  }
+  referrersApi() {
+    return Promise.resolve(void 0);
+  }
+  /** Tags in index.json, each with the digest it points at. */
+  async tags() {
+    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
+  }
+  async tagHint() {
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
+    return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
+  }
+  async readIndex() {
+    return JSON.parse(await (0, import_promises.readFile)((0, import_node_path2.join)(this.dir, "index.json"), "utf8"));
+  }
+  /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
+  async tag(descriptor, tag) {
+    const index = await this.readIndex();
+    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
+    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
+    const temp = (0, import_node_path2.join)(this.dir, `.index.json.partial-${process.pid}`);
+    await (0, import_promises.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+`);
+    await (0, import_promises.rename)(temp, (0, import_node_path2.join)(this.dir, "index.json"));
+  }
+  async resolve(tag) {
+    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
   }
 };
-async function digestFile(path, copyTo) {
-  const counter = new HashingPassThrough();
-  const input = (0, import_node_fs2.createReadStream)(path, { highWaterMark: 1 << 20 });
-  const sink = copyTo ? (0, import_node_fs2.createWriteStream)(copyTo) : new import_node_stream.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises2.pipeline)(input, counter, sink);
-  return { size: counter.size, sha256: counter.hash.digest("hex") };
-}
-__name(digestFile, "digestFile");
-
-// src/lib/signing/statement.ts
-var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
-var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
-
-// src/lib/signing/sign.ts
-var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 // src/lib/oci/registry-client.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
 var import_node_http = require("node:http");
 var import_node_https = require("node:https");
@@ -59222,9 +59401,6 @@ var RegistryClient = class _RegistryClient {
     this.options.logger.warn(`${why}; retrying in ${(delay / 1e3).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, delay));
   }
-  static digestOf(bytes) {
-    return `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
-  }
   static scope(repository, actions) {
     return `repository:${repository}:${actions}`;
   }
@@ -59297,11 +59473,11 @@ var RegistryClient = class _RegistryClient {
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto2.createHash)("sha256");
+      let hash = (0, import_node_crypto3.createHash)("sha256");
       let size = 0;
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto2.createHash)("sha256");
+        hash = (0, import_node_crypto3.createHash)("sha256");
         size = 0;
         return import_node_stream2.Readable.from(
           (async function* () {
@@ -59349,7 +59525,7 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto2.createHash)("sha256");
+    const hash = (0, import_node_crypto3.createHash)("sha256");
     let size = 0;
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
@@ -59472,7 +59648,7 @@ var RegistryClient = class _RegistryClient {
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto2.createHash)("sha256");
+    const hash = (0, import_node_crypto3.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
@@ -59517,7 +59693,7 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises4.pipeline)(import_node_stream2.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs3.createWriteStream)(temp));
+      await (0, import_promises4.pipeline)(import_node_stream2.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs4.createWriteStream)(temp));
       await (0, import_promises3.rename)(temp, path);
     } catch (e) {
       await (0, import_promises3.rm)(temp, { force: true });
@@ -59552,7 +59728,7 @@ var RegistryClient = class _RegistryClient {
     return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
   }
   async pushManifest(repository, reference, mediaType, bytes) {
-    const digest = `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull,push"),
       headers: { "content-type": mediaType, "content-length": String(bytes.length) },
@@ -59573,14 +59749,11 @@ var RegistryClient = class _RegistryClient {
       chunks.push(c);
     }
     const bytes = Buffer.concat(chunks);
-    const digest = `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
+    const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
   }
 };
-
-// src/lib/oci/release-artifact.ts
-var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: RegistryClient.digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
@@ -59589,341 +59762,6 @@ var MANIFEST_TYPES = [
   "application/vnd.oci.image.index.v1+json",
   "application/vnd.docker.distribution.manifest.v2+json"
 ];
-
-// src/lib/oci/referrers.ts
-var MAX_BUNDLE = 16 * 1024 * 1024;
-function parseIndex(bytes, where) {
-  try {
-    const index = JSON.parse(bytes.toString("utf8"));
-    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
-  } catch (e) {
-    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
-  }
-}
-__name(parseIndex, "parseIndex");
-async function listReferrers(store, digest) {
-  const api = await store.referrersApi(digest);
-  if (api !== void 0) return api;
-  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
-  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
-}
-__name(listReferrers, "listReferrers");
-async function attachedBundles(store, digest) {
-  const out = [];
-  for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
-    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
-    const chunks = [];
-    for await (const c of store.readBlob(layer)) chunks.push(c);
-    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
-  }
-  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
-}
-__name(attachedBundles, "attachedBundles");
-
-// src/lib/oci/reference-file.ts
-var import_node_crypto3 = require("node:crypto");
-var import_promises5 = require("node:fs/promises");
-var import_node_path2 = require("node:path");
-
-// src/lib/oci/release-content.ts
-var OCI_REF_FILE = "os-artifact.ref";
-
-// src/lib/oci/reference-file.ts
-async function writeAtomic(path, text) {
-  const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises5.writeFile)(temp, text);
-  await (0, import_promises5.rename)(temp, path);
-}
-__name(writeAtomic, "writeAtomic");
-async function recordReference(releaseDir, reference) {
-  const text = `${reference}
-`;
-  await writeAtomic((0, import_node_path2.join)(releaseDir, OCI_REF_FILE), text);
-  const manifest = await readManifest(releaseDir);
-  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
-  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text), sha256: (0, import_node_crypto3.createHash)("sha256").update(text).digest("hex") });
-  await writeAtomic((0, import_node_path2.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
-}
-__name(recordReference, "recordReference");
-
-// src/lib/oci/tar-format.ts
-var BLOCK = 512;
-var TAR_END = Buffer.alloc(2 * BLOCK);
-var USTAR_MAX_SIZE = 8 ** 11 - 1;
-
-// src/lib/oci/release-image.ts
-var ARTIFACT_DIR = "artifact";
-
-// actions/publish/src/inputs.ts
-function registryLogin(registry, given, env) {
-  if (given.username || given.password) return { username: given.username, password: given.password };
-  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || "token", password: given.githubToken };
-  return { username: void 0, password: void 0 };
-}
-__name(registryLogin, "registryLogin");
-
-// actions/pull/src/inputs.ts
-function parsePullInputs(get, env) {
-  const refText = get("ref");
-  if (!refText) throw new PiImageError("INPUT_INVALID", "input ref is required");
-  const target = parseTarget(refText, "input ref");
-  const reference = target.kind === "registry" ? target.ref.digest ?? target.ref.tag : target.digest ?? target.tag;
-  if (!reference) throw new PiImageError("INPUT_INVALID", `input ref "${refText}" names no tag or digest (add :TAG or @sha256:...)`);
-  const outDir = get("out-dir");
-  if (!outDir) throw new PiImageError("INPUT_INVALID", "input out-dir is required");
-  const exact = get("certificate-identity") || void 0;
-  const pattern = get("certificate-identity-regexp") || void 0;
-  const issuer = get("certificate-oidc-issuer");
-  if (exact && pattern) throw new PiImageError("INPUT_INVALID", "give one of inputs certificate-identity and certificate-identity-regexp, not both");
-  if ((exact || pattern) && !issuer) throw new PiImageError("INPUT_INVALID", "input certificate-oidc-issuer is required to verify");
-  const trustedRoot = get("trusted-root") || void 0;
-  if (trustedRoot && !(exact || pattern)) throw new PiImageError("INPUT_INVALID", "input trusted-root is only used to verify: give certificate-identity or certificate-identity-regexp");
-  return {
-    target,
-    reference,
-    outDir,
-    policy: exact || pattern ? { identity: exact ?? pattern, regexp: pattern !== void 0, issuer } : void 0,
-    trustedRoot,
-    force: parseBoolean(get("force"), "force"),
-    ...target.kind === "registry" ? registryLogin(target.ref.registry, { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 }, env) : { username: void 0, password: void 0 }
-  };
-}
-__name(parsePullInputs, "parsePullInputs");
-
-// src/lib/oci/credentials.ts
-var import_node_fs4 = require("node:fs");
-var import_node_os = require("node:os");
-var import_node_path3 = require("node:path");
-function dockerConfigReader(env) {
-  return () => {
-    try {
-      return (0, import_node_fs4.readFileSync)((0, import_node_path3.join)(env.DOCKER_CONFIG ?? (0, import_node_path3.join)(env.HOME ?? (0, import_node_os.homedir)(), ".docker"), "config.json"), "utf8");
-    } catch {
-      return void 0;
-    }
-  };
-}
-__name(dockerConfigReader, "dockerConfigReader");
-function resolveCredentials(registry, sources) {
-  if (sources.username !== void 0 || sources.password !== void 0) {
-    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
-    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
-  }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
-  if (user || pass) {
-    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
-    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
-  }
-  const text = sources.readDockerConfig?.();
-  if (text) {
-    let config;
-    try {
-      config = JSON.parse(text);
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
-    }
-    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
-      const entry = config.auths?.[key];
-      if (!entry) continue;
-      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
-      if (entry.auth) {
-        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
-        const colon = decoded.indexOf(":");
-        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
-      }
-    }
-  }
-  return { credentials: void 0, from: "none (anonymous)" };
-}
-__name(resolveCredentials, "resolveCredentials");
-
-// src/lib/oci/open-store.ts
-var import_node_fs6 = require("node:fs");
-var import_node_path5 = require("node:path");
-
-// src/lib/oci/layout.ts
-var import_node_crypto4 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
-var import_node_stream3 = require("node:stream");
-var import_promises7 = require("node:stream/promises");
-var OciLayout = class _OciLayout {
-  constructor(dir) {
-    this.dir = dir;
-    this.label = `oci:${dir}`;
-  }
-  dir;
-  static {
-    __name(this, "OciLayout");
-  }
-  label;
-  pinned(digest) {
-    return `oci:${(0, import_node_path4.resolve)(this.dir)}@${digest}`;
-  }
-  static async open(dir) {
-    await (0, import_promises6.mkdir)((0, import_node_path4.join)(dir, "blobs", "sha256"), { recursive: true });
-    const marker = (0, import_node_path4.join)(dir, "oci-layout");
-    try {
-      const text = await (0, import_promises6.readFile)(marker, "utf8");
-      if (JSON.parse(text).imageLayoutVersion !== "1.0.0") {
-        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
-      }
-    } catch (e) {
-      if (e.code !== "ENOENT") throw e;
-      await (0, import_promises6.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises6.writeFile)((0, import_node_path4.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
-`);
-    }
-    return new _OciLayout(dir);
-  }
-  blobPath(digest) {
-    if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path4.join)(this.dir, "blobs", "sha256", digest.slice(7));
-  }
-  async hasBlob(digest) {
-    try {
-      return (await (0, import_promises6.stat)(this.blobPath(digest))).isFile();
-    } catch {
-      return false;
-    }
-  }
-  /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open2) {
-    return this.writeBlob(open2());
-  }
-  async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto4.createHash)("sha256");
-    let size = 0;
-    const temp = (0, import_node_path4.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
-    try {
-      await (0, import_promises7.pipeline)(
-        source,
-        new import_node_stream3.Transform({
-          transform(chunk, _e, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          }
-        }),
-        (0, import_node_fs5.createWriteStream)(temp)
-      );
-      const digest = `sha256:${hash.digest("hex")}`;
-      if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises6.rename)(temp, this.blobPath(digest));
-      return { digest, size };
-    } catch (e) {
-      await (0, import_promises6.rm)(temp, { force: true });
-      throw e;
-    }
-  }
-  async putBlobFile(file, digest) {
-    if (await this.hasBlob(digest)) return;
-    await this.writeBlob((0, import_node_fs5.createReadStream)(file, { highWaterMark: 1 << 20 }), digest);
-  }
-  async putBlobBytes(bytes) {
-    const digest = `sha256:${(0, import_node_crypto4.createHash)("sha256").update(bytes).digest("hex")}`;
-    if (!await this.hasBlob(digest)) {
-      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises6.writeFile)(temp, bytes);
-      await (0, import_promises6.rename)(temp, this.blobPath(digest));
-    }
-    return digest;
-  }
-  async putBlob(source) {
-    if (await this.hasBlob(source.descriptor.digest)) return "exists";
-    await this.writeBlob(source.open(), source.descriptor.digest);
-    return "stored";
-  }
-  /** Opens a blob for reading, unverified. */
-  openBlob(digest, start, end) {
-    return (0, import_node_fs5.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
-  }
-  async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto4.createHash)("sha256");
-    let size = 0;
-    let stream;
-    try {
-      stream = this.openBlob(descriptor.digest);
-      for await (const c of stream) {
-        const chunk = c;
-        hash.update(chunk);
-        size += chunk.length;
-        if (size > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
-        yield chunk;
-      }
-    } catch (e) {
-      if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
-      throw e;
-    }
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (size !== descriptor.size || actual !== descriptor.digest) {
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size} bytes with digest ${actual}: refused`);
-    }
-  }
-  async putManifest(bytes, mediaType, tag) {
-    const digest = await this.putBlobBytes(bytes);
-    if (tag) {
-      const { artifactType } = JSON.parse(bytes.toString("utf8"));
-      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag);
-    }
-    return { digest, subjectAccepted: false };
-  }
-  async getManifest(reference) {
-    let descriptor;
-    if (DIGEST.test(reference)) descriptor = (await this.readIndex()).manifests.find((m) => m.digest === reference);
-    else {
-      descriptor = await this.resolve(reference);
-      if (!descriptor) throw new PiImageError("INPUT_INVALID", `${this.dir} has no tag "${reference}"${await this.tagHint()}`);
-    }
-    const digest = descriptor?.digest ?? reference;
-    let bytes;
-    try {
-      bytes = await (0, import_promises6.readFile)(this.blobPath(digest));
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
-    }
-    const actual = `sha256:${(0, import_node_crypto4.createHash)("sha256").update(bytes).digest("hex")}`;
-    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
-    return { bytes, mediaType, digest };
-  }
-  async resolveTag(tag) {
-    return (await this.resolve(tag))?.digest;
-  }
-  referrersApi() {
-    return Promise.resolve(void 0);
-  }
-  /** Tags in index.json, each with the digest it points at. */
-  async tags() {
-    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
-  }
-  async tagHint() {
-    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
-    return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
-  }
-  async readIndex() {
-    return JSON.parse(await (0, import_promises6.readFile)((0, import_node_path4.join)(this.dir, "index.json"), "utf8"));
-  }
-  /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
-  async tag(descriptor, tag) {
-    const index = await this.readIndex();
-    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
-    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = (0, import_node_path4.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises6.writeFile)(temp, `${JSON.stringify(index, null, 2)}
-`);
-    await (0, import_promises6.rename)(temp, (0, import_node_path4.join)(this.dir, "index.json"));
-  }
-  async resolve(tag) {
-    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
-  }
-};
 
 // src/lib/oci/registry-store.ts
 var RegistryStore = class {
@@ -59964,7 +59802,7 @@ var RegistryStore = class {
     return this.client.readBlob(this.reference.repository, descriptor);
   }
   putManifest(bytes, mediaType, tag) {
-    return this.client.pushManifest(this.reference.repository, tag ?? RegistryClient.digestOf(bytes), mediaType, bytes);
+    return this.client.pushManifest(this.reference.repository, tag ?? digestOf(bytes), mediaType, bytes);
   }
   getManifest(reference) {
     return this.client.getManifest(this.reference.repository, reference, MANIFEST_TYPES);
@@ -59988,7 +59826,7 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs6.existsSync)((0, import_node_path5.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs5.existsSync)((0, import_node_path3.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
@@ -59996,7 +59834,7 @@ async function openStore(target, options) {
 __name(openStore, "openStore");
 
 // src/lib/oci/pull.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var import_node_fs7 = require("node:fs");
 var import_promises10 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
@@ -60004,54 +59842,132 @@ var import_node_events = require("node:events");
 var import_node_zlib = require("node:zlib");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto5 = require("node:crypto");
-var import_promises8 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_node_crypto4 = require("node:crypto");
+var import_promises5 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises8.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises8.readdir)(path)).length > 0;
+    if (!(await (0, import_promises5.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises5.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path6.resolve)(finalPath);
+  const target = (0, import_node_path4.resolve)(finalPath);
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises8.mkdir)((0, import_node_path6.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path6.join)((0, import_node_path6.dirname)(target), `.${(0, import_node_path6.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises8.mkdir)(path);
+  await (0, import_promises5.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises5.mkdir)(path);
   return {
     path,
     async commit() {
       let old;
       try {
-        await (0, import_promises8.stat)(target);
-        old = (0, import_node_path6.join)((0, import_node_path6.dirname)(target), `.${(0, import_node_path6.basename)(target)}.old-${suffix}`);
-        await (0, import_promises8.rename)(target, old);
+        await (0, import_promises5.stat)(target);
+        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
+        await (0, import_promises5.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises8.rename)(path, target);
-      if (old) await (0, import_promises8.rm)(old, { recursive: true, force: true });
+      await (0, import_promises5.rename)(path, target);
+      if (old) await (0, import_promises5.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises8.rm)(path, { recursive: true, force: true });
+      await (0, import_promises5.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
+// src/lib/release/manifest.ts
+var import_promises6 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
+var MANIFEST_FILE = "manifest.json";
+var MANIFEST_SCHEMA_VERSION = 1;
+function sortFiles(files) {
+  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+__name(sortFiles, "sortFiles");
+function renderJson(value) {
+  return `${JSON.stringify(value, null, 2)}
+`;
+}
+__name(renderJson, "renderJson");
+async function readManifest(releaseDir) {
+  const path = (0, import_node_path5.join)(releaseDir, MANIFEST_FILE);
+  let text;
+  try {
+    text = await (0, import_promises6.readFile)(path, "utf8");
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+  }
+  const m = parsed;
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== "string") {
+    throw new PiImageError("INPUT_INVALID", `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  }
+  for (const f of m.files) {
+    if (typeof f.path !== "string" || f.path.includes("/") || f.path.startsWith(".") || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
+      throw new PiImageError("INPUT_INVALID", `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
+    }
+  }
+  return m;
+}
+__name(readManifest, "readManifest");
+
 // src/lib/signing/verify.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
-var import_bundle2 = __toESM(require_dist2(), 1);
+var import_promises8 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
+var import_bundle = __toESM(require_dist2(), 1);
 var import_protobuf_specs = __toESM(require_dist(), 1);
-var import_verify = __toESM(require_dist10(), 1);
+var import_verify = __toESM(require_dist4(), 1);
+
+// src/lib/image/raw-image-pass.ts
+var import_node_crypto5 = require("node:crypto");
+var import_node_fs6 = require("node:fs");
+var import_node_stream3 = require("node:stream");
+var import_promises7 = require("node:stream/promises");
+
+// src/lib/image/bmap.ts
+var BMAP_BLOCK_SIZE = 4096;
+var ZERO_CHECKSUM = "0".repeat(64);
+
+// src/lib/image/raw-image-pass.ts
+var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
+var HashingPassThrough = class extends import_node_stream3.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto5.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+};
+async function digestFile(path, copyTo) {
+  const counter = new HashingPassThrough();
+  const input = (0, import_node_fs6.createReadStream)(path, { highWaterMark: 1 << 20 });
+  const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream3.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  await (0, import_promises7.pipeline)(input, counter, sink);
+  return { size: counter.size, sha256: counter.hash.digest("hex") };
+}
+__name(digestFile, "digestFile");
 
 // src/lib/signing/identity-policy.ts
 function compileIdentity(policy) {
@@ -60066,6 +59982,12 @@ function compileIdentity(policy) {
 }
 __name(compileIdentity, "compileIdentity");
 
+// src/lib/signing/statement.ts
+var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
+var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
+
 // src/lib/signing/verify.ts
 async function verifyRelease(options) {
   const { releaseDir, logger } = options;
@@ -60075,8 +59997,8 @@ async function verifyRelease(options) {
   const bundleLabel = options.bundle?.label ?? signatureEntry.path;
   let bundle;
   try {
-    const json = options.bundle ? options.bundle.json.toString("utf8") : await (0, import_promises9.readFile)((0, import_node_path7.join)(releaseDir, signatureEntry.path), "utf8");
-    bundle = (0, import_bundle2.bundleFromJSON)(JSON.parse(json));
+    const json = options.bundle ? options.bundle.json.toString("utf8") : await (0, import_promises8.readFile)((0, import_node_path6.join)(releaseDir, signatureEntry.path), "utf8");
+    bundle = (0, import_bundle.bundleFromJSON)(JSON.parse(json));
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -60124,7 +60046,7 @@ async function verifyRelease(options) {
     );
   }
   const signed = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
-  const onDisk = new Set(await (0, import_promises9.readdir)(releaseDir));
+  const onDisk = new Set(await (0, import_promises8.readdir)(releaseDir));
   const unsigned = new Set(manifest.files.filter((f) => UNSIGNED_ROLES.has(f.role)).map((f) => f.path));
   for (const name of [...onDisk].sort()) {
     if (name === MANIFEST_FILE || unsigned.has(name)) continue;
@@ -60138,7 +60060,7 @@ async function verifyRelease(options) {
   for (const [name, sha256] of signed) {
     if (!manifest.files.some((f) => f.path === name)) continue;
     if (!onDisk.has(name)) throw new PiImageError("FILE_MISSING", `${name} is signed but missing from ${releaseDir}`);
-    const actual = await digestFile((0, import_node_path7.join)(releaseDir, name));
+    const actual = await digestFile((0, import_node_path6.join)(releaseDir, name));
     if (actual.sha256 !== sha256) throw new PiImageError("FILE_MODIFIED", `${name} was modified after signing: sha256 ${actual.sha256}, signed ${sha256}`);
     count++;
   }
@@ -60147,7 +60069,7 @@ async function verifyRelease(options) {
 }
 __name(verifyRelease, "verifyRelease");
 
-// src/lib/oci/copy.ts
+// src/lib/oci/manifest-json.ts
 function parseManifest(bytes, where) {
   let m;
   try {
@@ -60168,6 +60090,80 @@ function parseManifest(bytes, where) {
   return m;
 }
 __name(parseManifest, "parseManifest");
+
+// src/lib/signing/sign.ts
+var import_bundle2 = __toESM(require_dist2(), 1);
+var import_sign = __toESM(require_dist10(), 1);
+var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+// src/lib/oci/referrers.ts
+var MAX_BUNDLE = 16 * 1024 * 1024;
+function parseIndex(bytes, where) {
+  try {
+    const index = JSON.parse(bytes.toString("utf8"));
+    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
+    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
+  }
+}
+__name(parseIndex, "parseIndex");
+async function listReferrers(store, digest) {
+  const api = await store.referrersApi(digest);
+  if (api !== void 0) return api;
+  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
+  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+}
+__name(listReferrers, "listReferrers");
+async function attachedBundles(store, digest) {
+  const out = [];
+  for (const referrer of await listReferrers(store, digest)) {
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
+    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
+    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
+    const chunks = [];
+    for await (const c of store.readBlob(layer)) chunks.push(c);
+    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
+  }
+  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
+}
+__name(attachedBundles, "attachedBundles");
+
+// src/lib/oci/reference-file.ts
+var import_node_crypto6 = require("node:crypto");
+var import_promises9 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
+
+// src/lib/oci/release-content.ts
+var OCI_REF_FILE = "os-artifact.ref";
+
+// src/lib/oci/reference-file.ts
+async function writeAtomic(path, text) {
+  const temp = `${path}.partial-${process.pid}`;
+  await (0, import_promises9.writeFile)(temp, text);
+  await (0, import_promises9.rename)(temp, path);
+}
+__name(writeAtomic, "writeAtomic");
+async function recordReference(releaseDir, reference) {
+  const text = `${reference}
+`;
+  await writeAtomic((0, import_node_path7.join)(releaseDir, OCI_REF_FILE), text);
+  const manifest = await readManifest(releaseDir);
+  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
+  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text), sha256: (0, import_node_crypto6.createHash)("sha256").update(text).digest("hex") });
+  await writeAtomic((0, import_node_path7.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
+}
+__name(recordReference, "recordReference");
+
+// src/lib/oci/tar-format.ts
+var BLOCK = 512;
+var TAR_END = Buffer.alloc(2 * BLOCK);
+var USTAR_MAX_SIZE = 8 ** 11 - 1;
+
+// src/lib/oci/release-image.ts
+var ARTIFACT_DIR = "artifact";
 
 // src/lib/oci/tar-reader.ts
 var ByteReader = class {
@@ -60375,7 +60371,7 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const hash = (0, import_node_crypto6.createHash)("sha256");
+    const hash = (0, import_node_crypto7.createHash)("sha256");
     let size = 0;
     const out = (0, import_node_fs7.createWriteStream)((0, import_node_path8.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));

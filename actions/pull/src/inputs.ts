@@ -3,7 +3,7 @@ import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';
 import { parseTarget, type Target } from '../../../src/lib/oci/target';
 import type { IdentityPolicy } from '../../../src/lib/signing/identity-policy';
-import { registryLogin } from '../../publish/src/inputs';
+import { registryLogin } from '../../../src/lib/oci/credentials';
 
 export interface PullInputs {
   target: Target;

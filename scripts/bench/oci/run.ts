@@ -6,12 +6,13 @@
 // ratios (ours / skopeo) and the peak RSS of our process.
 // Run with Node 24 (it runs TypeScript): node scripts/bench/oci/run.ts [--gib N] [--rounds N]
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdirSync, openSync, writeSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startRegistry } from '../../../test/support/registry.ts';
 import { measure } from '../measure.mjs';
+import { writeOneFileManifest } from '../one-file-release.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { gib: { type: 'string', default: '2' }, rounds: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/pi-image-oci-bench' } } });
@@ -23,7 +24,8 @@ const release = join(dir, 'release');
 mkdirSync(release, { recursive: true });
 
 // The image: random bytes, written in 1 MiB chunks and hashed on the way.
-const size = gib * 2 ** 30;
+// Whole MiB: the image is written in 1 MiB chunks.
+const size = Math.round(gib * 1024) * 2 ** 20;
 const hash = createHash('sha256');
 const fd = openSync(join(release, 'bench.img.xz'), 'w');
 for (let done = 0; done < size; done += 1 << 20) {
@@ -33,22 +35,7 @@ for (let done = 0; done < size; done += 1 << 20) {
 }
 closeSync(fd);
 const sha256 = hash.digest('hex');
-writeFileSync(
-  join(release, 'manifest.json'),
-  `${JSON.stringify(
-    {
-      schemaVersion: 1,
-      name: 'bench',
-      version: '1.0.0',
-      channel: 'stable',
-      created: '2026-01-19T00:00:00Z',
-      image: { path: 'bench.img.xz', compression: 'xz', raw: { size, sha256 } },
-      files: [{ path: 'bench.img.xz', role: 'image', mediaType: 'application/x-xz', size, sha256 }],
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeOneFileManifest(release, { size, sha256 });
 
 const cli = join(root, 'dist/cli/pi-image.cjs');
 const layout = join(dir, 'layout');

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startSigstoreMock } from '../../../test/support/sigstore-mock.ts';
 import { measure } from '../measure.mjs';
+import { writeOneFileManifest } from '../one-file-release.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { gib: { type: 'string', default: '8' }, dir: { type: 'string', default: '/tmp/pi-image-sign-bench' } } });
@@ -38,22 +39,7 @@ const digest = async (path: string) => {
   return { sha256: h.digest('hex'), size };
 };
 const d = await digest(image);
-writeFileSync(
-  join(release, 'manifest.json'),
-  `${JSON.stringify(
-    {
-      schemaVersion: 1,
-      name: 'bench',
-      version: '1.0.0',
-      channel: 'stable',
-      created: '2026-01-19T00:00:00Z',
-      image: { path: 'bench.img.xz', compression: 'xz', raw: { size: d.size, sha256: d.sha256 } },
-      files: [{ path: 'bench.img.xz', role: 'image', mediaType: 'application/x-xz', size: d.size, sha256: d.sha256 }],
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeOneFileManifest(release, d);
 
 const mock = await startSigstoreMock();
 const workflow = 'https://github.com/acme/bench/.github/workflows/release.yml@refs/tags/v1.0.0';

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import { ANNOTATION, OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST } from './reference';
-import type { BlobSource } from './registry-client';
+import { digestOf, type BlobSource } from './blob-source';
 import type { OciStore, StoredManifest } from './store';
 
 interface Index {
@@ -93,13 +93,8 @@ export class OciLayout implements OciStore {
     }
   }
 
-  async putBlobFile(file: string, digest: string): Promise<void> {
-    if (await this.hasBlob(digest)) return;
-    await this.writeBlob(createReadStream(file, { highWaterMark: 1 << 20 }), digest);
-  }
-
   async putBlobBytes(bytes: Buffer): Promise<string> {
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = digestOf(bytes);
     if (!(await this.hasBlob(digest))) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
       await writeFile(temp, bytes);
@@ -165,7 +160,7 @@ export class OciLayout implements OciStore {
     } catch (e) {
       throw new PiImageError('INPUT_INVALID', `${this.dir} has no manifest ${digest}`, { cause: e });
     }
-    const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
     const mediaType = descriptor?.mediaType ?? String((JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '');
     return { bytes, mediaType, digest };

@@ -11,10 +11,10 @@ import { MANIFEST_FILE } from '../release/manifest';
 import { OCI_MANIFEST, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
 import { attachBundle, type Attached } from './referrers';
 import { recordReference } from './reference-file';
-import { artifactLayout, bytesBlobSource } from './release-artifact';
+import { bytesBlobSource, digestOf } from './blob-source';
+import { artifactLayout } from './release-artifact';
 import { readReleaseContent, releaseAnnotations, type ReleaseContent } from './release-content';
 import { imageConfig, imageManifest, releaseLayer } from './release-image';
-import { RegistryClient } from './registry-client';
 import type { OciStore } from './store';
 import { releaseTags, type ReleaseTag } from './tags';
 
@@ -102,7 +102,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   const tags = releaseTags(content, options.extraTags);
   const annotations = releaseAnnotations(content, options.annotations);
   const { manifest, size } = await storeBlobs(content, options, annotations);
-  const digest = RegistryClient.digestOf(manifest);
+  const digest = digestOf(manifest);
   await checkImmutable(store, tags, digest, options.force ?? false, logger);
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(', ')})`);

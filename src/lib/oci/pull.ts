@@ -18,7 +18,7 @@ import { stageOutputDir } from '../release/output-dir';
 import { MANIFEST_FILE, readManifest } from '../release/manifest';
 import type { IdentityPolicy } from '../signing/identity-policy';
 import { verifyRelease, type VerifyResult } from '../signing/verify';
-import { parseManifest } from './copy';
+import { parseManifest } from './manifest-json';
 import { ANNOTATION, OCI_INDEX, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
 import { attachedBundles } from './referrers';
 import { recordReference } from './reference-file';

@@ -4,7 +4,7 @@
  * role `oci-reference`. Not signed and not published: it names the artifact.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FILE, readManifest, renderJson, sortFiles } from '../release/manifest';
 import { OCI_REF_FILE } from './release-content';
@@ -22,12 +22,4 @@ export async function recordReference(releaseDir: string, reference: string): Pr
   const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
   files.push({ path: OCI_REF_FILE, role: 'oci-reference', mediaType: 'text/plain', size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') });
   await writeAtomic(join(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
-}
-
-export async function readReference(releaseDir: string): Promise<string | undefined> {
-  try {
-    return (await readFile(join(releaseDir, OCI_REF_FILE), 'utf8')).trim();
-  } catch {
-    return undefined;
-  }
 }

@@ -9,7 +9,7 @@ import { PiImageError } from '../core/errors';
 import { BUNDLE_MEDIA_TYPE } from '../signing/sign';
 import { PROVENANCE_TYPE } from '../signing/statement';
 import { EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
-import { bytesBlobSource, EMPTY_DESCRIPTOR } from './release-artifact';
+import { bytesBlobSource, EMPTY_DESCRIPTOR } from './blob-source';
 import { DIGEST } from './reference';
 import { REFERRERS_TAG, type OciStore } from './store';
 

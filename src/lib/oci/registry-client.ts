@@ -8,54 +8,17 @@
  * with backoff for requests that can be repeated.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { digestOf, type BlobSource } from './blob-source';
 import { OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST, registryBaseUrl } from './reference';
-
-/** A blob of known digest whose bytes can be opened again, whole or from an offset (inclusive end). */
-export interface BlobSource {
-  descriptor: { digest: string; size: number };
-  open(start?: number, end?: number): Readable;
-}
-
-/**
- * A file as a blob source. Opened whole, its bytes are checked on the way out:
- * a file longer than the descriptor says, or with another digest, fails the
- * stream (DIGEST_MISMATCH) so no request sends more bytes than it declared.
- */
-export function fileBlobSource(file: string, descriptor: { digest: string; size: number }): BlobSource {
-  return {
-    descriptor,
-    open: (start, end) => {
-      const stream = createReadStream(file, { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
-      const expected = start === undefined ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === undefined ? createHash('sha256') : undefined;
-      let seen = 0;
-      const check = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          seen += chunk.length;
-          if (seen > expected) return done(new PiImageError('DIGEST_MISMATCH', `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
-          hash?.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          if (seen !== expected) return done(new PiImageError('DIGEST_MISMATCH', `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest) return done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
-          done();
-        },
-      });
-      stream.on('error', (e) => check.destroy(e));
-      return stream.pipe(check);
-    },
-  };
-}
 
 interface UploadChunk {
   offset: number;
@@ -226,10 +189,6 @@ export class RegistryClient {
     const delay = ms ?? (this.options.backoffMs ?? 500) * 2 ** attempt;
     this.options.logger.warn(`${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, delay));
-  }
-
-  static digestOf(bytes: Buffer): string {
-    return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   }
 
   static scope(repository: string, actions: 'pull' | 'pull,push'): string {
@@ -589,7 +548,7 @@ export class RegistryClient {
   }
 
   async pushManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<{ digest: string; subjectAccepted: boolean }> {
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = digestOf(bytes);
     const res = await this.request('PUT', `/v2/${repository}/manifests/${reference}`, {
       scope: RegistryClient.scope(repository, 'pull,push'),
       headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
@@ -611,7 +570,7 @@ export class RegistryClient {
       chunks.push(c as Buffer);
     }
     const bytes = Buffer.concat(chunks);
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: String(res.headers['content-type'] ?? ''), digest };
   }

@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../core/logger';
 import type { Descriptor } from './media-types';
 import { formatReference, type OciReference } from './reference';
-import { RegistryClient, type BlobSource, type RegistryClientOptions } from './registry-client';
+import { digestOf, type BlobSource } from './blob-source';
+import { RegistryClient, type RegistryClientOptions } from './registry-client';
 import { MANIFEST_TYPES, type OciStore, type StoredManifest } from './store';
 
 export interface RegistryStoreOptions extends Omit<RegistryClientOptions, 'registry' | 'logger'> {
@@ -56,7 +57,7 @@ export class RegistryStore implements OciStore {
   }
 
   putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<{ digest: string; subjectAccepted: boolean }> {
-    return this.client.pushManifest(this.reference.repository, tag ?? RegistryClient.digestOf(bytes), mediaType, bytes);
+    return this.client.pushManifest(this.reference.repository, tag ?? digestOf(bytes), mediaType, bytes);
   }
 
   getManifest(reference: string): Promise<StoredManifest> {

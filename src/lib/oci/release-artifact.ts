@@ -6,16 +6,9 @@
  */
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '../release/manifest';
-import { ANNOTATION, EMPTY_CONFIG, OCI_EMPTY, OCI_MANIFEST, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
-import { fileBlobSource, RegistryClient, type BlobSource } from './registry-client';
+import { ANNOTATION, EMPTY_CONFIG, OCI_MANIFEST, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
+import { bytesBlobSource, EMPTY_DESCRIPTOR, fileBlobSource, type BlobSource } from './blob-source';
 import type { ReleaseContent } from './release-content';
-import { Readable } from 'node:stream';
-
-export const EMPTY_DESCRIPTOR: Descriptor = { mediaType: OCI_EMPTY, digest: RegistryClient.digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
-
-export function bytesBlobSource(bytes: Buffer): BlobSource {
-  return { descriptor: { digest: RegistryClient.digestOf(bytes), size: bytes.length }, open: (start, end) => Readable.from([bytes.subarray(start ?? 0, end === undefined ? undefined : end + 1)]) };
-}
 
 export interface ArtifactLayout {
   manifest: Buffer;

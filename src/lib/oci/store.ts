@@ -4,7 +4,7 @@
  * this interface; both kinds check every blob's digest.
  */
 import type { Readable } from 'node:stream';
-import type { BlobSource } from './registry-client';
+import type { BlobSource } from './blob-source';
 import type { Descriptor } from './media-types';
 
 export interface StoredManifest {

@@ -1,0 +1,33 @@
+/** Reading an OCI manifest or index as it comes from a store: every descriptor checked before use. */
+import { PiImageError } from '../core/errors';
+import type { Descriptor } from './media-types';
+import { DIGEST } from './reference';
+
+export interface ParsedManifest {
+  mediaType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+  subject?: Descriptor;
+  artifactType?: string;
+}
+
+export function parseManifest(bytes: Buffer, where: string): ParsedManifest {
+  let m: ParsedManifest;
+  try {
+    m = JSON.parse(bytes.toString('utf8')) as ParsedManifest;
+  } catch (e) {
+    throw new PiImageError('DIGEST_MISMATCH', `${where} is not JSON`, { cause: e });
+  }
+  const check = (d: Descriptor | undefined, what: string): void => {
+    if (!d) return;
+    if (typeof d !== 'object' || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== 'string') {
+      throw new PiImageError('DIGEST_MISMATCH', `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
+    }
+  };
+  check(m.config, 'config');
+  for (const l of m.layers ?? []) check(l, 'a layer');
+  for (const l of m.manifests ?? []) check(l, 'an index entry');
+  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError('DIGEST_MISMATCH', `${where} is neither an image manifest nor an index`);
+  return m;
+}
