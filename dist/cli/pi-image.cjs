@@ -2005,7 +2005,7 @@ var require_parse = __commonJS({
     exports2.parseStringASCII = parseStringASCII;
     exports2.parseTime = parseTime;
     exports2.parseOID = parseOID;
-    exports2.parseBoolean = parseBoolean;
+    exports2.parseBoolean = parseBoolean2;
     exports2.parseBitString = parseBitString;
     var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
     var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
@@ -2066,10 +2066,10 @@ var require_parse = __commonJS({
       return oid;
     }
     __name(parseOID, "parseOID");
-    function parseBoolean(buf) {
+    function parseBoolean2(buf) {
       return buf[0] !== 0;
     }
-    __name(parseBoolean, "parseBoolean");
+    __name(parseBoolean2, "parseBoolean");
     function parseBitString(buf) {
       const unused = buf[0];
       const start = 1;
@@ -3160,7 +3160,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
+    var X509Certificate2 = class _X509Certificate {
       static {
         __name(this, "X509Certificate");
       }
@@ -3323,7 +3323,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports2.X509Certificate = X509Certificate;
+    exports2.X509Certificate = X509Certificate2;
   }
 });
 
@@ -14748,10 +14748,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse2();
-    var constants = require_constants2();
+    var constants2 = require_constants2();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version2, truncation, options) => {
-      if (!constants.RELEASE_TYPES.includes(truncation)) {
+      if (!constants2.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version2, options);
@@ -16000,7 +16000,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants = require_constants2();
+    var constants2 = require_constants2();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse2();
@@ -16084,8 +16084,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants2.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants2.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -16271,9 +16271,9 @@ var require_polyfill = __commonJS({
       utimes
     } = require("fs/promises");
     var {
-      dirname: dirname4,
+      dirname: dirname5,
       isAbsolute: isAbsolute2,
-      join: join27,
+      join: join23,
       parse,
       resolve: resolve8,
       sep,
@@ -16375,7 +16375,7 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname4(dest);
+      const destParent = dirname5(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
@@ -16393,8 +16393,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve8(dirname4(src));
-      const destParent = resolve8(dirname4(dest));
+      const srcParent = resolve8(dirname5(src));
+      const destParent = resolve8(dirname5(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -16554,8 +16554,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir6(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join27(src, item);
-        const destItem = join27(dest, item);
+        const srcItem = join23(src, item);
+        const destItem = join23(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -16564,7 +16564,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink(src);
       if (!isAbsolute2(resolvedSrc)) {
-        resolvedSrc = resolve8(dirname4(src), resolvedSrc);
+        resolvedSrc = resolve8(dirname5(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -16579,7 +16579,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute2(resolvedDest)) {
-        resolvedDest = resolve8(dirname4(dest), resolvedDest);
+        resolvedDest = resolve8(dirname5(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -16631,15 +16631,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join27, sep } = require("path");
+    var { join: join23, sep } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm9 } = require("fs/promises");
+    var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm10 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir7(root, { recursive: true });
-      const target = await mkdtemp2(join27(`${root}${sep}`, options.tmpPrefix || ""));
+      const target = await mkdtemp2(join23(`${root}${sep}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -16648,7 +16648,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm9(target, { force: true, recursive: true });
+        await rm10(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -16664,13 +16664,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir6 } = require("fs/promises");
-    var { join: join27 } = require("path");
+    var { join: join23 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir6(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir6(join27(dir, item))) {
-            results.push(join27(item, scopedItem));
+          for (const scopedItem of await readdir6(join23(dir, item))) {
+            results.push(join23(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -16685,7 +16685,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname4, join: join27, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname5, join: join23, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -16706,7 +16706,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs.mkdir(dirname4(destination), { recursive: true });
+      await fs.mkdir(dirname5(destination), { recursive: true });
       try {
         await fs.rename(source, destination);
       } catch (error) {
@@ -16715,7 +16715,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join27(source, file), join27(destination, file), options, false, symlinks)
+              (file) => moveFile(join23(source, file), join23(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -16734,7 +16734,7 @@ var require_move_file = __commonJS({
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve8(dirname4(symSource), target));
+            targetStat = await fs.stat(resolve8(dirname5(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -17402,10 +17402,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir7,
-      readFile: readFile10,
+      readFile: readFile5,
       readdir: readdir6,
-      rm: rm9,
-      writeFile: writeFile6
+      rm: rm10,
+      writeFile: writeFile3
     } = require("fs/promises");
     var { Minipass } = require_commonjs();
     var path = require("path");
@@ -17456,11 +17456,11 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm9(tmp2.target, { recursive: true, force: true });
+          return rm10(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile6(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile3(tmp2.target, newIndex, { flag: "wx" });
         await mkdir7(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -17526,7 +17526,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm9(bucket, { recursive: true, force: true });
+      return rm10(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -17594,7 +17594,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile10(bucket, "utf8");
+      const data = await readFile5(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -19191,8 +19191,8 @@ var require_write = __commonJS({
       hashStream.on("size", (s) => {
         size2 = s;
       });
-      const pipeline4 = new Pipeline(inputStream, hashStream, outStream);
-      await pipeline4.promise();
+      const pipeline5 = new Pipeline(inputStream, hashStream, outStream);
+      await pipeline5.promise();
       return { integrity, size: size2 };
     }
     __name(pipeToTmp, "pipeToTmp");
@@ -19283,12 +19283,12 @@ var require_put = __commonJS({
       let size2;
       let error;
       let memoData;
-      const pipeline4 = new Pipeline();
+      const pipeline5 = new Pipeline();
       if (memoize) {
         const memoizer = new PassThrough().on("collect", (data) => {
           memoData = data;
         });
-        pipeline4.push(memoizer);
+        pipeline5.push(memoizer);
       }
       const contentStream = write.stream(cache, opts).on("integrity", (int) => {
         integrity = int;
@@ -19297,20 +19297,20 @@ var require_put = __commonJS({
       }).on("error", (err) => {
         error = err;
       });
-      pipeline4.push(contentStream);
-      pipeline4.push(new Flush({
+      pipeline5.push(contentStream);
+      pipeline5.push(new Flush({
         async flush() {
           if (!error) {
             const entry = await index.insert(cache, key, integrity, { ...opts, size: size2 });
             if (memoize && memoData) {
               memo.put(cache, entry, memoData, opts);
             }
-            pipeline4.emit("integrity", integrity);
-            pipeline4.emit("size", size2);
+            pipeline5.emit("integrity", integrity);
+            pipeline5.emit("size", size2);
           }
         }
       }));
-      return pipeline4;
+      return pipeline5;
     }
     __name(putStream, "putStream");
   }
@@ -22468,8 +22468,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm9;
-    async function rm9(cache, integrity) {
+    module2.exports = rm10;
+    async function rm10(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -22478,7 +22478,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm9, "rm");
+    __name(rm10, "rm");
   }
 });
 
@@ -22486,7 +22486,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm9 } = require("fs/promises");
+    var { rm: rm10 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -22509,7 +22509,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm9(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm10(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -22521,11 +22521,11 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir7,
-      readFile: readFile10,
-      rm: rm9,
+      readFile: readFile5,
+      rm: rm10,
       stat: stat8,
       truncate,
-      writeFile: writeFile6
+      writeFile: writeFile3
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -22644,7 +22644,7 @@ var require_verify = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat8(f);
-            await rm9(f, { recursive: true, force: true });
+            await rm10(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -22668,7 +22668,7 @@ var require_verify = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm9(filepath, { recursive: true, force: true });
+        await rm10(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -22737,18 +22737,18 @@ var require_verify = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm9(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm10(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile6(verifile, `${Date.now()}`);
+      return writeFile3(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile10(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -22761,7 +22761,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm9 = require_rm2();
+    var rm10 = require_rm2();
     var verify = require_verify();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -22781,10 +22781,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm9.entry;
-    module2.exports.rm.all = rm9.all;
+    module2.exports.rm = rm10.entry;
+    module2.exports.rm.all = rm10.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm9.content;
+    module2.exports.rm.content = rm10.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -26415,16 +26415,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants = __importStar(require_constants4());
+    var constants2 = __importStar(require_constants4());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants.BITS);
+    var isCorrect4 = common.isCorrect(constants2.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants.GROUPS;
+        this.groups = constants2.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -26434,17 +26434,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants.RE_SUBNET_STRING.exec(address);
+        const subnet = constants2.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants2.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants.RE_SUBNET_STRING, "");
+          address = address.replace(constants2.RE_SUBNET_STRING, "");
         }
-        const longest = constants.GROUPS * 4 - 1;
+        const longest = constants2.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -26477,7 +26477,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants.RE_ADDRESS)) {
+        if (!address.match(constants2.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -26500,7 +26500,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants2.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -26514,9 +26514,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants2.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants2.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -26534,7 +26534,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants.GROUPS) {
+        if (groups.length !== constants2.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -26549,7 +26549,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants.BITS - trailing * 8;
+        const subnetBits = constants2.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -26595,7 +26595,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants2.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -26626,7 +26626,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants.GROUPS; i += 2) {
+        for (i = 0; i < constants2.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -26643,7 +26643,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants2.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -26673,7 +26673,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants2.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -26684,7 +26684,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants2.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -26694,7 +26694,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants2.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -26719,7 +26719,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants2.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -26728,7 +26728,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants2.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -26909,7 +26909,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants2.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -26924,7 +26924,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants2.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -26946,7 +26946,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants2.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -30198,12 +30198,12 @@ var require_remote = __commonJS({
               integrity: _opts.integrity,
               size: _opts.size
             });
-            const pipeline4 = new CachingMinipassPipeline({
+            const pipeline5 = new CachingMinipassPipeline({
               events: ["integrity", "size"]
             }, res.body, integrityStream);
-            integrityStream.on("integrity", (i) => pipeline4.emit("integrity", i));
-            integrityStream.on("size", (s) => pipeline4.emit("size", s));
-            res = new fetch.Response(pipeline4, res);
+            integrityStream.on("integrity", (i) => pipeline5.emit("integrity", i));
+            integrityStream.on("size", (s) => pipeline5.emit("size", s));
+            res = new fetch.Response(pipeline5, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
@@ -34468,19 +34468,19 @@ var require_commonjs5 = __commonJS({
     __name(balancedWithBudget, "balancedWithBudget");
     function maskUnmatchedOpens(masked, budget) {
       budget.remaining -= masked.length;
-      const open5 = [];
+      const open7 = [];
       for (let i = 0; i < masked.length; i++) {
         const c = masked.charCodeAt(i);
         if (c === 123) {
-          open5.push(i);
-        } else if (c === 125 && open5.length) {
-          open5.pop();
+          open7.push(i);
+        } else if (c === 125 && open7.length) {
+          open7.pop();
         }
       }
       let out = "";
       let last = 0;
-      for (let i = 0; i < open5.length; i++) {
-        const at = open5[i];
+      for (let i = 0; i < open7.length; i++) {
+        const at = open7[i];
         out += masked.slice(last, at) + "\0";
         last = at + 1;
       }
@@ -36348,10 +36348,10 @@ var require_commonjs6 = __commonJS({
           }
           return filtered.join("/");
         }).join("|");
-        const [open5, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open5 + re + close + "$";
+        const [open7, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open7 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open5 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open7 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -37886,12 +37886,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join27;
+    exports2.join = join23;
     var url_1 = require("url");
-    function join27(base, path) {
+    function join23(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join27, "join");
+    __name(join23, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -38585,7 +38585,7 @@ var TOOL_NAME = "pi-image-release";
 
 // src/cli/commands/build-command.ts
 var import_node_os = require("node:os");
-var import_node_path9 = require("node:path");
+var import_node_path8 = require("node:path");
 
 // src/lib/build/build.ts
 var import_promises6 = require("node:fs/promises");
@@ -39435,8 +39435,8 @@ function stagesOf(timeline) {
 }
 __name(stagesOf, "stagesOf");
 function failedStep(timeline) {
-  const open5 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open5[open5.length - 1];
+  const open7 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open7[open7.length - 1];
 }
 __name(failedStep, "failedStep");
 function formatDuration(seconds) {
@@ -40004,11 +40004,58 @@ async function prepareBuild(request2) {
 }
 __name(prepareBuild, "prepareBuild");
 
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var SAFE_NAME_MAX = 128;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
+function checkSafeName(value, input) {
+  if (!isSafeName(value)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
+    );
+  }
+  return value;
+}
+__name(checkSafeName, "checkSafeName");
+
 // src/lib/release/manifest.ts
-var import_promises9 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+var MAX_FILES = 1e4;
+var FILE_ROLES = [
+  "image",
+  "image-checksum",
+  "raw-image-checksum",
+  "bmap",
+  "build-log",
+  "pigen-info",
+  "pigen-sbom",
+  "sbom",
+  "metadata",
+  "release-notes"
+];
+var MEDIA_TYPES = {
+  image: "application/x-xz",
+  "image-checksum": "text/plain",
+  "raw-image-checksum": "text/plain",
+  bmap: "application/xml",
+  "build-log": "text/plain",
+  "pigen-info": "text/plain",
+  "pigen-sbom": "application/octet-stream",
+  sbom: "application/spdx+json",
+  metadata: "application/json",
+  "release-notes": "text/markdown"
+};
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {
   return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -40019,46 +40066,55 @@ function renderJson(value) {
 `;
 }
 __name(renderJson, "renderJson");
-async function readManifest(releaseDir) {
-  const path = (0, import_node_path8.join)(releaseDir, MANIFEST_FILE);
-  let text2;
-  try {
-    text2 = await (0, import_promises9.readFile)(path, "utf8");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
-  }
+var SHA256 = /^[0-9a-f]{64}$/;
+var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
+function parseManifest(text2, where, reserved = () => []) {
   let parsed;
   try {
     parsed = JSON.parse(text2);
   } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+    throw new PiImageError("INPUT_INVALID", `${where} is not valid JSON: ${e.message}`, { cause: e });
   }
+  const bad3 = /* @__PURE__ */ __name((what) => new PiImageError("INPUT_INVALID", `${where}: ${what}`), "bad");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad3("not a JSON object");
   const m = parsed;
-  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== "string") {
-    throw new PiImageError("INPUT_INVALID", `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
-  }
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION) throw bad3(`not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  if (typeof m.name !== "string" || !isSafeName(m.name)) throw bad3(`name ${JSON.stringify(m.name)} is not a release name`);
+  if (typeof m.version !== "string" || !isSafeName(m.version)) throw bad3(`version ${JSON.stringify(m.version)} is not a release version`);
+  if (!CHANNELS.includes(m.channel)) throw bad3(`channel ${JSON.stringify(m.channel)} is not one of ${CHANNELS.join(", ")}`);
+  if (typeof m.created !== "string" || Number.isNaN(Date.parse(m.created))) throw bad3(`created ${JSON.stringify(m.created)} is not a date`);
+  if (!Array.isArray(m.files)) throw bad3("files is not a list");
+  if (m.files.length > MAX_FILES) throw bad3(`lists ${m.files.length} files (at most ${MAX_FILES})`);
+  const taken = new Set(reserved(m.name));
+  const seen = /* @__PURE__ */ new Set();
   for (const f of m.files) {
-    if (typeof f.path !== "string" || f.path.includes("/") || f.path.startsWith(".") || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
-      throw new PiImageError("INPUT_INVALID", `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
-    }
+    const path = typeof f?.path === "string" ? f.path : void 0;
+    const label = JSON.stringify(path ?? f?.path);
+    if (path === void 0 || !isPlainFileName(path)) throw bad3(`file entry ${label} is not a plain file name`);
+    if (path === MANIFEST_FILE || taken.has(path)) throw bad3(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
+    if (seen.has(path)) throw bad3(`file entry ${label} is listed twice`);
+    seen.add(path);
+    if (!FILE_ROLES.includes(f.role)) throw bad3(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad3(`file entry ${label} has no media type`);
+    if (!isSize(f.size)) throw bad3(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
+    if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad3(`file entry ${label} has no sha256`);
   }
-  return m;
+  const image = m.image;
+  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad3("image.path does not name a listed file");
+  if (image.compression !== "xz") throw bad3(`image.compression ${JSON.stringify(image.compression)} is not xz`);
+  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
+    throw bad3("image.raw has no size and sha256");
+  }
+  return parsed;
 }
-__name(readManifest, "readManifest");
+__name(parseManifest, "parseManifest");
 
 // src/lib/release/package-options.ts
 var DEFAULT_VERSION = "dev";
 var DEFAULT_CHANNEL = "nightly";
 var DEFAULT_COMPRESSION_LEVEL = 6;
-var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 function checkReleaseName(value, input = "name") {
-  if (!SAFE_NAME.test(value) || value.includes("..")) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`
-    );
-  }
-  return value;
+  return checkSafeName(value, input);
 }
 __name(checkReleaseName, "checkReleaseName");
 function checkChannel(value, input = "channel") {
@@ -40163,7 +40219,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       pigenDir: str("pigen-dir") ?? env.PI_GEN_DIR,
       pigenRepository: str("pigen-repository"),
       pigenRef: str("pigen-ref"),
-      cacheDir: (0, import_node_path9.join)(env.XDG_CACHE_HOME ?? (0, import_node_path9.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
+      cacheDir: (0, import_node_path8.join)(env.XDG_CACHE_HOME ?? (0, import_node_path8.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
       recipeGitHash: str("recipe-git-hash"),
       resume: values.continue === true,
       minFreeGiB: str("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str("min-free-gb"), 0, 1e5, "--min-free-gb"),
@@ -40188,12 +40244,12 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/lib/image/open-image.ts
-var import_promises15 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
-var import_node_path11 = require("node:path");
+var import_node_path10 = require("node:path");
 
 // src/lib/image/byte-source.ts
-var import_promises10 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -40207,7 +40263,7 @@ var FileByteSource = class _FileByteSource {
     __name(this, "FileByteSource");
   }
   static async open(path) {
-    const fh = await (0, import_promises10.open)(path, "r");
+    const fh = await (0, import_promises9.open)(path, "r");
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
   }
@@ -40255,13 +40311,13 @@ var SliceByteSource = class {
 
 // src/lib/image/image-source.ts
 var import_node_fs6 = require("node:fs");
-var import_promises12 = require("node:fs/promises");
-var import_node_path10 = require("node:path");
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
 var import_node_fs5 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -40281,7 +40337,7 @@ function u64(buf, at) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises11.open)(file, "r");
+  const fh = await (0, import_promises10.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -40376,7 +40432,7 @@ var ZipEntryCheck = class extends import_node_stream.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises11.open)(file, "r");
+  const fh = await (0, import_promises10.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -40418,10 +40474,10 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path10.basename)(path);
+  const name = (0, import_node_path9.basename)(path);
   switch (compression) {
     case "none": {
-      const { size: size2 } = await (0, import_promises12.stat)(path);
+      const { size: size2 } = await (0, import_promises11.stat)(path);
       return { stream: (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
     }
     case "gz": {
@@ -40466,15 +40522,74 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
-var import_node_crypto3 = require("node:crypto");
-var import_node_fs7 = require("node:fs");
-var import_promises13 = require("node:fs/promises");
+var import_node_crypto4 = require("node:crypto");
+var import_node_fs8 = require("node:fs");
+var import_promises14 = require("node:fs/promises");
 var import_node_events = require("node:events");
+var import_promises15 = require("node:stream/promises");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs7 = require("node:fs");
+var import_promises12 = require("node:fs/promises");
 var import_node_stream2 = require("node:stream");
-var import_promises14 = require("node:stream/promises");
+var import_promises13 = require("node:stream/promises");
+var READ_CHUNK2 = 1 << 20;
+var HashingPassThrough = class extends import_node_stream2.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto2.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  const handle = await (0, import_promises12.open)(path, import_node_fs7.constants.O_RDONLY | import_node_fs7.constants.O_NONBLOCK | import_node_fs7.constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+async function digestFile(path, copyTo) {
+  const handle = await openRegularFile(path);
+  const counter = new HashingPassThrough();
+  const sink = copyTo ? (0, import_node_fs7.createWriteStream)(copyTo) : new import_node_stream2.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  await (0, import_promises13.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK2 }), counter, sink);
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
 
 // src/lib/image/bmap.ts
-var import_node_crypto2 = require("node:crypto");
+var import_node_crypto3 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -40490,7 +40605,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count) {
-    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto2.createHash)("sha256") };
+    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto3.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count;
     this.mapped += count;
@@ -40547,29 +40662,17 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto2.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto3.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
 
 // src/lib/image/raw-image-pass.ts
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
-var HashingPassThrough = class extends import_node_stream2.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto3.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-};
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
   const BS = BMAP_BLOCK_SIZE;
-  const hash = (0, import_node_crypto3.createHash)("sha256");
+  const hash = (0, import_node_crypto4.createHash)("sha256");
   const bmap = new BlockMapBuilder(BS);
   let size2 = 0;
   let carry;
@@ -40584,7 +40687,7 @@ async function rawImagePass(source, options) {
       stdin: "pipe"
     });
     const counter = new HashingPassThrough();
-    const out = (0, import_promises14.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(options.xz.path));
+    const out = (0, import_promises15.pipeline)(child.stdout, counter, (0, import_node_fs8.createWriteStream)(options.xz.path));
     out.catch(() => {
     });
     const stdin = child.stdin;
@@ -40617,7 +40720,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises13.open)(options.sparseCopy, "w");
+    if (options.sparseCopy) sparse = await (0, import_promises14.open)(options.sparseCopy, "w");
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -40664,24 +40767,12 @@ async function rawImagePass(source, options) {
   return result;
 }
 __name(rawImagePass, "rawImagePass");
-async function digestFile(path, copyTo) {
-  const counter = new HashingPassThrough();
-  const input = (0, import_node_fs7.createReadStream)(path, { highWaterMark: 1 << 20 });
-  const sink = copyTo ? (0, import_node_fs7.createWriteStream)(copyTo) : new import_node_stream2.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises14.pipeline)(input, counter, sink);
-  return { size: counter.size, sha256: counter.hash.digest("hex") };
-}
-__name(digestFile, "digestFile");
 
 // src/lib/image/open-image.ts
 async function detectCompression(path) {
   let head;
   try {
-    const fh = await (0, import_promises15.open)(path, "r");
+    const fh = await (0, import_promises16.open)(path, "r");
     try {
       head = Buffer.alloc(6);
       const { bytesRead } = await fh.read(head, 0, 6, 0);
@@ -40705,9 +40796,9 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
     const source = await FileByteSource.open(path);
     return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
   }
-  const dir = await (0, import_promises15.mkdtemp)((0, import_node_path11.join)(workDir, "pi-image-"));
+  const dir = await (0, import_promises16.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
   try {
-    const raw = (0, import_node_path11.join)(dir, "image.img");
+    const raw = (0, import_node_path10.join)(dir, "image.img");
     logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
     const opened = await openRawImage(path, compression, logger);
     const pass = await rawImagePass(opened.stream, { logger, sourceName: path, expectedSize: opened.expectedSize, sparseCopy: raw });
@@ -40719,11 +40810,11 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
       pass,
       async close() {
         await source.close();
-        await (0, import_promises15.rm)(dir, { recursive: true, force: true });
+        await (0, import_promises16.rm)(dir, { recursive: true, force: true });
       }
     };
   } catch (e) {
-    await (0, import_promises15.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises16.rm)(dir, { recursive: true, force: true });
     throw e;
   }
 }
@@ -41342,9 +41433,9 @@ async function inspectImage(disk, options = {}) {
     const osRelease = text(await fs.readFile("/etc/os-release"));
     if (osRelease !== void 0) root.osRelease = parseKeyValues(osRelease);
     else warnings.push("root file system has no /etc/os-release");
-    const releasePath = options.productReleaseFile ?? DEFAULT_PRODUCT_RELEASE_FILE;
-    const product = text(await fs.readFile(releasePath));
-    if (product !== void 0) root.productRelease = { path: releasePath, values: parseKeyValues(product) };
+    const releasePath2 = options.productReleaseFile ?? DEFAULT_PRODUCT_RELEASE_FILE;
+    const product = text(await fs.readFile(releasePath2));
+    if (product !== void 0) root.productRelease = { path: releasePath2, values: parseKeyValues(product) };
     const hostname = text(await fs.readFile("/etc/hostname"));
     if (hostname !== void 0) root.hostname = hostname.trim();
     const fstab = text(await fs.readFile("/etc/fstab"));
@@ -41449,9 +41540,8 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises17 = require("node:fs/promises");
-var import_node_path13 = require("node:path");
-var import_node_crypto6 = require("node:crypto");
+var import_promises20 = require("node:fs/promises");
+var import_node_path14 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -41584,47 +41674,236 @@ function buildMetadata(input) {
 __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto4 = require("node:crypto");
-var import_promises16 = require("node:fs/promises");
-var import_node_path12 = require("node:path");
+var import_node_crypto5 = require("node:crypto");
+var import_promises17 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises16.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises16.readdir)(path)).length > 0;
+    if (!(await (0, import_promises17.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises17.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path12.resolve)(finalPath);
+  const target = (0, import_node_path11.resolve)(finalPath);
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises16.mkdir)((0, import_node_path12.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path12.join)((0, import_node_path12.dirname)(target), `.${(0, import_node_path12.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises16.mkdir)(path);
+  await (0, import_promises17.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises17.mkdir)(path);
   return {
     path,
     async commit() {
       let old;
       try {
-        await (0, import_promises16.stat)(target);
-        old = (0, import_node_path12.join)((0, import_node_path12.dirname)(target), `.${(0, import_node_path12.basename)(target)}.old-${suffix}`);
-        await (0, import_promises16.rename)(target, old);
+        await (0, import_promises17.stat)(target);
+        old = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.old-${suffix}`);
+        await (0, import_promises17.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises16.rename)(path, target);
-      if (old) await (0, import_promises16.rm)(old, { recursive: true, force: true });
+      await (0, import_promises17.rename)(path, target);
+      if (old) await (0, import_promises17.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises16.rm)(path, { recursive: true, force: true });
+      await (0, import_promises17.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
+
+// src/lib/release/release-dir.ts
+var import_promises19 = require("node:fs/promises");
+var import_node_path13 = require("node:path");
+
+// src/lib/core/atomic-file.ts
+var import_node_crypto6 = require("node:crypto");
+var import_promises18 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
+function temporaryPathFor(path) {
+  return (0, import_node_path12.join)((0, import_node_path12.dirname)(path), `.${(0, import_node_path12.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises18.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises18.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises18.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/release/release-dir.ts
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
+}
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
+}
+__name(besideFiles, "besideFiles");
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size: size2 } = await handle.stat();
+    if (size2 > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size2} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size2);
+    const { bytesRead } = await handle.read(buffer, 0, size2, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path13.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
+}
+__name(releaseFromBytes, "releaseFromBytes");
+async function openReleaseDir(dir) {
+  let bytes;
+  try {
+    bytes = await readSmallFile((0, import_node_path13.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
+  }
+  return releaseFromBytes(dir, bytes);
+}
+__name(openReleaseDir, "openReleaseDir");
+function releasePath(release, name) {
+  return (0, import_node_path13.join)(release.dir, name);
+}
+__name(releasePath, "releasePath");
+function fileOfRole(release, role) {
+  return release.manifest.files.find((f) => f.role === role);
+}
+__name(fileOfRole, "fileOfRole");
+async function readReleaseMetadata(release) {
+  const entry = fileOfRole(release, "metadata");
+  if (!entry) return void 0;
+  const path = releasePath(release, entry.path);
+  const bytes = await readSmallFile(path, MAX_METADATA_BYTES).catch((e) => {
+    throw e instanceof PiImageError ? e : new PiImageError("FILE_MISSING", `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
+  });
+  const digest = digestBytes(bytes);
+  if (digest.sha256 !== entry.sha256 || digest.size !== entry.size) {
+    throw new PiImageError("FILE_MODIFIED", `${entry.path} in ${release.dir} does not match ${MANIFEST_FILE}`);
+  }
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+  }
+}
+__name(readReleaseMetadata, "readReleaseMetadata");
+async function readSignature(release) {
+  try {
+    return await readSmallFile(releasePath(release, release.signatureFile), MAX_SIGNATURE_BYTES);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+__name(readSignature, "readSignature");
+async function writeBeside(release, name, content) {
+  if (!besideFiles(release.manifest.name).includes(name)) throw new PiImageError("INTERNAL", `${name} is not a file kept beside ${MANIFEST_FILE}`);
+  const path = releasePath(release, name);
+  await writeFileAtomic(path, content);
+  return path;
+}
+__name(writeBeside, "writeBeside");
+var ReleaseWriter = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  static {
+    __name(this, "ReleaseWriter");
+  }
+  files = [];
+  path(name) {
+    return (0, import_node_path13.join)(this.dir, name);
+  }
+  /** Records a file something else wrote into the directory (a compressor, a copy). */
+  record(name, role, digest) {
+    this.files.push({ path: name, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
+  }
+  async writeText(name, role, content) {
+    const bytes = Buffer.from(content, "utf8");
+    await writeFileAtomic(this.path(name), bytes);
+    const digest = digestBytes(bytes);
+    this.record(name, role, digest);
+    return digest;
+  }
+  /** Copies a file in, hashing it on the way (one read). */
+  async copyIn(name, role, source) {
+    const digest = await digestFile(source, this.path(name));
+    this.record(name, role, digest);
+    return digest;
+  }
+  async finish(header) {
+    const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header, files: sortFiles(this.files) };
+    const bytes = Buffer.from(renderJson(manifest));
+    releaseFromBytes(this.dir, bytes);
+    await writeFileAtomic((0, import_node_path13.join)(this.dir, MANIFEST_FILE), bytes);
+    return manifest;
+  }
+};
+function diskDigests(dir) {
+  return async (name) => {
+    try {
+      return await digestFile((0, import_node_path13.join)(dir, name));
+    } catch (e) {
+      if (e.code === "ENOENT") return void 0;
+      if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
+      throw e;
+    }
+  };
+}
+__name(diskDigests, "diskDigests");
+async function checkFiles(expected, digestOf2, where, against) {
+  for (const f of expected) {
+    const actual = await digestOf2(f.path);
+    if (!actual) {
+      throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+    }
+    if (actual.sha256 !== f.sha256 || f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
+      );
+    }
+  }
+  return expected.length;
+}
+__name(checkFiles, "checkFiles");
+async function strayEntries(dir, expected) {
+  return (await (0, import_promises19.readdir)(dir)).filter((name) => !expected.has(name)).sort();
+}
+__name(strayEntries, "strayEntries");
+function releaseNames(release) {
+  return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
+}
+__name(releaseNames, "releaseNames");
 
 // src/lib/release/release-notes.ts
 var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
@@ -41684,13 +41963,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto5.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto7.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -41757,20 +42036,6 @@ ${input.imageSha256}`)}`,
 __name(buildSbom, "buildSbom");
 
 // src/lib/release/package.ts
-var MEDIA_TYPES = {
-  image: "application/x-xz",
-  "image-checksum": "text/plain",
-  "raw-image-checksum": "text/plain",
-  bmap: "application/xml",
-  "build-log": "text/plain",
-  "pigen-info": "text/plain",
-  "pigen-sbom": "application/octet-stream",
-  sbom: "application/spdx+json",
-  metadata: "application/json",
-  "release-notes": "text/markdown",
-  signature: "application/vnd.dev.sigstore.bundle.v0.3+json",
-  "oci-reference": "text/plain"
-};
 function checkDiskHead(source) {
   return (head) => {
     if (head.length < 512 || head.readUInt16LE(510) !== 43605) {
@@ -41793,12 +42058,12 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path13.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info = parseInfoFile(await (0, import_promises17.readFile)(layout.info, "utf8"), layout.info);
+  logger.info(`image: ${(0, import_node_path14.basename)(layout.image.path)} (${layout.image.compression})`);
+  const info = parseInfoFile(await (0, import_promises20.readFile)(layout.info, "utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await (0, import_promises17.readFile)(layout.buildLog, "utf8"), layout.buildLog);
+    timeline = parseBuildLog(await (0, import_promises20.readFile)(layout.buildLog, "utf8"), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
@@ -41815,7 +42080,8 @@ async function packageRelease(options) {
       sbom: `${name}.spdx.json`,
       buildLog: "build.log"
     };
-    const at = /* @__PURE__ */ __name((file) => (0, import_node_path13.join)(staged.path, file), "at");
+    const writer = new ReleaseWriter(staged.path);
+    const at = /* @__PURE__ */ __name((file) => writer.path(file), "at");
     const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
     let pass;
     let compressed;
@@ -41828,7 +42094,7 @@ async function packageRelease(options) {
       ...sparse ? { sparseCopy: sparse } : {}
     };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path13.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path14.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       pass = await rawImagePass(opened.stream, passOptions);
     } else {
@@ -41844,29 +42110,20 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises17.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises20.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
-    const files = [];
-    const add = /* @__PURE__ */ __name((path, role, digest) => {
-      files.push({ path, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
-    }, "add");
-    const write = /* @__PURE__ */ __name(async (path, role, content) => {
-      const bytes = Buffer.from(content, "utf8");
-      await (0, import_promises17.writeFile)(at(path), bytes);
-      add(path, role, { size: bytes.length, sha256: (0, import_node_crypto6.createHash)("sha256").update(bytes).digest("hex") });
-    }, "write");
-    add(f.image, "image", compressed);
-    await write(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
-    await write(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
-    await write(f.bmap, "bmap", renderBmap(pass.bmap));
-    add(f.info, "pigen-info", await digestFile(layout.info, at(f.info)));
-    if (layout.buildLog) add(f.buildLog, "build-log", await digestFile(layout.buildLog, at(f.buildLog)));
+    writer.record(f.image, "image", compressed);
+    await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
+    await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
+    await writer.writeText(f.bmap, "bmap", renderBmap(pass.bmap));
+    await writer.copyIn(f.info, "pigen-info", layout.info);
+    if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path13.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
-      add(sbomName, "pigen-sbom", await digestFile(layout.pigenSbom, at(sbomName)));
+      const sbomName = `${name}.pigen-${(0, import_node_path14.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
-    await write(
+    await writer.writeText(
       f.sbom,
       "sbom",
       renderJson(
@@ -41883,9 +42140,9 @@ async function packageRelease(options) {
     );
     const inputs = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path13.basename)(layout.image.path),
-      info: (0, import_node_path13.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path13.basename)(layout.buildLog) : null,
+      image: (0, import_node_path14.basename)(layout.image.path),
+      info: (0, import_node_path14.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path14.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -41905,22 +42162,19 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path13.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path14.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
-    await write(METADATA_FILE, "metadata", renderJson(metadata));
-    await write(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
-    const manifest = {
-      schemaVersion: MANIFEST_SCHEMA_VERSION,
+    await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
+    await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
+    const manifest = await writer.finish({
       name,
       version: version2,
       channel,
       created,
-      image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } },
-      files: sortFiles(files)
-    };
-    await (0, import_promises17.writeFile)(at(MANIFEST_FILE), renderJson(manifest));
+      image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } }
+    });
     await staged.commit();
     const out = options.outDir;
     logger.info(`release directory ready: ${out}`);
@@ -41929,12 +42183,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path13.join)(out, f.image),
-        bmap: (0, import_node_path13.join)(out, f.bmap),
-        manifest: (0, import_node_path13.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path13.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path13.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path13.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path14.join)(out, f.image),
+        bmap: (0, import_node_path14.join)(out, f.bmap),
+        manifest: (0, import_node_path14.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path14.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path14.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path14.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -42061,7 +42315,7 @@ byte-identical files.`,
 
 // src/cli/commands/publish-command.ts
 var import_node_fs16 = require("node:fs");
-var import_node_path24 = require("node:path");
+var import_node_path20 = require("node:path");
 
 // src/lib/oci/media-types.ts
 var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -42086,28 +42340,28 @@ var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_
 var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 var DIGEST = /^sha256:[a-f0-9]{64}$/;
 function parseReference(text2, input = "reference") {
-  const bad2 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text2}": ${why}`), "bad");
+  const bad3 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text2}": ${why}`), "bad");
   let rest = text2.trim();
   let digest;
   const at = rest.indexOf("@");
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw bad2("the digest must be sha256:<64 hex digits>");
+    if (!DIGEST.test(digest)) throw bad3("the digest must be sha256:<64 hex digits>");
   }
   const slash = rest.indexOf("/");
-  if (slash < 0) throw bad2("name the registry, e.g. ghcr.io/OWNER/NAME");
+  if (slash < 0) throw bad3("name the registry, e.g. ghcr.io/OWNER/NAME");
   const registry = rest.slice(0, slash);
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad2(`"${registry}" is not a registry host`);
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad3(`"${registry}" is not a registry host`);
   let repository = rest.slice(slash + 1);
   let tag;
   const colon = repository.lastIndexOf(":");
   if (colon >= 0) {
     tag = repository.slice(colon + 1);
     repository = repository.slice(0, colon);
-    if (!TAG.test(tag)) throw bad2(`"${tag}" is not a valid tag`);
+    if (!TAG.test(tag)) throw bad3(`"${tag}" is not a valid tag`);
   }
-  if (!REPOSITORY.test(repository)) throw bad2(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
+  if (!REPOSITORY.test(repository)) throw bad3(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
   const ref = { registry, repository };
   if (tag) ref.tag = tag;
   if (digest) ref.digest = digest;
@@ -42126,7 +42380,7 @@ function registryBaseUrl(registry, plainHttp) {
 __name(registryBaseUrl, "registryBaseUrl");
 
 // src/lib/oci/manifest-json.ts
-function parseManifest(bytes, where) {
+function parseManifest2(bytes, where) {
   let m;
   try {
     m = JSON.parse(bytes.toString("utf8"));
@@ -42145,43 +42399,152 @@ function parseManifest(bytes, where) {
   if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
   return m;
 }
-__name(parseManifest, "parseManifest");
+__name(parseManifest2, "parseManifest");
 
 // src/lib/signing/sign.ts
-var import_node_crypto7 = require("node:crypto");
-var import_promises18 = require("node:fs/promises");
-var import_node_path15 = require("node:path");
 var import_bundle = __toESM(require_dist2(), 1);
-var import_sign = __toESM(require_dist9(), 1);
+var import_sign2 = __toESM(require_dist9(), 1);
 
-// src/lib/signing/release-files.ts
-var import_node_path14 = require("node:path");
-async function checkFilesAgainstManifest(releaseDir, manifest) {
-  for (const f of manifest.files) {
-    let actual;
-    try {
-      actual = await digestFile((0, import_node_path14.join)(releaseDir, f.path));
-    } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${releaseDir}`, { cause: e });
-    }
-    if (actual.sha256 !== f.sha256 || actual.size !== f.size) {
-      throw new PiImageError("FILE_MODIFIED", `${f.path} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
-    }
+// src/lib/signing/identity-token.ts
+var import_sign = __toESM(require_dist9(), 1);
+function identityTokenSource(env) {
+  if (env.SIGSTORE_ID_TOKEN) {
+    const token = env.SIGSTORE_ID_TOKEN;
+    return async () => token;
+  }
+  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    const provider = new import_sign.CIContextProvider("sigstore");
+    return () => provider.getToken();
+  }
+  return async () => {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
+    );
+  };
+}
+__name(identityTokenSource, "identityTokenSource");
+function tokenClaims(token) {
+  const payload = token.split(".")[1];
+  if (!payload) return {};
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    return typeof claims === "object" && claims !== null ? claims : {};
+  } catch {
+    return {};
   }
 }
-__name(checkFilesAgainstManifest, "checkFilesAgainstManifest");
+__name(tokenClaims, "tokenClaims");
+function builderFromClaims(claims) {
+  const ref = claims.job_workflow_ref;
+  return typeof ref === "string" && ref !== "" ? `https://github.com/${ref}` : void 0;
+}
+__name(builderFromClaims, "builderFromClaims");
+
+// src/lib/signing/signer-certificate.ts
+var import_core = __toESM(require_dist3(), 1);
+var FULCIO = "1.3.6.1.4.1.57264.1";
+var FULCIO_EXTENSIONS = {
+  issuer: `${FULCIO}.8`,
+  buildSignerUri: `${FULCIO}.9`,
+  buildSignerDigest: `${FULCIO}.10`,
+  runnerEnvironment: `${FULCIO}.11`,
+  sourceRepositoryUri: `${FULCIO}.12`,
+  sourceRepositoryDigest: `${FULCIO}.13`,
+  sourceRepositoryRef: `${FULCIO}.14`,
+  sourceRepositoryIdentifier: `${FULCIO}.15`,
+  sourceRepositoryOwnerUri: `${FULCIO}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
+  buildConfigUri: `${FULCIO}.18`,
+  buildConfigDigest: `${FULCIO}.19`,
+  buildTrigger: `${FULCIO}.20`,
+  runInvocationUri: `${FULCIO}.21`,
+  sourceRepositoryVisibility: `${FULCIO}.22`
+};
+var ISSUER_V1 = `${FULCIO}.1`;
+function derString(value) {
+  if (value.length < 2) return value.toString("utf8");
+  const tag = value[0];
+  let length = value[1];
+  let offset = 2;
+  if (length & 128) {
+    const n = length & 127;
+    if (n === 0 || n > 4 || value.length < 2 + n) return "";
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
+    offset = 2 + n;
+  }
+  if (![12, 19, 22].includes(tag) || offset + length !== value.length) return value.toString("utf8");
+  return value.subarray(offset).toString("utf8");
+}
+__name(derString, "derString");
+function signerOfCertificate(der) {
+  let cert;
+  try {
+    cert = import_core.X509Certificate.parse(Buffer.from(der));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
+  }
+  const read = /* @__PURE__ */ __name((oid) => {
+    const ext = cert.extension(oid);
+    return ext ? derString(ext.value) : void 0;
+  }, "read");
+  const extensions = {};
+  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
+    if (key === "issuer") continue;
+    const value = read(oid);
+    if (value !== void 0) extensions[key] = value;
+  }
+  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
+  return { subject: cert.subjectAltName ?? "", issuer, extensions };
+}
+__name(signerOfCertificate, "signerOfCertificate");
+function leafCertificate(bundle) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
+    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
+  }
+  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
+}
+__name(leafCertificate, "leafCertificate");
+function signerOfBundle(bundle) {
+  return signerOfCertificate(leafCertificate(bundle));
+}
+__name(signerOfBundle, "signerOfBundle");
+function describeSigner(signer) {
+  const x = signer.extensions;
+  const parts = [signer.subject || "an unknown identity"];
+  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
+  return parts.join(" ");
+}
+__name(describeSigner, "describeSigner");
+function summariseSigner(signer) {
+  const x = signer.extensions;
+  return {
+    identity: signer.subject,
+    issuer: signer.issuer,
+    sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRef: x.sourceRepositoryRef ?? null,
+    sourceCommit: x.sourceRepositoryDigest ?? null,
+    signerWorkflow: x.buildSignerUri ?? null,
+    runner: x.runnerEnvironment ?? null
+  };
+}
+__name(summariseSigner, "summariseSigner");
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 var BUILD_TYPE = "https://github.com/pi-image-release/pi-image-release/blob/main/docs/signing.md#build-type-v1";
-var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
-function buildStatement(manifest, metadata, options) {
-  const subject = manifest.files.filter((f) => !UNSIGNED_ROLES.has(f.role)).map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }));
-  if (options.ociManifestDigest) {
-    subject.push({ name: options.ociReference ?? "oci-manifest", digest: { sha256: options.ociManifestDigest.replace(/^sha256:/, "") } });
-  }
+function buildStatement(release, metadata, options) {
+  const { manifest } = release;
+  const subject = [
+    { name: MANIFEST_FILE, digest: { sha256: release.manifestDigest.sha256 } },
+    ...manifest.files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }))
+  ];
   const deps = [];
   if (metadata?.recipe.repository && metadata.recipe.commit) {
     deps.push({ name: "recipe", uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`, digest: { gitCommit: metadata.recipe.commit } });
@@ -42210,58 +42573,71 @@ function buildStatement(manifest, metadata, options) {
   };
 }
 __name(buildStatement, "buildStatement");
+var SHA2562 = /^[0-9a-f]{64}$/;
+function readSignedRelease(statement) {
+  const s = statement;
+  if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+    return "it is not an in-toto v1 statement with SLSA provenance";
+  }
+  const r = s.predicate?.buildDefinition?.externalParameters?.release;
+  if (typeof r?.name !== "string" || typeof r.version !== "string" || typeof r.channel !== "string") return "it names no release (name, version, channel)";
+  const files = /* @__PURE__ */ new Map();
+  let manifestSha256;
+  for (const subject of s.subject) {
+    const sha256 = subject?.digest?.sha256;
+    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA2562.test(sha256)) return "a subject has no name or no sha256";
+    if (subject.name === MANIFEST_FILE) {
+      if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
+      manifestSha256 = sha256;
+    } else {
+      if (files.has(subject.name)) return `it names ${subject.name} twice`;
+      files.set(subject.name, sha256);
+    }
+  }
+  if (manifestSha256 === void 0) return `it does not cover ${MANIFEST_FILE}`;
+  if (files.size === 0) return "it covers no release file";
+  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
+}
+__name(readSignedRelease, "readSignedRelease");
 
 // src/lib/signing/sign.ts
 var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
 var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
-var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
-function bundleFileName(manifest) {
-  return `${manifest.name}.sigstore.json`;
-}
-__name(bundleFileName, "bundleFileName");
-async function writeAtomically(path, content) {
-  const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises18.writeFile)(temp, content);
-  await (0, import_promises18.rename)(temp, path);
-}
-__name(writeAtomically, "writeAtomically");
+var BUNDLE_MEDIA_TYPE = SIGNATURE_MEDIA_TYPE;
 async function signRelease(options) {
   const { logger, releaseDir } = options;
-  const manifest = await readManifest(releaseDir);
-  logger.info(`checking ${manifest.files.length} files against ${MANIFEST_FILE}`);
-  await checkFilesAgainstManifest(releaseDir, manifest);
-  let metadata;
-  if (manifest.files.some((f) => f.path === METADATA_FILE)) metadata = JSON.parse(await (0, import_promises18.readFile)((0, import_node_path15.join)(releaseDir, METADATA_FILE), "utf8"));
-  const statement = buildStatement(manifest, metadata, options);
-  const witnesses = [new import_sign.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
-  if (options.tsaUrl) witnesses.push(new import_sign.TSAWitness({ tsaBaseURL: options.tsaUrl }));
-  const builder = new import_sign.DSSEBundleBuilder({
-    signer: new import_sign.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: options.identityToken } }),
+  const release = await openReleaseDir(releaseDir);
+  logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
+  await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, "manifest");
+  const metadata = await readReleaseMetadata(release);
+  if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
+  const token = await options.identityToken();
+  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token)) ?? "pi-image CLI";
+  const statement = buildStatement(release, metadata, { ...options, builderId });
+  const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
+  if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
+  const builder = new import_sign2.DSSEBundleBuilder({
+    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(async () => token, "getToken") } }),
     witnesses
   });
-  logger.info(`signing ${statement.subject.length} subjects with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
+  logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
   let bundle;
   try {
     bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: INTOTO_PAYLOAD_TYPE });
   } catch (e) {
     throw new PiImageError("SIGNING_FAILED", `signing failed: ${e.message}`, { cause: e });
   }
-  const bundleFile = bundleFileName(manifest);
-  const content = renderJson((0, import_bundle.bundleToJSON)(bundle));
-  const bundlePath = (0, import_node_path15.join)(releaseDir, bundleFile);
-  await writeAtomically(bundlePath, content);
-  const files = manifest.files.filter((f) => f.role !== "signature");
-  files.push({ path: bundleFile, role: "signature", mediaType: BUNDLE_MEDIA_TYPE, size: Buffer.byteLength(content), sha256: (0, import_node_crypto7.createHash)("sha256").update(content).digest("hex") });
-  const updated = { ...manifest, files: sortFiles(files) };
-  await writeAtomically((0, import_node_path15.join)(releaseDir, MANIFEST_FILE), renderJson(updated));
+  const signer = signerOfBundle(bundle);
+  const bundlePath = await writeBeside(release, release.signatureFile, renderJson((0, import_bundle.bundleToJSON)(bundle)));
+  logger.info(`signed by ${describeSigner(signer)}`);
   logger.info(`signature: ${bundlePath}`);
-  return { bundlePath, bundleFile, statement, manifest: updated };
+  return { bundlePath, bundleFile: release.signatureFile, statement, signer };
 }
 __name(signRelease, "signRelease");
 
 // src/lib/oci/blob-source.ts
 var import_node_crypto8 = require("node:crypto");
-var import_node_fs8 = require("node:fs");
+var import_node_fs9 = require("node:fs");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
   return `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
@@ -42271,7 +42647,7 @@ function fileBlobSource(file, descriptor) {
   return {
     descriptor,
     open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs8.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+      const stream = (0, import_node_fs9.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
       const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
       const hash = start === void 0 ? (0, import_node_crypto8.createHash)("sha256") : void 0;
       let seen = 0;
@@ -42382,7 +42758,7 @@ __name(attachedBundles, "attachedBundles");
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
   const got = await source.getManifest(digest);
-  const m = parseManifest(got.bytes, `${source.label}@${digest}`);
+  const m = parseManifest2(got.bytes, `${source.label}@${digest}`);
   const mediaType = m.mediaType ?? got.mediaType;
   for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
   for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
@@ -42407,11 +42783,11 @@ __name(copyRelease, "copyRelease");
 
 // src/lib/oci/layout.ts
 var import_node_crypto9 = require("node:crypto");
-var import_node_fs9 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
-var import_node_path16 = require("node:path");
+var import_node_fs10 = require("node:fs");
+var import_promises21 = require("node:fs/promises");
+var import_node_path15 = require("node:path");
 var import_node_stream4 = require("node:stream");
-var import_promises20 = require("node:stream/promises");
+var import_promises22 = require("node:stream/promises");
 var OciLayout = class _OciLayout {
   constructor(dir) {
     this.dir = dir;
@@ -42423,45 +42799,45 @@ var OciLayout = class _OciLayout {
   }
   label;
   pinned(digest) {
-    return `oci:${(0, import_node_path16.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path15.resolve)(this.dir)}@${digest}`;
   }
   static async open(dir) {
-    await (0, import_promises19.mkdir)((0, import_node_path16.join)(dir, "blobs", "sha256"), { recursive: true });
-    const marker = (0, import_node_path16.join)(dir, "oci-layout");
+    await (0, import_promises21.mkdir)((0, import_node_path15.join)(dir, "blobs", "sha256"), { recursive: true });
+    const marker = (0, import_node_path15.join)(dir, "oci-layout");
     try {
-      const text2 = await (0, import_promises19.readFile)(marker, "utf8");
+      const text2 = await (0, import_promises21.readFile)(marker, "utf8");
       if (JSON.parse(text2).imageLayoutVersion !== "1.0.0") {
         throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
       }
     } catch (e) {
       if (e.code !== "ENOENT") throw e;
-      await (0, import_promises19.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises19.writeFile)((0, import_node_path16.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+      await (0, import_promises21.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await (0, import_promises21.writeFile)((0, import_node_path15.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
     }
     return new _OciLayout(dir);
   }
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path16.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path15.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises19.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises21.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open5) {
-    return this.writeBlob(open5());
+  putBlobStream(open7) {
+    return this.writeBlob(open7());
   }
   async writeBlob(source, expected) {
     const hash = (0, import_node_crypto9.createHash)("sha256");
     let size2 = 0;
-    const temp = (0, import_node_path16.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
+    const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises20.pipeline)(
+      await (0, import_promises22.pipeline)(
         source,
         new import_node_stream4.Transform({
           transform(chunk, _e, done) {
@@ -42470,14 +42846,14 @@ var OciLayout = class _OciLayout {
             done(null, chunk);
           }
         }),
-        (0, import_node_fs9.createWriteStream)(temp)
+        (0, import_node_fs10.createWriteStream)(temp)
       );
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises19.rename)(temp, this.blobPath(digest));
+      await (0, import_promises21.rename)(temp, this.blobPath(digest));
       return { digest, size: size2 };
     } catch (e) {
-      await (0, import_promises19.rm)(temp, { force: true });
+      await (0, import_promises21.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -42485,8 +42861,8 @@ var OciLayout = class _OciLayout {
     const digest = digestOf(bytes);
     if (!await this.hasBlob(digest)) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises19.writeFile)(temp, bytes);
-      await (0, import_promises19.rename)(temp, this.blobPath(digest));
+      await (0, import_promises21.writeFile)(temp, bytes);
+      await (0, import_promises21.rename)(temp, this.blobPath(digest));
     }
     return digest;
   }
@@ -42497,7 +42873,7 @@ var OciLayout = class _OciLayout {
   }
   /** Opens a blob for reading, unverified. */
   openBlob(digest, start, end) {
-    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+    return (0, import_node_fs10.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
   }
   async *readBlob(descriptor) {
     const hash = (0, import_node_crypto9.createHash)("sha256");
@@ -42539,7 +42915,7 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises19.readFile)(this.blobPath(digest));
+      bytes = await (0, import_promises21.readFile)(this.blobPath(digest));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
@@ -42563,17 +42939,17 @@ var OciLayout = class _OciLayout {
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
-    return JSON.parse(await (0, import_promises19.readFile)((0, import_node_path16.join)(this.dir, "index.json"), "utf8"));
+    return JSON.parse(await (0, import_promises21.readFile)((0, import_node_path15.join)(this.dir, "index.json"), "utf8"));
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = (0, import_node_path16.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises19.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+    const temp = (0, import_node_path15.join)(this.dir, `.index.json.partial-${process.pid}`);
+    await (0, import_promises21.writeFile)(temp, `${JSON.stringify(index, null, 2)}
 `);
-    await (0, import_promises19.rename)(temp, (0, import_node_path16.join)(this.dir, "index.json"));
+    await (0, import_promises21.rename)(temp, (0, import_node_path15.join)(this.dir, "index.json"));
   }
   async resolve(tag) {
     return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
@@ -42581,17 +42957,17 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/open-store.ts
-var import_node_fs11 = require("node:fs");
-var import_node_path17 = require("node:path");
+var import_node_fs12 = require("node:fs");
+var import_node_path16 = require("node:path");
 
 // src/lib/oci/registry-client.ts
 var import_node_crypto10 = require("node:crypto");
-var import_node_fs10 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
+var import_node_fs11 = require("node:fs");
+var import_promises23 = require("node:fs/promises");
 var import_node_http2 = require("node:http");
 var import_node_https = require("node:https");
 var import_node_stream5 = require("node:stream");
-var import_promises22 = require("node:stream/promises");
+var import_promises24 = require("node:stream/promises");
 var STREAM_CHUNK = 16 * 1024 * 1024;
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
@@ -42783,10 +43159,10 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open5) {
+  async uploadStream(repository, open7) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open5(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open7(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
@@ -42799,7 +43175,7 @@ var RegistryClient = class _RegistryClient {
         size2 = 0;
         return import_node_stream5.Readable.from(
           (async function* () {
-            for await (const data of open5()) {
+            for await (const data of open7()) {
               hash.update(data);
               const start = size2;
               size2 += data.length;
@@ -43011,10 +43387,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises22.pipeline)(import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs10.createWriteStream)(temp));
-      await (0, import_promises21.rename)(temp, path);
+      await (0, import_promises24.pipeline)(import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs11.createWriteStream)(temp));
+      await (0, import_promises23.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises21.rm)(temp, { force: true });
+      await (0, import_promises23.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -43102,8 +43478,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open5) {
-    return this.client.uploadStream(this.reference.repository, open5);
+  putBlobStream(open7) {
+    return this.client.uploadStream(this.reference.repository, open7);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -43136,26 +43512,42 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs11.existsSync)((0, import_node_path17.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs12.existsSync)((0, import_node_path16.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
 }
 __name(openStore, "openStore");
 
-// src/lib/oci/publish.ts
-var import_promises25 = require("node:fs/promises");
-var import_node_path22 = require("node:path");
-
 // src/lib/oci/reference-file.ts
-var import_node_crypto11 = require("node:crypto");
-var import_promises24 = require("node:fs/promises");
-var import_node_path19 = require("node:path");
+async function recordReference(release, reference) {
+  return writeBeside(release, OCI_REF_FILE, `${reference}
+`);
+}
+__name(recordReference, "recordReference");
+
+// src/lib/oci/release-artifact.ts
+var import_node_path17 = require("node:path");
+function artifactLayout(content, annotations) {
+  const layers = [];
+  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
+  const spine = bytesBlobSource(content.manifestBytes);
+  blobs.push(spine);
+  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
+  for (const f of content.files) {
+    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
+    blobs.push(fileBlobSource((0, import_node_path17.join)(content.dir, f.path), descriptor));
+    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
+  }
+  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
+  );
+  return { manifest, blobs };
+}
+__name(artifactLayout, "artifactLayout");
 
 // src/lib/oci/release-content.ts
-var import_promises23 = require("node:fs/promises");
-var import_node_path18 = require("node:path");
-var OCI_REF_FILE = "os-artifact.ref";
 var PRODUCT_ANNOTATION = {
   product: "dev.pi-image.product",
   device: "dev.pi-image.device",
@@ -43165,19 +43557,11 @@ var PRODUCT_ANNOTATION = {
   channel: "dev.pi-image.channel"
 };
 async function readReleaseContent(dir) {
-  const manifest = await readManifest(dir);
-  const files = manifest.files.filter((f) => f.role !== "oci-reference");
-  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises23.readFile)((0, import_node_path18.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
-  let metadata;
-  const entry = files.find((f) => f.role === "metadata");
-  if (entry) {
-    try {
-      metadata = JSON.parse(await (0, import_promises23.readFile)((0, import_node_path18.join)(dir, entry.path), "utf8"));
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `${(0, import_node_path18.join)(dir, entry.path)} cannot be read as JSON`, { cause: e });
-    }
-  }
-  return { dir, manifest: { ...manifest, files }, manifestBytes, files, metadata };
+  const release = await openReleaseDir(dir);
+  const files = release.manifest.files.map((f) => ({ ...f }));
+  const signature = await readSignature(release);
+  if (signature) files.push({ path: release.signatureFile, role: "signature", mediaType: SIGNATURE_MEDIA_TYPE, ...digestBytes(signature) });
+  return { release, dir, manifest: release.manifest, manifestBytes: release.manifestBytes, files, signature, metadata: await readReleaseMetadata(release) };
 }
 __name(readReleaseContent, "readReleaseContent");
 function releaseAnnotations(content, extra = {}) {
@@ -43201,49 +43585,9 @@ function releaseAnnotations(content, extra = {}) {
 }
 __name(releaseAnnotations, "releaseAnnotations");
 
-// src/lib/oci/reference-file.ts
-async function writeAtomic(path, text2) {
-  const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises24.writeFile)(temp, text2);
-  await (0, import_promises24.rename)(temp, path);
-}
-__name(writeAtomic, "writeAtomic");
-async function recordReference(releaseDir, reference) {
-  const text2 = `${reference}
-`;
-  await writeAtomic((0, import_node_path19.join)(releaseDir, OCI_REF_FILE), text2);
-  const manifest = await readManifest(releaseDir);
-  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
-  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text2), sha256: (0, import_node_crypto11.createHash)("sha256").update(text2).digest("hex") });
-  await writeAtomic((0, import_node_path19.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
-}
-__name(recordReference, "recordReference");
-
-// src/lib/oci/release-artifact.ts
-var import_node_path20 = require("node:path");
-function artifactLayout(content, annotations) {
-  const layers = [];
-  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
-  const spine = bytesBlobSource(content.manifestBytes);
-  blobs.push(spine);
-  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
-  for (const f of content.files) {
-    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path20.join)(content.dir, f.path), descriptor));
-    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
-  }
-  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
-  );
-  return { manifest, blobs };
-}
-__name(artifactLayout, "artifactLayout");
-
 // src/lib/oci/release-image.ts
-var import_node_crypto12 = require("node:crypto");
-var import_node_fs12 = require("node:fs");
-var import_node_path21 = require("node:path");
+var import_node_crypto11 = require("node:crypto");
+var import_node_path18 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -43333,10 +43677,16 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const hash = (0, import_node_crypto12.createHash)("sha256");
+    const hash = (0, import_node_crypto11.createHash)("sha256");
     let size2 = 0;
+    let handle;
     try {
-      for await (const c of (0, import_node_fs12.createReadStream)((0, import_node_path21.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+      handle = await openRegularFile((0, import_node_path18.join)(content.dir, f.path));
+    } catch (e) {
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, { cause: e });
+    }
+    try {
+      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK2 })) {
         const chunk = c;
         size2 += chunk.length;
         if (size2 > f.size) break;
@@ -43345,6 +43695,8 @@ async function* releaseLayer(content) {
       }
     } catch (e) {
       throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
+    } finally {
+      await handle.close().catch(() => void 0);
     }
     const sha256 = hash.digest("hex");
     if (size2 !== f.size || sha256 !== f.sha256) {
@@ -43482,15 +43834,14 @@ async function publishRelease(options) {
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
   const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size: size2 };
-  const bundleEntry = content.files.find((f) => f.role === "signature");
-  if (bundleEntry && options.attachSignature !== false) {
+  if (content.signature && options.attachSignature !== false) {
     const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
-    result.signature = await attachBundle(store, subject, await (0, import_promises25.readFile)((0, import_node_path22.join)(content.dir, bundleEntry.path)), content.manifest.created);
+    result.signature = await attachBundle(store, subject, content.signature, content.manifest.created);
     logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
-  } else if (!bundleEntry) {
+  } else if (!content.signature) {
     logger.info("the release is not signed: no signature attached");
   }
-  if (options.recordReference !== false) await recordReference(content.dir, result.reference);
+  if (options.recordReference !== false) await recordReference(content.release, result.reference);
   return result;
 }
 __name(publishRelease, "publishRelease");
@@ -43536,11 +43887,11 @@ var import_node_fs15 = require("node:fs");
 // src/lib/oci/credentials.ts
 var import_node_fs14 = require("node:fs");
 var import_node_os3 = require("node:os");
-var import_node_path23 = require("node:path");
+var import_node_path19 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs14.readFileSync)((0, import_node_path23.join)(env.DOCKER_CONFIG ?? (0, import_node_path23.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs14.readFileSync)((0, import_node_path19.join)(env.DOCKER_CONFIG ?? (0, import_node_path19.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -43629,7 +43980,7 @@ function parseAnnotations(list) {
 __name(parseAnnotations, "parseAnnotations");
 function isLayoutSource(source) {
   if (source.startsWith("oci:")) return parseTarget(source, "source");
-  return (0, import_node_fs16.existsSync)((0, import_node_path24.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
+  return (0, import_node_fs16.existsSync)((0, import_node_path20.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
 }
 __name(isLayoutSource, "isLayoutSource");
 var publishCommand = {
@@ -43683,7 +44034,7 @@ ${REGISTRY_HELP}`,
       if (!Number.isFinite(mib2) || mib2 <= 0 || mib2 > 1024) throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path24.join)((0, import_node_path24.dirname)((0, import_node_path24.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path20.join)((0, import_node_path20.dirname)((0, import_node_path20.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -43725,111 +44076,305 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/oci/pull.ts
-var import_node_crypto13 = require("node:crypto");
+var import_node_crypto12 = require("node:crypto");
 var import_node_fs17 = require("node:fs");
-var import_promises27 = require("node:fs/promises");
-var import_node_path26 = require("node:path");
+var import_promises25 = require("node:fs/promises");
+var import_node_path22 = require("node:path");
 var import_node_events2 = require("node:events");
 var import_node_zlib3 = require("node:zlib");
 
 // src/lib/signing/verify.ts
-var import_promises26 = require("node:fs/promises");
-var import_node_path25 = require("node:path");
+var import_node_path21 = require("node:path");
 var import_bundle2 = __toESM(require_dist2(), 1);
 var import_protobuf_specs = __toESM(require_dist(), 1);
 var import_verify = __toESM(require_dist10(), 1);
 
-// src/lib/signing/identity-policy.ts
-function compileIdentity(policy) {
-  if (!policy.regexp) return (san) => san === policy.identity;
-  let re;
-  try {
-    re = new RegExp(`^(?:${policy.identity})$`, "u");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `certificate-identity-regexp "${policy.identity}" is not a valid regular expression: ${e.message}`);
-  }
-  return (san) => re.test(san);
+// src/lib/core/values.ts
+function parseBoolean(value, input) {
+  if (/^(true|yes|1)$/i.test(value)) return true;
+  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
+  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
 }
-__name(compileIdentity, "compileIdentity");
+__name(parseBoolean, "parseBoolean");
+
+// src/lib/signing/signer-policy.ts
+var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+var GITHUB = "https://github.com";
+var SIGNER_OPTION_NAMES = {
+  certificateIdentity: "certificate-identity",
+  certificateIdentityRegexp: "certificate-identity-regexp",
+  certificateOidcIssuer: "certificate-oidc-issuer",
+  repository: "repository",
+  sourceRef: "source-ref",
+  signerWorkflow: "signer-workflow",
+  requireGithubHosted: "require-github-hosted"
+};
+var OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+var WORKFLOW_PATH = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
+function bad2(message) {
+  return new PiImageError("INPUT_INVALID", message);
+}
+__name(bad2, "bad");
+function repositoryUri(value, name) {
+  const v = value.trim().replace(/\/+$/, "").replace(/\.git$/, "");
+  if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
+  throw bad2(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
+}
+__name(repositoryUri, "repositoryUri");
+function workflowUri(value, name) {
+  const v = value.trim();
+  const at = v.indexOf("@");
+  const path = at < 0 ? v : v.slice(0, at);
+  const ref = at < 0 ? void 0 : v.slice(at + 1);
+  if (ref !== void 0 && !/^[^\s@]+$/.test(ref)) throw bad2(`${name} "${value}" has an empty or malformed ref after '@'`);
+  const suffix = ref === void 0 ? "" : `@${ref}`;
+  if (WORKFLOW_PATH.test(path)) return `${GITHUB}/${path}${suffix}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\s]+\.ya?ml$/.test(path)) return `${path}${suffix}`;
+  throw bad2(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
+}
+__name(workflowUri, "workflowUri");
+function repositoryOfWorkflow(uri) {
+  return uri.slice(0, uri.indexOf("/.github/workflows/"));
+}
+__name(repositoryOfWorkflow, "repositoryOfWorkflow");
+function compilePattern(pattern, name) {
+  try {
+    return new RegExp(`^(?:${pattern})$`, "u");
+  } catch (e) {
+    throw bad2(`${name} "${pattern}" is not a valid regular expression: ${e.message}`);
+  }
+}
+__name(compilePattern, "compilePattern");
+function globMatches(glob, value) {
+  const re = new RegExp(`^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "u");
+  return re.test(value);
+}
+__name(globMatches, "globMatches");
+function parseSignerPolicy(values, name) {
+  const given = Object.keys(SIGNER_OPTION_NAMES).filter((k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false);
+  if (given.length === 0) return void 0;
+  const exact = values.certificateIdentity || void 0;
+  const pattern = values.certificateIdentityRegexp || void 0;
+  if (exact && pattern) throw bad2(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
+  if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
+  const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
+  const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
+  const sourceRef = values.sourceRef || void 0;
+  if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
+    throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
+  }
+  const githubShaped = repository !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
+  const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
+  if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
+  if (!exact && !pattern && !repository && !signerWorkflow) {
+    throw bad2(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
+  }
+  const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (exact) policy.subject = { exact };
+  if (pattern) policy.subject = { pattern };
+  if (issuer === GITHUB_ISSUER && !policy.repository) {
+    const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : void 0);
+    if (!workflow) {
+      throw bad2(
+        `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
+      );
+    }
+    policy.repository = repositoryOfWorkflow(workflow.split("@")[0]);
+  }
+  return policy;
+}
+__name(parseSignerPolicy, "parseSignerPolicy");
+function describePolicy(policy) {
+  const parts = [];
+  if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
+  if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
+  if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
+  if (policy.githubHosted) parts.push("a GitHub-hosted runner");
+  parts.push(`issuer ${policy.issuer}`);
+  return parts.join(", ");
+}
+__name(describePolicy, "describePolicy");
+function checkSigner(policy, signer) {
+  const x = signer.extensions;
+  if (signer.issuer !== policy.issuer) {
+    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${signer.issuer || "an unknown issuer"}, not ${policy.issuer}`);
+  }
+  if (policy.subject) {
+    const ok = "exact" in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, "identity pattern").test(signer.subject);
+    if (!ok) {
+      const wanted = "exact" in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
+      throw new PiImageError("IDENTITY_MISMATCH", `signed by ${signer.subject || "an unknown identity"}, which does not match ${wanted}`);
+    }
+  }
+  if (policy.signerWorkflow) {
+    const [path, ref] = policy.signerWorkflow.split(/@(.*)/s);
+    const matches = /* @__PURE__ */ __name((uri) => {
+      const at = uri.indexOf("@");
+      if (at < 0) return false;
+      return uri.slice(0, at).toLowerCase() === path.toLowerCase() && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
+    }, "matches");
+    const seen = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []];
+    if (!seen.every(matches)) {
+      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${x.buildSignerUri ?? signer.subject}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
+    }
+  }
+  if (policy.repository) {
+    const actual = x.sourceRepositoryUri;
+    if (!actual || actual.toLowerCase() !== policy.repository.toLowerCase()) {
+      throw new PiImageError(
+        "REPOSITORY_MISMATCH",
+        actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
+      );
+    }
+  }
+  if (policy.sourceRef) {
+    const actual = x.sourceRepositoryRef;
+    if (!actual || !globMatches(policy.sourceRef, actual)) {
+      throw new PiImageError("SOURCE_REF_MISMATCH", `built from the ref ${actual ?? "(none named)"}, not ${policy.sourceRef}`);
+    }
+  }
+  if (policy.githubHosted && x.runnerEnvironment !== "github-hosted") {
+    throw new PiImageError("RUNNER_MISMATCH", `signed on a ${x.runnerEnvironment ?? "unnamed"} runner; a GitHub-hosted runner is required`);
+  }
+}
+__name(checkSigner, "checkSigner");
+function readSignerOptions(get) {
+  const text2 = /* @__PURE__ */ __name((key) => {
+    const v = get(SIGNER_OPTION_NAMES[key]);
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  }, "text");
+  const hosted = get(SIGNER_OPTION_NAMES.requireGithubHosted);
+  return {
+    certificateIdentity: text2("certificateIdentity"),
+    certificateIdentityRegexp: text2("certificateIdentityRegexp"),
+    certificateOidcIssuer: text2("certificateOidcIssuer"),
+    repository: text2("repository"),
+    sourceRef: text2("sourceRef"),
+    signerWorkflow: text2("signerWorkflow"),
+    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)
+  };
+}
+__name(readSignerOptions, "readSignerOptions");
 
 // src/lib/signing/verify.ts
-async function verifyRelease(options) {
-  const { releaseDir, logger } = options;
-  const manifest = await readManifest(releaseDir);
-  const signatureEntry = manifest.files.find((f) => f.role === "signature");
-  if (!signatureEntry && !options.bundle) throw new PiImageError("SIGNATURE_MISSING", `${releaseDir} is not signed: ${MANIFEST_FILE} lists no signature`);
-  const bundleLabel = options.bundle?.label ?? signatureEntry.path;
+async function findBundle(dir, given) {
+  if (given) return given;
+  const candidates = (await strayEntries(dir, /* @__PURE__ */ new Set())).filter((n) => n.endsWith(SIGNATURE_SUFFIX));
+  if (candidates.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
+  if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
+  return { json: await readSmallFile((0, import_node_path21.join)(dir, candidates[0]), MAX_SIGNATURE_BYTES), label: candidates[0] };
+}
+__name(findBundle, "findBundle");
+function verifyBundle(json, label, trustedRoot) {
   let bundle;
   try {
-    const json = options.bundle ? options.bundle.json.toString("utf8") : await (0, import_promises26.readFile)((0, import_node_path25.join)(releaseDir, signatureEntry.path), "utf8");
-    bundle = (0, import_bundle2.bundleFromJSON)(JSON.parse(json));
+    bundle = (0, import_bundle2.bundleFromJSON)(JSON.parse(json.toString("utf8")));
   } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
+    throw new PiImageError("BUNDLE_CORRUPT", `${label} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
   }
   let trust;
   try {
-    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(options.trustedRoot));
+    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(trustedRoot));
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `the trusted root is not a Sigstore TrustedRoot: ${e.message}`, { cause: e });
   }
-  let signer;
   try {
-    signer = new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
+    new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
   } catch (e) {
-    throw new PiImageError("SIGNATURE_INVALID", `${bundleLabel} does not verify: ${e.message}`, { cause: e });
+    throw new PiImageError("SIGNATURE_INVALID", `${label} does not verify: ${e.message}`, { cause: e });
   }
-  const identity = signer.identity?.subjectAlternativeName ?? "";
-  const issuer = signer.identity?.extensions?.issuer ?? "";
-  if (!compileIdentity(options.policy)(identity)) {
-    throw new PiImageError(
-      "IDENTITY_MISMATCH",
-      `signed by ${identity || "an unknown identity"}, which does not match ${options.policy.regexp ? `the pattern ^(?:${options.policy.identity})$` : options.policy.identity}`
-    );
-  }
-  if (issuer !== options.policy.issuer) {
-    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${issuer || "an unknown issuer"}, not ${options.policy.issuer}`);
-  }
-  logger.info(`signature verified: ${identity} (issuer ${issuer})`);
+  return bundle;
+}
+__name(verifyBundle, "verifyBundle");
+function statementOf(bundle, label) {
   if (bundle.content.$case !== "dsseEnvelope" || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} does not sign an in-toto statement`);
+    throw new PiImageError("BUNDLE_CORRUPT", `${label} does not sign an in-toto statement`);
   }
   let statement;
   try {
     statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString("utf8"));
   } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel}: the signed statement is not JSON`, { cause: e });
+    throw new PiImageError("BUNDLE_CORRUPT", `${label}: the signed statement is not JSON`, { cause: e });
   }
-  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== PROVENANCE_TYPE || !Array.isArray(statement.subject)) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel}: the signed statement is not an in-toto v1 provenance statement`);
+  const signed = readSignedRelease(statement);
+  if (typeof signed === "string") throw new PiImageError("STATEMENT_INVALID", `${label}: the signed statement is not a release signature: ${signed}`);
+  return { statement, signed };
+}
+__name(statementOf, "statementOf");
+function manifestDifferences(text2, signed) {
+  let m;
+  try {
+    m = JSON.parse(text2);
+  } catch {
+    return ["it is not JSON"];
   }
-  const release = statement.predicate?.buildDefinition?.externalParameters?.release;
-  if (release?.name !== manifest.name || release?.version !== manifest.version) {
-    throw new PiImageError(
-      "RELEASE_MISMATCH",
-      `the signature is for release ${release?.name ?? "?"} ${release?.version ?? "?"}, this directory holds ${manifest.name} ${manifest.version}`
-    );
+  const out = [];
+  for (const key of ["name", "version", "channel"]) {
+    if (m[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(m[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
-  const signed = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
-  const onDisk = new Set(await (0, import_promises26.readdir)(releaseDir));
-  const unsigned = new Set(manifest.files.filter((f) => UNSIGNED_ROLES.has(f.role)).map((f) => f.path));
-  for (const name of [...onDisk].sort()) {
-    if (name === MANIFEST_FILE || unsigned.has(name)) continue;
-    if (!signed.has(name)) throw new PiImageError("FILE_UNSIGNED", `${name} is in ${releaseDir} but not covered by the signature`);
+  const listed = new Map((Array.isArray(m.files) ? m.files : []).map((f) => [String(f?.path), String(f?.sha256)]));
+  const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
+  const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
+  const added = [...listed.keys()].filter((n) => !signed.files.has(n));
+  if (dropped.length) out.push(`no longer lists ${dropped.join(", ")}`);
+  if (changed.length) out.push(`lists other digests for ${changed.join(", ")}`);
+  if (added.length) out.push(`lists unsigned ${added.join(", ")}`);
+  if (out.length === 0) out.push("other fields were edited");
+  return out;
+}
+__name(manifestDifferences, "manifestDifferences");
+async function signedManifest(dir, signed) {
+  let bytes;
+  try {
+    bytes = await readSmallFile((0, import_node_path21.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e.code === "ENOENT") throw new PiImageError("FILE_MISSING", `${MANIFEST_FILE} is signed but missing from ${dir}`);
+    throw e;
   }
-  for (const f of manifest.files) {
-    if (UNSIGNED_ROLES.has(f.role)) continue;
-    if (!signed.has(f.path)) throw new PiImageError("FILE_UNSIGNED", `${f.path} is listed in ${MANIFEST_FILE} but not covered by the signature`);
+  const digest = digestBytes(bytes);
+  if (digest.sha256 !== signed.manifestSha256) {
+    const text2 = bytes.toString("utf8");
+    const claimed = (() => {
+      try {
+        return JSON.parse(text2);
+      } catch {
+        return {};
+      }
+    })();
+    if (claimed.name !== signed.release.name || claimed.version !== signed.release.version) {
+      throw new PiImageError(
+        "RELEASE_MISMATCH",
+        `the signature is for release ${signed.release.name} ${signed.release.version}, ${dir} holds ${String(claimed.name ?? "?")} ${String(claimed.version ?? "?")}`
+      );
+    }
+    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(text2, signed).join("; ")}`);
   }
-  let count = 0;
-  for (const [name, sha256] of signed) {
-    if (!manifest.files.some((f) => f.path === name)) continue;
-    if (!onDisk.has(name)) throw new PiImageError("FILE_MISSING", `${name} is signed but missing from ${releaseDir}`);
-    const actual = await digestFile((0, import_node_path25.join)(releaseDir, name));
-    if (actual.sha256 !== sha256) throw new PiImageError("FILE_MODIFIED", `${name} was modified after signing: sha256 ${actual.sha256}, signed ${sha256}`);
-    count++;
-  }
-  logger.info(`${count} files match the signed digests`);
-  return { identity, issuer, files: count, statement };
+  const release = releaseFromBytes(dir, bytes);
+  const listed = new Map(release.manifest.files.map((f) => [f.path, f.sha256]));
+  const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
+  disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
+  if (disagree.length > 0) throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
+  return release;
+}
+__name(signedManifest, "signedManifest");
+async function verifyRelease(options) {
+  const { releaseDir, logger } = options;
+  const source = await findBundle(releaseDir, options.bundle);
+  const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
+  const signer = signerOfBundle(bundle);
+  checkSigner(options.policy, signer);
+  logger.info(`signature verified: ${describeSigner(signer)}`);
+  logger.debug(`policy: ${describePolicy(options.policy)}`);
+  const { statement, signed } = statementOf(bundle, source.label);
+  const release = await signedManifest(releaseDir, signed);
+  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (stray.length > 0) throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
+  const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+  const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
+  logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);
+  return { signer, identity: signer.subject, issuer: signer.issuer, files, statement, release, bundleJson: source.json };
 }
 __name(verifyRelease, "verifyRelease");
 
@@ -44022,7 +44567,7 @@ var TAR_LAYERS = /* @__PURE__ */ new Set([
   "application/vnd.docker.image.rootfs.diff.tar.gzip"
 ]);
 function checkFileName(name, where) {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(name) || name.length > 255) {
+  if (!isPlainFileName(name)) {
     throw new PiImageError("UNSAFE_ARCHIVE", `${where} names a file "${name}" that is not a plain file name: refused`);
   }
   return name;
@@ -44039,9 +44584,9 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const hash = (0, import_node_crypto13.createHash)("sha256");
+    const hash = (0, import_node_crypto12.createHash)("sha256");
     let size2 = 0;
-    const out = (0, import_node_fs17.createWriteStream)((0, import_node_path26.join)(this.dir, name), { flags: "wx" });
+    const out = (0, import_node_fs17.createWriteStream)((0, import_node_path22.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));
     failed.catch(() => void 0);
     return {
@@ -44067,7 +44612,7 @@ async function resolveDigest(store, reference) {
 __name(resolveDigest, "resolveDigest");
 async function releaseManifest(store, digest) {
   const got = await store.getManifest(digest);
-  const m = parseManifest(got.bytes, `${store.label}@${digest}`);
+  const m = parseManifest2(got.bytes, `${store.label}@${digest}`);
   if (m.manifests === void 0 && (m.mediaType ?? got.mediaType) !== OCI_INDEX) return { digest, manifest: m };
   const children = m.manifests ?? [];
   const pick = children.length === 1 ? children[0] : children.find((c) => c.platform?.architecture === "arm64");
@@ -44131,29 +44676,37 @@ async function checkAgainstManifest(dir, written, where) {
     const found = [...written.keys()].slice(0, 5).join(", ");
     throw new PiImageError("INPUT_INVALID", `${where} is not a pi-image release: it has no ${MANIFEST_FILE}${found ? ` (it has ${found})` : ""}`);
   }
-  const manifest = await readManifest(dir);
-  const listed = /* @__PURE__ */ new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
+  const release = await openReleaseDir(dir);
+  const allowed = releaseNames(release);
+  allowed.delete(OCI_REF_FILE);
   for (const name of written.keys()) {
-    if (!listed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
+    if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
-  for (const f of manifest.files) {
-    const w = written.get(f.path);
-    if (!w) throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}`);
-    if (w.sha256 !== f.sha256 || w.size !== f.size) {
-      throw new PiImageError("FILE_MODIFIED", `${f.path} from ${where} does not match ${MANIFEST_FILE}: sha256 ${w.sha256}, ${w.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
-    }
-  }
-  if ((await (0, import_promises27.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
-  return { name: manifest.name, version: manifest.version, files: manifest.files.length };
+  await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
+  if ((await (0, import_promises25.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
-async function verifyAttached(store, digest, dir, verify, logger) {
+function writtenDigests(written) {
+  return async (name) => written.get(name);
+}
+__name(writtenDigests, "writtenDigests");
+async function verifyAttached(store, digest, release, written, verify, logger) {
   const bundles = await attachedBundles(store, digest);
   if (bundles.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   let first;
   for (const b of bundles) {
     try {
-      return await verifyRelease({ releaseDir: dir, policy: verify.policy, trustedRoot: verify.trustedRoot, logger, bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` } });
+      const result = await verifyRelease({
+        releaseDir: release.dir,
+        policy: verify.policy,
+        trustedRoot: verify.trustedRoot,
+        logger,
+        bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` },
+        digests: writtenDigests(written)
+      });
+      await writeBeside(release, release.signatureFile, b.bundle);
+      return result;
     } catch (e) {
       first ??= e;
       if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
@@ -44175,10 +44728,11 @@ async function pullRelease(options) {
     if (format === "artifact") await pullArtifact(store, manifest.layers ?? [], staging, where);
     else await pullImage(store, manifest.layers ?? [], staging, where, logger);
     const release = await checkAgainstManifest(staged.path, staging.written, where);
-    logger.info(`${release.files} files match ${MANIFEST_FILE}`);
-    const result = { digest, reference: where, format, ...release };
-    if (options.verify) result.verified = await verifyAttached(store, digest, staged.path, options.verify, logger);
-    await recordReference(staged.path, where);
+    const { name, version: version2, files } = release.manifest;
+    logger.info(`${files.length} files match ${MANIFEST_FILE}`);
+    const result = { digest, reference: where, format, name, version: version2, files: files.length };
+    if (options.verify) result.verified = await verifyAttached(store, digest, release, staging.written, options.verify, logger);
+    await recordReference(release, where);
     await staged.commit();
     return result;
   } catch (e) {
@@ -44189,15 +44743,15 @@ async function pullRelease(options) {
 __name(pullRelease, "pullRelease");
 
 // src/lib/signing/trusted-root.ts
-var import_promises28 = require("node:fs/promises");
+var import_promises26 = require("node:fs/promises");
 var import_node_os4 = require("node:os");
-var import_node_path27 = require("node:path");
+var import_node_path23 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
 var import_tuf = __toESM(require_dist13(), 1);
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path27.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path23.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     try {
-      return JSON.parse(await (0, import_promises28.readFile)(path, "utf8"));
+      return JSON.parse(await (0, import_promises26.readFile)(path, "utf8"));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `trusted root ${path} cannot be read as JSON: ${e.message}`, { cause: e });
     }
@@ -44210,36 +44764,67 @@ async function loadTrustedRoot(path, cacheDir = (0, import_node_path27.join)((0,
 }
 __name(loadTrustedRoot, "loadTrustedRoot");
 
+// src/cli/signer-options.ts
+var SIGNER_OPTIONS = {
+  repository: { type: "string" },
+  "signer-workflow": { type: "string" },
+  "source-ref": { type: "string" },
+  "require-github-hosted": { type: "boolean" },
+  "certificate-identity": { type: "string" },
+  "certificate-identity-regexp": { type: "string" },
+  "certificate-oidc-issuer": { type: "string" },
+  "trusted-root": { type: "string" }
+};
+var SIGNER_HELP = `Signer (whose signature to accept):
+  --repository OWNER/NAME           the repository whose commit was built (the certificate's
+                                    source repository). For GitHub's issuer a repository is
+                                    always checked: this one, or else the signer workflow's own
+  --signer-workflow OWNER/REPO/.github/workflows/FILE.yml[@REF]
+                                    the workflow that signed: a reusable workflow such as
+                                    pi-image-release's pipeline.yml, or your own workflow file;
+                                    without @REF any ref ('*' in REF matches any characters)
+  --source-ref REF                  the ref that was built: refs/heads/main, refs/tags/v*
+  --require-github-hosted           refuse signatures made on self-hosted runners
+  --certificate-identity ID         the exact certificate subject (the signing workflow at its ref)
+  --certificate-identity-regexp RE  a pattern for it, anchored at both ends
+  --certificate-oidc-issuer URL     the identity's issuer; with the GitHub options above it
+                                    defaults to ${GITHUB_ISSUER}
+  --trusted-root FILE               a Sigstore TrustedRoot JSON (offline, or a private Sigstore);
+                                    default: the public-good root, fetched through TUF
+
+  A release built by a repository through pi-image-release's reusable pipeline:
+    --repository acme/appliance --signer-workflow OWNER/pi-image-release/.github/workflows/pipeline.yml`;
+function signerPolicyFromFlags(values) {
+  const options = readSignerOptions((name) => values[name]);
+  return parseSignerPolicy(options, (key) => `--${SIGNER_OPTION_NAMES[key]}`);
+}
+__name(signerPolicyFromFlags, "signerPolicyFromFlags");
+
 // src/cli/commands/pull-command.ts
 var pullCommand = {
   name: "pull",
   summary: "pull a published release into a directory, every digest checked (and its signature, with --verify)",
-  usage: "pi-image pull REF OUT_DIR [--verify (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL] [options]",
+  usage: "pi-image pull REF OUT_DIR [--repository OWNER/NAME --signer-workflow WORKFLOW] [options]",
   help: `Pulls a release published by pi-image publish (either format) into OUT_DIR: every
 blob is checked against its digest while it streams, every file against
 manifest.json; tar entries that would escape (absolute paths, "..", links,
-devices) are refused. With --verify, the Sigstore bundle attached to the
-manifest is verified too (signer identity and issuer, every file) before
-OUT_DIR appears. Nothing is left behind on failure. os-artifact.ref records
-the pinned reference pulled.
+devices) are refused. With any signer option (or --verify), the Sigstore
+bundle attached to the manifest is verified as pi-image verify does (signer,
+manifest.json, every file) before OUT_DIR appears. Nothing is left behind on
+failure. os-artifact.ref records the pinned reference pulled.
 
 REF: ghcr.io/OWNER/NAME:TAG or ...@sha256:DIGEST, or oci:DIR:TAG for a layout.
 
+${SIGNER_HELP}
+
 Options:
-  --verify                          verify the attached signature (implied by the options below)
-  --certificate-identity ID         the exact signer identity
-  --certificate-identity-regexp RE  a pattern for it (anchored at both ends)
-  --certificate-oidc-issuer URL     the identity's issuer
-  --trusted-root FILE               a Sigstore TrustedRoot JSON (default: public-good through TUF)
+  --verify                          require a signature (the signer options say whose)
   --force                           replace OUT_DIR if it exists
   --json                            print the result as JSON
 ${REGISTRY_HELP}`,
   options: {
     verify: { type: "boolean" },
-    "certificate-identity": { type: "string" },
-    "certificate-identity-regexp": { type: "string" },
-    "certificate-oidc-issuer": { type: "string" },
-    "trusted-root": { type: "string" },
+    ...SIGNER_OPTIONS,
     force: { type: "boolean" },
     json: { type: "boolean" },
     ...REGISTRY_OPTIONS
@@ -44247,14 +44832,9 @@ ${REGISTRY_HELP}`,
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length !== 2) throw usageError("pull needs REF and OUT_DIR");
     const target = parseTarget(positionals[0], "REF");
-    const exact = values["certificate-identity"];
-    const pattern = values["certificate-identity-regexp"];
-    const issuer = values["certificate-oidc-issuer"];
-    const verifying = values.verify === true || exact !== void 0 || pattern !== void 0 || issuer !== void 0;
-    if (verifying) {
-      if (exact === void 0 === (pattern === void 0)) throw usageError("--verify needs one of --certificate-identity or --certificate-identity-regexp");
-      if (!issuer) throw usageError("--verify needs --certificate-oidc-issuer");
-    }
+    const policy = signerPolicyFromFlags(values);
+    if (values.verify === true && !policy) throw usageError("--verify needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity");
+    if (!policy && values["trusted-root"] !== void 0) throw usageError("--trusted-root is used to verify: add the signer options");
     const { store, reference } = await openStore(target, storeOptions(target, values, env, logger, false));
     if (!reference) throw new PiImageError("USAGE", `REF "${positionals[0]}" names no tag or digest (add :TAG or @sha256:...)`);
     const result = await pullRelease({
@@ -44262,36 +44842,24 @@ ${REGISTRY_HELP}`,
       reference,
       outDir: positionals[1],
       force: values.force === true,
-      verify: verifying ? { policy: { identity: exact ?? pattern, regexp: pattern !== void 0, issuer }, trustedRoot: await loadTrustedRoot(values["trusted-root"]) } : void 0,
+      verify: policy ? { policy, trustedRoot: await loadTrustedRoot(values["trusted-root"]) } : void 0,
       logger
     });
-    const summary = { reference: result.reference, digest: result.digest, format: result.format, name: result.name, version: result.version, files: result.files, verified: result.verified ? { identity: result.verified.identity, issuer: result.verified.issuer } : null };
+    const summary = {
+      reference: result.reference,
+      digest: result.digest,
+      format: result.format,
+      name: result.name,
+      version: result.version,
+      files: result.files,
+      verified: result.verified ? summariseSigner(result.verified.signer) : null
+    };
     stdout(values.json ? `${JSON.stringify(summary, null, 2)}
-` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.identity}` : ""}
+` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.signer.subject}` : ""}
 `);
     return 0;
   }
 };
-
-// src/lib/signing/identity-token.ts
-var import_sign3 = __toESM(require_dist9(), 1);
-function identityTokenSource(env) {
-  if (env.SIGSTORE_ID_TOKEN) {
-    const token = env.SIGSTORE_ID_TOKEN;
-    return async () => token;
-  }
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    const provider = new import_sign3.CIContextProvider("sigstore");
-    return () => provider.getToken();
-  }
-  return async () => {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
-    );
-  };
-}
-__name(identityTokenSource, "identityTokenSource");
 
 // src/cli/commands/sign-command.ts
 var signCommand = {
@@ -44299,8 +44867,9 @@ var signCommand = {
   summary: "sign a release directory with Sigstore (keyless), adding the bundle to it",
   usage: "pi-image sign RELEASE_DIR [options]",
   help: `Checks every file against manifest.json, then signs an in-toto statement whose
-subjects are those files (with a SLSA provenance predicate) through Fulcio and
-Rekor, and writes NAME.sigstore.json into the directory and its manifest.
+subjects are manifest.json and every file it lists (with a SLSA provenance
+predicate) through Fulcio and Rekor, and writes NAME.sigstore.json beside the
+manifest. From then on the manifest is sealed: the signature covers its bytes.
 
 The identity token comes from SIGSTORE_ID_TOKEN, or in GitHub Actions from the
 job's OIDC token (permissions: id-token: write).
@@ -44310,7 +44879,8 @@ Options:
   --rekor-url URL           Rekor (default: ${PUBLIC_REKOR_URL})
   --tsa-url URL             also get an RFC 3161 timestamp from this authority
   --pigen-commit SHA        the pi-gen commit built with, recorded as a resolved dependency
-  --builder-id ID           the builder recorded in the provenance (default: the workflow, or "pi-image CLI")
+  --builder-id ID           the builder recorded in the provenance (default: the workflow that
+                            runs the job, from the identity token; else "pi-image CLI")
   --json                    print the result as JSON`,
   options: {
     "fulcio-url": { type: "string" },
@@ -44323,7 +44893,6 @@ Options:
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length !== 1) throw usageError("sign needs exactly one RELEASE_DIR");
     const str = /* @__PURE__ */ __name((k) => values[k], "str");
-    const workflow = env.GITHUB_WORKFLOW_REF ? `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_WORKFLOW_REF}` : void 0;
     const result = await signRelease({
       releaseDir: positionals[0],
       identityToken: identityTokenSource(env),
@@ -44331,12 +44900,14 @@ Options:
       rekorUrl: str("rekor-url"),
       tsaUrl: str("tsa-url"),
       pigenCommit: str("pigen-commit"),
-      builderId: str("builder-id") ?? workflow ?? "pi-image CLI",
+      builderId: str("builder-id"),
       logger
     });
-    stdout(values.json ? `${JSON.stringify({ bundle: result.bundlePath, subjects: result.statement.subject.length }, null, 2)}
+    stdout(
+      values.json ? `${JSON.stringify({ bundle: result.bundlePath, subjects: result.statement.subject.length, signer: summariseSigner(result.signer) }, null, 2)}
 ` : `${result.bundlePath}
-`);
+`
+    );
     return 0;
   }
 };
@@ -44345,49 +44916,33 @@ Options:
 var verifyCommand = {
   name: "verify",
   summary: "verify a signed release directory: who signed it, and that every file is what was signed",
-  usage: "pi-image verify RELEASE_DIR (--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [options]",
+  usage: "pi-image verify RELEASE_DIR --repository OWNER/NAME [--signer-workflow WORKFLOW] [options]",
   help: `Verifies the release's Sigstore bundle with sigstore-js (certificate chain to
 Fulcio, transparency log entry, signature), checks the signer against the
-identity and issuer given, then checks every file on disk against the signed
-digests. Fails, each with its own code, on: a modified file, a missing file,
-an extra unsigned file, a wrong identity, a wrong issuer, a bundle for another
-release, a corrupt bundle.
+options below, then checks what was signed: manifest.json's exact bytes and
+every file it lists. Fails, each with its own code, on: a modified file or
+manifest, a missing file, an extra unsigned file, a bundle for another
+release, a corrupt bundle, and a signer from another repository, ref,
+workflow, runner, identity or issuer.
 
-For a GitHub workflow the identity is the workflow file at a ref, e.g.
-  --certificate-identity https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/v1.2.3
-  --certificate-oidc-issuer https://token.actions.githubusercontent.com
-A regexp is anchored at both ends: it must match the whole identity.
+${SIGNER_HELP}
 
 Options:
-  --certificate-identity ID         the exact signer identity
-  --certificate-identity-regexp RE  a pattern for it (anchored)
-  --certificate-oidc-issuer URL     the identity's issuer (required)
-  --trusted-root FILE               a Sigstore TrustedRoot JSON (offline, or a private
-                                    instance); default: the public-good root through TUF
   --json                            print the result as JSON`,
-  options: {
-    "certificate-identity": { type: "string" },
-    "certificate-identity-regexp": { type: "string" },
-    "certificate-oidc-issuer": { type: "string" },
-    "trusted-root": { type: "string" },
-    json: { type: "boolean" }
-  },
+  options: { ...SIGNER_OPTIONS, json: { type: "boolean" } },
   async run({ values, positionals, logger, stdout }) {
     if (positionals.length !== 1) throw usageError("verify needs exactly one RELEASE_DIR");
-    const exact = values["certificate-identity"];
-    const pattern = values["certificate-identity-regexp"];
-    const issuer = values["certificate-oidc-issuer"];
-    if (exact === void 0 === (pattern === void 0)) throw usageError("give one of --certificate-identity or --certificate-identity-regexp");
-    if (!issuer) throw usageError("--certificate-oidc-issuer is required");
+    const policy = signerPolicyFromFlags(values);
+    if (!policy) throw usageError("say whose signature to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity");
     const result = await verifyRelease({
       releaseDir: positionals[0],
-      policy: { identity: exact ?? pattern, regexp: pattern !== void 0, issuer },
+      policy,
       trustedRoot: await loadTrustedRoot(values["trusted-root"]),
       logger
     });
     stdout(
-      values.json ? `${JSON.stringify({ verified: true, identity: result.identity, issuer: result.issuer, files: result.files }, null, 2)}
-` : `verified: ${result.files} files signed by ${result.identity}
+      values.json ? `${JSON.stringify({ verified: true, ...summariseSigner(result.signer), files: result.files }, null, 2)}
+` : `verified: ${result.release.manifest.name} ${result.release.manifest.version} (${result.release.manifest.channel}), ${result.files} files, signed by ${result.signer.subject}
 `
     );
     return 0;

@@ -72,15 +72,21 @@ describe.skipIf(missing.length > 0)('actions/publish and actions/pull bundles', 
     const pulled = await action('pull', {
       ref: `${registry.host}/acme/appliance:1.2.3`,
       'out-dir': 'pulled',
-      'certificate-identity': WORKFLOW_IDENTITY,
-      'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+      repository: 'acme/appliance',
+      'signer-workflow': 'acme/appliance/.github/workflows/release.yml',
       'trusted-root': trustedRoot,
       username: 'ci',
       password: 's3cret',
       force: 'false',
     });
     expect(pulled.code, pulled.stdout).toBe(0);
-    expect(pulled.outputs).toMatchObject({ digest: p.outputs.digest, version: '1.2.3', identity: WORKFLOW_IDENTITY, 'release-dir': 'pulled' });
+    expect(pulled.outputs).toMatchObject({
+      digest: p.outputs.digest,
+      version: '1.2.3',
+      identity: WORKFLOW_IDENTITY,
+      'source-repository': 'https://github.com/acme/appliance',
+      'release-dir': 'pulled',
+    });
     expect(readdirSync(join(work, 'pulled'))).toContain('appliance.img.xz');
   });
 

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNode20, runPiImage } from '../support/cli';
 import { startRegistry, type TestRegistry } from '../support/registry';
 import { makeSignedRelease, WORKFLOW_IDENTITY } from '../support/release-fixture';
-import { GITHUB_ISSUER } from '../support/sigstore-mock';
 import { SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
 
@@ -71,7 +70,7 @@ describe.skipIf(missing.length > 0)('pi-image publish and pull', () => {
 
   it.skipIf(!node20)('pulls and verifies on Node 20, then `verify` passes on the pulled directory', () => {
     const out = join(work, 'device');
-    const args = ['--certificate-identity', WORKFLOW_IDENTITY, '--certificate-oidc-issuer', GITHUB_ISSUER, '--trusted-root', trustedRoot];
+    const args = ['--repository', 'acme/appliance', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot];
     const env = { PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 's3cret' };
     const r = runPiImage(['pull', `${registry.host}/acme/cli:stable`, out, '--verify', ...args], { node: node20, env });
     expect(r.code, r.stderr).toBe(0);
@@ -83,9 +82,13 @@ describe.skipIf(missing.length > 0)('pi-image publish and pull', () => {
     const again = runPiImage(['pull', `${registry.host}/acme/cli:stable`, out], { node: node20, env });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
-    const wrong = runPiImage(['pull', `${registry.host}/acme/cli:stable`, join(work, 'wrong'), '--certificate-identity', 'https://example.com/x', '--certificate-oidc-issuer', GITHUB_ISSUER, '--trusted-root', trustedRoot], { node: node20, env });
+    const wrong = runPiImage(['pull', `${registry.host}/acme/cli:stable`, join(work, 'wrong'), '--certificate-identity', 'https://example.com/x', '--certificate-oidc-issuer', 'https://accounts.example.com', '--trusted-root', trustedRoot], { node: node20, env });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/IDENTITY_MISMATCH/);
+    expect(wrong.stderr).toMatch(/ISSUER_MISMATCH/);
+    expect(existsSync(join(work, 'wrong'))).toBe(false);
+    const stranger = runPiImage(['pull', `${registry.host}/acme/cli:stable`, join(work, 'wrong'), '--repository', 'evil/fork', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot], { node: node20, env });
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toMatch(/REPOSITORY_MISMATCH/);
     expect(existsSync(join(work, 'wrong'))).toBe(false);
   });
 
@@ -93,7 +96,7 @@ describe.skipIf(missing.length > 0)('pi-image publish and pull', () => {
     expect(runPiImage(['publish']).code).toBe(2);
     expect(runPiImage(['publish', signed, 'oci:/tmp/x', '--format', 'tarball']).stderr).toMatch(/--format "tarball": use image or artifact/);
     expect(runPiImage(['pull', `${registry.host}/acme/cli`, join(work, 'x')]).stderr).toMatch(/names no tag or digest/);
-    expect(runPiImage(['pull', `${registry.host}/acme/cli:1`, join(work, 'x'), '--verify']).stderr).toMatch(/--verify needs one of/);
+    expect(runPiImage(['pull', `${registry.host}/acme/cli:1`, join(work, 'x'), '--verify']).stderr).toMatch(/--verify needs to know whose signature to accept/);
     expect(runPiImage(['publish', signed, `${registry.host}/acme/cli`, '--username', 'ci']).stderr).toMatch(/needs --password-stdin/);
   });
 });

@@ -5,7 +5,8 @@
  * verified on pull.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,10 +19,9 @@ import { publishRelease, type PublishFormat } from '../../src/lib/oci/publish';
 import { pullRelease } from '../../src/lib/oci/pull';
 import { RegistryStore } from '../../src/lib/oci/registry-store';
 import { parseReference } from '../../src/lib/oci/reference';
-import { readManifest } from '../../src/lib/release/manifest';
 import { startRegistry, type TestRegistry } from '../support/registry';
-import { makeRelease, signWithMock, WORKFLOW_IDENTITY } from '../support/release-fixture';
-import { GITHUB_ISSUER, startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock';
+import { ACME_POLICY, makeRelease, signWithMock, WORKFLOW_IDENTITY } from '../support/release-fixture';
+import { startSigstoreMock, type SigstoreMock } from '../support/sigstore-mock';
 import { SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
 
@@ -31,9 +31,9 @@ if (missing.length > 0) skipReason('publish and pull tests', `missing: ${missing
 
 const skopeo = async (...args: string[]): Promise<string> => (await run('skopeo', args, { maxBuffer: 64 << 20 })).stdout;
 
-/** The release's files as published: everything but os-artifact.ref, and manifest.json compared after pull separately. */
+/** The release's files as published: everything (manifest.json byte for byte) but os-artifact.ref, which names the artifact. */
 function sameFiles(a: string, b: string, ignore: string[] = []): void {
-  const skip = new Set(['os-artifact.ref', 'manifest.json', ...ignore]);
+  const skip = new Set(['os-artifact.ref', ...ignore]);
   const names = (d: string) => readdirSync(d).filter((n) => !skip.has(n)).sort();
   expect(names(b)).toEqual(names(a));
   for (const n of names(a)) expect(readFileSync(join(b, n)).equals(readFileSync(join(a, n))), n).toBe(true);
@@ -76,7 +76,7 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     expect(result.tags).toEqual(['1.2.3', 'stable', '20260119-0123456']);
     expect(result.reference).toBe(`${open.host}/acme/ourbox-mini@${result.digest}`);
     expect(readFileSync(join(dir, 'os-artifact.ref'), 'utf8')).toBe(`${result.reference}\n`);
-    expect((await readManifest(dir)).files.find((f) => f.path === 'os-artifact.ref')?.role).toBe('oci-reference');
+    expect(readFileSync(join(dir, 'manifest.json')).equals(readFileSync(join(release, 'manifest.json'))), 'the manifest is not touched by publishing').toBe(true);
 
     const tags = JSON.parse(await skopeo('list-tags', '--tls-verify=false', `docker://${open.host}/acme/ourbox-mini`)).Tags.sort();
     expect(tags).toEqual(['1.2.3', '20260119-0123456', 'stable']);
@@ -113,7 +113,6 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     const pulled = await pullRelease({ store, reference: '1.2.3', outDir: out, logger });
     expect(pulled).toMatchObject({ digest: result.digest, format: 'image', name: 'appliance', version: '1.2.3' });
     sameFiles(release, out);
-    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toContain('"oci-reference"');
     expect(readFileSync(join(out, 'os-artifact.ref'), 'utf8')).toBe(`${result.reference}\n`);
     expect(leftovers(work)).toEqual([]);
   });
@@ -219,7 +218,7 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     });
     afterAll(async () => mock?.close());
 
-    const policy = { identity: WORKFLOW_IDENTITY, regexp: false, issuer: GITHUB_ISSUER };
+    const policy = ACME_POLICY;
 
     it('attach the bundle to the manifest digest (sha256-<hex> tag: no referrers API here) and verify it on pull', async () => {
       const store = registryStore(open, 'acme/signed');
@@ -239,13 +238,39 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     it('a wrong identity or a missing signature fails the pull and writes nothing', async () => {
       const store = registryStore(open, 'acme/signed');
       const out = join(work, 'pulled-wrong');
-      const wrong = { ...policy, identity: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/tags/v1.2.3' };
+      const wrong = { ...policy, subject: { exact: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/tags/v1.2.3' } };
       const e1 = await pullRelease({ store, reference: '1.2.3', outDir: out, logger, verify: { policy: wrong, trustedRoot: mock.trustedRoot } }).catch((e: unknown) => e);
       expect((e1 as PiImageError).code).toBe('IDENTITY_MISMATCH');
       expect(existsSync(out)).toBe(false);
       const unsigned = registryStore(open, 'acme/ourbox-mini');
       const e2 = await pullRelease({ store: unsigned, reference: '1.2.3', outDir: out, logger, verify: { policy, trustedRoot: mock.trustedRoot } }).catch((e: unknown) => e);
       expect((e2 as PiImageError).code).toBe('SIGNATURE_MISSING');
+      expect(existsSync(out)).toBe(false);
+      expect(leftovers(work)).toEqual([]);
+    });
+
+    it('a stripped or doctored release republished with the original signature is refused on a verified pull, nothing written', async () => {
+      const doctored = copyOf(signed);
+      const manifestPath = join(doctored, 'manifest.json');
+      const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      // Keep only the image, replaced by another one, its entry updated to match: a consistent but unsigned manifest.
+      const image = m.files.find((f: { role: string }) => f.role === 'image');
+      const evil = readFileSync(join(other, 'appliance.img.xz'));
+      writeFileSync(join(doctored, image.path), evil);
+      image.size = evil.length;
+      image.sha256 = createHash('sha256').update(evil).digest('hex');
+      for (const f of m.files) if (f !== image) rmSync(join(doctored, f.path));
+      m.files = [image];
+      writeFileSync(manifestPath, `${JSON.stringify(m, null, 2)}\n`);
+      const store = registryStore(open, 'acme/doctored');
+      const published = await publishRelease({ releaseDir: doctored, store, format: 'image', logger });
+      expect(published.signature?.via).toBe('tag-fallback');
+      // Unverified, it pulls (every file matches its manifest); verified, it does not.
+      await pullRelease({ store, reference: '1.2.3', outDir: join(work, 'doctored-unverified'), logger });
+      const out = join(work, 'doctored-verified');
+      const e = await pullRelease({ store, reference: '1.2.3', outDir: out, logger, verify: { policy, trustedRoot: mock.trustedRoot } }).catch((x: unknown) => x);
+      expect(e).toMatchObject({ code: 'MANIFEST_MODIFIED' });
+      expect((e as Error).message).toMatch(/no longer lists .*appliance\.bmap.*lists other digests for appliance\.img\.xz/);
       expect(existsSync(out)).toBe(false);
       expect(leftovers(work)).toEqual([]);
     });

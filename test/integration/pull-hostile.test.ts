@@ -151,7 +151,7 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
       entries.push({ name: `artifact/${f.path}`, typeflag: '0', data: f.path === notes.path ? Buffer.concat([data, Buffer.from('evil')]) : data });
     }
     await pushImage('acme/changed', tar(entries));
-    await refused('acme/changed', 'FILE_MODIFIED', new RegExp(`${notes.path} from .* does not match manifest\\.json`));
+    await refused('acme/changed', 'FILE_MODIFIED', new RegExp(`${notes.path} in .* does not match manifest\\.json`));
   });
 
   it('says plainly when an image is not a pi-image release (a FROM scratch image with os.img.xz only)', async () => {

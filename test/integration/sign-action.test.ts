@@ -59,8 +59,9 @@ describe.skipIf(missing.length > 0)('actions/sign bundle', () => {
           'INPUT_REKOR-URL': mock.url,
           INPUT_ATTEST: 'true',
           'INPUT_GITHUB-TOKEN': 'ghs_secret',
-          SIGSTORE_ID_TOKEN: mock.token(`https://github.com/${workflow}`),
-          GITHUB_WORKFLOW_REF: workflow,
+          SIGSTORE_ID_TOKEN: mock.githubToken({ repository: 'acme/appliance', ref: 'refs/tags/v1.0.0', jobWorkflowRef: workflow }),
+          // What the environment says is not what the action reports: the certificate is.
+          GITHUB_WORKFLOW_REF: 'acme/appliance/.github/workflows/not-the-signer.yml@refs/heads/elsewhere',
           GITHUB_REPOSITORY: 'acme/appliance',
           GITHUB_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
         },
@@ -70,13 +71,16 @@ describe.skipIf(missing.length > 0)('actions/sign bundle', () => {
       const outputs = readFileSync(outputFile, 'utf8');
       expect(outputs).toMatch(/bundle-path<<\S+\nrelease\/appliance\.sigstore\.json\n/);
       expect(outputs).toMatch(/attestation-id<<\S+\n4242\n/);
+      expect(outputs).toMatch(new RegExp(`identity<<\\S+\nhttps://github.com/${workflow}\n`));
+      expect(outputs).toMatch(/source-repository<<\S+\nhttps:\/\/github\.com\/acme\/appliance\n/);
+      expect(outputs).toMatch(new RegExp(`signer-workflow<<\\S+\nhttps://github.com/${workflow}\n`));
       expect(posted).toHaveLength(1);
       expect(posted[0]!.url).toBe('/repos/acme/appliance/attestations');
       expect(posted[0]!.auth).toBe('Bearer ghs_secret');
       expect(JSON.parse(posted[0]!.body).bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
       const verified = await verifyRelease({
         releaseDir: join(work, 'release'),
-        policy: { identity: `https://github.com/${workflow}`, regexp: false, issuer: GITHUB_ISSUER },
+        policy: { issuer: GITHUB_ISSUER, repository: 'https://github.com/acme/appliance', signerWorkflow: 'https://github.com/acme/appliance/.github/workflows/release.yml' },
         trustedRoot: mock.trustedRoot,
         logger: new MemoryLogger(),
       });

@@ -9,11 +9,21 @@ import { join } from 'node:path';
 import { MemoryLogger } from '../../src/lib/core/logger';
 import { packageRelease } from '../../src/lib/release/package';
 import { signRelease } from '../../src/lib/signing/sign';
-import type { SigstoreMock } from './sigstore-mock';
+import type { SignerPolicy } from '../../src/lib/signing/signer-policy';
+import type { GithubRun, SigstoreMock } from './sigstore-mock';
 import { GITHUB_ISSUER, startSigstoreMock } from './sigstore-mock';
 import { makeInfo, makeSmallImage } from './small-image';
 
+/** acme/appliance's own release workflow, run for the tag v1.2.3 on a GitHub-hosted runner. */
+export const ACME_RUN: GithubRun = { repository: 'acme/appliance', ref: 'refs/tags/v1.2.3' };
+/** The certificate subject that run gets. */
 export const WORKFLOW_IDENTITY = 'https://github.com/acme/appliance/.github/workflows/release.yml@refs/tags/v1.2.3';
+/** What a consumer of acme/appliance's releases accepts: that repository, that workflow, any ref. */
+export const ACME_POLICY: SignerPolicy = {
+  issuer: GITHUB_ISSUER,
+  repository: 'https://github.com/acme/appliance',
+  signerWorkflow: 'https://github.com/acme/appliance/.github/workflows/release.yml',
+};
 
 export async function makeRelease(work: string, name: string, options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number; rootMiB?: number; randomMiB?: number } = {}): Promise<string> {
   const deploy = join(work, `deploy-${name}`);
@@ -42,13 +52,12 @@ export async function makeRelease(work: string, name: string, options: { version
   return outDir;
 }
 
-export async function signWithMock(dir: string, mock: SigstoreMock, identity = WORKFLOW_IDENTITY): Promise<void> {
+export async function signWithMock(dir: string, mock: SigstoreMock, run: GithubRun = ACME_RUN): Promise<void> {
   await signRelease({
     releaseDir: dir,
-    identityToken: async () => mock.token(identity, GITHUB_ISSUER),
+    identityToken: async () => mock.githubToken(run),
     fulcioUrl: mock.url,
     rekorUrl: mock.url,
-    builderId: identity,
     logger: new MemoryLogger(),
   });
 }

@@ -1,28 +1,34 @@
 /**
- * Sigstore's own mock Fulcio, Rekor and timestamp authority (@sigstore/mock) served over HTTP on
- * loopback, with the TrustedRoot that matches them: real services in all
- * but their keys, which are made fresh for each test run. Identity tokens are
- * shaped like GitHub's (the mock does not check their signature, the part
- * that only GitHub's OIDC service could make).
+ * Sigstore's mock Rekor and timestamp authority (@sigstore/mock) and a Fulcio
+ * of the tests' own that issues certificates as Fulcio does for GitHub Actions
+ * (github-fulcio.ts), served over HTTP on loopback with the TrustedRoot that
+ * matches them: real services in all but their keys, which are made fresh for
+ * each test run. Identity tokens carry GitHub's claims (nobody here can make
+ * GitHub's signature on them, so it is not checked).
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { initializeCA, initializeCTLog, initializeTLog, initializeTSA, rekorHandler, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { GITHUB_ISSUER, githubClaims, githubFulcioHandler, type GithubRun } from './github-fulcio';
 
 export interface SigstoreMock {
   url: string;
   trustedRoot: Record<string, unknown>;
-  /** An OIDC token for `sub` (the certificate identity) issued by `iss`. */
-  token(sub: string, iss?: string, extra?: Record<string, string>): string;
+  /** An OIDC token of a GitHub Actions run: the certificate gets GitHub's subject and extensions. */
+  githubToken(run: GithubRun): string;
+  /** An OIDC token of another issuer for `sub` (an email or URI): the certificate's subject is `sub`. */
+  token(sub: string, iss: string): string;
   requests: string[];
   close(): Promise<void>;
 }
 
-export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+export { GITHUB_ISSUER, type GithubRun };
 
 const b64 = (b: ArrayBufferView | Buffer): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
+/** A JWT with the claims given and a signature nobody checks here (only GitHub could make the real one). */
+const jwt = (claims: Record<string, unknown>): string => `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.bm90LXNpZ25lZA`;
 
 export async function startSigstoreMock(): Promise<SigstoreMock> {
   const routes = new Map<string, HandlerFn>();
@@ -54,7 +60,7 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
   const ca = await initializeCA(key(), ctlog, new Date(Date.now() - 60_000));
   const tlog = await initializeTLog(url, key());
   const tsa = await initializeTSA(key());
-  const fulcio = fulcioHandler(ca, { strict: true });
+  const fulcio = githubFulcioHandler(ca);
   const rekor = rekorHandler(tlog, { strict: true });
   const timestamps = tsaHandler(tsa, { strict: true });
   routes.set(fulcio.path, fulcio.fn);
@@ -102,8 +108,8 @@ export async function startSigstoreMock(): Promise<SigstoreMock> {
     url,
     trustedRoot,
     requests,
-    token: (sub, iss = GITHUB_ISSUER, extra = {}) =>
-      `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ iss, sub, aud: 'sigstore', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600, ...extra }))}.bm90LXNpZ25lZA`,
+    githubToken: (run) => jwt(githubClaims(run)),
+    token: (sub, iss) => jwt({ iss, sub, aud: 'sigstore', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }),
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());

@@ -70875,16 +70875,30 @@ function leftoverDecision(exists3, running, resume, name) {
 }
 __name(leftoverDecision, "leftoverDecision");
 
-// src/lib/release/package-options.ts
+// src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-function checkReleaseName(value, input = "name") {
-  if (!SAFE_NAME.test(value) || value.includes("..")) {
+var SAFE_NAME_MAX = 128;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function checkSafeName(value, input) {
+  if (!isSafeName(value)) {
     throw new PiImageError(
       "INPUT_INVALID",
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
     );
   }
   return value;
+}
+__name(checkSafeName, "checkSafeName");
+
+// src/lib/release/manifest.ts
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+// src/lib/release/package-options.ts
+function checkReleaseName(value, input = "name") {
+  return checkSafeName(value, input);
 }
 __name(checkReleaseName, "checkReleaseName");
 function checkIntegerInRange(value, min, max, input) {

@@ -20454,6 +20454,9 @@ __name(removeBuildContainer, "removeBuildContainer");
 // src/lib/pigen/product-config.ts
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
 
+// src/lib/release/manifest.ts
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
 // actions/build/src/run.ts
 var CONTAINER_STATE = "container";
 async function cleanupBuildAction(state, logger) {

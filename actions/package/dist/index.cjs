@@ -6057,7 +6057,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6136,7 +6136,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6231,11 +6231,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6258,10 +6258,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6278,7 +6278,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6458,7 +6458,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6480,7 +6480,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6516,13 +6516,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -7158,7 +7158,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline2 } = require("node:stream");
+    var { pipeline: pipeline3 } = require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7649,7 +7649,7 @@ var require_client_h2 = __commonJS({
     __name(writeBuffer, "writeBuffer");
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline3(
         body,
         h2stream,
         (err) => {
@@ -10799,7 +10799,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler) {
+    function pipeline3(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10808,8 +10808,8 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    __name(pipeline2, "pipeline");
-    module2.exports = pipeline2;
+    __name(pipeline3, "pipeline");
+    module2.exports = pipeline3;
   }
 });
 
@@ -14079,7 +14079,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = require("node:events");
-    var { Readable: Readable2, pipeline: pipeline2, finished } = require("node:stream");
+    var { Readable: Readable2, pipeline: pipeline3, finished } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -15040,7 +15040,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -19340,7 +19340,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline2 } = require("node:stream");
+    var { pipeline: pipeline3 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -19503,7 +19503,7 @@ var require_eventsource = __commonJS({
               ));
             }, "push")
           });
-          pipeline2(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -20400,9 +20400,58 @@ function actionsLogger() {
 }
 __name(actionsLogger, "actionsLogger");
 
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var SAFE_NAME_MAX = 128;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
+function checkSafeName(value, input) {
+  if (!isSafeName(value)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
+    );
+  }
+  return value;
+}
+__name(checkSafeName, "checkSafeName");
+
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+var MAX_FILES = 1e4;
+var FILE_ROLES = [
+  "image",
+  "image-checksum",
+  "raw-image-checksum",
+  "bmap",
+  "build-log",
+  "pigen-info",
+  "pigen-sbom",
+  "sbom",
+  "metadata",
+  "release-notes"
+];
+var MEDIA_TYPES = {
+  image: "application/x-xz",
+  "image-checksum": "text/plain",
+  "raw-image-checksum": "text/plain",
+  bmap: "application/xml",
+  "build-log": "text/plain",
+  "pigen-info": "text/plain",
+  "pigen-sbom": "application/octet-stream",
+  sbom: "application/spdx+json",
+  metadata: "application/json",
+  "release-notes": "text/markdown"
+};
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {
   return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -20413,20 +20462,55 @@ function renderJson(value) {
 `;
 }
 __name(renderJson, "renderJson");
+var SHA256 = /^[0-9a-f]{64}$/;
+var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
+function parseManifest(text2, where, reserved = () => []) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text2);
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${where} is not valid JSON: ${e.message}`, { cause: e });
+  }
+  const bad = /* @__PURE__ */ __name((what) => new PiImageError("INPUT_INVALID", `${where}: ${what}`), "bad");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad("not a JSON object");
+  const m = parsed;
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION) throw bad(`not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  if (typeof m.name !== "string" || !isSafeName(m.name)) throw bad(`name ${JSON.stringify(m.name)} is not a release name`);
+  if (typeof m.version !== "string" || !isSafeName(m.version)) throw bad(`version ${JSON.stringify(m.version)} is not a release version`);
+  if (!CHANNELS.includes(m.channel)) throw bad(`channel ${JSON.stringify(m.channel)} is not one of ${CHANNELS.join(", ")}`);
+  if (typeof m.created !== "string" || Number.isNaN(Date.parse(m.created))) throw bad(`created ${JSON.stringify(m.created)} is not a date`);
+  if (!Array.isArray(m.files)) throw bad("files is not a list");
+  if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
+  const taken = new Set(reserved(m.name));
+  const seen = /* @__PURE__ */ new Set();
+  for (const f of m.files) {
+    const path = typeof f?.path === "string" ? f.path : void 0;
+    const label = JSON.stringify(path ?? f?.path);
+    if (path === void 0 || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
+    if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
+    if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
+    seen.add(path);
+    if (!FILE_ROLES.includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
+    if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
+    if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
+  }
+  const image = m.image;
+  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad("image.path does not name a listed file");
+  if (image.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
+  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
+    throw bad("image.raw has no size and sha256");
+  }
+  return parsed;
+}
+__name(parseManifest, "parseManifest");
 
 // src/lib/release/package-options.ts
 var DEFAULT_VERSION = "dev";
 var DEFAULT_CHANNEL = "nightly";
 var DEFAULT_COMPRESSION_LEVEL = 6;
-var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 function checkReleaseName(value, input = "name") {
-  if (!SAFE_NAME.test(value) || value.includes("..")) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`
-    );
-  }
-  return value;
+  return checkSafeName(value, input);
 }
 __name(checkReleaseName, "checkReleaseName");
 function checkChannel(value, input = "channel") {
@@ -20492,15 +20576,74 @@ function parsePackageInputs(get) {
 __name(parsePackageInputs, "parsePackageInputs");
 
 // actions/package/src/run.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 
 // src/lib/release/package.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
-var import_node_crypto5 = require("node:crypto");
+var import_promises11 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs = require("node:fs");
+var import_promises = require("node:fs/promises");
+var import_node_stream = require("node:stream");
+var import_promises2 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  const handle = await (0, import_promises.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+async function digestFile(path, copyTo) {
+  const handle = await openRegularFile(path);
+  const counter = new HashingPassThrough();
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo) : new import_node_stream.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
 
 // src/lib/image/bmap.ts
-var import_node_crypto = require("node:crypto");
+var import_node_crypto2 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -20516,7 +20659,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count) {
-    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto.createHash)("sha256") };
+    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto2.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count;
     this.mapped += count;
@@ -20573,13 +20716,13 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto2.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
 
 // src/lib/image/byte-source.ts
-var import_promises = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -20593,7 +20736,7 @@ var FileByteSource = class _FileByteSource {
     __name(this, "FileByteSource");
   }
   static async open(path) {
-    const fh = await (0, import_promises.open)(path, "r");
+    const fh = await (0, import_promises3.open)(path, "r");
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
   }
@@ -20640,8 +20783,8 @@ var SliceByteSource = class {
 };
 
 // src/lib/image/image-source.ts
-var import_node_fs2 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
+var import_node_fs3 = require("node:fs");
+var import_promises5 = require("node:fs/promises");
 var import_node_path = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
@@ -20711,9 +20854,9 @@ function execStream(cmd, args, options) {
 __name(execStream, "execStream");
 
 // src/lib/image/zip-reader.ts
-var import_node_fs = require("node:fs");
-var import_promises2 = require("node:fs/promises");
-var import_node_stream = require("node:stream");
+var import_node_fs2 = require("node:fs");
+var import_promises4 = require("node:fs/promises");
+var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
 var ZIP64_LOCATOR = 117853008;
@@ -20732,7 +20875,7 @@ function u64(buf, at) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises2.open)(file, "r");
+  const fh = await (0, import_promises4.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -20800,7 +20943,7 @@ async function listZipEntries(file) {
   }
 }
 __name(listZipEntries, "listZipEntries");
-var ZipEntryCheck = class extends import_node_stream.Transform {
+var ZipEntryCheck = class extends import_node_stream2.Transform {
   constructor(file, entry) {
     super();
     this.file = file;
@@ -20827,7 +20970,7 @@ var ZipEntryCheck = class extends import_node_stream.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises2.open)(file, "r");
+  const fh = await (0, import_promises4.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -20839,7 +20982,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw = entry.compressedSize === 0 ? import_node_stream.Readable.from([]) : (0, import_node_fs.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs2.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
     check.destroy(e.message.includes("unexpected end") ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
@@ -20857,7 +21000,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
 __name(openZipEntry, "openZipEntry");
 
 // src/lib/image/image-source.ts
-var READ_CHUNK = 1 << 20;
+var READ_CHUNK2 = 1 << 20;
 async function xzUncompressedSize(path, logger) {
   const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
   if (r.code !== 0) {
@@ -20872,12 +21015,12 @@ async function openRawImage(path, compression, logger) {
   const name = (0, import_node_path.basename)(path);
   switch (compression) {
     case "none": {
-      const { size: size2 } = await (0, import_promises3.stat)(path);
-      return { stream: (0, import_node_fs2.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
+      const { size: size2 } = await (0, import_promises5.stat)(path);
+      return { stream: (0, import_node_fs3.createReadStream)(path, { highWaterMark: READ_CHUNK2 }), expectedSize: size2, innerName: name, done: Promise.resolve() };
     }
     case "gz": {
-      const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
-      const file = (0, import_node_fs2.createReadStream)(path, { highWaterMark: READ_CHUNK });
+      const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
+      const file = (0, import_node_fs3.createReadStream)(path, { highWaterMark: READ_CHUNK2 });
       file.on("error", (e) => gunzip.destroy(e));
       file.pipe(gunzip);
       return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
@@ -20906,7 +21049,7 @@ async function openRawImage(path, compression, logger) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       return {
-        stream: await openZipEntry(path, entry, READ_CHUNK),
+        stream: await openZipEntry(path, entry, READ_CHUNK2),
         expectedSize: entry.uncompressedSize,
         innerName: entry.name,
         done: Promise.resolve()
@@ -21556,29 +21699,16 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/raw-image-pass.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_node_stream2 = require("node:stream");
-var import_promises5 = require("node:stream/promises");
+var import_promises7 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
-var HashingPassThrough = class extends import_node_stream2.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto2.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-};
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
   const BS = BMAP_BLOCK_SIZE;
-  const hash = (0, import_node_crypto2.createHash)("sha256");
+  const hash = (0, import_node_crypto3.createHash)("sha256");
   const bmap = new BlockMapBuilder(BS);
   let size2 = 0;
   let carry;
@@ -21593,7 +21723,7 @@ async function rawImagePass(source, options) {
       stdin: "pipe"
     });
     const counter = new HashingPassThrough();
-    const out = (0, import_promises5.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(options.xz.path));
+    const out = (0, import_promises7.pipeline)(child.stdout, counter, (0, import_node_fs4.createWriteStream)(options.xz.path));
     out.catch(() => {
     });
     const stdin = child.stdin;
@@ -21626,7 +21756,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises4.open)(options.sparseCopy, "w");
+    if (options.sparseCopy) sparse = await (0, import_promises6.open)(options.sparseCopy, "w");
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -21673,18 +21803,6 @@ async function rawImagePass(source, options) {
   return result;
 }
 __name(rawImagePass, "rawImagePass");
-async function digestFile(path, copyTo) {
-  const counter = new HashingPassThrough();
-  const input = (0, import_node_fs3.createReadStream)(path, { highWaterMark: 1 << 20 });
-  const sink = copyTo ? (0, import_node_fs3.createWriteStream)(copyTo) : new import_node_stream2.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises5.pipeline)(input, counter, sink);
-  return { size: counter.size, sha256: counter.hash.digest("hex") };
-}
-__name(digestFile, "digestFile");
 
 // src/lib/pigen/build-log.ts
 var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
@@ -21813,7 +21931,7 @@ function formatDuration(seconds) {
 __name(formatDuration, "formatDuration");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises6 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
@@ -21827,7 +21945,7 @@ function classifyImageName(name) {
 __name(classifyImageName, "classifyImageName");
 async function isFile(path) {
   try {
-    return (await (0, import_promises6.stat)(path)).isFile();
+    return (await (0, import_promises8.stat)(path)).isFile();
   } catch {
     return false;
   }
@@ -21837,8 +21955,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path2.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises6.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises6.readdir)(dir)).sort();
+    if (!(await (0, import_promises8.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises8.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -22041,13 +22159,13 @@ function buildMetadata(input) {
 __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto3 = require("node:crypto");
-var import_promises7 = require("node:fs/promises");
+var import_node_crypto4 = require("node:crypto");
+var import_promises9 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises7.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises7.readdir)(path)).length > 0;
+    if (!(await (0, import_promises9.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises9.readdir)(path)).length > 0;
   } catch {
     return false;
   }
@@ -22058,30 +22176,115 @@ async function stageOutputDir(finalPath, options) {
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises7.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;
+  await (0, import_promises9.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises7.mkdir)(path);
+  await (0, import_promises9.mkdir)(path);
   return {
     path,
     async commit() {
       let old;
       try {
-        await (0, import_promises7.stat)(target);
+        await (0, import_promises9.stat)(target);
         old = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.old-${suffix}`);
-        await (0, import_promises7.rename)(target, old);
+        await (0, import_promises9.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises7.rename)(path, target);
-      if (old) await (0, import_promises7.rm)(old, { recursive: true, force: true });
+      await (0, import_promises9.rename)(path, target);
+      if (old) await (0, import_promises9.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises7.rm)(path, { recursive: true, force: true });
+      await (0, import_promises9.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
+
+// src/lib/release/release-dir.ts
+var import_node_path5 = require("node:path");
+
+// src/lib/core/atomic-file.ts
+var import_node_crypto5 = require("node:crypto");
+var import_promises10 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
+function temporaryPathFor(path) {
+  return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises10.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises10.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises10.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/release/release-dir.ts
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
+}
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
+}
+__name(besideFiles, "besideFiles");
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path5.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
+}
+__name(releaseFromBytes, "releaseFromBytes");
+var ReleaseWriter = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  static {
+    __name(this, "ReleaseWriter");
+  }
+  files = [];
+  path(name) {
+    return (0, import_node_path5.join)(this.dir, name);
+  }
+  /** Records a file something else wrote into the directory (a compressor, a copy). */
+  record(name, role, digest) {
+    this.files.push({ path: name, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
+  }
+  async writeText(name, role, content) {
+    const bytes = Buffer.from(content, "utf8");
+    await writeFileAtomic(this.path(name), bytes);
+    const digest = digestBytes(bytes);
+    this.record(name, role, digest);
+    return digest;
+  }
+  /** Copies a file in, hashing it on the way (one read). */
+  async copyIn(name, role, source) {
+    const digest = await digestFile(source, this.path(name));
+    this.record(name, role, digest);
+    return digest;
+  }
+  async finish(header) {
+    const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header, files: sortFiles(this.files) };
+    const bytes = Buffer.from(renderJson(manifest));
+    releaseFromBytes(this.dir, bytes);
+    await writeFileAtomic((0, import_node_path5.join)(this.dir, MANIFEST_FILE), bytes);
+    return manifest;
+  }
+};
 
 // src/lib/release/release-notes.ts
 var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
@@ -22141,13 +22344,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto4.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto6.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -22214,20 +22417,6 @@ ${input.imageSha256}`)}`,
 __name(buildSbom, "buildSbom");
 
 // src/lib/release/package.ts
-var MEDIA_TYPES = {
-  image: "application/x-xz",
-  "image-checksum": "text/plain",
-  "raw-image-checksum": "text/plain",
-  bmap: "application/xml",
-  "build-log": "text/plain",
-  "pigen-info": "text/plain",
-  "pigen-sbom": "application/octet-stream",
-  sbom: "application/spdx+json",
-  metadata: "application/json",
-  "release-notes": "text/markdown",
-  signature: "application/vnd.dev.sigstore.bundle.v0.3+json",
-  "oci-reference": "text/plain"
-};
 function checkDiskHead(source) {
   return (head) => {
     if (head.length < 512 || head.readUInt16LE(510) !== 43605) {
@@ -22250,12 +22439,12 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path4.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info2 = parseInfoFile(await (0, import_promises8.readFile)(layout.info, "utf8"), layout.info);
+  logger.info(`image: ${(0, import_node_path6.basename)(layout.image.path)} (${layout.image.compression})`);
+  const info2 = parseInfoFile(await (0, import_promises11.readFile)(layout.info, "utf8"), layout.info);
   logger.info(`pi-gen info: ${info2.packages.length} installed packages, exported from ${info2.stage}`);
   let timeline;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await (0, import_promises8.readFile)(layout.buildLog, "utf8"), layout.buildLog);
+    timeline = parseBuildLog(await (0, import_promises11.readFile)(layout.buildLog, "utf8"), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
@@ -22272,7 +22461,8 @@ async function packageRelease(options) {
       sbom: `${name}.spdx.json`,
       buildLog: "build.log"
     };
-    const at = /* @__PURE__ */ __name((file) => (0, import_node_path4.join)(staged.path, file), "at");
+    const writer = new ReleaseWriter(staged.path);
+    const at = /* @__PURE__ */ __name((file) => writer.path(file), "at");
     const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
     let pass;
     let compressed;
@@ -22285,7 +22475,7 @@ async function packageRelease(options) {
       ...sparse ? { sparseCopy: sparse } : {}
     };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path4.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path6.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       pass = await rawImagePass(opened.stream, passOptions);
     } else {
@@ -22301,29 +22491,20 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises8.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises11.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
-    const files = [];
-    const add = /* @__PURE__ */ __name((path, role, digest) => {
-      files.push({ path, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
-    }, "add");
-    const write = /* @__PURE__ */ __name(async (path, role, content) => {
-      const bytes = Buffer.from(content, "utf8");
-      await (0, import_promises8.writeFile)(at(path), bytes);
-      add(path, role, { size: bytes.length, sha256: (0, import_node_crypto5.createHash)("sha256").update(bytes).digest("hex") });
-    }, "write");
-    add(f.image, "image", compressed);
-    await write(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
-    await write(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
-    await write(f.bmap, "bmap", renderBmap(pass.bmap));
-    add(f.info, "pigen-info", await digestFile(layout.info, at(f.info)));
-    if (layout.buildLog) add(f.buildLog, "build-log", await digestFile(layout.buildLog, at(f.buildLog)));
+    writer.record(f.image, "image", compressed);
+    await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
+    await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
+    await writer.writeText(f.bmap, "bmap", renderBmap(pass.bmap));
+    await writer.copyIn(f.info, "pigen-info", layout.info);
+    if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path4.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
-      add(sbomName, "pigen-sbom", await digestFile(layout.pigenSbom, at(sbomName)));
+      const sbomName = `${name}.pigen-${(0, import_node_path6.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
-    await write(
+    await writer.writeText(
       f.sbom,
       "sbom",
       renderJson(
@@ -22340,9 +22521,9 @@ async function packageRelease(options) {
     );
     const inputs = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path4.basename)(layout.image.path),
-      info: (0, import_node_path4.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path4.basename)(layout.buildLog) : null,
+      image: (0, import_node_path6.basename)(layout.image.path),
+      info: (0, import_node_path6.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path6.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -22362,22 +22543,19 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path4.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path6.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
-    await write(METADATA_FILE, "metadata", renderJson(metadata));
-    await write(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
-    const manifest = {
-      schemaVersion: MANIFEST_SCHEMA_VERSION,
+    await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
+    await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
+    const manifest = await writer.finish({
       name,
       version: version2,
       channel,
       created,
-      image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } },
-      files: sortFiles(files)
-    };
-    await (0, import_promises8.writeFile)(at(MANIFEST_FILE), renderJson(manifest));
+      image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } }
+    });
     await staged.commit();
     const out = options.outDir;
     logger.info(`release directory ready: ${out}`);
@@ -22386,12 +22564,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path4.join)(out, f.image),
-        bmap: (0, import_node_path4.join)(out, f.bmap),
-        manifest: (0, import_node_path4.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path4.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path4.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path4.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path6.join)(out, f.image),
+        bmap: (0, import_node_path6.join)(out, f.bmap),
+        manifest: (0, import_node_path6.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path6.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path6.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path6.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -22450,7 +22628,7 @@ async function runPackage(inputs, io) {
   io.setOutput("metadata-path", result.paths.metadata);
   io.setOutput("name", result.manifest.name);
   io.setOutput("version", result.manifest.version);
-  await io.summary(await (0, import_promises9.readFile)(result.paths.releaseNotes, "utf8"));
+  await io.summary(await (0, import_promises12.readFile)(result.paths.releaseNotes, "utf8"));
   return result;
 }
 __name(runPackage, "runPackage");

@@ -6069,7 +6069,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6148,7 +6148,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6243,11 +6243,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6270,10 +6270,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6290,7 +6290,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6470,7 +6470,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6492,7 +6492,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6528,13 +6528,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -22911,7 +22911,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
+    var X509Certificate2 = class _X509Certificate {
       static {
         __name(this, "X509Certificate");
       }
@@ -23074,7 +23074,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports2.X509Certificate = X509Certificate;
+    exports2.X509Certificate = X509Certificate2;
   }
 });
 
@@ -34499,10 +34499,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse3();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -35751,7 +35751,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse3();
@@ -35835,8 +35835,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -36022,9 +36022,9 @@ var require_polyfill = __commonJS({
       utimes
     } = require("fs/promises");
     var {
-      dirname,
+      dirname: dirname2,
       isAbsolute,
-      join: join11,
+      join: join9,
       parse,
       resolve,
       sep,
@@ -36126,7 +36126,7 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname(dest);
+      const destParent = dirname2(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
@@ -36144,8 +36144,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve(dirname(src));
-      const destParent = resolve(dirname(dest));
+      const srcParent = resolve(dirname2(src));
+      const destParent = resolve(dirname2(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -36305,8 +36305,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir2(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join11(src, item);
-        const destItem = join11(dest, item);
+        const srcItem = join9(src, item);
+        const destItem = join9(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -36315,7 +36315,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute(resolvedSrc)) {
-        resolvedSrc = resolve(dirname(src), resolvedSrc);
+        resolvedSrc = resolve(dirname2(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -36330,7 +36330,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute(resolvedDest)) {
-        resolvedDest = resolve(dirname(dest), resolvedDest);
+        resolvedDest = resolve(dirname2(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -36382,15 +36382,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join11, sep } = require("path");
+    var { join: join9, sep } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir3, mkdtemp, rm: rm4 } = require("fs/promises");
+    var { mkdir: mkdir3, mkdtemp, rm: rm5 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir3(root, { recursive: true });
-      const target = await mkdtemp(join11(`${root}${sep}`, options.tmpPrefix || ""));
+      const target = await mkdtemp(join9(`${root}${sep}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -36399,7 +36399,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm4(target, { force: true, recursive: true });
+        await rm5(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -36415,13 +36415,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir2 } = require("fs/promises");
-    var { join: join11 } = require("path");
+    var { join: join9 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir2(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir2(join11(dir, item))) {
-            results.push(join11(item, scopedItem));
+          for (const scopedItem of await readdir2(join9(dir, item))) {
+            results.push(join9(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -36436,7 +36436,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname, join: join11, resolve, relative, isAbsolute } = require("path");
+    var { dirname: dirname2, join: join9, resolve, relative, isAbsolute } = require("path");
     var fs3 = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -36457,7 +36457,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs3.mkdir(dirname(destination), { recursive: true });
+      await fs3.mkdir(dirname2(destination), { recursive: true });
       try {
         await fs3.rename(source, destination);
       } catch (error2) {
@@ -36466,7 +36466,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs3.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join11(source, file), join11(destination, file), options, false, symlinks)
+              (file) => moveFile(join9(source, file), join9(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -36485,7 +36485,7 @@ var require_move_file = __commonJS({
           }
           let targetStat = "file";
           try {
-            targetStat = await fs3.stat(resolve(dirname(symSource), target));
+            targetStat = await fs3.stat(resolve(dirname2(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -37153,10 +37153,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir3,
-      readFile: readFile5,
+      readFile: readFile2,
       readdir: readdir2,
-      rm: rm4,
-      writeFile: writeFile4
+      rm: rm5,
+      writeFile: writeFile3
     } = require("fs/promises");
     var { Minipass } = require_commonjs();
     var path = require("path");
@@ -37207,11 +37207,11 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm4(tmp2.target, { recursive: true, force: true });
+          return rm5(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile4(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile3(tmp2.target, newIndex, { flag: "wx" });
         await mkdir3(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -37277,7 +37277,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm4(bucket, { recursive: true, force: true });
+      return rm5(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -37345,7 +37345,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile5(bucket, "utf8");
+      const data = await readFile2(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -42219,8 +42219,8 @@ var require_rm = __commonJS({
     var fs3 = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm4;
-    async function rm4(cache, integrity) {
+    module2.exports = rm5;
+    async function rm5(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs3.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -42229,7 +42229,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm4, "rm");
+    __name(rm5, "rm");
   }
 });
 
@@ -42237,7 +42237,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm4 } = require("fs/promises");
+    var { rm: rm5 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -42260,7 +42260,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm4(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm5(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -42272,11 +42272,11 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir3,
-      readFile: readFile5,
-      rm: rm4,
+      readFile: readFile2,
+      rm: rm5,
       stat: stat3,
       truncate,
-      writeFile: writeFile4
+      writeFile: writeFile3
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -42395,7 +42395,7 @@ var require_verify = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat3(f);
-            await rm4(f, { recursive: true, force: true });
+            await rm5(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -42419,7 +42419,7 @@ var require_verify = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm4(filepath, { recursive: true, force: true });
+        await rm5(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -42488,18 +42488,18 @@ var require_verify = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm4(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm5(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile4(verifile, `${Date.now()}`);
+      return writeFile3(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -42512,7 +42512,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm4 = require_rm2();
+    var rm5 = require_rm2();
     var verify = require_verify();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -42532,10 +42532,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm4.entry;
-    module2.exports.rm.all = rm4.all;
+    module2.exports.rm = rm5.entry;
+    module2.exports.rm.all = rm5.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm4.content;
+    module2.exports.rm.content = rm5.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -46166,16 +46166,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants3 = __importStar(require_constants9());
+    var constants4 = __importStar(require_constants9());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants3.BITS);
+    var isCorrect4 = common.isCorrect(constants4.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants3.GROUPS;
+        this.groups = constants4.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -46185,17 +46185,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants3.RE_SUBNET_STRING.exec(address);
+        const subnet = constants4.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants3.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants4.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants3.RE_SUBNET_STRING, "");
+          address = address.replace(constants4.RE_SUBNET_STRING, "");
         }
-        const longest = constants3.GROUPS * 4 - 1;
+        const longest = constants4.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -46228,7 +46228,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants3.RE_ADDRESS)) {
+        if (!address.match(constants4.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -46251,7 +46251,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants3.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -46265,9 +46265,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants3.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants4.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants3.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -46285,7 +46285,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants3.GROUPS) {
+        if (groups.length !== constants4.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -46300,7 +46300,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants3.BITS - trailing * 8;
+        const subnetBits = constants4.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -46346,7 +46346,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants3.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants4.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -46377,7 +46377,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants3.GROUPS; i += 2) {
+        for (i = 0; i < constants4.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -46394,7 +46394,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -46424,7 +46424,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -46435,7 +46435,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -46445,7 +46445,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -46470,7 +46470,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -46479,7 +46479,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -46660,7 +46660,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants3.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants4.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -46675,7 +46675,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants3.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants4.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -46697,7 +46697,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants3.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants4.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -51766,7 +51766,7 @@ var require_ci = __commonJS({
     exports2.CIContextProvider = void 0;
     var make_fetch_happen_1 = __importDefault(require_lib11());
     var providers = [getGHAToken, getEnv];
-    var CIContextProvider = class {
+    var CIContextProvider2 = class {
       static {
         __name(this, "CIContextProvider");
       }
@@ -51781,7 +51781,7 @@ var require_ci = __commonJS({
         return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
       }
     };
-    exports2.CIContextProvider = CIContextProvider;
+    exports2.CIContextProvider = CIContextProvider2;
     async function getGHAToken(audience) {
       if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
         return Promise.reject("no token available");
@@ -52545,50 +52545,78 @@ function registryLogin(registry, given, env) {
 }
 __name(registryLogin, "registryLogin");
 
-// src/lib/oci/publish.ts
-var import_promises4 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/manifest.ts
-var import_promises = require("node:fs/promises");
-var import_node_path2 = require("node:path");
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
-function sortFiles(files) {
-  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-__name(sortFiles, "sortFiles");
-function renderJson(value) {
-  return `${JSON.stringify(value, null, 2)}
-`;
-}
-__name(renderJson, "renderJson");
-async function readManifest(releaseDir) {
-  const path = (0, import_node_path2.join)(releaseDir, MANIFEST_FILE);
-  let text;
-  try {
-    text = await (0, import_promises.readFile)(path, "utf8");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
-  }
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+var MAX_FILES = 1e4;
+var FILE_ROLES = [
+  "image",
+  "image-checksum",
+  "raw-image-checksum",
+  "bmap",
+  "build-log",
+  "pigen-info",
+  "pigen-sbom",
+  "sbom",
+  "metadata",
+  "release-notes"
+];
+var CHANNELS = ["nightly", "stable"];
+var SHA256 = /^[0-9a-f]{64}$/;
+var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
+function parseManifest(text, where, reserved = () => []) {
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+    throw new PiImageError("INPUT_INVALID", `${where} is not valid JSON: ${e.message}`, { cause: e });
   }
+  const bad = /* @__PURE__ */ __name((what) => new PiImageError("INPUT_INVALID", `${where}: ${what}`), "bad");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad("not a JSON object");
   const m = parsed;
-  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== "string") {
-    throw new PiImageError("INPUT_INVALID", `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
-  }
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION) throw bad(`not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  if (typeof m.name !== "string" || !isSafeName(m.name)) throw bad(`name ${JSON.stringify(m.name)} is not a release name`);
+  if (typeof m.version !== "string" || !isSafeName(m.version)) throw bad(`version ${JSON.stringify(m.version)} is not a release version`);
+  if (!CHANNELS.includes(m.channel)) throw bad(`channel ${JSON.stringify(m.channel)} is not one of ${CHANNELS.join(", ")}`);
+  if (typeof m.created !== "string" || Number.isNaN(Date.parse(m.created))) throw bad(`created ${JSON.stringify(m.created)} is not a date`);
+  if (!Array.isArray(m.files)) throw bad("files is not a list");
+  if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
+  const taken = new Set(reserved(m.name));
+  const seen = /* @__PURE__ */ new Set();
   for (const f of m.files) {
-    if (typeof f.path !== "string" || f.path.includes("/") || f.path.startsWith(".") || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
-      throw new PiImageError("INPUT_INVALID", `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
-    }
+    const path = typeof f?.path === "string" ? f.path : void 0;
+    const label = JSON.stringify(path ?? f?.path);
+    if (path === void 0 || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
+    if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
+    if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
+    seen.add(path);
+    if (!FILE_ROLES.includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
+    if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
+    if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  return m;
+  const image = m.image;
+  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad("image.path does not name a listed file");
+  if (image.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
+  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
+    throw bad("image.raw has no size and sha256");
+  }
+  return parsed;
 }
-__name(readManifest, "readManifest");
+__name(parseManifest, "parseManifest");
 
 // src/lib/oci/media-types.ts
 var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -52610,36 +52638,200 @@ var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/signing/sign.ts
 var import_bundle = __toESM(require_dist2(), 1);
+var import_sign2 = __toESM(require_dist9(), 1);
+
+// src/lib/release/release-dir.ts
+var import_node_path3 = require("node:path");
+
+// src/lib/core/atomic-file.ts
+var import_node_crypto = require("node:crypto");
+var import_promises = require("node:fs/promises");
+var import_node_path2 = require("node:path");
+function temporaryPathFor(path) {
+  return (0, import_node_path2.join)((0, import_node_path2.dirname)(path), `.${(0, import_node_path2.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs2 = require("node:fs");
+var import_promises2 = require("node:fs/promises");
+var READ_CHUNK = 1 << 20;
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  const handle = await (0, import_promises2.open)(path, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NONBLOCK | import_node_fs2.constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+
+// src/lib/release/release-dir.ts
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
+}
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
+}
+__name(besideFiles, "besideFiles");
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size } = await handle.stat();
+    if (size > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path3.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
+}
+__name(releaseFromBytes, "releaseFromBytes");
+async function openReleaseDir(dir) {
+  let bytes;
+  try {
+    bytes = await readSmallFile((0, import_node_path3.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
+  }
+  return releaseFromBytes(dir, bytes);
+}
+__name(openReleaseDir, "openReleaseDir");
+function releasePath(release, name) {
+  return (0, import_node_path3.join)(release.dir, name);
+}
+__name(releasePath, "releasePath");
+function fileOfRole(release, role) {
+  return release.manifest.files.find((f) => f.role === role);
+}
+__name(fileOfRole, "fileOfRole");
+async function readReleaseMetadata(release) {
+  const entry = fileOfRole(release, "metadata");
+  if (!entry) return void 0;
+  const path = releasePath(release, entry.path);
+  const bytes = await readSmallFile(path, MAX_METADATA_BYTES).catch((e) => {
+    throw e instanceof PiImageError ? e : new PiImageError("FILE_MISSING", `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
+  });
+  const digest = digestBytes(bytes);
+  if (digest.sha256 !== entry.sha256 || digest.size !== entry.size) {
+    throw new PiImageError("FILE_MODIFIED", `${entry.path} in ${release.dir} does not match ${MANIFEST_FILE}`);
+  }
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+  }
+}
+__name(readReleaseMetadata, "readReleaseMetadata");
+async function readSignature(release) {
+  try {
+    return await readSmallFile(releasePath(release, release.signatureFile), MAX_SIGNATURE_BYTES);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+__name(readSignature, "readSignature");
+async function writeBeside(release, name, content) {
+  if (!besideFiles(release.manifest.name).includes(name)) throw new PiImageError("INTERNAL", `${name} is not a file kept beside ${MANIFEST_FILE}`);
+  const path = releasePath(release, name);
+  await writeFileAtomic(path, content);
+  return path;
+}
+__name(writeBeside, "writeBeside");
+
+// src/lib/signing/identity-token.ts
 var import_sign = __toESM(require_dist9(), 1);
 
-// src/lib/image/bmap.ts
-var BMAP_BLOCK_SIZE = 4096;
-var ZERO_CHECKSUM = "0".repeat(64);
-
-// src/lib/image/raw-image-pass.ts
-var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
+// src/lib/signing/signer-certificate.ts
+var import_core2 = __toESM(require_dist3(), 1);
+var FULCIO = "1.3.6.1.4.1.57264.1";
+var FULCIO_EXTENSIONS = {
+  issuer: `${FULCIO}.8`,
+  buildSignerUri: `${FULCIO}.9`,
+  buildSignerDigest: `${FULCIO}.10`,
+  runnerEnvironment: `${FULCIO}.11`,
+  sourceRepositoryUri: `${FULCIO}.12`,
+  sourceRepositoryDigest: `${FULCIO}.13`,
+  sourceRepositoryRef: `${FULCIO}.14`,
+  sourceRepositoryIdentifier: `${FULCIO}.15`,
+  sourceRepositoryOwnerUri: `${FULCIO}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
+  buildConfigUri: `${FULCIO}.18`,
+  buildConfigDigest: `${FULCIO}.19`,
+  buildTrigger: `${FULCIO}.20`,
+  runInvocationUri: `${FULCIO}.21`,
+  sourceRepositoryVisibility: `${FULCIO}.22`
+};
+var ISSUER_V1 = `${FULCIO}.1`;
 
 // src/lib/signing/statement.ts
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 
 // src/lib/signing/sign.ts
-var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+var BUNDLE_MEDIA_TYPE = SIGNATURE_MEDIA_TYPE;
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs2 = require("node:fs");
+var import_node_crypto3 = require("node:crypto");
+var import_node_fs3 = require("node:fs");
 var import_node_stream = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto3.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function fileBlobSource(file, descriptor) {
   return {
     descriptor,
     open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs2.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+      const stream = (0, import_node_fs3.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
       const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === void 0 ? (0, import_node_crypto.createHash)("sha256") : void 0;
+      const hash = start === void 0 ? (0, import_node_crypto3.createHash)("sha256") : void 0;
       let seen = 0;
       const check = new import_node_stream.Transform({
         transform(chunk, _e, done) {
@@ -52768,14 +52960,34 @@ function parseIndex(bytes, where) {
 __name(parseIndex, "parseIndex");
 
 // src/lib/oci/reference-file.ts
-var import_node_crypto2 = require("node:crypto");
-var import_promises3 = require("node:fs/promises");
+async function recordReference(release, reference) {
+  return writeBeside(release, OCI_REF_FILE, `${reference}
+`);
+}
+__name(recordReference, "recordReference");
+
+// src/lib/oci/release-artifact.ts
 var import_node_path4 = require("node:path");
+function artifactLayout(content, annotations) {
+  const layers = [];
+  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
+  const spine = bytesBlobSource(content.manifestBytes);
+  blobs.push(spine);
+  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
+  for (const f of content.files) {
+    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
+    blobs.push(fileBlobSource((0, import_node_path4.join)(content.dir, f.path), descriptor));
+    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
+  }
+  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
+  );
+  return { manifest, blobs };
+}
+__name(artifactLayout, "artifactLayout");
 
 // src/lib/oci/release-content.ts
-var import_promises2 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
-var OCI_REF_FILE = "os-artifact.ref";
 var PRODUCT_ANNOTATION = {
   product: "dev.pi-image.product",
   device: "dev.pi-image.device",
@@ -52785,19 +52997,11 @@ var PRODUCT_ANNOTATION = {
   channel: "dev.pi-image.channel"
 };
 async function readReleaseContent(dir) {
-  const manifest = await readManifest(dir);
-  const files = manifest.files.filter((f) => f.role !== "oci-reference");
-  const manifestBytes = files.length === manifest.files.length ? await (0, import_promises2.readFile)((0, import_node_path3.join)(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
-  let metadata;
-  const entry = files.find((f) => f.role === "metadata");
-  if (entry) {
-    try {
-      metadata = JSON.parse(await (0, import_promises2.readFile)((0, import_node_path3.join)(dir, entry.path), "utf8"));
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `${(0, import_node_path3.join)(dir, entry.path)} cannot be read as JSON`, { cause: e });
-    }
-  }
-  return { dir, manifest: { ...manifest, files }, manifestBytes, files, metadata };
+  const release = await openReleaseDir(dir);
+  const files = release.manifest.files.map((f) => ({ ...f }));
+  const signature = await readSignature(release);
+  if (signature) files.push({ path: release.signatureFile, role: "signature", mediaType: SIGNATURE_MEDIA_TYPE, ...digestBytes(signature) });
+  return { release, dir, manifest: release.manifest, manifestBytes: release.manifestBytes, files, signature, metadata: await readReleaseMetadata(release) };
 }
 __name(readReleaseContent, "readReleaseContent");
 function releaseAnnotations(content, extra = {}) {
@@ -52821,49 +53025,9 @@ function releaseAnnotations(content, extra = {}) {
 }
 __name(releaseAnnotations, "releaseAnnotations");
 
-// src/lib/oci/reference-file.ts
-async function writeAtomic(path, text) {
-  const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises3.writeFile)(temp, text);
-  await (0, import_promises3.rename)(temp, path);
-}
-__name(writeAtomic, "writeAtomic");
-async function recordReference(releaseDir, reference) {
-  const text = `${reference}
-`;
-  await writeAtomic((0, import_node_path4.join)(releaseDir, OCI_REF_FILE), text);
-  const manifest = await readManifest(releaseDir);
-  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
-  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text), sha256: (0, import_node_crypto2.createHash)("sha256").update(text).digest("hex") });
-  await writeAtomic((0, import_node_path4.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
-}
-__name(recordReference, "recordReference");
-
-// src/lib/oci/release-artifact.ts
-var import_node_path5 = require("node:path");
-function artifactLayout(content, annotations) {
-  const layers = [];
-  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
-  const spine = bytesBlobSource(content.manifestBytes);
-  blobs.push(spine);
-  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
-  for (const f of content.files) {
-    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path5.join)(content.dir, f.path), descriptor));
-    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
-  }
-  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
-  );
-  return { manifest, blobs };
-}
-__name(artifactLayout, "artifactLayout");
-
 // src/lib/oci/release-image.ts
-var import_node_crypto3 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
-var import_node_path6 = require("node:path");
+var import_node_crypto4 = require("node:crypto");
+var import_node_path5 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -52953,10 +53117,16 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const hash = (0, import_node_crypto3.createHash)("sha256");
+    const hash = (0, import_node_crypto4.createHash)("sha256");
     let size = 0;
+    let handle;
     try {
-      for await (const c of (0, import_node_fs3.createReadStream)((0, import_node_path6.join)(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+      handle = await openRegularFile((0, import_node_path5.join)(content.dir, f.path));
+    } catch (e) {
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, { cause: e });
+    }
+    try {
+      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
         const chunk = c;
         size += chunk.length;
         if (size > f.size) break;
@@ -52965,6 +53135,8 @@ async function* releaseLayer(content) {
       }
     } catch (e) {
       throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
+    } finally {
+      await handle.close().catch(() => void 0);
     }
     const sha256 = hash.digest("hex");
     if (size !== f.size || sha256 !== f.sha256) {
@@ -53102,15 +53274,14 @@ async function publishRelease(options) {
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
   const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size };
-  const bundleEntry = content.files.find((f) => f.role === "signature");
-  if (bundleEntry && options.attachSignature !== false) {
+  if (content.signature && options.attachSignature !== false) {
     const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
-    result.signature = await attachBundle(store, subject, await (0, import_promises4.readFile)((0, import_node_path7.join)(content.dir, bundleEntry.path)), content.manifest.created);
+    result.signature = await attachBundle(store, subject, content.signature, content.manifest.created);
     logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
-  } else if (!bundleEntry) {
+  } else if (!content.signature) {
     logger.info("the release is not signed: no signature attached");
   }
-  if (options.recordReference !== false) await recordReference(content.dir, result.reference);
+  if (options.recordReference !== false) await recordReference(content.release, result.reference);
   return result;
 }
 __name(publishRelease, "publishRelease");
@@ -53190,19 +53361,19 @@ function parsePublishInputs(get, env) {
 __name(parsePublishInputs, "parsePublishInputs");
 
 // actions/publish/src/run.ts
-var import_node_path10 = require("node:path");
+var import_node_path8 = require("node:path");
 
 // src/lib/oci/open-store.ts
 var import_node_fs7 = require("node:fs");
-var import_node_path9 = require("node:path");
+var import_node_path7 = require("node:path");
 
 // src/lib/oci/layout.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 var import_node_fs5 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_promises3 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
 var import_node_stream2 = require("node:stream");
-var import_promises6 = require("node:stream/promises");
+var import_promises4 = require("node:stream/promises");
 var OciLayout = class _OciLayout {
   constructor(dir) {
     this.dir = dir;
@@ -53214,45 +53385,45 @@ var OciLayout = class _OciLayout {
   }
   label;
   pinned(digest) {
-    return `oci:${(0, import_node_path8.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path6.resolve)(this.dir)}@${digest}`;
   }
   static async open(dir) {
-    await (0, import_promises5.mkdir)((0, import_node_path8.join)(dir, "blobs", "sha256"), { recursive: true });
-    const marker = (0, import_node_path8.join)(dir, "oci-layout");
+    await (0, import_promises3.mkdir)((0, import_node_path6.join)(dir, "blobs", "sha256"), { recursive: true });
+    const marker = (0, import_node_path6.join)(dir, "oci-layout");
     try {
-      const text = await (0, import_promises5.readFile)(marker, "utf8");
+      const text = await (0, import_promises3.readFile)(marker, "utf8");
       if (JSON.parse(text).imageLayoutVersion !== "1.0.0") {
         throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
       }
     } catch (e) {
       if (e.code !== "ENOENT") throw e;
-      await (0, import_promises5.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises5.writeFile)((0, import_node_path8.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+      await (0, import_promises3.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await (0, import_promises3.writeFile)((0, import_node_path6.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
     }
     return new _OciLayout(dir);
   }
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path8.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path6.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises5.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises3.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open2) {
-    return this.writeBlob(open2());
+  putBlobStream(open4) {
+    return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto4.createHash)("sha256");
+    const hash = (0, import_node_crypto5.createHash)("sha256");
     let size = 0;
-    const temp = (0, import_node_path8.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
+    const temp = (0, import_node_path6.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto5.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises6.pipeline)(
+      await (0, import_promises4.pipeline)(
         source,
         new import_node_stream2.Transform({
           transform(chunk, _e, done) {
@@ -53265,10 +53436,10 @@ var OciLayout = class _OciLayout {
       );
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises5.rename)(temp, this.blobPath(digest));
+      await (0, import_promises3.rename)(temp, this.blobPath(digest));
       return { digest, size };
     } catch (e) {
-      await (0, import_promises5.rm)(temp, { force: true });
+      await (0, import_promises3.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -53276,8 +53447,8 @@ var OciLayout = class _OciLayout {
     const digest = digestOf(bytes);
     if (!await this.hasBlob(digest)) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises5.writeFile)(temp, bytes);
-      await (0, import_promises5.rename)(temp, this.blobPath(digest));
+      await (0, import_promises3.writeFile)(temp, bytes);
+      await (0, import_promises3.rename)(temp, this.blobPath(digest));
     }
     return digest;
   }
@@ -53291,7 +53462,7 @@ var OciLayout = class _OciLayout {
     return (0, import_node_fs5.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
   }
   async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto4.createHash)("sha256");
+    const hash = (0, import_node_crypto5.createHash)("sha256");
     let size = 0;
     let stream;
     try {
@@ -53330,7 +53501,7 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises5.readFile)(this.blobPath(digest));
+      bytes = await (0, import_promises3.readFile)(this.blobPath(digest));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
@@ -53354,17 +53525,17 @@ var OciLayout = class _OciLayout {
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
-    return JSON.parse(await (0, import_promises5.readFile)((0, import_node_path8.join)(this.dir, "index.json"), "utf8"));
+    return JSON.parse(await (0, import_promises3.readFile)((0, import_node_path6.join)(this.dir, "index.json"), "utf8"));
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = (0, import_node_path8.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises5.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+    const temp = (0, import_node_path6.join)(this.dir, `.index.json.partial-${process.pid}`);
+    await (0, import_promises3.writeFile)(temp, `${JSON.stringify(index, null, 2)}
 `);
-    await (0, import_promises5.rename)(temp, (0, import_node_path8.join)(this.dir, "index.json"));
+    await (0, import_promises3.rename)(temp, (0, import_node_path6.join)(this.dir, "index.json"));
   }
   async resolve(tag) {
     return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
@@ -53372,13 +53543,13 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var import_node_fs6 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
+var import_promises5 = require("node:fs/promises");
 var import_node_http = require("node:http");
 var import_node_https = require("node:https");
 var import_node_stream3 = require("node:stream");
-var import_promises8 = require("node:stream/promises");
+var import_promises6 = require("node:stream/promises");
 var STREAM_CHUNK = 16 * 1024 * 1024;
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
@@ -53570,23 +53741,23 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open2) {
+  async uploadStream(repository, open4) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open2(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open4(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto5.createHash)("sha256");
+      let hash = (0, import_node_crypto6.createHash)("sha256");
       let size = 0;
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto5.createHash)("sha256");
+        hash = (0, import_node_crypto6.createHash)("sha256");
         size = 0;
         return import_node_stream3.Readable.from(
           (async function* () {
-            for await (const data of open2()) {
+            for await (const data of open4()) {
               hash.update(data);
               const start = size;
               size += data.length;
@@ -53630,7 +53801,7 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto5.createHash)("sha256");
+    const hash = (0, import_node_crypto6.createHash)("sha256");
     let size = 0;
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
@@ -53753,7 +53924,7 @@ var RegistryClient = class _RegistryClient {
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto5.createHash)("sha256");
+    const hash = (0, import_node_crypto6.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
@@ -53798,10 +53969,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises8.pipeline)(import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs6.createWriteStream)(temp));
-      await (0, import_promises7.rename)(temp, path);
+      await (0, import_promises6.pipeline)(import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs6.createWriteStream)(temp));
+      await (0, import_promises5.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises7.rm)(temp, { force: true });
+      await (0, import_promises5.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -53889,8 +54060,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open2) {
-    return this.client.uploadStream(this.reference.repository, open2);
+  putBlobStream(open4) {
+    return this.client.uploadStream(this.reference.repository, open4);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -53923,7 +54094,7 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs7.existsSync)((0, import_node_path9.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs7.existsSync)((0, import_node_path7.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
@@ -53947,7 +54118,7 @@ async function runPublish(inputs, io) {
   io.setOutput("digest", result.digest);
   io.setOutput("reference", result.reference);
   io.setOutput("tags", result.tags.join(","));
-  io.setOutput("ref-file", (0, import_node_path10.join)(inputs.releaseDir, OCI_REF_FILE));
+  io.setOutput("ref-file", (0, import_node_path8.join)(inputs.releaseDir, OCI_REF_FILE));
   if (result.signature) io.setOutput("signature-digest", result.signature.digest);
   await io.summary?.(
     [

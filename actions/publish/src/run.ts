@@ -4,7 +4,7 @@ import type { Logger } from '../../../src/lib/core/logger';
 import { dockerConfigReader, resolveCredentials } from '../../../src/lib/oci/credentials';
 import { openStore } from '../../../src/lib/oci/open-store';
 import { publishRelease, type PublishResult } from '../../../src/lib/oci/publish';
-import { OCI_REF_FILE } from '../../../src/lib/oci/release-content';
+import { OCI_REF_FILE } from '../../../src/lib/release/release-dir';
 import type { PublishInputs } from './inputs';
 
 export interface PublishActionIo {

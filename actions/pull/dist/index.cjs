@@ -6069,7 +6069,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6148,7 +6148,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6243,11 +6243,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6270,10 +6270,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6290,7 +6290,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6470,7 +6470,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6492,7 +6492,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6528,13 +6528,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -22911,7 +22911,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
+    var X509Certificate2 = class _X509Certificate {
       static {
         __name(this, "X509Certificate");
       }
@@ -23074,7 +23074,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports2.X509Certificate = X509Certificate;
+    exports2.X509Certificate = X509Certificate2;
   }
 });
 
@@ -36220,10 +36220,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse3();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -37472,7 +37472,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse3();
@@ -37556,8 +37556,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -37743,7 +37743,7 @@ var require_polyfill = __commonJS({
       utimes
     } = require("fs/promises");
     var {
-      dirname: dirname2,
+      dirname: dirname3,
       isAbsolute,
       join: join10,
       parse,
@@ -37847,7 +37847,7 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname2(dest);
+      const destParent = dirname3(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
@@ -37865,8 +37865,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve2(dirname2(src));
-      const destParent = resolve2(dirname2(dest));
+      const srcParent = resolve2(dirname3(src));
+      const destParent = resolve2(dirname3(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -38036,7 +38036,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute(resolvedSrc)) {
-        resolvedSrc = resolve2(dirname2(src), resolvedSrc);
+        resolvedSrc = resolve2(dirname3(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -38051,7 +38051,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute(resolvedDest)) {
-        resolvedDest = resolve2(dirname2(dest), resolvedDest);
+        resolvedDest = resolve2(dirname3(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -38105,7 +38105,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join10, sep } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir4, mkdtemp, rm: rm5 } = require("fs/promises");
+    var { mkdir: mkdir4, mkdtemp, rm: rm6 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -38120,7 +38120,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm5(target, { force: true, recursive: true });
+        await rm6(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -38157,7 +38157,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname2, join: join10, resolve: resolve2, relative, isAbsolute } = require("path");
+    var { dirname: dirname3, join: join10, resolve: resolve2, relative, isAbsolute } = require("path");
     var fs3 = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -38178,7 +38178,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs3.mkdir(dirname2(destination), { recursive: true });
+      await fs3.mkdir(dirname3(destination), { recursive: true });
       try {
         await fs3.rename(source, destination);
       } catch (error2) {
@@ -38206,7 +38206,7 @@ var require_move_file = __commonJS({
           }
           let targetStat = "file";
           try {
-            targetStat = await fs3.stat(resolve2(dirname2(symSource), target));
+            targetStat = await fs3.stat(resolve2(dirname3(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -38874,10 +38874,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir4,
-      readFile: readFile5,
+      readFile: readFile3,
       readdir: readdir5,
-      rm: rm5,
-      writeFile: writeFile4
+      rm: rm6,
+      writeFile: writeFile3
     } = require("fs/promises");
     var { Minipass } = require_commonjs();
     var path = require("path");
@@ -38928,11 +38928,11 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm5(tmp2.target, { recursive: true, force: true });
+          return rm6(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile4(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile3(tmp2.target, newIndex, { flag: "wx" });
         await mkdir4(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -38998,7 +38998,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm5(bucket, { recursive: true, force: true });
+      return rm6(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -39066,7 +39066,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile5(bucket, "utf8");
+      const data = await readFile3(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -43940,8 +43940,8 @@ var require_rm = __commonJS({
     var fs3 = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm5;
-    async function rm5(cache, integrity) {
+    module2.exports = rm6;
+    async function rm6(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs3.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -43950,7 +43950,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm5, "rm");
+    __name(rm6, "rm");
   }
 });
 
@@ -43958,7 +43958,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm5 } = require("fs/promises");
+    var { rm: rm6 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -43981,7 +43981,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm5(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm6(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -43993,11 +43993,11 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir4,
-      readFile: readFile5,
-      rm: rm5,
+      readFile: readFile3,
+      rm: rm6,
       stat: stat4,
       truncate,
-      writeFile: writeFile4
+      writeFile: writeFile3
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -44116,7 +44116,7 @@ var require_verify = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat4(f);
-            await rm5(f, { recursive: true, force: true });
+            await rm6(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -44140,7 +44140,7 @@ var require_verify = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm5(filepath, { recursive: true, force: true });
+        await rm6(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -44209,18 +44209,18 @@ var require_verify = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm5(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm6(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile4(verifile, `${Date.now()}`);
+      return writeFile3(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile3(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -44233,7 +44233,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm5 = require_rm2();
+    var rm6 = require_rm2();
     var verify = require_verify();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -44253,10 +44253,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm5.entry;
-    module2.exports.rm.all = rm5.all;
+    module2.exports.rm = rm6.entry;
+    module2.exports.rm.all = rm6.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm5.content;
+    module2.exports.rm.content = rm6.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -47887,16 +47887,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants3 = __importStar(require_constants9());
+    var constants4 = __importStar(require_constants9());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants3.BITS);
+    var isCorrect4 = common.isCorrect(constants4.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants3.GROUPS;
+        this.groups = constants4.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -47906,17 +47906,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants3.RE_SUBNET_STRING.exec(address);
+        const subnet = constants4.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants3.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants4.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants3.RE_SUBNET_STRING, "");
+          address = address.replace(constants4.RE_SUBNET_STRING, "");
         }
-        const longest = constants3.GROUPS * 4 - 1;
+        const longest = constants4.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -47949,7 +47949,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants3.RE_ADDRESS)) {
+        if (!address.match(constants4.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -47972,7 +47972,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants3.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -47986,9 +47986,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants3.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants4.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants3.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -48006,7 +48006,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants3.GROUPS) {
+        if (groups.length !== constants4.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -48021,7 +48021,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants3.BITS - trailing * 8;
+        const subnetBits = constants4.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -48067,7 +48067,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants3.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants4.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -48098,7 +48098,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants3.GROUPS; i += 2) {
+        for (i = 0; i < constants4.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -48115,7 +48115,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -48145,7 +48145,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -48156,7 +48156,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -48166,7 +48166,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -48191,7 +48191,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -48200,7 +48200,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -48381,7 +48381,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants3.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants4.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -48396,7 +48396,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants3.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants4.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -48418,7 +48418,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants3.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants4.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -53204,7 +53204,7 @@ var require_ci = __commonJS({
     exports2.CIContextProvider = void 0;
     var make_fetch_happen_1 = __importDefault(require_lib11());
     var providers = [getGHAToken, getEnv];
-    var CIContextProvider = class {
+    var CIContextProvider2 = class {
       static {
         __name(this, "CIContextProvider");
       }
@@ -53219,7 +53219,7 @@ var require_ci = __commonJS({
         return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
       }
     };
-    exports2.CIContextProvider = CIContextProvider;
+    exports2.CIContextProvider = CIContextProvider2;
     async function getGHAToken(audience) {
       if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
         return Promise.reject("no token available");
@@ -54219,19 +54219,19 @@ var require_commonjs5 = __commonJS({
     __name(balancedWithBudget, "balancedWithBudget");
     function maskUnmatchedOpens(masked, budget) {
       budget.remaining -= masked.length;
-      const open2 = [];
+      const open4 = [];
       for (let i = 0; i < masked.length; i++) {
         const c = masked.charCodeAt(i);
         if (c === 123) {
-          open2.push(i);
-        } else if (c === 125 && open2.length) {
-          open2.pop();
+          open4.push(i);
+        } else if (c === 125 && open4.length) {
+          open4.pop();
         }
       }
       let out = "";
       let last = 0;
-      for (let i = 0; i < open2.length; i++) {
-        const at = open2[i];
+      for (let i = 0; i < open4.length; i++) {
+        const at = open4[i];
         out += masked.slice(last, at) + "\0";
         last = at + 1;
       }
@@ -56099,10 +56099,10 @@ var require_commonjs6 = __commonJS({
           }
           return filtered.join("/");
         }).join("|");
-        const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open2 + re + close + "$";
+        const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open4 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -58908,28 +58908,28 @@ var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_
 var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 var DIGEST = /^sha256:[a-f0-9]{64}$/;
 function parseReference(text, input = "reference") {
-  const bad = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text}": ${why}`), "bad");
+  const bad2 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text}": ${why}`), "bad");
   let rest = text.trim();
   let digest;
   const at = rest.indexOf("@");
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw bad("the digest must be sha256:<64 hex digits>");
+    if (!DIGEST.test(digest)) throw bad2("the digest must be sha256:<64 hex digits>");
   }
   const slash = rest.indexOf("/");
-  if (slash < 0) throw bad("name the registry, e.g. ghcr.io/OWNER/NAME");
+  if (slash < 0) throw bad2("name the registry, e.g. ghcr.io/OWNER/NAME");
   const registry = rest.slice(0, slash);
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad(`"${registry}" is not a registry host`);
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad2(`"${registry}" is not a registry host`);
   let repository = rest.slice(slash + 1);
   let tag;
   const colon = repository.lastIndexOf(":");
   if (colon >= 0) {
     tag = repository.slice(colon + 1);
     repository = repository.slice(0, colon);
-    if (!TAG.test(tag)) throw bad(`"${tag}" is not a valid tag`);
+    if (!TAG.test(tag)) throw bad2(`"${tag}" is not a valid tag`);
   }
-  if (!REPOSITORY.test(repository)) throw bad(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
+  if (!REPOSITORY.test(repository)) throw bad2(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
   const ref = { registry, repository };
   if (tag) ref.tag = tag;
   if (digest) ref.digest = digest;
@@ -58980,6 +58980,167 @@ function parseTarget(text, input = "target") {
   return { kind: "registry", ref: parseReference(value, input) };
 }
 __name(parseTarget, "parseTarget");
+
+// src/lib/signing/signer-policy.ts
+var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+var GITHUB = "https://github.com";
+var SIGNER_OPTION_NAMES = {
+  certificateIdentity: "certificate-identity",
+  certificateIdentityRegexp: "certificate-identity-regexp",
+  certificateOidcIssuer: "certificate-oidc-issuer",
+  repository: "repository",
+  sourceRef: "source-ref",
+  signerWorkflow: "signer-workflow",
+  requireGithubHosted: "require-github-hosted"
+};
+var OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+var WORKFLOW_PATH = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
+function bad(message) {
+  return new PiImageError("INPUT_INVALID", message);
+}
+__name(bad, "bad");
+function repositoryUri(value, name) {
+  const v = value.trim().replace(/\/+$/, "").replace(/\.git$/, "");
+  if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
+  throw bad(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
+}
+__name(repositoryUri, "repositoryUri");
+function workflowUri(value, name) {
+  const v = value.trim();
+  const at = v.indexOf("@");
+  const path = at < 0 ? v : v.slice(0, at);
+  const ref = at < 0 ? void 0 : v.slice(at + 1);
+  if (ref !== void 0 && !/^[^\s@]+$/.test(ref)) throw bad(`${name} "${value}" has an empty or malformed ref after '@'`);
+  const suffix = ref === void 0 ? "" : `@${ref}`;
+  if (WORKFLOW_PATH.test(path)) return `${GITHUB}/${path}${suffix}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\s]+\.ya?ml$/.test(path)) return `${path}${suffix}`;
+  throw bad(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
+}
+__name(workflowUri, "workflowUri");
+function repositoryOfWorkflow(uri) {
+  return uri.slice(0, uri.indexOf("/.github/workflows/"));
+}
+__name(repositoryOfWorkflow, "repositoryOfWorkflow");
+function compilePattern(pattern, name) {
+  try {
+    return new RegExp(`^(?:${pattern})$`, "u");
+  } catch (e) {
+    throw bad(`${name} "${pattern}" is not a valid regular expression: ${e.message}`);
+  }
+}
+__name(compilePattern, "compilePattern");
+function globMatches(glob, value) {
+  const re = new RegExp(`^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "u");
+  return re.test(value);
+}
+__name(globMatches, "globMatches");
+function parseSignerPolicy(values, name) {
+  const given = Object.keys(SIGNER_OPTION_NAMES).filter((k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false);
+  if (given.length === 0) return void 0;
+  const exact = values.certificateIdentity || void 0;
+  const pattern = values.certificateIdentityRegexp || void 0;
+  if (exact && pattern) throw bad(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
+  if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
+  const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
+  const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
+  const sourceRef = values.sourceRef || void 0;
+  if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
+    throw bad(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
+  }
+  const githubShaped = repository !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
+  const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
+  if (!issuer) throw bad(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
+  if (!exact && !pattern && !repository && !signerWorkflow) {
+    throw bad(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
+  }
+  const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (exact) policy.subject = { exact };
+  if (pattern) policy.subject = { pattern };
+  if (issuer === GITHUB_ISSUER && !policy.repository) {
+    const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : void 0);
+    if (!workflow) {
+      throw bad(
+        `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
+      );
+    }
+    policy.repository = repositoryOfWorkflow(workflow.split("@")[0]);
+  }
+  return policy;
+}
+__name(parseSignerPolicy, "parseSignerPolicy");
+function describePolicy(policy) {
+  const parts = [];
+  if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
+  if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
+  if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
+  if (policy.githubHosted) parts.push("a GitHub-hosted runner");
+  parts.push(`issuer ${policy.issuer}`);
+  return parts.join(", ");
+}
+__name(describePolicy, "describePolicy");
+function checkSigner(policy, signer) {
+  const x = signer.extensions;
+  if (signer.issuer !== policy.issuer) {
+    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${signer.issuer || "an unknown issuer"}, not ${policy.issuer}`);
+  }
+  if (policy.subject) {
+    const ok = "exact" in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, "identity pattern").test(signer.subject);
+    if (!ok) {
+      const wanted = "exact" in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
+      throw new PiImageError("IDENTITY_MISMATCH", `signed by ${signer.subject || "an unknown identity"}, which does not match ${wanted}`);
+    }
+  }
+  if (policy.signerWorkflow) {
+    const [path, ref] = policy.signerWorkflow.split(/@(.*)/s);
+    const matches = /* @__PURE__ */ __name((uri) => {
+      const at = uri.indexOf("@");
+      if (at < 0) return false;
+      return uri.slice(0, at).toLowerCase() === path.toLowerCase() && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
+    }, "matches");
+    const seen = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []];
+    if (!seen.every(matches)) {
+      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${x.buildSignerUri ?? signer.subject}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
+    }
+  }
+  if (policy.repository) {
+    const actual = x.sourceRepositoryUri;
+    if (!actual || actual.toLowerCase() !== policy.repository.toLowerCase()) {
+      throw new PiImageError(
+        "REPOSITORY_MISMATCH",
+        actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
+      );
+    }
+  }
+  if (policy.sourceRef) {
+    const actual = x.sourceRepositoryRef;
+    if (!actual || !globMatches(policy.sourceRef, actual)) {
+      throw new PiImageError("SOURCE_REF_MISMATCH", `built from the ref ${actual ?? "(none named)"}, not ${policy.sourceRef}`);
+    }
+  }
+  if (policy.githubHosted && x.runnerEnvironment !== "github-hosted") {
+    throw new PiImageError("RUNNER_MISMATCH", `signed on a ${x.runnerEnvironment ?? "unnamed"} runner; a GitHub-hosted runner is required`);
+  }
+}
+__name(checkSigner, "checkSigner");
+function readSignerOptions(get) {
+  const text = /* @__PURE__ */ __name((key) => {
+    const v = get(SIGNER_OPTION_NAMES[key]);
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  }, "text");
+  const hosted = get(SIGNER_OPTION_NAMES.requireGithubHosted);
+  return {
+    certificateIdentity: text("certificateIdentity"),
+    certificateIdentityRegexp: text("certificateIdentityRegexp"),
+    certificateOidcIssuer: text("certificateOidcIssuer"),
+    repository: text("repository"),
+    sourceRef: text("sourceRef"),
+    signerWorkflow: text("signerWorkflow"),
+    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)
+  };
+}
+__name(readSignerOptions, "readSignerOptions");
 
 // src/lib/oci/credentials.ts
 var import_node_fs2 = require("node:fs");
@@ -59043,18 +59204,14 @@ function parsePullInputs(get, env) {
   if (!reference) throw new PiImageError("INPUT_INVALID", `input ref "${refText}" names no tag or digest (add :TAG or @sha256:...)`);
   const outDir = get("out-dir");
   if (!outDir) throw new PiImageError("INPUT_INVALID", "input out-dir is required");
-  const exact = get("certificate-identity") || void 0;
-  const pattern = get("certificate-identity-regexp") || void 0;
-  const issuer = get("certificate-oidc-issuer");
-  if (exact && pattern) throw new PiImageError("INPUT_INVALID", "give one of inputs certificate-identity and certificate-identity-regexp, not both");
-  if ((exact || pattern) && !issuer) throw new PiImageError("INPUT_INVALID", "input certificate-oidc-issuer is required to verify");
+  const policy = parseSignerPolicy(readSignerOptions(get), (key) => `input ${SIGNER_OPTION_NAMES[key]}`);
   const trustedRoot = get("trusted-root") || void 0;
-  if (trustedRoot && !(exact || pattern)) throw new PiImageError("INPUT_INVALID", "input trusted-root is only used to verify: give certificate-identity or certificate-identity-regexp");
+  if (trustedRoot && !policy) throw new PiImageError("INPUT_INVALID", "input trusted-root is only used to verify: give repository (and signer-workflow), or certificate-identity");
   return {
     target,
     reference,
     outDir,
-    policy: exact || pattern ? { identity: exact ?? pattern, regexp: pattern !== void 0, issuer } : void 0,
+    policy,
     trustedRoot,
     force: parseBoolean(get("force"), "force"),
     ...target.kind === "registry" ? registryLogin(target.ref.registry, { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 }, env) : { username: void 0, password: void 0 }
@@ -59139,8 +59296,8 @@ var OciLayout = class _OciLayout {
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open2) {
-    return this.writeBlob(open2());
+  putBlobStream(open4) {
+    return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
     const hash = (0, import_node_crypto2.createHash)("sha256");
@@ -59465,10 +59622,10 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open2) {
+  async uploadStream(repository, open4) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open2(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open4(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
@@ -59481,7 +59638,7 @@ var RegistryClient = class _RegistryClient {
         size = 0;
         return import_node_stream2.Readable.from(
           (async function* () {
-            for await (const data of open2()) {
+            for await (const data of open4()) {
               hash.update(data);
               const start = size;
               size += data.length;
@@ -59792,8 +59949,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open2) {
-    return this.client.uploadStream(this.reference.repository, open2);
+  putBlobStream(open4) {
+    return this.client.uploadStream(this.reference.repository, open4);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -59841,6 +59998,18 @@ var import_node_path8 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib = require("node:zlib");
 
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
+
 // src/lib/release/output-dir.ts
 var import_node_crypto4 = require("node:crypto");
 var import_promises5 = require("node:fs/promises");
@@ -59885,192 +60054,499 @@ async function stageOutputDir(finalPath, options) {
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/manifest.ts
-var import_promises6 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
-function sortFiles(files) {
-  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-__name(sortFiles, "sortFiles");
-function renderJson(value) {
-  return `${JSON.stringify(value, null, 2)}
-`;
-}
-__name(renderJson, "renderJson");
-async function readManifest(releaseDir) {
-  const path = (0, import_node_path5.join)(releaseDir, MANIFEST_FILE);
-  let text;
-  try {
-    text = await (0, import_promises6.readFile)(path, "utf8");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
-  }
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+var MAX_FILES = 1e4;
+var FILE_ROLES = [
+  "image",
+  "image-checksum",
+  "raw-image-checksum",
+  "bmap",
+  "build-log",
+  "pigen-info",
+  "pigen-sbom",
+  "sbom",
+  "metadata",
+  "release-notes"
+];
+var CHANNELS = ["nightly", "stable"];
+var SHA256 = /^[0-9a-f]{64}$/;
+var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
+function parseManifest(text, where, reserved = () => []) {
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+    throw new PiImageError("INPUT_INVALID", `${where} is not valid JSON: ${e.message}`, { cause: e });
   }
+  const bad2 = /* @__PURE__ */ __name((what) => new PiImageError("INPUT_INVALID", `${where}: ${what}`), "bad");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad2("not a JSON object");
   const m = parsed;
-  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== "string") {
-    throw new PiImageError("INPUT_INVALID", `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
-  }
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION) throw bad2(`not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  if (typeof m.name !== "string" || !isSafeName(m.name)) throw bad2(`name ${JSON.stringify(m.name)} is not a release name`);
+  if (typeof m.version !== "string" || !isSafeName(m.version)) throw bad2(`version ${JSON.stringify(m.version)} is not a release version`);
+  if (!CHANNELS.includes(m.channel)) throw bad2(`channel ${JSON.stringify(m.channel)} is not one of ${CHANNELS.join(", ")}`);
+  if (typeof m.created !== "string" || Number.isNaN(Date.parse(m.created))) throw bad2(`created ${JSON.stringify(m.created)} is not a date`);
+  if (!Array.isArray(m.files)) throw bad2("files is not a list");
+  if (m.files.length > MAX_FILES) throw bad2(`lists ${m.files.length} files (at most ${MAX_FILES})`);
+  const taken = new Set(reserved(m.name));
+  const seen = /* @__PURE__ */ new Set();
   for (const f of m.files) {
-    if (typeof f.path !== "string" || f.path.includes("/") || f.path.startsWith(".") || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
-      throw new PiImageError("INPUT_INVALID", `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
-    }
+    const path = typeof f?.path === "string" ? f.path : void 0;
+    const label = JSON.stringify(path ?? f?.path);
+    if (path === void 0 || !isPlainFileName(path)) throw bad2(`file entry ${label} is not a plain file name`);
+    if (path === MANIFEST_FILE || taken.has(path)) throw bad2(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
+    if (seen.has(path)) throw bad2(`file entry ${label} is listed twice`);
+    seen.add(path);
+    if (!FILE_ROLES.includes(f.role)) throw bad2(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad2(`file entry ${label} has no media type`);
+    if (!isSize(f.size)) throw bad2(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
+    if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad2(`file entry ${label} has no sha256`);
   }
-  return m;
+  const image = m.image;
+  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad2("image.path does not name a listed file");
+  if (image.compression !== "xz") throw bad2(`image.compression ${JSON.stringify(image.compression)} is not xz`);
+  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
+    throw bad2("image.raw has no size and sha256");
+  }
+  return parsed;
 }
-__name(readManifest, "readManifest");
+__name(parseManifest, "parseManifest");
 
-// src/lib/signing/verify.ts
-var import_promises8 = require("node:fs/promises");
+// src/lib/release/release-dir.ts
+var import_promises9 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
-var import_bundle = __toESM(require_dist2(), 1);
-var import_protobuf_specs = __toESM(require_dist(), 1);
-var import_verify = __toESM(require_dist4(), 1);
 
-// src/lib/image/raw-image-pass.ts
+// src/lib/core/atomic-file.ts
 var import_node_crypto5 = require("node:crypto");
+var import_promises6 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
+function temporaryPathFor(path) {
+  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises6.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises6.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises6.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto6 = require("node:crypto");
 var import_node_fs6 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
 var import_node_stream3 = require("node:stream");
-var import_promises7 = require("node:stream/promises");
-
-// src/lib/image/bmap.ts
-var BMAP_BLOCK_SIZE = 4096;
-var ZERO_CHECKSUM = "0".repeat(64);
-
-// src/lib/image/raw-image-pass.ts
-var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
+var import_promises8 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
 var HashingPassThrough = class extends import_node_stream3.Transform {
   static {
     __name(this, "HashingPassThrough");
   }
-  hash = (0, import_node_crypto5.createHash)("sha256");
+  hash = (0, import_node_crypto6.createHash)("sha256");
   size = 0;
   _transform(chunk, _enc, done) {
     this.hash.update(chunk);
     this.size += chunk.length;
     done(null, chunk);
   }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
 };
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto6.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  const handle = await (0, import_promises7.open)(path, import_node_fs6.constants.O_RDONLY | import_node_fs6.constants.O_NONBLOCK | import_node_fs6.constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
 async function digestFile(path, copyTo) {
+  const handle = await openRegularFile(path);
   const counter = new HashingPassThrough();
-  const input = (0, import_node_fs6.createReadStream)(path, { highWaterMark: 1 << 20 });
   const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream3.Writable({
     write(_chunk, _enc, done) {
       done();
     }
   });
-  await (0, import_promises7.pipeline)(input, counter, sink);
-  return { size: counter.size, sha256: counter.hash.digest("hex") };
+  await (0, import_promises8.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  return counter.digest();
 }
 __name(digestFile, "digestFile");
 
-// src/lib/signing/identity-policy.ts
-function compileIdentity(policy) {
-  if (!policy.regexp) return (san) => san === policy.identity;
-  let re;
-  try {
-    re = new RegExp(`^(?:${policy.identity})$`, "u");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `certificate-identity-regexp "${policy.identity}" is not a valid regular expression: ${e.message}`);
-  }
-  return (san) => re.test(san);
+// src/lib/release/release-dir.ts
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
 }
-__name(compileIdentity, "compileIdentity");
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
+}
+__name(besideFiles, "besideFiles");
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size } = await handle.stat();
+    if (size > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path6.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
+}
+__name(releaseFromBytes, "releaseFromBytes");
+async function openReleaseDir(dir) {
+  let bytes;
+  try {
+    bytes = await readSmallFile((0, import_node_path6.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
+  }
+  return releaseFromBytes(dir, bytes);
+}
+__name(openReleaseDir, "openReleaseDir");
+function releasePath(release, name) {
+  return (0, import_node_path6.join)(release.dir, name);
+}
+__name(releasePath, "releasePath");
+async function writeBeside(release, name, content) {
+  if (!besideFiles(release.manifest.name).includes(name)) throw new PiImageError("INTERNAL", `${name} is not a file kept beside ${MANIFEST_FILE}`);
+  const path = releasePath(release, name);
+  await writeFileAtomic(path, content);
+  return path;
+}
+__name(writeBeside, "writeBeside");
+function diskDigests(dir) {
+  return async (name) => {
+    try {
+      return await digestFile((0, import_node_path6.join)(dir, name));
+    } catch (e) {
+      if (e.code === "ENOENT") return void 0;
+      if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
+      throw e;
+    }
+  };
+}
+__name(diskDigests, "diskDigests");
+async function checkFiles(expected, digestOf2, where, against) {
+  for (const f of expected) {
+    const actual = await digestOf2(f.path);
+    if (!actual) {
+      throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+    }
+    if (actual.sha256 !== f.sha256 || f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
+      );
+    }
+  }
+  return expected.length;
+}
+__name(checkFiles, "checkFiles");
+async function strayEntries(dir, expected) {
+  return (await (0, import_promises9.readdir)(dir)).filter((name) => !expected.has(name)).sort();
+}
+__name(strayEntries, "strayEntries");
+function releaseNames(release) {
+  return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
+}
+__name(releaseNames, "releaseNames");
+
+// src/lib/signing/verify.ts
+var import_node_path7 = require("node:path");
+var import_bundle = __toESM(require_dist2(), 1);
+var import_protobuf_specs = __toESM(require_dist(), 1);
+var import_verify = __toESM(require_dist4(), 1);
+
+// src/lib/signing/signer-certificate.ts
+var import_core2 = __toESM(require_dist3(), 1);
+var FULCIO = "1.3.6.1.4.1.57264.1";
+var FULCIO_EXTENSIONS = {
+  issuer: `${FULCIO}.8`,
+  buildSignerUri: `${FULCIO}.9`,
+  buildSignerDigest: `${FULCIO}.10`,
+  runnerEnvironment: `${FULCIO}.11`,
+  sourceRepositoryUri: `${FULCIO}.12`,
+  sourceRepositoryDigest: `${FULCIO}.13`,
+  sourceRepositoryRef: `${FULCIO}.14`,
+  sourceRepositoryIdentifier: `${FULCIO}.15`,
+  sourceRepositoryOwnerUri: `${FULCIO}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
+  buildConfigUri: `${FULCIO}.18`,
+  buildConfigDigest: `${FULCIO}.19`,
+  buildTrigger: `${FULCIO}.20`,
+  runInvocationUri: `${FULCIO}.21`,
+  sourceRepositoryVisibility: `${FULCIO}.22`
+};
+var ISSUER_V1 = `${FULCIO}.1`;
+function derString(value) {
+  if (value.length < 2) return value.toString("utf8");
+  const tag = value[0];
+  let length = value[1];
+  let offset = 2;
+  if (length & 128) {
+    const n = length & 127;
+    if (n === 0 || n > 4 || value.length < 2 + n) return "";
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
+    offset = 2 + n;
+  }
+  if (![12, 19, 22].includes(tag) || offset + length !== value.length) return value.toString("utf8");
+  return value.subarray(offset).toString("utf8");
+}
+__name(derString, "derString");
+function signerOfCertificate(der) {
+  let cert;
+  try {
+    cert = import_core2.X509Certificate.parse(Buffer.from(der));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
+  }
+  const read = /* @__PURE__ */ __name((oid) => {
+    const ext = cert.extension(oid);
+    return ext ? derString(ext.value) : void 0;
+  }, "read");
+  const extensions = {};
+  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
+    if (key === "issuer") continue;
+    const value = read(oid);
+    if (value !== void 0) extensions[key] = value;
+  }
+  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
+  return { subject: cert.subjectAltName ?? "", issuer, extensions };
+}
+__name(signerOfCertificate, "signerOfCertificate");
+function leafCertificate(bundle) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
+    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
+  }
+  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
+}
+__name(leafCertificate, "leafCertificate");
+function signerOfBundle(bundle) {
+  return signerOfCertificate(leafCertificate(bundle));
+}
+__name(signerOfBundle, "signerOfBundle");
+function describeSigner(signer) {
+  const x = signer.extensions;
+  const parts = [signer.subject || "an unknown identity"];
+  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
+  return parts.join(" ");
+}
+__name(describeSigner, "describeSigner");
+function summariseSigner(signer) {
+  const x = signer.extensions;
+  return {
+    identity: signer.subject,
+    issuer: signer.issuer,
+    sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRef: x.sourceRepositoryRef ?? null,
+    sourceCommit: x.sourceRepositoryDigest ?? null,
+    signerWorkflow: x.buildSignerUri ?? null,
+    runner: x.runnerEnvironment ?? null
+  };
+}
+__name(summariseSigner, "summariseSigner");
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
+var SHA2562 = /^[0-9a-f]{64}$/;
+function readSignedRelease(statement) {
+  const s = statement;
+  if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+    return "it is not an in-toto v1 statement with SLSA provenance";
+  }
+  const r = s.predicate?.buildDefinition?.externalParameters?.release;
+  if (typeof r?.name !== "string" || typeof r.version !== "string" || typeof r.channel !== "string") return "it names no release (name, version, channel)";
+  const files = /* @__PURE__ */ new Map();
+  let manifestSha256;
+  for (const subject of s.subject) {
+    const sha256 = subject?.digest?.sha256;
+    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA2562.test(sha256)) return "a subject has no name or no sha256";
+    if (subject.name === MANIFEST_FILE) {
+      if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
+      manifestSha256 = sha256;
+    } else {
+      if (files.has(subject.name)) return `it names ${subject.name} twice`;
+      files.set(subject.name, sha256);
+    }
+  }
+  if (manifestSha256 === void 0) return `it does not cover ${MANIFEST_FILE}`;
+  if (files.size === 0) return "it covers no release file";
+  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
+}
+__name(readSignedRelease, "readSignedRelease");
 
 // src/lib/signing/verify.ts
-async function verifyRelease(options) {
-  const { releaseDir, logger } = options;
-  const manifest = await readManifest(releaseDir);
-  const signatureEntry = manifest.files.find((f) => f.role === "signature");
-  if (!signatureEntry && !options.bundle) throw new PiImageError("SIGNATURE_MISSING", `${releaseDir} is not signed: ${MANIFEST_FILE} lists no signature`);
-  const bundleLabel = options.bundle?.label ?? signatureEntry.path;
+async function findBundle(dir, given) {
+  if (given) return given;
+  const candidates = (await strayEntries(dir, /* @__PURE__ */ new Set())).filter((n) => n.endsWith(SIGNATURE_SUFFIX));
+  if (candidates.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
+  if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
+  return { json: await readSmallFile((0, import_node_path7.join)(dir, candidates[0]), MAX_SIGNATURE_BYTES), label: candidates[0] };
+}
+__name(findBundle, "findBundle");
+function verifyBundle(json, label, trustedRoot) {
   let bundle;
   try {
-    const json = options.bundle ? options.bundle.json.toString("utf8") : await (0, import_promises8.readFile)((0, import_node_path6.join)(releaseDir, signatureEntry.path), "utf8");
-    bundle = (0, import_bundle.bundleFromJSON)(JSON.parse(json));
+    bundle = (0, import_bundle.bundleFromJSON)(JSON.parse(json.toString("utf8")));
   } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
+    throw new PiImageError("BUNDLE_CORRUPT", `${label} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
   }
   let trust;
   try {
-    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(options.trustedRoot));
+    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(trustedRoot));
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `the trusted root is not a Sigstore TrustedRoot: ${e.message}`, { cause: e });
   }
-  let signer;
   try {
-    signer = new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
+    new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
   } catch (e) {
-    throw new PiImageError("SIGNATURE_INVALID", `${bundleLabel} does not verify: ${e.message}`, { cause: e });
+    throw new PiImageError("SIGNATURE_INVALID", `${label} does not verify: ${e.message}`, { cause: e });
   }
-  const identity = signer.identity?.subjectAlternativeName ?? "";
-  const issuer = signer.identity?.extensions?.issuer ?? "";
-  if (!compileIdentity(options.policy)(identity)) {
-    throw new PiImageError(
-      "IDENTITY_MISMATCH",
-      `signed by ${identity || "an unknown identity"}, which does not match ${options.policy.regexp ? `the pattern ^(?:${options.policy.identity})$` : options.policy.identity}`
-    );
-  }
-  if (issuer !== options.policy.issuer) {
-    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${issuer || "an unknown issuer"}, not ${options.policy.issuer}`);
-  }
-  logger.info(`signature verified: ${identity} (issuer ${issuer})`);
+  return bundle;
+}
+__name(verifyBundle, "verifyBundle");
+function statementOf(bundle, label) {
   if (bundle.content.$case !== "dsseEnvelope" || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel} does not sign an in-toto statement`);
+    throw new PiImageError("BUNDLE_CORRUPT", `${label} does not sign an in-toto statement`);
   }
   let statement;
   try {
     statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString("utf8"));
   } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel}: the signed statement is not JSON`, { cause: e });
+    throw new PiImageError("BUNDLE_CORRUPT", `${label}: the signed statement is not JSON`, { cause: e });
   }
-  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== PROVENANCE_TYPE || !Array.isArray(statement.subject)) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${bundleLabel}: the signed statement is not an in-toto v1 provenance statement`);
+  const signed = readSignedRelease(statement);
+  if (typeof signed === "string") throw new PiImageError("STATEMENT_INVALID", `${label}: the signed statement is not a release signature: ${signed}`);
+  return { statement, signed };
+}
+__name(statementOf, "statementOf");
+function manifestDifferences(text, signed) {
+  let m;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return ["it is not JSON"];
   }
-  const release = statement.predicate?.buildDefinition?.externalParameters?.release;
-  if (release?.name !== manifest.name || release?.version !== manifest.version) {
-    throw new PiImageError(
-      "RELEASE_MISMATCH",
-      `the signature is for release ${release?.name ?? "?"} ${release?.version ?? "?"}, this directory holds ${manifest.name} ${manifest.version}`
-    );
+  const out = [];
+  for (const key of ["name", "version", "channel"]) {
+    if (m[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(m[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
-  const signed = new Map(statement.subject.map((s) => [s.name, s.digest.sha256]));
-  const onDisk = new Set(await (0, import_promises8.readdir)(releaseDir));
-  const unsigned = new Set(manifest.files.filter((f) => UNSIGNED_ROLES.has(f.role)).map((f) => f.path));
-  for (const name of [...onDisk].sort()) {
-    if (name === MANIFEST_FILE || unsigned.has(name)) continue;
-    if (!signed.has(name)) throw new PiImageError("FILE_UNSIGNED", `${name} is in ${releaseDir} but not covered by the signature`);
+  const listed = new Map((Array.isArray(m.files) ? m.files : []).map((f) => [String(f?.path), String(f?.sha256)]));
+  const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
+  const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
+  const added = [...listed.keys()].filter((n) => !signed.files.has(n));
+  if (dropped.length) out.push(`no longer lists ${dropped.join(", ")}`);
+  if (changed.length) out.push(`lists other digests for ${changed.join(", ")}`);
+  if (added.length) out.push(`lists unsigned ${added.join(", ")}`);
+  if (out.length === 0) out.push("other fields were edited");
+  return out;
+}
+__name(manifestDifferences, "manifestDifferences");
+async function signedManifest(dir, signed) {
+  let bytes;
+  try {
+    bytes = await readSmallFile((0, import_node_path7.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e.code === "ENOENT") throw new PiImageError("FILE_MISSING", `${MANIFEST_FILE} is signed but missing from ${dir}`);
+    throw e;
   }
-  for (const f of manifest.files) {
-    if (UNSIGNED_ROLES.has(f.role)) continue;
-    if (!signed.has(f.path)) throw new PiImageError("FILE_UNSIGNED", `${f.path} is listed in ${MANIFEST_FILE} but not covered by the signature`);
+  const digest = digestBytes(bytes);
+  if (digest.sha256 !== signed.manifestSha256) {
+    const text = bytes.toString("utf8");
+    const claimed = (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return {};
+      }
+    })();
+    if (claimed.name !== signed.release.name || claimed.version !== signed.release.version) {
+      throw new PiImageError(
+        "RELEASE_MISMATCH",
+        `the signature is for release ${signed.release.name} ${signed.release.version}, ${dir} holds ${String(claimed.name ?? "?")} ${String(claimed.version ?? "?")}`
+      );
+    }
+    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(text, signed).join("; ")}`);
   }
-  let count = 0;
-  for (const [name, sha256] of signed) {
-    if (!manifest.files.some((f) => f.path === name)) continue;
-    if (!onDisk.has(name)) throw new PiImageError("FILE_MISSING", `${name} is signed but missing from ${releaseDir}`);
-    const actual = await digestFile((0, import_node_path6.join)(releaseDir, name));
-    if (actual.sha256 !== sha256) throw new PiImageError("FILE_MODIFIED", `${name} was modified after signing: sha256 ${actual.sha256}, signed ${sha256}`);
-    count++;
-  }
-  logger.info(`${count} files match the signed digests`);
-  return { identity, issuer, files: count, statement };
+  const release = releaseFromBytes(dir, bytes);
+  const listed = new Map(release.manifest.files.map((f) => [f.path, f.sha256]));
+  const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
+  disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
+  if (disagree.length > 0) throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
+  return release;
+}
+__name(signedManifest, "signedManifest");
+async function verifyRelease(options) {
+  const { releaseDir, logger } = options;
+  const source = await findBundle(releaseDir, options.bundle);
+  const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
+  const signer = signerOfBundle(bundle);
+  checkSigner(options.policy, signer);
+  logger.info(`signature verified: ${describeSigner(signer)}`);
+  logger.debug(`policy: ${describePolicy(options.policy)}`);
+  const { statement, signed } = statementOf(bundle, source.label);
+  const release = await signedManifest(releaseDir, signed);
+  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (stray.length > 0) throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
+  const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+  const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
+  logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);
+  return { signer, identity: signer.subject, issuer: signer.issuer, files, statement, release, bundleJson: source.json };
 }
 __name(verifyRelease, "verifyRelease");
 
 // src/lib/oci/manifest-json.ts
-function parseManifest(bytes, where) {
+function parseManifest2(bytes, where) {
   let m;
   try {
     m = JSON.parse(bytes.toString("utf8"));
@@ -60089,12 +60565,17 @@ function parseManifest(bytes, where) {
   if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
   return m;
 }
-__name(parseManifest, "parseManifest");
+__name(parseManifest2, "parseManifest");
 
 // src/lib/signing/sign.ts
 var import_bundle2 = __toESM(require_dist2(), 1);
+var import_sign2 = __toESM(require_dist10(), 1);
+
+// src/lib/signing/identity-token.ts
 var import_sign = __toESM(require_dist10(), 1);
-var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+// src/lib/signing/sign.ts
+var BUNDLE_MEDIA_TYPE = SIGNATURE_MEDIA_TYPE;
 
 // src/lib/oci/referrers.ts
 var MAX_BUNDLE = 16 * 1024 * 1024;
@@ -60132,28 +60613,9 @@ async function attachedBundles(store, digest) {
 __name(attachedBundles, "attachedBundles");
 
 // src/lib/oci/reference-file.ts
-var import_node_crypto6 = require("node:crypto");
-var import_promises9 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
-
-// src/lib/oci/release-content.ts
-var OCI_REF_FILE = "os-artifact.ref";
-
-// src/lib/oci/reference-file.ts
-async function writeAtomic(path, text) {
-  const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises9.writeFile)(temp, text);
-  await (0, import_promises9.rename)(temp, path);
-}
-__name(writeAtomic, "writeAtomic");
-async function recordReference(releaseDir, reference) {
-  const text = `${reference}
-`;
-  await writeAtomic((0, import_node_path7.join)(releaseDir, OCI_REF_FILE), text);
-  const manifest = await readManifest(releaseDir);
-  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
-  files.push({ path: OCI_REF_FILE, role: "oci-reference", mediaType: "text/plain", size: Buffer.byteLength(text), sha256: (0, import_node_crypto6.createHash)("sha256").update(text).digest("hex") });
-  await writeAtomic((0, import_node_path7.join)(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
+async function recordReference(release, reference) {
+  return writeBeside(release, OCI_REF_FILE, `${reference}
+`);
 }
 __name(recordReference, "recordReference");
 
@@ -60354,7 +60816,7 @@ var TAR_LAYERS = /* @__PURE__ */ new Set([
   "application/vnd.docker.image.rootfs.diff.tar.gzip"
 ]);
 function checkFileName(name, where) {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(name) || name.length > 255) {
+  if (!isPlainFileName(name)) {
     throw new PiImageError("UNSAFE_ARCHIVE", `${where} names a file "${name}" that is not a plain file name: refused`);
   }
   return name;
@@ -60399,7 +60861,7 @@ async function resolveDigest(store, reference) {
 __name(resolveDigest, "resolveDigest");
 async function releaseManifest(store, digest) {
   const got = await store.getManifest(digest);
-  const m = parseManifest(got.bytes, `${store.label}@${digest}`);
+  const m = parseManifest2(got.bytes, `${store.label}@${digest}`);
   if (m.manifests === void 0 && (m.mediaType ?? got.mediaType) !== OCI_INDEX) return { digest, manifest: m };
   const children = m.manifests ?? [];
   const pick = children.length === 1 ? children[0] : children.find((c) => c.platform?.architecture === "arm64");
@@ -60463,29 +60925,37 @@ async function checkAgainstManifest(dir, written, where) {
     const found = [...written.keys()].slice(0, 5).join(", ");
     throw new PiImageError("INPUT_INVALID", `${where} is not a pi-image release: it has no ${MANIFEST_FILE}${found ? ` (it has ${found})` : ""}`);
   }
-  const manifest = await readManifest(dir);
-  const listed = /* @__PURE__ */ new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
+  const release = await openReleaseDir(dir);
+  const allowed = releaseNames(release);
+  allowed.delete(OCI_REF_FILE);
   for (const name of written.keys()) {
-    if (!listed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
+    if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
-  for (const f of manifest.files) {
-    const w = written.get(f.path);
-    if (!w) throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}`);
-    if (w.sha256 !== f.sha256 || w.size !== f.size) {
-      throw new PiImageError("FILE_MODIFIED", `${f.path} from ${where} does not match ${MANIFEST_FILE}: sha256 ${w.sha256}, ${w.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
-    }
-  }
+  await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
   if ((await (0, import_promises10.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
-  return { name: manifest.name, version: manifest.version, files: manifest.files.length };
+  return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
-async function verifyAttached(store, digest, dir, verify, logger) {
+function writtenDigests(written) {
+  return async (name) => written.get(name);
+}
+__name(writtenDigests, "writtenDigests");
+async function verifyAttached(store, digest, release, written, verify, logger) {
   const bundles = await attachedBundles(store, digest);
   if (bundles.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   let first;
   for (const b of bundles) {
     try {
-      return await verifyRelease({ releaseDir: dir, policy: verify.policy, trustedRoot: verify.trustedRoot, logger, bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` } });
+      const result = await verifyRelease({
+        releaseDir: release.dir,
+        policy: verify.policy,
+        trustedRoot: verify.trustedRoot,
+        logger,
+        bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` },
+        digests: writtenDigests(written)
+      });
+      await writeBeside(release, release.signatureFile, b.bundle);
+      return result;
     } catch (e) {
       first ??= e;
       if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
@@ -60507,10 +60977,11 @@ async function pullRelease(options) {
     if (format === "artifact") await pullArtifact(store, manifest.layers ?? [], staging, where);
     else await pullImage(store, manifest.layers ?? [], staging, where, logger);
     const release = await checkAgainstManifest(staged.path, staging.written, where);
-    logger.info(`${release.files} files match ${MANIFEST_FILE}`);
-    const result = { digest, reference: where, format, ...release };
-    if (options.verify) result.verified = await verifyAttached(store, digest, staged.path, options.verify, logger);
-    await recordReference(staged.path, where);
+    const { name, version, files } = release.manifest;
+    logger.info(`${files.length} files match ${MANIFEST_FILE}`);
+    const result = { digest, reference: where, format, name, version, files: files.length };
+    if (options.verify) result.verified = await verifyAttached(store, digest, release, staging.written, options.verify, logger);
+    await recordReference(release, where);
     await staged.commit();
     return result;
   } catch (e) {
@@ -60558,8 +61029,13 @@ async function runPull(inputs, io) {
   io.setOutput("digest", result.digest);
   io.setOutput("reference", result.reference);
   io.setOutput("version", result.version);
-  if (result.verified) io.setOutput("identity", result.verified.identity);
-  else io.logger.warn("the signature was not verified: give certificate-identity (or -regexp) to verify it");
+  if (result.verified) {
+    const signer = summariseSigner(result.verified.signer);
+    io.setOutput("identity", signer.identity);
+    io.setOutput("source-repository", signer.sourceRepository ?? "");
+  } else {
+    io.logger.warn("the signature was not verified: give repository and signer-workflow (or certificate-identity) to verify it");
+  }
   return result;
 }
 __name(runPull, "runPull");

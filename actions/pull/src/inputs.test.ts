@@ -19,14 +19,17 @@ describe('pull action inputs', () => {
     expect([...read].sort()).toEqual(Object.keys(action.inputs).sort());
   });
 
-  it('runs on node24; verifies when an identity is given, with GitHub as the default issuer', () => {
+  it('runs on node24; verifies when a signer is given, with GitHub as the default issuer', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.cjs' });
     expect(parsePullInputs(defaults(), env)).toMatchObject({ reference: 'stable', policy: undefined, username: 'octocat', password: 't0ken' });
-    expect(parsePullInputs(defaults({ 'certificate-identity-regexp': 'https://github\\.com/acme/.*' }), env).policy).toEqual({
-      identity: 'https://github\\.com/acme/.*',
-      regexp: true,
+    expect(parsePullInputs(defaults({ repository: 'acme/ourbox', 'signer-workflow': 'pi-org/pi-image-release/.github/workflows/pipeline.yml' }), env).policy).toEqual({
       issuer: 'https://token.actions.githubusercontent.com',
+      repository: 'https://github.com/acme/ourbox',
+      signerWorkflow: 'https://github.com/pi-org/pi-image-release/.github/workflows/pipeline.yml',
+      sourceRef: undefined,
+      githubHosted: false,
     });
+    expect(parsePullInputs(defaults({ 'certificate-identity': ID }), env).policy).toMatchObject({ subject: { exact: ID }, repository: 'https://github.com/acme/ourbox' });
     expect(parsePullInputs(defaults({ ref: 'oci:layout:1.2.3' }), env)).toMatchObject({ target: { kind: 'layout', dir: 'layout' }, reference: '1.2.3', password: undefined });
     expect(parsePullInputs(defaults({ ref: 'registry.example.com/a/b:1' }), env)).toMatchObject({ username: undefined, password: undefined });
   });
@@ -36,7 +39,10 @@ describe('pull action inputs', () => {
     [{ ref: 'ghcr.io/acme/ourbox' }, /names no tag or digest/],
     [{ 'out-dir': '' }, /input out-dir is required/],
     [{ 'certificate-identity': ID, 'certificate-identity-regexp': '.*' }, /not both/],
-    [{ 'certificate-identity': ID, 'certificate-oidc-issuer': '' }, /certificate-oidc-issuer is required/],
+    [{ 'certificate-identity-regexp': '.*' }, /input certificate-oidc-issuer is required/],
+    [{ 'certificate-identity-regexp': '.*', 'certificate-oidc-issuer': 'https://token.actions.githubusercontent.com' }, /input repository is required/],
+    [{ repository: 'ourbox' }, /input repository "ourbox" is not a repository/],
+    [{ repository: 'acme/ourbox', 'require-github-hosted': 'sometimes' }, /require-github-hosted "sometimes" must be true or false/],
     [{ 'trusted-root': 'root.json' }, /trusted-root is only used to verify/],
     [{ force: 'perhaps' }, /input force "perhaps" must be true or false/],
   ])('refuses %o, naming the input', (over, message) => {

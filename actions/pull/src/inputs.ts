@@ -2,14 +2,14 @@
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';
 import { parseTarget, type Target } from '../../../src/lib/oci/target';
-import type { IdentityPolicy } from '../../../src/lib/signing/identity-policy';
+import { parseSignerPolicy, readSignerOptions, SIGNER_OPTION_NAMES, type SignerPolicy } from '../../../src/lib/signing/signer-policy';
 import { registryLogin } from '../../../src/lib/oci/credentials';
 
 export interface PullInputs {
   target: Target;
   reference: string;
   outDir: string;
-  policy: IdentityPolicy | undefined;
+  policy: SignerPolicy | undefined;
   trustedRoot: string | undefined;
   force: boolean;
   username: string | undefined;
@@ -24,18 +24,14 @@ export function parsePullInputs(get: (name: string) => string, env: Record<strin
   if (!reference) throw new PiImageError('INPUT_INVALID', `input ref "${refText}" names no tag or digest (add :TAG or @sha256:...)`);
   const outDir = get('out-dir');
   if (!outDir) throw new PiImageError('INPUT_INVALID', 'input out-dir is required');
-  const exact = get('certificate-identity') || undefined;
-  const pattern = get('certificate-identity-regexp') || undefined;
-  const issuer = get('certificate-oidc-issuer');
-  if (exact && pattern) throw new PiImageError('INPUT_INVALID', 'give one of inputs certificate-identity and certificate-identity-regexp, not both');
-  if ((exact || pattern) && !issuer) throw new PiImageError('INPUT_INVALID', 'input certificate-oidc-issuer is required to verify');
+  const policy = parseSignerPolicy(readSignerOptions(get), (key) => `input ${SIGNER_OPTION_NAMES[key]}`);
   const trustedRoot = get('trusted-root') || undefined;
-  if (trustedRoot && !(exact || pattern)) throw new PiImageError('INPUT_INVALID', 'input trusted-root is only used to verify: give certificate-identity or certificate-identity-regexp');
+  if (trustedRoot && !policy) throw new PiImageError('INPUT_INVALID', 'input trusted-root is only used to verify: give repository (and signer-workflow), or certificate-identity');
   return {
     target,
     reference,
     outDir,
-    policy: exact || pattern ? { identity: (exact ?? pattern)!, regexp: pattern !== undefined, issuer } : undefined,
+    policy,
     trustedRoot,
     force: parseBoolean(get('force'), 'force'),
     ...(target.kind === 'registry'

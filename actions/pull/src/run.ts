@@ -3,6 +3,7 @@ import type { Logger } from '../../../src/lib/core/logger';
 import { dockerConfigReader, resolveCredentials } from '../../../src/lib/oci/credentials';
 import { openStore } from '../../../src/lib/oci/open-store';
 import { pullRelease, type PullResult } from '../../../src/lib/oci/pull';
+import { summariseSigner } from '../../../src/lib/signing/signer-certificate';
 import { loadTrustedRoot } from '../../../src/lib/signing/trusted-root';
 import type { PullInputs } from './inputs';
 
@@ -30,7 +31,12 @@ export async function runPull(inputs: PullInputs, io: PullActionIo): Promise<Pul
   io.setOutput('digest', result.digest);
   io.setOutput('reference', result.reference);
   io.setOutput('version', result.version);
-  if (result.verified) io.setOutput('identity', result.verified.identity);
-  else io.logger.warn('the signature was not verified: give certificate-identity (or -regexp) to verify it');
+  if (result.verified) {
+    const signer = summariseSigner(result.verified.signer);
+    io.setOutput('identity', signer.identity);
+    io.setOutput('source-repository', signer.sourceRepository ?? '');
+  } else {
+    io.logger.warn('the signature was not verified: give repository and signer-workflow (or certificate-identity) to verify it');
+  }
   return result;
 }

@@ -6069,7 +6069,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6148,7 +6148,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6243,11 +6243,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6270,10 +6270,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6290,7 +6290,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6470,7 +6470,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6492,7 +6492,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6528,13 +6528,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -21134,7 +21134,7 @@ var require_cert = __commonJS({
     var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
     var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
     exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate = class _X509Certificate {
+    var X509Certificate2 = class _X509Certificate {
       static {
         __name(this, "X509Certificate");
       }
@@ -21297,7 +21297,7 @@ var require_cert = __commonJS({
         return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
       }
     };
-    exports2.X509Certificate = X509Certificate;
+    exports2.X509Certificate = X509Certificate2;
   }
 });
 
@@ -34499,10 +34499,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse3();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -35751,7 +35751,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse3();
@@ -35835,8 +35835,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -36022,9 +36022,9 @@ var require_polyfill = __commonJS({
       utimes
     } = require("fs/promises");
     var {
-      dirname,
+      dirname: dirname2,
       isAbsolute,
-      join: join4,
+      join: join3,
       parse,
       resolve,
       sep,
@@ -36126,7 +36126,7 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname(dest);
+      const destParent = dirname2(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
@@ -36144,8 +36144,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve(dirname(src));
-      const destParent = resolve(dirname(dest));
+      const srcParent = resolve(dirname2(src));
+      const destParent = resolve(dirname2(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -36305,8 +36305,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir2(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join4(src, item);
-        const destItem = join4(dest, item);
+        const srcItem = join3(src, item);
+        const destItem = join3(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -36315,7 +36315,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute(resolvedSrc)) {
-        resolvedSrc = resolve(dirname(src), resolvedSrc);
+        resolvedSrc = resolve(dirname2(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -36330,7 +36330,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute(resolvedDest)) {
-        resolvedDest = resolve(dirname(dest), resolvedDest);
+        resolvedDest = resolve(dirname2(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -36382,15 +36382,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join4, sep } = require("path");
+    var { join: join3, sep } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir2, mkdtemp, rm: rm2 } = require("fs/promises");
+    var { mkdir: mkdir2, mkdtemp, rm: rm3 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir2(root, { recursive: true });
-      const target = await mkdtemp(join4(`${root}${sep}`, options.tmpPrefix || ""));
+      const target = await mkdtemp(join3(`${root}${sep}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -36399,7 +36399,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm2(target, { force: true, recursive: true });
+        await rm3(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -36415,13 +36415,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir2 } = require("fs/promises");
-    var { join: join4 } = require("path");
+    var { join: join3 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir2(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir2(join4(dir, item))) {
-            results.push(join4(item, scopedItem));
+          for (const scopedItem of await readdir2(join3(dir, item))) {
+            results.push(join3(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -36436,7 +36436,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname, join: join4, resolve, relative, isAbsolute } = require("path");
+    var { dirname: dirname2, join: join3, resolve, relative, isAbsolute } = require("path");
     var fs3 = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -36457,7 +36457,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs3.mkdir(dirname(destination), { recursive: true });
+      await fs3.mkdir(dirname2(destination), { recursive: true });
       try {
         await fs3.rename(source, destination);
       } catch (error2) {
@@ -36466,7 +36466,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs3.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join4(source, file), join4(destination, file), options, false, symlinks)
+              (file) => moveFile(join3(source, file), join3(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -36485,7 +36485,7 @@ var require_move_file = __commonJS({
           }
           let targetStat = "file";
           try {
-            targetStat = await fs3.stat(resolve(dirname(symSource), target));
+            targetStat = await fs3.stat(resolve(dirname2(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -37153,10 +37153,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir2,
-      readFile: readFile4,
+      readFile: readFile2,
       readdir: readdir2,
-      rm: rm2,
-      writeFile: writeFile3
+      rm: rm3,
+      writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs();
     var path = require("path");
@@ -37207,11 +37207,11 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm2(tmp2.target, { recursive: true, force: true });
+          return rm3(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile3(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile2(tmp2.target, newIndex, { flag: "wx" });
         await mkdir2(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -37277,7 +37277,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm2(bucket, { recursive: true, force: true });
+      return rm3(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -37345,7 +37345,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile4(bucket, "utf8");
+      const data = await readFile2(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -42219,8 +42219,8 @@ var require_rm = __commonJS({
     var fs3 = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm2;
-    async function rm2(cache, integrity) {
+    module2.exports = rm3;
+    async function rm3(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs3.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -42229,7 +42229,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm2, "rm");
+    __name(rm3, "rm");
   }
 });
 
@@ -42237,7 +42237,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm2 } = require("fs/promises");
+    var { rm: rm3 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -42260,7 +42260,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm2(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm3(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -42272,11 +42272,11 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir2,
-      readFile: readFile4,
-      rm: rm2,
+      readFile: readFile2,
+      rm: rm3,
       stat: stat2,
       truncate,
-      writeFile: writeFile3
+      writeFile: writeFile2
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -42395,7 +42395,7 @@ var require_verify = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat2(f);
-            await rm2(f, { recursive: true, force: true });
+            await rm3(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -42419,7 +42419,7 @@ var require_verify = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm2(filepath, { recursive: true, force: true });
+        await rm3(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -42488,18 +42488,18 @@ var require_verify = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm2(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm3(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile3(verifile, `${Date.now()}`);
+      return writeFile2(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile4(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -42512,7 +42512,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm2 = require_rm2();
+    var rm3 = require_rm2();
     var verify = require_verify();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -42532,10 +42532,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm2.entry;
-    module2.exports.rm.all = rm2.all;
+    module2.exports.rm = rm3.entry;
+    module2.exports.rm.all = rm3.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm2.content;
+    module2.exports.rm.content = rm3.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -46166,16 +46166,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants3 = __importStar(require_constants9());
+    var constants4 = __importStar(require_constants9());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants3.BITS);
+    var isCorrect4 = common.isCorrect(constants4.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants3.GROUPS;
+        this.groups = constants4.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -46185,17 +46185,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants3.RE_SUBNET_STRING.exec(address);
+        const subnet = constants4.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants3.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants4.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants3.RE_SUBNET_STRING, "");
+          address = address.replace(constants4.RE_SUBNET_STRING, "");
         }
-        const longest = constants3.GROUPS * 4 - 1;
+        const longest = constants4.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -46228,7 +46228,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants3.RE_ADDRESS)) {
+        if (!address.match(constants4.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -46251,7 +46251,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants3.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -46265,9 +46265,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants3.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants4.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants3.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -46285,7 +46285,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants3.GROUPS) {
+        if (groups.length !== constants4.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -46300,7 +46300,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants3.BITS - trailing * 8;
+        const subnetBits = constants4.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -46346,7 +46346,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants3.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants4.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -46377,7 +46377,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants3.GROUPS; i += 2) {
+        for (i = 0; i < constants4.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -46394,7 +46394,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -46424,7 +46424,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -46435,7 +46435,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -46445,7 +46445,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -46470,7 +46470,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -46479,7 +46479,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -46660,7 +46660,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants3.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants4.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -46675,7 +46675,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants3.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants4.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -46697,7 +46697,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants3.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants4.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -52563,125 +52563,411 @@ function identityTokenSource(env) {
   };
 }
 __name(identityTokenSource, "identityTokenSource");
+function tokenClaims(token) {
+  const payload = token.split(".")[1];
+  if (!payload) return {};
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    return typeof claims === "object" && claims !== null ? claims : {};
+  } catch {
+    return {};
+  }
+}
+__name(tokenClaims, "tokenClaims");
+function builderFromClaims(claims) {
+  const ref = claims.job_workflow_ref;
+  return typeof ref === "string" && ref !== "" ? `https://github.com/${ref}` : void 0;
+}
+__name(builderFromClaims, "builderFromClaims");
+
+// src/lib/signing/signer-certificate.ts
+var import_core2 = __toESM(require_dist(), 1);
+var FULCIO = "1.3.6.1.4.1.57264.1";
+var FULCIO_EXTENSIONS = {
+  issuer: `${FULCIO}.8`,
+  buildSignerUri: `${FULCIO}.9`,
+  buildSignerDigest: `${FULCIO}.10`,
+  runnerEnvironment: `${FULCIO}.11`,
+  sourceRepositoryUri: `${FULCIO}.12`,
+  sourceRepositoryDigest: `${FULCIO}.13`,
+  sourceRepositoryRef: `${FULCIO}.14`,
+  sourceRepositoryIdentifier: `${FULCIO}.15`,
+  sourceRepositoryOwnerUri: `${FULCIO}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
+  buildConfigUri: `${FULCIO}.18`,
+  buildConfigDigest: `${FULCIO}.19`,
+  buildTrigger: `${FULCIO}.20`,
+  runInvocationUri: `${FULCIO}.21`,
+  sourceRepositoryVisibility: `${FULCIO}.22`
+};
+var ISSUER_V1 = `${FULCIO}.1`;
+function derString(value) {
+  if (value.length < 2) return value.toString("utf8");
+  const tag = value[0];
+  let length = value[1];
+  let offset = 2;
+  if (length & 128) {
+    const n = length & 127;
+    if (n === 0 || n > 4 || value.length < 2 + n) return "";
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
+    offset = 2 + n;
+  }
+  if (![12, 19, 22].includes(tag) || offset + length !== value.length) return value.toString("utf8");
+  return value.subarray(offset).toString("utf8");
+}
+__name(derString, "derString");
+function signerOfCertificate(der) {
+  let cert;
+  try {
+    cert = import_core2.X509Certificate.parse(Buffer.from(der));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
+  }
+  const read = /* @__PURE__ */ __name((oid) => {
+    const ext = cert.extension(oid);
+    return ext ? derString(ext.value) : void 0;
+  }, "read");
+  const extensions = {};
+  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
+    if (key === "issuer") continue;
+    const value = read(oid);
+    if (value !== void 0) extensions[key] = value;
+  }
+  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
+  return { subject: cert.subjectAltName ?? "", issuer, extensions };
+}
+__name(signerOfCertificate, "signerOfCertificate");
+function leafCertificate(bundle) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
+    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
+  }
+  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
+}
+__name(leafCertificate, "leafCertificate");
+function signerOfBundle(bundle) {
+  return signerOfCertificate(leafCertificate(bundle));
+}
+__name(signerOfBundle, "signerOfBundle");
+function describeSigner(signer) {
+  const x = signer.extensions;
+  const parts = [signer.subject || "an unknown identity"];
+  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
+  return parts.join(" ");
+}
+__name(describeSigner, "describeSigner");
+function summariseSigner(signer) {
+  const x = signer.extensions;
+  return {
+    identity: signer.subject,
+    issuer: signer.issuer,
+    sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRef: x.sourceRepositoryRef ?? null,
+    sourceCommit: x.sourceRepositoryDigest ?? null,
+    signerWorkflow: x.buildSignerUri ?? null,
+    runner: x.runnerEnvironment ?? null
+  };
+}
+__name(summariseSigner, "summariseSigner");
 
 // src/lib/signing/sign.ts
-var import_node_crypto2 = require("node:crypto");
-var import_promises3 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
 var import_bundle = __toESM(require_dist3(), 1);
 var import_sign2 = __toESM(require_dist9(), 1);
 
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
+
 // src/lib/release/manifest.ts
-var import_promises = require("node:fs/promises");
-var import_node_path = require("node:path");
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
-function sortFiles(files) {
-  return [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-__name(sortFiles, "sortFiles");
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+var MAX_FILES = 1e4;
+var FILE_ROLES = [
+  "image",
+  "image-checksum",
+  "raw-image-checksum",
+  "bmap",
+  "build-log",
+  "pigen-info",
+  "pigen-sbom",
+  "sbom",
+  "metadata",
+  "release-notes"
+];
+var CHANNELS = ["nightly", "stable"];
 function renderJson(value) {
   return `${JSON.stringify(value, null, 2)}
 `;
 }
 __name(renderJson, "renderJson");
-async function readManifest(releaseDir) {
-  const path = (0, import_node_path.join)(releaseDir, MANIFEST_FILE);
-  let text;
-  try {
-    text = await (0, import_promises.readFile)(path, "utf8");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
-  }
+var SHA256 = /^[0-9a-f]{64}$/;
+var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
+function parseManifest(text, where, reserved = () => []) {
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+    throw new PiImageError("INPUT_INVALID", `${where} is not valid JSON: ${e.message}`, { cause: e });
   }
+  const bad = /* @__PURE__ */ __name((what) => new PiImageError("INPUT_INVALID", `${where}: ${what}`), "bad");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw bad("not a JSON object");
   const m = parsed;
-  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== "string") {
-    throw new PiImageError("INPUT_INVALID", `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
-  }
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION) throw bad(`not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  if (typeof m.name !== "string" || !isSafeName(m.name)) throw bad(`name ${JSON.stringify(m.name)} is not a release name`);
+  if (typeof m.version !== "string" || !isSafeName(m.version)) throw bad(`version ${JSON.stringify(m.version)} is not a release version`);
+  if (!CHANNELS.includes(m.channel)) throw bad(`channel ${JSON.stringify(m.channel)} is not one of ${CHANNELS.join(", ")}`);
+  if (typeof m.created !== "string" || Number.isNaN(Date.parse(m.created))) throw bad(`created ${JSON.stringify(m.created)} is not a date`);
+  if (!Array.isArray(m.files)) throw bad("files is not a list");
+  if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
+  const taken = new Set(reserved(m.name));
+  const seen = /* @__PURE__ */ new Set();
   for (const f of m.files) {
-    if (typeof f.path !== "string" || f.path.includes("/") || f.path.startsWith(".") || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
-      throw new PiImageError("INPUT_INVALID", `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
-    }
+    const path = typeof f?.path === "string" ? f.path : void 0;
+    const label = JSON.stringify(path ?? f?.path);
+    if (path === void 0 || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
+    if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
+    if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
+    seen.add(path);
+    if (!FILE_ROLES.includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
+    if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
+    if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  return m;
+  const image = m.image;
+  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad("image.path does not name a listed file");
+  if (image.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
+  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
+    throw bad("image.raw has no size and sha256");
+  }
+  return parsed;
 }
-__name(readManifest, "readManifest");
+__name(parseManifest, "parseManifest");
 
-// src/lib/release/metadata.ts
-var METADATA_FILE = "metadata.json";
-
-// src/lib/signing/release-files.ts
+// src/lib/release/release-dir.ts
 var import_node_path2 = require("node:path");
 
-// src/lib/image/raw-image-pass.ts
+// src/lib/core/atomic-file.ts
 var import_node_crypto = require("node:crypto");
+var import_promises = require("node:fs/promises");
+var import_node_path = require("node:path");
+function temporaryPathFor(path) {
+  return (0, import_node_path.join)((0, import_node_path.dirname)(path), `.${(0, import_node_path.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto2 = require("node:crypto");
 var import_node_fs = require("node:fs");
+var import_promises2 = require("node:fs/promises");
 var import_node_stream = require("node:stream");
-var import_promises2 = require("node:stream/promises");
-
-// src/lib/image/bmap.ts
-var BMAP_BLOCK_SIZE = 4096;
-var ZERO_CHECKSUM = "0".repeat(64);
-
-// src/lib/image/raw-image-pass.ts
-var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
+var import_promises3 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
 var HashingPassThrough = class extends import_node_stream.Transform {
   static {
     __name(this, "HashingPassThrough");
   }
-  hash = (0, import_node_crypto.createHash)("sha256");
+  hash = (0, import_node_crypto2.createHash)("sha256");
   size = 0;
   _transform(chunk, _enc, done) {
     this.hash.update(chunk);
     this.size += chunk.length;
     done(null, chunk);
   }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
 };
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  const handle = await (0, import_promises2.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
 async function digestFile(path, copyTo) {
+  const handle = await openRegularFile(path);
   const counter = new HashingPassThrough();
-  const input = (0, import_node_fs.createReadStream)(path, { highWaterMark: 1 << 20 });
   const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo) : new import_node_stream.Writable({
     write(_chunk, _enc, done) {
       done();
     }
   });
-  await (0, import_promises2.pipeline)(input, counter, sink);
-  return { size: counter.size, sha256: counter.hash.digest("hex") };
+  await (0, import_promises3.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  return counter.digest();
 }
 __name(digestFile, "digestFile");
 
-// src/lib/signing/release-files.ts
-async function checkFilesAgainstManifest(releaseDir, manifest) {
-  for (const f of manifest.files) {
-    let actual;
-    try {
-      actual = await digestFile((0, import_node_path2.join)(releaseDir, f.path));
-    } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${releaseDir}`, { cause: e });
-    }
-    if (actual.sha256 !== f.sha256 || actual.size !== f.size) {
-      throw new PiImageError("FILE_MODIFIED", `${f.path} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
-    }
+// src/lib/release/release-dir.ts
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
+}
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
+}
+__name(besideFiles, "besideFiles");
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size } = await handle.stat();
+    if (size > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
-__name(checkFilesAgainstManifest, "checkFilesAgainstManifest");
+__name(readSmallFile, "readSmallFile");
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path2.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
+}
+__name(releaseFromBytes, "releaseFromBytes");
+async function openReleaseDir(dir) {
+  let bytes;
+  try {
+    bytes = await readSmallFile((0, import_node_path2.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
+  }
+  return releaseFromBytes(dir, bytes);
+}
+__name(openReleaseDir, "openReleaseDir");
+function releasePath(release, name) {
+  return (0, import_node_path2.join)(release.dir, name);
+}
+__name(releasePath, "releasePath");
+function fileOfRole(release, role) {
+  return release.manifest.files.find((f) => f.role === role);
+}
+__name(fileOfRole, "fileOfRole");
+async function readReleaseMetadata(release) {
+  const entry = fileOfRole(release, "metadata");
+  if (!entry) return void 0;
+  const path = releasePath(release, entry.path);
+  const bytes = await readSmallFile(path, MAX_METADATA_BYTES).catch((e) => {
+    throw e instanceof PiImageError ? e : new PiImageError("FILE_MISSING", `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
+  });
+  const digest = digestBytes(bytes);
+  if (digest.sha256 !== entry.sha256 || digest.size !== entry.size) {
+    throw new PiImageError("FILE_MODIFIED", `${entry.path} in ${release.dir} does not match ${MANIFEST_FILE}`);
+  }
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+  }
+}
+__name(readReleaseMetadata, "readReleaseMetadata");
+async function readSignature(release) {
+  try {
+    return await readSmallFile(releasePath(release, release.signatureFile), MAX_SIGNATURE_BYTES);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+__name(readSignature, "readSignature");
+async function writeBeside(release, name, content) {
+  if (!besideFiles(release.manifest.name).includes(name)) throw new PiImageError("INTERNAL", `${name} is not a file kept beside ${MANIFEST_FILE}`);
+  const path = releasePath(release, name);
+  await writeFileAtomic(path, content);
+  return path;
+}
+__name(writeBeside, "writeBeside");
+function diskDigests(dir) {
+  return async (name) => {
+    try {
+      return await digestFile((0, import_node_path2.join)(dir, name));
+    } catch (e) {
+      if (e.code === "ENOENT") return void 0;
+      if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
+      throw e;
+    }
+  };
+}
+__name(diskDigests, "diskDigests");
+async function checkFiles(expected, digestOf, where, against) {
+  for (const f of expected) {
+    const actual = await digestOf(f.path);
+    if (!actual) {
+      throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+    }
+    if (actual.sha256 !== f.sha256 || f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
+      );
+    }
+  }
+  return expected.length;
+}
+__name(checkFiles, "checkFiles");
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 var BUILD_TYPE = "https://github.com/pi-image-release/pi-image-release/blob/main/docs/signing.md#build-type-v1";
-var UNSIGNED_ROLES = /* @__PURE__ */ new Set(["signature", "oci-reference"]);
-function buildStatement(manifest, metadata, options) {
-  const subject = manifest.files.filter((f) => !UNSIGNED_ROLES.has(f.role)).map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }));
-  if (options.ociManifestDigest) {
-    subject.push({ name: options.ociReference ?? "oci-manifest", digest: { sha256: options.ociManifestDigest.replace(/^sha256:/, "") } });
-  }
+function buildStatement(release, metadata, options) {
+  const { manifest } = release;
+  const subject = [
+    { name: MANIFEST_FILE, digest: { sha256: release.manifestDigest.sha256 } },
+    ...manifest.files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }))
+  ];
   const deps = [];
   if (metadata?.recipe.repository && metadata.recipe.commit) {
     deps.push({ name: "recipe", uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`, digest: { gitCommit: metadata.recipe.commit } });
@@ -52714,55 +53000,40 @@ __name(buildStatement, "buildStatement");
 // src/lib/signing/sign.ts
 var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
 var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
-var BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
-function bundleFileName(manifest) {
-  return `${manifest.name}.sigstore.json`;
-}
-__name(bundleFileName, "bundleFileName");
-async function writeAtomically(path, content) {
-  const temp = `${path}.partial-${process.pid}`;
-  await (0, import_promises3.writeFile)(temp, content);
-  await (0, import_promises3.rename)(temp, path);
-}
-__name(writeAtomically, "writeAtomically");
 async function signRelease(options) {
   const { logger, releaseDir } = options;
-  const manifest = await readManifest(releaseDir);
-  logger.info(`checking ${manifest.files.length} files against ${MANIFEST_FILE}`);
-  await checkFilesAgainstManifest(releaseDir, manifest);
-  let metadata;
-  if (manifest.files.some((f) => f.path === METADATA_FILE)) metadata = JSON.parse(await (0, import_promises3.readFile)((0, import_node_path3.join)(releaseDir, METADATA_FILE), "utf8"));
-  const statement = buildStatement(manifest, metadata, options);
+  const release = await openReleaseDir(releaseDir);
+  logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
+  await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, "manifest");
+  const metadata = await readReleaseMetadata(release);
+  if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
+  const token = await options.identityToken();
+  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token)) ?? "pi-image CLI";
+  const statement = buildStatement(release, metadata, { ...options, builderId });
   const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
   if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
   const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: options.identityToken } }),
+    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(async () => token, "getToken") } }),
     witnesses
   });
-  logger.info(`signing ${statement.subject.length} subjects with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
+  logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
   let bundle;
   try {
     bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: INTOTO_PAYLOAD_TYPE });
   } catch (e) {
     throw new PiImageError("SIGNING_FAILED", `signing failed: ${e.message}`, { cause: e });
   }
-  const bundleFile = bundleFileName(manifest);
-  const content = renderJson((0, import_bundle.bundleToJSON)(bundle));
-  const bundlePath = (0, import_node_path3.join)(releaseDir, bundleFile);
-  await writeAtomically(bundlePath, content);
-  const files = manifest.files.filter((f) => f.role !== "signature");
-  files.push({ path: bundleFile, role: "signature", mediaType: BUNDLE_MEDIA_TYPE, size: Buffer.byteLength(content), sha256: (0, import_node_crypto2.createHash)("sha256").update(content).digest("hex") });
-  const updated = { ...manifest, files: sortFiles(files) };
-  await writeAtomically((0, import_node_path3.join)(releaseDir, MANIFEST_FILE), renderJson(updated));
+  const signer = signerOfBundle(bundle);
+  const bundlePath = await writeBeside(release, release.signatureFile, renderJson((0, import_bundle.bundleToJSON)(bundle)));
+  logger.info(`signed by ${describeSigner(signer)}`);
   logger.info(`signature: ${bundlePath}`);
-  return { bundlePath, bundleFile, statement, manifest: updated };
+  return { bundlePath, bundleFile: release.signatureFile, statement, signer };
 }
 __name(signRelease, "signRelease");
 
 // actions/sign/src/run.ts
 async function runSign(inputs, io) {
   const { env } = io;
-  const workflow = env.GITHUB_WORKFLOW_REF ? `${env.GITHUB_SERVER_URL ?? "https://github.com"}/${env.GITHUB_WORKFLOW_REF}` : "unknown workflow";
   const result = await signRelease({
     releaseDir: inputs.releaseDir,
     identityToken: identityTokenSource(env),
@@ -52770,12 +53041,14 @@ async function runSign(inputs, io) {
     rekorUrl: inputs.rekorUrl,
     tsaUrl: inputs.tsaUrl,
     pigenCommit: inputs.pigenCommit,
-    builderId: workflow,
     logger: io.logger
   });
   io.setOutput("bundle-path", result.bundlePath);
+  const signer = summariseSigner(result.signer);
+  io.setOutput("identity", signer.identity);
+  io.setOutput("source-repository", signer.sourceRepository ?? "");
+  io.setOutput("signer-workflow", signer.signerWorkflow ?? "");
   const bundle = JSON.parse(await (0, import_promises4.readFile)(result.bundlePath, "utf8"));
-  io.setOutput("identity", workflow);
   if (inputs.attest) {
     if (!inputs.githubToken) throw new PiImageError("INPUT_INVALID", "input attest needs github-token");
     const id = await io.attest(bundle, inputs.githubToken);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../../src/lib/core/logger';
 import { PiImageError } from '../../../src/lib/core/errors';
 import { identityTokenSource } from '../../../src/lib/signing/identity-token';
+import { summariseSigner } from '../../../src/lib/signing/signer-certificate';
 import { signRelease, type SignResult } from '../../../src/lib/signing/sign';
 import type { SignInputs } from './inputs';
 
@@ -16,7 +17,6 @@ export interface SignActionIo {
 
 export async function runSign(inputs: SignInputs, io: SignActionIo): Promise<SignResult> {
   const { env } = io;
-  const workflow = env.GITHUB_WORKFLOW_REF ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_WORKFLOW_REF}` : 'unknown workflow';
   const result = await signRelease({
     releaseDir: inputs.releaseDir,
     identityToken: identityTokenSource(env),
@@ -24,12 +24,14 @@ export async function runSign(inputs: SignInputs, io: SignActionIo): Promise<Sig
     rekorUrl: inputs.rekorUrl,
     tsaUrl: inputs.tsaUrl,
     pigenCommit: inputs.pigenCommit,
-    builderId: workflow,
     logger: io.logger,
   });
   io.setOutput('bundle-path', result.bundlePath);
-  const bundle = JSON.parse(await readFile(result.bundlePath, 'utf8')) as { verificationMaterial?: { certificate?: { rawBytes?: string } } };
-  io.setOutput('identity', workflow);
+  const signer = summariseSigner(result.signer);
+  io.setOutput('identity', signer.identity);
+  io.setOutput('source-repository', signer.sourceRepository ?? '');
+  io.setOutput('signer-workflow', signer.signerWorkflow ?? '');
+  const bundle = JSON.parse(await readFile(result.bundlePath, 'utf8')) as unknown;
   if (inputs.attest) {
     if (!inputs.githubToken) throw new PiImageError('INPUT_INVALID', 'input attest needs github-token');
     const id = await io.attest(bundle, inputs.githubToken);

@@ -1,5 +1,6 @@
 import { identityTokenSource } from '../../lib/signing/identity-token';
 import { PUBLIC_FULCIO_URL, PUBLIC_REKOR_URL, signRelease } from '../../lib/signing/sign';
+import { summariseSigner } from '../../lib/signing/signer-certificate';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';
 
@@ -8,8 +9,9 @@ export const signCommand: CliCommand = {
   summary: 'sign a release directory with Sigstore (keyless), adding the bundle to it',
   usage: 'pi-image sign RELEASE_DIR [options]',
   help: `Checks every file against manifest.json, then signs an in-toto statement whose
-subjects are those files (with a SLSA provenance predicate) through Fulcio and
-Rekor, and writes NAME.sigstore.json into the directory and its manifest.
+subjects are manifest.json and every file it lists (with a SLSA provenance
+predicate) through Fulcio and Rekor, and writes NAME.sigstore.json beside the
+manifest. From then on the manifest is sealed: the signature covers its bytes.
 
 The identity token comes from SIGSTORE_ID_TOKEN, or in GitHub Actions from the
 job's OIDC token (permissions: id-token: write).
@@ -19,7 +21,8 @@ Options:
   --rekor-url URL           Rekor (default: ${PUBLIC_REKOR_URL})
   --tsa-url URL             also get an RFC 3161 timestamp from this authority
   --pigen-commit SHA        the pi-gen commit built with, recorded as a resolved dependency
-  --builder-id ID           the builder recorded in the provenance (default: the workflow, or "pi-image CLI")
+  --builder-id ID           the builder recorded in the provenance (default: the workflow that
+                            runs the job, from the identity token; else "pi-image CLI")
   --json                    print the result as JSON`,
   options: {
     'fulcio-url': { type: 'string' },
@@ -32,7 +35,6 @@ Options:
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length !== 1) throw usageError('sign needs exactly one RELEASE_DIR');
     const str = (k: string): string | undefined => values[k] as string | undefined;
-    const workflow = env.GITHUB_WORKFLOW_REF ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_WORKFLOW_REF}` : undefined;
     const result = await signRelease({
       releaseDir: positionals[0]!,
       identityToken: identityTokenSource(env),
@@ -40,10 +42,14 @@ Options:
       rekorUrl: str('rekor-url'),
       tsaUrl: str('tsa-url'),
       pigenCommit: str('pigen-commit'),
-      builderId: str('builder-id') ?? workflow ?? 'pi-image CLI',
+      builderId: str('builder-id'),
       logger,
     });
-    stdout(values.json ? `${JSON.stringify({ bundle: result.bundlePath, subjects: result.statement.subject.length }, null, 2)}\n` : `${result.bundlePath}\n`);
+    stdout(
+      values.json
+        ? `${JSON.stringify({ bundle: result.bundlePath, subjects: result.statement.subject.length, signer: summariseSigner(result.signer) }, null, 2)}\n`
+        : `${result.bundlePath}\n`,
+    );
     return 0;
   },
 };

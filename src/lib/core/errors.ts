@@ -39,7 +39,17 @@ export const VERIFY_CODES = [
   'SIGNATURE_INVALID',
   'IDENTITY_MISMATCH',
   'ISSUER_MISMATCH',
+  /** Built from another repository than the policy names (a stranger calling the same reusable workflow). */
+  'REPOSITORY_MISMATCH',
+  'SOURCE_REF_MISMATCH',
+  'SIGNER_WORKFLOW_MISMATCH',
+  /** Signed on a self-hosted runner where a GitHub-hosted one is required. */
+  'RUNNER_MISMATCH',
   'RELEASE_MISMATCH',
+  /** The signed statement lacks what a release signature must have, or disagrees with the signed manifest. */
+  'STATEMENT_INVALID',
+  /** manifest.json is not the one that was signed. */
+  'MANIFEST_MODIFIED',
   'FILE_MODIFIED',
   'FILE_MISSING',
   'FILE_UNSIGNED',

@@ -7,20 +7,16 @@
  * range list.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
-import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
+import { HashingPassThrough, type FileDigest } from '../core/file-digest';
 import { execStream } from '../core/exec';
 import type { Logger } from '../core/logger';
 import { BMAP_BLOCK_SIZE, BlockMapBuilder, type BlockMap } from './bmap';
-
-export interface FileDigest {
-  size: number;
-  sha256: string;
-}
 
 export interface XzOptions {
   /** Where the compressed image goes (the caller's temporary name). */
@@ -49,16 +45,6 @@ export interface RawPassResult {
 }
 
 const ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
-
-class HashingPassThrough extends Transform {
-  readonly hash = createHash('sha256');
-  size = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-}
 
 export async function rawImagePass(source: Readable, options: RawPassOptions): Promise<RawPassResult> {
   const { logger, sourceName } = options;
@@ -165,16 +151,3 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
 }
 
 /** Streams a file once, returning its size and sha256 (and copying it when `copyTo` is set). */
-export async function digestFile(path: string, copyTo?: string): Promise<FileDigest> {
-  const counter = new HashingPassThrough();
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  const sink = copyTo
-    ? createWriteStream(copyTo)
-    : new Writable({
-        write(_chunk: Buffer, _enc, done) {
-          done();
-        },
-      });
-  await pipeline(input, counter, sink);
-  return { size: counter.size, sha256: counter.hash.digest('hex') };
-}

@@ -3,8 +3,6 @@
  * of two formats, tags it, attaches its Sigstore bundle when it is signed, and
  * records the pinned reference in the release directory.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE } from '../release/manifest';
@@ -108,14 +106,13 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(', ')})`);
 
   const result: PublishResult = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size };
-  const bundleEntry = content.files.find((f) => f.role === 'signature');
-  if (bundleEntry && options.attachSignature !== false) {
+  if (content.signature && options.attachSignature !== false) {
     const subject: Descriptor = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...(options.format === 'artifact' ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}) };
-    result.signature = await attachBundle(store, subject, await readFile(join(content.dir, bundleEntry.path)), content.manifest.created);
+    result.signature = await attachBundle(store, subject, content.signature, content.manifest.created);
     logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === 'referrers-api' ? 'referrers API' : `tag ${digest.replace(':', '-')}`})`);
-  } else if (!bundleEntry) {
+  } else if (!content.signature) {
     logger.info('the release is not signed: no signature attached');
   }
-  if (options.recordReference !== false) await recordReference(content.dir, result.reference);
+  if (options.recordReference !== false) await recordReference(content.release, result.reference);
   return result;
 }

@@ -14,9 +14,11 @@ import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import { isPlainFileName } from '../core/safe-name';
 import { stageOutputDir } from '../release/output-dir';
-import { MANIFEST_FILE, readManifest } from '../release/manifest';
-import type { IdentityPolicy } from '../signing/identity-policy';
+import { MANIFEST_FILE } from '../release/manifest';
+import { checkFiles, OCI_REF_FILE, openReleaseDir, releaseNames, writeBeside, type DigestSource, type ReleaseDir } from '../release/release-dir';
+import type { SignerPolicy } from '../signing/signer-policy';
 import { verifyRelease, type VerifyResult } from '../signing/verify';
 import { parseManifest } from './manifest-json';
 import { ANNOTATION, OCI_INDEX, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
@@ -34,7 +36,7 @@ export interface PullOptions {
   outDir: string;
   force?: boolean;
   /** Verify the attached signature before anything is written to OUT_DIR. */
-  verify?: { policy: IdentityPolicy; trustedRoot: unknown } | undefined;
+  verify?: { policy: SignerPolicy; trustedRoot: unknown } | undefined;
   logger: Logger;
 }
 
@@ -56,7 +58,7 @@ const TAR_LAYERS = new Set([
 
 /** A plain file name a release may hold (no directories, not hidden, not special). */
 function checkFileName(name: string, where: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(name) || name.length > 255) {
+  if (!isPlainFileName(name)) {
     throw new PiImageError('UNSAFE_ARCHIVE', `${where} names a file "${name}" that is not a plain file name: refused`);
   }
   return name;
@@ -162,35 +164,45 @@ async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   await feed;
 }
 
-/** Every file manifest.json lists is there with its digest; nothing else is. */
-async function checkAgainstManifest(dir: string, written: Map<string, Written>, where: string): Promise<{ name: string; version: string; files: number }> {
+/** Every file manifest.json lists is there with its digest; nothing else is but the signature. */
+async function checkAgainstManifest(dir: string, written: Map<string, Written>, where: string): Promise<ReleaseDir> {
   if (!written.has(MANIFEST_FILE)) {
     const found = [...written.keys()].slice(0, 5).join(', ');
     throw new PiImageError('INPUT_INVALID', `${where} is not a pi-image release: it has no ${MANIFEST_FILE}${found ? ` (it has ${found})` : ''}`);
   }
-  const manifest = await readManifest(dir);
-  const listed = new Set([MANIFEST_FILE, ...manifest.files.map((f) => f.path)]);
+  const release = await openReleaseDir(dir);
+  const allowed = releaseNames(release);
+  allowed.delete(OCI_REF_FILE); // written here, after pulling: an artifact holding one is not ours
   for (const name of written.keys()) {
-    if (!listed.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
+    if (!allowed.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
-  for (const f of manifest.files) {
-    const w = written.get(f.path);
-    if (!w) throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}`);
-    if (w.sha256 !== f.sha256 || w.size !== f.size) {
-      throw new PiImageError('FILE_MODIFIED', `${f.path} from ${where} does not match ${MANIFEST_FILE}: sha256 ${w.sha256}, ${w.size} bytes; listed ${f.sha256}, ${f.size} bytes`);
-    }
-  }
+  await checkFiles(release.manifest.files, writtenDigests(written), where, 'manifest');
   if ((await readdir(dir)).length !== written.size) throw new PiImageError('INTERNAL', `${dir} holds files that were not pulled`);
-  return { name: manifest.name, version: manifest.version, files: manifest.files.length };
+  return release;
 }
 
-async function verifyAttached(store: OciStore, digest: string, dir: string, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {
+/** The digests computed while the files were written: nothing is read twice. */
+function writtenDigests(written: Map<string, Written>): DigestSource {
+  return async (name) => written.get(name);
+}
+
+async function verifyAttached(store: OciStore, digest: string, release: ReleaseDir, written: Map<string, Written>, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {
   const bundles = await attachedBundles(store, digest);
   if (bundles.length === 0) throw new PiImageError('SIGNATURE_MISSING', `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   let first: unknown;
   for (const b of bundles) {
     try {
-      return await verifyRelease({ releaseDir: dir, policy: verify.policy, trustedRoot: verify.trustedRoot, logger, bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` } });
+      const result = await verifyRelease({
+        releaseDir: release.dir,
+        policy: verify.policy,
+        trustedRoot: verify.trustedRoot,
+        logger,
+        bundle: { json: b.bundle, label: `the bundle attached as ${b.digest}` },
+        digests: writtenDigests(written),
+      });
+      // The directory keeps the bundle that verified, so it verifies again offline.
+      await writeBeside(release, release.signatureFile, b.bundle);
+      return result;
     } catch (e) {
       first ??= e;
       if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${(e as Error).message}`);
@@ -212,10 +224,11 @@ export async function pullRelease(options: PullOptions): Promise<PullResult> {
     if (format === 'artifact') await pullArtifact(store, manifest.layers ?? [], staging, where);
     else await pullImage(store, manifest.layers ?? [], staging, where, logger);
     const release = await checkAgainstManifest(staged.path, staging.written, where);
-    logger.info(`${release.files} files match ${MANIFEST_FILE}`);
-    const result: PullResult = { digest, reference: where, format, ...release };
-    if (options.verify) result.verified = await verifyAttached(store, digest, staged.path, options.verify, logger);
-    await recordReference(staged.path, where);
+    const { name, version, files } = release.manifest;
+    logger.info(`${files.length} files match ${MANIFEST_FILE}`);
+    const result: PullResult = { digest, reference: where, format, name, version, files: files.length };
+    if (options.verify) result.verified = await verifyAttached(store, digest, release, staging.written, options.verify, logger);
+    await recordReference(release, where);
     await staged.commit();
     return result;
   } catch (e) {

@@ -1,25 +1,10 @@
 /**
  * `os-artifact.ref`: the pinned reference (`name@sha256:…`) a release was
- * published to or pulled from, one line, recorded in manifest.json with the
- * role `oci-reference`. Not signed and not published: it names the artifact.
+ * published to or pulled from, one line, kept beside manifest.json. Neither
+ * listed, signed nor published: it names the artifact the release is in.
  */
-import { createHash } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { MANIFEST_FILE, readManifest, renderJson, sortFiles } from '../release/manifest';
-import { OCI_REF_FILE } from './release-content';
+import { OCI_REF_FILE, writeBeside, type ReleaseDir } from '../release/release-dir';
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.partial-${process.pid}`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
-
-export async function recordReference(releaseDir: string, reference: string): Promise<void> {
-  const text = `${reference}\n`;
-  await writeAtomic(join(releaseDir, OCI_REF_FILE), text);
-  const manifest = await readManifest(releaseDir);
-  const files = manifest.files.filter((f) => f.path !== OCI_REF_FILE);
-  files.push({ path: OCI_REF_FILE, role: 'oci-reference', mediaType: 'text/plain', size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') });
-  await writeAtomic(join(releaseDir, MANIFEST_FILE), renderJson({ ...manifest, files: sortFiles(files) }));
+export async function recordReference(release: ReleaseDir, reference: string): Promise<string> {
+  return writeBeside(release, OCI_REF_FILE, `${reference}\n`);
 }

@@ -1,17 +1,15 @@
 /**
- * What of a release directory is published: every file manifest.json lists
- * except `os-artifact.ref` (written after publishing: it names the artifact,
- * so it cannot be inside it), and manifest.json itself, without that entry.
- * Also the annotations the release's manifest and metadata give.
+ * What of a release directory is published: manifest.json as it is, every file
+ * it lists, and the signature when the release is signed (so a pulled release
+ * verifies offline, as the directory did). Not `os-artifact.ref`: it names the
+ * artifact, so it cannot be inside it. Also the annotations the release's
+ * manifest and metadata give.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PiImageError } from '../core/errors';
+import { digestBytes } from '../core/file-digest';
+import type { FileRole, ReleaseManifest } from '../release/manifest';
 import type { ReleaseMetadata } from '../release/metadata';
-import { MANIFEST_FILE, readManifest, renderJson, type ManifestFile, type ReleaseManifest } from '../release/manifest';
+import { openReleaseDir, readReleaseMetadata, readSignature, SIGNATURE_MEDIA_TYPE, type ReleaseDir } from '../release/release-dir';
 import { ANNOTATION } from './media-types';
-
-export const OCI_REF_FILE = 'os-artifact.ref';
 
 /** Annotation keys for the product's identity, read from its release file in the image. */
 export const PRODUCT_ANNOTATION = {
@@ -23,31 +21,33 @@ export const PRODUCT_ANNOTATION = {
   channel: 'dev.pi-image.channel',
 } as const;
 
+export interface PublishedFile {
+  path: string;
+  role: FileRole | 'signature';
+  mediaType: string;
+  size: number;
+  sha256: string;
+}
+
 export interface ReleaseContent {
+  release: ReleaseDir;
   dir: string;
   manifest: ReleaseManifest;
-  /** manifest.json as published. */
+  /** manifest.json as published: its bytes on disk. */
   manifestBytes: Buffer;
-  /** The files published besides manifest.json, in manifest order. */
-  files: ManifestFile[];
+  /** The files published besides manifest.json: the listed ones, then the signature. */
+  files: PublishedFile[];
+  /** The Sigstore bundle, when the release is signed. */
+  signature: Buffer | undefined;
   metadata: ReleaseMetadata | undefined;
 }
 
 export async function readReleaseContent(dir: string): Promise<ReleaseContent> {
-  const manifest = await readManifest(dir);
-  const files = manifest.files.filter((f) => f.role !== 'oci-reference');
-  const manifestBytes =
-    files.length === manifest.files.length ? await readFile(join(dir, MANIFEST_FILE)) : Buffer.from(renderJson({ ...manifest, files }));
-  let metadata: ReleaseMetadata | undefined;
-  const entry = files.find((f) => f.role === 'metadata');
-  if (entry) {
-    try {
-      metadata = JSON.parse(await readFile(join(dir, entry.path), 'utf8')) as ReleaseMetadata;
-    } catch (e) {
-      throw new PiImageError('INPUT_INVALID', `${join(dir, entry.path)} cannot be read as JSON`, { cause: e });
-    }
-  }
-  return { dir, manifest: { ...manifest, files }, manifestBytes, files, metadata };
+  const release = await openReleaseDir(dir);
+  const files: PublishedFile[] = release.manifest.files.map((f) => ({ ...f }));
+  const signature = await readSignature(release);
+  if (signature) files.push({ path: release.signatureFile, role: 'signature', mediaType: SIGNATURE_MEDIA_TYPE, ...digestBytes(signature) });
+  return { release, dir, manifest: release.manifest, manifestBytes: release.manifestBytes, files, signature, metadata: await readReleaseMetadata(release) };
 }
 
 /** A release's OCI annotations: the standard ones, the channel, and the product identity. */

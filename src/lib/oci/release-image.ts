@@ -7,9 +7,9 @@
  * own digest is known when the pass ends.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { PiImageError } from '../core/errors';
+import { openRegularFile, READ_CHUNK } from '../core/file-digest';
 import { MANIFEST_FILE } from '../release/manifest';
 import { OCI_IMAGE_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, type Descriptor } from './media-types';
 import type { ReleaseContent } from './release-content';
@@ -40,8 +40,14 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: 'file', size: f.size, mtime });
     const hash = createHash('sha256');
     let size = 0;
+    let handle;
     try {
-      for await (const c of createReadStream(join(content.dir, f.path), { highWaterMark: 1 << 20 })) {
+      handle = await openRegularFile(join(content.dir, f.path));
+    } catch (e) {
+      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
         const chunk = c as Buffer;
         size += chunk.length;
         if (size > f.size) break;
@@ -50,6 +56,8 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
       }
     } catch (e) {
       throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
+    } finally {
+      await handle.close().catch(() => undefined);
     }
     const sha256 = hash.digest('hex');
     if (size !== f.size || sha256 !== f.sha256) {

@@ -3,12 +3,9 @@ import { PiImageError } from '../core/errors';
 import type { ReleaseContent } from './release-content';
 import { buildTag, checkTag, releaseTags, versionTag } from './tags';
 
-function content(version: string, channel: 'nightly' | 'stable', commit: string | null): ReleaseContent {
+function content(version: string, channel: 'nightly' | 'stable', commit: string | null): Pick<ReleaseContent, 'manifest' | 'metadata'> {
   return {
-    dir: '/x',
     manifest: { schemaVersion: 1, name: 'ourbox-mini', version, channel, created: '2026-11-23T04:05:06Z', image: { path: 'a', compression: 'xz', raw: { size: 1, sha256: '' } }, files: [] },
-    manifestBytes: Buffer.alloc(0),
-    files: [],
     metadata: { recipe: { repository: null, commit, ref: null } } as unknown as ReleaseContent['metadata'],
   };
 }

@@ -34,7 +34,7 @@ export function buildTag(created: string, commit: string | null | undefined): st
   return `${date}T${iso.slice(11, 19).replace(/:/g, '')}Z`;
 }
 
-export function releaseTags(content: ReleaseContent, extra: readonly string[] = []): ReleaseTag[] {
+export function releaseTags(content: Pick<ReleaseContent, 'manifest' | 'metadata'>, extra: readonly string[] = []): ReleaseTag[] {
   const tags: ReleaseTag[] = [
     { tag: versionTag(content.manifest.version), immutable: true },
     { tag: content.manifest.channel, immutable: false },

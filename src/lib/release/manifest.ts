@@ -1,14 +1,19 @@
 /**
- * manifest.json: the spine of a release directory. Every file in the directory
- * (except the manifest itself) is listed with its role, size and sha256; every
- * later step (sign, publish, pull, verify, flash) reads it and may add to it.
+ * manifest.json: the spine of a release directory. It lists every release
+ * file with its role, media type, size and sha256; every later step reads it
+ * and may check any file against it. Once the release is signed, the
+ * signature covers manifest.json's exact bytes and every file it lists, and
+ * the manifest is not changed again. Reading it from disk is the release
+ * directory's business (release-dir.ts); this module parses and renders.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PiImageError } from '../core/errors';
+import { isPlainFileName, isSafeName } from '../core/safe-name';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA_VERSION = 1;
+/** A manifest is small; a larger one is not a manifest (and is not read into memory). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_FILES = 10_000;
 
 export const FILE_ROLES = [
   'image',
@@ -21,10 +26,21 @@ export const FILE_ROLES = [
   'sbom',
   'metadata',
   'release-notes',
-  'signature',
-  'oci-reference',
 ] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
+
+export const MEDIA_TYPES: Record<FileRole, string> = {
+  image: 'application/x-xz',
+  'image-checksum': 'text/plain',
+  'raw-image-checksum': 'text/plain',
+  bmap: 'application/xml',
+  'build-log': 'text/plain',
+  'pigen-info': 'text/plain',
+  'pigen-sbom': 'application/octet-stream',
+  sbom: 'application/spdx+json',
+  metadata: 'application/json',
+  'release-notes': 'text/markdown',
+};
 
 export const CHANNELS = ['nightly', 'stable'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -60,28 +76,50 @@ export function renderJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-export async function readManifest(releaseDir: string): Promise<ReleaseManifest> {
-  const path = join(releaseDir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new PiImageError('INPUT_INVALID', `${releaseDir} is not a release directory: ${MANIFEST_FILE} cannot be read`, { cause: e });
-  }
+const SHA256 = /^[0-9a-f]{64}$/;
+const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * Parses manifest.json's text. `reserved` are names a release file may not
+ * have (the files kept beside the manifest). Every field is checked: a
+ * manifest is input, possibly hostile.
+ */
+export function parseManifest(text: string, where: string, reserved: (name: string) => readonly string[] = () => []): ReleaseManifest {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new PiImageError('INPUT_INVALID', `${path} is not valid JSON`, { cause: e });
+    throw new PiImageError('INPUT_INVALID', `${where} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  const m = parsed as Partial<ReleaseManifest>;
-  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION || !Array.isArray(m.files) || typeof m.name !== 'string') {
-    throw new PiImageError('INPUT_INVALID', `${path}: not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  const bad = (what: string): PiImageError => new PiImageError('INPUT_INVALID', `${where}: ${what}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('not a JSON object');
+  const m = parsed as Partial<Record<keyof ReleaseManifest, unknown>>;
+  if (m.schemaVersion !== MANIFEST_SCHEMA_VERSION) throw bad(`not a pi-image release manifest (schemaVersion ${MANIFEST_SCHEMA_VERSION})`);
+  if (typeof m.name !== 'string' || !isSafeName(m.name)) throw bad(`name ${JSON.stringify(m.name)} is not a release name`);
+  if (typeof m.version !== 'string' || !isSafeName(m.version)) throw bad(`version ${JSON.stringify(m.version)} is not a release version`);
+  if (!(CHANNELS as readonly unknown[]).includes(m.channel)) throw bad(`channel ${JSON.stringify(m.channel)} is not one of ${CHANNELS.join(', ')}`);
+  if (typeof m.created !== 'string' || Number.isNaN(Date.parse(m.created))) throw bad(`created ${JSON.stringify(m.created)} is not a date`);
+  if (!Array.isArray(m.files)) throw bad('files is not a list');
+  if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
+  const taken = new Set(reserved(m.name));
+  const seen = new Set<string>();
+  for (const f of m.files as Partial<ManifestFile>[]) {
+    const path = typeof f?.path === 'string' ? f.path : undefined;
+    const label = JSON.stringify(path ?? f?.path);
+    if (path === undefined || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
+    if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
+    if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
+    seen.add(path);
+    if (!(FILE_ROLES as readonly unknown[]).includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(', ')}`);
+    if (typeof f.mediaType !== 'string' || f.mediaType === '' || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
+    if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
+    if (typeof f.sha256 !== 'string' || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  for (const f of m.files) {
-    if (typeof f.path !== 'string' || f.path.includes('/') || f.path.startsWith('.') || !/^[0-9a-f]{64}$/.test(String(f.sha256))) {
-      throw new PiImageError('INPUT_INVALID', `${path}: file entry ${JSON.stringify(f.path)} is not a plain file name with a sha256`);
-    }
+  const image = m.image as Partial<ReleaseManifest['image']> | undefined;
+  if (typeof image !== 'object' || image === null || typeof image.path !== 'string' || !seen.has(image.path)) throw bad('image.path does not name a listed file');
+  if (image.compression !== 'xz') throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
+  if (typeof image.raw !== 'object' || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== 'string' || !SHA256.test(image.raw.sha256)) {
+    throw bad('image.raw has no size and sha256');
   }
-  return m as ReleaseManifest;
+  return parsed as ReleaseManifest;
 }

@@ -8,7 +8,7 @@ import { stagesOf } from '../pigen/build-log';
 import type { PiGenInfo } from '../pigen/info-file';
 import type { ImageInspection } from '../image/inspect';
 import type { BlockMap } from '../image/bmap';
-import type { FileDigest } from '../image/raw-image-pass';
+import type { FileDigest } from '../core/file-digest';
 import type { Channel } from './manifest';
 
 export const METADATA_FILE = 'metadata.json';

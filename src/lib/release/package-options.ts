@@ -4,6 +4,7 @@
  * naming the input at fault.
  */
 import { PiImageError } from '../core/errors';
+import { checkSafeName } from '../core/safe-name';
 import type { Logger } from '../core/logger';
 import { CHANNELS, type Channel } from './manifest';
 import type { Provenance } from './metadata';
@@ -36,16 +37,8 @@ export const DEFAULT_VERSION = 'dev';
 export const DEFAULT_CHANNEL: Channel = 'nightly';
 export const DEFAULT_COMPRESSION_LEVEL = 6;
 
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-
 export function checkReleaseName(value: string, input = 'name'): string {
-  if (!SAFE_NAME.test(value) || value.includes('..')) {
-    throw new PiImageError(
-      'INPUT_INVALID',
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most 128, starting with a letter or digit)`,
-    );
-  }
-  return value;
+  return checkSafeName(value, input);
 }
 
 export function checkChannel(value: string, input = 'channel'): Channel {

@@ -2,23 +2,24 @@
  * The package step: pi-gen's deploy/ in, a checked release directory out.
  * See docs/contracts.md for what the directory holds.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { PiImageError } from '../core/errors';
+import { digestFile, type FileDigest } from '../core/file-digest';
 import { renderBmap } from '../image/bmap';
 import { FileByteSource } from '../image/byte-source';
 import { openRawImage } from '../image/image-source';
 import { inspectImage, type ImageInspection } from '../image/inspect';
-import { digestFile, rawImagePass, type FileDigest, type RawPassResult } from '../image/raw-image-pass';
+import { rawImagePass, type RawPassResult } from '../image/raw-image-pass';
 import { parseBuildLog, type BuildTimeline } from '../pigen/build-log';
 import { findDeployOutputs } from '../pigen/deploy-layout';
 import { parseInfoFile } from '../pigen/info-file';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { renderSha256Sums } from './checksums';
-import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, renderJson, sortFiles, type FileRole, type ManifestFile, type ReleaseManifest } from './manifest';
+import { MANIFEST_FILE, renderJson, type ReleaseManifest } from './manifest';
 import { buildMetadata, METADATA_FILE, type ReleaseMetadata } from './metadata';
 import { stageOutputDir } from './output-dir';
+import { ReleaseWriter } from './release-dir';
 import {
   checkChannel,
   checkIntegerInRange,
@@ -41,21 +42,6 @@ export interface PackageResult {
   paths: { image: string; bmap: string; manifest: string; metadata: string; sbom: string; releaseNotes: string };
   warnings: string[];
 }
-
-const MEDIA_TYPES: Record<FileRole, string> = {
-  image: 'application/x-xz',
-  'image-checksum': 'text/plain',
-  'raw-image-checksum': 'text/plain',
-  bmap: 'application/xml',
-  'build-log': 'text/plain',
-  'pigen-info': 'text/plain',
-  'pigen-sbom': 'application/octet-stream',
-  sbom: 'application/spdx+json',
-  metadata: 'application/json',
-  'release-notes': 'text/markdown',
-  signature: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-  'oci-reference': 'text/plain',
-};
 
 /** A 512-byte sector 0 must end in 55 AA for anything with a partition table. */
 function checkDiskHead(source: string) {
@@ -106,7 +92,8 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       sbom: `${name}.spdx.json`,
       buildLog: 'build.log',
     };
-    const at = (file: string): string => join(staged.path, file);
+    const writer = new ReleaseWriter(staged.path);
+    const at = (file: string): string => writer.path(file);
     const sparse = layout.image.compression === 'none' ? undefined : at('.raw-image.tmp');
 
     // One read of the raw image: digest, block map, compression (and a sparse copy when it came compressed).
@@ -142,27 +129,17 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
 
-    const files: ManifestFile[] = [];
-    const add = (path: string, role: FileRole, digest: FileDigest): void => {
-      files.push({ path, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
-    };
-    const write = async (path: string, role: FileRole, content: string): Promise<void> => {
-      const bytes = Buffer.from(content, 'utf8');
-      await writeFile(at(path), bytes);
-      add(path, role, { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
-    };
-
-    add(f.image, 'image', compressed);
-    await write(f.imageChecksum, 'image-checksum', renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
-    await write(f.rawChecksum, 'raw-image-checksum', renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
-    await write(f.bmap, 'bmap', renderBmap(pass.bmap));
-    add(f.info, 'pigen-info', await digestFile(layout.info, at(f.info)));
-    if (layout.buildLog) add(f.buildLog, 'build-log', await digestFile(layout.buildLog, at(f.buildLog)));
+    writer.record(f.image, 'image', compressed);
+    await writer.writeText(f.imageChecksum, 'image-checksum', renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
+    await writer.writeText(f.rawChecksum, 'raw-image-checksum', renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
+    await writer.writeText(f.bmap, 'bmap', renderBmap(pass.bmap));
+    await writer.copyIn(f.info, 'pigen-info', layout.info);
+    if (layout.buildLog) await writer.copyIn(f.buildLog, 'build-log', layout.buildLog);
     if (layout.pigenSbom) {
       const sbomName = `${name}.pigen-${basename(layout.pigenSbom).endsWith('.xz') ? 'sbom.xz' : 'sbom'}`;
-      add(sbomName, 'pigen-sbom', await digestFile(layout.pigenSbom, at(sbomName)));
+      await writer.copyIn(sbomName, 'pigen-sbom', layout.pigenSbom);
     }
-    await write(
+    await writer.writeText(
       f.sbom,
       'sbom',
       renderJson(
@@ -206,19 +183,16 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       sbomFile: f.sbom,
       contents,
     });
-    await write(METADATA_FILE, 'metadata', renderJson(metadata));
-    await write(RELEASE_NOTES_FILE, 'release-notes', renderReleaseNotes(metadata, f));
+    await writer.writeText(METADATA_FILE, 'metadata', renderJson(metadata));
+    await writer.writeText(RELEASE_NOTES_FILE, 'release-notes', renderReleaseNotes(metadata, f));
 
-    const manifest: ReleaseManifest = {
-      schemaVersion: MANIFEST_SCHEMA_VERSION,
+    const manifest: ReleaseManifest = await writer.finish({
       name,
       version,
       channel,
       created,
       image: { path: f.image, compression: 'xz', raw: { size: pass.raw.size, sha256: pass.raw.sha256 } },
-      files: sortFiles(files),
-    };
-    await writeFile(at(MANIFEST_FILE), renderJson(manifest));
+    });
     await staged.commit();
 
     const out = options.outDir;

@@ -23,3 +23,25 @@ export function identityTokenSource(env: Record<string, string | undefined>): ()
     );
   };
 }
+
+/**
+ * The claims of an OIDC token, decoded without checking its signature: used
+ * only to describe the build (the provenance's builder), never to trust it;
+ * Fulcio checks the token and puts what counts into the certificate.
+ */
+export function tokenClaims(token: string): Record<string, unknown> {
+  const payload = token.split('.')[1];
+  if (!payload) return {};
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The builder a token describes: on GitHub Actions the workflow that runs the job (a reusable one, when called). */
+export function builderFromClaims(claims: Record<string, unknown>): string | undefined {
+  const ref = claims.job_workflow_ref;
+  return typeof ref === 'string' && ref !== '' ? `https://github.com/${ref}` : undefined;
+}

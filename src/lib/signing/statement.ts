@@ -1,10 +1,13 @@
 /**
  * What a release signature covers: an in-toto Statement v1 whose subjects are
- * every file of the release manifest (and the OCI manifest digest once the
- * release is laid out for a registry), with a SLSA provenance v1 predicate.
+ * manifest.json (its exact bytes) and every file it lists, with a SLSA
+ * provenance v1 predicate. Signing the manifest's bytes signs every field of
+ * it (name, version, channel, creation time, the raw image's digest, the roles
+ * of the files), so nothing a consumer acts on can be changed after signing.
  */
-import type { ReleaseManifest } from '../release/manifest';
+import { MANIFEST_FILE } from '../release/manifest';
 import type { ReleaseMetadata } from '../release/metadata';
+import type { ReleaseDir } from '../release/release-dir';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PROVENANCE_TYPE = 'https://slsa.dev/provenance/v1';
@@ -17,6 +20,12 @@ export interface Subject {
   digest: Record<string, string>;
 }
 
+export interface ReleaseParameters {
+  name: string;
+  version: string;
+  channel: string;
+}
+
 export interface InTotoStatement {
   _type: typeof STATEMENT_TYPE;
   subject: Subject[];
@@ -24,7 +33,7 @@ export interface InTotoStatement {
   predicate: {
     buildDefinition: {
       buildType: string;
-      externalParameters: Record<string, unknown>;
+      externalParameters: { release: ReleaseParameters; inputs?: unknown };
       internalParameters: Record<string, unknown>;
       resolvedDependencies: { uri: string; digest: Record<string, string>; name?: string }[];
     };
@@ -39,23 +48,16 @@ export interface StatementOptions {
   /** The pi-gen commit built with (the build step's pigen-commit output). */
   pigenCommit?: string | undefined;
   pigenRepository?: string | undefined;
-  /** sha256 of the OCI manifest, when the release has been laid out for publishing. */
-  ociManifestDigest?: string | undefined;
-  ociReference?: string | undefined;
   /** The builder: the workflow identity in Actions, else a local description. */
   builderId: string;
 }
 
-/** Files a signature never covers: itself (written after signing) and os-artifact.ref (written after publishing). */
-export const UNSIGNED_ROLES = new Set(['signature', 'oci-reference']);
-
-export function buildStatement(manifest: ReleaseManifest, metadata: ReleaseMetadata | undefined, options: StatementOptions): InTotoStatement {
-  const subject: Subject[] = manifest.files
-    .filter((f) => !UNSIGNED_ROLES.has(f.role))
-    .map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }));
-  if (options.ociManifestDigest) {
-    subject.push({ name: options.ociReference ?? 'oci-manifest', digest: { sha256: options.ociManifestDigest.replace(/^sha256:/, '') } });
-  }
+export function buildStatement(release: ReleaseDir, metadata: ReleaseMetadata | undefined, options: StatementOptions): InTotoStatement {
+  const { manifest } = release;
+  const subject: Subject[] = [
+    { name: MANIFEST_FILE, digest: { sha256: release.manifestDigest.sha256 } },
+    ...manifest.files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } })),
+  ];
   const deps: InTotoStatement['predicate']['buildDefinition']['resolvedDependencies'] = [];
   if (metadata?.recipe.repository && metadata.recipe.commit) {
     deps.push({ name: 'recipe', uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ''}`, digest: { gitCommit: metadata.recipe.commit } });
@@ -82,4 +84,44 @@ export function buildStatement(manifest: ReleaseManifest, metadata: ReleaseMetad
       runDetails: { builder: { id: options.builderId }, metadata: runMetadata },
     },
   };
+}
+
+export interface SignedRelease {
+  release: ReleaseParameters;
+  /** sha256 of manifest.json as signed. */
+  manifestSha256: string;
+  /** The release files signed (every subject but the manifest), by name. */
+  files: Map<string, string>;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * What a statement says was signed, or a description of what it lacks: a
+ * release signature names the release, has manifest.json as a subject and at
+ * least one file, each with a sha256, no name twice.
+ */
+export function readSignedRelease(statement: unknown): SignedRelease | string {
+  const s = statement as Partial<InTotoStatement> | null;
+  if (typeof s !== 'object' || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+    return 'it is not an in-toto v1 statement with SLSA provenance';
+  }
+  const r = (s.predicate?.buildDefinition?.externalParameters as { release?: Partial<ReleaseParameters> } | undefined)?.release;
+  if (typeof r?.name !== 'string' || typeof r.version !== 'string' || typeof r.channel !== 'string') return 'it names no release (name, version, channel)';
+  const files = new Map<string, string>();
+  let manifestSha256: string | undefined;
+  for (const subject of s.subject as Partial<Subject>[]) {
+    const sha256 = subject?.digest?.sha256;
+    if (typeof subject?.name !== 'string' || typeof sha256 !== 'string' || !SHA256.test(sha256)) return 'a subject has no name or no sha256';
+    if (subject.name === MANIFEST_FILE) {
+      if (manifestSha256 !== undefined) return `it names ${MANIFEST_FILE} twice`;
+      manifestSha256 = sha256;
+    } else {
+      if (files.has(subject.name)) return `it names ${subject.name} twice`;
+      files.set(subject.name, sha256);
+    }
+  }
+  if (manifestSha256 === undefined) return `it does not cover ${MANIFEST_FILE}`;
+  if (files.size === 0) return 'it covers no release file';
+  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
 }

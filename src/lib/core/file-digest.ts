@@ -1,0 +1,77 @@
+/**
+ * sha256 and size of bytes, streamed: a file of any size is hashed with one
+ * read chunk in memory. Only regular files are read: a FIFO, a device or a
+ * directory given where a file belongs is refused at once (opened without
+ * blocking, then checked), never waited on.
+ */
+import { createHash } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PiImageError } from './errors';
+
+export interface FileDigest {
+  size: number;
+  sha256: string;
+}
+
+export const READ_CHUNK = 1 << 20;
+
+/** Passes bytes through, hashing and counting them. */
+export class HashingPassThrough extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest(): FileDigest {
+    return { size: this.size, sha256: this.hash.digest('hex') };
+  }
+}
+
+export function digestBytes(bytes: Buffer | string): FileDigest {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  return { size: b.length, sha256: createHash('sha256').update(b).digest('hex') };
+}
+
+/**
+ * Opens a regular file for reading. ENOENT passes through (callers say what is
+ * missing); anything that is not a regular file is INPUT_INVALID naming it.
+ */
+export async function openRegularFile(path: string): Promise<FileHandle> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** Hashes a regular file; with `copyTo`, writes the same bytes there in the same pass. */
+export async function digestFile(path: string, copyTo?: string): Promise<FileDigest> {
+  const handle = await openRegularFile(path);
+  const counter = new HashingPassThrough();
+  const sink = copyTo
+    ? createWriteStream(copyTo)
+    : new Writable({
+        write(_chunk: Buffer, _enc, done) {
+          done();
+        },
+      });
+  await pipeline(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  return counter.digest();
+}
