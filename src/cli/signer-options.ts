@@ -1,5 +1,5 @@
 /**
- * The signer options every verifying command takes (verify, pull, flash):
+ * The signer options every verifying command takes (verify and pull):
  * one definition of the flags, their help, and their parsing.
  */
 import type { ParseArgsConfig } from 'node:util';
@@ -7,6 +7,7 @@ import { GITHUB_ISSUER, parseSignerPolicy, readSignerOptions, SIGNER_OPTION_NAME
 
 export const SIGNER_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   repository: { type: 'string' },
+  'repository-id': { type: 'string' },
   'signer-workflow': { type: 'string' },
   'source-ref': { type: 'string' },
   'require-github-hosted': { type: 'boolean' },
@@ -20,6 +21,8 @@ export const SIGNER_HELP = `Signer (whose signature to accept):
   --repository OWNER/NAME           the repository whose commit was built (the certificate's
                                     source repository). For GitHub's issuer a repository is
                                     always checked: this one, or else the signer workflow's own
+  --repository-id N                 also the repository's numeric id (it survives renames; a
+                                    repository deleted and re-created under the name gets a new one)
   --signer-workflow OWNER/REPO/.github/workflows/FILE.yml[@REF]
                                     the workflow that signed: a reusable workflow such as
                                     pi-image-release's pipeline.yml, or your own workflow file;

@@ -8,7 +8,7 @@
  * wrong must fail with its own code.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, cpSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
@@ -210,15 +210,49 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
 
   it('accepts an anchored identity pattern, and refuses longer or look-alike identities', async () => {
     const pattern = (p: string): SignerPolicy => ({ ...ACME_POLICY, signerWorkflow: undefined, subject: { pattern: p } });
-    await expect(verify(signed, pattern('https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml@refs/tags/v.*'))).resolves.toBeDefined();
+    const acme = 'https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml@refs/tags/v.*';
+    await expect(verify(signed, pattern(acme))).resolves.toBeDefined();
     expect(await failure(signed, pattern('https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml'))).toMatchObject({ code: 'IDENTITY_MISMATCH' });
     expect(await failure(signed, pattern('https://github.com/acme/app'))).toMatchObject({ code: 'IDENTITY_MISMATCH' });
+    // A look-alike repository whose name starts with the product's: a real certificate for it, refused by the anchored pattern.
+    const lookalike = join(work, 'lookalike');
+    await release(lookalike);
+    await sign(lookalike, { repository: 'acme/appliance-evil', ref: 'refs/tags/v1.2.3', workflowRef: 'acme/appliance-evil/.github/workflows/release.yml@refs/tags/v1.2.3' });
+    const e = await failure(lookalike, { ...pattern(acme), repository: 'https://github.com/acme/appliance-evil' });
+    expect(e).toMatchObject({ code: 'IDENTITY_MISMATCH' });
+    expect(e.message).toMatch(/signed by https:\/\/github\.com\/acme\/appliance-evil\//);
+    expect(await failure(lookalike, pattern(acme))).toMatchObject({ code: 'IDENTITY_MISMATCH' });
+  });
+
+  it('pins the repository by its numeric id too, when asked', async () => {
+    const run = await verify(signed);
+    const id = run.signer.extensions.sourceRepositoryIdentifier!;
+    expect(id).toMatch(/^\d+$/);
+    await expect(verify(signed, { ...ACME_POLICY, repositoryId: id })).resolves.toBeDefined();
+    expect(await failure(signed, { ...ACME_POLICY, repositoryId: '1' })).toMatchObject({ code: 'REPOSITORY_MISMATCH', message: expect.stringMatching(/re-created under the same name has a new id/) });
   });
 
   it.each([
     ['a modified file', 'FILE_MODIFIED', /appliance\.img\.xz in .* was modified after signing/, (d: string) => appendFileSync(join(d, 'appliance.img.xz'), 'x')],
     ['a missing file', 'FILE_MISSING', /appliance\.bmap is signed but missing/, (d: string) => unlinkSync(join(d, 'appliance.bmap'))],
     ['an extra unsigned file', 'FILE_UNSIGNED', /evil\.sh is in .* but not covered by the signature/, (d: string) => writeFileSync(join(d, 'evil.sh'), 'rm -rf /')],
+    ['a symbolic link in place of a signed file', 'FILE_MODIFIED', /appliance\.bmap.*not a regular file \(a symbolic link\)/, (d: string) => {
+      renameSync(join(d, 'appliance.bmap'), join(d, 'bmap-elsewhere'));
+      symlinkSync('bmap-elsewhere', join(d, 'appliance.bmap'));
+      unlinkSync(join(d, 'bmap-elsewhere'));
+    }],
+    ['a 1 TiB sparse file in place of a small one (refused by its size, not read)', 'FILE_MODIFIED', /appliance\.bmap in .* was modified after signing: 1099511627776 bytes, signed \d+/, (d: string) => {
+      unlinkSync(join(d, 'appliance.bmap'));
+      const fd = openSync(join(d, 'appliance.bmap'), 'w');
+      ftruncateSync(fd, 2 ** 40);
+      closeSync(fd);
+    }],
+    ['a symbolic link as the bundle', 'BUNDLE_CORRUPT', /appliance\.sigstore\.json cannot be read as a Sigstore bundle: .*a symbolic link/, (d: string) => {
+      renameSync(join(d, 'appliance.sigstore.json'), join(d, 'elsewhere.json'));
+      symlinkSync('elsewhere.json', join(d, 'appliance.sigstore.json'));
+    }],
+    ['the right bundle under another name', 'BUNDLE_CORRUPT', /the signature is in other\.sigstore\.json; a release named appliance keeps it in appliance\.sigstore\.json/, (d: string) =>
+      renameSync(join(d, 'appliance.sigstore.json'), join(d, 'other.sigstore.json'))],
     ['a second bundle', 'BUNDLE_CORRUPT', /several signatures \(appliance\.sigstore\.json, other\.sigstore\.json\)/, (d: string) => copyFileSync(join(d, 'appliance.sigstore.json'), join(d, 'other.sigstore.json'))],
     ['a FIFO in place of a signed file (no hang)', 'FILE_MODIFIED', /appliance\.bmap.*not a regular file \(a FIFO\)/, (d: string) => {
       unlinkSync(join(d, 'appliance.bmap'));
@@ -279,6 +313,16 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
         },
       ],
       ['the creation time edited', /other fields were edited/, (d: string) => writeManifest(d, { ...manifestOf(d), created: '2030-01-01T00:00:00Z' })],
+      ['manifest.json replaced by null', /it is not a JSON object/, (d: string) => writeFileSync(join(d, 'manifest.json'), 'null')],
+      ['manifest.json replaced by text that is not JSON', /it is not a JSON object/, (d: string) => writeFileSync(join(d, 'manifest.json'), '{"schemaVersion": 1,')],
+      ['manifest.json replaced by a FIFO (no hang)', /manifest\.json is not a regular file \(a FIFO\)/, (d: string) => {
+        unlinkSync(join(d, 'manifest.json'));
+        execFileSync('mkfifo', [join(d, 'manifest.json')]);
+      }],
+      ['manifest.json replaced by a symbolic link to the signed bytes', /manifest\.json is not a regular file \(a symbolic link\)/, (d: string) => {
+        renameSync(join(d, 'manifest.json'), join(d, 'real.json'));
+        symlinkSync('real.json', join(d, 'manifest.json'));
+      }],
       [
         "a file's digest changed in the manifest to match a replaced file",
         /lists other digests for RELEASE_NOTES\.md/,
@@ -297,6 +341,14 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       const error = await failure(dir);
       expect(error).toMatchObject({ code: 'MANIFEST_MODIFIED' });
       expect(error.message).toMatch(message);
+    });
+
+    it("refuses a manifest whose version was edited, naming both releases (RELEASE_MISMATCH)", async () => {
+      const dir = copy();
+      writeManifest(dir, { ...manifestOf(dir), version: '1.2.4' });
+      const e = await failure(dir);
+      expect(e).toMatchObject({ code: 'RELEASE_MISMATCH' });
+      expect(e.message).toMatch(/the signature is for release appliance 1\.2\.3; manifest\.json in .* names appliance 1\.2\.4/);
     });
 
     it('refuses a nightly relabelled stable', async () => {
@@ -333,9 +385,35 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       const empty = copy();
       await signStatement(empty, []);
       expect(await failure(empty)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/does not cover manifest\.json/) });
+      const manifestSha = (d: string) => execFileSync('sha256sum', [join(d, 'manifest.json')], { encoding: 'utf8' }).slice(0, 64);
       const manifestOnly = copy();
-      await signStatement(manifestOnly, [{ name: 'manifest.json', digest: { sha256: execFileSync('sha256sum', [join(manifestOnly, 'manifest.json')], { encoding: 'utf8' }).slice(0, 64) } }]);
+      await signStatement(manifestOnly, [{ name: 'manifest.json', digest: { sha256: manifestSha(manifestOnly) } }]);
       expect(await failure(manifestOnly)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/covers no release file/) });
+      // The right manifest, but files the manifest does not list (or with other digests): the two must agree.
+      const disagree = copy();
+      await signStatement(disagree, [{ name: 'manifest.json', digest: { sha256: manifestSha(disagree) } }, { name: 'appliance.img.xz', digest: { sha256: 'e'.repeat(64) } }]);
+      expect(await failure(disagree)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/disagree about appliance\.img\.xz/) });
+    });
+
+    it('refuses a statement that names another release than its own signed manifest (STATEMENT_INVALID)', async () => {
+      const dir = copy();
+      const m = manifestOf(dir);
+      const statement = {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [
+          { name: 'manifest.json', digest: { sha256: execFileSync('sha256sum', [join(dir, 'manifest.json')], { encoding: 'utf8' }).slice(0, 64) } },
+          ...m.files.map((f: { path: string; sha256: string }) => ({ name: f.path, digest: { sha256: f.sha256 } })),
+        ],
+        predicateType: 'https://slsa.dev/provenance/v1',
+        predicate: { buildDefinition: { buildType: 'x', externalParameters: { release: { name: 'appliance', version: '1.2.3', channel: 'nightly' } } }, runDetails: { builder: { id: 'x' } } },
+      };
+      const builder = new DSSEBundleBuilder({
+        signer: new FulcioSigner({ fulcioBaseURL: mock.url, identityProvider: { getToken: async () => mock.githubToken(ACME_RUN) } }),
+        witnesses: [new RekorWitness({ rekorBaseURL: mock.url, entryType: 'intoto' })],
+      });
+      const bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: 'application/vnd.in-toto+json' });
+      writeFileSync(join(dir, 'appliance.sigstore.json'), JSON.stringify(bundleToJSON(bundle)));
+      expect(await failure(dir)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/names appliance 1\.2\.3 \(nightly\), the signed manifest\.json appliance 1\.2\.3 \(stable\)/) });
     });
   });
 

@@ -95,10 +95,10 @@ var require_tunnel = __commonJS({
       self.on("free", /* @__PURE__ */ __name(function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
-          var pending = self.requests[i];
-          if (pending.host === options2.host && pending.port === options2.port) {
+          var pending2 = self.requests[i];
+          if (pending2.host === options2.host && pending2.port === options2.port) {
             self.requests.splice(i, 1);
-            pending.request.onSocket(socket);
+            pending2.request.onSocket(socket);
             return;
           }
         }
@@ -219,10 +219,10 @@ var require_tunnel = __commonJS({
         return;
       }
       this.sockets.splice(pos, 1);
-      var pending = this.requests.shift();
-      if (pending) {
-        this.createSocket(pending, function(socket2) {
-          pending.request.onSocket(socket2);
+      var pending2 = this.requests.shift();
+      if (pending2) {
+        this.createSocket(pending2, function(socket2) {
+          pending2.request.onSocket(socket2);
         });
       }
     }, "removeSocket");
@@ -1511,8 +1511,8 @@ var require_util = __commonJS({
     }
     __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
-      const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
+      const listeners2 = obj[kListeners] ??= [];
+      listeners2.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
@@ -8627,8 +8627,8 @@ var require_pool_base = __commonJS({
       }
       get [kPending]() {
         let ret = this[kQueued];
-        for (const { [kPending]: pending } of this[kClients]) {
-          ret += pending;
+        for (const { [kPending]: pending2 } of this[kClients]) {
+          ret += pending2;
         }
         return ret;
       }
@@ -11872,18 +11872,18 @@ var require_mock_agent = __commonJS({
       }
       pendingInterceptors() {
         const mockAgentClients = this[kClients];
-        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending }) => pending);
+        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending: pending2 }) => pending2);
       }
       assertNoPendingInterceptors({ pendingInterceptorsFormatter = new PendingInterceptorsFormatter() } = {}) {
-        const pending = this.pendingInterceptors();
-        if (pending.length === 0) {
+        const pending2 = this.pendingInterceptors();
+        if (pending2.length === 0) {
           return;
         }
-        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending.length);
+        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending2.length);
         throw new UndiciError(`
 ${pluralizer.count} ${pluralizer.noun} ${pluralizer.is} pending:
 
-${pendingInterceptorsFormatter.format(pending)}
+${pendingInterceptorsFormatter.format(pending2)}
 `.trim());
       }
     };
@@ -21482,10 +21482,10 @@ var require_serialized = __commonJS({
       return bundle;
     }, "bundleFromJSON");
     exports2.bundleFromJSON = bundleFromJSON2;
-    var bundleToJSON2 = /* @__PURE__ */ __name((bundle) => {
+    var bundleToJSON = /* @__PURE__ */ __name((bundle) => {
       return protobuf_specs_1.Bundle.toJSON(bundle);
     }, "bundleToJSON");
-    exports2.bundleToJSON = bundleToJSON2;
+    exports2.bundleToJSON = bundleToJSON;
     var envelopeFromJSON = /* @__PURE__ */ __name((obj) => {
       return protobuf_specs_1.Envelope.fromJSON(obj);
     }, "envelopeFromJSON");
@@ -24892,594 +24892,4673 @@ var require_dist4 = __commonJS({
   }
 });
 
-// node_modules/@sigstore/sign/dist/util/oidc.js
-var require_oidc = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.extractJWTSubject = extractJWTSubject;
-    var core_1 = require_dist3();
-    function extractJWTSubject(jwt) {
-      const parts = jwt.split(".", 3);
-      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
-      if (payload.email) {
-        if (!payload.email_verified) {
-          throw new Error("JWT email not verified by issuer");
-        }
-        return payload.email;
-      }
-      if (payload.sub) {
-        return payload.sub;
-      } else {
-        throw new Error("JWT subject not found");
-      }
-    }
-    __name(extractJWTSubject, "extractJWTSubject");
-  }
-});
-
-// node_modules/@sigstore/sign/package.json
-var require_package = __commonJS({
-  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
-    module2.exports = {
-      name: "@sigstore/sign",
-      version: "4.1.1",
-      description: "Sigstore signing library",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        clean: "shx rm -rf dist *.tsbuildinfo",
-        build: "tsc --build",
-        test: "jest"
-      },
-      files: [
-        "dist"
-      ],
-      author: "bdehamer@github.com",
-      license: "Apache-2.0",
-      repository: {
-        type: "git",
-        url: "git+https://github.com/sigstore/sigstore-js.git"
-      },
-      bugs: {
-        url: "https://github.com/sigstore/sigstore-js/issues"
-      },
-      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
-      publishConfig: {
-        provenance: true
-      },
-      devDependencies: {
-        "@sigstore/jest": "^0.0.0",
-        "@sigstore/mock": "^0.12.0",
-        "@sigstore/rekor-types": "^4.0.0",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@sigstore/bundle": "^4.0.0",
-        "@sigstore/core": "^3.2.0",
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "make-fetch-happen": "^15.0.4",
-        "proc-log": "^6.1.0",
-        "@gar/promise-retry": "^1.0.2"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
-      }
-    };
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/ua.js
-var require_ua = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
+// node_modules/@sigstore/tuf/dist/appdata.js
+var require_appdata = __commonJS({
+  "node_modules/@sigstore/tuf/dist/appdata.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
       return mod && mod.__esModule ? mod : { "default": mod };
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getUserAgent = void 0;
+    exports2.appDataPath = appDataPath;
     var os_1 = __importDefault(require("os"));
-    var getUserAgent = /* @__PURE__ */ __name(() => {
-      const packageVersion = require_package().version;
-      const nodeVersion = process.version;
-      const platformName = os_1.default.platform();
-      const archName = os_1.default.arch();
-      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
-    }, "getUserAgent");
-    exports2.getUserAgent = getUserAgent;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/index.js
-var require_util9 = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+    var path_1 = __importDefault(require("path"));
+    function appDataPath(name) {
+      const homedir3 = os_1.default.homedir();
+      switch (process.platform) {
+        /* istanbul ignore next */
+        case "darwin": {
+          const appSupport = path_1.default.join(homedir3, "Library", "Application Support");
+          return path_1.default.join(appSupport, name);
         }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
-    var core_1 = require_dist3();
-    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.crypto;
-    }, "get") });
-    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.dsse;
-    }, "get") });
-    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.encoding;
-    }, "get") });
-    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.json;
-    }, "get") });
-    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.pem;
-    }, "get") });
-    exports2.oidc = __importStar(require_oidc());
-    exports2.ua = __importStar(require_ua());
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/base.js
-var require_base = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.BaseBundleBuilder = void 0;
-    var BaseBundleBuilder = class {
-      static {
-        __name(this, "BaseBundleBuilder");
-      }
-      signer;
-      witnesses;
-      constructor(options) {
-        this.signer = options.signer;
-        this.witnesses = options.witnesses;
-      }
-      // Executes the signing/witnessing process for the given artifact.
-      async create(artifact) {
-        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
-        const bundle = await this.package(artifact, signature);
-        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
-        const tlogEntryList = [];
-        const timestampList = [];
-        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
-          tlogEntryList.push(...tlogEntries ?? []);
-          timestampList.push(...rfc3161Timestamps ?? []);
-        });
-        bundle.verificationMaterial.tlogEntries = tlogEntryList;
-        bundle.verificationMaterial.timestampVerificationData = {
-          rfc3161Timestamps: timestampList
-        };
-        return bundle;
-      }
-      // Override this function to apply any pre-signing transformations to the
-      // artifact. The returned buffer will be signed by the signer. The default
-      // implementation simply returns the artifact data.
-      async prepare(artifact) {
-        return artifact.data;
-      }
-    };
-    exports2.BaseBundleBuilder = BaseBundleBuilder;
-    function publicKey(key) {
-      switch (key.$case) {
-        case "publicKey":
-          return key.publicKey;
-        case "x509Certificate":
-          return key.certificate;
-      }
-    }
-    __name(publicKey, "publicKey");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/bundle.js
-var require_bundle3 = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/bundle.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        /* istanbul ignore next */
+        case "win32": {
+          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir3, "AppData", "Local");
+          return path_1.default.join(localAppData, name, "Data");
         }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toMessageSignatureBundle = toMessageSignatureBundle;
-    exports2.toDSSEBundle = toDSSEBundle;
-    var sigstore = __importStar(require_dist2());
-    var util_1 = require_util9();
-    function toMessageSignatureBundle(artifact, signature) {
-      const digest = util_1.crypto.digest("sha256", artifact.data);
-      return sigstore.toMessageSignatureBundle({
-        digest,
-        signature: signature.signature,
-        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
-        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
-        certificateChain: true
-      });
+        /* istanbul ignore next */
+        default: {
+          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir3, ".local", "share");
+          return path_1.default.join(localData, name);
+        }
+      }
     }
-    __name(toMessageSignatureBundle, "toMessageSignatureBundle");
-    function toDSSEBundle(artifact, signature, certificateChain) {
-      return sigstore.toDSSEBundle({
-        artifact: artifact.data,
-        artifactType: artifact.type,
-        signature: signature.signature,
-        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
-        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
-        certificateChain
-      });
-    }
-    __name(toDSSEBundle, "toDSSEBundle");
+    __name(appDataPath, "appDataPath");
   }
 });
 
-// node_modules/@sigstore/sign/dist/bundler/dsse.js
-var require_dsse5 = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSEBundleBuilder = void 0;
-    var util_1 = require_util9();
-    var base_1 = require_base();
-    var bundle_1 = require_bundle3();
-    var DSSEBundleBuilder2 = class extends base_1.BaseBundleBuilder {
-      static {
-        __name(this, "DSSEBundleBuilder");
-      }
-      certificateChain;
-      constructor(options) {
-        super(options);
-        this.certificateChain = options.certificateChain ?? false;
-      }
-      // DSSE requires the artifact to be pre-encoded with the payload type
-      // before the signature is generated.
-      async prepare(artifact) {
-        const a = artifactDefaults(artifact);
-        return util_1.dsse.preAuthEncoding(a.type, a.data);
-      }
-      // Packages the artifact and signature into a DSSE bundle
-      async package(artifact, signature) {
-        return (0, bundle_1.toDSSEBundle)(artifactDefaults(artifact), signature, this.certificateChain);
-      }
-    };
-    exports2.DSSEBundleBuilder = DSSEBundleBuilder2;
-    function artifactDefaults(artifact) {
-      return {
-        ...artifact,
-        type: artifact.type ?? ""
-      };
-    }
-    __name(artifactDefaults, "artifactDefaults");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/message.js
-var require_message2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/message.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureBundleBuilder = void 0;
-    var base_1 = require_base();
-    var bundle_1 = require_bundle3();
-    var MessageSignatureBundleBuilder = class extends base_1.BaseBundleBuilder {
-      static {
-        __name(this, "MessageSignatureBundleBuilder");
-      }
-      constructor(options) {
-        super(options);
-      }
-      async package(artifact, signature) {
-        return (0, bundle_1.toMessageSignatureBundle)(artifact, signature);
-      }
-    };
-    exports2.MessageSignatureBundleBuilder = MessageSignatureBundleBuilder;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/index.js
-var require_bundler = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
-    var dsse_1 = require_dsse5();
-    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return dsse_1.DSSEBundleBuilder;
-    }, "get") });
-    var message_1 = require_message2();
-    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return message_1.MessageSignatureBundleBuilder;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/error.js
+// node_modules/@tufjs/models/dist/error.js
 var require_error5 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/error.js"(exports2) {
+  "node_modules/@tufjs/models/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HTTPError = void 0;
-    var HTTPError = class extends Error {
+    exports2.UnsupportedAlgorithmError = exports2.CryptoError = exports2.LengthOrHashMismatchError = exports2.UnsignedMetadataError = exports2.RepositoryError = exports2.ValueError = void 0;
+    var ValueError = class extends Error {
       static {
-        __name(this, "HTTPError");
-      }
-      statusCode;
-      location;
-      constructor({ status, message, location }) {
-        super(`(${status}) ${message}`);
-        this.statusCode = status;
-        this.location = location;
+        __name(this, "ValueError");
       }
     };
-    exports2.HTTPError = HTTPError;
+    exports2.ValueError = ValueError;
+    var RepositoryError = class extends Error {
+      static {
+        __name(this, "RepositoryError");
+      }
+    };
+    exports2.RepositoryError = RepositoryError;
+    var UnsignedMetadataError = class extends RepositoryError {
+      static {
+        __name(this, "UnsignedMetadataError");
+      }
+    };
+    exports2.UnsignedMetadataError = UnsignedMetadataError;
+    var LengthOrHashMismatchError = class extends RepositoryError {
+      static {
+        __name(this, "LengthOrHashMismatchError");
+      }
+    };
+    exports2.LengthOrHashMismatchError = LengthOrHashMismatchError;
+    var CryptoError = class extends Error {
+      static {
+        __name(this, "CryptoError");
+      }
+    };
+    exports2.CryptoError = CryptoError;
+    var UnsupportedAlgorithmError = class extends CryptoError {
+      static {
+        __name(this, "UnsupportedAlgorithmError");
+      }
+    };
+    exports2.UnsupportedAlgorithmError = UnsupportedAlgorithmError;
   }
 });
 
-// node_modules/@sigstore/sign/dist/error.js
-var require_error6 = __commonJS({
-  "node_modules/@sigstore/sign/dist/error.js"(exports2) {
+// node_modules/@tufjs/models/dist/utils/guard.js
+var require_guard = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/guard.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.InternalError = void 0;
-    exports2.internalError = internalError;
-    var error_1 = require_error5();
-    var InternalError = class extends Error {
-      static {
-        __name(this, "InternalError");
-      }
-      code;
-      cause;
-      constructor({ code, message, cause }) {
-        super(message);
-        this.name = this.constructor.name;
-        this.cause = cause;
-        this.code = code;
-      }
-    };
-    exports2.InternalError = InternalError;
-    function internalError(err, code, message) {
-      if (err instanceof error_1.HTTPError) {
-        message += ` - ${err.message}`;
-      }
-      throw new InternalError({
-        code,
-        message,
-        cause: err
-      });
+    exports2.isDefined = isDefined;
+    exports2.isObject = isObject;
+    exports2.isStringArray = isStringArray;
+    exports2.isObjectArray = isObjectArray;
+    exports2.isStringRecord = isStringRecord;
+    exports2.isObjectRecord = isObjectRecord;
+    function isDefined(val) {
+      return val !== void 0;
     }
-    __name(internalError, "internalError");
+    __name(isDefined, "isDefined");
+    function isObject(value) {
+      return typeof value === "object" && value !== null;
+    }
+    __name(isObject, "isObject");
+    function isStringArray(value) {
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
+    }
+    __name(isStringArray, "isStringArray");
+    function isObjectArray(value) {
+      return Array.isArray(value) && value.every(isObject);
+    }
+    __name(isObjectArray, "isObjectArray");
+    function isStringRecord(value) {
+      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
+    }
+    __name(isStringRecord, "isStringRecord");
+    function isObjectRecord(value) {
+      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "object" && v !== null);
+    }
+    __name(isObjectRecord, "isObjectRecord");
   }
 });
 
-// node_modules/@gar/promise-retry/lib/retry.js
-var require_retry2 = __commonJS({
-  "node_modules/@gar/promise-retry/lib/retry.js"(exports2, module2) {
-    var RetryOperation = class {
-      static {
-        __name(this, "RetryOperation");
+// node_modules/@tufjs/canonical-json/lib/index.js
+var require_lib = __commonJS({
+  "node_modules/@tufjs/canonical-json/lib/index.js"(exports2, module2) {
+    var COMMA = ",";
+    var COLON = ":";
+    var LEFT_SQUARE_BRACKET = "[";
+    var RIGHT_SQUARE_BRACKET = "]";
+    var LEFT_CURLY_BRACKET = "{";
+    var RIGHT_CURLY_BRACKET = "}";
+    function canonicalize(object) {
+      const buffer = [];
+      if (typeof object === "string") {
+        buffer.push(canonicalizeString(object));
+      } else if (typeof object === "boolean") {
+        buffer.push(JSON.stringify(object));
+      } else if (Number.isInteger(object)) {
+        buffer.push(JSON.stringify(object));
+      } else if (object === null) {
+        buffer.push(JSON.stringify(object));
+      } else if (Array.isArray(object)) {
+        buffer.push(LEFT_SQUARE_BRACKET);
+        let first = true;
+        object.forEach((element) => {
+          if (!first) {
+            buffer.push(COMMA);
+          }
+          first = false;
+          buffer.push(canonicalize(element));
+        });
+        buffer.push(RIGHT_SQUARE_BRACKET);
+      } else if (typeof object === "object") {
+        buffer.push(LEFT_CURLY_BRACKET);
+        let first = true;
+        Object.keys(object).sort().forEach((property) => {
+          if (!first) {
+            buffer.push(COMMA);
+          }
+          first = false;
+          buffer.push(canonicalizeString(property));
+          buffer.push(COLON);
+          buffer.push(canonicalize(object[property]));
+        });
+        buffer.push(RIGHT_CURLY_BRACKET);
+      } else {
+        throw new TypeError("cannot encode " + object.toString());
       }
-      #attempts = 1;
-      #cachedTimeouts = null;
-      #errors = [];
-      #fn = null;
-      #maxRetryTime;
-      #operationStart = null;
-      #originalTimeouts;
-      #timeouts;
-      #timer = null;
-      #unref;
-      constructor(timeouts, options = {}) {
-        this.#originalTimeouts = [...timeouts];
-        this.#timeouts = [...timeouts];
-        this.#unref = options.unref;
-        this.#maxRetryTime = options.maxRetryTime || Infinity;
-        if (options.forever) {
-          this.#cachedTimeouts = [...this.#timeouts];
+      return buffer.join("");
+    }
+    __name(canonicalize, "canonicalize");
+    function canonicalizeString(string) {
+      const escapedString = string.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+      return '"' + escapedString + '"';
+    }
+    __name(canonicalizeString, "canonicalizeString");
+    module2.exports = {
+      canonicalize
+    };
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/verify.js
+var require_verify = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/verify.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySignature = void 0;
+    var canonical_json_1 = require_lib();
+    var crypto_1 = __importDefault(require("crypto"));
+    var verifySignature = /* @__PURE__ */ __name((metaDataSignedData, key, signature) => {
+      const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
+      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
+    }, "verifySignature");
+    exports2.verifySignature = verifySignature;
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/index.js
+var require_utils2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.crypto = exports2.guard = void 0;
+    exports2.guard = __importStar(require_guard());
+    exports2.crypto = __importStar(require_verify());
+  }
+});
+
+// node_modules/@tufjs/models/dist/base.js
+var require_base = __commonJS({
+  "node_modules/@tufjs/models/dist/base.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Signed = exports2.MetadataKind = void 0;
+    exports2.isMetadataKind = isMetadataKind;
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils2();
+    var SPECIFICATION_VERSION = ["1", "0", "31"];
+    var MetadataKind;
+    (function(MetadataKind2) {
+      MetadataKind2["Root"] = "root";
+      MetadataKind2["Timestamp"] = "timestamp";
+      MetadataKind2["Snapshot"] = "snapshot";
+      MetadataKind2["Targets"] = "targets";
+    })(MetadataKind || (exports2.MetadataKind = MetadataKind = {}));
+    function isMetadataKind(value) {
+      return typeof value === "string" && Object.values(MetadataKind).includes(value);
+    }
+    __name(isMetadataKind, "isMetadataKind");
+    var Signed = class _Signed {
+      static {
+        __name(this, "Signed");
+      }
+      specVersion;
+      expires;
+      version;
+      unrecognizedFields;
+      constructor(options) {
+        this.specVersion = options.specVersion || SPECIFICATION_VERSION.join(".");
+        const specList = this.specVersion.split(".");
+        if (!(specList.length === 2 || specList.length === 3) || !specList.every((item) => isNumeric(item))) {
+          throw new error_1.ValueError("Failed to parse specVersion");
+        }
+        if (specList[0] != SPECIFICATION_VERSION[0]) {
+          throw new error_1.ValueError("Unsupported specVersion");
+        }
+        this.expires = options.expires;
+        this.version = options.version;
+        this.unrecognizedFields = options.unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _Signed)) {
+          return false;
+        }
+        return this.specVersion === other.specVersion && this.expires === other.expires && this.version === other.version && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      isExpired(referenceTime) {
+        if (!referenceTime) {
+          referenceTime = /* @__PURE__ */ new Date();
+        }
+        return referenceTime >= new Date(this.expires);
+      }
+      static commonFieldsFromJSON(data) {
+        const { spec_version, expires, version, ...rest } = data;
+        if (!utils_1.guard.isDefined(spec_version)) {
+          throw new error_1.ValueError("spec_version is not defined");
+        } else if (typeof spec_version !== "string") {
+          throw new TypeError("spec_version must be a string");
+        }
+        if (!utils_1.guard.isDefined(expires)) {
+          throw new error_1.ValueError("expires is not defined");
+        } else if (!(typeof expires === "string")) {
+          throw new TypeError("expires must be a string");
+        }
+        if (!utils_1.guard.isDefined(version)) {
+          throw new error_1.ValueError("version is not defined");
+        } else if (!(typeof version === "number")) {
+          throw new TypeError("version must be a number");
+        }
+        return {
+          specVersion: spec_version,
+          expires,
+          version,
+          unrecognizedFields: rest
+        };
+      }
+    };
+    exports2.Signed = Signed;
+    function isNumeric(str) {
+      return !isNaN(Number(str));
+    }
+    __name(isNumeric, "isNumeric");
+  }
+});
+
+// node_modules/@tufjs/models/dist/file.js
+var require_file2 = __commonJS({
+  "node_modules/@tufjs/models/dist/file.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TargetFile = exports2.MetaFile = void 0;
+    var crypto_1 = __importDefault(require("crypto"));
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils2();
+    var MetaFile = class _MetaFile {
+      static {
+        __name(this, "MetaFile");
+      }
+      version;
+      length;
+      hashes;
+      unrecognizedFields;
+      constructor(opts) {
+        if (opts.version <= 0) {
+          throw new error_1.ValueError("Metafile version must be at least 1");
+        }
+        if (opts.length !== void 0) {
+          validateLength(opts.length);
+        }
+        this.version = opts.version;
+        this.length = opts.length;
+        this.hashes = opts.hashes;
+        this.unrecognizedFields = opts.unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _MetaFile)) {
+          return false;
+        }
+        return this.version === other.version && this.length === other.length && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      verify(data) {
+        if (this.length !== void 0) {
+          if (data.length !== this.length) {
+            throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${data.length}`);
+          }
+        }
+        if (this.hashes) {
+          Object.entries(this.hashes).forEach(([key, value]) => {
+            let hash;
+            try {
+              hash = crypto_1.default.createHash(key);
+            } catch (e) {
+              throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
+            }
+            const observedHash = hash.update(data).digest("hex");
+            if (observedHash !== value) {
+              throw new error_1.LengthOrHashMismatchError(`Expected hash ${value} but got ${observedHash}`);
+            }
+          });
         }
       }
-      get timeouts() {
-        return [...this.#timeouts];
+      toJSON() {
+        const json = {
+          version: this.version,
+          ...this.unrecognizedFields
+        };
+        if (this.length !== void 0) {
+          json.length = this.length;
+        }
+        if (this.hashes) {
+          json.hashes = this.hashes;
+        }
+        return json;
       }
-      get errors() {
-        return [...this.#errors];
+      static fromJSON(data) {
+        const { version, length, hashes, ...rest } = data;
+        if (typeof version !== "number") {
+          throw new TypeError("version must be a number");
+        }
+        if (utils_1.guard.isDefined(length) && typeof length !== "number") {
+          throw new TypeError("length must be a number");
+        }
+        if (utils_1.guard.isDefined(hashes) && !utils_1.guard.isStringRecord(hashes)) {
+          throw new TypeError("hashes must be string keys and values");
+        }
+        return new _MetaFile({
+          version,
+          length,
+          hashes,
+          unrecognizedFields: rest
+        });
       }
-      get attempts() {
-        return this.#attempts;
+    };
+    exports2.MetaFile = MetaFile;
+    var TargetFile = class _TargetFile {
+      static {
+        __name(this, "TargetFile");
       }
-      get mainError() {
-        let mainError = null;
-        if (this.#errors.length) {
-          let mainErrorCount = 0;
-          const counts = {};
-          for (let i = 0; i < this.#errors.length; i++) {
-            const error2 = this.#errors[i];
-            const { message } = error2;
-            if (!counts[message]) {
-              counts[message] = 0;
+      length;
+      path;
+      hashes;
+      unrecognizedFields;
+      constructor(opts) {
+        validateLength(opts.length);
+        this.length = opts.length;
+        this.path = opts.path;
+        this.hashes = opts.hashes;
+        this.unrecognizedFields = opts.unrecognizedFields || {};
+      }
+      get custom() {
+        const custom = this.unrecognizedFields["custom"];
+        if (!custom || Array.isArray(custom) || !(typeof custom === "object")) {
+          return {};
+        }
+        return custom;
+      }
+      equals(other) {
+        if (!(other instanceof _TargetFile)) {
+          return false;
+        }
+        return this.length === other.length && this.path === other.path && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      async verify(stream) {
+        let observedLength = 0;
+        const digests = Object.keys(this.hashes).reduce((acc, key) => {
+          try {
+            acc[key] = crypto_1.default.createHash(key);
+          } catch (e) {
+            throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
+          }
+          return acc;
+        }, {});
+        for await (const chunk of stream) {
+          observedLength += chunk.length;
+          Object.values(digests).forEach((digest) => {
+            digest.update(chunk);
+          });
+        }
+        if (observedLength !== this.length) {
+          throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${observedLength}`);
+        }
+        Object.entries(digests).forEach(([key, value]) => {
+          const expected = this.hashes[key];
+          const actual = value.digest("hex");
+          if (actual !== expected) {
+            throw new error_1.LengthOrHashMismatchError(`Expected hash ${expected} but got ${actual}`);
+          }
+        });
+      }
+      toJSON() {
+        return {
+          length: this.length,
+          hashes: this.hashes,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(path, data) {
+        const { length, hashes, ...rest } = data;
+        if (typeof length !== "number") {
+          throw new TypeError("length must be a number");
+        }
+        if (!utils_1.guard.isStringRecord(hashes)) {
+          throw new TypeError("hashes must have string keys and values");
+        }
+        return new _TargetFile({
+          length,
+          path,
+          hashes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.TargetFile = TargetFile;
+    function validateLength(length) {
+      if (length < 0) {
+        throw new error_1.ValueError("Length must be at least 0");
+      }
+    }
+    __name(validateLength, "validateLength");
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/oid.js
+var require_oid2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/oid.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.encodeOIDString = encodeOIDString;
+    var ANS1_TAG_OID = 6;
+    function encodeOIDString(oid) {
+      const parts = oid.split(".");
+      const first = parseInt(parts[0], 10) * 40 + parseInt(parts[1], 10);
+      const rest = [];
+      parts.slice(2).forEach((part) => {
+        const bytes = encodeVariableLengthInteger(parseInt(part, 10));
+        rest.push(...bytes);
+      });
+      const der = Buffer.from([first, ...rest]);
+      return Buffer.from([ANS1_TAG_OID, der.length, ...der]);
+    }
+    __name(encodeOIDString, "encodeOIDString");
+    function encodeVariableLengthInteger(value) {
+      const bytes = [];
+      let mask = 0;
+      while (value > 0) {
+        bytes.unshift(value & 127 | mask);
+        value >>= 7;
+        mask = 128;
+      }
+      return bytes;
+    }
+    __name(encodeVariableLengthInteger, "encodeVariableLengthInteger");
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/key.js
+var require_key2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/key.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getPublicKey = getPublicKey;
+    var crypto_1 = __importDefault(require("crypto"));
+    var error_1 = require_error5();
+    var oid_1 = require_oid2();
+    var ASN1_TAG_SEQUENCE = 48;
+    var ANS1_TAG_BIT_STRING = 3;
+    var NULL_BYTE = 0;
+    var OID_EDDSA = "1.3.101.112";
+    var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+    var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
+    var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
+    function getPublicKey(keyInfo) {
+      switch (keyInfo.keyType) {
+        case "rsa":
+          return getRSAPublicKey(keyInfo);
+        case "ed25519":
+          return getED25519PublicKey(keyInfo);
+        case "ecdsa":
+        case "ecdsa-sha2-nistp256":
+        case "ecdsa-sha2-nistp384":
+          return getECDCSAPublicKey(keyInfo);
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported key type: ${keyInfo.keyType}`);
+      }
+    }
+    __name(getPublicKey, "getPublicKey");
+    function getRSAPublicKey(keyInfo) {
+      if (!keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        throw new error_1.CryptoError("Invalid key format");
+      }
+      const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      switch (keyInfo.scheme) {
+        case "rsassa-pss-sha256":
+          return {
+            key,
+            padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
+          };
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported RSA scheme: ${keyInfo.scheme}`);
+      }
+    }
+    __name(getRSAPublicKey, "getRSAPublicKey");
+    function getED25519PublicKey(keyInfo) {
+      let key;
+      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      } else {
+        if (!isHex(keyInfo.keyVal)) {
+          throw new error_1.CryptoError("Invalid key format");
+        }
+        key = crypto_1.default.createPublicKey({
+          key: ed25519.hexToDER(keyInfo.keyVal),
+          format: "der",
+          type: "spki"
+        });
+      }
+      return { key };
+    }
+    __name(getED25519PublicKey, "getED25519PublicKey");
+    function getECDCSAPublicKey(keyInfo) {
+      let key;
+      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      } else {
+        if (!isHex(keyInfo.keyVal)) {
+          throw new error_1.CryptoError("Invalid key format");
+        }
+        key = crypto_1.default.createPublicKey({
+          key: ecdsa.hexToDER(keyInfo.keyVal),
+          format: "der",
+          type: "spki"
+        });
+      }
+      return { key };
+    }
+    __name(getECDCSAPublicKey, "getECDCSAPublicKey");
+    var ed25519 = {
+      // Translates a hex key into a crypto KeyObject
+      // https://keygen.sh/blog/how-to-use-hexadecimal-ed25519-keys-in-node/
+      hexToDER: /* @__PURE__ */ __name((hex) => {
+        const key = Buffer.from(hex, "hex");
+        const oid = (0, oid_1.encodeOIDString)(OID_EDDSA);
+        const elements = Buffer.concat([
+          Buffer.concat([
+            Buffer.from([ASN1_TAG_SEQUENCE]),
+            Buffer.from([oid.length]),
+            oid
+          ]),
+          Buffer.concat([
+            Buffer.from([ANS1_TAG_BIT_STRING]),
+            Buffer.from([key.length + 1]),
+            Buffer.from([NULL_BYTE]),
+            key
+          ])
+        ]);
+        const der = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([elements.length]),
+          elements
+        ]);
+        return der;
+      }, "hexToDER")
+    };
+    var ecdsa = {
+      hexToDER: /* @__PURE__ */ __name((hex) => {
+        const key = Buffer.from(hex, "hex");
+        const bitString = Buffer.concat([
+          Buffer.from([ANS1_TAG_BIT_STRING]),
+          Buffer.from([key.length + 1]),
+          Buffer.from([NULL_BYTE]),
+          key
+        ]);
+        const oids = Buffer.concat([
+          (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
+          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
+        ]);
+        const oidSequence = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([oids.length]),
+          oids
+        ]);
+        const der = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([oidSequence.length + bitString.length]),
+          oidSequence,
+          bitString
+        ]);
+        return der;
+      }, "hexToDER")
+    };
+    var isHex = /* @__PURE__ */ __name((key) => /^[0-9a-fA-F]+$/.test(key), "isHex");
+  }
+});
+
+// node_modules/@tufjs/models/dist/key.js
+var require_key3 = __commonJS({
+  "node_modules/@tufjs/models/dist/key.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Key = void 0;
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils2();
+    var key_1 = require_key2();
+    var Key = class _Key {
+      static {
+        __name(this, "Key");
+      }
+      keyID;
+      keyType;
+      scheme;
+      keyVal;
+      unrecognizedFields;
+      constructor(options) {
+        const { keyID, keyType, scheme, keyVal, unrecognizedFields } = options;
+        this.keyID = keyID;
+        this.keyType = keyType;
+        this.scheme = scheme;
+        this.keyVal = keyVal;
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      // Verifies the that the metadata.signatures contains a signature made with
+      // this key and is correctly signed.
+      verifySignature(metadata) {
+        const signature = metadata.signatures[this.keyID];
+        if (!signature)
+          throw new error_1.UnsignedMetadataError("no signature for key found in metadata");
+        if (!this.keyVal.public)
+          throw new error_1.UnsignedMetadataError("no public key found");
+        const publicKey = (0, key_1.getPublicKey)({
+          keyType: this.keyType,
+          scheme: this.scheme,
+          keyVal: this.keyVal.public
+        });
+        const signedData = metadata.signed.toJSON();
+        try {
+          if (!utils_1.crypto.verifySignature(signedData, publicKey, signature.sig)) {
+            throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
+          }
+        } catch (error2) {
+          if (error2 instanceof error_1.UnsignedMetadataError) {
+            throw error2;
+          }
+          throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
+        }
+      }
+      equals(other) {
+        if (!(other instanceof _Key)) {
+          return false;
+        }
+        return this.keyID === other.keyID && this.keyType === other.keyType && this.scheme === other.scheme && util_1.default.isDeepStrictEqual(this.keyVal, other.keyVal) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      toJSON() {
+        return {
+          keytype: this.keyType,
+          scheme: this.scheme,
+          keyval: this.keyVal,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(keyID, data) {
+        const { keytype, scheme, keyval, ...rest } = data;
+        if (typeof keytype !== "string") {
+          throw new TypeError("keytype must be a string");
+        }
+        if (typeof scheme !== "string") {
+          throw new TypeError("scheme must be a string");
+        }
+        if (!utils_1.guard.isStringRecord(keyval)) {
+          throw new TypeError("keyval must be a string record");
+        }
+        return new _Key({
+          keyID,
+          keyType: keytype,
+          scheme,
+          keyVal: keyval,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Key = Key;
+  }
+});
+
+// node_modules/balanced-match/dist/commonjs/index.js
+var require_commonjs = __commonJS({
+  "node_modules/balanced-match/dist/commonjs/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.range = exports2.balanced = void 0;
+    var balanced = /* @__PURE__ */ __name((a, b, str) => {
+      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
+      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
+      const r = ma !== null && mb != null && (0, exports2.range)(ma, mb, str);
+      return r && {
+        start: r[0],
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + ma.length, r[1]),
+        post: str.slice(r[1] + mb.length)
+      };
+    }, "balanced");
+    exports2.balanced = balanced;
+    var maybeMatch = /* @__PURE__ */ __name((reg, str) => {
+      const m = str.match(reg);
+      return m ? m[0] : null;
+    }, "maybeMatch");
+    var range = /* @__PURE__ */ __name((a, b, str) => {
+      let begs, beg, left, right = void 0, result;
+      let ai = str.indexOf(a);
+      let bi = str.indexOf(b, ai + 1);
+      let i = ai;
+      if (ai >= 0 && bi > 0) {
+        if (a === b) {
+          return [ai, bi];
+        }
+        begs = [];
+        left = str.length;
+        while (i >= 0 && !result) {
+          if (i === ai) {
+            begs.push(i);
+            ai = str.indexOf(a, i + 1);
+          } else if (begs.length === 1) {
+            const r = begs.pop();
+            if (r !== void 0)
+              result = [r, bi];
+          } else {
+            beg = begs.pop();
+            if (beg !== void 0 && beg < left) {
+              left = beg;
+              right = bi;
             }
-            counts[message]++;
-            if (counts[message] >= mainErrorCount) {
-              mainError = error2;
-              mainErrorCount = counts[message];
+            bi = str.indexOf(b, i + 1);
+          }
+          i = ai < bi && ai >= 0 ? ai : bi;
+        }
+        if (begs.length && right !== void 0) {
+          result = [left, right];
+        }
+      }
+      return result;
+    }, "range");
+    exports2.range = range;
+  }
+});
+
+// node_modules/brace-expansion/dist/commonjs/index.js
+var require_commonjs2 = __commonJS({
+  "node_modules/brace-expansion/dist/commonjs/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.EXPANSION_MAX_STEPS = exports2.EXPANSION_MAX_REWRITES = exports2.EXPANSION_MAX_DEPTH = exports2.EXPANSION_MAX_LENGTH = exports2.EXPANSION_MAX = void 0;
+    exports2.expand = expand;
+    var balanced_match_1 = require_commonjs();
+    var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
+    var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
+    var escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
+    var escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
+    var escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
+    var escSlashPattern = new RegExp(escSlash, "g");
+    var escOpenPattern = new RegExp(escOpen, "g");
+    var escClosePattern = new RegExp(escClose, "g");
+    var escCommaPattern = new RegExp(escComma, "g");
+    var escPeriodPattern = new RegExp(escPeriod, "g");
+    var slashPattern = /\\\\/g;
+    var openPattern = /\\{/g;
+    var closePattern = /\\}/g;
+    var commaPattern = /\\,/g;
+    var periodPattern = /\\\./g;
+    exports2.EXPANSION_MAX = 1e5;
+    exports2.EXPANSION_MAX_LENGTH = 4e6;
+    exports2.EXPANSION_MAX_DEPTH = 1e3;
+    exports2.EXPANSION_MAX_REWRITES = 1e3;
+    exports2.EXPANSION_MAX_STEPS = 2e7;
+    var CALL_STEPS = 16;
+    function numeric2(str) {
+      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+    }
+    __name(numeric2, "numeric");
+    function escapeBraces(str) {
+      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+    }
+    __name(escapeBraces, "escapeBraces");
+    function unescapeBraces(str) {
+      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+    }
+    __name(unescapeBraces, "unescapeBraces");
+    function pushAll(target, items) {
+      for (let i = 0; i < items.length; i++) {
+        target.push(items[i]);
+      }
+    }
+    __name(pushAll, "pushAll");
+    function balancedWithBudget(str, masked, budget) {
+      if (budget.remaining < 0) {
+        return void 0;
+      }
+      const r = (0, balanced_match_1.range)("{", "}", masked);
+      const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
+      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+      if (!r || budget.remaining < 0) {
+        return void 0;
+      }
+      return {
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + 1, r[1]),
+        post: str.slice(r[1] + 1),
+        unmatched
+      };
+    }
+    __name(balancedWithBudget, "balancedWithBudget");
+    function maskUnmatchedOpens(masked, budget) {
+      budget.remaining -= masked.length;
+      const open4 = [];
+      for (let i = 0; i < masked.length; i++) {
+        const c = masked.charCodeAt(i);
+        if (c === 123) {
+          open4.push(i);
+        } else if (c === 125 && open4.length) {
+          open4.pop();
+        }
+      }
+      let out = "";
+      let last = 0;
+      for (let i = 0; i < open4.length; i++) {
+        const at = open4[i];
+        out += masked.slice(last, at) + "\0";
+        last = at + 1;
+      }
+      return out + masked.slice(last);
+    }
+    __name(maskUnmatchedOpens, "maskUnmatchedOpens");
+    function commaSetFollows(str, budget) {
+      budget.remaining -= str.length;
+      if (budget.remaining < 0) {
+        return false;
+      }
+      let close = false;
+      for (let i = str.length - 1; i >= 0; i--) {
+        const c = str.charCodeAt(i);
+        if (c === 125) {
+          close = true;
+        } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
+          close = false;
+        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
+          return true;
+        }
+      }
+      return false;
+    }
+    __name(commaSetFollows, "commaSetFollows");
+    function parseCommaParts(str, budget) {
+      const parts = [];
+      let carry = "";
+      for (; ; ) {
+        const m = balancedWithBudget(str, str, budget);
+        if (budget.remaining < 0) {
+          return void 0;
+        }
+        if (!m) {
+          const tail = str.split(",");
+          tail[0] = carry + tail[0];
+          pushAll(parts, tail);
+          return parts;
+        }
+        const { pre, body, post } = m;
+        const p = pre.split(",");
+        p[0] = carry + p[0];
+        p[p.length - 1] += "{" + body + "}";
+        if (!post.length) {
+          pushAll(parts, p);
+          return parts;
+        }
+        carry = p.pop();
+        pushAll(parts, p);
+        str = post;
+      }
+    }
+    __name(parseCommaParts, "parseCommaParts");
+    function bound(value, fallback) {
+      return value === void 0 || isNaN(value) ? fallback : value;
+    }
+    __name(bound, "bound");
+    function expand(str, options = {}) {
+      if (!str) {
+        return [];
+      }
+      const max = bound(options.max, exports2.EXPANSION_MAX);
+      const maxLength = bound(options.maxLength, exports2.EXPANSION_MAX_LENGTH);
+      const maxDepth = bound(options.maxDepth, exports2.EXPANSION_MAX_DEPTH);
+      const maxRewrites = bound(options.maxRewrites, exports2.EXPANSION_MAX_REWRITES);
+      const maxSteps = bound(options.maxSteps, exports2.EXPANSION_MAX_STEPS);
+      if (str.slice(0, 2) === "{}") {
+        str = "\\{\\}" + str.slice(2);
+      }
+      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+    }
+    __name(expand, "expand");
+    function embrace(str) {
+      return "{" + str + "}";
+    }
+    __name(embrace, "embrace");
+    function isPadded(el) {
+      return /^-?0\d/.test(el);
+    }
+    __name(isPadded, "isPadded");
+    function lte(i, y) {
+      return i <= y;
+    }
+    __name(lte, "lte");
+    function gte(i, y) {
+      return i >= y;
+    }
+    __name(gte, "gte");
+    function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
+      const out = [];
+      let length = 0;
+      let nonEmpty;
+      outer: for (let a = 0; a < acc.length; a++) {
+        const prefix = acc[a] + pre;
+        let vs = values;
+        if (dropEmpties && !prefix) {
+          if (!nonEmpty)
+            nonEmpty = values.filter((v) => v);
+          vs = nonEmpty;
+        }
+        for (let v = 0; v < vs.length; v++) {
+          if (out.length >= max)
+            break outer;
+          const expansion = prefix + vs[v];
+          if (length + expansion.length > maxLength)
+            break outer;
+          out.push(expansion);
+          length += expansion.length;
+        }
+      }
+      budget.remaining -= out.length;
+      return out;
+    }
+    __name(combine, "combine");
+    function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
+      const n = body.split(/\.\./);
+      const N = [];
+      if (n[0] === void 0 || n[1] === void 0) {
+        return N;
+      }
+      const x = numeric2(n[0]);
+      const y = numeric2(n[1]);
+      const width = Math.max(n[0].length, n[1].length);
+      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric2(n[2])), 1) : 1;
+      let test = lte;
+      const reverse = y < x;
+      if (reverse) {
+        incr *= -1;
+        test = gte;
+      }
+      const pad = n.some(isPadded);
+      const cost = pad ? width : 1;
+      let length = 0;
+      for (let i = x; test(i, y) && N.length < max; i += incr) {
+        budget.remaining -= cost;
+        if (budget.remaining < 0) {
+          return void 0;
+        }
+        let c;
+        if (isAlphaSequence) {
+          c = String.fromCharCode(i);
+          if (c === "\\") {
+            c = "";
+          }
+        } else {
+          c = String(i);
+          if (pad) {
+            const need = width - c.length;
+            if (need > 0) {
+              const z = new Array(need + 1).join("0");
+              if (i < 0) {
+                c = "-" + z + c.slice(1);
+              } else {
+                c = z + c;
+              }
             }
           }
         }
-        return mainError;
+        if (length + c.length > maxLength)
+          break;
+        N.push(c);
+        length += c.length;
       }
-      reset() {
-        this.#attempts = 1;
-        this.#timeouts = [...this.#originalTimeouts];
+      return N;
+    }
+    __name(expandSequence, "expandSequence");
+    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+      budget.remaining -= CALL_STEPS;
+      if (depth > maxDepth) {
+        return [str];
       }
-      stop() {
-        if (this.#timer) {
-          clearTimeout(this.#timer);
+      let acc = [""];
+      let rewrites = 0;
+      let dropEmpties = false;
+      let firstGroup = true;
+      let masked = str;
+      for (; ; ) {
+        const m = balancedWithBudget(str, masked, budget);
+        if (!m) {
+          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
         }
-        this.#timeouts = [];
-        this.#cachedTimeouts = null;
+        if (m.unmatched) {
+          masked = maskUnmatchedOpens(masked, budget);
+        }
+        const pre = m.pre;
+        const literal = /* @__PURE__ */ __name(() => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget), "literal");
+        if (/\$$/.test(pre)) {
+          acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
+          firstGroup = false;
+          if (!m.post.length)
+            break;
+          str = m.post;
+          masked = masked.slice(m.end + 1);
+          continue;
+        }
+        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
+        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
+        const isSequence = isNumericSequence || isAlphaSequence;
+        const isOptions = m.body.indexOf(",") >= 0;
+        if (!isSequence && !isOptions) {
+          if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
+            rewrites++;
+            str = m.pre + "{" + m.body + escClose + m.post;
+            masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
+            isTop = true;
+            continue;
+          }
+          return literal();
+        }
+        if (firstGroup) {
+          dropEmpties = isTop && !isSequence;
+          firstGroup = false;
+        }
+        let values;
+        if (isSequence) {
+          values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
+          if (!values) {
+            return literal();
+          }
+        } else {
+          let n = parseCommaParts(m.body, budget);
+          if (!n) {
+            return literal();
+          }
+          if (n.length === 1 && n[0] !== void 0) {
+            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+            if (budget.remaining < 0) {
+              return literal();
+            }
+            if (n.length === 1) {
+              const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
+              if (budget.remaining < 0) {
+                return literal();
+              }
+              acc = next2;
+              if (!m.post.length)
+                break;
+              str = m.post;
+              masked = masked.slice(m.end + 1);
+              continue;
+            }
+          }
+          let dropsEmpties = dropEmpties && !m.post.length && !pre;
+          for (let d = 0; dropsEmpties && d < acc.length; d++) {
+            if (acc[d]) {
+              dropsEmpties = false;
+            }
+          }
+          values = [];
+          let valuesLength = 0;
+          outer: for (let j = 0; j < n.length; j++) {
+            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+            if (budget.remaining < 0) {
+              return literal();
+            }
+            for (let k = 0; k < expanded.length; k++) {
+              const v = expanded[k];
+              if (dropsEmpties && !v)
+                continue;
+              if (values.length >= max || valuesLength + v.length > maxLength) {
+                break outer;
+              }
+              values.push(v);
+              valuesLength += v.length;
+            }
+          }
+        }
+        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
+        if (budget.remaining < 0) {
+          return literal();
+        }
+        acc = next;
+        if (!m.post.length)
+          break;
+        str = m.post;
+        masked = masked.slice(m.end + 1);
       }
-      retry(err) {
-        this.#errors.push(err);
-        if ((/* @__PURE__ */ new Date()).getTime() - this.#operationStart >= this.#maxRetryTime) {
-          this.#errors.unshift(new Error("RetryOperation timeout occurred"));
+      return acc;
+    }
+    __name(expand_, "expand_");
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/assert-valid-pattern.js
+var require_assert_valid_pattern = __commonJS({
+  "node_modules/minimatch/dist/commonjs/assert-valid-pattern.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.assertValidPattern = void 0;
+    var MAX_PATTERN_LENGTH = 1024 * 64;
+    var assertValidPattern = /* @__PURE__ */ __name((pattern) => {
+      if (typeof pattern !== "string") {
+        throw new TypeError("invalid pattern");
+      }
+      if (pattern.length > MAX_PATTERN_LENGTH) {
+        throw new TypeError("pattern is too long");
+      }
+    }, "assertValidPattern");
+    exports2.assertValidPattern = assertValidPattern;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/brace-expressions.js
+var require_brace_expressions = __commonJS({
+  "node_modules/minimatch/dist/commonjs/brace-expressions.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.parseClass = void 0;
+    var posixClasses = {
+      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
+      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
+      "[:ascii:]": ["\\x00-\\x7f", false],
+      "[:blank:]": ["\\p{Zs}\\t", true],
+      "[:cntrl:]": ["\\p{Cc}", true],
+      "[:digit:]": ["\\p{Nd}", true],
+      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
+      "[:lower:]": ["\\p{Ll}", true],
+      "[:print:]": ["\\p{C}", true],
+      "[:punct:]": ["\\p{P}", true],
+      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
+      "[:upper:]": ["\\p{Lu}", true],
+      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
+      "[:xdigit:]": ["A-Fa-f0-9", false]
+    };
+    var braceEscape = /* @__PURE__ */ __name((s) => s.replace(/[[\]\\-]/g, "\\$&"), "braceEscape");
+    var regexpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regexpEscape");
+    var rangesToString = /* @__PURE__ */ __name((ranges) => ranges.join(""), "rangesToString");
+    var parseClass = /* @__PURE__ */ __name((glob, position) => {
+      const pos = position;
+      if (glob.charAt(pos) !== "[") {
+        throw new Error("not in a brace expression");
+      }
+      const ranges = [];
+      const negs = [];
+      let i = pos + 1;
+      let sawStart = false;
+      let uflag = false;
+      let escaping = false;
+      let negate = false;
+      let endPos = pos;
+      let rangeStart = "";
+      WHILE: while (i < glob.length) {
+        const c = glob.charAt(i);
+        if ((c === "!" || c === "^") && i === pos + 1) {
+          negate = true;
+          i++;
+          continue;
+        }
+        if (c === "]" && sawStart && !escaping) {
+          endPos = i + 1;
+          break;
+        }
+        sawStart = true;
+        if (c === "\\") {
+          if (!escaping) {
+            escaping = true;
+            i++;
+            continue;
+          }
+        }
+        if (c === "[" && !escaping) {
+          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
+            if (glob.startsWith(cls, i)) {
+              if (rangeStart) {
+                return ["$.", false, glob.length - pos, true];
+              }
+              i += cls.length;
+              if (neg)
+                negs.push(unip);
+              else
+                ranges.push(unip);
+              uflag = uflag || u;
+              continue WHILE;
+            }
+          }
+        }
+        escaping = false;
+        if (rangeStart) {
+          if (c > rangeStart) {
+            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
+          } else if (c === rangeStart) {
+            ranges.push(braceEscape(c));
+          }
+          rangeStart = "";
+          i++;
+          continue;
+        }
+        if (glob.startsWith("-]", i + 1)) {
+          ranges.push(braceEscape(c + "-"));
+          i += 2;
+          continue;
+        }
+        if (glob.startsWith("-", i + 1)) {
+          rangeStart = c;
+          i += 2;
+          continue;
+        }
+        ranges.push(braceEscape(c));
+        i++;
+      }
+      if (endPos < i) {
+        return ["", false, 0, false];
+      }
+      if (!ranges.length && !negs.length) {
+        return ["$.", false, glob.length - pos, true];
+      }
+      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
+        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
+        return [regexpEscape(r), false, endPos - pos, false];
+      }
+      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
+      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
+      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
+      return [comb, uflag, endPos - pos, true];
+    }, "parseClass");
+    exports2.parseClass = parseClass;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/unescape.js
+var require_unescape = __commonJS({
+  "node_modules/minimatch/dist/commonjs/unescape.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.unescape = void 0;
+    var unescape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
+      }
+      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+    }, "unescape");
+    exports2.unescape = unescape;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/ast.js
+var require_ast = __commonJS({
+  "node_modules/minimatch/dist/commonjs/ast.js"(exports2) {
+    "use strict";
+    var _a;
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.AST = void 0;
+    var brace_expressions_js_1 = require_brace_expressions();
+    var unescape_js_1 = require_unescape();
+    var types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
+    var isExtglobType = /* @__PURE__ */ __name((c) => types.has(c), "isExtglobType");
+    var isExtglobAST = /* @__PURE__ */ __name((c) => isExtglobType(c.type), "isExtglobAST");
+    var adoptionMap = /* @__PURE__ */ new Map([
+      ["!", ["@"]],
+      ["?", ["?", "@"]],
+      ["@", ["@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@"]]
+    ]);
+    var adoptionWithSpaceMap = /* @__PURE__ */ new Map([
+      ["!", ["?"]],
+      ["@", ["?"]],
+      ["+", ["?", "*"]]
+    ]);
+    var adoptionAnyMap = /* @__PURE__ */ new Map([
+      ["!", ["?", "@"]],
+      ["?", ["?", "@"]],
+      ["@", ["?", "@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@", "?", "*"]]
+    ]);
+    var usurpMap = /* @__PURE__ */ new Map([
+      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
+      [
+        "?",
+        /* @__PURE__ */ new Map([
+          ["*", "*"],
+          ["+", "*"]
+        ])
+      ],
+      [
+        "@",
+        /* @__PURE__ */ new Map([
+          ["!", "!"],
+          ["?", "?"],
+          ["@", "@"],
+          ["*", "*"],
+          ["+", "+"]
+        ])
+      ],
+      [
+        "+",
+        /* @__PURE__ */ new Map([
+          ["?", "*"],
+          ["*", "*"]
+        ])
+      ]
+    ]);
+    var startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
+    var startNoDot = "(?!\\.)";
+    var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
+    var justDots = /* @__PURE__ */ new Set(["..", "."]);
+    var reSpecials = new Set("().*{}+?[]^$\\!");
+    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
+    var qmark = "[^/]";
+    var star = qmark + "*?";
+    var starNoEmpty = qmark + "+?";
+    var ID = 0;
+    var AST = class {
+      static {
+        __name(this, "AST");
+      }
+      type;
+      #root;
+      #hasMagic;
+      #uflag = false;
+      #parts = [];
+      #parent;
+      #parentIndex;
+      #negs;
+      #filledNegs = false;
+      #options;
+      #toString;
+      // set to true if it's an extglob with no children
+      // (which really means one child of '')
+      #emptyExt = false;
+      id = ++ID;
+      get depth() {
+        return (this.#parent?.depth ?? -1) + 1;
+      }
+      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+        return {
+          "@@type": "AST",
+          id: this.id,
+          type: this.type,
+          root: this.#root.id,
+          parent: this.#parent?.id,
+          depth: this.depth,
+          partsLength: this.#parts.length,
+          parts: this.#parts
+        };
+      }
+      constructor(type, parent, options = {}) {
+        this.type = type;
+        if (type)
+          this.#hasMagic = true;
+        this.#parent = parent;
+        this.#root = this.#parent ? this.#parent.#root : this;
+        this.#options = this.#root === this ? options : this.#root.#options;
+        this.#negs = this.#root === this ? [] : this.#root.#negs;
+        if (type === "!" && !this.#root.#filledNegs)
+          this.#negs.push(this);
+        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
+      }
+      get hasMagic() {
+        if (this.#hasMagic !== void 0)
+          return this.#hasMagic;
+        for (const p of this.#parts) {
+          if (typeof p === "string")
+            continue;
+          if (p.type || p.hasMagic)
+            return this.#hasMagic = true;
+        }
+        return this.#hasMagic;
+      }
+      // reconstructs the pattern
+      toString() {
+        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
+      }
+      #fillNegs() {
+        if (this !== this.#root)
+          throw new Error("should only call on root");
+        if (this.#filledNegs)
+          return this;
+        this.toString();
+        this.#filledNegs = true;
+        let n;
+        while (n = this.#negs.pop()) {
+          if (n.type !== "!")
+            continue;
+          let p = n;
+          let pp = p.#parent;
+          while (pp) {
+            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
+              for (const part of n.#parts) {
+                if (typeof part === "string") {
+                  throw new Error("string part in extglob AST??");
+                }
+                part.copyIn(pp.#parts[i]);
+              }
+            }
+            p = pp;
+            pp = p.#parent;
+          }
+        }
+        return this;
+      }
+      push(...parts) {
+        for (const p of parts) {
+          if (p === "")
+            continue;
+          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
+            throw new Error("invalid part: " + p);
+          }
+          this.#parts.push(p);
+        }
+      }
+      toJSON() {
+        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
+        if (this.isStart() && !this.type)
+          ret.unshift([]);
+        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
+          ret.push({});
+        }
+        return ret;
+      }
+      isStart() {
+        if (this.#root === this)
+          return true;
+        if (!this.#parent?.isStart())
+          return false;
+        if (this.#parentIndex === 0)
+          return true;
+        const p = this.#parent;
+        for (let i = 0; i < this.#parentIndex; i++) {
+          const pp = p.#parts[i];
+          if (!(pp instanceof _a && pp.type === "!")) {
+            return false;
+          }
+        }
+        return true;
+      }
+      isEnd() {
+        if (this.#root === this)
+          return true;
+        if (this.#parent?.type === "!")
+          return true;
+        if (!this.#parent?.isEnd())
+          return false;
+        if (!this.type)
+          return this.#parent?.isEnd();
+        const pl = this.#parent ? this.#parent.#parts.length : 0;
+        return this.#parentIndex === pl - 1;
+      }
+      copyIn(part) {
+        if (typeof part === "string")
+          this.push(part);
+        else
+          this.push(part.clone(this));
+      }
+      clone(parent) {
+        const c = new _a(this.type, parent);
+        for (const p of this.#parts) {
+          c.copyIn(p);
+        }
+        return c;
+      }
+      static #parseAST(str, ast, pos, opt, extDepth) {
+        const maxDepth = opt.maxExtglobRecursion ?? 2;
+        let escaping = false;
+        let inBrace = false;
+        let braceStart = -1;
+        let braceNeg = false;
+        if (ast.type === null) {
+          let i2 = pos;
+          let acc2 = "";
+          while (i2 < str.length) {
+            const c = str.charAt(i2++);
+            if (escaping || c === "\\") {
+              escaping = !escaping;
+              acc2 += c;
+              continue;
+            }
+            if (inBrace) {
+              if (i2 === braceStart + 1) {
+                if (c === "^" || c === "!") {
+                  braceNeg = true;
+                }
+              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
+                inBrace = false;
+              }
+              acc2 += c;
+              continue;
+            } else if (c === "[") {
+              inBrace = true;
+              braceStart = i2;
+              braceNeg = false;
+              acc2 += c;
+              continue;
+            }
+            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
+            if (doRecurse) {
+              ast.push(acc2);
+              acc2 = "";
+              const ext = new _a(c, ast);
+              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
+              ast.push(ext);
+              continue;
+            }
+            acc2 += c;
+          }
+          ast.push(acc2);
+          return i2;
+        }
+        let i = pos + 1;
+        let part = new _a(null, ast);
+        const parts = [];
+        let acc = "";
+        while (i < str.length) {
+          const c = str.charAt(i++);
+          if (escaping || c === "\\") {
+            escaping = !escaping;
+            acc += c;
+            continue;
+          }
+          if (inBrace) {
+            if (i === braceStart + 1) {
+              if (c === "^" || c === "!") {
+                braceNeg = true;
+              }
+            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
+              inBrace = false;
+            }
+            acc += c;
+            continue;
+          } else if (c === "[") {
+            inBrace = true;
+            braceStart = i;
+            braceNeg = false;
+            acc += c;
+            continue;
+          }
+          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
+          if (doRecurse) {
+            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
+            part.push(acc);
+            acc = "";
+            const ext = new _a(c, part);
+            part.push(ext);
+            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
+            continue;
+          }
+          if (c === "|") {
+            part.push(acc);
+            acc = "";
+            parts.push(part);
+            part = new _a(null, ast);
+            continue;
+          }
+          if (c === ")") {
+            if (acc === "" && ast.#parts.length === 0) {
+              ast.#emptyExt = true;
+            }
+            part.push(acc);
+            acc = "";
+            ast.push(...parts, part);
+            return i;
+          }
+          acc += c;
+        }
+        ast.type = null;
+        ast.#hasMagic = void 0;
+        ast.#parts = [str.substring(pos - 1)];
+        return i;
+      }
+      #canAdoptWithSpace(child) {
+        return this.#canAdopt(child, adoptionWithSpaceMap);
+      }
+      #canAdopt(child, map = adoptionMap) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
           return false;
         }
-        let timeout = this.#timeouts.shift();
-        if (timeout === void 0) {
-          if (this.#cachedTimeouts) {
-            this.#errors.pop();
-            timeout = this.#cachedTimeouts.at(-1);
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canAdoptType(gc.type, map);
+      }
+      #canAdoptType(c, map = adoptionAnyMap) {
+        return !!map.get(this.type)?.includes(c);
+      }
+      #adoptWithSpace(child, index) {
+        const gc = child.#parts[0];
+        const blank = new _a(null, gc, this.options);
+        blank.#parts.push("");
+        gc.push(blank);
+        this.#adopt(child, index);
+      }
+      #adopt(child, index) {
+        const gc = child.#parts[0];
+        this.#parts.splice(index, 1, ...gc.#parts);
+        for (const p of gc.#parts) {
+          if (typeof p === "object")
+            p.#parent = this;
+        }
+        this.#toString = void 0;
+      }
+      #canUsurpType(c) {
+        const m = usurpMap.get(this.type);
+        return !!m?.has(c);
+      }
+      #canUsurp(child) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
+          return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canUsurpType(gc.type);
+      }
+      #usurp(child) {
+        const m = usurpMap.get(this.type);
+        const gc = child.#parts[0];
+        const nt = m?.get(gc.type);
+        if (!nt)
+          return false;
+        this.#parts = gc.#parts;
+        for (const p of this.#parts) {
+          if (typeof p === "object") {
+            p.#parent = this;
+          }
+        }
+        this.type = nt;
+        this.#toString = void 0;
+        this.#emptyExt = false;
+      }
+      static fromGlob(pattern, options = {}) {
+        const ast = new _a(null, void 0, options);
+        _a.#parseAST(pattern, ast, 0, options, 0);
+        return ast;
+      }
+      // returns the regular expression if there's magic, or the unescaped
+      // string if not.
+      toMMPattern() {
+        if (this !== this.#root)
+          return this.#root.toMMPattern();
+        const glob = this.toString();
+        const [re, body, hasMagic, uflag] = this.toRegExpSource();
+        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
+        if (!anyMagic) {
+          return body;
+        }
+        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
+        return Object.assign(new RegExp(`^${re}$`, flags), {
+          _src: re,
+          _glob: glob
+        });
+      }
+      get options() {
+        return this.#options;
+      }
+      // returns the string match, the regexp source, whether there's magic
+      // in the regexp (so a regular expression is required) and whether or
+      // not the uflag is needed for the regular expression (for posix classes)
+      // TODO: instead of injecting the start/end at this point, just return
+      // the BODY of the regexp, along with the start/end portions suitable
+      // for binding the start/end in either a joined full-path makeRe context
+      // (where we bind to (^|/), or a standalone matchPart context (where
+      // we bind to ^, and not /).  Otherwise slashes get duped!
+      //
+      // In part-matching mode, the start is:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: ^(?!\.\.?$)
+      // - if dots allowed or not possible: ^
+      // - if dots possible and not allowed: ^(?!\.)
+      // end is:
+      // - if not isEnd(): nothing
+      // - else: $
+      //
+      // In full-path matching mode, we put the slash at the START of the
+      // pattern, so start is:
+      // - if first pattern: same as part-matching mode
+      // - if not isStart(): nothing
+      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
+      // - if dots allowed or not possible: /
+      // - if dots possible and not allowed: /(?!\.)
+      // end is:
+      // - if last pattern, same as part-matching mode
+      // - else nothing
+      //
+      // Always put the (?:$|/) on negated tails, though, because that has to be
+      // there to bind the end of the negated pattern portion, and it's easier to
+      // just stick it in now rather than try to inject it later in the middle of
+      // the pattern.
+      //
+      // We can just always return the same end, and leave it up to the caller
+      // to know whether it's going to be used joined or in parts.
+      // And, if the start is adjusted slightly, can do the same there:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
+      // - if dots allowed or not possible: (?:/|^)
+      // - if dots possible and not allowed: (?:/|^)(?!\.)
+      //
+      // But it's better to have a simpler binding without a conditional, for
+      // performance, so probably better to return both start options.
+      //
+      // Then the caller just ignores the end if it's not the first pattern,
+      // and the start always gets applied.
+      //
+      // But that's always going to be $ if it's the ending pattern, or nothing,
+      // so the caller can just attach $ at the end of the pattern when building.
+      //
+      // So the todo is:
+      // - better detect what kind of start is needed
+      // - return both flavors of starting pattern
+      // - attach $ at the end of the pattern when creating the actual RegExp
+      //
+      // Ah, but wait, no, that all only applies to the root when the first pattern
+      // is not an extglob. If the first pattern IS an extglob, then we need all
+      // that dot prevention biz to live in the extglob portions, because eg
+      // +(*|.x*) can match .xy but not .yx.
+      //
+      // So, return the two flavors if it's #root and the first child is not an
+      // AST, otherwise leave it to the child AST to handle it, and there,
+      // use the (?:^|/) style of start binding.
+      //
+      // Even simplified further:
+      // - Since the start for a join is eg /(?!\.) and the start for a part
+      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
+      // or start or whatever) and prepend ^ or / at the Regexp construction.
+      toRegExpSource(allowDot) {
+        const dot = allowDot ?? !!this.#options.dot;
+        if (this.#root === this) {
+          this.#flatten();
+          this.#fillNegs();
+        }
+        if (!isExtglobAST(this)) {
+          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
+          const src = this.#parts.map((p) => {
+            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
+            this.#hasMagic = this.#hasMagic || hasMagic;
+            this.#uflag = this.#uflag || uflag;
+            return re;
+          }).join("");
+          let start2 = "";
+          if (this.isStart()) {
+            if (typeof this.#parts[0] === "string") {
+              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
+              if (!dotTravAllowed) {
+                const aps = addPatternStart;
+                const needNoTrav = (
+                  // dots are allowed, and the pattern starts with [ or .
+                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
+                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
+                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
+                );
+                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
+                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
+              }
+            }
+          }
+          let end = "";
+          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
+            end = "(?:$|\\/)";
+          }
+          const final2 = start2 + src + end;
+          return [
+            final2,
+            (0, unescape_js_1.unescape)(src),
+            this.#hasMagic = !!this.#hasMagic,
+            this.#uflag
+          ];
+        }
+        const repeated = this.type === "*" || this.type === "+";
+        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
+        let body = this.#partsToRegExp(dot);
+        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
+          const s = this.toString();
+          const me = this;
+          me.#parts = [s];
+          me.type = null;
+          me.#hasMagic = void 0;
+          return [s, (0, unescape_js_1.unescape)(this.toString()), false, false];
+        }
+        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
+        if (bodyDotAllowed === body) {
+          bodyDotAllowed = "";
+        }
+        if (bodyDotAllowed) {
+          body = `(?:${body})(?:${bodyDotAllowed})*?`;
+        }
+        let final = "";
+        if (this.type === "!" && this.#emptyExt) {
+          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
+        } else {
+          const close = this.type === "!" ? (
+            // !() must match something,but !(x) can match ''
+            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
+          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
+          final = start + body + close;
+        }
+        return [
+          final,
+          (0, unescape_js_1.unescape)(body),
+          this.#hasMagic = !!this.#hasMagic,
+          this.#uflag
+        ];
+      }
+      #flatten() {
+        if (!isExtglobAST(this)) {
+          for (const p of this.#parts) {
+            if (typeof p === "object") {
+              p.#flatten();
+            }
+          }
+        } else {
+          let iterations = 0;
+          let done = false;
+          do {
+            done = true;
+            for (let i = 0; i < this.#parts.length; i++) {
+              const c = this.#parts[i];
+              if (typeof c === "object") {
+                c.#flatten();
+                if (this.#canAdopt(c)) {
+                  done = false;
+                  this.#adopt(c, i);
+                } else if (this.#canAdoptWithSpace(c)) {
+                  done = false;
+                  this.#adoptWithSpace(c, i);
+                } else if (this.#canUsurp(c)) {
+                  done = false;
+                  this.#usurp(c);
+                }
+              }
+            }
+          } while (!done && ++iterations < 10);
+        }
+        this.#toString = void 0;
+      }
+      #partsToRegExp(dot) {
+        return this.#parts.map((p) => {
+          if (typeof p === "string") {
+            throw new Error("string type in extglob ast??");
+          }
+          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
+          this.#uflag = this.#uflag || uflag;
+          return re;
+        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
+      }
+      static #parseGlob(glob, hasMagic, noEmpty = false) {
+        let escaping = false;
+        let re = "";
+        let uflag = false;
+        let inStar = false;
+        for (let i = 0; i < glob.length; i++) {
+          const c = glob.charAt(i);
+          if (escaping) {
+            escaping = false;
+            re += (reSpecials.has(c) ? "\\" : "") + c;
+            continue;
+          }
+          if (c === "*") {
+            if (inStar)
+              continue;
+            inStar = true;
+            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
+            hasMagic = true;
+            continue;
+          } else {
+            inStar = false;
+          }
+          if (c === "\\") {
+            if (i === glob.length - 1) {
+              re += "\\\\";
+            } else {
+              escaping = true;
+            }
+            continue;
+          }
+          if (c === "[") {
+            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
+            if (consumed) {
+              re += src;
+              uflag = uflag || needUflag;
+              i += consumed - 1;
+              hasMagic = hasMagic || magic;
+              continue;
+            }
+          }
+          if (c === "?") {
+            re += qmark;
+            hasMagic = true;
+            continue;
+          }
+          re += regExpEscape(c);
+        }
+        return [re, (0, unescape_js_1.unescape)(glob), !!hasMagic, uflag];
+      }
+    };
+    exports2.AST = AST;
+    _a = AST;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/escape.js
+var require_escape = __commonJS({
+  "node_modules/minimatch/dist/commonjs/escape.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.escape = void 0;
+    var escape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
+      }
+      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
+    }, "escape");
+    exports2.escape = escape;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/index.js
+var require_commonjs3 = __commonJS({
+  "node_modules/minimatch/dist/commonjs/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.unescape = exports2.escape = exports2.AST = exports2.Minimatch = exports2.match = exports2.makeRe = exports2.braceExpand = exports2.defaults = exports2.filter = exports2.GLOBSTAR = exports2.sep = exports2.minimatch = void 0;
+    var brace_expansion_1 = require_commonjs2();
+    var assert_valid_pattern_js_1 = require_assert_valid_pattern();
+    var ast_js_1 = require_ast();
+    var escape_js_1 = require_escape();
+    var unescape_js_1 = require_unescape();
+    var minimatch = /* @__PURE__ */ __name((p, pattern, options = {}) => {
+      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+      if (!options.nocomment && pattern.charAt(0) === "#") {
+        return false;
+      }
+      return new Minimatch(pattern, options).match(p);
+    }, "minimatch");
+    exports2.minimatch = minimatch;
+    var starDotExtRE = /^\*+([^+@!?*[(]*)$/;
+    var starDotExtTest = /* @__PURE__ */ __name((ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2), "starDotExtTest");
+    var starDotExtTestDot = /* @__PURE__ */ __name((ext2) => (f) => f.endsWith(ext2), "starDotExtTestDot");
+    var starDotExtTestNocase = /* @__PURE__ */ __name((ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
+    }, "starDotExtTestNocase");
+    var starDotExtTestNocaseDot = /* @__PURE__ */ __name((ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => f.toLowerCase().endsWith(ext2);
+    }, "starDotExtTestNocaseDot");
+    var starDotStarRE = /^\*+\.\*+$/;
+    var starDotStarTest = /* @__PURE__ */ __name((f) => !f.startsWith(".") && f.includes("."), "starDotStarTest");
+    var starDotStarTestDot = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.includes("."), "starDotStarTestDot");
+    var dotStarRE = /^\.\*+$/;
+    var dotStarTest = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.startsWith("."), "dotStarTest");
+    var starRE = /^\*+$/;
+    var starTest = /* @__PURE__ */ __name((f) => f.length !== 0 && !f.startsWith("."), "starTest");
+    var starTestDot = /* @__PURE__ */ __name((f) => f.length !== 0 && f !== "." && f !== "..", "starTestDot");
+    var qmarksRE = /^\?+([^+@!?*[(]*)?$/;
+    var qmarksTestNocase = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    }, "qmarksTestNocase");
+    var qmarksTestNocaseDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    }, "qmarksTestNocaseDot");
+    var qmarksTestDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    }, "qmarksTestDot");
+    var qmarksTest = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    }, "qmarksTest");
+    var qmarksTestNoExt = /* @__PURE__ */ __name(([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && !f.startsWith(".");
+    }, "qmarksTestNoExt");
+    var qmarksTestNoExtDot = /* @__PURE__ */ __name(([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && f !== "." && f !== "..";
+    }, "qmarksTestNoExtDot");
+    var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
+    var path = {
+      win32: { sep: "\\" },
+      posix: { sep: "/" }
+    };
+    exports2.sep = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
+    exports2.minimatch.sep = exports2.sep;
+    exports2.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
+    exports2.minimatch.GLOBSTAR = exports2.GLOBSTAR;
+    var qmark = "[^/]";
+    var star = qmark + "*?";
+    var twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
+    var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
+    var filter = /* @__PURE__ */ __name((pattern, options = {}) => (p) => (0, exports2.minimatch)(p, pattern, options), "filter");
+    exports2.filter = filter;
+    exports2.minimatch.filter = exports2.filter;
+    var ext = /* @__PURE__ */ __name((a, b = {}) => Object.assign({}, a, b), "ext");
+    var defaults = /* @__PURE__ */ __name((def) => {
+      if (!def || typeof def !== "object" || !Object.keys(def).length) {
+        return exports2.minimatch;
+      }
+      const orig = exports2.minimatch;
+      const m = /* @__PURE__ */ __name((p, pattern, options = {}) => orig(p, pattern, ext(def, options)), "m");
+      return Object.assign(m, {
+        Minimatch: class Minimatch extends orig.Minimatch {
+          static {
+            __name(this, "Minimatch");
+          }
+          constructor(pattern, options = {}) {
+            super(pattern, ext(def, options));
+          }
+          static defaults(options) {
+            return orig.defaults(ext(def, options)).Minimatch;
+          }
+        },
+        AST: class AST extends orig.AST {
+          static {
+            __name(this, "AST");
+          }
+          /* c8 ignore start */
+          constructor(type, parent, options = {}) {
+            super(type, parent, ext(def, options));
+          }
+          /* c8 ignore stop */
+          static fromGlob(pattern, options = {}) {
+            return orig.AST.fromGlob(pattern, ext(def, options));
+          }
+        },
+        unescape: /* @__PURE__ */ __name((s, options = {}) => orig.unescape(s, ext(def, options)), "unescape"),
+        escape: /* @__PURE__ */ __name((s, options = {}) => orig.escape(s, ext(def, options)), "escape"),
+        filter: /* @__PURE__ */ __name((pattern, options = {}) => orig.filter(pattern, ext(def, options)), "filter"),
+        defaults: /* @__PURE__ */ __name((options) => orig.defaults(ext(def, options)), "defaults"),
+        makeRe: /* @__PURE__ */ __name((pattern, options = {}) => orig.makeRe(pattern, ext(def, options)), "makeRe"),
+        braceExpand: /* @__PURE__ */ __name((pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)), "braceExpand"),
+        match: /* @__PURE__ */ __name((list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)), "match"),
+        sep: orig.sep,
+        GLOBSTAR: exports2.GLOBSTAR
+      });
+    }, "defaults");
+    exports2.defaults = defaults;
+    exports2.minimatch.defaults = exports2.defaults;
+    var braceExpand = /* @__PURE__ */ __name((pattern, options = {}) => {
+      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+      if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
+        return [pattern];
+      }
+      return (0, brace_expansion_1.expand)(pattern, { max: options.braceExpandMax });
+    }, "braceExpand");
+    exports2.braceExpand = braceExpand;
+    exports2.minimatch.braceExpand = exports2.braceExpand;
+    var makeRe = /* @__PURE__ */ __name((pattern, options = {}) => new Minimatch(pattern, options).makeRe(), "makeRe");
+    exports2.makeRe = makeRe;
+    exports2.minimatch.makeRe = exports2.makeRe;
+    var match = /* @__PURE__ */ __name((list, pattern, options = {}) => {
+      const mm = new Minimatch(pattern, options);
+      list = list.filter((f) => mm.match(f));
+      if (mm.options.nonull && !list.length) {
+        list.push(pattern);
+      }
+      return list;
+    }, "match");
+    exports2.match = match;
+    exports2.minimatch.match = exports2.match;
+    var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
+    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
+    var Minimatch = class {
+      static {
+        __name(this, "Minimatch");
+      }
+      options;
+      set;
+      pattern;
+      windowsPathsNoEscape;
+      nonegate;
+      negate;
+      comment;
+      empty;
+      preserveMultipleSlashes;
+      partial;
+      globSet;
+      globParts;
+      nocase;
+      isWindows;
+      platform;
+      windowsNoMagicRoot;
+      maxGlobstarRecursion;
+      regexp;
+      constructor(pattern, options = {}) {
+        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+        options = options || {};
+        this.options = options;
+        this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
+        this.pattern = pattern;
+        this.platform = options.platform || defaultPlatform;
+        this.isWindows = this.platform === "win32";
+        const awe = "allowWindowsEscape";
+        this.windowsPathsNoEscape = !!options.windowsPathsNoEscape || options[awe] === false;
+        if (this.windowsPathsNoEscape) {
+          this.pattern = this.pattern.replace(/\\/g, "/");
+        }
+        this.preserveMultipleSlashes = !!options.preserveMultipleSlashes;
+        this.regexp = null;
+        this.negate = false;
+        this.nonegate = !!options.nonegate;
+        this.comment = false;
+        this.empty = false;
+        this.partial = !!options.partial;
+        this.nocase = !!this.options.nocase;
+        this.windowsNoMagicRoot = options.windowsNoMagicRoot !== void 0 ? options.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
+        this.globSet = [];
+        this.globParts = [];
+        this.set = [];
+        this.make();
+      }
+      hasMagic() {
+        if (this.options.magicalBraces && this.set.length > 1) {
+          return true;
+        }
+        for (const pattern of this.set) {
+          for (const part of pattern) {
+            if (typeof part !== "string")
+              return true;
+          }
+        }
+        return false;
+      }
+      debug(..._) {
+      }
+      make() {
+        const pattern = this.pattern;
+        const options = this.options;
+        if (!options.nocomment && pattern.charAt(0) === "#") {
+          this.comment = true;
+          return;
+        }
+        if (!pattern) {
+          this.empty = true;
+          return;
+        }
+        this.parseNegate();
+        this.globSet = [...new Set(this.braceExpand())];
+        if (options.debug) {
+          this.debug = (...args) => console.error(...args);
+        }
+        this.debug(this.pattern, this.globSet);
+        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
+        this.globParts = this.preprocess(rawGlobParts);
+        this.debug(this.pattern, this.globParts);
+        let set = this.globParts.map((s, _, __) => {
+          if (this.isWindows && this.windowsNoMagicRoot) {
+            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
+            const isDrive = /^[a-z]:/i.test(s[0]);
+            if (isUNC) {
+              return [
+                ...s.slice(0, 4),
+                ...s.slice(4).map((ss) => this.parse(ss))
+              ];
+            } else if (isDrive) {
+              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
+            }
+          }
+          return s.map((ss) => this.parse(ss));
+        });
+        this.debug(this.pattern, set);
+        this.set = set.filter((s) => s.indexOf(false) === -1);
+        if (this.isWindows) {
+          for (let i = 0; i < this.set.length; i++) {
+            const p = this.set[i];
+            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
+              p[2] = "?";
+            }
+          }
+        }
+        this.debug(this.pattern, this.set);
+      }
+      // various transforms to equivalent pattern sets that are
+      // faster to process in a filesystem walk.  The goal is to
+      // eliminate what we can, and push all ** patterns as far
+      // to the right as possible, even if it increases the number
+      // of patterns that we have to process.
+      preprocess(globParts) {
+        if (this.options.noglobstar) {
+          for (const partset of globParts) {
+            for (let j = 0; j < partset.length; j++) {
+              if (partset[j] === "**") {
+                partset[j] = "*";
+              }
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          globParts = this.firstPhasePreProcess(globParts);
+          globParts = this.secondPhasePreProcess(globParts);
+        } else if (optimizationLevel >= 1) {
+          globParts = this.levelOneOptimize(globParts);
+        } else {
+          globParts = this.adjascentGlobstarOptimize(globParts);
+        }
+        return globParts;
+      }
+      // just get rid of adjascent ** portions
+      adjascentGlobstarOptimize(globParts) {
+        return globParts.map((parts) => {
+          let gs = -1;
+          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+            let i = gs;
+            while (parts[i + 1] === "**") {
+              i++;
+            }
+            if (i !== gs) {
+              parts.splice(gs, i - gs);
+            }
+          }
+          return parts;
+        });
+      }
+      // get rid of adjascent ** and resolve .. portions
+      levelOneOptimize(globParts) {
+        return globParts.map((parts) => {
+          parts = parts.reduce((set, part) => {
+            const prev = set[set.length - 1];
+            if (part === "**" && prev === "**") {
+              return set;
+            }
+            if (part === "..") {
+              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
+                set.pop();
+                return set;
+              }
+            }
+            set.push(part);
+            return set;
+          }, []);
+          return parts.length === 0 ? [""] : parts;
+        });
+      }
+      levelTwoFileOptimize(parts) {
+        if (!Array.isArray(parts)) {
+          parts = this.slashSplit(parts);
+        }
+        let didSomething = false;
+        do {
+          didSomething = false;
+          if (!this.preserveMultipleSlashes) {
+            for (let i = 1; i < parts.length - 1; i++) {
+              const p = parts[i];
+              if (i === 1 && p === "" && parts[0] === "")
+                continue;
+              if (p === "." || p === "") {
+                didSomething = true;
+                parts.splice(i, 1);
+                i--;
+              }
+            }
+            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+              didSomething = true;
+              parts.pop();
+            }
+          }
+          let dd = 0;
+          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+            const p = parts[dd - 1];
+            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
+              didSomething = true;
+              parts.splice(dd - 1, 2);
+              dd -= 2;
+            }
+          }
+        } while (didSomething);
+        return parts.length === 0 ? [""] : parts;
+      }
+      // First phase: single-pattern processing
+      // <pre> is 1 or more portions
+      // <rest> is 1 or more portions
+      // <p> is any portion other than ., .., '', or **
+      // <e> is . or ''
+      //
+      // **/.. is *brutal* for filesystem walking performance, because
+      // it effectively resets the recursive walk each time it occurs,
+      // and ** cannot be reduced out by a .. pattern part like a regexp
+      // or most strings (other than .., ., and '') can be.
+      //
+      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+      // <pre>/<e>/<rest> -> <pre>/<rest>
+      // <pre>/<p>/../<rest> -> <pre>/<rest>
+      // **/**/<rest> -> **/<rest>
+      //
+      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
+      // this WOULD be allowed if ** did follow symlinks, or * didn't
+      firstPhasePreProcess(globParts) {
+        let didSomething = false;
+        do {
+          didSomething = false;
+          for (let parts of globParts) {
+            let gs = -1;
+            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+              let gss = gs;
+              while (parts[gss + 1] === "**") {
+                gss++;
+              }
+              if (gss > gs) {
+                parts.splice(gs + 1, gss - gs);
+              }
+              let next = parts[gs + 1];
+              const p = parts[gs + 2];
+              const p2 = parts[gs + 3];
+              if (next !== "..")
+                continue;
+              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
+                continue;
+              }
+              didSomething = true;
+              parts.splice(gs, 1);
+              const other = parts.slice(0);
+              other[gs] = "**";
+              globParts.push(other);
+              gs--;
+            }
+            if (!this.preserveMultipleSlashes) {
+              for (let i = 1; i < parts.length - 1; i++) {
+                const p = parts[i];
+                if (i === 1 && p === "" && parts[0] === "")
+                  continue;
+                if (p === "." || p === "") {
+                  didSomething = true;
+                  parts.splice(i, 1);
+                  i--;
+                }
+              }
+              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+                didSomething = true;
+                parts.pop();
+              }
+            }
+            let dd = 0;
+            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+              const p = parts[dd - 1];
+              if (p && p !== "." && p !== ".." && p !== "**") {
+                didSomething = true;
+                const needDot = dd === 1 && parts[dd + 1] === "**";
+                const splin = needDot ? ["."] : [];
+                parts.splice(dd - 1, 2, ...splin);
+                if (parts.length === 0)
+                  parts.push("");
+                dd -= 2;
+              }
+            }
+          }
+        } while (didSomething);
+        return globParts;
+      }
+      // second phase: multi-pattern dedupes
+      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
+      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
+      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
+      //
+      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
+      // ^-- not valid because ** doens't follow symlinks
+      secondPhasePreProcess(globParts) {
+        for (let i = 0; i < globParts.length - 1; i++) {
+          for (let j = i + 1; j < globParts.length; j++) {
+            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
+            if (matched) {
+              globParts[i] = [];
+              globParts[j] = matched;
+              break;
+            }
+          }
+        }
+        return globParts.filter((gs) => gs.length);
+      }
+      partsMatch(a, b, emptyGSMatch = false) {
+        let ai = 0;
+        let bi = 0;
+        let result = [];
+        let which2 = "";
+        while (ai < a.length && bi < b.length) {
+          if (a[ai] === b[bi]) {
+            result.push(which2 === "b" ? b[bi] : a[ai]);
+            ai++;
+            bi++;
+          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
+            result.push(a[ai]);
+            ai++;
+          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
+            result.push(b[bi]);
+            bi++;
+          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
+            if (which2 === "b")
+              return false;
+            which2 = "a";
+            result.push(a[ai]);
+            ai++;
+            bi++;
+          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
+            if (which2 === "a")
+              return false;
+            which2 = "b";
+            result.push(b[bi]);
+            ai++;
+            bi++;
           } else {
             return false;
           }
         }
-        this.#timer = setTimeout(() => {
-          this.#attempts++;
-          this.#fn(this.#attempts);
-        }, timeout);
-        if (this.#unref) {
-          this.#timer.unref();
-        }
-        return true;
+        return a.length === b.length && result;
       }
-      attempt(fn) {
-        this.#fn = fn;
-        this.#operationStart = (/* @__PURE__ */ new Date()).getTime();
-        this.#fn(this.#attempts);
+      parseNegate() {
+        if (this.nonegate)
+          return;
+        const pattern = this.pattern;
+        let negate = false;
+        let negateOffset = 0;
+        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
+          negate = !negate;
+          negateOffset++;
+        }
+        if (negateOffset)
+          this.pattern = pattern.slice(negateOffset);
+        this.negate = negate;
+      }
+      // set partial to true to test if, for example,
+      // "/a/b" matches the start of "/*/b/*/d"
+      // Partial means, if you run out of file before you run
+      // out of pattern, then that's fine, as long as all
+      // the parts match.
+      matchOne(file, pattern, partial = false) {
+        let fileStartIndex = 0;
+        let patternStartIndex = 0;
+        if (this.isWindows) {
+          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
+          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
+          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
+          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
+          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
+          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
+          if (typeof fdi === "number" && typeof pdi === "number") {
+            const [fd, pd] = [
+              file[fdi],
+              pattern[pdi]
+            ];
+            if (fd.toLowerCase() === pd.toLowerCase()) {
+              pattern[pdi] = fd;
+              patternStartIndex = pdi;
+              fileStartIndex = fdi;
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          file = this.levelTwoFileOptimize(file);
+        }
+        if (pattern.includes(exports2.GLOBSTAR)) {
+          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+        }
+        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+      }
+      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+        const firstgs = pattern.indexOf(exports2.GLOBSTAR, patternIndex);
+        const lastgs = pattern.lastIndexOf(exports2.GLOBSTAR);
+        const [head, body, tail] = partial ? [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1),
+          []
+        ] : [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1, lastgs),
+          pattern.slice(lastgs + 1)
+        ];
+        if (head.length) {
+          const fileHead = file.slice(fileIndex, fileIndex + head.length);
+          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
+            return false;
+          }
+          fileIndex += head.length;
+          patternIndex += head.length;
+        }
+        let fileTailMatch = 0;
+        if (tail.length) {
+          if (tail.length + fileIndex > file.length)
+            return false;
+          let tailStart = file.length - tail.length;
+          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+            fileTailMatch = tail.length;
+          } else {
+            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
+              return false;
+            }
+            tailStart--;
+            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+              return false;
+            }
+            fileTailMatch = tail.length + 1;
+          }
+        }
+        if (!body.length) {
+          let sawSome = !!fileTailMatch;
+          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
+            const f = String(file[i2]);
+            sawSome = true;
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return partial || sawSome;
+        }
+        const bodySegments = [[[], 0]];
+        let currentBody = bodySegments[0];
+        let nonGsParts = 0;
+        const nonGsPartsSums = [0];
+        for (const b of body) {
+          if (b === exports2.GLOBSTAR) {
+            nonGsPartsSums.push(nonGsParts);
+            currentBody = [[], 0];
+            bodySegments.push(currentBody);
+          } else {
+            currentBody[0].push(b);
+            nonGsParts++;
+          }
+        }
+        let i = bodySegments.length - 1;
+        const fileLength = file.length - fileTailMatch;
+        for (const b of bodySegments) {
+          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
+        }
+        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+      }
+      // return false for "nope, not matching"
+      // return null for "not matching, cannot keep trying"
+      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+        const bs = bodySegments[bodyIndex];
+        if (!bs) {
+          for (let i = fileIndex; i < file.length; i++) {
+            sawTail = true;
+            const f = file[i];
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return sawTail;
+        }
+        const [body, after] = bs;
+        while (fileIndex <= after) {
+          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+          if (m && globStarDepth < this.maxGlobstarRecursion) {
+            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+            if (sub !== false) {
+              return sub;
+            }
+          }
+          const f = file[fileIndex];
+          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+            return false;
+          }
+          fileIndex++;
+        }
+        return partial || null;
+      }
+      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+        let fi;
+        let pi;
+        let pl;
+        let fl;
+        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+          this.debug("matchOne loop");
+          let p = pattern[pi];
+          let f = file[fi];
+          this.debug(pattern, p, f);
+          if (p === false || p === exports2.GLOBSTAR) {
+            return false;
+          }
+          let hit;
+          if (typeof p === "string") {
+            hit = f === p;
+            this.debug("string match", p, f, hit);
+          } else {
+            hit = p.test(f);
+            this.debug("pattern match", p, f, hit);
+          }
+          if (!hit)
+            return false;
+        }
+        if (fi === fl && pi === pl) {
+          return true;
+        } else if (fi === fl) {
+          return partial;
+        } else if (pi === pl) {
+          return fi === fl - 1 && file[fi] === "";
+        } else {
+          throw new Error("wtf?");
+        }
+      }
+      braceExpand() {
+        return (0, exports2.braceExpand)(this.pattern, this.options);
+      }
+      parse(pattern) {
+        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+        const options = this.options;
+        if (pattern === "**")
+          return exports2.GLOBSTAR;
+        if (pattern === "")
+          return "";
+        let m;
+        let fastTest = null;
+        if (m = pattern.match(starRE)) {
+          fastTest = options.dot ? starTestDot : starTest;
+        } else if (m = pattern.match(starDotExtRE)) {
+          fastTest = (options.nocase ? options.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
+        } else if (m = pattern.match(qmarksRE)) {
+          fastTest = (options.nocase ? options.dot ? qmarksTestNocaseDot : qmarksTestNocase : options.dot ? qmarksTestDot : qmarksTest)(m);
+        } else if (m = pattern.match(starDotStarRE)) {
+          fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
+        } else if (m = pattern.match(dotStarRE)) {
+          fastTest = dotStarTest;
+        }
+        const re = ast_js_1.AST.fromGlob(pattern, this.options).toMMPattern();
+        if (fastTest && typeof re === "object") {
+          Reflect.defineProperty(re, "test", { value: fastTest });
+        }
+        return re;
+      }
+      makeRe() {
+        if (this.regexp || this.regexp === false)
+          return this.regexp;
+        const set = this.set;
+        if (!set.length) {
+          this.regexp = false;
+          return this.regexp;
+        }
+        const options = this.options;
+        const twoStar = options.noglobstar ? star : options.dot ? twoStarDot : twoStarNoDot;
+        const flags = new Set(options.nocase ? ["i"] : []);
+        let re = set.map((pattern) => {
+          const pp = pattern.map((p) => {
+            if (p instanceof RegExp) {
+              for (const f of p.flags.split(""))
+                flags.add(f);
+            }
+            return typeof p === "string" ? regExpEscape(p) : p === exports2.GLOBSTAR ? exports2.GLOBSTAR : p._src;
+          });
+          pp.forEach((p, i) => {
+            const next = pp[i + 1];
+            const prev = pp[i - 1];
+            if (p !== exports2.GLOBSTAR || prev === exports2.GLOBSTAR) {
+              return;
+            }
+            if (prev === void 0) {
+              if (next !== void 0 && next !== exports2.GLOBSTAR) {
+                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
+              } else {
+                pp[i] = twoStar;
+              }
+            } else if (next === void 0) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
+            } else if (next !== exports2.GLOBSTAR) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
+              pp[i + 1] = exports2.GLOBSTAR;
+            }
+          });
+          const filtered = pp.filter((p) => p !== exports2.GLOBSTAR);
+          if (this.partial && filtered.length >= 1) {
+            const prefixes = [];
+            for (let i = 1; i <= filtered.length; i++) {
+              prefixes.push(filtered.slice(0, i).join("/"));
+            }
+            return "(?:" + prefixes.join("|") + ")";
+          }
+          return filtered.join("/");
+        }).join("|");
+        const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open4 + re + close + "$";
+        if (this.partial) {
+          re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
+        }
+        if (this.negate)
+          re = "^(?!" + re + ").+$";
+        try {
+          this.regexp = new RegExp(re, [...flags].join(""));
+        } catch {
+          this.regexp = false;
+        }
+        return this.regexp;
+      }
+      slashSplit(p) {
+        if (this.preserveMultipleSlashes) {
+          return p.split("/");
+        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
+          return ["", ...p.split(/\/+/)];
+        } else {
+          return p.split(/\/+/);
+        }
+      }
+      match(f, partial = this.partial) {
+        this.debug("match", f, this.pattern);
+        if (this.comment) {
+          return false;
+        }
+        if (this.empty) {
+          return f === "";
+        }
+        if (f === "/" && partial) {
+          return true;
+        }
+        const options = this.options;
+        if (this.isWindows) {
+          f = f.split("\\").join("/");
+        }
+        const ff = this.slashSplit(f);
+        this.debug(this.pattern, "split", ff);
+        const set = this.set;
+        this.debug(this.pattern, "set", set);
+        let filename = ff[ff.length - 1];
+        if (!filename) {
+          for (let i = ff.length - 2; !filename && i >= 0; i--) {
+            filename = ff[i];
+          }
+        }
+        for (const pattern of set) {
+          let file = ff;
+          if (options.matchBase && pattern.length === 1) {
+            file = [filename];
+          }
+          const hit = this.matchOne(file, pattern, partial);
+          if (hit) {
+            if (options.flipNegate) {
+              return true;
+            }
+            return !this.negate;
+          }
+        }
+        if (options.flipNegate) {
+          return false;
+        }
+        return this.negate;
+      }
+      static defaults(def) {
+        return exports2.minimatch.defaults(def).Minimatch;
       }
     };
-    module2.exports = { RetryOperation };
+    exports2.Minimatch = Minimatch;
+    var ast_js_2 = require_ast();
+    Object.defineProperty(exports2, "AST", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return ast_js_2.AST;
+    }, "get") });
+    var escape_js_2 = require_escape();
+    Object.defineProperty(exports2, "escape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return escape_js_2.escape;
+    }, "get") });
+    var unescape_js_2 = require_unescape();
+    Object.defineProperty(exports2, "unescape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return unescape_js_2.unescape;
+    }, "get") });
+    exports2.minimatch.AST = ast_js_1.AST;
+    exports2.minimatch.Minimatch = Minimatch;
+    exports2.minimatch.escape = escape_js_1.escape;
+    exports2.minimatch.unescape = unescape_js_1.unescape;
   }
 });
 
-// node_modules/@gar/promise-retry/lib/index.js
-var require_lib = __commonJS({
-  "node_modules/@gar/promise-retry/lib/index.js"(exports2, module2) {
-    var { RetryOperation } = require_retry2();
-    var createTimeout = /* @__PURE__ */ __name((attempt, opts) => Math.min(Math.round((1 + (opts.randomize ? Math.random() : 0)) * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt)), opts.maxTimeout), "createTimeout");
-    var isRetryError = /* @__PURE__ */ __name((err) => err?.code === "EPROMISERETRY" && Object.hasOwn(err, "retried"), "isRetryError");
-    var promiseRetry = /* @__PURE__ */ __name(async (fn, options = {}) => {
-      let timeouts = [];
-      if (options instanceof Array) {
-        timeouts = [...options];
-      } else {
-        if (options.retries === Infinity) {
-          options.forever = true;
-          delete options.retries;
+// node_modules/@tufjs/models/dist/role.js
+var require_role = __commonJS({
+  "node_modules/@tufjs/models/dist/role.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.SuccinctRoles = exports2.DelegatedRole = exports2.Role = exports2.TOP_LEVEL_ROLE_NAMES = void 0;
+    var crypto_1 = __importDefault(require("crypto"));
+    var minimatch_1 = require_commonjs3();
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils2();
+    exports2.TOP_LEVEL_ROLE_NAMES = [
+      "root",
+      "targets",
+      "snapshot",
+      "timestamp"
+    ];
+    var Role = class _Role {
+      static {
+        __name(this, "Role");
+      }
+      keyIDs;
+      threshold;
+      unrecognizedFields;
+      constructor(options) {
+        const { keyIDs, threshold, unrecognizedFields } = options;
+        if (hasDuplicates(keyIDs)) {
+          throw new error_1.ValueError("duplicate key IDs found");
         }
-        const opts = {
-          retries: 10,
-          factor: 2,
-          minTimeout: 1 * 1e3,
-          maxTimeout: Infinity,
-          randomize: false,
-          ...options
+        if (threshold < 1) {
+          throw new error_1.ValueError("threshold must be at least 1");
+        }
+        this.keyIDs = keyIDs;
+        this.threshold = threshold;
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _Role)) {
+          return false;
+        }
+        return this.threshold === other.threshold && util_1.default.isDeepStrictEqual(this.keyIDs, other.keyIDs) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      toJSON() {
+        return {
+          keyids: this.keyIDs,
+          threshold: this.threshold,
+          ...this.unrecognizedFields
         };
-        if (opts.minTimeout > opts.maxTimeout) {
-          throw new Error("minTimeout is greater than maxTimeout");
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array");
         }
-        if (opts.retries) {
-          for (let i = 0; i < opts.retries; i++) {
-            timeouts.push(createTimeout(i, opts));
-          }
-          timeouts.sort((a, b) => a - b);
-        } else if (options.forever) {
-          timeouts.push(createTimeout(0, opts));
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        return new _Role({
+          keyIDs: keyids,
+          threshold,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Role = Role;
+    function hasDuplicates(array) {
+      return new Set(array).size !== array.length;
+    }
+    __name(hasDuplicates, "hasDuplicates");
+    var DelegatedRole = class _DelegatedRole extends Role {
+      static {
+        __name(this, "DelegatedRole");
+      }
+      name;
+      terminating;
+      paths;
+      pathHashPrefixes;
+      constructor(opts) {
+        super(opts);
+        const { name, terminating, paths, pathHashPrefixes } = opts;
+        this.name = name;
+        this.terminating = terminating;
+        if (opts.paths && opts.pathHashPrefixes) {
+          throw new error_1.ValueError("paths and pathHashPrefixes are mutually exclusive");
+        }
+        this.paths = paths;
+        this.pathHashPrefixes = pathHashPrefixes;
+      }
+      equals(other) {
+        if (!(other instanceof _DelegatedRole)) {
+          return false;
+        }
+        return super.equals(other) && this.name === other.name && this.terminating === other.terminating && util_1.default.isDeepStrictEqual(this.paths, other.paths) && util_1.default.isDeepStrictEqual(this.pathHashPrefixes, other.pathHashPrefixes);
+      }
+      isDelegatedPath(targetFilepath) {
+        if (this.paths) {
+          return this.paths.some((pathPattern) => isTargetInPathPattern(targetFilepath, pathPattern));
+        }
+        if (this.pathHashPrefixes) {
+          const hasher = crypto_1.default.createHash("sha256");
+          const pathHash = hasher.update(targetFilepath).digest("hex");
+          return this.pathHashPrefixes.some((pathHashPrefix) => pathHash.startsWith(pathHashPrefix));
+        }
+        return false;
+      }
+      toJSON() {
+        const json = {
+          ...super.toJSON(),
+          name: this.name,
+          terminating: this.terminating
+        };
+        if (this.paths) {
+          json.paths = this.paths;
+        }
+        if (this.pathHashPrefixes) {
+          json.path_hash_prefixes = this.pathHashPrefixes;
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array of strings");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        if (typeof name !== "string") {
+          throw new TypeError("name must be a string");
+        }
+        if (typeof terminating !== "boolean") {
+          throw new TypeError("terminating must be a boolean");
+        }
+        if (utils_1.guard.isDefined(paths) && !utils_1.guard.isStringArray(paths)) {
+          throw new TypeError("paths must be an array of strings");
+        }
+        if (utils_1.guard.isDefined(path_hash_prefixes) && !utils_1.guard.isStringArray(path_hash_prefixes)) {
+          throw new TypeError("path_hash_prefixes must be an array of strings");
+        }
+        return new _DelegatedRole({
+          keyIDs: keyids,
+          threshold,
+          name,
+          terminating,
+          paths,
+          pathHashPrefixes: path_hash_prefixes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.DelegatedRole = DelegatedRole;
+    var zip = /* @__PURE__ */ __name((a, b) => a.map((k, i) => [k, b[i]]), "zip");
+    function isTargetInPathPattern(target, pattern) {
+      const targetParts = target.split("/");
+      const patternParts = pattern.split("/");
+      if (patternParts.length != targetParts.length) {
+        return false;
+      }
+      return zip(targetParts, patternParts).every(([targetPart, patternPart]) => (0, minimatch_1.minimatch)(targetPart, patternPart));
+    }
+    __name(isTargetInPathPattern, "isTargetInPathPattern");
+    var SuccinctRoles = class _SuccinctRoles extends Role {
+      static {
+        __name(this, "SuccinctRoles");
+      }
+      bitLength;
+      namePrefix;
+      numberOfBins;
+      suffixLen;
+      constructor(opts) {
+        super(opts);
+        const { bitLength, namePrefix } = opts;
+        if (bitLength <= 0 || bitLength > 32) {
+          throw new error_1.ValueError("bitLength must be between 1 and 32");
+        }
+        this.bitLength = bitLength;
+        this.namePrefix = namePrefix;
+        this.numberOfBins = Math.pow(2, bitLength);
+        this.suffixLen = (this.numberOfBins - 1).toString(16).length;
+      }
+      equals(other) {
+        if (!(other instanceof _SuccinctRoles)) {
+          return false;
+        }
+        return super.equals(other) && this.bitLength === other.bitLength && this.namePrefix === other.namePrefix;
+      }
+      /***
+       * Calculates the name of the delegated role responsible for 'target_filepath'.
+       *
+       * The target at path ''target_filepath' is assigned to a bin by casting
+       * the left-most 'bit_length' of bits of the file path hash digest to
+       * int, using it as bin index between 0 and '2**bit_length - 1'.
+       *
+       * Args:
+       *  target_filepath: URL path to a target file, relative to a base
+       *  targets URL.
+       */
+      getRoleForTarget(targetFilepath) {
+        const hasher = crypto_1.default.createHash("sha256");
+        const hasherBuffer = hasher.update(targetFilepath).digest();
+        const hashBytes = hasherBuffer.subarray(0, 4);
+        const shiftValue = 32 - this.bitLength;
+        const binNumber = hashBytes.readUInt32BE() >>> shiftValue;
+        const suffix = binNumber.toString(16).padStart(this.suffixLen, "0");
+        return `${this.namePrefix}-${suffix}`;
+      }
+      *getRoles() {
+        for (let i = 0; i < this.numberOfBins; i++) {
+          const suffix = i.toString(16).padStart(this.suffixLen, "0");
+          yield `${this.namePrefix}-${suffix}`;
         }
       }
-      const operation = new RetryOperation(timeouts, {
-        forever: options.forever,
-        unref: options.unref,
-        maxRetryTime: options.maxRetryTime
-      });
-      return new Promise(function(resolve2, reject) {
-        operation.attempt(async (number) => {
-          try {
-            const result = await fn((err) => {
-              throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
-            }, number, operation);
-            return resolve2(result);
-          } catch (err) {
-            if (!isRetryError(err)) {
-              return reject(err);
-            }
-            if (!operation.retry(err.retried || new Error())) {
-              return reject(err.retried);
+      /***
+       * Determines whether the given ``role_name`` is in one of
+       * the delegated roles that ``SuccinctRoles`` represents.
+       *
+       * Args:
+       *  role_name: The name of the role to check against.
+       */
+      isDelegatedRole(roleName) {
+        const desiredPrefix = this.namePrefix + "-";
+        if (!roleName.startsWith(desiredPrefix)) {
+          return false;
+        }
+        const suffix = roleName.slice(desiredPrefix.length, roleName.length);
+        if (suffix.length != this.suffixLen) {
+          return false;
+        }
+        if (!suffix.match(/^[0-9a-fA-F]+$/)) {
+          return false;
+        }
+        const num = parseInt(suffix, 16);
+        return 0 <= num && num < this.numberOfBins;
+      }
+      toJSON() {
+        const json = {
+          ...super.toJSON(),
+          bit_length: this.bitLength,
+          name_prefix: this.namePrefix
+        };
+        return json;
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array of strings");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        if (typeof bit_length !== "number") {
+          throw new TypeError("bit_length must be a number");
+        }
+        if (typeof name_prefix !== "string") {
+          throw new TypeError("name_prefix must be a string");
+        }
+        return new _SuccinctRoles({
+          keyIDs: keyids,
+          threshold,
+          bitLength: bit_length,
+          namePrefix: name_prefix,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.SuccinctRoles = SuccinctRoles;
+  }
+});
+
+// node_modules/@tufjs/models/dist/root.js
+var require_root = __commonJS({
+  "node_modules/@tufjs/models/dist/root.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Root = void 0;
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var error_1 = require_error5();
+    var key_1 = require_key3();
+    var role_1 = require_role();
+    var utils_1 = require_utils2();
+    var Root = class _Root extends base_1.Signed {
+      static {
+        __name(this, "Root");
+      }
+      type = base_1.MetadataKind.Root;
+      keys;
+      roles;
+      consistentSnapshot;
+      constructor(options) {
+        super(options);
+        this.keys = options.keys || {};
+        this.consistentSnapshot = options.consistentSnapshot ?? true;
+        if (!options.roles) {
+          this.roles = role_1.TOP_LEVEL_ROLE_NAMES.reduce((acc, role) => ({
+            ...acc,
+            [role]: new role_1.Role({ keyIDs: [], threshold: 1 })
+          }), {});
+        } else {
+          const roleNames = new Set(Object.keys(options.roles));
+          if (!role_1.TOP_LEVEL_ROLE_NAMES.every((role) => roleNames.has(role))) {
+            throw new error_1.ValueError("missing top-level role");
+          }
+          this.roles = options.roles;
+        }
+      }
+      addKey(key, role) {
+        if (!this.roles[role]) {
+          throw new error_1.ValueError(`role ${role} does not exist`);
+        }
+        if (!this.roles[role].keyIDs.includes(key.keyID)) {
+          this.roles[role].keyIDs.push(key.keyID);
+        }
+        this.keys[key.keyID] = key;
+      }
+      equals(other) {
+        if (!(other instanceof _Root)) {
+          return false;
+        }
+        return super.equals(other) && this.consistentSnapshot === other.consistentSnapshot && util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          keys: keysToJSON(this.keys),
+          roles: rolesToJSON(this.roles),
+          consistent_snapshot: this.consistentSnapshot,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { keys, roles, consistent_snapshot, ...rest } = unrecognizedFields;
+        if (typeof consistent_snapshot !== "boolean") {
+          throw new TypeError("consistent_snapshot must be a boolean");
+        }
+        return new _Root({
+          ...commonFields,
+          keys: keysFromJSON(keys),
+          roles: rolesFromJSON(roles),
+          consistentSnapshot: consistent_snapshot,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Root = Root;
+    function keysToJSON(keys) {
+      return Object.entries(keys).reduce((acc, [keyID, key]) => ({ ...acc, [keyID]: key.toJSON() }), {});
+    }
+    __name(keysToJSON, "keysToJSON");
+    function rolesToJSON(roles) {
+      return Object.entries(roles).reduce((acc, [roleName, role]) => ({ ...acc, [roleName]: role.toJSON() }), {});
+    }
+    __name(rolesToJSON, "rolesToJSON");
+    function keysFromJSON(data) {
+      let keys;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("keys must be an object");
+        }
+        keys = Object.entries(data).reduce((acc, [keyID, keyData]) => ({
+          ...acc,
+          [keyID]: key_1.Key.fromJSON(keyID, keyData)
+        }), {});
+      }
+      return keys;
+    }
+    __name(keysFromJSON, "keysFromJSON");
+    function rolesFromJSON(data) {
+      let roles;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("roles must be an object");
+        }
+        roles = Object.entries(data).reduce((acc, [roleName, roleData]) => ({
+          ...acc,
+          [roleName]: role_1.Role.fromJSON(roleData)
+        }), {});
+      }
+      return roles;
+    }
+    __name(rolesFromJSON, "rolesFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/signature.js
+var require_signature = __commonJS({
+  "node_modules/@tufjs/models/dist/signature.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Signature = void 0;
+    var Signature = class _Signature {
+      static {
+        __name(this, "Signature");
+      }
+      keyID;
+      sig;
+      constructor(options) {
+        const { keyID, sig } = options;
+        this.keyID = keyID;
+        this.sig = sig;
+      }
+      toJSON() {
+        return {
+          keyid: this.keyID,
+          sig: this.sig
+        };
+      }
+      static fromJSON(data) {
+        const { keyid, sig } = data;
+        if (typeof keyid !== "string") {
+          throw new TypeError("keyid must be a string");
+        }
+        if (typeof sig !== "string") {
+          throw new TypeError("sig must be a string");
+        }
+        return new _Signature({
+          keyID: keyid,
+          sig
+        });
+      }
+    };
+    exports2.Signature = Signature;
+  }
+});
+
+// node_modules/@tufjs/models/dist/snapshot.js
+var require_snapshot = __commonJS({
+  "node_modules/@tufjs/models/dist/snapshot.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Snapshot = void 0;
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var file_1 = require_file2();
+    var utils_1 = require_utils2();
+    var Snapshot = class _Snapshot extends base_1.Signed {
+      static {
+        __name(this, "Snapshot");
+      }
+      type = base_1.MetadataKind.Snapshot;
+      meta;
+      constructor(opts) {
+        super(opts);
+        this.meta = opts.meta || { "targets.json": new file_1.MetaFile({ version: 1 }) };
+      }
+      equals(other) {
+        if (!(other instanceof _Snapshot)) {
+          return false;
+        }
+        return super.equals(other) && util_1.default.isDeepStrictEqual(this.meta, other.meta);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          meta: metaToJSON(this.meta),
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { meta, ...rest } = unrecognizedFields;
+        return new _Snapshot({
+          ...commonFields,
+          meta: metaFromJSON(meta),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Snapshot = Snapshot;
+    function metaToJSON(meta) {
+      return Object.entries(meta).reduce((acc, [path, metadata]) => ({
+        ...acc,
+        [path]: metadata.toJSON()
+      }), {});
+    }
+    __name(metaToJSON, "metaToJSON");
+    function metaFromJSON(data) {
+      let meta;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("meta field is malformed");
+        } else {
+          meta = Object.entries(data).reduce((acc, [path, metadata]) => ({
+            ...acc,
+            [path]: file_1.MetaFile.fromJSON(metadata)
+          }), {});
+        }
+      }
+      return meta;
+    }
+    __name(metaFromJSON, "metaFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/delegations.js
+var require_delegations = __commonJS({
+  "node_modules/@tufjs/models/dist/delegations.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Delegations = void 0;
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var key_1 = require_key3();
+    var role_1 = require_role();
+    var utils_1 = require_utils2();
+    var Delegations = class _Delegations {
+      static {
+        __name(this, "Delegations");
+      }
+      keys;
+      roles;
+      unrecognizedFields;
+      succinctRoles;
+      constructor(options) {
+        this.keys = options.keys;
+        this.unrecognizedFields = options.unrecognizedFields || {};
+        if (options.roles) {
+          if (Object.keys(options.roles).some((roleName) => role_1.TOP_LEVEL_ROLE_NAMES.includes(roleName))) {
+            throw new error_1.ValueError("Delegated role name conflicts with top-level role name");
+          }
+        }
+        this.succinctRoles = options.succinctRoles;
+        this.roles = options.roles;
+      }
+      equals(other) {
+        if (!(other instanceof _Delegations)) {
+          return false;
+        }
+        return util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields) && util_1.default.isDeepStrictEqual(this.succinctRoles, other.succinctRoles);
+      }
+      *rolesForTarget(targetPath) {
+        if (this.roles) {
+          for (const role of Object.values(this.roles)) {
+            if (role.isDelegatedPath(targetPath)) {
+              yield { role: role.name, terminating: role.terminating };
             }
           }
+        } else if (this.succinctRoles) {
+          yield {
+            role: this.succinctRoles.getRoleForTarget(targetPath),
+            terminating: true
+          };
+        }
+      }
+      toJSON() {
+        const json = {
+          keys: keysToJSON(this.keys),
+          ...this.unrecognizedFields
+        };
+        if (this.roles) {
+          json.roles = rolesToJSON(this.roles);
+        } else if (this.succinctRoles) {
+          json.succinct_roles = this.succinctRoles.toJSON();
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
+        let succinctRoles;
+        if (utils_1.guard.isObject(succinct_roles)) {
+          succinctRoles = role_1.SuccinctRoles.fromJSON(succinct_roles);
+        }
+        return new _Delegations({
+          keys: keysFromJSON(keys),
+          roles: rolesFromJSON(roles),
+          unrecognizedFields,
+          succinctRoles
         });
+      }
+    };
+    exports2.Delegations = Delegations;
+    function keysToJSON(keys) {
+      return Object.entries(keys).reduce((acc, [keyId, key]) => ({
+        ...acc,
+        [keyId]: key.toJSON()
+      }), {});
+    }
+    __name(keysToJSON, "keysToJSON");
+    function rolesToJSON(roles) {
+      return Object.values(roles).map((role) => role.toJSON());
+    }
+    __name(rolesToJSON, "rolesToJSON");
+    function keysFromJSON(data) {
+      if (!utils_1.guard.isObjectRecord(data)) {
+        throw new TypeError("keys is malformed");
+      }
+      return Object.entries(data).reduce((acc, [keyID, keyData]) => ({
+        ...acc,
+        [keyID]: key_1.Key.fromJSON(keyID, keyData)
+      }), {});
+    }
+    __name(keysFromJSON, "keysFromJSON");
+    function rolesFromJSON(data) {
+      let roleMap;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectArray(data)) {
+          throw new TypeError("roles is malformed");
+        }
+        roleMap = data.reduce((acc, role) => {
+          const delegatedRole = role_1.DelegatedRole.fromJSON(role);
+          return {
+            ...acc,
+            [delegatedRole.name]: delegatedRole
+          };
+        }, {});
+      }
+      return roleMap;
+    }
+    __name(rolesFromJSON, "rolesFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/targets.js
+var require_targets = __commonJS({
+  "node_modules/@tufjs/models/dist/targets.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Targets = void 0;
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var delegations_1 = require_delegations();
+    var file_1 = require_file2();
+    var utils_1 = require_utils2();
+    var Targets = class _Targets extends base_1.Signed {
+      static {
+        __name(this, "Targets");
+      }
+      type = base_1.MetadataKind.Targets;
+      targets;
+      delegations;
+      constructor(options) {
+        super(options);
+        this.targets = options.targets || {};
+        this.delegations = options.delegations;
+      }
+      addTarget(target) {
+        this.targets[target.path] = target;
+      }
+      equals(other) {
+        if (!(other instanceof _Targets)) {
+          return false;
+        }
+        return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
+      }
+      toJSON() {
+        const json = {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          targets: targetsToJSON(this.targets),
+          ...this.unrecognizedFields
+        };
+        if (this.delegations) {
+          json.delegations = this.delegations.toJSON();
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { targets, delegations, ...rest } = unrecognizedFields;
+        return new _Targets({
+          ...commonFields,
+          targets: targetsFromJSON(targets),
+          delegations: delegationsFromJSON(delegations),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Targets = Targets;
+    function targetsToJSON(targets) {
+      return Object.entries(targets).reduce((acc, [path, target]) => ({
+        ...acc,
+        [path]: target.toJSON()
+      }), {});
+    }
+    __name(targetsToJSON, "targetsToJSON");
+    function targetsFromJSON(data) {
+      let targets;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("targets must be an object");
+        } else {
+          targets = Object.entries(data).reduce((acc, [path, target]) => ({
+            ...acc,
+            [path]: file_1.TargetFile.fromJSON(path, target)
+          }), {});
+        }
+      }
+      return targets;
+    }
+    __name(targetsFromJSON, "targetsFromJSON");
+    function delegationsFromJSON(data) {
+      let delegations;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObject(data)) {
+          throw new TypeError("delegations must be an object");
+        } else {
+          delegations = delegations_1.Delegations.fromJSON(data);
+        }
+      }
+      return delegations;
+    }
+    __name(delegationsFromJSON, "delegationsFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/timestamp.js
+var require_timestamp4 = __commonJS({
+  "node_modules/@tufjs/models/dist/timestamp.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Timestamp = void 0;
+    var base_1 = require_base();
+    var file_1 = require_file2();
+    var utils_1 = require_utils2();
+    var Timestamp = class _Timestamp extends base_1.Signed {
+      static {
+        __name(this, "Timestamp");
+      }
+      type = base_1.MetadataKind.Timestamp;
+      snapshotMeta;
+      constructor(options) {
+        super(options);
+        this.snapshotMeta = options.snapshotMeta || new file_1.MetaFile({ version: 1 });
+      }
+      equals(other) {
+        if (!(other instanceof _Timestamp)) {
+          return false;
+        }
+        return super.equals(other) && this.snapshotMeta.equals(other.snapshotMeta);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          meta: { "snapshot.json": this.snapshotMeta.toJSON() },
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { meta, ...rest } = unrecognizedFields;
+        return new _Timestamp({
+          ...commonFields,
+          snapshotMeta: snapshotMetaFromJSON(meta),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Timestamp = Timestamp;
+    function snapshotMetaFromJSON(data) {
+      let snapshotMeta;
+      if (utils_1.guard.isDefined(data)) {
+        const snapshotData = data["snapshot.json"];
+        if (!utils_1.guard.isDefined(snapshotData) || !utils_1.guard.isObject(snapshotData)) {
+          throw new TypeError("missing snapshot.json in meta");
+        } else {
+          snapshotMeta = file_1.MetaFile.fromJSON(snapshotData);
+        }
+      }
+      return snapshotMeta;
+    }
+    __name(snapshotMetaFromJSON, "snapshotMetaFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/metadata.js
+var require_metadata = __commonJS({
+  "node_modules/@tufjs/models/dist/metadata.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Metadata = void 0;
+    var canonical_json_1 = require_lib();
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var error_1 = require_error5();
+    var root_1 = require_root();
+    var signature_1 = require_signature();
+    var snapshot_1 = require_snapshot();
+    var targets_1 = require_targets();
+    var timestamp_1 = require_timestamp4();
+    var utils_1 = require_utils2();
+    var Metadata = class _Metadata {
+      static {
+        __name(this, "Metadata");
+      }
+      signed;
+      signatures;
+      unrecognizedFields;
+      constructor(signed, signatures, unrecognizedFields) {
+        this.signed = signed;
+        this.signatures = signatures || {};
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      sign(signer, append = true) {
+        const bytes = Buffer.from((0, canonical_json_1.canonicalize)(this.signed.toJSON()));
+        const signature = signer(bytes);
+        if (!append) {
+          this.signatures = {};
+        }
+        this.signatures[signature.keyID] = signature;
+      }
+      verifyDelegate(delegatedRole, delegatedMetadata) {
+        let role;
+        let keys = {};
+        switch (this.signed.type) {
+          case base_1.MetadataKind.Root:
+            keys = this.signed.keys;
+            role = this.signed.roles[delegatedRole];
+            break;
+          case base_1.MetadataKind.Targets:
+            if (!this.signed.delegations) {
+              throw new error_1.ValueError(`No delegations found for ${delegatedRole}`);
+            }
+            keys = this.signed.delegations.keys;
+            if (this.signed.delegations.roles) {
+              role = this.signed.delegations.roles[delegatedRole];
+            } else if (this.signed.delegations.succinctRoles) {
+              if (this.signed.delegations.succinctRoles.isDelegatedRole(delegatedRole)) {
+                role = this.signed.delegations.succinctRoles;
+              }
+            }
+            break;
+          default:
+            throw new TypeError("invalid metadata type");
+        }
+        if (!role) {
+          throw new error_1.ValueError(`no delegation found for ${delegatedRole}`);
+        }
+        const signingKeys = /* @__PURE__ */ new Set();
+        role.keyIDs.forEach((keyID) => {
+          const key = keys[keyID];
+          if (!key) {
+            return;
+          }
+          try {
+            key.verifySignature(delegatedMetadata);
+            signingKeys.add(key.keyID);
+          } catch (error2) {
+          }
+        });
+        if (signingKeys.size < role.threshold) {
+          throw new error_1.UnsignedMetadataError(`${delegatedRole} was signed by ${signingKeys.size}/${role.threshold} keys`);
+        }
+      }
+      equals(other) {
+        if (!(other instanceof _Metadata)) {
+          return false;
+        }
+        return (
+          // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
+          this.signed.equals(other.signed) && util_1.default.isDeepStrictEqual(this.signatures, other.signatures) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields)
+        );
+      }
+      toJSON() {
+        const signatures = Object.values(this.signatures).map((signature) => {
+          return signature.toJSON();
+        });
+        return {
+          signatures,
+          signed: this.signed.toJSON(),
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(type, data) {
+        const { signed, signatures, ...rest } = data;
+        if (!utils_1.guard.isDefined(signed) || !utils_1.guard.isObject(signed)) {
+          throw new TypeError("signed is not defined");
+        }
+        if (type !== signed._type) {
+          throw new error_1.ValueError(`expected '${type}', got ${signed["_type"]}`);
+        }
+        if (!utils_1.guard.isObjectArray(signatures)) {
+          throw new TypeError("signatures is not an array");
+        }
+        let signedObj;
+        switch (type) {
+          case base_1.MetadataKind.Root:
+            signedObj = root_1.Root.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Timestamp:
+            signedObj = timestamp_1.Timestamp.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Snapshot:
+            signedObj = snapshot_1.Snapshot.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Targets:
+            signedObj = targets_1.Targets.fromJSON(signed);
+            break;
+          default:
+            throw new TypeError("invalid metadata type");
+        }
+        const sigMap = {};
+        signatures.forEach((sigData) => {
+          const sig = signature_1.Signature.fromJSON(sigData);
+          if (sigMap[sig.keyID]) {
+            throw new error_1.ValueError(`multiple signatures found for keyid: ${sig.keyID}`);
+          }
+          sigMap[sig.keyID] = sig;
+        });
+        return new _Metadata(signedObj, sigMap, rest);
+      }
+    };
+    exports2.Metadata = Metadata;
+  }
+});
+
+// node_modules/@tufjs/models/dist/index.js
+var require_dist5 = __commonJS({
+  "node_modules/@tufjs/models/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Timestamp = exports2.Targets = exports2.Snapshot = exports2.Signature = exports2.Root = exports2.Metadata = exports2.Key = exports2.TargetFile = exports2.MetaFile = exports2.ValueError = exports2.MetadataKind = void 0;
+    var base_1 = require_base();
+    Object.defineProperty(exports2, "MetadataKind", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return base_1.MetadataKind;
+    }, "get") });
+    var error_1 = require_error5();
+    Object.defineProperty(exports2, "ValueError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.ValueError;
+    }, "get") });
+    var file_1 = require_file2();
+    Object.defineProperty(exports2, "MetaFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return file_1.MetaFile;
+    }, "get") });
+    Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return file_1.TargetFile;
+    }, "get") });
+    var key_1 = require_key3();
+    Object.defineProperty(exports2, "Key", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return key_1.Key;
+    }, "get") });
+    var metadata_1 = require_metadata();
+    Object.defineProperty(exports2, "Metadata", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return metadata_1.Metadata;
+    }, "get") });
+    var root_1 = require_root();
+    Object.defineProperty(exports2, "Root", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return root_1.Root;
+    }, "get") });
+    var signature_1 = require_signature();
+    Object.defineProperty(exports2, "Signature", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return signature_1.Signature;
+    }, "get") });
+    var snapshot_1 = require_snapshot();
+    Object.defineProperty(exports2, "Snapshot", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return snapshot_1.Snapshot;
+    }, "get") });
+    var targets_1 = require_targets();
+    Object.defineProperty(exports2, "Targets", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return targets_1.Targets;
+    }, "get") });
+    var timestamp_1 = require_timestamp4();
+    Object.defineProperty(exports2, "Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return timestamp_1.Timestamp;
+    }, "get") });
+  }
+});
+
+// node_modules/ms/index.js
+var require_ms = __commonJS({
+  "node_modules/ms/index.js"(exports2, module2) {
+    var s = 1e3;
+    var m = s * 60;
+    var h = m * 60;
+    var d = h * 24;
+    var w = d * 7;
+    var y = d * 365.25;
+    module2.exports = function(val, options) {
+      options = options || {};
+      var type = typeof val;
+      if (type === "string" && val.length > 0) {
+        return parse(val);
+      } else if (type === "number" && isFinite(val)) {
+        return options.long ? fmtLong(val) : fmtShort(val);
+      }
+      throw new Error(
+        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
+      );
+    };
+    function parse(str) {
+      str = String(str);
+      if (str.length > 100) {
+        return;
+      }
+      var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+        str
+      );
+      if (!match) {
+        return;
+      }
+      var n = parseFloat(match[1]);
+      var type = (match[2] || "ms").toLowerCase();
+      switch (type) {
+        case "years":
+        case "year":
+        case "yrs":
+        case "yr":
+        case "y":
+          return n * y;
+        case "weeks":
+        case "week":
+        case "w":
+          return n * w;
+        case "days":
+        case "day":
+        case "d":
+          return n * d;
+        case "hours":
+        case "hour":
+        case "hrs":
+        case "hr":
+        case "h":
+          return n * h;
+        case "minutes":
+        case "minute":
+        case "mins":
+        case "min":
+        case "m":
+          return n * m;
+        case "seconds":
+        case "second":
+        case "secs":
+        case "sec":
+        case "s":
+          return n * s;
+        case "milliseconds":
+        case "millisecond":
+        case "msecs":
+        case "msec":
+        case "ms":
+          return n;
+        default:
+          return void 0;
+      }
+    }
+    __name(parse, "parse");
+    function fmtShort(ms) {
+      var msAbs = Math.abs(ms);
+      if (msAbs >= d) {
+        return Math.round(ms / d) + "d";
+      }
+      if (msAbs >= h) {
+        return Math.round(ms / h) + "h";
+      }
+      if (msAbs >= m) {
+        return Math.round(ms / m) + "m";
+      }
+      if (msAbs >= s) {
+        return Math.round(ms / s) + "s";
+      }
+      return ms + "ms";
+    }
+    __name(fmtShort, "fmtShort");
+    function fmtLong(ms) {
+      var msAbs = Math.abs(ms);
+      if (msAbs >= d) {
+        return plural(ms, msAbs, d, "day");
+      }
+      if (msAbs >= h) {
+        return plural(ms, msAbs, h, "hour");
+      }
+      if (msAbs >= m) {
+        return plural(ms, msAbs, m, "minute");
+      }
+      if (msAbs >= s) {
+        return plural(ms, msAbs, s, "second");
+      }
+      return ms + " ms";
+    }
+    __name(fmtLong, "fmtLong");
+    function plural(ms, msAbs, n, name) {
+      var isPlural = msAbs >= n * 1.5;
+      return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
+    }
+    __name(plural, "plural");
+  }
+});
+
+// node_modules/debug/src/common.js
+var require_common = __commonJS({
+  "node_modules/debug/src/common.js"(exports2, module2) {
+    function setup(env) {
+      createDebug.debug = createDebug;
+      createDebug.default = createDebug;
+      createDebug.coerce = coerce;
+      createDebug.disable = disable;
+      createDebug.enable = enable;
+      createDebug.enabled = enabled;
+      createDebug.humanize = require_ms();
+      createDebug.destroy = destroy;
+      Object.keys(env).forEach((key) => {
+        createDebug[key] = env[key];
       });
-    }, "promiseRetry");
-    module2.exports = { promiseRetry };
+      createDebug.names = [];
+      createDebug.skips = [];
+      createDebug.formatters = {};
+      function selectColor(namespace) {
+        let hash = 0;
+        for (let i = 0; i < namespace.length; i++) {
+          hash = (hash << 5) - hash + namespace.charCodeAt(i);
+          hash |= 0;
+        }
+        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+      }
+      __name(selectColor, "selectColor");
+      createDebug.selectColor = selectColor;
+      function createDebug(namespace) {
+        let prevTime;
+        let enableOverride = null;
+        let namespacesCache;
+        let enabledCache;
+        function debug2(...args) {
+          if (!debug2.enabled) {
+            return;
+          }
+          const self = debug2;
+          const curr = Number(/* @__PURE__ */ new Date());
+          const ms = curr - (prevTime || curr);
+          self.diff = ms;
+          self.prev = prevTime;
+          self.curr = curr;
+          prevTime = curr;
+          args[0] = createDebug.coerce(args[0]);
+          if (typeof args[0] !== "string") {
+            args.unshift("%O");
+          }
+          let index = 0;
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format) => {
+            if (match === "%%") {
+              return "%";
+            }
+            index++;
+            const formatter = createDebug.formatters[format];
+            if (typeof formatter === "function") {
+              const val = args[index];
+              match = formatter.call(self, val);
+              args.splice(index, 1);
+              index--;
+            }
+            return match;
+          });
+          createDebug.formatArgs.call(self, args);
+          const logFn = self.log || createDebug.log;
+          logFn.apply(self, args);
+        }
+        __name(debug2, "debug");
+        debug2.namespace = namespace;
+        debug2.useColors = createDebug.useColors();
+        debug2.color = createDebug.selectColor(namespace);
+        debug2.extend = extend;
+        debug2.destroy = createDebug.destroy;
+        Object.defineProperty(debug2, "enabled", {
+          enumerable: true,
+          configurable: false,
+          get: /* @__PURE__ */ __name(() => {
+            if (enableOverride !== null) {
+              return enableOverride;
+            }
+            if (namespacesCache !== createDebug.namespaces) {
+              namespacesCache = createDebug.namespaces;
+              enabledCache = createDebug.enabled(namespace);
+            }
+            return enabledCache;
+          }, "get"),
+          set: /* @__PURE__ */ __name((v) => {
+            enableOverride = v;
+          }, "set")
+        });
+        if (typeof createDebug.init === "function") {
+          createDebug.init(debug2);
+        }
+        return debug2;
+      }
+      __name(createDebug, "createDebug");
+      function extend(namespace, delimiter) {
+        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+        newDebug.log = this.log;
+        return newDebug;
+      }
+      __name(extend, "extend");
+      function enable(namespaces) {
+        createDebug.save(namespaces);
+        createDebug.namespaces = namespaces;
+        createDebug.names = [];
+        createDebug.skips = [];
+        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
+        for (const ns of split) {
+          if (ns[0] === "-") {
+            createDebug.skips.push(ns.slice(1));
+          } else {
+            createDebug.names.push(ns);
+          }
+        }
+      }
+      __name(enable, "enable");
+      function matchesTemplate(search, template) {
+        let searchIndex = 0;
+        let templateIndex = 0;
+        let starIndex = -1;
+        let matchIndex = 0;
+        while (searchIndex < search.length) {
+          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
+            if (template[templateIndex] === "*") {
+              starIndex = templateIndex;
+              matchIndex = searchIndex;
+              templateIndex++;
+            } else {
+              searchIndex++;
+              templateIndex++;
+            }
+          } else if (starIndex !== -1) {
+            templateIndex = starIndex + 1;
+            matchIndex++;
+            searchIndex = matchIndex;
+          } else {
+            return false;
+          }
+        }
+        while (templateIndex < template.length && template[templateIndex] === "*") {
+          templateIndex++;
+        }
+        return templateIndex === template.length;
+      }
+      __name(matchesTemplate, "matchesTemplate");
+      function disable() {
+        const namespaces = [
+          ...createDebug.names,
+          ...createDebug.skips.map((namespace) => "-" + namespace)
+        ].join(",");
+        createDebug.enable("");
+        return namespaces;
+      }
+      __name(disable, "disable");
+      function enabled(name) {
+        for (const skip of createDebug.skips) {
+          if (matchesTemplate(name, skip)) {
+            return false;
+          }
+        }
+        for (const ns of createDebug.names) {
+          if (matchesTemplate(name, ns)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      __name(enabled, "enabled");
+      function coerce(val) {
+        if (val instanceof Error) {
+          return val.stack || val.message;
+        }
+        return val;
+      }
+      __name(coerce, "coerce");
+      function destroy() {
+        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+      }
+      __name(destroy, "destroy");
+      createDebug.enable(createDebug.load());
+      return createDebug;
+    }
+    __name(setup, "setup");
+    module2.exports = setup;
+  }
+});
+
+// node_modules/debug/src/browser.js
+var require_browser = __commonJS({
+  "node_modules/debug/src/browser.js"(exports2, module2) {
+    exports2.formatArgs = formatArgs;
+    exports2.save = save;
+    exports2.load = load;
+    exports2.useColors = useColors;
+    exports2.storage = localstorage();
+    exports2.destroy = /* @__PURE__ */ (() => {
+      let warned = false;
+      return () => {
+        if (!warned) {
+          warned = true;
+          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+        }
+      };
+    })();
+    exports2.colors = [
+      "#0000CC",
+      "#0000FF",
+      "#0033CC",
+      "#0033FF",
+      "#0066CC",
+      "#0066FF",
+      "#0099CC",
+      "#0099FF",
+      "#00CC00",
+      "#00CC33",
+      "#00CC66",
+      "#00CC99",
+      "#00CCCC",
+      "#00CCFF",
+      "#3300CC",
+      "#3300FF",
+      "#3333CC",
+      "#3333FF",
+      "#3366CC",
+      "#3366FF",
+      "#3399CC",
+      "#3399FF",
+      "#33CC00",
+      "#33CC33",
+      "#33CC66",
+      "#33CC99",
+      "#33CCCC",
+      "#33CCFF",
+      "#6600CC",
+      "#6600FF",
+      "#6633CC",
+      "#6633FF",
+      "#66CC00",
+      "#66CC33",
+      "#9900CC",
+      "#9900FF",
+      "#9933CC",
+      "#9933FF",
+      "#99CC00",
+      "#99CC33",
+      "#CC0000",
+      "#CC0033",
+      "#CC0066",
+      "#CC0099",
+      "#CC00CC",
+      "#CC00FF",
+      "#CC3300",
+      "#CC3333",
+      "#CC3366",
+      "#CC3399",
+      "#CC33CC",
+      "#CC33FF",
+      "#CC6600",
+      "#CC6633",
+      "#CC9900",
+      "#CC9933",
+      "#CCCC00",
+      "#CCCC33",
+      "#FF0000",
+      "#FF0033",
+      "#FF0066",
+      "#FF0099",
+      "#FF00CC",
+      "#FF00FF",
+      "#FF3300",
+      "#FF3333",
+      "#FF3366",
+      "#FF3399",
+      "#FF33CC",
+      "#FF33FF",
+      "#FF6600",
+      "#FF6633",
+      "#FF9900",
+      "#FF9933",
+      "#FFCC00",
+      "#FFCC33"
+    ];
+    function useColors() {
+      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
+        return true;
+      }
+      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
+        return false;
+      }
+      let m;
+      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
+      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
+      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
+      typeof navigator !== "undefined" && navigator.userAgent && (m = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
+      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
+    }
+    __name(useColors, "useColors");
+    function formatArgs(args) {
+      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module2.exports.humanize(this.diff);
+      if (!this.useColors) {
+        return;
+      }
+      const c = "color: " + this.color;
+      args.splice(1, 0, c, "color: inherit");
+      let index = 0;
+      let lastC = 0;
+      args[0].replace(/%[a-zA-Z%]/g, (match) => {
+        if (match === "%%") {
+          return;
+        }
+        index++;
+        if (match === "%c") {
+          lastC = index;
+        }
+      });
+      args.splice(lastC, 0, c);
+    }
+    __name(formatArgs, "formatArgs");
+    exports2.log = console.debug || console.log || (() => {
+    });
+    function save(namespaces) {
+      try {
+        if (namespaces) {
+          exports2.storage.setItem("debug", namespaces);
+        } else {
+          exports2.storage.removeItem("debug");
+        }
+      } catch (error2) {
+      }
+    }
+    __name(save, "save");
+    function load() {
+      let r;
+      try {
+        r = exports2.storage.getItem("debug") || exports2.storage.getItem("DEBUG");
+      } catch (error2) {
+      }
+      if (!r && typeof process !== "undefined" && "env" in process) {
+        r = process.env.DEBUG;
+      }
+      return r;
+    }
+    __name(load, "load");
+    function localstorage() {
+      try {
+        return localStorage;
+      } catch (error2) {
+      }
+    }
+    __name(localstorage, "localstorage");
+    module2.exports = require_common()(exports2);
+    var { formatters } = module2.exports;
+    formatters.j = function(v) {
+      try {
+        return JSON.stringify(v);
+      } catch (error2) {
+        return "[UnexpectedJSONParseError]: " + error2.message;
+      }
+    };
+  }
+});
+
+// node_modules/has-flag/index.js
+var require_has_flag = __commonJS({
+  "node_modules/has-flag/index.js"(exports2, module2) {
+    "use strict";
+    module2.exports = (flag, argv = process.argv) => {
+      const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
+      const position = argv.indexOf(prefix + flag);
+      const terminatorPosition = argv.indexOf("--");
+      return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
+    };
+  }
+});
+
+// node_modules/supports-color/index.js
+var require_supports_color = __commonJS({
+  "node_modules/supports-color/index.js"(exports2, module2) {
+    "use strict";
+    var os5 = require("os");
+    var tty = require("tty");
+    var hasFlag = require_has_flag();
+    var { env } = process;
+    var forceColor;
+    if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
+      forceColor = 0;
+    } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
+      forceColor = 1;
+    }
+    if ("FORCE_COLOR" in env) {
+      if (env.FORCE_COLOR === "true") {
+        forceColor = 1;
+      } else if (env.FORCE_COLOR === "false") {
+        forceColor = 0;
+      } else {
+        forceColor = env.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env.FORCE_COLOR, 10), 3);
+      }
+    }
+    function translateLevel(level) {
+      if (level === 0) {
+        return false;
+      }
+      return {
+        level,
+        hasBasic: true,
+        has256: level >= 2,
+        has16m: level >= 3
+      };
+    }
+    __name(translateLevel, "translateLevel");
+    function supportsColor(haveStream, streamIsTTY) {
+      if (forceColor === 0) {
+        return 0;
+      }
+      if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
+        return 3;
+      }
+      if (hasFlag("color=256")) {
+        return 2;
+      }
+      if (haveStream && !streamIsTTY && forceColor === void 0) {
+        return 0;
+      }
+      const min = forceColor || 0;
+      if (env.TERM === "dumb") {
+        return min;
+      }
+      if (process.platform === "win32") {
+        const osRelease = os5.release().split(".");
+        if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+          return Number(osRelease[2]) >= 14931 ? 3 : 2;
+        }
+        return 1;
+      }
+      if ("CI" in env) {
+        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI", "GITHUB_ACTIONS", "BUILDKITE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
+          return 1;
+        }
+        return min;
+      }
+      if ("TEAMCITY_VERSION" in env) {
+        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+      }
+      if (env.COLORTERM === "truecolor") {
+        return 3;
+      }
+      if ("TERM_PROGRAM" in env) {
+        const version = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        switch (env.TERM_PROGRAM) {
+          case "iTerm.app":
+            return version >= 3 ? 3 : 2;
+          case "Apple_Terminal":
+            return 2;
+        }
+      }
+      if (/-256(color)?$/i.test(env.TERM)) {
+        return 2;
+      }
+      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+        return 1;
+      }
+      if ("COLORTERM" in env) {
+        return 1;
+      }
+      return min;
+    }
+    __name(supportsColor, "supportsColor");
+    function getSupportLevel(stream) {
+      const level = supportsColor(stream, stream && stream.isTTY);
+      return translateLevel(level);
+    }
+    __name(getSupportLevel, "getSupportLevel");
+    module2.exports = {
+      supportsColor: getSupportLevel,
+      stdout: translateLevel(supportsColor(true, tty.isatty(1))),
+      stderr: translateLevel(supportsColor(true, tty.isatty(2)))
+    };
+  }
+});
+
+// node_modules/debug/src/node.js
+var require_node = __commonJS({
+  "node_modules/debug/src/node.js"(exports2, module2) {
+    var tty = require("tty");
+    var util = require("util");
+    exports2.init = init;
+    exports2.log = log;
+    exports2.formatArgs = formatArgs;
+    exports2.save = save;
+    exports2.load = load;
+    exports2.useColors = useColors;
+    exports2.destroy = util.deprecate(
+      () => {
+      },
+      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
+    );
+    exports2.colors = [6, 2, 3, 4, 5, 1];
+    try {
+      const supportsColor = require_supports_color();
+      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
+        exports2.colors = [
+          20,
+          21,
+          26,
+          27,
+          32,
+          33,
+          38,
+          39,
+          40,
+          41,
+          42,
+          43,
+          44,
+          45,
+          56,
+          57,
+          62,
+          63,
+          68,
+          69,
+          74,
+          75,
+          76,
+          77,
+          78,
+          79,
+          80,
+          81,
+          92,
+          93,
+          98,
+          99,
+          112,
+          113,
+          128,
+          129,
+          134,
+          135,
+          148,
+          149,
+          160,
+          161,
+          162,
+          163,
+          164,
+          165,
+          166,
+          167,
+          168,
+          169,
+          170,
+          171,
+          172,
+          173,
+          178,
+          179,
+          184,
+          185,
+          196,
+          197,
+          198,
+          199,
+          200,
+          201,
+          202,
+          203,
+          204,
+          205,
+          206,
+          207,
+          208,
+          209,
+          214,
+          215,
+          220,
+          221
+        ];
+      }
+    } catch (error2) {
+    }
+    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
+      return /^debug_/i.test(key);
+    }).reduce((obj, key) => {
+      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+        return k.toUpperCase();
+      });
+      let val = process.env[key];
+      if (/^(yes|on|true|enabled)$/i.test(val)) {
+        val = true;
+      } else if (/^(no|off|false|disabled)$/i.test(val)) {
+        val = false;
+      } else if (val === "null") {
+        val = null;
+      } else {
+        val = Number(val);
+      }
+      obj[prop] = val;
+      return obj;
+    }, {});
+    function useColors() {
+      return "colors" in exports2.inspectOpts ? Boolean(exports2.inspectOpts.colors) : tty.isatty(process.stderr.fd);
+    }
+    __name(useColors, "useColors");
+    function formatArgs(args) {
+      const { namespace: name, useColors: useColors2 } = this;
+      if (useColors2) {
+        const c = this.color;
+        const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
+        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
+        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
+        args.push(colorCode + "m+" + module2.exports.humanize(this.diff) + "\x1B[0m");
+      } else {
+        args[0] = getDate() + name + " " + args[0];
+      }
+    }
+    __name(formatArgs, "formatArgs");
+    function getDate() {
+      if (exports2.inspectOpts.hideDate) {
+        return "";
+      }
+      return (/* @__PURE__ */ new Date()).toISOString() + " ";
+    }
+    __name(getDate, "getDate");
+    function log(...args) {
+      return process.stderr.write(util.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
+    }
+    __name(log, "log");
+    function save(namespaces) {
+      if (namespaces) {
+        process.env.DEBUG = namespaces;
+      } else {
+        delete process.env.DEBUG;
+      }
+    }
+    __name(save, "save");
+    function load() {
+      return process.env.DEBUG;
+    }
+    __name(load, "load");
+    function init(debug2) {
+      debug2.inspectOpts = {};
+      const keys = Object.keys(exports2.inspectOpts);
+      for (let i = 0; i < keys.length; i++) {
+        debug2.inspectOpts[keys[i]] = exports2.inspectOpts[keys[i]];
+      }
+    }
+    __name(init, "init");
+    module2.exports = require_common()(exports2);
+    var { formatters } = module2.exports;
+    formatters.o = function(v) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+    };
+    formatters.O = function(v) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v, this.inspectOpts);
+    };
+  }
+});
+
+// node_modules/debug/src/index.js
+var require_src = __commonJS({
+  "node_modules/debug/src/index.js"(exports2, module2) {
+    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
+      module2.exports = require_browser();
+    } else {
+      module2.exports = require_node();
+    }
   }
 });
 
 // node_modules/minipass/dist/commonjs/index.js
-var require_commonjs = __commonJS({
+var require_commonjs4 = __commonJS({
   "node_modules/minipass/dist/commonjs/index.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
@@ -26506,7 +30585,7 @@ var require_constants6 = __commonJS({
 });
 
 // node_modules/minizlib/dist/commonjs/index.js
-var require_commonjs2 = __commonJS({
+var require_commonjs5 = __commonJS({
   "node_modules/minizlib/dist/commonjs/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -26553,7 +30632,7 @@ var require_commonjs2 = __commonJS({
     exports2.ZstdDecompress = exports2.ZstdCompress = exports2.BrotliDecompress = exports2.BrotliCompress = exports2.Unzip = exports2.InflateRaw = exports2.DeflateRaw = exports2.Gunzip = exports2.Gzip = exports2.Inflate = exports2.Deflate = exports2.Zlib = exports2.ZlibError = exports2.constants = void 0;
     var assert_1 = __importDefault(require("assert"));
     var buffer_1 = require("buffer");
-    var minipass_1 = require_commonjs();
+    var minipass_1 = require_commonjs4();
     var realZlib = __importStar(require("zlib"));
     var constants_js_1 = require_constants6();
     var constants_js_2 = require_constants6();
@@ -26919,12 +30998,12 @@ var require_commonjs2 = __commonJS({
 });
 
 // node_modules/minipass-sized/dist/commonjs/index.js
-var require_commonjs3 = __commonJS({
+var require_commonjs6 = __commonJS({
   "node_modules/minipass-sized/dist/commonjs/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.MinipassSized = exports2.SizeError = void 0;
-    var minipass_1 = require_commonjs();
+    var minipass_1 = require_commonjs4();
     var isBufferEncoding = /* @__PURE__ */ __name((enc) => typeof enc === "string", "isBufferEncoding");
     var SizeError = class extends Error {
       static {
@@ -26993,7 +31072,7 @@ var require_commonjs3 = __commonJS({
 var require_blob = __commonJS({
   "node_modules/minipass-fetch/lib/blob.js"(exports2, module2) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var TYPE = /* @__PURE__ */ Symbol("type");
     var BUFFER = /* @__PURE__ */ Symbol("buffer");
     var Blob2 = class _Blob {
@@ -30933,8 +35012,8 @@ var require_lib2 = __commonJS({
 var require_body2 = __commonJS({
   "node_modules/minipass-fetch/lib/body.js"(exports2, module2) {
     "use strict";
-    var { Minipass } = require_commonjs();
-    var { MinipassSized } = require_commonjs3();
+    var { Minipass } = require_commonjs4();
+    var { MinipassSized } = require_commonjs6();
     var Blob2 = require_blob();
     var { BUFFER } = Blob2;
     var FetchError = require_fetch_error();
@@ -31471,7 +35550,7 @@ var require_response2 = __commonJS({
 });
 
 // node_modules/minipass-fetch/package.json
-var require_package2 = __commonJS({
+var require_package = __commonJS({
   "node_modules/minipass-fetch/package.json"(exports2, module2) {
     module2.exports = {
       name: "minipass-fetch",
@@ -31551,12 +35630,12 @@ var require_request3 = __commonJS({
   "node_modules/minipass-fetch/lib/request.js"(exports2, module2) {
     "use strict";
     var { URL: URL2 } = require("url");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var Headers2 = require_headers2();
     var { exportNodeCompatibleHeaders } = Headers2;
     var Body = require_body2();
     var { clone, extractContentType, getTotalBytes } = Body;
-    var version = require_package2().version;
+    var version = require_package().version;
     var defaultUserAgent = `minipass-fetch/${version} (+https://github.com/isaacs/minipass-fetch)`;
     var INTERNALS = /* @__PURE__ */ Symbol("Request internals");
     var isRequest = /* @__PURE__ */ __name((input) => typeof input === "object" && typeof input[INTERNALS] === "object", "isRequest");
@@ -31790,8 +35869,8 @@ var require_lib3 = __commonJS({
     var { URL: URL2 } = require("url");
     var http = require("http");
     var https = require("https");
-    var zlib = require_commonjs2();
-    var { Minipass } = require_commonjs();
+    var zlib = require_commonjs5();
+    var { Minipass } = require_commonjs4();
     var Body = require_body2();
     var { writeToStream, getTotalBytes } = Body;
     var Response = require_response2();
@@ -32767,7 +36846,7 @@ var require_http_cache_semantics = __commonJS({
 });
 
 // node_modules/content-type/dist/index.js
-var require_dist5 = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/content-type/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -32916,7 +36995,7 @@ var require_dist5 = __commonJS({
 var require_accept = __commonJS({
   "node_modules/negotiator/lib/accept.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist5();
+    var contentType = require_dist6();
     module2.exports = parseAccept;
     function parseAccept(header) {
       var values = [];
@@ -33134,7 +37213,7 @@ var require_encoding3 = __commonJS({
 var require_language = __commonJS({
   "node_modules/negotiator/lib/language.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist5();
+    var contentType = require_dist6();
     var parseAccept = require_accept();
     module2.exports = preferredLanguages;
     module2.exports.preferredLanguages = preferredLanguages;
@@ -33226,7 +37305,7 @@ var require_language = __commonJS({
 var require_mediaType = __commonJS({
   "node_modules/negotiator/lib/mediaType.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist5();
+    var contentType = require_dist6();
     var parseAcceptHeader = require_accept();
     module2.exports = preferredMediaTypes;
     module2.exports.preferredMediaTypes = preferredMediaTypes;
@@ -33389,7 +37468,7 @@ var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports2, module2) {
     "use strict";
     var crypto2 = require("crypto");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
     var NODE_HASHES = crypto2.getHashes();
@@ -34598,7 +38677,7 @@ var require_minipass_flush = __commonJS({
 // node_modules/minipass-collect/index.js
 var require_minipass_collect = __commonJS({
   "node_modules/minipass-collect/index.js"(exports2, module2) {
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var _data = /* @__PURE__ */ Symbol("_data");
     var _length = /* @__PURE__ */ Symbol("_length");
     var Collect = class extends Minipass {
@@ -37565,7 +41644,7 @@ var require_semver2 = __commonJS({
 });
 
 // node_modules/@npmcli/fs/lib/common/node.js
-var require_node = __commonJS({
+var require_node2 = __commonJS({
   "node_modules/@npmcli/fs/lib/common/node.js"(exports2, module2) {
     var semver = require_semver2();
     var satisfies = /* @__PURE__ */ __name((range) => {
@@ -38087,7 +42166,7 @@ var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports2, module2) {
     var fs3 = require("fs/promises");
     var getOptions = require_get_options();
-    var node = require_node();
+    var node = require_node2();
     var polyfill = require_polyfill();
     var useNative = node.satisfies(">=16.7.0");
     var cp = /* @__PURE__ */ __name(async (src, dest, opts) => {
@@ -38276,7 +42355,7 @@ var require_tmp = __commonJS({
 });
 
 // node_modules/cacache/package.json
-var require_package3 = __commonJS({
+var require_package2 = __commonJS({
   "node_modules/cacache/package.json"(exports2, module2) {
     module2.exports = {
       name: "cacache",
@@ -38378,7 +42457,7 @@ var require_hash_to_segments = __commonJS({
 var require_path = __commonJS({
   "node_modules/cacache/lib/content/path.js"(exports2, module2) {
     "use strict";
-    var contentVer = require_package3()["cache-version"].content;
+    var contentVer = require_package2()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
     var path = require("path");
     var ssri = require_lib4();
@@ -38879,13 +42958,13 @@ var require_entry_index = __commonJS({
       rm: rm6,
       writeFile: writeFile3
     } = require("fs/promises");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var path = require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var contentPath = require_path();
     var hashToSegments = require_hash_to_segments();
-    var indexV = require_package3()["cache-version"].index;
+    var indexV = require_package2()["cache-version"].index;
     var { moveFile } = require_lib5();
     var lsStreamConcurrency = 5;
     module2.exports.NotFoundError = class NotFoundError extends Error {
@@ -39838,7 +43917,7 @@ var require_memoization = __commonJS({
 var require_lib6 = __commonJS({
   "node_modules/fs-minipass/lib/index.js"(exports2) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var EE = require("events").EventEmitter;
     var fs3 = require("fs");
     var writev = fs3.writev;
@@ -40379,7 +44458,7 @@ var require_get = __commonJS({
   "node_modules/cacache/lib/get.js"(exports2, module2) {
     "use strict";
     var Collect = require_minipass_collect();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var Pipeline = require_minipass_pipeline();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -40540,7 +44619,7 @@ var require_write = __commonJS({
     var contentPath = require_path();
     var fs3 = require("fs/promises");
     var { moveFile } = require_lib5();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
     var path = require("path");
@@ -43988,7 +48067,7 @@ var require_rm2 = __commonJS({
 });
 
 // node_modules/cacache/lib/verify.js
-var require_verify = __commonJS({
+var require_verify2 = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports2, module2) {
     "use strict";
     var {
@@ -44234,7 +48313,7 @@ var require_lib7 = __commonJS({
     var get = require_get();
     var put = require_put();
     var rm6 = require_rm2();
-    var verify = require_verify();
+    var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
     var index = require_entry_index();
@@ -44302,7 +48381,7 @@ var require_pipeline = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/key.js
-var require_key2 = __commonJS({
+var require_key4 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/key.js"(exports2, module2) {
     var { URL: URL2, format } = require("url");
     var formatOptions = {
@@ -44319,8 +48398,170 @@ var require_key2 = __commonJS({
   }
 });
 
-// node_modules/proc-log/lib/index.js
+// node_modules/@gar/promise-retry/lib/retry.js
+var require_retry2 = __commonJS({
+  "node_modules/@gar/promise-retry/lib/retry.js"(exports2, module2) {
+    var RetryOperation = class {
+      static {
+        __name(this, "RetryOperation");
+      }
+      #attempts = 1;
+      #cachedTimeouts = null;
+      #errors = [];
+      #fn = null;
+      #maxRetryTime;
+      #operationStart = null;
+      #originalTimeouts;
+      #timeouts;
+      #timer = null;
+      #unref;
+      constructor(timeouts, options = {}) {
+        this.#originalTimeouts = [...timeouts];
+        this.#timeouts = [...timeouts];
+        this.#unref = options.unref;
+        this.#maxRetryTime = options.maxRetryTime || Infinity;
+        if (options.forever) {
+          this.#cachedTimeouts = [...this.#timeouts];
+        }
+      }
+      get timeouts() {
+        return [...this.#timeouts];
+      }
+      get errors() {
+        return [...this.#errors];
+      }
+      get attempts() {
+        return this.#attempts;
+      }
+      get mainError() {
+        let mainError = null;
+        if (this.#errors.length) {
+          let mainErrorCount = 0;
+          const counts = {};
+          for (let i = 0; i < this.#errors.length; i++) {
+            const error2 = this.#errors[i];
+            const { message } = error2;
+            if (!counts[message]) {
+              counts[message] = 0;
+            }
+            counts[message]++;
+            if (counts[message] >= mainErrorCount) {
+              mainError = error2;
+              mainErrorCount = counts[message];
+            }
+          }
+        }
+        return mainError;
+      }
+      reset() {
+        this.#attempts = 1;
+        this.#timeouts = [...this.#originalTimeouts];
+      }
+      stop() {
+        if (this.#timer) {
+          clearTimeout(this.#timer);
+        }
+        this.#timeouts = [];
+        this.#cachedTimeouts = null;
+      }
+      retry(err) {
+        this.#errors.push(err);
+        if ((/* @__PURE__ */ new Date()).getTime() - this.#operationStart >= this.#maxRetryTime) {
+          this.#errors.unshift(new Error("RetryOperation timeout occurred"));
+          return false;
+        }
+        let timeout = this.#timeouts.shift();
+        if (timeout === void 0) {
+          if (this.#cachedTimeouts) {
+            this.#errors.pop();
+            timeout = this.#cachedTimeouts.at(-1);
+          } else {
+            return false;
+          }
+        }
+        this.#timer = setTimeout(() => {
+          this.#attempts++;
+          this.#fn(this.#attempts);
+        }, timeout);
+        if (this.#unref) {
+          this.#timer.unref();
+        }
+        return true;
+      }
+      attempt(fn) {
+        this.#fn = fn;
+        this.#operationStart = (/* @__PURE__ */ new Date()).getTime();
+        this.#fn(this.#attempts);
+      }
+    };
+    module2.exports = { RetryOperation };
+  }
+});
+
+// node_modules/@gar/promise-retry/lib/index.js
 var require_lib8 = __commonJS({
+  "node_modules/@gar/promise-retry/lib/index.js"(exports2, module2) {
+    var { RetryOperation } = require_retry2();
+    var createTimeout = /* @__PURE__ */ __name((attempt, opts) => Math.min(Math.round((1 + (opts.randomize ? Math.random() : 0)) * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt)), opts.maxTimeout), "createTimeout");
+    var isRetryError = /* @__PURE__ */ __name((err) => err?.code === "EPROMISERETRY" && Object.hasOwn(err, "retried"), "isRetryError");
+    var promiseRetry = /* @__PURE__ */ __name(async (fn, options = {}) => {
+      let timeouts = [];
+      if (options instanceof Array) {
+        timeouts = [...options];
+      } else {
+        if (options.retries === Infinity) {
+          options.forever = true;
+          delete options.retries;
+        }
+        const opts = {
+          retries: 10,
+          factor: 2,
+          minTimeout: 1 * 1e3,
+          maxTimeout: Infinity,
+          randomize: false,
+          ...options
+        };
+        if (opts.minTimeout > opts.maxTimeout) {
+          throw new Error("minTimeout is greater than maxTimeout");
+        }
+        if (opts.retries) {
+          for (let i = 0; i < opts.retries; i++) {
+            timeouts.push(createTimeout(i, opts));
+          }
+          timeouts.sort((a, b) => a - b);
+        } else if (options.forever) {
+          timeouts.push(createTimeout(0, opts));
+        }
+      }
+      const operation = new RetryOperation(timeouts, {
+        forever: options.forever,
+        unref: options.unref,
+        maxRetryTime: options.maxRetryTime
+      });
+      return new Promise(function(resolve2, reject) {
+        operation.attempt(async (number) => {
+          try {
+            const result = await fn((err) => {
+              throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
+            }, number, operation);
+            return resolve2(result);
+          } catch (err) {
+            if (!isRetryError(err)) {
+              return reject(err);
+            }
+            if (!operation.retry(err.retried || new Error())) {
+              return reject(err.retried);
+            }
+          }
+        });
+      });
+    }, "promiseRetry");
+    module2.exports = { promiseRetry };
+  }
+});
+
+// node_modules/proc-log/lib/index.js
+var require_lib9 = __commonJS({
   "node_modules/proc-log/lib/index.js"(exports2, module2) {
     var META = /* @__PURE__ */ Symbol("proc-log.meta");
     module2.exports = {
@@ -44568,7 +48809,7 @@ var require_matchers = __commonJS({
 });
 
 // node_modules/@npmcli/redact/lib/utils.js
-var require_utils2 = __commonJS({
+var require_utils3 = __commonJS({
   "node_modules/@npmcli/redact/lib/utils.js"(exports2, module2) {
     var {
       URL_MATCHER,
@@ -44712,10 +48953,10 @@ var require_utils2 = __commonJS({
 });
 
 // node_modules/@npmcli/redact/lib/index.js
-var require_lib9 = __commonJS({
+var require_lib10 = __commonJS({
   "node_modules/@npmcli/redact/lib/index.js"(exports2, module2) {
     var matchers = require_matchers();
-    var { redactUrlPassword } = require_utils2();
+    var { redactUrlPassword } = require_utils3();
     var REPLACE = "***";
     var redact = /* @__PURE__ */ __name((value) => {
       if (typeof value !== "string" || !value) {
@@ -44881,799 +49122,6 @@ var require_options2 = __commonJS({
   }
 });
 
-// node_modules/ms/index.js
-var require_ms = __commonJS({
-  "node_modules/ms/index.js"(exports2, module2) {
-    var s = 1e3;
-    var m = s * 60;
-    var h = m * 60;
-    var d = h * 24;
-    var w = d * 7;
-    var y = d * 365.25;
-    module2.exports = function(val, options) {
-      options = options || {};
-      var type = typeof val;
-      if (type === "string" && val.length > 0) {
-        return parse(val);
-      } else if (type === "number" && isFinite(val)) {
-        return options.long ? fmtLong(val) : fmtShort(val);
-      }
-      throw new Error(
-        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
-      );
-    };
-    function parse(str) {
-      str = String(str);
-      if (str.length > 100) {
-        return;
-      }
-      var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str
-      );
-      if (!match) {
-        return;
-      }
-      var n = parseFloat(match[1]);
-      var type = (match[2] || "ms").toLowerCase();
-      switch (type) {
-        case "years":
-        case "year":
-        case "yrs":
-        case "yr":
-        case "y":
-          return n * y;
-        case "weeks":
-        case "week":
-        case "w":
-          return n * w;
-        case "days":
-        case "day":
-        case "d":
-          return n * d;
-        case "hours":
-        case "hour":
-        case "hrs":
-        case "hr":
-        case "h":
-          return n * h;
-        case "minutes":
-        case "minute":
-        case "mins":
-        case "min":
-        case "m":
-          return n * m;
-        case "seconds":
-        case "second":
-        case "secs":
-        case "sec":
-        case "s":
-          return n * s;
-        case "milliseconds":
-        case "millisecond":
-        case "msecs":
-        case "msec":
-        case "ms":
-          return n;
-        default:
-          return void 0;
-      }
-    }
-    __name(parse, "parse");
-    function fmtShort(ms) {
-      var msAbs = Math.abs(ms);
-      if (msAbs >= d) {
-        return Math.round(ms / d) + "d";
-      }
-      if (msAbs >= h) {
-        return Math.round(ms / h) + "h";
-      }
-      if (msAbs >= m) {
-        return Math.round(ms / m) + "m";
-      }
-      if (msAbs >= s) {
-        return Math.round(ms / s) + "s";
-      }
-      return ms + "ms";
-    }
-    __name(fmtShort, "fmtShort");
-    function fmtLong(ms) {
-      var msAbs = Math.abs(ms);
-      if (msAbs >= d) {
-        return plural(ms, msAbs, d, "day");
-      }
-      if (msAbs >= h) {
-        return plural(ms, msAbs, h, "hour");
-      }
-      if (msAbs >= m) {
-        return plural(ms, msAbs, m, "minute");
-      }
-      if (msAbs >= s) {
-        return plural(ms, msAbs, s, "second");
-      }
-      return ms + " ms";
-    }
-    __name(fmtLong, "fmtLong");
-    function plural(ms, msAbs, n, name) {
-      var isPlural = msAbs >= n * 1.5;
-      return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
-    }
-    __name(plural, "plural");
-  }
-});
-
-// node_modules/debug/src/common.js
-var require_common = __commonJS({
-  "node_modules/debug/src/common.js"(exports2, module2) {
-    function setup(env) {
-      createDebug.debug = createDebug;
-      createDebug.default = createDebug;
-      createDebug.coerce = coerce;
-      createDebug.disable = disable;
-      createDebug.enable = enable;
-      createDebug.enabled = enabled;
-      createDebug.humanize = require_ms();
-      createDebug.destroy = destroy;
-      Object.keys(env).forEach((key) => {
-        createDebug[key] = env[key];
-      });
-      createDebug.names = [];
-      createDebug.skips = [];
-      createDebug.formatters = {};
-      function selectColor(namespace) {
-        let hash = 0;
-        for (let i = 0; i < namespace.length; i++) {
-          hash = (hash << 5) - hash + namespace.charCodeAt(i);
-          hash |= 0;
-        }
-        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
-      }
-      __name(selectColor, "selectColor");
-      createDebug.selectColor = selectColor;
-      function createDebug(namespace) {
-        let prevTime;
-        let enableOverride = null;
-        let namespacesCache;
-        let enabledCache;
-        function debug2(...args) {
-          if (!debug2.enabled) {
-            return;
-          }
-          const self = debug2;
-          const curr = Number(/* @__PURE__ */ new Date());
-          const ms = curr - (prevTime || curr);
-          self.diff = ms;
-          self.prev = prevTime;
-          self.curr = curr;
-          prevTime = curr;
-          args[0] = createDebug.coerce(args[0]);
-          if (typeof args[0] !== "string") {
-            args.unshift("%O");
-          }
-          let index = 0;
-          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format) => {
-            if (match === "%%") {
-              return "%";
-            }
-            index++;
-            const formatter = createDebug.formatters[format];
-            if (typeof formatter === "function") {
-              const val = args[index];
-              match = formatter.call(self, val);
-              args.splice(index, 1);
-              index--;
-            }
-            return match;
-          });
-          createDebug.formatArgs.call(self, args);
-          const logFn = self.log || createDebug.log;
-          logFn.apply(self, args);
-        }
-        __name(debug2, "debug");
-        debug2.namespace = namespace;
-        debug2.useColors = createDebug.useColors();
-        debug2.color = createDebug.selectColor(namespace);
-        debug2.extend = extend;
-        debug2.destroy = createDebug.destroy;
-        Object.defineProperty(debug2, "enabled", {
-          enumerable: true,
-          configurable: false,
-          get: /* @__PURE__ */ __name(() => {
-            if (enableOverride !== null) {
-              return enableOverride;
-            }
-            if (namespacesCache !== createDebug.namespaces) {
-              namespacesCache = createDebug.namespaces;
-              enabledCache = createDebug.enabled(namespace);
-            }
-            return enabledCache;
-          }, "get"),
-          set: /* @__PURE__ */ __name((v) => {
-            enableOverride = v;
-          }, "set")
-        });
-        if (typeof createDebug.init === "function") {
-          createDebug.init(debug2);
-        }
-        return debug2;
-      }
-      __name(createDebug, "createDebug");
-      function extend(namespace, delimiter) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
-        newDebug.log = this.log;
-        return newDebug;
-      }
-      __name(extend, "extend");
-      function enable(namespaces) {
-        createDebug.save(namespaces);
-        createDebug.namespaces = namespaces;
-        createDebug.names = [];
-        createDebug.skips = [];
-        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
-        for (const ns of split) {
-          if (ns[0] === "-") {
-            createDebug.skips.push(ns.slice(1));
-          } else {
-            createDebug.names.push(ns);
-          }
-        }
-      }
-      __name(enable, "enable");
-      function matchesTemplate(search, template) {
-        let searchIndex = 0;
-        let templateIndex = 0;
-        let starIndex = -1;
-        let matchIndex = 0;
-        while (searchIndex < search.length) {
-          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
-            if (template[templateIndex] === "*") {
-              starIndex = templateIndex;
-              matchIndex = searchIndex;
-              templateIndex++;
-            } else {
-              searchIndex++;
-              templateIndex++;
-            }
-          } else if (starIndex !== -1) {
-            templateIndex = starIndex + 1;
-            matchIndex++;
-            searchIndex = matchIndex;
-          } else {
-            return false;
-          }
-        }
-        while (templateIndex < template.length && template[templateIndex] === "*") {
-          templateIndex++;
-        }
-        return templateIndex === template.length;
-      }
-      __name(matchesTemplate, "matchesTemplate");
-      function disable() {
-        const namespaces = [
-          ...createDebug.names,
-          ...createDebug.skips.map((namespace) => "-" + namespace)
-        ].join(",");
-        createDebug.enable("");
-        return namespaces;
-      }
-      __name(disable, "disable");
-      function enabled(name) {
-        for (const skip of createDebug.skips) {
-          if (matchesTemplate(name, skip)) {
-            return false;
-          }
-        }
-        for (const ns of createDebug.names) {
-          if (matchesTemplate(name, ns)) {
-            return true;
-          }
-        }
-        return false;
-      }
-      __name(enabled, "enabled");
-      function coerce(val) {
-        if (val instanceof Error) {
-          return val.stack || val.message;
-        }
-        return val;
-      }
-      __name(coerce, "coerce");
-      function destroy() {
-        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-      }
-      __name(destroy, "destroy");
-      createDebug.enable(createDebug.load());
-      return createDebug;
-    }
-    __name(setup, "setup");
-    module2.exports = setup;
-  }
-});
-
-// node_modules/debug/src/browser.js
-var require_browser = __commonJS({
-  "node_modules/debug/src/browser.js"(exports2, module2) {
-    exports2.formatArgs = formatArgs;
-    exports2.save = save;
-    exports2.load = load;
-    exports2.useColors = useColors;
-    exports2.storage = localstorage();
-    exports2.destroy = /* @__PURE__ */ (() => {
-      let warned = false;
-      return () => {
-        if (!warned) {
-          warned = true;
-          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-        }
-      };
-    })();
-    exports2.colors = [
-      "#0000CC",
-      "#0000FF",
-      "#0033CC",
-      "#0033FF",
-      "#0066CC",
-      "#0066FF",
-      "#0099CC",
-      "#0099FF",
-      "#00CC00",
-      "#00CC33",
-      "#00CC66",
-      "#00CC99",
-      "#00CCCC",
-      "#00CCFF",
-      "#3300CC",
-      "#3300FF",
-      "#3333CC",
-      "#3333FF",
-      "#3366CC",
-      "#3366FF",
-      "#3399CC",
-      "#3399FF",
-      "#33CC00",
-      "#33CC33",
-      "#33CC66",
-      "#33CC99",
-      "#33CCCC",
-      "#33CCFF",
-      "#6600CC",
-      "#6600FF",
-      "#6633CC",
-      "#6633FF",
-      "#66CC00",
-      "#66CC33",
-      "#9900CC",
-      "#9900FF",
-      "#9933CC",
-      "#9933FF",
-      "#99CC00",
-      "#99CC33",
-      "#CC0000",
-      "#CC0033",
-      "#CC0066",
-      "#CC0099",
-      "#CC00CC",
-      "#CC00FF",
-      "#CC3300",
-      "#CC3333",
-      "#CC3366",
-      "#CC3399",
-      "#CC33CC",
-      "#CC33FF",
-      "#CC6600",
-      "#CC6633",
-      "#CC9900",
-      "#CC9933",
-      "#CCCC00",
-      "#CCCC33",
-      "#FF0000",
-      "#FF0033",
-      "#FF0066",
-      "#FF0099",
-      "#FF00CC",
-      "#FF00FF",
-      "#FF3300",
-      "#FF3333",
-      "#FF3366",
-      "#FF3399",
-      "#FF33CC",
-      "#FF33FF",
-      "#FF6600",
-      "#FF6633",
-      "#FF9900",
-      "#FF9933",
-      "#FFCC00",
-      "#FFCC33"
-    ];
-    function useColors() {
-      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
-        return true;
-      }
-      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
-        return false;
-      }
-      let m;
-      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
-      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
-      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
-      typeof navigator !== "undefined" && navigator.userAgent && (m = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
-      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
-    }
-    __name(useColors, "useColors");
-    function formatArgs(args) {
-      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module2.exports.humanize(this.diff);
-      if (!this.useColors) {
-        return;
-      }
-      const c = "color: " + this.color;
-      args.splice(1, 0, c, "color: inherit");
-      let index = 0;
-      let lastC = 0;
-      args[0].replace(/%[a-zA-Z%]/g, (match) => {
-        if (match === "%%") {
-          return;
-        }
-        index++;
-        if (match === "%c") {
-          lastC = index;
-        }
-      });
-      args.splice(lastC, 0, c);
-    }
-    __name(formatArgs, "formatArgs");
-    exports2.log = console.debug || console.log || (() => {
-    });
-    function save(namespaces) {
-      try {
-        if (namespaces) {
-          exports2.storage.setItem("debug", namespaces);
-        } else {
-          exports2.storage.removeItem("debug");
-        }
-      } catch (error2) {
-      }
-    }
-    __name(save, "save");
-    function load() {
-      let r;
-      try {
-        r = exports2.storage.getItem("debug") || exports2.storage.getItem("DEBUG");
-      } catch (error2) {
-      }
-      if (!r && typeof process !== "undefined" && "env" in process) {
-        r = process.env.DEBUG;
-      }
-      return r;
-    }
-    __name(load, "load");
-    function localstorage() {
-      try {
-        return localStorage;
-      } catch (error2) {
-      }
-    }
-    __name(localstorage, "localstorage");
-    module2.exports = require_common()(exports2);
-    var { formatters } = module2.exports;
-    formatters.j = function(v) {
-      try {
-        return JSON.stringify(v);
-      } catch (error2) {
-        return "[UnexpectedJSONParseError]: " + error2.message;
-      }
-    };
-  }
-});
-
-// node_modules/has-flag/index.js
-var require_has_flag = __commonJS({
-  "node_modules/has-flag/index.js"(exports2, module2) {
-    "use strict";
-    module2.exports = (flag, argv = process.argv) => {
-      const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
-      const position = argv.indexOf(prefix + flag);
-      const terminatorPosition = argv.indexOf("--");
-      return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
-    };
-  }
-});
-
-// node_modules/supports-color/index.js
-var require_supports_color = __commonJS({
-  "node_modules/supports-color/index.js"(exports2, module2) {
-    "use strict";
-    var os5 = require("os");
-    var tty = require("tty");
-    var hasFlag = require_has_flag();
-    var { env } = process;
-    var forceColor;
-    if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
-      forceColor = 0;
-    } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
-      forceColor = 1;
-    }
-    if ("FORCE_COLOR" in env) {
-      if (env.FORCE_COLOR === "true") {
-        forceColor = 1;
-      } else if (env.FORCE_COLOR === "false") {
-        forceColor = 0;
-      } else {
-        forceColor = env.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env.FORCE_COLOR, 10), 3);
-      }
-    }
-    function translateLevel(level) {
-      if (level === 0) {
-        return false;
-      }
-      return {
-        level,
-        hasBasic: true,
-        has256: level >= 2,
-        has16m: level >= 3
-      };
-    }
-    __name(translateLevel, "translateLevel");
-    function supportsColor(haveStream, streamIsTTY) {
-      if (forceColor === 0) {
-        return 0;
-      }
-      if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
-        return 3;
-      }
-      if (hasFlag("color=256")) {
-        return 2;
-      }
-      if (haveStream && !streamIsTTY && forceColor === void 0) {
-        return 0;
-      }
-      const min = forceColor || 0;
-      if (env.TERM === "dumb") {
-        return min;
-      }
-      if (process.platform === "win32") {
-        const osRelease = os5.release().split(".");
-        if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
-          return Number(osRelease[2]) >= 14931 ? 3 : 2;
-        }
-        return 1;
-      }
-      if ("CI" in env) {
-        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI", "GITHUB_ACTIONS", "BUILDKITE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
-          return 1;
-        }
-        return min;
-      }
-      if ("TEAMCITY_VERSION" in env) {
-        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
-      }
-      if (env.COLORTERM === "truecolor") {
-        return 3;
-      }
-      if ("TERM_PROGRAM" in env) {
-        const version = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
-        switch (env.TERM_PROGRAM) {
-          case "iTerm.app":
-            return version >= 3 ? 3 : 2;
-          case "Apple_Terminal":
-            return 2;
-        }
-      }
-      if (/-256(color)?$/i.test(env.TERM)) {
-        return 2;
-      }
-      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
-        return 1;
-      }
-      if ("COLORTERM" in env) {
-        return 1;
-      }
-      return min;
-    }
-    __name(supportsColor, "supportsColor");
-    function getSupportLevel(stream) {
-      const level = supportsColor(stream, stream && stream.isTTY);
-      return translateLevel(level);
-    }
-    __name(getSupportLevel, "getSupportLevel");
-    module2.exports = {
-      supportsColor: getSupportLevel,
-      stdout: translateLevel(supportsColor(true, tty.isatty(1))),
-      stderr: translateLevel(supportsColor(true, tty.isatty(2)))
-    };
-  }
-});
-
-// node_modules/debug/src/node.js
-var require_node2 = __commonJS({
-  "node_modules/debug/src/node.js"(exports2, module2) {
-    var tty = require("tty");
-    var util = require("util");
-    exports2.init = init;
-    exports2.log = log;
-    exports2.formatArgs = formatArgs;
-    exports2.save = save;
-    exports2.load = load;
-    exports2.useColors = useColors;
-    exports2.destroy = util.deprecate(
-      () => {
-      },
-      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
-    );
-    exports2.colors = [6, 2, 3, 4, 5, 1];
-    try {
-      const supportsColor = require_supports_color();
-      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
-        exports2.colors = [
-          20,
-          21,
-          26,
-          27,
-          32,
-          33,
-          38,
-          39,
-          40,
-          41,
-          42,
-          43,
-          44,
-          45,
-          56,
-          57,
-          62,
-          63,
-          68,
-          69,
-          74,
-          75,
-          76,
-          77,
-          78,
-          79,
-          80,
-          81,
-          92,
-          93,
-          98,
-          99,
-          112,
-          113,
-          128,
-          129,
-          134,
-          135,
-          148,
-          149,
-          160,
-          161,
-          162,
-          163,
-          164,
-          165,
-          166,
-          167,
-          168,
-          169,
-          170,
-          171,
-          172,
-          173,
-          178,
-          179,
-          184,
-          185,
-          196,
-          197,
-          198,
-          199,
-          200,
-          201,
-          202,
-          203,
-          204,
-          205,
-          206,
-          207,
-          208,
-          209,
-          214,
-          215,
-          220,
-          221
-        ];
-      }
-    } catch (error2) {
-    }
-    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
-        return k.toUpperCase();
-      });
-      let val = process.env[key];
-      if (/^(yes|on|true|enabled)$/i.test(val)) {
-        val = true;
-      } else if (/^(no|off|false|disabled)$/i.test(val)) {
-        val = false;
-      } else if (val === "null") {
-        val = null;
-      } else {
-        val = Number(val);
-      }
-      obj[prop] = val;
-      return obj;
-    }, {});
-    function useColors() {
-      return "colors" in exports2.inspectOpts ? Boolean(exports2.inspectOpts.colors) : tty.isatty(process.stderr.fd);
-    }
-    __name(useColors, "useColors");
-    function formatArgs(args) {
-      const { namespace: name, useColors: useColors2 } = this;
-      if (useColors2) {
-        const c = this.color;
-        const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
-        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
-        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
-        args.push(colorCode + "m+" + module2.exports.humanize(this.diff) + "\x1B[0m");
-      } else {
-        args[0] = getDate() + name + " " + args[0];
-      }
-    }
-    __name(formatArgs, "formatArgs");
-    function getDate() {
-      if (exports2.inspectOpts.hideDate) {
-        return "";
-      }
-      return (/* @__PURE__ */ new Date()).toISOString() + " ";
-    }
-    __name(getDate, "getDate");
-    function log(...args) {
-      return process.stderr.write(util.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
-    }
-    __name(log, "log");
-    function save(namespaces) {
-      if (namespaces) {
-        process.env.DEBUG = namespaces;
-      } else {
-        delete process.env.DEBUG;
-      }
-    }
-    __name(save, "save");
-    function load() {
-      return process.env.DEBUG;
-    }
-    __name(load, "load");
-    function init(debug2) {
-      debug2.inspectOpts = {};
-      const keys = Object.keys(exports2.inspectOpts);
-      for (let i = 0; i < keys.length; i++) {
-        debug2.inspectOpts[keys[i]] = exports2.inspectOpts[keys[i]];
-      }
-    }
-    __name(init, "init");
-    module2.exports = require_common()(exports2);
-    var { formatters } = module2.exports;
-    formatters.o = function(v) {
-      this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
-    };
-    formatters.O = function(v) {
-      this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts);
-    };
-  }
-});
-
-// node_modules/debug/src/index.js
-var require_src = __commonJS({
-  "node_modules/debug/src/index.js"(exports2, module2) {
-    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
-      module2.exports = require_browser();
-    } else {
-      module2.exports = require_node2();
-    }
-  }
-});
-
 // node_modules/agent-base/dist/helpers.js
 var require_helpers = __commonJS({
   "node_modules/agent-base/dist/helpers.js"(exports2) {
@@ -45748,7 +49196,7 @@ var require_helpers = __commonJS({
 });
 
 // node_modules/agent-base/dist/index.js
-var require_dist6 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/agent-base/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -45907,7 +49355,7 @@ var require_dist6 = __commonJS({
 });
 
 // node_modules/http-proxy-agent/dist/index.js
-var require_dist7 = __commonJS({
+var require_dist8 = __commonJS({
   "node_modules/http-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -45946,7 +49394,7 @@ var require_dist7 = __commonJS({
     var tls = __importStar(require("tls"));
     var debug_1 = __importDefault(require_src());
     var events_1 = require("events");
-    var agent_base_1 = require_dist6();
+    var agent_base_1 = require_dist7();
     var url_1 = require("url");
     var debug2 = (0, debug_1.default)("http-proxy-agent");
     var HttpProxyAgent = class extends agent_base_1.Agent {
@@ -46143,7 +49591,7 @@ var require_parse_proxy_response = __commonJS({
 });
 
 // node_modules/https-proxy-agent/dist/index.js
-var require_dist8 = __commonJS({
+var require_dist9 = __commonJS({
   "node_modules/https-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -46182,7 +49630,7 @@ var require_dist8 = __commonJS({
     var tls = __importStar(require("tls"));
     var assert_1 = __importDefault(require("assert"));
     var debug_1 = __importDefault(require_src());
-    var agent_base_1 = require_dist6();
+    var agent_base_1 = require_dist7();
     var url_1 = require("url");
     var parse_proxy_response_1 = require_parse_proxy_response();
     var debug2 = (0, debug_1.default)("https-proxy-agent");
@@ -46298,7 +49746,7 @@ var require_dist8 = __commonJS({
 });
 
 // node_modules/smart-buffer/build/utils.js
-var require_utils3 = __commonJS({
+var require_utils4 = __commonJS({
   "node_modules/smart-buffer/build/utils.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -46379,7 +49827,7 @@ var require_smartbuffer = __commonJS({
   "node_modules/smart-buffer/build/smartbuffer.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    var utils_1 = require_utils3();
+    var utils_1 = require_utils4();
     var DEFAULT_SMARTBUFFER_SIZE = 4096;
     var DEFAULT_SMARTBUFFER_ENCODING = "utf8";
     var SmartBuffer = class _SmartBuffer {
@@ -47653,7 +51101,7 @@ var require_constants8 = __commonJS({
 });
 
 // node_modules/socks/build/common/util.js
-var require_util10 = __commonJS({
+var require_util9 = __commonJS({
   "node_modules/socks/build/common/util.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -50058,7 +53506,7 @@ var require_helpers3 = __commonJS({
     exports2.ipv4ToInt32 = ipv4ToInt32;
     exports2.int32ToIpv4 = int32ToIpv4;
     exports2.ipToBuffer = ipToBuffer;
-    var util_1 = require_util10();
+    var util_1 = require_util9();
     var constants_1 = require_constants8();
     var stream = require("stream");
     var ip_address_1 = require_ip_address();
@@ -50257,7 +53705,7 @@ var require_socksclient = __commonJS({
     var constants_1 = require_constants8();
     var helpers_1 = require_helpers3();
     var receivebuffer_1 = require_receivebuffer();
-    var util_1 = require_util10();
+    var util_1 = require_util9();
     Object.defineProperty(exports2, "SocksClientError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return util_1.SocksClientError;
     }, "get") });
@@ -50926,7 +54374,7 @@ var require_build2 = __commonJS({
 });
 
 // node_modules/socks-proxy-agent/dist/index.js
-var require_dist9 = __commonJS({
+var require_dist10 = __commonJS({
   "node_modules/socks-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -50962,7 +54410,7 @@ var require_dist9 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.SocksProxyAgent = void 0;
     var socks_1 = require_build2();
-    var agent_base_1 = require_dist6();
+    var agent_base_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
     var dns = __importStar(require("dns"));
     var net = __importStar(require("net"));
@@ -51203,9 +54651,9 @@ var require_errors4 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports2, module2) {
     "use strict";
-    var { HttpProxyAgent } = require_dist7();
-    var { HttpsProxyAgent } = require_dist8();
-    var { SocksProxyAgent } = require_dist9();
+    var { HttpProxyAgent } = require_dist8();
+    var { HttpsProxyAgent } = require_dist9();
+    var { SocksProxyAgent } = require_dist10();
     var { LRUCache } = require_index_min();
     var { InvalidProxyProtocolError } = require_errors4();
     var PROXY_CACHE = new LRUCache({ max: 20 });
@@ -51282,7 +54730,7 @@ var require_agents = __commonJS({
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
     var Errors = require_errors4();
-    var { Agent: AgentBase } = require_dist6();
+    var { Agent: AgentBase } = require_dist7();
     module2.exports = class Agent extends AgentBase {
       static {
         __name(this, "Agent");
@@ -51480,7 +54928,7 @@ var require_agents = __commonJS({
 });
 
 // node_modules/@npmcli/agent/lib/index.js
-var require_lib10 = __commonJS({
+var require_lib11 = __commonJS({
   "node_modules/@npmcli/agent/lib/index.js"(exports2, module2) {
     "use strict";
     var { LRUCache } = require_index_min();
@@ -51531,7 +54979,7 @@ var require_lib10 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/package.json
-var require_package4 = __commonJS({
+var require_package3 = __commonJS({
   "node_modules/make-fetch-happen/package.json"(exports2, module2) {
     module2.exports = {
       name: "make-fetch-happen",
@@ -51614,15 +55062,15 @@ var require_package4 = __commonJS({
 // node_modules/make-fetch-happen/lib/remote.js
 var require_remote = __commonJS({
   "node_modules/make-fetch-happen/lib/remote.js"(exports2, module2) {
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var fetch = require_lib3();
-    var { promiseRetry } = require_lib();
+    var { promiseRetry } = require_lib8();
     var ssri = require_lib4();
-    var { log } = require_lib8();
-    var { redact: cleanUrl } = require_lib9();
+    var { log } = require_lib9();
+    var { redact: cleanUrl } = require_lib10();
     var CachingMinipassPipeline = require_pipeline();
-    var { getAgent } = require_lib10();
-    var pkg = require_package4();
+    var { getAgent } = require_lib11();
+    var pkg = require_package3();
     var USER_AGENT = `${pkg.name}/${pkg.version} (+https://npm.im/${pkg.name})`;
     var RETRY_ERRORS = [
       "ECONNRESET",
@@ -51716,13 +55164,13 @@ var require_remote = __commonJS({
 var require_entry2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/entry.js"(exports2, module2) {
     var { Request, Response } = require_lib3();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var MinipassFlush = require_minipass_flush();
     var cacache = require_lib7();
     var url = require("url");
     var CachingMinipassPipeline = require_pipeline();
     var CachePolicy = require_policy2();
-    var cacheKey = require_key2();
+    var cacheKey = require_key4();
     var remote = require_remote();
     var hasOwnProperty = /* @__PURE__ */ __name((obj, prop) => Object.prototype.hasOwnProperty.call(obj, prop), "hasOwnProperty");
     var KEEP_REQUEST_HEADERS = [
@@ -52174,7 +55622,7 @@ var require_fetch2 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/index.js
-var require_lib11 = __commonJS({
+var require_lib12 = __commonJS({
   "node_modules/make-fetch-happen/lib/index.js"(exports2, module2) {
     var { FetchError, Headers: Headers2, Request, Response } = require_lib3();
     var configureOptions = require_options();
@@ -52212,4972 +55660,8 @@ var require_lib11 = __commonJS({
   }
 });
 
-// node_modules/@sigstore/sign/dist/external/fetch.js
-var require_fetch3 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/fetch.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.fetchWithRetry = fetchWithRetry;
-    var promise_retry_1 = require_lib();
-    var http2_1 = require("http2");
-    var make_fetch_happen_1 = __importDefault(require_lib11());
-    var proc_log_1 = require_lib8();
-    var util_1 = require_util9();
-    var error_1 = require_error5();
-    var { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT } = http2_1.constants;
-    async function fetchWithRetry(url, options) {
-      return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
-        const method = options.method || "POST";
-        const headers = {
-          [HTTP2_HEADER_USER_AGENT]: util_1.ua.getUserAgent(),
-          ...options.headers
-        };
-        const response = await (0, make_fetch_happen_1.default)(url, {
-          method,
-          headers,
-          body: options.body,
-          timeout: options.timeout,
-          retry: false
-          // We're handling retries ourselves
-        }).catch((reason) => {
-          proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${reason}`);
-          return retry(reason);
-        });
-        if (response.ok) {
-          return response;
-        } else {
-          const error2 = await errorFromResponse(response);
-          proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${response.status}`);
-          if (retryable(response.status)) {
-            return retry(error2);
-          } else {
-            throw error2;
-          }
-        }
-      }, retryOpts(options.retry));
-    }
-    __name(fetchWithRetry, "fetchWithRetry");
-    var errorFromResponse = /* @__PURE__ */ __name(async (response) => {
-      let message = response.statusText;
-      const location = response.headers.get(HTTP2_HEADER_LOCATION) || void 0;
-      const contentType = response.headers.get(HTTP2_HEADER_CONTENT_TYPE);
-      if (contentType?.includes("application/json")) {
-        try {
-          const body = await response.json();
-          message = body.message || message;
-        } catch (e) {
-        }
-      }
-      return new error_1.HTTPError({
-        status: response.status,
-        message,
-        location
-      });
-    }, "errorFromResponse");
-    var retryable = /* @__PURE__ */ __name((status) => [HTTP_STATUS_REQUEST_TIMEOUT, HTTP_STATUS_TOO_MANY_REQUESTS].includes(status) || status >= HTTP_STATUS_INTERNAL_SERVER_ERROR, "retryable");
-    var retryOpts = /* @__PURE__ */ __name((retry) => {
-      if (typeof retry === "boolean") {
-        return { retries: retry ? 1 : 0 };
-      } else if (typeof retry === "number") {
-        return { retries: retry };
-      } else {
-        return { retries: 0, ...retry };
-      }
-    }, "retryOpts");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/fulcio.js
-var require_fulcio = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/fulcio.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Fulcio = void 0;
-    var fetch_1 = require_fetch3();
-    var Fulcio = class {
-      static {
-        __name(this, "Fulcio");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      async createSigningCertificate(request) {
-        const { baseURL, retry, timeout } = this.options;
-        const url = `${baseURL}/api/v2/signingCert`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json"
-          },
-          body: JSON.stringify(request),
-          timeout,
-          retry
-        });
-        return response.json();
-      }
-    };
-    exports2.Fulcio = Fulcio;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/fulcio/ca.js
-var require_ca = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/fulcio/ca.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CAClient = void 0;
-    var error_1 = require_error6();
-    var fulcio_1 = require_fulcio();
-    var CAClient = class {
-      static {
-        __name(this, "CAClient");
-      }
-      fulcio;
-      constructor(options) {
-        this.fulcio = new fulcio_1.Fulcio({
-          baseURL: options.fulcioBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createSigningCertificate(identityToken, publicKey, challenge) {
-        const request = toCertificateRequest(identityToken, publicKey, challenge);
-        try {
-          const resp = await this.fulcio.createSigningCertificate(request);
-          const cert = resp.signedCertificateEmbeddedSct ? resp.signedCertificateEmbeddedSct : resp.signedCertificateDetachedSct;
-          return cert.chain.certificates;
-        } catch (err) {
-          (0, error_1.internalError)(err, "CA_CREATE_SIGNING_CERTIFICATE_ERROR", "error creating signing certificate");
-        }
-      }
-    };
-    exports2.CAClient = CAClient;
-    function toCertificateRequest(identityToken, publicKey, challenge) {
-      return {
-        credentials: {
-          oidcIdentityToken: identityToken
-        },
-        publicKeyRequest: {
-          publicKey: {
-            algorithm: "ECDSA",
-            content: publicKey
-          },
-          proofOfPossession: challenge.toString("base64")
-        }
-      };
-    }
-    __name(toCertificateRequest, "toCertificateRequest");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js
-var require_ephemeral = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.EphemeralSigner = void 0;
-    var crypto_1 = require("crypto");
-    var EC_KEYPAIR_TYPE = "ec";
-    var P256_CURVE = "P-256";
-    var EphemeralSigner = class {
-      static {
-        __name(this, "EphemeralSigner");
-      }
-      keypair;
-      constructor() {
-        this.keypair = (0, crypto_1.generateKeyPairSync)(EC_KEYPAIR_TYPE, {
-          namedCurve: P256_CURVE
-        });
-      }
-      async sign(data) {
-        const signature = (0, crypto_1.sign)("sha256", data, this.keypair.privateKey);
-        const publicKey = this.keypair.publicKey.export({ format: "pem", type: "spki" }).toString("ascii");
-        return {
-          signature,
-          key: { $case: "publicKey", publicKey }
-        };
-      }
-    };
-    exports2.EphemeralSigner = EphemeralSigner;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/fulcio/index.js
-var require_fulcio2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/fulcio/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
-    var error_1 = require_error6();
-    var util_1 = require_util9();
-    var ca_1 = require_ca();
-    var ephemeral_1 = require_ephemeral();
-    exports2.DEFAULT_FULCIO_URL = "https://fulcio.sigstore.dev";
-    var FulcioSigner2 = class {
-      static {
-        __name(this, "FulcioSigner");
-      }
-      ca;
-      identityProvider;
-      keyHolder;
-      constructor(options) {
-        this.ca = new ca_1.CAClient({
-          ...options,
-          fulcioBaseURL: options.fulcioBaseURL || /* istanbul ignore next */
-          exports2.DEFAULT_FULCIO_URL
-        });
-        this.identityProvider = options.identityProvider;
-        this.keyHolder = options.keyHolder || new ephemeral_1.EphemeralSigner();
-      }
-      async sign(data) {
-        const identityToken = await this.getIdentityToken();
-        let subject;
-        try {
-          subject = util_1.oidc.extractJWTSubject(identityToken);
-        } catch (err) {
-          throw new error_1.InternalError({
-            code: "IDENTITY_TOKEN_PARSE_ERROR",
-            message: `invalid identity token: ${identityToken}`,
-            cause: err
-          });
-        }
-        const challenge = await this.keyHolder.sign(Buffer.from(subject));
-        if (challenge.key.$case !== "publicKey") {
-          throw new error_1.InternalError({
-            code: "CA_CREATE_SIGNING_CERTIFICATE_ERROR",
-            message: "unexpected format for signing key"
-          });
-        }
-        const certificates = await this.ca.createSigningCertificate(identityToken, challenge.key.publicKey, challenge.signature);
-        const signature = await this.keyHolder.sign(data);
-        return {
-          signature: signature.signature,
-          key: {
-            $case: "x509Certificate",
-            certificate: certificates[0]
-          }
-        };
-      }
-      async getIdentityToken() {
-        try {
-          return await this.identityProvider.getToken();
-        } catch (err) {
-          throw new error_1.InternalError({
-            code: "IDENTITY_TOKEN_READ_ERROR",
-            message: "error retrieving identity token",
-            cause: err
-          });
-        }
-      }
-    };
-    exports2.FulcioSigner = FulcioSigner2;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/index.js
-var require_signer = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
-    var fulcio_1 = require_fulcio2();
-    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return fulcio_1.DEFAULT_FULCIO_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "FulcioSigner", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return fulcio_1.FulcioSigner;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/rekor.js
-var require_rekor = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/rekor.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Rekor = void 0;
-    var fetch_1 = require_fetch3();
-    var Rekor = class {
-      static {
-        __name(this, "Rekor");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      /**
-       * Create a new entry in the Rekor log.
-       * @param propsedEntry {ProposedEntry} Data to create a new entry
-       * @returns {Promise<Entry>} The created entry
-       */
-      async createEntry(propsedEntry) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = `${baseURL}/api/v1/log/entries`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json",
-            Accept: "application/json"
-          },
-          body: JSON.stringify(propsedEntry),
-          timeout,
-          retry
-        });
-        const data = await response.json();
-        return entryFromResponse(data);
-      }
-      /**
-       * Get an entry from the Rekor log.
-       * @param uuid {string} The UUID of the entry to retrieve
-       * @returns {Promise<Entry>} The retrieved entry
-       */
-      async getEntry(uuid) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = `${baseURL}/api/v1/log/entries/${uuid}`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          method: "GET",
-          headers: {
-            Accept: "application/json"
-          },
-          timeout,
-          retry
-        });
-        const data = await response.json();
-        return entryFromResponse(data);
-      }
-    };
-    exports2.Rekor = Rekor;
-    function entryFromResponse(data) {
-      const entries = Object.entries(data);
-      if (entries.length != 1) {
-        throw new Error("Received multiple entries in Rekor response");
-      }
-      const [uuid, entry] = entries[0];
-      return {
-        ...entry,
-        uuid
-      };
-    }
-    __name(entryFromResponse, "entryFromResponse");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/rekor-v2.js
-var require_rekor_v2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/rekor-v2.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RekorV2 = void 0;
-    var fetch_1 = require_fetch3();
-    var protobuf_specs_1 = require_dist();
-    var v2_1 = require_v2();
-    var RekorV2 = class {
-      static {
-        __name(this, "RekorV2");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      async createEntry(proposedEntry) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = `${baseURL}/api/v2/log/entries`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json",
-            Accept: "application/json"
-          },
-          body: JSON.stringify(v2_1.CreateEntryRequest.toJSON(proposedEntry)),
-          timeout,
-          retry
-        });
-        return response.json().then((data) => protobuf_specs_1.TransparencyLogEntry.fromJSON(data));
-      }
-    };
-    exports2.RekorV2 = RekorV2;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tlog/client.js
-var require_client2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tlog/client.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TLogV2Client = exports2.TLogClient = void 0;
-    var error_1 = require_error6();
-    var error_2 = require_error5();
-    var rekor_1 = require_rekor();
-    var rekor_v2_1 = require_rekor_v2();
-    var TLogClient = class {
-      static {
-        __name(this, "TLogClient");
-      }
-      rekor;
-      fetchOnConflict;
-      constructor(options) {
-        this.fetchOnConflict = options.fetchOnConflict ?? false;
-        this.rekor = new rekor_1.Rekor({
-          baseURL: options.rekorBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createEntry(proposedEntry) {
-        let entry;
-        try {
-          entry = await this.rekor.createEntry(proposedEntry);
-        } catch (err) {
-          if (entryExistsError(err) && this.fetchOnConflict) {
-            const uuid = err.location.split("/").pop() || "";
-            try {
-              entry = await this.rekor.getEntry(uuid);
-            } catch (err2) {
-              (0, error_1.internalError)(err2, "TLOG_FETCH_ENTRY_ERROR", "error fetching tlog entry");
-            }
-          } else {
-            (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
-          }
-        }
-        return entry;
-      }
-    };
-    exports2.TLogClient = TLogClient;
-    function entryExistsError(value) {
-      return value instanceof error_2.HTTPError && value.statusCode === 409 && value.location !== void 0;
-    }
-    __name(entryExistsError, "entryExistsError");
-    var TLogV2Client = class {
-      static {
-        __name(this, "TLogV2Client");
-      }
-      rekor;
-      constructor(options) {
-        this.rekor = new rekor_v2_1.RekorV2({
-          baseURL: options.rekorBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createEntry(createEntryRequest) {
-        let entry;
-        try {
-          entry = await this.rekor.createEntry(createEntryRequest);
-        } catch (err) {
-          (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
-        }
-        if (entry.logId === void 0 || entry.kindVersion === void 0) {
-          (0, error_1.internalError)(new Error("invalid tlog entry"), "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
-        }
-        return {
-          ...entry,
-          logId: entry.logId,
-          kindVersion: entry.kindVersion
-        };
-      }
-    };
-    exports2.TLogV2Client = TLogV2Client;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tlog/entry.js
-var require_entry3 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tlog/entry.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toProposedEntry = toProposedEntry;
-    exports2.toCreateEntryRequest = toCreateEntryRequest;
-    var bundle_1 = require_dist2();
-    var protobuf_specs_1 = require_dist();
-    var util_1 = require_util9();
-    var SHA256_ALGORITHM = "sha256";
-    function toProposedEntry(content, publicKey, entryType = "dsse") {
-      switch (content.$case) {
-        case "dsseEnvelope":
-          if (entryType === "intoto") {
-            return toProposedIntotoEntry(content.dsseEnvelope, publicKey);
-          }
-          return toProposedDSSEEntry(content.dsseEnvelope, publicKey);
-        case "messageSignature":
-          return toProposedHashedRekordEntry(content.messageSignature, publicKey);
-      }
-    }
-    __name(toProposedEntry, "toProposedEntry");
-    function toProposedHashedRekordEntry(messageSignature, publicKey) {
-      const hexDigest = messageSignature.messageDigest.digest.toString("hex");
-      const b64Signature = messageSignature.signature.toString("base64");
-      const b64Key = util_1.encoding.base64Encode(publicKey);
-      return {
-        apiVersion: "0.0.1",
-        kind: "hashedrekord",
-        spec: {
-          data: {
-            hash: {
-              algorithm: SHA256_ALGORITHM,
-              value: hexDigest
-            }
-          },
-          signature: {
-            content: b64Signature,
-            publicKey: {
-              content: b64Key
-            }
-          }
-        }
-      };
-    }
-    __name(toProposedHashedRekordEntry, "toProposedHashedRekordEntry");
-    function toProposedDSSEEntry(envelope, publicKey) {
-      const envelopeJSON = JSON.stringify((0, bundle_1.envelopeToJSON)(envelope));
-      const encodedKey = util_1.encoding.base64Encode(publicKey);
-      return {
-        apiVersion: "0.0.1",
-        kind: "dsse",
-        spec: {
-          proposedContent: {
-            envelope: envelopeJSON,
-            verifiers: [encodedKey]
-          }
-        }
-      };
-    }
-    __name(toProposedDSSEEntry, "toProposedDSSEEntry");
-    function toProposedIntotoEntry(envelope, publicKey) {
-      const payloadHash = util_1.crypto.digest(SHA256_ALGORITHM, envelope.payload).toString("hex");
-      const envelopeHash = calculateDSSEHash(envelope, publicKey);
-      const payload = util_1.encoding.base64Encode(envelope.payload.toString("base64"));
-      const sig = util_1.encoding.base64Encode(envelope.signatures[0].sig.toString("base64"));
-      const keyid = envelope.signatures[0].keyid;
-      const encodedKey = util_1.encoding.base64Encode(publicKey);
-      const dsse = {
-        payloadType: envelope.payloadType,
-        payload,
-        signatures: [{ sig, publicKey: encodedKey }]
-      };
-      if (keyid.length > 0) {
-        dsse.signatures[0].keyid = keyid;
-      }
-      return {
-        apiVersion: "0.0.2",
-        kind: "intoto",
-        spec: {
-          content: {
-            envelope: dsse,
-            hash: { algorithm: SHA256_ALGORITHM, value: envelopeHash },
-            payloadHash: { algorithm: SHA256_ALGORITHM, value: payloadHash }
-          }
-        }
-      };
-    }
-    __name(toProposedIntotoEntry, "toProposedIntotoEntry");
-    function calculateDSSEHash(envelope, publicKey) {
-      const dsse = {
-        payloadType: envelope.payloadType,
-        payload: envelope.payload.toString("base64"),
-        signatures: [
-          { sig: envelope.signatures[0].sig.toString("base64"), publicKey }
-        ]
-      };
-      if (envelope.signatures[0].keyid.length > 0) {
-        dsse.signatures[0].keyid = envelope.signatures[0].keyid;
-      }
-      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse)).toString("hex");
-    }
-    __name(calculateDSSEHash, "calculateDSSEHash");
-    function toCreateEntryRequest(content, publicKey) {
-      switch (content.$case) {
-        case "dsseEnvelope":
-          return toCreateEntryRequestDSSE(content.dsseEnvelope, publicKey);
-        case "messageSignature":
-          return toCreateEntryRequestMessageSignature(content.messageSignature, publicKey);
-      }
-    }
-    __name(toCreateEntryRequest, "toCreateEntryRequest");
-    function toCreateEntryRequestDSSE(envelope, publicKey) {
-      return {
-        spec: {
-          $case: "dsseRequestV002",
-          dsseRequestV002: {
-            envelope,
-            verifiers: [
-              {
-                // TODO: We need to add support of passing the key details in the
-                // signature bundle. For now we're hardcoding the key details here.
-                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
-                verifier: {
-                  $case: "x509Certificate",
-                  x509Certificate: {
-                    rawBytes: util_1.pem.toDER(publicKey)
-                  }
-                }
-              }
-            ]
-          }
-        }
-      };
-    }
-    __name(toCreateEntryRequestDSSE, "toCreateEntryRequestDSSE");
-    function toCreateEntryRequestMessageSignature(messageSignature, publicKey) {
-      return {
-        spec: {
-          $case: "hashedRekordRequestV002",
-          hashedRekordRequestV002: {
-            digest: messageSignature.messageDigest.digest,
-            signature: {
-              content: messageSignature.signature,
-              verifier: {
-                // TODO: We need to add support of passing the key details in the
-                // signature bundle. For now we're hardcoding the key details here.
-                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
-                verifier: {
-                  $case: "x509Certificate",
-                  x509Certificate: {
-                    rawBytes: util_1.pem.toDER(publicKey)
-                  }
-                }
-              }
-            }
-          }
-        }
-      };
-    }
-    __name(toCreateEntryRequestMessageSignature, "toCreateEntryRequestMessageSignature");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tlog/index.js
-var require_tlog2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tlog/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
-    var util_1 = require_util9();
-    var client_1 = require_client2();
-    var entry_1 = require_entry3();
-    exports2.DEFAULT_REKOR_URL = "https://rekor.sigstore.dev";
-    var RekorWitness2 = class {
-      static {
-        __name(this, "RekorWitness");
-      }
-      tlogV1;
-      tlogV2;
-      entryType;
-      majorApiVersion;
-      constructor(options) {
-        this.entryType = options.entryType;
-        this.majorApiVersion = options.majorApiVersion || 1;
-        this.tlogV1 = new client_1.TLogClient({
-          ...options,
-          rekorBaseURL: options.rekorBaseURL || /* istanbul ignore next */
-          exports2.DEFAULT_REKOR_URL
-        });
-        this.tlogV2 = new client_1.TLogV2Client({
-          ...options,
-          rekorBaseURL: options.rekorBaseURL || /* istanbul ignore next */
-          exports2.DEFAULT_REKOR_URL
-        });
-      }
-      async testify(content, publicKey) {
-        let tlogEntry;
-        if (this.majorApiVersion === 2) {
-          const request = (0, entry_1.toCreateEntryRequest)(content, publicKey);
-          tlogEntry = await this.tlogV2.createEntry(request);
-        } else {
-          const proposedEntry = (0, entry_1.toProposedEntry)(content, publicKey, this.entryType);
-          const entry = await this.tlogV1.createEntry(proposedEntry);
-          tlogEntry = toTransparencyLogEntry(entry);
-        }
-        return { tlogEntries: [tlogEntry] };
-      }
-    };
-    exports2.RekorWitness = RekorWitness2;
-    function toTransparencyLogEntry(entry) {
-      const logID = Buffer.from(entry.logID, "hex");
-      const bodyJSON = util_1.encoding.base64Decode(entry.body);
-      const entryBody = JSON.parse(bodyJSON);
-      const promise = entry?.verification?.signedEntryTimestamp ? inclusionPromise(entry.verification.signedEntryTimestamp) : void 0;
-      const proof = entry?.verification?.inclusionProof ? inclusionProof(entry.verification.inclusionProof) : void 0;
-      const tlogEntry = {
-        logIndex: entry.logIndex.toString(),
-        logId: {
-          keyId: logID
-        },
-        integratedTime: entry.integratedTime.toString(),
-        kindVersion: {
-          kind: entryBody.kind,
-          version: entryBody.apiVersion
-        },
-        inclusionPromise: promise,
-        inclusionProof: proof,
-        canonicalizedBody: Buffer.from(entry.body, "base64")
-      };
-      return tlogEntry;
-    }
-    __name(toTransparencyLogEntry, "toTransparencyLogEntry");
-    function inclusionPromise(promise) {
-      return {
-        signedEntryTimestamp: Buffer.from(promise, "base64")
-      };
-    }
-    __name(inclusionPromise, "inclusionPromise");
-    function inclusionProof(proof) {
-      return {
-        logIndex: proof.logIndex.toString(),
-        treeSize: proof.treeSize.toString(),
-        rootHash: Buffer.from(proof.rootHash, "hex"),
-        hashes: proof.hashes.map((h) => Buffer.from(h, "hex")),
-        checkpoint: {
-          envelope: proof.checkpoint
-        }
-      };
-    }
-    __name(inclusionProof, "inclusionProof");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/tsa.js
-var require_tsa2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/tsa.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TimestampAuthority = void 0;
-    var fetch_1 = require_fetch3();
-    var TimestampAuthority = class {
-      static {
-        __name(this, "TimestampAuthority");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      async createTimestamp(request) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = new URL(baseURL).pathname === "/" ? `${baseURL}/api/v1/timestamp` : baseURL;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json"
-          },
-          body: JSON.stringify(request),
-          timeout,
-          retry
-        });
-        return response.buffer();
-      }
-    };
-    exports2.TimestampAuthority = TimestampAuthority;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tsa/client.js
-var require_client3 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tsa/client.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAClient = void 0;
-    var error_1 = require_error6();
-    var tsa_1 = require_tsa2();
-    var util_1 = require_util9();
-    var SHA256_ALGORITHM = "sha256";
-    var TSAClient = class {
-      static {
-        __name(this, "TSAClient");
-      }
-      tsa;
-      constructor(options) {
-        this.tsa = new tsa_1.TimestampAuthority({
-          baseURL: options.tsaBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createTimestamp(signature) {
-        const request = {
-          artifactHash: util_1.crypto.digest(SHA256_ALGORITHM, signature).toString("base64"),
-          hashAlgorithm: SHA256_ALGORITHM
-        };
-        try {
-          return await this.tsa.createTimestamp(request);
-        } catch (err) {
-          (0, error_1.internalError)(err, "TSA_CREATE_TIMESTAMP_ERROR", "error creating timestamp");
-        }
-      }
-    };
-    exports2.TSAClient = TSAClient;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tsa/index.js
-var require_tsa3 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tsa/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAWitness = void 0;
-    var client_1 = require_client3();
-    var TSAWitness2 = class {
-      static {
-        __name(this, "TSAWitness");
-      }
-      tsa;
-      constructor(options) {
-        this.tsa = new client_1.TSAClient({
-          tsaBaseURL: options.tsaBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async testify(content) {
-        const signature = extractSignature(content);
-        const timestamp = await this.tsa.createTimestamp(signature);
-        return {
-          rfc3161Timestamps: [{ signedTimestamp: timestamp }]
-        };
-      }
-    };
-    exports2.TSAWitness = TSAWitness2;
-    function extractSignature(content) {
-      switch (content.$case) {
-        case "dsseEnvelope":
-          return content.dsseEnvelope.signatures[0].sig;
-        case "messageSignature":
-          return content.messageSignature.signature;
-      }
-    }
-    __name(extractSignature, "extractSignature");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/index.js
-var require_witness = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
-    var tlog_1 = require_tlog2();
-    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return tlog_1.DEFAULT_REKOR_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return tlog_1.RekorWitness;
-    }, "get") });
-    var tsa_1 = require_tsa3();
-    Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return tsa_1.TSAWitness;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/config.js
-var require_config = __commonJS({
-  "node_modules/@sigstore/sign/dist/config.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
-    var protobuf_specs_1 = require_dist();
-    var dsse_1 = require_dsse5();
-    var message_1 = require_message2();
-    var signer_1 = require_signer();
-    var witness_1 = require_witness();
-    var MAX_CA_API_VERSION = 1;
-    var MAX_TLOG_API_VERSION = 2;
-    var MAX_TSA_API_VERSION = 1;
-    var DEFAULT_TIMEOUT = 5e3;
-    var DEFAULT_REKORV2_TIMEOUT = 2e4;
-    var DEFAULT_RETRY = { retries: 2 };
-    function bundleBuilderFromSigningConfig(options) {
-      const { signingConfig, identityProvider, bundleType } = options;
-      const fetchOptions = options.fetchOptions || {
-        timeout: DEFAULT_TIMEOUT,
-        retry: DEFAULT_RETRY
-      };
-      const signer = fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions);
-      const witnesses = witnessesFromConfig(signingConfig, fetchOptions);
-      switch (bundleType) {
-        case "messageSignature":
-          return new message_1.MessageSignatureBundleBuilder({ signer, witnesses });
-        case "dsseEnvelope":
-          return new dsse_1.DSSEBundleBuilder({ signer, witnesses });
-      }
-    }
-    __name(bundleBuilderFromSigningConfig, "bundleBuilderFromSigningConfig");
-    function fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions) {
-      const service = certAuthorityService(signingConfig);
-      return new signer_1.FulcioSigner({
-        fulcioBaseURL: service.url,
-        identityProvider,
-        timeout: fetchOptions.timeout,
-        retry: fetchOptions.retry
-      });
-    }
-    __name(fulcioSignerFromConfig, "fulcioSignerFromConfig");
-    function witnessesFromConfig(signingConfig, fetchOptions) {
-      const witnesses = [];
-      if (signingConfig.rekorTlogConfig) {
-        if (signingConfig.rekorTlogConfig.selector !== protobuf_specs_1.ServiceSelector.ANY) {
-          throw new Error("Unsupported Rekor TLog selector in signing configuration");
-        }
-        const tlog = tlogService(signingConfig);
-        witnesses.push(new witness_1.RekorWitness({
-          rekorBaseURL: tlog.url,
-          majorApiVersion: tlog.majorApiVersion,
-          retry: fetchOptions.retry,
-          timeout: (
-            // Ensure Rekor V2 has at least a 20 second timeout
-            tlog.majorApiVersion === 1 ? fetchOptions.timeout : Math.min(fetchOptions.timeout || /* istanbul ignore next */
-            DEFAULT_TIMEOUT, DEFAULT_REKORV2_TIMEOUT)
-          )
-        }));
-      }
-      if (signingConfig.tsaConfig) {
-        if (signingConfig.tsaConfig.selector !== protobuf_specs_1.ServiceSelector.ANY) {
-          throw new Error("Unsupported TSA selector in signing configuration");
-        }
-        const tsa = tsaService(signingConfig);
-        witnesses.push(new witness_1.TSAWitness({
-          tsaBaseURL: tsa.url,
-          retry: fetchOptions.retry,
-          timeout: fetchOptions.timeout
-        }));
-      }
-      return witnesses;
-    }
-    __name(witnessesFromConfig, "witnessesFromConfig");
-    function certAuthorityService(signingConfig) {
-      const compatibleCAs = filterServicesByMaxAPIVersion(signingConfig.caUrls, MAX_CA_API_VERSION);
-      const sortedCAs = sortServicesByStartDate(compatibleCAs);
-      if (sortedCAs.length === 0) {
-        throw new Error("No valid CA services found in signing configuration");
-      }
-      return sortedCAs[0];
-    }
-    __name(certAuthorityService, "certAuthorityService");
-    function tlogService(signingConfig) {
-      const compatibleTLogs = filterServicesByMaxAPIVersion(signingConfig.rekorTlogUrls, MAX_TLOG_API_VERSION);
-      const sortedTLogs = sortServicesByStartDate(compatibleTLogs);
-      if (sortedTLogs.length === 0) {
-        throw new Error("No valid TLogs found in signing configuration");
-      }
-      return sortedTLogs[0];
-    }
-    __name(tlogService, "tlogService");
-    function tsaService(signingConfig) {
-      const compatibleTSAs = filterServicesByMaxAPIVersion(signingConfig.tsaUrls, MAX_TSA_API_VERSION);
-      const sortedTSAs = sortServicesByStartDate(compatibleTSAs);
-      if (sortedTSAs.length === 0) {
-        throw new Error("No valid TSAs found in signing configuration");
-      }
-      return sortedTSAs[0];
-    }
-    __name(tsaService, "tsaService");
-    function sortServicesByStartDate(services) {
-      const now = /* @__PURE__ */ new Date();
-      const validServices = services.filter((service) => {
-        if (!service.validFor?.end) {
-          return true;
-        }
-        return service.validFor.end >= now;
-      });
-      return validServices.sort((a, b) => {
-        const aStart = a.validFor?.start?.getTime() ?? 0;
-        const bStart = b.validFor?.start?.getTime() ?? 0;
-        return bStart - aStart;
-      });
-    }
-    __name(sortServicesByStartDate, "sortServicesByStartDate");
-    function filterServicesByMaxAPIVersion(services, apiVersion) {
-      return services.filter((service) => {
-        return service.majorApiVersion <= apiVersion;
-      });
-    }
-    __name(filterServicesByMaxAPIVersion, "filterServicesByMaxAPIVersion");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/identity/ci.js
-var require_ci = __commonJS({
-  "node_modules/@sigstore/sign/dist/identity/ci.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CIContextProvider = void 0;
-    var make_fetch_happen_1 = __importDefault(require_lib11());
-    var providers = [getGHAToken, getEnv];
-    var CIContextProvider2 = class {
-      static {
-        __name(this, "CIContextProvider");
-      }
-      audience;
-      /* istanbul ignore next */
-      constructor(audience = "sigstore") {
-        this.audience = audience;
-      }
-      // Invoke all registered ProviderFuncs and return the value of whichever one
-      // resolves first.
-      async getToken() {
-        return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
-      }
-    };
-    exports2.CIContextProvider = CIContextProvider2;
-    async function getGHAToken(audience) {
-      if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-        return Promise.reject("no token available");
-      }
-      const url = new URL(process.env.ACTIONS_ID_TOKEN_REQUEST_URL);
-      url.searchParams.append("audience", audience);
-      const response = await (0, make_fetch_happen_1.default)(url.href, {
-        retry: 2,
-        headers: {
-          Accept: "application/json",
-          Authorization: `Bearer ${process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`
-        }
-      });
-      return response.json().then((data) => data.value);
-    }
-    __name(getGHAToken, "getGHAToken");
-    async function getEnv() {
-      if (!process.env.SIGSTORE_ID_TOKEN) {
-        return Promise.reject("no token available");
-      }
-      return process.env.SIGSTORE_ID_TOKEN;
-    }
-    __name(getEnv, "getEnv");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/identity/index.js
-var require_identity = __commonJS({
-  "node_modules/@sigstore/sign/dist/identity/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CIContextProvider = void 0;
-    var ci_1 = require_ci();
-    Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return ci_1.CIContextProvider;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/index.js
-var require_dist10 = __commonJS({
-  "node_modules/@sigstore/sign/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = exports2.CIContextProvider = exports2.InternalError = exports2.bundleBuilderFromSigningConfig = exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
-    var bundler_1 = require_bundler();
-    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundler_1.DSSEBundleBuilder;
-    }, "get") });
-    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundler_1.MessageSignatureBundleBuilder;
-    }, "get") });
-    var config_1 = require_config();
-    Object.defineProperty(exports2, "bundleBuilderFromSigningConfig", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return config_1.bundleBuilderFromSigningConfig;
-    }, "get") });
-    var error_1 = require_error6();
-    Object.defineProperty(exports2, "InternalError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.InternalError;
-    }, "get") });
-    var identity_1 = require_identity();
-    Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return identity_1.CIContextProvider;
-    }, "get") });
-    var signer_1 = require_signer();
-    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return signer_1.DEFAULT_FULCIO_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "FulcioSigner", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return signer_1.FulcioSigner;
-    }, "get") });
-    var witness_1 = require_witness();
-    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return witness_1.DEFAULT_REKOR_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return witness_1.RekorWitness;
-    }, "get") });
-    Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return witness_1.TSAWitness;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/appdata.js
-var require_appdata = __commonJS({
-  "node_modules/@sigstore/tuf/dist/appdata.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.appDataPath = appDataPath;
-    var os_1 = __importDefault(require("os"));
-    var path_1 = __importDefault(require("path"));
-    function appDataPath(name) {
-      const homedir3 = os_1.default.homedir();
-      switch (process.platform) {
-        /* istanbul ignore next */
-        case "darwin": {
-          const appSupport = path_1.default.join(homedir3, "Library", "Application Support");
-          return path_1.default.join(appSupport, name);
-        }
-        /* istanbul ignore next */
-        case "win32": {
-          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir3, "AppData", "Local");
-          return path_1.default.join(localAppData, name, "Data");
-        }
-        /* istanbul ignore next */
-        default: {
-          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir3, ".local", "share");
-          return path_1.default.join(localData, name);
-        }
-      }
-    }
-    __name(appDataPath, "appDataPath");
-  }
-});
-
-// node_modules/@tufjs/models/dist/error.js
-var require_error7 = __commonJS({
-  "node_modules/@tufjs/models/dist/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.UnsupportedAlgorithmError = exports2.CryptoError = exports2.LengthOrHashMismatchError = exports2.UnsignedMetadataError = exports2.RepositoryError = exports2.ValueError = void 0;
-    var ValueError = class extends Error {
-      static {
-        __name(this, "ValueError");
-      }
-    };
-    exports2.ValueError = ValueError;
-    var RepositoryError = class extends Error {
-      static {
-        __name(this, "RepositoryError");
-      }
-    };
-    exports2.RepositoryError = RepositoryError;
-    var UnsignedMetadataError = class extends RepositoryError {
-      static {
-        __name(this, "UnsignedMetadataError");
-      }
-    };
-    exports2.UnsignedMetadataError = UnsignedMetadataError;
-    var LengthOrHashMismatchError = class extends RepositoryError {
-      static {
-        __name(this, "LengthOrHashMismatchError");
-      }
-    };
-    exports2.LengthOrHashMismatchError = LengthOrHashMismatchError;
-    var CryptoError = class extends Error {
-      static {
-        __name(this, "CryptoError");
-      }
-    };
-    exports2.CryptoError = CryptoError;
-    var UnsupportedAlgorithmError = class extends CryptoError {
-      static {
-        __name(this, "UnsupportedAlgorithmError");
-      }
-    };
-    exports2.UnsupportedAlgorithmError = UnsupportedAlgorithmError;
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/guard.js
-var require_guard = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/guard.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.isDefined = isDefined;
-    exports2.isObject = isObject;
-    exports2.isStringArray = isStringArray;
-    exports2.isObjectArray = isObjectArray;
-    exports2.isStringRecord = isStringRecord;
-    exports2.isObjectRecord = isObjectRecord;
-    function isDefined(val) {
-      return val !== void 0;
-    }
-    __name(isDefined, "isDefined");
-    function isObject(value) {
-      return typeof value === "object" && value !== null;
-    }
-    __name(isObject, "isObject");
-    function isStringArray(value) {
-      return Array.isArray(value) && value.every((v) => typeof v === "string");
-    }
-    __name(isStringArray, "isStringArray");
-    function isObjectArray(value) {
-      return Array.isArray(value) && value.every(isObject);
-    }
-    __name(isObjectArray, "isObjectArray");
-    function isStringRecord(value) {
-      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
-    }
-    __name(isStringRecord, "isStringRecord");
-    function isObjectRecord(value) {
-      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "object" && v !== null);
-    }
-    __name(isObjectRecord, "isObjectRecord");
-  }
-});
-
-// node_modules/@tufjs/canonical-json/lib/index.js
-var require_lib12 = __commonJS({
-  "node_modules/@tufjs/canonical-json/lib/index.js"(exports2, module2) {
-    var COMMA = ",";
-    var COLON = ":";
-    var LEFT_SQUARE_BRACKET = "[";
-    var RIGHT_SQUARE_BRACKET = "]";
-    var LEFT_CURLY_BRACKET = "{";
-    var RIGHT_CURLY_BRACKET = "}";
-    function canonicalize(object) {
-      const buffer = [];
-      if (typeof object === "string") {
-        buffer.push(canonicalizeString(object));
-      } else if (typeof object === "boolean") {
-        buffer.push(JSON.stringify(object));
-      } else if (Number.isInteger(object)) {
-        buffer.push(JSON.stringify(object));
-      } else if (object === null) {
-        buffer.push(JSON.stringify(object));
-      } else if (Array.isArray(object)) {
-        buffer.push(LEFT_SQUARE_BRACKET);
-        let first = true;
-        object.forEach((element) => {
-          if (!first) {
-            buffer.push(COMMA);
-          }
-          first = false;
-          buffer.push(canonicalize(element));
-        });
-        buffer.push(RIGHT_SQUARE_BRACKET);
-      } else if (typeof object === "object") {
-        buffer.push(LEFT_CURLY_BRACKET);
-        let first = true;
-        Object.keys(object).sort().forEach((property) => {
-          if (!first) {
-            buffer.push(COMMA);
-          }
-          first = false;
-          buffer.push(canonicalizeString(property));
-          buffer.push(COLON);
-          buffer.push(canonicalize(object[property]));
-        });
-        buffer.push(RIGHT_CURLY_BRACKET);
-      } else {
-        throw new TypeError("cannot encode " + object.toString());
-      }
-      return buffer.join("");
-    }
-    __name(canonicalize, "canonicalize");
-    function canonicalizeString(string) {
-      const escapedString = string.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-      return '"' + escapedString + '"';
-    }
-    __name(canonicalizeString, "canonicalizeString");
-    module2.exports = {
-      canonicalize
-    };
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/verify.js
-var require_verify2 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/verify.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySignature = void 0;
-    var canonical_json_1 = require_lib12();
-    var crypto_1 = __importDefault(require("crypto"));
-    var verifySignature = /* @__PURE__ */ __name((metaDataSignedData, key, signature) => {
-      const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
-      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
-    }, "verifySignature");
-    exports2.verifySignature = verifySignature;
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/index.js
-var require_utils4 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.crypto = exports2.guard = void 0;
-    exports2.guard = __importStar(require_guard());
-    exports2.crypto = __importStar(require_verify2());
-  }
-});
-
-// node_modules/@tufjs/models/dist/base.js
-var require_base2 = __commonJS({
-  "node_modules/@tufjs/models/dist/base.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Signed = exports2.MetadataKind = void 0;
-    exports2.isMetadataKind = isMetadataKind;
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils4();
-    var SPECIFICATION_VERSION = ["1", "0", "31"];
-    var MetadataKind;
-    (function(MetadataKind2) {
-      MetadataKind2["Root"] = "root";
-      MetadataKind2["Timestamp"] = "timestamp";
-      MetadataKind2["Snapshot"] = "snapshot";
-      MetadataKind2["Targets"] = "targets";
-    })(MetadataKind || (exports2.MetadataKind = MetadataKind = {}));
-    function isMetadataKind(value) {
-      return typeof value === "string" && Object.values(MetadataKind).includes(value);
-    }
-    __name(isMetadataKind, "isMetadataKind");
-    var Signed = class _Signed {
-      static {
-        __name(this, "Signed");
-      }
-      specVersion;
-      expires;
-      version;
-      unrecognizedFields;
-      constructor(options) {
-        this.specVersion = options.specVersion || SPECIFICATION_VERSION.join(".");
-        const specList = this.specVersion.split(".");
-        if (!(specList.length === 2 || specList.length === 3) || !specList.every((item) => isNumeric(item))) {
-          throw new error_1.ValueError("Failed to parse specVersion");
-        }
-        if (specList[0] != SPECIFICATION_VERSION[0]) {
-          throw new error_1.ValueError("Unsupported specVersion");
-        }
-        this.expires = options.expires;
-        this.version = options.version;
-        this.unrecognizedFields = options.unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _Signed)) {
-          return false;
-        }
-        return this.specVersion === other.specVersion && this.expires === other.expires && this.version === other.version && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      isExpired(referenceTime) {
-        if (!referenceTime) {
-          referenceTime = /* @__PURE__ */ new Date();
-        }
-        return referenceTime >= new Date(this.expires);
-      }
-      static commonFieldsFromJSON(data) {
-        const { spec_version, expires, version, ...rest } = data;
-        if (!utils_1.guard.isDefined(spec_version)) {
-          throw new error_1.ValueError("spec_version is not defined");
-        } else if (typeof spec_version !== "string") {
-          throw new TypeError("spec_version must be a string");
-        }
-        if (!utils_1.guard.isDefined(expires)) {
-          throw new error_1.ValueError("expires is not defined");
-        } else if (!(typeof expires === "string")) {
-          throw new TypeError("expires must be a string");
-        }
-        if (!utils_1.guard.isDefined(version)) {
-          throw new error_1.ValueError("version is not defined");
-        } else if (!(typeof version === "number")) {
-          throw new TypeError("version must be a number");
-        }
-        return {
-          specVersion: spec_version,
-          expires,
-          version,
-          unrecognizedFields: rest
-        };
-      }
-    };
-    exports2.Signed = Signed;
-    function isNumeric(str) {
-      return !isNaN(Number(str));
-    }
-    __name(isNumeric, "isNumeric");
-  }
-});
-
-// node_modules/@tufjs/models/dist/file.js
-var require_file2 = __commonJS({
-  "node_modules/@tufjs/models/dist/file.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TargetFile = exports2.MetaFile = void 0;
-    var crypto_1 = __importDefault(require("crypto"));
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils4();
-    var MetaFile = class _MetaFile {
-      static {
-        __name(this, "MetaFile");
-      }
-      version;
-      length;
-      hashes;
-      unrecognizedFields;
-      constructor(opts) {
-        if (opts.version <= 0) {
-          throw new error_1.ValueError("Metafile version must be at least 1");
-        }
-        if (opts.length !== void 0) {
-          validateLength(opts.length);
-        }
-        this.version = opts.version;
-        this.length = opts.length;
-        this.hashes = opts.hashes;
-        this.unrecognizedFields = opts.unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _MetaFile)) {
-          return false;
-        }
-        return this.version === other.version && this.length === other.length && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      verify(data) {
-        if (this.length !== void 0) {
-          if (data.length !== this.length) {
-            throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${data.length}`);
-          }
-        }
-        if (this.hashes) {
-          Object.entries(this.hashes).forEach(([key, value]) => {
-            let hash;
-            try {
-              hash = crypto_1.default.createHash(key);
-            } catch (e) {
-              throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
-            }
-            const observedHash = hash.update(data).digest("hex");
-            if (observedHash !== value) {
-              throw new error_1.LengthOrHashMismatchError(`Expected hash ${value} but got ${observedHash}`);
-            }
-          });
-        }
-      }
-      toJSON() {
-        const json = {
-          version: this.version,
-          ...this.unrecognizedFields
-        };
-        if (this.length !== void 0) {
-          json.length = this.length;
-        }
-        if (this.hashes) {
-          json.hashes = this.hashes;
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { version, length, hashes, ...rest } = data;
-        if (typeof version !== "number") {
-          throw new TypeError("version must be a number");
-        }
-        if (utils_1.guard.isDefined(length) && typeof length !== "number") {
-          throw new TypeError("length must be a number");
-        }
-        if (utils_1.guard.isDefined(hashes) && !utils_1.guard.isStringRecord(hashes)) {
-          throw new TypeError("hashes must be string keys and values");
-        }
-        return new _MetaFile({
-          version,
-          length,
-          hashes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.MetaFile = MetaFile;
-    var TargetFile = class _TargetFile {
-      static {
-        __name(this, "TargetFile");
-      }
-      length;
-      path;
-      hashes;
-      unrecognizedFields;
-      constructor(opts) {
-        validateLength(opts.length);
-        this.length = opts.length;
-        this.path = opts.path;
-        this.hashes = opts.hashes;
-        this.unrecognizedFields = opts.unrecognizedFields || {};
-      }
-      get custom() {
-        const custom = this.unrecognizedFields["custom"];
-        if (!custom || Array.isArray(custom) || !(typeof custom === "object")) {
-          return {};
-        }
-        return custom;
-      }
-      equals(other) {
-        if (!(other instanceof _TargetFile)) {
-          return false;
-        }
-        return this.length === other.length && this.path === other.path && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      async verify(stream) {
-        let observedLength = 0;
-        const digests = Object.keys(this.hashes).reduce((acc, key) => {
-          try {
-            acc[key] = crypto_1.default.createHash(key);
-          } catch (e) {
-            throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
-          }
-          return acc;
-        }, {});
-        for await (const chunk of stream) {
-          observedLength += chunk.length;
-          Object.values(digests).forEach((digest) => {
-            digest.update(chunk);
-          });
-        }
-        if (observedLength !== this.length) {
-          throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${observedLength}`);
-        }
-        Object.entries(digests).forEach(([key, value]) => {
-          const expected = this.hashes[key];
-          const actual = value.digest("hex");
-          if (actual !== expected) {
-            throw new error_1.LengthOrHashMismatchError(`Expected hash ${expected} but got ${actual}`);
-          }
-        });
-      }
-      toJSON() {
-        return {
-          length: this.length,
-          hashes: this.hashes,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(path, data) {
-        const { length, hashes, ...rest } = data;
-        if (typeof length !== "number") {
-          throw new TypeError("length must be a number");
-        }
-        if (!utils_1.guard.isStringRecord(hashes)) {
-          throw new TypeError("hashes must have string keys and values");
-        }
-        return new _TargetFile({
-          length,
-          path,
-          hashes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.TargetFile = TargetFile;
-    function validateLength(length) {
-      if (length < 0) {
-        throw new error_1.ValueError("Length must be at least 0");
-      }
-    }
-    __name(validateLength, "validateLength");
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/oid.js
-var require_oid2 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/oid.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.encodeOIDString = encodeOIDString;
-    var ANS1_TAG_OID = 6;
-    function encodeOIDString(oid) {
-      const parts = oid.split(".");
-      const first = parseInt(parts[0], 10) * 40 + parseInt(parts[1], 10);
-      const rest = [];
-      parts.slice(2).forEach((part) => {
-        const bytes = encodeVariableLengthInteger(parseInt(part, 10));
-        rest.push(...bytes);
-      });
-      const der = Buffer.from([first, ...rest]);
-      return Buffer.from([ANS1_TAG_OID, der.length, ...der]);
-    }
-    __name(encodeOIDString, "encodeOIDString");
-    function encodeVariableLengthInteger(value) {
-      const bytes = [];
-      let mask = 0;
-      while (value > 0) {
-        bytes.unshift(value & 127 | mask);
-        value >>= 7;
-        mask = 128;
-      }
-      return bytes;
-    }
-    __name(encodeVariableLengthInteger, "encodeVariableLengthInteger");
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/key.js
-var require_key3 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/key.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getPublicKey = getPublicKey;
-    var crypto_1 = __importDefault(require("crypto"));
-    var error_1 = require_error7();
-    var oid_1 = require_oid2();
-    var ASN1_TAG_SEQUENCE = 48;
-    var ANS1_TAG_BIT_STRING = 3;
-    var NULL_BYTE = 0;
-    var OID_EDDSA = "1.3.101.112";
-    var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-    var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
-    var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
-    function getPublicKey(keyInfo) {
-      switch (keyInfo.keyType) {
-        case "rsa":
-          return getRSAPublicKey(keyInfo);
-        case "ed25519":
-          return getED25519PublicKey(keyInfo);
-        case "ecdsa":
-        case "ecdsa-sha2-nistp256":
-        case "ecdsa-sha2-nistp384":
-          return getECDCSAPublicKey(keyInfo);
-        default:
-          throw new error_1.UnsupportedAlgorithmError(`Unsupported key type: ${keyInfo.keyType}`);
-      }
-    }
-    __name(getPublicKey, "getPublicKey");
-    function getRSAPublicKey(keyInfo) {
-      if (!keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        throw new error_1.CryptoError("Invalid key format");
-      }
-      const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      switch (keyInfo.scheme) {
-        case "rsassa-pss-sha256":
-          return {
-            key,
-            padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
-          };
-        default:
-          throw new error_1.UnsupportedAlgorithmError(`Unsupported RSA scheme: ${keyInfo.scheme}`);
-      }
-    }
-    __name(getRSAPublicKey, "getRSAPublicKey");
-    function getED25519PublicKey(keyInfo) {
-      let key;
-      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      } else {
-        if (!isHex(keyInfo.keyVal)) {
-          throw new error_1.CryptoError("Invalid key format");
-        }
-        key = crypto_1.default.createPublicKey({
-          key: ed25519.hexToDER(keyInfo.keyVal),
-          format: "der",
-          type: "spki"
-        });
-      }
-      return { key };
-    }
-    __name(getED25519PublicKey, "getED25519PublicKey");
-    function getECDCSAPublicKey(keyInfo) {
-      let key;
-      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      } else {
-        if (!isHex(keyInfo.keyVal)) {
-          throw new error_1.CryptoError("Invalid key format");
-        }
-        key = crypto_1.default.createPublicKey({
-          key: ecdsa.hexToDER(keyInfo.keyVal),
-          format: "der",
-          type: "spki"
-        });
-      }
-      return { key };
-    }
-    __name(getECDCSAPublicKey, "getECDCSAPublicKey");
-    var ed25519 = {
-      // Translates a hex key into a crypto KeyObject
-      // https://keygen.sh/blog/how-to-use-hexadecimal-ed25519-keys-in-node/
-      hexToDER: /* @__PURE__ */ __name((hex) => {
-        const key = Buffer.from(hex, "hex");
-        const oid = (0, oid_1.encodeOIDString)(OID_EDDSA);
-        const elements = Buffer.concat([
-          Buffer.concat([
-            Buffer.from([ASN1_TAG_SEQUENCE]),
-            Buffer.from([oid.length]),
-            oid
-          ]),
-          Buffer.concat([
-            Buffer.from([ANS1_TAG_BIT_STRING]),
-            Buffer.from([key.length + 1]),
-            Buffer.from([NULL_BYTE]),
-            key
-          ])
-        ]);
-        const der = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([elements.length]),
-          elements
-        ]);
-        return der;
-      }, "hexToDER")
-    };
-    var ecdsa = {
-      hexToDER: /* @__PURE__ */ __name((hex) => {
-        const key = Buffer.from(hex, "hex");
-        const bitString = Buffer.concat([
-          Buffer.from([ANS1_TAG_BIT_STRING]),
-          Buffer.from([key.length + 1]),
-          Buffer.from([NULL_BYTE]),
-          key
-        ]);
-        const oids = Buffer.concat([
-          (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
-          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
-        ]);
-        const oidSequence = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([oids.length]),
-          oids
-        ]);
-        const der = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([oidSequence.length + bitString.length]),
-          oidSequence,
-          bitString
-        ]);
-        return der;
-      }, "hexToDER")
-    };
-    var isHex = /* @__PURE__ */ __name((key) => /^[0-9a-fA-F]+$/.test(key), "isHex");
-  }
-});
-
-// node_modules/@tufjs/models/dist/key.js
-var require_key4 = __commonJS({
-  "node_modules/@tufjs/models/dist/key.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Key = void 0;
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils4();
-    var key_1 = require_key3();
-    var Key = class _Key {
-      static {
-        __name(this, "Key");
-      }
-      keyID;
-      keyType;
-      scheme;
-      keyVal;
-      unrecognizedFields;
-      constructor(options) {
-        const { keyID, keyType, scheme, keyVal, unrecognizedFields } = options;
-        this.keyID = keyID;
-        this.keyType = keyType;
-        this.scheme = scheme;
-        this.keyVal = keyVal;
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      // Verifies the that the metadata.signatures contains a signature made with
-      // this key and is correctly signed.
-      verifySignature(metadata) {
-        const signature = metadata.signatures[this.keyID];
-        if (!signature)
-          throw new error_1.UnsignedMetadataError("no signature for key found in metadata");
-        if (!this.keyVal.public)
-          throw new error_1.UnsignedMetadataError("no public key found");
-        const publicKey = (0, key_1.getPublicKey)({
-          keyType: this.keyType,
-          scheme: this.scheme,
-          keyVal: this.keyVal.public
-        });
-        const signedData = metadata.signed.toJSON();
-        try {
-          if (!utils_1.crypto.verifySignature(signedData, publicKey, signature.sig)) {
-            throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
-          }
-        } catch (error2) {
-          if (error2 instanceof error_1.UnsignedMetadataError) {
-            throw error2;
-          }
-          throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
-        }
-      }
-      equals(other) {
-        if (!(other instanceof _Key)) {
-          return false;
-        }
-        return this.keyID === other.keyID && this.keyType === other.keyType && this.scheme === other.scheme && util_1.default.isDeepStrictEqual(this.keyVal, other.keyVal) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      toJSON() {
-        return {
-          keytype: this.keyType,
-          scheme: this.scheme,
-          keyval: this.keyVal,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(keyID, data) {
-        const { keytype, scheme, keyval, ...rest } = data;
-        if (typeof keytype !== "string") {
-          throw new TypeError("keytype must be a string");
-        }
-        if (typeof scheme !== "string") {
-          throw new TypeError("scheme must be a string");
-        }
-        if (!utils_1.guard.isStringRecord(keyval)) {
-          throw new TypeError("keyval must be a string record");
-        }
-        return new _Key({
-          keyID,
-          keyType: keytype,
-          scheme,
-          keyVal: keyval,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Key = Key;
-  }
-});
-
-// node_modules/balanced-match/dist/commonjs/index.js
-var require_commonjs4 = __commonJS({
-  "node_modules/balanced-match/dist/commonjs/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.range = exports2.balanced = void 0;
-    var balanced = /* @__PURE__ */ __name((a, b, str) => {
-      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
-      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
-      const r = ma !== null && mb != null && (0, exports2.range)(ma, mb, str);
-      return r && {
-        start: r[0],
-        end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + ma.length, r[1]),
-        post: str.slice(r[1] + mb.length)
-      };
-    }, "balanced");
-    exports2.balanced = balanced;
-    var maybeMatch = /* @__PURE__ */ __name((reg, str) => {
-      const m = str.match(reg);
-      return m ? m[0] : null;
-    }, "maybeMatch");
-    var range = /* @__PURE__ */ __name((a, b, str) => {
-      let begs, beg, left, right = void 0, result;
-      let ai = str.indexOf(a);
-      let bi = str.indexOf(b, ai + 1);
-      let i = ai;
-      if (ai >= 0 && bi > 0) {
-        if (a === b) {
-          return [ai, bi];
-        }
-        begs = [];
-        left = str.length;
-        while (i >= 0 && !result) {
-          if (i === ai) {
-            begs.push(i);
-            ai = str.indexOf(a, i + 1);
-          } else if (begs.length === 1) {
-            const r = begs.pop();
-            if (r !== void 0)
-              result = [r, bi];
-          } else {
-            beg = begs.pop();
-            if (beg !== void 0 && beg < left) {
-              left = beg;
-              right = bi;
-            }
-            bi = str.indexOf(b, i + 1);
-          }
-          i = ai < bi && ai >= 0 ? ai : bi;
-        }
-        if (begs.length && right !== void 0) {
-          result = [left, right];
-        }
-      }
-      return result;
-    }, "range");
-    exports2.range = range;
-  }
-});
-
-// node_modules/brace-expansion/dist/commonjs/index.js
-var require_commonjs5 = __commonJS({
-  "node_modules/brace-expansion/dist/commonjs/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.EXPANSION_MAX_STEPS = exports2.EXPANSION_MAX_REWRITES = exports2.EXPANSION_MAX_DEPTH = exports2.EXPANSION_MAX_LENGTH = exports2.EXPANSION_MAX = void 0;
-    exports2.expand = expand;
-    var balanced_match_1 = require_commonjs4();
-    var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
-    var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
-    var escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
-    var escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
-    var escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
-    var escSlashPattern = new RegExp(escSlash, "g");
-    var escOpenPattern = new RegExp(escOpen, "g");
-    var escClosePattern = new RegExp(escClose, "g");
-    var escCommaPattern = new RegExp(escComma, "g");
-    var escPeriodPattern = new RegExp(escPeriod, "g");
-    var slashPattern = /\\\\/g;
-    var openPattern = /\\{/g;
-    var closePattern = /\\}/g;
-    var commaPattern = /\\,/g;
-    var periodPattern = /\\\./g;
-    exports2.EXPANSION_MAX = 1e5;
-    exports2.EXPANSION_MAX_LENGTH = 4e6;
-    exports2.EXPANSION_MAX_DEPTH = 1e3;
-    exports2.EXPANSION_MAX_REWRITES = 1e3;
-    exports2.EXPANSION_MAX_STEPS = 2e7;
-    var CALL_STEPS = 16;
-    function numeric2(str) {
-      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
-    }
-    __name(numeric2, "numeric");
-    function escapeBraces(str) {
-      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
-    }
-    __name(escapeBraces, "escapeBraces");
-    function unescapeBraces(str) {
-      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
-    }
-    __name(unescapeBraces, "unescapeBraces");
-    function pushAll(target, items) {
-      for (let i = 0; i < items.length; i++) {
-        target.push(items[i]);
-      }
-    }
-    __name(pushAll, "pushAll");
-    function balancedWithBudget(str, masked, budget) {
-      if (budget.remaining < 0) {
-        return void 0;
-      }
-      const r = (0, balanced_match_1.range)("{", "}", masked);
-      const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
-      if (!r || budget.remaining < 0) {
-        return void 0;
-      }
-      return {
-        end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + 1, r[1]),
-        post: str.slice(r[1] + 1),
-        unmatched
-      };
-    }
-    __name(balancedWithBudget, "balancedWithBudget");
-    function maskUnmatchedOpens(masked, budget) {
-      budget.remaining -= masked.length;
-      const open4 = [];
-      for (let i = 0; i < masked.length; i++) {
-        const c = masked.charCodeAt(i);
-        if (c === 123) {
-          open4.push(i);
-        } else if (c === 125 && open4.length) {
-          open4.pop();
-        }
-      }
-      let out = "";
-      let last = 0;
-      for (let i = 0; i < open4.length; i++) {
-        const at = open4[i];
-        out += masked.slice(last, at) + "\0";
-        last = at + 1;
-      }
-      return out + masked.slice(last);
-    }
-    __name(maskUnmatchedOpens, "maskUnmatchedOpens");
-    function commaSetFollows(str, budget) {
-      budget.remaining -= str.length;
-      if (budget.remaining < 0) {
-        return false;
-      }
-      let close = false;
-      for (let i = str.length - 1; i >= 0; i--) {
-        const c = str.charCodeAt(i);
-        if (c === 125) {
-          close = true;
-        } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
-          close = false;
-        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
-          return true;
-        }
-      }
-      return false;
-    }
-    __name(commaSetFollows, "commaSetFollows");
-    function parseCommaParts(str, budget) {
-      const parts = [];
-      let carry = "";
-      for (; ; ) {
-        const m = balancedWithBudget(str, str, budget);
-        if (budget.remaining < 0) {
-          return void 0;
-        }
-        if (!m) {
-          const tail = str.split(",");
-          tail[0] = carry + tail[0];
-          pushAll(parts, tail);
-          return parts;
-        }
-        const { pre, body, post } = m;
-        const p = pre.split(",");
-        p[0] = carry + p[0];
-        p[p.length - 1] += "{" + body + "}";
-        if (!post.length) {
-          pushAll(parts, p);
-          return parts;
-        }
-        carry = p.pop();
-        pushAll(parts, p);
-        str = post;
-      }
-    }
-    __name(parseCommaParts, "parseCommaParts");
-    function bound(value, fallback) {
-      return value === void 0 || isNaN(value) ? fallback : value;
-    }
-    __name(bound, "bound");
-    function expand(str, options = {}) {
-      if (!str) {
-        return [];
-      }
-      const max = bound(options.max, exports2.EXPANSION_MAX);
-      const maxLength = bound(options.maxLength, exports2.EXPANSION_MAX_LENGTH);
-      const maxDepth = bound(options.maxDepth, exports2.EXPANSION_MAX_DEPTH);
-      const maxRewrites = bound(options.maxRewrites, exports2.EXPANSION_MAX_REWRITES);
-      const maxSteps = bound(options.maxSteps, exports2.EXPANSION_MAX_STEPS);
-      if (str.slice(0, 2) === "{}") {
-        str = "\\{\\}" + str.slice(2);
-      }
-      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
-    }
-    __name(expand, "expand");
-    function embrace(str) {
-      return "{" + str + "}";
-    }
-    __name(embrace, "embrace");
-    function isPadded(el) {
-      return /^-?0\d/.test(el);
-    }
-    __name(isPadded, "isPadded");
-    function lte(i, y) {
-      return i <= y;
-    }
-    __name(lte, "lte");
-    function gte(i, y) {
-      return i >= y;
-    }
-    __name(gte, "gte");
-    function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
-      const out = [];
-      let length = 0;
-      let nonEmpty;
-      outer: for (let a = 0; a < acc.length; a++) {
-        const prefix = acc[a] + pre;
-        let vs = values;
-        if (dropEmpties && !prefix) {
-          if (!nonEmpty)
-            nonEmpty = values.filter((v) => v);
-          vs = nonEmpty;
-        }
-        for (let v = 0; v < vs.length; v++) {
-          if (out.length >= max)
-            break outer;
-          const expansion = prefix + vs[v];
-          if (length + expansion.length > maxLength)
-            break outer;
-          out.push(expansion);
-          length += expansion.length;
-        }
-      }
-      budget.remaining -= out.length;
-      return out;
-    }
-    __name(combine, "combine");
-    function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
-      const n = body.split(/\.\./);
-      const N = [];
-      if (n[0] === void 0 || n[1] === void 0) {
-        return N;
-      }
-      const x = numeric2(n[0]);
-      const y = numeric2(n[1]);
-      const width = Math.max(n[0].length, n[1].length);
-      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric2(n[2])), 1) : 1;
-      let test = lte;
-      const reverse = y < x;
-      if (reverse) {
-        incr *= -1;
-        test = gte;
-      }
-      const pad = n.some(isPadded);
-      const cost = pad ? width : 1;
-      let length = 0;
-      for (let i = x; test(i, y) && N.length < max; i += incr) {
-        budget.remaining -= cost;
-        if (budget.remaining < 0) {
-          return void 0;
-        }
-        let c;
-        if (isAlphaSequence) {
-          c = String.fromCharCode(i);
-          if (c === "\\") {
-            c = "";
-          }
-        } else {
-          c = String(i);
-          if (pad) {
-            const need = width - c.length;
-            if (need > 0) {
-              const z = new Array(need + 1).join("0");
-              if (i < 0) {
-                c = "-" + z + c.slice(1);
-              } else {
-                c = z + c;
-              }
-            }
-          }
-        }
-        if (length + c.length > maxLength)
-          break;
-        N.push(c);
-        length += c.length;
-      }
-      return N;
-    }
-    __name(expandSequence, "expandSequence");
-    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
-      budget.remaining -= CALL_STEPS;
-      if (depth > maxDepth) {
-        return [str];
-      }
-      let acc = [""];
-      let rewrites = 0;
-      let dropEmpties = false;
-      let firstGroup = true;
-      let masked = str;
-      for (; ; ) {
-        const m = balancedWithBudget(str, masked, budget);
-        if (!m) {
-          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
-        }
-        if (m.unmatched) {
-          masked = maskUnmatchedOpens(masked, budget);
-        }
-        const pre = m.pre;
-        const literal = /* @__PURE__ */ __name(() => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget), "literal");
-        if (/\$$/.test(pre)) {
-          acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
-          firstGroup = false;
-          if (!m.post.length)
-            break;
-          str = m.post;
-          masked = masked.slice(m.end + 1);
-          continue;
-        }
-        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
-        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
-        const isSequence = isNumericSequence || isAlphaSequence;
-        const isOptions = m.body.indexOf(",") >= 0;
-        if (!isSequence && !isOptions) {
-          if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
-            rewrites++;
-            str = m.pre + "{" + m.body + escClose + m.post;
-            masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
-            isTop = true;
-            continue;
-          }
-          return literal();
-        }
-        if (firstGroup) {
-          dropEmpties = isTop && !isSequence;
-          firstGroup = false;
-        }
-        let values;
-        if (isSequence) {
-          values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
-          if (!values) {
-            return literal();
-          }
-        } else {
-          let n = parseCommaParts(m.body, budget);
-          if (!n) {
-            return literal();
-          }
-          if (n.length === 1 && n[0] !== void 0) {
-            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
-            if (budget.remaining < 0) {
-              return literal();
-            }
-            if (n.length === 1) {
-              const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
-              if (budget.remaining < 0) {
-                return literal();
-              }
-              acc = next2;
-              if (!m.post.length)
-                break;
-              str = m.post;
-              masked = masked.slice(m.end + 1);
-              continue;
-            }
-          }
-          let dropsEmpties = dropEmpties && !m.post.length && !pre;
-          for (let d = 0; dropsEmpties && d < acc.length; d++) {
-            if (acc[d]) {
-              dropsEmpties = false;
-            }
-          }
-          values = [];
-          let valuesLength = 0;
-          outer: for (let j = 0; j < n.length; j++) {
-            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
-            if (budget.remaining < 0) {
-              return literal();
-            }
-            for (let k = 0; k < expanded.length; k++) {
-              const v = expanded[k];
-              if (dropsEmpties && !v)
-                continue;
-              if (values.length >= max || valuesLength + v.length > maxLength) {
-                break outer;
-              }
-              values.push(v);
-              valuesLength += v.length;
-            }
-          }
-        }
-        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
-        if (budget.remaining < 0) {
-          return literal();
-        }
-        acc = next;
-        if (!m.post.length)
-          break;
-        str = m.post;
-        masked = masked.slice(m.end + 1);
-      }
-      return acc;
-    }
-    __name(expand_, "expand_");
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/assert-valid-pattern.js
-var require_assert_valid_pattern = __commonJS({
-  "node_modules/minimatch/dist/commonjs/assert-valid-pattern.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.assertValidPattern = void 0;
-    var MAX_PATTERN_LENGTH = 1024 * 64;
-    var assertValidPattern = /* @__PURE__ */ __name((pattern) => {
-      if (typeof pattern !== "string") {
-        throw new TypeError("invalid pattern");
-      }
-      if (pattern.length > MAX_PATTERN_LENGTH) {
-        throw new TypeError("pattern is too long");
-      }
-    }, "assertValidPattern");
-    exports2.assertValidPattern = assertValidPattern;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/brace-expressions.js
-var require_brace_expressions = __commonJS({
-  "node_modules/minimatch/dist/commonjs/brace-expressions.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.parseClass = void 0;
-    var posixClasses = {
-      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
-      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
-      "[:ascii:]": ["\\x00-\\x7f", false],
-      "[:blank:]": ["\\p{Zs}\\t", true],
-      "[:cntrl:]": ["\\p{Cc}", true],
-      "[:digit:]": ["\\p{Nd}", true],
-      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
-      "[:lower:]": ["\\p{Ll}", true],
-      "[:print:]": ["\\p{C}", true],
-      "[:punct:]": ["\\p{P}", true],
-      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
-      "[:upper:]": ["\\p{Lu}", true],
-      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
-      "[:xdigit:]": ["A-Fa-f0-9", false]
-    };
-    var braceEscape = /* @__PURE__ */ __name((s) => s.replace(/[[\]\\-]/g, "\\$&"), "braceEscape");
-    var regexpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regexpEscape");
-    var rangesToString = /* @__PURE__ */ __name((ranges) => ranges.join(""), "rangesToString");
-    var parseClass = /* @__PURE__ */ __name((glob, position) => {
-      const pos = position;
-      if (glob.charAt(pos) !== "[") {
-        throw new Error("not in a brace expression");
-      }
-      const ranges = [];
-      const negs = [];
-      let i = pos + 1;
-      let sawStart = false;
-      let uflag = false;
-      let escaping = false;
-      let negate = false;
-      let endPos = pos;
-      let rangeStart = "";
-      WHILE: while (i < glob.length) {
-        const c = glob.charAt(i);
-        if ((c === "!" || c === "^") && i === pos + 1) {
-          negate = true;
-          i++;
-          continue;
-        }
-        if (c === "]" && sawStart && !escaping) {
-          endPos = i + 1;
-          break;
-        }
-        sawStart = true;
-        if (c === "\\") {
-          if (!escaping) {
-            escaping = true;
-            i++;
-            continue;
-          }
-        }
-        if (c === "[" && !escaping) {
-          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
-            if (glob.startsWith(cls, i)) {
-              if (rangeStart) {
-                return ["$.", false, glob.length - pos, true];
-              }
-              i += cls.length;
-              if (neg)
-                negs.push(unip);
-              else
-                ranges.push(unip);
-              uflag = uflag || u;
-              continue WHILE;
-            }
-          }
-        }
-        escaping = false;
-        if (rangeStart) {
-          if (c > rangeStart) {
-            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
-          } else if (c === rangeStart) {
-            ranges.push(braceEscape(c));
-          }
-          rangeStart = "";
-          i++;
-          continue;
-        }
-        if (glob.startsWith("-]", i + 1)) {
-          ranges.push(braceEscape(c + "-"));
-          i += 2;
-          continue;
-        }
-        if (glob.startsWith("-", i + 1)) {
-          rangeStart = c;
-          i += 2;
-          continue;
-        }
-        ranges.push(braceEscape(c));
-        i++;
-      }
-      if (endPos < i) {
-        return ["", false, 0, false];
-      }
-      if (!ranges.length && !negs.length) {
-        return ["$.", false, glob.length - pos, true];
-      }
-      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
-        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
-        return [regexpEscape(r), false, endPos - pos, false];
-      }
-      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
-      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
-      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
-      return [comb, uflag, endPos - pos, true];
-    }, "parseClass");
-    exports2.parseClass = parseClass;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/unescape.js
-var require_unescape = __commonJS({
-  "node_modules/minimatch/dist/commonjs/unescape.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.unescape = void 0;
-    var unescape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
-      }
-      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
-    }, "unescape");
-    exports2.unescape = unescape;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/ast.js
-var require_ast = __commonJS({
-  "node_modules/minimatch/dist/commonjs/ast.js"(exports2) {
-    "use strict";
-    var _a;
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.AST = void 0;
-    var brace_expressions_js_1 = require_brace_expressions();
-    var unescape_js_1 = require_unescape();
-    var types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
-    var isExtglobType = /* @__PURE__ */ __name((c) => types.has(c), "isExtglobType");
-    var isExtglobAST = /* @__PURE__ */ __name((c) => isExtglobType(c.type), "isExtglobAST");
-    var adoptionMap = /* @__PURE__ */ new Map([
-      ["!", ["@"]],
-      ["?", ["?", "@"]],
-      ["@", ["@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@"]]
-    ]);
-    var adoptionWithSpaceMap = /* @__PURE__ */ new Map([
-      ["!", ["?"]],
-      ["@", ["?"]],
-      ["+", ["?", "*"]]
-    ]);
-    var adoptionAnyMap = /* @__PURE__ */ new Map([
-      ["!", ["?", "@"]],
-      ["?", ["?", "@"]],
-      ["@", ["?", "@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@", "?", "*"]]
-    ]);
-    var usurpMap = /* @__PURE__ */ new Map([
-      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
-      [
-        "?",
-        /* @__PURE__ */ new Map([
-          ["*", "*"],
-          ["+", "*"]
-        ])
-      ],
-      [
-        "@",
-        /* @__PURE__ */ new Map([
-          ["!", "!"],
-          ["?", "?"],
-          ["@", "@"],
-          ["*", "*"],
-          ["+", "+"]
-        ])
-      ],
-      [
-        "+",
-        /* @__PURE__ */ new Map([
-          ["?", "*"],
-          ["*", "*"]
-        ])
-      ]
-    ]);
-    var startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
-    var startNoDot = "(?!\\.)";
-    var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
-    var justDots = /* @__PURE__ */ new Set(["..", "."]);
-    var reSpecials = new Set("().*{}+?[]^$\\!");
-    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
-    var qmark = "[^/]";
-    var star = qmark + "*?";
-    var starNoEmpty = qmark + "+?";
-    var ID = 0;
-    var AST = class {
-      static {
-        __name(this, "AST");
-      }
-      type;
-      #root;
-      #hasMagic;
-      #uflag = false;
-      #parts = [];
-      #parent;
-      #parentIndex;
-      #negs;
-      #filledNegs = false;
-      #options;
-      #toString;
-      // set to true if it's an extglob with no children
-      // (which really means one child of '')
-      #emptyExt = false;
-      id = ++ID;
-      get depth() {
-        return (this.#parent?.depth ?? -1) + 1;
-      }
-      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
-        return {
-          "@@type": "AST",
-          id: this.id,
-          type: this.type,
-          root: this.#root.id,
-          parent: this.#parent?.id,
-          depth: this.depth,
-          partsLength: this.#parts.length,
-          parts: this.#parts
-        };
-      }
-      constructor(type, parent, options = {}) {
-        this.type = type;
-        if (type)
-          this.#hasMagic = true;
-        this.#parent = parent;
-        this.#root = this.#parent ? this.#parent.#root : this;
-        this.#options = this.#root === this ? options : this.#root.#options;
-        this.#negs = this.#root === this ? [] : this.#root.#negs;
-        if (type === "!" && !this.#root.#filledNegs)
-          this.#negs.push(this);
-        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
-      }
-      get hasMagic() {
-        if (this.#hasMagic !== void 0)
-          return this.#hasMagic;
-        for (const p of this.#parts) {
-          if (typeof p === "string")
-            continue;
-          if (p.type || p.hasMagic)
-            return this.#hasMagic = true;
-        }
-        return this.#hasMagic;
-      }
-      // reconstructs the pattern
-      toString() {
-        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
-      }
-      #fillNegs() {
-        if (this !== this.#root)
-          throw new Error("should only call on root");
-        if (this.#filledNegs)
-          return this;
-        this.toString();
-        this.#filledNegs = true;
-        let n;
-        while (n = this.#negs.pop()) {
-          if (n.type !== "!")
-            continue;
-          let p = n;
-          let pp = p.#parent;
-          while (pp) {
-            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
-              for (const part of n.#parts) {
-                if (typeof part === "string") {
-                  throw new Error("string part in extglob AST??");
-                }
-                part.copyIn(pp.#parts[i]);
-              }
-            }
-            p = pp;
-            pp = p.#parent;
-          }
-        }
-        return this;
-      }
-      push(...parts) {
-        for (const p of parts) {
-          if (p === "")
-            continue;
-          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
-            throw new Error("invalid part: " + p);
-          }
-          this.#parts.push(p);
-        }
-      }
-      toJSON() {
-        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
-        if (this.isStart() && !this.type)
-          ret.unshift([]);
-        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
-          ret.push({});
-        }
-        return ret;
-      }
-      isStart() {
-        if (this.#root === this)
-          return true;
-        if (!this.#parent?.isStart())
-          return false;
-        if (this.#parentIndex === 0)
-          return true;
-        const p = this.#parent;
-        for (let i = 0; i < this.#parentIndex; i++) {
-          const pp = p.#parts[i];
-          if (!(pp instanceof _a && pp.type === "!")) {
-            return false;
-          }
-        }
-        return true;
-      }
-      isEnd() {
-        if (this.#root === this)
-          return true;
-        if (this.#parent?.type === "!")
-          return true;
-        if (!this.#parent?.isEnd())
-          return false;
-        if (!this.type)
-          return this.#parent?.isEnd();
-        const pl = this.#parent ? this.#parent.#parts.length : 0;
-        return this.#parentIndex === pl - 1;
-      }
-      copyIn(part) {
-        if (typeof part === "string")
-          this.push(part);
-        else
-          this.push(part.clone(this));
-      }
-      clone(parent) {
-        const c = new _a(this.type, parent);
-        for (const p of this.#parts) {
-          c.copyIn(p);
-        }
-        return c;
-      }
-      static #parseAST(str, ast, pos, opt, extDepth) {
-        const maxDepth = opt.maxExtglobRecursion ?? 2;
-        let escaping = false;
-        let inBrace = false;
-        let braceStart = -1;
-        let braceNeg = false;
-        if (ast.type === null) {
-          let i2 = pos;
-          let acc2 = "";
-          while (i2 < str.length) {
-            const c = str.charAt(i2++);
-            if (escaping || c === "\\") {
-              escaping = !escaping;
-              acc2 += c;
-              continue;
-            }
-            if (inBrace) {
-              if (i2 === braceStart + 1) {
-                if (c === "^" || c === "!") {
-                  braceNeg = true;
-                }
-              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
-                inBrace = false;
-              }
-              acc2 += c;
-              continue;
-            } else if (c === "[") {
-              inBrace = true;
-              braceStart = i2;
-              braceNeg = false;
-              acc2 += c;
-              continue;
-            }
-            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
-            if (doRecurse) {
-              ast.push(acc2);
-              acc2 = "";
-              const ext = new _a(c, ast);
-              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
-              ast.push(ext);
-              continue;
-            }
-            acc2 += c;
-          }
-          ast.push(acc2);
-          return i2;
-        }
-        let i = pos + 1;
-        let part = new _a(null, ast);
-        const parts = [];
-        let acc = "";
-        while (i < str.length) {
-          const c = str.charAt(i++);
-          if (escaping || c === "\\") {
-            escaping = !escaping;
-            acc += c;
-            continue;
-          }
-          if (inBrace) {
-            if (i === braceStart + 1) {
-              if (c === "^" || c === "!") {
-                braceNeg = true;
-              }
-            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
-              inBrace = false;
-            }
-            acc += c;
-            continue;
-          } else if (c === "[") {
-            inBrace = true;
-            braceStart = i;
-            braceNeg = false;
-            acc += c;
-            continue;
-          }
-          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
-          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
-          if (doRecurse) {
-            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
-            part.push(acc);
-            acc = "";
-            const ext = new _a(c, part);
-            part.push(ext);
-            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
-            continue;
-          }
-          if (c === "|") {
-            part.push(acc);
-            acc = "";
-            parts.push(part);
-            part = new _a(null, ast);
-            continue;
-          }
-          if (c === ")") {
-            if (acc === "" && ast.#parts.length === 0) {
-              ast.#emptyExt = true;
-            }
-            part.push(acc);
-            acc = "";
-            ast.push(...parts, part);
-            return i;
-          }
-          acc += c;
-        }
-        ast.type = null;
-        ast.#hasMagic = void 0;
-        ast.#parts = [str.substring(pos - 1)];
-        return i;
-      }
-      #canAdoptWithSpace(child) {
-        return this.#canAdopt(child, adoptionWithSpaceMap);
-      }
-      #canAdopt(child, map = adoptionMap) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canAdoptType(gc.type, map);
-      }
-      #canAdoptType(c, map = adoptionAnyMap) {
-        return !!map.get(this.type)?.includes(c);
-      }
-      #adoptWithSpace(child, index) {
-        const gc = child.#parts[0];
-        const blank = new _a(null, gc, this.options);
-        blank.#parts.push("");
-        gc.push(blank);
-        this.#adopt(child, index);
-      }
-      #adopt(child, index) {
-        const gc = child.#parts[0];
-        this.#parts.splice(index, 1, ...gc.#parts);
-        for (const p of gc.#parts) {
-          if (typeof p === "object")
-            p.#parent = this;
-        }
-        this.#toString = void 0;
-      }
-      #canUsurpType(c) {
-        const m = usurpMap.get(this.type);
-        return !!m?.has(c);
-      }
-      #canUsurp(child) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canUsurpType(gc.type);
-      }
-      #usurp(child) {
-        const m = usurpMap.get(this.type);
-        const gc = child.#parts[0];
-        const nt = m?.get(gc.type);
-        if (!nt)
-          return false;
-        this.#parts = gc.#parts;
-        for (const p of this.#parts) {
-          if (typeof p === "object") {
-            p.#parent = this;
-          }
-        }
-        this.type = nt;
-        this.#toString = void 0;
-        this.#emptyExt = false;
-      }
-      static fromGlob(pattern, options = {}) {
-        const ast = new _a(null, void 0, options);
-        _a.#parseAST(pattern, ast, 0, options, 0);
-        return ast;
-      }
-      // returns the regular expression if there's magic, or the unescaped
-      // string if not.
-      toMMPattern() {
-        if (this !== this.#root)
-          return this.#root.toMMPattern();
-        const glob = this.toString();
-        const [re, body, hasMagic, uflag] = this.toRegExpSource();
-        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
-        if (!anyMagic) {
-          return body;
-        }
-        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
-        return Object.assign(new RegExp(`^${re}$`, flags), {
-          _src: re,
-          _glob: glob
-        });
-      }
-      get options() {
-        return this.#options;
-      }
-      // returns the string match, the regexp source, whether there's magic
-      // in the regexp (so a regular expression is required) and whether or
-      // not the uflag is needed for the regular expression (for posix classes)
-      // TODO: instead of injecting the start/end at this point, just return
-      // the BODY of the regexp, along with the start/end portions suitable
-      // for binding the start/end in either a joined full-path makeRe context
-      // (where we bind to (^|/), or a standalone matchPart context (where
-      // we bind to ^, and not /).  Otherwise slashes get duped!
-      //
-      // In part-matching mode, the start is:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: ^(?!\.\.?$)
-      // - if dots allowed or not possible: ^
-      // - if dots possible and not allowed: ^(?!\.)
-      // end is:
-      // - if not isEnd(): nothing
-      // - else: $
-      //
-      // In full-path matching mode, we put the slash at the START of the
-      // pattern, so start is:
-      // - if first pattern: same as part-matching mode
-      // - if not isStart(): nothing
-      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
-      // - if dots allowed or not possible: /
-      // - if dots possible and not allowed: /(?!\.)
-      // end is:
-      // - if last pattern, same as part-matching mode
-      // - else nothing
-      //
-      // Always put the (?:$|/) on negated tails, though, because that has to be
-      // there to bind the end of the negated pattern portion, and it's easier to
-      // just stick it in now rather than try to inject it later in the middle of
-      // the pattern.
-      //
-      // We can just always return the same end, and leave it up to the caller
-      // to know whether it's going to be used joined or in parts.
-      // And, if the start is adjusted slightly, can do the same there:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
-      // - if dots allowed or not possible: (?:/|^)
-      // - if dots possible and not allowed: (?:/|^)(?!\.)
-      //
-      // But it's better to have a simpler binding without a conditional, for
-      // performance, so probably better to return both start options.
-      //
-      // Then the caller just ignores the end if it's not the first pattern,
-      // and the start always gets applied.
-      //
-      // But that's always going to be $ if it's the ending pattern, or nothing,
-      // so the caller can just attach $ at the end of the pattern when building.
-      //
-      // So the todo is:
-      // - better detect what kind of start is needed
-      // - return both flavors of starting pattern
-      // - attach $ at the end of the pattern when creating the actual RegExp
-      //
-      // Ah, but wait, no, that all only applies to the root when the first pattern
-      // is not an extglob. If the first pattern IS an extglob, then we need all
-      // that dot prevention biz to live in the extglob portions, because eg
-      // +(*|.x*) can match .xy but not .yx.
-      //
-      // So, return the two flavors if it's #root and the first child is not an
-      // AST, otherwise leave it to the child AST to handle it, and there,
-      // use the (?:^|/) style of start binding.
-      //
-      // Even simplified further:
-      // - Since the start for a join is eg /(?!\.) and the start for a part
-      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
-      // or start or whatever) and prepend ^ or / at the Regexp construction.
-      toRegExpSource(allowDot) {
-        const dot = allowDot ?? !!this.#options.dot;
-        if (this.#root === this) {
-          this.#flatten();
-          this.#fillNegs();
-        }
-        if (!isExtglobAST(this)) {
-          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
-          const src = this.#parts.map((p) => {
-            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
-            this.#hasMagic = this.#hasMagic || hasMagic;
-            this.#uflag = this.#uflag || uflag;
-            return re;
-          }).join("");
-          let start2 = "";
-          if (this.isStart()) {
-            if (typeof this.#parts[0] === "string") {
-              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
-              if (!dotTravAllowed) {
-                const aps = addPatternStart;
-                const needNoTrav = (
-                  // dots are allowed, and the pattern starts with [ or .
-                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
-                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
-                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
-                );
-                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
-                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
-              }
-            }
-          }
-          let end = "";
-          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
-            end = "(?:$|\\/)";
-          }
-          const final2 = start2 + src + end;
-          return [
-            final2,
-            (0, unescape_js_1.unescape)(src),
-            this.#hasMagic = !!this.#hasMagic,
-            this.#uflag
-          ];
-        }
-        const repeated = this.type === "*" || this.type === "+";
-        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
-        let body = this.#partsToRegExp(dot);
-        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
-          const s = this.toString();
-          const me = this;
-          me.#parts = [s];
-          me.type = null;
-          me.#hasMagic = void 0;
-          return [s, (0, unescape_js_1.unescape)(this.toString()), false, false];
-        }
-        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
-        if (bodyDotAllowed === body) {
-          bodyDotAllowed = "";
-        }
-        if (bodyDotAllowed) {
-          body = `(?:${body})(?:${bodyDotAllowed})*?`;
-        }
-        let final = "";
-        if (this.type === "!" && this.#emptyExt) {
-          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
-        } else {
-          const close = this.type === "!" ? (
-            // !() must match something,but !(x) can match ''
-            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
-          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
-          final = start + body + close;
-        }
-        return [
-          final,
-          (0, unescape_js_1.unescape)(body),
-          this.#hasMagic = !!this.#hasMagic,
-          this.#uflag
-        ];
-      }
-      #flatten() {
-        if (!isExtglobAST(this)) {
-          for (const p of this.#parts) {
-            if (typeof p === "object") {
-              p.#flatten();
-            }
-          }
-        } else {
-          let iterations = 0;
-          let done = false;
-          do {
-            done = true;
-            for (let i = 0; i < this.#parts.length; i++) {
-              const c = this.#parts[i];
-              if (typeof c === "object") {
-                c.#flatten();
-                if (this.#canAdopt(c)) {
-                  done = false;
-                  this.#adopt(c, i);
-                } else if (this.#canAdoptWithSpace(c)) {
-                  done = false;
-                  this.#adoptWithSpace(c, i);
-                } else if (this.#canUsurp(c)) {
-                  done = false;
-                  this.#usurp(c);
-                }
-              }
-            }
-          } while (!done && ++iterations < 10);
-        }
-        this.#toString = void 0;
-      }
-      #partsToRegExp(dot) {
-        return this.#parts.map((p) => {
-          if (typeof p === "string") {
-            throw new Error("string type in extglob ast??");
-          }
-          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
-          this.#uflag = this.#uflag || uflag;
-          return re;
-        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
-      }
-      static #parseGlob(glob, hasMagic, noEmpty = false) {
-        let escaping = false;
-        let re = "";
-        let uflag = false;
-        let inStar = false;
-        for (let i = 0; i < glob.length; i++) {
-          const c = glob.charAt(i);
-          if (escaping) {
-            escaping = false;
-            re += (reSpecials.has(c) ? "\\" : "") + c;
-            continue;
-          }
-          if (c === "*") {
-            if (inStar)
-              continue;
-            inStar = true;
-            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
-            hasMagic = true;
-            continue;
-          } else {
-            inStar = false;
-          }
-          if (c === "\\") {
-            if (i === glob.length - 1) {
-              re += "\\\\";
-            } else {
-              escaping = true;
-            }
-            continue;
-          }
-          if (c === "[") {
-            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
-            if (consumed) {
-              re += src;
-              uflag = uflag || needUflag;
-              i += consumed - 1;
-              hasMagic = hasMagic || magic;
-              continue;
-            }
-          }
-          if (c === "?") {
-            re += qmark;
-            hasMagic = true;
-            continue;
-          }
-          re += regExpEscape(c);
-        }
-        return [re, (0, unescape_js_1.unescape)(glob), !!hasMagic, uflag];
-      }
-    };
-    exports2.AST = AST;
-    _a = AST;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/escape.js
-var require_escape = __commonJS({
-  "node_modules/minimatch/dist/commonjs/escape.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.escape = void 0;
-    var escape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
-      }
-      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
-    }, "escape");
-    exports2.escape = escape;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/index.js
-var require_commonjs6 = __commonJS({
-  "node_modules/minimatch/dist/commonjs/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.unescape = exports2.escape = exports2.AST = exports2.Minimatch = exports2.match = exports2.makeRe = exports2.braceExpand = exports2.defaults = exports2.filter = exports2.GLOBSTAR = exports2.sep = exports2.minimatch = void 0;
-    var brace_expansion_1 = require_commonjs5();
-    var assert_valid_pattern_js_1 = require_assert_valid_pattern();
-    var ast_js_1 = require_ast();
-    var escape_js_1 = require_escape();
-    var unescape_js_1 = require_unescape();
-    var minimatch = /* @__PURE__ */ __name((p, pattern, options = {}) => {
-      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-      if (!options.nocomment && pattern.charAt(0) === "#") {
-        return false;
-      }
-      return new Minimatch(pattern, options).match(p);
-    }, "minimatch");
-    exports2.minimatch = minimatch;
-    var starDotExtRE = /^\*+([^+@!?*[(]*)$/;
-    var starDotExtTest = /* @__PURE__ */ __name((ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2), "starDotExtTest");
-    var starDotExtTestDot = /* @__PURE__ */ __name((ext2) => (f) => f.endsWith(ext2), "starDotExtTestDot");
-    var starDotExtTestNocase = /* @__PURE__ */ __name((ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
-    }, "starDotExtTestNocase");
-    var starDotExtTestNocaseDot = /* @__PURE__ */ __name((ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => f.toLowerCase().endsWith(ext2);
-    }, "starDotExtTestNocaseDot");
-    var starDotStarRE = /^\*+\.\*+$/;
-    var starDotStarTest = /* @__PURE__ */ __name((f) => !f.startsWith(".") && f.includes("."), "starDotStarTest");
-    var starDotStarTestDot = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.includes("."), "starDotStarTestDot");
-    var dotStarRE = /^\.\*+$/;
-    var dotStarTest = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.startsWith("."), "dotStarTest");
-    var starRE = /^\*+$/;
-    var starTest = /* @__PURE__ */ __name((f) => f.length !== 0 && !f.startsWith("."), "starTest");
-    var starTestDot = /* @__PURE__ */ __name((f) => f.length !== 0 && f !== "." && f !== "..", "starTestDot");
-    var qmarksRE = /^\?+([^+@!?*[(]*)?$/;
-    var qmarksTestNocase = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    }, "qmarksTestNocase");
-    var qmarksTestNocaseDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    }, "qmarksTestNocaseDot");
-    var qmarksTestDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    }, "qmarksTestDot");
-    var qmarksTest = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    }, "qmarksTest");
-    var qmarksTestNoExt = /* @__PURE__ */ __name(([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && !f.startsWith(".");
-    }, "qmarksTestNoExt");
-    var qmarksTestNoExtDot = /* @__PURE__ */ __name(([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && f !== "." && f !== "..";
-    }, "qmarksTestNoExtDot");
-    var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path = {
-      win32: { sep: "\\" },
-      posix: { sep: "/" }
-    };
-    exports2.sep = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
-    exports2.minimatch.sep = exports2.sep;
-    exports2.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
-    exports2.minimatch.GLOBSTAR = exports2.GLOBSTAR;
-    var qmark = "[^/]";
-    var star = qmark + "*?";
-    var twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
-    var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
-    var filter = /* @__PURE__ */ __name((pattern, options = {}) => (p) => (0, exports2.minimatch)(p, pattern, options), "filter");
-    exports2.filter = filter;
-    exports2.minimatch.filter = exports2.filter;
-    var ext = /* @__PURE__ */ __name((a, b = {}) => Object.assign({}, a, b), "ext");
-    var defaults = /* @__PURE__ */ __name((def) => {
-      if (!def || typeof def !== "object" || !Object.keys(def).length) {
-        return exports2.minimatch;
-      }
-      const orig = exports2.minimatch;
-      const m = /* @__PURE__ */ __name((p, pattern, options = {}) => orig(p, pattern, ext(def, options)), "m");
-      return Object.assign(m, {
-        Minimatch: class Minimatch extends orig.Minimatch {
-          static {
-            __name(this, "Minimatch");
-          }
-          constructor(pattern, options = {}) {
-            super(pattern, ext(def, options));
-          }
-          static defaults(options) {
-            return orig.defaults(ext(def, options)).Minimatch;
-          }
-        },
-        AST: class AST extends orig.AST {
-          static {
-            __name(this, "AST");
-          }
-          /* c8 ignore start */
-          constructor(type, parent, options = {}) {
-            super(type, parent, ext(def, options));
-          }
-          /* c8 ignore stop */
-          static fromGlob(pattern, options = {}) {
-            return orig.AST.fromGlob(pattern, ext(def, options));
-          }
-        },
-        unescape: /* @__PURE__ */ __name((s, options = {}) => orig.unescape(s, ext(def, options)), "unescape"),
-        escape: /* @__PURE__ */ __name((s, options = {}) => orig.escape(s, ext(def, options)), "escape"),
-        filter: /* @__PURE__ */ __name((pattern, options = {}) => orig.filter(pattern, ext(def, options)), "filter"),
-        defaults: /* @__PURE__ */ __name((options) => orig.defaults(ext(def, options)), "defaults"),
-        makeRe: /* @__PURE__ */ __name((pattern, options = {}) => orig.makeRe(pattern, ext(def, options)), "makeRe"),
-        braceExpand: /* @__PURE__ */ __name((pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)), "braceExpand"),
-        match: /* @__PURE__ */ __name((list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)), "match"),
-        sep: orig.sep,
-        GLOBSTAR: exports2.GLOBSTAR
-      });
-    }, "defaults");
-    exports2.defaults = defaults;
-    exports2.minimatch.defaults = exports2.defaults;
-    var braceExpand = /* @__PURE__ */ __name((pattern, options = {}) => {
-      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-      if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
-        return [pattern];
-      }
-      return (0, brace_expansion_1.expand)(pattern, { max: options.braceExpandMax });
-    }, "braceExpand");
-    exports2.braceExpand = braceExpand;
-    exports2.minimatch.braceExpand = exports2.braceExpand;
-    var makeRe = /* @__PURE__ */ __name((pattern, options = {}) => new Minimatch(pattern, options).makeRe(), "makeRe");
-    exports2.makeRe = makeRe;
-    exports2.minimatch.makeRe = exports2.makeRe;
-    var match = /* @__PURE__ */ __name((list, pattern, options = {}) => {
-      const mm = new Minimatch(pattern, options);
-      list = list.filter((f) => mm.match(f));
-      if (mm.options.nonull && !list.length) {
-        list.push(pattern);
-      }
-      return list;
-    }, "match");
-    exports2.match = match;
-    exports2.minimatch.match = exports2.match;
-    var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
-    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
-    var Minimatch = class {
-      static {
-        __name(this, "Minimatch");
-      }
-      options;
-      set;
-      pattern;
-      windowsPathsNoEscape;
-      nonegate;
-      negate;
-      comment;
-      empty;
-      preserveMultipleSlashes;
-      partial;
-      globSet;
-      globParts;
-      nocase;
-      isWindows;
-      platform;
-      windowsNoMagicRoot;
-      maxGlobstarRecursion;
-      regexp;
-      constructor(pattern, options = {}) {
-        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-        options = options || {};
-        this.options = options;
-        this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
-        this.pattern = pattern;
-        this.platform = options.platform || defaultPlatform;
-        this.isWindows = this.platform === "win32";
-        const awe = "allowWindowsEscape";
-        this.windowsPathsNoEscape = !!options.windowsPathsNoEscape || options[awe] === false;
-        if (this.windowsPathsNoEscape) {
-          this.pattern = this.pattern.replace(/\\/g, "/");
-        }
-        this.preserveMultipleSlashes = !!options.preserveMultipleSlashes;
-        this.regexp = null;
-        this.negate = false;
-        this.nonegate = !!options.nonegate;
-        this.comment = false;
-        this.empty = false;
-        this.partial = !!options.partial;
-        this.nocase = !!this.options.nocase;
-        this.windowsNoMagicRoot = options.windowsNoMagicRoot !== void 0 ? options.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
-        this.globSet = [];
-        this.globParts = [];
-        this.set = [];
-        this.make();
-      }
-      hasMagic() {
-        if (this.options.magicalBraces && this.set.length > 1) {
-          return true;
-        }
-        for (const pattern of this.set) {
-          for (const part of pattern) {
-            if (typeof part !== "string")
-              return true;
-          }
-        }
-        return false;
-      }
-      debug(..._) {
-      }
-      make() {
-        const pattern = this.pattern;
-        const options = this.options;
-        if (!options.nocomment && pattern.charAt(0) === "#") {
-          this.comment = true;
-          return;
-        }
-        if (!pattern) {
-          this.empty = true;
-          return;
-        }
-        this.parseNegate();
-        this.globSet = [...new Set(this.braceExpand())];
-        if (options.debug) {
-          this.debug = (...args) => console.error(...args);
-        }
-        this.debug(this.pattern, this.globSet);
-        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
-        this.globParts = this.preprocess(rawGlobParts);
-        this.debug(this.pattern, this.globParts);
-        let set = this.globParts.map((s, _, __) => {
-          if (this.isWindows && this.windowsNoMagicRoot) {
-            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
-            const isDrive = /^[a-z]:/i.test(s[0]);
-            if (isUNC) {
-              return [
-                ...s.slice(0, 4),
-                ...s.slice(4).map((ss) => this.parse(ss))
-              ];
-            } else if (isDrive) {
-              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
-            }
-          }
-          return s.map((ss) => this.parse(ss));
-        });
-        this.debug(this.pattern, set);
-        this.set = set.filter((s) => s.indexOf(false) === -1);
-        if (this.isWindows) {
-          for (let i = 0; i < this.set.length; i++) {
-            const p = this.set[i];
-            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
-              p[2] = "?";
-            }
-          }
-        }
-        this.debug(this.pattern, this.set);
-      }
-      // various transforms to equivalent pattern sets that are
-      // faster to process in a filesystem walk.  The goal is to
-      // eliminate what we can, and push all ** patterns as far
-      // to the right as possible, even if it increases the number
-      // of patterns that we have to process.
-      preprocess(globParts) {
-        if (this.options.noglobstar) {
-          for (const partset of globParts) {
-            for (let j = 0; j < partset.length; j++) {
-              if (partset[j] === "**") {
-                partset[j] = "*";
-              }
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          globParts = this.firstPhasePreProcess(globParts);
-          globParts = this.secondPhasePreProcess(globParts);
-        } else if (optimizationLevel >= 1) {
-          globParts = this.levelOneOptimize(globParts);
-        } else {
-          globParts = this.adjascentGlobstarOptimize(globParts);
-        }
-        return globParts;
-      }
-      // just get rid of adjascent ** portions
-      adjascentGlobstarOptimize(globParts) {
-        return globParts.map((parts) => {
-          let gs = -1;
-          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-            let i = gs;
-            while (parts[i + 1] === "**") {
-              i++;
-            }
-            if (i !== gs) {
-              parts.splice(gs, i - gs);
-            }
-          }
-          return parts;
-        });
-      }
-      // get rid of adjascent ** and resolve .. portions
-      levelOneOptimize(globParts) {
-        return globParts.map((parts) => {
-          parts = parts.reduce((set, part) => {
-            const prev = set[set.length - 1];
-            if (part === "**" && prev === "**") {
-              return set;
-            }
-            if (part === "..") {
-              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
-                set.pop();
-                return set;
-              }
-            }
-            set.push(part);
-            return set;
-          }, []);
-          return parts.length === 0 ? [""] : parts;
-        });
-      }
-      levelTwoFileOptimize(parts) {
-        if (!Array.isArray(parts)) {
-          parts = this.slashSplit(parts);
-        }
-        let didSomething = false;
-        do {
-          didSomething = false;
-          if (!this.preserveMultipleSlashes) {
-            for (let i = 1; i < parts.length - 1; i++) {
-              const p = parts[i];
-              if (i === 1 && p === "" && parts[0] === "")
-                continue;
-              if (p === "." || p === "") {
-                didSomething = true;
-                parts.splice(i, 1);
-                i--;
-              }
-            }
-            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-              didSomething = true;
-              parts.pop();
-            }
-          }
-          let dd = 0;
-          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-            const p = parts[dd - 1];
-            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
-              didSomething = true;
-              parts.splice(dd - 1, 2);
-              dd -= 2;
-            }
-          }
-        } while (didSomething);
-        return parts.length === 0 ? [""] : parts;
-      }
-      // First phase: single-pattern processing
-      // <pre> is 1 or more portions
-      // <rest> is 1 or more portions
-      // <p> is any portion other than ., .., '', or **
-      // <e> is . or ''
-      //
-      // **/.. is *brutal* for filesystem walking performance, because
-      // it effectively resets the recursive walk each time it occurs,
-      // and ** cannot be reduced out by a .. pattern part like a regexp
-      // or most strings (other than .., ., and '') can be.
-      //
-      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
-      // <pre>/<e>/<rest> -> <pre>/<rest>
-      // <pre>/<p>/../<rest> -> <pre>/<rest>
-      // **/**/<rest> -> **/<rest>
-      //
-      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
-      // this WOULD be allowed if ** did follow symlinks, or * didn't
-      firstPhasePreProcess(globParts) {
-        let didSomething = false;
-        do {
-          didSomething = false;
-          for (let parts of globParts) {
-            let gs = -1;
-            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-              let gss = gs;
-              while (parts[gss + 1] === "**") {
-                gss++;
-              }
-              if (gss > gs) {
-                parts.splice(gs + 1, gss - gs);
-              }
-              let next = parts[gs + 1];
-              const p = parts[gs + 2];
-              const p2 = parts[gs + 3];
-              if (next !== "..")
-                continue;
-              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
-                continue;
-              }
-              didSomething = true;
-              parts.splice(gs, 1);
-              const other = parts.slice(0);
-              other[gs] = "**";
-              globParts.push(other);
-              gs--;
-            }
-            if (!this.preserveMultipleSlashes) {
-              for (let i = 1; i < parts.length - 1; i++) {
-                const p = parts[i];
-                if (i === 1 && p === "" && parts[0] === "")
-                  continue;
-                if (p === "." || p === "") {
-                  didSomething = true;
-                  parts.splice(i, 1);
-                  i--;
-                }
-              }
-              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-                didSomething = true;
-                parts.pop();
-              }
-            }
-            let dd = 0;
-            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-              const p = parts[dd - 1];
-              if (p && p !== "." && p !== ".." && p !== "**") {
-                didSomething = true;
-                const needDot = dd === 1 && parts[dd + 1] === "**";
-                const splin = needDot ? ["."] : [];
-                parts.splice(dd - 1, 2, ...splin);
-                if (parts.length === 0)
-                  parts.push("");
-                dd -= 2;
-              }
-            }
-          }
-        } while (didSomething);
-        return globParts;
-      }
-      // second phase: multi-pattern dedupes
-      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
-      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
-      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
-      //
-      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
-      // ^-- not valid because ** doens't follow symlinks
-      secondPhasePreProcess(globParts) {
-        for (let i = 0; i < globParts.length - 1; i++) {
-          for (let j = i + 1; j < globParts.length; j++) {
-            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
-            if (matched) {
-              globParts[i] = [];
-              globParts[j] = matched;
-              break;
-            }
-          }
-        }
-        return globParts.filter((gs) => gs.length);
-      }
-      partsMatch(a, b, emptyGSMatch = false) {
-        let ai = 0;
-        let bi = 0;
-        let result = [];
-        let which2 = "";
-        while (ai < a.length && bi < b.length) {
-          if (a[ai] === b[bi]) {
-            result.push(which2 === "b" ? b[bi] : a[ai]);
-            ai++;
-            bi++;
-          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
-            result.push(a[ai]);
-            ai++;
-          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
-            result.push(b[bi]);
-            bi++;
-          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
-            if (which2 === "b")
-              return false;
-            which2 = "a";
-            result.push(a[ai]);
-            ai++;
-            bi++;
-          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
-            if (which2 === "a")
-              return false;
-            which2 = "b";
-            result.push(b[bi]);
-            ai++;
-            bi++;
-          } else {
-            return false;
-          }
-        }
-        return a.length === b.length && result;
-      }
-      parseNegate() {
-        if (this.nonegate)
-          return;
-        const pattern = this.pattern;
-        let negate = false;
-        let negateOffset = 0;
-        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
-          negate = !negate;
-          negateOffset++;
-        }
-        if (negateOffset)
-          this.pattern = pattern.slice(negateOffset);
-        this.negate = negate;
-      }
-      // set partial to true to test if, for example,
-      // "/a/b" matches the start of "/*/b/*/d"
-      // Partial means, if you run out of file before you run
-      // out of pattern, then that's fine, as long as all
-      // the parts match.
-      matchOne(file, pattern, partial = false) {
-        let fileStartIndex = 0;
-        let patternStartIndex = 0;
-        if (this.isWindows) {
-          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
-          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
-          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
-          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
-          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
-          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
-          if (typeof fdi === "number" && typeof pdi === "number") {
-            const [fd, pd] = [
-              file[fdi],
-              pattern[pdi]
-            ];
-            if (fd.toLowerCase() === pd.toLowerCase()) {
-              pattern[pdi] = fd;
-              patternStartIndex = pdi;
-              fileStartIndex = fdi;
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          file = this.levelTwoFileOptimize(file);
-        }
-        if (pattern.includes(exports2.GLOBSTAR)) {
-          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
-        }
-        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
-      }
-      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
-        const firstgs = pattern.indexOf(exports2.GLOBSTAR, patternIndex);
-        const lastgs = pattern.lastIndexOf(exports2.GLOBSTAR);
-        const [head, body, tail] = partial ? [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1),
-          []
-        ] : [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1, lastgs),
-          pattern.slice(lastgs + 1)
-        ];
-        if (head.length) {
-          const fileHead = file.slice(fileIndex, fileIndex + head.length);
-          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
-            return false;
-          }
-          fileIndex += head.length;
-          patternIndex += head.length;
-        }
-        let fileTailMatch = 0;
-        if (tail.length) {
-          if (tail.length + fileIndex > file.length)
-            return false;
-          let tailStart = file.length - tail.length;
-          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
-            fileTailMatch = tail.length;
-          } else {
-            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
-              return false;
-            }
-            tailStart--;
-            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
-              return false;
-            }
-            fileTailMatch = tail.length + 1;
-          }
-        }
-        if (!body.length) {
-          let sawSome = !!fileTailMatch;
-          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
-            const f = String(file[i2]);
-            sawSome = true;
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return partial || sawSome;
-        }
-        const bodySegments = [[[], 0]];
-        let currentBody = bodySegments[0];
-        let nonGsParts = 0;
-        const nonGsPartsSums = [0];
-        for (const b of body) {
-          if (b === exports2.GLOBSTAR) {
-            nonGsPartsSums.push(nonGsParts);
-            currentBody = [[], 0];
-            bodySegments.push(currentBody);
-          } else {
-            currentBody[0].push(b);
-            nonGsParts++;
-          }
-        }
-        let i = bodySegments.length - 1;
-        const fileLength = file.length - fileTailMatch;
-        for (const b of bodySegments) {
-          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
-        }
-        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
-      }
-      // return false for "nope, not matching"
-      // return null for "not matching, cannot keep trying"
-      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
-        const bs = bodySegments[bodyIndex];
-        if (!bs) {
-          for (let i = fileIndex; i < file.length; i++) {
-            sawTail = true;
-            const f = file[i];
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return sawTail;
-        }
-        const [body, after] = bs;
-        while (fileIndex <= after) {
-          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
-          if (m && globStarDepth < this.maxGlobstarRecursion) {
-            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
-            if (sub !== false) {
-              return sub;
-            }
-          }
-          const f = file[fileIndex];
-          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-            return false;
-          }
-          fileIndex++;
-        }
-        return partial || null;
-      }
-      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
-        let fi;
-        let pi;
-        let pl;
-        let fl;
-        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
-          this.debug("matchOne loop");
-          let p = pattern[pi];
-          let f = file[fi];
-          this.debug(pattern, p, f);
-          if (p === false || p === exports2.GLOBSTAR) {
-            return false;
-          }
-          let hit;
-          if (typeof p === "string") {
-            hit = f === p;
-            this.debug("string match", p, f, hit);
-          } else {
-            hit = p.test(f);
-            this.debug("pattern match", p, f, hit);
-          }
-          if (!hit)
-            return false;
-        }
-        if (fi === fl && pi === pl) {
-          return true;
-        } else if (fi === fl) {
-          return partial;
-        } else if (pi === pl) {
-          return fi === fl - 1 && file[fi] === "";
-        } else {
-          throw new Error("wtf?");
-        }
-      }
-      braceExpand() {
-        return (0, exports2.braceExpand)(this.pattern, this.options);
-      }
-      parse(pattern) {
-        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-        const options = this.options;
-        if (pattern === "**")
-          return exports2.GLOBSTAR;
-        if (pattern === "")
-          return "";
-        let m;
-        let fastTest = null;
-        if (m = pattern.match(starRE)) {
-          fastTest = options.dot ? starTestDot : starTest;
-        } else if (m = pattern.match(starDotExtRE)) {
-          fastTest = (options.nocase ? options.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
-        } else if (m = pattern.match(qmarksRE)) {
-          fastTest = (options.nocase ? options.dot ? qmarksTestNocaseDot : qmarksTestNocase : options.dot ? qmarksTestDot : qmarksTest)(m);
-        } else if (m = pattern.match(starDotStarRE)) {
-          fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
-        } else if (m = pattern.match(dotStarRE)) {
-          fastTest = dotStarTest;
-        }
-        const re = ast_js_1.AST.fromGlob(pattern, this.options).toMMPattern();
-        if (fastTest && typeof re === "object") {
-          Reflect.defineProperty(re, "test", { value: fastTest });
-        }
-        return re;
-      }
-      makeRe() {
-        if (this.regexp || this.regexp === false)
-          return this.regexp;
-        const set = this.set;
-        if (!set.length) {
-          this.regexp = false;
-          return this.regexp;
-        }
-        const options = this.options;
-        const twoStar = options.noglobstar ? star : options.dot ? twoStarDot : twoStarNoDot;
-        const flags = new Set(options.nocase ? ["i"] : []);
-        let re = set.map((pattern) => {
-          const pp = pattern.map((p) => {
-            if (p instanceof RegExp) {
-              for (const f of p.flags.split(""))
-                flags.add(f);
-            }
-            return typeof p === "string" ? regExpEscape(p) : p === exports2.GLOBSTAR ? exports2.GLOBSTAR : p._src;
-          });
-          pp.forEach((p, i) => {
-            const next = pp[i + 1];
-            const prev = pp[i - 1];
-            if (p !== exports2.GLOBSTAR || prev === exports2.GLOBSTAR) {
-              return;
-            }
-            if (prev === void 0) {
-              if (next !== void 0 && next !== exports2.GLOBSTAR) {
-                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
-              } else {
-                pp[i] = twoStar;
-              }
-            } else if (next === void 0) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
-            } else if (next !== exports2.GLOBSTAR) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
-              pp[i + 1] = exports2.GLOBSTAR;
-            }
-          });
-          const filtered = pp.filter((p) => p !== exports2.GLOBSTAR);
-          if (this.partial && filtered.length >= 1) {
-            const prefixes = [];
-            for (let i = 1; i <= filtered.length; i++) {
-              prefixes.push(filtered.slice(0, i).join("/"));
-            }
-            return "(?:" + prefixes.join("|") + ")";
-          }
-          return filtered.join("/");
-        }).join("|");
-        const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open4 + re + close + "$";
-        if (this.partial) {
-          re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
-        }
-        if (this.negate)
-          re = "^(?!" + re + ").+$";
-        try {
-          this.regexp = new RegExp(re, [...flags].join(""));
-        } catch {
-          this.regexp = false;
-        }
-        return this.regexp;
-      }
-      slashSplit(p) {
-        if (this.preserveMultipleSlashes) {
-          return p.split("/");
-        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
-          return ["", ...p.split(/\/+/)];
-        } else {
-          return p.split(/\/+/);
-        }
-      }
-      match(f, partial = this.partial) {
-        this.debug("match", f, this.pattern);
-        if (this.comment) {
-          return false;
-        }
-        if (this.empty) {
-          return f === "";
-        }
-        if (f === "/" && partial) {
-          return true;
-        }
-        const options = this.options;
-        if (this.isWindows) {
-          f = f.split("\\").join("/");
-        }
-        const ff = this.slashSplit(f);
-        this.debug(this.pattern, "split", ff);
-        const set = this.set;
-        this.debug(this.pattern, "set", set);
-        let filename = ff[ff.length - 1];
-        if (!filename) {
-          for (let i = ff.length - 2; !filename && i >= 0; i--) {
-            filename = ff[i];
-          }
-        }
-        for (const pattern of set) {
-          let file = ff;
-          if (options.matchBase && pattern.length === 1) {
-            file = [filename];
-          }
-          const hit = this.matchOne(file, pattern, partial);
-          if (hit) {
-            if (options.flipNegate) {
-              return true;
-            }
-            return !this.negate;
-          }
-        }
-        if (options.flipNegate) {
-          return false;
-        }
-        return this.negate;
-      }
-      static defaults(def) {
-        return exports2.minimatch.defaults(def).Minimatch;
-      }
-    };
-    exports2.Minimatch = Minimatch;
-    var ast_js_2 = require_ast();
-    Object.defineProperty(exports2, "AST", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return ast_js_2.AST;
-    }, "get") });
-    var escape_js_2 = require_escape();
-    Object.defineProperty(exports2, "escape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return escape_js_2.escape;
-    }, "get") });
-    var unescape_js_2 = require_unescape();
-    Object.defineProperty(exports2, "unescape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return unescape_js_2.unescape;
-    }, "get") });
-    exports2.minimatch.AST = ast_js_1.AST;
-    exports2.minimatch.Minimatch = Minimatch;
-    exports2.minimatch.escape = escape_js_1.escape;
-    exports2.minimatch.unescape = unescape_js_1.unescape;
-  }
-});
-
-// node_modules/@tufjs/models/dist/role.js
-var require_role = __commonJS({
-  "node_modules/@tufjs/models/dist/role.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.SuccinctRoles = exports2.DelegatedRole = exports2.Role = exports2.TOP_LEVEL_ROLE_NAMES = void 0;
-    var crypto_1 = __importDefault(require("crypto"));
-    var minimatch_1 = require_commonjs6();
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils4();
-    exports2.TOP_LEVEL_ROLE_NAMES = [
-      "root",
-      "targets",
-      "snapshot",
-      "timestamp"
-    ];
-    var Role = class _Role {
-      static {
-        __name(this, "Role");
-      }
-      keyIDs;
-      threshold;
-      unrecognizedFields;
-      constructor(options) {
-        const { keyIDs, threshold, unrecognizedFields } = options;
-        if (hasDuplicates(keyIDs)) {
-          throw new error_1.ValueError("duplicate key IDs found");
-        }
-        if (threshold < 1) {
-          throw new error_1.ValueError("threshold must be at least 1");
-        }
-        this.keyIDs = keyIDs;
-        this.threshold = threshold;
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _Role)) {
-          return false;
-        }
-        return this.threshold === other.threshold && util_1.default.isDeepStrictEqual(this.keyIDs, other.keyIDs) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      toJSON() {
-        return {
-          keyids: this.keyIDs,
-          threshold: this.threshold,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        return new _Role({
-          keyIDs: keyids,
-          threshold,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Role = Role;
-    function hasDuplicates(array) {
-      return new Set(array).size !== array.length;
-    }
-    __name(hasDuplicates, "hasDuplicates");
-    var DelegatedRole = class _DelegatedRole extends Role {
-      static {
-        __name(this, "DelegatedRole");
-      }
-      name;
-      terminating;
-      paths;
-      pathHashPrefixes;
-      constructor(opts) {
-        super(opts);
-        const { name, terminating, paths, pathHashPrefixes } = opts;
-        this.name = name;
-        this.terminating = terminating;
-        if (opts.paths && opts.pathHashPrefixes) {
-          throw new error_1.ValueError("paths and pathHashPrefixes are mutually exclusive");
-        }
-        this.paths = paths;
-        this.pathHashPrefixes = pathHashPrefixes;
-      }
-      equals(other) {
-        if (!(other instanceof _DelegatedRole)) {
-          return false;
-        }
-        return super.equals(other) && this.name === other.name && this.terminating === other.terminating && util_1.default.isDeepStrictEqual(this.paths, other.paths) && util_1.default.isDeepStrictEqual(this.pathHashPrefixes, other.pathHashPrefixes);
-      }
-      isDelegatedPath(targetFilepath) {
-        if (this.paths) {
-          return this.paths.some((pathPattern) => isTargetInPathPattern(targetFilepath, pathPattern));
-        }
-        if (this.pathHashPrefixes) {
-          const hasher = crypto_1.default.createHash("sha256");
-          const pathHash = hasher.update(targetFilepath).digest("hex");
-          return this.pathHashPrefixes.some((pathHashPrefix) => pathHash.startsWith(pathHashPrefix));
-        }
-        return false;
-      }
-      toJSON() {
-        const json = {
-          ...super.toJSON(),
-          name: this.name,
-          terminating: this.terminating
-        };
-        if (this.paths) {
-          json.paths = this.paths;
-        }
-        if (this.pathHashPrefixes) {
-          json.path_hash_prefixes = this.pathHashPrefixes;
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array of strings");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        if (typeof name !== "string") {
-          throw new TypeError("name must be a string");
-        }
-        if (typeof terminating !== "boolean") {
-          throw new TypeError("terminating must be a boolean");
-        }
-        if (utils_1.guard.isDefined(paths) && !utils_1.guard.isStringArray(paths)) {
-          throw new TypeError("paths must be an array of strings");
-        }
-        if (utils_1.guard.isDefined(path_hash_prefixes) && !utils_1.guard.isStringArray(path_hash_prefixes)) {
-          throw new TypeError("path_hash_prefixes must be an array of strings");
-        }
-        return new _DelegatedRole({
-          keyIDs: keyids,
-          threshold,
-          name,
-          terminating,
-          paths,
-          pathHashPrefixes: path_hash_prefixes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.DelegatedRole = DelegatedRole;
-    var zip = /* @__PURE__ */ __name((a, b) => a.map((k, i) => [k, b[i]]), "zip");
-    function isTargetInPathPattern(target, pattern) {
-      const targetParts = target.split("/");
-      const patternParts = pattern.split("/");
-      if (patternParts.length != targetParts.length) {
-        return false;
-      }
-      return zip(targetParts, patternParts).every(([targetPart, patternPart]) => (0, minimatch_1.minimatch)(targetPart, patternPart));
-    }
-    __name(isTargetInPathPattern, "isTargetInPathPattern");
-    var SuccinctRoles = class _SuccinctRoles extends Role {
-      static {
-        __name(this, "SuccinctRoles");
-      }
-      bitLength;
-      namePrefix;
-      numberOfBins;
-      suffixLen;
-      constructor(opts) {
-        super(opts);
-        const { bitLength, namePrefix } = opts;
-        if (bitLength <= 0 || bitLength > 32) {
-          throw new error_1.ValueError("bitLength must be between 1 and 32");
-        }
-        this.bitLength = bitLength;
-        this.namePrefix = namePrefix;
-        this.numberOfBins = Math.pow(2, bitLength);
-        this.suffixLen = (this.numberOfBins - 1).toString(16).length;
-      }
-      equals(other) {
-        if (!(other instanceof _SuccinctRoles)) {
-          return false;
-        }
-        return super.equals(other) && this.bitLength === other.bitLength && this.namePrefix === other.namePrefix;
-      }
-      /***
-       * Calculates the name of the delegated role responsible for 'target_filepath'.
-       *
-       * The target at path ''target_filepath' is assigned to a bin by casting
-       * the left-most 'bit_length' of bits of the file path hash digest to
-       * int, using it as bin index between 0 and '2**bit_length - 1'.
-       *
-       * Args:
-       *  target_filepath: URL path to a target file, relative to a base
-       *  targets URL.
-       */
-      getRoleForTarget(targetFilepath) {
-        const hasher = crypto_1.default.createHash("sha256");
-        const hasherBuffer = hasher.update(targetFilepath).digest();
-        const hashBytes = hasherBuffer.subarray(0, 4);
-        const shiftValue = 32 - this.bitLength;
-        const binNumber = hashBytes.readUInt32BE() >>> shiftValue;
-        const suffix = binNumber.toString(16).padStart(this.suffixLen, "0");
-        return `${this.namePrefix}-${suffix}`;
-      }
-      *getRoles() {
-        for (let i = 0; i < this.numberOfBins; i++) {
-          const suffix = i.toString(16).padStart(this.suffixLen, "0");
-          yield `${this.namePrefix}-${suffix}`;
-        }
-      }
-      /***
-       * Determines whether the given ``role_name`` is in one of
-       * the delegated roles that ``SuccinctRoles`` represents.
-       *
-       * Args:
-       *  role_name: The name of the role to check against.
-       */
-      isDelegatedRole(roleName) {
-        const desiredPrefix = this.namePrefix + "-";
-        if (!roleName.startsWith(desiredPrefix)) {
-          return false;
-        }
-        const suffix = roleName.slice(desiredPrefix.length, roleName.length);
-        if (suffix.length != this.suffixLen) {
-          return false;
-        }
-        if (!suffix.match(/^[0-9a-fA-F]+$/)) {
-          return false;
-        }
-        const num = parseInt(suffix, 16);
-        return 0 <= num && num < this.numberOfBins;
-      }
-      toJSON() {
-        const json = {
-          ...super.toJSON(),
-          bit_length: this.bitLength,
-          name_prefix: this.namePrefix
-        };
-        return json;
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array of strings");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        if (typeof bit_length !== "number") {
-          throw new TypeError("bit_length must be a number");
-        }
-        if (typeof name_prefix !== "string") {
-          throw new TypeError("name_prefix must be a string");
-        }
-        return new _SuccinctRoles({
-          keyIDs: keyids,
-          threshold,
-          bitLength: bit_length,
-          namePrefix: name_prefix,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.SuccinctRoles = SuccinctRoles;
-  }
-});
-
-// node_modules/@tufjs/models/dist/root.js
-var require_root = __commonJS({
-  "node_modules/@tufjs/models/dist/root.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Root = void 0;
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var error_1 = require_error7();
-    var key_1 = require_key4();
-    var role_1 = require_role();
-    var utils_1 = require_utils4();
-    var Root = class _Root extends base_1.Signed {
-      static {
-        __name(this, "Root");
-      }
-      type = base_1.MetadataKind.Root;
-      keys;
-      roles;
-      consistentSnapshot;
-      constructor(options) {
-        super(options);
-        this.keys = options.keys || {};
-        this.consistentSnapshot = options.consistentSnapshot ?? true;
-        if (!options.roles) {
-          this.roles = role_1.TOP_LEVEL_ROLE_NAMES.reduce((acc, role) => ({
-            ...acc,
-            [role]: new role_1.Role({ keyIDs: [], threshold: 1 })
-          }), {});
-        } else {
-          const roleNames = new Set(Object.keys(options.roles));
-          if (!role_1.TOP_LEVEL_ROLE_NAMES.every((role) => roleNames.has(role))) {
-            throw new error_1.ValueError("missing top-level role");
-          }
-          this.roles = options.roles;
-        }
-      }
-      addKey(key, role) {
-        if (!this.roles[role]) {
-          throw new error_1.ValueError(`role ${role} does not exist`);
-        }
-        if (!this.roles[role].keyIDs.includes(key.keyID)) {
-          this.roles[role].keyIDs.push(key.keyID);
-        }
-        this.keys[key.keyID] = key;
-      }
-      equals(other) {
-        if (!(other instanceof _Root)) {
-          return false;
-        }
-        return super.equals(other) && this.consistentSnapshot === other.consistentSnapshot && util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          keys: keysToJSON(this.keys),
-          roles: rolesToJSON(this.roles),
-          consistent_snapshot: this.consistentSnapshot,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { keys, roles, consistent_snapshot, ...rest } = unrecognizedFields;
-        if (typeof consistent_snapshot !== "boolean") {
-          throw new TypeError("consistent_snapshot must be a boolean");
-        }
-        return new _Root({
-          ...commonFields,
-          keys: keysFromJSON(keys),
-          roles: rolesFromJSON(roles),
-          consistentSnapshot: consistent_snapshot,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Root = Root;
-    function keysToJSON(keys) {
-      return Object.entries(keys).reduce((acc, [keyID, key]) => ({ ...acc, [keyID]: key.toJSON() }), {});
-    }
-    __name(keysToJSON, "keysToJSON");
-    function rolesToJSON(roles) {
-      return Object.entries(roles).reduce((acc, [roleName, role]) => ({ ...acc, [roleName]: role.toJSON() }), {});
-    }
-    __name(rolesToJSON, "rolesToJSON");
-    function keysFromJSON(data) {
-      let keys;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("keys must be an object");
-        }
-        keys = Object.entries(data).reduce((acc, [keyID, keyData]) => ({
-          ...acc,
-          [keyID]: key_1.Key.fromJSON(keyID, keyData)
-        }), {});
-      }
-      return keys;
-    }
-    __name(keysFromJSON, "keysFromJSON");
-    function rolesFromJSON(data) {
-      let roles;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("roles must be an object");
-        }
-        roles = Object.entries(data).reduce((acc, [roleName, roleData]) => ({
-          ...acc,
-          [roleName]: role_1.Role.fromJSON(roleData)
-        }), {});
-      }
-      return roles;
-    }
-    __name(rolesFromJSON, "rolesFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/signature.js
-var require_signature = __commonJS({
-  "node_modules/@tufjs/models/dist/signature.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Signature = void 0;
-    var Signature = class _Signature {
-      static {
-        __name(this, "Signature");
-      }
-      keyID;
-      sig;
-      constructor(options) {
-        const { keyID, sig } = options;
-        this.keyID = keyID;
-        this.sig = sig;
-      }
-      toJSON() {
-        return {
-          keyid: this.keyID,
-          sig: this.sig
-        };
-      }
-      static fromJSON(data) {
-        const { keyid, sig } = data;
-        if (typeof keyid !== "string") {
-          throw new TypeError("keyid must be a string");
-        }
-        if (typeof sig !== "string") {
-          throw new TypeError("sig must be a string");
-        }
-        return new _Signature({
-          keyID: keyid,
-          sig
-        });
-      }
-    };
-    exports2.Signature = Signature;
-  }
-});
-
-// node_modules/@tufjs/models/dist/snapshot.js
-var require_snapshot = __commonJS({
-  "node_modules/@tufjs/models/dist/snapshot.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Snapshot = void 0;
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var file_1 = require_file2();
-    var utils_1 = require_utils4();
-    var Snapshot = class _Snapshot extends base_1.Signed {
-      static {
-        __name(this, "Snapshot");
-      }
-      type = base_1.MetadataKind.Snapshot;
-      meta;
-      constructor(opts) {
-        super(opts);
-        this.meta = opts.meta || { "targets.json": new file_1.MetaFile({ version: 1 }) };
-      }
-      equals(other) {
-        if (!(other instanceof _Snapshot)) {
-          return false;
-        }
-        return super.equals(other) && util_1.default.isDeepStrictEqual(this.meta, other.meta);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          meta: metaToJSON(this.meta),
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { meta, ...rest } = unrecognizedFields;
-        return new _Snapshot({
-          ...commonFields,
-          meta: metaFromJSON(meta),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Snapshot = Snapshot;
-    function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path, metadata]) => ({
-        ...acc,
-        [path]: metadata.toJSON()
-      }), {});
-    }
-    __name(metaToJSON, "metaToJSON");
-    function metaFromJSON(data) {
-      let meta;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("meta field is malformed");
-        } else {
-          meta = Object.entries(data).reduce((acc, [path, metadata]) => ({
-            ...acc,
-            [path]: file_1.MetaFile.fromJSON(metadata)
-          }), {});
-        }
-      }
-      return meta;
-    }
-    __name(metaFromJSON, "metaFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/delegations.js
-var require_delegations = __commonJS({
-  "node_modules/@tufjs/models/dist/delegations.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Delegations = void 0;
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var key_1 = require_key4();
-    var role_1 = require_role();
-    var utils_1 = require_utils4();
-    var Delegations = class _Delegations {
-      static {
-        __name(this, "Delegations");
-      }
-      keys;
-      roles;
-      unrecognizedFields;
-      succinctRoles;
-      constructor(options) {
-        this.keys = options.keys;
-        this.unrecognizedFields = options.unrecognizedFields || {};
-        if (options.roles) {
-          if (Object.keys(options.roles).some((roleName) => role_1.TOP_LEVEL_ROLE_NAMES.includes(roleName))) {
-            throw new error_1.ValueError("Delegated role name conflicts with top-level role name");
-          }
-        }
-        this.succinctRoles = options.succinctRoles;
-        this.roles = options.roles;
-      }
-      equals(other) {
-        if (!(other instanceof _Delegations)) {
-          return false;
-        }
-        return util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields) && util_1.default.isDeepStrictEqual(this.succinctRoles, other.succinctRoles);
-      }
-      *rolesForTarget(targetPath) {
-        if (this.roles) {
-          for (const role of Object.values(this.roles)) {
-            if (role.isDelegatedPath(targetPath)) {
-              yield { role: role.name, terminating: role.terminating };
-            }
-          }
-        } else if (this.succinctRoles) {
-          yield {
-            role: this.succinctRoles.getRoleForTarget(targetPath),
-            terminating: true
-          };
-        }
-      }
-      toJSON() {
-        const json = {
-          keys: keysToJSON(this.keys),
-          ...this.unrecognizedFields
-        };
-        if (this.roles) {
-          json.roles = rolesToJSON(this.roles);
-        } else if (this.succinctRoles) {
-          json.succinct_roles = this.succinctRoles.toJSON();
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
-        let succinctRoles;
-        if (utils_1.guard.isObject(succinct_roles)) {
-          succinctRoles = role_1.SuccinctRoles.fromJSON(succinct_roles);
-        }
-        return new _Delegations({
-          keys: keysFromJSON(keys),
-          roles: rolesFromJSON(roles),
-          unrecognizedFields,
-          succinctRoles
-        });
-      }
-    };
-    exports2.Delegations = Delegations;
-    function keysToJSON(keys) {
-      return Object.entries(keys).reduce((acc, [keyId, key]) => ({
-        ...acc,
-        [keyId]: key.toJSON()
-      }), {});
-    }
-    __name(keysToJSON, "keysToJSON");
-    function rolesToJSON(roles) {
-      return Object.values(roles).map((role) => role.toJSON());
-    }
-    __name(rolesToJSON, "rolesToJSON");
-    function keysFromJSON(data) {
-      if (!utils_1.guard.isObjectRecord(data)) {
-        throw new TypeError("keys is malformed");
-      }
-      return Object.entries(data).reduce((acc, [keyID, keyData]) => ({
-        ...acc,
-        [keyID]: key_1.Key.fromJSON(keyID, keyData)
-      }), {});
-    }
-    __name(keysFromJSON, "keysFromJSON");
-    function rolesFromJSON(data) {
-      let roleMap;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectArray(data)) {
-          throw new TypeError("roles is malformed");
-        }
-        roleMap = data.reduce((acc, role) => {
-          const delegatedRole = role_1.DelegatedRole.fromJSON(role);
-          return {
-            ...acc,
-            [delegatedRole.name]: delegatedRole
-          };
-        }, {});
-      }
-      return roleMap;
-    }
-    __name(rolesFromJSON, "rolesFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/targets.js
-var require_targets = __commonJS({
-  "node_modules/@tufjs/models/dist/targets.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Targets = void 0;
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var delegations_1 = require_delegations();
-    var file_1 = require_file2();
-    var utils_1 = require_utils4();
-    var Targets = class _Targets extends base_1.Signed {
-      static {
-        __name(this, "Targets");
-      }
-      type = base_1.MetadataKind.Targets;
-      targets;
-      delegations;
-      constructor(options) {
-        super(options);
-        this.targets = options.targets || {};
-        this.delegations = options.delegations;
-      }
-      addTarget(target) {
-        this.targets[target.path] = target;
-      }
-      equals(other) {
-        if (!(other instanceof _Targets)) {
-          return false;
-        }
-        return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
-      }
-      toJSON() {
-        const json = {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          targets: targetsToJSON(this.targets),
-          ...this.unrecognizedFields
-        };
-        if (this.delegations) {
-          json.delegations = this.delegations.toJSON();
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { targets, delegations, ...rest } = unrecognizedFields;
-        return new _Targets({
-          ...commonFields,
-          targets: targetsFromJSON(targets),
-          delegations: delegationsFromJSON(delegations),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Targets = Targets;
-    function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path, target]) => ({
-        ...acc,
-        [path]: target.toJSON()
-      }), {});
-    }
-    __name(targetsToJSON, "targetsToJSON");
-    function targetsFromJSON(data) {
-      let targets;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("targets must be an object");
-        } else {
-          targets = Object.entries(data).reduce((acc, [path, target]) => ({
-            ...acc,
-            [path]: file_1.TargetFile.fromJSON(path, target)
-          }), {});
-        }
-      }
-      return targets;
-    }
-    __name(targetsFromJSON, "targetsFromJSON");
-    function delegationsFromJSON(data) {
-      let delegations;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObject(data)) {
-          throw new TypeError("delegations must be an object");
-        } else {
-          delegations = delegations_1.Delegations.fromJSON(data);
-        }
-      }
-      return delegations;
-    }
-    __name(delegationsFromJSON, "delegationsFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/timestamp.js
-var require_timestamp4 = __commonJS({
-  "node_modules/@tufjs/models/dist/timestamp.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Timestamp = void 0;
-    var base_1 = require_base2();
-    var file_1 = require_file2();
-    var utils_1 = require_utils4();
-    var Timestamp = class _Timestamp extends base_1.Signed {
-      static {
-        __name(this, "Timestamp");
-      }
-      type = base_1.MetadataKind.Timestamp;
-      snapshotMeta;
-      constructor(options) {
-        super(options);
-        this.snapshotMeta = options.snapshotMeta || new file_1.MetaFile({ version: 1 });
-      }
-      equals(other) {
-        if (!(other instanceof _Timestamp)) {
-          return false;
-        }
-        return super.equals(other) && this.snapshotMeta.equals(other.snapshotMeta);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          meta: { "snapshot.json": this.snapshotMeta.toJSON() },
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { meta, ...rest } = unrecognizedFields;
-        return new _Timestamp({
-          ...commonFields,
-          snapshotMeta: snapshotMetaFromJSON(meta),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Timestamp = Timestamp;
-    function snapshotMetaFromJSON(data) {
-      let snapshotMeta;
-      if (utils_1.guard.isDefined(data)) {
-        const snapshotData = data["snapshot.json"];
-        if (!utils_1.guard.isDefined(snapshotData) || !utils_1.guard.isObject(snapshotData)) {
-          throw new TypeError("missing snapshot.json in meta");
-        } else {
-          snapshotMeta = file_1.MetaFile.fromJSON(snapshotData);
-        }
-      }
-      return snapshotMeta;
-    }
-    __name(snapshotMetaFromJSON, "snapshotMetaFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/metadata.js
-var require_metadata = __commonJS({
-  "node_modules/@tufjs/models/dist/metadata.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Metadata = void 0;
-    var canonical_json_1 = require_lib12();
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var error_1 = require_error7();
-    var root_1 = require_root();
-    var signature_1 = require_signature();
-    var snapshot_1 = require_snapshot();
-    var targets_1 = require_targets();
-    var timestamp_1 = require_timestamp4();
-    var utils_1 = require_utils4();
-    var Metadata = class _Metadata {
-      static {
-        __name(this, "Metadata");
-      }
-      signed;
-      signatures;
-      unrecognizedFields;
-      constructor(signed, signatures, unrecognizedFields) {
-        this.signed = signed;
-        this.signatures = signatures || {};
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      sign(signer, append = true) {
-        const bytes = Buffer.from((0, canonical_json_1.canonicalize)(this.signed.toJSON()));
-        const signature = signer(bytes);
-        if (!append) {
-          this.signatures = {};
-        }
-        this.signatures[signature.keyID] = signature;
-      }
-      verifyDelegate(delegatedRole, delegatedMetadata) {
-        let role;
-        let keys = {};
-        switch (this.signed.type) {
-          case base_1.MetadataKind.Root:
-            keys = this.signed.keys;
-            role = this.signed.roles[delegatedRole];
-            break;
-          case base_1.MetadataKind.Targets:
-            if (!this.signed.delegations) {
-              throw new error_1.ValueError(`No delegations found for ${delegatedRole}`);
-            }
-            keys = this.signed.delegations.keys;
-            if (this.signed.delegations.roles) {
-              role = this.signed.delegations.roles[delegatedRole];
-            } else if (this.signed.delegations.succinctRoles) {
-              if (this.signed.delegations.succinctRoles.isDelegatedRole(delegatedRole)) {
-                role = this.signed.delegations.succinctRoles;
-              }
-            }
-            break;
-          default:
-            throw new TypeError("invalid metadata type");
-        }
-        if (!role) {
-          throw new error_1.ValueError(`no delegation found for ${delegatedRole}`);
-        }
-        const signingKeys = /* @__PURE__ */ new Set();
-        role.keyIDs.forEach((keyID) => {
-          const key = keys[keyID];
-          if (!key) {
-            return;
-          }
-          try {
-            key.verifySignature(delegatedMetadata);
-            signingKeys.add(key.keyID);
-          } catch (error2) {
-          }
-        });
-        if (signingKeys.size < role.threshold) {
-          throw new error_1.UnsignedMetadataError(`${delegatedRole} was signed by ${signingKeys.size}/${role.threshold} keys`);
-        }
-      }
-      equals(other) {
-        if (!(other instanceof _Metadata)) {
-          return false;
-        }
-        return (
-          // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
-          this.signed.equals(other.signed) && util_1.default.isDeepStrictEqual(this.signatures, other.signatures) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields)
-        );
-      }
-      toJSON() {
-        const signatures = Object.values(this.signatures).map((signature) => {
-          return signature.toJSON();
-        });
-        return {
-          signatures,
-          signed: this.signed.toJSON(),
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(type, data) {
-        const { signed, signatures, ...rest } = data;
-        if (!utils_1.guard.isDefined(signed) || !utils_1.guard.isObject(signed)) {
-          throw new TypeError("signed is not defined");
-        }
-        if (type !== signed._type) {
-          throw new error_1.ValueError(`expected '${type}', got ${signed["_type"]}`);
-        }
-        if (!utils_1.guard.isObjectArray(signatures)) {
-          throw new TypeError("signatures is not an array");
-        }
-        let signedObj;
-        switch (type) {
-          case base_1.MetadataKind.Root:
-            signedObj = root_1.Root.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Timestamp:
-            signedObj = timestamp_1.Timestamp.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Snapshot:
-            signedObj = snapshot_1.Snapshot.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Targets:
-            signedObj = targets_1.Targets.fromJSON(signed);
-            break;
-          default:
-            throw new TypeError("invalid metadata type");
-        }
-        const sigMap = {};
-        signatures.forEach((sigData) => {
-          const sig = signature_1.Signature.fromJSON(sigData);
-          if (sigMap[sig.keyID]) {
-            throw new error_1.ValueError(`multiple signatures found for keyid: ${sig.keyID}`);
-          }
-          sigMap[sig.keyID] = sig;
-        });
-        return new _Metadata(signedObj, sigMap, rest);
-      }
-    };
-    exports2.Metadata = Metadata;
-  }
-});
-
-// node_modules/@tufjs/models/dist/index.js
-var require_dist11 = __commonJS({
-  "node_modules/@tufjs/models/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Timestamp = exports2.Targets = exports2.Snapshot = exports2.Signature = exports2.Root = exports2.Metadata = exports2.Key = exports2.TargetFile = exports2.MetaFile = exports2.ValueError = exports2.MetadataKind = void 0;
-    var base_1 = require_base2();
-    Object.defineProperty(exports2, "MetadataKind", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return base_1.MetadataKind;
-    }, "get") });
-    var error_1 = require_error7();
-    Object.defineProperty(exports2, "ValueError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.ValueError;
-    }, "get") });
-    var file_1 = require_file2();
-    Object.defineProperty(exports2, "MetaFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return file_1.MetaFile;
-    }, "get") });
-    Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return file_1.TargetFile;
-    }, "get") });
-    var key_1 = require_key4();
-    Object.defineProperty(exports2, "Key", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return key_1.Key;
-    }, "get") });
-    var metadata_1 = require_metadata();
-    Object.defineProperty(exports2, "Metadata", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return metadata_1.Metadata;
-    }, "get") });
-    var root_1 = require_root();
-    Object.defineProperty(exports2, "Root", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return root_1.Root;
-    }, "get") });
-    var signature_1 = require_signature();
-    Object.defineProperty(exports2, "Signature", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return signature_1.Signature;
-    }, "get") });
-    var snapshot_1 = require_snapshot();
-    Object.defineProperty(exports2, "Snapshot", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return snapshot_1.Snapshot;
-    }, "get") });
-    var targets_1 = require_targets();
-    Object.defineProperty(exports2, "Targets", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return targets_1.Targets;
-    }, "get") });
-    var timestamp_1 = require_timestamp4();
-    Object.defineProperty(exports2, "Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return timestamp_1.Timestamp;
-    }, "get") });
-  }
-});
-
 // node_modules/tuf-js/dist/error.js
-var require_error8 = __commonJS({
+var require_error6 = __commonJS({
   "node_modules/tuf-js/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -57287,9 +55771,9 @@ var require_fetcher = __commonJS({
     exports2.DefaultFetcher = exports2.BaseFetcher = void 0;
     var debug_1 = __importDefault(require_src());
     var fs_1 = __importDefault(require("fs"));
-    var make_fetch_happen_1 = __importDefault(require_lib11());
+    var make_fetch_happen_1 = __importDefault(require_lib12());
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error8();
+    var error_1 = require_error6();
     var tmpfile_1 = require_tmpfile();
     var log = (0, debug_1.default)("tuf:fetch");
     var USER_AGENT_HEADER = "User-Agent";
@@ -57376,7 +55860,7 @@ var require_fetcher = __commonJS({
 });
 
 // node_modules/tuf-js/package.json
-var require_package5 = __commonJS({
+var require_package4 = __commonJS({
   "node_modules/tuf-js/package.json"(exports2, module2) {
     module2.exports = {
       name: "tuf-js",
@@ -57425,7 +55909,7 @@ var require_package5 = __commonJS({
 });
 
 // node_modules/tuf-js/dist/config.js
-var require_config2 = __commonJS({
+var require_config = __commonJS({
   "node_modules/tuf-js/dist/config.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -57457,8 +55941,8 @@ var require_store = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TrustedMetadataStore = void 0;
-    var models_1 = require_dist11();
-    var error_1 = require_error8();
+    var models_1 = require_dist5();
+    var error_1 = require_error6();
     var TrustedMetadataStore = class {
       static {
         __name(this, "TrustedMetadataStore");
@@ -57700,13 +56184,13 @@ var require_updater = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist5();
     var debug_1 = __importDefault(require_src());
     var fs3 = __importStar(require("fs"));
     var path = __importStar(require("path"));
-    var package_json_1 = require_package5();
-    var config_1 = require_config2();
-    var error_1 = require_error8();
+    var package_json_1 = require_package4();
+    var config_1 = require_config();
+    var error_1 = require_error6();
     var fetcher_1 = require_fetcher();
     var store_1 = require_store();
     var url = __importStar(require_url());
@@ -57970,12 +56454,12 @@ var require_updater = __commonJS({
 });
 
 // node_modules/tuf-js/dist/index.js
-var require_dist12 = __commonJS({
+var require_dist11 = __commonJS({
   "node_modules/tuf-js/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = exports2.BaseFetcher = exports2.TargetFile = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist5();
     Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return models_1.TargetFile;
     }, "get") });
@@ -57991,7 +56475,7 @@ var require_dist12 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/package.json
-var require_package6 = __commonJS({
+var require_package5 = __commonJS({
   "node_modules/@sigstore/tuf/package.json"(exports2, module2) {
     module2.exports = {
       name: "@sigstore/tuf",
@@ -58038,7 +56522,7 @@ var require_package6 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/error.js
-var require_error9 = __commonJS({
+var require_error7 = __commonJS({
   "node_modules/@sigstore/tuf/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -58070,7 +56554,7 @@ var require_target = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.readTarget = readTarget;
     var fs_1 = __importDefault(require("fs"));
-    var error_1 = require_error9();
+    var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
       return new Promise((resolve2, reject) => {
@@ -58131,7 +56615,7 @@ var require_seeds = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/client.js
-var require_client4 = __commonJS({
+var require_client2 = __commonJS({
   "node_modules/@sigstore/tuf/dist/client.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
@@ -58141,9 +56625,9 @@ var require_client4 = __commonJS({
     exports2.TUFClient = void 0;
     var fs_1 = __importDefault(require("fs"));
     var path_1 = __importDefault(require("path"));
-    var tuf_js_1 = require_dist12();
-    var _1 = require_dist13();
-    var package_json_1 = require_package6();
+    var tuf_js_1 = require_dist11();
+    var _1 = require_dist12();
+    var package_json_1 = require_package5();
     var target_1 = require_target();
     var TARGETS_DIR_NAME = "targets";
     var TUFClient = class {
@@ -58230,7 +56714,7 @@ var require_client4 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/index.js
-var require_dist13 = __commonJS({
+var require_dist12 = __commonJS({
   "node_modules/@sigstore/tuf/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -58239,7 +56723,7 @@ var require_dist13 = __commonJS({
     exports2.initTUF = initTUF;
     var protobuf_specs_1 = require_dist();
     var appdata_1 = require_appdata();
-    var client_1 = require_client4();
+    var client_1 = require_client2();
     exports2.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
     var DEFAULT_CACHE_DIR = "sigstore-js";
     var DEFAULT_RETRY = { retries: 2 };
@@ -58268,7 +56752,7 @@ var require_dist13 = __commonJS({
       });
     }
     __name(createClient, "createClient");
-    var error_1 = require_error9();
+    var error_1 = require_error7();
     Object.defineProperty(exports2, "TUFError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.TUFError;
     }, "get") });
@@ -58813,16 +57297,47 @@ function endGroup() {
 }
 __name(endGroup, "endGroup");
 
+// src/lib/core/secrets.ts
+var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
+function onSecretRegistered(listener) {
+  listeners.push(listener);
+  for (const s of secrets) listener(s);
+}
+__name(onSecretRegistered, "onSecretRegistered");
+function scrubSecrets(text) {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
+}
+__name(scrubSecrets, "scrubSecrets");
+
+// src/lib/core/terminal-text.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function printable(text) {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\r") return "\\r";
+    if (c === "\x1B") return "\\e";
+    return `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+__name(printable, "printable");
+
 // src/github/actions-logger.ts
+function forRunnerLog(text) {
+  return printable(scrubSecrets(text)).replace(/^::/gm, ":\u200B:");
+}
+__name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
+  onSecretRegistered((s) => setSecret(s));
   let last = 0;
   return {
-    mask: /* @__PURE__ */ __name((secret) => setSecret(secret), "mask"),
-    startGroup: /* @__PURE__ */ __name((name) => startGroup(name), "startGroup"),
+    startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
-    info: /* @__PURE__ */ __name((m) => info(m), "info"),
-    warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
-    debug: /* @__PURE__ */ __name((m) => debug(m), "debug"),
+    info: /* @__PURE__ */ __name((m) => info(forRunnerLog(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
+    debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
       const now = Date.now();
       if (now - last < 1e4) return;
@@ -58833,6 +57348,36 @@ function actionsLogger() {
   };
 }
 __name(actionsLogger, "actionsLogger");
+
+// src/lib/core/cleanup.ts
+var pending = /* @__PURE__ */ new Set();
+async function runCleanups(timeoutMs = 1e4) {
+  const all = [...pending].reverse();
+  pending.clear();
+  const work = (async () => {
+    for (const c of all) {
+      try {
+        await c();
+      } catch {
+      }
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+__name(runCleanups, "runCleanups");
+function cleanUpOnSignals(say, exit) {
+  let stopping = false;
+  const handler = /* @__PURE__ */ __name((signal, code) => () => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping; removing partial output
+`);
+    void runCleanups().then(() => exit(code));
+  }, "handler");
+  process.once("SIGINT", handler("SIGINT", 130));
+  process.once("SIGTERM", handler("SIGTERM", 143));
+}
+__name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/lib/core/errors.ts
 var USER_ERROR_CODES = [
@@ -58879,11 +57424,15 @@ __name(describeError, "describeError");
 
 // src/github/run-action.ts
 async function runAction(run) {
+  cleanUpOnSignals(
+    (t) => process.stdout.write(forRunnerLog(t)),
+    (code) => process.exit(code)
+  );
   try {
     await run();
   } catch (error2) {
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
-    setFailed(`${kind}: ${describeError(error2)}`);
+    setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
 }
 __name(runAction, "runAction");
@@ -58989,6 +57538,7 @@ var SIGNER_OPTION_NAMES = {
   certificateIdentityRegexp: "certificate-identity-regexp",
   certificateOidcIssuer: "certificate-oidc-issuer",
   repository: "repository",
+  repositoryId: "repository-id",
   sourceRef: "source-ref",
   signerWorkflow: "signer-workflow",
   requireGithubHosted: "require-github-hosted"
@@ -59018,10 +57568,20 @@ function workflowUri(value, name) {
   throw bad(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
 }
 __name(workflowUri, "workflowUri");
+var WORKFLOWS = "/.github/workflows/";
 function repositoryOfWorkflow(uri) {
-  return uri.slice(0, uri.indexOf("/.github/workflows/"));
+  return uri.slice(0, uri.indexOf(WORKFLOWS));
 }
 __name(repositoryOfWorkflow, "repositoryOfWorkflow");
+function workflowKey(uri) {
+  const at = uri.indexOf(WORKFLOWS);
+  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
+}
+__name(workflowKey, "workflowKey");
+function isGithubIssuer(issuer) {
+  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
+}
+__name(isGithubIssuer, "isGithubIssuer");
 function compilePattern(pattern, name) {
   try {
     return new RegExp(`^(?:${pattern})$`, "u");
@@ -59045,19 +57605,22 @@ function parseSignerPolicy(values, name) {
   const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
   const sourceRef = values.sourceRef || void 0;
+  const repositoryId = values.repositoryId || void 0;
+  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId)) throw bad(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
-  const githubShaped = repository !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
+  const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
   const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
   if (!issuer) throw bad(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
     throw bad(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
   }
   const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (repositoryId !== void 0) policy.repositoryId = repositoryId;
   if (exact) policy.subject = { exact };
   if (pattern) policy.subject = { pattern };
-  if (issuer === GITHUB_ISSUER && !policy.repository) {
+  if (isGithubIssuer(issuer) && !policy.repository) {
     const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : void 0);
     if (!workflow) {
       throw bad(
@@ -59074,6 +57637,7 @@ function describePolicy(policy) {
   if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
   if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
   if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
   if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
   if (policy.githubHosted) parts.push("a GitHub-hosted runner");
   parts.push(`issuer ${policy.issuer}`);
@@ -59097,11 +57661,11 @@ function checkSigner(policy, signer) {
     const matches = /* @__PURE__ */ __name((uri) => {
       const at = uri.indexOf("@");
       if (at < 0) return false;
-      return uri.slice(0, at).toLowerCase() === path.toLowerCase() && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
+      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
     }, "matches");
-    const seen = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []];
-    if (!seen.every(matches)) {
-      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${x.buildSignerUri ?? signer.subject}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
+    const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
+    if (failing !== void 0) {
+      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
     }
   }
   if (policy.repository) {
@@ -59112,6 +57676,12 @@ function checkSigner(policy, signer) {
         actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
       );
     }
+  }
+  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
+    throw new PiImageError(
+      "REPOSITORY_MISMATCH",
+      `built from the repository with id ${x.sourceRepositoryIdentifier ?? "(none named)"}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`
+    );
   }
   if (policy.sourceRef) {
     const actual = x.sourceRepositoryRef;
@@ -59135,6 +57705,7 @@ function readSignerOptions(get) {
     certificateIdentityRegexp: text("certificateIdentityRegexp"),
     certificateOidcIssuer: text("certificateOidcIssuer"),
     repository: text("repository"),
+    repositoryId: text("repositoryId"),
     sourceRef: text("sourceRef"),
     signerWorkflow: text("signerWorkflow"),
     requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)
@@ -60053,6 +58624,83 @@ async function stageOutputDir(finalPath, options) {
 }
 __name(stageOutputDir, "stageOutputDir");
 
+// src/lib/core/file-digest.ts
+var import_node_crypto5 = require("node:crypto");
+var import_node_fs6 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
+var import_node_stream3 = require("node:stream");
+var import_promises7 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream3.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto5.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto5.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  let handle;
+  try {
+    handle = await (0, import_promises6.open)(path, import_node_fs6.constants.O_RDONLY | import_node_fs6.constants.O_NONBLOCK | import_node_fs6.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var SHA256_HEX = /^[0-9a-f]{64}$/;
+async function digestFile(path, copyTo, expectedSize) {
+  const handle = await openRegularFile(path);
+  if (expectedSize !== void 0) {
+    const { size } = await handle.stat();
+    if (size !== expectedSize) {
+      await handle.close();
+      return { size, sha256: "" };
+    }
+  }
+  const counter = new HashingPassThrough();
+  const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream3.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  await (0, import_promises7.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
+
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
@@ -60071,7 +58719,7 @@ var FILE_ROLES = [
   "release-notes"
 ];
 var CHANNELS = ["nightly", "stable"];
-var SHA256 = /^[0-9a-f]{64}$/;
+var SHA256 = SHA256_HEX;
 var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
 function parseManifest(text, where, reserved = () => []) {
   let parsed;
@@ -60119,90 +58767,30 @@ var import_promises9 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
 
 // src/lib/core/atomic-file.ts
-var import_node_crypto5 = require("node:crypto");
-var import_promises6 = require("node:fs/promises");
+var import_node_crypto6 = require("node:crypto");
+var import_promises8 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
 function temporaryPathFor(path) {
-  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
+  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`);
 }
 __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises6.open)(temp, "wx", 420);
+    const handle = await (0, import_promises8.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises6.rename)(temp, path);
+    await (0, import_promises8.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises6.rm)(temp, { force: true });
+    await (0, import_promises8.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
 __name(writeFileAtomic, "writeFileAtomic");
-
-// src/lib/core/file-digest.ts
-var import_node_crypto6 = require("node:crypto");
-var import_node_fs6 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
-var import_node_stream3 = require("node:stream");
-var import_promises8 = require("node:stream/promises");
-var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream3.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto6.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
-  }
-};
-function digestBytes(bytes) {
-  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto6.createHash)("sha256").update(b).digest("hex") };
-}
-__name(digestBytes, "digestBytes");
-async function openRegularFile(path) {
-  const handle = await (0, import_promises7.open)(path, import_node_fs6.constants.O_RDONLY | import_node_fs6.constants.O_NONBLOCK | import_node_fs6.constants.O_NOFOLLOW);
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-async function digestFile(path, copyTo) {
-  const handle = await openRegularFile(path);
-  const counter = new HashingPassThrough();
-  const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream3.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises8.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
-  return counter.digest();
-}
-__name(digestFile, "digestFile");
 
 // src/lib/release/release-dir.ts
 var SIGNATURE_SUFFIX = ".sigstore.json";
@@ -60236,17 +58824,27 @@ function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path6.join
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
-async function openReleaseDir(dir) {
-  let bytes;
+async function readManifestBytes(dir) {
   try {
-    bytes = await readSmallFile((0, import_node_path6.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path6.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
   }
-  return releaseFromBytes(dir, bytes);
+}
+__name(readManifestBytes, "readManifestBytes");
+async function openReleaseDir(dir) {
+  return releaseFromBytes(dir, await readManifestBytes(dir));
 }
 __name(openReleaseDir, "openReleaseDir");
+async function listReleaseDir(dir) {
+  try {
+    return (await (0, import_promises9.readdir)(dir)).sort();
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
+  }
+}
+__name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
   return (0, import_node_path6.join)(release.dir, name);
 }
@@ -60259,9 +58857,9 @@ async function writeBeside(release, name, content) {
 }
 __name(writeBeside, "writeBeside");
 function diskDigests(dir) {
-  return async (name) => {
+  return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path6.join)(dir, name));
+      return await digestFile((0, import_node_path6.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -60272,11 +58870,17 @@ function diskDigests(dir) {
 __name(diskDigests, "diskDigests");
 async function checkFiles(expected, digestOf2, where, against) {
   for (const f of expected) {
-    const actual = await digestOf2(f.path);
+    const actual = await digestOf2(f.path, f.size);
     if (!actual) {
       throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
     }
-    if (actual.sha256 !== f.sha256 || f.size !== void 0 && actual.size !== f.size) {
+    if (f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: ${actual.size} bytes, listed ${f.size}` : `${f.path} in ${where} was modified after signing: ${actual.size} bytes, signed ${f.size}`
+      );
+    }
+    if (actual.sha256 !== f.sha256) {
       throw new PiImageError(
         "FILE_MODIFIED",
         against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
@@ -60286,10 +58890,6 @@ async function checkFiles(expected, digestOf2, where, against) {
   return expected.length;
 }
 __name(checkFiles, "checkFiles");
-async function strayEntries(dir, expected) {
-  return (await (0, import_promises9.readdir)(dir)).filter((name) => !expected.has(name)).sort();
-}
-__name(strayEntries, "strayEntries");
 function releaseNames(release) {
   return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
 }
@@ -60386,6 +58986,7 @@ function summariseSigner(signer) {
     identity: signer.subject,
     issuer: signer.issuer,
     sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRepositoryId: x.sourceRepositoryIdentifier ?? null,
     sourceRef: x.sourceRepositoryRef ?? null,
     sourceCommit: x.sourceRepositoryDigest ?? null,
     signerWorkflow: x.buildSignerUri ?? null,
@@ -60398,7 +58999,6 @@ __name(summariseSigner, "summariseSigner");
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var SHA2562 = /^[0-9a-f]{64}$/;
 function readSignedRelease(statement) {
   const s = statement;
   if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
@@ -60410,7 +59010,7 @@ function readSignedRelease(statement) {
   let manifestSha256;
   for (const subject of s.subject) {
     const sha256 = subject?.digest?.sha256;
-    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA2562.test(sha256)) return "a subject has no name or no sha256";
+    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) return "a subject has no name or no sha256";
     if (subject.name === MANIFEST_FILE) {
       if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
       manifestSha256 = sha256;
@@ -60426,12 +59026,17 @@ function readSignedRelease(statement) {
 __name(readSignedRelease, "readSignedRelease");
 
 // src/lib/signing/verify.ts
-async function findBundle(dir, given) {
+async function findBundle(dir, names, given) {
   if (given) return given;
-  const candidates = (await strayEntries(dir, /* @__PURE__ */ new Set())).filter((n) => n.endsWith(SIGNATURE_SUFFIX));
+  const candidates = names.filter((n) => n.endsWith(SIGNATURE_SUFFIX));
   if (candidates.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
-  return { json: await readSmallFile((0, import_node_path7.join)(dir, candidates[0]), MAX_SIGNATURE_BYTES), label: candidates[0] };
+  const file = candidates[0];
+  try {
+    return { json: await readSmallFile((0, import_node_path7.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
+  }
 }
 __name(findBundle, "findBundle");
 function verifyBundle(json, label, trustedRoot) {
@@ -60470,18 +59075,14 @@ function statementOf(bundle, label) {
   return { statement, signed };
 }
 __name(statementOf, "statementOf");
-function manifestDifferences(text, signed) {
-  let m;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return ["it is not JSON"];
-  }
+function manifestDifferences(claimed, signed) {
+  if (!claimed) return ["it is not a JSON object"];
   const out = [];
   for (const key of ["name", "version", "channel"]) {
-    if (m[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(m[key])}, signed ${JSON.stringify(signed.release[key])}`);
+    if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
-  const listed = new Map((Array.isArray(m.files) ? m.files : []).map((f) => [String(f?.path), String(f?.sha256)]));
+  const files = Array.isArray(claimed.files) ? claimed.files : [];
+  const listed = new Map(files.map((f) => [String(f?.path), String(f?.sha256)]));
   const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
   const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
   const added = [...listed.keys()].filter((n) => !signed.files.has(n));
@@ -60492,34 +59093,39 @@ function manifestDifferences(text, signed) {
   return out;
 }
 __name(manifestDifferences, "manifestDifferences");
+function parseClaimed(text) {
+  try {
+    const value = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(parseClaimed, "parseClaimed");
 async function signedManifest(dir, signed) {
   let bytes;
   try {
-    bytes = await readSmallFile((0, import_node_path7.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    bytes = await readManifestBytes(dir);
   } catch (e) {
-    if (e.code === "ENOENT") throw new PiImageError("FILE_MISSING", `${MANIFEST_FILE} is signed but missing from ${dir}`);
+    if (e instanceof PiImageError && /not a regular file/.test(e.message)) throw new PiImageError("MANIFEST_MODIFIED", e.message, { cause: e });
     throw e;
   }
-  const digest = digestBytes(bytes);
-  if (digest.sha256 !== signed.manifestSha256) {
-    const text = bytes.toString("utf8");
-    const claimed = (() => {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return {};
-      }
-    })();
-    if (claimed.name !== signed.release.name || claimed.version !== signed.release.version) {
+  if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
+    const claimed = parseClaimed(bytes.toString("utf8"));
+    if (claimed && typeof claimed.name === "string" && typeof claimed.version === "string" && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
       throw new PiImageError(
         "RELEASE_MISMATCH",
-        `the signature is for release ${signed.release.name} ${signed.release.version}, ${dir} holds ${String(claimed.name ?? "?")} ${String(claimed.version ?? "?")}`
+        `the signature is for release ${signed.release.name} ${signed.release.version}; ${MANIFEST_FILE} in ${dir} names ${claimed.name} ${claimed.version} (a bundle of another release, or the name or version edited)`
       );
     }
-    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(text, signed).join("; ")}`);
+    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(claimed, signed).join("; ")}`);
   }
   const release = releaseFromBytes(dir, bytes);
-  const listed = new Map(release.manifest.files.map((f) => [f.path, f.sha256]));
+  const m = release.manifest;
+  if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
+    throw new PiImageError("STATEMENT_INVALID", `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`);
+  }
+  const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
   const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
   disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
   if (disagree.length > 0) throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
@@ -60528,7 +59134,8 @@ async function signedManifest(dir, signed) {
 __name(signedManifest, "signedManifest");
 async function verifyRelease(options) {
   const { releaseDir, logger } = options;
-  const source = await findBundle(releaseDir, options.bundle);
+  const names = await listReleaseDir(releaseDir);
+  const source = await findBundle(releaseDir, names, options.bundle);
   const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
   const signer = signerOfBundle(bundle);
   checkSigner(options.policy, signer);
@@ -60536,7 +59143,11 @@ async function verifyRelease(options) {
   logger.debug(`policy: ${describePolicy(options.policy)}`);
   const { statement, signed } = statementOf(bundle, source.label);
   const release = await signedManifest(releaseDir, signed);
-  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (source.file !== void 0 && source.file !== release.signatureFile) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`);
+  }
+  const allowed = releaseNames(release);
+  const stray = names.filter((n) => !allowed.has(n));
   if (stray.length > 0) throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
   const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
   const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
@@ -60567,18 +59178,8 @@ function parseManifest2(bytes, where) {
 }
 __name(parseManifest2, "parseManifest");
 
-// src/lib/signing/sign.ts
-var import_bundle2 = __toESM(require_dist2(), 1);
-var import_sign2 = __toESM(require_dist10(), 1);
-
-// src/lib/signing/identity-token.ts
-var import_sign = __toESM(require_dist10(), 1);
-
-// src/lib/signing/sign.ts
-var BUNDLE_MEDIA_TYPE = SIGNATURE_MEDIA_TYPE;
-
 // src/lib/oci/referrers.ts
-var MAX_BUNDLE = 16 * 1024 * 1024;
+var MAX_BUNDLES_TRIED = 8;
 function parseIndex(bytes, where) {
   try {
     const index = JSON.parse(bytes.toString("utf8"));
@@ -60596,19 +59197,29 @@ async function listReferrers(store, digest) {
   return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
 }
 __name(listReferrers, "listReferrers");
-async function attachedBundles(store, digest) {
-  const out = [];
+async function* attachedBundles(store, digest) {
+  const found = [];
   for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
-    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
-    const chunks = [];
-    for await (const c of store.readBlob(layer)) chunks.push(c);
-    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== SIGNATURE_MEDIA_TYPE) continue;
+    if (found.length >= 4 * MAX_BUNDLES_TRIED) break;
+    let manifest;
+    try {
+      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
+    } catch (e) {
+      if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
+      continue;
+    }
+    if (manifest.artifactType !== SIGNATURE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === SIGNATURE_MEDIA_TYPE);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_SIGNATURE_BYTES) continue;
+    found.push({ digest: referrer.digest, layer, created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
   }
-  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
+  found.sort((a, b) => a.created < b.created ? 1 : -1);
+  for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
+    const chunks = [];
+    for await (const c of store.readBlob(f.layer)) chunks.push(c);
+    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
+  }
 }
 __name(attachedBundles, "attachedBundles");
 
@@ -60941,10 +59552,10 @@ function writtenDigests(written) {
 }
 __name(writtenDigests, "writtenDigests");
 async function verifyAttached(store, digest, release, written, verify, logger) {
-  const bundles = await attachedBundles(store, digest);
-  if (bundles.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   let first;
-  for (const b of bundles) {
+  let tried = 0;
+  for await (const b of attachedBundles(store, digest)) {
+    tried++;
     try {
       const result = await verifyRelease({
         releaseDir: release.dir,
@@ -60958,9 +59569,10 @@ async function verifyAttached(store, digest, release, written, verify, logger) {
       return result;
     } catch (e) {
       first ??= e;
-      if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
+      logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
     }
   }
+  if (tried === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   throw first;
 }
 __name(verifyAttached, "verifyAttached");
@@ -60981,6 +59593,7 @@ async function pullRelease(options) {
     logger.info(`${files.length} files match ${MANIFEST_FILE}`);
     const result = { digest, reference: where, format, name, version, files: files.length };
     if (options.verify) result.verified = await verifyAttached(store, digest, release, staging.written, options.verify, logger);
+    else logger.warn(`the signature of ${where} was not checked: no signer was named to check it against`);
     await recordReference(release, where);
     await staged.commit();
     return result;
@@ -60996,7 +59609,7 @@ var import_promises11 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path9 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
-var import_tuf = __toESM(require_dist13(), 1);
+var import_tuf = __toESM(require_dist12(), 1);
 async function loadTrustedRoot(path, cacheDir = (0, import_node_path9.join)((0, import_node_os2.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     try {
@@ -61033,8 +59646,6 @@ async function runPull(inputs, io) {
     const signer = summariseSigner(result.verified.signer);
     io.setOutput("identity", signer.identity);
     io.setOutput("source-repository", signer.sourceRepository ?? "");
-  } else {
-    io.logger.warn("the signature was not verified: give repository and signer-workflow (or certificate-identity) to verify it");
   }
   return result;
 }

@@ -35,8 +35,6 @@ export async function runPull(inputs: PullInputs, io: PullActionIo): Promise<Pul
     const signer = summariseSigner(result.verified.signer);
     io.setOutput('identity', signer.identity);
     io.setOutput('source-repository', signer.sourceRepository ?? '');
-  } else {
-    io.logger.warn('the signature was not verified: give repository and signer-workflow (or certificate-identity) to verify it');
   }
   return result;
 }

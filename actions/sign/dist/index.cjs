@@ -95,10 +95,10 @@ var require_tunnel = __commonJS({
       self.on("free", /* @__PURE__ */ __name(function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
-          var pending = self.requests[i];
-          if (pending.host === options2.host && pending.port === options2.port) {
+          var pending2 = self.requests[i];
+          if (pending2.host === options2.host && pending2.port === options2.port) {
             self.requests.splice(i, 1);
-            pending.request.onSocket(socket);
+            pending2.request.onSocket(socket);
             return;
           }
         }
@@ -219,10 +219,10 @@ var require_tunnel = __commonJS({
         return;
       }
       this.sockets.splice(pos, 1);
-      var pending = this.requests.shift();
-      if (pending) {
-        this.createSocket(pending, function(socket2) {
-          pending.request.onSocket(socket2);
+      var pending2 = this.requests.shift();
+      if (pending2) {
+        this.createSocket(pending2, function(socket2) {
+          pending2.request.onSocket(socket2);
         });
       }
     }, "removeSocket");
@@ -1511,8 +1511,8 @@ var require_util = __commonJS({
     }
     __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
-      const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
+      const listeners2 = obj[kListeners] ??= [];
+      listeners2.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
@@ -8627,8 +8627,8 @@ var require_pool_base = __commonJS({
       }
       get [kPending]() {
         let ret = this[kQueued];
-        for (const { [kPending]: pending } of this[kClients]) {
-          ret += pending;
+        for (const { [kPending]: pending2 } of this[kClients]) {
+          ret += pending2;
         }
         return ret;
       }
@@ -11872,18 +11872,18 @@ var require_mock_agent = __commonJS({
       }
       pendingInterceptors() {
         const mockAgentClients = this[kClients];
-        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending }) => pending);
+        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending: pending2 }) => pending2);
       }
       assertNoPendingInterceptors({ pendingInterceptorsFormatter = new PendingInterceptorsFormatter() } = {}) {
-        const pending = this.pendingInterceptors();
-        if (pending.length === 0) {
+        const pending2 = this.pendingInterceptors();
+        if (pending2.length === 0) {
           return;
         }
-        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending.length);
+        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending2.length);
         throw new UndiciError(`
 ${pluralizer.count} ${pluralizer.noun} ${pluralizer.is} pending:
 
-${pendingInterceptorsFormatter.format(pending)}
+${pendingInterceptorsFormatter.format(pending2)}
 `.trim());
       }
     };
@@ -37153,7 +37153,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir2,
-      readFile: readFile2,
+      readFile,
       readdir: readdir2,
       rm: rm3,
       writeFile: writeFile2
@@ -37345,7 +37345,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile2(bucket, "utf8");
+      const data = await readFile(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -42272,7 +42272,7 @@ var require_verify = __commonJS({
     "use strict";
     var {
       mkdir: mkdir2,
-      readFile: readFile2,
+      readFile,
       rm: rm3,
       stat: stat2,
       truncate,
@@ -42499,7 +42499,7 @@ var require_verify = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -52404,16 +52404,47 @@ function endGroup() {
 }
 __name(endGroup, "endGroup");
 
+// src/lib/core/secrets.ts
+var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
+function onSecretRegistered(listener) {
+  listeners.push(listener);
+  for (const s of secrets) listener(s);
+}
+__name(onSecretRegistered, "onSecretRegistered");
+function scrubSecrets(text) {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
+}
+__name(scrubSecrets, "scrubSecrets");
+
+// src/lib/core/terminal-text.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function printable(text) {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\r") return "\\r";
+    if (c === "\x1B") return "\\e";
+    return `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+__name(printable, "printable");
+
 // src/github/actions-logger.ts
+function forRunnerLog(text) {
+  return printable(scrubSecrets(text)).replace(/^::/gm, ":\u200B:");
+}
+__name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
+  onSecretRegistered((s) => setSecret(s));
   let last = 0;
   return {
-    mask: /* @__PURE__ */ __name((secret) => setSecret(secret), "mask"),
-    startGroup: /* @__PURE__ */ __name((name) => startGroup(name), "startGroup"),
+    startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
-    info: /* @__PURE__ */ __name((m) => info(m), "info"),
-    warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
-    debug: /* @__PURE__ */ __name((m) => debug(m), "debug"),
+    info: /* @__PURE__ */ __name((m) => info(forRunnerLog(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
+    debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
       const now = Date.now();
       if (now - last < 1e4) return;
@@ -52493,13 +52524,47 @@ async function recordAttestation(bundle, token, env) {
 }
 __name(recordAttestation, "recordAttestation");
 
+// src/lib/core/cleanup.ts
+var pending = /* @__PURE__ */ new Set();
+async function runCleanups(timeoutMs = 1e4) {
+  const all = [...pending].reverse();
+  pending.clear();
+  const work = (async () => {
+    for (const c of all) {
+      try {
+        await c();
+      } catch {
+      }
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+__name(runCleanups, "runCleanups");
+function cleanUpOnSignals(say, exit) {
+  let stopping = false;
+  const handler = /* @__PURE__ */ __name((signal, code) => () => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping; removing partial output
+`);
+    void runCleanups().then(() => exit(code));
+  }, "handler");
+  process.once("SIGINT", handler("SIGINT", 130));
+  process.once("SIGTERM", handler("SIGTERM", 143));
+}
+__name(cleanUpOnSignals, "cleanUpOnSignals");
+
 // src/github/run-action.ts
 async function runAction(run) {
+  cleanUpOnSignals(
+    (t) => process.stdout.write(forRunnerLog(t)),
+    (code) => process.exit(code)
+  );
   try {
     await run();
   } catch (error2) {
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
-    setFailed(`${kind}: ${describeError(error2)}`);
+    setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
 }
 __name(runAction, "runAction");
@@ -52541,9 +52606,6 @@ function parseSignInputs(get) {
 }
 __name(parseSignInputs, "parseSignInputs");
 
-// actions/sign/src/run.ts
-var import_promises4 = require("node:fs/promises");
-
 // src/lib/signing/identity-token.ts
 var import_sign = __toESM(require_dist9(), 1);
 function identityTokenSource(env) {
@@ -52574,9 +52636,9 @@ function tokenClaims(token) {
   }
 }
 __name(tokenClaims, "tokenClaims");
-function builderFromClaims(claims) {
+function builderFromClaims(claims, serverUrl = "https://github.com") {
   const ref = claims.job_workflow_ref;
-  return typeof ref === "string" && ref !== "" ? `https://github.com/${ref}` : void 0;
+  return typeof ref === "string" && ref !== "" ? `${serverUrl.replace(/\/+$/, "")}/${ref}` : void 0;
 }
 __name(builderFromClaims, "builderFromClaims");
 
@@ -52665,6 +52727,7 @@ function summariseSigner(signer) {
     identity: signer.subject,
     issuer: signer.issuer,
     sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRepositoryId: x.sourceRepositoryIdentifier ?? null,
     sourceRef: x.sourceRepositoryRef ?? null,
     sourceCommit: x.sourceRepositoryDigest ?? null,
     signerWorkflow: x.buildSignerUri ?? null,
@@ -52676,6 +52739,83 @@ __name(summariseSigner, "summariseSigner");
 // src/lib/signing/sign.ts
 var import_bundle = __toESM(require_dist3(), 1);
 var import_sign2 = __toESM(require_dist9(), 1);
+
+// src/lib/core/file-digest.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs = require("node:fs");
+var import_promises = require("node:fs/promises");
+var import_node_stream = require("node:stream");
+var import_promises2 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  let handle;
+  try {
+    handle = await (0, import_promises.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var SHA256_HEX = /^[0-9a-f]{64}$/;
+async function digestFile(path, copyTo, expectedSize) {
+  const handle = await openRegularFile(path);
+  if (expectedSize !== void 0) {
+    const { size } = await handle.stat();
+    if (size !== expectedSize) {
+      await handle.close();
+      return { size, sha256: "" };
+    }
+  }
+  const counter = new HashingPassThrough();
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo) : new import_node_stream.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
 
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -52712,7 +52852,7 @@ function renderJson(value) {
 `;
 }
 __name(renderJson, "renderJson");
-var SHA256 = /^[0-9a-f]{64}$/;
+var SHA256 = SHA256_HEX;
 var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
 function parseManifest(text, where, reserved = () => []) {
   let parsed;
@@ -52759,90 +52899,30 @@ __name(parseManifest, "parseManifest");
 var import_node_path2 = require("node:path");
 
 // src/lib/core/atomic-file.ts
-var import_node_crypto = require("node:crypto");
-var import_promises = require("node:fs/promises");
+var import_node_crypto2 = require("node:crypto");
+var import_promises3 = require("node:fs/promises");
 var import_node_path = require("node:path");
 function temporaryPathFor(path) {
-  return (0, import_node_path.join)((0, import_node_path.dirname)(path), `.${(0, import_node_path.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
+  return (0, import_node_path.join)((0, import_node_path.dirname)(path), `.${(0, import_node_path.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
 }
 __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises.open)(temp, "wx", 420);
+    const handle = await (0, import_promises3.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises.rename)(temp, path);
+    await (0, import_promises3.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises.rm)(temp, { force: true });
+    await (0, import_promises3.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
 __name(writeFileAtomic, "writeFileAtomic");
-
-// src/lib/core/file-digest.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs = require("node:fs");
-var import_promises2 = require("node:fs/promises");
-var import_node_stream = require("node:stream");
-var import_promises3 = require("node:stream/promises");
-var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto2.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
-  }
-};
-function digestBytes(bytes) {
-  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
-}
-__name(digestBytes, "digestBytes");
-async function openRegularFile(path) {
-  const handle = await (0, import_promises2.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-async function digestFile(path, copyTo) {
-  const handle = await openRegularFile(path);
-  const counter = new HashingPassThrough();
-  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo) : new import_node_stream.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises3.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
-  return counter.digest();
-}
-__name(digestFile, "digestFile");
 
 // src/lib/release/release-dir.ts
 var SIGNATURE_SUFFIX = ".sigstore.json";
@@ -52875,15 +52955,17 @@ function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path2.join
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
-async function openReleaseDir(dir) {
-  let bytes;
+async function readManifestBytes(dir) {
   try {
-    bytes = await readSmallFile((0, import_node_path2.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path2.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
   }
-  return releaseFromBytes(dir, bytes);
+}
+__name(readManifestBytes, "readManifestBytes");
+async function openReleaseDir(dir) {
+  return releaseFromBytes(dir, await readManifestBytes(dir));
 }
 __name(openReleaseDir, "openReleaseDir");
 function releasePath(release, name) {
@@ -52929,9 +53011,9 @@ async function writeBeside(release, name, content) {
 }
 __name(writeBeside, "writeBeside");
 function diskDigests(dir) {
-  return async (name) => {
+  return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path2.join)(dir, name));
+      return await digestFile((0, import_node_path2.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -52942,11 +53024,17 @@ function diskDigests(dir) {
 __name(diskDigests, "diskDigests");
 async function checkFiles(expected, digestOf, where, against) {
   for (const f of expected) {
-    const actual = await digestOf(f.path);
+    const actual = await digestOf(f.path, f.size);
     if (!actual) {
       throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
     }
-    if (actual.sha256 !== f.sha256 || f.size !== void 0 && actual.size !== f.size) {
+    if (f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: ${actual.size} bytes, listed ${f.size}` : `${f.path} in ${where} was modified after signing: ${actual.size} bytes, signed ${f.size}`
+      );
+    }
+    if (actual.sha256 !== f.sha256) {
       throw new PiImageError(
         "FILE_MODIFIED",
         against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
@@ -53008,7 +53096,7 @@ async function signRelease(options) {
   const metadata = await readReleaseMetadata(release);
   if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
   const token = await options.identityToken();
-  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token)) ?? "pi-image CLI";
+  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token), options.serverUrl) ?? "pi-image CLI";
   const statement = buildStatement(release, metadata, { ...options, builderId });
   const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
   if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
@@ -53024,10 +53112,11 @@ async function signRelease(options) {
     throw new PiImageError("SIGNING_FAILED", `signing failed: ${e.message}`, { cause: e });
   }
   const signer = signerOfBundle(bundle);
-  const bundlePath = await writeBeside(release, release.signatureFile, renderJson((0, import_bundle.bundleToJSON)(bundle)));
+  const json = (0, import_bundle.bundleToJSON)(bundle);
+  const bundlePath = await writeBeside(release, release.signatureFile, renderJson(json));
   logger.info(`signed by ${describeSigner(signer)}`);
   logger.info(`signature: ${bundlePath}`);
-  return { bundlePath, bundleFile: release.signatureFile, statement, signer };
+  return { bundlePath, bundleFile: release.signatureFile, statement, signer, bundle: json };
 }
 __name(signRelease, "signRelease");
 
@@ -53037,6 +53126,7 @@ async function runSign(inputs, io) {
   const result = await signRelease({
     releaseDir: inputs.releaseDir,
     identityToken: identityTokenSource(env),
+    serverUrl: env.GITHUB_SERVER_URL,
     fulcioUrl: inputs.fulcioUrl,
     rekorUrl: inputs.rekorUrl,
     tsaUrl: inputs.tsaUrl,
@@ -53048,10 +53138,9 @@ async function runSign(inputs, io) {
   io.setOutput("identity", signer.identity);
   io.setOutput("source-repository", signer.sourceRepository ?? "");
   io.setOutput("signer-workflow", signer.signerWorkflow ?? "");
-  const bundle = JSON.parse(await (0, import_promises4.readFile)(result.bundlePath, "utf8"));
   if (inputs.attest) {
     if (!inputs.githubToken) throw new PiImageError("INPUT_INVALID", "input attest needs github-token");
-    const id = await io.attest(bundle, inputs.githubToken);
+    const id = await io.attest(result.bundle, inputs.githubToken);
     io.logger.info(`GitHub attestation ${id} recorded`);
     io.setOutput("attestation-id", id);
   }

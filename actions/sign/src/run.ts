@@ -1,5 +1,4 @@
 /** What the sign action does with its parsed inputs. Imported by tests; runs nothing on import. */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../../src/lib/core/logger';
 import { PiImageError } from '../../../src/lib/core/errors';
 import { identityTokenSource } from '../../../src/lib/signing/identity-token';
@@ -20,6 +19,7 @@ export async function runSign(inputs: SignInputs, io: SignActionIo): Promise<Sig
   const result = await signRelease({
     releaseDir: inputs.releaseDir,
     identityToken: identityTokenSource(env),
+    serverUrl: env.GITHUB_SERVER_URL,
     fulcioUrl: inputs.fulcioUrl,
     rekorUrl: inputs.rekorUrl,
     tsaUrl: inputs.tsaUrl,
@@ -31,10 +31,9 @@ export async function runSign(inputs: SignInputs, io: SignActionIo): Promise<Sig
   io.setOutput('identity', signer.identity);
   io.setOutput('source-repository', signer.sourceRepository ?? '');
   io.setOutput('signer-workflow', signer.signerWorkflow ?? '');
-  const bundle = JSON.parse(await readFile(result.bundlePath, 'utf8')) as unknown;
   if (inputs.attest) {
     if (!inputs.githubToken) throw new PiImageError('INPUT_INVALID', 'input attest needs github-token');
-    const id = await io.attest(bundle, inputs.githubToken);
+    const id = await io.attest(result.bundle, inputs.githubToken);
     io.logger.info(`GitHub attestation ${id} recorded`);
     io.setOutput('attestation-id', id);
   }

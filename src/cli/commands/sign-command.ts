@@ -38,6 +38,7 @@ Options:
     const result = await signRelease({
       releaseDir: positionals[0]!,
       identityToken: identityTokenSource(env),
+      serverUrl: env.GITHUB_SERVER_URL,
       fulcioUrl: str('fulcio-url'),
       rekorUrl: str('rekor-url'),
       tsaUrl: str('tsa-url'),

@@ -42,7 +42,16 @@ export function digestBytes(bytes: Buffer | string): FileDigest {
  * missing); anything that is not a regular file is INPUT_INVALID naming it.
  */
 export async function openRegularFile(path: string): Promise<FileHandle> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === 'ENXIO') throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === 'EISDIR') throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (${kindOf(st)})`);
@@ -61,9 +70,23 @@ function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isBlockDevice()
   return 'not a file';
 }
 
-/** Hashes a regular file; with `copyTo`, writes the same bytes there in the same pass. */
-export async function digestFile(path: string, copyTo?: string): Promise<FileDigest> {
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/**
+ * Hashes a regular file; with `copyTo`, writes the same bytes there in the
+ * same pass. With `expectedSize`, a file of another size is not read at all
+ * (its digest comes back empty): a huge or sparse file put in place of a
+ * small one costs nothing.
+ */
+export async function digestFile(path: string, copyTo?: string, expectedSize?: number): Promise<FileDigest> {
   const handle = await openRegularFile(path);
+  if (expectedSize !== undefined) {
+    const { size } = await handle.stat();
+    if (size !== expectedSize) {
+      await handle.close();
+      return { size, sha256: '' };
+    }
+  }
   const counter = new HashingPassThrough();
   const sink = copyTo
     ? createWriteStream(copyTo)

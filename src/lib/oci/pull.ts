@@ -187,10 +187,10 @@ function writtenDigests(written: Map<string, Written>): DigestSource {
 }
 
 async function verifyAttached(store: OciStore, digest: string, release: ReleaseDir, written: Map<string, Written>, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {
-  const bundles = await attachedBundles(store, digest);
-  if (bundles.length === 0) throw new PiImageError('SIGNATURE_MISSING', `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   let first: unknown;
-  for (const b of bundles) {
+  let tried = 0;
+  for await (const b of attachedBundles(store, digest)) {
+    tried++;
     try {
       const result = await verifyRelease({
         releaseDir: release.dir,
@@ -205,9 +205,10 @@ async function verifyAttached(store: OciStore, digest: string, release: ReleaseD
       return result;
     } catch (e) {
       first ??= e;
-      if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${(e as Error).message}`);
+      logger.warn(`the bundle attached as ${b.digest} does not verify: ${(e as Error).message}`);
     }
   }
+  if (tried === 0) throw new PiImageError('SIGNATURE_MISSING', `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   throw first;
 }
 
@@ -228,6 +229,7 @@ export async function pullRelease(options: PullOptions): Promise<PullResult> {
     logger.info(`${files.length} files match ${MANIFEST_FILE}`);
     const result: PullResult = { digest, reference: where, format, name, version, files: files.length };
     if (options.verify) result.verified = await verifyAttached(store, digest, release, staging.written, options.verify, logger);
+    else logger.warn(`the signature of ${where} was not checked: no signer was named to check it against`);
     await recordReference(release, where);
     await staged.commit();
     return result;

@@ -6,7 +6,7 @@
  * index under the tag `sha256-<hex>` (the referrers tag schema).
  */
 import { PiImageError } from '../core/errors';
-import { BUNDLE_MEDIA_TYPE } from '../signing/sign';
+import { MAX_SIGNATURE_BYTES, SIGNATURE_MEDIA_TYPE as BUNDLE_MEDIA_TYPE } from '../release/release-dir';
 import { PROVENANCE_TYPE } from '../signing/statement';
 import { EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
 import { bytesBlobSource, EMPTY_DESCRIPTOR } from './blob-source';
@@ -18,7 +18,8 @@ export interface Attached {
   via: 'referrers-api' | 'tag-fallback';
 }
 
-const MAX_BUNDLE = 16 * 1024 * 1024;
+/** A hostile registry may attach any number of "signatures": only this many, newest first, are tried. */
+const MAX_BUNDLES_TRIED = 8;
 
 export async function attachBundle(store: OciStore, subject: Descriptor, bundle: Buffer, created: string): Promise<Attached> {
   const layer = bytesBlobSource(bundle);
@@ -75,23 +76,32 @@ export async function listReferrers(store: OciStore, digest: string): Promise<De
   return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
 }
 
-/** The Sigstore bundles attached to a manifest, newest first, each read and size-checked against its descriptor. */
-export async function attachedBundles(store: OciStore, digest: string): Promise<{ digest: string; bundle: Buffer }[]> {
-  const out: { digest: string; bundle: Buffer; created: string }[] = [];
+/**
+ * The Sigstore bundles attached to a manifest, newest first (at most
+ * MAX_BUNDLES_TRIED), each fetched only when the caller asks for the next one
+ * and size-checked against its descriptor: one bundle in memory at a time.
+ */
+export async function* attachedBundles(store: OciStore, digest: string): AsyncGenerator<{ digest: string; bundle: Buffer }> {
+  const found: { digest: string; layer: Descriptor; created: string }[] = [];
   for (const referrer of await listReferrers(store, digest)) {
     if (referrer.artifactType !== undefined && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
-    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString('utf8')) as {
-      artifactType?: string;
-      subject?: Descriptor;
-      layers?: Descriptor[];
-      annotations?: Record<string, string>;
-    };
+    if (found.length >= 4 * MAX_BUNDLES_TRIED) break;
+    let manifest: { artifactType?: string; subject?: Descriptor; layers?: Descriptor[]; annotations?: Record<string, string> };
+    try {
+      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString('utf8')) as typeof manifest;
+    } catch (e) {
+      if (e instanceof PiImageError && e.code === 'DIGEST_MISMATCH') throw e;
+      continue; // not JSON: not a bundle of ours
+    }
     if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
     const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
-    const chunks: Buffer[] = [];
-    for await (const c of store.readBlob(layer)) chunks.push(c);
-    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.['org.opencontainers.image.created'] ?? '' });
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_SIGNATURE_BYTES) continue;
+    found.push({ digest: referrer.digest, layer, created: manifest.annotations?.['org.opencontainers.image.created'] ?? '' });
   }
-  return out.sort((a, b) => (a.created < b.created ? 1 : -1)).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
+  found.sort((a, b) => (a.created < b.created ? 1 : -1));
+  for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
+    const chunks: Buffer[] = [];
+    for await (const c of store.readBlob(f.layer)) chunks.push(c);
+    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
+  }
 }

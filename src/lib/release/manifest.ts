@@ -7,6 +7,7 @@
  * directory's business (release-dir.ts); this module parses and renders.
  */
 import { PiImageError } from '../core/errors';
+import { SHA256_HEX } from '../core/file-digest';
 import { isPlainFileName, isSafeName } from '../core/safe-name';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -76,7 +77,7 @@ export function renderJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
+const SHA256 = SHA256_HEX;
 const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -79,6 +79,16 @@ describe('the release directory', () => {
     expect(await strayEntries(dir, releaseNames(after))).toEqual(['evil.sh']);
   });
 
+  it('adds only plain, unreserved names, writing nothing otherwise', async () => {
+    await write();
+    const release = await openReleaseDir(dir);
+    for (const name of ['../escape.txt', 'manifest.json', 'appliance.sigstore.json', '.hidden']) {
+      await expect(addReleaseFiles(release, [{ name, role: 'release-notes', content: 'x' }])).rejects.toMatchObject({ code: 'INTERNAL' });
+    }
+    expect(existsSync(join(dir, '..', 'escape.txt'))).toBe(false);
+    expect((await openReleaseDir(dir)).manifestBytes.equals(release.manifestBytes)).toBe(true);
+  });
+
   it('keeps only the signature and the OCI reference beside the manifest', async () => {
     await write();
     const release = await openReleaseDir(dir);
@@ -91,6 +101,9 @@ describe('the release directory', () => {
     await expect(openReleaseDir(dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/is not a release directory: manifest\.json cannot be read/) });
     writeFileSync(join(dir, 'big'), Buffer.alloc(2048));
     await expect(readSmallFile(join(dir, 'big'), 1024)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/big is 2048 bytes, more than the 1024/) });
+    writeFileSync(join(dir, 'manifest.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
+    await expect(openReleaseDir(dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/manifest\.json is 5242880 bytes, more than the 4194304/) });
+    rmSync(join(dir, 'manifest.json'));
     execFileSync('mkfifo', [join(dir, 'manifest.json')]);
     await expect(openReleaseDir(dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/manifest\.json is not a regular file \(a FIFO\)/) });
   });

@@ -2,8 +2,8 @@
  * The release directory, owned here and nowhere else: opening it, reading its
  * manifest and metadata, writing a new one, adding to one that is not yet
  * signed, keeping the files that live beside the manifest, and checking files
- * against digests. Every step (package, sign, verify, publish, pull, flash)
- * goes through this module.
+ * against digests. Every step that touches a release (package, sign, verify,
+ * publish, pull) goes through this module.
  *
  * Layout: `manifest.json` lists every release file. Beside it, not listed:
  * `NAME.sigstore.json`, the signature (written by sign; it covers
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
 import { digestBytes, digestFile, openRegularFile, type FileDigest } from '../core/file-digest';
+import { isPlainFileName } from '../core/safe-name';
 import {
   MANIFEST_FILE,
   MANIFEST_SCHEMA_VERSION,
@@ -75,15 +76,27 @@ export function releaseFromBytes(dir: string, manifestBytes: Buffer, where = joi
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 
-export async function openReleaseDir(dir: string): Promise<ReleaseDir> {
-  let bytes: Buffer;
+/** manifest.json's bytes, unparsed (a verifier compares them with their signed digest first). */
+export async function readManifestBytes(dir: string): Promise<Buffer> {
   try {
-    bytes = await readSmallFile(join(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile(join(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError('INPUT_INVALID', `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${(e as Error).message})`, { cause: e });
   }
-  return releaseFromBytes(dir, bytes);
+}
+
+export async function openReleaseDir(dir: string): Promise<ReleaseDir> {
+  return releaseFromBytes(dir, await readManifestBytes(dir));
+}
+
+/** The names in a release directory (one listing serves every check). */
+export async function listReleaseDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (e) {
+    throw new PiImageError('INPUT_INVALID', `${dir} is not a release directory: it cannot be listed (${(e as Error).message})`, { cause: e });
+  }
 }
 
 export function releasePath(release: ReleaseDir, name: string): string {
@@ -144,6 +157,10 @@ export interface NewFile {
  * the same name is replaced.
  */
 export async function addReleaseFiles(release: ReleaseDir, files: readonly NewFile[]): Promise<ReleaseDir> {
+  const reserved = new Set([MANIFEST_FILE, ...besideFiles(release.manifest.name)]);
+  for (const f of files) {
+    if (!isPlainFileName(f.name) || reserved.has(f.name)) throw new PiImageError('INTERNAL', `${JSON.stringify(f.name)} cannot be added to a release: not a plain file name, or reserved`);
+  }
   if ((await readSignature(release)) !== undefined) {
     throw new PiImageError(
       'OUTPUT_EXISTS',
@@ -211,17 +228,21 @@ export interface ExpectedFile {
   size?: number;
 }
 
-/** The digest of a file by name, or undefined when it is not there. */
-export type DigestSource = (name: string) => Promise<FileDigest | undefined>;
+/**
+ * The digest of a file by name, or undefined when it is not there. Given the
+ * size it should have, a source may skip hashing a file of another size and
+ * return its size with an empty digest.
+ */
+export type DigestSource = (name: string, expectedSize?: number) => Promise<FileDigest | undefined>;
 
 /** What a file is checked against, for the messages: the manifest, or the signed statement. */
 export type CheckedAgainst = 'manifest' | 'signature';
 
 /** Digests of files on disk, each read once, streaming. A non-regular file counts as modified. */
 export function diskDigests(dir: string): DigestSource {
-  return async (name) => {
+  return async (name, expectedSize) => {
     try {
-      return await digestFile(join(dir, name));
+      return await digestFile(join(dir, name), undefined, expectedSize);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       if (e instanceof PiImageError && e.code === 'INPUT_INVALID') throw new PiImageError('FILE_MODIFIED', `${name} in ${dir}: ${e.message}`);
@@ -233,11 +254,19 @@ export function diskDigests(dir: string): DigestSource {
 /** Checks every expected file against its digest: FILE_MISSING or FILE_MODIFIED naming the file. */
 export async function checkFiles(expected: readonly ExpectedFile[], digestOf: DigestSource, where: string, against: CheckedAgainst): Promise<number> {
   for (const f of expected) {
-    const actual = await digestOf(f.path);
+    const actual = await digestOf(f.path, f.size);
     if (!actual) {
       throw new PiImageError('FILE_MISSING', against === 'manifest' ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
     }
-    if (actual.sha256 !== f.sha256 || (f.size !== undefined && actual.size !== f.size)) {
+    if (f.size !== undefined && actual.size !== f.size) {
+      throw new PiImageError(
+        'FILE_MODIFIED',
+        against === 'manifest'
+          ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: ${actual.size} bytes, listed ${f.size}`
+          : `${f.path} in ${where} was modified after signing: ${actual.size} bytes, signed ${f.size}`,
+      );
+    }
+    if (actual.sha256 !== f.sha256) {
       throw new PiImageError(
         'FILE_MODIFIED',
         against === 'manifest'
@@ -251,7 +280,7 @@ export async function checkFiles(expected: readonly ExpectedFile[], digestOf: Di
 
 /** Entries of a directory that are not among `expected` (sorted). */
 export async function strayEntries(dir: string, expected: ReadonlySet<string>): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => !expected.has(name)).sort();
+  return (await listReleaseDir(dir)).filter((name) => !expected.has(name));
 }
 
 /** Every name a release directory may hold: the manifest, its files, and the files beside it. */

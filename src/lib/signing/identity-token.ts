@@ -40,8 +40,11 @@ export function tokenClaims(token: string): Record<string, unknown> {
   }
 }
 
-/** The builder a token describes: on GitHub Actions the workflow that runs the job (a reusable one, when called). */
-export function builderFromClaims(claims: Record<string, unknown>): string | undefined {
+/**
+ * The builder a token describes: on GitHub Actions the workflow that runs the
+ * job (a reusable one, when called), on the server the job runs on.
+ */
+export function builderFromClaims(claims: Record<string, unknown>, serverUrl = 'https://github.com'): string | undefined {
   const ref = claims.job_workflow_ref;
-  return typeof ref === 'string' && ref !== '' ? `https://github.com/${ref}` : undefined;
+  return typeof ref === 'string' && ref !== '' ? `${serverUrl.replace(/\/+$/, '')}/${ref}` : undefined;
 }

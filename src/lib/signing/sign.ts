@@ -11,18 +11,19 @@ import { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness, type Witness
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE, renderJson } from '../release/manifest';
-import { checkFiles, diskDigests, openReleaseDir, readReleaseMetadata, readSignature, SIGNATURE_MEDIA_TYPE, writeBeside } from '../release/release-dir';
+import { checkFiles, diskDigests, openReleaseDir, readReleaseMetadata, readSignature, writeBeside } from '../release/release-dir';
 import { builderFromClaims, tokenClaims } from './identity-token';
 import { describeSigner, signerOfBundle, type Signer } from './signer-certificate';
 import { buildStatement, INTOTO_PAYLOAD_TYPE, type InTotoStatement, type StatementOptions } from './statement';
 
 export const PUBLIC_FULCIO_URL = 'https://fulcio.sigstore.dev';
 export const PUBLIC_REKOR_URL = 'https://rekor.sigstore.dev';
-export const BUNDLE_MEDIA_TYPE = SIGNATURE_MEDIA_TYPE;
 
 export interface SignOptions extends Omit<StatementOptions, 'builderId'> {
   /** The builder recorded in the provenance; default: the workflow running the job (from the token), else "pi-image CLI". */
   builderId?: string | undefined;
+  /** The CI server the token's workflow names live on (GitHub Enterprise Server: its URL). */
+  serverUrl?: string | undefined;
   releaseDir: string;
   /** Returns the OIDC identity token (GitHub's in Actions, SIGSTORE_ID_TOKEN elsewhere). */
   identityToken: () => Promise<string>;
@@ -38,6 +39,8 @@ export interface SignResult {
   statement: InTotoStatement;
   /** Who the certificate Fulcio issued says signed: read from it, not from the environment. */
   signer: Signer;
+  /** The bundle as written (Sigstore bundle v0.3 JSON). */
+  bundle: unknown;
 }
 
 export async function signRelease(options: SignOptions): Promise<SignResult> {
@@ -50,7 +53,7 @@ export async function signRelease(options: SignOptions): Promise<SignResult> {
 
   // One token for the whole signing: it also names the builder for the provenance.
   const token = await options.identityToken();
-  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token)) ?? 'pi-image CLI';
+  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token), options.serverUrl) ?? 'pi-image CLI';
   const statement = buildStatement(release, metadata, { ...options, builderId });
   const witnesses: Witness[] = [new RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: 'intoto' })];
   if (options.tsaUrl) witnesses.push(new TSAWitness({ tsaBaseURL: options.tsaUrl }));
@@ -66,8 +69,9 @@ export async function signRelease(options: SignOptions): Promise<SignResult> {
     throw new PiImageError('SIGNING_FAILED', `signing failed: ${(e as Error).message}`, { cause: e });
   }
   const signer = signerOfBundle(bundle);
-  const bundlePath = await writeBeside(release, release.signatureFile, renderJson(bundleToJSON(bundle)));
+  const json = bundleToJSON(bundle);
+  const bundlePath = await writeBeside(release, release.signatureFile, renderJson(json));
   logger.info(`signed by ${describeSigner(signer)}`);
   logger.info(`signature: ${bundlePath}`);
-  return { bundlePath, bundleFile: release.signatureFile, statement, signer };
+  return { bundlePath, bundleFile: release.signatureFile, statement, signer, bundle: json };
 }

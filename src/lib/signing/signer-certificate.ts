@@ -110,6 +110,7 @@ export interface SignerSummary {
   identity: string;
   issuer: string;
   sourceRepository: string | null;
+  sourceRepositoryId: string | null;
   sourceRef: string | null;
   sourceCommit: string | null;
   signerWorkflow: string | null;
@@ -122,6 +123,7 @@ export function summariseSigner(signer: Signer): SignerSummary {
     identity: signer.subject,
     issuer: signer.issuer,
     sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRepositoryId: x.sourceRepositoryIdentifier ?? null,
     sourceRef: x.sourceRepositoryRef ?? null,
     sourceCommit: x.sourceRepositoryDigest ?? null,
     signerWorkflow: x.buildSignerUri ?? null,

@@ -43,6 +43,8 @@ describe('parseSignerPolicy', () => {
     [{ certificateIdentityRegexp: '(', certificateOidcIssuer: 'https://x' }, /--certificate-identity-regexp "\(" is not a valid regular expression/],
     [{ certificateIdentityRegexp: '.*' }, /--certificate-oidc-issuer is required/],
     [{ certificateIdentityRegexp: 'https://github\\.com/.*', certificateOidcIssuer: GITHUB_ISSUER }, /--repository is required for GitHub Actions signatures/],
+    [{ certificateIdentityRegexp: '.*', certificateOidcIssuer: `${GITHUB_ISSUER}/acme-enterprise` }, /--repository is required for GitHub Actions signatures/],
+    [{ repository: 'acme/appliance', repositoryId: 'R_kgDO' }, /--repository-id "R_kgDO" is not a repository id/],
     [{ certificateOidcIssuer: GITHUB_ISSUER }, /say whose signature to accept/],
     [{ sourceRef: 'refs/heads/main' }, /say whose signature to accept/],
     [{ repository: 'appliance' }, /--repository "appliance" is not a repository/],
@@ -77,9 +79,11 @@ describe('parseSignerPolicy', () => {
 describe('checkSigner', () => {
   const policy = parse({ repository: 'acme/appliance', signerWorkflow: PIPELINE })!;
 
-  it('accepts the product repository through the pipeline, at any pipeline ref, repository case-insensitively', () => {
+  it('accepts the product repository through the pipeline, at any pipeline ref, owner and repository case-insensitively', () => {
     expect(() => checkSigner(policy, signer())).not.toThrow();
     expect(() => checkSigner(policy, signer({ sourceRepositoryUri: 'https://github.com/Acme/Appliance' }))).not.toThrow();
+    const upper = 'https://github.com/Pi-Org/Pi-Image-Release/.github/workflows/pipeline.yml@refs/tags/v1';
+    expect(() => checkSigner(policy, signer({ buildSignerUri: upper }, upper))).not.toThrow();
     const s = `https://github.com/${PIPELINE}@0123456789abcdef0123456789abcdef01234567`;
     expect(() => checkSigner(policy, signer({ buildSignerUri: s }, s))).not.toThrow();
   });
@@ -88,8 +92,10 @@ describe('checkSigner', () => {
     ['a stranger calling the same pipeline', policy, signer({ sourceRepositoryUri: 'https://github.com/evil/fork' }), 'REPOSITORY_MISMATCH', /built from https:\/\/github\.com\/evil\/fork, not https:\/\/github\.com\/acme\/appliance/],
     ['a certificate without a source repository', policy, signer({ sourceRepositoryUri: undefined }), 'REPOSITORY_MISMATCH', /names no source repository/],
     ['another workflow', policy, signer({}, 'https://github.com/acme/appliance/.github/workflows/release.yml@refs/heads/main'), 'SIGNER_WORKFLOW_MISMATCH', /not https:\/\/github\.com\/pi-org\/pi-image-release\/\.github\/workflows\/pipeline\.yml \(any ref\)/],
-    ['a look-alike workflow path', policy, signer({}, `https://github.com/${PIPELINE}.evil@refs/tags/v1`), 'SIGNER_WORKFLOW_MISMATCH', /not/],
-    ['a subject and build signer that disagree', policy, signer({ buildSignerUri: 'https://github.com/evil/x/.github/workflows/pipeline.yml@v1' }), 'SIGNER_WORKFLOW_MISMATCH', /evil/],
+    ['a look-alike workflow path', policy, signer({}, `https://github.com/${PIPELINE}.evil@refs/tags/v1`), 'SIGNER_WORKFLOW_MISMATCH', /signed by the workflow https:\/\/github\.com\/pi-org\/pi-image-release\/\.github\/workflows\/pipeline\.yml\.evil@refs\/tags\/v1, not/],
+    ['a workflow file whose name differs only in case (git paths are case-sensitive)', policy, signer({}, 'https://github.com/pi-org/pi-image-release/.github/workflows/Pipeline.yml@refs/tags/v1'), 'SIGNER_WORKFLOW_MISMATCH', /Pipeline\.yml/],
+    ['another repository id', { ...policy, repositoryId: '42' }, signer({ sourceRepositoryIdentifier: '43' }), 'REPOSITORY_MISMATCH', /repository with id 43, not 42/],
+    ['a subject and build signer that disagree', policy, signer({ buildSignerUri: 'https://github.com/evil/x/.github/workflows/pipeline.yml@v1' }), 'SIGNER_WORKFLOW_MISMATCH', /signed by the workflow https:\/\/github\.com\/evil\/x\//],
     ['another pipeline ref', { ...policy, signerWorkflow: `https://github.com/${PIPELINE}@refs/tags/v2` }, signer(), 'SIGNER_WORKFLOW_MISMATCH', /@refs\/tags\/v2/],
     ['another source ref', { ...policy, sourceRef: 'refs/tags/v*' }, signer(), 'SOURCE_REF_MISMATCH', /built from the ref refs\/heads\/main, not refs\/tags\/v\*/],
     ['a self-hosted runner', { ...policy, githubHosted: true }, signer({ runnerEnvironment: 'self-hosted' }), 'RUNNER_MISMATCH', /self-hosted runner/],

@@ -31,6 +31,8 @@ export interface SignerPolicy {
   subject?: { exact: string } | { pattern: string } | undefined;
   /** Source Repository URI (compared without regard to case, as GitHub names are). */
   repository?: string | undefined;
+  /** Source Repository Identifier: the repository's immutable id (survives renames; a re-created name gets a new one). */
+  repositoryId?: string | undefined;
   /** Source Repository Ref: exact, or with `*` matching any characters. */
   sourceRef?: string | undefined;
   /** The signer workflow's URI, with `@REF` to pin its ref (`*` allowed there), or without for any ref. */
@@ -45,6 +47,7 @@ export interface SignerOptionValues {
   certificateIdentityRegexp?: string | undefined;
   certificateOidcIssuer?: string | undefined;
   repository?: string | undefined;
+  repositoryId?: string | undefined;
   sourceRef?: string | undefined;
   signerWorkflow?: string | undefined;
   requireGithubHosted?: boolean | undefined;
@@ -56,6 +59,7 @@ export const SIGNER_OPTION_NAMES: Record<keyof SignerOptionValues, string> = {
   certificateIdentityRegexp: 'certificate-identity-regexp',
   certificateOidcIssuer: 'certificate-oidc-issuer',
   repository: 'repository',
+  repositoryId: 'repository-id',
   sourceRef: 'source-ref',
   signerWorkflow: 'signer-workflow',
   requireGithubHosted: 'require-github-hosted',
@@ -89,9 +93,25 @@ export function workflowUri(value: string, name: string): string {
   throw bad(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
 }
 
+const WORKFLOWS = '/.github/workflows/';
+
 /** The repository a workflow URI lives in: https://HOST/OWNER/REPO. */
 function repositoryOfWorkflow(uri: string): string {
-  return uri.slice(0, uri.indexOf('/.github/workflows/'));
+  return uri.slice(0, uri.indexOf(WORKFLOWS));
+}
+
+/**
+ * A workflow URI without its ref, host and repository lower-cased (GitHub
+ * names are not case-sensitive), the file path kept as it is (git's is).
+ */
+function workflowKey(uri: string): string {
+  const at = uri.indexOf(WORKFLOWS);
+  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
+}
+
+/** GitHub.com's issuer, or a GitHub Enterprise Cloud one with its own path. */
+export function isGithubIssuer(issuer: string): boolean {
+  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
 }
 
 function compilePattern(pattern: string, name: string): RegExp {
@@ -123,19 +143,22 @@ export function parseSignerPolicy(values: SignerOptionValues, name: (key: keyof 
   const repository = values.repository ? repositoryUri(values.repository, name('repository')) : undefined;
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name('signerWorkflow')) : undefined;
   const sourceRef = values.sourceRef || undefined;
+  const repositoryId = values.repositoryId || undefined;
+  if (repositoryId !== undefined && !/^\d{1,20}$/.test(repositoryId)) throw bad(`${name('repositoryId')} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== undefined && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad(`${name('sourceRef')} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
-  const githubShaped = repository !== undefined || signerWorkflow !== undefined || sourceRef !== undefined || values.requireGithubHosted === true;
+  const githubShaped = repository !== undefined || repositoryId !== undefined || signerWorkflow !== undefined || sourceRef !== undefined || values.requireGithubHosted === true;
   const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : undefined);
   if (!issuer) throw bad(`${name('certificateOidcIssuer')} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
     throw bad(`say whose signature to accept: ${name('repository')} and ${name('signerWorkflow')} (GitHub Actions), or ${name('certificateIdentity')} / ${name('certificateIdentityRegexp')}`);
   }
   const policy: SignerPolicy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (repositoryId !== undefined) policy.repositoryId = repositoryId;
   if (exact) policy.subject = { exact };
   if (pattern) policy.subject = { pattern };
-  if (issuer === GITHUB_ISSUER && !policy.repository) {
+  if (isGithubIssuer(issuer) && !policy.repository) {
     // The workflow's own repository, when the identity names one exactly: a
     // stranger calling that workflow as a reusable workflow is then refused.
     const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : undefined);
@@ -155,6 +178,7 @@ export function describePolicy(policy: SignerPolicy): string {
   if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes('@') ? '' : '@*'}`);
   if (policy.subject) parts.push('exact' in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
   if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
   if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
   if (policy.githubHosted) parts.push('a GitHub-hosted runner');
   parts.push(`issuer ${policy.issuer}`);
@@ -179,12 +203,12 @@ export function checkSigner(policy: SignerPolicy, signer: Signer): void {
     const matches = (uri: string): boolean => {
       const at = uri.indexOf('@');
       if (at < 0) return false;
-      return uri.slice(0, at).toLowerCase() === path.toLowerCase() && (ref === undefined || globMatches(ref, uri.slice(at + 1)));
+      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === undefined || globMatches(ref, uri.slice(at + 1)));
     };
     // The subject and the build signer both name the workflow that signed; both must be the one asked for.
-    const seen = [signer.subject, ...(x.buildSignerUri !== undefined ? [x.buildSignerUri] : [])];
-    if (!seen.every(matches)) {
-      throw new PiImageError('SIGNER_WORKFLOW_MISMATCH', `signed by the workflow ${x.buildSignerUri ?? signer.subject}, not ${policy.signerWorkflow}${ref === undefined ? ' (any ref)' : ''}`);
+    const failing = [signer.subject, ...(x.buildSignerUri !== undefined ? [x.buildSignerUri] : [])].find((uri) => !matches(uri));
+    if (failing !== undefined) {
+      throw new PiImageError('SIGNER_WORKFLOW_MISMATCH', `signed by the workflow ${failing || '(none named)'}, not ${policy.signerWorkflow}${ref === undefined ? ' (any ref)' : ''}`);
     }
   }
   if (policy.repository) {
@@ -197,6 +221,12 @@ export function checkSigner(policy: SignerPolicy, signer: Signer): void {
           : `the certificate names no source repository; the policy requires ${policy.repository}`,
       );
     }
+  }
+  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
+    throw new PiImageError(
+      'REPOSITORY_MISMATCH',
+      `built from the repository with id ${x.sourceRepositoryIdentifier ?? '(none named)'}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`,
+    );
   }
   if (policy.sourceRef) {
     const actual = x.sourceRepositoryRef;
@@ -224,6 +254,7 @@ export function readSignerOptions(get: (name: string) => string | boolean | unde
     certificateIdentityRegexp: text('certificateIdentityRegexp'),
     certificateOidcIssuer: text('certificateOidcIssuer'),
     repository: text('repository'),
+    repositoryId: text('repositoryId'),
     sourceRef: text('sourceRef'),
     signerWorkflow: text('signerWorkflow'),
     requireGithubHosted: hosted === true || (typeof hosted === 'string' && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)),

@@ -5,6 +5,7 @@
  * it (name, version, channel, creation time, the raw image's digest, the roles
  * of the files), so nothing a consumer acts on can be changed after signing.
  */
+import { SHA256_HEX } from '../core/file-digest';
 import { MANIFEST_FILE } from '../release/manifest';
 import type { ReleaseMetadata } from '../release/metadata';
 import type { ReleaseDir } from '../release/release-dir';
@@ -94,7 +95,6 @@ export interface SignedRelease {
   files: Map<string, string>;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
  * What a statement says was signed, or a description of what it lacks: a
@@ -112,7 +112,7 @@ export function readSignedRelease(statement: unknown): SignedRelease | string {
   let manifestSha256: string | undefined;
   for (const subject of s.subject as Partial<Subject>[]) {
     const sha256 = subject?.digest?.sha256;
-    if (typeof subject?.name !== 'string' || typeof sha256 !== 'string' || !SHA256.test(sha256)) return 'a subject has no name or no sha256';
+    if (typeof subject?.name !== 'string' || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return 'a subject has no name or no sha256';
     if (subject.name === MANIFEST_FILE) {
       if (manifestSha256 !== undefined) return `it names ${MANIFEST_FILE} twice`;
       manifestSha256 = sha256;

@@ -21,16 +21,17 @@ import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { PiImageError } from '../core/errors';
 import { digestBytes } from '../core/file-digest';
 import type { Logger } from '../core/logger';
-import { MANIFEST_FILE, MAX_MANIFEST_BYTES } from '../release/manifest';
+import { MANIFEST_FILE } from '../release/manifest';
 import {
   checkFiles,
   diskDigests,
+  listReleaseDir,
   MAX_SIGNATURE_BYTES,
+  readManifestBytes,
   readSmallFile,
   releaseFromBytes,
   releaseNames,
   SIGNATURE_SUFFIX,
-  strayEntries,
   type DigestSource,
   type ReleaseDir,
 } from '../release/release-dir';
@@ -62,12 +63,18 @@ export interface VerifyResult {
   bundleJson: Buffer;
 }
 
-async function findBundle(dir: string, given: VerifyOptions['bundle']): Promise<{ json: Buffer; label: string }> {
+/** The bundle to verify: the one given (attached in a registry), else the directory's only `*.sigstore.json`. */
+async function findBundle(dir: string, names: readonly string[], given: VerifyOptions['bundle']): Promise<{ json: Buffer; label: string; file?: string }> {
   if (given) return given;
-  const candidates = (await strayEntries(dir, new Set())).filter((n) => n.endsWith(SIGNATURE_SUFFIX));
+  const candidates = names.filter((n) => n.endsWith(SIGNATURE_SUFFIX));
   if (candidates.length === 0) throw new PiImageError('SIGNATURE_MISSING', `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
   if (candidates.length > 1) throw new PiImageError('BUNDLE_CORRUPT', `${dir} holds several signatures (${candidates.join(', ')}): keep the release's own`);
-  return { json: await readSmallFile(join(dir, candidates[0]!), MAX_SIGNATURE_BYTES), label: candidates[0]! };
+  const file = candidates[0]!;
+  try {
+    return { json: await readSmallFile(join(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+  } catch (e) {
+    throw new PiImageError('BUNDLE_CORRUPT', `${file} cannot be read as a Sigstore bundle: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 function verifyBundle(json: Buffer, label: string, trustedRoot: unknown): Bundle {
@@ -106,19 +113,17 @@ function statementOf(bundle: Bundle, label: string): { statement: InTotoStatemen
   return { statement, signed };
 }
 
+type ClaimedManifest = { name?: unknown; version?: unknown; channel?: unknown; files?: unknown };
+
 /** Why manifest bytes are not the signed ones, in terms a person can act on. */
-function manifestDifferences(text: string, signed: SignedRelease): string[] {
-  let m: { name?: unknown; version?: unknown; channel?: unknown; files?: { path?: unknown; sha256?: unknown }[] };
-  try {
-    m = JSON.parse(text) as typeof m;
-  } catch {
-    return ['it is not JSON'];
-  }
+function manifestDifferences(claimed: ClaimedManifest | undefined, signed: SignedRelease): string[] {
+  if (!claimed) return ['it is not a JSON object'];
   const out: string[] = [];
   for (const key of ['name', 'version', 'channel'] as const) {
-    if (m[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(m[key])}, signed ${JSON.stringify(signed.release[key])}`);
+    if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
-  const listed = new Map((Array.isArray(m.files) ? m.files : []).map((f) => [String(f?.path), String(f?.sha256)]));
+  const files = Array.isArray(claimed.files) ? (claimed.files as { path?: unknown; sha256?: unknown }[]) : [];
+  const listed = new Map(files.map((f) => [String(f?.path), String(f?.sha256)]));
   const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
   const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
   const added = [...listed.keys()].filter((n) => !signed.files.has(n));
@@ -129,36 +134,41 @@ function manifestDifferences(text: string, signed: SignedRelease): string[] {
   return out;
 }
 
-/** The manifest, once its bytes are the signed ones; the signed identity of the release before that. */
+function parseClaimed(text: string): ClaimedManifest | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as ClaimedManifest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The manifest, once its bytes are the signed ones. */
 async function signedManifest(dir: string, signed: SignedRelease): Promise<ReleaseDir> {
   let bytes: Buffer;
   try {
-    bytes = await readSmallFile(join(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    bytes = await readManifestBytes(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PiImageError('FILE_MISSING', `${MANIFEST_FILE} is signed but missing from ${dir}`);
+    if (e instanceof PiImageError && /not a regular file/.test(e.message)) throw new PiImageError('MANIFEST_MODIFIED', e.message, { cause: e });
     throw e;
   }
-  const digest = digestBytes(bytes);
-  if (digest.sha256 !== signed.manifestSha256) {
-    const text = bytes.toString('utf8');
-    const claimed = (() => {
-      try {
-        return JSON.parse(text) as { name?: unknown; version?: unknown };
-      } catch {
-        return {};
-      }
-    })();
-    if (claimed.name !== signed.release.name || claimed.version !== signed.release.version) {
+  if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
+    const claimed = parseClaimed(bytes.toString('utf8'));
+    if (claimed && typeof claimed.name === 'string' && typeof claimed.version === 'string' && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
       throw new PiImageError(
         'RELEASE_MISMATCH',
-        `the signature is for release ${signed.release.name} ${signed.release.version}, ${dir} holds ${String(claimed.name ?? '?')} ${String(claimed.version ?? '?')}`,
+        `the signature is for release ${signed.release.name} ${signed.release.version}; ${MANIFEST_FILE} in ${dir} names ${claimed.name} ${claimed.version} (a bundle of another release, or the name or version edited)`,
       );
     }
-    throw new PiImageError('MANIFEST_MODIFIED', `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(text, signed).join('; ')}`);
+    throw new PiImageError('MANIFEST_MODIFIED', `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(claimed, signed).join('; ')}`);
   }
   const release = releaseFromBytes(dir, bytes);
-  // A signed manifest and its statement must agree file for file (a statement from another tool might not).
-  const listed = new Map(release.manifest.files.map((f) => [f.path, f.sha256]));
+  // A signed manifest and its statement must agree, on the release and file for file (a statement from another tool might not).
+  const m = release.manifest;
+  if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
+    throw new PiImageError('STATEMENT_INVALID', `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`);
+  }
+  const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
   const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
   disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
   if (disagree.length > 0) throw new PiImageError('STATEMENT_INVALID', `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(', ')}`);
@@ -167,7 +177,8 @@ async function signedManifest(dir: string, signed: SignedRelease): Promise<Relea
 
 export async function verifyRelease(options: VerifyOptions): Promise<VerifyResult> {
   const { releaseDir, logger } = options;
-  const source = await findBundle(releaseDir, options.bundle);
+  const names = await listReleaseDir(releaseDir);
+  const source = await findBundle(releaseDir, names, options.bundle);
   const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
   const signer = signerOfBundle(bundle);
   checkSigner(options.policy, signer);
@@ -176,7 +187,11 @@ export async function verifyRelease(options: VerifyOptions): Promise<VerifyResul
 
   const { statement, signed } = statementOf(bundle, source.label);
   const release = await signedManifest(releaseDir, signed);
-  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (source.file !== undefined && source.file !== release.signatureFile) {
+    throw new PiImageError('BUNDLE_CORRUPT', `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`);
+  }
+  const allowed = releaseNames(release);
+  const stray = names.filter((n) => !allowed.has(n));
   if (stray.length > 0) throw new PiImageError('FILE_UNSIGNED', `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} in ${releaseDir} but not covered by the signature`);
   const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
   const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, 'signature');
