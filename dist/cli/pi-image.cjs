@@ -3420,594 +3420,6394 @@ var require_dist3 = __commonJS({
   }
 });
 
-// node_modules/@sigstore/sign/dist/util/oidc.js
-var require_oidc = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
+// node_modules/@sigstore/verify/dist/bundle/dsse.js
+var require_dsse2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.extractJWTSubject = extractJWTSubject;
+    exports2.DSSESignatureContent = void 0;
     var core_1 = require_dist3();
-    function extractJWTSubject(jwt) {
-      const parts = jwt.split(".", 3);
-      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
-      if (payload.email) {
-        if (!payload.email_verified) {
-          throw new Error("JWT email not verified by issuer");
-        }
-        return payload.email;
+    var DSSESignatureContent = class {
+      static {
+        __name(this, "DSSESignatureContent");
       }
-      if (payload.sub) {
-        return payload.sub;
-      } else {
-        throw new Error("JWT subject not found");
+      env;
+      constructor(env) {
+        this.env = env;
       }
-    }
-    __name(extractJWTSubject, "extractJWTSubject");
-  }
-});
-
-// node_modules/@sigstore/sign/package.json
-var require_package = __commonJS({
-  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
-    module2.exports = {
-      name: "@sigstore/sign",
-      version: "4.1.1",
-      description: "Sigstore signing library",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        clean: "shx rm -rf dist *.tsbuildinfo",
-        build: "tsc --build",
-        test: "jest"
-      },
-      files: [
-        "dist"
-      ],
-      author: "bdehamer@github.com",
-      license: "Apache-2.0",
-      repository: {
-        type: "git",
-        url: "git+https://github.com/sigstore/sigstore-js.git"
-      },
-      bugs: {
-        url: "https://github.com/sigstore/sigstore-js/issues"
-      },
-      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
-      publishConfig: {
-        provenance: true
-      },
-      devDependencies: {
-        "@sigstore/jest": "^0.0.0",
-        "@sigstore/mock": "^0.12.0",
-        "@sigstore/rekor-types": "^4.0.0",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@sigstore/bundle": "^4.0.0",
-        "@sigstore/core": "^3.2.0",
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "make-fetch-happen": "^15.0.4",
-        "proc-log": "^6.1.0",
-        "@gar/promise-retry": "^1.0.2"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
+      }
+      get signature() {
+        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
+      }
+      // DSSE Pre-Authentication Encoding
+      get preAuthEncoding() {
+        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
       }
     };
+    exports2.DSSESignatureContent = DSSESignatureContent;
   }
 });
 
-// node_modules/@sigstore/sign/dist/util/ua.js
-var require_ua = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
+// node_modules/@sigstore/verify/dist/bundle/message.js
+var require_message = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.MessageSignatureContent = void 0;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var HASH_ALGORITHM_MAP = {
+      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
+      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
+      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
+      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
+      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
+    };
+    var MessageSignatureContent = class {
+      static {
+        __name(this, "MessageSignatureContent");
+      }
+      signature;
+      messageDigest;
+      artifact;
+      hashAlgorithm;
+      constructor(messageSignature, artifact) {
+        this.signature = messageSignature.signature;
+        this.messageDigest = messageSignature.messageDigest.digest;
+        this.artifact = artifact;
+        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
+        "sha256";
+      }
+      compareSignature(signature) {
+        return core_1.crypto.bufferEqual(signature, this.signature);
+      }
+      compareDigest(digest) {
+        return core_1.crypto.bufferEqual(digest, this.messageDigest);
+      }
+      verifySignature(key) {
+        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
+      }
+    };
+    exports2.MessageSignatureContent = MessageSignatureContent;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/bundle/index.js
+var require_bundle2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toSignedEntity = toSignedEntity2;
+    exports2.signatureContent = signatureContent;
+    var core_1 = require_dist3();
+    var dsse_1 = require_dsse2();
+    var message_1 = require_message();
+    function toSignedEntity2(bundle, artifact) {
+      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
+      const timestamps = [];
+      for (const entry of tlogEntries) {
+        if (entry.integratedTime && entry.integratedTime !== "0") {
+          timestamps.push({
+            $case: "transparency-log",
+            tlogEntry: entry
+          });
+        }
+      }
+      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
+        timestamps.push({
+          $case: "timestamp-authority",
+          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
+        });
+      }
+      return {
+        signature: signatureContent(bundle, artifact),
+        key: key(bundle),
+        tlogEntries,
+        timestamps
+      };
+    }
+    __name(toSignedEntity2, "toSignedEntity");
+    function signatureContent(bundle, artifact) {
+      switch (bundle.content.$case) {
+        case "dsseEnvelope":
+          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
+        case "messageSignature":
+          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
+      }
+    }
+    __name(signatureContent, "signatureContent");
+    function key(bundle) {
+      switch (bundle.verificationMaterial.content.$case) {
+        case "publicKey":
+          return {
+            $case: "public-key",
+            hint: bundle.verificationMaterial.content.publicKey.hint
+          };
+        case "x509CertificateChain":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
+          };
+        case "certificate":
+          return {
+            $case: "certificate",
+            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
+          };
+      }
+    }
+    __name(key, "key");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/error.js
+var require_error4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.PolicyError = exports2.VerificationError = void 0;
+    var BaseError = class extends Error {
+      static {
+        __name(this, "BaseError");
+      }
+      code;
+      cause;
+      /* eslint-disable-line @typescript-eslint/no-explicit-any */
+      constructor({ code, message, cause }) {
+        super(message);
+        this.code = code;
+        this.cause = cause;
+        this.name = this.constructor.name;
+      }
+    };
+    var VerificationError = class extends BaseError {
+      static {
+        __name(this, "VerificationError");
+      }
+    };
+    exports2.VerificationError = VerificationError;
+    var PolicyError = class extends BaseError {
+      static {
+        __name(this, "PolicyError");
+      }
+    };
+    exports2.PolicyError = PolicyError;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/filter.js
+var require_filter = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.filterCertAuthorities = filterCertAuthorities;
+    exports2.filterTLogAuthorities = filterTLogAuthorities;
+    function filterCertAuthorities(certAuthorities, timestamp) {
+      return certAuthorities.filter((ca) => {
+        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
+      });
+    }
+    __name(filterCertAuthorities, "filterCertAuthorities");
+    function filterTLogAuthorities(tlogAuthorities, criteria) {
+      return tlogAuthorities.filter((tlog) => {
+        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
+          return false;
+        }
+        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
+      });
+    }
+    __name(filterTLogAuthorities, "filterTLogAuthorities");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/trust/index.js
+var require_trust = __commonJS({
+  "node_modules/@sigstore/verify/dist/trust/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
+    exports2.toTrustMaterial = toTrustMaterial2;
+    var core_1 = require_dist3();
+    var protobuf_specs_1 = require_dist();
+    var error_1 = require_error4();
+    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
+    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
+    var filter_1 = require_filter();
+    Object.defineProperty(exports2, "filterCertAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return filter_1.filterCertAuthorities;
+    }, "get") });
+    Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return filter_1.filterTLogAuthorities;
+    }, "get") });
+    function toTrustMaterial2(root, keys) {
+      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
+      return {
+        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
+        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
+        tlogs: root.tlogs.map(createTLogAuthority),
+        ctlogs: root.ctlogs.map(createTLogAuthority),
+        publicKey: keyFinder
+      };
+    }
+    __name(toTrustMaterial2, "toTrustMaterial");
+    function createTLogAuthority(tlogInstance) {
+      const keyDetails = tlogInstance.publicKey.keyDetails;
+      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
+      return {
+        baseURL: tlogInstance.baseUrl,
+        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
+        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
+        validFor: {
+          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
+          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    __name(createTLogAuthority, "createTLogAuthority");
+    function createCertAuthority(ca) {
+      return {
+        certChain: ca.certChain.certificates.map((cert) => {
+          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
+        }),
+        validFor: {
+          start: ca.validFor?.start || BEGINNING_OF_TIME,
+          end: ca.validFor?.end || END_OF_TIME
+        }
+      };
+    }
+    __name(createCertAuthority, "createCertAuthority");
+    function keyLocator(keys) {
+      return (hint) => {
+        const key = (keys || {})[hint];
+        if (!key) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `key not found: ${hint}`
+          });
+        }
+        return {
+          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
+          validFor: /* @__PURE__ */ __name((date) => {
+            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
+          }, "validFor")
+        };
+      };
+    }
+    __name(keyLocator, "keyLocator");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/certificate.js
+var require_certificate = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CertificateChainVerifier = void 0;
+    exports2.verifyCertificateChain = verifyCertificateChain;
+    var error_1 = require_error4();
+    var trust_1 = require_trust();
+    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
+      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
+      let error;
+      for (const ca of cas) {
+        try {
+          const verifier = new CertificateChainVerifier({
+            trustedCerts: ca.certChain,
+            untrustedCert: leaf,
+            timestamp
+          });
+          return verifier.verify();
+        } catch (err) {
+          error = err;
+        }
+      }
+      throw new error_1.VerificationError({
+        code: "CERTIFICATE_ERROR",
+        message: "Failed to verify certificate chain",
+        cause: error
+      });
+    }
+    __name(verifyCertificateChain, "verifyCertificateChain");
+    var CertificateChainVerifier = class {
+      static {
+        __name(this, "CertificateChainVerifier");
+      }
+      untrustedCert;
+      trustedCerts;
+      localCerts;
+      timestamp;
+      constructor(opts) {
+        this.untrustedCert = opts.untrustedCert;
+        this.trustedCerts = opts.trustedCerts;
+        this.localCerts = dedupeCertificates([
+          ...opts.trustedCerts,
+          opts.untrustedCert
+        ]);
+        this.timestamp = opts.timestamp;
+      }
+      verify() {
+        const certificatePath = this.sort();
+        this.checkPath(certificatePath);
+        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
+        if (!validForDate) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate is not valid or expired at the specified date"
+          });
+        }
+        return certificatePath;
+      }
+      sort() {
+        const leafCert = this.untrustedCert;
+        let paths = this.buildPaths(leafCert);
+        paths = paths.filter((path2) => path2.some((cert) => this.trustedCerts.includes(cert)));
+        if (paths.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no trusted certificate path found"
+          });
+        }
+        const path = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path].slice(0, -1);
+      }
+      // Recursively build all possible paths from the leaf to the root
+      buildPaths(certificate) {
+        const paths = [];
+        const issuers = this.findIssuer(certificate);
+        if (issuers.length === 0) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "no valid certificate path found"
+          });
+        }
+        for (let i = 0; i < issuers.length; i++) {
+          const issuer = issuers[i];
+          if (issuer.equals(certificate)) {
+            paths.push([certificate]);
+            continue;
+          }
+          const subPaths = this.buildPaths(issuer);
+          for (let j = 0; j < subPaths.length; j++) {
+            paths.push([issuer, ...subPaths[j]]);
+          }
+        }
+        return paths;
+      }
+      // Return all possible issuers for the given certificate
+      findIssuer(certificate) {
+        let issuers = [];
+        let keyIdentifier;
+        if (certificate.subject.equals(certificate.issuer)) {
+          if (certificate.verify()) {
+            return [certificate];
+          }
+        }
+        if (certificate.extAuthorityKeyID) {
+          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
+        }
+        this.localCerts.forEach((possibleIssuer) => {
+          if (keyIdentifier) {
+            if (possibleIssuer.extSubjectKeyID) {
+              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
+                issuers.push(possibleIssuer);
+              }
+              return;
+            }
+          }
+          if (possibleIssuer.subject.equals(certificate.issuer)) {
+            issuers.push(possibleIssuer);
+          }
+        });
+        issuers = issuers.filter((issuer) => {
+          try {
+            return certificate.verify(issuer);
+          } catch (ex) {
+            return false;
+          }
+        });
+        return issuers;
+      }
+      checkPath(path) {
+        if (path.length < 1) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "certificate chain must contain at least one certificate"
+          });
+        }
+        const validCAs = path.slice(1).every((cert) => cert.isCA);
+        if (!validCAs) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "intermediate certificate is not a CA"
+          });
+        }
+        for (let i = path.length - 2; i >= 0; i--) {
+          if (!path[i].issuer.equals(path[i + 1].subject)) {
+            throw new error_1.VerificationError({
+              code: "CERTIFICATE_ERROR",
+              message: "incorrect certificate name chaining"
+            });
+          }
+        }
+        for (let i = 0; i < path.length; i++) {
+          const cert = path[i];
+          if (cert.extBasicConstraints?.isCA) {
+            const pathLength = cert.extBasicConstraints.pathLenConstraint;
+            if (pathLength !== void 0 && pathLength < i - 1) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "path length constraint exceeded"
+              });
+            }
+          }
+        }
+      }
+    };
+    exports2.CertificateChainVerifier = CertificateChainVerifier;
+    function dedupeCertificates(certs) {
+      for (let i = 0; i < certs.length; i++) {
+        for (let j = i + 1; j < certs.length; j++) {
+          if (certs[i].equals(certs[j])) {
+            certs.splice(j, 1);
+            j--;
+          }
+        }
+      }
+      return certs;
+    }
+    __name(dedupeCertificates, "dedupeCertificates");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/sct.js
+var require_sct2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/sct.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySCTs = verifySCTs;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var trust_1 = require_trust();
+    function verifySCTs(cert, issuer, ctlogs) {
+      let extSCT;
+      const clone = cert.clone();
+      for (let i = 0; i < clone.extensions.length; i++) {
+        const ext = clone.extensions[i];
+        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
+          extSCT = new core_1.X509SCTExtension(ext);
+          clone.extensions.splice(i, 1);
+          break;
+        }
+      }
+      if (!extSCT) {
+        return [];
+      }
+      if (extSCT.signedCertificateTimestamps.length === 0) {
+        return [];
+      }
+      const preCert = new core_1.ByteStream();
+      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
+      preCert.appendView(issuerId);
+      const tbs = clone.tbsCertificate.toDER();
+      preCert.appendUint24(tbs.length);
+      preCert.appendView(tbs);
+      return extSCT.signedCertificateTimestamps.map((sct) => {
+        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
+          logID: sct.logID,
+          targetDate: sct.datetime
+        });
+        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
+        if (!verified) {
+          throw new error_1.VerificationError({
+            code: "CERTIFICATE_ERROR",
+            message: "SCT verification failed"
+          });
+        }
+        return sct.logID;
+      });
+    }
+    __name(verifySCTs, "verifySCTs");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/key/index.js
+var require_key = __commonJS({
+  "node_modules/@sigstore/verify/dist/key/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyPublicKey = verifyPublicKey;
+    exports2.verifyCertificate = verifyCertificate;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var certificate_1 = require_certificate();
+    var sct_1 = require_sct2();
+    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
+    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
+    function verifyPublicKey(hint, timestamps, trustMaterial) {
+      const key = trustMaterial.publicKey(hint);
+      timestamps.forEach((timestamp) => {
+        if (!key.validFor(timestamp)) {
+          throw new error_1.VerificationError({
+            code: "PUBLIC_KEY_ERROR",
+            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
+          });
+        }
+      });
+      return { key: key.publicKey };
+    }
+    __name(verifyPublicKey, "verifyPublicKey");
+    function verifyCertificate(leaf, timestamps, trustMaterial) {
+      let path = [];
+      timestamps.forEach((timestamp) => {
+        path = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+      });
+      return {
+        scts: (0, sct_1.verifySCTs)(path[0], path[1], trustMaterial.ctlogs),
+        signer: getSigner(path[0])
+      };
+    }
+    __name(verifyCertificate, "verifyCertificate");
+    function getSigner(cert) {
+      let issuer;
+      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
+      if (issuerExtension) {
+        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
+      } else {
+        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
+      }
+      const oids = cert.extensions.map((ext) => {
+        const oid = ext.subs[0].toOID();
+        return {
+          oid: { id: oid.split(".").map(Number) },
+          value: ext.subs[ext.subs.length - 1].value
+        };
+      });
+      const identity = {
+        extensions: { issuer },
+        subjectAlternativeName: cert.subjectAltName,
+        oids
+      };
+      return {
+        key: core_1.crypto.createPublicKey(cert.publicKey),
+        identity
+      };
+    }
+    __name(getSigner, "getSigner");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/policy.js
+var require_policy = __commonJS({
+  "node_modules/@sigstore/verify/dist/policy.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySubjectAlternativeName = verifySubjectAlternativeName;
+    exports2.verifyExtensions = verifyExtensions;
+    exports2.verifyOIDs = verifyOIDs;
+    var error_1 = require_error4();
+    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
+      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
+        throw new error_1.PolicyError({
+          code: "UNTRUSTED_SIGNER_ERROR",
+          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
+        });
+      }
+    }
+    __name(verifySubjectAlternativeName, "verifySubjectAlternativeName");
+    function verifyExtensions(policyExtensions, signerExtensions = {}) {
+      let key;
+      for (key in policyExtensions) {
+        if (signerExtensions[key] !== policyExtensions[key]) {
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
+          });
+        }
+      }
+    }
+    __name(verifyExtensions, "verifyExtensions");
+    function verifyOIDs(policyOIDs, signerOIDs = []) {
+      for (const policyOID of policyOIDs) {
+        const match2 = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
+        if (!match2) {
+          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
+          throw new error_1.PolicyError({
+            code: "UNTRUSTED_SIGNER_ERROR",
+            message: `invalid certificate extension - missing OID ${oid}`
+          });
+        }
+      }
+    }
+    __name(verifyOIDs, "verifyOIDs");
+    function oidEquals(a, b) {
+      if (a === void 0 || b === void 0) {
+        return false;
+      }
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }
+    __name(oidEquals, "oidEquals");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/tsa.js
+var require_tsa = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var certificate_1 = require_certificate();
+    var trust_1 = require_trust();
+    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
+      const signingTime = timestamp.signingTime;
+      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
+      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
+        serialNumber: timestamp.signerSerialNumber,
+        issuer: timestamp.signerIssuer
+      });
+      const verified = timestampAuthorities.some((ca) => {
+        try {
+          verifyTimestampForCA(timestamp, data, ca);
+          return true;
+        } catch (e) {
+          return false;
+        }
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "timestamp could not be verified"
+        });
+      }
+    }
+    __name(verifyRFC3161Timestamp, "verifyRFC3161Timestamp");
+    function verifyTimestampForCA(timestamp, data, ca) {
+      const [leaf, ...cas] = ca.certChain;
+      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
+      const signingTime = timestamp.signingTime;
+      try {
+        new certificate_1.CertificateChainVerifier({
+          untrustedCert: leaf,
+          trustedCerts: cas,
+          timestamp: signingTime
+        }).verify();
+      } catch (e) {
+        throw new error_1.VerificationError({
+          code: "TIMESTAMP_ERROR",
+          message: "invalid certificate chain"
+        });
+      }
+      timestamp.verify(data, signingKey);
+    }
+    __name(verifyTimestampForCA, "verifyTimestampForCA");
+    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
+      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
+    }
+    __name(filterCAsBySerialAndIssuer, "filterCAsBySerialAndIssuer");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/timestamp/index.js
+var require_timestamp3 = __commonJS({
+  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getTSATimestamp = getTSATimestamp;
+    exports2.getTLogTimestamp = getTLogTimestamp;
+    var tsa_1 = require_tsa();
+    function getTSATimestamp(timestamp, data, timestampAuthorities) {
+      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
+      return {
+        type: "timestamp-authority",
+        logID: timestamp.signerSerialNumber,
+        timestamp: timestamp.signingTime
+      };
+    }
+    __name(getTSATimestamp, "getTSATimestamp");
+    function getTLogTimestamp(entry) {
+      if (!entry.inclusionPromise) {
+        return void 0;
+      }
+      return {
+        type: "transparency-log",
+        logID: entry.logId.keyId,
+        timestamp: new Date(Number(entry.integratedTime) * 1e3)
+      };
+    }
+    __name(getTLogTimestamp, "getTLogTimestamp");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
+var require_verifier = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Signature = exports2.Verifier = exports2.PublicKey = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    exports2.PublicKey = {
+      fromJSON(object) {
+        return { rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : Buffer.alloc(0) };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.rawBytes.length !== 0) {
+          obj.rawBytes = base64FromBytes(message.rawBytes);
+        }
+        return obj;
+      }
+    };
+    exports2.Verifier = {
+      fromJSON(object) {
+        return {
+          verifier: isSet(object.publicKey) ? { $case: "publicKey", publicKey: exports2.PublicKey.fromJSON(object.publicKey) } : isSet(object.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object.x509Certificate) } : void 0,
+          keyDetails: isSet(object.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object.keyDetails) : 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.verifier?.$case === "publicKey") {
+          obj.publicKey = exports2.PublicKey.toJSON(message.verifier.publicKey);
+        } else if (message.verifier?.$case === "x509Certificate") {
+          obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate);
+        }
+        if (message.keyDetails !== 0) {
+          obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails);
+        }
+        return obj;
+      }
+    };
+    exports2.Signature = {
+      fromJSON(object) {
+        return {
+          content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
+          verifier: isSet(object.verifier) ? exports2.Verifier.fromJSON(object.verifier) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.content.length !== 0) {
+          obj.content = base64FromBytes(message.content);
+        }
+        if (message.verifier !== void 0) {
+          obj.verifier = exports2.Verifier.toJSON(message.verifier);
+        }
+        return obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    __name(bytesFromBase64, "bytesFromBase64");
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    __name(base64FromBytes, "base64FromBytes");
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
+var require_dsse3 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSELogEntryV002 = exports2.DSSERequestV002 = void 0;
+    var envelope_1 = require_envelope();
+    var sigstore_common_1 = require_sigstore_common();
+    var verifier_1 = require_verifier();
+    exports2.DSSERequestV002 = {
+      fromJSON(object) {
+        return {
+          envelope: isSet(object.envelope) ? envelope_1.Envelope.fromJSON(object.envelope) : void 0,
+          verifiers: globalThis.Array.isArray(object?.verifiers) ? object.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.envelope !== void 0) {
+          obj.envelope = envelope_1.Envelope.toJSON(message.envelope);
+        }
+        if (message.verifiers?.length) {
+          obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e));
+        }
+        return obj;
+      }
+    };
+    exports2.DSSELogEntryV002 = {
+      fromJSON(object) {
+        return {
+          payloadHash: isSet(object.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object.payloadHash) : void 0,
+          signatures: globalThis.Array.isArray(object?.signatures) ? object.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.payloadHash !== void 0) {
+          obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash);
+        }
+        if (message.signatures?.length) {
+          obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e));
+        }
+        return obj;
+      }
+    };
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
+var require_hashedrekord = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.HashedRekordLogEntryV002 = exports2.HashedRekordRequestV002 = void 0;
+    var sigstore_common_1 = require_sigstore_common();
+    var verifier_1 = require_verifier();
+    exports2.HashedRekordRequestV002 = {
+      fromJSON(object) {
+        return {
+          digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
+          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.digest.length !== 0) {
+          obj.digest = base64FromBytes(message.digest);
+        }
+        if (message.signature !== void 0) {
+          obj.signature = verifier_1.Signature.toJSON(message.signature);
+        }
+        return obj;
+      }
+    };
+    exports2.HashedRekordLogEntryV002 = {
+      fromJSON(object) {
+        return {
+          data: isSet(object.data) ? sigstore_common_1.HashOutput.fromJSON(object.data) : void 0,
+          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.data !== void 0) {
+          obj.data = sigstore_common_1.HashOutput.toJSON(message.data);
+        }
+        if (message.signature !== void 0) {
+          obj.signature = verifier_1.Signature.toJSON(message.signature);
+        }
+        return obj;
+      }
+    };
+    function bytesFromBase64(b64) {
+      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+    }
+    __name(bytesFromBase64, "bytesFromBase64");
+    function base64FromBytes(arr) {
+      return globalThis.Buffer.from(arr).toString("base64");
+    }
+    __name(base64FromBytes, "base64FromBytes");
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
+var require_entry = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CreateEntryRequest = exports2.Spec = exports2.Entry = void 0;
+    var dsse_1 = require_dsse3();
+    var hashedrekord_1 = require_hashedrekord();
+    exports2.Entry = {
+      fromJSON(object) {
+        return {
+          kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+          apiVersion: isSet(object.apiVersion) ? globalThis.String(object.apiVersion) : "",
+          spec: isSet(object.spec) ? exports2.Spec.fromJSON(object.spec) : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.kind !== "") {
+          obj.kind = message.kind;
+        }
+        if (message.apiVersion !== "") {
+          obj.apiVersion = message.apiVersion;
+        }
+        if (message.spec !== void 0) {
+          obj.spec = exports2.Spec.toJSON(message.spec);
+        }
+        return obj;
+      }
+    };
+    exports2.Spec = {
+      fromJSON(object) {
+        return {
+          spec: isSet(object.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object.hashedRekordV002) } : isSet(object.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object.dsseV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.spec?.$case === "hashedRekordV002") {
+          obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002);
+        } else if (message.spec?.$case === "dsseV002") {
+          obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002);
+        }
+        return obj;
+      }
+    };
+    exports2.CreateEntryRequest = {
+      fromJSON(object) {
+        return {
+          spec: isSet(object.hashedRekordRequestV002) ? {
+            $case: "hashedRekordRequestV002",
+            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object.hashedRekordRequestV002)
+          } : isSet(object.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object.dsseRequestV002) } : void 0
+        };
+      },
+      toJSON(message) {
+        const obj = {};
+        if (message.spec?.$case === "hashedRekordRequestV002") {
+          obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002);
+        } else if (message.spec?.$case === "dsseRequestV002") {
+          obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002);
+        }
+        return obj;
+      }
+    };
+    function isSet(value) {
+      return value !== null && value !== void 0;
+    }
+    __name(isSet, "isSet");
+  }
+});
+
+// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
+var require_v2 = __commonJS({
+  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
+      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m, p);
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    __exportStar(require_dsse3(), exports2);
+    __exportStar(require_entry(), exports2);
+    __exportStar(require_hashedrekord(), exports2);
+    __exportStar(require_verifier(), exports2);
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/dsse.js
+var require_dsse4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSE_API_VERSION_V1 = void 0;
+    exports2.verifyDSSETLogBody = verifyDSSETLogBody;
+    exports2.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
+    var error_1 = require_error4();
+    exports2.DSSE_API_VERSION_V1 = "0.0.1";
+    function verifyDSSETLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports2.DSSE_API_VERSION_V1:
+          return verifyDSSE001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyDSSETLogBody, "verifyDSSETLogBody");
+    function verifyDSSETLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "dsseV002":
+          return verifyDSSE002TLogBody(spec.dsseV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    __name(verifyDSSETLogBodyV2, "verifyDSSETLogBodyV2");
+    function verifyDSSE001TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = tlogEntry.spec.signatures[0].signature;
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyDSSE001TLogBody, "verifyDSSE001TLogBody");
+    function verifyDSSE002TLogBody(spec, content) {
+      if (spec.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = spec.signatures[0].content;
+      if (!content.compareSignature(tlogSig))
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyDSSE002TLogBody, "verifyDSSE002TLogBody");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
+var require_hashedrekord2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.HASHEDREKORD_API_VERSION_V1 = void 0;
+    exports2.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
+    exports2.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
+    var error_1 = require_error4();
+    exports2.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
+    function verifyHashedRekordTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case exports2.HASHEDREKORD_API_VERSION_V1:
+          return verifyHashedrekord001TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyHashedRekordTLogBody, "verifyHashedRekordTLogBody");
+    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
+      const spec = tlogEntry.spec?.spec;
+      if (!spec) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `missing dsse spec`
+        });
+      }
+      switch (spec.$case) {
+        case "hashedRekordV002":
+          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported version: ${spec.$case}`
+          });
+      }
+    }
+    __name(verifyHashedRekordTLogBodyV2, "verifyHashedRekordTLogBodyV2");
+    function verifyHashedrekord001TLogBody(tlogEntry, content) {
+      const tlogSig = tlogEntry.spec.signature.content || "";
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    __name(verifyHashedrekord001TLogBody, "verifyHashedrekord001TLogBody");
+    function verifyHashedrekord002TLogBody(spec, content) {
+      const tlogSig = spec.signature?.content || Buffer.from("");
+      if (!content.compareSignature(tlogSig)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature mismatch"
+        });
+      }
+      const tlogHash = spec.data?.digest || Buffer.from("");
+      if (!content.compareDigest(tlogHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "digest mismatch"
+        });
+      }
+    }
+    __name(verifyHashedrekord002TLogBody, "verifyHashedrekord002TLogBody");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/intoto.js
+var require_intoto = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyIntotoTLogBody = verifyIntotoTLogBody;
+    var error_1 = require_error4();
+    function verifyIntotoTLogBody(tlogEntry, content) {
+      switch (tlogEntry.apiVersion) {
+        case "0.0.2":
+          return verifyIntoto002TLogBody(tlogEntry, content);
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
+          });
+      }
+    }
+    __name(verifyIntotoTLogBody, "verifyIntotoTLogBody");
+    function verifyIntoto002TLogBody(tlogEntry, content) {
+      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "signature count mismatch"
+        });
+      }
+      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
+      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "tlog entry signature mismatch"
+        });
+      }
+      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
+      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: "DSSE payload hash mismatch"
+        });
+      }
+    }
+    __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
+    function base64Decode(str) {
+      return Buffer.from(str, "base64").toString("utf-8");
+    }
+    __name(base64Decode, "base64Decode");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
+var require_checkpoint = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.LogCheckpoint = void 0;
+    exports2.verifyCheckpoint = verifyCheckpoint;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var CHECKPOINT_SEPARATOR = "\n\n";
+    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
+    function verifyCheckpoint(entry, tlogs) {
+      const inclusionProof = entry.inclusionProof;
+      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
+      const checkpoint = LogCheckpoint.fromString(signedNote.note);
+      if (!verifySignedNote(signedNote, tlogs)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid checkpoint signature"
+        });
+      }
+      return checkpoint;
+    }
+    __name(verifyCheckpoint, "verifyCheckpoint");
+    function verifySignedNote(signedNote, tlogs) {
+      const data = Buffer.from(signedNote.note, "utf-8");
+      return signedNote.signatures.some((signature) => {
+        const tlog = tlogs.find(
+          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
+          // Match the name to the base URL of the tlog
+        );
+        if (!tlog) {
+          return false;
+        }
+        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
+      });
+    }
+    __name(verifySignedNote, "verifySignedNote");
+    var SignedNote = class _SignedNote {
+      static {
+        __name(this, "SignedNote");
+      }
+      note;
+      signatures;
+      constructor(note, signatures) {
+        this.note = note;
+        this.signatures = signatures;
+      }
+      // Deserialize a SignedNote from a string
+      static fromString(envelope) {
+        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "missing checkpoint separator"
+          });
+        }
+        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
+        const header = envelope.slice(0, split + 1);
+        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
+        const matches = data.matchAll(SIGNATURE_REGEX);
+        const signatures = Array.from(matches, (match2) => {
+          const [, name, signature] = match2;
+          const sigBytes = Buffer.from(signature, "base64");
+          if (sigBytes.length < 5) {
+            throw new error_1.VerificationError({
+              code: "TLOG_INCLUSION_PROOF_ERROR",
+              message: "malformed checkpoint signature"
+            });
+          }
+          return {
+            name,
+            keyHint: sigBytes.subarray(0, 4),
+            signature: sigBytes.subarray(4)
+          };
+        });
+        if (signatures.length === 0) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "no signatures found in checkpoint"
+          });
+        }
+        return new _SignedNote(header, signatures);
+      }
+    };
+    var LogCheckpoint = class _LogCheckpoint {
+      static {
+        __name(this, "LogCheckpoint");
+      }
+      origin;
+      logSize;
+      logHash;
+      rest;
+      constructor(origin, logSize, logHash, rest) {
+        this.origin = origin;
+        this.logSize = logSize;
+        this.logHash = logHash;
+        this.rest = rest;
+      }
+      static fromString(note) {
+        const lines = note.trimEnd().split("\n");
+        if (lines.length < 3) {
+          throw new error_1.VerificationError({
+            code: "TLOG_INCLUSION_PROOF_ERROR",
+            message: "too few lines in checkpoint header"
+          });
+        }
+        const origin = lines[0];
+        const logSize = BigInt(lines[1]);
+        const rootHash = Buffer.from(lines[2], "base64");
+        const rest = lines.slice(3);
+        return new _LogCheckpoint(origin, logSize, rootHash, rest);
+      }
+    };
+    exports2.LogCheckpoint = LogCheckpoint;
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/merkle.js
+var require_merkle = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyMerkleInclusion = verifyMerkleInclusion;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
+    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
+    function verifyMerkleInclusion(entry, checkpoint) {
+      const inclusionProof = entry.inclusionProof;
+      const logIndex = BigInt(inclusionProof.logIndex);
+      const treeSize = BigInt(checkpoint.logSize);
+      if (logIndex < 0n || logIndex >= treeSize) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: `invalid index: ${logIndex}`
+        });
+      }
+      const { inner, border } = decompInclProof(logIndex, treeSize);
+      if (inclusionProof.hashes.length !== inner + border) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "invalid hash count"
+        });
+      }
+      const innerHashes = inclusionProof.hashes.slice(0, inner);
+      const borderHashes = inclusionProof.hashes.slice(inner);
+      const leafHash = hashLeaf(entry.canonicalizedBody);
+      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
+      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROOF_ERROR",
+          message: "calculated root hash does not match inclusion proof"
+        });
+      }
+    }
+    __name(verifyMerkleInclusion, "verifyMerkleInclusion");
+    function decompInclProof(index, size2) {
+      const inner = innerProofSize(index, size2);
+      const border = onesCount(index >> BigInt(inner));
+      return { inner, border };
+    }
+    __name(decompInclProof, "decompInclProof");
+    function chainInner(seed, hashes, index) {
+      return hashes.reduce((acc, h, i) => {
+        if (index >> BigInt(i) & BigInt(1)) {
+          return hashChildren(h, acc);
+        } else {
+          return hashChildren(acc, h);
+        }
+      }, seed);
+    }
+    __name(chainInner, "chainInner");
+    function chainBorderRight(seed, hashes) {
+      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
+    }
+    __name(chainBorderRight, "chainBorderRight");
+    function innerProofSize(index, size2) {
+      return bitLength(index ^ size2 - BigInt(1));
+    }
+    __name(innerProofSize, "innerProofSize");
+    function onesCount(num) {
+      return num.toString(2).split("1").length - 1;
+    }
+    __name(onesCount, "onesCount");
+    function bitLength(n) {
+      if (n === 0n) {
+        return 0;
+      }
+      return n.toString(2).length;
+    }
+    __name(bitLength, "bitLength");
+    function hashChildren(left, right) {
+      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
+    }
+    __name(hashChildren, "hashChildren");
+    function hashLeaf(leaf) {
+      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
+    }
+    __name(hashLeaf, "hashLeaf");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/set.js
+var require_set = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyTLogSET = verifyTLogSET;
+    var core_1 = require_dist3();
+    var error_1 = require_error4();
+    var trust_1 = require_trust();
+    function verifyTLogSET(entry, tlogs) {
+      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
+        logID: entry.logId.keyId,
+        targetDate: new Date(Number(entry.integratedTime) * 1e3)
+      });
+      const verified = validTLogs.some((tlog) => {
+        const payload = toVerificationPayload(entry);
+        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
+        const signature = entry.inclusionPromise.signedEntryTimestamp;
+        return core_1.crypto.verify(data, tlog.publicKey, signature);
+      });
+      if (!verified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_INCLUSION_PROMISE_ERROR",
+          message: "inclusion promise could not be verified"
+        });
+      }
+    }
+    __name(verifyTLogSET, "verifyTLogSET");
+    function toVerificationPayload(entry) {
+      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
+      return {
+        body: canonicalizedBody.toString("base64"),
+        integratedTime: Number(integratedTime),
+        logIndex: Number(logIndex),
+        logID: logId.keyId.toString("hex")
+      };
+    }
+    __name(toVerificationPayload, "toVerificationPayload");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/tlog/index.js
+var require_tlog = __commonJS({
+  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifyTLogBody = verifyTLogBody;
+    exports2.verifyTLogInclusion = verifyTLogInclusion;
+    var v2_1 = require_v2();
+    var error_1 = require_error4();
+    var dsse_1 = require_dsse4();
+    var hashedrekord_1 = require_hashedrekord2();
+    var intoto_1 = require_intoto();
+    var checkpoint_1 = require_checkpoint();
+    var merkle_1 = require_merkle();
+    var set_1 = require_set();
+    function verifyTLogBody(entry, sigContent) {
+      const { kind, version: version2 } = entry.kindVersion;
+      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
+      if (kind !== body.kind || version2 !== body.apiVersion) {
+        throw new error_1.VerificationError({
+          code: "TLOG_BODY_ERROR",
+          message: `kind/version mismatch - expected: ${kind}/${version2}, received: ${body.kind}/${body.apiVersion}`
+        });
+      }
+      switch (kind) {
+        case "dsse":
+          if (version2 == dsse_1.DSSE_API_VERSION_V1) {
+            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
+          }
+        case "intoto":
+          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
+        case "hashedrekord":
+          if (version2 == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
+            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
+          } else {
+            const entryRekorV2 = v2_1.Entry.fromJSON(body);
+            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
+          }
+        /* istanbul ignore next */
+        default:
+          throw new error_1.VerificationError({
+            code: "TLOG_BODY_ERROR",
+            message: `unsupported kind: ${kind}`
+          });
+      }
+    }
+    __name(verifyTLogBody, "verifyTLogBody");
+    function verifyTLogInclusion(entry, tlogAuthorities) {
+      let inclusionVerified = false;
+      if (isTLogEntryWithInclusionPromise(entry)) {
+        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
+        inclusionVerified = true;
+      }
+      if (isTLogEntryWithInclusionProof(entry)) {
+        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
+        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
+        inclusionVerified = true;
+      }
+      if (!inclusionVerified) {
+        throw new error_1.VerificationError({
+          code: "TLOG_MISSING_INCLUSION_ERROR",
+          message: "inclusion could not be verified"
+        });
+      }
+      return;
+    }
+    __name(verifyTLogInclusion, "verifyTLogInclusion");
+    function isTLogEntryWithInclusionPromise(entry) {
+      return entry.inclusionPromise !== void 0;
+    }
+    __name(isTLogEntryWithInclusionPromise, "isTLogEntryWithInclusionPromise");
+    function isTLogEntryWithInclusionProof(entry) {
+      return entry.inclusionProof !== void 0;
+    }
+    __name(isTLogEntryWithInclusionProof, "isTLogEntryWithInclusionProof");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/verifier.js
+var require_verifier2 = __commonJS({
+  "node_modules/@sigstore/verify/dist/verifier.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Verifier = void 0;
+    var util_1 = require("util");
+    var error_1 = require_error4();
+    var key_1 = require_key();
+    var policy_1 = require_policy();
+    var timestamp_1 = require_timestamp3();
+    var tlog_1 = require_tlog();
+    var Verifier2 = class {
+      static {
+        __name(this, "Verifier");
+      }
+      trustMaterial;
+      options;
+      constructor(trustMaterial, options = {}) {
+        this.trustMaterial = trustMaterial;
+        this.options = {
+          ctlogThreshold: options.ctlogThreshold ?? 1,
+          tlogThreshold: options.tlogThreshold ?? 1,
+          timestampThreshold: options.timestampThreshold ?? options.tsaThreshold ?? 1,
+          tsaThreshold: 0
+        };
+      }
+      verify(entity, policy) {
+        const timestamps = this.verifyTimestamps(entity);
+        const signer = this.verifySigningKey(entity, timestamps);
+        this.verifyTLogs(entity);
+        this.verifySignature(entity, signer);
+        if (policy) {
+          this.verifyPolicy(policy, signer.identity || {});
+        }
+        return signer;
+      }
+      // Checks that all of the timestamps in the entity are valid and returns them
+      verifyTimestamps(entity) {
+        const timestamps = [];
+        for (const timestamp of entity.timestamps) {
+          switch (timestamp.$case) {
+            case "timestamp-authority":
+              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
+              break;
+            case "transparency-log": {
+              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
+              if (result) {
+                timestamps.push(result);
+              }
+              break;
+            }
+          }
+        }
+        if (containsDupes(timestamps)) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: "duplicate timestamp"
+          });
+        }
+        if (timestamps.length < this.options.timestampThreshold) {
+          throw new error_1.VerificationError({
+            code: "TIMESTAMP_ERROR",
+            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
+          });
+        }
+        return timestamps.map((t) => t.timestamp);
+      }
+      // Checks that the signing key is valid for all of the the supplied timestamps
+      // and returns the signer.
+      verifySigningKey({ key }, timestamps) {
+        switch (key.$case) {
+          case "public-key": {
+            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
+          }
+          case "certificate": {
+            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
+            if (containsDupes(result.scts)) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: "duplicate SCT"
+              });
+            }
+            if (result.scts.length < this.options.ctlogThreshold) {
+              throw new error_1.VerificationError({
+                code: "CERTIFICATE_ERROR",
+                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
+              });
+            }
+            return result.signer;
+          }
+        }
+      }
+      // Checks that the tlog entries are valid for the supplied content
+      verifyTLogs({ signature: content, tlogEntries }) {
+        let tlogCount = 0;
+        tlogEntries.forEach((entry) => {
+          tlogCount++;
+          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
+          (0, tlog_1.verifyTLogBody)(entry, content);
+        });
+        if (tlogCount < this.options.tlogThreshold) {
+          throw new error_1.VerificationError({
+            code: "TLOG_ERROR",
+            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
+          });
+        }
+      }
+      // Checks that the signature is valid for the supplied content
+      verifySignature(entity, signer) {
+        if (!entity.signature.verifySignature(signer.key)) {
+          throw new error_1.VerificationError({
+            code: "SIGNATURE_ERROR",
+            message: "signature verification failed"
+          });
+        }
+      }
+      verifyPolicy(policy, identity) {
+        if (policy.subjectAlternativeName) {
+          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
+        }
+        if (policy.extensions) {
+          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
+        }
+        if (policy.oids) {
+          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
+        }
+      }
+    };
+    exports2.Verifier = Verifier2;
+    function containsDupes(arr) {
+      for (let i = 0; i < arr.length; i++) {
+        for (let j = i + 1; j < arr.length; j++) {
+          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    __name(containsDupes, "containsDupes");
+  }
+});
+
+// node_modules/@sigstore/verify/dist/index.js
+var require_dist4 = __commonJS({
+  "node_modules/@sigstore/verify/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Verifier = exports2.toTrustMaterial = exports2.VerificationError = exports2.PolicyError = exports2.toSignedEntity = void 0;
+    var bundle_1 = require_bundle2();
+    Object.defineProperty(exports2, "toSignedEntity", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return bundle_1.toSignedEntity;
+    }, "get") });
+    var error_1 = require_error4();
+    Object.defineProperty(exports2, "PolicyError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.PolicyError;
+    }, "get") });
+    Object.defineProperty(exports2, "VerificationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.VerificationError;
+    }, "get") });
+    var trust_1 = require_trust();
+    Object.defineProperty(exports2, "toTrustMaterial", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return trust_1.toTrustMaterial;
+    }, "get") });
+    var verifier_1 = require_verifier2();
+    Object.defineProperty(exports2, "Verifier", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return verifier_1.Verifier;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/tuf/dist/appdata.js
+var require_appdata = __commonJS({
+  "node_modules/@sigstore/tuf/dist/appdata.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
       return mod && mod.__esModule ? mod : { "default": mod };
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getUserAgent = void 0;
+    exports2.appDataPath = appDataPath;
     var os_1 = __importDefault(require("os"));
-    var getUserAgent = /* @__PURE__ */ __name(() => {
-      const packageVersion = require_package().version;
-      const nodeVersion = process.version;
-      const platformName = os_1.default.platform();
-      const archName = os_1.default.arch();
-      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
-    }, "getUserAgent");
-    exports2.getUserAgent = getUserAgent;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/index.js
-var require_util = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+    var path_1 = __importDefault(require("path"));
+    function appDataPath(name) {
+      const homedir4 = os_1.default.homedir();
+      switch (process.platform) {
+        /* istanbul ignore next */
+        case "darwin": {
+          const appSupport = path_1.default.join(homedir4, "Library", "Application Support");
+          return path_1.default.join(appSupport, name);
         }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
-    var core_1 = require_dist3();
-    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.crypto;
-    }, "get") });
-    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.dsse;
-    }, "get") });
-    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.encoding;
-    }, "get") });
-    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.json;
-    }, "get") });
-    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.pem;
-    }, "get") });
-    exports2.oidc = __importStar(require_oidc());
-    exports2.ua = __importStar(require_ua());
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/base.js
-var require_base = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.BaseBundleBuilder = void 0;
-    var BaseBundleBuilder = class {
-      static {
-        __name(this, "BaseBundleBuilder");
-      }
-      signer;
-      witnesses;
-      constructor(options) {
-        this.signer = options.signer;
-        this.witnesses = options.witnesses;
-      }
-      // Executes the signing/witnessing process for the given artifact.
-      async create(artifact) {
-        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
-        const bundle = await this.package(artifact, signature);
-        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
-        const tlogEntryList = [];
-        const timestampList = [];
-        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
-          tlogEntryList.push(...tlogEntries ?? []);
-          timestampList.push(...rfc3161Timestamps ?? []);
-        });
-        bundle.verificationMaterial.tlogEntries = tlogEntryList;
-        bundle.verificationMaterial.timestampVerificationData = {
-          rfc3161Timestamps: timestampList
-        };
-        return bundle;
-      }
-      // Override this function to apply any pre-signing transformations to the
-      // artifact. The returned buffer will be signed by the signer. The default
-      // implementation simply returns the artifact data.
-      async prepare(artifact) {
-        return artifact.data;
-      }
-    };
-    exports2.BaseBundleBuilder = BaseBundleBuilder;
-    function publicKey(key) {
-      switch (key.$case) {
-        case "publicKey":
-          return key.publicKey;
-        case "x509Certificate":
-          return key.certificate;
-      }
-    }
-    __name(publicKey, "publicKey");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/bundle.js
-var require_bundle2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/bundle.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        /* istanbul ignore next */
+        case "win32": {
+          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir4, "AppData", "Local");
+          return path_1.default.join(localAppData, name, "Data");
         }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toMessageSignatureBundle = toMessageSignatureBundle;
-    exports2.toDSSEBundle = toDSSEBundle;
-    var sigstore = __importStar(require_dist2());
-    var util_1 = require_util();
-    function toMessageSignatureBundle(artifact, signature) {
-      const digest = util_1.crypto.digest("sha256", artifact.data);
-      return sigstore.toMessageSignatureBundle({
-        digest,
-        signature: signature.signature,
-        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
-        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
-        certificateChain: true
-      });
+        /* istanbul ignore next */
+        default: {
+          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir4, ".local", "share");
+          return path_1.default.join(localData, name);
+        }
+      }
     }
-    __name(toMessageSignatureBundle, "toMessageSignatureBundle");
-    function toDSSEBundle(artifact, signature, certificateChain) {
-      return sigstore.toDSSEBundle({
-        artifact: artifact.data,
-        artifactType: artifact.type,
-        signature: signature.signature,
-        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
-        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
-        certificateChain
-      });
-    }
-    __name(toDSSEBundle, "toDSSEBundle");
+    __name(appDataPath, "appDataPath");
   }
 });
 
-// node_modules/@sigstore/sign/dist/bundler/dsse.js
-var require_dsse2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSEBundleBuilder = void 0;
-    var util_1 = require_util();
-    var base_1 = require_base();
-    var bundle_1 = require_bundle2();
-    var DSSEBundleBuilder2 = class extends base_1.BaseBundleBuilder {
-      static {
-        __name(this, "DSSEBundleBuilder");
-      }
-      certificateChain;
-      constructor(options) {
-        super(options);
-        this.certificateChain = options.certificateChain ?? false;
-      }
-      // DSSE requires the artifact to be pre-encoded with the payload type
-      // before the signature is generated.
-      async prepare(artifact) {
-        const a = artifactDefaults(artifact);
-        return util_1.dsse.preAuthEncoding(a.type, a.data);
-      }
-      // Packages the artifact and signature into a DSSE bundle
-      async package(artifact, signature) {
-        return (0, bundle_1.toDSSEBundle)(artifactDefaults(artifact), signature, this.certificateChain);
-      }
-    };
-    exports2.DSSEBundleBuilder = DSSEBundleBuilder2;
-    function artifactDefaults(artifact) {
-      return {
-        ...artifact,
-        type: artifact.type ?? ""
-      };
-    }
-    __name(artifactDefaults, "artifactDefaults");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/message.js
-var require_message = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/message.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureBundleBuilder = void 0;
-    var base_1 = require_base();
-    var bundle_1 = require_bundle2();
-    var MessageSignatureBundleBuilder = class extends base_1.BaseBundleBuilder {
-      static {
-        __name(this, "MessageSignatureBundleBuilder");
-      }
-      constructor(options) {
-        super(options);
-      }
-      async package(artifact, signature) {
-        return (0, bundle_1.toMessageSignatureBundle)(artifact, signature);
-      }
-    };
-    exports2.MessageSignatureBundleBuilder = MessageSignatureBundleBuilder;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/index.js
-var require_bundler = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
-    var dsse_1 = require_dsse2();
-    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return dsse_1.DSSEBundleBuilder;
-    }, "get") });
-    var message_1 = require_message();
-    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return message_1.MessageSignatureBundleBuilder;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/error.js
-var require_error4 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HTTPError = void 0;
-    var HTTPError = class extends Error {
-      static {
-        __name(this, "HTTPError");
-      }
-      statusCode;
-      location;
-      constructor({ status, message, location }) {
-        super(`(${status}) ${message}`);
-        this.statusCode = status;
-        this.location = location;
-      }
-    };
-    exports2.HTTPError = HTTPError;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/error.js
+// node_modules/@tufjs/models/dist/error.js
 var require_error5 = __commonJS({
-  "node_modules/@sigstore/sign/dist/error.js"(exports2) {
+  "node_modules/@tufjs/models/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.InternalError = void 0;
-    exports2.internalError = internalError;
-    var error_1 = require_error4();
-    var InternalError = class extends Error {
+    exports2.UnsupportedAlgorithmError = exports2.CryptoError = exports2.LengthOrHashMismatchError = exports2.UnsignedMetadataError = exports2.RepositoryError = exports2.ValueError = void 0;
+    var ValueError = class extends Error {
       static {
-        __name(this, "InternalError");
-      }
-      code;
-      cause;
-      constructor({ code, message, cause }) {
-        super(message);
-        this.name = this.constructor.name;
-        this.cause = cause;
-        this.code = code;
+        __name(this, "ValueError");
       }
     };
-    exports2.InternalError = InternalError;
-    function internalError(err, code, message) {
-      if (err instanceof error_1.HTTPError) {
-        message += ` - ${err.message}`;
+    exports2.ValueError = ValueError;
+    var RepositoryError = class extends Error {
+      static {
+        __name(this, "RepositoryError");
       }
-      throw new InternalError({
-        code,
-        message,
-        cause: err
-      });
-    }
-    __name(internalError, "internalError");
+    };
+    exports2.RepositoryError = RepositoryError;
+    var UnsignedMetadataError = class extends RepositoryError {
+      static {
+        __name(this, "UnsignedMetadataError");
+      }
+    };
+    exports2.UnsignedMetadataError = UnsignedMetadataError;
+    var LengthOrHashMismatchError = class extends RepositoryError {
+      static {
+        __name(this, "LengthOrHashMismatchError");
+      }
+    };
+    exports2.LengthOrHashMismatchError = LengthOrHashMismatchError;
+    var CryptoError = class extends Error {
+      static {
+        __name(this, "CryptoError");
+      }
+    };
+    exports2.CryptoError = CryptoError;
+    var UnsupportedAlgorithmError = class extends CryptoError {
+      static {
+        __name(this, "UnsupportedAlgorithmError");
+      }
+    };
+    exports2.UnsupportedAlgorithmError = UnsupportedAlgorithmError;
   }
 });
 
-// node_modules/@gar/promise-retry/lib/retry.js
-var require_retry = __commonJS({
-  "node_modules/@gar/promise-retry/lib/retry.js"(exports2, module2) {
-    var RetryOperation = class {
-      static {
-        __name(this, "RetryOperation");
+// node_modules/@tufjs/models/dist/utils/guard.js
+var require_guard = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/guard.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.isDefined = isDefined;
+    exports2.isObject = isObject;
+    exports2.isStringArray = isStringArray;
+    exports2.isObjectArray = isObjectArray;
+    exports2.isStringRecord = isStringRecord;
+    exports2.isObjectRecord = isObjectRecord;
+    function isDefined(val) {
+      return val !== void 0;
+    }
+    __name(isDefined, "isDefined");
+    function isObject(value) {
+      return typeof value === "object" && value !== null;
+    }
+    __name(isObject, "isObject");
+    function isStringArray(value) {
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
+    }
+    __name(isStringArray, "isStringArray");
+    function isObjectArray(value) {
+      return Array.isArray(value) && value.every(isObject);
+    }
+    __name(isObjectArray, "isObjectArray");
+    function isStringRecord(value) {
+      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
+    }
+    __name(isStringRecord, "isStringRecord");
+    function isObjectRecord(value) {
+      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "object" && v !== null);
+    }
+    __name(isObjectRecord, "isObjectRecord");
+  }
+});
+
+// node_modules/@tufjs/canonical-json/lib/index.js
+var require_lib = __commonJS({
+  "node_modules/@tufjs/canonical-json/lib/index.js"(exports2, module2) {
+    var COMMA = ",";
+    var COLON = ":";
+    var LEFT_SQUARE_BRACKET = "[";
+    var RIGHT_SQUARE_BRACKET = "]";
+    var LEFT_CURLY_BRACKET = "{";
+    var RIGHT_CURLY_BRACKET = "}";
+    function canonicalize(object) {
+      const buffer = [];
+      if (typeof object === "string") {
+        buffer.push(canonicalizeString(object));
+      } else if (typeof object === "boolean") {
+        buffer.push(JSON.stringify(object));
+      } else if (Number.isInteger(object)) {
+        buffer.push(JSON.stringify(object));
+      } else if (object === null) {
+        buffer.push(JSON.stringify(object));
+      } else if (Array.isArray(object)) {
+        buffer.push(LEFT_SQUARE_BRACKET);
+        let first = true;
+        object.forEach((element) => {
+          if (!first) {
+            buffer.push(COMMA);
+          }
+          first = false;
+          buffer.push(canonicalize(element));
+        });
+        buffer.push(RIGHT_SQUARE_BRACKET);
+      } else if (typeof object === "object") {
+        buffer.push(LEFT_CURLY_BRACKET);
+        let first = true;
+        Object.keys(object).sort().forEach((property) => {
+          if (!first) {
+            buffer.push(COMMA);
+          }
+          first = false;
+          buffer.push(canonicalizeString(property));
+          buffer.push(COLON);
+          buffer.push(canonicalize(object[property]));
+        });
+        buffer.push(RIGHT_CURLY_BRACKET);
+      } else {
+        throw new TypeError("cannot encode " + object.toString());
       }
-      #attempts = 1;
-      #cachedTimeouts = null;
-      #errors = [];
-      #fn = null;
-      #maxRetryTime;
-      #operationStart = null;
-      #originalTimeouts;
-      #timeouts;
-      #timer = null;
-      #unref;
-      constructor(timeouts, options = {}) {
-        this.#originalTimeouts = [...timeouts];
-        this.#timeouts = [...timeouts];
-        this.#unref = options.unref;
-        this.#maxRetryTime = options.maxRetryTime || Infinity;
-        if (options.forever) {
-          this.#cachedTimeouts = [...this.#timeouts];
+      return buffer.join("");
+    }
+    __name(canonicalize, "canonicalize");
+    function canonicalizeString(string) {
+      const escapedString = string.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+      return '"' + escapedString + '"';
+    }
+    __name(canonicalizeString, "canonicalizeString");
+    module2.exports = {
+      canonicalize
+    };
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/verify.js
+var require_verify = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/verify.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.verifySignature = void 0;
+    var canonical_json_1 = require_lib();
+    var crypto_1 = __importDefault(require("crypto"));
+    var verifySignature = /* @__PURE__ */ __name((metaDataSignedData, key, signature) => {
+      const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
+      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
+    }, "verifySignature");
+    exports2.verifySignature = verifySignature;
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/index.js
+var require_utils = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.crypto = exports2.guard = void 0;
+    exports2.guard = __importStar(require_guard());
+    exports2.crypto = __importStar(require_verify());
+  }
+});
+
+// node_modules/@tufjs/models/dist/base.js
+var require_base = __commonJS({
+  "node_modules/@tufjs/models/dist/base.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Signed = exports2.MetadataKind = void 0;
+    exports2.isMetadataKind = isMetadataKind;
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils();
+    var SPECIFICATION_VERSION = ["1", "0", "31"];
+    var MetadataKind;
+    (function(MetadataKind2) {
+      MetadataKind2["Root"] = "root";
+      MetadataKind2["Timestamp"] = "timestamp";
+      MetadataKind2["Snapshot"] = "snapshot";
+      MetadataKind2["Targets"] = "targets";
+    })(MetadataKind || (exports2.MetadataKind = MetadataKind = {}));
+    function isMetadataKind(value) {
+      return typeof value === "string" && Object.values(MetadataKind).includes(value);
+    }
+    __name(isMetadataKind, "isMetadataKind");
+    var Signed = class _Signed {
+      static {
+        __name(this, "Signed");
+      }
+      specVersion;
+      expires;
+      version;
+      unrecognizedFields;
+      constructor(options) {
+        this.specVersion = options.specVersion || SPECIFICATION_VERSION.join(".");
+        const specList = this.specVersion.split(".");
+        if (!(specList.length === 2 || specList.length === 3) || !specList.every((item) => isNumeric(item))) {
+          throw new error_1.ValueError("Failed to parse specVersion");
+        }
+        if (specList[0] != SPECIFICATION_VERSION[0]) {
+          throw new error_1.ValueError("Unsupported specVersion");
+        }
+        this.expires = options.expires;
+        this.version = options.version;
+        this.unrecognizedFields = options.unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _Signed)) {
+          return false;
+        }
+        return this.specVersion === other.specVersion && this.expires === other.expires && this.version === other.version && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      isExpired(referenceTime) {
+        if (!referenceTime) {
+          referenceTime = /* @__PURE__ */ new Date();
+        }
+        return referenceTime >= new Date(this.expires);
+      }
+      static commonFieldsFromJSON(data) {
+        const { spec_version, expires, version: version2, ...rest } = data;
+        if (!utils_1.guard.isDefined(spec_version)) {
+          throw new error_1.ValueError("spec_version is not defined");
+        } else if (typeof spec_version !== "string") {
+          throw new TypeError("spec_version must be a string");
+        }
+        if (!utils_1.guard.isDefined(expires)) {
+          throw new error_1.ValueError("expires is not defined");
+        } else if (!(typeof expires === "string")) {
+          throw new TypeError("expires must be a string");
+        }
+        if (!utils_1.guard.isDefined(version2)) {
+          throw new error_1.ValueError("version is not defined");
+        } else if (!(typeof version2 === "number")) {
+          throw new TypeError("version must be a number");
+        }
+        return {
+          specVersion: spec_version,
+          expires,
+          version: version2,
+          unrecognizedFields: rest
+        };
+      }
+    };
+    exports2.Signed = Signed;
+    function isNumeric(str) {
+      return !isNaN(Number(str));
+    }
+    __name(isNumeric, "isNumeric");
+  }
+});
+
+// node_modules/@tufjs/models/dist/file.js
+var require_file = __commonJS({
+  "node_modules/@tufjs/models/dist/file.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TargetFile = exports2.MetaFile = void 0;
+    var crypto_1 = __importDefault(require("crypto"));
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils();
+    var MetaFile = class _MetaFile {
+      static {
+        __name(this, "MetaFile");
+      }
+      version;
+      length;
+      hashes;
+      unrecognizedFields;
+      constructor(opts) {
+        if (opts.version <= 0) {
+          throw new error_1.ValueError("Metafile version must be at least 1");
+        }
+        if (opts.length !== void 0) {
+          validateLength(opts.length);
+        }
+        this.version = opts.version;
+        this.length = opts.length;
+        this.hashes = opts.hashes;
+        this.unrecognizedFields = opts.unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _MetaFile)) {
+          return false;
+        }
+        return this.version === other.version && this.length === other.length && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      verify(data) {
+        if (this.length !== void 0) {
+          if (data.length !== this.length) {
+            throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${data.length}`);
+          }
+        }
+        if (this.hashes) {
+          Object.entries(this.hashes).forEach(([key, value]) => {
+            let hash;
+            try {
+              hash = crypto_1.default.createHash(key);
+            } catch (e) {
+              throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
+            }
+            const observedHash = hash.update(data).digest("hex");
+            if (observedHash !== value) {
+              throw new error_1.LengthOrHashMismatchError(`Expected hash ${value} but got ${observedHash}`);
+            }
+          });
         }
       }
-      get timeouts() {
-        return [...this.#timeouts];
+      toJSON() {
+        const json = {
+          version: this.version,
+          ...this.unrecognizedFields
+        };
+        if (this.length !== void 0) {
+          json.length = this.length;
+        }
+        if (this.hashes) {
+          json.hashes = this.hashes;
+        }
+        return json;
       }
-      get errors() {
-        return [...this.#errors];
+      static fromJSON(data) {
+        const { version: version2, length, hashes, ...rest } = data;
+        if (typeof version2 !== "number") {
+          throw new TypeError("version must be a number");
+        }
+        if (utils_1.guard.isDefined(length) && typeof length !== "number") {
+          throw new TypeError("length must be a number");
+        }
+        if (utils_1.guard.isDefined(hashes) && !utils_1.guard.isStringRecord(hashes)) {
+          throw new TypeError("hashes must be string keys and values");
+        }
+        return new _MetaFile({
+          version: version2,
+          length,
+          hashes,
+          unrecognizedFields: rest
+        });
       }
-      get attempts() {
-        return this.#attempts;
+    };
+    exports2.MetaFile = MetaFile;
+    var TargetFile = class _TargetFile {
+      static {
+        __name(this, "TargetFile");
       }
-      get mainError() {
-        let mainError = null;
-        if (this.#errors.length) {
-          let mainErrorCount = 0;
-          const counts = {};
-          for (let i = 0; i < this.#errors.length; i++) {
-            const error = this.#errors[i];
-            const { message } = error;
-            if (!counts[message]) {
-              counts[message] = 0;
+      length;
+      path;
+      hashes;
+      unrecognizedFields;
+      constructor(opts) {
+        validateLength(opts.length);
+        this.length = opts.length;
+        this.path = opts.path;
+        this.hashes = opts.hashes;
+        this.unrecognizedFields = opts.unrecognizedFields || {};
+      }
+      get custom() {
+        const custom = this.unrecognizedFields["custom"];
+        if (!custom || Array.isArray(custom) || !(typeof custom === "object")) {
+          return {};
+        }
+        return custom;
+      }
+      equals(other) {
+        if (!(other instanceof _TargetFile)) {
+          return false;
+        }
+        return this.length === other.length && this.path === other.path && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      async verify(stream) {
+        let observedLength = 0;
+        const digests = Object.keys(this.hashes).reduce((acc, key) => {
+          try {
+            acc[key] = crypto_1.default.createHash(key);
+          } catch (e) {
+            throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
+          }
+          return acc;
+        }, {});
+        for await (const chunk of stream) {
+          observedLength += chunk.length;
+          Object.values(digests).forEach((digest) => {
+            digest.update(chunk);
+          });
+        }
+        if (observedLength !== this.length) {
+          throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${observedLength}`);
+        }
+        Object.entries(digests).forEach(([key, value]) => {
+          const expected = this.hashes[key];
+          const actual = value.digest("hex");
+          if (actual !== expected) {
+            throw new error_1.LengthOrHashMismatchError(`Expected hash ${expected} but got ${actual}`);
+          }
+        });
+      }
+      toJSON() {
+        return {
+          length: this.length,
+          hashes: this.hashes,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(path, data) {
+        const { length, hashes, ...rest } = data;
+        if (typeof length !== "number") {
+          throw new TypeError("length must be a number");
+        }
+        if (!utils_1.guard.isStringRecord(hashes)) {
+          throw new TypeError("hashes must have string keys and values");
+        }
+        return new _TargetFile({
+          length,
+          path,
+          hashes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.TargetFile = TargetFile;
+    function validateLength(length) {
+      if (length < 0) {
+        throw new error_1.ValueError("Length must be at least 0");
+      }
+    }
+    __name(validateLength, "validateLength");
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/oid.js
+var require_oid2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/oid.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.encodeOIDString = encodeOIDString;
+    var ANS1_TAG_OID = 6;
+    function encodeOIDString(oid) {
+      const parts = oid.split(".");
+      const first = parseInt(parts[0], 10) * 40 + parseInt(parts[1], 10);
+      const rest = [];
+      parts.slice(2).forEach((part) => {
+        const bytes = encodeVariableLengthInteger(parseInt(part, 10));
+        rest.push(...bytes);
+      });
+      const der = Buffer.from([first, ...rest]);
+      return Buffer.from([ANS1_TAG_OID, der.length, ...der]);
+    }
+    __name(encodeOIDString, "encodeOIDString");
+    function encodeVariableLengthInteger(value) {
+      const bytes = [];
+      let mask = 0;
+      while (value > 0) {
+        bytes.unshift(value & 127 | mask);
+        value >>= 7;
+        mask = 128;
+      }
+      return bytes;
+    }
+    __name(encodeVariableLengthInteger, "encodeVariableLengthInteger");
+  }
+});
+
+// node_modules/@tufjs/models/dist/utils/key.js
+var require_key2 = __commonJS({
+  "node_modules/@tufjs/models/dist/utils/key.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getPublicKey = getPublicKey;
+    var crypto_1 = __importDefault(require("crypto"));
+    var error_1 = require_error5();
+    var oid_1 = require_oid2();
+    var ASN1_TAG_SEQUENCE = 48;
+    var ANS1_TAG_BIT_STRING = 3;
+    var NULL_BYTE = 0;
+    var OID_EDDSA = "1.3.101.112";
+    var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
+    var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
+    var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
+    function getPublicKey(keyInfo) {
+      switch (keyInfo.keyType) {
+        case "rsa":
+          return getRSAPublicKey(keyInfo);
+        case "ed25519":
+          return getED25519PublicKey(keyInfo);
+        case "ecdsa":
+        case "ecdsa-sha2-nistp256":
+        case "ecdsa-sha2-nistp384":
+          return getECDCSAPublicKey(keyInfo);
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported key type: ${keyInfo.keyType}`);
+      }
+    }
+    __name(getPublicKey, "getPublicKey");
+    function getRSAPublicKey(keyInfo) {
+      if (!keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        throw new error_1.CryptoError("Invalid key format");
+      }
+      const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      switch (keyInfo.scheme) {
+        case "rsassa-pss-sha256":
+          return {
+            key,
+            padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
+          };
+        default:
+          throw new error_1.UnsupportedAlgorithmError(`Unsupported RSA scheme: ${keyInfo.scheme}`);
+      }
+    }
+    __name(getRSAPublicKey, "getRSAPublicKey");
+    function getED25519PublicKey(keyInfo) {
+      let key;
+      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      } else {
+        if (!isHex(keyInfo.keyVal)) {
+          throw new error_1.CryptoError("Invalid key format");
+        }
+        key = crypto_1.default.createPublicKey({
+          key: ed25519.hexToDER(keyInfo.keyVal),
+          format: "der",
+          type: "spki"
+        });
+      }
+      return { key };
+    }
+    __name(getED25519PublicKey, "getED25519PublicKey");
+    function getECDCSAPublicKey(keyInfo) {
+      let key;
+      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
+        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
+      } else {
+        if (!isHex(keyInfo.keyVal)) {
+          throw new error_1.CryptoError("Invalid key format");
+        }
+        key = crypto_1.default.createPublicKey({
+          key: ecdsa.hexToDER(keyInfo.keyVal),
+          format: "der",
+          type: "spki"
+        });
+      }
+      return { key };
+    }
+    __name(getECDCSAPublicKey, "getECDCSAPublicKey");
+    var ed25519 = {
+      // Translates a hex key into a crypto KeyObject
+      // https://keygen.sh/blog/how-to-use-hexadecimal-ed25519-keys-in-node/
+      hexToDER: /* @__PURE__ */ __name((hex) => {
+        const key = Buffer.from(hex, "hex");
+        const oid = (0, oid_1.encodeOIDString)(OID_EDDSA);
+        const elements = Buffer.concat([
+          Buffer.concat([
+            Buffer.from([ASN1_TAG_SEQUENCE]),
+            Buffer.from([oid.length]),
+            oid
+          ]),
+          Buffer.concat([
+            Buffer.from([ANS1_TAG_BIT_STRING]),
+            Buffer.from([key.length + 1]),
+            Buffer.from([NULL_BYTE]),
+            key
+          ])
+        ]);
+        const der = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([elements.length]),
+          elements
+        ]);
+        return der;
+      }, "hexToDER")
+    };
+    var ecdsa = {
+      hexToDER: /* @__PURE__ */ __name((hex) => {
+        const key = Buffer.from(hex, "hex");
+        const bitString = Buffer.concat([
+          Buffer.from([ANS1_TAG_BIT_STRING]),
+          Buffer.from([key.length + 1]),
+          Buffer.from([NULL_BYTE]),
+          key
+        ]);
+        const oids = Buffer.concat([
+          (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
+          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
+        ]);
+        const oidSequence = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([oids.length]),
+          oids
+        ]);
+        const der = Buffer.concat([
+          Buffer.from([ASN1_TAG_SEQUENCE]),
+          Buffer.from([oidSequence.length + bitString.length]),
+          oidSequence,
+          bitString
+        ]);
+        return der;
+      }, "hexToDER")
+    };
+    var isHex = /* @__PURE__ */ __name((key) => /^[0-9a-fA-F]+$/.test(key), "isHex");
+  }
+});
+
+// node_modules/@tufjs/models/dist/key.js
+var require_key3 = __commonJS({
+  "node_modules/@tufjs/models/dist/key.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Key = void 0;
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils();
+    var key_1 = require_key2();
+    var Key = class _Key {
+      static {
+        __name(this, "Key");
+      }
+      keyID;
+      keyType;
+      scheme;
+      keyVal;
+      unrecognizedFields;
+      constructor(options) {
+        const { keyID, keyType, scheme, keyVal, unrecognizedFields } = options;
+        this.keyID = keyID;
+        this.keyType = keyType;
+        this.scheme = scheme;
+        this.keyVal = keyVal;
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      // Verifies the that the metadata.signatures contains a signature made with
+      // this key and is correctly signed.
+      verifySignature(metadata) {
+        const signature = metadata.signatures[this.keyID];
+        if (!signature)
+          throw new error_1.UnsignedMetadataError("no signature for key found in metadata");
+        if (!this.keyVal.public)
+          throw new error_1.UnsignedMetadataError("no public key found");
+        const publicKey = (0, key_1.getPublicKey)({
+          keyType: this.keyType,
+          scheme: this.scheme,
+          keyVal: this.keyVal.public
+        });
+        const signedData = metadata.signed.toJSON();
+        try {
+          if (!utils_1.crypto.verifySignature(signedData, publicKey, signature.sig)) {
+            throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
+          }
+        } catch (error) {
+          if (error instanceof error_1.UnsignedMetadataError) {
+            throw error;
+          }
+          throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
+        }
+      }
+      equals(other) {
+        if (!(other instanceof _Key)) {
+          return false;
+        }
+        return this.keyID === other.keyID && this.keyType === other.keyType && this.scheme === other.scheme && util_1.default.isDeepStrictEqual(this.keyVal, other.keyVal) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      toJSON() {
+        return {
+          keytype: this.keyType,
+          scheme: this.scheme,
+          keyval: this.keyVal,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(keyID, data) {
+        const { keytype, scheme, keyval, ...rest } = data;
+        if (typeof keytype !== "string") {
+          throw new TypeError("keytype must be a string");
+        }
+        if (typeof scheme !== "string") {
+          throw new TypeError("scheme must be a string");
+        }
+        if (!utils_1.guard.isStringRecord(keyval)) {
+          throw new TypeError("keyval must be a string record");
+        }
+        return new _Key({
+          keyID,
+          keyType: keytype,
+          scheme,
+          keyVal: keyval,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Key = Key;
+  }
+});
+
+// node_modules/balanced-match/dist/commonjs/index.js
+var require_commonjs = __commonJS({
+  "node_modules/balanced-match/dist/commonjs/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.range = exports2.balanced = void 0;
+    var balanced = /* @__PURE__ */ __name((a, b, str) => {
+      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
+      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
+      const r = ma !== null && mb != null && (0, exports2.range)(ma, mb, str);
+      return r && {
+        start: r[0],
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + ma.length, r[1]),
+        post: str.slice(r[1] + mb.length)
+      };
+    }, "balanced");
+    exports2.balanced = balanced;
+    var maybeMatch = /* @__PURE__ */ __name((reg, str) => {
+      const m = str.match(reg);
+      return m ? m[0] : null;
+    }, "maybeMatch");
+    var range = /* @__PURE__ */ __name((a, b, str) => {
+      let begs, beg, left, right = void 0, result;
+      let ai = str.indexOf(a);
+      let bi = str.indexOf(b, ai + 1);
+      let i = ai;
+      if (ai >= 0 && bi > 0) {
+        if (a === b) {
+          return [ai, bi];
+        }
+        begs = [];
+        left = str.length;
+        while (i >= 0 && !result) {
+          if (i === ai) {
+            begs.push(i);
+            ai = str.indexOf(a, i + 1);
+          } else if (begs.length === 1) {
+            const r = begs.pop();
+            if (r !== void 0)
+              result = [r, bi];
+          } else {
+            beg = begs.pop();
+            if (beg !== void 0 && beg < left) {
+              left = beg;
+              right = bi;
             }
-            counts[message]++;
-            if (counts[message] >= mainErrorCount) {
-              mainError = error;
-              mainErrorCount = counts[message];
+            bi = str.indexOf(b, i + 1);
+          }
+          i = ai < bi && ai >= 0 ? ai : bi;
+        }
+        if (begs.length && right !== void 0) {
+          result = [left, right];
+        }
+      }
+      return result;
+    }, "range");
+    exports2.range = range;
+  }
+});
+
+// node_modules/brace-expansion/dist/commonjs/index.js
+var require_commonjs2 = __commonJS({
+  "node_modules/brace-expansion/dist/commonjs/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.EXPANSION_MAX_STEPS = exports2.EXPANSION_MAX_REWRITES = exports2.EXPANSION_MAX_DEPTH = exports2.EXPANSION_MAX_LENGTH = exports2.EXPANSION_MAX = void 0;
+    exports2.expand = expand;
+    var balanced_match_1 = require_commonjs();
+    var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
+    var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
+    var escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
+    var escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
+    var escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
+    var escSlashPattern = new RegExp(escSlash, "g");
+    var escOpenPattern = new RegExp(escOpen, "g");
+    var escClosePattern = new RegExp(escClose, "g");
+    var escCommaPattern = new RegExp(escComma, "g");
+    var escPeriodPattern = new RegExp(escPeriod, "g");
+    var slashPattern = /\\\\/g;
+    var openPattern = /\\{/g;
+    var closePattern = /\\}/g;
+    var commaPattern = /\\,/g;
+    var periodPattern = /\\\./g;
+    exports2.EXPANSION_MAX = 1e5;
+    exports2.EXPANSION_MAX_LENGTH = 4e6;
+    exports2.EXPANSION_MAX_DEPTH = 1e3;
+    exports2.EXPANSION_MAX_REWRITES = 1e3;
+    exports2.EXPANSION_MAX_STEPS = 2e7;
+    var CALL_STEPS = 16;
+    function numeric2(str) {
+      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+    }
+    __name(numeric2, "numeric");
+    function escapeBraces(str) {
+      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+    }
+    __name(escapeBraces, "escapeBraces");
+    function unescapeBraces(str) {
+      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+    }
+    __name(unescapeBraces, "unescapeBraces");
+    function pushAll(target, items) {
+      for (let i = 0; i < items.length; i++) {
+        target.push(items[i]);
+      }
+    }
+    __name(pushAll, "pushAll");
+    function balancedWithBudget(str, masked, budget) {
+      if (budget.remaining < 0) {
+        return void 0;
+      }
+      const r = (0, balanced_match_1.range)("{", "}", masked);
+      const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
+      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+      if (!r || budget.remaining < 0) {
+        return void 0;
+      }
+      return {
+        end: r[1],
+        pre: str.slice(0, r[0]),
+        body: str.slice(r[0] + 1, r[1]),
+        post: str.slice(r[1] + 1),
+        unmatched
+      };
+    }
+    __name(balancedWithBudget, "balancedWithBudget");
+    function maskUnmatchedOpens(masked, budget) {
+      budget.remaining -= masked.length;
+      const open5 = [];
+      for (let i = 0; i < masked.length; i++) {
+        const c = masked.charCodeAt(i);
+        if (c === 123) {
+          open5.push(i);
+        } else if (c === 125 && open5.length) {
+          open5.pop();
+        }
+      }
+      let out = "";
+      let last = 0;
+      for (let i = 0; i < open5.length; i++) {
+        const at = open5[i];
+        out += masked.slice(last, at) + "\0";
+        last = at + 1;
+      }
+      return out + masked.slice(last);
+    }
+    __name(maskUnmatchedOpens, "maskUnmatchedOpens");
+    function commaSetFollows(str, budget) {
+      budget.remaining -= str.length;
+      if (budget.remaining < 0) {
+        return false;
+      }
+      let close = false;
+      for (let i = str.length - 1; i >= 0; i--) {
+        const c = str.charCodeAt(i);
+        if (c === 125) {
+          close = true;
+        } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
+          close = false;
+        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
+          return true;
+        }
+      }
+      return false;
+    }
+    __name(commaSetFollows, "commaSetFollows");
+    function parseCommaParts(str, budget) {
+      const parts = [];
+      let carry = "";
+      for (; ; ) {
+        const m = balancedWithBudget(str, str, budget);
+        if (budget.remaining < 0) {
+          return void 0;
+        }
+        if (!m) {
+          const tail = str.split(",");
+          tail[0] = carry + tail[0];
+          pushAll(parts, tail);
+          return parts;
+        }
+        const { pre, body, post } = m;
+        const p = pre.split(",");
+        p[0] = carry + p[0];
+        p[p.length - 1] += "{" + body + "}";
+        if (!post.length) {
+          pushAll(parts, p);
+          return parts;
+        }
+        carry = p.pop();
+        pushAll(parts, p);
+        str = post;
+      }
+    }
+    __name(parseCommaParts, "parseCommaParts");
+    function bound(value, fallback) {
+      return value === void 0 || isNaN(value) ? fallback : value;
+    }
+    __name(bound, "bound");
+    function expand(str, options = {}) {
+      if (!str) {
+        return [];
+      }
+      const max = bound(options.max, exports2.EXPANSION_MAX);
+      const maxLength = bound(options.maxLength, exports2.EXPANSION_MAX_LENGTH);
+      const maxDepth = bound(options.maxDepth, exports2.EXPANSION_MAX_DEPTH);
+      const maxRewrites = bound(options.maxRewrites, exports2.EXPANSION_MAX_REWRITES);
+      const maxSteps = bound(options.maxSteps, exports2.EXPANSION_MAX_STEPS);
+      if (str.slice(0, 2) === "{}") {
+        str = "\\{\\}" + str.slice(2);
+      }
+      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+    }
+    __name(expand, "expand");
+    function embrace(str) {
+      return "{" + str + "}";
+    }
+    __name(embrace, "embrace");
+    function isPadded(el) {
+      return /^-?0\d/.test(el);
+    }
+    __name(isPadded, "isPadded");
+    function lte(i, y) {
+      return i <= y;
+    }
+    __name(lte, "lte");
+    function gte(i, y) {
+      return i >= y;
+    }
+    __name(gte, "gte");
+    function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
+      const out = [];
+      let length = 0;
+      let nonEmpty;
+      outer: for (let a = 0; a < acc.length; a++) {
+        const prefix = acc[a] + pre;
+        let vs = values;
+        if (dropEmpties && !prefix) {
+          if (!nonEmpty)
+            nonEmpty = values.filter((v) => v);
+          vs = nonEmpty;
+        }
+        for (let v = 0; v < vs.length; v++) {
+          if (out.length >= max)
+            break outer;
+          const expansion = prefix + vs[v];
+          if (length + expansion.length > maxLength)
+            break outer;
+          out.push(expansion);
+          length += expansion.length;
+        }
+      }
+      budget.remaining -= out.length;
+      return out;
+    }
+    __name(combine, "combine");
+    function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
+      const n = body.split(/\.\./);
+      const N = [];
+      if (n[0] === void 0 || n[1] === void 0) {
+        return N;
+      }
+      const x = numeric2(n[0]);
+      const y = numeric2(n[1]);
+      const width = Math.max(n[0].length, n[1].length);
+      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric2(n[2])), 1) : 1;
+      let test = lte;
+      const reverse = y < x;
+      if (reverse) {
+        incr *= -1;
+        test = gte;
+      }
+      const pad = n.some(isPadded);
+      const cost = pad ? width : 1;
+      let length = 0;
+      for (let i = x; test(i, y) && N.length < max; i += incr) {
+        budget.remaining -= cost;
+        if (budget.remaining < 0) {
+          return void 0;
+        }
+        let c;
+        if (isAlphaSequence) {
+          c = String.fromCharCode(i);
+          if (c === "\\") {
+            c = "";
+          }
+        } else {
+          c = String(i);
+          if (pad) {
+            const need = width - c.length;
+            if (need > 0) {
+              const z = new Array(need + 1).join("0");
+              if (i < 0) {
+                c = "-" + z + c.slice(1);
+              } else {
+                c = z + c;
+              }
             }
           }
         }
-        return mainError;
+        if (length + c.length > maxLength)
+          break;
+        N.push(c);
+        length += c.length;
       }
-      reset() {
-        this.#attempts = 1;
-        this.#timeouts = [...this.#originalTimeouts];
+      return N;
+    }
+    __name(expandSequence, "expandSequence");
+    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+      budget.remaining -= CALL_STEPS;
+      if (depth > maxDepth) {
+        return [str];
       }
-      stop() {
-        if (this.#timer) {
-          clearTimeout(this.#timer);
+      let acc = [""];
+      let rewrites = 0;
+      let dropEmpties = false;
+      let firstGroup = true;
+      let masked = str;
+      for (; ; ) {
+        const m = balancedWithBudget(str, masked, budget);
+        if (!m) {
+          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
         }
-        this.#timeouts = [];
-        this.#cachedTimeouts = null;
+        if (m.unmatched) {
+          masked = maskUnmatchedOpens(masked, budget);
+        }
+        const pre = m.pre;
+        const literal = /* @__PURE__ */ __name(() => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget), "literal");
+        if (/\$$/.test(pre)) {
+          acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
+          firstGroup = false;
+          if (!m.post.length)
+            break;
+          str = m.post;
+          masked = masked.slice(m.end + 1);
+          continue;
+        }
+        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
+        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
+        const isSequence = isNumericSequence || isAlphaSequence;
+        const isOptions = m.body.indexOf(",") >= 0;
+        if (!isSequence && !isOptions) {
+          if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
+            rewrites++;
+            str = m.pre + "{" + m.body + escClose + m.post;
+            masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
+            isTop = true;
+            continue;
+          }
+          return literal();
+        }
+        if (firstGroup) {
+          dropEmpties = isTop && !isSequence;
+          firstGroup = false;
+        }
+        let values;
+        if (isSequence) {
+          values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
+          if (!values) {
+            return literal();
+          }
+        } else {
+          let n = parseCommaParts(m.body, budget);
+          if (!n) {
+            return literal();
+          }
+          if (n.length === 1 && n[0] !== void 0) {
+            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+            if (budget.remaining < 0) {
+              return literal();
+            }
+            if (n.length === 1) {
+              const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
+              if (budget.remaining < 0) {
+                return literal();
+              }
+              acc = next2;
+              if (!m.post.length)
+                break;
+              str = m.post;
+              masked = masked.slice(m.end + 1);
+              continue;
+            }
+          }
+          let dropsEmpties = dropEmpties && !m.post.length && !pre;
+          for (let d = 0; dropsEmpties && d < acc.length; d++) {
+            if (acc[d]) {
+              dropsEmpties = false;
+            }
+          }
+          values = [];
+          let valuesLength = 0;
+          outer: for (let j = 0; j < n.length; j++) {
+            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+            if (budget.remaining < 0) {
+              return literal();
+            }
+            for (let k = 0; k < expanded.length; k++) {
+              const v = expanded[k];
+              if (dropsEmpties && !v)
+                continue;
+              if (values.length >= max || valuesLength + v.length > maxLength) {
+                break outer;
+              }
+              values.push(v);
+              valuesLength += v.length;
+            }
+          }
+        }
+        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
+        if (budget.remaining < 0) {
+          return literal();
+        }
+        acc = next;
+        if (!m.post.length)
+          break;
+        str = m.post;
+        masked = masked.slice(m.end + 1);
       }
-      retry(err) {
-        this.#errors.push(err);
-        if ((/* @__PURE__ */ new Date()).getTime() - this.#operationStart >= this.#maxRetryTime) {
-          this.#errors.unshift(new Error("RetryOperation timeout occurred"));
+      return acc;
+    }
+    __name(expand_, "expand_");
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/assert-valid-pattern.js
+var require_assert_valid_pattern = __commonJS({
+  "node_modules/minimatch/dist/commonjs/assert-valid-pattern.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.assertValidPattern = void 0;
+    var MAX_PATTERN_LENGTH = 1024 * 64;
+    var assertValidPattern = /* @__PURE__ */ __name((pattern) => {
+      if (typeof pattern !== "string") {
+        throw new TypeError("invalid pattern");
+      }
+      if (pattern.length > MAX_PATTERN_LENGTH) {
+        throw new TypeError("pattern is too long");
+      }
+    }, "assertValidPattern");
+    exports2.assertValidPattern = assertValidPattern;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/brace-expressions.js
+var require_brace_expressions = __commonJS({
+  "node_modules/minimatch/dist/commonjs/brace-expressions.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.parseClass = void 0;
+    var posixClasses = {
+      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
+      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
+      "[:ascii:]": ["\\x00-\\x7f", false],
+      "[:blank:]": ["\\p{Zs}\\t", true],
+      "[:cntrl:]": ["\\p{Cc}", true],
+      "[:digit:]": ["\\p{Nd}", true],
+      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
+      "[:lower:]": ["\\p{Ll}", true],
+      "[:print:]": ["\\p{C}", true],
+      "[:punct:]": ["\\p{P}", true],
+      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
+      "[:upper:]": ["\\p{Lu}", true],
+      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
+      "[:xdigit:]": ["A-Fa-f0-9", false]
+    };
+    var braceEscape = /* @__PURE__ */ __name((s) => s.replace(/[[\]\\-]/g, "\\$&"), "braceEscape");
+    var regexpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regexpEscape");
+    var rangesToString = /* @__PURE__ */ __name((ranges) => ranges.join(""), "rangesToString");
+    var parseClass = /* @__PURE__ */ __name((glob, position) => {
+      const pos = position;
+      if (glob.charAt(pos) !== "[") {
+        throw new Error("not in a brace expression");
+      }
+      const ranges = [];
+      const negs = [];
+      let i = pos + 1;
+      let sawStart = false;
+      let uflag = false;
+      let escaping = false;
+      let negate = false;
+      let endPos = pos;
+      let rangeStart = "";
+      WHILE: while (i < glob.length) {
+        const c = glob.charAt(i);
+        if ((c === "!" || c === "^") && i === pos + 1) {
+          negate = true;
+          i++;
+          continue;
+        }
+        if (c === "]" && sawStart && !escaping) {
+          endPos = i + 1;
+          break;
+        }
+        sawStart = true;
+        if (c === "\\") {
+          if (!escaping) {
+            escaping = true;
+            i++;
+            continue;
+          }
+        }
+        if (c === "[" && !escaping) {
+          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
+            if (glob.startsWith(cls, i)) {
+              if (rangeStart) {
+                return ["$.", false, glob.length - pos, true];
+              }
+              i += cls.length;
+              if (neg)
+                negs.push(unip);
+              else
+                ranges.push(unip);
+              uflag = uflag || u;
+              continue WHILE;
+            }
+          }
+        }
+        escaping = false;
+        if (rangeStart) {
+          if (c > rangeStart) {
+            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
+          } else if (c === rangeStart) {
+            ranges.push(braceEscape(c));
+          }
+          rangeStart = "";
+          i++;
+          continue;
+        }
+        if (glob.startsWith("-]", i + 1)) {
+          ranges.push(braceEscape(c + "-"));
+          i += 2;
+          continue;
+        }
+        if (glob.startsWith("-", i + 1)) {
+          rangeStart = c;
+          i += 2;
+          continue;
+        }
+        ranges.push(braceEscape(c));
+        i++;
+      }
+      if (endPos < i) {
+        return ["", false, 0, false];
+      }
+      if (!ranges.length && !negs.length) {
+        return ["$.", false, glob.length - pos, true];
+      }
+      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
+        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
+        return [regexpEscape(r), false, endPos - pos, false];
+      }
+      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
+      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
+      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
+      return [comb, uflag, endPos - pos, true];
+    }, "parseClass");
+    exports2.parseClass = parseClass;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/unescape.js
+var require_unescape = __commonJS({
+  "node_modules/minimatch/dist/commonjs/unescape.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.unescape = void 0;
+    var unescape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
+      }
+      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
+    }, "unescape");
+    exports2.unescape = unescape;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/ast.js
+var require_ast = __commonJS({
+  "node_modules/minimatch/dist/commonjs/ast.js"(exports2) {
+    "use strict";
+    var _a;
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.AST = void 0;
+    var brace_expressions_js_1 = require_brace_expressions();
+    var unescape_js_1 = require_unescape();
+    var types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
+    var isExtglobType = /* @__PURE__ */ __name((c) => types.has(c), "isExtglobType");
+    var isExtglobAST = /* @__PURE__ */ __name((c) => isExtglobType(c.type), "isExtglobAST");
+    var adoptionMap = /* @__PURE__ */ new Map([
+      ["!", ["@"]],
+      ["?", ["?", "@"]],
+      ["@", ["@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@"]]
+    ]);
+    var adoptionWithSpaceMap = /* @__PURE__ */ new Map([
+      ["!", ["?"]],
+      ["@", ["?"]],
+      ["+", ["?", "*"]]
+    ]);
+    var adoptionAnyMap = /* @__PURE__ */ new Map([
+      ["!", ["?", "@"]],
+      ["?", ["?", "@"]],
+      ["@", ["?", "@"]],
+      ["*", ["*", "+", "?", "@"]],
+      ["+", ["+", "@", "?", "*"]]
+    ]);
+    var usurpMap = /* @__PURE__ */ new Map([
+      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
+      [
+        "?",
+        /* @__PURE__ */ new Map([
+          ["*", "*"],
+          ["+", "*"]
+        ])
+      ],
+      [
+        "@",
+        /* @__PURE__ */ new Map([
+          ["!", "!"],
+          ["?", "?"],
+          ["@", "@"],
+          ["*", "*"],
+          ["+", "+"]
+        ])
+      ],
+      [
+        "+",
+        /* @__PURE__ */ new Map([
+          ["?", "*"],
+          ["*", "*"]
+        ])
+      ]
+    ]);
+    var startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
+    var startNoDot = "(?!\\.)";
+    var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
+    var justDots = /* @__PURE__ */ new Set(["..", "."]);
+    var reSpecials = new Set("().*{}+?[]^$\\!");
+    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
+    var qmark = "[^/]";
+    var star = qmark + "*?";
+    var starNoEmpty = qmark + "+?";
+    var ID = 0;
+    var AST = class {
+      static {
+        __name(this, "AST");
+      }
+      type;
+      #root;
+      #hasMagic;
+      #uflag = false;
+      #parts = [];
+      #parent;
+      #parentIndex;
+      #negs;
+      #filledNegs = false;
+      #options;
+      #toString;
+      // set to true if it's an extglob with no children
+      // (which really means one child of '')
+      #emptyExt = false;
+      id = ++ID;
+      get depth() {
+        return (this.#parent?.depth ?? -1) + 1;
+      }
+      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
+        return {
+          "@@type": "AST",
+          id: this.id,
+          type: this.type,
+          root: this.#root.id,
+          parent: this.#parent?.id,
+          depth: this.depth,
+          partsLength: this.#parts.length,
+          parts: this.#parts
+        };
+      }
+      constructor(type, parent, options = {}) {
+        this.type = type;
+        if (type)
+          this.#hasMagic = true;
+        this.#parent = parent;
+        this.#root = this.#parent ? this.#parent.#root : this;
+        this.#options = this.#root === this ? options : this.#root.#options;
+        this.#negs = this.#root === this ? [] : this.#root.#negs;
+        if (type === "!" && !this.#root.#filledNegs)
+          this.#negs.push(this);
+        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
+      }
+      get hasMagic() {
+        if (this.#hasMagic !== void 0)
+          return this.#hasMagic;
+        for (const p of this.#parts) {
+          if (typeof p === "string")
+            continue;
+          if (p.type || p.hasMagic)
+            return this.#hasMagic = true;
+        }
+        return this.#hasMagic;
+      }
+      // reconstructs the pattern
+      toString() {
+        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
+      }
+      #fillNegs() {
+        if (this !== this.#root)
+          throw new Error("should only call on root");
+        if (this.#filledNegs)
+          return this;
+        this.toString();
+        this.#filledNegs = true;
+        let n;
+        while (n = this.#negs.pop()) {
+          if (n.type !== "!")
+            continue;
+          let p = n;
+          let pp = p.#parent;
+          while (pp) {
+            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
+              for (const part of n.#parts) {
+                if (typeof part === "string") {
+                  throw new Error("string part in extglob AST??");
+                }
+                part.copyIn(pp.#parts[i]);
+              }
+            }
+            p = pp;
+            pp = p.#parent;
+          }
+        }
+        return this;
+      }
+      push(...parts) {
+        for (const p of parts) {
+          if (p === "")
+            continue;
+          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
+            throw new Error("invalid part: " + p);
+          }
+          this.#parts.push(p);
+        }
+      }
+      toJSON() {
+        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
+        if (this.isStart() && !this.type)
+          ret.unshift([]);
+        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
+          ret.push({});
+        }
+        return ret;
+      }
+      isStart() {
+        if (this.#root === this)
+          return true;
+        if (!this.#parent?.isStart())
+          return false;
+        if (this.#parentIndex === 0)
+          return true;
+        const p = this.#parent;
+        for (let i = 0; i < this.#parentIndex; i++) {
+          const pp = p.#parts[i];
+          if (!(pp instanceof _a && pp.type === "!")) {
+            return false;
+          }
+        }
+        return true;
+      }
+      isEnd() {
+        if (this.#root === this)
+          return true;
+        if (this.#parent?.type === "!")
+          return true;
+        if (!this.#parent?.isEnd())
+          return false;
+        if (!this.type)
+          return this.#parent?.isEnd();
+        const pl = this.#parent ? this.#parent.#parts.length : 0;
+        return this.#parentIndex === pl - 1;
+      }
+      copyIn(part) {
+        if (typeof part === "string")
+          this.push(part);
+        else
+          this.push(part.clone(this));
+      }
+      clone(parent) {
+        const c = new _a(this.type, parent);
+        for (const p of this.#parts) {
+          c.copyIn(p);
+        }
+        return c;
+      }
+      static #parseAST(str, ast, pos, opt, extDepth) {
+        const maxDepth = opt.maxExtglobRecursion ?? 2;
+        let escaping = false;
+        let inBrace = false;
+        let braceStart = -1;
+        let braceNeg = false;
+        if (ast.type === null) {
+          let i2 = pos;
+          let acc2 = "";
+          while (i2 < str.length) {
+            const c = str.charAt(i2++);
+            if (escaping || c === "\\") {
+              escaping = !escaping;
+              acc2 += c;
+              continue;
+            }
+            if (inBrace) {
+              if (i2 === braceStart + 1) {
+                if (c === "^" || c === "!") {
+                  braceNeg = true;
+                }
+              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
+                inBrace = false;
+              }
+              acc2 += c;
+              continue;
+            } else if (c === "[") {
+              inBrace = true;
+              braceStart = i2;
+              braceNeg = false;
+              acc2 += c;
+              continue;
+            }
+            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
+            if (doRecurse) {
+              ast.push(acc2);
+              acc2 = "";
+              const ext = new _a(c, ast);
+              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
+              ast.push(ext);
+              continue;
+            }
+            acc2 += c;
+          }
+          ast.push(acc2);
+          return i2;
+        }
+        let i = pos + 1;
+        let part = new _a(null, ast);
+        const parts = [];
+        let acc = "";
+        while (i < str.length) {
+          const c = str.charAt(i++);
+          if (escaping || c === "\\") {
+            escaping = !escaping;
+            acc += c;
+            continue;
+          }
+          if (inBrace) {
+            if (i === braceStart + 1) {
+              if (c === "^" || c === "!") {
+                braceNeg = true;
+              }
+            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
+              inBrace = false;
+            }
+            acc += c;
+            continue;
+          } else if (c === "[") {
+            inBrace = true;
+            braceStart = i;
+            braceNeg = false;
+            acc += c;
+            continue;
+          }
+          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
+          if (doRecurse) {
+            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
+            part.push(acc);
+            acc = "";
+            const ext = new _a(c, part);
+            part.push(ext);
+            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
+            continue;
+          }
+          if (c === "|") {
+            part.push(acc);
+            acc = "";
+            parts.push(part);
+            part = new _a(null, ast);
+            continue;
+          }
+          if (c === ")") {
+            if (acc === "" && ast.#parts.length === 0) {
+              ast.#emptyExt = true;
+            }
+            part.push(acc);
+            acc = "";
+            ast.push(...parts, part);
+            return i;
+          }
+          acc += c;
+        }
+        ast.type = null;
+        ast.#hasMagic = void 0;
+        ast.#parts = [str.substring(pos - 1)];
+        return i;
+      }
+      #canAdoptWithSpace(child) {
+        return this.#canAdopt(child, adoptionWithSpaceMap);
+      }
+      #canAdopt(child, map = adoptionMap) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
           return false;
         }
-        let timeout = this.#timeouts.shift();
-        if (timeout === void 0) {
-          if (this.#cachedTimeouts) {
-            this.#errors.pop();
-            timeout = this.#cachedTimeouts.at(-1);
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canAdoptType(gc.type, map);
+      }
+      #canAdoptType(c, map = adoptionAnyMap) {
+        return !!map.get(this.type)?.includes(c);
+      }
+      #adoptWithSpace(child, index) {
+        const gc = child.#parts[0];
+        const blank = new _a(null, gc, this.options);
+        blank.#parts.push("");
+        gc.push(blank);
+        this.#adopt(child, index);
+      }
+      #adopt(child, index) {
+        const gc = child.#parts[0];
+        this.#parts.splice(index, 1, ...gc.#parts);
+        for (const p of gc.#parts) {
+          if (typeof p === "object")
+            p.#parent = this;
+        }
+        this.#toString = void 0;
+      }
+      #canUsurpType(c) {
+        const m = usurpMap.get(this.type);
+        return !!m?.has(c);
+      }
+      #canUsurp(child) {
+        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
+          return false;
+        }
+        const gc = child.#parts[0];
+        if (!gc || typeof gc !== "object" || gc.type === null) {
+          return false;
+        }
+        return this.#canUsurpType(gc.type);
+      }
+      #usurp(child) {
+        const m = usurpMap.get(this.type);
+        const gc = child.#parts[0];
+        const nt = m?.get(gc.type);
+        if (!nt)
+          return false;
+        this.#parts = gc.#parts;
+        for (const p of this.#parts) {
+          if (typeof p === "object") {
+            p.#parent = this;
+          }
+        }
+        this.type = nt;
+        this.#toString = void 0;
+        this.#emptyExt = false;
+      }
+      static fromGlob(pattern, options = {}) {
+        const ast = new _a(null, void 0, options);
+        _a.#parseAST(pattern, ast, 0, options, 0);
+        return ast;
+      }
+      // returns the regular expression if there's magic, or the unescaped
+      // string if not.
+      toMMPattern() {
+        if (this !== this.#root)
+          return this.#root.toMMPattern();
+        const glob = this.toString();
+        const [re, body, hasMagic, uflag] = this.toRegExpSource();
+        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
+        if (!anyMagic) {
+          return body;
+        }
+        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
+        return Object.assign(new RegExp(`^${re}$`, flags), {
+          _src: re,
+          _glob: glob
+        });
+      }
+      get options() {
+        return this.#options;
+      }
+      // returns the string match, the regexp source, whether there's magic
+      // in the regexp (so a regular expression is required) and whether or
+      // not the uflag is needed for the regular expression (for posix classes)
+      // TODO: instead of injecting the start/end at this point, just return
+      // the BODY of the regexp, along with the start/end portions suitable
+      // for binding the start/end in either a joined full-path makeRe context
+      // (where we bind to (^|/), or a standalone matchPart context (where
+      // we bind to ^, and not /).  Otherwise slashes get duped!
+      //
+      // In part-matching mode, the start is:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: ^(?!\.\.?$)
+      // - if dots allowed or not possible: ^
+      // - if dots possible and not allowed: ^(?!\.)
+      // end is:
+      // - if not isEnd(): nothing
+      // - else: $
+      //
+      // In full-path matching mode, we put the slash at the START of the
+      // pattern, so start is:
+      // - if first pattern: same as part-matching mode
+      // - if not isStart(): nothing
+      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
+      // - if dots allowed or not possible: /
+      // - if dots possible and not allowed: /(?!\.)
+      // end is:
+      // - if last pattern, same as part-matching mode
+      // - else nothing
+      //
+      // Always put the (?:$|/) on negated tails, though, because that has to be
+      // there to bind the end of the negated pattern portion, and it's easier to
+      // just stick it in now rather than try to inject it later in the middle of
+      // the pattern.
+      //
+      // We can just always return the same end, and leave it up to the caller
+      // to know whether it's going to be used joined or in parts.
+      // And, if the start is adjusted slightly, can do the same there:
+      // - if not isStart: nothing
+      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
+      // - if dots allowed or not possible: (?:/|^)
+      // - if dots possible and not allowed: (?:/|^)(?!\.)
+      //
+      // But it's better to have a simpler binding without a conditional, for
+      // performance, so probably better to return both start options.
+      //
+      // Then the caller just ignores the end if it's not the first pattern,
+      // and the start always gets applied.
+      //
+      // But that's always going to be $ if it's the ending pattern, or nothing,
+      // so the caller can just attach $ at the end of the pattern when building.
+      //
+      // So the todo is:
+      // - better detect what kind of start is needed
+      // - return both flavors of starting pattern
+      // - attach $ at the end of the pattern when creating the actual RegExp
+      //
+      // Ah, but wait, no, that all only applies to the root when the first pattern
+      // is not an extglob. If the first pattern IS an extglob, then we need all
+      // that dot prevention biz to live in the extglob portions, because eg
+      // +(*|.x*) can match .xy but not .yx.
+      //
+      // So, return the two flavors if it's #root and the first child is not an
+      // AST, otherwise leave it to the child AST to handle it, and there,
+      // use the (?:^|/) style of start binding.
+      //
+      // Even simplified further:
+      // - Since the start for a join is eg /(?!\.) and the start for a part
+      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
+      // or start or whatever) and prepend ^ or / at the Regexp construction.
+      toRegExpSource(allowDot) {
+        const dot = allowDot ?? !!this.#options.dot;
+        if (this.#root === this) {
+          this.#flatten();
+          this.#fillNegs();
+        }
+        if (!isExtglobAST(this)) {
+          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
+          const src = this.#parts.map((p) => {
+            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
+            this.#hasMagic = this.#hasMagic || hasMagic;
+            this.#uflag = this.#uflag || uflag;
+            return re;
+          }).join("");
+          let start2 = "";
+          if (this.isStart()) {
+            if (typeof this.#parts[0] === "string") {
+              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
+              if (!dotTravAllowed) {
+                const aps = addPatternStart;
+                const needNoTrav = (
+                  // dots are allowed, and the pattern starts with [ or .
+                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
+                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
+                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
+                );
+                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
+                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
+              }
+            }
+          }
+          let end = "";
+          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
+            end = "(?:$|\\/)";
+          }
+          const final2 = start2 + src + end;
+          return [
+            final2,
+            (0, unescape_js_1.unescape)(src),
+            this.#hasMagic = !!this.#hasMagic,
+            this.#uflag
+          ];
+        }
+        const repeated = this.type === "*" || this.type === "+";
+        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
+        let body = this.#partsToRegExp(dot);
+        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
+          const s = this.toString();
+          const me = this;
+          me.#parts = [s];
+          me.type = null;
+          me.#hasMagic = void 0;
+          return [s, (0, unescape_js_1.unescape)(this.toString()), false, false];
+        }
+        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
+        if (bodyDotAllowed === body) {
+          bodyDotAllowed = "";
+        }
+        if (bodyDotAllowed) {
+          body = `(?:${body})(?:${bodyDotAllowed})*?`;
+        }
+        let final = "";
+        if (this.type === "!" && this.#emptyExt) {
+          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
+        } else {
+          const close = this.type === "!" ? (
+            // !() must match something,but !(x) can match ''
+            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
+          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
+          final = start + body + close;
+        }
+        return [
+          final,
+          (0, unescape_js_1.unescape)(body),
+          this.#hasMagic = !!this.#hasMagic,
+          this.#uflag
+        ];
+      }
+      #flatten() {
+        if (!isExtglobAST(this)) {
+          for (const p of this.#parts) {
+            if (typeof p === "object") {
+              p.#flatten();
+            }
+          }
+        } else {
+          let iterations = 0;
+          let done = false;
+          do {
+            done = true;
+            for (let i = 0; i < this.#parts.length; i++) {
+              const c = this.#parts[i];
+              if (typeof c === "object") {
+                c.#flatten();
+                if (this.#canAdopt(c)) {
+                  done = false;
+                  this.#adopt(c, i);
+                } else if (this.#canAdoptWithSpace(c)) {
+                  done = false;
+                  this.#adoptWithSpace(c, i);
+                } else if (this.#canUsurp(c)) {
+                  done = false;
+                  this.#usurp(c);
+                }
+              }
+            }
+          } while (!done && ++iterations < 10);
+        }
+        this.#toString = void 0;
+      }
+      #partsToRegExp(dot) {
+        return this.#parts.map((p) => {
+          if (typeof p === "string") {
+            throw new Error("string type in extglob ast??");
+          }
+          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
+          this.#uflag = this.#uflag || uflag;
+          return re;
+        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
+      }
+      static #parseGlob(glob, hasMagic, noEmpty = false) {
+        let escaping = false;
+        let re = "";
+        let uflag = false;
+        let inStar = false;
+        for (let i = 0; i < glob.length; i++) {
+          const c = glob.charAt(i);
+          if (escaping) {
+            escaping = false;
+            re += (reSpecials.has(c) ? "\\" : "") + c;
+            continue;
+          }
+          if (c === "*") {
+            if (inStar)
+              continue;
+            inStar = true;
+            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
+            hasMagic = true;
+            continue;
+          } else {
+            inStar = false;
+          }
+          if (c === "\\") {
+            if (i === glob.length - 1) {
+              re += "\\\\";
+            } else {
+              escaping = true;
+            }
+            continue;
+          }
+          if (c === "[") {
+            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
+            if (consumed) {
+              re += src;
+              uflag = uflag || needUflag;
+              i += consumed - 1;
+              hasMagic = hasMagic || magic;
+              continue;
+            }
+          }
+          if (c === "?") {
+            re += qmark;
+            hasMagic = true;
+            continue;
+          }
+          re += regExpEscape(c);
+        }
+        return [re, (0, unescape_js_1.unescape)(glob), !!hasMagic, uflag];
+      }
+    };
+    exports2.AST = AST;
+    _a = AST;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/escape.js
+var require_escape = __commonJS({
+  "node_modules/minimatch/dist/commonjs/escape.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.escape = void 0;
+    var escape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
+      if (magicalBraces) {
+        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
+      }
+      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
+    }, "escape");
+    exports2.escape = escape;
+  }
+});
+
+// node_modules/minimatch/dist/commonjs/index.js
+var require_commonjs3 = __commonJS({
+  "node_modules/minimatch/dist/commonjs/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.unescape = exports2.escape = exports2.AST = exports2.Minimatch = exports2.match = exports2.makeRe = exports2.braceExpand = exports2.defaults = exports2.filter = exports2.GLOBSTAR = exports2.sep = exports2.minimatch = void 0;
+    var brace_expansion_1 = require_commonjs2();
+    var assert_valid_pattern_js_1 = require_assert_valid_pattern();
+    var ast_js_1 = require_ast();
+    var escape_js_1 = require_escape();
+    var unescape_js_1 = require_unescape();
+    var minimatch = /* @__PURE__ */ __name((p, pattern, options = {}) => {
+      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+      if (!options.nocomment && pattern.charAt(0) === "#") {
+        return false;
+      }
+      return new Minimatch(pattern, options).match(p);
+    }, "minimatch");
+    exports2.minimatch = minimatch;
+    var starDotExtRE = /^\*+([^+@!?*[(]*)$/;
+    var starDotExtTest = /* @__PURE__ */ __name((ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2), "starDotExtTest");
+    var starDotExtTestDot = /* @__PURE__ */ __name((ext2) => (f) => f.endsWith(ext2), "starDotExtTestDot");
+    var starDotExtTestNocase = /* @__PURE__ */ __name((ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
+    }, "starDotExtTestNocase");
+    var starDotExtTestNocaseDot = /* @__PURE__ */ __name((ext2) => {
+      ext2 = ext2.toLowerCase();
+      return (f) => f.toLowerCase().endsWith(ext2);
+    }, "starDotExtTestNocaseDot");
+    var starDotStarRE = /^\*+\.\*+$/;
+    var starDotStarTest = /* @__PURE__ */ __name((f) => !f.startsWith(".") && f.includes("."), "starDotStarTest");
+    var starDotStarTestDot = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.includes("."), "starDotStarTestDot");
+    var dotStarRE = /^\.\*+$/;
+    var dotStarTest = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.startsWith("."), "dotStarTest");
+    var starRE = /^\*+$/;
+    var starTest = /* @__PURE__ */ __name((f) => f.length !== 0 && !f.startsWith("."), "starTest");
+    var starTestDot = /* @__PURE__ */ __name((f) => f.length !== 0 && f !== "." && f !== "..", "starTestDot");
+    var qmarksRE = /^\?+([^+@!?*[(]*)?$/;
+    var qmarksTestNocase = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    }, "qmarksTestNocase");
+    var qmarksTestNocaseDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      if (!ext2)
+        return noext;
+      ext2 = ext2.toLowerCase();
+      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
+    }, "qmarksTestNocaseDot");
+    var qmarksTestDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExtDot([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    }, "qmarksTestDot");
+    var qmarksTest = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
+      const noext = qmarksTestNoExt([$0]);
+      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
+    }, "qmarksTest");
+    var qmarksTestNoExt = /* @__PURE__ */ __name(([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && !f.startsWith(".");
+    }, "qmarksTestNoExt");
+    var qmarksTestNoExtDot = /* @__PURE__ */ __name(([$0]) => {
+      const len = $0.length;
+      return (f) => f.length === len && f !== "." && f !== "..";
+    }, "qmarksTestNoExtDot");
+    var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
+    var path = {
+      win32: { sep: "\\" },
+      posix: { sep: "/" }
+    };
+    exports2.sep = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
+    exports2.minimatch.sep = exports2.sep;
+    exports2.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
+    exports2.minimatch.GLOBSTAR = exports2.GLOBSTAR;
+    var qmark = "[^/]";
+    var star = qmark + "*?";
+    var twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
+    var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
+    var filter = /* @__PURE__ */ __name((pattern, options = {}) => (p) => (0, exports2.minimatch)(p, pattern, options), "filter");
+    exports2.filter = filter;
+    exports2.minimatch.filter = exports2.filter;
+    var ext = /* @__PURE__ */ __name((a, b = {}) => Object.assign({}, a, b), "ext");
+    var defaults = /* @__PURE__ */ __name((def) => {
+      if (!def || typeof def !== "object" || !Object.keys(def).length) {
+        return exports2.minimatch;
+      }
+      const orig = exports2.minimatch;
+      const m = /* @__PURE__ */ __name((p, pattern, options = {}) => orig(p, pattern, ext(def, options)), "m");
+      return Object.assign(m, {
+        Minimatch: class Minimatch extends orig.Minimatch {
+          static {
+            __name(this, "Minimatch");
+          }
+          constructor(pattern, options = {}) {
+            super(pattern, ext(def, options));
+          }
+          static defaults(options) {
+            return orig.defaults(ext(def, options)).Minimatch;
+          }
+        },
+        AST: class AST extends orig.AST {
+          static {
+            __name(this, "AST");
+          }
+          /* c8 ignore start */
+          constructor(type, parent, options = {}) {
+            super(type, parent, ext(def, options));
+          }
+          /* c8 ignore stop */
+          static fromGlob(pattern, options = {}) {
+            return orig.AST.fromGlob(pattern, ext(def, options));
+          }
+        },
+        unescape: /* @__PURE__ */ __name((s, options = {}) => orig.unescape(s, ext(def, options)), "unescape"),
+        escape: /* @__PURE__ */ __name((s, options = {}) => orig.escape(s, ext(def, options)), "escape"),
+        filter: /* @__PURE__ */ __name((pattern, options = {}) => orig.filter(pattern, ext(def, options)), "filter"),
+        defaults: /* @__PURE__ */ __name((options) => orig.defaults(ext(def, options)), "defaults"),
+        makeRe: /* @__PURE__ */ __name((pattern, options = {}) => orig.makeRe(pattern, ext(def, options)), "makeRe"),
+        braceExpand: /* @__PURE__ */ __name((pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)), "braceExpand"),
+        match: /* @__PURE__ */ __name((list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)), "match"),
+        sep: orig.sep,
+        GLOBSTAR: exports2.GLOBSTAR
+      });
+    }, "defaults");
+    exports2.defaults = defaults;
+    exports2.minimatch.defaults = exports2.defaults;
+    var braceExpand = /* @__PURE__ */ __name((pattern, options = {}) => {
+      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+      if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
+        return [pattern];
+      }
+      return (0, brace_expansion_1.expand)(pattern, { max: options.braceExpandMax });
+    }, "braceExpand");
+    exports2.braceExpand = braceExpand;
+    exports2.minimatch.braceExpand = exports2.braceExpand;
+    var makeRe = /* @__PURE__ */ __name((pattern, options = {}) => new Minimatch(pattern, options).makeRe(), "makeRe");
+    exports2.makeRe = makeRe;
+    exports2.minimatch.makeRe = exports2.makeRe;
+    var match2 = /* @__PURE__ */ __name((list, pattern, options = {}) => {
+      const mm = new Minimatch(pattern, options);
+      list = list.filter((f) => mm.match(f));
+      if (mm.options.nonull && !list.length) {
+        list.push(pattern);
+      }
+      return list;
+    }, "match");
+    exports2.match = match2;
+    exports2.minimatch.match = exports2.match;
+    var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
+    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
+    var Minimatch = class {
+      static {
+        __name(this, "Minimatch");
+      }
+      options;
+      set;
+      pattern;
+      windowsPathsNoEscape;
+      nonegate;
+      negate;
+      comment;
+      empty;
+      preserveMultipleSlashes;
+      partial;
+      globSet;
+      globParts;
+      nocase;
+      isWindows;
+      platform;
+      windowsNoMagicRoot;
+      maxGlobstarRecursion;
+      regexp;
+      constructor(pattern, options = {}) {
+        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+        options = options || {};
+        this.options = options;
+        this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
+        this.pattern = pattern;
+        this.platform = options.platform || defaultPlatform;
+        this.isWindows = this.platform === "win32";
+        const awe = "allowWindowsEscape";
+        this.windowsPathsNoEscape = !!options.windowsPathsNoEscape || options[awe] === false;
+        if (this.windowsPathsNoEscape) {
+          this.pattern = this.pattern.replace(/\\/g, "/");
+        }
+        this.preserveMultipleSlashes = !!options.preserveMultipleSlashes;
+        this.regexp = null;
+        this.negate = false;
+        this.nonegate = !!options.nonegate;
+        this.comment = false;
+        this.empty = false;
+        this.partial = !!options.partial;
+        this.nocase = !!this.options.nocase;
+        this.windowsNoMagicRoot = options.windowsNoMagicRoot !== void 0 ? options.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
+        this.globSet = [];
+        this.globParts = [];
+        this.set = [];
+        this.make();
+      }
+      hasMagic() {
+        if (this.options.magicalBraces && this.set.length > 1) {
+          return true;
+        }
+        for (const pattern of this.set) {
+          for (const part of pattern) {
+            if (typeof part !== "string")
+              return true;
+          }
+        }
+        return false;
+      }
+      debug(..._) {
+      }
+      make() {
+        const pattern = this.pattern;
+        const options = this.options;
+        if (!options.nocomment && pattern.charAt(0) === "#") {
+          this.comment = true;
+          return;
+        }
+        if (!pattern) {
+          this.empty = true;
+          return;
+        }
+        this.parseNegate();
+        this.globSet = [...new Set(this.braceExpand())];
+        if (options.debug) {
+          this.debug = (...args) => console.error(...args);
+        }
+        this.debug(this.pattern, this.globSet);
+        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
+        this.globParts = this.preprocess(rawGlobParts);
+        this.debug(this.pattern, this.globParts);
+        let set = this.globParts.map((s, _, __) => {
+          if (this.isWindows && this.windowsNoMagicRoot) {
+            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
+            const isDrive = /^[a-z]:/i.test(s[0]);
+            if (isUNC) {
+              return [
+                ...s.slice(0, 4),
+                ...s.slice(4).map((ss) => this.parse(ss))
+              ];
+            } else if (isDrive) {
+              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
+            }
+          }
+          return s.map((ss) => this.parse(ss));
+        });
+        this.debug(this.pattern, set);
+        this.set = set.filter((s) => s.indexOf(false) === -1);
+        if (this.isWindows) {
+          for (let i = 0; i < this.set.length; i++) {
+            const p = this.set[i];
+            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
+              p[2] = "?";
+            }
+          }
+        }
+        this.debug(this.pattern, this.set);
+      }
+      // various transforms to equivalent pattern sets that are
+      // faster to process in a filesystem walk.  The goal is to
+      // eliminate what we can, and push all ** patterns as far
+      // to the right as possible, even if it increases the number
+      // of patterns that we have to process.
+      preprocess(globParts) {
+        if (this.options.noglobstar) {
+          for (const partset of globParts) {
+            for (let j = 0; j < partset.length; j++) {
+              if (partset[j] === "**") {
+                partset[j] = "*";
+              }
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          globParts = this.firstPhasePreProcess(globParts);
+          globParts = this.secondPhasePreProcess(globParts);
+        } else if (optimizationLevel >= 1) {
+          globParts = this.levelOneOptimize(globParts);
+        } else {
+          globParts = this.adjascentGlobstarOptimize(globParts);
+        }
+        return globParts;
+      }
+      // just get rid of adjascent ** portions
+      adjascentGlobstarOptimize(globParts) {
+        return globParts.map((parts) => {
+          let gs = -1;
+          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+            let i = gs;
+            while (parts[i + 1] === "**") {
+              i++;
+            }
+            if (i !== gs) {
+              parts.splice(gs, i - gs);
+            }
+          }
+          return parts;
+        });
+      }
+      // get rid of adjascent ** and resolve .. portions
+      levelOneOptimize(globParts) {
+        return globParts.map((parts) => {
+          parts = parts.reduce((set, part) => {
+            const prev = set[set.length - 1];
+            if (part === "**" && prev === "**") {
+              return set;
+            }
+            if (part === "..") {
+              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
+                set.pop();
+                return set;
+              }
+            }
+            set.push(part);
+            return set;
+          }, []);
+          return parts.length === 0 ? [""] : parts;
+        });
+      }
+      levelTwoFileOptimize(parts) {
+        if (!Array.isArray(parts)) {
+          parts = this.slashSplit(parts);
+        }
+        let didSomething = false;
+        do {
+          didSomething = false;
+          if (!this.preserveMultipleSlashes) {
+            for (let i = 1; i < parts.length - 1; i++) {
+              const p = parts[i];
+              if (i === 1 && p === "" && parts[0] === "")
+                continue;
+              if (p === "." || p === "") {
+                didSomething = true;
+                parts.splice(i, 1);
+                i--;
+              }
+            }
+            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+              didSomething = true;
+              parts.pop();
+            }
+          }
+          let dd = 0;
+          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+            const p = parts[dd - 1];
+            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
+              didSomething = true;
+              parts.splice(dd - 1, 2);
+              dd -= 2;
+            }
+          }
+        } while (didSomething);
+        return parts.length === 0 ? [""] : parts;
+      }
+      // First phase: single-pattern processing
+      // <pre> is 1 or more portions
+      // <rest> is 1 or more portions
+      // <p> is any portion other than ., .., '', or **
+      // <e> is . or ''
+      //
+      // **/.. is *brutal* for filesystem walking performance, because
+      // it effectively resets the recursive walk each time it occurs,
+      // and ** cannot be reduced out by a .. pattern part like a regexp
+      // or most strings (other than .., ., and '') can be.
+      //
+      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
+      // <pre>/<e>/<rest> -> <pre>/<rest>
+      // <pre>/<p>/../<rest> -> <pre>/<rest>
+      // **/**/<rest> -> **/<rest>
+      //
+      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
+      // this WOULD be allowed if ** did follow symlinks, or * didn't
+      firstPhasePreProcess(globParts) {
+        let didSomething = false;
+        do {
+          didSomething = false;
+          for (let parts of globParts) {
+            let gs = -1;
+            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
+              let gss = gs;
+              while (parts[gss + 1] === "**") {
+                gss++;
+              }
+              if (gss > gs) {
+                parts.splice(gs + 1, gss - gs);
+              }
+              let next = parts[gs + 1];
+              const p = parts[gs + 2];
+              const p2 = parts[gs + 3];
+              if (next !== "..")
+                continue;
+              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
+                continue;
+              }
+              didSomething = true;
+              parts.splice(gs, 1);
+              const other = parts.slice(0);
+              other[gs] = "**";
+              globParts.push(other);
+              gs--;
+            }
+            if (!this.preserveMultipleSlashes) {
+              for (let i = 1; i < parts.length - 1; i++) {
+                const p = parts[i];
+                if (i === 1 && p === "" && parts[0] === "")
+                  continue;
+                if (p === "." || p === "") {
+                  didSomething = true;
+                  parts.splice(i, 1);
+                  i--;
+                }
+              }
+              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
+                didSomething = true;
+                parts.pop();
+              }
+            }
+            let dd = 0;
+            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
+              const p = parts[dd - 1];
+              if (p && p !== "." && p !== ".." && p !== "**") {
+                didSomething = true;
+                const needDot = dd === 1 && parts[dd + 1] === "**";
+                const splin = needDot ? ["."] : [];
+                parts.splice(dd - 1, 2, ...splin);
+                if (parts.length === 0)
+                  parts.push("");
+                dd -= 2;
+              }
+            }
+          }
+        } while (didSomething);
+        return globParts;
+      }
+      // second phase: multi-pattern dedupes
+      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
+      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
+      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
+      //
+      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
+      // ^-- not valid because ** doens't follow symlinks
+      secondPhasePreProcess(globParts) {
+        for (let i = 0; i < globParts.length - 1; i++) {
+          for (let j = i + 1; j < globParts.length; j++) {
+            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
+            if (matched) {
+              globParts[i] = [];
+              globParts[j] = matched;
+              break;
+            }
+          }
+        }
+        return globParts.filter((gs) => gs.length);
+      }
+      partsMatch(a, b, emptyGSMatch = false) {
+        let ai = 0;
+        let bi = 0;
+        let result = [];
+        let which = "";
+        while (ai < a.length && bi < b.length) {
+          if (a[ai] === b[bi]) {
+            result.push(which === "b" ? b[bi] : a[ai]);
+            ai++;
+            bi++;
+          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
+            result.push(a[ai]);
+            ai++;
+          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
+            result.push(b[bi]);
+            bi++;
+          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
+            if (which === "b")
+              return false;
+            which = "a";
+            result.push(a[ai]);
+            ai++;
+            bi++;
+          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
+            if (which === "a")
+              return false;
+            which = "b";
+            result.push(b[bi]);
+            ai++;
+            bi++;
           } else {
             return false;
           }
         }
-        this.#timer = setTimeout(() => {
-          this.#attempts++;
-          this.#fn(this.#attempts);
-        }, timeout);
-        if (this.#unref) {
-          this.#timer.unref();
-        }
-        return true;
+        return a.length === b.length && result;
       }
-      attempt(fn) {
-        this.#fn = fn;
-        this.#operationStart = (/* @__PURE__ */ new Date()).getTime();
-        this.#fn(this.#attempts);
+      parseNegate() {
+        if (this.nonegate)
+          return;
+        const pattern = this.pattern;
+        let negate = false;
+        let negateOffset = 0;
+        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
+          negate = !negate;
+          negateOffset++;
+        }
+        if (negateOffset)
+          this.pattern = pattern.slice(negateOffset);
+        this.negate = negate;
+      }
+      // set partial to true to test if, for example,
+      // "/a/b" matches the start of "/*/b/*/d"
+      // Partial means, if you run out of file before you run
+      // out of pattern, then that's fine, as long as all
+      // the parts match.
+      matchOne(file, pattern, partial = false) {
+        let fileStartIndex = 0;
+        let patternStartIndex = 0;
+        if (this.isWindows) {
+          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
+          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
+          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
+          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
+          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
+          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
+          if (typeof fdi === "number" && typeof pdi === "number") {
+            const [fd, pd] = [
+              file[fdi],
+              pattern[pdi]
+            ];
+            if (fd.toLowerCase() === pd.toLowerCase()) {
+              pattern[pdi] = fd;
+              patternStartIndex = pdi;
+              fileStartIndex = fdi;
+            }
+          }
+        }
+        const { optimizationLevel = 1 } = this.options;
+        if (optimizationLevel >= 2) {
+          file = this.levelTwoFileOptimize(file);
+        }
+        if (pattern.includes(exports2.GLOBSTAR)) {
+          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
+        }
+        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
+      }
+      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
+        const firstgs = pattern.indexOf(exports2.GLOBSTAR, patternIndex);
+        const lastgs = pattern.lastIndexOf(exports2.GLOBSTAR);
+        const [head2, body, tail] = partial ? [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1),
+          []
+        ] : [
+          pattern.slice(patternIndex, firstgs),
+          pattern.slice(firstgs + 1, lastgs),
+          pattern.slice(lastgs + 1)
+        ];
+        if (head2.length) {
+          const fileHead = file.slice(fileIndex, fileIndex + head2.length);
+          if (!this.#matchOne(fileHead, head2, partial, 0, 0)) {
+            return false;
+          }
+          fileIndex += head2.length;
+          patternIndex += head2.length;
+        }
+        let fileTailMatch = 0;
+        if (tail.length) {
+          if (tail.length + fileIndex > file.length)
+            return false;
+          let tailStart = file.length - tail.length;
+          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
+            fileTailMatch = tail.length;
+          } else {
+            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
+              return false;
+            }
+            tailStart--;
+            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
+              return false;
+            }
+            fileTailMatch = tail.length + 1;
+          }
+        }
+        if (!body.length) {
+          let sawSome = !!fileTailMatch;
+          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
+            const f = String(file[i2]);
+            sawSome = true;
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return partial || sawSome;
+        }
+        const bodySegments = [[[], 0]];
+        let currentBody = bodySegments[0];
+        let nonGsParts = 0;
+        const nonGsPartsSums = [0];
+        for (const b of body) {
+          if (b === exports2.GLOBSTAR) {
+            nonGsPartsSums.push(nonGsParts);
+            currentBody = [[], 0];
+            bodySegments.push(currentBody);
+          } else {
+            currentBody[0].push(b);
+            nonGsParts++;
+          }
+        }
+        let i = bodySegments.length - 1;
+        const fileLength = file.length - fileTailMatch;
+        for (const b of bodySegments) {
+          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
+        }
+        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
+      }
+      // return false for "nope, not matching"
+      // return null for "not matching, cannot keep trying"
+      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
+        const bs = bodySegments[bodyIndex];
+        if (!bs) {
+          for (let i = fileIndex; i < file.length; i++) {
+            sawTail = true;
+            const f = file[i];
+            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+              return false;
+            }
+          }
+          return sawTail;
+        }
+        const [body, after] = bs;
+        while (fileIndex <= after) {
+          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
+          if (m && globStarDepth < this.maxGlobstarRecursion) {
+            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
+            if (sub !== false) {
+              return sub;
+            }
+          }
+          const f = file[fileIndex];
+          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
+            return false;
+          }
+          fileIndex++;
+        }
+        return partial || null;
+      }
+      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
+        let fi;
+        let pi;
+        let pl;
+        let fl;
+        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
+          this.debug("matchOne loop");
+          let p = pattern[pi];
+          let f = file[fi];
+          this.debug(pattern, p, f);
+          if (p === false || p === exports2.GLOBSTAR) {
+            return false;
+          }
+          let hit;
+          if (typeof p === "string") {
+            hit = f === p;
+            this.debug("string match", p, f, hit);
+          } else {
+            hit = p.test(f);
+            this.debug("pattern match", p, f, hit);
+          }
+          if (!hit)
+            return false;
+        }
+        if (fi === fl && pi === pl) {
+          return true;
+        } else if (fi === fl) {
+          return partial;
+        } else if (pi === pl) {
+          return fi === fl - 1 && file[fi] === "";
+        } else {
+          throw new Error("wtf?");
+        }
+      }
+      braceExpand() {
+        return (0, exports2.braceExpand)(this.pattern, this.options);
+      }
+      parse(pattern) {
+        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
+        const options = this.options;
+        if (pattern === "**")
+          return exports2.GLOBSTAR;
+        if (pattern === "")
+          return "";
+        let m;
+        let fastTest = null;
+        if (m = pattern.match(starRE)) {
+          fastTest = options.dot ? starTestDot : starTest;
+        } else if (m = pattern.match(starDotExtRE)) {
+          fastTest = (options.nocase ? options.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
+        } else if (m = pattern.match(qmarksRE)) {
+          fastTest = (options.nocase ? options.dot ? qmarksTestNocaseDot : qmarksTestNocase : options.dot ? qmarksTestDot : qmarksTest)(m);
+        } else if (m = pattern.match(starDotStarRE)) {
+          fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
+        } else if (m = pattern.match(dotStarRE)) {
+          fastTest = dotStarTest;
+        }
+        const re = ast_js_1.AST.fromGlob(pattern, this.options).toMMPattern();
+        if (fastTest && typeof re === "object") {
+          Reflect.defineProperty(re, "test", { value: fastTest });
+        }
+        return re;
+      }
+      makeRe() {
+        if (this.regexp || this.regexp === false)
+          return this.regexp;
+        const set = this.set;
+        if (!set.length) {
+          this.regexp = false;
+          return this.regexp;
+        }
+        const options = this.options;
+        const twoStar = options.noglobstar ? star : options.dot ? twoStarDot : twoStarNoDot;
+        const flags = new Set(options.nocase ? ["i"] : []);
+        let re = set.map((pattern) => {
+          const pp = pattern.map((p) => {
+            if (p instanceof RegExp) {
+              for (const f of p.flags.split(""))
+                flags.add(f);
+            }
+            return typeof p === "string" ? regExpEscape(p) : p === exports2.GLOBSTAR ? exports2.GLOBSTAR : p._src;
+          });
+          pp.forEach((p, i) => {
+            const next = pp[i + 1];
+            const prev = pp[i - 1];
+            if (p !== exports2.GLOBSTAR || prev === exports2.GLOBSTAR) {
+              return;
+            }
+            if (prev === void 0) {
+              if (next !== void 0 && next !== exports2.GLOBSTAR) {
+                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
+              } else {
+                pp[i] = twoStar;
+              }
+            } else if (next === void 0) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
+            } else if (next !== exports2.GLOBSTAR) {
+              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
+              pp[i + 1] = exports2.GLOBSTAR;
+            }
+          });
+          const filtered = pp.filter((p) => p !== exports2.GLOBSTAR);
+          if (this.partial && filtered.length >= 1) {
+            const prefixes = [];
+            for (let i = 1; i <= filtered.length; i++) {
+              prefixes.push(filtered.slice(0, i).join("/"));
+            }
+            return "(?:" + prefixes.join("|") + ")";
+          }
+          return filtered.join("/");
+        }).join("|");
+        const [open5, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open5 + re + close + "$";
+        if (this.partial) {
+          re = "^(?:\\/|" + open5 + re.slice(1, -1) + close + ")$";
+        }
+        if (this.negate)
+          re = "^(?!" + re + ").+$";
+        try {
+          this.regexp = new RegExp(re, [...flags].join(""));
+        } catch {
+          this.regexp = false;
+        }
+        return this.regexp;
+      }
+      slashSplit(p) {
+        if (this.preserveMultipleSlashes) {
+          return p.split("/");
+        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
+          return ["", ...p.split(/\/+/)];
+        } else {
+          return p.split(/\/+/);
+        }
+      }
+      match(f, partial = this.partial) {
+        this.debug("match", f, this.pattern);
+        if (this.comment) {
+          return false;
+        }
+        if (this.empty) {
+          return f === "";
+        }
+        if (f === "/" && partial) {
+          return true;
+        }
+        const options = this.options;
+        if (this.isWindows) {
+          f = f.split("\\").join("/");
+        }
+        const ff = this.slashSplit(f);
+        this.debug(this.pattern, "split", ff);
+        const set = this.set;
+        this.debug(this.pattern, "set", set);
+        let filename = ff[ff.length - 1];
+        if (!filename) {
+          for (let i = ff.length - 2; !filename && i >= 0; i--) {
+            filename = ff[i];
+          }
+        }
+        for (const pattern of set) {
+          let file = ff;
+          if (options.matchBase && pattern.length === 1) {
+            file = [filename];
+          }
+          const hit = this.matchOne(file, pattern, partial);
+          if (hit) {
+            if (options.flipNegate) {
+              return true;
+            }
+            return !this.negate;
+          }
+        }
+        if (options.flipNegate) {
+          return false;
+        }
+        return this.negate;
+      }
+      static defaults(def) {
+        return exports2.minimatch.defaults(def).Minimatch;
       }
     };
-    module2.exports = { RetryOperation };
+    exports2.Minimatch = Minimatch;
+    var ast_js_2 = require_ast();
+    Object.defineProperty(exports2, "AST", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return ast_js_2.AST;
+    }, "get") });
+    var escape_js_2 = require_escape();
+    Object.defineProperty(exports2, "escape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return escape_js_2.escape;
+    }, "get") });
+    var unescape_js_2 = require_unescape();
+    Object.defineProperty(exports2, "unescape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return unescape_js_2.unescape;
+    }, "get") });
+    exports2.minimatch.AST = ast_js_1.AST;
+    exports2.minimatch.Minimatch = Minimatch;
+    exports2.minimatch.escape = escape_js_1.escape;
+    exports2.minimatch.unescape = unescape_js_1.unescape;
   }
 });
 
-// node_modules/@gar/promise-retry/lib/index.js
-var require_lib = __commonJS({
-  "node_modules/@gar/promise-retry/lib/index.js"(exports2, module2) {
-    var { RetryOperation } = require_retry();
-    var createTimeout = /* @__PURE__ */ __name((attempt, opts) => Math.min(Math.round((1 + (opts.randomize ? Math.random() : 0)) * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt)), opts.maxTimeout), "createTimeout");
-    var isRetryError = /* @__PURE__ */ __name((err) => err?.code === "EPROMISERETRY" && Object.hasOwn(err, "retried"), "isRetryError");
-    var promiseRetry = /* @__PURE__ */ __name(async (fn, options = {}) => {
-      let timeouts = [];
-      if (options instanceof Array) {
-        timeouts = [...options];
-      } else {
-        if (options.retries === Infinity) {
-          options.forever = true;
-          delete options.retries;
+// node_modules/@tufjs/models/dist/role.js
+var require_role = __commonJS({
+  "node_modules/@tufjs/models/dist/role.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.SuccinctRoles = exports2.DelegatedRole = exports2.Role = exports2.TOP_LEVEL_ROLE_NAMES = void 0;
+    var crypto_1 = __importDefault(require("crypto"));
+    var minimatch_1 = require_commonjs3();
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var utils_1 = require_utils();
+    exports2.TOP_LEVEL_ROLE_NAMES = [
+      "root",
+      "targets",
+      "snapshot",
+      "timestamp"
+    ];
+    var Role = class _Role {
+      static {
+        __name(this, "Role");
+      }
+      keyIDs;
+      threshold;
+      unrecognizedFields;
+      constructor(options) {
+        const { keyIDs, threshold, unrecognizedFields } = options;
+        if (hasDuplicates(keyIDs)) {
+          throw new error_1.ValueError("duplicate key IDs found");
         }
-        const opts = {
-          retries: 10,
-          factor: 2,
-          minTimeout: 1 * 1e3,
-          maxTimeout: Infinity,
-          randomize: false,
-          ...options
+        if (threshold < 1) {
+          throw new error_1.ValueError("threshold must be at least 1");
+        }
+        this.keyIDs = keyIDs;
+        this.threshold = threshold;
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      equals(other) {
+        if (!(other instanceof _Role)) {
+          return false;
+        }
+        return this.threshold === other.threshold && util_1.default.isDeepStrictEqual(this.keyIDs, other.keyIDs) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
+      }
+      toJSON() {
+        return {
+          keyids: this.keyIDs,
+          threshold: this.threshold,
+          ...this.unrecognizedFields
         };
-        if (opts.minTimeout > opts.maxTimeout) {
-          throw new Error("minTimeout is greater than maxTimeout");
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array");
         }
-        if (opts.retries) {
-          for (let i = 0; i < opts.retries; i++) {
-            timeouts.push(createTimeout(i, opts));
-          }
-          timeouts.sort((a, b) => a - b);
-        } else if (options.forever) {
-          timeouts.push(createTimeout(0, opts));
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        return new _Role({
+          keyIDs: keyids,
+          threshold,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Role = Role;
+    function hasDuplicates(array) {
+      return new Set(array).size !== array.length;
+    }
+    __name(hasDuplicates, "hasDuplicates");
+    var DelegatedRole = class _DelegatedRole extends Role {
+      static {
+        __name(this, "DelegatedRole");
+      }
+      name;
+      terminating;
+      paths;
+      pathHashPrefixes;
+      constructor(opts) {
+        super(opts);
+        const { name, terminating, paths, pathHashPrefixes } = opts;
+        this.name = name;
+        this.terminating = terminating;
+        if (opts.paths && opts.pathHashPrefixes) {
+          throw new error_1.ValueError("paths and pathHashPrefixes are mutually exclusive");
+        }
+        this.paths = paths;
+        this.pathHashPrefixes = pathHashPrefixes;
+      }
+      equals(other) {
+        if (!(other instanceof _DelegatedRole)) {
+          return false;
+        }
+        return super.equals(other) && this.name === other.name && this.terminating === other.terminating && util_1.default.isDeepStrictEqual(this.paths, other.paths) && util_1.default.isDeepStrictEqual(this.pathHashPrefixes, other.pathHashPrefixes);
+      }
+      isDelegatedPath(targetFilepath) {
+        if (this.paths) {
+          return this.paths.some((pathPattern) => isTargetInPathPattern(targetFilepath, pathPattern));
+        }
+        if (this.pathHashPrefixes) {
+          const hasher = crypto_1.default.createHash("sha256");
+          const pathHash = hasher.update(targetFilepath).digest("hex");
+          return this.pathHashPrefixes.some((pathHashPrefix) => pathHash.startsWith(pathHashPrefix));
+        }
+        return false;
+      }
+      toJSON() {
+        const json = {
+          ...super.toJSON(),
+          name: this.name,
+          terminating: this.terminating
+        };
+        if (this.paths) {
+          json.paths = this.paths;
+        }
+        if (this.pathHashPrefixes) {
+          json.path_hash_prefixes = this.pathHashPrefixes;
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array of strings");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        if (typeof name !== "string") {
+          throw new TypeError("name must be a string");
+        }
+        if (typeof terminating !== "boolean") {
+          throw new TypeError("terminating must be a boolean");
+        }
+        if (utils_1.guard.isDefined(paths) && !utils_1.guard.isStringArray(paths)) {
+          throw new TypeError("paths must be an array of strings");
+        }
+        if (utils_1.guard.isDefined(path_hash_prefixes) && !utils_1.guard.isStringArray(path_hash_prefixes)) {
+          throw new TypeError("path_hash_prefixes must be an array of strings");
+        }
+        return new _DelegatedRole({
+          keyIDs: keyids,
+          threshold,
+          name,
+          terminating,
+          paths,
+          pathHashPrefixes: path_hash_prefixes,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.DelegatedRole = DelegatedRole;
+    var zip = /* @__PURE__ */ __name((a, b) => a.map((k, i) => [k, b[i]]), "zip");
+    function isTargetInPathPattern(target, pattern) {
+      const targetParts = target.split("/");
+      const patternParts = pattern.split("/");
+      if (patternParts.length != targetParts.length) {
+        return false;
+      }
+      return zip(targetParts, patternParts).every(([targetPart, patternPart]) => (0, minimatch_1.minimatch)(targetPart, patternPart));
+    }
+    __name(isTargetInPathPattern, "isTargetInPathPattern");
+    var SuccinctRoles = class _SuccinctRoles extends Role {
+      static {
+        __name(this, "SuccinctRoles");
+      }
+      bitLength;
+      namePrefix;
+      numberOfBins;
+      suffixLen;
+      constructor(opts) {
+        super(opts);
+        const { bitLength, namePrefix } = opts;
+        if (bitLength <= 0 || bitLength > 32) {
+          throw new error_1.ValueError("bitLength must be between 1 and 32");
+        }
+        this.bitLength = bitLength;
+        this.namePrefix = namePrefix;
+        this.numberOfBins = Math.pow(2, bitLength);
+        this.suffixLen = (this.numberOfBins - 1).toString(16).length;
+      }
+      equals(other) {
+        if (!(other instanceof _SuccinctRoles)) {
+          return false;
+        }
+        return super.equals(other) && this.bitLength === other.bitLength && this.namePrefix === other.namePrefix;
+      }
+      /***
+       * Calculates the name of the delegated role responsible for 'target_filepath'.
+       *
+       * The target at path ''target_filepath' is assigned to a bin by casting
+       * the left-most 'bit_length' of bits of the file path hash digest to
+       * int, using it as bin index between 0 and '2**bit_length - 1'.
+       *
+       * Args:
+       *  target_filepath: URL path to a target file, relative to a base
+       *  targets URL.
+       */
+      getRoleForTarget(targetFilepath) {
+        const hasher = crypto_1.default.createHash("sha256");
+        const hasherBuffer = hasher.update(targetFilepath).digest();
+        const hashBytes = hasherBuffer.subarray(0, 4);
+        const shiftValue = 32 - this.bitLength;
+        const binNumber = hashBytes.readUInt32BE() >>> shiftValue;
+        const suffix = binNumber.toString(16).padStart(this.suffixLen, "0");
+        return `${this.namePrefix}-${suffix}`;
+      }
+      *getRoles() {
+        for (let i = 0; i < this.numberOfBins; i++) {
+          const suffix = i.toString(16).padStart(this.suffixLen, "0");
+          yield `${this.namePrefix}-${suffix}`;
         }
       }
-      const operation = new RetryOperation(timeouts, {
-        forever: options.forever,
-        unref: options.unref,
-        maxRetryTime: options.maxRetryTime
-      });
-      return new Promise(function(resolve8, reject) {
-        operation.attempt(async (number) => {
-          try {
-            const result = await fn((err) => {
-              throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
-            }, number, operation);
-            return resolve8(result);
-          } catch (err) {
-            if (!isRetryError(err)) {
-              return reject(err);
-            }
-            if (!operation.retry(err.retried || new Error())) {
-              return reject(err.retried);
+      /***
+       * Determines whether the given ``role_name`` is in one of
+       * the delegated roles that ``SuccinctRoles`` represents.
+       *
+       * Args:
+       *  role_name: The name of the role to check against.
+       */
+      isDelegatedRole(roleName) {
+        const desiredPrefix = this.namePrefix + "-";
+        if (!roleName.startsWith(desiredPrefix)) {
+          return false;
+        }
+        const suffix = roleName.slice(desiredPrefix.length, roleName.length);
+        if (suffix.length != this.suffixLen) {
+          return false;
+        }
+        if (!suffix.match(/^[0-9a-fA-F]+$/)) {
+          return false;
+        }
+        const num = parseInt(suffix, 16);
+        return 0 <= num && num < this.numberOfBins;
+      }
+      toJSON() {
+        const json = {
+          ...super.toJSON(),
+          bit_length: this.bitLength,
+          name_prefix: this.namePrefix
+        };
+        return json;
+      }
+      static fromJSON(data) {
+        const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
+        if (!utils_1.guard.isStringArray(keyids)) {
+          throw new TypeError("keyids must be an array of strings");
+        }
+        if (typeof threshold !== "number") {
+          throw new TypeError("threshold must be a number");
+        }
+        if (typeof bit_length !== "number") {
+          throw new TypeError("bit_length must be a number");
+        }
+        if (typeof name_prefix !== "string") {
+          throw new TypeError("name_prefix must be a string");
+        }
+        return new _SuccinctRoles({
+          keyIDs: keyids,
+          threshold,
+          bitLength: bit_length,
+          namePrefix: name_prefix,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.SuccinctRoles = SuccinctRoles;
+  }
+});
+
+// node_modules/@tufjs/models/dist/root.js
+var require_root = __commonJS({
+  "node_modules/@tufjs/models/dist/root.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Root = void 0;
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var error_1 = require_error5();
+    var key_1 = require_key3();
+    var role_1 = require_role();
+    var utils_1 = require_utils();
+    var Root = class _Root extends base_1.Signed {
+      static {
+        __name(this, "Root");
+      }
+      type = base_1.MetadataKind.Root;
+      keys;
+      roles;
+      consistentSnapshot;
+      constructor(options) {
+        super(options);
+        this.keys = options.keys || {};
+        this.consistentSnapshot = options.consistentSnapshot ?? true;
+        if (!options.roles) {
+          this.roles = role_1.TOP_LEVEL_ROLE_NAMES.reduce((acc, role) => ({
+            ...acc,
+            [role]: new role_1.Role({ keyIDs: [], threshold: 1 })
+          }), {});
+        } else {
+          const roleNames = new Set(Object.keys(options.roles));
+          if (!role_1.TOP_LEVEL_ROLE_NAMES.every((role) => roleNames.has(role))) {
+            throw new error_1.ValueError("missing top-level role");
+          }
+          this.roles = options.roles;
+        }
+      }
+      addKey(key, role) {
+        if (!this.roles[role]) {
+          throw new error_1.ValueError(`role ${role} does not exist`);
+        }
+        if (!this.roles[role].keyIDs.includes(key.keyID)) {
+          this.roles[role].keyIDs.push(key.keyID);
+        }
+        this.keys[key.keyID] = key;
+      }
+      equals(other) {
+        if (!(other instanceof _Root)) {
+          return false;
+        }
+        return super.equals(other) && this.consistentSnapshot === other.consistentSnapshot && util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          keys: keysToJSON(this.keys),
+          roles: rolesToJSON(this.roles),
+          consistent_snapshot: this.consistentSnapshot,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { keys, roles, consistent_snapshot, ...rest } = unrecognizedFields;
+        if (typeof consistent_snapshot !== "boolean") {
+          throw new TypeError("consistent_snapshot must be a boolean");
+        }
+        return new _Root({
+          ...commonFields,
+          keys: keysFromJSON(keys),
+          roles: rolesFromJSON(roles),
+          consistentSnapshot: consistent_snapshot,
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Root = Root;
+    function keysToJSON(keys) {
+      return Object.entries(keys).reduce((acc, [keyID, key]) => ({ ...acc, [keyID]: key.toJSON() }), {});
+    }
+    __name(keysToJSON, "keysToJSON");
+    function rolesToJSON(roles) {
+      return Object.entries(roles).reduce((acc, [roleName, role]) => ({ ...acc, [roleName]: role.toJSON() }), {});
+    }
+    __name(rolesToJSON, "rolesToJSON");
+    function keysFromJSON(data) {
+      let keys;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("keys must be an object");
+        }
+        keys = Object.entries(data).reduce((acc, [keyID, keyData]) => ({
+          ...acc,
+          [keyID]: key_1.Key.fromJSON(keyID, keyData)
+        }), {});
+      }
+      return keys;
+    }
+    __name(keysFromJSON, "keysFromJSON");
+    function rolesFromJSON(data) {
+      let roles;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("roles must be an object");
+        }
+        roles = Object.entries(data).reduce((acc, [roleName, roleData]) => ({
+          ...acc,
+          [roleName]: role_1.Role.fromJSON(roleData)
+        }), {});
+      }
+      return roles;
+    }
+    __name(rolesFromJSON, "rolesFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/signature.js
+var require_signature = __commonJS({
+  "node_modules/@tufjs/models/dist/signature.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Signature = void 0;
+    var Signature = class _Signature {
+      static {
+        __name(this, "Signature");
+      }
+      keyID;
+      sig;
+      constructor(options) {
+        const { keyID, sig } = options;
+        this.keyID = keyID;
+        this.sig = sig;
+      }
+      toJSON() {
+        return {
+          keyid: this.keyID,
+          sig: this.sig
+        };
+      }
+      static fromJSON(data) {
+        const { keyid, sig } = data;
+        if (typeof keyid !== "string") {
+          throw new TypeError("keyid must be a string");
+        }
+        if (typeof sig !== "string") {
+          throw new TypeError("sig must be a string");
+        }
+        return new _Signature({
+          keyID: keyid,
+          sig
+        });
+      }
+    };
+    exports2.Signature = Signature;
+  }
+});
+
+// node_modules/@tufjs/models/dist/snapshot.js
+var require_snapshot = __commonJS({
+  "node_modules/@tufjs/models/dist/snapshot.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Snapshot = void 0;
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var file_1 = require_file();
+    var utils_1 = require_utils();
+    var Snapshot = class _Snapshot extends base_1.Signed {
+      static {
+        __name(this, "Snapshot");
+      }
+      type = base_1.MetadataKind.Snapshot;
+      meta;
+      constructor(opts) {
+        super(opts);
+        this.meta = opts.meta || { "targets.json": new file_1.MetaFile({ version: 1 }) };
+      }
+      equals(other) {
+        if (!(other instanceof _Snapshot)) {
+          return false;
+        }
+        return super.equals(other) && util_1.default.isDeepStrictEqual(this.meta, other.meta);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          meta: metaToJSON(this.meta),
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { meta, ...rest } = unrecognizedFields;
+        return new _Snapshot({
+          ...commonFields,
+          meta: metaFromJSON(meta),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Snapshot = Snapshot;
+    function metaToJSON(meta) {
+      return Object.entries(meta).reduce((acc, [path, metadata]) => ({
+        ...acc,
+        [path]: metadata.toJSON()
+      }), {});
+    }
+    __name(metaToJSON, "metaToJSON");
+    function metaFromJSON(data) {
+      let meta;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("meta field is malformed");
+        } else {
+          meta = Object.entries(data).reduce((acc, [path, metadata]) => ({
+            ...acc,
+            [path]: file_1.MetaFile.fromJSON(metadata)
+          }), {});
+        }
+      }
+      return meta;
+    }
+    __name(metaFromJSON, "metaFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/delegations.js
+var require_delegations = __commonJS({
+  "node_modules/@tufjs/models/dist/delegations.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Delegations = void 0;
+    var util_1 = __importDefault(require("util"));
+    var error_1 = require_error5();
+    var key_1 = require_key3();
+    var role_1 = require_role();
+    var utils_1 = require_utils();
+    var Delegations = class _Delegations {
+      static {
+        __name(this, "Delegations");
+      }
+      keys;
+      roles;
+      unrecognizedFields;
+      succinctRoles;
+      constructor(options) {
+        this.keys = options.keys;
+        this.unrecognizedFields = options.unrecognizedFields || {};
+        if (options.roles) {
+          if (Object.keys(options.roles).some((roleName) => role_1.TOP_LEVEL_ROLE_NAMES.includes(roleName))) {
+            throw new error_1.ValueError("Delegated role name conflicts with top-level role name");
+          }
+        }
+        this.succinctRoles = options.succinctRoles;
+        this.roles = options.roles;
+      }
+      equals(other) {
+        if (!(other instanceof _Delegations)) {
+          return false;
+        }
+        return util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields) && util_1.default.isDeepStrictEqual(this.succinctRoles, other.succinctRoles);
+      }
+      *rolesForTarget(targetPath) {
+        if (this.roles) {
+          for (const role of Object.values(this.roles)) {
+            if (role.isDelegatedPath(targetPath)) {
+              yield { role: role.name, terminating: role.terminating };
             }
           }
+        } else if (this.succinctRoles) {
+          yield {
+            role: this.succinctRoles.getRoleForTarget(targetPath),
+            terminating: true
+          };
+        }
+      }
+      toJSON() {
+        const json = {
+          keys: keysToJSON(this.keys),
+          ...this.unrecognizedFields
+        };
+        if (this.roles) {
+          json.roles = rolesToJSON(this.roles);
+        } else if (this.succinctRoles) {
+          json.succinct_roles = this.succinctRoles.toJSON();
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
+        let succinctRoles;
+        if (utils_1.guard.isObject(succinct_roles)) {
+          succinctRoles = role_1.SuccinctRoles.fromJSON(succinct_roles);
+        }
+        return new _Delegations({
+          keys: keysFromJSON(keys),
+          roles: rolesFromJSON(roles),
+          unrecognizedFields,
+          succinctRoles
         });
+      }
+    };
+    exports2.Delegations = Delegations;
+    function keysToJSON(keys) {
+      return Object.entries(keys).reduce((acc, [keyId, key]) => ({
+        ...acc,
+        [keyId]: key.toJSON()
+      }), {});
+    }
+    __name(keysToJSON, "keysToJSON");
+    function rolesToJSON(roles) {
+      return Object.values(roles).map((role) => role.toJSON());
+    }
+    __name(rolesToJSON, "rolesToJSON");
+    function keysFromJSON(data) {
+      if (!utils_1.guard.isObjectRecord(data)) {
+        throw new TypeError("keys is malformed");
+      }
+      return Object.entries(data).reduce((acc, [keyID, keyData]) => ({
+        ...acc,
+        [keyID]: key_1.Key.fromJSON(keyID, keyData)
+      }), {});
+    }
+    __name(keysFromJSON, "keysFromJSON");
+    function rolesFromJSON(data) {
+      let roleMap;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectArray(data)) {
+          throw new TypeError("roles is malformed");
+        }
+        roleMap = data.reduce((acc, role) => {
+          const delegatedRole = role_1.DelegatedRole.fromJSON(role);
+          return {
+            ...acc,
+            [delegatedRole.name]: delegatedRole
+          };
+        }, {});
+      }
+      return roleMap;
+    }
+    __name(rolesFromJSON, "rolesFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/targets.js
+var require_targets = __commonJS({
+  "node_modules/@tufjs/models/dist/targets.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Targets = void 0;
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var delegations_1 = require_delegations();
+    var file_1 = require_file();
+    var utils_1 = require_utils();
+    var Targets = class _Targets extends base_1.Signed {
+      static {
+        __name(this, "Targets");
+      }
+      type = base_1.MetadataKind.Targets;
+      targets;
+      delegations;
+      constructor(options) {
+        super(options);
+        this.targets = options.targets || {};
+        this.delegations = options.delegations;
+      }
+      addTarget(target) {
+        this.targets[target.path] = target;
+      }
+      equals(other) {
+        if (!(other instanceof _Targets)) {
+          return false;
+        }
+        return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
+      }
+      toJSON() {
+        const json = {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          targets: targetsToJSON(this.targets),
+          ...this.unrecognizedFields
+        };
+        if (this.delegations) {
+          json.delegations = this.delegations.toJSON();
+        }
+        return json;
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { targets, delegations, ...rest } = unrecognizedFields;
+        return new _Targets({
+          ...commonFields,
+          targets: targetsFromJSON(targets),
+          delegations: delegationsFromJSON(delegations),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Targets = Targets;
+    function targetsToJSON(targets) {
+      return Object.entries(targets).reduce((acc, [path, target]) => ({
+        ...acc,
+        [path]: target.toJSON()
+      }), {});
+    }
+    __name(targetsToJSON, "targetsToJSON");
+    function targetsFromJSON(data) {
+      let targets;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObjectRecord(data)) {
+          throw new TypeError("targets must be an object");
+        } else {
+          targets = Object.entries(data).reduce((acc, [path, target]) => ({
+            ...acc,
+            [path]: file_1.TargetFile.fromJSON(path, target)
+          }), {});
+        }
+      }
+      return targets;
+    }
+    __name(targetsFromJSON, "targetsFromJSON");
+    function delegationsFromJSON(data) {
+      let delegations;
+      if (utils_1.guard.isDefined(data)) {
+        if (!utils_1.guard.isObject(data)) {
+          throw new TypeError("delegations must be an object");
+        } else {
+          delegations = delegations_1.Delegations.fromJSON(data);
+        }
+      }
+      return delegations;
+    }
+    __name(delegationsFromJSON, "delegationsFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/timestamp.js
+var require_timestamp4 = __commonJS({
+  "node_modules/@tufjs/models/dist/timestamp.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Timestamp = void 0;
+    var base_1 = require_base();
+    var file_1 = require_file();
+    var utils_1 = require_utils();
+    var Timestamp = class _Timestamp extends base_1.Signed {
+      static {
+        __name(this, "Timestamp");
+      }
+      type = base_1.MetadataKind.Timestamp;
+      snapshotMeta;
+      constructor(options) {
+        super(options);
+        this.snapshotMeta = options.snapshotMeta || new file_1.MetaFile({ version: 1 });
+      }
+      equals(other) {
+        if (!(other instanceof _Timestamp)) {
+          return false;
+        }
+        return super.equals(other) && this.snapshotMeta.equals(other.snapshotMeta);
+      }
+      toJSON() {
+        return {
+          _type: this.type,
+          spec_version: this.specVersion,
+          version: this.version,
+          expires: this.expires,
+          meta: { "snapshot.json": this.snapshotMeta.toJSON() },
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(data) {
+        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
+        const { meta, ...rest } = unrecognizedFields;
+        return new _Timestamp({
+          ...commonFields,
+          snapshotMeta: snapshotMetaFromJSON(meta),
+          unrecognizedFields: rest
+        });
+      }
+    };
+    exports2.Timestamp = Timestamp;
+    function snapshotMetaFromJSON(data) {
+      let snapshotMeta;
+      if (utils_1.guard.isDefined(data)) {
+        const snapshotData = data["snapshot.json"];
+        if (!utils_1.guard.isDefined(snapshotData) || !utils_1.guard.isObject(snapshotData)) {
+          throw new TypeError("missing snapshot.json in meta");
+        } else {
+          snapshotMeta = file_1.MetaFile.fromJSON(snapshotData);
+        }
+      }
+      return snapshotMeta;
+    }
+    __name(snapshotMetaFromJSON, "snapshotMetaFromJSON");
+  }
+});
+
+// node_modules/@tufjs/models/dist/metadata.js
+var require_metadata = __commonJS({
+  "node_modules/@tufjs/models/dist/metadata.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Metadata = void 0;
+    var canonical_json_1 = require_lib();
+    var util_1 = __importDefault(require("util"));
+    var base_1 = require_base();
+    var error_1 = require_error5();
+    var root_1 = require_root();
+    var signature_1 = require_signature();
+    var snapshot_1 = require_snapshot();
+    var targets_1 = require_targets();
+    var timestamp_1 = require_timestamp4();
+    var utils_1 = require_utils();
+    var Metadata = class _Metadata {
+      static {
+        __name(this, "Metadata");
+      }
+      signed;
+      signatures;
+      unrecognizedFields;
+      constructor(signed, signatures, unrecognizedFields) {
+        this.signed = signed;
+        this.signatures = signatures || {};
+        this.unrecognizedFields = unrecognizedFields || {};
+      }
+      sign(signer, append = true) {
+        const bytes = Buffer.from((0, canonical_json_1.canonicalize)(this.signed.toJSON()));
+        const signature = signer(bytes);
+        if (!append) {
+          this.signatures = {};
+        }
+        this.signatures[signature.keyID] = signature;
+      }
+      verifyDelegate(delegatedRole, delegatedMetadata) {
+        let role;
+        let keys = {};
+        switch (this.signed.type) {
+          case base_1.MetadataKind.Root:
+            keys = this.signed.keys;
+            role = this.signed.roles[delegatedRole];
+            break;
+          case base_1.MetadataKind.Targets:
+            if (!this.signed.delegations) {
+              throw new error_1.ValueError(`No delegations found for ${delegatedRole}`);
+            }
+            keys = this.signed.delegations.keys;
+            if (this.signed.delegations.roles) {
+              role = this.signed.delegations.roles[delegatedRole];
+            } else if (this.signed.delegations.succinctRoles) {
+              if (this.signed.delegations.succinctRoles.isDelegatedRole(delegatedRole)) {
+                role = this.signed.delegations.succinctRoles;
+              }
+            }
+            break;
+          default:
+            throw new TypeError("invalid metadata type");
+        }
+        if (!role) {
+          throw new error_1.ValueError(`no delegation found for ${delegatedRole}`);
+        }
+        const signingKeys = /* @__PURE__ */ new Set();
+        role.keyIDs.forEach((keyID) => {
+          const key = keys[keyID];
+          if (!key) {
+            return;
+          }
+          try {
+            key.verifySignature(delegatedMetadata);
+            signingKeys.add(key.keyID);
+          } catch (error) {
+          }
+        });
+        if (signingKeys.size < role.threshold) {
+          throw new error_1.UnsignedMetadataError(`${delegatedRole} was signed by ${signingKeys.size}/${role.threshold} keys`);
+        }
+      }
+      equals(other) {
+        if (!(other instanceof _Metadata)) {
+          return false;
+        }
+        return (
+          // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
+          this.signed.equals(other.signed) && util_1.default.isDeepStrictEqual(this.signatures, other.signatures) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields)
+        );
+      }
+      toJSON() {
+        const signatures = Object.values(this.signatures).map((signature) => {
+          return signature.toJSON();
+        });
+        return {
+          signatures,
+          signed: this.signed.toJSON(),
+          ...this.unrecognizedFields
+        };
+      }
+      static fromJSON(type, data) {
+        const { signed, signatures, ...rest } = data;
+        if (!utils_1.guard.isDefined(signed) || !utils_1.guard.isObject(signed)) {
+          throw new TypeError("signed is not defined");
+        }
+        if (type !== signed._type) {
+          throw new error_1.ValueError(`expected '${type}', got ${signed["_type"]}`);
+        }
+        if (!utils_1.guard.isObjectArray(signatures)) {
+          throw new TypeError("signatures is not an array");
+        }
+        let signedObj;
+        switch (type) {
+          case base_1.MetadataKind.Root:
+            signedObj = root_1.Root.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Timestamp:
+            signedObj = timestamp_1.Timestamp.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Snapshot:
+            signedObj = snapshot_1.Snapshot.fromJSON(signed);
+            break;
+          case base_1.MetadataKind.Targets:
+            signedObj = targets_1.Targets.fromJSON(signed);
+            break;
+          default:
+            throw new TypeError("invalid metadata type");
+        }
+        const sigMap = {};
+        signatures.forEach((sigData) => {
+          const sig = signature_1.Signature.fromJSON(sigData);
+          if (sigMap[sig.keyID]) {
+            throw new error_1.ValueError(`multiple signatures found for keyid: ${sig.keyID}`);
+          }
+          sigMap[sig.keyID] = sig;
+        });
+        return new _Metadata(signedObj, sigMap, rest);
+      }
+    };
+    exports2.Metadata = Metadata;
+  }
+});
+
+// node_modules/@tufjs/models/dist/index.js
+var require_dist5 = __commonJS({
+  "node_modules/@tufjs/models/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Timestamp = exports2.Targets = exports2.Snapshot = exports2.Signature = exports2.Root = exports2.Metadata = exports2.Key = exports2.TargetFile = exports2.MetaFile = exports2.ValueError = exports2.MetadataKind = void 0;
+    var base_1 = require_base();
+    Object.defineProperty(exports2, "MetadataKind", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return base_1.MetadataKind;
+    }, "get") });
+    var error_1 = require_error5();
+    Object.defineProperty(exports2, "ValueError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.ValueError;
+    }, "get") });
+    var file_1 = require_file();
+    Object.defineProperty(exports2, "MetaFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return file_1.MetaFile;
+    }, "get") });
+    Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return file_1.TargetFile;
+    }, "get") });
+    var key_1 = require_key3();
+    Object.defineProperty(exports2, "Key", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return key_1.Key;
+    }, "get") });
+    var metadata_1 = require_metadata();
+    Object.defineProperty(exports2, "Metadata", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return metadata_1.Metadata;
+    }, "get") });
+    var root_1 = require_root();
+    Object.defineProperty(exports2, "Root", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return root_1.Root;
+    }, "get") });
+    var signature_1 = require_signature();
+    Object.defineProperty(exports2, "Signature", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return signature_1.Signature;
+    }, "get") });
+    var snapshot_1 = require_snapshot();
+    Object.defineProperty(exports2, "Snapshot", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return snapshot_1.Snapshot;
+    }, "get") });
+    var targets_1 = require_targets();
+    Object.defineProperty(exports2, "Targets", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return targets_1.Targets;
+    }, "get") });
+    var timestamp_1 = require_timestamp4();
+    Object.defineProperty(exports2, "Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return timestamp_1.Timestamp;
+    }, "get") });
+  }
+});
+
+// node_modules/ms/index.js
+var require_ms = __commonJS({
+  "node_modules/ms/index.js"(exports2, module2) {
+    var s = 1e3;
+    var m = s * 60;
+    var h = m * 60;
+    var d = h * 24;
+    var w = d * 7;
+    var y = d * 365.25;
+    module2.exports = function(val, options) {
+      options = options || {};
+      var type = typeof val;
+      if (type === "string" && val.length > 0) {
+        return parse(val);
+      } else if (type === "number" && isFinite(val)) {
+        return options.long ? fmtLong(val) : fmtShort(val);
+      }
+      throw new Error(
+        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
+      );
+    };
+    function parse(str) {
+      str = String(str);
+      if (str.length > 100) {
+        return;
+      }
+      var match2 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+        str
+      );
+      if (!match2) {
+        return;
+      }
+      var n = parseFloat(match2[1]);
+      var type = (match2[2] || "ms").toLowerCase();
+      switch (type) {
+        case "years":
+        case "year":
+        case "yrs":
+        case "yr":
+        case "y":
+          return n * y;
+        case "weeks":
+        case "week":
+        case "w":
+          return n * w;
+        case "days":
+        case "day":
+        case "d":
+          return n * d;
+        case "hours":
+        case "hour":
+        case "hrs":
+        case "hr":
+        case "h":
+          return n * h;
+        case "minutes":
+        case "minute":
+        case "mins":
+        case "min":
+        case "m":
+          return n * m;
+        case "seconds":
+        case "second":
+        case "secs":
+        case "sec":
+        case "s":
+          return n * s;
+        case "milliseconds":
+        case "millisecond":
+        case "msecs":
+        case "msec":
+        case "ms":
+          return n;
+        default:
+          return void 0;
+      }
+    }
+    __name(parse, "parse");
+    function fmtShort(ms) {
+      var msAbs = Math.abs(ms);
+      if (msAbs >= d) {
+        return Math.round(ms / d) + "d";
+      }
+      if (msAbs >= h) {
+        return Math.round(ms / h) + "h";
+      }
+      if (msAbs >= m) {
+        return Math.round(ms / m) + "m";
+      }
+      if (msAbs >= s) {
+        return Math.round(ms / s) + "s";
+      }
+      return ms + "ms";
+    }
+    __name(fmtShort, "fmtShort");
+    function fmtLong(ms) {
+      var msAbs = Math.abs(ms);
+      if (msAbs >= d) {
+        return plural(ms, msAbs, d, "day");
+      }
+      if (msAbs >= h) {
+        return plural(ms, msAbs, h, "hour");
+      }
+      if (msAbs >= m) {
+        return plural(ms, msAbs, m, "minute");
+      }
+      if (msAbs >= s) {
+        return plural(ms, msAbs, s, "second");
+      }
+      return ms + " ms";
+    }
+    __name(fmtLong, "fmtLong");
+    function plural(ms, msAbs, n, name) {
+      var isPlural = msAbs >= n * 1.5;
+      return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
+    }
+    __name(plural, "plural");
+  }
+});
+
+// node_modules/debug/src/common.js
+var require_common = __commonJS({
+  "node_modules/debug/src/common.js"(exports2, module2) {
+    function setup(env) {
+      createDebug.debug = createDebug;
+      createDebug.default = createDebug;
+      createDebug.coerce = coerce;
+      createDebug.disable = disable;
+      createDebug.enable = enable;
+      createDebug.enabled = enabled;
+      createDebug.humanize = require_ms();
+      createDebug.destroy = destroy;
+      Object.keys(env).forEach((key) => {
+        createDebug[key] = env[key];
       });
-    }, "promiseRetry");
-    module2.exports = { promiseRetry };
+      createDebug.names = [];
+      createDebug.skips = [];
+      createDebug.formatters = {};
+      function selectColor(namespace) {
+        let hash = 0;
+        for (let i = 0; i < namespace.length; i++) {
+          hash = (hash << 5) - hash + namespace.charCodeAt(i);
+          hash |= 0;
+        }
+        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
+      }
+      __name(selectColor, "selectColor");
+      createDebug.selectColor = selectColor;
+      function createDebug(namespace) {
+        let prevTime;
+        let enableOverride = null;
+        let namespacesCache;
+        let enabledCache;
+        function debug(...args) {
+          if (!debug.enabled) {
+            return;
+          }
+          const self = debug;
+          const curr = Number(/* @__PURE__ */ new Date());
+          const ms = curr - (prevTime || curr);
+          self.diff = ms;
+          self.prev = prevTime;
+          self.curr = curr;
+          prevTime = curr;
+          args[0] = createDebug.coerce(args[0]);
+          if (typeof args[0] !== "string") {
+            args.unshift("%O");
+          }
+          let index = 0;
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match2, format) => {
+            if (match2 === "%%") {
+              return "%";
+            }
+            index++;
+            const formatter = createDebug.formatters[format];
+            if (typeof formatter === "function") {
+              const val = args[index];
+              match2 = formatter.call(self, val);
+              args.splice(index, 1);
+              index--;
+            }
+            return match2;
+          });
+          createDebug.formatArgs.call(self, args);
+          const logFn = self.log || createDebug.log;
+          logFn.apply(self, args);
+        }
+        __name(debug, "debug");
+        debug.namespace = namespace;
+        debug.useColors = createDebug.useColors();
+        debug.color = createDebug.selectColor(namespace);
+        debug.extend = extend;
+        debug.destroy = createDebug.destroy;
+        Object.defineProperty(debug, "enabled", {
+          enumerable: true,
+          configurable: false,
+          get: /* @__PURE__ */ __name(() => {
+            if (enableOverride !== null) {
+              return enableOverride;
+            }
+            if (namespacesCache !== createDebug.namespaces) {
+              namespacesCache = createDebug.namespaces;
+              enabledCache = createDebug.enabled(namespace);
+            }
+            return enabledCache;
+          }, "get"),
+          set: /* @__PURE__ */ __name((v) => {
+            enableOverride = v;
+          }, "set")
+        });
+        if (typeof createDebug.init === "function") {
+          createDebug.init(debug);
+        }
+        return debug;
+      }
+      __name(createDebug, "createDebug");
+      function extend(namespace, delimiter) {
+        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+        newDebug.log = this.log;
+        return newDebug;
+      }
+      __name(extend, "extend");
+      function enable(namespaces) {
+        createDebug.save(namespaces);
+        createDebug.namespaces = namespaces;
+        createDebug.names = [];
+        createDebug.skips = [];
+        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
+        for (const ns of split) {
+          if (ns[0] === "-") {
+            createDebug.skips.push(ns.slice(1));
+          } else {
+            createDebug.names.push(ns);
+          }
+        }
+      }
+      __name(enable, "enable");
+      function matchesTemplate(search, template) {
+        let searchIndex = 0;
+        let templateIndex = 0;
+        let starIndex = -1;
+        let matchIndex = 0;
+        while (searchIndex < search.length) {
+          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
+            if (template[templateIndex] === "*") {
+              starIndex = templateIndex;
+              matchIndex = searchIndex;
+              templateIndex++;
+            } else {
+              searchIndex++;
+              templateIndex++;
+            }
+          } else if (starIndex !== -1) {
+            templateIndex = starIndex + 1;
+            matchIndex++;
+            searchIndex = matchIndex;
+          } else {
+            return false;
+          }
+        }
+        while (templateIndex < template.length && template[templateIndex] === "*") {
+          templateIndex++;
+        }
+        return templateIndex === template.length;
+      }
+      __name(matchesTemplate, "matchesTemplate");
+      function disable() {
+        const namespaces = [
+          ...createDebug.names,
+          ...createDebug.skips.map((namespace) => "-" + namespace)
+        ].join(",");
+        createDebug.enable("");
+        return namespaces;
+      }
+      __name(disable, "disable");
+      function enabled(name) {
+        for (const skip of createDebug.skips) {
+          if (matchesTemplate(name, skip)) {
+            return false;
+          }
+        }
+        for (const ns of createDebug.names) {
+          if (matchesTemplate(name, ns)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      __name(enabled, "enabled");
+      function coerce(val) {
+        if (val instanceof Error) {
+          return val.stack || val.message;
+        }
+        return val;
+      }
+      __name(coerce, "coerce");
+      function destroy() {
+        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+      }
+      __name(destroy, "destroy");
+      createDebug.enable(createDebug.load());
+      return createDebug;
+    }
+    __name(setup, "setup");
+    module2.exports = setup;
+  }
+});
+
+// node_modules/debug/src/browser.js
+var require_browser = __commonJS({
+  "node_modules/debug/src/browser.js"(exports2, module2) {
+    exports2.formatArgs = formatArgs;
+    exports2.save = save;
+    exports2.load = load;
+    exports2.useColors = useColors;
+    exports2.storage = localstorage();
+    exports2.destroy = /* @__PURE__ */ (() => {
+      let warned = false;
+      return () => {
+        if (!warned) {
+          warned = true;
+          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+        }
+      };
+    })();
+    exports2.colors = [
+      "#0000CC",
+      "#0000FF",
+      "#0033CC",
+      "#0033FF",
+      "#0066CC",
+      "#0066FF",
+      "#0099CC",
+      "#0099FF",
+      "#00CC00",
+      "#00CC33",
+      "#00CC66",
+      "#00CC99",
+      "#00CCCC",
+      "#00CCFF",
+      "#3300CC",
+      "#3300FF",
+      "#3333CC",
+      "#3333FF",
+      "#3366CC",
+      "#3366FF",
+      "#3399CC",
+      "#3399FF",
+      "#33CC00",
+      "#33CC33",
+      "#33CC66",
+      "#33CC99",
+      "#33CCCC",
+      "#33CCFF",
+      "#6600CC",
+      "#6600FF",
+      "#6633CC",
+      "#6633FF",
+      "#66CC00",
+      "#66CC33",
+      "#9900CC",
+      "#9900FF",
+      "#9933CC",
+      "#9933FF",
+      "#99CC00",
+      "#99CC33",
+      "#CC0000",
+      "#CC0033",
+      "#CC0066",
+      "#CC0099",
+      "#CC00CC",
+      "#CC00FF",
+      "#CC3300",
+      "#CC3333",
+      "#CC3366",
+      "#CC3399",
+      "#CC33CC",
+      "#CC33FF",
+      "#CC6600",
+      "#CC6633",
+      "#CC9900",
+      "#CC9933",
+      "#CCCC00",
+      "#CCCC33",
+      "#FF0000",
+      "#FF0033",
+      "#FF0066",
+      "#FF0099",
+      "#FF00CC",
+      "#FF00FF",
+      "#FF3300",
+      "#FF3333",
+      "#FF3366",
+      "#FF3399",
+      "#FF33CC",
+      "#FF33FF",
+      "#FF6600",
+      "#FF6633",
+      "#FF9900",
+      "#FF9933",
+      "#FFCC00",
+      "#FFCC33"
+    ];
+    function useColors() {
+      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
+        return true;
+      }
+      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
+        return false;
+      }
+      let m;
+      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
+      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
+      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
+      typeof navigator !== "undefined" && navigator.userAgent && (m = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
+      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
+    }
+    __name(useColors, "useColors");
+    function formatArgs(args) {
+      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module2.exports.humanize(this.diff);
+      if (!this.useColors) {
+        return;
+      }
+      const c = "color: " + this.color;
+      args.splice(1, 0, c, "color: inherit");
+      let index = 0;
+      let lastC = 0;
+      args[0].replace(/%[a-zA-Z%]/g, (match2) => {
+        if (match2 === "%%") {
+          return;
+        }
+        index++;
+        if (match2 === "%c") {
+          lastC = index;
+        }
+      });
+      args.splice(lastC, 0, c);
+    }
+    __name(formatArgs, "formatArgs");
+    exports2.log = console.debug || console.log || (() => {
+    });
+    function save(namespaces) {
+      try {
+        if (namespaces) {
+          exports2.storage.setItem("debug", namespaces);
+        } else {
+          exports2.storage.removeItem("debug");
+        }
+      } catch (error) {
+      }
+    }
+    __name(save, "save");
+    function load() {
+      let r;
+      try {
+        r = exports2.storage.getItem("debug") || exports2.storage.getItem("DEBUG");
+      } catch (error) {
+      }
+      if (!r && typeof process !== "undefined" && "env" in process) {
+        r = process.env.DEBUG;
+      }
+      return r;
+    }
+    __name(load, "load");
+    function localstorage() {
+      try {
+        return localStorage;
+      } catch (error) {
+      }
+    }
+    __name(localstorage, "localstorage");
+    module2.exports = require_common()(exports2);
+    var { formatters } = module2.exports;
+    formatters.j = function(v) {
+      try {
+        return JSON.stringify(v);
+      } catch (error) {
+        return "[UnexpectedJSONParseError]: " + error.message;
+      }
+    };
+  }
+});
+
+// node_modules/has-flag/index.js
+var require_has_flag = __commonJS({
+  "node_modules/has-flag/index.js"(exports2, module2) {
+    "use strict";
+    module2.exports = (flag, argv = process.argv) => {
+      const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
+      const position = argv.indexOf(prefix + flag);
+      const terminatorPosition = argv.indexOf("--");
+      return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
+    };
+  }
+});
+
+// node_modules/supports-color/index.js
+var require_supports_color = __commonJS({
+  "node_modules/supports-color/index.js"(exports2, module2) {
+    "use strict";
+    var os = require("os");
+    var tty = require("tty");
+    var hasFlag = require_has_flag();
+    var { env } = process;
+    var forceColor;
+    if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
+      forceColor = 0;
+    } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
+      forceColor = 1;
+    }
+    if ("FORCE_COLOR" in env) {
+      if (env.FORCE_COLOR === "true") {
+        forceColor = 1;
+      } else if (env.FORCE_COLOR === "false") {
+        forceColor = 0;
+      } else {
+        forceColor = env.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env.FORCE_COLOR, 10), 3);
+      }
+    }
+    function translateLevel(level) {
+      if (level === 0) {
+        return false;
+      }
+      return {
+        level,
+        hasBasic: true,
+        has256: level >= 2,
+        has16m: level >= 3
+      };
+    }
+    __name(translateLevel, "translateLevel");
+    function supportsColor(haveStream, streamIsTTY) {
+      if (forceColor === 0) {
+        return 0;
+      }
+      if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
+        return 3;
+      }
+      if (hasFlag("color=256")) {
+        return 2;
+      }
+      if (haveStream && !streamIsTTY && forceColor === void 0) {
+        return 0;
+      }
+      const min = forceColor || 0;
+      if (env.TERM === "dumb") {
+        return min;
+      }
+      if (process.platform === "win32") {
+        const osRelease = os.release().split(".");
+        if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
+          return Number(osRelease[2]) >= 14931 ? 3 : 2;
+        }
+        return 1;
+      }
+      if ("CI" in env) {
+        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI", "GITHUB_ACTIONS", "BUILDKITE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
+          return 1;
+        }
+        return min;
+      }
+      if ("TEAMCITY_VERSION" in env) {
+        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
+      }
+      if (env.COLORTERM === "truecolor") {
+        return 3;
+      }
+      if ("TERM_PROGRAM" in env) {
+        const version2 = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        switch (env.TERM_PROGRAM) {
+          case "iTerm.app":
+            return version2 >= 3 ? 3 : 2;
+          case "Apple_Terminal":
+            return 2;
+        }
+      }
+      if (/-256(color)?$/i.test(env.TERM)) {
+        return 2;
+      }
+      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
+        return 1;
+      }
+      if ("COLORTERM" in env) {
+        return 1;
+      }
+      return min;
+    }
+    __name(supportsColor, "supportsColor");
+    function getSupportLevel(stream) {
+      const level = supportsColor(stream, stream && stream.isTTY);
+      return translateLevel(level);
+    }
+    __name(getSupportLevel, "getSupportLevel");
+    module2.exports = {
+      supportsColor: getSupportLevel,
+      stdout: translateLevel(supportsColor(true, tty.isatty(1))),
+      stderr: translateLevel(supportsColor(true, tty.isatty(2)))
+    };
+  }
+});
+
+// node_modules/debug/src/node.js
+var require_node = __commonJS({
+  "node_modules/debug/src/node.js"(exports2, module2) {
+    var tty = require("tty");
+    var util = require("util");
+    exports2.init = init;
+    exports2.log = log;
+    exports2.formatArgs = formatArgs;
+    exports2.save = save;
+    exports2.load = load;
+    exports2.useColors = useColors;
+    exports2.destroy = util.deprecate(
+      () => {
+      },
+      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
+    );
+    exports2.colors = [6, 2, 3, 4, 5, 1];
+    try {
+      const supportsColor = require_supports_color();
+      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
+        exports2.colors = [
+          20,
+          21,
+          26,
+          27,
+          32,
+          33,
+          38,
+          39,
+          40,
+          41,
+          42,
+          43,
+          44,
+          45,
+          56,
+          57,
+          62,
+          63,
+          68,
+          69,
+          74,
+          75,
+          76,
+          77,
+          78,
+          79,
+          80,
+          81,
+          92,
+          93,
+          98,
+          99,
+          112,
+          113,
+          128,
+          129,
+          134,
+          135,
+          148,
+          149,
+          160,
+          161,
+          162,
+          163,
+          164,
+          165,
+          166,
+          167,
+          168,
+          169,
+          170,
+          171,
+          172,
+          173,
+          178,
+          179,
+          184,
+          185,
+          196,
+          197,
+          198,
+          199,
+          200,
+          201,
+          202,
+          203,
+          204,
+          205,
+          206,
+          207,
+          208,
+          209,
+          214,
+          215,
+          220,
+          221
+        ];
+      }
+    } catch (error) {
+    }
+    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
+      return /^debug_/i.test(key);
+    }).reduce((obj, key) => {
+      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
+        return k.toUpperCase();
+      });
+      let val = process.env[key];
+      if (/^(yes|on|true|enabled)$/i.test(val)) {
+        val = true;
+      } else if (/^(no|off|false|disabled)$/i.test(val)) {
+        val = false;
+      } else if (val === "null") {
+        val = null;
+      } else {
+        val = Number(val);
+      }
+      obj[prop] = val;
+      return obj;
+    }, {});
+    function useColors() {
+      return "colors" in exports2.inspectOpts ? Boolean(exports2.inspectOpts.colors) : tty.isatty(process.stderr.fd);
+    }
+    __name(useColors, "useColors");
+    function formatArgs(args) {
+      const { namespace: name, useColors: useColors2 } = this;
+      if (useColors2) {
+        const c = this.color;
+        const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
+        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
+        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
+        args.push(colorCode + "m+" + module2.exports.humanize(this.diff) + "\x1B[0m");
+      } else {
+        args[0] = getDate() + name + " " + args[0];
+      }
+    }
+    __name(formatArgs, "formatArgs");
+    function getDate() {
+      if (exports2.inspectOpts.hideDate) {
+        return "";
+      }
+      return (/* @__PURE__ */ new Date()).toISOString() + " ";
+    }
+    __name(getDate, "getDate");
+    function log(...args) {
+      return process.stderr.write(util.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
+    }
+    __name(log, "log");
+    function save(namespaces) {
+      if (namespaces) {
+        process.env.DEBUG = namespaces;
+      } else {
+        delete process.env.DEBUG;
+      }
+    }
+    __name(save, "save");
+    function load() {
+      return process.env.DEBUG;
+    }
+    __name(load, "load");
+    function init(debug) {
+      debug.inspectOpts = {};
+      const keys = Object.keys(exports2.inspectOpts);
+      for (let i = 0; i < keys.length; i++) {
+        debug.inspectOpts[keys[i]] = exports2.inspectOpts[keys[i]];
+      }
+    }
+    __name(init, "init");
+    module2.exports = require_common()(exports2);
+    var { formatters } = module2.exports;
+    formatters.o = function(v) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+    };
+    formatters.O = function(v) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v, this.inspectOpts);
+    };
+  }
+});
+
+// node_modules/debug/src/index.js
+var require_src = __commonJS({
+  "node_modules/debug/src/index.js"(exports2, module2) {
+    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
+      module2.exports = require_browser();
+    } else {
+      module2.exports = require_node();
+    }
   }
 });
 
 // node_modules/minipass/dist/commonjs/index.js
-var require_commonjs = __commonJS({
+var require_commonjs4 = __commonJS({
   "node_modules/minipass/dist/commonjs/index.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
@@ -5034,7 +10834,7 @@ var require_constants = __commonJS({
 });
 
 // node_modules/minizlib/dist/commonjs/index.js
-var require_commonjs2 = __commonJS({
+var require_commonjs5 = __commonJS({
   "node_modules/minizlib/dist/commonjs/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -5081,7 +10881,7 @@ var require_commonjs2 = __commonJS({
     exports2.ZstdDecompress = exports2.ZstdCompress = exports2.BrotliDecompress = exports2.BrotliCompress = exports2.Unzip = exports2.InflateRaw = exports2.DeflateRaw = exports2.Gunzip = exports2.Gzip = exports2.Inflate = exports2.Deflate = exports2.Zlib = exports2.ZlibError = exports2.constants = void 0;
     var assert_1 = __importDefault(require("assert"));
     var buffer_1 = require("buffer");
-    var minipass_1 = require_commonjs();
+    var minipass_1 = require_commonjs4();
     var realZlib = __importStar(require("zlib"));
     var constants_js_1 = require_constants();
     var constants_js_2 = require_constants();
@@ -5447,12 +11247,12 @@ var require_commonjs2 = __commonJS({
 });
 
 // node_modules/minipass-sized/dist/commonjs/index.js
-var require_commonjs3 = __commonJS({
+var require_commonjs6 = __commonJS({
   "node_modules/minipass-sized/dist/commonjs/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.MinipassSized = exports2.SizeError = void 0;
-    var minipass_1 = require_commonjs();
+    var minipass_1 = require_commonjs4();
     var isBufferEncoding = /* @__PURE__ */ __name((enc) => typeof enc === "string", "isBufferEncoding");
     var SizeError = class extends Error {
       static {
@@ -5521,7 +11321,7 @@ var require_commonjs3 = __commonJS({
 var require_blob = __commonJS({
   "node_modules/minipass-fetch/lib/blob.js"(exports2, module2) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var TYPE = /* @__PURE__ */ Symbol("type");
     var BUFFER = /* @__PURE__ */ Symbol("buffer");
     var Blob = class _Blob {
@@ -9232,15 +15032,15 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module2.exports = function(streamModule) {
-      var Transform5 = streamModule.Transform;
+      var Transform6 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform5.call(this, options);
+        Transform6.call(this, options);
       }
       __name(IconvLiteEncoderStream, "IconvLiteEncoderStream");
-      IconvLiteEncoderStream.prototype = Object.create(Transform5.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform6.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -9279,10 +15079,10 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform5.call(this, options);
+        Transform6.call(this, options);
       }
       __name(IconvLiteDecoderStream, "IconvLiteDecoderStream");
-      IconvLiteDecoderStream.prototype = Object.create(Transform5.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform6.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -9461,8 +15261,8 @@ var require_lib2 = __commonJS({
 var require_body = __commonJS({
   "node_modules/minipass-fetch/lib/body.js"(exports2, module2) {
     "use strict";
-    var { Minipass } = require_commonjs();
-    var { MinipassSized } = require_commonjs3();
+    var { Minipass } = require_commonjs4();
+    var { MinipassSized } = require_commonjs6();
     var Blob = require_blob();
     var { BUFFER } = Blob;
     var FetchError = require_fetch_error();
@@ -9999,7 +15799,7 @@ var require_response = __commonJS({
 });
 
 // node_modules/minipass-fetch/package.json
-var require_package2 = __commonJS({
+var require_package = __commonJS({
   "node_modules/minipass-fetch/package.json"(exports2, module2) {
     module2.exports = {
       name: "minipass-fetch",
@@ -10079,12 +15879,12 @@ var require_request = __commonJS({
   "node_modules/minipass-fetch/lib/request.js"(exports2, module2) {
     "use strict";
     var { URL: URL2 } = require("url");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var Headers = require_headers();
     var { exportNodeCompatibleHeaders } = Headers;
     var Body = require_body();
     var { clone, extractContentType, getTotalBytes } = Body;
-    var version2 = require_package2().version;
+    var version2 = require_package().version;
     var defaultUserAgent = `minipass-fetch/${version2} (+https://github.com/isaacs/minipass-fetch)`;
     var INTERNALS = /* @__PURE__ */ Symbol("Request internals");
     var isRequest = /* @__PURE__ */ __name((input) => typeof input === "object" && typeof input[INTERNALS] === "object", "isRequest");
@@ -10318,8 +16118,8 @@ var require_lib3 = __commonJS({
     var { URL: URL2 } = require("url");
     var http = require("http");
     var https = require("https");
-    var zlib = require_commonjs2();
-    var { Minipass } = require_commonjs();
+    var zlib = require_commonjs5();
+    var { Minipass } = require_commonjs4();
     var Body = require_body();
     var { writeToStream, getTotalBytes } = Body;
     var Response = require_response();
@@ -11295,7 +17095,7 @@ var require_http_cache_semantics = __commonJS({
 });
 
 // node_modules/content-type/dist/index.js
-var require_dist4 = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/content-type/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -11444,7 +17244,7 @@ var require_dist4 = __commonJS({
 var require_accept = __commonJS({
   "node_modules/negotiator/lib/accept.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist6();
     module2.exports = parseAccept;
     function parseAccept(header) {
       var values = [];
@@ -11662,7 +17462,7 @@ var require_encoding2 = __commonJS({
 var require_language = __commonJS({
   "node_modules/negotiator/lib/language.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist6();
     var parseAccept = require_accept();
     module2.exports = preferredLanguages;
     module2.exports.preferredLanguages = preferredLanguages;
@@ -11754,7 +17554,7 @@ var require_language = __commonJS({
 var require_mediaType = __commonJS({
   "node_modules/negotiator/lib/mediaType.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist4();
+    var contentType = require_dist6();
     var parseAcceptHeader = require_accept();
     module2.exports = preferredMediaTypes;
     module2.exports.preferredMediaTypes = preferredMediaTypes;
@@ -11917,7 +17717,7 @@ var require_lib4 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports2, module2) {
     "use strict";
     var crypto = require("crypto");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
     var NODE_HASHES = crypto.getHashes();
@@ -12112,7 +17912,7 @@ var require_lib4 = __commonJS({
         return `${this.algorithm}-${this.digest}${getOptString(this.options)}`;
       }
     };
-    function integrityHashToString(toString, sep, opts, hashes) {
+    function integrityHashToString(toString, sep2, opts, hashes) {
       const toStringIsNotEmpty = toString !== "";
       let shouldAddFirstSep = false;
       let complement = "";
@@ -12122,7 +17922,7 @@ var require_lib4 = __commonJS({
         if (hashString) {
           shouldAddFirstSep = true;
           complement += hashString;
-          complement += sep;
+          complement += sep2;
         }
       }
       const finalHashString = Hash.prototype.toString.call(hashes[lastIndex], opts);
@@ -12131,7 +17931,7 @@ var require_lib4 = __commonJS({
         complement += finalHashString;
       }
       if (toStringIsNotEmpty && shouldAddFirstSep) {
-        return toString + sep + complement;
+        return toString + sep2 + complement;
       }
       return toString + complement;
     }
@@ -12150,18 +17950,18 @@ var require_lib4 = __commonJS({
         return Object.keys(this).length === 0;
       }
       toString(opts) {
-        let sep = opts?.sep || " ";
+        let sep2 = opts?.sep || " ";
         let toString = "";
         if (opts?.strict) {
-          sep = sep.replace(/\S+/g, " ");
+          sep2 = sep2.replace(/\S+/g, " ");
           for (const hash of SPEC_ALGORITHMS) {
             if (this[hash]) {
-              toString = integrityHashToString(toString, sep, opts, this[hash]);
+              toString = integrityHashToString(toString, sep2, opts, this[hash]);
             }
           }
         } else {
           for (const hash of Object.keys(this)) {
-            toString = integrityHashToString(toString, sep, opts, this[hash]);
+            toString = integrityHashToString(toString, sep2, opts, this[hash]);
           }
         }
         return toString;
@@ -12410,7 +18210,7 @@ var require_lib4 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/policy.js
-var require_policy = __commonJS({
+var require_policy2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/policy.js"(exports2, module2) {
     var CacheSemantics = require_http_cache_semantics();
     var Negotiator = require_negotiator();
@@ -13126,7 +18926,7 @@ var require_minipass_flush = __commonJS({
 // node_modules/minipass-collect/index.js
 var require_minipass_collect = __commonJS({
   "node_modules/minipass-collect/index.js"(exports2, module2) {
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var _data = /* @__PURE__ */ Symbol("_data");
     var _length = /* @__PURE__ */ Symbol("_length");
     var Collect = class extends Minipass {
@@ -16093,7 +21893,7 @@ var require_semver2 = __commonJS({
 });
 
 // node_modules/@npmcli/fs/lib/common/node.js
-var require_node = __commonJS({
+var require_node2 = __commonJS({
   "node_modules/@npmcli/fs/lib/common/node.js"(exports2, module2) {
     var semver = require_semver2();
     var satisfies = /* @__PURE__ */ __name((range) => {
@@ -16265,7 +22065,7 @@ var require_polyfill = __commonJS({
       mkdir: mkdir7,
       readdir: readdir6,
       readlink,
-      stat: stat8,
+      stat: stat7,
       symlink: symlink2,
       unlink,
       utimes
@@ -16276,7 +22076,7 @@ var require_polyfill = __commonJS({
       join: join23,
       parse,
       resolve: resolve8,
-      sep,
+      sep: sep2,
       toNamespacedPath
     } = require("path");
     var { fileURLToPath } = require("url");
@@ -16362,7 +22162,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat8(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat7(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -16385,7 +22185,7 @@ var require_polyfill = __commonJS({
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat8(dest).then(
+      return stat7(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -16400,7 +22200,7 @@ var require_polyfill = __commonJS({
       }
       let destStat;
       try {
-        destStat = await stat8(destParent, { bigint: true });
+        destStat = await stat7(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -16418,7 +22218,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve8(path).split(sep).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve8(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -16440,7 +22240,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat8 : lstat;
+      const statFn = opts.dereference ? stat7 : lstat;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -16533,7 +22333,7 @@ var require_polyfill = __commonJS({
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat8(src);
+      const updatedSrcStat = await stat7(src);
       return utimes(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
@@ -16589,7 +22389,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat8(src);
+      const srcStat = await stat7(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -16615,7 +22415,7 @@ var require_cp = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/index.js"(exports2, module2) {
     var fs = require("fs/promises");
     var getOptions = require_get_options();
-    var node = require_node();
+    var node = require_node2();
     var polyfill = require_polyfill();
     var useNative = node.satisfies(">=16.7.0");
     var cp2 = /* @__PURE__ */ __name(async (src, dest, opts) => {
@@ -16631,7 +22431,7 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join23, sep } = require("path");
+    var { join: join23, sep: sep2 } = require("path");
     var getOptions = require_get_options();
     var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm10 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
@@ -16639,7 +22439,7 @@ var require_with_temp_dir = __commonJS({
         copy: ["tmpPrefix"]
       });
       await mkdir7(root, { recursive: true });
-      const target = await mkdtemp2(join23(`${root}${sep}`, options.tmpPrefix || ""));
+      const target = await mkdtemp2(join23(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -16804,7 +22604,7 @@ var require_tmp = __commonJS({
 });
 
 // node_modules/cacache/package.json
-var require_package3 = __commonJS({
+var require_package2 = __commonJS({
   "node_modules/cacache/package.json"(exports2, module2) {
     module2.exports = {
       name: "cacache",
@@ -16906,7 +22706,7 @@ var require_hash_to_segments = __commonJS({
 var require_path = __commonJS({
   "node_modules/cacache/lib/content/path.js"(exports2, module2) {
     "use strict";
-    var contentVer = require_package3()["cache-version"].content;
+    var contentVer = require_package2()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
     var path = require("path");
     var ssri = require_lib4();
@@ -17402,18 +23202,18 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir7,
-      readFile: readFile5,
+      readFile: readFile4,
       readdir: readdir6,
       rm: rm10,
       writeFile: writeFile3
     } = require("fs/promises");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var path = require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var contentPath = require_path();
     var hashToSegments = require_hash_to_segments();
-    var indexV = require_package3()["cache-version"].index;
+    var indexV = require_package2()["cache-version"].index;
     var { moveFile } = require_lib5();
     var lsStreamConcurrency = 5;
     module2.exports.NotFoundError = class NotFoundError extends Error {
@@ -17594,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile5(bucket, "utf8");
+      const data = await readFile4(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -18366,7 +24166,7 @@ var require_memoization = __commonJS({
 var require_lib6 = __commonJS({
   "node_modules/fs-minipass/lib/index.js"(exports2) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var EE = require("events").EventEmitter;
     var fs = require("fs");
     var writev = fs.writev;
@@ -18774,16 +24574,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size: size2 } = opts;
-      const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
-        return { stat: stat9, cpath: cpath2, sri: sri2 };
+      const { stat: stat7, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat8 = size2 ? { size: size2 } : await fs.stat(cpath2);
+        return { stat: stat8, cpath: cpath2, sri: sri2 };
       });
-      if (stat8.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat8.size, sri, new Pipeline()).concat();
+      if (stat7.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat7.size, sri, new Pipeline()).concat();
       }
       const data = await fs.readFile(cpath, { encoding: null });
-      if (stat8.size !== data.length) {
-        throw sizeError(stat8.size, data.length);
+      if (stat7.size !== data.length) {
+        throw sizeError(stat7.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -18810,11 +24610,11 @@ var require_read = __commonJS({
       const { size: size2 } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
-          return { stat: stat9, cpath: cpath2, sri: sri2 };
+        const { stat: stat7, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat8 = size2 ? { size: size2 } : await fs.stat(cpath2);
+          return { stat: stat8, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat8.size, sri, stream);
+        return readPipeline(cpath, stat7.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -18833,8 +24633,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat8 = await fs.stat(cpath);
-          return { size: stat8.size, sri, stat: stat8 };
+          const stat7 = await fs.stat(cpath);
+          return { size: stat7.size, sri, stat: stat7 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -18907,7 +24707,7 @@ var require_get = __commonJS({
   "node_modules/cacache/lib/get.js"(exports2, module2) {
     "use strict";
     var Collect = require_minipass_collect();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var Pipeline = require_minipass_pipeline();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -19068,7 +24868,7 @@ var require_write = __commonJS({
     var contentPath = require_path();
     var fs = require("fs/promises");
     var { moveFile } = require_lib5();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
     var path = require("path");
@@ -19257,7 +25057,7 @@ var require_put = __commonJS({
     var memo = require_memoization();
     var write = require_write();
     var Flush = require_minipass_flush();
-    var { PassThrough } = require_minipass_collect();
+    var { PassThrough: PassThrough3 } = require_minipass_collect();
     var Pipeline = require_minipass_pipeline();
     var putOpts = /* @__PURE__ */ __name((opts) => ({
       algorithms: ["sha512"],
@@ -19285,7 +25085,7 @@ var require_put = __commonJS({
       let memoData;
       const pipeline5 = new Pipeline();
       if (memoize) {
-        const memoizer = new PassThrough().on("collect", (data) => {
+        const memoizer = new PassThrough3().on("collect", (data) => {
           memoData = data;
         });
         pipeline5.push(memoizer);
@@ -22516,14 +28316,14 @@ var require_rm2 = __commonJS({
 });
 
 // node_modules/cacache/lib/verify.js
-var require_verify = __commonJS({
+var require_verify2 = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports2, module2) {
     "use strict";
     var {
       mkdir: mkdir7,
-      readFile: readFile5,
+      readFile: readFile4,
       rm: rm10,
-      stat: stat8,
+      stat: stat7,
       truncate,
       writeFile: writeFile3
     } = require("fs/promises");
@@ -22643,7 +28443,7 @@ var require_verify = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat8(f);
+            const s = await stat7(f);
             await rm10(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
@@ -22657,7 +28457,7 @@ var require_verify = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size: size2 } = await stat8(filepath);
+        const { size: size2 } = await stat7(filepath);
         contentInfo.size = size2;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -22717,7 +28517,7 @@ var require_verify = __commonJS({
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat8(content);
+          await stat7(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -22748,7 +28548,7 @@ var require_verify = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile4(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -22762,7 +28562,7 @@ var require_lib7 = __commonJS({
     var get = require_get();
     var put = require_put();
     var rm10 = require_rm2();
-    var verify = require_verify();
+    var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
     var index = require_entry_index();
@@ -22830,7 +28630,7 @@ var require_pipeline = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/key.js
-var require_key = __commonJS({
+var require_key4 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/key.js"(exports2, module2) {
     var { URL: URL2, format } = require("url");
     var formatOptions = {
@@ -22847,8 +28647,170 @@ var require_key = __commonJS({
   }
 });
 
-// node_modules/proc-log/lib/index.js
+// node_modules/@gar/promise-retry/lib/retry.js
+var require_retry = __commonJS({
+  "node_modules/@gar/promise-retry/lib/retry.js"(exports2, module2) {
+    var RetryOperation = class {
+      static {
+        __name(this, "RetryOperation");
+      }
+      #attempts = 1;
+      #cachedTimeouts = null;
+      #errors = [];
+      #fn = null;
+      #maxRetryTime;
+      #operationStart = null;
+      #originalTimeouts;
+      #timeouts;
+      #timer = null;
+      #unref;
+      constructor(timeouts, options = {}) {
+        this.#originalTimeouts = [...timeouts];
+        this.#timeouts = [...timeouts];
+        this.#unref = options.unref;
+        this.#maxRetryTime = options.maxRetryTime || Infinity;
+        if (options.forever) {
+          this.#cachedTimeouts = [...this.#timeouts];
+        }
+      }
+      get timeouts() {
+        return [...this.#timeouts];
+      }
+      get errors() {
+        return [...this.#errors];
+      }
+      get attempts() {
+        return this.#attempts;
+      }
+      get mainError() {
+        let mainError = null;
+        if (this.#errors.length) {
+          let mainErrorCount = 0;
+          const counts = {};
+          for (let i = 0; i < this.#errors.length; i++) {
+            const error = this.#errors[i];
+            const { message } = error;
+            if (!counts[message]) {
+              counts[message] = 0;
+            }
+            counts[message]++;
+            if (counts[message] >= mainErrorCount) {
+              mainError = error;
+              mainErrorCount = counts[message];
+            }
+          }
+        }
+        return mainError;
+      }
+      reset() {
+        this.#attempts = 1;
+        this.#timeouts = [...this.#originalTimeouts];
+      }
+      stop() {
+        if (this.#timer) {
+          clearTimeout(this.#timer);
+        }
+        this.#timeouts = [];
+        this.#cachedTimeouts = null;
+      }
+      retry(err) {
+        this.#errors.push(err);
+        if ((/* @__PURE__ */ new Date()).getTime() - this.#operationStart >= this.#maxRetryTime) {
+          this.#errors.unshift(new Error("RetryOperation timeout occurred"));
+          return false;
+        }
+        let timeout = this.#timeouts.shift();
+        if (timeout === void 0) {
+          if (this.#cachedTimeouts) {
+            this.#errors.pop();
+            timeout = this.#cachedTimeouts.at(-1);
+          } else {
+            return false;
+          }
+        }
+        this.#timer = setTimeout(() => {
+          this.#attempts++;
+          this.#fn(this.#attempts);
+        }, timeout);
+        if (this.#unref) {
+          this.#timer.unref();
+        }
+        return true;
+      }
+      attempt(fn) {
+        this.#fn = fn;
+        this.#operationStart = (/* @__PURE__ */ new Date()).getTime();
+        this.#fn(this.#attempts);
+      }
+    };
+    module2.exports = { RetryOperation };
+  }
+});
+
+// node_modules/@gar/promise-retry/lib/index.js
 var require_lib8 = __commonJS({
+  "node_modules/@gar/promise-retry/lib/index.js"(exports2, module2) {
+    var { RetryOperation } = require_retry();
+    var createTimeout = /* @__PURE__ */ __name((attempt, opts) => Math.min(Math.round((1 + (opts.randomize ? Math.random() : 0)) * Math.max(opts.minTimeout, 1) * Math.pow(opts.factor, attempt)), opts.maxTimeout), "createTimeout");
+    var isRetryError = /* @__PURE__ */ __name((err) => err?.code === "EPROMISERETRY" && Object.hasOwn(err, "retried"), "isRetryError");
+    var promiseRetry = /* @__PURE__ */ __name(async (fn, options = {}) => {
+      let timeouts = [];
+      if (options instanceof Array) {
+        timeouts = [...options];
+      } else {
+        if (options.retries === Infinity) {
+          options.forever = true;
+          delete options.retries;
+        }
+        const opts = {
+          retries: 10,
+          factor: 2,
+          minTimeout: 1 * 1e3,
+          maxTimeout: Infinity,
+          randomize: false,
+          ...options
+        };
+        if (opts.minTimeout > opts.maxTimeout) {
+          throw new Error("minTimeout is greater than maxTimeout");
+        }
+        if (opts.retries) {
+          for (let i = 0; i < opts.retries; i++) {
+            timeouts.push(createTimeout(i, opts));
+          }
+          timeouts.sort((a, b) => a - b);
+        } else if (options.forever) {
+          timeouts.push(createTimeout(0, opts));
+        }
+      }
+      const operation = new RetryOperation(timeouts, {
+        forever: options.forever,
+        unref: options.unref,
+        maxRetryTime: options.maxRetryTime
+      });
+      return new Promise(function(resolve8, reject) {
+        operation.attempt(async (number) => {
+          try {
+            const result = await fn((err) => {
+              throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
+            }, number, operation);
+            return resolve8(result);
+          } catch (err) {
+            if (!isRetryError(err)) {
+              return reject(err);
+            }
+            if (!operation.retry(err.retried || new Error())) {
+              return reject(err.retried);
+            }
+          }
+        });
+      });
+    }, "promiseRetry");
+    module2.exports = { promiseRetry };
+  }
+});
+
+// node_modules/proc-log/lib/index.js
+var require_lib9 = __commonJS({
   "node_modules/proc-log/lib/index.js"(exports2, module2) {
     var META = /* @__PURE__ */ Symbol("proc-log.meta");
     module2.exports = {
@@ -23096,7 +29058,7 @@ var require_matchers = __commonJS({
 });
 
 // node_modules/@npmcli/redact/lib/utils.js
-var require_utils = __commonJS({
+var require_utils2 = __commonJS({
   "node_modules/@npmcli/redact/lib/utils.js"(exports2, module2) {
     var {
       URL_MATCHER,
@@ -23240,10 +29202,10 @@ var require_utils = __commonJS({
 });
 
 // node_modules/@npmcli/redact/lib/index.js
-var require_lib9 = __commonJS({
+var require_lib10 = __commonJS({
   "node_modules/@npmcli/redact/lib/index.js"(exports2, module2) {
     var matchers = require_matchers();
-    var { redactUrlPassword } = require_utils();
+    var { redactUrlPassword } = require_utils2();
     var REPLACE = "***";
     var redact = /* @__PURE__ */ __name((value) => {
       if (typeof value !== "string" || !value) {
@@ -23409,799 +29371,6 @@ var require_options2 = __commonJS({
   }
 });
 
-// node_modules/ms/index.js
-var require_ms = __commonJS({
-  "node_modules/ms/index.js"(exports2, module2) {
-    var s = 1e3;
-    var m = s * 60;
-    var h = m * 60;
-    var d = h * 24;
-    var w = d * 7;
-    var y = d * 365.25;
-    module2.exports = function(val, options) {
-      options = options || {};
-      var type = typeof val;
-      if (type === "string" && val.length > 0) {
-        return parse(val);
-      } else if (type === "number" && isFinite(val)) {
-        return options.long ? fmtLong(val) : fmtShort(val);
-      }
-      throw new Error(
-        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
-      );
-    };
-    function parse(str) {
-      str = String(str);
-      if (str.length > 100) {
-        return;
-      }
-      var match2 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str
-      );
-      if (!match2) {
-        return;
-      }
-      var n = parseFloat(match2[1]);
-      var type = (match2[2] || "ms").toLowerCase();
-      switch (type) {
-        case "years":
-        case "year":
-        case "yrs":
-        case "yr":
-        case "y":
-          return n * y;
-        case "weeks":
-        case "week":
-        case "w":
-          return n * w;
-        case "days":
-        case "day":
-        case "d":
-          return n * d;
-        case "hours":
-        case "hour":
-        case "hrs":
-        case "hr":
-        case "h":
-          return n * h;
-        case "minutes":
-        case "minute":
-        case "mins":
-        case "min":
-        case "m":
-          return n * m;
-        case "seconds":
-        case "second":
-        case "secs":
-        case "sec":
-        case "s":
-          return n * s;
-        case "milliseconds":
-        case "millisecond":
-        case "msecs":
-        case "msec":
-        case "ms":
-          return n;
-        default:
-          return void 0;
-      }
-    }
-    __name(parse, "parse");
-    function fmtShort(ms) {
-      var msAbs = Math.abs(ms);
-      if (msAbs >= d) {
-        return Math.round(ms / d) + "d";
-      }
-      if (msAbs >= h) {
-        return Math.round(ms / h) + "h";
-      }
-      if (msAbs >= m) {
-        return Math.round(ms / m) + "m";
-      }
-      if (msAbs >= s) {
-        return Math.round(ms / s) + "s";
-      }
-      return ms + "ms";
-    }
-    __name(fmtShort, "fmtShort");
-    function fmtLong(ms) {
-      var msAbs = Math.abs(ms);
-      if (msAbs >= d) {
-        return plural(ms, msAbs, d, "day");
-      }
-      if (msAbs >= h) {
-        return plural(ms, msAbs, h, "hour");
-      }
-      if (msAbs >= m) {
-        return plural(ms, msAbs, m, "minute");
-      }
-      if (msAbs >= s) {
-        return plural(ms, msAbs, s, "second");
-      }
-      return ms + " ms";
-    }
-    __name(fmtLong, "fmtLong");
-    function plural(ms, msAbs, n, name) {
-      var isPlural = msAbs >= n * 1.5;
-      return Math.round(ms / n) + " " + name + (isPlural ? "s" : "");
-    }
-    __name(plural, "plural");
-  }
-});
-
-// node_modules/debug/src/common.js
-var require_common = __commonJS({
-  "node_modules/debug/src/common.js"(exports2, module2) {
-    function setup(env) {
-      createDebug.debug = createDebug;
-      createDebug.default = createDebug;
-      createDebug.coerce = coerce;
-      createDebug.disable = disable;
-      createDebug.enable = enable;
-      createDebug.enabled = enabled;
-      createDebug.humanize = require_ms();
-      createDebug.destroy = destroy;
-      Object.keys(env).forEach((key) => {
-        createDebug[key] = env[key];
-      });
-      createDebug.names = [];
-      createDebug.skips = [];
-      createDebug.formatters = {};
-      function selectColor(namespace) {
-        let hash = 0;
-        for (let i = 0; i < namespace.length; i++) {
-          hash = (hash << 5) - hash + namespace.charCodeAt(i);
-          hash |= 0;
-        }
-        return createDebug.colors[Math.abs(hash) % createDebug.colors.length];
-      }
-      __name(selectColor, "selectColor");
-      createDebug.selectColor = selectColor;
-      function createDebug(namespace) {
-        let prevTime;
-        let enableOverride = null;
-        let namespacesCache;
-        let enabledCache;
-        function debug(...args) {
-          if (!debug.enabled) {
-            return;
-          }
-          const self = debug;
-          const curr = Number(/* @__PURE__ */ new Date());
-          const ms = curr - (prevTime || curr);
-          self.diff = ms;
-          self.prev = prevTime;
-          self.curr = curr;
-          prevTime = curr;
-          args[0] = createDebug.coerce(args[0]);
-          if (typeof args[0] !== "string") {
-            args.unshift("%O");
-          }
-          let index = 0;
-          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match2, format) => {
-            if (match2 === "%%") {
-              return "%";
-            }
-            index++;
-            const formatter = createDebug.formatters[format];
-            if (typeof formatter === "function") {
-              const val = args[index];
-              match2 = formatter.call(self, val);
-              args.splice(index, 1);
-              index--;
-            }
-            return match2;
-          });
-          createDebug.formatArgs.call(self, args);
-          const logFn = self.log || createDebug.log;
-          logFn.apply(self, args);
-        }
-        __name(debug, "debug");
-        debug.namespace = namespace;
-        debug.useColors = createDebug.useColors();
-        debug.color = createDebug.selectColor(namespace);
-        debug.extend = extend;
-        debug.destroy = createDebug.destroy;
-        Object.defineProperty(debug, "enabled", {
-          enumerable: true,
-          configurable: false,
-          get: /* @__PURE__ */ __name(() => {
-            if (enableOverride !== null) {
-              return enableOverride;
-            }
-            if (namespacesCache !== createDebug.namespaces) {
-              namespacesCache = createDebug.namespaces;
-              enabledCache = createDebug.enabled(namespace);
-            }
-            return enabledCache;
-          }, "get"),
-          set: /* @__PURE__ */ __name((v) => {
-            enableOverride = v;
-          }, "set")
-        });
-        if (typeof createDebug.init === "function") {
-          createDebug.init(debug);
-        }
-        return debug;
-      }
-      __name(createDebug, "createDebug");
-      function extend(namespace, delimiter) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
-        newDebug.log = this.log;
-        return newDebug;
-      }
-      __name(extend, "extend");
-      function enable(namespaces) {
-        createDebug.save(namespaces);
-        createDebug.namespaces = namespaces;
-        createDebug.names = [];
-        createDebug.skips = [];
-        const split = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
-        for (const ns of split) {
-          if (ns[0] === "-") {
-            createDebug.skips.push(ns.slice(1));
-          } else {
-            createDebug.names.push(ns);
-          }
-        }
-      }
-      __name(enable, "enable");
-      function matchesTemplate(search, template) {
-        let searchIndex = 0;
-        let templateIndex = 0;
-        let starIndex = -1;
-        let matchIndex = 0;
-        while (searchIndex < search.length) {
-          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
-            if (template[templateIndex] === "*") {
-              starIndex = templateIndex;
-              matchIndex = searchIndex;
-              templateIndex++;
-            } else {
-              searchIndex++;
-              templateIndex++;
-            }
-          } else if (starIndex !== -1) {
-            templateIndex = starIndex + 1;
-            matchIndex++;
-            searchIndex = matchIndex;
-          } else {
-            return false;
-          }
-        }
-        while (templateIndex < template.length && template[templateIndex] === "*") {
-          templateIndex++;
-        }
-        return templateIndex === template.length;
-      }
-      __name(matchesTemplate, "matchesTemplate");
-      function disable() {
-        const namespaces = [
-          ...createDebug.names,
-          ...createDebug.skips.map((namespace) => "-" + namespace)
-        ].join(",");
-        createDebug.enable("");
-        return namespaces;
-      }
-      __name(disable, "disable");
-      function enabled(name) {
-        for (const skip of createDebug.skips) {
-          if (matchesTemplate(name, skip)) {
-            return false;
-          }
-        }
-        for (const ns of createDebug.names) {
-          if (matchesTemplate(name, ns)) {
-            return true;
-          }
-        }
-        return false;
-      }
-      __name(enabled, "enabled");
-      function coerce(val) {
-        if (val instanceof Error) {
-          return val.stack || val.message;
-        }
-        return val;
-      }
-      __name(coerce, "coerce");
-      function destroy() {
-        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-      }
-      __name(destroy, "destroy");
-      createDebug.enable(createDebug.load());
-      return createDebug;
-    }
-    __name(setup, "setup");
-    module2.exports = setup;
-  }
-});
-
-// node_modules/debug/src/browser.js
-var require_browser = __commonJS({
-  "node_modules/debug/src/browser.js"(exports2, module2) {
-    exports2.formatArgs = formatArgs;
-    exports2.save = save;
-    exports2.load = load;
-    exports2.useColors = useColors;
-    exports2.storage = localstorage();
-    exports2.destroy = /* @__PURE__ */ (() => {
-      let warned = false;
-      return () => {
-        if (!warned) {
-          warned = true;
-          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-        }
-      };
-    })();
-    exports2.colors = [
-      "#0000CC",
-      "#0000FF",
-      "#0033CC",
-      "#0033FF",
-      "#0066CC",
-      "#0066FF",
-      "#0099CC",
-      "#0099FF",
-      "#00CC00",
-      "#00CC33",
-      "#00CC66",
-      "#00CC99",
-      "#00CCCC",
-      "#00CCFF",
-      "#3300CC",
-      "#3300FF",
-      "#3333CC",
-      "#3333FF",
-      "#3366CC",
-      "#3366FF",
-      "#3399CC",
-      "#3399FF",
-      "#33CC00",
-      "#33CC33",
-      "#33CC66",
-      "#33CC99",
-      "#33CCCC",
-      "#33CCFF",
-      "#6600CC",
-      "#6600FF",
-      "#6633CC",
-      "#6633FF",
-      "#66CC00",
-      "#66CC33",
-      "#9900CC",
-      "#9900FF",
-      "#9933CC",
-      "#9933FF",
-      "#99CC00",
-      "#99CC33",
-      "#CC0000",
-      "#CC0033",
-      "#CC0066",
-      "#CC0099",
-      "#CC00CC",
-      "#CC00FF",
-      "#CC3300",
-      "#CC3333",
-      "#CC3366",
-      "#CC3399",
-      "#CC33CC",
-      "#CC33FF",
-      "#CC6600",
-      "#CC6633",
-      "#CC9900",
-      "#CC9933",
-      "#CCCC00",
-      "#CCCC33",
-      "#FF0000",
-      "#FF0033",
-      "#FF0066",
-      "#FF0099",
-      "#FF00CC",
-      "#FF00FF",
-      "#FF3300",
-      "#FF3333",
-      "#FF3366",
-      "#FF3399",
-      "#FF33CC",
-      "#FF33FF",
-      "#FF6600",
-      "#FF6633",
-      "#FF9900",
-      "#FF9933",
-      "#FFCC00",
-      "#FFCC33"
-    ];
-    function useColors() {
-      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
-        return true;
-      }
-      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
-        return false;
-      }
-      let m;
-      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
-      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
-      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
-      typeof navigator !== "undefined" && navigator.userAgent && (m = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
-      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
-    }
-    __name(useColors, "useColors");
-    function formatArgs(args) {
-      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module2.exports.humanize(this.diff);
-      if (!this.useColors) {
-        return;
-      }
-      const c = "color: " + this.color;
-      args.splice(1, 0, c, "color: inherit");
-      let index = 0;
-      let lastC = 0;
-      args[0].replace(/%[a-zA-Z%]/g, (match2) => {
-        if (match2 === "%%") {
-          return;
-        }
-        index++;
-        if (match2 === "%c") {
-          lastC = index;
-        }
-      });
-      args.splice(lastC, 0, c);
-    }
-    __name(formatArgs, "formatArgs");
-    exports2.log = console.debug || console.log || (() => {
-    });
-    function save(namespaces) {
-      try {
-        if (namespaces) {
-          exports2.storage.setItem("debug", namespaces);
-        } else {
-          exports2.storage.removeItem("debug");
-        }
-      } catch (error) {
-      }
-    }
-    __name(save, "save");
-    function load() {
-      let r;
-      try {
-        r = exports2.storage.getItem("debug") || exports2.storage.getItem("DEBUG");
-      } catch (error) {
-      }
-      if (!r && typeof process !== "undefined" && "env" in process) {
-        r = process.env.DEBUG;
-      }
-      return r;
-    }
-    __name(load, "load");
-    function localstorage() {
-      try {
-        return localStorage;
-      } catch (error) {
-      }
-    }
-    __name(localstorage, "localstorage");
-    module2.exports = require_common()(exports2);
-    var { formatters } = module2.exports;
-    formatters.j = function(v) {
-      try {
-        return JSON.stringify(v);
-      } catch (error) {
-        return "[UnexpectedJSONParseError]: " + error.message;
-      }
-    };
-  }
-});
-
-// node_modules/has-flag/index.js
-var require_has_flag = __commonJS({
-  "node_modules/has-flag/index.js"(exports2, module2) {
-    "use strict";
-    module2.exports = (flag, argv = process.argv) => {
-      const prefix = flag.startsWith("-") ? "" : flag.length === 1 ? "-" : "--";
-      const position = argv.indexOf(prefix + flag);
-      const terminatorPosition = argv.indexOf("--");
-      return position !== -1 && (terminatorPosition === -1 || position < terminatorPosition);
-    };
-  }
-});
-
-// node_modules/supports-color/index.js
-var require_supports_color = __commonJS({
-  "node_modules/supports-color/index.js"(exports2, module2) {
-    "use strict";
-    var os = require("os");
-    var tty = require("tty");
-    var hasFlag = require_has_flag();
-    var { env } = process;
-    var forceColor;
-    if (hasFlag("no-color") || hasFlag("no-colors") || hasFlag("color=false") || hasFlag("color=never")) {
-      forceColor = 0;
-    } else if (hasFlag("color") || hasFlag("colors") || hasFlag("color=true") || hasFlag("color=always")) {
-      forceColor = 1;
-    }
-    if ("FORCE_COLOR" in env) {
-      if (env.FORCE_COLOR === "true") {
-        forceColor = 1;
-      } else if (env.FORCE_COLOR === "false") {
-        forceColor = 0;
-      } else {
-        forceColor = env.FORCE_COLOR.length === 0 ? 1 : Math.min(parseInt(env.FORCE_COLOR, 10), 3);
-      }
-    }
-    function translateLevel(level) {
-      if (level === 0) {
-        return false;
-      }
-      return {
-        level,
-        hasBasic: true,
-        has256: level >= 2,
-        has16m: level >= 3
-      };
-    }
-    __name(translateLevel, "translateLevel");
-    function supportsColor(haveStream, streamIsTTY) {
-      if (forceColor === 0) {
-        return 0;
-      }
-      if (hasFlag("color=16m") || hasFlag("color=full") || hasFlag("color=truecolor")) {
-        return 3;
-      }
-      if (hasFlag("color=256")) {
-        return 2;
-      }
-      if (haveStream && !streamIsTTY && forceColor === void 0) {
-        return 0;
-      }
-      const min = forceColor || 0;
-      if (env.TERM === "dumb") {
-        return min;
-      }
-      if (process.platform === "win32") {
-        const osRelease = os.release().split(".");
-        if (Number(osRelease[0]) >= 10 && Number(osRelease[2]) >= 10586) {
-          return Number(osRelease[2]) >= 14931 ? 3 : 2;
-        }
-        return 1;
-      }
-      if ("CI" in env) {
-        if (["TRAVIS", "CIRCLECI", "APPVEYOR", "GITLAB_CI", "GITHUB_ACTIONS", "BUILDKITE"].some((sign) => sign in env) || env.CI_NAME === "codeship") {
-          return 1;
-        }
-        return min;
-      }
-      if ("TEAMCITY_VERSION" in env) {
-        return /^(9\.(0*[1-9]\d*)\.|\d{2,}\.)/.test(env.TEAMCITY_VERSION) ? 1 : 0;
-      }
-      if (env.COLORTERM === "truecolor") {
-        return 3;
-      }
-      if ("TERM_PROGRAM" in env) {
-        const version2 = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
-        switch (env.TERM_PROGRAM) {
-          case "iTerm.app":
-            return version2 >= 3 ? 3 : 2;
-          case "Apple_Terminal":
-            return 2;
-        }
-      }
-      if (/-256(color)?$/i.test(env.TERM)) {
-        return 2;
-      }
-      if (/^screen|^xterm|^vt100|^vt220|^rxvt|color|ansi|cygwin|linux/i.test(env.TERM)) {
-        return 1;
-      }
-      if ("COLORTERM" in env) {
-        return 1;
-      }
-      return min;
-    }
-    __name(supportsColor, "supportsColor");
-    function getSupportLevel(stream) {
-      const level = supportsColor(stream, stream && stream.isTTY);
-      return translateLevel(level);
-    }
-    __name(getSupportLevel, "getSupportLevel");
-    module2.exports = {
-      supportsColor: getSupportLevel,
-      stdout: translateLevel(supportsColor(true, tty.isatty(1))),
-      stderr: translateLevel(supportsColor(true, tty.isatty(2)))
-    };
-  }
-});
-
-// node_modules/debug/src/node.js
-var require_node2 = __commonJS({
-  "node_modules/debug/src/node.js"(exports2, module2) {
-    var tty = require("tty");
-    var util = require("util");
-    exports2.init = init;
-    exports2.log = log;
-    exports2.formatArgs = formatArgs;
-    exports2.save = save;
-    exports2.load = load;
-    exports2.useColors = useColors;
-    exports2.destroy = util.deprecate(
-      () => {
-      },
-      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
-    );
-    exports2.colors = [6, 2, 3, 4, 5, 1];
-    try {
-      const supportsColor = require_supports_color();
-      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
-        exports2.colors = [
-          20,
-          21,
-          26,
-          27,
-          32,
-          33,
-          38,
-          39,
-          40,
-          41,
-          42,
-          43,
-          44,
-          45,
-          56,
-          57,
-          62,
-          63,
-          68,
-          69,
-          74,
-          75,
-          76,
-          77,
-          78,
-          79,
-          80,
-          81,
-          92,
-          93,
-          98,
-          99,
-          112,
-          113,
-          128,
-          129,
-          134,
-          135,
-          148,
-          149,
-          160,
-          161,
-          162,
-          163,
-          164,
-          165,
-          166,
-          167,
-          168,
-          169,
-          170,
-          171,
-          172,
-          173,
-          178,
-          179,
-          184,
-          185,
-          196,
-          197,
-          198,
-          199,
-          200,
-          201,
-          202,
-          203,
-          204,
-          205,
-          206,
-          207,
-          208,
-          209,
-          214,
-          215,
-          220,
-          221
-        ];
-      }
-    } catch (error) {
-    }
-    exports2.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_, k) => {
-        return k.toUpperCase();
-      });
-      let val = process.env[key];
-      if (/^(yes|on|true|enabled)$/i.test(val)) {
-        val = true;
-      } else if (/^(no|off|false|disabled)$/i.test(val)) {
-        val = false;
-      } else if (val === "null") {
-        val = null;
-      } else {
-        val = Number(val);
-      }
-      obj[prop] = val;
-      return obj;
-    }, {});
-    function useColors() {
-      return "colors" in exports2.inspectOpts ? Boolean(exports2.inspectOpts.colors) : tty.isatty(process.stderr.fd);
-    }
-    __name(useColors, "useColors");
-    function formatArgs(args) {
-      const { namespace: name, useColors: useColors2 } = this;
-      if (useColors2) {
-        const c = this.color;
-        const colorCode = "\x1B[3" + (c < 8 ? c : "8;5;" + c);
-        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
-        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
-        args.push(colorCode + "m+" + module2.exports.humanize(this.diff) + "\x1B[0m");
-      } else {
-        args[0] = getDate() + name + " " + args[0];
-      }
-    }
-    __name(formatArgs, "formatArgs");
-    function getDate() {
-      if (exports2.inspectOpts.hideDate) {
-        return "";
-      }
-      return (/* @__PURE__ */ new Date()).toISOString() + " ";
-    }
-    __name(getDate, "getDate");
-    function log(...args) {
-      return process.stderr.write(util.formatWithOptions(exports2.inspectOpts, ...args) + "\n");
-    }
-    __name(log, "log");
-    function save(namespaces) {
-      if (namespaces) {
-        process.env.DEBUG = namespaces;
-      } else {
-        delete process.env.DEBUG;
-      }
-    }
-    __name(save, "save");
-    function load() {
-      return process.env.DEBUG;
-    }
-    __name(load, "load");
-    function init(debug) {
-      debug.inspectOpts = {};
-      const keys = Object.keys(exports2.inspectOpts);
-      for (let i = 0; i < keys.length; i++) {
-        debug.inspectOpts[keys[i]] = exports2.inspectOpts[keys[i]];
-      }
-    }
-    __name(init, "init");
-    module2.exports = require_common()(exports2);
-    var { formatters } = module2.exports;
-    formatters.o = function(v) {
-      this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
-    };
-    formatters.O = function(v) {
-      this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts);
-    };
-  }
-});
-
-// node_modules/debug/src/index.js
-var require_src = __commonJS({
-  "node_modules/debug/src/index.js"(exports2, module2) {
-    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
-      module2.exports = require_browser();
-    } else {
-      module2.exports = require_node2();
-    }
-  }
-});
-
 // node_modules/agent-base/dist/helpers.js
 var require_helpers = __commonJS({
   "node_modules/agent-base/dist/helpers.js"(exports2) {
@@ -24276,7 +29445,7 @@ var require_helpers = __commonJS({
 });
 
 // node_modules/agent-base/dist/index.js
-var require_dist5 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/agent-base/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -24435,7 +29604,7 @@ var require_dist5 = __commonJS({
 });
 
 // node_modules/http-proxy-agent/dist/index.js
-var require_dist6 = __commonJS({
+var require_dist8 = __commonJS({
   "node_modules/http-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -24474,7 +29643,7 @@ var require_dist6 = __commonJS({
     var tls = __importStar(require("tls"));
     var debug_1 = __importDefault(require_src());
     var events_1 = require("events");
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist7();
     var url_1 = require("url");
     var debug = (0, debug_1.default)("http-proxy-agent");
     var HttpProxyAgent = class extends agent_base_1.Agent {
@@ -24671,7 +29840,7 @@ var require_parse_proxy_response = __commonJS({
 });
 
 // node_modules/https-proxy-agent/dist/index.js
-var require_dist7 = __commonJS({
+var require_dist9 = __commonJS({
   "node_modules/https-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -24710,7 +29879,7 @@ var require_dist7 = __commonJS({
     var tls = __importStar(require("tls"));
     var assert_1 = __importDefault(require("assert"));
     var debug_1 = __importDefault(require_src());
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist7();
     var url_1 = require("url");
     var parse_proxy_response_1 = require_parse_proxy_response();
     var debug = (0, debug_1.default)("https-proxy-agent");
@@ -24826,7 +29995,7 @@ var require_dist7 = __commonJS({
 });
 
 // node_modules/smart-buffer/build/utils.js
-var require_utils2 = __commonJS({
+var require_utils3 = __commonJS({
   "node_modules/smart-buffer/build/utils.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -24907,7 +30076,7 @@ var require_smartbuffer = __commonJS({
   "node_modules/smart-buffer/build/smartbuffer.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    var utils_1 = require_utils2();
+    var utils_1 = require_utils3();
     var DEFAULT_SMARTBUFFER_SIZE = 4096;
     var DEFAULT_SMARTBUFFER_ENCODING = "utf8";
     var SmartBuffer = class _SmartBuffer {
@@ -26181,7 +31350,7 @@ var require_constants3 = __commonJS({
 });
 
 // node_modules/socks/build/common/util.js
-var require_util2 = __commonJS({
+var require_util = __commonJS({
   "node_modules/socks/build/common/util.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -28586,7 +33755,7 @@ var require_helpers3 = __commonJS({
     exports2.ipv4ToInt32 = ipv4ToInt32;
     exports2.int32ToIpv4 = int32ToIpv4;
     exports2.ipToBuffer = ipToBuffer;
-    var util_1 = require_util2();
+    var util_1 = require_util();
     var constants_1 = require_constants3();
     var stream = require("stream");
     var ip_address_1 = require_ip_address();
@@ -28785,7 +33954,7 @@ var require_socksclient = __commonJS({
     var constants_1 = require_constants3();
     var helpers_1 = require_helpers3();
     var receivebuffer_1 = require_receivebuffer();
-    var util_1 = require_util2();
+    var util_1 = require_util();
     Object.defineProperty(exports2, "SocksClientError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return util_1.SocksClientError;
     }, "get") });
@@ -29454,7 +34623,7 @@ var require_build2 = __commonJS({
 });
 
 // node_modules/socks-proxy-agent/dist/index.js
-var require_dist8 = __commonJS({
+var require_dist10 = __commonJS({
   "node_modules/socks-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -29490,7 +34659,7 @@ var require_dist8 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.SocksProxyAgent = void 0;
     var socks_1 = require_build2();
-    var agent_base_1 = require_dist5();
+    var agent_base_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
     var dns = __importStar(require("dns"));
     var net = __importStar(require("net"));
@@ -29731,9 +34900,9 @@ var require_errors3 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports2, module2) {
     "use strict";
-    var { HttpProxyAgent } = require_dist6();
-    var { HttpsProxyAgent } = require_dist7();
-    var { SocksProxyAgent } = require_dist8();
+    var { HttpProxyAgent } = require_dist8();
+    var { HttpsProxyAgent } = require_dist9();
+    var { SocksProxyAgent } = require_dist10();
     var { LRUCache } = require_index_min();
     var { InvalidProxyProtocolError } = require_errors3();
     var PROXY_CACHE = new LRUCache({ max: 20 });
@@ -29805,12 +34974,12 @@ var require_agents = __commonJS({
     "use strict";
     var net = require("net");
     var tls = require("tls");
-    var { once: once3 } = require("events");
+    var { once: once4 } = require("events");
     var timers = require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
     var Errors = require_errors3();
-    var { Agent: AgentBase } = require_dist5();
+    var { Agent: AgentBase } = require_dist7();
     module2.exports = class Agent extends AgentBase {
       static {
         __name(this, "Agent");
@@ -29913,13 +35082,13 @@ var require_agents = __commonJS({
         socket.setNoDelay(this.keepAlive);
         const abortController = new AbortController();
         const { signal } = abortController;
-        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once3(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
+        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once4(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
         await this.#timeoutConnection({
           options,
           timeout,
           promises: [
             connectPromise,
-            once3(socket, "error", { signal }).then((err) => {
+            once4(socket, "error", { signal }).then((err) => {
               throw err[0];
             })
           ]
@@ -30008,7 +35177,7 @@ var require_agents = __commonJS({
 });
 
 // node_modules/@npmcli/agent/lib/index.js
-var require_lib10 = __commonJS({
+var require_lib11 = __commonJS({
   "node_modules/@npmcli/agent/lib/index.js"(exports2, module2) {
     "use strict";
     var { LRUCache } = require_index_min();
@@ -30059,7 +35228,7 @@ var require_lib10 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/package.json
-var require_package4 = __commonJS({
+var require_package3 = __commonJS({
   "node_modules/make-fetch-happen/package.json"(exports2, module2) {
     module2.exports = {
       name: "make-fetch-happen",
@@ -30142,15 +35311,15 @@ var require_package4 = __commonJS({
 // node_modules/make-fetch-happen/lib/remote.js
 var require_remote = __commonJS({
   "node_modules/make-fetch-happen/lib/remote.js"(exports2, module2) {
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var fetch = require_lib3();
-    var { promiseRetry } = require_lib();
+    var { promiseRetry } = require_lib8();
     var ssri = require_lib4();
-    var { log } = require_lib8();
-    var { redact: cleanUrl } = require_lib9();
+    var { log } = require_lib9();
+    var { redact: cleanUrl } = require_lib10();
     var CachingMinipassPipeline = require_pipeline();
-    var { getAgent } = require_lib10();
-    var pkg = require_package4();
+    var { getAgent } = require_lib11();
+    var pkg = require_package3();
     var USER_AGENT = `${pkg.name}/${pkg.version} (+https://npm.im/${pkg.name})`;
     var RETRY_ERRORS = [
       "ECONNRESET",
@@ -30241,16 +35410,16 @@ var require_remote = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/entry.js
-var require_entry = __commonJS({
+var require_entry2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/entry.js"(exports2, module2) {
     var { Request, Response } = require_lib3();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs4();
     var MinipassFlush = require_minipass_flush();
     var cacache = require_lib7();
     var url = require("url");
     var CachingMinipassPipeline = require_pipeline();
-    var CachePolicy = require_policy();
-    var cacheKey = require_key();
+    var CachePolicy = require_policy2();
+    var cacheKey = require_key4();
     var remote = require_remote();
     var hasOwnProperty = /* @__PURE__ */ __name((obj, prop) => Object.prototype.hasOwnProperty.call(obj, prop), "hasOwnProperty");
     var KEEP_REQUEST_HEADERS = [
@@ -30592,7 +35761,7 @@ var require_entry = __commonJS({
 var require_cache = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/index.js"(exports2, module2) {
     var { NotCachedError } = require_errors();
-    var CacheEntry = require_entry();
+    var CacheEntry = require_entry2();
     var remote = require_remote();
     var cacheFetch = /* @__PURE__ */ __name(async (request2, options) => {
       const entry = await CacheEntry.find(request2, options);
@@ -30629,7 +35798,7 @@ var require_fetch = __commonJS({
     "use strict";
     var { FetchError, Request, isRedirect } = require_lib3();
     var url = require("url");
-    var CachePolicy = require_policy();
+    var CachePolicy = require_policy2();
     var cache = require_cache();
     var remote = require_remote();
     var canFollowRedirect = /* @__PURE__ */ __name((request2, response, options) => {
@@ -30702,7 +35871,7 @@ var require_fetch = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/index.js
-var require_lib11 = __commonJS({
+var require_lib12 = __commonJS({
   "node_modules/make-fetch-happen/lib/index.js"(exports2, module2) {
     var { FetchError, Headers, Request, Response } = require_lib3();
     var configureOptions = require_options();
@@ -30740,6693 +35909,8 @@ var require_lib11 = __commonJS({
   }
 });
 
-// node_modules/@sigstore/sign/dist/external/fetch.js
-var require_fetch2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/fetch.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.fetchWithRetry = fetchWithRetry;
-    var promise_retry_1 = require_lib();
-    var http2_1 = require("http2");
-    var make_fetch_happen_1 = __importDefault(require_lib11());
-    var proc_log_1 = require_lib8();
-    var util_1 = require_util();
-    var error_1 = require_error4();
-    var { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT } = http2_1.constants;
-    async function fetchWithRetry(url, options) {
-      return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
-        const method = options.method || "POST";
-        const headers = {
-          [HTTP2_HEADER_USER_AGENT]: util_1.ua.getUserAgent(),
-          ...options.headers
-        };
-        const response = await (0, make_fetch_happen_1.default)(url, {
-          method,
-          headers,
-          body: options.body,
-          timeout: options.timeout,
-          retry: false
-          // We're handling retries ourselves
-        }).catch((reason) => {
-          proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${reason}`);
-          return retry(reason);
-        });
-        if (response.ok) {
-          return response;
-        } else {
-          const error = await errorFromResponse(response);
-          proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${response.status}`);
-          if (retryable(response.status)) {
-            return retry(error);
-          } else {
-            throw error;
-          }
-        }
-      }, retryOpts(options.retry));
-    }
-    __name(fetchWithRetry, "fetchWithRetry");
-    var errorFromResponse = /* @__PURE__ */ __name(async (response) => {
-      let message = response.statusText;
-      const location = response.headers.get(HTTP2_HEADER_LOCATION) || void 0;
-      const contentType = response.headers.get(HTTP2_HEADER_CONTENT_TYPE);
-      if (contentType?.includes("application/json")) {
-        try {
-          const body = await response.json();
-          message = body.message || message;
-        } catch (e) {
-        }
-      }
-      return new error_1.HTTPError({
-        status: response.status,
-        message,
-        location
-      });
-    }, "errorFromResponse");
-    var retryable = /* @__PURE__ */ __name((status) => [HTTP_STATUS_REQUEST_TIMEOUT, HTTP_STATUS_TOO_MANY_REQUESTS].includes(status) || status >= HTTP_STATUS_INTERNAL_SERVER_ERROR, "retryable");
-    var retryOpts = /* @__PURE__ */ __name((retry) => {
-      if (typeof retry === "boolean") {
-        return { retries: retry ? 1 : 0 };
-      } else if (typeof retry === "number") {
-        return { retries: retry };
-      } else {
-        return { retries: 0, ...retry };
-      }
-    }, "retryOpts");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/fulcio.js
-var require_fulcio = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/fulcio.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Fulcio = void 0;
-    var fetch_1 = require_fetch2();
-    var Fulcio = class {
-      static {
-        __name(this, "Fulcio");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      async createSigningCertificate(request2) {
-        const { baseURL, retry, timeout } = this.options;
-        const url = `${baseURL}/api/v2/signingCert`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json"
-          },
-          body: JSON.stringify(request2),
-          timeout,
-          retry
-        });
-        return response.json();
-      }
-    };
-    exports2.Fulcio = Fulcio;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/fulcio/ca.js
-var require_ca = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/fulcio/ca.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CAClient = void 0;
-    var error_1 = require_error5();
-    var fulcio_1 = require_fulcio();
-    var CAClient = class {
-      static {
-        __name(this, "CAClient");
-      }
-      fulcio;
-      constructor(options) {
-        this.fulcio = new fulcio_1.Fulcio({
-          baseURL: options.fulcioBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createSigningCertificate(identityToken, publicKey, challenge) {
-        const request2 = toCertificateRequest(identityToken, publicKey, challenge);
-        try {
-          const resp = await this.fulcio.createSigningCertificate(request2);
-          const cert = resp.signedCertificateEmbeddedSct ? resp.signedCertificateEmbeddedSct : resp.signedCertificateDetachedSct;
-          return cert.chain.certificates;
-        } catch (err) {
-          (0, error_1.internalError)(err, "CA_CREATE_SIGNING_CERTIFICATE_ERROR", "error creating signing certificate");
-        }
-      }
-    };
-    exports2.CAClient = CAClient;
-    function toCertificateRequest(identityToken, publicKey, challenge) {
-      return {
-        credentials: {
-          oidcIdentityToken: identityToken
-        },
-        publicKeyRequest: {
-          publicKey: {
-            algorithm: "ECDSA",
-            content: publicKey
-          },
-          proofOfPossession: challenge.toString("base64")
-        }
-      };
-    }
-    __name(toCertificateRequest, "toCertificateRequest");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js
-var require_ephemeral = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.EphemeralSigner = void 0;
-    var crypto_1 = require("crypto");
-    var EC_KEYPAIR_TYPE = "ec";
-    var P256_CURVE = "P-256";
-    var EphemeralSigner = class {
-      static {
-        __name(this, "EphemeralSigner");
-      }
-      keypair;
-      constructor() {
-        this.keypair = (0, crypto_1.generateKeyPairSync)(EC_KEYPAIR_TYPE, {
-          namedCurve: P256_CURVE
-        });
-      }
-      async sign(data) {
-        const signature = (0, crypto_1.sign)("sha256", data, this.keypair.privateKey);
-        const publicKey = this.keypair.publicKey.export({ format: "pem", type: "spki" }).toString("ascii");
-        return {
-          signature,
-          key: { $case: "publicKey", publicKey }
-        };
-      }
-    };
-    exports2.EphemeralSigner = EphemeralSigner;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/fulcio/index.js
-var require_fulcio2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/fulcio/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
-    var error_1 = require_error5();
-    var util_1 = require_util();
-    var ca_1 = require_ca();
-    var ephemeral_1 = require_ephemeral();
-    exports2.DEFAULT_FULCIO_URL = "https://fulcio.sigstore.dev";
-    var FulcioSigner2 = class {
-      static {
-        __name(this, "FulcioSigner");
-      }
-      ca;
-      identityProvider;
-      keyHolder;
-      constructor(options) {
-        this.ca = new ca_1.CAClient({
-          ...options,
-          fulcioBaseURL: options.fulcioBaseURL || /* istanbul ignore next */
-          exports2.DEFAULT_FULCIO_URL
-        });
-        this.identityProvider = options.identityProvider;
-        this.keyHolder = options.keyHolder || new ephemeral_1.EphemeralSigner();
-      }
-      async sign(data) {
-        const identityToken = await this.getIdentityToken();
-        let subject;
-        try {
-          subject = util_1.oidc.extractJWTSubject(identityToken);
-        } catch (err) {
-          throw new error_1.InternalError({
-            code: "IDENTITY_TOKEN_PARSE_ERROR",
-            message: `invalid identity token: ${identityToken}`,
-            cause: err
-          });
-        }
-        const challenge = await this.keyHolder.sign(Buffer.from(subject));
-        if (challenge.key.$case !== "publicKey") {
-          throw new error_1.InternalError({
-            code: "CA_CREATE_SIGNING_CERTIFICATE_ERROR",
-            message: "unexpected format for signing key"
-          });
-        }
-        const certificates = await this.ca.createSigningCertificate(identityToken, challenge.key.publicKey, challenge.signature);
-        const signature = await this.keyHolder.sign(data);
-        return {
-          signature: signature.signature,
-          key: {
-            $case: "x509Certificate",
-            certificate: certificates[0]
-          }
-        };
-      }
-      async getIdentityToken() {
-        try {
-          return await this.identityProvider.getToken();
-        } catch (err) {
-          throw new error_1.InternalError({
-            code: "IDENTITY_TOKEN_READ_ERROR",
-            message: "error retrieving identity token",
-            cause: err
-          });
-        }
-      }
-    };
-    exports2.FulcioSigner = FulcioSigner2;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/signer/index.js
-var require_signer = __commonJS({
-  "node_modules/@sigstore/sign/dist/signer/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
-    var fulcio_1 = require_fulcio2();
-    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return fulcio_1.DEFAULT_FULCIO_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "FulcioSigner", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return fulcio_1.FulcioSigner;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/rekor.js
-var require_rekor = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/rekor.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Rekor = void 0;
-    var fetch_1 = require_fetch2();
-    var Rekor = class {
-      static {
-        __name(this, "Rekor");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      /**
-       * Create a new entry in the Rekor log.
-       * @param propsedEntry {ProposedEntry} Data to create a new entry
-       * @returns {Promise<Entry>} The created entry
-       */
-      async createEntry(propsedEntry) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = `${baseURL}/api/v1/log/entries`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json",
-            Accept: "application/json"
-          },
-          body: JSON.stringify(propsedEntry),
-          timeout,
-          retry
-        });
-        const data = await response.json();
-        return entryFromResponse(data);
-      }
-      /**
-       * Get an entry from the Rekor log.
-       * @param uuid {string} The UUID of the entry to retrieve
-       * @returns {Promise<Entry>} The retrieved entry
-       */
-      async getEntry(uuid) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = `${baseURL}/api/v1/log/entries/${uuid}`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          method: "GET",
-          headers: {
-            Accept: "application/json"
-          },
-          timeout,
-          retry
-        });
-        const data = await response.json();
-        return entryFromResponse(data);
-      }
-    };
-    exports2.Rekor = Rekor;
-    function entryFromResponse(data) {
-      const entries = Object.entries(data);
-      if (entries.length != 1) {
-        throw new Error("Received multiple entries in Rekor response");
-      }
-      const [uuid, entry] = entries[0];
-      return {
-        ...entry,
-        uuid
-      };
-    }
-    __name(entryFromResponse, "entryFromResponse");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js
-var require_verifier = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/verifier.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Signature = exports2.Verifier = exports2.PublicKey = void 0;
-    var sigstore_common_1 = require_sigstore_common();
-    exports2.PublicKey = {
-      fromJSON(object) {
-        return { rawBytes: isSet(object.rawBytes) ? Buffer.from(bytesFromBase64(object.rawBytes)) : Buffer.alloc(0) };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.rawBytes.length !== 0) {
-          obj.rawBytes = base64FromBytes(message.rawBytes);
-        }
-        return obj;
-      }
-    };
-    exports2.Verifier = {
-      fromJSON(object) {
-        return {
-          verifier: isSet(object.publicKey) ? { $case: "publicKey", publicKey: exports2.PublicKey.fromJSON(object.publicKey) } : isSet(object.x509Certificate) ? { $case: "x509Certificate", x509Certificate: sigstore_common_1.X509Certificate.fromJSON(object.x509Certificate) } : void 0,
-          keyDetails: isSet(object.keyDetails) ? (0, sigstore_common_1.publicKeyDetailsFromJSON)(object.keyDetails) : 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.verifier?.$case === "publicKey") {
-          obj.publicKey = exports2.PublicKey.toJSON(message.verifier.publicKey);
-        } else if (message.verifier?.$case === "x509Certificate") {
-          obj.x509Certificate = sigstore_common_1.X509Certificate.toJSON(message.verifier.x509Certificate);
-        }
-        if (message.keyDetails !== 0) {
-          obj.keyDetails = (0, sigstore_common_1.publicKeyDetailsToJSON)(message.keyDetails);
-        }
-        return obj;
-      }
-    };
-    exports2.Signature = {
-      fromJSON(object) {
-        return {
-          content: isSet(object.content) ? Buffer.from(bytesFromBase64(object.content)) : Buffer.alloc(0),
-          verifier: isSet(object.verifier) ? exports2.Verifier.fromJSON(object.verifier) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.content.length !== 0) {
-          obj.content = base64FromBytes(message.content);
-        }
-        if (message.verifier !== void 0) {
-          obj.verifier = exports2.Verifier.toJSON(message.verifier);
-        }
-        return obj;
-      }
-    };
-    function bytesFromBase64(b64) {
-      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-    }
-    __name(bytesFromBase64, "bytesFromBase64");
-    function base64FromBytes(arr) {
-      return globalThis.Buffer.from(arr).toString("base64");
-    }
-    __name(base64FromBytes, "base64FromBytes");
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js
-var require_dsse3 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSELogEntryV002 = exports2.DSSERequestV002 = void 0;
-    var envelope_1 = require_envelope();
-    var sigstore_common_1 = require_sigstore_common();
-    var verifier_1 = require_verifier();
-    exports2.DSSERequestV002 = {
-      fromJSON(object) {
-        return {
-          envelope: isSet(object.envelope) ? envelope_1.Envelope.fromJSON(object.envelope) : void 0,
-          verifiers: globalThis.Array.isArray(object?.verifiers) ? object.verifiers.map((e) => verifier_1.Verifier.fromJSON(e)) : []
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.envelope !== void 0) {
-          obj.envelope = envelope_1.Envelope.toJSON(message.envelope);
-        }
-        if (message.verifiers?.length) {
-          obj.verifiers = message.verifiers.map((e) => verifier_1.Verifier.toJSON(e));
-        }
-        return obj;
-      }
-    };
-    exports2.DSSELogEntryV002 = {
-      fromJSON(object) {
-        return {
-          payloadHash: isSet(object.payloadHash) ? sigstore_common_1.HashOutput.fromJSON(object.payloadHash) : void 0,
-          signatures: globalThis.Array.isArray(object?.signatures) ? object.signatures.map((e) => verifier_1.Signature.fromJSON(e)) : []
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.payloadHash !== void 0) {
-          obj.payloadHash = sigstore_common_1.HashOutput.toJSON(message.payloadHash);
-        }
-        if (message.signatures?.length) {
-          obj.signatures = message.signatures.map((e) => verifier_1.Signature.toJSON(e));
-        }
-        return obj;
-      }
-    };
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js
-var require_hashedrekord = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/hashedrekord.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HashedRekordLogEntryV002 = exports2.HashedRekordRequestV002 = void 0;
-    var sigstore_common_1 = require_sigstore_common();
-    var verifier_1 = require_verifier();
-    exports2.HashedRekordRequestV002 = {
-      fromJSON(object) {
-        return {
-          digest: isSet(object.digest) ? Buffer.from(bytesFromBase64(object.digest)) : Buffer.alloc(0),
-          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.digest.length !== 0) {
-          obj.digest = base64FromBytes(message.digest);
-        }
-        if (message.signature !== void 0) {
-          obj.signature = verifier_1.Signature.toJSON(message.signature);
-        }
-        return obj;
-      }
-    };
-    exports2.HashedRekordLogEntryV002 = {
-      fromJSON(object) {
-        return {
-          data: isSet(object.data) ? sigstore_common_1.HashOutput.fromJSON(object.data) : void 0,
-          signature: isSet(object.signature) ? verifier_1.Signature.fromJSON(object.signature) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.data !== void 0) {
-          obj.data = sigstore_common_1.HashOutput.toJSON(message.data);
-        }
-        if (message.signature !== void 0) {
-          obj.signature = verifier_1.Signature.toJSON(message.signature);
-        }
-        return obj;
-      }
-    };
-    function bytesFromBase64(b64) {
-      return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-    }
-    __name(bytesFromBase64, "bytesFromBase64");
-    function base64FromBytes(arr) {
-      return globalThis.Buffer.from(arr).toString("base64");
-    }
-    __name(base64FromBytes, "base64FromBytes");
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js
-var require_entry2 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/__generated__/rekor/v2/entry.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CreateEntryRequest = exports2.Spec = exports2.Entry = void 0;
-    var dsse_1 = require_dsse3();
-    var hashedrekord_1 = require_hashedrekord();
-    exports2.Entry = {
-      fromJSON(object) {
-        return {
-          kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-          apiVersion: isSet(object.apiVersion) ? globalThis.String(object.apiVersion) : "",
-          spec: isSet(object.spec) ? exports2.Spec.fromJSON(object.spec) : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.kind !== "") {
-          obj.kind = message.kind;
-        }
-        if (message.apiVersion !== "") {
-          obj.apiVersion = message.apiVersion;
-        }
-        if (message.spec !== void 0) {
-          obj.spec = exports2.Spec.toJSON(message.spec);
-        }
-        return obj;
-      }
-    };
-    exports2.Spec = {
-      fromJSON(object) {
-        return {
-          spec: isSet(object.hashedRekordV002) ? { $case: "hashedRekordV002", hashedRekordV002: hashedrekord_1.HashedRekordLogEntryV002.fromJSON(object.hashedRekordV002) } : isSet(object.dsseV002) ? { $case: "dsseV002", dsseV002: dsse_1.DSSELogEntryV002.fromJSON(object.dsseV002) } : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.spec?.$case === "hashedRekordV002") {
-          obj.hashedRekordV002 = hashedrekord_1.HashedRekordLogEntryV002.toJSON(message.spec.hashedRekordV002);
-        } else if (message.spec?.$case === "dsseV002") {
-          obj.dsseV002 = dsse_1.DSSELogEntryV002.toJSON(message.spec.dsseV002);
-        }
-        return obj;
-      }
-    };
-    exports2.CreateEntryRequest = {
-      fromJSON(object) {
-        return {
-          spec: isSet(object.hashedRekordRequestV002) ? {
-            $case: "hashedRekordRequestV002",
-            hashedRekordRequestV002: hashedrekord_1.HashedRekordRequestV002.fromJSON(object.hashedRekordRequestV002)
-          } : isSet(object.dsseRequestV002) ? { $case: "dsseRequestV002", dsseRequestV002: dsse_1.DSSERequestV002.fromJSON(object.dsseRequestV002) } : void 0
-        };
-      },
-      toJSON(message) {
-        const obj = {};
-        if (message.spec?.$case === "hashedRekordRequestV002") {
-          obj.hashedRekordRequestV002 = hashedrekord_1.HashedRekordRequestV002.toJSON(message.spec.hashedRekordRequestV002);
-        } else if (message.spec?.$case === "dsseRequestV002") {
-          obj.dsseRequestV002 = dsse_1.DSSERequestV002.toJSON(message.spec.dsseRequestV002);
-        }
-        return obj;
-      }
-    };
-    function isSet(value) {
-      return value !== null && value !== void 0;
-    }
-    __name(isSet, "isSet");
-  }
-});
-
-// node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js
-var require_v2 = __commonJS({
-  "node_modules/@sigstore/protobuf-specs/dist/rekor/v2/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __exportStar = exports2 && exports2.__exportStar || function(m, exports3) {
-      for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports3, p)) __createBinding(exports3, m, p);
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    __exportStar(require_dsse3(), exports2);
-    __exportStar(require_entry2(), exports2);
-    __exportStar(require_hashedrekord(), exports2);
-    __exportStar(require_verifier(), exports2);
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/rekor-v2.js
-var require_rekor_v2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/rekor-v2.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RekorV2 = void 0;
-    var fetch_1 = require_fetch2();
-    var protobuf_specs_1 = require_dist();
-    var v2_1 = require_v2();
-    var RekorV2 = class {
-      static {
-        __name(this, "RekorV2");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      async createEntry(proposedEntry) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = `${baseURL}/api/v2/log/entries`;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json",
-            Accept: "application/json"
-          },
-          body: JSON.stringify(v2_1.CreateEntryRequest.toJSON(proposedEntry)),
-          timeout,
-          retry
-        });
-        return response.json().then((data) => protobuf_specs_1.TransparencyLogEntry.fromJSON(data));
-      }
-    };
-    exports2.RekorV2 = RekorV2;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tlog/client.js
-var require_client = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tlog/client.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TLogV2Client = exports2.TLogClient = void 0;
-    var error_1 = require_error5();
-    var error_2 = require_error4();
-    var rekor_1 = require_rekor();
-    var rekor_v2_1 = require_rekor_v2();
-    var TLogClient = class {
-      static {
-        __name(this, "TLogClient");
-      }
-      rekor;
-      fetchOnConflict;
-      constructor(options) {
-        this.fetchOnConflict = options.fetchOnConflict ?? false;
-        this.rekor = new rekor_1.Rekor({
-          baseURL: options.rekorBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createEntry(proposedEntry) {
-        let entry;
-        try {
-          entry = await this.rekor.createEntry(proposedEntry);
-        } catch (err) {
-          if (entryExistsError(err) && this.fetchOnConflict) {
-            const uuid = err.location.split("/").pop() || "";
-            try {
-              entry = await this.rekor.getEntry(uuid);
-            } catch (err2) {
-              (0, error_1.internalError)(err2, "TLOG_FETCH_ENTRY_ERROR", "error fetching tlog entry");
-            }
-          } else {
-            (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
-          }
-        }
-        return entry;
-      }
-    };
-    exports2.TLogClient = TLogClient;
-    function entryExistsError(value) {
-      return value instanceof error_2.HTTPError && value.statusCode === 409 && value.location !== void 0;
-    }
-    __name(entryExistsError, "entryExistsError");
-    var TLogV2Client = class {
-      static {
-        __name(this, "TLogV2Client");
-      }
-      rekor;
-      constructor(options) {
-        this.rekor = new rekor_v2_1.RekorV2({
-          baseURL: options.rekorBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createEntry(createEntryRequest) {
-        let entry;
-        try {
-          entry = await this.rekor.createEntry(createEntryRequest);
-        } catch (err) {
-          (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
-        }
-        if (entry.logId === void 0 || entry.kindVersion === void 0) {
-          (0, error_1.internalError)(new Error("invalid tlog entry"), "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
-        }
-        return {
-          ...entry,
-          logId: entry.logId,
-          kindVersion: entry.kindVersion
-        };
-      }
-    };
-    exports2.TLogV2Client = TLogV2Client;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tlog/entry.js
-var require_entry3 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tlog/entry.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toProposedEntry = toProposedEntry;
-    exports2.toCreateEntryRequest = toCreateEntryRequest;
-    var bundle_1 = require_dist2();
-    var protobuf_specs_1 = require_dist();
-    var util_1 = require_util();
-    var SHA256_ALGORITHM = "sha256";
-    function toProposedEntry(content, publicKey, entryType = "dsse") {
-      switch (content.$case) {
-        case "dsseEnvelope":
-          if (entryType === "intoto") {
-            return toProposedIntotoEntry(content.dsseEnvelope, publicKey);
-          }
-          return toProposedDSSEEntry(content.dsseEnvelope, publicKey);
-        case "messageSignature":
-          return toProposedHashedRekordEntry(content.messageSignature, publicKey);
-      }
-    }
-    __name(toProposedEntry, "toProposedEntry");
-    function toProposedHashedRekordEntry(messageSignature, publicKey) {
-      const hexDigest = messageSignature.messageDigest.digest.toString("hex");
-      const b64Signature = messageSignature.signature.toString("base64");
-      const b64Key = util_1.encoding.base64Encode(publicKey);
-      return {
-        apiVersion: "0.0.1",
-        kind: "hashedrekord",
-        spec: {
-          data: {
-            hash: {
-              algorithm: SHA256_ALGORITHM,
-              value: hexDigest
-            }
-          },
-          signature: {
-            content: b64Signature,
-            publicKey: {
-              content: b64Key
-            }
-          }
-        }
-      };
-    }
-    __name(toProposedHashedRekordEntry, "toProposedHashedRekordEntry");
-    function toProposedDSSEEntry(envelope, publicKey) {
-      const envelopeJSON = JSON.stringify((0, bundle_1.envelopeToJSON)(envelope));
-      const encodedKey = util_1.encoding.base64Encode(publicKey);
-      return {
-        apiVersion: "0.0.1",
-        kind: "dsse",
-        spec: {
-          proposedContent: {
-            envelope: envelopeJSON,
-            verifiers: [encodedKey]
-          }
-        }
-      };
-    }
-    __name(toProposedDSSEEntry, "toProposedDSSEEntry");
-    function toProposedIntotoEntry(envelope, publicKey) {
-      const payloadHash = util_1.crypto.digest(SHA256_ALGORITHM, envelope.payload).toString("hex");
-      const envelopeHash = calculateDSSEHash(envelope, publicKey);
-      const payload = util_1.encoding.base64Encode(envelope.payload.toString("base64"));
-      const sig = util_1.encoding.base64Encode(envelope.signatures[0].sig.toString("base64"));
-      const keyid = envelope.signatures[0].keyid;
-      const encodedKey = util_1.encoding.base64Encode(publicKey);
-      const dsse = {
-        payloadType: envelope.payloadType,
-        payload,
-        signatures: [{ sig, publicKey: encodedKey }]
-      };
-      if (keyid.length > 0) {
-        dsse.signatures[0].keyid = keyid;
-      }
-      return {
-        apiVersion: "0.0.2",
-        kind: "intoto",
-        spec: {
-          content: {
-            envelope: dsse,
-            hash: { algorithm: SHA256_ALGORITHM, value: envelopeHash },
-            payloadHash: { algorithm: SHA256_ALGORITHM, value: payloadHash }
-          }
-        }
-      };
-    }
-    __name(toProposedIntotoEntry, "toProposedIntotoEntry");
-    function calculateDSSEHash(envelope, publicKey) {
-      const dsse = {
-        payloadType: envelope.payloadType,
-        payload: envelope.payload.toString("base64"),
-        signatures: [
-          { sig: envelope.signatures[0].sig.toString("base64"), publicKey }
-        ]
-      };
-      if (envelope.signatures[0].keyid.length > 0) {
-        dsse.signatures[0].keyid = envelope.signatures[0].keyid;
-      }
-      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse)).toString("hex");
-    }
-    __name(calculateDSSEHash, "calculateDSSEHash");
-    function toCreateEntryRequest(content, publicKey) {
-      switch (content.$case) {
-        case "dsseEnvelope":
-          return toCreateEntryRequestDSSE(content.dsseEnvelope, publicKey);
-        case "messageSignature":
-          return toCreateEntryRequestMessageSignature(content.messageSignature, publicKey);
-      }
-    }
-    __name(toCreateEntryRequest, "toCreateEntryRequest");
-    function toCreateEntryRequestDSSE(envelope, publicKey) {
-      return {
-        spec: {
-          $case: "dsseRequestV002",
-          dsseRequestV002: {
-            envelope,
-            verifiers: [
-              {
-                // TODO: We need to add support of passing the key details in the
-                // signature bundle. For now we're hardcoding the key details here.
-                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
-                verifier: {
-                  $case: "x509Certificate",
-                  x509Certificate: {
-                    rawBytes: util_1.pem.toDER(publicKey)
-                  }
-                }
-              }
-            ]
-          }
-        }
-      };
-    }
-    __name(toCreateEntryRequestDSSE, "toCreateEntryRequestDSSE");
-    function toCreateEntryRequestMessageSignature(messageSignature, publicKey) {
-      return {
-        spec: {
-          $case: "hashedRekordRequestV002",
-          hashedRekordRequestV002: {
-            digest: messageSignature.messageDigest.digest,
-            signature: {
-              content: messageSignature.signature,
-              verifier: {
-                // TODO: We need to add support of passing the key details in the
-                // signature bundle. For now we're hardcoding the key details here.
-                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
-                verifier: {
-                  $case: "x509Certificate",
-                  x509Certificate: {
-                    rawBytes: util_1.pem.toDER(publicKey)
-                  }
-                }
-              }
-            }
-          }
-        }
-      };
-    }
-    __name(toCreateEntryRequestMessageSignature, "toCreateEntryRequestMessageSignature");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tlog/index.js
-var require_tlog = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tlog/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
-    var util_1 = require_util();
-    var client_1 = require_client();
-    var entry_1 = require_entry3();
-    exports2.DEFAULT_REKOR_URL = "https://rekor.sigstore.dev";
-    var RekorWitness2 = class {
-      static {
-        __name(this, "RekorWitness");
-      }
-      tlogV1;
-      tlogV2;
-      entryType;
-      majorApiVersion;
-      constructor(options) {
-        this.entryType = options.entryType;
-        this.majorApiVersion = options.majorApiVersion || 1;
-        this.tlogV1 = new client_1.TLogClient({
-          ...options,
-          rekorBaseURL: options.rekorBaseURL || /* istanbul ignore next */
-          exports2.DEFAULT_REKOR_URL
-        });
-        this.tlogV2 = new client_1.TLogV2Client({
-          ...options,
-          rekorBaseURL: options.rekorBaseURL || /* istanbul ignore next */
-          exports2.DEFAULT_REKOR_URL
-        });
-      }
-      async testify(content, publicKey) {
-        let tlogEntry;
-        if (this.majorApiVersion === 2) {
-          const request2 = (0, entry_1.toCreateEntryRequest)(content, publicKey);
-          tlogEntry = await this.tlogV2.createEntry(request2);
-        } else {
-          const proposedEntry = (0, entry_1.toProposedEntry)(content, publicKey, this.entryType);
-          const entry = await this.tlogV1.createEntry(proposedEntry);
-          tlogEntry = toTransparencyLogEntry(entry);
-        }
-        return { tlogEntries: [tlogEntry] };
-      }
-    };
-    exports2.RekorWitness = RekorWitness2;
-    function toTransparencyLogEntry(entry) {
-      const logID = Buffer.from(entry.logID, "hex");
-      const bodyJSON = util_1.encoding.base64Decode(entry.body);
-      const entryBody = JSON.parse(bodyJSON);
-      const promise = entry?.verification?.signedEntryTimestamp ? inclusionPromise(entry.verification.signedEntryTimestamp) : void 0;
-      const proof = entry?.verification?.inclusionProof ? inclusionProof(entry.verification.inclusionProof) : void 0;
-      const tlogEntry = {
-        logIndex: entry.logIndex.toString(),
-        logId: {
-          keyId: logID
-        },
-        integratedTime: entry.integratedTime.toString(),
-        kindVersion: {
-          kind: entryBody.kind,
-          version: entryBody.apiVersion
-        },
-        inclusionPromise: promise,
-        inclusionProof: proof,
-        canonicalizedBody: Buffer.from(entry.body, "base64")
-      };
-      return tlogEntry;
-    }
-    __name(toTransparencyLogEntry, "toTransparencyLogEntry");
-    function inclusionPromise(promise) {
-      return {
-        signedEntryTimestamp: Buffer.from(promise, "base64")
-      };
-    }
-    __name(inclusionPromise, "inclusionPromise");
-    function inclusionProof(proof) {
-      return {
-        logIndex: proof.logIndex.toString(),
-        treeSize: proof.treeSize.toString(),
-        rootHash: Buffer.from(proof.rootHash, "hex"),
-        hashes: proof.hashes.map((h) => Buffer.from(h, "hex")),
-        checkpoint: {
-          envelope: proof.checkpoint
-        }
-      };
-    }
-    __name(inclusionProof, "inclusionProof");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/external/tsa.js
-var require_tsa = __commonJS({
-  "node_modules/@sigstore/sign/dist/external/tsa.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TimestampAuthority = void 0;
-    var fetch_1 = require_fetch2();
-    var TimestampAuthority = class {
-      static {
-        __name(this, "TimestampAuthority");
-      }
-      options;
-      constructor(options) {
-        this.options = options;
-      }
-      async createTimestamp(request2) {
-        const { baseURL, timeout, retry } = this.options;
-        const url = new URL(baseURL).pathname === "/" ? `${baseURL}/api/v1/timestamp` : baseURL;
-        const response = await (0, fetch_1.fetchWithRetry)(url, {
-          headers: {
-            "Content-Type": "application/json"
-          },
-          body: JSON.stringify(request2),
-          timeout,
-          retry
-        });
-        return response.buffer();
-      }
-    };
-    exports2.TimestampAuthority = TimestampAuthority;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tsa/client.js
-var require_client2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tsa/client.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAClient = void 0;
-    var error_1 = require_error5();
-    var tsa_1 = require_tsa();
-    var util_1 = require_util();
-    var SHA256_ALGORITHM = "sha256";
-    var TSAClient = class {
-      static {
-        __name(this, "TSAClient");
-      }
-      tsa;
-      constructor(options) {
-        this.tsa = new tsa_1.TimestampAuthority({
-          baseURL: options.tsaBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async createTimestamp(signature) {
-        const request2 = {
-          artifactHash: util_1.crypto.digest(SHA256_ALGORITHM, signature).toString("base64"),
-          hashAlgorithm: SHA256_ALGORITHM
-        };
-        try {
-          return await this.tsa.createTimestamp(request2);
-        } catch (err) {
-          (0, error_1.internalError)(err, "TSA_CREATE_TIMESTAMP_ERROR", "error creating timestamp");
-        }
-      }
-    };
-    exports2.TSAClient = TSAClient;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/tsa/index.js
-var require_tsa2 = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/tsa/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAWitness = void 0;
-    var client_1 = require_client2();
-    var TSAWitness2 = class {
-      static {
-        __name(this, "TSAWitness");
-      }
-      tsa;
-      constructor(options) {
-        this.tsa = new client_1.TSAClient({
-          tsaBaseURL: options.tsaBaseURL,
-          retry: options.retry,
-          timeout: options.timeout
-        });
-      }
-      async testify(content) {
-        const signature = extractSignature(content);
-        const timestamp = await this.tsa.createTimestamp(signature);
-        return {
-          rfc3161Timestamps: [{ signedTimestamp: timestamp }]
-        };
-      }
-    };
-    exports2.TSAWitness = TSAWitness2;
-    function extractSignature(content) {
-      switch (content.$case) {
-        case "dsseEnvelope":
-          return content.dsseEnvelope.signatures[0].sig;
-        case "messageSignature":
-          return content.messageSignature.signature;
-      }
-    }
-    __name(extractSignature, "extractSignature");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/witness/index.js
-var require_witness = __commonJS({
-  "node_modules/@sigstore/sign/dist/witness/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
-    var tlog_1 = require_tlog();
-    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return tlog_1.DEFAULT_REKOR_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return tlog_1.RekorWitness;
-    }, "get") });
-    var tsa_1 = require_tsa2();
-    Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return tsa_1.TSAWitness;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/config.js
-var require_config = __commonJS({
-  "node_modules/@sigstore/sign/dist/config.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
-    var protobuf_specs_1 = require_dist();
-    var dsse_1 = require_dsse2();
-    var message_1 = require_message();
-    var signer_1 = require_signer();
-    var witness_1 = require_witness();
-    var MAX_CA_API_VERSION = 1;
-    var MAX_TLOG_API_VERSION = 2;
-    var MAX_TSA_API_VERSION = 1;
-    var DEFAULT_TIMEOUT = 5e3;
-    var DEFAULT_REKORV2_TIMEOUT = 2e4;
-    var DEFAULT_RETRY = { retries: 2 };
-    function bundleBuilderFromSigningConfig(options) {
-      const { signingConfig, identityProvider, bundleType } = options;
-      const fetchOptions = options.fetchOptions || {
-        timeout: DEFAULT_TIMEOUT,
-        retry: DEFAULT_RETRY
-      };
-      const signer = fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions);
-      const witnesses = witnessesFromConfig(signingConfig, fetchOptions);
-      switch (bundleType) {
-        case "messageSignature":
-          return new message_1.MessageSignatureBundleBuilder({ signer, witnesses });
-        case "dsseEnvelope":
-          return new dsse_1.DSSEBundleBuilder({ signer, witnesses });
-      }
-    }
-    __name(bundleBuilderFromSigningConfig, "bundleBuilderFromSigningConfig");
-    function fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions) {
-      const service = certAuthorityService(signingConfig);
-      return new signer_1.FulcioSigner({
-        fulcioBaseURL: service.url,
-        identityProvider,
-        timeout: fetchOptions.timeout,
-        retry: fetchOptions.retry
-      });
-    }
-    __name(fulcioSignerFromConfig, "fulcioSignerFromConfig");
-    function witnessesFromConfig(signingConfig, fetchOptions) {
-      const witnesses = [];
-      if (signingConfig.rekorTlogConfig) {
-        if (signingConfig.rekorTlogConfig.selector !== protobuf_specs_1.ServiceSelector.ANY) {
-          throw new Error("Unsupported Rekor TLog selector in signing configuration");
-        }
-        const tlog = tlogService(signingConfig);
-        witnesses.push(new witness_1.RekorWitness({
-          rekorBaseURL: tlog.url,
-          majorApiVersion: tlog.majorApiVersion,
-          retry: fetchOptions.retry,
-          timeout: (
-            // Ensure Rekor V2 has at least a 20 second timeout
-            tlog.majorApiVersion === 1 ? fetchOptions.timeout : Math.min(fetchOptions.timeout || /* istanbul ignore next */
-            DEFAULT_TIMEOUT, DEFAULT_REKORV2_TIMEOUT)
-          )
-        }));
-      }
-      if (signingConfig.tsaConfig) {
-        if (signingConfig.tsaConfig.selector !== protobuf_specs_1.ServiceSelector.ANY) {
-          throw new Error("Unsupported TSA selector in signing configuration");
-        }
-        const tsa = tsaService(signingConfig);
-        witnesses.push(new witness_1.TSAWitness({
-          tsaBaseURL: tsa.url,
-          retry: fetchOptions.retry,
-          timeout: fetchOptions.timeout
-        }));
-      }
-      return witnesses;
-    }
-    __name(witnessesFromConfig, "witnessesFromConfig");
-    function certAuthorityService(signingConfig) {
-      const compatibleCAs = filterServicesByMaxAPIVersion(signingConfig.caUrls, MAX_CA_API_VERSION);
-      const sortedCAs = sortServicesByStartDate(compatibleCAs);
-      if (sortedCAs.length === 0) {
-        throw new Error("No valid CA services found in signing configuration");
-      }
-      return sortedCAs[0];
-    }
-    __name(certAuthorityService, "certAuthorityService");
-    function tlogService(signingConfig) {
-      const compatibleTLogs = filterServicesByMaxAPIVersion(signingConfig.rekorTlogUrls, MAX_TLOG_API_VERSION);
-      const sortedTLogs = sortServicesByStartDate(compatibleTLogs);
-      if (sortedTLogs.length === 0) {
-        throw new Error("No valid TLogs found in signing configuration");
-      }
-      return sortedTLogs[0];
-    }
-    __name(tlogService, "tlogService");
-    function tsaService(signingConfig) {
-      const compatibleTSAs = filterServicesByMaxAPIVersion(signingConfig.tsaUrls, MAX_TSA_API_VERSION);
-      const sortedTSAs = sortServicesByStartDate(compatibleTSAs);
-      if (sortedTSAs.length === 0) {
-        throw new Error("No valid TSAs found in signing configuration");
-      }
-      return sortedTSAs[0];
-    }
-    __name(tsaService, "tsaService");
-    function sortServicesByStartDate(services) {
-      const now = /* @__PURE__ */ new Date();
-      const validServices = services.filter((service) => {
-        if (!service.validFor?.end) {
-          return true;
-        }
-        return service.validFor.end >= now;
-      });
-      return validServices.sort((a, b) => {
-        const aStart = a.validFor?.start?.getTime() ?? 0;
-        const bStart = b.validFor?.start?.getTime() ?? 0;
-        return bStart - aStart;
-      });
-    }
-    __name(sortServicesByStartDate, "sortServicesByStartDate");
-    function filterServicesByMaxAPIVersion(services, apiVersion) {
-      return services.filter((service) => {
-        return service.majorApiVersion <= apiVersion;
-      });
-    }
-    __name(filterServicesByMaxAPIVersion, "filterServicesByMaxAPIVersion");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/identity/ci.js
-var require_ci = __commonJS({
-  "node_modules/@sigstore/sign/dist/identity/ci.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CIContextProvider = void 0;
-    var make_fetch_happen_1 = __importDefault(require_lib11());
-    var providers = [getGHAToken, getEnv];
-    var CIContextProvider2 = class {
-      static {
-        __name(this, "CIContextProvider");
-      }
-      audience;
-      /* istanbul ignore next */
-      constructor(audience = "sigstore") {
-        this.audience = audience;
-      }
-      // Invoke all registered ProviderFuncs and return the value of whichever one
-      // resolves first.
-      async getToken() {
-        return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
-      }
-    };
-    exports2.CIContextProvider = CIContextProvider2;
-    async function getGHAToken(audience) {
-      if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-        return Promise.reject("no token available");
-      }
-      const url = new URL(process.env.ACTIONS_ID_TOKEN_REQUEST_URL);
-      url.searchParams.append("audience", audience);
-      const response = await (0, make_fetch_happen_1.default)(url.href, {
-        retry: 2,
-        headers: {
-          Accept: "application/json",
-          Authorization: `Bearer ${process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`
-        }
-      });
-      return response.json().then((data) => data.value);
-    }
-    __name(getGHAToken, "getGHAToken");
-    async function getEnv() {
-      if (!process.env.SIGSTORE_ID_TOKEN) {
-        return Promise.reject("no token available");
-      }
-      return process.env.SIGSTORE_ID_TOKEN;
-    }
-    __name(getEnv, "getEnv");
-  }
-});
-
-// node_modules/@sigstore/sign/dist/identity/index.js
-var require_identity = __commonJS({
-  "node_modules/@sigstore/sign/dist/identity/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CIContextProvider = void 0;
-    var ci_1 = require_ci();
-    Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return ci_1.CIContextProvider;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/sign/dist/index.js
-var require_dist9 = __commonJS({
-  "node_modules/@sigstore/sign/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = exports2.CIContextProvider = exports2.InternalError = exports2.bundleBuilderFromSigningConfig = exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
-    var bundler_1 = require_bundler();
-    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundler_1.DSSEBundleBuilder;
-    }, "get") });
-    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundler_1.MessageSignatureBundleBuilder;
-    }, "get") });
-    var config_1 = require_config();
-    Object.defineProperty(exports2, "bundleBuilderFromSigningConfig", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return config_1.bundleBuilderFromSigningConfig;
-    }, "get") });
-    var error_1 = require_error5();
-    Object.defineProperty(exports2, "InternalError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.InternalError;
-    }, "get") });
-    var identity_1 = require_identity();
-    Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return identity_1.CIContextProvider;
-    }, "get") });
-    var signer_1 = require_signer();
-    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return signer_1.DEFAULT_FULCIO_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "FulcioSigner", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return signer_1.FulcioSigner;
-    }, "get") });
-    var witness_1 = require_witness();
-    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return witness_1.DEFAULT_REKOR_URL;
-    }, "get") });
-    Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return witness_1.RekorWitness;
-    }, "get") });
-    Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return witness_1.TSAWitness;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/dsse.js
-var require_dsse4 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSESignatureContent = void 0;
-    var core_1 = require_dist3();
-    var DSSESignatureContent = class {
-      static {
-        __name(this, "DSSESignatureContent");
-      }
-      env;
-      constructor(env) {
-        this.env = env;
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, core_1.crypto.digest("sha256", this.env.payload));
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.preAuthEncoding, key, this.signature);
-      }
-      get signature() {
-        return this.env.signatures.length > 0 ? this.env.signatures[0].sig : Buffer.from("");
-      }
-      // DSSE Pre-Authentication Encoding
-      get preAuthEncoding() {
-        return core_1.dsse.preAuthEncoding(this.env.payloadType, this.env.payload);
-      }
-    };
-    exports2.DSSESignatureContent = DSSESignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/message.js
-var require_message2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/message.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.MessageSignatureContent = void 0;
-    var core_1 = require_dist3();
-    var protobuf_specs_1 = require_dist();
-    var HASH_ALGORITHM_MAP = {
-      [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
-      [protobuf_specs_1.HashAlgorithm.SHA2_384]: "sha384",
-      [protobuf_specs_1.HashAlgorithm.SHA2_512]: "sha512",
-      [protobuf_specs_1.HashAlgorithm.SHA3_256]: "sha3-256",
-      [protobuf_specs_1.HashAlgorithm.SHA3_384]: "sha3-384"
-    };
-    var MessageSignatureContent = class {
-      static {
-        __name(this, "MessageSignatureContent");
-      }
-      signature;
-      messageDigest;
-      artifact;
-      hashAlgorithm;
-      constructor(messageSignature, artifact) {
-        this.signature = messageSignature.signature;
-        this.messageDigest = messageSignature.messageDigest.digest;
-        this.artifact = artifact;
-        this.hashAlgorithm = HASH_ALGORITHM_MAP[messageSignature.messageDigest.algorithm] ?? /* istanbul ignore next */
-        "sha256";
-      }
-      compareSignature(signature) {
-        return core_1.crypto.bufferEqual(signature, this.signature);
-      }
-      compareDigest(digest) {
-        return core_1.crypto.bufferEqual(digest, this.messageDigest);
-      }
-      verifySignature(key) {
-        return core_1.crypto.verify(this.artifact, key, this.signature, this.hashAlgorithm);
-      }
-    };
-    exports2.MessageSignatureContent = MessageSignatureContent;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/bundle/index.js
-var require_bundle3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/bundle/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toSignedEntity = toSignedEntity2;
-    exports2.signatureContent = signatureContent;
-    var core_1 = require_dist3();
-    var dsse_1 = require_dsse4();
-    var message_1 = require_message2();
-    function toSignedEntity2(bundle, artifact) {
-      const { tlogEntries, timestampVerificationData } = bundle.verificationMaterial;
-      const timestamps = [];
-      for (const entry of tlogEntries) {
-        if (entry.integratedTime && entry.integratedTime !== "0") {
-          timestamps.push({
-            $case: "transparency-log",
-            tlogEntry: entry
-          });
-        }
-      }
-      for (const ts of timestampVerificationData?.rfc3161Timestamps ?? []) {
-        timestamps.push({
-          $case: "timestamp-authority",
-          timestamp: core_1.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp))
-        });
-      }
-      return {
-        signature: signatureContent(bundle, artifact),
-        key: key(bundle),
-        tlogEntries,
-        timestamps
-      };
-    }
-    __name(toSignedEntity2, "toSignedEntity");
-    function signatureContent(bundle, artifact) {
-      switch (bundle.content.$case) {
-        case "dsseEnvelope":
-          return new dsse_1.DSSESignatureContent(bundle.content.dsseEnvelope);
-        case "messageSignature":
-          return new message_1.MessageSignatureContent(bundle.content.messageSignature, artifact);
-      }
-    }
-    __name(signatureContent, "signatureContent");
-    function key(bundle) {
-      switch (bundle.verificationMaterial.content.$case) {
-        case "publicKey":
-          return {
-            $case: "public-key",
-            hint: bundle.verificationMaterial.content.publicKey.hint
-          };
-        case "x509CertificateChain":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.x509CertificateChain.certificates[0].rawBytes))
-          };
-        case "certificate":
-          return {
-            $case: "certificate",
-            certificate: core_1.X509Certificate.parse(Buffer.from(bundle.verificationMaterial.content.certificate.rawBytes))
-          };
-      }
-    }
-    __name(key, "key");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/error.js
-var require_error6 = __commonJS({
-  "node_modules/@sigstore/verify/dist/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.PolicyError = exports2.VerificationError = void 0;
-    var BaseError = class extends Error {
-      static {
-        __name(this, "BaseError");
-      }
-      code;
-      cause;
-      /* eslint-disable-line @typescript-eslint/no-explicit-any */
-      constructor({ code, message, cause }) {
-        super(message);
-        this.code = code;
-        this.cause = cause;
-        this.name = this.constructor.name;
-      }
-    };
-    var VerificationError = class extends BaseError {
-      static {
-        __name(this, "VerificationError");
-      }
-    };
-    exports2.VerificationError = VerificationError;
-    var PolicyError = class extends BaseError {
-      static {
-        __name(this, "PolicyError");
-      }
-    };
-    exports2.PolicyError = PolicyError;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/filter.js
-var require_filter = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/filter.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.filterCertAuthorities = filterCertAuthorities;
-    exports2.filterTLogAuthorities = filterTLogAuthorities;
-    function filterCertAuthorities(certAuthorities, timestamp) {
-      return certAuthorities.filter((ca) => {
-        return ca.validFor.start <= timestamp && ca.validFor.end >= timestamp;
-      });
-    }
-    __name(filterCertAuthorities, "filterCertAuthorities");
-    function filterTLogAuthorities(tlogAuthorities, criteria) {
-      return tlogAuthorities.filter((tlog) => {
-        if (criteria.logID && !tlog.logID.equals(criteria.logID)) {
-          return false;
-        }
-        return tlog.validFor.start <= criteria.targetDate && criteria.targetDate <= tlog.validFor.end;
-      });
-    }
-    __name(filterTLogAuthorities, "filterTLogAuthorities");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/trust/index.js
-var require_trust = __commonJS({
-  "node_modules/@sigstore/verify/dist/trust/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
-    exports2.toTrustMaterial = toTrustMaterial2;
-    var core_1 = require_dist3();
-    var protobuf_specs_1 = require_dist();
-    var error_1 = require_error6();
-    var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
-    var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
-    var filter_1 = require_filter();
-    Object.defineProperty(exports2, "filterCertAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return filter_1.filterCertAuthorities;
-    }, "get") });
-    Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return filter_1.filterTLogAuthorities;
-    }, "get") });
-    function toTrustMaterial2(root, keys) {
-      const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
-      return {
-        certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
-        timestampAuthorities: root.timestampAuthorities.map(createCertAuthority),
-        tlogs: root.tlogs.map(createTLogAuthority),
-        ctlogs: root.ctlogs.map(createTLogAuthority),
-        publicKey: keyFinder
-      };
-    }
-    __name(toTrustMaterial2, "toTrustMaterial");
-    function createTLogAuthority(tlogInstance) {
-      const keyDetails = tlogInstance.publicKey.keyDetails;
-      const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
-      return {
-        baseURL: tlogInstance.baseUrl,
-        logID: tlogInstance.checkpointKeyId ? tlogInstance.checkpointKeyId.keyId : tlogInstance.logId.keyId,
-        publicKey: core_1.crypto.createPublicKey(tlogInstance.publicKey.rawBytes, keyType),
-        validFor: {
-          start: tlogInstance.publicKey.validFor?.start || BEGINNING_OF_TIME,
-          end: tlogInstance.publicKey.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    __name(createTLogAuthority, "createTLogAuthority");
-    function createCertAuthority(ca) {
-      return {
-        certChain: ca.certChain.certificates.map((cert) => {
-          return core_1.X509Certificate.parse(Buffer.from(cert.rawBytes));
-        }),
-        validFor: {
-          start: ca.validFor?.start || BEGINNING_OF_TIME,
-          end: ca.validFor?.end || END_OF_TIME
-        }
-      };
-    }
-    __name(createCertAuthority, "createCertAuthority");
-    function keyLocator(keys) {
-      return (hint) => {
-        const key = (keys || {})[hint];
-        if (!key) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `key not found: ${hint}`
-          });
-        }
-        return {
-          publicKey: core_1.crypto.createPublicKey(key.rawBytes),
-          validFor: /* @__PURE__ */ __name((date) => {
-            return (key.validFor?.start || BEGINNING_OF_TIME) <= date && (key.validFor?.end || END_OF_TIME) >= date;
-          }, "validFor")
-        };
-      };
-    }
-    __name(keyLocator, "keyLocator");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/certificate.js
-var require_certificate = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/certificate.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.CertificateChainVerifier = void 0;
-    exports2.verifyCertificateChain = verifyCertificateChain;
-    var error_1 = require_error6();
-    var trust_1 = require_trust();
-    function verifyCertificateChain(timestamp, leaf, certificateAuthorities) {
-      const cas = (0, trust_1.filterCertAuthorities)(certificateAuthorities, timestamp);
-      let error;
-      for (const ca of cas) {
-        try {
-          const verifier = new CertificateChainVerifier({
-            trustedCerts: ca.certChain,
-            untrustedCert: leaf,
-            timestamp
-          });
-          return verifier.verify();
-        } catch (err) {
-          error = err;
-        }
-      }
-      throw new error_1.VerificationError({
-        code: "CERTIFICATE_ERROR",
-        message: "Failed to verify certificate chain",
-        cause: error
-      });
-    }
-    __name(verifyCertificateChain, "verifyCertificateChain");
-    var CertificateChainVerifier = class {
-      static {
-        __name(this, "CertificateChainVerifier");
-      }
-      untrustedCert;
-      trustedCerts;
-      localCerts;
-      timestamp;
-      constructor(opts) {
-        this.untrustedCert = opts.untrustedCert;
-        this.trustedCerts = opts.trustedCerts;
-        this.localCerts = dedupeCertificates([
-          ...opts.trustedCerts,
-          opts.untrustedCert
-        ]);
-        this.timestamp = opts.timestamp;
-      }
-      verify() {
-        const certificatePath = this.sort();
-        this.checkPath(certificatePath);
-        const validForDate = certificatePath.every((cert) => cert.validForDate(this.timestamp));
-        if (!validForDate) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate is not valid or expired at the specified date"
-          });
-        }
-        return certificatePath;
-      }
-      sort() {
-        const leafCert = this.untrustedCert;
-        let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path2) => path2.some((cert) => this.trustedCerts.includes(cert)));
-        if (paths.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no trusted certificate path found"
-          });
-        }
-        const path = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path].slice(0, -1);
-      }
-      // Recursively build all possible paths from the leaf to the root
-      buildPaths(certificate) {
-        const paths = [];
-        const issuers = this.findIssuer(certificate);
-        if (issuers.length === 0) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "no valid certificate path found"
-          });
-        }
-        for (let i = 0; i < issuers.length; i++) {
-          const issuer = issuers[i];
-          if (issuer.equals(certificate)) {
-            paths.push([certificate]);
-            continue;
-          }
-          const subPaths = this.buildPaths(issuer);
-          for (let j = 0; j < subPaths.length; j++) {
-            paths.push([issuer, ...subPaths[j]]);
-          }
-        }
-        return paths;
-      }
-      // Return all possible issuers for the given certificate
-      findIssuer(certificate) {
-        let issuers = [];
-        let keyIdentifier;
-        if (certificate.subject.equals(certificate.issuer)) {
-          if (certificate.verify()) {
-            return [certificate];
-          }
-        }
-        if (certificate.extAuthorityKeyID) {
-          keyIdentifier = certificate.extAuthorityKeyID.keyIdentifier;
-        }
-        this.localCerts.forEach((possibleIssuer) => {
-          if (keyIdentifier) {
-            if (possibleIssuer.extSubjectKeyID) {
-              if (possibleIssuer.extSubjectKeyID.keyIdentifier.equals(keyIdentifier)) {
-                issuers.push(possibleIssuer);
-              }
-              return;
-            }
-          }
-          if (possibleIssuer.subject.equals(certificate.issuer)) {
-            issuers.push(possibleIssuer);
-          }
-        });
-        issuers = issuers.filter((issuer) => {
-          try {
-            return certificate.verify(issuer);
-          } catch (ex) {
-            return false;
-          }
-        });
-        return issuers;
-      }
-      checkPath(path) {
-        if (path.length < 1) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "certificate chain must contain at least one certificate"
-          });
-        }
-        const validCAs = path.slice(1).every((cert) => cert.isCA);
-        if (!validCAs) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "intermediate certificate is not a CA"
-          });
-        }
-        for (let i = path.length - 2; i >= 0; i--) {
-          if (!path[i].issuer.equals(path[i + 1].subject)) {
-            throw new error_1.VerificationError({
-              code: "CERTIFICATE_ERROR",
-              message: "incorrect certificate name chaining"
-            });
-          }
-        }
-        for (let i = 0; i < path.length; i++) {
-          const cert = path[i];
-          if (cert.extBasicConstraints?.isCA) {
-            const pathLength = cert.extBasicConstraints.pathLenConstraint;
-            if (pathLength !== void 0 && pathLength < i - 1) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "path length constraint exceeded"
-              });
-            }
-          }
-        }
-      }
-    };
-    exports2.CertificateChainVerifier = CertificateChainVerifier;
-    function dedupeCertificates(certs) {
-      for (let i = 0; i < certs.length; i++) {
-        for (let j = i + 1; j < certs.length; j++) {
-          if (certs[i].equals(certs[j])) {
-            certs.splice(j, 1);
-            j--;
-          }
-        }
-      }
-      return certs;
-    }
-    __name(dedupeCertificates, "dedupeCertificates");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/sct.js
-var require_sct2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/sct.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySCTs = verifySCTs;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var trust_1 = require_trust();
-    function verifySCTs(cert, issuer, ctlogs) {
-      let extSCT;
-      const clone = cert.clone();
-      for (let i = 0; i < clone.extensions.length; i++) {
-        const ext = clone.extensions[i];
-        if (ext.subs[0].toOID() === core_1.EXTENSION_OID_SCT) {
-          extSCT = new core_1.X509SCTExtension(ext);
-          clone.extensions.splice(i, 1);
-          break;
-        }
-      }
-      if (!extSCT) {
-        return [];
-      }
-      if (extSCT.signedCertificateTimestamps.length === 0) {
-        return [];
-      }
-      const preCert = new core_1.ByteStream();
-      const issuerId = core_1.crypto.digest("sha256", issuer.publicKey);
-      preCert.appendView(issuerId);
-      const tbs = clone.tbsCertificate.toDER();
-      preCert.appendUint24(tbs.length);
-      preCert.appendView(tbs);
-      return extSCT.signedCertificateTimestamps.map((sct) => {
-        const validCTLogs = (0, trust_1.filterTLogAuthorities)(ctlogs, {
-          logID: sct.logID,
-          targetDate: sct.datetime
-        });
-        const verified = validCTLogs.some((log) => sct.verify(preCert.buffer, log.publicKey));
-        if (!verified) {
-          throw new error_1.VerificationError({
-            code: "CERTIFICATE_ERROR",
-            message: "SCT verification failed"
-          });
-        }
-        return sct.logID;
-      });
-    }
-    __name(verifySCTs, "verifySCTs");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/key/index.js
-var require_key2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/key/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyPublicKey = verifyPublicKey;
-    exports2.verifyCertificate = verifyCertificate;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var certificate_1 = require_certificate();
-    var sct_1 = require_sct2();
-    var OID_FULCIO_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1";
-    var OID_FULCIO_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8";
-    function verifyPublicKey(hint, timestamps, trustMaterial) {
-      const key = trustMaterial.publicKey(hint);
-      timestamps.forEach((timestamp) => {
-        if (!key.validFor(timestamp)) {
-          throw new error_1.VerificationError({
-            code: "PUBLIC_KEY_ERROR",
-            message: `Public key is not valid for timestamp: ${timestamp.toISOString()}`
-          });
-        }
-      });
-      return { key: key.publicKey };
-    }
-    __name(verifyPublicKey, "verifyPublicKey");
-    function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path = [];
-      timestamps.forEach((timestamp) => {
-        path = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
-      });
-      return {
-        scts: (0, sct_1.verifySCTs)(path[0], path[1], trustMaterial.ctlogs),
-        signer: getSigner(path[0])
-      };
-    }
-    __name(verifyCertificate, "verifyCertificate");
-    function getSigner(cert) {
-      let issuer;
-      const issuerExtension = cert.extension(OID_FULCIO_ISSUER_V2);
-      if (issuerExtension) {
-        issuer = issuerExtension.valueObj.subs?.[0]?.value.toString("ascii");
-      } else {
-        issuer = cert.extension(OID_FULCIO_ISSUER_V1)?.value.toString("ascii");
-      }
-      const oids = cert.extensions.map((ext) => {
-        const oid = ext.subs[0].toOID();
-        return {
-          oid: { id: oid.split(".").map(Number) },
-          value: ext.subs[ext.subs.length - 1].value
-        };
-      });
-      const identity = {
-        extensions: { issuer },
-        subjectAlternativeName: cert.subjectAltName,
-        oids
-      };
-      return {
-        key: core_1.crypto.createPublicKey(cert.publicKey),
-        identity
-      };
-    }
-    __name(getSigner, "getSigner");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/policy.js
-var require_policy2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/policy.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySubjectAlternativeName = verifySubjectAlternativeName;
-    exports2.verifyExtensions = verifyExtensions;
-    exports2.verifyOIDs = verifyOIDs;
-    var error_1 = require_error6();
-    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
-      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
-        throw new error_1.PolicyError({
-          code: "UNTRUSTED_SIGNER_ERROR",
-          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
-        });
-      }
-    }
-    __name(verifySubjectAlternativeName, "verifySubjectAlternativeName");
-    function verifyExtensions(policyExtensions, signerExtensions = {}) {
-      let key;
-      for (key in policyExtensions) {
-        if (signerExtensions[key] !== policyExtensions[key]) {
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - expected ${key}=${policyExtensions[key]}, got ${key}=${signerExtensions[key]}`
-          });
-        }
-      }
-    }
-    __name(verifyExtensions, "verifyExtensions");
-    function verifyOIDs(policyOIDs, signerOIDs = []) {
-      for (const policyOID of policyOIDs) {
-        const match2 = signerOIDs.find((signerOID) => oidEquals(policyOID.oid?.id, signerOID.oid?.id) && policyOID.value.equals(signerOID.value));
-        if (!match2) {
-          const oid = policyOID.oid?.id.join(".") ?? "<unknown>";
-          throw new error_1.PolicyError({
-            code: "UNTRUSTED_SIGNER_ERROR",
-            message: `invalid certificate extension - missing OID ${oid}`
-          });
-        }
-      }
-    }
-    __name(verifyOIDs, "verifyOIDs");
-    function oidEquals(a, b) {
-      if (a === void 0 || b === void 0) {
-        return false;
-      }
-      return a.length === b.length && a.every((v, i) => v === b[i]);
-    }
-    __name(oidEquals, "oidEquals");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/tsa.js
-var require_tsa3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/tsa.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var certificate_1 = require_certificate();
-    var trust_1 = require_trust();
-    function verifyRFC3161Timestamp(timestamp, data, timestampAuthorities) {
-      const signingTime = timestamp.signingTime;
-      timestampAuthorities = (0, trust_1.filterCertAuthorities)(timestampAuthorities, signingTime);
-      timestampAuthorities = filterCAsBySerialAndIssuer(timestampAuthorities, {
-        serialNumber: timestamp.signerSerialNumber,
-        issuer: timestamp.signerIssuer
-      });
-      const verified = timestampAuthorities.some((ca) => {
-        try {
-          verifyTimestampForCA(timestamp, data, ca);
-          return true;
-        } catch (e) {
-          return false;
-        }
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "timestamp could not be verified"
-        });
-      }
-    }
-    __name(verifyRFC3161Timestamp, "verifyRFC3161Timestamp");
-    function verifyTimestampForCA(timestamp, data, ca) {
-      const [leaf, ...cas] = ca.certChain;
-      const signingKey = core_1.crypto.createPublicKey(leaf.publicKey);
-      const signingTime = timestamp.signingTime;
-      try {
-        new certificate_1.CertificateChainVerifier({
-          untrustedCert: leaf,
-          trustedCerts: cas,
-          timestamp: signingTime
-        }).verify();
-      } catch (e) {
-        throw new error_1.VerificationError({
-          code: "TIMESTAMP_ERROR",
-          message: "invalid certificate chain"
-        });
-      }
-      timestamp.verify(data, signingKey);
-    }
-    __name(verifyTimestampForCA, "verifyTimestampForCA");
-    function filterCAsBySerialAndIssuer(timestampAuthorities, criteria) {
-      return timestampAuthorities.filter((ca) => ca.certChain.length > 0 && core_1.crypto.bufferEqual(ca.certChain[0].serialNumber, criteria.serialNumber) && core_1.crypto.bufferEqual(ca.certChain[0].issuer, criteria.issuer));
-    }
-    __name(filterCAsBySerialAndIssuer, "filterCAsBySerialAndIssuer");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/timestamp/index.js
-var require_timestamp3 = __commonJS({
-  "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getTSATimestamp = getTSATimestamp;
-    exports2.getTLogTimestamp = getTLogTimestamp;
-    var tsa_1 = require_tsa3();
-    function getTSATimestamp(timestamp, data, timestampAuthorities) {
-      (0, tsa_1.verifyRFC3161Timestamp)(timestamp, data, timestampAuthorities);
-      return {
-        type: "timestamp-authority",
-        logID: timestamp.signerSerialNumber,
-        timestamp: timestamp.signingTime
-      };
-    }
-    __name(getTSATimestamp, "getTSATimestamp");
-    function getTLogTimestamp(entry) {
-      if (!entry.inclusionPromise) {
-        return void 0;
-      }
-      return {
-        type: "transparency-log",
-        logID: entry.logId.keyId,
-        timestamp: new Date(Number(entry.integratedTime) * 1e3)
-      };
-    }
-    __name(getTLogTimestamp, "getTLogTimestamp");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/dsse.js
-var require_dsse5 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.DSSE_API_VERSION_V1 = void 0;
-    exports2.verifyDSSETLogBody = verifyDSSETLogBody;
-    exports2.verifyDSSETLogBodyV2 = verifyDSSETLogBodyV2;
-    var error_1 = require_error6();
-    exports2.DSSE_API_VERSION_V1 = "0.0.1";
-    function verifyDSSETLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports2.DSSE_API_VERSION_V1:
-          return verifyDSSE001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported dsse version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyDSSETLogBody, "verifyDSSETLogBody");
-    function verifyDSSETLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "dsseV002":
-          return verifyDSSE002TLogBody(spec.dsseV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    __name(verifyDSSETLogBodyV2, "verifyDSSETLogBodyV2");
-    function verifyDSSE001TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = tlogEntry.spec.signatures[0].signature;
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64")))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = tlogEntry.spec.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyDSSE001TLogBody, "verifyDSSE001TLogBody");
-    function verifyDSSE002TLogBody(spec, content) {
-      if (spec.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = spec.signatures[0].content;
-      if (!content.compareSignature(tlogSig))
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      const tlogHash = spec.payloadHash?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyDSSE002TLogBody, "verifyDSSE002TLogBody");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/hashedrekord.js
-var require_hashedrekord2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/hashedrekord.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.HASHEDREKORD_API_VERSION_V1 = void 0;
-    exports2.verifyHashedRekordTLogBody = verifyHashedRekordTLogBody;
-    exports2.verifyHashedRekordTLogBodyV2 = verifyHashedRekordTLogBodyV2;
-    var error_1 = require_error6();
-    exports2.HASHEDREKORD_API_VERSION_V1 = "0.0.1";
-    function verifyHashedRekordTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case exports2.HASHEDREKORD_API_VERSION_V1:
-          return verifyHashedrekord001TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported hashedrekord version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyHashedRekordTLogBody, "verifyHashedRekordTLogBody");
-    function verifyHashedRekordTLogBodyV2(tlogEntry, content) {
-      const spec = tlogEntry.spec?.spec;
-      if (!spec) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `missing dsse spec`
-        });
-      }
-      switch (spec.$case) {
-        case "hashedRekordV002":
-          return verifyHashedrekord002TLogBody(spec.hashedRekordV002, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported version: ${spec.$case}`
-          });
-      }
-    }
-    __name(verifyHashedRekordTLogBodyV2, "verifyHashedRekordTLogBodyV2");
-    function verifyHashedrekord001TLogBody(tlogEntry, content) {
-      const tlogSig = tlogEntry.spec.signature.content || "";
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogDigest = tlogEntry.spec.data.hash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogDigest, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    __name(verifyHashedrekord001TLogBody, "verifyHashedrekord001TLogBody");
-    function verifyHashedrekord002TLogBody(spec, content) {
-      const tlogSig = spec.signature?.content || Buffer.from("");
-      if (!content.compareSignature(tlogSig)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature mismatch"
-        });
-      }
-      const tlogHash = spec.data?.digest || Buffer.from("");
-      if (!content.compareDigest(tlogHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "digest mismatch"
-        });
-      }
-    }
-    __name(verifyHashedrekord002TLogBody, "verifyHashedrekord002TLogBody");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/intoto.js
-var require_intoto = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/intoto.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyIntotoTLogBody = verifyIntotoTLogBody;
-    var error_1 = require_error6();
-    function verifyIntotoTLogBody(tlogEntry, content) {
-      switch (tlogEntry.apiVersion) {
-        case "0.0.2":
-          return verifyIntoto002TLogBody(tlogEntry, content);
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported intoto version: ${tlogEntry.apiVersion}`
-          });
-      }
-    }
-    __name(verifyIntotoTLogBody, "verifyIntotoTLogBody");
-    function verifyIntoto002TLogBody(tlogEntry, content) {
-      if (tlogEntry.spec.content.envelope.signatures?.length !== 1) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "signature count mismatch"
-        });
-      }
-      const tlogSig = base64Decode(tlogEntry.spec.content.envelope.signatures[0].sig);
-      if (!content.compareSignature(Buffer.from(tlogSig, "base64"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "tlog entry signature mismatch"
-        });
-      }
-      const tlogHash = tlogEntry.spec.content.payloadHash?.value || "";
-      if (!content.compareDigest(Buffer.from(tlogHash, "hex"))) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: "DSSE payload hash mismatch"
-        });
-      }
-    }
-    __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
-    function base64Decode(str) {
-      return Buffer.from(str, "base64").toString("utf-8");
-    }
-    __name(base64Decode, "base64Decode");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/checkpoint.js
-var require_checkpoint = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/checkpoint.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.LogCheckpoint = void 0;
-    exports2.verifyCheckpoint = verifyCheckpoint;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var CHECKPOINT_SEPARATOR = "\n\n";
-    var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
-    function verifyCheckpoint(entry, tlogs) {
-      const inclusionProof = entry.inclusionProof;
-      const signedNote = SignedNote.fromString(inclusionProof.checkpoint.envelope);
-      const checkpoint = LogCheckpoint.fromString(signedNote.note);
-      if (!verifySignedNote(signedNote, tlogs)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid checkpoint signature"
-        });
-      }
-      return checkpoint;
-    }
-    __name(verifyCheckpoint, "verifyCheckpoint");
-    function verifySignedNote(signedNote, tlogs) {
-      const data = Buffer.from(signedNote.note, "utf-8");
-      return signedNote.signatures.some((signature) => {
-        const tlog = tlogs.find(
-          (tlog2) => core_1.crypto.bufferEqual(tlog2.logID.subarray(0, 4), signature.keyHint) && tlog2.baseURL.match(signature.name)
-          // Match the name to the base URL of the tlog
-        );
-        if (!tlog) {
-          return false;
-        }
-        return core_1.crypto.verify(data, tlog.publicKey, signature.signature);
-      });
-    }
-    __name(verifySignedNote, "verifySignedNote");
-    var SignedNote = class _SignedNote {
-      static {
-        __name(this, "SignedNote");
-      }
-      note;
-      signatures;
-      constructor(note, signatures) {
-        this.note = note;
-        this.signatures = signatures;
-      }
-      // Deserialize a SignedNote from a string
-      static fromString(envelope) {
-        if (!envelope.includes(CHECKPOINT_SEPARATOR)) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "missing checkpoint separator"
-          });
-        }
-        const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
-        const header = envelope.slice(0, split + 1);
-        const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
-        const matches = data.matchAll(SIGNATURE_REGEX);
-        const signatures = Array.from(matches, (match2) => {
-          const [, name, signature] = match2;
-          const sigBytes = Buffer.from(signature, "base64");
-          if (sigBytes.length < 5) {
-            throw new error_1.VerificationError({
-              code: "TLOG_INCLUSION_PROOF_ERROR",
-              message: "malformed checkpoint signature"
-            });
-          }
-          return {
-            name,
-            keyHint: sigBytes.subarray(0, 4),
-            signature: sigBytes.subarray(4)
-          };
-        });
-        if (signatures.length === 0) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "no signatures found in checkpoint"
-          });
-        }
-        return new _SignedNote(header, signatures);
-      }
-    };
-    var LogCheckpoint = class _LogCheckpoint {
-      static {
-        __name(this, "LogCheckpoint");
-      }
-      origin;
-      logSize;
-      logHash;
-      rest;
-      constructor(origin, logSize, logHash, rest) {
-        this.origin = origin;
-        this.logSize = logSize;
-        this.logHash = logHash;
-        this.rest = rest;
-      }
-      static fromString(note) {
-        const lines = note.trimEnd().split("\n");
-        if (lines.length < 3) {
-          throw new error_1.VerificationError({
-            code: "TLOG_INCLUSION_PROOF_ERROR",
-            message: "too few lines in checkpoint header"
-          });
-        }
-        const origin = lines[0];
-        const logSize = BigInt(lines[1]);
-        const rootHash = Buffer.from(lines[2], "base64");
-        const rest = lines.slice(3);
-        return new _LogCheckpoint(origin, logSize, rootHash, rest);
-      }
-    };
-    exports2.LogCheckpoint = LogCheckpoint;
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/merkle.js
-var require_merkle = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/merkle.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyMerkleInclusion = verifyMerkleInclusion;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
-    var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
-    function verifyMerkleInclusion(entry, checkpoint) {
-      const inclusionProof = entry.inclusionProof;
-      const logIndex = BigInt(inclusionProof.logIndex);
-      const treeSize = BigInt(checkpoint.logSize);
-      if (logIndex < 0n || logIndex >= treeSize) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: `invalid index: ${logIndex}`
-        });
-      }
-      const { inner, border } = decompInclProof(logIndex, treeSize);
-      if (inclusionProof.hashes.length !== inner + border) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "invalid hash count"
-        });
-      }
-      const innerHashes = inclusionProof.hashes.slice(0, inner);
-      const borderHashes = inclusionProof.hashes.slice(inner);
-      const leafHash = hashLeaf(entry.canonicalizedBody);
-      const calculatedHash = chainBorderRight(chainInner(leafHash, innerHashes, logIndex), borderHashes);
-      if (!core_1.crypto.bufferEqual(calculatedHash, checkpoint.logHash)) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROOF_ERROR",
-          message: "calculated root hash does not match inclusion proof"
-        });
-      }
-    }
-    __name(verifyMerkleInclusion, "verifyMerkleInclusion");
-    function decompInclProof(index, size2) {
-      const inner = innerProofSize(index, size2);
-      const border = onesCount(index >> BigInt(inner));
-      return { inner, border };
-    }
-    __name(decompInclProof, "decompInclProof");
-    function chainInner(seed, hashes, index) {
-      return hashes.reduce((acc, h, i) => {
-        if (index >> BigInt(i) & BigInt(1)) {
-          return hashChildren(h, acc);
-        } else {
-          return hashChildren(acc, h);
-        }
-      }, seed);
-    }
-    __name(chainInner, "chainInner");
-    function chainBorderRight(seed, hashes) {
-      return hashes.reduce((acc, h) => hashChildren(h, acc), seed);
-    }
-    __name(chainBorderRight, "chainBorderRight");
-    function innerProofSize(index, size2) {
-      return bitLength(index ^ size2 - BigInt(1));
-    }
-    __name(innerProofSize, "innerProofSize");
-    function onesCount(num) {
-      return num.toString(2).split("1").length - 1;
-    }
-    __name(onesCount, "onesCount");
-    function bitLength(n) {
-      if (n === 0n) {
-        return 0;
-      }
-      return n.toString(2).length;
-    }
-    __name(bitLength, "bitLength");
-    function hashChildren(left, right) {
-      return core_1.crypto.digest("sha256", RFC6962_NODE_HASH_PREFIX, left, right);
-    }
-    __name(hashChildren, "hashChildren");
-    function hashLeaf(leaf) {
-      return core_1.crypto.digest("sha256", RFC6962_LEAF_HASH_PREFIX, leaf);
-    }
-    __name(hashLeaf, "hashLeaf");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/set.js
-var require_set = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyTLogSET = verifyTLogSET;
-    var core_1 = require_dist3();
-    var error_1 = require_error6();
-    var trust_1 = require_trust();
-    function verifyTLogSET(entry, tlogs) {
-      const validTLogs = (0, trust_1.filterTLogAuthorities)(tlogs, {
-        logID: entry.logId.keyId,
-        targetDate: new Date(Number(entry.integratedTime) * 1e3)
-      });
-      const verified = validTLogs.some((tlog) => {
-        const payload = toVerificationPayload(entry);
-        const data = Buffer.from(core_1.json.canonicalize(payload), "utf8");
-        const signature = entry.inclusionPromise.signedEntryTimestamp;
-        return core_1.crypto.verify(data, tlog.publicKey, signature);
-      });
-      if (!verified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_INCLUSION_PROMISE_ERROR",
-          message: "inclusion promise could not be verified"
-        });
-      }
-    }
-    __name(verifyTLogSET, "verifyTLogSET");
-    function toVerificationPayload(entry) {
-      const { integratedTime, logIndex, logId, canonicalizedBody } = entry;
-      return {
-        body: canonicalizedBody.toString("base64"),
-        integratedTime: Number(integratedTime),
-        logIndex: Number(logIndex),
-        logID: logId.keyId.toString("hex")
-      };
-    }
-    __name(toVerificationPayload, "toVerificationPayload");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/tlog/index.js
-var require_tlog2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/tlog/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifyTLogBody = verifyTLogBody;
-    exports2.verifyTLogInclusion = verifyTLogInclusion;
-    var v2_1 = require_v2();
-    var error_1 = require_error6();
-    var dsse_1 = require_dsse5();
-    var hashedrekord_1 = require_hashedrekord2();
-    var intoto_1 = require_intoto();
-    var checkpoint_1 = require_checkpoint();
-    var merkle_1 = require_merkle();
-    var set_1 = require_set();
-    function verifyTLogBody(entry, sigContent) {
-      const { kind, version: version2 } = entry.kindVersion;
-      const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
-      if (kind !== body.kind || version2 !== body.apiVersion) {
-        throw new error_1.VerificationError({
-          code: "TLOG_BODY_ERROR",
-          message: `kind/version mismatch - expected: ${kind}/${version2}, received: ${body.kind}/${body.apiVersion}`
-        });
-      }
-      switch (kind) {
-        case "dsse":
-          if (version2 == dsse_1.DSSE_API_VERSION_V1) {
-            return (0, dsse_1.verifyDSSETLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, dsse_1.verifyDSSETLogBodyV2)(entryRekorV2, sigContent);
-          }
-        case "intoto":
-          return (0, intoto_1.verifyIntotoTLogBody)(body, sigContent);
-        case "hashedrekord":
-          if (version2 == hashedrekord_1.HASHEDREKORD_API_VERSION_V1) {
-            return (0, hashedrekord_1.verifyHashedRekordTLogBody)(body, sigContent);
-          } else {
-            const entryRekorV2 = v2_1.Entry.fromJSON(body);
-            return (0, hashedrekord_1.verifyHashedRekordTLogBodyV2)(entryRekorV2, sigContent);
-          }
-        /* istanbul ignore next */
-        default:
-          throw new error_1.VerificationError({
-            code: "TLOG_BODY_ERROR",
-            message: `unsupported kind: ${kind}`
-          });
-      }
-    }
-    __name(verifyTLogBody, "verifyTLogBody");
-    function verifyTLogInclusion(entry, tlogAuthorities) {
-      let inclusionVerified = false;
-      if (isTLogEntryWithInclusionPromise(entry)) {
-        (0, set_1.verifyTLogSET)(entry, tlogAuthorities);
-        inclusionVerified = true;
-      }
-      if (isTLogEntryWithInclusionProof(entry)) {
-        const checkpoint = (0, checkpoint_1.verifyCheckpoint)(entry, tlogAuthorities);
-        (0, merkle_1.verifyMerkleInclusion)(entry, checkpoint);
-        inclusionVerified = true;
-      }
-      if (!inclusionVerified) {
-        throw new error_1.VerificationError({
-          code: "TLOG_MISSING_INCLUSION_ERROR",
-          message: "inclusion could not be verified"
-        });
-      }
-      return;
-    }
-    __name(verifyTLogInclusion, "verifyTLogInclusion");
-    function isTLogEntryWithInclusionPromise(entry) {
-      return entry.inclusionPromise !== void 0;
-    }
-    __name(isTLogEntryWithInclusionPromise, "isTLogEntryWithInclusionPromise");
-    function isTLogEntryWithInclusionProof(entry) {
-      return entry.inclusionProof !== void 0;
-    }
-    __name(isTLogEntryWithInclusionProof, "isTLogEntryWithInclusionProof");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/verifier.js
-var require_verifier2 = __commonJS({
-  "node_modules/@sigstore/verify/dist/verifier.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Verifier = void 0;
-    var util_1 = require("util");
-    var error_1 = require_error6();
-    var key_1 = require_key2();
-    var policy_1 = require_policy2();
-    var timestamp_1 = require_timestamp3();
-    var tlog_1 = require_tlog2();
-    var Verifier2 = class {
-      static {
-        __name(this, "Verifier");
-      }
-      trustMaterial;
-      options;
-      constructor(trustMaterial, options = {}) {
-        this.trustMaterial = trustMaterial;
-        this.options = {
-          ctlogThreshold: options.ctlogThreshold ?? 1,
-          tlogThreshold: options.tlogThreshold ?? 1,
-          timestampThreshold: options.timestampThreshold ?? options.tsaThreshold ?? 1,
-          tsaThreshold: 0
-        };
-      }
-      verify(entity, policy) {
-        const timestamps = this.verifyTimestamps(entity);
-        const signer = this.verifySigningKey(entity, timestamps);
-        this.verifyTLogs(entity);
-        this.verifySignature(entity, signer);
-        if (policy) {
-          this.verifyPolicy(policy, signer.identity || {});
-        }
-        return signer;
-      }
-      // Checks that all of the timestamps in the entity are valid and returns them
-      verifyTimestamps(entity) {
-        const timestamps = [];
-        for (const timestamp of entity.timestamps) {
-          switch (timestamp.$case) {
-            case "timestamp-authority":
-              timestamps.push((0, timestamp_1.getTSATimestamp)(timestamp.timestamp, entity.signature.signature, this.trustMaterial.timestampAuthorities));
-              break;
-            case "transparency-log": {
-              const result = (0, timestamp_1.getTLogTimestamp)(timestamp.tlogEntry);
-              if (result) {
-                timestamps.push(result);
-              }
-              break;
-            }
-          }
-        }
-        if (containsDupes(timestamps)) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: "duplicate timestamp"
-          });
-        }
-        if (timestamps.length < this.options.timestampThreshold) {
-          throw new error_1.VerificationError({
-            code: "TIMESTAMP_ERROR",
-            message: `expected ${this.options.timestampThreshold} timestamps, got ${timestamps.length}`
-          });
-        }
-        return timestamps.map((t) => t.timestamp);
-      }
-      // Checks that the signing key is valid for all of the the supplied timestamps
-      // and returns the signer.
-      verifySigningKey({ key }, timestamps) {
-        switch (key.$case) {
-          case "public-key": {
-            return (0, key_1.verifyPublicKey)(key.hint, timestamps, this.trustMaterial);
-          }
-          case "certificate": {
-            const result = (0, key_1.verifyCertificate)(key.certificate, timestamps, this.trustMaterial);
-            if (containsDupes(result.scts)) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: "duplicate SCT"
-              });
-            }
-            if (result.scts.length < this.options.ctlogThreshold) {
-              throw new error_1.VerificationError({
-                code: "CERTIFICATE_ERROR",
-                message: `expected ${this.options.ctlogThreshold} SCTs, got ${result.scts.length}`
-              });
-            }
-            return result.signer;
-          }
-        }
-      }
-      // Checks that the tlog entries are valid for the supplied content
-      verifyTLogs({ signature: content, tlogEntries }) {
-        let tlogCount = 0;
-        tlogEntries.forEach((entry) => {
-          tlogCount++;
-          (0, tlog_1.verifyTLogInclusion)(entry, this.trustMaterial.tlogs);
-          (0, tlog_1.verifyTLogBody)(entry, content);
-        });
-        if (tlogCount < this.options.tlogThreshold) {
-          throw new error_1.VerificationError({
-            code: "TLOG_ERROR",
-            message: `expected ${this.options.tlogThreshold} tlog entries, got ${tlogCount}`
-          });
-        }
-      }
-      // Checks that the signature is valid for the supplied content
-      verifySignature(entity, signer) {
-        if (!entity.signature.verifySignature(signer.key)) {
-          throw new error_1.VerificationError({
-            code: "SIGNATURE_ERROR",
-            message: "signature verification failed"
-          });
-        }
-      }
-      verifyPolicy(policy, identity) {
-        if (policy.subjectAlternativeName) {
-          (0, policy_1.verifySubjectAlternativeName)(policy.subjectAlternativeName, identity.subjectAlternativeName);
-        }
-        if (policy.extensions) {
-          (0, policy_1.verifyExtensions)(policy.extensions, identity.extensions);
-        }
-        if (policy.oids) {
-          (0, policy_1.verifyOIDs)(policy.oids, identity.oids);
-        }
-      }
-    };
-    exports2.Verifier = Verifier2;
-    function containsDupes(arr) {
-      for (let i = 0; i < arr.length; i++) {
-        for (let j = i + 1; j < arr.length; j++) {
-          if ((0, util_1.isDeepStrictEqual)(arr[i], arr[j])) {
-            return true;
-          }
-        }
-      }
-      return false;
-    }
-    __name(containsDupes, "containsDupes");
-  }
-});
-
-// node_modules/@sigstore/verify/dist/index.js
-var require_dist10 = __commonJS({
-  "node_modules/@sigstore/verify/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Verifier = exports2.toTrustMaterial = exports2.VerificationError = exports2.PolicyError = exports2.toSignedEntity = void 0;
-    var bundle_1 = require_bundle3();
-    Object.defineProperty(exports2, "toSignedEntity", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return bundle_1.toSignedEntity;
-    }, "get") });
-    var error_1 = require_error6();
-    Object.defineProperty(exports2, "PolicyError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.PolicyError;
-    }, "get") });
-    Object.defineProperty(exports2, "VerificationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.VerificationError;
-    }, "get") });
-    var trust_1 = require_trust();
-    Object.defineProperty(exports2, "toTrustMaterial", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return trust_1.toTrustMaterial;
-    }, "get") });
-    var verifier_1 = require_verifier2();
-    Object.defineProperty(exports2, "Verifier", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return verifier_1.Verifier;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/tuf/dist/appdata.js
-var require_appdata = __commonJS({
-  "node_modules/@sigstore/tuf/dist/appdata.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.appDataPath = appDataPath;
-    var os_1 = __importDefault(require("os"));
-    var path_1 = __importDefault(require("path"));
-    function appDataPath(name) {
-      const homedir4 = os_1.default.homedir();
-      switch (process.platform) {
-        /* istanbul ignore next */
-        case "darwin": {
-          const appSupport = path_1.default.join(homedir4, "Library", "Application Support");
-          return path_1.default.join(appSupport, name);
-        }
-        /* istanbul ignore next */
-        case "win32": {
-          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir4, "AppData", "Local");
-          return path_1.default.join(localAppData, name, "Data");
-        }
-        /* istanbul ignore next */
-        default: {
-          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir4, ".local", "share");
-          return path_1.default.join(localData, name);
-        }
-      }
-    }
-    __name(appDataPath, "appDataPath");
-  }
-});
-
-// node_modules/@tufjs/models/dist/error.js
-var require_error7 = __commonJS({
-  "node_modules/@tufjs/models/dist/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.UnsupportedAlgorithmError = exports2.CryptoError = exports2.LengthOrHashMismatchError = exports2.UnsignedMetadataError = exports2.RepositoryError = exports2.ValueError = void 0;
-    var ValueError = class extends Error {
-      static {
-        __name(this, "ValueError");
-      }
-    };
-    exports2.ValueError = ValueError;
-    var RepositoryError = class extends Error {
-      static {
-        __name(this, "RepositoryError");
-      }
-    };
-    exports2.RepositoryError = RepositoryError;
-    var UnsignedMetadataError = class extends RepositoryError {
-      static {
-        __name(this, "UnsignedMetadataError");
-      }
-    };
-    exports2.UnsignedMetadataError = UnsignedMetadataError;
-    var LengthOrHashMismatchError = class extends RepositoryError {
-      static {
-        __name(this, "LengthOrHashMismatchError");
-      }
-    };
-    exports2.LengthOrHashMismatchError = LengthOrHashMismatchError;
-    var CryptoError = class extends Error {
-      static {
-        __name(this, "CryptoError");
-      }
-    };
-    exports2.CryptoError = CryptoError;
-    var UnsupportedAlgorithmError = class extends CryptoError {
-      static {
-        __name(this, "UnsupportedAlgorithmError");
-      }
-    };
-    exports2.UnsupportedAlgorithmError = UnsupportedAlgorithmError;
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/guard.js
-var require_guard = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/guard.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.isDefined = isDefined;
-    exports2.isObject = isObject;
-    exports2.isStringArray = isStringArray;
-    exports2.isObjectArray = isObjectArray;
-    exports2.isStringRecord = isStringRecord;
-    exports2.isObjectRecord = isObjectRecord;
-    function isDefined(val) {
-      return val !== void 0;
-    }
-    __name(isDefined, "isDefined");
-    function isObject(value) {
-      return typeof value === "object" && value !== null;
-    }
-    __name(isObject, "isObject");
-    function isStringArray(value) {
-      return Array.isArray(value) && value.every((v) => typeof v === "string");
-    }
-    __name(isStringArray, "isStringArray");
-    function isObjectArray(value) {
-      return Array.isArray(value) && value.every(isObject);
-    }
-    __name(isObjectArray, "isObjectArray");
-    function isStringRecord(value) {
-      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "string");
-    }
-    __name(isStringRecord, "isStringRecord");
-    function isObjectRecord(value) {
-      return typeof value === "object" && value !== null && Object.keys(value).every((k) => typeof k === "string") && Object.values(value).every((v) => typeof v === "object" && v !== null);
-    }
-    __name(isObjectRecord, "isObjectRecord");
-  }
-});
-
-// node_modules/@tufjs/canonical-json/lib/index.js
-var require_lib12 = __commonJS({
-  "node_modules/@tufjs/canonical-json/lib/index.js"(exports2, module2) {
-    var COMMA = ",";
-    var COLON = ":";
-    var LEFT_SQUARE_BRACKET = "[";
-    var RIGHT_SQUARE_BRACKET = "]";
-    var LEFT_CURLY_BRACKET = "{";
-    var RIGHT_CURLY_BRACKET = "}";
-    function canonicalize(object) {
-      const buffer = [];
-      if (typeof object === "string") {
-        buffer.push(canonicalizeString(object));
-      } else if (typeof object === "boolean") {
-        buffer.push(JSON.stringify(object));
-      } else if (Number.isInteger(object)) {
-        buffer.push(JSON.stringify(object));
-      } else if (object === null) {
-        buffer.push(JSON.stringify(object));
-      } else if (Array.isArray(object)) {
-        buffer.push(LEFT_SQUARE_BRACKET);
-        let first = true;
-        object.forEach((element) => {
-          if (!first) {
-            buffer.push(COMMA);
-          }
-          first = false;
-          buffer.push(canonicalize(element));
-        });
-        buffer.push(RIGHT_SQUARE_BRACKET);
-      } else if (typeof object === "object") {
-        buffer.push(LEFT_CURLY_BRACKET);
-        let first = true;
-        Object.keys(object).sort().forEach((property) => {
-          if (!first) {
-            buffer.push(COMMA);
-          }
-          first = false;
-          buffer.push(canonicalizeString(property));
-          buffer.push(COLON);
-          buffer.push(canonicalize(object[property]));
-        });
-        buffer.push(RIGHT_CURLY_BRACKET);
-      } else {
-        throw new TypeError("cannot encode " + object.toString());
-      }
-      return buffer.join("");
-    }
-    __name(canonicalize, "canonicalize");
-    function canonicalizeString(string) {
-      const escapedString = string.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-      return '"' + escapedString + '"';
-    }
-    __name(canonicalizeString, "canonicalizeString");
-    module2.exports = {
-      canonicalize
-    };
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/verify.js
-var require_verify2 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/verify.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.verifySignature = void 0;
-    var canonical_json_1 = require_lib12();
-    var crypto_1 = __importDefault(require("crypto"));
-    var verifySignature = /* @__PURE__ */ __name((metaDataSignedData, key, signature) => {
-      const canonicalData = Buffer.from((0, canonical_json_1.canonicalize)(metaDataSignedData));
-      return crypto_1.default.verify(void 0, canonicalData, key, Buffer.from(signature, "hex"));
-    }, "verifySignature");
-    exports2.verifySignature = verifySignature;
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/index.js
-var require_utils3 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.crypto = exports2.guard = void 0;
-    exports2.guard = __importStar(require_guard());
-    exports2.crypto = __importStar(require_verify2());
-  }
-});
-
-// node_modules/@tufjs/models/dist/base.js
-var require_base2 = __commonJS({
-  "node_modules/@tufjs/models/dist/base.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Signed = exports2.MetadataKind = void 0;
-    exports2.isMetadataKind = isMetadataKind;
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils3();
-    var SPECIFICATION_VERSION = ["1", "0", "31"];
-    var MetadataKind;
-    (function(MetadataKind2) {
-      MetadataKind2["Root"] = "root";
-      MetadataKind2["Timestamp"] = "timestamp";
-      MetadataKind2["Snapshot"] = "snapshot";
-      MetadataKind2["Targets"] = "targets";
-    })(MetadataKind || (exports2.MetadataKind = MetadataKind = {}));
-    function isMetadataKind(value) {
-      return typeof value === "string" && Object.values(MetadataKind).includes(value);
-    }
-    __name(isMetadataKind, "isMetadataKind");
-    var Signed = class _Signed {
-      static {
-        __name(this, "Signed");
-      }
-      specVersion;
-      expires;
-      version;
-      unrecognizedFields;
-      constructor(options) {
-        this.specVersion = options.specVersion || SPECIFICATION_VERSION.join(".");
-        const specList = this.specVersion.split(".");
-        if (!(specList.length === 2 || specList.length === 3) || !specList.every((item) => isNumeric(item))) {
-          throw new error_1.ValueError("Failed to parse specVersion");
-        }
-        if (specList[0] != SPECIFICATION_VERSION[0]) {
-          throw new error_1.ValueError("Unsupported specVersion");
-        }
-        this.expires = options.expires;
-        this.version = options.version;
-        this.unrecognizedFields = options.unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _Signed)) {
-          return false;
-        }
-        return this.specVersion === other.specVersion && this.expires === other.expires && this.version === other.version && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      isExpired(referenceTime) {
-        if (!referenceTime) {
-          referenceTime = /* @__PURE__ */ new Date();
-        }
-        return referenceTime >= new Date(this.expires);
-      }
-      static commonFieldsFromJSON(data) {
-        const { spec_version, expires, version: version2, ...rest } = data;
-        if (!utils_1.guard.isDefined(spec_version)) {
-          throw new error_1.ValueError("spec_version is not defined");
-        } else if (typeof spec_version !== "string") {
-          throw new TypeError("spec_version must be a string");
-        }
-        if (!utils_1.guard.isDefined(expires)) {
-          throw new error_1.ValueError("expires is not defined");
-        } else if (!(typeof expires === "string")) {
-          throw new TypeError("expires must be a string");
-        }
-        if (!utils_1.guard.isDefined(version2)) {
-          throw new error_1.ValueError("version is not defined");
-        } else if (!(typeof version2 === "number")) {
-          throw new TypeError("version must be a number");
-        }
-        return {
-          specVersion: spec_version,
-          expires,
-          version: version2,
-          unrecognizedFields: rest
-        };
-      }
-    };
-    exports2.Signed = Signed;
-    function isNumeric(str) {
-      return !isNaN(Number(str));
-    }
-    __name(isNumeric, "isNumeric");
-  }
-});
-
-// node_modules/@tufjs/models/dist/file.js
-var require_file = __commonJS({
-  "node_modules/@tufjs/models/dist/file.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TargetFile = exports2.MetaFile = void 0;
-    var crypto_1 = __importDefault(require("crypto"));
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils3();
-    var MetaFile = class _MetaFile {
-      static {
-        __name(this, "MetaFile");
-      }
-      version;
-      length;
-      hashes;
-      unrecognizedFields;
-      constructor(opts) {
-        if (opts.version <= 0) {
-          throw new error_1.ValueError("Metafile version must be at least 1");
-        }
-        if (opts.length !== void 0) {
-          validateLength(opts.length);
-        }
-        this.version = opts.version;
-        this.length = opts.length;
-        this.hashes = opts.hashes;
-        this.unrecognizedFields = opts.unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _MetaFile)) {
-          return false;
-        }
-        return this.version === other.version && this.length === other.length && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      verify(data) {
-        if (this.length !== void 0) {
-          if (data.length !== this.length) {
-            throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${data.length}`);
-          }
-        }
-        if (this.hashes) {
-          Object.entries(this.hashes).forEach(([key, value]) => {
-            let hash;
-            try {
-              hash = crypto_1.default.createHash(key);
-            } catch (e) {
-              throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
-            }
-            const observedHash = hash.update(data).digest("hex");
-            if (observedHash !== value) {
-              throw new error_1.LengthOrHashMismatchError(`Expected hash ${value} but got ${observedHash}`);
-            }
-          });
-        }
-      }
-      toJSON() {
-        const json = {
-          version: this.version,
-          ...this.unrecognizedFields
-        };
-        if (this.length !== void 0) {
-          json.length = this.length;
-        }
-        if (this.hashes) {
-          json.hashes = this.hashes;
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { version: version2, length, hashes, ...rest } = data;
-        if (typeof version2 !== "number") {
-          throw new TypeError("version must be a number");
-        }
-        if (utils_1.guard.isDefined(length) && typeof length !== "number") {
-          throw new TypeError("length must be a number");
-        }
-        if (utils_1.guard.isDefined(hashes) && !utils_1.guard.isStringRecord(hashes)) {
-          throw new TypeError("hashes must be string keys and values");
-        }
-        return new _MetaFile({
-          version: version2,
-          length,
-          hashes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.MetaFile = MetaFile;
-    var TargetFile = class _TargetFile {
-      static {
-        __name(this, "TargetFile");
-      }
-      length;
-      path;
-      hashes;
-      unrecognizedFields;
-      constructor(opts) {
-        validateLength(opts.length);
-        this.length = opts.length;
-        this.path = opts.path;
-        this.hashes = opts.hashes;
-        this.unrecognizedFields = opts.unrecognizedFields || {};
-      }
-      get custom() {
-        const custom = this.unrecognizedFields["custom"];
-        if (!custom || Array.isArray(custom) || !(typeof custom === "object")) {
-          return {};
-        }
-        return custom;
-      }
-      equals(other) {
-        if (!(other instanceof _TargetFile)) {
-          return false;
-        }
-        return this.length === other.length && this.path === other.path && util_1.default.isDeepStrictEqual(this.hashes, other.hashes) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      async verify(stream) {
-        let observedLength = 0;
-        const digests = Object.keys(this.hashes).reduce((acc, key) => {
-          try {
-            acc[key] = crypto_1.default.createHash(key);
-          } catch (e) {
-            throw new error_1.LengthOrHashMismatchError(`Hash algorithm ${key} not supported`);
-          }
-          return acc;
-        }, {});
-        for await (const chunk of stream) {
-          observedLength += chunk.length;
-          Object.values(digests).forEach((digest) => {
-            digest.update(chunk);
-          });
-        }
-        if (observedLength !== this.length) {
-          throw new error_1.LengthOrHashMismatchError(`Expected length ${this.length} but got ${observedLength}`);
-        }
-        Object.entries(digests).forEach(([key, value]) => {
-          const expected = this.hashes[key];
-          const actual = value.digest("hex");
-          if (actual !== expected) {
-            throw new error_1.LengthOrHashMismatchError(`Expected hash ${expected} but got ${actual}`);
-          }
-        });
-      }
-      toJSON() {
-        return {
-          length: this.length,
-          hashes: this.hashes,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(path, data) {
-        const { length, hashes, ...rest } = data;
-        if (typeof length !== "number") {
-          throw new TypeError("length must be a number");
-        }
-        if (!utils_1.guard.isStringRecord(hashes)) {
-          throw new TypeError("hashes must have string keys and values");
-        }
-        return new _TargetFile({
-          length,
-          path,
-          hashes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.TargetFile = TargetFile;
-    function validateLength(length) {
-      if (length < 0) {
-        throw new error_1.ValueError("Length must be at least 0");
-      }
-    }
-    __name(validateLength, "validateLength");
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/oid.js
-var require_oid2 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/oid.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.encodeOIDString = encodeOIDString;
-    var ANS1_TAG_OID = 6;
-    function encodeOIDString(oid) {
-      const parts = oid.split(".");
-      const first = parseInt(parts[0], 10) * 40 + parseInt(parts[1], 10);
-      const rest = [];
-      parts.slice(2).forEach((part) => {
-        const bytes = encodeVariableLengthInteger(parseInt(part, 10));
-        rest.push(...bytes);
-      });
-      const der = Buffer.from([first, ...rest]);
-      return Buffer.from([ANS1_TAG_OID, der.length, ...der]);
-    }
-    __name(encodeOIDString, "encodeOIDString");
-    function encodeVariableLengthInteger(value) {
-      const bytes = [];
-      let mask = 0;
-      while (value > 0) {
-        bytes.unshift(value & 127 | mask);
-        value >>= 7;
-        mask = 128;
-      }
-      return bytes;
-    }
-    __name(encodeVariableLengthInteger, "encodeVariableLengthInteger");
-  }
-});
-
-// node_modules/@tufjs/models/dist/utils/key.js
-var require_key3 = __commonJS({
-  "node_modules/@tufjs/models/dist/utils/key.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getPublicKey = getPublicKey;
-    var crypto_1 = __importDefault(require("crypto"));
-    var error_1 = require_error7();
-    var oid_1 = require_oid2();
-    var ASN1_TAG_SEQUENCE = 48;
-    var ANS1_TAG_BIT_STRING = 3;
-    var NULL_BYTE = 0;
-    var OID_EDDSA = "1.3.101.112";
-    var OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-    var OID_EC_CURVE_P256V1 = "1.2.840.10045.3.1.7";
-    var PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
-    function getPublicKey(keyInfo) {
-      switch (keyInfo.keyType) {
-        case "rsa":
-          return getRSAPublicKey(keyInfo);
-        case "ed25519":
-          return getED25519PublicKey(keyInfo);
-        case "ecdsa":
-        case "ecdsa-sha2-nistp256":
-        case "ecdsa-sha2-nistp384":
-          return getECDCSAPublicKey(keyInfo);
-        default:
-          throw new error_1.UnsupportedAlgorithmError(`Unsupported key type: ${keyInfo.keyType}`);
-      }
-    }
-    __name(getPublicKey, "getPublicKey");
-    function getRSAPublicKey(keyInfo) {
-      if (!keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        throw new error_1.CryptoError("Invalid key format");
-      }
-      const key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      switch (keyInfo.scheme) {
-        case "rsassa-pss-sha256":
-          return {
-            key,
-            padding: crypto_1.default.constants.RSA_PKCS1_PSS_PADDING
-          };
-        default:
-          throw new error_1.UnsupportedAlgorithmError(`Unsupported RSA scheme: ${keyInfo.scheme}`);
-      }
-    }
-    __name(getRSAPublicKey, "getRSAPublicKey");
-    function getED25519PublicKey(keyInfo) {
-      let key;
-      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      } else {
-        if (!isHex(keyInfo.keyVal)) {
-          throw new error_1.CryptoError("Invalid key format");
-        }
-        key = crypto_1.default.createPublicKey({
-          key: ed25519.hexToDER(keyInfo.keyVal),
-          format: "der",
-          type: "spki"
-        });
-      }
-      return { key };
-    }
-    __name(getED25519PublicKey, "getED25519PublicKey");
-    function getECDCSAPublicKey(keyInfo) {
-      let key;
-      if (keyInfo.keyVal.startsWith(PEM_HEADER)) {
-        key = crypto_1.default.createPublicKey(keyInfo.keyVal);
-      } else {
-        if (!isHex(keyInfo.keyVal)) {
-          throw new error_1.CryptoError("Invalid key format");
-        }
-        key = crypto_1.default.createPublicKey({
-          key: ecdsa.hexToDER(keyInfo.keyVal),
-          format: "der",
-          type: "spki"
-        });
-      }
-      return { key };
-    }
-    __name(getECDCSAPublicKey, "getECDCSAPublicKey");
-    var ed25519 = {
-      // Translates a hex key into a crypto KeyObject
-      // https://keygen.sh/blog/how-to-use-hexadecimal-ed25519-keys-in-node/
-      hexToDER: /* @__PURE__ */ __name((hex) => {
-        const key = Buffer.from(hex, "hex");
-        const oid = (0, oid_1.encodeOIDString)(OID_EDDSA);
-        const elements = Buffer.concat([
-          Buffer.concat([
-            Buffer.from([ASN1_TAG_SEQUENCE]),
-            Buffer.from([oid.length]),
-            oid
-          ]),
-          Buffer.concat([
-            Buffer.from([ANS1_TAG_BIT_STRING]),
-            Buffer.from([key.length + 1]),
-            Buffer.from([NULL_BYTE]),
-            key
-          ])
-        ]);
-        const der = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([elements.length]),
-          elements
-        ]);
-        return der;
-      }, "hexToDER")
-    };
-    var ecdsa = {
-      hexToDER: /* @__PURE__ */ __name((hex) => {
-        const key = Buffer.from(hex, "hex");
-        const bitString = Buffer.concat([
-          Buffer.from([ANS1_TAG_BIT_STRING]),
-          Buffer.from([key.length + 1]),
-          Buffer.from([NULL_BYTE]),
-          key
-        ]);
-        const oids = Buffer.concat([
-          (0, oid_1.encodeOIDString)(OID_EC_PUBLIC_KEY),
-          (0, oid_1.encodeOIDString)(OID_EC_CURVE_P256V1)
-        ]);
-        const oidSequence = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([oids.length]),
-          oids
-        ]);
-        const der = Buffer.concat([
-          Buffer.from([ASN1_TAG_SEQUENCE]),
-          Buffer.from([oidSequence.length + bitString.length]),
-          oidSequence,
-          bitString
-        ]);
-        return der;
-      }, "hexToDER")
-    };
-    var isHex = /* @__PURE__ */ __name((key) => /^[0-9a-fA-F]+$/.test(key), "isHex");
-  }
-});
-
-// node_modules/@tufjs/models/dist/key.js
-var require_key4 = __commonJS({
-  "node_modules/@tufjs/models/dist/key.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Key = void 0;
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils3();
-    var key_1 = require_key3();
-    var Key = class _Key {
-      static {
-        __name(this, "Key");
-      }
-      keyID;
-      keyType;
-      scheme;
-      keyVal;
-      unrecognizedFields;
-      constructor(options) {
-        const { keyID, keyType, scheme, keyVal, unrecognizedFields } = options;
-        this.keyID = keyID;
-        this.keyType = keyType;
-        this.scheme = scheme;
-        this.keyVal = keyVal;
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      // Verifies the that the metadata.signatures contains a signature made with
-      // this key and is correctly signed.
-      verifySignature(metadata) {
-        const signature = metadata.signatures[this.keyID];
-        if (!signature)
-          throw new error_1.UnsignedMetadataError("no signature for key found in metadata");
-        if (!this.keyVal.public)
-          throw new error_1.UnsignedMetadataError("no public key found");
-        const publicKey = (0, key_1.getPublicKey)({
-          keyType: this.keyType,
-          scheme: this.scheme,
-          keyVal: this.keyVal.public
-        });
-        const signedData = metadata.signed.toJSON();
-        try {
-          if (!utils_1.crypto.verifySignature(signedData, publicKey, signature.sig)) {
-            throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
-          }
-        } catch (error) {
-          if (error instanceof error_1.UnsignedMetadataError) {
-            throw error;
-          }
-          throw new error_1.UnsignedMetadataError(`failed to verify ${this.keyID} signature`);
-        }
-      }
-      equals(other) {
-        if (!(other instanceof _Key)) {
-          return false;
-        }
-        return this.keyID === other.keyID && this.keyType === other.keyType && this.scheme === other.scheme && util_1.default.isDeepStrictEqual(this.keyVal, other.keyVal) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      toJSON() {
-        return {
-          keytype: this.keyType,
-          scheme: this.scheme,
-          keyval: this.keyVal,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(keyID, data) {
-        const { keytype, scheme, keyval, ...rest } = data;
-        if (typeof keytype !== "string") {
-          throw new TypeError("keytype must be a string");
-        }
-        if (typeof scheme !== "string") {
-          throw new TypeError("scheme must be a string");
-        }
-        if (!utils_1.guard.isStringRecord(keyval)) {
-          throw new TypeError("keyval must be a string record");
-        }
-        return new _Key({
-          keyID,
-          keyType: keytype,
-          scheme,
-          keyVal: keyval,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Key = Key;
-  }
-});
-
-// node_modules/balanced-match/dist/commonjs/index.js
-var require_commonjs4 = __commonJS({
-  "node_modules/balanced-match/dist/commonjs/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.range = exports2.balanced = void 0;
-    var balanced = /* @__PURE__ */ __name((a, b, str) => {
-      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
-      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
-      const r = ma !== null && mb != null && (0, exports2.range)(ma, mb, str);
-      return r && {
-        start: r[0],
-        end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + ma.length, r[1]),
-        post: str.slice(r[1] + mb.length)
-      };
-    }, "balanced");
-    exports2.balanced = balanced;
-    var maybeMatch = /* @__PURE__ */ __name((reg, str) => {
-      const m = str.match(reg);
-      return m ? m[0] : null;
-    }, "maybeMatch");
-    var range = /* @__PURE__ */ __name((a, b, str) => {
-      let begs, beg, left, right = void 0, result;
-      let ai = str.indexOf(a);
-      let bi = str.indexOf(b, ai + 1);
-      let i = ai;
-      if (ai >= 0 && bi > 0) {
-        if (a === b) {
-          return [ai, bi];
-        }
-        begs = [];
-        left = str.length;
-        while (i >= 0 && !result) {
-          if (i === ai) {
-            begs.push(i);
-            ai = str.indexOf(a, i + 1);
-          } else if (begs.length === 1) {
-            const r = begs.pop();
-            if (r !== void 0)
-              result = [r, bi];
-          } else {
-            beg = begs.pop();
-            if (beg !== void 0 && beg < left) {
-              left = beg;
-              right = bi;
-            }
-            bi = str.indexOf(b, i + 1);
-          }
-          i = ai < bi && ai >= 0 ? ai : bi;
-        }
-        if (begs.length && right !== void 0) {
-          result = [left, right];
-        }
-      }
-      return result;
-    }, "range");
-    exports2.range = range;
-  }
-});
-
-// node_modules/brace-expansion/dist/commonjs/index.js
-var require_commonjs5 = __commonJS({
-  "node_modules/brace-expansion/dist/commonjs/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.EXPANSION_MAX_STEPS = exports2.EXPANSION_MAX_REWRITES = exports2.EXPANSION_MAX_DEPTH = exports2.EXPANSION_MAX_LENGTH = exports2.EXPANSION_MAX = void 0;
-    exports2.expand = expand;
-    var balanced_match_1 = require_commonjs4();
-    var escSlash = "\0SLASH" + Math.random().toFixed(16) + "\0";
-    var escOpen = "\0OPEN" + Math.random().toFixed(16) + "\0";
-    var escClose = "\0CLOSE" + Math.random().toFixed(16) + "\0";
-    var escComma = "\0COMMA" + Math.random().toFixed(16) + "\0";
-    var escPeriod = "\0PERIOD" + Math.random().toFixed(16) + "\0";
-    var escSlashPattern = new RegExp(escSlash, "g");
-    var escOpenPattern = new RegExp(escOpen, "g");
-    var escClosePattern = new RegExp(escClose, "g");
-    var escCommaPattern = new RegExp(escComma, "g");
-    var escPeriodPattern = new RegExp(escPeriod, "g");
-    var slashPattern = /\\\\/g;
-    var openPattern = /\\{/g;
-    var closePattern = /\\}/g;
-    var commaPattern = /\\,/g;
-    var periodPattern = /\\\./g;
-    exports2.EXPANSION_MAX = 1e5;
-    exports2.EXPANSION_MAX_LENGTH = 4e6;
-    exports2.EXPANSION_MAX_DEPTH = 1e3;
-    exports2.EXPANSION_MAX_REWRITES = 1e3;
-    exports2.EXPANSION_MAX_STEPS = 2e7;
-    var CALL_STEPS = 16;
-    function numeric2(str) {
-      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
-    }
-    __name(numeric2, "numeric");
-    function escapeBraces(str) {
-      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
-    }
-    __name(escapeBraces, "escapeBraces");
-    function unescapeBraces(str) {
-      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
-    }
-    __name(unescapeBraces, "unescapeBraces");
-    function pushAll(target, items) {
-      for (let i = 0; i < items.length; i++) {
-        target.push(items[i]);
-      }
-    }
-    __name(pushAll, "pushAll");
-    function balancedWithBudget(str, masked, budget) {
-      if (budget.remaining < 0) {
-        return void 0;
-      }
-      const r = (0, balanced_match_1.range)("{", "}", masked);
-      const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
-      if (!r || budget.remaining < 0) {
-        return void 0;
-      }
-      return {
-        end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + 1, r[1]),
-        post: str.slice(r[1] + 1),
-        unmatched
-      };
-    }
-    __name(balancedWithBudget, "balancedWithBudget");
-    function maskUnmatchedOpens(masked, budget) {
-      budget.remaining -= masked.length;
-      const open7 = [];
-      for (let i = 0; i < masked.length; i++) {
-        const c = masked.charCodeAt(i);
-        if (c === 123) {
-          open7.push(i);
-        } else if (c === 125 && open7.length) {
-          open7.pop();
-        }
-      }
-      let out = "";
-      let last = 0;
-      for (let i = 0; i < open7.length; i++) {
-        const at = open7[i];
-        out += masked.slice(last, at) + "\0";
-        last = at + 1;
-      }
-      return out + masked.slice(last);
-    }
-    __name(maskUnmatchedOpens, "maskUnmatchedOpens");
-    function commaSetFollows(str, budget) {
-      budget.remaining -= str.length;
-      if (budget.remaining < 0) {
-        return false;
-      }
-      let close = false;
-      for (let i = str.length - 1; i >= 0; i--) {
-        const c = str.charCodeAt(i);
-        if (c === 125) {
-          close = true;
-        } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
-          close = false;
-        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
-          return true;
-        }
-      }
-      return false;
-    }
-    __name(commaSetFollows, "commaSetFollows");
-    function parseCommaParts(str, budget) {
-      const parts = [];
-      let carry = "";
-      for (; ; ) {
-        const m = balancedWithBudget(str, str, budget);
-        if (budget.remaining < 0) {
-          return void 0;
-        }
-        if (!m) {
-          const tail = str.split(",");
-          tail[0] = carry + tail[0];
-          pushAll(parts, tail);
-          return parts;
-        }
-        const { pre, body, post } = m;
-        const p = pre.split(",");
-        p[0] = carry + p[0];
-        p[p.length - 1] += "{" + body + "}";
-        if (!post.length) {
-          pushAll(parts, p);
-          return parts;
-        }
-        carry = p.pop();
-        pushAll(parts, p);
-        str = post;
-      }
-    }
-    __name(parseCommaParts, "parseCommaParts");
-    function bound(value, fallback) {
-      return value === void 0 || isNaN(value) ? fallback : value;
-    }
-    __name(bound, "bound");
-    function expand(str, options = {}) {
-      if (!str) {
-        return [];
-      }
-      const max = bound(options.max, exports2.EXPANSION_MAX);
-      const maxLength = bound(options.maxLength, exports2.EXPANSION_MAX_LENGTH);
-      const maxDepth = bound(options.maxDepth, exports2.EXPANSION_MAX_DEPTH);
-      const maxRewrites = bound(options.maxRewrites, exports2.EXPANSION_MAX_REWRITES);
-      const maxSteps = bound(options.maxSteps, exports2.EXPANSION_MAX_STEPS);
-      if (str.slice(0, 2) === "{}") {
-        str = "\\{\\}" + str.slice(2);
-      }
-      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
-    }
-    __name(expand, "expand");
-    function embrace(str) {
-      return "{" + str + "}";
-    }
-    __name(embrace, "embrace");
-    function isPadded(el) {
-      return /^-?0\d/.test(el);
-    }
-    __name(isPadded, "isPadded");
-    function lte(i, y) {
-      return i <= y;
-    }
-    __name(lte, "lte");
-    function gte(i, y) {
-      return i >= y;
-    }
-    __name(gte, "gte");
-    function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
-      const out = [];
-      let length = 0;
-      let nonEmpty;
-      outer: for (let a = 0; a < acc.length; a++) {
-        const prefix = acc[a] + pre;
-        let vs = values;
-        if (dropEmpties && !prefix) {
-          if (!nonEmpty)
-            nonEmpty = values.filter((v) => v);
-          vs = nonEmpty;
-        }
-        for (let v = 0; v < vs.length; v++) {
-          if (out.length >= max)
-            break outer;
-          const expansion = prefix + vs[v];
-          if (length + expansion.length > maxLength)
-            break outer;
-          out.push(expansion);
-          length += expansion.length;
-        }
-      }
-      budget.remaining -= out.length;
-      return out;
-    }
-    __name(combine, "combine");
-    function expandSequence(body, isAlphaSequence, max, maxLength, budget) {
-      const n = body.split(/\.\./);
-      const N = [];
-      if (n[0] === void 0 || n[1] === void 0) {
-        return N;
-      }
-      const x = numeric2(n[0]);
-      const y = numeric2(n[1]);
-      const width = Math.max(n[0].length, n[1].length);
-      let incr = n.length === 3 && n[2] !== void 0 ? Math.max(Math.abs(numeric2(n[2])), 1) : 1;
-      let test = lte;
-      const reverse = y < x;
-      if (reverse) {
-        incr *= -1;
-        test = gte;
-      }
-      const pad = n.some(isPadded);
-      const cost = pad ? width : 1;
-      let length = 0;
-      for (let i = x; test(i, y) && N.length < max; i += incr) {
-        budget.remaining -= cost;
-        if (budget.remaining < 0) {
-          return void 0;
-        }
-        let c;
-        if (isAlphaSequence) {
-          c = String.fromCharCode(i);
-          if (c === "\\") {
-            c = "";
-          }
-        } else {
-          c = String(i);
-          if (pad) {
-            const need = width - c.length;
-            if (need > 0) {
-              const z = new Array(need + 1).join("0");
-              if (i < 0) {
-                c = "-" + z + c.slice(1);
-              } else {
-                c = z + c;
-              }
-            }
-          }
-        }
-        if (length + c.length > maxLength)
-          break;
-        N.push(c);
-        length += c.length;
-      }
-      return N;
-    }
-    __name(expandSequence, "expandSequence");
-    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
-      budget.remaining -= CALL_STEPS;
-      if (depth > maxDepth) {
-        return [str];
-      }
-      let acc = [""];
-      let rewrites = 0;
-      let dropEmpties = false;
-      let firstGroup = true;
-      let masked = str;
-      for (; ; ) {
-        const m = balancedWithBudget(str, masked, budget);
-        if (!m) {
-          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
-        }
-        if (m.unmatched) {
-          masked = maskUnmatchedOpens(masked, budget);
-        }
-        const pre = m.pre;
-        const literal = /* @__PURE__ */ __name(() => combine(acc, pre + "{" + m.body + "}" + m.post, [""], max, maxLength, dropEmpties, budget), "literal");
-        if (/\$$/.test(pre)) {
-          acc = combine(acc, pre + "{" + m.body + "}", [""], max, maxLength, dropEmpties && !m.post.length, budget);
-          firstGroup = false;
-          if (!m.post.length)
-            break;
-          str = m.post;
-          masked = masked.slice(m.end + 1);
-          continue;
-        }
-        const isNumericSequence = /^-?\d+\.\.-?\d+(?:\.\.-?\d+)?$/.test(m.body);
-        const isAlphaSequence = /^[a-zA-Z]\.\.[a-zA-Z](?:\.\.-?\d+)?$/.test(m.body);
-        const isSequence = isNumericSequence || isAlphaSequence;
-        const isOptions = m.body.indexOf(",") >= 0;
-        if (!isSequence && !isOptions) {
-          if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
-            rewrites++;
-            str = m.pre + "{" + m.body + escClose + m.post;
-            masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
-            isTop = true;
-            continue;
-          }
-          return literal();
-        }
-        if (firstGroup) {
-          dropEmpties = isTop && !isSequence;
-          firstGroup = false;
-        }
-        let values;
-        if (isSequence) {
-          values = expandSequence(m.body, isAlphaSequence, max, maxLength, budget);
-          if (!values) {
-            return literal();
-          }
-        } else {
-          let n = parseCommaParts(m.body, budget);
-          if (!n) {
-            return literal();
-          }
-          if (n.length === 1 && n[0] !== void 0) {
-            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
-            if (budget.remaining < 0) {
-              return literal();
-            }
-            if (n.length === 1) {
-              const next2 = combine(acc, pre + n[0], [""], max, maxLength, dropEmpties && !m.post.length, budget);
-              if (budget.remaining < 0) {
-                return literal();
-              }
-              acc = next2;
-              if (!m.post.length)
-                break;
-              str = m.post;
-              masked = masked.slice(m.end + 1);
-              continue;
-            }
-          }
-          let dropsEmpties = dropEmpties && !m.post.length && !pre;
-          for (let d = 0; dropsEmpties && d < acc.length; d++) {
-            if (acc[d]) {
-              dropsEmpties = false;
-            }
-          }
-          values = [];
-          let valuesLength = 0;
-          outer: for (let j = 0; j < n.length; j++) {
-            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
-            if (budget.remaining < 0) {
-              return literal();
-            }
-            for (let k = 0; k < expanded.length; k++) {
-              const v = expanded[k];
-              if (dropsEmpties && !v)
-                continue;
-              if (values.length >= max || valuesLength + v.length > maxLength) {
-                break outer;
-              }
-              values.push(v);
-              valuesLength += v.length;
-            }
-          }
-        }
-        const next = combine(acc, pre, values, max, maxLength, dropEmpties && !m.post.length, budget);
-        if (budget.remaining < 0) {
-          return literal();
-        }
-        acc = next;
-        if (!m.post.length)
-          break;
-        str = m.post;
-        masked = masked.slice(m.end + 1);
-      }
-      return acc;
-    }
-    __name(expand_, "expand_");
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/assert-valid-pattern.js
-var require_assert_valid_pattern = __commonJS({
-  "node_modules/minimatch/dist/commonjs/assert-valid-pattern.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.assertValidPattern = void 0;
-    var MAX_PATTERN_LENGTH = 1024 * 64;
-    var assertValidPattern = /* @__PURE__ */ __name((pattern) => {
-      if (typeof pattern !== "string") {
-        throw new TypeError("invalid pattern");
-      }
-      if (pattern.length > MAX_PATTERN_LENGTH) {
-        throw new TypeError("pattern is too long");
-      }
-    }, "assertValidPattern");
-    exports2.assertValidPattern = assertValidPattern;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/brace-expressions.js
-var require_brace_expressions = __commonJS({
-  "node_modules/minimatch/dist/commonjs/brace-expressions.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.parseClass = void 0;
-    var posixClasses = {
-      "[:alnum:]": ["\\p{L}\\p{Nl}\\p{Nd}", true],
-      "[:alpha:]": ["\\p{L}\\p{Nl}", true],
-      "[:ascii:]": ["\\x00-\\x7f", false],
-      "[:blank:]": ["\\p{Zs}\\t", true],
-      "[:cntrl:]": ["\\p{Cc}", true],
-      "[:digit:]": ["\\p{Nd}", true],
-      "[:graph:]": ["\\p{Z}\\p{C}", true, true],
-      "[:lower:]": ["\\p{Ll}", true],
-      "[:print:]": ["\\p{C}", true],
-      "[:punct:]": ["\\p{P}", true],
-      "[:space:]": ["\\p{Z}\\t\\r\\n\\v\\f", true],
-      "[:upper:]": ["\\p{Lu}", true],
-      "[:word:]": ["\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}", true],
-      "[:xdigit:]": ["A-Fa-f0-9", false]
-    };
-    var braceEscape = /* @__PURE__ */ __name((s) => s.replace(/[[\]\\-]/g, "\\$&"), "braceEscape");
-    var regexpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regexpEscape");
-    var rangesToString = /* @__PURE__ */ __name((ranges) => ranges.join(""), "rangesToString");
-    var parseClass = /* @__PURE__ */ __name((glob, position) => {
-      const pos = position;
-      if (glob.charAt(pos) !== "[") {
-        throw new Error("not in a brace expression");
-      }
-      const ranges = [];
-      const negs = [];
-      let i = pos + 1;
-      let sawStart = false;
-      let uflag = false;
-      let escaping = false;
-      let negate = false;
-      let endPos = pos;
-      let rangeStart = "";
-      WHILE: while (i < glob.length) {
-        const c = glob.charAt(i);
-        if ((c === "!" || c === "^") && i === pos + 1) {
-          negate = true;
-          i++;
-          continue;
-        }
-        if (c === "]" && sawStart && !escaping) {
-          endPos = i + 1;
-          break;
-        }
-        sawStart = true;
-        if (c === "\\") {
-          if (!escaping) {
-            escaping = true;
-            i++;
-            continue;
-          }
-        }
-        if (c === "[" && !escaping) {
-          for (const [cls, [unip, u, neg]] of Object.entries(posixClasses)) {
-            if (glob.startsWith(cls, i)) {
-              if (rangeStart) {
-                return ["$.", false, glob.length - pos, true];
-              }
-              i += cls.length;
-              if (neg)
-                negs.push(unip);
-              else
-                ranges.push(unip);
-              uflag = uflag || u;
-              continue WHILE;
-            }
-          }
-        }
-        escaping = false;
-        if (rangeStart) {
-          if (c > rangeStart) {
-            ranges.push(braceEscape(rangeStart) + "-" + braceEscape(c));
-          } else if (c === rangeStart) {
-            ranges.push(braceEscape(c));
-          }
-          rangeStart = "";
-          i++;
-          continue;
-        }
-        if (glob.startsWith("-]", i + 1)) {
-          ranges.push(braceEscape(c + "-"));
-          i += 2;
-          continue;
-        }
-        if (glob.startsWith("-", i + 1)) {
-          rangeStart = c;
-          i += 2;
-          continue;
-        }
-        ranges.push(braceEscape(c));
-        i++;
-      }
-      if (endPos < i) {
-        return ["", false, 0, false];
-      }
-      if (!ranges.length && !negs.length) {
-        return ["$.", false, glob.length - pos, true];
-      }
-      if (negs.length === 0 && ranges.length === 1 && /^\\?.$/.test(ranges[0]) && !negate) {
-        const r = ranges[0].length === 2 ? ranges[0].slice(-1) : ranges[0];
-        return [regexpEscape(r), false, endPos - pos, false];
-      }
-      const sranges = "[" + (negate ? "^" : "") + rangesToString(ranges) + "]";
-      const snegs = "[" + (negate ? "" : "^") + rangesToString(negs) + "]";
-      const comb = ranges.length && negs.length ? "(" + sranges + "|" + snegs + ")" : ranges.length ? sranges : snegs;
-      return [comb, uflag, endPos - pos, true];
-    }, "parseClass");
-    exports2.parseClass = parseClass;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/unescape.js
-var require_unescape = __commonJS({
-  "node_modules/minimatch/dist/commonjs/unescape.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.unescape = void 0;
-    var unescape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
-      }
-      return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
-    }, "unescape");
-    exports2.unescape = unescape;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/ast.js
-var require_ast = __commonJS({
-  "node_modules/minimatch/dist/commonjs/ast.js"(exports2) {
-    "use strict";
-    var _a;
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.AST = void 0;
-    var brace_expressions_js_1 = require_brace_expressions();
-    var unescape_js_1 = require_unescape();
-    var types = /* @__PURE__ */ new Set(["!", "?", "+", "*", "@"]);
-    var isExtglobType = /* @__PURE__ */ __name((c) => types.has(c), "isExtglobType");
-    var isExtglobAST = /* @__PURE__ */ __name((c) => isExtglobType(c.type), "isExtglobAST");
-    var adoptionMap = /* @__PURE__ */ new Map([
-      ["!", ["@"]],
-      ["?", ["?", "@"]],
-      ["@", ["@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@"]]
-    ]);
-    var adoptionWithSpaceMap = /* @__PURE__ */ new Map([
-      ["!", ["?"]],
-      ["@", ["?"]],
-      ["+", ["?", "*"]]
-    ]);
-    var adoptionAnyMap = /* @__PURE__ */ new Map([
-      ["!", ["?", "@"]],
-      ["?", ["?", "@"]],
-      ["@", ["?", "@"]],
-      ["*", ["*", "+", "?", "@"]],
-      ["+", ["+", "@", "?", "*"]]
-    ]);
-    var usurpMap = /* @__PURE__ */ new Map([
-      ["!", /* @__PURE__ */ new Map([["!", "@"]])],
-      [
-        "?",
-        /* @__PURE__ */ new Map([
-          ["*", "*"],
-          ["+", "*"]
-        ])
-      ],
-      [
-        "@",
-        /* @__PURE__ */ new Map([
-          ["!", "!"],
-          ["?", "?"],
-          ["@", "@"],
-          ["*", "*"],
-          ["+", "+"]
-        ])
-      ],
-      [
-        "+",
-        /* @__PURE__ */ new Map([
-          ["?", "*"],
-          ["*", "*"]
-        ])
-      ]
-    ]);
-    var startNoTraversal = "(?!(?:^|/)\\.\\.?(?:$|/))";
-    var startNoDot = "(?!\\.)";
-    var addPatternStart = /* @__PURE__ */ new Set(["[", "."]);
-    var justDots = /* @__PURE__ */ new Set(["..", "."]);
-    var reSpecials = new Set("().*{}+?[]^$\\!");
-    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
-    var qmark = "[^/]";
-    var star = qmark + "*?";
-    var starNoEmpty = qmark + "+?";
-    var ID = 0;
-    var AST = class {
-      static {
-        __name(this, "AST");
-      }
-      type;
-      #root;
-      #hasMagic;
-      #uflag = false;
-      #parts = [];
-      #parent;
-      #parentIndex;
-      #negs;
-      #filledNegs = false;
-      #options;
-      #toString;
-      // set to true if it's an extglob with no children
-      // (which really means one child of '')
-      #emptyExt = false;
-      id = ++ID;
-      get depth() {
-        return (this.#parent?.depth ?? -1) + 1;
-      }
-      [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
-        return {
-          "@@type": "AST",
-          id: this.id,
-          type: this.type,
-          root: this.#root.id,
-          parent: this.#parent?.id,
-          depth: this.depth,
-          partsLength: this.#parts.length,
-          parts: this.#parts
-        };
-      }
-      constructor(type, parent, options = {}) {
-        this.type = type;
-        if (type)
-          this.#hasMagic = true;
-        this.#parent = parent;
-        this.#root = this.#parent ? this.#parent.#root : this;
-        this.#options = this.#root === this ? options : this.#root.#options;
-        this.#negs = this.#root === this ? [] : this.#root.#negs;
-        if (type === "!" && !this.#root.#filledNegs)
-          this.#negs.push(this);
-        this.#parentIndex = this.#parent ? this.#parent.#parts.length : 0;
-      }
-      get hasMagic() {
-        if (this.#hasMagic !== void 0)
-          return this.#hasMagic;
-        for (const p of this.#parts) {
-          if (typeof p === "string")
-            continue;
-          if (p.type || p.hasMagic)
-            return this.#hasMagic = true;
-        }
-        return this.#hasMagic;
-      }
-      // reconstructs the pattern
-      toString() {
-        return this.#toString !== void 0 ? this.#toString : !this.type ? this.#toString = this.#parts.map((p) => String(p)).join("") : this.#toString = this.type + "(" + this.#parts.map((p) => String(p)).join("|") + ")";
-      }
-      #fillNegs() {
-        if (this !== this.#root)
-          throw new Error("should only call on root");
-        if (this.#filledNegs)
-          return this;
-        this.toString();
-        this.#filledNegs = true;
-        let n;
-        while (n = this.#negs.pop()) {
-          if (n.type !== "!")
-            continue;
-          let p = n;
-          let pp = p.#parent;
-          while (pp) {
-            for (let i = p.#parentIndex + 1; !pp.type && i < pp.#parts.length; i++) {
-              for (const part of n.#parts) {
-                if (typeof part === "string") {
-                  throw new Error("string part in extglob AST??");
-                }
-                part.copyIn(pp.#parts[i]);
-              }
-            }
-            p = pp;
-            pp = p.#parent;
-          }
-        }
-        return this;
-      }
-      push(...parts) {
-        for (const p of parts) {
-          if (p === "")
-            continue;
-          if (typeof p !== "string" && !(p instanceof _a && p.#parent === this)) {
-            throw new Error("invalid part: " + p);
-          }
-          this.#parts.push(p);
-        }
-      }
-      toJSON() {
-        const ret = this.type === null ? this.#parts.slice().map((p) => typeof p === "string" ? p : p.toJSON()) : [this.type, ...this.#parts.map((p) => p.toJSON())];
-        if (this.isStart() && !this.type)
-          ret.unshift([]);
-        if (this.isEnd() && (this === this.#root || this.#root.#filledNegs && this.#parent?.type === "!")) {
-          ret.push({});
-        }
-        return ret;
-      }
-      isStart() {
-        if (this.#root === this)
-          return true;
-        if (!this.#parent?.isStart())
-          return false;
-        if (this.#parentIndex === 0)
-          return true;
-        const p = this.#parent;
-        for (let i = 0; i < this.#parentIndex; i++) {
-          const pp = p.#parts[i];
-          if (!(pp instanceof _a && pp.type === "!")) {
-            return false;
-          }
-        }
-        return true;
-      }
-      isEnd() {
-        if (this.#root === this)
-          return true;
-        if (this.#parent?.type === "!")
-          return true;
-        if (!this.#parent?.isEnd())
-          return false;
-        if (!this.type)
-          return this.#parent?.isEnd();
-        const pl = this.#parent ? this.#parent.#parts.length : 0;
-        return this.#parentIndex === pl - 1;
-      }
-      copyIn(part) {
-        if (typeof part === "string")
-          this.push(part);
-        else
-          this.push(part.clone(this));
-      }
-      clone(parent) {
-        const c = new _a(this.type, parent);
-        for (const p of this.#parts) {
-          c.copyIn(p);
-        }
-        return c;
-      }
-      static #parseAST(str, ast, pos, opt, extDepth) {
-        const maxDepth = opt.maxExtglobRecursion ?? 2;
-        let escaping = false;
-        let inBrace = false;
-        let braceStart = -1;
-        let braceNeg = false;
-        if (ast.type === null) {
-          let i2 = pos;
-          let acc2 = "";
-          while (i2 < str.length) {
-            const c = str.charAt(i2++);
-            if (escaping || c === "\\") {
-              escaping = !escaping;
-              acc2 += c;
-              continue;
-            }
-            if (inBrace) {
-              if (i2 === braceStart + 1) {
-                if (c === "^" || c === "!") {
-                  braceNeg = true;
-                }
-              } else if (c === "]" && !(i2 === braceStart + 2 && braceNeg)) {
-                inBrace = false;
-              }
-              acc2 += c;
-              continue;
-            } else if (c === "[") {
-              inBrace = true;
-              braceStart = i2;
-              braceNeg = false;
-              acc2 += c;
-              continue;
-            }
-            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
-            if (doRecurse) {
-              ast.push(acc2);
-              acc2 = "";
-              const ext = new _a(c, ast);
-              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
-              ast.push(ext);
-              continue;
-            }
-            acc2 += c;
-          }
-          ast.push(acc2);
-          return i2;
-        }
-        let i = pos + 1;
-        let part = new _a(null, ast);
-        const parts = [];
-        let acc = "";
-        while (i < str.length) {
-          const c = str.charAt(i++);
-          if (escaping || c === "\\") {
-            escaping = !escaping;
-            acc += c;
-            continue;
-          }
-          if (inBrace) {
-            if (i === braceStart + 1) {
-              if (c === "^" || c === "!") {
-                braceNeg = true;
-              }
-            } else if (c === "]" && !(i === braceStart + 2 && braceNeg)) {
-              inBrace = false;
-            }
-            acc += c;
-            continue;
-          } else if (c === "[") {
-            inBrace = true;
-            braceStart = i;
-            braceNeg = false;
-            acc += c;
-            continue;
-          }
-          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
-          (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
-          if (doRecurse) {
-            const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
-            part.push(acc);
-            acc = "";
-            const ext = new _a(c, part);
-            part.push(ext);
-            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
-            continue;
-          }
-          if (c === "|") {
-            part.push(acc);
-            acc = "";
-            parts.push(part);
-            part = new _a(null, ast);
-            continue;
-          }
-          if (c === ")") {
-            if (acc === "" && ast.#parts.length === 0) {
-              ast.#emptyExt = true;
-            }
-            part.push(acc);
-            acc = "";
-            ast.push(...parts, part);
-            return i;
-          }
-          acc += c;
-        }
-        ast.type = null;
-        ast.#hasMagic = void 0;
-        ast.#parts = [str.substring(pos - 1)];
-        return i;
-      }
-      #canAdoptWithSpace(child) {
-        return this.#canAdopt(child, adoptionWithSpaceMap);
-      }
-      #canAdopt(child, map = adoptionMap) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canAdoptType(gc.type, map);
-      }
-      #canAdoptType(c, map = adoptionAnyMap) {
-        return !!map.get(this.type)?.includes(c);
-      }
-      #adoptWithSpace(child, index) {
-        const gc = child.#parts[0];
-        const blank = new _a(null, gc, this.options);
-        blank.#parts.push("");
-        gc.push(blank);
-        this.#adopt(child, index);
-      }
-      #adopt(child, index) {
-        const gc = child.#parts[0];
-        this.#parts.splice(index, 1, ...gc.#parts);
-        for (const p of gc.#parts) {
-          if (typeof p === "object")
-            p.#parent = this;
-        }
-        this.#toString = void 0;
-      }
-      #canUsurpType(c) {
-        const m = usurpMap.get(this.type);
-        return !!m?.has(c);
-      }
-      #canUsurp(child) {
-        if (!child || typeof child !== "object" || child.type !== null || child.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
-          return false;
-        }
-        const gc = child.#parts[0];
-        if (!gc || typeof gc !== "object" || gc.type === null) {
-          return false;
-        }
-        return this.#canUsurpType(gc.type);
-      }
-      #usurp(child) {
-        const m = usurpMap.get(this.type);
-        const gc = child.#parts[0];
-        const nt = m?.get(gc.type);
-        if (!nt)
-          return false;
-        this.#parts = gc.#parts;
-        for (const p of this.#parts) {
-          if (typeof p === "object") {
-            p.#parent = this;
-          }
-        }
-        this.type = nt;
-        this.#toString = void 0;
-        this.#emptyExt = false;
-      }
-      static fromGlob(pattern, options = {}) {
-        const ast = new _a(null, void 0, options);
-        _a.#parseAST(pattern, ast, 0, options, 0);
-        return ast;
-      }
-      // returns the regular expression if there's magic, or the unescaped
-      // string if not.
-      toMMPattern() {
-        if (this !== this.#root)
-          return this.#root.toMMPattern();
-        const glob = this.toString();
-        const [re, body, hasMagic, uflag] = this.toRegExpSource();
-        const anyMagic = hasMagic || this.#hasMagic || this.#options.nocase && !this.#options.nocaseMagicOnly && glob.toUpperCase() !== glob.toLowerCase();
-        if (!anyMagic) {
-          return body;
-        }
-        const flags = (this.#options.nocase ? "i" : "") + (uflag ? "u" : "");
-        return Object.assign(new RegExp(`^${re}$`, flags), {
-          _src: re,
-          _glob: glob
-        });
-      }
-      get options() {
-        return this.#options;
-      }
-      // returns the string match, the regexp source, whether there's magic
-      // in the regexp (so a regular expression is required) and whether or
-      // not the uflag is needed for the regular expression (for posix classes)
-      // TODO: instead of injecting the start/end at this point, just return
-      // the BODY of the regexp, along with the start/end portions suitable
-      // for binding the start/end in either a joined full-path makeRe context
-      // (where we bind to (^|/), or a standalone matchPart context (where
-      // we bind to ^, and not /).  Otherwise slashes get duped!
-      //
-      // In part-matching mode, the start is:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: ^(?!\.\.?$)
-      // - if dots allowed or not possible: ^
-      // - if dots possible and not allowed: ^(?!\.)
-      // end is:
-      // - if not isEnd(): nothing
-      // - else: $
-      //
-      // In full-path matching mode, we put the slash at the START of the
-      // pattern, so start is:
-      // - if first pattern: same as part-matching mode
-      // - if not isStart(): nothing
-      // - if traversal possible, but not allowed: /(?!\.\.?(?:$|/))
-      // - if dots allowed or not possible: /
-      // - if dots possible and not allowed: /(?!\.)
-      // end is:
-      // - if last pattern, same as part-matching mode
-      // - else nothing
-      //
-      // Always put the (?:$|/) on negated tails, though, because that has to be
-      // there to bind the end of the negated pattern portion, and it's easier to
-      // just stick it in now rather than try to inject it later in the middle of
-      // the pattern.
-      //
-      // We can just always return the same end, and leave it up to the caller
-      // to know whether it's going to be used joined or in parts.
-      // And, if the start is adjusted slightly, can do the same there:
-      // - if not isStart: nothing
-      // - if traversal possible, but not allowed: (?:/|^)(?!\.\.?$)
-      // - if dots allowed or not possible: (?:/|^)
-      // - if dots possible and not allowed: (?:/|^)(?!\.)
-      //
-      // But it's better to have a simpler binding without a conditional, for
-      // performance, so probably better to return both start options.
-      //
-      // Then the caller just ignores the end if it's not the first pattern,
-      // and the start always gets applied.
-      //
-      // But that's always going to be $ if it's the ending pattern, or nothing,
-      // so the caller can just attach $ at the end of the pattern when building.
-      //
-      // So the todo is:
-      // - better detect what kind of start is needed
-      // - return both flavors of starting pattern
-      // - attach $ at the end of the pattern when creating the actual RegExp
-      //
-      // Ah, but wait, no, that all only applies to the root when the first pattern
-      // is not an extglob. If the first pattern IS an extglob, then we need all
-      // that dot prevention biz to live in the extglob portions, because eg
-      // +(*|.x*) can match .xy but not .yx.
-      //
-      // So, return the two flavors if it's #root and the first child is not an
-      // AST, otherwise leave it to the child AST to handle it, and there,
-      // use the (?:^|/) style of start binding.
-      //
-      // Even simplified further:
-      // - Since the start for a join is eg /(?!\.) and the start for a part
-      // is ^(?!\.), we can just prepend (?!\.) to the pattern (either root
-      // or start or whatever) and prepend ^ or / at the Regexp construction.
-      toRegExpSource(allowDot) {
-        const dot = allowDot ?? !!this.#options.dot;
-        if (this.#root === this) {
-          this.#flatten();
-          this.#fillNegs();
-        }
-        if (!isExtglobAST(this)) {
-          const noEmpty = this.isStart() && this.isEnd() && !this.#parts.some((s) => typeof s !== "string");
-          const src = this.#parts.map((p) => {
-            const [re, _, hasMagic, uflag] = typeof p === "string" ? _a.#parseGlob(p, this.#hasMagic, noEmpty) : p.toRegExpSource(allowDot);
-            this.#hasMagic = this.#hasMagic || hasMagic;
-            this.#uflag = this.#uflag || uflag;
-            return re;
-          }).join("");
-          let start2 = "";
-          if (this.isStart()) {
-            if (typeof this.#parts[0] === "string") {
-              const dotTravAllowed = this.#parts.length === 1 && justDots.has(this.#parts[0]);
-              if (!dotTravAllowed) {
-                const aps = addPatternStart;
-                const needNoTrav = (
-                  // dots are allowed, and the pattern starts with [ or .
-                  dot && aps.has(src.charAt(0)) || // the pattern starts with \., and then [ or .
-                  src.startsWith("\\.") && aps.has(src.charAt(2)) || // the pattern starts with \.\., and then [ or .
-                  src.startsWith("\\.\\.") && aps.has(src.charAt(4))
-                );
-                const needNoDot = !dot && !allowDot && aps.has(src.charAt(0));
-                start2 = needNoTrav ? startNoTraversal : needNoDot ? startNoDot : "";
-              }
-            }
-          }
-          let end = "";
-          if (this.isEnd() && this.#root.#filledNegs && this.#parent?.type === "!") {
-            end = "(?:$|\\/)";
-          }
-          const final2 = start2 + src + end;
-          return [
-            final2,
-            (0, unescape_js_1.unescape)(src),
-            this.#hasMagic = !!this.#hasMagic,
-            this.#uflag
-          ];
-        }
-        const repeated = this.type === "*" || this.type === "+";
-        const start = this.type === "!" ? "(?:(?!(?:" : "(?:";
-        let body = this.#partsToRegExp(dot);
-        if (this.isStart() && this.isEnd() && !body && this.type !== "!") {
-          const s = this.toString();
-          const me = this;
-          me.#parts = [s];
-          me.type = null;
-          me.#hasMagic = void 0;
-          return [s, (0, unescape_js_1.unescape)(this.toString()), false, false];
-        }
-        let bodyDotAllowed = !repeated || allowDot || dot || !startNoDot ? "" : this.#partsToRegExp(true);
-        if (bodyDotAllowed === body) {
-          bodyDotAllowed = "";
-        }
-        if (bodyDotAllowed) {
-          body = `(?:${body})(?:${bodyDotAllowed})*?`;
-        }
-        let final = "";
-        if (this.type === "!" && this.#emptyExt) {
-          final = (this.isStart() && !dot ? startNoDot : "") + starNoEmpty;
-        } else {
-          const close = this.type === "!" ? (
-            // !() must match something,but !(x) can match ''
-            "))" + (this.isStart() && !dot && !allowDot ? startNoDot : "") + star + ")"
-          ) : this.type === "@" ? ")" : this.type === "?" ? ")?" : this.type === "+" && bodyDotAllowed ? ")" : this.type === "*" && bodyDotAllowed ? `)?` : `)${this.type}`;
-          final = start + body + close;
-        }
-        return [
-          final,
-          (0, unescape_js_1.unescape)(body),
-          this.#hasMagic = !!this.#hasMagic,
-          this.#uflag
-        ];
-      }
-      #flatten() {
-        if (!isExtglobAST(this)) {
-          for (const p of this.#parts) {
-            if (typeof p === "object") {
-              p.#flatten();
-            }
-          }
-        } else {
-          let iterations = 0;
-          let done = false;
-          do {
-            done = true;
-            for (let i = 0; i < this.#parts.length; i++) {
-              const c = this.#parts[i];
-              if (typeof c === "object") {
-                c.#flatten();
-                if (this.#canAdopt(c)) {
-                  done = false;
-                  this.#adopt(c, i);
-                } else if (this.#canAdoptWithSpace(c)) {
-                  done = false;
-                  this.#adoptWithSpace(c, i);
-                } else if (this.#canUsurp(c)) {
-                  done = false;
-                  this.#usurp(c);
-                }
-              }
-            }
-          } while (!done && ++iterations < 10);
-        }
-        this.#toString = void 0;
-      }
-      #partsToRegExp(dot) {
-        return this.#parts.map((p) => {
-          if (typeof p === "string") {
-            throw new Error("string type in extglob ast??");
-          }
-          const [re, _, _hasMagic, uflag] = p.toRegExpSource(dot);
-          this.#uflag = this.#uflag || uflag;
-          return re;
-        }).filter((p) => !(this.isStart() && this.isEnd()) || !!p).join("|");
-      }
-      static #parseGlob(glob, hasMagic, noEmpty = false) {
-        let escaping = false;
-        let re = "";
-        let uflag = false;
-        let inStar = false;
-        for (let i = 0; i < glob.length; i++) {
-          const c = glob.charAt(i);
-          if (escaping) {
-            escaping = false;
-            re += (reSpecials.has(c) ? "\\" : "") + c;
-            continue;
-          }
-          if (c === "*") {
-            if (inStar)
-              continue;
-            inStar = true;
-            re += noEmpty && /^[*]+$/.test(glob) ? starNoEmpty : star;
-            hasMagic = true;
-            continue;
-          } else {
-            inStar = false;
-          }
-          if (c === "\\") {
-            if (i === glob.length - 1) {
-              re += "\\\\";
-            } else {
-              escaping = true;
-            }
-            continue;
-          }
-          if (c === "[") {
-            const [src, needUflag, consumed, magic] = (0, brace_expressions_js_1.parseClass)(glob, i);
-            if (consumed) {
-              re += src;
-              uflag = uflag || needUflag;
-              i += consumed - 1;
-              hasMagic = hasMagic || magic;
-              continue;
-            }
-          }
-          if (c === "?") {
-            re += qmark;
-            hasMagic = true;
-            continue;
-          }
-          re += regExpEscape(c);
-        }
-        return [re, (0, unescape_js_1.unescape)(glob), !!hasMagic, uflag];
-      }
-    };
-    exports2.AST = AST;
-    _a = AST;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/escape.js
-var require_escape = __commonJS({
-  "node_modules/minimatch/dist/commonjs/escape.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.escape = void 0;
-    var escape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = false } = {}) => {
-      if (magicalBraces) {
-        return windowsPathsNoEscape ? s.replace(/[?*()[\]{}]/g, "[$&]") : s.replace(/[?*()[\]\\{}]/g, "\\$&");
-      }
-      return windowsPathsNoEscape ? s.replace(/[?*()[\]]/g, "[$&]") : s.replace(/[?*()[\]\\]/g, "\\$&");
-    }, "escape");
-    exports2.escape = escape;
-  }
-});
-
-// node_modules/minimatch/dist/commonjs/index.js
-var require_commonjs6 = __commonJS({
-  "node_modules/minimatch/dist/commonjs/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.unescape = exports2.escape = exports2.AST = exports2.Minimatch = exports2.match = exports2.makeRe = exports2.braceExpand = exports2.defaults = exports2.filter = exports2.GLOBSTAR = exports2.sep = exports2.minimatch = void 0;
-    var brace_expansion_1 = require_commonjs5();
-    var assert_valid_pattern_js_1 = require_assert_valid_pattern();
-    var ast_js_1 = require_ast();
-    var escape_js_1 = require_escape();
-    var unescape_js_1 = require_unescape();
-    var minimatch = /* @__PURE__ */ __name((p, pattern, options = {}) => {
-      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-      if (!options.nocomment && pattern.charAt(0) === "#") {
-        return false;
-      }
-      return new Minimatch(pattern, options).match(p);
-    }, "minimatch");
-    exports2.minimatch = minimatch;
-    var starDotExtRE = /^\*+([^+@!?*[(]*)$/;
-    var starDotExtTest = /* @__PURE__ */ __name((ext2) => (f) => !f.startsWith(".") && f.endsWith(ext2), "starDotExtTest");
-    var starDotExtTestDot = /* @__PURE__ */ __name((ext2) => (f) => f.endsWith(ext2), "starDotExtTestDot");
-    var starDotExtTestNocase = /* @__PURE__ */ __name((ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => !f.startsWith(".") && f.toLowerCase().endsWith(ext2);
-    }, "starDotExtTestNocase");
-    var starDotExtTestNocaseDot = /* @__PURE__ */ __name((ext2) => {
-      ext2 = ext2.toLowerCase();
-      return (f) => f.toLowerCase().endsWith(ext2);
-    }, "starDotExtTestNocaseDot");
-    var starDotStarRE = /^\*+\.\*+$/;
-    var starDotStarTest = /* @__PURE__ */ __name((f) => !f.startsWith(".") && f.includes("."), "starDotStarTest");
-    var starDotStarTestDot = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.includes("."), "starDotStarTestDot");
-    var dotStarRE = /^\.\*+$/;
-    var dotStarTest = /* @__PURE__ */ __name((f) => f !== "." && f !== ".." && f.startsWith("."), "dotStarTest");
-    var starRE = /^\*+$/;
-    var starTest = /* @__PURE__ */ __name((f) => f.length !== 0 && !f.startsWith("."), "starTest");
-    var starTestDot = /* @__PURE__ */ __name((f) => f.length !== 0 && f !== "." && f !== "..", "starTestDot");
-    var qmarksRE = /^\?+([^+@!?*[(]*)?$/;
-    var qmarksTestNocase = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    }, "qmarksTestNocase");
-    var qmarksTestNocaseDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      if (!ext2)
-        return noext;
-      ext2 = ext2.toLowerCase();
-      return (f) => noext(f) && f.toLowerCase().endsWith(ext2);
-    }, "qmarksTestNocaseDot");
-    var qmarksTestDot = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExtDot([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    }, "qmarksTestDot");
-    var qmarksTest = /* @__PURE__ */ __name(([$0, ext2 = ""]) => {
-      const noext = qmarksTestNoExt([$0]);
-      return !ext2 ? noext : (f) => noext(f) && f.endsWith(ext2);
-    }, "qmarksTest");
-    var qmarksTestNoExt = /* @__PURE__ */ __name(([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && !f.startsWith(".");
-    }, "qmarksTestNoExt");
-    var qmarksTestNoExtDot = /* @__PURE__ */ __name(([$0]) => {
-      const len = $0.length;
-      return (f) => f.length === len && f !== "." && f !== "..";
-    }, "qmarksTestNoExtDot");
-    var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path = {
-      win32: { sep: "\\" },
-      posix: { sep: "/" }
-    };
-    exports2.sep = defaultPlatform === "win32" ? path.win32.sep : path.posix.sep;
-    exports2.minimatch.sep = exports2.sep;
-    exports2.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
-    exports2.minimatch.GLOBSTAR = exports2.GLOBSTAR;
-    var qmark = "[^/]";
-    var star = qmark + "*?";
-    var twoStarDot = "(?:(?!(?:\\/|^)(?:\\.{1,2})($|\\/)).)*?";
-    var twoStarNoDot = "(?:(?!(?:\\/|^)\\.).)*?";
-    var filter = /* @__PURE__ */ __name((pattern, options = {}) => (p) => (0, exports2.minimatch)(p, pattern, options), "filter");
-    exports2.filter = filter;
-    exports2.minimatch.filter = exports2.filter;
-    var ext = /* @__PURE__ */ __name((a, b = {}) => Object.assign({}, a, b), "ext");
-    var defaults = /* @__PURE__ */ __name((def) => {
-      if (!def || typeof def !== "object" || !Object.keys(def).length) {
-        return exports2.minimatch;
-      }
-      const orig = exports2.minimatch;
-      const m = /* @__PURE__ */ __name((p, pattern, options = {}) => orig(p, pattern, ext(def, options)), "m");
-      return Object.assign(m, {
-        Minimatch: class Minimatch extends orig.Minimatch {
-          static {
-            __name(this, "Minimatch");
-          }
-          constructor(pattern, options = {}) {
-            super(pattern, ext(def, options));
-          }
-          static defaults(options) {
-            return orig.defaults(ext(def, options)).Minimatch;
-          }
-        },
-        AST: class AST extends orig.AST {
-          static {
-            __name(this, "AST");
-          }
-          /* c8 ignore start */
-          constructor(type, parent, options = {}) {
-            super(type, parent, ext(def, options));
-          }
-          /* c8 ignore stop */
-          static fromGlob(pattern, options = {}) {
-            return orig.AST.fromGlob(pattern, ext(def, options));
-          }
-        },
-        unescape: /* @__PURE__ */ __name((s, options = {}) => orig.unescape(s, ext(def, options)), "unescape"),
-        escape: /* @__PURE__ */ __name((s, options = {}) => orig.escape(s, ext(def, options)), "escape"),
-        filter: /* @__PURE__ */ __name((pattern, options = {}) => orig.filter(pattern, ext(def, options)), "filter"),
-        defaults: /* @__PURE__ */ __name((options) => orig.defaults(ext(def, options)), "defaults"),
-        makeRe: /* @__PURE__ */ __name((pattern, options = {}) => orig.makeRe(pattern, ext(def, options)), "makeRe"),
-        braceExpand: /* @__PURE__ */ __name((pattern, options = {}) => orig.braceExpand(pattern, ext(def, options)), "braceExpand"),
-        match: /* @__PURE__ */ __name((list, pattern, options = {}) => orig.match(list, pattern, ext(def, options)), "match"),
-        sep: orig.sep,
-        GLOBSTAR: exports2.GLOBSTAR
-      });
-    }, "defaults");
-    exports2.defaults = defaults;
-    exports2.minimatch.defaults = exports2.defaults;
-    var braceExpand = /* @__PURE__ */ __name((pattern, options = {}) => {
-      (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-      if (options.nobrace || !/\{(?:(?!\{).)*\}/.test(pattern)) {
-        return [pattern];
-      }
-      return (0, brace_expansion_1.expand)(pattern, { max: options.braceExpandMax });
-    }, "braceExpand");
-    exports2.braceExpand = braceExpand;
-    exports2.minimatch.braceExpand = exports2.braceExpand;
-    var makeRe = /* @__PURE__ */ __name((pattern, options = {}) => new Minimatch(pattern, options).makeRe(), "makeRe");
-    exports2.makeRe = makeRe;
-    exports2.minimatch.makeRe = exports2.makeRe;
-    var match2 = /* @__PURE__ */ __name((list, pattern, options = {}) => {
-      const mm = new Minimatch(pattern, options);
-      list = list.filter((f) => mm.match(f));
-      if (mm.options.nonull && !list.length) {
-        list.push(pattern);
-      }
-      return list;
-    }, "match");
-    exports2.match = match2;
-    exports2.minimatch.match = exports2.match;
-    var globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
-    var regExpEscape = /* @__PURE__ */ __name((s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, "\\$&"), "regExpEscape");
-    var Minimatch = class {
-      static {
-        __name(this, "Minimatch");
-      }
-      options;
-      set;
-      pattern;
-      windowsPathsNoEscape;
-      nonegate;
-      negate;
-      comment;
-      empty;
-      preserveMultipleSlashes;
-      partial;
-      globSet;
-      globParts;
-      nocase;
-      isWindows;
-      platform;
-      windowsNoMagicRoot;
-      maxGlobstarRecursion;
-      regexp;
-      constructor(pattern, options = {}) {
-        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-        options = options || {};
-        this.options = options;
-        this.maxGlobstarRecursion = options.maxGlobstarRecursion ?? 200;
-        this.pattern = pattern;
-        this.platform = options.platform || defaultPlatform;
-        this.isWindows = this.platform === "win32";
-        const awe = "allowWindowsEscape";
-        this.windowsPathsNoEscape = !!options.windowsPathsNoEscape || options[awe] === false;
-        if (this.windowsPathsNoEscape) {
-          this.pattern = this.pattern.replace(/\\/g, "/");
-        }
-        this.preserveMultipleSlashes = !!options.preserveMultipleSlashes;
-        this.regexp = null;
-        this.negate = false;
-        this.nonegate = !!options.nonegate;
-        this.comment = false;
-        this.empty = false;
-        this.partial = !!options.partial;
-        this.nocase = !!this.options.nocase;
-        this.windowsNoMagicRoot = options.windowsNoMagicRoot !== void 0 ? options.windowsNoMagicRoot : !!(this.isWindows && this.nocase);
-        this.globSet = [];
-        this.globParts = [];
-        this.set = [];
-        this.make();
-      }
-      hasMagic() {
-        if (this.options.magicalBraces && this.set.length > 1) {
-          return true;
-        }
-        for (const pattern of this.set) {
-          for (const part of pattern) {
-            if (typeof part !== "string")
-              return true;
-          }
-        }
-        return false;
-      }
-      debug(..._) {
-      }
-      make() {
-        const pattern = this.pattern;
-        const options = this.options;
-        if (!options.nocomment && pattern.charAt(0) === "#") {
-          this.comment = true;
-          return;
-        }
-        if (!pattern) {
-          this.empty = true;
-          return;
-        }
-        this.parseNegate();
-        this.globSet = [...new Set(this.braceExpand())];
-        if (options.debug) {
-          this.debug = (...args) => console.error(...args);
-        }
-        this.debug(this.pattern, this.globSet);
-        const rawGlobParts = this.globSet.map((s) => this.slashSplit(s));
-        this.globParts = this.preprocess(rawGlobParts);
-        this.debug(this.pattern, this.globParts);
-        let set = this.globParts.map((s, _, __) => {
-          if (this.isWindows && this.windowsNoMagicRoot) {
-            const isUNC = s[0] === "" && s[1] === "" && (s[2] === "?" || !globMagic.test(s[2])) && !globMagic.test(s[3]);
-            const isDrive = /^[a-z]:/i.test(s[0]);
-            if (isUNC) {
-              return [
-                ...s.slice(0, 4),
-                ...s.slice(4).map((ss) => this.parse(ss))
-              ];
-            } else if (isDrive) {
-              return [s[0], ...s.slice(1).map((ss) => this.parse(ss))];
-            }
-          }
-          return s.map((ss) => this.parse(ss));
-        });
-        this.debug(this.pattern, set);
-        this.set = set.filter((s) => s.indexOf(false) === -1);
-        if (this.isWindows) {
-          for (let i = 0; i < this.set.length; i++) {
-            const p = this.set[i];
-            if (p[0] === "" && p[1] === "" && this.globParts[i][2] === "?" && typeof p[3] === "string" && /^[a-z]:$/i.test(p[3])) {
-              p[2] = "?";
-            }
-          }
-        }
-        this.debug(this.pattern, this.set);
-      }
-      // various transforms to equivalent pattern sets that are
-      // faster to process in a filesystem walk.  The goal is to
-      // eliminate what we can, and push all ** patterns as far
-      // to the right as possible, even if it increases the number
-      // of patterns that we have to process.
-      preprocess(globParts) {
-        if (this.options.noglobstar) {
-          for (const partset of globParts) {
-            for (let j = 0; j < partset.length; j++) {
-              if (partset[j] === "**") {
-                partset[j] = "*";
-              }
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          globParts = this.firstPhasePreProcess(globParts);
-          globParts = this.secondPhasePreProcess(globParts);
-        } else if (optimizationLevel >= 1) {
-          globParts = this.levelOneOptimize(globParts);
-        } else {
-          globParts = this.adjascentGlobstarOptimize(globParts);
-        }
-        return globParts;
-      }
-      // just get rid of adjascent ** portions
-      adjascentGlobstarOptimize(globParts) {
-        return globParts.map((parts) => {
-          let gs = -1;
-          while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-            let i = gs;
-            while (parts[i + 1] === "**") {
-              i++;
-            }
-            if (i !== gs) {
-              parts.splice(gs, i - gs);
-            }
-          }
-          return parts;
-        });
-      }
-      // get rid of adjascent ** and resolve .. portions
-      levelOneOptimize(globParts) {
-        return globParts.map((parts) => {
-          parts = parts.reduce((set, part) => {
-            const prev = set[set.length - 1];
-            if (part === "**" && prev === "**") {
-              return set;
-            }
-            if (part === "..") {
-              if (prev && prev !== ".." && prev !== "." && prev !== "**") {
-                set.pop();
-                return set;
-              }
-            }
-            set.push(part);
-            return set;
-          }, []);
-          return parts.length === 0 ? [""] : parts;
-        });
-      }
-      levelTwoFileOptimize(parts) {
-        if (!Array.isArray(parts)) {
-          parts = this.slashSplit(parts);
-        }
-        let didSomething = false;
-        do {
-          didSomething = false;
-          if (!this.preserveMultipleSlashes) {
-            for (let i = 1; i < parts.length - 1; i++) {
-              const p = parts[i];
-              if (i === 1 && p === "" && parts[0] === "")
-                continue;
-              if (p === "." || p === "") {
-                didSomething = true;
-                parts.splice(i, 1);
-                i--;
-              }
-            }
-            if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-              didSomething = true;
-              parts.pop();
-            }
-          }
-          let dd = 0;
-          while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-            const p = parts[dd - 1];
-            if (p && p !== "." && p !== ".." && p !== "**" && !(this.isWindows && /^[a-z]:$/i.test(p))) {
-              didSomething = true;
-              parts.splice(dd - 1, 2);
-              dd -= 2;
-            }
-          }
-        } while (didSomething);
-        return parts.length === 0 ? [""] : parts;
-      }
-      // First phase: single-pattern processing
-      // <pre> is 1 or more portions
-      // <rest> is 1 or more portions
-      // <p> is any portion other than ., .., '', or **
-      // <e> is . or ''
-      //
-      // **/.. is *brutal* for filesystem walking performance, because
-      // it effectively resets the recursive walk each time it occurs,
-      // and ** cannot be reduced out by a .. pattern part like a regexp
-      // or most strings (other than .., ., and '') can be.
-      //
-      // <pre>/**/../<p>/<p>/<rest> -> {<pre>/../<p>/<p>/<rest>,<pre>/**/<p>/<p>/<rest>}
-      // <pre>/<e>/<rest> -> <pre>/<rest>
-      // <pre>/<p>/../<rest> -> <pre>/<rest>
-      // **/**/<rest> -> **/<rest>
-      //
-      // **/*/<rest> -> */**/<rest> <== not valid because ** doesn't follow
-      // this WOULD be allowed if ** did follow symlinks, or * didn't
-      firstPhasePreProcess(globParts) {
-        let didSomething = false;
-        do {
-          didSomething = false;
-          for (let parts of globParts) {
-            let gs = -1;
-            while (-1 !== (gs = parts.indexOf("**", gs + 1))) {
-              let gss = gs;
-              while (parts[gss + 1] === "**") {
-                gss++;
-              }
-              if (gss > gs) {
-                parts.splice(gs + 1, gss - gs);
-              }
-              let next = parts[gs + 1];
-              const p = parts[gs + 2];
-              const p2 = parts[gs + 3];
-              if (next !== "..")
-                continue;
-              if (!p || p === "." || p === ".." || !p2 || p2 === "." || p2 === "..") {
-                continue;
-              }
-              didSomething = true;
-              parts.splice(gs, 1);
-              const other = parts.slice(0);
-              other[gs] = "**";
-              globParts.push(other);
-              gs--;
-            }
-            if (!this.preserveMultipleSlashes) {
-              for (let i = 1; i < parts.length - 1; i++) {
-                const p = parts[i];
-                if (i === 1 && p === "" && parts[0] === "")
-                  continue;
-                if (p === "." || p === "") {
-                  didSomething = true;
-                  parts.splice(i, 1);
-                  i--;
-                }
-              }
-              if (parts[0] === "." && parts.length === 2 && (parts[1] === "." || parts[1] === "")) {
-                didSomething = true;
-                parts.pop();
-              }
-            }
-            let dd = 0;
-            while (-1 !== (dd = parts.indexOf("..", dd + 1))) {
-              const p = parts[dd - 1];
-              if (p && p !== "." && p !== ".." && p !== "**") {
-                didSomething = true;
-                const needDot = dd === 1 && parts[dd + 1] === "**";
-                const splin = needDot ? ["."] : [];
-                parts.splice(dd - 1, 2, ...splin);
-                if (parts.length === 0)
-                  parts.push("");
-                dd -= 2;
-              }
-            }
-          }
-        } while (didSomething);
-        return globParts;
-      }
-      // second phase: multi-pattern dedupes
-      // {<pre>/*/<rest>,<pre>/<p>/<rest>} -> <pre>/*/<rest>
-      // {<pre>/<rest>,<pre>/<rest>} -> <pre>/<rest>
-      // {<pre>/**/<rest>,<pre>/<rest>} -> <pre>/**/<rest>
-      //
-      // {<pre>/**/<rest>,<pre>/**/<p>/<rest>} -> <pre>/**/<rest>
-      // ^-- not valid because ** doens't follow symlinks
-      secondPhasePreProcess(globParts) {
-        for (let i = 0; i < globParts.length - 1; i++) {
-          for (let j = i + 1; j < globParts.length; j++) {
-            const matched = this.partsMatch(globParts[i], globParts[j], !this.preserveMultipleSlashes);
-            if (matched) {
-              globParts[i] = [];
-              globParts[j] = matched;
-              break;
-            }
-          }
-        }
-        return globParts.filter((gs) => gs.length);
-      }
-      partsMatch(a, b, emptyGSMatch = false) {
-        let ai = 0;
-        let bi = 0;
-        let result = [];
-        let which = "";
-        while (ai < a.length && bi < b.length) {
-          if (a[ai] === b[bi]) {
-            result.push(which === "b" ? b[bi] : a[ai]);
-            ai++;
-            bi++;
-          } else if (emptyGSMatch && a[ai] === "**" && b[bi] === a[ai + 1]) {
-            result.push(a[ai]);
-            ai++;
-          } else if (emptyGSMatch && b[bi] === "**" && a[ai] === b[bi + 1]) {
-            result.push(b[bi]);
-            bi++;
-          } else if (a[ai] === "*" && b[bi] && (this.options.dot || !b[bi].startsWith(".")) && b[bi] !== "**") {
-            if (which === "b")
-              return false;
-            which = "a";
-            result.push(a[ai]);
-            ai++;
-            bi++;
-          } else if (b[bi] === "*" && a[ai] && (this.options.dot || !a[ai].startsWith(".")) && a[ai] !== "**") {
-            if (which === "a")
-              return false;
-            which = "b";
-            result.push(b[bi]);
-            ai++;
-            bi++;
-          } else {
-            return false;
-          }
-        }
-        return a.length === b.length && result;
-      }
-      parseNegate() {
-        if (this.nonegate)
-          return;
-        const pattern = this.pattern;
-        let negate = false;
-        let negateOffset = 0;
-        for (let i = 0; i < pattern.length && pattern.charAt(i) === "!"; i++) {
-          negate = !negate;
-          negateOffset++;
-        }
-        if (negateOffset)
-          this.pattern = pattern.slice(negateOffset);
-        this.negate = negate;
-      }
-      // set partial to true to test if, for example,
-      // "/a/b" matches the start of "/*/b/*/d"
-      // Partial means, if you run out of file before you run
-      // out of pattern, then that's fine, as long as all
-      // the parts match.
-      matchOne(file, pattern, partial = false) {
-        let fileStartIndex = 0;
-        let patternStartIndex = 0;
-        if (this.isWindows) {
-          const fileDrive = typeof file[0] === "string" && /^[a-z]:$/i.test(file[0]);
-          const fileUNC = !fileDrive && file[0] === "" && file[1] === "" && file[2] === "?" && /^[a-z]:$/i.test(file[3]);
-          const patternDrive = typeof pattern[0] === "string" && /^[a-z]:$/i.test(pattern[0]);
-          const patternUNC = !patternDrive && pattern[0] === "" && pattern[1] === "" && pattern[2] === "?" && typeof pattern[3] === "string" && /^[a-z]:$/i.test(pattern[3]);
-          const fdi = fileUNC ? 3 : fileDrive ? 0 : void 0;
-          const pdi = patternUNC ? 3 : patternDrive ? 0 : void 0;
-          if (typeof fdi === "number" && typeof pdi === "number") {
-            const [fd, pd] = [
-              file[fdi],
-              pattern[pdi]
-            ];
-            if (fd.toLowerCase() === pd.toLowerCase()) {
-              pattern[pdi] = fd;
-              patternStartIndex = pdi;
-              fileStartIndex = fdi;
-            }
-          }
-        }
-        const { optimizationLevel = 1 } = this.options;
-        if (optimizationLevel >= 2) {
-          file = this.levelTwoFileOptimize(file);
-        }
-        if (pattern.includes(exports2.GLOBSTAR)) {
-          return this.#matchGlobstar(file, pattern, partial, fileStartIndex, patternStartIndex);
-        }
-        return this.#matchOne(file, pattern, partial, fileStartIndex, patternStartIndex);
-      }
-      #matchGlobstar(file, pattern, partial, fileIndex, patternIndex) {
-        const firstgs = pattern.indexOf(exports2.GLOBSTAR, patternIndex);
-        const lastgs = pattern.lastIndexOf(exports2.GLOBSTAR);
-        const [head, body, tail] = partial ? [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1),
-          []
-        ] : [
-          pattern.slice(patternIndex, firstgs),
-          pattern.slice(firstgs + 1, lastgs),
-          pattern.slice(lastgs + 1)
-        ];
-        if (head.length) {
-          const fileHead = file.slice(fileIndex, fileIndex + head.length);
-          if (!this.#matchOne(fileHead, head, partial, 0, 0)) {
-            return false;
-          }
-          fileIndex += head.length;
-          patternIndex += head.length;
-        }
-        let fileTailMatch = 0;
-        if (tail.length) {
-          if (tail.length + fileIndex > file.length)
-            return false;
-          let tailStart = file.length - tail.length;
-          if (this.#matchOne(file, tail, partial, tailStart, 0)) {
-            fileTailMatch = tail.length;
-          } else {
-            if (file[file.length - 1] !== "" || fileIndex + tail.length === file.length) {
-              return false;
-            }
-            tailStart--;
-            if (!this.#matchOne(file, tail, partial, tailStart, 0)) {
-              return false;
-            }
-            fileTailMatch = tail.length + 1;
-          }
-        }
-        if (!body.length) {
-          let sawSome = !!fileTailMatch;
-          for (let i2 = fileIndex; i2 < file.length - fileTailMatch; i2++) {
-            const f = String(file[i2]);
-            sawSome = true;
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return partial || sawSome;
-        }
-        const bodySegments = [[[], 0]];
-        let currentBody = bodySegments[0];
-        let nonGsParts = 0;
-        const nonGsPartsSums = [0];
-        for (const b of body) {
-          if (b === exports2.GLOBSTAR) {
-            nonGsPartsSums.push(nonGsParts);
-            currentBody = [[], 0];
-            bodySegments.push(currentBody);
-          } else {
-            currentBody[0].push(b);
-            nonGsParts++;
-          }
-        }
-        let i = bodySegments.length - 1;
-        const fileLength = file.length - fileTailMatch;
-        for (const b of bodySegments) {
-          b[1] = fileLength - (nonGsPartsSums[i--] + b[0].length);
-        }
-        return !!this.#matchGlobStarBodySections(file, bodySegments, fileIndex, 0, partial, 0, !!fileTailMatch);
-      }
-      // return false for "nope, not matching"
-      // return null for "not matching, cannot keep trying"
-      #matchGlobStarBodySections(file, bodySegments, fileIndex, bodyIndex, partial, globStarDepth, sawTail) {
-        const bs = bodySegments[bodyIndex];
-        if (!bs) {
-          for (let i = fileIndex; i < file.length; i++) {
-            sawTail = true;
-            const f = file[i];
-            if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-              return false;
-            }
-          }
-          return sawTail;
-        }
-        const [body, after] = bs;
-        while (fileIndex <= after) {
-          const m = this.#matchOne(file.slice(0, fileIndex + body.length), body, partial, fileIndex, 0);
-          if (m && globStarDepth < this.maxGlobstarRecursion) {
-            const sub = this.#matchGlobStarBodySections(file, bodySegments, fileIndex + body.length, bodyIndex + 1, partial, globStarDepth + 1, sawTail);
-            if (sub !== false) {
-              return sub;
-            }
-          }
-          const f = file[fileIndex];
-          if (f === "." || f === ".." || !this.options.dot && f.startsWith(".")) {
-            return false;
-          }
-          fileIndex++;
-        }
-        return partial || null;
-      }
-      #matchOne(file, pattern, partial, fileIndex, patternIndex) {
-        let fi;
-        let pi;
-        let pl;
-        let fl;
-        for (fi = fileIndex, pi = patternIndex, fl = file.length, pl = pattern.length; fi < fl && pi < pl; fi++, pi++) {
-          this.debug("matchOne loop");
-          let p = pattern[pi];
-          let f = file[fi];
-          this.debug(pattern, p, f);
-          if (p === false || p === exports2.GLOBSTAR) {
-            return false;
-          }
-          let hit;
-          if (typeof p === "string") {
-            hit = f === p;
-            this.debug("string match", p, f, hit);
-          } else {
-            hit = p.test(f);
-            this.debug("pattern match", p, f, hit);
-          }
-          if (!hit)
-            return false;
-        }
-        if (fi === fl && pi === pl) {
-          return true;
-        } else if (fi === fl) {
-          return partial;
-        } else if (pi === pl) {
-          return fi === fl - 1 && file[fi] === "";
-        } else {
-          throw new Error("wtf?");
-        }
-      }
-      braceExpand() {
-        return (0, exports2.braceExpand)(this.pattern, this.options);
-      }
-      parse(pattern) {
-        (0, assert_valid_pattern_js_1.assertValidPattern)(pattern);
-        const options = this.options;
-        if (pattern === "**")
-          return exports2.GLOBSTAR;
-        if (pattern === "")
-          return "";
-        let m;
-        let fastTest = null;
-        if (m = pattern.match(starRE)) {
-          fastTest = options.dot ? starTestDot : starTest;
-        } else if (m = pattern.match(starDotExtRE)) {
-          fastTest = (options.nocase ? options.dot ? starDotExtTestNocaseDot : starDotExtTestNocase : options.dot ? starDotExtTestDot : starDotExtTest)(m[1]);
-        } else if (m = pattern.match(qmarksRE)) {
-          fastTest = (options.nocase ? options.dot ? qmarksTestNocaseDot : qmarksTestNocase : options.dot ? qmarksTestDot : qmarksTest)(m);
-        } else if (m = pattern.match(starDotStarRE)) {
-          fastTest = options.dot ? starDotStarTestDot : starDotStarTest;
-        } else if (m = pattern.match(dotStarRE)) {
-          fastTest = dotStarTest;
-        }
-        const re = ast_js_1.AST.fromGlob(pattern, this.options).toMMPattern();
-        if (fastTest && typeof re === "object") {
-          Reflect.defineProperty(re, "test", { value: fastTest });
-        }
-        return re;
-      }
-      makeRe() {
-        if (this.regexp || this.regexp === false)
-          return this.regexp;
-        const set = this.set;
-        if (!set.length) {
-          this.regexp = false;
-          return this.regexp;
-        }
-        const options = this.options;
-        const twoStar = options.noglobstar ? star : options.dot ? twoStarDot : twoStarNoDot;
-        const flags = new Set(options.nocase ? ["i"] : []);
-        let re = set.map((pattern) => {
-          const pp = pattern.map((p) => {
-            if (p instanceof RegExp) {
-              for (const f of p.flags.split(""))
-                flags.add(f);
-            }
-            return typeof p === "string" ? regExpEscape(p) : p === exports2.GLOBSTAR ? exports2.GLOBSTAR : p._src;
-          });
-          pp.forEach((p, i) => {
-            const next = pp[i + 1];
-            const prev = pp[i - 1];
-            if (p !== exports2.GLOBSTAR || prev === exports2.GLOBSTAR) {
-              return;
-            }
-            if (prev === void 0) {
-              if (next !== void 0 && next !== exports2.GLOBSTAR) {
-                pp[i + 1] = "(?:\\/|" + twoStar + "\\/)?" + next;
-              } else {
-                pp[i] = twoStar;
-              }
-            } else if (next === void 0) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + ")?";
-            } else if (next !== exports2.GLOBSTAR) {
-              pp[i - 1] = prev + "(?:\\/|\\/" + twoStar + "\\/)" + next;
-              pp[i + 1] = exports2.GLOBSTAR;
-            }
-          });
-          const filtered = pp.filter((p) => p !== exports2.GLOBSTAR);
-          if (this.partial && filtered.length >= 1) {
-            const prefixes = [];
-            for (let i = 1; i <= filtered.length; i++) {
-              prefixes.push(filtered.slice(0, i).join("/"));
-            }
-            return "(?:" + prefixes.join("|") + ")";
-          }
-          return filtered.join("/");
-        }).join("|");
-        const [open7, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open7 + re + close + "$";
-        if (this.partial) {
-          re = "^(?:\\/|" + open7 + re.slice(1, -1) + close + ")$";
-        }
-        if (this.negate)
-          re = "^(?!" + re + ").+$";
-        try {
-          this.regexp = new RegExp(re, [...flags].join(""));
-        } catch {
-          this.regexp = false;
-        }
-        return this.regexp;
-      }
-      slashSplit(p) {
-        if (this.preserveMultipleSlashes) {
-          return p.split("/");
-        } else if (this.isWindows && /^\/\/[^/]+/.test(p)) {
-          return ["", ...p.split(/\/+/)];
-        } else {
-          return p.split(/\/+/);
-        }
-      }
-      match(f, partial = this.partial) {
-        this.debug("match", f, this.pattern);
-        if (this.comment) {
-          return false;
-        }
-        if (this.empty) {
-          return f === "";
-        }
-        if (f === "/" && partial) {
-          return true;
-        }
-        const options = this.options;
-        if (this.isWindows) {
-          f = f.split("\\").join("/");
-        }
-        const ff = this.slashSplit(f);
-        this.debug(this.pattern, "split", ff);
-        const set = this.set;
-        this.debug(this.pattern, "set", set);
-        let filename = ff[ff.length - 1];
-        if (!filename) {
-          for (let i = ff.length - 2; !filename && i >= 0; i--) {
-            filename = ff[i];
-          }
-        }
-        for (const pattern of set) {
-          let file = ff;
-          if (options.matchBase && pattern.length === 1) {
-            file = [filename];
-          }
-          const hit = this.matchOne(file, pattern, partial);
-          if (hit) {
-            if (options.flipNegate) {
-              return true;
-            }
-            return !this.negate;
-          }
-        }
-        if (options.flipNegate) {
-          return false;
-        }
-        return this.negate;
-      }
-      static defaults(def) {
-        return exports2.minimatch.defaults(def).Minimatch;
-      }
-    };
-    exports2.Minimatch = Minimatch;
-    var ast_js_2 = require_ast();
-    Object.defineProperty(exports2, "AST", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return ast_js_2.AST;
-    }, "get") });
-    var escape_js_2 = require_escape();
-    Object.defineProperty(exports2, "escape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return escape_js_2.escape;
-    }, "get") });
-    var unescape_js_2 = require_unescape();
-    Object.defineProperty(exports2, "unescape", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return unescape_js_2.unescape;
-    }, "get") });
-    exports2.minimatch.AST = ast_js_1.AST;
-    exports2.minimatch.Minimatch = Minimatch;
-    exports2.minimatch.escape = escape_js_1.escape;
-    exports2.minimatch.unescape = unescape_js_1.unescape;
-  }
-});
-
-// node_modules/@tufjs/models/dist/role.js
-var require_role = __commonJS({
-  "node_modules/@tufjs/models/dist/role.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.SuccinctRoles = exports2.DelegatedRole = exports2.Role = exports2.TOP_LEVEL_ROLE_NAMES = void 0;
-    var crypto_1 = __importDefault(require("crypto"));
-    var minimatch_1 = require_commonjs6();
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var utils_1 = require_utils3();
-    exports2.TOP_LEVEL_ROLE_NAMES = [
-      "root",
-      "targets",
-      "snapshot",
-      "timestamp"
-    ];
-    var Role = class _Role {
-      static {
-        __name(this, "Role");
-      }
-      keyIDs;
-      threshold;
-      unrecognizedFields;
-      constructor(options) {
-        const { keyIDs, threshold, unrecognizedFields } = options;
-        if (hasDuplicates(keyIDs)) {
-          throw new error_1.ValueError("duplicate key IDs found");
-        }
-        if (threshold < 1) {
-          throw new error_1.ValueError("threshold must be at least 1");
-        }
-        this.keyIDs = keyIDs;
-        this.threshold = threshold;
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      equals(other) {
-        if (!(other instanceof _Role)) {
-          return false;
-        }
-        return this.threshold === other.threshold && util_1.default.isDeepStrictEqual(this.keyIDs, other.keyIDs) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields);
-      }
-      toJSON() {
-        return {
-          keyids: this.keyIDs,
-          threshold: this.threshold,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        return new _Role({
-          keyIDs: keyids,
-          threshold,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Role = Role;
-    function hasDuplicates(array) {
-      return new Set(array).size !== array.length;
-    }
-    __name(hasDuplicates, "hasDuplicates");
-    var DelegatedRole = class _DelegatedRole extends Role {
-      static {
-        __name(this, "DelegatedRole");
-      }
-      name;
-      terminating;
-      paths;
-      pathHashPrefixes;
-      constructor(opts) {
-        super(opts);
-        const { name, terminating, paths, pathHashPrefixes } = opts;
-        this.name = name;
-        this.terminating = terminating;
-        if (opts.paths && opts.pathHashPrefixes) {
-          throw new error_1.ValueError("paths and pathHashPrefixes are mutually exclusive");
-        }
-        this.paths = paths;
-        this.pathHashPrefixes = pathHashPrefixes;
-      }
-      equals(other) {
-        if (!(other instanceof _DelegatedRole)) {
-          return false;
-        }
-        return super.equals(other) && this.name === other.name && this.terminating === other.terminating && util_1.default.isDeepStrictEqual(this.paths, other.paths) && util_1.default.isDeepStrictEqual(this.pathHashPrefixes, other.pathHashPrefixes);
-      }
-      isDelegatedPath(targetFilepath) {
-        if (this.paths) {
-          return this.paths.some((pathPattern) => isTargetInPathPattern(targetFilepath, pathPattern));
-        }
-        if (this.pathHashPrefixes) {
-          const hasher = crypto_1.default.createHash("sha256");
-          const pathHash = hasher.update(targetFilepath).digest("hex");
-          return this.pathHashPrefixes.some((pathHashPrefix) => pathHash.startsWith(pathHashPrefix));
-        }
-        return false;
-      }
-      toJSON() {
-        const json = {
-          ...super.toJSON(),
-          name: this.name,
-          terminating: this.terminating
-        };
-        if (this.paths) {
-          json.paths = this.paths;
-        }
-        if (this.pathHashPrefixes) {
-          json.path_hash_prefixes = this.pathHashPrefixes;
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, name, terminating, paths, path_hash_prefixes, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array of strings");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        if (typeof name !== "string") {
-          throw new TypeError("name must be a string");
-        }
-        if (typeof terminating !== "boolean") {
-          throw new TypeError("terminating must be a boolean");
-        }
-        if (utils_1.guard.isDefined(paths) && !utils_1.guard.isStringArray(paths)) {
-          throw new TypeError("paths must be an array of strings");
-        }
-        if (utils_1.guard.isDefined(path_hash_prefixes) && !utils_1.guard.isStringArray(path_hash_prefixes)) {
-          throw new TypeError("path_hash_prefixes must be an array of strings");
-        }
-        return new _DelegatedRole({
-          keyIDs: keyids,
-          threshold,
-          name,
-          terminating,
-          paths,
-          pathHashPrefixes: path_hash_prefixes,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.DelegatedRole = DelegatedRole;
-    var zip = /* @__PURE__ */ __name((a, b) => a.map((k, i) => [k, b[i]]), "zip");
-    function isTargetInPathPattern(target, pattern) {
-      const targetParts = target.split("/");
-      const patternParts = pattern.split("/");
-      if (patternParts.length != targetParts.length) {
-        return false;
-      }
-      return zip(targetParts, patternParts).every(([targetPart, patternPart]) => (0, minimatch_1.minimatch)(targetPart, patternPart));
-    }
-    __name(isTargetInPathPattern, "isTargetInPathPattern");
-    var SuccinctRoles = class _SuccinctRoles extends Role {
-      static {
-        __name(this, "SuccinctRoles");
-      }
-      bitLength;
-      namePrefix;
-      numberOfBins;
-      suffixLen;
-      constructor(opts) {
-        super(opts);
-        const { bitLength, namePrefix } = opts;
-        if (bitLength <= 0 || bitLength > 32) {
-          throw new error_1.ValueError("bitLength must be between 1 and 32");
-        }
-        this.bitLength = bitLength;
-        this.namePrefix = namePrefix;
-        this.numberOfBins = Math.pow(2, bitLength);
-        this.suffixLen = (this.numberOfBins - 1).toString(16).length;
-      }
-      equals(other) {
-        if (!(other instanceof _SuccinctRoles)) {
-          return false;
-        }
-        return super.equals(other) && this.bitLength === other.bitLength && this.namePrefix === other.namePrefix;
-      }
-      /***
-       * Calculates the name of the delegated role responsible for 'target_filepath'.
-       *
-       * The target at path ''target_filepath' is assigned to a bin by casting
-       * the left-most 'bit_length' of bits of the file path hash digest to
-       * int, using it as bin index between 0 and '2**bit_length - 1'.
-       *
-       * Args:
-       *  target_filepath: URL path to a target file, relative to a base
-       *  targets URL.
-       */
-      getRoleForTarget(targetFilepath) {
-        const hasher = crypto_1.default.createHash("sha256");
-        const hasherBuffer = hasher.update(targetFilepath).digest();
-        const hashBytes = hasherBuffer.subarray(0, 4);
-        const shiftValue = 32 - this.bitLength;
-        const binNumber = hashBytes.readUInt32BE() >>> shiftValue;
-        const suffix = binNumber.toString(16).padStart(this.suffixLen, "0");
-        return `${this.namePrefix}-${suffix}`;
-      }
-      *getRoles() {
-        for (let i = 0; i < this.numberOfBins; i++) {
-          const suffix = i.toString(16).padStart(this.suffixLen, "0");
-          yield `${this.namePrefix}-${suffix}`;
-        }
-      }
-      /***
-       * Determines whether the given ``role_name`` is in one of
-       * the delegated roles that ``SuccinctRoles`` represents.
-       *
-       * Args:
-       *  role_name: The name of the role to check against.
-       */
-      isDelegatedRole(roleName) {
-        const desiredPrefix = this.namePrefix + "-";
-        if (!roleName.startsWith(desiredPrefix)) {
-          return false;
-        }
-        const suffix = roleName.slice(desiredPrefix.length, roleName.length);
-        if (suffix.length != this.suffixLen) {
-          return false;
-        }
-        if (!suffix.match(/^[0-9a-fA-F]+$/)) {
-          return false;
-        }
-        const num = parseInt(suffix, 16);
-        return 0 <= num && num < this.numberOfBins;
-      }
-      toJSON() {
-        const json = {
-          ...super.toJSON(),
-          bit_length: this.bitLength,
-          name_prefix: this.namePrefix
-        };
-        return json;
-      }
-      static fromJSON(data) {
-        const { keyids, threshold, bit_length, name_prefix, ...rest } = data;
-        if (!utils_1.guard.isStringArray(keyids)) {
-          throw new TypeError("keyids must be an array of strings");
-        }
-        if (typeof threshold !== "number") {
-          throw new TypeError("threshold must be a number");
-        }
-        if (typeof bit_length !== "number") {
-          throw new TypeError("bit_length must be a number");
-        }
-        if (typeof name_prefix !== "string") {
-          throw new TypeError("name_prefix must be a string");
-        }
-        return new _SuccinctRoles({
-          keyIDs: keyids,
-          threshold,
-          bitLength: bit_length,
-          namePrefix: name_prefix,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.SuccinctRoles = SuccinctRoles;
-  }
-});
-
-// node_modules/@tufjs/models/dist/root.js
-var require_root = __commonJS({
-  "node_modules/@tufjs/models/dist/root.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Root = void 0;
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var error_1 = require_error7();
-    var key_1 = require_key4();
-    var role_1 = require_role();
-    var utils_1 = require_utils3();
-    var Root = class _Root extends base_1.Signed {
-      static {
-        __name(this, "Root");
-      }
-      type = base_1.MetadataKind.Root;
-      keys;
-      roles;
-      consistentSnapshot;
-      constructor(options) {
-        super(options);
-        this.keys = options.keys || {};
-        this.consistentSnapshot = options.consistentSnapshot ?? true;
-        if (!options.roles) {
-          this.roles = role_1.TOP_LEVEL_ROLE_NAMES.reduce((acc, role) => ({
-            ...acc,
-            [role]: new role_1.Role({ keyIDs: [], threshold: 1 })
-          }), {});
-        } else {
-          const roleNames = new Set(Object.keys(options.roles));
-          if (!role_1.TOP_LEVEL_ROLE_NAMES.every((role) => roleNames.has(role))) {
-            throw new error_1.ValueError("missing top-level role");
-          }
-          this.roles = options.roles;
-        }
-      }
-      addKey(key, role) {
-        if (!this.roles[role]) {
-          throw new error_1.ValueError(`role ${role} does not exist`);
-        }
-        if (!this.roles[role].keyIDs.includes(key.keyID)) {
-          this.roles[role].keyIDs.push(key.keyID);
-        }
-        this.keys[key.keyID] = key;
-      }
-      equals(other) {
-        if (!(other instanceof _Root)) {
-          return false;
-        }
-        return super.equals(other) && this.consistentSnapshot === other.consistentSnapshot && util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          keys: keysToJSON(this.keys),
-          roles: rolesToJSON(this.roles),
-          consistent_snapshot: this.consistentSnapshot,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { keys, roles, consistent_snapshot, ...rest } = unrecognizedFields;
-        if (typeof consistent_snapshot !== "boolean") {
-          throw new TypeError("consistent_snapshot must be a boolean");
-        }
-        return new _Root({
-          ...commonFields,
-          keys: keysFromJSON(keys),
-          roles: rolesFromJSON(roles),
-          consistentSnapshot: consistent_snapshot,
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Root = Root;
-    function keysToJSON(keys) {
-      return Object.entries(keys).reduce((acc, [keyID, key]) => ({ ...acc, [keyID]: key.toJSON() }), {});
-    }
-    __name(keysToJSON, "keysToJSON");
-    function rolesToJSON(roles) {
-      return Object.entries(roles).reduce((acc, [roleName, role]) => ({ ...acc, [roleName]: role.toJSON() }), {});
-    }
-    __name(rolesToJSON, "rolesToJSON");
-    function keysFromJSON(data) {
-      let keys;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("keys must be an object");
-        }
-        keys = Object.entries(data).reduce((acc, [keyID, keyData]) => ({
-          ...acc,
-          [keyID]: key_1.Key.fromJSON(keyID, keyData)
-        }), {});
-      }
-      return keys;
-    }
-    __name(keysFromJSON, "keysFromJSON");
-    function rolesFromJSON(data) {
-      let roles;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("roles must be an object");
-        }
-        roles = Object.entries(data).reduce((acc, [roleName, roleData]) => ({
-          ...acc,
-          [roleName]: role_1.Role.fromJSON(roleData)
-        }), {});
-      }
-      return roles;
-    }
-    __name(rolesFromJSON, "rolesFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/signature.js
-var require_signature = __commonJS({
-  "node_modules/@tufjs/models/dist/signature.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Signature = void 0;
-    var Signature = class _Signature {
-      static {
-        __name(this, "Signature");
-      }
-      keyID;
-      sig;
-      constructor(options) {
-        const { keyID, sig } = options;
-        this.keyID = keyID;
-        this.sig = sig;
-      }
-      toJSON() {
-        return {
-          keyid: this.keyID,
-          sig: this.sig
-        };
-      }
-      static fromJSON(data) {
-        const { keyid, sig } = data;
-        if (typeof keyid !== "string") {
-          throw new TypeError("keyid must be a string");
-        }
-        if (typeof sig !== "string") {
-          throw new TypeError("sig must be a string");
-        }
-        return new _Signature({
-          keyID: keyid,
-          sig
-        });
-      }
-    };
-    exports2.Signature = Signature;
-  }
-});
-
-// node_modules/@tufjs/models/dist/snapshot.js
-var require_snapshot = __commonJS({
-  "node_modules/@tufjs/models/dist/snapshot.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Snapshot = void 0;
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var file_1 = require_file();
-    var utils_1 = require_utils3();
-    var Snapshot = class _Snapshot extends base_1.Signed {
-      static {
-        __name(this, "Snapshot");
-      }
-      type = base_1.MetadataKind.Snapshot;
-      meta;
-      constructor(opts) {
-        super(opts);
-        this.meta = opts.meta || { "targets.json": new file_1.MetaFile({ version: 1 }) };
-      }
-      equals(other) {
-        if (!(other instanceof _Snapshot)) {
-          return false;
-        }
-        return super.equals(other) && util_1.default.isDeepStrictEqual(this.meta, other.meta);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          meta: metaToJSON(this.meta),
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { meta, ...rest } = unrecognizedFields;
-        return new _Snapshot({
-          ...commonFields,
-          meta: metaFromJSON(meta),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Snapshot = Snapshot;
-    function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path, metadata]) => ({
-        ...acc,
-        [path]: metadata.toJSON()
-      }), {});
-    }
-    __name(metaToJSON, "metaToJSON");
-    function metaFromJSON(data) {
-      let meta;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("meta field is malformed");
-        } else {
-          meta = Object.entries(data).reduce((acc, [path, metadata]) => ({
-            ...acc,
-            [path]: file_1.MetaFile.fromJSON(metadata)
-          }), {});
-        }
-      }
-      return meta;
-    }
-    __name(metaFromJSON, "metaFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/delegations.js
-var require_delegations = __commonJS({
-  "node_modules/@tufjs/models/dist/delegations.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Delegations = void 0;
-    var util_1 = __importDefault(require("util"));
-    var error_1 = require_error7();
-    var key_1 = require_key4();
-    var role_1 = require_role();
-    var utils_1 = require_utils3();
-    var Delegations = class _Delegations {
-      static {
-        __name(this, "Delegations");
-      }
-      keys;
-      roles;
-      unrecognizedFields;
-      succinctRoles;
-      constructor(options) {
-        this.keys = options.keys;
-        this.unrecognizedFields = options.unrecognizedFields || {};
-        if (options.roles) {
-          if (Object.keys(options.roles).some((roleName) => role_1.TOP_LEVEL_ROLE_NAMES.includes(roleName))) {
-            throw new error_1.ValueError("Delegated role name conflicts with top-level role name");
-          }
-        }
-        this.succinctRoles = options.succinctRoles;
-        this.roles = options.roles;
-      }
-      equals(other) {
-        if (!(other instanceof _Delegations)) {
-          return false;
-        }
-        return util_1.default.isDeepStrictEqual(this.keys, other.keys) && util_1.default.isDeepStrictEqual(this.roles, other.roles) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields) && util_1.default.isDeepStrictEqual(this.succinctRoles, other.succinctRoles);
-      }
-      *rolesForTarget(targetPath) {
-        if (this.roles) {
-          for (const role of Object.values(this.roles)) {
-            if (role.isDelegatedPath(targetPath)) {
-              yield { role: role.name, terminating: role.terminating };
-            }
-          }
-        } else if (this.succinctRoles) {
-          yield {
-            role: this.succinctRoles.getRoleForTarget(targetPath),
-            terminating: true
-          };
-        }
-      }
-      toJSON() {
-        const json = {
-          keys: keysToJSON(this.keys),
-          ...this.unrecognizedFields
-        };
-        if (this.roles) {
-          json.roles = rolesToJSON(this.roles);
-        } else if (this.succinctRoles) {
-          json.succinct_roles = this.succinctRoles.toJSON();
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { keys, roles, succinct_roles, ...unrecognizedFields } = data;
-        let succinctRoles;
-        if (utils_1.guard.isObject(succinct_roles)) {
-          succinctRoles = role_1.SuccinctRoles.fromJSON(succinct_roles);
-        }
-        return new _Delegations({
-          keys: keysFromJSON(keys),
-          roles: rolesFromJSON(roles),
-          unrecognizedFields,
-          succinctRoles
-        });
-      }
-    };
-    exports2.Delegations = Delegations;
-    function keysToJSON(keys) {
-      return Object.entries(keys).reduce((acc, [keyId, key]) => ({
-        ...acc,
-        [keyId]: key.toJSON()
-      }), {});
-    }
-    __name(keysToJSON, "keysToJSON");
-    function rolesToJSON(roles) {
-      return Object.values(roles).map((role) => role.toJSON());
-    }
-    __name(rolesToJSON, "rolesToJSON");
-    function keysFromJSON(data) {
-      if (!utils_1.guard.isObjectRecord(data)) {
-        throw new TypeError("keys is malformed");
-      }
-      return Object.entries(data).reduce((acc, [keyID, keyData]) => ({
-        ...acc,
-        [keyID]: key_1.Key.fromJSON(keyID, keyData)
-      }), {});
-    }
-    __name(keysFromJSON, "keysFromJSON");
-    function rolesFromJSON(data) {
-      let roleMap;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectArray(data)) {
-          throw new TypeError("roles is malformed");
-        }
-        roleMap = data.reduce((acc, role) => {
-          const delegatedRole = role_1.DelegatedRole.fromJSON(role);
-          return {
-            ...acc,
-            [delegatedRole.name]: delegatedRole
-          };
-        }, {});
-      }
-      return roleMap;
-    }
-    __name(rolesFromJSON, "rolesFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/targets.js
-var require_targets = __commonJS({
-  "node_modules/@tufjs/models/dist/targets.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Targets = void 0;
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var delegations_1 = require_delegations();
-    var file_1 = require_file();
-    var utils_1 = require_utils3();
-    var Targets = class _Targets extends base_1.Signed {
-      static {
-        __name(this, "Targets");
-      }
-      type = base_1.MetadataKind.Targets;
-      targets;
-      delegations;
-      constructor(options) {
-        super(options);
-        this.targets = options.targets || {};
-        this.delegations = options.delegations;
-      }
-      addTarget(target) {
-        this.targets[target.path] = target;
-      }
-      equals(other) {
-        if (!(other instanceof _Targets)) {
-          return false;
-        }
-        return super.equals(other) && util_1.default.isDeepStrictEqual(this.targets, other.targets) && util_1.default.isDeepStrictEqual(this.delegations, other.delegations);
-      }
-      toJSON() {
-        const json = {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          targets: targetsToJSON(this.targets),
-          ...this.unrecognizedFields
-        };
-        if (this.delegations) {
-          json.delegations = this.delegations.toJSON();
-        }
-        return json;
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { targets, delegations, ...rest } = unrecognizedFields;
-        return new _Targets({
-          ...commonFields,
-          targets: targetsFromJSON(targets),
-          delegations: delegationsFromJSON(delegations),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Targets = Targets;
-    function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path, target]) => ({
-        ...acc,
-        [path]: target.toJSON()
-      }), {});
-    }
-    __name(targetsToJSON, "targetsToJSON");
-    function targetsFromJSON(data) {
-      let targets;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObjectRecord(data)) {
-          throw new TypeError("targets must be an object");
-        } else {
-          targets = Object.entries(data).reduce((acc, [path, target]) => ({
-            ...acc,
-            [path]: file_1.TargetFile.fromJSON(path, target)
-          }), {});
-        }
-      }
-      return targets;
-    }
-    __name(targetsFromJSON, "targetsFromJSON");
-    function delegationsFromJSON(data) {
-      let delegations;
-      if (utils_1.guard.isDefined(data)) {
-        if (!utils_1.guard.isObject(data)) {
-          throw new TypeError("delegations must be an object");
-        } else {
-          delegations = delegations_1.Delegations.fromJSON(data);
-        }
-      }
-      return delegations;
-    }
-    __name(delegationsFromJSON, "delegationsFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/timestamp.js
-var require_timestamp4 = __commonJS({
-  "node_modules/@tufjs/models/dist/timestamp.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Timestamp = void 0;
-    var base_1 = require_base2();
-    var file_1 = require_file();
-    var utils_1 = require_utils3();
-    var Timestamp = class _Timestamp extends base_1.Signed {
-      static {
-        __name(this, "Timestamp");
-      }
-      type = base_1.MetadataKind.Timestamp;
-      snapshotMeta;
-      constructor(options) {
-        super(options);
-        this.snapshotMeta = options.snapshotMeta || new file_1.MetaFile({ version: 1 });
-      }
-      equals(other) {
-        if (!(other instanceof _Timestamp)) {
-          return false;
-        }
-        return super.equals(other) && this.snapshotMeta.equals(other.snapshotMeta);
-      }
-      toJSON() {
-        return {
-          _type: this.type,
-          spec_version: this.specVersion,
-          version: this.version,
-          expires: this.expires,
-          meta: { "snapshot.json": this.snapshotMeta.toJSON() },
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(data) {
-        const { unrecognizedFields, ...commonFields } = base_1.Signed.commonFieldsFromJSON(data);
-        const { meta, ...rest } = unrecognizedFields;
-        return new _Timestamp({
-          ...commonFields,
-          snapshotMeta: snapshotMetaFromJSON(meta),
-          unrecognizedFields: rest
-        });
-      }
-    };
-    exports2.Timestamp = Timestamp;
-    function snapshotMetaFromJSON(data) {
-      let snapshotMeta;
-      if (utils_1.guard.isDefined(data)) {
-        const snapshotData = data["snapshot.json"];
-        if (!utils_1.guard.isDefined(snapshotData) || !utils_1.guard.isObject(snapshotData)) {
-          throw new TypeError("missing snapshot.json in meta");
-        } else {
-          snapshotMeta = file_1.MetaFile.fromJSON(snapshotData);
-        }
-      }
-      return snapshotMeta;
-    }
-    __name(snapshotMetaFromJSON, "snapshotMetaFromJSON");
-  }
-});
-
-// node_modules/@tufjs/models/dist/metadata.js
-var require_metadata = __commonJS({
-  "node_modules/@tufjs/models/dist/metadata.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Metadata = void 0;
-    var canonical_json_1 = require_lib12();
-    var util_1 = __importDefault(require("util"));
-    var base_1 = require_base2();
-    var error_1 = require_error7();
-    var root_1 = require_root();
-    var signature_1 = require_signature();
-    var snapshot_1 = require_snapshot();
-    var targets_1 = require_targets();
-    var timestamp_1 = require_timestamp4();
-    var utils_1 = require_utils3();
-    var Metadata = class _Metadata {
-      static {
-        __name(this, "Metadata");
-      }
-      signed;
-      signatures;
-      unrecognizedFields;
-      constructor(signed, signatures, unrecognizedFields) {
-        this.signed = signed;
-        this.signatures = signatures || {};
-        this.unrecognizedFields = unrecognizedFields || {};
-      }
-      sign(signer, append = true) {
-        const bytes = Buffer.from((0, canonical_json_1.canonicalize)(this.signed.toJSON()));
-        const signature = signer(bytes);
-        if (!append) {
-          this.signatures = {};
-        }
-        this.signatures[signature.keyID] = signature;
-      }
-      verifyDelegate(delegatedRole, delegatedMetadata) {
-        let role;
-        let keys = {};
-        switch (this.signed.type) {
-          case base_1.MetadataKind.Root:
-            keys = this.signed.keys;
-            role = this.signed.roles[delegatedRole];
-            break;
-          case base_1.MetadataKind.Targets:
-            if (!this.signed.delegations) {
-              throw new error_1.ValueError(`No delegations found for ${delegatedRole}`);
-            }
-            keys = this.signed.delegations.keys;
-            if (this.signed.delegations.roles) {
-              role = this.signed.delegations.roles[delegatedRole];
-            } else if (this.signed.delegations.succinctRoles) {
-              if (this.signed.delegations.succinctRoles.isDelegatedRole(delegatedRole)) {
-                role = this.signed.delegations.succinctRoles;
-              }
-            }
-            break;
-          default:
-            throw new TypeError("invalid metadata type");
-        }
-        if (!role) {
-          throw new error_1.ValueError(`no delegation found for ${delegatedRole}`);
-        }
-        const signingKeys = /* @__PURE__ */ new Set();
-        role.keyIDs.forEach((keyID) => {
-          const key = keys[keyID];
-          if (!key) {
-            return;
-          }
-          try {
-            key.verifySignature(delegatedMetadata);
-            signingKeys.add(key.keyID);
-          } catch (error) {
-          }
-        });
-        if (signingKeys.size < role.threshold) {
-          throw new error_1.UnsignedMetadataError(`${delegatedRole} was signed by ${signingKeys.size}/${role.threshold} keys`);
-        }
-      }
-      equals(other) {
-        if (!(other instanceof _Metadata)) {
-          return false;
-        }
-        return (
-          // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
-          this.signed.equals(other.signed) && util_1.default.isDeepStrictEqual(this.signatures, other.signatures) && util_1.default.isDeepStrictEqual(this.unrecognizedFields, other.unrecognizedFields)
-        );
-      }
-      toJSON() {
-        const signatures = Object.values(this.signatures).map((signature) => {
-          return signature.toJSON();
-        });
-        return {
-          signatures,
-          signed: this.signed.toJSON(),
-          ...this.unrecognizedFields
-        };
-      }
-      static fromJSON(type, data) {
-        const { signed, signatures, ...rest } = data;
-        if (!utils_1.guard.isDefined(signed) || !utils_1.guard.isObject(signed)) {
-          throw new TypeError("signed is not defined");
-        }
-        if (type !== signed._type) {
-          throw new error_1.ValueError(`expected '${type}', got ${signed["_type"]}`);
-        }
-        if (!utils_1.guard.isObjectArray(signatures)) {
-          throw new TypeError("signatures is not an array");
-        }
-        let signedObj;
-        switch (type) {
-          case base_1.MetadataKind.Root:
-            signedObj = root_1.Root.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Timestamp:
-            signedObj = timestamp_1.Timestamp.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Snapshot:
-            signedObj = snapshot_1.Snapshot.fromJSON(signed);
-            break;
-          case base_1.MetadataKind.Targets:
-            signedObj = targets_1.Targets.fromJSON(signed);
-            break;
-          default:
-            throw new TypeError("invalid metadata type");
-        }
-        const sigMap = {};
-        signatures.forEach((sigData) => {
-          const sig = signature_1.Signature.fromJSON(sigData);
-          if (sigMap[sig.keyID]) {
-            throw new error_1.ValueError(`multiple signatures found for keyid: ${sig.keyID}`);
-          }
-          sigMap[sig.keyID] = sig;
-        });
-        return new _Metadata(signedObj, sigMap, rest);
-      }
-    };
-    exports2.Metadata = Metadata;
-  }
-});
-
-// node_modules/@tufjs/models/dist/index.js
-var require_dist11 = __commonJS({
-  "node_modules/@tufjs/models/dist/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.Timestamp = exports2.Targets = exports2.Snapshot = exports2.Signature = exports2.Root = exports2.Metadata = exports2.Key = exports2.TargetFile = exports2.MetaFile = exports2.ValueError = exports2.MetadataKind = void 0;
-    var base_1 = require_base2();
-    Object.defineProperty(exports2, "MetadataKind", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return base_1.MetadataKind;
-    }, "get") });
-    var error_1 = require_error7();
-    Object.defineProperty(exports2, "ValueError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return error_1.ValueError;
-    }, "get") });
-    var file_1 = require_file();
-    Object.defineProperty(exports2, "MetaFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return file_1.MetaFile;
-    }, "get") });
-    Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return file_1.TargetFile;
-    }, "get") });
-    var key_1 = require_key4();
-    Object.defineProperty(exports2, "Key", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return key_1.Key;
-    }, "get") });
-    var metadata_1 = require_metadata();
-    Object.defineProperty(exports2, "Metadata", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return metadata_1.Metadata;
-    }, "get") });
-    var root_1 = require_root();
-    Object.defineProperty(exports2, "Root", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return root_1.Root;
-    }, "get") });
-    var signature_1 = require_signature();
-    Object.defineProperty(exports2, "Signature", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return signature_1.Signature;
-    }, "get") });
-    var snapshot_1 = require_snapshot();
-    Object.defineProperty(exports2, "Snapshot", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return snapshot_1.Snapshot;
-    }, "get") });
-    var targets_1 = require_targets();
-    Object.defineProperty(exports2, "Targets", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return targets_1.Targets;
-    }, "get") });
-    var timestamp_1 = require_timestamp4();
-    Object.defineProperty(exports2, "Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return timestamp_1.Timestamp;
-    }, "get") });
-  }
-});
-
 // node_modules/tuf-js/dist/error.js
-var require_error8 = __commonJS({
+var require_error6 = __commonJS({
   "node_modules/tuf-js/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -37536,9 +36020,9 @@ var require_fetcher = __commonJS({
     exports2.DefaultFetcher = exports2.BaseFetcher = void 0;
     var debug_1 = __importDefault(require_src());
     var fs_1 = __importDefault(require("fs"));
-    var make_fetch_happen_1 = __importDefault(require_lib11());
+    var make_fetch_happen_1 = __importDefault(require_lib12());
     var util_1 = __importDefault(require("util"));
-    var error_1 = require_error8();
+    var error_1 = require_error6();
     var tmpfile_1 = require_tmpfile();
     var log = (0, debug_1.default)("tuf:fetch");
     var USER_AGENT_HEADER = "User-Agent";
@@ -37625,7 +36109,7 @@ var require_fetcher = __commonJS({
 });
 
 // node_modules/tuf-js/package.json
-var require_package5 = __commonJS({
+var require_package4 = __commonJS({
   "node_modules/tuf-js/package.json"(exports2, module2) {
     module2.exports = {
       name: "tuf-js",
@@ -37674,7 +36158,7 @@ var require_package5 = __commonJS({
 });
 
 // node_modules/tuf-js/dist/config.js
-var require_config2 = __commonJS({
+var require_config = __commonJS({
   "node_modules/tuf-js/dist/config.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -37706,8 +36190,8 @@ var require_store = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TrustedMetadataStore = void 0;
-    var models_1 = require_dist11();
-    var error_1 = require_error8();
+    var models_1 = require_dist5();
+    var error_1 = require_error6();
     var TrustedMetadataStore = class {
       static {
         __name(this, "TrustedMetadataStore");
@@ -37949,13 +36433,13 @@ var require_updater = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist5();
     var debug_1 = __importDefault(require_src());
     var fs = __importStar(require("fs"));
     var path = __importStar(require("path"));
-    var package_json_1 = require_package5();
-    var config_1 = require_config2();
-    var error_1 = require_error8();
+    var package_json_1 = require_package4();
+    var config_1 = require_config();
+    var error_1 = require_error6();
     var fetcher_1 = require_fetcher();
     var store_1 = require_store();
     var url = __importStar(require_url());
@@ -38219,12 +36703,12 @@ var require_updater = __commonJS({
 });
 
 // node_modules/tuf-js/dist/index.js
-var require_dist12 = __commonJS({
+var require_dist11 = __commonJS({
   "node_modules/tuf-js/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = exports2.BaseFetcher = exports2.TargetFile = void 0;
-    var models_1 = require_dist11();
+    var models_1 = require_dist5();
     Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return models_1.TargetFile;
     }, "get") });
@@ -38240,7 +36724,7 @@ var require_dist12 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/package.json
-var require_package6 = __commonJS({
+var require_package5 = __commonJS({
   "node_modules/@sigstore/tuf/package.json"(exports2, module2) {
     module2.exports = {
       name: "@sigstore/tuf",
@@ -38287,7 +36771,7 @@ var require_package6 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/error.js
-var require_error9 = __commonJS({
+var require_error7 = __commonJS({
   "node_modules/@sigstore/tuf/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -38319,7 +36803,7 @@ var require_target = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.readTarget = readTarget;
     var fs_1 = __importDefault(require("fs"));
-    var error_1 = require_error9();
+    var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
       return new Promise((resolve8, reject) => {
@@ -38380,7 +36864,7 @@ var require_seeds = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/client.js
-var require_client3 = __commonJS({
+var require_client = __commonJS({
   "node_modules/@sigstore/tuf/dist/client.js"(exports2) {
     "use strict";
     var __importDefault = exports2 && exports2.__importDefault || function(mod) {
@@ -38390,9 +36874,9 @@ var require_client3 = __commonJS({
     exports2.TUFClient = void 0;
     var fs_1 = __importDefault(require("fs"));
     var path_1 = __importDefault(require("path"));
-    var tuf_js_1 = require_dist12();
-    var _1 = require_dist13();
-    var package_json_1 = require_package6();
+    var tuf_js_1 = require_dist11();
+    var _1 = require_dist12();
+    var package_json_1 = require_package5();
     var target_1 = require_target();
     var TARGETS_DIR_NAME = "targets";
     var TUFClient = class {
@@ -38479,7 +36963,7 @@ var require_client3 = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/index.js
-var require_dist13 = __commonJS({
+var require_dist12 = __commonJS({
   "node_modules/@sigstore/tuf/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -38488,7 +36972,7 @@ var require_dist13 = __commonJS({
     exports2.initTUF = initTUF;
     var protobuf_specs_1 = require_dist();
     var appdata_1 = require_appdata();
-    var client_1 = require_client3();
+    var client_1 = require_client();
     exports2.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
     var DEFAULT_CACHE_DIR = "sigstore-js";
     var DEFAULT_RETRY = { retries: 2 };
@@ -38517,12 +37001,1565 @@ var require_dist13 = __commonJS({
       });
     }
     __name(createClient, "createClient");
-    var error_1 = require_error9();
+    var error_1 = require_error7();
     Object.defineProperty(exports2, "TUFError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.TUFError;
     }, "get") });
   }
 });
+
+// node_modules/@sigstore/sign/dist/util/oidc.js
+var require_oidc = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.extractJWTSubject = extractJWTSubject;
+    var core_1 = require_dist3();
+    function extractJWTSubject(jwt) {
+      const parts = jwt.split(".", 3);
+      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
+      if (payload.email) {
+        if (!payload.email_verified) {
+          throw new Error("JWT email not verified by issuer");
+        }
+        return payload.email;
+      }
+      if (payload.sub) {
+        return payload.sub;
+      } else {
+        throw new Error("JWT subject not found");
+      }
+    }
+    __name(extractJWTSubject, "extractJWTSubject");
+  }
+});
+
+// node_modules/@sigstore/sign/package.json
+var require_package6 = __commonJS({
+  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
+    module2.exports = {
+      name: "@sigstore/sign",
+      version: "4.1.1",
+      description: "Sigstore signing library",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        clean: "shx rm -rf dist *.tsbuildinfo",
+        build: "tsc --build",
+        test: "jest"
+      },
+      files: [
+        "dist"
+      ],
+      author: "bdehamer@github.com",
+      license: "Apache-2.0",
+      repository: {
+        type: "git",
+        url: "git+https://github.com/sigstore/sigstore-js.git"
+      },
+      bugs: {
+        url: "https://github.com/sigstore/sigstore-js/issues"
+      },
+      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
+      publishConfig: {
+        provenance: true
+      },
+      devDependencies: {
+        "@sigstore/jest": "^0.0.0",
+        "@sigstore/mock": "^0.12.0",
+        "@sigstore/rekor-types": "^4.0.0",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@sigstore/bundle": "^4.0.0",
+        "@sigstore/core": "^3.2.0",
+        "@sigstore/protobuf-specs": "^0.5.0",
+        "make-fetch-happen": "^15.0.4",
+        "proc-log": "^6.1.0",
+        "@gar/promise-retry": "^1.0.2"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/ua.js
+var require_ua = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getUserAgent = void 0;
+    var os_1 = __importDefault(require("os"));
+    var getUserAgent = /* @__PURE__ */ __name(() => {
+      const packageVersion = require_package6().version;
+      const nodeVersion = process.version;
+      const platformName = os_1.default.platform();
+      const archName = os_1.default.arch();
+      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
+    }, "getUserAgent");
+    exports2.getUserAgent = getUserAgent;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/index.js
+var require_util2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
+    var core_1 = require_dist3();
+    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.crypto;
+    }, "get") });
+    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.dsse;
+    }, "get") });
+    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.encoding;
+    }, "get") });
+    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.json;
+    }, "get") });
+    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.pem;
+    }, "get") });
+    exports2.oidc = __importStar(require_oidc());
+    exports2.ua = __importStar(require_ua());
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/base.js
+var require_base2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.BaseBundleBuilder = void 0;
+    var BaseBundleBuilder = class {
+      static {
+        __name(this, "BaseBundleBuilder");
+      }
+      signer;
+      witnesses;
+      constructor(options) {
+        this.signer = options.signer;
+        this.witnesses = options.witnesses;
+      }
+      // Executes the signing/witnessing process for the given artifact.
+      async create(artifact) {
+        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
+        const bundle = await this.package(artifact, signature);
+        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
+        const tlogEntryList = [];
+        const timestampList = [];
+        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
+          tlogEntryList.push(...tlogEntries ?? []);
+          timestampList.push(...rfc3161Timestamps ?? []);
+        });
+        bundle.verificationMaterial.tlogEntries = tlogEntryList;
+        bundle.verificationMaterial.timestampVerificationData = {
+          rfc3161Timestamps: timestampList
+        };
+        return bundle;
+      }
+      // Override this function to apply any pre-signing transformations to the
+      // artifact. The returned buffer will be signed by the signer. The default
+      // implementation simply returns the artifact data.
+      async prepare(artifact) {
+        return artifact.data;
+      }
+    };
+    exports2.BaseBundleBuilder = BaseBundleBuilder;
+    function publicKey(key) {
+      switch (key.$case) {
+        case "publicKey":
+          return key.publicKey;
+        case "x509Certificate":
+          return key.certificate;
+      }
+    }
+    __name(publicKey, "publicKey");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/bundle.js
+var require_bundle3 = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/bundle.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toMessageSignatureBundle = toMessageSignatureBundle;
+    exports2.toDSSEBundle = toDSSEBundle;
+    var sigstore = __importStar(require_dist2());
+    var util_1 = require_util2();
+    function toMessageSignatureBundle(artifact, signature) {
+      const digest = util_1.crypto.digest("sha256", artifact.data);
+      return sigstore.toMessageSignatureBundle({
+        digest,
+        signature: signature.signature,
+        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
+        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
+        certificateChain: true
+      });
+    }
+    __name(toMessageSignatureBundle, "toMessageSignatureBundle");
+    function toDSSEBundle(artifact, signature, certificateChain) {
+      return sigstore.toDSSEBundle({
+        artifact: artifact.data,
+        artifactType: artifact.type,
+        signature: signature.signature,
+        certificate: signature.key.$case === "x509Certificate" ? util_1.pem.toDER(signature.key.certificate) : void 0,
+        keyHint: signature.key.$case === "publicKey" ? signature.key.hint : void 0,
+        certificateChain
+      });
+    }
+    __name(toDSSEBundle, "toDSSEBundle");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/dsse.js
+var require_dsse5 = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.DSSEBundleBuilder = void 0;
+    var util_1 = require_util2();
+    var base_1 = require_base2();
+    var bundle_1 = require_bundle3();
+    var DSSEBundleBuilder2 = class extends base_1.BaseBundleBuilder {
+      static {
+        __name(this, "DSSEBundleBuilder");
+      }
+      certificateChain;
+      constructor(options) {
+        super(options);
+        this.certificateChain = options.certificateChain ?? false;
+      }
+      // DSSE requires the artifact to be pre-encoded with the payload type
+      // before the signature is generated.
+      async prepare(artifact) {
+        const a = artifactDefaults(artifact);
+        return util_1.dsse.preAuthEncoding(a.type, a.data);
+      }
+      // Packages the artifact and signature into a DSSE bundle
+      async package(artifact, signature) {
+        return (0, bundle_1.toDSSEBundle)(artifactDefaults(artifact), signature, this.certificateChain);
+      }
+    };
+    exports2.DSSEBundleBuilder = DSSEBundleBuilder2;
+    function artifactDefaults(artifact) {
+      return {
+        ...artifact,
+        type: artifact.type ?? ""
+      };
+    }
+    __name(artifactDefaults, "artifactDefaults");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/message.js
+var require_message2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/message.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.MessageSignatureBundleBuilder = void 0;
+    var base_1 = require_base2();
+    var bundle_1 = require_bundle3();
+    var MessageSignatureBundleBuilder = class extends base_1.BaseBundleBuilder {
+      static {
+        __name(this, "MessageSignatureBundleBuilder");
+      }
+      constructor(options) {
+        super(options);
+      }
+      async package(artifact, signature) {
+        return (0, bundle_1.toMessageSignatureBundle)(artifact, signature);
+      }
+    };
+    exports2.MessageSignatureBundleBuilder = MessageSignatureBundleBuilder;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/index.js
+var require_bundler = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
+    var dsse_1 = require_dsse5();
+    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return dsse_1.DSSEBundleBuilder;
+    }, "get") });
+    var message_1 = require_message2();
+    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return message_1.MessageSignatureBundleBuilder;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/error.js
+var require_error8 = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.HTTPError = void 0;
+    var HTTPError = class extends Error {
+      static {
+        __name(this, "HTTPError");
+      }
+      statusCode;
+      location;
+      constructor({ status, message, location }) {
+        super(`(${status}) ${message}`);
+        this.statusCode = status;
+        this.location = location;
+      }
+    };
+    exports2.HTTPError = HTTPError;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/error.js
+var require_error9 = __commonJS({
+  "node_modules/@sigstore/sign/dist/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.InternalError = void 0;
+    exports2.internalError = internalError;
+    var error_1 = require_error8();
+    var InternalError = class extends Error {
+      static {
+        __name(this, "InternalError");
+      }
+      code;
+      cause;
+      constructor({ code, message, cause }) {
+        super(message);
+        this.name = this.constructor.name;
+        this.cause = cause;
+        this.code = code;
+      }
+    };
+    exports2.InternalError = InternalError;
+    function internalError(err, code, message) {
+      if (err instanceof error_1.HTTPError) {
+        message += ` - ${err.message}`;
+      }
+      throw new InternalError({
+        code,
+        message,
+        cause: err
+      });
+    }
+    __name(internalError, "internalError");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/fetch.js
+var require_fetch2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/fetch.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.fetchWithRetry = fetchWithRetry;
+    var promise_retry_1 = require_lib8();
+    var http2_1 = require("http2");
+    var make_fetch_happen_1 = __importDefault(require_lib12());
+    var proc_log_1 = require_lib9();
+    var util_1 = require_util2();
+    var error_1 = require_error8();
+    var { HTTP2_HEADER_LOCATION, HTTP2_HEADER_CONTENT_TYPE, HTTP2_HEADER_USER_AGENT, HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_STATUS_TOO_MANY_REQUESTS, HTTP_STATUS_REQUEST_TIMEOUT } = http2_1.constants;
+    async function fetchWithRetry(url, options) {
+      return (0, promise_retry_1.promiseRetry)(async (retry, attemptNum) => {
+        const method = options.method || "POST";
+        const headers = {
+          [HTTP2_HEADER_USER_AGENT]: util_1.ua.getUserAgent(),
+          ...options.headers
+        };
+        const response = await (0, make_fetch_happen_1.default)(url, {
+          method,
+          headers,
+          body: options.body,
+          timeout: options.timeout,
+          retry: false
+          // We're handling retries ourselves
+        }).catch((reason) => {
+          proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${reason}`);
+          return retry(reason);
+        });
+        if (response.ok) {
+          return response;
+        } else {
+          const error = await errorFromResponse(response);
+          proc_log_1.log.http("fetch", `${method} ${url} attempt ${attemptNum} failed with ${response.status}`);
+          if (retryable(response.status)) {
+            return retry(error);
+          } else {
+            throw error;
+          }
+        }
+      }, retryOpts(options.retry));
+    }
+    __name(fetchWithRetry, "fetchWithRetry");
+    var errorFromResponse = /* @__PURE__ */ __name(async (response) => {
+      let message = response.statusText;
+      const location = response.headers.get(HTTP2_HEADER_LOCATION) || void 0;
+      const contentType = response.headers.get(HTTP2_HEADER_CONTENT_TYPE);
+      if (contentType?.includes("application/json")) {
+        try {
+          const body = await response.json();
+          message = body.message || message;
+        } catch (e) {
+        }
+      }
+      return new error_1.HTTPError({
+        status: response.status,
+        message,
+        location
+      });
+    }, "errorFromResponse");
+    var retryable = /* @__PURE__ */ __name((status) => [HTTP_STATUS_REQUEST_TIMEOUT, HTTP_STATUS_TOO_MANY_REQUESTS].includes(status) || status >= HTTP_STATUS_INTERNAL_SERVER_ERROR, "retryable");
+    var retryOpts = /* @__PURE__ */ __name((retry) => {
+      if (typeof retry === "boolean") {
+        return { retries: retry ? 1 : 0 };
+      } else if (typeof retry === "number") {
+        return { retries: retry };
+      } else {
+        return { retries: 0, ...retry };
+      }
+    }, "retryOpts");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/fulcio.js
+var require_fulcio = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/fulcio.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Fulcio = void 0;
+    var fetch_1 = require_fetch2();
+    var Fulcio = class {
+      static {
+        __name(this, "Fulcio");
+      }
+      options;
+      constructor(options) {
+        this.options = options;
+      }
+      async createSigningCertificate(request2) {
+        const { baseURL, retry, timeout } = this.options;
+        const url = `${baseURL}/api/v2/signingCert`;
+        const response = await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json"
+          },
+          body: JSON.stringify(request2),
+          timeout,
+          retry
+        });
+        return response.json();
+      }
+    };
+    exports2.Fulcio = Fulcio;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/fulcio/ca.js
+var require_ca = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/fulcio/ca.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CAClient = void 0;
+    var error_1 = require_error9();
+    var fulcio_1 = require_fulcio();
+    var CAClient = class {
+      static {
+        __name(this, "CAClient");
+      }
+      fulcio;
+      constructor(options) {
+        this.fulcio = new fulcio_1.Fulcio({
+          baseURL: options.fulcioBaseURL,
+          retry: options.retry,
+          timeout: options.timeout
+        });
+      }
+      async createSigningCertificate(identityToken, publicKey, challenge) {
+        const request2 = toCertificateRequest(identityToken, publicKey, challenge);
+        try {
+          const resp = await this.fulcio.createSigningCertificate(request2);
+          const cert = resp.signedCertificateEmbeddedSct ? resp.signedCertificateEmbeddedSct : resp.signedCertificateDetachedSct;
+          return cert.chain.certificates;
+        } catch (err) {
+          (0, error_1.internalError)(err, "CA_CREATE_SIGNING_CERTIFICATE_ERROR", "error creating signing certificate");
+        }
+      }
+    };
+    exports2.CAClient = CAClient;
+    function toCertificateRequest(identityToken, publicKey, challenge) {
+      return {
+        credentials: {
+          oidcIdentityToken: identityToken
+        },
+        publicKeyRequest: {
+          publicKey: {
+            algorithm: "ECDSA",
+            content: publicKey
+          },
+          proofOfPossession: challenge.toString("base64")
+        }
+      };
+    }
+    __name(toCertificateRequest, "toCertificateRequest");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js
+var require_ephemeral = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/fulcio/ephemeral.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.EphemeralSigner = void 0;
+    var crypto_1 = require("crypto");
+    var EC_KEYPAIR_TYPE = "ec";
+    var P256_CURVE = "P-256";
+    var EphemeralSigner = class {
+      static {
+        __name(this, "EphemeralSigner");
+      }
+      keypair;
+      constructor() {
+        this.keypair = (0, crypto_1.generateKeyPairSync)(EC_KEYPAIR_TYPE, {
+          namedCurve: P256_CURVE
+        });
+      }
+      async sign(data) {
+        const signature = (0, crypto_1.sign)("sha256", data, this.keypair.privateKey);
+        const publicKey = this.keypair.publicKey.export({ format: "pem", type: "spki" }).toString("ascii");
+        return {
+          signature,
+          key: { $case: "publicKey", publicKey }
+        };
+      }
+    };
+    exports2.EphemeralSigner = EphemeralSigner;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/fulcio/index.js
+var require_fulcio2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/fulcio/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
+    var error_1 = require_error9();
+    var util_1 = require_util2();
+    var ca_1 = require_ca();
+    var ephemeral_1 = require_ephemeral();
+    exports2.DEFAULT_FULCIO_URL = "https://fulcio.sigstore.dev";
+    var FulcioSigner2 = class {
+      static {
+        __name(this, "FulcioSigner");
+      }
+      ca;
+      identityProvider;
+      keyHolder;
+      constructor(options) {
+        this.ca = new ca_1.CAClient({
+          ...options,
+          fulcioBaseURL: options.fulcioBaseURL || /* istanbul ignore next */
+          exports2.DEFAULT_FULCIO_URL
+        });
+        this.identityProvider = options.identityProvider;
+        this.keyHolder = options.keyHolder || new ephemeral_1.EphemeralSigner();
+      }
+      async sign(data) {
+        const identityToken = await this.getIdentityToken();
+        let subject;
+        try {
+          subject = util_1.oidc.extractJWTSubject(identityToken);
+        } catch (err) {
+          throw new error_1.InternalError({
+            code: "IDENTITY_TOKEN_PARSE_ERROR",
+            message: `invalid identity token: ${identityToken}`,
+            cause: err
+          });
+        }
+        const challenge = await this.keyHolder.sign(Buffer.from(subject));
+        if (challenge.key.$case !== "publicKey") {
+          throw new error_1.InternalError({
+            code: "CA_CREATE_SIGNING_CERTIFICATE_ERROR",
+            message: "unexpected format for signing key"
+          });
+        }
+        const certificates = await this.ca.createSigningCertificate(identityToken, challenge.key.publicKey, challenge.signature);
+        const signature = await this.keyHolder.sign(data);
+        return {
+          signature: signature.signature,
+          key: {
+            $case: "x509Certificate",
+            certificate: certificates[0]
+          }
+        };
+      }
+      async getIdentityToken() {
+        try {
+          return await this.identityProvider.getToken();
+        } catch (err) {
+          throw new error_1.InternalError({
+            code: "IDENTITY_TOKEN_READ_ERROR",
+            message: "error retrieving identity token",
+            cause: err
+          });
+        }
+      }
+    };
+    exports2.FulcioSigner = FulcioSigner2;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/signer/index.js
+var require_signer = __commonJS({
+  "node_modules/@sigstore/sign/dist/signer/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = void 0;
+    var fulcio_1 = require_fulcio2();
+    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return fulcio_1.DEFAULT_FULCIO_URL;
+    }, "get") });
+    Object.defineProperty(exports2, "FulcioSigner", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return fulcio_1.FulcioSigner;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/rekor.js
+var require_rekor = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/rekor.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.Rekor = void 0;
+    var fetch_1 = require_fetch2();
+    var Rekor = class {
+      static {
+        __name(this, "Rekor");
+      }
+      options;
+      constructor(options) {
+        this.options = options;
+      }
+      /**
+       * Create a new entry in the Rekor log.
+       * @param propsedEntry {ProposedEntry} Data to create a new entry
+       * @returns {Promise<Entry>} The created entry
+       */
+      async createEntry(propsedEntry) {
+        const { baseURL, timeout, retry } = this.options;
+        const url = `${baseURL}/api/v1/log/entries`;
+        const response = await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json"
+          },
+          body: JSON.stringify(propsedEntry),
+          timeout,
+          retry
+        });
+        const data = await response.json();
+        return entryFromResponse(data);
+      }
+      /**
+       * Get an entry from the Rekor log.
+       * @param uuid {string} The UUID of the entry to retrieve
+       * @returns {Promise<Entry>} The retrieved entry
+       */
+      async getEntry(uuid) {
+        const { baseURL, timeout, retry } = this.options;
+        const url = `${baseURL}/api/v1/log/entries/${uuid}`;
+        const response = await (0, fetch_1.fetchWithRetry)(url, {
+          method: "GET",
+          headers: {
+            Accept: "application/json"
+          },
+          timeout,
+          retry
+        });
+        const data = await response.json();
+        return entryFromResponse(data);
+      }
+    };
+    exports2.Rekor = Rekor;
+    function entryFromResponse(data) {
+      const entries = Object.entries(data);
+      if (entries.length != 1) {
+        throw new Error("Received multiple entries in Rekor response");
+      }
+      const [uuid, entry] = entries[0];
+      return {
+        ...entry,
+        uuid
+      };
+    }
+    __name(entryFromResponse, "entryFromResponse");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/rekor-v2.js
+var require_rekor_v2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/rekor-v2.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RekorV2 = void 0;
+    var fetch_1 = require_fetch2();
+    var protobuf_specs_1 = require_dist();
+    var v2_1 = require_v2();
+    var RekorV2 = class {
+      static {
+        __name(this, "RekorV2");
+      }
+      options;
+      constructor(options) {
+        this.options = options;
+      }
+      async createEntry(proposedEntry) {
+        const { baseURL, timeout, retry } = this.options;
+        const url = `${baseURL}/api/v2/log/entries`;
+        const response = await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json"
+          },
+          body: JSON.stringify(v2_1.CreateEntryRequest.toJSON(proposedEntry)),
+          timeout,
+          retry
+        });
+        return response.json().then((data) => protobuf_specs_1.TransparencyLogEntry.fromJSON(data));
+      }
+    };
+    exports2.RekorV2 = RekorV2;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tlog/client.js
+var require_client2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tlog/client.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TLogV2Client = exports2.TLogClient = void 0;
+    var error_1 = require_error9();
+    var error_2 = require_error8();
+    var rekor_1 = require_rekor();
+    var rekor_v2_1 = require_rekor_v2();
+    var TLogClient = class {
+      static {
+        __name(this, "TLogClient");
+      }
+      rekor;
+      fetchOnConflict;
+      constructor(options) {
+        this.fetchOnConflict = options.fetchOnConflict ?? false;
+        this.rekor = new rekor_1.Rekor({
+          baseURL: options.rekorBaseURL,
+          retry: options.retry,
+          timeout: options.timeout
+        });
+      }
+      async createEntry(proposedEntry) {
+        let entry;
+        try {
+          entry = await this.rekor.createEntry(proposedEntry);
+        } catch (err) {
+          if (entryExistsError(err) && this.fetchOnConflict) {
+            const uuid = err.location.split("/").pop() || "";
+            try {
+              entry = await this.rekor.getEntry(uuid);
+            } catch (err2) {
+              (0, error_1.internalError)(err2, "TLOG_FETCH_ENTRY_ERROR", "error fetching tlog entry");
+            }
+          } else {
+            (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
+          }
+        }
+        return entry;
+      }
+    };
+    exports2.TLogClient = TLogClient;
+    function entryExistsError(value) {
+      return value instanceof error_2.HTTPError && value.statusCode === 409 && value.location !== void 0;
+    }
+    __name(entryExistsError, "entryExistsError");
+    var TLogV2Client = class {
+      static {
+        __name(this, "TLogV2Client");
+      }
+      rekor;
+      constructor(options) {
+        this.rekor = new rekor_v2_1.RekorV2({
+          baseURL: options.rekorBaseURL,
+          retry: options.retry,
+          timeout: options.timeout
+        });
+      }
+      async createEntry(createEntryRequest) {
+        let entry;
+        try {
+          entry = await this.rekor.createEntry(createEntryRequest);
+        } catch (err) {
+          (0, error_1.internalError)(err, "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
+        }
+        if (entry.logId === void 0 || entry.kindVersion === void 0) {
+          (0, error_1.internalError)(new Error("invalid tlog entry"), "TLOG_CREATE_ENTRY_ERROR", "error creating tlog entry");
+        }
+        return {
+          ...entry,
+          logId: entry.logId,
+          kindVersion: entry.kindVersion
+        };
+      }
+    };
+    exports2.TLogV2Client = TLogV2Client;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tlog/entry.js
+var require_entry3 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tlog/entry.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toProposedEntry = toProposedEntry;
+    exports2.toCreateEntryRequest = toCreateEntryRequest;
+    var bundle_1 = require_dist2();
+    var protobuf_specs_1 = require_dist();
+    var util_1 = require_util2();
+    var SHA256_ALGORITHM = "sha256";
+    function toProposedEntry(content, publicKey, entryType = "dsse") {
+      switch (content.$case) {
+        case "dsseEnvelope":
+          if (entryType === "intoto") {
+            return toProposedIntotoEntry(content.dsseEnvelope, publicKey);
+          }
+          return toProposedDSSEEntry(content.dsseEnvelope, publicKey);
+        case "messageSignature":
+          return toProposedHashedRekordEntry(content.messageSignature, publicKey);
+      }
+    }
+    __name(toProposedEntry, "toProposedEntry");
+    function toProposedHashedRekordEntry(messageSignature, publicKey) {
+      const hexDigest = messageSignature.messageDigest.digest.toString("hex");
+      const b64Signature = messageSignature.signature.toString("base64");
+      const b64Key = util_1.encoding.base64Encode(publicKey);
+      return {
+        apiVersion: "0.0.1",
+        kind: "hashedrekord",
+        spec: {
+          data: {
+            hash: {
+              algorithm: SHA256_ALGORITHM,
+              value: hexDigest
+            }
+          },
+          signature: {
+            content: b64Signature,
+            publicKey: {
+              content: b64Key
+            }
+          }
+        }
+      };
+    }
+    __name(toProposedHashedRekordEntry, "toProposedHashedRekordEntry");
+    function toProposedDSSEEntry(envelope, publicKey) {
+      const envelopeJSON = JSON.stringify((0, bundle_1.envelopeToJSON)(envelope));
+      const encodedKey = util_1.encoding.base64Encode(publicKey);
+      return {
+        apiVersion: "0.0.1",
+        kind: "dsse",
+        spec: {
+          proposedContent: {
+            envelope: envelopeJSON,
+            verifiers: [encodedKey]
+          }
+        }
+      };
+    }
+    __name(toProposedDSSEEntry, "toProposedDSSEEntry");
+    function toProposedIntotoEntry(envelope, publicKey) {
+      const payloadHash = util_1.crypto.digest(SHA256_ALGORITHM, envelope.payload).toString("hex");
+      const envelopeHash = calculateDSSEHash(envelope, publicKey);
+      const payload = util_1.encoding.base64Encode(envelope.payload.toString("base64"));
+      const sig = util_1.encoding.base64Encode(envelope.signatures[0].sig.toString("base64"));
+      const keyid = envelope.signatures[0].keyid;
+      const encodedKey = util_1.encoding.base64Encode(publicKey);
+      const dsse = {
+        payloadType: envelope.payloadType,
+        payload,
+        signatures: [{ sig, publicKey: encodedKey }]
+      };
+      if (keyid.length > 0) {
+        dsse.signatures[0].keyid = keyid;
+      }
+      return {
+        apiVersion: "0.0.2",
+        kind: "intoto",
+        spec: {
+          content: {
+            envelope: dsse,
+            hash: { algorithm: SHA256_ALGORITHM, value: envelopeHash },
+            payloadHash: { algorithm: SHA256_ALGORITHM, value: payloadHash }
+          }
+        }
+      };
+    }
+    __name(toProposedIntotoEntry, "toProposedIntotoEntry");
+    function calculateDSSEHash(envelope, publicKey) {
+      const dsse = {
+        payloadType: envelope.payloadType,
+        payload: envelope.payload.toString("base64"),
+        signatures: [
+          { sig: envelope.signatures[0].sig.toString("base64"), publicKey }
+        ]
+      };
+      if (envelope.signatures[0].keyid.length > 0) {
+        dsse.signatures[0].keyid = envelope.signatures[0].keyid;
+      }
+      return util_1.crypto.digest(SHA256_ALGORITHM, util_1.json.canonicalize(dsse)).toString("hex");
+    }
+    __name(calculateDSSEHash, "calculateDSSEHash");
+    function toCreateEntryRequest(content, publicKey) {
+      switch (content.$case) {
+        case "dsseEnvelope":
+          return toCreateEntryRequestDSSE(content.dsseEnvelope, publicKey);
+        case "messageSignature":
+          return toCreateEntryRequestMessageSignature(content.messageSignature, publicKey);
+      }
+    }
+    __name(toCreateEntryRequest, "toCreateEntryRequest");
+    function toCreateEntryRequestDSSE(envelope, publicKey) {
+      return {
+        spec: {
+          $case: "dsseRequestV002",
+          dsseRequestV002: {
+            envelope,
+            verifiers: [
+              {
+                // TODO: We need to add support of passing the key details in the
+                // signature bundle. For now we're hardcoding the key details here.
+                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
+                verifier: {
+                  $case: "x509Certificate",
+                  x509Certificate: {
+                    rawBytes: util_1.pem.toDER(publicKey)
+                  }
+                }
+              }
+            ]
+          }
+        }
+      };
+    }
+    __name(toCreateEntryRequestDSSE, "toCreateEntryRequestDSSE");
+    function toCreateEntryRequestMessageSignature(messageSignature, publicKey) {
+      return {
+        spec: {
+          $case: "hashedRekordRequestV002",
+          hashedRekordRequestV002: {
+            digest: messageSignature.messageDigest.digest,
+            signature: {
+              content: messageSignature.signature,
+              verifier: {
+                // TODO: We need to add support of passing the key details in the
+                // signature bundle. For now we're hardcoding the key details here.
+                keyDetails: protobuf_specs_1.PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
+                verifier: {
+                  $case: "x509Certificate",
+                  x509Certificate: {
+                    rawBytes: util_1.pem.toDER(publicKey)
+                  }
+                }
+              }
+            }
+          }
+        }
+      };
+    }
+    __name(toCreateEntryRequestMessageSignature, "toCreateEntryRequestMessageSignature");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tlog/index.js
+var require_tlog2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tlog/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
+    var util_1 = require_util2();
+    var client_1 = require_client2();
+    var entry_1 = require_entry3();
+    exports2.DEFAULT_REKOR_URL = "https://rekor.sigstore.dev";
+    var RekorWitness2 = class {
+      static {
+        __name(this, "RekorWitness");
+      }
+      tlogV1;
+      tlogV2;
+      entryType;
+      majorApiVersion;
+      constructor(options) {
+        this.entryType = options.entryType;
+        this.majorApiVersion = options.majorApiVersion || 1;
+        this.tlogV1 = new client_1.TLogClient({
+          ...options,
+          rekorBaseURL: options.rekorBaseURL || /* istanbul ignore next */
+          exports2.DEFAULT_REKOR_URL
+        });
+        this.tlogV2 = new client_1.TLogV2Client({
+          ...options,
+          rekorBaseURL: options.rekorBaseURL || /* istanbul ignore next */
+          exports2.DEFAULT_REKOR_URL
+        });
+      }
+      async testify(content, publicKey) {
+        let tlogEntry;
+        if (this.majorApiVersion === 2) {
+          const request2 = (0, entry_1.toCreateEntryRequest)(content, publicKey);
+          tlogEntry = await this.tlogV2.createEntry(request2);
+        } else {
+          const proposedEntry = (0, entry_1.toProposedEntry)(content, publicKey, this.entryType);
+          const entry = await this.tlogV1.createEntry(proposedEntry);
+          tlogEntry = toTransparencyLogEntry(entry);
+        }
+        return { tlogEntries: [tlogEntry] };
+      }
+    };
+    exports2.RekorWitness = RekorWitness2;
+    function toTransparencyLogEntry(entry) {
+      const logID = Buffer.from(entry.logID, "hex");
+      const bodyJSON = util_1.encoding.base64Decode(entry.body);
+      const entryBody = JSON.parse(bodyJSON);
+      const promise = entry?.verification?.signedEntryTimestamp ? inclusionPromise(entry.verification.signedEntryTimestamp) : void 0;
+      const proof = entry?.verification?.inclusionProof ? inclusionProof(entry.verification.inclusionProof) : void 0;
+      const tlogEntry = {
+        logIndex: entry.logIndex.toString(),
+        logId: {
+          keyId: logID
+        },
+        integratedTime: entry.integratedTime.toString(),
+        kindVersion: {
+          kind: entryBody.kind,
+          version: entryBody.apiVersion
+        },
+        inclusionPromise: promise,
+        inclusionProof: proof,
+        canonicalizedBody: Buffer.from(entry.body, "base64")
+      };
+      return tlogEntry;
+    }
+    __name(toTransparencyLogEntry, "toTransparencyLogEntry");
+    function inclusionPromise(promise) {
+      return {
+        signedEntryTimestamp: Buffer.from(promise, "base64")
+      };
+    }
+    __name(inclusionPromise, "inclusionPromise");
+    function inclusionProof(proof) {
+      return {
+        logIndex: proof.logIndex.toString(),
+        treeSize: proof.treeSize.toString(),
+        rootHash: Buffer.from(proof.rootHash, "hex"),
+        hashes: proof.hashes.map((h) => Buffer.from(h, "hex")),
+        checkpoint: {
+          envelope: proof.checkpoint
+        }
+      };
+    }
+    __name(inclusionProof, "inclusionProof");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/external/tsa.js
+var require_tsa2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/external/tsa.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TimestampAuthority = void 0;
+    var fetch_1 = require_fetch2();
+    var TimestampAuthority = class {
+      static {
+        __name(this, "TimestampAuthority");
+      }
+      options;
+      constructor(options) {
+        this.options = options;
+      }
+      async createTimestamp(request2) {
+        const { baseURL, timeout, retry } = this.options;
+        const url = new URL(baseURL).pathname === "/" ? `${baseURL}/api/v1/timestamp` : baseURL;
+        const response = await (0, fetch_1.fetchWithRetry)(url, {
+          headers: {
+            "Content-Type": "application/json"
+          },
+          body: JSON.stringify(request2),
+          timeout,
+          retry
+        });
+        return response.buffer();
+      }
+    };
+    exports2.TimestampAuthority = TimestampAuthority;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tsa/client.js
+var require_client3 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tsa/client.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TSAClient = void 0;
+    var error_1 = require_error9();
+    var tsa_1 = require_tsa2();
+    var util_1 = require_util2();
+    var SHA256_ALGORITHM = "sha256";
+    var TSAClient = class {
+      static {
+        __name(this, "TSAClient");
+      }
+      tsa;
+      constructor(options) {
+        this.tsa = new tsa_1.TimestampAuthority({
+          baseURL: options.tsaBaseURL,
+          retry: options.retry,
+          timeout: options.timeout
+        });
+      }
+      async createTimestamp(signature) {
+        const request2 = {
+          artifactHash: util_1.crypto.digest(SHA256_ALGORITHM, signature).toString("base64"),
+          hashAlgorithm: SHA256_ALGORITHM
+        };
+        try {
+          return await this.tsa.createTimestamp(request2);
+        } catch (err) {
+          (0, error_1.internalError)(err, "TSA_CREATE_TIMESTAMP_ERROR", "error creating timestamp");
+        }
+      }
+    };
+    exports2.TSAClient = TSAClient;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/tsa/index.js
+var require_tsa3 = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/tsa/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TSAWitness = void 0;
+    var client_1 = require_client3();
+    var TSAWitness2 = class {
+      static {
+        __name(this, "TSAWitness");
+      }
+      tsa;
+      constructor(options) {
+        this.tsa = new client_1.TSAClient({
+          tsaBaseURL: options.tsaBaseURL,
+          retry: options.retry,
+          timeout: options.timeout
+        });
+      }
+      async testify(content) {
+        const signature = extractSignature(content);
+        const timestamp = await this.tsa.createTimestamp(signature);
+        return {
+          rfc3161Timestamps: [{ signedTimestamp: timestamp }]
+        };
+      }
+    };
+    exports2.TSAWitness = TSAWitness2;
+    function extractSignature(content) {
+      switch (content.$case) {
+        case "dsseEnvelope":
+          return content.dsseEnvelope.signatures[0].sig;
+        case "messageSignature":
+          return content.messageSignature.signature;
+      }
+    }
+    __name(extractSignature, "extractSignature");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/witness/index.js
+var require_witness = __commonJS({
+  "node_modules/@sigstore/sign/dist/witness/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = void 0;
+    var tlog_1 = require_tlog2();
+    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return tlog_1.DEFAULT_REKOR_URL;
+    }, "get") });
+    Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return tlog_1.RekorWitness;
+    }, "get") });
+    var tsa_1 = require_tsa3();
+    Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return tsa_1.TSAWitness;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/config.js
+var require_config2 = __commonJS({
+  "node_modules/@sigstore/sign/dist/config.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
+    var protobuf_specs_1 = require_dist();
+    var dsse_1 = require_dsse5();
+    var message_1 = require_message2();
+    var signer_1 = require_signer();
+    var witness_1 = require_witness();
+    var MAX_CA_API_VERSION = 1;
+    var MAX_TLOG_API_VERSION = 2;
+    var MAX_TSA_API_VERSION = 1;
+    var DEFAULT_TIMEOUT = 5e3;
+    var DEFAULT_REKORV2_TIMEOUT = 2e4;
+    var DEFAULT_RETRY = { retries: 2 };
+    function bundleBuilderFromSigningConfig(options) {
+      const { signingConfig, identityProvider, bundleType } = options;
+      const fetchOptions = options.fetchOptions || {
+        timeout: DEFAULT_TIMEOUT,
+        retry: DEFAULT_RETRY
+      };
+      const signer = fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions);
+      const witnesses = witnessesFromConfig(signingConfig, fetchOptions);
+      switch (bundleType) {
+        case "messageSignature":
+          return new message_1.MessageSignatureBundleBuilder({ signer, witnesses });
+        case "dsseEnvelope":
+          return new dsse_1.DSSEBundleBuilder({ signer, witnesses });
+      }
+    }
+    __name(bundleBuilderFromSigningConfig, "bundleBuilderFromSigningConfig");
+    function fulcioSignerFromConfig(signingConfig, identityProvider, fetchOptions) {
+      const service = certAuthorityService(signingConfig);
+      return new signer_1.FulcioSigner({
+        fulcioBaseURL: service.url,
+        identityProvider,
+        timeout: fetchOptions.timeout,
+        retry: fetchOptions.retry
+      });
+    }
+    __name(fulcioSignerFromConfig, "fulcioSignerFromConfig");
+    function witnessesFromConfig(signingConfig, fetchOptions) {
+      const witnesses = [];
+      if (signingConfig.rekorTlogConfig) {
+        if (signingConfig.rekorTlogConfig.selector !== protobuf_specs_1.ServiceSelector.ANY) {
+          throw new Error("Unsupported Rekor TLog selector in signing configuration");
+        }
+        const tlog = tlogService(signingConfig);
+        witnesses.push(new witness_1.RekorWitness({
+          rekorBaseURL: tlog.url,
+          majorApiVersion: tlog.majorApiVersion,
+          retry: fetchOptions.retry,
+          timeout: (
+            // Ensure Rekor V2 has at least a 20 second timeout
+            tlog.majorApiVersion === 1 ? fetchOptions.timeout : Math.min(fetchOptions.timeout || /* istanbul ignore next */
+            DEFAULT_TIMEOUT, DEFAULT_REKORV2_TIMEOUT)
+          )
+        }));
+      }
+      if (signingConfig.tsaConfig) {
+        if (signingConfig.tsaConfig.selector !== protobuf_specs_1.ServiceSelector.ANY) {
+          throw new Error("Unsupported TSA selector in signing configuration");
+        }
+        const tsa = tsaService(signingConfig);
+        witnesses.push(new witness_1.TSAWitness({
+          tsaBaseURL: tsa.url,
+          retry: fetchOptions.retry,
+          timeout: fetchOptions.timeout
+        }));
+      }
+      return witnesses;
+    }
+    __name(witnessesFromConfig, "witnessesFromConfig");
+    function certAuthorityService(signingConfig) {
+      const compatibleCAs = filterServicesByMaxAPIVersion(signingConfig.caUrls, MAX_CA_API_VERSION);
+      const sortedCAs = sortServicesByStartDate(compatibleCAs);
+      if (sortedCAs.length === 0) {
+        throw new Error("No valid CA services found in signing configuration");
+      }
+      return sortedCAs[0];
+    }
+    __name(certAuthorityService, "certAuthorityService");
+    function tlogService(signingConfig) {
+      const compatibleTLogs = filterServicesByMaxAPIVersion(signingConfig.rekorTlogUrls, MAX_TLOG_API_VERSION);
+      const sortedTLogs = sortServicesByStartDate(compatibleTLogs);
+      if (sortedTLogs.length === 0) {
+        throw new Error("No valid TLogs found in signing configuration");
+      }
+      return sortedTLogs[0];
+    }
+    __name(tlogService, "tlogService");
+    function tsaService(signingConfig) {
+      const compatibleTSAs = filterServicesByMaxAPIVersion(signingConfig.tsaUrls, MAX_TSA_API_VERSION);
+      const sortedTSAs = sortServicesByStartDate(compatibleTSAs);
+      if (sortedTSAs.length === 0) {
+        throw new Error("No valid TSAs found in signing configuration");
+      }
+      return sortedTSAs[0];
+    }
+    __name(tsaService, "tsaService");
+    function sortServicesByStartDate(services) {
+      const now = /* @__PURE__ */ new Date();
+      const validServices = services.filter((service) => {
+        if (!service.validFor?.end) {
+          return true;
+        }
+        return service.validFor.end >= now;
+      });
+      return validServices.sort((a, b) => {
+        const aStart = a.validFor?.start?.getTime() ?? 0;
+        const bStart = b.validFor?.start?.getTime() ?? 0;
+        return bStart - aStart;
+      });
+    }
+    __name(sortServicesByStartDate, "sortServicesByStartDate");
+    function filterServicesByMaxAPIVersion(services, apiVersion) {
+      return services.filter((service) => {
+        return service.majorApiVersion <= apiVersion;
+      });
+    }
+    __name(filterServicesByMaxAPIVersion, "filterServicesByMaxAPIVersion");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/identity/ci.js
+var require_ci = __commonJS({
+  "node_modules/@sigstore/sign/dist/identity/ci.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CIContextProvider = void 0;
+    var make_fetch_happen_1 = __importDefault(require_lib12());
+    var providers = [getGHAToken, getEnv];
+    var CIContextProvider2 = class {
+      static {
+        __name(this, "CIContextProvider");
+      }
+      audience;
+      /* istanbul ignore next */
+      constructor(audience = "sigstore") {
+        this.audience = audience;
+      }
+      // Invoke all registered ProviderFuncs and return the value of whichever one
+      // resolves first.
+      async getToken() {
+        return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
+      }
+    };
+    exports2.CIContextProvider = CIContextProvider2;
+    async function getGHAToken(audience) {
+      if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+        return Promise.reject("no token available");
+      }
+      const url = new URL(process.env.ACTIONS_ID_TOKEN_REQUEST_URL);
+      url.searchParams.append("audience", audience);
+      const response = await (0, make_fetch_happen_1.default)(url.href, {
+        retry: 2,
+        headers: {
+          Accept: "application/json",
+          Authorization: `Bearer ${process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}`
+        }
+      });
+      return response.json().then((data) => data.value);
+    }
+    __name(getGHAToken, "getGHAToken");
+    async function getEnv() {
+      if (!process.env.SIGSTORE_ID_TOKEN) {
+        return Promise.reject("no token available");
+      }
+      return process.env.SIGSTORE_ID_TOKEN;
+    }
+    __name(getEnv, "getEnv");
+  }
+});
+
+// node_modules/@sigstore/sign/dist/identity/index.js
+var require_identity = __commonJS({
+  "node_modules/@sigstore/sign/dist/identity/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.CIContextProvider = void 0;
+    var ci_1 = require_ci();
+    Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return ci_1.CIContextProvider;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/index.js
+var require_dist13 = __commonJS({
+  "node_modules/@sigstore/sign/dist/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TSAWitness = exports2.RekorWitness = exports2.DEFAULT_REKOR_URL = exports2.FulcioSigner = exports2.DEFAULT_FULCIO_URL = exports2.CIContextProvider = exports2.InternalError = exports2.bundleBuilderFromSigningConfig = exports2.MessageSignatureBundleBuilder = exports2.DSSEBundleBuilder = void 0;
+    var bundler_1 = require_bundler();
+    Object.defineProperty(exports2, "DSSEBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return bundler_1.DSSEBundleBuilder;
+    }, "get") });
+    Object.defineProperty(exports2, "MessageSignatureBundleBuilder", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return bundler_1.MessageSignatureBundleBuilder;
+    }, "get") });
+    var config_1 = require_config2();
+    Object.defineProperty(exports2, "bundleBuilderFromSigningConfig", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return config_1.bundleBuilderFromSigningConfig;
+    }, "get") });
+    var error_1 = require_error9();
+    Object.defineProperty(exports2, "InternalError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return error_1.InternalError;
+    }, "get") });
+    var identity_1 = require_identity();
+    Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return identity_1.CIContextProvider;
+    }, "get") });
+    var signer_1 = require_signer();
+    Object.defineProperty(exports2, "DEFAULT_FULCIO_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return signer_1.DEFAULT_FULCIO_URL;
+    }, "get") });
+    Object.defineProperty(exports2, "FulcioSigner", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return signer_1.FulcioSigner;
+    }, "get") });
+    var witness_1 = require_witness();
+    Object.defineProperty(exports2, "DEFAULT_REKOR_URL", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return witness_1.DEFAULT_REKOR_URL;
+    }, "get") });
+    Object.defineProperty(exports2, "RekorWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return witness_1.RekorWitness;
+    }, "get") });
+    Object.defineProperty(exports2, "TSAWitness", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return witness_1.TSAWitness;
+    }, "get") });
+  }
+});
+
+// src/lib/core/cleanup.ts
+var pending = /* @__PURE__ */ new Set();
+function registerCleanup(cleanup) {
+  pending.add(cleanup);
+  return () => {
+    pending.delete(cleanup);
+  };
+}
+__name(registerCleanup, "registerCleanup");
+async function runCleanups(timeoutMs = 1e4) {
+  const all = [...pending].reverse();
+  pending.clear();
+  const work = (async () => {
+    for (const c of all) {
+      try {
+        await c();
+      } catch {
+      }
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+__name(runCleanups, "runCleanups");
+function cleanUpOnSignals(say, exit) {
+  let stopping = false;
+  const handler = /* @__PURE__ */ __name((signal, code) => () => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping; removing partial output
+`);
+    void runCleanups().then(() => exit(code));
+  }, "handler");
+  process.once("SIGINT", handler("SIGINT", 130));
+  process.once("SIGTERM", handler("SIGTERM", 143));
+}
+__name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -38565,16 +38602,57 @@ function exitCodeFor(error) {
 __name(exitCodeFor, "exitCodeFor");
 function describeError(error) {
   if (!(error instanceof Error)) return String(error);
-  const head = error instanceof PiImageError ? `${error.message} [${error.code}]` : error.message;
+  const head2 = error instanceof PiImageError ? `${error.message} [${error.code}]` : error.message;
   const causes = [];
   let cause = error.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
     causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
-  return [head, ...causes].join("\n");
+  return [head2, ...causes].join("\n");
 }
 __name(describeError, "describeError");
+
+// src/lib/core/secrets.ts
+var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
+var MIN_SECRET_LENGTH = 4;
+function add(value) {
+  if (secrets.has(value)) return;
+  secrets.add(value);
+  for (const l of listeners) l(value);
+}
+__name(add, "add");
+function registerSecret(value) {
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) add(encoded);
+}
+__name(registerSecret, "registerSecret");
+function registerBasicCredentials(username, password) {
+  registerSecret(password);
+  registerSecret(Buffer.from(`${username}:${password}`).toString("base64"));
+}
+__name(registerBasicCredentials, "registerBasicCredentials");
+function scrubSecrets(text2) {
+  let out = text2;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
+}
+__name(scrubSecrets, "scrubSecrets");
+
+// src/lib/core/terminal-text.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function printable(text2) {
+  return text2.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\r") return "\\r";
+    if (c === "\x1B") return "\\e";
+    return `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+__name(printable, "printable");
 
 // package.json
 var version = "0.0.0-development";
@@ -38597,6 +38675,29 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
+function stopChild(child, graceMs = 3e3) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve8) => {
+    const done = /* @__PURE__ */ __name(() => {
+      clearTimeout(timer);
+      resolve8();
+    }, "done");
+    child.once("close", done);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      setTimeout(resolve8, 1e3).unref();
+    }, graceMs);
+    timer.unref();
+    child.kill("SIGTERM");
+  });
+}
+__name(stopChild, "stopChild");
+function track(child) {
+  const unregister = registerCleanup(() => stopChild(child));
+  child.once("close", unregister);
+  child.once("error", unregister);
+}
+__name(track, "track");
 function spawnError(cmd, error) {
   if (error.code === "ENOENT") {
     return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error });
@@ -38608,6 +38709,7 @@ function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve8, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
@@ -38636,6 +38738,7 @@ function execStream(cmd, args, options) {
     env: options.env,
     stdio: [options.stdin, "pipe", "pipe"]
   });
+  track(child);
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
@@ -38652,13 +38755,14 @@ function execStream(cmd, args, options) {
   });
   done.catch(() => {
   });
-  return { child, done };
+  return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
 }
 __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve8, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));
@@ -38816,16 +38920,70 @@ var RESERVED = /* @__PURE__ */ new Set([
   "CONTAINER_NAME",
   "PRESERVE_CONTAINER",
   "PIGEN_DOCKER_OPTS",
-  "DOCKER",
+  "DOCKER"
+]);
+var PROCESS_VARIABLES = /* @__PURE__ */ new Set([
   "PATH",
   "HOME",
   "IFS",
   "SHELL",
-  "BASH_ENV",
   "ENV",
-  "LD_PRELOAD",
-  "LD_LIBRARY_PATH"
+  "BASH_ENV",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "PS1",
+  "PS2",
+  "PS3",
+  "PS4",
+  "PROMPT_COMMAND",
+  "CDPATH",
+  "GLOBIGNORE",
+  "EXECIGNORE",
+  "FIGNORE",
+  "HISTFILE",
+  "INPUTRC",
+  "BASH_XTRACEFD",
+  "BASH_LOADABLES_PATH",
+  "BASH_COMPAT",
+  "POSIXLY_CORRECT",
+  "TMOUT",
+  "TMPDIR",
+  "GCONV_PATH",
+  "LOCPATH",
+  "NLSPATH",
+  "HOSTALIASES",
+  "RESOLV_HOST_CONF",
+  "LOCALDOMAIN",
+  "NODE_OPTIONS",
+  "PERL5OPT",
+  "PERL5LIB",
+  "PERLLIB",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONHOME",
+  "RUBYOPT",
+  "RUBYLIB",
+  "OPENSSL_CONF",
+  "SSLKEYLOGFILE",
+  "GIT_DIR",
+  "GIT_CONFIG",
+  "GIT_CONFIG_GLOBAL",
+  "GIT_SSH",
+  "GIT_SSH_COMMAND",
+  "GIT_EXEC_PATH",
+  "DEBIAN_FRONTEND",
+  "DPKG_ROOT",
+  "APT_CONFIG",
+  "SUDO_ASKPASS",
+  "EDITOR",
+  "VISUAL",
+  "PAGER"
 ]);
+var PROCESS_PREFIXES = ["LD_", "BASH_FUNC_", "MALLOC_", "GLIBC_", "GIT_CONFIG_", "DYLD_"];
+function isProcessVariable(name) {
+  return PROCESS_VARIABLES.has(name) || PROCESS_PREFIXES.some((p) => name.startsWith(p));
+}
+__name(isProcessVariable, "isProcessVariable");
 var REMOVED = {
   USE_QCOW2: "pi-gen removed USE_QCOW2 in 2024; builds use plain directories now",
   WPA_ESSID: "pi-gen removed WPA_ESSID in 2023; configure Wi-Fi with NetworkManager in a stage or cloud-init",
@@ -38854,10 +39012,10 @@ var TYPED_VARIABLES = {
   piGenRelease: "PI_GEN_RELEASE"
 };
 var SECRET_VARIABLES = /* @__PURE__ */ new Set(["FIRST_USER_PASS"]);
-var bad = /* @__PURE__ */ __name((setting, value, why) => new PiImageError("INPUT_INVALID", `${setting} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
-function oneLine(setting, value) {
-  if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line");
-  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters");
+var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new PiImageError("INPUT_INVALID", `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
+function oneLine(setting, value, secret = false) {
+  if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line", secret);
+  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters", secret);
 }
 __name(oneLine, "oneLine");
 function match(setting, value, re, why) {
@@ -38886,7 +39044,7 @@ function piGenConfigEntries(settings, names = {}) {
   if (s.timezoneDefault !== void 0) match(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
   if (s.firstUserName !== void 0) match(label("firstUserName"), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
   if (s.firstUserPass !== void 0) {
-    oneLine(label("firstUserPass"), s.firstUserPass);
+    oneLine(label("firstUserPass"), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
     throw new PiImageError("INPUT_INVALID", `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`);
@@ -38927,6 +39085,7 @@ function piGenConfigEntries(settings, names = {}) {
     if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where}: not a shell variable name`);
     if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where}: ${REMOVED[name]}`);
     if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: set by pi-image or pi-gen itself, not by a config`);
+    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
     if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: use the typed setting for it, which is checked`);
     if (value.includes("\0")) throw bad(where, value, "must not contain a NUL byte");
     entries.push({ name, value });
@@ -39037,13 +39196,13 @@ async function startAptProxy(options) {
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
 `);
   }, "refuse");
-  const serveCached = /* @__PURE__ */ __name(async (res, path, head) => {
+  const serveCached = /* @__PURE__ */ __name(async (res, path, head2) => {
     try {
       const s = await (0, import_promises3.stat)(path);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
-      if (head) res.end();
+      if (head2) res.end();
       else (0, import_node_fs.createReadStream)(path).pipe(res);
       return true;
     } catch {
@@ -39064,8 +39223,8 @@ async function startAptProxy(options) {
     }
     if (url2.protocol !== "http:") return refuse(res, 400, "only http URLs are proxied");
     const cachePath = cachePathFor(options.cacheDir, url2);
-    const head = req.method === "HEAD";
-    if (cachePath && await serveCached(res, cachePath, head)) return;
+    const head2 = req.method === "HEAD";
+    if (cachePath && await serveCached(res, cachePath, head2)) return;
     const upstream = (0, import_node_http.request)(url2, { method: req.method, headers: { ...forwardHeaders(req.headers, !!cachePath), host: url2.host }, timeout: options.upstreamTimeoutMs ?? 6e4 });
     upstream.on("timeout", () => upstream.destroy(new Error("upstream timed out")));
     upstream.on("error", (e) => {
@@ -39075,7 +39234,7 @@ async function startAptProxy(options) {
     upstream.on("response", (up) => {
       const headers = forwardHeaders(up.headers, false);
       res.writeHead(up.statusCode ?? 502, headers);
-      if (!cachePath || up.statusCode !== 200 || head) {
+      if (!cachePath || up.statusCode !== 200 || head2) {
         stats.passedThrough++;
         up.pipe(res);
         return;
@@ -39435,8 +39594,8 @@ function stagesOf(timeline) {
 }
 __name(stagesOf, "stagesOf");
 function failedStep(timeline) {
-  const open7 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open7[open7.length - 1];
+  const open5 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open5[open5.length - 1];
 }
 __name(failedStep, "failedStep");
 function formatDuration(seconds) {
@@ -39705,7 +39864,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const native = runtime.runtime === "native";
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
-  for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger.mask?.(e.value);
+  for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = (0, import_node_path5.join)(workDir, "config");
   await (0, import_promises6.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
@@ -39839,6 +39998,12 @@ function unquote(raw, where) {
 __name(unquote, "unquote");
 function applySetting(config, key, value, where) {
   if (!SHELL_NAME.test(key)) throw new PiImageError("INPUT_INVALID", `${where}: "${key}" is not a variable name`);
+  if (SECRET_VARIABLES.has(key)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${where}: ${key} is a secret; config files and settings are committed and printed: pass it in PI_IMAGE_FIRST_USER_PASS (CLI) or the first-user-password input (action)`
+    );
+  }
   if (key === "STAGE_LIST") {
     config.stages = value.split(/\s+/).filter(Boolean);
     return;
@@ -39863,7 +40028,7 @@ function applySetting(config, key, value, where) {
 __name(applySetting, "applySetting");
 function splitAssignment(text2, where) {
   const at = text2.indexOf("=");
-  if (at <= 0) throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE, found "${text2.slice(0, 80)}"`);
+  if (at <= 0) throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE (a variable name, "=", the value)`);
   return [text2.slice(0, at).trim(), text2.slice(at + 1)];
 }
 __name(splitAssignment, "splitAssignment");
@@ -39875,7 +40040,7 @@ function parseProductConfig(text2, source) {
     if (line.trim() === "" || line.trim().startsWith("#")) return;
     const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line);
     if (!m || !SHELL_NAME.test(m[1])) {
-      throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE, found "${line.slice(0, 80)}"`);
+      throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE (a shell variable name, "=", the value): not a pi-gen config line`);
     }
     const key = m[1];
     if (seen.has(key)) throw new PiImageError("INPUT_INVALID", `${where}: ${key} is set twice`);
@@ -40027,6 +40192,89 @@ function checkSafeName(value, input) {
 }
 __name(checkSafeName, "checkSafeName");
 
+// src/lib/core/file-digest.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
+var import_promises9 = require("node:fs/promises");
+var import_node_stream = require("node:stream");
+var import_promises10 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto2.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  let handle;
+  try {
+    handle = await (0, import_promises9.open)(path, import_node_fs5.constants.O_RDONLY | import_node_fs5.constants.O_NONBLOCK | import_node_fs5.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var SHA256_HEX = /^[0-9a-f]{64}$/;
+async function digestFile(path, copyTo, expectedSize) {
+  const handle = await openRegularFile(path);
+  if (expectedSize !== void 0) {
+    const { size: size2 } = await handle.stat();
+    if (size2 !== expectedSize) {
+      await handle.close();
+      return { size: size2, sha256: "" };
+    }
+  }
+  const counter = new HashingPassThrough();
+  let writeFailure;
+  const sink = copyTo ? (0, import_node_fs5.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  try {
+    await (0, import_promises10.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  } catch (e) {
+    if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
+    throw e;
+  }
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
+
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
@@ -40066,7 +40314,7 @@ function renderJson(value) {
 `;
 }
 __name(renderJson, "renderJson");
-var SHA256 = /^[0-9a-f]{64}$/;
+var SHA256 = SHA256_HEX;
 var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
 function parseManifest(text2, where, reserved = () => []) {
   let parsed;
@@ -40132,12 +40380,14 @@ function checkIntegerInRange(value, min, max, input) {
   return n;
 }
 __name(checkIntegerInRange, "checkIntegerInRange");
+var MAX_SOURCE_DATE_EPOCH = 253402300799;
 function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
-  if (!/^\d+$/.test(value.trim())) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
+  const text2 = value.trim();
+  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
+    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
   }
-  return Number(value.trim());
+  return Number(text2);
 }
 __name(parseSourceDateEpoch, "parseSourceDateEpoch");
 function isoSeconds(date) {
@@ -40244,12 +40494,11 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/lib/image/open-image.ts
-var import_promises16 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path10 = require("node:path");
 
 // src/lib/image/byte-source.ts
-var import_promises9 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -40263,7 +40512,7 @@ var FileByteSource = class _FileByteSource {
     __name(this, "FileByteSource");
   }
   static async open(path) {
-    const fh = await (0, import_promises9.open)(path, "r");
+    const fh = await openRegularFile(path);
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
   }
@@ -40310,15 +40559,13 @@ var SliceByteSource = class {
 };
 
 // src/lib/image/image-source.ts
-var import_node_fs6 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
 var import_node_path9 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
-var import_node_fs5 = require("node:fs");
-var import_promises10 = require("node:fs/promises");
-var import_node_stream = require("node:stream");
+var import_node_fs6 = require("node:fs");
+var import_promises11 = require("node:fs/promises");
+var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
 var ZIP64_LOCATOR = 117853008;
@@ -40330,14 +40577,14 @@ function corrupt(file, what) {
   return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
 }
 __name(corrupt, "corrupt");
-function u64(buf, at) {
+function u64(file, buf, at, what, limit) {
   const v = buf.readBigUInt64LE(at);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("64-bit value too large");
+  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
   return Number(v);
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises10.open)(file, "r");
+  const fh = await (0, import_promises11.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -40357,13 +40604,13 @@ async function listZipEntries(file) {
     let cdOffset = tail.readUInt32LE(at + 16);
     if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
       if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
-      const z64At = u64(tail, at - 20 + 8);
+      const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
       const z64 = Buffer.alloc(56);
       await fh.read(z64, 0, 56, z64At);
       if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
-      count = u64(z64, 32);
-      cdSize = u64(z64, 40);
-      cdOffset = u64(z64, 48);
+      count = u64(file, z64, 32, "entry count", size2);
+      cdSize = u64(file, z64, 40, "central directory size", size2);
+      cdOffset = u64(file, z64, 48, "central directory offset", size2);
     }
     if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
     const cd = Buffer.alloc(cdSize);
@@ -40390,12 +40637,14 @@ async function listZipEntries(file) {
         const len = cd.readUInt16LE(e + 2);
         if (id === 1) {
           let q = e + 4;
-          if (entry.uncompressedSize === 4294967295) entry.uncompressedSize = u64(cd, q), q += 8;
-          if (entry.compressedSize === 4294967295) entry.compressedSize = u64(cd, q), q += 8;
-          if (entry.localHeaderOffset === 4294967295) entry.localHeaderOffset = u64(cd, q);
+          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
+          if (entry.uncompressedSize === 4294967295) entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER), q += 8;
+          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) entry.compressedSize = u64(file, cd, q, "compressed size", size2), q += 8;
+          if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
         }
         e += 4 + len;
       }
+      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
       entries.push(entry);
       p = extraEnd + commentLength;
     }
@@ -40405,7 +40654,7 @@ async function listZipEntries(file) {
   }
 }
 __name(listZipEntries, "listZipEntries");
-var ZipEntryCheck = class extends import_node_stream.Transform {
+var ZipEntryCheck = class extends import_node_stream2.Transform {
   constructor(file, entry) {
     super();
     this.file = file;
@@ -40432,7 +40681,7 @@ var ZipEntryCheck = class extends import_node_stream.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises10.open)(file, "r");
+  const fh = await (0, import_promises11.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -40444,7 +40693,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw = entry.compressedSize === 0 ? import_node_stream.Readable.from([]) : (0, import_node_fs5.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs6.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
     check.destroy(e.message.includes("unexpected end") ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
@@ -40462,7 +40711,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
 __name(openZipEntry, "openZipEntry");
 
 // src/lib/image/image-source.ts
-var READ_CHUNK = 1 << 20;
+var READ_CHUNK2 = 1 << 20;
 async function xzUncompressedSize(path, logger) {
   const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
   if (r.code !== 0) {
@@ -40477,27 +40726,42 @@ async function openRawImage(path, compression, logger) {
   const name = (0, import_node_path9.basename)(path);
   switch (compression) {
     case "none": {
-      const { size: size2 } = await (0, import_promises11.stat)(path);
-      return { stream: (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK }), expectedSize: size2, innerName: name, done: Promise.resolve() };
+      const handle = await openRegularFile(path);
+      const { size: size2 } = await handle.stat();
+      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK2 });
+      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
     }
     case "gz": {
-      const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
-      const file = (0, import_node_fs6.createReadStream)(path, { highWaterMark: READ_CHUNK });
+      const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
+      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK2 });
       file.on("error", (e) => gunzip2.destroy(e));
       file.pipe(gunzip2);
-      return { stream: gunzip2, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
+      const abort = /* @__PURE__ */ __name(async () => {
+        file.destroy();
+        gunzip2.destroy();
+      }, "abort");
+      return { stream: gunzip2, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
     }
     case "xz": {
+      await (await openRegularFile(path)).close();
       const expectedSize = await xzUncompressedSize(path, logger);
-      const { child, done } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
+      const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
+      let aborted = false;
       const named = done.catch((e) => {
+        if (aborted) return;
         throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
       });
       named.catch(() => {
       });
-      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named };
+      const abort = /* @__PURE__ */ __name(async () => {
+        aborted = true;
+        child.stdout.destroy();
+        await stop();
+      }, "abort");
+      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named, abort };
     }
     case "zip": {
+      await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
       const images = entries.filter((e) => /\.img$/.test(e.name) && !e.name.endsWith("/"));
       if (images.length !== 1) {
@@ -40510,12 +40774,8 @@ async function openRawImage(path, compression, logger) {
       if (entry.name.includes("/") || entry.name.includes("\\")) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
-      return {
-        stream: await openZipEntry(path, entry, READ_CHUNK),
-        expectedSize: entry.uncompressedSize,
-        innerName: entry.name,
-        done: Promise.resolve()
-      };
+      const stream = await openZipEntry(path, entry, READ_CHUNK2);
+      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
     }
   }
 }
@@ -40523,70 +40783,10 @@ __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_crypto4 = require("node:crypto");
-var import_node_fs8 = require("node:fs");
-var import_promises14 = require("node:fs/promises");
-var import_node_events = require("node:events");
-var import_promises15 = require("node:stream/promises");
-
-// src/lib/core/file-digest.ts
-var import_node_crypto2 = require("node:crypto");
 var import_node_fs7 = require("node:fs");
 var import_promises12 = require("node:fs/promises");
-var import_node_stream2 = require("node:stream");
+var import_node_events = require("node:events");
 var import_promises13 = require("node:stream/promises");
-var READ_CHUNK2 = 1 << 20;
-var HashingPassThrough = class extends import_node_stream2.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto2.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
-  }
-};
-function digestBytes(bytes) {
-  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
-}
-__name(digestBytes, "digestBytes");
-async function openRegularFile(path) {
-  const handle = await (0, import_promises12.open)(path, import_node_fs7.constants.O_RDONLY | import_node_fs7.constants.O_NONBLOCK | import_node_fs7.constants.O_NOFOLLOW);
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-async function digestFile(path, copyTo) {
-  const handle = await openRegularFile(path);
-  const counter = new HashingPassThrough();
-  const sink = copyTo ? (0, import_node_fs7.createWriteStream)(copyTo) : new import_node_stream2.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises13.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK2 }), counter, sink);
-  return counter.digest();
-}
-__name(digestFile, "digestFile");
 
 // src/lib/image/bmap.ts
 var import_node_crypto3 = require("node:crypto");
@@ -40676,33 +40876,49 @@ async function rawImagePass(source, options) {
   const bmap = new BlockMapBuilder(BS);
   let size2 = 0;
   let carry;
-  let head = options.checkHead ? Buffer.alloc(0) : void 0;
+  let head2 = options.checkHead ? Buffer.alloc(0) : void 0;
   let sparse;
+  let outputFailure;
+  const outputFailed = /* @__PURE__ */ __name((path) => (e) => {
+    outputFailure ??= e instanceof PiImageError ? e : new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+    return outputFailure;
+  }, "outputFailed");
   let xz;
   if (options.xz) {
     const level = options.xz.level;
     const threads = options.xz.threads === 1 ? "+1" : String(options.xz.threads);
-    const { child, done } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
+    const { child, done, stop } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
       logger,
       stdin: "pipe"
     });
     const counter = new HashingPassThrough();
-    const out = (0, import_promises15.pipeline)(child.stdout, counter, (0, import_node_fs8.createWriteStream)(options.xz.path));
+    const xzPath = options.xz.path;
+    const out = (0, import_promises13.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
+      throw outputFailed(xzPath)(e);
+    });
     out.catch(() => {
     });
     const stdin = child.stdin;
     stdin.on("error", () => {
     });
-    xz = { stdin, done, out, counter, kill: /* @__PURE__ */ __name(() => child.kill("SIGKILL"), "kill") };
+    xz = { stdin, done, out, counter, stop };
   }
   const waitDrain = /* @__PURE__ */ __name(async () => {
     await Promise.race([
       (0, import_node_events.once)(xz.stdin, "drain"),
+      xz.out,
       xz.done.then(() => {
         throw new PiImageError("EXEC_FAILED", "xz exited before the image was fully written to it");
       })
     ]);
   }, "waitDrain");
+  const writeSparse = /* @__PURE__ */ __name(async (segment, at) => {
+    try {
+      await sparse.write(segment, 0, segment.length, at);
+    } catch (e) {
+      throw outputFailed(options.sparseCopy)(e);
+    }
+  }, "writeSparse");
   const blocks = /* @__PURE__ */ __name(async (data, offset) => {
     const n = Math.ceil(data.length / BS);
     let i = 0;
@@ -40714,21 +40930,21 @@ async function rawImagePass(source, options) {
       else {
         const segment = data.subarray(i * BS, Math.min(j * BS, data.length));
         bmap.addMapped(segment, j - i);
-        if (sparse) await sparse.write(segment, 0, segment.length, offset + i * BS);
+        if (sparse) await writeSparse(segment, offset + i * BS);
       }
       i = j;
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises14.open)(options.sparseCopy, "w");
+    if (options.sparseCopy) sparse = await (0, import_promises12.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
-      if (head && head.length < 65536) {
-        head = Buffer.concat([head, chunk.subarray(0, 65536 - head.length)]);
-        if (head.length >= 65536) {
-          options.checkHead(head);
-          head = void 0;
+      if (head2 && head2.length < 65536) {
+        head2 = Buffer.concat([head2, chunk.subarray(0, 65536 - head2.length)]);
+        if (head2.length >= 65536) {
+          options.checkHead(head2);
+          head2 = void 0;
         }
       }
       size2 += chunk.length;
@@ -40742,7 +40958,7 @@ async function rawImagePass(source, options) {
       logger.progress(`reading ${sourceName}`, size2, options.expectedSize);
     }
     if (size2 === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
-    if (head) options.checkHead(head);
+    if (head2) options.checkHead(head2);
     if (carry) await blocks(carry, blockOffset);
     if (options.expectedSize !== void 0 && size2 !== options.expectedSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${size2} bytes, expected ${options.expectedSize}`);
@@ -40753,10 +40969,12 @@ async function rawImagePass(source, options) {
       await xz.out;
     }
     if (sparse) {
-      await sparse.truncate(size2);
+      await sparse.truncate(size2).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     }
   } catch (error) {
-    xz?.kill();
+    await xz?.stop();
+    source.destroy();
+    if (outputFailure) throw outputFailure;
     if (error instanceof PiImageError) throw error;
     throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: cannot be read to the end: ${error.message}`, { cause: error });
   } finally {
@@ -40770,23 +40988,24 @@ __name(rawImagePass, "rawImagePass");
 
 // src/lib/image/open-image.ts
 async function detectCompression(path) {
-  let head;
+  let head2;
   try {
-    const fh = await (0, import_promises16.open)(path, "r");
+    const fh = await openRegularFile(path);
     try {
-      head = Buffer.alloc(6);
-      const { bytesRead } = await fh.read(head, 0, 6, 0);
-      head = head.subarray(0, bytesRead);
+      head2 = Buffer.alloc(6);
+      const { bytesRead } = await fh.read(head2, 0, 6, 0);
+      head2 = head2.subarray(0, bytesRead);
     } finally {
       await fh.close();
     }
   } catch (e) {
+    if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `image ${path} cannot be read: ${e.message}`, { cause: e });
   }
-  if (head.length === 0) throw new PiImageError("IMAGE_EMPTY", `${path}: the image is empty (0 bytes)`);
-  if (head.equals(Buffer.from([253, 55, 122, 88, 90, 0]))) return "xz";
-  if (head[0] === 31 && head[1] === 139) return "gz";
-  if (head.subarray(0, 4).equals(Buffer.from([80, 75, 3, 4])) || head.subarray(0, 4).equals(Buffer.from([80, 75, 5, 6]))) return "zip";
+  if (head2.length === 0) throw new PiImageError("IMAGE_EMPTY", `${path}: the image is empty (0 bytes)`);
+  if (head2.equals(Buffer.from([253, 55, 122, 88, 90, 0]))) return "xz";
+  if (head2[0] === 31 && head2[1] === 139) return "gz";
+  if (head2.subarray(0, 4).equals(Buffer.from([80, 75, 3, 4])) || head2.subarray(0, 4).equals(Buffer.from([80, 75, 5, 6]))) return "zip";
   return "none";
 }
 __name(detectCompression, "detectCompression");
@@ -40796,11 +41015,14 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
     const source = await FileByteSource.open(path);
     return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
   }
-  const dir = await (0, import_promises16.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
+  const dir = await (0, import_promises14.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises14.rm)(dir, { recursive: true, force: true }), "remove");
+  const unregister = registerCleanup(remove);
+  let opened;
   try {
     const raw = (0, import_node_path10.join)(dir, "image.img");
     logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
-    const opened = await openRawImage(path, compression, logger);
+    opened = await openRawImage(path, compression, logger);
     const pass = await rawImagePass(opened.stream, { logger, sourceName: path, expectedSize: opened.expectedSize, sparseCopy: raw });
     await opened.done;
     const source = await FileByteSource.open(raw);
@@ -40810,11 +41032,14 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
       pass,
       async close() {
         await source.close();
-        await (0, import_promises16.rm)(dir, { recursive: true, force: true });
+        await remove();
+        unregister();
       }
     };
   } catch (e) {
-    await (0, import_promises16.rm)(dir, { recursive: true, force: true });
+    await opened?.abort();
+    await remove();
+    unregister();
     throw e;
   }
 }
@@ -40831,8 +41056,12 @@ var S_IFLNK = 40960;
 var S_IFREG = 32768;
 var ROOT_INODE = 2;
 var MAX_SYMLINK_HOPS = 40;
+var MAX_EXTENT_DEPTH = 5;
+var MAX_MAP_BLOCKS = 4096;
+var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 var Ext4FileSystem = class _Ext4FileSystem {
-  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount) {
+  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
     this.src = src;
     this.blockSize = blockSize;
     this.kind = kind;
@@ -40844,6 +41073,8 @@ var Ext4FileSystem = class _Ext4FileSystem {
     this.is64 = is64;
     this.firstDataBlock = firstDataBlock;
     this.groupCount = groupCount;
+    this.blocksCount = blocksCount;
+    this.budget = budget;
   }
   src;
   blockSize;
@@ -40856,13 +41087,24 @@ var Ext4FileSystem = class _Ext4FileSystem {
   is64;
   firstDataBlock;
   groupCount;
+  blocksCount;
+  budget;
   static {
     __name(this, "Ext4FileSystem");
+  }
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  async read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
   }
   static looksLikeExt(superblock) {
     return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
   }
-  static async open(src) {
+  static async open(src, readBudget = DEFAULT_READ_BUDGET) {
     const sb = await src.read(1024, 1024);
     if (!_Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not an ext2/3/4 file system`);
     const blockSize = 1024 << sb.readUInt32LE(24);
@@ -40874,8 +41116,11 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const incompat = sb.readUInt32LE(96);
     const is64 = (incompat & INCOMPAT_64BIT) !== 0;
     const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
-    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128) {
+    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
+    }
+    if (blocksCount * blockSize > src.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
     }
     const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
     const u = sb.subarray(104, 120).toString("hex");
@@ -40884,38 +41129,59 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(92);
     const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
-    return new _Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount);
+    return new _Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, readBudget);
   }
   async readBlocks(block, count = 1) {
-    return this.src.read(block * this.blockSize, count * this.blockSize);
+    if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
+    return this.read(block * this.blockSize, count * this.blockSize);
   }
   async inode(number) {
     const group = Math.floor((number - 1) / this.inodesPerGroup);
-    if (number < 1 || group >= this.groupCount) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: inode ${number} out of range`);
+    if (number < 1 || group >= this.groupCount) throw this.corrupt(`inode ${number} out of range`);
     const index = (number - 1) % this.inodesPerGroup;
     const gdtBlock = this.firstDataBlock + 1;
-    const desc = await this.src.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
+    const desc = await this.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
     const tableLo = desc.readUInt32LE(8);
     const tableHi = this.is64 && this.descSize >= 64 ? desc.readUInt32LE(40) : 0;
     const table = tableLo + tableHi * 2 ** 32;
-    const raw = await this.src.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
+    const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
     const mode = raw.readUInt16LE(0);
     const size2 = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
     return { number, mode, size: size2, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
   }
-  /** The file system blocks holding an inode's data, in order, as [logical, physical, count] runs. */
-  async extents(inode) {
+  /**
+   * The file system blocks holding an inode's first `wanted` logical blocks,
+   * as [logical, physical, count] runs (physical -1: reads as zeros). Only the
+   * part of the map that covers them is read; a map that loops, fans out past
+   * what it could hold, or needs more than MAX_MAP_BLOCKS blocks is refused.
+   */
+  async extents(inode, wanted) {
+    const where = `inode ${inode.number}`;
+    const seen = /* @__PURE__ */ new Set();
+    let mapBlocks = 0;
+    const mapBlock = /* @__PURE__ */ __name(async (block, what) => {
+      if (seen.has(block)) throw this.corrupt(`${where}: its ${what} refers to block ${block} twice (a loop)`);
+      seen.add(block);
+      if (++mapBlocks > MAX_MAP_BLOCKS) throw this.corrupt(`${where}: its ${what} spans more than ${MAX_MAP_BLOCKS} blocks`);
+      return this.readBlocks(block);
+    }, "mapBlock");
     if (inode.flags & EXTENTS_FL) {
       const out = [];
-      const walk = /* @__PURE__ */ __name(async (node, depthGuard) => {
-        if (node.readUInt16LE(0) !== 62218) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: inode ${inode.number} has a damaged extent tree`);
-        if (depthGuard > 5) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: inode ${inode.number} extent tree too deep`);
+      const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
+        if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
+        const max = node.readUInt16LE(4);
         const depth = node.readUInt16LE(6);
+        const capacity = Math.floor((node.length - 12) / 12);
+        if (entries > max || max > capacity) throw this.corrupt(`${where}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
+        if (depth > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth !== expectedDepth) {
+          throw this.corrupt(`${where}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
+        }
         for (let i = 0; i < entries; i++) {
           const e = 12 + i * 12;
+          const logical = node.readUInt32LE(e);
+          if (logical >= wanted) break;
           if (depth === 0) {
-            const logical = node.readUInt32LE(e);
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
@@ -40923,26 +41189,25 @@ var Ext4FileSystem = class _Ext4FileSystem {
             out.push([logical, uninitialized ? -1 : physical, len]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
-            await walk(await this.readBlocks(child), depthGuard + 1);
+            await walk(await mapBlock(child, "extent tree"), depth - 1);
           }
         }
       }, "walk");
-      await walk(inode.block, 0);
+      await walk(inode.block, void 0);
       return out;
     }
     const perBlock = this.blockSize / 4;
-    const total = Math.ceil(inode.size / this.blockSize);
     const list = [];
     const indirect = /* @__PURE__ */ __name(async (block, level) => {
-      if (block === 0 || list.length >= total) return;
-      const data = await this.readBlocks(block);
-      for (let i = 0; i < perBlock && list.length < total; i++) {
+      if (block === 0 || list.length >= wanted) return;
+      const data = await mapBlock(block, "indirect block map");
+      for (let i = 0; i < perBlock && list.length < wanted; i++) {
         const b = data.readUInt32LE(i * 4);
         if (level === 1) list.push(b);
         else await indirect(b, level - 1);
       }
     }, "indirect");
-    for (let i = 0; i < 12 && list.length < total; i++) list.push(inode.block.readUInt32LE(i * 4));
+    for (let i = 0; i < 12 && list.length < wanted; i++) list.push(inode.block.readUInt32LE(i * 4));
     await indirect(inode.block.readUInt32LE(48), 1);
     await indirect(inode.block.readUInt32LE(52), 2);
     await indirect(inode.block.readUInt32LE(56), 3);
@@ -40956,17 +41221,20 @@ var Ext4FileSystem = class _Ext4FileSystem {
       return inode.block.subarray(0, length);
     }
     const out = Buffer.alloc(length);
-    for (const [logical, physical, count] of await this.extents(inode)) {
+    for (const [logical, physical, count] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
       const start = logical * this.blockSize;
       if (start >= length) continue;
       const bytes = Math.min(count * this.blockSize, length - start);
-      if (physical >= 0) (await this.src.read(physical * this.blockSize, bytes)).copy(out, start);
+      if (physical < 0) continue;
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount) throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      (await this.read(physical * this.blockSize, bytes)).copy(out, start);
     }
     return out;
   }
   async readDirectory(inode) {
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
-    const data = await this.readInode(inode, 64 * 1024 * 1024);
+    if (inode.size > MAX_DIRECTORY_BYTES) throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
     const entries = [];
     let at = 0;
     while (at + 8 <= data.length) {
@@ -41007,7 +41275,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
         if (!entry) return void 0;
         const node = await this.inode(entry.inode);
         if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
-          if (++hops > MAX_SYMLINK_HOPS) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: too many symlinks resolving ${path}`);
+          if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
           const target = await this.readLink(node);
           if (target.startsWith("/")) stack = [stack[0]];
           queue.unshift(...target.split("/"));
@@ -41050,8 +41318,10 @@ var Ext4FileSystem = class _Ext4FileSystem {
 // src/lib/image/fat.ts
 var MAX_FAT_BYTES = 64 * 1024 * 1024;
 var MAX_WALK_ENTRIES = 1e5;
+var MAX_DIRECTORY_BYTES2 = 4 * 1024 * 1024;
+var DEFAULT_READ_BUDGET2 = 256 * 1024 * 1024;
 var FatFileSystem = class _FatFileSystem {
-  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount) {
+  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount, budget) {
     this.src = src;
     this.type = type;
     this.volumeId = volumeId;
@@ -41060,6 +41330,7 @@ var FatFileSystem = class _FatFileSystem {
     this.rootDir = rootDir;
     this.fat = fat;
     this.clusterCount = clusterCount;
+    this.budget = budget;
   }
   src;
   type;
@@ -41069,11 +41340,21 @@ var FatFileSystem = class _FatFileSystem {
   rootDir;
   fat;
   clusterCount;
+  budget;
   static {
     __name(this, "FatFileSystem");
   }
   /** The volume label: the root directory's label entry, else the boot sector's. */
   label;
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
   /** True when the boot sector looks like FAT (used to identify a partition). */
   static looksLikeFat(boot) {
     if (boot.length < 512 || boot.readUInt16LE(510) !== 43605) return false;
@@ -41081,7 +41362,7 @@ var FatFileSystem = class _FatFileSystem {
     const spc = boot[13];
     return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & spc - 1) === 0 && boot[16] > 0 && boot.readUInt16LE(14) > 0;
   }
-  static async open(src) {
+  static async open(src, readBudget = DEFAULT_READ_BUDGET2) {
     const boot = await src.read(0, 512);
     if (!_FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not a FAT file system`);
     const bps = boot.readUInt16LE(11);
@@ -41094,19 +41375,26 @@ var FatFileSystem = class _FatFileSystem {
     const rootSectors = Math.ceil(rootEntries * 32 / bps);
     const dataSector = reserved + fats * fatSectors + rootSectors;
     const clusters = Math.floor((total - dataSector) / spc);
+    if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
+    if (total * bps > src.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+    }
     const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
     const fatBytes = fatSectors * bps;
     if (fatBytes > MAX_FAT_BYTES) throw new PiImageError("FS_UNSUPPORTED", `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+    const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
+    if (fatBytes * 8 < (clusters + 2) * entryBits) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
     const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
     const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs = new _FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters);
+    const fs = new _FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters, readBudget - fatBytes);
     const volumeLabel = await fs.rootVolumeLabel();
     fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
     return fs;
   }
   next(cluster) {
+    if (cluster > this.clusterCount + 1) throw this.corrupt(`FAT cluster ${cluster} lies past the data area`);
     if (this.type === "FAT32") return this.fat.readUInt32LE(cluster * 4) & 268435455;
     if (this.type === "FAT16") return this.fat.readUInt16LE(cluster * 2);
     const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
@@ -41116,32 +41404,25 @@ var FatFileSystem = class _FatFileSystem {
     const eoc = this.type === "FAT32" ? 268435448 : this.type === "FAT16" ? 65528 : 4088;
     return cluster >= eoc || cluster < 2;
   }
-  chain(first) {
-    const out = [];
-    let c = first;
-    while (!this.isEnd(c)) {
-      if (c > this.clusterCount + 1 || out.length > this.clusterCount) {
-        throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: FAT cluster chain from ${first} is broken or loops`);
-      }
-      out.push(c);
-      c = this.next(c);
-    }
-    return out;
-  }
+  /**
+   * Reads a cluster chain up to `limit` bytes. The chain is followed only as
+   * far as needed; one that leaves the data area or loops is refused.
+   */
   async readChain(first, limit) {
     const parts = [];
     let got = 0;
-    for (const c of this.chain(first)) {
-      if (got >= limit) break;
+    let steps = 0;
+    for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
+      if (c > this.clusterCount + 1 || ++steps > this.clusterCount) throw this.corrupt(`FAT cluster chain from ${first} is broken or loops`);
       const len = Math.min(this.clusterBytes, limit - got);
-      parts.push(await this.src.read(this.dataStart + (c - 2) * this.clusterBytes, len));
+      parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
       got += len;
     }
     return Buffer.concat(parts);
   }
   async rootBytes() {
-    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, Number.MAX_SAFE_INTEGER);
-    return this.src.read(this.rootDir.offset, this.rootDir.length);
+    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, MAX_DIRECTORY_BYTES2);
+    return this.read(this.rootDir.offset, Math.min(this.rootDir.length, MAX_DIRECTORY_BYTES2));
   }
   async rootVolumeLabel() {
     const raw = await this.rootBytes();
@@ -41195,7 +41476,7 @@ var FatFileSystem = class _FatFileSystem {
     return entries;
   }
   async listEntry(dir) {
-    const raw = dir ? await this.readChain(dir.firstCluster, Number.MAX_SAFE_INTEGER) : await this.rootBytes();
+    const raw = dir ? await this.readChain(dir.firstCluster, MAX_DIRECTORY_BYTES2) : await this.rootBytes();
     return _FatFileSystem.parseDirectory(raw);
   }
   async lookup(path) {
@@ -41225,11 +41506,16 @@ var FatFileSystem = class _FatFileSystem {
   /** Every file and directory, depth first, sorted by name within a directory. */
   async walk() {
     const out = [];
+    const visited = /* @__PURE__ */ new Set();
     const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
-      if (depth > 32) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: directories nest deeper than 32 levels`);
+      if (depth > 32) throw this.corrupt("directories nest deeper than 32 levels");
+      if (dir) {
+        if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix} is reached twice (a loop)`);
+        visited.add(dir.firstCluster);
+      }
       const entries = (await this.listEntry(dir)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       for (const e of entries) {
-        if (out.length >= MAX_WALK_ENTRIES) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: more than ${MAX_WALK_ENTRIES} entries`);
+        if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
         out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
         if (e.directory) await visit(e, path, depth + 1);
@@ -41241,6 +41527,7 @@ var FatFileSystem = class _FatFileSystem {
 };
 
 // src/lib/image/partition-table.ts
+var import_node_zlib3 = require("node:zlib");
 var MBR_TYPES = {
   1: "FAT12",
   4: "FAT16 <32M",
@@ -41305,39 +41592,79 @@ async function readPartitionTable(disk) {
         throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} ends past the end of the image (truncated image?)`);
       }
     }
+    checkLayout(disk, entries.filter((p) => !["05", "0f", "85"].includes(p.type)), SECTOR, disk.size);
     return { scheme: "mbr", diskId: diskSig, sectorSize: SECTOR, partitions: entries };
   }
-  const header = await disk.read(SECTOR, SECTOR);
-  if (header.toString("latin1", 0, 8) !== "EFI PART") {
-    throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: protective MBR but no GPT header in sector 1`);
+  return readGpt(disk);
+}
+__name(readPartitionTable, "readPartitionTable");
+function checkLayout(disk, partitions, first, end) {
+  const sorted = [...partitions].sort((a, b) => a.startBytes - b.startBytes);
+  for (const p of sorted) {
+    if (p.sizeBytes <= 0) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
+    if (p.startBytes < first || p.startBytes + p.sizeBytes > end) {
+      throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? " (truncated image?)" : ""}`);
+    }
   }
-  const entriesLba = Number(header.readBigUInt64LE(72));
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1], sorted[i]];
+    if (a.startBytes + a.sizeBytes > b.startBytes) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partitions ${a.number} and ${b.number} overlap`);
+  }
+}
+__name(checkLayout, "checkLayout");
+var GPT_MAX_ENTRY_BYTES = 1024 * 1024;
+async function readGpt(disk) {
+  const bad3 = /* @__PURE__ */ __name((what) => new PiImageError("IMAGE_CORRUPT", `${disk.name}: GPT ${what}`), "bad");
+  const sectors = Math.floor(disk.size / SECTOR);
+  if (sectors < 3) throw bad3("header cannot fit: the image is too small");
+  const header = await disk.read(SECTOR, SECTOR);
+  if (header.toString("latin1", 0, 8) !== "EFI PART") throw bad3('header missing: protective MBR but no "EFI PART" in sector 1');
+  const headerSize = header.readUInt32LE(12);
+  if (headerSize < 92 || headerSize > SECTOR) throw bad3(`header size ${headerSize} is not between 92 and ${SECTOR}`);
+  const stored = header.readUInt32LE(16);
+  const zeroed = Buffer.from(header.subarray(0, headerSize));
+  zeroed.writeUInt32LE(0, 16);
+  if ((0, import_node_zlib3.crc32)(zeroed) >>> 0 !== stored) throw bad3("header fails its CRC-32 check");
+  const u642 = /* @__PURE__ */ __name((at) => {
+    const v = header.readBigUInt64LE(at);
+    if (v > BigInt(sectors)) throw bad3(`header field at byte ${at} (${v}) points past the image's ${sectors} sectors`);
+    return Number(v);
+  }, "u64");
+  if (u642(24) !== 1) throw bad3("header does not say it is in sector 1");
+  const firstUsable = u642(40);
+  const lastUsable = u642(48);
+  if (firstUsable > lastUsable) throw bad3(`first usable sector ${firstUsable} lies after the last ${lastUsable}`);
+  const entriesLba = u642(72);
   const count = header.readUInt32LE(80);
   const entrySize = header.readUInt32LE(84);
-  if (count > 1024 || entrySize < 128 || entrySize > 4096) {
-    throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: GPT header has an implausible entry table (${count} \xD7 ${entrySize})`);
-  }
+  if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & entrySize - 1) !== 0) throw bad3(`entry size ${entrySize} is not 128 \xD7 a power of two`);
+  if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad3(`entry table of ${count} \xD7 ${entrySize} bytes is implausible`);
+  const entriesEnd = entriesLba + Math.ceil(count * entrySize / SECTOR);
+  if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable) throw bad3("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
+  if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
   const partitions = [];
   for (let i = 0; i < count; i++) {
     const at = i * entrySize;
     const typeGuid = guid(table, at);
     if (typeGuid === "00000000-0000-0000-0000-000000000000") continue;
-    const first = Number(table.readBigUInt64LE(at + 32));
-    const last = Number(table.readBigUInt64LE(at + 40));
+    const first = table.readBigUInt64LE(at + 32);
+    const last = table.readBigUInt64LE(at + 40);
+    if (first > last || last > BigInt(lastUsable)) throw bad3(`partition ${i + 1} spans sectors ${first}\u2013${last}, outside ${firstUsable}\u2013${lastUsable}`);
     partitions.push({
       number: i + 1,
       type: typeGuid,
       typeName: GPT_TYPES[typeGuid] ?? "unknown",
-      startBytes: first * SECTOR,
-      sizeBytes: (last - first + 1) * SECTOR,
+      startBytes: Number(first) * SECTOR,
+      sizeBytes: (Number(last) - Number(first) + 1) * SECTOR,
       partuuid: guid(table, at + 16),
       name: table.toString("utf16le", at + 56, at + 128).replace(/\0.*$/s, "")
     });
   }
+  checkLayout(disk, partitions, firstUsable * SECTOR, (lastUsable + 1) * SECTOR);
   return { scheme: "gpt", diskId: guid(header, 56), sectorSize: SECTOR, partitions };
 }
-__name(readPartitionTable, "readPartitionTable");
+__name(readGpt, "readGpt");
 
 // src/lib/image/inspect.ts
 var DEFAULT_PRODUCT_RELEASE_FILE = "/etc/ourbox/release";
@@ -41368,14 +41695,14 @@ function parseFstab(text2) {
 __name(parseFstab, "parseFstab");
 async function identify(part) {
   if (part.size >= 2048) {
-    const head = await part.read(0, 2048);
-    if (Ext4FileSystem.looksLikeExt(head.subarray(1024))) {
+    const head2 = await part.read(0, 2048);
+    if (Ext4FileSystem.looksLikeExt(head2.subarray(1024))) {
       const ext = await Ext4FileSystem.open(part);
       const info = { type: ext.kind, uuid: ext.uuid };
       if (ext.label) info.label = ext.label;
       return { info, ext };
     }
-    if (FatFileSystem.looksLikeFat(head.subarray(0, 512))) {
+    if (FatFileSystem.looksLikeFat(head2.subarray(0, 512))) {
       const fat = await FatFileSystem.open(part);
       const info = { type: "vfat", uuid: fat.volumeId };
       if (fat.label) info.label = fat.label;
@@ -41540,8 +41867,32 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises20 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var import_node_path14 = require("node:path");
+
+// src/lib/core/small-file.ts
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size: size2 } = await handle.stat();
+    if (size2 > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size2} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size2);
+    const { bytesRead } = await handle.read(buffer, 0, size2, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function parseJsonObject(text2) {
+  try {
+    const v = JSON.parse(text2);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -41551,13 +41902,13 @@ function parseInfoFile(text2, source = ".info") {
   const header = lines[0]?.trim() ?? "";
   const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header);
   if (!dateMatch) {
-    throw new PiImageError("INFO_INVALID", `${source}: line 1 should be "<PI_GEN_RELEASE> <YYYY-MM-DD>", found "${header.slice(0, 120)}"`);
+    throw new PiImageError("INFO_INVALID", `${source}: line 1 is not "<PI_GEN_RELEASE> <YYYY-MM-DD>": not a pi-gen .info file`);
   }
   const generated = GENERATED.exec(lines[1]?.trim() ?? "");
   if (!generated) {
     throw new PiImageError(
       "INFO_INVALID",
-      `${source}: line 2 should be "Generated using pi-gen, <repository>, <commit>, <stage>", found "${(lines[1] ?? "").slice(0, 120)}"`
+      `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`
     );
   }
   const packagesAt = lines.findIndex((l) => l.trim() === "Packages:");
@@ -41571,7 +41922,7 @@ function parseInfoFile(text2, source = ".info") {
     if (line.trim() === "") continue;
     const row = ROW.exec(line);
     if (!row) {
-      throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row: "${line.slice(0, 120)}"`);
+      throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row (state, name, version, architecture, description)`);
     }
     const state = row[1].trim();
     if (state[1] !== "i") continue;
@@ -41598,6 +41949,51 @@ function parseInfoFile(text2, source = ".info") {
   };
 }
 __name(parseInfoFile, "parseInfoFile");
+
+// src/lib/pigen/pigen-sbom.ts
+var import_node_events2 = require("node:events");
+var HEAD_BYTES = 64 * 1024;
+async function head(path, compressed, logger) {
+  if (!compressed) {
+    const handle = await openRegularFile(path);
+    try {
+      const buffer = Buffer.alloc(HEAD_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+  const { child, stop } = execStream("xz", ["--decompress", "--stdout", "--", path], { logger, stdin: "ignore" });
+  const chunks = [];
+  let size2 = 0;
+  try {
+    for await (const c of child.stdout) {
+      chunks.push(c);
+      size2 += c.length;
+      if (size2 >= HEAD_BYTES) break;
+    }
+  } finally {
+    await stop();
+  }
+  if (child.exitCode === null) await (0, import_node_events2.once)(child, "close").catch(() => void 0);
+  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+}
+__name(head, "head");
+async function checkPiGenSbom(path, logger) {
+  const compressed = path.endsWith(".xz");
+  const remedy = "(remove it from the deploy directory to package without it)";
+  if (compressed) {
+    await (await openRegularFile(path)).close();
+    const test = await execCapture("xz", ["--test", "--", path], { logger, allowFailure: true });
+    if (test.code !== 0) throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not a readable .xz file ${remedy}`);
+  }
+  const text2 = (await head(path, compressed, logger)).toString("utf8");
+  if (!/^\s*\{/.test(text2) || !/"spdxVersion"\s*:\s*"SPDX-/.test(text2)) {
+    throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not an SPDX JSON document ${remedy}`);
+  }
+}
+__name(checkPiGenSbom, "checkPiGenSbom");
 
 // src/lib/release/checksums.ts
 function renderSha256Sums(entries) {
@@ -41675,54 +42071,75 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto5 = require("node:crypto");
-var import_promises17 = require("node:fs/promises");
+var import_promises15 = require("node:fs/promises");
 var import_node_path11 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises17.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises17.readdir)(path)).length > 0;
+    if (!(await (0, import_promises15.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises15.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
+async function realish(path) {
+  const abs = (0, import_node_path11.resolve)(path);
+  try {
+    return await (0, import_promises15.realpath)(abs);
+  } catch {
+    const parent = (0, import_node_path11.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path11.join)(await realish(parent), (0, import_node_path11.basename)(abs));
+  }
+}
+__name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
   const target = (0, import_node_path11.resolve)(finalPath);
-  if (!options.replace && await isNonEmptyDir(target)) {
-    throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  const label = options.label ?? "output";
+  const realTarget = await realish(target);
+  for (const input of options.inputs ?? []) {
+    const realInput = await realish(input);
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path11.sep}`)) {
+      throw new PiImageError("INPUT_INVALID", `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+    }
   }
-  await (0, import_promises17.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
+  if (!options.replace && await isNonEmptyDir(target)) {
+    throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  }
+  await (0, import_promises15.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises17.mkdir)(path);
+  await (0, import_promises15.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises15.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
+      unregister();
       let old;
       try {
-        await (0, import_promises17.stat)(target);
+        await (0, import_promises15.stat)(target);
         old = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.old-${suffix}`);
-        await (0, import_promises17.rename)(target, old);
+        await (0, import_promises15.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises17.rename)(path, target);
-      if (old) await (0, import_promises17.rm)(old, { recursive: true, force: true });
+      await (0, import_promises15.rename)(path, target);
+      if (old) await (0, import_promises15.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises17.rm)(path, { recursive: true, force: true });
+      unregister();
+      await (0, import_promises15.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises19 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 var import_node_path13 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto6 = require("node:crypto");
-var import_promises18 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_path12 = require("node:path");
 function temporaryPathFor(path) {
   return (0, import_node_path12.join)((0, import_node_path12.dirname)(path), `.${(0, import_node_path12.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`);
@@ -41731,16 +42148,16 @@ __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises18.open)(temp, "wx", 420);
+    const handle = await (0, import_promises16.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises18.rename)(temp, path);
+    await (0, import_promises16.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises18.rm)(temp, { force: true });
+    await (0, import_promises16.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -41760,35 +42177,32 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-async function readSmallFile(path, max) {
-  const handle = await openRegularFile(path);
-  try {
-    const { size: size2 } = await handle.stat();
-    if (size2 > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size2} bytes, more than the ${max} a file of its kind may have`);
-    const buffer = Buffer.alloc(size2);
-    const { bytesRead } = await handle.read(buffer, 0, size2, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-__name(readSmallFile, "readSmallFile");
 function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path13.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
-async function openReleaseDir(dir) {
-  let bytes;
+async function readManifestBytes(dir) {
   try {
-    bytes = await readSmallFile((0, import_node_path13.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path13.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
   }
-  return releaseFromBytes(dir, bytes);
+}
+__name(readManifestBytes, "readManifestBytes");
+async function openReleaseDir(dir) {
+  return releaseFromBytes(dir, await readManifestBytes(dir));
 }
 __name(openReleaseDir, "openReleaseDir");
+async function listReleaseDir(dir) {
+  try {
+    return (await (0, import_promises17.readdir)(dir)).sort();
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
+  }
+}
+__name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
   return (0, import_node_path13.join)(release.dir, name);
 }
@@ -41869,9 +42283,9 @@ var ReleaseWriter = class {
   }
 };
 function diskDigests(dir) {
-  return async (name) => {
+  return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path13.join)(dir, name));
+      return await digestFile((0, import_node_path13.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -41882,11 +42296,17 @@ function diskDigests(dir) {
 __name(diskDigests, "diskDigests");
 async function checkFiles(expected, digestOf2, where, against) {
   for (const f of expected) {
-    const actual = await digestOf2(f.path);
+    const actual = await digestOf2(f.path, f.size);
     if (!actual) {
       throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
     }
-    if (actual.sha256 !== f.sha256 || f.size !== void 0 && actual.size !== f.size) {
+    if (f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: ${actual.size} bytes, listed ${f.size}` : `${f.path} in ${where} was modified after signing: ${actual.size} bytes, signed ${f.size}`
+      );
+    }
+    if (actual.sha256 !== f.sha256) {
       throw new PiImageError(
         "FILE_MODIFIED",
         against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
@@ -41896,14 +42316,28 @@ async function checkFiles(expected, digestOf2, where, against) {
   return expected.length;
 }
 __name(checkFiles, "checkFiles");
-async function strayEntries(dir, expected) {
-  return (await (0, import_promises19.readdir)(dir)).filter((name) => !expected.has(name)).sort();
-}
-__name(strayEntries, "strayEntries");
 function releaseNames(release) {
   return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
 }
 __name(releaseNames, "releaseNames");
+
+// src/lib/release/markdown-text.ts
+function mdText(value) {
+  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+}
+__name(mdText, "mdText");
+function mdCode(value) {
+  const text2 = oneLine2(value);
+  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+__name(mdCode, "mdCode");
+function oneLine2(value) {
+  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+__name(oneLine2, "oneLine");
 
 // src/lib/release/release-notes.ts
 var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
@@ -41913,10 +42347,6 @@ function size(bytes) {
   return `${bytes} bytes`;
 }
 __name(size, "size");
-function cell(s) {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-__name(cell, "cell");
 function renderReleaseNotes(meta, files) {
   const out = [];
   const product = meta.contents.root?.productRelease?.values;
@@ -41924,7 +42354,7 @@ function renderReleaseNotes(meta, files) {
   out.push(`Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""), "");
   if (product && Object.keys(product).length > 0) {
     out.push("| Product | Value |", "|---|---|");
-    for (const [k, v] of Object.entries(product)) out.push(`| ${cell(k)} | \`${cell(v)}\` |`);
+    for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
     out.push("");
   }
   out.push("## Files", "", "| File | Size | sha256 |", "|---|---|---|");
@@ -41932,20 +42362,20 @@ function renderReleaseNotes(meta, files) {
   out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
   out.push("");
   out.push("## Sources", "");
-  out.push(`- pi-gen: ${meta.pigen.repository} at \`${meta.pigen.gitHash}\`, exported from \`${meta.pigen.exportedStage}\``);
+  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
   if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(`- recipe: ${meta.recipe.repository ?? "(repository unknown)"} at \`${meta.recipe.commit ?? "unknown"}\`${meta.recipe.ref ? ` (${meta.recipe.ref})` : ""}`);
+    out.push(`- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`);
   }
-  if (meta.workflowRun.url) out.push(`- workflow run: ${meta.workflowRun.url} (attempt ${meta.workflowRun.attempt ?? "1"})`);
-  out.push(`- ${meta.packages.count} installed packages, listed in \`${meta.packages.sbom}\` (SPDX 2.3)`);
+  if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
+  out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
   const os = meta.contents.root?.osRelease?.PRETTY_NAME;
-  if (os) out.push(`- base system: ${os}`);
+  if (os) out.push(`- base system: ${mdText(os)}`);
   out.push("");
   if (meta.build && meta.build.stages.length > 0) {
     out.push("## Build stages", "", "| Stage | Started at | Duration | |", "|---|---|---|---|");
     for (const s of meta.build.stages) {
       const name = s.occurrence > 1 ? `${s.name} (${s.occurrence})` : s.name;
-      out.push(`| ${cell(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? "" : "incomplete"} |`);
+      out.push(`| ${mdText(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? "" : "incomplete"} |`);
     }
     out.push("");
   }
@@ -42037,8 +42467,8 @@ __name(buildSbom, "buildSbom");
 
 // src/lib/release/package.ts
 function checkDiskHead(source) {
-  return (head) => {
-    if (head.length < 512 || head.readUInt16LE(510) !== 43605) {
+  return (head2) => {
+    if (head2.length < 512 || head2.readUInt16LE(510) !== 43605) {
       throw new PiImageError("IMAGE_NOT_DISK", `${source}: not a disk image (no partition table signature in sector 0)`);
     }
   };
@@ -42055,20 +42485,24 @@ async function packageRelease(options) {
   const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
   const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, "compression-level");
   const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, "threads");
+  if (options.sourceDateEpoch !== void 0) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH");
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
   logger.info(`image: ${(0, import_node_path14.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info = parseInfoFile(await (0, import_promises20.readFile)(layout.info, "utf8"), layout.info);
+  const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await (0, import_promises20.readFile)(layout.buildLog, "utf8"), layout.buildLog);
+    timeline = parseBuildLog((await readSmallFile(layout.buildLog, MAX_BUILD_LOG_BYTES)).toString("utf8"), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
   }
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+  const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
+  let opened;
   try {
     const f = {
       image: `${name}.img.xz`,
@@ -42085,7 +42519,7 @@ async function packageRelease(options) {
     const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
     let pass;
     let compressed;
-    const opened = await openRawImage(layout.image.path, layout.image.compression, logger);
+    opened = await openRawImage(layout.image.path, layout.image.compression, logger);
     const passOptions = {
       logger,
       sourceName: layout.image.path,
@@ -42110,9 +42544,15 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises20.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises18.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
+    if (!contents.boot || !contents.root) {
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${layout.image.path}: no ${!contents.boot ? "FAT boot partition" : "ext root file system"} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(", ")}): not a Raspberry Pi OS image a device can boot`
+      );
+    }
     writer.record(f.image, "image", compressed);
     await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
     await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
@@ -42138,7 +42578,7 @@ async function packageRelease(options) {
         })
       )
     );
-    const inputs = {
+    const inputs2 = {
       "deploy-dir": options.deployDir,
       image: (0, import_node_path14.basename)(layout.image.path),
       info: (0, import_node_path14.basename)(layout.info),
@@ -42158,7 +42598,7 @@ async function packageRelease(options) {
       info,
       timeline,
       provenance: options.provenance ?? {},
-      inputs,
+      inputs: inputs2,
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
@@ -42193,11 +42633,14 @@ async function packageRelease(options) {
       warnings
     };
   } catch (error) {
+    await opened?.abort();
     await staged.discard();
     throw error;
   }
 }
 __name(packageRelease, "packageRelease");
+var MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
+var MAX_INFO_BYTES = 16 * 1024 * 1024;
 
 // src/lib/release/provenance.ts
 function provenanceFromEnv(env) {
@@ -42314,7 +42757,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_fs16 = require("node:fs");
+var import_node_fs15 = require("node:fs");
 var import_node_path20 = require("node:path");
 
 // src/lib/oci/media-types.ts
@@ -42323,7 +42766,6 @@ var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
 var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
-var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 var ANNOTATION = {
   title: "org.opencontainers.image.title",
   source: "org.opencontainers.image.source",
@@ -42401,243 +42843,9 @@ function parseManifest2(bytes, where) {
 }
 __name(parseManifest2, "parseManifest");
 
-// src/lib/signing/sign.ts
-var import_bundle = __toESM(require_dist2(), 1);
-var import_sign2 = __toESM(require_dist9(), 1);
-
-// src/lib/signing/identity-token.ts
-var import_sign = __toESM(require_dist9(), 1);
-function identityTokenSource(env) {
-  if (env.SIGSTORE_ID_TOKEN) {
-    const token = env.SIGSTORE_ID_TOKEN;
-    return async () => token;
-  }
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    const provider = new import_sign.CIContextProvider("sigstore");
-    return () => provider.getToken();
-  }
-  return async () => {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
-    );
-  };
-}
-__name(identityTokenSource, "identityTokenSource");
-function tokenClaims(token) {
-  const payload = token.split(".")[1];
-  if (!payload) return {};
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return typeof claims === "object" && claims !== null ? claims : {};
-  } catch {
-    return {};
-  }
-}
-__name(tokenClaims, "tokenClaims");
-function builderFromClaims(claims) {
-  const ref = claims.job_workflow_ref;
-  return typeof ref === "string" && ref !== "" ? `https://github.com/${ref}` : void 0;
-}
-__name(builderFromClaims, "builderFromClaims");
-
-// src/lib/signing/signer-certificate.ts
-var import_core = __toESM(require_dist3(), 1);
-var FULCIO = "1.3.6.1.4.1.57264.1";
-var FULCIO_EXTENSIONS = {
-  issuer: `${FULCIO}.8`,
-  buildSignerUri: `${FULCIO}.9`,
-  buildSignerDigest: `${FULCIO}.10`,
-  runnerEnvironment: `${FULCIO}.11`,
-  sourceRepositoryUri: `${FULCIO}.12`,
-  sourceRepositoryDigest: `${FULCIO}.13`,
-  sourceRepositoryRef: `${FULCIO}.14`,
-  sourceRepositoryIdentifier: `${FULCIO}.15`,
-  sourceRepositoryOwnerUri: `${FULCIO}.16`,
-  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
-  buildConfigUri: `${FULCIO}.18`,
-  buildConfigDigest: `${FULCIO}.19`,
-  buildTrigger: `${FULCIO}.20`,
-  runInvocationUri: `${FULCIO}.21`,
-  sourceRepositoryVisibility: `${FULCIO}.22`
-};
-var ISSUER_V1 = `${FULCIO}.1`;
-function derString(value) {
-  if (value.length < 2) return value.toString("utf8");
-  const tag = value[0];
-  let length = value[1];
-  let offset = 2;
-  if (length & 128) {
-    const n = length & 127;
-    if (n === 0 || n > 4 || value.length < 2 + n) return "";
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
-    offset = 2 + n;
-  }
-  if (![12, 19, 22].includes(tag) || offset + length !== value.length) return value.toString("utf8");
-  return value.subarray(offset).toString("utf8");
-}
-__name(derString, "derString");
-function signerOfCertificate(der) {
-  let cert;
-  try {
-    cert = import_core.X509Certificate.parse(Buffer.from(der));
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
-  }
-  const read = /* @__PURE__ */ __name((oid) => {
-    const ext = cert.extension(oid);
-    return ext ? derString(ext.value) : void 0;
-  }, "read");
-  const extensions = {};
-  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
-    if (key === "issuer") continue;
-    const value = read(oid);
-    if (value !== void 0) extensions[key] = value;
-  }
-  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
-  return { subject: cert.subjectAltName ?? "", issuer, extensions };
-}
-__name(signerOfCertificate, "signerOfCertificate");
-function leafCertificate(bundle) {
-  const material = bundle.verificationMaterial.content;
-  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
-  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
-    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
-  }
-  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
-}
-__name(leafCertificate, "leafCertificate");
-function signerOfBundle(bundle) {
-  return signerOfCertificate(leafCertificate(bundle));
-}
-__name(signerOfBundle, "signerOfBundle");
-function describeSigner(signer) {
-  const x = signer.extensions;
-  const parts = [signer.subject || "an unknown identity"];
-  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
-  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
-  return parts.join(" ");
-}
-__name(describeSigner, "describeSigner");
-function summariseSigner(signer) {
-  const x = signer.extensions;
-  return {
-    identity: signer.subject,
-    issuer: signer.issuer,
-    sourceRepository: x.sourceRepositoryUri ?? null,
-    sourceRef: x.sourceRepositoryRef ?? null,
-    sourceCommit: x.sourceRepositoryDigest ?? null,
-    signerWorkflow: x.buildSignerUri ?? null,
-    runner: x.runnerEnvironment ?? null
-  };
-}
-__name(summariseSigner, "summariseSigner");
-
-// src/lib/signing/statement.ts
-var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
-var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-var BUILD_TYPE = "https://github.com/pi-image-release/pi-image-release/blob/main/docs/signing.md#build-type-v1";
-function buildStatement(release, metadata, options) {
-  const { manifest } = release;
-  const subject = [
-    { name: MANIFEST_FILE, digest: { sha256: release.manifestDigest.sha256 } },
-    ...manifest.files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }))
-  ];
-  const deps = [];
-  if (metadata?.recipe.repository && metadata.recipe.commit) {
-    deps.push({ name: "recipe", uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`, digest: { gitCommit: metadata.recipe.commit } });
-  }
-  if (options.pigenCommit) {
-    deps.push({ name: "pi-gen", uri: `git+${options.pigenRepository ?? "https://github.com/RPi-Distro/pi-gen"}`, digest: { gitCommit: options.pigenCommit } });
-  }
-  const runMetadata = { startedOn: manifest.created };
-  if (metadata?.workflowRun.url) runMetadata.invocationId = `${metadata.workflowRun.url}/attempts/${metadata.workflowRun.attempt ?? "1"}`;
-  return {
-    _type: STATEMENT_TYPE,
-    subject,
-    predicateType: PROVENANCE_TYPE,
-    predicate: {
-      buildDefinition: {
-        buildType: BUILD_TYPE,
-        externalParameters: {
-          release: { name: manifest.name, version: manifest.version, channel: manifest.channel },
-          ...metadata ? { inputs: metadata.inputs } : {}
-        },
-        internalParameters: metadata ? { tool: metadata.tool } : {},
-        resolvedDependencies: deps
-      },
-      runDetails: { builder: { id: options.builderId }, metadata: runMetadata }
-    }
-  };
-}
-__name(buildStatement, "buildStatement");
-var SHA2562 = /^[0-9a-f]{64}$/;
-function readSignedRelease(statement) {
-  const s = statement;
-  if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
-    return "it is not an in-toto v1 statement with SLSA provenance";
-  }
-  const r = s.predicate?.buildDefinition?.externalParameters?.release;
-  if (typeof r?.name !== "string" || typeof r.version !== "string" || typeof r.channel !== "string") return "it names no release (name, version, channel)";
-  const files = /* @__PURE__ */ new Map();
-  let manifestSha256;
-  for (const subject of s.subject) {
-    const sha256 = subject?.digest?.sha256;
-    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA2562.test(sha256)) return "a subject has no name or no sha256";
-    if (subject.name === MANIFEST_FILE) {
-      if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
-      manifestSha256 = sha256;
-    } else {
-      if (files.has(subject.name)) return `it names ${subject.name} twice`;
-      files.set(subject.name, sha256);
-    }
-  }
-  if (manifestSha256 === void 0) return `it does not cover ${MANIFEST_FILE}`;
-  if (files.size === 0) return "it covers no release file";
-  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
-}
-__name(readSignedRelease, "readSignedRelease");
-
-// src/lib/signing/sign.ts
-var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
-var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
-var BUNDLE_MEDIA_TYPE = SIGNATURE_MEDIA_TYPE;
-async function signRelease(options) {
-  const { logger, releaseDir } = options;
-  const release = await openReleaseDir(releaseDir);
-  logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
-  await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, "manifest");
-  const metadata = await readReleaseMetadata(release);
-  if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
-  const token = await options.identityToken();
-  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token)) ?? "pi-image CLI";
-  const statement = buildStatement(release, metadata, { ...options, builderId });
-  const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
-  if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
-  const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(async () => token, "getToken") } }),
-    witnesses
-  });
-  logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
-  let bundle;
-  try {
-    bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: INTOTO_PAYLOAD_TYPE });
-  } catch (e) {
-    throw new PiImageError("SIGNING_FAILED", `signing failed: ${e.message}`, { cause: e });
-  }
-  const signer = signerOfBundle(bundle);
-  const bundlePath = await writeBeside(release, release.signatureFile, renderJson((0, import_bundle.bundleToJSON)(bundle)));
-  logger.info(`signed by ${describeSigner(signer)}`);
-  logger.info(`signature: ${bundlePath}`);
-  return { bundlePath, bundleFile: release.signatureFile, statement, signer };
-}
-__name(signRelease, "signRelease");
-
 // src/lib/oci/blob-source.ts
 var import_node_crypto8 = require("node:crypto");
-var import_node_fs9 = require("node:fs");
+var import_node_fs8 = require("node:fs");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
   return `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
@@ -42647,7 +42855,7 @@ function fileBlobSource(file, descriptor) {
   return {
     descriptor,
     open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs9.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+      const stream = (0, import_node_fs8.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
       const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
       const hash = start === void 0 ? (0, import_node_crypto8.createHash)("sha256") : void 0;
       let seen = 0;
@@ -42685,33 +42893,28 @@ var MANIFEST_TYPES = [
 ];
 
 // src/lib/oci/referrers.ts
-var MAX_BUNDLE = 16 * 1024 * 1024;
-async function attachBundle(store, subject, bundle, created) {
-  const layer = bytesBlobSource(bundle);
+async function attachArtifact(store, subject, artifact) {
+  const layer = bytesBlobSource(artifact.blob);
   await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
   await store.putBlob(layer);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
-      artifactType: BUNDLE_MEDIA_TYPE,
+      artifactType: artifact.artifactType,
       config: EMPTY_DESCRIPTOR,
-      layers: [{ mediaType: BUNDLE_MEDIA_TYPE, ...layer.descriptor }],
+      layers: [{ mediaType: artifact.artifactType, ...layer.descriptor }],
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: {
-        "dev.sigstore.bundle.content": "dsse-envelope",
-        "dev.sigstore.bundle.predicateType": PROVENANCE_TYPE,
-        "org.opencontainers.image.created": created
-      }
+      annotations: artifact.annotations
     })
   );
   const pushed = await store.putManifest(manifest, OCI_MANIFEST);
-  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: BUNDLE_MEDIA_TYPE };
+  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: artifact.artifactType };
   if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
   await addToFallbackIndex(store, subject.digest, descriptor);
   return { digest: pushed.digest, via: "tag-fallback" };
 }
-__name(attachBundle, "attachBundle");
+__name(attachArtifact, "attachArtifact");
 async function addToFallbackIndex(store, subjectDigest, referrer) {
   const tag = REFERRERS_TAG(subjectDigest);
   let manifests = [];
@@ -42739,21 +42942,26 @@ async function listReferrers(store, digest) {
   return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
 }
 __name(listReferrers, "listReferrers");
-async function attachedBundles(store, digest) {
-  const out = [];
+async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
+  const found = [];
   for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
-    const manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_BUNDLE) continue;
-    const chunks = [];
-    for await (const c of store.readBlob(layer)) chunks.push(c);
-    out.push({ digest: referrer.digest, bundle: Buffer.concat(chunks), created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
+    if (found.length >= limit) break;
+    let manifest;
+    try {
+      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
+    } catch (e) {
+      if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
+      continue;
+    }
+    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > maxLayerBytes) continue;
+    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
-  return out.sort((a, b) => a.created < b.created ? 1 : -1).map(({ digest: d, bundle }) => ({ digest: d, bundle }));
+  return found;
 }
-__name(attachedBundles, "attachedBundles");
+__name(referrersOfType, "referrersOfType");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -42783,11 +42991,12 @@ __name(copyRelease, "copyRelease");
 
 // src/lib/oci/layout.ts
 var import_node_crypto9 = require("node:crypto");
-var import_node_fs10 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
+var import_node_fs9 = require("node:fs");
+var import_promises19 = require("node:fs/promises");
 var import_node_path15 = require("node:path");
 var import_node_stream4 = require("node:stream");
-var import_promises22 = require("node:stream/promises");
+var import_promises20 = require("node:stream/promises");
+var MAX_INDEX_BYTES = 16 * 1024 * 1024;
 var OciLayout = class _OciLayout {
   constructor(dir) {
     this.dir = dir;
@@ -42798,22 +43007,27 @@ var OciLayout = class _OciLayout {
     __name(this, "OciLayout");
   }
   label;
+  get localDir() {
+    return this.dir;
+  }
   pinned(digest) {
     return `oci:${(0, import_node_path15.resolve)(this.dir)}@${digest}`;
   }
   static async open(dir) {
-    await (0, import_promises21.mkdir)((0, import_node_path15.join)(dir, "blobs", "sha256"), { recursive: true });
+    await (0, import_promises19.mkdir)((0, import_node_path15.join)(dir, "blobs", "sha256"), { recursive: true });
     const marker = (0, import_node_path15.join)(dir, "oci-layout");
+    let text2;
     try {
-      const text2 = await (0, import_promises21.readFile)(marker, "utf8");
-      if (JSON.parse(text2).imageLayoutVersion !== "1.0.0") {
-        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
-      }
+      text2 = (await readSmallFile(marker, 4096)).toString("utf8");
     } catch (e) {
       if (e.code !== "ENOENT") throw e;
-      await (0, import_promises21.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises21.writeFile)((0, import_node_path15.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    }
+    if (text2 === void 0) {
+      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await writeFileAtomic((0, import_node_path15.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
+    } else if (parseJsonObject(text2)?.imageLayoutVersion !== "1.0.0") {
+      throw new PiImageError("INPUT_INVALID", `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
     return new _OciLayout(dir);
   }
@@ -42823,21 +43037,21 @@ var OciLayout = class _OciLayout {
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises21.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises19.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open7) {
-    return this.writeBlob(open7());
+  putBlobStream(open5) {
+    return this.writeBlob(open5());
   }
   async writeBlob(source, expected) {
     const hash = (0, import_node_crypto9.createHash)("sha256");
     let size2 = 0;
     const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises22.pipeline)(
+      await (0, import_promises20.pipeline)(
         source,
         new import_node_stream4.Transform({
           transform(chunk, _e, done) {
@@ -42846,14 +43060,14 @@ var OciLayout = class _OciLayout {
             done(null, chunk);
           }
         }),
-        (0, import_node_fs10.createWriteStream)(temp)
+        (0, import_node_fs9.createWriteStream)(temp)
       );
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises21.rename)(temp, this.blobPath(digest));
+      await (0, import_promises19.rename)(temp, this.blobPath(digest));
       return { digest, size: size2 };
     } catch (e) {
-      await (0, import_promises21.rm)(temp, { force: true });
+      await (0, import_promises19.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -42861,8 +43075,8 @@ var OciLayout = class _OciLayout {
     const digest = digestOf(bytes);
     if (!await this.hasBlob(digest)) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises21.writeFile)(temp, bytes);
-      await (0, import_promises21.rename)(temp, this.blobPath(digest));
+      await (0, import_promises19.writeFile)(temp, bytes);
+      await (0, import_promises19.rename)(temp, this.blobPath(digest));
     }
     return digest;
   }
@@ -42873,7 +43087,7 @@ var OciLayout = class _OciLayout {
   }
   /** Opens a blob for reading, unverified. */
   openBlob(digest, start, end) {
-    return (0, import_node_fs10.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
   }
   async *readBlob(descriptor) {
     const hash = (0, import_node_crypto9.createHash)("sha256");
@@ -42915,13 +43129,13 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises21.readFile)(this.blobPath(digest));
+      bytes = await (0, import_promises19.readFile)(this.blobPath(digest));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
+    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString("utf8"))?.mediaType ?? "");
     return { bytes, mediaType, digest };
   }
   async resolveTag(tag) {
@@ -42939,17 +43153,22 @@ var OciLayout = class _OciLayout {
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
-    return JSON.parse(await (0, import_promises21.readFile)((0, import_node_path15.join)(this.dir, "index.json"), "utf8"));
+    const path = (0, import_node_path15.join)(this.dir, "index.json");
+    const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
+    if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
+    const manifests = index.manifests.filter(
+      (m) => typeof m === "object" && m !== null && DIGEST.test(String(m.digest)) && Number.isSafeInteger(m.size)
+    );
+    if (manifests.length !== index.manifests.length) throw new PiImageError("INPUT_INVALID", `${path} lists a manifest without a sha256 digest and a size`);
+    return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = (0, import_node_path15.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises21.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path15.join)(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}
 `);
-    await (0, import_promises21.rename)(temp, (0, import_node_path15.join)(this.dir, "index.json"));
   }
   async resolve(tag) {
     return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
@@ -42957,20 +43176,179 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/open-store.ts
-var import_node_fs12 = require("node:fs");
+var import_node_fs11 = require("node:fs");
 var import_node_path16 = require("node:path");
 
 // src/lib/oci/registry-client.ts
 var import_node_crypto10 = require("node:crypto");
-var import_node_fs11 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
+var import_node_fs10 = require("node:fs");
+var import_promises21 = require("node:fs/promises");
+var import_node_stream6 = require("node:stream");
+var import_promises22 = require("node:stream/promises");
+
+// src/lib/oci/http-transport.ts
 var import_node_http2 = require("node:http");
 var import_node_https = require("node:https");
 var import_node_stream5 = require("node:stream");
-var import_promises24 = require("node:stream/promises");
-var STREAM_CHUNK = 16 * 1024 * 1024;
-var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+
+// src/lib/oci/registry-error.ts
+var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
+var RegistryError = class extends PiImageError {
+  constructor(code, message, details, options) {
+    super(code, message, options);
+    this.details = details;
+    this.name = "RegistryError";
+  }
+  details;
+  static {
+    __name(this, "RegistryError");
+  }
+};
+function isRetryable(e) {
+  return e instanceof RegistryError && e.details.retryable;
+}
+__name(isRetryable, "isRetryable");
+function hasStatus(e, status) {
+  return e instanceof RegistryError && e.details.status === status;
+}
+__name(hasStatus, "hasStatus");
+function requestLabel(method, url) {
+  return `${method} ${url.origin}${url.pathname}`;
+}
+__name(requestLabel, "requestLabel");
+function registryErrorSummary(body) {
+  try {
+    const parsed = JSON.parse(body);
+    if (Array.isArray(parsed.errors)) {
+      const errors = parsed.errors.slice(0, 5);
+      const codes = errors.map((e) => String(e.code ?? "")).filter((c) => /^[A-Z_]{1,64}$/.test(c));
+      return { codes, text: printable(errors.map((e) => `${String(e.code ?? "")}: ${String(e.message ?? "")}`).join("; ")).slice(0, 300) };
+    }
+  } catch {
+  }
+  return { codes: [], text: printable(body.replace(/\s+/g, " ").trim()).slice(0, 200) };
+}
+__name(registryErrorSummary, "registryErrorSummary");
+function statusError(method, url, status, body, registry) {
+  const { codes, text: text2 } = registryErrorSummary(body);
+  const denied = status === 401 || status === 403;
+  const why = denied ? " (check the credentials and their permissions on this repository)" : "";
+  return new RegistryError(denied ? "INPUT_INVALID" : "REGISTRY_FAILED", `${requestLabel(method, url)} on ${registry}: ${status}${text2 ? ` ${text2}` : ""}${why}`, {
+    method,
+    url: url.href,
+    kind: "status",
+    status,
+    codes,
+    retryable: RETRYABLE_STATUS.has(status)
+  });
+}
+__name(statusError, "statusError");
+function transportError(method, url, kind, what, cause) {
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind, codes: [], retryable: true }, { cause });
+}
+__name(transportError, "transportError");
+function protocolError(method, url, what) {
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind: "protocol", codes: [], retryable: false });
+}
+__name(protocolError, "protocolError");
+
+// src/lib/oci/http-transport.ts
+var Counter = class extends import_node_stream5.Transform {
+  static {
+    __name(this, "Counter");
+  }
+  bytes = 0;
+  _transform(chunk, _enc, done) {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+};
+function sendRequest(method, url, headers, body, limits) {
+  return new Promise((resolve8, reject) => {
+    const timers = /* @__PURE__ */ new Set();
+    const clearAll = /* @__PURE__ */ __name(() => {
+      for (const t of timers) clearTimeout(t), clearInterval(t);
+      timers.clear();
+    }, "clearAll");
+    let failure;
+    let settled = false;
+    let response;
+    const fail = /* @__PURE__ */ __name((e) => {
+      if (failure) return;
+      failure = e;
+      clearAll();
+      req.destroy(e);
+      response?.destroy(e);
+      if (!settled) {
+        settled = true;
+        reject(e);
+      }
+    }, "fail");
+    const fn = url.protocol === "https:" ? import_node_https.request : import_node_http2.request;
+    let responseTimer;
+    const armResponseTimer = /* @__PURE__ */ __name((seconds, what) => {
+      if (responseTimer) {
+        clearTimeout(responseTimer);
+        timers.delete(responseTimer);
+      }
+      responseTimer = setTimeout(() => fail(transportError(method, url, "timeout", what)), seconds * 1e3);
+      timers.add(responseTimer);
+    }, "armResponseTimer");
+    const req = fn(url, { method, headers }, (res) => {
+      if (responseTimer) {
+        clearTimeout(responseTimer);
+        timers.delete(responseTimer);
+      }
+      const counter = new Counter();
+      response = new import_node_stream5.PassThrough();
+      response.on("error", () => void 0);
+      res.on("error", (e) => fail(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
+      res.pipe(counter).pipe(response);
+      watchSpeed(() => counter.bytes, "receiving");
+      response.on("close", clearAll);
+      settled = true;
+      resolve8({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+    });
+    req.on("error", (e) => fail(failure ?? transportError(method, url, "network", e.message, e)));
+    const streamed = body !== void 0 && !Buffer.isBuffer(body);
+    if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
+    if (limits.maxTimeSeconds > 0) {
+      timers.add(setTimeout(() => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)), limits.maxTimeSeconds * 1e3));
+    }
+    function watchSpeed(bytes, what) {
+      if (limits.speedLimit === 0) return void 0;
+      let last = bytes();
+      const interval = setInterval(() => {
+        const now = bytes();
+        if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
+          fail(transportError(method, url, "stalled", `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`));
+        }
+        last = now;
+      }, limits.speedTimeSeconds * 1e3);
+      timers.add(interval);
+      return interval;
+    }
+    __name(watchSpeed, "watchSpeed");
+    if (Buffer.isBuffer(body)) req.end(body);
+    else if (body) {
+      const counter = new Counter();
+      const sending = watchSpeed(() => counter.bytes, "sending");
+      const stream = body();
+      stream.on("error", (e) => fail(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
+      req.on("finish", () => {
+        if (sending) {
+          clearInterval(sending);
+          timers.delete(sending);
+        }
+        if (!response && !failure) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s of the last byte sent`);
+      });
+      stream.pipe(counter).pipe(req);
+    } else req.end();
+  });
+}
+__name(sendRequest, "sendRequest");
+
+// src/lib/oci/registry-auth.ts
 function parseChallenge(header) {
   const m = /^(\w+)\s*(.*)$/.exec(header.trim());
   const params = {};
@@ -42978,6 +43356,136 @@ function parseChallenge(header) {
   return { scheme: (m?.[1] ?? "").toLowerCase(), params };
 }
 __name(parseChallenge, "parseChallenge");
+function realmMayGetCredentials(realm, registry, allowed) {
+  if (realm.origin === registry.origin) return true;
+  if (allowed.some((a) => new URL(a).origin === realm.origin)) return true;
+  if (realm.protocol !== "https:") return false;
+  const labels = registry.hostname.split(".");
+  const parent = labels.slice(1).join(".");
+  return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
+}
+__name(realmMayGetCredentials, "realmMayGetCredentials");
+async function readText(body, limit = 64 * 1024) {
+  const chunks = [];
+  let size2 = 0;
+  for await (const c of body) {
+    if (size2 < limit) chunks.push(c);
+    size2 += c.length;
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+}
+__name(readText, "readText");
+var RegistryAuth = class {
+  constructor(registry, base, credentials, allowedRealms, limits, logger) {
+    this.registry = registry;
+    this.base = base;
+    this.credentials = credentials;
+    this.allowedRealms = allowedRealms;
+    this.limits = limits;
+    this.logger = logger;
+    if (credentials) registerBasicCredentials(credentials.username, credentials.password);
+  }
+  registry;
+  base;
+  credentials;
+  allowedRealms;
+  limits;
+  logger;
+  static {
+    __name(this, "RegistryAuth");
+  }
+  challenge;
+  tokens = /* @__PURE__ */ new Map();
+  warned = false;
+  /** Records the registry's `WWW-Authenticate` challenge; the next header() answers it. */
+  challenged(header, scope) {
+    this.challenge = parseChallenge(header);
+    this.tokens.delete(scope);
+  }
+  basic() {
+    if (!this.credentials) return void 0;
+    return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+  }
+  /** The Authorization header for a request to the registry's own origin with this scope. */
+  async header(scope) {
+    const c = this.challenge;
+    if (!c) return {};
+    if (c.scheme === "basic") {
+      const basic = this.basic();
+      return basic ? { authorization: basic } : {};
+    }
+    if (c.scheme !== "bearer") return {};
+    const cached = this.tokens.get(scope);
+    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
+    return { authorization: `Bearer ${await this.fetchToken(c, scope)}` };
+  }
+  async fetchToken(c, scope) {
+    const realmText = c.params.realm;
+    let url;
+    try {
+      url = new URL(realmText ?? "");
+    } catch {
+      throw protocolError("GET", this.base, `${this.registry} asked for a Bearer token but named no usable realm`);
+    }
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    if (scope) url.searchParams.set("scope", scope);
+    const headers = { accept: "application/json" };
+    const basic = this.basic();
+    if (basic && realmMayGetCredentials(url, this.base, this.allowedRealms)) headers.authorization = basic;
+    else if (basic && !this.warned) {
+      this.warned = true;
+      this.logger.warn(
+        `${this.registry}'s token service ${url.origin} is on another origin${url.protocol === "https:" ? "" : " over plain http"}: credentials are not sent there (asking anonymously); allow it with --token-realm ${url.origin} if you trust it`
+      );
+    }
+    const res = await sendRequest("GET", url, headers, void 0, this.limits);
+    const text2 = await readText(res.body);
+    if (res.status !== 200) throw statusError("GET", url, res.status, text2, this.registry);
+    let json;
+    try {
+      json = JSON.parse(text2);
+    } catch {
+      throw protocolError("GET", url, "the token service did not answer JSON");
+    }
+    const token = typeof json.token === "string" ? json.token : typeof json.access_token === "string" ? json.access_token : void 0;
+    if (!token) throw protocolError("GET", url, "the token service answered without a token");
+    registerSecret(token);
+    const seconds = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) ? json.expires_in : 60;
+    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, seconds - 10) * 1e3 });
+    return token;
+  }
+};
+
+// src/lib/oci/transfer-limits.ts
+var DEFAULT_TRANSFER_LIMITS = { responseSeconds: 30, speedLimit: 1024, speedTimeSeconds: 30, maxTimeSeconds: 0 };
+var TRANSFER_LIMIT_NAMES = {
+  responseSeconds: "response-timeout",
+  speedLimit: "speed-limit",
+  speedTimeSeconds: "speed-time",
+  maxTimeSeconds: "max-time"
+};
+var TRANSFER_LIMITS_HELP = `  --response-timeout S      give up on a registry that does not answer within S seconds (default ${DEFAULT_TRANSFER_LIMITS.responseSeconds})
+  --speed-limit B           give up on a transfer slower than B bytes/s ...
+  --speed-time S            ... for S seconds (default ${DEFAULT_TRANSFER_LIMITS.speedLimit} bytes/s for ${DEFAULT_TRANSFER_LIMITS.speedTimeSeconds} s)
+  --max-time S              give up on any one request after S seconds (default: no limit)
+  Requests given up on are retried (4 times, with backoff) like other transient failures.`;
+function parseTransferLimits(get, label) {
+  const out = { ...DEFAULT_TRANSFER_LIMITS };
+  for (const key of Object.keys(TRANSFER_LIMIT_NAMES)) {
+    const raw = get(TRANSFER_LIMIT_NAMES[key])?.trim();
+    if (raw === void 0 || raw === "") continue;
+    const min = key === "maxTimeSeconds" || key === "speedLimit" ? 0 : 1;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min) {
+      throw new PiImageError("INPUT_INVALID", `${label(TRANSFER_LIMIT_NAMES[key])} "${raw.slice(0, 20)}" must be a whole number${min ? " of at least 1" : ""}`);
+    }
+    out[key] = Number(raw);
+  }
+  return out;
+}
+__name(parseTransferLimits, "parseTransferLimits");
+
+// src/lib/oci/registry-client.ts
+var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 async function drain(res, limit = 64 * 1024) {
   const chunks = [];
   let size2 = 0;
@@ -42988,64 +43496,31 @@ async function drain(res, limit = 64 * 1024) {
   return Buffer.concat(chunks).toString("utf8").slice(0, limit);
 }
 __name(drain, "drain");
+function withProgress(stream, report) {
+  let bytes = 0;
+  const through = new import_node_stream6.PassThrough();
+  stream.on("error", (e) => through.destroy(e));
+  stream.on("data", (c) => {
+    bytes += c.length;
+    report(bytes);
+  });
+  return stream.pipe(through);
+}
+__name(withProgress, "withProgress");
 var RegistryClient = class _RegistryClient {
   constructor(options) {
     this.options = options;
     this.base = registryBaseUrl(options.registry, options.plainHttp ?? false);
+    this.limits = options.limits ?? DEFAULT_TRANSFER_LIMITS;
+    this.auth = new RegistryAuth(options.registry, new URL(this.base), options.credentials, options.allowedRealms ?? [], this.limits, options.logger);
   }
   options;
   static {
     __name(this, "RegistryClient");
   }
   base;
-  tokens = /* @__PURE__ */ new Map();
-  challenge;
-  send(method, url, headers, body) {
-    return new Promise((resolve8, reject) => {
-      const fn = url.protocol === "https:" ? import_node_https.request : import_node_http2.request;
-      const req = fn(url, { method, headers, timeout: 12e4 }, (res) => resolve8({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
-      req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on("error", reject);
-      if (Buffer.isBuffer(body)) req.end(body);
-      else if (body) {
-        const stream = body();
-        stream.on("error", (e) => req.destroy(e));
-        stream.pipe(req);
-      } else req.end();
-    });
-  }
-  async authHeader(scope) {
-    const c = this.challenge;
-    if (!c) return {};
-    if (c.scheme === "basic") {
-      if (!this.options.credentials) return {};
-      const { username, password } = this.options.credentials;
-      return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
-    }
-    if (c.scheme !== "bearer") return {};
-    const cached = this.tokens.get(scope);
-    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
-    const realm = c.params.realm;
-    if (!realm) throw new PiImageError("EXEC_FAILED", `${this.options.registry} asked for a Bearer token but named no realm`);
-    const url = new URL(realm);
-    if (c.params.service) url.searchParams.set("service", c.params.service);
-    if (scope) url.searchParams.set("scope", scope);
-    const headers = { accept: "application/json" };
-    if (this.options.credentials) {
-      const { username, password } = this.options.credentials;
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-    }
-    const res = await this.send("GET", url, headers, void 0);
-    const text2 = await drain(res.body);
-    if (res.status !== 200) {
-      throw new PiImageError(res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED", `token for ${scope} refused by ${url.origin}: ${res.status} ${text2.slice(0, 200)}`);
-    }
-    const json = JSON.parse(text2);
-    const token = json.token ?? json.access_token;
-    if (!token) throw new PiImageError("EXEC_FAILED", `token server ${url.origin} answered without a token`);
-    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, (json.expires_in ?? 60) - 10) * 1e3 });
-    return { authorization: `Bearer ${token}` };
-  }
+  auth;
+  limits;
   /**
    * One request with auth, redirects and retries. `body` as a factory can be
    * replayed; a consumed stream cannot, so uploads authorize first (POST).
@@ -43053,22 +43528,22 @@ var RegistryClient = class _RegistryClient {
   async request(method, path, options) {
     const retries = options.retry === false ? 0 : this.options.retries ?? 4;
     let url = new URL(path, this.base);
+    let challenged = false;
     for (let attempt = 0; ; attempt++) {
       let res;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.authHeader(options.scope) : {};
-        res = await this.send(method, url, { ...options.headers, ...auth }, options.body);
+        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
-        if (e instanceof PiImageError || attempt >= retries) {
-          throw e instanceof PiImageError ? e : new PiImageError("EXEC_FAILED", `${method} ${url.href}: ${e.message}`, { cause: e });
-        }
-        await this.backoff(attempt, `${method} ${url.pathname}: ${e.message}`);
+        if (!isRetryable(e) || attempt >= retries) throw e;
+        await this.backoff(attempt, e.message);
         continue;
       }
-      if (res.status === 401 && attempt === 0 && res.headers["www-authenticate"]) {
+      if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
         await drain(res.body);
-        this.challenge = parseChallenge(String(res.headers["www-authenticate"]));
-        this.tokens.delete(options.scope);
+        challenged = true;
+        this.auth.challenged(String(res.headers["www-authenticate"]), options.scope);
+        attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
@@ -43076,16 +43551,12 @@ var RegistryClient = class _RegistryClient {
         url = new URL(res.headers.location, url);
         continue;
       }
-      if (TRANSIENT.has(res.status) && attempt < retries) {
-        const text2 = await drain(res.body);
-        const wait = Number(res.headers["retry-after"]);
-        await this.backoff(attempt, `${method} ${url.pathname}: ${res.status} ${text2.slice(0, 100)}`, Number.isFinite(wait) ? wait * 1e3 : void 0);
-        continue;
-      }
       if (!options.expect.includes(res.status)) {
-        const text2 = await drain(res.body);
-        const code = res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED";
-        throw new PiImageError(code, `${method} ${url.pathname} on ${this.options.registry}: ${res.status} ${text2.slice(0, 300)}`);
+        const error = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        if (!error.details.retryable || attempt >= retries) throw error;
+        const wait = Number(res.headers["retry-after"]);
+        await this.backoff(attempt, error.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1e3 : void 0);
+        continue;
       }
       return res;
     }
@@ -43135,7 +43606,7 @@ var RegistryClient = class _RegistryClient {
       const put = await this.request("PUT", url.pathname + url.search, {
         scope,
         headers: { "content-type": "application/octet-stream", "content-length": String(size2) },
-        body: /* @__PURE__ */ __name(() => source.open(), "body"),
+        body: /* @__PURE__ */ __name(() => withProgress(source.open(), (bytes) => this.options.logger.progress(`uploading ${digest.slice(7, 19)}`, bytes, size2)), "body"),
         expect: [201, 413],
         retry: false
       });
@@ -43159,10 +43630,10 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open7) {
+  async uploadStream(repository, open5) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open7(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open5(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
@@ -43173,9 +43644,9 @@ var RegistryClient = class _RegistryClient {
       const body = /* @__PURE__ */ __name(() => {
         hash = (0, import_node_crypto10.createHash)("sha256");
         size2 = 0;
-        return import_node_stream5.Readable.from(
+        return import_node_stream6.Readable.from(
           (async function* () {
-            for await (const data of open7()) {
+            for await (const data of open5()) {
               hash.update(data);
               const start = size2;
               size2 += data.length;
@@ -43191,11 +43662,10 @@ var RegistryClient = class _RegistryClient {
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
-        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-        if (++failures > (this.options.retries ?? 4)) throw e;
+        if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
         await this.backoff(failures - 1, `streamed upload at byte ${size2} to ${repository}: ${e.message}`);
         const status = await this.uploadStatus(scope, location).catch((err) => {
-          if (err instanceof PiImageError && /: 404 /.test(err.message)) return void 0;
+          if (hasStatus(err, 404)) return void 0;
           throw err;
         });
         if (status) {
@@ -43256,12 +43726,12 @@ var RegistryClient = class _RegistryClient {
     const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
     start.body.resume();
     const location = start.headers.location;
-    if (!location) throw new PiImageError("EXEC_FAILED", `${this.options.registry} started an upload without a Location`);
+    if (!location) throw protocolError("POST", new URL(`/v2/${repository}/blobs/uploads/`, this.base), "the registry started an upload without a Location");
     return location;
   }
   checkStored(res, digest) {
     const stored = res.headers["docker-content-digest"];
-    if (stored && stored !== digest) throw new PiImageError("EXEC_FAILED", `${this.options.registry} stored ${digest} as ${String(stored)}`);
+    if (stored && stored !== digest) throw new PiImageError("DIGEST_MISMATCH", `${this.options.registry} stored ${digest} as ${String(stored)}`);
     return "uploaded";
   }
   /** Where the registry says an upload stands: the Location to continue at and the bytes it has. */
@@ -43310,13 +43780,12 @@ var RegistryClient = class _RegistryClient {
           location = res.headers.location ?? location;
           sent = chunk.length;
         } catch (e) {
-          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-          if (++failures > (this.options.retries ?? 4)) throw e;
+          if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
           await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${e.message}`);
           const status = await this.uploadStatus(scope, location);
           location = status.location;
           if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
-            throw new PiImageError("EXEC_FAILED", `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
+            throw protocolError("PATCH", url2, `the registry lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`);
           }
           sent = status.received - chunk.offset;
         }
@@ -43349,7 +43818,7 @@ var RegistryClient = class _RegistryClient {
       const res = await this.request("GET", path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
       if (got > 0 && res.status !== 206) {
         res.body.destroy();
-        throw new PiImageError("EXEC_FAILED", `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
+        throw protocolError("GET", new URL(path, this.base), `the registry cannot resume ${digest} at byte ${got} (no Range support)`);
       }
       try {
         for await (const c of res.body) {
@@ -43357,15 +43826,16 @@ var RegistryClient = class _RegistryClient {
           hash.update(chunk);
           got += chunk.length;
           if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
         break;
       } catch (e) {
-        if (e instanceof PiImageError) throw e;
+        if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw new PiImageError("EXEC_FAILED", `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${e.message}`, { cause: e });
+          throw transportError("GET", new URL(path, this.base), "network", `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`, e);
         }
-        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
+        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
     if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
@@ -43375,7 +43845,7 @@ var RegistryClient = class _RegistryClient {
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
     const self = this;
-    return import_node_stream5.Readable.from(
+    return import_node_stream6.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
         const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
@@ -43387,10 +43857,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises24.pipeline)(import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs11.createWriteStream)(temp));
-      await (0, import_promises23.rename)(temp, path);
+      await (0, import_promises22.pipeline)(import_node_stream6.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs10.createWriteStream)(temp));
+      await (0, import_promises21.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises23.rm)(temp, { force: true });
+      await (0, import_promises21.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -43478,8 +43948,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open7) {
-    return this.client.uploadStream(this.reference.repository, open7);
+  putBlobStream(open5) {
+    return this.client.uploadStream(this.reference.repository, open5);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -43508,26 +43978,119 @@ async function openStore(target, options) {
       credentials: options.credentials,
       plainHttp: options.plainHttp,
       chunkSize: options.chunkSize,
-      mountFrom: options.mountFrom
+      mountFrom: options.mountFrom,
+      limits: options.limits,
+      allowedRealms: options.allowedRealms
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs12.existsSync)((0, import_node_path16.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs11.existsSync)((0, import_node_path16.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
 }
 __name(openStore, "openStore");
 
-// src/lib/oci/reference-file.ts
+// src/lib/signing/statement.ts
+var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
+var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+var BUILD_TYPE = "https://github.com/pi-image-release/pi-image-release/blob/main/docs/signing.md#build-type-v1";
+function buildStatement(release, metadata, options) {
+  const { manifest } = release;
+  const subject = [
+    { name: MANIFEST_FILE, digest: { sha256: release.manifestDigest.sha256 } },
+    ...manifest.files.map((f) => ({ name: f.path, digest: { sha256: f.sha256 } }))
+  ];
+  const deps = [];
+  if (metadata?.recipe.repository && metadata.recipe.commit) {
+    deps.push({ name: "recipe", uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`, digest: { gitCommit: metadata.recipe.commit } });
+  }
+  if (options.pigenCommit) {
+    deps.push({ name: "pi-gen", uri: `git+${options.pigenRepository ?? "https://github.com/RPi-Distro/pi-gen"}`, digest: { gitCommit: options.pigenCommit } });
+  }
+  const runMetadata = { startedOn: manifest.created };
+  if (metadata?.workflowRun.url) runMetadata.invocationId = `${metadata.workflowRun.url}/attempts/${metadata.workflowRun.attempt ?? "1"}`;
+  return {
+    _type: STATEMENT_TYPE,
+    subject,
+    predicateType: PROVENANCE_TYPE,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          release: { name: manifest.name, version: manifest.version, channel: manifest.channel },
+          ...metadata ? { inputs: metadata.inputs } : {}
+        },
+        internalParameters: metadata ? { tool: metadata.tool } : {},
+        resolvedDependencies: deps
+      },
+      runDetails: { builder: { id: options.builderId }, metadata: runMetadata }
+    }
+  };
+}
+__name(buildStatement, "buildStatement");
+function readSignedRelease(statement) {
+  const s = statement;
+  if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+    return "it is not an in-toto v1 statement with SLSA provenance";
+  }
+  const r = s.predicate?.buildDefinition?.externalParameters?.release;
+  if (typeof r?.name !== "string" || typeof r.version !== "string" || typeof r.channel !== "string") return "it names no release (name, version, channel)";
+  const files = /* @__PURE__ */ new Map();
+  let manifestSha256;
+  for (const subject of s.subject) {
+    const sha256 = subject?.digest?.sha256;
+    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) return "a subject has no name or no sha256";
+    if (subject.name === MANIFEST_FILE) {
+      if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
+      manifestSha256 = sha256;
+    } else {
+      if (files.has(subject.name)) return `it names ${subject.name} twice`;
+      files.set(subject.name, sha256);
+    }
+  }
+  if (manifestSha256 === void 0) return `it does not cover ${MANIFEST_FILE}`;
+  if (files.size === 0) return "it covers no release file";
+  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
+}
+__name(readSignedRelease, "readSignedRelease");
+
+// src/lib/publishing/release-signature.ts
+var MAX_BUNDLES_TRIED = 8;
+function attachSignature(store, subject, bundle, created) {
+  return attachArtifact(store, subject, {
+    artifactType: SIGNATURE_MEDIA_TYPE,
+    blob: bundle,
+    annotations: {
+      "dev.sigstore.bundle.content": "dsse-envelope",
+      "dev.sigstore.bundle.predicateType": PROVENANCE_TYPE,
+      [ANNOTATION.created]: created
+    }
+  });
+}
+__name(attachSignature, "attachSignature");
+async function* attachedSignatures(store, digest) {
+  const found = await referrersOfType(store, digest, SIGNATURE_MEDIA_TYPE, 4 * MAX_BUNDLES_TRIED, MAX_SIGNATURE_BYTES);
+  found.sort((a, b) => (a.annotations[ANNOTATION.created] ?? "") < (b.annotations[ANNOTATION.created] ?? "") ? 1 : -1);
+  for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
+    const chunks = [];
+    for await (const c of store.readBlob(f.layer)) chunks.push(c);
+    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
+  }
+}
+__name(attachedSignatures, "attachedSignatures");
+
+// src/lib/publishing/reference-file.ts
 async function recordReference(release, reference) {
   return writeBeside(release, OCI_REF_FILE, `${reference}
 `);
 }
 __name(recordReference, "recordReference");
 
-// src/lib/oci/release-artifact.ts
+// src/lib/publishing/release-artifact.ts
 var import_node_path17 = require("node:path");
+var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 function artifactLayout(content, annotations) {
   const layers = [];
   const blobs = [bytesBlobSource(EMPTY_CONFIG)];
@@ -43547,7 +44110,7 @@ function artifactLayout(content, annotations) {
 }
 __name(artifactLayout, "artifactLayout");
 
-// src/lib/oci/release-content.ts
+// src/lib/publishing/release-content.ts
 var PRODUCT_ANNOTATION = {
   product: "dev.pi-image.product",
   device: "dev.pi-image.device",
@@ -43585,7 +44148,7 @@ function releaseAnnotations(content, extra = {}) {
 }
 __name(releaseAnnotations, "releaseAnnotations");
 
-// src/lib/oci/release-image.ts
+// src/lib/publishing/release-image.ts
 var import_node_crypto11 = require("node:crypto");
 var import_node_path18 = require("node:path");
 
@@ -43657,7 +44220,7 @@ function tarHeader(fields) {
 }
 __name(tarHeader, "tarHeader");
 
-// src/lib/oci/release-image.ts
+// src/lib/publishing/release-image.ts
 var ARTIFACT_DIR = "artifact";
 var COMPAT_NAMES = [
   { name: "os.img.xz", role: "image" },
@@ -43686,7 +44249,7 @@ async function* releaseLayer(content) {
       throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, { cause: e });
     }
     try {
-      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK2 })) {
+      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
         const chunk = c;
         size2 += chunk.length;
         if (size2 > f.size) break;
@@ -43740,7 +44303,7 @@ function imageManifest(config, layer, annotations) {
 }
 __name(imageManifest, "imageManifest");
 
-// src/lib/oci/tags.ts
+// src/lib/publishing/tags.ts
 var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
   if (!TAG2.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
@@ -43773,13 +44336,13 @@ function releaseTags(content, extra = []) {
 }
 __name(releaseTags, "releaseTags");
 
-// src/lib/oci/publish.ts
+// src/lib/publishing/publish.ts
 var FORMATS = ["image", "artifact"];
 async function putFileBlob(store, source, name) {
   try {
     return await store.putBlob(source);
   } catch (e) {
-    if (e instanceof PiImageError && (e.code === "DIGEST_MISMATCH" || /DIGEST_INVALID|digest did not match|digest invalid/i.test(e.message))) {
+    if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH" || e instanceof RegistryError && e.details.codes.includes("DIGEST_INVALID")) {
       throw new PiImageError("FILE_MODIFIED", `${name} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`, { cause: e });
     }
     throw e;
@@ -43836,7 +44399,7 @@ async function publishRelease(options) {
   const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size: size2 };
   if (content.signature && options.attachSignature !== false) {
     const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
-    result.signature = await attachBundle(store, subject, content.signature, content.manifest.created);
+    result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
     logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
   } else if (!content.signature) {
     logger.info("the release is not signed: no signature attached");
@@ -43847,7 +44410,7 @@ async function publishRelease(options) {
 __name(publishRelease, "publishRelease");
 
 // src/lib/oci/target.ts
-var import_node_fs13 = require("node:fs");
+var import_node_fs12 = require("node:fs");
 function splitLayout(text2) {
   let dir = text2;
   let tag;
@@ -43874,7 +44437,7 @@ function parseTarget(text2, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs13.existsSync)(value) && (0, import_node_fs13.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs12.existsSync)(value) && (0, import_node_fs12.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -43882,16 +44445,16 @@ function parseTarget(text2, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // src/cli/commands/registry-options.ts
-var import_node_fs15 = require("node:fs");
+var import_node_fs14 = require("node:fs");
 
 // src/lib/oci/credentials.ts
-var import_node_fs14 = require("node:fs");
+var import_node_fs13 = require("node:fs");
 var import_node_os3 = require("node:os");
 var import_node_path19 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs14.readFileSync)((0, import_node_path19.join)(env.DOCKER_CONFIG ?? (0, import_node_path19.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs13.readFileSync)((0, import_node_path19.join)(env.DOCKER_CONFIG ?? (0, import_node_path19.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -43931,39 +44494,88 @@ function resolveCredentials(registry, sources) {
 }
 __name(resolveCredentials, "resolveCredentials");
 
+// src/lib/oci/registry-access.ts
+function tokenRealm(value, label) {
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}" is not a URL`);
+  }
+  if (url.protocol !== "https:") throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}": credentials go to a token service over https only`);
+  return url.origin;
+}
+__name(tokenRealm, "tokenRealm");
+function readRegistryAccess(get, getList, getFlag, given, label) {
+  registerSecret(given.password);
+  registerSecret(given.githubToken);
+  return {
+    ...given,
+    plainHttp: getFlag("plain-http"),
+    tokenRealms: getList("token-realm").map((r) => tokenRealm(r, label("token-realm"))),
+    limits: parseTransferLimits(get, label)
+  };
+}
+__name(readRegistryAccess, "readRegistryAccess");
+function storeOptionsFor(target, access, env, logger, create) {
+  const options = { logger, create, plainHttp: access.plainHttp, limits: access.limits, allowedRealms: access.tokenRealms };
+  if (target.kind !== "registry") return options;
+  const registry = target.ref.registry;
+  let { username, password } = access;
+  if (!username && !password && access.githubToken && /^ghcr\.io$/.test(registry)) {
+    username = env.GITHUB_ACTOR || "token";
+    password = access.githubToken;
+  }
+  registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
+  const { credentials, from } = resolveCredentials(registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
+  logger.debug(`credentials for ${registry}: ${from}`);
+  options.credentials = credentials;
+  return options;
+}
+__name(storeOptionsFor, "storeOptionsFor");
+
 // src/cli/commands/registry-options.ts
 var REGISTRY_OPTIONS = {
   username: { type: "string" },
   "password-stdin": { type: "boolean" },
-  "plain-http": { type: "boolean" }
+  "plain-http": { type: "boolean" },
+  "token-realm": { type: "string", multiple: true },
+  "response-timeout": { type: "string" },
+  "speed-limit": { type: "string" },
+  "speed-time": { type: "string" },
+  "max-time": { type: "string" }
 };
 var REGISTRY_HELP = `Registry access:
   --username USER           with --password-stdin: the password or token on standard input
   --password-stdin          read the password from standard input (never from an argument)
   --plain-http              plain HTTP to a registry that is not on loopback (loopback always is)
+  --token-realm URL         a token service on another host that may receive the credentials
+                            (https only; the registry's own host and its siblings, such as
+                            auth.docker.io for registry-1.docker.io, need no flag); repeatable
   Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, then the
-  "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.`;
+  "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.
+${TRANSFER_LIMITS_HELP}`;
 function readStdinText() {
   try {
-    return (0, import_node_fs15.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
+    return (0, import_node_fs14.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
   }
 }
 __name(readStdinText, "readStdinText");
 function storeOptions(target, values, env, logger, create, readPassword = readStdinText) {
-  const options = { logger, create, plainHttp: values["plain-http"] === true };
-  if (target.kind !== "registry") return options;
   const username = values.username;
   if (values["password-stdin"] && !username) throw new PiImageError("USAGE", "--password-stdin needs --username");
   if (username && !values["password-stdin"]) throw new PiImageError("USAGE", "--username needs --password-stdin (a password is never taken as an argument)");
-  const password = username ? readPassword() : void 0;
-  if (password) logger.mask?.(password);
-  if (env.PI_IMAGE_REGISTRY_PASSWORD) logger.mask?.(env.PI_IMAGE_REGISTRY_PASSWORD);
-  const { credentials, from } = resolveCredentials(target.ref.registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
-  logger.debug(`credentials for ${target.ref.registry}: ${from}`);
-  options.credentials = credentials;
-  return options;
+  const password = username && target.kind === "registry" ? readPassword() : void 0;
+  const access = readRegistryAccess(
+    (name) => values[name],
+    (name) => values[name] ?? [],
+    (name) => values[name] === true,
+    { username, password, githubToken: void 0 },
+    (name) => `--${name}`
+  );
+  return storeOptionsFor(target, access, env, logger, create);
 }
 __name(storeOptions, "storeOptions");
 
@@ -43980,7 +44592,7 @@ function parseAnnotations(list) {
 __name(parseAnnotations, "parseAnnotations");
 function isLayoutSource(source) {
   if (source.startsWith("oci:")) return parseTarget(source, "source");
-  return (0, import_node_fs16.existsSync)((0, import_node_path20.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
+  return (0, import_node_fs15.existsSync)((0, import_node_path20.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
 }
 __name(isLayoutSource, "isLayoutSource");
 var publishCommand = {
@@ -44075,19 +44687,113 @@ ${REGISTRY_HELP}`,
   }
 };
 
-// src/lib/oci/pull.ts
+// src/lib/publishing/pull.ts
 var import_node_crypto12 = require("node:crypto");
-var import_node_fs17 = require("node:fs");
-var import_promises25 = require("node:fs/promises");
+var import_node_fs16 = require("node:fs");
+var import_promises23 = require("node:fs/promises");
 var import_node_path22 = require("node:path");
-var import_node_events2 = require("node:events");
-var import_node_zlib3 = require("node:zlib");
+var import_node_events3 = require("node:events");
+var import_node_zlib4 = require("node:zlib");
 
 // src/lib/signing/verify.ts
 var import_node_path21 = require("node:path");
-var import_bundle2 = __toESM(require_dist2(), 1);
+var import_bundle = __toESM(require_dist2(), 1);
 var import_protobuf_specs = __toESM(require_dist(), 1);
-var import_verify = __toESM(require_dist10(), 1);
+var import_verify = __toESM(require_dist4(), 1);
+
+// src/lib/signing/signer-certificate.ts
+var import_core = __toESM(require_dist3(), 1);
+var FULCIO = "1.3.6.1.4.1.57264.1";
+var FULCIO_EXTENSIONS = {
+  issuer: `${FULCIO}.8`,
+  buildSignerUri: `${FULCIO}.9`,
+  buildSignerDigest: `${FULCIO}.10`,
+  runnerEnvironment: `${FULCIO}.11`,
+  sourceRepositoryUri: `${FULCIO}.12`,
+  sourceRepositoryDigest: `${FULCIO}.13`,
+  sourceRepositoryRef: `${FULCIO}.14`,
+  sourceRepositoryIdentifier: `${FULCIO}.15`,
+  sourceRepositoryOwnerUri: `${FULCIO}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
+  buildConfigUri: `${FULCIO}.18`,
+  buildConfigDigest: `${FULCIO}.19`,
+  buildTrigger: `${FULCIO}.20`,
+  runInvocationUri: `${FULCIO}.21`,
+  sourceRepositoryVisibility: `${FULCIO}.22`
+};
+var ISSUER_V1 = `${FULCIO}.1`;
+function derString(value) {
+  if (value.length < 2) return value.toString("utf8");
+  const tag = value[0];
+  let length = value[1];
+  let offset = 2;
+  if (length & 128) {
+    const n = length & 127;
+    if (n === 0 || n > 4 || value.length < 2 + n) return "";
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
+    offset = 2 + n;
+  }
+  if (![12, 19, 22].includes(tag) || offset + length !== value.length) return value.toString("utf8");
+  return value.subarray(offset).toString("utf8");
+}
+__name(derString, "derString");
+function signerOfCertificate(der) {
+  let cert;
+  try {
+    cert = import_core.X509Certificate.parse(Buffer.from(der));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
+  }
+  const read = /* @__PURE__ */ __name((oid) => {
+    const ext = cert.extension(oid);
+    return ext ? derString(ext.value) : void 0;
+  }, "read");
+  const extensions = {};
+  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
+    if (key === "issuer") continue;
+    const value = read(oid);
+    if (value !== void 0) extensions[key] = value;
+  }
+  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
+  return { subject: cert.subjectAltName ?? "", issuer, extensions };
+}
+__name(signerOfCertificate, "signerOfCertificate");
+function leafCertificate(bundle) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
+    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
+  }
+  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
+}
+__name(leafCertificate, "leafCertificate");
+function signerOfBundle(bundle) {
+  return signerOfCertificate(leafCertificate(bundle));
+}
+__name(signerOfBundle, "signerOfBundle");
+function describeSigner(signer) {
+  const x = signer.extensions;
+  const parts = [signer.subject || "an unknown identity"];
+  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
+  return parts.join(" ");
+}
+__name(describeSigner, "describeSigner");
+function summariseSigner(signer) {
+  const x = signer.extensions;
+  return {
+    identity: signer.subject,
+    issuer: signer.issuer,
+    sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRepositoryId: x.sourceRepositoryIdentifier ?? null,
+    sourceRef: x.sourceRepositoryRef ?? null,
+    sourceCommit: x.sourceRepositoryDigest ?? null,
+    signerWorkflow: x.buildSignerUri ?? null,
+    runner: x.runnerEnvironment ?? null
+  };
+}
+__name(summariseSigner, "summariseSigner");
 
 // src/lib/core/values.ts
 function parseBoolean(value, input) {
@@ -44105,6 +44811,7 @@ var SIGNER_OPTION_NAMES = {
   certificateIdentityRegexp: "certificate-identity-regexp",
   certificateOidcIssuer: "certificate-oidc-issuer",
   repository: "repository",
+  repositoryId: "repository-id",
   sourceRef: "source-ref",
   signerWorkflow: "signer-workflow",
   requireGithubHosted: "require-github-hosted"
@@ -44134,10 +44841,20 @@ function workflowUri(value, name) {
   throw bad2(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
 }
 __name(workflowUri, "workflowUri");
+var WORKFLOWS = "/.github/workflows/";
 function repositoryOfWorkflow(uri) {
-  return uri.slice(0, uri.indexOf("/.github/workflows/"));
+  return uri.slice(0, uri.indexOf(WORKFLOWS));
 }
 __name(repositoryOfWorkflow, "repositoryOfWorkflow");
+function workflowKey(uri) {
+  const at = uri.indexOf(WORKFLOWS);
+  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
+}
+__name(workflowKey, "workflowKey");
+function isGithubIssuer(issuer) {
+  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
+}
+__name(isGithubIssuer, "isGithubIssuer");
 function compilePattern(pattern, name) {
   try {
     return new RegExp(`^(?:${pattern})$`, "u");
@@ -44161,19 +44878,22 @@ function parseSignerPolicy(values, name) {
   const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
   const sourceRef = values.sourceRef || void 0;
+  const repositoryId = values.repositoryId || void 0;
+  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId)) throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
-  const githubShaped = repository !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
+  const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
   const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
   if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
     throw bad2(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
   }
   const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (repositoryId !== void 0) policy.repositoryId = repositoryId;
   if (exact) policy.subject = { exact };
   if (pattern) policy.subject = { pattern };
-  if (issuer === GITHUB_ISSUER && !policy.repository) {
+  if (isGithubIssuer(issuer) && !policy.repository) {
     const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : void 0);
     if (!workflow) {
       throw bad2(
@@ -44190,6 +44910,7 @@ function describePolicy(policy) {
   if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
   if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
   if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
   if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
   if (policy.githubHosted) parts.push("a GitHub-hosted runner");
   parts.push(`issuer ${policy.issuer}`);
@@ -44213,11 +44934,11 @@ function checkSigner(policy, signer) {
     const matches = /* @__PURE__ */ __name((uri) => {
       const at = uri.indexOf("@");
       if (at < 0) return false;
-      return uri.slice(0, at).toLowerCase() === path.toLowerCase() && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
+      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
     }, "matches");
-    const seen = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []];
-    if (!seen.every(matches)) {
-      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${x.buildSignerUri ?? signer.subject}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
+    const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
+    if (failing !== void 0) {
+      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
     }
   }
   if (policy.repository) {
@@ -44228,6 +44949,12 @@ function checkSigner(policy, signer) {
         actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
       );
     }
+  }
+  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
+    throw new PiImageError(
+      "REPOSITORY_MISMATCH",
+      `built from the repository with id ${x.sourceRepositoryIdentifier ?? "(none named)"}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`
+    );
   }
   if (policy.sourceRef) {
     const actual = x.sourceRepositoryRef;
@@ -44251,6 +44978,7 @@ function readSignerOptions(get) {
     certificateIdentityRegexp: text2("certificateIdentityRegexp"),
     certificateOidcIssuer: text2("certificateOidcIssuer"),
     repository: text2("repository"),
+    repositoryId: text2("repositoryId"),
     sourceRef: text2("sourceRef"),
     signerWorkflow: text2("signerWorkflow"),
     requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)
@@ -44259,18 +44987,23 @@ function readSignerOptions(get) {
 __name(readSignerOptions, "readSignerOptions");
 
 // src/lib/signing/verify.ts
-async function findBundle(dir, given) {
+async function findBundle(dir, names, given) {
   if (given) return given;
-  const candidates = (await strayEntries(dir, /* @__PURE__ */ new Set())).filter((n) => n.endsWith(SIGNATURE_SUFFIX));
+  const candidates = names.filter((n) => n.endsWith(SIGNATURE_SUFFIX));
   if (candidates.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
-  return { json: await readSmallFile((0, import_node_path21.join)(dir, candidates[0]), MAX_SIGNATURE_BYTES), label: candidates[0] };
+  const file = candidates[0];
+  try {
+    return { json: await readSmallFile((0, import_node_path21.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
+  }
 }
 __name(findBundle, "findBundle");
 function verifyBundle(json, label, trustedRoot) {
   let bundle;
   try {
-    bundle = (0, import_bundle2.bundleFromJSON)(JSON.parse(json.toString("utf8")));
+    bundle = (0, import_bundle.bundleFromJSON)(JSON.parse(json.toString("utf8")));
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${label} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -44303,18 +45036,14 @@ function statementOf(bundle, label) {
   return { statement, signed };
 }
 __name(statementOf, "statementOf");
-function manifestDifferences(text2, signed) {
-  let m;
-  try {
-    m = JSON.parse(text2);
-  } catch {
-    return ["it is not JSON"];
-  }
+function manifestDifferences(claimed, signed) {
+  if (!claimed) return ["it is not a JSON object"];
   const out = [];
   for (const key of ["name", "version", "channel"]) {
-    if (m[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(m[key])}, signed ${JSON.stringify(signed.release[key])}`);
+    if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
-  const listed = new Map((Array.isArray(m.files) ? m.files : []).map((f) => [String(f?.path), String(f?.sha256)]));
+  const files = Array.isArray(claimed.files) ? claimed.files : [];
+  const listed = new Map(files.map((f) => [String(f?.path), String(f?.sha256)]));
   const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
   const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
   const added = [...listed.keys()].filter((n) => !signed.files.has(n));
@@ -44328,31 +45057,27 @@ __name(manifestDifferences, "manifestDifferences");
 async function signedManifest(dir, signed) {
   let bytes;
   try {
-    bytes = await readSmallFile((0, import_node_path21.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    bytes = await readManifestBytes(dir);
   } catch (e) {
-    if (e.code === "ENOENT") throw new PiImageError("FILE_MISSING", `${MANIFEST_FILE} is signed but missing from ${dir}`);
+    if (e instanceof PiImageError && /not a regular file/.test(e.message)) throw new PiImageError("MANIFEST_MODIFIED", e.message, { cause: e });
     throw e;
   }
-  const digest = digestBytes(bytes);
-  if (digest.sha256 !== signed.manifestSha256) {
-    const text2 = bytes.toString("utf8");
-    const claimed = (() => {
-      try {
-        return JSON.parse(text2);
-      } catch {
-        return {};
-      }
-    })();
-    if (claimed.name !== signed.release.name || claimed.version !== signed.release.version) {
+  if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
+    const claimed = parseJsonObject(bytes.toString("utf8"));
+    if (claimed && typeof claimed.name === "string" && typeof claimed.version === "string" && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
       throw new PiImageError(
         "RELEASE_MISMATCH",
-        `the signature is for release ${signed.release.name} ${signed.release.version}, ${dir} holds ${String(claimed.name ?? "?")} ${String(claimed.version ?? "?")}`
+        `the signature is for release ${signed.release.name} ${signed.release.version}; ${MANIFEST_FILE} in ${dir} names ${claimed.name} ${claimed.version} (a bundle of another release, or the name or version edited)`
       );
     }
-    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(text2, signed).join("; ")}`);
+    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(claimed, signed).join("; ")}`);
   }
   const release = releaseFromBytes(dir, bytes);
-  const listed = new Map(release.manifest.files.map((f) => [f.path, f.sha256]));
+  const m = release.manifest;
+  if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
+    throw new PiImageError("STATEMENT_INVALID", `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`);
+  }
+  const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
   const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
   disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
   if (disagree.length > 0) throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
@@ -44361,7 +45086,8 @@ async function signedManifest(dir, signed) {
 __name(signedManifest, "signedManifest");
 async function verifyRelease(options) {
   const { releaseDir, logger } = options;
-  const source = await findBundle(releaseDir, options.bundle);
+  const names = await listReleaseDir(releaseDir);
+  const source = await findBundle(releaseDir, names, options.bundle);
   const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
   const signer = signerOfBundle(bundle);
   checkSigner(options.policy, signer);
@@ -44369,7 +45095,11 @@ async function verifyRelease(options) {
   logger.debug(`policy: ${describePolicy(options.policy)}`);
   const { statement, signed } = statementOf(bundle, source.label);
   const release = await signedManifest(releaseDir, signed);
-  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (source.file !== void 0 && source.file !== release.signatureFile) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`);
+  }
+  const allowed = releaseNames(release);
+  const stray = names.filter((n) => !allowed.has(n));
   if (stray.length > 0) throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
   const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
   const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
@@ -44560,7 +45290,7 @@ function safeEntryPath(name) {
 }
 __name(safeEntryPath, "safeEntryPath");
 
-// src/lib/oci/pull.ts
+// src/lib/publishing/pull.ts
 var TAR_LAYERS = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.layer.v1.tar",
   "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -44586,18 +45316,18 @@ var StagingWriter = class {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const hash = (0, import_node_crypto12.createHash)("sha256");
     let size2 = 0;
-    const out = (0, import_node_fs17.createWriteStream)((0, import_node_path22.join)(this.dir, name), { flags: "wx" });
+    const out = (0, import_node_fs16.createWriteStream)((0, import_node_path22.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));
     failed.catch(() => void 0);
     return {
       write: /* @__PURE__ */ __name(async (chunk) => {
         hash.update(chunk);
         size2 += chunk.length;
-        if (!out.write(chunk)) await Promise.race([(0, import_node_events2.once)(out, "drain"), failed]);
+        if (!out.write(chunk)) await Promise.race([(0, import_node_events3.once)(out, "drain"), failed]);
       }, "write"),
       end: /* @__PURE__ */ __name(async () => {
         out.end();
-        await Promise.race([(0, import_node_events2.once)(out, "finish"), failed]);
+        await Promise.race([(0, import_node_events3.once)(out, "finish"), failed]);
         this.written.set(name, { sha256: hash.digest("hex"), size: size2 });
       }, "end")
     };
@@ -44661,9 +45391,9 @@ async function pullImage(store, layers, staging, where, logger) {
 }
 __name(pullImage, "pullImage");
 async function* gunzip(source) {
-  const z = (0, import_node_zlib3.createGunzip)();
+  const z = (0, import_node_zlib4.createGunzip)();
   const feed = (async () => {
-    for await (const c of source) if (!z.write(c)) await (0, import_node_events2.once)(z, "drain");
+    for await (const c of source) if (!z.write(c)) await (0, import_node_events3.once)(z, "drain");
     z.end();
   })();
   feed.catch((e) => z.destroy(e));
@@ -44683,7 +45413,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises25.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises23.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -44692,10 +45422,10 @@ function writtenDigests(written) {
 }
 __name(writtenDigests, "writtenDigests");
 async function verifyAttached(store, digest, release, written, verify, logger) {
-  const bundles = await attachedBundles(store, digest);
-  if (bundles.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   let first;
-  for (const b of bundles) {
+  let tried = 0;
+  for await (const b of attachedSignatures(store, digest)) {
+    tried++;
     try {
       const result = await verifyRelease({
         releaseDir: release.dir,
@@ -44709,9 +45439,10 @@ async function verifyAttached(store, digest, release, written, verify, logger) {
       return result;
     } catch (e) {
       first ??= e;
-      if (bundles.length > 1) logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
+      logger.warn(`the bundle attached as ${b.digest} does not verify: ${e.message}`);
     }
   }
+  if (tried === 0) throw new PiImageError("SIGNATURE_MISSING", `${store.pinned(digest)} has no Sigstore bundle attached: not signed, or signed elsewhere`);
   throw first;
 }
 __name(verifyAttached, "verifyAttached");
@@ -44722,7 +45453,7 @@ async function pullRelease(options) {
   const where = store.pinned(digest);
   const format = manifest.artifactType === RELEASE_ARTIFACT_TYPE ? "artifact" : "image";
   logger.info(`pulling ${where} (${format} format)`);
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs: store.localDir ? [store.localDir] : [] });
   try {
     const staging = new StagingWriter(staged.path);
     if (format === "artifact") await pullArtifact(store, manifest.layers ?? [], staging, where);
@@ -44732,6 +45463,7 @@ async function pullRelease(options) {
     logger.info(`${files.length} files match ${MANIFEST_FILE}`);
     const result = { digest, reference: where, format, name, version: version2, files: files.length };
     if (options.verify) result.verified = await verifyAttached(store, digest, release, staging.written, options.verify, logger);
+    else logger.warn(`the signature of ${where} was not checked: no signer was named to check it against`);
     await recordReference(release, where);
     await staged.commit();
     return result;
@@ -44743,15 +45475,15 @@ async function pullRelease(options) {
 __name(pullRelease, "pullRelease");
 
 // src/lib/signing/trusted-root.ts
-var import_promises26 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var import_node_os4 = require("node:os");
 var import_node_path23 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
-var import_tuf = __toESM(require_dist13(), 1);
+var import_tuf = __toESM(require_dist12(), 1);
 async function loadTrustedRoot(path, cacheDir = (0, import_node_path23.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     try {
-      return JSON.parse(await (0, import_promises26.readFile)(path, "utf8"));
+      return JSON.parse(await (0, import_promises24.readFile)(path, "utf8"));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `trusted root ${path} cannot be read as JSON: ${e.message}`, { cause: e });
     }
@@ -44767,6 +45499,7 @@ __name(loadTrustedRoot, "loadTrustedRoot");
 // src/cli/signer-options.ts
 var SIGNER_OPTIONS = {
   repository: { type: "string" },
+  "repository-id": { type: "string" },
   "signer-workflow": { type: "string" },
   "source-ref": { type: "string" },
   "require-github-hosted": { type: "boolean" },
@@ -44779,6 +45512,8 @@ var SIGNER_HELP = `Signer (whose signature to accept):
   --repository OWNER/NAME           the repository whose commit was built (the certificate's
                                     source repository). For GitHub's issuer a repository is
                                     always checked: this one, or else the signer workflow's own
+  --repository-id N                 also the repository's numeric id (it survives renames; a
+                                    repository deleted and re-created under the name gets a new one)
   --signer-workflow OWNER/REPO/.github/workflows/FILE.yml[@REF]
                                     the workflow that signed: a reusable workflow such as
                                     pi-image-release's pipeline.yml, or your own workflow file;
@@ -44861,6 +45596,79 @@ ${REGISTRY_HELP}`,
   }
 };
 
+// src/lib/signing/identity-token.ts
+var import_sign = __toESM(require_dist13(), 1);
+function identityTokenSource(env) {
+  if (env.SIGSTORE_ID_TOKEN) {
+    const token = env.SIGSTORE_ID_TOKEN;
+    return async () => token;
+  }
+  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    const provider = new import_sign.CIContextProvider("sigstore");
+    return () => provider.getToken();
+  }
+  return async () => {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
+    );
+  };
+}
+__name(identityTokenSource, "identityTokenSource");
+function tokenClaims(token) {
+  const payload = token.split(".")[1];
+  if (!payload) return {};
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    return typeof claims === "object" && claims !== null ? claims : {};
+  } catch {
+    return {};
+  }
+}
+__name(tokenClaims, "tokenClaims");
+function builderFromClaims(claims, serverUrl = "https://github.com") {
+  const ref = claims.job_workflow_ref;
+  return typeof ref === "string" && ref !== "" ? `${serverUrl.replace(/\/+$/, "")}/${ref}` : void 0;
+}
+__name(builderFromClaims, "builderFromClaims");
+
+// src/lib/signing/sign.ts
+var import_bundle2 = __toESM(require_dist2(), 1);
+var import_sign2 = __toESM(require_dist13(), 1);
+var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
+var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
+async function signRelease(options) {
+  const { logger, releaseDir } = options;
+  const release = await openReleaseDir(releaseDir);
+  logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
+  await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, "manifest");
+  const metadata = await readReleaseMetadata(release);
+  if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
+  const token = await options.identityToken();
+  const builderId = options.builderId ?? builderFromClaims(tokenClaims(token), options.serverUrl) ?? "pi-image CLI";
+  const statement = buildStatement(release, metadata, { ...options, builderId });
+  const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
+  if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
+  const builder = new import_sign2.DSSEBundleBuilder({
+    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(async () => token, "getToken") } }),
+    witnesses
+  });
+  logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
+  let bundle;
+  try {
+    bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: INTOTO_PAYLOAD_TYPE });
+  } catch (e) {
+    throw new PiImageError("SIGNING_FAILED", `signing failed: ${e.message}`, { cause: e });
+  }
+  const signer = signerOfBundle(bundle);
+  const json = (0, import_bundle2.bundleToJSON)(bundle);
+  const bundlePath = await writeBeside(release, release.signatureFile, renderJson(json));
+  logger.info(`signed by ${describeSigner(signer)}`);
+  logger.info(`signature: ${bundlePath}`);
+  return { bundlePath, bundleFile: release.signatureFile, statement, signer, bundle: json };
+}
+__name(signRelease, "signRelease");
+
 // src/cli/commands/sign-command.ts
 var signCommand = {
   name: "sign",
@@ -44896,6 +45704,7 @@ Options:
     const result = await signRelease({
       releaseDir: positionals[0],
       identityToken: identityTokenSource(env),
+      serverUrl: env.GITHUB_SERVER_URL,
       fulcioUrl: str("fulcio-url"),
       rekorUrl: str("rekor-url"),
       tsaUrl: str("tsa-url"),
@@ -44954,12 +45763,7 @@ function stderrLogger(options) {
   const write = options.write ?? ((t) => process.stderr.write(t));
   const now = options.now ?? Date.now;
   let lastProgress = 0;
-  const secrets = [];
-  const hide = /* @__PURE__ */ __name((m) => secrets.reduce((t, s) => t.split(s).join("***"), m), "hide");
   return {
-    mask: /* @__PURE__ */ __name((secret) => {
-      if (secret) secrets.push(secret);
-    }, "mask"),
     startGroup: /* @__PURE__ */ __name((name) => {
       if (!options.quiet) write(`
 \u2500\u2500 ${name} \u2500\u2500
@@ -44968,13 +45772,13 @@ function stderrLogger(options) {
     endGroup: /* @__PURE__ */ __name(() => {
     }, "endGroup"),
     info: /* @__PURE__ */ __name((m) => {
-      if (!options.quiet) write(`${hide(m)}
+      if (!options.quiet) write(`${m}
 `);
     }, "info"),
-    warn: /* @__PURE__ */ __name((m) => write(`warning: ${hide(m)}
+    warn: /* @__PURE__ */ __name((m) => write(`warning: ${m}
 `), "warn"),
     debug: /* @__PURE__ */ __name((m) => {
-      if (options.verbose) write(`${hide(m)}
+      if (options.verbose) write(`${m}
 `);
     }, "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
@@ -45006,7 +45810,12 @@ Exit codes: 0 done, 1 failed, 2 bad usage or bad input.
 `;
 }
 __name(mainHelp, "mainHelp");
-async function runCli(argv, io) {
+function guarded(io) {
+  return { ...io, stdout: /* @__PURE__ */ __name((t) => io.stdout(printable(scrubSecrets(t))), "stdout"), stderr: /* @__PURE__ */ __name((t) => io.stderr(printable(scrubSecrets(t))), "stderr") };
+}
+__name(guarded, "guarded");
+async function runCli(argv, rawIo) {
+  const io = guarded(rawIo);
   const [first, ...rest] = argv;
   if (first === void 0 || first === "--help" || first === "-h" || first === "help") {
     const topic = first === "help" ? COMMANDS.find((c) => c.name === rest[0]) : void 0;
@@ -45067,6 +45876,10 @@ Run 'pi-image ${command.name} --help' for options.
 __name(runCli, "runCli");
 
 // src/cli/main.ts
+cleanUpOnSignals(
+  (t) => process.stderr.write(`pi-image: ${t}`),
+  (code) => process.exit(code)
+);
 runCli(process.argv.slice(2), {
   stdout: /* @__PURE__ */ __name((t) => process.stdout.write(t), "stdout"),
   stderr: /* @__PURE__ */ __name((t) => process.stderr.write(t), "stderr"),

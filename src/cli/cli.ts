@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { describeError, exitCodeFor, EXIT_USER_ERROR, PiImageError } from '../lib/core/errors';
+import { scrubSecrets } from '../lib/core/secrets';
+import { printable } from '../lib/core/terminal-text';
 import { TOOL_VERSION } from '../lib/version';
 import type { CliCommand } from './command';
 import { buildCommand } from './commands/build-command';
@@ -38,7 +40,13 @@ Exit codes: 0 done, 1 failed, 2 bad usage or bad input.
 `;
 }
 
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+/** Everything the CLI prints passes here: secrets scrubbed, control characters shown as escapes. */
+function guarded(io: CliIo): CliIo {
+  return { ...io, stdout: (t) => io.stdout(printable(scrubSecrets(t))), stderr: (t) => io.stderr(printable(scrubSecrets(t))) };
+}
+
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  const io = guarded(rawIo);
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;

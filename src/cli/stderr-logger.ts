@@ -1,4 +1,8 @@
-/** The CLI's logger: messages to stderr, progress as a percentage at most every two seconds. */
+/**
+ * The CLI's logger: messages to stderr, progress as a percentage at most every
+ * two seconds. What it writes goes through the CLI's output guard (secrets
+ * scrubbed, control characters escaped) like everything else.
+ */
 import type { Logger } from '../lib/core/logger';
 
 export interface StderrLoggerOptions {
@@ -12,22 +16,17 @@ export function stderrLogger(options: StderrLoggerOptions): Logger {
   const write = options.write ?? ((t: string) => process.stderr.write(t));
   const now = options.now ?? Date.now;
   let lastProgress = 0;
-  const secrets: string[] = [];
-  const hide = (m: string): string => secrets.reduce((t, s) => t.split(s).join('***'), m);
   return {
-    mask: (secret) => {
-      if (secret) secrets.push(secret);
-    },
     startGroup: (name) => {
       if (!options.quiet) write(`\n── ${name} ──\n`);
     },
     endGroup: () => {},
     info: (m) => {
-      if (!options.quiet) write(`${hide(m)}\n`);
+      if (!options.quiet) write(`${m}\n`);
     },
-    warn: (m) => write(`warning: ${hide(m)}\n`),
+    warn: (m) => write(`warning: ${m}\n`),
     debug: (m) => {
-      if (options.verbose) write(`${hide(m)}\n`);
+      if (options.verbose) write(`${m}\n`);
     },
     progress: (label, done, total) => {
       if (options.quiet || now() - lastProgress < 2000) return;

@@ -3,14 +3,21 @@
  * error's code; user errors and failures read differently in the log.
  */
 import * as core from '@actions/core';
+import { cleanUpOnSignals } from '../lib/core/cleanup';
 import { describeError, PiImageError } from '../lib/core/errors';
+import { forRunnerLog } from './actions-logger';
 
 export async function runAction(run: () => Promise<void>): Promise<void> {
+  // A cancelled job gets SIGINT, then SIGTERM: children are stopped and partial output removed.
+  cleanUpOnSignals(
+    (t) => process.stdout.write(forRunnerLog(t)),
+    (code) => process.exit(code),
+  );
   try {
     await run();
   } catch (error) {
     const kind = error instanceof PiImageError && error.isUserError ? 'bad input' : 'failed';
-    core.setFailed(`${kind}: ${describeError(error)}`);
+    core.setFailed(forRunnerLog(`${kind}: ${describeError(error)}`));
   }
 }
 

@@ -15,8 +15,8 @@ import { PiImageError } from '../../src/lib/core/errors';
 import { MemoryLogger } from '../../src/lib/core/logger';
 import { copyRelease } from '../../src/lib/oci/copy';
 import { OciLayout } from '../../src/lib/oci/layout';
-import { publishRelease, type PublishFormat } from '../../src/lib/oci/publish';
-import { pullRelease } from '../../src/lib/oci/pull';
+import { publishRelease, type PublishFormat } from '../../src/lib/publishing/publish';
+import { pullRelease } from '../../src/lib/publishing/pull';
 import { RegistryStore } from '../../src/lib/oci/registry-store';
 import { parseReference } from '../../src/lib/oci/reference';
 import { startRegistry, type TestRegistry } from '../support/registry';
@@ -154,7 +154,7 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
   it('Bearer tokens: pushes with a push token, pulls with an anonymous pull token', async () => {
     const registry = await startRegistry({ token: { username: 'ci', password: 'tok' } });
     try {
-      const pusher = registryStore(registry, 'acme/tokens', { credentials: { username: 'ci', password: 'tok' } });
+      const pusher = registryStore(registry, 'acme/tokens', { credentials: { username: 'ci', password: 'tok' }, allowedRealms: [registry.tokenRealm!] });
       const result = await publishRelease({ releaseDir: copyOf(release), store: pusher, format: 'image', logger });
       const out = join(work, 'pulled-token');
       await pullRelease({ store: registryStore(registry, 'acme/tokens'), reference: 'stable', outDir: out, logger });

@@ -81,7 +81,14 @@ describe.skipIf(missing.length > 0)('registry client against a real registry', (
   it('gets Bearer tokens per scope from the token server, caches them, and renews them when they expire', async () => {
     const registry = await startRegistry({ token: { username: 'ci', password: 's3cret', expiresIn: 12 } });
     try {
-      const client = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, logger: new MemoryLogger() });
+      // The token server is another origin over plain http: credentials go there only when allowed.
+      const withheld = new MemoryLogger();
+      const cautious = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, logger: withheld });
+      await expect(pushImage(cautious, 'acme/tokened', 'v0')).rejects.toMatchObject({ code: 'INPUT_INVALID', details: { status: 401 } });
+      expect(registry.tokenRequests.every((r) => r.startsWith('anonymous '))).toBe(true);
+      expect(withheld.warnings().join('\n')).toMatch(/token service http:\/\/127\.0\.0\.1:\d+ is on another origin over plain http: credentials are not sent there/);
+      registry.tokenRequests.length = 0;
+      const client = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, allowedRealms: [registry.tokenRealm!], logger: new MemoryLogger() });
       await pushImage(client, 'acme/tokened', 'v1');
       expect(registry.tokenRequests).toEqual(['ci repository:acme/tokened:pull', 'ci repository:acme/tokened:pull,push']);
       // skopeo fetches its own token from the token server in this process: run it asynchronously.

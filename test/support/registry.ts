@@ -18,6 +18,8 @@ export interface TestRegistry {
   dataDir: string;
   /** Token requests the token server answered: "<user> <scope>". */
   tokenRequests: string[];
+  /** The token server's realm (plain http on another port: another origin, which credentials reach only when allowed). */
+  tokenRealm?: string;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startRegistry(
     url: `http://${host}`,
     dataDir: join(dir, 'data'),
     tokenRequests: tokenServer?.requests ?? [],
+    ...(tokenServer ? { tokenRealm: tokenServer.realm } : {}),
     close: async () => {
       tokenServer?.server.close();
       child.kill();

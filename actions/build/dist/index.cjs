@@ -87,10 +87,10 @@ var require_tunnel = __commonJS({
       self2.on("free", /* @__PURE__ */ __name(function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i = 0, len = self2.requests.length; i < len; ++i) {
-          var pending = self2.requests[i];
-          if (pending.host === options2.host && pending.port === options2.port) {
+          var pending2 = self2.requests[i];
+          if (pending2.host === options2.host && pending2.port === options2.port) {
             self2.requests.splice(i, 1);
-            pending.request.onSocket(socket);
+            pending2.request.onSocket(socket);
             return;
           }
         }
@@ -211,10 +211,10 @@ var require_tunnel = __commonJS({
         return;
       }
       this.sockets.splice(pos, 1);
-      var pending = this.requests.shift();
-      if (pending) {
-        this.createSocket(pending, function(socket2) {
-          pending.request.onSocket(socket2);
+      var pending2 = this.requests.shift();
+      if (pending2) {
+        this.createSocket(pending2, function(socket2) {
+          pending2.request.onSocket(socket2);
         });
       }
     }, "removeSocket");
@@ -1503,8 +1503,8 @@ var require_util = __commonJS({
     }
     __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
-      const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
+      const listeners2 = obj[kListeners] ??= [];
+      listeners2.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
@@ -8619,8 +8619,8 @@ var require_pool_base = __commonJS({
       }
       get [kPending]() {
         let ret = this[kQueued];
-        for (const { [kPending]: pending } of this[kClients]) {
-          ret += pending;
+        for (const { [kPending]: pending2 } of this[kClients]) {
+          ret += pending2;
         }
         return ret;
       }
@@ -11864,18 +11864,18 @@ var require_mock_agent = __commonJS({
       }
       pendingInterceptors() {
         const mockAgentClients = this[kClients];
-        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending }) => pending);
+        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending: pending2 }) => pending2);
       }
       assertNoPendingInterceptors({ pendingInterceptorsFormatter = new PendingInterceptorsFormatter() } = {}) {
-        const pending = this.pendingInterceptors();
-        if (pending.length === 0) {
+        const pending2 = this.pendingInterceptors();
+        if (pending2.length === 0) {
           return;
         }
-        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending.length);
+        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending2.length);
         throw new UndiciError(`
 ${pluralizer.count} ${pluralizer.noun} ${pluralizer.is} pending:
 
-${pendingInterceptorsFormatter.format(pending)}
+${pendingInterceptorsFormatter.format(pending2)}
 `.trim());
       }
     };
@@ -70731,16 +70731,61 @@ var actionsCacheStore = {
   }, "save")
 };
 
+// src/lib/core/secrets.ts
+var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
+var MIN_SECRET_LENGTH = 4;
+function add(value) {
+  if (secrets.has(value)) return;
+  secrets.add(value);
+  for (const l of listeners) l(value);
+}
+__name(add, "add");
+function registerSecret(value) {
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) add(encoded);
+}
+__name(registerSecret, "registerSecret");
+function onSecretRegistered(listener) {
+  listeners.push(listener);
+  for (const s of secrets) listener(s);
+}
+__name(onSecretRegistered, "onSecretRegistered");
+function scrubSecrets(text) {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
+}
+__name(scrubSecrets, "scrubSecrets");
+
+// src/lib/core/terminal-text.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function printable(text) {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\r") return "\\r";
+    if (c === "\x1B") return "\\e";
+    return `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+__name(printable, "printable");
+
 // src/github/actions-logger.ts
+function forRunnerLog(text) {
+  return printable(scrubSecrets(text)).replace(/^::/gm, ":\u200B:");
+}
+__name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
+  onSecretRegistered((s) => setSecret(s));
   let last = 0;
   return {
-    mask: /* @__PURE__ */ __name((secret) => setSecret(secret), "mask"),
-    startGroup: /* @__PURE__ */ __name((name) => startGroup(name), "startGroup"),
+    startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
-    info: /* @__PURE__ */ __name((m) => info(m), "info"),
-    warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
-    debug: /* @__PURE__ */ __name((m) => debug(m), "debug"),
+    info: /* @__PURE__ */ __name((m) => info(forRunnerLog(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
+    debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
       const now = Date.now();
       if (now - last < 1e4) return;
@@ -70751,6 +70796,43 @@ function actionsLogger() {
   };
 }
 __name(actionsLogger, "actionsLogger");
+
+// src/lib/core/cleanup.ts
+var pending = /* @__PURE__ */ new Set();
+function registerCleanup(cleanup) {
+  pending.add(cleanup);
+  return () => {
+    pending.delete(cleanup);
+  };
+}
+__name(registerCleanup, "registerCleanup");
+async function runCleanups(timeoutMs = 1e4) {
+  const all = [...pending].reverse();
+  pending.clear();
+  const work = (async () => {
+    for (const c of all) {
+      try {
+        await c();
+      } catch {
+      }
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+__name(runCleanups, "runCleanups");
+function cleanUpOnSignals(say, exit) {
+  let stopping = false;
+  const handler = /* @__PURE__ */ __name((signal, code) => () => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping; removing partial output
+`);
+    void runCleanups().then(() => exit(code));
+  }, "handler");
+  process.once("SIGINT", handler("SIGINT", 130));
+  process.once("SIGTERM", handler("SIGTERM", 143));
+}
+__name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/lib/core/errors.ts
 var USER_ERROR_CODES = [
@@ -70797,11 +70879,15 @@ __name(describeError, "describeError");
 
 // src/github/run-action.ts
 async function runAction(run) {
+  cleanUpOnSignals(
+    (t) => process.stdout.write(forRunnerLog(t)),
+    (code) => process.exit(code)
+  );
   try {
     await run();
   } catch (error2) {
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
-    setFailed(`${kind}: ${describeError(error2)}`);
+    setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
 }
 __name(runAction, "runAction");
@@ -70893,6 +70979,9 @@ function checkSafeName(value, input) {
 }
 __name(checkSafeName, "checkSafeName");
 
+// src/lib/core/file-digest.ts
+var READ_CHUNK = 1 << 20;
+
 // src/lib/release/manifest.ts
 var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
@@ -70909,12 +70998,14 @@ function checkIntegerInRange(value, min, max, input) {
   return n;
 }
 __name(checkIntegerInRange, "checkIntegerInRange");
+var MAX_SOURCE_DATE_EPOCH = 253402300799;
 function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
-  if (!/^\d+$/.test(value.trim())) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
+  const text = value.trim();
+  if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_SOURCE_DATE_EPOCH) {
+    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
   }
-  return Number(value.trim());
+  return Number(text);
 }
 __name(parseSourceDateEpoch, "parseSourceDateEpoch");
 
@@ -71005,6 +71096,29 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
+function stopChild(child2, graceMs = 3e3) {
+  if (child2.exitCode !== null || child2.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve10) => {
+    const done = /* @__PURE__ */ __name(() => {
+      clearTimeout(timer);
+      resolve10();
+    }, "done");
+    child2.once("close", done);
+    const timer = setTimeout(() => {
+      child2.kill("SIGKILL");
+      setTimeout(resolve10, 1e3).unref();
+    }, graceMs);
+    timer.unref();
+    child2.kill("SIGTERM");
+  });
+}
+__name(stopChild, "stopChild");
+function track(child2) {
+  const unregister = registerCleanup(() => stopChild(child2));
+  child2.once("close", unregister);
+  child2.once("error", unregister);
+}
+__name(track, "track");
 function spawnError(cmd, error2) {
   if (error2.code === "ENOENT") {
     return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error2 });
@@ -71016,6 +71130,7 @@ function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve10, reject) => {
     const child2 = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child2);
     const out = [];
     const err = [];
     child2.stdout.on("data", (d) => out.push(d));
@@ -71041,6 +71156,7 @@ function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve10, reject) => {
     const child2 = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child2);
     child2.stdout.setEncoding("utf8").on("data", options.onOutput);
     child2.stderr.setEncoding("utf8").on("data", options.onOutput);
     child2.on("error", (e) => reject(spawnError(cmd, e)));
@@ -71198,16 +71314,70 @@ var RESERVED = /* @__PURE__ */ new Set([
   "CONTAINER_NAME",
   "PRESERVE_CONTAINER",
   "PIGEN_DOCKER_OPTS",
-  "DOCKER",
+  "DOCKER"
+]);
+var PROCESS_VARIABLES = /* @__PURE__ */ new Set([
   "PATH",
   "HOME",
   "IFS",
   "SHELL",
-  "BASH_ENV",
   "ENV",
-  "LD_PRELOAD",
-  "LD_LIBRARY_PATH"
+  "BASH_ENV",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "PS1",
+  "PS2",
+  "PS3",
+  "PS4",
+  "PROMPT_COMMAND",
+  "CDPATH",
+  "GLOBIGNORE",
+  "EXECIGNORE",
+  "FIGNORE",
+  "HISTFILE",
+  "INPUTRC",
+  "BASH_XTRACEFD",
+  "BASH_LOADABLES_PATH",
+  "BASH_COMPAT",
+  "POSIXLY_CORRECT",
+  "TMOUT",
+  "TMPDIR",
+  "GCONV_PATH",
+  "LOCPATH",
+  "NLSPATH",
+  "HOSTALIASES",
+  "RESOLV_HOST_CONF",
+  "LOCALDOMAIN",
+  "NODE_OPTIONS",
+  "PERL5OPT",
+  "PERL5LIB",
+  "PERLLIB",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONHOME",
+  "RUBYOPT",
+  "RUBYLIB",
+  "OPENSSL_CONF",
+  "SSLKEYLOGFILE",
+  "GIT_DIR",
+  "GIT_CONFIG",
+  "GIT_CONFIG_GLOBAL",
+  "GIT_SSH",
+  "GIT_SSH_COMMAND",
+  "GIT_EXEC_PATH",
+  "DEBIAN_FRONTEND",
+  "DPKG_ROOT",
+  "APT_CONFIG",
+  "SUDO_ASKPASS",
+  "EDITOR",
+  "VISUAL",
+  "PAGER"
 ]);
+var PROCESS_PREFIXES = ["LD_", "BASH_FUNC_", "MALLOC_", "GLIBC_", "GIT_CONFIG_", "DYLD_"];
+function isProcessVariable(name) {
+  return PROCESS_VARIABLES.has(name) || PROCESS_PREFIXES.some((p) => name.startsWith(p));
+}
+__name(isProcessVariable, "isProcessVariable");
 var REMOVED = {
   USE_QCOW2: "pi-gen removed USE_QCOW2 in 2024; builds use plain directories now",
   WPA_ESSID: "pi-gen removed WPA_ESSID in 2023; configure Wi-Fi with NetworkManager in a stage or cloud-init",
@@ -71236,10 +71406,10 @@ var TYPED_VARIABLES = {
   piGenRelease: "PI_GEN_RELEASE"
 };
 var SECRET_VARIABLES = /* @__PURE__ */ new Set(["FIRST_USER_PASS"]);
-var bad = /* @__PURE__ */ __name((setting, value, why) => new PiImageError("INPUT_INVALID", `${setting} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
-function oneLine(setting, value) {
-  if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line");
-  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters");
+var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new PiImageError("INPUT_INVALID", `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
+function oneLine(setting, value, secret = false) {
+  if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line", secret);
+  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters", secret);
 }
 __name(oneLine, "oneLine");
 function match3(setting, value, re, why) {
@@ -71268,7 +71438,7 @@ function piGenConfigEntries(settings, names = {}) {
   if (s.timezoneDefault !== void 0) match3(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
   if (s.firstUserName !== void 0) match3(label("firstUserName"), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
   if (s.firstUserPass !== void 0) {
-    oneLine(label("firstUserPass"), s.firstUserPass);
+    oneLine(label("firstUserPass"), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
     throw new PiImageError("INPUT_INVALID", `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`);
@@ -71309,6 +71479,7 @@ function piGenConfigEntries(settings, names = {}) {
     if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where2}: not a shell variable name`);
     if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where2}: ${REMOVED[name]}`);
     if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: set by pi-image or pi-gen itself, not by a config`);
+    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where2}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
     if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: use the typed setting for it, which is checked`);
     if (value.includes("\0")) throw bad(where2, value, "must not contain a NUL byte");
     entries.push({ name, value });
@@ -72013,7 +72184,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const native = runtime.runtime === "native";
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
-  for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger8.mask?.(e.value);
+  for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = (0, import_node_path7.join)(workDir, "config");
   await (0, import_promises7.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
@@ -72142,6 +72313,12 @@ function unquote(raw, where2) {
 __name(unquote, "unquote");
 function applySetting(config, key, value, where2) {
   if (!SHELL_NAME.test(key)) throw new PiImageError("INPUT_INVALID", `${where2}: "${key}" is not a variable name`);
+  if (SECRET_VARIABLES.has(key)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${where2}: ${key} is a secret; config files and settings are committed and printed: pass it in PI_IMAGE_FIRST_USER_PASS (CLI) or the first-user-password input (action)`
+    );
+  }
   if (key === "STAGE_LIST") {
     config.stages = value.split(/\s+/).filter(Boolean);
     return;
@@ -72166,7 +72343,7 @@ function applySetting(config, key, value, where2) {
 __name(applySetting, "applySetting");
 function splitAssignment(text, where2) {
   const at = text.indexOf("=");
-  if (at <= 0) throw new PiImageError("INPUT_INVALID", `${where2}: expected KEY=VALUE, found "${text.slice(0, 80)}"`);
+  if (at <= 0) throw new PiImageError("INPUT_INVALID", `${where2}: expected KEY=VALUE (a variable name, "=", the value)`);
   return [text.slice(0, at).trim(), text.slice(at + 1)];
 }
 __name(splitAssignment, "splitAssignment");
@@ -72178,7 +72355,7 @@ function parseProductConfig(text, source) {
     if (line.trim() === "" || line.trim().startsWith("#")) return;
     const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line);
     if (!m || !SHELL_NAME.test(m[1])) {
-      throw new PiImageError("INPUT_INVALID", `${where2}: expected KEY=VALUE, found "${line.slice(0, 80)}"`);
+      throw new PiImageError("INPUT_INVALID", `${where2}: expected KEY=VALUE (a shell variable name, "=", the value): not a pi-gen config line`);
     }
     const key = m[1];
     if (seen.has(key)) throw new PiImageError("INPUT_INVALID", `${where2}: ${key} is set twice`);
@@ -72312,7 +72489,7 @@ var CONTAINER_STATE = "container";
 async function runBuildAction(inputs, io) {
   const { env } = io;
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-  if (inputs.firstUserPassword) io.logger.mask?.(inputs.firstUserPassword);
+  registerSecret(inputs.firstUserPassword);
   const options = await prepareBuild({
     configFile: inputs.config,
     settings: inputs.settings,

@@ -83,10 +83,10 @@ var require_tunnel = __commonJS({
       self.on("free", /* @__PURE__ */ __name(function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
-          var pending = self.requests[i];
-          if (pending.host === options2.host && pending.port === options2.port) {
+          var pending2 = self.requests[i];
+          if (pending2.host === options2.host && pending2.port === options2.port) {
             self.requests.splice(i, 1);
-            pending.request.onSocket(socket);
+            pending2.request.onSocket(socket);
             return;
           }
         }
@@ -207,10 +207,10 @@ var require_tunnel = __commonJS({
         return;
       }
       this.sockets.splice(pos, 1);
-      var pending = this.requests.shift();
-      if (pending) {
-        this.createSocket(pending, function(socket2) {
-          pending.request.onSocket(socket2);
+      var pending2 = this.requests.shift();
+      if (pending2) {
+        this.createSocket(pending2, function(socket2) {
+          pending2.request.onSocket(socket2);
         });
       }
     }, "removeSocket");
@@ -1499,8 +1499,8 @@ var require_util = __commonJS({
     }
     __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
-      const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
+      const listeners2 = obj[kListeners] ??= [];
+      listeners2.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
@@ -8615,8 +8615,8 @@ var require_pool_base = __commonJS({
       }
       get [kPending]() {
         let ret = this[kQueued];
-        for (const { [kPending]: pending } of this[kClients]) {
-          ret += pending;
+        for (const { [kPending]: pending2 } of this[kClients]) {
+          ret += pending2;
         }
         return ret;
       }
@@ -11860,18 +11860,18 @@ var require_mock_agent = __commonJS({
       }
       pendingInterceptors() {
         const mockAgentClients = this[kClients];
-        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending }) => pending);
+        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending: pending2 }) => pending2);
       }
       assertNoPendingInterceptors({ pendingInterceptorsFormatter = new PendingInterceptorsFormatter() } = {}) {
-        const pending = this.pendingInterceptors();
-        if (pending.length === 0) {
+        const pending2 = this.pendingInterceptors();
+        if (pending2.length === 0) {
           return;
         }
-        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending.length);
+        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending2.length);
         throw new UndiciError(`
 ${pluralizer.count} ${pluralizer.noun} ${pluralizer.is} pending:
 
-${pendingInterceptorsFormatter.format(pending)}
+${pendingInterceptorsFormatter.format(pending2)}
 `.trim());
       }
     };
@@ -20274,16 +20274,47 @@ function getState(name) {
 }
 __name(getState, "getState");
 
+// src/lib/core/secrets.ts
+var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
+function onSecretRegistered(listener) {
+  listeners.push(listener);
+  for (const s of secrets) listener(s);
+}
+__name(onSecretRegistered, "onSecretRegistered");
+function scrubSecrets(text) {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
+}
+__name(scrubSecrets, "scrubSecrets");
+
+// src/lib/core/terminal-text.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function printable(text) {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\r") return "\\r";
+    if (c === "\x1B") return "\\e";
+    return `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+__name(printable, "printable");
+
 // src/github/actions-logger.ts
+function forRunnerLog(text) {
+  return printable(scrubSecrets(text)).replace(/^::/gm, ":\u200B:");
+}
+__name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
+  onSecretRegistered((s) => setSecret(s));
   let last = 0;
   return {
-    mask: /* @__PURE__ */ __name((secret) => setSecret(secret), "mask"),
-    startGroup: /* @__PURE__ */ __name((name) => startGroup(name), "startGroup"),
+    startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
-    info: /* @__PURE__ */ __name((m) => info(m), "info"),
-    warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
-    debug: /* @__PURE__ */ __name((m) => debug(m), "debug"),
+    info: /* @__PURE__ */ __name((m) => info(forRunnerLog(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
+    debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
       const now = Date.now();
       if (now - last < 1e4) return;
@@ -20294,6 +20325,43 @@ function actionsLogger() {
   };
 }
 __name(actionsLogger, "actionsLogger");
+
+// src/lib/core/cleanup.ts
+var pending = /* @__PURE__ */ new Set();
+function registerCleanup(cleanup) {
+  pending.add(cleanup);
+  return () => {
+    pending.delete(cleanup);
+  };
+}
+__name(registerCleanup, "registerCleanup");
+async function runCleanups(timeoutMs = 1e4) {
+  const all = [...pending].reverse();
+  pending.clear();
+  const work = (async () => {
+    for (const c of all) {
+      try {
+        await c();
+      } catch {
+      }
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+__name(runCleanups, "runCleanups");
+function cleanUpOnSignals(say, exit) {
+  let stopping = false;
+  const handler = /* @__PURE__ */ __name((signal, code) => () => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping; removing partial output
+`);
+    void runCleanups().then(() => exit(code));
+  }, "handler");
+  process.once("SIGINT", handler("SIGINT", 130));
+  process.once("SIGTERM", handler("SIGTERM", 143));
+}
+__name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/lib/core/errors.ts
 var USER_ERROR_CODES = [
@@ -20340,11 +20408,15 @@ __name(describeError, "describeError");
 
 // src/github/run-action.ts
 async function runAction(run) {
+  cleanUpOnSignals(
+    (t) => process.stdout.write(forRunnerLog(t)),
+    (code) => process.exit(code)
+  );
   try {
     await run();
   } catch (error2) {
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
-    setFailed(`${kind}: ${describeError(error2)}`);
+    setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
 }
 __name(runAction, "runAction");
@@ -20355,6 +20427,29 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
+function stopChild(child, graceMs = 3e3) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = /* @__PURE__ */ __name(() => {
+      clearTimeout(timer);
+      resolve();
+    }, "done");
+    child.once("close", done);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      setTimeout(resolve, 1e3).unref();
+    }, graceMs);
+    timer.unref();
+    child.kill("SIGTERM");
+  });
+}
+__name(stopChild, "stopChild");
+function track(child) {
+  const unregister = registerCleanup(() => stopChild(child));
+  child.once("close", unregister);
+  child.once("error", unregister);
+}
+__name(track, "track");
 function spawnError(cmd, error2) {
   if (error2.code === "ENOENT") {
     return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error2 });
@@ -20366,6 +20461,7 @@ function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
@@ -20453,6 +20549,9 @@ __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/pigen/product-config.ts
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
+
+// src/lib/core/file-digest.ts
+var READ_CHUNK = 1 << 20;
 
 // src/lib/release/manifest.ts
 var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { aptCacheKey, hashTree, stageSourceDirs, type CacheStore } from '../../../src/lib/build/cache-keys';
 import type { Logger } from '../../../src/lib/core/logger';
+import { registerSecret } from '../../../src/lib/core/secrets';
 import { removeBuildContainer, runBuild, type BuildResult } from '../../../src/lib/build/build';
 import { prepareBuild } from '../../../src/lib/build/build-request';
 import type { ResolvedRuntime } from '../../../src/lib/build/runtime';
@@ -27,7 +28,7 @@ export const CONTAINER_STATE = 'container';
 export async function runBuildAction(inputs: BuildInputs, io: BuildActionIo): Promise<BuildResult> {
   const { env } = io;
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-  if (inputs.firstUserPassword) io.logger.mask?.(inputs.firstUserPassword);
+  registerSecret(inputs.firstUserPassword);
   const options = await prepareBuild({
     configFile: inputs.config,
     settings: inputs.settings,

@@ -83,10 +83,10 @@ var require_tunnel = __commonJS({
       self.on("free", /* @__PURE__ */ __name(function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i = 0, len = self.requests.length; i < len; ++i) {
-          var pending = self.requests[i];
-          if (pending.host === options2.host && pending.port === options2.port) {
+          var pending2 = self.requests[i];
+          if (pending2.host === options2.host && pending2.port === options2.port) {
             self.requests.splice(i, 1);
-            pending.request.onSocket(socket);
+            pending2.request.onSocket(socket);
             return;
           }
         }
@@ -152,13 +152,13 @@ var require_tunnel = __commonJS({
         res.upgrade = true;
       }
       __name(onResponse, "onResponse");
-      function onUpgrade(res, socket, head) {
+      function onUpgrade(res, socket, head2) {
         process.nextTick(function() {
-          onConnect(res, socket, head);
+          onConnect(res, socket, head2);
         });
       }
       __name(onUpgrade, "onUpgrade");
-      function onConnect(res, socket, head) {
+      function onConnect(res, socket, head2) {
         connectReq.removeAllListeners();
         socket.removeAllListeners();
         if (res.statusCode !== 200) {
@@ -173,7 +173,7 @@ var require_tunnel = __commonJS({
           self.removeSocket(placeholder);
           return;
         }
-        if (head.length > 0) {
+        if (head2.length > 0) {
           debug2("got illegal response body from proxy");
           socket.destroy();
           var error2 = new Error("got illegal response body from proxy");
@@ -207,10 +207,10 @@ var require_tunnel = __commonJS({
         return;
       }
       this.sockets.splice(pos, 1);
-      var pending = this.requests.shift();
-      if (pending) {
-        this.createSocket(pending, function(socket2) {
-          pending.request.onSocket(socket2);
+      var pending2 = this.requests.shift();
+      if (pending2) {
+        this.createSocket(pending2, function(socket2) {
+          pending2.request.onSocket(socket2);
         });
       }
     }, "removeSocket");
@@ -1499,8 +1499,8 @@ var require_util = __commonJS({
     }
     __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
-      const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
+      const listeners2 = obj[kListeners] ??= [];
+      listeners2.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
@@ -6345,7 +6345,7 @@ var require_client_h1 = __commonJS({
           util.destroy(this.socket, new HeadersOverflowError());
         }
       }
-      onUpgrade(head) {
+      onUpgrade(head2) {
         const { upgrade, client, socket, headers, statusCode, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
@@ -6360,7 +6360,7 @@ var require_client_h1 = __commonJS({
         this.shouldKeepAlive = null;
         this.headers = [];
         this.headersSize = 0;
-        socket.unshift(head);
+        socket.unshift(head2);
         socket[kParser].destroy();
         socket[kParser] = null;
         socket[kClient] = null;
@@ -8615,8 +8615,8 @@ var require_pool_base = __commonJS({
       }
       get [kPending]() {
         let ret = this[kQueued];
-        for (const { [kPending]: pending } of this[kClients]) {
-          ret += pending;
+        for (const { [kPending]: pending2 } of this[kClients]) {
+          ret += pending2;
         }
         return ret;
       }
@@ -11860,18 +11860,18 @@ var require_mock_agent = __commonJS({
       }
       pendingInterceptors() {
         const mockAgentClients = this[kClients];
-        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending }) => pending);
+        return Array.from(mockAgentClients.entries()).flatMap(([origin, scope]) => scope[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending: pending2 }) => pending2);
       }
       assertNoPendingInterceptors({ pendingInterceptorsFormatter = new PendingInterceptorsFormatter() } = {}) {
-        const pending = this.pendingInterceptors();
-        if (pending.length === 0) {
+        const pending2 = this.pendingInterceptors();
+        if (pending2.length === 0) {
           return;
         }
-        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending.length);
+        const pluralizer = new Pluralizer("interceptor", "interceptors").pluralize(pending2.length);
         throw new UndiciError(`
 ${pluralizer.count} ${pluralizer.noun} ${pluralizer.is} pending:
 
-${pendingInterceptorsFormatter.format(pending)}
+${pendingInterceptorsFormatter.format(pending2)}
 `.trim());
       }
     };
@@ -20143,11 +20143,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell2) => {
-        if (typeof cell2 === "string") {
-          return this.wrap("td", cell2);
+      const cells = row.map((cell) => {
+        if (typeof cell === "string") {
+          return this.wrap("td", cell);
         }
-        const { header, data, colspan, rowspan } = cell2;
+        const { header, data, colspan, rowspan } = cell;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -20321,6 +20321,43 @@ function endGroup() {
 }
 __name(endGroup, "endGroup");
 
+// src/lib/core/cleanup.ts
+var pending = /* @__PURE__ */ new Set();
+function registerCleanup(cleanup) {
+  pending.add(cleanup);
+  return () => {
+    pending.delete(cleanup);
+  };
+}
+__name(registerCleanup, "registerCleanup");
+async function runCleanups(timeoutMs = 1e4) {
+  const all = [...pending].reverse();
+  pending.clear();
+  const work = (async () => {
+    for (const c of all) {
+      try {
+        await c();
+      } catch {
+      }
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+__name(runCleanups, "runCleanups");
+function cleanUpOnSignals(say, exit) {
+  let stopping = false;
+  const handler = /* @__PURE__ */ __name((signal, code) => () => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping; removing partial output
+`);
+    void runCleanups().then(() => exit(code));
+  }, "handler");
+  process.once("SIGINT", handler("SIGINT", 130));
+  process.once("SIGTERM", handler("SIGTERM", 143));
+}
+__name(cleanUpOnSignals, "cleanUpOnSignals");
+
 // src/lib/core/errors.ts
 var USER_ERROR_CODES = [
   "USAGE",
@@ -20353,42 +20390,58 @@ var PiImageError = class extends Error {
 };
 function describeError(error2) {
   if (!(error2 instanceof Error)) return String(error2);
-  const head = error2 instanceof PiImageError ? `${error2.message} [${error2.code}]` : error2.message;
+  const head2 = error2 instanceof PiImageError ? `${error2.message} [${error2.code}]` : error2.message;
   const causes = [];
   let cause = error2.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
     causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
-  return [head, ...causes].join("\n");
+  return [head2, ...causes].join("\n");
 }
 __name(describeError, "describeError");
 
-// src/github/run-action.ts
-async function runAction(run) {
-  try {
-    await run();
-  } catch (error2) {
-    const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
-    setFailed(`${kind}: ${describeError(error2)}`);
-  }
+// src/lib/core/secrets.ts
+var secrets = /* @__PURE__ */ new Set();
+var listeners = [];
+function onSecretRegistered(listener) {
+  listeners.push(listener);
+  for (const s of secrets) listener(s);
 }
-__name(runAction, "runAction");
-function actionInput(name) {
-  return getInput(name, { required: false, trimWhitespace: true });
+__name(onSecretRegistered, "onSecretRegistered");
+function scrubSecrets(text2) {
+  let out = text2;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
 }
-__name(actionInput, "actionInput");
+__name(scrubSecrets, "scrubSecrets");
+
+// src/lib/core/terminal-text.ts
+var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function printable(text2) {
+  return text2.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\r") return "\\r";
+    if (c === "\x1B") return "\\e";
+    return `\\x${code.toString(16).padStart(2, "0")}`;
+  });
+}
+__name(printable, "printable");
 
 // src/github/actions-logger.ts
+function forRunnerLog(text2) {
+  return printable(scrubSecrets(text2)).replace(/^::/gm, ":\u200B:");
+}
+__name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
+  onSecretRegistered((s) => setSecret(s));
   let last = 0;
   return {
-    mask: /* @__PURE__ */ __name((secret) => setSecret(secret), "mask"),
-    startGroup: /* @__PURE__ */ __name((name) => startGroup(name), "startGroup"),
+    startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
-    info: /* @__PURE__ */ __name((m) => info(m), "info"),
-    warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
-    debug: /* @__PURE__ */ __name((m) => debug(m), "debug"),
+    info: /* @__PURE__ */ __name((m) => info(forRunnerLog(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
+    debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
       const now = Date.now();
       if (now - last < 1e4) return;
@@ -20399,6 +20452,25 @@ function actionsLogger() {
   };
 }
 __name(actionsLogger, "actionsLogger");
+
+// src/github/run-action.ts
+async function runAction(run) {
+  cleanUpOnSignals(
+    (t) => process.stdout.write(forRunnerLog(t)),
+    (code) => process.exit(code)
+  );
+  try {
+    await run();
+  } catch (error2) {
+    const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
+    setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
+  }
+}
+__name(runAction, "runAction");
+function actionInput(name) {
+  return getInput(name, { required: false, trimWhitespace: true });
+}
+__name(actionInput, "actionInput");
 
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -20422,6 +20494,89 @@ function checkSafeName(value, input) {
   return value;
 }
 __name(checkSafeName, "checkSafeName");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs = require("node:fs");
+var import_promises = require("node:fs/promises");
+var import_node_stream = require("node:stream");
+var import_promises2 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  let handle;
+  try {
+    handle = await (0, import_promises.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var SHA256_HEX = /^[0-9a-f]{64}$/;
+async function digestFile(path, copyTo, expectedSize) {
+  const handle = await openRegularFile(path);
+  if (expectedSize !== void 0) {
+    const { size: size2 } = await handle.stat();
+    if (size2 !== expectedSize) {
+      await handle.close();
+      return { size: size2, sha256: "" };
+    }
+  }
+  const counter = new HashingPassThrough();
+  let writeFailure;
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  try {
+    await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  } catch (e) {
+    if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
+    throw e;
+  }
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
 
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
@@ -20462,7 +20617,7 @@ function renderJson(value) {
 `;
 }
 __name(renderJson, "renderJson");
-var SHA256 = /^[0-9a-f]{64}$/;
+var SHA256 = SHA256_HEX;
 var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
 function parseManifest(text2, where, reserved = () => []) {
   let parsed;
@@ -20528,12 +20683,14 @@ function checkIntegerInRange(value, min, max, input) {
   return n;
 }
 __name(checkIntegerInRange, "checkIntegerInRange");
+var MAX_SOURCE_DATE_EPOCH = 253402300799;
 function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
-  if (!/^\d+$/.test(value.trim())) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
+  const text2 = value.trim();
+  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
+    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
   }
-  return Number(value.trim());
+  return Number(text2);
 }
 __name(parseSourceDateEpoch, "parseSourceDateEpoch");
 function isoSeconds(date) {
@@ -20576,71 +20733,26 @@ function parsePackageInputs(get) {
 __name(parsePackageInputs, "parsePackageInputs");
 
 // actions/package/src/run.ts
-var import_promises12 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 
 // src/lib/release/package.ts
-var import_promises11 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
 
-// src/lib/core/file-digest.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs = require("node:fs");
-var import_promises = require("node:fs/promises");
-var import_node_stream = require("node:stream");
-var import_promises2 = require("node:stream/promises");
-var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
-  }
-};
-function digestBytes(bytes) {
-  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
-}
-__name(digestBytes, "digestBytes");
-async function openRegularFile(path) {
-  const handle = await (0, import_promises.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-async function digestFile(path, copyTo) {
+// src/lib/core/small-file.ts
+async function readSmallFile(path, max) {
   const handle = await openRegularFile(path);
-  const counter = new HashingPassThrough();
-  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo) : new import_node_stream.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
-  return counter.digest();
+  try {
+    const { size: size2 } = await handle.stat();
+    if (size2 > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size2} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size2);
+    const { bytesRead } = await handle.read(buffer, 0, size2, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
-__name(digestFile, "digestFile");
+__name(readSmallFile, "readSmallFile");
 
 // src/lib/image/bmap.ts
 var import_node_crypto2 = require("node:crypto");
@@ -20722,7 +20834,6 @@ function renderBmap(map) {
 __name(renderBmap, "renderBmap");
 
 // src/lib/image/byte-source.ts
-var import_promises3 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -20736,7 +20847,7 @@ var FileByteSource = class _FileByteSource {
     __name(this, "FileByteSource");
   }
   static async open(path) {
-    const fh = await (0, import_promises3.open)(path, "r");
+    const fh = await openRegularFile(path);
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
   }
@@ -20783,8 +20894,6 @@ var SliceByteSource = class {
 };
 
 // src/lib/image/image-source.ts
-var import_node_fs3 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
 var import_node_path = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
@@ -20794,6 +20903,29 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
+function stopChild(child, graceMs = 3e3) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve3) => {
+    const done = /* @__PURE__ */ __name(() => {
+      clearTimeout(timer);
+      resolve3();
+    }, "done");
+    child.once("close", done);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      setTimeout(resolve3, 1e3).unref();
+    }, graceMs);
+    timer.unref();
+    child.kill("SIGTERM");
+  });
+}
+__name(stopChild, "stopChild");
+function track(child) {
+  const unregister = registerCleanup(() => stopChild(child));
+  child.once("close", unregister);
+  child.once("error", unregister);
+}
+__name(track, "track");
 function spawnError(cmd, error2) {
   if (error2.code === "ENOENT") {
     return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error2 });
@@ -20805,6 +20937,7 @@ function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve3, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
@@ -20833,6 +20966,7 @@ function execStream(cmd, args, options) {
     env: options.env,
     stdio: [options.stdin, "pipe", "pipe"]
   });
+  track(child);
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
@@ -20849,13 +20983,13 @@ function execStream(cmd, args, options) {
   });
   done.catch(() => {
   });
-  return { child, done };
+  return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
 }
 __name(execStream, "execStream");
 
 // src/lib/image/zip-reader.ts
 var import_node_fs2 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -20868,14 +21002,14 @@ function corrupt(file, what) {
   return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
 }
 __name(corrupt, "corrupt");
-function u64(buf, at) {
+function u64(file, buf, at, what, limit) {
   const v = buf.readBigUInt64LE(at);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("64-bit value too large");
+  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
   return Number(v);
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises4.open)(file, "r");
+  const fh = await (0, import_promises3.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -20895,13 +21029,13 @@ async function listZipEntries(file) {
     let cdOffset = tail.readUInt32LE(at + 16);
     if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
       if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
-      const z64At = u64(tail, at - 20 + 8);
+      const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
       const z64 = Buffer.alloc(56);
       await fh.read(z64, 0, 56, z64At);
       if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
-      count = u64(z64, 32);
-      cdSize = u64(z64, 40);
-      cdOffset = u64(z64, 48);
+      count = u64(file, z64, 32, "entry count", size2);
+      cdSize = u64(file, z64, 40, "central directory size", size2);
+      cdOffset = u64(file, z64, 48, "central directory offset", size2);
     }
     if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
     const cd = Buffer.alloc(cdSize);
@@ -20928,12 +21062,14 @@ async function listZipEntries(file) {
         const len = cd.readUInt16LE(e + 2);
         if (id === 1) {
           let q = e + 4;
-          if (entry.uncompressedSize === 4294967295) entry.uncompressedSize = u64(cd, q), q += 8;
-          if (entry.compressedSize === 4294967295) entry.compressedSize = u64(cd, q), q += 8;
-          if (entry.localHeaderOffset === 4294967295) entry.localHeaderOffset = u64(cd, q);
+          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
+          if (entry.uncompressedSize === 4294967295) entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER), q += 8;
+          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) entry.compressedSize = u64(file, cd, q, "compressed size", size2), q += 8;
+          if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
         }
         e += 4 + len;
       }
+      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
       entries.push(entry);
       p = extraEnd + commentLength;
     }
@@ -20970,7 +21106,7 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises4.open)(file, "r");
+  const fh = await (0, import_promises3.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -21015,27 +21151,42 @@ async function openRawImage(path, compression, logger) {
   const name = (0, import_node_path.basename)(path);
   switch (compression) {
     case "none": {
-      const { size: size2 } = await (0, import_promises5.stat)(path);
-      return { stream: (0, import_node_fs3.createReadStream)(path, { highWaterMark: READ_CHUNK2 }), expectedSize: size2, innerName: name, done: Promise.resolve() };
+      const handle = await openRegularFile(path);
+      const { size: size2 } = await handle.stat();
+      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK2 });
+      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
     }
     case "gz": {
       const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
-      const file = (0, import_node_fs3.createReadStream)(path, { highWaterMark: READ_CHUNK2 });
+      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK2 });
       file.on("error", (e) => gunzip.destroy(e));
       file.pipe(gunzip);
-      return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve() };
+      const abort = /* @__PURE__ */ __name(async () => {
+        file.destroy();
+        gunzip.destroy();
+      }, "abort");
+      return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
     }
     case "xz": {
+      await (await openRegularFile(path)).close();
       const expectedSize = await xzUncompressedSize(path, logger);
-      const { child, done } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
+      const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
+      let aborted = false;
       const named = done.catch((e) => {
+        if (aborted) return;
         throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
       });
       named.catch(() => {
       });
-      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named };
+      const abort = /* @__PURE__ */ __name(async () => {
+        aborted = true;
+        child.stdout.destroy();
+        await stop();
+      }, "abort");
+      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named, abort };
     }
     case "zip": {
+      await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
       const images = entries.filter((e) => /\.img$/.test(e.name) && !e.name.endsWith("/"));
       if (images.length !== 1) {
@@ -21048,12 +21199,8 @@ async function openRawImage(path, compression, logger) {
       if (entry.name.includes("/") || entry.name.includes("\\")) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
-      return {
-        stream: await openZipEntry(path, entry, READ_CHUNK2),
-        expectedSize: entry.uncompressedSize,
-        innerName: entry.name,
-        done: Promise.resolve()
-      };
+      const stream = await openZipEntry(path, entry, READ_CHUNK2);
+      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
     }
   }
 }
@@ -21070,8 +21217,12 @@ var S_IFLNK = 40960;
 var S_IFREG = 32768;
 var ROOT_INODE = 2;
 var MAX_SYMLINK_HOPS = 40;
+var MAX_EXTENT_DEPTH = 5;
+var MAX_MAP_BLOCKS = 4096;
+var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 var Ext4FileSystem = class _Ext4FileSystem {
-  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount) {
+  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
     this.src = src;
     this.blockSize = blockSize;
     this.kind = kind;
@@ -21083,6 +21234,8 @@ var Ext4FileSystem = class _Ext4FileSystem {
     this.is64 = is64;
     this.firstDataBlock = firstDataBlock;
     this.groupCount = groupCount;
+    this.blocksCount = blocksCount;
+    this.budget = budget;
   }
   src;
   blockSize;
@@ -21095,13 +21248,24 @@ var Ext4FileSystem = class _Ext4FileSystem {
   is64;
   firstDataBlock;
   groupCount;
+  blocksCount;
+  budget;
   static {
     __name(this, "Ext4FileSystem");
+  }
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  async read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
   }
   static looksLikeExt(superblock) {
     return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
   }
-  static async open(src) {
+  static async open(src, readBudget = DEFAULT_READ_BUDGET) {
     const sb = await src.read(1024, 1024);
     if (!_Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not an ext2/3/4 file system`);
     const blockSize = 1024 << sb.readUInt32LE(24);
@@ -21113,8 +21277,11 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const incompat = sb.readUInt32LE(96);
     const is64 = (incompat & INCOMPAT_64BIT) !== 0;
     const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
-    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128) {
+    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
+    }
+    if (blocksCount * blockSize > src.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
     }
     const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
     const u = sb.subarray(104, 120).toString("hex");
@@ -21123,38 +21290,59 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(92);
     const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
-    return new _Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount);
+    return new _Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, readBudget);
   }
   async readBlocks(block, count = 1) {
-    return this.src.read(block * this.blockSize, count * this.blockSize);
+    if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
+    return this.read(block * this.blockSize, count * this.blockSize);
   }
   async inode(number) {
     const group = Math.floor((number - 1) / this.inodesPerGroup);
-    if (number < 1 || group >= this.groupCount) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: inode ${number} out of range`);
+    if (number < 1 || group >= this.groupCount) throw this.corrupt(`inode ${number} out of range`);
     const index = (number - 1) % this.inodesPerGroup;
     const gdtBlock = this.firstDataBlock + 1;
-    const desc = await this.src.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
+    const desc = await this.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
     const tableLo = desc.readUInt32LE(8);
     const tableHi = this.is64 && this.descSize >= 64 ? desc.readUInt32LE(40) : 0;
     const table = tableLo + tableHi * 2 ** 32;
-    const raw = await this.src.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
+    const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
     const mode = raw.readUInt16LE(0);
     const size2 = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
     return { number, mode, size: size2, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
   }
-  /** The file system blocks holding an inode's data, in order, as [logical, physical, count] runs. */
-  async extents(inode) {
+  /**
+   * The file system blocks holding an inode's first `wanted` logical blocks,
+   * as [logical, physical, count] runs (physical -1: reads as zeros). Only the
+   * part of the map that covers them is read; a map that loops, fans out past
+   * what it could hold, or needs more than MAX_MAP_BLOCKS blocks is refused.
+   */
+  async extents(inode, wanted) {
+    const where = `inode ${inode.number}`;
+    const seen = /* @__PURE__ */ new Set();
+    let mapBlocks = 0;
+    const mapBlock = /* @__PURE__ */ __name(async (block, what) => {
+      if (seen.has(block)) throw this.corrupt(`${where}: its ${what} refers to block ${block} twice (a loop)`);
+      seen.add(block);
+      if (++mapBlocks > MAX_MAP_BLOCKS) throw this.corrupt(`${where}: its ${what} spans more than ${MAX_MAP_BLOCKS} blocks`);
+      return this.readBlocks(block);
+    }, "mapBlock");
     if (inode.flags & EXTENTS_FL) {
       const out = [];
-      const walk = /* @__PURE__ */ __name(async (node, depthGuard) => {
-        if (node.readUInt16LE(0) !== 62218) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: inode ${inode.number} has a damaged extent tree`);
-        if (depthGuard > 5) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: inode ${inode.number} extent tree too deep`);
+      const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
+        if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
+        const max = node.readUInt16LE(4);
         const depth = node.readUInt16LE(6);
+        const capacity = Math.floor((node.length - 12) / 12);
+        if (entries > max || max > capacity) throw this.corrupt(`${where}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
+        if (depth > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth !== expectedDepth) {
+          throw this.corrupt(`${where}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
+        }
         for (let i = 0; i < entries; i++) {
           const e = 12 + i * 12;
+          const logical = node.readUInt32LE(e);
+          if (logical >= wanted) break;
           if (depth === 0) {
-            const logical = node.readUInt32LE(e);
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
@@ -21162,26 +21350,25 @@ var Ext4FileSystem = class _Ext4FileSystem {
             out.push([logical, uninitialized ? -1 : physical, len]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
-            await walk(await this.readBlocks(child), depthGuard + 1);
+            await walk(await mapBlock(child, "extent tree"), depth - 1);
           }
         }
       }, "walk");
-      await walk(inode.block, 0);
+      await walk(inode.block, void 0);
       return out;
     }
     const perBlock = this.blockSize / 4;
-    const total = Math.ceil(inode.size / this.blockSize);
     const list = [];
     const indirect = /* @__PURE__ */ __name(async (block, level) => {
-      if (block === 0 || list.length >= total) return;
-      const data = await this.readBlocks(block);
-      for (let i = 0; i < perBlock && list.length < total; i++) {
+      if (block === 0 || list.length >= wanted) return;
+      const data = await mapBlock(block, "indirect block map");
+      for (let i = 0; i < perBlock && list.length < wanted; i++) {
         const b = data.readUInt32LE(i * 4);
         if (level === 1) list.push(b);
         else await indirect(b, level - 1);
       }
     }, "indirect");
-    for (let i = 0; i < 12 && list.length < total; i++) list.push(inode.block.readUInt32LE(i * 4));
+    for (let i = 0; i < 12 && list.length < wanted; i++) list.push(inode.block.readUInt32LE(i * 4));
     await indirect(inode.block.readUInt32LE(48), 1);
     await indirect(inode.block.readUInt32LE(52), 2);
     await indirect(inode.block.readUInt32LE(56), 3);
@@ -21195,17 +21382,20 @@ var Ext4FileSystem = class _Ext4FileSystem {
       return inode.block.subarray(0, length);
     }
     const out = Buffer.alloc(length);
-    for (const [logical, physical, count] of await this.extents(inode)) {
+    for (const [logical, physical, count] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
       const start = logical * this.blockSize;
       if (start >= length) continue;
       const bytes = Math.min(count * this.blockSize, length - start);
-      if (physical >= 0) (await this.src.read(physical * this.blockSize, bytes)).copy(out, start);
+      if (physical < 0) continue;
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount) throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      (await this.read(physical * this.blockSize, bytes)).copy(out, start);
     }
     return out;
   }
   async readDirectory(inode) {
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
-    const data = await this.readInode(inode, 64 * 1024 * 1024);
+    if (inode.size > MAX_DIRECTORY_BYTES) throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
     const entries = [];
     let at = 0;
     while (at + 8 <= data.length) {
@@ -21246,7 +21436,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
         if (!entry) return void 0;
         const node = await this.inode(entry.inode);
         if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
-          if (++hops > MAX_SYMLINK_HOPS) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: too many symlinks resolving ${path}`);
+          if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
           const target = await this.readLink(node);
           if (target.startsWith("/")) stack = [stack[0]];
           queue.unshift(...target.split("/"));
@@ -21289,8 +21479,10 @@ var Ext4FileSystem = class _Ext4FileSystem {
 // src/lib/image/fat.ts
 var MAX_FAT_BYTES = 64 * 1024 * 1024;
 var MAX_WALK_ENTRIES = 1e5;
+var MAX_DIRECTORY_BYTES2 = 4 * 1024 * 1024;
+var DEFAULT_READ_BUDGET2 = 256 * 1024 * 1024;
 var FatFileSystem = class _FatFileSystem {
-  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount) {
+  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount, budget) {
     this.src = src;
     this.type = type;
     this.volumeId = volumeId;
@@ -21299,6 +21491,7 @@ var FatFileSystem = class _FatFileSystem {
     this.rootDir = rootDir;
     this.fat = fat;
     this.clusterCount = clusterCount;
+    this.budget = budget;
   }
   src;
   type;
@@ -21308,11 +21501,21 @@ var FatFileSystem = class _FatFileSystem {
   rootDir;
   fat;
   clusterCount;
+  budget;
   static {
     __name(this, "FatFileSystem");
   }
   /** The volume label: the root directory's label entry, else the boot sector's. */
   label;
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
   /** True when the boot sector looks like FAT (used to identify a partition). */
   static looksLikeFat(boot) {
     if (boot.length < 512 || boot.readUInt16LE(510) !== 43605) return false;
@@ -21320,7 +21523,7 @@ var FatFileSystem = class _FatFileSystem {
     const spc = boot[13];
     return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & spc - 1) === 0 && boot[16] > 0 && boot.readUInt16LE(14) > 0;
   }
-  static async open(src) {
+  static async open(src, readBudget = DEFAULT_READ_BUDGET2) {
     const boot = await src.read(0, 512);
     if (!_FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not a FAT file system`);
     const bps = boot.readUInt16LE(11);
@@ -21333,19 +21536,26 @@ var FatFileSystem = class _FatFileSystem {
     const rootSectors = Math.ceil(rootEntries * 32 / bps);
     const dataSector = reserved + fats * fatSectors + rootSectors;
     const clusters = Math.floor((total - dataSector) / spc);
+    if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
+    if (total * bps > src.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+    }
     const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
     const fatBytes = fatSectors * bps;
     if (fatBytes > MAX_FAT_BYTES) throw new PiImageError("FS_UNSUPPORTED", `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+    const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
+    if (fatBytes * 8 < (clusters + 2) * entryBits) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
     const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
     const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs3 = new _FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters);
+    const fs3 = new _FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters, readBudget - fatBytes);
     const volumeLabel = await fs3.rootVolumeLabel();
     fs3.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
     return fs3;
   }
   next(cluster) {
+    if (cluster > this.clusterCount + 1) throw this.corrupt(`FAT cluster ${cluster} lies past the data area`);
     if (this.type === "FAT32") return this.fat.readUInt32LE(cluster * 4) & 268435455;
     if (this.type === "FAT16") return this.fat.readUInt16LE(cluster * 2);
     const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
@@ -21355,32 +21565,25 @@ var FatFileSystem = class _FatFileSystem {
     const eoc = this.type === "FAT32" ? 268435448 : this.type === "FAT16" ? 65528 : 4088;
     return cluster >= eoc || cluster < 2;
   }
-  chain(first) {
-    const out = [];
-    let c = first;
-    while (!this.isEnd(c)) {
-      if (c > this.clusterCount + 1 || out.length > this.clusterCount) {
-        throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: FAT cluster chain from ${first} is broken or loops`);
-      }
-      out.push(c);
-      c = this.next(c);
-    }
-    return out;
-  }
+  /**
+   * Reads a cluster chain up to `limit` bytes. The chain is followed only as
+   * far as needed; one that leaves the data area or loops is refused.
+   */
   async readChain(first, limit) {
     const parts = [];
     let got = 0;
-    for (const c of this.chain(first)) {
-      if (got >= limit) break;
+    let steps = 0;
+    for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
+      if (c > this.clusterCount + 1 || ++steps > this.clusterCount) throw this.corrupt(`FAT cluster chain from ${first} is broken or loops`);
       const len = Math.min(this.clusterBytes, limit - got);
-      parts.push(await this.src.read(this.dataStart + (c - 2) * this.clusterBytes, len));
+      parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
       got += len;
     }
     return Buffer.concat(parts);
   }
   async rootBytes() {
-    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, Number.MAX_SAFE_INTEGER);
-    return this.src.read(this.rootDir.offset, this.rootDir.length);
+    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, MAX_DIRECTORY_BYTES2);
+    return this.read(this.rootDir.offset, Math.min(this.rootDir.length, MAX_DIRECTORY_BYTES2));
   }
   async rootVolumeLabel() {
     const raw = await this.rootBytes();
@@ -21434,7 +21637,7 @@ var FatFileSystem = class _FatFileSystem {
     return entries;
   }
   async listEntry(dir) {
-    const raw = dir ? await this.readChain(dir.firstCluster, Number.MAX_SAFE_INTEGER) : await this.rootBytes();
+    const raw = dir ? await this.readChain(dir.firstCluster, MAX_DIRECTORY_BYTES2) : await this.rootBytes();
     return _FatFileSystem.parseDirectory(raw);
   }
   async lookup(path) {
@@ -21464,11 +21667,16 @@ var FatFileSystem = class _FatFileSystem {
   /** Every file and directory, depth first, sorted by name within a directory. */
   async walk() {
     const out = [];
+    const visited = /* @__PURE__ */ new Set();
     const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
-      if (depth > 32) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: directories nest deeper than 32 levels`);
+      if (depth > 32) throw this.corrupt("directories nest deeper than 32 levels");
+      if (dir) {
+        if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix} is reached twice (a loop)`);
+        visited.add(dir.firstCluster);
+      }
       const entries = (await this.listEntry(dir)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       for (const e of entries) {
-        if (out.length >= MAX_WALK_ENTRIES) throw new PiImageError("IMAGE_CORRUPT", `${this.src.name}: more than ${MAX_WALK_ENTRIES} entries`);
+        if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
         out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
         if (e.directory) await visit(e, path, depth + 1);
@@ -21480,6 +21688,7 @@ var FatFileSystem = class _FatFileSystem {
 };
 
 // src/lib/image/partition-table.ts
+var import_node_zlib3 = require("node:zlib");
 var MBR_TYPES = {
   1: "FAT12",
   4: "FAT16 <32M",
@@ -21544,39 +21753,79 @@ async function readPartitionTable(disk) {
         throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} ends past the end of the image (truncated image?)`);
       }
     }
+    checkLayout(disk, entries.filter((p) => !["05", "0f", "85"].includes(p.type)), SECTOR, disk.size);
     return { scheme: "mbr", diskId: diskSig, sectorSize: SECTOR, partitions: entries };
   }
-  const header = await disk.read(SECTOR, SECTOR);
-  if (header.toString("latin1", 0, 8) !== "EFI PART") {
-    throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: protective MBR but no GPT header in sector 1`);
+  return readGpt(disk);
+}
+__name(readPartitionTable, "readPartitionTable");
+function checkLayout(disk, partitions, first, end) {
+  const sorted = [...partitions].sort((a, b) => a.startBytes - b.startBytes);
+  for (const p of sorted) {
+    if (p.sizeBytes <= 0) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
+    if (p.startBytes < first || p.startBytes + p.sizeBytes > end) {
+      throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? " (truncated image?)" : ""}`);
+    }
   }
-  const entriesLba = Number(header.readBigUInt64LE(72));
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1], sorted[i]];
+    if (a.startBytes + a.sizeBytes > b.startBytes) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partitions ${a.number} and ${b.number} overlap`);
+  }
+}
+__name(checkLayout, "checkLayout");
+var GPT_MAX_ENTRY_BYTES = 1024 * 1024;
+async function readGpt(disk) {
+  const bad = /* @__PURE__ */ __name((what) => new PiImageError("IMAGE_CORRUPT", `${disk.name}: GPT ${what}`), "bad");
+  const sectors = Math.floor(disk.size / SECTOR);
+  if (sectors < 3) throw bad("header cannot fit: the image is too small");
+  const header = await disk.read(SECTOR, SECTOR);
+  if (header.toString("latin1", 0, 8) !== "EFI PART") throw bad('header missing: protective MBR but no "EFI PART" in sector 1');
+  const headerSize = header.readUInt32LE(12);
+  if (headerSize < 92 || headerSize > SECTOR) throw bad(`header size ${headerSize} is not between 92 and ${SECTOR}`);
+  const stored = header.readUInt32LE(16);
+  const zeroed = Buffer.from(header.subarray(0, headerSize));
+  zeroed.writeUInt32LE(0, 16);
+  if ((0, import_node_zlib3.crc32)(zeroed) >>> 0 !== stored) throw bad("header fails its CRC-32 check");
+  const u642 = /* @__PURE__ */ __name((at) => {
+    const v = header.readBigUInt64LE(at);
+    if (v > BigInt(sectors)) throw bad(`header field at byte ${at} (${v}) points past the image's ${sectors} sectors`);
+    return Number(v);
+  }, "u64");
+  if (u642(24) !== 1) throw bad("header does not say it is in sector 1");
+  const firstUsable = u642(40);
+  const lastUsable = u642(48);
+  if (firstUsable > lastUsable) throw bad(`first usable sector ${firstUsable} lies after the last ${lastUsable}`);
+  const entriesLba = u642(72);
   const count = header.readUInt32LE(80);
   const entrySize = header.readUInt32LE(84);
-  if (count > 1024 || entrySize < 128 || entrySize > 4096) {
-    throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: GPT header has an implausible entry table (${count} \xD7 ${entrySize})`);
-  }
+  if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & entrySize - 1) !== 0) throw bad(`entry size ${entrySize} is not 128 \xD7 a power of two`);
+  if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad(`entry table of ${count} \xD7 ${entrySize} bytes is implausible`);
+  const entriesEnd = entriesLba + Math.ceil(count * entrySize / SECTOR);
+  if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable) throw bad("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
+  if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad("entry table fails its CRC-32 check");
   const partitions = [];
   for (let i = 0; i < count; i++) {
     const at = i * entrySize;
     const typeGuid = guid(table, at);
     if (typeGuid === "00000000-0000-0000-0000-000000000000") continue;
-    const first = Number(table.readBigUInt64LE(at + 32));
-    const last = Number(table.readBigUInt64LE(at + 40));
+    const first = table.readBigUInt64LE(at + 32);
+    const last = table.readBigUInt64LE(at + 40);
+    if (first > last || last > BigInt(lastUsable)) throw bad(`partition ${i + 1} spans sectors ${first}\u2013${last}, outside ${firstUsable}\u2013${lastUsable}`);
     partitions.push({
       number: i + 1,
       type: typeGuid,
       typeName: GPT_TYPES[typeGuid] ?? "unknown",
-      startBytes: first * SECTOR,
-      sizeBytes: (last - first + 1) * SECTOR,
+      startBytes: Number(first) * SECTOR,
+      sizeBytes: (Number(last) - Number(first) + 1) * SECTOR,
       partuuid: guid(table, at + 16),
       name: table.toString("utf16le", at + 56, at + 128).replace(/\0.*$/s, "")
     });
   }
+  checkLayout(disk, partitions, firstUsable * SECTOR, (lastUsable + 1) * SECTOR);
   return { scheme: "gpt", diskId: guid(header, 56), sectorSize: SECTOR, partitions };
 }
-__name(readPartitionTable, "readPartitionTable");
+__name(readGpt, "readGpt");
 
 // src/lib/image/inspect.ts
 var DEFAULT_PRODUCT_RELEASE_FILE = "/etc/ourbox/release";
@@ -21607,14 +21856,14 @@ function parseFstab(text2) {
 __name(parseFstab, "parseFstab");
 async function identify(part) {
   if (part.size >= 2048) {
-    const head = await part.read(0, 2048);
-    if (Ext4FileSystem.looksLikeExt(head.subarray(1024))) {
+    const head2 = await part.read(0, 2048);
+    if (Ext4FileSystem.looksLikeExt(head2.subarray(1024))) {
       const ext = await Ext4FileSystem.open(part);
       const info2 = { type: ext.kind, uuid: ext.uuid };
       if (ext.label) info2.label = ext.label;
       return { info: info2, ext };
     }
-    if (FatFileSystem.looksLikeFat(head.subarray(0, 512))) {
+    if (FatFileSystem.looksLikeFat(head2.subarray(0, 512))) {
       const fat = await FatFileSystem.open(part);
       const info2 = { type: "vfat", uuid: fat.volumeId };
       if (fat.label) info2.label = fat.label;
@@ -21700,10 +21949,10 @@ __name(inspectImage, "inspectImage");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_crypto3 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
+var import_node_fs3 = require("node:fs");
+var import_promises4 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_promises7 = require("node:stream/promises");
+var import_promises5 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -21712,33 +21961,49 @@ async function rawImagePass(source, options) {
   const bmap = new BlockMapBuilder(BS);
   let size2 = 0;
   let carry;
-  let head = options.checkHead ? Buffer.alloc(0) : void 0;
+  let head2 = options.checkHead ? Buffer.alloc(0) : void 0;
   let sparse;
+  let outputFailure;
+  const outputFailed = /* @__PURE__ */ __name((path) => (e) => {
+    outputFailure ??= e instanceof PiImageError ? e : new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+    return outputFailure;
+  }, "outputFailed");
   let xz;
   if (options.xz) {
     const level = options.xz.level;
     const threads = options.xz.threads === 1 ? "+1" : String(options.xz.threads);
-    const { child, done } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
+    const { child, done, stop } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
       logger,
       stdin: "pipe"
     });
     const counter = new HashingPassThrough();
-    const out = (0, import_promises7.pipeline)(child.stdout, counter, (0, import_node_fs4.createWriteStream)(options.xz.path));
+    const xzPath = options.xz.path;
+    const out = (0, import_promises5.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(xzPath)).catch((e) => {
+      throw outputFailed(xzPath)(e);
+    });
     out.catch(() => {
     });
     const stdin = child.stdin;
     stdin.on("error", () => {
     });
-    xz = { stdin, done, out, counter, kill: /* @__PURE__ */ __name(() => child.kill("SIGKILL"), "kill") };
+    xz = { stdin, done, out, counter, stop };
   }
   const waitDrain = /* @__PURE__ */ __name(async () => {
     await Promise.race([
       (0, import_node_events.once)(xz.stdin, "drain"),
+      xz.out,
       xz.done.then(() => {
         throw new PiImageError("EXEC_FAILED", "xz exited before the image was fully written to it");
       })
     ]);
   }, "waitDrain");
+  const writeSparse = /* @__PURE__ */ __name(async (segment, at) => {
+    try {
+      await sparse.write(segment, 0, segment.length, at);
+    } catch (e) {
+      throw outputFailed(options.sparseCopy)(e);
+    }
+  }, "writeSparse");
   const blocks = /* @__PURE__ */ __name(async (data, offset) => {
     const n = Math.ceil(data.length / BS);
     let i = 0;
@@ -21750,21 +22015,21 @@ async function rawImagePass(source, options) {
       else {
         const segment = data.subarray(i * BS, Math.min(j * BS, data.length));
         bmap.addMapped(segment, j - i);
-        if (sparse) await sparse.write(segment, 0, segment.length, offset + i * BS);
+        if (sparse) await writeSparse(segment, offset + i * BS);
       }
       i = j;
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises6.open)(options.sparseCopy, "w");
+    if (options.sparseCopy) sparse = await (0, import_promises4.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
-      if (head && head.length < 65536) {
-        head = Buffer.concat([head, chunk.subarray(0, 65536 - head.length)]);
-        if (head.length >= 65536) {
-          options.checkHead(head);
-          head = void 0;
+      if (head2 && head2.length < 65536) {
+        head2 = Buffer.concat([head2, chunk.subarray(0, 65536 - head2.length)]);
+        if (head2.length >= 65536) {
+          options.checkHead(head2);
+          head2 = void 0;
         }
       }
       size2 += chunk.length;
@@ -21778,7 +22043,7 @@ async function rawImagePass(source, options) {
       logger.progress(`reading ${sourceName}`, size2, options.expectedSize);
     }
     if (size2 === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
-    if (head) options.checkHead(head);
+    if (head2) options.checkHead(head2);
     if (carry) await blocks(carry, blockOffset);
     if (options.expectedSize !== void 0 && size2 !== options.expectedSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${size2} bytes, expected ${options.expectedSize}`);
@@ -21789,10 +22054,12 @@ async function rawImagePass(source, options) {
       await xz.out;
     }
     if (sparse) {
-      await sparse.truncate(size2);
+      await sparse.truncate(size2).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     }
   } catch (error2) {
-    xz?.kill();
+    await xz?.stop();
+    source.destroy();
+    if (outputFailure) throw outputFailure;
     if (error2 instanceof PiImageError) throw error2;
     throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: cannot be read to the end: ${error2.message}`, { cause: error2 });
   } finally {
@@ -21931,7 +22198,7 @@ function formatDuration(seconds) {
 __name(formatDuration, "formatDuration");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises8 = require("node:fs/promises");
+var import_promises6 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
@@ -21945,7 +22212,7 @@ function classifyImageName(name) {
 __name(classifyImageName, "classifyImageName");
 async function isFile(path) {
   try {
-    return (await (0, import_promises8.stat)(path)).isFile();
+    return (await (0, import_promises6.stat)(path)).isFile();
   } catch {
     return false;
   }
@@ -21955,8 +22222,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path2.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises8.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises8.readdir)(dir)).sort();
+    if (!(await (0, import_promises6.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises6.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -22029,13 +22296,13 @@ function parseInfoFile(text2, source = ".info") {
   const header = lines[0]?.trim() ?? "";
   const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header);
   if (!dateMatch) {
-    throw new PiImageError("INFO_INVALID", `${source}: line 1 should be "<PI_GEN_RELEASE> <YYYY-MM-DD>", found "${header.slice(0, 120)}"`);
+    throw new PiImageError("INFO_INVALID", `${source}: line 1 is not "<PI_GEN_RELEASE> <YYYY-MM-DD>": not a pi-gen .info file`);
   }
   const generated = GENERATED.exec(lines[1]?.trim() ?? "");
   if (!generated) {
     throw new PiImageError(
       "INFO_INVALID",
-      `${source}: line 2 should be "Generated using pi-gen, <repository>, <commit>, <stage>", found "${(lines[1] ?? "").slice(0, 120)}"`
+      `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`
     );
   }
   const packagesAt = lines.findIndex((l) => l.trim() === "Packages:");
@@ -22049,7 +22316,7 @@ function parseInfoFile(text2, source = ".info") {
     if (line.trim() === "") continue;
     const row = ROW.exec(line);
     if (!row) {
-      throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row: "${line.slice(0, 120)}"`);
+      throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row (state, name, version, architecture, description)`);
     }
     const state = row[1].trim();
     if (state[1] !== "i") continue;
@@ -22076,6 +22343,51 @@ function parseInfoFile(text2, source = ".info") {
   };
 }
 __name(parseInfoFile, "parseInfoFile");
+
+// src/lib/pigen/pigen-sbom.ts
+var import_node_events2 = require("node:events");
+var HEAD_BYTES = 64 * 1024;
+async function head(path, compressed, logger) {
+  if (!compressed) {
+    const handle = await openRegularFile(path);
+    try {
+      const buffer = Buffer.alloc(HEAD_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+  const { child, stop } = execStream("xz", ["--decompress", "--stdout", "--", path], { logger, stdin: "ignore" });
+  const chunks = [];
+  let size2 = 0;
+  try {
+    for await (const c of child.stdout) {
+      chunks.push(c);
+      size2 += c.length;
+      if (size2 >= HEAD_BYTES) break;
+    }
+  } finally {
+    await stop();
+  }
+  if (child.exitCode === null) await (0, import_node_events2.once)(child, "close").catch(() => void 0);
+  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+}
+__name(head, "head");
+async function checkPiGenSbom(path, logger) {
+  const compressed = path.endsWith(".xz");
+  const remedy = "(remove it from the deploy directory to package without it)";
+  if (compressed) {
+    await (await openRegularFile(path)).close();
+    const test = await execCapture("xz", ["--test", "--", path], { logger, allowFailure: true });
+    if (test.code !== 0) throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not a readable .xz file ${remedy}`);
+  }
+  const text2 = (await head(path, compressed, logger)).toString("utf8");
+  if (!/^\s*\{/.test(text2) || !/"spdxVersion"\s*:\s*"SPDX-/.test(text2)) {
+    throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not an SPDX JSON document ${remedy}`);
+  }
+}
+__name(checkPiGenSbom, "checkPiGenSbom");
 
 // package.json
 var version = "0.0.0-development";
@@ -22160,42 +22472,63 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto4 = require("node:crypto");
-var import_promises9 = require("node:fs/promises");
+var import_promises7 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises9.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises9.readdir)(path)).length > 0;
+    if (!(await (0, import_promises7.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises7.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
+async function realish(path) {
+  const abs = (0, import_node_path3.resolve)(path);
+  try {
+    return await (0, import_promises7.realpath)(abs);
+  } catch {
+    const parent = (0, import_node_path3.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path3.join)(await realish(parent), (0, import_node_path3.basename)(abs));
+  }
+}
+__name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
   const target = (0, import_node_path3.resolve)(finalPath);
-  if (!options.replace && await isNonEmptyDir(target)) {
-    throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  const label = options.label ?? "output";
+  const realTarget = await realish(target);
+  for (const input of options.inputs ?? []) {
+    const realInput = await realish(input);
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path3.sep}`)) {
+      throw new PiImageError("INPUT_INVALID", `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+    }
   }
-  await (0, import_promises9.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
+  if (!options.replace && await isNonEmptyDir(target)) {
+    throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  }
+  await (0, import_promises7.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises9.mkdir)(path);
+  await (0, import_promises7.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises7.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
+      unregister();
       let old;
       try {
-        await (0, import_promises9.stat)(target);
+        await (0, import_promises7.stat)(target);
         old = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.old-${suffix}`);
-        await (0, import_promises9.rename)(target, old);
+        await (0, import_promises7.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises9.rename)(path, target);
-      if (old) await (0, import_promises9.rm)(old, { recursive: true, force: true });
+      await (0, import_promises7.rename)(path, target);
+      if (old) await (0, import_promises7.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises9.rm)(path, { recursive: true, force: true });
+      unregister();
+      await (0, import_promises7.rm)(path, { recursive: true, force: true });
     }
   };
 }
@@ -22206,7 +22539,7 @@ var import_node_path5 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto5 = require("node:crypto");
-var import_promises10 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 function temporaryPathFor(path) {
   return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
@@ -22215,16 +22548,16 @@ __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises10.open)(temp, "wx", 420);
+    const handle = await (0, import_promises8.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises10.rename)(temp, path);
+    await (0, import_promises8.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises10.rm)(temp, { force: true });
+    await (0, import_promises8.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -22286,6 +22619,24 @@ var ReleaseWriter = class {
   }
 };
 
+// src/lib/release/markdown-text.ts
+function mdText(value) {
+  return oneLine(value).replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+}
+__name(mdText, "mdText");
+function mdCode(value) {
+  const text2 = oneLine(value);
+  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+__name(mdCode, "mdCode");
+function oneLine(value) {
+  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+__name(oneLine, "oneLine");
+
 // src/lib/release/release-notes.ts
 var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
 function size(bytes) {
@@ -22294,10 +22645,6 @@ function size(bytes) {
   return `${bytes} bytes`;
 }
 __name(size, "size");
-function cell(s) {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-}
-__name(cell, "cell");
 function renderReleaseNotes(meta, files) {
   const out = [];
   const product = meta.contents.root?.productRelease?.values;
@@ -22305,7 +22652,7 @@ function renderReleaseNotes(meta, files) {
   out.push(`Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""), "");
   if (product && Object.keys(product).length > 0) {
     out.push("| Product | Value |", "|---|---|");
-    for (const [k, v] of Object.entries(product)) out.push(`| ${cell(k)} | \`${cell(v)}\` |`);
+    for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
     out.push("");
   }
   out.push("## Files", "", "| File | Size | sha256 |", "|---|---|---|");
@@ -22313,20 +22660,20 @@ function renderReleaseNotes(meta, files) {
   out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
   out.push("");
   out.push("## Sources", "");
-  out.push(`- pi-gen: ${meta.pigen.repository} at \`${meta.pigen.gitHash}\`, exported from \`${meta.pigen.exportedStage}\``);
+  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
   if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(`- recipe: ${meta.recipe.repository ?? "(repository unknown)"} at \`${meta.recipe.commit ?? "unknown"}\`${meta.recipe.ref ? ` (${meta.recipe.ref})` : ""}`);
+    out.push(`- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`);
   }
-  if (meta.workflowRun.url) out.push(`- workflow run: ${meta.workflowRun.url} (attempt ${meta.workflowRun.attempt ?? "1"})`);
-  out.push(`- ${meta.packages.count} installed packages, listed in \`${meta.packages.sbom}\` (SPDX 2.3)`);
+  if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
+  out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
   const os5 = meta.contents.root?.osRelease?.PRETTY_NAME;
-  if (os5) out.push(`- base system: ${os5}`);
+  if (os5) out.push(`- base system: ${mdText(os5)}`);
   out.push("");
   if (meta.build && meta.build.stages.length > 0) {
     out.push("## Build stages", "", "| Stage | Started at | Duration | |", "|---|---|---|---|");
     for (const s of meta.build.stages) {
       const name = s.occurrence > 1 ? `${s.name} (${s.occurrence})` : s.name;
-      out.push(`| ${cell(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? "" : "incomplete"} |`);
+      out.push(`| ${mdText(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? "" : "incomplete"} |`);
     }
     out.push("");
   }
@@ -22418,8 +22765,8 @@ __name(buildSbom, "buildSbom");
 
 // src/lib/release/package.ts
 function checkDiskHead(source) {
-  return (head) => {
-    if (head.length < 512 || head.readUInt16LE(510) !== 43605) {
+  return (head2) => {
+    if (head2.length < 512 || head2.readUInt16LE(510) !== 43605) {
       throw new PiImageError("IMAGE_NOT_DISK", `${source}: not a disk image (no partition table signature in sector 0)`);
     }
   };
@@ -22436,20 +22783,24 @@ async function packageRelease(options) {
   const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
   const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, "compression-level");
   const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, "threads");
+  if (options.sourceDateEpoch !== void 0) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH");
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
   logger.info(`image: ${(0, import_node_path6.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info2 = parseInfoFile(await (0, import_promises11.readFile)(layout.info, "utf8"), layout.info);
+  const info2 = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info2.packages.length} installed packages, exported from ${info2.stage}`);
   let timeline;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await (0, import_promises11.readFile)(layout.buildLog, "utf8"), layout.buildLog);
+    timeline = parseBuildLog((await readSmallFile(layout.buildLog, MAX_BUILD_LOG_BYTES)).toString("utf8"), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
   }
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+  const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
+  let opened;
   try {
     const f = {
       image: `${name}.img.xz`,
@@ -22466,7 +22817,7 @@ async function packageRelease(options) {
     const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
     let pass;
     let compressed;
-    const opened = await openRawImage(layout.image.path, layout.image.compression, logger);
+    opened = await openRawImage(layout.image.path, layout.image.compression, logger);
     const passOptions = {
       logger,
       sourceName: layout.image.path,
@@ -22491,9 +22842,15 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises11.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises9.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
+    if (!contents.boot || !contents.root) {
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${layout.image.path}: no ${!contents.boot ? "FAT boot partition" : "ext root file system"} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(", ")}): not a Raspberry Pi OS image a device can boot`
+      );
+    }
     writer.record(f.image, "image", compressed);
     await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
     await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
@@ -22519,7 +22876,7 @@ async function packageRelease(options) {
         })
       )
     );
-    const inputs = {
+    const inputs2 = {
       "deploy-dir": options.deployDir,
       image: (0, import_node_path6.basename)(layout.image.path),
       info: (0, import_node_path6.basename)(layout.info),
@@ -22539,7 +22896,7 @@ async function packageRelease(options) {
       info: info2,
       timeline,
       provenance: options.provenance ?? {},
-      inputs,
+      inputs: inputs2,
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
@@ -22574,11 +22931,14 @@ async function packageRelease(options) {
       warnings
     };
   } catch (error2) {
+    await opened?.abort();
     await staged.discard();
     throw error2;
   }
 }
 __name(packageRelease, "packageRelease");
+var MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
+var MAX_INFO_BYTES = 16 * 1024 * 1024;
 
 // src/lib/release/provenance.ts
 function provenanceFromEnv(env) {
@@ -22628,7 +22988,7 @@ async function runPackage(inputs, io) {
   io.setOutput("metadata-path", result.paths.metadata);
   io.setOutput("name", result.manifest.name);
   io.setOutput("version", result.manifest.version);
-  await io.summary(await (0, import_promises12.readFile)(result.paths.releaseNotes, "utf8"));
+  await io.summary(await (0, import_promises10.readFile)(result.paths.releaseNotes, "utf8"));
   return result;
 }
 __name(runPackage, "runPackage");

@@ -7,7 +7,6 @@ import { runPublish } from './run';
 
 void runAction(async () => {
   const inputs = parsePublishInputs(actionInput, process.env);
-  if (inputs.password) core.setSecret(inputs.password);
   await runPublish(inputs, {
     logger: actionsLogger(),
     env: process.env,

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parsePublishInputs } from './inputs';
+import { MemoryLogger } from '../../../src/lib/core/logger';
+import { storeOptionsFor } from '../../../src/lib/oci/registry-access';
+import { parsePublishInputs, type PublishInputs } from './inputs';
 
 const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'));
-const env = { GITHUB_REPOSITORY: 'Acme/OurBox-Recipe', GITHUB_ACTOR: 'octocat' };
+const env = { GITHUB_REPOSITORY: 'Acme/OurBox-Recipe', GITHUB_ACTOR: 'octocat', DOCKER_CONFIG: '/nonexistent' };
+/** The credentials the action would send, as the library resolves them for the target. */
+const credentialsOf = (inputs: PublishInputs) => storeOptionsFor(inputs.target, inputs.access, env, new MemoryLogger(), true).credentials;
 const defaults = (over: Record<string, string> = {}) => (name: string) =>
   name in over ? over[name]! : name === 'release-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
 
@@ -22,14 +26,17 @@ describe('publish action inputs', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.cjs' });
     const inputs = parsePublishInputs(defaults(), env);
     expect(inputs.target).toEqual({ kind: 'registry', ref: { registry: 'ghcr.io', repository: 'acme/ourbox-recipe' } });
-    expect(inputs).toMatchObject({ format: 'image', tags: [], force: false, attachSignature: true, mountFrom: [], username: 'octocat', password: 't0ken' });
+    expect(inputs).toMatchObject({ format: 'image', tags: [], force: false, attachSignature: true, mountFrom: [] });
+    expect(credentialsOf(inputs)).toEqual({ username: 'octocat', password: 't0ken' });
+    expect(inputs.access.limits).toEqual({ responseSeconds: 30, speedLimit: 1024, speedTimeSeconds: 30, maxTimeSeconds: 0 });
     expect(action.inputs['github-token'].description).toContain('packages: write');
   });
 
   it('never sends the job token to a registry other than GHCR', () => {
-    expect(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x' }), env)).toMatchObject({ username: undefined, password: undefined });
-    expect(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x', username: 'u', password: 'p' }), env)).toMatchObject({ username: 'u', password: 'p' });
-    expect(parsePublishInputs(defaults({ username: 'bot', password: 'pat' }), env)).toMatchObject({ username: 'bot', password: 'pat' });
+    expect(credentialsOf(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x' }), env))).toBeUndefined();
+    expect(credentialsOf(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x', username: 'u', password: 'p' }), env))).toEqual({ username: 'u', password: 'p' });
+    expect(credentialsOf(parsePublishInputs(defaults({ username: 'bot', password: 'pat' }), env))).toEqual({ username: 'bot', password: 'pat' });
+    expect(credentialsOf(parsePublishInputs(defaults({ target: 'oci:out/layout' }), env))).toBeUndefined();
   });
 
   it('reads lists and annotations', () => {
@@ -48,6 +55,9 @@ describe('publish action inputs', () => {
     [{ tags: 'ok, no/slash' }, /input tags: "no\/slash" is not a valid OCI tag/],
     [{ annotations: 'novalue' }, /input annotations: "novalue" is not KEY=VALUE/],
     [{ force: 'yes please' }, /input force "yes please" must be true or false/],
+    [{ 'token-realm': 'http://auth.example.com/token' }, /input token-realm .*: credentials go to a token service over https only/],
+    [{ 'speed-time': '0' }, /input speed-time "0" must be a whole number of at least 1/],
+    [{ 'max-time': 'soon' }, /input max-time "soon" must be a whole number/],
   ])('refuses %o, naming the input', (over, message) => {
     expect(() => parsePublishInputs(defaults(over), env)).toThrow(message);
   });

@@ -1,9 +1,10 @@
 /** The publish action's inputs, parsed by a pure function of a getter. */
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';
-import { registryLogin } from '../../../src/lib/oci/credentials';
-import { FORMATS, type PublishFormat } from '../../../src/lib/oci/publish';
-import { checkTag } from '../../../src/lib/oci/tags';
+import { registryAccessInputs } from '../../../src/github/registry-inputs';
+import type { RegistryAccess } from '../../../src/lib/oci/registry-access';
+import { FORMATS, type PublishFormat } from '../../../src/lib/publishing/publish';
+import { checkTag } from '../../../src/lib/publishing/tags';
 import { parseTarget, type Target } from '../../../src/lib/oci/target';
 
 export interface PublishInputs {
@@ -15,8 +16,7 @@ export interface PublishInputs {
   force: boolean;
   attachSignature: boolean;
   mountFrom: string[];
-  username: string | undefined;
-  password: string | undefined;
+  access: RegistryAccess;
 }
 
 
@@ -54,8 +54,6 @@ export function parsePublishInputs(get: (name: string) => string, env: Record<st
     force: parseBoolean(get('force'), 'force'),
     attachSignature: parseBoolean(get('attach-signature'), 'attach-signature'),
     mountFrom: splitList(get('mount-from')),
-    ...(target.kind === 'registry'
-      ? registryLogin(target.ref.registry, { username: get('username') || undefined, password: get('password') || undefined, githubToken: get('github-token') || undefined }, env)
-      : { username: undefined, password: undefined }),
+    access: registryAccessInputs(get),
   };
 }

@@ -1,9 +1,9 @@
 /** What the publish action does with its parsed inputs. Imported by tests; runs nothing on import. */
 import { join } from 'node:path';
 import type { Logger } from '../../../src/lib/core/logger';
-import { dockerConfigReader, resolveCredentials } from '../../../src/lib/oci/credentials';
+import { storeOptionsFor } from '../../../src/lib/oci/registry-access';
 import { openStore } from '../../../src/lib/oci/open-store';
-import { publishRelease, type PublishResult } from '../../../src/lib/oci/publish';
+import { publishRelease, type PublishResult } from '../../../src/lib/publishing/publish';
 import { OCI_REF_FILE } from '../../../src/lib/release/release-dir';
 import type { PublishInputs } from './inputs';
 
@@ -15,11 +15,7 @@ export interface PublishActionIo {
 }
 
 export async function runPublish(inputs: PublishInputs, io: PublishActionIo): Promise<PublishResult> {
-  const credentials =
-    inputs.target.kind === 'registry'
-      ? resolveCredentials(inputs.target.ref.registry, { username: inputs.username, password: inputs.password, env: io.env, readDockerConfig: dockerConfigReader(io.env) }).credentials
-      : undefined;
-  const { store } = await openStore(inputs.target, { logger: io.logger, credentials, mountFrom: inputs.mountFrom, create: true });
+  const { store } = await openStore(inputs.target, { ...storeOptionsFor(inputs.target, inputs.access, io.env, io.logger, true), mountFrom: inputs.mountFrom });
   const result = await publishRelease({
     releaseDir: inputs.releaseDir,
     store,

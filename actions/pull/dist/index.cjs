@@ -4267,7 +4267,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform3 } = require("node:stream");
+    var { Transform: Transform4 } = require("node:stream");
     var zlib = require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -5007,7 +5007,7 @@ var require_util2 = __commonJS({
       return contentRange;
     }
     __name(buildContentRange, "buildContentRange");
-    var InflateStream = class extends Transform3 {
+    var InflateStream = class extends Transform4 {
       static {
         __name(this, "InflateStream");
       }
@@ -10443,7 +10443,7 @@ var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports2, module2) {
     "use strict";
     var assert = require("node:assert");
-    var { finished, PassThrough } = require("node:stream");
+    var { finished, PassThrough: PassThrough3 } = require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -10522,7 +10522,7 @@ var require_api_stream = __commonJS({
         if (this.throwOnError && statusCode >= 400) {
           const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
-          res = new PassThrough();
+          res = new PassThrough3();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
@@ -10622,7 +10622,7 @@ var require_api_pipeline = __commonJS({
     var {
       Readable: Readable2,
       Duplex,
-      PassThrough
+      PassThrough: PassThrough3
     } = require("node:stream");
     var {
       InvalidArgumentError,
@@ -10817,7 +10817,7 @@ var require_api_pipeline = __commonJS({
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough().destroy(err);
+        return new PassThrough3().destroy(err);
       }
     }
     __name(pipeline4, "pipeline");
@@ -11718,7 +11718,7 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform3 } = require("node:stream");
+    var { Transform: Transform4 } = require("node:stream");
     var { Console } = require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
@@ -11727,7 +11727,7 @@ var require_pending_interceptors_formatter = __commonJS({
         __name(this, "PendingInterceptorsFormatter");
       }
       constructor({ disableColors } = {}) {
-        this.transform = new Transform3({
+        this.transform = new Transform4({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18941,7 +18941,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module2) {
     "use strict";
     var buffer = require("node:buffer");
-    var { Transform: Transform3 } = require("node:stream");
+    var { Transform: Transform4 } = require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18995,7 +18995,7 @@ var require_eventsource_stream = __commonJS({
       return error2;
     }
     __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
-    var EventSourceStream = class extends Transform3 {
+    var EventSourceStream = class extends Transform4 {
       static {
         __name(this, "EventSourceStream");
       }
@@ -34783,15 +34783,15 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module2.exports = function(streamModule) {
-      var Transform3 = streamModule.Transform;
+      var Transform4 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform3.call(this, options);
+        Transform4.call(this, options);
       }
       __name(IconvLiteEncoderStream, "IconvLiteEncoderStream");
-      IconvLiteEncoderStream.prototype = Object.create(Transform3.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform4.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -34830,10 +34830,10 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform3.call(this, options);
+        Transform4.call(this, options);
       }
       __name(IconvLiteDecoderStream, "IconvLiteDecoderStream");
-      IconvLiteDecoderStream.prototype = Object.create(Transform3.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform4.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -37663,7 +37663,7 @@ var require_lib4 = __commonJS({
         return `${this.algorithm}-${this.digest}${getOptString(this.options)}`;
       }
     };
-    function integrityHashToString(toString, sep, opts, hashes) {
+    function integrityHashToString(toString, sep2, opts, hashes) {
       const toStringIsNotEmpty = toString !== "";
       let shouldAddFirstSep = false;
       let complement = "";
@@ -37673,7 +37673,7 @@ var require_lib4 = __commonJS({
         if (hashString) {
           shouldAddFirstSep = true;
           complement += hashString;
-          complement += sep;
+          complement += sep2;
         }
       }
       const finalHashString = Hash.prototype.toString.call(hashes[lastIndex], opts);
@@ -37682,7 +37682,7 @@ var require_lib4 = __commonJS({
         complement += finalHashString;
       }
       if (toStringIsNotEmpty && shouldAddFirstSep) {
-        return toString + sep + complement;
+        return toString + sep2 + complement;
       }
       return toString + complement;
     }
@@ -37701,18 +37701,18 @@ var require_lib4 = __commonJS({
         return Object.keys(this).length === 0;
       }
       toString(opts) {
-        let sep = opts?.sep || " ";
+        let sep2 = opts?.sep || " ";
         let toString = "";
         if (opts?.strict) {
-          sep = sep.replace(/\S+/g, " ");
+          sep2 = sep2.replace(/\S+/g, " ");
           for (const hash of SPEC_ALGORITHMS) {
             if (this[hash]) {
-              toString = integrityHashToString(toString, sep, opts, this[hash]);
+              toString = integrityHashToString(toString, sep2, opts, this[hash]);
             }
           }
         } else {
           for (const hash of Object.keys(this)) {
-            toString = integrityHashToString(toString, sep, opts, this[hash]);
+            toString = integrityHashToString(toString, sep2, opts, this[hash]);
           }
         }
         return toString;
@@ -41827,7 +41827,7 @@ var require_polyfill = __commonJS({
       join: join10,
       parse,
       resolve: resolve2,
-      sep,
+      sep: sep2,
       toNamespacedPath
     } = require("path");
     var { fileURLToPath } = require("url");
@@ -41969,7 +41969,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve2(path).split(sep).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve2(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -42182,7 +42182,7 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join10, sep } = require("path");
+    var { join: join10, sep: sep2 } = require("path");
     var getOptions = require_get_options();
     var { mkdir: mkdir4, mkdtemp, rm: rm6 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
@@ -42190,7 +42190,7 @@ var require_with_temp_dir = __commonJS({
         copy: ["tmpPrefix"]
       });
       await mkdir4(root, { recursive: true });
-      const target = await mkdtemp(join10(`${root}${sep}`, options.tmpPrefix || ""));
+      const target = await mkdtemp(join10(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -44808,7 +44808,7 @@ var require_put = __commonJS({
     var memo = require_memoization();
     var write = require_write();
     var Flush = require_minipass_flush();
-    var { PassThrough } = require_minipass_collect();
+    var { PassThrough: PassThrough3 } = require_minipass_collect();
     var Pipeline = require_minipass_pipeline();
     var putOpts = /* @__PURE__ */ __name((opts) => ({
       algorithms: ["sha512"],
@@ -44836,7 +44836,7 @@ var require_put = __commonJS({
       let memoData;
       const pipeline4 = new Pipeline();
       if (memoize) {
-        const memoizer = new PassThrough().on("collect", (data) => {
+        const memoizer = new PassThrough3().on("collect", (data) => {
           memoData = data;
         });
         pipeline4.push(memoizer);
@@ -57300,11 +57300,30 @@ __name(endGroup, "endGroup");
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
+var MIN_SECRET_LENGTH = 4;
+function add(value) {
+  if (secrets.has(value)) return;
+  secrets.add(value);
+  for (const l of listeners) l(value);
+}
+__name(add, "add");
+function registerSecret(value) {
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) add(encoded);
+}
+__name(registerSecret, "registerSecret");
 function onSecretRegistered(listener) {
   listeners.push(listener);
   for (const s of secrets) listener(s);
 }
 __name(onSecretRegistered, "onSecretRegistered");
+function registerBasicCredentials(username, password) {
+  registerSecret(password);
+  registerSecret(Buffer.from(`${username}:${password}`).toString("base64"));
+}
+__name(registerBasicCredentials, "registerBasicCredentials");
 function scrubSecrets(text) {
   let out = text;
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
@@ -57351,6 +57370,13 @@ __name(actionsLogger, "actionsLogger");
 
 // src/lib/core/cleanup.ts
 var pending = /* @__PURE__ */ new Set();
+function registerCleanup(cleanup) {
+  pending.add(cleanup);
+  return () => {
+    pending.delete(cleanup);
+  };
+}
+__name(registerCleanup, "registerCleanup");
 async function runCleanups(timeoutMs = 1e4) {
   const all = [...pending].reverse();
   pending.clear();
@@ -57449,8 +57475,136 @@ function parseBoolean(value, input) {
 }
 __name(parseBoolean, "parseBoolean");
 
-// src/lib/oci/target.ts
+// src/lib/oci/credentials.ts
 var import_node_fs = require("node:fs");
+var import_node_os = require("node:os");
+var import_node_path = require("node:path");
+function dockerConfigReader(env) {
+  return () => {
+    try {
+      return (0, import_node_fs.readFileSync)((0, import_node_path.join)(env.DOCKER_CONFIG ?? (0, import_node_path.join)(env.HOME ?? (0, import_node_os.homedir)(), ".docker"), "config.json"), "utf8");
+    } catch {
+      return void 0;
+    }
+  };
+}
+__name(dockerConfigReader, "dockerConfigReader");
+function resolveCredentials(registry, sources) {
+  if (sources.username !== void 0 || sources.password !== void 0) {
+    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
+    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
+  }
+  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  if (user || pass) {
+    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
+    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
+  }
+  const text = sources.readDockerConfig?.();
+  if (text) {
+    let config;
+    try {
+      config = JSON.parse(text);
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
+    }
+    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
+      const entry = config.auths?.[key];
+      if (!entry) continue;
+      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
+      if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
+      }
+    }
+  }
+  return { credentials: void 0, from: "none (anonymous)" };
+}
+__name(resolveCredentials, "resolveCredentials");
+
+// src/lib/oci/transfer-limits.ts
+var DEFAULT_TRANSFER_LIMITS = { responseSeconds: 30, speedLimit: 1024, speedTimeSeconds: 30, maxTimeSeconds: 0 };
+var TRANSFER_LIMIT_NAMES = {
+  responseSeconds: "response-timeout",
+  speedLimit: "speed-limit",
+  speedTimeSeconds: "speed-time",
+  maxTimeSeconds: "max-time"
+};
+var TRANSFER_LIMITS_HELP = `  --response-timeout S      give up on a registry that does not answer within S seconds (default ${DEFAULT_TRANSFER_LIMITS.responseSeconds})
+  --speed-limit B           give up on a transfer slower than B bytes/s ...
+  --speed-time S            ... for S seconds (default ${DEFAULT_TRANSFER_LIMITS.speedLimit} bytes/s for ${DEFAULT_TRANSFER_LIMITS.speedTimeSeconds} s)
+  --max-time S              give up on any one request after S seconds (default: no limit)
+  Requests given up on are retried (4 times, with backoff) like other transient failures.`;
+function parseTransferLimits(get, label) {
+  const out = { ...DEFAULT_TRANSFER_LIMITS };
+  for (const key of Object.keys(TRANSFER_LIMIT_NAMES)) {
+    const raw = get(TRANSFER_LIMIT_NAMES[key])?.trim();
+    if (raw === void 0 || raw === "") continue;
+    const min = key === "maxTimeSeconds" || key === "speedLimit" ? 0 : 1;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min) {
+      throw new PiImageError("INPUT_INVALID", `${label(TRANSFER_LIMIT_NAMES[key])} "${raw.slice(0, 20)}" must be a whole number${min ? " of at least 1" : ""}`);
+    }
+    out[key] = Number(raw);
+  }
+  return out;
+}
+__name(parseTransferLimits, "parseTransferLimits");
+
+// src/lib/oci/registry-access.ts
+function tokenRealm(value, label) {
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}" is not a URL`);
+  }
+  if (url.protocol !== "https:") throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}": credentials go to a token service over https only`);
+  return url.origin;
+}
+__name(tokenRealm, "tokenRealm");
+function readRegistryAccess(get, getList, getFlag, given, label) {
+  registerSecret(given.password);
+  registerSecret(given.githubToken);
+  return {
+    ...given,
+    plainHttp: getFlag("plain-http"),
+    tokenRealms: getList("token-realm").map((r) => tokenRealm(r, label("token-realm"))),
+    limits: parseTransferLimits(get, label)
+  };
+}
+__name(readRegistryAccess, "readRegistryAccess");
+function storeOptionsFor(target, access2, env, logger, create) {
+  const options = { logger, create, plainHttp: access2.plainHttp, limits: access2.limits, allowedRealms: access2.tokenRealms };
+  if (target.kind !== "registry") return options;
+  const registry = target.ref.registry;
+  let { username, password } = access2;
+  if (!username && !password && access2.githubToken && /^ghcr\.io$/.test(registry)) {
+    username = env.GITHUB_ACTOR || "token";
+    password = access2.githubToken;
+  }
+  registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
+  const { credentials, from } = resolveCredentials(registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
+  logger.debug(`credentials for ${registry}: ${from}`);
+  options.credentials = credentials;
+  return options;
+}
+__name(storeOptionsFor, "storeOptionsFor");
+
+// src/github/registry-inputs.ts
+function registryAccessInputs(get) {
+  const list = /* @__PURE__ */ __name((name) => get(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean), "list");
+  return readRegistryAccess(
+    (name) => get(name) || void 0,
+    list,
+    (name) => parseBoolean(get(name), name),
+    { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 },
+    (name) => `input ${name}`
+  );
+}
+__name(registryAccessInputs, "registryAccessInputs");
+
+// src/lib/oci/target.ts
+var import_node_fs2 = require("node:fs");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -57523,7 +57677,7 @@ function parseTarget(text, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs.existsSync)(value) && (0, import_node_fs.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs2.existsSync)(value) && (0, import_node_fs2.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -57713,61 +57867,8 @@ function readSignerOptions(get) {
 }
 __name(readSignerOptions, "readSignerOptions");
 
-// src/lib/oci/credentials.ts
-var import_node_fs2 = require("node:fs");
-var import_node_os = require("node:os");
-var import_node_path = require("node:path");
-function dockerConfigReader(env) {
-  return () => {
-    try {
-      return (0, import_node_fs2.readFileSync)((0, import_node_path.join)(env.DOCKER_CONFIG ?? (0, import_node_path.join)(env.HOME ?? (0, import_node_os.homedir)(), ".docker"), "config.json"), "utf8");
-    } catch {
-      return void 0;
-    }
-  };
-}
-__name(dockerConfigReader, "dockerConfigReader");
-function resolveCredentials(registry, sources) {
-  if (sources.username !== void 0 || sources.password !== void 0) {
-    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
-    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
-  }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
-  if (user || pass) {
-    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
-    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
-  }
-  const text = sources.readDockerConfig?.();
-  if (text) {
-    let config;
-    try {
-      config = JSON.parse(text);
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
-    }
-    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
-      const entry = config.auths?.[key];
-      if (!entry) continue;
-      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
-      if (entry.auth) {
-        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
-        const colon = decoded.indexOf(":");
-        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
-      }
-    }
-  }
-  return { credentials: void 0, from: "none (anonymous)" };
-}
-__name(resolveCredentials, "resolveCredentials");
-function registryLogin(registry, given, env) {
-  if (given.username || given.password) return { username: given.username, password: given.password };
-  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || "token", password: given.githubToken };
-  return { username: void 0, password: void 0 };
-}
-__name(registryLogin, "registryLogin");
-
 // actions/pull/src/inputs.ts
-function parsePullInputs(get, env) {
+function parsePullInputs(get) {
   const refText = get("ref");
   if (!refText) throw new PiImageError("INPUT_INVALID", "input ref is required");
   const target = parseTarget(refText, "input ref");
@@ -57785,27 +57886,159 @@ function parsePullInputs(get, env) {
     policy,
     trustedRoot,
     force: parseBoolean(get("force"), "force"),
-    ...target.kind === "registry" ? registryLogin(target.ref.registry, { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 }, env) : { username: void 0, password: void 0 }
+    access: registryAccessInputs(get)
   };
 }
 __name(parsePullInputs, "parsePullInputs");
 
 // src/lib/oci/open-store.ts
-var import_node_fs5 = require("node:fs");
-var import_node_path3 = require("node:path");
+var import_node_fs6 = require("node:fs");
+var import_node_path4 = require("node:path");
 
 // src/lib/oci/layout.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
+var import_node_crypto4 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+var import_promises4 = require("node:fs/promises");
+var import_node_path3 = require("node:path");
+var import_node_stream2 = require("node:stream");
+var import_promises5 = require("node:stream/promises");
+
+// src/lib/core/atomic-file.ts
+var import_node_crypto = require("node:crypto");
 var import_promises = require("node:fs/promises");
 var import_node_path2 = require("node:path");
+function temporaryPathFor(path) {
+  return (0, import_node_path2.join)((0, import_node_path2.dirname)(path), `.${(0, import_node_path2.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs3 = require("node:fs");
+var import_promises2 = require("node:fs/promises");
 var import_node_stream = require("node:stream");
-var import_promises2 = require("node:stream/promises");
+var import_promises3 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto2.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  let handle;
+  try {
+    handle = await (0, import_promises2.open)(path, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var SHA256_HEX = /^[0-9a-f]{64}$/;
+async function digestFile(path, copyTo, expectedSize) {
+  const handle = await openRegularFile(path);
+  if (expectedSize !== void 0) {
+    const { size } = await handle.stat();
+    if (size !== expectedSize) {
+      await handle.close();
+      return { size, sha256: "" };
+    }
+  }
+  const counter = new HashingPassThrough();
+  let writeFailure;
+  const sink = copyTo ? (0, import_node_fs3.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  try {
+    await (0, import_promises3.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  } catch (e) {
+    if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
+    throw e;
+  }
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
+
+// src/lib/core/small-file.ts
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size } = await handle.stat();
+    if (size > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function parseJsonObject(text) {
+  try {
+    const v = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/oci/media-types.ts
 var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
-var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 var ANNOTATION = {
   title: "org.opencontainers.image.title",
   source: "org.opencontainers.image.source",
@@ -57818,14 +58051,15 @@ var ANNOTATION = {
 var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto = require("node:crypto");
+var import_node_crypto3 = require("node:crypto");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto3.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
 // src/lib/oci/layout.ts
+var MAX_INDEX_BYTES = 16 * 1024 * 1024;
 var OciLayout = class _OciLayout {
   constructor(dir) {
     this.dir = dir;
@@ -57836,32 +58070,37 @@ var OciLayout = class _OciLayout {
     __name(this, "OciLayout");
   }
   label;
+  get localDir() {
+    return this.dir;
+  }
   pinned(digest) {
-    return `oci:${(0, import_node_path2.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path3.resolve)(this.dir)}@${digest}`;
   }
   static async open(dir) {
-    await (0, import_promises.mkdir)((0, import_node_path2.join)(dir, "blobs", "sha256"), { recursive: true });
-    const marker = (0, import_node_path2.join)(dir, "oci-layout");
+    await (0, import_promises4.mkdir)((0, import_node_path3.join)(dir, "blobs", "sha256"), { recursive: true });
+    const marker = (0, import_node_path3.join)(dir, "oci-layout");
+    let text;
     try {
-      const text = await (0, import_promises.readFile)(marker, "utf8");
-      if (JSON.parse(text).imageLayoutVersion !== "1.0.0") {
-        throw new PiImageError("INPUT_INVALID", `${dir} holds an OCI layout of a version other than 1.0.0`);
-      }
+      text = (await readSmallFile(marker, 4096)).toString("utf8");
     } catch (e) {
       if (e.code !== "ENOENT") throw e;
-      await (0, import_promises.writeFile)(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await (0, import_promises.writeFile)((0, import_node_path2.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    }
+    if (text === void 0) {
+      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await writeFileAtomic((0, import_node_path3.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
+    } else if (parseJsonObject(text)?.imageLayoutVersion !== "1.0.0") {
+      throw new PiImageError("INPUT_INVALID", `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
     return new _OciLayout(dir);
   }
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path2.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path3.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises4.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -57871,27 +58110,27 @@ var OciLayout = class _OciLayout {
     return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto2.createHash)("sha256");
+    const hash = (0, import_node_crypto4.createHash)("sha256");
     let size = 0;
-    const temp = (0, import_node_path2.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto2.randomBytes)(6).toString("hex")}`);
+    const temp = (0, import_node_path3.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises2.pipeline)(
+      await (0, import_promises5.pipeline)(
         source,
-        new import_node_stream.Transform({
+        new import_node_stream2.Transform({
           transform(chunk, _e, done) {
             hash.update(chunk);
             size += chunk.length;
             done(null, chunk);
           }
         }),
-        (0, import_node_fs3.createWriteStream)(temp)
+        (0, import_node_fs4.createWriteStream)(temp)
       );
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises.rename)(temp, this.blobPath(digest));
+      await (0, import_promises4.rename)(temp, this.blobPath(digest));
       return { digest, size };
     } catch (e) {
-      await (0, import_promises.rm)(temp, { force: true });
+      await (0, import_promises4.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -57899,8 +58138,8 @@ var OciLayout = class _OciLayout {
     const digest = digestOf(bytes);
     if (!await this.hasBlob(digest)) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises.writeFile)(temp, bytes);
-      await (0, import_promises.rename)(temp, this.blobPath(digest));
+      await (0, import_promises4.writeFile)(temp, bytes);
+      await (0, import_promises4.rename)(temp, this.blobPath(digest));
     }
     return digest;
   }
@@ -57911,10 +58150,10 @@ var OciLayout = class _OciLayout {
   }
   /** Opens a blob for reading, unverified. */
   openBlob(digest, start, end) {
-    return (0, import_node_fs3.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+    return (0, import_node_fs4.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
   }
   async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto2.createHash)("sha256");
+    const hash = (0, import_node_crypto4.createHash)("sha256");
     let size = 0;
     let stream;
     try {
@@ -57953,13 +58192,13 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises.readFile)(this.blobPath(digest));
+      bytes = await (0, import_promises4.readFile)(this.blobPath(digest));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(JSON.parse(bytes.toString("utf8")).mediaType ?? "");
+    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString("utf8"))?.mediaType ?? "");
     return { bytes, mediaType, digest };
   }
   async resolveTag(tag) {
@@ -57977,17 +58216,22 @@ var OciLayout = class _OciLayout {
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
-    return JSON.parse(await (0, import_promises.readFile)((0, import_node_path2.join)(this.dir, "index.json"), "utf8"));
+    const path = (0, import_node_path3.join)(this.dir, "index.json");
+    const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
+    if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
+    const manifests = index.manifests.filter(
+      (m) => typeof m === "object" && m !== null && DIGEST.test(String(m.digest)) && Number.isSafeInteger(m.size)
+    );
+    if (manifests.length !== index.manifests.length) throw new PiImageError("INPUT_INVALID", `${path} lists a manifest without a sha256 digest and a size`);
+    return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = (0, import_node_path2.join)(this.dir, `.index.json.partial-${process.pid}`);
-    await (0, import_promises.writeFile)(temp, `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path3.join)(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}
 `);
-    await (0, import_promises.rename)(temp, (0, import_node_path2.join)(this.dir, "index.json"));
   }
   async resolve(tag) {
     return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
@@ -57995,16 +58239,175 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_crypto3 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
+var import_node_crypto5 = require("node:crypto");
+var import_node_fs5 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
+var import_node_stream4 = require("node:stream");
+var import_promises7 = require("node:stream/promises");
+
+// src/lib/oci/http-transport.ts
 var import_node_http = require("node:http");
 var import_node_https = require("node:https");
-var import_node_stream2 = require("node:stream");
-var import_promises4 = require("node:stream/promises");
-var STREAM_CHUNK = 16 * 1024 * 1024;
-var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+var import_node_stream3 = require("node:stream");
+
+// src/lib/oci/registry-error.ts
+var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
+var RegistryError = class extends PiImageError {
+  constructor(code, message, details, options) {
+    super(code, message, options);
+    this.details = details;
+    this.name = "RegistryError";
+  }
+  details;
+  static {
+    __name(this, "RegistryError");
+  }
+};
+function isRetryable(e) {
+  return e instanceof RegistryError && e.details.retryable;
+}
+__name(isRetryable, "isRetryable");
+function hasStatus(e, status) {
+  return e instanceof RegistryError && e.details.status === status;
+}
+__name(hasStatus, "hasStatus");
+function requestLabel(method, url) {
+  return `${method} ${url.origin}${url.pathname}`;
+}
+__name(requestLabel, "requestLabel");
+function registryErrorSummary(body) {
+  try {
+    const parsed = JSON.parse(body);
+    if (Array.isArray(parsed.errors)) {
+      const errors = parsed.errors.slice(0, 5);
+      const codes = errors.map((e) => String(e.code ?? "")).filter((c) => /^[A-Z_]{1,64}$/.test(c));
+      return { codes, text: printable(errors.map((e) => `${String(e.code ?? "")}: ${String(e.message ?? "")}`).join("; ")).slice(0, 300) };
+    }
+  } catch {
+  }
+  return { codes: [], text: printable(body.replace(/\s+/g, " ").trim()).slice(0, 200) };
+}
+__name(registryErrorSummary, "registryErrorSummary");
+function statusError(method, url, status, body, registry) {
+  const { codes, text } = registryErrorSummary(body);
+  const denied = status === 401 || status === 403;
+  const why = denied ? " (check the credentials and their permissions on this repository)" : "";
+  return new RegistryError(denied ? "INPUT_INVALID" : "REGISTRY_FAILED", `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ""}${why}`, {
+    method,
+    url: url.href,
+    kind: "status",
+    status,
+    codes,
+    retryable: RETRYABLE_STATUS.has(status)
+  });
+}
+__name(statusError, "statusError");
+function transportError(method, url, kind, what, cause) {
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind, codes: [], retryable: true }, { cause });
+}
+__name(transportError, "transportError");
+function protocolError(method, url, what) {
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind: "protocol", codes: [], retryable: false });
+}
+__name(protocolError, "protocolError");
+
+// src/lib/oci/http-transport.ts
+var Counter = class extends import_node_stream3.Transform {
+  static {
+    __name(this, "Counter");
+  }
+  bytes = 0;
+  _transform(chunk, _enc, done) {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+};
+function sendRequest(method, url, headers, body, limits) {
+  return new Promise((resolve2, reject) => {
+    const timers = /* @__PURE__ */ new Set();
+    const clearAll = /* @__PURE__ */ __name(() => {
+      for (const t of timers) clearTimeout(t), clearInterval(t);
+      timers.clear();
+    }, "clearAll");
+    let failure;
+    let settled = false;
+    let response;
+    const fail = /* @__PURE__ */ __name((e) => {
+      if (failure) return;
+      failure = e;
+      clearAll();
+      req.destroy(e);
+      response?.destroy(e);
+      if (!settled) {
+        settled = true;
+        reject(e);
+      }
+    }, "fail");
+    const fn = url.protocol === "https:" ? import_node_https.request : import_node_http.request;
+    let responseTimer;
+    const armResponseTimer = /* @__PURE__ */ __name((seconds, what) => {
+      if (responseTimer) {
+        clearTimeout(responseTimer);
+        timers.delete(responseTimer);
+      }
+      responseTimer = setTimeout(() => fail(transportError(method, url, "timeout", what)), seconds * 1e3);
+      timers.add(responseTimer);
+    }, "armResponseTimer");
+    const req = fn(url, { method, headers }, (res) => {
+      if (responseTimer) {
+        clearTimeout(responseTimer);
+        timers.delete(responseTimer);
+      }
+      const counter = new Counter();
+      response = new import_node_stream3.PassThrough();
+      response.on("error", () => void 0);
+      res.on("error", (e) => fail(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
+      res.pipe(counter).pipe(response);
+      watchSpeed(() => counter.bytes, "receiving");
+      response.on("close", clearAll);
+      settled = true;
+      resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+    });
+    req.on("error", (e) => fail(failure ?? transportError(method, url, "network", e.message, e)));
+    const streamed = body !== void 0 && !Buffer.isBuffer(body);
+    if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
+    if (limits.maxTimeSeconds > 0) {
+      timers.add(setTimeout(() => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)), limits.maxTimeSeconds * 1e3));
+    }
+    function watchSpeed(bytes, what) {
+      if (limits.speedLimit === 0) return void 0;
+      let last = bytes();
+      const interval = setInterval(() => {
+        const now = bytes();
+        if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
+          fail(transportError(method, url, "stalled", `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`));
+        }
+        last = now;
+      }, limits.speedTimeSeconds * 1e3);
+      timers.add(interval);
+      return interval;
+    }
+    __name(watchSpeed, "watchSpeed");
+    if (Buffer.isBuffer(body)) req.end(body);
+    else if (body) {
+      const counter = new Counter();
+      const sending = watchSpeed(() => counter.bytes, "sending");
+      const stream = body();
+      stream.on("error", (e) => fail(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
+      req.on("finish", () => {
+        if (sending) {
+          clearInterval(sending);
+          timers.delete(sending);
+        }
+        if (!response && !failure) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s of the last byte sent`);
+      });
+      stream.pipe(counter).pipe(req);
+    } else req.end();
+  });
+}
+__name(sendRequest, "sendRequest");
+
+// src/lib/oci/registry-auth.ts
 function parseChallenge(header) {
   const m = /^(\w+)\s*(.*)$/.exec(header.trim());
   const params = {};
@@ -58012,6 +58415,108 @@ function parseChallenge(header) {
   return { scheme: (m?.[1] ?? "").toLowerCase(), params };
 }
 __name(parseChallenge, "parseChallenge");
+function realmMayGetCredentials(realm, registry, allowed) {
+  if (realm.origin === registry.origin) return true;
+  if (allowed.some((a) => new URL(a).origin === realm.origin)) return true;
+  if (realm.protocol !== "https:") return false;
+  const labels = registry.hostname.split(".");
+  const parent = labels.slice(1).join(".");
+  return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
+}
+__name(realmMayGetCredentials, "realmMayGetCredentials");
+async function readText(body, limit = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of body) {
+    if (size < limit) chunks.push(c);
+    size += c.length;
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+}
+__name(readText, "readText");
+var RegistryAuth = class {
+  constructor(registry, base, credentials, allowedRealms, limits, logger) {
+    this.registry = registry;
+    this.base = base;
+    this.credentials = credentials;
+    this.allowedRealms = allowedRealms;
+    this.limits = limits;
+    this.logger = logger;
+    if (credentials) registerBasicCredentials(credentials.username, credentials.password);
+  }
+  registry;
+  base;
+  credentials;
+  allowedRealms;
+  limits;
+  logger;
+  static {
+    __name(this, "RegistryAuth");
+  }
+  challenge;
+  tokens = /* @__PURE__ */ new Map();
+  warned = false;
+  /** Records the registry's `WWW-Authenticate` challenge; the next header() answers it. */
+  challenged(header, scope) {
+    this.challenge = parseChallenge(header);
+    this.tokens.delete(scope);
+  }
+  basic() {
+    if (!this.credentials) return void 0;
+    return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+  }
+  /** The Authorization header for a request to the registry's own origin with this scope. */
+  async header(scope) {
+    const c = this.challenge;
+    if (!c) return {};
+    if (c.scheme === "basic") {
+      const basic = this.basic();
+      return basic ? { authorization: basic } : {};
+    }
+    if (c.scheme !== "bearer") return {};
+    const cached = this.tokens.get(scope);
+    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
+    return { authorization: `Bearer ${await this.fetchToken(c, scope)}` };
+  }
+  async fetchToken(c, scope) {
+    const realmText = c.params.realm;
+    let url;
+    try {
+      url = new URL(realmText ?? "");
+    } catch {
+      throw protocolError("GET", this.base, `${this.registry} asked for a Bearer token but named no usable realm`);
+    }
+    if (c.params.service) url.searchParams.set("service", c.params.service);
+    if (scope) url.searchParams.set("scope", scope);
+    const headers = { accept: "application/json" };
+    const basic = this.basic();
+    if (basic && realmMayGetCredentials(url, this.base, this.allowedRealms)) headers.authorization = basic;
+    else if (basic && !this.warned) {
+      this.warned = true;
+      this.logger.warn(
+        `${this.registry}'s token service ${url.origin} is on another origin${url.protocol === "https:" ? "" : " over plain http"}: credentials are not sent there (asking anonymously); allow it with --token-realm ${url.origin} if you trust it`
+      );
+    }
+    const res = await sendRequest("GET", url, headers, void 0, this.limits);
+    const text = await readText(res.body);
+    if (res.status !== 200) throw statusError("GET", url, res.status, text, this.registry);
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw protocolError("GET", url, "the token service did not answer JSON");
+    }
+    const token = typeof json.token === "string" ? json.token : typeof json.access_token === "string" ? json.access_token : void 0;
+    if (!token) throw protocolError("GET", url, "the token service answered without a token");
+    registerSecret(token);
+    const seconds = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) ? json.expires_in : 60;
+    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, seconds - 10) * 1e3 });
+    return token;
+  }
+};
+
+// src/lib/oci/registry-client.ts
+var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 async function drain(res, limit = 64 * 1024) {
   const chunks = [];
   let size = 0;
@@ -58022,64 +58527,31 @@ async function drain(res, limit = 64 * 1024) {
   return Buffer.concat(chunks).toString("utf8").slice(0, limit);
 }
 __name(drain, "drain");
+function withProgress(stream, report) {
+  let bytes = 0;
+  const through = new import_node_stream4.PassThrough();
+  stream.on("error", (e) => through.destroy(e));
+  stream.on("data", (c) => {
+    bytes += c.length;
+    report(bytes);
+  });
+  return stream.pipe(through);
+}
+__name(withProgress, "withProgress");
 var RegistryClient = class _RegistryClient {
   constructor(options) {
     this.options = options;
     this.base = registryBaseUrl(options.registry, options.plainHttp ?? false);
+    this.limits = options.limits ?? DEFAULT_TRANSFER_LIMITS;
+    this.auth = new RegistryAuth(options.registry, new URL(this.base), options.credentials, options.allowedRealms ?? [], this.limits, options.logger);
   }
   options;
   static {
     __name(this, "RegistryClient");
   }
   base;
-  tokens = /* @__PURE__ */ new Map();
-  challenge;
-  send(method, url, headers, body) {
-    return new Promise((resolve2, reject) => {
-      const fn = url.protocol === "https:" ? import_node_https.request : import_node_http.request;
-      const req = fn(url, { method, headers, timeout: 12e4 }, (res) => resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
-      req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on("error", reject);
-      if (Buffer.isBuffer(body)) req.end(body);
-      else if (body) {
-        const stream = body();
-        stream.on("error", (e) => req.destroy(e));
-        stream.pipe(req);
-      } else req.end();
-    });
-  }
-  async authHeader(scope) {
-    const c = this.challenge;
-    if (!c) return {};
-    if (c.scheme === "basic") {
-      if (!this.options.credentials) return {};
-      const { username, password } = this.options.credentials;
-      return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
-    }
-    if (c.scheme !== "bearer") return {};
-    const cached = this.tokens.get(scope);
-    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
-    const realm = c.params.realm;
-    if (!realm) throw new PiImageError("EXEC_FAILED", `${this.options.registry} asked for a Bearer token but named no realm`);
-    const url = new URL(realm);
-    if (c.params.service) url.searchParams.set("service", c.params.service);
-    if (scope) url.searchParams.set("scope", scope);
-    const headers = { accept: "application/json" };
-    if (this.options.credentials) {
-      const { username, password } = this.options.credentials;
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
-    }
-    const res = await this.send("GET", url, headers, void 0);
-    const text = await drain(res.body);
-    if (res.status !== 200) {
-      throw new PiImageError(res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED", `token for ${scope} refused by ${url.origin}: ${res.status} ${text.slice(0, 200)}`);
-    }
-    const json = JSON.parse(text);
-    const token = json.token ?? json.access_token;
-    if (!token) throw new PiImageError("EXEC_FAILED", `token server ${url.origin} answered without a token`);
-    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, (json.expires_in ?? 60) - 10) * 1e3 });
-    return { authorization: `Bearer ${token}` };
-  }
+  auth;
+  limits;
   /**
    * One request with auth, redirects and retries. `body` as a factory can be
    * replayed; a consumed stream cannot, so uploads authorize first (POST).
@@ -58087,22 +58559,22 @@ var RegistryClient = class _RegistryClient {
   async request(method, path, options) {
     const retries = options.retry === false ? 0 : this.options.retries ?? 4;
     let url = new URL(path, this.base);
+    let challenged = false;
     for (let attempt = 0; ; attempt++) {
       let res;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.authHeader(options.scope) : {};
-        res = await this.send(method, url, { ...options.headers, ...auth }, options.body);
+        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
-        if (e instanceof PiImageError || attempt >= retries) {
-          throw e instanceof PiImageError ? e : new PiImageError("EXEC_FAILED", `${method} ${url.href}: ${e.message}`, { cause: e });
-        }
-        await this.backoff(attempt, `${method} ${url.pathname}: ${e.message}`);
+        if (!isRetryable(e) || attempt >= retries) throw e;
+        await this.backoff(attempt, e.message);
         continue;
       }
-      if (res.status === 401 && attempt === 0 && res.headers["www-authenticate"]) {
+      if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
         await drain(res.body);
-        this.challenge = parseChallenge(String(res.headers["www-authenticate"]));
-        this.tokens.delete(options.scope);
+        challenged = true;
+        this.auth.challenged(String(res.headers["www-authenticate"]), options.scope);
+        attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
@@ -58110,16 +58582,12 @@ var RegistryClient = class _RegistryClient {
         url = new URL(res.headers.location, url);
         continue;
       }
-      if (TRANSIENT.has(res.status) && attempt < retries) {
-        const text = await drain(res.body);
-        const wait = Number(res.headers["retry-after"]);
-        await this.backoff(attempt, `${method} ${url.pathname}: ${res.status} ${text.slice(0, 100)}`, Number.isFinite(wait) ? wait * 1e3 : void 0);
-        continue;
-      }
       if (!options.expect.includes(res.status)) {
-        const text = await drain(res.body);
-        const code = res.status === 401 || res.status === 403 ? "INPUT_INVALID" : "EXEC_FAILED";
-        throw new PiImageError(code, `${method} ${url.pathname} on ${this.options.registry}: ${res.status} ${text.slice(0, 300)}`);
+        const error2 = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        if (!error2.details.retryable || attempt >= retries) throw error2;
+        const wait = Number(res.headers["retry-after"]);
+        await this.backoff(attempt, error2.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1e3 : void 0);
+        continue;
       }
       return res;
     }
@@ -58169,7 +58637,7 @@ var RegistryClient = class _RegistryClient {
       const put = await this.request("PUT", url.pathname + url.search, {
         scope,
         headers: { "content-type": "application/octet-stream", "content-length": String(size) },
-        body: /* @__PURE__ */ __name(() => source.open(), "body"),
+        body: /* @__PURE__ */ __name(() => withProgress(source.open(), (bytes) => this.options.logger.progress(`uploading ${digest.slice(7, 19)}`, bytes, size)), "body"),
         expect: [201, 413],
         retry: false
       });
@@ -58201,13 +58669,13 @@ var RegistryClient = class _RegistryClient {
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto3.createHash)("sha256");
+      let hash = (0, import_node_crypto5.createHash)("sha256");
       let size = 0;
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto3.createHash)("sha256");
+        hash = (0, import_node_crypto5.createHash)("sha256");
         size = 0;
-        return import_node_stream2.Readable.from(
+        return import_node_stream4.Readable.from(
           (async function* () {
             for await (const data of open4()) {
               hash.update(data);
@@ -58225,11 +58693,10 @@ var RegistryClient = class _RegistryClient {
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
-        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-        if (++failures > (this.options.retries ?? 4)) throw e;
+        if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
         await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${e.message}`);
         const status = await this.uploadStatus(scope, location).catch((err) => {
-          if (err instanceof PiImageError && /: 404 /.test(err.message)) return void 0;
+          if (hasStatus(err, 404)) return void 0;
           throw err;
         });
         if (status) {
@@ -58253,7 +58720,7 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto3.createHash)("sha256");
+    const hash = (0, import_node_crypto5.createHash)("sha256");
     let size = 0;
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
@@ -58290,12 +58757,12 @@ var RegistryClient = class _RegistryClient {
     const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
     start.body.resume();
     const location = start.headers.location;
-    if (!location) throw new PiImageError("EXEC_FAILED", `${this.options.registry} started an upload without a Location`);
+    if (!location) throw protocolError("POST", new URL(`/v2/${repository}/blobs/uploads/`, this.base), "the registry started an upload without a Location");
     return location;
   }
   checkStored(res, digest) {
     const stored = res.headers["docker-content-digest"];
-    if (stored && stored !== digest) throw new PiImageError("EXEC_FAILED", `${this.options.registry} stored ${digest} as ${String(stored)}`);
+    if (stored && stored !== digest) throw new PiImageError("DIGEST_MISMATCH", `${this.options.registry} stored ${digest} as ${String(stored)}`);
     return "uploaded";
   }
   /** Where the registry says an upload stands: the Location to continue at and the bytes it has. */
@@ -58344,13 +58811,12 @@ var RegistryClient = class _RegistryClient {
           location = res.headers.location ?? location;
           sent = chunk.length;
         } catch (e) {
-          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-          if (++failures > (this.options.retries ?? 4)) throw e;
+          if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
           await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${e.message}`);
           const status = await this.uploadStatus(scope, location);
           location = status.location;
           if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
-            throw new PiImageError("EXEC_FAILED", `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
+            throw protocolError("PATCH", url2, `the registry lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`);
           }
           sent = status.received - chunk.offset;
         }
@@ -58376,14 +58842,14 @@ var RegistryClient = class _RegistryClient {
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto3.createHash)("sha256");
+    const hash = (0, import_node_crypto5.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
       const res = await this.request("GET", path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
       if (got > 0 && res.status !== 206) {
         res.body.destroy();
-        throw new PiImageError("EXEC_FAILED", `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
+        throw protocolError("GET", new URL(path, this.base), `the registry cannot resume ${digest} at byte ${got} (no Range support)`);
       }
       try {
         for await (const c of res.body) {
@@ -58391,15 +58857,16 @@ var RegistryClient = class _RegistryClient {
           hash.update(chunk);
           got += chunk.length;
           if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
         break;
       } catch (e) {
-        if (e instanceof PiImageError) throw e;
+        if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw new PiImageError("EXEC_FAILED", `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${e.message}`, { cause: e });
+          throw transportError("GET", new URL(path, this.base), "network", `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`, e);
         }
-        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
+        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
     if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
@@ -58409,7 +58876,7 @@ var RegistryClient = class _RegistryClient {
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
     const self = this;
-    return import_node_stream2.Readable.from(
+    return import_node_stream4.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
         const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
@@ -58421,10 +58888,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises4.pipeline)(import_node_stream2.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs4.createWriteStream)(temp));
-      await (0, import_promises3.rename)(temp, path);
+      await (0, import_promises7.pipeline)(import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs5.createWriteStream)(temp));
+      await (0, import_promises6.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises3.rm)(temp, { force: true });
+      await (0, import_promises6.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -58550,18 +59017,20 @@ async function openStore(target, options) {
       credentials: options.credentials,
       plainHttp: options.plainHttp,
       chunkSize: options.chunkSize,
-      mountFrom: options.mountFrom
+      mountFrom: options.mountFrom,
+      limits: options.limits,
+      allowedRealms: options.allowedRealms
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs5.existsSync)((0, import_node_path3.join)(target.dir, "oci-layout"))) {
+  if (!options.create && !(0, import_node_fs6.existsSync)((0, import_node_path4.join)(target.dir, "oci-layout"))) {
     throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
   }
   return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
 }
 __name(openStore, "openStore");
 
-// src/lib/oci/pull.ts
+// src/lib/publishing/pull.ts
 var import_node_crypto7 = require("node:crypto");
 var import_node_fs7 = require("node:fs");
 var import_promises10 = require("node:fs/promises");
@@ -58582,124 +59051,68 @@ function isPlainFileName(value) {
 __name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto4 = require("node:crypto");
-var import_promises5 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
+var import_node_crypto6 = require("node:crypto");
+var import_promises8 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises5.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises5.readdir)(path)).length > 0;
+    if (!(await (0, import_promises8.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises8.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
-async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path4.resolve)(finalPath);
-  if (!options.replace && await isNonEmptyDir(target)) {
-    throw new PiImageError("OUTPUT_EXISTS", `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+async function realish(path) {
+  const abs = (0, import_node_path5.resolve)(path);
+  try {
+    return await (0, import_promises8.realpath)(abs);
+  } catch {
+    const parent = (0, import_node_path5.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path5.join)(await realish(parent), (0, import_node_path5.basename)(abs));
   }
-  await (0, import_promises5.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises5.mkdir)(path);
+}
+__name(realish, "realish");
+async function stageOutputDir(finalPath, options) {
+  const target = (0, import_node_path5.resolve)(finalPath);
+  const label = options.label ?? "output";
+  const realTarget = await realish(target);
+  for (const input of options.inputs ?? []) {
+    const realInput = await realish(input);
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path5.sep}`)) {
+      throw new PiImageError("INPUT_INVALID", `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+    }
+  }
+  if (!options.replace && await isNonEmptyDir(target)) {
+    throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  }
+  await (0, import_promises8.mkdir)((0, import_node_path5.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path5.join)((0, import_node_path5.dirname)(target), `.${(0, import_node_path5.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises8.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises8.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
+      unregister();
       let old;
       try {
-        await (0, import_promises5.stat)(target);
-        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
-        await (0, import_promises5.rename)(target, old);
+        await (0, import_promises8.stat)(target);
+        old = (0, import_node_path5.join)((0, import_node_path5.dirname)(target), `.${(0, import_node_path5.basename)(target)}.old-${suffix}`);
+        await (0, import_promises8.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises5.rename)(path, target);
-      if (old) await (0, import_promises5.rm)(old, { recursive: true, force: true });
+      await (0, import_promises8.rename)(path, target);
+      if (old) await (0, import_promises8.rm)(old, { recursive: true, force: true });
     },
     async discard() {
-      await (0, import_promises5.rm)(path, { recursive: true, force: true });
+      unregister();
+      await (0, import_promises8.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
-
-// src/lib/core/file-digest.ts
-var import_node_crypto5 = require("node:crypto");
-var import_node_fs6 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
-var import_node_stream3 = require("node:stream");
-var import_promises7 = require("node:stream/promises");
-var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream3.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto5.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
-  }
-};
-function digestBytes(bytes) {
-  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto5.createHash)("sha256").update(b).digest("hex") };
-}
-__name(digestBytes, "digestBytes");
-async function openRegularFile(path) {
-  let handle;
-  try {
-    handle = await (0, import_promises6.open)(path, import_node_fs6.constants.O_RDONLY | import_node_fs6.constants.O_NONBLOCK | import_node_fs6.constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = e.code;
-    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
-    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
-    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
-    throw e;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-var SHA256_HEX = /^[0-9a-f]{64}$/;
-async function digestFile(path, copyTo, expectedSize) {
-  const handle = await openRegularFile(path);
-  if (expectedSize !== void 0) {
-    const { size } = await handle.stat();
-    if (size !== expectedSize) {
-      await handle.close();
-      return { size, sha256: "" };
-    }
-  }
-  const counter = new HashingPassThrough();
-  const sink = copyTo ? (0, import_node_fs6.createWriteStream)(copyTo) : new import_node_stream3.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  await (0, import_promises7.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
-  return counter.digest();
-}
-__name(digestFile, "digestFile");
 
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
@@ -58765,34 +59178,6 @@ __name(parseManifest, "parseManifest");
 // src/lib/release/release-dir.ts
 var import_promises9 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
-
-// src/lib/core/atomic-file.ts
-var import_node_crypto6 = require("node:crypto");
-var import_promises8 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
-function temporaryPathFor(path) {
-  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`);
-}
-__name(temporaryPathFor, "temporaryPathFor");
-async function writeFileAtomic(path, content) {
-  const temp = temporaryPathFor(path);
-  try {
-    const handle = await (0, import_promises8.open)(temp, "wx", 420);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await (0, import_promises8.rename)(temp, path);
-  } catch (e) {
-    await (0, import_promises8.rm)(temp, { force: true });
-    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
-  }
-}
-__name(writeFileAtomic, "writeFileAtomic");
-
-// src/lib/release/release-dir.ts
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 var OCI_REF_FILE = "os-artifact.ref";
@@ -58806,19 +59191,6 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-async function readSmallFile(path, max) {
-  const handle = await openRegularFile(path);
-  try {
-    const { size } = await handle.stat();
-    if (size > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size} bytes, more than the ${max} a file of its kind may have`);
-    const buffer = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-__name(readSmallFile, "readSmallFile");
 function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path6.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
@@ -59093,15 +59465,6 @@ function manifestDifferences(claimed, signed) {
   return out;
 }
 __name(manifestDifferences, "manifestDifferences");
-function parseClaimed(text) {
-  try {
-    const value = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
-  } catch {
-    return void 0;
-  }
-}
-__name(parseClaimed, "parseClaimed");
 async function signedManifest(dir, signed) {
   let bytes;
   try {
@@ -59111,7 +59474,7 @@ async function signedManifest(dir, signed) {
     throw e;
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
-    const claimed = parseClaimed(bytes.toString("utf8"));
+    const claimed = parseJsonObject(bytes.toString("utf8"));
     if (claimed && typeof claimed.name === "string" && typeof claimed.version === "string" && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
       throw new PiImageError(
         "RELEASE_MISMATCH",
@@ -59178,8 +59541,10 @@ function parseManifest2(bytes, where) {
 }
 __name(parseManifest2, "parseManifest");
 
+// src/lib/publishing/release-artifact.ts
+var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
+
 // src/lib/oci/referrers.ts
-var MAX_BUNDLES_TRIED = 8;
 function parseIndex(bytes, where) {
   try {
     const index = JSON.parse(bytes.toString("utf8"));
@@ -59197,11 +59562,11 @@ async function listReferrers(store, digest) {
   return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
 }
 __name(listReferrers, "listReferrers");
-async function* attachedBundles(store, digest) {
+async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
   const found = [];
   for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== SIGNATURE_MEDIA_TYPE) continue;
-    if (found.length >= 4 * MAX_BUNDLES_TRIED) break;
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
+    if (found.length >= limit) break;
     let manifest;
     try {
       manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
@@ -59209,21 +59574,29 @@ async function* attachedBundles(store, digest) {
       if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
       continue;
     }
-    if (manifest.artifactType !== SIGNATURE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === SIGNATURE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_SIGNATURE_BYTES) continue;
-    found.push({ digest: referrer.digest, layer, created: manifest.annotations?.["org.opencontainers.image.created"] ?? "" });
+    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > maxLayerBytes) continue;
+    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
-  found.sort((a, b) => a.created < b.created ? 1 : -1);
+  return found;
+}
+__name(referrersOfType, "referrersOfType");
+
+// src/lib/publishing/release-signature.ts
+var MAX_BUNDLES_TRIED = 8;
+async function* attachedSignatures(store, digest) {
+  const found = await referrersOfType(store, digest, SIGNATURE_MEDIA_TYPE, 4 * MAX_BUNDLES_TRIED, MAX_SIGNATURE_BYTES);
+  found.sort((a, b) => (a.annotations[ANNOTATION.created] ?? "") < (b.annotations[ANNOTATION.created] ?? "") ? 1 : -1);
   for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
     const chunks = [];
     for await (const c of store.readBlob(f.layer)) chunks.push(c);
     yield { digest: f.digest, bundle: Buffer.concat(chunks) };
   }
 }
-__name(attachedBundles, "attachedBundles");
+__name(attachedSignatures, "attachedSignatures");
 
-// src/lib/oci/reference-file.ts
+// src/lib/publishing/reference-file.ts
 async function recordReference(release, reference) {
   return writeBeside(release, OCI_REF_FILE, `${reference}
 `);
@@ -59235,7 +59608,7 @@ var BLOCK = 512;
 var TAR_END = Buffer.alloc(2 * BLOCK);
 var USTAR_MAX_SIZE = 8 ** 11 - 1;
 
-// src/lib/oci/release-image.ts
+// src/lib/publishing/release-image.ts
 var ARTIFACT_DIR = "artifact";
 
 // src/lib/oci/tar-reader.ts
@@ -59420,7 +59793,7 @@ function safeEntryPath(name) {
 }
 __name(safeEntryPath, "safeEntryPath");
 
-// src/lib/oci/pull.ts
+// src/lib/publishing/pull.ts
 var TAR_LAYERS = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.layer.v1.tar",
   "application/vnd.oci.image.layer.v1.tar+gzip",
@@ -59554,7 +59927,7 @@ __name(writtenDigests, "writtenDigests");
 async function verifyAttached(store, digest, release, written, verify, logger) {
   let first;
   let tried = 0;
-  for await (const b of attachedBundles(store, digest)) {
+  for await (const b of attachedSignatures(store, digest)) {
     tried++;
     try {
       const result = await verifyRelease({
@@ -59583,7 +59956,7 @@ async function pullRelease(options) {
   const where = store.pinned(digest);
   const format = manifest.artifactType === RELEASE_ARTIFACT_TYPE ? "artifact" : "image";
   logger.info(`pulling ${where} (${format} format)`);
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs: store.localDir ? [store.localDir] : [] });
   try {
     const staging = new StagingWriter(staged.path);
     if (format === "artifact") await pullArtifact(store, manifest.layers ?? [], staging, where);
@@ -59628,8 +60001,7 @@ __name(loadTrustedRoot, "loadTrustedRoot");
 
 // actions/pull/src/run.ts
 async function runPull(inputs, io) {
-  const credentials = inputs.target.kind === "registry" ? resolveCredentials(inputs.target.ref.registry, { username: inputs.username, password: inputs.password, env: io.env, readDockerConfig: dockerConfigReader(io.env) }).credentials : void 0;
-  const { store } = await openStore(inputs.target, { logger: io.logger, credentials, create: false });
+  const { store } = await openStore(inputs.target, storeOptionsFor(inputs.target, inputs.access, io.env, io.logger, false));
   const result = await pullRelease({
     store,
     reference: inputs.reference,
@@ -59653,7 +60025,6 @@ __name(runPull, "runPull");
 
 // actions/pull/src/index.ts
 void runAction(async () => {
-  const inputs = parsePullInputs(actionInput, process.env);
-  if (inputs.password) setSecret(inputs.password);
+  const inputs = parsePullInputs(actionInput);
   await runPull(inputs, { logger: actionsLogger(), env: process.env, setOutput: /* @__PURE__ */ __name((name, value) => setOutput(name, value), "setOutput") });
 });

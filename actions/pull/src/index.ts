@@ -6,7 +6,6 @@ import { parsePullInputs } from './inputs';
 import { runPull } from './run';
 
 void runAction(async () => {
-  const inputs = parsePullInputs(actionInput, process.env);
-  if (inputs.password) core.setSecret(inputs.password);
+  const inputs = parsePullInputs(actionInput);
   await runPull(inputs, { logger: actionsLogger(), env: process.env, setOutput: (name, value) => core.setOutput(name, value) });
 });

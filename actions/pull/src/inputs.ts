@@ -1,9 +1,10 @@
 /** The pull action's inputs, parsed by a pure function of a getter. */
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';
+import { registryAccessInputs } from '../../../src/github/registry-inputs';
+import type { RegistryAccess } from '../../../src/lib/oci/registry-access';
 import { parseTarget, type Target } from '../../../src/lib/oci/target';
 import { parseSignerPolicy, readSignerOptions, SIGNER_OPTION_NAMES, type SignerPolicy } from '../../../src/lib/signing/signer-policy';
-import { registryLogin } from '../../../src/lib/oci/credentials';
 
 export interface PullInputs {
   target: Target;
@@ -12,11 +13,10 @@ export interface PullInputs {
   policy: SignerPolicy | undefined;
   trustedRoot: string | undefined;
   force: boolean;
-  username: string | undefined;
-  password: string | undefined;
+  access: RegistryAccess;
 }
 
-export function parsePullInputs(get: (name: string) => string, env: Record<string, string | undefined>): PullInputs {
+export function parsePullInputs(get: (name: string) => string): PullInputs {
   const refText = get('ref');
   if (!refText) throw new PiImageError('INPUT_INVALID', 'input ref is required');
   const target = parseTarget(refText, 'input ref');
@@ -34,8 +34,6 @@ export function parsePullInputs(get: (name: string) => string, env: Record<strin
     policy,
     trustedRoot,
     force: parseBoolean(get('force'), 'force'),
-    ...(target.kind === 'registry'
-      ? registryLogin(target.ref.registry, { username: get('username') || undefined, password: get('password') || undefined, githubToken: get('github-token') || undefined }, env)
-      : { username: undefined, password: undefined }),
+    access: registryAccessInputs(get),
   };
 }

@@ -1,8 +1,8 @@
 /** What the pull action does with its parsed inputs. Imported by tests; runs nothing on import. */
 import type { Logger } from '../../../src/lib/core/logger';
-import { dockerConfigReader, resolveCredentials } from '../../../src/lib/oci/credentials';
+import { storeOptionsFor } from '../../../src/lib/oci/registry-access';
 import { openStore } from '../../../src/lib/oci/open-store';
-import { pullRelease, type PullResult } from '../../../src/lib/oci/pull';
+import { pullRelease, type PullResult } from '../../../src/lib/publishing/pull';
 import { summariseSigner } from '../../../src/lib/signing/signer-certificate';
 import { loadTrustedRoot } from '../../../src/lib/signing/trusted-root';
 import type { PullInputs } from './inputs';
@@ -14,11 +14,7 @@ export interface PullActionIo {
 }
 
 export async function runPull(inputs: PullInputs, io: PullActionIo): Promise<PullResult> {
-  const credentials =
-    inputs.target.kind === 'registry'
-      ? resolveCredentials(inputs.target.ref.registry, { username: inputs.username, password: inputs.password, env: io.env, readDockerConfig: dockerConfigReader(io.env) }).credentials
-      : undefined;
-  const { store } = await openStore(inputs.target, { logger: io.logger, credentials, create: false });
+  const { store } = await openStore(inputs.target, storeOptionsFor(inputs.target, inputs.access, io.env, io.logger, false));
   const result = await pullRelease({
     store,
     reference: inputs.reference,

@@ -52807,12 +52807,18 @@ async function digestFile(path, copyTo, expectedSize) {
     }
   }
   const counter = new HashingPassThrough();
-  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo) : new import_node_stream.Writable({
+  let writeFailure;
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
     write(_chunk, _enc, done) {
       done();
     }
   });
-  await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  try {
+    await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  } catch (e) {
+    if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
+    throw e;
+  }
   return counter.digest();
 }
 __name(digestFile, "digestFile");
@@ -52924,19 +52930,7 @@ async function writeFileAtomic(path, content) {
 }
 __name(writeFileAtomic, "writeFileAtomic");
 
-// src/lib/release/release-dir.ts
-var SIGNATURE_SUFFIX = ".sigstore.json";
-var OCI_REF_FILE = "os-artifact.ref";
-var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
-var MAX_METADATA_BYTES = 64 * 1024 * 1024;
-function signatureFileName(releaseName) {
-  return `${releaseName}${SIGNATURE_SUFFIX}`;
-}
-__name(signatureFileName, "signatureFileName");
-function besideFiles(releaseName) {
-  return [signatureFileName(releaseName), OCI_REF_FILE];
-}
-__name(besideFiles, "besideFiles");
+// src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
   const handle = await openRegularFile(path);
   try {
@@ -52950,6 +52944,20 @@ async function readSmallFile(path, max) {
   }
 }
 __name(readSmallFile, "readSmallFile");
+
+// src/lib/release/release-dir.ts
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
+}
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
+}
+__name(besideFiles, "besideFiles");
 function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path2.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };

@@ -4,7 +4,7 @@ import { PiImageError } from '../../lib/core/errors';
 import { copyRelease } from '../../lib/oci/copy';
 import { OciLayout } from '../../lib/oci/layout';
 import { openStore } from '../../lib/oci/open-store';
-import { FORMATS, publishRelease, type PublishFormat } from '../../lib/oci/publish';
+import { FORMATS, publishRelease, type PublishFormat } from '../../lib/publishing/publish';
 import { parseTarget, type Target } from '../../lib/oci/target';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';

@@ -1,6 +1,6 @@
 import { PiImageError } from '../../lib/core/errors';
 import { openStore } from '../../lib/oci/open-store';
-import { pullRelease } from '../../lib/oci/pull';
+import { pullRelease } from '../../lib/publishing/pull';
 import { parseTarget } from '../../lib/oci/target';
 import { summariseSigner } from '../../lib/signing/signer-certificate';
 import { loadTrustedRoot } from '../../lib/signing/trusted-root';

@@ -7,6 +7,7 @@ import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { execCapture, execFollow } from '../core/exec';
+import { registerSecret } from '../core/secrets';
 import type { Logger } from '../core/logger';
 import { renderPiGenConfig, type ConfigEntry } from '../pigen/config-file';
 import { findDeployOutputs } from '../pigen/deploy-layout';
@@ -188,7 +189,7 @@ async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages
   const native = runtime.runtime === 'native';
   const withProxy: BuildOptions = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
-  for (const e of entries) if (SECRET_VARIABLES.has(e.name) && e.value) logger.mask?.(e.value);
+  for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = join(workDir, 'config');
   await writeFile(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 0o600,

@@ -28,6 +28,8 @@ export const FAILURE_CODES = [
   'SIGNING_FAILED',
   'EXEC_FAILED',
   'IO_FAILED',
+  /** A registry (or the network to it) failed: an error status, a dropped or stalled connection, a deadline passed. */
+  'REGISTRY_FAILED',
   'FS_UNSUPPORTED',
   'INTERNAL',
 ] as const;

@@ -3,8 +3,9 @@
  * logged (debug) and every failure becomes a PiImageError naming the command.
  * Arguments are passed as an array, never through a shell.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { registerCleanup } from './cleanup';
 import { PiImageError } from './errors';
 import type { Logger } from './logger';
 
@@ -26,6 +27,34 @@ export function commandLine(cmd: string, args: readonly string[]): string {
   return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/**
+ * Kills a child and waits (up to a few seconds) for it to be reaped: SIGTERM,
+ * then SIGKILL if it has not gone.
+ */
+export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    child.once('close', done);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      setTimeout(resolve, 1000).unref();
+    }, graceMs);
+    timer.unref();
+    child.kill('SIGTERM');
+  });
+}
+
+/** Every child is stopped if the process is interrupted while it runs. */
+function track(child: ChildProcess): void {
+  const unregister = registerCleanup(() => stopChild(child));
+  child.once('close', unregister);
+  child.once('error', unregister);
+}
+
 function spawnError(cmd: string, error: NodeJS.ErrnoException): PiImageError {
   if (error.code === 'ENOENT') {
     return new PiImageError('TOOL_MISSING', `${cmd} is not installed or not on PATH`, { cause: error });
@@ -38,6 +67,7 @@ export function execCapture(cmd: string, args: readonly string[], options: ExecO
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -71,13 +101,14 @@ export function execStream(
   cmd: string,
   args: readonly string[],
   options: ExecOptions & { stdin: 'pipe' | 'ignore' },
-): { child: StreamingChild; done: Promise<void> } {
+): { child: StreamingChild; done: Promise<void>; stop: () => Promise<void> } {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
   const child = spawn(cmd, args, {
     cwd: options.cwd,
     env: options.env,
     stdio: [options.stdin, 'pipe', 'pipe'],
   }) as StreamingChild;
+  track(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-4000);
@@ -94,7 +125,7 @@ export function execStream(
   });
   // The caller observes failures through `done`; avoid unhandled rejections meanwhile.
   done.catch(() => {});
-  return { child, done };
+  return { child, done, stop: () => stopChild(child) };
 }
 
 /**
@@ -110,6 +141,7 @@ export function execFollow(
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     child.stdout.setEncoding('utf8').on('data', options.onOutput);
     child.stderr.setEncoding('utf8').on('data', options.onOutput);
     child.on('error', (e) => reject(spawnError(cmd, e)));

@@ -88,13 +88,20 @@ export async function digestFile(path: string, copyTo?: string, expectedSize?: n
     }
   }
   const counter = new HashingPassThrough();
+  let writeFailure: Error | undefined;
   const sink = copyTo
-    ? createWriteStream(copyTo)
+    ? createWriteStream(copyTo).once('error', (e) => (writeFailure = e))
     : new Writable({
         write(_chunk: Buffer, _enc, done) {
           done();
         },
       });
-  await pipeline(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  try {
+    await pipeline(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  } catch (e) {
+    // A full disk is the output's fault, not the input's: name the file that could not be written.
+    if (writeFailure) throw new PiImageError('IO_FAILED', `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
+    throw e;
+  }
   return counter.digest();
 }

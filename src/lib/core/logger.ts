@@ -1,6 +1,8 @@
 /**
  * The logger the library writes to. The CLI prints to stderr; the action adapter
- * maps it onto @actions/core. The library never imports either.
+ * maps it onto @actions/core. The library never imports either. Secrets are
+ * not the logger's business: they are registered once (core/secrets.ts) and
+ * every front end scrubs everything it prints.
  */
 export interface Logger {
   info(message: string): void;
@@ -11,8 +13,6 @@ export interface Logger {
   /** Folds what follows under a heading (a build stage) until endGroup. */
   startGroup?(name: string): void;
   endGroup?(): void;
-  /** A value that must never appear in logs (a password). */
-  mask?(secret: string): void;
 }
 
 export const silentLogger: Logger = {

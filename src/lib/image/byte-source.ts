@@ -2,8 +2,9 @@
  * Random access to a disk image or one of its partitions, read on demand.
  * The file systems are read through this, never mounted.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { PiImageError } from '../core/errors';
+import { openRegularFile } from '../core/file-digest';
 
 export interface ByteSource {
   readonly name: string;
@@ -19,7 +20,7 @@ export class FileByteSource implements ByteSource {
   ) {}
 
   static async open(path: string): Promise<FileByteSource> {
-    const fh = await open(path, 'r');
+    const fh = await openRegularFile(path);
     const { size } = await fh.stat();
     return new FileByteSource(path, size, fh);
   }

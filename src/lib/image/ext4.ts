@@ -17,6 +17,14 @@ const S_IFLNK = 0o120000;
 const S_IFREG = 0o100000;
 const ROOT_INODE = 2;
 const MAX_SYMLINK_HOPS = 40;
+/** ext4's own limit on extent tree depth. */
+const MAX_EXTENT_DEPTH = 5;
+/** Tree and indirect blocks read for one file: far more than any real file needs for the sizes read here. */
+const MAX_MAP_BLOCKS = 4096;
+/** A directory larger than this is not one a system image has. */
+const MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+/** Everything read from one file system for one inspection. */
+export const DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 
 export interface Ext4DirEntry {
   name: string;
@@ -46,13 +54,26 @@ export class Ext4FileSystem {
     private readonly is64: boolean,
     private readonly firstDataBlock: number,
     private readonly groupCount: number,
+    private readonly blocksCount: number,
+    private budget: number,
   ) {}
+
+  private corrupt(what: string): PiImageError {
+    return new PiImageError('IMAGE_CORRUPT', `${this.src.name}: ${what}`);
+  }
+
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  private async read(offset: number, length: number): Promise<Buffer> {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
 
   static looksLikeExt(superblock: Buffer): boolean {
     return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
   }
 
-  static async open(src: ByteSource): Promise<Ext4FileSystem> {
+  static async open(src: ByteSource, readBudget = DEFAULT_READ_BUDGET): Promise<Ext4FileSystem> {
     const sb = await src.read(1024, 1024);
     if (!Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: not an ext2/3/4 file system`);
     const blockSize = 1024 << sb.readUInt32LE(24);
@@ -64,8 +85,11 @@ export class Ext4FileSystem {
     const incompat = sb.readUInt32LE(0x60);
     const is64 = (incompat & INCOMPAT_64BIT) !== 0;
     const descSize = is64 ? sb.readUInt16LE(0xfe) || 64 : 32;
-    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128) {
+    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError('IMAGE_CORRUPT', `${src.name}: ext superblock has implausible geometry`);
+    }
+    if (blocksCount * blockSize > src.size) {
+      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
     }
     const label = sb.toString('utf8', 120, 136).replace(/\0.*$/s, '') || undefined;
     const u = sb.subarray(104, 120).toString('hex');
@@ -74,41 +98,62 @@ export class Ext4FileSystem {
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(0x5c);
     const kind = incompat & (0x40 | 0x200 | INCOMPAT_64BIT) ? 'ext4' : compat & 0x4 ? 'ext3' : 'ext2';
-    return new Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount);
+    return new Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, readBudget);
   }
 
   private async readBlocks(block: number, count = 1): Promise<Buffer> {
-    return this.src.read(block * this.blockSize, count * this.blockSize);
+    if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
+    return this.read(block * this.blockSize, count * this.blockSize);
   }
 
   async inode(number: number): Promise<Inode> {
     const group = Math.floor((number - 1) / this.inodesPerGroup);
-    if (number < 1 || group >= this.groupCount) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: inode ${number} out of range`);
+    if (number < 1 || group >= this.groupCount) throw this.corrupt(`inode ${number} out of range`);
     const index = (number - 1) % this.inodesPerGroup;
     const gdtBlock = this.firstDataBlock + 1;
-    const desc = await this.src.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
+    const desc = await this.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
     const tableLo = desc.readUInt32LE(8);
     const tableHi = this.is64 && this.descSize >= 64 ? desc.readUInt32LE(0x28) : 0;
     const table = tableLo + tableHi * 2 ** 32;
-    const raw = await this.src.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
+    const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
     const mode = raw.readUInt16LE(0);
     const size = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
     return { number, mode, size, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
   }
 
-  /** The file system blocks holding an inode's data, in order, as [logical, physical, count] runs. */
-  private async extents(inode: Inode): Promise<[number, number, number][]> {
+  /**
+   * The file system blocks holding an inode's first `wanted` logical blocks,
+   * as [logical, physical, count] runs (physical -1: reads as zeros). Only the
+   * part of the map that covers them is read; a map that loops, fans out past
+   * what it could hold, or needs more than MAX_MAP_BLOCKS blocks is refused.
+   */
+  private async extents(inode: Inode, wanted: number): Promise<[number, number, number][]> {
+    const where = `inode ${inode.number}`;
+    const seen = new Set<number>();
+    let mapBlocks = 0;
+    const mapBlock = async (block: number, what: string): Promise<Buffer> => {
+      if (seen.has(block)) throw this.corrupt(`${where}: its ${what} refers to block ${block} twice (a loop)`);
+      seen.add(block);
+      if (++mapBlocks > MAX_MAP_BLOCKS) throw this.corrupt(`${where}: its ${what} spans more than ${MAX_MAP_BLOCKS} blocks`);
+      return this.readBlocks(block);
+    };
     if (inode.flags & EXTENTS_FL) {
       const out: [number, number, number][] = [];
-      const walk = async (node: Buffer, depthGuard: number): Promise<void> => {
-        if (node.readUInt16LE(0) !== 0xf30a) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: inode ${inode.number} has a damaged extent tree`);
-        if (depthGuard > 5) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: inode ${inode.number} extent tree too deep`);
+      const walk = async (node: Buffer, expectedDepth: number | undefined): Promise<void> => {
+        if (node.readUInt16LE(0) !== 0xf30a) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
+        const max = node.readUInt16LE(4);
         const depth = node.readUInt16LE(6);
+        const capacity = Math.floor((node.length - 12) / 12);
+        if (entries > max || max > capacity) throw this.corrupt(`${where}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
+        if (depth > MAX_EXTENT_DEPTH || (expectedDepth !== undefined && depth !== expectedDepth)) {
+          throw this.corrupt(`${where}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
+        }
         for (let i = 0; i < entries; i++) {
           const e = 12 + i * 12;
+          const logical = node.readUInt32LE(e);
+          if (logical >= wanted) break; // sorted by logical block: the rest is beyond what is read
           if (depth === 0) {
-            const logical = node.readUInt32LE(e);
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
@@ -117,27 +162,26 @@ export class Ext4FileSystem {
             out.push([logical, uninitialized ? -1 : physical, len]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
-            await walk(await this.readBlocks(child), depthGuard + 1);
+            await walk(await mapBlock(child, 'extent tree'), depth - 1);
           }
         }
       };
-      await walk(inode.block, 0);
+      await walk(inode.block, undefined);
       return out;
     }
     // Classic block map: 12 direct, then single, double, triple indirect.
     const perBlock = this.blockSize / 4;
-    const total = Math.ceil(inode.size / this.blockSize);
     const list: number[] = [];
     const indirect = async (block: number, level: number): Promise<void> => {
-      if (block === 0 || list.length >= total) return;
-      const data = await this.readBlocks(block);
-      for (let i = 0; i < perBlock && list.length < total; i++) {
+      if (block === 0 || list.length >= wanted) return;
+      const data = await mapBlock(block, 'indirect block map');
+      for (let i = 0; i < perBlock && list.length < wanted; i++) {
         const b = data.readUInt32LE(i * 4);
         if (level === 1) list.push(b);
         else await indirect(b, level - 1);
       }
     };
-    for (let i = 0; i < 12 && list.length < total; i++) list.push(inode.block.readUInt32LE(i * 4));
+    for (let i = 0; i < 12 && list.length < wanted; i++) list.push(inode.block.readUInt32LE(i * 4));
     await indirect(inode.block.readUInt32LE(48), 1);
     await indirect(inode.block.readUInt32LE(52), 2);
     await indirect(inode.block.readUInt32LE(56), 3);
@@ -152,18 +196,21 @@ export class Ext4FileSystem {
       return inode.block.subarray(0, length);
     }
     const out = Buffer.alloc(length);
-    for (const [logical, physical, count] of await this.extents(inode)) {
+    for (const [logical, physical, count] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
       const start = logical * this.blockSize;
       if (start >= length) continue;
       const bytes = Math.min(count * this.blockSize, length - start);
-      if (physical >= 0) (await this.src.read(physical * this.blockSize, bytes)).copy(out, start);
+      if (physical < 0) continue;
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount) throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      (await this.read(physical * this.blockSize, bytes)).copy(out, start);
     }
     return out;
   }
 
   async readDirectory(inode: Inode): Promise<Ext4DirEntry[]> {
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError('INTERNAL', `inode ${inode.number} is not a directory`);
-    const data = await this.readInode(inode, 64 * 1024 * 1024);
+    if (inode.size > MAX_DIRECTORY_BYTES) throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
     const entries: Ext4DirEntry[] = [];
     let at = 0;
     while (at + 8 <= data.length) {
@@ -206,7 +253,7 @@ export class Ext4FileSystem {
         if (!entry) return undefined;
         const node = await this.inode(entry.inode);
         if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
-          if (++hops > MAX_SYMLINK_HOPS) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: too many symlinks resolving ${path}`);
+          if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
           const target = await this.readLink(node);
           if (target.startsWith('/')) stack = [stack[0]!];
           queue.unshift(...target.split('/'));

@@ -20,6 +20,10 @@ export interface FatWalkEntry {
 
 const MAX_FAT_BYTES = 64 * 1024 * 1024;
 const MAX_WALK_ENTRIES = 100_000;
+/** A directory larger than this is not one a boot partition has. */
+const MAX_DIRECTORY_BYTES = 4 * 1024 * 1024;
+/** Everything read from one file system for one inspection. */
+export const DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 
 export class FatFileSystem {
   /** The volume label: the root directory's label entry, else the boot sector's. */
@@ -34,7 +38,19 @@ export class FatFileSystem {
     private readonly rootDir: { offset: number; length: number } | { cluster: number },
     private readonly fat: Buffer,
     private readonly clusterCount: number,
+    private budget: number,
   ) {}
+
+  private corrupt(what: string): PiImageError {
+    return new PiImageError('IMAGE_CORRUPT', `${this.src.name}: ${what}`);
+  }
+
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  private read(offset: number, length: number): Promise<Buffer> {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
 
   /** True when the boot sector looks like FAT (used to identify a partition). */
   static looksLikeFat(boot: Buffer): boolean {
@@ -44,7 +60,7 @@ export class FatFileSystem {
     return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & (spc - 1)) === 0 && boot[16]! > 0 && boot.readUInt16LE(14) > 0;
   }
 
-  static async open(src: ByteSource): Promise<FatFileSystem> {
+  static async open(src: ByteSource, readBudget = DEFAULT_READ_BUDGET): Promise<FatFileSystem> {
     const boot = await src.read(0, 512);
     if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: not a FAT file system`);
     const bps = boot.readUInt16LE(11);
@@ -57,20 +73,27 @@ export class FatFileSystem {
     const rootSectors = Math.ceil((rootEntries * 32) / bps);
     const dataSector = reserved + fats * fatSectors + rootSectors;
     const clusters = Math.floor((total - dataSector) / spc);
+    if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: FAT boot sector has implausible geometry`);
+    if (total * bps > src.size) {
+      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+    }
     const type = clusters < 4085 ? 'FAT12' : clusters < 65525 ? 'FAT16' : 'FAT32';
     const fatBytes = fatSectors * bps;
     if (fatBytes > MAX_FAT_BYTES) throw new PiImageError('FS_UNSUPPORTED', `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+    const entryBits = type === 'FAT32' ? 32 : type === 'FAT16' ? 16 : 12;
+    if (fatBytes * 8 < (clusters + 2) * entryBits) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString('latin1', type === 'FAT32' ? 71 : 43, type === 'FAT32' ? 82 : 54).trimEnd();
     const volumeId = boot.readUInt32LE(type === 'FAT32' ? 67 : 39).toString(16).padStart(8, '0').toUpperCase();
     const rootDir = type === 'FAT32' ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs = new FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters);
+    const fs = new FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters, readBudget - fatBytes);
     const volumeLabel = await fs.rootVolumeLabel();
     fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== 'NO NAME' ? bpbLabel : undefined);
     return fs;
   }
 
   private next(cluster: number): number {
+    if (cluster > this.clusterCount + 1) throw this.corrupt(`FAT cluster ${cluster} lies past the data area`);
     if (this.type === 'FAT32') return this.fat.readUInt32LE(cluster * 4) & 0x0fffffff;
     if (this.type === 'FAT16') return this.fat.readUInt16LE(cluster * 2);
     const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
@@ -82,34 +105,26 @@ export class FatFileSystem {
     return cluster >= eoc || cluster < 2;
   }
 
-  private chain(first: number): number[] {
-    const out: number[] = [];
-    let c = first;
-    while (!this.isEnd(c)) {
-      if (c > this.clusterCount + 1 || out.length > this.clusterCount) {
-        throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: FAT cluster chain from ${first} is broken or loops`);
-      }
-      out.push(c);
-      c = this.next(c);
-    }
-    return out;
-  }
-
+  /**
+   * Reads a cluster chain up to `limit` bytes. The chain is followed only as
+   * far as needed; one that leaves the data area or loops is refused.
+   */
   private async readChain(first: number, limit: number): Promise<Buffer> {
     const parts: Buffer[] = [];
     let got = 0;
-    for (const c of this.chain(first)) {
-      if (got >= limit) break;
+    let steps = 0;
+    for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
+      if (c > this.clusterCount + 1 || ++steps > this.clusterCount) throw this.corrupt(`FAT cluster chain from ${first} is broken or loops`);
       const len = Math.min(this.clusterBytes, limit - got);
-      parts.push(await this.src.read(this.dataStart + (c - 2) * this.clusterBytes, len));
+      parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
       got += len;
     }
     return Buffer.concat(parts);
   }
 
   private async rootBytes(): Promise<Buffer> {
-    if ('cluster' in this.rootDir) return this.readChain(this.rootDir.cluster, Number.MAX_SAFE_INTEGER);
-    return this.src.read(this.rootDir.offset, this.rootDir.length);
+    if ('cluster' in this.rootDir) return this.readChain(this.rootDir.cluster, MAX_DIRECTORY_BYTES);
+    return this.read(this.rootDir.offset, Math.min(this.rootDir.length, MAX_DIRECTORY_BYTES));
   }
 
   private async rootVolumeLabel(): Promise<string | undefined> {
@@ -166,7 +181,7 @@ export class FatFileSystem {
   }
 
   private async listEntry(dir: FatEntry | undefined): Promise<FatEntry[]> {
-    const raw = dir ? await this.readChain(dir.firstCluster, Number.MAX_SAFE_INTEGER) : await this.rootBytes();
+    const raw = dir ? await this.readChain(dir.firstCluster, MAX_DIRECTORY_BYTES) : await this.rootBytes();
     return FatFileSystem.parseDirectory(raw);
   }
 
@@ -200,11 +215,16 @@ export class FatFileSystem {
   /** Every file and directory, depth first, sorted by name within a directory. */
   async walk(): Promise<FatWalkEntry[]> {
     const out: FatWalkEntry[] = [];
+    const visited = new Set<number>();
     const visit = async (dir: FatEntry | undefined, prefix: string, depth: number): Promise<void> => {
-      if (depth > 32) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: directories nest deeper than 32 levels`);
+      if (depth > 32) throw this.corrupt('directories nest deeper than 32 levels');
+      if (dir) {
+        if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix} is reached twice (a loop)`);
+        visited.add(dir.firstCluster);
+      }
       const entries = (await this.listEntry(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const e of entries) {
-        if (out.length >= MAX_WALK_ENTRIES) throw new PiImageError('IMAGE_CORRUPT', `${this.src.name}: more than ${MAX_WALK_ENTRIES} entries`);
+        if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
         out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
         if (e.directory) await visit(e, path, depth + 1);

@@ -3,12 +3,11 @@
  * stream of the raw disk image's bytes. Decompression is streaming: nothing the
  * size of the image is held in memory.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PiImageError } from '../core/errors';
+import { openRegularFile } from '../core/file-digest';
 import { execCapture, execStream } from '../core/exec';
 import type { Logger } from '../core/logger';
 import type { ImageCompression } from '../pigen/deploy-layout';
@@ -24,6 +23,8 @@ export interface RawImageStream {
   innerName: string;
   /** Settles when any helper process has exited; rejects if it failed. */
   done: Promise<void>;
+  /** Stops reading: the stream destroyed, a helper process stopped and reaped. For failure paths. */
+  abort(): Promise<void>;
 }
 
 /** The uncompressed size recorded in an .xz file's index (fast: reads the index only). */
@@ -41,28 +42,43 @@ export async function openRawImage(path: string, compression: ImageCompression, 
   const name = basename(path);
   switch (compression) {
     case 'none': {
-      const { size } = await stat(path);
-      return { stream: createReadStream(path, { highWaterMark: READ_CHUNK }), expectedSize: size, innerName: name, done: Promise.resolve() };
+      const handle = await openRegularFile(path);
+      const { size } = await handle.stat();
+      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
+      return { stream, expectedSize: size, innerName: name, done: Promise.resolve(), abort: async () => void stream.destroy() };
     }
     case 'gz': {
       // Errors (a truncated or damaged file) surface on the returned stream;
       // the reader names the file.
       const gunzip = createGunzip({ chunkSize: READ_CHUNK });
-      const file = createReadStream(path, { highWaterMark: READ_CHUNK });
+      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK });
       file.on('error', (e) => gunzip.destroy(e));
       file.pipe(gunzip);
-      return { stream: gunzip, expectedSize: undefined, innerName: name.replace(/\.gz$/, ''), done: Promise.resolve() };
+      const abort = async (): Promise<void> => {
+        file.destroy();
+        gunzip.destroy();
+      };
+      return { stream: gunzip, expectedSize: undefined, innerName: name.replace(/\.gz$/, ''), done: Promise.resolve(), abort };
     }
     case 'xz': {
+      await (await openRegularFile(path)).close();
       const expectedSize = await xzUncompressedSize(path, logger);
-      const { child, done } = execStream('xz', ['--decompress', '--stdout', '--threads=0', '--', path], { logger, stdin: 'ignore' });
+      const { child, done, stop } = execStream('xz', ['--decompress', '--stdout', '--threads=0', '--', path], { logger, stdin: 'ignore' });
+      let aborted = false;
       const named = done.catch((e: unknown) => {
+        if (aborted) return;
         throw new PiImageError('IMAGE_CORRUPT', `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
       });
       named.catch(() => {});
-      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ''), done: named };
+      const abort = async (): Promise<void> => {
+        aborted = true;
+        child.stdout.destroy();
+        await stop();
+      };
+      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ''), done: named, abort };
     }
     case 'zip': {
+      await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
       const images = entries.filter((e) => /\.img$/.test(e.name) && !e.name.endsWith('/'));
       if (images.length !== 1) {
@@ -75,12 +91,8 @@ export async function openRawImage(path: string, compression: ImageCompression, 
       if (entry.name.includes('/') || entry.name.includes('\\')) {
         throw new PiImageError('IMAGE_CORRUPT', `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
-      return {
-        stream: await openZipEntry(path, entry, READ_CHUNK),
-        expectedSize: entry.uncompressedSize,
-        innerName: entry.name,
-        done: Promise.resolve(),
-      };
+      const stream = await openZipEntry(path, entry, READ_CHUNK);
+      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: async () => void stream.destroy() };
     }
   }
 }

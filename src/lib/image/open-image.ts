@@ -3,10 +3,12 @@
  * one (.xz, .gz, .zip, told by its first bytes) by streaming it once into a
  * sparse temporary file, removed again by `close()`.
  */
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerCleanup } from '../core/cleanup';
 import { PiImageError } from '../core/errors';
+import { openRegularFile } from '../core/file-digest';
 import type { Logger } from '../core/logger';
 import type { ImageCompression } from '../pigen/deploy-layout';
 import { FileByteSource } from './byte-source';
@@ -16,7 +18,7 @@ import { rawImagePass, type RawPassResult } from './raw-image-pass';
 export async function detectCompression(path: string): Promise<ImageCompression> {
   let head: Buffer;
   try {
-    const fh = await open(path, 'r');
+    const fh = await openRegularFile(path);
     try {
       head = Buffer.alloc(6);
       const { bytesRead } = await fh.read(head, 0, 6, 0);
@@ -25,6 +27,7 @@ export async function detectCompression(path: string): Promise<ImageCompression>
       await fh.close();
     }
   } catch (e) {
+    if (e instanceof PiImageError) throw e;
     throw new PiImageError('INPUT_INVALID', `image ${path} cannot be read: ${(e as Error).message}`, { cause: e });
   }
   if (head.length === 0) throw new PiImageError('IMAGE_EMPTY', `${path}: the image is empty (0 bytes)`);
@@ -49,10 +52,13 @@ export async function openImageForReading(path: string, logger: Logger, workDir 
     return { source, compression, close: () => source.close() };
   }
   const dir = await mkdtemp(join(workDir, 'pi-image-'));
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const unregister = registerCleanup(remove);
+  let opened;
   try {
     const raw = join(dir, 'image.img');
     logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
-    const opened = await openRawImage(path, compression, logger);
+    opened = await openRawImage(path, compression, logger);
     const pass = await rawImagePass(opened.stream, { logger, sourceName: path, expectedSize: opened.expectedSize, sparseCopy: raw });
     await opened.done;
     const source = await FileByteSource.open(raw);
@@ -62,11 +68,14 @@ export async function openImageForReading(path: string, logger: Logger, workDir 
       pass,
       async close() {
         await source.close();
-        await rm(dir, { recursive: true, force: true });
+        await remove();
+        unregister();
       },
     };
   } catch (e) {
-    await rm(dir, { recursive: true, force: true });
+    await opened?.abort();
+    await remove();
+    unregister();
     throw e;
   }
 }

@@ -2,6 +2,7 @@
  * Reads a disk image's partition table: MBR (what pi-gen writes: an msdos
  * label) and GPT when the MBR is protective.
  */
+import { crc32 } from 'node:zlib';
 import { PiImageError } from '../core/errors';
 import type { ByteSource } from './byte-source';
 
@@ -95,35 +96,78 @@ export async function readPartitionTable(disk: ByteSource): Promise<PartitionTab
         throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: partition ${p.number} ends past the end of the image (truncated image?)`);
       }
     }
+    // Extended partitions contain logical ones: only primary data partitions must not overlap.
+    checkLayout(disk, entries.filter((p) => !['05', '0f', '85'].includes(p.type)), SECTOR, disk.size);
     return { scheme: 'mbr', diskId: diskSig, sectorSize: SECTOR, partitions: entries };
   }
-  const header = await disk.read(SECTOR, SECTOR);
-  if (header.toString('latin1', 0, 8) !== 'EFI PART') {
-    throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: protective MBR but no GPT header in sector 1`);
+  return readGpt(disk);
+}
+
+/** Partitions must lie inside their bounds and not overlap: a table that says otherwise is damaged or hostile. */
+function checkLayout(disk: ByteSource, partitions: readonly Partition[], first: number, end: number): void {
+  const sorted = [...partitions].sort((a, b) => a.startBytes - b.startBytes);
+  for (const p of sorted) {
+    if (p.sizeBytes <= 0) throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
+    if (p.startBytes < first || p.startBytes + p.sizeBytes > end) {
+      throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? ' (truncated image?)' : ''}`);
+    }
   }
-  const entriesLba = Number(header.readBigUInt64LE(72));
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1]!, sorted[i]!];
+    if (a.startBytes + a.sizeBytes > b.startBytes) throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: partitions ${a.number} and ${b.number} overlap`);
+  }
+}
+
+const GPT_MAX_ENTRY_BYTES = 1024 * 1024;
+
+async function readGpt(disk: ByteSource): Promise<PartitionTable> {
+  const bad = (what: string): PiImageError => new PiImageError('IMAGE_CORRUPT', `${disk.name}: GPT ${what}`);
+  const sectors = Math.floor(disk.size / SECTOR);
+  if (sectors < 3) throw bad('header cannot fit: the image is too small');
+  const header = await disk.read(SECTOR, SECTOR);
+  if (header.toString('latin1', 0, 8) !== 'EFI PART') throw bad('header missing: protective MBR but no "EFI PART" in sector 1');
+  const headerSize = header.readUInt32LE(12);
+  if (headerSize < 92 || headerSize > SECTOR) throw bad(`header size ${headerSize} is not between 92 and ${SECTOR}`);
+  const stored = header.readUInt32LE(16);
+  const zeroed = Buffer.from(header.subarray(0, headerSize));
+  zeroed.writeUInt32LE(0, 16);
+  if (crc32(zeroed) >>> 0 !== stored) throw bad('header fails its CRC-32 check');
+  const u64 = (at: number): number => {
+    const v = header.readBigUInt64LE(at);
+    if (v > BigInt(sectors)) throw bad(`header field at byte ${at} (${v}) points past the image's ${sectors} sectors`);
+    return Number(v);
+  };
+  if (u64(24) !== 1) throw bad('header does not say it is in sector 1');
+  const firstUsable = u64(40);
+  const lastUsable = u64(48);
+  if (firstUsable > lastUsable) throw bad(`first usable sector ${firstUsable} lies after the last ${lastUsable}`);
+  const entriesLba = u64(72);
   const count = header.readUInt32LE(80);
   const entrySize = header.readUInt32LE(84);
-  if (count > 1024 || entrySize < 128 || entrySize > 4096) {
-    throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: GPT header has an implausible entry table (${count} × ${entrySize})`);
-  }
+  if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & (entrySize - 1)) !== 0) throw bad(`entry size ${entrySize} is not 128 × a power of two`);
+  if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad(`entry table of ${count} × ${entrySize} bytes is implausible`);
+  const entriesEnd = entriesLba + Math.ceil((count * entrySize) / SECTOR);
+  if (entriesLba < 2 || entriesEnd > sectors || (entriesLba <= lastUsable && entriesEnd > firstUsable)) throw bad('entry table lies outside the image or inside the usable area');
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
+  if (crc32(table) >>> 0 !== header.readUInt32LE(88)) throw bad('entry table fails its CRC-32 check');
   const partitions: Partition[] = [];
   for (let i = 0; i < count; i++) {
     const at = i * entrySize;
     const typeGuid = guid(table, at);
     if (typeGuid === '00000000-0000-0000-0000-000000000000') continue;
-    const first = Number(table.readBigUInt64LE(at + 32));
-    const last = Number(table.readBigUInt64LE(at + 40));
+    const first = table.readBigUInt64LE(at + 32);
+    const last = table.readBigUInt64LE(at + 40);
+    if (first > last || last > BigInt(lastUsable)) throw bad(`partition ${i + 1} spans sectors ${first}–${last}, outside ${firstUsable}–${lastUsable}`);
     partitions.push({
       number: i + 1,
       type: typeGuid,
       typeName: GPT_TYPES[typeGuid] ?? 'unknown',
-      startBytes: first * SECTOR,
-      sizeBytes: (last - first + 1) * SECTOR,
+      startBytes: Number(first) * SECTOR,
+      sizeBytes: (Number(last) - Number(first) + 1) * SECTOR,
       partuuid: guid(table, at + 16),
       name: table.toString('utf16le', at + 56, at + 128).replace(/\0.*$/s, ''),
     });
   }
+  checkLayout(disk, partitions, firstUsable * SECTOR, (lastUsable + 1) * SECTOR);
   return { scheme: 'gpt', diskId: guid(header, 56), sectorSize: SECTOR, partitions };
 }

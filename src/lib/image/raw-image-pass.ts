@@ -56,32 +56,51 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
   let head: Buffer | undefined = options.checkHead ? Buffer.alloc(0) : undefined;
   let sparse: FileHandle | undefined;
 
-  let xz: { stdin: NodeJS.WritableStream & { write(b: Buffer): boolean }; done: Promise<void>; out: Promise<void>; counter: HashingPassThrough; kill(): void } | undefined;
+  // What fails on the output side is the output's fault, never the image's: remembered here and
+  // reported naming the output file, whatever error the input side sees because of it (an EPIPE).
+  let outputFailure: PiImageError | undefined;
+  const outputFailed = (path: string) => (e: unknown): PiImageError => {
+    outputFailure ??= e instanceof PiImageError ? e : new PiImageError('IO_FAILED', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    return outputFailure;
+  };
+
+  let xz: { stdin: NodeJS.WritableStream & { write(b: Buffer): boolean }; done: Promise<void>; out: Promise<void>; counter: HashingPassThrough; stop(): Promise<void> } | undefined;
   if (options.xz) {
     const level = options.xz.level;
     // Always xz's multi-threaded encoder (xz >= 5.4): its output depends on the preset only, not on
     // the thread count, so the same image gives the same bytes on any machine. Plain 1 would
     // select the single-threaded encoder, whose output differs; "+1" keeps one thread in MT mode.
     const threads = options.xz.threads === 1 ? '+1' : String(options.xz.threads);
-    const { child, done } = execStream('xz', ['--compress', '--stdout', `-${level}`, `--threads=${threads}`, '--check=crc64'], {
+    const { child, done, stop } = execStream('xz', ['--compress', '--stdout', `-${level}`, `--threads=${threads}`, '--check=crc64'], {
       logger,
       stdin: 'pipe',
     });
     const counter = new HashingPassThrough();
-    const out = pipeline(child.stdout, counter, createWriteStream(options.xz.path));
+    const xzPath = options.xz.path;
+    const out = pipeline(child.stdout, counter, createWriteStream(xzPath)).catch((e: unknown) => {
+      throw outputFailed(xzPath)(e);
+    });
     out.catch(() => {});
     const stdin = child.stdin!;
-    stdin.on('error', () => {}); // EPIPE when xz dies: reported through `done`.
-    xz = { stdin, done, out, counter, kill: () => child.kill('SIGKILL') };
+    stdin.on('error', () => {}); // EPIPE when xz dies: reported through `done` (or the output's failure).
+    xz = { stdin, done, out, counter, stop };
   }
 
   const waitDrain = async (): Promise<void> => {
     await Promise.race([
       once(xz!.stdin as unknown as NodeJS.EventEmitter, 'drain'),
+      xz!.out,
       xz!.done.then(() => {
         throw new PiImageError('EXEC_FAILED', 'xz exited before the image was fully written to it');
       }),
     ]);
+  };
+  const writeSparse = async (segment: Buffer, at: number): Promise<void> => {
+    try {
+      await sparse!.write(segment, 0, segment.length, at);
+    } catch (e) {
+      throw outputFailed(options.sparseCopy!)(e);
+    }
   };
 
   const blocks = async (data: Buffer, offset: number): Promise<void> => {
@@ -95,14 +114,14 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
       else {
         const segment = data.subarray(i * BS, Math.min(j * BS, data.length));
         bmap.addMapped(segment, j - i);
-        if (sparse) await sparse.write(segment, 0, segment.length, offset + i * BS);
+        if (sparse) await writeSparse(segment, offset + i * BS);
       }
       i = j;
     }
   };
 
   try {
-    if (options.sparseCopy) sparse = await open(options.sparseCopy, 'w');
+    if (options.sparseCopy) sparse = await open(options.sparseCopy, 'w').catch((e: unknown) => Promise.reject(outputFailed(options.sparseCopy!)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece as Buffer;
@@ -135,10 +154,13 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
       await xz.out;
     }
     if (sparse) {
-      await sparse.truncate(size);
+      await sparse.truncate(size).catch((e: unknown) => Promise.reject(outputFailed(options.sparseCopy!)(e)));
     }
   } catch (error) {
-    xz?.kill();
+    await xz?.stop();
+    // The input stream (a decompressor) is stopped too: nothing is left blocked writing to it.
+    source.destroy();
+    if (outputFailure) throw outputFailure;
     if (error instanceof PiImageError) throw error;
     throw new PiImageError('IMAGE_CORRUPT', `${sourceName}: cannot be read to the end: ${(error as Error).message}`, { cause: error });
   } finally {

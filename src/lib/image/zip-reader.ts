@@ -29,9 +29,10 @@ function corrupt(file: string, what: string): PiImageError {
   return new PiImageError('IMAGE_CORRUPT', `${file}: not a readable zip archive: ${what}`);
 }
 
-function u64(buf: Buffer, at: number): number {
+/** A ZIP64 field, as a byte count or offset that must lie inside a file of `limit` bytes. */
+function u64(file: string, buf: Buffer, at: number, what: string, limit: number): number {
   const v = buf.readBigUInt64LE(at);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('64-bit value too large');
+  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
   return Number(v);
 }
 
@@ -56,13 +57,13 @@ export async function listZipEntries(file: string): Promise<ZipEntry[]> {
     let cdOffset = tail.readUInt32LE(at + 16);
     if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
       if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, 'ZIP64 locator missing');
-      const z64At = u64(tail, at - 20 + 8);
+      const z64At = u64(file, tail, at - 20 + 8, 'end record offset', size - 56);
       const z64 = Buffer.alloc(56);
       await fh.read(z64, 0, 56, z64At);
       if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, 'ZIP64 end record missing');
-      count = u64(z64, 32);
-      cdSize = u64(z64, 40);
-      cdOffset = u64(z64, 48);
+      count = u64(file, z64, 32, 'entry count', size);
+      cdSize = u64(file, z64, 40, 'central directory size', size);
+      cdOffset = u64(file, z64, 48, 'central directory offset', size);
     }
     if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size) throw corrupt(file, 'central directory out of bounds');
     const cd = Buffer.alloc(cdSize);
@@ -90,12 +91,14 @@ export async function listZipEntries(file: string): Promise<ZipEntry[]> {
         const len = cd.readUInt16LE(e + 2);
         if (id === 0x0001) {
           let q = e + 4;
-          if (entry.uncompressedSize === 0xffffffff) (entry.uncompressedSize = u64(cd, q)), (q += 8);
-          if (entry.compressedSize === 0xffffffff) (entry.compressedSize = u64(cd, q)), (q += 8);
-          if (entry.localHeaderOffset === 0xffffffff) entry.localHeaderOffset = u64(cd, q);
+          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
+          if (entry.uncompressedSize === 0xffffffff) (entry.uncompressedSize = u64(file, cd, q, 'entry size', Number.MAX_SAFE_INTEGER)), (q += 8);
+          if (entry.compressedSize === 0xffffffff && q + 8 <= extraEnd) (entry.compressedSize = u64(file, cd, q, 'compressed size', size)), (q += 8);
+          if (entry.localHeaderOffset === 0xffffffff && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, 'local header offset', size);
         }
         e += 4 + len;
       }
+      if (entry.localHeaderOffset + 30 > size || entry.compressedSize > size) throw corrupt(file, `${entry.name} lies outside the archive`);
       entries.push(entry);
       p = extraEnd + commentLength;
     }

@@ -59,17 +59,3 @@ export function resolveCredentials(registry: string, sources: CredentialSources)
   }
   return { credentials: undefined, from: 'none (anonymous)' };
 }
-
-/**
- * Credentials for the target: the ones given; for ghcr.io without them, the
- * workflow's actor and token. The job token never goes to another registry.
- */
-export function registryLogin(
-  registry: string,
-  given: { username: string | undefined; password: string | undefined; githubToken: string | undefined },
-  env: Record<string, string | undefined>,
-): { username: string | undefined; password: string | undefined } {
-  if (given.username || given.password) return { username: given.username, password: given.password };
-  if (/^ghcr\.io$/.test(registry) && given.githubToken) return { username: env.GITHUB_ACTOR || 'token', password: given.githubToken };
-  return { username: undefined, password: undefined };
-}

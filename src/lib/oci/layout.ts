@@ -10,11 +10,15 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
+import { parseJsonObject, readSmallFile } from '../core/small-file';
 import { ANNOTATION, OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST } from './reference';
 import { digestOf, type BlobSource } from './blob-source';
 import type { OciStore, StoredManifest } from './store';
+
+const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 
 interface Index {
   schemaVersion: 2;
@@ -29,6 +33,10 @@ export class OciLayout implements OciStore {
     this.label = `oci:${dir}`;
   }
 
+  get localDir(): string {
+    return this.dir;
+  }
+
   pinned(digest: string): string {
     return `oci:${resolvePath(this.dir)}@${digest}`;
   }
@@ -36,15 +44,17 @@ export class OciLayout implements OciStore {
   static async open(dir: string): Promise<OciLayout> {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
     const marker = join(dir, 'oci-layout');
+    let text: string | undefined;
     try {
-      const text = await readFile(marker, 'utf8');
-      if ((JSON.parse(text) as { imageLayoutVersion?: string }).imageLayoutVersion !== '1.0.0') {
-        throw new PiImageError('INPUT_INVALID', `${dir} holds an OCI layout of a version other than 1.0.0`);
-      }
+      text = (await readSmallFile(marker, 4096)).toString('utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await writeFile(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await writeFile(join(dir, 'index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
+    }
+    if (text === undefined) {
+      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
+      await writeFileAtomic(join(dir, 'index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
+    } else if (parseJsonObject(text)?.imageLayoutVersion !== '1.0.0') {
+      throw new PiImageError('INPUT_INVALID', `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
     return new OciLayout(dir);
   }
@@ -162,7 +172,7 @@ export class OciLayout implements OciStore {
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String((JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '');
+    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString('utf8'))?.mediaType ?? '');
     return { bytes, mediaType, digest };
   }
 
@@ -185,7 +195,14 @@ export class OciLayout implements OciStore {
   }
 
   async readIndex(): Promise<Index> {
-    return JSON.parse(await readFile(join(this.dir, 'index.json'), 'utf8')) as Index;
+    const path = join(this.dir, 'index.json');
+    const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString('utf8'));
+    if (!index || !Array.isArray(index.manifests)) throw new PiImageError('INPUT_INVALID', `${path} is not an OCI image index (JSON with a manifests list)`);
+    const manifests = (index.manifests as unknown[]).filter(
+      (m): m is Descriptor => typeof m === 'object' && m !== null && DIGEST.test(String((m as Descriptor).digest)) && Number.isSafeInteger((m as Descriptor).size),
+    );
+    if (manifests.length !== index.manifests.length) throw new PiImageError('INPUT_INVALID', `${path} lists a manifest without a sha256 digest and a size`);
+    return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
 
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
@@ -193,9 +210,7 @@ export class OciLayout implements OciStore {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    const temp = join(this.dir, `.index.json.partial-${process.pid}`);
-    await writeFile(temp, `${JSON.stringify(index, null, 2)}\n`);
-    await rename(temp, join(this.dir, 'index.json'));
+    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   }
 
   async resolve(tag: string): Promise<Descriptor | undefined> {

@@ -1,11 +1,9 @@
-/** Media types and annotation keys the release artifacts use. */
+/** OCI media types and annotation keys. */
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 export const OCI_IMAGE_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
-/** The artifactType of a release pushed as an OCI artifact (format `artifact`). */
-export const RELEASE_ARTIFACT_TYPE = 'application/vnd.pi-image.release.v1';
 
 export const ANNOTATION = {
   title: 'org.opencontainers.image.title',

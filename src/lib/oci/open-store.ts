@@ -8,6 +8,7 @@ import type { Credentials } from './registry-client';
 import { RegistryStore } from './registry-store';
 import type { OciStore } from './store';
 import type { Target } from './target';
+import type { TransferLimits } from './transfer-limits';
 
 export interface StoreOptions {
   logger: Logger;
@@ -15,6 +16,8 @@ export interface StoreOptions {
   plainHttp?: boolean | undefined;
   chunkSize?: number | undefined;
   mountFrom?: string[] | undefined;
+  limits?: TransferLimits | undefined;
+  allowedRealms?: readonly string[] | undefined;
   /** Create a layout that does not exist yet (publishing); pulling needs one that does. */
   create: boolean;
 }
@@ -26,6 +29,8 @@ export async function openStore(target: Target, options: StoreOptions): Promise<
       plainHttp: options.plainHttp,
       chunkSize: options.chunkSize,
       mountFrom: options.mountFrom,
+      limits: options.limits,
+      allowedRealms: options.allowedRealms,
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }

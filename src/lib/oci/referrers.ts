@@ -1,13 +1,11 @@
 /**
- * Attaching a Sigstore bundle to a release's manifest digest the way cosign
- * and GitHub's attest action do: an OCI artifact whose `subject` is the
- * release manifest, found through the registry's referrers API or, where the
+ * Artifacts attached to a manifest (signatures, attestations, SBOMs) the way
+ * the OCI 1.1 distribution spec does it: a manifest whose `subject` is the
+ * one it is about, found through the registry's referrers API or, where the
  * registry has none (GHCR, distribution 2.x, an image layout), through an
  * index under the tag `sha256-<hex>` (the referrers tag schema).
  */
 import { PiImageError } from '../core/errors';
-import { MAX_SIGNATURE_BYTES, SIGNATURE_MEDIA_TYPE as BUNDLE_MEDIA_TYPE } from '../release/release-dir';
-import { PROVENANCE_TYPE } from '../signing/statement';
 import { EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
 import { bytesBlobSource, EMPTY_DESCRIPTOR } from './blob-source';
 import { DIGEST } from './reference';
@@ -18,30 +16,28 @@ export interface Attached {
   via: 'referrers-api' | 'tag-fallback';
 }
 
-/** A hostile registry may attach any number of "signatures": only this many, newest first, are tried. */
-const MAX_BUNDLES_TRIED = 8;
-
-export async function attachBundle(store: OciStore, subject: Descriptor, bundle: Buffer, created: string): Promise<Attached> {
-  const layer = bytesBlobSource(bundle);
+/** Attaches one blob to `subject` as an artifact of `artifactType` (one layer of that media type). */
+export async function attachArtifact(
+  store: OciStore,
+  subject: Descriptor,
+  artifact: { artifactType: string; blob: Buffer; annotations: Record<string, string> },
+): Promise<Attached> {
+  const layer = bytesBlobSource(artifact.blob);
   await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
   await store.putBlob(layer);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
-      artifactType: BUNDLE_MEDIA_TYPE,
+      artifactType: artifact.artifactType,
       config: EMPTY_DESCRIPTOR,
-      layers: [{ mediaType: BUNDLE_MEDIA_TYPE, ...layer.descriptor }],
+      layers: [{ mediaType: artifact.artifactType, ...layer.descriptor }],
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: {
-        'dev.sigstore.bundle.content': 'dsse-envelope',
-        'dev.sigstore.bundle.predicateType': PROVENANCE_TYPE,
-        'org.opencontainers.image.created': created,
-      },
+      annotations: artifact.annotations,
     }),
   );
   const pushed = await store.putManifest(manifest, OCI_MANIFEST);
-  const descriptor: Descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: BUNDLE_MEDIA_TYPE };
+  const descriptor: Descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: artifact.artifactType };
   if (pushed.subjectAccepted) return { digest: pushed.digest, via: 'referrers-api' };
   await addToFallbackIndex(store, subject.digest, descriptor);
   return { digest: pushed.digest, via: 'tag-fallback' };
@@ -76,32 +72,35 @@ export async function listReferrers(store: OciStore, digest: string): Promise<De
   return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
 }
 
+export interface Referrer {
+  /** The referrer manifest's digest. */
+  digest: string;
+  /** Its one layer of the artifact type. */
+  layer: Descriptor;
+  annotations: Record<string, string>;
+}
+
 /**
- * The Sigstore bundles attached to a manifest, newest first (at most
- * MAX_BUNDLES_TRIED), each fetched only when the caller asks for the next one
- * and size-checked against its descriptor: one bundle in memory at a time.
+ * The referrers of `digest` that are artifacts of `artifactType` about it,
+ * each with its layer (not yet fetched): at most `limit`, whatever a hostile
+ * registry lists.
  */
-export async function* attachedBundles(store: OciStore, digest: string): AsyncGenerator<{ digest: string; bundle: Buffer }> {
-  const found: { digest: string; layer: Descriptor; created: string }[] = [];
+export async function referrersOfType(store: OciStore, digest: string, artifactType: string, limit: number, maxLayerBytes: number): Promise<Referrer[]> {
+  const found: Referrer[] = [];
   for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== undefined && referrer.artifactType !== BUNDLE_MEDIA_TYPE) continue;
-    if (found.length >= 4 * MAX_BUNDLES_TRIED) break;
+    if (referrer.artifactType !== undefined && referrer.artifactType !== artifactType) continue;
+    if (found.length >= limit) break;
     let manifest: { artifactType?: string; subject?: Descriptor; layers?: Descriptor[]; annotations?: Record<string, string> };
     try {
       manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString('utf8')) as typeof manifest;
     } catch (e) {
       if (e instanceof PiImageError && e.code === 'DIGEST_MISMATCH') throw e;
-      continue; // not JSON: not a bundle of ours
+      continue; // not JSON: not an artifact of this type
     }
-    if (manifest.artifactType !== BUNDLE_MEDIA_TYPE || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > MAX_SIGNATURE_BYTES) continue;
-    found.push({ digest: referrer.digest, layer, created: manifest.annotations?.['org.opencontainers.image.created'] ?? '' });
+    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
+    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > maxLayerBytes) continue;
+    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
-  found.sort((a, b) => (a.created < b.created ? 1 : -1));
-  for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
-    const chunks: Buffer[] = [];
-    for await (const c of store.readBlob(f.layer)) chunks.push(c);
-    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
-  }
+  return found;
 }

@@ -1,38 +1,35 @@
 /**
  * A streaming client for the OCI distribution API, written for big blobs:
- * nothing is held in memory but a chunk. Auth: anonymous, Basic, and Bearer
- * tokens from the registry's realm (service and scope), cached per scope until
- * they expire. Blobs are checked before upload (HEAD) and verified against their
- * digest while they download. `Authorization` never follows a redirect to
- * another host. Transient failures (429, 5xx, dropped connections) are retried
- * with backoff for requests that can be repeated.
+ * nothing is held in memory but a chunk. Auth is registry-auth.ts's, each
+ * request's deadlines http-transport.ts's, and what goes wrong is a typed
+ * RegistryError whose `retryable` decides retries (429, 5xx, dropped,
+ * timed-out and stalled connections, for requests that can be repeated).
+ * Blobs are checked before upload (HEAD) and verified against their digest
+ * while they download; `Authorization` never follows a redirect to another
+ * host. Long transfers report progress.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { digestOf, type BlobSource } from './blob-source';
+import { sendRequest, type HttpResponse, type RequestBody } from './http-transport';
 import { OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST, registryBaseUrl } from './reference';
+import { RegistryAuth, type Credentials } from './registry-auth';
+import { hasStatus, isRetryable, protocolError, statusError, transportError } from './registry-error';
+import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from './transfer-limits';
+
+export type { Credentials } from './registry-auth';
 
 interface UploadChunk {
   offset: number;
   length: number;
   /** The chunk's bytes from `skip` on: in memory, or a stream that can be opened again. */
   open(skip?: number): Buffer | Readable;
-}
-
-/** Chunk size for a stream of unknown digest, unless a smaller one is asked for. */
-export const STREAM_CHUNK = 16 * 1024 * 1024;
-
-export interface Credentials {
-  username: string;
-  password: string;
 }
 
 export interface RegistryClientOptions {
@@ -50,28 +47,15 @@ export interface RegistryClientOptions {
    * large (413) falls back to chunks of 4 MiB by itself.
    */
   chunkSize?: number | undefined;
+  /** Deadlines for each request. */
+  limits?: TransferLimits | undefined;
+  /** Token realms on other origins that may receive the credentials (https origins). */
+  allowedRealms?: readonly string[] | undefined;
 }
 
 export const GHCR_MAX_CHUNK = 4 * 1024 * 1024;
 
-interface Response {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: IncomingMessage;
-}
-
-type Body = Buffer | (() => Readable) | undefined;
-
-const TRANSIENT = new Set([429, 500, 502, 503, 504]);
-
-export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
-  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
-  const params: Record<string, string> = {};
-  for (const p of (m?.[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) params[p[1]!.toLowerCase()] = p[2]!;
-  return { scheme: (m?.[1] ?? '').toLowerCase(), params };
-}
-
-async function drain(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
+async function drain(res: HttpResponse['body'], limit = 64 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of res) {
@@ -81,87 +65,52 @@ async function drain(res: IncomingMessage, limit = 64 * 1024): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').slice(0, limit);
 }
 
+/** Passes a body through, reporting its progress. */
+function withProgress(stream: Readable, report: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const through = new PassThrough();
+  stream.on('error', (e) => through.destroy(e));
+  stream.on('data', (c: Buffer) => {
+    bytes += c.length;
+    report(bytes);
+  });
+  return stream.pipe(through);
+}
+
 export class RegistryClient {
   private readonly base: string;
-  private readonly tokens = new Map<string, { token: string; expires: number }>();
-  private challenge: { scheme: string; params: Record<string, string> } | undefined;
+  private readonly auth: RegistryAuth;
+  private readonly limits: TransferLimits;
 
   constructor(private readonly options: RegistryClientOptions) {
     this.base = registryBaseUrl(options.registry, options.plainHttp ?? false);
-  }
-
-  private send(method: string, url: URL, headers: Record<string, string>, body: Body): Promise<Response> {
-    return new Promise((resolve, reject) => {
-      const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = fn(url, { method, headers, timeout: 120_000 }, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }));
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on('error', reject);
-      if (Buffer.isBuffer(body)) req.end(body);
-      else if (body) {
-        const stream = body();
-        stream.on('error', (e) => req.destroy(e));
-        stream.pipe(req);
-      } else req.end();
-    });
-  }
-
-  private async authHeader(scope: string): Promise<Record<string, string>> {
-    const c = this.challenge;
-    if (!c) return {};
-    if (c.scheme === 'basic') {
-      if (!this.options.credentials) return {};
-      const { username, password } = this.options.credentials;
-      return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
-    }
-    if (c.scheme !== 'bearer') return {};
-    const cached = this.tokens.get(scope);
-    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
-    const realm = c.params.realm;
-    if (!realm) throw new PiImageError('EXEC_FAILED', `${this.options.registry} asked for a Bearer token but named no realm`);
-    const url = new URL(realm);
-    if (c.params.service) url.searchParams.set('service', c.params.service);
-    if (scope) url.searchParams.set('scope', scope);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.options.credentials) {
-      const { username, password } = this.options.credentials;
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    }
-    const res = await this.send('GET', url, headers, undefined);
-    const text = await drain(res.body);
-    if (res.status !== 200) {
-      throw new PiImageError(res.status === 401 || res.status === 403 ? 'INPUT_INVALID' : 'EXEC_FAILED', `token for ${scope} refused by ${url.origin}: ${res.status} ${text.slice(0, 200)}`);
-    }
-    const json = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number };
-    const token = json.token ?? json.access_token;
-    if (!token) throw new PiImageError('EXEC_FAILED', `token server ${url.origin} answered without a token`);
-    // Renew a little before the registry would: expires_in defaults to 60 s in the spec.
-    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, (json.expires_in ?? 60) - 10) * 1000 });
-    return { authorization: `Bearer ${token}` };
+    this.limits = options.limits ?? DEFAULT_TRANSFER_LIMITS;
+    this.auth = new RegistryAuth(options.registry, new URL(this.base), options.credentials, options.allowedRealms ?? [], this.limits, options.logger);
   }
 
   /**
    * One request with auth, redirects and retries. `body` as a factory can be
    * replayed; a consumed stream cannot, so uploads authorize first (POST).
    */
-  async request(method: string, path: string, options: { scope: string; headers?: Record<string, string>; body?: Body; expect: number[]; retry?: boolean }): Promise<Response> {
+  async request(method: string, path: string, options: { scope: string; headers?: Record<string, string>; body?: RequestBody; expect: number[]; retry?: boolean }): Promise<HttpResponse> {
     const retries = options.retry === false ? 0 : (this.options.retries ?? 4);
     let url = new URL(path, this.base);
+    let challenged = false;
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
+      let res: HttpResponse;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.authHeader(options.scope) : {};
-        res = await this.send(method, url, { ...options.headers, ...auth }, options.body);
+        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
-        if (e instanceof PiImageError || attempt >= retries) {
-          throw e instanceof PiImageError ? e : new PiImageError('EXEC_FAILED', `${method} ${url.href}: ${(e as Error).message}`, { cause: e });
-        }
-        await this.backoff(attempt, `${method} ${url.pathname}: ${(e as Error).message}`);
+        if (!isRetryable(e) || attempt >= retries) throw e;
+        await this.backoff(attempt, (e as Error).message);
         continue;
       }
-      if (res.status === 401 && attempt === 0 && res.headers['www-authenticate']) {
+      if (res.status === 401 && !challenged && res.headers['www-authenticate']) {
         await drain(res.body);
-        this.challenge = parseChallenge(String(res.headers['www-authenticate']));
-        this.tokens.delete(options.scope);
+        challenged = true;
+        this.auth.challenged(String(res.headers['www-authenticate']), options.scope);
+        attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === 'GET' || method === 'HEAD')) {
@@ -170,16 +119,12 @@ export class RegistryClient {
         url = new URL(res.headers.location, url);
         continue;
       }
-      if (TRANSIENT.has(res.status) && attempt < retries) {
-        const text = await drain(res.body);
-        const wait = Number(res.headers['retry-after']);
-        await this.backoff(attempt, `${method} ${url.pathname}: ${res.status} ${text.slice(0, 100)}`, Number.isFinite(wait) ? wait * 1000 : undefined);
-        continue;
-      }
       if (!options.expect.includes(res.status)) {
-        const text = await drain(res.body);
-        const code = res.status === 401 || res.status === 403 ? 'INPUT_INVALID' : 'EXEC_FAILED';
-        throw new PiImageError(code, `${method} ${url.pathname} on ${this.options.registry}: ${res.status} ${text.slice(0, 300)}`);
+        const error = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        if (!error.details.retryable || attempt >= retries) throw error;
+        const wait = Number(res.headers['retry-after']);
+        await this.backoff(attempt, error.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1000 : undefined);
+        continue;
       }
       return res;
     }
@@ -235,7 +180,7 @@ export class RegistryClient {
       const put = await this.request('PUT', url.pathname + url.search, {
         scope,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: () => source.open(),
+        body: () => withProgress(source.open(), (bytes) => this.options.logger.progress(`uploading ${digest.slice(7, 19)}`, bytes, size)),
         expect: [201, 413],
         retry: false,
       });
@@ -293,11 +238,10 @@ export class RegistryClient {
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
-        if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-        if (++failures > (this.options.retries ?? 4)) throw e;
+        if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
         await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${(e as Error).message}`);
         const status = await this.uploadStatus(scope, location).catch((err: unknown) => {
-          if (err instanceof PiImageError && /: 404 /.test(err.message)) return undefined;
+          if (hasStatus(err, 404)) return undefined;
           throw err;
         });
         if (status) {
@@ -362,13 +306,13 @@ export class RegistryClient {
     const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, { scope, headers: { 'content-length': '0' }, expect: [202] });
     start.body.resume();
     const location = start.headers.location;
-    if (!location) throw new PiImageError('EXEC_FAILED', `${this.options.registry} started an upload without a Location`);
+    if (!location) throw protocolError('POST', new URL(`/v2/${repository}/blobs/uploads/`, this.base), 'the registry started an upload without a Location');
     return location;
   }
 
-  private checkStored(res: Response, digest: string): 'uploaded' {
+  private checkStored(res: HttpResponse, digest: string): 'uploaded' {
     const stored = res.headers['docker-content-digest'];
-    if (stored && stored !== digest) throw new PiImageError('EXEC_FAILED', `${this.options.registry} stored ${digest} as ${String(stored)}`);
+    if (stored && stored !== digest) throw new PiImageError('DIGEST_MISMATCH', `${this.options.registry} stored ${digest} as ${String(stored)}`);
     return 'uploaded';
   }
 
@@ -428,14 +372,13 @@ export class RegistryClient {
           location = res.headers.location ?? location;
           sent = chunk.length;
         } catch (e) {
-          if (e instanceof PiImageError && !/timed out|ECONNRESET|socket hang up|EPIPE|: 5\d\d |: 429 /.test(e.message)) throw e;
-          if (++failures > (this.options.retries ?? 4)) throw e;
+          if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
           await this.backoff(failures - 1, `chunk at ${from} of ${label}: ${(e as Error).message}`);
           // Resume where the registry says it stands, not from the start.
           const status = await this.uploadStatus(scope, location);
           location = status.location;
           if (status.received < chunk.offset || status.received > chunk.offset + chunk.length) {
-            throw new PiImageError('EXEC_FAILED', `${this.options.registry} lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`, { cause: e });
+            throw protocolError('PATCH', url, `the registry lost part of the upload (it has ${status.received} bytes, ${chunk.offset} were sent): start again`);
           }
           sent = status.received - chunk.offset;
         }
@@ -469,7 +412,7 @@ export class RegistryClient {
       const res = await this.request('GET', path, { scope, headers: got > 0 ? { range: `bytes=${got}-` } : {}, expect: got > 0 ? [200, 206] : [200] });
       if (got > 0 && res.status !== 206) {
         res.body.destroy();
-        throw new PiImageError('EXEC_FAILED', `${this.options.registry} cannot resume ${digest} at byte ${got} (no Range support)`);
+        throw protocolError('GET', new URL(path, this.base), `the registry cannot resume ${digest} at byte ${got} (no Range support)`);
       }
       try {
         for await (const c of res.body) {
@@ -477,15 +420,17 @@ export class RegistryClient {
           hash.update(chunk);
           got += chunk.length;
           if (expected !== undefined && got > expected) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
         break;
       } catch (e) {
-        if (e instanceof PiImageError) throw e;
+        // A connection that broke off or stalled: resumed from where it stopped, a few times.
+        if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw new PiImageError('EXEC_FAILED', `download of ${digest} from ${this.options.registry} broke off at byte ${got}: ${(e as Error).message}`, { cause: e });
+          throw transportError('GET', new URL(path, this.base), 'network', `download of ${digest} broke off at byte ${got}, ${failures} times: ${(e as Error).message}`, e);
         }
-        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}`);
+        await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${(e as Error).message}`);
       }
     }
     if (expected !== undefined && got !== expected) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);

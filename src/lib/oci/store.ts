@@ -16,6 +16,8 @@ export interface StoredManifest {
 export interface OciStore {
   /** How messages name it: `ghcr.io/owner/name` or `oci:DIR`. */
   readonly label: string;
+  /** The directory it lives in, for a store on this machine (an output must not replace it). */
+  readonly localDir?: string;
   /** A reference to one manifest, pinned by digest. */
   pinned(digest: string): string;
   hasBlob(digest: string): Promise<boolean>;

@@ -38,13 +38,14 @@ export function parseInfoFile(text: string, source = '.info'): PiGenInfo {
   const header = lines[0]?.trim() ?? '';
   const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header);
   if (!dateMatch) {
-    throw new PiImageError('INFO_INVALID', `${source}: line 1 should be "<PI_GEN_RELEASE> <YYYY-MM-DD>", found "${header.slice(0, 120)}"`);
+    // The line itself is not shown: a file given by mistake (a password file) must not end up in a log.
+    throw new PiImageError('INFO_INVALID', `${source}: line 1 is not "<PI_GEN_RELEASE> <YYYY-MM-DD>": not a pi-gen .info file`);
   }
   const generated = GENERATED.exec(lines[1]?.trim() ?? '');
   if (!generated) {
     throw new PiImageError(
       'INFO_INVALID',
-      `${source}: line 2 should be "Generated using pi-gen, <repository>, <commit>, <stage>", found "${(lines[1] ?? '').slice(0, 120)}"`,
+      `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`,
     );
   }
   const packagesAt = lines.findIndex((l) => l.trim() === 'Packages:');
@@ -58,7 +59,7 @@ export function parseInfoFile(text: string, source = '.info'): PiGenInfo {
     if (line.trim() === '') continue;
     const row = ROW.exec(line);
     if (!row) {
-      throw new PiImageError('INFO_INVALID', `${source}:${i + 1}: not a dpkg -l package row: "${line.slice(0, 120)}"`);
+      throw new PiImageError('INFO_INVALID', `${source}:${i + 1}: not a dpkg -l package row (state, name, version, architecture, description)`);
     }
     const state = row[1]!.trim();
     // Only what is installed: the second letter is the current state, i = installed.

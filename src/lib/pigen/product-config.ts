@@ -6,7 +6,7 @@
  */
 import { PiImageError } from '../core/errors';
 import { SHELL_NAME } from './config-file';
-import { TYPED_VARIABLES, type DeployCompression, type PiGenSettings } from './settings';
+import { SECRET_VARIABLES, TYPED_VARIABLES, type DeployCompression, type PiGenSettings } from './settings';
 
 export interface ProductConfig {
   /** Typed settings found in the file. */
@@ -47,6 +47,12 @@ function unquote(raw: string, where: string): string {
  */
 export function applySetting(config: ProductConfig, key: string, value: string, where: string): void {
   if (!SHELL_NAME.test(key)) throw new PiImageError('INPUT_INVALID', `${where}: "${key}" is not a variable name`);
+  if (SECRET_VARIABLES.has(key)) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${where}: ${key} is a secret; config files and settings are committed and printed: pass it in PI_IMAGE_FIRST_USER_PASS (CLI) or the first-user-password input (action)`,
+    );
+  }
   if (key === 'STAGE_LIST') {
     config.stages = value.split(/\s+/).filter(Boolean);
     return;
@@ -72,7 +78,7 @@ export function applySetting(config: ProductConfig, key: string, value: string, 
 /** Parses KEY=VALUE (the form of --set flags and the action's settings lines). */
 export function splitAssignment(text: string, where: string): [string, string] {
   const at = text.indexOf('=');
-  if (at <= 0) throw new PiImageError('INPUT_INVALID', `${where}: expected KEY=VALUE, found "${text.slice(0, 80)}"`);
+  if (at <= 0) throw new PiImageError('INPUT_INVALID', `${where}: expected KEY=VALUE (a variable name, "=", the value)`);
   return [text.slice(0, at).trim(), text.slice(at + 1)];
 }
 
@@ -84,7 +90,8 @@ export function parseProductConfig(text: string, source: string): ProductConfig 
     if (line.trim() === '' || line.trim().startsWith('#')) return;
     const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line);
     if (!m || !SHELL_NAME.test(m[1]!)) {
-      throw new PiImageError('INPUT_INVALID', `${where}: expected KEY=VALUE, found "${line.slice(0, 80)}"`);
+      // The line is not shown: a file given by mistake (a password file) must not end up in a log.
+      throw new PiImageError('INPUT_INVALID', `${where}: expected KEY=VALUE (a shell variable name, "=", the value): not a pi-gen config line`);
     }
     const key = m[1]!;
     if (seen.has(key)) throw new PiImageError('INPUT_INVALID', `${where}: ${key} is set twice`);

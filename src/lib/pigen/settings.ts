@@ -43,8 +43,28 @@ const RESERVED = new Set([
   'BASE_DIR', 'SCRIPT_DIR', 'WORK_DIR', 'DEPLOY_DIR', 'LOG_FILE', 'STAGE', 'STAGE_DIR', 'STAGE_WORK_DIR', 'PREV_STAGE',
   'PREV_STAGE_DIR', 'ROOTFS_DIR', 'PREV_ROOTFS_DIR', 'EXPORT_DIR', 'EXPORT_ROOTFS_DIR', 'EXPORT_DIRS', 'STAGE_LIST',
   'IMG_DATE', 'IMG_FILENAME', 'ARCHIVE_FILENAME', 'GIT_HASH', 'CONTINUE', 'CONTAINER_NAME', 'PRESERVE_CONTAINER',
-  'PIGEN_DOCKER_OPTS', 'DOCKER', 'PATH', 'HOME', 'IFS', 'SHELL', 'BASH_ENV', 'ENV', 'LD_PRELOAD', 'LD_LIBRARY_PATH',
+  'PIGEN_DOCKER_OPTS', 'DOCKER',
 ]);
+
+/**
+ * Variables that change how bash, the dynamic loader or the tools pi-gen runs
+ * behave: set in pi-gen's config they would run code or change what runs
+ * (PS4 under `set -x`, PROMPT_COMMAND, BASH_ENV, LD_AUDIT, GCONV_PATH…).
+ * A build setting has no business there.
+ */
+const PROCESS_VARIABLES = new Set([
+  'PATH', 'HOME', 'IFS', 'SHELL', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND',
+  'CDPATH', 'GLOBIGNORE', 'EXECIGNORE', 'FIGNORE', 'HISTFILE', 'INPUTRC', 'BASH_XTRACEFD', 'BASH_LOADABLES_PATH', 'BASH_COMPAT',
+  'POSIXLY_CORRECT', 'TMOUT', 'TMPDIR', 'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'HOSTALIASES', 'RESOLV_HOST_CONF', 'LOCALDOMAIN',
+  'NODE_OPTIONS', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'RUBYOPT', 'RUBYLIB',
+  'OPENSSL_CONF', 'SSLKEYLOGFILE', 'GIT_DIR', 'GIT_CONFIG', 'GIT_CONFIG_GLOBAL', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH',
+  'DEBIAN_FRONTEND', 'DPKG_ROOT', 'APT_CONFIG', 'SUDO_ASKPASS', 'EDITOR', 'VISUAL', 'PAGER',
+]);
+const PROCESS_PREFIXES = ['LD_', 'BASH_FUNC_', 'MALLOC_', 'GLIBC_', 'GIT_CONFIG_', 'DYLD_'];
+
+export function isProcessVariable(name: string): boolean {
+  return PROCESS_VARIABLES.has(name) || PROCESS_PREFIXES.some((p) => name.startsWith(p));
+}
 
 /** Removed from pi-gen: setting them does nothing, so a user should hear it. */
 const REMOVED: Record<string, string> = {
@@ -80,12 +100,13 @@ export const TYPED_VARIABLES: Record<Exclude<keyof PiGenSettings, 'stageList' | 
 /** Settings whose values are secrets: masked in logs, never printed. */
 export const SECRET_VARIABLES = new Set(['FIRST_USER_PASS']);
 
-const bad = (setting: string, value: string, why: string): PiImageError =>
-  new PiImageError('INPUT_INVALID', `${setting} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ${why}`);
+/** A refusal naming the setting; a secret's value is never shown, in part or whole. */
+const bad = (setting: string, value: string, why: string, secret = false): PiImageError =>
+  new PiImageError('INPUT_INVALID', `${setting} ${secret ? '(secret, not shown)' : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ${why}`);
 
-function oneLine(setting: string, value: string): void {
-  if (/[\r\n]/.test(value)) throw bad(setting, value, 'must be a single line');
-  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, 'must not contain control characters');
+function oneLine(setting: string, value: string, secret = false): void {
+  if (/[\r\n]/.test(value)) throw bad(setting, value, 'must be a single line', secret);
+  if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, 'must not contain control characters', secret);
 }
 
 function match(setting: string, value: string, re: RegExp, why: string): void {
@@ -116,7 +137,7 @@ export function piGenConfigEntries(settings: PiGenSettings, names: Partial<Recor
   if (s.timezoneDefault !== undefined) match(label('timezoneDefault'), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, 'must be a tz database name such as Europe/London');
   if (s.firstUserName !== undefined) match(label('firstUserName'), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
   if (s.firstUserPass !== undefined) {
-    oneLine(label('firstUserPass'), s.firstUserPass);
+    oneLine(label('firstUserPass'), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
     throw new PiImageError('INPUT_INVALID', `${label('disableFirstBootUserRename')} needs ${label('firstUserPass')}: pi-gen refuses to ship a default user without a password`);
@@ -158,6 +179,7 @@ export function piGenConfigEntries(settings: PiGenSettings, names: Partial<Recor
     if (!SHELL_NAME.test(name)) throw new PiImageError('INPUT_INVALID', `${where}: not a shell variable name`);
     if (REMOVED[name]) throw new PiImageError('INPUT_INVALID', `${where}: ${REMOVED[name]}`);
     if (RESERVED.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: set by pi-image or pi-gen itself, not by a config`);
+    if (isProcessVariable(name)) throw new PiImageError('INPUT_INVALID', `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
     if (typed.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: use the typed setting for it, which is checked`);
     if (value.includes('\0')) throw bad(where, value, 'must not contain a NUL byte');
     entries.push({ name, value });

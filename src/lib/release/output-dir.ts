@@ -4,8 +4,9 @@
  * leaves nothing that looks like a release.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { registerCleanup } from '../core/cleanup';
 import { PiImageError } from '../core/errors';
 
 export interface StagedDir {
@@ -26,18 +27,49 @@ async function isNonEmptyDir(path: string): Promise<boolean> {
   }
 }
 
-export async function stageOutputDir(finalPath: string, options: { replace: boolean }): Promise<StagedDir> {
+/** The real path of `path`, or of its nearest existing ancestor with the rest appended. */
+async function realish(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await realish(parent), basename(abs));
+  }
+}
+
+export interface StageOptions {
+  /** Replace an existing non-empty directory. */
+  replace: boolean;
+  /** Paths the step reads: the output may not be one of them or hold one (replacing it would delete the input). */
+  inputs?: readonly string[];
+  /** Names the output in messages (the option a user typed). */
+  label?: string;
+}
+
+export async function stageOutputDir(finalPath: string, options: StageOptions): Promise<StagedDir> {
   const target = resolve(finalPath);
+  const label = options.label ?? 'output';
+  const realTarget = await realish(target);
+  for (const input of options.inputs ?? []) {
+    const realInput = await realish(input);
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${sep}`)) {
+      throw new PiImageError('INPUT_INVALID', `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+    }
+  }
   if (!options.replace && (await isNonEmptyDir(target))) {
-    throw new PiImageError('OUTPUT_EXISTS', `output ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+    throw new PiImageError('OUTPUT_EXISTS', `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
   await mkdir(dirname(target), { recursive: true });
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const path = join(dirname(target), `.${basename(target)}.partial-${suffix}`);
   await mkdir(path);
+  // Interrupted (SIGINT, SIGTERM) before commit or discard: the partial directory goes.
+  const unregister = registerCleanup(() => rm(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
+      unregister();
       let old: string | undefined;
       try {
         await stat(target);
@@ -50,6 +82,7 @@ export async function stageOutputDir(finalPath: string, options: { replace: bool
       if (old) await rm(old, { recursive: true, force: true });
     },
     async discard() {
+      unregister();
       await rm(path, { recursive: true, force: true });
     },
   };

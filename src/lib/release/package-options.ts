@@ -56,13 +56,17 @@ export function checkIntegerInRange(value: string | number, min: number, max: nu
   return n;
 }
 
+/** The last second a four-digit year can name (9999-12-31T23:59:59Z): ISO 8601 timestamps in every file stay valid. */
+export const MAX_SOURCE_DATE_EPOCH = 253402300799;
+
 /** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: a non-negative integer of seconds. */
 export function parseSourceDateEpoch(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  if (!/^\d+$/.test(value.trim())) {
-    throw new PiImageError('INPUT_INVALID', `SOURCE_DATE_EPOCH "${value}" must be a whole number of seconds since 1970-01-01`);
+  const text = value.trim();
+  if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_SOURCE_DATE_EPOCH) {
+    throw new PiImageError('INPUT_INVALID', `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
   }
-  return Number(value.trim());
+  return Number(text);
 }
 
 export function isoSeconds(date: Date): string {

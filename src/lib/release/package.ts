@@ -2,10 +2,11 @@
  * The package step: pi-gen's deploy/ in, a checked release directory out.
  * See docs/contracts.md for what the directory holds.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { digestFile, type FileDigest } from '../core/file-digest';
+import { readSmallFile } from '../core/small-file';
 import { renderBmap } from '../image/bmap';
 import { FileByteSource } from '../image/byte-source';
 import { openRawImage } from '../image/image-source';
@@ -14,6 +15,7 @@ import { rawImagePass, type RawPassResult } from '../image/raw-image-pass';
 import { parseBuildLog, type BuildTimeline } from '../pigen/build-log';
 import { findDeployOutputs } from '../pigen/deploy-layout';
 import { parseInfoFile } from '../pigen/info-file';
+import { checkPiGenSbom } from '../pigen/pigen-sbom';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { renderSha256Sums } from './checksums';
 import { MANIFEST_FILE, renderJson, type ReleaseManifest } from './manifest';
@@ -29,6 +31,7 @@ import {
   DEFAULT_VERSION,
   defaultReleaseName,
   isoSeconds,
+  MAX_SOURCE_DATE_EPOCH,
   type PackageOptions,
 } from './package-options';
 import { RELEASE_NOTES_FILE, renderReleaseNotes } from './release-notes';
@@ -64,23 +67,28 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
   const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
   const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, 'compression-level');
   const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, 'threads');
+  if (options.sourceDateEpoch !== undefined) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, 'SOURCE_DATE_EPOCH');
   const created = isoSeconds(options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000) : new Date());
 
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), 'name');
   logger.info(`image: ${basename(layout.image.path)} (${layout.image.compression})`);
 
-  const info = parseInfoFile(await readFile(layout.info, 'utf8'), layout.info);
+  const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString('utf8'), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline: BuildTimeline | undefined;
   if (layout.buildLog) {
-    timeline = parseBuildLog(await readFile(layout.buildLog, 'utf8'), layout.buildLog);
+    timeline = parseBuildLog((await readSmallFile(layout.buildLog, MAX_BUILD_LOG_BYTES)).toString('utf8'), layout.buildLog);
     for (const w of timeline.warnings.slice(0, 20)) warn(w);
   } else {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
   }
 
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+
+  const inputs = [options.deployDir, layout.image.path, layout.info, ...(layout.buildLog ? [layout.buildLog] : [])];
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: '--out' });
+  let opened: Awaited<ReturnType<typeof openRawImage>> | undefined;
   try {
     const f = {
       image: `${name}.img.xz`,
@@ -99,7 +107,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
     // One read of the raw image: digest, block map, compression (and a sparse copy when it came compressed).
     let pass: RawPassResult;
     let compressed: FileDigest;
-    const opened = await openRawImage(layout.image.path, layout.image.compression, logger);
+    opened = await openRawImage(layout.image.path, layout.image.compression, logger);
     const passOptions = {
       logger,
       sourceName: layout.image.path,
@@ -128,6 +136,12 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       if (sparse) await rm(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
+    if (!contents.boot || !contents.root) {
+      throw new PiImageError(
+        'IMAGE_CORRUPT',
+        `${layout.image.path}: no ${!contents.boot ? 'FAT boot partition' : 'ext root file system'} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(', ')}): not a Raspberry Pi OS image a device can boot`,
+      );
+    }
 
     writer.record(f.image, 'image', compressed);
     await writer.writeText(f.imageChecksum, 'image-checksum', renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
@@ -212,7 +226,12 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       warnings,
     };
   } catch (error) {
+    await opened?.abort();
     await staged.discard();
     throw error;
   }
 }
+
+/** A pi-gen build.log is a few MiB; a .info (the dpkg table) a few hundred KiB. */
+const MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
+const MAX_INFO_BYTES = 16 * 1024 * 1024;

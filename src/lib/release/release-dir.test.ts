@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestBytes } from '../core/file-digest';
+import { readSmallFile } from '../core/small-file';
 import {
   addReleaseFiles,
   checkFiles,
@@ -11,7 +12,6 @@ import {
   openReleaseDir,
   readReleaseMetadata,
   readSignature,
-  readSmallFile,
   releaseNames,
   ReleaseWriter,
   strayEntries,

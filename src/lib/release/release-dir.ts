@@ -15,7 +15,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
-import { digestBytes, digestFile, openRegularFile, type FileDigest } from '../core/file-digest';
+import { digestBytes, digestFile, type FileDigest } from '../core/file-digest';
+import { readSmallFile } from '../core/small-file';
 import { isPlainFileName } from '../core/safe-name';
 import {
   MANIFEST_FILE,
@@ -55,20 +56,6 @@ export interface ReleaseDir {
   readonly manifestDigest: FileDigest;
   /** `NAME.sigstore.json`: the signature's name, whether or not it exists. */
   readonly signatureFile: string;
-}
-
-/** Reads a small file whole, refusing anything but a regular file of at most `max` bytes. */
-export async function readSmallFile(path: string, max: number): Promise<Buffer> {
-  const handle = await openRegularFile(path);
-  try {
-    const { size } = await handle.stat();
-    if (size > max) throw new PiImageError('INPUT_INVALID', `${path} is ${size} bytes, more than the ${max} a file of its kind may have`);
-    const buffer = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 export function releaseFromBytes(dir: string, manifestBytes: Buffer, where = join(dir, MANIFEST_FILE)): ReleaseDir {

@@ -1,5 +1,6 @@
 /** RELEASE_NOTES.md: what a person needs on a release page. */
 import { formatDuration } from '../pigen/build-log';
+import { mdCode, mdText } from './markdown-text';
 import type { ReleaseMetadata } from './metadata';
 
 export const RELEASE_NOTES_FILE = 'RELEASE_NOTES.md';
@@ -10,9 +11,6 @@ function size(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
 
 export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string; imageChecksum: string; rawChecksum: string; bmap: string }): string {
   const out: string[] = [];
@@ -21,7 +19,7 @@ export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string
   out.push(`Channel: **${meta.channel}** · built ${meta.created}` + (meta.build ? ` · pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ''), '');
   if (product && Object.keys(product).length > 0) {
     out.push('| Product | Value |', '|---|---|');
-    for (const [k, v] of Object.entries(product)) out.push(`| ${cell(k)} | \`${cell(v)}\` |`);
+    for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
     out.push('');
   }
   out.push('## Files', '', '| File | Size | sha256 |', '|---|---|---|');
@@ -29,20 +27,20 @@ export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string
   out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
   out.push('');
   out.push('## Sources', '');
-  out.push(`- pi-gen: ${meta.pigen.repository} at \`${meta.pigen.gitHash}\`, exported from \`${meta.pigen.exportedStage}\``);
+  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
   if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(`- recipe: ${meta.recipe.repository ?? '(repository unknown)'} at \`${meta.recipe.commit ?? 'unknown'}\`${meta.recipe.ref ? ` (${meta.recipe.ref})` : ''}`);
+    out.push(`- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(meta.recipe.commit ?? 'unknown')}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}`);
   }
-  if (meta.workflowRun.url) out.push(`- workflow run: ${meta.workflowRun.url} (attempt ${meta.workflowRun.attempt ?? '1'})`);
-  out.push(`- ${meta.packages.count} installed packages, listed in \`${meta.packages.sbom}\` (SPDX 2.3)`);
+  if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? '1')})`);
+  out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
   const os = meta.contents.root?.osRelease?.PRETTY_NAME;
-  if (os) out.push(`- base system: ${os}`);
+  if (os) out.push(`- base system: ${mdText(os)}`);
   out.push('');
   if (meta.build && meta.build.stages.length > 0) {
     out.push('## Build stages', '', '| Stage | Started at | Duration | |', '|---|---|---|---|');
     for (const s of meta.build.stages) {
       const name = s.occurrence > 1 ? `${s.name} (${s.occurrence})` : s.name;
-      out.push(`| ${cell(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? '' : 'incomplete'} |`);
+      out.push(`| ${mdText(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? '' : 'incomplete'} |`);
     }
     out.push('');
   }

@@ -20,6 +20,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { PiImageError } from '../core/errors';
 import { digestBytes } from '../core/file-digest';
+import { parseJsonObject, readSmallFile } from '../core/small-file';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE } from '../release/manifest';
 import {
@@ -28,7 +29,6 @@ import {
   listReleaseDir,
   MAX_SIGNATURE_BYTES,
   readManifestBytes,
-  readSmallFile,
   releaseFromBytes,
   releaseNames,
   SIGNATURE_SUFFIX,
@@ -134,15 +134,6 @@ function manifestDifferences(claimed: ClaimedManifest | undefined, signed: Signe
   return out;
 }
 
-function parseClaimed(text: string): ClaimedManifest | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as ClaimedManifest) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The manifest, once its bytes are the signed ones. */
 async function signedManifest(dir: string, signed: SignedRelease): Promise<ReleaseDir> {
   let bytes: Buffer;
@@ -153,7 +144,7 @@ async function signedManifest(dir: string, signed: SignedRelease): Promise<Relea
     throw e;
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
-    const claimed = parseClaimed(bytes.toString('utf8'));
+    const claimed = parseJsonObject(bytes.toString('utf8')) as ClaimedManifest | undefined;
     if (claimed && typeof claimed.name === 'string' && typeof claimed.version === 'string' && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
       throw new PiImageError(
         'RELEASE_MISMATCH',

@@ -4,16 +4,18 @@
  * records the pinned reference in the release directory.
  */
 import { PiImageError } from '../core/errors';
+import { RegistryError } from '../oci/registry-error';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE } from '../release/manifest';
-import { OCI_MANIFEST, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
-import { attachBundle, type Attached } from './referrers';
+import { OCI_MANIFEST, type Descriptor } from '../oci/media-types';
+import type { Attached } from '../oci/referrers';
+import { attachSignature } from './release-signature';
 import { recordReference } from './reference-file';
-import { bytesBlobSource, digestOf } from './blob-source';
-import { artifactLayout } from './release-artifact';
+import { bytesBlobSource, digestOf } from '../oci/blob-source';
+import { artifactLayout, RELEASE_ARTIFACT_TYPE } from './release-artifact';
 import { readReleaseContent, releaseAnnotations, type ReleaseContent } from './release-content';
 import { imageConfig, imageManifest, releaseLayer } from './release-image';
-import type { OciStore } from './store';
+import type { OciStore } from '../oci/store';
 import { releaseTags, type ReleaseTag } from './tags';
 
 export const FORMATS = ['image', 'artifact'] as const;
@@ -50,7 +52,7 @@ async function putFileBlob(store: OciStore, source: Parameters<OciStore['putBlob
   try {
     return await store.putBlob(source);
   } catch (e) {
-    if (e instanceof PiImageError && (e.code === 'DIGEST_MISMATCH' || /DIGEST_INVALID|digest did not match|digest invalid/i.test(e.message))) {
+    if ((e instanceof PiImageError && e.code === 'DIGEST_MISMATCH') || (e instanceof RegistryError && e.details.codes.includes('DIGEST_INVALID'))) {
       throw new PiImageError('FILE_MODIFIED', `${name} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`, { cause: e });
     }
     throw e;
@@ -108,7 +110,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   const result: PublishResult = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size };
   if (content.signature && options.attachSignature !== false) {
     const subject: Descriptor = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...(options.format === 'artifact' ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}) };
-    result.signature = await attachBundle(store, subject, content.signature, content.manifest.created);
+    result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
     logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === 'referrers-api' ? 'referrers API' : `tag ${digest.replace(':', '-')}`})`);
   } else if (!content.signature) {
     logger.info('the release is not signed: no signature attached');

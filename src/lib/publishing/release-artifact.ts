@@ -6,9 +6,12 @@
  */
 import { join } from 'node:path';
 import { MANIFEST_FILE } from '../release/manifest';
-import { ANNOTATION, EMPTY_CONFIG, OCI_MANIFEST, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
-import { bytesBlobSource, EMPTY_DESCRIPTOR, fileBlobSource, type BlobSource } from './blob-source';
+import { ANNOTATION, EMPTY_CONFIG, OCI_MANIFEST, type Descriptor } from '../oci/media-types';
+import { bytesBlobSource, EMPTY_DESCRIPTOR, fileBlobSource, type BlobSource } from '../oci/blob-source';
 import type { ReleaseContent } from './release-content';
+
+/** The artifactType of a release pushed as an OCI artifact (format `artifact`). */
+export const RELEASE_ARTIFACT_TYPE = 'application/vnd.pi-image.release.v1';
 
 export interface ArtifactLayout {
   manifest: Buffer;

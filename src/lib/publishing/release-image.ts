@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { openRegularFile, READ_CHUNK } from '../core/file-digest';
 import { MANIFEST_FILE } from '../release/manifest';
-import { OCI_IMAGE_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, type Descriptor } from './media-types';
+import { OCI_IMAGE_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, type Descriptor } from '../oci/media-types';
 import type { ReleaseContent } from './release-content';
-import { TAR_END, tarHeader, tarPadding } from './tar-format';
+import { TAR_END, tarHeader, tarPadding } from '../oci/tar-format';
 
 export const ARTIFACT_DIR = 'artifact';
 

@@ -9,7 +9,7 @@ import { digestBytes } from '../core/file-digest';
 import type { FileRole, ReleaseManifest } from '../release/manifest';
 import type { ReleaseMetadata } from '../release/metadata';
 import { openReleaseDir, readReleaseMetadata, readSignature, SIGNATURE_MEDIA_TYPE, type ReleaseDir } from '../release/release-dir';
-import { ANNOTATION } from './media-types';
+import { ANNOTATION } from '../oci/media-types';
 
 /** Annotation keys for the product's identity, read from its release file in the image. */
 export const PRODUCT_ANNOTATION = {

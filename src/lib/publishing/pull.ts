@@ -20,14 +20,15 @@ import { MANIFEST_FILE } from '../release/manifest';
 import { checkFiles, OCI_REF_FILE, openReleaseDir, releaseNames, writeBeside, type DigestSource, type ReleaseDir } from '../release/release-dir';
 import type { SignerPolicy } from '../signing/signer-policy';
 import { verifyRelease, type VerifyResult } from '../signing/verify';
-import { parseManifest } from './manifest-json';
-import { ANNOTATION, OCI_INDEX, RELEASE_ARTIFACT_TYPE, type Descriptor } from './media-types';
-import { attachedBundles } from './referrers';
+import { parseManifest } from '../oci/manifest-json';
+import { ANNOTATION, OCI_INDEX, type Descriptor } from '../oci/media-types';
+import { RELEASE_ARTIFACT_TYPE } from './release-artifact';
+import { attachedSignatures } from './release-signature';
 import { recordReference } from './reference-file';
-import { DIGEST } from './reference';
+import { DIGEST } from '../oci/reference';
 import { ARTIFACT_DIR } from './release-image';
-import type { OciStore } from './store';
-import { readTar, safeEntryPath, type EntrySink, type TarEntry } from './tar-reader';
+import type { OciStore } from '../oci/store';
+import { readTar, safeEntryPath, type EntrySink, type TarEntry } from '../oci/tar-reader';
 
 export interface PullOptions {
   store: OciStore;
@@ -189,7 +190,7 @@ function writtenDigests(written: Map<string, Written>): DigestSource {
 async function verifyAttached(store: OciStore, digest: string, release: ReleaseDir, written: Map<string, Written>, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {
   let first: unknown;
   let tried = 0;
-  for await (const b of attachedBundles(store, digest)) {
+  for await (const b of attachedSignatures(store, digest)) {
     tried++;
     try {
       const result = await verifyRelease({
@@ -219,7 +220,7 @@ export async function pullRelease(options: PullOptions): Promise<PullResult> {
   const where = store.pinned(digest);
   const format = manifest.artifactType === RELEASE_ARTIFACT_TYPE ? 'artifact' : 'image';
   logger.info(`pulling ${where} (${format} format)`);
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false });
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs: store.localDir ? [store.localDir] : [] });
   try {
     const staging = new StagingWriter(staged.path);
     if (format === 'artifact') await pullArtifact(store, manifest.layers ?? [], staging, where);
