@@ -3634,7 +3634,7 @@ var require_trust = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
-    exports2.toTrustMaterial = toTrustMaterial2;
+    exports2.toTrustMaterial = toTrustMaterial3;
     var core_1 = require_dist3();
     var protobuf_specs_1 = require_dist();
     var error_1 = require_error4();
@@ -3647,7 +3647,7 @@ var require_trust = __commonJS({
     Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return filter_1.filterTLogAuthorities;
     }, "get") });
-    function toTrustMaterial2(root, keys) {
+    function toTrustMaterial3(root, keys) {
       const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
       return {
         certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
@@ -3657,7 +3657,7 @@ var require_trust = __commonJS({
         publicKey: keyFinder
       };
     }
-    __name(toTrustMaterial2, "toTrustMaterial");
+    __name(toTrustMaterial3, "toTrustMaterial");
     function createTLogAuthority(tlogInstance) {
       const keyDetails = tlogInstance.publicKey.keyDetails;
       const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
@@ -22065,7 +22065,7 @@ var require_polyfill = __commonJS({
       mkdir: mkdir7,
       readdir: readdir6,
       readlink,
-      stat: stat7,
+      stat: stat8,
       symlink: symlink2,
       unlink,
       utimes
@@ -22162,7 +22162,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat7(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat8(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -22185,7 +22185,7 @@ var require_polyfill = __commonJS({
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat7(dest).then(
+      return stat8(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -22200,7 +22200,7 @@ var require_polyfill = __commonJS({
       }
       let destStat;
       try {
-        destStat = await stat7(destParent, { bigint: true });
+        destStat = await stat8(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -22240,7 +22240,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat7 : lstat;
+      const statFn = opts.dereference ? stat8 : lstat;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -22333,7 +22333,7 @@ var require_polyfill = __commonJS({
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat7(src);
+      const updatedSrcStat = await stat8(src);
       return utimes(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
@@ -22389,7 +22389,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat7(src);
+      const srcStat = await stat8(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -23202,7 +23202,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir7,
-      readFile: readFile4,
+      readFile: readFile2,
       readdir: readdir6,
       rm: rm10,
       writeFile: writeFile3
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile4(bucket, "utf8");
+      const data = await readFile2(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -24574,16 +24574,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size: size2 } = opts;
-      const { stat: stat7, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat8 = size2 ? { size: size2 } : await fs.stat(cpath2);
-        return { stat: stat8, cpath: cpath2, sri: sri2 };
+      const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
+        return { stat: stat9, cpath: cpath2, sri: sri2 };
       });
-      if (stat7.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat7.size, sri, new Pipeline()).concat();
+      if (stat8.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat8.size, sri, new Pipeline()).concat();
       }
       const data = await fs.readFile(cpath, { encoding: null });
-      if (stat7.size !== data.length) {
-        throw sizeError(stat7.size, data.length);
+      if (stat8.size !== data.length) {
+        throw sizeError(stat8.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -24610,11 +24610,11 @@ var require_read = __commonJS({
       const { size: size2 } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat7, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat8 = size2 ? { size: size2 } : await fs.stat(cpath2);
-          return { stat: stat8, cpath: cpath2, sri: sri2 };
+        const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
+          return { stat: stat9, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat7.size, sri, stream);
+        return readPipeline(cpath, stat8.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -24633,8 +24633,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat7 = await fs.stat(cpath);
-          return { size: stat7.size, sri, stat: stat7 };
+          const stat8 = await fs.stat(cpath);
+          return { size: stat8.size, sri, stat: stat8 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -28321,9 +28321,9 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir7,
-      readFile: readFile4,
+      readFile: readFile2,
       rm: rm10,
-      stat: stat7,
+      stat: stat8,
       truncate,
       writeFile: writeFile3
     } = require("fs/promises");
@@ -28443,7 +28443,7 @@ var require_verify2 = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat7(f);
+            const s = await stat8(f);
             await rm10(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
@@ -28457,7 +28457,7 @@ var require_verify2 = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size: size2 } = await stat7(filepath);
+        const { size: size2 } = await stat8(filepath);
         contentInfo.size = size2;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -28517,7 +28517,7 @@ var require_verify2 = __commonJS({
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat7(content);
+          await stat8(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -28548,7 +28548,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile4(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -38666,7 +38666,7 @@ var import_node_os = require("node:os");
 var import_node_path8 = require("node:path");
 
 // src/lib/build/build.ts
-var import_promises6 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
 
 // src/lib/core/exec.ts
@@ -38794,8 +38794,103 @@ function renderPiGenConfig(entries, header) {
 __name(renderPiGenConfig, "renderPiGenConfig");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 var import_node_path = require("node:path");
+
+// src/lib/core/file-digest.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs = require("node:fs");
+var import_promises = require("node:fs/promises");
+var import_node_stream = require("node:stream");
+var import_promises2 = require("node:stream/promises");
+var READ_CHUNK = 1 << 20;
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  _transform(chunk, _enc, done) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    done(null, chunk);
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+function digestBytes(bytes) {
+  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
+}
+__name(digestBytes, "digestBytes");
+async function openRegularFile(path) {
+  let handle;
+  try {
+    handle = await (0, import_promises.open)(path, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK | import_node_fs.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+async function pathKind(path) {
+  try {
+    const st = await (0, import_promises.stat)(path);
+    return st.isFile() ? "file" : kindOf(st);
+  } catch (e) {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
+    throw e;
+  }
+}
+__name(pathKind, "pathKind");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var SHA256_HEX = /^[0-9a-f]{64}$/;
+async function digestFile(path, copyTo, expectedSize) {
+  const handle = await openRegularFile(path);
+  if (expectedSize !== void 0) {
+    const { size: size2 } = await handle.stat();
+    if (size2 !== expectedSize) {
+      await handle.close();
+      return { size: size2, sha256: "" };
+    }
+  }
+  const counter = new HashingPassThrough();
+  let writeFailure;
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+    write(_chunk, _enc, done) {
+      done();
+    }
+  });
+  try {
+    await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+  } catch (e) {
+    if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
+    throw e;
+  }
+  return counter.digest();
+}
+__name(digestFile, "digestFile");
+
+// src/lib/pigen/deploy-layout.ts
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
   let m;
@@ -38806,20 +38901,23 @@ function classifyImageName(name) {
   return void 0;
 }
 __name(classifyImageName, "classifyImageName");
-async function isFile(path) {
-  try {
-    return (await (0, import_promises.stat)(path)).isFile();
-  } catch {
-    return false;
-  }
+async function checkInputFile(path, label, missing) {
+  const kind = await pathKind(path);
+  if (kind === "missing") throw missing();
+  if (kind !== "file") throw new PiImageError("INPUT_INVALID", `${label} ${path} is not a regular file (${kind})`);
 }
-__name(isFile, "isFile");
+__name(checkInputFile, "checkInputFile");
+async function notDirectory(path) {
+  const kind = await pathKind(path);
+  return kind !== "missing" && kind !== "a directory";
+}
+__name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises.readdir)(dir)).sort();
+    if (!(await (0, import_promises3.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises3.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -38830,13 +38928,13 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
-    if (!await isFile(path)) throw new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`);
+    await checkInputFile(path, "image", () => new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`));
     image = { path, ...kind };
   } else {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await isFile((0, import_node_path.join)(dir, name))) candidates.push({ path: (0, import_node_path.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path.join)(dir, name))) candidates.push({ path: (0, import_node_path.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -38855,7 +38953,7 @@ async function findDeployOutputs(deployDir, options = {}) {
   let info;
   if (options.info) {
     info = (0, import_node_path.resolve)(dir, options.info);
-    if (!await isFile(info)) throw new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`);
+    await checkInputFile(info, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
     info = (0, import_node_path.join)(dir, `${image.base}.info`);
   } else {
@@ -38871,8 +38969,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   let buildLog;
   if (options.buildLog) {
     buildLog = (0, import_node_path.resolve)(options.buildLog);
-    if (!await isFile(buildLog)) throw new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`);
-  } else if (await isFile((0, import_node_path.join)(dir, "build.log"))) {
+    await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
+  } else if (await notDirectory((0, import_node_path.join)(dir, "build.log"))) {
     buildLog = (0, import_node_path.join)(dir, "build.log");
   }
   const layout = { dir, image, info };
@@ -39024,8 +39122,8 @@ function match(setting, value, re, why) {
 }
 __name(match, "match");
 var bool = /* @__PURE__ */ __name((v) => v ? "1" : "0", "bool");
-function piGenConfigEntries(settings, names = {}) {
-  const label = /* @__PURE__ */ __name((k) => names[k] ?? k, "label");
+function checkSettings(settings, names = {}) {
+  const label = /* @__PURE__ */ __name((k) => names[k] ?? TYPED_VARIABLES[k] ?? (k === "extra" ? "setting" : k), "label");
   const s = settings;
   match(label("imgName"), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== void 0) match(label("release"), s.release, /^[a-z][a-z0-9-]*$/, "must be a Debian suite name such as trixie or bookworm");
@@ -39062,6 +39160,22 @@ function piGenConfigEntries(settings, names = {}) {
   if (s.wpaCountry !== void 0) match(label("wpaCountry"), s.wpaCountry, /^[A-Z]{2}$/, "must be a two-letter ISO 3166 country code such as GB");
   if (s.aptProxy !== void 0) match(label("aptProxy"), s.aptProxy, /^https?:\/\/[^\s'"`$\\]+$/, "must be an http(s) URL");
   if (s.piGenRelease !== void 0) oneLine(label("piGenRelease"), s.piGenRelease);
+  const typed = new Set(Object.values(TYPED_VARIABLES));
+  for (const [name, value] of Object.entries(s.extra ?? {})) {
+    const where = `${label("extra")} ${name}`;
+    if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where}: not a shell variable name`);
+    if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where}: ${REMOVED[name]}`);
+    if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: set by pi-image or pi-gen itself, not by a config`);
+    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
+    if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: use the typed setting for it, which is checked`);
+    if (value.includes("\0")) throw bad(where, value, "must not contain a NUL byte");
+  }
+}
+__name(checkSettings, "checkSettings");
+function piGenConfigEntries(settings, names = {}) {
+  const label = /* @__PURE__ */ __name((k) => names[k] ?? (k === "stageList" ? "STAGE_LIST" : k), "label");
+  const s = settings;
+  checkSettings(s, names);
   if (s.stageList.length === 0) throw new PiImageError("INPUT_INVALID", `${label("stageList")} is empty: name at least one stage`);
   for (const stage of s.stageList) {
     if (!stage.startsWith("/")) throw bad(label("stageList"), stage, "must be an absolute path");
@@ -39079,28 +39193,18 @@ function piGenConfigEntries(settings, names = {}) {
     });
   }
   entries.push({ name: "STAGE_LIST", value: s.stageList.join(" ") });
-  const typed = new Set(Object.values(TYPED_VARIABLES));
-  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a < b ? -1 : 1)) {
-    const where = `${label("extra")} ${name}`;
-    if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where}: not a shell variable name`);
-    if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where}: ${REMOVED[name]}`);
-    if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: set by pi-image or pi-gen itself, not by a config`);
-    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
-    if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: use the typed setting for it, which is checked`);
-    if (value.includes("\0")) throw bad(where, value, "must not contain a NUL byte");
-    entries.push({ name, value });
-  }
+  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a < b ? -1 : 1)) entries.push({ name, value });
   return entries;
 }
 __name(piGenConfigEntries, "piGenConfigEntries");
 
 // src/lib/pigen/stage-list.ts
-var import_promises2 = require("node:fs/promises");
+var import_promises4 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
 var CONTAINER_PIGEN_DIR = "/pi-gen";
 async function isDir(path) {
   try {
-    return (await (0, import_promises2.stat)(path)).isDirectory();
+    return (await (0, import_promises4.stat)(path)).isDirectory();
   } catch {
     return false;
   }
@@ -39108,7 +39212,7 @@ async function isDir(path) {
 __name(isDir, "isDir");
 async function filesUnder(dir, prefix = "") {
   const out = [];
-  for (const e of await (0, import_promises2.readdir)((0, import_node_path2.join)(dir, prefix), { withFileTypes: true })) {
+  for (const e of await (0, import_promises4.readdir)((0, import_node_path2.join)(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...await filesUnder(dir, rel));
     else out.push(rel);
@@ -39138,9 +39242,9 @@ async function resolveStageList(specs, options) {
     if (overrideDir && await isDir(overrideDir)) {
       if (!upstream) throw new PiImageError("INPUT_INVALID", `overrides for ${name}: overrides apply to pi-gen's own stages; change your stage ${spec} itself`);
       const copy = (0, import_node_path2.join)(options.workDir, "stages", name);
-      await (0, import_promises2.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
+      await (0, import_promises4.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
       const files = await filesUnder(overrideDir);
-      for (const f of files) await (0, import_promises2.cp)((0, import_node_path2.join)(overrideDir, f), (0, import_node_path2.join)(copy, f), { preserveTimestamps: true, force: true });
+      for (const f of files) await (0, import_promises4.cp)((0, import_node_path2.join)(overrideDir, f), (0, import_node_path2.join)(copy, f), { preserveTimestamps: true, force: true });
       stages.push({ name, hostPath: copy, buildPath: copy, upstream, mount: options.runtime === "container", overridden: files });
       continue;
     }
@@ -39148,7 +39252,7 @@ async function resolveStageList(specs, options) {
     stages.push({ name, hostPath, buildPath, upstream, mount: options.runtime === "container" && !upstream, overridden: [] });
   }
   if (overrides) {
-    for (const e of await (0, import_promises2.readdir)(overrides, { withFileTypes: true })) {
+    for (const e of await (0, import_promises4.readdir)(overrides, { withFileTypes: true })) {
       if (e.isDirectory() && !names.has(e.name)) warnings.push(`overrides for ${e.name} are not used: ${e.name} is not in the stage list`);
     }
   }
@@ -39157,9 +39261,9 @@ async function resolveStageList(specs, options) {
 __name(resolveStageList, "resolveStageList");
 
 // src/lib/build/apt-proxy.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs = require("node:fs");
-var import_promises3 = require("node:fs/promises");
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs2 = require("node:fs");
+var import_promises5 = require("node:fs/promises");
 var import_node_http = require("node:http");
 var import_node_path3 = require("node:path");
 var PACKAGE_FILE = /\.(u|d)?deb$/;
@@ -39190,7 +39294,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises3.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises5.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -39198,12 +39302,12 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path, head2) => {
     try {
-      const s = await (0, import_promises3.stat)(path);
+      const s = await (0, import_promises5.stat)(path);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
       if (head2) res.end();
-      else (0, import_node_fs.createReadStream)(path).pipe(res);
+      else (0, import_node_fs2.createReadStream)(path).pipe(res);
       return true;
     } catch {
       return false;
@@ -39240,8 +39344,8 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const temp = (0, import_node_path3.join)(options.cacheDir, `.partial-${(0, import_node_crypto.randomBytes)(6).toString("hex")}`);
-      const file = (0, import_node_fs.createWriteStream)(temp);
+      const temp = (0, import_node_path3.join)(options.cacheDir, `.partial-${(0, import_node_crypto2.randomBytes)(6).toString("hex")}`);
+      const file = (0, import_node_fs2.createWriteStream)(temp);
       let length = 0;
       let failed = false;
       up.on("data", (chunk) => {
@@ -39252,7 +39356,7 @@ async function startAptProxy(options) {
       const abandon = /* @__PURE__ */ __name(() => {
         failed = true;
         file.destroy();
-        void (0, import_promises3.rm)(temp, { force: true });
+        void (0, import_promises5.rm)(temp, { force: true });
       }, "abandon");
       up.on("aborted", abandon);
       up.on("error", () => {
@@ -39263,16 +39367,16 @@ async function startAptProxy(options) {
       file.on("finish", async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger.warn(`apt proxy: ${url2.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
-          await (0, import_promises3.rm)(temp, { force: true });
+          await (0, import_promises5.rm)(temp, { force: true });
           return;
         }
         try {
-          await (0, import_promises3.mkdir)((0, import_node_path3.dirname)(cachePath), { recursive: true });
-          await (0, import_promises3.rename)(temp, cachePath);
+          await (0, import_promises5.mkdir)((0, import_node_path3.dirname)(cachePath), { recursive: true });
+          await (0, import_promises5.rename)(temp, cachePath);
           stats.stored++;
         } catch (e) {
           logger.warn(`apt proxy: could not store ${url2.href}: ${e.message}`);
-          await (0, import_promises3.rm)(temp, { force: true });
+          await (0, import_promises5.rm)(temp, { force: true });
         }
       });
     });
@@ -39340,28 +39444,28 @@ async function ensureBuildkit(sudo, deps, logger) {
 __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
-var import_node_fs3 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
+var import_node_fs4 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 
 // src/lib/build/preflight.ts
-var import_node_fs2 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_node_fs3 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path) => {
-    const s = await (0, import_promises4.statfs)(path);
+    const s = await (0, import_promises6.statfs)(path);
     return s.bavail * s.bsize;
   }, "freeBytes"),
-  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs2.existsSync)(path), "exists"),
+  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs3.existsSync)(path), "exists"),
   read: /* @__PURE__ */ __name((path) => {
     try {
-      return (0, import_node_fs2.readFileSync)(path, "utf8");
+      return (0, import_node_fs3.readFileSync)(path, "utf8");
     } catch {
       return void 0;
     }
   }, "read"),
-  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs2.existsSync)(`${dir}/${tool}`)), "onPath")
+  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs3.existsSync)(`${dir}/${tool}`)), "onPath")
 };
 function isArmHost(arch) {
   return arch === "arm64" || arch === "arm";
@@ -39421,7 +39525,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs3.existsSync)((0, import_node_path4.join)(dir, name))) return (0, import_node_path4.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs4.existsSync)((0, import_node_path4.join)(dir, name))) return (0, import_node_path4.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -39440,25 +39544,25 @@ async function ensureEmulation(options) {
     await root("apt-get", ["update", "-qq"]);
     await root("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "qemu-user-static", "binfmt-support"]);
   }
-  if (!(0, import_node_fs3.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
+  if (!(0, import_node_fs4.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
     logger.info("mounting binfmt_misc");
     await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
   }
   for (const arch of ["aarch64", "arm"]) {
     const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch}`;
-    if (!(0, import_node_fs3.existsSync)(entry)) {
-      if ((0, import_node_fs3.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
-      else if ((0, import_node_fs3.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
+    if (!(0, import_node_fs4.existsSync)(entry)) {
+      if ((0, import_node_fs4.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
+      else if ((0, import_node_fs4.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
     }
   }
-  if (!(0, import_node_fs3.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+  if (!(0, import_node_fs4.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises5.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises5.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises7.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises7.mkdir)(options.shimDir, { recursive: true });
   for (const arch of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch}-static`);
-    if (target) await (0, import_promises5.symlink)(target, (0, import_node_path4.join)(options.shimDir, `qemu-${arch}`));
+    if (target) await (0, import_promises7.symlink)(target, (0, import_node_path4.join)(options.shimDir, `qemu-${arch}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -39763,7 +39867,7 @@ function runArgv(argv, logger, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists(path) {
   try {
-    await (0, import_promises6.stat)(path);
+    await (0, import_promises8.stat)(path);
     return true;
   } catch {
     return false;
@@ -39804,7 +39908,7 @@ __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
   const workDir = (0, import_node_path5.resolve)(options.workDir);
-  await (0, import_promises6.mkdir)(workDir, { recursive: true });
+  await (0, import_promises8.mkdir)(workDir, { recursive: true });
   const probe = options.probe ?? defaultProbe(logger);
   const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
   const native = runtime.runtime === "native";
@@ -39866,7 +39970,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = (0, import_node_path5.join)(workDir, "config");
-  await (0, import_promises6.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  await (0, import_promises8.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
@@ -39897,11 +40001,11 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
   const deployDir = (0, import_node_path5.join)(workDir, "deploy");
-  await (0, import_promises6.mkdir)(deployDir, { recursive: true });
+  await (0, import_promises8.mkdir)(deployDir, { recursive: true });
   const buildLog = (0, import_node_path5.join)(deployDir, "build.log");
   const nativeLog = (0, import_node_path5.join)(workDir, "work", "build.log");
-  if (native && await exists(nativeLog)) await (0, import_promises6.copyFile)(nativeLog, buildLog);
-  else if (!await exists(buildLog)) await (0, import_promises6.writeFile)(buildLog, follower.buildLog());
+  if (native && await exists(nativeLog)) await (0, import_promises8.copyFile)(nativeLog, buildLog);
+  else if (!await exists(buildLog)) await (0, import_promises8.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
@@ -39961,8 +40065,31 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_promises8 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
+
+// src/lib/core/small-file.ts
+async function readSmallFile(path, max) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size: size2 } = await handle.stat();
+    if (size2 > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size2} bytes, more than the ${max} a file of its kind may have`);
+    const buffer = Buffer.alloc(size2);
+    const { bytesRead } = await handle.read(buffer, 0, size2, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function parseJsonObject(text2) {
+  try {
+    const v = JSON.parse(text2);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
 
 // vendor/pi-gen.json
 var pi_gen_default = {
@@ -40056,11 +40183,11 @@ function parseProductConfig(text2, source) {
 __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
-var import_node_fs4 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
+var import_node_fs5 = require("node:fs");
+var import_promises9 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -40069,12 +40196,12 @@ async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
     const dir2 = (0, import_node_path6.resolve)(options.explicitDir);
-    if (!(0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit) logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs4.existsSync)((0, import_node_path6.join)(options.submoduleDir, "build.sh"))) {
+  if (options.submoduleDir && (0, import_node_fs5.existsSync)((0, import_node_path6.join)(options.submoduleDir, "build.sh"))) {
     const dir2 = (0, import_node_path6.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
@@ -40083,10 +40210,10 @@ async function locatePiGen(options) {
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
   const dir = (0, import_node_path6.join)((0, import_node_path6.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir, "build.sh"))) {
+  if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises7.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises7.mkdir)(dir, { recursive: true });
+    await (0, import_promises9.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises9.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -40118,8 +40245,9 @@ async function prepareBuild(request2) {
     const path = (0, import_node_path7.resolve)(baseDir, request2.configFile);
     let text2;
     try {
-      text2 = await (0, import_promises8.readFile)(path, "utf8");
+      text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
     } catch (e) {
+      if (e instanceof PiImageError) throw e;
       throw new PiImageError("INPUT_INVALID", `config ${request2.configFile} cannot be read: ${e.message}`, { cause: e });
     }
     config = parseProductConfig(text2, request2.configFile);
@@ -40135,6 +40263,7 @@ async function prepareBuild(request2) {
   if (!config.stages || config.stages.length === 0) {
     throw new PiImageError("INPUT_INVALID", "STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)");
   }
+  checkSettings({ ...config.settings, imgName, extra: config.extra });
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
     submoduleDir: (0, import_node_path7.join)(baseDir, "vendor/pi-gen"),
@@ -40191,89 +40320,6 @@ function checkSafeName(value, input) {
   return value;
 }
 __name(checkSafeName, "checkSafeName");
-
-// src/lib/core/file-digest.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
-var import_node_stream = require("node:stream");
-var import_promises10 = require("node:stream/promises");
-var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream.Transform {
-  static {
-    __name(this, "HashingPassThrough");
-  }
-  hash = (0, import_node_crypto2.createHash)("sha256");
-  size = 0;
-  _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
-  }
-};
-function digestBytes(bytes) {
-  const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
-}
-__name(digestBytes, "digestBytes");
-async function openRegularFile(path) {
-  let handle;
-  try {
-    handle = await (0, import_promises9.open)(path, import_node_fs5.constants.O_RDONLY | import_node_fs5.constants.O_NONBLOCK | import_node_fs5.constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = e.code;
-    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
-    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
-    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
-    throw e;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-var SHA256_HEX = /^[0-9a-f]{64}$/;
-async function digestFile(path, copyTo, expectedSize) {
-  const handle = await openRegularFile(path);
-  if (expectedSize !== void 0) {
-    const { size: size2 } = await handle.stat();
-    if (size2 !== expectedSize) {
-      await handle.close();
-      return { size: size2, sha256: "" };
-    }
-  }
-  const counter = new HashingPassThrough();
-  let writeFailure;
-  const sink = copyTo ? (0, import_node_fs5.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
-    write(_chunk, _enc, done) {
-      done();
-    }
-  });
-  try {
-    await (0, import_promises10.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
-  } catch (e) {
-    if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
-    throw e;
-  }
-  return counter.digest();
-}
-__name(digestFile, "digestFile");
 
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
@@ -40494,7 +40540,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/lib/image/open-image.ts
-var import_promises14 = require("node:fs/promises");
+var import_promises13 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path10 = require("node:path");
 
@@ -40564,7 +40610,7 @@ var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
 var import_node_fs6 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -40584,7 +40630,7 @@ function u64(file, buf, at, what, limit) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises11.open)(file, "r");
+  const fh = await (0, import_promises10.open)(file, "r");
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -40681,7 +40727,7 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises11.open)(file, "r");
+  const fh = await (0, import_promises10.open)(file, "r");
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -40784,9 +40830,9 @@ __name(openRawImage, "openRawImage");
 // src/lib/image/raw-image-pass.ts
 var import_node_crypto4 = require("node:crypto");
 var import_node_fs7 = require("node:fs");
-var import_promises12 = require("node:fs/promises");
+var import_promises11 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_promises13 = require("node:stream/promises");
+var import_promises12 = require("node:stream/promises");
 
 // src/lib/image/bmap.ts
 var import_node_crypto3 = require("node:crypto");
@@ -40893,7 +40939,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises13.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises12.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => {
@@ -40936,7 +40982,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises12.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises11.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -41015,8 +41061,8 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
     const source = await FileByteSource.open(path);
     return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
   }
-  const dir = await (0, import_promises14.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises14.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises13.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises13.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   let opened;
   try {
@@ -41410,10 +41456,12 @@ var FatFileSystem = class _FatFileSystem {
    */
   async readChain(first, limit) {
     const parts = [];
+    const seen = /* @__PURE__ */ new Set();
     let got = 0;
-    let steps = 0;
     for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
-      if (c > this.clusterCount + 1 || ++steps > this.clusterCount) throw this.corrupt(`FAT cluster chain from ${first} is broken or loops`);
+      if (c > this.clusterCount + 1) throw this.corrupt(`FAT cluster chain from ${first} leaves the data area (cluster ${c})`);
+      if (seen.has(c)) throw this.corrupt(`FAT cluster chain from ${first} loops (cluster ${c} twice)`);
+      seen.add(c);
       const len = Math.min(this.clusterBytes, limit - got);
       parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
       got += len;
@@ -41731,6 +41779,7 @@ async function inspectImage(disk, options = {}) {
       if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
       if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
     } catch (e) {
+      if (!(e instanceof PiImageError && e.code === "FS_UNSUPPORTED")) throw e;
       warnings.push(`partition ${p.number}: ${e.message}`);
       partitions.push({ ...p, filesystem: { type: "unknown" } });
     }
@@ -41867,32 +41916,8 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises18 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 var import_node_path14 = require("node:path");
-
-// src/lib/core/small-file.ts
-async function readSmallFile(path, max) {
-  const handle = await openRegularFile(path);
-  try {
-    const { size: size2 } = await handle.stat();
-    if (size2 > max) throw new PiImageError("INPUT_INVALID", `${path} is ${size2} bytes, more than the ${max} a file of its kind may have`);
-    const buffer = Buffer.alloc(size2);
-    const { bytesRead } = await handle.read(buffer, 0, size2, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-__name(readSmallFile, "readSmallFile");
-function parseJsonObject(text2) {
-  try {
-    const v = JSON.parse(text2);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -42071,12 +42096,12 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto5 = require("node:crypto");
-var import_promises15 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 var import_node_path11 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises15.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises15.readdir)(path)).length > 0;
+    if (!(await (0, import_promises14.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises14.readdir)(path)).length > 0;
   } catch {
     return false;
   }
@@ -42085,7 +42110,7 @@ __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
   const abs = (0, import_node_path11.resolve)(path);
   try {
-    return await (0, import_promises15.realpath)(abs);
+    return await (0, import_promises14.realpath)(abs);
   } catch {
     const parent = (0, import_node_path11.dirname)(abs);
     return parent === abs ? abs : (0, import_node_path11.join)(await realish(parent), (0, import_node_path11.basename)(abs));
@@ -42105,41 +42130,41 @@ async function stageOutputDir(finalPath, options) {
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises15.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
+  await (0, import_promises14.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises15.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises15.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises14.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises14.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       unregister();
       let old;
       try {
-        await (0, import_promises15.stat)(target);
+        await (0, import_promises14.stat)(target);
         old = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.old-${suffix}`);
-        await (0, import_promises15.rename)(target, old);
+        await (0, import_promises14.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises15.rename)(path, target);
-      if (old) await (0, import_promises15.rm)(old, { recursive: true, force: true });
+      await (0, import_promises14.rename)(path, target);
+      if (old) await (0, import_promises14.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises15.rm)(path, { recursive: true, force: true });
+      await (0, import_promises14.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises17 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_path13 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto6 = require("node:crypto");
-var import_promises16 = require("node:fs/promises");
+var import_promises15 = require("node:fs/promises");
 var import_node_path12 = require("node:path");
 function temporaryPathFor(path) {
   return (0, import_node_path12.join)((0, import_node_path12.dirname)(path), `.${(0, import_node_path12.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`);
@@ -42148,16 +42173,16 @@ __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises16.open)(temp, "wx", 420);
+    const handle = await (0, import_promises15.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises16.rename)(temp, path);
+    await (0, import_promises15.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises16.rm)(temp, { force: true });
+    await (0, import_promises15.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -42197,7 +42222,7 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises17.readdir)(dir)).sort();
+    return (await (0, import_promises16.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
@@ -42323,7 +42348,7 @@ __name(releaseNames, "releaseNames");
 
 // src/lib/release/markdown-text.ts
 function mdText(value) {
-  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
 }
 __name(mdText, "mdText");
 function mdCode(value) {
@@ -42544,7 +42569,7 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises18.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises17.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
@@ -42992,10 +43017,10 @@ __name(copyRelease, "copyRelease");
 // src/lib/oci/layout.ts
 var import_node_crypto9 = require("node:crypto");
 var import_node_fs9 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var import_node_path15 = require("node:path");
 var import_node_stream4 = require("node:stream");
-var import_promises20 = require("node:stream/promises");
+var import_promises19 = require("node:stream/promises");
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
 var OciLayout = class _OciLayout {
   constructor(dir) {
@@ -43014,7 +43039,7 @@ var OciLayout = class _OciLayout {
     return `oci:${(0, import_node_path15.resolve)(this.dir)}@${digest}`;
   }
   static async open(dir) {
-    await (0, import_promises19.mkdir)((0, import_node_path15.join)(dir, "blobs", "sha256"), { recursive: true });
+    await (0, import_promises18.mkdir)((0, import_node_path15.join)(dir, "blobs", "sha256"), { recursive: true });
     const marker = (0, import_node_path15.join)(dir, "oci-layout");
     let text2;
     try {
@@ -43037,7 +43062,7 @@ var OciLayout = class _OciLayout {
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises19.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises18.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -43051,7 +43076,7 @@ var OciLayout = class _OciLayout {
     let size2 = 0;
     const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises20.pipeline)(
+      await (0, import_promises19.pipeline)(
         source,
         new import_node_stream4.Transform({
           transform(chunk, _e, done) {
@@ -43064,10 +43089,10 @@ var OciLayout = class _OciLayout {
       );
       const digest = `sha256:${hash.digest("hex")}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises19.rename)(temp, this.blobPath(digest));
+      await (0, import_promises18.rename)(temp, this.blobPath(digest));
       return { digest, size: size2 };
     } catch (e) {
-      await (0, import_promises19.rm)(temp, { force: true });
+      await (0, import_promises18.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -43075,8 +43100,8 @@ var OciLayout = class _OciLayout {
     const digest = digestOf(bytes);
     if (!await this.hasBlob(digest)) {
       const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises19.writeFile)(temp, bytes);
-      await (0, import_promises19.rename)(temp, this.blobPath(digest));
+      await (0, import_promises18.writeFile)(temp, bytes);
+      await (0, import_promises18.rename)(temp, this.blobPath(digest));
     }
     return digest;
   }
@@ -43129,7 +43154,7 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises19.readFile)(this.blobPath(digest));
+      bytes = await (0, import_promises18.readFile)(this.blobPath(digest));
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
@@ -43182,9 +43207,9 @@ var import_node_path16 = require("node:path");
 // src/lib/oci/registry-client.ts
 var import_node_crypto10 = require("node:crypto");
 var import_node_fs10 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
+var import_promises20 = require("node:fs/promises");
 var import_node_stream6 = require("node:stream");
-var import_promises22 = require("node:stream/promises");
+var import_promises21 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http2 = require("node:http");
@@ -43857,10 +43882,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises22.pipeline)(import_node_stream6.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs10.createWriteStream)(temp));
-      await (0, import_promises21.rename)(temp, path);
+      await (0, import_promises21.pipeline)(import_node_stream6.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs10.createWriteStream)(temp));
+      await (0, import_promises20.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises21.rm)(temp, { force: true });
+      await (0, import_promises20.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -44690,7 +44715,7 @@ ${REGISTRY_HELP}`,
 // src/lib/publishing/pull.ts
 var import_node_crypto12 = require("node:crypto");
 var import_node_fs16 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
+var import_promises22 = require("node:fs/promises");
 var import_node_path22 = require("node:path");
 var import_node_events3 = require("node:events");
 var import_node_zlib4 = require("node:zlib");
@@ -45223,6 +45248,7 @@ async function readEntries(reader, onEntry) {
   let pax = {};
   let longName;
   let longLink;
+  let metaBytes = 0;
   for (; ; ) {
     const block = await reader.take(BLOCK);
     if (block.length === 0) return;
@@ -45235,7 +45261,8 @@ async function readEntries(reader, onEntry) {
     const typeflag = String.fromCharCode(block[156]);
     let size2 = numeric(block, 124, 12, "size");
     const readMeta = /* @__PURE__ */ __name(async (what) => {
-      if (size2 > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: a ${what} header of ${size2} bytes`);
+      metaBytes += size2;
+      if (size2 > MAX_META || metaBytes > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
       const data = await reader.take(size2 + (BLOCK - size2 % BLOCK) % BLOCK);
       if (data.length < size2) throw new PiImageError("UNSAFE_ARCHIVE", `the tar ends inside a ${what} header`);
       return data.subarray(0, size2).toString("utf8");
@@ -45270,6 +45297,7 @@ async function readEntries(reader, onEntry) {
       mode: numeric(block, 100, 8, "mode")
     };
     pax = {};
+    metaBytes = 0;
     longName = void 0;
     longLink = void 0;
     const dataSize = entry.type === "file" || entry.type === "other" ? size2 : 0;
@@ -45413,7 +45441,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises23.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises22.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -45475,18 +45503,36 @@ async function pullRelease(options) {
 __name(pullRelease, "pullRelease");
 
 // src/lib/signing/trusted-root.ts
-var import_promises24 = require("node:fs/promises");
 var import_node_os4 = require("node:os");
 var import_node_path23 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
+var import_verify3 = __toESM(require_dist4(), 1);
+var MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
+function checkTrustedRoot(json, label) {
+  const bad3 = /* @__PURE__ */ __name((why, cause) => new PiImageError("INPUT_INVALID", `the trusted root ${label} ${why}`, { cause }), "bad");
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad3("is not a Sigstore TrustedRoot (a JSON object)");
+  let material;
+  try {
+    material = (0, import_verify3.toTrustMaterial)(import_protobuf_specs2.TrustedRoot.fromJSON(json));
+  } catch (e) {
+    throw bad3(`is not a Sigstore TrustedRoot: ${e.message}`, e);
+  }
+  if (material.certificateAuthorities.length === 0) throw bad3("names no certificate authority: it cannot vouch for any signing certificate");
+  if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
+}
+__name(checkTrustedRoot, "checkTrustedRoot");
 async function loadTrustedRoot(path, cacheDir = (0, import_node_path23.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
+    let json;
     try {
-      return JSON.parse(await (0, import_promises24.readFile)(path, "utf8"));
+      json = JSON.parse((await readSmallFile(path, MAX_TRUSTED_ROOT_BYTES)).toString("utf8"));
     } catch (e) {
+      if (e instanceof PiImageError) throw e;
       throw new PiImageError("INPUT_INVALID", `trusted root ${path} cannot be read as JSON: ${e.message}`, { cause: e });
     }
+    checkTrustedRoot(json, path);
+    return json;
   }
   try {
     return import_protobuf_specs2.TrustedRoot.toJSON(await (0, import_tuf.getTrustedRoot)({ cachePath: cacheDir }));

@@ -23,6 +23,14 @@ export interface SmallImageOptions {
   /** ext4 creation features, e.g. "^64bit" or "^metadata_csum". */
   ext4Features?: string;
   gpt?: boolean;
+  /** ext4 block size (mkfs.ext4 -b). */
+  ext4BlockSize?: 1024 | 4096;
+  /** Edits the boot (FAT) file system image before it goes into the disk image. */
+  patchBoot?: (fsImage: string) => void;
+  /** Edits the root file system image before it goes into the disk image (crafting damaged structures). */
+  patchRoot?: (fsImage: string) => void;
+  /** Edits the whole disk image at the end (crafting damaged partition tables). */
+  patchDisk?: (diskImage: string) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -71,10 +79,12 @@ export function makeSmallImage(path: string, options: SmallImageOptions = {}): v
   sh('mmd', ['-i', bootFs, '::/overlays']);
   sh('mcopy', ['-i', bootFs, join(boot, 'config.txt'), join(boot, 'cmdline.txt'), join(boot, 'kernel8.img'), '::/']);
   sh('mcopy', ['-i', bootFs, join(boot, 'overlays', 'A Long File Name For LFN.dtbo'), '::/overlays/']);
+  options.patchBoot?.(bootFs);
   sh('truncate', ['-s', `${rootMiB}M`, rootFs]);
-  sh('mkfs.ext4', ['-q', '-L', 'rootfs', ...(options.ext4Features ? ['-O', options.ext4Features] : []), '-d', root, rootFs], {
+  sh('mkfs.ext4', ['-q', '-L', 'rootfs', ...(options.ext4Features ? ['-O', options.ext4Features] : []), ...(options.ext4BlockSize ? ['-b', String(options.ext4BlockSize)] : []), '-d', root, rootFs], {
     env: { ...process.env, E2FSPROGS_FAKE_TIME: '1768780800' },
   });
+  options.patchRoot?.(rootFs);
 
   const bootStart = 8;
   const rootStart = bootStart + bootMiB;
@@ -89,6 +99,7 @@ export function makeSmallImage(path: string, options: SmallImageOptions = {}): v
   sh('dd', [`if=${bootFs}`, `of=${path}`, 'bs=1M', `seek=${bootStart}`, 'conv=notrunc,sparse', 'status=none']);
   sh('dd', [`if=${rootFs}`, `of=${path}`, 'bs=1M', `seek=${rootStart}`, 'conv=notrunc,sparse', 'status=none']);
   sh('rm', ['-rf', work]);
+  options.patchDisk?.(path);
 }
 
 /** A pi-gen style .info with `count` installed packages. */

@@ -6061,7 +6061,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util5.addListener;
@@ -6140,7 +6140,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6235,11 +6235,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -6262,10 +6262,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6282,7 +6282,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6462,7 +6462,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6484,7 +6484,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6520,13 +6520,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -20667,10 +20667,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse2 = require_parse2();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version4, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version4, options);
@@ -21919,7 +21919,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -22003,8 +22003,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -30260,19 +30260,19 @@ function balancedWithBudget(str, masked, budget) {
 __name(balancedWithBudget, "balancedWithBudget");
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open2 = [];
+  const open3 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open2.push(i);
-    } else if (c === 125 && open2.length) {
-      open2.pop();
+      open3.push(i);
+    } else if (c === 125 && open3.length) {
+      open3.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open2.length; i++) {
-    const at = open2[i];
+  for (let i = 0; i < open3.length; i++) {
+    const at = open3[i];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -32080,10 +32080,10 @@ var Minimatch = class {
       }
       return filtered.join("/");
     }).join("|");
-    const [open2, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open2 + re + close + "$";
+    const [open3, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open3 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open2 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open3 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -70980,7 +70980,48 @@ function checkSafeName(value, input) {
 __name(checkSafeName, "checkSafeName");
 
 // src/lib/core/file-digest.ts
+var import_node_fs2 = require("node:fs");
+var import_promises = require("node:fs/promises");
 var READ_CHUNK = 1 << 20;
+async function openRegularFile(path12) {
+  let handle;
+  try {
+    handle = await (0, import_promises.open)(path12, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NONBLOCK | import_node_fs2.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a symbolic link)`, { cause: e });
+    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a socket)`, { cause: e });
+    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a directory)`, { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (${kindOf(st)})`);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+async function pathKind(path12) {
+  try {
+    const st = await (0, import_promises.stat)(path12);
+    return st.isFile() ? "file" : kindOf(st);
+  } catch (e) {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
+    throw e;
+  }
+}
+__name(pathKind, "pathKind");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
 
 // src/lib/release/manifest.ts
 var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -71051,20 +71092,20 @@ var import_node_path10 = require("node:path");
 
 // src/lib/build/cache-keys.ts
 var import_node_crypto4 = require("node:crypto");
-var import_promises = require("node:fs/promises");
-var import_node_fs2 = require("node:fs");
+var import_promises2 = require("node:fs/promises");
+var import_node_fs3 = require("node:fs");
 var import_node_path2 = require("node:path");
 async function hashTree(dirs) {
   const hash = (0, import_node_crypto4.createHash)("sha256");
   for (const dir of dirs) {
     const walk = /* @__PURE__ */ __name(async (at) => {
-      const entries = (await (0, import_promises.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      const entries = (await (0, import_promises2.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       for (const e of entries) {
         const path12 = (0, import_node_path2.join)(at, e.name);
         if (e.isDirectory()) await walk(path12);
         else if (e.isFile()) {
-          const executable = (await (0, import_promises.stat)(path12)).mode & 73 ? "x" : "-";
-          hash.update(`${(0, import_node_path2.relative)(dir, path12)}\0${executable}\0`).update(await (0, import_promises.readFile)(path12)).update("\0");
+          const executable = (await (0, import_promises2.stat)(path12)).mode & 73 ? "x" : "-";
+          hash.update(`${(0, import_node_path2.relative)(dir, path12)}\0${executable}\0`).update(await (0, import_promises2.readFile)(path12)).update("\0");
         }
       }
     }, "walk");
@@ -71082,12 +71123,12 @@ __name(aptCacheKey, "aptCacheKey");
 function stageSourceDirs(stages, pigenDir, baseDir, overridesDir) {
   const dirs = stages.map((s) => /^(stage\d+|export-image|export-noobs)$/.test(s) ? (0, import_node_path2.join)(pigenDir, s) : (0, import_node_path2.resolve)(baseDir, s));
   if (overridesDir) dirs.push((0, import_node_path2.resolve)(baseDir, overridesDir));
-  return dirs.filter((d) => (0, import_node_fs2.existsSync)(d));
+  return dirs.filter((d) => (0, import_node_fs3.existsSync)(d));
 }
 __name(stageSourceDirs, "stageSourceDirs");
 
 // src/lib/build/build.ts
-var import_promises7 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
 
 // src/lib/core/exec.ts
@@ -71188,7 +71229,7 @@ function renderPiGenConfig(entries, header) {
 __name(renderPiGenConfig, "renderPiGenConfig");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises2 = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
@@ -71200,20 +71241,23 @@ function classifyImageName(name) {
   return void 0;
 }
 __name(classifyImageName, "classifyImageName");
-async function isFile(path12) {
-  try {
-    return (await (0, import_promises2.stat)(path12)).isFile();
-  } catch {
-    return false;
-  }
+async function checkInputFile(path12, label, missing) {
+  const kind = await pathKind(path12);
+  if (kind === "missing") throw missing();
+  if (kind !== "file") throw new PiImageError("INPUT_INVALID", `${label} ${path12} is not a regular file (${kind})`);
 }
-__name(isFile, "isFile");
+__name(checkInputFile, "checkInputFile");
+async function notDirectory(path12) {
+  const kind = await pathKind(path12);
+  return kind !== "missing" && kind !== "a directory";
+}
+__name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path3.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises2.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises2.readdir)(dir)).sort();
+    if (!(await (0, import_promises3.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises3.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -71224,13 +71268,13 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
-    if (!await isFile(path12)) throw new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`);
+    await checkInputFile(path12, "image", () => new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`));
     image = { path: path12, ...kind };
   } else {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await isFile((0, import_node_path3.join)(dir, name))) candidates.push({ path: (0, import_node_path3.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path3.join)(dir, name))) candidates.push({ path: (0, import_node_path3.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -71249,7 +71293,7 @@ async function findDeployOutputs(deployDir, options = {}) {
   let info2;
   if (options.info) {
     info2 = (0, import_node_path3.resolve)(dir, options.info);
-    if (!await isFile(info2)) throw new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`);
+    await checkInputFile(info2, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
     info2 = (0, import_node_path3.join)(dir, `${image.base}.info`);
   } else {
@@ -71265,8 +71309,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   let buildLog;
   if (options.buildLog) {
     buildLog = (0, import_node_path3.resolve)(options.buildLog);
-    if (!await isFile(buildLog)) throw new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`);
-  } else if (await isFile((0, import_node_path3.join)(dir, "build.log"))) {
+    await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
+  } else if (await notDirectory((0, import_node_path3.join)(dir, "build.log"))) {
     buildLog = (0, import_node_path3.join)(dir, "build.log");
   }
   const layout = { dir, image, info: info2 };
@@ -71418,8 +71462,8 @@ function match3(setting, value, re, why) {
 }
 __name(match3, "match");
 var bool = /* @__PURE__ */ __name((v) => v ? "1" : "0", "bool");
-function piGenConfigEntries(settings, names = {}) {
-  const label = /* @__PURE__ */ __name((k) => names[k] ?? k, "label");
+function checkSettings(settings, names = {}) {
+  const label = /* @__PURE__ */ __name((k) => names[k] ?? TYPED_VARIABLES[k] ?? (k === "extra" ? "setting" : k), "label");
   const s = settings;
   match3(label("imgName"), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== void 0) match3(label("release"), s.release, /^[a-z][a-z0-9-]*$/, "must be a Debian suite name such as trixie or bookworm");
@@ -71456,6 +71500,22 @@ function piGenConfigEntries(settings, names = {}) {
   if (s.wpaCountry !== void 0) match3(label("wpaCountry"), s.wpaCountry, /^[A-Z]{2}$/, "must be a two-letter ISO 3166 country code such as GB");
   if (s.aptProxy !== void 0) match3(label("aptProxy"), s.aptProxy, /^https?:\/\/[^\s'"`$\\]+$/, "must be an http(s) URL");
   if (s.piGenRelease !== void 0) oneLine(label("piGenRelease"), s.piGenRelease);
+  const typed = new Set(Object.values(TYPED_VARIABLES));
+  for (const [name, value] of Object.entries(s.extra ?? {})) {
+    const where2 = `${label("extra")} ${name}`;
+    if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where2}: not a shell variable name`);
+    if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where2}: ${REMOVED[name]}`);
+    if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: set by pi-image or pi-gen itself, not by a config`);
+    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where2}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
+    if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: use the typed setting for it, which is checked`);
+    if (value.includes("\0")) throw bad(where2, value, "must not contain a NUL byte");
+  }
+}
+__name(checkSettings, "checkSettings");
+function piGenConfigEntries(settings, names = {}) {
+  const label = /* @__PURE__ */ __name((k) => names[k] ?? (k === "stageList" ? "STAGE_LIST" : k), "label");
+  const s = settings;
+  checkSettings(s, names);
   if (s.stageList.length === 0) throw new PiImageError("INPUT_INVALID", `${label("stageList")} is empty: name at least one stage`);
   for (const stage of s.stageList) {
     if (!stage.startsWith("/")) throw bad(label("stageList"), stage, "must be an absolute path");
@@ -71473,28 +71533,18 @@ function piGenConfigEntries(settings, names = {}) {
     });
   }
   entries.push({ name: "STAGE_LIST", value: s.stageList.join(" ") });
-  const typed = new Set(Object.values(TYPED_VARIABLES));
-  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a < b ? -1 : 1)) {
-    const where2 = `${label("extra")} ${name}`;
-    if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where2}: not a shell variable name`);
-    if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where2}: ${REMOVED[name]}`);
-    if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: set by pi-image or pi-gen itself, not by a config`);
-    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where2}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
-    if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: use the typed setting for it, which is checked`);
-    if (value.includes("\0")) throw bad(where2, value, "must not contain a NUL byte");
-    entries.push({ name, value });
-  }
+  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => a < b ? -1 : 1)) entries.push({ name, value });
   return entries;
 }
 __name(piGenConfigEntries, "piGenConfigEntries");
 
 // src/lib/pigen/stage-list.ts
-var import_promises3 = require("node:fs/promises");
+var import_promises4 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 var CONTAINER_PIGEN_DIR = "/pi-gen";
 async function isDir(path12) {
   try {
-    return (await (0, import_promises3.stat)(path12)).isDirectory();
+    return (await (0, import_promises4.stat)(path12)).isDirectory();
   } catch {
     return false;
   }
@@ -71502,7 +71552,7 @@ async function isDir(path12) {
 __name(isDir, "isDir");
 async function filesUnder(dir, prefix2 = "") {
   const out = [];
-  for (const e of await (0, import_promises3.readdir)((0, import_node_path4.join)(dir, prefix2), { withFileTypes: true })) {
+  for (const e of await (0, import_promises4.readdir)((0, import_node_path4.join)(dir, prefix2), { withFileTypes: true })) {
     const rel = prefix2 ? `${prefix2}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...await filesUnder(dir, rel));
     else out.push(rel);
@@ -71532,9 +71582,9 @@ async function resolveStageList(specs, options) {
     if (overrideDir && await isDir(overrideDir)) {
       if (!upstream) throw new PiImageError("INPUT_INVALID", `overrides for ${name}: overrides apply to pi-gen's own stages; change your stage ${spec} itself`);
       const copy = (0, import_node_path4.join)(options.workDir, "stages", name);
-      await (0, import_promises3.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
+      await (0, import_promises4.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
       const files = await filesUnder(overrideDir);
-      for (const f of files) await (0, import_promises3.cp)((0, import_node_path4.join)(overrideDir, f), (0, import_node_path4.join)(copy, f), { preserveTimestamps: true, force: true });
+      for (const f of files) await (0, import_promises4.cp)((0, import_node_path4.join)(overrideDir, f), (0, import_node_path4.join)(copy, f), { preserveTimestamps: true, force: true });
       stages.push({ name, hostPath: copy, buildPath: copy, upstream, mount: options.runtime === "container", overridden: files });
       continue;
     }
@@ -71542,7 +71592,7 @@ async function resolveStageList(specs, options) {
     stages.push({ name, hostPath, buildPath, upstream, mount: options.runtime === "container" && !upstream, overridden: [] });
   }
   if (overrides) {
-    for (const e of await (0, import_promises3.readdir)(overrides, { withFileTypes: true })) {
+    for (const e of await (0, import_promises4.readdir)(overrides, { withFileTypes: true })) {
       if (e.isDirectory() && !names.has(e.name)) warnings.push(`overrides for ${e.name} are not used: ${e.name} is not in the stage list`);
     }
   }
@@ -71559,8 +71609,8 @@ var TOOL_NAME = "pi-image-release";
 
 // src/lib/build/apt-proxy.ts
 var import_node_crypto5 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_node_fs4 = require("node:fs");
+var import_promises5 = require("node:fs/promises");
 var import_node_http2 = require("node:http");
 var import_node_path5 = require("node:path");
 var PACKAGE_FILE = /\.(u|d)?deb$/;
@@ -71591,7 +71641,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger: logger8 } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises4.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises5.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -71599,12 +71649,12 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path12, head) => {
     try {
-      const s = await (0, import_promises4.stat)(path12);
+      const s = await (0, import_promises5.stat)(path12);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
       if (head) res.end();
-      else (0, import_node_fs3.createReadStream)(path12).pipe(res);
+      else (0, import_node_fs4.createReadStream)(path12).pipe(res);
       return true;
     } catch {
       return false;
@@ -71642,7 +71692,7 @@ async function startAptProxy(options) {
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
       const temp = (0, import_node_path5.join)(options.cacheDir, `.partial-${(0, import_node_crypto5.randomBytes)(6).toString("hex")}`);
-      const file = (0, import_node_fs3.createWriteStream)(temp);
+      const file = (0, import_node_fs4.createWriteStream)(temp);
       let length = 0;
       let failed = false;
       up.on("data", (chunk) => {
@@ -71653,7 +71703,7 @@ async function startAptProxy(options) {
       const abandon = /* @__PURE__ */ __name(() => {
         failed = true;
         file.destroy();
-        void (0, import_promises4.rm)(temp, { force: true });
+        void (0, import_promises5.rm)(temp, { force: true });
       }, "abandon");
       up.on("aborted", abandon);
       up.on("error", () => {
@@ -71664,16 +71714,16 @@ async function startAptProxy(options) {
       file.on("finish", async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger8.warn(`apt proxy: ${url3.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
-          await (0, import_promises4.rm)(temp, { force: true });
+          await (0, import_promises5.rm)(temp, { force: true });
           return;
         }
         try {
-          await (0, import_promises4.mkdir)((0, import_node_path5.dirname)(cachePath), { recursive: true });
-          await (0, import_promises4.rename)(temp, cachePath);
+          await (0, import_promises5.mkdir)((0, import_node_path5.dirname)(cachePath), { recursive: true });
+          await (0, import_promises5.rename)(temp, cachePath);
           stats.stored++;
         } catch (e) {
           logger8.warn(`apt proxy: could not store ${url3.href}: ${e.message}`);
-          await (0, import_promises4.rm)(temp, { force: true });
+          await (0, import_promises5.rm)(temp, { force: true });
         }
       });
     });
@@ -71741,28 +71791,28 @@ async function ensureBuildkit(sudo, deps, logger8) {
 __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
-var import_node_fs5 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
+var import_node_fs6 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
 
 // src/lib/build/preflight.ts
-var import_node_fs4 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
+var import_node_fs5 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path12) => {
-    const s = await (0, import_promises5.statfs)(path12);
+    const s = await (0, import_promises6.statfs)(path12);
     return s.bavail * s.bsize;
   }, "freeBytes"),
-  exists: /* @__PURE__ */ __name((path12) => (0, import_node_fs4.existsSync)(path12), "exists"),
+  exists: /* @__PURE__ */ __name((path12) => (0, import_node_fs5.existsSync)(path12), "exists"),
   read: /* @__PURE__ */ __name((path12) => {
     try {
-      return (0, import_node_fs4.readFileSync)(path12, "utf8");
+      return (0, import_node_fs5.readFileSync)(path12, "utf8");
     } catch {
       return void 0;
     }
   }, "read"),
-  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs4.existsSync)(`${dir}/${tool}`)), "onPath")
+  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs5.existsSync)(`${dir}/${tool}`)), "onPath")
 };
 function isArmHost(arch2) {
   return arch2 === "arm64" || arch2 === "arm";
@@ -71822,7 +71872,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, name))) return (0, import_node_path6.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs6.existsSync)((0, import_node_path6.join)(dir, name))) return (0, import_node_path6.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -71841,25 +71891,25 @@ async function ensureEmulation(options) {
     await root("apt-get", ["update", "-qq"]);
     await root("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "qemu-user-static", "binfmt-support"]);
   }
-  if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
+  if (!(0, import_node_fs6.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
     logger8.info("mounting binfmt_misc");
     await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
   }
   for (const arch2 of ["aarch64", "arm"]) {
     const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch2}`;
-    if (!(0, import_node_fs5.existsSync)(entry)) {
-      if ((0, import_node_fs5.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch2}`]);
-      else if ((0, import_node_fs5.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
+    if (!(0, import_node_fs6.existsSync)(entry)) {
+      if ((0, import_node_fs6.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch2}`]);
+      else if ((0, import_node_fs6.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
     }
   }
-  if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+  if (!(0, import_node_fs6.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises6.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises6.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises7.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises7.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises6.symlink)(target, (0, import_node_path6.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises7.symlink)(target, (0, import_node_path6.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger8.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -71988,8 +72038,8 @@ function flattenTimeline(entries) {
 }
 __name(flattenTimeline, "flattenTimeline");
 function failedStep(timeline) {
-  const open2 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open2[open2.length - 1];
+  const open3 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open3[open3.length - 1];
 }
 __name(failedStep, "failedStep");
 
@@ -72083,7 +72133,7 @@ function runArgv(argv, logger8, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists2(path12) {
   try {
-    await (0, import_promises7.stat)(path12);
+    await (0, import_promises8.stat)(path12);
     return true;
   } catch {
     return false;
@@ -72124,7 +72174,7 @@ __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger: logger8 } = options;
   const workDir = (0, import_node_path7.resolve)(options.workDir);
-  await (0, import_promises7.mkdir)(workDir, { recursive: true });
+  await (0, import_promises8.mkdir)(workDir, { recursive: true });
   const probe = options.probe ?? defaultProbe(logger8);
   const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
   const native = runtime.runtime === "native";
@@ -72186,7 +72236,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = (0, import_node_path7.join)(workDir, "config");
-  await (0, import_promises7.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  await (0, import_promises8.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger8.info(`config: ${configPath} (${entries.length} settings)`);
@@ -72217,11 +72267,11 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger: logger8, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
   const deployDir = (0, import_node_path7.join)(workDir, "deploy");
-  await (0, import_promises7.mkdir)(deployDir, { recursive: true });
+  await (0, import_promises8.mkdir)(deployDir, { recursive: true });
   const buildLog = (0, import_node_path7.join)(deployDir, "build.log");
   const nativeLog = (0, import_node_path7.join)(workDir, "work", "build.log");
-  if (native && await exists2(nativeLog)) await (0, import_promises7.copyFile)(nativeLog, buildLog);
-  else if (!await exists2(buildLog)) await (0, import_promises7.writeFile)(buildLog, follower.buildLog());
+  if (native && await exists2(nativeLog)) await (0, import_promises8.copyFile)(nativeLog, buildLog);
+  else if (!await exists2(buildLog)) await (0, import_promises8.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
@@ -72276,8 +72326,22 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
 __name(containerCommand2, "containerCommand");
 
 // src/lib/build/build-request.ts
-var import_promises9 = require("node:fs/promises");
 var import_node_path9 = require("node:path");
+
+// src/lib/core/small-file.ts
+async function readSmallFile(path12, max) {
+  const handle = await openRegularFile(path12);
+  try {
+    const { size } = await handle.stat();
+    if (size > max) throw new PiImageError("INPUT_INVALID", `${path12} is ${size} bytes, more than the ${max} a file of its kind may have`);
+    const buffer3 = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer3, 0, size, 0);
+    return buffer3.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+__name(readSmallFile, "readSmallFile");
 
 // vendor/pi-gen.json
 var pi_gen_default = {
@@ -72371,11 +72435,11 @@ function parseProductConfig(text, source) {
 __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
-var import_node_fs6 = require("node:fs");
-var import_promises8 = require("node:fs/promises");
+var import_node_fs7 = require("node:fs");
+var import_promises9 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
 async function headCommit(dir, logger8) {
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger: logger8, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -72384,12 +72448,12 @@ async function locatePiGen(options) {
   const { logger: logger8, pin } = options;
   if (options.explicitDir) {
     const dir2 = (0, import_node_path8.resolve)(options.explicitDir);
-    if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger8) ?? "unknown";
     if (commit2 !== pin.commit) logger8.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path8.join)(options.submoduleDir, "build.sh"))) {
+  if (options.submoduleDir && (0, import_node_fs7.existsSync)((0, import_node_path8.join)(options.submoduleDir, "build.sh"))) {
     const dir2 = (0, import_node_path8.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger8) ?? pin.commit;
     if (commit2 !== pin.commit) logger8.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
@@ -72398,10 +72462,10 @@ async function locatePiGen(options) {
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
   const dir = (0, import_node_path8.join)((0, import_node_path8.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir, "build.sh"))) {
+  if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir, "build.sh"))) {
     logger8.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises8.mkdir)(dir, { recursive: true });
+    await (0, import_promises9.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises9.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger: logger8 }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -72433,8 +72497,9 @@ async function prepareBuild(request2) {
     const path12 = (0, import_node_path9.resolve)(baseDir, request2.configFile);
     let text;
     try {
-      text = await (0, import_promises9.readFile)(path12, "utf8");
+      text = (await readSmallFile(path12, 1024 * 1024)).toString("utf8");
     } catch (e) {
+      if (e instanceof PiImageError) throw e;
       throw new PiImageError("INPUT_INVALID", `config ${request2.configFile} cannot be read: ${e.message}`, { cause: e });
     }
     config = parseProductConfig(text, request2.configFile);
@@ -72450,6 +72515,7 @@ async function prepareBuild(request2) {
   if (!config.stages || config.stages.length === 0) {
     throw new PiImageError("INPUT_INVALID", "STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)");
   }
+  checkSettings({ ...config.settings, imgName, extra: config.extra });
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
     submoduleDir: (0, import_node_path9.join)(baseDir, "vendor/pi-gen"),

@@ -20484,6 +20484,9 @@ function execCapture(cmd, args, options) {
 }
 __name(execCapture, "execCapture");
 
+// src/lib/core/file-digest.ts
+var READ_CHUNK = 1 << 20;
+
 // src/lib/pigen/settings.ts
 var TYPED_VARIABLES = {
   imgName: "IMG_NAME",
@@ -20549,9 +20552,6 @@ __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/pigen/product-config.ts
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
-
-// src/lib/core/file-digest.ts
-var READ_CHUNK = 1 << 20;
 
 // src/lib/release/manifest.ts
 var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

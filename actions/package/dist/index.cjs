@@ -20543,6 +20543,16 @@ async function openRegularFile(path) {
   }
 }
 __name(openRegularFile, "openRegularFile");
+async function pathKind(path) {
+  try {
+    const st = await (0, import_promises.stat)(path);
+    return st.isFile() ? "file" : kindOf(st);
+  } catch (e) {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
+    throw e;
+  }
+}
+__name(pathKind, "pathKind");
 function kindOf(st) {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
@@ -21571,10 +21581,12 @@ var FatFileSystem = class _FatFileSystem {
    */
   async readChain(first, limit) {
     const parts = [];
+    const seen = /* @__PURE__ */ new Set();
     let got = 0;
-    let steps = 0;
     for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
-      if (c > this.clusterCount + 1 || ++steps > this.clusterCount) throw this.corrupt(`FAT cluster chain from ${first} is broken or loops`);
+      if (c > this.clusterCount + 1) throw this.corrupt(`FAT cluster chain from ${first} leaves the data area (cluster ${c})`);
+      if (seen.has(c)) throw this.corrupt(`FAT cluster chain from ${first} loops (cluster ${c} twice)`);
+      seen.add(c);
       const len = Math.min(this.clusterBytes, limit - got);
       parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
       got += len;
@@ -21892,6 +21904,7 @@ async function inspectImage(disk, options = {}) {
       if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
       if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
     } catch (e) {
+      if (!(e instanceof PiImageError && e.code === "FS_UNSUPPORTED")) throw e;
       warnings.push(`partition ${p.number}: ${e.message}`);
       partitions.push({ ...p, filesystem: { type: "unknown" } });
     }
@@ -22210,14 +22223,17 @@ function classifyImageName(name) {
   return void 0;
 }
 __name(classifyImageName, "classifyImageName");
-async function isFile(path) {
-  try {
-    return (await (0, import_promises6.stat)(path)).isFile();
-  } catch {
-    return false;
-  }
+async function checkInputFile(path, label, missing) {
+  const kind = await pathKind(path);
+  if (kind === "missing") throw missing();
+  if (kind !== "file") throw new PiImageError("INPUT_INVALID", `${label} ${path} is not a regular file (${kind})`);
 }
-__name(isFile, "isFile");
+__name(checkInputFile, "checkInputFile");
+async function notDirectory(path) {
+  const kind = await pathKind(path);
+  return kind !== "missing" && kind !== "a directory";
+}
+__name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path2.resolve)(deployDir);
   let names;
@@ -22234,13 +22250,13 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
-    if (!await isFile(path)) throw new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`);
+    await checkInputFile(path, "image", () => new PiImageError("DEPLOY_NO_IMAGE", `image ${options.image} does not exist`));
     image = { path, ...kind };
   } else {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await isFile((0, import_node_path2.join)(dir, name))) candidates.push({ path: (0, import_node_path2.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path2.join)(dir, name))) candidates.push({ path: (0, import_node_path2.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -22259,7 +22275,7 @@ async function findDeployOutputs(deployDir, options = {}) {
   let info2;
   if (options.info) {
     info2 = (0, import_node_path2.resolve)(dir, options.info);
-    if (!await isFile(info2)) throw new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`);
+    await checkInputFile(info2, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
     info2 = (0, import_node_path2.join)(dir, `${image.base}.info`);
   } else {
@@ -22275,8 +22291,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   let buildLog;
   if (options.buildLog) {
     buildLog = (0, import_node_path2.resolve)(options.buildLog);
-    if (!await isFile(buildLog)) throw new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`);
-  } else if (await isFile((0, import_node_path2.join)(dir, "build.log"))) {
+    await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
+  } else if (await notDirectory((0, import_node_path2.join)(dir, "build.log"))) {
     buildLog = (0, import_node_path2.join)(dir, "build.log");
   }
   const layout = { dir, image, info: info2 };
@@ -22621,7 +22637,7 @@ var ReleaseWriter = class {
 
 // src/lib/release/markdown-text.ts
 function mdText(value) {
-  return oneLine(value).replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+  return oneLine(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
 }
 __name(mdText, "mdText");
 function mdCode(value) {

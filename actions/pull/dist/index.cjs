@@ -23385,7 +23385,7 @@ var require_trust = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
-    exports2.toTrustMaterial = toTrustMaterial2;
+    exports2.toTrustMaterial = toTrustMaterial3;
     var core_1 = require_dist3();
     var protobuf_specs_1 = require_dist();
     var error_1 = require_error4();
@@ -23398,7 +23398,7 @@ var require_trust = __commonJS({
     Object.defineProperty(exports2, "filterTLogAuthorities", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return filter_1.filterTLogAuthorities;
     }, "get") });
-    function toTrustMaterial2(root, keys) {
+    function toTrustMaterial3(root, keys) {
       const keyFinder = typeof keys === "function" ? keys : keyLocator(keys);
       return {
         certificateAuthorities: root.certificateAuthorities.map(createCertAuthority),
@@ -23408,7 +23408,7 @@ var require_trust = __commonJS({
         publicKey: keyFinder
       };
     }
-    __name(toTrustMaterial2, "toTrustMaterial");
+    __name(toTrustMaterial3, "toTrustMaterial");
     function createTLogAuthority(tlogInstance) {
       const keyDetails = tlogInstance.publicKey.keyDetails;
       const keyType = keyDetails === protobuf_specs_1.PublicKeyDetails.PKCS1_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V5 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256 || keyDetails === protobuf_specs_1.PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256 ? "pkcs1" : "spki";
@@ -41816,7 +41816,7 @@ var require_polyfill = __commonJS({
       mkdir: mkdir4,
       readdir: readdir5,
       readlink: readlink2,
-      stat: stat4,
+      stat: stat5,
       symlink: symlink2,
       unlink: unlink2,
       utimes
@@ -41913,7 +41913,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat4(file, { bigint: true }) : (file) => lstat2(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat5(file, { bigint: true }) : (file) => lstat2(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -41936,7 +41936,7 @@ var require_polyfill = __commonJS({
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat4(dest).then(
+      return stat5(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -41951,7 +41951,7 @@ var require_polyfill = __commonJS({
       }
       let destStat;
       try {
-        destStat = await stat4(destParent, { bigint: true });
+        destStat = await stat5(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -41991,7 +41991,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat4 : lstat2;
+      const statFn = opts.dereference ? stat5 : lstat2;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -42084,7 +42084,7 @@ var require_polyfill = __commonJS({
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat4(src);
+      const updatedSrcStat = await stat5(src);
       return utimes(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
@@ -42140,7 +42140,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat4(src);
+      const srcStat = await stat5(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -42953,7 +42953,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir4,
-      readFile: readFile3,
+      readFile: readFile2,
       readdir: readdir5,
       rm: rm6,
       writeFile: writeFile3
@@ -43145,7 +43145,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile3(bucket, "utf8");
+      const data = await readFile2(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -44325,16 +44325,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size } = opts;
-      const { stat: stat4, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat5 = size ? { size } : await fs3.stat(cpath2);
-        return { stat: stat5, cpath: cpath2, sri: sri2 };
+      const { stat: stat5, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat6 = size ? { size } : await fs3.stat(cpath2);
+        return { stat: stat6, cpath: cpath2, sri: sri2 };
       });
-      if (stat4.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat4.size, sri, new Pipeline()).concat();
+      if (stat5.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat5.size, sri, new Pipeline()).concat();
       }
       const data = await fs3.readFile(cpath, { encoding: null });
-      if (stat4.size !== data.length) {
-        throw sizeError(stat4.size, data.length);
+      if (stat5.size !== data.length) {
+        throw sizeError(stat5.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -44361,11 +44361,11 @@ var require_read = __commonJS({
       const { size } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat4, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat5 = size ? { size } : await fs3.stat(cpath2);
-          return { stat: stat5, cpath: cpath2, sri: sri2 };
+        const { stat: stat5, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat6 = size ? { size } : await fs3.stat(cpath2);
+          return { stat: stat6, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat4.size, sri, stream);
+        return readPipeline(cpath, stat5.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -44384,8 +44384,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat4 = await fs3.stat(cpath);
-          return { size: stat4.size, sri, stat: stat4 };
+          const stat5 = await fs3.stat(cpath);
+          return { size: stat5.size, sri, stat: stat5 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -48072,9 +48072,9 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir4,
-      readFile: readFile3,
+      readFile: readFile2,
       rm: rm6,
-      stat: stat4,
+      stat: stat5,
       truncate,
       writeFile: writeFile3
     } = require("fs/promises");
@@ -48194,7 +48194,7 @@ var require_verify2 = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat4(f);
+            const s = await stat5(f);
             await rm6(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
@@ -48208,7 +48208,7 @@ var require_verify2 = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size } = await stat4(filepath);
+        const { size } = await stat5(filepath);
         contentInfo.size = size;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -48268,7 +48268,7 @@ var require_verify2 = __commonJS({
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat4(content);
+          await stat5(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -48299,7 +48299,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile3(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -59726,6 +59726,7 @@ async function readEntries(reader, onEntry) {
   let pax = {};
   let longName;
   let longLink;
+  let metaBytes = 0;
   for (; ; ) {
     const block = await reader.take(BLOCK);
     if (block.length === 0) return;
@@ -59738,7 +59739,8 @@ async function readEntries(reader, onEntry) {
     const typeflag = String.fromCharCode(block[156]);
     let size = numeric(block, 124, 12, "size");
     const readMeta = /* @__PURE__ */ __name(async (what) => {
-      if (size > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: a ${what} header of ${size} bytes`);
+      metaBytes += size;
+      if (size > MAX_META || metaBytes > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
       const data = await reader.take(size + (BLOCK - size % BLOCK) % BLOCK);
       if (data.length < size) throw new PiImageError("UNSAFE_ARCHIVE", `the tar ends inside a ${what} header`);
       return data.subarray(0, size).toString("utf8");
@@ -59773,6 +59775,7 @@ async function readEntries(reader, onEntry) {
       mode: numeric(block, 100, 8, "mode")
     };
     pax = {};
+    metaBytes = 0;
     longName = void 0;
     longLink = void 0;
     const dataSize = entry.type === "file" || entry.type === "other" ? size : 0;
@@ -59978,18 +59981,36 @@ async function pullRelease(options) {
 __name(pullRelease, "pullRelease");
 
 // src/lib/signing/trusted-root.ts
-var import_promises11 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path9 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
+var import_verify3 = __toESM(require_dist4(), 1);
+var MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
+function checkTrustedRoot(json, label) {
+  const bad2 = /* @__PURE__ */ __name((why, cause) => new PiImageError("INPUT_INVALID", `the trusted root ${label} ${why}`, { cause }), "bad");
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad2("is not a Sigstore TrustedRoot (a JSON object)");
+  let material;
+  try {
+    material = (0, import_verify3.toTrustMaterial)(import_protobuf_specs2.TrustedRoot.fromJSON(json));
+  } catch (e) {
+    throw bad2(`is not a Sigstore TrustedRoot: ${e.message}`, e);
+  }
+  if (material.certificateAuthorities.length === 0) throw bad2("names no certificate authority: it cannot vouch for any signing certificate");
+  if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad2("names no transparency log and no timestamp authority");
+}
+__name(checkTrustedRoot, "checkTrustedRoot");
 async function loadTrustedRoot(path, cacheDir = (0, import_node_path9.join)((0, import_node_os2.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
+    let json;
     try {
-      return JSON.parse(await (0, import_promises11.readFile)(path, "utf8"));
+      json = JSON.parse((await readSmallFile(path, MAX_TRUSTED_ROOT_BYTES)).toString("utf8"));
     } catch (e) {
+      if (e instanceof PiImageError) throw e;
       throw new PiImageError("INPUT_INVALID", `trusted root ${path} cannot be read as JSON: ${e.message}`, { cause: e });
     }
+    checkTrustedRoot(json, path);
+    return json;
   }
   try {
     return import_protobuf_specs2.TrustedRoot.toJSON(await (0, import_tuf.getTrustedRoot)({ cachePath: cacheDir }));

@@ -2,13 +2,14 @@
  * What the CLI and the build action share: a product config file plus
  * KEY=VALUE overrides, a version, and where to run, turned into BuildOptions.
  */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
+import { readSmallFile } from '../core/small-file';
 import { execCapture } from '../core/exec';
 import type { Logger } from '../core/logger';
 import { PI_GEN_PIN } from '../pigen/pin';
 import { applySetting, parseProductConfig, splitAssignment, type ProductConfig } from '../pigen/product-config';
+import { checkSettings } from '../pigen/settings';
 import type { BuildOptions } from './build';
 import { locatePiGen } from './pigen-checkout';
 import { containerName, type Runtime } from './runtime';
@@ -57,8 +58,9 @@ export async function prepareBuild(request: BuildRequest): Promise<BuildOptions>
     const path = resolve(baseDir, request.configFile);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = (await readSmallFile(path, 1024 * 1024)).toString('utf8');
     } catch (e) {
+      if (e instanceof PiImageError) throw e;
       throw new PiImageError('INPUT_INVALID', `config ${request.configFile} cannot be read: ${(e as Error).message}`, { cause: e });
     }
     config = parseProductConfig(text, request.configFile);
@@ -74,6 +76,9 @@ export async function prepareBuild(request: BuildRequest): Promise<BuildOptions>
   if (!config.stages || config.stages.length === 0) {
     throw new PiImageError('INPUT_INVALID', 'STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)');
   }
+
+  // Every value is checked before pi-gen is fetched or anything slow starts.
+  checkSettings({ ...config.settings, imgName, extra: config.extra });
 
   const checkout = await locatePiGen({
     explicitDir: request.pigenDir,

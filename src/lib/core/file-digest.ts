@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from './errors';
@@ -58,6 +58,17 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
     return handle;
   } catch (e) {
     await handle.close();
+    throw e;
+  }
+}
+
+/** What is at a path (following links): a regular file, nothing, or a description of something else. */
+export async function pathKind(path: string): Promise<'file' | 'missing' | string> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? 'file' : kindOf(st);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
     throw e;
   }
 }

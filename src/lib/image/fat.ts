@@ -111,10 +111,12 @@ export class FatFileSystem {
    */
   private async readChain(first: number, limit: number): Promise<Buffer> {
     const parts: Buffer[] = [];
+    const seen = new Set<number>();
     let got = 0;
-    let steps = 0;
     for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
-      if (c > this.clusterCount + 1 || ++steps > this.clusterCount) throw this.corrupt(`FAT cluster chain from ${first} is broken or loops`);
+      if (c > this.clusterCount + 1) throw this.corrupt(`FAT cluster chain from ${first} leaves the data area (cluster ${c})`);
+      if (seen.has(c)) throw this.corrupt(`FAT cluster chain from ${first} loops (cluster ${c} twice)`);
+      seen.add(c);
       const len = Math.min(this.clusterBytes, limit - got);
       parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
       got += len;

@@ -130,7 +130,9 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
       if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
       if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
     } catch (e) {
-      warnings.push(`partition ${p.number}: ${(e as Error).message}`);
+      // A file system this reader does not support is a warning; a damaged one is the image's fault.
+      if (!(e instanceof PiImageError && e.code === 'FS_UNSUPPORTED')) throw e;
+      warnings.push(`partition ${p.number}: ${e.message}`);
       partitions.push({ ...p, filesystem: { type: 'unknown' } });
     }
   }

@@ -148,6 +148,8 @@ async function readEntries(reader: ByteReader, onEntry: (entry: TarEntry) => Pro
   let pax: Record<string, string> = {};
   let longName: string | undefined;
   let longLink: string | undefined;
+  // Metadata headers before one entry, together: a stream of PAX headers cannot grow without end.
+  let metaBytes = 0;
   for (;;) {
     const block = await reader.take(BLOCK);
     if (block.length === 0) return; // no end marker: tolerated, as GNU tar does
@@ -160,7 +162,8 @@ async function readEntries(reader: ByteReader, onEntry: (entry: TarEntry) => Pro
     const typeflag = String.fromCharCode(block[156]!);
     let size = numeric(block, 124, 12, 'size');
     const readMeta = async (what: string): Promise<string> => {
-      if (size > MAX_META) throw new PiImageError('UNSAFE_ARCHIVE', `tar: a ${what} header of ${size} bytes`);
+      metaBytes += size;
+      if (size > MAX_META || metaBytes > MAX_META) throw new PiImageError('UNSAFE_ARCHIVE', `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
       const data = await reader.take(size + ((BLOCK - (size % BLOCK)) % BLOCK));
       if (data.length < size) throw new PiImageError('UNSAFE_ARCHIVE', `the tar ends inside a ${what} header`);
       return data.subarray(0, size).toString('utf8');
@@ -195,6 +198,7 @@ async function readEntries(reader: ByteReader, onEntry: (entry: TarEntry) => Pro
       mode: numeric(block, 100, 8, 'mode'),
     };
     pax = {};
+    metaBytes = 0;
     longName = undefined;
     longLink = undefined;
     // Only regular files carry data (hard links, directories, devices: none, whatever the size field says).

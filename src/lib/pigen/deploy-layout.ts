@@ -14,6 +14,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
+import { pathKind } from '../core/file-digest';
 
 export type ImageCompression = 'zip' | 'gz' | 'xz' | 'none';
 
@@ -54,12 +55,17 @@ export interface FindDeployOptions {
   info?: string;
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
+/** An input file named by the user: missing is one error, not a regular file (a FIFO, a directory) another. */
+async function checkInputFile(path: string, label: string, missing: () => PiImageError): Promise<void> {
+  const kind = await pathKind(path);
+  if (kind === 'missing') throw missing();
+  if (kind !== 'file') throw new PiImageError('INPUT_INVALID', `${label} ${path} is not a regular file (${kind})`);
+}
+
+/** Something in deploy/ that could be an output: anything but a directory (a FIFO is refused when opened, by name). */
+async function notDirectory(path: string): Promise<boolean> {
+  const kind = await pathKind(path);
+  return kind !== 'missing' && kind !== 'a directory';
 }
 
 export async function findDeployOutputs(deployDir: string, options: FindDeployOptions = {}): Promise<DeployLayout> {
@@ -79,13 +85,13 @@ export async function findDeployOutputs(deployDir: string, options: FindDeployOp
     if (!kind) {
       throw new PiImageError('INPUT_INVALID', `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
-    if (!(await isFile(path))) throw new PiImageError('DEPLOY_NO_IMAGE', `image ${options.image} does not exist`);
+    await checkInputFile(path, 'image', () => new PiImageError('DEPLOY_NO_IMAGE', `image ${options.image} does not exist`));
     image = { path, ...kind };
   } else {
     const candidates: DeployImage[] = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && (await isFile(join(dir, name)))) candidates.push({ path: join(dir, name), ...kind });
+      if (kind && (await notDirectory(join(dir, name)))) candidates.push({ path: join(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -106,7 +112,7 @@ export async function findDeployOutputs(deployDir: string, options: FindDeployOp
   let info: string | undefined;
   if (options.info) {
     info = resolve(dir, options.info);
-    if (!(await isFile(info))) throw new PiImageError('DEPLOY_NO_INFO', `info file ${options.info} does not exist`);
+    await checkInputFile(info, 'info file', () => new PiImageError('DEPLOY_NO_INFO', `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
     info = join(dir, `${image.base}.info`);
   } else {
@@ -125,8 +131,8 @@ export async function findDeployOutputs(deployDir: string, options: FindDeployOp
   let buildLog: string | undefined;
   if (options.buildLog) {
     buildLog = resolve(options.buildLog);
-    if (!(await isFile(buildLog))) throw new PiImageError('INPUT_INVALID', `build log ${options.buildLog} does not exist`);
-  } else if (await isFile(join(dir, 'build.log'))) {
+    await checkInputFile(buildLog, 'build log', () => new PiImageError('INPUT_INVALID', `build log ${options.buildLog} does not exist`));
+  } else if (await notDirectory(join(dir, 'build.log'))) {
     buildLog = join(dir, 'build.log');
   }
 

@@ -26,34 +26,44 @@ describe('pi-gen settings', () => {
   });
 
   it.each([
-    [{ imgName: 'my image' }, /imgName "my image": use letters, digits/],
-    [{ imgName: '../x' }, /imgName/],
-    [{ targetHostname: 'box_1' }, /targetHostname "box_1": must be a host name/],
-    [{ targetHostname: 'a\nb' }, /targetHostname .*must be a single line/],
-    [{ firstUserName: 'Root' }, /firstUserName "Root": pi-gen requires/],
-    [{ localeDefault: 'en_GB.UTF-8; rm -rf /' }, /localeDefault .* must be a locale/],
-    [{ timezoneDefault: 'Europe/London$(id)' }, /timezoneDefault/],
-    [{ wpaCountry: 'gb' }, /wpaCountry "gb": must be a two-letter/],
-    [{ aptProxy: 'ftp://proxy' }, /aptProxy "ftp:\/\/proxy": must be an http\(s\) URL/],
-    [{ aptProxy: 'http://x/`id`' }, /aptProxy/],
-    [{ keyboardLayout: 'English\n(US)' }, /keyboardLayout .*single line/],
-    [{ deployCompression: 'bz2' as never }, /deployCompression "bz2": must be one of zip, gz, xz, none/],
-    [{ compressionLevel: 10 }, /compressionLevel "10"/],
-    [{ disableFirstBootUserRename: true }, /disableFirstBootUserRename needs firstUserPass/],
-    [{ pubkeyOnlySsh: true }, /pubkeyOnlySsh needs pubkeySshFirstUser/],
+    [{ imgName: 'my image' }, /IMG_NAME "my image": use letters, digits/],
+    [{ imgName: '../x' }, /IMG_NAME/],
+    [{ targetHostname: 'box_1' }, /TARGET_HOSTNAME "box_1": must be a host name/],
+    [{ targetHostname: 'a\nb' }, /TARGET_HOSTNAME .*must be a single line/],
+    [{ firstUserName: 'Root' }, /FIRST_USER_NAME "Root": pi-gen requires/],
+    [{ localeDefault: 'en_GB.UTF-8; rm -rf /' }, /LOCALE_DEFAULT .* must be a locale/],
+    [{ timezoneDefault: 'Europe/London$(id)' }, /TIMEZONE_DEFAULT/],
+    [{ wpaCountry: 'gb' }, /WPA_COUNTRY "gb": must be a two-letter/],
+    [{ aptProxy: 'ftp://proxy' }, /APT_PROXY "ftp:\/\/proxy": must be an http\(s\) URL/],
+    [{ aptProxy: 'http://x/`id`' }, /APT_PROXY/],
+    [{ keyboardLayout: 'English\n(US)' }, /KEYBOARD_LAYOUT .*single line/],
+    [{ deployCompression: 'bz2' as never }, /DEPLOY_COMPRESSION "bz2": must be one of zip, gz, xz, none/],
+    [{ compressionLevel: 10 }, /COMPRESSION_LEVEL "10"/],
+    [{ disableFirstBootUserRename: true }, /DISABLE_FIRST_BOOT_USER_RENAME needs FIRST_USER_PASS/],
+    [{ pubkeyOnlySsh: true }, /PUBKEY_ONLY_SSH needs PUBKEY_SSH_FIRST_USER/],
     [{ pubkeySshFirstUser: 'not a key' }, /is not an OpenSSH public key line/],
-    [{ firstUserPass: 'two\nlines' }, /firstUserPass .*single line/],
-    [{ stageList: [] }, /stageList is empty/],
-    [{ stageList: ['stage0'] }, /stageList "stage0": must be an absolute path/],
+    [{ firstUserPass: 'two\nlines' }, /^FIRST_USER_PASS \(secret, not shown\): must be a single line$/],
+    [{ firstUserPass: 'bell\u0007hunter2' }, /^FIRST_USER_PASS \(secret, not shown\): must not contain control characters$/],
+    [{ stageList: [] }, /STAGE_LIST is empty/],
+    [{ stageList: ['stage0'] }, /STAGE_LIST "stage0": must be an absolute path/],
     [{ stageList: ['/my stages/a'] }, /must not contain whitespace: pi-gen splits STAGE_LIST/],
-    [{ extra: { 'BAD-NAME': 'x' } }, /extra BAD-NAME: not a shell variable name/],
-    [{ extra: { WORK_DIR: '/tmp' } }, /extra WORK_DIR: set by pi-image or pi-gen itself/],
-    [{ extra: { IMG_FILENAME: 'x' } }, /extra IMG_FILENAME: set by pi-image/],
-    [{ extra: { TARGET_HOSTNAME: 'x' } }, /extra TARGET_HOSTNAME: use the typed setting/],
+    [{ extra: { 'BAD-NAME': 'x' } }, /setting BAD-NAME: not a shell variable name/],
+    [{ extra: { WORK_DIR: '/tmp' } }, /setting WORK_DIR: set by pi-image or pi-gen itself/],
+    [{ extra: { IMG_FILENAME: 'x' } }, /setting IMG_FILENAME: set by pi-image/],
+    [{ extra: { TARGET_HOSTNAME: 'x' } }, /setting TARGET_HOSTNAME: use the typed setting/],
     [{ extra: { WPA_PASSWORD: 'x' } }, /WPA_PASSWORD: pi-gen removed WPA_PASSWORD in 2023/],
     [{ extra: { USE_QCOW2: '1' } }, /USE_QCOW2 in 2024/],
+    ...['LD_PRELOAD', 'LD_AUDIT', 'BASH_ENV', 'PS4', 'PROMPT_COMMAND', 'SHELLOPTS', 'BASH_FUNC_x%%', 'GCONV_PATH', 'PATH', 'IFS', 'NODE_OPTIONS', 'MALLOC_CHECK_'].map(
+      (name): [Partial<PiGenSettings>, RegExp] => [{ extra: { [name.replace('%%', '')]: 'x' } }, /changes how bash or the programs pi-gen runs behave|not a shell variable name/],
+    ),
   ])('refuses %o, naming the setting', (setting, message) => {
     expect(() => entries(setting as Partial<PiGenSettings>)).toThrow(message);
+  });
+
+  it('never shows a secret value, whatever is wrong with it', () => {
+    for (const value of ['two\nlines hunter2', 'tab\u0001hunter2']) {
+      expect(() => entries({ firstUserPass: value })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
+    }
   });
 
   it('accepts values pi-gen takes, hostile or not, for free-text settings (quoting makes them safe)', () => {
@@ -87,6 +97,8 @@ describe('product config files', () => {
     ['A="open', /x.env:1: unbalanced " quote/],
     ['ENABLE_SSH=maybe', /x.env:1: ENABLE_SSH: "maybe" must be 1 or 0/],
     ['COMPRESSION_LEVEL=high', /COMPRESSION_LEVEL "high" must be 0-9/],
+    ['FIRST_USER_PASS=hunter2', /x.env:1: FIRST_USER_PASS is a secret; .*PI_IMAGE_FIRST_USER_PASS/],
+    ['root:$y$j9T$hunter2hash:19000:0:99999:7:::', /^x.env:1: expected KEY=VALUE \(a shell variable name, "=", the value\): not a pi-gen config line$/],
   ])('refuses %j, naming file and line', (text, message) => {
     expect(() => parseProductConfig(text, 'x.env')).toThrow(message);
   });

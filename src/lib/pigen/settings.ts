@@ -116,9 +116,13 @@ function match(setting: string, value: string, re: RegExp, why: string): void {
 
 const bool = (v: boolean): string => (v ? '1' : '0');
 
-/** Checks the settings and returns the config entries, in a stable order. */
-export function piGenConfigEntries(settings: PiGenSettings, names: Partial<Record<keyof PiGenSettings, string>> = {}): ConfigEntry[] {
-  const label = (k: keyof PiGenSettings): string => names[k] ?? k;
+/**
+ * Checks every setting but the stage list (which needs pi-gen's checkout to
+ * resolve): run before anything slow, so a bad value fails at once.
+ */
+export function checkSettings(settings: Omit<PiGenSettings, 'stageList'>, names: Partial<Record<keyof PiGenSettings, string>> = {}): void {
+  // Named as pi-gen names them unless the caller says otherwise (an action's input names).
+  const label = (k: keyof PiGenSettings): string => names[k] ?? (TYPED_VARIABLES as Partial<Record<keyof PiGenSettings, string>>)[k] ?? (k === 'extra' ? 'setting' : k);
   const s = settings;
   match(label('imgName'), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== undefined) match(label('release'), s.release, /^[a-z][a-z0-9-]*$/, 'must be a Debian suite name such as trixie or bookworm');
@@ -155,6 +159,23 @@ export function piGenConfigEntries(settings: PiGenSettings, names: Partial<Recor
   if (s.wpaCountry !== undefined) match(label('wpaCountry'), s.wpaCountry, /^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as GB');
   if (s.aptProxy !== undefined) match(label('aptProxy'), s.aptProxy, /^https?:\/\/[^\s'"`$\\]+$/, 'must be an http(s) URL');
   if (s.piGenRelease !== undefined) oneLine(label('piGenRelease'), s.piGenRelease);
+  const typed = new Set(Object.values(TYPED_VARIABLES));
+  for (const [name, value] of Object.entries(s.extra ?? {})) {
+    const where = `${label('extra')} ${name}`;
+    if (!SHELL_NAME.test(name)) throw new PiImageError('INPUT_INVALID', `${where}: not a shell variable name`);
+    if (REMOVED[name]) throw new PiImageError('INPUT_INVALID', `${where}: ${REMOVED[name]}`);
+    if (RESERVED.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: set by pi-image or pi-gen itself, not by a config`);
+    if (isProcessVariable(name)) throw new PiImageError('INPUT_INVALID', `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
+    if (typed.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: use the typed setting for it, which is checked`);
+    if (value.includes('\0')) throw bad(where, value, 'must not contain a NUL byte');
+  }
+}
+
+/** Checks the settings and returns the config entries, in a stable order. */
+export function piGenConfigEntries(settings: PiGenSettings, names: Partial<Record<keyof PiGenSettings, string>> = {}): ConfigEntry[] {
+  const label = (k: keyof PiGenSettings): string => names[k] ?? (k === 'stageList' ? 'STAGE_LIST' : k);
+  const s = settings;
+  checkSettings(s, names);
   if (s.stageList.length === 0) throw new PiImageError('INPUT_INVALID', `${label('stageList')} is empty: name at least one stage`);
   for (const stage of s.stageList) {
     if (!stage.startsWith('/')) throw bad(label('stageList'), stage, 'must be an absolute path');
@@ -173,16 +194,6 @@ export function piGenConfigEntries(settings: PiGenSettings, names: Partial<Recor
     });
   }
   entries.push({ name: 'STAGE_LIST', value: s.stageList.join(' ') });
-  const typed = new Set(Object.values(TYPED_VARIABLES));
-  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const where = `${label('extra')} ${name}`;
-    if (!SHELL_NAME.test(name)) throw new PiImageError('INPUT_INVALID', `${where}: not a shell variable name`);
-    if (REMOVED[name]) throw new PiImageError('INPUT_INVALID', `${where}: ${REMOVED[name]}`);
-    if (RESERVED.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: set by pi-image or pi-gen itself, not by a config`);
-    if (isProcessVariable(name)) throw new PiImageError('INPUT_INVALID', `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
-    if (typed.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: use the typed setting for it, which is checked`);
-    if (value.includes('\0')) throw bad(where, value, 'must not contain a NUL byte');
-    entries.push({ name, value });
-  }
+  for (const [name, value] of Object.entries(s.extra ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) entries.push({ name, value });
   return entries;
 }

@@ -5,10 +5,14 @@
  * its code span.
  */
 
-/** Plain text: every character Markdown or GitHub's renderer treats specially is escaped. */
+/**
+ * Plain text: every character Markdown or GitHub's renderer treats specially
+ * is escaped, ':', '.' and '@' included, so that no bare URL, www. name or
+ * address becomes a link (GitHub's autolinks read the raw text).
+ */
 export function mdText(value: string): string {
   return oneLine(value)
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`)
     .replace(/</g, '&lt;')
     .replace(/&(?!lt;)/g, '&amp;');
 }

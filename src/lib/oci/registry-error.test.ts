@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { realmMayGetCredentials } from './registry-auth';
+import { hasStatus, isRetryable, registryErrorSummary, statusError, transportError } from './registry-error';
+
+describe('registry errors as data', () => {
+  const url = new URL('https://ghcr.io/v2/acme/x/blobs/uploads/');
+  it.each([
+    [429, true, 'REGISTRY_FAILED'],
+    [500, true, 'REGISTRY_FAILED'],
+    [503, true, 'REGISTRY_FAILED'],
+    [400, false, 'REGISTRY_FAILED'],
+    [404, false, 'REGISTRY_FAILED'],
+    [401, false, 'INPUT_INVALID'],
+    [403, false, 'INPUT_INVALID'],
+  ])('status %i: retryable %s, code %s', (status, retryable, code) => {
+    const e = statusError('POST', url, status, '{"errors":[{"code":"DENIED","message":"no"}]}', 'ghcr.io');
+    expect(e).toMatchObject({ code, details: { status, retryable, codes: ['DENIED'], kind: 'status' } });
+    expect(isRetryable(e)).toBe(retryable);
+    expect(hasStatus(e, status)).toBe(true);
+  });
+
+  it('reads the registry error codes; shows a body that is not JSON as bounded, printable text', () => {
+    expect(registryErrorSummary('{"errors":[{"code":"DIGEST_INVALID","message":"digest did not match"}]}')).toEqual({ codes: ['DIGEST_INVALID'], text: 'DIGEST_INVALID: digest did not match' });
+    const html = registryErrorSummary(`<html>\u001b[2J${'x'.repeat(500)}</html>`);
+    expect(html.codes).toEqual([]);
+    expect(html.text.length).toBeLessThanOrEqual(200);
+    expect(html.text).not.toContain('\u001b');
+  });
+
+  it('network, timeout and stall failures are retryable; plain errors are not registry errors', () => {
+    for (const kind of ['network', 'timeout', 'stalled'] as const) expect(isRetryable(transportError('GET', url, kind, 'x'))).toBe(true);
+    expect(isRetryable(new Error('ECONNRESET'))).toBe(false);
+  });
+});
+
+describe('which token realms may receive the credentials', () => {
+  const registry = (u: string) => new URL(u);
+  it.each([
+    ['https://ghcr.io/token', 'https://ghcr.io', [], true],
+    ['https://auth.docker.io/token', 'https://registry-1.docker.io', [], true],
+    ['http://auth.docker.io/token', 'https://registry-1.docker.io', [], false],
+    ['https://evil.example/token', 'https://registry-1.docker.io', [], false],
+    ['https://docker.io.evil.example/token', 'https://registry-1.docker.io', [], false],
+    ['https://io/token', 'https://ghcr.io', [], false],
+    ['https://auth.example.com/token', 'https://registry.example.com', [], true],
+    ['https://sso.corp.example/token', 'https://registry.example.com', ['https://sso.corp.example'], true],
+    ['http://127.0.0.1:9000/token', 'http://127.0.0.1:5000', [], false],
+    ['http://127.0.0.1:5000/token', 'http://127.0.0.1:5000', [], true],
+  ])('%s for %s (allowed %j): %s', (realm, base, allowed, expected) => {
+    expect(realmMayGetCredentials(new URL(realm), registry(base), allowed as string[])).toBe(expected);
+  });
+});
