@@ -70983,20 +70983,33 @@ __name(checkSafeName, "checkSafeName");
 var import_node_fs2 = require("node:fs");
 var import_promises = require("node:fs/promises");
 var READ_CHUNK = 1 << 20;
+var NotRegularFileError = class extends PiImageError {
+  constructor(path12, kind, options) {
+    super("INPUT_INVALID", `${path12} is not a regular file (${kind})`, options);
+    this.path = path12;
+    this.kind = kind;
+    this.name = "NotRegularFileError";
+  }
+  path;
+  kind;
+  static {
+    __name(this, "NotRegularFileError");
+  }
+};
 async function openRegularFile(path12) {
   let handle;
   try {
     handle = await (0, import_promises.open)(path12, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NONBLOCK | import_node_fs2.constants.O_NOFOLLOW);
   } catch (e) {
     const code = e.code;
-    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a symbolic link)`, { cause: e });
-    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a socket)`, { cause: e });
-    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a directory)`, { cause: e });
+    if (code === "ELOOP") throw new NotRegularFileError(path12, "a symbolic link", { cause: e });
+    if (code === "ENXIO") throw new NotRegularFileError(path12, "a socket", { cause: e });
+    if (code === "EISDIR") throw new NotRegularFileError(path12, "a directory", { cause: e });
     throw e;
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (${kindOf(st)})`);
+    if (!st.isFile()) throw new NotRegularFileError(path12, kindOf(st));
     return handle;
   } catch (e) {
     await handle.close();

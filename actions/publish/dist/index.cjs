@@ -20691,20 +20691,33 @@ function digestBytes(bytes) {
   return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
 }
 __name(digestBytes, "digestBytes");
+var NotRegularFileError = class extends PiImageError {
+  constructor(path, kind, options) {
+    super("INPUT_INVALID", `${path} is not a regular file (${kind})`, options);
+    this.path = path;
+    this.kind = kind;
+    this.name = "NotRegularFileError";
+  }
+  path;
+  kind;
+  static {
+    __name(this, "NotRegularFileError");
+  }
+};
 async function openRegularFile(path) {
   let handle;
   try {
     handle = await (0, import_promises.open)(path, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NONBLOCK | import_node_fs2.constants.O_NOFOLLOW);
   } catch (e) {
     const code = e.code;
-    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
-    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
-    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    if (code === "ELOOP") throw new NotRegularFileError(path, "a symbolic link", { cause: e });
+    if (code === "ENXIO") throw new NotRegularFileError(path, "a socket", { cause: e });
+    if (code === "EISDIR") throw new NotRegularFileError(path, "a directory", { cause: e });
     throw e;
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    if (!st.isFile()) throw new NotRegularFileError(path, kindOf(st));
     return handle;
   } catch (e) {
     await handle.close();

@@ -57956,20 +57956,33 @@ function digestBytes(bytes) {
   return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
 }
 __name(digestBytes, "digestBytes");
+var NotRegularFileError = class extends PiImageError {
+  constructor(path, kind, options) {
+    super("INPUT_INVALID", `${path} is not a regular file (${kind})`, options);
+    this.path = path;
+    this.kind = kind;
+    this.name = "NotRegularFileError";
+  }
+  path;
+  kind;
+  static {
+    __name(this, "NotRegularFileError");
+  }
+};
 async function openRegularFile(path) {
   let handle;
   try {
     handle = await (0, import_promises2.open)(path, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
   } catch (e) {
     const code = e.code;
-    if (code === "ELOOP") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symbolic link)`, { cause: e });
-    if (code === "ENXIO") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a socket)`, { cause: e });
-    if (code === "EISDIR") throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a directory)`, { cause: e });
+    if (code === "ELOOP") throw new NotRegularFileError(path, "a symbolic link", { cause: e });
+    if (code === "ENXIO") throw new NotRegularFileError(path, "a socket", { cause: e });
+    if (code === "EISDIR") throw new NotRegularFileError(path, "a directory", { cause: e });
     throw e;
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (${kindOf(st)})`);
+    if (!st.isFile()) throw new NotRegularFileError(path, kindOf(st));
     return handle;
   } catch (e) {
     await handle.close();
@@ -59234,7 +59247,7 @@ function diskDigests(dir) {
       return await digestFile((0, import_node_path6.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
-      if (e instanceof PiImageError && e.code === "INPUT_INVALID") throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
+      if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
       throw e;
     }
   };
@@ -59470,7 +59483,7 @@ async function signedManifest(dir, signed) {
   try {
     bytes = await readManifestBytes(dir);
   } catch (e) {
-    if (e instanceof PiImageError && /not a regular file/.test(e.message)) throw new PiImageError("MANIFEST_MODIFIED", e.message, { cause: e });
+    if (e instanceof NotRegularFileError) throw new PiImageError("MANIFEST_MODIFIED", e.message, { cause: e });
     throw e;
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {

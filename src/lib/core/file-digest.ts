@@ -37,6 +37,14 @@ export function digestBytes(bytes: Buffer | string): FileDigest {
   return { size: b.length, sha256: createHash('sha256').update(b).digest('hex') };
 }
 
+/** A path that is there but is not a regular file (a FIFO, a device, a socket, a link, a directory). */
+export class NotRegularFileError extends PiImageError {
+  constructor(readonly path: string, readonly kind: string, options?: { cause?: unknown }) {
+    super('INPUT_INVALID', `${path} is not a regular file (${kind})`, options);
+    this.name = 'NotRegularFileError';
+  }
+}
+
 /**
  * Opens a regular file for reading. ENOENT passes through (callers say what is
  * missing); anything that is not a regular file is INPUT_INVALID naming it.
@@ -47,14 +55,14 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a symbolic link)`, { cause: e });
-    if (code === 'ENXIO') throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a socket)`, { cause: e });
-    if (code === 'EISDIR') throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a directory)`, { cause: e });
+    if (code === 'ELOOP') throw new NotRegularFileError(path, 'a symbolic link', { cause: e });
+    if (code === 'ENXIO') throw new NotRegularFileError(path, 'a socket', { cause: e });
+    if (code === 'EISDIR') throw new NotRegularFileError(path, 'a directory', { cause: e });
     throw e;
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (${kindOf(st)})`);
+    if (!st.isFile()) throw new NotRegularFileError(path, kindOf(st));
     return handle;
   } catch (e) {
     await handle.close();

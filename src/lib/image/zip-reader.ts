@@ -152,7 +152,8 @@ export async function openZipEntry(file: string, entry: ZipEntry, highWaterMark 
       : createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = (e: Error): void => {
-    check.destroy(e.message.includes('unexpected end') ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
+    // zlib's Z_BUF_ERROR: the deflate stream ended before its end block.
+    check.destroy((e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
   };
   raw.on('error', forward);
   if (entry.method === 8) {

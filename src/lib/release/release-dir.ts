@@ -15,7 +15,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
-import { digestBytes, digestFile, type FileDigest } from '../core/file-digest';
+import { digestBytes, digestFile, NotRegularFileError, type FileDigest } from '../core/file-digest';
 import { readSmallFile } from '../core/small-file';
 import { isPlainFileName } from '../core/safe-name';
 import {
@@ -232,7 +232,7 @@ export function diskDigests(dir: string): DigestSource {
       return await digestFile(join(dir, name), undefined, expectedSize);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      if (e instanceof PiImageError && e.code === 'INPUT_INVALID') throw new PiImageError('FILE_MODIFIED', `${name} in ${dir}: ${e.message}`);
+      if (e instanceof NotRegularFileError) throw new PiImageError('FILE_MODIFIED', `${name} in ${dir}: ${e.message}`);
       throw e;
     }
   };

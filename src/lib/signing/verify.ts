@@ -19,7 +19,7 @@ import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { PiImageError } from '../core/errors';
-import { digestBytes } from '../core/file-digest';
+import { digestBytes, NotRegularFileError } from '../core/file-digest';
 import { parseJsonObject, readSmallFile } from '../core/small-file';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE } from '../release/manifest';
@@ -140,7 +140,7 @@ async function signedManifest(dir: string, signed: SignedRelease): Promise<Relea
   try {
     bytes = await readManifestBytes(dir);
   } catch (e) {
-    if (e instanceof PiImageError && /not a regular file/.test(e.message)) throw new PiImageError('MANIFEST_MODIFIED', e.message, { cause: e });
+    if (e instanceof NotRegularFileError) throw new PiImageError('MANIFEST_MODIFIED', e.message, { cause: e });
     throw e;
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
