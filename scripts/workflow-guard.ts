@@ -53,11 +53,11 @@ const RANK: Record<string, number> = { none: 0, read: 1, write: 2 };
 function stepNeeds(step: Step): Permissions {
   const uses = step.uses ?? '';
   const action = /(?:^|\/)actions\/(build|package|sign|publish|pull)(?:@|$)/.exec(uses)?.[1];
-  if (/^actions\/checkout@/.test(uses)) return { contents: 'read' };
+  if (uses.startsWith("actions/checkout@")) return { contents: 'read' };
   if (action === 'sign') return { 'id-token': 'write', ...(String(step.with?.attest) === 'true' ? { attestations: 'write' } : {}) };
   if (action === 'publish') return { packages: 'write' };
   if (action === 'pull') return { packages: 'read' };
-  if (/\bsemantic-release\b/.test(step.run ?? '') && !/next-version/.test(step.run ?? '')) return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
+  if (/\bsemantic-release\b/.test(step.run ?? '') && !(step.run ?? '').includes('next-version')) return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
   return {};
 }
 
@@ -73,8 +73,8 @@ function normalize(p: Permissions | string | undefined): Permissions | undefined
   return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== 'none'));
 }
 
-function loadYaml<T>(path: string): T {
-  return parse(readFileSync(path, 'utf8')) as T;
+function loadYaml(path: string): unknown {
+  return parse(readFileSync(path, 'utf8'));
 }
 
 /** The local action a step uses (`./actions/x` or `./.pi-image-release/actions/x`), as a path under root. */
@@ -118,14 +118,14 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
       if (uses && !uses.startsWith('./') && !uses.startsWith('docker://') && !/@[0-9a-f]{40}$/.test(uses)) {
         add('unpinned-action', `uses ${uses}: pin third-party actions by a full commit SHA`, name);
       }
-      if (step.run !== undefined && /\$\{\{/.test(step.run)) {
+      if (step.run?.includes('${{')) {
         add('expression-in-run', `expands ${expressions(step.run).map((e) => `\${{ ${e} }}`).join(', ')} inside run: pass it through env: instead`, name);
       }
       const metaPath = uses ? localAction(root, uses) : undefined;
       let meta: ActionMeta | undefined;
       if (metaPath) {
         try {
-          meta = loadYaml<ActionMeta>(metaPath);
+          meta = loadYaml(metaPath) as ActionMeta;
         } catch {
           add('wiring', `uses ${uses}, which has no action.yml`, name);
         }
@@ -142,17 +142,17 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
           if (!stepsById.has(m[1]!)) add('wiring', `refers to steps.${m[1]}.outputs.${m[2]}, but no earlier step has id ${m[1]}`, name);
           else {
             const target = stepsById.get(m[1]!);
-            if (target && !(m[2]! in (target.outputs ?? {}))) add('wiring', `refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
+            if (target && !((m[2] ?? '') in (target.outputs ?? {}))) add('wiring', `refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
           }
         }
       }
       if (step.id) stepsById.set(step.id, meta);
     }
     for (const [key, value] of Object.entries(job.outputs ?? {})) {
-      for (const m of String(value).matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+      for (const m of value.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
         const target = stepsById.get(m[1]!);
         if (!stepsById.has(m[1]!)) add('wiring', `output ${key} refers to a step ${m[1]} that does not exist`, name);
-        else if (target && !(m[2]! in (target.outputs ?? {}))) add('wiring', `output ${key} refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
+        else if (target && !((m[2] ?? '') in (target.outputs ?? {}))) add('wiring', `output ${key} refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
       }
     }
     jobNeeds.set(name, needed);
@@ -174,17 +174,17 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
         const needs = Array.isArray(job.needs) ? job.needs : job.needs ? [job.needs] : [];
         const other = jobs[m[1]!];
         if (!needs.includes(m[1]!)) add('wiring', `refers to needs.${m[1]} without needing it`, name);
-        else if (other && !other.uses && !(m[2]! in (other.outputs ?? {}))) add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which job ${m[1]} does not declare`, name);
+        else if (other && !other.uses && !((m[2] ?? '') in (other.outputs ?? {}))) add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which job ${m[1]} does not declare`, name);
         else if (other?.uses) {
           const called = resolveWorkflow(other.uses);
-          if (called && !(m[2]! in (called.on?.workflow_call?.outputs ?? {}))) add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which ${other.uses} does not declare`, name);
+          if (called && !((m[2] ?? '') in (called.on?.workflow_call?.outputs ?? {}))) add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which ${other.uses} does not declare`, name);
         }
       }
     }
   }
   for (const [key, out] of Object.entries(workflow.on?.workflow_call?.outputs ?? {})) {
-    for (const m of String(out.value).matchAll(/jobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
-      if (!(m[2]! in (jobs[m[1]!]?.outputs ?? {}))) add('wiring', `workflow output ${key} refers to jobs.${m[1]}.outputs.${m[2]}, which does not exist`);
+    for (const m of out.value.matchAll(/jobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+      if (!((m[2] ?? '') in (jobs[m[1]!]?.outputs ?? {}))) add('wiring', `workflow output ${key} refers to jobs.${m[1]}.outputs.${m[2]}, which does not exist`);
     }
   }
   return findings;
@@ -196,7 +196,7 @@ export function checkRepository(root: string): Finding[] {
     const m = /^\.\/(\.github\/workflows\/[\w.-]+\.ya?ml)$/.exec(uses);
     if (!m) return undefined;
     try {
-      return loadYaml<Workflow>(join(root, m[1]!));
+      return loadYaml(join(root, m[1]!)) as Workflow;
     } catch {
       return undefined;
     }
@@ -204,5 +204,5 @@ export function checkRepository(root: string): Finding[] {
   return readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
-    .flatMap((f) => checkWorkflow(root, `.github/workflows/${f}`, loadYaml<Workflow>(join(dir, f)), resolve));
+    .flatMap((f) => checkWorkflow(root, `.github/workflows/${f}`, loadYaml(join(dir, f)) as Workflow, resolve));
 }

@@ -38606,7 +38606,7 @@ function describeError(error) {
   const causes = [];
   let cause = error.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return [head2, ...causes].join("\n");
@@ -38753,8 +38753,7 @@ function execStream(cmd, args, options) {
       }
     });
   });
-  done.catch(() => {
-  });
+  done.catch(() => void 0);
   return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
 }
 __name(execStream, "execStream");
@@ -39327,7 +39326,10 @@ async function startAptProxy(options) {
     }
   }, "serveCached");
   const handle = /* @__PURE__ */ __name(async (req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "only GET and HEAD are proxied");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      refuse(res, 405, "only GET and HEAD are proxied");
+      return;
+    }
     if (!req.url || req.url.startsWith("/")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("pi-image apt proxy\n");
       return;
@@ -39336,9 +39338,13 @@ async function startAptProxy(options) {
     try {
       url2 = new URL(req.url);
     } catch {
-      return refuse(res, 400, "not an absolute URL");
+      refuse(res, 400, "not an absolute URL");
+      return;
     }
-    if (url2.protocol !== "http:") return refuse(res, 400, "only http URLs are proxied");
+    if (url2.protocol !== "http:") {
+      refuse(res, 400, "only http URLs are proxied");
+      return;
+    }
     const cachePath = cachePathFor(options.cacheDir, url2);
     const head2 = req.method === "HEAD";
     if (cachePath && await serveCached(res, cachePath, head2)) return;
@@ -39377,7 +39383,7 @@ async function startAptProxy(options) {
         res.destroy();
       });
       file.on("error", abandon);
-      file.on("finish", async () => {
+      const store = /* @__PURE__ */ __name(async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger.warn(`apt proxy: ${url2.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
           await (0, import_promises5.rm)(temp, { force: true });
@@ -39391,7 +39397,8 @@ async function startAptProxy(options) {
           logger.warn(`apt proxy: could not store ${url2.href}: ${e.message}`);
           await (0, import_promises5.rm)(temp, { force: true });
         }
-      });
+      }, "store");
+      file.on("finish", () => void store());
     });
     req.pipe(upstream);
   }, "handle");
@@ -39426,12 +39433,11 @@ __name(startAptProxy, "startAptProxy");
 
 // src/lib/build/buildkit.ts
 var import_node_child_process2 = require("node:child_process");
-var realBuildkitDeps = /* @__PURE__ */ __name((onPath) => ({
-  probe: /* @__PURE__ */ __name(async () => false, "probe"),
+var realBuildkitDeps = /* @__PURE__ */ __name((onPath, probe) => ({
+  probe,
   startDaemon: /* @__PURE__ */ __name((argv) => {
     const child = (0, import_node_child_process2.spawn)(argv[0], argv.slice(1), { detached: true, stdio: "ignore" });
-    child.on("error", () => {
-    });
+    child.on("error", () => void 0);
     child.unref();
   }, "startDaemon"),
   sleep: /* @__PURE__ */ __name((ms) => new Promise((r) => setTimeout(r, ms)), "sleep"),
@@ -39775,7 +39781,7 @@ var BuildLogFollower = class {
       }
     }
     this.logger.info(line);
-    if (mark && mark[1] === "End" && this.open.length === 1) this.closeGroup();
+    if (mark?.[1] === "End" && this.open.length === 1) this.closeGroup();
   }
   /** pi-gen's log lines seen so far, as build.log holds them. */
   buildLog() {
@@ -40005,7 +40011,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   }
   if (runtime.runtime === "nerdctl") {
     const probe = options.probe ?? defaultProbe(logger);
-    await ensureBuildkit(runtime.command.slice(0, -1), { ...realBuildkitDeps(realHost.onPath), probe }, logger);
+    await ensureBuildkit(runtime.command.slice(0, -1), realBuildkitDeps(realHost.onPath, probe), logger);
   }
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
@@ -40094,15 +40100,6 @@ async function readSmallFile(path, max) {
   }
 }
 __name(readSmallFile, "readSmallFile");
-function parseJsonObject(text2) {
-  try {
-    const v = JSON.parse(text2);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
 
 // vendor/pi-gen.json
 var pi_gen_default = {
@@ -40334,6 +40331,30 @@ function checkSafeName(value, input) {
 }
 __name(checkSafeName, "checkSafeName");
 
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+function member(value, ...path) {
+  let at = value;
+  for (const key of path) at = asObject(at)?.[key];
+  return at;
+}
+__name(member, "member");
+function parseJsonObject(text2) {
+  try {
+    return asObject(JSON.parse(text2));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
+
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
@@ -40394,9 +40415,10 @@ function parseManifest(text2, where, reserved = () => []) {
   if (m.files.length > MAX_FILES) throw bad3(`lists ${m.files.length} files (at most ${MAX_FILES})`);
   const taken = new Set(reserved(m.name));
   const seen = /* @__PURE__ */ new Set();
-  for (const f of m.files) {
-    const path = typeof f?.path === "string" ? f.path : void 0;
-    const label = JSON.stringify(path ?? f?.path);
+  for (const entry of m.files) {
+    const f = asObject(entry) ?? {};
+    const path = asString(f.path);
+    const label = JSON.stringify(path ?? f.path);
     if (path === void 0 || !isPlainFileName(path)) throw bad3(`file entry ${label} is not a plain file name`);
     if (path === MANIFEST_FILE || taken.has(path)) throw bad3(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad3(`file entry ${label} is listed twice`);
@@ -40406,12 +40428,13 @@ function parseManifest(text2, where, reserved = () => []) {
     if (!isSize(f.size)) throw bad3(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad3(`file entry ${label} has no sha256`);
   }
-  const image = m.image;
-  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad3("image.path does not name a listed file");
-  if (image.compression !== "xz") throw bad3(`image.compression ${JSON.stringify(image.compression)} is not xz`);
-  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
-    throw bad3("image.raw has no size and sha256");
-  }
+  const image = asObject(m.image);
+  const imagePath = asString(image?.path);
+  if (imagePath === void 0 || !seen.has(imagePath)) throw bad3("image.path does not name a listed file");
+  if (image?.compression !== "xz") throw bad3(`image.compression ${JSON.stringify(image?.compression)} is not xz`);
+  const raw = asObject(image.raw);
+  const rawSha = asString(raw?.sha256);
+  if (!isSize(raw?.size) || rawSha === void 0 || !SHA256.test(rawSha)) throw bad3("image.raw has no size and sha256");
   return parsed;
 }
 __name(parseManifest, "parseManifest");
@@ -40697,8 +40720,14 @@ async function listZipEntries(file) {
         if (id === 1) {
           let q = e + 4;
           if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
-          if (entry.uncompressedSize === 4294967295) entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER), q += 8;
-          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) entry.compressedSize = u64(file, cd, q, "compressed size", size2), q += 8;
+          if (entry.uncompressedSize === 4294967295) {
+            entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
+            q += 8;
+          }
+          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) {
+            entry.compressedSize = u64(file, cd, q, "compressed size", size2);
+            q += 8;
+          }
           if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
         }
         e += 4 + len;
@@ -40788,16 +40817,17 @@ async function openRawImage(path, compression, logger) {
       const handle = await openRegularFile(path);
       const { size: size2 } = await handle.stat();
       const stream = handle.createReadStream({ highWaterMark: READ_CHUNK2 });
-      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
+      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
     }
     case "gz": {
       const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
       const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK2 });
       file.on("error", (e) => gunzip2.destroy(e));
       file.pipe(gunzip2);
-      const abort = /* @__PURE__ */ __name(async () => {
+      const abort = /* @__PURE__ */ __name(() => {
         file.destroy();
         gunzip2.destroy();
+        return Promise.resolve();
       }, "abort");
       return { stream: gunzip2, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
     }
@@ -40810,8 +40840,7 @@ async function openRawImage(path, compression, logger) {
         if (aborted) return;
         throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
       });
-      named.catch(() => {
-      });
+      named.catch(() => void 0);
       const abort = /* @__PURE__ */ __name(async () => {
         aborted = true;
         child.stdout.destroy();
@@ -40822,7 +40851,7 @@ async function openRawImage(path, compression, logger) {
     case "zip": {
       await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
-      const images = entries.filter((e) => /\.img$/.test(e.name) && !e.name.endsWith("/"));
+      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith("/"));
       if (images.length !== 1) {
         throw new PiImageError(
           images.length === 0 ? "IMAGE_NOT_DISK" : "DEPLOY_AMBIGUOUS",
@@ -40834,7 +40863,7 @@ async function openRawImage(path, compression, logger) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       const stream = await openZipEntry(path, entry, READ_CHUNK2);
-      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
+      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
     }
   }
 }
@@ -40864,7 +40893,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count) {
-    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto3.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto3.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count;
     this.mapped += count;
@@ -40891,7 +40920,10 @@ function humanSize(bytes) {
   const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) v /= 1024, u++;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
 }
 __name(humanSize, "humanSize");
@@ -40955,11 +40987,9 @@ async function rawImagePass(source, options) {
     const out = (0, import_promises12.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
-    out.catch(() => {
-    });
+    out.catch(() => void 0);
     const stdin = child.stdin;
-    stdin.on("error", () => {
-    });
+    stdin.on("error", () => void 0);
     xz = { stdin, done, out, counter, stop };
   }
   const waitDrain = /* @__PURE__ */ __name(async () => {
@@ -42611,7 +42641,7 @@ async function packageRelease(options) {
           created,
           imageSha256: pass.raw.sha256,
           packages: info.packages,
-          distro: { id: contents.root?.osRelease?.ID, codename: contents.root?.osRelease?.VERSION_CODENAME },
+          distro: { id: contents.root.osRelease?.ID, codename: contents.root.osRelease?.VERSION_CODENAME },
           toolVersion: TOOL_VERSION
         })
       )
@@ -42798,23 +42828,6 @@ byte-identical files.`,
 var import_node_fs15 = require("node:fs");
 var import_node_path20 = require("node:path");
 
-// src/lib/oci/media-types.ts
-var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
-var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
-var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
-var ANNOTATION = {
-  title: "org.opencontainers.image.title",
-  source: "org.opencontainers.image.source",
-  revision: "org.opencontainers.image.revision",
-  version: "org.opencontainers.image.version",
-  created: "org.opencontainers.image.created",
-  description: "org.opencontainers.image.description",
-  refName: "org.opencontainers.image.ref.name"
-};
-var EMPTY_CONFIG = Buffer.from("{}");
-
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -42854,10 +42867,33 @@ function formatReference(ref) {
 __name(formatReference, "formatReference");
 function registryBaseUrl(registry, plainHttp) {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
   return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
 }
 __name(registryBaseUrl, "registryBaseUrl");
+
+// src/lib/oci/media-types.ts
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
+var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+var ANNOTATION = {
+  title: "org.opencontainers.image.title",
+  source: "org.opencontainers.image.source",
+  revision: "org.opencontainers.image.revision",
+  version: "org.opencontainers.image.version",
+  created: "org.opencontainers.image.created",
+  description: "org.opencontainers.image.description",
+  refName: "org.opencontainers.image.ref.name"
+};
+function isDescriptor(value) {
+  if (typeof value !== "object" || value === null) return false;
+  const d = value;
+  return typeof d.digest === "string" && DIGEST.test(d.digest) && typeof d.size === "number" && Number.isSafeInteger(d.size) && d.size >= 0;
+}
+__name(isDescriptor, "isDescriptor");
+var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/oci/manifest-json.ts
 function parseManifest2(bytes, where) {
@@ -42869,7 +42905,7 @@ function parseManifest2(bytes, where) {
   }
   const check = /* @__PURE__ */ __name((d, what) => {
     if (!d) return;
-    if (typeof d !== "object" || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== "string") {
+    if (!isDescriptor(d) || typeof d.mediaType !== "string") {
       throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
     }
   }, "check");
@@ -42900,14 +42936,17 @@ function fileBlobSource(file, descriptor) {
       const check = new import_node_stream3.Transform({
         transform(chunk, _e, done) {
           seen += chunk.length;
-          if (seen > expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+          if (seen > expected) {
+            done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+            return;
+          }
           hash?.update(chunk);
           done(null, chunk);
         },
         flush(done) {
-          if (seen !== expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) return done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
-          done();
+          if (seen !== expected) done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
+          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
+          else done();
         }
       });
       stream.on("error", (e) => check.destroy(e));
@@ -42967,7 +43006,7 @@ function parseIndex(bytes, where) {
   try {
     const index = JSON.parse(bytes.toString("utf8"));
     if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+    return index.manifests.filter(isDescriptor);
   } catch (e) {
     throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
   }
@@ -42993,8 +43032,8 @@ async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes
       continue;
     }
     if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > maxLayerBytes) continue;
+    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
+    if (!layer || layer.size > maxLayerBytes) continue;
     found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
   return found;
@@ -43173,7 +43212,8 @@ var OciLayout = class _OciLayout {
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString("utf8"))?.mediaType ?? "");
+    const declared = parseJsonObject(bytes.toString("utf8"))?.mediaType;
+    const mediaType = descriptor?.mediaType ?? (typeof declared === "string" ? declared : "");
     return { bytes, mediaType, digest };
   }
   async resolveTag(tag) {
@@ -43184,7 +43224,10 @@ var OciLayout = class _OciLayout {
   }
   /** Tags in index.json, each with the digest it points at. */
   async tags() {
-    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
+    return (await this.readIndex()).manifests.flatMap((m) => {
+      const tag = m.annotations?.[ANNOTATION.refName];
+      return tag ? [{ tag, digest: m.digest }] : [];
+    });
   }
   async tagHint() {
     const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
@@ -43194,9 +43237,7 @@ var OciLayout = class _OciLayout {
     const path = (0, import_node_path15.join)(this.dir, "index.json");
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
-    const manifests = index.manifests.filter(
-      (m) => typeof m === "object" && m !== null && DIGEST.test(String(m.digest)) && Number.isSafeInteger(m.size)
-    );
+    const manifests = index.manifests.filter(isDescriptor);
     if (manifests.length !== index.manifests.length) throw new PiImageError("INPUT_INVALID", `${path} lists a manifest without a sha256 digest and a size`);
     return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
@@ -43258,9 +43299,10 @@ function registryErrorSummary(body) {
   try {
     const parsed = JSON.parse(body);
     if (Array.isArray(parsed.errors)) {
-      const errors = parsed.errors.slice(0, 5);
-      const codes = errors.map((e) => String(e.code ?? "")).filter((c) => /^[A-Z_]{1,64}$/.test(c));
-      return { codes, text: printable(errors.map((e) => `${String(e.code ?? "")}: ${String(e.message ?? "")}`).join("; ")).slice(0, 300) };
+      const text2 = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : "", "text");
+      const errors = parsed.errors.slice(0, 5).map((e) => ({ code: text2(e.code), message: text2(e.message) }));
+      const codes = errors.map((e) => e.code).filter((c) => /^[A-Z_]{1,64}$/.test(c));
+      return { codes, text: printable(errors.map((e) => `${e.code}: ${e.message}`).join("; ")).slice(0, 300) };
     }
   } catch {
   }
@@ -43305,7 +43347,7 @@ function sendRequest(method, url, headers, body, limits) {
   return new Promise((resolve8, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
-      for (const t of timers) clearTimeout(t), clearInterval(t);
+      for (const t of timers) clearTimeout(t);
       timers.clear();
     }, "clearAll");
     let failure;
@@ -43580,7 +43622,7 @@ var RegistryClient = class _RegistryClient {
       if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
         await drain(res.body);
         challenged = true;
-        this.auth.challenged(String(res.headers["www-authenticate"]), options.scope);
+        this.auth.challenged(res.headers["www-authenticate"], options.scope);
         attempt--;
         continue;
       }
@@ -43653,7 +43695,7 @@ var RegistryClient = class _RegistryClient {
       this.options.logger.warn(`${this.options.registry} refused a ${size2}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
     const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
-    return this.uploadChunks(repository, scope, digest, size2, async function* () {
+    return this.uploadChunks(repository, scope, digest, size2, function* () {
       for (let offset = 0; offset < size2; offset += chunk) {
         const end = Math.min(offset + chunk, size2);
         yield { offset, length: end - offset, open: /* @__PURE__ */ __name((skip = 0) => source.open(offset + skip, end - 1), "open") };
@@ -43777,7 +43819,7 @@ var RegistryClient = class _RegistryClient {
     const url = new URL(location, this.base);
     const res = await this.request("GET", url.pathname + url.search, { scope, expect: [204] });
     res.body.resume();
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.range ?? "");
     const end = range ? Number(range[1]) : -1;
     return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
   }
@@ -43882,11 +43924,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
-    const self = this;
+    const request2 = this.request.bind(this);
     return import_node_stream6.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        const res = await request2("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
         for await (const c of res.body) yield c;
       })()
     );
@@ -43918,7 +43960,7 @@ var RegistryClient = class _RegistryClient {
   async getReferrers(repository, digest) {
     const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
     const text2 = await drain(res.body, 4 * 1024 * 1024);
-    if (res.status !== 200 || !String(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
+    if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text2).manifests ?? []).filter((d) => DIGEST.test(d.digest));
     } catch {
@@ -43953,7 +43995,7 @@ var RegistryClient = class _RegistryClient {
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
-    return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
+    return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };
 
@@ -44069,28 +44111,30 @@ function buildStatement(release, metadata, options) {
 }
 __name(buildStatement, "buildStatement");
 function readSignedRelease(statement) {
-  const s = statement;
-  if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+  const s = asObject(statement);
+  if (s?._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
     return "it is not an in-toto v1 statement with SLSA provenance";
   }
-  const r = s.predicate?.buildDefinition?.externalParameters?.release;
-  if (typeof r?.name !== "string" || typeof r.version !== "string" || typeof r.channel !== "string") return "it names no release (name, version, channel)";
+  const r = member(s, "predicate", "buildDefinition", "externalParameters", "release");
+  const [name, version2, channel] = [asString(member(r, "name")), asString(member(r, "version")), asString(member(r, "channel"))];
+  if (name === void 0 || version2 === void 0 || channel === void 0) return "it names no release (name, version, channel)";
   const files = /* @__PURE__ */ new Map();
   let manifestSha256;
   for (const subject of s.subject) {
-    const sha256 = subject?.digest?.sha256;
-    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) return "a subject has no name or no sha256";
-    if (subject.name === MANIFEST_FILE) {
+    const subjectName = asString(member(subject, "name"));
+    const sha256 = asString(member(subject, "digest", "sha256"));
+    if (subjectName === void 0 || sha256 === void 0 || !SHA256_HEX.test(sha256)) return "a subject has no name or no sha256";
+    if (subjectName === MANIFEST_FILE) {
       if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
       manifestSha256 = sha256;
     } else {
-      if (files.has(subject.name)) return `it names ${subject.name} twice`;
-      files.set(subject.name, sha256);
+      if (files.has(subjectName)) return `it names ${subjectName} twice`;
+      files.set(subjectName, sha256);
     }
   }
   if (manifestSha256 === void 0) return `it does not cover ${MANIFEST_FILE}`;
   if (files.size === 0) return "it covers no release file";
-  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
+  return { release: { name, version: version2, channel }, manifestSha256, files };
 }
 __name(readSignedRelease, "readSignedRelease");
 
@@ -44176,10 +44220,10 @@ function releaseAnnotations(content, extra = {}) {
   };
   if (metadata?.recipe.repository) out[ANNOTATION.source] = metadata.recipe.repository;
   if (metadata?.recipe.commit) out[ANNOTATION.revision] = metadata.recipe.commit;
-  const values = metadata?.contents?.root?.productRelease?.values ?? {};
+  const values = asObject(member(metadata, "contents", "root", "productRelease", "values")) ?? {};
   for (const [key, value] of Object.entries(values)) {
     const m = /_(PRODUCT|DEVICE|TARGET|SKU|VARIANT)$/.exec(key);
-    if (m && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
+    if (m && typeof value === "string" && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
   }
   for (const [k, v] of Object.entries(extra)) if (v) out[k] = v;
   return out;
@@ -44561,7 +44605,7 @@ function storeOptionsFor(target, access, env, logger, create) {
   const registry = target.ref.registry;
   let { username, password } = access;
   if (!username && !password && access.githubToken && /^ghcr\.io$/.test(registry)) {
-    username = env.GITHUB_ACTOR || "token";
+    username = env.GITHUB_ACTOR ?? "token";
     password = access.githubToken;
   }
   registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
@@ -44909,20 +44953,21 @@ __name(globMatches, "globMatches");
 function parseSignerPolicy(values, name) {
   const given = Object.keys(SIGNER_OPTION_NAMES).filter((k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false);
   if (given.length === 0) return void 0;
-  const exact = values.certificateIdentity || void 0;
-  const pattern = values.certificateIdentityRegexp || void 0;
+  const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
+  const exact = value(values.certificateIdentity);
+  const pattern = value(values.certificateIdentityRegexp);
   if (exact && pattern) throw bad2(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
   if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
   const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
-  const sourceRef = values.sourceRef || void 0;
-  const repositoryId = values.repositoryId || void 0;
+  const sourceRef = value(values.sourceRef);
+  const repositoryId = value(values.repositoryId);
   if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId)) throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
   const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
-  const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
+  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
   if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
     throw bad2(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
@@ -44932,7 +44977,7 @@ function parseSignerPolicy(values, name) {
   if (exact) policy.subject = { exact };
   if (pattern) policy.subject = { pattern };
   if (isGithubIssuer(issuer) && !policy.repository) {
-    const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : void 0);
+    const workflow = signerWorkflow ?? (exact?.includes("/.github/workflows/") ? exact : void 0);
     if (!workflow) {
       throw bad2(
         `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
@@ -44981,7 +45026,7 @@ function checkSigner(policy, signer) {
   }
   if (policy.repository) {
     const actual = x.sourceRepositoryUri;
-    if (!actual || actual.toLowerCase() !== policy.repository.toLowerCase()) {
+    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
       throw new PiImageError(
         "REPOSITORY_MISMATCH",
         actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
@@ -45081,7 +45126,7 @@ function manifestDifferences(claimed, signed) {
     if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
   const files = Array.isArray(claimed.files) ? claimed.files : [];
-  const listed = new Map(files.map((f) => [String(f?.path), String(f?.sha256)]));
+  const listed = new Map(files.map((f) => [String(member(f, "path")), String(member(f, "sha256"))]));
   const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
   const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
   const added = [...listed.keys()].filter((n) => !signed.files.has(n));
@@ -45407,7 +45452,7 @@ async function pullImage(store, layers, staging, where, logger) {
     if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
     const blob = store.readBlob(layer);
     const source = layer.mediaType.endsWith("gzip") ? gunzip(blob) : blob;
-    await readTar(source, async (entry) => {
+    const admit = /* @__PURE__ */ __name((entry) => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
       if (entry.type === "symlink") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
@@ -45427,7 +45472,8 @@ async function pullImage(store, layers, staging, where, logger) {
       const name = checkFileName(segments[1], where);
       extracted.add(name);
       return staging.sink(name, where);
-    });
+    }, "admit");
+    await readTar(source, (entry) => Promise.resolve(admit(entry)));
   }
 }
 __name(pullImage, "pullImage");
@@ -45459,7 +45505,7 @@ async function checkAgainstManifest(dir, written, where) {
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
 function writtenDigests(written) {
-  return async (name) => written.get(name);
+  return (name) => Promise.resolve(written.get(name));
 }
 __name(writtenDigests, "writtenDigests");
 async function verifyAttached(store, digest, release, written, verify, logger) {
@@ -45660,18 +45706,15 @@ var import_sign = __toESM(require_dist13(), 1);
 function identityTokenSource(env) {
   if (env.SIGSTORE_ID_TOKEN) {
     const token = env.SIGSTORE_ID_TOKEN;
-    return async () => token;
+    return () => Promise.resolve(token);
   }
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     const provider = new import_sign.CIContextProvider("sigstore");
     return () => provider.getToken();
   }
-  return async () => {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
-    );
-  };
+  return () => Promise.reject(
+    new PiImageError("INPUT_INVALID", "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`")
+  );
 }
 __name(identityTokenSource, "identityTokenSource");
 function tokenClaims(token) {
@@ -45709,7 +45752,7 @@ async function signRelease(options) {
   const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
   if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
   const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(async () => token, "getToken") } }),
+    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
     witnesses
   });
   logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
@@ -45828,8 +45871,7 @@ function stderrLogger(options) {
 \u2500\u2500 ${name} \u2500\u2500
 `);
     }, "startGroup"),
-    endGroup: /* @__PURE__ */ __name(() => {
-    }, "endGroup"),
+    endGroup: /* @__PURE__ */ __name(() => void 0, "endGroup"),
     info: /* @__PURE__ */ __name((m) => {
       if (!options.quiet) write(`${m}
 `);

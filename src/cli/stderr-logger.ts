@@ -20,7 +20,7 @@ export function stderrLogger(options: StderrLoggerOptions): Logger {
     startGroup: (name) => {
       if (!options.quiet) write(`\n── ${name} ──\n`);
     },
-    endGroup: () => {},
+    endGroup: () => undefined,
     info: (m) => {
       if (!options.quiet) write(`${m}\n`);
     },

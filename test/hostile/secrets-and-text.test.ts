@@ -62,7 +62,7 @@ describe.skipIf(missing.length > 0)('secrets stay secret', () => {
 
 describe.skipIf(missing.length > 0)('untrusted text stays text', () => {
   const deploy = join(work, 'deploy-text');
-  const hostile = `${ESC}]0;pwned${'\u0007'}${ESC}[2J${ESC}[32mREADY${ESC}[0m`;
+  const hostile = `${ESC}]0;pwned\u0007${ESC}[2J${ESC}[32mREADY${ESC}[0m`;
   const markdown = 'dev`|[click me](http://evil.example/steal) <img src=x onerror=alert(1)> **bold**';
 
   it('escape sequences from the image, the .info and build.log never reach the terminal; Markdown never leaves its text', async () => {

@@ -29,7 +29,7 @@ import { missingTools, skipReason } from '../support/tools';
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'xz', 'docker-registry']);
 if (missing.length > 0) skipReason('hostile registry tests', `missing: ${missing.join(', ')}`);
 
-type Entry = { name: string; typeflag: string; data?: Buffer; linkname?: string };
+interface Entry { name: string; typeflag: string; data?: Buffer; linkname?: string }
 
 function tar(entries: Entry[]): Buffer {
   const parts: Buffer[] = [];
@@ -90,7 +90,8 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
     const hex = manifest.layers[0].digest.slice(7);
     const data = join(registry.dataDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
     const bytes = readFileSync(data);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff; // inside the image's bytes (the largest file), same size
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff; // inside the image's bytes (the largest file), same size
     writeFileSync(data, bytes);
     await store('acme/corrupt').putManifest(Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST, 'evil');
     await refused('acme/corrupt', 'DIGEST_MISMATCH', /has digest sha256:[0-9a-f]{64}: refused/);

@@ -33,7 +33,7 @@ describe.skipIf(missing.length > 0)('actions/sign bundle', () => {
     const posted: { url: string; auth: string; body: string }[] = [];
     const api = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => (body += c));
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
         posted.push({ url: req.url ?? '', auth: req.headers.authorization ?? '', body });
         res.writeHead(201, { 'content-type': 'application/json' }).end('{"id": 4242}');

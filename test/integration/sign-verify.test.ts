@@ -68,7 +68,7 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       () => new Error('verified'),
       (x: unknown) => x as Error,
     );
-    return e as { code?: string; message: string };
+    return e;
   };
   /** A fresh copy of a signed release to tamper with. */
   const copy = (from = signed): string => {
@@ -103,7 +103,7 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       const [digest, name] = line.split(/ +/);
       expect(subjects.get(name!), name).toBe(digest);
     }
-    expect(subjects.size).toBe(manifest.files.length + 1);
+    expect(subjects.size).toBe((manifest.files as unknown[]).length + 1);
     expect(statement.predicate.buildDefinition.externalParameters.release).toEqual({ name: 'appliance', version: '1.2.3', channel: 'stable' });
     expect(statement.predicate.runDetails.builder.id).toBe(WORKFLOW_IDENTITY);
     expect(statement.predicate.buildDefinition.resolvedDependencies).toContainEqual({
@@ -263,7 +263,7 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       const p = join(d, 'appliance.sigstore.json');
       const b = JSON.parse(readFileSync(p, 'utf8'));
       const sig = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64');
-      sig[sig.length - 5] ^= 0xff;
+      sig[sig.length - 5] = sig[sig.length - 5]! ^ 0xff;
       b.dsseEnvelope.signatures[0].sig = sig.toString('base64');
       writeFileSync(p, JSON.stringify(b));
     }],

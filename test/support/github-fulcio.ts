@@ -15,7 +15,7 @@ import type { HandlerFn } from '@sigstore/mock';
 import type { initializeCA } from '@sigstore/mock';
 
 type CA = Awaited<ReturnType<typeof initializeCA>>;
-type Extension = { oid: string; value: string; legacy?: boolean };
+interface Extension { oid: string; value: string; legacy?: boolean }
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 const GITHUB = 'https://github.com';
@@ -74,7 +74,7 @@ export function githubClaims(run: GithubRun): Record<string, string | number> {
 
 /** The certificate extensions Fulcio derives from GitHub's claims. */
 export function githubExtensions(c: Record<string, unknown>): Extension[] {
-  const s = (k: string): string | undefined => (typeof c[k] === 'string' ? (c[k] as string) : undefined);
+  const s = (k: string): string | undefined => (typeof c[k] === 'string' ? (c[k]) : undefined);
   const out: Extension[] = [];
   const add = (n: number, value: string | undefined, legacy = false): void => {
     if (value !== undefined) out.push({ oid: OID(n), value, ...(legacy ? { legacy } : {}) });
@@ -117,8 +117,8 @@ export function githubFulcioHandler(ca: CA): { path: string; fn: HandlerFn } {
           publicKeyRequest: { publicKey: { content: string }; proofOfPossession: string };
         };
         const claims = decodeClaims(request.credentials.oidcIdentityToken);
-        const iss = String(claims.iss ?? '');
-        const sub = String(claims.sub ?? '');
+        const iss = typeof claims.iss === 'string' ? claims.iss : '';
+        const sub = typeof claims.sub === 'string' ? claims.sub : '';
         const exp = Number(claims.exp ?? 0);
         if (!iss || !sub) throw new Error('the token has no issuer or subject');
         if (exp * 1000 < Date.now()) throw new Error('the token has expired');
@@ -139,7 +139,7 @@ export function githubFulcioHandler(ca: CA): { path: string; fn: HandlerFn } {
           subject = typeof claims.email === 'string' ? claims.email : sub;
         }
         const der = key.export({ type: 'spki', format: 'der' });
-        const cert = await ca.issueCertificate({ publicKey: new Uint8Array(der) as unknown as ArrayBufferView<ArrayBuffer>, subjectAltName: subject, extensions });
+        const cert = await ca.issueCertificate({ publicKey: new Uint8Array(der), subjectAltName: subject, extensions });
         const pem = (b: ArrayBufferView): string =>
           `-----BEGIN CERTIFICATE-----\n${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')}\n-----END CERTIFICATE-----\n`;
         return {

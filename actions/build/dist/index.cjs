@@ -70870,7 +70870,7 @@ function describeError(error2) {
   const causes = [];
   let cause = error2.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return [head, ...causes].join("\n");
@@ -71674,7 +71674,10 @@ async function startAptProxy(options) {
     }
   }, "serveCached");
   const handle = /* @__PURE__ */ __name(async (req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "only GET and HEAD are proxied");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      refuse(res, 405, "only GET and HEAD are proxied");
+      return;
+    }
     if (!req.url || req.url.startsWith("/")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("pi-image apt proxy\n");
       return;
@@ -71683,9 +71686,13 @@ async function startAptProxy(options) {
     try {
       url3 = new URL(req.url);
     } catch {
-      return refuse(res, 400, "not an absolute URL");
+      refuse(res, 400, "not an absolute URL");
+      return;
     }
-    if (url3.protocol !== "http:") return refuse(res, 400, "only http URLs are proxied");
+    if (url3.protocol !== "http:") {
+      refuse(res, 400, "only http URLs are proxied");
+      return;
+    }
     const cachePath = cachePathFor(options.cacheDir, url3);
     const head = req.method === "HEAD";
     if (cachePath && await serveCached(res, cachePath, head)) return;
@@ -71724,7 +71731,7 @@ async function startAptProxy(options) {
         res.destroy();
       });
       file.on("error", abandon);
-      file.on("finish", async () => {
+      const store = /* @__PURE__ */ __name(async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger8.warn(`apt proxy: ${url3.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
           await (0, import_promises5.rm)(temp, { force: true });
@@ -71738,7 +71745,8 @@ async function startAptProxy(options) {
           logger8.warn(`apt proxy: could not store ${url3.href}: ${e.message}`);
           await (0, import_promises5.rm)(temp, { force: true });
         }
-      });
+      }, "store");
+      file.on("finish", () => void store());
     });
     req.pipe(upstream);
   }, "handle");
@@ -71773,12 +71781,11 @@ __name(startAptProxy, "startAptProxy");
 
 // src/lib/build/buildkit.ts
 var import_node_child_process2 = require("node:child_process");
-var realBuildkitDeps = /* @__PURE__ */ __name((onPath) => ({
-  probe: /* @__PURE__ */ __name(async () => false, "probe"),
+var realBuildkitDeps = /* @__PURE__ */ __name((onPath, probe) => ({
+  probe,
   startDaemon: /* @__PURE__ */ __name((argv) => {
     const child2 = (0, import_node_child_process2.spawn)(argv[0], argv.slice(1), { detached: true, stdio: "ignore" });
-    child2.on("error", () => {
-    });
+    child2.on("error", () => void 0);
     child2.unref();
   }, "startDaemon"),
   sleep: /* @__PURE__ */ __name((ms) => new Promise((r) => setTimeout(r, ms)), "sleep"),
@@ -72106,7 +72113,7 @@ var BuildLogFollower = class {
       }
     }
     this.logger.info(line);
-    if (mark && mark[1] === "End" && this.open.length === 1) this.closeGroup();
+    if (mark?.[1] === "End" && this.open.length === 1) this.closeGroup();
   }
   /** pi-gen's log lines seen so far, as build.log holds them. */
   buildLog() {
@@ -72271,7 +72278,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   }
   if (runtime.runtime === "nerdctl") {
     const probe = options.probe ?? defaultProbe(logger8);
-    await ensureBuildkit(runtime.command.slice(0, -1), { ...realBuildkitDeps(realHost.onPath), probe }, logger8);
+    await ensureBuildkit(runtime.command.slice(0, -1), realBuildkitDeps(realHost.onPath, probe), logger8);
   }
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);

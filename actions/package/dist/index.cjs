@@ -20394,7 +20394,7 @@ function describeError(error2) {
   const causes = [];
   let cause = error2.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return [head2, ...causes].join("\n");
@@ -20601,6 +20601,16 @@ async function digestFile(path, copyTo, expectedSize) {
 }
 __name(digestFile, "digestFile");
 
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
@@ -20661,9 +20671,10 @@ function parseManifest(text2, where, reserved = () => []) {
   if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
   const taken = new Set(reserved(m.name));
   const seen = /* @__PURE__ */ new Set();
-  for (const f of m.files) {
-    const path = typeof f?.path === "string" ? f.path : void 0;
-    const label = JSON.stringify(path ?? f?.path);
+  for (const entry of m.files) {
+    const f = asObject(entry) ?? {};
+    const path = asString(f.path);
+    const label = JSON.stringify(path ?? f.path);
     if (path === void 0 || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
@@ -20673,12 +20684,13 @@ function parseManifest(text2, where, reserved = () => []) {
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  const image = m.image;
-  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad("image.path does not name a listed file");
-  if (image.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
-  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
-    throw bad("image.raw has no size and sha256");
-  }
+  const image = asObject(m.image);
+  const imagePath = asString(image?.path);
+  if (imagePath === void 0 || !seen.has(imagePath)) throw bad("image.path does not name a listed file");
+  if (image?.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image?.compression)} is not xz`);
+  const raw = asObject(image.raw);
+  const rawSha = asString(raw?.sha256);
+  if (!isSize(raw?.size) || rawSha === void 0 || !SHA256.test(rawSha)) throw bad("image.raw has no size and sha256");
   return parsed;
 }
 __name(parseManifest, "parseManifest");
@@ -20794,7 +20806,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count) {
-    if (!this.open) this.open = { first: this.block, hash: (0, import_node_crypto2.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto2.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count;
     this.mapped += count;
@@ -20821,7 +20833,10 @@ function humanSize(bytes) {
   const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) v /= 1024, u++;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
 }
 __name(humanSize, "humanSize");
@@ -21004,8 +21019,7 @@ function execStream(cmd, args, options) {
       }
     });
   });
-  done.catch(() => {
-  });
+  done.catch(() => void 0);
   return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
 }
 __name(execStream, "execStream");
@@ -21086,8 +21100,14 @@ async function listZipEntries(file) {
         if (id === 1) {
           let q = e + 4;
           if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
-          if (entry.uncompressedSize === 4294967295) entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER), q += 8;
-          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) entry.compressedSize = u64(file, cd, q, "compressed size", size2), q += 8;
+          if (entry.uncompressedSize === 4294967295) {
+            entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
+            q += 8;
+          }
+          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) {
+            entry.compressedSize = u64(file, cd, q, "compressed size", size2);
+            q += 8;
+          }
           if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
         }
         e += 4 + len;
@@ -21177,16 +21197,17 @@ async function openRawImage(path, compression, logger) {
       const handle = await openRegularFile(path);
       const { size: size2 } = await handle.stat();
       const stream = handle.createReadStream({ highWaterMark: READ_CHUNK2 });
-      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
+      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
     }
     case "gz": {
       const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
       const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK2 });
       file.on("error", (e) => gunzip.destroy(e));
       file.pipe(gunzip);
-      const abort = /* @__PURE__ */ __name(async () => {
+      const abort = /* @__PURE__ */ __name(() => {
         file.destroy();
         gunzip.destroy();
+        return Promise.resolve();
       }, "abort");
       return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
     }
@@ -21199,8 +21220,7 @@ async function openRawImage(path, compression, logger) {
         if (aborted) return;
         throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
       });
-      named.catch(() => {
-      });
+      named.catch(() => void 0);
       const abort = /* @__PURE__ */ __name(async () => {
         aborted = true;
         child.stdout.destroy();
@@ -21211,7 +21231,7 @@ async function openRawImage(path, compression, logger) {
     case "zip": {
       await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
-      const images = entries.filter((e) => /\.img$/.test(e.name) && !e.name.endsWith("/"));
+      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith("/"));
       if (images.length !== 1) {
         throw new PiImageError(
           images.length === 0 ? "IMAGE_NOT_DISK" : "DEPLOY_AMBIGUOUS",
@@ -21223,7 +21243,7 @@ async function openRawImage(path, compression, logger) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       const stream = await openZipEntry(path, entry, READ_CHUNK2);
-      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(async () => void stream.destroy(), "abort") };
+      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
     }
   }
 }
@@ -22007,11 +22027,9 @@ async function rawImagePass(source, options) {
     const out = (0, import_promises5.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
-    out.catch(() => {
-    });
+    out.catch(() => void 0);
     const stdin = child.stdin;
-    stdin.on("error", () => {
-    });
+    stdin.on("error", () => void 0);
     xz = { stdin, done, out, counter, stop };
   }
   const waitDrain = /* @__PURE__ */ __name(async () => {
@@ -22900,7 +22918,7 @@ async function packageRelease(options) {
           created,
           imageSha256: pass.raw.sha256,
           packages: info2.packages,
-          distro: { id: contents.root?.osRelease?.ID, codename: contents.root?.osRelease?.VERSION_CODENAME },
+          distro: { id: contents.root.osRelease?.ID, codename: contents.root.osRelease?.VERSION_CODENAME },
           toolVersion: TOOL_VERSION
         })
       )

@@ -20458,7 +20458,7 @@ function describeError(error2) {
   const causes = [];
   let cause = error2.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return [head, ...causes].join("\n");
@@ -20596,7 +20596,7 @@ function storeOptionsFor(target, access2, env, logger, create) {
   const registry = target.ref.registry;
   let { username, password } = access2;
   if (!username && !password && access2.githubToken && /^ghcr\.io$/.test(registry)) {
-    username = env.GITHUB_ACTOR || "token";
+    username = env.GITHUB_ACTOR ?? "token";
     password = access2.githubToken;
   }
   registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
@@ -20649,9 +20649,10 @@ function registryErrorSummary(body) {
   try {
     const parsed = JSON.parse(body);
     if (Array.isArray(parsed.errors)) {
-      const errors = parsed.errors.slice(0, 5);
-      const codes = errors.map((e) => String(e.code ?? "")).filter((c) => /^[A-Z_]{1,64}$/.test(c));
-      return { codes, text: printable(errors.map((e) => `${String(e.code ?? "")}: ${String(e.message ?? "")}`).join("; ")).slice(0, 300) };
+      const text = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : "", "text");
+      const errors = parsed.errors.slice(0, 5).map((e) => ({ code: text(e.code), message: text(e.message) }));
+      const codes = errors.map((e) => e.code).filter((c) => /^[A-Z_]{1,64}$/.test(c));
+      return { codes, text: printable(errors.map((e) => `${e.code}: ${e.message}`).join("; ")).slice(0, 300) };
     }
   } catch {
   }
@@ -20735,6 +20736,30 @@ function kindOf(st) {
 __name(kindOf, "kindOf");
 var SHA256_HEX = /^[0-9a-f]{64}$/;
 
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+function member(value, ...path) {
+  let at = value;
+  for (const key of path) at = asObject(at)?.[key];
+  return at;
+}
+__name(member, "member");
+function parseJsonObject(text) {
+  try {
+    return asObject(JSON.parse(text));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
+
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
@@ -20786,9 +20811,10 @@ function parseManifest(text, where, reserved = () => []) {
   if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
   const taken = new Set(reserved(m.name));
   const seen = /* @__PURE__ */ new Set();
-  for (const f of m.files) {
-    const path = typeof f?.path === "string" ? f.path : void 0;
-    const label = JSON.stringify(path ?? f?.path);
+  for (const entry of m.files) {
+    const f = asObject(entry) ?? {};
+    const path = asString(f.path);
+    const label = JSON.stringify(path ?? f.path);
     if (path === void 0 || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
@@ -20798,73 +20824,16 @@ function parseManifest(text, where, reserved = () => []) {
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  const image = m.image;
-  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad("image.path does not name a listed file");
-  if (image.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
-  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
-    throw bad("image.raw has no size and sha256");
-  }
+  const image = asObject(m.image);
+  const imagePath = asString(image?.path);
+  if (imagePath === void 0 || !seen.has(imagePath)) throw bad("image.path does not name a listed file");
+  if (image?.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image?.compression)} is not xz`);
+  const raw = asObject(image.raw);
+  const rawSha = asString(raw?.sha256);
+  if (!isSize(raw?.size) || rawSha === void 0 || !SHA256.test(rawSha)) throw bad("image.raw has no size and sha256");
   return parsed;
 }
 __name(parseManifest, "parseManifest");
-
-// src/lib/oci/media-types.ts
-var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
-var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
-var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
-var ANNOTATION = {
-  title: "org.opencontainers.image.title",
-  source: "org.opencontainers.image.source",
-  revision: "org.opencontainers.image.revision",
-  version: "org.opencontainers.image.version",
-  created: "org.opencontainers.image.created",
-  description: "org.opencontainers.image.description",
-  refName: "org.opencontainers.image.ref.name"
-};
-var EMPTY_CONFIG = Buffer.from("{}");
-
-// src/lib/oci/blob-source.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
-var import_node_stream = require("node:stream");
-function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
-}
-__name(digestOf, "digestOf");
-function fileBlobSource(file, descriptor) {
-  return {
-    descriptor,
-    open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs3.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
-      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === void 0 ? (0, import_node_crypto2.createHash)("sha256") : void 0;
-      let seen = 0;
-      const check = new import_node_stream.Transform({
-        transform(chunk, _e, done) {
-          seen += chunk.length;
-          if (seen > expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
-          hash?.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          if (seen !== expected) return done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) return done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
-          done();
-        }
-      });
-      stream.on("error", (e) => check.destroy(e));
-      return stream.pipe(check);
-    }, "open")
-  };
-}
-__name(fileBlobSource, "fileBlobSource");
-function bytesBlobSource(bytes) {
-  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
-}
-__name(bytesBlobSource, "bytesBlobSource");
-var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -20905,10 +20874,77 @@ function formatReference(ref) {
 __name(formatReference, "formatReference");
 function registryBaseUrl(registry, plainHttp) {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
   return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
 }
 __name(registryBaseUrl, "registryBaseUrl");
+
+// src/lib/oci/media-types.ts
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
+var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+var ANNOTATION = {
+  title: "org.opencontainers.image.title",
+  source: "org.opencontainers.image.source",
+  revision: "org.opencontainers.image.revision",
+  version: "org.opencontainers.image.version",
+  created: "org.opencontainers.image.created",
+  description: "org.opencontainers.image.description",
+  refName: "org.opencontainers.image.ref.name"
+};
+function isDescriptor(value) {
+  if (typeof value !== "object" || value === null) return false;
+  const d = value;
+  return typeof d.digest === "string" && DIGEST.test(d.digest) && typeof d.size === "number" && Number.isSafeInteger(d.size) && d.size >= 0;
+}
+__name(isDescriptor, "isDescriptor");
+var EMPTY_CONFIG = Buffer.from("{}");
+
+// src/lib/oci/blob-source.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs3 = require("node:fs");
+var import_node_stream = require("node:stream");
+function digestOf(bytes) {
+  return `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
+}
+__name(digestOf, "digestOf");
+function fileBlobSource(file, descriptor) {
+  return {
+    descriptor,
+    open: /* @__PURE__ */ __name((start, end) => {
+      const stream = (0, import_node_fs3.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
+      const hash = start === void 0 ? (0, import_node_crypto2.createHash)("sha256") : void 0;
+      let seen = 0;
+      const check = new import_node_stream.Transform({
+        transform(chunk, _e, done) {
+          seen += chunk.length;
+          if (seen > expected) {
+            done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+            return;
+          }
+          hash?.update(chunk);
+          done(null, chunk);
+        },
+        flush(done) {
+          if (seen !== expected) done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
+          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
+          else done();
+        }
+      });
+      stream.on("error", (e) => check.destroy(e));
+      return stream.pipe(check);
+    }, "open")
+  };
+}
+__name(fileBlobSource, "fileBlobSource");
+function bytesBlobSource(bytes) {
+  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
+}
+__name(bytesBlobSource, "bytesBlobSource");
+var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
@@ -20955,7 +20991,7 @@ function parseIndex(bytes, where) {
   try {
     const index = JSON.parse(bytes.toString("utf8"));
     if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+    return index.manifests.filter(isDescriptor);
   } catch (e) {
     throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
   }
@@ -21005,15 +21041,6 @@ async function readSmallFile(path, max) {
   }
 }
 __name(readSmallFile, "readSmallFile");
-function parseJsonObject(text) {
-  try {
-    const v = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/release/release-dir.ts
 var SIGNATURE_SUFFIX = ".sigstore.json";
@@ -21164,10 +21191,10 @@ function releaseAnnotations(content, extra = {}) {
   };
   if (metadata?.recipe.repository) out[ANNOTATION.source] = metadata.recipe.repository;
   if (metadata?.recipe.commit) out[ANNOTATION.revision] = metadata.recipe.commit;
-  const values = metadata?.contents?.root?.productRelease?.values ?? {};
+  const values = asObject(member(metadata, "contents", "root", "productRelease", "values")) ?? {};
   for (const [key, value] of Object.entries(values)) {
     const m = /_(PRODUCT|DEVICE|TARGET|SKU|VARIANT)$/.exec(key);
-    if (m && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
+    if (m && typeof value === "string" && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
   }
   for (const [k, v] of Object.entries(extra)) if (v) out[k] = v;
   return out;
@@ -21662,7 +21689,8 @@ var OciLayout = class _OciLayout {
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString("utf8"))?.mediaType ?? "");
+    const declared = parseJsonObject(bytes.toString("utf8"))?.mediaType;
+    const mediaType = descriptor?.mediaType ?? (typeof declared === "string" ? declared : "");
     return { bytes, mediaType, digest };
   }
   async resolveTag(tag) {
@@ -21673,7 +21701,10 @@ var OciLayout = class _OciLayout {
   }
   /** Tags in index.json, each with the digest it points at. */
   async tags() {
-    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
+    return (await this.readIndex()).manifests.flatMap((m) => {
+      const tag = m.annotations?.[ANNOTATION.refName];
+      return tag ? [{ tag, digest: m.digest }] : [];
+    });
   }
   async tagHint() {
     const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
@@ -21683,9 +21714,7 @@ var OciLayout = class _OciLayout {
     const path = (0, import_node_path6.join)(this.dir, "index.json");
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
-    const manifests = index.manifests.filter(
-      (m) => typeof m === "object" && m !== null && DIGEST.test(String(m.digest)) && Number.isSafeInteger(m.size)
-    );
+    const manifests = index.manifests.filter(isDescriptor);
     if (manifests.length !== index.manifests.length) throw new PiImageError("INPUT_INVALID", `${path} lists a manifest without a sha256 digest and a size`);
     return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
@@ -21727,7 +21756,7 @@ function sendRequest(method, url, headers, body, limits) {
   return new Promise((resolve, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
-      for (const t of timers) clearTimeout(t), clearInterval(t);
+      for (const t of timers) clearTimeout(t);
       timers.clear();
     }, "clearAll");
     let failure;
@@ -21974,7 +22003,7 @@ var RegistryClient = class _RegistryClient {
       if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
         await drain(res.body);
         challenged = true;
-        this.auth.challenged(String(res.headers["www-authenticate"]), options.scope);
+        this.auth.challenged(res.headers["www-authenticate"], options.scope);
         attempt--;
         continue;
       }
@@ -22047,7 +22076,7 @@ var RegistryClient = class _RegistryClient {
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
     const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
-    return this.uploadChunks(repository, scope, digest, size, async function* () {
+    return this.uploadChunks(repository, scope, digest, size, function* () {
       for (let offset = 0; offset < size; offset += chunk) {
         const end = Math.min(offset + chunk, size);
         yield { offset, length: end - offset, open: /* @__PURE__ */ __name((skip = 0) => source.open(offset + skip, end - 1), "open") };
@@ -22171,7 +22200,7 @@ var RegistryClient = class _RegistryClient {
     const url = new URL(location, this.base);
     const res = await this.request("GET", url.pathname + url.search, { scope, expect: [204] });
     res.body.resume();
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.range ?? "");
     const end = range ? Number(range[1]) : -1;
     return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
   }
@@ -22276,11 +22305,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
-    const self = this;
+    const request = this.request.bind(this);
     return import_node_stream4.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        const res = await request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
         for await (const c of res.body) yield c;
       })()
     );
@@ -22312,7 +22341,7 @@ var RegistryClient = class _RegistryClient {
   async getReferrers(repository, digest) {
     const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
     const text = await drain(res.body, 4 * 1024 * 1024);
-    if (res.status !== 200 || !String(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
+    if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
     } catch {
@@ -22347,7 +22376,7 @@ var RegistryClient = class _RegistryClient {
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
-    return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
+    return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };
 

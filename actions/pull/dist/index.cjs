@@ -57441,7 +57441,7 @@ function describeError(error2) {
   const causes = [];
   let cause = error2.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return [head, ...causes].join("\n");
@@ -57579,7 +57579,7 @@ function storeOptionsFor(target, access2, env, logger, create) {
   const registry = target.ref.registry;
   let { username, password } = access2;
   if (!username && !password && access2.githubToken && /^ghcr\.io$/.test(registry)) {
-    username = env.GITHUB_ACTOR || "token";
+    username = env.GITHUB_ACTOR ?? "token";
     password = access2.githubToken;
   }
   registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
@@ -57645,7 +57645,7 @@ function formatReference(ref) {
 __name(formatReference, "formatReference");
 function registryBaseUrl(registry, plainHttp) {
   const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
   return `${loopback || plainHttp ? "http" : "https"}://${registry}`;
 }
 __name(registryBaseUrl, "registryBaseUrl");
@@ -57752,20 +57752,21 @@ __name(globMatches, "globMatches");
 function parseSignerPolicy(values, name) {
   const given = Object.keys(SIGNER_OPTION_NAMES).filter((k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false);
   if (given.length === 0) return void 0;
-  const exact = values.certificateIdentity || void 0;
-  const pattern = values.certificateIdentityRegexp || void 0;
+  const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
+  const exact = value(values.certificateIdentity);
+  const pattern = value(values.certificateIdentityRegexp);
   if (exact && pattern) throw bad(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
   if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
   const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
-  const sourceRef = values.sourceRef || void 0;
-  const repositoryId = values.repositoryId || void 0;
+  const sourceRef = value(values.sourceRef);
+  const repositoryId = value(values.repositoryId);
   if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId)) throw bad(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
   const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
-  const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
+  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
   if (!issuer) throw bad(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
     throw bad(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
@@ -57775,7 +57776,7 @@ function parseSignerPolicy(values, name) {
   if (exact) policy.subject = { exact };
   if (pattern) policy.subject = { pattern };
   if (isGithubIssuer(issuer) && !policy.repository) {
-    const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : void 0);
+    const workflow = signerWorkflow ?? (exact?.includes("/.github/workflows/") ? exact : void 0);
     if (!workflow) {
       throw bad(
         `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
@@ -57824,7 +57825,7 @@ function checkSigner(policy, signer) {
   }
   if (policy.repository) {
     const actual = x.sourceRepositoryUri;
-    if (!actual || actual.toLowerCase() !== policy.repository.toLowerCase()) {
+    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
       throw new PiImageError(
         "REPOSITORY_MISMATCH",
         actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
@@ -57928,6 +57929,30 @@ async function writeFileAtomic(path, content) {
   }
 }
 __name(writeFileAtomic, "writeFileAtomic");
+
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+function member(value, ...path) {
+  let at = value;
+  for (const key of path) at = asObject(at)?.[key];
+  return at;
+}
+__name(member, "member");
+function parseJsonObject(text) {
+  try {
+    return asObject(JSON.parse(text));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/core/file-digest.ts
 var import_node_crypto2 = require("node:crypto");
@@ -58039,15 +58064,6 @@ async function readSmallFile(path, max) {
   }
 }
 __name(readSmallFile, "readSmallFile");
-function parseJsonObject(text) {
-  try {
-    const v = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? v : void 0;
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/oci/media-types.ts
 var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -58061,6 +58077,12 @@ var ANNOTATION = {
   description: "org.opencontainers.image.description",
   refName: "org.opencontainers.image.ref.name"
 };
+function isDescriptor(value) {
+  if (typeof value !== "object" || value === null) return false;
+  const d = value;
+  return typeof d.digest === "string" && DIGEST.test(d.digest) && typeof d.size === "number" && Number.isSafeInteger(d.size) && d.size >= 0;
+}
+__name(isDescriptor, "isDescriptor");
 var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/oci/blob-source.ts
@@ -58211,7 +58233,8 @@ var OciLayout = class _OciLayout {
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString("utf8"))?.mediaType ?? "");
+    const declared = parseJsonObject(bytes.toString("utf8"))?.mediaType;
+    const mediaType = descriptor?.mediaType ?? (typeof declared === "string" ? declared : "");
     return { bytes, mediaType, digest };
   }
   async resolveTag(tag) {
@@ -58222,7 +58245,10 @@ var OciLayout = class _OciLayout {
   }
   /** Tags in index.json, each with the digest it points at. */
   async tags() {
-    return (await this.readIndex()).manifests.flatMap((m) => m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []);
+    return (await this.readIndex()).manifests.flatMap((m) => {
+      const tag = m.annotations?.[ANNOTATION.refName];
+      return tag ? [{ tag, digest: m.digest }] : [];
+    });
   }
   async tagHint() {
     const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
@@ -58232,9 +58258,7 @@ var OciLayout = class _OciLayout {
     const path = (0, import_node_path3.join)(this.dir, "index.json");
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
-    const manifests = index.manifests.filter(
-      (m) => typeof m === "object" && m !== null && DIGEST.test(String(m.digest)) && Number.isSafeInteger(m.size)
-    );
+    const manifests = index.manifests.filter(isDescriptor);
     if (manifests.length !== index.manifests.length) throw new PiImageError("INPUT_INVALID", `${path} lists a manifest without a sha256 digest and a size`);
     return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
@@ -58292,9 +58316,10 @@ function registryErrorSummary(body) {
   try {
     const parsed = JSON.parse(body);
     if (Array.isArray(parsed.errors)) {
-      const errors = parsed.errors.slice(0, 5);
-      const codes = errors.map((e) => String(e.code ?? "")).filter((c) => /^[A-Z_]{1,64}$/.test(c));
-      return { codes, text: printable(errors.map((e) => `${String(e.code ?? "")}: ${String(e.message ?? "")}`).join("; ")).slice(0, 300) };
+      const text = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : "", "text");
+      const errors = parsed.errors.slice(0, 5).map((e) => ({ code: text(e.code), message: text(e.message) }));
+      const codes = errors.map((e) => e.code).filter((c) => /^[A-Z_]{1,64}$/.test(c));
+      return { codes, text: printable(errors.map((e) => `${e.code}: ${e.message}`).join("; ")).slice(0, 300) };
     }
   } catch {
   }
@@ -58339,7 +58364,7 @@ function sendRequest(method, url, headers, body, limits) {
   return new Promise((resolve2, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
-      for (const t of timers) clearTimeout(t), clearInterval(t);
+      for (const t of timers) clearTimeout(t);
       timers.clear();
     }, "clearAll");
     let failure;
@@ -58586,7 +58611,7 @@ var RegistryClient = class _RegistryClient {
       if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
         await drain(res.body);
         challenged = true;
-        this.auth.challenged(String(res.headers["www-authenticate"]), options.scope);
+        this.auth.challenged(res.headers["www-authenticate"], options.scope);
         attempt--;
         continue;
       }
@@ -58659,7 +58684,7 @@ var RegistryClient = class _RegistryClient {
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
     const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
-    return this.uploadChunks(repository, scope, digest, size, async function* () {
+    return this.uploadChunks(repository, scope, digest, size, function* () {
       for (let offset = 0; offset < size; offset += chunk) {
         const end = Math.min(offset + chunk, size);
         yield { offset, length: end - offset, open: /* @__PURE__ */ __name((skip = 0) => source.open(offset + skip, end - 1), "open") };
@@ -58783,7 +58808,7 @@ var RegistryClient = class _RegistryClient {
     const url = new URL(location, this.base);
     const res = await this.request("GET", url.pathname + url.search, { scope, expect: [204] });
     res.body.resume();
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.range ?? "");
     const end = range ? Number(range[1]) : -1;
     return { location: res.headers.location ?? location, received: end <= 0 ? 0 : end + 1 };
   }
@@ -58888,11 +58913,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
-    const self = this;
+    const request = this.request.bind(this);
     return import_node_stream4.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await self.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        const res = await request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
         for await (const c of res.body) yield c;
       })()
     );
@@ -58924,7 +58949,7 @@ var RegistryClient = class _RegistryClient {
   async getReferrers(repository, digest) {
     const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
     const text = await drain(res.body, 4 * 1024 * 1024);
-    if (res.status !== 200 || !String(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
+    if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
     } catch {
@@ -58959,7 +58984,7 @@ var RegistryClient = class _RegistryClient {
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
-    return { bytes, mediaType: String(res.headers["content-type"] ?? ""), digest };
+    return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };
 
@@ -59166,9 +59191,10 @@ function parseManifest(text, where, reserved = () => []) {
   if (m.files.length > MAX_FILES) throw bad2(`lists ${m.files.length} files (at most ${MAX_FILES})`);
   const taken = new Set(reserved(m.name));
   const seen = /* @__PURE__ */ new Set();
-  for (const f of m.files) {
-    const path = typeof f?.path === "string" ? f.path : void 0;
-    const label = JSON.stringify(path ?? f?.path);
+  for (const entry of m.files) {
+    const f = asObject(entry) ?? {};
+    const path = asString(f.path);
+    const label = JSON.stringify(path ?? f.path);
     if (path === void 0 || !isPlainFileName(path)) throw bad2(`file entry ${label} is not a plain file name`);
     if (path === MANIFEST_FILE || taken.has(path)) throw bad2(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad2(`file entry ${label} is listed twice`);
@@ -59178,12 +59204,13 @@ function parseManifest(text, where, reserved = () => []) {
     if (!isSize(f.size)) throw bad2(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad2(`file entry ${label} has no sha256`);
   }
-  const image = m.image;
-  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad2("image.path does not name a listed file");
-  if (image.compression !== "xz") throw bad2(`image.compression ${JSON.stringify(image.compression)} is not xz`);
-  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
-    throw bad2("image.raw has no size and sha256");
-  }
+  const image = asObject(m.image);
+  const imagePath = asString(image?.path);
+  if (imagePath === void 0 || !seen.has(imagePath)) throw bad2("image.path does not name a listed file");
+  if (image?.compression !== "xz") throw bad2(`image.compression ${JSON.stringify(image?.compression)} is not xz`);
+  const raw = asObject(image.raw);
+  const rawSha = asString(raw?.sha256);
+  if (!isSize(raw?.size) || rawSha === void 0 || !SHA256.test(rawSha)) throw bad2("image.raw has no size and sha256");
   return parsed;
 }
 __name(parseManifest, "parseManifest");
@@ -59385,28 +59412,30 @@ var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var PROVENANCE_TYPE = "https://slsa.dev/provenance/v1";
 var INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
 function readSignedRelease(statement) {
-  const s = statement;
-  if (typeof s !== "object" || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+  const s = asObject(statement);
+  if (s?._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
     return "it is not an in-toto v1 statement with SLSA provenance";
   }
-  const r = s.predicate?.buildDefinition?.externalParameters?.release;
-  if (typeof r?.name !== "string" || typeof r.version !== "string" || typeof r.channel !== "string") return "it names no release (name, version, channel)";
+  const r = member(s, "predicate", "buildDefinition", "externalParameters", "release");
+  const [name, version, channel] = [asString(member(r, "name")), asString(member(r, "version")), asString(member(r, "channel"))];
+  if (name === void 0 || version === void 0 || channel === void 0) return "it names no release (name, version, channel)";
   const files = /* @__PURE__ */ new Map();
   let manifestSha256;
   for (const subject of s.subject) {
-    const sha256 = subject?.digest?.sha256;
-    if (typeof subject?.name !== "string" || typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) return "a subject has no name or no sha256";
-    if (subject.name === MANIFEST_FILE) {
+    const subjectName = asString(member(subject, "name"));
+    const sha256 = asString(member(subject, "digest", "sha256"));
+    if (subjectName === void 0 || sha256 === void 0 || !SHA256_HEX.test(sha256)) return "a subject has no name or no sha256";
+    if (subjectName === MANIFEST_FILE) {
       if (manifestSha256 !== void 0) return `it names ${MANIFEST_FILE} twice`;
       manifestSha256 = sha256;
     } else {
-      if (files.has(subject.name)) return `it names ${subject.name} twice`;
-      files.set(subject.name, sha256);
+      if (files.has(subjectName)) return `it names ${subjectName} twice`;
+      files.set(subjectName, sha256);
     }
   }
   if (manifestSha256 === void 0) return `it does not cover ${MANIFEST_FILE}`;
   if (files.size === 0) return "it covers no release file";
-  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
+  return { release: { name, version, channel }, manifestSha256, files };
 }
 __name(readSignedRelease, "readSignedRelease");
 
@@ -59467,7 +59496,7 @@ function manifestDifferences(claimed, signed) {
     if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
   const files = Array.isArray(claimed.files) ? claimed.files : [];
-  const listed = new Map(files.map((f) => [String(f?.path), String(f?.sha256)]));
+  const listed = new Map(files.map((f) => [String(member(f, "path")), String(member(f, "sha256"))]));
   const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
   const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
   const added = [...listed.keys()].filter((n) => !signed.files.has(n));
@@ -59542,7 +59571,7 @@ function parseManifest2(bytes, where) {
   }
   const check = /* @__PURE__ */ __name((d, what) => {
     if (!d) return;
-    if (typeof d !== "object" || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== "string") {
+    if (!isDescriptor(d) || typeof d.mediaType !== "string") {
       throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
     }
   }, "check");
@@ -59562,7 +59591,7 @@ function parseIndex(bytes, where) {
   try {
     const index = JSON.parse(bytes.toString("utf8"));
     if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter((d) => typeof d === "object" && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+    return index.manifests.filter(isDescriptor);
   } catch (e) {
     throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
   }
@@ -59588,8 +59617,8 @@ async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes
       continue;
     }
     if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > maxLayerBytes) continue;
+    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
+    if (!layer || layer.size > maxLayerBytes) continue;
     found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
   return found;
@@ -59885,7 +59914,7 @@ async function pullImage(store, layers, staging, where, logger) {
     if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
     const blob = store.readBlob(layer);
     const source = layer.mediaType.endsWith("gzip") ? gunzip(blob) : blob;
-    await readTar(source, async (entry) => {
+    const admit = /* @__PURE__ */ __name((entry) => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
       if (entry.type === "symlink") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
@@ -59905,7 +59934,8 @@ async function pullImage(store, layers, staging, where, logger) {
       const name = checkFileName(segments[1], where);
       extracted.add(name);
       return staging.sink(name, where);
-    });
+    }, "admit");
+    await readTar(source, (entry) => Promise.resolve(admit(entry)));
   }
 }
 __name(pullImage, "pullImage");
@@ -59937,7 +59967,7 @@ async function checkAgainstManifest(dir, written, where) {
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
 function writtenDigests(written) {
-  return async (name) => written.get(name);
+  return (name) => Promise.resolve(written.get(name));
 }
 __name(writtenDigests, "writtenDigests");
 async function verifyAttached(store, digest, release, written, verify, logger) {

@@ -52492,7 +52492,7 @@ function describeError(error2) {
   const causes = [];
   let cause = error2.cause;
   for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return [head, ...causes].join("\n");
@@ -52611,18 +52611,15 @@ var import_sign = __toESM(require_dist9(), 1);
 function identityTokenSource(env) {
   if (env.SIGSTORE_ID_TOKEN) {
     const token = env.SIGSTORE_ID_TOKEN;
-    return async () => token;
+    return () => Promise.resolve(token);
   }
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     const provider = new import_sign.CIContextProvider("sigstore");
     return () => provider.getToken();
   }
-  return async () => {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
-    );
-  };
+  return () => Promise.reject(
+    new PiImageError("INPUT_INVALID", "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`")
+  );
 }
 __name(identityTokenSource, "identityTokenSource");
 function tokenClaims(token) {
@@ -52836,6 +52833,16 @@ async function digestFile(path, copyTo, expectedSize) {
 }
 __name(digestFile, "digestFile");
 
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
@@ -52892,9 +52899,10 @@ function parseManifest(text, where, reserved = () => []) {
   if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
   const taken = new Set(reserved(m.name));
   const seen = /* @__PURE__ */ new Set();
-  for (const f of m.files) {
-    const path = typeof f?.path === "string" ? f.path : void 0;
-    const label = JSON.stringify(path ?? f?.path);
+  for (const entry of m.files) {
+    const f = asObject(entry) ?? {};
+    const path = asString(f.path);
+    const label = JSON.stringify(path ?? f.path);
     if (path === void 0 || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
@@ -52904,12 +52912,13 @@ function parseManifest(text, where, reserved = () => []) {
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  const image = m.image;
-  if (typeof image !== "object" || image === null || typeof image.path !== "string" || !seen.has(image.path)) throw bad("image.path does not name a listed file");
-  if (image.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
-  if (typeof image.raw !== "object" || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== "string" || !SHA256.test(image.raw.sha256)) {
-    throw bad("image.raw has no size and sha256");
-  }
+  const image = asObject(m.image);
+  const imagePath = asString(image?.path);
+  if (imagePath === void 0 || !seen.has(imagePath)) throw bad("image.path does not name a listed file");
+  if (image?.compression !== "xz") throw bad(`image.compression ${JSON.stringify(image?.compression)} is not xz`);
+  const raw = asObject(image.raw);
+  const rawSha = asString(raw?.sha256);
+  if (!isSize(raw?.size) || rawSha === void 0 || !SHA256.test(rawSha)) throw bad("image.raw has no size and sha256");
   return parsed;
 }
 __name(parseManifest, "parseManifest");
@@ -53122,7 +53131,7 @@ async function signRelease(options) {
   const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
   if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
   const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(async () => token, "getToken") } }),
+    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
     witnesses
   });
   logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);

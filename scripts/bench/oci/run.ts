@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { gib: { type: 'string', default: '2' }, rounds: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/pi-image-oci-bench' } } });
 const gib = Number(values.gib);
 const rounds = Number(values.rounds);
-const dir = values.dir!;
+const dir = values.dir;
 rmSync(dir, { recursive: true, force: true });
 const release = join(dir, 'release');
 mkdirSync(release, { recursive: true });

@@ -13,7 +13,7 @@ import { writeOneFileManifest } from '../one-file-release.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { gib: { type: 'string', default: '8' }, dir: { type: 'string', default: '/tmp/pi-image-sign-bench' } } });
-const dir = values.dir!;
+const dir = values.dir;
 const release = join(dir, 'release');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(release, { recursive: true });

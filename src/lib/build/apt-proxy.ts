@@ -90,7 +90,10 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'only GET and HEAD are proxied');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      refuse(res, 405, 'only GET and HEAD are proxied');
+      return;
+    }
     if (!req.url || req.url.startsWith('/')) {
       // pi-gen checks APT_PROXY with `curl $APT_PROXY`: answer it.
       res.writeHead(200, { 'content-type': 'text/plain' }).end('pi-image apt proxy\n');
@@ -100,9 +103,13 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
     try {
       url = new URL(req.url);
     } catch {
-      return refuse(res, 400, 'not an absolute URL');
+      refuse(res, 400, 'not an absolute URL');
+      return;
     }
-    if (url.protocol !== 'http:') return refuse(res, 400, 'only http URLs are proxied');
+    if (url.protocol !== 'http:') {
+      refuse(res, 400, 'only http URLs are proxied');
+      return;
+    }
     const cachePath = cachePathFor(options.cacheDir, url);
     const head = req.method === 'HEAD';
     if (cachePath && (await serveCached(res, cachePath, head))) return;
@@ -144,7 +151,7 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
         res.destroy();
       });
       file.on('error', abandon);
-      file.on('finish', async () => {
+      const store = async (): Promise<void> => {
         if (failed || (expected !== undefined && length !== expected)) {
           logger.warn(`apt proxy: ${url.href} ended after ${length} of ${expected ?? '?'} bytes; not cached`);
           await rm(temp, { force: true });
@@ -158,7 +165,8 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
           logger.warn(`apt proxy: could not store ${url.href}: ${(e as Error).message}`);
           await rm(temp, { force: true });
         }
-      });
+      };
+      file.on('finish', () => void store());
     });
     req.pipe(upstream);
   };

@@ -214,7 +214,7 @@ async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages
 
   if (runtime.runtime === 'nerdctl') {
     const probe = options.probe ?? defaultProbe(logger);
-    await ensureBuildkit(runtime.command.slice(0, -1), { ...realBuildkitDeps(realHost.onPath), probe }, logger);
+    await ensureBuildkit(runtime.command.slice(0, -1), realBuildkitDeps(realHost.onPath, probe), logger);
   }
 
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ''].join(':') };

@@ -17,11 +17,12 @@ export interface BuildkitDeps {
   onPath: (tool: string) => boolean;
 }
 
-export const realBuildkitDeps = (onPath: (tool: string) => boolean): BuildkitDeps => ({
-  probe: async () => false,
+export const realBuildkitDeps = (onPath: (tool: string) => boolean, probe: Probe): BuildkitDeps => ({
+  probe,
   startDaemon: (argv) => {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
-    child.on('error', () => {});
+    // A daemon that cannot start is reported by the probe that never answers.
+    child.on('error', () => undefined);
     child.unref();
   },
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

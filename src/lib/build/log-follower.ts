@@ -57,7 +57,7 @@ export class BuildLogFollower {
       }
     }
     this.logger.info(line);
-    if (mark && mark[1] === 'End' && this.open.length === 1) this.closeGroup();
+    if (mark?.[1] === 'End' && this.open.length === 1) this.closeGroup();
   }
 
   /** pi-gen's log lines seen so far, as build.log holds them. */

@@ -96,7 +96,7 @@ export function describeError(error: unknown): string {
   const causes: string[] = [];
   let cause: unknown = error.cause;
   for (let depth = 0; cause !== undefined && depth < 5; depth++) {
-    causes.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`);
+    causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return [head, ...causes].join('\n');

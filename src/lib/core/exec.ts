@@ -124,7 +124,7 @@ export function execStream(
     });
   });
   // The caller observes failures through `done`; avoid unhandled rejections meanwhile.
-  done.catch(() => {});
+  done.catch(() => undefined);
   return { child, done, stop: () => stopChild(child) };
 }
 

@@ -71,7 +71,7 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
 }
 
 /** What is at a path (following links): a regular file, nothing, or a description of something else. */
-export async function pathKind(path: string): Promise<'file' | 'missing' | string> {
+export async function pathKind(path: string): Promise<string> {
   try {
     const st = await stat(path);
     return st.isFile() ? 'file' : kindOf(st);

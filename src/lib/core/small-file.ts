@@ -15,13 +15,3 @@ export async function readSmallFile(path: string, max: number): Promise<Buffer> 
     await handle.close();
   }
 }
-
-/** JSON text as an object, or undefined when it is not one (not JSON, or an array, null, a number). */
-export function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}

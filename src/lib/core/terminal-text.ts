@@ -7,6 +7,7 @@
  */
 
 // C0 controls but \t and \n, DEL, and the C1 controls (U+0080–U+009F, which include CSI and OSC).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 export function printable(text: string): string {

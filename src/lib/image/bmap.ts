@@ -38,7 +38,7 @@ export class BlockMapBuilder {
 
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data: Buffer, count: number): void {
-    if (!this.open) this.open = { first: this.block, hash: createHash('sha256') };
+    this.open ??= { first: this.block, hash: createHash('sha256') };
     this.open.hash.update(data);
     this.block += count;
     this.mapped += count;
@@ -69,7 +69,10 @@ function humanSize(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
 }
 
@@ -114,7 +117,7 @@ function tag(text: string, name: string, source: string): string {
 /** Reads a version 2.x .bmap and checks its own checksum. */
 export function parseBmap(text: string, source = '.bmap'): BlockMap {
   const version = /<bmap version="(\d+)\.(\d+)"/.exec(text);
-  if (!version || version[1] !== '2') throw new PiImageError('INPUT_INVALID', `${source}: not a bmap version 2 file`);
+  if (version?.[1] !== '2') throw new PiImageError('INPUT_INVALID', `${source}: not a bmap version 2 file`);
   if (tag(text, 'ChecksumType', source) !== 'sha256') throw new PiImageError('INPUT_INVALID', `${source}: only sha256 block maps are read`);
   const stored = tag(text, 'BmapFileChecksum', source);
   const actual = createHash('sha256').update(text.replace(stored, '0'.repeat(stored.length))).digest('hex');

@@ -45,7 +45,7 @@ export async function openRawImage(path: string, compression: ImageCompression, 
       const handle = await openRegularFile(path);
       const { size } = await handle.stat();
       const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
-      return { stream, expectedSize: size, innerName: name, done: Promise.resolve(), abort: async () => void stream.destroy() };
+      return { stream, expectedSize: size, innerName: name, done: Promise.resolve(), abort: () => Promise.resolve(void stream.destroy()) };
     }
     case 'gz': {
       // Errors (a truncated or damaged file) surface on the returned stream;
@@ -54,9 +54,10 @@ export async function openRawImage(path: string, compression: ImageCompression, 
       const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK });
       file.on('error', (e) => gunzip.destroy(e));
       file.pipe(gunzip);
-      const abort = async (): Promise<void> => {
+      const abort = (): Promise<void> => {
         file.destroy();
         gunzip.destroy();
+        return Promise.resolve();
       };
       return { stream: gunzip, expectedSize: undefined, innerName: name.replace(/\.gz$/, ''), done: Promise.resolve(), abort };
     }
@@ -69,7 +70,7 @@ export async function openRawImage(path: string, compression: ImageCompression, 
         if (aborted) return;
         throw new PiImageError('IMAGE_CORRUPT', `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
       });
-      named.catch(() => {});
+      named.catch(() => undefined);
       const abort = async (): Promise<void> => {
         aborted = true;
         child.stdout.destroy();
@@ -80,7 +81,7 @@ export async function openRawImage(path: string, compression: ImageCompression, 
     case 'zip': {
       await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
-      const images = entries.filter((e) => /\.img$/.test(e.name) && !e.name.endsWith('/'));
+      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith('/'));
       if (images.length !== 1) {
         throw new PiImageError(
           images.length === 0 ? 'IMAGE_NOT_DISK' : 'DEPLOY_AMBIGUOUS',
@@ -92,7 +93,7 @@ export async function openRawImage(path: string, compression: ImageCompression, 
         throw new PiImageError('IMAGE_CORRUPT', `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       const stream = await openZipEntry(path, entry, READ_CHUNK);
-      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: async () => void stream.destroy() };
+      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: () => Promise.resolve(void stream.destroy()) };
     }
   }
 }

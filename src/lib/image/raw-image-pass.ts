@@ -80,9 +80,9 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
     const out = pipeline(child.stdout, counter, createWriteStream(xzPath)).catch((e: unknown) => {
       throw outputFailed(xzPath)(e);
     });
-    out.catch(() => {});
+    out.catch(() => undefined);
     const stdin = child.stdin!;
-    stdin.on('error', () => {}); // EPIPE when xz dies: reported through `done` (or the output's failure).
+    stdin.on('error', () => undefined); // EPIPE when xz dies: reported through `done` (or the output's failure).
     xz = { stdin, done, out, counter, stop };
   }
 

@@ -92,8 +92,14 @@ export async function listZipEntries(file: string): Promise<ZipEntry[]> {
         if (id === 0x0001) {
           let q = e + 4;
           if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
-          if (entry.uncompressedSize === 0xffffffff) (entry.uncompressedSize = u64(file, cd, q, 'entry size', Number.MAX_SAFE_INTEGER)), (q += 8);
-          if (entry.compressedSize === 0xffffffff && q + 8 <= extraEnd) (entry.compressedSize = u64(file, cd, q, 'compressed size', size)), (q += 8);
+          if (entry.uncompressedSize === 0xffffffff) {
+            entry.uncompressedSize = u64(file, cd, q, 'entry size', Number.MAX_SAFE_INTEGER);
+            q += 8;
+          }
+          if (entry.compressedSize === 0xffffffff && q + 8 <= extraEnd) {
+            entry.compressedSize = u64(file, cd, q, 'compressed size', size);
+            q += 8;
+          }
           if (entry.localHeaderOffset === 0xffffffff && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, 'local header offset', size);
         }
         e += 4 + len;

@@ -34,14 +34,17 @@ export function fileBlobSource(file: string, descriptor: { digest: string; size:
       const check = new Transform({
         transform(chunk: Buffer, _e, done) {
           seen += chunk.length;
-          if (seen > expected) return done(new PiImageError('DIGEST_MISMATCH', `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+          if (seen > expected) {
+            done(new PiImageError('DIGEST_MISMATCH', `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
+            return;
+          }
           hash?.update(chunk);
           done(null, chunk);
         },
         flush(done) {
-          if (seen !== expected) return done(new PiImageError('DIGEST_MISMATCH', `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest) return done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
-          done();
+          if (seen !== expected) done(new PiImageError('DIGEST_MISMATCH', `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
+          else if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest) done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
+          else done();
         },
       });
       stream.on('error', (e) => check.destroy(e));

@@ -32,9 +32,10 @@ class Counter extends Transform {
 
 export function sendRequest(method: string, url: URL, headers: Record<string, string>, body: RequestBody, limits: TransferLimits): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const timers = new Set<NodeJS.Timeout | NodeJS.Timer>();
+    const timers = new Set<NodeJS.Timeout>();
     const clearAll = (): void => {
-      for (const t of timers) clearTimeout(t as NodeJS.Timeout), clearInterval(t as NodeJS.Timeout);
+      // clearTimeout clears intervals too (one timer type in Node).
+      for (const t of timers) clearTimeout(t);
       timers.clear();
     };
     let failure: PiImageError | undefined;

@@ -12,8 +12,9 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
-import { parseJsonObject, readSmallFile } from '../core/small-file';
-import { ANNOTATION, OCI_INDEX, type Descriptor } from './media-types';
+import { parseJsonObject } from '../core/json-value';
+import { readSmallFile } from '../core/small-file';
+import { ANNOTATION, isDescriptor, OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST } from './reference';
 import { digestOf, type BlobSource } from './blob-source';
 import type { OciStore, StoredManifest } from './store';
@@ -172,7 +173,8 @@ export class OciLayout implements OciStore {
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `manifest ${digest} in ${this.dir} has digest ${actual}: refused`);
-    const mediaType = descriptor?.mediaType ?? String(parseJsonObject(bytes.toString('utf8'))?.mediaType ?? '');
+    const declared = parseJsonObject(bytes.toString('utf8'))?.mediaType;
+    const mediaType = descriptor?.mediaType ?? (typeof declared === 'string' ? declared : '');
     return { bytes, mediaType, digest };
   }
 
@@ -186,7 +188,10 @@ export class OciLayout implements OciStore {
 
   /** Tags in index.json, each with the digest it points at. */
   async tags(): Promise<{ tag: string; digest: string }[]> {
-    return (await this.readIndex()).manifests.flatMap((m) => (m.annotations?.[ANNOTATION.refName] ? [{ tag: m.annotations[ANNOTATION.refName], digest: m.digest }] : []));
+    return (await this.readIndex()).manifests.flatMap((m) => {
+      const tag = m.annotations?.[ANNOTATION.refName];
+      return tag ? [{ tag, digest: m.digest }] : [];
+    });
   }
 
   private async tagHint(): Promise<string> {
@@ -198,9 +203,7 @@ export class OciLayout implements OciStore {
     const path = join(this.dir, 'index.json');
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString('utf8'));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError('INPUT_INVALID', `${path} is not an OCI image index (JSON with a manifests list)`);
-    const manifests = (index.manifests as unknown[]).filter(
-      (m): m is Descriptor => typeof m === 'object' && m !== null && DIGEST.test(String((m as Descriptor).digest)) && Number.isSafeInteger((m as Descriptor).size),
-    );
+    const manifests = (index.manifests as unknown[]).filter(isDescriptor);
     if (manifests.length !== index.manifests.length) throw new PiImageError('INPUT_INVALID', `${path} lists a manifest without a sha256 digest and a size`);
     return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }

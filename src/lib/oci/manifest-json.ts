@@ -1,7 +1,6 @@
 /** Reading an OCI manifest or index as it comes from a store: every descriptor checked before use. */
 import { PiImageError } from '../core/errors';
-import type { Descriptor } from './media-types';
-import { DIGEST } from './reference';
+import { isDescriptor, type Descriptor } from './media-types';
 
 export interface ParsedManifest {
   mediaType?: string;
@@ -21,7 +20,7 @@ export function parseManifest(bytes: Buffer, where: string): ParsedManifest {
   }
   const check = (d: Descriptor | undefined, what: string): void => {
     if (!d) return;
-    if (typeof d !== 'object' || !DIGEST.test(String(d.digest)) || !Number.isSafeInteger(d.size) || d.size < 0 || typeof d.mediaType !== 'string') {
+    if (!isDescriptor(d) || typeof d.mediaType !== 'string') {
       throw new PiImageError('DIGEST_MISMATCH', `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
     }
   };

@@ -1,4 +1,5 @@
 /** OCI media types and annotation keys. */
+import { DIGEST } from './reference';
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
@@ -21,6 +22,13 @@ export interface Descriptor {
   size: number;
   annotations?: Record<string, string>;
   artifactType?: string;
+}
+
+/** A descriptor as read from a manifest or an index: a sha256 digest and a size, whatever else it has. */
+export function isDescriptor(value: unknown): value is Descriptor {
+  if (typeof value !== 'object' || value === null) return false;
+  const d = value as Record<string, unknown>;
+  return typeof d.digest === 'string' && DIGEST.test(d.digest) && typeof d.size === 'number' && Number.isSafeInteger(d.size) && d.size >= 0;
 }
 
 /** The empty config blob `{}` every artifact manifest points at. */

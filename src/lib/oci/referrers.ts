@@ -6,9 +6,8 @@
  * index under the tag `sha256-<hex>` (the referrers tag schema).
  */
 import { PiImageError } from '../core/errors';
-import { EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
+import { EMPTY_CONFIG, isDescriptor, OCI_INDEX, OCI_MANIFEST, type Descriptor } from './media-types';
 import { bytesBlobSource, EMPTY_DESCRIPTOR } from './blob-source';
-import { DIGEST } from './reference';
 import { REFERRERS_TAG, type OciStore } from './store';
 
 export interface Attached {
@@ -58,7 +57,7 @@ function parseIndex(bytes: Buffer, where: string): Descriptor[] {
   try {
     const index = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown };
     if (!Array.isArray(index.manifests)) throw new Error('no manifests list');
-    return (index.manifests as Descriptor[]).filter((d) => typeof d === 'object' && d !== null && DIGEST.test(String(d.digest)) && Number.isSafeInteger(d.size));
+    return (index.manifests as unknown[]).filter(isDescriptor);
   } catch (e) {
     throw new PiImageError('DIGEST_MISMATCH', `${where} is not an OCI index: ${(e as Error).message}`, { cause: e });
   }
@@ -98,8 +97,8 @@ export async function referrersOfType(store: OciStore, digest: string, artifactT
       continue; // not JSON: not an artifact of this type
     }
     if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => l.mediaType === artifactType);
-    if (!layer || !DIGEST.test(layer.digest) || !Number.isSafeInteger(layer.size) || layer.size > maxLayerBytes) continue;
+    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
+    if (!layer || layer.size > maxLayerBytes) continue;
     found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
   return found;

@@ -66,7 +66,7 @@ export function storeOptionsFor(target: Target, access: RegistryAccess, env: Rec
   const registry = target.ref.registry;
   let { username, password } = access;
   if (!username && !password && access.githubToken && /^ghcr\.io$/.test(registry)) {
-    username = env.GITHUB_ACTOR || 'token';
+    username = env.GITHUB_ACTOR ?? 'token';
     password = access.githubToken;
   }
   registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);

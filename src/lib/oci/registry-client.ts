@@ -109,7 +109,7 @@ export class RegistryClient {
       if (res.status === 401 && !challenged && res.headers['www-authenticate']) {
         await drain(res.body);
         challenged = true;
-        this.auth.challenged(String(res.headers['www-authenticate']), options.scope);
+        this.auth.challenged(res.headers['www-authenticate'], options.scope);
         attempt--;
         continue;
       }
@@ -189,7 +189,7 @@ export class RegistryClient {
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
     const chunk = this.options.chunkSize ?? GHCR_MAX_CHUNK;
-    return this.uploadChunks(repository, scope, digest, size, async function* () {
+    return this.uploadChunks(repository, scope, digest, size, function* () {
       for (let offset = 0; offset < size; offset += chunk) {
         const end = Math.min(offset + chunk, size);
         yield { offset, length: end - offset, open: (skip = 0) => source.open(offset + skip, end - 1) };
@@ -321,7 +321,7 @@ export class RegistryClient {
     const url = new URL(location, this.base);
     const res = await this.request('GET', url.pathname + url.search, { scope, expect: [204] });
     res.body.resume();
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ''));
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.range ?? '');
     // "0-0" is what distribution answers for an upload with no bytes yet (it cannot say "none"):
     // read it as 0, since a registry holding exactly one byte is the rarer case (and a resend from 0 is refused, not corrupted).
     const end = range ? Number(range[1]) : -1;
@@ -338,7 +338,7 @@ export class RegistryClient {
     scope: string,
     digest: string | (() => string),
     size: number | (() => number),
-    chunks: () => AsyncGenerator<UploadChunk>,
+    chunks: () => Iterable<UploadChunk> | AsyncIterable<UploadChunk>,
     beforeClose?: () => void,
   ): Promise<'uploaded'> {
     let location = await this.startUpload(repository, scope);
@@ -440,11 +440,11 @@ export class RegistryClient {
 
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository: string, digest: string, start?: number, end?: number): Readable {
-    const self = this;
+    const request = this.request.bind(this);
     return Readable.from(
       (async function* () {
         const range: Record<string, string> = start !== undefined ? { range: `bytes=${start}-${end ?? ''}` } : {};
-        const res = await self.request('GET', `/v2/${repository}/blobs/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: range, expect: start !== undefined ? [206] : [200] });
+        const res = await request('GET', `/v2/${repository}/blobs/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: range, expect: start !== undefined ? [206] : [200] });
         for await (const c of res.body) yield c as Buffer;
       })(),
     );
@@ -479,7 +479,7 @@ export class RegistryClient {
   async getReferrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
     const res = await this.request('GET', `/v2/${repository}/referrers/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
     const text = await drain(res.body, 4 * 1024 * 1024);
-    if (res.status !== 200 || !String(res.headers['content-type'] ?? '').includes(OCI_INDEX)) return undefined;
+    if (res.status !== 200 || !(res.headers['content-type'] ?? '').includes(OCI_INDEX)) return undefined;
     try {
       return ((JSON.parse(text) as { manifests?: Descriptor[] }).manifests ?? []).filter((d) => DIGEST.test(d.digest));
     } catch {
@@ -517,6 +517,6 @@ export class RegistryClient {
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
     if (DIGEST.test(reference) && digest !== reference) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
-    return { bytes, mediaType: String(res.headers['content-type'] ?? ''), digest };
+    return { bytes, mediaType: res.headers['content-type'] ?? '', digest };
   }
 }

@@ -47,6 +47,6 @@ describe('which token realms may receive the credentials', () => {
     ['http://127.0.0.1:9000/token', 'http://127.0.0.1:5000', [], false],
     ['http://127.0.0.1:5000/token', 'http://127.0.0.1:5000', [], true],
   ])('%s for %s (allowed %j): %s', (realm, base, allowed, expected) => {
-    expect(realmMayGetCredentials(new URL(realm), registry(base), allowed as string[])).toBe(expected);
+    expect(realmMayGetCredentials(new URL(realm), registry(base), allowed)).toBe(expected);
   });
 });

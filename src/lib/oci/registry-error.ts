@@ -58,11 +58,12 @@ function requestLabel(method: string, url: URL): string {
 /** The error codes and messages of a distribution error body, shown as text (bounded, control characters escaped). */
 export function registryErrorSummary(body: string): { codes: string[]; text: string } {
   try {
-    const parsed = JSON.parse(body) as { errors?: { code?: unknown; message?: unknown }[] };
+    const parsed = JSON.parse(body) as { errors?: unknown };
     if (Array.isArray(parsed.errors)) {
-      const errors = parsed.errors.slice(0, 5);
-      const codes = errors.map((e) => String(e.code ?? '')).filter((c) => /^[A-Z_]{1,64}$/.test(c));
-      return { codes, text: printable(errors.map((e) => `${String(e.code ?? '')}: ${String(e.message ?? '')}`).join('; ')).slice(0, 300) };
+      const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+      const errors = (parsed.errors as { code?: unknown; message?: unknown }[]).slice(0, 5).map((e) => ({ code: text(e.code), message: text(e.message) }));
+      const codes = errors.map((e) => e.code).filter((c) => /^[A-Z_]{1,64}$/.test(c));
+      return { codes, text: printable(errors.map((e) => `${e.code}: ${e.message}`).join('; ')).slice(0, 300) };
     }
   } catch {
     // not JSON: shown as text below

@@ -166,6 +166,8 @@ export function parseBuildLog(text: string, source = 'build.log'): BuildTimeline
     throw new PiImageError('LOG_INVALID', `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin …" lines found`);
   }
   while (stack.length > 0) close(stack.pop()!, lastOffset, false);
+  // `result` is set inside the callback above, where the compiler does not look.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (result === 'unknown' && entries.some((e) => !e.complete)) result = 'failed';
 
   return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events, warnings };

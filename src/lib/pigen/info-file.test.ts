@@ -46,7 +46,7 @@ describe('parseInfoFile refuses malformed files, naming them', () => {
     expect(() => parseInfoFile(lines.slice(0, cut + 1).join('\n'), 'x.info')).toThrow(/no installed package/);
   });
   it('skips removed packages with config files left (rc)', () => {
-    const text = fixture.replace(/^ii  adduser/m, 'rc  adduser');
+    const text = fixture.replace(/^ii {2}adduser/m, 'rc  adduser');
     expect(parseInfoFile(text).packages).toHaveLength(626);
   });
 });

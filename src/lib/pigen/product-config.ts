@@ -6,7 +6,7 @@
  */
 import { PiImageError } from '../core/errors';
 import { SHELL_NAME } from './config-file';
-import { SECRET_VARIABLES, TYPED_VARIABLES, type DeployCompression, type PiGenSettings } from './settings';
+import { SECRET_VARIABLES, TYPED_VARIABLES, type PiGenSettings } from './settings';
 
 export interface ProductConfig {
   /** Typed settings found in the file. */
@@ -71,7 +71,7 @@ export function applySetting(config: ProductConfig, key: string, value: string, 
   else if (typed === 'compressionLevel') {
     if (!/^\d$/.test(value)) throw new PiImageError('INPUT_INVALID', `${where}: COMPRESSION_LEVEL "${value}" must be 0-9`);
     s[typed] = Number(value);
-  } else if (typed === 'deployCompression') s[typed] = value as DeployCompression;
+  } else if (typed === 'deployCompression') s[typed] = value;
   else s[typed] = value;
 }
 

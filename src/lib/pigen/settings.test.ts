@@ -57,7 +57,7 @@ describe('pi-gen settings', () => {
       (name): [Partial<PiGenSettings>, RegExp] => [{ extra: { [name.replace('%%', '')]: 'x' } }, /changes how bash or the programs pi-gen runs behave|not a shell variable name/],
     ),
   ])('refuses %o, naming the setting', (setting, message) => {
-    expect(() => entries(setting as Partial<PiGenSettings>)).toThrow(message);
+    expect(() => entries(setting)).toThrow(message);
   });
 
   it('never shows a secret value, whatever is wrong with it', () => {

@@ -106,6 +106,7 @@ const bad = (setting: string, value: string, why: string, secret = false): PiIma
 
 function oneLine(setting: string, value: string, secret = false): void {
   if (/[\r\n]/.test(value)) throw bad(setting, value, 'must be a single line', secret);
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, 'must not contain control characters', secret);
 }
 

@@ -130,7 +130,7 @@ async function pullImage(store: OciStore, layers: Descriptor[], staging: Staging
     if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError('UNSAFE_ARCHIVE', `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
     const blob = store.readBlob(layer);
     const source = layer.mediaType.endsWith('gzip') ? gunzip(blob) : blob;
-    await readTar(source, async (entry: TarEntry) => {
+    const admit = (entry: TarEntry): EntrySink | undefined => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
       if (entry.type === 'symlink') throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
@@ -150,7 +150,8 @@ async function pullImage(store: OciStore, layers: Descriptor[], staging: Staging
       const name = checkFileName(segments[1]!, where);
       extracted.add(name);
       return staging.sink(name, where);
-    });
+    };
+    await readTar(source, (entry) => Promise.resolve(admit(entry)));
   }
 }
 
@@ -184,7 +185,7 @@ async function checkAgainstManifest(dir: string, written: Map<string, Written>, 
 
 /** The digests computed while the files were written: nothing is read twice. */
 function writtenDigests(written: Map<string, Written>): DigestSource {
-  return async (name) => written.get(name);
+  return (name) => Promise.resolve(written.get(name));
 }
 
 async function verifyAttached(store: OciStore, digest: string, release: ReleaseDir, written: Map<string, Written>, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {

@@ -6,6 +6,7 @@
  * manifest and metadata give.
  */
 import { digestBytes } from '../core/file-digest';
+import { asObject, member } from '../core/json-value';
 import type { FileRole, ReleaseManifest } from '../release/manifest';
 import type { ReleaseMetadata } from '../release/metadata';
 import { openReleaseDir, readReleaseMetadata, readSignature, SIGNATURE_MEDIA_TYPE, type ReleaseDir } from '../release/release-dir';
@@ -62,10 +63,11 @@ export function releaseAnnotations(content: ReleaseContent, extra: Record<string
   };
   if (metadata?.recipe.repository) out[ANNOTATION.source] = metadata.recipe.repository;
   if (metadata?.recipe.commit) out[ANNOTATION.revision] = metadata.recipe.commit;
-  const values = metadata?.contents?.root?.productRelease?.values ?? {};
+  // metadata.json matches its digest in the manifest, but its shape is not checked: read it defensively.
+  const values = asObject(member(metadata, 'contents', 'root', 'productRelease', 'values')) ?? {};
   for (const [key, value] of Object.entries(values)) {
     const m = /_(PRODUCT|DEVICE|TARGET|SKU|VARIANT)$/.exec(key);
-    if (m && value) out[PRODUCT_ANNOTATION[m[1]!.toLowerCase() as keyof typeof PRODUCT_ANNOTATION]] = value;
+    if (m && typeof value === 'string' && value) out[PRODUCT_ANNOTATION[m[1]!.toLowerCase() as keyof typeof PRODUCT_ANNOTATION]] = value;
   }
   for (const [k, v] of Object.entries(extra)) if (v) out[k] = v;
   return out;

@@ -8,6 +8,7 @@
  */
 import { PiImageError } from '../core/errors';
 import { SHA256_HEX } from '../core/file-digest';
+import { asObject, asString } from '../core/json-value';
 import { isPlainFileName, isSafeName } from '../core/safe-name';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -104,9 +105,10 @@ export function parseManifest(text: string, where: string, reserved: (name: stri
   if (m.files.length > MAX_FILES) throw bad(`lists ${m.files.length} files (at most ${MAX_FILES})`);
   const taken = new Set(reserved(m.name));
   const seen = new Set<string>();
-  for (const f of m.files as Partial<ManifestFile>[]) {
-    const path = typeof f?.path === 'string' ? f.path : undefined;
-    const label = JSON.stringify(path ?? f?.path);
+  for (const entry of m.files as unknown[]) {
+    const f = asObject(entry) ?? {};
+    const path = asString(f.path);
+    const label = JSON.stringify(path ?? f.path);
     if (path === undefined || !isPlainFileName(path)) throw bad(`file entry ${label} is not a plain file name`);
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
@@ -116,11 +118,12 @@ export function parseManifest(text: string, where: string, reserved: (name: stri
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== 'string' || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
   }
-  const image = m.image as Partial<ReleaseManifest['image']> | undefined;
-  if (typeof image !== 'object' || image === null || typeof image.path !== 'string' || !seen.has(image.path)) throw bad('image.path does not name a listed file');
-  if (image.compression !== 'xz') throw bad(`image.compression ${JSON.stringify(image.compression)} is not xz`);
-  if (typeof image.raw !== 'object' || image.raw === null || !isSize(image.raw.size) || typeof image.raw.sha256 !== 'string' || !SHA256.test(image.raw.sha256)) {
-    throw bad('image.raw has no size and sha256');
-  }
+  const image = asObject(m.image);
+  const imagePath = asString(image?.path);
+  if (imagePath === undefined || !seen.has(imagePath)) throw bad('image.path does not name a listed file');
+  if (image?.compression !== 'xz') throw bad(`image.compression ${JSON.stringify(image?.compression)} is not xz`);
+  const raw = asObject(image.raw);
+  const rawSha = asString(raw?.sha256);
+  if (!isSize(raw?.size) || rawSha === undefined || !SHA256.test(rawSha)) throw bad('image.raw has no size and sha256');
   return parsed as ReleaseManifest;
 }

@@ -28,5 +28,6 @@ export function mdCode(value: string): string {
 }
 
 function oneLine(value: string): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   return value.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f]/g, '');
 }

@@ -163,7 +163,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
           created,
           imageSha256: pass.raw.sha256,
           packages: info.packages,
-          distro: { id: contents.root?.osRelease?.ID, codename: contents.root?.osRelease?.VERSION_CODENAME },
+          distro: { id: contents.root.osRelease?.ID, codename: contents.root.osRelease?.VERSION_CODENAME },
           toolVersion: TOOL_VERSION,
         }),
       ),

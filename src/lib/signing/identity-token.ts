@@ -10,18 +10,16 @@ import { PiImageError } from '../core/errors';
 export function identityTokenSource(env: Record<string, string | undefined>): () => Promise<string> {
   if (env.SIGSTORE_ID_TOKEN) {
     const token = env.SIGSTORE_ID_TOKEN;
-    return async () => token;
+    return () => Promise.resolve(token);
   }
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
     const provider = new CIContextProvider('sigstore');
     return () => provider.getToken();
   }
-  return async () => {
-    throw new PiImageError(
-      'INPUT_INVALID',
-      'no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`',
+  return () =>
+    Promise.reject(
+      new PiImageError('INPUT_INVALID', 'no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`'),
     );
-  };
 }
 
 /**

@@ -58,7 +58,7 @@ export async function signRelease(options: SignOptions): Promise<SignResult> {
   const witnesses: Witness[] = [new RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: 'intoto' })];
   if (options.tsaUrl) witnesses.push(new TSAWitness({ tsaBaseURL: options.tsaUrl }));
   const builder = new DSSEBundleBuilder({
-    signer: new FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: async () => token } }),
+    signer: new FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: () => Promise.resolve(token) } }),
     witnesses,
   });
   logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);

@@ -64,7 +64,7 @@ function derString(value: Buffer): string {
 export function signerOfCertificate(der: Buffer): Signer {
   let cert: X509Certificate;
   try {
-    cert = X509Certificate.parse(Buffer.from(der) as Buffer<ArrayBuffer>);
+    cert = X509Certificate.parse(Buffer.from(der));
   } catch (e) {
     throw new PiImageError('BUNDLE_CORRUPT', `the signing certificate cannot be parsed: ${(e as Error).message}`, { cause: e });
   }

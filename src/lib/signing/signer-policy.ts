@@ -136,20 +136,22 @@ function globMatches(glob: string, value: string): boolean {
 export function parseSignerPolicy(values: SignerOptionValues, name: (key: keyof SignerOptionValues) => string): SignerPolicy | undefined {
   const given = (Object.keys(SIGNER_OPTION_NAMES) as (keyof SignerOptionValues)[]).filter((k) => values[k] !== undefined && values[k] !== '' && values[k] !== false);
   if (given.length === 0) return undefined;
-  const exact = values.certificateIdentity || undefined;
-  const pattern = values.certificateIdentityRegexp || undefined;
+  // An empty value is no value (an action input left empty).
+  const value = (v: string | undefined): string | undefined => (v === '' ? undefined : v);
+  const exact = value(values.certificateIdentity);
+  const pattern = value(values.certificateIdentityRegexp);
   if (exact && pattern) throw bad(`give ${name('certificateIdentity')} or ${name('certificateIdentityRegexp')}, not both`);
   if (pattern) compilePattern(pattern, name('certificateIdentityRegexp'));
   const repository = values.repository ? repositoryUri(values.repository, name('repository')) : undefined;
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name('signerWorkflow')) : undefined;
-  const sourceRef = values.sourceRef || undefined;
-  const repositoryId = values.repositoryId || undefined;
+  const sourceRef = value(values.sourceRef);
+  const repositoryId = value(values.repositoryId);
   if (repositoryId !== undefined && !/^\d{1,20}$/.test(repositoryId)) throw bad(`${name('repositoryId')} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== undefined && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad(`${name('sourceRef')} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
   const githubShaped = repository !== undefined || repositoryId !== undefined || signerWorkflow !== undefined || sourceRef !== undefined || values.requireGithubHosted === true;
-  const issuer = values.certificateOidcIssuer || (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : undefined);
+  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : undefined);
   if (!issuer) throw bad(`${name('certificateOidcIssuer')} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
     throw bad(`say whose signature to accept: ${name('repository')} and ${name('signerWorkflow')} (GitHub Actions), or ${name('certificateIdentity')} / ${name('certificateIdentityRegexp')}`);
@@ -161,7 +163,7 @@ export function parseSignerPolicy(values: SignerOptionValues, name: (key: keyof 
   if (isGithubIssuer(issuer) && !policy.repository) {
     // The workflow's own repository, when the identity names one exactly: a
     // stranger calling that workflow as a reusable workflow is then refused.
-    const workflow = signerWorkflow ?? (exact && /\/\.github\/workflows\//.test(exact) ? exact : undefined);
+    const workflow = signerWorkflow ?? (exact?.includes('/.github/workflows/') ? exact : undefined);
     if (!workflow) {
       throw bad(
         `${name('repository')} is required for GitHub Actions signatures unless ${name('signerWorkflow')} or ${name('certificateIdentity')} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`,
@@ -213,7 +215,7 @@ export function checkSigner(policy: SignerPolicy, signer: Signer): void {
   }
   if (policy.repository) {
     const actual = x.sourceRepositoryUri;
-    if (!actual || actual.toLowerCase() !== policy.repository.toLowerCase()) {
+    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
       throw new PiImageError(
         'REPOSITORY_MISMATCH',
         actual

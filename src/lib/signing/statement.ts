@@ -6,6 +6,7 @@
  * of the files), so nothing a consumer acts on can be changed after signing.
  */
 import { SHA256_HEX } from '../core/file-digest';
+import { asObject, asString, member } from '../core/json-value';
 import { MANIFEST_FILE } from '../release/manifest';
 import type { ReleaseMetadata } from '../release/metadata';
 import type { ReleaseDir } from '../release/release-dir';
@@ -102,26 +103,28 @@ export interface SignedRelease {
  * least one file, each with a sha256, no name twice.
  */
 export function readSignedRelease(statement: unknown): SignedRelease | string {
-  const s = statement as Partial<InTotoStatement> | null;
-  if (typeof s !== 'object' || s === null || s._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
+  const s = asObject(statement);
+  if (s?._type !== STATEMENT_TYPE || s.predicateType !== PROVENANCE_TYPE || !Array.isArray(s.subject)) {
     return 'it is not an in-toto v1 statement with SLSA provenance';
   }
-  const r = (s.predicate?.buildDefinition?.externalParameters as { release?: Partial<ReleaseParameters> } | undefined)?.release;
-  if (typeof r?.name !== 'string' || typeof r.version !== 'string' || typeof r.channel !== 'string') return 'it names no release (name, version, channel)';
+  const r = member(s, 'predicate', 'buildDefinition', 'externalParameters', 'release');
+  const [name, version, channel] = [asString(member(r, 'name')), asString(member(r, 'version')), asString(member(r, 'channel'))];
+  if (name === undefined || version === undefined || channel === undefined) return 'it names no release (name, version, channel)';
   const files = new Map<string, string>();
   let manifestSha256: string | undefined;
-  for (const subject of s.subject as Partial<Subject>[]) {
-    const sha256 = subject?.digest?.sha256;
-    if (typeof subject?.name !== 'string' || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return 'a subject has no name or no sha256';
-    if (subject.name === MANIFEST_FILE) {
+  for (const subject of s.subject as unknown[]) {
+    const subjectName = asString(member(subject, 'name'));
+    const sha256 = asString(member(subject, 'digest', 'sha256'));
+    if (subjectName === undefined || sha256 === undefined || !SHA256_HEX.test(sha256)) return 'a subject has no name or no sha256';
+    if (subjectName === MANIFEST_FILE) {
       if (manifestSha256 !== undefined) return `it names ${MANIFEST_FILE} twice`;
       manifestSha256 = sha256;
     } else {
-      if (files.has(subject.name)) return `it names ${subject.name} twice`;
-      files.set(subject.name, sha256);
+      if (files.has(subjectName)) return `it names ${subjectName} twice`;
+      files.set(subjectName, sha256);
     }
   }
   if (manifestSha256 === undefined) return `it does not cover ${MANIFEST_FILE}`;
   if (files.size === 0) return 'it covers no release file';
-  return { release: { name: r.name, version: r.version, channel: r.channel }, manifestSha256, files };
+  return { release: { name, version, channel }, manifestSha256, files };
 }

@@ -37,7 +37,7 @@ describe('trusted roots', () => {
   it('refuses a root that names no transparency log or timestamp authority', async () => {
     const mock = await startSigstoreMock();
     await mock.close();
-    const { tlogs: _t, timestampAuthorities: _a, ...rest } = mock.trustedRoot as Record<string, unknown>;
+    const { tlogs: _t, timestampAuthorities: _a, ...rest } = mock.trustedRoot;
     expect(() => checkTrustedRoot(rest, 'r.json')).toThrow(/names no transparency log and no timestamp authority/);
   });
 });

@@ -20,7 +20,8 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { PiImageError } from '../core/errors';
 import { digestBytes, NotRegularFileError } from '../core/file-digest';
-import { parseJsonObject, readSmallFile } from '../core/small-file';
+import { member, parseJsonObject } from '../core/json-value';
+import { readSmallFile } from '../core/small-file';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE } from '../release/manifest';
 import {
@@ -113,7 +114,7 @@ function statementOf(bundle: Bundle, label: string): { statement: InTotoStatemen
   return { statement, signed };
 }
 
-type ClaimedManifest = { name?: unknown; version?: unknown; channel?: unknown; files?: unknown };
+interface ClaimedManifest { name?: unknown; version?: unknown; channel?: unknown; files?: unknown }
 
 /** Why manifest bytes are not the signed ones, in terms a person can act on. */
 function manifestDifferences(claimed: ClaimedManifest | undefined, signed: SignedRelease): string[] {
@@ -122,8 +123,8 @@ function manifestDifferences(claimed: ClaimedManifest | undefined, signed: Signe
   for (const key of ['name', 'version', 'channel'] as const) {
     if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
   }
-  const files = Array.isArray(claimed.files) ? (claimed.files as { path?: unknown; sha256?: unknown }[]) : [];
-  const listed = new Map(files.map((f) => [String(f?.path), String(f?.sha256)]));
+  const files: unknown[] = Array.isArray(claimed.files) ? claimed.files : [];
+  const listed = new Map(files.map((f) => [String(member(f, 'path')), String(member(f, 'sha256'))]));
   const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
   const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
   const added = [...listed.keys()].filter((n) => !signed.files.has(n));
