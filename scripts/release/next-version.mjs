@@ -6,7 +6,9 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import semanticRelease from 'semantic-release';
 
-const { values } = parseArgs({ options: { channel: { type: 'string', default: 'stable' }, build: { type: 'string', default: '0' }, date: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { channel: { type: 'string', default: 'stable' }, build: { type: 'string', default: '0' }, date: { type: 'string' } },
+});
 if (!['stable', 'nightly'].includes(values.channel)) {
   console.error(`next-version: --channel "${values.channel}": use stable or nightly`);
   process.exit(2);
@@ -17,7 +19,10 @@ if (!/^\d+$/.test(values.build)) {
 }
 // semantic-release's own log goes nowhere (stdout is for GITHUB_OUTPUT); errors still reach stderr.
 const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
-const result = await semanticRelease({ dryRun: true, ci: false }, { cwd: process.cwd(), env: { ...process.env, PI_IMAGE_RELEASE_NO_GITHUB: process.env.GITHUB_TOKEN ? '' : '1' }, stdout: quiet, stderr: process.stderr });
+const result = await semanticRelease(
+  { dryRun: true, ci: false },
+  { cwd: process.cwd(), env: { ...process.env, PI_IMAGE_RELEASE_NO_GITHUB: process.env.GITHUB_TOKEN ? '' : '1' }, stdout: quiet, stderr: process.stderr },
+);
 let version = result ? result.nextRelease.version : '';
 if (values.channel === 'nightly') {
   const base = version || bumpPatch(result ? result.lastRelease.version : await lastVersion());

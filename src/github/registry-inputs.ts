@@ -6,7 +6,17 @@
 import { parseBoolean } from '../lib/core/values';
 import { readRegistryAccess, type RegistryAccess } from '../lib/oci/registry-access';
 
-export const REGISTRY_INPUTS = ['username', 'password', 'github-token', 'plain-http', 'token-realm', 'response-timeout', 'speed-limit', 'speed-time', 'max-time'] as const;
+export const REGISTRY_INPUTS = [
+  'username',
+  'password',
+  'github-token',
+  'plain-http',
+  'token-realm',
+  'response-timeout',
+  'speed-limit',
+  'speed-time',
+  'max-time',
+] as const;
 
 export function registryAccessInputs(get: (name: string) => string): RegistryAccess {
   const list = (name: string): string[] =>

@@ -105,7 +105,12 @@ describe.skipIf(missing.length > 0)('faults: the right thing blamed, nothing lef
     mkdirSync(tmp);
     const outParent = join(work, 'int-out');
     mkdirSync(outParent);
-    const run = await interrupted(['package', big.deploy, '--out', join(outParent, 'release'), '--compression-level', '9', '--threads', '1'], 'SIGINT', () => readdirSync(outParent).length > 0, tmp);
+    const run = await interrupted(
+      ['package', big.deploy, '--out', join(outParent, 'release'), '--compression-level', '9', '--threads', '1'],
+      'SIGINT',
+      () => readdirSync(outParent).length > 0,
+      tmp,
+    );
     expect(expectBounded(run, 60), run.stderr).toEqual([]);
     expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toMatch(/SIGINT: stopping; removing partial output/);
@@ -151,7 +156,10 @@ describe.skipIf(missing.length > 0)('faults: the right thing blamed, nothing lef
     const trustedRoot = join(work, 'trusted-root.json');
     writeFileSync(trustedRoot, JSON.stringify(mock.trustedRoot));
     await mock.close();
-    const verify = await runBounded(['verify', release, '--repository', 'acme/appliance', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot], { timeoutMs: 20_000 });
+    const verify = await runBounded(
+      ['verify', release, '--repository', 'acme/appliance', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot],
+      { timeoutMs: 20_000 },
+    );
     expect(expectBounded(verify, 10)).toEqual([]);
     expect(verify.code, verify.stderr).toBe(1);
     expect(verify.stderr).toMatch(/faulty\.sigstore\.json cannot be read as a Sigstore bundle: .*is not a regular file \(a FIFO\) \[BUNDLE_CORRUPT\]/);

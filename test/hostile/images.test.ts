@@ -31,7 +31,10 @@ async function refused(name: string, options: SmallImageOptions, structure: RegE
   const tmp = join(work, `tmp-${name}`);
   mkdirSync(tmp);
   const out = join(work, `out-${name}`);
-  for (const args of [['inspect', image], ['package', deploy, '--out', out, '--compression-level', '0']]) {
+  for (const args of [
+    ['inspect', image],
+    ['package', deploy, '--out', out, '--compression-level', '0'],
+  ]) {
     const run = await runBounded(args, { env: { TMPDIR: tmp }, timeoutMs: 90_000 });
     expect(expectBounded(run, 60), `${args[0]} ${name}`).toEqual([]);
     expect(run.code, `${args[0]}: ${run.stderr}`).toBe(2);
@@ -40,7 +43,10 @@ async function refused(name: string, options: SmallImageOptions, structure: RegE
     expect(run.stderr).toContain(`[${code}]`);
   }
   expect(readdirSync(tmp), 'temporary files left behind').toEqual([]);
-  expect(readdirSync(work).filter((n) => n.includes('.partial-') || n === `out-${name}`), 'partial output left behind').toEqual([]);
+  expect(
+    readdirSync(work).filter((n) => n.includes('.partial-') || n === `out-${name}`),
+    'partial output left behind',
+  ).toEqual([]);
 }
 
 /** The /etc/os-release target (a regular file the inspection reads) of a small image's root file system. */
@@ -57,8 +63,27 @@ describe.skipIf(missing.length > 0)('crafted images: bounded by what is read, ne
           const fan = (target: number) => Array.from({ length: 84 }, () => ({ logical: 0, target }));
           writeBlock(fs, a!, extentNode(size, 2, fan(b!)), size);
           writeBlock(fs, b!, extentNode(size, 1, fan(c!)), size);
-          writeBlock(fs, c!, extentNode(size, 0, Array.from({ length: 84 }, () => ({ logical: 0, target: d! }))), size);
-          setInodeBlocks(fs, TARGET, inodeExtentWords(extentNode(60, 3, [0, 1, 2, 3].map(() => ({ logical: 0, target: a! })))));
+          writeBlock(
+            fs,
+            c!,
+            extentNode(
+              size,
+              0,
+              Array.from({ length: 84 }, () => ({ logical: 0, target: d! })),
+            ),
+            size,
+          );
+          setInodeBlocks(
+            fs,
+            TARGET,
+            inodeExtentWords(
+              extentNode(
+                60,
+                3,
+                [0, 1, 2, 3].map(() => ({ logical: 0, target: a! })),
+              ),
+            ),
+          );
         },
       },
       /partition 2: inode \d+: its extent tree refers to block \d+ twice \(a loop\)/,
@@ -145,7 +170,11 @@ describe.skipIf(missing.length > 0)('crafted images: bounded by what is read, ne
   });
 
   it('a GPT entry size of 129 bytes (valid CRC)', async () => {
-    await refused('gpt-entry', { gpt: true, patchDisk: (d) => patchGptHeader(d, (h) => h.writeUInt32LE(129, 84)) }, /GPT entry size 129 is not 128 × a power of two/);
+    await refused(
+      'gpt-entry',
+      { gpt: true, patchDisk: (d) => patchGptHeader(d, (h) => h.writeUInt32LE(129, 84)) },
+      /GPT entry size 129 is not 128 × a power of two/,
+    );
   });
 
   it('a GPT header that fails its CRC', async () => {
@@ -191,7 +220,11 @@ describe.skipIf(missing.length > 0)('crafted images: bounded by what is read, ne
     const run = await runBounded(['package', deploy, '--out', join(work, 'out-nofs'), '--compression-level', '0'], { timeoutMs: 60_000 });
     expect(expectBounded(run, 30)).toEqual([]);
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(new RegExp(`${image}: no FAT boot partition found \\(2 partitions: 1 unknown, 2 unknown\\): not a Raspberry Pi OS image a device can boot \\[IMAGE_CORRUPT\\]`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `${image}: no FAT boot partition found \\(2 partitions: 1 unknown, 2 unknown\\): not a Raspberry Pi OS image a device can boot \\[IMAGE_CORRUPT\\]`,
+      ),
+    );
     expect(readdirSync(work).filter((n) => n.includes('.partial-') || n === 'out-nofs')).toEqual([]);
   });
 });

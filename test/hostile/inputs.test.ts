@@ -81,7 +81,13 @@ describe.skipIf(missing.length > 0)('hostile input files and values', () => {
   it('SOURCE_DATE_EPOCH=99999999999999999 (once "Invalid time value")', async () => {
     const out = join(work, 'out-epoch');
     const run = await runBounded(['package', deploy, '--out', out], { env: { SOURCE_DATE_EPOCH: '99999999999999999' }, timeoutMs: 30_000 });
-    refusedInput(run, 'SOURCE_DATE_EPOCH "99999999999999999"', 'INPUT_INVALID', /must be a whole number of seconds since 1970-01-01, at most 253402300799/, out);
+    refusedInput(
+      run,
+      'SOURCE_DATE_EPOCH "99999999999999999"',
+      'INPUT_INVALID',
+      /must be a whole number of seconds since 1970-01-01, at most 253402300799/,
+      out,
+    );
   });
 
   it('a password file given as --info: refused without a character of it in the message', async () => {
@@ -98,7 +104,13 @@ describe.skipIf(missing.length > 0)('hostile input files and values', () => {
     const dir = variant('sbom', (d) => writeFileSync(join(d, '2026-01-19-hostile.sbom.xz'), 'junk!'));
     const out = join(work, 'out-sbom');
     const run = await runBounded(['package', dir, '--out', out], { timeoutMs: 30_000 });
-    refusedInput(run, '2026-01-19-hostile.sbom.xz', 'INPUT_INVALID', /pi-gen's SBOM .* is not a readable \.xz file \(remove it from the deploy directory to package without it\)/, out);
+    refusedInput(
+      run,
+      '2026-01-19-hostile.sbom.xz',
+      'INPUT_INVALID',
+      /pi-gen's SBOM .* is not a readable \.xz file \(remove it from the deploy directory to package without it\)/,
+      out,
+    );
     // A real .xz that is not an SPDX document: refused too, after reading only its head.
     const other = variant('sbom2', (d) => {
       writeFileSync(join(d, '2026-01-19-hostile.sbom'), JSON.stringify({ hello: 'world' }));

@@ -74,7 +74,9 @@ describe.skipIf(missing.length > 0)('hostile registries', () => {
     const run = await runBounded(['pull', `${host}/acme/slow:1`, join(work, 'slow'), '--speed-limit', '100', '--speed-time', '2'], { timeoutMs: 60_000 });
     expect(expectBounded(run, 30)).toEqual([]);
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`GET http://${host}/v2/acme/slow/manifests/1: receiving slower than 100 bytes/s for 2 s .*stalled \\[REGISTRY_FAILED\\]`));
+    expect(run.stderr).toMatch(
+      new RegExp(`GET http://${host}/v2/acme/slow/manifests/1: receiving slower than 100 bytes/s for 2 s .*stalled \\[REGISTRY_FAILED\\]`),
+    );
     expect(existsSync(join(work, 'slow'))).toBe(false);
   });
 
@@ -82,7 +84,9 @@ describe.skipIf(missing.length > 0)('hostile registries', () => {
     const host = await serve((req, res) => {
       if (req.url === '/v2/') return void res.writeHead(200).end('{}');
       if (req.url?.includes('/manifests/')) {
-        return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digest(MANIFEST) }).end(req.method === 'HEAD' ? undefined : MANIFEST);
+        return void res
+          .writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digest(MANIFEST) })
+          .end(req.method === 'HEAD' ? undefined : MANIFEST);
       }
       // Every blob request (the first and each Range resume) starts and then stalls.
       res.writeHead(req.headers.range ? 206 : 200, { 'content-length': String(LAYER.length) });
@@ -136,7 +140,9 @@ describe.skipIf(missing.length > 0)('hostile registries', () => {
     });
     const host = await serve((req, res) => {
       if (req.headers.authorization !== 'Bearer not-a-real-token-0123') {
-        return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenHost}/token",service="test"` }).end('{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}');
+        return void res
+          .writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenHost}/token",service="test"` })
+          .end('{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}');
       }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no such tag"}]}');
     });
@@ -147,7 +153,11 @@ describe.skipIf(missing.length > 0)('hostile registries', () => {
     expect(expectBounded(run, 20)).toEqual([]);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((a) => a === 'anonymous')).toBe(true);
-    expect(run.stderr).toMatch(new RegExp(`token service http://${tokenHost} is on another origin over plain http: credentials are not sent there \\(asking anonymously\\); allow it with --token-realm`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `token service http://${tokenHost} is on another origin over plain http: credentials are not sent there \\(asking anonymously\\); allow it with --token-realm`,
+      ),
+    );
     expect(run.stderr).toMatch(/MANIFEST_UNKNOWN|has no tag/);
     expect(run.stderr).not.toContain('not-a-real-token-0123');
     // An http realm cannot be allowed: credentials travel over https only.

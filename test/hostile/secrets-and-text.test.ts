@@ -29,7 +29,10 @@ describe.skipIf(missing.length > 0)('secrets stay secret', () => {
   writeFileSync(config, 'IMG_NAME=product\nSTAGE_LIST=stage0\n');
 
   it('a first-user password with a newline is refused without printing it (before anything slow starts)', async () => {
-    const run = await runBounded(['build', '--config', config, '--base-dir', work], { env: { PI_IMAGE_FIRST_USER_PASS: `${SECRET}\nsecond line` }, timeoutMs: 30_000 });
+    const run = await runBounded(['build', '--config', config, '--base-dir', work], {
+      env: { PI_IMAGE_FIRST_USER_PASS: `${SECRET}\nsecond line` },
+      timeoutMs: 30_000,
+    });
     expect(expectBounded(run, 10)).toEqual([]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/FIRST_USER_PASS \(secret, not shown\): must be a single line \[INPUT_INVALID\]/);
@@ -73,9 +76,14 @@ describe.skipIf(missing.length > 0)('untrusted text stays text', () => {
         'etc/ourbox/release': `OURBOX_PRODUCT=ourbox\nOURBOX_VARIANT="${markdown}"\nOURBOX_SKU=${hostile}\n`,
       },
     });
-    const info = makeInfo(2).replace('Test OS (dev) 2026-01-19', `Test OS [see](http://evil.example) ${hostile} 2026-01-19`).replace('https://github.com/RPi-Distro/pi-gen,', '[x](http://evil.example/repo),');
+    const info = makeInfo(2)
+      .replace('Test OS (dev) 2026-01-19', `Test OS [see](http://evil.example) ${hostile} 2026-01-19`)
+      .replace('https://github.com/RPi-Distro/pi-gen,', '[x](http://evil.example/repo),');
     writeFileSync(join(deploy, '2026-01-19-text.info'), info);
-    writeFileSync(join(deploy, 'build.log'), `[10:00:00] Begin /pi-gen/stage0\n[10:00:01] ${hostile}\n[10:00:02] Begin /pi-gen/st${ESC}[2Jage1\n[10:00:03] End /pi-gen/stage0\n`);
+    writeFileSync(
+      join(deploy, 'build.log'),
+      `[10:00:00] Begin /pi-gen/stage0\n[10:00:01] ${hostile}\n[10:00:02] Begin /pi-gen/st${ESC}[2Jage1\n[10:00:03] End /pi-gen/stage0\n`,
+    );
 
     const inspect = await runBounded(['inspect', join(deploy, '2026-01-19-text.img')], { timeoutMs: 30_000 });
     expect(inspect.code, inspect.stderr).toBe(0);

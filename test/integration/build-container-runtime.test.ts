@@ -18,7 +18,7 @@ import { missingTools, sh, skipReason } from '../support/tools';
 const pigenDir = [process.env.PI_GEN_DIR, join(REPO_ROOT, 'vendor/pi-gen')].find((d) => d && existsSync(join(d, 'build-docker.sh')));
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'zip', 'tar']);
 const why = !pigenDir
-  ? "pi-gen is not present (its build-docker.sh is what this test drives): check out vendor/pi-gen or set PI_GEN_DIR"
+  ? 'pi-gen is not present (its build-docker.sh is what this test drives): check out vendor/pi-gen or set PI_GEN_DIR'
   : missing.length > 0
     ? `missing tools: ${missing.join(', ')}`
     : process.arch !== 'arm64' && !existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64')
@@ -56,8 +56,24 @@ describe.skipIf(why !== undefined)('pi-image build --runtime docker (real build-
   const build = (extra: string[], env: Record<string, string> = {}) =>
     runPiImage(
       [
-        'build', '--config', join(FIXTURES, 'test.env'), '--set', `STAGE_LIST=stage0 ${ourbox}`, '--version', '2.0.0', '--runtime', 'docker',
-        '--work-dir', join(work, 'out'), '--pigen-dir', pigenDir!, '--recipe-git-hash', HASH, '--min-free-gb', '1', ...extra,
+        'build',
+        '--config',
+        join(FIXTURES, 'test.env'),
+        '--set',
+        `STAGE_LIST=stage0 ${ourbox}`,
+        '--version',
+        '2.0.0',
+        '--runtime',
+        'docker',
+        '--work-dir',
+        join(work, 'out'),
+        '--pigen-dir',
+        pigenDir!,
+        '--recipe-git-hash',
+        HASH,
+        '--min-free-gb',
+        '1',
+        ...extra,
       ],
       { cwd: REPO_ROOT, env: { PATH: `${FAKE}:${process.env.PATH}`, FAKE_ENGINE_DIR: engine, ...env } },
     );

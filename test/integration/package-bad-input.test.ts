@@ -71,15 +71,24 @@ describe.skipIf(missing.length > 0)('pi-image package refuses bad input cleanly'
   const cutInHalf = (path: string): void => truncateSync(path, Math.floor(statSync(path).size / 2));
 
   it('a truncated .img.xz', () => {
-    expectRefused(deploy((d) => cutInHalf(xzOf(d))), /image_2026-01-19-small\.img\.xz: not a readable \.xz file/);
+    expectRefused(
+      deploy((d) => cutInHalf(xzOf(d))),
+      /image_2026-01-19-small\.img\.xz: not a readable \.xz file/,
+    );
   });
 
   it('a truncated .img.gz', () => {
-    expectRefused(deploy((d) => cutInHalf(gzOf(d))), /image_2026-01-19-small\.img\.gz: cannot be read to the end: unexpected end of file/);
+    expectRefused(
+      deploy((d) => cutInHalf(gzOf(d))),
+      /image_2026-01-19-small\.img\.gz: cannot be read to the end: unexpected end of file/,
+    );
   });
 
   it('a truncated .zip', () => {
-    expectRefused(deploy((d) => cutInHalf(zipOf(d))), /image_2026-01-19-small\.zip: not a readable zip archive: no end-of-central-directory/);
+    expectRefused(
+      deploy((d) => cutInHalf(zipOf(d))),
+      /image_2026-01-19-small\.zip: not a readable zip archive: no end-of-central-directory/,
+    );
   });
 
   it('a .zip whose data is damaged (CRC-32 or inflate fails)', () => {
@@ -93,11 +102,17 @@ describe.skipIf(missing.length > 0)('pi-image package refuses bad input cleanly'
   });
 
   it('a zero-byte image', () => {
-    expectRefused(deploy((d) => writeFileSync(join(d, `${BASE}.img`), '')), /2026-01-19-small\.img: the image is empty \(0 bytes\)/);
+    expectRefused(
+      deploy((d) => writeFileSync(join(d, `${BASE}.img`), '')),
+      /2026-01-19-small\.img: the image is empty \(0 bytes\)/,
+    );
   });
 
   it('a file that is not a disk image', () => {
-    expectRefused(deploy((d) => writeFileSync(join(d, `${BASE}.img`), Buffer.alloc(200_000, 0x5a))), /2026-01-19-small\.img: not a disk image/);
+    expectRefused(
+      deploy((d) => writeFileSync(join(d, `${BASE}.img`), Buffer.alloc(200_000, 0x5a))),
+      /2026-01-19-small\.img: not a disk image/,
+    );
   });
 
   it('a garbage build.log', () => {
@@ -123,7 +138,10 @@ describe.skipIf(missing.length > 0)('pi-image package refuses bad input cleanly'
   });
 
   it('a deploy/ with no image, listing what it holds', () => {
-    expectRefused(deploy(() => {}), /no pi-gen image in .*; it holds: 2026-01-19-small\.info, build\.log/);
+    expectRefused(
+      deploy(() => {}),
+      /no pi-gen image in .*; it holds: 2026-01-19-small\.info, build\.log/,
+    );
   });
 
   it('an output directory that already exists', () => {

@@ -50,7 +50,13 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
     const deploy = deployDir('zip');
     const out = join(work, 'release-zip');
     const r = runPiImage(['package', deploy, '--out', out, '--version', '1.2.3', '--channel', 'stable', '--compression-level', '1'], {
-      env: { GITHUB_REPOSITORY: 'techofourown/img-ourbox-mini-rpi', GITHUB_SHA: 'a'.repeat(40), GITHUB_REF: 'refs/tags/v1.2.3', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' },
+      env: {
+        GITHUB_REPOSITORY: 'techofourown/img-ourbox-mini-rpi',
+        GITHUB_SHA: 'a'.repeat(40),
+        GITHUB_REF: 'refs/tags/v1.2.3',
+        GITHUB_RUN_ID: '42',
+        GITHUB_RUN_ATTEMPT: '2',
+      },
     });
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
@@ -59,7 +65,18 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
 
     const name = 'ourbox-test';
     expect(readdirSync(out).sort()).toEqual(
-      ['RELEASE_NOTES.md', 'build.log', 'manifest.json', 'metadata.json', `${name}.bmap`, `${name}.img.sha256`, `${name}.img.xz`, `${name}.img.xz.sha256`, `${name}.info`, `${name}.spdx.json`].sort(),
+      [
+        'RELEASE_NOTES.md',
+        'build.log',
+        'manifest.json',
+        'metadata.json',
+        `${name}.bmap`,
+        `${name}.img.sha256`,
+        `${name}.img.xz`,
+        `${name}.img.xz.sha256`,
+        `${name}.info`,
+        `${name}.spdx.json`,
+      ].sort(),
     );
 
     // Checksums: the compressed image directly, the raw one after xz -dk.
@@ -78,7 +95,11 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
     // The manifest lists every other file with the right digest, and validates.
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(schemaErrors('manifest', manifest)).toEqual([]);
-    expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(readdirSync(out).filter((n) => n !== 'manifest.json').sort());
+    expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(
+      readdirSync(out)
+        .filter((n) => n !== 'manifest.json')
+        .sort(),
+    );
     for (const f of manifest.files) {
       expect(sha256(join(out, f.path)), f.path).toBe(f.sha256);
       expect(readFileSync(join(out, f.path)).length, f.path).toBe(f.size);
@@ -86,7 +107,9 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
     expect(manifest).toMatchObject({ name, version: '1.2.3', channel: 'stable', image: { path: `${name}.img.xz`, raw: { sha256: sha256(image.img) } } });
 
     // The SBOM lists as many packages as the .info has installed (ii) lines, plus the image itself.
-    const iiLines = readFileSync(image.info, 'utf8').split('\n').filter((l) => l.startsWith('ii ')).length;
+    const iiLines = readFileSync(image.info, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('ii ')).length;
     const sbom = JSON.parse(readFileSync(join(out, `${name}.spdx.json`), 'utf8'));
     expect(sbom.spdxVersion).toBe('SPDX-2.3');
     expect(sbom.packages.filter((p: { SPDXID: string }) => p.SPDXID.startsWith('SPDXRef-deb-'))).toHaveLength(iiLines);

@@ -19,7 +19,14 @@ describe.skipIf(missing.length > 0)('reproducible packaging', () => {
     const deploy = join(work, 'deploy');
     mkdirSync(deploy);
     const raw = join(deploy, '2026-01-19-small.img');
-    makeSmallImage(raw, { rootMiB: 48, rootFiles: { 'opt/noise.bin': readFileSync(process.execPath).subarray(0, 8 << 20).toString('base64') } });
+    makeSmallImage(raw, {
+      rootMiB: 48,
+      rootFiles: {
+        'opt/noise.bin': readFileSync(process.execPath)
+          .subarray(0, 8 << 20)
+          .toString('base64'),
+      },
+    });
     sh('zip', ['-q', '-1', '-j', join(deploy, 'image_2026-01-19-small.zip'), raw]);
     rmSync(raw);
     writeFileSync(join(deploy, '2026-01-19-small.info'), makeInfo(12));
@@ -36,7 +43,9 @@ describe.skipIf(missing.length > 0)('reproducible packaging', () => {
     expect(manifest.created).toBe('2026-01-19T00:00:00Z');
 
     // Without SOURCE_DATE_EPOCH the time differs, so the test above can fail.
-    const c = runPiImage(['package', deploy, '--out', join(work, 'c'), '--version', '2.0.0', '--compression-level', '1', '-q'], { env: { SOURCE_DATE_EPOCH: '' } });
+    const c = runPiImage(['package', deploy, '--out', join(work, 'c'), '--version', '2.0.0', '--compression-level', '1', '-q'], {
+      env: { SOURCE_DATE_EPOCH: '' },
+    });
     expect(c.code).toBe(0);
     expect(JSON.parse(readFileSync(join(work, 'c', 'manifest.json'), 'utf8')).created).not.toBe('2026-01-19T00:00:00Z');
   });

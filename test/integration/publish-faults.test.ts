@@ -58,7 +58,8 @@ describe.skipIf(missing.length > 0)('publish and pull through a faulty network',
         expect.arrayContaining(['PATCH drop-request', 'PATCH status-500', 'HEAD status-429', 'PUT status-500', 'GET drop-response']),
       );
       expect(logger.warnings().join('\n')).toMatch(/retrying/);
-      for (const f of readdirSync(release).filter((n) => n !== 'manifest.json')) expect(readFileSync(join(out, f)).equals(readFileSync(join(release, f))), f).toBe(true);
+      for (const f of readdirSync(release).filter((n) => n !== 'manifest.json'))
+        expect(readFileSync(join(out, f)).equals(readFileSync(join(release, f))), f).toBe(true);
     } finally {
       await proxy.close();
     }
@@ -76,7 +77,12 @@ describe.skipIf(missing.length > 0)('publish and pull through a faulty network',
       // registry that keeps it resumes from its offset (the chunked test above shows that path).
       expect(logger.warnings().join('\n')).toMatch(/streamed upload at byte \d+[\s\S]*dropped the interrupted upload; starting it again/);
       const out = join(work, 'pulled-streamed');
-      await pullRelease({ store: new RegistryStore(parseReference(`${registry.host}/acme/streamed`), logger), reference: published.digest, outDir: out, logger });
+      await pullRelease({
+        store: new RegistryStore(parseReference(`${registry.host}/acme/streamed`), logger),
+        reference: published.digest,
+        outDir: out,
+        logger,
+      });
       expect(readFileSync(join(out, 'appliance.img.xz')).equals(readFileSync(join(big, 'appliance.img.xz')))).toBe(true);
     } finally {
       await proxy.close();
@@ -92,7 +98,9 @@ describe.skipIf(missing.length > 0)('publish and pull through a faulty network',
     try {
       const store = new RegistryStore(parseReference(`${proxy.host}/acme/cut`), new MemoryLogger(), { backoffMs: 10, retries: 2 });
       const out = join(work, 'cut');
-      await expect(pullRelease({ store, reference: published.digest, outDir: out, logger: new MemoryLogger() })).rejects.toThrow(/broke off at byte|socket hang up/);
+      await expect(pullRelease({ store, reference: published.digest, outDir: out, logger: new MemoryLogger() })).rejects.toThrow(
+        /broke off at byte|socket hang up/,
+      );
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(work).filter((n) => n.includes('.partial-'))).toEqual([]);
     } finally {

@@ -49,17 +49,32 @@ describe.skipIf(missing.length > 0)('actions/publish and actions/pull bundles', 
     const summary = join(work, `${name}-summary`);
     writeFileSync(output, '');
     writeFileSync(summary, '');
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_REPOSITORY: 'acme/appliance', GITHUB_ACTOR: 'octocat' };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: work,
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_REPOSITORY: 'acme/appliance',
+      GITHUB_ACTOR: 'octocat',
+    };
     // The runner passes every input: the defaults of action.yml (expressions left out), then the ones given.
     const declared = parse(readFileSync(join(REPO_ROOT, `actions/${name}/action.yml`), 'utf8')) as { inputs: Record<string, { default?: string }> };
     for (const [k, d] of Object.entries(declared.inputs)) env[`INPUT_${k.toUpperCase()}`] = d.default && !d.default.includes('${{') ? d.default : '';
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-    const r = await run(process.execPath, [join(REPO_ROOT, `actions/${name}/dist/index.cjs`)], { cwd: work, env }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const r = await run(process.execPath, [join(REPO_ROOT, `actions/${name}/dist/index.cjs`)], { cwd: work, env }).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     return { code: 'code' in r && typeof r.code === 'number' ? r.code : 0, stdout: r.stdout, outputs: outputs(output), summary: readFileSync(summary, 'utf8') };
   }
 
   it('publishes, sets the outputs and a summary, masks the password; pull verifies and writes the release', async () => {
-    const p = await action('publish', { 'release-dir': 'release', target: `${registry.host}/acme/appliance`, username: 'ci', password: 's3cret', 'github-token': 'gh-token' });
+    const p = await action('publish', {
+      'release-dir': 'release',
+      target: `${registry.host}/acme/appliance`,
+      username: 'ci',
+      password: 's3cret',
+      'github-token': 'gh-token',
+    });
     expect(p.code, p.stdout).toBe(0);
     expect(p.stdout).not.toContain('::error');
     expect(p.stdout).toContain('signature attached');

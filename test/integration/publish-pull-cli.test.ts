@@ -82,11 +82,37 @@ describe.skipIf(missing.length > 0)('pi-image publish and pull', () => {
     const again = runPiImage(['pull', `${registry.host}/acme/cli:stable`, out], { node: node20, env });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
-    const wrong = runPiImage(['pull', `${registry.host}/acme/cli:stable`, join(work, 'wrong'), '--certificate-identity', 'https://example.com/x', '--certificate-oidc-issuer', 'https://accounts.example.com', '--trusted-root', trustedRoot], { node: node20, env });
+    const wrong = runPiImage(
+      [
+        'pull',
+        `${registry.host}/acme/cli:stable`,
+        join(work, 'wrong'),
+        '--certificate-identity',
+        'https://example.com/x',
+        '--certificate-oidc-issuer',
+        'https://accounts.example.com',
+        '--trusted-root',
+        trustedRoot,
+      ],
+      { node: node20, env },
+    );
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/ISSUER_MISMATCH/);
     expect(existsSync(join(work, 'wrong'))).toBe(false);
-    const stranger = runPiImage(['pull', `${registry.host}/acme/cli:stable`, join(work, 'wrong'), '--repository', 'evil/fork', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot], { node: node20, env });
+    const stranger = runPiImage(
+      [
+        'pull',
+        `${registry.host}/acme/cli:stable`,
+        join(work, 'wrong'),
+        '--repository',
+        'evil/fork',
+        '--signer-workflow',
+        'acme/appliance/.github/workflows/release.yml',
+        '--trusted-root',
+        trustedRoot,
+      ],
+      { node: node20, env },
+    );
     expect(stranger.code).toBe(1);
     expect(stranger.stderr).toMatch(/REPOSITORY_MISMATCH/);
     expect(existsSync(join(work, 'wrong'))).toBe(false);

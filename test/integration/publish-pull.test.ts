@@ -34,7 +34,10 @@ const skopeo = async (...args: string[]): Promise<string> => (await run('skopeo'
 /** The release's files as published: everything (manifest.json byte for byte) but os-artifact.ref, which names the artifact. */
 function sameFiles(a: string, b: string, ignore: string[] = []): void {
   const skip = new Set(['os-artifact.ref', ...ignore]);
-  const names = (d: string) => readdirSync(d).filter((n) => !skip.has(n)).sort();
+  const names = (d: string) =>
+    readdirSync(d)
+      .filter((n) => !skip.has(n))
+      .sort();
   expect(names(b)).toEqual(names(a));
   for (const n of names(a)) expect(readFileSync(join(b, n)).equals(readFileSync(join(a, n))), n).toBe(true);
 }
@@ -76,7 +79,9 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     expect(result.tags).toEqual(['1.2.3', 'stable', '20260119-0123456']);
     expect(result.reference).toBe(`${open.host}/acme/ourbox-mini@${result.digest}`);
     expect(readFileSync(join(dir, 'os-artifact.ref'), 'utf8')).toBe(`${result.reference}\n`);
-    expect(readFileSync(join(dir, 'manifest.json')).equals(readFileSync(join(release, 'manifest.json'))), 'the manifest is not touched by publishing').toBe(true);
+    expect(readFileSync(join(dir, 'manifest.json')).equals(readFileSync(join(release, 'manifest.json'))), 'the manifest is not touched by publishing').toBe(
+      true,
+    );
 
     const tags = JSON.parse(await skopeo('list-tags', '--tls-verify=false', `docker://${open.host}/acme/ourbox-mini`)).Tags.sort();
     expect(tags).toEqual(['1.2.3', '20260119-0123456', 'stable']);
@@ -136,7 +141,9 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     try {
       const store = registryStore(registry, 'acme/ourbox-mini', { credentials: { username: 'ci', password: 's3cret' } });
       const result = await publishRelease({ releaseDir: copyOf(release), store, format: 'artifact', logger });
-      const raw = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/ourbox-mini:1.2.3`));
+      const raw = JSON.parse(
+        await skopeo('inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/ourbox-mini:1.2.3`),
+      );
       expect(raw.artifactType).toBe('application/vnd.pi-image.release.v1');
       const titles = raw.layers.map((l: { annotations: Record<string, string> }) => l.annotations['org.opencontainers.image.title']).sort();
       expect(titles).toEqual([...readdirSync(release).filter((n) => n !== 'os-artifact.ref')].sort());
@@ -224,8 +231,12 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
       const store = registryStore(open, 'acme/signed');
       const result = await publishRelease({ releaseDir: copyOf(signed), store, format: 'image', logger });
       expect(result.signature?.via).toBe('tag-fallback');
-      const fallback = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${open.host}/acme/signed:${result.digest.replace(':', '-')}`));
-      expect(fallback.manifests).toEqual([expect.objectContaining({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: result.signature!.digest })]);
+      const fallback = JSON.parse(
+        await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${open.host}/acme/signed:${result.digest.replace(':', '-')}`),
+      );
+      expect(fallback.manifests).toEqual([
+        expect.objectContaining({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: result.signature!.digest }),
+      ]);
       const referrer = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${open.host}/acme/signed@${result.signature!.digest}`));
       expect(referrer.subject.digest).toBe(result.digest);
 
@@ -239,11 +250,15 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
       const store = registryStore(open, 'acme/signed');
       const out = join(work, 'pulled-wrong');
       const wrong = { ...policy, subject: { exact: 'https://github.com/evil/fork/.github/workflows/release.yml@refs/tags/v1.2.3' } };
-      const e1 = await pullRelease({ store, reference: '1.2.3', outDir: out, logger, verify: { policy: wrong, trustedRoot: mock.trustedRoot } }).catch((e: unknown) => e);
+      const e1 = await pullRelease({ store, reference: '1.2.3', outDir: out, logger, verify: { policy: wrong, trustedRoot: mock.trustedRoot } }).catch(
+        (e: unknown) => e,
+      );
       expect((e1 as PiImageError).code).toBe('IDENTITY_MISMATCH');
       expect(existsSync(out)).toBe(false);
       const unsigned = registryStore(open, 'acme/ourbox-mini');
-      const e2 = await pullRelease({ store: unsigned, reference: '1.2.3', outDir: out, logger, verify: { policy, trustedRoot: mock.trustedRoot } }).catch((e: unknown) => e);
+      const e2 = await pullRelease({ store: unsigned, reference: '1.2.3', outDir: out, logger, verify: { policy, trustedRoot: mock.trustedRoot } }).catch(
+        (e: unknown) => e,
+      );
       expect((e2 as PiImageError).code).toBe('SIGNATURE_MISSING');
       expect(existsSync(out)).toBe(false);
       expect(leftovers(work)).toEqual([]);
@@ -268,7 +283,9 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
       // Unverified, it pulls (every file matches its manifest); verified, it does not.
       await pullRelease({ store, reference: '1.2.3', outDir: join(work, 'doctored-unverified'), logger });
       const out = join(work, 'doctored-verified');
-      const e = await pullRelease({ store, reference: '1.2.3', outDir: out, logger, verify: { policy, trustedRoot: mock.trustedRoot } }).catch((x: unknown) => x);
+      const e = await pullRelease({ store, reference: '1.2.3', outDir: out, logger, verify: { policy, trustedRoot: mock.trustedRoot } }).catch(
+        (x: unknown) => x,
+      );
       expect(e).toMatchObject({ code: 'MANIFEST_MODIFIED' });
       expect((e as Error).message).toMatch(/no longer lists .*appliance\.bmap.*lists other digests for appliance\.img\.xz/);
       expect(existsSync(out)).toBe(false);

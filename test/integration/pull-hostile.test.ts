@@ -29,13 +29,22 @@ import { missingTools, skipReason } from '../support/tools';
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'xz', 'docker-registry']);
 if (missing.length > 0) skipReason('hostile registry tests', `missing: ${missing.join(', ')}`);
 
-interface Entry { name: string; typeflag: string; data?: Buffer; linkname?: string }
+interface Entry {
+  name: string;
+  typeflag: string;
+  data?: Buffer;
+  linkname?: string;
+}
 
 function tar(entries: Entry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
     const data = e.data ?? Buffer.alloc(0);
-    parts.push(ustarBlock({ name: e.name, typeflag: e.typeflag, size: data.length, mode: 0o644, mtime: 0, linkname: e.linkname ?? '' }), data, tarPadding(data.length));
+    parts.push(
+      ustarBlock({ name: e.name, typeflag: e.typeflag, size: data.length, mode: 0o644, mtime: 0, linkname: e.linkname ?? '' }),
+      data,
+      tarPadding(data.length),
+    );
   }
   parts.push(TAR_END);
   return Buffer.concat(parts);
@@ -118,7 +127,12 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
   it('refuses a manifest whose descriptors are not sha256 digests', async () => {
     const s = store('acme/baddesc');
     await s.putBlob(bytesBlobSource(Buffer.from('{}')));
-    const manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: EMPTY_DESCRIPTOR, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: 'sha256:../../../../etc/passwd', size: 1 }] };
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: EMPTY_DESCRIPTOR,
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: 'sha256:../../../../etc/passwd', size: 1 }],
+    };
     // The registry itself refuses such a manifest; a hostile one would serve it. Check the parser directly.
     const { parseManifest } = await import('../../src/lib/oci/manifest-json');
     expect(() => parseManifest(Buffer.from(JSON.stringify(manifest)), 'evil')).toThrow(/not a valid descriptor/);
@@ -128,7 +142,14 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
     ['a ../ entry', [{ name: 'artifact/../../evil', typeflag: '0', data: Buffer.from('x') }], /climbs out with "\.\."/],
     ['an absolute path', [{ name: '/tmp/pi-image-evil', typeflag: '0', data: Buffer.from('x') }], /absolute path/],
     ['a symbolic link out', [{ name: 'artifact/evil', typeflag: '2', linkname: '/etc/passwd' }], /symbolic link/],
-    ['a symbolic link inside', [{ name: 'artifact/a', typeflag: '0', data: Buffer.from('x') }, { name: 'artifact/b', typeflag: '2', linkname: 'a' }], /symbolic link/],
+    [
+      'a symbolic link inside',
+      [
+        { name: 'artifact/a', typeflag: '0', data: Buffer.from('x') },
+        { name: 'artifact/b', typeflag: '2', linkname: 'a' },
+      ],
+      /symbolic link/,
+    ],
     ['a hard link out', [{ name: 'artifact/evil', typeflag: '1', linkname: '../etc/passwd' }], /climbs out/],
     ['a hard link to a file not extracted', [{ name: 'artifact/evil', typeflag: '1', linkname: 'etc/passwd' }], /outside the release files/],
     ['a device', [{ name: 'artifact/sda', typeflag: '3' }], /device/],
@@ -141,7 +162,13 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
 
   it('refuses a file that manifest.json does not list, and a file that does not match it', async () => {
     const spine = manifestJson();
-    await pushImage('acme/extra', tar([{ name: 'artifact/manifest.json', typeflag: '0', data: spine }, { name: 'artifact/payload.sh', typeflag: '0', data: Buffer.from('#!/bin/sh\n') }]));
+    await pushImage(
+      'acme/extra',
+      tar([
+        { name: 'artifact/manifest.json', typeflag: '0', data: spine },
+        { name: 'artifact/payload.sh', typeflag: '0', data: Buffer.from('#!/bin/sh\n') },
+      ]),
+    );
     await refused('acme/extra', 'UNSAFE_ARCHIVE', /holds payload\.sh, which manifest\.json does not list/);
 
     const m = JSON.parse(spine.toString());
@@ -157,7 +184,16 @@ describe.skipIf(missing.length > 0)('pulling from a hostile registry', () => {
 
   it('says plainly when an image is not a pi-image release (a FROM scratch image with os.img.xz only)', async () => {
     const xz = readFileSync(join(release, 'appliance.img.xz'));
-    await pushImage('acme/legacy', Buffer.concat([tarHeader({ name: 'artifact', type: 'dir', mtime: 0 }), tarHeader({ name: 'artifact/os.img.xz', type: 'file', size: xz.length, mtime: 0 }), xz, tarPadding(xz.length), TAR_END]));
+    await pushImage(
+      'acme/legacy',
+      Buffer.concat([
+        tarHeader({ name: 'artifact', type: 'dir', mtime: 0 }),
+        tarHeader({ name: 'artifact/os.img.xz', type: 'file', size: xz.length, mtime: 0 }),
+        xz,
+        tarPadding(xz.length),
+        TAR_END,
+      ]),
+    );
     await refused('acme/legacy', 'INPUT_INVALID', /not a pi-image release: it has no manifest\.json \(it has os\.img\.xz\)/);
   });
 

@@ -69,7 +69,11 @@ describe.skipIf(missing.length > 0)('registry client against a real registry', (
     try {
       const good = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, logger: new MemoryLogger() });
       await pushImage(good, 'acme/private', 'v1');
-      const inspected = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/private:v1`], { encoding: 'utf8' });
+      const inspected = execFileSync(
+        'skopeo',
+        ['inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/private:v1`],
+        { encoding: 'utf8' },
+      );
       expect(JSON.parse(inspected).schemaVersion).toBe(2);
       const bad = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 'wrong' }, logger: new MemoryLogger() });
       await expect(bad.blobExists('acme/private', `sha256:${'0'.repeat(64)}`)).rejects.toThrow(new RegExp(`on ${registry.host}: 401`));
@@ -86,13 +90,24 @@ describe.skipIf(missing.length > 0)('registry client against a real registry', (
       const cautious = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, logger: withheld });
       await expect(pushImage(cautious, 'acme/tokened', 'v0')).rejects.toMatchObject({ code: 'INPUT_INVALID', details: { status: 401 } });
       expect(registry.tokenRequests.every((r) => r.startsWith('anonymous '))).toBe(true);
-      expect(withheld.warnings().join('\n')).toMatch(/token service http:\/\/127\.0\.0\.1:\d+ is on another origin over plain http: credentials are not sent there/);
+      expect(withheld.warnings().join('\n')).toMatch(
+        /token service http:\/\/127\.0\.0\.1:\d+ is on another origin over plain http: credentials are not sent there/,
+      );
       registry.tokenRequests.length = 0;
-      const client = new RegistryClient({ registry: registry.host, credentials: { username: 'ci', password: 's3cret' }, allowedRealms: [registry.tokenRealm!], logger: new MemoryLogger() });
+      const client = new RegistryClient({
+        registry: registry.host,
+        credentials: { username: 'ci', password: 's3cret' },
+        allowedRealms: [registry.tokenRealm!],
+        logger: new MemoryLogger(),
+      });
       await pushImage(client, 'acme/tokened', 'v1');
       expect(registry.tokenRequests).toEqual(['ci repository:acme/tokened:pull', 'ci repository:acme/tokened:pull,push']);
       // skopeo fetches its own token from the token server in this process: run it asynchronously.
-      const inspected = await promisify(execFile)('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/tokened:v1`], { encoding: 'utf8' });
+      const inspected = await promisify(execFile)(
+        'skopeo',
+        ['inspect', '--raw', '--tls-verify=false', '--creds', 'ci:s3cret', `docker://${registry.host}/acme/tokened:v1`],
+        { encoding: 'utf8' },
+      );
       expect(JSON.parse(inspected.stdout).schemaVersion).toBe(2);
       // Tokens live 12 s and are renewed 10 s early: the next request asks again.
       await new Promise((r) => setTimeout(r, 2500));

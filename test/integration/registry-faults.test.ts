@@ -26,7 +26,11 @@ const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).dige
 describe.skipIf(missing.length > 0)('registry client through a fault-injecting proxy', () => {
   const work = mkdtempSync(join(tmpdir(), 'oci-faults-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
-  const blob = Buffer.concat(Array.from({ length: 16 }, (_, i) => createHash('sha512').update(String(i)).digest().toString('hex').repeat(1000).slice(0, 65536)).map((s) => Buffer.from(s)));
+  const blob = Buffer.concat(
+    Array.from({ length: 16 }, (_, i) => createHash('sha512').update(String(i)).digest().toString('hex').repeat(1000).slice(0, 65536)).map((s) =>
+      Buffer.from(s),
+    ),
+  );
   const blobFile = join(work, 'blob');
   writeFileSync(blobFile, blob);
 

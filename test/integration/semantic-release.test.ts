@@ -45,7 +45,11 @@ describe.skipIf(missing.length > 0)('semantic-release against a bare remote', ()
     git('commit', '-q', '-m', message);
   };
   const release = (extra: Record<string, string> = {}) =>
-    run(process.execPath, [join(REPO_ROOT, 'node_modules/semantic-release/bin/semantic-release.js'), '--no-ci'], { cwd: repo, env: { ...env, ...extra }, maxBuffer: 16 << 20 });
+    run(process.execPath, [join(REPO_ROOT, 'node_modules/semantic-release/bin/semantic-release.js'), '--no-ci'], {
+      cwd: repo,
+      env: { ...env, ...extra },
+      maxBuffer: 16 << 20,
+    });
   const nextVersion = async (...args: string[]) =>
     (await run(process.execPath, ['scripts/release/next-version.mjs', ...args], { cwd: repo, env })).stdout.trim();
   const remoteTags = () => execFileSync('git', ['tag', '--list'], { cwd: remote, encoding: 'utf8' }).trim().split('\n').filter(Boolean).sort();
@@ -99,7 +103,9 @@ describe.skipIf(missing.length > 0)('semantic-release against a bare remote', ()
     git('pull', '-q', '--tags', 'origin', 'main');
     commit('feat: pull on the device');
     const error = await release({ EXPECTED_VERSION: '1.0.2' }).catch((e: { stderr: string; stdout: string }) => e);
-    expect(`${(error as { stdout: string }).stdout}${(error as { stderr: string }).stderr}`).toMatch(/would release 1\.1\.0, but the image was built as 1\.0\.2/);
+    expect(`${(error as { stdout: string }).stdout}${(error as { stderr: string }).stderr}`).toMatch(
+      /would release 1\.1\.0, but the image was built as 1\.0\.2/,
+    );
     expect(remoteTags()).not.toContain('v1.1.0');
     await release({ EXPECTED_VERSION: '1.1.0' });
     expect(remoteTags()).toContain('v1.1.0');

@@ -80,7 +80,11 @@ describe.skipIf(missing.length > 0)('actions/sign bundle', () => {
       expect(JSON.parse(posted[0]!.body).bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
       const verified = await verifyRelease({
         releaseDir: join(work, 'release'),
-        policy: { issuer: GITHUB_ISSUER, repository: 'https://github.com/acme/appliance', signerWorkflow: 'https://github.com/acme/appliance/.github/workflows/release.yml' },
+        policy: {
+          issuer: GITHUB_ISSUER,
+          repository: 'https://github.com/acme/appliance',
+          signerWorkflow: 'https://github.com/acme/appliance/.github/workflows/release.yml',
+        },
         trustedRoot: mock.trustedRoot,
         logger: new MemoryLogger(),
       });

@@ -8,7 +8,22 @@
  * wrong must fail with its own code.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, copyFileSync, cpSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  cpSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
@@ -62,7 +77,8 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       pigenCommit: 'ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5',
       logger: new MemoryLogger(),
     });
-  const verify = (dir: string, policy: SignerPolicy = ACME_POLICY) => verifyRelease({ releaseDir: dir, policy, trustedRoot: mock.trustedRoot, logger: new MemoryLogger() });
+  const verify = (dir: string, policy: SignerPolicy = ACME_POLICY) =>
+    verifyRelease({ releaseDir: dir, policy, trustedRoot: mock.trustedRoot, logger: new MemoryLogger() });
   const failure = async (dir: string, policy?: SignerPolicy): Promise<{ code?: string; message: string }> => {
     const e = await verify(dir, policy).then(
       () => new Error('verified'),
@@ -122,7 +138,9 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
     const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: pem, encoding: 'utf8' });
     expect(text).toContain(`URI:https://github.com/${PIPELINE}@refs/tags/v1`);
     expect(text).toMatch(/1\.3\.6\.1\.4\.1\.57264\.1\.12:\s*\n\s*.*https:\/\/github\.com\/acme\/appliance\s*\n/);
-    expect(text).toMatch(/1\.3\.6\.1\.4\.1\.57264\.1\.18:\s*\n\s*.*https:\/\/github\.com\/acme\/appliance\/\.github\/workflows\/release\.yml@refs\/heads\/main/);
+    expect(text).toMatch(
+      /1\.3\.6\.1\.4\.1\.57264\.1\.18:\s*\n\s*.*https:\/\/github\.com\/acme\/appliance\/\.github\/workflows\/release\.yml@refs\/heads\/main/,
+    );
     // What the sign step reports is what the certificate says, not what the environment says.
     expect(result.signer).toMatchObject({
       subject: `https://github.com/${PIPELINE}@refs/tags/v1`,
@@ -161,7 +179,12 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
         githubHosted: false,
       });
       await expect(verify(viaPipeline, policy)).resolves.toMatchObject({ identity: `https://github.com/${PIPELINE}@refs/tags/v1` });
-      await expect(verify(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: `${PIPELINE}@refs/tags/v*`, sourceRef: 'refs/heads/main', requireGithubHosted: true }))).resolves.toBeDefined();
+      await expect(
+        verify(
+          viaPipeline,
+          policyOf({ repository: 'acme/appliance', signerWorkflow: `${PIPELINE}@refs/tags/v*`, sourceRef: 'refs/heads/main', requireGithubHosted: true }),
+        ),
+      ).resolves.toBeDefined();
     });
 
     it('refuses the same pipeline called from another repository (REPOSITORY_MISMATCH), even when only the subject was pinned', async () => {
@@ -176,13 +199,21 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       const bySubject = policyOf({ certificateIdentity: `https://github.com/${PIPELINE}@refs/tags/v1` });
       expect(bySubject.repository).toBe('https://github.com/pi-org/pi-image-release');
       expect(await failure(stranger, bySubject)).toMatchObject({ code: 'REPOSITORY_MISMATCH' });
-      expect(() => policyOf({ certificateIdentityRegexp: 'https://github\\.com/pi-org/.*', certificateOidcIssuer: GITHUB_ISSUER })).toThrow(/--repository is required/);
+      expect(() => policyOf({ certificateIdentityRegexp: 'https://github\\.com/pi-org/.*', certificateOidcIssuer: GITHUB_ISSUER })).toThrow(
+        /--repository is required/,
+      );
     });
 
     it('refuses a wrong source ref, another signer workflow, and a self-hosted runner when GitHub-hosted is required, each with its own code', async () => {
-      expect(await failure(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: PIPELINE, sourceRef: 'refs/tags/v*' }))).toMatchObject({ code: 'SOURCE_REF_MISMATCH' });
-      expect(await failure(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: 'acme/appliance/.github/workflows/release.yml' }))).toMatchObject({ code: 'SIGNER_WORKFLOW_MISMATCH' });
-      expect(await failure(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: `${PIPELINE}@refs/tags/v2` }))).toMatchObject({ code: 'SIGNER_WORKFLOW_MISMATCH' });
+      expect(await failure(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: PIPELINE, sourceRef: 'refs/tags/v*' }))).toMatchObject({
+        code: 'SOURCE_REF_MISMATCH',
+      });
+      expect(
+        await failure(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: 'acme/appliance/.github/workflows/release.yml' })),
+      ).toMatchObject({ code: 'SIGNER_WORKFLOW_MISMATCH' });
+      expect(await failure(viaPipeline, policyOf({ repository: 'acme/appliance', signerWorkflow: `${PIPELINE}@refs/tags/v2` }))).toMatchObject({
+        code: 'SIGNER_WORKFLOW_MISMATCH',
+      });
       const selfHosted = join(work, 'self-hosted');
       await release(selfHosted);
       await sign(selfHosted, { ...PRODUCT_THROUGH_PIPELINE, runnerEnvironment: 'self-hosted' });
@@ -202,9 +233,14 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       workflowRef: 'pi-org/pi-image-release/.github/workflows/release.yml@refs/heads/main',
       jobWorkflowRef: 'pi-org/pi-image-release/.github/workflows/pipeline.yml@refs/heads/main',
     });
-    await expect(verify(own, policyOf({ repository: 'pi-org/pi-image-release', signerWorkflow: PIPELINE, sourceRef: 'refs/heads/main' }))).resolves.toBeDefined();
+    await expect(
+      verify(own, policyOf({ repository: 'pi-org/pi-image-release', signerWorkflow: PIPELINE, sourceRef: 'refs/heads/main' })),
+    ).resolves.toBeDefined();
     // The old documented pattern (release.yml at a tag) cannot match a real release: the signer is pipeline.yml on main.
-    const old = policyOf({ repository: 'pi-org/pi-image-release', certificateIdentityRegexp: 'https://github\\.com/pi-org/pi-image-release/\\.github/workflows/release\\.yml@refs/tags/v.*' });
+    const old = policyOf({
+      repository: 'pi-org/pi-image-release',
+      certificateIdentityRegexp: 'https://github\\.com/pi-org/pi-image-release/\\.github/workflows/release\\.yml@refs/tags/v.*',
+    });
     expect(await failure(own, old)).toMatchObject({ code: 'IDENTITY_MISMATCH' });
   });
 
@@ -212,12 +248,18 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
     const pattern = (p: string): SignerPolicy => ({ ...ACME_POLICY, signerWorkflow: undefined, subject: { pattern: p } });
     const acme = 'https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml@refs/tags/v.*';
     await expect(verify(signed, pattern(acme))).resolves.toBeDefined();
-    expect(await failure(signed, pattern('https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml'))).toMatchObject({ code: 'IDENTITY_MISMATCH' });
+    expect(await failure(signed, pattern('https://github\\.com/acme/appliance/\\.github/workflows/release\\.yml'))).toMatchObject({
+      code: 'IDENTITY_MISMATCH',
+    });
     expect(await failure(signed, pattern('https://github.com/acme/app'))).toMatchObject({ code: 'IDENTITY_MISMATCH' });
     // A look-alike repository whose name starts with the product's: a real certificate for it, refused by the anchored pattern.
     const lookalike = join(work, 'lookalike');
     await release(lookalike);
-    await sign(lookalike, { repository: 'acme/appliance-evil', ref: 'refs/tags/v1.2.3', workflowRef: 'acme/appliance-evil/.github/workflows/release.yml@refs/tags/v1.2.3' });
+    await sign(lookalike, {
+      repository: 'acme/appliance-evil',
+      ref: 'refs/tags/v1.2.3',
+      workflowRef: 'acme/appliance-evil/.github/workflows/release.yml@refs/tags/v1.2.3',
+    });
     const e = await failure(lookalike, { ...pattern(acme), repository: 'https://github.com/acme/appliance-evil' });
     expect(e).toMatchObject({ code: 'IDENTITY_MISMATCH' });
     expect(e.message).toMatch(/signed by https:\/\/github\.com\/acme\/appliance-evil\//);
@@ -229,44 +271,96 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
     const id = run.signer.extensions.sourceRepositoryIdentifier!;
     expect(id).toMatch(/^\d+$/);
     await expect(verify(signed, { ...ACME_POLICY, repositoryId: id })).resolves.toBeDefined();
-    expect(await failure(signed, { ...ACME_POLICY, repositoryId: '1' })).toMatchObject({ code: 'REPOSITORY_MISMATCH', message: expect.stringMatching(/re-created under the same name has a new id/) });
+    expect(await failure(signed, { ...ACME_POLICY, repositoryId: '1' })).toMatchObject({
+      code: 'REPOSITORY_MISMATCH',
+      message: expect.stringMatching(/re-created under the same name has a new id/),
+    });
   });
 
   it.each([
-    ['a modified file', 'FILE_MODIFIED', /appliance\.img\.xz in .* was modified after signing/, (d: string) => appendFileSync(join(d, 'appliance.img.xz'), 'x')],
+    [
+      'a modified file',
+      'FILE_MODIFIED',
+      /appliance\.img\.xz in .* was modified after signing/,
+      (d: string) => appendFileSync(join(d, 'appliance.img.xz'), 'x'),
+    ],
     ['a missing file', 'FILE_MISSING', /appliance\.bmap is signed but missing/, (d: string) => unlinkSync(join(d, 'appliance.bmap'))],
-    ['an extra unsigned file', 'FILE_UNSIGNED', /evil\.sh is in .* but not covered by the signature/, (d: string) => writeFileSync(join(d, 'evil.sh'), 'rm -rf /')],
-    ['a symbolic link in place of a signed file', 'FILE_MODIFIED', /appliance\.bmap.*not a regular file \(a symbolic link\)/, (d: string) => {
-      renameSync(join(d, 'appliance.bmap'), join(d, 'bmap-elsewhere'));
-      symlinkSync('bmap-elsewhere', join(d, 'appliance.bmap'));
-      unlinkSync(join(d, 'bmap-elsewhere'));
-    }],
-    ['a 1 TiB sparse file in place of a small one (refused by its size, not read)', 'FILE_MODIFIED', /appliance\.bmap in .* was modified after signing: 1099511627776 bytes, signed \d+/, (d: string) => {
-      unlinkSync(join(d, 'appliance.bmap'));
-      const fd = openSync(join(d, 'appliance.bmap'), 'w');
-      ftruncateSync(fd, 2 ** 40);
-      closeSync(fd);
-    }],
-    ['a symbolic link as the bundle', 'BUNDLE_CORRUPT', /appliance\.sigstore\.json cannot be read as a Sigstore bundle: .*a symbolic link/, (d: string) => {
-      renameSync(join(d, 'appliance.sigstore.json'), join(d, 'elsewhere.json'));
-      symlinkSync('elsewhere.json', join(d, 'appliance.sigstore.json'));
-    }],
-    ['the right bundle under another name', 'BUNDLE_CORRUPT', /the signature is in other\.sigstore\.json; a release named appliance keeps it in appliance\.sigstore\.json/, (d: string) =>
-      renameSync(join(d, 'appliance.sigstore.json'), join(d, 'other.sigstore.json'))],
-    ['a second bundle', 'BUNDLE_CORRUPT', /several signatures \(appliance\.sigstore\.json, other\.sigstore\.json\)/, (d: string) => copyFileSync(join(d, 'appliance.sigstore.json'), join(d, 'other.sigstore.json'))],
-    ['a FIFO in place of a signed file (no hang)', 'FILE_MODIFIED', /appliance\.bmap.*not a regular file \(a FIFO\)/, (d: string) => {
-      unlinkSync(join(d, 'appliance.bmap'));
-      execFileSync('mkfifo', [join(d, 'appliance.bmap')]);
-    }],
-    ['a corrupt bundle', 'BUNDLE_CORRUPT', /appliance\.sigstore\.json is not a readable Sigstore bundle/, (d: string) => writeFileSync(join(d, 'appliance.sigstore.json'), '{"mediaType": "nope"')],
-    ['a bundle whose signature was altered', 'SIGNATURE_INVALID', /does not verify/, (d: string) => {
-      const p = join(d, 'appliance.sigstore.json');
-      const b = JSON.parse(readFileSync(p, 'utf8'));
-      const sig = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64');
-      sig[sig.length - 5] = sig[sig.length - 5]! ^ 0xff;
-      b.dsseEnvelope.signatures[0].sig = sig.toString('base64');
-      writeFileSync(p, JSON.stringify(b));
-    }],
+    [
+      'an extra unsigned file',
+      'FILE_UNSIGNED',
+      /evil\.sh is in .* but not covered by the signature/,
+      (d: string) => writeFileSync(join(d, 'evil.sh'), 'rm -rf /'),
+    ],
+    [
+      'a symbolic link in place of a signed file',
+      'FILE_MODIFIED',
+      /appliance\.bmap.*not a regular file \(a symbolic link\)/,
+      (d: string) => {
+        renameSync(join(d, 'appliance.bmap'), join(d, 'bmap-elsewhere'));
+        symlinkSync('bmap-elsewhere', join(d, 'appliance.bmap'));
+        unlinkSync(join(d, 'bmap-elsewhere'));
+      },
+    ],
+    [
+      'a 1 TiB sparse file in place of a small one (refused by its size, not read)',
+      'FILE_MODIFIED',
+      /appliance\.bmap in .* was modified after signing: 1099511627776 bytes, signed \d+/,
+      (d: string) => {
+        unlinkSync(join(d, 'appliance.bmap'));
+        const fd = openSync(join(d, 'appliance.bmap'), 'w');
+        ftruncateSync(fd, 2 ** 40);
+        closeSync(fd);
+      },
+    ],
+    [
+      'a symbolic link as the bundle',
+      'BUNDLE_CORRUPT',
+      /appliance\.sigstore\.json cannot be read as a Sigstore bundle: .*a symbolic link/,
+      (d: string) => {
+        renameSync(join(d, 'appliance.sigstore.json'), join(d, 'elsewhere.json'));
+        symlinkSync('elsewhere.json', join(d, 'appliance.sigstore.json'));
+      },
+    ],
+    [
+      'the right bundle under another name',
+      'BUNDLE_CORRUPT',
+      /the signature is in other\.sigstore\.json; a release named appliance keeps it in appliance\.sigstore\.json/,
+      (d: string) => renameSync(join(d, 'appliance.sigstore.json'), join(d, 'other.sigstore.json')),
+    ],
+    [
+      'a second bundle',
+      'BUNDLE_CORRUPT',
+      /several signatures \(appliance\.sigstore\.json, other\.sigstore\.json\)/,
+      (d: string) => copyFileSync(join(d, 'appliance.sigstore.json'), join(d, 'other.sigstore.json')),
+    ],
+    [
+      'a FIFO in place of a signed file (no hang)',
+      'FILE_MODIFIED',
+      /appliance\.bmap.*not a regular file \(a FIFO\)/,
+      (d: string) => {
+        unlinkSync(join(d, 'appliance.bmap'));
+        execFileSync('mkfifo', [join(d, 'appliance.bmap')]);
+      },
+    ],
+    [
+      'a corrupt bundle',
+      'BUNDLE_CORRUPT',
+      /appliance\.sigstore\.json is not a readable Sigstore bundle/,
+      (d: string) => writeFileSync(join(d, 'appliance.sigstore.json'), '{"mediaType": "nope"'),
+    ],
+    [
+      'a bundle whose signature was altered',
+      'SIGNATURE_INVALID',
+      /does not verify/,
+      (d: string) => {
+        const p = join(d, 'appliance.sigstore.json');
+        const b = JSON.parse(readFileSync(p, 'utf8'));
+        const sig = Buffer.from(b.dsseEnvelope.signatures[0].sig, 'base64');
+        sig[sig.length - 5] = sig[sig.length - 5]! ^ 0xff;
+        b.dsseEnvelope.signatures[0].sig = sig.toString('base64');
+        writeFileSync(p, JSON.stringify(b));
+      },
+    ],
     ['no signature at all', 'SIGNATURE_MISSING', /is not signed/, (d: string) => unlinkSync(join(d, 'appliance.sigstore.json'))],
   ])('fails on %s with its own code', async (_label, code, message, tamper) => {
     const dir = copy();
@@ -298,11 +392,7 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
           writeManifest(d, m);
         },
       ],
-      [
-        'the channel edited',
-        /channel "nightly", signed "stable"/,
-        (d: string) => writeManifest(d, { ...manifestOf(d), channel: 'nightly' }),
-      ],
+      ['the channel edited', /channel "nightly", signed "stable"/, (d: string) => writeManifest(d, { ...manifestOf(d), channel: 'nightly' })],
       [
         "the raw image's digest edited",
         /other fields were edited/,
@@ -314,15 +404,27 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       ],
       ['the creation time edited', /other fields were edited/, (d: string) => writeManifest(d, { ...manifestOf(d), created: '2030-01-01T00:00:00Z' })],
       ['manifest.json replaced by null', /it is not a JSON object/, (d: string) => writeFileSync(join(d, 'manifest.json'), 'null')],
-      ['manifest.json replaced by text that is not JSON', /it is not a JSON object/, (d: string) => writeFileSync(join(d, 'manifest.json'), '{"schemaVersion": 1,')],
-      ['manifest.json replaced by a FIFO (no hang)', /manifest\.json is not a regular file \(a FIFO\)/, (d: string) => {
-        unlinkSync(join(d, 'manifest.json'));
-        execFileSync('mkfifo', [join(d, 'manifest.json')]);
-      }],
-      ['manifest.json replaced by a symbolic link to the signed bytes', /manifest\.json is not a regular file \(a symbolic link\)/, (d: string) => {
-        renameSync(join(d, 'manifest.json'), join(d, 'real.json'));
-        symlinkSync('real.json', join(d, 'manifest.json'));
-      }],
+      [
+        'manifest.json replaced by text that is not JSON',
+        /it is not a JSON object/,
+        (d: string) => writeFileSync(join(d, 'manifest.json'), '{"schemaVersion": 1,'),
+      ],
+      [
+        'manifest.json replaced by a FIFO (no hang)',
+        /manifest\.json is not a regular file \(a FIFO\)/,
+        (d: string) => {
+          unlinkSync(join(d, 'manifest.json'));
+          execFileSync('mkfifo', [join(d, 'manifest.json')]);
+        },
+      ],
+      [
+        'manifest.json replaced by a symbolic link to the signed bytes',
+        /manifest\.json is not a regular file \(a symbolic link\)/,
+        (d: string) => {
+          renameSync(join(d, 'manifest.json'), join(d, 'real.json'));
+          symlinkSync('real.json', join(d, 'manifest.json'));
+        },
+      ],
       [
         "a file's digest changed in the manifest to match a replaced file",
         /lists other digests for RELEASE_NOTES\.md/,
@@ -343,7 +445,7 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       expect(error.message).toMatch(message);
     });
 
-    it("refuses a manifest whose version was edited, naming both releases (RELEASE_MISMATCH)", async () => {
+    it('refuses a manifest whose version was edited, naming both releases (RELEASE_MISMATCH)', async () => {
       const dir = copy();
       writeManifest(dir, { ...manifestOf(dir), version: '1.2.4' });
       const e = await failure(dir);
@@ -368,7 +470,10 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
           _type: 'https://in-toto.io/Statement/v1',
           subject,
           predicateType: 'https://slsa.dev/provenance/v1',
-          predicate: { buildDefinition: { buildType: 'x', externalParameters: { release: { name: 'appliance', version: '1.2.3', channel: 'stable' } } }, runDetails: { builder: { id: 'x' } } },
+          predicate: {
+            buildDefinition: { buildType: 'x', externalParameters: { release: { name: 'appliance', version: '1.2.3', channel: 'stable' } } },
+            runDetails: { builder: { id: 'x' } },
+          },
         };
         const builder = new DSSEBundleBuilder({
           signer: new FulcioSigner({ fulcioBaseURL: mock.url, identityProvider: { getToken: async () => mock.githubToken(ACME_RUN) } }),
@@ -378,7 +483,10 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
         writeFileSync(join(dir, 'appliance.sigstore.json'), JSON.stringify(bundleToJSON(bundle)));
       };
       const filesOnly = copy();
-      await signStatement(filesOnly, manifestOf(filesOnly).files.map((f: { path: string; sha256: string }) => ({ name: f.path, digest: { sha256: f.sha256 } })));
+      await signStatement(
+        filesOnly,
+        manifestOf(filesOnly).files.map((f: { path: string; sha256: string }) => ({ name: f.path, digest: { sha256: f.sha256 } })),
+      );
       const e1 = await failure(filesOnly);
       expect(e1).toMatchObject({ code: 'STATEMENT_INVALID' });
       expect(e1.message).toMatch(/does not cover manifest\.json/);
@@ -391,7 +499,10 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       expect(await failure(manifestOnly)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/covers no release file/) });
       // The right manifest, but files the manifest does not list (or with other digests): the two must agree.
       const disagree = copy();
-      await signStatement(disagree, [{ name: 'manifest.json', digest: { sha256: manifestSha(disagree) } }, { name: 'appliance.img.xz', digest: { sha256: 'e'.repeat(64) } }]);
+      await signStatement(disagree, [
+        { name: 'manifest.json', digest: { sha256: manifestSha(disagree) } },
+        { name: 'appliance.img.xz', digest: { sha256: 'e'.repeat(64) } },
+      ]);
       expect(await failure(disagree)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/disagree about appliance\.img\.xz/) });
     });
 
@@ -405,7 +516,10 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
           ...m.files.map((f: { path: string; sha256: string }) => ({ name: f.path, digest: { sha256: f.sha256 } })),
         ],
         predicateType: 'https://slsa.dev/provenance/v1',
-        predicate: { buildDefinition: { buildType: 'x', externalParameters: { release: { name: 'appliance', version: '1.2.3', channel: 'nightly' } } }, runDetails: { builder: { id: 'x' } } },
+        predicate: {
+          buildDefinition: { buildType: 'x', externalParameters: { release: { name: 'appliance', version: '1.2.3', channel: 'nightly' } } },
+          runDetails: { builder: { id: 'x' } },
+        },
       };
       const builder = new DSSEBundleBuilder({
         signer: new FulcioSigner({ fulcioBaseURL: mock.url, identityProvider: { getToken: async () => mock.githubToken(ACME_RUN) } }),
@@ -413,12 +527,17 @@ describe.skipIf(missing.length > 0)('sign and verify a release (GitHub-shaped Fu
       });
       const bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: 'application/vnd.in-toto+json' });
       writeFileSync(join(dir, 'appliance.sigstore.json'), JSON.stringify(bundleToJSON(bundle)));
-      expect(await failure(dir)).toMatchObject({ code: 'STATEMENT_INVALID', message: expect.stringMatching(/names appliance 1\.2\.3 \(nightly\), the signed manifest\.json appliance 1\.2\.3 \(stable\)/) });
+      expect(await failure(dir)).toMatchObject({
+        code: 'STATEMENT_INVALID',
+        message: expect.stringMatching(/names appliance 1\.2\.3 \(nightly\), the signed manifest\.json appliance 1\.2\.3 \(stable\)/),
+      });
     });
   });
 
   it('fails on a wrong identity and on a wrong issuer, each with its own code', async () => {
-    expect(await failure(signed, { ...ACME_POLICY, subject: { exact: 'https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1.2.3' } })).toMatchObject({ code: 'IDENTITY_MISMATCH' });
+    expect(
+      await failure(signed, { ...ACME_POLICY, subject: { exact: 'https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1.2.3' } }),
+    ).toMatchObject({ code: 'IDENTITY_MISMATCH' });
     expect(await failure(signed, { ...ACME_POLICY, issuer: 'https://accounts.google.com' })).toMatchObject({ code: 'ISSUER_MISMATCH' });
   });
 
@@ -470,7 +589,12 @@ describe.skipIf(missing.length > 0)('pi-image sign and verify from the command l
       });
       expect(JSON.parse(signedOut.stdout)).toMatchObject({
         bundle: join(out, 'appliance.sigstore.json'),
-        signer: { identity: `https://github.com/${PIPELINE}@refs/tags/v1`, sourceRepository: 'https://github.com/acme/appliance', sourceRef: 'refs/heads/main', runner: 'github-hosted' },
+        signer: {
+          identity: `https://github.com/${PIPELINE}@refs/tags/v1`,
+          sourceRepository: 'https://github.com/acme/appliance',
+          sourceRef: 'refs/heads/main',
+          runner: 'github-hosted',
+        },
       });
       const root = join(work, 'trusted_root.json');
       writeFileSync(root, JSON.stringify(mock.trustedRoot));
@@ -486,11 +610,15 @@ describe.skipIf(missing.length > 0)('pi-image sign and verify from the command l
       const listed = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).files.length;
       expect(ok.stdout).toBe(`verified: appliance 2.0.0 (nightly), ${listed} files, signed by https://github.com/${PIPELINE}@refs/tags/v1\n`);
 
-      const stranger = await run(node, [CLI, 'verify', out, '--repository', 'evil/fork', '--signer-workflow', PIPELINE, '--trusted-root', root]).catch((e: { code: number; stderr: string }) => e);
+      const stranger = await run(node, [CLI, 'verify', out, '--repository', 'evil/fork', '--signer-workflow', PIPELINE, '--trusted-root', root]).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(stranger).toMatchObject({ code: 1 });
       expect((stranger as { stderr: string }).stderr).toMatch(/\[REPOSITORY_MISMATCH\]/);
 
-      const usage = await run(node, [CLI, 'verify', out, '--certificate-identity-regexp', '.*', '--trusted-root', root]).catch((e: { code: number; stderr: string }) => e);
+      const usage = await run(node, [CLI, 'verify', out, '--certificate-identity-regexp', '.*', '--trusted-root', root]).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(usage).toMatchObject({ code: 2 });
       expect((usage as { stderr: string }).stderr).toMatch(/--certificate-oidc-issuer is required/);
 

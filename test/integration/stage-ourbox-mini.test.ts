@@ -71,7 +71,11 @@ describe('stage-ourbox-mini refuses what would break its contracts', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   function run(script: string, env: Record<string, string>, rootfs: string) {
-    return spawnSync('bash', [join(STAGE, script)], { cwd: join(STAGE, script, '..'), encoding: 'utf8', env: { PATH: process.env.PATH, ROOTFS_DIR: rootfs, ...env } });
+    return spawnSync('bash', [join(STAGE, script)], {
+      cwd: join(STAGE, script, '..'),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ROOTFS_DIR: rootfs, ...env },
+    });
   }
 
   it.each([

@@ -28,7 +28,7 @@ export function findNode20(): string | undefined {
   const candidates = [process.env.PI_IMAGE_NODE20, '/usr/bin/node', '/usr/local/bin/node'].filter((c): c is string => !!c);
   return candidates.find((c) => {
     try {
-      return execFileSync(c, ['--version'], { encoding: 'utf8' }).startsWith("v20.");
+      return execFileSync(c, ['--version'], { encoding: 'utf8' }).startsWith('v20.');
     } catch {
       return false;
     }

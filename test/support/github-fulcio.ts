@@ -15,7 +15,11 @@ import type { HandlerFn } from '@sigstore/mock';
 import type { initializeCA } from '@sigstore/mock';
 
 type CA = Awaited<ReturnType<typeof initializeCA>>;
-interface Extension { oid: string; value: string; legacy?: boolean }
+interface Extension {
+  oid: string;
+  value: string;
+  legacy?: boolean;
+}
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 const GITHUB = 'https://github.com';
@@ -74,7 +78,7 @@ export function githubClaims(run: GithubRun): Record<string, string | number> {
 
 /** The certificate extensions Fulcio derives from GitHub's claims. */
 export function githubExtensions(c: Record<string, unknown>): Extension[] {
-  const s = (k: string): string | undefined => (typeof c[k] === 'string' ? (c[k]) : undefined);
+  const s = (k: string): string | undefined => (typeof c[k] === 'string' ? c[k] : undefined);
   const out: Extension[] = [];
   const add = (n: number, value: string | undefined, legacy = false): void => {
     if (value !== undefined) out.push({ oid: OID(n), value, ...(legacy ? { legacy } : {}) });
@@ -96,7 +100,10 @@ export function githubExtensions(c: Record<string, unknown>): Extension[] {
   add(18, s('workflow_ref') && `${GITHUB}/${s('workflow_ref')}`);
   add(19, s('workflow_sha'));
   add(20, s('event_name'));
-  add(21, s('repository') && s('run_id') && s('run_attempt') ? `${GITHUB}/${s('repository')}/actions/runs/${s('run_id')}/attempts/${s('run_attempt')}` : undefined);
+  add(
+    21,
+    s('repository') && s('run_id') && s('run_attempt') ? `${GITHUB}/${s('repository')}/actions/runs/${s('run_id')}/attempts/${s('run_attempt')}` : undefined,
+  );
   add(22, s('repository_visibility'));
   return out;
 }

@@ -39,7 +39,27 @@ async function freePort(): Promise<number> {
  * self-signed certificate the registry trusts; the certificate rides in x5c.
  */
 async function startTokenServer(dir: string, user: { username: string; password: string }, expiresIn: number) {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'token.key'), '-out', join(dir, 'token.crt'), '-days', '2', '-subj', '/CN=test-token-issuer'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'token.key'),
+      '-out',
+      join(dir, 'token.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=test-token-issuer',
+    ],
+    { stdio: 'ignore' },
+  );
   const key = createPrivateKey(readFileSync(join(dir, 'token.key')));
   const der = new X509Certificate(readFileSync(join(dir, 'token.crt'))).raw.toString('base64');
   const requests: string[] = [];
@@ -64,7 +84,16 @@ async function startTokenServer(dir: string, user: { username: string; password:
     const now = Math.floor(Date.now() / 1000);
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const head = b64({ typ: 'JWT', alg: 'ES256', x5c: [der] });
-    const body = b64({ iss: 'test-issuer', sub: authenticated ? name : '', aud: 'test-registry', exp: now + expiresIn, nbf: now - 5, iat: now, jti: randomBytes(8).toString('hex'), access });
+    const body = b64({
+      iss: 'test-issuer',
+      sub: authenticated ? name : '',
+      aud: 'test-registry',
+      exp: now + expiresIn,
+      nbf: now - 5,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    });
     const sig = sign('sha256', Buffer.from(`${head}.${body}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${head}.${body}.${sig}`, expires_in: expiresIn }));
   });

@@ -25,7 +25,11 @@ export const ACME_POLICY: SignerPolicy = {
   signerWorkflow: 'https://github.com/acme/appliance/.github/workflows/release.yml',
 };
 
-export async function makeRelease(work: string, name: string, options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number; rootMiB?: number; randomMiB?: number } = {}): Promise<string> {
+export async function makeRelease(
+  work: string,
+  name: string,
+  options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number; rootMiB?: number; randomMiB?: number } = {},
+): Promise<string> {
   const deploy = join(work, `deploy-${name}`);
   mkdirSync(deploy, { recursive: true });
   makeSmallImage(join(deploy, '2026-01-19-appliance.img'), {

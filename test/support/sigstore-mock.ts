@@ -28,7 +28,8 @@ export { GITHUB_ISSUER, type GithubRun };
 const b64 = (b: ArrayBufferView | Buffer): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
 /** A JWT with the claims given and a signature nobody checks here (only GitHub could make the real one). */
-const jwt = (claims: Record<string, unknown>): string => `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.bm90LXNpZ25lZA`;
+const jwt = (claims: Record<string, unknown>): string =>
+  `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.bm90LXNpZ25lZA`;
 
 export async function startSigstoreMock(): Promise<SigstoreMock> {
   const routes = new Map<string, HandlerFn>();

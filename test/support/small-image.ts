@@ -47,17 +47,21 @@ export function makeSmallImage(path: string, options: SmallImageOptions = {}): v
   writeFileSync(join(boot, 'overlays', 'A Long File Name For LFN.dtbo'), Buffer.alloc(5000, 7));
   writeFileSync(join(boot, 'kernel8.img'), Buffer.alloc(70_000, 1));
 
-  for (const d of ['etc/ourbox', 'etc/systemd/system/multi-user.target.wants', 'etc/systemd/system/timers.target.wants', 'usr/lib', 'var/lib/ourbox', 'lib/systemd/system']) {
+  for (const d of [
+    'etc/ourbox',
+    'etc/systemd/system/multi-user.target.wants',
+    'etc/systemd/system/timers.target.wants',
+    'usr/lib',
+    'var/lib/ourbox',
+    'lib/systemd/system',
+  ]) {
     mkdirSync(join(root, d), { recursive: true });
   }
   writeFileSync(join(root, 'usr/lib/os-release'), 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nID=debian\nVERSION_CODENAME=trixie\n');
   symlinkSync('../usr/lib/os-release', join(root, 'etc/os-release'));
   writeFileSync(join(root, 'etc/ourbox/release'), 'OURBOX_PRODUCT=ourbox\nOURBOX_DEVICE=mini\nOURBOX_SKU="TOO-OBX-MINI-01"\n');
   writeFileSync(join(root, 'etc/hostname'), 'small\n');
-  writeFileSync(
-    join(root, 'etc/fstab'),
-    `proc /proc proc defaults 0 0\n${DATA_FSTAB_LINE}\n`,
-  );
+  writeFileSync(join(root, 'etc/fstab'), `proc /proc proc defaults 0 0\n${DATA_FSTAB_LINE}\n`);
   writeFileSync(join(root, 'lib/systemd/system/fstrim.timer'), '[Timer]\n');
   writeFileSync(join(root, 'lib/systemd/system/ssh.service'), '[Service]\n');
   symlinkSync('/lib/systemd/system/fstrim.timer', join(root, 'etc/systemd/system/timers.target.wants/fstrim.timer'));
@@ -81,9 +85,22 @@ export function makeSmallImage(path: string, options: SmallImageOptions = {}): v
   sh('mcopy', ['-i', bootFs, join(boot, 'overlays', 'A Long File Name For LFN.dtbo'), '::/overlays/']);
   options.patchBoot?.(bootFs);
   sh('truncate', ['-s', `${rootMiB}M`, rootFs]);
-  sh('mkfs.ext4', ['-q', '-L', 'rootfs', ...(options.ext4Features ? ['-O', options.ext4Features] : []), ...(options.ext4BlockSize ? ['-b', String(options.ext4BlockSize)] : []), '-d', root, rootFs], {
-    env: { ...process.env, E2FSPROGS_FAKE_TIME: '1768780800' },
-  });
+  sh(
+    'mkfs.ext4',
+    [
+      '-q',
+      '-L',
+      'rootfs',
+      ...(options.ext4Features ? ['-O', options.ext4Features] : []),
+      ...(options.ext4BlockSize ? ['-b', String(options.ext4BlockSize)] : []),
+      '-d',
+      root,
+      rootFs,
+    ],
+    {
+      env: { ...process.env, E2FSPROGS_FAKE_TIME: '1768780800' },
+    },
+  );
   options.patchRoot?.(rootFs);
 
   const bootStart = 8;

@@ -70937,7 +70937,10 @@ async function resolveRuntime(requested, probe, isRoot) {
     const command = runtime === "native" ? await nativeCommand(isRoot, probe) : await containerCommand(runtime, probe);
     if (command) return { runtime, command };
   }
-  throw new PiImageError("TOOL_MISSING", "no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo");
+  throw new PiImageError(
+    "TOOL_MISSING",
+    "no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo"
+  );
 }
 __name(resolveRuntime, "resolveRuntime");
 function containerName(parts) {
@@ -71057,7 +71060,10 @@ function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
   const text = value.trim();
   if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_SOURCE_DATE_EPOCH) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
+    );
   }
   return Number(text);
 }
@@ -71463,7 +71469,10 @@ var TYPED_VARIABLES = {
   piGenRelease: "PI_GEN_RELEASE"
 };
 var SECRET_VARIABLES = /* @__PURE__ */ new Set(["FIRST_USER_PASS"]);
-var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new PiImageError("INPUT_INVALID", `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`), "bad");
+var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new PiImageError(
+  "INPUT_INVALID",
+  `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`
+), "bad");
 function oneLine(setting, value, secret = false) {
   if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line", secret);
   if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters", secret);
@@ -71487,18 +71496,28 @@ function checkSettings(settings, names = {}) {
     throw bad(label("compressionLevel"), String(s.compressionLevel), "must be a whole number from 0 to 9");
   }
   if (s.targetHostname !== void 0) {
-    match3(label("targetHostname"), s.targetHostname, /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, "must be a host name: letters, digits and inner hyphens, at most 63");
+    match3(
+      label("targetHostname"),
+      s.targetHostname,
+      /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+      "must be a host name: letters, digits and inner hyphens, at most 63"
+    );
   }
-  if (s.localeDefault !== void 0) match3(label("localeDefault"), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, "must be a locale such as en_GB.UTF-8");
+  if (s.localeDefault !== void 0)
+    match3(label("localeDefault"), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, "must be a locale such as en_GB.UTF-8");
   if (s.keyboardKeymap !== void 0) match3(label("keyboardKeymap"), s.keyboardKeymap, /^[a-z0-9_-]{1,32}$/, "must be a keymap such as gb or us");
   if (s.keyboardLayout !== void 0) oneLine(label("keyboardLayout"), s.keyboardLayout);
-  if (s.timezoneDefault !== void 0) match3(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
+  if (s.timezoneDefault !== void 0)
+    match3(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
   if (s.firstUserName !== void 0) match3(label("firstUserName"), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
   if (s.firstUserPass !== void 0) {
     oneLine(label("firstUserPass"), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
-    throw new PiImageError("INPUT_INVALID", `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${label("disableFirstBootUserRename")} needs ${label("firstUserPass")}: pi-gen refuses to ship a default user without a password`
+    );
   }
   if (s.pubkeySshFirstUser !== void 0) {
     for (const line of s.pubkeySshFirstUser.split("\n").filter((l) => l.trim() !== "")) {
@@ -71519,7 +71538,8 @@ function checkSettings(settings, names = {}) {
     if (!SHELL_NAME.test(name)) throw new PiImageError("INPUT_INVALID", `${where2}: not a shell variable name`);
     if (REMOVED[name]) throw new PiImageError("INPUT_INVALID", `${where2}: ${REMOVED[name]}`);
     if (RESERVED.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: set by pi-image or pi-gen itself, not by a config`);
-    if (isProcessVariable(name)) throw new PiImageError("INPUT_INVALID", `${where2}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
+    if (isProcessVariable(name))
+      throw new PiImageError("INPUT_INVALID", `${where2}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
     if (typed.has(name)) throw new PiImageError("INPUT_INVALID", `${where2}: use the typed setting for it, which is checked`);
     if (value.includes("\0")) throw bad(where2, value, "must not contain a NUL byte");
   }
@@ -71586,7 +71606,10 @@ async function resolveStageList(specs, options) {
     const upstream = UPSTREAM.test(spec);
     const hostPath = upstream ? (0, import_node_path4.join)(options.pigenDir, spec) : (0, import_node_path4.isAbsolute)(spec) ? spec : (0, import_node_path4.resolve)(options.baseDir, spec);
     if (!await isDir(hostPath)) {
-      throw new PiImageError("INPUT_INVALID", upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`);
+      throw new PiImageError(
+        "INPUT_INVALID",
+        upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`
+      );
     }
     const name = (0, import_node_path4.basename)(hostPath);
     if (names.has(name)) throw new PiImageError("INPUT_INVALID", `stage ${name} appears twice; pi-gen keys its work directories by stage name`);
@@ -71696,7 +71719,11 @@ async function startAptProxy(options) {
     const cachePath = cachePathFor(options.cacheDir, url3);
     const head = req.method === "HEAD";
     if (cachePath && await serveCached(res, cachePath, head)) return;
-    const upstream = (0, import_node_http2.request)(url3, { method: req.method, headers: { ...forwardHeaders(req.headers, !!cachePath), host: url3.host }, timeout: options.upstreamTimeoutMs ?? 6e4 });
+    const upstream = (0, import_node_http2.request)(url3, {
+      method: req.method,
+      headers: { ...forwardHeaders(req.headers, !!cachePath), host: url3.host },
+      timeout: options.upstreamTimeoutMs ?? 6e4
+    });
     upstream.on("timeout", () => upstream.destroy(new Error("upstream timed out")));
     upstream.on("error", (e) => {
       if (!res.headersSent) refuse(res, 502, `upstream: ${e.message}`);
@@ -71798,7 +71825,10 @@ async function ensureBuildkit(sudo, deps, logger8) {
     return;
   }
   if (!deps.onPath("buildkitd")) {
-    throw new PiImageError("TOOL_MISSING", "runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime");
+    throw new PiImageError(
+      "TOOL_MISSING",
+      "runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime"
+    );
   }
   logger8.info("starting buildkitd for nerdctl build");
   deps.startDaemon([...sudo, "buildkitd"]);
@@ -72133,7 +72163,9 @@ var BuildLogFollower = class {
     if (step) {
       const stages = timeline.entries[0]?.children ?? [];
       const stage = stages.find((s) => step.path === s.path || step.path.startsWith(`${s.path}/`));
-      parts.push(stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`);
+      parts.push(
+        stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`
+      );
     } else {
       parts.push("pi-gen failed after its last stage ended");
     }
@@ -72470,7 +72502,8 @@ async function locatePiGen(options) {
     const dir2 = (0, import_node_path8.resolve)(options.explicitDir);
     if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger8) ?? "unknown";
-    if (commit2 !== pin.commit) logger8.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
+    if (commit2 !== pin.commit)
+      logger8.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
   if (options.submoduleDir && (0, import_node_fs7.existsSync)((0, import_node_path8.join)(options.submoduleDir, "build.sh"))) {

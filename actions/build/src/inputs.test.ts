@@ -5,7 +5,10 @@ import { parseBuildInputs } from './inputs';
 
 const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'));
 const defaults = (name: string): string => String(action.inputs[name]?.default ?? '');
-const withConfig = (over: Record<string, string> = {}) => (name: string) => (name in over ? over[name]! : name === 'config' ? 'pigen/config/ourbox-mini.env' : defaults(name));
+const withConfig =
+  (over: Record<string, string> = {}) =>
+  (name: string) =>
+    name in over ? over[name]! : name === 'config' ? 'pigen/config/ourbox-mini.env' : defaults(name);
 
 describe('build action inputs', () => {
   it('consumes every declared input and declares every consumed one', () => {

@@ -84,7 +84,6 @@ export async function runBuildAction(inputs: BuildInputs, io: BuildActionIo): Pr
       );
     }
   }
-
 }
 
 async function report(result: BuildResult, inputs: BuildInputs, io: BuildActionIo): Promise<BuildResult> {

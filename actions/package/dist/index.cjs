@@ -20679,7 +20679,8 @@ function parseManifest(text2, where, reserved = () => []) {
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
     seen.add(path);
-    if (!FILE_ROLES.includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (!FILE_ROLES.includes(f.role))
+      throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
     if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
@@ -20723,7 +20724,10 @@ function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
   const text2 = value.trim();
   if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
-    throw new PiImageError("INPUT_INVALID", `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
+    );
   }
   return Number(text2);
 }
@@ -21243,7 +21247,13 @@ async function openRawImage(path, compression, logger) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       const stream = await openZipEntry(path, entry, READ_CHUNK2);
-      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
+      return {
+        stream,
+        expectedSize: entry.uncompressedSize,
+        innerName: entry.name,
+        done: Promise.resolve(),
+        abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort")
+      };
     }
   }
 }
@@ -21324,7 +21334,10 @@ var Ext4FileSystem = class _Ext4FileSystem {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
     }
     if (blocksCount * blockSize > src.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
+      );
     }
     const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
     const u = sb.subarray(104, 120).toString("hex");
@@ -21333,7 +21346,21 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(92);
     const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
-    return new _Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, readBudget);
+    return new _Ext4FileSystem(
+      src,
+      blockSize,
+      kind,
+      label,
+      uuid,
+      inodesPerGroup,
+      inodeSize,
+      descSize,
+      is64,
+      firstDataBlock,
+      groupCount,
+      blocksCount,
+      readBudget
+    );
   }
   async readBlocks(block, count = 1) {
     if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
@@ -21430,14 +21457,16 @@ var Ext4FileSystem = class _Ext4FileSystem {
       if (start >= length) continue;
       const bytes = Math.min(count * this.blockSize, length - start);
       if (physical < 0) continue;
-      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount) throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
+        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
       (await this.read(physical * this.blockSize, bytes)).copy(out, start);
     }
     return out;
   }
   async readDirectory(inode) {
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
-    if (inode.size > MAX_DIRECTORY_BYTES) throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    if (inode.size > MAX_DIRECTORY_BYTES)
+      throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
     const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
     const entries = [];
     let at = 0;
@@ -21556,7 +21585,8 @@ var FatFileSystem = class _FatFileSystem {
   /** Every read is counted: a structure can make the reader walk, never walk without end. */
   read(offset, length) {
     this.budget -= length;
-    if (this.budget < 0) throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
+    if (this.budget < 0)
+      throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
     return this.src.read(offset, length);
   }
   /** True when the boot sector looks like FAT (used to identify a partition). */
@@ -21579,20 +21609,35 @@ var FatFileSystem = class _FatFileSystem {
     const rootSectors = Math.ceil(rootEntries * 32 / bps);
     const dataSector = reserved + fats * fatSectors + rootSectors;
     const clusters = Math.floor((total - dataSector) / spc);
-    if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
+    if (fatSectors === 0 || total <= dataSector || clusters < 1)
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
     if (total * bps > src.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
+      );
     }
     const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
     const fatBytes = fatSectors * bps;
     if (fatBytes > MAX_FAT_BYTES) throw new PiImageError("FS_UNSUPPORTED", `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
     const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
-    if (fatBytes * 8 < (clusters + 2) * entryBits) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+    if (fatBytes * 8 < (clusters + 2) * entryBits)
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
     const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
     const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs3 = new _FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters, readBudget - fatBytes);
+    const fs3 = new _FatFileSystem(
+      src,
+      type,
+      `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`,
+      spc * bps,
+      dataSector * bps,
+      rootDir,
+      fat,
+      clusters,
+      readBudget - fatBytes
+    );
     const volumeLabel = await fs3.rootVolumeLabel();
     fs3.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
     return fs3;
@@ -21798,7 +21843,12 @@ async function readPartitionTable(disk) {
         throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} ends past the end of the image (truncated image?)`);
       }
     }
-    checkLayout(disk, entries.filter((p) => !["05", "0f", "85"].includes(p.type)), SECTOR, disk.size);
+    checkLayout(
+      disk,
+      entries.filter((p) => !["05", "0f", "85"].includes(p.type)),
+      SECTOR,
+      disk.size
+    );
     return { scheme: "mbr", diskId: diskSig, sectorSize: SECTOR, partitions: entries };
   }
   return readGpt(disk);
@@ -21809,7 +21859,10 @@ function checkLayout(disk, partitions, first, end) {
   for (const p of sorted) {
     if (p.sizeBytes <= 0) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
     if (p.startBytes < first || p.startBytes + p.sizeBytes > end) {
-      throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? " (truncated image?)" : ""}`);
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? " (truncated image?)" : ""}`
+      );
     }
   }
   for (let i = 1; i < sorted.length; i++) {
@@ -21846,7 +21899,8 @@ async function readGpt(disk) {
   if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & entrySize - 1) !== 0) throw bad(`entry size ${entrySize} is not 128 \xD7 a power of two`);
   if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad(`entry table of ${count} \xD7 ${entrySize} bytes is implausible`);
   const entriesEnd = entriesLba + Math.ceil(count * entrySize / SECTOR);
-  if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable) throw bad("entry table lies outside the image or inside the usable area");
+  if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable)
+    throw bad("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
   if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad("entry table fails its CRC-32 check");
   const partitions = [];
@@ -22347,10 +22401,7 @@ function parseInfoFile(text2, source = ".info") {
   }
   const generated = GENERATED.exec(lines[1]?.trim() ?? "");
   if (!generated) {
-    throw new PiImageError(
-      "INFO_INVALID",
-      `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`
-    );
+    throw new PiImageError("INFO_INVALID", `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`);
   }
   const packagesAt = lines.findIndex((l) => l.trim() === "Packages:");
   const tableRule = lines.findIndex((l, i) => i > packagesAt && /^\+\+\+-=+/.test(l));
@@ -22547,7 +22598,10 @@ async function stageOutputDir(finalPath, options) {
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
     if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path3.sep}`)) {
-      throw new PiImageError("INPUT_INVALID", `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
+      );
     }
   }
   if (!options.replace && await isNonEmptyDir(target)) {
@@ -22696,7 +22750,10 @@ function renderReleaseNotes(meta, files) {
   const out = [];
   const product = meta.contents.root?.productRelease?.values;
   out.push(`# ${meta.name} ${meta.version}`, "");
-  out.push(`Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""), "");
+  out.push(
+    `Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""),
+    ""
+  );
   if (product && Object.keys(product).length > 0) {
     out.push("| Product | Value |", "|---|---|");
     for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
@@ -22709,7 +22766,9 @@ function renderReleaseNotes(meta, files) {
   out.push("## Sources", "");
   out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
   if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(`- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`);
+    out.push(
+      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`
+    );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
   out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);

@@ -1,11 +1,5 @@
 /** The package action's inputs, parsed by a pure function of a getter. */
-import {
-  checkChannel,
-  checkIntegerInRange,
-  DEFAULT_CHANNEL,
-  DEFAULT_COMPRESSION_LEVEL,
-  DEFAULT_VERSION,
-} from '../../../src/lib/release/package-options';
+import { checkChannel, checkIntegerInRange, DEFAULT_CHANNEL, DEFAULT_COMPRESSION_LEVEL, DEFAULT_VERSION } from '../../../src/lib/release/package-options';
 import type { Channel } from '../../../src/lib/release/manifest';
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';

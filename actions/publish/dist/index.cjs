@@ -20663,14 +20663,18 @@ function statusError(method, url, status, body, registry) {
   const { codes, text } = registryErrorSummary(body);
   const denied = status === 401 || status === 403;
   const why = denied ? " (check the credentials and their permissions on this repository)" : "";
-  return new RegistryError(denied ? "INPUT_INVALID" : "REGISTRY_FAILED", `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ""}${why}`, {
-    method,
-    url: url.href,
-    kind: "status",
-    status,
-    codes,
-    retryable: RETRYABLE_STATUS.has(status)
-  });
+  return new RegistryError(
+    denied ? "INPUT_INVALID" : "REGISTRY_FAILED",
+    `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ""}${why}`,
+    {
+      method,
+      url: url.href,
+      kind: "status",
+      status,
+      codes,
+      retryable: RETRYABLE_STATUS.has(status)
+    }
+  );
 }
 __name(statusError, "statusError");
 function transportError(method, url, kind, what, cause) {
@@ -20678,7 +20682,13 @@ function transportError(method, url, kind, what, cause) {
 }
 __name(transportError, "transportError");
 function protocolError(method, url, what) {
-  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind: "protocol", codes: [], retryable: false });
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, {
+    method,
+    url: url.href,
+    kind: "protocol",
+    codes: [],
+    retryable: false
+  });
 }
 __name(protocolError, "protocolError");
 
@@ -20819,7 +20829,8 @@ function parseManifest(text, where, reserved = () => []) {
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
     seen.add(path);
-    if (!FILE_ROLES.includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (!FILE_ROLES.includes(f.role))
+      throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
     if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
@@ -20930,7 +20941,8 @@ function fileBlobSource(file, descriptor) {
         },
         flush(done) {
           if (seen !== expected) done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest) done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
+          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest)
+            done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
           else done();
         }
       });
@@ -20941,7 +20953,10 @@ function fileBlobSource(file, descriptor) {
 }
 __name(fileBlobSource, "fileBlobSource");
 function bytesBlobSource(bytes) {
-  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: /* @__PURE__ */ __name((start, end) => import_node_stream.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open") };
+  return {
+    descriptor: { digest: digestOf(bytes), size: bytes.length },
+    open: /* @__PURE__ */ __name((start, end) => import_node_stream.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open")
+  };
 }
 __name(bytesBlobSource, "bytesBlobSource");
 var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
@@ -21299,7 +21314,9 @@ async function* releaseLayer(content) {
     try {
       handle = await openRegularFile((0, import_node_path5.join)(content.dir, f.path));
     } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, { cause: e });
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, {
+        cause: e
+      });
     }
     try {
       for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
@@ -21359,7 +21376,8 @@ __name(imageManifest, "imageManifest");
 // src/lib/publishing/tags.ts
 var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
-  if (!TAG2.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
+  if (!TAG2.test(tag))
+    throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
   if (/^sha256-[0-9a-f]{64}$/.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
   return tag;
 }
@@ -21451,9 +21469,16 @@ async function publishRelease(options) {
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
   const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size };
   if (content.signature && options.attachSignature !== false) {
-    const subject = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {} };
+    const subject = {
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: manifest.length,
+      ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}
+    };
     result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
-    logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`);
+    logger.info(
+      `signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`
+    );
   } else if (!content.signature) {
     logger.info("the release is not signed: no signature attached");
   }
@@ -21503,7 +21528,8 @@ function splitList(value) {
 }
 __name(splitList, "splitList");
 function defaultTarget(env) {
-  if (!env.GITHUB_REPOSITORY) throw new PiImageError("INPUT_INVALID", "input target is empty and GITHUB_REPOSITORY is not set: name a registry repository or oci:DIR");
+  if (!env.GITHUB_REPOSITORY)
+    throw new PiImageError("INPUT_INVALID", "input target is empty and GITHUB_REPOSITORY is not set: name a registry repository or oci:DIR");
   return `ghcr.io/${env.GITHUB_REPOSITORY.toLowerCase()}`;
 }
 __name(defaultTarget, "defaultTarget");
@@ -21641,7 +21667,11 @@ var OciLayout = class _OciLayout {
   }
   /** Opens a blob for reading, unverified. */
   openBlob(digest, start, end) {
-    return (0, import_node_fs5.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+    return (0, import_node_fs5.createReadStream)(this.blobPath(digest), {
+      highWaterMark: 1 << 20,
+      ...start !== void 0 ? { start } : {},
+      ...end !== void 0 ? { end } : {}
+    });
   }
   async *readBlob(descriptor) {
     const hash = (0, import_node_crypto5.createHash)("sha256");
@@ -21653,7 +21683,8 @@ var OciLayout = class _OciLayout {
         const chunk = c;
         hash.update(chunk);
         size += chunk.length;
-        if (size > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        if (size > descriptor.size)
+          throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
         yield chunk;
       }
     } catch (e) {
@@ -21802,7 +21833,12 @@ function sendRequest(method, url, headers, body, limits) {
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
-      timers.add(setTimeout(() => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)), limits.maxTimeSeconds * 1e3));
+      timers.add(
+        setTimeout(
+          () => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          limits.maxTimeSeconds * 1e3
+        )
+      );
     }
     function watchSpeed(bytes, what) {
       if (limits.speedLimit === 0) return void 0;
@@ -21810,7 +21846,14 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail(transportError(method, url, "stalled", `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`));
+          fail(
+            transportError(
+              method,
+              url,
+              "stalled",
+              `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`
+            )
+          );
         }
         last = now;
       }, limits.speedTimeSeconds * 1e3);
@@ -22039,7 +22082,11 @@ var RegistryClient = class _RegistryClient {
   async mountBlob(repository, digest, from) {
     const scope = `${_RegistryClient.scope(repository, "pull,push")} ${_RegistryClient.scope(from, "pull")}`;
     const q = new URLSearchParams({ mount: digest, from });
-    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { "content-length": "0" }, expect: [201, 202] });
+    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, {
+      scope,
+      headers: { "content-length": "0" },
+      expect: [201, 202]
+    });
     await drain(res.body);
     if (res.status === 202 && res.headers.location) {
       const url = new URL(res.headers.location, this.base);
@@ -22119,7 +22166,13 @@ var RegistryClient = class _RegistryClient {
       }, "body");
       const url = new URL(location, this.base);
       try {
-        const res = await this.request("PATCH", url.pathname + url.search, { scope, headers: { "content-type": "application/octet-stream" }, body, expect: [202], retry: false });
+        const res = await this.request("PATCH", url.pathname + url.search, {
+          scope,
+          headers: { "content-type": "application/octet-stream" },
+          body,
+          expect: [202],
+          retry: false
+        });
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
@@ -22178,9 +22231,16 @@ var RegistryClient = class _RegistryClient {
       }
     }, "chunks");
     let digest = "";
-    await this.uploadChunks(repository, scope, () => digest, () => size, chunks, () => {
-      digest = `sha256:${hash.digest("hex")}`;
-    });
+    await this.uploadChunks(
+      repository,
+      scope,
+      () => digest,
+      () => size,
+      chunks,
+      () => {
+        digest = `sha256:${hash.digest("hex")}`;
+      }
+    );
     return { digest, size };
   }
   async startUpload(repository, scope) {
@@ -22286,7 +22346,8 @@ var RegistryClient = class _RegistryClient {
           const chunk = c;
           hash.update(chunk);
           got += chunk.length;
-          if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          if (expected !== void 0 && got > expected)
+            throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
@@ -22294,12 +22355,19 @@ var RegistryClient = class _RegistryClient {
       } catch (e) {
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw transportError("GET", new URL(path, this.base), "network", `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`, e);
+          throw transportError(
+            "GET",
+            new URL(path, this.base),
+            "network",
+            `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`,
+            e
+          );
         }
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
-    if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    if (expected !== void 0 && got !== expected)
+      throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
     const actual = `sha256:${hash.digest("hex")}`;
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
@@ -22309,7 +22377,11 @@ var RegistryClient = class _RegistryClient {
     return import_node_stream4.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        const res = await request("GET", `/v2/${repository}/blobs/${digest}`, {
+          scope: _RegistryClient.scope(repository, "pull"),
+          headers: range,
+          expect: start !== void 0 ? [206] : [200]
+        });
         for await (const c of res.body) yield c;
       })()
     );
@@ -22318,7 +22390,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises6.pipeline)(import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs6.createWriteStream)(temp));
+      await (0, import_promises6.pipeline)(
+        import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
+        (0, import_node_fs6.createWriteStream)(temp)
+      );
       await (0, import_promises5.rename)(temp, path);
     } catch (e) {
       await (0, import_promises5.rm)(temp, { force: true });
@@ -22327,7 +22402,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository, reference, accept) {
-    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200, 404] });
+    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: accept.join(", ") },
+      expect: [200, 404]
+    });
     res.body.resume();
     if (res.status === 404) return void 0;
     const digest = res.headers["docker-content-digest"];
@@ -22339,7 +22418,11 @@ var RegistryClient = class _RegistryClient {
    * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
    */
   async getReferrers(repository, digest) {
-    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: OCI_INDEX },
+      expect: [200, 400, 404, 405]
+    });
     const text = await drain(res.body, 4 * 1024 * 1024);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
@@ -22365,7 +22448,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository, reference, accept) {
-    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200] });
+    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: accept.join(", ") },
+      expect: [200]
+    });
     const chunks = [];
     let size = 0;
     for await (const c of res.body) {
@@ -22375,7 +22462,8 @@ var RegistryClient = class _RegistryClient {
     }
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
-    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    if (DIGEST.test(reference) && digest !== reference)
+      throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };

@@ -9,8 +9,10 @@ const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'ut
 const env = { GITHUB_REPOSITORY: 'Acme/OurBox-Recipe', GITHUB_ACTOR: 'octocat', DOCKER_CONFIG: '/nonexistent' };
 /** The credentials the action would send, as the library resolves them for the target. */
 const credentialsOf = (inputs: PublishInputs) => storeOptionsFor(inputs.target, inputs.access, env, new MemoryLogger(), true).credentials;
-const defaults = (over: Record<string, string> = {}) => (name: string) =>
-  name in over ? over[name]! : name === 'release-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
+const defaults =
+  (over: Record<string, string> = {}) =>
+  (name: string) =>
+    name in over ? over[name]! : name === 'release-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
 
 describe('publish action inputs', () => {
   it('consumes every declared input and declares every consumed one', () => {
@@ -34,13 +36,19 @@ describe('publish action inputs', () => {
 
   it('never sends the job token to a registry other than GHCR', () => {
     expect(credentialsOf(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x' }), env))).toBeUndefined();
-    expect(credentialsOf(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x', username: 'u', password: 'p' }), env))).toEqual({ username: 'u', password: 'p' });
+    expect(credentialsOf(parsePublishInputs(defaults({ target: 'registry.example.com/acme/x', username: 'u', password: 'p' }), env))).toEqual({
+      username: 'u',
+      password: 'p',
+    });
     expect(credentialsOf(parsePublishInputs(defaults({ username: 'bot', password: 'pat' }), env))).toEqual({ username: 'bot', password: 'pat' });
     expect(credentialsOf(parsePublishInputs(defaults({ target: 'oci:out/layout' }), env))).toBeUndefined();
   });
 
   it('reads lists and annotations', () => {
-    const inputs = parsePublishInputs(defaults({ tags: 'latest, edge\nlts', annotations: 'org.example.a=1\n\norg.example.b=x=y', 'mount-from': 'acme/base', target: 'oci:out/layout' }), env);
+    const inputs = parsePublishInputs(
+      defaults({ tags: 'latest, edge\nlts', annotations: 'org.example.a=1\n\norg.example.b=x=y', 'mount-from': 'acme/base', target: 'oci:out/layout' }),
+      env,
+    );
     expect(inputs.tags).toEqual(['latest', 'edge', 'lts']);
     expect(inputs.annotations).toEqual({ 'org.example.a': '1', 'org.example.b': 'x=y' });
     expect(inputs.mountFrom).toEqual(['acme/base']);

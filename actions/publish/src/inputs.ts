@@ -19,14 +19,17 @@ export interface PublishInputs {
   access: RegistryAccess;
 }
 
-
 export function splitList(value: string): string[] {
-  return value.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '');
+  return value
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** GHCR repository of the workflow's repository: OWNER/REPO lowercased, as GHCR requires. */
 export function defaultTarget(env: Record<string, string | undefined>): string {
-  if (!env.GITHUB_REPOSITORY) throw new PiImageError('INPUT_INVALID', 'input target is empty and GITHUB_REPOSITORY is not set: name a registry repository or oci:DIR');
+  if (!env.GITHUB_REPOSITORY)
+    throw new PiImageError('INPUT_INVALID', 'input target is empty and GITHUB_REPOSITORY is not set: name a registry repository or oci:DIR');
   return `ghcr.io/${env.GITHUB_REPOSITORY.toLowerCase()}`;
 }
 
@@ -40,7 +43,10 @@ export function parsePublishInputs(get: (name: string) => string, env: Record<st
   const format = get('format') || 'image';
   if (!(FORMATS as readonly string[]).includes(format)) throw new PiImageError('INPUT_INVALID', `input format "${format}": use ${FORMATS.join(' or ')}`);
   const annotations: Record<string, string> = {};
-  for (const line of get('annotations').split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of get('annotations')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const eq = line.indexOf('=');
     if (eq <= 0) throw new PiImageError('INPUT_INVALID', `input annotations: "${line}" is not KEY=VALUE`);
     annotations[line.slice(0, eq)] = line.slice(eq + 1);

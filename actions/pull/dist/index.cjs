@@ -57745,12 +57745,17 @@ function compilePattern(pattern, name) {
 }
 __name(compilePattern, "compilePattern");
 function globMatches(glob, value) {
-  const re = new RegExp(`^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "u");
+  const re = new RegExp(
+    `^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`,
+    "u"
+  );
   return re.test(value);
 }
 __name(globMatches, "globMatches");
 function parseSignerPolicy(values, name) {
-  const given = Object.keys(SIGNER_OPTION_NAMES).filter((k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false);
+  const given = Object.keys(SIGNER_OPTION_NAMES).filter(
+    (k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false
+  );
   if (given.length === 0) return void 0;
   const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
   const exact = value(values.certificateIdentity);
@@ -57761,7 +57766,8 @@ function parseSignerPolicy(values, name) {
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
   const sourceRef = value(values.sourceRef);
   const repositoryId = value(values.repositoryId);
-  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId)) throw bad(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
+  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId))
+    throw bad(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
@@ -57769,7 +57775,9 @@ function parseSignerPolicy(values, name) {
   const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
   if (!issuer) throw bad(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
-    throw bad(`say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`);
+    throw bad(
+      `say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`
+    );
   }
   const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
   if (repositoryId !== void 0) policy.repositoryId = repositoryId;
@@ -57820,7 +57828,10 @@ function checkSigner(policy, signer) {
     }, "matches");
     const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
     if (failing !== void 0) {
-      throw new PiImageError("SIGNER_WORKFLOW_MISMATCH", `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`);
+      throw new PiImageError(
+        "SIGNER_WORKFLOW_MISMATCH",
+        `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`
+      );
     }
   }
   if (policy.repository) {
@@ -57879,7 +57890,8 @@ function parsePullInputs(get) {
   if (!outDir) throw new PiImageError("INPUT_INVALID", "input out-dir is required");
   const policy = parseSignerPolicy(readSignerOptions(get), (key) => `input ${SIGNER_OPTION_NAMES[key]}`);
   const trustedRoot = get("trusted-root") || void 0;
-  if (trustedRoot && !policy) throw new PiImageError("INPUT_INVALID", "input trusted-root is only used to verify: give repository (and signer-workflow), or certificate-identity");
+  if (trustedRoot && !policy)
+    throw new PiImageError("INPUT_INVALID", "input trusted-root is only used to verify: give repository (and signer-workflow), or certificate-identity");
   return {
     target,
     reference,
@@ -58185,7 +58197,11 @@ var OciLayout = class _OciLayout {
   }
   /** Opens a blob for reading, unverified. */
   openBlob(digest, start, end) {
-    return (0, import_node_fs4.createReadStream)(this.blobPath(digest), { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
+    return (0, import_node_fs4.createReadStream)(this.blobPath(digest), {
+      highWaterMark: 1 << 20,
+      ...start !== void 0 ? { start } : {},
+      ...end !== void 0 ? { end } : {}
+    });
   }
   async *readBlob(descriptor) {
     const hash = (0, import_node_crypto4.createHash)("sha256");
@@ -58197,7 +58213,8 @@ var OciLayout = class _OciLayout {
         const chunk = c;
         hash.update(chunk);
         size += chunk.length;
-        if (size > descriptor.size) throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        if (size > descriptor.size)
+          throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
         yield chunk;
       }
     } catch (e) {
@@ -58330,14 +58347,18 @@ function statusError(method, url, status, body, registry) {
   const { codes, text } = registryErrorSummary(body);
   const denied = status === 401 || status === 403;
   const why = denied ? " (check the credentials and their permissions on this repository)" : "";
-  return new RegistryError(denied ? "INPUT_INVALID" : "REGISTRY_FAILED", `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ""}${why}`, {
-    method,
-    url: url.href,
-    kind: "status",
-    status,
-    codes,
-    retryable: RETRYABLE_STATUS.has(status)
-  });
+  return new RegistryError(
+    denied ? "INPUT_INVALID" : "REGISTRY_FAILED",
+    `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ""}${why}`,
+    {
+      method,
+      url: url.href,
+      kind: "status",
+      status,
+      codes,
+      retryable: RETRYABLE_STATUS.has(status)
+    }
+  );
 }
 __name(statusError, "statusError");
 function transportError(method, url, kind, what, cause) {
@@ -58345,7 +58366,13 @@ function transportError(method, url, kind, what, cause) {
 }
 __name(transportError, "transportError");
 function protocolError(method, url, what) {
-  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind: "protocol", codes: [], retryable: false });
+  return new RegistryError("REGISTRY_FAILED", `${requestLabel(method, url)}: ${what}`, {
+    method,
+    url: url.href,
+    kind: "protocol",
+    codes: [],
+    retryable: false
+  });
 }
 __name(protocolError, "protocolError");
 
@@ -58410,7 +58437,12 @@ function sendRequest(method, url, headers, body, limits) {
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
-      timers.add(setTimeout(() => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)), limits.maxTimeSeconds * 1e3));
+      timers.add(
+        setTimeout(
+          () => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          limits.maxTimeSeconds * 1e3
+        )
+      );
     }
     function watchSpeed(bytes, what) {
       if (limits.speedLimit === 0) return void 0;
@@ -58418,7 +58450,14 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail(transportError(method, url, "stalled", `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`));
+          fail(
+            transportError(
+              method,
+              url,
+              "stalled",
+              `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`
+            )
+          );
         }
         last = now;
       }, limits.speedTimeSeconds * 1e3);
@@ -58647,7 +58686,11 @@ var RegistryClient = class _RegistryClient {
   async mountBlob(repository, digest, from) {
     const scope = `${_RegistryClient.scope(repository, "pull,push")} ${_RegistryClient.scope(from, "pull")}`;
     const q = new URLSearchParams({ mount: digest, from });
-    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { "content-length": "0" }, expect: [201, 202] });
+    const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?${q.toString()}`, {
+      scope,
+      headers: { "content-length": "0" },
+      expect: [201, 202]
+    });
     await drain(res.body);
     if (res.status === 202 && res.headers.location) {
       const url = new URL(res.headers.location, this.base);
@@ -58727,7 +58770,13 @@ var RegistryClient = class _RegistryClient {
       }, "body");
       const url = new URL(location, this.base);
       try {
-        const res = await this.request("PATCH", url.pathname + url.search, { scope, headers: { "content-type": "application/octet-stream" }, body, expect: [202], retry: false });
+        const res = await this.request("PATCH", url.pathname + url.search, {
+          scope,
+          headers: { "content-type": "application/octet-stream" },
+          body,
+          expect: [202],
+          retry: false
+        });
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
@@ -58786,9 +58835,16 @@ var RegistryClient = class _RegistryClient {
       }
     }, "chunks");
     let digest = "";
-    await this.uploadChunks(repository, scope, () => digest, () => size, chunks, () => {
-      digest = `sha256:${hash.digest("hex")}`;
-    });
+    await this.uploadChunks(
+      repository,
+      scope,
+      () => digest,
+      () => size,
+      chunks,
+      () => {
+        digest = `sha256:${hash.digest("hex")}`;
+      }
+    );
     return { digest, size };
   }
   async startUpload(repository, scope) {
@@ -58894,7 +58950,8 @@ var RegistryClient = class _RegistryClient {
           const chunk = c;
           hash.update(chunk);
           got += chunk.length;
-          if (expected !== void 0 && got > expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          if (expected !== void 0 && got > expected)
+            throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
@@ -58902,12 +58959,19 @@ var RegistryClient = class _RegistryClient {
       } catch (e) {
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw transportError("GET", new URL(path, this.base), "network", `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`, e);
+          throw transportError(
+            "GET",
+            new URL(path, this.base),
+            "network",
+            `download of ${digest} broke off at byte ${got}, ${failures} times: ${e.message}`,
+            e
+          );
         }
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
-    if (expected !== void 0 && got !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    if (expected !== void 0 && got !== expected)
+      throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
     const actual = `sha256:${hash.digest("hex")}`;
     if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
@@ -58917,7 +58981,11 @@ var RegistryClient = class _RegistryClient {
     return import_node_stream4.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
-        const res = await request("GET", `/v2/${repository}/blobs/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: range, expect: start !== void 0 ? [206] : [200] });
+        const res = await request("GET", `/v2/${repository}/blobs/${digest}`, {
+          scope: _RegistryClient.scope(repository, "pull"),
+          headers: range,
+          expect: start !== void 0 ? [206] : [200]
+        });
         for await (const c of res.body) yield c;
       })()
     );
@@ -58926,7 +58994,10 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises7.pipeline)(import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })), (0, import_node_fs5.createWriteStream)(temp));
+      await (0, import_promises7.pipeline)(
+        import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
+        (0, import_node_fs5.createWriteStream)(temp)
+      );
       await (0, import_promises6.rename)(temp, path);
     } catch (e) {
       await (0, import_promises6.rm)(temp, { force: true });
@@ -58935,7 +59006,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository, reference, accept) {
-    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200, 404] });
+    const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: accept.join(", ") },
+      expect: [200, 404]
+    });
     res.body.resume();
     if (res.status === 404) return void 0;
     const digest = res.headers["docker-content-digest"];
@@ -58947,7 +59022,11 @@ var RegistryClient = class _RegistryClient {
    * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
    */
   async getReferrers(repository, digest) {
-    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const res = await this.request("GET", `/v2/${repository}/referrers/${digest}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: OCI_INDEX },
+      expect: [200, 400, 404, 405]
+    });
     const text = await drain(res.body, 4 * 1024 * 1024);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
@@ -58973,7 +59052,11 @@ var RegistryClient = class _RegistryClient {
   }
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository, reference, accept) {
-    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, { scope: _RegistryClient.scope(repository, "pull"), headers: { accept: accept.join(", ") }, expect: [200] });
+    const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
+      scope: _RegistryClient.scope(repository, "pull"),
+      headers: { accept: accept.join(", ") },
+      expect: [200]
+    });
     const chunks = [];
     let size = 0;
     for await (const c of res.body) {
@@ -58983,7 +59066,8 @@ var RegistryClient = class _RegistryClient {
     }
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
-    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    if (DIGEST.test(reference) && digest !== reference)
+      throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };
@@ -59118,7 +59202,10 @@ async function stageOutputDir(finalPath, options) {
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
     if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path5.sep}`)) {
-      throw new PiImageError("INPUT_INVALID", `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
+      );
     }
   }
   if (!options.replace && await isNonEmptyDir(target)) {
@@ -59199,7 +59286,8 @@ function parseManifest(text, where, reserved = () => []) {
     if (path === MANIFEST_FILE || taken.has(path)) throw bad2(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad2(`file entry ${label} is listed twice`);
     seen.add(path);
-    if (!FILE_ROLES.includes(f.role)) throw bad2(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (!FILE_ROLES.includes(f.role))
+      throw bad2(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
     if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad2(`file entry ${label} has no media type`);
     if (!isSize(f.size)) throw bad2(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad2(`file entry ${label} has no sha256`);
@@ -59284,7 +59372,10 @@ async function checkFiles(expected, digestOf2, where, against) {
   for (const f of expected) {
     const actual = await digestOf2(f.path, f.size);
     if (!actual) {
-      throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+      throw new PiImageError(
+        "FILE_MISSING",
+        against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`
+      );
     }
     if (f.size !== void 0 && actual.size !== f.size) {
       throw new PiImageError(
@@ -59387,7 +59478,10 @@ __name(signerOfBundle, "signerOfBundle");
 function describeSigner(signer) {
   const x = signer.extensions;
   const parts = [signer.subject || "an unknown identity"];
-  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.sourceRepositoryUri)
+    parts.push(
+      `for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`
+    );
   if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
   return parts.join(" ");
 }
@@ -59528,12 +59622,16 @@ async function signedManifest(dir, signed) {
   const release = releaseFromBytes(dir, bytes);
   const m = release.manifest;
   if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
-    throw new PiImageError("STATEMENT_INVALID", `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`);
+    throw new PiImageError(
+      "STATEMENT_INVALID",
+      `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`
+    );
   }
   const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
   const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
   disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
-  if (disagree.length > 0) throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
+  if (disagree.length > 0)
+    throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
   return release;
 }
 __name(signedManifest, "signedManifest");
@@ -59549,11 +59647,15 @@ async function verifyRelease(options) {
   const { statement, signed } = statementOf(bundle, source.label);
   const release = await signedManifest(releaseDir, signed);
   if (source.file !== void 0 && source.file !== release.signatureFile) {
-    throw new PiImageError("BUNDLE_CORRUPT", `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`);
+    throw new PiImageError(
+      "BUNDLE_CORRUPT",
+      `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`
+    );
   }
   const allowed = releaseNames(release);
   const stray = names.filter((n) => !allowed.has(n));
-  if (stray.length > 0) throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
+  if (stray.length > 0)
+    throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
   const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
   const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
   logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);
@@ -59782,7 +59884,8 @@ async function readEntries(reader, onEntry) {
     let size = numeric(block, 124, 12, "size");
     const readMeta = /* @__PURE__ */ __name(async (what) => {
       metaBytes += size;
-      if (size > MAX_META || metaBytes > MAX_META) throw new PiImageError("UNSAFE_ARCHIVE", `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
+      if (size > MAX_META || metaBytes > MAX_META)
+        throw new PiImageError("UNSAFE_ARCHIVE", `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
       const data = await reader.take(size + (BLOCK - size % BLOCK) % BLOCK);
       if (data.length < size) throw new PiImageError("UNSAFE_ARCHIVE", `the tar ends inside a ${what} header`);
       return data.subarray(0, size).toString("utf8");
@@ -59917,8 +60020,13 @@ async function pullImage(store, layers, staging, where, logger) {
     const admit = /* @__PURE__ */ __name((entry) => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
-      if (entry.type === "symlink") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
-      if (entry.type === "device" || entry.type === "other") throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`);
+      if (entry.type === "symlink")
+        throw new PiImageError("UNSAFE_ARCHIVE", `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
+      if (entry.type === "device" || entry.type === "other")
+        throw new PiImageError(
+          "UNSAFE_ARCHIVE",
+          `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`
+        );
       if (entry.type === "hardlink") {
         const target = safeEntryPath(entry.linkname);
         if (target[0] !== ARTIFACT_DIR || target.length !== 2 || !extracted.has(target[1])) {
@@ -60058,7 +60166,11 @@ async function loadTrustedRoot(path, cacheDir = (0, import_node_path9.join)((0, 
   try {
     return import_protobuf_specs2.TrustedRoot.toJSON(await (0, import_tuf.getTrustedRoot)({ cachePath: cacheDir }));
   } catch (e) {
-    throw new PiImageError("EXEC_FAILED", `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${e.message}`, { cause: e });
+    throw new PiImageError(
+      "EXEC_FAILED",
+      `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${e.message}`,
+      { cause: e }
+    );
   }
 }
 __name(loadTrustedRoot, "loadTrustedRoot");

@@ -9,8 +9,18 @@ const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'ut
 const env = { GITHUB_ACTOR: 'octocat', DOCKER_CONFIG: '/nonexistent' };
 const credentialsOf = (inputs: PullInputs) => storeOptionsFor(inputs.target, inputs.access, env, new MemoryLogger(), false).credentials;
 const ID = 'https://github.com/acme/ourbox/.github/workflows/release.yml@refs/tags/v1.2.3';
-const defaults = (over: Record<string, string> = {}) => (name: string) =>
-  name in over ? over[name]! : name === 'ref' ? 'ghcr.io/acme/ourbox:stable' : name === 'out-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
+const defaults =
+  (over: Record<string, string> = {}) =>
+  (name: string) =>
+    name in over
+      ? over[name]!
+      : name === 'ref'
+        ? 'ghcr.io/acme/ourbox:stable'
+        : name === 'out-dir'
+          ? 'release'
+          : name === 'github-token'
+            ? 't0ken'
+            : String(action.inputs[name]?.default ?? '');
 
 describe('pull action inputs', () => {
   it('consumes every declared input and declares every consumed one', () => {
@@ -26,14 +36,19 @@ describe('pull action inputs', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.cjs' });
     expect(parsePullInputs(defaults())).toMatchObject({ reference: 'stable', policy: undefined });
     expect(credentialsOf(parsePullInputs(defaults()))).toEqual({ username: 'octocat', password: 't0ken' });
-    expect(parsePullInputs(defaults({ repository: 'acme/ourbox', 'signer-workflow': 'pi-org/pi-image-release/.github/workflows/pipeline.yml' })).policy).toEqual({
+    expect(
+      parsePullInputs(defaults({ repository: 'acme/ourbox', 'signer-workflow': 'pi-org/pi-image-release/.github/workflows/pipeline.yml' })).policy,
+    ).toEqual({
       issuer: 'https://token.actions.githubusercontent.com',
       repository: 'https://github.com/acme/ourbox',
       signerWorkflow: 'https://github.com/pi-org/pi-image-release/.github/workflows/pipeline.yml',
       sourceRef: undefined,
       githubHosted: false,
     });
-    expect(parsePullInputs(defaults({ 'certificate-identity': ID })).policy).toMatchObject({ subject: { exact: ID }, repository: 'https://github.com/acme/ourbox' });
+    expect(parsePullInputs(defaults({ 'certificate-identity': ID })).policy).toMatchObject({
+      subject: { exact: ID },
+      repository: 'https://github.com/acme/ourbox',
+    });
     expect(parsePullInputs(defaults({ ref: 'oci:layout:1.2.3' }))).toMatchObject({ target: { kind: 'layout', dir: 'layout' }, reference: '1.2.3' });
     expect(credentialsOf(parsePullInputs(defaults({ ref: 'registry.example.com/a/b:1' })))).toBeUndefined();
   });

@@ -26,7 +26,8 @@ export function parsePullInputs(get: (name: string) => string): PullInputs {
   if (!outDir) throw new PiImageError('INPUT_INVALID', 'input out-dir is required');
   const policy = parseSignerPolicy(readSignerOptions(get), (key) => `input ${SIGNER_OPTION_NAMES[key]}`);
   const trustedRoot = get('trusted-root') || undefined;
-  if (trustedRoot && !policy) throw new PiImageError('INPUT_INVALID', 'input trusted-root is only used to verify: give repository (and signer-workflow), or certificate-identity');
+  if (trustedRoot && !policy)
+    throw new PiImageError('INPUT_INVALID', 'input trusted-root is only used to verify: give repository (and signer-workflow), or certificate-identity');
   return {
     target,
     reference,

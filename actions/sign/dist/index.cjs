@@ -52593,7 +52593,8 @@ function parseSignInputs(get) {
   const releaseDir = get("release-dir");
   if (!releaseDir) throw new PiImageError("INPUT_INVALID", "input release-dir is required");
   const pigenCommit = optional("pigen-commit");
-  if (pigenCommit !== void 0 && !/^[0-9a-f]{7,64}$/.test(pigenCommit)) throw new PiImageError("INPUT_INVALID", `input pigen-commit "${pigenCommit}" is not a git commit id`);
+  if (pigenCommit !== void 0 && !/^[0-9a-f]{7,64}$/.test(pigenCommit))
+    throw new PiImageError("INPUT_INVALID", `input pigen-commit "${pigenCommit}" is not a git commit id`);
   return {
     releaseDir,
     fulcioUrl: url(optional("fulcio-url"), "fulcio-url"),
@@ -52713,7 +52714,10 @@ __name(signerOfBundle, "signerOfBundle");
 function describeSigner(signer) {
   const x = signer.extensions;
   const parts = [signer.subject || "an unknown identity"];
-  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`);
+  if (x.sourceRepositoryUri)
+    parts.push(
+      `for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`
+    );
   if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
   return parts.join(" ");
 }
@@ -52907,7 +52911,8 @@ function parseManifest(text, where, reserved = () => []) {
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
     seen.add(path);
-    if (!FILE_ROLES.includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
+    if (!FILE_ROLES.includes(f.role))
+      throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(", ")}`);
     if (typeof f.mediaType !== "string" || f.mediaType === "" || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== "string" || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);
@@ -53056,7 +53061,10 @@ async function checkFiles(expected, digestOf, where, against) {
   for (const f of expected) {
     const actual = await digestOf(f.path, f.size);
     if (!actual) {
-      throw new PiImageError("FILE_MISSING", against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+      throw new PiImageError(
+        "FILE_MISSING",
+        against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`
+      );
     }
     if (f.size !== void 0 && actual.size !== f.size) {
       throw new PiImageError(
@@ -53088,7 +53096,11 @@ function buildStatement(release, metadata, options) {
   ];
   const deps = [];
   if (metadata?.recipe.repository && metadata.recipe.commit) {
-    deps.push({ name: "recipe", uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`, digest: { gitCommit: metadata.recipe.commit } });
+    deps.push({
+      name: "recipe",
+      uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ""}`,
+      digest: { gitCommit: metadata.recipe.commit }
+    });
   }
   if (options.pigenCommit) {
     deps.push({ name: "pi-gen", uri: `git+${options.pigenRepository ?? "https://github.com/RPi-Distro/pi-gen"}`, digest: { gitCommit: options.pigenCommit } });
@@ -53134,7 +53146,9 @@ async function signRelease(options) {
     signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
     witnesses
   });
-  logger.info(`signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`);
+  logger.info(
+    `signing ${statement.subject.length} subjects (${MANIFEST_FILE} and every file it lists) with Fulcio at ${options.fulcioUrl ?? PUBLIC_FULCIO_URL}`
+  );
   let bundle;
   try {
     bundle = await builder.create({ data: Buffer.from(JSON.stringify(statement)), type: INTOTO_PAYLOAD_TYPE });

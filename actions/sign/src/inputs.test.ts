@@ -4,8 +4,10 @@ import { parse } from 'yaml';
 import { parseSignInputs } from './inputs';
 
 const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8'));
-const defaults = (over: Record<string, string> = {}) => (name: string) =>
-  name in over ? over[name]! : name === 'release-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
+const defaults =
+  (over: Record<string, string> = {}) =>
+  (name: string) =>
+    name in over ? over[name]! : name === 'release-dir' ? 'release' : name === 'github-token' ? 't0ken' : String(action.inputs[name]?.default ?? '');
 
 describe('sign action inputs', () => {
   it('consumes every declared input and declares every consumed one', () => {

@@ -23,7 +23,8 @@ export function parseSignInputs(get: (name: string) => string): SignInputs {
   const releaseDir = get('release-dir');
   if (!releaseDir) throw new PiImageError('INPUT_INVALID', 'input release-dir is required');
   const pigenCommit = optional('pigen-commit');
-  if (pigenCommit !== undefined && !/^[0-9a-f]{7,64}$/.test(pigenCommit)) throw new PiImageError('INPUT_INVALID', `input pigen-commit "${pigenCommit}" is not a git commit id`);
+  if (pigenCommit !== undefined && !/^[0-9a-f]{7,64}$/.test(pigenCommit))
+    throw new PiImageError('INPUT_INVALID', `input pigen-commit "${pigenCommit}" is not a git commit id`);
   return {
     releaseDir,
     fulcioUrl: url(optional('fulcio-url'), 'fulcio-url'),

@@ -15,7 +15,9 @@ import { measure } from '../measure.mjs';
 import { writeOneFileManifest } from '../one-file-release.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const { values } = parseArgs({ options: { gib: { type: 'string', default: '2' }, rounds: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/pi-image-oci-bench' } } });
+const { values } = parseArgs({
+  options: { gib: { type: 'string', default: '2' }, rounds: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/pi-image-oci-bench' } },
+});
 const gib = Number(values.gib);
 const rounds = Number(values.rounds);
 const dir = values.dir;
@@ -64,8 +66,14 @@ for (let i = 0; i < rounds; i++) {
   const reference = await startRegistry();
   try {
     const host = reference.host;
-    record('push (skopeo copy)', await measure('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1.0.0`, `docker://${host}/bench/skopeo:1.0.0`]));
-    record('pull (skopeo copy)', await measure('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${host}/bench/skopeo:1.0.0`, `oci:${join(dir, `skopeo-pulled-${i}`)}:1.0.0`]));
+    record(
+      'push (skopeo copy)',
+      await measure('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1.0.0`, `docker://${host}/bench/skopeo:1.0.0`]),
+    );
+    record(
+      'pull (skopeo copy)',
+      await measure('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${host}/bench/skopeo:1.0.0`, `oci:${join(dir, `skopeo-pulled-${i}`)}:1.0.0`]),
+    );
   } finally {
     await reference.close();
   }
@@ -75,7 +83,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const summary: Record<string, { medianSeconds: number; MiBps: number; peakOwnRssMiB: number; peakTreeRssMiB: number }> = {};
 for (const [name, rs] of Object.entries(results)) {
   const s = median(rs.map((r) => r.seconds));
-  summary[name] = { medianSeconds: Number(s.toFixed(2)), MiBps: Number(((size / 2 ** 20) / s).toFixed(1)), peakOwnRssMiB: Number(Math.max(...rs.map((r) => r.peakOwnRssMiB)).toFixed(0)), peakTreeRssMiB: Number(Math.max(...rs.map((r) => r.peakRssMiB)).toFixed(0)) };
+  summary[name] = {
+    medianSeconds: Number(s.toFixed(2)),
+    MiBps: Number((size / 2 ** 20 / s).toFixed(1)),
+    peakOwnRssMiB: Number(Math.max(...rs.map((r) => r.peakOwnRssMiB)).toFixed(0)),
+    peakTreeRssMiB: Number(Math.max(...rs.map((r) => r.peakRssMiB)).toFixed(0)),
+  };
 }
 const ratio = (ours: string, ref: string) => Number((summary[ours]!.MiBps / summary[ref]!.MiBps).toFixed(2));
 console.log(

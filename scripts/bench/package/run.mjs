@@ -41,7 +41,15 @@ for (let i = 0; i < runs; i++) {
   rmSync(out, { recursive: true, force: true });
   const pkg = await measure(process.execPath, [join(root, 'dist/cli/pi-image.cjs'), 'package', deploy, '--out', out, '--compression-level', '6', '--quiet']);
   if (pkg.code !== 0) throw new Error('pi-image package failed');
-  results.package.push({ ...pkg, outputBytes: statSync(join(out, readdirSync(out).find((f) => f.endsWith('.img.xz')))).size });
+  results.package.push({
+    ...pkg,
+    outputBytes: statSync(
+      join(
+        out,
+        readdirSync(out).find((f) => f.endsWith('.img.xz')),
+      ),
+    ).size,
+  });
   console.log(
     `run ${i + 1}: xz ${xz.seconds.toFixed(1)} s, ${xz.peakRssMiB.toFixed(0)} MiB; ` +
       `package ${pkg.seconds.toFixed(1)} s, ${pkg.peakRssMiB.toFixed(0)} MiB (node alone ${pkg.peakOwnRssMiB.toFixed(0)} MiB)`,
@@ -50,10 +58,20 @@ for (let i = 0; i < runs; i++) {
 
 const summary = {
   date: new Date().toISOString(),
-  machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, xz: execFileSync('xz', ['--version'], { encoding: 'utf8' }).split('\n')[0] },
+  machine: {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    xz: execFileSync('xz', ['--version'], { encoding: 'utf8' }).split('\n')[0],
+  },
   image: { bytes: size, allocatedBytes: allocated },
   runs,
-  xz: { medianSeconds: median(results.xz.map((r) => r.seconds)), peakRssMiB: Math.max(...results.xz.map((r) => r.peakRssMiB)), outputBytes: results.xz[0].outputBytes },
+  xz: {
+    medianSeconds: median(results.xz.map((r) => r.seconds)),
+    peakRssMiB: Math.max(...results.xz.map((r) => r.peakRssMiB)),
+    outputBytes: results.xz[0].outputBytes,
+  },
   package: {
     medianSeconds: median(results.package.map((r) => r.seconds)),
     peakRssMiB: Math.max(...results.package.map((r) => r.peakRssMiB)),

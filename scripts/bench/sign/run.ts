@@ -44,9 +44,22 @@ writeOneFileManifest(release, d);
 const mock = await startSigstoreMock();
 const run = { repository: 'acme/bench', ref: 'refs/tags/v1.0.0' };
 const cli = join(root, 'dist/cli/pi-image.cjs');
-const sign = await measure(process.execPath, [cli, 'sign', release, '--fulcio-url', mock.url, '--rekor-url', mock.url, '-q'], { env: { SIGSTORE_ID_TOKEN: mock.githubToken(run) } });
+const sign = await measure(process.execPath, [cli, 'sign', release, '--fulcio-url', mock.url, '--rekor-url', mock.url, '-q'], {
+  env: { SIGSTORE_ID_TOKEN: mock.githubToken(run) },
+});
 writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(mock.trustedRoot));
-const verify = await measure(process.execPath, [cli, 'verify', release, '--repository', run.repository, '--signer-workflow', `${run.repository}/.github/workflows/release.yml`, '--trusted-root', join(dir, 'trusted_root.json'), '-q']);
+const verify = await measure(process.execPath, [
+  cli,
+  'verify',
+  release,
+  '--repository',
+  run.repository,
+  '--signer-workflow',
+  `${run.repository}/.github/workflows/release.yml`,
+  '--trusted-root',
+  join(dir, 'trusted_root.json'),
+  '-q',
+]);
 await mock.close();
 console.log(JSON.stringify({ imageGiB: Number(values.gib), node: process.version, sign, verify }, null, 2));
 if (sign.code !== 0 || verify.code !== 0) process.exit(1);

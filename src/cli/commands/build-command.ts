@@ -59,7 +59,8 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(' ')})`);
     const str = (k: string): string | undefined => values[k] as string | undefined;
-    if (!str('config') && !((values.set as unknown as string[] | undefined) ?? []).length) throw usageError('build needs --config FILE (or --set for every setting)');
+    if (!str('config') && !((values.set as unknown as string[] | undefined) ?? []).length)
+      throw usageError('build needs --config FILE (or --set for every setting)');
     const options = await prepareBuild({
       configFile: str('config'),
       settings: (values.set as unknown as string[] | undefined) ?? [],
@@ -85,7 +86,9 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     let runtime: ResolvedRuntime | undefined;
     try {
       const result = await runBuild({ ...options, onContainer: (r) => (runtime = r) });
-      stdout(`${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}\n`);
+      stdout(
+        `${JSON.stringify({ deployDir: result.deployDir, image: result.imagePath ?? null, buildLog: result.buildLog, pigenCommit: result.pigenCommit }, null, 2)}\n`,
+      );
     } finally {
       if (runtime && values['keep-container'] !== true) await removeBuildContainer(runtime, options.containerName, logger);
     }

@@ -1,10 +1,5 @@
 import { packageRelease } from '../../lib/release/package';
-import {
-  checkChannel,
-  checkIntegerInRange,
-  parseSourceDateEpoch,
-  type PackageOptions,
-} from '../../lib/release/package-options';
+import { checkChannel, checkIntegerInRange, parseSourceDateEpoch, type PackageOptions } from '../../lib/release/package-options';
 import { mergeProvenance, provenanceFromEnv } from '../../lib/release/provenance';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';

@@ -73,7 +73,8 @@ ${REGISTRY_HELP}`,
     let chunkSize: number | undefined;
     if (values['chunk-size'] !== undefined) {
       const mib = Number(values['chunk-size']);
-      if (!Number.isFinite(mib) || mib <= 0 || mib > 1024) throw usageError(`--chunk-size "${String(values['chunk-size'])}": a size in MiB, above 0 and at most 1024`);
+      if (!Number.isFinite(mib) || mib <= 0 || mib > 1024)
+        throw usageError(`--chunk-size "${String(values['chunk-size'])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib * 1024 * 1024);
     }
     const targetText = positionals[1] ?? `oci:${join(dirname(resolve(source)), 'oci-layout')}`;
@@ -88,7 +89,8 @@ ${REGISTRY_HELP}`,
       const layout = await OciLayout.open(layoutSource.dir);
       const all = (await layout.tags()).filter((t) => !t.tag.startsWith('sha256-'));
       const chosen = layoutSource.tag ? all.filter((t) => t.tag === layoutSource.tag) : all;
-      if (chosen.length === 0) throw new PiImageError('INPUT_INVALID', `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : 'no tagged releases'}`);
+      if (chosen.length === 0)
+        throw new PiImageError('INPUT_INVALID', `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : 'no tagged releases'}`);
       const byDigest = new Map<string, string[]>();
       for (const t of chosen) byDigest.set(t.digest, [...(byDigest.get(t.digest) ?? []), t.tag]);
       const copied: { digest: string; reference: string; tags: string[] }[] = [];

@@ -41,7 +41,8 @@ ${REGISTRY_HELP}`,
     if (positionals.length !== 2) throw usageError('pull needs REF and OUT_DIR');
     const target = parseTarget(positionals[0]!, 'REF');
     const policy = signerPolicyFromFlags(values);
-    if (values.verify === true && !policy) throw usageError('--verify needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity');
+    if (values.verify === true && !policy)
+      throw usageError('--verify needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity');
     if (!policy && values['trusted-root'] !== undefined) throw usageError('--trusted-root is used to verify: add the signer options');
     const { store, reference } = await openStore(target, storeOptions(target, values, env, logger, false));
     if (!reference) throw new PiImageError('USAGE', `REF "${positionals[0]}" names no tag or digest (add :TAG or @sha256:...)`);
@@ -62,7 +63,11 @@ ${REGISTRY_HELP}`,
       files: result.files,
       verified: result.verified ? summariseSigner(result.verified.signer) : null,
     };
-    stdout(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.signer.subject}` : ''}\n`);
+    stdout(
+      values.json
+        ? `${JSON.stringify(summary, null, 2)}\n`
+        : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.signer.subject}` : ''}\n`,
+    );
     return 0;
   },
 };

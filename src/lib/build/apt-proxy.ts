@@ -114,7 +114,11 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
     const head = req.method === 'HEAD';
     if (cachePath && (await serveCached(res, cachePath, head))) return;
 
-    const upstream = request(url, { method: req.method, headers: { ...forwardHeaders(req.headers, !!cachePath), host: url.host }, timeout: options.upstreamTimeoutMs ?? 60_000 });
+    const upstream = request(url, {
+      method: req.method,
+      headers: { ...forwardHeaders(req.headers, !!cachePath), host: url.host },
+      timeout: options.upstreamTimeoutMs ?? 60_000,
+    });
     upstream.on('timeout', () => upstream.destroy(new Error('upstream timed out')));
     upstream.on('error', (e) => {
       if (!res.headersSent) refuse(res, 502, `upstream: ${e.message}`);

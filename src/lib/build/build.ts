@@ -184,7 +184,13 @@ async function startBuildAptProxy(options: BuildOptions, runtime: ResolvedRuntim
   return startAptProxy({ cacheDir: options.aptCacheDir, host, port: 0, logger });
 }
 
-async function buildWith(options: BuildOptions, runtime: ResolvedRuntime, stages: ResolvedStage[], workDir: string, proxy: RunningAptProxy | undefined): Promise<BuildResult> {
+async function buildWith(
+  options: BuildOptions,
+  runtime: ResolvedRuntime,
+  stages: ResolvedStage[],
+  workDir: string,
+  proxy: RunningAptProxy | undefined,
+): Promise<BuildResult> {
   const { logger } = options;
   const native = runtime.runtime === 'native';
   const withProxy: BuildOptions = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
@@ -271,7 +277,13 @@ function nativeCommand(options: BuildOptions, runtime: ResolvedRuntime, configPa
  * pi-gen's build-docker.sh with the chosen CLI, after dealing with a container
  * left by an earlier build. It copies deploy/ into its working directory.
  */
-async function containerCommand(options: BuildOptions, runtime: ResolvedRuntime, stages: readonly ResolvedStage[], configPath: string, workDir: string): Promise<BuildCommand> {
+async function containerCommand(
+  options: BuildOptions,
+  runtime: ResolvedRuntime,
+  stages: readonly ResolvedStage[],
+  configPath: string,
+  workDir: string,
+): Promise<BuildCommand> {
   const { logger, containerName } = options;
   const listed = async (argv: string[]): Promise<boolean> => (await runArgv(argv, logger)).stdout.trim() !== '';
   const decision = leftoverDecision(

@@ -37,7 +37,10 @@ export async function ensureBuildkit(sudo: readonly string[], deps: BuildkitDeps
     return;
   }
   if (!deps.onPath('buildkitd')) {
-    throw new PiImageError('TOOL_MISSING', 'runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime');
+    throw new PiImageError(
+      'TOOL_MISSING',
+      'runtime nerdctl needs BuildKit for `nerdctl build`: install buildkit (buildkitd, buildctl) or choose another runtime',
+    );
   }
   logger.info('starting buildkitd for nerdctl build');
   deps.startDaemon([...sudo, 'buildkitd']);

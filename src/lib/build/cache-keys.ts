@@ -26,7 +26,10 @@ export async function hashTree(dirs: readonly string[]): Promise<string> {
         if (e.isDirectory()) await walk(path);
         else if (e.isFile()) {
           const executable = (await stat(path)).mode & 0o111 ? 'x' : '-';
-          hash.update(`${relative(dir, path)}\0${executable}\0`).update(await readFile(path)).update('\0');
+          hash
+            .update(`${relative(dir, path)}\0${executable}\0`)
+            .update(await readFile(path))
+            .update('\0');
         }
       }
     };

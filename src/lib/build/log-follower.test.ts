@@ -40,7 +40,10 @@ describe('following a build', () => {
   });
 
   it('names the stage and step where a build stopped', () => {
-    const cut = fixture.split('\n').slice(0, fixture.split('\n').indexOf('[16:49:28] Begin /pi-gen/stage2/02-net-tweaks/00-packages') + 1).join('\n');
+    const cut = fixture
+      .split('\n')
+      .slice(0, fixture.split('\n').indexOf('[16:49:28] Begin /pi-gen/stage2/02-net-tweaks/00-packages') + 1)
+      .join('\n');
     const f = new BuildLogFollower(new MemoryLogger());
     f.write(`${cut}\n[16:49:30] Build failed\n`);
     f.end();

@@ -78,7 +78,9 @@ export class BuildLogFollower {
     if (step) {
       const stages = timeline.entries[0]?.children ?? [];
       const stage = stages.find((s) => step.path === s.path || step.path.startsWith(`${s.path}/`));
-      parts.push(stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`);
+      parts.push(
+        stage && stage !== step ? `pi-gen failed in stage ${stage.name}, step ${step.path.slice(stage.path.length + 1)}` : `pi-gen failed in ${step.path}`,
+      );
     } else {
       parts.push('pi-gen failed after its last stage ended');
     }

@@ -41,7 +41,8 @@ export async function locatePiGen(options: LocateOptions): Promise<PiGenCheckout
     const dir = resolve(options.explicitDir);
     if (!existsSync(join(dir, 'build.sh'))) throw new PiImageError('INPUT_INVALID', `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit = (await headCommit(dir, logger)) ?? 'unknown';
-    if (commit !== pin.commit) logger.warn(`pi-gen at ${dir} is ${commit === 'unknown' ? 'not a git checkout' : `at ${commit}`}; the pinned commit is ${pin.commit}`);
+    if (commit !== pin.commit)
+      logger.warn(`pi-gen at ${dir} is ${commit === 'unknown' ? 'not a git checkout' : `at ${commit}`}; the pinned commit is ${pin.commit}`);
     return { dir, commit, source: 'explicit' };
   }
   if (options.submoduleDir && existsSync(join(options.submoduleDir, 'build.sh'))) {

@@ -21,7 +21,10 @@ const ready = {
 
 describe('preflight', () => {
   it('passes a ready x86 host', async () => {
-    const r = await preflight({ workDir: '/w', minFreeGiB: 10, native: true, dependsFile: '/pg/depends', provided: ['qemu-arm'] }, host({ files: ready, tools: ['quilt', 'mkdosfs'] }));
+    const r = await preflight(
+      { workDir: '/w', minFreeGiB: 10, native: true, dependsFile: '/pg/depends', provided: ['qemu-arm'] },
+      host({ files: ready, tools: ['quilt', 'mkdosfs'] }),
+    );
     expect(r.map((c) => [c.check, c.ok])).toEqual([
       ['disk space', true],
       ['loop devices', true],
@@ -31,7 +34,10 @@ describe('preflight', () => {
   });
 
   it('gives each failure its fix', async () => {
-    const r = await preflight({ workDir: '/w', minFreeGiB: 20, native: true, dependsFile: '/pg/depends' }, host({ files: { '/pg/depends': ready['/pg/depends'] }, freeBytes: async () => 3 * 2 ** 30 }));
+    const r = await preflight(
+      { workDir: '/w', minFreeGiB: 20, native: true, dependsFile: '/pg/depends' },
+      host({ files: { '/pg/depends': ready['/pg/depends'] }, freeBytes: async () => 3 * 2 ** 30 }),
+    );
     const failed = Object.fromEntries(r.filter((c) => !c.ok).map((c) => [c.check, `${c.detail} | ${c.fix}`]));
     expect(failed['disk space']).toMatch(/^3\.0 GiB free at \/w, 20 GiB needed \| free space/);
     expect(failed['loop devices']).toMatch(/modprobe loop/);

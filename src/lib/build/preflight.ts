@@ -92,7 +92,11 @@ export async function preflight(options: PreflightOptions, host: HostFacts = rea
     results.push({
       check: 'arm64 emulation (binfmt_misc)',
       ok,
-      detail: !mounted ? 'binfmt_misc is not mounted' : ok ? `qemu-aarch64 registered (${/interpreter (\S+)/.exec(entry)?.[1] ?? 'interpreter unknown'})` : 'no enabled qemu-aarch64 entry',
+      detail: !mounted
+        ? 'binfmt_misc is not mounted'
+        : ok
+          ? `qemu-aarch64 registered (${/interpreter (\S+)/.exec(entry)?.[1] ?? 'interpreter unknown'})`
+          : 'no enabled qemu-aarch64 entry',
       fix: 'sudo apt-get install qemu-user-static binfmt-support && sudo update-binfmts --enable qemu-aarch64',
     });
   }

@@ -54,13 +54,25 @@ describe('container lifecycle', () => {
   });
 
   it('builds exact-name filters and forced removal commands', () => {
-    expect(containerCommands.exists(['sudo', 'docker'], 'pigen-a')).toEqual(['sudo', 'docker', 'ps', '-a', '--filter', 'name=^pigen-a$', '--format', '{{.Names}}']);
+    expect(containerCommands.exists(['sudo', 'docker'], 'pigen-a')).toEqual([
+      'sudo',
+      'docker',
+      'ps',
+      '-a',
+      '--filter',
+      'name=^pigen-a$',
+      '--format',
+      '{{.Names}}',
+    ]);
     expect(containerCommands.remove(['podman'], 'pigen-a')).toEqual(['podman', 'rm', '-f', '-v', 'pigen-a']);
   });
 
   it('removes a leftover, continues when asked, refuses to race a running build', () => {
     expect(leftoverDecision(false, false, false, 'c')).toEqual({ action: 'fresh' });
-    expect(leftoverDecision(true, false, false, 'c')).toEqual({ action: 'remove', message: 'removing container c left by an earlier build (set continue to resume it instead)' });
+    expect(leftoverDecision(true, false, false, 'c')).toEqual({
+      action: 'remove',
+      message: 'removing container c left by an earlier build (set continue to resume it instead)',
+    });
     expect(leftoverDecision(true, false, true, 'c').action).toBe('continue');
     expect(leftoverDecision(false, false, true, 'c')).toMatchObject({ action: 'fresh', message: expect.stringContaining('nothing to continue') });
     expect(() => leftoverDecision(true, true, false, 'c')).toThrow(/already running in container c/);

@@ -60,7 +60,10 @@ export async function resolveRuntime(requested: Runtime | 'auto', probe: Probe, 
     const command = runtime === 'native' ? await nativeCommand(isRoot, probe) : await containerCommand(runtime, probe);
     if (command) return { runtime, command };
   }
-  throw new PiImageError('TOOL_MISSING', 'no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo');
+  throw new PiImageError(
+    'TOOL_MISSING',
+    'no way to run pi-gen: none of docker, podman, nerdctl answers, and this user is neither root nor has passwordless sudo',
+  );
 }
 
 /** A container name Docker accepts: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters. */
@@ -84,7 +87,12 @@ export const containerCommands = {
 };
 
 /** What to do about a container left from an earlier build. */
-export function leftoverDecision(exists: boolean, running: boolean, resume: boolean, name: string): { action: 'fresh' | 'continue' | 'remove'; message?: string } {
+export function leftoverDecision(
+  exists: boolean,
+  running: boolean,
+  resume: boolean,
+  name: string,
+): { action: 'fresh' | 'continue' | 'remove'; message?: string } {
   if (running) {
     throw new PiImageError('INPUT_INVALID', `a build is already running in container ${name}; wait for it or stop it first`);
   }

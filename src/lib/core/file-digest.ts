@@ -39,7 +39,11 @@ export function digestBytes(bytes: Buffer | string): FileDigest {
 
 /** A path that is there but is not a regular file (a FIFO, a device, a socket, a link, a directory). */
 export class NotRegularFileError extends PiImageError {
-  constructor(readonly path: string, readonly kind: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+    options?: { cause?: unknown },
+  ) {
     super('INPUT_INVALID', `${path} is not a regular file (${kind})`, options);
     this.name = 'NotRegularFileError';
   }

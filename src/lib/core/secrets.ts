@@ -43,4 +43,3 @@ export function scrubSecrets(text: string): string {
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
   return out;
 }
-

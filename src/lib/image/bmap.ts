@@ -120,7 +120,9 @@ export function parseBmap(text: string, source = '.bmap'): BlockMap {
   if (version?.[1] !== '2') throw new PiImageError('INPUT_INVALID', `${source}: not a bmap version 2 file`);
   if (tag(text, 'ChecksumType', source) !== 'sha256') throw new PiImageError('INPUT_INVALID', `${source}: only sha256 block maps are read`);
   const stored = tag(text, 'BmapFileChecksum', source);
-  const actual = createHash('sha256').update(text.replace(stored, '0'.repeat(stored.length))).digest('hex');
+  const actual = createHash('sha256')
+    .update(text.replace(stored, '0'.repeat(stored.length)))
+    .digest('hex');
   if (actual !== stored) throw new PiImageError('INPUT_INVALID', `${source}: block map checksum does not match its contents`);
   const ranges: BmapRange[] = [];
   for (const m of text.matchAll(/<Range chksum="([0-9a-f]{64})">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)) {

@@ -89,7 +89,10 @@ export class Ext4FileSystem {
       throw new PiImageError('IMAGE_CORRUPT', `${src.name}: ext superblock has implausible geometry`);
     }
     if (blocksCount * blockSize > src.size) {
-      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+      throw new PiImageError(
+        'IMAGE_CORRUPT',
+        `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`,
+      );
     }
     const label = sb.toString('utf8', 120, 136).replace(/\0.*$/s, '') || undefined;
     const u = sb.subarray(104, 120).toString('hex');
@@ -98,7 +101,21 @@ export class Ext4FileSystem {
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(0x5c);
     const kind = incompat & (0x40 | 0x200 | INCOMPAT_64BIT) ? 'ext4' : compat & 0x4 ? 'ext3' : 'ext2';
-    return new Ext4FileSystem(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, readBudget);
+    return new Ext4FileSystem(
+      src,
+      blockSize,
+      kind,
+      label,
+      uuid,
+      inodesPerGroup,
+      inodeSize,
+      descSize,
+      is64,
+      firstDataBlock,
+      groupCount,
+      blocksCount,
+      readBudget,
+    );
   }
 
   private async readBlocks(block: number, count = 1): Promise<Buffer> {
@@ -201,7 +218,8 @@ export class Ext4FileSystem {
       if (start >= length) continue;
       const bytes = Math.min(count * this.blockSize, length - start);
       if (physical < 0) continue;
-      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount) throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
+        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
       (await this.read(physical * this.blockSize, bytes)).copy(out, start);
     }
     return out;
@@ -209,7 +227,8 @@ export class Ext4FileSystem {
 
   async readDirectory(inode: Inode): Promise<Ext4DirEntry[]> {
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError('INTERNAL', `inode ${inode.number} is not a directory`);
-    if (inode.size > MAX_DIRECTORY_BYTES) throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    if (inode.size > MAX_DIRECTORY_BYTES)
+      throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
     const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
     const entries: Ext4DirEntry[] = [];
     let at = 0;

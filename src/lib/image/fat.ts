@@ -48,7 +48,8 @@ export class FatFileSystem {
   /** Every read is counted: a structure can make the reader walk, never walk without end. */
   private read(offset: number, length: number): Promise<Buffer> {
     this.budget -= length;
-    if (this.budget < 0) throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    if (this.budget < 0)
+      throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
     return this.src.read(offset, length);
   }
 
@@ -73,20 +74,39 @@ export class FatFileSystem {
     const rootSectors = Math.ceil((rootEntries * 32) / bps);
     const dataSector = reserved + fats * fatSectors + rootSectors;
     const clusters = Math.floor((total - dataSector) / spc);
-    if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: FAT boot sector has implausible geometry`);
+    if (fatSectors === 0 || total <= dataSector || clusters < 1)
+      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: FAT boot sector has implausible geometry`);
     if (total * bps > src.size) {
-      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`);
+      throw new PiImageError(
+        'IMAGE_CORRUPT',
+        `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`,
+      );
     }
     const type = clusters < 4085 ? 'FAT12' : clusters < 65525 ? 'FAT16' : 'FAT32';
     const fatBytes = fatSectors * bps;
     if (fatBytes > MAX_FAT_BYTES) throw new PiImageError('FS_UNSUPPORTED', `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
     const entryBits = type === 'FAT32' ? 32 : type === 'FAT16' ? 16 : 12;
-    if (fatBytes * 8 < (clusters + 2) * entryBits) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+    if (fatBytes * 8 < (clusters + 2) * entryBits)
+      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString('latin1', type === 'FAT32' ? 71 : 43, type === 'FAT32' ? 82 : 54).trimEnd();
-    const volumeId = boot.readUInt32LE(type === 'FAT32' ? 67 : 39).toString(16).padStart(8, '0').toUpperCase();
+    const volumeId = boot
+      .readUInt32LE(type === 'FAT32' ? 67 : 39)
+      .toString(16)
+      .padStart(8, '0')
+      .toUpperCase();
     const rootDir = type === 'FAT32' ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs = new FatFileSystem(src, type, `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`, spc * bps, dataSector * bps, rootDir, fat, clusters, readBudget - fatBytes);
+    const fs = new FatFileSystem(
+      src,
+      type,
+      `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`,
+      spc * bps,
+      dataSector * bps,
+      rootDir,
+      fat,
+      clusters,
+      readBudget - fatBytes,
+    );
     const volumeLabel = await fs.rootVolumeLabel();
     fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== 'NO NAME' ? bpbLabel : undefined);
     return fs;

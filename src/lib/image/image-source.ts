@@ -81,7 +81,7 @@ export async function openRawImage(path: string, compression: ImageCompression, 
     case 'zip': {
       await (await openRegularFile(path)).close();
       const entries = await listZipEntries(path);
-      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith('/'));
+      const images = entries.filter((e) => e.name.endsWith('.img') && !e.name.endsWith('/'));
       if (images.length !== 1) {
         throw new PiImageError(
           images.length === 0 ? 'IMAGE_NOT_DISK' : 'DEPLOY_AMBIGUOUS',
@@ -93,7 +93,13 @@ export async function openRawImage(path: string, compression: ImageCompression, 
         throw new PiImageError('IMAGE_CORRUPT', `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
       const stream = await openZipEntry(path, entry, READ_CHUNK);
-      return { stream, expectedSize: entry.uncompressedSize, innerName: entry.name, done: Promise.resolve(), abort: () => Promise.resolve(void stream.destroy()) };
+      return {
+        stream,
+        expectedSize: entry.uncompressedSize,
+        innerName: entry.name,
+        done: Promise.resolve(),
+        abort: () => Promise.resolve(void stream.destroy()),
+      };
     }
   }
 }

@@ -44,7 +44,10 @@ describe.skipIf(missing.length > 0)('inspectImage on real images made by mkfs.vf
     expect(r.boot!.configTxt).toBe('arm_64bit=1\n# comment\ndtparam=pciex1\n');
     expect(r.boot!.cmdlineTxt).toContain('root=PARTUUID=0badcafe-02');
     expect(r.root!.osRelease).toEqual({ PRETTY_NAME: 'Debian GNU/Linux 13 (trixie)', ID: 'debian', VERSION_CODENAME: 'trixie' });
-    expect(r.root!.productRelease).toEqual({ path: '/etc/ourbox/release', values: { OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_SKU: 'TOO-OBX-MINI-01' } });
+    expect(r.root!.productRelease).toEqual({
+      path: '/etc/ourbox/release',
+      values: { OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_SKU: 'TOO-OBX-MINI-01' },
+    });
     expect(r.root!.hostname).toBe('small');
     expect(r.root!.fstab![1]).toEqual(DATA_FSTAB_ENTRY);
     expect(r.root!.enabledUnits).toEqual([
@@ -115,6 +118,8 @@ describe('parsers', () => {
     expect(parseKeyValues('A="x y"\nB=\'q\'\n# c\nC=plain\nD="a\\"b"\nbad line')).toEqual({ A: 'x y', B: 'q', C: 'plain', D: 'a"b' });
   });
   it('reads fstab, skipping comments', () => {
-    expect(parseFstab('# x\n\nUUID=1 / ext4 defaults 0 1\n')).toEqual([{ spec: 'UUID=1', file: '/', vfstype: 'ext4', options: 'defaults', freq: 0, passno: 1 }]);
+    expect(parseFstab('# x\n\nUUID=1 / ext4 defaults 0 1\n')).toEqual([
+      { spec: 'UUID=1', file: '/', vfstype: 'ext4', options: 'defaults', freq: 0, passno: 1 },
+    ]);
   });
 });

@@ -97,7 +97,12 @@ export async function readPartitionTable(disk: ByteSource): Promise<PartitionTab
       }
     }
     // Extended partitions contain logical ones: only primary data partitions must not overlap.
-    checkLayout(disk, entries.filter((p) => !['05', '0f', '85'].includes(p.type)), SECTOR, disk.size);
+    checkLayout(
+      disk,
+      entries.filter((p) => !['05', '0f', '85'].includes(p.type)),
+      SECTOR,
+      disk.size,
+    );
     return { scheme: 'mbr', diskId: diskSig, sectorSize: SECTOR, partitions: entries };
   }
   return readGpt(disk);
@@ -109,7 +114,10 @@ function checkLayout(disk: ByteSource, partitions: readonly Partition[], first: 
   for (const p of sorted) {
     if (p.sizeBytes <= 0) throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
     if (p.startBytes < first || p.startBytes + p.sizeBytes > end) {
-      throw new PiImageError('IMAGE_CORRUPT', `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? ' (truncated image?)' : ''}`);
+      throw new PiImageError(
+        'IMAGE_CORRUPT',
+        `${disk.name}: partition ${p.number} lies outside the disk's usable area${p.startBytes + p.sizeBytes > disk.size ? ' (truncated image?)' : ''}`,
+      );
     }
   }
   for (let i = 1; i < sorted.length; i++) {
@@ -147,7 +155,8 @@ async function readGpt(disk: ByteSource): Promise<PartitionTable> {
   if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & (entrySize - 1)) !== 0) throw bad(`entry size ${entrySize} is not 128 × a power of two`);
   if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad(`entry table of ${count} × ${entrySize} bytes is implausible`);
   const entriesEnd = entriesLba + Math.ceil((count * entrySize) / SECTOR);
-  if (entriesLba < 2 || entriesEnd > sectors || (entriesLba <= lastUsable && entriesEnd > firstUsable)) throw bad('entry table lies outside the image or inside the usable area');
+  if (entriesLba < 2 || entriesEnd > sectors || (entriesLba <= lastUsable && entriesEnd > firstUsable))
+    throw bad('entry table lies outside the image or inside the usable area');
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
   if (crc32(table) >>> 0 !== header.readUInt32LE(88)) throw bad('entry table fails its CRC-32 check');
   const partitions: Partition[] = [];

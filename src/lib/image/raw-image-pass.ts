@@ -59,12 +59,22 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
   // What fails on the output side is the output's fault, never the image's: remembered here and
   // reported naming the output file, whatever error the input side sees because of it (an EPIPE).
   let outputFailure: PiImageError | undefined;
-  const outputFailed = (path: string) => (e: unknown): PiImageError => {
-    outputFailure ??= e instanceof PiImageError ? e : new PiImageError('IO_FAILED', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
-    return outputFailure;
-  };
+  const outputFailed =
+    (path: string) =>
+    (e: unknown): PiImageError => {
+      outputFailure ??= e instanceof PiImageError ? e : new PiImageError('IO_FAILED', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+      return outputFailure;
+    };
 
-  let xz: { stdin: NodeJS.WritableStream & { write(b: Buffer): boolean }; done: Promise<void>; out: Promise<void>; counter: HashingPassThrough; stop(): Promise<void> } | undefined;
+  let xz:
+    | {
+        stdin: NodeJS.WritableStream & { write(b: Buffer): boolean };
+        done: Promise<void>;
+        out: Promise<void>;
+        counter: HashingPassThrough;
+        stop(): Promise<void>;
+      }
+    | undefined;
   if (options.xz) {
     const level = options.xz.level;
     // Always xz's multi-threaded encoder (xz >= 5.4): its output depends on the preset only, not on

@@ -43,7 +43,9 @@ describe.skipIf(missing.length > 0)('zip reader against Info-ZIP archives', () =
     const archive = join(dir, 'crc.zip');
     sh('zip', ['-q', '-0', '-j', archive, file]);
     const [entry] = await listZipEntries(archive);
-    await expect(sha256OfStream(await openZipEntry(archive, { ...entry!, crc32: (entry!.crc32 + 1) >>> 0 }))).rejects.toThrow(/crc.zip: .*fails its CRC-32 check/);
+    await expect(sha256OfStream(await openZipEntry(archive, { ...entry!, crc32: (entry!.crc32 + 1) >>> 0 }))).rejects.toThrow(
+      /crc.zip: .*fails its CRC-32 check/,
+    );
   });
 
   it('refuses a file that is not a zip, naming it', async () => {

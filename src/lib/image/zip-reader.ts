@@ -152,10 +152,7 @@ export async function openZipEntry(file: string, entry: ZipEntry, highWaterMark 
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw =
-    entry.compressedSize === 0
-      ? Readable.from([])
-      : createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? Readable.from([]) : createReadStream(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = (e: Error): void => {
     // zlib's Z_BUF_ERROR: the deflate stream ended before its end block.

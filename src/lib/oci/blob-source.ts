@@ -43,7 +43,8 @@ export function fileBlobSource(file: string, descriptor: { digest: string; size:
         },
         flush(done) {
           if (seen !== expected) done(new PiImageError('DIGEST_MISMATCH', `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          else if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest) done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
+          else if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest)
+            done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
           else done();
         },
       });
@@ -54,7 +55,10 @@ export function fileBlobSource(file: string, descriptor: { digest: string; size:
 }
 
 export function bytesBlobSource(bytes: Buffer): BlobSource {
-  return { descriptor: { digest: digestOf(bytes), size: bytes.length }, open: (start, end) => Readable.from([bytes.subarray(start ?? 0, end === undefined ? undefined : end + 1)]) };
+  return {
+    descriptor: { digest: digestOf(bytes), size: bytes.length },
+    open: (start, end) => Readable.from([bytes.subarray(start ?? 0, end === undefined ? undefined : end + 1)]),
+  };
 }
 
 /** The empty config `{}` every artifact manifest (and attached signature) points at. */

@@ -10,7 +10,6 @@ import { parseManifest } from './manifest-json';
 import { addToFallbackIndex, listReferrers } from './referrers';
 import type { OciStore } from './store';
 
-
 /** Copies one manifest (or index, recursively) and its blobs by digest. */
 export async function copyManifest(source: OciStore, sink: OciStore, digest: string, logger: Logger): Promise<{ bytes: Buffer; mediaType: string }> {
   const got = await source.getManifest(digest);
@@ -19,7 +18,9 @@ export async function copyManifest(source: OciStore, sink: OciStore, digest: str
   for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
   for (const blob of [...(m.config ? [m.config] : []), ...(m.layers ?? [])]) {
     const how = await sink.putBlob({ descriptor: blob, open: (start, end) => source.openBlob(blob.digest, start, end) });
-    logger.info(`${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === 'exists' ? 'already in' : how === 'mounted' ? 'mounted into' : 'copied to'} ${sink.label}`);
+    logger.info(
+      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === 'exists' ? 'already in' : how === 'mounted' ? 'mounted into' : 'copied to'} ${sink.label}`,
+    );
   }
   await sink.putManifest(got.bytes, mediaType);
   return { bytes: got.bytes, mediaType };

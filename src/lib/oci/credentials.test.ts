@@ -11,7 +11,9 @@ describe('registry credentials', () => {
     expect(resolveCredentials('ghcr.io', { env, readDockerConfig: cfg }).credentials).toEqual({ username: 'envuser', password: 'envpass' });
     expect(resolveCredentials('ghcr.io', { env: {}, readDockerConfig: cfg }).credentials).toEqual({ username: 'dockeruser', password: 'p:w' });
     expect(resolveCredentials('quay.io', { env: {}, readDockerConfig: cfg })).toEqual({ credentials: undefined, from: 'none (anonymous)' });
-    expect(resolveCredentials('r.example:5000', { env: {}, readDockerConfig: docker({ 'https://r.example:5000': { username: 'a', password: 'b' } }) }).credentials).toEqual({ username: 'a', password: 'b' });
+    expect(
+      resolveCredentials('r.example:5000', { env: {}, readDockerConfig: docker({ 'https://r.example:5000': { username: 'a', password: 'b' } }) }).credentials,
+    ).toEqual({ username: 'a', password: 'b' });
   });
 
   it('refuse half of a pair and an unreadable config', () => {

@@ -86,7 +86,12 @@ export function sendRequest(method: string, url: URL, headers: Record<string, st
     const streamed = body !== undefined && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
-      timers.add(setTimeout(() => fail(transportError(method, url, 'timeout', `took longer than ${limits.maxTimeSeconds} s (--max-time)`)), limits.maxTimeSeconds * 1000));
+      timers.add(
+        setTimeout(
+          () => fail(transportError(method, url, 'timeout', `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          limits.maxTimeSeconds * 1000,
+        ),
+      );
     }
 
     /** Fails the request when fewer than speedLimit × speedTime bytes moved in a window. */
@@ -96,7 +101,14 @@ export function sendRequest(method: string, url: URL, headers: Record<string, st
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail(transportError(method, url, 'stalled', `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`));
+          fail(
+            transportError(
+              method,
+              url,
+              'stalled',
+              `${what} slower than ${limits.speedLimit} bytes/s for ${limits.speedTimeSeconds} s (${now - last} bytes): stalled`,
+            ),
+          );
         }
         last = now;
       }, limits.speedTimeSeconds * 1000);

@@ -122,7 +122,11 @@ export class OciLayout implements OciStore {
 
   /** Opens a blob for reading, unverified. */
   openBlob(digest: string, start?: number, end?: number): Readable {
-    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+    return createReadStream(this.blobPath(digest), {
+      highWaterMark: 1 << 20,
+      ...(start !== undefined ? { start } : {}),
+      ...(end !== undefined ? { end } : {}),
+    });
   }
 
   async *readBlob(descriptor: { digest: string; size: number }): AsyncGenerator<Buffer> {
@@ -135,7 +139,8 @@ export class OciLayout implements OciStore {
         const chunk = c as Buffer;
         hash.update(chunk);
         size += chunk.length;
-        if (size > descriptor.size) throw new PiImageError('DIGEST_MISMATCH', `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
+        if (size > descriptor.size)
+          throw new PiImageError('DIGEST_MISMATCH', `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
         yield chunk;
       }
     } catch (e) {

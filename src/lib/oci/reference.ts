@@ -52,6 +52,6 @@ export function formatReference(ref: OciReference): string {
 /** Loopback registries speak plain HTTP; everything else HTTPS unless the caller insists. */
 export function registryBaseUrl(registry: string, plainHttp: boolean): string {
   const host = registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || host.startsWith("127.");
+  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
   return `${loopback || plainHttp ? 'http' : 'https'}://${registry}`;
 }

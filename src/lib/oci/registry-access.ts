@@ -60,7 +60,13 @@ export function readRegistryAccess(
 }
 
 /** The options to open a target's store with: credentials resolved, limits applied. */
-export function storeOptionsFor(target: Target, access: RegistryAccess, env: Record<string, string | undefined>, logger: Logger, create: boolean): StoreOptions {
+export function storeOptionsFor(
+  target: Target,
+  access: RegistryAccess,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  create: boolean,
+): StoreOptions {
   const options: StoreOptions = { logger, create, plainHttp: access.plainHttp, limits: access.limits, allowedRealms: access.tokenRealms };
   if (target.kind !== 'registry') return options;
   const registry = target.ref.registry;

@@ -92,7 +92,11 @@ export class RegistryClient {
    * One request with auth, redirects and retries. `body` as a factory can be
    * replayed; a consumed stream cannot, so uploads authorize first (POST).
    */
-  async request(method: string, path: string, options: { scope: string; headers?: Record<string, string>; body?: RequestBody; expect: number[]; retry?: boolean }): Promise<HttpResponse> {
+  async request(
+    method: string,
+    path: string,
+    options: { scope: string; headers?: Record<string, string>; body?: RequestBody; expect: number[]; retry?: boolean },
+  ): Promise<HttpResponse> {
     const retries = options.retry === false ? 0 : (this.options.retries ?? 4);
     let url = new URL(path, this.base);
     let challenged = false;
@@ -150,7 +154,11 @@ export class RegistryClient {
   async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
     const scope = `${RegistryClient.scope(repository, 'pull,push')} ${RegistryClient.scope(from, 'pull')}`;
     const q = new URLSearchParams({ mount: digest, from });
-    const res = await this.request('POST', `/v2/${repository}/blobs/uploads/?${q.toString()}`, { scope, headers: { 'content-length': '0' }, expect: [201, 202] });
+    const res = await this.request('POST', `/v2/${repository}/blobs/uploads/?${q.toString()}`, {
+      scope,
+      headers: { 'content-length': '0' },
+      expect: [201, 202],
+    });
     await drain(res.body);
     if (res.status === 202 && res.headers.location) {
       // The registry started an ordinary upload instead: cancel it, the caller uploads.
@@ -234,7 +242,13 @@ export class RegistryClient {
       };
       const url = new URL(location, this.base);
       try {
-        const res = await this.request('PATCH', url.pathname + url.search, { scope, headers: { 'content-type': 'application/octet-stream' }, body, expect: [202], retry: false });
+        const res = await this.request('PATCH', url.pathname + url.search, {
+          scope,
+          headers: { 'content-type': 'application/octet-stream' },
+          body,
+          expect: [202],
+          retry: false,
+        });
         res.body.resume();
         location = res.headers.location ?? location;
       } catch (e) {
@@ -266,7 +280,12 @@ export class RegistryClient {
     }
   }
 
-  private async uploadStreamChunked(repository: string, scope: string, source: AsyncIterable<Buffer>, chunkSize: number): Promise<{ digest: string; size: number }> {
+  private async uploadStreamChunked(
+    repository: string,
+    scope: string,
+    source: AsyncIterable<Buffer>,
+    chunkSize: number,
+  ): Promise<{ digest: string; size: number }> {
     const hash = createHash('sha256');
     let size = 0;
     // One buffer, reused: a chunk is sent (and resent if need be) before the next is filled.
@@ -296,9 +315,16 @@ export class RegistryClient {
       }
     };
     let digest = '';
-    await this.uploadChunks(repository, scope, () => digest, () => size, chunks, () => {
-      digest = `sha256:${hash.digest('hex')}`;
-    });
+    await this.uploadChunks(
+      repository,
+      scope,
+      () => digest,
+      () => size,
+      chunks,
+      () => {
+        digest = `sha256:${hash.digest('hex')}`;
+      },
+    );
     return { digest, size };
   }
 
@@ -419,7 +445,8 @@ export class RegistryClient {
           const chunk = c as Buffer;
           hash.update(chunk);
           got += chunk.length;
-          if (expected !== undefined && got > expected) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+          if (expected !== undefined && got > expected)
+            throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
@@ -428,12 +455,19 @@ export class RegistryClient {
         // A connection that broke off or stalled: resumed from where it stopped, a few times.
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
-          throw transportError('GET', new URL(path, this.base), 'network', `download of ${digest} broke off at byte ${got}, ${failures} times: ${(e as Error).message}`, e);
+          throw transportError(
+            'GET',
+            new URL(path, this.base),
+            'network',
+            `download of ${digest} broke off at byte ${got}, ${failures} times: ${(e as Error).message}`,
+            e,
+          );
         }
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${(e as Error).message}`);
       }
     }
-    if (expected !== undefined && got !== expected) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
+    if (expected !== undefined && got !== expected)
+      throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
     const actual = `sha256:${hash.digest('hex')}`;
     if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
@@ -444,7 +478,11 @@ export class RegistryClient {
     return Readable.from(
       (async function* () {
         const range: Record<string, string> = start !== undefined ? { range: `bytes=${start}-${end ?? ''}` } : {};
-        const res = await request('GET', `/v2/${repository}/blobs/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: range, expect: start !== undefined ? [206] : [200] });
+        const res = await request('GET', `/v2/${repository}/blobs/${digest}`, {
+          scope: RegistryClient.scope(repository, 'pull'),
+          headers: range,
+          expect: start !== undefined ? [206] : [200],
+        });
         for await (const c of res.body) yield c as Buffer;
       })(),
     );
@@ -454,7 +492,10 @@ export class RegistryClient {
   async downloadBlob(repository: string, digest: string, path: string, expectedSize?: number): Promise<void> {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await pipeline(Readable.from(this.readBlob(repository, { digest, ...(expectedSize !== undefined ? { size: expectedSize } : {}) })), createWriteStream(temp));
+      await pipeline(
+        Readable.from(this.readBlob(repository, { digest, ...(expectedSize !== undefined ? { size: expectedSize } : {}) })),
+        createWriteStream(temp),
+      );
       await rename(temp, path);
     } catch (e) {
       await rm(temp, { force: true });
@@ -464,7 +505,11 @@ export class RegistryClient {
 
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository: string, reference: string, accept: string[]): Promise<string | undefined> {
-    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, { scope: RegistryClient.scope(repository, 'pull'), headers: { accept: accept.join(', ') }, expect: [200, 404] });
+    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, {
+      scope: RegistryClient.scope(repository, 'pull'),
+      headers: { accept: accept.join(', ') },
+      expect: [200, 404],
+    });
     res.body.resume();
     if (res.status === 404) return undefined;
     const digest = res.headers['docker-content-digest'];
@@ -477,7 +522,11 @@ export class RegistryClient {
    * the registry has no such API (then the `sha256-<hex>` tag is the fallback).
    */
   async getReferrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
-    const res = await this.request('GET', `/v2/${repository}/referrers/${digest}`, { scope: RegistryClient.scope(repository, 'pull'), headers: { accept: OCI_INDEX }, expect: [200, 400, 404, 405] });
+    const res = await this.request('GET', `/v2/${repository}/referrers/${digest}`, {
+      scope: RegistryClient.scope(repository, 'pull'),
+      headers: { accept: OCI_INDEX },
+      expect: [200, 400, 404, 405],
+    });
     const text = await drain(res.body, 4 * 1024 * 1024);
     if (res.status !== 200 || !(res.headers['content-type'] ?? '').includes(OCI_INDEX)) return undefined;
     try {
@@ -506,7 +555,11 @@ export class RegistryClient {
 
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository: string, reference: string, accept: string[]): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
-    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, { scope: RegistryClient.scope(repository, 'pull'), headers: { accept: accept.join(', ') }, expect: [200] });
+    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, {
+      scope: RegistryClient.scope(repository, 'pull'),
+      headers: { accept: accept.join(', ') },
+      expect: [200],
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of res.body) {
@@ -516,7 +569,8 @@ export class RegistryClient {
     }
     const bytes = Buffer.concat(chunks);
     const digest = digestOf(bytes);
-    if (DIGEST.test(reference) && digest !== reference) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
+    if (DIGEST.test(reference) && digest !== reference)
+      throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} from ${this.options.registry} has digest ${digest}: refused`);
     return { bytes, mediaType: res.headers['content-type'] ?? '', digest };
   }
 }

@@ -20,7 +20,10 @@ describe('registry errors as data', () => {
   });
 
   it('reads the registry error codes; shows a body that is not JSON as bounded, printable text', () => {
-    expect(registryErrorSummary('{"errors":[{"code":"DIGEST_INVALID","message":"digest did not match"}]}')).toEqual({ codes: ['DIGEST_INVALID'], text: 'DIGEST_INVALID: digest did not match' });
+    expect(registryErrorSummary('{"errors":[{"code":"DIGEST_INVALID","message":"digest did not match"}]}')).toEqual({
+      codes: ['DIGEST_INVALID'],
+      text: 'DIGEST_INVALID: digest did not match',
+    });
     const html = registryErrorSummary(`<html>\u001b[2J${'x'.repeat(500)}</html>`);
     expect(html.codes).toEqual([]);
     expect(html.text.length).toBeLessThanOrEqual(200);

@@ -75,20 +75,36 @@ export function statusError(method: string, url: URL, status: number, body: stri
   const { codes, text } = registryErrorSummary(body);
   const denied = status === 401 || status === 403;
   const why = denied ? ' (check the credentials and their permissions on this repository)' : '';
-  return new RegistryError(denied ? 'INPUT_INVALID' : 'REGISTRY_FAILED', `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ''}${why}`, {
-    method,
-    url: url.href,
-    kind: 'status',
-    status,
-    codes,
-    retryable: RETRYABLE_STATUS.has(status),
-  });
+  return new RegistryError(
+    denied ? 'INPUT_INVALID' : 'REGISTRY_FAILED',
+    `${requestLabel(method, url)} on ${registry}: ${status}${text ? ` ${text}` : ''}${why}`,
+    {
+      method,
+      url: url.href,
+      kind: 'status',
+      status,
+      codes,
+      retryable: RETRYABLE_STATUS.has(status),
+    },
+  );
 }
 
-export function transportError(method: string, url: URL, kind: Exclude<RegistryFailureKind, 'status' | 'protocol'>, what: string, cause?: unknown): RegistryError {
+export function transportError(
+  method: string,
+  url: URL,
+  kind: Exclude<RegistryFailureKind, 'status' | 'protocol'>,
+  what: string,
+  cause?: unknown,
+): RegistryError {
   return new RegistryError('REGISTRY_FAILED', `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind, codes: [], retryable: true }, { cause });
 }
 
 export function protocolError(method: string, url: URL, what: string): RegistryError {
-  return new RegistryError('REGISTRY_FAILED', `${requestLabel(method, url)}: ${what}`, { method, url: url.href, kind: 'protocol', codes: [], retryable: false });
+  return new RegistryError('REGISTRY_FAILED', `${requestLabel(method, url)}: ${what}`, {
+    method,
+    url: url.href,
+    kind: 'protocol',
+    codes: [],
+    retryable: false,
+  });
 }

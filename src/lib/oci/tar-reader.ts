@@ -163,7 +163,8 @@ async function readEntries(reader: ByteReader, onEntry: (entry: TarEntry) => Pro
     let size = numeric(block, 124, 12, 'size');
     const readMeta = async (what: string): Promise<string> => {
       metaBytes += size;
-      if (size > MAX_META || metaBytes > MAX_META) throw new PiImageError('UNSAFE_ARCHIVE', `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
+      if (size > MAX_META || metaBytes > MAX_META)
+        throw new PiImageError('UNSAFE_ARCHIVE', `tar: ${what} headers of more than ${MAX_META} bytes for one entry`);
       const data = await reader.take(size + ((BLOCK - (size % BLOCK)) % BLOCK));
       if (data.length < size) throw new PiImageError('UNSAFE_ARCHIVE', `the tar ends inside a ${what} header`);
       return data.subarray(0, size).toString('utf8');

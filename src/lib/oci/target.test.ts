@@ -7,7 +7,10 @@ const D = `sha256:${'a'.repeat(64)}`;
 describe('publish and pull targets', () => {
   it('reads registry references the way Docker does', () => {
     expect(parseTarget('ghcr.io/acme/ourbox-mini')).toEqual({ kind: 'registry', ref: { registry: 'ghcr.io', repository: 'acme/ourbox-mini' } });
-    expect(parseTarget(`localhost:5000/a/b:1.2.3@${D}`)).toEqual({ kind: 'registry', ref: { registry: 'localhost:5000', repository: 'a/b', tag: '1.2.3', digest: D } });
+    expect(parseTarget(`localhost:5000/a/b:1.2.3@${D}`)).toEqual({
+      kind: 'registry',
+      ref: { registry: 'localhost:5000', repository: 'a/b', tag: '1.2.3', digest: D },
+    });
     expect(parseTarget('127.0.0.1:5000/x:nightly')).toMatchObject({ kind: 'registry', ref: { tag: 'nightly' } });
   });
 

@@ -10,9 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { PiImageError } from '../core/errors';
 import { DIGEST, parseReference, type OciReference } from './reference';
 
-export type Target =
-  | { kind: 'registry'; ref: OciReference }
-  | { kind: 'layout'; dir: string; tag?: string; digest?: string };
+export type Target = { kind: 'registry'; ref: OciReference } | { kind: 'layout'; dir: string; tag?: string; digest?: string };
 
 function splitLayout(text: string): Target {
   let dir = text;

@@ -47,14 +47,22 @@ describe('parseBuildLog on the real OurBox Mini log', () => {
 describe('parseBuildLog edge cases', () => {
   it('wraps at midnight', () => {
     const t = parseBuildLog(
-      ['[23:59:00] Begin /pi-gen', '[23:59:30] Begin /pi-gen/stage0', '[00:01:00] End /pi-gen/stage0', '[00:02:00] End /pi-gen', '[00:02:00] Build finished'].join('\n'),
+      [
+        '[23:59:00] Begin /pi-gen',
+        '[23:59:30] Begin /pi-gen/stage0',
+        '[00:01:00] End /pi-gen/stage0',
+        '[00:02:00] End /pi-gen',
+        '[00:02:00] Build finished',
+      ].join('\n'),
     );
     expect(stagesOf(t)[0]!.durationSeconds).toBe(90);
     expect(t.totalSeconds).toBe(180);
   });
 
   it('wraps across more than one midnight', () => {
-    const t = parseBuildLog(['[22:00:00] Begin /b', '[23:00:00] Begin /b/s', '[01:00:00] End /b/s', '[21:00:00] Begin /b/t', '[02:00:00] End /b/t', '[02:00:00] End /b'].join('\n'));
+    const t = parseBuildLog(
+      ['[22:00:00] Begin /b', '[23:00:00] Begin /b/s', '[01:00:00] End /b/s', '[21:00:00] Begin /b/t', '[02:00:00] End /b/t', '[02:00:00] End /b'].join('\n'),
+    );
     const [s, u] = stagesOf(t);
     expect(s!.durationSeconds).toBe(7200);
     expect(u!.startOffsetSeconds).toBe(23 * 3600);
@@ -109,7 +117,10 @@ describe('parseBuildLog edge cases', () => {
   });
 
   it('records Skip and Retrying lines as events and odd lines as warnings', () => {
-    const t = parseBuildLog(['[10:00:00] Begin /p', '[10:00:00] Skip /p/stage3', '[10:00:01] Retrying (1/5)...', 'garbage', '[10:00:02] End /p'].join('\n'), 'x/build.log');
+    const t = parseBuildLog(
+      ['[10:00:00] Begin /p', '[10:00:00] Skip /p/stage3', '[10:00:01] Retrying (1/5)...', 'garbage', '[10:00:02] End /p'].join('\n'),
+      'x/build.log',
+    );
     expect(t.events.map((e) => e.message)).toEqual(['Skip /p/stage3', 'Retrying (1/5)...']);
     expect(t.warnings).toEqual(['x/build.log:4: not a pi-gen log line: garbage']);
   });

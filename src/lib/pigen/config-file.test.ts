@@ -42,20 +42,38 @@ describe('pi-gen config quoting', () => {
   it('bash reads every hostile value back byte for byte and runs nothing', () => {
     const canary = join(dir, 'pwned');
     const values = hostile.map((v) => v.replace('CANARY', canary));
-    const config = renderPiGenConfig(values.map((value, i) => ({ name: `V${i}`, value })), 'test');
-    const read = sourceWithBash(config, values.map((_, i) => `V${i}`));
+    const config = renderPiGenConfig(
+      values.map((value, i) => ({ name: `V${i}`, value })),
+      'test',
+    );
+    const read = sourceWithBash(
+      config,
+      values.map((_, i) => `V${i}`),
+    );
     expect(read.canary).toBe(false);
     expect(read.values).toEqual(values);
   });
 
   it('holds for any string (property-based, real bash)', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')), { minLength: 1, maxLength: 8 }), (values) => {
-        const config = renderPiGenConfig(values.map((value, i) => ({ name: `P${i}`, value })), 'property');
-        const read = sourceWithBash(config, values.map((_, i) => `P${i}`));
-        expect(read.canary).toBe(false);
-        expect(read.values).toEqual(values);
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0')),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (values) => {
+          const config = renderPiGenConfig(
+            values.map((value, i) => ({ name: `P${i}`, value })),
+            'property',
+          );
+          const read = sourceWithBash(
+            config,
+            values.map((_, i) => `P${i}`),
+          );
+          expect(read.canary).toBe(false);
+          expect(read.values).toEqual(values);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -69,12 +87,25 @@ describe('pi-gen config quoting', () => {
 
   it('refuses names that are not shell variables, duplicates, and NUL bytes', () => {
     expect(() => renderPiGenConfig([{ name: 'A;rm', value: 'x' }], '')).toThrow(/"A;rm" is not a valid pi-gen variable name/);
-    expect(() => renderPiGenConfig([{ name: 'A', value: '1' }, { name: 'A', value: '2' }], '')).toThrow(/A is set twice/);
+    expect(() =>
+      renderPiGenConfig(
+        [
+          { name: 'A', value: '1' },
+          { name: 'A', value: '2' },
+        ],
+        '',
+      ),
+    ).toThrow(/A is set twice/);
     expect(() => shellQuote('a\0b')).toThrow(/NUL/);
   });
 
   it('never writes a value into a comment', () => {
     const config = renderPiGenConfig([{ name: 'FIRST_USER_PASS', value: 's3cret', comment: 'password\nline' }], 'header');
-    expect(config.split('\n').filter((l) => l.startsWith('#')).join('\n')).not.toContain('s3cret');
+    expect(
+      config
+        .split('\n')
+        .filter((l) => l.startsWith('#'))
+        .join('\n'),
+    ).not.toContain('s3cret');
   });
 });

@@ -43,10 +43,7 @@ export function parseInfoFile(text: string, source = '.info'): PiGenInfo {
   }
   const generated = GENERATED.exec(lines[1]?.trim() ?? '');
   if (!generated) {
-    throw new PiImageError(
-      'INFO_INVALID',
-      `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`,
-    );
+    throw new PiImageError('INFO_INVALID', `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`);
   }
   const packagesAt = lines.findIndex((l) => l.trim() === 'Packages:');
   const tableRule = lines.findIndex((l, i) => i > packagesAt && /^\+\+\+-=+/.test(l));

@@ -53,9 +53,23 @@ describe('pi-gen settings', () => {
     [{ extra: { TARGET_HOSTNAME: 'x' } }, /setting TARGET_HOSTNAME: use the typed setting/],
     [{ extra: { WPA_PASSWORD: 'x' } }, /WPA_PASSWORD: pi-gen removed WPA_PASSWORD in 2023/],
     [{ extra: { USE_QCOW2: '1' } }, /USE_QCOW2 in 2024/],
-    ...['LD_PRELOAD', 'LD_AUDIT', 'BASH_ENV', 'PS4', 'PROMPT_COMMAND', 'SHELLOPTS', 'BASH_FUNC_x%%', 'GCONV_PATH', 'PATH', 'IFS', 'NODE_OPTIONS', 'MALLOC_CHECK_'].map(
-      (name): [Partial<PiGenSettings>, RegExp] => [{ extra: { [name.replace('%%', '')]: 'x' } }, /changes how bash or the programs pi-gen runs behave|not a shell variable name/],
-    ),
+    ...[
+      'LD_PRELOAD',
+      'LD_AUDIT',
+      'BASH_ENV',
+      'PS4',
+      'PROMPT_COMMAND',
+      'SHELLOPTS',
+      'BASH_FUNC_x%%',
+      'GCONV_PATH',
+      'PATH',
+      'IFS',
+      'NODE_OPTIONS',
+      'MALLOC_CHECK_',
+    ].map((name): [Partial<PiGenSettings>, RegExp] => [
+      { extra: { [name.replace('%%', '')]: 'x' } },
+      /changes how bash or the programs pi-gen runs behave|not a shell variable name/,
+    ]),
   ])('refuses %o, naming the setting', (setting, message) => {
     expect(() => entries(setting)).toThrow(message);
   });
@@ -82,7 +96,14 @@ describe('product config files', () => {
   it('reads the OurBox Mini config', () => {
     const text = readFileSync(new URL('../../../pigen/config/ourbox-mini.env', import.meta.url), 'utf8');
     const c = parseProductConfig(text, 'pigen/config/ourbox-mini.env');
-    expect(c.settings).toMatchObject({ imgName: 'ourbox-mini', targetHostname: 'ourbox-mini', deployCompression: 'xz', compressionLevel: 6, enableSsh: true, keyboardLayout: 'English (US)' });
+    expect(c.settings).toMatchObject({
+      imgName: 'ourbox-mini',
+      targetHostname: 'ourbox-mini',
+      deployCompression: 'xz',
+      compressionLevel: 6,
+      enableSsh: true,
+      keyboardLayout: 'English (US)',
+    });
     expect(c.stages).toEqual(['stage0', 'stage1', 'stage2', 'pigen/stages/stage-ourbox-mini']);
     expect(c.overrides).toBe('pigen/overrides');
     expect(c.extra).toEqual({ OURBOX_PRODUCT: 'ourbox', OURBOX_DEVICE: 'mini', OURBOX_TARGET: 'rpi', OURBOX_SKU: 'TOO-OBX-MINI-01', OURBOX_VARIANT: 'prod' });

@@ -40,10 +40,31 @@ export interface PiGenSettings {
 
 /** Variables the wrapper itself owns or pi-gen computes: not settable through `extra`. */
 const RESERVED = new Set([
-  'BASE_DIR', 'SCRIPT_DIR', 'WORK_DIR', 'DEPLOY_DIR', 'LOG_FILE', 'STAGE', 'STAGE_DIR', 'STAGE_WORK_DIR', 'PREV_STAGE',
-  'PREV_STAGE_DIR', 'ROOTFS_DIR', 'PREV_ROOTFS_DIR', 'EXPORT_DIR', 'EXPORT_ROOTFS_DIR', 'EXPORT_DIRS', 'STAGE_LIST',
-  'IMG_DATE', 'IMG_FILENAME', 'ARCHIVE_FILENAME', 'GIT_HASH', 'CONTINUE', 'CONTAINER_NAME', 'PRESERVE_CONTAINER',
-  'PIGEN_DOCKER_OPTS', 'DOCKER',
+  'BASE_DIR',
+  'SCRIPT_DIR',
+  'WORK_DIR',
+  'DEPLOY_DIR',
+  'LOG_FILE',
+  'STAGE',
+  'STAGE_DIR',
+  'STAGE_WORK_DIR',
+  'PREV_STAGE',
+  'PREV_STAGE_DIR',
+  'ROOTFS_DIR',
+  'PREV_ROOTFS_DIR',
+  'EXPORT_DIR',
+  'EXPORT_ROOTFS_DIR',
+  'EXPORT_DIRS',
+  'STAGE_LIST',
+  'IMG_DATE',
+  'IMG_FILENAME',
+  'ARCHIVE_FILENAME',
+  'GIT_HASH',
+  'CONTINUE',
+  'CONTAINER_NAME',
+  'PRESERVE_CONTAINER',
+  'PIGEN_DOCKER_OPTS',
+  'DOCKER',
 ]);
 
 /**
@@ -53,12 +74,61 @@ const RESERVED = new Set([
  * A build setting has no business there.
  */
 const PROCESS_VARIABLES = new Set([
-  'PATH', 'HOME', 'IFS', 'SHELL', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND',
-  'CDPATH', 'GLOBIGNORE', 'EXECIGNORE', 'FIGNORE', 'HISTFILE', 'INPUTRC', 'BASH_XTRACEFD', 'BASH_LOADABLES_PATH', 'BASH_COMPAT',
-  'POSIXLY_CORRECT', 'TMOUT', 'TMPDIR', 'GCONV_PATH', 'LOCPATH', 'NLSPATH', 'HOSTALIASES', 'RESOLV_HOST_CONF', 'LOCALDOMAIN',
-  'NODE_OPTIONS', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'RUBYOPT', 'RUBYLIB',
-  'OPENSSL_CONF', 'SSLKEYLOGFILE', 'GIT_DIR', 'GIT_CONFIG', 'GIT_CONFIG_GLOBAL', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH',
-  'DEBIAN_FRONTEND', 'DPKG_ROOT', 'APT_CONFIG', 'SUDO_ASKPASS', 'EDITOR', 'VISUAL', 'PAGER',
+  'PATH',
+  'HOME',
+  'IFS',
+  'SHELL',
+  'ENV',
+  'BASH_ENV',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'PS1',
+  'PS2',
+  'PS3',
+  'PS4',
+  'PROMPT_COMMAND',
+  'CDPATH',
+  'GLOBIGNORE',
+  'EXECIGNORE',
+  'FIGNORE',
+  'HISTFILE',
+  'INPUTRC',
+  'BASH_XTRACEFD',
+  'BASH_LOADABLES_PATH',
+  'BASH_COMPAT',
+  'POSIXLY_CORRECT',
+  'TMOUT',
+  'TMPDIR',
+  'GCONV_PATH',
+  'LOCPATH',
+  'NLSPATH',
+  'HOSTALIASES',
+  'RESOLV_HOST_CONF',
+  'LOCALDOMAIN',
+  'NODE_OPTIONS',
+  'PERL5OPT',
+  'PERL5LIB',
+  'PERLLIB',
+  'PYTHONPATH',
+  'PYTHONSTARTUP',
+  'PYTHONHOME',
+  'RUBYOPT',
+  'RUBYLIB',
+  'OPENSSL_CONF',
+  'SSLKEYLOGFILE',
+  'GIT_DIR',
+  'GIT_CONFIG',
+  'GIT_CONFIG_GLOBAL',
+  'GIT_SSH',
+  'GIT_SSH_COMMAND',
+  'GIT_EXEC_PATH',
+  'DEBIAN_FRONTEND',
+  'DPKG_ROOT',
+  'APT_CONFIG',
+  'SUDO_ASKPASS',
+  'EDITOR',
+  'VISUAL',
+  'PAGER',
 ]);
 const PROCESS_PREFIXES = ['LD_', 'BASH_FUNC_', 'MALLOC_', 'GLIBC_', 'GIT_CONFIG_', 'DYLD_'];
 
@@ -102,7 +172,10 @@ export const SECRET_VARIABLES = new Set(['FIRST_USER_PASS']);
 
 /** A refusal naming the setting; a secret's value is never shown, in part or whole. */
 const bad = (setting: string, value: string, why: string, secret = false): PiImageError =>
-  new PiImageError('INPUT_INVALID', `${setting} ${secret ? '(secret, not shown)' : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ${why}`);
+  new PiImageError(
+    'INPUT_INVALID',
+    `${setting} ${secret ? '(secret, not shown)' : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ${why}`,
+  );
 
 function oneLine(setting: string, value: string, secret = false): void {
   if (/[\r\n]/.test(value)) throw bad(setting, value, 'must be a single line', secret);
@@ -123,7 +196,8 @@ const bool = (v: boolean): string => (v ? '1' : '0');
  */
 export function checkSettings(settings: Omit<PiGenSettings, 'stageList'>, names: Partial<Record<keyof PiGenSettings, string>> = {}): void {
   // Named as pi-gen names them unless the caller says otherwise (an action's input names).
-  const label = (k: keyof PiGenSettings): string => names[k] ?? (TYPED_VARIABLES as Partial<Record<keyof PiGenSettings, string>>)[k] ?? (k === 'extra' ? 'setting' : k);
+  const label = (k: keyof PiGenSettings): string =>
+    names[k] ?? (TYPED_VARIABLES as Partial<Record<keyof PiGenSettings, string>>)[k] ?? (k === 'extra' ? 'setting' : k);
   const s = settings;
   match(label('imgName'), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== undefined) match(label('release'), s.release, /^[a-z][a-z0-9-]*$/, 'must be a Debian suite name such as trixie or bookworm');
@@ -134,18 +208,28 @@ export function checkSettings(settings: Omit<PiGenSettings, 'stageList'>, names:
     throw bad(label('compressionLevel'), String(s.compressionLevel), 'must be a whole number from 0 to 9');
   }
   if (s.targetHostname !== undefined) {
-    match(label('targetHostname'), s.targetHostname, /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'must be a host name: letters, digits and inner hyphens, at most 63');
+    match(
+      label('targetHostname'),
+      s.targetHostname,
+      /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
+      'must be a host name: letters, digits and inner hyphens, at most 63',
+    );
   }
-  if (s.localeDefault !== undefined) match(label('localeDefault'), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, 'must be a locale such as en_GB.UTF-8');
+  if (s.localeDefault !== undefined)
+    match(label('localeDefault'), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, 'must be a locale such as en_GB.UTF-8');
   if (s.keyboardKeymap !== undefined) match(label('keyboardKeymap'), s.keyboardKeymap, /^[a-z0-9_-]{1,32}$/, 'must be a keymap such as gb or us');
   if (s.keyboardLayout !== undefined) oneLine(label('keyboardLayout'), s.keyboardLayout);
-  if (s.timezoneDefault !== undefined) match(label('timezoneDefault'), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, 'must be a tz database name such as Europe/London');
-  if (s.firstUserName !== undefined) match(label('firstUserName'), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
+  if (s.timezoneDefault !== undefined)
+    match(label('timezoneDefault'), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, 'must be a tz database name such as Europe/London');
+  if (s.firstUserName !== undefined) match(label('firstUserName'), s.firstUserName, /^[a-z][-a-z0-9_]*$/, 'pi-gen requires ^[a-z][-a-z0-9_]*$');
   if (s.firstUserPass !== undefined) {
     oneLine(label('firstUserPass'), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
-    throw new PiImageError('INPUT_INVALID', `${label('disableFirstBootUserRename')} needs ${label('firstUserPass')}: pi-gen refuses to ship a default user without a password`);
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${label('disableFirstBootUserRename')} needs ${label('firstUserPass')}: pi-gen refuses to ship a default user without a password`,
+    );
   }
   if (s.pubkeySshFirstUser !== undefined) {
     for (const line of s.pubkeySshFirstUser.split('\n').filter((l) => l.trim() !== '')) {
@@ -166,7 +250,8 @@ export function checkSettings(settings: Omit<PiGenSettings, 'stageList'>, names:
     if (!SHELL_NAME.test(name)) throw new PiImageError('INPUT_INVALID', `${where}: not a shell variable name`);
     if (REMOVED[name]) throw new PiImageError('INPUT_INVALID', `${where}: ${REMOVED[name]}`);
     if (RESERVED.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: set by pi-image or pi-gen itself, not by a config`);
-    if (isProcessVariable(name)) throw new PiImageError('INPUT_INVALID', `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
+    if (isProcessVariable(name))
+      throw new PiImageError('INPUT_INVALID', `${where}: changes how bash or the programs pi-gen runs behave (it could run code), not a build setting`);
     if (typed.has(name)) throw new PiImageError('INPUT_INVALID', `${where}: use the typed setting for it, which is checked`);
     if (value.includes('\0')) throw bad(where, value, 'must not contain a NUL byte');
   }

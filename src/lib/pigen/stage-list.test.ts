@@ -20,7 +20,12 @@ writeFileSync(join(repo, 'pigen/overrides/stage2/SKIP_IMAGES'), '');
 describe('stage list', () => {
   it('maps upstream stages into the container and mounts the product stages read-only', async () => {
     const work = join(root, 'work-c');
-    const { stages } = await resolveStageList(['stage0', 'stage1', 'pigen/stages/stage-mine'], { pigenDir: pigen, baseDir: repo, runtime: 'container', workDir: work });
+    const { stages } = await resolveStageList(['stage0', 'stage1', 'pigen/stages/stage-mine'], {
+      pigenDir: pigen,
+      baseDir: repo,
+      runtime: 'container',
+      workDir: work,
+    });
     expect(stages.map((s) => [s.name, s.buildPath, s.mount])).toEqual([
       ['stage0', '/pi-gen/stage0', false],
       ['stage1', '/pi-gen/stage1', false],
@@ -29,7 +34,12 @@ describe('stage list', () => {
   });
 
   it('uses host paths for native builds', async () => {
-    const { stages } = await resolveStageList(['stage0', join(repo, 'pigen/stages/stage-mine')], { pigenDir: pigen, baseDir: repo, runtime: 'native', workDir: join(root, 'work-n') });
+    const { stages } = await resolveStageList(['stage0', join(repo, 'pigen/stages/stage-mine')], {
+      pigenDir: pigen,
+      baseDir: repo,
+      runtime: 'native',
+      workDir: join(root, 'work-n'),
+    });
     expect(stages.map((s) => [s.buildPath, s.mount])).toEqual([
       [join(pigen, 'stage0'), false],
       [join(repo, 'pigen/stages/stage-mine'), false],
@@ -38,9 +48,21 @@ describe('stage list', () => {
 
   it('lays overrides over a copy of the upstream stage, leaving pi-gen untouched', async () => {
     const work = join(root, 'work-o');
-    const { stages, warnings } = await resolveStageList(['stage0', 'stage2'], { pigenDir: pigen, baseDir: repo, runtime: 'container', workDir: work, overridesDir: 'pigen/overrides' });
+    const { stages, warnings } = await resolveStageList(['stage0', 'stage2'], {
+      pigenDir: pigen,
+      baseDir: repo,
+      runtime: 'container',
+      workDir: work,
+      overridesDir: 'pigen/overrides',
+    });
     const stage2 = stages[1]!;
-    expect(stage2).toMatchObject({ name: 'stage2', hostPath: join(work, 'stages/stage2'), buildPath: join(work, 'stages/stage2'), mount: true, overridden: ['SKIP_IMAGES'] });
+    expect(stage2).toMatchObject({
+      name: 'stage2',
+      hostPath: join(work, 'stages/stage2'),
+      buildPath: join(work, 'stages/stage2'),
+      mount: true,
+      overridden: ['SKIP_IMAGES'],
+    });
     expect(existsSync(join(work, 'stages/stage2/SKIP_IMAGES'))).toBe(true);
     expect(readFileSync(join(work, 'stages/stage2/EXPORT_IMAGE'), 'utf8')).toContain('-lite');
     expect(statSync(join(work, 'stages/stage2/prerun.sh')).mode & 0o111).not.toBe(0);
@@ -49,7 +71,13 @@ describe('stage list', () => {
   });
 
   it('warns about overrides for stages not in the list', async () => {
-    const { warnings } = await resolveStageList(['stage0'], { pigenDir: pigen, baseDir: repo, runtime: 'native', workDir: join(root, 'w2'), overridesDir: 'pigen/overrides' });
+    const { warnings } = await resolveStageList(['stage0'], {
+      pigenDir: pigen,
+      baseDir: repo,
+      runtime: 'native',
+      workDir: join(root, 'w2'),
+      overridesDir: 'pigen/overrides',
+    });
     expect(warnings).toEqual(['overrides for stage2 are not used: stage2 is not in the stage list']);
   });
 
@@ -66,7 +94,13 @@ describe('stage list', () => {
   it('refuses overrides for a product stage', async () => {
     mkdirSync(join(repo, 'pigen/overrides/stage-mine'), { recursive: true });
     await expect(
-      resolveStageList(['pigen/stages/stage-mine'], { pigenDir: pigen, baseDir: repo, runtime: 'native', workDir: join(root, 'w4'), overridesDir: 'pigen/overrides' }),
+      resolveStageList(['pigen/stages/stage-mine'], {
+        pigenDir: pigen,
+        baseDir: repo,
+        runtime: 'native',
+        workDir: join(root, 'w4'),
+        overridesDir: 'pigen/overrides',
+      }),
     ).rejects.toThrow(/overrides apply to pi-gen's own stages/);
     rmSync(join(repo, 'pigen/overrides/stage-mine'), { recursive: true });
   });

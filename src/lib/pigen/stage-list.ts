@@ -68,7 +68,10 @@ export async function resolveStageList(specs: readonly string[], options: StageL
     const upstream = UPSTREAM.test(spec);
     const hostPath = upstream ? join(options.pigenDir, spec) : isAbsolute(spec) ? spec : resolve(options.baseDir, spec);
     if (!(await isDir(hostPath))) {
-      throw new PiImageError('INPUT_INVALID', upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`);
+      throw new PiImageError(
+        'INPUT_INVALID',
+        upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`,
+      );
     }
     const name = basename(hostPath);
     if (names.has(name)) throw new PiImageError('INPUT_INVALID', `stage ${name} appears twice; pi-gen keys its work directories by stage name`);

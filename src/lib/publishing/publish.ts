@@ -109,9 +109,16 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
 
   const result: PublishResult = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size };
   if (content.signature && options.attachSignature !== false) {
-    const subject: Descriptor = { mediaType: OCI_MANIFEST, digest, size: manifest.length, ...(options.format === 'artifact' ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}) };
+    const subject: Descriptor = {
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: manifest.length,
+      ...(options.format === 'artifact' ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}),
+    };
     result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
-    logger.info(`signature attached as ${result.signature.digest} (${result.signature.via === 'referrers-api' ? 'referrers API' : `tag ${digest.replace(':', '-')}`})`);
+    logger.info(
+      `signature attached as ${result.signature.digest} (${result.signature.via === 'referrers-api' ? 'referrers API' : `tag ${digest.replace(':', '-')}`})`,
+    );
   } else if (!content.signature) {
     logger.info('the release is not signed: no signature attached');
   }

@@ -133,8 +133,13 @@ async function pullImage(store: OciStore, layers: Descriptor[], staging: Staging
     const admit = (entry: TarEntry): EntrySink | undefined => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
-      if (entry.type === 'symlink') throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
-      if (entry.type === 'device' || entry.type === 'other') throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`);
+      if (entry.type === 'symlink')
+        throw new PiImageError('UNSAFE_ARCHIVE', `${where}: tar entry "${entry.name}" is a symbolic link (to "${entry.linkname}"): refused`);
+      if (entry.type === 'device' || entry.type === 'other')
+        throw new PiImageError(
+          'UNSAFE_ARCHIVE',
+          `${where}: tar entry "${entry.name}" is a device, FIFO or unknown type (${JSON.stringify(entry.typeflag)}): refused`,
+        );
       if (entry.type === 'hardlink') {
         const target = safeEntryPath(entry.linkname);
         if (target[0] !== ARTIFACT_DIR || target.length !== 2 || !extracted.has(target[1]!)) {
@@ -188,7 +193,14 @@ function writtenDigests(written: Map<string, Written>): DigestSource {
   return (name) => Promise.resolve(written.get(name));
 }
 
-async function verifyAttached(store: OciStore, digest: string, release: ReleaseDir, written: Map<string, Written>, verify: NonNullable<PullOptions['verify']>, logger: Logger): Promise<VerifyResult> {
+async function verifyAttached(
+  store: OciStore,
+  digest: string,
+  release: ReleaseDir,
+  written: Map<string, Written>,
+  verify: NonNullable<PullOptions['verify']>,
+  logger: Logger,
+): Promise<VerifyResult> {
   let first: unknown;
   let tried = 0;
   for await (const b of attachedSignatures(store, digest)) {

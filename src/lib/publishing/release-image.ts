@@ -44,7 +44,9 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
     try {
       handle = await openRegularFile(join(content.dir, f.path));
     } catch (e) {
-      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${(e as Error).message}`, { cause: e });
+      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     try {
       for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {

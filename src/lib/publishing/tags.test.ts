@@ -5,7 +5,15 @@ import { buildTag, checkTag, releaseTags, versionTag } from './tags';
 
 function content(version: string, channel: 'nightly' | 'stable', commit: string | null): Pick<ReleaseContent, 'manifest' | 'metadata'> {
   return {
-    manifest: { schemaVersion: 1, name: 'ourbox-mini', version, channel, created: '2026-11-23T04:05:06Z', image: { path: 'a', compression: 'xz', raw: { size: 1, sha256: '' } }, files: [] },
+    manifest: {
+      schemaVersion: 1,
+      name: 'ourbox-mini',
+      version,
+      channel,
+      created: '2026-11-23T04:05:06Z',
+      image: { path: 'a', compression: 'xz', raw: { size: 1, sha256: '' } },
+      files: [],
+    },
     metadata: { recipe: { repository: null, commit, ref: null } } as unknown as ReleaseContent['metadata'],
   };
 }

@@ -113,7 +113,8 @@ export function parseManifest(text: string, where: string, reserved: (name: stri
     if (path === MANIFEST_FILE || taken.has(path)) throw bad(`file entry ${label} uses a name reserved for a file kept beside the manifest`);
     if (seen.has(path)) throw bad(`file entry ${label} is listed twice`);
     seen.add(path);
-    if (!(FILE_ROLES as readonly unknown[]).includes(f.role)) throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(', ')}`);
+    if (!(FILE_ROLES as readonly unknown[]).includes(f.role))
+      throw bad(`file entry ${label} has role ${JSON.stringify(f.role)}, not one of ${FILE_ROLES.join(', ')}`);
     if (typeof f.mediaType !== 'string' || f.mediaType === '' || f.mediaType.length > 255) throw bad(`file entry ${label} has no media type`);
     if (!isSize(f.size)) throw bad(`file entry ${label} has size ${JSON.stringify(f.size)}, not a byte count`);
     if (typeof f.sha256 !== 'string' || !SHA256.test(f.sha256)) throw bad(`file entry ${label} has no sha256`);

@@ -19,7 +19,14 @@ describe('Markdown from inputs stays text (checked by rendering it with marked)'
     const out = html(`| k | v |\n|---|---|\n| key | ${mdText(value)} |`);
     expect(out).not.toMatch(/<a |<img|<strong|<em|<del|<h1|<code/);
     expect((out.match(/<td>/g) ?? []).length).toBe(2);
-    expect(out.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/&quot;/g, '"')).toContain(value.replace(/\s+/g, ' '));
+    expect(
+      out
+        .replace(/<[^>]+>/g, '')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"'),
+    ).toContain(value.replace(/\s+/g, ' '));
   });
 
   it.each(['plain', 'has `one` backtick', '``two``', '`starts', 'ends`', 'pipe | inside', '[x](http://e)'])('code span %j holds the text whole', (value) => {
@@ -27,7 +34,15 @@ describe('Markdown from inputs stays text (checked by rendering it with marked)'
     expect((out.match(/<td>/g) ?? []).length).toBe(2);
     expect(out).not.toMatch(/<a /);
     const code = /<code>([\s\S]*?)<\/code>/.exec(out)?.[1] ?? '';
-    expect(code.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").trim()).toBe(value.trim());
+    expect(
+      code
+        .replace(/&amp;/g, '&')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .trim(),
+    ).toBe(value.trim());
   });
 
   it('puts everything on one line', () => {

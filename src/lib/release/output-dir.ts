@@ -54,7 +54,10 @@ export async function stageOutputDir(finalPath: string, options: StageOptions): 
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
     if (realInput === realTarget || realInput.startsWith(`${realTarget}${sep}`)) {
-      throw new PiImageError('INPUT_INVALID', `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`);
+      throw new PiImageError(
+        'INPUT_INVALID',
+        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`,
+      );
     }
   }
   if (!options.replace && (await isNonEmptyDir(target))) {

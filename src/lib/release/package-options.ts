@@ -64,7 +64,10 @@ export function parseSourceDateEpoch(value: string | undefined): number | undefi
   if (value === undefined || value.trim() === '') return undefined;
   const text = value.trim();
   if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_SOURCE_DATE_EPOCH) {
-    throw new PiImageError('INPUT_INVALID', `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`);
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`,
+    );
   }
   return Number(text);
 }

@@ -30,7 +30,13 @@ describe('the release directory', () => {
     writeFileSync(w.path('appliance.img.xz'), 'image bytes');
     w.record('appliance.img.xz', 'image', digestBytes('image bytes'));
     await w.writeText('metadata.json', 'metadata', '{"name":"appliance"}\n');
-    await w.finish({ name: 'appliance', version: '1.2.3', channel: 'stable', created: '2026-01-19T00:00:00Z', image: { path: 'appliance.img.xz', compression: 'xz', raw: { size: 1, sha256: 'c'.repeat(64) } } });
+    await w.finish({
+      name: 'appliance',
+      version: '1.2.3',
+      channel: 'stable',
+      created: '2026-01-19T00:00:00Z',
+      image: { path: 'appliance.img.xz', compression: 'xz', raw: { size: 1, sha256: 'c'.repeat(64) } },
+    });
   }
 
   it('is written file by file, manifest last, and opened again with the same bytes and digests', async () => {
@@ -51,12 +57,21 @@ describe('the release directory', () => {
     await write();
     const release = await openReleaseDir(dir);
     writeFileSync(join(dir, 'appliance.img.xz'), 'other bytes');
-    await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'manifest')).rejects.toMatchObject({ code: 'FILE_MODIFIED', message: expect.stringMatching(/appliance\.img\.xz in .* does not match manifest\.json/) });
-    await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'signature')).rejects.toMatchObject({ code: 'FILE_MODIFIED', message: expect.stringMatching(/was modified after signing/) });
+    await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'manifest')).rejects.toMatchObject({
+      code: 'FILE_MODIFIED',
+      message: expect.stringMatching(/appliance\.img\.xz in .* does not match manifest\.json/),
+    });
+    await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'signature')).rejects.toMatchObject({
+      code: 'FILE_MODIFIED',
+      message: expect.stringMatching(/was modified after signing/),
+    });
     rmSync(join(dir, 'appliance.img.xz'));
     await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'manifest')).rejects.toMatchObject({ code: 'FILE_MISSING' });
     execFileSync('mkfifo', [join(dir, 'appliance.img.xz')]);
-    await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'manifest')).rejects.toMatchObject({ code: 'FILE_MODIFIED', message: expect.stringMatching(/not a regular file \(a FIFO\)/) });
+    await expect(checkFiles(release.manifest.files, diskDigests(dir), dir, 'manifest')).rejects.toMatchObject({
+      code: 'FILE_MODIFIED',
+      message: expect.stringMatching(/not a regular file \(a FIFO\)/),
+    });
   });
 
   it('metadata is trusted only when it matches the manifest', async () => {
@@ -73,7 +88,10 @@ describe('the release directory', () => {
     expect((await openReleaseDir(dir)).manifestBytes.equals(after.manifestBytes)).toBe(true);
     await writeBeside(after, after.signatureFile, '{}');
     expect(await readSignature(after)).toEqual(Buffer.from('{}'));
-    await expect(addReleaseFiles(after, [{ name: 'late.txt', role: 'release-notes', content: 'x' }])).rejects.toMatchObject({ code: 'OUTPUT_EXISTS', message: expect.stringMatching(/is signed: adding late\.txt would break its signature/) });
+    await expect(addReleaseFiles(after, [{ name: 'late.txt', role: 'release-notes', content: 'x' }])).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+      message: expect.stringMatching(/is signed: adding late\.txt would break its signature/),
+    });
     expect(await strayEntries(dir, releaseNames(after))).toEqual([]);
     writeFileSync(join(dir, 'evil.sh'), '');
     expect(await strayEntries(dir, releaseNames(after))).toEqual(['evil.sh']);
@@ -98,13 +116,25 @@ describe('the release directory', () => {
   });
 
   it('refuses a directory without a manifest, a manifest too large, and one that is a FIFO, naming it', async () => {
-    await expect(openReleaseDir(dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/is not a release directory: manifest\.json cannot be read/) });
+    await expect(openReleaseDir(dir)).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringMatching(/is not a release directory: manifest\.json cannot be read/),
+    });
     writeFileSync(join(dir, 'big'), Buffer.alloc(2048));
-    await expect(readSmallFile(join(dir, 'big'), 1024)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/big is 2048 bytes, more than the 1024/) });
+    await expect(readSmallFile(join(dir, 'big'), 1024)).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringMatching(/big is 2048 bytes, more than the 1024/),
+    });
     writeFileSync(join(dir, 'manifest.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
-    await expect(openReleaseDir(dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/manifest\.json is 5242880 bytes, more than the 4194304/) });
+    await expect(openReleaseDir(dir)).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringMatching(/manifest\.json is 5242880 bytes, more than the 4194304/),
+    });
     rmSync(join(dir, 'manifest.json'));
     execFileSync('mkfifo', [join(dir, 'manifest.json')]);
-    await expect(openReleaseDir(dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/manifest\.json is not a regular file \(a FIFO\)/) });
+    await expect(openReleaseDir(dir)).rejects.toMatchObject({
+      code: 'INPUT_INVALID',
+      message: expect.stringMatching(/manifest\.json is not a regular file \(a FIFO\)/),
+    });
   });
 });

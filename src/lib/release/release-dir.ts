@@ -100,7 +100,9 @@ export async function readReleaseMetadata(release: ReleaseDir): Promise<ReleaseM
   if (!entry) return undefined;
   const path = releasePath(release, entry.path);
   const bytes = await readSmallFile(path, MAX_METADATA_BYTES).catch((e: unknown) => {
-    throw e instanceof PiImageError ? e : new PiImageError('FILE_MISSING', `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
+    throw e instanceof PiImageError
+      ? e
+      : new PiImageError('FILE_MISSING', `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
   });
   const digest = digestBytes(bytes);
   if (digest.sha256 !== entry.sha256 || digest.size !== entry.size) {
@@ -146,7 +148,8 @@ export interface NewFile {
 export async function addReleaseFiles(release: ReleaseDir, files: readonly NewFile[]): Promise<ReleaseDir> {
   const reserved = new Set([MANIFEST_FILE, ...besideFiles(release.manifest.name)]);
   for (const f of files) {
-    if (!isPlainFileName(f.name) || reserved.has(f.name)) throw new PiImageError('INTERNAL', `${JSON.stringify(f.name)} cannot be added to a release: not a plain file name, or reserved`);
+    if (!isPlainFileName(f.name) || reserved.has(f.name))
+      throw new PiImageError('INTERNAL', `${JSON.stringify(f.name)} cannot be added to a release: not a plain file name, or reserved`);
   }
   if ((await readSignature(release)) !== undefined) {
     throw new PiImageError(
@@ -243,7 +246,10 @@ export async function checkFiles(expected: readonly ExpectedFile[], digestOf: Di
   for (const f of expected) {
     const actual = await digestOf(f.path, f.size);
     if (!actual) {
-      throw new PiImageError('FILE_MISSING', against === 'manifest' ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`);
+      throw new PiImageError(
+        'FILE_MISSING',
+        against === 'manifest' ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`,
+      );
     }
     if (f.size !== undefined && actual.size !== f.size) {
       throw new PiImageError(

@@ -11,12 +11,15 @@ function size(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-
 export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string; imageChecksum: string; rawChecksum: string; bmap: string }): string {
   const out: string[] = [];
   const product = meta.contents.root?.productRelease?.values;
   out.push(`# ${meta.name} ${meta.version}`, '');
-  out.push(`Channel: **${meta.channel}** · built ${meta.created}` + (meta.build ? ` · pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ''), '');
+  out.push(
+    `Channel: **${meta.channel}** · built ${meta.created}` +
+      (meta.build ? ` · pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ''),
+    '',
+  );
   if (product && Object.keys(product).length > 0) {
     out.push('| Product | Value |', '|---|---|');
     for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
@@ -29,7 +32,9 @@ export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string
   out.push('## Sources', '');
   out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
   if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(`- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(meta.recipe.commit ?? 'unknown')}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}`);
+    out.push(
+      `- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(meta.recipe.commit ?? 'unknown')}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}`,
+    );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? '1')})`);
   out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);

@@ -40,11 +40,17 @@ describe('signerOfCertificate', () => {
     expect(describeSigner(signer)).toBe(
       'https://github.com/pi-org/pi-image-release/.github/workflows/pipeline.yml@refs/tags/v1 for https://github.com/acme/appliance at refs/heads/main (0123456789ab) on a github-hosted runner',
     );
-    expect(summariseSigner(signer)).toMatchObject({ sourceRepository: 'https://github.com/acme/appliance', signerWorkflow: signer.extensions.buildSignerUri, runner: 'github-hosted' });
+    expect(summariseSigner(signer)).toMatchObject({
+      sourceRepository: 'https://github.com/acme/appliance',
+      signerWorkflow: signer.extensions.buildSignerUri,
+      runner: 'github-hosted',
+    });
   });
 
   it('reads the first, raw issuer extension when the DER one is absent, and names no GitHub facts it does not have', async () => {
-    const signer = signerOfCertificate(await certificate('ci@example.com', [{ oid: '1.3.6.1.4.1.57264.1.1', value: 'https://accounts.example.com', legacy: true }]));
+    const signer = signerOfCertificate(
+      await certificate('ci@example.com', [{ oid: '1.3.6.1.4.1.57264.1.1', value: 'https://accounts.example.com', legacy: true }]),
+    );
     expect(signer).toEqual({ subject: 'ci@example.com', issuer: 'https://accounts.example.com', extensions: {} });
   });
 

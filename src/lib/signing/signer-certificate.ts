@@ -100,7 +100,10 @@ export function signerOfBundle(bundle: Bundle): Signer {
 export function describeSigner(signer: Signer): string {
   const x = signer.extensions;
   const parts = [signer.subject || 'an unknown identity'];
-  if (x.sourceRepositoryUri) parts.push(`for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ''}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ''}`);
+  if (x.sourceRepositoryUri)
+    parts.push(
+      `for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ''}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ''}`,
+    );
   if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
   return parts.join(' ');
 }

@@ -74,7 +74,10 @@ function bad(message: string): PiImageError {
 
 /** OWNER/NAME, or a full https URL of a repository. */
 export function repositoryUri(value: string, name: string): string {
-  const v = value.trim().replace(/\/+$/, '').replace(/\.git$/, '');
+  const v = value
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
   if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
   if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
   throw bad(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
@@ -124,7 +127,13 @@ function compilePattern(pattern: string, name: string): RegExp {
 
 /** `*` matches any run of characters; everything else is literal; anchored. */
 function globMatches(glob: string, value: string): boolean {
-  const re = new RegExp(`^${glob.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'u');
+  const re = new RegExp(
+    `^${glob
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'u',
+  );
   return re.test(value);
 }
 
@@ -134,7 +143,9 @@ function globMatches(glob: string, value: string): boolean {
  * the command line, `repository` in an action).
  */
 export function parseSignerPolicy(values: SignerOptionValues, name: (key: keyof SignerOptionValues) => string): SignerPolicy | undefined {
-  const given = (Object.keys(SIGNER_OPTION_NAMES) as (keyof SignerOptionValues)[]).filter((k) => values[k] !== undefined && values[k] !== '' && values[k] !== false);
+  const given = (Object.keys(SIGNER_OPTION_NAMES) as (keyof SignerOptionValues)[]).filter(
+    (k) => values[k] !== undefined && values[k] !== '' && values[k] !== false,
+  );
   if (given.length === 0) return undefined;
   // An empty value is no value (an action input left empty).
   const value = (v: string | undefined): string | undefined => (v === '' ? undefined : v);
@@ -146,15 +157,19 @@ export function parseSignerPolicy(values: SignerOptionValues, name: (key: keyof 
   const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name('signerWorkflow')) : undefined;
   const sourceRef = value(values.sourceRef);
   const repositoryId = value(values.repositoryId);
-  if (repositoryId !== undefined && !/^\d{1,20}$/.test(repositoryId)) throw bad(`${name('repositoryId')} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
+  if (repositoryId !== undefined && !/^\d{1,20}$/.test(repositoryId))
+    throw bad(`${name('repositoryId')} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
   if (sourceRef !== undefined && !/^refs\/\S+$/.test(sourceRef)) {
     throw bad(`${name('sourceRef')} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
   }
-  const githubShaped = repository !== undefined || repositoryId !== undefined || signerWorkflow !== undefined || sourceRef !== undefined || values.requireGithubHosted === true;
+  const githubShaped =
+    repository !== undefined || repositoryId !== undefined || signerWorkflow !== undefined || sourceRef !== undefined || values.requireGithubHosted === true;
   const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : undefined);
   if (!issuer) throw bad(`${name('certificateOidcIssuer')} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
   if (!exact && !pattern && !repository && !signerWorkflow) {
-    throw bad(`say whose signature to accept: ${name('repository')} and ${name('signerWorkflow')} (GitHub Actions), or ${name('certificateIdentity')} / ${name('certificateIdentityRegexp')}`);
+    throw bad(
+      `say whose signature to accept: ${name('repository')} and ${name('signerWorkflow')} (GitHub Actions), or ${name('certificateIdentity')} / ${name('certificateIdentityRegexp')}`,
+    );
   }
   const policy: SignerPolicy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
   if (repositoryId !== undefined) policy.repositoryId = repositoryId;
@@ -194,7 +209,8 @@ export function checkSigner(policy: SignerPolicy, signer: Signer): void {
     throw new PiImageError('ISSUER_MISMATCH', `the signer's identity was issued by ${signer.issuer || 'an unknown issuer'}, not ${policy.issuer}`);
   }
   if (policy.subject) {
-    const ok = 'exact' in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, 'identity pattern').test(signer.subject);
+    const ok =
+      'exact' in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, 'identity pattern').test(signer.subject);
     if (!ok) {
       const wanted = 'exact' in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
       throw new PiImageError('IDENTITY_MISMATCH', `signed by ${signer.subject || 'an unknown identity'}, which does not match ${wanted}`);
@@ -210,7 +226,10 @@ export function checkSigner(policy: SignerPolicy, signer: Signer): void {
     // The subject and the build signer both name the workflow that signed; both must be the one asked for.
     const failing = [signer.subject, ...(x.buildSignerUri !== undefined ? [x.buildSignerUri] : [])].find((uri) => !matches(uri));
     if (failing !== undefined) {
-      throw new PiImageError('SIGNER_WORKFLOW_MISMATCH', `signed by the workflow ${failing || '(none named)'}, not ${policy.signerWorkflow}${ref === undefined ? ' (any ref)' : ''}`);
+      throw new PiImageError(
+        'SIGNER_WORKFLOW_MISMATCH',
+        `signed by the workflow ${failing || '(none named)'}, not ${policy.signerWorkflow}${ref === undefined ? ' (any ref)' : ''}`,
+      );
     }
   }
   if (policy.repository) {

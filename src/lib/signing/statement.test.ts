@@ -27,7 +27,14 @@ describe('buildStatement', () => {
     ]);
     expect(s.predicate.buildDefinition.externalParameters.release).toEqual({ name: 'appliance', version: '1.2.3', channel: 'stable' });
     const signed = readSignedRelease(s);
-    expect(signed).toEqual({ release: { name: 'appliance', version: '1.2.3', channel: 'stable' }, manifestSha256: release.manifestDigest.sha256, files: new Map([['appliance.bmap', D('b')], ['appliance.img.xz', D('a')]]) });
+    expect(signed).toEqual({
+      release: { name: 'appliance', version: '1.2.3', channel: 'stable' },
+      manifestSha256: release.manifestDigest.sha256,
+      files: new Map([
+        ['appliance.bmap', D('b')],
+        ['appliance.img.xz', D('a')],
+      ]),
+    });
   });
 });
 

@@ -62,7 +62,11 @@ export function buildStatement(release: ReleaseDir, metadata: ReleaseMetadata | 
   ];
   const deps: InTotoStatement['predicate']['buildDefinition']['resolvedDependencies'] = [];
   if (metadata?.recipe.repository && metadata.recipe.commit) {
-    deps.push({ name: 'recipe', uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ''}`, digest: { gitCommit: metadata.recipe.commit } });
+    deps.push({
+      name: 'recipe',
+      uri: `git+${metadata.recipe.repository}${metadata.recipe.ref ? `@${metadata.recipe.ref}` : ''}`,
+      digest: { gitCommit: metadata.recipe.commit },
+    });
   }
   if (options.pigenCommit) {
     deps.push({ name: 'pi-gen', uri: `git+${options.pigenRepository ?? 'https://github.com/RPi-Distro/pi-gen'}`, digest: { gitCommit: options.pigenCommit } });
@@ -95,7 +99,6 @@ export interface SignedRelease {
   /** The release files signed (every subject but the manifest), by name. */
   files: Map<string, string>;
 }
-
 
 /**
  * What a statement says was signed, or a description of what it lacks: a

@@ -21,7 +21,13 @@ describe('trusted roots', () => {
     ['not JSON', '{"mediaType":', /cannot be read as JSON/],
     ['a JSON list', '[]', /is not a Sigstore TrustedRoot \(a JSON object\)/],
     ['an empty object', '{}', /names no certificate authority/],
-    ['a root with a garbage certificate', JSON.stringify({ certificateAuthorities: [{ certChain: { certificates: [{ rawBytes: 'Z2FyYmFnZQ==' }] }, validFor: { start: '2000-01-01T00:00:00Z' } }] }), /is not a Sigstore TrustedRoot|names no/],
+    [
+      'a root with a garbage certificate',
+      JSON.stringify({
+        certificateAuthorities: [{ certChain: { certificates: [{ rawBytes: 'Z2FyYmFnZQ==' }] }, validFor: { start: '2000-01-01T00:00:00Z' } }],
+      }),
+      /is not a Sigstore TrustedRoot|names no/,
+    ],
   ])('refuses %s as a bad input naming the file (not a bad signature)', async (_label, text, message) => {
     const path = join(dir, `${_label.replace(/\W/g, '-')}.json`);
     writeFileSync(path, text);

@@ -43,6 +43,10 @@ export async function loadTrustedRoot(path: string | undefined, cacheDir = join(
   try {
     return TrustedRoot.toJSON(await getTrustedRoot({ cachePath: cacheDir }));
   } catch (e) {
-    throw new PiImageError('EXEC_FAILED', `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${(e as Error).message}`, { cause: e });
+    throw new PiImageError(
+      'EXEC_FAILED',
+      `Sigstore's public-good trusted root could not be fetched (offline? pass --trusted-root FILE): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }

@@ -114,7 +114,12 @@ function statementOf(bundle: Bundle, label: string): { statement: InTotoStatemen
   return { statement, signed };
 }
 
-interface ClaimedManifest { name?: unknown; version?: unknown; channel?: unknown; files?: unknown }
+interface ClaimedManifest {
+  name?: unknown;
+  version?: unknown;
+  channel?: unknown;
+  files?: unknown;
+}
 
 /** Why manifest bytes are not the signed ones, in terms a person can act on. */
 function manifestDifferences(claimed: ClaimedManifest | undefined, signed: SignedRelease): string[] {
@@ -146,7 +151,12 @@ async function signedManifest(dir: string, signed: SignedRelease): Promise<Relea
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
     const claimed = parseJsonObject(bytes.toString('utf8')) as ClaimedManifest | undefined;
-    if (claimed && typeof claimed.name === 'string' && typeof claimed.version === 'string' && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
+    if (
+      claimed &&
+      typeof claimed.name === 'string' &&
+      typeof claimed.version === 'string' &&
+      (claimed.name !== signed.release.name || claimed.version !== signed.release.version)
+    ) {
       throw new PiImageError(
         'RELEASE_MISMATCH',
         `the signature is for release ${signed.release.name} ${signed.release.version}; ${MANIFEST_FILE} in ${dir} names ${claimed.name} ${claimed.version} (a bundle of another release, or the name or version edited)`,
@@ -158,12 +168,16 @@ async function signedManifest(dir: string, signed: SignedRelease): Promise<Relea
   // A signed manifest and its statement must agree, on the release and file for file (a statement from another tool might not).
   const m = release.manifest;
   if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
-    throw new PiImageError('STATEMENT_INVALID', `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`);
+    throw new PiImageError(
+      'STATEMENT_INVALID',
+      `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`,
+    );
   }
   const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
   const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
   disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
-  if (disagree.length > 0) throw new PiImageError('STATEMENT_INVALID', `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(', ')}`);
+  if (disagree.length > 0)
+    throw new PiImageError('STATEMENT_INVALID', `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(', ')}`);
   return release;
 }
 
@@ -180,11 +194,15 @@ export async function verifyRelease(options: VerifyOptions): Promise<VerifyResul
   const { statement, signed } = statementOf(bundle, source.label);
   const release = await signedManifest(releaseDir, signed);
   if (source.file !== undefined && source.file !== release.signatureFile) {
-    throw new PiImageError('BUNDLE_CORRUPT', `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`);
+    throw new PiImageError(
+      'BUNDLE_CORRUPT',
+      `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`,
+    );
   }
   const allowed = releaseNames(release);
   const stray = names.filter((n) => !allowed.has(n));
-  if (stray.length > 0) throw new PiImageError('FILE_UNSIGNED', `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} in ${releaseDir} but not covered by the signature`);
+  if (stray.length > 0)
+    throw new PiImageError('FILE_UNSIGNED', `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} in ${releaseDir} but not covered by the signature`);
   const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
   const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, 'signature');
   logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);

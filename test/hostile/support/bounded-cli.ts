@@ -76,6 +76,7 @@ export function expectBounded(run: BoundedRun, maxSeconds: number, maxPeakMiB = 
   if (run.timedOut) problems.push(`did not end within the deadline (a hang); stderr: ${run.stderr.slice(-500)}`);
   if (run.seconds > maxSeconds) problems.push(`took ${run.seconds.toFixed(1)} s, more than ${maxSeconds} s`);
   if (run.peakMiB > maxPeakMiB) problems.push(`peak RSS ${run.peakMiB.toFixed(0)} MiB, more than ${maxPeakMiB} MiB`);
-  if (/FATAL ERROR|JavaScript heap out of memory|Invalid string length|RangeError|TypeError/.test(run.stderr)) problems.push(`crashed: ${run.stderr.slice(-500)}`);
+  if (/FATAL ERROR|JavaScript heap out of memory|Invalid string length|RangeError|TypeError/.test(run.stderr))
+    problems.push(`crashed: ${run.stderr.slice(-500)}`);
   return problems;
 }

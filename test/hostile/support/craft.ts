@@ -45,7 +45,12 @@ export function writeBlock(fs: string, block: number, data: Buffer, size: number
 }
 
 /** An extent tree node: header (magic, entries, max, depth) and entries of 12 bytes. */
-export function extentNode(size: number, depth: number, entries: { logical: number; target: number; length?: number }[], claimedEntries = entries.length): Buffer {
+export function extentNode(
+  size: number,
+  depth: number,
+  entries: { logical: number; target: number; length?: number }[],
+  claimedEntries = entries.length,
+): Buffer {
   const b = Buffer.alloc(size);
   b.writeUInt16LE(0xf30a, 0);
   b.writeUInt16LE(claimedEntries, 2);
@@ -121,7 +126,9 @@ export async function childOf(pid: number): Promise<number> {
 /** Processes whose command line mentions `text` (to check that no helper outlived the CLI). */
 export function processesMentioning(text: string): string[] {
   const out: string[] = [];
-  for (const pid of execFileSync('ls', ['/proc'], { encoding: 'utf8' }).split('\n').filter((p) => /^\d+$/.test(p))) {
+  for (const pid of execFileSync('ls', ['/proc'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       if (cmd.includes(text) && !cmd.includes('processesMentioning')) out.push(`${pid}: ${cmd}`);
