@@ -1,5 +1,5 @@
 #!/bin/bash
-# The project's test command (npm test): type-check, shellcheck, committed
+# The project's test command (npm test): type-check, lint, shellcheck, committed
 # bundles against the source, then every test (unit and integration) on Node 24,
 # the actions' runtime. Ends with one line: "N passed, N failed, N skipped".
 set -euo pipefail
@@ -14,6 +14,11 @@ fi
 
 echo "== type-check"
 npx --no-install tsc -p tsconfig.json --noEmit
+
+echo "== lint (eslint, prettier)"
+npx --no-install eslint .
+npx --no-install prettier --check --log-level warn "**/*.{ts,mjs,cjs,json}"
+echo "lint: clean"
 
 echo "== shellcheck"
 if command -v shellcheck >/dev/null; then

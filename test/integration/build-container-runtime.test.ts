@@ -12,13 +12,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPiImage } from '../support/cli';
 import { makeInfo, makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
+import { testPiGen } from '../support/pigen';
 import { REPO_ROOT } from '../support/test-image';
 import { missingTools, sh, skipReason } from '../support/tools';
 
-const pigenDir = [process.env.PI_GEN_DIR, join(REPO_ROOT, 'vendor/pi-gen')].find((d) => d && existsSync(join(d, 'build-docker.sh')));
+const pigen = testPiGen();
+const pigenDir = 'dir' in pigen ? pigen.dir : undefined;
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'zip', 'tar']);
 const why = !pigenDir
-  ? 'pi-gen is not present (its build-docker.sh is what this test drives): check out vendor/pi-gen or set PI_GEN_DIR'
+  ? `${'why' in pigen ? pigen.why : 'pi-gen is not present'} (its build-docker.sh is what this test drives)`
   : missing.length > 0
     ? `missing tools: ${missing.join(', ')}`
     : process.arch !== 'arm64' && !existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64')

@@ -4,9 +4,10 @@
  * for upstream stage0-2), then the real stage-ourbox-mini (with SKIP_IMAGES:
  * export-image needs vfat mounts this kernel lacks). Checks both host
  * contracts in the root file system pi-gen built, and reads pi-gen's real
- * build.log with the package step's parser. Needs pi-gen (vendor/pi-gen
- * checked out, or PI_GEN_DIR), root, and pi-gen's dependencies; says which is
- * missing and skips otherwise. The full build (stage0-2, export) runs in
+ * build.log with the package step's parser. Needs pi-gen (PI_GEN_DIR,
+ * vendor/pi-gen, or the shared git bundle of the pinned commit), root, and
+ * pi-gen's dependencies; says which is missing and skips otherwise (in CI
+ * a skip fails the run). The full build (stage0-2, export) runs in
  * .github/workflows on GitHub's runners.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,12 +19,14 @@ import { parseBuildLog, stagesOf } from '../../src/lib/pigen/build-log';
 import { parseDepends } from '../../src/lib/build/preflight';
 import { runPiImage } from '../support/cli';
 import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
+import { testPiGen } from '../support/pigen';
 import { REPO_ROOT } from '../support/test-image';
 import { isRoot, missingTools, skipReason } from '../support/tools';
 
-const pigenDir = [process.env.PI_GEN_DIR, join(REPO_ROOT, 'vendor/pi-gen')].find((d) => d && existsSync(join(d, 'build.sh')));
+const pigen = testPiGen();
+const pigenDir = 'dir' in pigen ? pigen.dir : undefined;
 function unavailable(): string | undefined {
-  if (!pigenDir) return 'pi-gen is not present: check out the vendor/pi-gen submodule or set PI_GEN_DIR';
+  if (!pigenDir) return 'why' in pigen ? pigen.why : 'pi-gen is not present';
   if (!isRoot()) return "pi-gen's build.sh runs as root";
   const missing = missingTools([
     ...parseDepends(readFileSync(join(pigenDir, 'depends'), 'utf8'))
