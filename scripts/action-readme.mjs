@@ -2,12 +2,29 @@
 // tables are generated, never written by hand. Used by build.mjs and by the
 // drift test.
 import { parse } from 'yaml';
+import { readActionPermissions } from './action-permissions.mjs';
 
 const cell = (s) =>
   String(s ?? '')
     .replace(/\|/g, '\\|')
     .replace(/\r?\n/g, ' ')
     .trim();
+
+/** @param {import('./action-permissions.mjs').ActionPermissions | undefined} p */
+function permissionLines(p) {
+  if (!p) throw new Error('action.yml declares no "# permissions:" block');
+  const always = Object.entries(p.always);
+  if (always.length === 0 && p.when.length === 0) return ['None: the job needs no permissions for this action.'];
+  return [
+    'The job needs (and the workflow guard checks it grants no more):',
+    '',
+    '```yaml',
+    'permissions:',
+    ...always.map(([k, v]) => `  ${k}: ${v}`),
+    ...p.when.flatMap((w) => Object.entries(w.permissions).map(([k, v]) => `  ${k}: ${v}  # only with ${w.input}: ${w.value}`)),
+    '```',
+  ];
+}
 
 /**
  * @param {string} folder the action's folder name under actions/
@@ -31,6 +48,10 @@ export function renderActionReadme(folder, yamlText, usage, extra) {
     '```yaml',
     usage.trimEnd(),
     '```',
+    '',
+    '## Permissions',
+    '',
+    ...permissionLines(readActionPermissions(yamlText)),
     '',
     '## Inputs',
     '',

@@ -10,9 +10,10 @@
  *   reusable workflows, required inputs given, `steps.ID.outputs.NAME`,
  *   `needs.JOB.outputs.NAME`, and a reusable workflow's own outputs.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { readActionPermissions } from './action-permissions.mjs';
 
 export interface Finding {
   file: string;
@@ -49,14 +50,38 @@ interface ActionMeta {
 
 const RANK: Record<string, number> = { none: 0, read: 1, write: 2 };
 
-/** What a step needs, from what it uses or runs. */
-function stepNeeds(step: Step): Permissions {
+/** This repository's action a step uses (`./actions/x`, `./.pi-image-release/actions/x`, `OWNER/REPO/actions/x@SHA`): its action.yml, if it exists. */
+function ownAction(root: string, uses: string): string | undefined {
+  const m = /(?:^\.\/(?:\.pi-image-release\/)?|^[\w.-]+\/[\w.-]+\/)actions\/([a-z-]+)(?:@[\w.-]+)?$/.exec(uses);
+  if (!m) return undefined;
+  const path = join(root, 'actions', m[1]!, 'action.yml');
+  return existsSync(path) ? path : undefined;
+}
+
+/** What a step needs: what the action it uses declares (see scripts/action-permissions.mjs), or what it runs. */
+function stepNeeds(root: string, step: Step, report: (message: string) => void): Permissions {
   const uses = step.uses ?? '';
-  const action = /(?:^|\/)actions\/(build|package|sign|publish|pull)(?:@|$)/.exec(uses)?.[1];
   if (uses.startsWith('actions/checkout@')) return { contents: 'read' };
-  if (action === 'sign') return { 'id-token': 'write', ...(String(step.with?.attest) === 'true' ? { attestations: 'write' } : {}) };
-  if (action === 'publish') return { packages: 'write' };
-  if (action === 'pull') return { packages: 'read' };
+  const own = ownAction(root, uses);
+  if (own) {
+    let declared;
+    try {
+      declared = readActionPermissions(readFileSync(own, 'utf8'));
+    } catch (e) {
+      report(`uses ${uses}, whose action.yml has a bad permissions block: ${(e as Error).message}`);
+      return {};
+    }
+    if (!declared) {
+      report(`uses ${uses}, whose action.yml declares no "# permissions:" block`);
+      return {};
+    }
+    const needed: Permissions = { ...declared.always };
+    for (const w of declared.when) {
+      const given = step.with?.[w.input];
+      if ((typeof given === 'string' || typeof given === 'boolean' || typeof given === 'number') && String(given) === w.value) merge(needed, w.permissions);
+    }
+    return needed;
+  }
   if (/\bsemantic-release\b/.test(step.run ?? '') && !(step.run ?? '').includes('next-version'))
     return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
   return {};
@@ -116,7 +141,10 @@ export function checkWorkflow(root: string, file: string, workflow: Workflow, re
 
     const stepsById = new Map<string, ActionMeta | undefined>();
     for (const step of job.steps ?? []) {
-      merge(needed, stepNeeds(step));
+      merge(
+        needed,
+        stepNeeds(root, step, (message) => add('wiring', message, name)),
+      );
       const uses = step.uses;
       if (uses && !uses.startsWith('./') && !uses.startsWith('docker://') && !/@[0-9a-f]{40}$/.test(uses)) {
         add('unpinned-action', `uses ${uses}: pin third-party actions by a full commit SHA`, name);

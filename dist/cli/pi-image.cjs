@@ -6056,19 +6056,19 @@ var require_commonjs2 = __commonJS({
     __name(balancedWithBudget, "balancedWithBudget");
     function maskUnmatchedOpens(masked, budget) {
       budget.remaining -= masked.length;
-      const open5 = [];
+      const open4 = [];
       for (let i = 0; i < masked.length; i++) {
         const c = masked.charCodeAt(i);
         if (c === 123) {
-          open5.push(i);
-        } else if (c === 125 && open5.length) {
-          open5.pop();
+          open4.push(i);
+        } else if (c === 125 && open4.length) {
+          open4.pop();
         }
       }
       let out = "";
       let last = 0;
-      for (let i = 0; i < open5.length; i++) {
-        const at = open5[i];
+      for (let i = 0; i < open4.length; i++) {
+        const at = open4[i];
         out += masked.slice(last, at) + "\0";
         last = at + 1;
       }
@@ -7936,10 +7936,10 @@ var require_commonjs3 = __commonJS({
           }
           return filtered.join("/");
         }).join("|");
-        const [open5, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open5 + re + close + "$";
+        const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open4 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open5 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -15032,15 +15032,15 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module2.exports = function(streamModule) {
-      var Transform6 = streamModule.Transform;
+      var Transform4 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform6.call(this, options);
+        Transform4.call(this, options);
       }
       __name(IconvLiteEncoderStream, "IconvLiteEncoderStream");
-      IconvLiteEncoderStream.prototype = Object.create(Transform6.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform4.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -15079,10 +15079,10 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform6.call(this, options);
+        Transform4.call(this, options);
       }
       __name(IconvLiteDecoderStream, "IconvLiteDecoderStream");
-      IconvLiteDecoderStream.prototype = Object.create(Transform6.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform4.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -22073,7 +22073,7 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname5,
       isAbsolute: isAbsolute2,
-      join: join23,
+      join: join22,
       parse,
       resolve: resolve8,
       sep: sep2,
@@ -22354,8 +22354,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir6(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join23(src, item);
-        const destItem = join23(dest, item);
+        const srcItem = join22(src, item);
+        const destItem = join22(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22431,7 +22431,7 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join23, sep: sep2 } = require("path");
+    var { join: join22, sep: sep2 } = require("path");
     var getOptions = require_get_options();
     var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm10 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
@@ -22439,7 +22439,7 @@ var require_with_temp_dir = __commonJS({
         copy: ["tmpPrefix"]
       });
       await mkdir7(root, { recursive: true });
-      const target = await mkdtemp2(join23(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp2(join22(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22464,13 +22464,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir6 } = require("fs/promises");
-    var { join: join23 } = require("path");
+    var { join: join22 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir6(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir6(join23(dir, item))) {
-            results.push(join23(item, scopedItem));
+          for (const scopedItem of await readdir6(join22(dir, item))) {
+            results.push(join22(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname5, join: join23, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname5, join: join22, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join23(source, file), join23(destination, file), options, false, symlinks)
+              (file) => moveFile(join22(source, file), join22(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -23202,10 +23202,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir7,
-      readFile: readFile2,
+      readFile,
       readdir: readdir6,
       rm: rm10,
-      writeFile: writeFile3
+      writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
     var path = require("path");
@@ -23260,7 +23260,7 @@ var require_entry_index = __commonJS({
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile3(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile2(tmp2.target, newIndex, { flag: "wx" });
         await mkdir7(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile2(bucket, "utf8");
+      const data = await readFile(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -28321,11 +28321,11 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir7,
-      readFile: readFile2,
+      readFile,
       rm: rm10,
       stat: stat8,
       truncate,
-      writeFile: writeFile3
+      writeFile: writeFile2
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -28543,12 +28543,12 @@ var require_verify2 = __commonJS({
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile3(verifile, `${Date.now()}`);
+      return writeFile2(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join23;
+    exports2.join = join22;
     var url_1 = require("url");
-    function join23(base, path) {
+    function join22(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join23, "join");
+    __name(join22, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -38547,8 +38547,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -38556,8 +38560,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -38645,7 +38649,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text2) {
-  return text2.replace(CONTROL, (c) => {
+  return scrubSecrets(text2).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -38803,21 +38807,49 @@ var import_promises = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_promises2 = require("node:stream/promises");
 var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream.Transform {
+var DigestCounter = class {
   static {
-    __name(this, "HashingPassThrough");
+    __name(this, "DigestCounter");
   }
   hash = (0, import_node_crypto.createHash)("sha256");
   size = 0;
-  _transform(chunk, _enc, done) {
+  update(chunk) {
     this.hash.update(chunk);
     this.size += chunk.length;
-    done(null, chunk);
   }
   digest() {
     return { size: this.size, sha256: this.hash.digest("hex") };
   }
 };
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  counter = new DigestCounter();
+  get size() {
+    return this.counter.size;
+  }
+  _transform(chunk, _enc, done) {
+    this.counter.update(chunk);
+    done(null, chunk);
+  }
+  digest() {
+    return this.counter.digest();
+  }
+};
+async function* verifiedChunks(source, expected, mismatch) {
+  const counter = new DigestCounter();
+  for await (const chunk of source) {
+    counter.update(chunk);
+    if (expected.size !== void 0 && counter.size > expected.size) throw mismatch({ larger: true });
+    yield chunk;
+  }
+  const actual = counter.digest();
+  if (expected.size !== void 0 && actual.size !== expected.size || expected.sha256 !== void 0 && actual.sha256 !== expected.sha256) {
+    throw mismatch({ larger: false, actual });
+  }
+}
+__name(verifiedChunks, "verifiedChunks");
 function digestBytes(bytes) {
   const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
   return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
@@ -38857,6 +38889,21 @@ async function openRegularFile(path) {
   }
 }
 __name(openRegularFile, "openRegularFile");
+async function* regularFileChunks(path, start, end) {
+  const handle = await openRegularFile(path);
+  try {
+    const stream = handle.createReadStream({
+      highWaterMark: READ_CHUNK,
+      autoClose: false,
+      ...start !== void 0 ? { start } : {},
+      ...end !== void 0 ? { end } : {}
+    });
+    for await (const chunk of stream) yield chunk;
+  } finally {
+    await handle.close().catch(() => void 0);
+  }
+}
+__name(regularFileChunks, "regularFileChunks");
 async function pathKind(path) {
   try {
     const st = await (0, import_promises.stat)(path);
@@ -38994,11 +39041,32 @@ async function findDeployOutputs(deployDir, options = {}) {
 }
 __name(findDeployOutputs, "findDeployOutputs");
 
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var SAFE_NAME_MAX = 128;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
+function checkSafeName(value, input) {
+  if (!isSafeName(value)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
+    );
+  }
+  return value;
+}
+__name(checkSafeName, "checkSafeName");
+
 // src/lib/pigen/image-names.ts
 function imageNames(imgName, version2, buildDate) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/.test(version2)) {
-    throw new PiImageError("INPUT_INVALID", `version "${version2}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-'`);
-  }
+  checkSafeName(version2, "version");
   const base = `${imgName}-${version2}`;
   return { IMG_DATE: buildDate.toISOString().slice(0, 10), IMG_FILENAME: base, ARCHIVE_FILENAME: `image_${base}` };
 }
@@ -39741,8 +39809,8 @@ function stagesOf(timeline) {
 }
 __name(stagesOf, "stagesOf");
 function failedStep(timeline) {
-  const open5 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open5[open5.length - 1];
+  const open4 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open4[open4.length - 1];
 }
 __name(failedStep, "failedStep");
 function formatDuration(seconds) {
@@ -40141,15 +40209,52 @@ var pi_gen_default = {
 // src/lib/pigen/pin.ts
 var PI_GEN_PIN = pi_gen_default;
 
+// src/lib/core/values.ts
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
+}
+__name(parseBoolean, "parseBoolean");
+function checkIntegerInRange(value, min, max, label) {
+  const n = typeof value === "number" ? value : /^-?\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PiImageError("INPUT_INVALID", `${label} "${String(value).slice(0, 40)}" must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+__name(checkIntegerInRange, "checkIntegerInRange");
+var MAX_SOURCE_DATE_EPOCH = 253402300799;
+function parseSourceDateEpoch(value) {
+  if (value === void 0 || value.trim() === "") return void 0;
+  const text2 = value.trim();
+  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
+    );
+  }
+  return Number(text2);
+}
+__name(parseSourceDateEpoch, "parseSourceDateEpoch");
+function isoSeconds(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+__name(isoSeconds, "isoSeconds");
+function parseKeyValueList(items, label) {
+  const out = {};
+  for (const item of items.map((i) => i.trim()).filter(Boolean)) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new PiImageError("INPUT_INVALID", `${label}: "${item.slice(0, 80)}" is not KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+__name(parseKeyValueList, "parseKeyValueList");
+
 // src/lib/pigen/product-config.ts
 var BOOLEAN_KEYS = /* @__PURE__ */ new Set(["disableFirstBootUserRename", "passwordlessSudo", "enableSsh", "pubkeyOnlySsh", "enableCloudInit"]);
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
-function parseFlag(value, where) {
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `${where}: "${value}" must be 1 or 0 (or true or false)`);
-}
-__name(parseFlag, "parseFlag");
 function unquote(raw, where) {
   const v = raw.trim();
   if (v.startsWith('"') || v.startsWith("'")) {
@@ -40184,7 +40289,7 @@ function applySetting(config, key, value, where) {
     return;
   }
   const s = config.settings;
-  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseFlag(value, `${where}: ${key}`);
+  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseBoolean(value, `${where}: ${key}`);
   else if (typed === "compressionLevel") {
     if (!/^\d$/.test(value)) throw new PiImageError("INPUT_INVALID", `${where}: COMPRESSION_LEVEL "${value}" must be 0-9`);
     s[typed] = Number(value);
@@ -40338,29 +40443,6 @@ async function prepareBuild(request2) {
 }
 __name(prepareBuild, "prepareBuild");
 
-// src/lib/core/safe-name.ts
-var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-var SAFE_NAME_MAX = 128;
-var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
-function isSafeName(value) {
-  return SAFE_NAME.test(value) && !value.includes("..");
-}
-__name(isSafeName, "isSafeName");
-function isPlainFileName(value) {
-  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
-}
-__name(isPlainFileName, "isPlainFileName");
-function checkSafeName(value, input) {
-  if (!isSafeName(value)) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
-    );
-  }
-  return value;
-}
-__name(checkSafeName, "checkSafeName");
-
 // src/lib/core/json-value.ts
 function asObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
@@ -40474,10 +40556,6 @@ __name(parseManifest, "parseManifest");
 var DEFAULT_VERSION = "dev";
 var DEFAULT_CHANNEL = "nightly";
 var DEFAULT_COMPRESSION_LEVEL = 6;
-function checkReleaseName(value, input = "name") {
-  return checkSafeName(value, input);
-}
-__name(checkReleaseName, "checkReleaseName");
 function checkChannel(value, input = "channel") {
   if (!CHANNELS.includes(value)) {
     throw new PiImageError("INPUT_INVALID", `${input} "${value}" is not one of: ${CHANNELS.join(", ")}`);
@@ -40485,31 +40563,6 @@ function checkChannel(value, input = "channel") {
   return value;
 }
 __name(checkChannel, "checkChannel");
-function checkIntegerInRange(value, min, max, input) {
-  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PiImageError("INPUT_INVALID", `${input} "${value}" must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-__name(checkIntegerInRange, "checkIntegerInRange");
-var MAX_SOURCE_DATE_EPOCH = 253402300799;
-function parseSourceDateEpoch(value) {
-  if (value === void 0 || value.trim() === "") return void 0;
-  const text2 = value.trim();
-  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
-    );
-  }
-  return Number(text2);
-}
-__name(parseSourceDateEpoch, "parseSourceDateEpoch");
-function isoSeconds(date) {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-__name(isoSeconds, "isoSeconds");
 function defaultReleaseName(imageBase) {
   return imageBase.replace(/^\d{4}-\d{2}-\d{2}-/, "");
 }
@@ -40579,7 +40632,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     const options = await prepareBuild({
       configFile: str("config"),
       settings: values.set ?? [],
-      version: checkReleaseName(str("version") ?? DEFAULT_VERSION, "version"),
+      version: checkSafeName(str("version") ?? DEFAULT_VERSION, "--version"),
       runtime: parseRuntime(str("runtime") ?? "auto", "--runtime"),
       workDir: str("work-dir") ?? "build",
       baseDir: str("base-dir") ?? process.cwd(),
@@ -40613,7 +40666,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/lib/image/open-image.ts
-var import_promises13 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path10 = require("node:path");
 
@@ -40683,7 +40736,6 @@ var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
 var import_node_fs6 = require("node:fs");
-var import_promises10 = require("node:fs/promises");
 var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -40703,7 +40755,7 @@ function u64(file, buf, at, what, limit) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises10.open)(file, "r");
+  const fh = await openRegularFile(file);
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -40793,8 +40845,12 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   crc = 0;
   length = 0;
   _transform(chunk, _enc, done) {
-    this.crc = (0, import_node_zlib.crc32)(chunk, this.crc);
     this.length += chunk.length;
+    if (this.length > this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
+      return;
+    }
+    this.crc = (0, import_node_zlib.crc32)(chunk, this.crc);
     done(null, chunk);
   }
   _flush(done) {
@@ -40806,7 +40862,7 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises10.open)(file, "r");
+  const fh = await openRegularFile(file);
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -40913,11 +40969,10 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
-var import_node_crypto4 = require("node:crypto");
 var import_node_fs7 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_promises12 = require("node:stream/promises");
+var import_promises11 = require("node:stream/promises");
 
 // src/lib/image/bmap.ts
 var import_node_crypto3 = require("node:crypto");
@@ -41006,9 +41061,8 @@ var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
   const BS = BMAP_BLOCK_SIZE;
-  const hash = (0, import_node_crypto4.createHash)("sha256");
+  const raw = new DigestCounter();
   const bmap = new BlockMapBuilder(BS);
-  let size2 = 0;
   let carry;
   let head2 = options.checkHead ? Buffer.alloc(0) : void 0;
   let sparse;
@@ -41027,7 +41081,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises12.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises11.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -41068,7 +41122,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises11.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises10.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -41079,21 +41133,20 @@ async function rawImagePass(source, options) {
           head2 = void 0;
         }
       }
-      size2 += chunk.length;
-      hash.update(chunk);
+      raw.update(chunk);
       if (xz && !xz.stdin.write(chunk)) await waitDrain();
       const data = carry ? Buffer.concat([carry, chunk]) : chunk;
       const whole = data.length - data.length % BS;
       await blocks(data.subarray(0, whole), blockOffset);
       blockOffset += whole;
       carry = whole < data.length ? Buffer.from(data.subarray(whole)) : void 0;
-      logger.progress(`reading ${sourceName}`, size2, options.expectedSize);
+      logger.progress(`reading ${sourceName}`, raw.size, options.expectedSize);
     }
-    if (size2 === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
+    if (raw.size === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
     if (head2) options.checkHead(head2);
     if (carry) await blocks(carry, blockOffset);
-    if (options.expectedSize !== void 0 && size2 !== options.expectedSize) {
-      throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${size2} bytes, expected ${options.expectedSize}`);
+    if (options.expectedSize !== void 0 && raw.size !== options.expectedSize) {
+      throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${raw.size} bytes, expected ${options.expectedSize}`);
     }
     if (xz) {
       xz.stdin.end();
@@ -41101,7 +41154,7 @@ async function rawImagePass(source, options) {
       await xz.out;
     }
     if (sparse) {
-      await sparse.truncate(size2).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+      await sparse.truncate(raw.size).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     }
   } catch (error) {
     await xz?.stop();
@@ -41112,8 +41165,9 @@ async function rawImagePass(source, options) {
   } finally {
     await sparse?.close();
   }
-  const result = { raw: { size: size2, sha256: hash.digest("hex") }, bmap: bmap.finish(size2) };
-  if (xz) result.compressed = { size: xz.counter.size, sha256: xz.counter.hash.digest("hex") };
+  const digest = raw.digest();
+  const result = { raw: digest, bmap: bmap.finish(digest.size) };
+  if (xz) result.compressed = xz.counter.digest();
   return result;
 }
 __name(rawImagePass, "rawImagePass");
@@ -41147,8 +41201,8 @@ async function openImageForReading(path, logger, workDir = (0, import_node_os2.t
     const source = await FileByteSource.open(path);
     return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
   }
-  const dir = await (0, import_promises13.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises13.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises12.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises12.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   let opened;
   try {
@@ -41191,6 +41245,7 @@ var MAX_SYMLINK_HOPS = 40;
 var MAX_EXTENT_DEPTH = 5;
 var MAX_MAP_BLOCKS = 4096;
 var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var MAX_DIRECTORY_ENTRIES = 1e5;
 var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 var Ext4FileSystem = class _Ext4FileSystem {
   constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
@@ -41250,6 +41305,9 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
     if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
+    }
+    if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
     }
     if (blocksCount * blockSize > src.size) {
       throw new PiImageError(
@@ -41316,6 +41374,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     }, "mapBlock");
     if (inode.flags & EXTENTS_FL) {
       const out = [];
+      let next = 0;
       const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
         if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
@@ -41334,8 +41393,13 @@ var Ext4FileSystem = class _Ext4FileSystem {
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
+            if (logical < next)
+              throw this.corrupt(
+                `${where}: its extents overlap or are out of order (a run starts at block ${logical}, before block ${next} where the one before ended)`
+              );
+            next = logical + len;
             const physical = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
-            out.push([logical, uninitialized ? -1 : physical, len]);
+            out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
             await walk(await mapBlock(child, "extent tree"), depth - 1);
@@ -41397,6 +41461,8 @@ var Ext4FileSystem = class _Ext4FileSystem {
         continue;
       }
       if (ino !== 0 && nameLen > 0) {
+        if (entries.length >= MAX_DIRECTORY_ENTRIES)
+          throw this.corrupt(`directory inode ${inode.number} holds more than ${MAX_DIRECTORY_ENTRIES} entries: not a directory of a system image`);
         const name = data.toString("utf8", at + 8, at + 8 + nameLen);
         if (name !== "." && name !== "..") entries.push({ name, inode: ino, fileType: data[at + 7] });
       }
@@ -42046,7 +42112,7 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises17 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_path14 = require("node:path");
 
 // src/lib/pigen/info-file.ts
@@ -42222,13 +42288,13 @@ function buildMetadata(input) {
 __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto5 = require("node:crypto");
-var import_promises14 = require("node:fs/promises");
+var import_node_crypto4 = require("node:crypto");
+var import_promises13 = require("node:fs/promises");
 var import_node_path11 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises14.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises14.readdir)(path)).length > 0;
+    if (!(await (0, import_promises13.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises13.readdir)(path)).length > 0;
   } catch {
     return false;
   }
@@ -42237,7 +42303,7 @@ __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
   const abs = (0, import_node_path11.resolve)(path);
   try {
-    return await (0, import_promises14.realpath)(abs);
+    return await (0, import_promises13.realpath)(abs);
   } catch {
     const parent = (0, import_node_path11.dirname)(abs);
     return parent === abs ? abs : (0, import_node_path11.join)(await realish(parent), (0, import_node_path11.basename)(abs));
@@ -42260,59 +42326,59 @@ async function stageOutputDir(finalPath, options) {
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises14.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
+  await (0, import_promises13.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises14.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises14.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises13.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises13.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       unregister();
       let old;
       try {
-        await (0, import_promises14.stat)(target);
+        await (0, import_promises13.stat)(target);
         old = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.old-${suffix}`);
-        await (0, import_promises14.rename)(target, old);
+        await (0, import_promises13.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises14.rename)(path, target);
-      if (old) await (0, import_promises14.rm)(old, { recursive: true, force: true });
+      await (0, import_promises13.rename)(path, target);
+      if (old) await (0, import_promises13.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises14.rm)(path, { recursive: true, force: true });
+      await (0, import_promises13.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises16 = require("node:fs/promises");
+var import_promises15 = require("node:fs/promises");
 var import_node_path13 = require("node:path");
 
 // src/lib/core/atomic-file.ts
-var import_node_crypto6 = require("node:crypto");
-var import_promises15 = require("node:fs/promises");
+var import_node_crypto5 = require("node:crypto");
+var import_promises14 = require("node:fs/promises");
 var import_node_path12 = require("node:path");
 function temporaryPathFor(path) {
-  return (0, import_node_path12.join)((0, import_node_path12.dirname)(path), `.${(0, import_node_path12.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`);
+  return (0, import_node_path12.join)((0, import_node_path12.dirname)(path), `.${(0, import_node_path12.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
 }
 __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises15.open)(temp, "wx", 420);
+    const handle = await (0, import_promises14.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises15.rename)(temp, path);
+    await (0, import_promises14.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises15.rm)(temp, { force: true });
+    await (0, import_promises14.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -42352,7 +42418,7 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises16.readdir)(dir)).sort();
+    return (await (0, import_promises15.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
@@ -42479,7 +42545,7 @@ function releaseNames(release) {
 }
 __name(releaseNames, "releaseNames");
 
-// src/lib/release/markdown-text.ts
+// src/lib/core/markdown-text.ts
 function mdText(value) {
   return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
 }
@@ -42556,13 +42622,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto7.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto6.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -42644,14 +42710,14 @@ async function packageRelease(options) {
     warnings.push(m);
     logger.warn(m);
   }, "warn");
-  const version2 = checkReleaseName(options.version ?? DEFAULT_VERSION, "version");
+  const version2 = checkSafeName(options.version ?? DEFAULT_VERSION, "version");
   const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
   const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, "compression-level");
   const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, "threads");
   if (options.sourceDateEpoch !== void 0) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH");
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
-  const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
+  const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
   logger.info(`image: ${(0, import_node_path14.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
@@ -42707,7 +42773,7 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises17.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises16.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
@@ -42920,8 +42986,15 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_fs15 = require("node:fs");
-var import_node_path20 = require("node:path");
+var import_node_fs13 = require("node:fs");
+var import_node_path19 = require("node:path");
+
+// src/lib/oci/layout.ts
+var import_node_crypto8 = require("node:crypto");
+var import_node_fs8 = require("node:fs");
+var import_promises17 = require("node:fs/promises");
+var import_node_path15 = require("node:path");
+var import_promises18 = require("node:stream/promises");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -42991,6 +43064,7 @@ __name(isDescriptor, "isDescriptor");
 var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/oci/manifest-json.ts
+var MAX_MANIFEST_BYTES2 = 4 * 1024 * 1024;
 function parseManifest2(bytes, where) {
   let m;
   try {
@@ -43013,42 +43087,32 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto8 = require("node:crypto");
-var import_node_fs8 = require("node:fs");
+var import_node_crypto7 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto8.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto7.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
-function fileBlobSource(file, descriptor) {
+function verifiedBlobSource(descriptor, openRange, label) {
   return {
     descriptor,
     open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs8.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
-      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === void 0 ? (0, import_node_crypto8.createHash)("sha256") : void 0;
-      let seen = 0;
-      const check = new import_node_stream3.Transform({
-        transform(chunk, _e, done) {
-          seen += chunk.length;
-          if (seen > expected) {
-            done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
-            return;
-          }
-          hash?.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          if (seen !== expected) done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest)
-            done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
-          else done();
-        }
-      });
-      stream.on("error", (e) => check.destroy(e));
-      return stream.pipe(check);
+      const whole = start === void 0;
+      const expected = {
+        size: whole ? descriptor.size : (end ?? descriptor.size - 1) - start + 1,
+        sha256: whole ? descriptor.digest.replace(/^sha256:/, "") : void 0
+      };
+      const mismatch = /* @__PURE__ */ __name((found) => new PiImageError(
+        "DIGEST_MISMATCH",
+        found.larger ? `${label} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}` : found.actual.size !== expected.size ? `${label} is ${found.actual.size} bytes, not the ${expected.size} expected of ${descriptor.digest}` : `${label} does not have the digest ${descriptor.digest}`
+      ), "mismatch");
+      return import_node_stream3.Readable.from(verifiedChunks(openRange(start, end), expected, mismatch), { objectMode: false });
     }, "open")
   };
+}
+__name(verifiedBlobSource, "verifiedBlobSource");
+function fileBlobSource(file, descriptor) {
+  return verifiedBlobSource(descriptor, (start, end) => regularFileChunks(file, start, end), file);
 }
 __name(fileBlobSource, "fileBlobSource");
 function bytesBlobSource(bytes) {
@@ -43062,125 +43126,23 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
+var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
 var MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.oci.image.index.v1+json",
   "application/vnd.docker.distribution.manifest.v2+json"
 ];
 
-// src/lib/oci/referrers.ts
-async function attachArtifact(store, subject, artifact) {
-  const layer = bytesBlobSource(artifact.blob);
-  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
-  await store.putBlob(layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      artifactType: artifact.artifactType,
-      config: EMPTY_DESCRIPTOR,
-      layers: [{ mediaType: artifact.artifactType, ...layer.descriptor }],
-      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: artifact.annotations
-    })
-  );
-  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
-  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: artifact.artifactType };
-  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
-  await addToFallbackIndex(store, subject.digest, descriptor);
-  return { digest: pushed.digest, via: "tag-fallback" };
-}
-__name(attachArtifact, "attachArtifact");
-async function addToFallbackIndex(store, subjectDigest, referrer) {
-  const tag = REFERRERS_TAG(subjectDigest);
-  let manifests = [];
-  const existing = await store.resolveTag(tag);
-  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag}`);
-  if (manifests.some((m) => m.digest === referrer.digest)) return;
-  manifests.push(referrer);
-  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag);
-}
-__name(addToFallbackIndex, "addToFallbackIndex");
-function parseIndex(bytes, where) {
-  try {
-    const index = JSON.parse(bytes.toString("utf8"));
-    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter(isDescriptor);
-  } catch (e) {
-    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
-  }
-}
-__name(parseIndex, "parseIndex");
-async function listReferrers(store, digest) {
-  const api = await store.referrersApi(digest);
-  if (api !== void 0) return api;
-  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
-  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
-}
-__name(listReferrers, "listReferrers");
-async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
-  const found = [];
-  for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
-    if (found.length >= limit) break;
-    let manifest;
-    try {
-      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    } catch (e) {
-      if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
-      continue;
-    }
-    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
-    if (!layer || layer.size > maxLayerBytes) continue;
-    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
-  }
-  return found;
-}
-__name(referrersOfType, "referrersOfType");
-
-// src/lib/oci/copy.ts
-async function copyManifest(source, sink, digest, logger) {
-  const got = await source.getManifest(digest);
-  const m = parseManifest2(got.bytes, `${source.label}@${digest}`);
-  const mediaType = m.mediaType ?? got.mediaType;
-  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
-  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
-    const how = await sink.putBlob({ descriptor: blob, open: /* @__PURE__ */ __name((start, end) => source.openBlob(blob.digest, start, end), "open") });
-    logger.info(
-      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`
-    );
-  }
-  await sink.putManifest(got.bytes, mediaType);
-  return { bytes: got.bytes, mediaType };
-}
-__name(copyManifest, "copyManifest");
-async function copyRelease(source, digest, tags, sink, logger) {
-  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
-  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
-  for (const referrer of await listReferrers(source, digest)) {
-    if (referrer.mediaType === OCI_INDEX) continue;
-    await copyManifest(source, sink, referrer.digest, logger);
-    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
-  }
-  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
-}
-__name(copyRelease, "copyRelease");
-
 // src/lib/oci/layout.ts
-var import_node_crypto9 = require("node:crypto");
-var import_node_fs9 = require("node:fs");
-var import_promises18 = require("node:fs/promises");
-var import_node_path15 = require("node:path");
-var import_node_stream4 = require("node:stream");
-var import_promises19 = require("node:stream/promises");
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
 var OciLayout = class _OciLayout {
-  constructor(dir) {
+  constructor(dir, pending2) {
     this.dir = dir;
+    this.pending = pending2;
     this.label = `oci:${dir}`;
   }
   dir;
+  pending;
   static {
     __name(this, "OciLayout");
   }
@@ -43191,23 +43153,38 @@ var OciLayout = class _OciLayout {
   pinned(digest) {
     return `oci:${(0, import_node_path15.resolve)(this.dir)}@${digest}`;
   }
-  static async open(dir) {
-    await (0, import_promises18.mkdir)((0, import_node_path15.join)(dir, "blobs", "sha256"), { recursive: true });
+  /**
+   * Opens the layout in `dir`. A directory without an `oci-layout` file is
+   * refused unless `create` (a publish target): then nothing is written until
+   * the first blob is, so a publish refused before it starts leaves no empty
+   * layout behind.
+   */
+  static async open(dir, options) {
     const marker = (0, import_node_path15.join)(dir, "oci-layout");
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
     } catch (e) {
-      if (e.code !== "ENOENT") throw e;
+      const code = e.code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
     }
     if (text2 === void 0) {
-      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await writeFileAtomic((0, import_node_path15.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
-`);
-    } else if (parseJsonObject(text2)?.imageLayoutVersion !== "1.0.0") {
+      if (!options.create) throw new PiImageError("INPUT_INVALID", `${dir} is not an OCI image layout (no oci-layout file)`);
+      return new _OciLayout(dir, true);
+    }
+    if (parseJsonObject(text2)?.imageLayoutVersion !== "1.0.0") {
       throw new PiImageError("INPUT_INVALID", `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
-    return new _OciLayout(dir);
+    return new _OciLayout(dir, false);
+  }
+  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  async ensureCreated() {
+    if (!this.pending) return;
+    await (0, import_promises17.mkdir)((0, import_node_path15.join)(this.dir, "blobs", "sha256"), { recursive: true });
+    await writeFileAtomic((0, import_node_path15.join)(this.dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+`);
+    await writeFileAtomic((0, import_node_path15.join)(this.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+    this.pending = false;
   }
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
@@ -43215,47 +43192,35 @@ var OciLayout = class _OciLayout {
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises18.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises17.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open5) {
-    return this.writeBlob(open5());
+  putBlobStream(open4) {
+    return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto9.createHash)("sha256");
-    let size2 = 0;
-    const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto9.randomBytes)(6).toString("hex")}`);
+    await this.ensureCreated();
+    const counter = new HashingPassThrough();
+    const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto8.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises19.pipeline)(
-        source,
-        new import_node_stream4.Transform({
-          transform(chunk, _e, done) {
-            hash.update(chunk);
-            size2 += chunk.length;
-            done(null, chunk);
-          }
-        }),
-        (0, import_node_fs9.createWriteStream)(temp)
-      );
-      const digest = `sha256:${hash.digest("hex")}`;
+      await (0, import_promises18.pipeline)(source, counter, (0, import_node_fs8.createWriteStream)(temp));
+      const { size: size2, sha256 } = counter.digest();
+      const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises18.rename)(temp, this.blobPath(digest));
+      await (0, import_promises17.rename)(temp, this.blobPath(digest));
       return { digest, size: size2 };
     } catch (e) {
-      await (0, import_promises18.rm)(temp, { force: true });
+      await (0, import_promises17.rm)(temp, { force: true });
       throw e;
     }
   }
   async putBlobBytes(bytes) {
+    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!await this.hasBlob(digest)) {
-      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises18.writeFile)(temp, bytes);
-      await (0, import_promises18.rename)(temp, this.blobPath(digest));
-    }
+    if (!await this.hasBlob(digest)) await writeFileAtomic(this.blobPath(digest), bytes);
     return digest;
   }
   async putBlob(source) {
@@ -43263,35 +43228,21 @@ var OciLayout = class _OciLayout {
     await this.writeBlob(source.open(), source.descriptor.digest);
     return "stored";
   }
-  /** Opens a blob for reading, unverified. */
+  /** A blob's bytes, unverified (only a regular file is read), whole or a range (inclusive end). */
   openBlob(digest, start, end) {
-    return (0, import_node_fs9.createReadStream)(this.blobPath(digest), {
-      highWaterMark: 1 << 20,
-      ...start !== void 0 ? { start } : {},
-      ...end !== void 0 ? { end } : {}
-    });
+    return regularFileChunks(this.blobPath(digest), start, end);
   }
   async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto9.createHash)("sha256");
-    let size2 = 0;
-    let stream;
+    const where = `blob ${descriptor.digest} in ${this.dir}`;
     try {
-      stream = this.openBlob(descriptor.digest);
-      for await (const c of stream) {
-        const chunk = c;
-        hash.update(chunk);
-        size2 += chunk.length;
-        if (size2 > descriptor.size)
-          throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
-        yield chunk;
-      }
+      yield* verifiedChunks(
+        this.openBlob(descriptor.digest),
+        { size: descriptor.size, sha256: descriptor.digest.slice(7) },
+        (found) => found.larger ? new PiImageError("DIGEST_MISMATCH", `${where} is larger than the ${descriptor.size} bytes its descriptor says`) : new PiImageError("DIGEST_MISMATCH", `${where} is ${found.actual.size} bytes with digest sha256:${found.actual.sha256}: refused`)
+      );
     } catch (e) {
       if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
       throw e;
-    }
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (size2 !== descriptor.size || actual !== descriptor.digest) {
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size2} bytes with digest ${actual}: refused`);
     }
   }
   async putManifest(bytes, mediaType, tag) {
@@ -43312,8 +43263,9 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises18.readFile)(this.blobPath(digest));
+      bytes = await readSmallFile(this.blobPath(digest), Math.min(descriptor?.size ?? MAX_MANIFEST_BYTES2, MAX_MANIFEST_BYTES2));
     } catch (e) {
+      if (e instanceof PiImageError) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir}: ${e.message}`, { cause: e });
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
     const actual = digestOf(bytes);
@@ -43336,10 +43288,11 @@ var OciLayout = class _OciLayout {
     });
   }
   async tagHint() {
-    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !isReferrersTag(t));
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
+    if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
     const path = (0, import_node_path15.join)(this.dir, "index.json");
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
@@ -43349,6 +43302,7 @@ var OciLayout = class _OciLayout {
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
+    await this.ensureCreated();
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
@@ -43360,21 +43314,16 @@ var OciLayout = class _OciLayout {
   }
 };
 
-// src/lib/oci/open-store.ts
-var import_node_fs11 = require("node:fs");
-var import_node_path16 = require("node:path");
-
 // src/lib/oci/registry-client.ts
-var import_node_crypto10 = require("node:crypto");
-var import_node_fs10 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var import_node_stream6 = require("node:stream");
-var import_promises21 = require("node:stream/promises");
+var import_node_fs9 = require("node:fs");
+var import_promises19 = require("node:fs/promises");
+var import_node_stream5 = require("node:stream");
+var import_promises20 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http2 = require("node:http");
 var import_node_https = require("node:https");
-var import_node_stream5 = require("node:stream");
+var import_node_stream4 = require("node:stream");
 
 // src/lib/oci/registry-error.ts
 var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
@@ -43412,7 +43361,7 @@ function registryErrorSummary(body) {
     }
   } catch {
   }
-  return { codes: [], text: printable(body.replace(/\s+/g, " ").trim()).slice(0, 200) };
+  return { codes: [], text: printable(body).replace(/\s+/g, " ").trim().slice(0, 200) };
 }
 __name(registryErrorSummary, "registryErrorSummary");
 function statusError(method, url, status, body, registry) {
@@ -43449,7 +43398,7 @@ function protocolError(method, url, what) {
 __name(protocolError, "protocolError");
 
 // src/lib/oci/http-transport.ts
-var Counter = class extends import_node_stream5.Transform {
+var Counter = class extends import_node_stream4.Transform {
   static {
     __name(this, "Counter");
   }
@@ -43496,7 +43445,7 @@ function sendRequest(method, url, headers, body, limits) {
         timers.delete(responseTimer);
       }
       const counter = new Counter();
-      response = new import_node_stream5.PassThrough();
+      response = new import_node_stream4.PassThrough();
       response.on("error", () => void 0);
       res.on("error", (e) => fail(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
       res.pipe(counter).pipe(response);
@@ -43706,7 +43655,7 @@ async function drain(res, limit = 64 * 1024) {
 __name(drain, "drain");
 function withProgress(stream, report) {
   let bytes = 0;
-  const through = new import_node_stream6.PassThrough();
+  const through = new import_node_stream5.PassThrough();
   stream.on("error", (e) => through.destroy(e));
   stream.on("data", (c) => {
     bytes += c.length;
@@ -43842,27 +43791,25 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open5) {
+  async uploadStream(repository, open4) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open5(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open4(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto10.createHash)("sha256");
-      let size2 = 0;
+      let counter = new DigestCounter();
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto10.createHash)("sha256");
-        size2 = 0;
-        return import_node_stream6.Readable.from(
+        counter = new DigestCounter();
+        const pass = counter;
+        return import_node_stream5.Readable.from(
           (async function* () {
-            for await (const data of open5()) {
-              hash.update(data);
-              const start = size2;
-              size2 += data.length;
-              if (size2 <= skip) continue;
+            for await (const data of open4()) {
+              const start = pass.size;
+              pass.update(data);
+              if (pass.size <= skip) continue;
               yield start >= skip ? data : data.subarray(skip - start);
             }
           })()
@@ -43881,7 +43828,7 @@ var RegistryClient = class _RegistryClient {
         location = res.headers.location ?? location;
       } catch (e) {
         if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
-        await this.backoff(failures - 1, `streamed upload at byte ${size2} to ${repository}: ${e.message}`);
+        await this.backoff(failures - 1, `streamed upload at byte ${counter.size} to ${repository}: ${e.message}`);
         const status = await this.uploadStatus(scope, location).catch((err) => {
           if (hasStatus(err, 404)) return void 0;
           throw err;
@@ -43896,7 +43843,8 @@ var RegistryClient = class _RegistryClient {
         }
         continue;
       }
-      const digest = `sha256:${hash.digest("hex")}`;
+      const { sha256, size: size2 } = counter.digest();
+      const digest = `sha256:${sha256}`;
       this.options.logger.progress("uploaded", size2, size2);
       const close = new URL(location, this.base);
       close.searchParams.set("digest", digest);
@@ -43907,15 +43855,13 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto10.createHash)("sha256");
-    let size2 = 0;
+    const counter = new DigestCounter();
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
       let filled = 0;
       let offset = 0;
       for await (const data of source) {
-        hash.update(data);
-        size2 += data.length;
+        counter.update(data);
         let from = 0;
         while (from < data.length) {
           const n = Math.min(chunkSize - filled, data.length - from);
@@ -43939,13 +43885,13 @@ var RegistryClient = class _RegistryClient {
       repository,
       scope,
       () => digest,
-      () => size2,
+      () => counter.size,
       chunks,
       () => {
-        digest = `sha256:${hash.digest("hex")}`;
+        digest = `sha256:${counter.digest().sha256}`;
       }
     );
-    return { digest, size: size2 };
+    return { digest, size: counter.size };
   }
   async startUpload(repository, scope) {
     const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
@@ -44034,9 +43980,18 @@ var RegistryClient = class _RegistryClient {
   async *readBlob(repository, descriptor) {
     const { digest, size: expected } = descriptor;
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
+    yield* verifiedChunks(this.resumedBlob(repository, digest, expected), { size: expected, sha256: digest.slice(7) }, (found) => {
+      if (found.larger) return new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+      if (expected !== void 0 && found.actual.size !== expected) {
+        return new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${found.actual.size} bytes, the manifest says ${expected}: refused`);
+      }
+      return new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest sha256:${found.actual.sha256}: refused`);
+    });
+  }
+  /** A blob's bytes as they come, a dropped or stalled download resumed with a Range request a few times. */
+  async *resumedBlob(repository, digest, expected) {
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto10.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
@@ -44048,14 +44003,11 @@ var RegistryClient = class _RegistryClient {
       try {
         for await (const c of res.body) {
           const chunk = c;
-          hash.update(chunk);
           got += chunk.length;
-          if (expected !== void 0 && got > expected)
-            throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
-        break;
+        return;
       } catch (e) {
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
@@ -44070,15 +44022,11 @@ var RegistryClient = class _RegistryClient {
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
-    if (expected !== void 0 && got !== expected)
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
     const request2 = this.request.bind(this);
-    return import_node_stream6.Readable.from(
+    return import_node_stream5.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
         const res = await request2("GET", `/v2/${repository}/blobs/${digest}`, {
@@ -44094,13 +44042,13 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises21.pipeline)(
-        import_node_stream6.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
-        (0, import_node_fs10.createWriteStream)(temp)
+      await (0, import_promises20.pipeline)(
+        import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
+        (0, import_node_fs9.createWriteStream)(temp)
       );
-      await (0, import_promises20.rename)(temp, path);
+      await (0, import_promises19.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises20.rm)(temp, { force: true });
+      await (0, import_promises19.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -44127,7 +44075,7 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text2 = await drain(res.body, 4 * 1024 * 1024);
+    const text2 = await drain(res.body, MAX_MANIFEST_BYTES2);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text2).manifests ?? []).filter((d) => DIGEST.test(d.digest));
@@ -44161,7 +44109,7 @@ var RegistryClient = class _RegistryClient {
     let size2 = 0;
     for await (const c of res.body) {
       size2 += c.length;
-      if (size2 > 4 * 1024 * 1024) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than 4 MiB: refused`);
+      if (size2 > MAX_MANIFEST_BYTES2) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than ${MAX_MANIFEST_BYTES2} bytes: refused`);
       chunks.push(c);
     }
     const bytes = Buffer.concat(chunks);
@@ -44201,8 +44149,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open5) {
-    return this.client.uploadStream(this.reference.repository, open5);
+  putBlobStream(open4) {
+    return this.client.uploadStream(this.reference.repository, open4);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -44237,12 +44185,129 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs11.existsSync)((0, import_node_path16.join)(target.dir, "oci-layout"))) {
-    throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
-  }
-  return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
+  return { store: await OciLayout.open(target.dir, { create: options.create }), reference: target.digest ?? target.tag };
 }
 __name(openStore, "openStore");
+
+// src/lib/oci/referrers.ts
+async function attachArtifact(store, subject, artifact) {
+  const layer = bytesBlobSource(artifact.blob);
+  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
+  await store.putBlob(layer);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: artifact.artifactType,
+      config: EMPTY_DESCRIPTOR,
+      layers: [{ mediaType: artifact.artifactType, ...layer.descriptor }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: artifact.annotations
+    })
+  );
+  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
+  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: artifact.artifactType };
+  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
+  await addToFallbackIndex(store, subject.digest, descriptor);
+  return { digest: pushed.digest, via: "tag-fallback" };
+}
+__name(attachArtifact, "attachArtifact");
+async function addToFallbackIndex(store, subjectDigest, referrer) {
+  const tag = REFERRERS_TAG(subjectDigest);
+  let manifests = [];
+  const existing = await store.resolveTag(tag);
+  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag}`);
+  if (manifests.some((m) => m.digest === referrer.digest)) return;
+  manifests.push(referrer);
+  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag);
+}
+__name(addToFallbackIndex, "addToFallbackIndex");
+function parseIndex(bytes, where) {
+  try {
+    const index = JSON.parse(bytes.toString("utf8"));
+    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
+    return index.manifests.filter(isDescriptor);
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
+  }
+}
+__name(parseIndex, "parseIndex");
+async function listReferrers(store, digest) {
+  const api = await store.referrersApi(digest);
+  if (api !== void 0) return api;
+  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
+  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+}
+__name(listReferrers, "listReferrers");
+async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
+  const found = [];
+  for (const referrer of await listReferrers(store, digest)) {
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
+    if (found.length >= limit) break;
+    let manifest;
+    try {
+      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
+    } catch (e) {
+      if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
+      continue;
+    }
+    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
+    if (!layer || layer.size > maxLayerBytes) continue;
+    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
+  }
+  return found;
+}
+__name(referrersOfType, "referrersOfType");
+
+// src/lib/oci/copy.ts
+async function copyManifest(source, sink, digest, logger) {
+  const got = await source.getManifest(digest);
+  const m = parseManifest2(got.bytes, `${source.label}@${digest}`);
+  const mediaType = m.mediaType ?? got.mediaType;
+  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
+  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
+    const how = await sink.putBlob(
+      verifiedBlobSource(blob, (start, end) => source.openBlob(blob.digest, start, end), `blob ${blob.digest} of ${source.label}`)
+    );
+    logger.info(
+      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`
+    );
+  }
+  await sink.putManifest(got.bytes, mediaType);
+  return { bytes: got.bytes, mediaType };
+}
+__name(copyManifest, "copyManifest");
+async function copyRelease(source, digest, tags, sink, logger) {
+  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
+  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
+  for (const referrer of await listReferrers(source, digest)) {
+    if (referrer.mediaType === OCI_INDEX) continue;
+    await copyManifest(source, sink, referrer.digest, logger);
+    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
+  }
+  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
+}
+__name(copyRelease, "copyRelease");
+
+// src/lib/publishing/copy-layout.ts
+async function copyLayoutReleases(options) {
+  const layout = await OciLayout.open(options.layoutDir, { create: false });
+  const all = (await layout.tags()).filter((t) => !isReferrersTag(t.tag));
+  const chosen = options.tag === void 0 ? all : all.filter((t) => t.tag === options.tag);
+  if (chosen.length === 0) {
+    throw new PiImageError("INPUT_INVALID", `${options.layoutDir} has ${options.tag === void 0 ? "no tagged releases" : `no tag "${options.tag}"`}`);
+  }
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
+  const copied = [];
+  for (const [digest, tags] of byDigest) {
+    await copyRelease(layout, digest, tags, options.sink, options.logger);
+    copied.push({ digest, reference: options.sink.pinned(digest), tags });
+  }
+  return copied;
+}
+__name(copyLayoutReleases, "copyLayoutReleases");
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -44348,7 +44413,7 @@ async function recordReference(release, reference) {
 __name(recordReference, "recordReference");
 
 // src/lib/publishing/release-artifact.ts
-var import_node_path17 = require("node:path");
+var import_node_path16 = require("node:path");
 var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 function artifactLayout(content, annotations) {
   const layers = [];
@@ -44358,7 +44423,7 @@ function artifactLayout(content, annotations) {
   layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
   for (const f of content.files) {
     const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path17.join)(content.dir, f.path), descriptor));
+    blobs.push(fileBlobSource((0, import_node_path16.join)(content.dir, f.path), descriptor));
     layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
   }
   layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
@@ -44408,8 +44473,7 @@ function releaseAnnotations(content, extra = {}) {
 __name(releaseAnnotations, "releaseAnnotations");
 
 // src/lib/publishing/release-image.ts
-var import_node_crypto11 = require("node:crypto");
-var import_node_path18 = require("node:path");
+var import_node_path17 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -44499,11 +44563,10 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const hash = (0, import_node_crypto11.createHash)("sha256");
-    let size2 = 0;
+    const counter = new DigestCounter();
     let handle;
     try {
-      handle = await openRegularFile((0, import_node_path18.join)(content.dir, f.path));
+      handle = await openRegularFile((0, import_node_path17.join)(content.dir, f.path));
     } catch (e) {
       throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, {
         cause: e
@@ -44512,9 +44575,8 @@ async function* releaseLayer(content) {
     try {
       for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
         const chunk = c;
-        size2 += chunk.length;
-        if (size2 > f.size) break;
-        hash.update(chunk);
+        counter.update(chunk);
+        if (counter.size > f.size) break;
         yield chunk;
       }
     } catch (e) {
@@ -44522,7 +44584,7 @@ async function* releaseLayer(content) {
     } finally {
       await handle.close().catch(() => void 0);
     }
-    const sha256 = hash.digest("hex");
+    const { size: size2, sha256 } = counter.digest();
     if (size2 !== f.size || sha256 !== f.sha256) {
       throw new PiImageError("FILE_MODIFIED", `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
     }
@@ -44569,7 +44631,7 @@ var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
   if (!TAG2.test(tag))
     throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
-  if (/^sha256-[0-9a-f]{64}$/.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
+  if (isReferrersTag(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
   return tag;
 }
 __name(checkTag, "checkTag");
@@ -44679,7 +44741,7 @@ async function publishRelease(options) {
 __name(publishRelease, "publishRelease");
 
 // src/lib/oci/target.ts
-var import_node_fs12 = require("node:fs");
+var import_node_fs10 = require("node:fs");
 function splitLayout(text2) {
   let dir = text2;
   let tag;
@@ -44706,7 +44768,7 @@ function parseTarget(text2, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs12.existsSync)(value) && (0, import_node_fs12.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs10.existsSync)(value) && (0, import_node_fs10.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -44714,16 +44776,16 @@ function parseTarget(text2, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // src/cli/commands/registry-options.ts
-var import_node_fs14 = require("node:fs");
+var import_node_fs12 = require("node:fs");
 
 // src/lib/oci/credentials.ts
-var import_node_fs13 = require("node:fs");
+var import_node_fs11 = require("node:fs");
 var import_node_os3 = require("node:os");
-var import_node_path19 = require("node:path");
+var import_node_path18 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs13.readFileSync)((0, import_node_path19.join)(env.DOCKER_CONFIG ?? (0, import_node_path19.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs11.readFileSync)((0, import_node_path18.join)(env.DOCKER_CONFIG ?? (0, import_node_path18.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -44826,7 +44888,7 @@ var REGISTRY_HELP = `Registry access:
 ${TRANSFER_LIMITS_HELP}`;
 function readStdinText() {
   try {
-    return (0, import_node_fs14.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
+    return (0, import_node_fs12.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
   }
@@ -44849,19 +44911,9 @@ function storeOptions(target, values, env, logger, create, readPassword = readSt
 __name(storeOptions, "storeOptions");
 
 // src/cli/commands/publish-command.ts
-function parseAnnotations(list) {
-  const out = {};
-  for (const item of list) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw usageError(`--annotation "${item}": write KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-__name(parseAnnotations, "parseAnnotations");
 function isLayoutSource(source) {
   if (source.startsWith("oci:")) return parseTarget(source, "source");
-  return (0, import_node_fs15.existsSync)((0, import_node_path20.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
+  return (0, import_node_fs13.existsSync)((0, import_node_path19.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
 }
 __name(isLayoutSource, "isLayoutSource");
 var publishCommand = {
@@ -44916,7 +44968,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path20.join)((0, import_node_path20.dirname)((0, import_node_path20.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path19.join)((0, import_node_path19.dirname)((0, import_node_path19.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -44924,18 +44976,7 @@ ${REGISTRY_HELP}`,
     const { store } = await openStore(target, options);
     const layoutSource = isLayoutSource(source);
     if (layoutSource?.kind === "layout") {
-      const layout = await OciLayout.open(layoutSource.dir);
-      const all = (await layout.tags()).filter((t) => !t.tag.startsWith("sha256-"));
-      const chosen = layoutSource.tag ? all.filter((t) => t.tag === layoutSource.tag) : all;
-      if (chosen.length === 0)
-        throw new PiImageError("INPUT_INVALID", `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : "no tagged releases"}`);
-      const byDigest = /* @__PURE__ */ new Map();
-      for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
-      const copied = [];
-      for (const [digest, tags] of byDigest) {
-        await copyRelease(layout, digest, tags, store, logger);
-        copied.push({ digest, reference: store.pinned(digest), tags });
-      }
+      const copied = await copyLayoutReleases({ layoutDir: layoutSource.dir, tag: layoutSource.tag, sink: store, logger });
       stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}
 ` : copied.map((c) => `${c.reference}
 `).join(""));
@@ -44946,7 +44987,7 @@ ${REGISTRY_HELP}`,
       store,
       format,
       extraTags: values.tag ?? [],
-      annotations: parseAnnotations(values.annotation ?? []),
+      annotations: parseKeyValueList(values.annotation ?? [], "--annotation"),
       force: values.force === true,
       attachSignature: values["no-signature"] !== true,
       logger
@@ -44959,15 +45000,14 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/publishing/pull.ts
-var import_node_crypto12 = require("node:crypto");
-var import_node_fs16 = require("node:fs");
-var import_promises22 = require("node:fs/promises");
-var import_node_path22 = require("node:path");
+var import_node_fs14 = require("node:fs");
+var import_promises21 = require("node:fs/promises");
+var import_node_path21 = require("node:path");
 var import_node_events3 = require("node:events");
 var import_node_zlib4 = require("node:zlib");
 
 // src/lib/signing/verify.ts
-var import_node_path21 = require("node:path");
+var import_node_path20 = require("node:path");
 var import_bundle = __toESM(require_dist2(), 1);
 var import_protobuf_specs = __toESM(require_dist(), 1);
 var import_verify = __toESM(require_dist4(), 1);
@@ -45068,14 +45108,6 @@ function summariseSigner(signer) {
   };
 }
 __name(summariseSigner, "summariseSigner");
-
-// src/lib/core/values.ts
-function parseBoolean(value, input) {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
-}
-__name(parseBoolean, "parseBoolean");
 
 // src/lib/signing/signer-policy.ts
 var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
@@ -45267,7 +45299,7 @@ function readSignerOptions(get) {
     repositoryId: text2("repositoryId"),
     sourceRef: text2("sourceRef"),
     signerWorkflow: text2("signerWorkflow"),
-    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)
+    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)
   };
 }
 __name(readSignerOptions, "readSignerOptions");
@@ -45280,7 +45312,7 @@ async function findBundle(dir, names, given) {
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
   const file = candidates[0];
   try {
-    return { json: await readSmallFile((0, import_node_path21.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+    return { json: await readSmallFile((0, import_node_path20.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -45612,21 +45644,19 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const hash = (0, import_node_crypto12.createHash)("sha256");
-    let size2 = 0;
-    const out = (0, import_node_fs16.createWriteStream)((0, import_node_path22.join)(this.dir, name), { flags: "wx" });
+    const counter = new DigestCounter();
+    const out = (0, import_node_fs14.createWriteStream)((0, import_node_path21.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));
     failed.catch(() => void 0);
     return {
       write: /* @__PURE__ */ __name(async (chunk) => {
-        hash.update(chunk);
-        size2 += chunk.length;
+        counter.update(chunk);
         if (!out.write(chunk)) await Promise.race([(0, import_node_events3.once)(out, "drain"), failed]);
       }, "write"),
       end: /* @__PURE__ */ __name(async () => {
         out.end();
         await Promise.race([(0, import_node_events3.once)(out, "finish"), failed]);
-        this.written.set(name, { sha256: hash.digest("hex"), size: size2 });
+        this.written.set(name, counter.digest());
       }, "end")
     };
   }
@@ -45717,7 +45747,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises22.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises21.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -45780,7 +45810,7 @@ __name(pullRelease, "pullRelease");
 
 // src/lib/signing/trusted-root.ts
 var import_node_os4 = require("node:os");
-var import_node_path23 = require("node:path");
+var import_node_path22 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
 var import_verify3 = __toESM(require_dist4(), 1);
@@ -45798,7 +45828,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path23.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path22.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {
@@ -46086,6 +46116,13 @@ Options:
   }
 };
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib2 = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib2} MiB)` : `${label}: ${mib2} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/cli/stderr-logger.ts
 function stderrLogger(options) {
   const write = options.write ?? ((t) => process.stderr.write(t));
@@ -46111,9 +46148,7 @@ function stderrLogger(options) {
     progress: /* @__PURE__ */ __name((label, done, total) => {
       if (options.quiet || now() - lastProgress < 2e3) return;
       lastProgress = now();
-      const mib2 = (done / 1048576).toFixed(0);
-      write(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib2} MiB)
-` : `${label}: ${mib2} MiB
+      write(`${formatProgress(label, done, total)}
 `);
     }, "progress")
   };
@@ -46195,6 +46230,7 @@ Run 'pi-image ${command.name} --help' for options.
 `);
       return EXIT_USER_ERROR;
     }
+    if (isStopping()) return EXIT_FAILURE;
     io.stderr(`pi-image ${command.name}: error: ${describeError(error)}
 `);
     return exitCodeFor(error);

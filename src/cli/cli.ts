@@ -3,7 +3,8 @@
  * code (0 ok, 1 failure, 2 bad usage or bad input). Nothing here knows GitHub.
  */
 import { parseArgs } from 'node:util';
-import { describeError, exitCodeFor, EXIT_USER_ERROR, PiImageError } from '../lib/core/errors';
+import { isStopping } from '../lib/core/cleanup';
+import { describeError, exitCodeFor, EXIT_FAILURE, EXIT_USER_ERROR, PiImageError } from '../lib/core/errors';
 import { scrubSecrets } from '../lib/core/secrets';
 import { printable } from '../lib/core/terminal-text';
 import { TOOL_VERSION } from '../lib/version';
@@ -87,6 +88,8 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       io.stderr(`pi-image ${command.name}: ${(error as Error).message}\nUsage: ${command.usage}\nRun 'pi-image ${command.name} --help' for options.\n`);
       return EXIT_USER_ERROR;
     }
+    // Stopped by a signal: the failure is the stop's doing, and the handler has said so.
+    if (isStopping()) return EXIT_FAILURE;
     io.stderr(`pi-image ${command.name}: error: ${describeError(error)}\n`);
     return exitCodeFor(error);
   }

@@ -3,7 +3,7 @@
  * two seconds. What it writes goes through the CLI's output guard (secrets
  * scrubbed, control characters escaped) like everything else.
  */
-import type { Logger } from '../lib/core/logger';
+import { formatProgress, type Logger } from '../lib/core/logger';
 
 export interface StderrLoggerOptions {
   verbose: boolean;
@@ -31,8 +31,7 @@ export function stderrLogger(options: StderrLoggerOptions): Logger {
     progress: (label, done, total) => {
       if (options.quiet || now() - lastProgress < 2000) return;
       lastProgress = now();
-      const mib = (done / 1048576).toFixed(0);
-      write(total ? `${label}: ${((done * 100) / total).toFixed(0)}% (${mib} MiB)\n` : `${label}: ${mib} MiB\n`);
+      write(`${formatProgress(label, done, total)}\n`);
     },
   };
 }

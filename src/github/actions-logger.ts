@@ -5,7 +5,7 @@
  * text); every secret is also handed to the runner to mask.
  */
 import * as core from '@actions/core';
-import type { Logger } from '../lib/core/logger';
+import { formatProgress, type Logger } from '../lib/core/logger';
 import { onSecretRegistered, scrubSecrets } from '../lib/core/secrets';
 import { printable } from '../lib/core/terminal-text';
 
@@ -27,8 +27,7 @@ export function actionsLogger(): Logger {
       const now = Date.now();
       if (now - last < 10_000) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      core.info(total ? `${label}: ${((done * 100) / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      core.info(forRunnerLog(formatProgress(label, done, total)));
     },
   };
 }

@@ -27,7 +27,7 @@ export function registryAccessInputs(get: (name: string) => string): RegistryAcc
   return readRegistryAccess(
     (name) => get(name) || undefined,
     list,
-    (name) => parseBoolean(get(name), name),
+    (name) => parseBoolean(get(name), `input ${name}`),
     { username: get('username') || undefined, password: get('password') || undefined, githubToken: get('github-token') || undefined },
     (name) => `input ${name}`,
   );

@@ -3,7 +3,7 @@
  * error's code; user errors and failures read differently in the log.
  */
 import * as core from '@actions/core';
-import { cleanUpOnSignals } from '../lib/core/cleanup';
+import { cleanUpOnSignals, isStopping } from '../lib/core/cleanup';
 import { describeError, PiImageError } from '../lib/core/errors';
 import { forRunnerLog } from './actions-logger';
 
@@ -16,6 +16,8 @@ export async function runAction(run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (error) {
+    // Cancelled: the failure is the stop's doing, and the signal handler has said so.
+    if (isStopping()) return;
     const kind = error instanceof PiImageError && error.isUserError ? 'bad input' : 'failed';
     core.setFailed(forRunnerLog(`${kind}: ${describeError(error)}`));
   }

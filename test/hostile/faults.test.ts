@@ -84,7 +84,8 @@ describe.skipIf(missing.length > 0)('faults: the right thing blamed, nothing lef
     });
   });
 
-  const interrupted = async (args: string[], signal: NodeJS.Signals, ready: () => boolean, tmp: string): Promise<BoundedRun> => {
+  /** Runs the CLI and sends `signal` once `ready()`; `times` > 1 repeats it, as an impatient user presses Ctrl-C again. */
+  const interrupted = async (args: string[], signal: NodeJS.Signals, ready: () => boolean, tmp: string, times = 1): Promise<BoundedRun> => {
     const run = runBounded(args, {
       env: { TMPDIR: tmp },
       timeoutMs: 120_000,
@@ -92,14 +93,21 @@ describe.skipIf(missing.length > 0)('faults: the right thing blamed, nothing lef
         void (async () => {
           const cli = await childOf(pid);
           for (let i = 0; i < 600 && !ready(); i++) await new Promise((r) => setTimeout(r, 50));
-          process.kill(cli, signal);
+          for (let i = 0; i < times; i++) {
+            if (i > 0) await new Promise((r) => setTimeout(r, 30));
+            try {
+              process.kill(cli, signal);
+            } catch {
+              // already gone
+            }
+          }
         })();
       },
     });
     return run;
   };
 
-  it('SIGINT during package: exit 130, the partial release removed, xz stopped', async () => {
+  it('SIGINT twice during package: exit 130, the partial release removed, xz stopped, no misleading error', async () => {
     const big = deployOf('big', { randomMiB: 48 });
     const tmp = join(work, 'tmp-int');
     mkdirSync(tmp);
@@ -110,10 +118,13 @@ describe.skipIf(missing.length > 0)('faults: the right thing blamed, nothing lef
       'SIGINT',
       () => readdirSync(outParent).length > 0,
       tmp,
+      2,
     );
     expect(expectBounded(run, 60), run.stderr).toEqual([]);
     expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toMatch(/SIGINT: stopping; removing partial output/);
+    expect(run.stderr.match(/stopping/g), 'the second SIGINT is ignored while cleaning up').toHaveLength(1);
+    expect(run.stderr).not.toMatch(/error:/);
     expect(readdirSync(outParent)).toEqual([]);
     expect(readdirSync(tmp)).toEqual([]);
     expect(processesMentioning('--compress --stdout -9')).toEqual([]);

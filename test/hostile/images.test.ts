@@ -13,7 +13,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makeInfo, makeSmallImage, SMALL_IMAGE_TOOLS, type SmallImageOptions } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
 import { expectBounded, runBounded } from './support/bounded-cli';
-import { blockSize, extentNode, freeBlocks, inodeExtentWords, patchGptHeader, setInodeBlocks, setInodeField, writeBlock } from './support/craft';
+import {
+  blockSize,
+  extentNode,
+  freeBlocks,
+  inodeExtentWords,
+  patchGptHeader,
+  setInodeBlocks,
+  setInodeField,
+  setSuperblockField,
+  writeBlock,
+} from './support/craft';
 
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'debugfs', 'dumpe2fs', 'xz', '/usr/bin/time']);
 if (missing.length > 0) skipReason('hostile images', `missing tools: ${missing.join(', ')}`);
@@ -63,13 +73,14 @@ describe.skipIf(missing.length > 0)('crafted images: bounded by what is read, ne
           const fan = (target: number) => Array.from({ length: 84 }, () => ({ logical: 0, target }));
           writeBlock(fs, a!, extentNode(size, 2, fan(b!)), size);
           writeBlock(fs, b!, extentNode(size, 1, fan(c!)), size);
+          // The leaf itself is in order: the fan-out, not an overlap, is what is refused.
           writeBlock(
             fs,
             c!,
             extentNode(
               size,
               0,
-              Array.from({ length: 84 }, () => ({ logical: 0, target: d! })),
+              Array.from({ length: 84 }, (_, i) => ({ logical: i, target: d! })),
             ),
             size,
           );
@@ -110,6 +121,63 @@ describe.skipIf(missing.length > 0)('crafted images: bounded by what is read, ne
         },
       },
       /extent tree depth 3 where 0 belongs/,
+    );
+  });
+
+  it('extents that overlap (a file read twice over, once a way to multiply what is read)', async () => {
+    await refused(
+      'overlap-extents',
+      {
+        patchRoot: (fs) => {
+          const size = blockSize(fs);
+          const [a] = freeBlocks(fs, 1, 3000);
+          setInodeField(fs, TARGET, 'size', 3 * size);
+          setInodeBlocks(
+            fs,
+            TARGET,
+            inodeExtentWords(
+              extentNode(60, 0, [
+                { logical: 0, target: a!, length: 2 },
+                { logical: 1, target: a!, length: 2 },
+              ]),
+            ),
+          );
+        },
+      },
+      /its extents overlap or are out of order \(a run starts at block 1, before block 2 where the one before ended\)/,
+    );
+  });
+
+  it('group descriptors of a size no ext4 has (48 bytes: every inode read from the wrong place)', async () => {
+    await refused('desc-size', { patchRoot: (fs) => setSuperblockField(fs, 'desc_size', 48) }, /ext superblock gives group descriptors of 48 bytes: damaged/);
+  });
+
+  it('a directory of more than 100 000 entries in 1.3 MB (each one an inode to read when listed)', async () => {
+    await refused(
+      'many-entries',
+      {
+        patchRoot: (fs) => {
+          const size = blockSize(fs);
+          const blocks = Math.ceil(110_000 / Math.floor(size / 12));
+          const free = freeBlocks(fs, blocks, 3000);
+          if (free.some((b, i) => b !== free[0]! + i)) throw new Error(`no ${blocks} contiguous free blocks: ${free.join(' ')}`);
+          // Entries of 12 bytes (inode 11, a one-letter name), the last of each block stretched to its end.
+          const block = Buffer.alloc(size);
+          const perBlock = Math.floor(size / 12);
+          for (let i = 0; i < perBlock; i++) {
+            const at = i * 12;
+            block.writeUInt32LE(11, at);
+            block.writeUInt16LE(i === perBlock - 1 ? size - at : 12, at + 4);
+            block[at + 6] = 1;
+            block[at + 7] = 1;
+            block[at + 8] = 0x61;
+          }
+          for (const b of free) writeBlock(fs, b, block, size);
+          setInodeField(fs, '/usr', 'size', blocks * size);
+          setInodeBlocks(fs, '/usr', inodeExtentWords(extentNode(60, 0, [{ logical: 0, target: free[0]!, length: blocks }])));
+        },
+      },
+      /directory inode \d+ holds more than 100000 entries: not a directory of a system image/,
     );
   });
 

@@ -5,7 +5,7 @@
  * written and nothing of the input's content echoed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,74 @@ describe.skipIf(missing.length > 0)('hostile input files and values', () => {
     writeFileSync(join(layout, 'index.json'), '{"manifests": [{"digest": "sha256:../../etc/passwd", "size": 1}]}');
     const run2 = await runBounded(['pull', `oci:${layout}:1.0.0`, out], { timeoutMs: 30_000 });
     refusedInput(run2, join(layout, 'index.json'), 'INPUT_INVALID', /lists a manifest without a sha256 digest and a size/, out);
+  });
+
+  it('an OCI layout with a FIFO, a link out or a huge file where its blobs belong: refused at once, nothing read past its size', async () => {
+    const release = join(work, 'release-for-layout');
+    const made = await runBounded(['package', deploy, '--out', release, '--compression-level', '0', '-q'], { timeoutMs: 60_000 });
+    expect(made.code, made.stderr).toBe(0);
+    const layout = join(work, 'blob-layout');
+    const published = await runBounded(['publish', release, `oci:${layout}`, '--format', 'artifact', '--json'], { timeoutMs: 60_000 });
+    expect(published.code, published.stderr).toBe(0);
+    const digest = (JSON.parse(published.stdout) as { digest: string }).digest;
+    const blobs = join(layout, 'blobs', 'sha256');
+    const manifest = JSON.parse(readFileSync(join(blobs, digest.slice(7)), 'utf8')) as { layers: { digest: string; size: number }[] };
+    const layer = join(blobs, [...manifest.layers].sort((a, b) => b.size - a.size)[0]!.digest.slice(7));
+    const saved = readFileSync(layer);
+    const out = join(work, 'out-blob-layout');
+    const restore = (): void => {
+      rmSync(layer, { force: true });
+      writeFileSync(layer, saved);
+    };
+
+    rmSync(layer);
+    execFileSync('mkfifo', [layer]);
+    refusedInput(
+      await runBounded(['pull', `oci:${layout}@${digest}`, out], { timeoutMs: 30_000 }),
+      layer,
+      'INPUT_INVALID',
+      /is not a regular file \(a FIFO\)/,
+      out,
+    );
+    // Copying the layout on reads the same blobs: refused the same way, no tag written where it was going.
+    const copy = join(work, 'copy-layout');
+    refusedInput(
+      await runBounded(['publish', `oci:${layout}`, `oci:${copy}`], { timeoutMs: 30_000 }),
+      layer,
+      'INPUT_INVALID',
+      /is not a regular file \(a FIFO\)/,
+    );
+    expect(existsSync(join(copy, 'index.json')) ? readFileSync(join(copy, 'index.json'), 'utf8') : '').not.toContain('stable');
+
+    rmSync(layer);
+    symlinkSync('/etc/passwd', layer);
+    const link = await runBounded(['pull', `oci:${layout}@${digest}`, out], { timeoutMs: 30_000 });
+    refusedInput(link, layer, 'INPUT_INVALID', /is not a regular file \(a symbolic link\)/, out);
+    expect(link.stderr).not.toContain('root:');
+    restore();
+
+    // A manifest blob swapped for a sparse 2 GiB file: refused by its size, never read whole.
+    const manifestBlob = join(blobs, digest.slice(7));
+    truncateSync(manifestBlob, 2 * 1024 ** 3);
+    const huge = await runBounded(['pull', `oci:${layout}@${digest}`, out], { timeoutMs: 30_000 });
+    expect(expectBounded(huge, 20)).toEqual([]);
+    expect(huge.code, huge.stderr).toBe(1);
+    expect(huge.stderr).toMatch(
+      new RegExp(`manifest ${digest} in ${layout}: .* is 2147483648 bytes, more than the \\d+ a file of its kind may have \\[DIGEST_MISMATCH\\]`),
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('publish creates no layout for a release or a layout that is not there', async () => {
+    const target = join(work, 'never-layout');
+    const missingRelease = await runBounded(['publish', join(work, 'no-such-release'), `oci:${target}`], { timeoutMs: 30_000 });
+    expect(missingRelease.code, missingRelease.stderr).toBe(2);
+    expect(existsSync(target)).toBe(false);
+    const typo = join(work, 'layuot');
+    const missingLayout = await runBounded(['publish', `oci:${typo}:1.0.0`, `oci:${target}`], { timeoutMs: 30_000 });
+    refusedInput(missingLayout, typo, 'INPUT_INVALID', /is not an OCI image layout \(no oci-layout file\)/);
+    expect(existsSync(typo)).toBe(false);
+    expect(existsSync(target)).toBe(false);
   });
 
   it('a garbage trusted root is a bad input (exit 2), not a bad signature', async () => {

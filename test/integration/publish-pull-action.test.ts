@@ -105,6 +105,41 @@ describe.skipIf(missing.length > 0)('actions/publish and actions/pull bundles', 
     expect(readdirSync(join(work, 'pulled'))).toContain('appliance.img.xz');
   });
 
+  it('copies a layout written where no registry was reachable to the registry, signature and tags with it; a missing layout is refused', async () => {
+    const offline = await action('publish', { 'release-dir': 'release', target: 'oci:offline', 'github-token': '' });
+    expect(offline.code, offline.stdout).toBe(0);
+    const copy = await action('publish', {
+      'from-layout': 'oci:offline:1.2.3',
+      target: `${registry.host}/acme/copied`,
+      username: 'ci',
+      password: 's3cret',
+    });
+    expect(copy.code, copy.stdout).toBe(0);
+    expect(copy.outputs.digest).toBe(offline.outputs.digest);
+    expect(copy.outputs.reference).toBe(`${registry.host}/acme/copied@${offline.outputs.digest}`);
+    expect(JSON.parse(copy.outputs.copied!)).toEqual([{ digest: offline.outputs.digest, reference: copy.outputs.reference, tags: ['1.2.3'] }]);
+    expect(copy.summary).toContain('Copied 1 release from offline');
+
+    const pulled = await action('pull', {
+      ref: `${registry.host}/acme/copied:1.2.3`,
+      'out-dir': 'pulled-copy',
+      repository: 'acme/appliance',
+      'signer-workflow': 'acme/appliance/.github/workflows/release.yml',
+      'trusted-root': trustedRoot,
+      username: 'ci',
+      password: 's3cret',
+      force: 'false',
+    });
+    expect(pulled.code, pulled.stdout).toBe(0);
+    expect(pulled.outputs.digest).toBe(offline.outputs.digest);
+
+    const typo = await action('publish', { 'from-layout': 'oci:ofline', target: 'oci:elsewhere', 'github-token': '' });
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toMatch(/::error::.*ofline is not an OCI image layout/);
+    expect(readdirSync(work)).not.toContain('ofline');
+    expect(readdirSync(work)).not.toContain('elsewhere');
+  });
+
   it('fails the step naming the input, and a pull of a wrong identity, with nothing written', async () => {
     const bad = await action('publish', { 'release-dir': 'release', target: `${registry.host}/acme/appliance`, format: 'tarball' });
     expect(bad.code).toBe(1);

@@ -198,7 +198,7 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
 
   it('an OCI layout by default, copied to a registry later unchanged', async () => {
     const layoutDir = join(work, 'layout');
-    const layout = await OciLayout.open(layoutDir);
+    const layout = await OciLayout.open(layoutDir, { create: true });
     const result = await publishRelease({ releaseDir: copyOf(release), store: layout, format: 'image', logger });
     expect(result.reference).toBe(`oci:${layoutDir}@${result.digest}`);
     const inspected = JSON.parse(await skopeo('inspect', `oci:${layoutDir}:1.2.3`));
@@ -293,7 +293,7 @@ describe.skipIf(missing.length > 0)('publish and pull', () => {
     });
 
     it('travel with a layout copied to a registry (the fallback index comes along)', async () => {
-      const layout = await OciLayout.open(join(work, 'signed-layout'));
+      const layout = await OciLayout.open(join(work, 'signed-layout'), { create: true });
       const result = await publishRelease({ releaseDir: copyOf(signed), store: layout, format: 'artifact', logger });
       const store = registryStore(open, 'acme/signed-copy');
       await copyRelease(layout, result.digest, ['1.2.3'], store, logger);

@@ -70731,6 +70731,13 @@ var actionsCacheStore = {
   }, "save")
 };
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
@@ -70763,7 +70770,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text) {
-  return text.replace(CONTROL, (c) => {
+  return scrubSecrets(text).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -70790,8 +70797,7 @@ function actionsLogger() {
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      info(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      info(forRunnerLog(formatProgress(label, done, total)));
     }, "progress")
   };
 }
@@ -70820,8 +70826,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -70829,8 +70839,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -70886,6 +70896,7 @@ async function runAction(run) {
   try {
     await run();
   } catch (error2) {
+    if (isStopping()) return;
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
     setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
@@ -70982,75 +70993,17 @@ function checkSafeName(value, input) {
 }
 __name(checkSafeName, "checkSafeName");
 
-// src/lib/core/file-digest.ts
-var import_node_fs2 = require("node:fs");
-var import_promises = require("node:fs/promises");
-var READ_CHUNK = 1 << 20;
-var NotRegularFileError = class extends PiImageError {
-  constructor(path12, kind, options) {
-    super("INPUT_INVALID", `${path12} is not a regular file (${kind})`, options);
-    this.path = path12;
-    this.kind = kind;
-    this.name = "NotRegularFileError";
-  }
-  path;
-  kind;
-  static {
-    __name(this, "NotRegularFileError");
-  }
-};
-async function openRegularFile(path12) {
-  let handle;
-  try {
-    handle = await (0, import_promises.open)(path12, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NONBLOCK | import_node_fs2.constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = e.code;
-    if (code === "ELOOP") throw new NotRegularFileError(path12, "a symbolic link", { cause: e });
-    if (code === "ENXIO") throw new NotRegularFileError(path12, "a socket", { cause: e });
-    if (code === "EISDIR") throw new NotRegularFileError(path12, "a directory", { cause: e });
-    throw e;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new NotRegularFileError(path12, kindOf(st));
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
+// src/lib/core/values.ts
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
 }
-__name(openRegularFile, "openRegularFile");
-async function pathKind(path12) {
-  try {
-    const st = await (0, import_promises.stat)(path12);
-    return st.isFile() ? "file" : kindOf(st);
-  } catch (e) {
-    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
-    throw e;
-  }
-}
-__name(pathKind, "pathKind");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-
-// src/lib/release/manifest.ts
-var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-
-// src/lib/release/package-options.ts
-function checkReleaseName(value, input = "name") {
-  return checkSafeName(value, input);
-}
-__name(checkReleaseName, "checkReleaseName");
-function checkIntegerInRange(value, min, max, input) {
-  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+__name(parseBoolean, "parseBoolean");
+function checkIntegerInRange(value, min, max, label) {
+  const n = typeof value === "number" ? value : /^-?\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PiImageError("INPUT_INVALID", `${input} "${value}" must be a whole number from ${min} to ${max}`);
+    throw new PiImageError("INPUT_INVALID", `${label} "${String(value).slice(0, 40)}" must be a whole number from ${min} to ${max}`);
   }
   return n;
 }
@@ -71069,14 +71022,6 @@ function parseSourceDateEpoch(value) {
 }
 __name(parseSourceDateEpoch, "parseSourceDateEpoch");
 
-// src/lib/core/values.ts
-function parseBoolean(value, input) {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
-}
-__name(parseBoolean, "parseBoolean");
-
 // actions/build/src/inputs.ts
 function parseBuildInputs(get) {
   const optional = /* @__PURE__ */ __name((name) => get(name) || void 0, "optional");
@@ -71088,21 +71033,39 @@ function parseBuildInputs(get) {
   return {
     config,
     settings,
-    version: checkReleaseName(get("version") || "dev", "input version"),
+    version: checkSafeName(get("version") || "dev", "input version"),
     runtime: parseRuntime(get("runtime"), "input runtime"),
     workDir: get("work-dir") || "pi-gen-build",
     pigenDir: optional("pigen-dir"),
     pigenRepository: optional("pigen-repository"),
     pigenRef: optional("pigen-ref"),
     recipeGitHash: hash,
-    resume: parseBoolean(get("continue"), "continue"),
+    resume: parseBoolean(get("continue"), "input continue"),
     minFreeGiB: checkIntegerInRange(get("min-free-gb") || "10", 0, 1e5, "input min-free-gb"),
-    installEmulation: parseBoolean(get("install-emulation"), "install-emulation"),
-    aptCache: parseBoolean(get("apt-cache"), "apt-cache"),
+    installEmulation: parseBoolean(get("install-emulation"), "input install-emulation"),
+    aptCache: parseBoolean(get("apt-cache"), "input apt-cache"),
     firstUserPassword: optional("first-user-password")
   };
 }
 __name(parseBuildInputs, "parseBuildInputs");
+
+// src/lib/core/markdown-text.ts
+function mdText(value) {
+  return oneLine(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+}
+__name(mdText, "mdText");
+function mdCode(value) {
+  const text = oneLine(value);
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+__name(mdCode, "mdCode");
+function oneLine(value) {
+  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+__name(oneLine, "oneLine");
 
 // actions/build/src/run.ts
 var import_node_crypto6 = require("node:crypto");
@@ -71111,20 +71074,20 @@ var import_node_path10 = require("node:path");
 
 // src/lib/build/cache-keys.ts
 var import_node_crypto4 = require("node:crypto");
-var import_promises2 = require("node:fs/promises");
-var import_node_fs3 = require("node:fs");
+var import_promises = require("node:fs/promises");
+var import_node_fs2 = require("node:fs");
 var import_node_path2 = require("node:path");
 async function hashTree(dirs) {
   const hash = (0, import_node_crypto4.createHash)("sha256");
   for (const dir of dirs) {
     const walk = /* @__PURE__ */ __name(async (at) => {
-      const entries = (await (0, import_promises2.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      const entries = (await (0, import_promises.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       for (const e of entries) {
         const path12 = (0, import_node_path2.join)(at, e.name);
         if (e.isDirectory()) await walk(path12);
         else if (e.isFile()) {
-          const executable = (await (0, import_promises2.stat)(path12)).mode & 73 ? "x" : "-";
-          hash.update(`${(0, import_node_path2.relative)(dir, path12)}\0${executable}\0`).update(await (0, import_promises2.readFile)(path12)).update("\0");
+          const executable = (await (0, import_promises.stat)(path12)).mode & 73 ? "x" : "-";
+          hash.update(`${(0, import_node_path2.relative)(dir, path12)}\0${executable}\0`).update(await (0, import_promises.readFile)(path12)).update("\0");
         }
       }
     }, "walk");
@@ -71142,7 +71105,7 @@ __name(aptCacheKey, "aptCacheKey");
 function stageSourceDirs(stages, pigenDir, baseDir, overridesDir) {
   const dirs = stages.map((s) => /^(stage\d+|export-image|export-noobs)$/.test(s) ? (0, import_node_path2.join)(pigenDir, s) : (0, import_node_path2.resolve)(baseDir, s));
   if (overridesDir) dirs.push((0, import_node_path2.resolve)(baseDir, overridesDir));
-  return dirs.filter((d) => (0, import_node_fs3.existsSync)(d));
+  return dirs.filter((d) => (0, import_node_fs2.existsSync)(d));
 }
 __name(stageSourceDirs, "stageSourceDirs");
 
@@ -71250,6 +71213,65 @@ __name(renderPiGenConfig, "renderPiGenConfig");
 // src/lib/pigen/deploy-layout.ts
 var import_promises3 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
+
+// src/lib/core/file-digest.ts
+var import_node_fs3 = require("node:fs");
+var import_promises2 = require("node:fs/promises");
+var READ_CHUNK = 1 << 20;
+var NotRegularFileError = class extends PiImageError {
+  constructor(path12, kind, options) {
+    super("INPUT_INVALID", `${path12} is not a regular file (${kind})`, options);
+    this.path = path12;
+    this.kind = kind;
+    this.name = "NotRegularFileError";
+  }
+  path;
+  kind;
+  static {
+    __name(this, "NotRegularFileError");
+  }
+};
+async function openRegularFile(path12) {
+  let handle;
+  try {
+    handle = await (0, import_promises2.open)(path12, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new NotRegularFileError(path12, "a symbolic link", { cause: e });
+    if (code === "ENXIO") throw new NotRegularFileError(path12, "a socket", { cause: e });
+    if (code === "EISDIR") throw new NotRegularFileError(path12, "a directory", { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new NotRegularFileError(path12, kindOf(st));
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+async function pathKind(path12) {
+  try {
+    const st = await (0, import_promises2.stat)(path12);
+    return st.isFile() ? "file" : kindOf(st);
+  } catch (e) {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
+    throw e;
+  }
+}
+__name(pathKind, "pathKind");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+
+// src/lib/pigen/deploy-layout.ts
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
   let m;
@@ -71343,9 +71365,7 @@ __name(findDeployOutputs, "findDeployOutputs");
 
 // src/lib/pigen/image-names.ts
 function imageNames(imgName, version4, buildDate) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/.test(version4)) {
-    throw new PiImageError("INPUT_INVALID", `version "${version4}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-'`);
-  }
+  checkSafeName(version4, "version");
   const base = `${imgName}-${version4}`;
   return { IMG_DATE: buildDate.toISOString().slice(0, 10), IMG_FILENAME: base, ARCHIVE_FILENAME: `image_${base}` };
 }
@@ -71473,13 +71493,13 @@ var bad = /* @__PURE__ */ __name((setting, value, why, secret = false) => new Pi
   "INPUT_INVALID",
   `${setting} ${secret ? "(secret, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value)}: ${why}`
 ), "bad");
-function oneLine(setting, value, secret = false) {
+function oneLine2(setting, value, secret = false) {
   if (/[\r\n]/.test(value)) throw bad(setting, value, "must be a single line", secret);
   if (/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)) throw bad(setting, value, "must not contain control characters", secret);
 }
-__name(oneLine, "oneLine");
+__name(oneLine2, "oneLine");
 function match3(setting, value, re, why) {
-  oneLine(setting, value);
+  oneLine2(setting, value);
   if (!re.test(value)) throw bad(setting, value, why);
 }
 __name(match3, "match");
@@ -71506,12 +71526,12 @@ function checkSettings(settings, names = {}) {
   if (s.localeDefault !== void 0)
     match3(label("localeDefault"), s.localeDefault, /^[A-Za-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[A-Za-z]+)?$/, "must be a locale such as en_GB.UTF-8");
   if (s.keyboardKeymap !== void 0) match3(label("keyboardKeymap"), s.keyboardKeymap, /^[a-z0-9_-]{1,32}$/, "must be a keymap such as gb or us");
-  if (s.keyboardLayout !== void 0) oneLine(label("keyboardLayout"), s.keyboardLayout);
+  if (s.keyboardLayout !== void 0) oneLine2(label("keyboardLayout"), s.keyboardLayout);
   if (s.timezoneDefault !== void 0)
     match3(label("timezoneDefault"), s.timezoneDefault, /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/, "must be a tz database name such as Europe/London");
   if (s.firstUserName !== void 0) match3(label("firstUserName"), s.firstUserName, /^[a-z][-a-z0-9_]*$/, "pi-gen requires ^[a-z][-a-z0-9_]*$");
   if (s.firstUserPass !== void 0) {
-    oneLine(label("firstUserPass"), s.firstUserPass, true);
+    oneLine2(label("firstUserPass"), s.firstUserPass, true);
   }
   if (s.disableFirstBootUserRename && !s.firstUserPass) {
     throw new PiImageError(
@@ -71531,7 +71551,7 @@ function checkSettings(settings, names = {}) {
   }
   if (s.wpaCountry !== void 0) match3(label("wpaCountry"), s.wpaCountry, /^[A-Z]{2}$/, "must be a two-letter ISO 3166 country code such as GB");
   if (s.aptProxy !== void 0) match3(label("aptProxy"), s.aptProxy, /^https?:\/\/[^\s'"`$\\]+$/, "must be an http(s) URL");
-  if (s.piGenRelease !== void 0) oneLine(label("piGenRelease"), s.piGenRelease);
+  if (s.piGenRelease !== void 0) oneLine2(label("piGenRelease"), s.piGenRelease);
   const typed = new Set(Object.values(TYPED_VARIABLES));
   for (const [name, value] of Object.entries(s.extra ?? {})) {
     const where2 = `${label("extra")} ${name}`;
@@ -71553,7 +71573,7 @@ function piGenConfigEntries(settings, names = {}) {
   for (const stage of s.stageList) {
     if (!stage.startsWith("/")) throw bad(label("stageList"), stage, "must be an absolute path");
     if (/\s/.test(stage)) throw bad(label("stageList"), stage, "must not contain whitespace: pi-gen splits STAGE_LIST on spaces");
-    oneLine(label("stageList"), stage);
+    oneLine2(label("stageList"), stage);
   }
   const entries = [];
   for (const [key, variable] of Object.entries(TYPED_VARIABLES)) {
@@ -72409,12 +72429,6 @@ var PI_GEN_PIN = pi_gen_default;
 // src/lib/pigen/product-config.ts
 var BOOLEAN_KEYS = /* @__PURE__ */ new Set(["disableFirstBootUserRename", "passwordlessSudo", "enableSsh", "pubkeyOnlySsh", "enableCloudInit"]);
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
-function parseFlag(value, where2) {
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `${where2}: "${value}" must be 1 or 0 (or true or false)`);
-}
-__name(parseFlag, "parseFlag");
 function unquote(raw, where2) {
   const v = raw.trim();
   if (v.startsWith('"') || v.startsWith("'")) {
@@ -72449,7 +72463,7 @@ function applySetting(config, key, value, where2) {
     return;
   }
   const s = config.settings;
-  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseFlag(value, `${where2}: ${key}`);
+  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseBoolean(value, `${where2}: ${key}`);
   else if (typed === "compressionLevel") {
     if (!/^\d$/.test(value)) throw new PiImageError("INPUT_INVALID", `${where2}: COMPRESSION_LEVEL "${value}" must be 0-9`);
     s[typed] = Number(value);
@@ -72673,11 +72687,11 @@ async function report(result, inputs, io) {
   io.setOutput("runtime", result.runtime.runtime);
   await io.summary(
     [
-      `### pi-gen build: ${inputs.version}`,
+      `### pi-gen build: ${mdText(inputs.version)}`,
       "",
-      `- pi-gen ${result.pigenCommit} (${result.runtime.runtime})`,
-      `- stages: ${result.stages.map((s) => `\`${s.name}\``).join(", ")}`,
-      `- image: ${result.imagePath ? `\`${result.imagePath}\`` : "none exported"}`,
+      `- pi-gen ${mdCode(result.pigenCommit)} (${result.runtime.runtime})`,
+      `- stages: ${result.stages.map((s) => mdCode(s.name)).join(", ")}`,
+      `- image: ${result.imagePath ? mdCode(result.imagePath) : "none exported"}`,
       ""
     ].join("\n")
   );

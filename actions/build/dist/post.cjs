@@ -20274,6 +20274,13 @@ function getState(name) {
 }
 __name(getState, "getState");
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
@@ -20292,7 +20299,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text) {
-  return text.replace(CONTROL, (c) => {
+  return scrubSecrets(text).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -20319,8 +20326,7 @@ function actionsLogger() {
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      info(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      info(forRunnerLog(formatProgress(label, done, total)));
     }, "progress")
   };
 }
@@ -20349,8 +20355,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -20358,8 +20368,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -20415,6 +20425,7 @@ async function runAction(run) {
   try {
     await run();
   } catch (error2) {
+    if (isStopping()) return;
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
     setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
@@ -20552,9 +20563,6 @@ __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/pigen/product-config.ts
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
-
-// src/lib/release/manifest.ts
-var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 // actions/build/src/run.ts
 var CONTAINER_STATE = "container";

@@ -1,7 +1,8 @@
 /** The build action's inputs, parsed by a pure function of a getter. */
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseRuntime, type Runtime } from '../../../src/lib/build/runtime';
-import { checkIntegerInRange, checkReleaseName } from '../../../src/lib/release/package-options';
+import { checkSafeName } from '../../../src/lib/core/safe-name';
+import { checkIntegerInRange } from '../../../src/lib/core/values';
 import { parseBoolean } from '../../../src/lib/core/values';
 
 export interface BuildInputs {
@@ -34,17 +35,17 @@ export function parseBuildInputs(get: (name: string) => string): BuildInputs {
   return {
     config,
     settings,
-    version: checkReleaseName(get('version') || 'dev', 'input version'),
+    version: checkSafeName(get('version') || 'dev', 'input version'),
     runtime: parseRuntime(get('runtime'), 'input runtime'),
     workDir: get('work-dir') || 'pi-gen-build',
     pigenDir: optional('pigen-dir'),
     pigenRepository: optional('pigen-repository'),
     pigenRef: optional('pigen-ref'),
     recipeGitHash: hash,
-    resume: parseBoolean(get('continue'), 'continue'),
+    resume: parseBoolean(get('continue'), 'input continue'),
     minFreeGiB: checkIntegerInRange(get('min-free-gb') || '10', 0, 100000, 'input min-free-gb'),
-    installEmulation: parseBoolean(get('install-emulation'), 'install-emulation'),
-    aptCache: parseBoolean(get('apt-cache'), 'apt-cache'),
+    installEmulation: parseBoolean(get('install-emulation'), 'input install-emulation'),
+    aptCache: parseBoolean(get('apt-cache'), 'input apt-cache'),
     firstUserPassword: optional('first-user-password'),
   };
 }

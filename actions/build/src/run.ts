@@ -1,4 +1,5 @@
 /** What the build action does with its parsed inputs; the post step's cleanup. Imported by tests. */
+import { mdCode, mdText } from '../../../src/lib/core/markdown-text';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,7 +9,7 @@ import { registerSecret } from '../../../src/lib/core/secrets';
 import { removeBuildContainer, runBuild, type BuildResult } from '../../../src/lib/build/build';
 import { prepareBuild } from '../../../src/lib/build/build-request';
 import type { ResolvedRuntime } from '../../../src/lib/build/runtime';
-import { parseSourceDateEpoch } from '../../../src/lib/release/package-options';
+import { parseSourceDateEpoch } from '../../../src/lib/core/values';
 import type { BuildInputs } from './inputs';
 
 export interface BuildActionIo {
@@ -94,11 +95,11 @@ async function report(result: BuildResult, inputs: BuildInputs, io: BuildActionI
   io.setOutput('runtime', result.runtime.runtime);
   await io.summary(
     [
-      `### pi-gen build: ${inputs.version}`,
+      `### pi-gen build: ${mdText(inputs.version)}`,
       '',
-      `- pi-gen ${result.pigenCommit} (${result.runtime.runtime})`,
-      `- stages: ${result.stages.map((s) => `\`${s.name}\``).join(', ')}`,
-      `- image: ${result.imagePath ? `\`${result.imagePath}\`` : 'none exported'}`,
+      `- pi-gen ${mdCode(result.pigenCommit)} (${result.runtime.runtime})`,
+      `- stages: ${result.stages.map((s) => mdCode(s.name)).join(', ')}`,
+      `- image: ${result.imagePath ? mdCode(result.imagePath) : 'none exported'}`,
       '',
     ].join('\n'),
   );

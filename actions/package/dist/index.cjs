@@ -20344,8 +20344,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -20353,8 +20357,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -20401,6 +20405,13 @@ function describeError(error2) {
 }
 __name(describeError, "describeError");
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
@@ -20419,7 +20430,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text2) {
-  return text2.replace(CONTROL, (c) => {
+  return scrubSecrets(text2).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -20446,8 +20457,7 @@ function actionsLogger() {
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      info(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      info(forRunnerLog(formatProgress(label, done, total)));
     }, "progress")
   };
 }
@@ -20462,6 +20472,7 @@ async function runAction(run) {
   try {
     await run();
   } catch (error2) {
+    if (isStopping()) return;
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
     setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
@@ -20472,28 +20483,38 @@ function actionInput(name) {
 }
 __name(actionInput, "actionInput");
 
-// src/lib/core/safe-name.ts
-var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-var SAFE_NAME_MAX = 128;
-var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
-function isSafeName(value) {
-  return SAFE_NAME.test(value) && !value.includes("..");
+// src/lib/core/values.ts
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
 }
-__name(isSafeName, "isSafeName");
-function isPlainFileName(value) {
-  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+__name(parseBoolean, "parseBoolean");
+function checkIntegerInRange(value, min, max, label) {
+  const n = typeof value === "number" ? value : /^-?\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PiImageError("INPUT_INVALID", `${label} "${String(value).slice(0, 40)}" must be a whole number from ${min} to ${max}`);
+  }
+  return n;
 }
-__name(isPlainFileName, "isPlainFileName");
-function checkSafeName(value, input) {
-  if (!isSafeName(value)) {
+__name(checkIntegerInRange, "checkIntegerInRange");
+var MAX_SOURCE_DATE_EPOCH = 253402300799;
+function parseSourceDateEpoch(value) {
+  if (value === void 0 || value.trim() === "") return void 0;
+  const text2 = value.trim();
+  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
     throw new PiImageError(
       "INPUT_INVALID",
-      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
     );
   }
-  return value;
+  return Number(text2);
 }
-__name(checkSafeName, "checkSafeName");
+__name(parseSourceDateEpoch, "parseSourceDateEpoch");
+function isoSeconds(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+__name(isoSeconds, "isoSeconds");
 
 // src/lib/core/file-digest.ts
 var import_node_crypto = require("node:crypto");
@@ -20502,19 +20523,34 @@ var import_promises = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_promises2 = require("node:stream/promises");
 var READ_CHUNK = 1 << 20;
+var DigestCounter = class {
+  static {
+    __name(this, "DigestCounter");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  update(chunk) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
 var HashingPassThrough = class extends import_node_stream.Transform {
   static {
     __name(this, "HashingPassThrough");
   }
-  hash = (0, import_node_crypto.createHash)("sha256");
-  size = 0;
+  counter = new DigestCounter();
+  get size() {
+    return this.counter.size;
+  }
   _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
+    this.counter.update(chunk);
     done(null, chunk);
   }
   digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
+    return this.counter.digest();
   }
 };
 function digestBytes(bytes) {
@@ -20611,6 +20647,29 @@ function asString(value) {
 }
 __name(asString, "asString");
 
+// src/lib/core/safe-name.ts
+var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+var SAFE_NAME_MAX = 128;
+var PLAIN_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/;
+function isSafeName(value) {
+  return SAFE_NAME.test(value) && !value.includes("..");
+}
+__name(isSafeName, "isSafeName");
+function isPlainFileName(value) {
+  return PLAIN_FILE_NAME.test(value) && !value.includes("..");
+}
+__name(isPlainFileName, "isPlainFileName");
+function checkSafeName(value, input) {
+  if (!isSafeName(value)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${input} "${value}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-' (at most ${SAFE_NAME_MAX}, starting with a letter or digit)`
+    );
+  }
+  return value;
+}
+__name(checkSafeName, "checkSafeName");
+
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
@@ -20700,10 +20759,6 @@ __name(parseManifest, "parseManifest");
 var DEFAULT_VERSION = "dev";
 var DEFAULT_CHANNEL = "nightly";
 var DEFAULT_COMPRESSION_LEVEL = 6;
-function checkReleaseName(value, input = "name") {
-  return checkSafeName(value, input);
-}
-__name(checkReleaseName, "checkReleaseName");
 function checkChannel(value, input = "channel") {
   if (!CHANNELS.includes(value)) {
     throw new PiImageError("INPUT_INVALID", `${input} "${value}" is not one of: ${CHANNELS.join(", ")}`);
@@ -20711,43 +20766,10 @@ function checkChannel(value, input = "channel") {
   return value;
 }
 __name(checkChannel, "checkChannel");
-function checkIntegerInRange(value, min, max, input) {
-  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PiImageError("INPUT_INVALID", `${input} "${value}" must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-__name(checkIntegerInRange, "checkIntegerInRange");
-var MAX_SOURCE_DATE_EPOCH = 253402300799;
-function parseSourceDateEpoch(value) {
-  if (value === void 0 || value.trim() === "") return void 0;
-  const text2 = value.trim();
-  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
-    );
-  }
-  return Number(text2);
-}
-__name(parseSourceDateEpoch, "parseSourceDateEpoch");
-function isoSeconds(date) {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-__name(isoSeconds, "isoSeconds");
 function defaultReleaseName(imageBase) {
   return imageBase.replace(/^\d{4}-\d{2}-\d{2}-/, "");
 }
 __name(defaultReleaseName, "defaultReleaseName");
-
-// src/lib/core/values.ts
-function parseBoolean(value, input) {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
-}
-__name(parseBoolean, "parseBoolean");
 
 // actions/package/src/inputs.ts
 function parsePackageInputs(get) {
@@ -20766,16 +20788,16 @@ function parsePackageInputs(get) {
     compressionLevel: checkIntegerInRange(get("compression-level") || String(DEFAULT_COMPRESSION_LEVEL), 0, 9, "input compression-level"),
     threads: checkIntegerInRange(get("threads") || "0", 0, 1024, "input threads"),
     productReleaseFile: optional("product-release-file"),
-    force: parseBoolean(get("force"), "force")
+    force: parseBoolean(get("force"), "input force")
   };
 }
 __name(parsePackageInputs, "parsePackageInputs");
 
 // actions/package/src/run.ts
-var import_promises10 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 
 // src/lib/release/package.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
 
 // src/lib/core/small-file.ts
@@ -21030,7 +21052,6 @@ __name(execStream, "execStream");
 
 // src/lib/image/zip-reader.ts
 var import_node_fs2 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
 var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -21050,7 +21071,7 @@ function u64(file, buf, at, what, limit) {
 }
 __name(u64, "u64");
 async function listZipEntries(file) {
-  const fh = await (0, import_promises3.open)(file, "r");
+  const fh = await openRegularFile(file);
   try {
     const { size: size2 } = await fh.stat();
     if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
@@ -21140,8 +21161,12 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   crc = 0;
   length = 0;
   _transform(chunk, _enc, done) {
-    this.crc = (0, import_node_zlib.crc32)(chunk, this.crc);
     this.length += chunk.length;
+    if (this.length > this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
+      return;
+    }
+    this.crc = (0, import_node_zlib.crc32)(chunk, this.crc);
     done(null, chunk);
   }
   _flush(done) {
@@ -21153,7 +21178,7 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   }
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await (0, import_promises3.open)(file, "r");
+  const fh = await openRegularFile(file);
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);
@@ -21273,6 +21298,7 @@ var MAX_SYMLINK_HOPS = 40;
 var MAX_EXTENT_DEPTH = 5;
 var MAX_MAP_BLOCKS = 4096;
 var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var MAX_DIRECTORY_ENTRIES = 1e5;
 var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 var Ext4FileSystem = class _Ext4FileSystem {
   constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
@@ -21332,6 +21358,9 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
     if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
+    }
+    if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
+      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
     }
     if (blocksCount * blockSize > src.size) {
       throw new PiImageError(
@@ -21398,6 +21427,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     }, "mapBlock");
     if (inode.flags & EXTENTS_FL) {
       const out = [];
+      let next = 0;
       const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
         if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
@@ -21416,8 +21446,13 @@ var Ext4FileSystem = class _Ext4FileSystem {
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
+            if (logical < next)
+              throw this.corrupt(
+                `${where}: its extents overlap or are out of order (a run starts at block ${logical}, before block ${next} where the one before ended)`
+              );
+            next = logical + len;
             const physical = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
-            out.push([logical, uninitialized ? -1 : physical, len]);
+            out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
             await walk(await mapBlock(child, "extent tree"), depth - 1);
@@ -21479,6 +21514,8 @@ var Ext4FileSystem = class _Ext4FileSystem {
         continue;
       }
       if (ino !== 0 && nameLen > 0) {
+        if (entries.length >= MAX_DIRECTORY_ENTRIES)
+          throw this.corrupt(`directory inode ${inode.number} holds more than ${MAX_DIRECTORY_ENTRIES} entries: not a directory of a system image`);
         const name = data.toString("utf8", at + 8, at + 8 + nameLen);
         if (name !== "." && name !== "..") entries.push({ name, inode: ino, fileType: data[at + 7] });
       }
@@ -22048,18 +22085,16 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/raw-image-pass.ts
-var import_node_crypto3 = require("node:crypto");
 var import_node_fs3 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_promises3 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_promises5 = require("node:stream/promises");
+var import_promises4 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
   const BS = BMAP_BLOCK_SIZE;
-  const hash = (0, import_node_crypto3.createHash)("sha256");
+  const raw = new DigestCounter();
   const bmap = new BlockMapBuilder(BS);
-  let size2 = 0;
   let carry;
   let head2 = options.checkHead ? Buffer.alloc(0) : void 0;
   let sparse;
@@ -22078,7 +22113,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises5.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises4.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -22119,7 +22154,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises4.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises3.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -22130,21 +22165,20 @@ async function rawImagePass(source, options) {
           head2 = void 0;
         }
       }
-      size2 += chunk.length;
-      hash.update(chunk);
+      raw.update(chunk);
       if (xz && !xz.stdin.write(chunk)) await waitDrain();
       const data = carry ? Buffer.concat([carry, chunk]) : chunk;
       const whole = data.length - data.length % BS;
       await blocks(data.subarray(0, whole), blockOffset);
       blockOffset += whole;
       carry = whole < data.length ? Buffer.from(data.subarray(whole)) : void 0;
-      logger.progress(`reading ${sourceName}`, size2, options.expectedSize);
+      logger.progress(`reading ${sourceName}`, raw.size, options.expectedSize);
     }
-    if (size2 === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
+    if (raw.size === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
     if (head2) options.checkHead(head2);
     if (carry) await blocks(carry, blockOffset);
-    if (options.expectedSize !== void 0 && size2 !== options.expectedSize) {
-      throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${size2} bytes, expected ${options.expectedSize}`);
+    if (options.expectedSize !== void 0 && raw.size !== options.expectedSize) {
+      throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${raw.size} bytes, expected ${options.expectedSize}`);
     }
     if (xz) {
       xz.stdin.end();
@@ -22152,7 +22186,7 @@ async function rawImagePass(source, options) {
       await xz.out;
     }
     if (sparse) {
-      await sparse.truncate(size2).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+      await sparse.truncate(raw.size).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     }
   } catch (error2) {
     await xz?.stop();
@@ -22163,8 +22197,9 @@ async function rawImagePass(source, options) {
   } finally {
     await sparse?.close();
   }
-  const result = { raw: { size: size2, sha256: hash.digest("hex") }, bmap: bmap.finish(size2) };
-  if (xz) result.compressed = { size: xz.counter.size, sha256: xz.counter.hash.digest("hex") };
+  const digest = raw.digest();
+  const result = { raw: digest, bmap: bmap.finish(digest.size) };
+  if (xz) result.compressed = xz.counter.digest();
   return result;
 }
 __name(rawImagePass, "rawImagePass");
@@ -22296,7 +22331,7 @@ function formatDuration(seconds) {
 __name(formatDuration, "formatDuration");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises6 = require("node:fs/promises");
+var import_promises5 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
@@ -22323,8 +22358,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path2.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises6.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises6.readdir)(dir)).sort();
+    if (!(await (0, import_promises5.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises5.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -22569,13 +22604,13 @@ function buildMetadata(input) {
 __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto4 = require("node:crypto");
-var import_promises7 = require("node:fs/promises");
+var import_node_crypto3 = require("node:crypto");
+var import_promises6 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises7.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises7.readdir)(path)).length > 0;
+    if (!(await (0, import_promises6.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises6.readdir)(path)).length > 0;
   } catch {
     return false;
   }
@@ -22584,7 +22619,7 @@ __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
   const abs = (0, import_node_path3.resolve)(path);
   try {
-    return await (0, import_promises7.realpath)(abs);
+    return await (0, import_promises6.realpath)(abs);
   } catch {
     const parent = (0, import_node_path3.dirname)(abs);
     return parent === abs ? abs : (0, import_node_path3.join)(await realish(parent), (0, import_node_path3.basename)(abs));
@@ -22607,29 +22642,29 @@ async function stageOutputDir(finalPath, options) {
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises7.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
+  await (0, import_promises6.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises7.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises7.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises6.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises6.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       unregister();
       let old;
       try {
-        await (0, import_promises7.stat)(target);
+        await (0, import_promises6.stat)(target);
         old = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.old-${suffix}`);
-        await (0, import_promises7.rename)(target, old);
+        await (0, import_promises6.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
       }
-      await (0, import_promises7.rename)(path, target);
-      if (old) await (0, import_promises7.rm)(old, { recursive: true, force: true });
+      await (0, import_promises6.rename)(path, target);
+      if (old) await (0, import_promises6.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises7.rm)(path, { recursive: true, force: true });
+      await (0, import_promises6.rm)(path, { recursive: true, force: true });
     }
   };
 }
@@ -22639,26 +22674,26 @@ __name(stageOutputDir, "stageOutputDir");
 var import_node_path5 = require("node:path");
 
 // src/lib/core/atomic-file.ts
-var import_node_crypto5 = require("node:crypto");
-var import_promises8 = require("node:fs/promises");
+var import_node_crypto4 = require("node:crypto");
+var import_promises7 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 function temporaryPathFor(path) {
-  return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
+  return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`);
 }
 __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises8.open)(temp, "wx", 420);
+    const handle = await (0, import_promises7.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises8.rename)(temp, path);
+    await (0, import_promises7.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises8.rm)(temp, { force: true });
+    await (0, import_promises7.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -22720,7 +22755,7 @@ var ReleaseWriter = class {
   }
 };
 
-// src/lib/release/markdown-text.ts
+// src/lib/core/markdown-text.ts
 function mdText(value) {
   return oneLine(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
 }
@@ -22797,13 +22832,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto6.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto5.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -22885,14 +22920,14 @@ async function packageRelease(options) {
     warnings.push(m);
     logger.warn(m);
   }, "warn");
-  const version2 = checkReleaseName(options.version ?? DEFAULT_VERSION, "version");
+  const version2 = checkSafeName(options.version ?? DEFAULT_VERSION, "version");
   const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
   const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, "compression-level");
   const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, "threads");
   if (options.sourceDateEpoch !== void 0) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH");
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
-  const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), "name");
+  const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
   logger.info(`image: ${(0, import_node_path6.basename)(layout.image.path)} (${layout.image.compression})`);
   const info2 = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info2.packages.length} installed packages, exported from ${info2.stage}`);
@@ -22948,7 +22983,7 @@ async function packageRelease(options) {
       contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
       await disk.close();
-      if (sparse) await (0, import_promises9.rm)(sparse, { force: true });
+      if (sparse) await (0, import_promises8.rm)(sparse, { force: true });
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
@@ -23094,7 +23129,7 @@ async function runPackage(inputs, io) {
   io.setOutput("metadata-path", result.paths.metadata);
   io.setOutput("name", result.manifest.name);
   io.setOutput("version", result.manifest.version);
-  await io.summary(await (0, import_promises10.readFile)(result.paths.releaseNotes, "utf8"));
+  await io.summary(await (0, import_promises9.readFile)(result.paths.releaseNotes, "utf8"));
   return result;
 }
 __name(runPackage, "runPackage");

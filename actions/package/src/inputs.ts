@@ -1,5 +1,6 @@
 /** The package action's inputs, parsed by a pure function of a getter. */
-import { checkChannel, checkIntegerInRange, DEFAULT_CHANNEL, DEFAULT_COMPRESSION_LEVEL, DEFAULT_VERSION } from '../../../src/lib/release/package-options';
+import { checkIntegerInRange } from '../../../src/lib/core/values';
+import { checkChannel, DEFAULT_CHANNEL, DEFAULT_COMPRESSION_LEVEL, DEFAULT_VERSION } from '../../../src/lib/release/package-options';
 import type { Channel } from '../../../src/lib/release/manifest';
 import { PiImageError } from '../../../src/lib/core/errors';
 import { parseBoolean } from '../../../src/lib/core/values';
@@ -35,6 +36,6 @@ export function parsePackageInputs(get: (name: string) => string): PackageInputs
     compressionLevel: checkIntegerInRange(get('compression-level') || String(DEFAULT_COMPRESSION_LEVEL), 0, 9, 'input compression-level'),
     threads: checkIntegerInRange(get('threads') || '0', 0, 1024, 'input threads'),
     productReleaseFile: optional('product-release-file'),
-    force: parseBoolean(get('force'), 'force'),
+    force: parseBoolean(get('force'), 'input force'),
   };
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../../src/lib/core/logger';
 import { packageRelease, type PackageResult } from '../../../src/lib/release/package';
-import { parseSourceDateEpoch } from '../../../src/lib/release/package-options';
+import { parseSourceDateEpoch } from '../../../src/lib/core/values';
 import { provenanceFromEnv } from '../../../src/lib/release/provenance';
 import type { PackageInputs } from './inputs';
 

@@ -4255,7 +4255,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var zlib = require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4995,7 +4995,7 @@ var require_util2 = __commonJS({
       return contentRange;
     }
     __name(buildContentRange, "buildContentRange");
-    var InflateStream = class extends Transform4 {
+    var InflateStream = class extends Transform3 {
       static {
         __name(this, "InflateStream");
       }
@@ -11706,7 +11706,7 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var { Console } = require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
@@ -11715,7 +11715,7 @@ var require_pending_interceptors_formatter = __commonJS({
         __name(this, "PendingInterceptorsFormatter");
       }
       constructor({ disableColors } = {}) {
-        this.transform = new Transform4({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18030,7 +18030,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports2, module2) {
     "use strict";
-    var { Writable } = require("node:stream");
+    var { Writable: Writable2 } = require("node:stream");
     var assert = require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -18054,7 +18054,7 @@ var require_receiver = __commonJS({
       failWebsocketConnection(ws, reason);
     }
     __name(failWebsocketConnectionWithCode, "failWebsocketConnectionWithCode");
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       static {
         __name(this, "ByteParser");
       }
@@ -18929,7 +18929,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module2) {
     "use strict";
     var buffer = require("node:buffer");
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18983,7 +18983,7 @@ var require_eventsource_stream = __commonJS({
       return error2;
     }
     __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
-    var EventSourceStream = class extends Transform4 {
+    var EventSourceStream = class extends Transform3 {
       static {
         __name(this, "EventSourceStream");
       }
@@ -20321,6 +20321,13 @@ function endGroup() {
 }
 __name(endGroup, "endGroup");
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
@@ -20358,7 +20365,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text) {
-  return text.replace(CONTROL, (c) => {
+  return scrubSecrets(text).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -20385,8 +20392,7 @@ function actionsLogger() {
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      info(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      info(forRunnerLog(formatProgress(label, done, total)));
     }, "progress")
   };
 }
@@ -20408,8 +20414,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -20417,8 +20427,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -20474,6 +20484,7 @@ async function runAction(run) {
   try {
     await run();
   } catch (error2) {
+    if (isStopping()) return;
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
     setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
@@ -20485,12 +20496,22 @@ function actionInput(name) {
 __name(actionInput, "actionInput");
 
 // src/lib/core/values.ts
-function parseBoolean(value, input) {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
 }
 __name(parseBoolean, "parseBoolean");
+function parseKeyValueList(items, label) {
+  const out = {};
+  for (const item of items.map((i) => i.trim()).filter(Boolean)) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new PiImageError("INPUT_INVALID", `${label}: "${item.slice(0, 80)}" is not KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+__name(parseKeyValueList, "parseKeyValueList");
 
 // src/lib/oci/credentials.ts
 var import_node_fs = require("node:fs");
@@ -20613,7 +20634,7 @@ function registryAccessInputs(get) {
   return readRegistryAccess(
     (name) => get(name) || void 0,
     list,
-    (name) => parseBoolean(get(name), name),
+    (name) => parseBoolean(get(name), `input ${name}`),
     { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 },
     (name) => `input ${name}`
   );
@@ -20656,7 +20677,7 @@ function registryErrorSummary(body) {
     }
   } catch {
   }
-  return { codes: [], text: printable(body.replace(/\s+/g, " ").trim()).slice(0, 200) };
+  return { codes: [], text: printable(body).replace(/\s+/g, " ").trim().slice(0, 200) };
 }
 __name(registryErrorSummary, "registryErrorSummary");
 function statusError(method, url, status, body, registry) {
@@ -20696,7 +20717,51 @@ __name(protocolError, "protocolError");
 var import_node_crypto = require("node:crypto");
 var import_node_fs2 = require("node:fs");
 var import_promises = require("node:fs/promises");
+var import_node_stream = require("node:stream");
 var READ_CHUNK = 1 << 20;
+var DigestCounter = class {
+  static {
+    __name(this, "DigestCounter");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  update(chunk) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  counter = new DigestCounter();
+  get size() {
+    return this.counter.size;
+  }
+  _transform(chunk, _enc, done) {
+    this.counter.update(chunk);
+    done(null, chunk);
+  }
+  digest() {
+    return this.counter.digest();
+  }
+};
+async function* verifiedChunks(source, expected, mismatch) {
+  const counter = new DigestCounter();
+  for await (const chunk of source) {
+    counter.update(chunk);
+    if (expected.size !== void 0 && counter.size > expected.size) throw mismatch({ larger: true });
+    yield chunk;
+  }
+  const actual = counter.digest();
+  if (expected.size !== void 0 && actual.size !== expected.size || expected.sha256 !== void 0 && actual.sha256 !== expected.sha256) {
+    throw mismatch({ larger: false, actual });
+  }
+}
+__name(verifiedChunks, "verifiedChunks");
 function digestBytes(bytes) {
   const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
   return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
@@ -20736,6 +20801,21 @@ async function openRegularFile(path) {
   }
 }
 __name(openRegularFile, "openRegularFile");
+async function* regularFileChunks(path, start, end) {
+  const handle = await openRegularFile(path);
+  try {
+    const stream = handle.createReadStream({
+      highWaterMark: READ_CHUNK,
+      autoClose: false,
+      ...start !== void 0 ? { start } : {},
+      ...end !== void 0 ? { end } : {}
+    });
+    for await (const chunk of stream) yield chunk;
+  } finally {
+    await handle.close().catch(() => void 0);
+  }
+}
+__name(regularFileChunks, "regularFileChunks");
 function kindOf(st) {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
@@ -20915,47 +20995,37 @@ var EMPTY_CONFIG = Buffer.from("{}");
 
 // src/lib/oci/blob-source.ts
 var import_node_crypto2 = require("node:crypto");
-var import_node_fs3 = require("node:fs");
-var import_node_stream = require("node:stream");
+var import_node_stream2 = require("node:stream");
 function digestOf(bytes) {
   return `sha256:${(0, import_node_crypto2.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
-function fileBlobSource(file, descriptor) {
+function verifiedBlobSource(descriptor, openRange, label) {
   return {
     descriptor,
     open: /* @__PURE__ */ __name((start, end) => {
-      const stream = (0, import_node_fs3.createReadStream)(file, { highWaterMark: 1 << 20, ...start !== void 0 ? { start } : {}, ...end !== void 0 ? { end } : {} });
-      const expected = start === void 0 ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === void 0 ? (0, import_node_crypto2.createHash)("sha256") : void 0;
-      let seen = 0;
-      const check = new import_node_stream.Transform({
-        transform(chunk, _e, done) {
-          seen += chunk.length;
-          if (seen > expected) {
-            done(new PiImageError("DIGEST_MISMATCH", `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
-            return;
-          }
-          hash?.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          if (seen !== expected) done(new PiImageError("DIGEST_MISMATCH", `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          else if (hash && `sha256:${hash.digest("hex")}` !== descriptor.digest)
-            done(new PiImageError("DIGEST_MISMATCH", `${file} does not have the digest ${descriptor.digest}`));
-          else done();
-        }
-      });
-      stream.on("error", (e) => check.destroy(e));
-      return stream.pipe(check);
+      const whole = start === void 0;
+      const expected = {
+        size: whole ? descriptor.size : (end ?? descriptor.size - 1) - start + 1,
+        sha256: whole ? descriptor.digest.replace(/^sha256:/, "") : void 0
+      };
+      const mismatch = /* @__PURE__ */ __name((found) => new PiImageError(
+        "DIGEST_MISMATCH",
+        found.larger ? `${label} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}` : found.actual.size !== expected.size ? `${label} is ${found.actual.size} bytes, not the ${expected.size} expected of ${descriptor.digest}` : `${label} does not have the digest ${descriptor.digest}`
+      ), "mismatch");
+      return import_node_stream2.Readable.from(verifiedChunks(openRange(start, end), expected, mismatch), { objectMode: false });
     }, "open")
   };
+}
+__name(verifiedBlobSource, "verifiedBlobSource");
+function fileBlobSource(file, descriptor) {
+  return verifiedBlobSource(descriptor, (start, end) => regularFileChunks(file, start, end), file);
 }
 __name(fileBlobSource, "fileBlobSource");
 function bytesBlobSource(bytes) {
   return {
     descriptor: { digest: digestOf(bytes), size: bytes.length },
-    open: /* @__PURE__ */ __name((start, end) => import_node_stream.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open")
+    open: /* @__PURE__ */ __name((start, end) => import_node_stream2.Readable.from([bytes.subarray(start ?? 0, end === void 0 ? void 0 : end + 1)]), "open")
   };
 }
 __name(bytesBlobSource, "bytesBlobSource");
@@ -20963,6 +21033,7 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
+var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
 var MANIFEST_TYPES = [
   "application/vnd.oci.image.manifest.v1+json",
   "application/vnd.oci.image.index.v1+json",
@@ -21012,6 +21083,13 @@ function parseIndex(bytes, where) {
   }
 }
 __name(parseIndex, "parseIndex");
+async function listReferrers(store, digest) {
+  const api = await store.referrersApi(digest);
+  if (api !== void 0) return api;
+  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
+  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+}
+__name(listReferrers, "listReferrers");
 
 // src/lib/release/release-dir.ts
 var import_node_path3 = require("node:path");
@@ -21217,7 +21295,6 @@ function releaseAnnotations(content, extra = {}) {
 __name(releaseAnnotations, "releaseAnnotations");
 
 // src/lib/publishing/release-image.ts
-var import_node_crypto4 = require("node:crypto");
 var import_node_path5 = require("node:path");
 
 // src/lib/oci/tar-format.ts
@@ -21308,8 +21385,7 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const hash = (0, import_node_crypto4.createHash)("sha256");
-    let size = 0;
+    const counter = new DigestCounter();
     let handle;
     try {
       handle = await openRegularFile((0, import_node_path5.join)(content.dir, f.path));
@@ -21321,9 +21397,8 @@ async function* releaseLayer(content) {
     try {
       for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
         const chunk = c;
-        size += chunk.length;
-        if (size > f.size) break;
-        hash.update(chunk);
+        counter.update(chunk);
+        if (counter.size > f.size) break;
         yield chunk;
       }
     } catch (e) {
@@ -21331,7 +21406,7 @@ async function* releaseLayer(content) {
     } finally {
       await handle.close().catch(() => void 0);
     }
-    const sha256 = hash.digest("hex");
+    const { size, sha256 } = counter.digest();
     if (size !== f.size || sha256 !== f.sha256) {
       throw new PiImageError("FILE_MODIFIED", `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
     }
@@ -21378,7 +21453,7 @@ var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
   if (!TAG2.test(tag))
     throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
-  if (/^sha256-[0-9a-f]{64}$/.test(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
+  if (isReferrersTag(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
   return tag;
 }
 __name(checkTag, "checkTag");
@@ -21488,7 +21563,7 @@ async function publishRelease(options) {
 __name(publishRelease, "publishRelease");
 
 // src/lib/oci/target.ts
-var import_node_fs4 = require("node:fs");
+var import_node_fs3 = require("node:fs");
 function splitLayout(text) {
   let dir = text;
   let tag;
@@ -21515,7 +21590,7 @@ function parseTarget(text, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs4.existsSync)(value) && (0, import_node_fs4.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs3.existsSync)(value) && (0, import_node_fs3.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -21535,27 +21610,31 @@ function defaultTarget(env) {
 __name(defaultTarget, "defaultTarget");
 function parsePublishInputs(get, env) {
   const releaseDir = get("release-dir");
-  if (!releaseDir) throw new PiImageError("INPUT_INVALID", "input release-dir is required");
+  const fromLayout = get("from-layout");
+  if (releaseDir !== "" && fromLayout !== "") throw new PiImageError("INPUT_INVALID", "inputs release-dir and from-layout are both set: give one");
+  if (releaseDir === "" && fromLayout === "") throw new PiImageError("INPUT_INVALID", "input release-dir (or from-layout) is required");
+  let source = { kind: "release", dir: releaseDir };
+  if (fromLayout !== "") {
+    const layout = parseTarget(fromLayout.startsWith("oci:") ? fromLayout : `oci:${fromLayout}`, "input from-layout");
+    if (layout.kind !== "layout" || layout.digest !== void 0)
+      throw new PiImageError("INPUT_INVALID", `input from-layout "${fromLayout}": give DIR or oci:DIR[:TAG]`);
+    source = { kind: "layout", dir: layout.dir, tag: layout.tag };
+  }
   const target = parseTarget(get("target") || defaultTarget(env), "input target");
   if (target.kind === "registry" && (target.ref.tag || target.ref.digest)) {
     throw new PiImageError("INPUT_INVALID", "input target names a repository, without a tag or digest: tags come from the release (add more with tags)");
   }
   const format = get("format") || "image";
   if (!FORMATS.includes(format)) throw new PiImageError("INPUT_INVALID", `input format "${format}": use ${FORMATS.join(" or ")}`);
-  const annotations = {};
-  for (const line of get("annotations").split("\n").map((l) => l.trim()).filter(Boolean)) {
-    const eq = line.indexOf("=");
-    if (eq <= 0) throw new PiImageError("INPUT_INVALID", `input annotations: "${line}" is not KEY=VALUE`);
-    annotations[line.slice(0, eq)] = line.slice(eq + 1);
-  }
+  const annotations = parseKeyValueList(get("annotations").split("\n"), "input annotations");
   return {
-    releaseDir,
+    source,
     target,
     format,
     tags: splitList(get("tags")).map((t) => checkTag(t, "input tags:")),
     annotations,
-    force: parseBoolean(get("force"), "force"),
-    attachSignature: parseBoolean(get("attach-signature"), "attach-signature"),
+    force: parseBoolean(get("force"), "input force"),
+    attachSignature: parseBoolean(get("attach-signature"), "input attach-signature"),
     mountFrom: splitList(get("mount-from")),
     access: registryAccessInputs(get)
   };
@@ -21563,26 +21642,66 @@ function parsePublishInputs(get, env) {
 __name(parsePublishInputs, "parsePublishInputs");
 
 // actions/publish/src/run.ts
-var import_node_path8 = require("node:path");
-
-// src/lib/oci/open-store.ts
-var import_node_fs7 = require("node:fs");
 var import_node_path7 = require("node:path");
 
+// src/lib/core/markdown-text.ts
+function mdText(value) {
+  return oneLine(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+}
+__name(mdText, "mdText");
+function mdCode(value) {
+  const text = oneLine(value);
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+__name(mdCode, "mdCode");
+function oneLine(value) {
+  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+__name(oneLine, "oneLine");
+
 // src/lib/oci/layout.ts
-var import_node_crypto5 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
+var import_node_crypto4 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
-var import_node_stream2 = require("node:stream");
 var import_promises4 = require("node:stream/promises");
+
+// src/lib/oci/manifest-json.ts
+var MAX_MANIFEST_BYTES2 = 4 * 1024 * 1024;
+function parseManifest2(bytes, where) {
+  let m;
+  try {
+    m = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not JSON`, { cause: e });
+  }
+  const check = /* @__PURE__ */ __name((d, what) => {
+    if (!d) return;
+    if (!isDescriptor(d) || typeof d.mediaType !== "string") {
+      throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
+    }
+  }, "check");
+  check(m.config, "config");
+  for (const l of m.layers ?? []) check(l, "a layer");
+  for (const l of m.manifests ?? []) check(l, "an index entry");
+  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
+  return m;
+}
+__name(parseManifest2, "parseManifest");
+
+// src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
 var OciLayout = class _OciLayout {
-  constructor(dir) {
+  constructor(dir, pending2) {
     this.dir = dir;
+    this.pending = pending2;
     this.label = `oci:${dir}`;
   }
   dir;
+  pending;
   static {
     __name(this, "OciLayout");
   }
@@ -21593,23 +21712,38 @@ var OciLayout = class _OciLayout {
   pinned(digest) {
     return `oci:${(0, import_node_path6.resolve)(this.dir)}@${digest}`;
   }
-  static async open(dir) {
-    await (0, import_promises3.mkdir)((0, import_node_path6.join)(dir, "blobs", "sha256"), { recursive: true });
+  /**
+   * Opens the layout in `dir`. A directory without an `oci-layout` file is
+   * refused unless `create` (a publish target): then nothing is written until
+   * the first blob is, so a publish refused before it starts leaves no empty
+   * layout behind.
+   */
+  static async open(dir, options) {
     const marker = (0, import_node_path6.join)(dir, "oci-layout");
     let text;
     try {
       text = (await readSmallFile(marker, 4096)).toString("utf8");
     } catch (e) {
-      if (e.code !== "ENOENT") throw e;
+      const code = e.code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
     }
     if (text === void 0) {
-      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await writeFileAtomic((0, import_node_path6.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
-`);
-    } else if (parseJsonObject(text)?.imageLayoutVersion !== "1.0.0") {
+      if (!options.create) throw new PiImageError("INPUT_INVALID", `${dir} is not an OCI image layout (no oci-layout file)`);
+      return new _OciLayout(dir, true);
+    }
+    if (parseJsonObject(text)?.imageLayoutVersion !== "1.0.0") {
       throw new PiImageError("INPUT_INVALID", `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
-    return new _OciLayout(dir);
+    return new _OciLayout(dir, false);
+  }
+  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  async ensureCreated() {
+    if (!this.pending) return;
+    await (0, import_promises3.mkdir)((0, import_node_path6.join)(this.dir, "blobs", "sha256"), { recursive: true });
+    await writeFileAtomic((0, import_node_path6.join)(this.dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+`);
+    await writeFileAtomic((0, import_node_path6.join)(this.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+    this.pending = false;
   }
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
@@ -21627,22 +21761,13 @@ var OciLayout = class _OciLayout {
     return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto5.createHash)("sha256");
-    let size = 0;
-    const temp = (0, import_node_path6.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto5.randomBytes)(6).toString("hex")}`);
+    await this.ensureCreated();
+    const counter = new HashingPassThrough();
+    const temp = (0, import_node_path6.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises4.pipeline)(
-        source,
-        new import_node_stream2.Transform({
-          transform(chunk, _e, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          }
-        }),
-        (0, import_node_fs5.createWriteStream)(temp)
-      );
-      const digest = `sha256:${hash.digest("hex")}`;
+      await (0, import_promises4.pipeline)(source, counter, (0, import_node_fs4.createWriteStream)(temp));
+      const { size, sha256 } = counter.digest();
+      const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
       await (0, import_promises3.rename)(temp, this.blobPath(digest));
       return { digest, size };
@@ -21652,12 +21777,9 @@ var OciLayout = class _OciLayout {
     }
   }
   async putBlobBytes(bytes) {
+    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!await this.hasBlob(digest)) {
-      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises3.writeFile)(temp, bytes);
-      await (0, import_promises3.rename)(temp, this.blobPath(digest));
-    }
+    if (!await this.hasBlob(digest)) await writeFileAtomic(this.blobPath(digest), bytes);
     return digest;
   }
   async putBlob(source) {
@@ -21665,35 +21787,21 @@ var OciLayout = class _OciLayout {
     await this.writeBlob(source.open(), source.descriptor.digest);
     return "stored";
   }
-  /** Opens a blob for reading, unverified. */
+  /** A blob's bytes, unverified (only a regular file is read), whole or a range (inclusive end). */
   openBlob(digest, start, end) {
-    return (0, import_node_fs5.createReadStream)(this.blobPath(digest), {
-      highWaterMark: 1 << 20,
-      ...start !== void 0 ? { start } : {},
-      ...end !== void 0 ? { end } : {}
-    });
+    return regularFileChunks(this.blobPath(digest), start, end);
   }
   async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto5.createHash)("sha256");
-    let size = 0;
-    let stream;
+    const where = `blob ${descriptor.digest} in ${this.dir}`;
     try {
-      stream = this.openBlob(descriptor.digest);
-      for await (const c of stream) {
-        const chunk = c;
-        hash.update(chunk);
-        size += chunk.length;
-        if (size > descriptor.size)
-          throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
-        yield chunk;
-      }
+      yield* verifiedChunks(
+        this.openBlob(descriptor.digest),
+        { size: descriptor.size, sha256: descriptor.digest.slice(7) },
+        (found) => found.larger ? new PiImageError("DIGEST_MISMATCH", `${where} is larger than the ${descriptor.size} bytes its descriptor says`) : new PiImageError("DIGEST_MISMATCH", `${where} is ${found.actual.size} bytes with digest sha256:${found.actual.sha256}: refused`)
+      );
     } catch (e) {
       if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
       throw e;
-    }
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (size !== descriptor.size || actual !== descriptor.digest) {
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size} bytes with digest ${actual}: refused`);
     }
   }
   async putManifest(bytes, mediaType, tag) {
@@ -21714,8 +21822,9 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises3.readFile)(this.blobPath(digest));
+      bytes = await readSmallFile(this.blobPath(digest), Math.min(descriptor?.size ?? MAX_MANIFEST_BYTES2, MAX_MANIFEST_BYTES2));
     } catch (e) {
+      if (e instanceof PiImageError) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir}: ${e.message}`, { cause: e });
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
     const actual = digestOf(bytes);
@@ -21738,10 +21847,11 @@ var OciLayout = class _OciLayout {
     });
   }
   async tagHint() {
-    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !isReferrersTag(t));
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
+    if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
     const path = (0, import_node_path6.join)(this.dir, "index.json");
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
@@ -21751,6 +21861,7 @@ var OciLayout = class _OciLayout {
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
+    await this.ensureCreated();
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
@@ -21763,8 +21874,7 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_crypto6 = require("node:crypto");
-var import_node_fs6 = require("node:fs");
+var import_node_fs5 = require("node:fs");
 var import_promises5 = require("node:fs/promises");
 var import_node_stream4 = require("node:stream");
 var import_promises6 = require("node:stream/promises");
@@ -22146,19 +22256,17 @@ var RegistryClient = class _RegistryClient {
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto6.createHash)("sha256");
-      let size = 0;
+      let counter = new DigestCounter();
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto6.createHash)("sha256");
-        size = 0;
+        counter = new DigestCounter();
+        const pass = counter;
         return import_node_stream4.Readable.from(
           (async function* () {
             for await (const data of open4()) {
-              hash.update(data);
-              const start = size;
-              size += data.length;
-              if (size <= skip) continue;
+              const start = pass.size;
+              pass.update(data);
+              if (pass.size <= skip) continue;
               yield start >= skip ? data : data.subarray(skip - start);
             }
           })()
@@ -22177,7 +22285,7 @@ var RegistryClient = class _RegistryClient {
         location = res.headers.location ?? location;
       } catch (e) {
         if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
-        await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${e.message}`);
+        await this.backoff(failures - 1, `streamed upload at byte ${counter.size} to ${repository}: ${e.message}`);
         const status = await this.uploadStatus(scope, location).catch((err) => {
           if (hasStatus(err, 404)) return void 0;
           throw err;
@@ -22192,7 +22300,8 @@ var RegistryClient = class _RegistryClient {
         }
         continue;
       }
-      const digest = `sha256:${hash.digest("hex")}`;
+      const { sha256, size } = counter.digest();
+      const digest = `sha256:${sha256}`;
       this.options.logger.progress("uploaded", size, size);
       const close = new URL(location, this.base);
       close.searchParams.set("digest", digest);
@@ -22203,15 +22312,13 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto6.createHash)("sha256");
-    let size = 0;
+    const counter = new DigestCounter();
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
       let filled = 0;
       let offset = 0;
       for await (const data of source) {
-        hash.update(data);
-        size += data.length;
+        counter.update(data);
         let from = 0;
         while (from < data.length) {
           const n = Math.min(chunkSize - filled, data.length - from);
@@ -22235,13 +22342,13 @@ var RegistryClient = class _RegistryClient {
       repository,
       scope,
       () => digest,
-      () => size,
+      () => counter.size,
       chunks,
       () => {
-        digest = `sha256:${hash.digest("hex")}`;
+        digest = `sha256:${counter.digest().sha256}`;
       }
     );
-    return { digest, size };
+    return { digest, size: counter.size };
   }
   async startUpload(repository, scope) {
     const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
@@ -22330,9 +22437,18 @@ var RegistryClient = class _RegistryClient {
   async *readBlob(repository, descriptor) {
     const { digest, size: expected } = descriptor;
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
+    yield* verifiedChunks(this.resumedBlob(repository, digest, expected), { size: expected, sha256: digest.slice(7) }, (found) => {
+      if (found.larger) return new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+      if (expected !== void 0 && found.actual.size !== expected) {
+        return new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${found.actual.size} bytes, the manifest says ${expected}: refused`);
+      }
+      return new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest sha256:${found.actual.sha256}: refused`);
+    });
+  }
+  /** A blob's bytes as they come, a dropped or stalled download resumed with a Range request a few times. */
+  async *resumedBlob(repository, digest, expected) {
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto6.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
@@ -22344,14 +22460,11 @@ var RegistryClient = class _RegistryClient {
       try {
         for await (const c of res.body) {
           const chunk = c;
-          hash.update(chunk);
           got += chunk.length;
-          if (expected !== void 0 && got > expected)
-            throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
-        break;
+        return;
       } catch (e) {
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
@@ -22366,10 +22479,6 @@ var RegistryClient = class _RegistryClient {
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
-    if (expected !== void 0 && got !== expected)
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
@@ -22392,7 +22501,7 @@ var RegistryClient = class _RegistryClient {
     try {
       await (0, import_promises6.pipeline)(
         import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
-        (0, import_node_fs6.createWriteStream)(temp)
+        (0, import_node_fs5.createWriteStream)(temp)
       );
       await (0, import_promises5.rename)(temp, path);
     } catch (e) {
@@ -22423,7 +22532,7 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text = await drain(res.body, 4 * 1024 * 1024);
+    const text = await drain(res.body, MAX_MANIFEST_BYTES2);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
@@ -22457,7 +22566,7 @@ var RegistryClient = class _RegistryClient {
     let size = 0;
     for await (const c of res.body) {
       size += c.length;
-      if (size > 4 * 1024 * 1024) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than 4 MiB: refused`);
+      if (size > MAX_MANIFEST_BYTES2) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than ${MAX_MANIFEST_BYTES2} bytes: refused`);
       chunks.push(c);
     }
     const bytes = Buffer.concat(chunks);
@@ -22533,18 +22642,66 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs7.existsSync)((0, import_node_path7.join)(target.dir, "oci-layout"))) {
-    throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
-  }
-  return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
+  return { store: await OciLayout.open(target.dir, { create: options.create }), reference: target.digest ?? target.tag };
 }
 __name(openStore, "openStore");
+
+// src/lib/oci/copy.ts
+async function copyManifest(source, sink, digest, logger) {
+  const got = await source.getManifest(digest);
+  const m = parseManifest2(got.bytes, `${source.label}@${digest}`);
+  const mediaType = m.mediaType ?? got.mediaType;
+  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
+  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
+    const how = await sink.putBlob(
+      verifiedBlobSource(blob, (start, end) => source.openBlob(blob.digest, start, end), `blob ${blob.digest} of ${source.label}`)
+    );
+    logger.info(
+      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`
+    );
+  }
+  await sink.putManifest(got.bytes, mediaType);
+  return { bytes: got.bytes, mediaType };
+}
+__name(copyManifest, "copyManifest");
+async function copyRelease(source, digest, tags, sink, logger) {
+  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
+  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
+  for (const referrer of await listReferrers(source, digest)) {
+    if (referrer.mediaType === OCI_INDEX) continue;
+    await copyManifest(source, sink, referrer.digest, logger);
+    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
+  }
+  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
+}
+__name(copyRelease, "copyRelease");
+
+// src/lib/publishing/copy-layout.ts
+async function copyLayoutReleases(options) {
+  const layout = await OciLayout.open(options.layoutDir, { create: false });
+  const all = (await layout.tags()).filter((t) => !isReferrersTag(t.tag));
+  const chosen = options.tag === void 0 ? all : all.filter((t) => t.tag === options.tag);
+  if (chosen.length === 0) {
+    throw new PiImageError("INPUT_INVALID", `${options.layoutDir} has ${options.tag === void 0 ? "no tagged releases" : `no tag "${options.tag}"`}`);
+  }
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
+  const copied = [];
+  for (const [digest, tags] of byDigest) {
+    await copyRelease(layout, digest, tags, options.sink, options.logger);
+    copied.push({ digest, reference: options.sink.pinned(digest), tags });
+  }
+  return copied;
+}
+__name(copyLayoutReleases, "copyLayoutReleases");
 
 // actions/publish/src/run.ts
 async function runPublish(inputs, io) {
   const { store } = await openStore(inputs.target, { ...storeOptionsFor(inputs.target, inputs.access, io.env, io.logger, true), mountFrom: inputs.mountFrom });
+  if (inputs.source.kind === "layout") return copyFromLayout(inputs.source, store, io);
+  const releaseDir = inputs.source.dir;
   const result = await publishRelease({
-    releaseDir: inputs.releaseDir,
+    releaseDir,
     store,
     format: inputs.format,
     extraTags: inputs.tags,
@@ -22556,22 +22713,40 @@ async function runPublish(inputs, io) {
   io.setOutput("digest", result.digest);
   io.setOutput("reference", result.reference);
   io.setOutput("tags", result.tags.join(","));
-  io.setOutput("ref-file", (0, import_node_path8.join)(inputs.releaseDir, OCI_REF_FILE));
+  io.setOutput("ref-file", (0, import_node_path7.join)(releaseDir, OCI_REF_FILE));
   if (result.signature) io.setOutput("signature-digest", result.signature.digest);
   await io.summary?.(
     [
       `### Published ${result.format === "image" ? "image" : "artifact"}`,
       "",
-      `\`${result.reference}\``,
+      mdCode(result.reference),
       "",
-      `Tags: ${result.tags.map((t) => `\`${t}\``).join(", ")}`,
-      result.signature ? `Signature attached: \`${result.signature.digest}\` (${result.signature.via})` : "Not signed: no signature attached.",
+      `Tags: ${result.tags.map(mdCode).join(", ")}`,
+      result.signature ? `Signature attached: ${mdCode(result.signature.digest)} (${result.signature.via})` : "Not signed: no signature attached.",
       ""
     ].join("\n")
   );
   return result;
 }
 __name(runPublish, "runPublish");
+async function copyFromLayout(source, store, io) {
+  const copied = await copyLayoutReleases({ layoutDir: source.dir, tag: source.tag, sink: store, logger: io.logger });
+  const last = copied[copied.length - 1];
+  io.setOutput("digest", last.digest);
+  io.setOutput("reference", last.reference);
+  io.setOutput("tags", copied.flatMap((c) => c.tags).join(","));
+  io.setOutput("copied", JSON.stringify(copied));
+  await io.summary?.(
+    [
+      `### Copied ${copied.length} release${copied.length === 1 ? "" : "s"} from ${mdText(source.dir)}`,
+      "",
+      ...copied.map((c) => `- ${mdCode(c.reference)} (${c.tags.map(mdCode).join(", ")})`),
+      ""
+    ].join("\n")
+  );
+  return copied;
+}
+__name(copyFromLayout, "copyFromLayout");
 
 // actions/publish/src/index.ts
 void runAction(async () => {

@@ -56,7 +56,9 @@ describe('publish action inputs', () => {
   });
 
   it.each([
-    [{ 'release-dir': '' }, /input release-dir is required/],
+    [{ 'release-dir': '' }, /input release-dir \(or from-layout\) is required/],
+    [{ 'from-layout': 'out/layout' }, /inputs release-dir and from-layout are both set: give one/],
+    [{ 'release-dir': '', 'from-layout': `oci:out@sha256:${'a'.repeat(64)}` }, /input from-layout .*: give DIR or oci:DIR\[:TAG\]/],
     [{ target: 'ghcr.io/acme/x:1.0' }, /input target names a repository, without a tag/],
     [{ target: 'ghcr.io/Acme/X' }, /input target "ghcr.io\/Acme\/X": .*not a valid repository name/],
     [{ format: 'tarball' }, /input format "tarball": use image or artifact/],
@@ -68,6 +70,16 @@ describe('publish action inputs', () => {
     [{ 'max-time': 'soon' }, /input max-time "soon" must be a whole number/],
   ])('refuses %o, naming the input', (over, message) => {
     expect(() => parsePublishInputs(defaults(over), env)).toThrow(message);
+  });
+
+  it('copies the releases of an OCI layout instead of a release directory', () => {
+    expect(parsePublishInputs(defaults({ 'release-dir': '', 'from-layout': 'out/layout' }), env).source).toEqual({ kind: 'layout', dir: 'out/layout' });
+    expect(parsePublishInputs(defaults({ 'release-dir': '', 'from-layout': 'oci:out/layout:1.2.3' }), env).source).toEqual({
+      kind: 'layout',
+      dir: 'out/layout',
+      tag: '1.2.3',
+    });
+    expect(parsePublishInputs(defaults(), env).source).toEqual({ kind: 'release', dir: 'release' });
   });
 
   it('needs a target or GITHUB_REPOSITORY', () => {

@@ -1,6 +1,6 @@
 /** The publish action's inputs, parsed by a pure function of a getter. */
 import { PiImageError } from '../../../src/lib/core/errors';
-import { parseBoolean } from '../../../src/lib/core/values';
+import { parseBoolean, parseKeyValueList } from '../../../src/lib/core/values';
 import { registryAccessInputs } from '../../../src/github/registry-inputs';
 import type { RegistryAccess } from '../../../src/lib/oci/registry-access';
 import { FORMATS, type PublishFormat } from '../../../src/lib/publishing/publish';
@@ -8,7 +8,8 @@ import { checkTag } from '../../../src/lib/publishing/tags';
 import { parseTarget, type Target } from '../../../src/lib/oci/target';
 
 export interface PublishInputs {
-  releaseDir: string;
+  /** What is published: a release directory, or the releases of an OCI layout copied unchanged. */
+  source: { kind: 'release'; dir: string } | { kind: 'layout'; dir: string; tag?: string | undefined };
   target: Target;
   format: PublishFormat;
   tags: string[];
@@ -35,30 +36,31 @@ export function defaultTarget(env: Record<string, string | undefined>): string {
 
 export function parsePublishInputs(get: (name: string) => string, env: Record<string, string | undefined>): PublishInputs {
   const releaseDir = get('release-dir');
-  if (!releaseDir) throw new PiImageError('INPUT_INVALID', 'input release-dir is required');
+  const fromLayout = get('from-layout');
+  if (releaseDir !== '' && fromLayout !== '') throw new PiImageError('INPUT_INVALID', 'inputs release-dir and from-layout are both set: give one');
+  if (releaseDir === '' && fromLayout === '') throw new PiImageError('INPUT_INVALID', 'input release-dir (or from-layout) is required');
+  let source: PublishInputs['source'] = { kind: 'release', dir: releaseDir };
+  if (fromLayout !== '') {
+    const layout = parseTarget(fromLayout.startsWith('oci:') ? fromLayout : `oci:${fromLayout}`, 'input from-layout');
+    if (layout.kind !== 'layout' || layout.digest !== undefined)
+      throw new PiImageError('INPUT_INVALID', `input from-layout "${fromLayout}": give DIR or oci:DIR[:TAG]`);
+    source = { kind: 'layout', dir: layout.dir, tag: layout.tag };
+  }
   const target = parseTarget(get('target') || defaultTarget(env), 'input target');
   if (target.kind === 'registry' && (target.ref.tag || target.ref.digest)) {
     throw new PiImageError('INPUT_INVALID', 'input target names a repository, without a tag or digest: tags come from the release (add more with tags)');
   }
   const format = get('format') || 'image';
   if (!(FORMATS as readonly string[]).includes(format)) throw new PiImageError('INPUT_INVALID', `input format "${format}": use ${FORMATS.join(' or ')}`);
-  const annotations: Record<string, string> = {};
-  for (const line of get('annotations')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)) {
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new PiImageError('INPUT_INVALID', `input annotations: "${line}" is not KEY=VALUE`);
-    annotations[line.slice(0, eq)] = line.slice(eq + 1);
-  }
+  const annotations = parseKeyValueList(get('annotations').split('\n'), 'input annotations');
   return {
-    releaseDir,
+    source,
     target,
     format: format as PublishFormat,
     tags: splitList(get('tags')).map((t) => checkTag(t, 'input tags:')),
     annotations,
-    force: parseBoolean(get('force'), 'force'),
-    attachSignature: parseBoolean(get('attach-signature'), 'attach-signature'),
+    force: parseBoolean(get('force'), 'input force'),
+    attachSignature: parseBoolean(get('attach-signature'), 'input attach-signature'),
     mountFrom: splitList(get('mount-from')),
     access: registryAccessInputs(get),
   };

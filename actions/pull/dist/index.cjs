@@ -4267,7 +4267,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var zlib = require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -5007,7 +5007,7 @@ var require_util2 = __commonJS({
       return contentRange;
     }
     __name(buildContentRange, "buildContentRange");
-    var InflateStream = class extends Transform4 {
+    var InflateStream = class extends Transform3 {
       static {
         __name(this, "InflateStream");
       }
@@ -11718,7 +11718,7 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module2) {
     "use strict";
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var { Console } = require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
@@ -11727,7 +11727,7 @@ var require_pending_interceptors_formatter = __commonJS({
         __name(this, "PendingInterceptorsFormatter");
       }
       constructor({ disableColors } = {}) {
-        this.transform = new Transform4({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18941,7 +18941,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports2, module2) {
     "use strict";
     var buffer = require("node:buffer");
-    var { Transform: Transform4 } = require("node:stream");
+    var { Transform: Transform3 } = require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18995,7 +18995,7 @@ var require_eventsource_stream = __commonJS({
       return error2;
     }
     __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
-    var EventSourceStream = class extends Transform4 {
+    var EventSourceStream = class extends Transform3 {
       static {
         __name(this, "EventSourceStream");
       }
@@ -34783,15 +34783,15 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module2.exports = function(streamModule) {
-      var Transform4 = streamModule.Transform;
+      var Transform3 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform4.call(this, options);
+        Transform3.call(this, options);
       }
       __name(IconvLiteEncoderStream, "IconvLiteEncoderStream");
-      IconvLiteEncoderStream.prototype = Object.create(Transform4.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform3.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -34830,10 +34830,10 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform4.call(this, options);
+        Transform3.call(this, options);
       }
       __name(IconvLiteDecoderStream, "IconvLiteDecoderStream");
-      IconvLiteDecoderStream.prototype = Object.create(Transform4.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform3.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -41824,7 +41824,7 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname3,
       isAbsolute,
-      join: join10,
+      join: join9,
       parse,
       resolve: resolve2,
       sep: sep2,
@@ -42105,8 +42105,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir5(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join10(src, item);
-        const destItem = join10(dest, item);
+        const srcItem = join9(src, item);
+        const destItem = join9(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -42182,7 +42182,7 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join10, sep: sep2 } = require("path");
+    var { join: join9, sep: sep2 } = require("path");
     var getOptions = require_get_options();
     var { mkdir: mkdir4, mkdtemp, rm: rm6 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
@@ -42190,7 +42190,7 @@ var require_with_temp_dir = __commonJS({
         copy: ["tmpPrefix"]
       });
       await mkdir4(root, { recursive: true });
-      const target = await mkdtemp(join10(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp(join9(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -42215,13 +42215,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir5 } = require("fs/promises");
-    var { join: join10 } = require("path");
+    var { join: join9 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir5(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir5(join10(dir, item))) {
-            results.push(join10(item, scopedItem));
+          for (const scopedItem of await readdir5(join9(dir, item))) {
+            results.push(join9(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -42236,7 +42236,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname3, join: join10, resolve: resolve2, relative, isAbsolute } = require("path");
+    var { dirname: dirname3, join: join9, resolve: resolve2, relative, isAbsolute } = require("path");
     var fs3 = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -42266,7 +42266,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs3.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join10(source, file), join10(destination, file), options, false, symlinks)
+              (file) => moveFile(join9(source, file), join9(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -42953,10 +42953,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile: appendFile2,
       mkdir: mkdir4,
-      readFile: readFile2,
+      readFile,
       readdir: readdir5,
       rm: rm6,
-      writeFile: writeFile3
+      writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
     var path = require("path");
@@ -43011,7 +43011,7 @@ var require_entry_index = __commonJS({
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile3(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile2(tmp2.target, newIndex, { flag: "wx" });
         await mkdir4(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -43145,7 +43145,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile2(bucket, "utf8");
+      const data = await readFile(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -48072,11 +48072,11 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir4,
-      readFile: readFile2,
+      readFile,
       rm: rm6,
       stat: stat5,
       truncate,
-      writeFile: writeFile3
+      writeFile: writeFile2
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -48294,12 +48294,12 @@ var require_verify2 = __commonJS({
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile3(verifile, `${Date.now()}`);
+      return writeFile2(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile2(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -56121,12 +56121,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join10;
+    exports2.join = join9;
     var url_1 = require("url");
-    function join10(base, path) {
+    function join9(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join10, "join");
+    __name(join9, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -57297,6 +57297,13 @@ function endGroup() {
 }
 __name(endGroup, "endGroup");
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
@@ -57334,7 +57341,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text) {
-  return text.replace(CONTROL, (c) => {
+  return scrubSecrets(text).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -57361,8 +57368,7 @@ function actionsLogger() {
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      info(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      info(forRunnerLog(formatProgress(label, done, total)));
     }, "progress")
   };
 }
@@ -57391,8 +57397,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -57400,8 +57410,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -57457,6 +57467,7 @@ async function runAction(run) {
   try {
     await run();
   } catch (error2) {
+    if (isStopping()) return;
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
     setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
@@ -57468,10 +57479,10 @@ function actionInput(name) {
 __name(actionInput, "actionInput");
 
 // src/lib/core/values.ts
-function parseBoolean(value, input) {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
 }
 __name(parseBoolean, "parseBoolean");
 
@@ -57596,7 +57607,7 @@ function registryAccessInputs(get) {
   return readRegistryAccess(
     (name) => get(name) || void 0,
     list,
-    (name) => parseBoolean(get(name), name),
+    (name) => parseBoolean(get(name), `input ${name}`),
     { username: get("username") || void 0, password: get("password") || void 0, githubToken: get("github-token") || void 0 },
     (name) => `input ${name}`
   );
@@ -57874,7 +57885,7 @@ function readSignerOptions(get) {
     repositoryId: text("repositoryId"),
     sourceRef: text("sourceRef"),
     signerWorkflow: text("signerWorkflow"),
-    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)
+    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)
   };
 }
 __name(readSignerOptions, "readSignerOptions");
@@ -57898,22 +57909,17 @@ function parsePullInputs(get) {
     outDir,
     policy,
     trustedRoot,
-    force: parseBoolean(get("force"), "force"),
+    force: parseBoolean(get("force"), "input force"),
     access: registryAccessInputs(get)
   };
 }
 __name(parsePullInputs, "parsePullInputs");
-
-// src/lib/oci/open-store.ts
-var import_node_fs6 = require("node:fs");
-var import_node_path4 = require("node:path");
 
 // src/lib/oci/layout.ts
 var import_node_crypto4 = require("node:crypto");
 var import_node_fs4 = require("node:fs");
 var import_promises4 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
-var import_node_stream2 = require("node:stream");
 var import_promises5 = require("node:stream/promises");
 
 // src/lib/core/atomic-file.ts
@@ -57942,30 +57948,6 @@ async function writeFileAtomic(path, content) {
 }
 __name(writeFileAtomic, "writeFileAtomic");
 
-// src/lib/core/json-value.ts
-function asObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
-}
-__name(asObject, "asObject");
-function asString(value) {
-  return typeof value === "string" ? value : void 0;
-}
-__name(asString, "asString");
-function member(value, ...path) {
-  let at = value;
-  for (const key of path) at = asObject(at)?.[key];
-  return at;
-}
-__name(member, "member");
-function parseJsonObject(text) {
-  try {
-    return asObject(JSON.parse(text));
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
-
 // src/lib/core/file-digest.ts
 var import_node_crypto2 = require("node:crypto");
 var import_node_fs3 = require("node:fs");
@@ -57973,21 +57955,49 @@ var import_promises2 = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_promises3 = require("node:stream/promises");
 var READ_CHUNK = 1 << 20;
-var HashingPassThrough = class extends import_node_stream.Transform {
+var DigestCounter = class {
   static {
-    __name(this, "HashingPassThrough");
+    __name(this, "DigestCounter");
   }
   hash = (0, import_node_crypto2.createHash)("sha256");
   size = 0;
-  _transform(chunk, _enc, done) {
+  update(chunk) {
     this.hash.update(chunk);
     this.size += chunk.length;
-    done(null, chunk);
   }
   digest() {
     return { size: this.size, sha256: this.hash.digest("hex") };
   }
 };
+var HashingPassThrough = class extends import_node_stream.Transform {
+  static {
+    __name(this, "HashingPassThrough");
+  }
+  counter = new DigestCounter();
+  get size() {
+    return this.counter.size;
+  }
+  _transform(chunk, _enc, done) {
+    this.counter.update(chunk);
+    done(null, chunk);
+  }
+  digest() {
+    return this.counter.digest();
+  }
+};
+async function* verifiedChunks(source, expected, mismatch) {
+  const counter = new DigestCounter();
+  for await (const chunk of source) {
+    counter.update(chunk);
+    if (expected.size !== void 0 && counter.size > expected.size) throw mismatch({ larger: true });
+    yield chunk;
+  }
+  const actual = counter.digest();
+  if (expected.size !== void 0 && actual.size !== expected.size || expected.sha256 !== void 0 && actual.sha256 !== expected.sha256) {
+    throw mismatch({ larger: false, actual });
+  }
+}
+__name(verifiedChunks, "verifiedChunks");
 function digestBytes(bytes) {
   const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
   return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
@@ -58027,6 +58037,21 @@ async function openRegularFile(path) {
   }
 }
 __name(openRegularFile, "openRegularFile");
+async function* regularFileChunks(path, start, end) {
+  const handle = await openRegularFile(path);
+  try {
+    const stream = handle.createReadStream({
+      highWaterMark: READ_CHUNK,
+      autoClose: false,
+      ...start !== void 0 ? { start } : {},
+      ...end !== void 0 ? { end } : {}
+    });
+    for await (const chunk of stream) yield chunk;
+  } finally {
+    await handle.close().catch(() => void 0);
+  }
+}
+__name(regularFileChunks, "regularFileChunks");
 function kindOf(st) {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO";
@@ -58061,6 +58086,30 @@ async function digestFile(path, copyTo, expectedSize) {
   return counter.digest();
 }
 __name(digestFile, "digestFile");
+
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+function member(value, ...path) {
+  let at = value;
+  for (const key of path) at = asObject(at)?.[key];
+  return at;
+}
+__name(member, "member");
+function parseJsonObject(text) {
+  try {
+    return asObject(JSON.parse(text));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -58097,6 +58146,29 @@ function isDescriptor(value) {
 __name(isDescriptor, "isDescriptor");
 var EMPTY_CONFIG = Buffer.from("{}");
 
+// src/lib/oci/manifest-json.ts
+var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+function parseManifest(bytes, where) {
+  let m;
+  try {
+    m = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not JSON`, { cause: e });
+  }
+  const check = /* @__PURE__ */ __name((d, what) => {
+    if (!d) return;
+    if (!isDescriptor(d) || typeof d.mediaType !== "string") {
+      throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
+    }
+  }, "check");
+  check(m.config, "config");
+  for (const l of m.layers ?? []) check(l, "a layer");
+  for (const l of m.manifests ?? []) check(l, "an index entry");
+  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
+  return m;
+}
+__name(parseManifest, "parseManifest");
+
 // src/lib/oci/blob-source.ts
 var import_node_crypto3 = require("node:crypto");
 function digestOf(bytes) {
@@ -58105,14 +58177,25 @@ function digestOf(bytes) {
 __name(digestOf, "digestOf");
 var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
+// src/lib/oci/store.ts
+var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
+var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
+var MANIFEST_TYPES = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json"
+];
+
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
 var OciLayout = class _OciLayout {
-  constructor(dir) {
+  constructor(dir, pending2) {
     this.dir = dir;
+    this.pending = pending2;
     this.label = `oci:${dir}`;
   }
   dir;
+  pending;
   static {
     __name(this, "OciLayout");
   }
@@ -58123,23 +58206,38 @@ var OciLayout = class _OciLayout {
   pinned(digest) {
     return `oci:${(0, import_node_path3.resolve)(this.dir)}@${digest}`;
   }
-  static async open(dir) {
-    await (0, import_promises4.mkdir)((0, import_node_path3.join)(dir, "blobs", "sha256"), { recursive: true });
+  /**
+   * Opens the layout in `dir`. A directory without an `oci-layout` file is
+   * refused unless `create` (a publish target): then nothing is written until
+   * the first blob is, so a publish refused before it starts leaves no empty
+   * layout behind.
+   */
+  static async open(dir, options) {
     const marker = (0, import_node_path3.join)(dir, "oci-layout");
     let text;
     try {
       text = (await readSmallFile(marker, 4096)).toString("utf8");
     } catch (e) {
-      if (e.code !== "ENOENT") throw e;
+      const code = e.code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
     }
     if (text === void 0) {
-      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await writeFileAtomic((0, import_node_path3.join)(dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
-`);
-    } else if (parseJsonObject(text)?.imageLayoutVersion !== "1.0.0") {
+      if (!options.create) throw new PiImageError("INPUT_INVALID", `${dir} is not an OCI image layout (no oci-layout file)`);
+      return new _OciLayout(dir, true);
+    }
+    if (parseJsonObject(text)?.imageLayoutVersion !== "1.0.0") {
       throw new PiImageError("INPUT_INVALID", `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
-    return new _OciLayout(dir);
+    return new _OciLayout(dir, false);
+  }
+  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  async ensureCreated() {
+    if (!this.pending) return;
+    await (0, import_promises4.mkdir)((0, import_node_path3.join)(this.dir, "blobs", "sha256"), { recursive: true });
+    await writeFileAtomic((0, import_node_path3.join)(this.dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+`);
+    await writeFileAtomic((0, import_node_path3.join)(this.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+    this.pending = false;
   }
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
@@ -58157,22 +58255,13 @@ var OciLayout = class _OciLayout {
     return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    const hash = (0, import_node_crypto4.createHash)("sha256");
-    let size = 0;
+    await this.ensureCreated();
+    const counter = new HashingPassThrough();
     const temp = (0, import_node_path3.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises5.pipeline)(
-        source,
-        new import_node_stream2.Transform({
-          transform(chunk, _e, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          }
-        }),
-        (0, import_node_fs4.createWriteStream)(temp)
-      );
-      const digest = `sha256:${hash.digest("hex")}`;
+      await (0, import_promises5.pipeline)(source, counter, (0, import_node_fs4.createWriteStream)(temp));
+      const { size, sha256 } = counter.digest();
+      const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
       await (0, import_promises4.rename)(temp, this.blobPath(digest));
       return { digest, size };
@@ -58182,12 +58271,9 @@ var OciLayout = class _OciLayout {
     }
   }
   async putBlobBytes(bytes) {
+    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!await this.hasBlob(digest)) {
-      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await (0, import_promises4.writeFile)(temp, bytes);
-      await (0, import_promises4.rename)(temp, this.blobPath(digest));
-    }
+    if (!await this.hasBlob(digest)) await writeFileAtomic(this.blobPath(digest), bytes);
     return digest;
   }
   async putBlob(source) {
@@ -58195,35 +58281,21 @@ var OciLayout = class _OciLayout {
     await this.writeBlob(source.open(), source.descriptor.digest);
     return "stored";
   }
-  /** Opens a blob for reading, unverified. */
+  /** A blob's bytes, unverified (only a regular file is read), whole or a range (inclusive end). */
   openBlob(digest, start, end) {
-    return (0, import_node_fs4.createReadStream)(this.blobPath(digest), {
-      highWaterMark: 1 << 20,
-      ...start !== void 0 ? { start } : {},
-      ...end !== void 0 ? { end } : {}
-    });
+    return regularFileChunks(this.blobPath(digest), start, end);
   }
   async *readBlob(descriptor) {
-    const hash = (0, import_node_crypto4.createHash)("sha256");
-    let size = 0;
-    let stream;
+    const where = `blob ${descriptor.digest} in ${this.dir}`;
     try {
-      stream = this.openBlob(descriptor.digest);
-      for await (const c of stream) {
-        const chunk = c;
-        hash.update(chunk);
-        size += chunk.length;
-        if (size > descriptor.size)
-          throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
-        yield chunk;
-      }
+      yield* verifiedChunks(
+        this.openBlob(descriptor.digest),
+        { size: descriptor.size, sha256: descriptor.digest.slice(7) },
+        (found) => found.larger ? new PiImageError("DIGEST_MISMATCH", `${where} is larger than the ${descriptor.size} bytes its descriptor says`) : new PiImageError("DIGEST_MISMATCH", `${where} is ${found.actual.size} bytes with digest sha256:${found.actual.sha256}: refused`)
+      );
     } catch (e) {
       if (e.code === "ENOENT") throw new PiImageError("INPUT_INVALID", `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
       throw e;
-    }
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (size !== descriptor.size || actual !== descriptor.digest) {
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${descriptor.digest} in ${this.dir} is ${size} bytes with digest ${actual}: refused`);
     }
   }
   async putManifest(bytes, mediaType, tag) {
@@ -58244,8 +58316,9 @@ var OciLayout = class _OciLayout {
     const digest = descriptor?.digest ?? reference;
     let bytes;
     try {
-      bytes = await (0, import_promises4.readFile)(this.blobPath(digest));
+      bytes = await readSmallFile(this.blobPath(digest), Math.min(descriptor?.size ?? MAX_MANIFEST_BYTES, MAX_MANIFEST_BYTES));
     } catch (e) {
+      if (e instanceof PiImageError) throw new PiImageError("DIGEST_MISMATCH", `manifest ${digest} in ${this.dir}: ${e.message}`, { cause: e });
       throw new PiImageError("INPUT_INVALID", `${this.dir} has no manifest ${digest}`, { cause: e });
     }
     const actual = digestOf(bytes);
@@ -58268,10 +58341,11 @@ var OciLayout = class _OciLayout {
     });
   }
   async tagHint() {
-    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith("sha256-"));
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !isReferrersTag(t));
     return tags.length > 0 ? ` (it has: ${tags.join(", ")})` : " (it has no tags)";
   }
   async readIndex() {
+    if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
     const path = (0, import_node_path3.join)(this.dir, "index.json");
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
@@ -58281,6 +58355,7 @@ var OciLayout = class _OciLayout {
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor, tag) {
+    await this.ensureCreated();
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
@@ -58293,16 +58368,15 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_crypto5 = require("node:crypto");
 var import_node_fs5 = require("node:fs");
 var import_promises6 = require("node:fs/promises");
-var import_node_stream4 = require("node:stream");
+var import_node_stream3 = require("node:stream");
 var import_promises7 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http = require("node:http");
 var import_node_https = require("node:https");
-var import_node_stream3 = require("node:stream");
+var import_node_stream2 = require("node:stream");
 
 // src/lib/oci/registry-error.ts
 var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
@@ -58340,7 +58414,7 @@ function registryErrorSummary(body) {
     }
   } catch {
   }
-  return { codes: [], text: printable(body.replace(/\s+/g, " ").trim()).slice(0, 200) };
+  return { codes: [], text: printable(body).replace(/\s+/g, " ").trim().slice(0, 200) };
 }
 __name(registryErrorSummary, "registryErrorSummary");
 function statusError(method, url, status, body, registry) {
@@ -58377,7 +58451,7 @@ function protocolError(method, url, what) {
 __name(protocolError, "protocolError");
 
 // src/lib/oci/http-transport.ts
-var Counter = class extends import_node_stream3.Transform {
+var Counter = class extends import_node_stream2.Transform {
   static {
     __name(this, "Counter");
   }
@@ -58424,7 +58498,7 @@ function sendRequest(method, url, headers, body, limits) {
         timers.delete(responseTimer);
       }
       const counter = new Counter();
-      response = new import_node_stream3.PassThrough();
+      response = new import_node_stream2.PassThrough();
       response.on("error", () => void 0);
       res.on("error", (e) => fail(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
       res.pipe(counter).pipe(response);
@@ -58606,7 +58680,7 @@ async function drain(res, limit = 64 * 1024) {
 __name(drain, "drain");
 function withProgress(stream, report) {
   let bytes = 0;
-  const through = new import_node_stream4.PassThrough();
+  const through = new import_node_stream3.PassThrough();
   stream.on("error", (e) => through.destroy(e));
   stream.on("data", (c) => {
     bytes += c.length;
@@ -58750,19 +58824,17 @@ var RegistryClient = class _RegistryClient {
     let received = 0;
     let failures = 0;
     for (; ; ) {
-      let hash = (0, import_node_crypto5.createHash)("sha256");
-      let size = 0;
+      let counter = new DigestCounter();
       const skip = received;
       const body = /* @__PURE__ */ __name(() => {
-        hash = (0, import_node_crypto5.createHash)("sha256");
-        size = 0;
-        return import_node_stream4.Readable.from(
+        counter = new DigestCounter();
+        const pass = counter;
+        return import_node_stream3.Readable.from(
           (async function* () {
             for await (const data of open4()) {
-              hash.update(data);
-              const start = size;
-              size += data.length;
-              if (size <= skip) continue;
+              const start = pass.size;
+              pass.update(data);
+              if (pass.size <= skip) continue;
               yield start >= skip ? data : data.subarray(skip - start);
             }
           })()
@@ -58781,7 +58853,7 @@ var RegistryClient = class _RegistryClient {
         location = res.headers.location ?? location;
       } catch (e) {
         if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
-        await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${e.message}`);
+        await this.backoff(failures - 1, `streamed upload at byte ${counter.size} to ${repository}: ${e.message}`);
         const status = await this.uploadStatus(scope, location).catch((err) => {
           if (hasStatus(err, 404)) return void 0;
           throw err;
@@ -58796,7 +58868,8 @@ var RegistryClient = class _RegistryClient {
         }
         continue;
       }
-      const digest = `sha256:${hash.digest("hex")}`;
+      const { sha256, size } = counter.digest();
+      const digest = `sha256:${sha256}`;
       this.options.logger.progress("uploaded", size, size);
       const close = new URL(location, this.base);
       close.searchParams.set("digest", digest);
@@ -58807,15 +58880,13 @@ var RegistryClient = class _RegistryClient {
     }
   }
   async uploadStreamChunked(repository, scope, source, chunkSize) {
-    const hash = (0, import_node_crypto5.createHash)("sha256");
-    let size = 0;
+    const counter = new DigestCounter();
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = /* @__PURE__ */ __name(async function* () {
       let filled = 0;
       let offset = 0;
       for await (const data of source) {
-        hash.update(data);
-        size += data.length;
+        counter.update(data);
         let from = 0;
         while (from < data.length) {
           const n = Math.min(chunkSize - filled, data.length - from);
@@ -58839,13 +58910,13 @@ var RegistryClient = class _RegistryClient {
       repository,
       scope,
       () => digest,
-      () => size,
+      () => counter.size,
       chunks,
       () => {
-        digest = `sha256:${hash.digest("hex")}`;
+        digest = `sha256:${counter.digest().sha256}`;
       }
     );
-    return { digest, size };
+    return { digest, size: counter.size };
   }
   async startUpload(repository, scope) {
     const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope, headers: { "content-length": "0" }, expect: [202] });
@@ -58934,9 +59005,18 @@ var RegistryClient = class _RegistryClient {
   async *readBlob(repository, descriptor) {
     const { digest, size: expected } = descriptor;
     if (!DIGEST.test(digest)) throw new PiImageError("DIGEST_MISMATCH", `not a sha256 digest: ${digest}`);
+    yield* verifiedChunks(this.resumedBlob(repository, digest, expected), { size: expected, sha256: digest.slice(7) }, (found) => {
+      if (found.larger) return new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+      if (expected !== void 0 && found.actual.size !== expected) {
+        return new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${found.actual.size} bytes, the manifest says ${expected}: refused`);
+      }
+      return new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest sha256:${found.actual.sha256}: refused`);
+    });
+  }
+  /** A blob's bytes as they come, a dropped or stalled download resumed with a Range request a few times. */
+  async *resumedBlob(repository, digest, expected) {
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = _RegistryClient.scope(repository, "pull");
-    const hash = (0, import_node_crypto5.createHash)("sha256");
     let got = 0;
     let failures = 0;
     for (; ; ) {
@@ -58948,14 +59028,11 @@ var RegistryClient = class _RegistryClient {
       try {
         for await (const c of res.body) {
           const chunk = c;
-          hash.update(chunk);
           got += chunk.length;
-          if (expected !== void 0 && got > expected)
-            throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
-        break;
+        return;
       } catch (e) {
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
         if (++failures > (this.options.retries ?? 4)) {
@@ -58970,15 +59047,11 @@ var RegistryClient = class _RegistryClient {
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${e.message}`);
       }
     }
-    if (expected !== void 0 && got !== expected)
-      throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
-    const actual = `sha256:${hash.digest("hex")}`;
-    if (actual !== digest) throw new PiImageError("DIGEST_MISMATCH", `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
   openBlob(repository, digest, start, end) {
     const request = this.request.bind(this);
-    return import_node_stream4.Readable.from(
+    return import_node_stream3.Readable.from(
       (async function* () {
         const range = start !== void 0 ? { range: `bytes=${start}-${end ?? ""}` } : {};
         const res = await request("GET", `/v2/${repository}/blobs/${digest}`, {
@@ -58995,7 +59068,7 @@ var RegistryClient = class _RegistryClient {
     const temp = `${path}.partial-${process.pid}`;
     try {
       await (0, import_promises7.pipeline)(
-        import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
+        import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
         (0, import_node_fs5.createWriteStream)(temp)
       );
       await (0, import_promises6.rename)(temp, path);
@@ -59027,7 +59100,7 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text = await drain(res.body, 4 * 1024 * 1024);
+    const text = await drain(res.body, MAX_MANIFEST_BYTES);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
@@ -59061,7 +59134,7 @@ var RegistryClient = class _RegistryClient {
     let size = 0;
     for await (const c of res.body) {
       size += c.length;
-      if (size > 4 * 1024 * 1024) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than 4 MiB: refused`);
+      if (size > MAX_MANIFEST_BYTES) throw new PiImageError("DIGEST_MISMATCH", `manifest ${reference} is larger than ${MAX_MANIFEST_BYTES} bytes: refused`);
       chunks.push(c);
     }
     const bytes = Buffer.concat(chunks);
@@ -59071,14 +59144,6 @@ var RegistryClient = class _RegistryClient {
     return { bytes, mediaType: res.headers["content-type"] ?? "", digest };
   }
 };
-
-// src/lib/oci/store.ts
-var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
-var MANIFEST_TYPES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-];
 
 // src/lib/oci/registry-store.ts
 var RegistryStore = class {
@@ -59145,18 +59210,14 @@ async function openStore(target, options) {
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !(0, import_node_fs6.existsSync)((0, import_node_path4.join)(target.dir, "oci-layout"))) {
-    throw new PiImageError("INPUT_INVALID", `${target.dir} is not an OCI image layout (no oci-layout file)`);
-  }
-  return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
+  return { store: await OciLayout.open(target.dir, { create: options.create }), reference: target.digest ?? target.tag };
 }
 __name(openStore, "openStore");
 
 // src/lib/publishing/pull.ts
-var import_node_crypto7 = require("node:crypto");
-var import_node_fs7 = require("node:fs");
+var import_node_fs6 = require("node:fs");
 var import_promises10 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_node_path7 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib = require("node:zlib");
 
@@ -59173,9 +59234,9 @@ function isPlainFileName(value) {
 __name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 var import_promises8 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
+var import_node_path4 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
     if (!(await (0, import_promises8.stat)(path)).isDirectory()) return true;
@@ -59186,22 +59247,22 @@ async function isNonEmptyDir(path) {
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
-  const abs = (0, import_node_path5.resolve)(path);
+  const abs = (0, import_node_path4.resolve)(path);
   try {
     return await (0, import_promises8.realpath)(abs);
   } catch {
-    const parent = (0, import_node_path5.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path5.join)(await realish(parent), (0, import_node_path5.basename)(abs));
+    const parent = (0, import_node_path4.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path4.join)(await realish(parent), (0, import_node_path4.basename)(abs));
   }
 }
 __name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path5.resolve)(finalPath);
+  const target = (0, import_node_path4.resolve)(finalPath);
   const label = options.label ?? "output";
   const realTarget = await realish(target);
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path5.sep}`)) {
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path4.sep}`)) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
@@ -59211,9 +59272,9 @@ async function stageOutputDir(finalPath, options) {
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises8.mkdir)((0, import_node_path5.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto6.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path5.join)((0, import_node_path5.dirname)(target), `.${(0, import_node_path5.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises8.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
   await (0, import_promises8.mkdir)(path);
   const unregister = registerCleanup(() => (0, import_promises8.rm)(path, { recursive: true, force: true }));
   return {
@@ -59223,7 +59284,7 @@ async function stageOutputDir(finalPath, options) {
       let old;
       try {
         await (0, import_promises8.stat)(target);
-        old = (0, import_node_path5.join)((0, import_node_path5.dirname)(target), `.${(0, import_node_path5.basename)(target)}.old-${suffix}`);
+        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
         await (0, import_promises8.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
@@ -59242,7 +59303,7 @@ __name(stageOutputDir, "stageOutputDir");
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
 var MANIFEST_SCHEMA_VERSION = 1;
-var MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+var MAX_MANIFEST_BYTES2 = 4 * 1024 * 1024;
 var MAX_FILES = 1e4;
 var FILE_ROLES = [
   "image",
@@ -59259,7 +59320,7 @@ var FILE_ROLES = [
 var CHANNELS = ["nightly", "stable"];
 var SHA256 = SHA256_HEX;
 var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
-function parseManifest(text, where, reserved = () => []) {
+function parseManifest2(text, where, reserved = () => []) {
   let parsed;
   try {
     parsed = JSON.parse(text);
@@ -59301,11 +59362,11 @@ function parseManifest(text, where, reserved = () => []) {
   if (!isSize(raw?.size) || rawSha === void 0 || !SHA256.test(rawSha)) throw bad2("image.raw has no size and sha256");
   return parsed;
 }
-__name(parseManifest, "parseManifest");
+__name(parseManifest2, "parseManifest");
 
 // src/lib/release/release-dir.ts
 var import_promises9 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_node_path5 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 var OCI_REF_FILE = "os-artifact.ref";
@@ -59319,14 +59380,14 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path6.join)(dir, MANIFEST_FILE)) {
-  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path5.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest2(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
 async function readManifestBytes(dir) {
   try {
-    return await readSmallFile((0, import_node_path6.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path5.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES2);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
@@ -59346,7 +59407,7 @@ async function listReleaseDir(dir) {
 }
 __name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
-  return (0, import_node_path6.join)(release.dir, name);
+  return (0, import_node_path5.join)(release.dir, name);
 }
 __name(releasePath, "releasePath");
 async function writeBeside(release, name, content) {
@@ -59359,7 +59420,7 @@ __name(writeBeside, "writeBeside");
 function diskDigests(dir) {
   return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path6.join)(dir, name), void 0, expectedSize);
+      return await digestFile((0, import_node_path5.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -59399,7 +59460,7 @@ function releaseNames(release) {
 __name(releaseNames, "releaseNames");
 
 // src/lib/signing/verify.ts
-var import_node_path7 = require("node:path");
+var import_node_path6 = require("node:path");
 var import_bundle = __toESM(require_dist2(), 1);
 var import_protobuf_specs = __toESM(require_dist(), 1);
 var import_verify = __toESM(require_dist4(), 1);
@@ -59541,7 +59602,7 @@ async function findBundle(dir, names, given) {
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
   const file = candidates[0];
   try {
-    return { json: await readSmallFile((0, import_node_path7.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+    return { json: await readSmallFile((0, import_node_path6.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -59662,28 +59723,6 @@ async function verifyRelease(options) {
   return { signer, identity: signer.subject, issuer: signer.issuer, files, statement, release, bundleJson: source.json };
 }
 __name(verifyRelease, "verifyRelease");
-
-// src/lib/oci/manifest-json.ts
-function parseManifest2(bytes, where) {
-  let m;
-  try {
-    m = JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    throw new PiImageError("DIGEST_MISMATCH", `${where} is not JSON`, { cause: e });
-  }
-  const check = /* @__PURE__ */ __name((d, what) => {
-    if (!d) return;
-    if (!isDescriptor(d) || typeof d.mediaType !== "string") {
-      throw new PiImageError("DIGEST_MISMATCH", `${where}: ${what} is not a valid descriptor (sha256 digest, size, media type)`);
-    }
-  }, "check");
-  check(m.config, "config");
-  for (const l of m.layers ?? []) check(l, "a layer");
-  for (const l of m.manifests ?? []) check(l, "an index entry");
-  if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
-  return m;
-}
-__name(parseManifest2, "parseManifest");
 
 // src/lib/publishing/release-artifact.ts
 var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
@@ -59965,21 +60004,19 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const hash = (0, import_node_crypto7.createHash)("sha256");
-    let size = 0;
-    const out = (0, import_node_fs7.createWriteStream)((0, import_node_path8.join)(this.dir, name), { flags: "wx" });
+    const counter = new DigestCounter();
+    const out = (0, import_node_fs6.createWriteStream)((0, import_node_path7.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));
     failed.catch(() => void 0);
     return {
       write: /* @__PURE__ */ __name(async (chunk) => {
-        hash.update(chunk);
-        size += chunk.length;
+        counter.update(chunk);
         if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
       }, "write"),
       end: /* @__PURE__ */ __name(async () => {
         out.end();
         await Promise.race([(0, import_node_events.once)(out, "finish"), failed]);
-        this.written.set(name, { sha256: hash.digest("hex"), size });
+        this.written.set(name, counter.digest());
       }, "end")
     };
   }
@@ -59993,7 +60030,7 @@ async function resolveDigest(store, reference) {
 __name(resolveDigest, "resolveDigest");
 async function releaseManifest(store, digest) {
   const got = await store.getManifest(digest);
-  const m = parseManifest2(got.bytes, `${store.label}@${digest}`);
+  const m = parseManifest(got.bytes, `${store.label}@${digest}`);
   if (m.manifests === void 0 && (m.mediaType ?? got.mediaType) !== OCI_INDEX) return { digest, manifest: m };
   const children = m.manifests ?? [];
   const pick = children.length === 1 ? children[0] : children.find((c) => c.platform?.architecture === "arm64");
@@ -60133,7 +60170,7 @@ __name(pullRelease, "pullRelease");
 
 // src/lib/signing/trusted-root.ts
 var import_node_os2 = require("node:os");
-var import_node_path9 = require("node:path");
+var import_node_path8 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
 var import_verify3 = __toESM(require_dist4(), 1);
@@ -60151,7 +60188,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad2("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path9.join)((0, import_node_os2.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path8.join)((0, import_node_os2.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {

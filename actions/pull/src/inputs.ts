@@ -34,7 +34,7 @@ export function parsePullInputs(get: (name: string) => string): PullInputs {
     outDir,
     policy,
     trustedRoot,
-    force: parseBoolean(get('force'), 'force'),
+    force: parseBoolean(get('force'), 'input force'),
     access: registryAccessInputs(get),
   };
 }

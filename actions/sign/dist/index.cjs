@@ -52404,6 +52404,13 @@ function endGroup() {
 }
 __name(endGroup, "endGroup");
 
+// src/lib/core/logger.ts
+function formatProgress(label, done, total) {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+__name(formatProgress, "formatProgress");
+
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
@@ -52422,7 +52429,7 @@ __name(scrubSecrets, "scrubSecrets");
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 function printable(text) {
-  return text.replace(CONTROL, (c) => {
+  return scrubSecrets(text).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -52449,8 +52456,7 @@ function actionsLogger() {
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      const mib = (done / 1048576).toFixed(0);
-      info(total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`);
+      info(forRunnerLog(formatProgress(label, done, total)));
     }, "progress")
   };
 }
@@ -52540,8 +52546,12 @@ async function runCleanups(timeoutMs = 1e4) {
   await Promise.race([work, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
 }
 __name(runCleanups, "runCleanups");
+var stopping = false;
+function isStopping() {
+  return stopping;
+}
+__name(isStopping, "isStopping");
 function cleanUpOnSignals(say, exit) {
-  let stopping = false;
   const handler = /* @__PURE__ */ __name((signal, code) => () => {
     if (stopping) return;
     stopping = true;
@@ -52549,8 +52559,8 @@ function cleanUpOnSignals(say, exit) {
 `);
     void runCleanups().then(() => exit(code));
   }, "handler");
-  process.once("SIGINT", handler("SIGINT", 130));
-  process.once("SIGTERM", handler("SIGTERM", 143));
+  process.on("SIGINT", handler("SIGINT", 130));
+  process.on("SIGTERM", handler("SIGTERM", 143));
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
@@ -52563,6 +52573,7 @@ async function runAction(run) {
   try {
     await run();
   } catch (error2) {
+    if (isStopping()) return;
     const kind = error2 instanceof PiImageError && error2.isUserError ? "bad input" : "failed";
     setFailed(forRunnerLog(`${kind}: ${describeError(error2)}`));
   }
@@ -52574,10 +52585,10 @@ function actionInput(name) {
 __name(actionInput, "actionInput");
 
 // src/lib/core/values.ts
-function parseBoolean(value, input) {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === "" || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError("INPUT_INVALID", `input ${input} "${value}" must be true or false`);
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
 }
 __name(parseBoolean, "parseBoolean");
 
@@ -52601,7 +52612,7 @@ function parseSignInputs(get) {
     rekorUrl: url(optional("rekor-url"), "rekor-url"),
     tsaUrl: url(optional("tsa-url"), "tsa-url"),
     pigenCommit,
-    attest: parseBoolean(get("attest"), "attest"),
+    attest: parseBoolean(get("attest"), "input attest"),
     githubToken: optional("github-token")
   };
 }
@@ -52748,19 +52759,34 @@ var import_promises = require("node:fs/promises");
 var import_node_stream = require("node:stream");
 var import_promises2 = require("node:stream/promises");
 var READ_CHUNK = 1 << 20;
+var DigestCounter = class {
+  static {
+    __name(this, "DigestCounter");
+  }
+  hash = (0, import_node_crypto.createHash)("sha256");
+  size = 0;
+  update(chunk) {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+  digest() {
+    return { size: this.size, sha256: this.hash.digest("hex") };
+  }
+};
 var HashingPassThrough = class extends import_node_stream.Transform {
   static {
     __name(this, "HashingPassThrough");
   }
-  hash = (0, import_node_crypto.createHash)("sha256");
-  size = 0;
+  counter = new DigestCounter();
+  get size() {
+    return this.counter.size;
+  }
   _transform(chunk, _enc, done) {
-    this.hash.update(chunk);
-    this.size += chunk.length;
+    this.counter.update(chunk);
     done(null, chunk);
   }
   digest() {
-    return { size: this.size, sha256: this.hash.digest("hex") };
+    return this.counter.digest();
   }
 };
 function digestBytes(bytes) {

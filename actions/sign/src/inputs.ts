@@ -31,7 +31,7 @@ export function parseSignInputs(get: (name: string) => string): SignInputs {
     rekorUrl: url(optional('rekor-url'), 'rekor-url'),
     tsaUrl: url(optional('tsa-url'), 'tsa-url'),
     pigenCommit,
-    attest: parseBoolean(get('attest'), 'attest'),
+    attest: parseBoolean(get('attest'), 'input attest'),
     githubToken: optional('github-token'),
   };
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { removeBuildContainer, runBuild } from '../../lib/build/build';
 import { prepareBuild } from '../../lib/build/build-request';
 import { parseRuntime, type ResolvedRuntime } from '../../lib/build/runtime';
-import { checkIntegerInRange, checkReleaseName, DEFAULT_VERSION, parseSourceDateEpoch } from '../../lib/release/package-options';
+import { checkSafeName } from '../../lib/core/safe-name';
+import { checkIntegerInRange, parseSourceDateEpoch } from '../../lib/core/values';
+import { DEFAULT_VERSION } from '../../lib/release/package-options';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';
 
@@ -64,7 +66,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     const options = await prepareBuild({
       configFile: str('config'),
       settings: (values.set as unknown as string[] | undefined) ?? [],
-      version: checkReleaseName(str('version') ?? DEFAULT_VERSION, 'version'),
+      version: checkSafeName(str('version') ?? DEFAULT_VERSION, '--version'),
       runtime: parseRuntime(str('runtime') ?? 'auto', '--runtime'),
       workDir: str('work-dir') ?? 'build',
       baseDir: str('base-dir') ?? process.cwd(),

@@ -1,5 +1,6 @@
 import { packageRelease } from '../../lib/release/package';
-import { checkChannel, checkIntegerInRange, parseSourceDateEpoch, type PackageOptions } from '../../lib/release/package-options';
+import { checkIntegerInRange, parseSourceDateEpoch } from '../../lib/core/values';
+import { checkChannel, type PackageOptions } from '../../lib/release/package-options';
 import { mergeProvenance, provenanceFromEnv } from '../../lib/release/provenance';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';

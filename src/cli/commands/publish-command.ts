@@ -1,24 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PiImageError } from '../../lib/core/errors';
-import { copyRelease } from '../../lib/oci/copy';
-import { OciLayout } from '../../lib/oci/layout';
+import { parseKeyValueList } from '../../lib/core/values';
 import { openStore } from '../../lib/oci/open-store';
+import { copyLayoutReleases } from '../../lib/publishing/copy-layout';
 import { FORMATS, publishRelease, type PublishFormat } from '../../lib/publishing/publish';
 import { parseTarget, type Target } from '../../lib/oci/target';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, storeOptions } from './registry-options';
-
-function parseAnnotations(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw usageError(`--annotation "${item}": write KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
 
 function isLayoutSource(source: string): Target | undefined {
   if (source.startsWith('oci:')) return parseTarget(source, 'source');
@@ -86,18 +75,7 @@ ${REGISTRY_HELP}`,
 
     const layoutSource = isLayoutSource(source);
     if (layoutSource?.kind === 'layout') {
-      const layout = await OciLayout.open(layoutSource.dir);
-      const all = (await layout.tags()).filter((t) => !t.tag.startsWith('sha256-'));
-      const chosen = layoutSource.tag ? all.filter((t) => t.tag === layoutSource.tag) : all;
-      if (chosen.length === 0)
-        throw new PiImageError('INPUT_INVALID', `${layoutSource.dir} has ${layoutSource.tag ? `no tag "${layoutSource.tag}"` : 'no tagged releases'}`);
-      const byDigest = new Map<string, string[]>();
-      for (const t of chosen) byDigest.set(t.digest, [...(byDigest.get(t.digest) ?? []), t.tag]);
-      const copied: { digest: string; reference: string; tags: string[] }[] = [];
-      for (const [digest, tags] of byDigest) {
-        await copyRelease(layout, digest, tags, store, logger);
-        copied.push({ digest, reference: store.pinned(digest), tags });
-      }
+      const copied = await copyLayoutReleases({ layoutDir: layoutSource.dir, tag: layoutSource.tag, sink: store, logger });
       stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}\n` : copied.map((c) => `${c.reference}\n`).join(''));
       return 0;
     }
@@ -107,7 +85,7 @@ ${REGISTRY_HELP}`,
       store,
       format: format as PublishFormat,
       extraTags: (values.tag as string[] | undefined) ?? [],
-      annotations: parseAnnotations((values.annotation as string[] | undefined) ?? []),
+      annotations: parseKeyValueList((values.annotation as string[] | undefined) ?? [], '--annotation'),
       force: values.force === true,
       attachSignature: values['no-signature'] !== true,
       logger,

@@ -39,11 +39,6 @@ export async function hashTree(dirs: readonly string[]): Promise<string> {
   return hash.digest('hex');
 }
 
-export function builderImageCacheKey(runtime: string, arch: string, pigenCommit: string, dockerfileSha256: string): CacheKey {
-  const prefix = `pi-image-builder-${runtime}-${arch}-${pigenCommit}-`;
-  return { key: `${prefix}${dockerfileSha256.slice(0, 16)}`, restoreKeys: [] };
-}
-
 export function aptCacheKey(arch: string, pigenCommit: string, stagesSha256: string, configSha256: string): CacheKey {
   const base = `pi-image-apt-${arch}-${pigenCommit}-`;
   return { key: `${base}${stagesSha256.slice(0, 16)}-${configSha256.slice(0, 16)}`, restoreKeys: [`${base}${stagesSha256.slice(0, 16)}-`, base] };

@@ -38,18 +38,30 @@ export function pendingCleanups(): number {
   return pending.size;
 }
 
+let stopping = false;
+
+/**
+ * Whether a signal is stopping the process: work that fails now (a child
+ * killed, a file removed under it) failed because of the stop, and front ends
+ * say nothing more than that it stopped.
+ */
+export function isStopping(): boolean {
+  return stopping;
+}
+
 /**
  * Installs SIGINT and SIGTERM handlers that run the cleanups, say so, and
- * exit with 128 + the signal number (130, 143), as shells report it.
+ * exit with 128 + the signal number (130, 143), as shells report it. The
+ * handlers stay installed: a second Ctrl-C while the cleanups run is ignored
+ * rather than killing the process with its partial output still in place.
  */
 export function cleanUpOnSignals(say: (text: string) => void, exit: (code: number) => void): void {
-  let stopping = false;
   const handler = (signal: NodeJS.Signals, code: number) => () => {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping; removing partial output\n`);
     void runCleanups().then(() => exit(code));
   };
-  process.once('SIGINT', handler('SIGINT', 130));
-  process.once('SIGTERM', handler('SIGTERM', 143));
+  process.on('SIGINT', handler('SIGINT', 130));
+  process.on('SIGTERM', handler('SIGTERM', 143));
 }

@@ -18,17 +18,59 @@ export interface FileDigest {
 
 export const READ_CHUNK = 1 << 20;
 
-/** Passes bytes through, hashing and counting them. */
-export class HashingPassThrough extends Transform {
-  readonly hash = createHash('sha256');
+/** sha256 and size of bytes seen one chunk at a time: the one place bytes are hashed and counted. */
+export class DigestCounter {
+  private readonly hash = createHash('sha256');
   size = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  update(chunk: Buffer): void {
     this.hash.update(chunk);
     this.size += chunk.length;
-    done(null, chunk);
   }
   digest(): FileDigest {
     return { size: this.size, sha256: this.hash.digest('hex') };
+  }
+}
+
+/** Passes bytes through, hashing and counting them. */
+export class HashingPassThrough extends Transform {
+  private readonly counter = new DigestCounter();
+  get size(): number {
+    return this.counter.size;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.counter.update(chunk);
+    done(null, chunk);
+  }
+  digest(): FileDigest {
+    return this.counter.digest();
+  }
+}
+
+/** What a verified stream expects: an unset size or digest is not checked. */
+export interface ExpectedBytes {
+  size?: number | undefined;
+  sha256?: string | undefined;
+}
+
+/** How a verified stream says it got other bytes: more than expected (at once), or another size or digest (at the end). */
+export type Mismatch = (found: { larger: true } | { larger: false; actual: FileDigest }) => Error;
+
+/**
+ * Passes chunks through unchanged while hashing and counting them; fails as
+ * soon as there are more bytes than expected, and at the end when the size or
+ * digest differ. A consumer that commits only after the last chunk commits
+ * nothing unverified.
+ */
+export async function* verifiedChunks(source: AsyncIterable<Buffer>, expected: ExpectedBytes, mismatch: Mismatch): AsyncGenerator<Buffer> {
+  const counter = new DigestCounter();
+  for await (const chunk of source) {
+    counter.update(chunk);
+    if (expected.size !== undefined && counter.size > expected.size) throw mismatch({ larger: true });
+    yield chunk;
+  }
+  const actual = counter.digest();
+  if ((expected.size !== undefined && actual.size !== expected.size) || (expected.sha256 !== undefined && actual.sha256 !== expected.sha256)) {
+    throw mismatch({ larger: false, actual });
   }
 }
 
@@ -71,6 +113,22 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
   } catch (e) {
     await handle.close();
     throw e;
+  }
+}
+
+/** The bytes of a regular file (or the inclusive range start..end), one chunk at a time; the file is closed however the reader stops. */
+export async function* regularFileChunks(path: string, start?: number, end?: number): AsyncGenerator<Buffer> {
+  const handle = await openRegularFile(path);
+  try {
+    const stream = handle.createReadStream({
+      highWaterMark: READ_CHUNK,
+      autoClose: false,
+      ...(start !== undefined ? { start } : {}),
+      ...(end !== undefined ? { end } : {}),
+    });
+    for await (const chunk of stream) yield chunk as Buffer;
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

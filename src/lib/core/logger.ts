@@ -15,6 +15,12 @@ export interface Logger {
   endGroup?(): void;
 }
 
+/** One progress line, as every front end prints it: a percentage when the total is known, MiB moved. */
+export function formatProgress(label: string, done: number, total: number | undefined): string {
+  const mib = (done / 1048576).toFixed(0);
+  return total ? `${label}: ${((done * 100) / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+}
+
 export const silentLogger: Logger = {
   info: () => undefined,
   warn: () => undefined,

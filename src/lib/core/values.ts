@@ -1,9 +1,52 @@
-/** Small value parsers shared by every front end's input parsing. */
+/**
+ * Small value parsers shared by every front end and every input format (CLI
+ * flags, action inputs, config files). Each names the input at fault.
+ */
 import { PiImageError } from './errors';
 
-/** true/yes/1 or false/no/0 (and empty = false), as workflow authors write booleans. */
-export function parseBoolean(value: string, input: string): boolean {
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (value === '' || /^(false|no|0)$/i.test(value)) return false;
-  throw new PiImageError('INPUT_INVALID', `input ${input} "${value}" must be true or false`);
+/** true/yes/1 or false/no/0 (and empty = false), as workflow authors and config files write booleans. */
+export function parseBoolean(value: string, label: string): boolean {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === '' || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError('INPUT_INVALID', `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
+}
+
+export function checkIntegerInRange(value: string | number, min: number, max: number, label: string): number {
+  const n = typeof value === 'number' ? value : /^-?\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PiImageError('INPUT_INVALID', `${label} "${String(value).slice(0, 40)}" must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** The last second a four-digit year can name (9999-12-31T23:59:59Z): ISO 8601 timestamps in every file stay valid. */
+export const MAX_SOURCE_DATE_EPOCH = 253402300799;
+
+/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: a non-negative integer of seconds. */
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (!/^\d{1,15}$/.test(text) || Number(text) > MAX_SOURCE_DATE_EPOCH) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`,
+    );
+  }
+  return Number(text);
+}
+
+/** An ISO 8601 UTC time to the second, as every file written here records times. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** KEY=VALUE lines or items (annotations, settings), split at the first '='; `label` names the input. */
+export function parseKeyValueList(items: readonly string[], label: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items.map((i) => i.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new PiImageError('INPUT_INVALID', `${label}: "${item.slice(0, 80)}" is not KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
 }

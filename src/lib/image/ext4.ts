@@ -23,6 +23,8 @@ const MAX_EXTENT_DEPTH = 5;
 const MAX_MAP_BLOCKS = 4096;
 /** A directory larger than this is not one a system image has. */
 const MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+/** Entries in one directory: more than any directory of a system image holds (/usr/lib has a few thousand). */
+const MAX_DIRECTORY_ENTRIES = 100_000;
 /** Everything read from one file system for one inspection. */
 export const DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
 
@@ -87,6 +89,10 @@ export class Ext4FileSystem {
     const descSize = is64 ? sb.readUInt16LE(0xfe) || 64 : 32;
     if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError('IMAGE_CORRUPT', `${src.name}: ext superblock has implausible geometry`);
+    }
+    // A group descriptor is a power of two from 32 bytes (64 with 64-bit block numbers) to a block.
+    if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & (descSize - 1)) !== 0) {
+      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
     }
     if (blocksCount * blockSize > src.size) {
       throw new PiImageError(
@@ -156,6 +162,8 @@ export class Ext4FileSystem {
     };
     if (inode.flags & EXTENTS_FL) {
       const out: [number, number, number][] = [];
+      // Leaves are visited in logical order: each run must start where the ones before it ended, or later.
+      let next = 0;
       const walk = async (node: Buffer, expectedDepth: number | undefined): Promise<void> => {
         if (node.readUInt16LE(0) !== 0xf30a) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
@@ -174,9 +182,14 @@ export class Ext4FileSystem {
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
+            if (logical < next)
+              throw this.corrupt(
+                `${where}: its extents overlap or are out of order (a run starts at block ${logical}, before block ${next} where the one before ended)`,
+              );
+            next = logical + len;
             const physical = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
-            // Uninitialized extents read as zeros.
-            out.push([logical, uninitialized ? -1 : physical, len]);
+            // Uninitialized extents read as zeros; a run is cut at the last block wanted.
+            out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
             await walk(await mapBlock(child, 'extent tree'), depth - 1);
@@ -242,6 +255,8 @@ export class Ext4FileSystem {
         continue;
       }
       if (ino !== 0 && nameLen > 0) {
+        if (entries.length >= MAX_DIRECTORY_ENTRIES)
+          throw this.corrupt(`directory inode ${inode.number} holds more than ${MAX_DIRECTORY_ENTRIES} entries: not a directory of a system image`);
         const name = data.toString('utf8', at + 8, at + 8 + nameLen);
         if (name !== '.' && name !== '..') entries.push({ name, inode: ino, fileType: data[at + 7]! });
       }

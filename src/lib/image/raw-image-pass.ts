@@ -6,14 +6,13 @@
  * Memory stays bounded: one read chunk, xz's own buffers, and the block map's
  * range list.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
-import { HashingPassThrough, type FileDigest } from '../core/file-digest';
+import { DigestCounter, HashingPassThrough, type FileDigest } from '../core/file-digest';
 import { execStream } from '../core/exec';
 import type { Logger } from '../core/logger';
 import { BMAP_BLOCK_SIZE, BlockMapBuilder, type BlockMap } from './bmap';
@@ -49,9 +48,8 @@ const ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 export async function rawImagePass(source: Readable, options: RawPassOptions): Promise<RawPassResult> {
   const { logger, sourceName } = options;
   const BS = BMAP_BLOCK_SIZE;
-  const hash = createHash('sha256');
+  const raw = new DigestCounter();
   const bmap = new BlockMapBuilder(BS);
-  let size = 0;
   let carry: Buffer | undefined;
   let head: Buffer | undefined = options.checkHead ? Buffer.alloc(0) : undefined;
   let sparse: FileHandle | undefined;
@@ -142,21 +140,20 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
           head = undefined;
         }
       }
-      size += chunk.length;
-      hash.update(chunk);
+      raw.update(chunk);
       if (xz && !xz.stdin.write(chunk)) await waitDrain();
       const data = carry ? Buffer.concat([carry, chunk]) : chunk;
       const whole = data.length - (data.length % BS);
       await blocks(data.subarray(0, whole), blockOffset);
       blockOffset += whole;
       carry = whole < data.length ? Buffer.from(data.subarray(whole)) : undefined;
-      logger.progress(`reading ${sourceName}`, size, options.expectedSize);
+      logger.progress(`reading ${sourceName}`, raw.size, options.expectedSize);
     }
-    if (size === 0) throw new PiImageError('IMAGE_EMPTY', `${sourceName}: the image is empty (0 bytes)`);
+    if (raw.size === 0) throw new PiImageError('IMAGE_EMPTY', `${sourceName}: the image is empty (0 bytes)`);
     if (head) options.checkHead!(head);
     if (carry) await blocks(carry, blockOffset);
-    if (options.expectedSize !== undefined && size !== options.expectedSize) {
-      throw new PiImageError('IMAGE_CORRUPT', `${sourceName}: read ${size} bytes, expected ${options.expectedSize}`);
+    if (options.expectedSize !== undefined && raw.size !== options.expectedSize) {
+      throw new PiImageError('IMAGE_CORRUPT', `${sourceName}: read ${raw.size} bytes, expected ${options.expectedSize}`);
     }
     if (xz) {
       xz.stdin.end();
@@ -164,7 +161,7 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
       await xz.out;
     }
     if (sparse) {
-      await sparse.truncate(size).catch((e: unknown) => Promise.reject(outputFailed(options.sparseCopy!)(e)));
+      await sparse.truncate(raw.size).catch((e: unknown) => Promise.reject(outputFailed(options.sparseCopy!)(e)));
     }
   } catch (error) {
     await xz?.stop();
@@ -177,9 +174,8 @@ export async function rawImagePass(source: Readable, options: RawPassOptions): P
     await sparse?.close();
   }
 
-  const result: RawPassResult = { raw: { size, sha256: hash.digest('hex') }, bmap: bmap.finish(size) };
-  if (xz) result.compressed = { size: xz.counter.size, sha256: xz.counter.hash.digest('hex') };
+  const digest = raw.digest();
+  const result: RawPassResult = { raw: digest, bmap: bmap.finish(digest.size) };
+  if (xz) result.compressed = xz.counter.digest();
   return result;
 }
-
-/** Streams a file once, returning its size and sha256 (and copying it when `copyTo` is set). */

@@ -48,6 +48,20 @@ describe.skipIf(missing.length > 0)('zip reader against Info-ZIP archives', () =
     );
   });
 
+  it('stops an entry as soon as it inflates past the size the directory declares', async () => {
+    const archive = join(dir, 'long.zip');
+    sh('zip', ['-q', '-6', '-j', archive, file]);
+    const [entry] = await listZipEntries(archive);
+    let seen = 0;
+    const stream = await openZipEntry(archive, { ...entry!, uncompressedSize: 1000 }, 4096);
+    await expect(
+      (async () => {
+        for await (const chunk of stream) seen += (chunk as Buffer).length;
+      })(),
+    ).rejects.toThrow(/long.zip: .*disk.img inflates to more than the 1000 bytes the directory says/);
+    expect(seen).toBeLessThanOrEqual(1000);
+  });
+
   it('refuses a file that is not a zip, naming it', async () => {
     const junk = join(dir, 'junk.zip');
     writeFileSync(junk, Buffer.alloc(100, 1));

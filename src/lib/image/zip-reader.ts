@@ -4,10 +4,10 @@
  * past 4 GiB need it. Only stored and deflated entries exist in pi-gen's zips.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { crc32, createInflateRaw } from 'node:zlib';
 import { PiImageError } from '../core/errors';
+import { openRegularFile } from '../core/file-digest';
 
 export interface ZipEntry {
   name: string;
@@ -37,7 +37,7 @@ function u64(file: string, buf: Buffer, at: number, what: string, limit: number)
 }
 
 export async function listZipEntries(file: string): Promise<ZipEntry[]> {
-  const fh = await open(file, 'r');
+  const fh = await openRegularFile(file);
   try {
     const { size } = await fh.stat();
     if (size < 22) throw corrupt(file, `only ${size} bytes`);
@@ -125,8 +125,13 @@ class ZipEntryCheck extends Transform {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.crc = crc32(chunk, this.crc);
     this.length += chunk.length;
+    // A deflate stream that inflates past the size declared stops here, not after gigabytes.
+    if (this.length > this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
+      return;
+    }
+    this.crc = crc32(chunk, this.crc);
     done(null, chunk);
   }
   override _flush(done: TransformCallback): void {
@@ -140,7 +145,7 @@ class ZipEntryCheck extends Transform {
 
 /** Streams one entry's uncompressed bytes. Errors surface on the returned stream. */
 export async function openZipEntry(file: string, entry: ZipEntry, highWaterMark = 1 << 20): Promise<Readable> {
-  const fh = await open(file, 'r');
+  const fh = await openRegularFile(file);
   const header = Buffer.alloc(30);
   try {
     await fh.read(header, 0, 30, entry.localHeaderOffset);

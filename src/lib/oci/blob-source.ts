@@ -3,9 +3,9 @@
  * opened again (whole, or from an offset) for retries and resumed uploads.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { PiImageError } from '../core/errors';
+import { regularFileChunks, verifiedChunks, type ExpectedBytes, type Mismatch } from '../core/file-digest';
 import { EMPTY_CONFIG, OCI_EMPTY, type Descriptor } from './media-types';
 
 export function digestOf(bytes: Buffer | string): string {
@@ -19,39 +19,41 @@ export interface BlobSource {
 }
 
 /**
- * A file as a blob source. Opened whole, its bytes are checked on the way out:
- * a file longer than the descriptor says, or with another digest, fails the
- * stream (DIGEST_MISMATCH) so no request sends more bytes than it declared.
+ * A blob source whose bytes are checked on the way out: more bytes than the
+ * descriptor says, another size or (opened whole) another digest fail the
+ * stream with DIGEST_MISMATCH, so no request sends more bytes than it
+ * declared and no store keeps a blob that is not what it was asked for.
  */
-export function fileBlobSource(file: string, descriptor: { digest: string; size: number }): BlobSource {
+export function verifiedBlobSource(
+  descriptor: { digest: string; size: number },
+  openRange: (start?: number, end?: number) => AsyncIterable<Buffer>,
+  label: string,
+): BlobSource {
   return {
     descriptor,
     open: (start, end) => {
-      const stream = createReadStream(file, { highWaterMark: 1 << 20, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
-      const expected = start === undefined ? descriptor.size : (end ?? descriptor.size - 1) - start + 1;
-      const hash = start === undefined ? createHash('sha256') : undefined;
-      let seen = 0;
-      const check = new Transform({
-        transform(chunk: Buffer, _e, done) {
-          seen += chunk.length;
-          if (seen > expected) {
-            done(new PiImageError('DIGEST_MISMATCH', `${file} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`));
-            return;
-          }
-          hash?.update(chunk);
-          done(null, chunk);
-        },
-        flush(done) {
-          if (seen !== expected) done(new PiImageError('DIGEST_MISMATCH', `${file} is ${seen} bytes, not the ${expected} expected of ${descriptor.digest}`));
-          else if (hash && `sha256:${hash.digest('hex')}` !== descriptor.digest)
-            done(new PiImageError('DIGEST_MISMATCH', `${file} does not have the digest ${descriptor.digest}`));
-          else done();
-        },
-      });
-      stream.on('error', (e) => check.destroy(e));
-      return stream.pipe(check);
+      const whole = start === undefined;
+      const expected: ExpectedBytes = {
+        size: whole ? descriptor.size : (end ?? descriptor.size - 1) - start + 1,
+        sha256: whole ? descriptor.digest.replace(/^sha256:/, '') : undefined,
+      };
+      const mismatch: Mismatch = (found) =>
+        new PiImageError(
+          'DIGEST_MISMATCH',
+          found.larger
+            ? `${label} is larger than the ${descriptor.size} bytes expected of ${descriptor.digest}`
+            : found.actual.size !== expected.size
+              ? `${label} is ${found.actual.size} bytes, not the ${expected.size} expected of ${descriptor.digest}`
+              : `${label} does not have the digest ${descriptor.digest}`,
+        );
+      return Readable.from(verifiedChunks(openRange(start, end), expected, mismatch), { objectMode: false });
     },
   };
+}
+
+/** A regular file as a blob source (a FIFO or a link in its place is refused, never waited on), verified as it is read. */
+export function fileBlobSource(file: string, descriptor: { digest: string; size: number }): BlobSource {
+  return verifiedBlobSource(descriptor, (start, end) => regularFileChunks(file, start, end), file);
 }
 
 export function bytesBlobSource(bytes: Buffer): BlobSource {

@@ -5,6 +5,7 @@
  * blobs, its tags and its attached signatures.
  */
 import type { Logger } from '../core/logger';
+import { verifiedBlobSource } from './blob-source';
 import { OCI_INDEX } from './media-types';
 import { parseManifest } from './manifest-json';
 import { addToFallbackIndex, listReferrers } from './referrers';
@@ -17,7 +18,9 @@ export async function copyManifest(source: OciStore, sink: OciStore, digest: str
   const mediaType = m.mediaType ?? got.mediaType;
   for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
   for (const blob of [...(m.config ? [m.config] : []), ...(m.layers ?? [])]) {
-    const how = await sink.putBlob({ descriptor: blob, open: (start, end) => source.openBlob(blob.digest, start, end) });
+    const how = await sink.putBlob(
+      verifiedBlobSource(blob, (start, end) => source.openBlob(blob.digest, start, end), `blob ${blob.digest} of ${source.label}`),
+    );
     logger.info(
       `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === 'exists' ? 'already in' : how === 'mounted' ? 'mounted into' : 'copied to'} ${sink.label}`,
     );

@@ -4,20 +4,22 @@
  * OCI tool (skopeo `oci:DIR:TAG`). Blobs are written under a temporary name
  * and renamed once their digest is known and checked; index.json likewise.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
+import { HashingPassThrough, regularFileChunks, verifiedChunks } from '../core/file-digest';
 import { parseJsonObject } from '../core/json-value';
 import { readSmallFile } from '../core/small-file';
 import { ANNOTATION, isDescriptor, OCI_INDEX, type Descriptor } from './media-types';
 import { DIGEST } from './reference';
+import { MAX_MANIFEST_BYTES } from './manifest-json';
 import { digestOf, type BlobSource } from './blob-source';
-import type { OciStore, StoredManifest } from './store';
+import { isReferrersTag, type OciStore, type StoredManifest } from './store';
 
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;
 
@@ -30,7 +32,11 @@ interface Index {
 export class OciLayout implements OciStore {
   readonly label: string;
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    /** Not written yet: created by the first write. */
+    private pending: boolean,
+  ) {
     this.label = `oci:${dir}`;
   }
 
@@ -42,22 +48,38 @@ export class OciLayout implements OciStore {
     return `oci:${resolvePath(this.dir)}@${digest}`;
   }
 
-  static async open(dir: string): Promise<OciLayout> {
-    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  /**
+   * Opens the layout in `dir`. A directory without an `oci-layout` file is
+   * refused unless `create` (a publish target): then nothing is written until
+   * the first blob is, so a publish refused before it starts leaves no empty
+   * layout behind.
+   */
+  static async open(dir: string, options: { create: boolean }): Promise<OciLayout> {
     const marker = join(dir, 'oci-layout');
     let text: string | undefined;
     try {
       text = (await readSmallFile(marker, 4096)).toString('utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
     }
     if (text === undefined) {
-      await writeFileAtomic(marker, '{"imageLayoutVersion":"1.0.0"}\n');
-      await writeFileAtomic(join(dir, 'index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
-    } else if (parseJsonObject(text)?.imageLayoutVersion !== '1.0.0') {
+      if (!options.create) throw new PiImageError('INPUT_INVALID', `${dir} is not an OCI image layout (no oci-layout file)`);
+      return new OciLayout(dir, true);
+    }
+    if (parseJsonObject(text)?.imageLayoutVersion !== '1.0.0') {
       throw new PiImageError('INPUT_INVALID', `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
-    return new OciLayout(dir);
+    return new OciLayout(dir, false);
+  }
+
+  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  private async ensureCreated(): Promise<void> {
+    if (!this.pending) return;
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
+    await writeFileAtomic(join(this.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}\n');
+    this.pending = false;
   }
 
   blobPath(digest: string): string {
@@ -79,22 +101,13 @@ export class OciLayout implements OciStore {
   }
 
   private async writeBlob(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
-    const hash = createHash('sha256');
-    let size = 0;
+    await this.ensureCreated();
+    const counter = new HashingPassThrough();
     const temp = join(this.dir, 'blobs', 'sha256', `.partial-${randomBytes(6).toString('hex')}`);
     try {
-      await pipeline(
-        source,
-        new Transform({
-          transform(chunk: Buffer, _e, done: TransformCallback) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-          },
-        }),
-        createWriteStream(temp),
-      );
-      const digest = `sha256:${hash.digest('hex')}`;
+      await pipeline(source, counter, createWriteStream(temp));
+      const { size, sha256 } = counter.digest();
+      const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError('DIGEST_MISMATCH', `blob should be ${expected} but is ${digest}`);
       await rename(temp, this.blobPath(digest));
       return { digest, size };
@@ -105,12 +118,9 @@ export class OciLayout implements OciStore {
   }
 
   async putBlobBytes(bytes: Buffer): Promise<string> {
+    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!(await this.hasBlob(digest))) {
-      const temp = `${this.blobPath(digest)}.partial-${process.pid}`;
-      await writeFile(temp, bytes);
-      await rename(temp, this.blobPath(digest));
-    }
+    if (!(await this.hasBlob(digest))) await writeFileAtomic(this.blobPath(digest), bytes);
     return digest;
   }
 
@@ -120,36 +130,22 @@ export class OciLayout implements OciStore {
     return 'stored';
   }
 
-  /** Opens a blob for reading, unverified. */
-  openBlob(digest: string, start?: number, end?: number): Readable {
-    return createReadStream(this.blobPath(digest), {
-      highWaterMark: 1 << 20,
-      ...(start !== undefined ? { start } : {}),
-      ...(end !== undefined ? { end } : {}),
-    });
+  /** A blob's bytes, unverified (only a regular file is read), whole or a range (inclusive end). */
+  openBlob(digest: string, start?: number, end?: number): AsyncIterable<Buffer> {
+    return regularFileChunks(this.blobPath(digest), start, end);
   }
 
   async *readBlob(descriptor: { digest: string; size: number }): AsyncGenerator<Buffer> {
-    const hash = createHash('sha256');
-    let size = 0;
-    let stream: Readable;
+    const where = `blob ${descriptor.digest} in ${this.dir}`;
     try {
-      stream = this.openBlob(descriptor.digest);
-      for await (const c of stream) {
-        const chunk = c as Buffer;
-        hash.update(chunk);
-        size += chunk.length;
-        if (size > descriptor.size)
-          throw new PiImageError('DIGEST_MISMATCH', `blob ${descriptor.digest} in ${this.dir} is larger than the ${descriptor.size} bytes its descriptor says`);
-        yield chunk;
-      }
+      yield* verifiedChunks(this.openBlob(descriptor.digest), { size: descriptor.size, sha256: descriptor.digest.slice(7) }, (found) =>
+        found.larger
+          ? new PiImageError('DIGEST_MISMATCH', `${where} is larger than the ${descriptor.size} bytes its descriptor says`)
+          : new PiImageError('DIGEST_MISMATCH', `${where} is ${found.actual.size} bytes with digest sha256:${found.actual.sha256}: refused`),
+      );
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PiImageError('INPUT_INVALID', `${this.dir} has no blob ${descriptor.digest}`, { cause: e });
       throw e;
-    }
-    const actual = `sha256:${hash.digest('hex')}`;
-    if (size !== descriptor.size || actual !== descriptor.digest) {
-      throw new PiImageError('DIGEST_MISMATCH', `blob ${descriptor.digest} in ${this.dir} is ${size} bytes with digest ${actual}: refused`);
     }
   }
 
@@ -172,8 +168,9 @@ export class OciLayout implements OciStore {
     const digest = descriptor?.digest ?? reference;
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.blobPath(digest));
+      bytes = await readSmallFile(this.blobPath(digest), Math.min(descriptor?.size ?? MAX_MANIFEST_BYTES, MAX_MANIFEST_BYTES));
     } catch (e) {
+      if (e instanceof PiImageError) throw new PiImageError('DIGEST_MISMATCH', `manifest ${digest} in ${this.dir}: ${e.message}`, { cause: e });
       throw new PiImageError('INPUT_INVALID', `${this.dir} has no manifest ${digest}`, { cause: e });
     }
     const actual = digestOf(bytes);
@@ -200,11 +197,12 @@ export class OciLayout implements OciStore {
   }
 
   private async tagHint(): Promise<string> {
-    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !t.startsWith('sha256-'));
+    const tags = (await this.tags()).map((t) => t.tag).filter((t) => !isReferrersTag(t));
     return tags.length > 0 ? ` (it has: ${tags.join(', ')})` : ' (it has no tags)';
   }
 
   async readIndex(): Promise<Index> {
+    if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
     const path = join(this.dir, 'index.json');
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString('utf8'));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError('INPUT_INVALID', `${path} is not an OCI image index (JSON with a manifests list)`);
@@ -215,6 +213,7 @@ export class OciLayout implements OciStore {
 
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
   async tag(descriptor: Descriptor, tag: string): Promise<void> {
+    await this.ensureCreated();
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });

@@ -2,6 +2,9 @@
 import { PiImageError } from '../core/errors';
 import { isDescriptor, type Descriptor } from './media-types';
 
+/** The most a manifest or index may be: the limit registries apply (distribution's 4 MiB). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
 export interface ParsedManifest {
   mediaType?: string;
   config?: Descriptor;

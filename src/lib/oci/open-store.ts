@@ -1,7 +1,4 @@
 /** Opens the store a target names: a registry repository or an OCI layout directory. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { OciLayout } from './layout';
 import type { Credentials } from './registry-client';
@@ -34,8 +31,5 @@ export async function openStore(target: Target, options: StoreOptions): Promise<
     });
     return { store, reference: target.ref.digest ?? target.ref.tag };
   }
-  if (!options.create && !existsSync(join(target.dir, 'oci-layout'))) {
-    throw new PiImageError('INPUT_INVALID', `${target.dir} is not an OCI image layout (no oci-layout file)`);
-  }
-  return { store: await OciLayout.open(target.dir), reference: target.digest ?? target.tag };
+  return { store: await OciLayout.open(target.dir, { create: options.create }), reference: target.digest ?? target.tag };
 }

@@ -8,16 +8,17 @@
  * while they download; `Authorization` never follows a redirect to another
  * host. Long transfers report progress.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
+import { DigestCounter, verifiedChunks } from '../core/file-digest';
 import type { Logger } from '../core/logger';
 import { digestOf, type BlobSource } from './blob-source';
 import { sendRequest, type HttpResponse, type RequestBody } from './http-transport';
 import { OCI_INDEX, type Descriptor } from './media-types';
+import { MAX_MANIFEST_BYTES } from './manifest-json';
 import { DIGEST, registryBaseUrl } from './reference';
 import { RegistryAuth, type Credentials } from './registry-auth';
 import { hasStatus, isRetryable, protocolError, statusError, transportError } from './registry-error';
@@ -221,20 +222,18 @@ export class RegistryClient {
     let received = 0;
     let failures = 0;
     for (;;) {
-      let hash = createHash('sha256');
-      let size = 0;
+      let counter = new DigestCounter();
       const skip = received;
       // A fresh pass each time the request is (re)sent.
       const body = (): Readable => {
-        hash = createHash('sha256');
-        size = 0;
+        counter = new DigestCounter();
+        const pass = counter;
         return Readable.from(
           (async function* () {
             for await (const data of open()) {
-              hash.update(data);
-              const start = size;
-              size += data.length;
-              if (size <= skip) continue;
+              const start = pass.size;
+              pass.update(data);
+              if (pass.size <= skip) continue;
               yield start >= skip ? data : data.subarray(skip - start);
             }
           })(),
@@ -253,7 +252,7 @@ export class RegistryClient {
         location = res.headers.location ?? location;
       } catch (e) {
         if (!isRetryable(e) || ++failures > (this.options.retries ?? 4)) throw e;
-        await this.backoff(failures - 1, `streamed upload at byte ${size} to ${repository}: ${(e as Error).message}`);
+        await this.backoff(failures - 1, `streamed upload at byte ${counter.size} to ${repository}: ${(e as Error).message}`);
         const status = await this.uploadStatus(scope, location).catch((err: unknown) => {
           if (hasStatus(err, 404)) return undefined;
           throw err;
@@ -269,7 +268,8 @@ export class RegistryClient {
         }
         continue;
       }
-      const digest = `sha256:${hash.digest('hex')}`;
+      const { sha256, size } = counter.digest();
+      const digest = `sha256:${sha256}`;
       this.options.logger.progress('uploaded', size, size);
       const close = new URL(location, this.base);
       close.searchParams.set('digest', digest);
@@ -286,16 +286,14 @@ export class RegistryClient {
     source: AsyncIterable<Buffer>,
     chunkSize: number,
   ): Promise<{ digest: string; size: number }> {
-    const hash = createHash('sha256');
-    let size = 0;
+    const counter = new DigestCounter();
     // One buffer, reused: a chunk is sent (and resent if need be) before the next is filled.
     const buffer = Buffer.allocUnsafe(chunkSize);
     const chunks = async function* (): AsyncGenerator<UploadChunk> {
       let filled = 0;
       let offset = 0;
       for await (const data of source) {
-        hash.update(data);
-        size += data.length;
+        counter.update(data);
         let from = 0;
         while (from < data.length) {
           const n = Math.min(chunkSize - filled, data.length - from);
@@ -319,13 +317,13 @@ export class RegistryClient {
       repository,
       scope,
       () => digest,
-      () => size,
+      () => counter.size,
       chunks,
       () => {
-        digest = `sha256:${hash.digest('hex')}`;
+        digest = `sha256:${counter.digest().sha256}`;
       },
     );
-    return { digest, size };
+    return { digest, size: counter.size };
   }
 
   private async startUpload(repository: string, scope: string): Promise<string> {
@@ -429,9 +427,19 @@ export class RegistryClient {
   async *readBlob(repository: string, descriptor: { digest: string; size?: number }): AsyncGenerator<Buffer> {
     const { digest, size: expected } = descriptor;
     if (!DIGEST.test(digest)) throw new PiImageError('DIGEST_MISMATCH', `not a sha256 digest: ${digest}`);
+    yield* verifiedChunks(this.resumedBlob(repository, digest, expected), { size: expected, sha256: digest.slice(7) }, (found) => {
+      if (found.larger) return new PiImageError('DIGEST_MISMATCH', `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
+      if (expected !== undefined && found.actual.size !== expected) {
+        return new PiImageError('DIGEST_MISMATCH', `blob ${digest} is ${found.actual.size} bytes, the manifest says ${expected}: refused`);
+      }
+      return new PiImageError('DIGEST_MISMATCH', `blob ${digest} from ${this.options.registry} has digest sha256:${found.actual.sha256}: refused`);
+    });
+  }
+
+  /** A blob's bytes as they come, a dropped or stalled download resumed with a Range request a few times. */
+  private async *resumedBlob(repository: string, digest: string, expected: number | undefined): AsyncGenerator<Buffer> {
     const path = `/v2/${repository}/blobs/${digest}`;
     const scope = RegistryClient.scope(repository, 'pull');
-    const hash = createHash('sha256');
     let got = 0;
     let failures = 0;
     for (;;) {
@@ -443,14 +451,11 @@ export class RegistryClient {
       try {
         for await (const c of res.body) {
           const chunk = c as Buffer;
-          hash.update(chunk);
           got += chunk.length;
-          if (expected !== undefined && got > expected)
-            throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is larger than the ${expected} bytes the manifest says: refused`);
           this.options.logger.progress(`downloading ${digest.slice(7, 19)}`, got, expected);
           yield chunk;
         }
-        break;
+        return;
       } catch (e) {
         // A connection that broke off or stalled: resumed from where it stopped, a few times.
         if (e instanceof PiImageError && !isRetryable(e)) throw e;
@@ -466,10 +471,6 @@ export class RegistryClient {
         await this.backoff(failures - 1, `download of ${digest.slice(7, 19)} broke off at byte ${got}: ${(e as Error).message}`);
       }
     }
-    if (expected !== undefined && got !== expected)
-      throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} is ${got} bytes, the manifest says ${expected}: refused`);
-    const actual = `sha256:${hash.digest('hex')}`;
-    if (actual !== digest) throw new PiImageError('DIGEST_MISMATCH', `blob ${digest} from ${this.options.registry} has digest ${actual}: refused`);
   }
 
   /** Raw bytes of a blob (or a range of it), unverified: for copying to a store that checks the digest itself. */
@@ -527,7 +528,7 @@ export class RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405],
     });
-    const text = await drain(res.body, 4 * 1024 * 1024);
+    const text = await drain(res.body, MAX_MANIFEST_BYTES);
     if (res.status !== 200 || !(res.headers['content-type'] ?? '').includes(OCI_INDEX)) return undefined;
     try {
       return ((JSON.parse(text) as { manifests?: Descriptor[] }).manifests ?? []).filter((d) => DIGEST.test(d.digest));
@@ -564,7 +565,7 @@ export class RegistryClient {
     let size = 0;
     for await (const c of res.body) {
       size += (c as Buffer).length;
-      if (size > 4 * 1024 * 1024) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} is larger than 4 MiB: refused`);
+      if (size > MAX_MANIFEST_BYTES) throw new PiImageError('DIGEST_MISMATCH', `manifest ${reference} is larger than ${MAX_MANIFEST_BYTES} bytes: refused`);
       chunks.push(c as Buffer);
     }
     const bytes = Buffer.concat(chunks);

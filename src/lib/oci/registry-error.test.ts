@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { registerSecret } from '../core/secrets';
 import { realmMayGetCredentials } from './registry-auth';
 import { hasStatus, isRetryable, registryErrorSummary, statusError, transportError } from './registry-error';
 
@@ -28,6 +29,19 @@ describe('registry errors as data', () => {
     expect(html.codes).toEqual([]);
     expect(html.text.length).toBeLessThanOrEqual(200);
     expect(html.text).not.toContain('\u001b');
+  });
+
+  it('scrubs a secret the registry echoes before cutting the text short, so no part of it survives', () => {
+    const secret = 'pa ss\tword-echoed-by-a-proxy-0123456789';
+    registerSecret(secret);
+    // Not JSON: whitespace is collapsed and the text cut at 200, right through the secret.
+    const plain = registryErrorSummary(`${'x'.repeat(185)}${secret}`).text;
+    expect(plain).not.toContain('pa ss');
+    expect(plain).toContain('***');
+    // JSON: cut at 300, through the secret in the message.
+    const json = registryErrorSummary(JSON.stringify({ errors: [{ code: 'DENIED', message: `${'y'.repeat(285)}${secret}` }] })).text;
+    expect(json).not.toContain('pa ss');
+    expect(json).toContain('***');
   });
 
   it('network, timeout and stall failures are retryable; plain errors are not registry errors', () => {

@@ -68,7 +68,7 @@ export function registryErrorSummary(body: string): { codes: string[]; text: str
   } catch {
     // not JSON: shown as text below
   }
-  return { codes: [], text: printable(body.replace(/\s+/g, ' ').trim()).slice(0, 200) };
+  return { codes: [], text: printable(body).replace(/\s+/g, ' ').trim().slice(0, 200) };
 }
 
 export function statusError(method: string, url: URL, status: number, body: string, registry: string): RegistryError {

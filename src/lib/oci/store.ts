@@ -3,7 +3,6 @@
  * an OCI image layout on disk. Publish, copy and pull are written once against
  * this interface; both kinds check every blob's digest.
  */
-import type { Readable } from 'node:stream';
 import type { BlobSource } from './blob-source';
 import type { Descriptor } from './media-types';
 
@@ -30,7 +29,7 @@ export interface OciStore {
    */
   putBlobStream(open: () => AsyncIterable<Buffer>): Promise<{ digest: string; size: number }>;
   /** A blob's bytes, unverified, whole or a range (inclusive end): for copying into a store that checks. */
-  openBlob(digest: string, start?: number, end?: number): Readable;
+  openBlob(digest: string, start?: number, end?: number): AsyncIterable<Buffer>;
   /** A blob's bytes, verified against the descriptor: throws DIGEST_MISMATCH at the end otherwise. */
   readBlob(descriptor: { digest: string; size: number }): AsyncIterable<Buffer>;
   /** Pushes a manifest by digest, or by tag (then the tag points at it). */
@@ -45,6 +44,9 @@ export interface OciStore {
 
 /** The referrers tag schema's fallback tag for a manifest without a referrers API: `sha256-<hex>`. */
 export const REFERRERS_TAG = (digest: string): string => digest.replace(':', '-');
+
+/** Whether a tag is a referrers fallback tag (`sha256-<hex>`), not a release's. */
+export const isReferrersTag = (tag: string): boolean => /^sha256-[0-9a-f]{64}$/.test(tag);
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',

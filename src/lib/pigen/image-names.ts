@@ -5,7 +5,7 @@
  * ARCHIVE_FILENAME come from IMG_NAME and the version; IMG_DATE (shown in the
  * image's issue.txt and .info) comes from SOURCE_DATE_EPOCH when set.
  */
-import { PiImageError } from '../core/errors';
+import { checkSafeName } from '../core/safe-name';
 
 export interface ImageNames {
   IMG_DATE: string;
@@ -14,9 +14,7 @@ export interface ImageNames {
 }
 
 export function imageNames(imgName: string, version: string, buildDate: Date): ImageNames {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/.test(version)) {
-    throw new PiImageError('INPUT_INVALID', `version "${version}" cannot be used in file names: use letters, digits, '.', '_', '+' and '-'`);
-  }
+  checkSafeName(version, 'version');
   const base = `${imgName}-${version}`;
   return { IMG_DATE: buildDate.toISOString().slice(0, 10), IMG_FILENAME: base, ARCHIVE_FILENAME: `image_${base}` };
 }

@@ -5,6 +5,7 @@
  * through to pi-gen's config, quoted.
  */
 import { PiImageError } from '../core/errors';
+import { parseBoolean } from '../core/values';
 import { SHELL_NAME } from './config-file';
 import { SECRET_VARIABLES, TYPED_VARIABLES, type PiGenSettings } from './settings';
 
@@ -21,13 +22,6 @@ export interface ProductConfig {
 
 const BOOLEAN_KEYS = new Set(['disableFirstBootUserRename', 'passwordlessSudo', 'enableSsh', 'pubkeyOnlySsh', 'enableCloudInit']);
 const BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k as keyof typeof TYPED_VARIABLES]));
-
-/** Reads 0/1 (pi-gen's own form) and true/false. */
-export function parseFlag(value: string, where: string): boolean {
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new PiImageError('INPUT_INVALID', `${where}: "${value}" must be 1 or 0 (or true or false)`);
-}
 
 function unquote(raw: string, where: string): string {
   const v = raw.trim();
@@ -67,7 +61,7 @@ export function applySetting(config: ProductConfig, key: string, value: string, 
     return;
   }
   const s = config.settings as Record<string, unknown>;
-  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseFlag(value, `${where}: ${key}`);
+  if (BOOLEAN_KEYS.has(typed)) s[typed] = parseBoolean(value, `${where}: ${key}`);
   else if (typed === 'compressionLevel') {
     if (!/^\d$/.test(value)) throw new PiImageError('INPUT_INVALID', `${where}: COMPRESSION_LEVEL "${value}" must be 0-9`);
     s[typed] = Number(value);

@@ -116,7 +116,7 @@ describe('product config files', () => {
     ['A=$(id)', /x.env:1: A looks like shell code/],
     ['A=`id`', /looks like shell code/],
     ['A="open', /x.env:1: unbalanced " quote/],
-    ['ENABLE_SSH=maybe', /x.env:1: ENABLE_SSH: "maybe" must be 1 or 0/],
+    ['ENABLE_SSH=maybe', /x.env:1: ENABLE_SSH "maybe" must be true or false \(or 1 or 0\)/],
     ['COMPRESSION_LEVEL=high', /COMPRESSION_LEVEL "high" must be 0-9/],
     ['FIRST_USER_PASS=hunter2', /x.env:1: FIRST_USER_PASS is a secret; .*PI_IMAGE_FIRST_USER_PASS/],
     ['root:$y$j9T$hunter2hash:19000:0:99999:7:::', /^x.env:1: expected KEY=VALUE \(a shell variable name, "=", the value\): not a pi-gen config line$/],

@@ -6,13 +6,13 @@
  * when everything holds. Tar entries that would escape (absolute paths, `..`,
  * symbolic links, devices) are refused, not skipped.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { PiImageError } from '../core/errors';
+import { DigestCounter, type FileDigest } from '../core/file-digest';
 import type { Logger } from '../core/logger';
 import { isPlainFileName } from '../core/safe-name';
 import { stageOutputDir } from '../release/output-dir';
@@ -65,32 +65,25 @@ function checkFileName(name: string, where: string): string {
   return name;
 }
 
-interface Written {
-  sha256: string;
-  size: number;
-}
-
 class StagingWriter {
-  readonly written = new Map<string, Written>();
+  readonly written = new Map<string, FileDigest>();
   constructor(private readonly dir: string) {}
 
   sink(name: string, where: string): EntrySink {
     if (this.written.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name} twice: refused`);
-    const hash = createHash('sha256');
-    let size = 0;
+    const counter = new DigestCounter();
     const out: WriteStream = createWriteStream(join(this.dir, name), { flags: 'wx' });
     const failed = new Promise<never>((_, reject) => out.once('error', reject));
     failed.catch(() => undefined);
     return {
       write: async (chunk) => {
-        hash.update(chunk);
-        size += chunk.length;
+        counter.update(chunk);
         if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
       },
       end: async () => {
         out.end();
         await Promise.race([once(out, 'finish'), failed]);
-        this.written.set(name, { sha256: hash.digest('hex'), size });
+        this.written.set(name, counter.digest());
       },
     };
   }
@@ -172,7 +165,7 @@ async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
 }
 
 /** Every file manifest.json lists is there with its digest; nothing else is but the signature. */
-async function checkAgainstManifest(dir: string, written: Map<string, Written>, where: string): Promise<ReleaseDir> {
+async function checkAgainstManifest(dir: string, written: Map<string, FileDigest>, where: string): Promise<ReleaseDir> {
   if (!written.has(MANIFEST_FILE)) {
     const found = [...written.keys()].slice(0, 5).join(', ');
     throw new PiImageError('INPUT_INVALID', `${where} is not a pi-image release: it has no ${MANIFEST_FILE}${found ? ` (it has ${found})` : ''}`);
@@ -189,7 +182,7 @@ async function checkAgainstManifest(dir: string, written: Map<string, Written>, 
 }
 
 /** The digests computed while the files were written: nothing is read twice. */
-function writtenDigests(written: Map<string, Written>): DigestSource {
+function writtenDigests(written: Map<string, FileDigest>): DigestSource {
   return (name) => Promise.resolve(written.get(name));
 }
 
@@ -197,7 +190,7 @@ async function verifyAttached(
   store: OciStore,
   digest: string,
   release: ReleaseDir,
-  written: Map<string, Written>,
+  written: Map<string, FileDigest>,
   verify: NonNullable<PullOptions['verify']>,
   logger: Logger,
 ): Promise<VerifyResult> {

@@ -6,10 +6,9 @@
  * on its way into the tar and checked against manifest.json, and the layer's
  * own digest is known when the pass ends.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { PiImageError } from '../core/errors';
-import { openRegularFile, READ_CHUNK } from '../core/file-digest';
+import { DigestCounter, openRegularFile, READ_CHUNK } from '../core/file-digest';
 import { MANIFEST_FILE } from '../release/manifest';
 import { OCI_IMAGE_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, type Descriptor } from '../oci/media-types';
 import type { ReleaseContent } from './release-content';
@@ -38,8 +37,7 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: 'file', size: f.size, mtime });
-    const hash = createHash('sha256');
-    let size = 0;
+    const counter = new DigestCounter();
     let handle;
     try {
       handle = await openRegularFile(join(content.dir, f.path));
@@ -51,9 +49,8 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
     try {
       for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
         const chunk = c as Buffer;
-        size += chunk.length;
-        if (size > f.size) break;
-        hash.update(chunk);
+        counter.update(chunk);
+        if (counter.size > f.size) break;
         yield chunk;
       }
     } catch (e) {
@@ -61,7 +58,7 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
     } finally {
       await handle.close().catch(() => undefined);
     }
-    const sha256 = hash.digest('hex');
+    const { size, sha256 } = counter.digest();
     if (size !== f.size || sha256 !== f.sha256) {
       throw new PiImageError('FILE_MODIFIED', `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
     }

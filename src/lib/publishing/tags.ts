@@ -4,6 +4,7 @@
  * (UTC date of the release and the recipe's short commit; immutable).
  */
 import { PiImageError } from '../core/errors';
+import { isReferrersTag } from '../oci/store';
 import type { ReleaseContent } from './release-content';
 
 export interface ReleaseTag {
@@ -17,7 +18,7 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export function checkTag(tag: string, input = 'tag'): string {
   if (!TAG.test(tag))
     throw new PiImageError('INPUT_INVALID', `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
-  if (/^sha256-[0-9a-f]{64}$/.test(tag)) throw new PiImageError('INPUT_INVALID', `${input} "${tag}" is reserved for attached signatures`);
+  if (isReferrersTag(tag)) throw new PiImageError('INPUT_INVALID', `${input} "${tag}" is reserved for attached signatures`);
   return tag;
 }
 

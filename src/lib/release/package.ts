@@ -5,6 +5,8 @@
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PiImageError } from '../core/errors';
+import { checkSafeName } from '../core/safe-name';
+import { checkIntegerInRange, isoSeconds, MAX_SOURCE_DATE_EPOCH } from '../core/values';
 import { digestFile, type FileDigest } from '../core/file-digest';
 import { readSmallFile } from '../core/small-file';
 import { renderBmap } from '../image/bmap';
@@ -22,18 +24,7 @@ import { MANIFEST_FILE, renderJson, type ReleaseManifest } from './manifest';
 import { buildMetadata, METADATA_FILE, type ReleaseMetadata } from './metadata';
 import { stageOutputDir } from './output-dir';
 import { ReleaseWriter } from './release-dir';
-import {
-  checkChannel,
-  checkIntegerInRange,
-  checkReleaseName,
-  DEFAULT_CHANNEL,
-  DEFAULT_COMPRESSION_LEVEL,
-  DEFAULT_VERSION,
-  defaultReleaseName,
-  isoSeconds,
-  MAX_SOURCE_DATE_EPOCH,
-  type PackageOptions,
-} from './package-options';
+import { checkChannel, DEFAULT_CHANNEL, DEFAULT_COMPRESSION_LEVEL, DEFAULT_VERSION, defaultReleaseName, type PackageOptions } from './package-options';
 import { RELEASE_NOTES_FILE, renderReleaseNotes } from './release-notes';
 import { buildSbom } from './sbom';
 
@@ -63,7 +54,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
     logger.warn(m);
   };
 
-  const version = checkReleaseName(options.version ?? DEFAULT_VERSION, 'version');
+  const version = checkSafeName(options.version ?? DEFAULT_VERSION, 'version');
   const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
   const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, 'compression-level');
   const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, 'threads');
@@ -71,7 +62,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
   const created = isoSeconds(options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000) : new Date());
 
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
-  const name = checkReleaseName(options.name ?? defaultReleaseName(layout.image.base), 'name');
+  const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), 'name');
   logger.info(`image: ${basename(layout.image.path)} (${layout.image.compression})`);
 
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString('utf8'), layout.info);

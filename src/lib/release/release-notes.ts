@@ -1,6 +1,6 @@
 /** RELEASE_NOTES.md: what a person needs on a release page. */
 import { formatDuration } from '../pigen/build-log';
-import { mdCode, mdText } from './markdown-text';
+import { mdCode, mdText } from '../core/markdown-text';
 import type { ReleaseMetadata } from './metadata';
 
 export const RELEASE_NOTES_FILE = 'RELEASE_NOTES.md';

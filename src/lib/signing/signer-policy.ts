@@ -278,6 +278,6 @@ export function readSignerOptions(get: (name: string) => string | boolean | unde
     repositoryId: text('repositoryId'),
     sourceRef: text('sourceRef'),
     signerWorkflow: text('signerWorkflow'),
-    requireGithubHosted: hosted === true || (typeof hosted === 'string' && parseBoolean(hosted, SIGNER_OPTION_NAMES.requireGithubHosted)),
+    requireGithubHosted: hosted === true || (typeof hosted === 'string' && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)),
   };
 }

@@ -3,22 +3,35 @@
  * (debugfs edits inodes, dd writes blocks, sfdisk writes tables) and by hand
  * where only a hand can (a GPT header with a valid CRC over invalid fields).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-const debugfs = (fs: string, request: string, write = false): string =>
-  execFileSync('debugfs', [...(write ? ['-w'] : []), '-R', request, fs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs one debugfs request; debugfs exits 0 when a request fails, so anything on stderr but its banner is a failure. */
+function debugfs(fs: string, request: string, write = false): string {
+  const r = spawnSync('debugfs', [...(write ? ['-w'] : []), '-R', request, fs], { encoding: 'utf8' });
+  const complaints = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/^debugfs \d/.test(l));
+  if (r.status !== 0 || complaints.length > 0) throw new Error(`debugfs ${request}: ${complaints.join('; ') || `exit ${r.status}`}`);
+  return r.stdout;
+}
 
 /** Sets i_block of a file in an ext file system image: 15 little-endian 32-bit words. */
+/** debugfs names the 12 direct block pointers by index and the three indirect ones by name. */
+const BLOCK_FIELDS = [...Array.from({ length: 12 }, (_, i) => `block[${i}]`), 'block[IND]', 'block[DIND]', 'block[TIND]'];
+
 export function setInodeBlocks(fs: string, path: string, words: readonly number[]): void {
-  words.forEach((w, i) => debugfs(fs, `sif ${path} block[${i}] ${w >>> 0}`, true));
+  if (words.length > BLOCK_FIELDS.length) throw new Error(`an inode holds ${BLOCK_FIELDS.length} block words, not ${words.length}`);
+  words.forEach((w, i) => debugfs(fs, `sif ${path} ${BLOCK_FIELDS[i]!} ${w >>> 0}`, true));
 }
 
 export function setInodeField(fs: string, path: string, field: string, value: string | number): void {
   debugfs(fs, `sif ${path} ${field} ${value}`, true);
+}
+
+export function setSuperblockField(fs: string, field: string, value: string | number): void {
+  debugfs(fs, `ssv ${field} ${value}`, true);
 }
 
 /** `n` free blocks of the file system, from its end (where mkfs -d left room). */
