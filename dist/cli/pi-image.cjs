@@ -16129,7 +16129,7 @@ var require_lib3 = __commonJS({
     var { getNodeRequestOptions } = Request;
     var FetchError = require_fetch_error();
     var AbortError = require_abort_error();
-    var fetch = /* @__PURE__ */ __name(async (url, opts) => {
+    var fetch2 = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
         return Promise.resolve().then(() => new Promise((resolve8, reject) => {
@@ -16217,7 +16217,7 @@ var require_lib3 = __commonJS({
         req.on("response", (res) => {
           clearTimeout(reqTimeout);
           const headers = createHeadersLenient(res.headers);
-          if (fetch.isRedirect(res.statusCode)) {
+          if (fetch2.isRedirect(res.statusCode)) {
             const location = headers.get("Location");
             let locationURL = null;
             try {
@@ -16278,7 +16278,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve8(fetch(new Request(locationURL, requestOpts)));
+              resolve8(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -16364,13 +16364,13 @@ var require_lib3 = __commonJS({
         writeToStream(req, request2);
       });
     }, "fetch");
-    module2.exports = fetch;
-    fetch.isRedirect = (code) => code === 301 || code === 302 || code === 303 || code === 307 || code === 308;
-    fetch.Headers = Headers;
-    fetch.Request = Request;
-    fetch.Response = Response;
-    fetch.FetchError = FetchError;
-    fetch.AbortError = AbortError;
+    module2.exports = fetch2;
+    fetch2.isRedirect = (code) => code === 301 || code === 302 || code === 303 || code === 307 || code === 308;
+    fetch2.Headers = Headers;
+    fetch2.Request = Request;
+    fetch2.Response = Response;
+    fetch2.FetchError = FetchError;
+    fetch2.AbortError = AbortError;
   }
 });
 
@@ -22433,7 +22433,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join22, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm10 } = require("fs/promises");
+    var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm9 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm10(target, { force: true, recursive: true });
+        await rm9(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -23204,7 +23204,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir7,
       readFile,
       readdir: readdir6,
-      rm: rm10,
+      rm: rm9,
       writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -23256,7 +23256,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm10(tmp2.target, { recursive: true, force: true });
+          return rm9(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm10(bucket, { recursive: true, force: true });
+      return rm9(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm10;
-    async function rm10(cache, integrity) {
+    module2.exports = rm9;
+    async function rm9(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm10, "rm");
+    __name(rm9, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm10 } = require("fs/promises");
+    var { rm: rm9 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm10(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm9(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28322,7 +28322,7 @@ var require_verify2 = __commonJS({
     var {
       mkdir: mkdir7,
       readFile,
-      rm: rm10,
+      rm: rm9,
       stat: stat8,
       truncate,
       writeFile: writeFile2
@@ -28444,7 +28444,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat8(f);
-            await rm10(f, { recursive: true, force: true });
+            await rm9(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm10(filepath, { recursive: true, force: true });
+        await rm9(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28537,7 +28537,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm10(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm9(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm10 = require_rm2();
+    var rm9 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm10.entry;
-    module2.exports.rm.all = rm10.all;
+    module2.exports.rm = rm9.entry;
+    module2.exports.rm.all = rm9.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm10.content;
+    module2.exports.rm.content = rm9.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -35312,7 +35312,7 @@ var require_package3 = __commonJS({
 var require_remote = __commonJS({
   "node_modules/make-fetch-happen/lib/remote.js"(exports2, module2) {
     var { Minipass } = require_commonjs4();
-    var fetch = require_lib3();
+    var fetch2 = require_lib3();
     var { promiseRetry } = require_lib8();
     var ssri = require_lib4();
     var { log } = require_lib9();
@@ -35357,10 +35357,10 @@ var require_remote = __commonJS({
         redirect: "manual"
       };
       return promiseRetry(async (retryHandler, attemptNum) => {
-        const req = new fetch.Request(request2, _opts);
+        const req = new fetch2.Request(request2, _opts);
         const url = cleanUrl(req.url);
         try {
-          let res = await fetch(req, _opts);
+          let res = await fetch2(req, _opts);
           if (_opts.integrity && res.status === 200) {
             const integrityStream = ssri.integrityStream({
               algorithms: _opts.algorithms,
@@ -35372,7 +35372,7 @@ var require_remote = __commonJS({
             }, res.body, integrityStream);
             integrityStream.on("integrity", (i) => pipeline5.emit("integrity", i));
             integrityStream.on("size", (s) => pipeline5.emit("size", s));
-            res = new fetch.Response(pipeline5, res);
+            res = new fetch2.Response(pipeline5, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
@@ -35388,7 +35388,7 @@ var require_remote = __commonJS({
           return res;
         } catch (err) {
           const code = err.code === "EPROMISERETRY" ? err.retried.code : err.code;
-          const isRetryError = err.retried instanceof fetch.Response || RETRY_ERRORS.includes(code) && RETRY_TYPES.includes(err.type);
+          const isRetryError = err.retried instanceof fetch2.Response || RETRY_ERRORS.includes(code) && RETRY_TYPES.includes(err.type);
           if (req.method === "POST" || isRetryError) {
             throw err;
           }
@@ -35855,7 +35855,7 @@ var require_fetch = __commonJS({
         options: _opts
       };
     }, "getRedirect");
-    var fetch = /* @__PURE__ */ __name(async (request2, options) => {
+    var fetch2 = /* @__PURE__ */ __name(async (request2, options) => {
       const response = CachePolicy.storable(request2, options) ? await cache(request2, options) : await remote(request2, options);
       if (!["GET", "HEAD"].includes(request2.method) && response.status >= 200 && response.status <= 399) {
         await cache.invalidate(request2, options);
@@ -35864,9 +35864,9 @@ var require_fetch = __commonJS({
         return response;
       }
       const redirect = getRedirect(request2, response, options);
-      return fetch(redirect.request, redirect.options);
+      return fetch2(redirect.request, redirect.options);
     }, "fetch");
-    module2.exports = fetch;
+    module2.exports = fetch2;
   }
 });
 
@@ -35875,11 +35875,11 @@ var require_lib12 = __commonJS({
   "node_modules/make-fetch-happen/lib/index.js"(exports2, module2) {
     var { FetchError, Headers, Request, Response } = require_lib3();
     var configureOptions = require_options();
-    var fetch = require_fetch();
+    var fetch2 = require_fetch();
     var makeFetchHappen = /* @__PURE__ */ __name((url, opts) => {
       const options = configureOptions(opts);
       const request2 = new Request(url, options);
-      return fetch(request2, options);
+      return fetch2(request2, options);
     }, "makeFetchHappen");
     makeFetchHappen.defaults = (defaultUrl, defaultOptions = {}, wrappedFetch = makeFetchHappen) => {
       if (typeof defaultUrl === "object") {
@@ -38424,7 +38424,7 @@ var require_ci = __commonJS({
     exports2.CIContextProvider = void 0;
     var make_fetch_happen_1 = __importDefault(require_lib12());
     var providers = [getGHAToken, getEnv];
-    var CIContextProvider2 = class {
+    var CIContextProvider = class {
       static {
         __name(this, "CIContextProvider");
       }
@@ -38439,7 +38439,7 @@ var require_ci = __commonJS({
         return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
       }
     };
-    exports2.CIContextProvider = CIContextProvider2;
+    exports2.CIContextProvider = CIContextProvider;
     async function getGHAToken(audience) {
       if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
         return Promise.reject("no token available");
@@ -39072,6 +39072,39 @@ function imageNames(imgName, version2, buildDate) {
 }
 __name(imageNames, "imageNames");
 
+// src/lib/image/compression.ts
+var IMAGE_COMPRESSIONS = ["zip", "gz", "xz", "none"];
+function isImageCompression(value) {
+  return IMAGE_COMPRESSIONS.includes(value);
+}
+__name(isImageCompression, "isImageCompression");
+var XZ_MAGIC = Buffer.from([253, 55, 122, 88, 90, 0]);
+var ZIP_LOCAL = Buffer.from([80, 75, 3, 4]);
+var ZIP_EMPTY = Buffer.from([80, 75, 5, 6]);
+async function detectCompression(path) {
+  let head2;
+  try {
+    const fh = await openRegularFile(path);
+    try {
+      head2 = Buffer.alloc(6);
+      const { bytesRead } = await fh.read(head2, 0, 6, 0);
+      head2 = head2.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `image ${path} cannot be read: ${e.message}`, { cause: e });
+  }
+  if (head2.length === 0) throw new PiImageError("IMAGE_EMPTY", `${path}: the image is empty (0 bytes)`);
+  if (head2.equals(XZ_MAGIC)) return "xz";
+  if (head2[0] === 31 && head2[1] === 139) return "gz";
+  const four = head2.subarray(0, 4);
+  if (four.equals(ZIP_LOCAL) || four.equals(ZIP_EMPTY)) return "zip";
+  return "none";
+}
+__name(detectCompression, "detectCompression");
+
 // src/lib/pigen/settings.ts
 var RESERVED = /* @__PURE__ */ new Set([
   "BASE_DIR",
@@ -39210,8 +39243,8 @@ function checkSettings(settings, names = {}) {
   const s = settings;
   match(label("imgName"), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== void 0) match(label("release"), s.release, /^[a-z][a-z0-9-]*$/, "must be a Debian suite name such as trixie or bookworm");
-  if (s.deployCompression !== void 0 && !["zip", "gz", "xz", "none"].includes(s.deployCompression)) {
-    throw bad(label("deployCompression"), s.deployCompression, "must be one of zip, gz, xz, none");
+  if (s.deployCompression !== void 0 && !isImageCompression(s.deployCompression)) {
+    throw bad(label("deployCompression"), s.deployCompression, `must be one of ${IMAGE_COMPRESSIONS.join(", ")}`);
   }
   if (s.compressionLevel !== void 0 && !(Number.isInteger(s.compressionLevel) && s.compressionLevel >= 0 && s.compressionLevel <= 9)) {
     throw bad(label("compressionLevel"), String(s.compressionLevel), "must be a whole number from 0 to 9");
@@ -40242,13 +40275,18 @@ function isoSeconds(date) {
 }
 __name(isoSeconds, "isoSeconds");
 function parseKeyValueList(items, label) {
-  const out = {};
+  const entries = [];
   for (const item of items.map((i) => i.trim()).filter(Boolean)) {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new PiImageError("INPUT_INVALID", `${label}: "${item.slice(0, 80)}" is not KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
+    const key = item.slice(0, eq);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(key) || key === "__proto__") {
+      throw new PiImageError("INPUT_INVALID", `${label}: key "${key.slice(0, 80)}" is not letters, digits, ".", "_" and "-" (no spaces around "=")`);
+    }
+    if (entries.some(([k]) => k === key)) throw new PiImageError("INPUT_INVALID", `${label}: key "${key}" is given twice`);
+    entries.push([key, item.slice(eq + 1)]);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 __name(parseKeyValueList, "parseKeyValueList");
 
@@ -40665,7 +40703,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
   }
 };
 
-// src/lib/image/open-image.ts
+// src/lib/image/random-access-image.ts
 var import_promises12 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path10 = require("node:path");
@@ -40730,7 +40768,7 @@ var SliceByteSource = class {
   }
 };
 
-// src/lib/image/image-source.ts
+// src/lib/image/decompress.ts
 var import_node_path9 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
@@ -40891,8 +40929,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
 }
 __name(openZipEntry, "openZipEntry");
 
-// src/lib/image/image-source.ts
-var READ_CHUNK2 = 1 << 20;
+// src/lib/image/decompress.ts
 async function xzUncompressedSize(path, logger) {
   const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
   if (r.code !== 0) {
@@ -40909,12 +40946,12 @@ async function openRawImage(path, compression, logger) {
     case "none": {
       const handle = await openRegularFile(path);
       const { size: size2 } = await handle.stat();
-      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK2 });
+      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
       return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
     }
     case "gz": {
-      const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
-      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK2 });
+      const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
+      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK });
       file.on("error", (e) => gunzip2.destroy(e));
       file.pipe(gunzip2);
       const abort = /* @__PURE__ */ __name(() => {
@@ -40955,7 +40992,7 @@ async function openRawImage(path, compression, logger) {
       if (entry.name.includes("/") || entry.name.includes("\\")) {
         throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
       }
-      const stream = await openZipEntry(path, entry, READ_CHUNK2);
+      const stream = await openZipEntry(path, entry, READ_CHUNK);
       return {
         stream,
         expectedSize: entry.uncompressedSize,
@@ -41172,62 +41209,55 @@ async function rawImagePass(source, options) {
 }
 __name(rawImagePass, "rawImagePass");
 
-// src/lib/image/open-image.ts
-async function detectCompression(path) {
-  let head2;
-  try {
-    const fh = await openRegularFile(path);
-    try {
-      head2 = Buffer.alloc(6);
-      const { bytesRead } = await fh.read(head2, 0, 6, 0);
-      head2 = head2.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    if (e instanceof PiImageError) throw e;
-    throw new PiImageError("INPUT_INVALID", `image ${path} cannot be read: ${e.message}`, { cause: e });
-  }
-  if (head2.length === 0) throw new PiImageError("IMAGE_EMPTY", `${path}: the image is empty (0 bytes)`);
-  if (head2.equals(Buffer.from([253, 55, 122, 88, 90, 0]))) return "xz";
-  if (head2[0] === 31 && head2[1] === 139) return "gz";
-  if (head2.subarray(0, 4).equals(Buffer.from([80, 75, 3, 4])) || head2.subarray(0, 4).equals(Buffer.from([80, 75, 5, 6]))) return "zip";
-  return "none";
-}
-__name(detectCompression, "detectCompression");
-async function openImageForReading(path, logger, workDir = (0, import_node_os2.tmpdir)()) {
-  const compression = await detectCompression(path);
-  if (compression === "none") {
-    const source = await FileByteSource.open(path);
-    return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
-  }
-  const dir = await (0, import_promises12.mkdtemp)((0, import_node_path10.join)(workDir, "pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises12.rm)(dir, { recursive: true, force: true }), "remove");
+// src/lib/image/random-access-image.ts
+async function streamImageOnce(path, compression, options) {
+  const { logger } = options;
+  const dir = compression === "none" ? void 0 : await (0, import_promises12.mkdtemp)((0, import_node_path10.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises12.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
+  const sparse = dir ? (0, import_node_path10.join)(dir, "image.img") : void 0;
   let opened;
+  let disk;
   try {
-    const raw = (0, import_node_path10.join)(dir, "image.img");
-    logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
+    if (sparse) logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
     opened = await openRawImage(path, compression, logger);
-    const pass = await rawImagePass(opened.stream, { logger, sourceName: path, expectedSize: opened.expectedSize, sparseCopy: raw });
+    const pass = await rawImagePass(opened.stream, {
+      logger,
+      sourceName: path,
+      expectedSize: opened.expectedSize,
+      ...options.checkHead ? { checkHead: options.checkHead } : {},
+      ...options.xz ? { xz: options.xz } : {},
+      ...sparse ? { sparseCopy: sparse } : {}
+    });
     await opened.done;
-    const source = await FileByteSource.open(raw);
+    const openedDisk = await FileByteSource.open(sparse ?? path);
+    disk = openedDisk;
     return {
-      source,
-      compression,
       pass,
+      disk: openedDisk,
       async close() {
-        await source.close();
+        await openedDisk.close();
         await remove();
         unregister();
       }
     };
   } catch (e) {
     await opened?.abort();
+    await disk?.close();
     await remove();
     unregister();
     throw e;
   }
+}
+__name(streamImageOnce, "streamImageOnce");
+async function openImageForReading(path, logger, workDir) {
+  const compression = await detectCompression(path);
+  if (compression === "none") {
+    const source = await FileByteSource.open(path);
+    return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
+  }
+  const streamed = await streamImageOnce(path, compression, { logger, workDir });
+  return { source: streamed.disk, compression, pass: streamed.pass, close: /* @__PURE__ */ __name(() => streamed.close(), "close") };
 }
 __name(openImageForReading, "openImageForReading");
 
@@ -42112,7 +42142,6 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_promises16 = require("node:fs/promises");
 var import_node_path14 = require("node:path");
 
 // src/lib/pigen/info-file.ts
@@ -42215,8 +42244,12 @@ __name(checkPiGenSbom, "checkPiGenSbom");
 
 // src/lib/release/checksums.ts
 function renderSha256Sums(entries) {
-  return entries.map((e) => `${e.sha256}  ${e.name}
-`).join("");
+  return entries.map((e) => {
+    if (/[\n\r\\]/.test(e.name) || !/^[0-9a-f]{64}$/.test(e.sha256))
+      throw new PiImageError("INTERNAL", `cannot write a sha256sum line for ${JSON.stringify(e.name)}`);
+    return `${e.sha256}  ${e.name}
+`;
+  }).join("");
 }
 __name(renderSha256Sums, "renderSha256Sums");
 
@@ -42334,7 +42367,19 @@ async function stageOutputDir(finalPath, options) {
   return {
     path,
     async commit() {
-      unregister();
+      if (!options.replace) {
+        try {
+          await (0, import_promises13.rename)(path, target);
+        } catch (e) {
+          const code = e.code;
+          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
+          }
+          throw e;
+        }
+        unregister();
+        return;
+      }
       let old;
       try {
         await (0, import_promises13.stat)(target);
@@ -42342,8 +42387,15 @@ async function stageOutputDir(finalPath, options) {
         await (0, import_promises13.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
+        old = void 0;
       }
-      await (0, import_promises13.rename)(path, target);
+      try {
+        await (0, import_promises13.rename)(path, target);
+      } catch (e) {
+        if (old) await (0, import_promises13.rename)(old, target).catch(() => void 0);
+        throw e;
+      }
+      unregister();
       if (old) await (0, import_promises13.rm)(old, { recursive: true, force: true });
     },
     async discard() {
@@ -42731,7 +42783,7 @@ async function packageRelease(options) {
   if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
   const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
   const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
-  let opened;
+  let streamed;
   try {
     const f = {
       image: `${name}.img.xz`,
@@ -42745,35 +42797,25 @@ async function packageRelease(options) {
     };
     const writer = new ReleaseWriter(staged.path);
     const at = /* @__PURE__ */ __name((file) => writer.path(file), "at");
-    const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
-    let pass;
     let compressed;
-    opened = await openRawImage(layout.image.path, layout.image.compression, logger);
-    const passOptions = {
-      logger,
-      sourceName: layout.image.path,
-      expectedSize: opened.expectedSize,
-      checkHead: checkDiskHead(layout.image.path),
-      ...sparse ? { sparseCopy: sparse } : {}
-    };
+    const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
       logger.info(`copying ${(0, import_node_path14.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
-      pass = await rawImagePass(opened.stream, passOptions);
+      streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
       logger.info(`compressing with xz -${level} (${threads === 0 ? "all cores" : `${threads} threads`})`);
-      pass = await rawImagePass(opened.stream, { ...passOptions, xz: { path: at(f.image), level, threads } });
-      compressed = pass.compressed;
+      streamed = await streamImageOnce(layout.image.path, layout.image.compression, { ...streamOptions, xz: { path: at(f.image), level, threads } });
+      compressed = streamed.pass.compressed;
     }
-    await opened.done;
+    const { pass } = streamed;
     logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
     let contents;
-    const disk = await FileByteSource.open(sparse ?? layout.image.path);
     try {
-      contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
+      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
-      await disk.close();
-      if (sparse) await (0, import_promises16.rm)(sparse, { force: true });
+      await streamed.close();
+      streamed = void 0;
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
@@ -42862,7 +42904,7 @@ async function packageRelease(options) {
       warnings
     };
   } catch (error) {
-    await opened?.abort();
+    await streamed?.close();
     await staged.discard();
     throw error;
   }
@@ -42873,7 +42915,7 @@ var MAX_INFO_BYTES = 16 * 1024 * 1024;
 
 // src/lib/release/provenance.ts
 function provenanceFromEnv(env) {
-  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
+  const server = (env.GITHUB_SERVER_URL?.trim() ? env.GITHUB_SERVER_URL : "https://github.com").replace(/\/+$/, "");
   const repo = env.GITHUB_REPOSITORY;
   const provenance = {};
   const recipe = {};
@@ -42890,7 +42932,9 @@ function provenanceFromEnv(env) {
 }
 __name(provenanceFromEnv, "provenanceFromEnv");
 function mergeProvenance(base, override) {
-  const recipe = { ...base.recipe, ...stripUndefined(override.recipe ?? {}) };
+  const explicit = stripUndefined(override.recipe ?? {});
+  const sameRepository = explicit.repository === void 0 || explicit.repository === base.recipe?.repository;
+  const recipe = { ...sameRepository ? base.recipe : {}, ...explicit };
   const workflowRun = { ...base.workflowRun, ...stripUndefined(override.workflowRun ?? {}) };
   const out = {};
   if (Object.keys(recipe).length > 0) out.recipe = recipe;
@@ -42986,15 +43030,14 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_fs13 = require("node:fs");
 var import_node_path19 = require("node:path");
 
 // src/lib/oci/layout.ts
 var import_node_crypto8 = require("node:crypto");
 var import_node_fs8 = require("node:fs");
-var import_promises17 = require("node:fs/promises");
+var import_promises16 = require("node:fs/promises");
 var import_node_path15 = require("node:path");
-var import_promises18 = require("node:stream/promises");
+var import_promises17 = require("node:stream/promises");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -43046,6 +43089,11 @@ var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
 var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+var OCI_LAYER_TAR_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var DOCKER_LAYER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+var MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST];
+var TAR_LAYER_TYPES = /* @__PURE__ */ new Set([OCI_LAYER_TAR, OCI_LAYER_TAR_GZIP, DOCKER_LAYER_TAR_GZIP]);
 var ANNOTATION = {
   title: "org.opencontainers.image.title",
   source: "org.opencontainers.image.source",
@@ -43127,14 +43175,11 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
 var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
-var MANIFEST_TYPES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-];
 
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
+var MARKER_FILE = "oci-layout";
+var INDEX_FILE = "index.json";
 var OciLayout = class _OciLayout {
   constructor(dir, pending2) {
     this.dir = dir;
@@ -43160,7 +43205,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path15.join)(dir, "oci-layout");
+    const marker = (0, import_node_path15.join)(dir, MARKER_FILE);
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -43177,13 +43222,17 @@ var OciLayout = class _OciLayout {
     }
     return new _OciLayout(dir, false);
   }
+  /** Whether `dir` holds an OCI image layout (its marker file is there). */
+  static isLayoutDir(dir) {
+    return (0, import_node_fs8.existsSync)((0, import_node_path15.join)(dir, MARKER_FILE));
+  }
   /** Writes oci-layout and an empty index.json the first time anything is stored. */
   async ensureCreated() {
     if (!this.pending) return;
-    await (0, import_promises17.mkdir)((0, import_node_path15.join)(this.dir, "blobs", "sha256"), { recursive: true });
-    await writeFileAtomic((0, import_node_path15.join)(this.dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await (0, import_promises16.mkdir)((0, import_node_path15.join)(this.dir, "blobs", "sha256"), { recursive: true });
+    await writeFileAtomic((0, import_node_path15.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path15.join)(this.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path15.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   blobPath(digest) {
@@ -43192,7 +43241,7 @@ var OciLayout = class _OciLayout {
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises17.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises16.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -43206,14 +43255,14 @@ var OciLayout = class _OciLayout {
     const counter = new HashingPassThrough();
     const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto8.randomBytes)(6).toString("hex")}`);
     try {
-      await (0, import_promises18.pipeline)(source, counter, (0, import_node_fs8.createWriteStream)(temp));
+      await (0, import_promises17.pipeline)(source, counter, (0, import_node_fs8.createWriteStream)(temp));
       const { size: size2, sha256 } = counter.digest();
       const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises17.rename)(temp, this.blobPath(digest));
+      await (0, import_promises16.rename)(temp, this.blobPath(digest));
       return { digest, size: size2 };
     } catch (e) {
-      await (0, import_promises17.rm)(temp, { force: true });
+      await (0, import_promises16.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -43293,7 +43342,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path15.join)(this.dir, "index.json");
+    const path = (0, import_node_path15.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -43306,7 +43355,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    await writeFileAtomic((0, import_node_path15.join)(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path15.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag) {
@@ -43316,9 +43365,9 @@ var OciLayout = class _OciLayout {
 
 // src/lib/oci/registry-client.ts
 var import_node_fs9 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var import_node_stream5 = require("node:stream");
-var import_promises20 = require("node:stream/promises");
+var import_promises19 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http2 = require("node:http");
@@ -43504,6 +43553,17 @@ function sendRequest(method, url, headers, body, limits) {
   });
 }
 __name(sendRequest, "sendRequest");
+async function readBodyText(body, limit = 64 * 1024) {
+  const chunks = [];
+  let size2 = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size2 += chunk.length;
+    if (size2 >= limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString("utf8");
+}
+__name(readBodyText, "readBodyText");
 
 // src/lib/oci/registry-auth.ts
 function parseChallenge(header) {
@@ -43522,16 +43582,6 @@ function realmMayGetCredentials(realm, registry, allowed) {
   return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
 }
 __name(realmMayGetCredentials, "realmMayGetCredentials");
-async function readText(body, limit = 64 * 1024) {
-  const chunks = [];
-  let size2 = 0;
-  for await (const c of body) {
-    if (size2 < limit) chunks.push(c);
-    size2 += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(readText, "readText");
 var RegistryAuth = class {
   constructor(registry, base, credentials, allowedRealms, limits, logger) {
     this.registry = registry;
@@ -43596,7 +43646,7 @@ var RegistryAuth = class {
       );
     }
     const res = await sendRequest("GET", url, headers, void 0, this.limits);
-    const text2 = await readText(res.body);
+    const text2 = await readBodyText(res.body);
     if (res.status !== 200) throw statusError("GET", url, res.status, text2, this.registry);
     let json;
     try {
@@ -43643,16 +43693,6 @@ __name(parseTransferLimits, "parseTransferLimits");
 
 // src/lib/oci/registry-client.ts
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-async function drain(res, limit = 64 * 1024) {
-  const chunks = [];
-  let size2 = 0;
-  for await (const c of res) {
-    if (size2 < limit) chunks.push(c);
-    size2 += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(drain, "drain");
 function withProgress(stream, report) {
   let bytes = 0;
   const through = new import_node_stream5.PassThrough();
@@ -43697,19 +43737,19 @@ var RegistryClient = class _RegistryClient {
         continue;
       }
       if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
-        await drain(res.body);
+        await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers["www-authenticate"], options.scope);
         attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
-        await drain(res.body);
+        await readBodyText(res.body);
         url = new URL(res.headers.location, url);
         continue;
       }
       if (!options.expect.includes(res.status)) {
-        const error = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        const error = statusError(method, url, res.status, await readBodyText(res.body), this.options.registry);
         if (!error.details.retryable || attempt >= retries) throw error;
         const wait = Number(res.headers["retry-after"]);
         await this.backoff(attempt, error.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1e3 : void 0);
@@ -43740,7 +43780,7 @@ var RegistryClient = class _RegistryClient {
       headers: { "content-length": "0" },
       expect: [201, 202]
     });
-    await drain(res.body);
+    await readBodyText(res.body);
     if (res.status === 202 && res.headers.location) {
       const url = new URL(res.headers.location, this.base);
       const del = await this.request("DELETE", url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => void 0);
@@ -43771,7 +43811,7 @@ var RegistryClient = class _RegistryClient {
         expect: [201, 413],
         retry: false
       });
-      await drain(put.body);
+      await readBodyText(put.body);
       if (put.status === 201) return this.checkStored(put, digest);
       this.options.logger.warn(`${this.options.registry} refused a ${size2}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
@@ -43849,7 +43889,7 @@ var RegistryClient = class _RegistryClient {
       const close = new URL(location, this.base);
       close.searchParams.set("digest", digest);
       const put = await this.request("PUT", close.pathname + close.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-      await drain(put.body);
+      await readBodyText(put.body);
       this.checkStored(put, digest);
       return { digest, size: size2 };
     }
@@ -43968,7 +44008,7 @@ var RegistryClient = class _RegistryClient {
     const url = new URL(location, this.base);
     url.searchParams.set("digest", final);
     const put = await this.request("PUT", url.pathname + url.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-    await drain(put.body);
+    await readBodyText(put.body);
     return this.checkStored(put, final);
   }
   /**
@@ -44042,13 +44082,13 @@ var RegistryClient = class _RegistryClient {
   async downloadBlob(repository, digest, path, expectedSize) {
     const temp = `${path}.partial-${process.pid}`;
     try {
-      await (0, import_promises20.pipeline)(
+      await (0, import_promises19.pipeline)(
         import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
         (0, import_node_fs9.createWriteStream)(temp)
       );
-      await (0, import_promises19.rename)(temp, path);
+      await (0, import_promises18.rename)(temp, path);
     } catch (e) {
-      await (0, import_promises19.rm)(temp, { force: true });
+      await (0, import_promises18.rm)(temp, { force: true });
       throw e;
     }
   }
@@ -44075,7 +44115,7 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text2 = await drain(res.body, MAX_MANIFEST_BYTES2);
+    const text2 = await readBodyText(res.body, MAX_MANIFEST_BYTES2);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text2).manifests ?? []).filter((d) => DIGEST.test(d.digest));
@@ -44528,17 +44568,20 @@ function tarHeader(fields) {
   if (Buffer.byteLength(name) > 100) records.push(paxRecord("path", name));
   if (Buffer.byteLength(linkname) > 100) records.push(paxRecord("linkpath", linkname));
   if (size2 > USTAR_MAX_SIZE) records.push(paxRecord("size", String(size2)));
+  if (!Number.isSafeInteger(fields.mtime)) throw new PiImageError("INTERNAL", `tar entry ${name}: bad mtime ${fields.mtime}`);
+  const mtimeFits = fields.mtime >= 0 && fields.mtime <= USTAR_MAX_SIZE;
+  if (!mtimeFits) records.push(paxRecord("mtime", String(fields.mtime)));
   const main = ustarBlock({
     name: Buffer.byteLength(name) > 100 ? name.slice(0, 99) : name,
     typeflag: TYPEFLAG[fields.type],
     size: size2 > USTAR_MAX_SIZE ? 0 : size2,
     mode,
-    mtime: fields.mtime,
+    mtime: mtimeFits ? fields.mtime : 0,
     linkname: Buffer.byteLength(linkname) > 100 ? "" : linkname
   });
   if (records.length === 0) return main;
   const pax = Buffer.from(records.join(""), "utf8");
-  const paxHeader = ustarBlock({ name: "PaxHeader", typeflag: "x", size: pax.length, mode: 420, mtime: fields.mtime, linkname: "" });
+  const paxHeader = ustarBlock({ name: "PaxHeader", typeflag: "x", size: pax.length, mode: 420, mtime: mtimeFits ? fields.mtime : 0, linkname: "" });
   return Buffer.concat([paxHeader, pax, tarPadding(pax.length), main]);
 }
 __name(tarHeader, "tarHeader");
@@ -44627,9 +44670,8 @@ function imageManifest(config, layer, annotations) {
 __name(imageManifest, "imageManifest");
 
 // src/lib/publishing/tags.ts
-var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
-  if (!TAG2.test(tag))
+  if (!TAG.test(tag))
     throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
   if (isReferrersTag(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
   return tag;
@@ -44913,7 +44955,7 @@ __name(storeOptions, "storeOptions");
 // src/cli/commands/publish-command.ts
 function isLayoutSource(source) {
   if (source.startsWith("oci:")) return parseTarget(source, "source");
-  return (0, import_node_fs13.existsSync)((0, import_node_path19.join)(source, "oci-layout")) ? { kind: "layout", dir: source } : void 0;
+  return OciLayout.isLayoutDir(source) ? { kind: "layout", dir: source } : void 0;
 }
 __name(isLayoutSource, "isLayoutSource");
 var publishCommand = {
@@ -45000,8 +45042,8 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/publishing/pull.ts
-var import_node_fs14 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
+var import_node_fs13 = require("node:fs");
+var import_promises20 = require("node:fs/promises");
 var import_node_path21 = require("node:path");
 var import_node_events3 = require("node:events");
 var import_node_zlib4 = require("node:zlib");
@@ -45504,14 +45546,19 @@ function numeric(block, start, length, what) {
 }
 __name(numeric, "numeric");
 function checksumOk(block) {
-  const stored = numeric(block, 148, 8, "checksum");
+  let stored;
+  try {
+    stored = numeric(block, 148, 8, "checksum");
+  } catch {
+    return false;
+  }
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i];
   return stored === sum;
 }
 __name(checksumOk, "checksumOk");
 function parsePax(text2) {
-  const out = {};
+  const out = /* @__PURE__ */ Object.create(null);
   let rest = text2;
   while (rest.length > 0) {
     const m = /^(\d+) /.exec(rest);
@@ -45621,11 +45668,6 @@ function safeEntryPath(name) {
 __name(safeEntryPath, "safeEntryPath");
 
 // src/lib/publishing/pull.ts
-var TAR_LAYERS = /* @__PURE__ */ new Set([
-  "application/vnd.oci.image.layer.v1.tar",
-  "application/vnd.oci.image.layer.v1.tar+gzip",
-  "application/vnd.docker.image.rootfs.diff.tar.gzip"
-]);
 function checkFileName(name, where) {
   if (!isPlainFileName(name)) {
     throw new PiImageError("UNSAFE_ARCHIVE", `${where} names a file "${name}" that is not a plain file name: refused`);
@@ -45645,7 +45687,7 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const out = (0, import_node_fs14.createWriteStream)((0, import_node_path21.join)(this.dir, name), { flags: "wx" });
+    const out = (0, import_node_fs13.createWriteStream)((0, import_node_path21.join)(this.dir, name), { flags: "wx" });
     const failed = new Promise((_, reject) => out.once("error", reject));
     failed.catch(() => void 0);
     return {
@@ -45691,9 +45733,10 @@ __name(pullArtifact, "pullArtifact");
 async function pullImage(store, layers, staging, where, logger) {
   const extracted = /* @__PURE__ */ new Set();
   for (const layer of layers) {
-    if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
+    if (!TAR_LAYER_TYPES.has(layer.mediaType))
+      throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
     const blob = store.readBlob(layer);
-    const source = layer.mediaType.endsWith("gzip") ? gunzip(blob) : blob;
+    const source = layer.mediaType === OCI_LAYER_TAR_GZIP || layer.mediaType === DOCKER_LAYER_TAR_GZIP ? gunzip(blob) : blob;
     const admit = /* @__PURE__ */ __name((entry) => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;
@@ -45747,7 +45790,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises21.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises20.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -45956,27 +45999,77 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/signing/identity-token.ts
-var import_sign = __toESM(require_dist13(), 1);
+var SIGSTORE_AUDIENCE = "sigstore";
+var OIDC_TIMEOUT_MS = 3e4;
+var MAX_OIDC_ANSWER = 64 * 1024;
 function identityTokenSource(env) {
   if (env.SIGSTORE_ID_TOKEN) {
     const token = env.SIGSTORE_ID_TOKEN;
+    registerSecret(token);
     return () => Promise.resolve(token);
   }
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    const provider = new import_sign.CIContextProvider("sigstore");
-    return () => provider.getToken();
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (requestUrl && requestToken) {
+    registerSecret(requestToken);
+    return () => githubOidcToken(requestUrl, requestToken);
   }
   return () => Promise.reject(
     new PiImageError("INPUT_INVALID", "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`")
   );
 }
 __name(identityTokenSource, "identityTokenSource");
+async function githubOidcToken(requestUrl, requestToken) {
+  let url;
+  try {
+    url = new URL(requestUrl);
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`, { cause: e });
+  }
+  url.searchParams.set("audience", SIGSTORE_AUDIENCE);
+  const where = `GitHub's OIDC service (${url.origin})`;
+  let status;
+  let text2 = "";
+  try {
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" },
+      signal: AbortSignal.timeout(OIDC_TIMEOUT_MS)
+    });
+    status = res.status;
+    const chunks = [];
+    let size2 = 0;
+    for await (const chunk of res.body ?? []) {
+      chunks.push(Buffer.from(chunk));
+      size2 += chunk.length;
+      if (size2 > MAX_OIDC_ANSWER) throw new Error(`an answer of more than ${MAX_OIDC_ANSWER} bytes`);
+    }
+    text2 = Buffer.concat(chunks).toString("utf8");
+  } catch (e) {
+    throw new PiImageError("SIGNING_FAILED", `${where} gave no token: ${e.message}`, { cause: e });
+  }
+  if (status !== 200) {
+    const hint = status === 401 || status === 403 ? " (does the job have `permissions: id-token: write`?)" : "";
+    throw new PiImageError("SIGNING_FAILED", `${where} answered ${status}${hint}`);
+  }
+  let value;
+  try {
+    value = JSON.parse(text2).value;
+  } catch {
+    value = void 0;
+  }
+  if (typeof value !== "string" || !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value)) {
+    throw new PiImageError("SIGNING_FAILED", `${where} answered without a token (no JWT in its "value")`);
+  }
+  registerSecret(value);
+  return value;
+}
+__name(githubOidcToken, "githubOidcToken");
 function tokenClaims(token) {
   const payload = token.split(".")[1];
   if (!payload) return {};
   try {
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return typeof claims === "object" && claims !== null ? claims : {};
+    return typeof claims === "object" && claims !== null && !Array.isArray(claims) ? claims : {};
   } catch {
     return {};
   }
@@ -45990,7 +46083,7 @@ __name(builderFromClaims, "builderFromClaims");
 
 // src/lib/signing/sign.ts
 var import_bundle2 = __toESM(require_dist2(), 1);
-var import_sign2 = __toESM(require_dist13(), 1);
+var import_sign = __toESM(require_dist13(), 1);
 var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
 var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
 async function signRelease(options) {
@@ -46003,10 +46096,10 @@ async function signRelease(options) {
   const token = await options.identityToken();
   const builderId = options.builderId ?? builderFromClaims(tokenClaims(token), options.serverUrl) ?? "pi-image CLI";
   const statement = buildStatement(release, metadata, { ...options, builderId });
-  const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
-  if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
-  const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
+  const witnesses = [new import_sign.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
+  if (options.tsaUrl) witnesses.push(new import_sign.TSAWitness({ tsaBaseURL: options.tsaUrl }));
+  const builder = new import_sign.DSSEBundleBuilder({
+    signer: new import_sign.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
     witnesses
   });
   logger.info(

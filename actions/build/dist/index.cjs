@@ -71371,6 +71371,16 @@ function imageNames(imgName, version4, buildDate) {
 }
 __name(imageNames, "imageNames");
 
+// src/lib/image/compression.ts
+var IMAGE_COMPRESSIONS = ["zip", "gz", "xz", "none"];
+function isImageCompression(value) {
+  return IMAGE_COMPRESSIONS.includes(value);
+}
+__name(isImageCompression, "isImageCompression");
+var XZ_MAGIC = Buffer.from([253, 55, 122, 88, 90, 0]);
+var ZIP_LOCAL = Buffer.from([80, 75, 3, 4]);
+var ZIP_EMPTY = Buffer.from([80, 75, 5, 6]);
+
 // src/lib/pigen/settings.ts
 var RESERVED = /* @__PURE__ */ new Set([
   "BASE_DIR",
@@ -71509,8 +71519,8 @@ function checkSettings(settings, names = {}) {
   const s = settings;
   match3(label("imgName"), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== void 0) match3(label("release"), s.release, /^[a-z][a-z0-9-]*$/, "must be a Debian suite name such as trixie or bookworm");
-  if (s.deployCompression !== void 0 && !["zip", "gz", "xz", "none"].includes(s.deployCompression)) {
-    throw bad(label("deployCompression"), s.deployCompression, "must be one of zip, gz, xz, none");
+  if (s.deployCompression !== void 0 && !isImageCompression(s.deployCompression)) {
+    throw bad(label("deployCompression"), s.deployCompression, `must be one of ${IMAGE_COMPRESSIONS.join(", ")}`);
   }
   if (s.compressionLevel !== void 0 && !(Number.isInteger(s.compressionLevel) && s.compressionLevel >= 0 && s.compressionLevel <= 9)) {
     throw bad(label("compressionLevel"), String(s.compressionLevel), "must be a whole number from 0 to 9");

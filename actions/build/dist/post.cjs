@@ -20498,6 +20498,11 @@ __name(execCapture, "execCapture");
 // src/lib/core/file-digest.ts
 var READ_CHUNK = 1 << 20;
 
+// src/lib/image/compression.ts
+var XZ_MAGIC = Buffer.from([253, 55, 122, 88, 90, 0]);
+var ZIP_LOCAL = Buffer.from([80, 75, 3, 4]);
+var ZIP_EMPTY = Buffer.from([80, 75, 5, 6]);
+
 // src/lib/pigen/settings.ts
 var TYPED_VARIABLES = {
   imgName: "IMG_NAME",

@@ -20797,8 +20797,7 @@ __name(parsePackageInputs, "parsePackageInputs");
 var import_promises9 = require("node:fs/promises");
 
 // src/lib/release/package.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_node_path7 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -20956,333 +20955,6 @@ var SliceByteSource = class {
     return this.parent.read(this.offset + offset, length);
   }
 };
-
-// src/lib/image/image-source.ts
-var import_node_path = require("node:path");
-var import_node_zlib2 = require("node:zlib");
-
-// src/lib/core/exec.ts
-var import_node_child_process = require("node:child_process");
-function commandLine(cmd, args) {
-  return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-}
-__name(commandLine, "commandLine");
-function stopChild(child, graceMs = 3e3) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve3) => {
-    const done = /* @__PURE__ */ __name(() => {
-      clearTimeout(timer);
-      resolve3();
-    }, "done");
-    child.once("close", done);
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      setTimeout(resolve3, 1e3).unref();
-    }, graceMs);
-    timer.unref();
-    child.kill("SIGTERM");
-  });
-}
-__name(stopChild, "stopChild");
-function track(child) {
-  const unregister = registerCleanup(() => stopChild(child));
-  child.once("close", unregister);
-  child.once("error", unregister);
-}
-__name(track, "track");
-function spawnError(cmd, error2) {
-  if (error2.code === "ENOENT") {
-    return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error2 });
-  }
-  return new PiImageError("EXEC_FAILED", `could not start ${cmd}: ${error2.message}`, { cause: error2 });
-}
-__name(spawnError, "spawnError");
-function execCapture(cmd, args, options) {
-  options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve3, reject) => {
-    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    track(child);
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => {
-      const result = {
-        code: code ?? 128,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8")
-      };
-      if (result.code !== 0 && !options.allowFailure) {
-        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
-        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
-      } else {
-        resolve3(result);
-      }
-    });
-  });
-}
-__name(execCapture, "execCapture");
-function execStream(cmd, args, options) {
-  options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  const child = (0, import_node_child_process.spawn)(cmd, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: [options.stdin, "pipe", "pipe"]
-  });
-  track(child);
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr = (stderr + d.toString("utf8")).slice(-4e3);
-  });
-  const done = new Promise((resolve3, reject) => {
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => {
-      if (code === 0) resolve3();
-      else {
-        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
-        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
-      }
-    });
-  });
-  done.catch(() => void 0);
-  return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
-}
-__name(execStream, "execStream");
-
-// src/lib/image/zip-reader.ts
-var import_node_fs2 = require("node:fs");
-var import_node_stream2 = require("node:stream");
-var import_node_zlib = require("node:zlib");
-var EOCD = 101010256;
-var ZIP64_LOCATOR = 117853008;
-var ZIP64_EOCD = 101075792;
-var CENTRAL = 33639248;
-var LOCAL = 67324752;
-var MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
-function corrupt(file, what) {
-  return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
-}
-__name(corrupt, "corrupt");
-function u64(file, buf, at, what, limit) {
-  const v = buf.readBigUInt64LE(at);
-  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
-  return Number(v);
-}
-__name(u64, "u64");
-async function listZipEntries(file) {
-  const fh = await openRegularFile(file);
-  try {
-    const { size: size2 } = await fh.stat();
-    if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
-    const tailLength = Math.min(size2, 22 + 65535 + 20);
-    const tail = Buffer.alloc(tailLength);
-    await fh.read(tail, 0, tailLength, size2 - tailLength);
-    let at = -1;
-    for (let i = tailLength - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD) {
-        at = i;
-        break;
-      }
-    }
-    if (at < 0) throw corrupt(file, "no end-of-central-directory record (truncated?)");
-    let count = tail.readUInt16LE(at + 10);
-    let cdSize = tail.readUInt32LE(at + 12);
-    let cdOffset = tail.readUInt32LE(at + 16);
-    if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
-      if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
-      const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
-      const z64 = Buffer.alloc(56);
-      await fh.read(z64, 0, 56, z64At);
-      if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
-      count = u64(file, z64, 32, "entry count", size2);
-      cdSize = u64(file, z64, 40, "central directory size", size2);
-      cdOffset = u64(file, z64, 48, "central directory offset", size2);
-    }
-    if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
-    const cd = Buffer.alloc(cdSize);
-    await fh.read(cd, 0, cdSize, cdOffset);
-    const entries = [];
-    let p = 0;
-    for (let n = 0; n < count; n++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(file, `central directory entry ${n} is damaged`);
-      const nameLength = cd.readUInt16LE(p + 28);
-      const extraLength = cd.readUInt16LE(p + 30);
-      const commentLength = cd.readUInt16LE(p + 32);
-      const entry = {
-        name: cd.toString("utf8", p + 46, p + 46 + nameLength),
-        method: cd.readUInt16LE(p + 10),
-        crc32: cd.readUInt32LE(p + 16),
-        compressedSize: cd.readUInt32LE(p + 20),
-        uncompressedSize: cd.readUInt32LE(p + 24),
-        localHeaderOffset: cd.readUInt32LE(p + 42)
-      };
-      let e = p + 46 + nameLength;
-      const extraEnd = e + extraLength;
-      while (e + 4 <= extraEnd) {
-        const id = cd.readUInt16LE(e);
-        const len = cd.readUInt16LE(e + 2);
-        if (id === 1) {
-          let q = e + 4;
-          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
-          if (entry.uncompressedSize === 4294967295) {
-            entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
-            q += 8;
-          }
-          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) {
-            entry.compressedSize = u64(file, cd, q, "compressed size", size2);
-            q += 8;
-          }
-          if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
-        }
-        e += 4 + len;
-      }
-      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
-      entries.push(entry);
-      p = extraEnd + commentLength;
-    }
-    return entries;
-  } finally {
-    await fh.close();
-  }
-}
-__name(listZipEntries, "listZipEntries");
-var ZipEntryCheck = class extends import_node_stream2.Transform {
-  constructor(file, entry) {
-    super();
-    this.file = file;
-    this.entry = entry;
-  }
-  file;
-  entry;
-  static {
-    __name(this, "ZipEntryCheck");
-  }
-  crc = 0;
-  length = 0;
-  _transform(chunk, _enc, done) {
-    this.length += chunk.length;
-    if (this.length > this.entry.uncompressedSize) {
-      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
-      return;
-    }
-    this.crc = (0, import_node_zlib.crc32)(chunk, this.crc);
-    done(null, chunk);
-  }
-  _flush(done) {
-    if (this.length !== this.entry.uncompressedSize) {
-      done(corrupt(this.file, `${this.entry.name} is ${this.length} bytes, the directory says ${this.entry.uncompressedSize}`));
-    } else if (this.crc >>> 0 !== this.entry.crc32 >>> 0) {
-      done(corrupt(this.file, `${this.entry.name} fails its CRC-32 check`));
-    } else done();
-  }
-};
-async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await openRegularFile(file);
-  const header = Buffer.alloc(30);
-  try {
-    await fh.read(header, 0, 30, entry.localHeaderOffset);
-  } finally {
-    await fh.close();
-  }
-  if (header.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
-  const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-  if (entry.method !== 0 && entry.method !== 8) {
-    throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
-  }
-  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs2.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
-  const check = new ZipEntryCheck(file, entry);
-  const forward = /* @__PURE__ */ __name((e) => {
-    check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
-  }, "forward");
-  raw.on("error", forward);
-  if (entry.method === 8) {
-    const inflate = (0, import_node_zlib.createInflateRaw)({ chunkSize: 1 << 20 });
-    inflate.on("error", forward);
-    raw.pipe(inflate).pipe(check);
-  } else {
-    raw.pipe(check);
-  }
-  return check;
-}
-__name(openZipEntry, "openZipEntry");
-
-// src/lib/image/image-source.ts
-var READ_CHUNK2 = 1 << 20;
-async function xzUncompressedSize(path, logger) {
-  const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
-  if (r.code !== 0) {
-    throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file: ${r.stderr.trim().replace(/^xz: /, "")}`);
-  }
-  const totals = r.stdout.split("\n").find((l) => l.startsWith("totals	"));
-  const size2 = totals ? Number(totals.split("	")[4]) : NaN;
-  return Number.isFinite(size2) ? size2 : void 0;
-}
-__name(xzUncompressedSize, "xzUncompressedSize");
-async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path.basename)(path);
-  switch (compression) {
-    case "none": {
-      const handle = await openRegularFile(path);
-      const { size: size2 } = await handle.stat();
-      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK2 });
-      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
-    }
-    case "gz": {
-      const gunzip = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK2 });
-      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK2 });
-      file.on("error", (e) => gunzip.destroy(e));
-      file.pipe(gunzip);
-      const abort = /* @__PURE__ */ __name(() => {
-        file.destroy();
-        gunzip.destroy();
-        return Promise.resolve();
-      }, "abort");
-      return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
-    }
-    case "xz": {
-      await (await openRegularFile(path)).close();
-      const expectedSize = await xzUncompressedSize(path, logger);
-      const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
-      let aborted = false;
-      const named = done.catch((e) => {
-        if (aborted) return;
-        throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
-      });
-      named.catch(() => void 0);
-      const abort = /* @__PURE__ */ __name(async () => {
-        aborted = true;
-        child.stdout.destroy();
-        await stop();
-      }, "abort");
-      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named, abort };
-    }
-    case "zip": {
-      await (await openRegularFile(path)).close();
-      const entries = await listZipEntries(path);
-      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith("/"));
-      if (images.length !== 1) {
-        throw new PiImageError(
-          images.length === 0 ? "IMAGE_NOT_DISK" : "DEPLOY_AMBIGUOUS",
-          `${path}: expected one .img inside, found ${images.length}: ${entries.map((e) => e.name).join(", ") || "an empty archive"}`
-        );
-      }
-      const entry = images[0];
-      if (entry.name.includes("/") || entry.name.includes("\\")) {
-        throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
-      }
-      const stream = await openZipEntry(path, entry, READ_CHUNK2);
-      return {
-        stream,
-        expectedSize: entry.uncompressedSize,
-        innerName: entry.name,
-        done: Promise.resolve(),
-        abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort")
-      };
-    }
-  }
-}
-__name(openRawImage, "openRawImage");
 
 // src/lib/image/ext4.ts
 var EXT4_MAGIC = 61267;
@@ -21815,7 +21487,7 @@ var FatFileSystem = class _FatFileSystem {
 };
 
 // src/lib/image/partition-table.ts
-var import_node_zlib3 = require("node:zlib");
+var import_node_zlib = require("node:zlib");
 var MBR_TYPES = {
   1: "FAT12",
   4: "FAT16 <32M",
@@ -21920,7 +21592,7 @@ async function readGpt(disk) {
   const stored = header.readUInt32LE(16);
   const zeroed = Buffer.from(header.subarray(0, headerSize));
   zeroed.writeUInt32LE(0, 16);
-  if ((0, import_node_zlib3.crc32)(zeroed) >>> 0 !== stored) throw bad("header fails its CRC-32 check");
+  if ((0, import_node_zlib.crc32)(zeroed) >>> 0 !== stored) throw bad("header fails its CRC-32 check");
   const u642 = /* @__PURE__ */ __name((at) => {
     const v = header.readBigUInt64LE(at);
     if (v > BigInt(sectors)) throw bad(`header field at byte ${at} (${v}) points past the image's ${sectors} sectors`);
@@ -21939,7 +21611,7 @@ async function readGpt(disk) {
   if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable)
     throw bad("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count * entrySize);
-  if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad("entry table fails its CRC-32 check");
+  if ((0, import_node_zlib.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad("entry table fails its CRC-32 check");
   const partitions = [];
   for (let i = 0; i < count; i++) {
     const at = i * entrySize;
@@ -22084,6 +21756,342 @@ async function inspectImage(disk, options = {}) {
 }
 __name(inspectImage, "inspectImage");
 
+// src/lib/image/random-access-image.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_os = require("node:os");
+var import_node_path2 = require("node:path");
+
+// src/lib/image/compression.ts
+var XZ_MAGIC = Buffer.from([253, 55, 122, 88, 90, 0]);
+var ZIP_LOCAL = Buffer.from([80, 75, 3, 4]);
+var ZIP_EMPTY = Buffer.from([80, 75, 5, 6]);
+
+// src/lib/image/decompress.ts
+var import_node_path = require("node:path");
+var import_node_zlib3 = require("node:zlib");
+
+// src/lib/core/exec.ts
+var import_node_child_process = require("node:child_process");
+function commandLine(cmd, args) {
+  return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+}
+__name(commandLine, "commandLine");
+function stopChild(child, graceMs = 3e3) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve3) => {
+    const done = /* @__PURE__ */ __name(() => {
+      clearTimeout(timer);
+      resolve3();
+    }, "done");
+    child.once("close", done);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      setTimeout(resolve3, 1e3).unref();
+    }, graceMs);
+    timer.unref();
+    child.kill("SIGTERM");
+  });
+}
+__name(stopChild, "stopChild");
+function track(child) {
+  const unregister = registerCleanup(() => stopChild(child));
+  child.once("close", unregister);
+  child.once("error", unregister);
+}
+__name(track, "track");
+function spawnError(cmd, error2) {
+  if (error2.code === "ENOENT") {
+    return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error2 });
+  }
+  return new PiImageError("EXEC_FAILED", `could not start ${cmd}: ${error2.message}`, { cause: error2 });
+}
+__name(spawnError, "spawnError");
+function execCapture(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve3, reject) => {
+    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => {
+      const result = {
+        code: code ?? 128,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8")
+      };
+      if (result.code !== 0 && !options.allowFailure) {
+        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
+      } else {
+        resolve3(result);
+      }
+    });
+  });
+}
+__name(execCapture, "execCapture");
+function execStream(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  const child = (0, import_node_child_process.spawn)(cmd, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.stdin, "pipe", "pipe"]
+  });
+  track(child);
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d.toString("utf8")).slice(-4e3);
+  });
+  const done = new Promise((resolve3, reject) => {
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve3();
+      else {
+        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
+      }
+    });
+  });
+  done.catch(() => void 0);
+  return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
+}
+__name(execStream, "execStream");
+
+// src/lib/image/zip-reader.ts
+var import_node_fs2 = require("node:fs");
+var import_node_stream2 = require("node:stream");
+var import_node_zlib2 = require("node:zlib");
+var EOCD = 101010256;
+var ZIP64_LOCATOR = 117853008;
+var ZIP64_EOCD = 101075792;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
+function corrupt(file, what) {
+  return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
+}
+__name(corrupt, "corrupt");
+function u64(file, buf, at, what, limit) {
+  const v = buf.readBigUInt64LE(at);
+  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
+  return Number(v);
+}
+__name(u64, "u64");
+async function listZipEntries(file) {
+  const fh = await openRegularFile(file);
+  try {
+    const { size: size2 } = await fh.stat();
+    if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
+    const tailLength = Math.min(size2, 22 + 65535 + 20);
+    const tail = Buffer.alloc(tailLength);
+    await fh.read(tail, 0, tailLength, size2 - tailLength);
+    let at = -1;
+    for (let i = tailLength - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0) throw corrupt(file, "no end-of-central-directory record (truncated?)");
+    let count = tail.readUInt16LE(at + 10);
+    let cdSize = tail.readUInt32LE(at + 12);
+    let cdOffset = tail.readUInt32LE(at + 16);
+    if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
+      if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
+      const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
+      const z64 = Buffer.alloc(56);
+      await fh.read(z64, 0, 56, z64At);
+      if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
+      count = u64(file, z64, 32, "entry count", size2);
+      cdSize = u64(file, z64, 40, "central directory size", size2);
+      cdOffset = u64(file, z64, 48, "central directory offset", size2);
+    }
+    if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
+    const cd = Buffer.alloc(cdSize);
+    await fh.read(cd, 0, cdSize, cdOffset);
+    const entries = [];
+    let p = 0;
+    for (let n = 0; n < count; n++) {
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(file, `central directory entry ${n} is damaged`);
+      const nameLength = cd.readUInt16LE(p + 28);
+      const extraLength = cd.readUInt16LE(p + 30);
+      const commentLength = cd.readUInt16LE(p + 32);
+      const entry = {
+        name: cd.toString("utf8", p + 46, p + 46 + nameLength),
+        method: cd.readUInt16LE(p + 10),
+        crc32: cd.readUInt32LE(p + 16),
+        compressedSize: cd.readUInt32LE(p + 20),
+        uncompressedSize: cd.readUInt32LE(p + 24),
+        localHeaderOffset: cd.readUInt32LE(p + 42)
+      };
+      let e = p + 46 + nameLength;
+      const extraEnd = e + extraLength;
+      while (e + 4 <= extraEnd) {
+        const id = cd.readUInt16LE(e);
+        const len = cd.readUInt16LE(e + 2);
+        if (id === 1) {
+          let q = e + 4;
+          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
+          if (entry.uncompressedSize === 4294967295) {
+            entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
+            q += 8;
+          }
+          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) {
+            entry.compressedSize = u64(file, cd, q, "compressed size", size2);
+            q += 8;
+          }
+          if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
+        }
+        e += 4 + len;
+      }
+      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
+      entries.push(entry);
+      p = extraEnd + commentLength;
+    }
+    return entries;
+  } finally {
+    await fh.close();
+  }
+}
+__name(listZipEntries, "listZipEntries");
+var ZipEntryCheck = class extends import_node_stream2.Transform {
+  constructor(file, entry) {
+    super();
+    this.file = file;
+    this.entry = entry;
+  }
+  file;
+  entry;
+  static {
+    __name(this, "ZipEntryCheck");
+  }
+  crc = 0;
+  length = 0;
+  _transform(chunk, _enc, done) {
+    this.length += chunk.length;
+    if (this.length > this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
+      return;
+    }
+    this.crc = (0, import_node_zlib2.crc32)(chunk, this.crc);
+    done(null, chunk);
+  }
+  _flush(done) {
+    if (this.length !== this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} is ${this.length} bytes, the directory says ${this.entry.uncompressedSize}`));
+    } else if (this.crc >>> 0 !== this.entry.crc32 >>> 0) {
+      done(corrupt(this.file, `${this.entry.name} fails its CRC-32 check`));
+    } else done();
+  }
+};
+async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
+  const fh = await openRegularFile(file);
+  const header = Buffer.alloc(30);
+  try {
+    await fh.read(header, 0, 30, entry.localHeaderOffset);
+  } finally {
+    await fh.close();
+  }
+  if (header.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
+  const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
+  }
+  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs2.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const check = new ZipEntryCheck(file, entry);
+  const forward = /* @__PURE__ */ __name((e) => {
+    check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
+  }, "forward");
+  raw.on("error", forward);
+  if (entry.method === 8) {
+    const inflate = (0, import_node_zlib2.createInflateRaw)({ chunkSize: 1 << 20 });
+    inflate.on("error", forward);
+    raw.pipe(inflate).pipe(check);
+  } else {
+    raw.pipe(check);
+  }
+  return check;
+}
+__name(openZipEntry, "openZipEntry");
+
+// src/lib/image/decompress.ts
+async function xzUncompressedSize(path, logger) {
+  const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
+  if (r.code !== 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file: ${r.stderr.trim().replace(/^xz: /, "")}`);
+  }
+  const totals = r.stdout.split("\n").find((l) => l.startsWith("totals	"));
+  const size2 = totals ? Number(totals.split("	")[4]) : NaN;
+  return Number.isFinite(size2) ? size2 : void 0;
+}
+__name(xzUncompressedSize, "xzUncompressedSize");
+async function openRawImage(path, compression, logger) {
+  const name = (0, import_node_path.basename)(path);
+  switch (compression) {
+    case "none": {
+      const handle = await openRegularFile(path);
+      const { size: size2 } = await handle.stat();
+      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
+      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
+    }
+    case "gz": {
+      const gunzip = (0, import_node_zlib3.createGunzip)({ chunkSize: READ_CHUNK });
+      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK });
+      file.on("error", (e) => gunzip.destroy(e));
+      file.pipe(gunzip);
+      const abort = /* @__PURE__ */ __name(() => {
+        file.destroy();
+        gunzip.destroy();
+        return Promise.resolve();
+      }, "abort");
+      return { stream: gunzip, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
+    }
+    case "xz": {
+      await (await openRegularFile(path)).close();
+      const expectedSize = await xzUncompressedSize(path, logger);
+      const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
+      let aborted = false;
+      const named = done.catch((e) => {
+        if (aborted) return;
+        throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
+      });
+      named.catch(() => void 0);
+      const abort = /* @__PURE__ */ __name(async () => {
+        aborted = true;
+        child.stdout.destroy();
+        await stop();
+      }, "abort");
+      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named, abort };
+    }
+    case "zip": {
+      await (await openRegularFile(path)).close();
+      const entries = await listZipEntries(path);
+      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith("/"));
+      if (images.length !== 1) {
+        throw new PiImageError(
+          images.length === 0 ? "IMAGE_NOT_DISK" : "DEPLOY_AMBIGUOUS",
+          `${path}: expected one .img inside, found ${images.length}: ${entries.map((e) => e.name).join(", ") || "an empty archive"}`
+        );
+      }
+      const entry = images[0];
+      if (entry.name.includes("/") || entry.name.includes("\\")) {
+        throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
+      }
+      const stream = await openZipEntry(path, entry, READ_CHUNK);
+      return {
+        stream,
+        expectedSize: entry.uncompressedSize,
+        innerName: entry.name,
+        done: Promise.resolve(),
+        abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort")
+      };
+    }
+  }
+}
+__name(openRawImage, "openRawImage");
+
 // src/lib/image/raw-image-pass.ts
 var import_node_fs3 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
@@ -22203,6 +22211,48 @@ async function rawImagePass(source, options) {
   return result;
 }
 __name(rawImagePass, "rawImagePass");
+
+// src/lib/image/random-access-image.ts
+async function streamImageOnce(path, compression, options) {
+  const { logger } = options;
+  const dir = compression === "none" ? void 0 : await (0, import_promises5.mkdtemp)((0, import_node_path2.join)(options.workDir ?? (0, import_node_os.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises5.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const unregister = registerCleanup(remove);
+  const sparse = dir ? (0, import_node_path2.join)(dir, "image.img") : void 0;
+  let opened;
+  let disk;
+  try {
+    if (sparse) logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
+    opened = await openRawImage(path, compression, logger);
+    const pass = await rawImagePass(opened.stream, {
+      logger,
+      sourceName: path,
+      expectedSize: opened.expectedSize,
+      ...options.checkHead ? { checkHead: options.checkHead } : {},
+      ...options.xz ? { xz: options.xz } : {},
+      ...sparse ? { sparseCopy: sparse } : {}
+    });
+    await opened.done;
+    const openedDisk = await FileByteSource.open(sparse ?? path);
+    disk = openedDisk;
+    return {
+      pass,
+      disk: openedDisk,
+      async close() {
+        await openedDisk.close();
+        await remove();
+        unregister();
+      }
+    };
+  } catch (e) {
+    await opened?.abort();
+    await disk?.close();
+    await remove();
+    unregister();
+    throw e;
+  }
+}
+__name(streamImageOnce, "streamImageOnce");
 
 // src/lib/pigen/build-log.ts
 var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
@@ -22331,8 +22381,8 @@ function formatDuration(seconds) {
 __name(formatDuration, "formatDuration");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises5 = require("node:fs/promises");
-var import_node_path2 = require("node:path");
+var import_promises6 = require("node:fs/promises");
+var import_node_path3 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
   let m;
@@ -22355,18 +22405,18 @@ async function notDirectory(path) {
 }
 __name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
-  const dir = (0, import_node_path2.resolve)(deployDir);
+  const dir = (0, import_node_path3.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises5.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises5.readdir)(dir)).sort();
+    if (!(await (0, import_promises6.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises6.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
   let image;
   if (options.image) {
-    const path = (0, import_node_path2.resolve)(dir, options.image);
-    const kind = classifyImageName((0, import_node_path2.basename)(path));
+    const path = (0, import_node_path3.resolve)(dir, options.image);
+    const kind = classifyImageName((0, import_node_path3.basename)(path));
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
@@ -22376,7 +22426,7 @@ async function findDeployOutputs(deployDir, options = {}) {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await notDirectory((0, import_node_path2.join)(dir, name))) candidates.push({ path: (0, import_node_path2.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path3.join)(dir, name))) candidates.push({ path: (0, import_node_path3.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -22387,20 +22437,20 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (candidates.length > 1) {
       throw new PiImageError(
         "DEPLOY_AMBIGUOUS",
-        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path2.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
+        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path3.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
       );
     }
     image = candidates[0];
   }
   let info2;
   if (options.info) {
-    info2 = (0, import_node_path2.resolve)(dir, options.info);
+    info2 = (0, import_node_path3.resolve)(dir, options.info);
     await checkInputFile(info2, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
-    info2 = (0, import_node_path2.join)(dir, `${image.base}.info`);
+    info2 = (0, import_node_path3.join)(dir, `${image.base}.info`);
   } else {
     const infos = names.filter((n) => n.endsWith(".info"));
-    if (infos.length === 1) info2 = (0, import_node_path2.join)(dir, infos[0]);
+    if (infos.length === 1) info2 = (0, import_node_path3.join)(dir, infos[0]);
     else {
       throw new PiImageError(
         "DEPLOY_NO_INFO",
@@ -22410,16 +22460,16 @@ async function findDeployOutputs(deployDir, options = {}) {
   }
   let buildLog;
   if (options.buildLog) {
-    buildLog = (0, import_node_path2.resolve)(options.buildLog);
+    buildLog = (0, import_node_path3.resolve)(options.buildLog);
     await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
-  } else if (await notDirectory((0, import_node_path2.join)(dir, "build.log"))) {
-    buildLog = (0, import_node_path2.join)(dir, "build.log");
+  } else if (await notDirectory((0, import_node_path3.join)(dir, "build.log"))) {
+    buildLog = (0, import_node_path3.join)(dir, "build.log");
   }
   const layout = { dir, image, info: info2 };
   if (buildLog) layout.buildLog = buildLog;
-  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path2.join)(dir, `${image.base}.bmap`);
+  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path3.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
-  if (sbom) layout.pigenSbom = (0, import_node_path2.join)(dir, sbom);
+  if (sbom) layout.pigenSbom = (0, import_node_path3.join)(dir, sbom);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
@@ -22531,8 +22581,12 @@ var TOOL_NAME = "pi-image-release";
 
 // src/lib/release/checksums.ts
 function renderSha256Sums(entries) {
-  return entries.map((e) => `${e.sha256}  ${e.name}
-`).join("");
+  return entries.map((e) => {
+    if (/[\n\r\\]/.test(e.name) || !/^[0-9a-f]{64}$/.test(e.sha256))
+      throw new PiImageError("INTERNAL", `cannot write a sha256sum line for ${JSON.stringify(e.name)}`);
+    return `${e.sha256}  ${e.name}
+`;
+  }).join("");
 }
 __name(renderSha256Sums, "renderSha256Sums");
 
@@ -22605,34 +22659,34 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto3 = require("node:crypto");
-var import_promises6 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
+var import_promises7 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises6.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises6.readdir)(path)).length > 0;
+    if (!(await (0, import_promises7.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises7.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
-  const abs = (0, import_node_path3.resolve)(path);
+  const abs = (0, import_node_path4.resolve)(path);
   try {
-    return await (0, import_promises6.realpath)(abs);
+    return await (0, import_promises7.realpath)(abs);
   } catch {
-    const parent = (0, import_node_path3.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path3.join)(await realish(parent), (0, import_node_path3.basename)(abs));
+    const parent = (0, import_node_path4.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path4.join)(await realish(parent), (0, import_node_path4.basename)(abs));
   }
 }
 __name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path3.resolve)(finalPath);
+  const target = (0, import_node_path4.resolve)(finalPath);
   const label = options.label ?? "output";
   const realTarget = await realish(target);
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path3.sep}`)) {
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path4.sep}`)) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
@@ -22642,58 +22696,77 @@ async function stageOutputDir(finalPath, options) {
   if (!options.replace && await isNonEmptyDir(target)) {
     throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
   }
-  await (0, import_promises6.mkdir)((0, import_node_path3.dirname)(target), { recursive: true });
+  await (0, import_promises7.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises6.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises6.rm)(path, { recursive: true, force: true }));
+  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises7.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises7.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
-      unregister();
+      if (!options.replace) {
+        try {
+          await (0, import_promises7.rename)(path, target);
+        } catch (e) {
+          const code = e.code;
+          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
+          }
+          throw e;
+        }
+        unregister();
+        return;
+      }
       let old;
       try {
-        await (0, import_promises6.stat)(target);
-        old = (0, import_node_path3.join)((0, import_node_path3.dirname)(target), `.${(0, import_node_path3.basename)(target)}.old-${suffix}`);
-        await (0, import_promises6.rename)(target, old);
+        await (0, import_promises7.stat)(target);
+        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
+        await (0, import_promises7.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
+        old = void 0;
       }
-      await (0, import_promises6.rename)(path, target);
-      if (old) await (0, import_promises6.rm)(old, { recursive: true, force: true });
+      try {
+        await (0, import_promises7.rename)(path, target);
+      } catch (e) {
+        if (old) await (0, import_promises7.rename)(old, target).catch(() => void 0);
+        throw e;
+      }
+      unregister();
+      if (old) await (0, import_promises7.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises6.rm)(path, { recursive: true, force: true });
+      await (0, import_promises7.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_node_path5 = require("node:path");
+var import_node_path6 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto4 = require("node:crypto");
-var import_promises7 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
+var import_promises8 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
 function temporaryPathFor(path) {
-  return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`);
+  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`);
 }
 __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises7.open)(temp, "wx", 420);
+    const handle = await (0, import_promises8.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises7.rename)(temp, path);
+    await (0, import_promises8.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises7.rm)(temp, { force: true });
+    await (0, import_promises8.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -22712,7 +22785,7 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path5.join)(dir, MANIFEST_FILE)) {
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path6.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
@@ -22727,7 +22800,7 @@ var ReleaseWriter = class {
   }
   files = [];
   path(name) {
-    return (0, import_node_path5.join)(this.dir, name);
+    return (0, import_node_path6.join)(this.dir, name);
   }
   /** Records a file something else wrote into the directory (a compressor, a copy). */
   record(name, role, digest) {
@@ -22750,7 +22823,7 @@ var ReleaseWriter = class {
     const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header, files: sortFiles(this.files) };
     const bytes = Buffer.from(renderJson(manifest));
     releaseFromBytes(this.dir, bytes);
-    await writeFileAtomic((0, import_node_path5.join)(this.dir, MANIFEST_FILE), bytes);
+    await writeFileAtomic((0, import_node_path6.join)(this.dir, MANIFEST_FILE), bytes);
     return manifest;
   }
 };
@@ -22928,7 +23001,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path6.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path7.basename)(layout.image.path)} (${layout.image.compression})`);
   const info2 = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info2.packages.length} installed packages, exported from ${info2.stage}`);
   let timeline;
@@ -22941,7 +23014,7 @@ async function packageRelease(options) {
   if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
   const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
   const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
-  let opened;
+  let streamed;
   try {
     const f = {
       image: `${name}.img.xz`,
@@ -22955,35 +23028,25 @@ async function packageRelease(options) {
     };
     const writer = new ReleaseWriter(staged.path);
     const at = /* @__PURE__ */ __name((file) => writer.path(file), "at");
-    const sparse = layout.image.compression === "none" ? void 0 : at(".raw-image.tmp");
-    let pass;
     let compressed;
-    opened = await openRawImage(layout.image.path, layout.image.compression, logger);
-    const passOptions = {
-      logger,
-      sourceName: layout.image.path,
-      expectedSize: opened.expectedSize,
-      checkHead: checkDiskHead(layout.image.path),
-      ...sparse ? { sparseCopy: sparse } : {}
-    };
+    const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path6.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path7.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
-      pass = await rawImagePass(opened.stream, passOptions);
+      streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
       logger.info(`compressing with xz -${level} (${threads === 0 ? "all cores" : `${threads} threads`})`);
-      pass = await rawImagePass(opened.stream, { ...passOptions, xz: { path: at(f.image), level, threads } });
-      compressed = pass.compressed;
+      streamed = await streamImageOnce(layout.image.path, layout.image.compression, { ...streamOptions, xz: { path: at(f.image), level, threads } });
+      compressed = streamed.pass.compressed;
     }
-    await opened.done;
+    const { pass } = streamed;
     logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
     let contents;
-    const disk = await FileByteSource.open(sparse ?? layout.image.path);
     try {
-      contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
+      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
-      await disk.close();
-      if (sparse) await (0, import_promises8.rm)(sparse, { force: true });
+      await streamed.close();
+      streamed = void 0;
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
@@ -22999,7 +23062,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path6.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path7.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -23019,9 +23082,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path6.basename)(layout.image.path),
-      info: (0, import_node_path6.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path6.basename)(layout.buildLog) : null,
+      image: (0, import_node_path7.basename)(layout.image.path),
+      info: (0, import_node_path7.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path7.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -23041,7 +23104,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path6.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path7.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
@@ -23062,17 +23125,17 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path6.join)(out, f.image),
-        bmap: (0, import_node_path6.join)(out, f.bmap),
-        manifest: (0, import_node_path6.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path6.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path6.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path6.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path7.join)(out, f.image),
+        bmap: (0, import_node_path7.join)(out, f.bmap),
+        manifest: (0, import_node_path7.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path7.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path7.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path7.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
   } catch (error2) {
-    await opened?.abort();
+    await streamed?.close();
     await staged.discard();
     throw error2;
   }
@@ -23083,7 +23146,7 @@ var MAX_INFO_BYTES = 16 * 1024 * 1024;
 
 // src/lib/release/provenance.ts
 function provenanceFromEnv(env) {
-  const server = env.GITHUB_SERVER_URL ?? "https://github.com";
+  const server = (env.GITHUB_SERVER_URL?.trim() ? env.GITHUB_SERVER_URL : "https://github.com").replace(/\/+$/, "");
   const repo = env.GITHUB_REPOSITORY;
   const provenance = {};
   const recipe = {};

@@ -20503,13 +20503,18 @@ function parseBoolean(value, label) {
 }
 __name(parseBoolean, "parseBoolean");
 function parseKeyValueList(items, label) {
-  const out = {};
+  const entries = [];
   for (const item of items.map((i) => i.trim()).filter(Boolean)) {
     const eq = item.indexOf("=");
     if (eq <= 0) throw new PiImageError("INPUT_INVALID", `${label}: "${item.slice(0, 80)}" is not KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
+    const key = item.slice(0, eq);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(key) || key === "__proto__") {
+      throw new PiImageError("INPUT_INVALID", `${label}: key "${key.slice(0, 80)}" is not letters, digits, ".", "_" and "-" (no spaces around "=")`);
+    }
+    if (entries.some(([k]) => k === key)) throw new PiImageError("INPUT_INVALID", `${label}: key "${key}" is given twice`);
+    entries.push([key, item.slice(eq + 1)]);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 __name(parseKeyValueList, "parseKeyValueList");
 
@@ -20976,6 +20981,8 @@ var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 var OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
 var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST];
 var ANNOTATION = {
   title: "org.opencontainers.image.title",
   source: "org.opencontainers.image.source",
@@ -21034,11 +21041,6 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
 var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
-var MANIFEST_TYPES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-];
 
 // src/lib/oci/referrers.ts
 async function attachArtifact(store, subject, artifact) {
@@ -21350,17 +21352,20 @@ function tarHeader(fields) {
   if (Buffer.byteLength(name) > 100) records.push(paxRecord("path", name));
   if (Buffer.byteLength(linkname) > 100) records.push(paxRecord("linkpath", linkname));
   if (size > USTAR_MAX_SIZE) records.push(paxRecord("size", String(size)));
+  if (!Number.isSafeInteger(fields.mtime)) throw new PiImageError("INTERNAL", `tar entry ${name}: bad mtime ${fields.mtime}`);
+  const mtimeFits = fields.mtime >= 0 && fields.mtime <= USTAR_MAX_SIZE;
+  if (!mtimeFits) records.push(paxRecord("mtime", String(fields.mtime)));
   const main = ustarBlock({
     name: Buffer.byteLength(name) > 100 ? name.slice(0, 99) : name,
     typeflag: TYPEFLAG[fields.type],
     size: size > USTAR_MAX_SIZE ? 0 : size,
     mode,
-    mtime: fields.mtime,
+    mtime: mtimeFits ? fields.mtime : 0,
     linkname: Buffer.byteLength(linkname) > 100 ? "" : linkname
   });
   if (records.length === 0) return main;
   const pax = Buffer.from(records.join(""), "utf8");
-  const paxHeader = ustarBlock({ name: "PaxHeader", typeflag: "x", size: pax.length, mode: 420, mtime: fields.mtime, linkname: "" });
+  const paxHeader = ustarBlock({ name: "PaxHeader", typeflag: "x", size: pax.length, mode: 420, mtime: mtimeFits ? fields.mtime : 0, linkname: "" });
   return Buffer.concat([paxHeader, pax, tarPadding(pax.length), main]);
 }
 __name(tarHeader, "tarHeader");
@@ -21449,9 +21454,8 @@ function imageManifest(config, layer, annotations) {
 __name(imageManifest, "imageManifest");
 
 // src/lib/publishing/tags.ts
-var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 function checkTag(tag, input = "tag") {
-  if (!TAG2.test(tag))
+  if (!TAG.test(tag))
     throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
   if (isReferrersTag(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
   return tag;
@@ -21694,6 +21698,8 @@ __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
+var MARKER_FILE = "oci-layout";
+var INDEX_FILE = "index.json";
 var OciLayout = class _OciLayout {
   constructor(dir, pending2) {
     this.dir = dir;
@@ -21719,7 +21725,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path6.join)(dir, "oci-layout");
+    const marker = (0, import_node_path6.join)(dir, MARKER_FILE);
     let text;
     try {
       text = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -21736,13 +21742,17 @@ var OciLayout = class _OciLayout {
     }
     return new _OciLayout(dir, false);
   }
+  /** Whether `dir` holds an OCI image layout (its marker file is there). */
+  static isLayoutDir(dir) {
+    return (0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir, MARKER_FILE));
+  }
   /** Writes oci-layout and an empty index.json the first time anything is stored. */
   async ensureCreated() {
     if (!this.pending) return;
     await (0, import_promises3.mkdir)((0, import_node_path6.join)(this.dir, "blobs", "sha256"), { recursive: true });
-    await writeFileAtomic((0, import_node_path6.join)(this.dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path6.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path6.join)(this.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path6.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   blobPath(digest) {
@@ -21852,7 +21862,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path6.join)(this.dir, "index.json");
+    const path = (0, import_node_path6.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -21865,7 +21875,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    await writeFileAtomic((0, import_node_path6.join)(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path6.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag) {
@@ -21989,6 +21999,17 @@ function sendRequest(method, url, headers, body, limits) {
   });
 }
 __name(sendRequest, "sendRequest");
+async function readBodyText(body, limit = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString("utf8");
+}
+__name(readBodyText, "readBodyText");
 
 // src/lib/oci/registry-auth.ts
 function parseChallenge(header) {
@@ -22007,16 +22028,6 @@ function realmMayGetCredentials(realm, registry, allowed) {
   return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
 }
 __name(realmMayGetCredentials, "realmMayGetCredentials");
-async function readText(body, limit = 64 * 1024) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of body) {
-    if (size < limit) chunks.push(c);
-    size += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(readText, "readText");
 var RegistryAuth = class {
   constructor(registry, base, credentials, allowedRealms, limits, logger) {
     this.registry = registry;
@@ -22081,7 +22092,7 @@ var RegistryAuth = class {
       );
     }
     const res = await sendRequest("GET", url, headers, void 0, this.limits);
-    const text = await readText(res.body);
+    const text = await readBodyText(res.body);
     if (res.status !== 200) throw statusError("GET", url, res.status, text, this.registry);
     let json;
     try {
@@ -22100,16 +22111,6 @@ var RegistryAuth = class {
 
 // src/lib/oci/registry-client.ts
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-async function drain(res, limit = 64 * 1024) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of res) {
-    if (size < limit) chunks.push(c);
-    size += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(drain, "drain");
 function withProgress(stream, report) {
   let bytes = 0;
   const through = new import_node_stream4.PassThrough();
@@ -22154,19 +22155,19 @@ var RegistryClient = class _RegistryClient {
         continue;
       }
       if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
-        await drain(res.body);
+        await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers["www-authenticate"], options.scope);
         attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
-        await drain(res.body);
+        await readBodyText(res.body);
         url = new URL(res.headers.location, url);
         continue;
       }
       if (!options.expect.includes(res.status)) {
-        const error2 = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        const error2 = statusError(method, url, res.status, await readBodyText(res.body), this.options.registry);
         if (!error2.details.retryable || attempt >= retries) throw error2;
         const wait = Number(res.headers["retry-after"]);
         await this.backoff(attempt, error2.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1e3 : void 0);
@@ -22197,7 +22198,7 @@ var RegistryClient = class _RegistryClient {
       headers: { "content-length": "0" },
       expect: [201, 202]
     });
-    await drain(res.body);
+    await readBodyText(res.body);
     if (res.status === 202 && res.headers.location) {
       const url = new URL(res.headers.location, this.base);
       const del = await this.request("DELETE", url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => void 0);
@@ -22228,7 +22229,7 @@ var RegistryClient = class _RegistryClient {
         expect: [201, 413],
         retry: false
       });
-      await drain(put.body);
+      await readBodyText(put.body);
       if (put.status === 201) return this.checkStored(put, digest);
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
@@ -22306,7 +22307,7 @@ var RegistryClient = class _RegistryClient {
       const close = new URL(location, this.base);
       close.searchParams.set("digest", digest);
       const put = await this.request("PUT", close.pathname + close.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-      await drain(put.body);
+      await readBodyText(put.body);
       this.checkStored(put, digest);
       return { digest, size };
     }
@@ -22425,7 +22426,7 @@ var RegistryClient = class _RegistryClient {
     const url = new URL(location, this.base);
     url.searchParams.set("digest", final);
     const put = await this.request("PUT", url.pathname + url.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-    await drain(put.body);
+    await readBodyText(put.body);
     return this.checkStored(put, final);
   }
   /**
@@ -22532,7 +22533,7 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text = await drain(res.body, MAX_MANIFEST_BYTES2);
+    const text = await readBodyText(res.body, MAX_MANIFEST_BYTES2);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));

@@ -58127,8 +58127,15 @@ async function readSmallFile(path, max) {
 __name(readSmallFile, "readSmallFile");
 
 // src/lib/oci/media-types.ts
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
+var OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
+var OCI_LAYER_TAR_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var DOCKER_LAYER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+var MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST];
+var TAR_LAYER_TYPES = /* @__PURE__ */ new Set([OCI_LAYER_TAR, OCI_LAYER_TAR_GZIP, DOCKER_LAYER_TAR_GZIP]);
 var ANNOTATION = {
   title: "org.opencontainers.image.title",
   source: "org.opencontainers.image.source",
@@ -58180,14 +58187,11 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
 var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
-var MANIFEST_TYPES = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-];
 
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
+var MARKER_FILE = "oci-layout";
+var INDEX_FILE = "index.json";
 var OciLayout = class _OciLayout {
   constructor(dir, pending2) {
     this.dir = dir;
@@ -58213,7 +58217,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path3.join)(dir, "oci-layout");
+    const marker = (0, import_node_path3.join)(dir, MARKER_FILE);
     let text;
     try {
       text = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -58230,13 +58234,17 @@ var OciLayout = class _OciLayout {
     }
     return new _OciLayout(dir, false);
   }
+  /** Whether `dir` holds an OCI image layout (its marker file is there). */
+  static isLayoutDir(dir) {
+    return (0, import_node_fs4.existsSync)((0, import_node_path3.join)(dir, MARKER_FILE));
+  }
   /** Writes oci-layout and an empty index.json the first time anything is stored. */
   async ensureCreated() {
     if (!this.pending) return;
     await (0, import_promises4.mkdir)((0, import_node_path3.join)(this.dir, "blobs", "sha256"), { recursive: true });
-    await writeFileAtomic((0, import_node_path3.join)(this.dir, "index.json"), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path3.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path3.join)(this.dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path3.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   blobPath(digest) {
@@ -58346,7 +58354,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path3.join)(this.dir, "index.json");
+    const path = (0, import_node_path3.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -58359,7 +58367,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    await writeFileAtomic((0, import_node_path3.join)(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path3.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag) {
@@ -58557,6 +58565,17 @@ function sendRequest(method, url, headers, body, limits) {
   });
 }
 __name(sendRequest, "sendRequest");
+async function readBodyText(body, limit = 64 * 1024) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString("utf8");
+}
+__name(readBodyText, "readBodyText");
 
 // src/lib/oci/registry-auth.ts
 function parseChallenge(header) {
@@ -58575,16 +58594,6 @@ function realmMayGetCredentials(realm, registry, allowed) {
   return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
 }
 __name(realmMayGetCredentials, "realmMayGetCredentials");
-async function readText(body, limit = 64 * 1024) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of body) {
-    if (size < limit) chunks.push(c);
-    size += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(readText, "readText");
 var RegistryAuth = class {
   constructor(registry, base, credentials, allowedRealms, limits, logger) {
     this.registry = registry;
@@ -58649,7 +58658,7 @@ var RegistryAuth = class {
       );
     }
     const res = await sendRequest("GET", url, headers, void 0, this.limits);
-    const text = await readText(res.body);
+    const text = await readBodyText(res.body);
     if (res.status !== 200) throw statusError("GET", url, res.status, text, this.registry);
     let json;
     try {
@@ -58668,16 +58677,6 @@ var RegistryAuth = class {
 
 // src/lib/oci/registry-client.ts
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-async function drain(res, limit = 64 * 1024) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of res) {
-    if (size < limit) chunks.push(c);
-    size += c.length;
-  }
-  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
-}
-__name(drain, "drain");
 function withProgress(stream, report) {
   let bytes = 0;
   const through = new import_node_stream3.PassThrough();
@@ -58722,19 +58721,19 @@ var RegistryClient = class _RegistryClient {
         continue;
       }
       if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
-        await drain(res.body);
+        await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers["www-authenticate"], options.scope);
         attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
-        await drain(res.body);
+        await readBodyText(res.body);
         url = new URL(res.headers.location, url);
         continue;
       }
       if (!options.expect.includes(res.status)) {
-        const error2 = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        const error2 = statusError(method, url, res.status, await readBodyText(res.body), this.options.registry);
         if (!error2.details.retryable || attempt >= retries) throw error2;
         const wait = Number(res.headers["retry-after"]);
         await this.backoff(attempt, error2.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1e3 : void 0);
@@ -58765,7 +58764,7 @@ var RegistryClient = class _RegistryClient {
       headers: { "content-length": "0" },
       expect: [201, 202]
     });
-    await drain(res.body);
+    await readBodyText(res.body);
     if (res.status === 202 && res.headers.location) {
       const url = new URL(res.headers.location, this.base);
       const del = await this.request("DELETE", url.pathname + url.search, { scope, expect: [204, 404, 405], retry: false }).catch(() => void 0);
@@ -58796,7 +58795,7 @@ var RegistryClient = class _RegistryClient {
         expect: [201, 413],
         retry: false
       });
-      await drain(put.body);
+      await readBodyText(put.body);
       if (put.status === 201) return this.checkStored(put, digest);
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
@@ -58874,7 +58873,7 @@ var RegistryClient = class _RegistryClient {
       const close = new URL(location, this.base);
       close.searchParams.set("digest", digest);
       const put = await this.request("PUT", close.pathname + close.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-      await drain(put.body);
+      await readBodyText(put.body);
       this.checkStored(put, digest);
       return { digest, size };
     }
@@ -58993,7 +58992,7 @@ var RegistryClient = class _RegistryClient {
     const url = new URL(location, this.base);
     url.searchParams.set("digest", final);
     const put = await this.request("PUT", url.pathname + url.search, { scope, headers: { "content-length": "0" }, expect: [201] });
-    await drain(put.body);
+    await readBodyText(put.body);
     return this.checkStored(put, final);
   }
   /**
@@ -59100,7 +59099,7 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text = await drain(res.body, MAX_MANIFEST_BYTES);
+    const text = await readBodyText(res.body, MAX_MANIFEST_BYTES);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
       return (JSON.parse(text).manifests ?? []).filter((d) => DIGEST.test(d.digest));
@@ -59280,7 +59279,19 @@ async function stageOutputDir(finalPath, options) {
   return {
     path,
     async commit() {
-      unregister();
+      if (!options.replace) {
+        try {
+          await (0, import_promises8.rename)(path, target);
+        } catch (e) {
+          const code = e.code;
+          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
+          }
+          throw e;
+        }
+        unregister();
+        return;
+      }
       let old;
       try {
         await (0, import_promises8.stat)(target);
@@ -59288,8 +59299,15 @@ async function stageOutputDir(finalPath, options) {
         await (0, import_promises8.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
+        old = void 0;
       }
-      await (0, import_promises8.rename)(path, target);
+      try {
+        await (0, import_promises8.rename)(path, target);
+      } catch (e) {
+        if (old) await (0, import_promises8.rename)(old, target).catch(() => void 0);
+        throw e;
+      }
+      unregister();
       if (old) await (0, import_promises8.rm)(old, { recursive: true, force: true });
     },
     async discard() {
@@ -59864,14 +59882,19 @@ function numeric(block, start, length, what) {
 }
 __name(numeric, "numeric");
 function checksumOk(block) {
-  const stored = numeric(block, 148, 8, "checksum");
+  let stored;
+  try {
+    stored = numeric(block, 148, 8, "checksum");
+  } catch {
+    return false;
+  }
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : block[i];
   return stored === sum;
 }
 __name(checksumOk, "checksumOk");
 function parsePax(text) {
-  const out = {};
+  const out = /* @__PURE__ */ Object.create(null);
   let rest = text;
   while (rest.length > 0) {
     const m = /^(\d+) /.exec(rest);
@@ -59981,11 +60004,6 @@ function safeEntryPath(name) {
 __name(safeEntryPath, "safeEntryPath");
 
 // src/lib/publishing/pull.ts
-var TAR_LAYERS = /* @__PURE__ */ new Set([
-  "application/vnd.oci.image.layer.v1.tar",
-  "application/vnd.oci.image.layer.v1.tar+gzip",
-  "application/vnd.docker.image.rootfs.diff.tar.gzip"
-]);
 function checkFileName(name, where) {
   if (!isPlainFileName(name)) {
     throw new PiImageError("UNSAFE_ARCHIVE", `${where} names a file "${name}" that is not a plain file name: refused`);
@@ -60051,9 +60069,10 @@ __name(pullArtifact, "pullArtifact");
 async function pullImage(store, layers, staging, where, logger) {
   const extracted = /* @__PURE__ */ new Set();
   for (const layer of layers) {
-    if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
+    if (!TAR_LAYER_TYPES.has(layer.mediaType))
+      throw new PiImageError("UNSAFE_ARCHIVE", `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
     const blob = store.readBlob(layer);
-    const source = layer.mediaType.endsWith("gzip") ? gunzip(blob) : blob;
+    const source = layer.mediaType === OCI_LAYER_TAR_GZIP || layer.mediaType === DOCKER_LAYER_TAR_GZIP ? gunzip(blob) : blob;
     const admit = /* @__PURE__ */ __name((entry) => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;

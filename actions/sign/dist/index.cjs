@@ -21394,221 +21394,6 @@ var require_dist = __commonJS({
   }
 });
 
-// node_modules/@sigstore/sign/dist/util/oidc.js
-var require_oidc = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.extractJWTSubject = extractJWTSubject;
-    var core_1 = require_dist();
-    function extractJWTSubject(jwt) {
-      const parts = jwt.split(".", 3);
-      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
-      if (payload.email) {
-        if (!payload.email_verified) {
-          throw new Error("JWT email not verified by issuer");
-        }
-        return payload.email;
-      }
-      if (payload.sub) {
-        return payload.sub;
-      } else {
-        throw new Error("JWT subject not found");
-      }
-    }
-    __name(extractJWTSubject, "extractJWTSubject");
-  }
-});
-
-// node_modules/@sigstore/sign/package.json
-var require_package = __commonJS({
-  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
-    module2.exports = {
-      name: "@sigstore/sign",
-      version: "4.1.1",
-      description: "Sigstore signing library",
-      main: "dist/index.js",
-      types: "dist/index.d.ts",
-      scripts: {
-        clean: "shx rm -rf dist *.tsbuildinfo",
-        build: "tsc --build",
-        test: "jest"
-      },
-      files: [
-        "dist"
-      ],
-      author: "bdehamer@github.com",
-      license: "Apache-2.0",
-      repository: {
-        type: "git",
-        url: "git+https://github.com/sigstore/sigstore-js.git"
-      },
-      bugs: {
-        url: "https://github.com/sigstore/sigstore-js/issues"
-      },
-      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
-      publishConfig: {
-        provenance: true
-      },
-      devDependencies: {
-        "@sigstore/jest": "^0.0.0",
-        "@sigstore/mock": "^0.12.0",
-        "@sigstore/rekor-types": "^4.0.0",
-        "@types/make-fetch-happen": "^10.0.4"
-      },
-      dependencies: {
-        "@sigstore/bundle": "^4.0.0",
-        "@sigstore/core": "^3.2.0",
-        "@sigstore/protobuf-specs": "^0.5.0",
-        "make-fetch-happen": "^15.0.4",
-        "proc-log": "^6.1.0",
-        "@gar/promise-retry": "^1.0.2"
-      },
-      engines: {
-        node: "^20.17.0 || >=22.9.0"
-      }
-    };
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/ua.js
-var require_ua = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.getUserAgent = void 0;
-    var os_1 = __importDefault(require("os"));
-    var getUserAgent = /* @__PURE__ */ __name(() => {
-      const packageVersion = require_package().version;
-      const nodeVersion = process.version;
-      const platformName = os_1.default.platform();
-      const archName = os_1.default.arch();
-      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
-    }, "getUserAgent");
-    exports2.getUserAgent = getUserAgent;
-  }
-});
-
-// node_modules/@sigstore/sign/dist/util/index.js
-var require_util9 = __commonJS({
-  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
-    var core_1 = require_dist();
-    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.crypto;
-    }, "get") });
-    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.dsse;
-    }, "get") });
-    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.encoding;
-    }, "get") });
-    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.json;
-    }, "get") });
-    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return core_1.pem;
-    }, "get") });
-    exports2.oidc = __importStar(require_oidc());
-    exports2.ua = __importStar(require_ua());
-  }
-});
-
-// node_modules/@sigstore/sign/dist/bundler/base.js
-var require_base = __commonJS({
-  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.BaseBundleBuilder = void 0;
-    var BaseBundleBuilder = class {
-      static {
-        __name(this, "BaseBundleBuilder");
-      }
-      signer;
-      witnesses;
-      constructor(options) {
-        this.signer = options.signer;
-        this.witnesses = options.witnesses;
-      }
-      // Executes the signing/witnessing process for the given artifact.
-      async create(artifact) {
-        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
-        const bundle = await this.package(artifact, signature);
-        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
-        const tlogEntryList = [];
-        const timestampList = [];
-        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
-          tlogEntryList.push(...tlogEntries ?? []);
-          timestampList.push(...rfc3161Timestamps ?? []);
-        });
-        bundle.verificationMaterial.tlogEntries = tlogEntryList;
-        bundle.verificationMaterial.timestampVerificationData = {
-          rfc3161Timestamps: timestampList
-        };
-        return bundle;
-      }
-      // Override this function to apply any pre-signing transformations to the
-      // artifact. The returned buffer will be signed by the signer. The default
-      // implementation simply returns the artifact data.
-      async prepare(artifact) {
-        return artifact.data;
-      }
-    };
-    exports2.BaseBundleBuilder = BaseBundleBuilder;
-    function publicKey(key) {
-      switch (key.$case) {
-        case "publicKey":
-          return key.publicKey;
-        case "x509Certificate":
-          return key.certificate;
-      }
-    }
-    __name(publicKey, "publicKey");
-  }
-});
-
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js
 var require_envelope = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js"(exports2) {
@@ -23383,6 +23168,221 @@ var require_dist3 = __commonJS({
     Object.defineProperty(exports2, "isBundleV01", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return validate_1.isBundleV01;
     }, "get") });
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/oidc.js
+var require_oidc = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/oidc.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.extractJWTSubject = extractJWTSubject;
+    var core_1 = require_dist();
+    function extractJWTSubject(jwt) {
+      const parts = jwt.split(".", 3);
+      const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
+      if (payload.email) {
+        if (!payload.email_verified) {
+          throw new Error("JWT email not verified by issuer");
+        }
+        return payload.email;
+      }
+      if (payload.sub) {
+        return payload.sub;
+      } else {
+        throw new Error("JWT subject not found");
+      }
+    }
+    __name(extractJWTSubject, "extractJWTSubject");
+  }
+});
+
+// node_modules/@sigstore/sign/package.json
+var require_package = __commonJS({
+  "node_modules/@sigstore/sign/package.json"(exports2, module2) {
+    module2.exports = {
+      name: "@sigstore/sign",
+      version: "4.1.1",
+      description: "Sigstore signing library",
+      main: "dist/index.js",
+      types: "dist/index.d.ts",
+      scripts: {
+        clean: "shx rm -rf dist *.tsbuildinfo",
+        build: "tsc --build",
+        test: "jest"
+      },
+      files: [
+        "dist"
+      ],
+      author: "bdehamer@github.com",
+      license: "Apache-2.0",
+      repository: {
+        type: "git",
+        url: "git+https://github.com/sigstore/sigstore-js.git"
+      },
+      bugs: {
+        url: "https://github.com/sigstore/sigstore-js/issues"
+      },
+      homepage: "https://github.com/sigstore/sigstore-js/tree/main/packages/sign#readme",
+      publishConfig: {
+        provenance: true
+      },
+      devDependencies: {
+        "@sigstore/jest": "^0.0.0",
+        "@sigstore/mock": "^0.12.0",
+        "@sigstore/rekor-types": "^4.0.0",
+        "@types/make-fetch-happen": "^10.0.4"
+      },
+      dependencies: {
+        "@sigstore/bundle": "^4.0.0",
+        "@sigstore/core": "^3.2.0",
+        "@sigstore/protobuf-specs": "^0.5.0",
+        "make-fetch-happen": "^15.0.4",
+        "proc-log": "^6.1.0",
+        "@gar/promise-retry": "^1.0.2"
+      },
+      engines: {
+        node: "^20.17.0 || >=22.9.0"
+      }
+    };
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/ua.js
+var require_ua = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/ua.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.getUserAgent = void 0;
+    var os_1 = __importDefault(require("os"));
+    var getUserAgent = /* @__PURE__ */ __name(() => {
+      const packageVersion = require_package().version;
+      const nodeVersion = process.version;
+      const platformName = os_1.default.platform();
+      const archName = os_1.default.arch();
+      return `sigstore-js/${packageVersion} (Node ${nodeVersion}) (${platformName}/${archName})`;
+    }, "getUserAgent");
+    exports2.getUserAgent = getUserAgent;
+  }
+});
+
+// node_modules/@sigstore/sign/dist/util/index.js
+var require_util9 = __commonJS({
+  "node_modules/@sigstore/sign/dist/util/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
+    var core_1 = require_dist();
+    Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.crypto;
+    }, "get") });
+    Object.defineProperty(exports2, "dsse", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.dsse;
+    }, "get") });
+    Object.defineProperty(exports2, "encoding", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.encoding;
+    }, "get") });
+    Object.defineProperty(exports2, "json", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.json;
+    }, "get") });
+    Object.defineProperty(exports2, "pem", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return core_1.pem;
+    }, "get") });
+    exports2.oidc = __importStar(require_oidc());
+    exports2.ua = __importStar(require_ua());
+  }
+});
+
+// node_modules/@sigstore/sign/dist/bundler/base.js
+var require_base = __commonJS({
+  "node_modules/@sigstore/sign/dist/bundler/base.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.BaseBundleBuilder = void 0;
+    var BaseBundleBuilder = class {
+      static {
+        __name(this, "BaseBundleBuilder");
+      }
+      signer;
+      witnesses;
+      constructor(options) {
+        this.signer = options.signer;
+        this.witnesses = options.witnesses;
+      }
+      // Executes the signing/witnessing process for the given artifact.
+      async create(artifact) {
+        const signature = await this.prepare(artifact).then((blob) => this.signer.sign(blob));
+        const bundle = await this.package(artifact, signature);
+        const verificationMaterials = await Promise.all(this.witnesses.map((witness) => witness.testify(bundle.content, publicKey(signature.key))));
+        const tlogEntryList = [];
+        const timestampList = [];
+        verificationMaterials.forEach(({ tlogEntries, rfc3161Timestamps }) => {
+          tlogEntryList.push(...tlogEntries ?? []);
+          timestampList.push(...rfc3161Timestamps ?? []);
+        });
+        bundle.verificationMaterial.tlogEntries = tlogEntryList;
+        bundle.verificationMaterial.timestampVerificationData = {
+          rfc3161Timestamps: timestampList
+        };
+        return bundle;
+      }
+      // Override this function to apply any pre-signing transformations to the
+      // artifact. The returned buffer will be signed by the signer. The default
+      // implementation simply returns the artifact data.
+      async prepare(artifact) {
+        return artifact.data;
+      }
+    };
+    exports2.BaseBundleBuilder = BaseBundleBuilder;
+    function publicKey(key) {
+      switch (key.$case) {
+        case "publicKey":
+          return key.publicKey;
+        case "x509Certificate":
+          return key.certificate;
+      }
+    }
+    __name(publicKey, "publicKey");
   }
 });
 
@@ -51766,7 +51766,7 @@ var require_ci = __commonJS({
     exports2.CIContextProvider = void 0;
     var make_fetch_happen_1 = __importDefault(require_lib11());
     var providers = [getGHAToken, getEnv];
-    var CIContextProvider2 = class {
+    var CIContextProvider = class {
       static {
         __name(this, "CIContextProvider");
       }
@@ -51781,7 +51781,7 @@ var require_ci = __commonJS({
         return Promise.any(providers.map((getToken) => getToken(this.audience))).catch(() => Promise.reject("CI: no tokens available"));
       }
     };
-    exports2.CIContextProvider = CIContextProvider2;
+    exports2.CIContextProvider = CIContextProvider;
     async function getGHAToken(audience) {
       if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL || !process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
         return Promise.reject("no token available");
@@ -52414,6 +52414,20 @@ __name(formatProgress, "formatProgress");
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
 var listeners = [];
+var MIN_SECRET_LENGTH = 4;
+function add(value) {
+  if (secrets.has(value)) return;
+  secrets.add(value);
+  for (const l of listeners) l(value);
+}
+__name(add, "add");
+function registerSecret(value) {
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  add(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded !== value) add(encoded);
+}
+__name(registerSecret, "registerSecret");
 function onSecretRegistered(listener) {
   listeners.push(listener);
   for (const s of secrets) listener(s);
@@ -52619,27 +52633,77 @@ function parseSignInputs(get) {
 __name(parseSignInputs, "parseSignInputs");
 
 // src/lib/signing/identity-token.ts
-var import_sign = __toESM(require_dist9(), 1);
+var SIGSTORE_AUDIENCE = "sigstore";
+var OIDC_TIMEOUT_MS = 3e4;
+var MAX_OIDC_ANSWER = 64 * 1024;
 function identityTokenSource(env) {
   if (env.SIGSTORE_ID_TOKEN) {
     const token = env.SIGSTORE_ID_TOKEN;
+    registerSecret(token);
     return () => Promise.resolve(token);
   }
-  if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    const provider = new import_sign.CIContextProvider("sigstore");
-    return () => provider.getToken();
+  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  if (requestUrl && requestToken) {
+    registerSecret(requestToken);
+    return () => githubOidcToken(requestUrl, requestToken);
   }
   return () => Promise.reject(
     new PiImageError("INPUT_INVALID", "no identity token for signing: set SIGSTORE_ID_TOKEN, or run in GitHub Actions with `permissions: id-token: write`")
   );
 }
 __name(identityTokenSource, "identityTokenSource");
+async function githubOidcToken(requestUrl, requestToken) {
+  let url2;
+  try {
+    url2 = new URL(requestUrl);
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`, { cause: e });
+  }
+  url2.searchParams.set("audience", SIGSTORE_AUDIENCE);
+  const where = `GitHub's OIDC service (${url2.origin})`;
+  let status;
+  let text = "";
+  try {
+    const res = await fetch(url2, {
+      headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" },
+      signal: AbortSignal.timeout(OIDC_TIMEOUT_MS)
+    });
+    status = res.status;
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of res.body ?? []) {
+      chunks.push(Buffer.from(chunk));
+      size += chunk.length;
+      if (size > MAX_OIDC_ANSWER) throw new Error(`an answer of more than ${MAX_OIDC_ANSWER} bytes`);
+    }
+    text = Buffer.concat(chunks).toString("utf8");
+  } catch (e) {
+    throw new PiImageError("SIGNING_FAILED", `${where} gave no token: ${e.message}`, { cause: e });
+  }
+  if (status !== 200) {
+    const hint = status === 401 || status === 403 ? " (does the job have `permissions: id-token: write`?)" : "";
+    throw new PiImageError("SIGNING_FAILED", `${where} answered ${status}${hint}`);
+  }
+  let value;
+  try {
+    value = JSON.parse(text).value;
+  } catch {
+    value = void 0;
+  }
+  if (typeof value !== "string" || !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(value)) {
+    throw new PiImageError("SIGNING_FAILED", `${where} answered without a token (no JWT in its "value")`);
+  }
+  registerSecret(value);
+  return value;
+}
+__name(githubOidcToken, "githubOidcToken");
 function tokenClaims(token) {
   const payload = token.split(".")[1];
   if (!payload) return {};
   try {
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    return typeof claims === "object" && claims !== null ? claims : {};
+    return typeof claims === "object" && claims !== null && !Array.isArray(claims) ? claims : {};
   } catch {
     return {};
   }
@@ -52750,7 +52814,7 @@ __name(summariseSigner, "summariseSigner");
 
 // src/lib/signing/sign.ts
 var import_bundle = __toESM(require_dist3(), 1);
-var import_sign2 = __toESM(require_dist9(), 1);
+var import_sign = __toESM(require_dist9(), 1);
 
 // src/lib/core/file-digest.ts
 var import_node_crypto = require("node:crypto");
@@ -53166,10 +53230,10 @@ async function signRelease(options) {
   const token = await options.identityToken();
   const builderId = options.builderId ?? builderFromClaims(tokenClaims(token), options.serverUrl) ?? "pi-image CLI";
   const statement = buildStatement(release, metadata, { ...options, builderId });
-  const witnesses = [new import_sign2.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
-  if (options.tsaUrl) witnesses.push(new import_sign2.TSAWitness({ tsaBaseURL: options.tsaUrl }));
-  const builder = new import_sign2.DSSEBundleBuilder({
-    signer: new import_sign2.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
+  const witnesses = [new import_sign.RekorWitness({ rekorBaseURL: options.rekorUrl ?? PUBLIC_REKOR_URL, entryType: "intoto" })];
+  if (options.tsaUrl) witnesses.push(new import_sign.TSAWitness({ tsaBaseURL: options.tsaUrl }));
+  const builder = new import_sign.DSSEBundleBuilder({
+    signer: new import_sign.FulcioSigner({ fulcioBaseURL: options.fulcioUrl ?? PUBLIC_FULCIO_URL, identityProvider: { getToken: /* @__PURE__ */ __name(() => Promise.resolve(token), "getToken") } }),
     witnesses
   });
   logger.info(

@@ -1,4 +1,4 @@
-import { openImageForReading } from '../../lib/image/open-image';
+import { openImageForReading } from '../../lib/image/random-access-image';
 import { inspectImage } from '../../lib/image/inspect';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';

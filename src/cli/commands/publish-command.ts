@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseKeyValueList } from '../../lib/core/values';
+import { OciLayout } from '../../lib/oci/layout';
 import { openStore } from '../../lib/oci/open-store';
 import { copyLayoutReleases } from '../../lib/publishing/copy-layout';
 import { FORMATS, publishRelease, type PublishFormat } from '../../lib/publishing/publish';
@@ -11,7 +11,7 @@ import { REGISTRY_HELP, REGISTRY_OPTIONS, storeOptions } from './registry-option
 
 function isLayoutSource(source: string): Target | undefined {
   if (source.startsWith('oci:')) return parseTarget(source, 'source');
-  return existsSync(join(source, 'oci-layout')) ? { kind: 'layout', dir: source } : undefined;
+  return OciLayout.isLayoutDir(source) ? { kind: 'layout', dir: source } : undefined;
 }
 
 export const publishCommand: CliCommand = {

@@ -40,13 +40,23 @@ export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** KEY=VALUE lines or items (annotations, settings), split at the first '='; `label` names the input. */
+/**
+ * KEY=VALUE lines or items (annotations), split at the first '='; `label`
+ * names the input. A key is letters, digits and `. _ -` (reverse-domain
+ * annotation keys); a key given twice is refused rather than one silently
+ * winning.
+ */
 export function parseKeyValueList(items: readonly string[], label: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const item of items.map((i) => i.trim()).filter(Boolean)) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new PiImageError('INPUT_INVALID', `${label}: "${item.slice(0, 80)}" is not KEY=VALUE`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
+    const key = item.slice(0, eq);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(key) || key === '__proto__') {
+      throw new PiImageError('INPUT_INVALID', `${label}: key "${key.slice(0, 80)}" is not letters, digits, ".", "_" and "-" (no spaces around "=")`);
+    }
+    if (entries.some(([k]) => k === key)) throw new PiImageError('INPUT_INVALID', `${label}: key "${key}" is given twice`);
+    entries.push([key, item.slice(eq + 1)]);
   }
-  return out;
+  return Object.fromEntries(entries);
 }

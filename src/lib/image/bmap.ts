@@ -109,30 +109,66 @@ export function renderBmap(map: BlockMap): string {
 }
 
 function tag(text: string, name: string, source: string): string {
-  const m = new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`).exec(text);
-  if (!m) throw new PiImageError('INPUT_INVALID', `${source}: no <${name}> in block map`);
-  return m[1]!;
+  const found = [...text.matchAll(new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`, 'g'))];
+  if (found.length !== 1) throw invalid(source, found.length === 0 ? `no <${name}>` : `<${name}> more than once`);
+  return found[0]![1]!;
 }
 
-/** Reads a version 2.x .bmap and checks its own checksum. */
+function invalid(source: string, what: string): PiImageError {
+  return new PiImageError('INPUT_INVALID', `${source}: not a usable block map: ${what}`);
+}
+
+function count(text: string, name: string, source: string, min = 0): number {
+  const value = tag(text, name, source);
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min)
+    throw invalid(source, `<${name}> "${value.slice(0, 20)}" is not a whole number of at least ${min}`);
+  return Number(value);
+}
+
+/**
+ * Reads a version 2.x .bmap (pi-image's or bmaptool's) and checks all of it
+ * before anything is written from it: its own checksum, a power-of-two block
+ * size, a block count that fits the image size, and ranges that are well
+ * formed, in order, apart, inside the image and add up to the mapped count.
+ * A range that does not parse is an error, never skipped: a flash that
+ * skipped it would leave those blocks unwritten.
+ */
 export function parseBmap(text: string, source = '.bmap'): BlockMap {
   const version = /<bmap version="(\d+)\.(\d+)"/.exec(text);
-  if (version?.[1] !== '2') throw new PiImageError('INPUT_INVALID', `${source}: not a bmap version 2 file`);
-  if (tag(text, 'ChecksumType', source) !== 'sha256') throw new PiImageError('INPUT_INVALID', `${source}: only sha256 block maps are read`);
-  const stored = tag(text, 'BmapFileChecksum', source);
-  const actual = createHash('sha256')
-    .update(text.replace(stored, '0'.repeat(stored.length)))
-    .digest('hex');
-  if (actual !== stored) throw new PiImageError('INPUT_INVALID', `${source}: block map checksum does not match its contents`);
+  if (version?.[1] !== '2') throw invalid(source, 'not a bmap version 2 file');
+  // Comments may mention tags (bmaptool's do); only the elements count.
+  const body = text.replace(/<!--[\s\S]*?-->/g, '');
+  if (tag(body, 'ChecksumType', source) !== 'sha256') throw invalid(source, 'only sha256 block maps are read');
+  const stored = tag(body, 'BmapFileChecksum', source);
+  if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, '<BmapFileChecksum> is not a sha256');
+  const zeroed = text.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
+  if (createHash('sha256').update(zeroed).digest('hex') !== stored) throw invalid(source, 'its checksum does not match its contents (changed or damaged)');
+
+  const imageSize = count(body, 'ImageSize', source);
+  const blockSize = count(body, 'BlockSize', source, 512);
+  const blocksCount = count(body, 'BlocksCount', source);
+  const mappedBlocksCount = count(body, 'MappedBlocksCount', source);
+  if ((blockSize & (blockSize - 1)) !== 0 || blockSize > 1 << 20) throw invalid(source, `block size ${blockSize} is not a power of two up to 1 MiB`);
+  if (blocksCount !== Math.ceil(imageSize / blockSize))
+    throw invalid(source, `${blocksCount} blocks of ${blockSize} bytes do not make an image of ${imageSize} bytes`);
+
   const ranges: BmapRange[] = [];
-  for (const m of text.matchAll(/<Range chksum="([0-9a-f]{64})">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)) {
-    ranges.push({ first: Number(m[2]), last: Number(m[3] ?? m[2]), sha256: m[1]! });
+  let mapped = 0;
+  let next = 0;
+  for (const m of body.matchAll(/<Range\b([^>]*)>([^<]*)<\/Range>/g)) {
+    const chksum = /^\s+chksum="([0-9a-f]{64})"\s*$/.exec(m[1]!);
+    const span = /^\s*(\d{1,16})(?:\s*-\s*(\d{1,16}))?\s*$/.exec(m[2]!);
+    if (!chksum || !span) throw invalid(source, `range ${ranges.length + 1} is not <Range chksum="SHA256"> FIRST[-LAST] </Range>`);
+    const first = Number(span[1]);
+    const last = Number(span[2] ?? span[1]);
+    if (last < first) throw invalid(source, `range ${first}-${last} ends before it starts`);
+    if (first < next) throw invalid(source, `range ${first}-${last} overlaps or comes before the one before it`);
+    if (last >= blocksCount) throw invalid(source, `range ${first}-${last} lies past the image's ${blocksCount} blocks`);
+    ranges.push({ first, last, sha256: chksum[1]! });
+    mapped += last - first + 1;
+    next = last + 1;
   }
-  return {
-    imageSize: Number(tag(text, 'ImageSize', source)),
-    blockSize: Number(tag(text, 'BlockSize', source)),
-    blocksCount: Number(tag(text, 'BlocksCount', source)),
-    mappedBlocksCount: Number(tag(text, 'MappedBlocksCount', source)),
-    ranges,
-  };
+  if ((body.match(/<Range\b/g) ?? []).length !== ranges.length) throw invalid(source, 'a <Range> element is not closed');
+  if (mapped !== mappedBlocksCount) throw invalid(source, `its ranges map ${mapped} blocks, not the ${mappedBlocksCount} it says`);
+  return { imageSize, blockSize, blocksCount, mappedBlocksCount, ranges };
 }

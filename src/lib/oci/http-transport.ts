@@ -135,3 +135,19 @@ export function sendRequest(method: string, url: URL, headers: Record<string, st
     } else req.end();
   });
 }
+
+/**
+ * A response body as text, at most `limit` bytes of it: a longer body is cut
+ * there and the rest never read (its connection is dropped), so a registry
+ * streaming an endless error page costs `limit` bytes, not the time it takes.
+ */
+export async function readBodyText(body: Readable, limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}

@@ -5,7 +5,7 @@
  * and renamed once their digest is known and checked; index.json likewise.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,6 +22,9 @@ import { digestOf, type BlobSource } from './blob-source';
 import { isReferrersTag, type OciStore, type StoredManifest } from './store';
 
 const MAX_INDEX_BYTES = 16 * 1024 * 1024;
+/** The file that makes a directory an OCI image layout, and the layout's index. */
+const MARKER_FILE = 'oci-layout';
+const INDEX_FILE = 'index.json';
 
 interface Index {
   schemaVersion: 2;
@@ -55,7 +58,7 @@ export class OciLayout implements OciStore {
    * layout behind.
    */
   static async open(dir: string, options: { create: boolean }): Promise<OciLayout> {
-    const marker = join(dir, 'oci-layout');
+    const marker = join(dir, MARKER_FILE);
     let text: string | undefined;
     try {
       text = (await readSmallFile(marker, 4096)).toString('utf8');
@@ -73,12 +76,17 @@ export class OciLayout implements OciStore {
     return new OciLayout(dir, false);
   }
 
+  /** Whether `dir` holds an OCI image layout (its marker file is there). */
+  static isLayoutDir(dir: string): boolean {
+    return existsSync(join(dir, MARKER_FILE));
+  }
+
   /** Writes oci-layout and an empty index.json the first time anything is stored. */
   private async ensureCreated(): Promise<void> {
     if (!this.pending) return;
     await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
-    await writeFileAtomic(join(this.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic(join(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
+    await writeFileAtomic(join(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
 
@@ -203,7 +211,7 @@ export class OciLayout implements OciStore {
 
   async readIndex(): Promise<Index> {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = join(this.dir, 'index.json');
+    const path = join(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString('utf8'));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError('INPUT_INVALID', `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = (index.manifests as unknown[]).filter(isDescriptor);
@@ -217,7 +225,7 @@ export class OciLayout implements OciStore {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    await writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+    await writeFileAtomic(join(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
   }
 
   async resolve(tag: string): Promise<Descriptor | undefined> {

@@ -5,6 +5,14 @@ export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 export const OCI_IMAGE_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+export const OCI_LAYER_TAR_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+export const DOCKER_LAYER_TAR_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+
+/** The manifest types asked for (Accept) and read: OCI's, and Docker's for images pushed by older tools. */
+export const MANIFEST_TYPES = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST];
+/** Layers a release image may be read from. */
+export const TAR_LAYER_TYPES: ReadonlySet<string> = new Set([OCI_LAYER_TAR, OCI_LAYER_TAR_GZIP, DOCKER_LAYER_TAR_GZIP]);
 
 export const ANNOTATION = {
   title: 'org.opencontainers.image.title',

@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../core/logger';
 import { registerBasicCredentials, registerSecret } from '../core/secrets';
-import { sendRequest } from './http-transport';
+import { readBodyText, sendRequest } from './http-transport';
 import { protocolError, statusError } from './registry-error';
 import type { TransferLimits } from './transfer-limits';
 
@@ -38,16 +38,6 @@ export function realmMayGetCredentials(realm: URL, registry: URL, allowed: reado
   const labels = registry.hostname.split('.');
   const parent = labels.slice(1).join('.');
   return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
-}
-
-async function readText(body: NodeJS.ReadableStream, limit = 64 * 1024): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    if (size < limit) chunks.push(c as Buffer);
-    size += (c as Buffer).length;
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
 }
 
 export class RegistryAuth {
@@ -111,7 +101,7 @@ export class RegistryAuth {
       );
     }
     const res = await sendRequest('GET', url, headers, undefined, this.limits);
-    const text = await readText(res.body);
+    const text = await readBodyText(res.body);
     if (res.status !== 200) throw statusError('GET', url, res.status, text, this.registry);
     let json: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {

@@ -16,7 +16,7 @@ import { PiImageError } from '../core/errors';
 import { DigestCounter, verifiedChunks } from '../core/file-digest';
 import type { Logger } from '../core/logger';
 import { digestOf, type BlobSource } from './blob-source';
-import { sendRequest, type HttpResponse, type RequestBody } from './http-transport';
+import { readBodyText, sendRequest, type HttpResponse, type RequestBody } from './http-transport';
 import { OCI_INDEX, type Descriptor } from './media-types';
 import { MAX_MANIFEST_BYTES } from './manifest-json';
 import { DIGEST, registryBaseUrl } from './reference';
@@ -55,16 +55,6 @@ export interface RegistryClientOptions {
 }
 
 export const GHCR_MAX_CHUNK = 4 * 1024 * 1024;
-
-async function drain(res: HttpResponse['body'], limit = 64 * 1024): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res) {
-    if (size < limit) chunks.push(c as Buffer);
-    size += (c as Buffer).length;
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
-}
 
 /** Passes a body through, reporting its progress. */
 function withProgress(stream: Readable, report: (bytes: number) => void): Readable {
@@ -112,20 +102,20 @@ export class RegistryClient {
         continue;
       }
       if (res.status === 401 && !challenged && res.headers['www-authenticate']) {
-        await drain(res.body);
+        await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers['www-authenticate'], options.scope);
         attempt--;
         continue;
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === 'GET' || method === 'HEAD')) {
-        await drain(res.body);
+        await readBodyText(res.body);
         // A redirect to another host (blob storage) gets no Authorization: see the origin check above.
         url = new URL(res.headers.location, url);
         continue;
       }
       if (!options.expect.includes(res.status)) {
-        const error = statusError(method, url, res.status, await drain(res.body), this.options.registry);
+        const error = statusError(method, url, res.status, await readBodyText(res.body), this.options.registry);
         if (!error.details.retryable || attempt >= retries) throw error;
         const wait = Number(res.headers['retry-after']);
         await this.backoff(attempt, error.message, Number.isFinite(wait) && wait >= 0 && wait <= 300 ? wait * 1000 : undefined);
@@ -160,7 +150,7 @@ export class RegistryClient {
       headers: { 'content-length': '0' },
       expect: [201, 202],
     });
-    await drain(res.body);
+    await readBodyText(res.body);
     if (res.status === 202 && res.headers.location) {
       // The registry started an ordinary upload instead: cancel it, the caller uploads.
       const url = new URL(res.headers.location, this.base);
@@ -193,7 +183,7 @@ export class RegistryClient {
         expect: [201, 413],
         retry: false,
       });
-      await drain(put.body);
+      await readBodyText(put.body);
       if (put.status === 201) return this.checkStored(put, digest);
       this.options.logger.warn(`${this.options.registry} refused a ${size}-byte upload as too large; uploading in ${GHCR_MAX_CHUNK / 1048576} MiB chunks`);
     }
@@ -274,7 +264,7 @@ export class RegistryClient {
       const close = new URL(location, this.base);
       close.searchParams.set('digest', digest);
       const put = await this.request('PUT', close.pathname + close.search, { scope, headers: { 'content-length': '0' }, expect: [201] });
-      await drain(put.body);
+      await readBodyText(put.body);
       this.checkStored(put, digest);
       return { digest, size };
     }
@@ -414,7 +404,7 @@ export class RegistryClient {
     const url = new URL(location, this.base);
     url.searchParams.set('digest', final);
     const put = await this.request('PUT', url.pathname + url.search, { scope, headers: { 'content-length': '0' }, expect: [201] });
-    await drain(put.body);
+    await readBodyText(put.body);
     return this.checkStored(put, final);
   }
 
@@ -528,7 +518,7 @@ export class RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405],
     });
-    const text = await drain(res.body, MAX_MANIFEST_BYTES);
+    const text = await readBodyText(res.body, MAX_MANIFEST_BYTES);
     if (res.status !== 200 || !(res.headers['content-type'] ?? '').includes(OCI_INDEX)) return undefined;
     try {
       return ((JSON.parse(text) as { manifests?: Descriptor[] }).manifests ?? []).filter((d) => DIGEST.test(d.digest));

@@ -5,7 +5,8 @@ import type { Descriptor } from './media-types';
 import { formatReference, type OciReference } from './reference';
 import { digestOf, type BlobSource } from './blob-source';
 import { RegistryClient, type RegistryClientOptions } from './registry-client';
-import { MANIFEST_TYPES, type OciStore, type StoredManifest } from './store';
+import { MANIFEST_TYPES } from './media-types';
+import type { OciStore, StoredManifest } from './store';
 
 export interface RegistryStoreOptions extends Omit<RegistryClientOptions, 'registry' | 'logger'> {
   /** Repositories of the same registry to mount blobs from before uploading them. */

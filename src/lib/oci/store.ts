@@ -47,9 +47,3 @@ export const REFERRERS_TAG = (digest: string): string => digest.replace(':', '-'
 
 /** Whether a tag is a referrers fallback tag (`sha256-<hex>`), not a release's. */
 export const isReferrersTag = (tag: string): boolean => /^sha256-[0-9a-f]{64}$/.test(tag);
-
-export const MANIFEST_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];

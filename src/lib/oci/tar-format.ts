@@ -8,6 +8,7 @@ import { PiImageError } from '../core/errors';
 export const BLOCK = 512;
 /** Two zero blocks end an archive. */
 export const TAR_END = Buffer.alloc(2 * BLOCK);
+/** The largest number an 11-digit octal ustar field holds (size, mtime). */
 const USTAR_MAX_SIZE = 8 ** 11 - 1;
 
 export type TarType = 'file' | 'dir' | 'hardlink';
@@ -74,16 +75,20 @@ export function tarHeader(fields: TarHeaderFields): Buffer {
   if (Buffer.byteLength(name) > 100) records.push(paxRecord('path', name));
   if (Buffer.byteLength(linkname) > 100) records.push(paxRecord('linkpath', linkname));
   if (size > USTAR_MAX_SIZE) records.push(paxRecord('size', String(size)));
+  // ustar holds 0 to 8^11 - 1 seconds (to March 2242); before 1970 or past that, PAX carries the time.
+  if (!Number.isSafeInteger(fields.mtime)) throw new PiImageError('INTERNAL', `tar entry ${name}: bad mtime ${fields.mtime}`);
+  const mtimeFits = fields.mtime >= 0 && fields.mtime <= USTAR_MAX_SIZE;
+  if (!mtimeFits) records.push(paxRecord('mtime', String(fields.mtime)));
   const main = ustarBlock({
     name: Buffer.byteLength(name) > 100 ? name.slice(0, 99) : name,
     typeflag: TYPEFLAG[fields.type],
     size: size > USTAR_MAX_SIZE ? 0 : size,
     mode,
-    mtime: fields.mtime,
+    mtime: mtimeFits ? fields.mtime : 0,
     linkname: Buffer.byteLength(linkname) > 100 ? '' : linkname,
   });
   if (records.length === 0) return main;
   const pax = Buffer.from(records.join(''), 'utf8');
-  const paxHeader = ustarBlock({ name: 'PaxHeader', typeflag: 'x', size: pax.length, mode: 0o644, mtime: fields.mtime, linkname: '' });
+  const paxHeader = ustarBlock({ name: 'PaxHeader', typeflag: 'x', size: pax.length, mode: 0o644, mtime: mtimeFits ? fields.mtime : 0, linkname: '' });
   return Buffer.concat([paxHeader, pax, tarPadding(pax.length), main]);
 }

@@ -98,14 +98,20 @@ function numeric(block: Buffer, start: number, length: number, what: string): nu
 }
 
 function checksumOk(block: Buffer): boolean {
-  const stored = numeric(block, 148, 8, 'checksum');
+  let stored: number;
+  try {
+    stored = numeric(block, 148, 8, 'checksum');
+  } catch {
+    return false; // no number where the checksum belongs: not a tar header at all
+  }
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
   return stored === sum;
 }
 
 function parsePax(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a record named __proto__ is a key like any other.
+  const out = Object.create(null) as Record<string, string>;
   let rest = text;
   while (rest.length > 0) {
     const m = /^(\d+) /.exec(rest);

@@ -15,8 +15,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { pathKind } from '../core/file-digest';
-
-export type ImageCompression = 'zip' | 'gz' | 'xz' | 'none';
+import type { ImageCompression } from '../image/compression';
 
 export interface DeployImage {
   path: string;

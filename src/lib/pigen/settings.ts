@@ -6,15 +6,14 @@
  * refused here with the reason, instead of failing forty minutes into a build.
  */
 import { PiImageError } from '../core/errors';
+import { IMAGE_COMPRESSIONS, isImageCompression, type ImageCompression } from '../image/compression';
 import { SHELL_NAME, type ConfigEntry } from './config-file';
-
-export type DeployCompression = 'zip' | 'gz' | 'xz' | 'none';
 
 /** Typed settings, by the name a user types (CLI flag and action input). */
 export interface PiGenSettings {
   imgName: string;
   release?: string | undefined;
-  deployCompression?: DeployCompression | undefined;
+  deployCompression?: ImageCompression | undefined;
   compressionLevel?: number | undefined;
   targetHostname?: string | undefined;
   localeDefault?: string | undefined;
@@ -201,8 +200,8 @@ export function checkSettings(settings: Omit<PiGenSettings, 'stageList'>, names:
   const s = settings;
   match(label('imgName'), s.imgName, /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/, 'use letters, digits, ".", "_", "+" and "-": it becomes file and directory names');
   if (s.release !== undefined) match(label('release'), s.release, /^[a-z][a-z0-9-]*$/, 'must be a Debian suite name such as trixie or bookworm');
-  if (s.deployCompression !== undefined && !['zip', 'gz', 'xz', 'none'].includes(s.deployCompression)) {
-    throw bad(label('deployCompression'), s.deployCompression, 'must be one of zip, gz, xz, none');
+  if (s.deployCompression !== undefined && !isImageCompression(s.deployCompression)) {
+    throw bad(label('deployCompression'), s.deployCompression, `must be one of ${IMAGE_COMPRESSIONS.join(', ')}`);
   }
   if (s.compressionLevel !== undefined && !(Number.isInteger(s.compressionLevel) && s.compressionLevel >= 0 && s.compressionLevel <= 9)) {
     throw bad(label('compressionLevel'), String(s.compressionLevel), 'must be a whole number from 0 to 9');

@@ -21,7 +21,7 @@ import { checkFiles, OCI_REF_FILE, openReleaseDir, releaseNames, writeBeside, ty
 import type { SignerPolicy } from '../signing/signer-policy';
 import { verifyRelease, type VerifyResult } from '../signing/verify';
 import { parseManifest } from '../oci/manifest-json';
-import { ANNOTATION, OCI_INDEX, type Descriptor } from '../oci/media-types';
+import { ANNOTATION, DOCKER_LAYER_TAR_GZIP, OCI_INDEX, OCI_LAYER_TAR_GZIP, TAR_LAYER_TYPES, type Descriptor } from '../oci/media-types';
 import { RELEASE_ARTIFACT_TYPE } from './release-artifact';
 import { attachedSignatures } from './release-signature';
 import { recordReference } from './reference-file';
@@ -50,12 +50,6 @@ export interface PullResult {
   version: string;
   verified?: VerifyResult;
 }
-
-const TAR_LAYERS = new Set([
-  'application/vnd.oci.image.layer.v1.tar',
-  'application/vnd.oci.image.layer.v1.tar+gzip',
-  'application/vnd.docker.image.rootfs.diff.tar.gzip',
-]);
 
 /** A plain file name a release may hold (no directories, not hidden, not special). */
 function checkFileName(name: string, where: string): string {
@@ -120,9 +114,10 @@ async function pullArtifact(store: OciStore, layers: Descriptor[], staging: Stag
 async function pullImage(store: OciStore, layers: Descriptor[], staging: StagingWriter, where: string, logger: Logger): Promise<void> {
   const extracted = new Set<string>();
   for (const layer of layers) {
-    if (!TAR_LAYERS.has(layer.mediaType)) throw new PiImageError('UNSAFE_ARCHIVE', `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
+    if (!TAR_LAYER_TYPES.has(layer.mediaType))
+      throw new PiImageError('UNSAFE_ARCHIVE', `${where}: layer ${layer.digest} is ${layer.mediaType}, not a tar layer`);
     const blob = store.readBlob(layer);
-    const source = layer.mediaType.endsWith('gzip') ? gunzip(blob) : blob;
+    const source = layer.mediaType === OCI_LAYER_TAR_GZIP || layer.mediaType === DOCKER_LAYER_TAR_GZIP ? gunzip(blob) : blob;
     const admit = (entry: TarEntry): EntrySink | undefined => {
       const segments = safeEntryPath(entry.name);
       const inArtifact = segments[0] === ARTIFACT_DIR;

@@ -4,6 +4,7 @@
  * (UTC date of the release and the recipe's short commit; immutable).
  */
 import { PiImageError } from '../core/errors';
+import { TAG } from '../oci/reference';
 import { isReferrersTag } from '../oci/store';
 import type { ReleaseContent } from './release-content';
 
@@ -12,8 +13,6 @@ export interface ReleaseTag {
   /** An immutable tag is never moved to another manifest (unless forced). */
   immutable: boolean;
 }
-
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 export function checkTag(tag: string, input = 'tag'): string {
   if (!TAG.test(tag))

@@ -72,7 +72,20 @@ export async function stageOutputDir(finalPath: string, options: StageOptions): 
   return {
     path,
     async commit() {
-      unregister();
+      if (!options.replace) {
+        // Whatever appeared at the target since staging is kept: only an empty directory or nothing is replaced.
+        try {
+          await rename(path, target);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+            throw new PiImageError('OUTPUT_EXISTS', `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
+          }
+          throw e;
+        }
+        unregister();
+        return;
+      }
       let old: string | undefined;
       try {
         await stat(target);
@@ -80,8 +93,16 @@ export async function stageOutputDir(finalPath: string, options: StageOptions): 
         await rename(target, old);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        old = undefined;
       }
-      await rename(path, target);
+      try {
+        await rename(path, target);
+      } catch (e) {
+        // Put the old release back: a failed replace leaves what was there.
+        if (old) await rename(old, target).catch(() => undefined);
+        throw e;
+      }
+      unregister();
       if (old) await rm(old, { recursive: true, force: true });
     },
     async discard() {

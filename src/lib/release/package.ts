@@ -2,7 +2,6 @@
  * The package step: pi-gen's deploy/ in, a checked release directory out.
  * See docs/contracts.md for what the directory holds.
  */
-import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { checkSafeName } from '../core/safe-name';
@@ -10,10 +9,8 @@ import { checkIntegerInRange, isoSeconds, MAX_SOURCE_DATE_EPOCH } from '../core/
 import { digestFile, type FileDigest } from '../core/file-digest';
 import { readSmallFile } from '../core/small-file';
 import { renderBmap } from '../image/bmap';
-import { FileByteSource } from '../image/byte-source';
-import { openRawImage } from '../image/image-source';
 import { inspectImage, type ImageInspection } from '../image/inspect';
-import { rawImagePass, type RawPassResult } from '../image/raw-image-pass';
+import { streamImageOnce, type StreamedImage } from '../image/random-access-image';
 import { parseBuildLog, type BuildTimeline } from '../pigen/build-log';
 import { findDeployOutputs } from '../pigen/deploy-layout';
 import { parseInfoFile } from '../pigen/info-file';
@@ -79,7 +76,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
 
   const inputs = [options.deployDir, layout.image.path, layout.info, ...(layout.buildLog ? [layout.buildLog] : [])];
   const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: '--out' });
-  let opened: Awaited<ReturnType<typeof openRawImage>> | undefined;
+  let streamed: StreamedImage | undefined;
   try {
     const f = {
       image: `${name}.img.xz`,
@@ -93,38 +90,28 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
     };
     const writer = new ReleaseWriter(staged.path);
     const at = (file: string): string => writer.path(file);
-    const sparse = layout.image.compression === 'none' ? undefined : at('.raw-image.tmp');
 
     // One read of the raw image: digest, block map, compression (and a sparse copy when it came compressed).
-    let pass: RawPassResult;
     let compressed: FileDigest;
-    opened = await openRawImage(layout.image.path, layout.image.compression, logger);
-    const passOptions = {
-      logger,
-      sourceName: layout.image.path,
-      expectedSize: opened.expectedSize,
-      checkHead: checkDiskHead(layout.image.path),
-      ...(sparse ? { sparseCopy: sparse } : {}),
-    };
+    const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === 'xz') {
       logger.info(`copying ${basename(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
-      pass = await rawImagePass(opened.stream, passOptions);
+      streamed = await streamImageOnce(layout.image.path, 'xz', streamOptions);
     } else {
       logger.info(`compressing with xz -${level} (${threads === 0 ? 'all cores' : `${threads} threads`})`);
-      pass = await rawImagePass(opened.stream, { ...passOptions, xz: { path: at(f.image), level, threads } });
-      compressed = pass.compressed!;
+      streamed = await streamImageOnce(layout.image.path, layout.image.compression, { ...streamOptions, xz: { path: at(f.image), level, threads } });
+      compressed = streamed.pass.compressed!;
     }
-    await opened.done;
+    const { pass } = streamed;
     logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
 
     let contents: ImageInspection;
-    const disk = await FileByteSource.open(sparse ?? layout.image.path);
     try {
-      contents = await inspectImage(disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
+      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     } finally {
-      await disk.close();
-      if (sparse) await rm(sparse, { force: true });
+      await streamed.close();
+      streamed = undefined;
     }
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
@@ -217,7 +204,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       warnings,
     };
   } catch (error) {
-    await opened?.abort();
+    await streamed?.close();
     await staged.discard();
     throw error;
   }

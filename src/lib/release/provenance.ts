@@ -6,7 +6,8 @@
 import type { Provenance } from './metadata';
 
 export function provenanceFromEnv(env: Record<string, string | undefined>): Provenance {
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  // An empty or slash-ended server URL must not make "/acme/app" or "https://ghe.example//acme/app".
+  const server = (env.GITHUB_SERVER_URL?.trim() ? env.GITHUB_SERVER_URL : 'https://github.com').replace(/\/+$/, '');
   const repo = env.GITHUB_REPOSITORY;
   const provenance: Provenance = {};
   const recipe: NonNullable<Provenance['recipe']> = {};
@@ -22,9 +23,15 @@ export function provenanceFromEnv(env: Record<string, string | undefined>): Prov
   return provenance;
 }
 
-/** Explicit values win over the environment's. */
+/**
+ * Explicit values win over the environment's. A recipe repository given
+ * explicitly that is not the environment's drops the environment's commit and
+ * ref: they belong to the workflow's own repository, not the one named.
+ */
 export function mergeProvenance(base: Provenance, override: Provenance): Provenance {
-  const recipe = { ...base.recipe, ...stripUndefined(override.recipe ?? {}) };
+  const explicit = stripUndefined(override.recipe ?? {});
+  const sameRepository = explicit.repository === undefined || explicit.repository === base.recipe?.repository;
+  const recipe = { ...(sameRepository ? base.recipe : {}), ...explicit };
   const workflowRun = { ...base.workflowRun, ...stripUndefined(override.workflowRun ?? {}) };
   const out: Provenance = {};
   if (Object.keys(recipe).length > 0) out.recipe = recipe;

@@ -1,19 +1,17 @@
 /**
- * Opens a pi-gen image (raw, .img.gz, .img.xz or a .zip holding the .img) as a
- * stream of the raw disk image's bytes. Decompression is streaming: nothing the
+ * Decompression: a pi-gen image (raw, .img.gz, .img.xz or a .zip holding the
+ * .img) opened as a stream of the raw disk image's bytes. Decompression is streaming: nothing the
  * size of the image is held in memory.
  */
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PiImageError } from '../core/errors';
-import { openRegularFile } from '../core/file-digest';
+import { openRegularFile, READ_CHUNK } from '../core/file-digest';
 import { execCapture, execStream } from '../core/exec';
 import type { Logger } from '../core/logger';
-import type { ImageCompression } from '../pigen/deploy-layout';
+import type { ImageCompression } from './compression';
 import { listZipEntries, openZipEntry } from './zip-reader';
-
-export const READ_CHUNK = 1 << 20;
 
 export interface RawImageStream {
   stream: Readable;
