@@ -43,6 +43,1606 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
+// node_modules/@sigstore/core/dist/stream.js
+var require_stream = __commonJS({
+  "node_modules/@sigstore/core/dist/stream.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ByteStream = void 0;
+    var StreamError = class extends Error {
+      static {
+        __name(this, "StreamError");
+      }
+    };
+    var ByteStream = class _ByteStream {
+      static {
+        __name(this, "ByteStream");
+      }
+      static BLOCK_SIZE = 1024;
+      buf;
+      view;
+      start = 0;
+      constructor(buffer) {
+        if (buffer) {
+          this.buf = buffer;
+          this.view = Buffer.from(buffer);
+        } else {
+          this.buf = Buffer.alloc(0);
+          this.view = Buffer.from(this.buf);
+        }
+      }
+      get buffer() {
+        return this.view.subarray(0, this.start);
+      }
+      get length() {
+        return this.view.byteLength;
+      }
+      get position() {
+        return this.start;
+      }
+      seek(position) {
+        this.start = position;
+      }
+      // Returns a Buffer containing the specified number of bytes starting at the
+      // given start position.
+      slice(start, len) {
+        const end = start + len;
+        if (end > this.length) {
+          throw new StreamError("request past end of buffer");
+        }
+        return this.view.subarray(start, end);
+      }
+      appendChar(char) {
+        this.ensureCapacity(1);
+        this.view[this.start] = char;
+        this.start += 1;
+      }
+      appendUint16(num) {
+        this.ensureCapacity(2);
+        const value = new Uint16Array([num]);
+        const view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[1];
+        this.view[this.start + 1] = view[0];
+        this.start += 2;
+      }
+      appendUint24(num) {
+        this.ensureCapacity(3);
+        const value = new Uint32Array([num]);
+        const view = new Uint8Array(value.buffer);
+        this.view[this.start] = view[2];
+        this.view[this.start + 1] = view[1];
+        this.view[this.start + 2] = view[0];
+        this.start += 3;
+      }
+      appendView(view) {
+        this.ensureCapacity(view.length);
+        this.view.set(view, this.start);
+        this.start += view.length;
+      }
+      getBlock(size2) {
+        if (size2 <= 0) {
+          return Buffer.alloc(0);
+        }
+        if (this.start + size2 > this.view.length) {
+          throw new Error("request past end of buffer");
+        }
+        const result = this.view.subarray(this.start, this.start + size2);
+        this.start += size2;
+        return result;
+      }
+      getUint8() {
+        return this.getBlock(1)[0];
+      }
+      getUint16() {
+        const block = this.getBlock(2);
+        return block[0] << 8 | block[1];
+      }
+      ensureCapacity(size2) {
+        if (this.start + size2 > this.view.byteLength) {
+          const blockSize = _ByteStream.BLOCK_SIZE + (size2 > _ByteStream.BLOCK_SIZE ? size2 : 0);
+          this.realloc(this.view.byteLength + blockSize);
+        }
+      }
+      realloc(size2) {
+        const newArray = Buffer.alloc(size2);
+        const newView = Buffer.from(newArray);
+        newView.set(this.view);
+        this.buf = newArray;
+        this.view = newView;
+      }
+    };
+    exports2.ByteStream = ByteStream;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/error.js
+var require_error = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1TypeError = exports2.ASN1ParseError = void 0;
+    var ASN1ParseError = class extends Error {
+      static {
+        __name(this, "ASN1ParseError");
+      }
+    };
+    exports2.ASN1ParseError = ASN1ParseError;
+    var ASN1TypeError = class extends Error {
+      static {
+        __name(this, "ASN1TypeError");
+      }
+    };
+    exports2.ASN1TypeError = ASN1TypeError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/length.js
+var require_length = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/length.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.decodeLength = decodeLength;
+    exports2.encodeLength = encodeLength;
+    var error_1 = require_error();
+    function decodeLength(stream) {
+      const buf = stream.getUint8();
+      if ((buf & 128) === 0) {
+        return buf;
+      }
+      const byteCount = buf & 127;
+      if (byteCount > 6) {
+        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
+      }
+      let len = 0;
+      for (let i = 0; i < byteCount; i++) {
+        len = len * 256 + stream.getUint8();
+      }
+      if (len === 0) {
+        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
+      }
+      return len;
+    }
+    __name(decodeLength, "decodeLength");
+    function encodeLength(len) {
+      if (len < 128) {
+        return Buffer.from([len]);
+      }
+      let val = BigInt(len);
+      const bytes = [];
+      while (val > 0n) {
+        bytes.unshift(Number(val & 255n));
+        val = val >> 8n;
+      }
+      return Buffer.from([128 | bytes.length, ...bytes]);
+    }
+    __name(encodeLength, "encodeLength");
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/parse.js
+var require_parse = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.parseInteger = parseInteger;
+    exports2.parseStringASCII = parseStringASCII;
+    exports2.parseTime = parseTime;
+    exports2.parseOID = parseOID;
+    exports2.parseBoolean = parseBoolean2;
+    exports2.parseBitString = parseBitString;
+    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+    function parseInteger(buf) {
+      let pos = 0;
+      const end = buf.length;
+      let val = buf[pos];
+      const neg = val > 127;
+      const pad = neg ? 255 : 0;
+      while (val == pad && ++pos < end) {
+        val = buf[pos];
+      }
+      const len = end - pos;
+      if (len === 0)
+        return BigInt(neg ? -1 : 0);
+      val = neg ? val - 256 : val;
+      let n = BigInt(val);
+      for (let i = pos + 1; i < end; ++i) {
+        n = n * BigInt(256) + BigInt(buf[i]);
+      }
+      return n;
+    }
+    __name(parseInteger, "parseInteger");
+    function parseStringASCII(buf) {
+      return buf.toString("ascii");
+    }
+    __name(parseStringASCII, "parseStringASCII");
+    function parseTime(buf, shortYear) {
+      const timeStr = parseStringASCII(buf);
+      const m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
+      if (!m) {
+        throw new Error("invalid time");
+      }
+      if (shortYear) {
+        let year = Number(m[1]);
+        year += year >= 50 ? 1900 : 2e3;
+        m[1] = year.toString();
+      }
+      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+    }
+    __name(parseTime, "parseTime");
+    function parseOID(buf) {
+      let pos = 0;
+      const end = buf.length;
+      let n = buf[pos++];
+      const first = Math.floor(n / 40);
+      const second = n % 40;
+      let oid = `${first}.${second}`;
+      let val = 0;
+      for (; pos < end; ++pos) {
+        n = buf[pos];
+        val = (val << 7) + (n & 127);
+        if ((n & 128) === 0) {
+          oid += `.${val}`;
+          val = 0;
+        }
+      }
+      return oid;
+    }
+    __name(parseOID, "parseOID");
+    function parseBoolean2(buf) {
+      return buf[0] !== 0;
+    }
+    __name(parseBoolean2, "parseBoolean");
+    function parseBitString(buf) {
+      const unused = buf[0];
+      const start = 1;
+      const end = buf.length;
+      const bits = [];
+      for (let i = start; i < end; ++i) {
+        const byte = buf[i];
+        const skip = i === end - 1 ? unused : 0;
+        for (let j = 7; j >= skip; --j) {
+          bits.push(byte >> j & 1);
+        }
+      }
+      return bits;
+    }
+    __name(parseBitString, "parseBitString");
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/tag.js
+var require_tag = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1Tag = void 0;
+    var error_1 = require_error();
+    var UNIVERSAL_TAG = {
+      BOOLEAN: 1,
+      INTEGER: 2,
+      BIT_STRING: 3,
+      OCTET_STRING: 4,
+      OBJECT_IDENTIFIER: 6,
+      SEQUENCE: 16,
+      SET: 17,
+      PRINTABLE_STRING: 19,
+      UTC_TIME: 23,
+      GENERALIZED_TIME: 24
+    };
+    var TAG_CLASS = {
+      UNIVERSAL: 0,
+      APPLICATION: 1,
+      CONTEXT_SPECIFIC: 2,
+      PRIVATE: 3
+    };
+    var ASN1Tag = class {
+      static {
+        __name(this, "ASN1Tag");
+      }
+      number;
+      constructed;
+      class;
+      constructor(enc) {
+        this.number = enc & 31;
+        this.constructed = (enc & 32) === 32;
+        this.class = enc >> 6;
+        if (this.number === 31) {
+          throw new error_1.ASN1ParseError("long form tags not supported");
+        }
+        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0) {
+          throw new error_1.ASN1ParseError("unsupported tag 0x00");
+        }
+      }
+      isUniversal() {
+        return this.class === TAG_CLASS.UNIVERSAL;
+      }
+      isContextSpecific(num) {
+        const res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
+        return num !== void 0 ? res && this.number === num : res;
+      }
+      isBoolean() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
+      }
+      isInteger() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
+      }
+      isBitString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
+      }
+      isOctetString() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
+      }
+      isOID() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
+      }
+      isUTCTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
+      }
+      isGeneralizedTime() {
+        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
+      }
+      toDER() {
+        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
+      }
+    };
+    exports2.ASN1Tag = ASN1Tag;
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/obj.js
+var require_obj = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1Obj = void 0;
+    var stream_1 = require_stream();
+    var error_1 = require_error();
+    var length_1 = require_length();
+    var parse_1 = require_parse();
+    var tag_1 = require_tag();
+    var ASN1Obj = class {
+      static {
+        __name(this, "ASN1Obj");
+      }
+      tag;
+      subs;
+      value;
+      constructor(tag2, value, subs) {
+        this.tag = tag2;
+        this.value = value;
+        this.subs = subs;
+      }
+      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
+      static parseBuffer(buf) {
+        return parseStream(new stream_1.ByteStream(buf));
+      }
+      toDER() {
+        const valueStream = new stream_1.ByteStream();
+        if (this.subs.length > 0) {
+          for (const sub of this.subs) {
+            valueStream.appendView(sub.toDER());
+          }
+        } else {
+          valueStream.appendView(this.value);
+        }
+        const value = valueStream.buffer;
+        const obj = new stream_1.ByteStream();
+        obj.appendChar(this.tag.toDER());
+        obj.appendView((0, length_1.encodeLength)(value.length));
+        obj.appendView(value);
+        return obj.buffer;
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // Convenience methods for parsing ASN.1 primitives into JS types
+      // Returns the ASN.1 object's value as a boolean. Throws an error if the
+      // object is not a boolean.
+      toBoolean() {
+        if (!this.tag.isBoolean()) {
+          throw new error_1.ASN1TypeError("not a boolean");
+        }
+        return (0, parse_1.parseBoolean)(this.value);
+      }
+      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
+      // object is not an integer.
+      toInteger() {
+        if (!this.tag.isInteger()) {
+          throw new error_1.ASN1TypeError("not an integer");
+        }
+        return (0, parse_1.parseInteger)(this.value);
+      }
+      // Returns the ASN.1 object's value as an OID string. Throws an error if the
+      // object is not an OID.
+      toOID() {
+        if (!this.tag.isOID()) {
+          throw new error_1.ASN1TypeError("not an OID");
+        }
+        return (0, parse_1.parseOID)(this.value);
+      }
+      // Returns the ASN.1 object's value as a Date. Throws an error if the object
+      // is not either a UTCTime or a GeneralizedTime.
+      toDate() {
+        switch (true) {
+          case this.tag.isUTCTime():
+            return (0, parse_1.parseTime)(this.value, true);
+          case this.tag.isGeneralizedTime():
+            return (0, parse_1.parseTime)(this.value, false);
+          default:
+            throw new error_1.ASN1TypeError("not a date");
+        }
+      }
+      // Returns the ASN.1 object's value as a number[] where each number is the
+      // value of a bit in the bit string. Throws an error if the object is not a
+      // bit string.
+      toBitString() {
+        if (!this.tag.isBitString()) {
+          throw new error_1.ASN1TypeError("not a bit string");
+        }
+        return (0, parse_1.parseBitString)(this.value);
+      }
+    };
+    exports2.ASN1Obj = ASN1Obj;
+    function parseStream(stream) {
+      const tag2 = new tag_1.ASN1Tag(stream.getUint8());
+      const len = (0, length_1.decodeLength)(stream);
+      const value = stream.slice(stream.position, len);
+      const start = stream.position;
+      let subs = [];
+      if (tag2.constructed) {
+        subs = collectSubs(stream, len);
+      } else if (tag2.isOctetString()) {
+        try {
+          subs = collectSubs(stream, len);
+        } catch (e) {
+        }
+      }
+      if (subs.length === 0) {
+        stream.seek(start + len);
+      }
+      return new ASN1Obj(tag2, value, subs);
+    }
+    __name(parseStream, "parseStream");
+    function collectSubs(stream, len) {
+      const end = stream.position + len;
+      if (end > stream.length) {
+        throw new error_1.ASN1ParseError("invalid length");
+      }
+      const subs = [];
+      while (stream.position < end) {
+        subs.push(parseStream(stream));
+      }
+      if (stream.position !== end) {
+        throw new error_1.ASN1ParseError("invalid length");
+      }
+      return subs;
+    }
+    __name(collectSubs, "collectSubs");
+  }
+});
+
+// node_modules/@sigstore/core/dist/asn1/index.js
+var require_asn1 = __commonJS({
+  "node_modules/@sigstore/core/dist/asn1/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.ASN1Obj = void 0;
+    var obj_1 = require_obj();
+    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return obj_1.ASN1Obj;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/crypto.js
+var require_crypto = __commonJS({
+  "node_modules/@sigstore/core/dist/crypto.js"(exports2) {
+    "use strict";
+    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.createPublicKey = createPublicKey;
+    exports2.digest = digest;
+    exports2.verify = verify;
+    exports2.bufferEqual = bufferEqual;
+    var crypto_1 = __importDefault(require("crypto"));
+    function createPublicKey(key, type = "spki") {
+      if (typeof key === "string") {
+        if (key.startsWith("-----")) {
+          return crypto_1.default.createPublicKey(key);
+        } else {
+          return crypto_1.default.createPublicKey({
+            key: Buffer.from(key, "base64"),
+            format: "der",
+            type
+          });
+        }
+      } else {
+        return crypto_1.default.createPublicKey({ key, format: "der", type });
+      }
+    }
+    __name(createPublicKey, "createPublicKey");
+    function digest(algorithm, ...data) {
+      const hash = crypto_1.default.createHash(algorithm);
+      for (const d of data) {
+        hash.update(d);
+      }
+      return hash.digest();
+    }
+    __name(digest, "digest");
+    function verify(data, key, signature, algorithm) {
+      try {
+        return crypto_1.default.verify(algorithm, data, key, signature);
+      } catch (e) {
+        return false;
+      }
+    }
+    __name(verify, "verify");
+    function bufferEqual(a, b) {
+      try {
+        return crypto_1.default.timingSafeEqual(a, b);
+      } catch {
+        return false;
+      }
+    }
+    __name(bufferEqual, "bufferEqual");
+  }
+});
+
+// node_modules/@sigstore/core/dist/dsse.js
+var require_dsse = __commonJS({
+  "node_modules/@sigstore/core/dist/dsse.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.preAuthEncoding = preAuthEncoding;
+    var PAE_PREFIX = "DSSEv1";
+    function preAuthEncoding(payloadType, payload) {
+      const typeBytes = Buffer.from(payloadType, "utf-8");
+      return Buffer.concat([
+        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
+        typeBytes,
+        Buffer.from(` ${payload.length} `, "ascii"),
+        payload
+      ]);
+    }
+    __name(preAuthEncoding, "preAuthEncoding");
+  }
+});
+
+// node_modules/@sigstore/core/dist/encoding.js
+var require_encoding = __commonJS({
+  "node_modules/@sigstore/core/dist/encoding.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.base64Encode = base64Encode;
+    exports2.base64Decode = base64Decode;
+    var BASE64_ENCODING = "base64";
+    var UTF8_ENCODING = "utf-8";
+    function base64Encode(str) {
+      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
+    }
+    __name(base64Encode, "base64Encode");
+    function base64Decode(str) {
+      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
+    }
+    __name(base64Decode, "base64Decode");
+  }
+});
+
+// node_modules/@sigstore/core/dist/json.js
+var require_json = __commonJS({
+  "node_modules/@sigstore/core/dist/json.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.canonicalize = canonicalize;
+    function canonicalize(object) {
+      let buffer = "";
+      if (object === null || typeof object !== "object" || object.toJSON != null) {
+        buffer += JSON.stringify(object);
+      } else if (Array.isArray(object)) {
+        buffer += "[";
+        let first = true;
+        object.forEach((element) => {
+          if (!first) {
+            buffer += ",";
+          }
+          first = false;
+          buffer += canonicalize(element);
+        });
+        buffer += "]";
+      } else {
+        buffer += "{";
+        let first = true;
+        Object.keys(object).sort().forEach((property) => {
+          if (!first) {
+            buffer += ",";
+          }
+          first = false;
+          buffer += JSON.stringify(property);
+          buffer += ":";
+          buffer += canonicalize(object[property]);
+        });
+        buffer += "}";
+      }
+      return buffer;
+    }
+    __name(canonicalize, "canonicalize");
+  }
+});
+
+// node_modules/@sigstore/core/dist/pem.js
+var require_pem = __commonJS({
+  "node_modules/@sigstore/core/dist/pem.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.toDER = toDER;
+    exports2.fromDER = fromDER;
+    var PEM_HEADER = /-----BEGIN (.*)-----/;
+    var PEM_FOOTER = /-----END (.*)-----/;
+    function toDER(certificate) {
+      let der = "";
+      certificate.split("\n").forEach((line) => {
+        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
+          return;
+        }
+        der += line;
+      });
+      return Buffer.from(der, "base64");
+    }
+    __name(toDER, "toDER");
+    function fromDER(certificate, type = "CERTIFICATE") {
+      const der = certificate.toString("base64");
+      const lines = der.match(/.{1,64}/g) || "";
+      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join("\n").concat("\n");
+    }
+    __name(fromDER, "fromDER");
+  }
+});
+
+// node_modules/@sigstore/core/dist/oid.js
+var require_oid = __commonJS({
+  "node_modules/@sigstore/core/dist/oid.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.SHA2_HASH_ALGOS = exports2.RSA_SIGNATURE_ALGOS = exports2.ECDSA_SIGNATURE_ALGOS = void 0;
+    exports2.ECDSA_SIGNATURE_ALGOS = {
+      "1.2.840.10045.4.3.1": "sha224",
+      "1.2.840.10045.4.3.2": "sha256",
+      "1.2.840.10045.4.3.3": "sha384",
+      "1.2.840.10045.4.3.4": "sha512"
+    };
+    exports2.RSA_SIGNATURE_ALGOS = {
+      "1.2.840.113549.1.1.14": "sha224",
+      "1.2.840.113549.1.1.11": "sha256",
+      "1.2.840.113549.1.1.12": "sha384",
+      "1.2.840.113549.1.1.13": "sha512"
+    };
+    exports2.SHA2_HASH_ALGOS = {
+      "2.16.840.1.101.3.4.2.1": "sha256",
+      "2.16.840.1.101.3.4.2.2": "sha384",
+      "2.16.840.1.101.3.4.2.3": "sha512"
+    };
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/error.js
+var require_error2 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RFC3161TimestampVerificationError = void 0;
+    var RFC3161TimestampVerificationError = class extends Error {
+      static {
+        __name(this, "RFC3161TimestampVerificationError");
+      }
+    };
+    exports2.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
+var require_tstinfo = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.TSTInfo = void 0;
+    var crypto = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var error_1 = require_error2();
+    var TSTInfo = class {
+      static {
+        __name(this, "TSTInfo");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get version() {
+        return this.root.subs[0].toInteger();
+      }
+      get genTime() {
+        return this.root.subs[4].toDate();
+      }
+      get messageImprintHashAlgorithm() {
+        const oid = this.messageImprintObj.subs[0].subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get messageImprintHashedMessage() {
+        return this.messageImprintObj.subs[1].value;
+      }
+      get raw() {
+        return this.root.toDER();
+      }
+      verify(data) {
+        const digest = crypto.digest(this.messageImprintHashAlgorithm, data);
+        if (!crypto.bufferEqual(digest, this.messageImprintHashedMessage)) {
+          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
+        }
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get messageImprintObj() {
+        return this.root.subs[2];
+      }
+    };
+    exports2.TSTInfo = TSTInfo;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
+var require_timestamp = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RFC3161Timestamp = void 0;
+    var asn1_1 = require_asn1();
+    var crypto = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var error_1 = require_error2();
+    var tstinfo_1 = require_tstinfo();
+    var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
+    var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
+    var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
+    var RFC3161Timestamp = class _RFC3161Timestamp {
+      static {
+        __name(this, "RFC3161Timestamp");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(der) {
+        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _RFC3161Timestamp(asn1);
+      }
+      get status() {
+        return this.pkiStatusInfoObj.subs[0].toInteger();
+      }
+      get contentType() {
+        return this.contentTypeObj.toOID();
+      }
+      get eContentType() {
+        return this.eContentTypeObj.toOID();
+      }
+      get signingTime() {
+        return this.tstInfo.genTime;
+      }
+      get signerIssuer() {
+        return this.signerSidObj.subs[0].value;
+      }
+      get signerSerialNumber() {
+        return this.signerSidObj.subs[1].value;
+      }
+      get signerDigestAlgorithm() {
+        const oid = this.signerDigestAlgorithmObj.subs[0].toOID();
+        return oid_1.SHA2_HASH_ALGOS[oid];
+      }
+      get signatureAlgorithm() {
+        const oid = this.signatureAlgorithmObj.subs[0].toOID();
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value;
+      }
+      get tstInfo() {
+        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
+      }
+      verify(data, publicKey) {
+        if (!this.timeStampTokenObj) {
+          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
+        }
+        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA) {
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
+        }
+        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO) {
+          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
+        }
+        this.tstInfo.verify(data);
+        this.verifyMessageDigest();
+        this.verifySignature(publicKey);
+      }
+      verifyMessageDigest() {
+        const tstInfoDigest = crypto.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
+        const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
+        if (!crypto.bufferEqual(tstInfoDigest, expectedDigest)) {
+          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
+        }
+      }
+      verifySignature(key) {
+        const signedAttrs = this.signedAttrsObj.toDER();
+        signedAttrs[0] = 49;
+        const verified = crypto.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
+        if (!verified) {
+          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
+        }
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get pkiStatusInfoObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
+      get timeStampTokenObj() {
+        return this.root.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
+      get contentTypeObj() {
+        return this.timeStampTokenObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-3
+      get signedDataObj() {
+        const obj = this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+        return obj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get encapContentInfoObj() {
+        return this.signedDataObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
+      get signerInfosObj() {
+        const sd = this.signedDataObj;
+        return sd.subs[sd.subs.length - 1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
+      get signerInfoObj() {
+        return this.signerInfosObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentTypeObj() {
+        return this.encapContentInfoObj.subs[0];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
+      get eContentObj() {
+        return this.encapContentInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signedAttrsObj() {
+        const signedAttrs = this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
+        return signedAttrs;
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get messageDigestAttributeObj() {
+        const messageDigest = this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
+        return messageDigest;
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerSidObj() {
+        return this.signerInfoObj.subs[1];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signerDigestAlgorithmObj() {
+        return this.signerInfoObj.subs[2];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureAlgorithmObj() {
+        return this.signerInfoObj.subs[4];
+      }
+      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
+      get signatureValueObj() {
+        return this.signerInfoObj.subs[5];
+      }
+    };
+    exports2.RFC3161Timestamp = RFC3161Timestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/rfc3161/index.js
+var require_rfc3161 = __commonJS({
+  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.RFC3161Timestamp = void 0;
+    var timestamp_1 = require_timestamp();
+    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return timestamp_1.RFC3161Timestamp;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/sct.js
+var require_sct = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/sct.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.SignedCertificateTimestamp = void 0;
+    var crypto = __importStar(require_crypto());
+    var stream_1 = require_stream();
+    var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
+      static {
+        __name(this, "SignedCertificateTimestamp");
+      }
+      version;
+      logID;
+      timestamp;
+      extensions;
+      hashAlgorithm;
+      signatureAlgorithm;
+      signature;
+      constructor(options) {
+        this.version = options.version;
+        this.logID = options.logID;
+        this.timestamp = options.timestamp;
+        this.extensions = options.extensions;
+        this.hashAlgorithm = options.hashAlgorithm;
+        this.signatureAlgorithm = options.signatureAlgorithm;
+        this.signature = options.signature;
+      }
+      get datetime() {
+        return new Date(Number(this.timestamp.readBigInt64BE()));
+      }
+      // Returns the hash algorithm used to generate the SCT's signature.
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      get algorithm() {
+        switch (this.hashAlgorithm) {
+          /* istanbul ignore next */
+          case 0:
+            return "none";
+          /* istanbul ignore next */
+          case 1:
+            return "md5";
+          /* istanbul ignore next */
+          case 2:
+            return "sha1";
+          /* istanbul ignore next */
+          case 3:
+            return "sha224";
+          case 4:
+            return "sha256";
+          /* istanbul ignore next */
+          case 5:
+            return "sha384";
+          /* istanbul ignore next */
+          case 6:
+            return "sha512";
+          /* istanbul ignore next */
+          default:
+            return "unknown";
+        }
+      }
+      verify(preCert, key) {
+        const stream = new stream_1.ByteStream();
+        stream.appendChar(this.version);
+        stream.appendChar(0);
+        stream.appendView(this.timestamp);
+        stream.appendUint16(1);
+        stream.appendView(preCert);
+        stream.appendUint16(this.extensions.byteLength);
+        if (this.extensions.byteLength > 0) {
+          stream.appendView(this.extensions);
+        }
+        return crypto.verify(stream.buffer, key, this.signature, this.algorithm);
+      }
+      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
+      // TLS encoding which means the fields and lengths of most fields are
+      // specified as part of the SCT and TLS specs.
+      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
+      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
+      static parse(buf) {
+        const stream = new stream_1.ByteStream(buf);
+        const version2 = stream.getUint8();
+        const logID = stream.getBlock(32);
+        const timestamp = stream.getBlock(8);
+        const extenstionLength = stream.getUint16();
+        const extensions = stream.getBlock(extenstionLength);
+        const hashAlgorithm = stream.getUint8();
+        const signatureAlgorithm = stream.getUint8();
+        const sigLength = stream.getUint16();
+        const signature = stream.getBlock(sigLength);
+        if (stream.position !== buf.length) {
+          throw new Error("SCT buffer length mismatch");
+        }
+        return new _SignedCertificateTimestamp({
+          version: version2,
+          logID,
+          timestamp,
+          extensions,
+          hashAlgorithm,
+          signatureAlgorithm,
+          signature
+        });
+      }
+    };
+    exports2.SignedCertificateTimestamp = SignedCertificateTimestamp;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/ext.js
+var require_ext = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/ext.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509SCTExtension = exports2.X509SubjectKeyIDExtension = exports2.X509AuthorityKeyIDExtension = exports2.X509SubjectAlternativeNameExtension = exports2.X509KeyUsageExtension = exports2.X509BasicConstraintsExtension = exports2.X509Extension = void 0;
+    var stream_1 = require_stream();
+    var sct_1 = require_sct();
+    var X509Extension = class {
+      static {
+        __name(this, "X509Extension");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      get oid() {
+        return this.root.subs[0].toOID();
+      }
+      get critical() {
+        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : false;
+      }
+      get value() {
+        return this.extnValueObj.value;
+      }
+      get valueObj() {
+        return this.extnValueObj;
+      }
+      get extnValueObj() {
+        return this.root.subs[this.root.subs.length - 1];
+      }
+    };
+    exports2.X509Extension = X509Extension;
+    var X509BasicConstraintsExtension = class extends X509Extension {
+      static {
+        __name(this, "X509BasicConstraintsExtension");
+      }
+      get isCA() {
+        return this.sequence.subs[0]?.toBoolean() ?? false;
+      }
+      get pathLenConstraint() {
+        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
+      }
+      // The extnValue field contains a single sequence wrapping the isCA and
+      // pathLenConstraint.
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports2.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
+    var X509KeyUsageExtension = class extends X509Extension {
+      static {
+        __name(this, "X509KeyUsageExtension");
+      }
+      get digitalSignature() {
+        return this.bitString[0] === 1;
+      }
+      get keyCertSign() {
+        return this.bitString[5] === 1;
+      }
+      get crlSign() {
+        return this.bitString[6] === 1;
+      }
+      // The extnValue field contains a single bit string which is a bit mask
+      // indicating which key usages are enabled.
+      get bitString() {
+        return this.extnValueObj.subs[0].toBitString();
+      }
+    };
+    exports2.X509KeyUsageExtension = X509KeyUsageExtension;
+    var X509SubjectAlternativeNameExtension = class extends X509Extension {
+      static {
+        __name(this, "X509SubjectAlternativeNameExtension");
+      }
+      get rfc822Name() {
+        return this.findGeneralName(1)?.value.toString("ascii");
+      }
+      get uri() {
+        return this.findGeneralName(6)?.value.toString("ascii");
+      }
+      // Retrieve the value of an otherName with the given OID.
+      otherName(oid) {
+        const otherName = this.findGeneralName(0);
+        if (otherName === void 0) {
+          return void 0;
+        }
+        const otherNameOID = otherName.subs[0].toOID();
+        if (otherNameOID !== oid) {
+          return void 0;
+        }
+        const otherNameValue = otherName.subs[1];
+        return otherNameValue.subs[0].value.toString("ascii");
+      }
+      findGeneralName(tag2) {
+        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag2));
+      }
+      // The extnValue field contains a sequence of GeneralNames.
+      get generalNames() {
+        return this.extnValueObj.subs[0].subs;
+      }
+    };
+    exports2.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
+    var X509AuthorityKeyIDExtension = class extends X509Extension {
+      static {
+        __name(this, "X509AuthorityKeyIDExtension");
+      }
+      get keyIdentifier() {
+        return this.findSequenceMember(0)?.value;
+      }
+      findSequenceMember(tag2) {
+        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag2));
+      }
+      // The extnValue field contains a single sequence wrapping the keyIdentifier
+      get sequence() {
+        return this.extnValueObj.subs[0];
+      }
+    };
+    exports2.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
+    var X509SubjectKeyIDExtension = class extends X509Extension {
+      static {
+        __name(this, "X509SubjectKeyIDExtension");
+      }
+      get keyIdentifier() {
+        return this.extnValueObj.subs[0].value;
+      }
+    };
+    exports2.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
+    var X509SCTExtension = class extends X509Extension {
+      static {
+        __name(this, "X509SCTExtension");
+      }
+      constructor(asn1) {
+        super(asn1);
+      }
+      get signedCertificateTimestamps() {
+        const buf = this.extnValueObj.subs[0].value;
+        const stream = new stream_1.ByteStream(buf);
+        const end = stream.getUint16() + 2;
+        const sctList = [];
+        while (stream.position < end) {
+          const sctLength = stream.getUint16();
+          const sct = stream.getBlock(sctLength);
+          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
+        }
+        if (stream.position !== end) {
+          throw new Error("SCT list length does not match actual length");
+        }
+        return sctList;
+      }
+    };
+    exports2.X509SCTExtension = X509SCTExtension;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/cert.js
+var require_cert = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/cert.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
+    var asn1_1 = require_asn1();
+    var crypto = __importStar(require_crypto());
+    var oid_1 = require_oid();
+    var pem = __importStar(require_pem());
+    var ext_1 = require_ext();
+    var EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14";
+    var EXTENSION_OID_KEY_USAGE = "2.5.29.15";
+    var EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17";
+    var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
+    var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
+    exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
+    var X509Certificate2 = class _X509Certificate {
+      static {
+        __name(this, "X509Certificate");
+      }
+      root;
+      constructor(asn1) {
+        this.root = asn1;
+      }
+      static parse(cert) {
+        const der = typeof cert === "string" ? pem.toDER(cert) : cert;
+        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
+        return new _X509Certificate(asn1);
+      }
+      get tbsCertificate() {
+        return this.tbsCertificateObj;
+      }
+      get version() {
+        const ver = this.versionObj.subs[0].toInteger();
+        return `v${(ver + BigInt(1)).toString()}`;
+      }
+      get serialNumber() {
+        return this.serialNumberObj.value;
+      }
+      get notBefore() {
+        return this.validityObj.subs[0].toDate();
+      }
+      get notAfter() {
+        return this.validityObj.subs[1].toDate();
+      }
+      get issuer() {
+        return this.issuerObj.value;
+      }
+      get subject() {
+        return this.subjectObj.value;
+      }
+      get publicKey() {
+        return this.subjectPublicKeyInfoObj.toDER();
+      }
+      get signatureAlgorithm() {
+        const oid = this.signatureAlgorithmObj.subs[0].toOID();
+        if (oid_1.RSA_SIGNATURE_ALGOS[oid]) {
+          return oid_1.RSA_SIGNATURE_ALGOS[oid];
+        }
+        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
+      }
+      get signatureValue() {
+        return this.signatureValueObj.value.subarray(1);
+      }
+      get subjectAltName() {
+        const ext = this.extSubjectAltName;
+        return ext?.uri || /* istanbul ignore next */
+        ext?.rfc822Name;
+      }
+      get extensions() {
+        const extSeq = this.extensionsObj?.subs[0];
+        return extSeq?.subs || [];
+      }
+      get extKeyUsage() {
+        const ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
+        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
+      }
+      get extBasicConstraints() {
+        const ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
+        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
+      }
+      get extSubjectAltName() {
+        const ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
+        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
+      }
+      get extAuthorityKeyID() {
+        const ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
+        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
+      }
+      get extSubjectKeyID() {
+        const ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
+        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
+          /* istanbul ignore next */
+          void 0
+        );
+      }
+      get extSCT() {
+        const ext = this.findExtension(exports2.EXTENSION_OID_SCT);
+        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
+      }
+      get isCA() {
+        const ca = this.extBasicConstraints?.isCA || false;
+        if (this.extKeyUsage) {
+          return ca && this.extKeyUsage.keyCertSign;
+        }
+        return ca;
+      }
+      extension(oid) {
+        const ext = this.findExtension(oid);
+        return ext ? new ext_1.X509Extension(ext) : void 0;
+      }
+      verify(issuerCertificate) {
+        const publicKey = issuerCertificate?.publicKey || this.publicKey;
+        const key = crypto.createPublicKey(publicKey);
+        return crypto.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
+      }
+      validForDate(date) {
+        return this.notBefore <= date && date <= this.notAfter;
+      }
+      equals(other) {
+        return this.root.toDER().equals(other.root.toDER());
+      }
+      // Creates a copy of the certificate with a new buffer
+      clone() {
+        const der = this.root.toDER();
+        const clone = Buffer.alloc(der.length);
+        der.copy(clone);
+        return _X509Certificate.parse(clone);
+      }
+      findExtension(oid) {
+        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
+      }
+      /////////////////////////////////////////////////////////////////////////////
+      // The following properties use the documented x509 structure to locate the
+      // desired ASN.1 object
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
+      get tbsCertificateObj() {
+        return this.root.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
+      get signatureAlgorithmObj() {
+        return this.root.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
+      get signatureValueObj() {
+        return this.root.subs[2];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
+      get versionObj() {
+        return this.tbsCertificateObj.subs[0];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
+      get serialNumberObj() {
+        return this.tbsCertificateObj.subs[1];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
+      get issuerObj() {
+        return this.tbsCertificateObj.subs[3];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
+      get validityObj() {
+        return this.tbsCertificateObj.subs[4];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
+      get subjectObj() {
+        return this.tbsCertificateObj.subs[5];
+      }
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
+      get subjectPublicKeyInfoObj() {
+        return this.tbsCertificateObj.subs[6];
+      }
+      // Extensions can't be located by index because their position varies. Instead,
+      // we need to find the extensions context specific tag
+      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
+      get extensionsObj() {
+        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
+      }
+    };
+    exports2.X509Certificate = X509Certificate2;
+  }
+});
+
+// node_modules/@sigstore/core/dist/x509/index.js
+var require_x509 = __commonJS({
+  "node_modules/@sigstore/core/dist/x509/index.js"(exports2) {
+    "use strict";
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
+    var cert_1 = require_cert();
+    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return cert_1.EXTENSION_OID_SCT;
+    }, "get") });
+    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return cert_1.X509Certificate;
+    }, "get") });
+    var ext_1 = require_ext();
+    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return ext_1.X509SCTExtension;
+    }, "get") });
+  }
+});
+
+// node_modules/@sigstore/core/dist/index.js
+var require_dist = __commonJS({
+  "node_modules/@sigstore/core/dist/index.js"(exports2) {
+    "use strict";
+    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      var desc = Object.getOwnPropertyDescriptor(m, k);
+      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
+          return m[k];
+        }, "get") };
+      }
+      Object.defineProperty(o, k2, desc);
+    }) : (function(o, m, k, k2) {
+      if (k2 === void 0) k2 = k;
+      o[k2] = m[k];
+    }));
+    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v });
+    }) : function(o, v) {
+      o["default"] = v;
+    });
+    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
+      var ownKeys = /* @__PURE__ */ __name(function(o) {
+        ownKeys = Object.getOwnPropertyNames || function(o2) {
+          var ar = [];
+          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
+          return ar;
+        };
+        return ownKeys(o);
+      }, "ownKeys");
+      return function(mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) {
+          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        }
+        __setModuleDefault(result, mod);
+        return result;
+      };
+    })();
+    Object.defineProperty(exports2, "__esModule", { value: true });
+    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = exports2.ByteStream = exports2.RFC3161Timestamp = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = exports2.ASN1Obj = void 0;
+    var asn1_1 = require_asn1();
+    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return asn1_1.ASN1Obj;
+    }, "get") });
+    exports2.crypto = __importStar(require_crypto());
+    exports2.dsse = __importStar(require_dsse());
+    exports2.encoding = __importStar(require_encoding());
+    exports2.json = __importStar(require_json());
+    exports2.pem = __importStar(require_pem());
+    var rfc3161_1 = require_rfc3161();
+    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return rfc3161_1.RFC3161Timestamp;
+    }, "get") });
+    var stream_1 = require_stream();
+    Object.defineProperty(exports2, "ByteStream", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return stream_1.ByteStream;
+    }, "get") });
+    var x509_1 = require_x509();
+    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return x509_1.EXTENSION_OID_SCT;
+    }, "get") });
+    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return x509_1.X509Certificate;
+    }, "get") });
+    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
+      return x509_1.X509SCTExtension;
+    }, "get") });
+  }
+});
+
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js
 var require_envelope = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/envelope.js"(exports2) {
@@ -105,7 +1705,7 @@ var require_envelope = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js
-var require_timestamp = __commonJS({
+var require_timestamp2 = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -147,7 +1747,7 @@ var require_sigstore_common = __commonJS({
     exports2.publicKeyDetailsToJSON = publicKeyDetailsToJSON;
     exports2.subjectAlternativeNameTypeFromJSON = subjectAlternativeNameTypeFromJSON;
     exports2.subjectAlternativeNameTypeToJSON = subjectAlternativeNameTypeToJSON;
-    var timestamp_1 = require_timestamp();
+    var timestamp_1 = require_timestamp2();
     var HashAlgorithm;
     (function(HashAlgorithm2) {
       HashAlgorithm2[HashAlgorithm2["HASH_ALGORITHM_UNSPECIFIED"] = 0] = "HASH_ALGORITHM_UNSPECIFIED";
@@ -1366,7 +2966,7 @@ var require_sigstore_verification = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/index.js
-var require_dist = __commonJS({
+var require_dist2 = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -1435,7 +3035,7 @@ var require_build = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toMessageSignatureBundle = toMessageSignatureBundle;
     exports2.toDSSEBundle = toDSSEBundle;
-    var protobuf_specs_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var bundle_1 = require_bundle();
     function toMessageSignatureBundle(options) {
       return {
@@ -1517,7 +3117,7 @@ var require_build = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/error.js
-var require_error = __commonJS({
+var require_error3 = __commonJS({
   "node_modules/@sigstore/bundle/dist/error.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -1545,7 +3145,7 @@ var require_validate = __commonJS({
     exports2.isBundleV01 = isBundleV01;
     exports2.assertBundleV02 = assertBundleV02;
     exports2.assertBundleLatest = assertBundleLatest;
-    var error_1 = require_error();
+    var error_1 = require_error3();
     function assertBundle(b) {
       const invalidValues = validateBundleBase(b);
       if (invalidValues.length > 0) {
@@ -1712,7 +3312,7 @@ var require_serialized = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.envelopeToJSON = exports2.envelopeFromJSON = exports2.bundleToJSON = exports2.bundleFromJSON = void 0;
-    var protobuf_specs_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var bundle_1 = require_bundle();
     var validate_1 = require_validate();
     var bundleFromJSON2 = /* @__PURE__ */ __name((obj) => {
@@ -1747,7 +3347,7 @@ var require_serialized = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/index.js
-var require_dist2 = __commonJS({
+var require_dist3 = __commonJS({
   "node_modules/@sigstore/bundle/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -1784,7 +3384,7 @@ var require_dist2 = __commonJS({
     Object.defineProperty(exports2, "isBundleWithPublicKey", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return bundle_1.isBundleWithPublicKey;
     }, "get") });
-    var error_1 = require_error();
+    var error_1 = require_error3();
     Object.defineProperty(exports2, "ValidationError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.ValidationError;
     }, "get") });
@@ -1820,1613 +3420,13 @@ var require_dist2 = __commonJS({
   }
 });
 
-// node_modules/@sigstore/core/dist/stream.js
-var require_stream = __commonJS({
-  "node_modules/@sigstore/core/dist/stream.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ByteStream = void 0;
-    var StreamError = class extends Error {
-      static {
-        __name(this, "StreamError");
-      }
-    };
-    var ByteStream = class _ByteStream {
-      static {
-        __name(this, "ByteStream");
-      }
-      static BLOCK_SIZE = 1024;
-      buf;
-      view;
-      start = 0;
-      constructor(buffer) {
-        if (buffer) {
-          this.buf = buffer;
-          this.view = Buffer.from(buffer);
-        } else {
-          this.buf = Buffer.alloc(0);
-          this.view = Buffer.from(this.buf);
-        }
-      }
-      get buffer() {
-        return this.view.subarray(0, this.start);
-      }
-      get length() {
-        return this.view.byteLength;
-      }
-      get position() {
-        return this.start;
-      }
-      seek(position) {
-        this.start = position;
-      }
-      // Returns a Buffer containing the specified number of bytes starting at the
-      // given start position.
-      slice(start, len) {
-        const end = start + len;
-        if (end > this.length) {
-          throw new StreamError("request past end of buffer");
-        }
-        return this.view.subarray(start, end);
-      }
-      appendChar(char) {
-        this.ensureCapacity(1);
-        this.view[this.start] = char;
-        this.start += 1;
-      }
-      appendUint16(num) {
-        this.ensureCapacity(2);
-        const value = new Uint16Array([num]);
-        const view = new Uint8Array(value.buffer);
-        this.view[this.start] = view[1];
-        this.view[this.start + 1] = view[0];
-        this.start += 2;
-      }
-      appendUint24(num) {
-        this.ensureCapacity(3);
-        const value = new Uint32Array([num]);
-        const view = new Uint8Array(value.buffer);
-        this.view[this.start] = view[2];
-        this.view[this.start + 1] = view[1];
-        this.view[this.start + 2] = view[0];
-        this.start += 3;
-      }
-      appendView(view) {
-        this.ensureCapacity(view.length);
-        this.view.set(view, this.start);
-        this.start += view.length;
-      }
-      getBlock(size2) {
-        if (size2 <= 0) {
-          return Buffer.alloc(0);
-        }
-        if (this.start + size2 > this.view.length) {
-          throw new Error("request past end of buffer");
-        }
-        const result = this.view.subarray(this.start, this.start + size2);
-        this.start += size2;
-        return result;
-      }
-      getUint8() {
-        return this.getBlock(1)[0];
-      }
-      getUint16() {
-        const block = this.getBlock(2);
-        return block[0] << 8 | block[1];
-      }
-      ensureCapacity(size2) {
-        if (this.start + size2 > this.view.byteLength) {
-          const blockSize = _ByteStream.BLOCK_SIZE + (size2 > _ByteStream.BLOCK_SIZE ? size2 : 0);
-          this.realloc(this.view.byteLength + blockSize);
-        }
-      }
-      realloc(size2) {
-        const newArray = Buffer.alloc(size2);
-        const newView = Buffer.from(newArray);
-        newView.set(this.view);
-        this.buf = newArray;
-        this.view = newView;
-      }
-    };
-    exports2.ByteStream = ByteStream;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/error.js
-var require_error2 = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1TypeError = exports2.ASN1ParseError = void 0;
-    var ASN1ParseError = class extends Error {
-      static {
-        __name(this, "ASN1ParseError");
-      }
-    };
-    exports2.ASN1ParseError = ASN1ParseError;
-    var ASN1TypeError = class extends Error {
-      static {
-        __name(this, "ASN1TypeError");
-      }
-    };
-    exports2.ASN1TypeError = ASN1TypeError;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/length.js
-var require_length = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/length.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.decodeLength = decodeLength;
-    exports2.encodeLength = encodeLength;
-    var error_1 = require_error2();
-    function decodeLength(stream) {
-      const buf = stream.getUint8();
-      if ((buf & 128) === 0) {
-        return buf;
-      }
-      const byteCount = buf & 127;
-      if (byteCount > 6) {
-        throw new error_1.ASN1ParseError("length exceeds 6 byte limit");
-      }
-      let len = 0;
-      for (let i = 0; i < byteCount; i++) {
-        len = len * 256 + stream.getUint8();
-      }
-      if (len === 0) {
-        throw new error_1.ASN1ParseError("indefinite length encoding not supported");
-      }
-      return len;
-    }
-    __name(decodeLength, "decodeLength");
-    function encodeLength(len) {
-      if (len < 128) {
-        return Buffer.from([len]);
-      }
-      let val = BigInt(len);
-      const bytes = [];
-      while (val > 0n) {
-        bytes.unshift(Number(val & 255n));
-        val = val >> 8n;
-      }
-      return Buffer.from([128 | bytes.length, ...bytes]);
-    }
-    __name(encodeLength, "encodeLength");
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/parse.js
-var require_parse = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/parse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.parseInteger = parseInteger;
-    exports2.parseStringASCII = parseStringASCII;
-    exports2.parseTime = parseTime;
-    exports2.parseOID = parseOID;
-    exports2.parseBoolean = parseBoolean2;
-    exports2.parseBitString = parseBitString;
-    var RE_TIME_SHORT_YEAR = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-    var RE_TIME_LONG_YEAR = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-    function parseInteger(buf) {
-      let pos = 0;
-      const end = buf.length;
-      let val = buf[pos];
-      const neg = val > 127;
-      const pad = neg ? 255 : 0;
-      while (val == pad && ++pos < end) {
-        val = buf[pos];
-      }
-      const len = end - pos;
-      if (len === 0)
-        return BigInt(neg ? -1 : 0);
-      val = neg ? val - 256 : val;
-      let n = BigInt(val);
-      for (let i = pos + 1; i < end; ++i) {
-        n = n * BigInt(256) + BigInt(buf[i]);
-      }
-      return n;
-    }
-    __name(parseInteger, "parseInteger");
-    function parseStringASCII(buf) {
-      return buf.toString("ascii");
-    }
-    __name(parseStringASCII, "parseStringASCII");
-    function parseTime(buf, shortYear) {
-      const timeStr = parseStringASCII(buf);
-      const m = shortYear ? RE_TIME_SHORT_YEAR.exec(timeStr) : RE_TIME_LONG_YEAR.exec(timeStr);
-      if (!m) {
-        throw new Error("invalid time");
-      }
-      if (shortYear) {
-        let year = Number(m[1]);
-        year += year >= 50 ? 1900 : 2e3;
-        m[1] = year.toString();
-      }
-      return /* @__PURE__ */ new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
-    }
-    __name(parseTime, "parseTime");
-    function parseOID(buf) {
-      let pos = 0;
-      const end = buf.length;
-      let n = buf[pos++];
-      const first = Math.floor(n / 40);
-      const second = n % 40;
-      let oid = `${first}.${second}`;
-      let val = 0;
-      for (; pos < end; ++pos) {
-        n = buf[pos];
-        val = (val << 7) + (n & 127);
-        if ((n & 128) === 0) {
-          oid += `.${val}`;
-          val = 0;
-        }
-      }
-      return oid;
-    }
-    __name(parseOID, "parseOID");
-    function parseBoolean2(buf) {
-      return buf[0] !== 0;
-    }
-    __name(parseBoolean2, "parseBoolean");
-    function parseBitString(buf) {
-      const unused = buf[0];
-      const start = 1;
-      const end = buf.length;
-      const bits = [];
-      for (let i = start; i < end; ++i) {
-        const byte = buf[i];
-        const skip = i === end - 1 ? unused : 0;
-        for (let j = 7; j >= skip; --j) {
-          bits.push(byte >> j & 1);
-        }
-      }
-      return bits;
-    }
-    __name(parseBitString, "parseBitString");
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/tag.js
-var require_tag = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/tag.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1Tag = void 0;
-    var error_1 = require_error2();
-    var UNIVERSAL_TAG = {
-      BOOLEAN: 1,
-      INTEGER: 2,
-      BIT_STRING: 3,
-      OCTET_STRING: 4,
-      OBJECT_IDENTIFIER: 6,
-      SEQUENCE: 16,
-      SET: 17,
-      PRINTABLE_STRING: 19,
-      UTC_TIME: 23,
-      GENERALIZED_TIME: 24
-    };
-    var TAG_CLASS = {
-      UNIVERSAL: 0,
-      APPLICATION: 1,
-      CONTEXT_SPECIFIC: 2,
-      PRIVATE: 3
-    };
-    var ASN1Tag = class {
-      static {
-        __name(this, "ASN1Tag");
-      }
-      number;
-      constructed;
-      class;
-      constructor(enc) {
-        this.number = enc & 31;
-        this.constructed = (enc & 32) === 32;
-        this.class = enc >> 6;
-        if (this.number === 31) {
-          throw new error_1.ASN1ParseError("long form tags not supported");
-        }
-        if (this.class === TAG_CLASS.UNIVERSAL && this.number === 0) {
-          throw new error_1.ASN1ParseError("unsupported tag 0x00");
-        }
-      }
-      isUniversal() {
-        return this.class === TAG_CLASS.UNIVERSAL;
-      }
-      isContextSpecific(num) {
-        const res = this.class === TAG_CLASS.CONTEXT_SPECIFIC;
-        return num !== void 0 ? res && this.number === num : res;
-      }
-      isBoolean() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.BOOLEAN;
-      }
-      isInteger() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.INTEGER;
-      }
-      isBitString() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.BIT_STRING;
-      }
-      isOctetString() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.OCTET_STRING;
-      }
-      isOID() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.OBJECT_IDENTIFIER;
-      }
-      isUTCTime() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.UTC_TIME;
-      }
-      isGeneralizedTime() {
-        return this.isUniversal() && this.number === UNIVERSAL_TAG.GENERALIZED_TIME;
-      }
-      toDER() {
-        return this.number | (this.constructed ? 32 : 0) | this.class << 6;
-      }
-    };
-    exports2.ASN1Tag = ASN1Tag;
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/obj.js
-var require_obj = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/obj.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1Obj = void 0;
-    var stream_1 = require_stream();
-    var error_1 = require_error2();
-    var length_1 = require_length();
-    var parse_1 = require_parse();
-    var tag_1 = require_tag();
-    var ASN1Obj = class {
-      static {
-        __name(this, "ASN1Obj");
-      }
-      tag;
-      subs;
-      value;
-      constructor(tag, value, subs) {
-        this.tag = tag;
-        this.value = value;
-        this.subs = subs;
-      }
-      // Constructs an ASN.1 object from a Buffer of DER-encoded bytes.
-      static parseBuffer(buf) {
-        return parseStream(new stream_1.ByteStream(buf));
-      }
-      toDER() {
-        const valueStream = new stream_1.ByteStream();
-        if (this.subs.length > 0) {
-          for (const sub of this.subs) {
-            valueStream.appendView(sub.toDER());
-          }
-        } else {
-          valueStream.appendView(this.value);
-        }
-        const value = valueStream.buffer;
-        const obj = new stream_1.ByteStream();
-        obj.appendChar(this.tag.toDER());
-        obj.appendView((0, length_1.encodeLength)(value.length));
-        obj.appendView(value);
-        return obj.buffer;
-      }
-      /////////////////////////////////////////////////////////////////////////////
-      // Convenience methods for parsing ASN.1 primitives into JS types
-      // Returns the ASN.1 object's value as a boolean. Throws an error if the
-      // object is not a boolean.
-      toBoolean() {
-        if (!this.tag.isBoolean()) {
-          throw new error_1.ASN1TypeError("not a boolean");
-        }
-        return (0, parse_1.parseBoolean)(this.value);
-      }
-      // Returns the ASN.1 object's value as a BigInt. Throws an error if the
-      // object is not an integer.
-      toInteger() {
-        if (!this.tag.isInteger()) {
-          throw new error_1.ASN1TypeError("not an integer");
-        }
-        return (0, parse_1.parseInteger)(this.value);
-      }
-      // Returns the ASN.1 object's value as an OID string. Throws an error if the
-      // object is not an OID.
-      toOID() {
-        if (!this.tag.isOID()) {
-          throw new error_1.ASN1TypeError("not an OID");
-        }
-        return (0, parse_1.parseOID)(this.value);
-      }
-      // Returns the ASN.1 object's value as a Date. Throws an error if the object
-      // is not either a UTCTime or a GeneralizedTime.
-      toDate() {
-        switch (true) {
-          case this.tag.isUTCTime():
-            return (0, parse_1.parseTime)(this.value, true);
-          case this.tag.isGeneralizedTime():
-            return (0, parse_1.parseTime)(this.value, false);
-          default:
-            throw new error_1.ASN1TypeError("not a date");
-        }
-      }
-      // Returns the ASN.1 object's value as a number[] where each number is the
-      // value of a bit in the bit string. Throws an error if the object is not a
-      // bit string.
-      toBitString() {
-        if (!this.tag.isBitString()) {
-          throw new error_1.ASN1TypeError("not a bit string");
-        }
-        return (0, parse_1.parseBitString)(this.value);
-      }
-    };
-    exports2.ASN1Obj = ASN1Obj;
-    function parseStream(stream) {
-      const tag = new tag_1.ASN1Tag(stream.getUint8());
-      const len = (0, length_1.decodeLength)(stream);
-      const value = stream.slice(stream.position, len);
-      const start = stream.position;
-      let subs = [];
-      if (tag.constructed) {
-        subs = collectSubs(stream, len);
-      } else if (tag.isOctetString()) {
-        try {
-          subs = collectSubs(stream, len);
-        } catch (e) {
-        }
-      }
-      if (subs.length === 0) {
-        stream.seek(start + len);
-      }
-      return new ASN1Obj(tag, value, subs);
-    }
-    __name(parseStream, "parseStream");
-    function collectSubs(stream, len) {
-      const end = stream.position + len;
-      if (end > stream.length) {
-        throw new error_1.ASN1ParseError("invalid length");
-      }
-      const subs = [];
-      while (stream.position < end) {
-        subs.push(parseStream(stream));
-      }
-      if (stream.position !== end) {
-        throw new error_1.ASN1ParseError("invalid length");
-      }
-      return subs;
-    }
-    __name(collectSubs, "collectSubs");
-  }
-});
-
-// node_modules/@sigstore/core/dist/asn1/index.js
-var require_asn1 = __commonJS({
-  "node_modules/@sigstore/core/dist/asn1/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.ASN1Obj = void 0;
-    var obj_1 = require_obj();
-    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return obj_1.ASN1Obj;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/core/dist/crypto.js
-var require_crypto = __commonJS({
-  "node_modules/@sigstore/core/dist/crypto.js"(exports2) {
-    "use strict";
-    var __importDefault = exports2 && exports2.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.createPublicKey = createPublicKey;
-    exports2.digest = digest;
-    exports2.verify = verify;
-    exports2.bufferEqual = bufferEqual;
-    var crypto_1 = __importDefault(require("crypto"));
-    function createPublicKey(key, type = "spki") {
-      if (typeof key === "string") {
-        if (key.startsWith("-----")) {
-          return crypto_1.default.createPublicKey(key);
-        } else {
-          return crypto_1.default.createPublicKey({
-            key: Buffer.from(key, "base64"),
-            format: "der",
-            type
-          });
-        }
-      } else {
-        return crypto_1.default.createPublicKey({ key, format: "der", type });
-      }
-    }
-    __name(createPublicKey, "createPublicKey");
-    function digest(algorithm, ...data) {
-      const hash = crypto_1.default.createHash(algorithm);
-      for (const d of data) {
-        hash.update(d);
-      }
-      return hash.digest();
-    }
-    __name(digest, "digest");
-    function verify(data, key, signature, algorithm) {
-      try {
-        return crypto_1.default.verify(algorithm, data, key, signature);
-      } catch (e) {
-        return false;
-      }
-    }
-    __name(verify, "verify");
-    function bufferEqual(a, b) {
-      try {
-        return crypto_1.default.timingSafeEqual(a, b);
-      } catch {
-        return false;
-      }
-    }
-    __name(bufferEqual, "bufferEqual");
-  }
-});
-
-// node_modules/@sigstore/core/dist/dsse.js
-var require_dsse = __commonJS({
-  "node_modules/@sigstore/core/dist/dsse.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.preAuthEncoding = preAuthEncoding;
-    var PAE_PREFIX = "DSSEv1";
-    function preAuthEncoding(payloadType, payload) {
-      const typeBytes = Buffer.from(payloadType, "utf-8");
-      return Buffer.concat([
-        Buffer.from(`${PAE_PREFIX} ${typeBytes.length} `, "ascii"),
-        typeBytes,
-        Buffer.from(` ${payload.length} `, "ascii"),
-        payload
-      ]);
-    }
-    __name(preAuthEncoding, "preAuthEncoding");
-  }
-});
-
-// node_modules/@sigstore/core/dist/encoding.js
-var require_encoding = __commonJS({
-  "node_modules/@sigstore/core/dist/encoding.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.base64Encode = base64Encode;
-    exports2.base64Decode = base64Decode;
-    var BASE64_ENCODING = "base64";
-    var UTF8_ENCODING = "utf-8";
-    function base64Encode(str) {
-      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
-    }
-    __name(base64Encode, "base64Encode");
-    function base64Decode(str) {
-      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
-    }
-    __name(base64Decode, "base64Decode");
-  }
-});
-
-// node_modules/@sigstore/core/dist/json.js
-var require_json = __commonJS({
-  "node_modules/@sigstore/core/dist/json.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.canonicalize = canonicalize;
-    function canonicalize(object) {
-      let buffer = "";
-      if (object === null || typeof object !== "object" || object.toJSON != null) {
-        buffer += JSON.stringify(object);
-      } else if (Array.isArray(object)) {
-        buffer += "[";
-        let first = true;
-        object.forEach((element) => {
-          if (!first) {
-            buffer += ",";
-          }
-          first = false;
-          buffer += canonicalize(element);
-        });
-        buffer += "]";
-      } else {
-        buffer += "{";
-        let first = true;
-        Object.keys(object).sort().forEach((property) => {
-          if (!first) {
-            buffer += ",";
-          }
-          first = false;
-          buffer += JSON.stringify(property);
-          buffer += ":";
-          buffer += canonicalize(object[property]);
-        });
-        buffer += "}";
-      }
-      return buffer;
-    }
-    __name(canonicalize, "canonicalize");
-  }
-});
-
-// node_modules/@sigstore/core/dist/pem.js
-var require_pem = __commonJS({
-  "node_modules/@sigstore/core/dist/pem.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.toDER = toDER;
-    exports2.fromDER = fromDER;
-    var PEM_HEADER = /-----BEGIN (.*)-----/;
-    var PEM_FOOTER = /-----END (.*)-----/;
-    function toDER(certificate) {
-      let der = "";
-      certificate.split("\n").forEach((line) => {
-        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
-          return;
-        }
-        der += line;
-      });
-      return Buffer.from(der, "base64");
-    }
-    __name(toDER, "toDER");
-    function fromDER(certificate, type = "CERTIFICATE") {
-      const der = certificate.toString("base64");
-      const lines = der.match(/.{1,64}/g) || "";
-      return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join("\n").concat("\n");
-    }
-    __name(fromDER, "fromDER");
-  }
-});
-
-// node_modules/@sigstore/core/dist/oid.js
-var require_oid = __commonJS({
-  "node_modules/@sigstore/core/dist/oid.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.SHA2_HASH_ALGOS = exports2.RSA_SIGNATURE_ALGOS = exports2.ECDSA_SIGNATURE_ALGOS = void 0;
-    exports2.ECDSA_SIGNATURE_ALGOS = {
-      "1.2.840.10045.4.3.1": "sha224",
-      "1.2.840.10045.4.3.2": "sha256",
-      "1.2.840.10045.4.3.3": "sha384",
-      "1.2.840.10045.4.3.4": "sha512"
-    };
-    exports2.RSA_SIGNATURE_ALGOS = {
-      "1.2.840.113549.1.1.14": "sha224",
-      "1.2.840.113549.1.1.11": "sha256",
-      "1.2.840.113549.1.1.12": "sha384",
-      "1.2.840.113549.1.1.13": "sha512"
-    };
-    exports2.SHA2_HASH_ALGOS = {
-      "2.16.840.1.101.3.4.2.1": "sha256",
-      "2.16.840.1.101.3.4.2.2": "sha384",
-      "2.16.840.1.101.3.4.2.3": "sha512"
-    };
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/error.js
-var require_error3 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/error.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RFC3161TimestampVerificationError = void 0;
-    var RFC3161TimestampVerificationError = class extends Error {
-      static {
-        __name(this, "RFC3161TimestampVerificationError");
-      }
-    };
-    exports2.RFC3161TimestampVerificationError = RFC3161TimestampVerificationError;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/tstinfo.js
-var require_tstinfo = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/tstinfo.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.TSTInfo = void 0;
-    var crypto = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var error_1 = require_error3();
-    var TSTInfo = class {
-      static {
-        __name(this, "TSTInfo");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      get version() {
-        return this.root.subs[0].toInteger();
-      }
-      get genTime() {
-        return this.root.subs[4].toDate();
-      }
-      get messageImprintHashAlgorithm() {
-        const oid = this.messageImprintObj.subs[0].subs[0].toOID();
-        return oid_1.SHA2_HASH_ALGOS[oid];
-      }
-      get messageImprintHashedMessage() {
-        return this.messageImprintObj.subs[1].value;
-      }
-      get raw() {
-        return this.root.toDER();
-      }
-      verify(data) {
-        const digest = crypto.digest(this.messageImprintHashAlgorithm, data);
-        if (!crypto.bufferEqual(digest, this.messageImprintHashedMessage)) {
-          throw new error_1.RFC3161TimestampVerificationError("message imprint does not match artifact");
-        }
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get messageImprintObj() {
-        return this.root.subs[2];
-      }
-    };
-    exports2.TSTInfo = TSTInfo;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/timestamp.js
-var require_timestamp2 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RFC3161Timestamp = void 0;
-    var asn1_1 = require_asn1();
-    var crypto = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var error_1 = require_error3();
-    var tstinfo_1 = require_tstinfo();
-    var OID_PKCS9_CONTENT_TYPE_SIGNED_DATA = "1.2.840.113549.1.7.2";
-    var OID_PKCS9_CONTENT_TYPE_TSTINFO = "1.2.840.113549.1.9.16.1.4";
-    var OID_PKCS9_MESSAGE_DIGEST_KEY = "1.2.840.113549.1.9.4";
-    var RFC3161Timestamp = class _RFC3161Timestamp {
-      static {
-        __name(this, "RFC3161Timestamp");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      static parse(der) {
-        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
-        return new _RFC3161Timestamp(asn1);
-      }
-      get status() {
-        return this.pkiStatusInfoObj.subs[0].toInteger();
-      }
-      get contentType() {
-        return this.contentTypeObj.toOID();
-      }
-      get eContentType() {
-        return this.eContentTypeObj.toOID();
-      }
-      get signingTime() {
-        return this.tstInfo.genTime;
-      }
-      get signerIssuer() {
-        return this.signerSidObj.subs[0].value;
-      }
-      get signerSerialNumber() {
-        return this.signerSidObj.subs[1].value;
-      }
-      get signerDigestAlgorithm() {
-        const oid = this.signerDigestAlgorithmObj.subs[0].toOID();
-        return oid_1.SHA2_HASH_ALGOS[oid];
-      }
-      get signatureAlgorithm() {
-        const oid = this.signatureAlgorithmObj.subs[0].toOID();
-        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
-      }
-      get signatureValue() {
-        return this.signatureValueObj.value;
-      }
-      get tstInfo() {
-        return new tstinfo_1.TSTInfo(this.eContentObj.subs[0].subs[0]);
-      }
-      verify(data, publicKey) {
-        if (!this.timeStampTokenObj) {
-          throw new error_1.RFC3161TimestampVerificationError("timeStampToken is missing");
-        }
-        if (this.contentType !== OID_PKCS9_CONTENT_TYPE_SIGNED_DATA) {
-          throw new error_1.RFC3161TimestampVerificationError(`incorrect content type: ${this.contentType}`);
-        }
-        if (this.eContentType !== OID_PKCS9_CONTENT_TYPE_TSTINFO) {
-          throw new error_1.RFC3161TimestampVerificationError(`incorrect encapsulated content type: ${this.eContentType}`);
-        }
-        this.tstInfo.verify(data);
-        this.verifyMessageDigest();
-        this.verifySignature(publicKey);
-      }
-      verifyMessageDigest() {
-        const tstInfoDigest = crypto.digest(this.signerDigestAlgorithm, this.tstInfo.raw);
-        const expectedDigest = this.messageDigestAttributeObj.subs[1].subs[0].value;
-        if (!crypto.bufferEqual(tstInfoDigest, expectedDigest)) {
-          throw new error_1.RFC3161TimestampVerificationError("signed data does not match tstInfo");
-        }
-      }
-      verifySignature(key) {
-        const signedAttrs = this.signedAttrsObj.toDER();
-        signedAttrs[0] = 49;
-        const verified = crypto.verify(signedAttrs, key, this.signatureValue, this.signatureAlgorithm);
-        if (!verified) {
-          throw new error_1.RFC3161TimestampVerificationError("signature verification failed");
-        }
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get pkiStatusInfoObj() {
-        return this.root.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc3161#section-2.4.2
-      get timeStampTokenObj() {
-        return this.root.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-3
-      get contentTypeObj() {
-        return this.timeStampTokenObj.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5652#section-3
-      get signedDataObj() {
-        const obj = this.timeStampTokenObj.subs.find((sub) => sub.tag.isContextSpecific(0));
-        return obj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
-      get encapContentInfoObj() {
-        return this.signedDataObj.subs[2];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.1
-      get signerInfosObj() {
-        const sd = this.signedDataObj;
-        return sd.subs[sd.subs.length - 1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5652#section-5.1
-      get signerInfoObj() {
-        return this.signerInfosObj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
-      get eContentTypeObj() {
-        return this.encapContentInfoObj.subs[0];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.2
-      get eContentObj() {
-        return this.encapContentInfoObj.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signedAttrsObj() {
-        const signedAttrs = this.signerInfoObj.subs.find((sub) => sub.tag.isContextSpecific(0));
-        return signedAttrs;
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get messageDigestAttributeObj() {
-        const messageDigest = this.signedAttrsObj.subs.find((sub) => sub.subs[0].tag.isOID() && sub.subs[0].toOID() === OID_PKCS9_MESSAGE_DIGEST_KEY);
-        return messageDigest;
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signerSidObj() {
-        return this.signerInfoObj.subs[1];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signerDigestAlgorithmObj() {
-        return this.signerInfoObj.subs[2];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signatureAlgorithmObj() {
-        return this.signerInfoObj.subs[4];
-      }
-      // https://datatracker.ietf.org/doc/html/rfc5652#section-5.3
-      get signatureValueObj() {
-        return this.signerInfoObj.subs[5];
-      }
-    };
-    exports2.RFC3161Timestamp = RFC3161Timestamp;
-  }
-});
-
-// node_modules/@sigstore/core/dist/rfc3161/index.js
-var require_rfc3161 = __commonJS({
-  "node_modules/@sigstore/core/dist/rfc3161/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.RFC3161Timestamp = void 0;
-    var timestamp_1 = require_timestamp2();
-    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return timestamp_1.RFC3161Timestamp;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/sct.js
-var require_sct = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/sct.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.SignedCertificateTimestamp = void 0;
-    var crypto = __importStar(require_crypto());
-    var stream_1 = require_stream();
-    var SignedCertificateTimestamp = class _SignedCertificateTimestamp {
-      static {
-        __name(this, "SignedCertificateTimestamp");
-      }
-      version;
-      logID;
-      timestamp;
-      extensions;
-      hashAlgorithm;
-      signatureAlgorithm;
-      signature;
-      constructor(options) {
-        this.version = options.version;
-        this.logID = options.logID;
-        this.timestamp = options.timestamp;
-        this.extensions = options.extensions;
-        this.hashAlgorithm = options.hashAlgorithm;
-        this.signatureAlgorithm = options.signatureAlgorithm;
-        this.signature = options.signature;
-      }
-      get datetime() {
-        return new Date(Number(this.timestamp.readBigInt64BE()));
-      }
-      // Returns the hash algorithm used to generate the SCT's signature.
-      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
-      get algorithm() {
-        switch (this.hashAlgorithm) {
-          /* istanbul ignore next */
-          case 0:
-            return "none";
-          /* istanbul ignore next */
-          case 1:
-            return "md5";
-          /* istanbul ignore next */
-          case 2:
-            return "sha1";
-          /* istanbul ignore next */
-          case 3:
-            return "sha224";
-          case 4:
-            return "sha256";
-          /* istanbul ignore next */
-          case 5:
-            return "sha384";
-          /* istanbul ignore next */
-          case 6:
-            return "sha512";
-          /* istanbul ignore next */
-          default:
-            return "unknown";
-        }
-      }
-      verify(preCert, key) {
-        const stream = new stream_1.ByteStream();
-        stream.appendChar(this.version);
-        stream.appendChar(0);
-        stream.appendView(this.timestamp);
-        stream.appendUint16(1);
-        stream.appendView(preCert);
-        stream.appendUint16(this.extensions.byteLength);
-        if (this.extensions.byteLength > 0) {
-          stream.appendView(this.extensions);
-        }
-        return crypto.verify(stream.buffer, key, this.signature, this.algorithm);
-      }
-      // Parses a SignedCertificateTimestamp from a buffer. SCTs are encoded using
-      // TLS encoding which means the fields and lengths of most fields are
-      // specified as part of the SCT and TLS specs.
-      // https://www.rfc-editor.org/rfc/rfc6962#section-3.2
-      // https://www.rfc-editor.org/rfc/rfc5246#section-7.4.1.4.1
-      static parse(buf) {
-        const stream = new stream_1.ByteStream(buf);
-        const version2 = stream.getUint8();
-        const logID = stream.getBlock(32);
-        const timestamp = stream.getBlock(8);
-        const extenstionLength = stream.getUint16();
-        const extensions = stream.getBlock(extenstionLength);
-        const hashAlgorithm = stream.getUint8();
-        const signatureAlgorithm = stream.getUint8();
-        const sigLength = stream.getUint16();
-        const signature = stream.getBlock(sigLength);
-        if (stream.position !== buf.length) {
-          throw new Error("SCT buffer length mismatch");
-        }
-        return new _SignedCertificateTimestamp({
-          version: version2,
-          logID,
-          timestamp,
-          extensions,
-          hashAlgorithm,
-          signatureAlgorithm,
-          signature
-        });
-      }
-    };
-    exports2.SignedCertificateTimestamp = SignedCertificateTimestamp;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/ext.js
-var require_ext = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/ext.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509SCTExtension = exports2.X509SubjectKeyIDExtension = exports2.X509AuthorityKeyIDExtension = exports2.X509SubjectAlternativeNameExtension = exports2.X509KeyUsageExtension = exports2.X509BasicConstraintsExtension = exports2.X509Extension = void 0;
-    var stream_1 = require_stream();
-    var sct_1 = require_sct();
-    var X509Extension = class {
-      static {
-        __name(this, "X509Extension");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      get oid() {
-        return this.root.subs[0].toOID();
-      }
-      get critical() {
-        return this.root.subs.length === 3 ? this.root.subs[1].toBoolean() : false;
-      }
-      get value() {
-        return this.extnValueObj.value;
-      }
-      get valueObj() {
-        return this.extnValueObj;
-      }
-      get extnValueObj() {
-        return this.root.subs[this.root.subs.length - 1];
-      }
-    };
-    exports2.X509Extension = X509Extension;
-    var X509BasicConstraintsExtension = class extends X509Extension {
-      static {
-        __name(this, "X509BasicConstraintsExtension");
-      }
-      get isCA() {
-        return this.sequence.subs[0]?.toBoolean() ?? false;
-      }
-      get pathLenConstraint() {
-        return this.sequence.subs.length > 1 ? this.sequence.subs[1].toInteger() : void 0;
-      }
-      // The extnValue field contains a single sequence wrapping the isCA and
-      // pathLenConstraint.
-      get sequence() {
-        return this.extnValueObj.subs[0];
-      }
-    };
-    exports2.X509BasicConstraintsExtension = X509BasicConstraintsExtension;
-    var X509KeyUsageExtension = class extends X509Extension {
-      static {
-        __name(this, "X509KeyUsageExtension");
-      }
-      get digitalSignature() {
-        return this.bitString[0] === 1;
-      }
-      get keyCertSign() {
-        return this.bitString[5] === 1;
-      }
-      get crlSign() {
-        return this.bitString[6] === 1;
-      }
-      // The extnValue field contains a single bit string which is a bit mask
-      // indicating which key usages are enabled.
-      get bitString() {
-        return this.extnValueObj.subs[0].toBitString();
-      }
-    };
-    exports2.X509KeyUsageExtension = X509KeyUsageExtension;
-    var X509SubjectAlternativeNameExtension = class extends X509Extension {
-      static {
-        __name(this, "X509SubjectAlternativeNameExtension");
-      }
-      get rfc822Name() {
-        return this.findGeneralName(1)?.value.toString("ascii");
-      }
-      get uri() {
-        return this.findGeneralName(6)?.value.toString("ascii");
-      }
-      // Retrieve the value of an otherName with the given OID.
-      otherName(oid) {
-        const otherName = this.findGeneralName(0);
-        if (otherName === void 0) {
-          return void 0;
-        }
-        const otherNameOID = otherName.subs[0].toOID();
-        if (otherNameOID !== oid) {
-          return void 0;
-        }
-        const otherNameValue = otherName.subs[1];
-        return otherNameValue.subs[0].value.toString("ascii");
-      }
-      findGeneralName(tag) {
-        return this.generalNames.find((gn) => gn.tag.isContextSpecific(tag));
-      }
-      // The extnValue field contains a sequence of GeneralNames.
-      get generalNames() {
-        return this.extnValueObj.subs[0].subs;
-      }
-    };
-    exports2.X509SubjectAlternativeNameExtension = X509SubjectAlternativeNameExtension;
-    var X509AuthorityKeyIDExtension = class extends X509Extension {
-      static {
-        __name(this, "X509AuthorityKeyIDExtension");
-      }
-      get keyIdentifier() {
-        return this.findSequenceMember(0)?.value;
-      }
-      findSequenceMember(tag) {
-        return this.sequence.subs.find((el) => el.tag.isContextSpecific(tag));
-      }
-      // The extnValue field contains a single sequence wrapping the keyIdentifier
-      get sequence() {
-        return this.extnValueObj.subs[0];
-      }
-    };
-    exports2.X509AuthorityKeyIDExtension = X509AuthorityKeyIDExtension;
-    var X509SubjectKeyIDExtension = class extends X509Extension {
-      static {
-        __name(this, "X509SubjectKeyIDExtension");
-      }
-      get keyIdentifier() {
-        return this.extnValueObj.subs[0].value;
-      }
-    };
-    exports2.X509SubjectKeyIDExtension = X509SubjectKeyIDExtension;
-    var X509SCTExtension = class extends X509Extension {
-      static {
-        __name(this, "X509SCTExtension");
-      }
-      constructor(asn1) {
-        super(asn1);
-      }
-      get signedCertificateTimestamps() {
-        const buf = this.extnValueObj.subs[0].value;
-        const stream = new stream_1.ByteStream(buf);
-        const end = stream.getUint16() + 2;
-        const sctList = [];
-        while (stream.position < end) {
-          const sctLength = stream.getUint16();
-          const sct = stream.getBlock(sctLength);
-          sctList.push(sct_1.SignedCertificateTimestamp.parse(sct));
-        }
-        if (stream.position !== end) {
-          throw new Error("SCT list length does not match actual length");
-        }
-        return sctList;
-      }
-    };
-    exports2.X509SCTExtension = X509SCTExtension;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/cert.js
-var require_cert = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/cert.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
-    var asn1_1 = require_asn1();
-    var crypto = __importStar(require_crypto());
-    var oid_1 = require_oid();
-    var pem = __importStar(require_pem());
-    var ext_1 = require_ext();
-    var EXTENSION_OID_SUBJECT_KEY_ID = "2.5.29.14";
-    var EXTENSION_OID_KEY_USAGE = "2.5.29.15";
-    var EXTENSION_OID_SUBJECT_ALT_NAME = "2.5.29.17";
-    var EXTENSION_OID_BASIC_CONSTRAINTS = "2.5.29.19";
-    var EXTENSION_OID_AUTHORITY_KEY_ID = "2.5.29.35";
-    exports2.EXTENSION_OID_SCT = "1.3.6.1.4.1.11129.2.4.2";
-    var X509Certificate2 = class _X509Certificate {
-      static {
-        __name(this, "X509Certificate");
-      }
-      root;
-      constructor(asn1) {
-        this.root = asn1;
-      }
-      static parse(cert) {
-        const der = typeof cert === "string" ? pem.toDER(cert) : cert;
-        const asn1 = asn1_1.ASN1Obj.parseBuffer(der);
-        return new _X509Certificate(asn1);
-      }
-      get tbsCertificate() {
-        return this.tbsCertificateObj;
-      }
-      get version() {
-        const ver = this.versionObj.subs[0].toInteger();
-        return `v${(ver + BigInt(1)).toString()}`;
-      }
-      get serialNumber() {
-        return this.serialNumberObj.value;
-      }
-      get notBefore() {
-        return this.validityObj.subs[0].toDate();
-      }
-      get notAfter() {
-        return this.validityObj.subs[1].toDate();
-      }
-      get issuer() {
-        return this.issuerObj.value;
-      }
-      get subject() {
-        return this.subjectObj.value;
-      }
-      get publicKey() {
-        return this.subjectPublicKeyInfoObj.toDER();
-      }
-      get signatureAlgorithm() {
-        const oid = this.signatureAlgorithmObj.subs[0].toOID();
-        if (oid_1.RSA_SIGNATURE_ALGOS[oid]) {
-          return oid_1.RSA_SIGNATURE_ALGOS[oid];
-        }
-        return oid_1.ECDSA_SIGNATURE_ALGOS[oid];
-      }
-      get signatureValue() {
-        return this.signatureValueObj.value.subarray(1);
-      }
-      get subjectAltName() {
-        const ext = this.extSubjectAltName;
-        return ext?.uri || /* istanbul ignore next */
-        ext?.rfc822Name;
-      }
-      get extensions() {
-        const extSeq = this.extensionsObj?.subs[0];
-        return extSeq?.subs || [];
-      }
-      get extKeyUsage() {
-        const ext = this.findExtension(EXTENSION_OID_KEY_USAGE);
-        return ext ? new ext_1.X509KeyUsageExtension(ext) : void 0;
-      }
-      get extBasicConstraints() {
-        const ext = this.findExtension(EXTENSION_OID_BASIC_CONSTRAINTS);
-        return ext ? new ext_1.X509BasicConstraintsExtension(ext) : void 0;
-      }
-      get extSubjectAltName() {
-        const ext = this.findExtension(EXTENSION_OID_SUBJECT_ALT_NAME);
-        return ext ? new ext_1.X509SubjectAlternativeNameExtension(ext) : void 0;
-      }
-      get extAuthorityKeyID() {
-        const ext = this.findExtension(EXTENSION_OID_AUTHORITY_KEY_ID);
-        return ext ? new ext_1.X509AuthorityKeyIDExtension(ext) : void 0;
-      }
-      get extSubjectKeyID() {
-        const ext = this.findExtension(EXTENSION_OID_SUBJECT_KEY_ID);
-        return ext ? new ext_1.X509SubjectKeyIDExtension(ext) : (
-          /* istanbul ignore next */
-          void 0
-        );
-      }
-      get extSCT() {
-        const ext = this.findExtension(exports2.EXTENSION_OID_SCT);
-        return ext ? new ext_1.X509SCTExtension(ext) : void 0;
-      }
-      get isCA() {
-        const ca = this.extBasicConstraints?.isCA || false;
-        if (this.extKeyUsage) {
-          return ca && this.extKeyUsage.keyCertSign;
-        }
-        return ca;
-      }
-      extension(oid) {
-        const ext = this.findExtension(oid);
-        return ext ? new ext_1.X509Extension(ext) : void 0;
-      }
-      verify(issuerCertificate) {
-        const publicKey = issuerCertificate?.publicKey || this.publicKey;
-        const key = crypto.createPublicKey(publicKey);
-        return crypto.verify(this.tbsCertificate.toDER(), key, this.signatureValue, this.signatureAlgorithm);
-      }
-      validForDate(date) {
-        return this.notBefore <= date && date <= this.notAfter;
-      }
-      equals(other) {
-        return this.root.toDER().equals(other.root.toDER());
-      }
-      // Creates a copy of the certificate with a new buffer
-      clone() {
-        const der = this.root.toDER();
-        const clone = Buffer.alloc(der.length);
-        der.copy(clone);
-        return _X509Certificate.parse(clone);
-      }
-      findExtension(oid) {
-        return this.extensions.find((ext) => ext.subs[0].toOID() === oid);
-      }
-      /////////////////////////////////////////////////////////////////////////////
-      // The following properties use the documented x509 structure to locate the
-      // desired ASN.1 object
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.1
-      get tbsCertificateObj() {
-        return this.root.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.2
-      get signatureAlgorithmObj() {
-        return this.root.subs[1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.1.3
-      get signatureValueObj() {
-        return this.root.subs[2];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.1
-      get versionObj() {
-        return this.tbsCertificateObj.subs[0];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.2
-      get serialNumberObj() {
-        return this.tbsCertificateObj.subs[1];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.4
-      get issuerObj() {
-        return this.tbsCertificateObj.subs[3];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5
-      get validityObj() {
-        return this.tbsCertificateObj.subs[4];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.6
-      get subjectObj() {
-        return this.tbsCertificateObj.subs[5];
-      }
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.7
-      get subjectPublicKeyInfoObj() {
-        return this.tbsCertificateObj.subs[6];
-      }
-      // Extensions can't be located by index because their position varies. Instead,
-      // we need to find the extensions context specific tag
-      // https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.9
-      get extensionsObj() {
-        return this.tbsCertificateObj.subs.find((sub) => sub.tag.isContextSpecific(3));
-      }
-    };
-    exports2.X509Certificate = X509Certificate2;
-  }
-});
-
-// node_modules/@sigstore/core/dist/x509/index.js
-var require_x509 = __commonJS({
-  "node_modules/@sigstore/core/dist/x509/index.js"(exports2) {
-    "use strict";
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = void 0;
-    var cert_1 = require_cert();
-    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return cert_1.EXTENSION_OID_SCT;
-    }, "get") });
-    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return cert_1.X509Certificate;
-    }, "get") });
-    var ext_1 = require_ext();
-    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return ext_1.X509SCTExtension;
-    }, "get") });
-  }
-});
-
-// node_modules/@sigstore/core/dist/index.js
-var require_dist3 = __commonJS({
-  "node_modules/@sigstore/core/dist/index.js"(exports2) {
-    "use strict";
-    var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-        desc = { enumerable: true, get: /* @__PURE__ */ __name(function() {
-          return m[k];
-        }, "get") };
-      }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
-    }));
-    var __setModuleDefault = exports2 && exports2.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
-    });
-    var __importStar = exports2 && exports2.__importStar || /* @__PURE__ */ (function() {
-      var ownKeys = /* @__PURE__ */ __name(function(o) {
-        ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
-        };
-        return ownKeys(o);
-      }, "ownKeys");
-      return function(mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        }
-        __setModuleDefault(result, mod);
-        return result;
-      };
-    })();
-    Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.X509SCTExtension = exports2.X509Certificate = exports2.EXTENSION_OID_SCT = exports2.ByteStream = exports2.RFC3161Timestamp = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = exports2.ASN1Obj = void 0;
-    var asn1_1 = require_asn1();
-    Object.defineProperty(exports2, "ASN1Obj", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return asn1_1.ASN1Obj;
-    }, "get") });
-    exports2.crypto = __importStar(require_crypto());
-    exports2.dsse = __importStar(require_dsse());
-    exports2.encoding = __importStar(require_encoding());
-    exports2.json = __importStar(require_json());
-    exports2.pem = __importStar(require_pem());
-    var rfc3161_1 = require_rfc3161();
-    Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return rfc3161_1.RFC3161Timestamp;
-    }, "get") });
-    var stream_1 = require_stream();
-    Object.defineProperty(exports2, "ByteStream", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return stream_1.ByteStream;
-    }, "get") });
-    var x509_1 = require_x509();
-    Object.defineProperty(exports2, "EXTENSION_OID_SCT", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return x509_1.EXTENSION_OID_SCT;
-    }, "get") });
-    Object.defineProperty(exports2, "X509Certificate", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return x509_1.X509Certificate;
-    }, "get") });
-    Object.defineProperty(exports2, "X509SCTExtension", { enumerable: true, get: /* @__PURE__ */ __name(function() {
-      return x509_1.X509SCTExtension;
-    }, "get") });
-  }
-});
-
 // node_modules/@sigstore/verify/dist/bundle/dsse.js
 var require_dsse2 = __commonJS({
   "node_modules/@sigstore/verify/dist/bundle/dsse.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.DSSESignatureContent = void 0;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var DSSESignatureContent = class {
       static {
         __name(this, "DSSESignatureContent");
@@ -3462,8 +3462,8 @@ var require_message = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.MessageSignatureContent = void 0;
-    var core_1 = require_dist3();
-    var protobuf_specs_1 = require_dist();
+    var core_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var HASH_ALGORITHM_MAP = {
       [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
       [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
@@ -3508,7 +3508,7 @@ var require_bundle2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toSignedEntity = toSignedEntity2;
     exports2.signatureContent = signatureContent;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var dsse_1 = require_dsse2();
     var message_1 = require_message();
     function toSignedEntity2(bundle, artifact) {
@@ -3635,8 +3635,8 @@ var require_trust = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
     exports2.toTrustMaterial = toTrustMaterial3;
-    var core_1 = require_dist3();
-    var protobuf_specs_1 = require_dist();
+    var core_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var error_1 = require_error4();
     var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
     var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
@@ -3893,7 +3893,7 @@ var require_sct2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifySCTs = verifySCTs;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var error_1 = require_error4();
     var trust_1 = require_trust();
     function verifySCTs(cert, issuer, ctlogs) {
@@ -3945,7 +3945,7 @@ var require_key = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyPublicKey = verifyPublicKey;
     exports2.verifyCertificate = verifyCertificate;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var error_1 = require_error4();
     var certificate_1 = require_certificate();
     var sct_1 = require_sct2();
@@ -4063,7 +4063,7 @@ var require_tsa = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var error_1 = require_error4();
     var certificate_1 = require_certificate();
     var trust_1 = require_trust();
@@ -4652,7 +4652,7 @@ var require_checkpoint = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.LogCheckpoint = void 0;
     exports2.verifyCheckpoint = verifyCheckpoint;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var error_1 = require_error4();
     var CHECKPOINT_SEPARATOR = "\n\n";
     var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
@@ -4768,7 +4768,7 @@ var require_merkle = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyMerkleInclusion = verifyMerkleInclusion;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var error_1 = require_error4();
     var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
     var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
@@ -4853,7 +4853,7 @@ var require_set = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyTLogSET = verifyTLogSET;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     var error_1 = require_error4();
     var trust_1 = require_trust();
     function verifyTLogSET(entry, tlogs) {
@@ -6056,19 +6056,19 @@ var require_commonjs2 = __commonJS({
     __name(balancedWithBudget, "balancedWithBudget");
     function maskUnmatchedOpens(masked, budget) {
       budget.remaining -= masked.length;
-      const open4 = [];
+      const open6 = [];
       for (let i = 0; i < masked.length; i++) {
         const c = masked.charCodeAt(i);
         if (c === 123) {
-          open4.push(i);
-        } else if (c === 125 && open4.length) {
-          open4.pop();
+          open6.push(i);
+        } else if (c === 125 && open6.length) {
+          open6.pop();
         }
       }
       let out = "";
       let last = 0;
-      for (let i = 0; i < open4.length; i++) {
-        const at = open4[i];
+      for (let i = 0; i < open6.length; i++) {
+        const at = open6[i];
         out += masked.slice(last, at) + "\0";
         last = at + 1;
       }
@@ -6160,14 +6160,14 @@ var require_commonjs2 = __commonJS({
     function combine(acc, pre, values, max, maxLength, dropEmpties, budget) {
       const out = [];
       let length = 0;
-      let nonEmpty;
+      let nonEmpty2;
       outer: for (let a = 0; a < acc.length; a++) {
         const prefix = acc[a] + pre;
         let vs = values;
         if (dropEmpties && !prefix) {
-          if (!nonEmpty)
-            nonEmpty = values.filter((v) => v);
-          vs = nonEmpty;
+          if (!nonEmpty2)
+            nonEmpty2 = values.filter((v) => v);
+          vs = nonEmpty2;
         }
         for (let v = 0; v < vs.length; v++) {
           if (out.length >= max)
@@ -6494,13 +6494,13 @@ var require_unescape = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.unescape = void 0;
-    var unescape = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
+    var unescape2 = /* @__PURE__ */ __name((s, { windowsPathsNoEscape = false, magicalBraces = true } = {}) => {
       if (magicalBraces) {
         return windowsPathsNoEscape ? s.replace(/\[([^/\\])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\])\]/g, "$1$2").replace(/\\([^/])/g, "$1");
       }
       return windowsPathsNoEscape ? s.replace(/\[([^/\\{}])\]/g, "$1") : s.replace(/((?!\\).|^)\[([^/\\{}])\]/g, "$1$2").replace(/\\([^/{}])/g, "$1");
     }, "unescape");
-    exports2.unescape = unescape;
+    exports2.unescape = unescape2;
   }
 });
 
@@ -7936,10 +7936,10 @@ var require_commonjs3 = __commonJS({
           }
           return filtered.join("/");
         }).join("|");
-        const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open4 + re + close + "$";
+        const [open6, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open6 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open6 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -20548,10 +20548,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse2();
-    var constants2 = require_constants2();
+    var constants3 = require_constants2();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version2, truncation, options) => {
-      if (!constants2.RELEASE_TYPES.includes(truncation)) {
+      if (!constants3.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version2, options);
@@ -21800,7 +21800,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants2 = require_constants2();
+    var constants3 = require_constants2();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse2();
@@ -21884,8 +21884,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants2.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants2.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants3.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -22071,9 +22071,9 @@ var require_polyfill = __commonJS({
       utimes
     } = require("fs/promises");
     var {
-      dirname: dirname5,
+      dirname: dirname8,
       isAbsolute: isAbsolute2,
-      join: join22,
+      join: join24,
       parse,
       resolve: resolve8,
       sep: sep2,
@@ -22175,7 +22175,7 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname5(dest);
+      const destParent = dirname8(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
@@ -22193,8 +22193,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve8(dirname5(src));
-      const destParent = resolve8(dirname5(dest));
+      const srcParent = resolve8(dirname8(src));
+      const destParent = resolve8(dirname8(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -22354,8 +22354,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir6(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join22(src, item);
-        const destItem = join22(dest, item);
+        const srcItem = join24(src, item);
+        const destItem = join24(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22364,7 +22364,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink(src);
       if (!isAbsolute2(resolvedSrc)) {
-        resolvedSrc = resolve8(dirname5(src), resolvedSrc);
+        resolvedSrc = resolve8(dirname8(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -22379,7 +22379,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute2(resolvedDest)) {
-        resolvedDest = resolve8(dirname5(dest), resolvedDest);
+        resolvedDest = resolve8(dirname8(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -22431,15 +22431,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join22, sep: sep2 } = require("path");
+    var { join: join24, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir7, mkdtemp: mkdtemp2, rm: rm9 } = require("fs/promises");
+    var { mkdir: mkdir7, mkdtemp: mkdtemp3, rm: rm7 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir7(root, { recursive: true });
-      const target = await mkdtemp2(join22(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp3(join24(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm9(target, { force: true, recursive: true });
+        await rm7(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -22464,13 +22464,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir6 } = require("fs/promises");
-    var { join: join22 } = require("path");
+    var { join: join24 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir6(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir6(join22(dir, item))) {
-            results.push(join22(item, scopedItem));
+          for (const scopedItem of await readdir6(join24(dir, item))) {
+            results.push(join24(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname5, join: join22, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname8, join: join24, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22506,7 +22506,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs.mkdir(dirname5(destination), { recursive: true });
+      await fs.mkdir(dirname8(destination), { recursive: true });
       try {
         await fs.rename(source, destination);
       } catch (error) {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join22(source, file), join22(destination, file), options, false, symlinks)
+              (file) => moveFile(join24(source, file), join24(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -22534,7 +22534,7 @@ var require_move_file = __commonJS({
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve8(dirname5(symSource), target));
+            targetStat = await fs.stat(resolve8(dirname8(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -23204,7 +23204,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir7,
       readFile,
       readdir: readdir6,
-      rm: rm9,
+      rm: rm7,
       writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -23256,7 +23256,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm9(tmp2.target, { recursive: true, force: true });
+          return rm7(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm9(bucket, { recursive: true, force: true });
+      return rm7(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -24991,8 +24991,8 @@ var require_write = __commonJS({
       hashStream.on("size", (s) => {
         size2 = s;
       });
-      const pipeline5 = new Pipeline(inputStream, hashStream, outStream);
-      await pipeline5.promise();
+      const pipeline4 = new Pipeline(inputStream, hashStream, outStream);
+      await pipeline4.promise();
       return { integrity, size: size2 };
     }
     __name(pipeToTmp, "pipeToTmp");
@@ -25083,12 +25083,12 @@ var require_put = __commonJS({
       let size2;
       let error;
       let memoData;
-      const pipeline5 = new Pipeline();
+      const pipeline4 = new Pipeline();
       if (memoize) {
         const memoizer = new PassThrough3().on("collect", (data) => {
           memoData = data;
         });
-        pipeline5.push(memoizer);
+        pipeline4.push(memoizer);
       }
       const contentStream = write.stream(cache, opts).on("integrity", (int) => {
         integrity = int;
@@ -25097,20 +25097,20 @@ var require_put = __commonJS({
       }).on("error", (err) => {
         error = err;
       });
-      pipeline5.push(contentStream);
-      pipeline5.push(new Flush({
+      pipeline4.push(contentStream);
+      pipeline4.push(new Flush({
         async flush() {
           if (!error) {
             const entry = await index.insert(cache, key, integrity, { ...opts, size: size2 });
             if (memoize && memoData) {
               memo.put(cache, entry, memoData, opts);
             }
-            pipeline5.emit("integrity", integrity);
-            pipeline5.emit("size", size2);
+            pipeline4.emit("integrity", integrity);
+            pipeline4.emit("size", size2);
           }
         }
       }));
-      return pipeline5;
+      return pipeline4;
     }
     __name(putStream, "putStream");
   }
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm9;
-    async function rm9(cache, integrity) {
+    module2.exports = rm7;
+    async function rm7(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm9, "rm");
+    __name(rm7, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm9 } = require("fs/promises");
+    var { rm: rm7 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm9(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm7(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28322,7 +28322,7 @@ var require_verify2 = __commonJS({
     var {
       mkdir: mkdir7,
       readFile,
-      rm: rm9,
+      rm: rm7,
       stat: stat8,
       truncate,
       writeFile: writeFile2
@@ -28444,7 +28444,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat8(f);
-            await rm9(f, { recursive: true, force: true });
+            await rm7(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm9(filepath, { recursive: true, force: true });
+        await rm7(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28537,7 +28537,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm9(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm7(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm9 = require_rm2();
+    var rm7 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm9.entry;
-    module2.exports.rm.all = rm9.all;
+    module2.exports.rm = rm7.entry;
+    module2.exports.rm.all = rm7.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm9.content;
+    module2.exports.rm.content = rm7.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -29082,12 +29082,12 @@ var require_utils2 = __commonJS({
       const union = [.../* @__PURE__ */ new Set([encoded, decoded, value])].map(escapeRegExp).join("|");
       return union;
     }, "urlEncodeRegexGroup");
-    var urlEncodeRegexTag = /* @__PURE__ */ __name((strings, ...values) => {
+    var urlEncodeRegexTag = /* @__PURE__ */ __name((strings2, ...values) => {
       let pattern = "";
       for (let i = 0; i < values.length; i++) {
-        pattern += strings[i] + `(${urlEncodeRegexGroup(values[i])})`;
+        pattern += strings2[i] + `(${urlEncodeRegexGroup(values[i])})`;
       }
-      pattern += strings[strings.length - 1];
+      pattern += strings2[strings2.length - 1];
       return new RegExp(pattern);
     }, "urlEncodeRegexTag");
     var redactUrlHostnameMatcher = /* @__PURE__ */ __name(({ hostname, replacement } = {}) => ({
@@ -31584,16 +31584,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants2 = __importStar(require_constants4());
+    var constants3 = __importStar(require_constants4());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants2.BITS);
+    var isCorrect4 = common.isCorrect(constants3.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants2.GROUPS;
+        this.groups = constants3.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -31603,17 +31603,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants2.RE_SUBNET_STRING.exec(address);
+        const subnet = constants3.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants2.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants3.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants2.RE_SUBNET_STRING, "");
+          address = address.replace(constants3.RE_SUBNET_STRING, "");
         }
-        const longest = constants2.GROUPS * 4 - 1;
+        const longest = constants3.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -31646,7 +31646,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants2.RE_ADDRESS)) {
+        if (!address.match(constants3.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -31669,7 +31669,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants2.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants3.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -31683,9 +31683,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants2.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants3.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants2.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants3.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -31703,7 +31703,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants2.GROUPS) {
+        if (groups.length !== constants3.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -31718,7 +31718,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants2.BITS - trailing * 8;
+        const subnetBits = constants3.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -31764,7 +31764,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants2.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants3.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -31795,7 +31795,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants2.GROUPS; i += 2) {
+        for (i = 0; i < constants3.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -31812,7 +31812,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants2.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants3.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -31842,7 +31842,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants2.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -31853,7 +31853,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants2.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -31863,7 +31863,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants2.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants3.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -31888,7 +31888,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants2.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants3.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -31897,7 +31897,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants2.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants3.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -32078,7 +32078,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants2.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants3.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -32093,7 +32093,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants2.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants3.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -32115,7 +32115,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants2.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants3.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -35367,12 +35367,12 @@ var require_remote = __commonJS({
               integrity: _opts.integrity,
               size: _opts.size
             });
-            const pipeline5 = new CachingMinipassPipeline({
+            const pipeline4 = new CachingMinipassPipeline({
               events: ["integrity", "size"]
             }, res.body, integrityStream);
-            integrityStream.on("integrity", (i) => pipeline5.emit("integrity", i));
-            integrityStream.on("size", (s) => pipeline5.emit("size", s));
-            res = new fetch2.Response(pipeline5, res);
+            integrityStream.on("integrity", (i) => pipeline4.emit("integrity", i));
+            integrityStream.on("size", (s) => pipeline4.emit("size", s));
+            res = new fetch2.Response(pipeline4, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join22;
+    exports2.join = join24;
     var url_1 = require("url");
-    function join22(base, path) {
+    function join24(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join22, "join");
+    __name(join24, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36970,7 +36970,7 @@ var require_dist12 = __commonJS({
     exports2.TUFError = exports2.DEFAULT_MIRROR_URL = void 0;
     exports2.getTrustedRoot = getTrustedRoot2;
     exports2.initTUF = initTUF;
-    var protobuf_specs_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var appdata_1 = require_appdata();
     var client_1 = require_client();
     exports2.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
@@ -37014,7 +37014,7 @@ var require_oidc = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.extractJWTSubject = extractJWTSubject;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     function extractJWTSubject(jwt) {
       const parts = jwt.split(".", 3);
       const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
@@ -37149,7 +37149,7 @@ var require_util2 = __commonJS({
     })();
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
-    var core_1 = require_dist3();
+    var core_1 = require_dist();
     Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return core_1.crypto;
     }, "get") });
@@ -37267,7 +37267,7 @@ var require_bundle3 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toMessageSignatureBundle = toMessageSignatureBundle;
     exports2.toDSSEBundle = toDSSEBundle;
-    var sigstore = __importStar(require_dist2());
+    var sigstore = __importStar(require_dist3());
     var util_1 = require_util2();
     function toMessageSignatureBundle(artifact, signature) {
       const digest = util_1.crypto.digest("sha256", artifact.data);
@@ -37791,7 +37791,7 @@ var require_rekor_v2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.RekorV2 = void 0;
     var fetch_1 = require_fetch2();
-    var protobuf_specs_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var v2_1 = require_v2();
     var RekorV2 = class {
       static {
@@ -37908,8 +37908,8 @@ var require_entry3 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toProposedEntry = toProposedEntry;
     exports2.toCreateEntryRequest = toCreateEntryRequest;
-    var bundle_1 = require_dist2();
-    var protobuf_specs_1 = require_dist();
+    var bundle_1 = require_dist3();
+    var protobuf_specs_1 = require_dist2();
     var util_1 = require_util2();
     var SHA256_ALGORITHM = "sha256";
     function toProposedEntry(content, publicKey, entryType = "dsse") {
@@ -38293,7 +38293,7 @@ var require_config2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
-    var protobuf_specs_1 = require_dist();
+    var protobuf_specs_1 = require_dist2();
     var dsse_1 = require_dsse5();
     var message_1 = require_message2();
     var signer_1 = require_signer();
@@ -38565,6 +38565,9 @@ function cleanUpOnSignals(say, exit) {
 }
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
+// src/cli/main.ts
+var import_promises22 = require("node:readline/promises");
+
 // src/cli/cli.ts
 var import_node_util = require("node:util");
 
@@ -38581,7 +38584,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {
@@ -38667,11 +38685,11 @@ var TOOL_NAME = "pi-image-release";
 
 // src/cli/commands/build-command.ts
 var import_node_os = require("node:os");
-var import_node_path8 = require("node:path");
+var import_node_path9 = require("node:path");
 
 // src/lib/build/build.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
+var import_promises10 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -38923,6 +38941,12 @@ function kindOf(st) {
 }
 __name(kindOf, "kindOf");
 var SHA256_HEX = /^[0-9a-f]{64}$/;
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
 async function digestFile(path, copyTo, expectedSize) {
   const handle = await openRegularFile(path);
   if (expectedSize !== void 0) {
@@ -38934,7 +38958,9 @@ async function digestFile(path, copyTo, expectedSize) {
   }
   const counter = new HashingPassThrough();
   let writeFailure;
-  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => {
+    if (isOwnWriteError(e)) writeFailure = e;
+  }) : new import_node_stream.Writable({
     write(_chunk, _enc, done) {
       done();
     }
@@ -39391,11 +39417,87 @@ async function resolveStageList(specs, options) {
 __name(resolveStageList, "resolveStageList");
 
 // src/lib/build/apt-proxy.ts
+var import_node_fs3 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
+var import_node_http = require("node:http");
+var import_node_path4 = require("node:path");
+
+// src/lib/core/atomic-file.ts
 var import_node_crypto2 = require("node:crypto");
 var import_node_fs2 = require("node:fs");
 var import_promises5 = require("node:fs/promises");
-var import_node_http = require("node:http");
 var import_node_path3 = require("node:path");
+var import_promises6 = require("node:stream/promises");
+function temporaryPathFor(path) {
+  return (0, import_node_path3.join)((0, import_node_path3.dirname)(path), `.${(0, import_node_path3.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises5.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises5.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises5.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+var AtomicFile = class {
+  constructor(path) {
+    this.path = path;
+    const temp = temporaryPathFor(path);
+    this.temp = temp;
+    this.stream = (0, import_node_fs2.createWriteStream)(temp, { flags: "wx", mode: 420 });
+    this.stream.once("error", (e) => {
+      if (isOwnWriteError(e)) this.writeFailure = e;
+    });
+    this.unregister = registerCleanup(() => (0, import_promises5.rm)(temp, { force: true }));
+  }
+  path;
+  static {
+    __name(this, "AtomicFile");
+  }
+  unregister;
+  stream;
+  writeFailure;
+  temp;
+  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
+  async fill(source, through) {
+    try {
+      if (through) await (0, import_promises6.pipeline)(source, through, this.stream);
+      else await (0, import_promises6.pipeline)(source, this.stream);
+    } catch (e) {
+      throw this.blame(e);
+    }
+  }
+  /** The error to report: the output's, naming the file, when writing it failed. */
+  blame(e) {
+    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
+  }
+  async commit(finalPath = this.path) {
+    try {
+      await (0, import_promises5.rename)(this.temp, finalPath);
+    } catch (e) {
+      await this.discard();
+      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
+    }
+    this.unregister();
+  }
+  async discard() {
+    this.stream.destroy();
+    await (0, import_promises5.rm)(this.temp, { force: true });
+    this.unregister();
+  }
+};
+
+// src/lib/build/apt-proxy.ts
 var PACKAGE_FILE = /\.(u|d)?deb$/;
 var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 function cachePathFor(cacheDir, url) {
@@ -39409,7 +39511,7 @@ function cachePathFor(cacheDir, url) {
   const host = url.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path3.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path4.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -39424,7 +39526,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises5.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises7.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -39432,12 +39534,12 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path, head2) => {
     try {
-      const s = await (0, import_promises5.stat)(path);
+      const s = await (0, import_promises7.stat)(path);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
       if (head2) res.end();
-      else (0, import_node_fs2.createReadStream)(path).pipe(res);
+      else (0, import_node_fs3.createReadStream)(path).pipe(res);
       return true;
     } catch {
       return false;
@@ -39485,8 +39587,8 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const temp = (0, import_node_path3.join)(options.cacheDir, `.partial-${(0, import_node_crypto2.randomBytes)(6).toString("hex")}`);
-      const file = (0, import_node_fs2.createWriteStream)(temp);
+      const cached = new AtomicFile((0, import_node_path4.join)(options.cacheDir, "entry"));
+      const file = cached.stream;
       let length = 0;
       let failed = false;
       up.on("data", (chunk) => {
@@ -39496,8 +39598,7 @@ async function startAptProxy(options) {
       up.pipe(file);
       const abandon = /* @__PURE__ */ __name(() => {
         failed = true;
-        file.destroy();
-        void (0, import_promises5.rm)(temp, { force: true });
+        void cached.discard();
       }, "abandon");
       up.on("aborted", abandon);
       up.on("error", () => {
@@ -39508,16 +39609,16 @@ async function startAptProxy(options) {
       const store = /* @__PURE__ */ __name(async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger.warn(`apt proxy: ${url2.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
-          await (0, import_promises5.rm)(temp, { force: true });
+          await cached.discard();
           return;
         }
         try {
-          await (0, import_promises5.mkdir)((0, import_node_path3.dirname)(cachePath), { recursive: true });
-          await (0, import_promises5.rename)(temp, cachePath);
+          await (0, import_promises7.mkdir)((0, import_node_path4.dirname)(cachePath), { recursive: true });
+          await cached.commit(cachePath);
           stats.stored++;
         } catch (e) {
           logger.warn(`apt proxy: could not store ${url2.href}: ${e.message}`);
-          await (0, import_promises5.rm)(temp, { force: true });
+          await cached.discard();
         }
       }, "store");
       file.on("finish", () => void store());
@@ -39555,8 +39656,8 @@ __name(startAptProxy, "startAptProxy");
 
 // src/lib/build/buildkit.ts
 var import_node_child_process2 = require("node:child_process");
-var realBuildkitDeps = /* @__PURE__ */ __name((onPath, probe) => ({
-  probe,
+var realBuildkitDeps = /* @__PURE__ */ __name((onPath, probe2) => ({
+  probe: probe2,
   startDaemon: /* @__PURE__ */ __name((argv) => {
     const child = (0, import_node_child_process2.spawn)(argv[0], argv.slice(1), { detached: true, stdio: "ignore" });
     child.on("error", () => void 0);
@@ -39588,28 +39689,28 @@ async function ensureBuildkit(sudo, deps, logger) {
 __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
-var import_node_fs4 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
+var import_node_fs5 = require("node:fs");
+var import_promises9 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
 
 // src/lib/build/preflight.ts
-var import_node_fs3 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
+var import_node_fs4 = require("node:fs");
+var import_promises8 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path) => {
-    const s = await (0, import_promises6.statfs)(path);
+    const s = await (0, import_promises8.statfs)(path);
     return s.bavail * s.bsize;
   }, "freeBytes"),
-  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs3.existsSync)(path), "exists"),
+  exists: /* @__PURE__ */ __name((path) => (0, import_node_fs4.existsSync)(path), "exists"),
   read: /* @__PURE__ */ __name((path) => {
     try {
-      return (0, import_node_fs3.readFileSync)(path, "utf8");
+      return (0, import_node_fs4.readFileSync)(path, "utf8");
     } catch {
       return void 0;
     }
   }, "read"),
-  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs3.existsSync)(`${dir}/${tool}`)), "onPath")
+  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs4.existsSync)(`${dir}/${tool}`)), "onPath")
 };
 function isArmHost(arch) {
   return arch === "arm64" || arch === "arm";
@@ -39669,7 +39770,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs4.existsSync)((0, import_node_path4.join)(dir, name))) return (0, import_node_path4.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path5.join)(dir, name))) return (0, import_node_path5.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -39688,25 +39789,25 @@ async function ensureEmulation(options) {
     await root("apt-get", ["update", "-qq"]);
     await root("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "qemu-user-static", "binfmt-support"]);
   }
-  if (!(0, import_node_fs4.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
+  if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
     logger.info("mounting binfmt_misc");
     await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
   }
   for (const arch of ["aarch64", "arm"]) {
     const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch}`;
-    if (!(0, import_node_fs4.existsSync)(entry)) {
-      if ((0, import_node_fs4.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
-      else if ((0, import_node_fs4.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
+    if (!(0, import_node_fs5.existsSync)(entry)) {
+      if ((0, import_node_fs5.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
+      else if ((0, import_node_fs5.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
     }
   }
-  if (!(0, import_node_fs4.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+  if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises7.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises7.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises9.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises9.mkdir)(options.shimDir, { recursive: true });
   for (const arch of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch}-static`);
-    if (target) await (0, import_promises7.symlink)(target, (0, import_node_path4.join)(options.shimDir, `qemu-${arch}`));
+    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path5.join)(options.shimDir, `qemu-${arch}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -39717,11 +39818,11 @@ __name(ensureEmulation, "ensureEmulation");
 var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
 var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
 function readStamp(line) {
-  const clock = CLOCK.exec(line);
-  if (clock) {
-    const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3])];
+  const clock2 = CLOCK.exec(line);
+  if (clock2) {
+    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
     if (h > 23 || m > 59 || s > 60) return void 0;
-    return { raw: `${clock[1]}:${clock[2]}:${clock[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock[4] };
+    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
   }
   const iso = RFC3339.exec(line);
   if (iso) {
@@ -39842,14 +39943,14 @@ function stagesOf(timeline) {
 }
 __name(stagesOf, "stagesOf");
 function failedStep(timeline) {
-  const open4 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open4[open4.length - 1];
+  const open6 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open6[open6.length - 1];
 }
 __name(failedStep, "failedStep");
-function formatDuration(seconds) {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor(seconds % 3600 / 60);
-  const s = seconds % 60;
+function formatDuration(seconds2) {
+  const h = Math.floor(seconds2 / 3600);
+  const m = Math.floor(seconds2 % 3600 / 60);
+  const s = seconds2 % 60;
   if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
   if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
   return `${s}s`;
@@ -39950,26 +40051,26 @@ function parseRuntime(value, input = "runtime") {
   throw new PiImageError("INPUT_INVALID", `${input} "${value}" is not one of: auto, ${RUNTIMES.join(", ")}`);
 }
 __name(parseRuntime, "parseRuntime");
-async function containerCommand(cli, probe) {
-  if (await probe(cli, ["info"])) return [cli];
-  if (await probe("sudo", ["-n", cli, "info"])) return ["sudo", cli];
+async function containerCommand(cli, probe2) {
+  if (await probe2(cli, ["info"])) return [cli];
+  if (await probe2("sudo", ["-n", cli, "info"])) return ["sudo", cli];
   return void 0;
 }
 __name(containerCommand, "containerCommand");
-async function nativeCommand(isRoot, probe) {
+async function nativeCommand(isRoot, probe2) {
   if (isRoot) return [];
-  if (await probe("sudo", ["-n", "true"])) return ["sudo", "-E"];
+  if (await probe2("sudo", ["-n", "true"])) return ["sudo", "-E"];
   return void 0;
 }
 __name(nativeCommand, "nativeCommand");
-async function resolveRuntime(requested, probe, isRoot) {
+async function resolveRuntime(requested, probe2, isRoot) {
   if (requested === "native") {
-    const command = await nativeCommand(isRoot, probe);
+    const command = await nativeCommand(isRoot, probe2);
     if (!command) throw new PiImageError("INPUT_INVALID", "runtime native runs pi-gen as root: run as root or give this user passwordless sudo");
     return { runtime: "native", command };
   }
   if (requested !== "auto") {
-    const command = await containerCommand(requested, probe);
+    const command = await containerCommand(requested, probe2);
     if (!command) {
       throw new PiImageError(
         "TOOL_MISSING",
@@ -39979,7 +40080,7 @@ async function resolveRuntime(requested, probe, isRoot) {
     return { runtime: requested, command };
   }
   for (const runtime of DETECTION_ORDER) {
-    const command = runtime === "native" ? await nativeCommand(isRoot, probe) : await containerCommand(runtime, probe);
+    const command = runtime === "native" ? await nativeCommand(isRoot, probe2) : await containerCommand(runtime, probe2);
     if (command) return { runtime, command };
   }
   throw new PiImageError(
@@ -40016,7 +40117,7 @@ function runArgv(argv, logger, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists(path) {
   try {
-    await (0, import_promises8.stat)(path);
+    await (0, import_promises10.stat)(path);
     return true;
   } catch {
     return false;
@@ -40049,29 +40150,29 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path5.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path5.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path6.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path6.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
-  const workDir = (0, import_node_path5.resolve)(options.workDir);
-  await (0, import_promises8.mkdir)(workDir, { recursive: true });
-  const probe = options.probe ?? defaultProbe(logger);
-  const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
+  const workDir = (0, import_node_path6.resolve)(options.workDir);
+  await (0, import_promises10.mkdir)(workDir, { recursive: true });
+  const probe2 = options.probe ?? defaultProbe(logger);
+  const runtime = await resolveRuntime(options.runtime, probe2, options.isRoot);
   const native = runtime.runtime === "native";
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists((0, import_node_path5.join)(options.pigenDir, script))) {
+    if (!await exists((0, import_node_path6.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path5.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path6.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path5.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path6.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -40118,18 +40219,18 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path5.join)(workDir, "config");
-  await (0, import_promises8.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path6.join)(workDir, "config");
+  await (0, import_promises10.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path5.join)(workDir, "bin"), logger });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path6.join)(workDir, "bin"), logger });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
-    dependsFile: (0, import_node_path5.join)(options.pigenDir, "depends"),
+    dependsFile: (0, import_node_path6.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -40140,8 +40241,8 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     fix: ${c.fix}`).join("\n")}`);
   }
   if (runtime.runtime === "nerdctl") {
-    const probe = options.probe ?? defaultProbe(logger);
-    await ensureBuildkit(runtime.command.slice(0, -1), realBuildkitDeps(realHost.onPath, probe), logger);
+    const probe2 = options.probe ?? defaultProbe(logger);
+    await ensureBuildkit(runtime.command.slice(0, -1), realBuildkitDeps(realHost.onPath, probe2), logger);
   }
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
@@ -40149,12 +40250,12 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path5.join)(workDir, "deploy");
-  await (0, import_promises8.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path5.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path5.join)(workDir, "work", "build.log");
-  if (native && await exists(nativeLog)) await (0, import_promises8.copyFile)(nativeLog, buildLog);
-  else if (!await exists(buildLog)) await (0, import_promises8.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path6.join)(workDir, "deploy");
+  await (0, import_promises10.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path6.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path6.join)(workDir, "work", "build.log");
+  if (native && await exists(nativeLog)) await (0, import_promises10.copyFile)(nativeLog, buildLog);
+  else if (!await exists(buildLog)) await (0, import_promises10.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
@@ -40171,7 +40272,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path5.join)(workDir, "work"),
+    workTree: (0, import_node_path6.join)(workDir, "work"),
     stages
   };
   if (!native) result.containerName = options.containerName;
@@ -40179,7 +40280,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
 }
 __name(buildWith, "buildWith");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path5.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path6.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -40195,7 +40296,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path5.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path6.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -40214,7 +40315,7 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_node_path7 = require("node:path");
+var import_node_path8 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -40365,11 +40466,11 @@ function parseProductConfig(text2, source) {
 __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
-var import_node_fs5 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_node_fs6 = require("node:fs");
+var import_promises11 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path7.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -40377,26 +40478,26 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path6.resolve)(options.explicitDir);
-    if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path7.resolve)(options.explicitDir);
+    if (!(0, import_node_fs6.existsSync)((0, import_node_path7.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit)
       logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs5.existsSync)((0, import_node_path6.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path6.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path7.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path7.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path6.join)((0, import_node_path6.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path7.join)((0, import_node_path7.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path7.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises9.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises9.mkdir)(dir, { recursive: true });
+    await (0, import_promises11.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises11.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -40422,10 +40523,10 @@ async function recipeCommit(baseDir, logger) {
 __name(recipeCommit, "recipeCommit");
 async function prepareBuild(request2) {
   const { logger } = request2;
-  const baseDir = (0, import_node_path7.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path8.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path = (0, import_node_path7.resolve)(baseDir, request2.configFile);
+    const path = (0, import_node_path8.resolve)(baseDir, request2.configFile);
     let text2;
     try {
       text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
@@ -40449,7 +40550,7 @@ async function prepareBuild(request2) {
   checkSettings({ ...config.settings, imgName, extra: config.extra });
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path7.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path8.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -40461,7 +40562,7 @@ async function prepareBuild(request2) {
     pigenDir: checkout.dir,
     pigenCommit: checkout.commit,
     baseDir,
-    workDir: (0, import_node_path7.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path8.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
@@ -40473,7 +40574,7 @@ async function prepareBuild(request2) {
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path7.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path8.resolve)(baseDir, request2.aptCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger
@@ -40677,7 +40778,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       pigenDir: str("pigen-dir") ?? env.PI_GEN_DIR,
       pigenRepository: str("pigen-repository"),
       pigenRef: str("pigen-ref"),
-      cacheDir: (0, import_node_path8.join)(env.XDG_CACHE_HOME ?? (0, import_node_path8.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
+      cacheDir: (0, import_node_path9.join)(env.XDG_CACHE_HOME ?? (0, import_node_path9.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
       recipeGitHash: str("recipe-git-hash"),
       resume: values.continue === true,
       minFreeGiB: str("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str("min-free-gb"), 0, 1e5, "--min-free-gb"),
@@ -40703,77 +40804,78 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
   }
 };
 
-// src/lib/image/random-access-image.ts
-var import_promises12 = require("node:fs/promises");
-var import_node_os2 = require("node:os");
-var import_node_path10 = require("node:path");
+// src/cli/commands/flash-command.ts
+var import_node_fs19 = require("node:fs");
 
-// src/lib/image/byte-source.ts
-var FileByteSource = class _FileByteSource {
-  constructor(name, size2, fh) {
-    this.name = name;
-    this.size = size2;
-    this.fh = fh;
+// src/lib/device/disk-policy.ts
+var DEFAULT_PROTECTED_LABELS = ["OURBOX_DATA"];
+var GiB = 1024 ** 3;
+function describeDisk(device) {
+  const size2 = device.sizeBytes >= GiB ? `${(device.sizeBytes / GiB).toFixed(1)} GiB` : `${(device.sizeBytes / 1024 ** 2).toFixed(1)} MiB`;
+  const parts = [device.model ?? "no model", `serial ${device.serial ?? "none"}`, size2];
+  if (device.backingFile) parts.push(`loop on ${device.backingFile}`);
+  return `${device.path} (${parts.join(", ")})`;
+}
+__name(describeDisk, "describeDisk");
+function labelsOn(labels) {
+  return labels.partitions.flatMap((p) => {
+    const where = p.number === void 0 ? "the whole disk" : `partition ${p.number}`;
+    return [
+      ...p.label !== void 0 ? [{ where, kind: "file system label", value: p.label }] : [],
+      ...p.partLabel !== void 0 ? [{ where, kind: "partition label", value: p.partLabel }] : []
+    ];
+  });
+}
+__name(labelsOn, "labelsOn");
+function diskRefusals(facts, policy) {
+  const { device } = facts;
+  const out = [];
+  if (device.isPartition) {
+    out.push({ code: "DISK_NOT_WHOLE", reason: `it is partition ${device.name} of ${device.parent ?? "a disk"}, not a whole disk: give the disk itself` });
   }
-  name;
-  size;
-  fh;
-  static {
-    __name(this, "FileByteSource");
+  if (device.readOnly) out.push({ code: "DISK_READ_ONLY", reason: "the kernel has it read-only" });
+  if (facts.systemMounts.length > 0) {
+    out.push({ code: "DISK_SYSTEM", reason: `the running system lives on it (${facts.systemMounts.join(", ")})` });
   }
-  static async open(path) {
-    const fh = await openRegularFile(path);
-    const { size: size2 } = await fh.stat();
-    return new _FileByteSource(path, size2, fh);
+  if (facts.mounts.length > 0) {
+    out.push({ code: "DISK_IN_USE", reason: `mounted: ${facts.mounts.map((m) => `${m.device} on ${m.mountPoint}`).join(", ")}` });
   }
-  async read(offset, length) {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
-    }
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf;
+  if (facts.swap.length > 0) out.push({ code: "DISK_IN_USE", reason: `used as swap: ${facts.swap.join(", ")}` });
+  if (device.holders.length > 0) {
+    out.push({ code: "DISK_IN_USE", reason: `held by ${device.holders.join(", ")} (device-mapper, md or LVM)` });
   }
-  close() {
-    return this.fh.close();
-  }
-};
-var SliceByteSource = class {
-  constructor(parent, offset, size2, name) {
-    this.parent = parent;
-    this.offset = offset;
-    this.size = size2;
-    this.name = name;
-    if (offset + size2 > parent.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${name} (${size2} bytes at ${offset}) lies past the end of ${parent.name}`);
+  const protectedLabels = new Set(policy.protectedLabels.map((l) => l.toUpperCase()));
+  for (const l of labelsOn(facts.labels)) {
+    if (protectedLabels.has(l.value.toUpperCase())) {
+      out.push({ code: "DISK_PROTECTED", reason: `${l.where} has the protected ${l.kind} ${l.value}` });
     }
   }
-  parent;
-  offset;
-  size;
-  name;
-  static {
-    __name(this, "SliceByteSource");
+  if (device.serial !== void 0 && policy.protectedSerials.some((s) => s.toUpperCase() === device.serial.toUpperCase())) {
+    out.push({ code: "DISK_PROTECTED", reason: `its serial ${device.serial} is protected` });
   }
-  read(offset, length) {
-    if (offset < 0 || offset + length > this.size) {
-      return Promise.reject(new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past its end`));
-    }
-    return this.parent.read(this.offset + offset, length);
+  if (device.sizeBytes < policy.imageSize) {
+    out.push({ code: "DISK_TOO_SMALL", reason: `it holds ${device.sizeBytes} bytes; the image needs ${policy.imageSize}` });
   }
-};
+  return out;
+}
+__name(diskRefusals, "diskRefusals");
+function checkDisk(facts, policy) {
+  const refusals = diskRefusals(facts, policy);
+  const first = refusals[0];
+  if (!first) return;
+  throw new PiImageError(first.code, `refusing to write ${describeDisk(facts.device)}: ${refusals.map((r) => r.reason).join("; ")}`);
+}
+__name(checkDisk, "checkDisk");
+
+// src/lib/device/flash.ts
+var import_node_crypto4 = require("node:crypto");
 
 // src/lib/image/decompress.ts
-var import_node_path9 = require("node:path");
+var import_node_path10 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
-var import_node_fs6 = require("node:fs");
+var import_node_fs7 = require("node:fs");
 var import_node_stream2 = require("node:stream");
 var import_node_zlib = require("node:zlib");
 var EOCD = 101010256;
@@ -40808,16 +40910,16 @@ async function listZipEntries(file) {
       }
     }
     if (at < 0) throw corrupt(file, "no end-of-central-directory record (truncated?)");
-    let count = tail.readUInt16LE(at + 10);
+    let count2 = tail.readUInt16LE(at + 10);
     let cdSize = tail.readUInt32LE(at + 12);
     let cdOffset = tail.readUInt32LE(at + 16);
-    if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
+    if (count2 === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
       if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
       const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
       const z64 = Buffer.alloc(56);
       await fh.read(z64, 0, 56, z64At);
       if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
-      count = u64(file, z64, 32, "entry count", size2);
+      count2 = u64(file, z64, 32, "entry count", size2);
       cdSize = u64(file, z64, 40, "central directory size", size2);
       cdOffset = u64(file, z64, 48, "central directory offset", size2);
     }
@@ -40826,7 +40928,7 @@ async function listZipEntries(file) {
     await fh.read(cd, 0, cdSize, cdOffset);
     const entries = [];
     let p = 0;
-    for (let n = 0; n < count; n++) {
+    for (let n = 0; n < count2; n++) {
       if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(file, `central directory entry ${n} is damaged`);
       const nameLength = cd.readUInt16LE(p + 28);
       const extraLength = cd.readUInt16LE(p + 30);
@@ -40912,7 +41014,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs6.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs7.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
     check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
@@ -40941,7 +41043,7 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path9.basename)(path);
+  const name = (0, import_node_path10.basename)(path);
   switch (compression) {
     case "none": {
       const handle = await openRegularFile(path);
@@ -41005,261 +41107,65 @@ async function openRawImage(path, compression, logger) {
 }
 __name(openRawImage, "openRawImage");
 
-// src/lib/image/raw-image-pass.ts
-var import_node_fs7 = require("node:fs");
-var import_promises10 = require("node:fs/promises");
-var import_node_events = require("node:events");
-var import_promises11 = require("node:stream/promises");
-
-// src/lib/image/bmap.ts
-var import_node_crypto3 = require("node:crypto");
-var BMAP_BLOCK_SIZE = 4096;
-var BlockMapBuilder = class {
-  constructor(blockSize = BMAP_BLOCK_SIZE) {
-    this.blockSize = blockSize;
+// src/lib/image/byte-source.ts
+var FileByteSource = class _FileByteSource {
+  constructor(name, size2, fh) {
+    this.name = name;
+    this.size = size2;
+    this.fh = fh;
   }
-  blockSize;
+  name;
+  size;
+  fh;
   static {
-    __name(this, "BlockMapBuilder");
+    __name(this, "FileByteSource");
   }
-  ranges = [];
-  block = 0;
-  mapped = 0;
-  open;
-  /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
-  addMapped(data, count) {
-    this.open ??= { first: this.block, hash: (0, import_node_crypto3.createHash)("sha256") };
-    this.open.hash.update(data);
-    this.block += count;
-    this.mapped += count;
+  static async open(path) {
+    const fh = await openRegularFile(path);
+    const { size: size2 } = await fh.stat();
+    return new _FileByteSource(path, size2, fh);
   }
-  addUnmapped(count) {
-    this.closeRange();
-    this.block += count;
-  }
-  closeRange() {
-    if (!this.open) return;
-    this.ranges.push({ first: this.open.first, last: this.block - 1, sha256: this.open.hash.digest("hex") });
-    this.open = void 0;
-  }
-  finish(imageSize) {
-    this.closeRange();
-    const blocksCount = Math.ceil(imageSize / this.blockSize);
-    if (blocksCount !== this.block) {
-      throw new PiImageError("INTERNAL", `block map saw ${this.block} blocks, image has ${blocksCount}`);
+  async read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
     }
-    return { imageSize, blockSize: this.blockSize, blocksCount, mappedBlocksCount: this.mapped, ranges: this.ranges };
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf;
+  }
+  close() {
+    return this.fh.close();
   }
 };
-function humanSize(bytes) {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
+var SliceByteSource = class {
+  constructor(parent, offset, size2, name) {
+    this.parent = parent;
+    this.offset = offset;
+    this.size = size2;
+    this.name = name;
+    if (offset + size2 > parent.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${name} (${size2} bytes at ${offset}) lies past the end of ${parent.name}`);
+    }
   }
-  return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
-}
-__name(humanSize, "humanSize");
-var ZERO_CHECKSUM = "0".repeat(64);
-function renderBmap(map) {
-  const percent = map.blocksCount === 0 ? 0 : map.mappedBlocksCount * 100 / map.blocksCount;
-  const lines = [
-    '<?xml version="1.0" ?>',
-    // No double hyphen may appear inside an XML comment.
-    "<!-- Block map written by pi-image (pi-image-release) in bmap-tools format 2.0.",
-    "     Only the listed blocks hold data; the rest are zeros and need not be",
-    "     written. Flash it with bmaptool copy, giving this file as the bmap. -->",
-    '<bmap version="2.0">',
-    `    <!-- Image size: ${humanSize(map.imageSize)} -->`,
-    `    <ImageSize> ${map.imageSize} </ImageSize>`,
-    `    <BlockSize> ${map.blockSize} </BlockSize>`,
-    `    <BlocksCount> ${map.blocksCount} </BlocksCount>`,
-    `    <!-- Mapped: ${humanSize(map.mappedBlocksCount * map.blockSize)} or ${percent.toFixed(1)}% -->`,
-    `    <MappedBlocksCount> ${map.mappedBlocksCount} </MappedBlocksCount>`,
-    "    <ChecksumType> sha256 </ChecksumType>",
-    "    <!-- sha256 of this file with the value below replaced by 64 zeros -->",
-    `    <BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`,
-    "    <BlockMap>",
-    ...map.ranges.map((r) => `        <Range chksum="${r.sha256}"> ${r.first === r.last ? r.first : `${r.first}-${r.last}`} </Range>`),
-    "    </BlockMap>",
-    "</bmap>",
-    ""
-  ];
-  const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto3.createHash)("sha256").update(withZeros).digest("hex");
-  return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
-}
-__name(renderBmap, "renderBmap");
-
-// src/lib/image/raw-image-pass.ts
-var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
-async function rawImagePass(source, options) {
-  const { logger, sourceName } = options;
-  const BS = BMAP_BLOCK_SIZE;
-  const raw = new DigestCounter();
-  const bmap = new BlockMapBuilder(BS);
-  let carry;
-  let head2 = options.checkHead ? Buffer.alloc(0) : void 0;
-  let sparse;
-  let outputFailure;
-  const outputFailed = /* @__PURE__ */ __name((path) => (e) => {
-    outputFailure ??= e instanceof PiImageError ? e : new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
-    return outputFailure;
-  }, "outputFailed");
-  let xz;
-  if (options.xz) {
-    const level = options.xz.level;
-    const threads = options.xz.threads === 1 ? "+1" : String(options.xz.threads);
-    const { child, done, stop } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
-      logger,
-      stdin: "pipe"
-    });
-    const counter = new HashingPassThrough();
-    const xzPath = options.xz.path;
-    const out = (0, import_promises11.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
-      throw outputFailed(xzPath)(e);
-    });
-    out.catch(() => void 0);
-    const stdin = child.stdin;
-    stdin.on("error", () => void 0);
-    xz = { stdin, done, out, counter, stop };
+  parent;
+  offset;
+  size;
+  name;
+  static {
+    __name(this, "SliceByteSource");
   }
-  const waitDrain = /* @__PURE__ */ __name(async () => {
-    await Promise.race([
-      (0, import_node_events.once)(xz.stdin, "drain"),
-      xz.out,
-      xz.done.then(() => {
-        throw new PiImageError("EXEC_FAILED", "xz exited before the image was fully written to it");
-      })
-    ]);
-  }, "waitDrain");
-  const writeSparse = /* @__PURE__ */ __name(async (segment, at) => {
-    try {
-      await sparse.write(segment, 0, segment.length, at);
-    } catch (e) {
-      throw outputFailed(options.sparseCopy)(e);
+  read(offset, length) {
+    if (offset < 0 || offset + length > this.size) {
+      return Promise.reject(new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past its end`));
     }
-  }, "writeSparse");
-  const blocks = /* @__PURE__ */ __name(async (data, offset) => {
-    const n = Math.ceil(data.length / BS);
-    let i = 0;
-    while (i < n) {
-      const zero = data.subarray(i * BS, (i + 1) * BS).equals(ZERO_BLOCK.subarray(0, Math.min(BS, data.length - i * BS)));
-      let j = i + 1;
-      while (j < n && data.subarray(j * BS, (j + 1) * BS).equals(ZERO_BLOCK.subarray(0, Math.min(BS, data.length - j * BS))) === zero) j++;
-      if (zero) bmap.addUnmapped(j - i);
-      else {
-        const segment = data.subarray(i * BS, Math.min(j * BS, data.length));
-        bmap.addMapped(segment, j - i);
-        if (sparse) await writeSparse(segment, offset + i * BS);
-      }
-      i = j;
-    }
-  }, "blocks");
-  try {
-    if (options.sparseCopy) sparse = await (0, import_promises10.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
-    let blockOffset = 0;
-    for await (const piece of source) {
-      const chunk = piece;
-      if (head2 && head2.length < 65536) {
-        head2 = Buffer.concat([head2, chunk.subarray(0, 65536 - head2.length)]);
-        if (head2.length >= 65536) {
-          options.checkHead(head2);
-          head2 = void 0;
-        }
-      }
-      raw.update(chunk);
-      if (xz && !xz.stdin.write(chunk)) await waitDrain();
-      const data = carry ? Buffer.concat([carry, chunk]) : chunk;
-      const whole = data.length - data.length % BS;
-      await blocks(data.subarray(0, whole), blockOffset);
-      blockOffset += whole;
-      carry = whole < data.length ? Buffer.from(data.subarray(whole)) : void 0;
-      logger.progress(`reading ${sourceName}`, raw.size, options.expectedSize);
-    }
-    if (raw.size === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
-    if (head2) options.checkHead(head2);
-    if (carry) await blocks(carry, blockOffset);
-    if (options.expectedSize !== void 0 && raw.size !== options.expectedSize) {
-      throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${raw.size} bytes, expected ${options.expectedSize}`);
-    }
-    if (xz) {
-      xz.stdin.end();
-      await xz.done;
-      await xz.out;
-    }
-    if (sparse) {
-      await sparse.truncate(raw.size).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
-    }
-  } catch (error) {
-    await xz?.stop();
-    source.destroy();
-    if (outputFailure) throw outputFailure;
-    if (error instanceof PiImageError) throw error;
-    throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: cannot be read to the end: ${error.message}`, { cause: error });
-  } finally {
-    await sparse?.close();
+    return this.parent.read(this.offset + offset, length);
   }
-  const digest = raw.digest();
-  const result = { raw: digest, bmap: bmap.finish(digest.size) };
-  if (xz) result.compressed = xz.counter.digest();
-  return result;
-}
-__name(rawImagePass, "rawImagePass");
-
-// src/lib/image/random-access-image.ts
-async function streamImageOnce(path, compression, options) {
-  const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises12.mkdtemp)((0, import_node_path10.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises12.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
-  const unregister = registerCleanup(remove);
-  const sparse = dir ? (0, import_node_path10.join)(dir, "image.img") : void 0;
-  let opened;
-  let disk;
-  try {
-    if (sparse) logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
-    opened = await openRawImage(path, compression, logger);
-    const pass = await rawImagePass(opened.stream, {
-      logger,
-      sourceName: path,
-      expectedSize: opened.expectedSize,
-      ...options.checkHead ? { checkHead: options.checkHead } : {},
-      ...options.xz ? { xz: options.xz } : {},
-      ...sparse ? { sparseCopy: sparse } : {}
-    });
-    await opened.done;
-    const openedDisk = await FileByteSource.open(sparse ?? path);
-    disk = openedDisk;
-    return {
-      pass,
-      disk: openedDisk,
-      async close() {
-        await openedDisk.close();
-        await remove();
-        unregister();
-      }
-    };
-  } catch (e) {
-    await opened?.abort();
-    await disk?.close();
-    await remove();
-    unregister();
-    throw e;
-  }
-}
-__name(streamImageOnce, "streamImageOnce");
-async function openImageForReading(path, logger, workDir) {
-  const compression = await detectCompression(path);
-  if (compression === "none") {
-    const source = await FileByteSource.open(path);
-    return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
-  }
-  const streamed = await streamImageOnce(path, compression, { logger, workDir });
-  return { source: streamed.disk, compression, pass: streamed.pass, close: /* @__PURE__ */ __name(() => streamed.close(), "close") };
-}
-__name(openImageForReading, "openImageForReading");
+};
 
 // src/lib/image/ext4.ts
 var EXT4_MAGIC = 61267;
@@ -41368,9 +41274,9 @@ var Ext4FileSystem = class _Ext4FileSystem {
       readBudget
     );
   }
-  async readBlocks(block, count = 1) {
-    if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
-    return this.read(block * this.blockSize, count * this.blockSize);
+  async readBlocks(block, count2 = 1) {
+    if (block + count2 > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
+    return this.read(block * this.blockSize, count2 * this.blockSize);
   }
   async inode(number) {
     const group = Math.floor((number - 1) / this.inodesPerGroup);
@@ -41464,10 +41370,10 @@ var Ext4FileSystem = class _Ext4FileSystem {
       return inode.block.subarray(0, length);
     }
     const out = Buffer.alloc(length);
-    for (const [logical, physical, count] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
+    for (const [logical, physical, count2] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
       const start = logical * this.blockSize;
       if (start >= length) continue;
-      const bytes = Math.min(count * this.blockSize, length - start);
+      const bytes = Math.min(count2 * this.blockSize, length - start);
       if (physical < 0) continue;
       if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
         throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
@@ -41908,17 +41814,17 @@ async function readGpt(disk) {
   const lastUsable = u642(48);
   if (firstUsable > lastUsable) throw bad3(`first usable sector ${firstUsable} lies after the last ${lastUsable}`);
   const entriesLba = u642(72);
-  const count = header.readUInt32LE(80);
+  const count2 = header.readUInt32LE(80);
   const entrySize = header.readUInt32LE(84);
   if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & entrySize - 1) !== 0) throw bad3(`entry size ${entrySize} is not 128 \xD7 a power of two`);
-  if (count === 0 || count * entrySize > GPT_MAX_ENTRY_BYTES) throw bad3(`entry table of ${count} \xD7 ${entrySize} bytes is implausible`);
-  const entriesEnd = entriesLba + Math.ceil(count * entrySize / SECTOR);
+  if (count2 === 0 || count2 * entrySize > GPT_MAX_ENTRY_BYTES) throw bad3(`entry table of ${count2} \xD7 ${entrySize} bytes is implausible`);
+  const entriesEnd = entriesLba + Math.ceil(count2 * entrySize / SECTOR);
   if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable)
     throw bad3("entry table lies outside the image or inside the usable area");
-  const table = await disk.read(entriesLba * SECTOR, count * entrySize);
+  const table = await disk.read(entriesLba * SECTOR, count2 * entrySize);
   if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
   const partitions = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count2; i++) {
     const at = i * entrySize;
     const typeGuid = guid(table, at);
     if (typeGuid === "00000000-0000-0000-0000-000000000000") continue;
@@ -42061,983 +41967,1349 @@ async function inspectImage(disk, options = {}) {
 }
 __name(inspectImage, "inspectImage");
 
-// src/cli/format-inspection.ts
-function mib(bytes) {
-  return `${(bytes / 1048576).toFixed(bytes % 1048576 === 0 ? 0 : 1)} MiB`;
+// src/lib/image/mapped-bytes.ts
+var import_node_crypto3 = require("node:crypto");
+function rangesOf(map, imageSize, imageSha256) {
+  if (!map) return imageSize > 0 ? [{ start: 0, end: imageSize, sha256: imageSha256 }] : [];
+  return map.ranges.map((r) => ({ start: r.first * map.blockSize, end: Math.min((r.last + 1) * map.blockSize, map.imageSize), sha256: r.sha256 }));
 }
-__name(mib, "mib");
-function formatInspection(name, r) {
-  const out = [];
-  out.push(`${name}: ${mib(r.sizeBytes)}, ${r.partitionTable.scheme.toUpperCase()} disk id ${r.partitionTable.diskId}`);
-  out.push("");
-  out.push("  #  start      size        type                     file system  label");
-  for (const p of r.partitionTable.partitions) {
-    out.push(
-      `  ${String(p.number).padEnd(2)} ${mib(p.startBytes).padEnd(10)} ${mib(p.sizeBytes).padEnd(11)} ${`${p.type} ${p.typeName}`.slice(0, 24).padEnd(24)} ${p.filesystem.type.padEnd(12)} ${p.filesystem.label ?? ""}`
-    );
-  }
-  if (r.boot) {
-    out.push("", `boot (partition ${r.boot.partition}): ${r.boot.files.filter((f) => !f.directory).length} files`);
-    if (r.boot.cmdlineTxt !== void 0) out.push(`  cmdline.txt: ${r.boot.cmdlineTxt.trim()}`);
-    if (r.boot.configTxt !== void 0) {
-      const settings = r.boot.configTxt.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
-      out.push(`  config.txt: ${settings.join("; ")}`);
-    }
-  }
-  if (r.root) {
-    out.push("", `root (partition ${r.root.partition}):`);
-    if (r.root.osRelease?.PRETTY_NAME) out.push(`  os: ${r.root.osRelease.PRETTY_NAME}`);
-    if (r.root.hostname) out.push(`  hostname: ${r.root.hostname}`);
-    if (r.root.productRelease) {
-      out.push(`  ${r.root.productRelease.path}:`);
-      for (const [k, v] of Object.entries(r.root.productRelease.values)) out.push(`    ${k}=${v}`);
-    }
-    if (r.root.fstab) {
-      out.push("  fstab:");
-      for (const e of r.root.fstab) out.push(`    ${e.spec} ${e.file} ${e.vfstype} ${e.options} ${e.freq} ${e.passno}`);
-    }
-    out.push(`  enabled units: ${r.root.enabledUnits.map((u) => `${u.unit} (${u.wantedBy})`).join(", ") || "none"}`);
-    if (r.root.maskedUnits.length > 0) out.push(`  masked units: ${r.root.maskedUnits.join(", ")}`);
-  }
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  return `${out.join("\n")}
-`;
+__name(rangesOf, "rangesOf");
+function mappedBytes(ranges) {
+  return ranges.reduce((n, r) => n + (r.end - r.start), 0);
 }
-__name(formatInspection, "formatInspection");
-
-// src/cli/commands/inspect-command.ts
-var inspectCommand = {
-  name: "inspect",
-  summary: "read partitions, boot files and system facts out of an image, without mounting it",
-  usage: "pi-image inspect IMAGE [--json]",
-  help: `Reads IMAGE (.img, .img.xz, .img.gz or pi-gen's .zip) without mounting it and
-without root: the partition table (MBR, and GPT when present), each partition's
-file system and label; from the FAT boot partition its files, config.txt and
-cmdline.txt; from the ext4 root /etc/os-release, the product's release file,
-/etc/fstab and the enabled systemd units. A compressed image is decompressed
-once into a sparse temporary file (under --tmpdir), removed afterwards.
-
-Options:
-  --json                    print everything as JSON on stdout
-  --product-release FILE    the product's KEY=VALUE file (default: /etc/ourbox/release)
-  --tmpdir DIR              where a compressed image is unpacked (default: the system's)`,
-  options: {
-    json: { type: "boolean" },
-    "product-release": { type: "string" },
-    tmpdir: { type: "string" }
-  },
-  async run({ values, positionals, logger, stdout }) {
-    if (positionals.length !== 1) throw usageError("inspect needs exactly one IMAGE");
-    const opened = await openImageForReading(positionals[0], logger, values.tmpdir);
-    try {
-      const release = values["product-release"];
-      const report = await inspectImage(opened.source, release ? { productReleaseFile: release } : {});
-      stdout(values.json ? `${JSON.stringify(report, null, 2)}
-` : formatInspection(positionals[0], report));
-    } finally {
-      await opened.close();
-    }
-    return 0;
-  }
-};
-
-// src/lib/release/package.ts
-var import_node_path14 = require("node:path");
-
-// src/lib/pigen/info-file.ts
-var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
-var ROW = /^([a-zA-Z][a-zA-Z ]?[a-zA-Z ]?)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$/;
-function parseInfoFile(text2, source = ".info") {
-  const lines = text2.split(/\r?\n/);
-  const header = lines[0]?.trim() ?? "";
-  const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header);
-  if (!dateMatch) {
-    throw new PiImageError("INFO_INVALID", `${source}: line 1 is not "<PI_GEN_RELEASE> <YYYY-MM-DD>": not a pi-gen .info file`);
-  }
-  const generated = GENERATED.exec(lines[1]?.trim() ?? "");
-  if (!generated) {
-    throw new PiImageError("INFO_INVALID", `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`);
-  }
-  const packagesAt = lines.findIndex((l) => l.trim() === "Packages:");
-  const tableRule = lines.findIndex((l, i) => i > packagesAt && /^\+\+\+-=+/.test(l));
-  if (packagesAt < 0 || tableRule < 0) {
-    throw new PiImageError("INFO_INVALID", `${source}: no package table ("Packages:" followed by the dpkg -l table) found`);
-  }
-  const packages = [];
-  for (let i = tableRule + 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === "") continue;
-    const row = ROW.exec(line);
-    if (!row) {
-      throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row (state, name, version, architecture, description)`);
-    }
-    const state = row[1].trim();
-    if (state[1] !== "i") continue;
-    const [name, qualifier] = row[2].split(":", 2);
-    packages.push({
-      name,
-      ...qualifier ? { qualifier } : {},
-      version: row[3],
-      architecture: row[4],
-      description: (row[5] ?? "").trim(),
-      state
-    });
-  }
-  if (packages.length === 0) {
-    throw new PiImageError("INFO_INVALID", `${source}: the package table lists no installed package`);
-  }
-  return {
-    release: dateMatch[1],
-    date: dateMatch[2],
-    repository: generated[1],
-    gitHash: generated[2],
-    stage: generated[3],
-    packages
-  };
-}
-__name(parseInfoFile, "parseInfoFile");
-
-// src/lib/pigen/pigen-sbom.ts
-var import_node_events2 = require("node:events");
-var HEAD_BYTES = 64 * 1024;
-async function head(path, compressed, logger) {
-  if (!compressed) {
-    const handle = await openRegularFile(path);
-    try {
-      const buffer = Buffer.alloc(HEAD_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  }
-  const { child, stop } = execStream("xz", ["--decompress", "--stdout", "--", path], { logger, stdin: "ignore" });
-  const chunks = [];
-  let size2 = 0;
-  try {
-    for await (const c of child.stdout) {
-      chunks.push(c);
-      size2 += c.length;
-      if (size2 >= HEAD_BYTES) break;
-    }
-  } finally {
-    await stop();
-  }
-  if (child.exitCode === null) await (0, import_node_events2.once)(child, "close").catch(() => void 0);
-  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
-}
-__name(head, "head");
-async function checkPiGenSbom(path, logger) {
-  const compressed = path.endsWith(".xz");
-  const remedy = "(remove it from the deploy directory to package without it)";
-  if (compressed) {
-    await (await openRegularFile(path)).close();
-    const test = await execCapture("xz", ["--test", "--", path], { logger, allowFailure: true });
-    if (test.code !== 0) throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not a readable .xz file ${remedy}`);
-  }
-  const text2 = (await head(path, compressed, logger)).toString("utf8");
-  if (!/^\s*\{/.test(text2) || !/"spdxVersion"\s*:\s*"SPDX-/.test(text2)) {
-    throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not an SPDX JSON document ${remedy}`);
-  }
-}
-__name(checkPiGenSbom, "checkPiGenSbom");
-
-// src/lib/release/checksums.ts
-function renderSha256Sums(entries) {
-  return entries.map((e) => {
-    if (/[\n\r\\]/.test(e.name) || !/^[0-9a-f]{64}$/.test(e.sha256))
-      throw new PiImageError("INTERNAL", `cannot write a sha256sum line for ${JSON.stringify(e.name)}`);
-    return `${e.sha256}  ${e.name}
-`;
-  }).join("");
-}
-__name(renderSha256Sums, "renderSha256Sums");
-
-// src/lib/release/metadata.ts
-var METADATA_FILE = "metadata.json";
-var METADATA_SCHEMA_VERSION = 1;
-function timing(e) {
-  return {
-    name: e.name,
-    path: e.path,
-    occurrence: e.occurrence,
-    startOffsetSeconds: e.startOffsetSeconds,
-    durationSeconds: e.durationSeconds,
-    complete: e.complete,
-    children: e.children.map(timing)
-  };
-}
-__name(timing, "timing");
-function buildMetadata(input) {
-  const stages = input.timeline ? stagesOf(input.timeline) : [];
-  return {
-    schemaVersion: METADATA_SCHEMA_VERSION,
-    name: input.name,
-    version: input.version,
-    channel: input.channel,
-    created: input.created,
-    tool: input.tool,
-    pigen: {
-      release: input.info.release,
-      date: input.info.date,
-      repository: input.info.repository,
-      gitHash: input.info.gitHash,
-      exportedStage: input.info.stage,
-      stageList: [...new Set(stages.map((s) => s.name))]
-    },
-    recipe: {
-      repository: input.provenance.recipe?.repository ?? null,
-      commit: input.provenance.recipe?.commit ?? null,
-      ref: input.provenance.recipe?.ref ?? null
-    },
-    workflowRun: {
-      id: input.provenance.workflowRun?.id ?? null,
-      attempt: input.provenance.workflowRun?.attempt ?? null,
-      url: input.provenance.workflowRun?.url ?? null
-    },
-    inputs: input.inputs,
-    build: input.timeline ? {
-      result: input.timeline.result,
-      startedAt: input.timeline.startedAt,
-      totalSeconds: input.timeline.totalSeconds,
-      stages: stages.map(timing),
-      events: input.timeline.events
-    } : null,
-    image: {
-      raw: { file: input.raw.file, size: input.raw.size, sha256: input.raw.sha256 },
-      compressed: { file: input.compressed.file, size: input.compressed.size, sha256: input.compressed.sha256 },
-      bmap: {
-        file: input.bmap.file,
-        blockSize: input.bmap.blockSize,
-        blocksCount: input.bmap.blocksCount,
-        mappedBlocksCount: input.bmap.mappedBlocksCount
-      },
-      source: input.source
-    },
-    packages: { count: input.info.packages.length, sbom: input.sbomFile },
-    contents: input.contents
-  };
-}
-__name(buildMetadata, "buildMetadata");
-
-// src/lib/release/output-dir.ts
-var import_node_crypto4 = require("node:crypto");
-var import_promises13 = require("node:fs/promises");
-var import_node_path11 = require("node:path");
-async function isNonEmptyDir(path) {
-  try {
-    if (!(await (0, import_promises13.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises13.readdir)(path)).length > 0;
-  } catch {
-    return false;
-  }
-}
-__name(isNonEmptyDir, "isNonEmptyDir");
-async function realish(path) {
-  const abs = (0, import_node_path11.resolve)(path);
-  try {
-    return await (0, import_promises13.realpath)(abs);
-  } catch {
-    const parent = (0, import_node_path11.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path11.join)(await realish(parent), (0, import_node_path11.basename)(abs));
-  }
-}
-__name(realish, "realish");
-async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path11.resolve)(finalPath);
-  const label = options.label ?? "output";
-  const realTarget = await realish(target);
-  for (const input of options.inputs ?? []) {
-    const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path11.sep}`)) {
-      throw new PiImageError(
-        "INPUT_INVALID",
-        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
-      );
-    }
-  }
-  if (!options.replace && await isNonEmptyDir(target)) {
-    throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
-  }
-  await (0, import_promises13.mkdir)((0, import_node_path11.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises13.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises13.rm)(path, { recursive: true, force: true }));
-  return {
-    path,
-    async commit() {
-      if (!options.replace) {
-        try {
-          await (0, import_promises13.rename)(path, target);
-        } catch (e) {
-          const code = e.code;
-          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
-            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
-          }
-          throw e;
-        }
-        unregister();
-        return;
-      }
-      let old;
-      try {
-        await (0, import_promises13.stat)(target);
-        old = (0, import_node_path11.join)((0, import_node_path11.dirname)(target), `.${(0, import_node_path11.basename)(target)}.old-${suffix}`);
-        await (0, import_promises13.rename)(target, old);
-      } catch (e) {
-        if (e.code !== "ENOENT") throw e;
-        old = void 0;
-      }
-      try {
-        await (0, import_promises13.rename)(path, target);
-      } catch (e) {
-        if (old) await (0, import_promises13.rename)(old, target).catch(() => void 0);
-        throw e;
-      }
-      unregister();
-      if (old) await (0, import_promises13.rm)(old, { recursive: true, force: true });
-    },
-    async discard() {
-      unregister();
-      await (0, import_promises13.rm)(path, { recursive: true, force: true });
-    }
-  };
-}
-__name(stageOutputDir, "stageOutputDir");
-
-// src/lib/release/release-dir.ts
-var import_promises15 = require("node:fs/promises");
-var import_node_path13 = require("node:path");
-
-// src/lib/core/atomic-file.ts
-var import_node_crypto5 = require("node:crypto");
-var import_promises14 = require("node:fs/promises");
-var import_node_path12 = require("node:path");
-function temporaryPathFor(path) {
-  return (0, import_node_path12.join)((0, import_node_path12.dirname)(path), `.${(0, import_node_path12.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
-}
-__name(temporaryPathFor, "temporaryPathFor");
-async function writeFileAtomic(path, content) {
-  const temp = temporaryPathFor(path);
-  try {
-    const handle = await (0, import_promises14.open)(temp, "wx", 420);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await (0, import_promises14.rename)(temp, path);
-  } catch (e) {
-    await (0, import_promises14.rm)(temp, { force: true });
-    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
-  }
-}
-__name(writeFileAtomic, "writeFileAtomic");
-
-// src/lib/release/release-dir.ts
-var SIGNATURE_SUFFIX = ".sigstore.json";
-var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
-var OCI_REF_FILE = "os-artifact.ref";
-var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
-var MAX_METADATA_BYTES = 64 * 1024 * 1024;
-function signatureFileName(releaseName) {
-  return `${releaseName}${SIGNATURE_SUFFIX}`;
-}
-__name(signatureFileName, "signatureFileName");
-function besideFiles(releaseName) {
-  return [signatureFileName(releaseName), OCI_REF_FILE];
-}
-__name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path13.join)(dir, MANIFEST_FILE)) {
-  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
-  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
-}
-__name(releaseFromBytes, "releaseFromBytes");
-async function readManifestBytes(dir) {
-  try {
-    return await readSmallFile((0, import_node_path13.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
-  } catch (e) {
-    if (e instanceof PiImageError) throw e;
-    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
-  }
-}
-__name(readManifestBytes, "readManifestBytes");
-async function openReleaseDir(dir) {
-  return releaseFromBytes(dir, await readManifestBytes(dir));
-}
-__name(openReleaseDir, "openReleaseDir");
-async function listReleaseDir(dir) {
-  try {
-    return (await (0, import_promises15.readdir)(dir)).sort();
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
-  }
-}
-__name(listReleaseDir, "listReleaseDir");
-function releasePath(release, name) {
-  return (0, import_node_path13.join)(release.dir, name);
-}
-__name(releasePath, "releasePath");
-function fileOfRole(release, role) {
-  return release.manifest.files.find((f) => f.role === role);
-}
-__name(fileOfRole, "fileOfRole");
-async function readReleaseMetadata(release) {
-  const entry = fileOfRole(release, "metadata");
-  if (!entry) return void 0;
-  const path = releasePath(release, entry.path);
-  const bytes = await readSmallFile(path, MAX_METADATA_BYTES).catch((e) => {
-    throw e instanceof PiImageError ? e : new PiImageError("FILE_MISSING", `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
-  });
-  const digest = digestBytes(bytes);
-  if (digest.sha256 !== entry.sha256 || digest.size !== entry.size) {
-    throw new PiImageError("FILE_MODIFIED", `${entry.path} in ${release.dir} does not match ${MANIFEST_FILE}`);
-  }
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
-  }
-}
-__name(readReleaseMetadata, "readReleaseMetadata");
-async function readSignature(release) {
-  try {
-    return await readSmallFile(releasePath(release, release.signatureFile), MAX_SIGNATURE_BYTES);
-  } catch (e) {
-    if (e.code === "ENOENT") return void 0;
-    throw e;
-  }
-}
-__name(readSignature, "readSignature");
-async function writeBeside(release, name, content) {
-  if (!besideFiles(release.manifest.name).includes(name)) throw new PiImageError("INTERNAL", `${name} is not a file kept beside ${MANIFEST_FILE}`);
-  const path = releasePath(release, name);
-  await writeFileAtomic(path, content);
-  return path;
-}
-__name(writeBeside, "writeBeside");
-var ReleaseWriter = class {
-  constructor(dir) {
-    this.dir = dir;
-  }
-  dir;
-  static {
-    __name(this, "ReleaseWriter");
-  }
-  files = [];
-  path(name) {
-    return (0, import_node_path13.join)(this.dir, name);
-  }
-  /** Records a file something else wrote into the directory (a compressor, a copy). */
-  record(name, role, digest) {
-    this.files.push({ path: name, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
-  }
-  async writeText(name, role, content) {
-    const bytes = Buffer.from(content, "utf8");
-    await writeFileAtomic(this.path(name), bytes);
-    const digest = digestBytes(bytes);
-    this.record(name, role, digest);
-    return digest;
-  }
-  /** Copies a file in, hashing it on the way (one read). */
-  async copyIn(name, role, source) {
-    const digest = await digestFile(source, this.path(name));
-    this.record(name, role, digest);
-    return digest;
-  }
-  async finish(header) {
-    const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header, files: sortFiles(this.files) };
-    const bytes = Buffer.from(renderJson(manifest));
-    releaseFromBytes(this.dir, bytes);
-    await writeFileAtomic((0, import_node_path13.join)(this.dir, MANIFEST_FILE), bytes);
-    return manifest;
-  }
-};
-function diskDigests(dir) {
-  return async (name, expectedSize) => {
-    try {
-      return await digestFile((0, import_node_path13.join)(dir, name), void 0, expectedSize);
-    } catch (e) {
-      if (e.code === "ENOENT") return void 0;
-      if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
-      throw e;
-    }
-  };
-}
-__name(diskDigests, "diskDigests");
-async function checkFiles(expected, digestOf2, where, against) {
-  for (const f of expected) {
-    const actual = await digestOf2(f.path, f.size);
-    if (!actual) {
-      throw new PiImageError(
-        "FILE_MISSING",
-        against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`
-      );
-    }
-    if (f.size !== void 0 && actual.size !== f.size) {
-      throw new PiImageError(
-        "FILE_MODIFIED",
-        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: ${actual.size} bytes, listed ${f.size}` : `${f.path} in ${where} was modified after signing: ${actual.size} bytes, signed ${f.size}`
-      );
-    }
-    if (actual.sha256 !== f.sha256) {
-      throw new PiImageError(
-        "FILE_MODIFIED",
-        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
-      );
-    }
-  }
-  return expected.length;
-}
-__name(checkFiles, "checkFiles");
-function releaseNames(release) {
-  return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
-}
-__name(releaseNames, "releaseNames");
-
-// src/lib/core/markdown-text.ts
-function mdText(value) {
-  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
-}
-__name(mdText, "mdText");
-function mdCode(value) {
-  const text2 = oneLine2(value);
-  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
-  const fence = "`".repeat(longest + 1);
-  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
-  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
-}
-__name(mdCode, "mdCode");
-function oneLine2(value) {
-  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
-}
-__name(oneLine2, "oneLine");
-
-// src/lib/release/release-notes.ts
-var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
-function size(bytes) {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${bytes} bytes`;
-}
-__name(size, "size");
-function renderReleaseNotes(meta, files) {
-  const out = [];
-  const product = meta.contents.root?.productRelease?.values;
-  out.push(`# ${meta.name} ${meta.version}`, "");
-  out.push(
-    `Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""),
-    ""
-  );
-  if (product && Object.keys(product).length > 0) {
-    out.push("| Product | Value |", "|---|---|");
-    for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
-    out.push("");
-  }
-  out.push("## Files", "", "| File | Size | sha256 |", "|---|---|---|");
-  out.push(`| \`${meta.image.compressed.file}\` | ${size(meta.image.compressed.size)} | \`${meta.image.compressed.sha256}\` |`);
-  out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
-  out.push("");
-  out.push("## Sources", "");
-  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
-  if (meta.recipe.repository || meta.recipe.commit) {
-    out.push(
-      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`
-    );
-  }
-  if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
-  out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
-  const os = meta.contents.root?.osRelease?.PRETTY_NAME;
-  if (os) out.push(`- base system: ${mdText(os)}`);
-  out.push("");
-  if (meta.build && meta.build.stages.length > 0) {
-    out.push("## Build stages", "", "| Stage | Started at | Duration | |", "|---|---|---|---|");
-    for (const s of meta.build.stages) {
-      const name = s.occurrence > 1 ? `${s.name} (${s.occurrence})` : s.name;
-      out.push(`| ${mdText(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? "" : "incomplete"} |`);
-    }
-    out.push("");
-  }
-  out.push("## Verify", "", "From the directory holding the downloaded files:", "", "```sh");
-  out.push(`sha256sum -c ${files.imageChecksum}`);
-  out.push(`xz -dk ${meta.image.compressed.file} && sha256sum -c ${files.rawChecksum}`);
-  out.push("```", "");
-  out.push("## Flash", "");
-  out.push("Write the image to the **SYSTEM** disk only. Check the device name with `lsblk -o NAME,SIZE,MODEL,LABEL` first;");
-  out.push("never write to the disk labelled `OURBOX_DATA`.", "", "```sh");
-  out.push(`sudo bmaptool copy --bmap ${files.bmap} ${files.image} /dev/<system-disk>`);
-  out.push("```", "");
-  return out.join("\n");
-}
-__name(renderReleaseNotes, "renderReleaseNotes");
-
-// src/lib/release/sbom.ts
-var import_node_crypto6 = require("node:crypto");
-function spdxIdPart(s) {
-  return s.replace(/[^A-Za-z0-9.-]/g, "-");
-}
-__name(spdxIdPart, "spdxIdPart");
-function digestUuid(seed) {
-  const h = (0, import_node_crypto6.createHash)("sha256").update(seed).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-__name(digestUuid, "digestUuid");
-function packageUrl(p, distro) {
-  const namespace = encodeURIComponent((distro?.id ?? "debian").toLowerCase());
-  const qualifiers = [`arch=${encodeURIComponent(p.qualifier ?? p.architecture)}`];
-  if (distro?.codename) qualifiers.push(`distro=${encodeURIComponent(distro.codename)}`);
-  return `pkg:deb/${namespace}/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}?${qualifiers.join("&")}`;
-}
-__name(packageUrl, "packageUrl");
-function buildSbom(input) {
-  const used = /* @__PURE__ */ new Set();
-  const packages = input.packages.map((p) => {
-    let id = `SPDXRef-deb-${spdxIdPart(p.name)}-${spdxIdPart(p.qualifier ?? p.architecture)}`;
-    for (let n = 2; used.has(id); n++) id = `SPDXRef-deb-${spdxIdPart(p.name)}-${spdxIdPart(p.qualifier ?? p.architecture)}-${n}`;
-    used.add(id);
-    return {
-      name: p.name,
-      SPDXID: id,
-      versionInfo: p.version,
-      downloadLocation: "NOASSERTION",
-      filesAnalyzed: false,
-      licenseConcluded: "NOASSERTION",
-      licenseDeclared: "NOASSERTION",
-      copyrightText: "NOASSERTION",
-      ...p.description ? { summary: p.description } : {},
-      externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: packageUrl(p, input.distro) }]
-    };
-  });
-  return {
-    spdxVersion: "SPDX-2.3",
-    dataLicense: "CC0-1.0",
-    SPDXID: "SPDXRef-DOCUMENT",
-    name: `${input.name}-${input.version}`,
-    documentNamespace: `urn:uuid:${digestUuid(`${input.name}
-${input.version}
-${input.imageSha256}`)}`,
-    creationInfo: {
-      created: input.created,
-      creators: [`Tool: pi-image-release-${input.toolVersion}`],
-      comment: "Installed packages as recorded by pi-gen's dpkg -l table in the image's .info file."
-    },
-    packages: [
-      {
-        name: input.name,
-        SPDXID: "SPDXRef-Image",
-        versionInfo: input.version,
-        downloadLocation: "NOASSERTION",
-        filesAnalyzed: false,
-        primaryPackagePurpose: "OPERATING-SYSTEM",
-        checksums: [{ algorithm: "SHA256", checksumValue: input.imageSha256 }],
-        licenseConcluded: "NOASSERTION",
-        licenseDeclared: "NOASSERTION",
-        copyrightText: "NOASSERTION"
-      },
-      ...packages
-    ],
-    relationships: [
-      { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: "SPDXRef-Image" },
-      ...packages.map((p) => ({ spdxElementId: "SPDXRef-Image", relationshipType: "CONTAINS", relatedSpdxElement: p.SPDXID }))
-    ]
-  };
-}
-__name(buildSbom, "buildSbom");
-
-// src/lib/release/package.ts
-function checkDiskHead(source) {
-  return (head2) => {
-    if (head2.length < 512 || head2.readUInt16LE(510) !== 43605) {
-      throw new PiImageError("IMAGE_NOT_DISK", `${source}: not a disk image (no partition table signature in sector 0)`);
-    }
-  };
-}
-__name(checkDiskHead, "checkDiskHead");
-async function packageRelease(options) {
-  const { logger } = options;
-  const warnings = [];
-  const warn = /* @__PURE__ */ __name((m) => {
-    warnings.push(m);
-    logger.warn(m);
-  }, "warn");
-  const version2 = checkSafeName(options.version ?? DEFAULT_VERSION, "version");
-  const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
-  const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, "compression-level");
-  const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, "threads");
-  if (options.sourceDateEpoch !== void 0) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH");
-  const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
-  const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
-  const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path14.basename)(layout.image.path)} (${layout.image.compression})`);
-  const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
-  logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
-  let timeline;
-  if (layout.buildLog) {
-    timeline = parseBuildLog((await readSmallFile(layout.buildLog, MAX_BUILD_LOG_BYTES)).toString("utf8"), layout.buildLog);
-    for (const w of timeline.warnings.slice(0, 20)) warn(w);
-  } else {
-    warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
-  }
-  if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
-  const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
-  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
-  let streamed;
-  try {
-    const f = {
-      image: `${name}.img.xz`,
-      raw: `${name}.img`,
-      imageChecksum: `${name}.img.xz.sha256`,
-      rawChecksum: `${name}.img.sha256`,
-      bmap: `${name}.bmap`,
-      info: `${name}.info`,
-      sbom: `${name}.spdx.json`,
-      buildLog: "build.log"
-    };
-    const writer = new ReleaseWriter(staged.path);
-    const at = /* @__PURE__ */ __name((file) => writer.path(file), "at");
-    let compressed;
-    const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
-    if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path14.basename)(layout.image.path)} as it is (already xz)`);
-      compressed = await digestFile(layout.image.path, at(f.image));
-      streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
-    } else {
-      logger.info(`compressing with xz -${level} (${threads === 0 ? "all cores" : `${threads} threads`})`);
-      streamed = await streamImageOnce(layout.image.path, layout.image.compression, { ...streamOptions, xz: { path: at(f.image), level, threads } });
-      compressed = streamed.pass.compressed;
-    }
-    const { pass } = streamed;
-    logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
-    let contents;
-    try {
-      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
-    } finally {
-      await streamed.close();
-      streamed = void 0;
-    }
-    for (const w of contents.warnings) warn(`image: ${w}`);
-    if (!contents.boot || !contents.root) {
+__name(mappedBytes, "mappedBytes");
+function rangeCheck(source) {
+  return (range, sha256) => {
+    if (range.sha256 !== void 0 && range.sha256 !== sha256) {
       throw new PiImageError(
         "IMAGE_CORRUPT",
-        `${layout.image.path}: no ${!contents.boot ? "FAT boot partition" : "ext root file system"} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(", ")}): not a Raspberry Pi OS image a device can boot`
+        `${source}: bytes ${range.start}\u2013${range.end - 1} do not match the block map's sha256 for them: the image and its block map disagree`
       );
     }
-    writer.record(f.image, "image", compressed);
-    await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
-    await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
-    await writer.writeText(f.bmap, "bmap", renderBmap(pass.bmap));
-    await writer.copyIn(f.info, "pigen-info", layout.info);
-    if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
-    if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path14.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
-      await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
+  };
+}
+__name(rangeCheck, "rangeCheck");
+function piecesFromStream(stream, ranges, imageSize, source) {
+  const whole = new DigestCounter();
+  let finished;
+  const check = rangeCheck(source);
+  async function* generate() {
+    let position = 0;
+    let index = 0;
+    let hash = (0, import_node_crypto3.createHash)("sha256");
+    for await (const c of stream) {
+      const chunk = c;
+      whole.update(chunk);
+      let at = 0;
+      while (at < chunk.length && index < ranges.length) {
+        const range = ranges[index];
+        const here = position + at;
+        if (here < range.start) {
+          at = Math.min(chunk.length, range.start - position);
+          continue;
+        }
+        const take = Math.min(chunk.length - at, range.end - here);
+        const piece = chunk.subarray(at, at + take);
+        hash.update(piece);
+        yield { offset: here, data: piece };
+        at += take;
+        if (here + take === range.end) {
+          check(range, hash.digest("hex"));
+          hash = (0, import_node_crypto3.createHash)("sha256");
+          index++;
+        }
+      }
+      position += chunk.length;
+      if (position > imageSize) throw new PiImageError("IMAGE_CORRUPT", `${source}: the image is longer than the ${imageSize} bytes its block map describes`);
     }
-    await writer.writeText(
-      f.sbom,
-      "sbom",
-      renderJson(
-        buildSbom({
-          name,
-          version: version2,
-          created,
-          imageSha256: pass.raw.sha256,
-          packages: info.packages,
-          distro: { id: contents.root.osRelease?.ID, codename: contents.root.osRelease?.VERSION_CODENAME },
-          toolVersion: TOOL_VERSION
-        })
-      )
-    );
-    const inputs2 = {
-      "deploy-dir": options.deployDir,
-      image: (0, import_node_path14.basename)(layout.image.path),
-      info: (0, import_node_path14.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path14.basename)(layout.buildLog) : null,
-      name,
-      version: version2,
-      channel,
-      "compression-level": layout.image.compression === "xz" ? null : level,
-      "source-date-epoch": options.sourceDateEpoch ?? null
-    };
-    const metadata = buildMetadata({
-      name,
-      version: version2,
-      channel,
-      created,
-      tool: { name: TOOL_NAME, version: TOOL_VERSION },
-      info,
-      timeline,
-      provenance: options.provenance ?? {},
-      inputs: inputs2,
-      raw: { file: f.raw, ...pass.raw },
-      compressed: { file: f.image, ...compressed },
-      bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path14.basename)(layout.image.path), compression: layout.image.compression },
-      sbomFile: f.sbom,
-      contents
-    });
-    await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
-    await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
-    const manifest = await writer.finish({
-      name,
-      version: version2,
-      channel,
-      created,
-      image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } }
-    });
-    await staged.commit();
-    const out = options.outDir;
-    logger.info(`release directory ready: ${out}`);
+    if (position !== imageSize || index < ranges.length) {
+      throw new PiImageError("IMAGE_CORRUPT", `${source}: the image is ${position} bytes, not the ${imageSize} its block map describes (truncated?)`);
+    }
+    finished = whole.digest();
+  }
+  __name(generate, "generate");
+  return { pieces: generate(), digest: /* @__PURE__ */ __name(() => finished, "digest") };
+}
+__name(piecesFromStream, "piecesFromStream");
+function piecesFromFile(read, ranges, source) {
+  const check = rangeCheck(source);
+  async function* generate() {
+    for (const range of ranges) {
+      const hash = (0, import_node_crypto3.createHash)("sha256");
+      for (let at = range.start; at < range.end; at += READ_CHUNK) {
+        const data = await read(at, Math.min(READ_CHUNK, range.end - at));
+        hash.update(data);
+        yield { offset: at, data };
+      }
+      check(range, hash.digest("hex"));
+    }
+  }
+  __name(generate, "generate");
+  return { pieces: generate(), digest: /* @__PURE__ */ __name(() => void 0, "digest") };
+}
+__name(piecesFromFile, "piecesFromFile");
+
+// src/lib/device/block-devices.ts
+var import_node_fs8 = require("node:fs");
+var import_node_path11 = require("node:path");
+var BlockDevices = class {
+  constructor(sysRoot = "/sys", devRoot = "/dev") {
+    this.sysRoot = sysRoot;
+    this.devRoot = devRoot;
+  }
+  sysRoot;
+  devRoot;
+  static {
+    __name(this, "BlockDevices");
+  }
+  dir(name) {
+    return (0, import_node_path11.join)(this.sysRoot, "class", "block", name);
+  }
+  text(path) {
+    try {
+      return (0, import_node_fs8.readFileSync)(path, "utf8").trim();
+    } catch {
+      return void 0;
+    }
+  }
+  list(path) {
+    try {
+      return (0, import_node_fs8.readdirSync)(path).sort();
+    } catch {
+      return [];
+    }
+  }
+  /** Every block device the kernel lists, by name. */
+  names() {
+    return this.list((0, import_node_path11.join)(this.sysRoot, "class", "block"));
+  }
+  /** The device with kernel name `name`, or undefined. */
+  byName(name) {
+    if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
+    const dir = this.dir(name);
+    const devno = this.text((0, import_node_path11.join)(dir, "dev"));
+    if (devno === void 0) return void 0;
+    const isPartition = this.text((0, import_node_path11.join)(dir, "partition")) !== void 0;
+    let parent;
+    if (isPartition) {
+      try {
+        parent = (0, import_node_path11.basename)((0, import_node_path11.dirname)((0, import_node_fs8.realpathSync)(dir)));
+      } catch {
+        parent = void 0;
+      }
+    }
+    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path11.join)(dir, entry, "partition")) !== void 0);
+    const holders = [...this.list((0, import_node_path11.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path11.join)(dir, p, "holders")))];
+    const device = (0, import_node_path11.join)(dir, "device");
     return {
-      releaseDir: out,
-      manifest,
-      metadata,
-      paths: {
-        image: (0, import_node_path14.join)(out, f.image),
-        bmap: (0, import_node_path14.join)(out, f.bmap),
-        manifest: (0, import_node_path14.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path14.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path14.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path14.join)(out, RELEASE_NOTES_FILE)
-      },
-      warnings
+      name,
+      path: (0, import_node_path11.join)(this.devRoot, name),
+      devno,
+      sizeBytes: Number(this.text((0, import_node_path11.join)(dir, "size")) ?? 0) * 512,
+      readOnly: this.text((0, import_node_path11.join)(dir, "ro")) === "1",
+      removable: this.text((0, import_node_path11.join)(dir, "removable")) === "1",
+      isPartition,
+      parent,
+      startBytes: isPartition ? Number(this.text((0, import_node_path11.join)(dir, "start")) ?? 0) * 512 : void 0,
+      model: nonEmpty(this.text((0, import_node_path11.join)(device, "model"))),
+      serial: nonEmpty(this.text((0, import_node_path11.join)(dir, "serial")) ?? this.text((0, import_node_path11.join)(device, "serial"))),
+      wwn: nonEmpty(this.text((0, import_node_path11.join)(dir, "wwid")) ?? this.text((0, import_node_path11.join)(device, "wwid")) ?? this.text((0, import_node_path11.join)(dir, "wwn"))),
+      partitions,
+      holders: [...new Set(holders)],
+      logicalBlockSize: Number(this.text((0, import_node_path11.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
+      writeZeroesMaxBytes: Number(this.text((0, import_node_path11.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
+      backingFile: nonEmpty(this.text((0, import_node_path11.join)(dir, "loop", "backing_file")))
     };
-  } catch (error) {
-    await streamed?.close();
-    await staged.discard();
-    throw error;
   }
-}
-__name(packageRelease, "packageRelease");
-var MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
-var MAX_INFO_BYTES = 16 * 1024 * 1024;
-
-// src/lib/release/provenance.ts
-function provenanceFromEnv(env) {
-  const server = (env.GITHUB_SERVER_URL?.trim() ? env.GITHUB_SERVER_URL : "https://github.com").replace(/\/+$/, "");
-  const repo = env.GITHUB_REPOSITORY;
-  const provenance = {};
-  const recipe = {};
-  if (repo) recipe.repository = `${server}/${repo}`;
-  if (env.GITHUB_SHA) recipe.commit = env.GITHUB_SHA;
-  if (env.GITHUB_REF) recipe.ref = env.GITHUB_REF;
-  if (Object.keys(recipe).length > 0) provenance.recipe = recipe;
-  if (env.GITHUB_RUN_ID) {
-    provenance.workflowRun = { id: env.GITHUB_RUN_ID };
-    if (env.GITHUB_RUN_ATTEMPT) provenance.workflowRun.attempt = env.GITHUB_RUN_ATTEMPT;
-    if (repo) provenance.workflowRun.url = `${server}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`;
-  }
-  return provenance;
-}
-__name(provenanceFromEnv, "provenanceFromEnv");
-function mergeProvenance(base, override) {
-  const explicit = stripUndefined(override.recipe ?? {});
-  const sameRepository = explicit.repository === void 0 || explicit.repository === base.recipe?.repository;
-  const recipe = { ...sameRepository ? base.recipe : {}, ...explicit };
-  const workflowRun = { ...base.workflowRun, ...stripUndefined(override.workflowRun ?? {}) };
-  const out = {};
-  if (Object.keys(recipe).length > 0) out.recipe = recipe;
-  if (Object.keys(workflowRun).length > 0) out.workflowRun = workflowRun;
-  return out;
-}
-__name(mergeProvenance, "mergeProvenance");
-function stripUndefined(o) {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0 && v !== ""));
-}
-__name(stripUndefined, "stripUndefined");
-
-// src/cli/commands/package-command.ts
-var packageCommand = {
-  name: "package",
-  summary: "turn pi-gen's deploy/ directory into a checked release directory",
-  usage: "pi-image package DEPLOY_DIR --out RELEASE_DIR [options]",
-  help: `Finds the image pi-gen left in DEPLOY_DIR (zip, gz, xz or plain .img, by
-pi-gen's own naming rules), and writes RELEASE_DIR with: NAME.img.xz,
-checksums, NAME.bmap, build.log, NAME.info, an SPDX SBOM, metadata.json,
-manifest.json and RELEASE_NOTES.md. The directory appears only when complete.
-
-Options:
-  --out DIR                 release directory to write (required)
-  --name NAME               base of every file name (default: pi-gen's image name without its date)
-  --version V               version of this release (default: dev)
-  --channel C               nightly (default) or stable
-  --image FILE              which image, when DEPLOY_DIR holds several
-  --info FILE               pi-gen's .info (default: beside the image)
-  --build-log FILE          pi-gen's build.log (default: DEPLOY_DIR/build.log)
-  --compression-level N     xz preset 0-9 (default: 6); an .img.xz is never recompressed
-  --threads N               xz threads (default: 0 = one per core)
-  --product-release FILE    the product's KEY=VALUE file inside the image (default: /etc/ourbox/release)
-  --recipe-repository URL   recorded in metadata (default: from GITHUB_* when set)
-  --recipe-commit SHA       recorded in metadata (default: GITHUB_SHA)
-  --recipe-ref REF          recorded in metadata (default: GITHUB_REF)
-  --force                   replace RELEASE_DIR if it exists
-  --json                    print the result as JSON on stdout
-
-SOURCE_DATE_EPOCH, when set, fixes every timestamp: the same input gives
-byte-identical files.`,
-  options: {
-    out: { type: "string" },
-    name: { type: "string" },
-    version: { type: "string" },
-    channel: { type: "string" },
-    image: { type: "string" },
-    info: { type: "string" },
-    "build-log": { type: "string" },
-    "compression-level": { type: "string" },
-    threads: { type: "string" },
-    "product-release": { type: "string" },
-    "recipe-repository": { type: "string" },
-    "recipe-commit": { type: "string" },
-    "recipe-ref": { type: "string" },
-    force: { type: "boolean" },
-    json: { type: "boolean" }
-  },
-  async run({ values, positionals, logger, env, stdout }) {
-    if (positionals.length !== 1) throw usageError("package needs exactly one DEPLOY_DIR");
-    const out = values.out;
-    if (!out) throw usageError("package needs --out RELEASE_DIR");
-    const str = /* @__PURE__ */ __name((k) => values[k], "str");
-    const options = {
-      deployDir: positionals[0],
-      outDir: out,
-      name: str("name"),
-      version: str("version"),
-      channel: str("channel") === void 0 ? void 0 : checkChannel(str("channel")),
-      image: str("image"),
-      info: str("info"),
-      buildLog: str("build-log"),
-      compressionLevel: str("compression-level") === void 0 ? void 0 : checkIntegerInRange(str("compression-level"), 0, 9, "compression-level"),
-      threads: str("threads") === void 0 ? void 0 : checkIntegerInRange(str("threads"), 0, 1024, "threads"),
-      productReleaseFile: str("product-release"),
-      force: values.force === true,
-      sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
-      provenance: mergeProvenance(provenanceFromEnv(env), {
-        recipe: { repository: str("recipe-repository"), commit: str("recipe-commit"), ref: str("recipe-ref") }
-      }),
-      logger
-    };
-    const result = await packageRelease(options);
-    if (values.json) {
-      stdout(`${JSON.stringify({ releaseDir: result.releaseDir, paths: result.paths, manifest: result.manifest, warnings: result.warnings }, null, 2)}
-`);
-    } else {
-      stdout(`${result.releaseDir}
-`);
+  /** The device with device number major:minor. */
+  byDevno(devno) {
+    try {
+      return this.byName((0, import_node_path11.basename)((0, import_node_fs8.realpathSync)((0, import_node_path11.join)(this.sysRoot, "dev", "block", devno))));
+    } catch {
+      return void 0;
     }
-    return 0;
+  }
+  /** The device a /dev node (or a link to one) is, by its device number. */
+  byNode(path) {
+    const st = (0, import_node_fs8.statSync)(path);
+    if (!st.isBlockDevice()) return void 0;
+    return this.byDevno(devnoOf(st.rdev));
+  }
+  /**
+   * The whole disks a device lives on: itself for a disk, its disk for a
+   * partition, and for a device-mapper or md device the disks under it.
+   */
+  disksUnder(name, seen = /* @__PURE__ */ new Set()) {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const device = this.byName(name);
+    if (!device) return [];
+    if (device.isPartition) return device.parent ? [device.parent] : [];
+    const slaves = this.list((0, import_node_path11.join)(this.dir(name), "slaves"));
+    if (slaves.length === 0) return [name];
+    return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
   }
 };
+function devnoOf(rdev) {
+  const major = rdev >>> 8 & 4095 | Math.floor(rdev / 2 ** 32) & ~4095;
+  const minor = rdev & 255 | rdev >>> 12 & ~255;
+  return `${major}:${minor >>> 0}`;
+}
+__name(devnoOf, "devnoOf");
+function nonEmpty(value) {
+  return value === void 0 || value === "" ? void 0 : value;
+}
+__name(nonEmpty, "nonEmpty");
 
-// src/cli/commands/publish-command.ts
+// src/lib/device/disk-labels.ts
+var import_promises12 = require("node:fs/promises");
+var BlockDeviceReader = class _BlockDeviceReader {
+  constructor(name, size2, handle) {
+    this.name = name;
+    this.size = size2;
+    this.handle = handle;
+  }
+  name;
+  size;
+  handle;
+  static {
+    __name(this, "BlockDeviceReader");
+  }
+  static async open(path, size2) {
+    return new _BlockDeviceReader(path, size2, await (0, import_promises12.open)(path, "r"));
+  }
+  async read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
+    }
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf;
+  }
+  close() {
+    return this.handle.close();
+  }
+};
+function parseBlkidExport(text2) {
+  const out = {};
+  for (const line of text2.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, "$1");
+  }
+  return out;
+}
+__name(parseBlkidExport, "parseBlkidExport");
+async function probe(path, logger, range) {
+  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
+  const r = await execCapture("blkid", args, { logger, allowFailure: true });
+  if (r.code === 2) return {};
+  if (r.code !== 0)
+    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return parseBlkidExport(r.stdout);
+}
+__name(probe, "probe");
+async function readDiskLabels(disk, devices, logger) {
+  const out = { partitions: [] };
+  let table;
+  const reader = await BlockDeviceReader.open(disk.path, disk.sizeBytes);
+  try {
+    table = await readPartitionTable(reader);
+    out.table = table.scheme;
+  } catch (e) {
+    out.tableError = e.message;
+  } finally {
+    await reader.close();
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const add2 = /* @__PURE__ */ __name((p) => {
+    const key = `${p.startBytes}:${p.sizeBytes}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.partitions.push(p);
+  }, "add");
+  for (const p of table?.partitions ?? []) {
+    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
+    const fs = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
+    add2({
+      number: p.number,
+      startBytes: p.startBytes,
+      sizeBytes: p.sizeBytes,
+      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
+      label: fs.LABEL,
+      fsType: fs.TYPE
+    });
+  }
+  for (const name of disk.partitions) {
+    const part = devices.byName(name);
+    if (!part) continue;
+    const start = part.startBytes ?? 0;
+    const fs = await probe(part.path, logger);
+    add2({
+      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
+      startBytes: start,
+      sizeBytes: part.sizeBytes,
+      partLabel: fs.PART_ENTRY_NAME,
+      label: fs.LABEL,
+      fsType: fs.TYPE
+    });
+  }
+  const whole = await probe(disk.path, logger);
+  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
+    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
+  }
+  return out;
+}
+__name(readDiskLabels, "readDiskLabels");
+
+// src/lib/device/disk-io.ts
+var import_node_fs9 = require("node:fs");
+var import_promises13 = require("node:fs/promises");
+var IO_CHUNK = 4 * 1024 * 1024;
+var MAX_ALIGNMENT = 4096;
+var DiskIo = class _DiskIo {
+  constructor(path, handle, direct, blockSize, buffers) {
+    this.path = path;
+    this.handle = handle;
+    this.direct = direct;
+    this.blockSize = blockSize;
+    this.buffers = buffers;
+  }
+  path;
+  handle;
+  direct;
+  blockSize;
+  buffers;
+  static {
+    __name(this, "DiskIo");
+  }
+  static async open(path, options) {
+    const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
+    const attempt = /* @__PURE__ */ __name(async (flags) => {
+      try {
+        return await (0, import_promises13.open)(path, flags);
+      } catch (e) {
+        const code = e.code;
+        if (code === "EBUSY")
+          throw new PiImageError("DISK_IN_USE", `${path} is in use: the kernel will not give it out exclusively (mounted, or held by another program)`, {
+            cause: e
+          });
+        if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
+          throw new PiImageError(
+            code === "EROFS" ? "DISK_READ_ONLY" : "INPUT_INVALID",
+            `${path} cannot be opened for ${options.write ? "writing" : "reading"}: ${code}${code === "EROFS" ? "" : " (run as root)"}`,
+            { cause: e }
+          );
+        }
+        throw e;
+      }
+    }, "attempt");
+    let handle;
+    try {
+      handle = await attempt(base | import_node_fs9.constants.O_DIRECT);
+    } catch (e) {
+      if (e.code !== "EINVAL") throw e;
+    }
+    const raw = Buffer.allocUnsafeSlow(2 * IO_CHUNK + 2 * MAX_ALIGNMENT);
+    if (handle) {
+      const offset = await alignedOffset(handle, raw, options.blockSize);
+      if (offset !== void 0) {
+        return new _DiskIo(path, handle, true, options.blockSize, [
+          raw.subarray(offset, offset + IO_CHUNK),
+          raw.subarray(offset + IO_CHUNK, offset + 2 * IO_CHUNK)
+        ]);
+      }
+      await handle.close();
+    }
+    options.logger.debug(`${path}: O_DIRECT is not available; using the page cache`);
+    handle = await attempt(base);
+    return new _DiskIo(path, handle, false, options.blockSize, [raw.subarray(0, IO_CHUNK), raw.subarray(IO_CHUNK, 2 * IO_CHUNK)]);
+  }
+  /** Rounds a length up to whole logical blocks. */
+  padded(length) {
+    return Math.ceil(length / this.blockSize) * this.blockSize;
+  }
+  /** Writes `length` bytes of `buffer` (one of `buffers`, or any buffer without O_DIRECT) at `position`; the length is padded with the zeros already there. */
+  async writeAt(buffer, length, position) {
+    const total = this.padded(length);
+    if (total > length) buffer.fill(0, length, total);
+    let done = 0;
+    while (done < total) {
+      const { bytesWritten } = await this.handle.write(buffer, done, total - done, position + done);
+      if (bytesWritten === 0) throw new PiImageError("IO_FAILED", `${this.path}: the disk took no bytes at ${position + done} (its end?)`);
+      done += bytesWritten;
+    }
+  }
+  /** Reads `length` bytes at `position` into `buffer` (one of `buffers`); returns the part read. */
+  async readAt(buffer, length, position) {
+    const total = this.padded(length);
+    let done = 0;
+    while (done < total) {
+      const { bytesRead } = await this.handle.read(buffer, done, total - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buffer.subarray(0, Math.min(length, done));
+  }
+  async sync() {
+    await this.handle.datasync();
+  }
+  async close() {
+    await this.handle.close();
+  }
+};
+async function alignedOffset(handle, raw, blockSize) {
+  const probe2 = Math.max(MAX_ALIGNMENT, blockSize);
+  for (let offset = 0; offset < MAX_ALIGNMENT; offset += 8) {
+    try {
+      await handle.read(raw, offset, probe2, 0);
+      return offset;
+    } catch (e) {
+      if (e.code !== "EINVAL") throw e;
+    }
+  }
+  return void 0;
+}
+__name(alignedOffset, "alignedOffset");
+async function dropDeviceCache(path, logger) {
+  await execCapture("blockdev", ["--flushbufs", path], { logger, allowFailure: true });
+}
+__name(dropDeviceCache, "dropDeviceCache");
+async function rereadPartitions(path, logger) {
+  const r = await execCapture("blockdev", ["--rereadpt", path], { logger, allowFailure: true });
+  if (r.code !== 0)
+    logger.warn(`the kernel did not re-read ${path}'s partition table (${r.stderr.trim() || `exit ${r.code}`}): replug the disk or reboot before using it`);
+  return r.code === 0;
+}
+__name(rereadPartitions, "rereadPartitions");
+
+// src/lib/device/flash-target.ts
+var import_node_fs11 = require("node:fs");
+
+// src/lib/device/system-usage.ts
+var import_node_fs10 = require("node:fs");
+function unescape(field2) {
+  return field2.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+__name(unescape, "unescape");
+function parseMountinfo(text2) {
+  const mounts = [];
+  for (const line of text2.split("\n")) {
+    if (line.trim() === "") continue;
+    const [left, right] = line.split(" - ");
+    const a = (left ?? "").split(" ");
+    const b = (right ?? "").split(" ");
+    if (a.length < 5 || b.length < 2) continue;
+    mounts.push({ devno: a[2], mountPoint: unescape(a[4]), fsType: b[0], source: unescape(b[1]) });
+  }
+  return mounts;
+}
+__name(parseMountinfo, "parseMountinfo");
+function parseSwaps(text2) {
+  return text2.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0] ?? "").filter((p) => p !== "").map(unescape);
+}
+__name(parseSwaps, "parseSwaps");
+function devnoOfPath(path) {
+  try {
+    const st = (0, import_node_fs10.statSync)(path);
+    return st.isBlockDevice() ? devnoOf(st.rdev) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(devnoOfPath, "devnoOfPath");
+function readSystemUsage(paths = { mountinfo: "/proc/self/mountinfo", swaps: "/proc/swaps" }) {
+  const mounts = parseMountinfo((0, import_node_fs10.readFileSync)(paths.mountinfo, "utf8"));
+  let swaps = [];
+  try {
+    swaps = parseSwaps((0, import_node_fs10.readFileSync)(paths.swaps, "utf8"));
+  } catch {
+    swaps = [];
+  }
+  return { mounts, swapDevnos: swaps.flatMap((p) => devnoOfPath(p) ?? []) };
+}
+__name(readSystemUsage, "readSystemUsage");
+function mountDevnos(mount) {
+  const out = [];
+  if (!mount.devno.startsWith("0:")) out.push(mount.devno);
+  if (mount.source.startsWith("/dev/")) {
+    const fromSource = devnoOfPath(mount.source);
+    if (fromSource && !out.includes(fromSource)) out.push(fromSource);
+  }
+  return out;
+}
+__name(mountDevnos, "mountDevnos");
+var SYSTEM_MOUNT_POINTS = ["/", "/boot", "/boot/firmware", "/boot/efi", "/usr", "/var"];
+
+// src/lib/device/flash-target.ts
+function describeSpec(spec) {
+  return "path" in spec ? spec.path : "serial" in spec ? `the disk with serial ${spec.serial}` : `the disk with WWN ${spec.wwn}`;
+}
+__name(describeSpec, "describeSpec");
+function resolveTarget(spec, devices) {
+  if ("path" in spec) {
+    let real;
+    try {
+      real = (0, import_node_fs11.realpathSync)(spec.path);
+    } catch (e) {
+      throw new PiImageError("DISK_NOT_FOUND", `${spec.path}: no such disk (${e.code ?? e.message})`, { cause: e });
+    }
+    const st = (0, import_node_fs11.statSync)(real);
+    if (!st.isBlockDevice()) {
+      throw new PiImageError(
+        "DISK_NOT_BLOCK_DEVICE",
+        `${spec.path}${real !== spec.path ? ` (${real})` : ""} is not a block device: give a disk such as /dev/nvme1n1`
+      );
+    }
+    const device = devices.byDevno(devnoOf(st.rdev));
+    if (!device)
+      throw new PiImageError("DISK_NOT_FOUND", `${spec.path} (${real}) is a block device the kernel does not list in ${devices.sysRoot}/class/block`);
+    return device;
+  }
+  const wanted = "serial" in spec ? spec.serial : spec.wwn;
+  const matches = devices.names().map((n) => devices.byName(n)).filter((d) => d !== void 0 && !d.isPartition && ("serial" in spec ? d.serial === wanted : d.wwn === wanted));
+  if (matches.length === 0) throw new PiImageError("DISK_NOT_FOUND", `no disk has ${"serial" in spec ? "serial" : "WWN"} ${wanted}`);
+  if (matches.length > 1) {
+    throw new PiImageError(
+      "DISK_NOT_FOUND",
+      `${matches.length} disks have ${"serial" in spec ? "serial" : "WWN"} ${wanted} (${matches.map((d) => d.path).join(", ")}): name one by path`
+    );
+  }
+  return matches[0];
+}
+__name(resolveTarget, "resolveTarget");
+async function gatherTargetFacts(device, devices, logger, usage = readSystemUsage()) {
+  const onThisDisk = /* @__PURE__ */ __name((devno) => {
+    const d = devices.byDevno(devno);
+    if (!d) return void 0;
+    const disks = devices.disksUnder(d.name);
+    const disk2 = device.isPartition ? device.parent ?? device.name : device.name;
+    return disks.includes(disk2) || d.name === device.name ? d.path : void 0;
+  }, "onThisDisk");
+  const mounts = [];
+  const systemMounts = [];
+  for (const m of usage.mounts) {
+    for (const devno of mountDevnos(m)) {
+      const on = onThisDisk(devno);
+      if (!on) continue;
+      mounts.push({ device: on, mountPoint: m.mountPoint });
+      if (SYSTEM_MOUNT_POINTS.includes(m.mountPoint)) systemMounts.push(m.mountPoint);
+    }
+  }
+  const swap = usage.swapDevnos.flatMap((d) => onThisDisk(d) ?? []);
+  const disk = device.isPartition && device.parent ? devices.byName(device.parent) ?? device : device;
+  const labels = await readDiskLabels(disk, devices, logger);
+  return { device, labels, mounts, swap, systemMounts: [...new Set(systemMounts)] };
+}
+__name(gatherTargetFacts, "gatherTargetFacts");
+async function checkedTarget(spec, policy, devices, logger) {
+  const device = resolveTarget(spec, devices);
+  const facts = await gatherTargetFacts(device, devices, logger);
+  checkDisk(facts, policy);
+  return { device, facts };
+}
+__name(checkedTarget, "checkedTarget");
+function recheckTarget(spec, before, devices) {
+  let now;
+  try {
+    now = resolveTarget(spec, devices);
+  } catch (e) {
+    throw new PiImageError("DISK_CHANGED", `${describeDisk(before)} went away before it was opened`, { cause: e });
+  }
+  if (now.devno !== before.devno || now.sizeBytes !== before.sizeBytes || now.serial !== before.serial) {
+    throw new PiImageError("DISK_CHANGED", `${describeSpec(spec)} is now ${describeDisk(now)}, not the ${describeDisk(before)} checked: nothing written`);
+  }
+}
+__name(recheckTarget, "recheckTarget");
+
+// src/lib/device/gpt-backup.ts
+var import_node_zlib4 = require("node:zlib");
+var SECTOR2 = 512;
+function hasGpt(head2) {
+  return head2.length >= 2 * SECTOR2 && head2[450] === 238 && head2.toString("latin1", SECTOR2, SECTOR2 + 8) === "EFI PART";
+}
+__name(hasGpt, "hasGpt");
+function headerCrc(header, size2) {
+  const copy = Buffer.from(header.subarray(0, size2));
+  copy.writeUInt32LE(0, 16);
+  return (0, import_node_zlib4.crc32)(copy) >>> 0;
+}
+__name(headerCrc, "headerCrc");
+function relocateGpt(head2, diskBytes) {
+  if (!hasGpt(head2)) return void 0;
+  const header = head2.subarray(SECTOR2, 2 * SECTOR2);
+  const headerSize = header.readUInt32LE(12);
+  if (headerSize < 92 || headerSize > SECTOR2 || headerCrc(header, headerSize) !== header.readUInt32LE(16)) return void 0;
+  const entriesLba = Number(header.readBigUInt64LE(72));
+  const count2 = header.readUInt32LE(80);
+  const entrySize = header.readUInt32LE(84);
+  const entriesBytes = count2 * entrySize;
+  const entrySectors = Math.ceil(entriesBytes / SECTOR2);
+  if (entriesLba < 2 || (entriesLba + entrySectors) * SECTOR2 > head2.length) return void 0;
+  const entries = head2.subarray(entriesLba * SECTOR2, entriesLba * SECTOR2 + entrySectors * SECTOR2);
+  const lastLba = Math.floor(diskBytes / SECTOR2) - 1;
+  const backupEntriesLba = lastLba - entrySectors;
+  header.writeBigUInt64LE(BigInt(lastLba), 32);
+  header.writeBigUInt64LE(BigInt(backupEntriesLba - 1), 48);
+  header.writeUInt32LE(headerCrc(header, headerSize), 16);
+  head2.writeUInt32LE(Math.min(lastLba, 4294967295), 446 + 12);
+  const backup = Buffer.from(header);
+  backup.writeBigUInt64LE(BigInt(lastLba), 24);
+  backup.writeBigUInt64LE(1n, 32);
+  backup.writeBigUInt64LE(BigInt(backupEntriesLba), 72);
+  backup.writeUInt32LE(headerCrc(backup, headerSize), 16);
+  return { offset: backupEntriesLba * SECTOR2, bytes: Buffer.concat([entries, backup]) };
+}
+__name(relocateGpt, "relocateGpt");
+
+// src/lib/signing/signer-certificate.ts
+var import_core = __toESM(require_dist(), 1);
+var FULCIO = "1.3.6.1.4.1.57264.1";
+var FULCIO_EXTENSIONS = {
+  issuer: `${FULCIO}.8`,
+  buildSignerUri: `${FULCIO}.9`,
+  buildSignerDigest: `${FULCIO}.10`,
+  runnerEnvironment: `${FULCIO}.11`,
+  sourceRepositoryUri: `${FULCIO}.12`,
+  sourceRepositoryDigest: `${FULCIO}.13`,
+  sourceRepositoryRef: `${FULCIO}.14`,
+  sourceRepositoryIdentifier: `${FULCIO}.15`,
+  sourceRepositoryOwnerUri: `${FULCIO}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
+  buildConfigUri: `${FULCIO}.18`,
+  buildConfigDigest: `${FULCIO}.19`,
+  buildTrigger: `${FULCIO}.20`,
+  runInvocationUri: `${FULCIO}.21`,
+  sourceRepositoryVisibility: `${FULCIO}.22`
+};
+var ISSUER_V1 = `${FULCIO}.1`;
+function derString(value) {
+  if (value.length < 2) return value.toString("utf8");
+  const tag2 = value[0];
+  let length = value[1];
+  let offset = 2;
+  if (length & 128) {
+    const n = length & 127;
+    if (n === 0 || n > 4 || value.length < 2 + n) return "";
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
+    offset = 2 + n;
+  }
+  if (![12, 19, 22].includes(tag2) || offset + length !== value.length) return value.toString("utf8");
+  return value.subarray(offset).toString("utf8");
+}
+__name(derString, "derString");
+function signerOfCertificate(der) {
+  let cert;
+  try {
+    cert = import_core.X509Certificate.parse(Buffer.from(der));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
+  }
+  const read = /* @__PURE__ */ __name((oid) => {
+    const ext = cert.extension(oid);
+    return ext ? derString(ext.value) : void 0;
+  }, "read");
+  const extensions = {};
+  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
+    if (key === "issuer") continue;
+    const value = read(oid);
+    if (value !== void 0) extensions[key] = value;
+  }
+  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
+  return { subject: cert.subjectAltName ?? "", issuer, extensions };
+}
+__name(signerOfCertificate, "signerOfCertificate");
+function leafCertificate(bundle) {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
+    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
+  }
+  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
+}
+__name(leafCertificate, "leafCertificate");
+function signerOfBundle(bundle) {
+  return signerOfCertificate(leafCertificate(bundle));
+}
+__name(signerOfBundle, "signerOfBundle");
+function describeSigner(signer) {
+  const x = signer.extensions;
+  const parts = [signer.subject || "an unknown identity"];
+  if (x.sourceRepositoryUri)
+    parts.push(
+      `for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`
+    );
+  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
+  return parts.join(" ");
+}
+__name(describeSigner, "describeSigner");
+function summariseSigner(signer) {
+  const x = signer.extensions;
+  return {
+    identity: signer.subject,
+    issuer: signer.issuer,
+    sourceRepository: x.sourceRepositoryUri ?? null,
+    sourceRepositoryId: x.sourceRepositoryIdentifier ?? null,
+    sourceRef: x.sourceRepositoryRef ?? null,
+    sourceCommit: x.sourceRepositoryDigest ?? null,
+    signerWorkflow: x.buildSignerUri ?? null,
+    runner: x.runnerEnvironment ?? null
+  };
+}
+__name(summariseSigner, "summariseSigner");
+
+// src/lib/device/flash.ts
+var HELD_BACK = 1024 * 1024;
+var seconds = /* @__PURE__ */ __name((from) => Math.round((Date.now() - from) / 100) / 10, "seconds");
+async function flash(options) {
+  const { source, logger } = options;
+  const devices = options.devices ?? new BlockDevices();
+  const startedAt = /* @__PURE__ */ new Date();
+  const { device, facts } = await checkedTarget(options.target, { ...options.policy, imageSize: source.imageSize }, devices, logger);
+  const ranges = rangesOf(source.bmap, source.imageSize, source.imageSha256);
+  const plan = { source, device, facts, ranges, bytesToWrite: mappedBytes(ranges) };
+  await options.confirm(plan);
+  let zeroedFirst = false;
+  if (options.zeroUnmapped) zeroedFirst = await zeroSpan(device, source.imageSize, logger);
+  recheckTarget(options.target, device, devices);
+  const io = await DiskIo.open(device.path, { write: true, blockSize: device.logicalBlockSize, logger });
+  const writeStart = Date.now();
+  let gptBackupMoved = false;
+  try {
+    logger.info(`writing ${describeDisk(device)}${io.direct ? "" : " (through the page cache: O_DIRECT is not available)"}`);
+    await wipeTables(io, device.sizeBytes);
+    const held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
+    const stream = await openPieces(source, ranges, logger);
+    try {
+      await writePieces(io, stream.pieces, held, plan.bytesToWrite, logger);
+      await stream.done();
+    } catch (e) {
+      await stream.abort();
+      throw e;
+    }
+    const whole = stream.digest();
+    if (whole && source.imageSha256 && whole.sha256 !== source.imageSha256) {
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${source.imagePath}: the raw image's sha256 is ${whole.sha256}, not the ${source.imageSha256} the release records`
+      );
+    }
+    await io.sync();
+    if (device.sizeBytes > source.imageSize) {
+      const backup = relocateGpt(held, device.sizeBytes);
+      if (backup) {
+        await writeBytes(io, backup.bytes, backup.offset);
+        gptBackupMoved = true;
+        logger.info(`GPT backup header moved to the end of the disk (sector ${(device.sizeBytes / 512 - 1).toFixed(0)})`);
+      }
+    }
+    await writeBytes(io, held, 0);
+    await io.sync();
+  } finally {
+    await io.close();
+  }
+  const writeSeconds = seconds(writeStart);
+  logger.info(`written: ${plan.bytesToWrite} bytes in ${ranges.length} ranges, ${writeSeconds} s`);
+  await rereadPartitions(device.path, logger);
+  await options.onWritten?.(device);
+  let readBack = "skipped";
+  let bytesRead = 0;
+  const verifyStart = Date.now();
+  if (options.verify) {
+    bytesRead = await readBackRanges(device, ranges, source.imagePath, logger);
+    readBack = "passed";
+    logger.info(`read back and matched: ${bytesRead} bytes, ${seconds(verifyStart)} s`);
+  } else {
+    logger.warn("the disk was not read back (--no-verify): what reached it is unchecked");
+  }
+  const partitions = await checkPartitions(device, source, logger);
+  const signer = source.verified?.signer;
+  return {
+    schemaVersion: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: (/* @__PURE__ */ new Date()).toISOString(),
+    source: {
+      input: source.input,
+      image: source.imagePath,
+      compression: source.compression,
+      imageSize: source.imageSize,
+      imageSha256: source.imageSha256 ?? null,
+      bmap: source.bmapPath ?? null,
+      release: source.release ? { name: source.release.name, version: source.release.version, channel: source.release.channel } : null,
+      checkedAgainst: source.checkedAgainst,
+      signer: signer ? summariseSigner(signer) : null
+    },
+    target: {
+      path: device.path,
+      name: device.name,
+      model: device.model ?? null,
+      serial: device.serial ?? null,
+      wwn: device.wwn ?? null,
+      sizeBytes: device.sizeBytes
+    },
+    written: { bytes: plan.bytesToWrite, ranges: ranges.length, zeroedFirst, gptBackupMoved, directIo: io.direct, seconds: writeSeconds },
+    verification: { readBack, bytesRead, seconds: seconds(verifyStart), partitions }
+  };
+}
+__name(flash, "flash");
+async function zeroSpan(device, imageSize, logger) {
+  if (device.writeZeroesMaxBytes === 0) {
+    logger.warn(`${device.path} cannot zero blocks without writing them: blocks the image leaves empty keep their old contents (as with bmaptool)`);
+    return false;
+  }
+  const length = Math.ceil(imageSize / device.logicalBlockSize) * device.logicalBlockSize;
+  logger.info(`zeroing the image's ${length} bytes on ${device.path} (write-zeroes)`);
+  await execCapture("blkdiscard", ["--zeroout", "--offset", "0", "--length", String(length), device.path], { logger });
+  return true;
+}
+__name(zeroSpan, "zeroSpan");
+async function wipeTables(io, diskBytes) {
+  const zeros = io.buffers[0];
+  zeros.fill(0);
+  const span = Math.min(HELD_BACK, diskBytes);
+  await io.writeAt(zeros, span, 0);
+  if (diskBytes > 2 * HELD_BACK) {
+    const tail = Math.floor((diskBytes - HELD_BACK) / io.blockSize) * io.blockSize;
+    await io.writeAt(zeros, diskBytes - tail, tail);
+  }
+  await io.sync();
+}
+__name(wipeTables, "wipeTables");
+async function writeBytes(io, bytes, offset) {
+  for (let at = 0; at < bytes.length; at += IO_CHUNK) {
+    const part = bytes.subarray(at, at + IO_CHUNK);
+    const buffer = io.buffers[0];
+    part.copy(buffer);
+    await io.writeAt(buffer, part.length, offset + at);
+  }
+}
+__name(writeBytes, "writeBytes");
+async function openPieces(source, ranges, logger) {
+  if (source.compression === "none") {
+    const handle = await openRegularFile(source.imagePath);
+    const read = /* @__PURE__ */ __name(async (offset, length) => {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buf, 0, length, offset);
+      if (bytesRead < length)
+        throw new PiImageError("IMAGE_CORRUPT", `${source.imagePath}: ends at ${offset + bytesRead}, inside its block map's ranges (truncated?)`);
+      return buf;
+    }, "read");
+    const stream2 = piecesFromFile(read, ranges, source.imagePath);
+    return { ...stream2, done: /* @__PURE__ */ __name(() => handle.close(), "done"), abort: /* @__PURE__ */ __name(() => handle.close().catch(() => void 0), "abort") };
+  }
+  const raw = await openRawImage(source.imagePath, source.compression, logger);
+  const stream = piecesFromStream(raw.stream, ranges, source.imageSize, source.imagePath);
+  return { ...stream, done: /* @__PURE__ */ __name(() => raw.done, "done"), abort: /* @__PURE__ */ __name(() => raw.abort(), "abort") };
+}
+__name(openPieces, "openPieces");
+async function writePieces(io, pieces, held, total, logger) {
+  let current = 0;
+  let buffer = io.buffers[current];
+  let start = 0;
+  let length = 0;
+  let inflight;
+  let written = 0;
+  const flush = /* @__PURE__ */ __name(async () => {
+    if (length === 0) return;
+    await inflight;
+    inflight = io.writeAt(buffer, length, start);
+    inflight.catch(() => void 0);
+    written += length;
+    logger.progress("writing", written, total);
+    current = current === 0 ? 1 : 0;
+    buffer = io.buffers[current];
+    length = 0;
+  }, "flush");
+  for await (const piece of pieces) {
+    let { offset, data } = piece;
+    if (offset < held.length) {
+      const part = Math.min(data.length, held.length - offset);
+      data.copy(held, offset, 0, part);
+      written += part;
+      offset += part;
+      data = data.subarray(part);
+    }
+    while (data.length > 0) {
+      if (length > 0 && offset !== start + length) await flush();
+      if (length === 0) {
+        if (offset % io.blockSize !== 0) throw new PiImageError("INTERNAL", `a range starts at ${offset}, not on a ${io.blockSize}-byte block`);
+        start = offset;
+      }
+      const take = Math.min(data.length, IO_CHUNK - length);
+      data.copy(buffer, length, 0, take);
+      length += take;
+      offset += take;
+      data = data.subarray(take);
+      if (length === IO_CHUNK) await flush();
+    }
+  }
+  await flush();
+  await inflight;
+}
+__name(writePieces, "writePieces");
+async function readBackRanges(device, ranges, imagePath, logger) {
+  await dropDeviceCache(device.path, logger);
+  const io = await DiskIo.open(device.path, { write: false, blockSize: device.logicalBlockSize, logger });
+  const total = mappedBytes(ranges);
+  let read = 0;
+  try {
+    for (const range of ranges) {
+      const hash = (0, import_node_crypto4.createHash)("sha256");
+      for (let at = range.start; at < range.end; at += IO_CHUNK) {
+        const length = Math.min(IO_CHUNK, range.end - at);
+        const data = await io.readAt(io.buffers[0], length, at);
+        if (data.length < length) throw new PiImageError("DISK_VERIFY_FAILED", `${device.path} ended at ${at + data.length} while reading back`);
+        hash.update(data);
+        read += length;
+        logger.progress("reading back", read, total);
+      }
+      const sha256 = hash.digest("hex");
+      if (range.sha256 !== void 0 && sha256 !== range.sha256) {
+        throw new PiImageError(
+          "DISK_VERIFY_FAILED",
+          `${describeDisk(device)}: bytes ${range.start}\u2013${range.end - 1} read back differ from ${imagePath}'s (sha256 ${sha256}, expected ${range.sha256}): the disk did not keep what was written`
+        );
+      }
+    }
+  } finally {
+    await io.close();
+  }
+  return read;
+}
+__name(readBackRanges, "readBackRanges");
+async function checkPartitions(device, source, logger) {
+  const reader = await BlockDeviceReader.open(device.path, device.sizeBytes);
+  let found;
+  try {
+    found = await inspectImage(reader);
+  } catch (e) {
+    throw new PiImageError("DISK_VERIFY_FAILED", `${describeDisk(device)}: the written disk cannot be read back as an image: ${e.message}`, {
+      cause: e
+    });
+  } finally {
+    await reader.close();
+  }
+  const partitions = found.partitionTable.partitions.map((p) => ({
+    number: p.number,
+    startBytes: p.startBytes,
+    sizeBytes: p.sizeBytes,
+    label: p.filesystem.label ?? null,
+    type: p.filesystem.type
+  }));
+  const expected = source.expected?.partitionTable.partitions;
+  if (expected) {
+    const describe = /* @__PURE__ */ __name((list) => list.map((p) => `${p.number}:${p.startBytes}+${p.sizeBytes}:${p.label ?? "-"}`).join(" "), "describe");
+    const want = expected.map((p) => ({ number: p.number, startBytes: p.startBytes, sizeBytes: p.sizeBytes, label: p.filesystem.label ?? null }));
+    if (describe(want) !== describe(partitions)) {
+      throw new PiImageError("DISK_VERIFY_FAILED", `${describeDisk(device)}: its partitions (${describe(partitions)}) are not the image's (${describe(want)})`);
+    }
+  }
+  if (!found.boot || !found.root) {
+    throw new PiImageError(
+      "DISK_VERIFY_FAILED",
+      `${describeDisk(device)}: no ${!found.boot ? "FAT boot partition" : "ext root file system"} on the written disk`
+    );
+  }
+  logger.info(`partitions: ${partitions.map((p) => `${p.number} ${p.type}${p.label ? ` "${p.label}"` : ""}`).join(", ")}`);
+  return partitions;
+}
+__name(checkPartitions, "checkPartitions");
+
+// src/lib/signing/signer-policy.ts
+var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+var GITHUB = "https://github.com";
+var SIGNER_OPTION_NAMES = {
+  certificateIdentity: "certificate-identity",
+  certificateIdentityRegexp: "certificate-identity-regexp",
+  certificateOidcIssuer: "certificate-oidc-issuer",
+  repository: "repository",
+  repositoryId: "repository-id",
+  sourceRef: "source-ref",
+  signerWorkflow: "signer-workflow",
+  requireGithubHosted: "require-github-hosted"
+};
+var OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+var WORKFLOW_PATH = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
+function bad2(message) {
+  return new PiImageError("INPUT_INVALID", message);
+}
+__name(bad2, "bad");
+function repositoryUri(value, name) {
+  const v = value.trim().replace(/\/+$/, "").replace(/\.git$/, "");
+  if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
+  throw bad2(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
+}
+__name(repositoryUri, "repositoryUri");
+function workflowUri(value, name) {
+  const v = value.trim();
+  const at = v.indexOf("@");
+  const path = at < 0 ? v : v.slice(0, at);
+  const ref = at < 0 ? void 0 : v.slice(at + 1);
+  if (ref !== void 0 && !/^[^\s@]+$/.test(ref)) throw bad2(`${name} "${value}" has an empty or malformed ref after '@'`);
+  const suffix = ref === void 0 ? "" : `@${ref}`;
+  if (WORKFLOW_PATH.test(path)) return `${GITHUB}/${path}${suffix}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\s]+\.ya?ml$/.test(path)) return `${path}${suffix}`;
+  throw bad2(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
+}
+__name(workflowUri, "workflowUri");
+var WORKFLOWS = "/.github/workflows/";
+function repositoryOfWorkflow(uri) {
+  return uri.slice(0, uri.indexOf(WORKFLOWS));
+}
+__name(repositoryOfWorkflow, "repositoryOfWorkflow");
+function workflowKey(uri) {
+  const at = uri.indexOf(WORKFLOWS);
+  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
+}
+__name(workflowKey, "workflowKey");
+function isGithubIssuer(issuer) {
+  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
+}
+__name(isGithubIssuer, "isGithubIssuer");
+function compilePattern(pattern, name) {
+  try {
+    return new RegExp(`^(?:${pattern})$`, "u");
+  } catch (e) {
+    throw bad2(`${name} "${pattern}" is not a valid regular expression: ${e.message}`);
+  }
+}
+__name(compilePattern, "compilePattern");
+function globMatches(glob, value) {
+  const re = new RegExp(
+    `^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`,
+    "u"
+  );
+  return re.test(value);
+}
+__name(globMatches, "globMatches");
+function parseSignerPolicy(values, name) {
+  const given = Object.keys(SIGNER_OPTION_NAMES).filter(
+    (k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false
+  );
+  if (given.length === 0) return void 0;
+  const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
+  const exact = value(values.certificateIdentity);
+  const pattern = value(values.certificateIdentityRegexp);
+  if (exact && pattern) throw bad2(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
+  if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
+  const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
+  const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
+  const sourceRef = value(values.sourceRef);
+  const repositoryId = value(values.repositoryId);
+  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId))
+    throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
+  if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
+    throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
+  }
+  const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
+  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
+  if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
+  if (!exact && !pattern && !repository && !signerWorkflow) {
+    throw bad2(
+      `say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`
+    );
+  }
+  const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (repositoryId !== void 0) policy.repositoryId = repositoryId;
+  if (exact) policy.subject = { exact };
+  if (pattern) policy.subject = { pattern };
+  if (isGithubIssuer(issuer) && !policy.repository) {
+    const workflow = signerWorkflow ?? (exact?.includes("/.github/workflows/") ? exact : void 0);
+    if (!workflow) {
+      throw bad2(
+        `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
+      );
+    }
+    policy.repository = repositoryOfWorkflow(workflow.split("@")[0]);
+  }
+  return policy;
+}
+__name(parseSignerPolicy, "parseSignerPolicy");
+function describePolicy(policy) {
+  const parts = [];
+  if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
+  if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
+  if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
+  if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
+  if (policy.githubHosted) parts.push("a GitHub-hosted runner");
+  parts.push(`issuer ${policy.issuer}`);
+  return parts.join(", ");
+}
+__name(describePolicy, "describePolicy");
+function checkSigner(policy, signer) {
+  const x = signer.extensions;
+  if (signer.issuer !== policy.issuer) {
+    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${signer.issuer || "an unknown issuer"}, not ${policy.issuer}`);
+  }
+  if (policy.subject) {
+    const ok = "exact" in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, "identity pattern").test(signer.subject);
+    if (!ok) {
+      const wanted = "exact" in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
+      throw new PiImageError("IDENTITY_MISMATCH", `signed by ${signer.subject || "an unknown identity"}, which does not match ${wanted}`);
+    }
+  }
+  if (policy.signerWorkflow) {
+    const [path, ref] = policy.signerWorkflow.split(/@(.*)/s);
+    const matches = /* @__PURE__ */ __name((uri) => {
+      const at = uri.indexOf("@");
+      if (at < 0) return false;
+      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
+    }, "matches");
+    const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
+    if (failing !== void 0) {
+      throw new PiImageError(
+        "SIGNER_WORKFLOW_MISMATCH",
+        `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`
+      );
+    }
+  }
+  if (policy.repository) {
+    const actual = x.sourceRepositoryUri;
+    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
+      throw new PiImageError(
+        "REPOSITORY_MISMATCH",
+        actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
+      );
+    }
+  }
+  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
+    throw new PiImageError(
+      "REPOSITORY_MISMATCH",
+      `built from the repository with id ${x.sourceRepositoryIdentifier ?? "(none named)"}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`
+    );
+  }
+  if (policy.sourceRef) {
+    const actual = x.sourceRepositoryRef;
+    if (!actual || !globMatches(policy.sourceRef, actual)) {
+      throw new PiImageError("SOURCE_REF_MISMATCH", `built from the ref ${actual ?? "(none named)"}, not ${policy.sourceRef}`);
+    }
+  }
+  if (policy.githubHosted && x.runnerEnvironment !== "github-hosted") {
+    throw new PiImageError("RUNNER_MISMATCH", `signed on a ${x.runnerEnvironment ?? "unnamed"} runner; a GitHub-hosted runner is required`);
+  }
+}
+__name(checkSigner, "checkSigner");
+function readSignerOptions(get) {
+  const text2 = /* @__PURE__ */ __name((key) => {
+    const v = get(SIGNER_OPTION_NAMES[key]);
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  }, "text");
+  const hosted = get(SIGNER_OPTION_NAMES.requireGithubHosted);
+  return {
+    certificateIdentity: text2("certificateIdentity"),
+    certificateIdentityRegexp: text2("certificateIdentityRegexp"),
+    certificateOidcIssuer: text2("certificateOidcIssuer"),
+    repository: text2("repository"),
+    repositoryId: text2("repositoryId"),
+    sourceRef: text2("sourceRef"),
+    signerWorkflow: text2("signerWorkflow"),
+    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)
+  };
+}
+__name(readSignerOptions, "readSignerOptions");
+
+// src/lib/device/flash-policy.ts
+var DEFAULT_FLASH_POLICY_FILE = "/etc/pi-image/flash-policy.json";
+var KEYS = /* @__PURE__ */ new Set(["protectLabels", "protectSerials", "requireSignature", "signer"]);
+function strings(value, key, where) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
+    throw new PiImageError("INPUT_INVALID", `${where}: "${key}" must be a list of non-empty strings`);
+  }
+  return value.map((v) => v.trim());
+}
+__name(strings, "strings");
+function parseFlashPolicy(text2, where) {
+  const json = parseJsonObject(text2);
+  if (!json) throw new PiImageError("INPUT_INVALID", `${where} is not a JSON object`);
+  const unknown = Object.keys(json).filter((k) => !KEYS.has(k));
+  if (unknown.length > 0)
+    throw new PiImageError("INPUT_INVALID", `${where}: unknown key ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${[...KEYS].join(", ")})`);
+  if (json.requireSignature !== void 0 && typeof json.requireSignature !== "boolean") {
+    throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" must be true or false`);
+  }
+  let signer;
+  let trustedRoot;
+  if (json.signer !== void 0) {
+    const values = asObject(json.signer);
+    if (!values) throw new PiImageError("INPUT_INVALID", `${where}: "signer" must be an object of verify's options (repository, signer-workflow, \u2026)`);
+    const known = /* @__PURE__ */ new Set([...Object.values(SIGNER_OPTION_NAMES), "trusted-root"]);
+    const stray = Object.keys(values).filter((k) => !known.has(k));
+    if (stray.length > 0) throw new PiImageError("INPUT_INVALID", `${where}: "signer" has unknown key ${stray.map((k) => `"${k}"`).join(", ")}`);
+    const get = /* @__PURE__ */ __name((name) => {
+      const v = values[name];
+      return typeof v === "string" || typeof v === "boolean" ? v : void 0;
+    }, "get");
+    signer = parseSignerPolicy(readSignerOptions(get), (key) => `${where}: signer.${SIGNER_OPTION_NAMES[key]}`);
+    if (!signer) throw new PiImageError("INPUT_INVALID", `${where}: "signer" names no signer (repository, signer-workflow or certificate-identity)`);
+    const root = get("trusted-root");
+    trustedRoot = typeof root === "string" && root.trim() !== "" ? root.trim() : void 0;
+  }
+  const requireSignature = json.requireSignature === true;
+  if (requireSignature && !signer) throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" needs a "signer" to check signatures against`);
+  return {
+    protectLabels: strings(json.protectLabels, "protectLabels", where),
+    protectSerials: strings(json.protectSerials, "protectSerials", where),
+    requireSignature,
+    signer,
+    trustedRoot
+  };
+}
+__name(parseFlashPolicy, "parseFlashPolicy");
+
+// src/lib/device/flash-source.ts
+var import_node_fs16 = require("node:fs");
+var import_promises18 = require("node:fs/promises");
+var import_node_os2 = require("node:os");
 var import_node_path19 = require("node:path");
 
+// src/lib/image/bmap.ts
+var import_node_crypto5 = require("node:crypto");
+var BMAP_BLOCK_SIZE = 4096;
+var BlockMapBuilder = class {
+  constructor(blockSize = BMAP_BLOCK_SIZE) {
+    this.blockSize = blockSize;
+  }
+  blockSize;
+  static {
+    __name(this, "BlockMapBuilder");
+  }
+  ranges = [];
+  block = 0;
+  mapped = 0;
+  open;
+  /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
+  addMapped(data, count2) {
+    this.open ??= { first: this.block, hash: (0, import_node_crypto5.createHash)("sha256") };
+    this.open.hash.update(data);
+    this.block += count2;
+    this.mapped += count2;
+  }
+  addUnmapped(count2) {
+    this.closeRange();
+    this.block += count2;
+  }
+  closeRange() {
+    if (!this.open) return;
+    this.ranges.push({ first: this.open.first, last: this.block - 1, sha256: this.open.hash.digest("hex") });
+    this.open = void 0;
+  }
+  finish(imageSize) {
+    this.closeRange();
+    const blocksCount = Math.ceil(imageSize / this.blockSize);
+    if (blocksCount !== this.block) {
+      throw new PiImageError("INTERNAL", `block map saw ${this.block} blocks, image has ${blocksCount}`);
+    }
+    return { imageSize, blockSize: this.blockSize, blocksCount, mappedBlocksCount: this.mapped, ranges: this.ranges };
+  }
+};
+function humanSize(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[u]}`;
+}
+__name(humanSize, "humanSize");
+var ZERO_CHECKSUM = "0".repeat(64);
+function renderBmap(map) {
+  const percent = map.blocksCount === 0 ? 0 : map.mappedBlocksCount * 100 / map.blocksCount;
+  const lines = [
+    '<?xml version="1.0" ?>',
+    // No double hyphen may appear inside an XML comment.
+    "<!-- Block map written by pi-image (pi-image-release) in bmap-tools format 2.0.",
+    "     Only the listed blocks hold data; the rest are zeros and need not be",
+    "     written. Flash it with bmaptool copy, giving this file as the bmap. -->",
+    '<bmap version="2.0">',
+    `    <!-- Image size: ${humanSize(map.imageSize)} -->`,
+    `    <ImageSize> ${map.imageSize} </ImageSize>`,
+    `    <BlockSize> ${map.blockSize} </BlockSize>`,
+    `    <BlocksCount> ${map.blocksCount} </BlocksCount>`,
+    `    <!-- Mapped: ${humanSize(map.mappedBlocksCount * map.blockSize)} or ${percent.toFixed(1)}% -->`,
+    `    <MappedBlocksCount> ${map.mappedBlocksCount} </MappedBlocksCount>`,
+    "    <ChecksumType> sha256 </ChecksumType>",
+    "    <!-- sha256 of this file with the value below replaced by 64 zeros -->",
+    `    <BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`,
+    "    <BlockMap>",
+    ...map.ranges.map((r) => `        <Range chksum="${r.sha256}"> ${r.first === r.last ? r.first : `${r.first}-${r.last}`} </Range>`),
+    "    </BlockMap>",
+    "</bmap>",
+    ""
+  ];
+  const withZeros = lines.join("\n");
+  const checksum = (0, import_node_crypto5.createHash)("sha256").update(withZeros).digest("hex");
+  return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
+}
+__name(renderBmap, "renderBmap");
+function tag(text2, name, source) {
+  const found = [...text2.matchAll(new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`, "g"))];
+  if (found.length !== 1) throw invalid(source, found.length === 0 ? `no <${name}>` : `<${name}> more than once`);
+  return found[0][1];
+}
+__name(tag, "tag");
+function invalid(source, what) {
+  return new PiImageError("INPUT_INVALID", `${source}: not a usable block map: ${what}`);
+}
+__name(invalid, "invalid");
+function count(text2, name, source, min = 0) {
+  const value = tag(text2, name, source);
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min)
+    throw invalid(source, `<${name}> "${value.slice(0, 20)}" is not a whole number of at least ${min}`);
+  return Number(value);
+}
+__name(count, "count");
+function parseBmap(text2, source = ".bmap") {
+  const version2 = /<bmap version="(\d+)\.(\d+)"/.exec(text2);
+  if (version2?.[1] !== "2") throw invalid(source, "not a bmap version 2 file");
+  const body = text2.replace(/<!--[\s\S]*?-->/g, "");
+  if (tag(body, "ChecksumType", source) !== "sha256") throw invalid(source, "only sha256 block maps are read");
+  const stored = tag(body, "BmapFileChecksum", source);
+  if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
+  const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
+  if ((0, import_node_crypto5.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  const imageSize = count(body, "ImageSize", source);
+  const blockSize = count(body, "BlockSize", source, 512);
+  const blocksCount = count(body, "BlocksCount", source);
+  const mappedBlocksCount = count(body, "MappedBlocksCount", source);
+  if ((blockSize & blockSize - 1) !== 0 || blockSize > 1 << 20) throw invalid(source, `block size ${blockSize} is not a power of two up to 1 MiB`);
+  if (blocksCount !== Math.ceil(imageSize / blockSize))
+    throw invalid(source, `${blocksCount} blocks of ${blockSize} bytes do not make an image of ${imageSize} bytes`);
+  const ranges = [];
+  let mapped = 0;
+  let next = 0;
+  for (const m of body.matchAll(/<Range\b([^>]*)>([^<]*)<\/Range>/g)) {
+    const chksum = /^\s+chksum="([0-9a-f]{64})"\s*$/.exec(m[1]);
+    const span = /^\s*(\d{1,16})(?:\s*-\s*(\d{1,16}))?\s*$/.exec(m[2]);
+    if (!chksum || !span) throw invalid(source, `range ${ranges.length + 1} is not <Range chksum="SHA256"> FIRST[-LAST] </Range>`);
+    const first = Number(span[1]);
+    const last = Number(span[2] ?? span[1]);
+    if (last < first) throw invalid(source, `range ${first}-${last} ends before it starts`);
+    if (first < next) throw invalid(source, `range ${first}-${last} overlaps or comes before the one before it`);
+    if (last >= blocksCount) throw invalid(source, `range ${first}-${last} lies past the image's ${blocksCount} blocks`);
+    ranges.push({ first, last, sha256: chksum[1] });
+    mapped += last - first + 1;
+    next = last + 1;
+  }
+  if ((body.match(/<Range\b/g) ?? []).length !== ranges.length) throw invalid(source, "a <Range> element is not closed");
+  if (mapped !== mappedBlocksCount) throw invalid(source, `its ranges map ${mapped} blocks, not the ${mappedBlocksCount} it says`);
+  return { imageSize, blockSize, blocksCount, mappedBlocksCount, ranges };
+}
+__name(parseBmap, "parseBmap");
+
 // src/lib/oci/layout.ts
-var import_node_crypto8 = require("node:crypto");
-var import_node_fs8 = require("node:fs");
-var import_promises16 = require("node:fs/promises");
-var import_node_path15 = require("node:path");
-var import_promises17 = require("node:stream/promises");
+var import_node_fs12 = require("node:fs");
+var import_promises14 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -43058,16 +43330,16 @@ function parseReference(text2, input = "reference") {
   const registry = rest.slice(0, slash);
   if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(registry) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(registry)) throw bad3(`"${registry}" is not a registry host`);
   let repository = rest.slice(slash + 1);
-  let tag;
+  let tag2;
   const colon = repository.lastIndexOf(":");
   if (colon >= 0) {
-    tag = repository.slice(colon + 1);
+    tag2 = repository.slice(colon + 1);
     repository = repository.slice(0, colon);
-    if (!TAG.test(tag)) throw bad3(`"${tag}" is not a valid tag`);
+    if (!TAG.test(tag2)) throw bad3(`"${tag2}" is not a valid tag`);
   }
   if (!REPOSITORY.test(repository)) throw bad3(`"${repository}" is not a valid repository name (lowercase letters, digits, separators)`);
   const ref = { registry, repository };
-  if (tag) ref.tag = tag;
+  if (tag2) ref.tag = tag2;
   if (digest) ref.digest = digest;
   return ref;
 }
@@ -43135,10 +43407,10 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto7.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto6.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function verifiedBlobSource(descriptor, openRange, label) {
@@ -43174,7 +43446,7 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
-var isReferrersTag = /* @__PURE__ */ __name((tag) => /^sha256-[0-9a-f]{64}$/.test(tag), "isReferrersTag");
+var isReferrersTag = /* @__PURE__ */ __name((tag2) => /^sha256-[0-9a-f]{64}$/.test(tag2), "isReferrersTag");
 
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
@@ -43196,7 +43468,7 @@ var OciLayout = class _OciLayout {
     return this.dir;
   }
   pinned(digest) {
-    return `oci:${(0, import_node_path15.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path12.resolve)(this.dir)}@${digest}`;
   }
   /**
    * Opens the layout in `dir`. A directory without an `oci-layout` file is
@@ -43205,7 +43477,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path15.join)(dir, MARKER_FILE);
+    const marker = (0, import_node_path12.join)(dir, MARKER_FILE);
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -43224,52 +43496,80 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs8.existsSync)((0, import_node_path15.join)(dir, MARKER_FILE));
+    return (0, import_node_fs12.existsSync)((0, import_node_path12.join)(dir, MARKER_FILE));
   }
-  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await (0, import_promises16.mkdir)((0, import_node_path15.join)(this.dir, "blobs", "sha256"), { recursive: true });
-    await writeFileAtomic((0, import_node_path15.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path12.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path15.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path12.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
+  /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
+  async blobsDir() {
+    const dir = (0, import_node_path12.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises14.mkdir)(dir, { recursive: true });
+    if (this.pending && made !== void 0) this.madeDirs ??= made;
+    return dir;
+  }
+  /** After a failed first write: the directories this layout made, removed while they are empty. */
+  async undoDirs() {
+    if (!this.pending || this.madeDirs === void 0) return;
+    const top = this.madeDirs;
+    for (let d = (0, import_node_path12.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path12.dirname)(d)) {
+      try {
+        await (0, import_promises14.rmdir)(d);
+      } catch {
+        return;
+      }
+    }
+  }
+  madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path15.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path12.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises16.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises14.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open4) {
-    return this.writeBlob(open4());
+  putBlobStream(open6) {
+    return this.writeBlob(open6());
   }
   async writeBlob(source, expected) {
-    await this.ensureCreated();
     const counter = new HashingPassThrough();
-    const temp = (0, import_node_path15.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto8.randomBytes)(6).toString("hex")}`);
+    const file = new AtomicFile((0, import_node_path12.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
-      await (0, import_promises17.pipeline)(source, counter, (0, import_node_fs8.createWriteStream)(temp));
+      await file.fill(source, counter);
       const { size: size2, sha256 } = counter.digest();
       const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises16.rename)(temp, this.blobPath(digest));
+      await file.commit(this.blobPath(digest));
+      await this.ensureCreated();
       return { digest, size: size2 };
     } catch (e) {
-      await (0, import_promises16.rm)(temp, { force: true });
+      await file.discard();
+      await this.undoDirs();
       throw e;
     }
   }
   async putBlobBytes(bytes) {
-    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!await this.hasBlob(digest)) await writeFileAtomic(this.blobPath(digest), bytes);
+    if (!await this.hasBlob(digest)) {
+      await this.blobsDir();
+      try {
+        await writeFileAtomic(this.blobPath(digest), bytes);
+      } catch (e) {
+        await this.undoDirs();
+        throw e;
+      }
+    }
+    await this.ensureCreated();
     return digest;
   }
   async putBlob(source) {
@@ -43294,11 +43594,11 @@ var OciLayout = class _OciLayout {
       throw e;
     }
   }
-  async putManifest(bytes, mediaType, tag) {
+  async putManifest(bytes, mediaType, tag2) {
     const digest = await this.putBlobBytes(bytes);
-    if (tag) {
+    if (tag2) {
       const { artifactType } = JSON.parse(bytes.toString("utf8"));
-      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag);
+      await this.tag({ mediaType, digest, size: bytes.length, ...artifactType ? { artifactType } : {} }, tag2);
     }
     return { digest, subjectAccepted: false };
   }
@@ -43323,8 +43623,8 @@ var OciLayout = class _OciLayout {
     const mediaType = descriptor?.mediaType ?? (typeof declared === "string" ? declared : "");
     return { bytes, mediaType, digest };
   }
-  async resolveTag(tag) {
-    return (await this.resolve(tag))?.digest;
+  async resolveTag(tag2) {
+    return (await this.resolve(tag2))?.digest;
   }
   referrersApi() {
     return Promise.resolve(void 0);
@@ -43332,8 +43632,8 @@ var OciLayout = class _OciLayout {
   /** Tags in index.json, each with the digest it points at. */
   async tags() {
     return (await this.readIndex()).manifests.flatMap((m) => {
-      const tag = m.annotations?.[ANNOTATION.refName];
-      return tag ? [{ tag, digest: m.digest }] : [];
+      const tag2 = m.annotations?.[ANNOTATION.refName];
+      return tag2 ? [{ tag: tag2, digest: m.digest }] : [];
     });
   }
   async tagHint() {
@@ -43342,7 +43642,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path15.join)(this.dir, INDEX_FILE);
+    const path = (0, import_node_path12.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -43350,24 +43650,21 @@ var OciLayout = class _OciLayout {
     return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
   }
   /** Points `tag` at a manifest in index.json (replacing an earlier manifest with that tag). */
-  async tag(descriptor, tag) {
+  async tag(descriptor, tag2) {
     await this.ensureCreated();
     const index = await this.readIndex();
-    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag);
-    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag } });
-    await writeFileAtomic((0, import_node_path15.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
+    index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag2);
+    index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag2 } });
+    await writeFileAtomic((0, import_node_path12.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
-  async resolve(tag) {
-    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag);
+  async resolve(tag2) {
+    return (await this.readIndex()).manifests.find((m) => m.annotations?.[ANNOTATION.refName] === tag2);
   }
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_fs9 = require("node:fs");
-var import_promises18 = require("node:fs/promises");
 var import_node_stream5 = require("node:stream");
-var import_promises19 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http2 = require("node:http");
@@ -43480,12 +43777,12 @@ function sendRequest(method, url, headers, body, limits) {
     }, "fail");
     const fn = url.protocol === "https:" ? import_node_https.request : import_node_http2.request;
     let responseTimer;
-    const armResponseTimer = /* @__PURE__ */ __name((seconds, what) => {
+    const armResponseTimer = /* @__PURE__ */ __name((seconds2, what) => {
       if (responseTimer) {
         clearTimeout(responseTimer);
         timers.delete(responseTimer);
       }
-      responseTimer = setTimeout(() => fail(transportError(method, url, "timeout", what)), seconds * 1e3);
+      responseTimer = setTimeout(() => fail(transportError(method, url, "timeout", what)), seconds2 * 1e3);
       timers.add(responseTimer);
     }, "armResponseTimer");
     const req = fn(url, { method, headers }, (res) => {
@@ -43573,13 +43870,16 @@ function parseChallenge(header) {
   return { scheme: (m?.[1] ?? "").toLowerCase(), params };
 }
 __name(parseChallenge, "parseChallenge");
+var KNOWN_TOKEN_SERVICES = {
+  "registry-1.docker.io": "auth.docker.io",
+  "index.docker.io": "auth.docker.io",
+  "docker.io": "auth.docker.io",
+  "registry.gitlab.com": "gitlab.com"
+};
 function realmMayGetCredentials(realm, registry, allowed) {
   if (realm.origin === registry.origin) return true;
   if (allowed.some((a) => new URL(a).origin === realm.origin)) return true;
-  if (realm.protocol !== "https:") return false;
-  const labels = registry.hostname.split(".");
-  const parent = labels.slice(1).join(".");
-  return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
+  return realm.protocol === "https:" && realm.port === "" && KNOWN_TOKEN_SERVICES[registry.hostname] === realm.hostname;
 }
 __name(realmMayGetCredentials, "realmMayGetCredentials");
 var RegistryAuth = class {
@@ -43657,8 +43957,8 @@ var RegistryAuth = class {
     const token = typeof json.token === "string" ? json.token : typeof json.access_token === "string" ? json.access_token : void 0;
     if (!token) throw protocolError("GET", url, "the token service answered without a token");
     registerSecret(token);
-    const seconds = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) ? json.expires_in : 60;
-    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, seconds - 10) * 1e3 });
+    const seconds2 = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) ? json.expires_in : 60;
+    this.tokens.set(scope, { token, expires: Date.now() + Math.max(5, seconds2 - 10) * 1e3 });
     return token;
   }
 };
@@ -43693,6 +43993,13 @@ __name(parseTransferLimits, "parseTransferLimits");
 
 // src/lib/oci/registry-client.ts
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
+var MAX_REDIRECTS = 10;
+function checkManifestReference(reference) {
+  if (!TAG.test(reference) && !DIGEST.test(reference))
+    throw new PiImageError("INPUT_INVALID", `"${reference.slice(0, 80)}" is neither a tag nor a sha256 digest`);
+  return reference;
+}
+__name(checkManifestReference, "checkManifestReference");
 function withProgress(stream, report) {
   let bytes = 0;
   const through = new import_node_stream5.PassThrough();
@@ -43725,18 +44032,20 @@ var RegistryClient = class _RegistryClient {
   async request(method, path, options) {
     const retries = options.retry === false ? 0 : this.options.retries ?? 4;
     let url = new URL(path, this.base);
+    const origin = new URL(this.base).origin;
     let challenged = false;
+    let redirects = 0;
     for (let attempt = 0; ; attempt++) {
       let res;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        const auth = url.origin === origin ? await this.auth.header(options.scope) : {};
         res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
         if (!isRetryable(e) || attempt >= retries) throw e;
         await this.backoff(attempt, e.message);
         continue;
       }
-      if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
+      if (res.status === 401 && !challenged && url.origin === origin && res.headers["www-authenticate"]) {
         await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers["www-authenticate"], options.scope);
@@ -43745,7 +44054,12 @@ var RegistryClient = class _RegistryClient {
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
         await readBodyText(res.body);
-        url = new URL(res.headers.location, url);
+        const next = new URL(res.headers.location, url);
+        if (++redirects > MAX_REDIRECTS) throw protocolError(method, url, `more than ${MAX_REDIRECTS} redirects: a redirect loop`);
+        if (url.protocol === "https:" && next.protocol !== "https:")
+          throw protocolError(method, url, `redirected from https to ${next.protocol}//${next.host}: refused`);
+        url = next;
+        attempt--;
         continue;
       }
       if (!options.expect.includes(res.status)) {
@@ -43831,10 +44145,10 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open4) {
+  async uploadStream(repository, open6) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open4(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open6(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
@@ -43846,7 +44160,7 @@ var RegistryClient = class _RegistryClient {
         const pass = counter;
         return import_node_stream5.Readable.from(
           (async function* () {
-            for await (const data of open4()) {
+            for await (const data of open6()) {
               const start = pass.size;
               pass.update(data);
               if (pass.size <= skip) continue;
@@ -44078,22 +44392,9 @@ var RegistryClient = class _RegistryClient {
       })()
     );
   }
-  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
-  async downloadBlob(repository, digest, path, expectedSize) {
-    const temp = `${path}.partial-${process.pid}`;
-    try {
-      await (0, import_promises19.pipeline)(
-        import_node_stream5.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
-        (0, import_node_fs9.createWriteStream)(temp)
-      );
-      await (0, import_promises18.rename)(temp, path);
-    } catch (e) {
-      await (0, import_promises18.rm)(temp, { force: true });
-      throw e;
-    }
-  }
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository, reference, accept) {
+    checkManifestReference(reference);
     const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull"),
       headers: { accept: accept.join(", ") },
@@ -44128,6 +44429,7 @@ var RegistryClient = class _RegistryClient {
     return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
   }
   async pushManifest(repository, reference, mediaType, bytes) {
+    checkManifestReference(reference);
     const digest = digestOf(bytes);
     const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull,push"),
@@ -44140,6 +44442,7 @@ var RegistryClient = class _RegistryClient {
   }
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository, reference, accept) {
+    checkManifestReference(reference);
     const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull"),
       headers: { accept: accept.join(", ") },
@@ -44189,8 +44492,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open4) {
-    return this.client.uploadStream(this.reference.repository, open4);
+  putBlobStream(open6) {
+    return this.client.uploadStream(this.reference.repository, open6);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -44198,14 +44501,14 @@ var RegistryStore = class {
   readBlob(descriptor) {
     return this.client.readBlob(this.reference.repository, descriptor);
   }
-  putManifest(bytes, mediaType, tag) {
-    return this.client.pushManifest(this.reference.repository, tag ?? digestOf(bytes), mediaType, bytes);
+  putManifest(bytes, mediaType, tag2) {
+    return this.client.pushManifest(this.reference.repository, tag2 ?? digestOf(bytes), mediaType, bytes);
   }
   getManifest(reference) {
     return this.client.getManifest(this.reference.repository, reference, MANIFEST_TYPES);
   }
-  resolveTag(tag) {
-    return this.client.resolveManifest(this.reference.repository, tag, MANIFEST_TYPES);
+  resolveTag(tag2) {
+    return this.client.resolveManifest(this.reference.repository, tag2, MANIFEST_TYPES);
   }
   referrersApi(digest) {
     return this.client.getReferrers(this.reference.repository, digest);
@@ -44229,125 +44532,315 @@ async function openStore(target, options) {
 }
 __name(openStore, "openStore");
 
-// src/lib/oci/referrers.ts
-async function attachArtifact(store, subject, artifact) {
-  const layer = bytesBlobSource(artifact.blob);
-  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
-  await store.putBlob(layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      artifactType: artifact.artifactType,
-      config: EMPTY_DESCRIPTOR,
-      layers: [{ mediaType: artifact.artifactType, ...layer.descriptor }],
-      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: artifact.annotations
-    })
-  );
-  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
-  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: artifact.artifactType };
-  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
-  await addToFallbackIndex(store, subject.digest, descriptor);
-  return { digest: pushed.digest, via: "tag-fallback" };
+// src/lib/oci/target.ts
+var import_node_fs13 = require("node:fs");
+function splitLayout(text2) {
+  let dir = text2;
+  let tag2;
+  let digest;
+  const at = dir.lastIndexOf("@");
+  if (at > dir.lastIndexOf("/") && DIGEST.test(dir.slice(at + 1))) {
+    digest = dir.slice(at + 1);
+    dir = dir.slice(0, at);
+  }
+  const colon = dir.lastIndexOf(":");
+  if (colon > dir.lastIndexOf("/")) {
+    tag2 = dir.slice(colon + 1);
+    dir = dir.slice(0, colon);
+  }
+  if (dir === "") throw new PiImageError("INPUT_INVALID", `"${text2}": name the layout's directory`);
+  return { kind: "layout", dir, ...tag2 ? { tag: tag2 } : {}, ...digest ? { digest } : {} };
 }
-__name(attachArtifact, "attachArtifact");
-async function addToFallbackIndex(store, subjectDigest, referrer) {
-  const tag = REFERRERS_TAG(subjectDigest);
-  let manifests = [];
-  const existing = await store.resolveTag(tag);
-  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag}`);
-  if (manifests.some((m) => m.digest === referrer.digest)) return;
-  manifests.push(referrer);
-  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag);
+__name(splitLayout, "splitLayout");
+function parseTarget(text2, input = "target") {
+  const value = text2.trim();
+  if (value === "") throw new PiImageError("INPUT_INVALID", `${input} is empty: give a registry reference (ghcr.io/OWNER/NAME) or a directory`);
+  if (value.startsWith("oci:")) return splitLayout(value.slice(4));
+  if (/^(\/|\.\.?\/|~)/.test(value) || value === "." || value === "..") return splitLayout(value);
+  const first = value.split("/")[0];
+  const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
+  if (!looksLikeRegistry) {
+    if ((0, import_node_fs13.existsSync)(value) && (0, import_node_fs13.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    return splitLayout(value);
+  }
+  return { kind: "registry", ref: parseReference(value, input) };
 }
-__name(addToFallbackIndex, "addToFallbackIndex");
-function parseIndex(bytes, where) {
+__name(parseTarget, "parseTarget");
+
+// src/lib/publishing/pull.ts
+var import_node_fs15 = require("node:fs");
+var import_promises17 = require("node:fs/promises");
+var import_node_path18 = require("node:path");
+var import_node_events = require("node:events");
+var import_node_zlib5 = require("node:zlib");
+
+// src/lib/release/output-dir.ts
+var import_node_crypto7 = require("node:crypto");
+var import_node_fs14 = require("node:fs");
+var import_promises15 = require("node:fs/promises");
+var import_node_path13 = require("node:path");
+async function isNonEmptyDir(path) {
   try {
-    const index = JSON.parse(bytes.toString("utf8"));
-    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
-    return index.manifests.filter(isDescriptor);
-  } catch (e) {
-    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
+    if (!(await (0, import_promises15.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises15.readdir)(path)).length > 0;
+  } catch {
+    return false;
   }
 }
-__name(parseIndex, "parseIndex");
-async function listReferrers(store, digest) {
-  const api = await store.referrersApi(digest);
-  if (api !== void 0) return api;
-  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
-  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+__name(isNonEmptyDir, "isNonEmptyDir");
+async function realish(path) {
+  const abs = (0, import_node_path13.resolve)(path);
+  try {
+    return await (0, import_promises15.realpath)(abs);
+  } catch {
+    const parent = (0, import_node_path13.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path13.join)(await realish(parent), (0, import_node_path13.basename)(abs));
+  }
 }
-__name(listReferrers, "listReferrers");
-async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
-  const found = [];
-  for (const referrer of await listReferrers(store, digest)) {
-    if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
-    if (found.length >= limit) break;
-    let manifest;
-    try {
-      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    } catch (e) {
-      if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
-      continue;
+__name(realish, "realish");
+async function stageOutputDir(finalPath, options) {
+  const target = (0, import_node_path13.resolve)(finalPath);
+  const label = options.label ?? "output";
+  const realTarget = await realish(target);
+  for (const input of options.inputs ?? []) {
+    const realInput = await realish(input);
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path13.sep}`)) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
+      );
     }
-    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
-    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
-    if (!layer || layer.size > maxLayerBytes) continue;
-    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
   }
-  return found;
+  if (await isNonEmptyDir(target)) {
+    if (!options.replace) {
+      throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+    }
+    if (!(0, import_node_fs14.existsSync)((0, import_node_path13.join)(target, MANIFEST_FILE))) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
+      );
+    }
+  }
+  await (0, import_promises15.mkdir)((0, import_node_path13.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto7.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path13.join)((0, import_node_path13.dirname)(target), `.${(0, import_node_path13.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises15.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises15.rm)(path, { recursive: true, force: true }));
+  return {
+    path,
+    async commit() {
+      if (!options.replace) {
+        try {
+          await (0, import_promises15.rename)(path, target);
+        } catch (e) {
+          const code = e.code;
+          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
+          }
+          throw e;
+        }
+        unregister();
+        return;
+      }
+      let old;
+      try {
+        await (0, import_promises15.stat)(target);
+        old = (0, import_node_path13.join)((0, import_node_path13.dirname)(target), `.${(0, import_node_path13.basename)(target)}.old-${suffix}`);
+        await (0, import_promises15.rename)(target, old);
+      } catch (e) {
+        if (e.code !== "ENOENT") throw e;
+        old = void 0;
+      }
+      try {
+        await (0, import_promises15.rename)(path, target);
+      } catch (e) {
+        if (old) await (0, import_promises15.rename)(old, target).catch(() => void 0);
+        throw e;
+      }
+      unregister();
+      if (old) await (0, import_promises15.rm)(old, { recursive: true, force: true });
+    },
+    async discard() {
+      unregister();
+      await (0, import_promises15.rm)(path, { recursive: true, force: true });
+    }
+  };
 }
-__name(referrersOfType, "referrersOfType");
+__name(stageOutputDir, "stageOutputDir");
 
-// src/lib/oci/copy.ts
-async function copyManifest(source, sink, digest, logger) {
-  const got = await source.getManifest(digest);
-  const m = parseManifest2(got.bytes, `${source.label}@${digest}`);
-  const mediaType = m.mediaType ?? got.mediaType;
-  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
-  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
-    const how = await sink.putBlob(
-      verifiedBlobSource(blob, (start, end) => source.openBlob(blob.digest, start, end), `blob ${blob.digest} of ${source.label}`)
-    );
-    logger.info(
-      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`
-    );
-  }
-  await sink.putManifest(got.bytes, mediaType);
-  return { bytes: got.bytes, mediaType };
+// src/lib/release/release-dir.ts
+var import_promises16 = require("node:fs/promises");
+var import_node_path14 = require("node:path");
+var SIGNATURE_SUFFIX = ".sigstore.json";
+var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+var OCI_REF_FILE = "os-artifact.ref";
+var MAX_SIGNATURE_BYTES = 16 * 1024 * 1024;
+var MAX_METADATA_BYTES = 64 * 1024 * 1024;
+function signatureFileName(releaseName) {
+  return `${releaseName}${SIGNATURE_SUFFIX}`;
 }
-__name(copyManifest, "copyManifest");
-async function copyRelease(source, digest, tags, sink, logger) {
-  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
-  for (const tag of tags) await sink.putManifest(bytes, mediaType, tag);
-  for (const referrer of await listReferrers(source, digest)) {
-    if (referrer.mediaType === OCI_INDEX) continue;
-    await copyManifest(source, sink, referrer.digest, logger);
-    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
-  }
-  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
+__name(signatureFileName, "signatureFileName");
+function besideFiles(releaseName) {
+  return [signatureFileName(releaseName), OCI_REF_FILE];
 }
-__name(copyRelease, "copyRelease");
+__name(besideFiles, "besideFiles");
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path14.join)(dir, MANIFEST_FILE)) {
+  const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
+  return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
+}
+__name(releaseFromBytes, "releaseFromBytes");
+async function readManifestBytes(dir) {
+  try {
+    return await readSmallFile((0, import_node_path14.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
+  }
+}
+__name(readManifestBytes, "readManifestBytes");
+async function openReleaseDir(dir) {
+  return releaseFromBytes(dir, await readManifestBytes(dir));
+}
+__name(openReleaseDir, "openReleaseDir");
+async function listReleaseDir(dir) {
+  try {
+    return (await (0, import_promises16.readdir)(dir)).sort();
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
+  }
+}
+__name(listReleaseDir, "listReleaseDir");
+function releasePath(release, name) {
+  return (0, import_node_path14.join)(release.dir, name);
+}
+__name(releasePath, "releasePath");
+function fileOfRole(release, role) {
+  return release.manifest.files.find((f) => f.role === role);
+}
+__name(fileOfRole, "fileOfRole");
+async function readReleaseMetadata(release) {
+  const entry = fileOfRole(release, "metadata");
+  if (!entry) return void 0;
+  const path = releasePath(release, entry.path);
+  const bytes = await readSmallFile(path, MAX_METADATA_BYTES).catch((e) => {
+    throw e instanceof PiImageError ? e : new PiImageError("FILE_MISSING", `${entry.path} is listed in ${MANIFEST_FILE} but cannot be read in ${release.dir}`, { cause: e });
+  });
+  const digest = digestBytes(bytes);
+  if (digest.sha256 !== entry.sha256 || digest.size !== entry.size) {
+    throw new PiImageError("FILE_MODIFIED", `${entry.path} in ${release.dir} does not match ${MANIFEST_FILE}`);
+  }
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${path} is not valid JSON`, { cause: e });
+  }
+}
+__name(readReleaseMetadata, "readReleaseMetadata");
+async function readSignature(release) {
+  try {
+    return await readSmallFile(releasePath(release, release.signatureFile), MAX_SIGNATURE_BYTES);
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+__name(readSignature, "readSignature");
+async function writeBeside(release, name, content) {
+  if (!besideFiles(release.manifest.name).includes(name)) throw new PiImageError("INTERNAL", `${name} is not a file kept beside ${MANIFEST_FILE}`);
+  const path = releasePath(release, name);
+  await writeFileAtomic(path, content);
+  return path;
+}
+__name(writeBeside, "writeBeside");
+var ReleaseWriter = class {
+  constructor(dir) {
+    this.dir = dir;
+  }
+  dir;
+  static {
+    __name(this, "ReleaseWriter");
+  }
+  files = [];
+  path(name) {
+    return (0, import_node_path14.join)(this.dir, name);
+  }
+  /** Records a file something else wrote into the directory (a compressor, a copy). */
+  record(name, role, digest) {
+    this.files.push({ path: name, role, mediaType: MEDIA_TYPES[role], size: digest.size, sha256: digest.sha256 });
+  }
+  async writeText(name, role, content) {
+    const bytes = Buffer.from(content, "utf8");
+    await writeFileAtomic(this.path(name), bytes);
+    const digest = digestBytes(bytes);
+    this.record(name, role, digest);
+    return digest;
+  }
+  /** Copies a file in, hashing it on the way (one read). */
+  async copyIn(name, role, source) {
+    const digest = await digestFile(source, this.path(name));
+    this.record(name, role, digest);
+    return digest;
+  }
+  async finish(header) {
+    const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header, files: sortFiles(this.files) };
+    const bytes = Buffer.from(renderJson(manifest));
+    releaseFromBytes(this.dir, bytes);
+    await writeFileAtomic((0, import_node_path14.join)(this.dir, MANIFEST_FILE), bytes);
+    return manifest;
+  }
+};
+function diskDigests(dir) {
+  return async (name, expectedSize) => {
+    try {
+      return await digestFile((0, import_node_path14.join)(dir, name), void 0, expectedSize);
+    } catch (e) {
+      if (e.code === "ENOENT") return void 0;
+      if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
+      throw e;
+    }
+  };
+}
+__name(diskDigests, "diskDigests");
+async function checkFiles(expected, digestOf2, where, against) {
+  for (const f of expected) {
+    const actual = await digestOf2(f.path, f.size);
+    if (!actual) {
+      throw new PiImageError(
+        "FILE_MISSING",
+        against === "manifest" ? `${f.path} is listed in ${MANIFEST_FILE} but missing from ${where}` : `${f.path} is signed but missing from ${where}`
+      );
+    }
+    if (f.size !== void 0 && actual.size !== f.size) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: ${actual.size} bytes, listed ${f.size}` : `${f.path} in ${where} was modified after signing: ${actual.size} bytes, signed ${f.size}`
+      );
+    }
+    if (actual.sha256 !== f.sha256) {
+      throw new PiImageError(
+        "FILE_MODIFIED",
+        against === "manifest" ? `${f.path} in ${where} does not match ${MANIFEST_FILE}: sha256 ${actual.sha256}, ${actual.size} bytes; listed ${f.sha256}, ${f.size ?? "?"} bytes` : `${f.path} in ${where} was modified after signing: sha256 ${actual.sha256}, signed ${f.sha256}`
+      );
+    }
+  }
+  return expected.length;
+}
+__name(checkFiles, "checkFiles");
+async function strayEntries(dir, expected) {
+  return (await listReleaseDir(dir)).filter((name) => !expected.has(name));
+}
+__name(strayEntries, "strayEntries");
+function releaseNames(release) {
+  return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
+}
+__name(releaseNames, "releaseNames");
 
-// src/lib/publishing/copy-layout.ts
-async function copyLayoutReleases(options) {
-  const layout = await OciLayout.open(options.layoutDir, { create: false });
-  const all = (await layout.tags()).filter((t) => !isReferrersTag(t.tag));
-  const chosen = options.tag === void 0 ? all : all.filter((t) => t.tag === options.tag);
-  if (chosen.length === 0) {
-    throw new PiImageError("INPUT_INVALID", `${options.layoutDir} has ${options.tag === void 0 ? "no tagged releases" : `no tag "${options.tag}"`}`);
-  }
-  const byDigest = /* @__PURE__ */ new Map();
-  for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
-  const copied = [];
-  for (const [digest, tags] of byDigest) {
-    await copyRelease(layout, digest, tags, options.sink, options.logger);
-    copied.push({ digest, reference: options.sink.pinned(digest), tags });
-  }
-  return copied;
-}
-__name(copyLayoutReleases, "copyLayoutReleases");
+// src/lib/signing/verify.ts
+var import_node_path15 = require("node:path");
+var import_bundle = __toESM(require_dist3(), 1);
+var import_protobuf_specs = __toESM(require_dist2(), 1);
+var import_verify = __toESM(require_dist4(), 1);
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -44420,6 +44913,233 @@ function readSignedRelease(statement) {
 }
 __name(readSignedRelease, "readSignedRelease");
 
+// src/lib/signing/verify.ts
+async function findBundle(dir, names, given) {
+  if (given) return given;
+  const candidates = names.filter((n) => n.endsWith(SIGNATURE_SUFFIX));
+  if (candidates.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
+  if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
+  const file = candidates[0];
+  try {
+    return { json: await readSmallFile((0, import_node_path15.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
+  }
+}
+__name(findBundle, "findBundle");
+function verifyBundle(json, label, trustedRoot) {
+  let bundle;
+  try {
+    bundle = (0, import_bundle.bundleFromJSON)(JSON.parse(json.toString("utf8")));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${label} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
+  }
+  let trust;
+  try {
+    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(trustedRoot));
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `the trusted root is not a Sigstore TrustedRoot: ${e.message}`, { cause: e });
+  }
+  try {
+    new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
+  } catch (e) {
+    throw new PiImageError("SIGNATURE_INVALID", `${label} does not verify: ${e.message}`, { cause: e });
+  }
+  return bundle;
+}
+__name(verifyBundle, "verifyBundle");
+function statementOf(bundle, label) {
+  if (bundle.content.$case !== "dsseEnvelope" || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${label} does not sign an in-toto statement`);
+  }
+  let statement;
+  try {
+    statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("BUNDLE_CORRUPT", `${label}: the signed statement is not JSON`, { cause: e });
+  }
+  const signed = readSignedRelease(statement);
+  if (typeof signed === "string") throw new PiImageError("STATEMENT_INVALID", `${label}: the signed statement is not a release signature: ${signed}`);
+  return { statement, signed };
+}
+__name(statementOf, "statementOf");
+function manifestDifferences(claimed, signed) {
+  if (!claimed) return ["it is not a JSON object"];
+  const out = [];
+  for (const key of ["name", "version", "channel"]) {
+    if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
+  }
+  const files = Array.isArray(claimed.files) ? claimed.files : [];
+  const listed = new Map(files.map((f) => [String(member(f, "path")), String(member(f, "sha256"))]));
+  const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
+  const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
+  const added = [...listed.keys()].filter((n) => !signed.files.has(n));
+  if (dropped.length) out.push(`no longer lists ${dropped.join(", ")}`);
+  if (changed.length) out.push(`lists other digests for ${changed.join(", ")}`);
+  if (added.length) out.push(`lists unsigned ${added.join(", ")}`);
+  if (out.length === 0) out.push("other fields were edited");
+  return out;
+}
+__name(manifestDifferences, "manifestDifferences");
+async function signedManifest(dir, signed) {
+  let bytes;
+  try {
+    bytes = await readManifestBytes(dir);
+  } catch (e) {
+    if (e instanceof PiImageError) throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} is not the one signed: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
+    const claimed = parseJsonObject(bytes.toString("utf8"));
+    if (claimed && typeof claimed.name === "string" && typeof claimed.version === "string" && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
+      throw new PiImageError(
+        "RELEASE_MISMATCH",
+        `the signature is for release ${signed.release.name} ${signed.release.version}; ${MANIFEST_FILE} in ${dir} names ${claimed.name} ${claimed.version} (a bundle of another release, or the name or version edited)`
+      );
+    }
+    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(claimed, signed).join("; ")}`);
+  }
+  const release = releaseFromBytes(dir, bytes);
+  const m = release.manifest;
+  if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
+    throw new PiImageError(
+      "STATEMENT_INVALID",
+      `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`
+    );
+  }
+  const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
+  const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
+  disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
+  if (disagree.length > 0)
+    throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
+  return release;
+}
+__name(signedManifest, "signedManifest");
+async function verifyRelease(options) {
+  const { releaseDir, logger } = options;
+  const names = await listReleaseDir(releaseDir);
+  const source = await findBundle(releaseDir, names, options.bundle);
+  const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
+  const signer = signerOfBundle(bundle);
+  checkSigner(options.policy, signer);
+  logger.info(`signature verified: ${describeSigner(signer)}`);
+  logger.debug(`policy: ${describePolicy(options.policy)}`);
+  const { statement, signed } = statementOf(bundle, source.label);
+  const release = await signedManifest(releaseDir, signed);
+  if (source.file !== void 0 && source.file !== release.signatureFile) {
+    throw new PiImageError(
+      "BUNDLE_CORRUPT",
+      `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`
+    );
+  }
+  const allowed = releaseNames(release);
+  const stray = names.filter((n) => !allowed.has(n));
+  if (stray.length > 0)
+    throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
+  const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
+  const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
+  logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);
+  return { signer, identity: signer.subject, issuer: signer.issuer, files, statement, release, bundleJson: source.json };
+}
+__name(verifyRelease, "verifyRelease");
+
+// src/lib/publishing/release-artifact.ts
+var import_node_path16 = require("node:path");
+var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
+function artifactLayout(content, annotations) {
+  const layers = [];
+  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
+  const spine = bytesBlobSource(content.manifestBytes);
+  blobs.push(spine);
+  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
+  for (const f of content.files) {
+    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
+    blobs.push(fileBlobSource((0, import_node_path16.join)(content.dir, f.path), descriptor));
+    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
+  }
+  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
+  );
+  return { manifest, blobs };
+}
+__name(artifactLayout, "artifactLayout");
+
+// src/lib/oci/referrers.ts
+async function attachArtifact(store, subject, artifact) {
+  const layer = bytesBlobSource(artifact.blob);
+  await store.putBlob(bytesBlobSource(EMPTY_CONFIG));
+  await store.putBlob(layer);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: artifact.artifactType,
+      config: EMPTY_DESCRIPTOR,
+      layers: [{ mediaType: artifact.artifactType, ...layer.descriptor }],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: artifact.annotations
+    })
+  );
+  const pushed = await store.putManifest(manifest, OCI_MANIFEST);
+  const descriptor = { mediaType: OCI_MANIFEST, digest: pushed.digest, size: manifest.length, artifactType: artifact.artifactType };
+  if (pushed.subjectAccepted) return { digest: pushed.digest, via: "referrers-api" };
+  await addToFallbackIndex(store, subject.digest, descriptor);
+  return { digest: pushed.digest, via: "tag-fallback" };
+}
+__name(attachArtifact, "attachArtifact");
+async function addToFallbackIndex(store, subjectDigest, referrer) {
+  const tag2 = REFERRERS_TAG(subjectDigest);
+  let manifests = [];
+  const existing = await store.resolveTag(tag2);
+  if (existing) manifests = parseIndex((await store.getManifest(existing)).bytes, `${store.label}:${tag2}`);
+  if (manifests.some((m) => m.digest === referrer.digest)) return;
+  manifests.push(referrer);
+  await store.putManifest(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests })), OCI_INDEX, tag2);
+}
+__name(addToFallbackIndex, "addToFallbackIndex");
+function parseIndex(bytes, where) {
+  try {
+    const index = JSON.parse(bytes.toString("utf8"));
+    if (!Array.isArray(index.manifests)) throw new Error("no manifests list");
+    return index.manifests.filter(isDescriptor);
+  } catch (e) {
+    throw new PiImageError("DIGEST_MISMATCH", `${where} is not an OCI index: ${e.message}`, { cause: e });
+  }
+}
+__name(parseIndex, "parseIndex");
+async function listReferrers(store, digest) {
+  const api = await store.referrersApi(digest);
+  if (api !== void 0) return api;
+  const tagged = await store.resolveTag(REFERRERS_TAG(digest));
+  return tagged ? parseIndex((await store.getManifest(tagged)).bytes, `${store.label}:${REFERRERS_TAG(digest)}`) : [];
+}
+__name(listReferrers, "listReferrers");
+async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
+  const found = [];
+  let fetched = 0;
+  for (const referrer of await listReferrers(store, digest)) {
+    if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
+    if (fetched >= limit) break;
+    fetched++;
+    const bytes = (await store.getManifest(referrer.digest)).bytes;
+    let parsed;
+    try {
+      parsed = JSON.parse(bytes.toString("utf8"));
+    } catch {
+      continue;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
+    const manifest = parsed;
+    if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
+    const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
+    if (!layer || layer.size > maxLayerBytes) continue;
+    found.push({ digest: referrer.digest, layer, annotations: manifest.annotations ?? {} });
+  }
+  return found;
+}
+__name(referrersOfType, "referrersOfType");
+
 // src/lib/publishing/release-signature.ts
 var MAX_BUNDLES_TRIED = 8;
 function attachSignature(store, subject, bundle, created) {
@@ -44451,66 +45171,6 @@ async function recordReference(release, reference) {
 `);
 }
 __name(recordReference, "recordReference");
-
-// src/lib/publishing/release-artifact.ts
-var import_node_path16 = require("node:path");
-var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
-function artifactLayout(content, annotations) {
-  const layers = [];
-  const blobs = [bytesBlobSource(EMPTY_CONFIG)];
-  const spine = bytesBlobSource(content.manifestBytes);
-  blobs.push(spine);
-  layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
-  for (const f of content.files) {
-    const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path16.join)(content.dir, f.path), descriptor));
-    layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
-  }
-  layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
-  const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: RELEASE_ARTIFACT_TYPE, config: EMPTY_DESCRIPTOR, layers, annotations })
-  );
-  return { manifest, blobs };
-}
-__name(artifactLayout, "artifactLayout");
-
-// src/lib/publishing/release-content.ts
-var PRODUCT_ANNOTATION = {
-  product: "dev.pi-image.product",
-  device: "dev.pi-image.device",
-  target: "dev.pi-image.target",
-  sku: "dev.pi-image.sku",
-  variant: "dev.pi-image.variant",
-  channel: "dev.pi-image.channel"
-};
-async function readReleaseContent(dir) {
-  const release = await openReleaseDir(dir);
-  const files = release.manifest.files.map((f) => ({ ...f }));
-  const signature = await readSignature(release);
-  if (signature) files.push({ path: release.signatureFile, role: "signature", mediaType: SIGNATURE_MEDIA_TYPE, ...digestBytes(signature) });
-  return { release, dir, manifest: release.manifest, manifestBytes: release.manifestBytes, files, signature, metadata: await readReleaseMetadata(release) };
-}
-__name(readReleaseContent, "readReleaseContent");
-function releaseAnnotations(content, extra = {}) {
-  const { manifest, metadata } = content;
-  const out = {
-    [ANNOTATION.title]: manifest.name,
-    [ANNOTATION.version]: manifest.version,
-    [ANNOTATION.created]: manifest.created,
-    [ANNOTATION.description]: `${manifest.name} ${manifest.version} (${manifest.channel}), a Raspberry Pi OS image built with pi-gen`,
-    [PRODUCT_ANNOTATION.channel]: manifest.channel
-  };
-  if (metadata?.recipe.repository) out[ANNOTATION.source] = metadata.recipe.repository;
-  if (metadata?.recipe.commit) out[ANNOTATION.revision] = metadata.recipe.commit;
-  const values = asObject(member(metadata, "contents", "root", "productRelease", "values")) ?? {};
-  for (const [key, value] of Object.entries(values)) {
-    const m = /_(PRODUCT|DEVICE|TARGET|SKU|VARIANT)$/.exec(key);
-    if (m && typeof value === "string" && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
-  }
-  for (const [k, v] of Object.entries(extra)) if (v) out[k] = v;
-  return out;
-}
-__name(releaseAnnotations, "releaseAnnotations");
 
 // src/lib/publishing/release-image.ts
 var import_node_path17 = require("node:path");
@@ -44598,6 +45258,32 @@ function epochSeconds(created) {
   return Number.isFinite(t) ? Math.floor(t / 1e3) : 0;
 }
 __name(epochSeconds, "epochSeconds");
+async function* verifiedFileChunks(dir, f) {
+  const modified = /* @__PURE__ */ __name((why) => new PiImageError("FILE_MODIFIED", `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`), "modified");
+  let chunks;
+  try {
+    chunks = regularFileChunks((0, import_node_path17.join)(dir, f.path));
+    const first = await chunks.next();
+    if (!first.done) chunks = prepend(first.value, chunks);
+    else chunks = prepend(Buffer.alloc(0), chunks);
+  } catch (e) {
+    if (e.code === "ENOENT")
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but missing from ${dir}`, { cause: e });
+    if (e instanceof NotRegularFileError) throw modified(e.kind);
+    throw e;
+  }
+  yield* verifiedChunks(
+    chunks,
+    { size: f.size, sha256: f.sha256 },
+    (found) => modified(found.larger ? `larger than ${f.size} bytes` : `${found.actual.size} bytes, sha256 ${found.actual.sha256}`)
+  );
+}
+__name(verifiedFileChunks, "verifiedFileChunks");
+async function* prepend(first, rest) {
+  if (first.length > 0) yield first;
+  yield* rest;
+}
+__name(prepend, "prepend");
 async function* releaseLayer(content) {
   const mtime = epochSeconds(content.manifest.created);
   yield tarHeader({ name: ARTIFACT_DIR, type: "dir", mtime });
@@ -44606,31 +45292,7 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const counter = new DigestCounter();
-    let handle;
-    try {
-      handle = await openRegularFile((0, import_node_path17.join)(content.dir, f.path));
-    } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, {
-        cause: e
-      });
-    }
-    try {
-      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
-        const chunk = c;
-        counter.update(chunk);
-        if (counter.size > f.size) break;
-        yield chunk;
-      }
-    } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
-    } finally {
-      await handle.close().catch(() => void 0);
-    }
-    const { size: size2, sha256 } = counter.digest();
-    if (size2 !== f.size || sha256 !== f.sha256) {
-      throw new PiImageError("FILE_MODIFIED", `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
-    }
+    yield* verifiedFileChunks(content.dir, f);
     yield tarPadding(f.size);
   }
   const names = new Set(content.files.map((f) => f.path));
@@ -44668,813 +45330,6 @@ function imageManifest(config, layer, annotations) {
   );
 }
 __name(imageManifest, "imageManifest");
-
-// src/lib/publishing/tags.ts
-function checkTag(tag, input = "tag") {
-  if (!TAG.test(tag))
-    throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
-  if (isReferrersTag(tag)) throw new PiImageError("INPUT_INVALID", `${input} "${tag}" is reserved for attached signatures`);
-  return tag;
-}
-__name(checkTag, "checkTag");
-function versionTag(version2) {
-  return checkTag(version2.replace(/\+/g, "_"), `version "${version2}" as a tag`);
-}
-__name(versionTag, "versionTag");
-function buildTag(created, commit) {
-  const t = new Date(created);
-  if (Number.isNaN(t.getTime())) throw new PiImageError("INPUT_INVALID", `the release's created time "${created}" is not a date`);
-  const iso = t.toISOString();
-  const date = iso.slice(0, 10).replace(/-/g, "");
-  if (commit && /^[0-9a-f]{7,64}$/i.test(commit)) return `${date}-${commit.slice(0, 7).toLowerCase()}`;
-  return `${date}T${iso.slice(11, 19).replace(/:/g, "")}Z`;
-}
-__name(buildTag, "buildTag");
-function releaseTags(content, extra = []) {
-  const tags = [
-    { tag: versionTag(content.manifest.version), immutable: true },
-    { tag: content.manifest.channel, immutable: false },
-    { tag: buildTag(content.manifest.created, content.metadata?.recipe.commit), immutable: true }
-  ];
-  for (const t of extra) tags.push({ tag: checkTag(t), immutable: false });
-  const seen = /* @__PURE__ */ new Set();
-  return tags.filter((t) => !seen.has(t.tag) && (seen.add(t.tag), true));
-}
-__name(releaseTags, "releaseTags");
-
-// src/lib/publishing/publish.ts
-var FORMATS = ["image", "artifact"];
-async function putFileBlob(store, source, name) {
-  try {
-    return await store.putBlob(source);
-  } catch (e) {
-    if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH" || e instanceof RegistryError && e.details.codes.includes("DIGEST_INVALID")) {
-      throw new PiImageError("FILE_MODIFIED", `${name} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`, { cause: e });
-    }
-    throw e;
-  }
-}
-__name(putFileBlob, "putFileBlob");
-async function storeBlobs(content, options, annotations) {
-  const { store, logger } = options;
-  if (options.format === "artifact") {
-    const layout = artifactLayout(content, annotations);
-    let size2 = 0;
-    for (const blob of layout.blobs) {
-      const name = content.files.find((f) => `sha256:${f.sha256}` === blob.descriptor.digest)?.path ?? "a small blob";
-      const how = await putFileBlob(store, blob, name);
-      logger.info(`${name}: ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "stored in"} ${store.label}`);
-      size2 += blob.descriptor.size;
-    }
-    return { manifest: layout.manifest, size: size2 };
-  }
-  logger.info(`streaming the release into one tar layer for ${store.label}`);
-  const layer = await store.putBlobStream(() => releaseLayer(content));
-  const config = imageConfig(layer.digest, content.manifest.created, annotations);
-  const configSource = bytesBlobSource(config);
-  await store.putBlob(configSource);
-  const layerDescriptor = { mediaType: "", digest: layer.digest, size: layer.size };
-  logger.info(`layer ${layer.digest} (${layer.size} bytes) stored in ${store.label}`);
-  return { manifest: imageManifest({ mediaType: "", ...configSource.descriptor }, layerDescriptor, annotations), size: layer.size + config.length };
-}
-__name(storeBlobs, "storeBlobs");
-async function checkImmutable(store, tags, digest, force, logger) {
-  for (const t of tags.filter((x) => x.immutable)) {
-    const existing = await store.resolveTag(t.tag);
-    if (!existing || existing === digest) continue;
-    if (!force) {
-      throw new PiImageError(
-        "OUTPUT_EXISTS",
-        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`
-      );
-    }
-    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
-  }
-}
-__name(checkImmutable, "checkImmutable");
-async function publishRelease(options) {
-  const { store, logger } = options;
-  const content = await readReleaseContent(options.releaseDir);
-  const tags = releaseTags(content, options.extraTags);
-  const annotations = releaseAnnotations(content, options.annotations);
-  const { manifest, size: size2 } = await storeBlobs(content, options, annotations);
-  const digest = digestOf(manifest);
-  await checkImmutable(store, tags, digest, options.force ?? false, logger);
-  for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
-  logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
-  const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size: size2 };
-  if (content.signature && options.attachSignature !== false) {
-    const subject = {
-      mediaType: OCI_MANIFEST,
-      digest,
-      size: manifest.length,
-      ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}
-    };
-    result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
-    logger.info(
-      `signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`
-    );
-  } else if (!content.signature) {
-    logger.info("the release is not signed: no signature attached");
-  }
-  if (options.recordReference !== false) await recordReference(content.release, result.reference);
-  return result;
-}
-__name(publishRelease, "publishRelease");
-
-// src/lib/oci/target.ts
-var import_node_fs10 = require("node:fs");
-function splitLayout(text2) {
-  let dir = text2;
-  let tag;
-  let digest;
-  const at = dir.lastIndexOf("@");
-  if (at > dir.lastIndexOf("/") && DIGEST.test(dir.slice(at + 1))) {
-    digest = dir.slice(at + 1);
-    dir = dir.slice(0, at);
-  }
-  const colon = dir.lastIndexOf(":");
-  if (colon > dir.lastIndexOf("/")) {
-    tag = dir.slice(colon + 1);
-    dir = dir.slice(0, colon);
-  }
-  if (dir === "") throw new PiImageError("INPUT_INVALID", `"${text2}": name the layout's directory`);
-  return { kind: "layout", dir, ...tag ? { tag } : {}, ...digest ? { digest } : {} };
-}
-__name(splitLayout, "splitLayout");
-function parseTarget(text2, input = "target") {
-  const value = text2.trim();
-  if (value === "") throw new PiImageError("INPUT_INVALID", `${input} is empty: give a registry reference (ghcr.io/OWNER/NAME) or a directory`);
-  if (value.startsWith("oci:")) return splitLayout(value.slice(4));
-  if (/^(\/|\.\.?\/|~)/.test(value) || value === "." || value === "..") return splitLayout(value);
-  const first = value.split("/")[0];
-  const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
-  if (!looksLikeRegistry) {
-    if ((0, import_node_fs10.existsSync)(value) && (0, import_node_fs10.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
-    return splitLayout(value);
-  }
-  return { kind: "registry", ref: parseReference(value, input) };
-}
-__name(parseTarget, "parseTarget");
-
-// src/cli/commands/registry-options.ts
-var import_node_fs12 = require("node:fs");
-
-// src/lib/oci/credentials.ts
-var import_node_fs11 = require("node:fs");
-var import_node_os3 = require("node:os");
-var import_node_path18 = require("node:path");
-function dockerConfigReader(env) {
-  return () => {
-    try {
-      return (0, import_node_fs11.readFileSync)((0, import_node_path18.join)(env.DOCKER_CONFIG ?? (0, import_node_path18.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker"), "config.json"), "utf8");
-    } catch {
-      return void 0;
-    }
-  };
-}
-__name(dockerConfigReader, "dockerConfigReader");
-function resolveCredentials(registry, sources) {
-  if (sources.username !== void 0 || sources.password !== void 0) {
-    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
-    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
-  }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
-  if (user || pass) {
-    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
-    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
-  }
-  const text2 = sources.readDockerConfig?.();
-  if (text2) {
-    let config;
-    try {
-      config = JSON.parse(text2);
-    } catch (e) {
-      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
-    }
-    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
-      const entry = config.auths?.[key];
-      if (!entry) continue;
-      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
-      if (entry.auth) {
-        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
-        const colon = decoded.indexOf(":");
-        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
-      }
-    }
-  }
-  return { credentials: void 0, from: "none (anonymous)" };
-}
-__name(resolveCredentials, "resolveCredentials");
-
-// src/lib/oci/registry-access.ts
-function tokenRealm(value, label) {
-  let url;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}" is not a URL`);
-  }
-  if (url.protocol !== "https:") throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}": credentials go to a token service over https only`);
-  return url.origin;
-}
-__name(tokenRealm, "tokenRealm");
-function readRegistryAccess(get, getList, getFlag, given, label) {
-  registerSecret(given.password);
-  registerSecret(given.githubToken);
-  return {
-    ...given,
-    plainHttp: getFlag("plain-http"),
-    tokenRealms: getList("token-realm").map((r) => tokenRealm(r, label("token-realm"))),
-    limits: parseTransferLimits(get, label)
-  };
-}
-__name(readRegistryAccess, "readRegistryAccess");
-function storeOptionsFor(target, access, env, logger, create) {
-  const options = { logger, create, plainHttp: access.plainHttp, limits: access.limits, allowedRealms: access.tokenRealms };
-  if (target.kind !== "registry") return options;
-  const registry = target.ref.registry;
-  let { username, password } = access;
-  if (!username && !password && access.githubToken && /^ghcr\.io$/.test(registry)) {
-    username = env.GITHUB_ACTOR ?? "token";
-    password = access.githubToken;
-  }
-  registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
-  const { credentials, from } = resolveCredentials(registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
-  logger.debug(`credentials for ${registry}: ${from}`);
-  options.credentials = credentials;
-  return options;
-}
-__name(storeOptionsFor, "storeOptionsFor");
-
-// src/cli/commands/registry-options.ts
-var REGISTRY_OPTIONS = {
-  username: { type: "string" },
-  "password-stdin": { type: "boolean" },
-  "plain-http": { type: "boolean" },
-  "token-realm": { type: "string", multiple: true },
-  "response-timeout": { type: "string" },
-  "speed-limit": { type: "string" },
-  "speed-time": { type: "string" },
-  "max-time": { type: "string" }
-};
-var REGISTRY_HELP = `Registry access:
-  --username USER           with --password-stdin: the password or token on standard input
-  --password-stdin          read the password from standard input (never from an argument)
-  --plain-http              plain HTTP to a registry that is not on loopback (loopback always is)
-  --token-realm URL         a token service on another host that may receive the credentials
-                            (https only; the registry's own host and its siblings, such as
-                            auth.docker.io for registry-1.docker.io, need no flag); repeatable
-  Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, then the
-  "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.
-${TRANSFER_LIMITS_HELP}`;
-function readStdinText() {
-  try {
-    return (0, import_node_fs12.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
-  }
-}
-__name(readStdinText, "readStdinText");
-function storeOptions(target, values, env, logger, create, readPassword = readStdinText) {
-  const username = values.username;
-  if (values["password-stdin"] && !username) throw new PiImageError("USAGE", "--password-stdin needs --username");
-  if (username && !values["password-stdin"]) throw new PiImageError("USAGE", "--username needs --password-stdin (a password is never taken as an argument)");
-  const password = username && target.kind === "registry" ? readPassword() : void 0;
-  const access = readRegistryAccess(
-    (name) => values[name],
-    (name) => values[name] ?? [],
-    (name) => values[name] === true,
-    { username, password, githubToken: void 0 },
-    (name) => `--${name}`
-  );
-  return storeOptionsFor(target, access, env, logger, create);
-}
-__name(storeOptions, "storeOptions");
-
-// src/cli/commands/publish-command.ts
-function isLayoutSource(source) {
-  if (source.startsWith("oci:")) return parseTarget(source, "source");
-  return OciLayout.isLayoutDir(source) ? { kind: "layout", dir: source } : void 0;
-}
-__name(isLayoutSource, "isLayoutSource");
-var publishCommand = {
-  name: "publish",
-  summary: "publish a release directory to an OCI registry or an OCI layout on disk",
-  usage: "pi-image publish RELEASE_DIR [TARGET] [options]\n       pi-image publish oci:LAYOUT[:TAG] TARGET [options]",
-  help: `Publishes the release as an OCI image (format "image", the default: its one
-layer holds the files under /artifact, so docker create + docker cp work) or as
-an OCI artifact (format "artifact": one blob per file, as oras pull expects).
-Tags: the version, the channel (nightly or stable) and a build tag (date and
-the recipe's short commit). A version or build tag already pointing at another
-release is refused unless --force. When the release is signed, its Sigstore
-bundle is attached to the manifest digest (referrers API, or the sha256-<hex>
-tag where the registry has none). The pinned reference name@sha256:... is
-printed and written to os-artifact.ref in the release directory.
-
-TARGET is a registry repository (ghcr.io/OWNER/NAME) or an OCI image layout
-(oci:DIR, or a path). Default: the layout oci-layout beside RELEASE_DIR.
-Given an OCI layout instead of a release directory, the releases in it (or
-the one TAG) are copied to TARGET unchanged, signatures included.
-
-Options:
-  --format image|artifact   how the release is laid out (default: image)
-  --tag TAG                 another tag (repeatable)
-  --annotation KEY=VALUE    another manifest annotation (repeatable)
-  --force                   move version and build tags that point at another release
-  --no-signature            do not attach the Sigstore bundle
-  --mount-from REPO         mount blobs from this repository of the same registry (repeatable)
-  --chunk-size MIB          upload in chunks of this size (GHCR takes at most 4)
-  --json                    print the result as JSON
-${REGISTRY_HELP}`,
-  options: {
-    format: { type: "string" },
-    tag: { type: "string", multiple: true },
-    annotation: { type: "string", multiple: true },
-    force: { type: "boolean" },
-    "no-signature": { type: "boolean" },
-    "mount-from": { type: "string", multiple: true },
-    "chunk-size": { type: "string" },
-    json: { type: "boolean" },
-    ...REGISTRY_OPTIONS
-  },
-  async run({ values, positionals, logger, env, stdout }) {
-    if (positionals.length < 1 || positionals.length > 2) throw usageError("publish needs RELEASE_DIR and optionally TARGET");
-    const source = positionals[0];
-    const format = values.format ?? "image";
-    if (!FORMATS.includes(format)) throw usageError(`--format "${format}": use ${FORMATS.join(" or ")}`);
-    let chunkSize;
-    if (values["chunk-size"] !== void 0) {
-      const mib2 = Number(values["chunk-size"]);
-      if (!Number.isFinite(mib2) || mib2 <= 0 || mib2 > 1024)
-        throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
-      chunkSize = Math.round(mib2 * 1024 * 1024);
-    }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path19.join)((0, import_node_path19.dirname)((0, import_node_path19.resolve)(source)), "oci-layout")}`;
-    const target = parseTarget(targetText, "TARGET");
-    const options = storeOptions(target, values, env, logger, true);
-    options.chunkSize = chunkSize;
-    options.mountFrom = values["mount-from"] ?? [];
-    const { store } = await openStore(target, options);
-    const layoutSource = isLayoutSource(source);
-    if (layoutSource?.kind === "layout") {
-      const copied = await copyLayoutReleases({ layoutDir: layoutSource.dir, tag: layoutSource.tag, sink: store, logger });
-      stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}
-` : copied.map((c) => `${c.reference}
-`).join(""));
-      return 0;
-    }
-    const result = await publishRelease({
-      releaseDir: source,
-      store,
-      format,
-      extraTags: values.tag ?? [],
-      annotations: parseKeyValueList(values.annotation ?? [], "--annotation"),
-      force: values.force === true,
-      attachSignature: values["no-signature"] !== true,
-      logger
-    });
-    stdout(values.json ? `${JSON.stringify(result, null, 2)}
-` : `${result.reference}
-`);
-    return 0;
-  }
-};
-
-// src/lib/publishing/pull.ts
-var import_node_fs13 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var import_node_path21 = require("node:path");
-var import_node_events3 = require("node:events");
-var import_node_zlib4 = require("node:zlib");
-
-// src/lib/signing/verify.ts
-var import_node_path20 = require("node:path");
-var import_bundle = __toESM(require_dist2(), 1);
-var import_protobuf_specs = __toESM(require_dist(), 1);
-var import_verify = __toESM(require_dist4(), 1);
-
-// src/lib/signing/signer-certificate.ts
-var import_core = __toESM(require_dist3(), 1);
-var FULCIO = "1.3.6.1.4.1.57264.1";
-var FULCIO_EXTENSIONS = {
-  issuer: `${FULCIO}.8`,
-  buildSignerUri: `${FULCIO}.9`,
-  buildSignerDigest: `${FULCIO}.10`,
-  runnerEnvironment: `${FULCIO}.11`,
-  sourceRepositoryUri: `${FULCIO}.12`,
-  sourceRepositoryDigest: `${FULCIO}.13`,
-  sourceRepositoryRef: `${FULCIO}.14`,
-  sourceRepositoryIdentifier: `${FULCIO}.15`,
-  sourceRepositoryOwnerUri: `${FULCIO}.16`,
-  sourceRepositoryOwnerIdentifier: `${FULCIO}.17`,
-  buildConfigUri: `${FULCIO}.18`,
-  buildConfigDigest: `${FULCIO}.19`,
-  buildTrigger: `${FULCIO}.20`,
-  runInvocationUri: `${FULCIO}.21`,
-  sourceRepositoryVisibility: `${FULCIO}.22`
-};
-var ISSUER_V1 = `${FULCIO}.1`;
-function derString(value) {
-  if (value.length < 2) return value.toString("utf8");
-  const tag = value[0];
-  let length = value[1];
-  let offset = 2;
-  if (length & 128) {
-    const n = length & 127;
-    if (n === 0 || n > 4 || value.length < 2 + n) return "";
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + value[2 + i];
-    offset = 2 + n;
-  }
-  if (![12, 19, 22].includes(tag) || offset + length !== value.length) return value.toString("utf8");
-  return value.subarray(offset).toString("utf8");
-}
-__name(derString, "derString");
-function signerOfCertificate(der) {
-  let cert;
-  try {
-    cert = import_core.X509Certificate.parse(Buffer.from(der));
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `the signing certificate cannot be parsed: ${e.message}`, { cause: e });
-  }
-  const read = /* @__PURE__ */ __name((oid) => {
-    const ext = cert.extension(oid);
-    return ext ? derString(ext.value) : void 0;
-  }, "read");
-  const extensions = {};
-  for (const [key, oid] of Object.entries(FULCIO_EXTENSIONS)) {
-    if (key === "issuer") continue;
-    const value = read(oid);
-    if (value !== void 0) extensions[key] = value;
-  }
-  const issuer = read(FULCIO_EXTENSIONS.issuer) ?? cert.extension(ISSUER_V1)?.value.toString("utf8") ?? "";
-  return { subject: cert.subjectAltName ?? "", issuer, extensions };
-}
-__name(signerOfCertificate, "signerOfCertificate");
-function leafCertificate(bundle) {
-  const material = bundle.verificationMaterial.content;
-  if (material.$case === "certificate") return Buffer.from(material.certificate.rawBytes);
-  if (material.$case === "x509CertificateChain" && material.x509CertificateChain.certificates[0]) {
-    return Buffer.from(material.x509CertificateChain.certificates[0].rawBytes);
-  }
-  throw new PiImageError("BUNDLE_CORRUPT", "the bundle holds a public key, not a Sigstore certificate: keyless signatures only");
-}
-__name(leafCertificate, "leafCertificate");
-function signerOfBundle(bundle) {
-  return signerOfCertificate(leafCertificate(bundle));
-}
-__name(signerOfBundle, "signerOfBundle");
-function describeSigner(signer) {
-  const x = signer.extensions;
-  const parts = [signer.subject || "an unknown identity"];
-  if (x.sourceRepositoryUri)
-    parts.push(
-      `for ${x.sourceRepositoryUri}${x.sourceRepositoryRef ? ` at ${x.sourceRepositoryRef}` : ""}${x.sourceRepositoryDigest ? ` (${x.sourceRepositoryDigest.slice(0, 12)})` : ""}`
-    );
-  if (x.runnerEnvironment) parts.push(`on a ${x.runnerEnvironment} runner`);
-  return parts.join(" ");
-}
-__name(describeSigner, "describeSigner");
-function summariseSigner(signer) {
-  const x = signer.extensions;
-  return {
-    identity: signer.subject,
-    issuer: signer.issuer,
-    sourceRepository: x.sourceRepositoryUri ?? null,
-    sourceRepositoryId: x.sourceRepositoryIdentifier ?? null,
-    sourceRef: x.sourceRepositoryRef ?? null,
-    sourceCommit: x.sourceRepositoryDigest ?? null,
-    signerWorkflow: x.buildSignerUri ?? null,
-    runner: x.runnerEnvironment ?? null
-  };
-}
-__name(summariseSigner, "summariseSigner");
-
-// src/lib/signing/signer-policy.ts
-var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
-var GITHUB = "https://github.com";
-var SIGNER_OPTION_NAMES = {
-  certificateIdentity: "certificate-identity",
-  certificateIdentityRegexp: "certificate-identity-regexp",
-  certificateOidcIssuer: "certificate-oidc-issuer",
-  repository: "repository",
-  repositoryId: "repository-id",
-  sourceRef: "source-ref",
-  signerWorkflow: "signer-workflow",
-  requireGithubHosted: "require-github-hosted"
-};
-var OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-var WORKFLOW_PATH = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
-function bad2(message) {
-  return new PiImageError("INPUT_INVALID", message);
-}
-__name(bad2, "bad");
-function repositoryUri(value, name) {
-  const v = value.trim().replace(/\/+$/, "").replace(/\.git$/, "");
-  if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
-  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
-  throw bad2(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
-}
-__name(repositoryUri, "repositoryUri");
-function workflowUri(value, name) {
-  const v = value.trim();
-  const at = v.indexOf("@");
-  const path = at < 0 ? v : v.slice(0, at);
-  const ref = at < 0 ? void 0 : v.slice(at + 1);
-  if (ref !== void 0 && !/^[^\s@]+$/.test(ref)) throw bad2(`${name} "${value}" has an empty or malformed ref after '@'`);
-  const suffix = ref === void 0 ? "" : `@${ref}`;
-  if (WORKFLOW_PATH.test(path)) return `${GITHUB}/${path}${suffix}`;
-  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\s]+\.ya?ml$/.test(path)) return `${path}${suffix}`;
-  throw bad2(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
-}
-__name(workflowUri, "workflowUri");
-var WORKFLOWS = "/.github/workflows/";
-function repositoryOfWorkflow(uri) {
-  return uri.slice(0, uri.indexOf(WORKFLOWS));
-}
-__name(repositoryOfWorkflow, "repositoryOfWorkflow");
-function workflowKey(uri) {
-  const at = uri.indexOf(WORKFLOWS);
-  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
-}
-__name(workflowKey, "workflowKey");
-function isGithubIssuer(issuer) {
-  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
-}
-__name(isGithubIssuer, "isGithubIssuer");
-function compilePattern(pattern, name) {
-  try {
-    return new RegExp(`^(?:${pattern})$`, "u");
-  } catch (e) {
-    throw bad2(`${name} "${pattern}" is not a valid regular expression: ${e.message}`);
-  }
-}
-__name(compilePattern, "compilePattern");
-function globMatches(glob, value) {
-  const re = new RegExp(
-    `^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`,
-    "u"
-  );
-  return re.test(value);
-}
-__name(globMatches, "globMatches");
-function parseSignerPolicy(values, name) {
-  const given = Object.keys(SIGNER_OPTION_NAMES).filter(
-    (k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false
-  );
-  if (given.length === 0) return void 0;
-  const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
-  const exact = value(values.certificateIdentity);
-  const pattern = value(values.certificateIdentityRegexp);
-  if (exact && pattern) throw bad2(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
-  if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
-  const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
-  const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
-  const sourceRef = value(values.sourceRef);
-  const repositoryId = value(values.repositoryId);
-  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId))
-    throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
-  if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
-    throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
-  }
-  const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
-  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
-  if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
-  if (!exact && !pattern && !repository && !signerWorkflow) {
-    throw bad2(
-      `say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`
-    );
-  }
-  const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
-  if (repositoryId !== void 0) policy.repositoryId = repositoryId;
-  if (exact) policy.subject = { exact };
-  if (pattern) policy.subject = { pattern };
-  if (isGithubIssuer(issuer) && !policy.repository) {
-    const workflow = signerWorkflow ?? (exact?.includes("/.github/workflows/") ? exact : void 0);
-    if (!workflow) {
-      throw bad2(
-        `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
-      );
-    }
-    policy.repository = repositoryOfWorkflow(workflow.split("@")[0]);
-  }
-  return policy;
-}
-__name(parseSignerPolicy, "parseSignerPolicy");
-function describePolicy(policy) {
-  const parts = [];
-  if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
-  if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
-  if (policy.repository) parts.push(`source repository ${policy.repository}`);
-  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
-  if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
-  if (policy.githubHosted) parts.push("a GitHub-hosted runner");
-  parts.push(`issuer ${policy.issuer}`);
-  return parts.join(", ");
-}
-__name(describePolicy, "describePolicy");
-function checkSigner(policy, signer) {
-  const x = signer.extensions;
-  if (signer.issuer !== policy.issuer) {
-    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${signer.issuer || "an unknown issuer"}, not ${policy.issuer}`);
-  }
-  if (policy.subject) {
-    const ok = "exact" in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, "identity pattern").test(signer.subject);
-    if (!ok) {
-      const wanted = "exact" in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
-      throw new PiImageError("IDENTITY_MISMATCH", `signed by ${signer.subject || "an unknown identity"}, which does not match ${wanted}`);
-    }
-  }
-  if (policy.signerWorkflow) {
-    const [path, ref] = policy.signerWorkflow.split(/@(.*)/s);
-    const matches = /* @__PURE__ */ __name((uri) => {
-      const at = uri.indexOf("@");
-      if (at < 0) return false;
-      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
-    }, "matches");
-    const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
-    if (failing !== void 0) {
-      throw new PiImageError(
-        "SIGNER_WORKFLOW_MISMATCH",
-        `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`
-      );
-    }
-  }
-  if (policy.repository) {
-    const actual = x.sourceRepositoryUri;
-    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
-      throw new PiImageError(
-        "REPOSITORY_MISMATCH",
-        actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
-      );
-    }
-  }
-  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
-    throw new PiImageError(
-      "REPOSITORY_MISMATCH",
-      `built from the repository with id ${x.sourceRepositoryIdentifier ?? "(none named)"}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`
-    );
-  }
-  if (policy.sourceRef) {
-    const actual = x.sourceRepositoryRef;
-    if (!actual || !globMatches(policy.sourceRef, actual)) {
-      throw new PiImageError("SOURCE_REF_MISMATCH", `built from the ref ${actual ?? "(none named)"}, not ${policy.sourceRef}`);
-    }
-  }
-  if (policy.githubHosted && x.runnerEnvironment !== "github-hosted") {
-    throw new PiImageError("RUNNER_MISMATCH", `signed on a ${x.runnerEnvironment ?? "unnamed"} runner; a GitHub-hosted runner is required`);
-  }
-}
-__name(checkSigner, "checkSigner");
-function readSignerOptions(get) {
-  const text2 = /* @__PURE__ */ __name((key) => {
-    const v = get(SIGNER_OPTION_NAMES[key]);
-    return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
-  }, "text");
-  const hosted = get(SIGNER_OPTION_NAMES.requireGithubHosted);
-  return {
-    certificateIdentity: text2("certificateIdentity"),
-    certificateIdentityRegexp: text2("certificateIdentityRegexp"),
-    certificateOidcIssuer: text2("certificateOidcIssuer"),
-    repository: text2("repository"),
-    repositoryId: text2("repositoryId"),
-    sourceRef: text2("sourceRef"),
-    signerWorkflow: text2("signerWorkflow"),
-    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)
-  };
-}
-__name(readSignerOptions, "readSignerOptions");
-
-// src/lib/signing/verify.ts
-async function findBundle(dir, names, given) {
-  if (given) return given;
-  const candidates = names.filter((n) => n.endsWith(SIGNATURE_SUFFIX));
-  if (candidates.length === 0) throw new PiImageError("SIGNATURE_MISSING", `${dir} is not signed: it holds no *${SIGNATURE_SUFFIX}`);
-  if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
-  const file = candidates[0];
-  try {
-    return { json: await readSmallFile((0, import_node_path20.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
-  }
-}
-__name(findBundle, "findBundle");
-function verifyBundle(json, label, trustedRoot) {
-  let bundle;
-  try {
-    bundle = (0, import_bundle.bundleFromJSON)(JSON.parse(json.toString("utf8")));
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${label} is not a readable Sigstore bundle: ${e.message}`, { cause: e });
-  }
-  let trust;
-  try {
-    trust = (0, import_verify.toTrustMaterial)(import_protobuf_specs.TrustedRoot.fromJSON(trustedRoot));
-  } catch (e) {
-    throw new PiImageError("INPUT_INVALID", `the trusted root is not a Sigstore TrustedRoot: ${e.message}`, { cause: e });
-  }
-  try {
-    new import_verify.Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 }).verify((0, import_verify.toSignedEntity)(bundle));
-  } catch (e) {
-    throw new PiImageError("SIGNATURE_INVALID", `${label} does not verify: ${e.message}`, { cause: e });
-  }
-  return bundle;
-}
-__name(verifyBundle, "verifyBundle");
-function statementOf(bundle, label) {
-  if (bundle.content.$case !== "dsseEnvelope" || bundle.content.dsseEnvelope.payloadType !== INTOTO_PAYLOAD_TYPE) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${label} does not sign an in-toto statement`);
-  }
-  let statement;
-  try {
-    statement = JSON.parse(Buffer.from(bundle.content.dsseEnvelope.payload).toString("utf8"));
-  } catch (e) {
-    throw new PiImageError("BUNDLE_CORRUPT", `${label}: the signed statement is not JSON`, { cause: e });
-  }
-  const signed = readSignedRelease(statement);
-  if (typeof signed === "string") throw new PiImageError("STATEMENT_INVALID", `${label}: the signed statement is not a release signature: ${signed}`);
-  return { statement, signed };
-}
-__name(statementOf, "statementOf");
-function manifestDifferences(claimed, signed) {
-  if (!claimed) return ["it is not a JSON object"];
-  const out = [];
-  for (const key of ["name", "version", "channel"]) {
-    if (claimed[key] !== signed.release[key]) out.push(`${key} ${JSON.stringify(claimed[key])}, signed ${JSON.stringify(signed.release[key])}`);
-  }
-  const files = Array.isArray(claimed.files) ? claimed.files : [];
-  const listed = new Map(files.map((f) => [String(member(f, "path")), String(member(f, "sha256"))]));
-  const dropped = [...signed.files.keys()].filter((n) => !listed.has(n));
-  const changed = [...signed.files].filter(([n, d]) => listed.has(n) && listed.get(n) !== d).map(([n]) => n);
-  const added = [...listed.keys()].filter((n) => !signed.files.has(n));
-  if (dropped.length) out.push(`no longer lists ${dropped.join(", ")}`);
-  if (changed.length) out.push(`lists other digests for ${changed.join(", ")}`);
-  if (added.length) out.push(`lists unsigned ${added.join(", ")}`);
-  if (out.length === 0) out.push("other fields were edited");
-  return out;
-}
-__name(manifestDifferences, "manifestDifferences");
-async function signedManifest(dir, signed) {
-  let bytes;
-  try {
-    bytes = await readManifestBytes(dir);
-  } catch (e) {
-    if (e instanceof NotRegularFileError) throw new PiImageError("MANIFEST_MODIFIED", e.message, { cause: e });
-    throw e;
-  }
-  if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
-    const claimed = parseJsonObject(bytes.toString("utf8"));
-    if (claimed && typeof claimed.name === "string" && typeof claimed.version === "string" && (claimed.name !== signed.release.name || claimed.version !== signed.release.version)) {
-      throw new PiImageError(
-        "RELEASE_MISMATCH",
-        `the signature is for release ${signed.release.name} ${signed.release.version}; ${MANIFEST_FILE} in ${dir} names ${claimed.name} ${claimed.version} (a bundle of another release, or the name or version edited)`
-      );
-    }
-    throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} was modified after signing: ${manifestDifferences(claimed, signed).join("; ")}`);
-  }
-  const release = releaseFromBytes(dir, bytes);
-  const m = release.manifest;
-  if (m.name !== signed.release.name || m.version !== signed.release.version || m.channel !== signed.release.channel) {
-    throw new PiImageError(
-      "STATEMENT_INVALID",
-      `the signed statement names ${signed.release.name} ${signed.release.version} (${signed.release.channel}), the signed ${MANIFEST_FILE} ${m.name} ${m.version} (${m.channel})`
-    );
-  }
-  const listed = new Map(m.files.map((f) => [f.path, f.sha256]));
-  const disagree = [...signed.files].filter(([n, d]) => listed.get(n) !== d).map(([n]) => n);
-  disagree.push(...[...listed.keys()].filter((n) => !signed.files.has(n)));
-  if (disagree.length > 0)
-    throw new PiImageError("STATEMENT_INVALID", `the signed statement and the signed ${MANIFEST_FILE} disagree about ${disagree.join(", ")}`);
-  return release;
-}
-__name(signedManifest, "signedManifest");
-async function verifyRelease(options) {
-  const { releaseDir, logger } = options;
-  const names = await listReleaseDir(releaseDir);
-  const source = await findBundle(releaseDir, names, options.bundle);
-  const bundle = verifyBundle(source.json, source.label, options.trustedRoot);
-  const signer = signerOfBundle(bundle);
-  checkSigner(options.policy, signer);
-  logger.info(`signature verified: ${describeSigner(signer)}`);
-  logger.debug(`policy: ${describePolicy(options.policy)}`);
-  const { statement, signed } = statementOf(bundle, source.label);
-  const release = await signedManifest(releaseDir, signed);
-  if (source.file !== void 0 && source.file !== release.signatureFile) {
-    throw new PiImageError(
-      "BUNDLE_CORRUPT",
-      `the signature is in ${source.file}; a release named ${release.manifest.name} keeps it in ${release.signatureFile}`
-    );
-  }
-  const allowed = releaseNames(release);
-  const stray = names.filter((n) => !allowed.has(n));
-  if (stray.length > 0)
-    throw new PiImageError("FILE_UNSIGNED", `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not covered by the signature`);
-  const expected = release.manifest.files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.size }));
-  const files = await checkFiles(expected, options.digests ?? diskDigests(releaseDir), releaseDir, "signature");
-  logger.info(`${MANIFEST_FILE} and ${files} files match the signed digests`);
-  return { signer, identity: signer.subject, issuer: signer.issuer, files, statement, release, bundleJson: source.json };
-}
-__name(verifyRelease, "verifyRelease");
 
 // src/lib/oci/tar-reader.ts
 var ByteReader = class {
@@ -45687,17 +45542,20 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const out = (0, import_node_fs13.createWriteStream)((0, import_node_path21.join)(this.dir, name), { flags: "wx" });
-    const failed = new Promise((_, reject) => out.once("error", reject));
+    const path = (0, import_node_path18.join)(this.dir, name);
+    const out = (0, import_node_fs15.createWriteStream)(path, { flags: "wx" });
+    const failed = new Promise(
+      (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
+    );
     failed.catch(() => void 0);
     return {
       write: /* @__PURE__ */ __name(async (chunk) => {
         counter.update(chunk);
-        if (!out.write(chunk)) await Promise.race([(0, import_node_events3.once)(out, "drain"), failed]);
+        if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
       }, "write"),
       end: /* @__PURE__ */ __name(async () => {
         out.end();
-        await Promise.race([(0, import_node_events3.once)(out, "finish"), failed]);
+        await Promise.race([(0, import_node_events.once)(out, "finish"), failed]);
         this.written.set(name, counter.digest());
       }, "end")
     };
@@ -45768,9 +45626,9 @@ async function pullImage(store, layers, staging, where, logger) {
 }
 __name(pullImage, "pullImage");
 async function* gunzip(source) {
-  const z = (0, import_node_zlib4.createGunzip)();
+  const z = (0, import_node_zlib5.createGunzip)();
   const feed = (async () => {
-    for await (const c of source) if (!z.write(c)) await (0, import_node_events3.once)(z, "drain");
+    for await (const c of source) if (!z.write(c)) await (0, import_node_events.once)(z, "drain");
     z.end();
   })();
   feed.catch((e) => z.destroy(e));
@@ -45790,7 +45648,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises20.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises17.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -45851,19 +45709,136 @@ async function pullRelease(options) {
 }
 __name(pullRelease, "pullRelease");
 
+// src/lib/device/flash-source.ts
+var MAX_BMAP_BYTES = 64 * 1024 * 1024;
+async function openFlashSource(input, options) {
+  if ((0, import_node_fs16.existsSync)(input)) {
+    if ((0, import_node_fs16.statSync)(input).isDirectory()) return openReleaseSource(input, input, options, () => Promise.resolve());
+    return openImageSource(input, options);
+  }
+  const target = parseTarget(input, "SOURCE");
+  if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs16.existsSync)(target.dir)) {
+    throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
+  }
+  const dir = await (0, import_promises18.mkdtemp)((0, import_node_path19.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), "pi-image-flash-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises18.rm)(dir, { recursive: true, force: true }), "remove");
+  const unregister = registerCleanup(remove);
+  const cleanup = /* @__PURE__ */ __name(async () => {
+    await remove();
+    unregister();
+  }, "cleanup");
+  try {
+    const { store, reference } = await openStore(target, { ...options.store, logger: options.logger, create: false });
+    if (!reference) throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: name a tag or a digest`);
+    const out = (0, import_node_path19.join)(dir, "release");
+    const pulled = await pullRelease({ store, reference, outDir: out, verify: options.verify, logger: options.logger });
+    return await openReleaseSource(out, input, { ...options, alreadyVerified: pulled.verified }, cleanup);
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+__name(openFlashSource, "openFlashSource");
+async function openReleaseSource(dir, input, options, cleanup) {
+  let release;
+  let verified = options.alreadyVerified;
+  if (verified) {
+    release = verified.release;
+  } else if (options.verify) {
+    verified = await verifyRelease({ releaseDir: dir, policy: options.verify.policy, trustedRoot: options.verify.trustedRoot, logger: options.logger });
+    release = verified.release;
+  } else {
+    if (options.requireSignature) {
+      throw new PiImageError("SIGNATURE_MISSING", `${input}: a signature is required, and no signer was named to check it against`);
+    }
+    release = await openReleaseDir(dir);
+    options.logger.warn(`the signature of ${input} is not checked (no signer named): its files are checked against manifest.json only`);
+  }
+  const image = fileOfRole(release, "image");
+  if (!image) throw new PiImageError("INPUT_INVALID", `${input}: the release lists no image`);
+  const bmapFile = fileOfRole(release, "bmap");
+  if (!verified) {
+    await checkFiles([image, ...bmapFile ? [bmapFile] : []], diskDigests(dir), dir, "manifest");
+  }
+  const bmapPath = bmapFile ? releasePath(release, bmapFile.path) : void 0;
+  const bmap = bmapPath ? await readBmap(bmapPath) : void 0;
+  const { raw } = release.manifest.image;
+  if (bmap && bmap.imageSize !== raw.size) {
+    throw new PiImageError("INPUT_INVALID", `${input}: the block map describes ${bmap.imageSize} bytes; the release's raw image is ${raw.size}`);
+  }
+  const metadata = await readReleaseMetadata(release);
+  const imagePath = releasePath(release, image.path);
+  return {
+    input,
+    imagePath,
+    compression: await detectCompression(imagePath),
+    imageSize: raw.size,
+    imageSha256: raw.sha256,
+    bmap,
+    bmapPath,
+    expected: metadata?.contents,
+    release: { name: release.manifest.name, version: release.manifest.version, channel: release.manifest.channel, dir },
+    verified,
+    checkedAgainst: verified ? "signature" : "manifest",
+    cleanup
+  };
+}
+__name(openReleaseSource, "openReleaseSource");
+async function readBmap(path) {
+  return parseBmap((await readSmallFile(path, MAX_BMAP_BYTES)).toString("utf8"), path);
+}
+__name(readBmap, "readBmap");
+function bmapBeside(image) {
+  const base = (0, import_node_path19.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
+  const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(image), `${base}.bmap`);
+  return (0, import_node_fs16.existsSync)(path) ? path : void 0;
+}
+__name(bmapBeside, "bmapBeside");
+async function openImageSource(path, options) {
+  if (options.verify || options.requireSignature) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${path} is a bare image: a signature can only be checked for a release directory or an OCI reference (pull it, or give the release directory)`
+    );
+  }
+  const compression = await detectCompression(path);
+  const bmapPath = bmapBeside(path);
+  const bmap = bmapPath ? await readBmap(bmapPath) : void 0;
+  let size2;
+  if (compression === "none") size2 = (0, import_node_fs16.statSync)(path).size;
+  else if (compression === "xz") size2 = await xzUncompressedSize(path, options.logger);
+  else if (compression === "zip") size2 = (await listZipEntries(path)).find((e) => e.name.endsWith(".img"))?.uncompressedSize;
+  else size2 = bmap?.imageSize;
+  if (size2 === void 0)
+    throw new PiImageError("INPUT_INVALID", `${path}: the image's size cannot be known before writing (a .gz without its .bmap): decompress it first`);
+  if (bmap && bmap.imageSize !== size2) throw new PiImageError("INPUT_INVALID", `${bmapPath}: describes ${bmap.imageSize} bytes; ${path} holds ${size2}`);
+  options.logger.warn(`${path} is a bare image: nothing to check its bytes against but ${bmap ? "its block map" : "nothing (no .bmap beside it)"}`);
+  return {
+    input: path,
+    imagePath: path,
+    compression,
+    imageSize: size2,
+    bmap,
+    bmapPath,
+    checkedAgainst: "nothing",
+    cleanup: /* @__PURE__ */ __name(() => Promise.resolve(), "cleanup")
+  };
+}
+__name(openImageSource, "openImageSource");
+
 // src/lib/signing/trusted-root.ts
-var import_node_os4 = require("node:os");
-var import_node_path22 = require("node:path");
-var import_protobuf_specs2 = __toESM(require_dist(), 1);
+var import_node_os3 = require("node:os");
+var import_node_path20 = require("node:path");
+var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
-var import_verify3 = __toESM(require_dist4(), 1);
+var import_verify4 = __toESM(require_dist4(), 1);
 var MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
 function checkTrustedRoot(json, label) {
   const bad3 = /* @__PURE__ */ __name((why, cause) => new PiImageError("INPUT_INVALID", `the trusted root ${label} ${why}`, { cause }), "bad");
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad3("is not a Sigstore TrustedRoot (a JSON object)");
   let material;
   try {
-    material = (0, import_verify3.toTrustMaterial)(import_protobuf_specs2.TrustedRoot.fromJSON(json));
+    material = (0, import_verify4.toTrustMaterial)(import_protobuf_specs2.TrustedRoot.fromJSON(json));
   } catch (e) {
     throw bad3(`is not a Sigstore TrustedRoot: ${e.message}`, e);
   }
@@ -45871,7 +45846,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path22.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path20.join)((0, import_node_os3.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {
@@ -45934,6 +45909,1487 @@ function signerPolicyFromFlags(values) {
 }
 __name(signerPolicyFromFlags, "signerPolicyFromFlags");
 
+// src/cli/commands/registry-options.ts
+var import_node_fs18 = require("node:fs");
+
+// src/lib/oci/credentials.ts
+var import_node_fs17 = require("node:fs");
+var import_node_os4 = require("node:os");
+var import_node_path21 = require("node:path");
+function dockerConfigReader(env) {
+  return () => {
+    try {
+      return (0, import_node_fs17.readFileSync)((0, import_node_path21.join)(env.DOCKER_CONFIG ?? (0, import_node_path21.join)(env.HOME ?? (0, import_node_os4.homedir)(), ".docker"), "config.json"), "utf8");
+    } catch {
+      return void 0;
+    }
+  };
+}
+__name(dockerConfigReader, "dockerConfigReader");
+function resolveCredentials(registry, sources) {
+  if (sources.username !== void 0 || sources.password !== void 0) {
+    if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
+    return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
+  }
+  const { PI_IMAGE_REGISTRY: scope, PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  if (user || pass) {
+    if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
+    if (!scope) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        "PI_IMAGE_REGISTRY_USERNAME/PASSWORD are set but PI_IMAGE_REGISTRY is not: set it to the registry they are for (ghcr.io, registry.example.com:5000)"
+      );
+    }
+    if (scope.trim().toLowerCase() === registry.toLowerCase())
+      return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
+  }
+  const text2 = sources.readDockerConfig?.();
+  if (text2) {
+    let config;
+    try {
+      config = JSON.parse(text2);
+    } catch (e) {
+      throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
+    }
+    for (const key of [registry, `https://${registry}`, `http://${registry}`, ...registry === "docker.io" ? ["https://index.docker.io/v1/"] : []]) {
+      const entry = config.auths?.[key];
+      if (!entry) continue;
+      if (entry.username && entry.password) return { credentials: { username: entry.username, password: entry.password }, from: "Docker's config.json" };
+      if (entry.auth) {
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon > 0) return { credentials: { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }, from: "Docker's config.json" };
+      }
+    }
+  }
+  return { credentials: void 0, from: "none (anonymous)" };
+}
+__name(resolveCredentials, "resolveCredentials");
+
+// src/lib/oci/registry-access.ts
+function tokenRealm(value, label) {
+  let url;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}" is not a URL`);
+  }
+  if (url.protocol !== "https:") throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 80)}": credentials go to a token service over https only`);
+  return url.origin;
+}
+__name(tokenRealm, "tokenRealm");
+function readRegistryAccess(get, getList, getFlag, given, label) {
+  registerSecret(given.password);
+  registerSecret(given.githubToken);
+  return {
+    ...given,
+    plainHttp: getFlag("plain-http"),
+    tokenRealms: getList("token-realm").map((r) => tokenRealm(r, label("token-realm"))),
+    limits: parseTransferLimits(get, label)
+  };
+}
+__name(readRegistryAccess, "readRegistryAccess");
+function storeOptionsFor(target, access, env, logger, create) {
+  const options = { logger, create, plainHttp: access.plainHttp, limits: access.limits, allowedRealms: access.tokenRealms };
+  if (target.kind !== "registry") return options;
+  const registry = target.ref.registry;
+  let { username, password } = access;
+  if (!username && !password && access.githubToken && /^ghcr\.io$/.test(registry)) {
+    username = env.GITHUB_ACTOR ?? "token";
+    password = access.githubToken;
+  }
+  registerSecret(env.PI_IMAGE_REGISTRY_PASSWORD);
+  const { credentials, from } = resolveCredentials(registry, { username, password, env, readDockerConfig: dockerConfigReader(env) });
+  logger.debug(`credentials for ${registry}: ${from}`);
+  options.credentials = credentials;
+  return options;
+}
+__name(storeOptionsFor, "storeOptionsFor");
+
+// src/cli/commands/registry-options.ts
+var REGISTRY_OPTIONS = {
+  username: { type: "string" },
+  "password-stdin": { type: "boolean" },
+  "plain-http": { type: "boolean" },
+  "token-realm": { type: "string", multiple: true },
+  "response-timeout": { type: "string" },
+  "speed-limit": { type: "string" },
+  "speed-time": { type: "string" },
+  "max-time": { type: "string" }
+};
+var REGISTRY_HELP = `Registry access:
+  --username USER           with --password-stdin: the password or token on standard input
+  --password-stdin          read the password from standard input (never from an argument)
+  --plain-http              plain HTTP to a registry that is not on loopback (loopback always is)
+  --token-realm URL         a token service on another host that may receive the credentials
+                            (https only; the registry's own host, auth.docker.io for Docker Hub
+                            and gitlab.com for registry.gitlab.com need no flag); repeatable
+  Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, for the
+  registry PI_IMAGE_REGISTRY names (host[:port]; never sent to another), then the
+  "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.
+${TRANSFER_LIMITS_HELP}`;
+function readStdinText() {
+  try {
+    return (0, import_node_fs18.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
+  }
+}
+__name(readStdinText, "readStdinText");
+function storeOptions(target, values, env, logger, create, readPassword = readStdinText) {
+  const username = values.username;
+  if (values["password-stdin"] && !username) throw new PiImageError("USAGE", "--password-stdin needs --username");
+  if (username && !values["password-stdin"]) throw new PiImageError("USAGE", "--username needs --password-stdin (a password is never taken as an argument)");
+  const password = username && target.kind === "registry" ? readPassword() : void 0;
+  const access = readRegistryAccess(
+    (name) => values[name],
+    (name) => values[name] ?? [],
+    (name) => values[name] === true,
+    { username, password, githubToken: void 0 },
+    (name) => `--${name}`
+  );
+  return storeOptionsFor(target, access, env, logger, create);
+}
+__name(storeOptions, "storeOptions");
+
+// src/cli/commands/flash-command.ts
+var MiB = 1024 * 1024;
+var flashCommand = {
+  name: "flash",
+  summary: "write a release to the SYSTEM disk, verified, never to a protected (DATA) disk",
+  usage: "pi-image flash SOURCE TARGET [options]\n       pi-image flash SOURCE --serial SERIAL | --wwn WWN [options]",
+  help: `Writes SOURCE to the whole disk TARGET, as root. SOURCE is a release directory,
+an OCI reference (pulled first, every digest checked), or an image (.img,
+.img.xz, .img.gz, .zip) with NAME.bmap beside it when there is one. With signer
+options (or a policy file that names a signer) the release's signature is
+verified before any byte is written.
+
+TARGET is a whole disk: /dev/nvme1n1, a /dev/disk/by-id/... link, or give
+--serial or --wwn instead. Refused, each with its own code and a message
+naming the disk, model and serial: a partition, a disk with anything mounted,
+used as swap or held by device-mapper/md/LVM, the disk the running system is
+on, a disk holding a protected label (OURBOX_DATA by default) or serial
+anywhere, a read-only disk, a disk smaller than the image, anything that is
+not a block device.
+
+Only the block map's mapped ranges are written, in large direct writes; the
+disk's first and last MiB are zeroed first and the image's partition table is
+written last, so an interrupted flash leaves no half-image that boots. Then
+every written range is read back from the disk and compared, and the
+partitions and labels are checked. A receipt (JSON) records what was written
+where.
+
+${SIGNER_HELP}
+
+Options:
+  --serial SERIAL           the target is the disk with this serial
+  --wwn WWN                 the target is the disk with this WWN
+  --protect-label LABEL     never write a disk holding this file-system or partition label
+                            (repeatable; OURBOX_DATA always)
+  --protect-serial SERIAL   never write the disk with this serial (repeatable)
+  --policy FILE             a flash policy (JSON: protectLabels, protectSerials,
+                            requireSignature, signer); default ${DEFAULT_FLASH_POLICY_FILE}
+                            when it exists
+  --require-signature       refuse a source whose signature is not verified
+  --yes                     do not ask (needed when not on a terminal); on a terminal the
+                            disk's serial (or name) is typed back instead
+  --no-verify               do not read the disk back
+  --zero-unmapped           have the disk zero the image's span first (where it can without
+                            writing the zeros), so unmapped blocks read as zeros
+  --receipt FILE            write the receipt (JSON) to FILE
+  --tmpdir DIR              where an OCI reference is pulled to
+  --json                    print the receipt as JSON on stdout
+${REGISTRY_HELP}`,
+  options: {
+    serial: { type: "string" },
+    wwn: { type: "string" },
+    "protect-label": { type: "string", multiple: true },
+    "protect-serial": { type: "string", multiple: true },
+    policy: { type: "string" },
+    "require-signature": { type: "boolean" },
+    yes: { type: "boolean" },
+    "no-verify": { type: "boolean" },
+    "zero-unmapped": { type: "boolean" },
+    receipt: { type: "string" },
+    tmpdir: { type: "string" },
+    json: { type: "boolean" },
+    ...SIGNER_OPTIONS,
+    ...REGISTRY_OPTIONS
+  },
+  async run(context) {
+    const { values, positionals, logger, env, stdout } = context;
+    const serial = values.serial;
+    const wwn = values.wwn;
+    const named = [positionals[1] !== void 0, serial !== void 0, wwn !== void 0].filter(Boolean).length;
+    if (positionals.length < 1 || positionals.length > 2) throw usageError("flash needs SOURCE and TARGET (or --serial / --wwn)");
+    if (named !== 1) throw usageError("name the target disk once: TARGET, --serial or --wwn");
+    const target = serial !== void 0 ? { serial } : wwn !== void 0 ? { wwn } : { path: positionals[1] };
+    const policyFile = await readPolicy(values.policy);
+    const flagPolicy = signerPolicyFromFlags(values);
+    if (flagPolicy && policyFile?.signer) throw usageError(`the policy file names the signer: give signer options only when it names none`);
+    const signer = policyFile?.signer ?? flagPolicy;
+    const requireSignature = values["require-signature"] === true || policyFile?.requireSignature === true;
+    if (requireSignature && !signer)
+      throw usageError("--require-signature needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow)");
+    const trustedRootPath = values["trusted-root"] ?? policyFile?.trustedRoot;
+    const sourceText = positionals[0];
+    const oci = !(0, import_node_fs19.existsSync)(sourceText) ? parseTarget(sourceText, "SOURCE") : void 0;
+    const source = await openFlashSource(sourceText, {
+      logger,
+      verify: signer ? { policy: signer, trustedRoot: await loadTrustedRoot(trustedRootPath) } : void 0,
+      requireSignature,
+      workDir: values.tmpdir,
+      store: oci ? storeOptions(oci, values, env, logger, false) : void 0
+    });
+    try {
+      const receipt = await flash({
+        source,
+        target,
+        policy: {
+          protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...policyFile?.protectLabels ?? [], ...values["protect-label"] ?? []],
+          protectedSerials: [...policyFile?.protectSerials ?? [], ...values["protect-serial"] ?? []]
+        },
+        confirm: /* @__PURE__ */ __name((plan) => confirm(plan, values.yes === true, context), "confirm"),
+        verify: values["no-verify"] !== true,
+        zeroUnmapped: values["zero-unmapped"] === true,
+        logger
+      });
+      const receiptPath = values.receipt;
+      if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(receipt, null, 2)}
+`);
+      stdout(values.json ? `${JSON.stringify(receipt, null, 2)}
+` : summary(receipt));
+      return 0;
+    } finally {
+      await source.cleanup();
+    }
+  }
+};
+async function readPolicy(path) {
+  const file = path ?? ((0, import_node_fs19.existsSync)(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : void 0);
+  if (!file) return void 0;
+  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString("utf8"), file);
+}
+__name(readPolicy, "readPolicy");
+function planText(plan) {
+  const { source, device, facts } = plan;
+  const lines = [
+    `about to write ${source.release ? `${source.release.name} ${source.release.version} (${source.release.channel})` : source.imagePath}`,
+    `  image: ${(source.imageSize / MiB).toFixed(0)} MiB, ${(plan.bytesToWrite / MiB).toFixed(0)} MiB to write in ${plan.ranges.length} ranges; checked against ${source.checkedAgainst === "nothing" ? "nothing" : `its ${source.checkedAgainst}`}${source.verified ? `, signed by ${source.verified.signer.subject}` : ""}`,
+    `  onto:  ${describeDisk(device)}`,
+    `  which now holds: ${facts.labels.partitions.length === 0 ? "no partitions or file systems found" : facts.labels.partitions.map(
+      (p) => `${p.number === void 0 ? "whole disk" : `partition ${p.number}`} ${p.fsType ?? "?"}${p.label ? ` "${p.label}"` : ""}${p.partLabel ? ` [${p.partLabel}]` : ""}`
+    ).join(", ")}`,
+    "  everything on it will be lost."
+  ];
+  return `${lines.join("\n")}
+`;
+}
+__name(planText, "planText");
+async function confirm(plan, yes, context) {
+  context.logger.info(planText(plan).trimEnd());
+  if (yes) return;
+  if (!context.terminal) {
+    throw new PiImageError("CONFIRMATION_REQUIRED", `not on a terminal: pass --yes to write ${describeDisk(plan.device)}`);
+  }
+  const expected = plan.device.serial ?? plan.device.name;
+  const answer = await context.terminal.ask(`type the disk's ${plan.device.serial ? "serial" : "name"} (${expected}) to write it: `);
+  if (answer.trim() !== expected) throw new PiImageError("CONFIRMATION_REQUIRED", `"${answer.trim()}" is not ${expected}: nothing written`);
+}
+__name(confirm, "confirm");
+function summary(r) {
+  return [
+    `flashed ${r.source.release ? `${r.source.release.name} ${r.source.release.version}` : r.source.image} onto ${r.target.path} (serial ${r.target.serial ?? "none"})`,
+    `  written: ${(r.written.bytes / MiB).toFixed(0)} MiB in ${r.written.ranges} ranges, ${r.written.seconds} s${r.written.directIo ? "" : " (page cache)"}`,
+    `  read back: ${r.verification.readBack}${r.verification.readBack === "passed" ? ` (${(r.verification.bytesRead / MiB).toFixed(0)} MiB, ${r.verification.seconds} s)` : ""}`,
+    `  partitions: ${r.verification.partitions.map((p) => `${p.number} ${p.type}${p.label ? ` "${p.label}"` : ""}`).join(", ")}`,
+    ""
+  ].join("\n");
+}
+__name(summary, "summary");
+
+// src/lib/image/random-access-image.ts
+var import_promises21 = require("node:fs/promises");
+var import_node_os5 = require("node:os");
+var import_node_path22 = require("node:path");
+
+// src/lib/image/raw-image-pass.ts
+var import_node_fs20 = require("node:fs");
+var import_promises19 = require("node:fs/promises");
+var import_node_events2 = require("node:events");
+var import_promises20 = require("node:stream/promises");
+var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
+async function rawImagePass(source, options) {
+  const { logger, sourceName } = options;
+  const BS = BMAP_BLOCK_SIZE;
+  const raw = new DigestCounter();
+  const bmap = new BlockMapBuilder(BS);
+  let carry;
+  let head2 = options.checkHead ? Buffer.alloc(0) : void 0;
+  let sparse;
+  let outputFailure;
+  const outputFailed = /* @__PURE__ */ __name((path) => (e) => {
+    outputFailure ??= e instanceof PiImageError ? e : new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+    return outputFailure;
+  }, "outputFailed");
+  let xz;
+  if (options.xz) {
+    const level = options.xz.level;
+    const threads = options.xz.threads === 1 ? "+1" : String(options.xz.threads);
+    const { child, done, stop } = execStream("xz", ["--compress", "--stdout", `-${level}`, `--threads=${threads}`, "--check=crc64"], {
+      logger,
+      stdin: "pipe"
+    });
+    const counter = new HashingPassThrough();
+    const xzPath = options.xz.path;
+    const out = (0, import_promises20.pipeline)(child.stdout, counter, (0, import_node_fs20.createWriteStream)(xzPath)).catch((e) => {
+      throw outputFailed(xzPath)(e);
+    });
+    out.catch(() => void 0);
+    const stdin = child.stdin;
+    stdin.on("error", () => void 0);
+    xz = { stdin, done, out, counter, stop };
+  }
+  const waitDrain = /* @__PURE__ */ __name(async () => {
+    await Promise.race([
+      (0, import_node_events2.once)(xz.stdin, "drain"),
+      xz.out,
+      xz.done.then(() => {
+        throw new PiImageError("EXEC_FAILED", "xz exited before the image was fully written to it");
+      })
+    ]);
+  }, "waitDrain");
+  const writeSparse = /* @__PURE__ */ __name(async (segment, at) => {
+    try {
+      await sparse.write(segment, 0, segment.length, at);
+    } catch (e) {
+      throw outputFailed(options.sparseCopy)(e);
+    }
+  }, "writeSparse");
+  const blocks = /* @__PURE__ */ __name(async (data, offset) => {
+    const n = Math.ceil(data.length / BS);
+    let i = 0;
+    while (i < n) {
+      const zero = data.subarray(i * BS, (i + 1) * BS).equals(ZERO_BLOCK.subarray(0, Math.min(BS, data.length - i * BS)));
+      let j = i + 1;
+      while (j < n && data.subarray(j * BS, (j + 1) * BS).equals(ZERO_BLOCK.subarray(0, Math.min(BS, data.length - j * BS))) === zero) j++;
+      if (zero) bmap.addUnmapped(j - i);
+      else {
+        const segment = data.subarray(i * BS, Math.min(j * BS, data.length));
+        bmap.addMapped(segment, j - i);
+        if (sparse) await writeSparse(segment, offset + i * BS);
+      }
+      i = j;
+    }
+  }, "blocks");
+  try {
+    if (options.sparseCopy) sparse = await (0, import_promises19.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    let blockOffset = 0;
+    for await (const piece of source) {
+      const chunk = piece;
+      if (head2 && head2.length < 65536) {
+        head2 = Buffer.concat([head2, chunk.subarray(0, 65536 - head2.length)]);
+        if (head2.length >= 65536) {
+          options.checkHead(head2);
+          head2 = void 0;
+        }
+      }
+      raw.update(chunk);
+      if (xz && !xz.stdin.write(chunk)) await waitDrain();
+      const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+      const whole = data.length - data.length % BS;
+      await blocks(data.subarray(0, whole), blockOffset);
+      blockOffset += whole;
+      carry = whole < data.length ? Buffer.from(data.subarray(whole)) : void 0;
+      logger.progress(`reading ${sourceName}`, raw.size, options.expectedSize);
+    }
+    if (raw.size === 0) throw new PiImageError("IMAGE_EMPTY", `${sourceName}: the image is empty (0 bytes)`);
+    if (head2) options.checkHead(head2);
+    if (carry) await blocks(carry, blockOffset);
+    if (options.expectedSize !== void 0 && raw.size !== options.expectedSize) {
+      throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: read ${raw.size} bytes, expected ${options.expectedSize}`);
+    }
+    if (xz) {
+      xz.stdin.end();
+      await xz.done;
+      await xz.out;
+    }
+    if (sparse) {
+      await sparse.truncate(raw.size).catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    }
+  } catch (error) {
+    await xz?.stop();
+    source.destroy();
+    if (outputFailure) throw outputFailure;
+    if (error instanceof PiImageError) throw error;
+    throw new PiImageError("IMAGE_CORRUPT", `${sourceName}: cannot be read to the end: ${error.message}`, { cause: error });
+  } finally {
+    await sparse?.close();
+  }
+  const digest = raw.digest();
+  const result = { raw: digest, bmap: bmap.finish(digest.size) };
+  if (xz) result.compressed = xz.counter.digest();
+  return result;
+}
+__name(rawImagePass, "rawImagePass");
+
+// src/lib/image/random-access-image.ts
+async function streamImageOnce(path, compression, options) {
+  const { logger } = options;
+  const dir = compression === "none" ? void 0 : await (0, import_promises21.mkdtemp)((0, import_node_path22.join)(options.workDir ?? (0, import_node_os5.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises21.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const unregister = registerCleanup(remove);
+  const sparse = dir ? (0, import_node_path22.join)(dir, "image.img") : void 0;
+  let opened;
+  let disk;
+  try {
+    if (sparse) logger.info(`decompressing ${path} (${compression}) into a sparse temporary file`);
+    opened = await openRawImage(path, compression, logger);
+    const pass = await rawImagePass(opened.stream, {
+      logger,
+      sourceName: path,
+      expectedSize: opened.expectedSize,
+      ...options.checkHead ? { checkHead: options.checkHead } : {},
+      ...options.xz ? { xz: options.xz } : {},
+      ...sparse ? { sparseCopy: sparse } : {}
+    });
+    await opened.done;
+    const openedDisk = await FileByteSource.open(sparse ?? path);
+    disk = openedDisk;
+    return {
+      pass,
+      disk: openedDisk,
+      async close() {
+        await openedDisk.close();
+        await remove();
+        unregister();
+      }
+    };
+  } catch (e) {
+    await opened?.abort();
+    await disk?.close();
+    await remove();
+    unregister();
+    throw e;
+  }
+}
+__name(streamImageOnce, "streamImageOnce");
+async function openImageForReading(path, logger, workDir) {
+  const compression = await detectCompression(path);
+  if (compression === "none") {
+    const source = await FileByteSource.open(path);
+    return { source, compression, close: /* @__PURE__ */ __name(() => source.close(), "close") };
+  }
+  const streamed = await streamImageOnce(path, compression, { logger, workDir });
+  return { source: streamed.disk, compression, pass: streamed.pass, close: /* @__PURE__ */ __name(() => streamed.close(), "close") };
+}
+__name(openImageForReading, "openImageForReading");
+
+// src/cli/format-inspection.ts
+function mib(bytes) {
+  return `${(bytes / 1048576).toFixed(bytes % 1048576 === 0 ? 0 : 1)} MiB`;
+}
+__name(mib, "mib");
+function formatInspection(name, r) {
+  const out = [];
+  out.push(`${name}: ${mib(r.sizeBytes)}, ${r.partitionTable.scheme.toUpperCase()} disk id ${r.partitionTable.diskId}`);
+  out.push("");
+  out.push("  #  start      size        type                     file system  label");
+  for (const p of r.partitionTable.partitions) {
+    out.push(
+      `  ${String(p.number).padEnd(2)} ${mib(p.startBytes).padEnd(10)} ${mib(p.sizeBytes).padEnd(11)} ${`${p.type} ${p.typeName}`.slice(0, 24).padEnd(24)} ${p.filesystem.type.padEnd(12)} ${p.filesystem.label ?? ""}`
+    );
+  }
+  if (r.boot) {
+    out.push("", `boot (partition ${r.boot.partition}): ${r.boot.files.filter((f) => !f.directory).length} files`);
+    if (r.boot.cmdlineTxt !== void 0) out.push(`  cmdline.txt: ${r.boot.cmdlineTxt.trim()}`);
+    if (r.boot.configTxt !== void 0) {
+      const settings = r.boot.configTxt.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
+      out.push(`  config.txt: ${settings.join("; ")}`);
+    }
+  }
+  if (r.root) {
+    out.push("", `root (partition ${r.root.partition}):`);
+    if (r.root.osRelease?.PRETTY_NAME) out.push(`  os: ${r.root.osRelease.PRETTY_NAME}`);
+    if (r.root.hostname) out.push(`  hostname: ${r.root.hostname}`);
+    if (r.root.productRelease) {
+      out.push(`  ${r.root.productRelease.path}:`);
+      for (const [k, v] of Object.entries(r.root.productRelease.values)) out.push(`    ${k}=${v}`);
+    }
+    if (r.root.fstab) {
+      out.push("  fstab:");
+      for (const e of r.root.fstab) out.push(`    ${e.spec} ${e.file} ${e.vfstype} ${e.options} ${e.freq} ${e.passno}`);
+    }
+    out.push(`  enabled units: ${r.root.enabledUnits.map((u) => `${u.unit} (${u.wantedBy})`).join(", ") || "none"}`);
+    if (r.root.maskedUnits.length > 0) out.push(`  masked units: ${r.root.maskedUnits.join(", ")}`);
+  }
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  return `${out.join("\n")}
+`;
+}
+__name(formatInspection, "formatInspection");
+
+// src/cli/commands/inspect-command.ts
+var inspectCommand = {
+  name: "inspect",
+  summary: "read partitions, boot files and system facts out of an image, without mounting it",
+  usage: "pi-image inspect IMAGE [--json]",
+  help: `Reads IMAGE (.img, .img.xz, .img.gz or pi-gen's .zip) without mounting it and
+without root: the partition table (MBR, and GPT when present), each partition's
+file system and label; from the FAT boot partition its files, config.txt and
+cmdline.txt; from the ext4 root /etc/os-release, the product's release file,
+/etc/fstab and the enabled systemd units. A compressed image is decompressed
+once into a sparse temporary file (under --tmpdir), removed afterwards.
+
+Options:
+  --json                    print everything as JSON on stdout
+  --product-release FILE    the product's KEY=VALUE file (default: /etc/ourbox/release)
+  --tmpdir DIR              where a compressed image is unpacked (default: the system's)`,
+  options: {
+    json: { type: "boolean" },
+    "product-release": { type: "string" },
+    tmpdir: { type: "string" }
+  },
+  async run({ values, positionals, logger, stdout }) {
+    if (positionals.length !== 1) throw usageError("inspect needs exactly one IMAGE");
+    const opened = await openImageForReading(positionals[0], logger, values.tmpdir);
+    try {
+      const release = values["product-release"];
+      const report = await inspectImage(opened.source, release ? { productReleaseFile: release } : {});
+      stdout(values.json ? `${JSON.stringify(report, null, 2)}
+` : formatInspection(positionals[0], report));
+    } finally {
+      await opened.close();
+    }
+    return 0;
+  }
+};
+
+// src/lib/release/package.ts
+var import_node_path23 = require("node:path");
+
+// src/lib/pigen/info-file.ts
+var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
+var ROW = /^([a-zA-Z][a-zA-Z ]?[a-zA-Z ]?)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$/;
+function parseInfoFile(text2, source = ".info") {
+  const lines = text2.split(/\r?\n/);
+  const header = lines[0]?.trim() ?? "";
+  const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header);
+  if (!dateMatch) {
+    throw new PiImageError("INFO_INVALID", `${source}: line 1 is not "<PI_GEN_RELEASE> <YYYY-MM-DD>": not a pi-gen .info file`);
+  }
+  const generated = GENERATED.exec(lines[1]?.trim() ?? "");
+  if (!generated) {
+    throw new PiImageError("INFO_INVALID", `${source}: line 2 is not "Generated using pi-gen, <repository>, <commit>, <stage>": not a pi-gen .info file`);
+  }
+  const packagesAt = lines.findIndex((l) => l.trim() === "Packages:");
+  const tableRule = lines.findIndex((l, i) => i > packagesAt && /^\+\+\+-=+/.test(l));
+  if (packagesAt < 0 || tableRule < 0) {
+    throw new PiImageError("INFO_INVALID", `${source}: no package table ("Packages:" followed by the dpkg -l table) found`);
+  }
+  const packages = [];
+  for (let i = tableRule + 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === "") continue;
+    const row = ROW.exec(line);
+    if (!row) {
+      throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row (state, name, version, architecture, description)`);
+    }
+    const state = row[1].trim();
+    if (state[1] !== "i") continue;
+    const [name, qualifier] = row[2].split(":", 2);
+    packages.push({
+      name,
+      ...qualifier ? { qualifier } : {},
+      version: row[3],
+      architecture: row[4],
+      description: (row[5] ?? "").trim(),
+      state
+    });
+  }
+  if (packages.length === 0) {
+    throw new PiImageError("INFO_INVALID", `${source}: the package table lists no installed package`);
+  }
+  return {
+    release: dateMatch[1],
+    date: dateMatch[2],
+    repository: generated[1],
+    gitHash: generated[2],
+    stage: generated[3],
+    packages
+  };
+}
+__name(parseInfoFile, "parseInfoFile");
+
+// src/lib/pigen/pigen-sbom.ts
+var import_node_events3 = require("node:events");
+var HEAD_BYTES = 64 * 1024;
+async function head(path, compressed, logger) {
+  if (!compressed) {
+    const handle = await openRegularFile(path);
+    try {
+      const buffer = Buffer.alloc(HEAD_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+  const { child, stop } = execStream("xz", ["--decompress", "--stdout", "--", path], { logger, stdin: "ignore" });
+  const chunks = [];
+  let size2 = 0;
+  try {
+    for await (const c of child.stdout) {
+      chunks.push(c);
+      size2 += c.length;
+      if (size2 >= HEAD_BYTES) break;
+    }
+  } finally {
+    await stop();
+  }
+  if (child.exitCode === null) await (0, import_node_events3.once)(child, "close").catch(() => void 0);
+  return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+}
+__name(head, "head");
+async function checkPiGenSbom(path, logger) {
+  const compressed = path.endsWith(".xz");
+  const remedy = "(remove it from the deploy directory to package without it)";
+  if (compressed) {
+    await (await openRegularFile(path)).close();
+    const test = await execCapture("xz", ["--test", "--", path], { logger, allowFailure: true });
+    if (test.code !== 0) throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not a readable .xz file ${remedy}`);
+  }
+  const text2 = (await head(path, compressed, logger)).toString("utf8");
+  if (!/^\s*\{/.test(text2) || !/"spdxVersion"\s*:\s*"SPDX-/.test(text2)) {
+    throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not an SPDX JSON document ${remedy}`);
+  }
+}
+__name(checkPiGenSbom, "checkPiGenSbom");
+
+// src/lib/release/checksums.ts
+function renderSha256Sums(entries) {
+  return entries.map((e) => {
+    if (/[\n\r\\]/.test(e.name) || !/^[0-9a-f]{64}$/.test(e.sha256))
+      throw new PiImageError("INTERNAL", `cannot write a sha256sum line for ${JSON.stringify(e.name)}`);
+    return `${e.sha256}  ${e.name}
+`;
+  }).join("");
+}
+__name(renderSha256Sums, "renderSha256Sums");
+
+// src/lib/release/metadata.ts
+var METADATA_FILE = "metadata.json";
+var METADATA_SCHEMA_VERSION = 1;
+function timing(e) {
+  return {
+    name: e.name,
+    path: e.path,
+    occurrence: e.occurrence,
+    startOffsetSeconds: e.startOffsetSeconds,
+    durationSeconds: e.durationSeconds,
+    complete: e.complete,
+    children: e.children.map(timing)
+  };
+}
+__name(timing, "timing");
+function buildMetadata(input) {
+  const stages = input.timeline ? stagesOf(input.timeline) : [];
+  return {
+    schemaVersion: METADATA_SCHEMA_VERSION,
+    name: input.name,
+    version: input.version,
+    channel: input.channel,
+    created: input.created,
+    tool: input.tool,
+    pigen: {
+      release: input.info.release,
+      date: input.info.date,
+      repository: input.info.repository,
+      gitHash: input.info.gitHash,
+      exportedStage: input.info.stage,
+      stageList: [...new Set(stages.map((s) => s.name))]
+    },
+    recipe: {
+      repository: input.provenance.recipe?.repository ?? null,
+      commit: input.provenance.recipe?.commit ?? null,
+      ref: input.provenance.recipe?.ref ?? null
+    },
+    workflowRun: {
+      id: input.provenance.workflowRun?.id ?? null,
+      attempt: input.provenance.workflowRun?.attempt ?? null,
+      url: input.provenance.workflowRun?.url ?? null
+    },
+    inputs: input.inputs,
+    build: input.timeline ? {
+      result: input.timeline.result,
+      startedAt: input.timeline.startedAt,
+      totalSeconds: input.timeline.totalSeconds,
+      stages: stages.map(timing),
+      events: input.timeline.events
+    } : null,
+    image: {
+      raw: { file: input.raw.file, size: input.raw.size, sha256: input.raw.sha256 },
+      compressed: { file: input.compressed.file, size: input.compressed.size, sha256: input.compressed.sha256 },
+      bmap: {
+        file: input.bmap.file,
+        blockSize: input.bmap.blockSize,
+        blocksCount: input.bmap.blocksCount,
+        mappedBlocksCount: input.bmap.mappedBlocksCount
+      },
+      source: input.source
+    },
+    packages: { count: input.info.packages.length, sbom: input.sbomFile },
+    contents: input.contents
+  };
+}
+__name(buildMetadata, "buildMetadata");
+
+// src/lib/core/markdown-text.ts
+function mdText(value) {
+  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+}
+__name(mdText, "mdText");
+function mdCode(value) {
+  const text2 = oneLine2(value);
+  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+__name(mdCode, "mdCode");
+function oneLine2(value) {
+  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+__name(oneLine2, "oneLine");
+
+// src/lib/release/release-notes.ts
+var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
+function size(bytes) {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${bytes} bytes`;
+}
+__name(size, "size");
+function renderReleaseNotes(meta, files) {
+  const out = [];
+  const product = meta.contents.root?.productRelease?.values;
+  out.push(`# ${meta.name} ${meta.version}`, "");
+  out.push(
+    `Channel: **${meta.channel}** \xB7 built ${meta.created}` + (meta.build ? ` \xB7 pi-gen build ${meta.build.result} in ${formatDuration(meta.build.totalSeconds)}` : ""),
+    ""
+  );
+  if (product && Object.keys(product).length > 0) {
+    out.push("| Product | Value |", "|---|---|");
+    for (const [k, v] of Object.entries(product)) out.push(`| ${mdText(k)} | ${mdCode(v)} |`);
+    out.push("");
+  }
+  out.push("## Files", "", "| File | Size | sha256 |", "|---|---|---|");
+  out.push(`| \`${meta.image.compressed.file}\` | ${size(meta.image.compressed.size)} | \`${meta.image.compressed.sha256}\` |`);
+  out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
+  out.push("");
+  out.push("## Sources", "");
+  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
+  if (meta.recipe.repository || meta.recipe.commit) {
+    out.push(
+      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`
+    );
+  }
+  if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
+  out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
+  const os = meta.contents.root?.osRelease?.PRETTY_NAME;
+  if (os) out.push(`- base system: ${mdText(os)}`);
+  out.push("");
+  if (meta.build && meta.build.stages.length > 0) {
+    out.push("## Build stages", "", "| Stage | Started at | Duration | |", "|---|---|---|---|");
+    for (const s of meta.build.stages) {
+      const name = s.occurrence > 1 ? `${s.name} (${s.occurrence})` : s.name;
+      out.push(`| ${mdText(name)} | +${formatDuration(s.startOffsetSeconds)} | ${formatDuration(s.durationSeconds)} | ${s.complete ? "" : "incomplete"} |`);
+    }
+    out.push("");
+  }
+  out.push("## Verify", "", "From the directory holding the downloaded files:", "", "```sh");
+  out.push(`sha256sum -c ${files.imageChecksum}`);
+  out.push(`xz -dk ${meta.image.compressed.file} && sha256sum -c ${files.rawChecksum}`);
+  out.push("```", "");
+  out.push("## Flash", "");
+  out.push("Write the image to the **SYSTEM** disk only. Check the device name with `lsblk -o NAME,SIZE,MODEL,LABEL` first;");
+  out.push("never write to the disk labelled `OURBOX_DATA`.", "", "```sh");
+  out.push(`sudo bmaptool copy --bmap ${files.bmap} ${files.image} /dev/<system-disk>`);
+  out.push("```", "");
+  return out.join("\n");
+}
+__name(renderReleaseNotes, "renderReleaseNotes");
+
+// src/lib/release/sbom.ts
+var import_node_crypto8 = require("node:crypto");
+function spdxIdPart(s) {
+  return s.replace(/[^A-Za-z0-9.-]/g, "-");
+}
+__name(spdxIdPart, "spdxIdPart");
+function digestUuid(seed) {
+  const h = (0, import_node_crypto8.createHash)("sha256").update(seed).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+__name(digestUuid, "digestUuid");
+function packageUrl(p, distro) {
+  const namespace = encodeURIComponent((distro?.id ?? "debian").toLowerCase());
+  const qualifiers = [`arch=${encodeURIComponent(p.qualifier ?? p.architecture)}`];
+  if (distro?.codename) qualifiers.push(`distro=${encodeURIComponent(distro.codename)}`);
+  return `pkg:deb/${namespace}/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}?${qualifiers.join("&")}`;
+}
+__name(packageUrl, "packageUrl");
+function buildSbom(input) {
+  const used = /* @__PURE__ */ new Set();
+  const packages = input.packages.map((p) => {
+    let id = `SPDXRef-deb-${spdxIdPart(p.name)}-${spdxIdPart(p.qualifier ?? p.architecture)}`;
+    for (let n = 2; used.has(id); n++) id = `SPDXRef-deb-${spdxIdPart(p.name)}-${spdxIdPart(p.qualifier ?? p.architecture)}-${n}`;
+    used.add(id);
+    return {
+      name: p.name,
+      SPDXID: id,
+      versionInfo: p.version,
+      downloadLocation: "NOASSERTION",
+      filesAnalyzed: false,
+      licenseConcluded: "NOASSERTION",
+      licenseDeclared: "NOASSERTION",
+      copyrightText: "NOASSERTION",
+      ...p.description ? { summary: p.description } : {},
+      externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: packageUrl(p, input.distro) }]
+    };
+  });
+  return {
+    spdxVersion: "SPDX-2.3",
+    dataLicense: "CC0-1.0",
+    SPDXID: "SPDXRef-DOCUMENT",
+    name: `${input.name}-${input.version}`,
+    documentNamespace: `urn:uuid:${digestUuid(`${input.name}
+${input.version}
+${input.imageSha256}`)}`,
+    creationInfo: {
+      created: input.created,
+      creators: [`Tool: pi-image-release-${input.toolVersion}`],
+      comment: "Installed packages as recorded by pi-gen's dpkg -l table in the image's .info file."
+    },
+    packages: [
+      {
+        name: input.name,
+        SPDXID: "SPDXRef-Image",
+        versionInfo: input.version,
+        downloadLocation: "NOASSERTION",
+        filesAnalyzed: false,
+        primaryPackagePurpose: "OPERATING-SYSTEM",
+        checksums: [{ algorithm: "SHA256", checksumValue: input.imageSha256 }],
+        licenseConcluded: "NOASSERTION",
+        licenseDeclared: "NOASSERTION",
+        copyrightText: "NOASSERTION"
+      },
+      ...packages
+    ],
+    relationships: [
+      { spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: "SPDXRef-Image" },
+      ...packages.map((p) => ({ spdxElementId: "SPDXRef-Image", relationshipType: "CONTAINS", relatedSpdxElement: p.SPDXID }))
+    ]
+  };
+}
+__name(buildSbom, "buildSbom");
+
+// src/lib/release/package.ts
+function checkDiskHead(source) {
+  return (head2) => {
+    if (head2.length < 512 || head2.readUInt16LE(510) !== 43605) {
+      throw new PiImageError("IMAGE_NOT_DISK", `${source}: not a disk image (no partition table signature in sector 0)`);
+    }
+  };
+}
+__name(checkDiskHead, "checkDiskHead");
+async function packageRelease(options) {
+  const { logger } = options;
+  const warnings = [];
+  const warn = /* @__PURE__ */ __name((m) => {
+    warnings.push(m);
+    logger.warn(m);
+  }, "warn");
+  const version2 = checkSafeName(options.version ?? DEFAULT_VERSION, "version");
+  const channel = checkChannel(options.channel ?? DEFAULT_CHANNEL);
+  const level = checkIntegerInRange(options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL, 0, 9, "compression-level");
+  const threads = checkIntegerInRange(options.threads ?? 0, 0, 1024, "threads");
+  if (options.sourceDateEpoch !== void 0) checkIntegerInRange(options.sourceDateEpoch, 0, MAX_SOURCE_DATE_EPOCH, "SOURCE_DATE_EPOCH");
+  const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
+  const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
+  const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
+  logger.info(`image: ${(0, import_node_path23.basename)(layout.image.path)} (${layout.image.compression})`);
+  const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
+  logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
+  let timeline;
+  if (layout.buildLog) {
+    timeline = parseBuildLog((await readSmallFile(layout.buildLog, MAX_BUILD_LOG_BYTES)).toString("utf8"), layout.buildLog);
+    for (const w of timeline.warnings.slice(0, 20)) warn(w);
+  } else {
+    warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
+  }
+  if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+  const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
+  const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
+  let streamed;
+  try {
+    const f = {
+      image: `${name}.img.xz`,
+      raw: `${name}.img`,
+      imageChecksum: `${name}.img.xz.sha256`,
+      rawChecksum: `${name}.img.sha256`,
+      bmap: `${name}.bmap`,
+      info: `${name}.info`,
+      sbom: `${name}.spdx.json`,
+      buildLog: "build.log"
+    };
+    const writer = new ReleaseWriter(staged.path);
+    const at = /* @__PURE__ */ __name((file) => writer.path(file), "at");
+    let compressed;
+    const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
+    if (layout.image.compression === "xz") {
+      logger.info(`copying ${(0, import_node_path23.basename)(layout.image.path)} as it is (already xz)`);
+      compressed = await digestFile(layout.image.path, at(f.image));
+      streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
+    } else {
+      logger.info(`compressing with xz -${level} (${threads === 0 ? "all cores" : `${threads} threads`})`);
+      streamed = await streamImageOnce(layout.image.path, layout.image.compression, { ...streamOptions, xz: { path: at(f.image), level, threads } });
+      compressed = streamed.pass.compressed;
+    }
+    const { pass } = streamed;
+    logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
+    let contents;
+    try {
+      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
+    } finally {
+      await streamed.close();
+      streamed = void 0;
+    }
+    for (const w of contents.warnings) warn(`image: ${w}`);
+    if (!contents.boot || !contents.root) {
+      throw new PiImageError(
+        "IMAGE_CORRUPT",
+        `${layout.image.path}: no ${!contents.boot ? "FAT boot partition" : "ext root file system"} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(", ")}): not a Raspberry Pi OS image a device can boot`
+      );
+    }
+    writer.record(f.image, "image", compressed);
+    await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
+    await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
+    await writer.writeText(f.bmap, "bmap", renderBmap(pass.bmap));
+    await writer.copyIn(f.info, "pigen-info", layout.info);
+    if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
+    if (layout.pigenSbom) {
+      const sbomName = `${name}.pigen-${(0, import_node_path23.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
+    }
+    await writer.writeText(
+      f.sbom,
+      "sbom",
+      renderJson(
+        buildSbom({
+          name,
+          version: version2,
+          created,
+          imageSha256: pass.raw.sha256,
+          packages: info.packages,
+          distro: { id: contents.root.osRelease?.ID, codename: contents.root.osRelease?.VERSION_CODENAME },
+          toolVersion: TOOL_VERSION
+        })
+      )
+    );
+    const inputs2 = {
+      "deploy-dir": options.deployDir,
+      image: (0, import_node_path23.basename)(layout.image.path),
+      info: (0, import_node_path23.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path23.basename)(layout.buildLog) : null,
+      name,
+      version: version2,
+      channel,
+      "compression-level": layout.image.compression === "xz" ? null : level,
+      "source-date-epoch": options.sourceDateEpoch ?? null
+    };
+    const metadata = buildMetadata({
+      name,
+      version: version2,
+      channel,
+      created,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      info,
+      timeline,
+      provenance: options.provenance ?? {},
+      inputs: inputs2,
+      raw: { file: f.raw, ...pass.raw },
+      compressed: { file: f.image, ...compressed },
+      bmap: { file: f.bmap, ...pass.bmap },
+      source: { file: (0, import_node_path23.basename)(layout.image.path), compression: layout.image.compression },
+      sbomFile: f.sbom,
+      contents
+    });
+    await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
+    await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
+    const manifest = await writer.finish({
+      name,
+      version: version2,
+      channel,
+      created,
+      image: { path: f.image, compression: "xz", raw: { size: pass.raw.size, sha256: pass.raw.sha256 } }
+    });
+    await staged.commit();
+    const out = options.outDir;
+    logger.info(`release directory ready: ${out}`);
+    return {
+      releaseDir: out,
+      manifest,
+      metadata,
+      paths: {
+        image: (0, import_node_path23.join)(out, f.image),
+        bmap: (0, import_node_path23.join)(out, f.bmap),
+        manifest: (0, import_node_path23.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path23.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path23.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path23.join)(out, RELEASE_NOTES_FILE)
+      },
+      warnings
+    };
+  } catch (error) {
+    await streamed?.close();
+    await staged.discard();
+    throw error;
+  }
+}
+__name(packageRelease, "packageRelease");
+var MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
+var MAX_INFO_BYTES = 16 * 1024 * 1024;
+
+// src/lib/release/provenance.ts
+function provenanceFromEnv(env) {
+  const server = (env.GITHUB_SERVER_URL?.trim() ? env.GITHUB_SERVER_URL : "https://github.com").replace(/\/+$/, "");
+  const repo = env.GITHUB_REPOSITORY;
+  const provenance = {};
+  const recipe = {};
+  if (repo) recipe.repository = `${server}/${repo}`;
+  if (env.GITHUB_SHA) recipe.commit = env.GITHUB_SHA;
+  if (env.GITHUB_REF) recipe.ref = env.GITHUB_REF;
+  if (Object.keys(recipe).length > 0) provenance.recipe = recipe;
+  if (env.GITHUB_RUN_ID) {
+    provenance.workflowRun = { id: env.GITHUB_RUN_ID };
+    if (env.GITHUB_RUN_ATTEMPT) provenance.workflowRun.attempt = env.GITHUB_RUN_ATTEMPT;
+    if (repo) provenance.workflowRun.url = `${server}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`;
+  }
+  return provenance;
+}
+__name(provenanceFromEnv, "provenanceFromEnv");
+function mergeProvenance(base, override) {
+  const explicit = stripUndefined(override.recipe ?? {});
+  const sameRepository = explicit.repository === void 0 || explicit.repository === base.recipe?.repository;
+  const recipe = { ...sameRepository ? base.recipe : {}, ...explicit };
+  const workflowRun = { ...base.workflowRun, ...stripUndefined(override.workflowRun ?? {}) };
+  const out = {};
+  if (Object.keys(recipe).length > 0) out.recipe = recipe;
+  if (Object.keys(workflowRun).length > 0) out.workflowRun = workflowRun;
+  return out;
+}
+__name(mergeProvenance, "mergeProvenance");
+function stripUndefined(o) {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0 && v !== ""));
+}
+__name(stripUndefined, "stripUndefined");
+
+// src/cli/commands/package-command.ts
+var packageCommand = {
+  name: "package",
+  summary: "turn pi-gen's deploy/ directory into a checked release directory",
+  usage: "pi-image package DEPLOY_DIR --out RELEASE_DIR [options]",
+  help: `Finds the image pi-gen left in DEPLOY_DIR (zip, gz, xz or plain .img, by
+pi-gen's own naming rules), and writes RELEASE_DIR with: NAME.img.xz,
+checksums, NAME.bmap, build.log, NAME.info, an SPDX SBOM, metadata.json,
+manifest.json and RELEASE_NOTES.md. The directory appears only when complete.
+
+Options:
+  --out DIR                 release directory to write (required)
+  --name NAME               base of every file name (default: pi-gen's image name without its date)
+  --version V               version of this release (default: dev)
+  --channel C               nightly (default) or stable
+  --image FILE              which image, when DEPLOY_DIR holds several
+  --info FILE               pi-gen's .info (default: beside the image)
+  --build-log FILE          pi-gen's build.log (default: DEPLOY_DIR/build.log)
+  --compression-level N     xz preset 0-9 (default: 6); an .img.xz is never recompressed
+  --threads N               xz threads (default: 0 = one per core)
+  --product-release FILE    the product's KEY=VALUE file inside the image (default: /etc/ourbox/release)
+  --recipe-repository URL   recorded in metadata (default: from GITHUB_* when set)
+  --recipe-commit SHA       recorded in metadata (default: GITHUB_SHA)
+  --recipe-ref REF          recorded in metadata (default: GITHUB_REF)
+  --force                   replace RELEASE_DIR if it exists
+  --json                    print the result as JSON on stdout
+
+SOURCE_DATE_EPOCH, when set, fixes every timestamp: the same input gives
+byte-identical files.`,
+  options: {
+    out: { type: "string" },
+    name: { type: "string" },
+    version: { type: "string" },
+    channel: { type: "string" },
+    image: { type: "string" },
+    info: { type: "string" },
+    "build-log": { type: "string" },
+    "compression-level": { type: "string" },
+    threads: { type: "string" },
+    "product-release": { type: "string" },
+    "recipe-repository": { type: "string" },
+    "recipe-commit": { type: "string" },
+    "recipe-ref": { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length !== 1) throw usageError("package needs exactly one DEPLOY_DIR");
+    const out = values.out;
+    if (!out) throw usageError("package needs --out RELEASE_DIR");
+    const str = /* @__PURE__ */ __name((k) => values[k], "str");
+    const options = {
+      deployDir: positionals[0],
+      outDir: out,
+      name: str("name"),
+      version: str("version"),
+      channel: str("channel") === void 0 ? void 0 : checkChannel(str("channel")),
+      image: str("image"),
+      info: str("info"),
+      buildLog: str("build-log"),
+      compressionLevel: str("compression-level") === void 0 ? void 0 : checkIntegerInRange(str("compression-level"), 0, 9, "compression-level"),
+      threads: str("threads") === void 0 ? void 0 : checkIntegerInRange(str("threads"), 0, 1024, "threads"),
+      productReleaseFile: str("product-release"),
+      force: values.force === true,
+      sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
+      provenance: mergeProvenance(provenanceFromEnv(env), {
+        recipe: { repository: str("recipe-repository"), commit: str("recipe-commit"), ref: str("recipe-ref") }
+      }),
+      logger
+    };
+    const result = await packageRelease(options);
+    if (values.json) {
+      stdout(`${JSON.stringify({ releaseDir: result.releaseDir, paths: result.paths, manifest: result.manifest, warnings: result.warnings }, null, 2)}
+`);
+    } else {
+      stdout(`${result.releaseDir}
+`);
+    }
+    return 0;
+  }
+};
+
+// src/cli/commands/publish-command.ts
+var import_node_path24 = require("node:path");
+
+// src/lib/oci/copy.ts
+async function copyManifest(source, sink, digest, logger) {
+  const got = await source.getManifest(digest);
+  const m = parseManifest2(got.bytes, `${source.label}@${digest}`);
+  const mediaType = m.mediaType ?? got.mediaType;
+  for (const child of m.manifests ?? []) await copyManifest(source, sink, child.digest, logger);
+  for (const blob of [...m.config ? [m.config] : [], ...m.layers ?? []]) {
+    const how = await sink.putBlob(
+      verifiedBlobSource(blob, (start, end) => source.openBlob(blob.digest, start, end), `blob ${blob.digest} of ${source.label}`)
+    );
+    logger.info(
+      `${blob.digest.slice(0, 19)} (${blob.size} bytes): ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "copied to"} ${sink.label}`
+    );
+  }
+  await sink.putManifest(got.bytes, mediaType);
+  return { bytes: got.bytes, mediaType };
+}
+__name(copyManifest, "copyManifest");
+async function copyRelease(source, digest, tags, sink, logger) {
+  const { bytes, mediaType } = await copyManifest(source, sink, digest, logger);
+  for (const tag2 of tags) await sink.putManifest(bytes, mediaType, tag2);
+  for (const referrer of await listReferrers(source, digest)) {
+    if (referrer.mediaType === OCI_INDEX) continue;
+    await copyManifest(source, sink, referrer.digest, logger);
+    if (await sink.referrersApi(digest) === void 0) await addToFallbackIndex(sink, digest, referrer);
+  }
+  logger.info(`copied ${source.pinned(digest)} to ${sink.pinned(digest)}${tags.length ? ` (tags ${tags.join(", ")})` : ""}`);
+}
+__name(copyRelease, "copyRelease");
+
+// src/lib/publishing/tags.ts
+function checkTag(tag2, input = "tag") {
+  if (!TAG.test(tag2))
+    throw new PiImageError("INPUT_INVALID", `${input} "${tag2}" is not a valid OCI tag (letters, digits, _ . -; at most 128; not starting with . or -)`);
+  if (isReferrersTag(tag2)) throw new PiImageError("INPUT_INVALID", `${input} "${tag2}" is reserved for attached signatures`);
+  return tag2;
+}
+__name(checkTag, "checkTag");
+function versionTag(version2) {
+  return checkTag(version2.replace(/\+/g, "_"), `version "${version2}" as a tag`);
+}
+__name(versionTag, "versionTag");
+function buildTag(created, commit) {
+  const t = new Date(created);
+  if (Number.isNaN(t.getTime())) throw new PiImageError("INPUT_INVALID", `the release's created time "${created}" is not a date`);
+  const iso = t.toISOString();
+  const date = iso.slice(0, 10).replace(/-/g, "");
+  if (commit && /^[0-9a-f]{7,64}$/i.test(commit)) return `${date}-${commit.slice(0, 7).toLowerCase()}`;
+  return `${date}T${iso.slice(11, 19).replace(/:/g, "")}Z`;
+}
+__name(buildTag, "buildTag");
+function releaseTags(content, extra = []) {
+  const tags = [
+    { tag: versionTag(content.manifest.version), immutable: true },
+    { tag: content.manifest.channel, immutable: false },
+    { tag: buildTag(content.manifest.created, content.metadata?.recipe.commit), immutable: true }
+  ];
+  for (const t of extra) tags.push({ tag: checkTag(t), immutable: false });
+  const seen = /* @__PURE__ */ new Set();
+  return tags.filter((t) => !seen.has(t.tag) && (seen.add(t.tag), true));
+}
+__name(releaseTags, "releaseTags");
+async function checkTagMoves(store, tags, digest, force, logger) {
+  for (const t of tags.filter((x) => x.immutable)) {
+    const existing = await store.resolveTag(t.tag);
+    if (!existing || existing === digest) continue;
+    if (!force) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`
+      );
+    }
+    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
+  }
+}
+__name(checkTagMoves, "checkTagMoves");
+function copiedTags(tags, annotations, where) {
+  const immutable = /* @__PURE__ */ new Set();
+  const version2 = annotations?.[ANNOTATION.version];
+  const created = annotations?.[ANNOTATION.created];
+  if (version2) immutable.add(version2.replace(/\+/g, "_"));
+  if (created && !Number.isNaN(Date.parse(created))) immutable.add(buildTag(created, annotations[ANNOTATION.revision]));
+  return tags.map((t) => ({ tag: checkTag(t, `${where}: tag`), immutable: immutable.has(t) }));
+}
+__name(copiedTags, "copiedTags");
+
+// src/lib/publishing/copy-layout.ts
+async function copyLayoutReleases(options) {
+  const layout = await OciLayout.open(options.layoutDir, { create: false });
+  const all = (await layout.tags()).filter((t) => !isReferrersTag(t.tag));
+  const chosen = options.tag === void 0 ? all : all.filter((t) => t.tag === options.tag);
+  if (chosen.length === 0) {
+    throw new PiImageError("INPUT_INVALID", `${options.layoutDir} has ${options.tag === void 0 ? "no tagged releases" : `no tag "${options.tag}"`}`);
+  }
+  const byDigest = /* @__PURE__ */ new Map();
+  for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
+  const plans = [];
+  for (const [digest, names] of byDigest) {
+    const manifest = parseManifest2((await layout.getManifest(digest)).bytes, `${layout.label}@${digest}`);
+    const annotations = Object.fromEntries(Object.entries(asObject(manifest.annotations) ?? {}).filter((e) => typeof e[1] === "string"));
+    const tags = copiedTags(names, annotations, options.layoutDir);
+    await checkTagMoves(options.sink, tags, digest, options.force ?? false, options.logger);
+    plans.push({ digest, tags });
+  }
+  const copied = [];
+  for (const { digest, tags } of plans) {
+    const names = tags.map((t) => t.tag);
+    await copyRelease(layout, digest, names, options.sink, options.logger);
+    copied.push({ digest, reference: options.sink.pinned(digest), tags: names });
+  }
+  return copied;
+}
+__name(copyLayoutReleases, "copyLayoutReleases");
+
+// src/lib/publishing/release-content.ts
+var PRODUCT_ANNOTATION = {
+  product: "dev.pi-image.product",
+  device: "dev.pi-image.device",
+  target: "dev.pi-image.target",
+  sku: "dev.pi-image.sku",
+  variant: "dev.pi-image.variant",
+  channel: "dev.pi-image.channel"
+};
+async function readReleaseContent(dir) {
+  const release = await openReleaseDir(dir);
+  const files = release.manifest.files.map((f) => ({ ...f }));
+  const signature = await readSignature(release);
+  if (signature) files.push({ path: release.signatureFile, role: "signature", mediaType: SIGNATURE_MEDIA_TYPE, ...digestBytes(signature) });
+  return { release, dir, manifest: release.manifest, manifestBytes: release.manifestBytes, files, signature, metadata: await readReleaseMetadata(release) };
+}
+__name(readReleaseContent, "readReleaseContent");
+function releaseAnnotations(content, extra = {}) {
+  const { manifest, metadata } = content;
+  const out = {
+    [ANNOTATION.title]: manifest.name,
+    [ANNOTATION.version]: manifest.version,
+    [ANNOTATION.created]: manifest.created,
+    [ANNOTATION.description]: `${manifest.name} ${manifest.version} (${manifest.channel}), a Raspberry Pi OS image built with pi-gen`,
+    [PRODUCT_ANNOTATION.channel]: manifest.channel
+  };
+  if (metadata?.recipe.repository) out[ANNOTATION.source] = metadata.recipe.repository;
+  if (metadata?.recipe.commit) out[ANNOTATION.revision] = metadata.recipe.commit;
+  const values = asObject(member(metadata, "contents", "root", "productRelease", "values")) ?? {};
+  for (const [key, value] of Object.entries(values)) {
+    const m = /_(PRODUCT|DEVICE|TARGET|SKU|VARIANT)$/.exec(key);
+    if (m && typeof value === "string" && value) out[PRODUCT_ANNOTATION[m[1].toLowerCase()]] = value;
+  }
+  for (const [k, v] of Object.entries(extra)) if (v) out[k] = v;
+  return out;
+}
+__name(releaseAnnotations, "releaseAnnotations");
+
+// src/lib/publishing/publish.ts
+var FORMATS = ["image", "artifact"];
+async function putFileBlob(store, source, name) {
+  try {
+    return await store.putBlob(source);
+  } catch (e) {
+    if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH" || e instanceof RegistryError && e.details.codes.includes("DIGEST_INVALID")) {
+      throw new PiImageError("FILE_MODIFIED", `${name} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`, { cause: e });
+    }
+    throw e;
+  }
+}
+__name(putFileBlob, "putFileBlob");
+async function storeBlobs(content, options, annotations) {
+  const { store, logger } = options;
+  if (options.format === "artifact") {
+    const layout = artifactLayout(content, annotations);
+    let size2 = 0;
+    for (const blob of layout.blobs) {
+      const name = content.files.find((f) => `sha256:${f.sha256}` === blob.descriptor.digest)?.path ?? "a small blob";
+      const how = await putFileBlob(store, blob, name);
+      logger.info(`${name}: ${how === "exists" ? "already in" : how === "mounted" ? "mounted into" : "stored in"} ${store.label}`);
+      size2 += blob.descriptor.size;
+    }
+    return { manifest: layout.manifest, size: size2 };
+  }
+  logger.info(`streaming the release into one tar layer for ${store.label}`);
+  const layer = await store.putBlobStream(() => releaseLayer(content));
+  const config = imageConfig(layer.digest, content.manifest.created, annotations);
+  const configSource = bytesBlobSource(config);
+  await store.putBlob(configSource);
+  const layerDescriptor = { mediaType: "", digest: layer.digest, size: layer.size };
+  logger.info(`layer ${layer.digest} (${layer.size} bytes) stored in ${store.label}`);
+  return { manifest: imageManifest({ mediaType: "", ...configSource.descriptor }, layerDescriptor, annotations), size: layer.size + config.length };
+}
+__name(storeBlobs, "storeBlobs");
+async function publishRelease(options) {
+  const { store, logger } = options;
+  const content = await readReleaseContent(options.releaseDir);
+  const tags = releaseTags(content, options.extraTags);
+  const annotations = releaseAnnotations(content, options.annotations);
+  const { manifest, size: size2 } = await storeBlobs(content, options, annotations);
+  const digest = digestOf(manifest);
+  await checkTagMoves(store, tags, digest, options.force ?? false, logger);
+  for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
+  logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
+  const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size: size2 };
+  if (content.signature && options.attachSignature !== false) {
+    const subject = {
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: manifest.length,
+      ...options.format === "artifact" ? { artifactType: RELEASE_ARTIFACT_TYPE } : {}
+    };
+    result.signature = await attachSignature(store, subject, content.signature, content.manifest.created);
+    logger.info(
+      `signature attached as ${result.signature.digest} (${result.signature.via === "referrers-api" ? "referrers API" : `tag ${digest.replace(":", "-")}`})`
+    );
+  } else if (!content.signature) {
+    logger.info("the release is not signed: no signature attached");
+  }
+  if (options.recordReference !== false) await recordReference(content.release, result.reference);
+  return result;
+}
+__name(publishRelease, "publishRelease");
+
+// src/cli/commands/publish-command.ts
+function isLayoutSource(source) {
+  if (source.startsWith("oci:")) return parseTarget(source, "source");
+  return OciLayout.isLayoutDir(source) ? { kind: "layout", dir: source } : void 0;
+}
+__name(isLayoutSource, "isLayoutSource");
+var publishCommand = {
+  name: "publish",
+  summary: "publish a release directory to an OCI registry or an OCI layout on disk",
+  usage: "pi-image publish RELEASE_DIR [TARGET] [options]\n       pi-image publish oci:LAYOUT[:TAG] TARGET [options]",
+  help: `Publishes the release as an OCI image (format "image", the default: its one
+layer holds the files under /artifact, so docker create + docker cp work) or as
+an OCI artifact (format "artifact": one blob per file, as oras pull expects).
+Tags: the version, the channel (nightly or stable) and a build tag (date and
+the recipe's short commit). A version or build tag already pointing at another
+release is refused unless --force. When the release is signed, its Sigstore
+bundle is attached to the manifest digest (referrers API, or the sha256-<hex>
+tag where the registry has none). The pinned reference name@sha256:... is
+printed and written to os-artifact.ref in the release directory.
+
+TARGET is a registry repository (ghcr.io/OWNER/NAME) or an OCI image layout
+(oci:DIR, or a path). Default: the layout oci-layout beside RELEASE_DIR.
+Given an OCI layout instead of a release directory, the releases in it (or
+the one TAG) are copied to TARGET unchanged, signatures included.
+
+Options:
+  --format image|artifact   how the release is laid out (default: image)
+  --tag TAG                 another tag (repeatable)
+  --annotation KEY=VALUE    another manifest annotation (repeatable)
+  --force                   move version and build tags that point at another release
+  --no-signature            do not attach the Sigstore bundle
+  --mount-from REPO         mount blobs from this repository of the same registry (repeatable)
+  --chunk-size MIB          upload in chunks of this size (GHCR takes at most 4)
+  --json                    print the result as JSON
+${REGISTRY_HELP}`,
+  options: {
+    format: { type: "string" },
+    tag: { type: "string", multiple: true },
+    annotation: { type: "string", multiple: true },
+    force: { type: "boolean" },
+    "no-signature": { type: "boolean" },
+    "mount-from": { type: "string", multiple: true },
+    "chunk-size": { type: "string" },
+    json: { type: "boolean" },
+    ...REGISTRY_OPTIONS
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length < 1 || positionals.length > 2) throw usageError("publish needs RELEASE_DIR and optionally TARGET");
+    const source = positionals[0];
+    const format = values.format ?? "image";
+    if (!FORMATS.includes(format)) throw usageError(`--format "${format}": use ${FORMATS.join(" or ")}`);
+    let chunkSize;
+    if (values["chunk-size"] !== void 0) {
+      const mib2 = Number(values["chunk-size"]);
+      if (!Number.isFinite(mib2) || mib2 <= 0 || mib2 > 1024)
+        throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
+      chunkSize = Math.round(mib2 * 1024 * 1024);
+    }
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path24.join)((0, import_node_path24.dirname)((0, import_node_path24.resolve)(source)), "oci-layout")}`;
+    const target = parseTarget(targetText, "TARGET");
+    const options = storeOptions(target, values, env, logger, true);
+    options.chunkSize = chunkSize;
+    options.mountFrom = values["mount-from"] ?? [];
+    const { store } = await openStore(target, options);
+    const layoutSource = isLayoutSource(source);
+    if (layoutSource?.kind === "layout") {
+      const notForCopies = ["format", "tag", "annotation", "no-signature"].filter((o) => values[o] !== void 0);
+      if (notForCopies.length > 0) {
+        throw usageError(`${notForCopies.map((o) => `--${o}`).join(", ")}: a layout's releases are copied as they are (tags, format and signatures included)`);
+      }
+      const copied = await copyLayoutReleases({ layoutDir: layoutSource.dir, tag: layoutSource.tag, sink: store, force: values.force === true, logger });
+      stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}
+` : copied.map((c) => `${c.reference}
+`).join(""));
+      return 0;
+    }
+    const result = await publishRelease({
+      releaseDir: source,
+      store,
+      format,
+      extraTags: values.tag ?? [],
+      annotations: parseKeyValueList(values.annotation ?? [], "--annotation"),
+      force: values.force === true,
+      attachSignature: values["no-signature"] !== true,
+      logger
+    });
+    stdout(values.json ? `${JSON.stringify(result, null, 2)}
+` : `${result.reference}
+`);
+    return 0;
+  }
+};
+
 // src/cli/commands/pull-command.ts
 var pullCommand = {
   name: "pull",
@@ -45980,7 +47436,7 @@ ${REGISTRY_HELP}`,
       verify: policy ? { policy, trustedRoot: await loadTrustedRoot(values["trusted-root"]) } : void 0,
       logger
     });
-    const summary = {
+    const summary2 = {
       reference: result.reference,
       digest: result.digest,
       format: result.format,
@@ -45990,7 +47446,7 @@ ${REGISTRY_HELP}`,
       verified: result.verified ? summariseSigner(result.verified.signer) : null
     };
     stdout(
-      values.json ? `${JSON.stringify(summary, null, 2)}
+      values.json ? `${JSON.stringify(summary2, null, 2)}
 ` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.signer.subject}` : ""}
 `
     );
@@ -46082,7 +47538,7 @@ function builderFromClaims(claims, serverUrl = "https://github.com") {
 __name(builderFromClaims, "builderFromClaims");
 
 // src/lib/signing/sign.ts
-var import_bundle2 = __toESM(require_dist2(), 1);
+var import_bundle2 = __toESM(require_dist3(), 1);
 var import_sign = __toESM(require_dist13(), 1);
 var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
 var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
@@ -46091,6 +47547,13 @@ async function signRelease(options) {
   const release = await openReleaseDir(releaseDir);
   logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
   await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, "manifest");
+  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (stray.length > 0) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not listed in ${MANIFEST_FILE}: remove ${stray.length === 1 ? "it" : "them"} (or package again) before signing`
+    );
+  }
   const metadata = await readReleaseMetadata(release);
   if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
   const token = await options.identityToken();
@@ -46210,17 +47673,45 @@ Options:
 };
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib2 = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib2} MiB)` : `${label}: ${mib2} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib2} MiB)` : `${label}: ${mib2} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds2) {
+  const s = Math.round(seconds2);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/cli/stderr-logger.ts
 function stderrLogger(options) {
   const write = options.write ?? ((t) => process.stderr.write(t));
   const now = options.now ?? Date.now;
   let lastProgress = 0;
+  const format = progressFormatter(now);
   return {
     startGroup: /* @__PURE__ */ __name((name) => {
       if (!options.quiet) write(`
@@ -46239,9 +47730,10 @@ function stderrLogger(options) {
 `);
     }, "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       if (options.quiet || now() - lastProgress < 2e3) return;
       lastProgress = now();
-      write(`${formatProgress(label, done, total)}
+      write(`${line}
 `);
     }, "progress")
   };
@@ -46249,7 +47741,16 @@ function stderrLogger(options) {
 __name(stderrLogger, "stderrLogger");
 
 // src/cli/cli.ts
-var COMMANDS = [buildCommand, packageCommand, signCommand, publishCommand, pullCommand, verifyCommand, inspectCommand];
+var COMMANDS = [
+  buildCommand,
+  packageCommand,
+  signCommand,
+  publishCommand,
+  pullCommand,
+  verifyCommand,
+  inspectCommand,
+  flashCommand
+];
 function mainHelp() {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `pi-image ${TOOL_VERSION}: release Raspberry Pi OS images built with pi-gen
@@ -46312,7 +47813,7 @@ ${command.help}
       return 0;
     }
     const logger = stderrLogger({ verbose: values.verbose === true, quiet: values.quiet === true, write: io.stderr });
-    return await command.run({ values, positionals, logger, env: io.env, stdout: io.stdout });
+    return await command.run({ values, positionals, logger, env: io.env, stdout: io.stdout, terminal: io.terminal });
   } catch (error) {
     const usage = error instanceof PiImageError && error.code === "USAGE";
     const parse = error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS");
@@ -46332,6 +47833,15 @@ Run 'pi-image ${command.name} --help' for options.
 __name(runCli, "runCli");
 
 // src/cli/main.ts
+async function ask(question) {
+  const rl = (0, import_promises22.createInterface)({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+__name(ask, "ask");
 cleanUpOnSignals(
   (t) => process.stderr.write(`pi-image: ${t}`),
   (code) => process.exit(code)
@@ -46339,7 +47849,8 @@ cleanUpOnSignals(
 runCli(process.argv.slice(2), {
   stdout: /* @__PURE__ */ __name((t) => process.stdout.write(t), "stdout"),
   stderr: /* @__PURE__ */ __name((t) => process.stderr.write(t), "stderr"),
-  env: process.env
+  env: process.env,
+  terminal: process.stdin.isTTY && process.stderr.isTTY ? { ask } : void 0
 }).then(
   (code) => {
     process.exitCode = code;

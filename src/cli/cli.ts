@@ -8,8 +8,9 @@ import { describeError, exitCodeFor, EXIT_FAILURE, EXIT_USER_ERROR, PiImageError
 import { scrubSecrets } from '../lib/core/secrets';
 import { printable } from '../lib/core/terminal-text';
 import { TOOL_VERSION } from '../lib/version';
-import type { CliCommand } from './command';
+import type { CliCommand, CommandContext } from './command';
 import { buildCommand } from './commands/build-command';
+import { flashCommand } from './commands/flash-command';
 import { inspectCommand } from './commands/inspect-command';
 import { packageCommand } from './commands/package-command';
 import { publishCommand } from './commands/publish-command';
@@ -18,12 +19,22 @@ import { signCommand } from './commands/sign-command';
 import { verifyCommand } from './commands/verify-command';
 import { stderrLogger } from './stderr-logger';
 
-export const COMMANDS: readonly CliCommand[] = [buildCommand, packageCommand, signCommand, publishCommand, pullCommand, verifyCommand, inspectCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  buildCommand,
+  packageCommand,
+  signCommand,
+  publishCommand,
+  pullCommand,
+  verifyCommand,
+  inspectCommand,
+  flashCommand,
+];
 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
+  terminal?: CommandContext['terminal'];
 }
 
 function mainHelp(): string {
@@ -80,7 +91,7 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       return 0;
     }
     const logger = stderrLogger({ verbose: values.verbose === true, quiet: values.quiet === true, write: io.stderr });
-    return await command.run({ values, positionals, logger, env: io.env, stdout: io.stdout });
+    return await command.run({ values, positionals, logger, env: io.env, stdout: io.stdout, terminal: io.terminal });
   } catch (error) {
     const usage = error instanceof PiImageError && error.code === 'USAGE';
     const parse = error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');

@@ -8,6 +8,8 @@ export interface CommandContext {
   logger: Logger;
   env: Record<string, string | undefined>;
   stdout: (text: string) => void;
+  /** Present when a person is at a terminal (standard input and error are TTYs): asks a question, returns the line typed. */
+  terminal?: { ask(question: string): Promise<string> } | undefined;
 }
 
 export interface CliCommand {

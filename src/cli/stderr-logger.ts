@@ -3,7 +3,7 @@
  * two seconds. What it writes goes through the CLI's output guard (secrets
  * scrubbed, control characters escaped) like everything else.
  */
-import { formatProgress, type Logger } from '../lib/core/logger';
+import { progressFormatter, type Logger } from '../lib/core/logger';
 
 export interface StderrLoggerOptions {
   verbose: boolean;
@@ -16,6 +16,7 @@ export function stderrLogger(options: StderrLoggerOptions): Logger {
   const write = options.write ?? ((t: string) => process.stderr.write(t));
   const now = options.now ?? Date.now;
   let lastProgress = 0;
+  const format = progressFormatter(now);
   return {
     startGroup: (name) => {
       if (!options.quiet) write(`\n── ${name} ──\n`);
@@ -29,9 +30,11 @@ export function stderrLogger(options: StderrLoggerOptions): Logger {
       if (options.verbose) write(`${m}\n`);
     },
     progress: (label, done, total) => {
+      // Formatted every time (the clock of each piece of work starts at its first report), printed every two seconds.
+      const line = format(label, done, total);
       if (options.quiet || now() - lastProgress < 2000) return;
       lastProgress = now();
-      write(`${formatProgress(label, done, total)}\n`);
+      write(`${line}\n`);
     },
   };
 }

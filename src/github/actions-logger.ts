@@ -5,7 +5,7 @@
  * text); every secret is also handed to the runner to mask.
  */
 import * as core from '@actions/core';
-import { formatProgress, type Logger } from '../lib/core/logger';
+import { progressFormatter, type Logger } from '../lib/core/logger';
 import { onSecretRegistered, scrubSecrets } from '../lib/core/secrets';
 import { printable } from '../lib/core/terminal-text';
 
@@ -17,6 +17,7 @@ export function forRunnerLog(text: string): string {
 export function actionsLogger(): Logger {
   onSecretRegistered((s) => core.setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: (name) => core.startGroup(forRunnerLog(name)),
     endGroup: () => core.endGroup(),
@@ -24,10 +25,11 @@ export function actionsLogger(): Logger {
     warn: (m) => core.warning(forRunnerLog(m)),
     debug: (m) => core.debug(forRunnerLog(m)),
     progress: (label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 10_000) return;
       last = now;
-      core.info(forRunnerLog(formatProgress(label, done, total)));
+      core.info(forRunnerLog(line));
     },
   };
 }

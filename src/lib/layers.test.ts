@@ -21,6 +21,7 @@ const LAYERS: Record<string, readonly string[]> = {
   release: ['core', 'image', 'pigen'],
   signing: ['core', 'release'],
   publishing: ['core', 'oci', 'release', 'signing'],
+  device: ['core', 'image', 'oci', 'release', 'signing', 'publishing'],
 };
 
 /** Packages a layer may import besides node:*, and files of the repository it reads as data. */

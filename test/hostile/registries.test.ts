@@ -120,7 +120,7 @@ describe.skipIf(missing.length > 0)('hostile registries', () => {
     });
     // By digest: the manifest is fetched (GET) at once, and the 401 comes with a body.
     const run = await runBounded(['pull', `${host}/acme/echo@${digest(MANIFEST)}`, join(work, 'echo')], {
-      env: { PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 'hunter2-very-secret' },
+      env: { PI_IMAGE_REGISTRY: host, PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 'hunter2-very-secret' },
       timeoutMs: 30_000,
     });
     expect(expectBounded(run, 20)).toEqual([]);
@@ -147,7 +147,7 @@ describe.skipIf(missing.length > 0)('hostile registries', () => {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no such tag"}]}');
     });
     const run = await runBounded(['pull', `${host}/acme/realm:1`, join(work, 'realm')], {
-      env: { PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 'hunter2-very-secret' },
+      env: { PI_IMAGE_REGISTRY: host, PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 'hunter2-very-secret' },
       timeoutMs: 30_000,
     });
     expect(expectBounded(run, 20)).toEqual([]);

@@ -153,10 +153,16 @@ describe.skipIf(missing.length > 0)('pi-image package refuses bad input cleanly'
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/already exists and is not empty; .* --force/);
     expect(readdirSync(out)).toEqual(['keep-me']);
-    const forced = runPiImage(['package', dir, '--out', out, '--quiet', '--force', '--compression-level', '0']);
-    expect(forced.code).toBe(0);
-    expect(readdirSync(out)).toContain('manifest.json');
-    expect(readdirSync(out)).not.toContain('keep-me');
+    // --force replaces a release, never a directory of something else.
+    const notRelease = runPiImage(['package', dir, '--out', out, '--quiet', '--force', '--compression-level', '0']);
+    expect(notRelease.code).toBe(2);
+    expect(notRelease.stderr).toMatch(/is not empty and is not a release directory \(no manifest\.json\): --force replaces only a release/);
+    expect(readdirSync(out)).toEqual(['keep-me']);
+    rmSync(join(out, 'keep-me'));
+    expect(runPiImage(['package', dir, '--out', out, '--quiet', '--compression-level', '0']).code).toBe(0);
+    const forced = runPiImage(['package', dir, '--out', out, '--quiet', '--force', '--compression-level', '0', '--version', '2.0.0']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toContain('"version": "2.0.0"');
   });
 
   it('bad option values, naming the option', () => {

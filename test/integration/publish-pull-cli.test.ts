@@ -71,7 +71,7 @@ describe.skipIf(missing.length > 0)('pi-image publish and pull', () => {
   it.skipIf(!node20)('pulls and verifies on Node 20, then `verify` passes on the pulled directory', () => {
     const out = join(work, 'device');
     const args = ['--repository', 'acme/appliance', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot];
-    const env = { PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 's3cret' };
+    const env = { PI_IMAGE_REGISTRY: registry.host, PI_IMAGE_REGISTRY_USERNAME: 'ci', PI_IMAGE_REGISTRY_PASSWORD: 's3cret' };
     const r = runPiImage(['pull', `${registry.host}/acme/cli:stable`, out, '--verify', ...args], { node: node20, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`appliance 1\\.2\\.3 from .*, signed by ${WORKFLOW_IDENTITY}`));

@@ -7162,7 +7162,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert4 = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline2 } = require("node:stream");
+    var { pipeline: pipeline3 } = require("node:stream");
     var util5 = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7653,7 +7653,7 @@ var require_client_h2 = __commonJS({
     __name(writeBuffer, "writeBuffer");
     function writeStream(abort, socket, expectsPayload, h2stream, body2, client, request2, contentLength2) {
       assert4(contentLength2 !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline3(
         body2,
         h2stream,
         (err) => {
@@ -10803,7 +10803,7 @@ var require_api_pipeline = __commonJS({
         util5.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler) {
+    function pipeline3(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10812,8 +10812,8 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    __name(pipeline2, "pipeline");
-    module2.exports = pipeline2;
+    __name(pipeline3, "pipeline");
+    module2.exports = pipeline3;
   }
 });
 
@@ -14083,7 +14083,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = require("node:events");
-    var { Readable: Readable5, pipeline: pipeline2, finished } = require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline3, finished } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -15044,7 +15044,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -19344,7 +19344,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline2 } = require("node:stream");
+    var { pipeline: pipeline3 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -19507,7 +19507,7 @@ var require_eventsource = __commonJS({
               ));
             }, "push")
           });
-          pipeline2(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -30260,19 +30260,19 @@ function balancedWithBudget(str, masked, budget) {
 __name(balancedWithBudget, "balancedWithBudget");
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open3 = [];
+  const open4 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open3.push(i);
-    } else if (c === 125 && open3.length) {
-      open3.pop();
+      open4.push(i);
+    } else if (c === 125 && open4.length) {
+      open4.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open3.length; i++) {
-    const at = open3[i];
+  for (let i = 0; i < open4.length; i++) {
+    const at = open4[i];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -32080,10 +32080,10 @@ var Minimatch = class {
       }
       return filtered.join("/");
     }).join("|");
-    const [open3, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open3 + re + close + "$";
+    const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open4 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open3 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -32178,8 +32178,8 @@ var Path = class {
         let remaining = itemPath;
         let dir = dirname4(remaining);
         while (dir !== remaining) {
-          const basename7 = path6.basename(remaining);
-          this.segments.unshift(basename7);
+          const basename8 = path6.basename(remaining);
+          this.segments.unshift(basename8);
           remaining = dir;
           dir = dirname4(remaining);
         }
@@ -33410,12 +33410,12 @@ var HttpPipeline = class _HttpPipeline {
   }
   sendRequest(httpClient, request2) {
     const policies = this.getOrderedPolicies();
-    const pipeline2 = policies.reduceRight((next, policy) => {
+    const pipeline3 = policies.reduceRight((next, policy) => {
       return (req) => {
         return policy.sendRequest(req, next);
       };
     }, (req) => httpClient.sendRequest(req));
-    return pipeline2(request2);
+    return pipeline3(request2);
   }
   getOrderedPolicies() {
     if (!this._orderedPolicies) {
@@ -35509,31 +35509,31 @@ __name(wrapAbortSignalLikePolicy, "wrapAbortSignalLikePolicy");
 
 // node_modules/@azure/core-rest-pipeline/dist/esm/createPipelineFromOptions.js
 function createPipelineFromOptions2(options) {
-  const pipeline2 = createEmptyPipeline2();
+  const pipeline3 = createEmptyPipeline2();
   if (isNodeLike2) {
     if (options.agent) {
-      pipeline2.addPolicy(agentPolicy2(options.agent));
+      pipeline3.addPolicy(agentPolicy2(options.agent));
     }
     if (options.tlsOptions) {
-      pipeline2.addPolicy(tlsPolicy2(options.tlsOptions));
+      pipeline3.addPolicy(tlsPolicy2(options.tlsOptions));
     }
-    pipeline2.addPolicy(proxyPolicy2(options.proxyOptions));
-    pipeline2.addPolicy(decompressResponsePolicy2());
+    pipeline3.addPolicy(proxyPolicy2(options.proxyOptions));
+    pipeline3.addPolicy(decompressResponsePolicy2());
   }
-  pipeline2.addPolicy(wrapAbortSignalLikePolicy());
-  pipeline2.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
-  pipeline2.addPolicy(userAgentPolicy2(options.userAgentOptions));
-  pipeline2.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
-  pipeline2.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
-  pipeline2.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
-  pipeline2.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
+  pipeline3.addPolicy(wrapAbortSignalLikePolicy());
+  pipeline3.addPolicy(formDataPolicy2(), { beforePolicies: [multipartPolicyName2] });
+  pipeline3.addPolicy(userAgentPolicy2(options.userAgentOptions));
+  pipeline3.addPolicy(setClientRequestIdPolicy(options.telemetryOptions?.clientRequestIdHeaderName));
+  pipeline3.addPolicy(multipartPolicy2(), { afterPhase: "Deserialize" });
+  pipeline3.addPolicy(defaultRetryPolicy2(options.retryOptions), { phase: "Retry" });
+  pipeline3.addPolicy(tracingPolicy({ ...options.userAgentOptions, ...options.loggingOptions }), {
     afterPhase: "Retry"
   });
   if (isNodeLike2) {
-    pipeline2.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
+    pipeline3.addPolicy(redirectPolicy2(options.redirectOptions), { afterPhase: "Retry" });
   }
-  pipeline2.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
-  return pipeline2;
+  pipeline3.addPolicy(logPolicy2(options.loggingOptions), { afterPhase: "Sign" });
+  return pipeline3;
 }
 __name(createPipelineFromOptions2, "createPipelineFromOptions");
 
@@ -35874,8 +35874,8 @@ function createDisableKeepAlivePolicy() {
   };
 }
 __name(createDisableKeepAlivePolicy, "createDisableKeepAlivePolicy");
-function pipelineContainsDisableKeepAlivePolicy(pipeline2) {
-  return pipeline2.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
+function pipelineContainsDisableKeepAlivePolicy(pipeline3) {
+  return pipeline3.getOrderedPolicies().some((policy) => policy.name === disableKeepAlivePolicyName);
 }
 __name(pipelineContainsDisableKeepAlivePolicy, "pipelineContainsDisableKeepAlivePolicy");
 
@@ -37186,18 +37186,18 @@ __name(prepareXMLRootList, "prepareXMLRootList");
 
 // node_modules/@azure/core-client/dist/esm/pipeline.js
 function createClientPipeline(options = {}) {
-  const pipeline2 = createPipelineFromOptions2(options ?? {});
+  const pipeline3 = createPipelineFromOptions2(options ?? {});
   if (options.credentialOptions) {
-    pipeline2.addPolicy(bearerTokenAuthenticationPolicy({
+    pipeline3.addPolicy(bearerTokenAuthenticationPolicy({
       credential: options.credentialOptions.credential,
       scopes: options.credentialOptions.credentialScopes
     }));
   }
-  pipeline2.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
-  pipeline2.addPolicy(deserializationPolicy(options.deserializationOptions), {
+  pipeline3.addPolicy(serializationPolicy(options.serializationOptions), { phase: "Serialize" });
+  pipeline3.addPolicy(deserializationPolicy(options.deserializationOptions), {
     phase: "Deserialize"
   });
-  return pipeline2;
+  return pipeline3;
 }
 __name(createClientPipeline, "createClientPipeline");
 
@@ -47634,11 +47634,11 @@ var PathStylePorts2 = [
 ];
 
 // node_modules/@azure/storage-blob/dist/esm/Pipeline.js
-function isPipelineLike(pipeline2) {
-  if (!pipeline2 || typeof pipeline2 !== "object") {
+function isPipelineLike(pipeline3) {
+  if (!pipeline3 || typeof pipeline3 !== "object") {
     return false;
   }
-  const castPipeline = pipeline2;
+  const castPipeline = pipeline3;
   return Array.isArray(castPipeline.factories) && typeof castPipeline.options === "object" && typeof castPipeline.toServiceClientOptions === "function";
 }
 __name(isPipelineLike, "isPipelineLike");
@@ -47681,12 +47681,12 @@ function newPipeline(credential, pipelineOptions = {}) {
   if (!credential) {
     credential = new AnonymousCredential();
   }
-  const pipeline2 = new Pipeline([], pipelineOptions);
-  pipeline2._credential = credential;
-  return pipeline2;
+  const pipeline3 = new Pipeline([], pipelineOptions);
+  pipeline3._credential = credential;
+  return pipeline3;
 }
 __name(newPipeline, "newPipeline");
-function processDownlevelPipeline(pipeline2) {
+function processDownlevelPipeline(pipeline3) {
   const knownFactoryFunctions = [
     isAnonymousCredential,
     isStorageSharedKeyCredential,
@@ -47696,8 +47696,8 @@ function processDownlevelPipeline(pipeline2) {
     isStorageTelemetryPolicyFactory,
     isCoreHttpPolicyFactory
   ];
-  if (pipeline2.factories.length) {
-    const novelFactories = pipeline2.factories.filter((factory) => {
+  if (pipeline3.factories.length) {
+    const novelFactories = pipeline3.factories.filter((factory) => {
       return !knownFactoryFunctions.some((knownFactory) => knownFactory(factory));
     });
     if (novelFactories.length) {
@@ -47711,14 +47711,14 @@ function processDownlevelPipeline(pipeline2) {
   return void 0;
 }
 __name(processDownlevelPipeline, "processDownlevelPipeline");
-function getCoreClientOptions(pipeline2) {
-  const { httpClient: v1Client, ...restOptions } = pipeline2.options;
-  let httpClient = pipeline2._coreHttpClient;
+function getCoreClientOptions(pipeline3) {
+  const { httpClient: v1Client, ...restOptions } = pipeline3.options;
+  let httpClient = pipeline3._coreHttpClient;
   if (!httpClient) {
     httpClient = v1Client ? convertHttpClient(v1Client) : getCachedDefaultHttpClient2();
-    pipeline2._coreHttpClient = httpClient;
+    pipeline3._coreHttpClient = httpClient;
   }
-  let corePipeline = pipeline2._corePipeline;
+  let corePipeline = pipeline3._corePipeline;
   if (!corePipeline) {
     const packageDetails = `azsdk-js-azure-storage-blob/${SDK_VERSION4}`;
     const userAgentPrefix = restOptions.userAgentOptions && restOptions.userAgentOptions.userAgentPrefix ? `${restOptions.userAgentOptions.userAgentPrefix} ${packageDetails}` : `${packageDetails}`;
@@ -47759,11 +47759,11 @@ function getCoreClientOptions(pipeline2) {
     corePipeline.addPolicy(storageRetryPolicy(restOptions.retryOptions), { phase: "Retry" });
     corePipeline.addPolicy(storageRequestFailureDetailsParserPolicy());
     corePipeline.addPolicy(storageBrowserPolicy());
-    const downlevelResults = processDownlevelPipeline(pipeline2);
+    const downlevelResults = processDownlevelPipeline(pipeline3);
     if (downlevelResults) {
       corePipeline.addPolicy(downlevelResults.wrappedPolicies, downlevelResults.afterRetry ? { afterPhase: "Retry" } : void 0);
     }
-    const credential = getCredentialFromPipeline(pipeline2);
+    const credential = getCredentialFromPipeline(pipeline3);
     if (isTokenCredential(credential)) {
       corePipeline.addPolicy(bearerTokenAuthenticationPolicy({
         credential,
@@ -47776,7 +47776,7 @@ function getCoreClientOptions(pipeline2) {
         accountKey: credential.accountKey
       }), { phase: "Sign" });
     }
-    pipeline2._corePipeline = corePipeline;
+    pipeline3._corePipeline = corePipeline;
   }
   return {
     ...restOptions,
@@ -47786,12 +47786,12 @@ function getCoreClientOptions(pipeline2) {
   };
 }
 __name(getCoreClientOptions, "getCoreClientOptions");
-function getCredentialFromPipeline(pipeline2) {
-  if (pipeline2._credential) {
-    return pipeline2._credential;
+function getCredentialFromPipeline(pipeline3) {
+  if (pipeline3._credential) {
+    return pipeline3._credential;
   }
   let credential = new AnonymousCredential();
-  for (const factory of pipeline2.factories) {
+  for (const factory of pipeline3.factories) {
     if (isTokenCredential(factory.credential)) {
       credential = factory.credential;
     } else if (isStorageSharedKeyCredential(factory)) {
@@ -61762,13 +61762,13 @@ var StorageClient2 = class {
    * @param url - url to resource
    * @param pipeline - request policy pipeline.
    */
-  constructor(url2, pipeline2) {
+  constructor(url2, pipeline3) {
     this.url = escapeURLPath(url2);
     this.accountName = getAccountNameFromUrl(url2);
-    this.pipeline = pipeline2;
-    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline2));
+    this.pipeline = pipeline3;
+    this.storageClientContext = new StorageContextClient(this.url, getCoreClientOptions(pipeline3));
     this.isHttps = iEqual(getURLScheme(this.url) || "", "https");
-    this.credential = getCredentialFromPipeline(pipeline2);
+    this.credential = getCredentialFromPipeline(pipeline3);
     const storageClientContext = this.storageClientContext;
     storageClientContext.requestContentType = void 0;
   }
@@ -65466,21 +65466,21 @@ var BlobClient = class _BlobClient extends StorageClient2 {
   }
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
     options = options || {};
-    let pipeline2;
+    let pipeline3;
     let url2;
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName2 = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -65492,20 +65492,20 @@ var BlobClient = class _BlobClient extends StorageClient2 {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName2)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline3);
     ({ blobName: this._name, containerName: this._containerName } = this.getBlobAndContainerNamesFromUrl());
     this.blobContext = this.storageClientContext.blob;
     this._snapshot = getURLParameter(this.url, URLConstants2.Parameters.SNAPSHOT);
@@ -66495,19 +66495,19 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
    */
   appendBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline2;
+    let pipeline3;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName2 = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -66519,20 +66519,20 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName2)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline3);
     this.appendBlobContext = this.storageClientContext.appendBlob;
   }
   /**
@@ -66770,22 +66770,22 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    */
   blockBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline2;
+    let pipeline3;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
       if (blobNameOrOptions && typeof blobNameOrOptions !== "string") {
         options = blobNameOrOptions;
       }
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName2 = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -66797,20 +66797,20 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName2)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline3);
     this.blockBlobContext = this.storageClientContext.blockBlob;
     this._blobContext = this.storageClientContext.blob;
   }
@@ -67384,19 +67384,19 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    */
   pageBlobContext;
   constructor(urlOrConnectionString, credentialOrPipelineOrContainerName, blobNameOrOptions, options) {
-    let pipeline2;
+    let pipeline3;
     let url2;
     options = options || {};
     if (isPipelineLike(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
-      pipeline2 = credentialOrPipelineOrContainerName;
+      pipeline3 = credentialOrPipelineOrContainerName;
     } else if (isNodeLike2 && credentialOrPipelineOrContainerName instanceof StorageSharedKeyCredential || credentialOrPipelineOrContainerName instanceof AnonymousCredential || isTokenCredential(credentialOrPipelineOrContainerName)) {
       url2 = urlOrConnectionString;
       options = blobNameOrOptions;
-      pipeline2 = newPipeline(credentialOrPipelineOrContainerName, options);
+      pipeline3 = newPipeline(credentialOrPipelineOrContainerName, options);
     } else if (!credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName !== "string") {
       url2 = urlOrConnectionString;
-      pipeline2 = newPipeline(new AnonymousCredential(), options);
+      pipeline3 = newPipeline(new AnonymousCredential(), options);
     } else if (credentialOrPipelineOrContainerName && typeof credentialOrPipelineOrContainerName === "string" && blobNameOrOptions && typeof blobNameOrOptions === "string") {
       const containerName2 = credentialOrPipelineOrContainerName;
       const blobName = blobNameOrOptions;
@@ -67408,20 +67408,20 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           if (!options.proxyOptions) {
             options.proxyOptions = getDefaultProxySettings2(extractedCreds.proxyUri);
           }
-          pipeline2 = newPipeline(sharedKeyCredential, options);
+          pipeline3 = newPipeline(sharedKeyCredential, options);
         } else {
           throw new Error("Account connection string is only supported in Node.js environment");
         }
       } else if (extractedCreds.kind === "SASConnString") {
         url2 = appendToURLPath(appendToURLPath(extractedCreds.url, encodeURIComponent(containerName2)), encodeURIComponent(blobName)) + "?" + extractedCreds.accountSas;
-        pipeline2 = newPipeline(new AnonymousCredential(), options);
+        pipeline3 = newPipeline(new AnonymousCredential(), options);
       } else {
         throw new Error("Connection string must be either an Account connection string or a SAS connection string");
       }
     } else {
       throw new Error("Expecting non-empty strings for containerName and blobName parameters");
     }
-    super(url2, pipeline2);
+    super(url2, pipeline3);
     this.pageBlobContext = this.storageClientContext.pageBlob;
   }
   /**
@@ -68502,8 +68502,8 @@ var __awaiter13 = function(thisArg, _arguments, P, generator) {
 };
 function pipeResponseToStream(response, output) {
   return __awaiter13(this, void 0, void 0, function* () {
-    const pipeline2 = util4.promisify(stream.pipeline);
-    yield pipeline2(response.message, output);
+    const pipeline3 = util4.promisify(stream.pipeline);
+    yield pipeline3(response.message, output);
   });
 }
 __name(pipeResponseToStream, "pipeResponseToStream");
@@ -70732,11 +70732,38 @@ var actionsCacheStore = {
 };
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
@@ -70787,6 +70814,7 @@ __name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
   onSecretRegistered((s) => setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
@@ -70794,10 +70822,11 @@ function actionsLogger() {
     warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      info(forRunnerLog(formatProgress(label, done, total)));
+      info(forRunnerLog(line));
     }, "progress")
   };
 }
@@ -70857,7 +70886,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {
@@ -71069,8 +71113,8 @@ __name(oneLine, "oneLine");
 
 // actions/build/src/run.ts
 var import_node_crypto6 = require("node:crypto");
-var import_promises10 = require("node:fs/promises");
-var import_node_path10 = require("node:path");
+var import_promises12 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 
 // src/lib/build/cache-keys.ts
 var import_node_crypto4 = require("node:crypto");
@@ -71110,8 +71154,8 @@ function stageSourceDirs(stages, pigenDir, baseDir, overridesDir) {
 __name(stageSourceDirs, "stageSourceDirs");
 
 // src/lib/build/build.ts
-var import_promises8 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+var import_promises10 = require("node:fs/promises");
+var import_node_path8 = require("node:path");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -71270,6 +71314,12 @@ function kindOf(st) {
   return "not a file";
 }
 __name(kindOf, "kindOf");
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
 
 // src/lib/pigen/deploy-layout.ts
 function classifyImageName(name) {
@@ -71674,11 +71724,70 @@ var TOOL_VERSION = version3;
 var TOOL_NAME = "pi-image-release";
 
 // src/lib/build/apt-proxy.ts
+var import_node_fs5 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
+var import_node_http2 = require("node:http");
+var import_node_path6 = require("node:path");
+
+// src/lib/core/atomic-file.ts
 var import_node_crypto5 = require("node:crypto");
 var import_node_fs4 = require("node:fs");
 var import_promises5 = require("node:fs/promises");
-var import_node_http2 = require("node:http");
 var import_node_path5 = require("node:path");
+var import_promises6 = require("node:stream/promises");
+function temporaryPathFor(path12) {
+  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path12), `.${(0, import_node_path5.basename)(path12)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+var AtomicFile = class {
+  constructor(path12) {
+    this.path = path12;
+    const temp = temporaryPathFor(path12);
+    this.temp = temp;
+    this.stream = (0, import_node_fs4.createWriteStream)(temp, { flags: "wx", mode: 420 });
+    this.stream.once("error", (e) => {
+      if (isOwnWriteError(e)) this.writeFailure = e;
+    });
+    this.unregister = registerCleanup(() => (0, import_promises5.rm)(temp, { force: true }));
+  }
+  path;
+  static {
+    __name(this, "AtomicFile");
+  }
+  unregister;
+  stream;
+  writeFailure;
+  temp;
+  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
+  async fill(source, through) {
+    try {
+      if (through) await (0, import_promises6.pipeline)(source, through, this.stream);
+      else await (0, import_promises6.pipeline)(source, this.stream);
+    } catch (e) {
+      throw this.blame(e);
+    }
+  }
+  /** The error to report: the output's, naming the file, when writing it failed. */
+  blame(e) {
+    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
+  }
+  async commit(finalPath = this.path) {
+    try {
+      await (0, import_promises5.rename)(this.temp, finalPath);
+    } catch (e) {
+      await this.discard();
+      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
+    }
+    this.unregister();
+  }
+  async discard() {
+    this.stream.destroy();
+    await (0, import_promises5.rm)(this.temp, { force: true });
+    this.unregister();
+  }
+};
+
+// src/lib/build/apt-proxy.ts
 var PACKAGE_FILE = /\.(u|d)?deb$/;
 var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 function cachePathFor(cacheDir, url2) {
@@ -71692,7 +71801,7 @@ function cachePathFor(cacheDir, url2) {
   const host = url2.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path5.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path6.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -71707,7 +71816,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger: logger8 } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises5.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises7.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -71715,12 +71824,12 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path12, head) => {
     try {
-      const s = await (0, import_promises5.stat)(path12);
+      const s = await (0, import_promises7.stat)(path12);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
       if (head) res.end();
-      else (0, import_node_fs4.createReadStream)(path12).pipe(res);
+      else (0, import_node_fs5.createReadStream)(path12).pipe(res);
       return true;
     } catch {
       return false;
@@ -71768,8 +71877,8 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const temp = (0, import_node_path5.join)(options.cacheDir, `.partial-${(0, import_node_crypto5.randomBytes)(6).toString("hex")}`);
-      const file = (0, import_node_fs4.createWriteStream)(temp);
+      const cached = new AtomicFile((0, import_node_path6.join)(options.cacheDir, "entry"));
+      const file = cached.stream;
       let length = 0;
       let failed = false;
       up.on("data", (chunk) => {
@@ -71779,8 +71888,7 @@ async function startAptProxy(options) {
       up.pipe(file);
       const abandon = /* @__PURE__ */ __name(() => {
         failed = true;
-        file.destroy();
-        void (0, import_promises5.rm)(temp, { force: true });
+        void cached.discard();
       }, "abandon");
       up.on("aborted", abandon);
       up.on("error", () => {
@@ -71791,16 +71899,16 @@ async function startAptProxy(options) {
       const store = /* @__PURE__ */ __name(async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger8.warn(`apt proxy: ${url3.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
-          await (0, import_promises5.rm)(temp, { force: true });
+          await cached.discard();
           return;
         }
         try {
-          await (0, import_promises5.mkdir)((0, import_node_path5.dirname)(cachePath), { recursive: true });
-          await (0, import_promises5.rename)(temp, cachePath);
+          await (0, import_promises7.mkdir)((0, import_node_path6.dirname)(cachePath), { recursive: true });
+          await cached.commit(cachePath);
           stats.stored++;
         } catch (e) {
           logger8.warn(`apt proxy: could not store ${url3.href}: ${e.message}`);
-          await (0, import_promises5.rm)(temp, { force: true });
+          await cached.discard();
         }
       }, "store");
       file.on("finish", () => void store());
@@ -71871,28 +71979,28 @@ async function ensureBuildkit(sudo, deps, logger8) {
 __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
-var import_node_fs6 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_node_fs7 = require("node:fs");
+var import_promises9 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
 
 // src/lib/build/preflight.ts
-var import_node_fs5 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
+var import_node_fs6 = require("node:fs");
+var import_promises8 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path12) => {
-    const s = await (0, import_promises6.statfs)(path12);
+    const s = await (0, import_promises8.statfs)(path12);
     return s.bavail * s.bsize;
   }, "freeBytes"),
-  exists: /* @__PURE__ */ __name((path12) => (0, import_node_fs5.existsSync)(path12), "exists"),
+  exists: /* @__PURE__ */ __name((path12) => (0, import_node_fs6.existsSync)(path12), "exists"),
   read: /* @__PURE__ */ __name((path12) => {
     try {
-      return (0, import_node_fs5.readFileSync)(path12, "utf8");
+      return (0, import_node_fs6.readFileSync)(path12, "utf8");
     } catch {
       return void 0;
     }
   }, "read"),
-  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs5.existsSync)(`${dir}/${tool}`)), "onPath")
+  onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs6.existsSync)(`${dir}/${tool}`)), "onPath")
 };
 function isArmHost(arch2) {
   return arch2 === "arm64" || arch2 === "arm";
@@ -71952,7 +72060,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs6.existsSync)((0, import_node_path6.join)(dir, name))) return (0, import_node_path6.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs7.existsSync)((0, import_node_path7.join)(dir, name))) return (0, import_node_path7.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -71971,25 +72079,25 @@ async function ensureEmulation(options) {
     await root("apt-get", ["update", "-qq"]);
     await root("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "qemu-user-static", "binfmt-support"]);
   }
-  if (!(0, import_node_fs6.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
+  if (!(0, import_node_fs7.existsSync)("/proc/sys/fs/binfmt_misc/status")) {
     logger8.info("mounting binfmt_misc");
     await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
   }
   for (const arch2 of ["aarch64", "arm"]) {
     const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch2}`;
-    if (!(0, import_node_fs6.existsSync)(entry)) {
-      if ((0, import_node_fs6.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch2}`]);
-      else if ((0, import_node_fs6.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
+    if (!(0, import_node_fs7.existsSync)(entry)) {
+      if ((0, import_node_fs7.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch2}`]);
+      else if ((0, import_node_fs7.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
     }
   }
-  if (!(0, import_node_fs6.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+  if (!(0, import_node_fs7.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises7.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises7.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises9.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises9.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises7.symlink)(target, (0, import_node_path6.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path7.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger8.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -72000,11 +72108,11 @@ __name(ensureEmulation, "ensureEmulation");
 var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
 var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
 function readStamp(line) {
-  const clock = CLOCK.exec(line);
-  if (clock) {
-    const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3])];
+  const clock2 = CLOCK.exec(line);
+  if (clock2) {
+    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
     if (h > 23 || m > 59 || s > 60) return void 0;
-    return { raw: `${clock[1]}:${clock[2]}:${clock[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock[4] };
+    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
   }
   const iso = RFC3339.exec(line);
   if (iso) {
@@ -72118,8 +72226,8 @@ function flattenTimeline(entries) {
 }
 __name(flattenTimeline, "flattenTimeline");
 function failedStep(timeline) {
-  const open3 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open3[open3.length - 1];
+  const open4 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open4[open4.length - 1];
 }
 __name(failedStep, "failedStep");
 
@@ -72215,7 +72323,7 @@ function runArgv(argv, logger8, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists2(path12) {
   try {
-    await (0, import_promises8.stat)(path12);
+    await (0, import_promises10.stat)(path12);
     return true;
   } catch {
     return false;
@@ -72248,29 +72356,29 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path7.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path7.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path8.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path8.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger: logger8 } = options;
-  const workDir = (0, import_node_path7.resolve)(options.workDir);
-  await (0, import_promises8.mkdir)(workDir, { recursive: true });
+  const workDir = (0, import_node_path8.resolve)(options.workDir);
+  await (0, import_promises10.mkdir)(workDir, { recursive: true });
   const probe = options.probe ?? defaultProbe(logger8);
   const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
   const native = runtime.runtime === "native";
   logger8.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists2((0, import_node_path7.join)(options.pigenDir, script))) {
+    if (!await exists2((0, import_node_path8.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path7.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path8.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path7.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path8.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -72317,18 +72425,18 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path7.join)(workDir, "config");
-  await (0, import_promises8.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path8.join)(workDir, "config");
+  await (0, import_promises10.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger8.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path7.join)(workDir, "bin"), logger: logger8 });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path8.join)(workDir, "bin"), logger: logger8 });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
-    dependsFile: (0, import_node_path7.join)(options.pigenDir, "depends"),
+    dependsFile: (0, import_node_path8.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger8.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -72348,12 +72456,12 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const follower = new BuildLogFollower(logger8);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger: logger8, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path7.join)(workDir, "deploy");
-  await (0, import_promises8.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path7.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path7.join)(workDir, "work", "build.log");
-  if (native && await exists2(nativeLog)) await (0, import_promises8.copyFile)(nativeLog, buildLog);
-  else if (!await exists2(buildLog)) await (0, import_promises8.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path8.join)(workDir, "deploy");
+  await (0, import_promises10.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path8.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path8.join)(workDir, "work", "build.log");
+  if (native && await exists2(nativeLog)) await (0, import_promises10.copyFile)(nativeLog, buildLog);
+  else if (!await exists2(buildLog)) await (0, import_promises10.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
@@ -72370,7 +72478,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path7.join)(workDir, "work"),
+    workTree: (0, import_node_path8.join)(workDir, "work"),
     stages
   };
   if (!native) result.containerName = options.containerName;
@@ -72378,7 +72486,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
 }
 __name(buildWith, "buildWith");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path7.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path8.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -72394,7 +72502,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger8);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path7.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path8.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -72408,7 +72516,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
 __name(containerCommand2, "containerCommand");
 
 // src/lib/build/build-request.ts
-var import_node_path9 = require("node:path");
+var import_node_path10 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path12, max) {
@@ -72511,11 +72619,11 @@ function parseProductConfig(text, source) {
 __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
-var import_node_fs7 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_node_fs8 = require("node:fs");
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = require("node:path");
 async function headCommit(dir, logger8) {
-  if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs8.existsSync)((0, import_node_path9.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger: logger8, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -72523,26 +72631,26 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger: logger8, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path8.resolve)(options.explicitDir);
-    if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path9.resolve)(options.explicitDir);
+    if (!(0, import_node_fs8.existsSync)((0, import_node_path9.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger8) ?? "unknown";
     if (commit2 !== pin.commit)
       logger8.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs7.existsSync)((0, import_node_path8.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path8.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs8.existsSync)((0, import_node_path9.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path9.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger8) ?? pin.commit;
     if (commit2 !== pin.commit) logger8.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path8.join)((0, import_node_path8.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs7.existsSync)((0, import_node_path8.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path9.join)((0, import_node_path9.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs8.existsSync)((0, import_node_path9.join)(dir, "build.sh"))) {
     logger8.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises9.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises9.mkdir)(dir, { recursive: true });
+    await (0, import_promises11.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises11.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger: logger8 }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -72568,10 +72676,10 @@ async function recipeCommit(baseDir, logger8) {
 __name(recipeCommit, "recipeCommit");
 async function prepareBuild(request2) {
   const { logger: logger8 } = request2;
-  const baseDir = (0, import_node_path9.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path10.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path12 = (0, import_node_path9.resolve)(baseDir, request2.configFile);
+    const path12 = (0, import_node_path10.resolve)(baseDir, request2.configFile);
     let text;
     try {
       text = (await readSmallFile(path12, 1024 * 1024)).toString("utf8");
@@ -72595,7 +72703,7 @@ async function prepareBuild(request2) {
   checkSettings({ ...config.settings, imgName, extra: config.extra });
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path9.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path10.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -72607,7 +72715,7 @@ async function prepareBuild(request2) {
     pigenDir: checkout.dir,
     pigenCommit: checkout.commit,
     baseDir,
-    workDir: (0, import_node_path9.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path10.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
@@ -72619,7 +72727,7 @@ async function prepareBuild(request2) {
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path9.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path10.resolve)(baseDir, request2.aptCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger: logger8
@@ -72643,7 +72751,7 @@ async function runBuildAction(inputs, io) {
     pigenDir: inputs.pigenDir,
     pigenRepository: inputs.pigenRepository,
     pigenRef: inputs.pigenRef,
-    cacheDir: (0, import_node_path10.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-release"),
+    cacheDir: (0, import_node_path11.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-release"),
     recipeGitHash: inputs.recipeGitHash ?? env.GITHUB_SHA,
     resume: inputs.resume,
     containerNameParts: [env.GITHUB_REPOSITORY, env.GITHUB_JOB],
@@ -72657,11 +72765,11 @@ async function runBuildAction(inputs, io) {
   });
   let aptCache;
   if (inputs.aptCache && io.cache) {
-    const configText = inputs.config ? await (0, import_promises10.readFile)((0, import_node_path10.resolve)(workspace, inputs.config), "utf8").catch(() => "") : "";
+    const configText = inputs.config ? await (0, import_promises12.readFile)((0, import_node_path11.resolve)(workspace, inputs.config), "utf8").catch(() => "") : "";
     const configHash = (0, import_node_crypto6.createHash)("sha256").update(configText).update("\0").update(inputs.settings.join("\n")).digest("hex");
     const stagesHash = await hashTree(stageSourceDirs(options.stages, options.pigenDir, options.baseDir, options.overridesDir));
     const key = aptCacheKey(io.arch, options.pigenCommit, stagesHash, configHash);
-    const dir = (0, import_node_path10.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-apt-cache");
+    const dir = (0, import_node_path11.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-apt-cache");
     const hit = await io.cache.restore([dir], key.key, key.restoreKeys).catch((e) => {
       io.logger.warn(`apt cache not restored: ${e.message}`);
       return void 0;

@@ -20275,11 +20275,38 @@ function getState(name) {
 __name(getState, "getState");
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
@@ -20316,6 +20343,7 @@ __name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
   onSecretRegistered((s) => setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
@@ -20323,10 +20351,11 @@ function actionsLogger() {
     warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      info(forRunnerLog(formatProgress(label, done, total)));
+      info(forRunnerLog(line));
     }, "progress")
   };
 }
@@ -20386,7 +20415,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {

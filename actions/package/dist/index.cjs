@@ -20375,7 +20375,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {
@@ -20406,11 +20421,38 @@ function describeError(error2) {
 __name(describeError, "describeError");
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
@@ -20447,6 +20489,7 @@ __name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
   onSecretRegistered((s) => setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
@@ -20454,10 +20497,11 @@ function actionsLogger() {
     warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      info(forRunnerLog(formatProgress(label, done, total)));
+      info(forRunnerLog(line));
     }, "progress")
   };
 }
@@ -20611,6 +20655,12 @@ function kindOf(st) {
 }
 __name(kindOf, "kindOf");
 var SHA256_HEX = /^[0-9a-f]{64}$/;
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
 async function digestFile(path, copyTo, expectedSize) {
   const handle = await openRegularFile(path);
   if (expectedSize !== void 0) {
@@ -20622,7 +20672,9 @@ async function digestFile(path, copyTo, expectedSize) {
   }
   const counter = new HashingPassThrough();
   let writeFailure;
-  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => {
+    if (isOwnWriteError(e)) writeFailure = e;
+  }) : new import_node_stream.Writable({
     write(_chunk, _enc, done) {
       done();
     }
@@ -22258,11 +22310,11 @@ __name(streamImageOnce, "streamImageOnce");
 var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
 var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
 function readStamp(line) {
-  const clock = CLOCK.exec(line);
-  if (clock) {
-    const [h, m, s] = [Number(clock[1]), Number(clock[2]), Number(clock[3])];
+  const clock2 = CLOCK.exec(line);
+  if (clock2) {
+    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
     if (h > 23 || m > 59 || s > 60) return void 0;
-    return { raw: `${clock[1]}:${clock[2]}:${clock[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock[4] };
+    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
   }
   const iso = RFC3339.exec(line);
   if (iso) {
@@ -22659,6 +22711,7 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto3 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
 var import_promises7 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 async function isNonEmptyDir(path) {
@@ -22693,8 +22746,16 @@ async function stageOutputDir(finalPath, options) {
       );
     }
   }
-  if (!options.replace && await isNonEmptyDir(target)) {
-    throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  if (await isNonEmptyDir(target)) {
+    if (!options.replace) {
+      throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+    }
+    if (!(0, import_node_fs4.existsSync)((0, import_node_path4.join)(target, MANIFEST_FILE))) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
+      );
+    }
   }
   await (0, import_promises7.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;

@@ -7158,7 +7158,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline3 } = require("node:stream");
+    var { pipeline: pipeline2 } = require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7649,7 +7649,7 @@ var require_client_h2 = __commonJS({
     __name(writeBuffer, "writeBuffer");
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline2(
         body,
         h2stream,
         (err) => {
@@ -10799,7 +10799,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler) {
+    function pipeline2(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10808,8 +10808,8 @@ var require_api_pipeline = __commonJS({
         return new PassThrough3().destroy(err);
       }
     }
-    __name(pipeline3, "pipeline");
-    module2.exports = pipeline3;
+    __name(pipeline2, "pipeline");
+    module2.exports = pipeline2;
   }
 });
 
@@ -14079,7 +14079,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = require("node:events");
-    var { Readable: Readable3, pipeline: pipeline3, finished } = require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline2, finished } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -15040,7 +15040,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -19340,7 +19340,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline3 } = require("node:stream");
+    var { pipeline: pipeline2 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -19503,7 +19503,7 @@ var require_eventsource = __commonJS({
               ));
             }, "push")
           });
-          pipeline3(
+          pipeline2(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -20322,11 +20322,38 @@ function endGroup() {
 __name(endGroup, "endGroup");
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
@@ -20382,6 +20409,7 @@ __name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
   onSecretRegistered((s) => setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
@@ -20389,10 +20417,11 @@ function actionsLogger() {
     warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      info(forRunnerLog(formatProgress(label, done, total)));
+      info(forRunnerLog(line));
     }, "progress")
   };
 }
@@ -20400,6 +20429,13 @@ __name(actionsLogger, "actionsLogger");
 
 // src/lib/core/cleanup.ts
 var pending = /* @__PURE__ */ new Set();
+function registerCleanup(cleanup) {
+  pending.add(cleanup);
+  return () => {
+    pending.delete(cleanup);
+  };
+}
+__name(registerCleanup, "registerCleanup");
 async function runCleanups(timeoutMs = 1e4) {
   const all = [...pending].reverse();
   pending.clear();
@@ -20445,7 +20481,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {
@@ -20537,10 +20588,17 @@ function resolveCredentials(registry, sources) {
     if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
     return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
   }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  const { PI_IMAGE_REGISTRY: scope, PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
   if (user || pass) {
     if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
-    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
+    if (!scope) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        "PI_IMAGE_REGISTRY_USERNAME/PASSWORD are set but PI_IMAGE_REGISTRY is not: set it to the registry they are for (ghcr.io, registry.example.com:5000)"
+      );
+    }
+    if (scope.trim().toLowerCase() === registry.toLowerCase())
+      return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
   }
   const text = sources.readDockerConfig?.();
   if (text) {
@@ -20830,6 +20888,12 @@ function kindOf(st) {
 }
 __name(kindOf, "kindOf");
 var SHA256_HEX = /^[0-9a-f]{64}$/;
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
 
 // src/lib/core/json-value.ts
 function asObject(value) {
@@ -21098,8 +21162,10 @@ var import_node_path3 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto3 = require("node:crypto");
+var import_node_fs3 = require("node:fs");
 var import_promises2 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
+var import_promises3 = require("node:stream/promises");
 function temporaryPathFor(path) {
   return (0, import_node_path2.join)((0, import_node_path2.dirname)(path), `.${(0, import_node_path2.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`);
 }
@@ -21121,6 +21187,53 @@ async function writeFileAtomic(path, content) {
   }
 }
 __name(writeFileAtomic, "writeFileAtomic");
+var AtomicFile = class {
+  constructor(path) {
+    this.path = path;
+    const temp = temporaryPathFor(path);
+    this.temp = temp;
+    this.stream = (0, import_node_fs3.createWriteStream)(temp, { flags: "wx", mode: 420 });
+    this.stream.once("error", (e) => {
+      if (isOwnWriteError(e)) this.writeFailure = e;
+    });
+    this.unregister = registerCleanup(() => (0, import_promises2.rm)(temp, { force: true }));
+  }
+  path;
+  static {
+    __name(this, "AtomicFile");
+  }
+  unregister;
+  stream;
+  writeFailure;
+  temp;
+  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
+  async fill(source, through) {
+    try {
+      if (through) await (0, import_promises3.pipeline)(source, through, this.stream);
+      else await (0, import_promises3.pipeline)(source, this.stream);
+    } catch (e) {
+      throw this.blame(e);
+    }
+  }
+  /** The error to report: the output's, naming the file, when writing it failed. */
+  blame(e) {
+    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
+  }
+  async commit(finalPath = this.path) {
+    try {
+      await (0, import_promises2.rename)(this.temp, finalPath);
+    } catch (e) {
+      await this.discard();
+      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
+    }
+    this.unregister();
+  }
+  async discard() {
+    this.stream.destroy();
+    await (0, import_promises2.rm)(this.temp, { force: true });
+    this.unregister();
+  }
+};
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -21382,6 +21495,32 @@ function epochSeconds(created) {
   return Number.isFinite(t) ? Math.floor(t / 1e3) : 0;
 }
 __name(epochSeconds, "epochSeconds");
+async function* verifiedFileChunks(dir, f) {
+  const modified = /* @__PURE__ */ __name((why) => new PiImageError("FILE_MODIFIED", `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`), "modified");
+  let chunks;
+  try {
+    chunks = regularFileChunks((0, import_node_path5.join)(dir, f.path));
+    const first = await chunks.next();
+    if (!first.done) chunks = prepend(first.value, chunks);
+    else chunks = prepend(Buffer.alloc(0), chunks);
+  } catch (e) {
+    if (e.code === "ENOENT")
+      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but missing from ${dir}`, { cause: e });
+    if (e instanceof NotRegularFileError) throw modified(e.kind);
+    throw e;
+  }
+  yield* verifiedChunks(
+    chunks,
+    { size: f.size, sha256: f.sha256 },
+    (found) => modified(found.larger ? `larger than ${f.size} bytes` : `${found.actual.size} bytes, sha256 ${found.actual.sha256}`)
+  );
+}
+__name(verifiedFileChunks, "verifiedFileChunks");
+async function* prepend(first, rest) {
+  if (first.length > 0) yield first;
+  yield* rest;
+}
+__name(prepend, "prepend");
 async function* releaseLayer(content) {
   const mtime = epochSeconds(content.manifest.created);
   yield tarHeader({ name: ARTIFACT_DIR, type: "dir", mtime });
@@ -21390,31 +21529,7 @@ async function* releaseLayer(content) {
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: "file", size: f.size, mtime });
-    const counter = new DigestCounter();
-    let handle;
-    try {
-      handle = await openRegularFile((0, import_node_path5.join)(content.dir, f.path));
-    } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${e.message}`, {
-        cause: e
-      });
-    }
-    try {
-      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
-        const chunk = c;
-        counter.update(chunk);
-        if (counter.size > f.size) break;
-        yield chunk;
-      }
-    } catch (e) {
-      throw new PiImageError("FILE_MISSING", `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
-    } finally {
-      await handle.close().catch(() => void 0);
-    }
-    const { size, sha256 } = counter.digest();
-    if (size !== f.size || sha256 !== f.sha256) {
-      throw new PiImageError("FILE_MODIFIED", `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
-    }
+    yield* verifiedFileChunks(content.dir, f);
     yield tarPadding(f.size);
   }
   const names = new Set(content.files.map((f) => f.path));
@@ -21485,6 +21600,29 @@ function releaseTags(content, extra = []) {
   return tags.filter((t) => !seen.has(t.tag) && (seen.add(t.tag), true));
 }
 __name(releaseTags, "releaseTags");
+async function checkTagMoves(store, tags, digest, force, logger) {
+  for (const t of tags.filter((x) => x.immutable)) {
+    const existing = await store.resolveTag(t.tag);
+    if (!existing || existing === digest) continue;
+    if (!force) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`
+      );
+    }
+    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
+  }
+}
+__name(checkTagMoves, "checkTagMoves");
+function copiedTags(tags, annotations, where) {
+  const immutable = /* @__PURE__ */ new Set();
+  const version = annotations?.[ANNOTATION.version];
+  const created = annotations?.[ANNOTATION.created];
+  if (version) immutable.add(version.replace(/\+/g, "_"));
+  if (created && !Number.isNaN(Date.parse(created))) immutable.add(buildTag(created, annotations[ANNOTATION.revision]));
+  return tags.map((t) => ({ tag: checkTag(t, `${where}: tag`), immutable: immutable.has(t) }));
+}
+__name(copiedTags, "copiedTags");
 
 // src/lib/publishing/publish.ts
 var FORMATS = ["image", "artifact"];
@@ -21522,20 +21660,6 @@ async function storeBlobs(content, options, annotations) {
   return { manifest: imageManifest({ mediaType: "", ...configSource.descriptor }, layerDescriptor, annotations), size: layer.size + config.length };
 }
 __name(storeBlobs, "storeBlobs");
-async function checkImmutable(store, tags, digest, force, logger) {
-  for (const t of tags.filter((x) => x.immutable)) {
-    const existing = await store.resolveTag(t.tag);
-    if (!existing || existing === digest) continue;
-    if (!force) {
-      throw new PiImageError(
-        "OUTPUT_EXISTS",
-        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`
-      );
-    }
-    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
-  }
-}
-__name(checkImmutable, "checkImmutable");
 async function publishRelease(options) {
   const { store, logger } = options;
   const content = await readReleaseContent(options.releaseDir);
@@ -21543,7 +21667,7 @@ async function publishRelease(options) {
   const annotations = releaseAnnotations(content, options.annotations);
   const { manifest, size } = await storeBlobs(content, options, annotations);
   const digest = digestOf(manifest);
-  await checkImmutable(store, tags, digest, options.force ?? false, logger);
+  await checkTagMoves(store, tags, digest, options.force ?? false, logger);
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(", ")})`);
   const result = { digest, reference: store.pinned(digest), tags: tags.map((t) => t.tag), format: options.format, size };
@@ -21567,7 +21691,7 @@ async function publishRelease(options) {
 __name(publishRelease, "publishRelease");
 
 // src/lib/oci/target.ts
-var import_node_fs3 = require("node:fs");
+var import_node_fs4 = require("node:fs");
 function splitLayout(text) {
   let dir = text;
   let tag;
@@ -21594,7 +21718,7 @@ function parseTarget(text, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs3.existsSync)(value) && (0, import_node_fs3.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs4.existsSync)(value) && (0, import_node_fs4.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -21623,6 +21747,13 @@ function parsePublishInputs(get, env) {
     if (layout.kind !== "layout" || layout.digest !== void 0)
       throw new PiImageError("INPUT_INVALID", `input from-layout "${fromLayout}": give DIR or oci:DIR[:TAG]`);
     source = { kind: "layout", dir: layout.dir, tag: layout.tag };
+    const notForCopies = ["tags", "annotations"].filter((name) => get(name).trim() !== "");
+    if (notForCopies.length > 0) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `input${notForCopies.length > 1 ? "s" : ""} ${notForCopies.join(", ")}: a layout's releases are copied as they are, with their own tags and annotations`
+      );
+    }
   }
   const target = parseTarget(get("target") || defaultTarget(env), "input target");
   if (target.kind === "registry" && (target.ref.tag || target.ref.digest)) {
@@ -21667,11 +21798,9 @@ function oneLine(value) {
 __name(oneLine, "oneLine");
 
 // src/lib/oci/layout.ts
-var import_node_crypto4 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
+var import_node_fs5 = require("node:fs");
+var import_promises4 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
-var import_promises4 = require("node:stream/promises");
 
 // src/lib/oci/manifest-json.ts
 var MAX_MANIFEST_BYTES2 = 4 * 1024 * 1024;
@@ -21744,24 +21873,43 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs4.existsSync)((0, import_node_path6.join)(dir, MARKER_FILE));
+    return (0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, MARKER_FILE));
   }
-  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await (0, import_promises3.mkdir)((0, import_node_path6.join)(this.dir, "blobs", "sha256"), { recursive: true });
     await writeFileAtomic((0, import_node_path6.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
     await writeFileAtomic((0, import_node_path6.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
+  /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
+  async blobsDir() {
+    const dir = (0, import_node_path6.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises4.mkdir)(dir, { recursive: true });
+    if (this.pending && made !== void 0) this.madeDirs ??= made;
+    return dir;
+  }
+  /** After a failed first write: the directories this layout made, removed while they are empty. */
+  async undoDirs() {
+    if (!this.pending || this.madeDirs === void 0) return;
+    const top = this.madeDirs;
+    for (let d = (0, import_node_path6.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path6.dirname)(d)) {
+      try {
+        await (0, import_promises4.rmdir)(d);
+      } catch {
+        return;
+      }
+    }
+  }
+  madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
     return (0, import_node_path6.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises3.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises4.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -21771,25 +21919,34 @@ var OciLayout = class _OciLayout {
     return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    await this.ensureCreated();
     const counter = new HashingPassThrough();
-    const temp = (0, import_node_path6.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
+    const file = new AtomicFile((0, import_node_path6.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
-      await (0, import_promises4.pipeline)(source, counter, (0, import_node_fs4.createWriteStream)(temp));
+      await file.fill(source, counter);
       const { size, sha256 } = counter.digest();
       const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises3.rename)(temp, this.blobPath(digest));
+      await file.commit(this.blobPath(digest));
+      await this.ensureCreated();
       return { digest, size };
     } catch (e) {
-      await (0, import_promises3.rm)(temp, { force: true });
+      await file.discard();
+      await this.undoDirs();
       throw e;
     }
   }
   async putBlobBytes(bytes) {
-    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!await this.hasBlob(digest)) await writeFileAtomic(this.blobPath(digest), bytes);
+    if (!await this.hasBlob(digest)) {
+      await this.blobsDir();
+      try {
+        await writeFileAtomic(this.blobPath(digest), bytes);
+      } catch (e) {
+        await this.undoDirs();
+        throw e;
+      }
+    }
+    await this.ensureCreated();
     return digest;
   }
   async putBlob(source) {
@@ -21884,10 +22041,7 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_fs5 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
 var import_node_stream4 = require("node:stream");
-var import_promises6 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http = require("node:http");
@@ -22019,13 +22173,16 @@ function parseChallenge(header) {
   return { scheme: (m?.[1] ?? "").toLowerCase(), params };
 }
 __name(parseChallenge, "parseChallenge");
+var KNOWN_TOKEN_SERVICES = {
+  "registry-1.docker.io": "auth.docker.io",
+  "index.docker.io": "auth.docker.io",
+  "docker.io": "auth.docker.io",
+  "registry.gitlab.com": "gitlab.com"
+};
 function realmMayGetCredentials(realm, registry, allowed) {
   if (realm.origin === registry.origin) return true;
   if (allowed.some((a) => new URL(a).origin === realm.origin)) return true;
-  if (realm.protocol !== "https:") return false;
-  const labels = registry.hostname.split(".");
-  const parent = labels.slice(1).join(".");
-  return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
+  return realm.protocol === "https:" && realm.port === "" && KNOWN_TOKEN_SERVICES[registry.hostname] === realm.hostname;
 }
 __name(realmMayGetCredentials, "realmMayGetCredentials");
 var RegistryAuth = class {
@@ -22111,6 +22268,13 @@ var RegistryAuth = class {
 
 // src/lib/oci/registry-client.ts
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
+var MAX_REDIRECTS = 10;
+function checkManifestReference(reference) {
+  if (!TAG.test(reference) && !DIGEST.test(reference))
+    throw new PiImageError("INPUT_INVALID", `"${reference.slice(0, 80)}" is neither a tag nor a sha256 digest`);
+  return reference;
+}
+__name(checkManifestReference, "checkManifestReference");
 function withProgress(stream, report) {
   let bytes = 0;
   const through = new import_node_stream4.PassThrough();
@@ -22143,18 +22307,20 @@ var RegistryClient = class _RegistryClient {
   async request(method, path, options) {
     const retries = options.retry === false ? 0 : this.options.retries ?? 4;
     let url = new URL(path, this.base);
+    const origin = new URL(this.base).origin;
     let challenged = false;
+    let redirects = 0;
     for (let attempt = 0; ; attempt++) {
       let res;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        const auth = url.origin === origin ? await this.auth.header(options.scope) : {};
         res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
         if (!isRetryable(e) || attempt >= retries) throw e;
         await this.backoff(attempt, e.message);
         continue;
       }
-      if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
+      if (res.status === 401 && !challenged && url.origin === origin && res.headers["www-authenticate"]) {
         await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers["www-authenticate"], options.scope);
@@ -22163,7 +22329,12 @@ var RegistryClient = class _RegistryClient {
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
         await readBodyText(res.body);
-        url = new URL(res.headers.location, url);
+        const next = new URL(res.headers.location, url);
+        if (++redirects > MAX_REDIRECTS) throw protocolError(method, url, `more than ${MAX_REDIRECTS} redirects: a redirect loop`);
+        if (url.protocol === "https:" && next.protocol !== "https:")
+          throw protocolError(method, url, `redirected from https to ${next.protocol}//${next.host}: refused`);
+        url = next;
+        attempt--;
         continue;
       }
       if (!options.expect.includes(res.status)) {
@@ -22496,22 +22667,9 @@ var RegistryClient = class _RegistryClient {
       })()
     );
   }
-  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
-  async downloadBlob(repository, digest, path, expectedSize) {
-    const temp = `${path}.partial-${process.pid}`;
-    try {
-      await (0, import_promises6.pipeline)(
-        import_node_stream4.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
-        (0, import_node_fs5.createWriteStream)(temp)
-      );
-      await (0, import_promises5.rename)(temp, path);
-    } catch (e) {
-      await (0, import_promises5.rm)(temp, { force: true });
-      throw e;
-    }
-  }
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository, reference, accept) {
+    checkManifestReference(reference);
     const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull"),
       headers: { accept: accept.join(", ") },
@@ -22546,6 +22704,7 @@ var RegistryClient = class _RegistryClient {
     return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
   }
   async pushManifest(repository, reference, mediaType, bytes) {
+    checkManifestReference(reference);
     const digest = digestOf(bytes);
     const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull,push"),
@@ -22558,6 +22717,7 @@ var RegistryClient = class _RegistryClient {
   }
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository, reference, accept) {
+    checkManifestReference(reference);
     const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull"),
       headers: { accept: accept.join(", ") },
@@ -22687,10 +22847,19 @@ async function copyLayoutReleases(options) {
   }
   const byDigest = /* @__PURE__ */ new Map();
   for (const t of chosen) byDigest.set(t.digest, [...byDigest.get(t.digest) ?? [], t.tag]);
+  const plans = [];
+  for (const [digest, names] of byDigest) {
+    const manifest = parseManifest2((await layout.getManifest(digest)).bytes, `${layout.label}@${digest}`);
+    const annotations = Object.fromEntries(Object.entries(asObject(manifest.annotations) ?? {}).filter((e) => typeof e[1] === "string"));
+    const tags = copiedTags(names, annotations, options.layoutDir);
+    await checkTagMoves(options.sink, tags, digest, options.force ?? false, options.logger);
+    plans.push({ digest, tags });
+  }
   const copied = [];
-  for (const [digest, tags] of byDigest) {
-    await copyRelease(layout, digest, tags, options.sink, options.logger);
-    copied.push({ digest, reference: options.sink.pinned(digest), tags });
+  for (const { digest, tags } of plans) {
+    const names = tags.map((t) => t.tag);
+    await copyRelease(layout, digest, names, options.sink, options.logger);
+    copied.push({ digest, reference: options.sink.pinned(digest), tags: names });
   }
   return copied;
 }
@@ -22699,7 +22868,7 @@ __name(copyLayoutReleases, "copyLayoutReleases");
 // actions/publish/src/run.ts
 async function runPublish(inputs, io) {
   const { store } = await openStore(inputs.target, { ...storeOptionsFor(inputs.target, inputs.access, io.env, io.logger, true), mountFrom: inputs.mountFrom });
-  if (inputs.source.kind === "layout") return copyFromLayout(inputs.source, store, io);
+  if (inputs.source.kind === "layout") return copyFromLayout(inputs.source, inputs.force, store, io);
   const releaseDir = inputs.source.dir;
   const result = await publishRelease({
     releaseDir,
@@ -22730,8 +22899,8 @@ async function runPublish(inputs, io) {
   return result;
 }
 __name(runPublish, "runPublish");
-async function copyFromLayout(source, store, io) {
-  const copied = await copyLayoutReleases({ layoutDir: source.dir, tag: source.tag, sink: store, logger: io.logger });
+async function copyFromLayout(source, force, store, io) {
+  const copied = await copyLayoutReleases({ layoutDir: source.dir, tag: source.tag, sink: store, force, logger: io.logger });
   const last = copied[copied.length - 1];
   io.setOutput("digest", last.digest);
   io.setOutput("reference", last.reference);

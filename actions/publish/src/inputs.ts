@@ -45,6 +45,13 @@ export function parsePublishInputs(get: (name: string) => string, env: Record<st
     if (layout.kind !== 'layout' || layout.digest !== undefined)
       throw new PiImageError('INPUT_INVALID', `input from-layout "${fromLayout}": give DIR or oci:DIR[:TAG]`);
     source = { kind: 'layout', dir: layout.dir, tag: layout.tag };
+    const notForCopies = ['tags', 'annotations'].filter((name) => get(name).trim() !== '');
+    if (notForCopies.length > 0) {
+      throw new PiImageError(
+        'INPUT_INVALID',
+        `input${notForCopies.length > 1 ? 's' : ''} ${notForCopies.join(', ')}: a layout's releases are copied as they are, with their own tags and annotations`,
+      );
+    }
   }
   const target = parseTarget(get('target') || defaultTarget(env), 'input target');
   if (target.kind === 'registry' && (target.ref.tag || target.ref.digest)) {

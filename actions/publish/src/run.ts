@@ -19,7 +19,7 @@ export interface PublishActionIo {
 
 export async function runPublish(inputs: PublishInputs, io: PublishActionIo): Promise<PublishResult | CopiedRelease[]> {
   const { store } = await openStore(inputs.target, { ...storeOptionsFor(inputs.target, inputs.access, io.env, io.logger, true), mountFrom: inputs.mountFrom });
-  if (inputs.source.kind === 'layout') return copyFromLayout(inputs.source, store, io);
+  if (inputs.source.kind === 'layout') return copyFromLayout(inputs.source, inputs.force, store, io);
   const releaseDir = inputs.source.dir;
   const result = await publishRelease({
     releaseDir,
@@ -50,8 +50,13 @@ export async function runPublish(inputs: PublishInputs, io: PublishActionIo): Pr
   return result;
 }
 
-async function copyFromLayout(source: { dir: string; tag?: string | undefined }, store: OciStore, io: PublishActionIo): Promise<CopiedRelease[]> {
-  const copied = await copyLayoutReleases({ layoutDir: source.dir, tag: source.tag, sink: store, logger: io.logger });
+async function copyFromLayout(
+  source: { dir: string; tag?: string | undefined },
+  force: boolean,
+  store: OciStore,
+  io: PublishActionIo,
+): Promise<CopiedRelease[]> {
+  const copied = await copyLayoutReleases({ layoutDir: source.dir, tag: source.tag, sink: store, force, logger: io.logger });
   const last = copied[copied.length - 1]!;
   io.setOutput('digest', last.digest);
   io.setOutput('reference', last.reference);

@@ -7170,7 +7170,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = require("node:assert");
     var { errorMonitor } = require("node:events");
-    var { pipeline: pipeline4 } = require("node:stream");
+    var { pipeline: pipeline3 } = require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -7661,7 +7661,7 @@ var require_client_h2 = __commonJS({
     __name(writeBuffer, "writeBuffer");
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline4(
+      const pipe = pipeline3(
         body,
         h2stream,
         (err) => {
@@ -10811,7 +10811,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline4(opts, handler) {
+    function pipeline3(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10820,8 +10820,8 @@ var require_api_pipeline = __commonJS({
         return new PassThrough3().destroy(err);
       }
     }
-    __name(pipeline4, "pipeline");
-    module2.exports = pipeline4;
+    __name(pipeline3, "pipeline");
+    module2.exports = pipeline3;
   }
 });
 
@@ -14091,7 +14091,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = require("node:events");
-    var { Readable: Readable2, pipeline: pipeline4, finished } = require("node:stream");
+    var { Readable: Readable2, pipeline: pipeline3, finished } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -15052,7 +15052,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -19352,7 +19352,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports2, module2) {
     "use strict";
-    var { pipeline: pipeline4 } = require("node:stream");
+    var { pipeline: pipeline3 } = require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -19515,7 +19515,7 @@ var require_eventsource = __commonJS({
               ));
             }, "push")
           });
-          pipeline4(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -41822,7 +41822,7 @@ var require_polyfill = __commonJS({
       utimes
     } = require("fs/promises");
     var {
-      dirname: dirname3,
+      dirname: dirname4,
       isAbsolute,
       join: join9,
       parse,
@@ -41926,7 +41926,7 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname3(dest);
+      const destParent = dirname4(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
@@ -41944,8 +41944,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve2(dirname3(src));
-      const destParent = resolve2(dirname3(dest));
+      const srcParent = resolve2(dirname4(src));
+      const destParent = resolve2(dirname4(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -42115,7 +42115,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute(resolvedSrc)) {
-        resolvedSrc = resolve2(dirname3(src), resolvedSrc);
+        resolvedSrc = resolve2(dirname4(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -42130,7 +42130,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute(resolvedDest)) {
-        resolvedDest = resolve2(dirname3(dest), resolvedDest);
+        resolvedDest = resolve2(dirname4(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -42184,7 +42184,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join9, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir4, mkdtemp, rm: rm6 } = require("fs/promises");
+    var { mkdir: mkdir4, mkdtemp, rm: rm4 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -42199,7 +42199,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm6(target, { force: true, recursive: true });
+        await rm4(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -42236,7 +42236,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname3, join: join9, resolve: resolve2, relative, isAbsolute } = require("path");
+    var { dirname: dirname4, join: join9, resolve: resolve2, relative, isAbsolute } = require("path");
     var fs3 = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -42257,7 +42257,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs3.mkdir(dirname3(destination), { recursive: true });
+      await fs3.mkdir(dirname4(destination), { recursive: true });
       try {
         await fs3.rename(source, destination);
       } catch (error2) {
@@ -42285,7 +42285,7 @@ var require_move_file = __commonJS({
           }
           let targetStat = "file";
           try {
-            targetStat = await fs3.stat(resolve2(dirname3(symSource), target));
+            targetStat = await fs3.stat(resolve2(dirname4(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -42955,7 +42955,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir4,
       readFile,
       readdir: readdir5,
-      rm: rm6,
+      rm: rm4,
       writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -43007,7 +43007,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm6(tmp2.target, { recursive: true, force: true });
+          return rm4(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -43077,7 +43077,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm6(bucket, { recursive: true, force: true });
+      return rm4(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -44742,8 +44742,8 @@ var require_write = __commonJS({
       hashStream.on("size", (s) => {
         size = s;
       });
-      const pipeline4 = new Pipeline(inputStream, hashStream, outStream);
-      await pipeline4.promise();
+      const pipeline3 = new Pipeline(inputStream, hashStream, outStream);
+      await pipeline3.promise();
       return { integrity, size };
     }
     __name(pipeToTmp, "pipeToTmp");
@@ -44834,12 +44834,12 @@ var require_put = __commonJS({
       let size;
       let error2;
       let memoData;
-      const pipeline4 = new Pipeline();
+      const pipeline3 = new Pipeline();
       if (memoize) {
         const memoizer = new PassThrough3().on("collect", (data) => {
           memoData = data;
         });
-        pipeline4.push(memoizer);
+        pipeline3.push(memoizer);
       }
       const contentStream = write.stream(cache, opts).on("integrity", (int) => {
         integrity = int;
@@ -44848,20 +44848,20 @@ var require_put = __commonJS({
       }).on("error", (err) => {
         error2 = err;
       });
-      pipeline4.push(contentStream);
-      pipeline4.push(new Flush({
+      pipeline3.push(contentStream);
+      pipeline3.push(new Flush({
         async flush() {
           if (!error2) {
             const entry = await index.insert(cache, key, integrity, { ...opts, size });
             if (memoize && memoData) {
               memo.put(cache, entry, memoData, opts);
             }
-            pipeline4.emit("integrity", integrity);
-            pipeline4.emit("size", size);
+            pipeline3.emit("integrity", integrity);
+            pipeline3.emit("size", size);
           }
         }
       }));
-      return pipeline4;
+      return pipeline3;
     }
     __name(putStream, "putStream");
   }
@@ -48019,8 +48019,8 @@ var require_rm = __commonJS({
     var fs3 = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm6;
-    async function rm6(cache, integrity) {
+    module2.exports = rm4;
+    async function rm4(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs3.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -48029,7 +48029,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm6, "rm");
+    __name(rm4, "rm");
   }
 });
 
@@ -48037,7 +48037,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm6 } = require("fs/promises");
+    var { rm: rm4 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -48060,7 +48060,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm6(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm4(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -48073,7 +48073,7 @@ var require_verify2 = __commonJS({
     var {
       mkdir: mkdir4,
       readFile,
-      rm: rm6,
+      rm: rm4,
       stat: stat5,
       truncate,
       writeFile: writeFile2
@@ -48195,7 +48195,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat5(f);
-            await rm6(f, { recursive: true, force: true });
+            await rm4(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -48219,7 +48219,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm6(filepath, { recursive: true, force: true });
+        await rm4(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -48288,7 +48288,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm6(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm4(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -48312,7 +48312,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm6 = require_rm2();
+    var rm4 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -48332,10 +48332,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm6.entry;
-    module2.exports.rm.all = rm6.all;
+    module2.exports.rm = rm4.entry;
+    module2.exports.rm.all = rm4.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm6.content;
+    module2.exports.rm.content = rm4.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -55118,12 +55118,12 @@ var require_remote = __commonJS({
               integrity: _opts.integrity,
               size: _opts.size
             });
-            const pipeline4 = new CachingMinipassPipeline({
+            const pipeline3 = new CachingMinipassPipeline({
               events: ["integrity", "size"]
             }, res.body, integrityStream);
-            integrityStream.on("integrity", (i) => pipeline4.emit("integrity", i));
-            integrityStream.on("size", (s) => pipeline4.emit("size", s));
-            res = new fetch.Response(pipeline4, res);
+            integrityStream.on("integrity", (i) => pipeline3.emit("integrity", i));
+            integrityStream.on("size", (s) => pipeline3.emit("size", s));
+            res = new fetch.Response(pipeline3, res);
             res.body.hasIntegrityEmitter = true;
           }
           res.headers.set("x-fetch-attempts", attemptNum);
@@ -57298,11 +57298,38 @@ function endGroup() {
 __name(endGroup, "endGroup");
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
@@ -57358,6 +57385,7 @@ __name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
   onSecretRegistered((s) => setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
@@ -57365,10 +57393,11 @@ function actionsLogger() {
     warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      info(forRunnerLog(formatProgress(label, done, total)));
+      info(forRunnerLog(line));
     }, "progress")
   };
 }
@@ -57428,7 +57457,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {
@@ -57505,10 +57549,17 @@ function resolveCredentials(registry, sources) {
     if (!sources.username || !sources.password) throw new PiImageError("INPUT_INVALID", "registry credentials need both a username and a password (or token)");
     return { credentials: { username: sources.username, password: sources.password }, from: "the options given" };
   }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  const { PI_IMAGE_REGISTRY: scope, PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
   if (user || pass) {
     if (!user || !pass) throw new PiImageError("INPUT_INVALID", "set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither");
-    return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
+    if (!scope) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        "PI_IMAGE_REGISTRY_USERNAME/PASSWORD are set but PI_IMAGE_REGISTRY is not: set it to the registry they are for (ghcr.io, registry.example.com:5000)"
+      );
+    }
+    if (scope.trim().toLowerCase() === registry.toLowerCase())
+      return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
   }
   const text = sources.readDockerConfig?.();
   if (text) {
@@ -57916,50 +57967,29 @@ function parsePullInputs(get) {
 __name(parsePullInputs, "parsePullInputs");
 
 // src/lib/oci/layout.ts
-var import_node_crypto4 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
-var import_promises4 = require("node:fs/promises");
+var import_node_fs5 = require("node:fs");
+var import_promises5 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
-var import_promises5 = require("node:stream/promises");
 
 // src/lib/core/atomic-file.ts
-var import_node_crypto = require("node:crypto");
-var import_promises = require("node:fs/promises");
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+var import_promises3 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
-function temporaryPathFor(path) {
-  return (0, import_node_path2.join)((0, import_node_path2.dirname)(path), `.${(0, import_node_path2.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto.randomBytes)(4).toString("hex")}`);
-}
-__name(temporaryPathFor, "temporaryPathFor");
-async function writeFileAtomic(path, content) {
-  const temp = temporaryPathFor(path);
-  try {
-    const handle = await (0, import_promises.open)(temp, "wx", 420);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await (0, import_promises.rename)(temp, path);
-  } catch (e) {
-    await (0, import_promises.rm)(temp, { force: true });
-    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
-  }
-}
-__name(writeFileAtomic, "writeFileAtomic");
+var import_promises4 = require("node:stream/promises");
 
 // src/lib/core/file-digest.ts
-var import_node_crypto2 = require("node:crypto");
+var import_node_crypto = require("node:crypto");
 var import_node_fs3 = require("node:fs");
-var import_promises2 = require("node:fs/promises");
+var import_promises = require("node:fs/promises");
 var import_node_stream = require("node:stream");
-var import_promises3 = require("node:stream/promises");
+var import_promises2 = require("node:stream/promises");
 var READ_CHUNK = 1 << 20;
 var DigestCounter = class {
   static {
     __name(this, "DigestCounter");
   }
-  hash = (0, import_node_crypto2.createHash)("sha256");
+  hash = (0, import_node_crypto.createHash)("sha256");
   size = 0;
   update(chunk) {
     this.hash.update(chunk);
@@ -58000,7 +58030,7 @@ async function* verifiedChunks(source, expected, mismatch) {
 __name(verifiedChunks, "verifiedChunks");
 function digestBytes(bytes) {
   const b = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-  return { size: b.length, sha256: (0, import_node_crypto2.createHash)("sha256").update(b).digest("hex") };
+  return { size: b.length, sha256: (0, import_node_crypto.createHash)("sha256").update(b).digest("hex") };
 }
 __name(digestBytes, "digestBytes");
 var NotRegularFileError = class extends PiImageError {
@@ -58019,7 +58049,7 @@ var NotRegularFileError = class extends PiImageError {
 async function openRegularFile(path) {
   let handle;
   try {
-    handle = await (0, import_promises2.open)(path, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
+    handle = await (0, import_promises.open)(path, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
   } catch (e) {
     const code = e.code;
     if (code === "ELOOP") throw new NotRegularFileError(path, "a symbolic link", { cause: e });
@@ -58061,6 +58091,12 @@ function kindOf(st) {
 }
 __name(kindOf, "kindOf");
 var SHA256_HEX = /^[0-9a-f]{64}$/;
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
 async function digestFile(path, copyTo, expectedSize) {
   const handle = await openRegularFile(path);
   if (expectedSize !== void 0) {
@@ -58072,13 +58108,15 @@ async function digestFile(path, copyTo, expectedSize) {
   }
   const counter = new HashingPassThrough();
   let writeFailure;
-  const sink = copyTo ? (0, import_node_fs3.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+  const sink = copyTo ? (0, import_node_fs3.createWriteStream)(copyTo).once("error", (e) => {
+    if (isOwnWriteError(e)) writeFailure = e;
+  }) : new import_node_stream.Writable({
     write(_chunk, _enc, done) {
       done();
     }
   });
   try {
-    await (0, import_promises3.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
+    await (0, import_promises2.pipeline)(handle.createReadStream({ highWaterMark: READ_CHUNK }), counter, sink);
   } catch (e) {
     if (writeFailure) throw new PiImageError("IO_FAILED", `cannot write ${copyTo}: ${writeFailure.message}`, { cause: writeFailure });
     throw e;
@@ -58086,6 +58124,76 @@ async function digestFile(path, copyTo, expectedSize) {
   return counter.digest();
 }
 __name(digestFile, "digestFile");
+
+// src/lib/core/atomic-file.ts
+function temporaryPathFor(path) {
+  return (0, import_node_path2.join)((0, import_node_path2.dirname)(path), `.${(0, import_node_path2.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises3.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises3.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises3.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+var AtomicFile = class {
+  constructor(path) {
+    this.path = path;
+    const temp = temporaryPathFor(path);
+    this.temp = temp;
+    this.stream = (0, import_node_fs4.createWriteStream)(temp, { flags: "wx", mode: 420 });
+    this.stream.once("error", (e) => {
+      if (isOwnWriteError(e)) this.writeFailure = e;
+    });
+    this.unregister = registerCleanup(() => (0, import_promises3.rm)(temp, { force: true }));
+  }
+  path;
+  static {
+    __name(this, "AtomicFile");
+  }
+  unregister;
+  stream;
+  writeFailure;
+  temp;
+  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
+  async fill(source, through) {
+    try {
+      if (through) await (0, import_promises4.pipeline)(source, through, this.stream);
+      else await (0, import_promises4.pipeline)(source, this.stream);
+    } catch (e) {
+      throw this.blame(e);
+    }
+  }
+  /** The error to report: the output's, naming the file, when writing it failed. */
+  blame(e) {
+    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
+  }
+  async commit(finalPath = this.path) {
+    try {
+      await (0, import_promises3.rename)(this.temp, finalPath);
+    } catch (e) {
+      await this.discard();
+      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
+    }
+    this.unregister();
+  }
+  async discard() {
+    this.stream.destroy();
+    await (0, import_promises3.rm)(this.temp, { force: true });
+    this.unregister();
+  }
+};
 
 // src/lib/core/json-value.ts
 function asObject(value) {
@@ -58236,24 +58344,43 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs4.existsSync)((0, import_node_path3.join)(dir, MARKER_FILE));
+    return (0, import_node_fs5.existsSync)((0, import_node_path3.join)(dir, MARKER_FILE));
   }
-  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await (0, import_promises4.mkdir)((0, import_node_path3.join)(this.dir, "blobs", "sha256"), { recursive: true });
     await writeFileAtomic((0, import_node_path3.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
     await writeFileAtomic((0, import_node_path3.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
+  /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
+  async blobsDir() {
+    const dir = (0, import_node_path3.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises5.mkdir)(dir, { recursive: true });
+    if (this.pending && made !== void 0) this.madeDirs ??= made;
+    return dir;
+  }
+  /** After a failed first write: the directories this layout made, removed while they are empty. */
+  async undoDirs() {
+    if (!this.pending || this.madeDirs === void 0) return;
+    const top = this.madeDirs;
+    for (let d = (0, import_node_path3.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path3.dirname)(d)) {
+      try {
+        await (0, import_promises5.rmdir)(d);
+      } catch {
+        return;
+      }
+    }
+  }
+  madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
     return (0, import_node_path3.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises4.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises5.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -58263,25 +58390,34 @@ var OciLayout = class _OciLayout {
     return this.writeBlob(open4());
   }
   async writeBlob(source, expected) {
-    await this.ensureCreated();
     const counter = new HashingPassThrough();
-    const temp = (0, import_node_path3.join)(this.dir, "blobs", "sha256", `.partial-${(0, import_node_crypto4.randomBytes)(6).toString("hex")}`);
+    const file = new AtomicFile((0, import_node_path3.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
-      await (0, import_promises5.pipeline)(source, counter, (0, import_node_fs4.createWriteStream)(temp));
+      await file.fill(source, counter);
       const { size, sha256 } = counter.digest();
       const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError("DIGEST_MISMATCH", `blob should be ${expected} but is ${digest}`);
-      await (0, import_promises4.rename)(temp, this.blobPath(digest));
+      await file.commit(this.blobPath(digest));
+      await this.ensureCreated();
       return { digest, size };
     } catch (e) {
-      await (0, import_promises4.rm)(temp, { force: true });
+      await file.discard();
+      await this.undoDirs();
       throw e;
     }
   }
   async putBlobBytes(bytes) {
-    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!await this.hasBlob(digest)) await writeFileAtomic(this.blobPath(digest), bytes);
+    if (!await this.hasBlob(digest)) {
+      await this.blobsDir();
+      try {
+        await writeFileAtomic(this.blobPath(digest), bytes);
+      } catch (e) {
+        await this.undoDirs();
+        throw e;
+      }
+    }
+    await this.ensureCreated();
     return digest;
   }
   async putBlob(source) {
@@ -58376,10 +58512,7 @@ var OciLayout = class _OciLayout {
 };
 
 // src/lib/oci/registry-client.ts
-var import_node_fs5 = require("node:fs");
-var import_promises6 = require("node:fs/promises");
 var import_node_stream3 = require("node:stream");
-var import_promises7 = require("node:stream/promises");
 
 // src/lib/oci/http-transport.ts
 var import_node_http = require("node:http");
@@ -58585,13 +58718,16 @@ function parseChallenge(header) {
   return { scheme: (m?.[1] ?? "").toLowerCase(), params };
 }
 __name(parseChallenge, "parseChallenge");
+var KNOWN_TOKEN_SERVICES = {
+  "registry-1.docker.io": "auth.docker.io",
+  "index.docker.io": "auth.docker.io",
+  "docker.io": "auth.docker.io",
+  "registry.gitlab.com": "gitlab.com"
+};
 function realmMayGetCredentials(realm, registry, allowed) {
   if (realm.origin === registry.origin) return true;
   if (allowed.some((a) => new URL(a).origin === realm.origin)) return true;
-  if (realm.protocol !== "https:") return false;
-  const labels = registry.hostname.split(".");
-  const parent = labels.slice(1).join(".");
-  return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
+  return realm.protocol === "https:" && realm.port === "" && KNOWN_TOKEN_SERVICES[registry.hostname] === realm.hostname;
 }
 __name(realmMayGetCredentials, "realmMayGetCredentials");
 var RegistryAuth = class {
@@ -58677,6 +58813,13 @@ var RegistryAuth = class {
 
 // src/lib/oci/registry-client.ts
 var GHCR_MAX_CHUNK = 4 * 1024 * 1024;
+var MAX_REDIRECTS = 10;
+function checkManifestReference(reference) {
+  if (!TAG.test(reference) && !DIGEST.test(reference))
+    throw new PiImageError("INPUT_INVALID", `"${reference.slice(0, 80)}" is neither a tag nor a sha256 digest`);
+  return reference;
+}
+__name(checkManifestReference, "checkManifestReference");
 function withProgress(stream, report) {
   let bytes = 0;
   const through = new import_node_stream3.PassThrough();
@@ -58709,18 +58852,20 @@ var RegistryClient = class _RegistryClient {
   async request(method, path, options) {
     const retries = options.retry === false ? 0 : this.options.retries ?? 4;
     let url = new URL(path, this.base);
+    const origin = new URL(this.base).origin;
     let challenged = false;
+    let redirects = 0;
     for (let attempt = 0; ; attempt++) {
       let res;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        const auth = url.origin === origin ? await this.auth.header(options.scope) : {};
         res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
         if (!isRetryable(e) || attempt >= retries) throw e;
         await this.backoff(attempt, e.message);
         continue;
       }
-      if (res.status === 401 && !challenged && res.headers["www-authenticate"]) {
+      if (res.status === 401 && !challenged && url.origin === origin && res.headers["www-authenticate"]) {
         await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers["www-authenticate"], options.scope);
@@ -58729,7 +58874,12 @@ var RegistryClient = class _RegistryClient {
       }
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === "GET" || method === "HEAD")) {
         await readBodyText(res.body);
-        url = new URL(res.headers.location, url);
+        const next = new URL(res.headers.location, url);
+        if (++redirects > MAX_REDIRECTS) throw protocolError(method, url, `more than ${MAX_REDIRECTS} redirects: a redirect loop`);
+        if (url.protocol === "https:" && next.protocol !== "https:")
+          throw protocolError(method, url, `redirected from https to ${next.protocol}//${next.host}: refused`);
+        url = next;
+        attempt--;
         continue;
       }
       if (!options.expect.includes(res.status)) {
@@ -59062,22 +59212,9 @@ var RegistryClient = class _RegistryClient {
       })()
     );
   }
-  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
-  async downloadBlob(repository, digest, path, expectedSize) {
-    const temp = `${path}.partial-${process.pid}`;
-    try {
-      await (0, import_promises7.pipeline)(
-        import_node_stream3.Readable.from(this.readBlob(repository, { digest, ...expectedSize !== void 0 ? { size: expectedSize } : {} })),
-        (0, import_node_fs5.createWriteStream)(temp)
-      );
-      await (0, import_promises6.rename)(temp, path);
-    } catch (e) {
-      await (0, import_promises6.rm)(temp, { force: true });
-      throw e;
-    }
-  }
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository, reference, accept) {
+    checkManifestReference(reference);
     const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull"),
       headers: { accept: accept.join(", ") },
@@ -59112,6 +59249,7 @@ var RegistryClient = class _RegistryClient {
     return (await this.pushManifest(repository, reference, mediaType, bytes)).digest;
   }
   async pushManifest(repository, reference, mediaType, bytes) {
+    checkManifestReference(reference);
     const digest = digestOf(bytes);
     const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull,push"),
@@ -59124,6 +59262,7 @@ var RegistryClient = class _RegistryClient {
   }
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository, reference, accept) {
+    checkManifestReference(reference);
     const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
       scope: _RegistryClient.scope(repository, "pull"),
       headers: { accept: accept.join(", ") },
@@ -59214,8 +59353,8 @@ async function openStore(target, options) {
 __name(openStore, "openStore");
 
 // src/lib/publishing/pull.ts
-var import_node_fs6 = require("node:fs");
-var import_promises10 = require("node:fs/promises");
+var import_node_fs7 = require("node:fs");
+var import_promises8 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib = require("node:zlib");
@@ -59233,90 +59372,10 @@ function isPlainFileName(value) {
 __name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto5 = require("node:crypto");
-var import_promises8 = require("node:fs/promises");
+var import_node_crypto4 = require("node:crypto");
+var import_node_fs6 = require("node:fs");
+var import_promises6 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
-async function isNonEmptyDir(path) {
-  try {
-    if (!(await (0, import_promises8.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises8.readdir)(path)).length > 0;
-  } catch {
-    return false;
-  }
-}
-__name(isNonEmptyDir, "isNonEmptyDir");
-async function realish(path) {
-  const abs = (0, import_node_path4.resolve)(path);
-  try {
-    return await (0, import_promises8.realpath)(abs);
-  } catch {
-    const parent = (0, import_node_path4.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path4.join)(await realish(parent), (0, import_node_path4.basename)(abs));
-  }
-}
-__name(realish, "realish");
-async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path4.resolve)(finalPath);
-  const label = options.label ?? "output";
-  const realTarget = await realish(target);
-  for (const input of options.inputs ?? []) {
-    const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path4.sep}`)) {
-      throw new PiImageError(
-        "INPUT_INVALID",
-        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
-      );
-    }
-  }
-  if (!options.replace && await isNonEmptyDir(target)) {
-    throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
-  }
-  await (0, import_promises8.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises8.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises8.rm)(path, { recursive: true, force: true }));
-  return {
-    path,
-    async commit() {
-      if (!options.replace) {
-        try {
-          await (0, import_promises8.rename)(path, target);
-        } catch (e) {
-          const code = e.code;
-          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
-            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
-          }
-          throw e;
-        }
-        unregister();
-        return;
-      }
-      let old;
-      try {
-        await (0, import_promises8.stat)(target);
-        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
-        await (0, import_promises8.rename)(target, old);
-      } catch (e) {
-        if (e.code !== "ENOENT") throw e;
-        old = void 0;
-      }
-      try {
-        await (0, import_promises8.rename)(path, target);
-      } catch (e) {
-        if (old) await (0, import_promises8.rename)(old, target).catch(() => void 0);
-        throw e;
-      }
-      unregister();
-      if (old) await (0, import_promises8.rm)(old, { recursive: true, force: true });
-    },
-    async discard() {
-      unregister();
-      await (0, import_promises8.rm)(path, { recursive: true, force: true });
-    }
-  };
-}
-__name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
@@ -59382,8 +59441,99 @@ function parseManifest2(text, where, reserved = () => []) {
 }
 __name(parseManifest2, "parseManifest");
 
+// src/lib/release/output-dir.ts
+async function isNonEmptyDir(path) {
+  try {
+    if (!(await (0, import_promises6.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises6.readdir)(path)).length > 0;
+  } catch {
+    return false;
+  }
+}
+__name(isNonEmptyDir, "isNonEmptyDir");
+async function realish(path) {
+  const abs = (0, import_node_path4.resolve)(path);
+  try {
+    return await (0, import_promises6.realpath)(abs);
+  } catch {
+    const parent = (0, import_node_path4.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path4.join)(await realish(parent), (0, import_node_path4.basename)(abs));
+  }
+}
+__name(realish, "realish");
+async function stageOutputDir(finalPath, options) {
+  const target = (0, import_node_path4.resolve)(finalPath);
+  const label = options.label ?? "output";
+  const realTarget = await realish(target);
+  for (const input of options.inputs ?? []) {
+    const realInput = await realish(input);
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path4.sep}`)) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
+      );
+    }
+  }
+  if (await isNonEmptyDir(target)) {
+    if (!options.replace) {
+      throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+    }
+    if (!(0, import_node_fs6.existsSync)((0, import_node_path4.join)(target, MANIFEST_FILE))) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
+      );
+    }
+  }
+  await (0, import_promises6.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises6.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises6.rm)(path, { recursive: true, force: true }));
+  return {
+    path,
+    async commit() {
+      if (!options.replace) {
+        try {
+          await (0, import_promises6.rename)(path, target);
+        } catch (e) {
+          const code = e.code;
+          if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
+            throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} appeared while this run was writing; it is left as it is`, { cause: e });
+          }
+          throw e;
+        }
+        unregister();
+        return;
+      }
+      let old;
+      try {
+        await (0, import_promises6.stat)(target);
+        old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
+        await (0, import_promises6.rename)(target, old);
+      } catch (e) {
+        if (e.code !== "ENOENT") throw e;
+        old = void 0;
+      }
+      try {
+        await (0, import_promises6.rename)(path, target);
+      } catch (e) {
+        if (old) await (0, import_promises6.rename)(old, target).catch(() => void 0);
+        throw e;
+      }
+      unregister();
+      if (old) await (0, import_promises6.rm)(old, { recursive: true, force: true });
+    },
+    async discard() {
+      unregister();
+      await (0, import_promises6.rm)(path, { recursive: true, force: true });
+    }
+  };
+}
+__name(stageOutputDir, "stageOutputDir");
+
 // src/lib/release/release-dir.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises7 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -59418,7 +59568,7 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises9.readdir)(dir)).sort();
+    return (await (0, import_promises7.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
@@ -59685,7 +59835,7 @@ async function signedManifest(dir, signed) {
   try {
     bytes = await readManifestBytes(dir);
   } catch (e) {
-    if (e instanceof NotRegularFileError) throw new PiImageError("MANIFEST_MODIFIED", e.message, { cause: e });
+    if (e instanceof PiImageError) throw new PiImageError("MANIFEST_MODIFIED", `${MANIFEST_FILE} in ${dir} is not the one signed: ${e.message}`, { cause: e });
     throw e;
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {
@@ -59765,16 +59915,20 @@ async function listReferrers(store, digest) {
 __name(listReferrers, "listReferrers");
 async function referrersOfType(store, digest, artifactType, limit, maxLayerBytes) {
   const found = [];
+  let fetched = 0;
   for (const referrer of await listReferrers(store, digest)) {
     if (referrer.artifactType !== void 0 && referrer.artifactType !== artifactType) continue;
-    if (found.length >= limit) break;
-    let manifest;
+    if (fetched >= limit) break;
+    fetched++;
+    const bytes = (await store.getManifest(referrer.digest)).bytes;
+    let parsed;
     try {
-      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString("utf8"));
-    } catch (e) {
-      if (e instanceof PiImageError && e.code === "DIGEST_MISMATCH") throw e;
+      parsed = JSON.parse(bytes.toString("utf8"));
+    } catch {
       continue;
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) continue;
+    const manifest = parsed;
     if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
     const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
     if (!layer || layer.size > maxLayerBytes) continue;
@@ -60023,8 +60177,11 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const out = (0, import_node_fs6.createWriteStream)((0, import_node_path7.join)(this.dir, name), { flags: "wx" });
-    const failed = new Promise((_, reject) => out.once("error", reject));
+    const path = (0, import_node_path7.join)(this.dir, name);
+    const out = (0, import_node_fs7.createWriteStream)(path, { flags: "wx" });
+    const failed = new Promise(
+      (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
+    );
     failed.catch(() => void 0);
     return {
       write: /* @__PURE__ */ __name(async (chunk) => {
@@ -60126,7 +60283,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises10.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises8.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");

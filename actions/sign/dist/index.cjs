@@ -36014,7 +36014,7 @@ var require_polyfill = __commonJS({
       copyFile: copyFile2,
       lstat: lstat2,
       mkdir: mkdir2,
-      readdir: readdir2,
+      readdir: readdir3,
       readlink: readlink2,
       stat: stat3,
       symlink: symlink2,
@@ -36302,7 +36302,7 @@ var require_polyfill = __commonJS({
     }
     __name(mkDirAndCopy, "mkDirAndCopy");
     async function copyDir(src, dest, opts) {
-      const dir = await readdir2(src);
+      const dir = await readdir3(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
         const srcItem = join3(src, item);
@@ -36414,13 +36414,13 @@ var require_with_temp_dir = __commonJS({
 // node_modules/@npmcli/fs/lib/readdir-scoped.js
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
-    var { readdir: readdir2 } = require("fs/promises");
+    var { readdir: readdir3 } = require("fs/promises");
     var { join: join3 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
-      for (const item of await readdir2(dir)) {
+      for (const item of await readdir3(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir2(join3(dir, item))) {
+          for (const scopedItem of await readdir3(join3(dir, item))) {
             results.push(join3(item, scopedItem));
           }
         } else {
@@ -37154,7 +37154,7 @@ var require_entry_index = __commonJS({
       appendFile: appendFile2,
       mkdir: mkdir2,
       readFile,
-      readdir: readdir2,
+      readdir: readdir3,
       rm: rm3,
       writeFile: writeFile2
     } = require("fs/promises");
@@ -37414,7 +37414,7 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(formatEntry, "formatEntry");
     function readdirOrEmpty(dir) {
-      return readdir2(dir).catch((err) => {
+      return readdir3(dir).catch((err) => {
         if (err.code === "ENOENT" || err.code === "ENOTDIR") {
           return [];
         }
@@ -52405,11 +52405,38 @@ function endGroup() {
 __name(endGroup, "endGroup");
 
 // src/lib/core/logger.ts
-function formatProgress(label, done, total) {
+function formatProgress(label, done, total, elapsedMs) {
   const mib = (done / 1048576).toFixed(0);
-  return total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib} MiB)` : `${label}: ${mib} MiB`;
+  if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
+    const rate = done / (elapsedMs / 1e3);
+    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+  }
+  return line;
 }
 __name(formatProgress, "formatProgress");
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+__name(clock, "clock");
+function progressFormatter(now = Date.now) {
+  const started = /* @__PURE__ */ new Map();
+  return (label, done, total) => {
+    let start = started.get(label);
+    if (!start || done < start.done) {
+      start = { at: now(), done };
+      started.set(label, start);
+    }
+    start.done = done;
+    return formatProgress(label, done, total, now() - start.at);
+  };
+}
+__name(progressFormatter, "progressFormatter");
 
 // src/lib/core/secrets.ts
 var secrets = /* @__PURE__ */ new Set();
@@ -52460,6 +52487,7 @@ __name(forRunnerLog, "forRunnerLog");
 function actionsLogger() {
   onSecretRegistered((s) => setSecret(s));
   let last = 0;
+  const format = progressFormatter();
   return {
     startGroup: /* @__PURE__ */ __name((name) => startGroup(forRunnerLog(name)), "startGroup"),
     endGroup: /* @__PURE__ */ __name(() => endGroup(), "endGroup"),
@@ -52467,10 +52495,11 @@ function actionsLogger() {
     warn: /* @__PURE__ */ __name((m) => warning(forRunnerLog(m)), "warn"),
     debug: /* @__PURE__ */ __name((m) => debug(forRunnerLog(m)), "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
+      const line = format(label, done, total);
       const now = Date.now();
       if (now - last < 1e4) return;
       last = now;
-      info(forRunnerLog(formatProgress(label, done, total)));
+      info(forRunnerLog(line));
     }, "progress")
   };
 }
@@ -52489,7 +52518,22 @@ var USER_ERROR_CODES = [
   "IMAGE_NOT_DISK",
   "LOG_INVALID",
   "INFO_INVALID",
-  "OUTPUT_EXISTS"
+  "OUTPUT_EXISTS",
+  /** A flash target that is not there, or not a block device. */
+  "DISK_NOT_FOUND",
+  "DISK_NOT_BLOCK_DEVICE",
+  /** A partition given where a whole disk belongs. */
+  "DISK_NOT_WHOLE",
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  "DISK_IN_USE",
+  /** The disk the running system lives on. */
+  "DISK_SYSTEM",
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  "DISK_PROTECTED",
+  "DISK_READ_ONLY",
+  "DISK_TOO_SMALL",
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  "CONFIRMATION_REQUIRED"
 ];
 var PiImageError = class extends Error {
   static {
@@ -52901,6 +52945,12 @@ function kindOf(st) {
 }
 __name(kindOf, "kindOf");
 var SHA256_HEX = /^[0-9a-f]{64}$/;
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
 async function digestFile(path, copyTo, expectedSize) {
   const handle = await openRegularFile(path);
   if (expectedSize !== void 0) {
@@ -52912,7 +52962,9 @@ async function digestFile(path, copyTo, expectedSize) {
   }
   const counter = new HashingPassThrough();
   let writeFailure;
-  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => writeFailure = e) : new import_node_stream.Writable({
+  const sink = copyTo ? (0, import_node_fs.createWriteStream)(copyTo).once("error", (e) => {
+    if (isOwnWriteError(e)) writeFailure = e;
+  }) : new import_node_stream.Writable({
     write(_chunk, _enc, done) {
       done();
     }
@@ -53019,6 +53071,7 @@ function parseManifest(text, where, reserved = () => []) {
 __name(parseManifest, "parseManifest");
 
 // src/lib/release/release-dir.ts
+var import_promises4 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
 
 // src/lib/core/atomic-file.ts
@@ -53093,6 +53146,14 @@ async function openReleaseDir(dir) {
   return releaseFromBytes(dir, await readManifestBytes(dir));
 }
 __name(openReleaseDir, "openReleaseDir");
+async function listReleaseDir(dir) {
+  try {
+    return (await (0, import_promises4.readdir)(dir)).sort();
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
+  }
+}
+__name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
   return (0, import_node_path2.join)(release.dir, name);
 }
@@ -53172,6 +53233,14 @@ async function checkFiles(expected, digestOf, where, against) {
   return expected.length;
 }
 __name(checkFiles, "checkFiles");
+async function strayEntries(dir, expected) {
+  return (await listReleaseDir(dir)).filter((name) => !expected.has(name));
+}
+__name(strayEntries, "strayEntries");
+function releaseNames(release) {
+  return /* @__PURE__ */ new Set([MANIFEST_FILE, ...release.manifest.files.map((f) => f.path), ...besideFiles(release.manifest.name)]);
+}
+__name(releaseNames, "releaseNames");
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -53225,6 +53294,13 @@ async function signRelease(options) {
   const release = await openReleaseDir(releaseDir);
   logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
   await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, "manifest");
+  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (stray.length > 0) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${stray.join(", ")} ${stray.length === 1 ? "is" : "are"} in ${releaseDir} but not listed in ${MANIFEST_FILE}: remove ${stray.length === 1 ? "it" : "them"} (or package again) before signing`
+    );
+  }
   const metadata = await readReleaseMetadata(release);
   if (await readSignature(release) !== void 0) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
   const token = await options.identityToken();

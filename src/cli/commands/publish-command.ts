@@ -75,7 +75,11 @@ ${REGISTRY_HELP}`,
 
     const layoutSource = isLayoutSource(source);
     if (layoutSource?.kind === 'layout') {
-      const copied = await copyLayoutReleases({ layoutDir: layoutSource.dir, tag: layoutSource.tag, sink: store, logger });
+      const notForCopies = ['format', 'tag', 'annotation', 'no-signature'].filter((o) => values[o] !== undefined);
+      if (notForCopies.length > 0) {
+        throw usageError(`${notForCopies.map((o) => `--${o}`).join(', ')}: a layout's releases are copied as they are (tags, format and signatures included)`);
+      }
+      const copied = await copyLayoutReleases({ layoutDir: layoutSource.dir, tag: layoutSource.tag, sink: store, force: values.force === true, logger });
       stdout(values.json ? `${JSON.stringify({ copied }, null, 2)}\n` : copied.map((c) => `${c.reference}\n`).join(''));
       return 0;
     }

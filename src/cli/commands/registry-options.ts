@@ -24,9 +24,10 @@ export const REGISTRY_HELP = `Registry access:
   --password-stdin          read the password from standard input (never from an argument)
   --plain-http              plain HTTP to a registry that is not on loopback (loopback always is)
   --token-realm URL         a token service on another host that may receive the credentials
-                            (https only; the registry's own host and its siblings, such as
-                            auth.docker.io for registry-1.docker.io, need no flag); repeatable
-  Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, then the
+                            (https only; the registry's own host, auth.docker.io for Docker Hub
+                            and gitlab.com for registry.gitlab.com need no flag); repeatable
+  Without --username: PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, for the
+  registry PI_IMAGE_REGISTRY names (host[:port]; never sent to another), then the
   "auths" of Docker's config.json (docker login; credential helpers are not run), then anonymous.
 ${TRANSFER_LIMITS_HELP}`;
 

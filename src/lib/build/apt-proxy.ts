@@ -7,12 +7,12 @@
  * served; CONNECT (https tunnels) is refused. A download becomes a cache entry
  * only once complete (written under a temporary name, length checked, renamed).
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { AtomicFile } from '../core/atomic-file';
 import type { Logger } from '../core/logger';
 
 export interface AptProxyOptions {
@@ -134,8 +134,8 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
       }
       // Store while serving; the entry appears only when complete and of the announced length.
       const expected = up.headers['content-length'] ? Number(up.headers['content-length']) : undefined;
-      const temp = join(options.cacheDir, `.partial-${randomBytes(6).toString('hex')}`);
-      const file = createWriteStream(temp);
+      const cached = new AtomicFile(join(options.cacheDir, 'entry'));
+      const file = cached.stream;
       let length = 0;
       let failed = false;
       up.on('data', (chunk: Buffer) => {
@@ -146,8 +146,7 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
       up.pipe(file);
       const abandon = (): void => {
         failed = true;
-        file.destroy();
-        void rm(temp, { force: true });
+        void cached.discard();
       };
       up.on('aborted', abandon);
       up.on('error', () => {
@@ -158,16 +157,16 @@ export async function startAptProxy(options: AptProxyOptions): Promise<RunningAp
       const store = async (): Promise<void> => {
         if (failed || (expected !== undefined && length !== expected)) {
           logger.warn(`apt proxy: ${url.href} ended after ${length} of ${expected ?? '?'} bytes; not cached`);
-          await rm(temp, { force: true });
+          await cached.discard();
           return;
         }
         try {
           await mkdir(dirname(cachePath), { recursive: true });
-          await rename(temp, cachePath);
+          await cached.commit(cachePath);
           stats.stored++;
         } catch (e) {
           logger.warn(`apt proxy: could not store ${url.href}: ${(e as Error).message}`);
-          await rm(temp, { force: true });
+          await cached.discard();
         }
       };
       file.on('finish', () => void store());

@@ -18,6 +18,21 @@ export const USER_ERROR_CODES = [
   'LOG_INVALID',
   'INFO_INVALID',
   'OUTPUT_EXISTS',
+  /** A flash target that is not there, or not a block device. */
+  'DISK_NOT_FOUND',
+  'DISK_NOT_BLOCK_DEVICE',
+  /** A partition given where a whole disk belongs. */
+  'DISK_NOT_WHOLE',
+  /** Mounted, used as swap, or held by device-mapper, md or LVM. */
+  'DISK_IN_USE',
+  /** The disk the running system lives on. */
+  'DISK_SYSTEM',
+  /** A disk holding a protected label or serial (OURBOX_DATA). */
+  'DISK_PROTECTED',
+  'DISK_READ_ONLY',
+  'DISK_TOO_SMALL',
+  /** Not on a terminal and no --yes; or the serial typed back did not match. */
+  'CONFIRMATION_REQUIRED',
 ] as const;
 
 /** Codes for failures that are not the user's input: a tool missing, I/O, a bug. */
@@ -31,6 +46,10 @@ export const FAILURE_CODES = [
   /** A registry (or the network to it) failed: an error status, a dropped or stalled connection, a deadline passed. */
   'REGISTRY_FAILED',
   'FS_UNSUPPORTED',
+  /** The target changed between its checks and its opening (another disk under the same name). */
+  'DISK_CHANGED',
+  /** What was read back from the disk is not what was written. */
+  'DISK_VERIFY_FAILED',
   'INTERNAL',
 ] as const;
 

@@ -153,6 +153,18 @@ function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isBlockDevice()
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+const OUTPUT_SYSCALLS = new Set(['open', 'write', 'writev', 'close', 'fsync', 'fdatasync']);
+
+/**
+ * Whether an error a write stream emitted is its own (opening, writing,
+ * closing the file: a full disk) rather than an input's error that a pipeline
+ * destroyed it with: the output is blamed only for its own.
+ */
+export function isOwnWriteError(e: unknown): e is NodeJS.ErrnoException {
+  const syscall = (e as NodeJS.ErrnoException | undefined)?.syscall;
+  return syscall !== undefined && OUTPUT_SYSCALLS.has(syscall);
+}
+
 /**
  * Hashes a regular file; with `copyTo`, writes the same bytes there in the
  * same pass. With `expectedSize`, a file of another size is not read at all
@@ -171,7 +183,9 @@ export async function digestFile(path: string, copyTo?: string, expectedSize?: n
   const counter = new HashingPassThrough();
   let writeFailure: Error | undefined;
   const sink = copyTo
-    ? createWriteStream(copyTo).once('error', (e) => (writeFailure = e))
+    ? createWriteStream(copyTo).once('error', (e) => {
+        if (isOwnWriteError(e)) writeFailure = e;
+      })
     : new Writable({
         write(_chunk: Buffer, _enc, done) {
           done();

@@ -1,8 +1,10 @@
 /**
  * Registry credentials, first found wins: given explicitly (action inputs,
  * --username with --password-stdin), PI_IMAGE_REGISTRY_USERNAME and
- * PI_IMAGE_REGISTRY_PASSWORD, then Docker's config.json (`docker login`),
- * the `auths` entries only: credential helpers are not run.
+ * PI_IMAGE_REGISTRY_PASSWORD for the one registry PI_IMAGE_REGISTRY names
+ * (so a reference someone else supplied never receives them), then Docker's
+ * config.json (`docker login`), the `auths` entries only: credential helpers
+ * are not run.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -33,10 +35,17 @@ export function resolveCredentials(registry: string, sources: CredentialSources)
     if (!sources.username || !sources.password) throw new PiImageError('INPUT_INVALID', 'registry credentials need both a username and a password (or token)');
     return { credentials: { username: sources.username, password: sources.password }, from: 'the options given' };
   }
-  const { PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
+  const { PI_IMAGE_REGISTRY: scope, PI_IMAGE_REGISTRY_USERNAME: user, PI_IMAGE_REGISTRY_PASSWORD: pass } = sources.env;
   if (user || pass) {
     if (!user || !pass) throw new PiImageError('INPUT_INVALID', 'set both PI_IMAGE_REGISTRY_USERNAME and PI_IMAGE_REGISTRY_PASSWORD, or neither');
-    return { credentials: { username: user, password: pass }, from: 'PI_IMAGE_REGISTRY_USERNAME/PASSWORD' };
+    if (!scope) {
+      throw new PiImageError(
+        'INPUT_INVALID',
+        'PI_IMAGE_REGISTRY_USERNAME/PASSWORD are set but PI_IMAGE_REGISTRY is not: set it to the registry they are for (ghcr.io, registry.example.com:5000)',
+      );
+    }
+    if (scope.trim().toLowerCase() === registry.toLowerCase())
+      return { credentials: { username: user, password: pass }, from: 'PI_IMAGE_REGISTRY_USERNAME/PASSWORD' };
   }
   const text = sources.readDockerConfig?.();
   if (text) {

@@ -4,13 +4,11 @@
  * OCI tool (skopeo `oci:DIR:TAG`). Blobs are written under a temporary name
  * and renamed once their digest is known and checked; index.json likewise.
  */
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join, resolve as resolvePath } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic } from '../core/atomic-file';
+import { AtomicFile, writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
 import { HashingPassThrough, regularFileChunks, verifiedChunks } from '../core/file-digest';
 import { parseJsonObject } from '../core/json-value';
@@ -81,14 +79,36 @@ export class OciLayout implements OciStore {
     return existsSync(join(dir, MARKER_FILE));
   }
 
-  /** Writes oci-layout and an empty index.json the first time anything is stored. */
+  /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   private async ensureCreated(): Promise<void> {
     if (!this.pending) return;
-    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
     await writeFileAtomic(join(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}\n`);
     await writeFileAtomic(join(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
+
+  /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
+  private async blobsDir(): Promise<string> {
+    const dir = join(this.dir, 'blobs', 'sha256');
+    const made = await mkdir(dir, { recursive: true });
+    if (this.pending && made !== undefined) this.madeDirs ??= made;
+    return dir;
+  }
+
+  /** After a failed first write: the directories this layout made, removed while they are empty. */
+  private async undoDirs(): Promise<void> {
+    if (!this.pending || this.madeDirs === undefined) return;
+    const top = this.madeDirs;
+    for (let d = join(this.dir, 'blobs', 'sha256'); d.length >= top.length; d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private madeDirs: string | undefined;
 
   blobPath(digest: string): string {
     if (!DIGEST.test(digest)) throw new PiImageError('INPUT_INVALID', `not a sha256 digest: ${digest}`);
@@ -109,26 +129,35 @@ export class OciLayout implements OciStore {
   }
 
   private async writeBlob(source: Readable | AsyncIterable<Buffer>, expected?: string): Promise<{ digest: string; size: number }> {
-    await this.ensureCreated();
     const counter = new HashingPassThrough();
-    const temp = join(this.dir, 'blobs', 'sha256', `.partial-${randomBytes(6).toString('hex')}`);
+    const file = new AtomicFile(join(await this.blobsDir(), expected ? expected.slice(7) : 'blob'));
     try {
-      await pipeline(source, counter, createWriteStream(temp));
+      await file.fill(source, counter);
       const { size, sha256 } = counter.digest();
       const digest = `sha256:${sha256}`;
       if (expected && digest !== expected) throw new PiImageError('DIGEST_MISMATCH', `blob should be ${expected} but is ${digest}`);
-      await rename(temp, this.blobPath(digest));
+      await file.commit(this.blobPath(digest));
+      await this.ensureCreated();
       return { digest, size };
     } catch (e) {
-      await rm(temp, { force: true });
+      await file.discard();
+      await this.undoDirs();
       throw e;
     }
   }
 
   async putBlobBytes(bytes: Buffer): Promise<string> {
-    await this.ensureCreated();
     const digest = digestOf(bytes);
-    if (!(await this.hasBlob(digest))) await writeFileAtomic(this.blobPath(digest), bytes);
+    if (!(await this.hasBlob(digest))) {
+      await this.blobsDir();
+      try {
+        await writeFileAtomic(this.blobPath(digest), bytes);
+      } catch (e) {
+        await this.undoDirs();
+        throw e;
+      }
+    }
+    await this.ensureCreated();
     return digest;
   }
 

@@ -81,21 +81,28 @@ export interface Referrer {
 
 /**
  * The referrers of `digest` that are artifacts of `artifactType` about it,
- * each with its layer (not yet fetched): at most `limit`, whatever a hostile
- * registry lists.
+ * each with its layer (not yet fetched). At most `limit` referrer manifests
+ * are fetched, whatever a hostile registry lists (those that declare another
+ * artifact type are skipped unfetched). A manifest that is not JSON is
+ * skipped; a registry that fails (an error status, the network) fails the
+ * search, and is never reported as "no signature".
  */
 export async function referrersOfType(store: OciStore, digest: string, artifactType: string, limit: number, maxLayerBytes: number): Promise<Referrer[]> {
   const found: Referrer[] = [];
+  let fetched = 0;
   for (const referrer of await listReferrers(store, digest)) {
     if (referrer.artifactType !== undefined && referrer.artifactType !== artifactType) continue;
-    if (found.length >= limit) break;
-    let manifest: { artifactType?: string; subject?: Descriptor; layers?: Descriptor[]; annotations?: Record<string, string> };
+    if (fetched >= limit) break;
+    fetched++;
+    const bytes = (await store.getManifest(referrer.digest)).bytes;
+    let parsed: unknown;
     try {
-      manifest = JSON.parse((await store.getManifest(referrer.digest)).bytes.toString('utf8')) as typeof manifest;
-    } catch (e) {
-      if (e instanceof PiImageError && e.code === 'DIGEST_MISMATCH') throw e;
+      parsed = JSON.parse(bytes.toString('utf8'));
+    } catch {
       continue; // not JSON: not an artifact of this type
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) continue;
+    const manifest = parsed as { artifactType?: string; subject?: Descriptor; layers?: Descriptor[]; annotations?: Record<string, string> };
     if (manifest.artifactType !== artifactType || manifest.subject?.digest !== digest) continue;
     const layer = manifest.layers?.find((l) => isDescriptor(l) && l.mediaType === artifactType);
     if (!layer || layer.size > maxLayerBytes) continue;

@@ -2,10 +2,11 @@
  * Registry authentication: anonymous, Basic, and Bearer tokens from the
  * realm the registry names (service and scope), cached per scope until they
  * expire. Credentials go to the registry's own origin, and to a token realm
- * only over https and only when it is the registry's (same host or a sibling
- * under the registry's parent domain, as auth.docker.io is for
- * registry-1.docker.io) or one the user allowed; anywhere else the token is
- * asked for anonymously.
+ * on another host only over https and only when it is a registry's known
+ * token service (auth.docker.io for Docker Hub, gitlab.com for GitLab's
+ * registry) or one the user allowed; anywhere else the token is asked for
+ * anonymously. A shared parent domain is not enough: tenants of the same
+ * registry service (acme.azurecr.io, evil.azurecr.io) are strangers.
  */
 import type { Logger } from '../core/logger';
 import { registerBasicCredentials, registerSecret } from '../core/secrets';
@@ -30,14 +31,19 @@ export function parseChallenge(header: string): Challenge {
   return { scheme: (m?.[1] ?? '').toLowerCase(), params };
 }
 
+/** Registries whose token service lives on another host, and that host. */
+const KNOWN_TOKEN_SERVICES: Readonly<Record<string, string>> = {
+  'registry-1.docker.io': 'auth.docker.io',
+  'index.docker.io': 'auth.docker.io',
+  'docker.io': 'auth.docker.io',
+  'registry.gitlab.com': 'gitlab.com',
+};
+
 /** May the registry's credentials go to this token realm? */
 export function realmMayGetCredentials(realm: URL, registry: URL, allowed: readonly string[]): boolean {
   if (realm.origin === registry.origin) return true;
   if (allowed.some((a) => new URL(a).origin === realm.origin)) return true;
-  if (realm.protocol !== 'https:') return false;
-  const labels = registry.hostname.split('.');
-  const parent = labels.slice(1).join('.');
-  return labels.length >= 3 && (realm.hostname === parent || realm.hostname.endsWith(`.${parent}`));
+  return realm.protocol === 'https:' && realm.port === '' && KNOWN_TOKEN_SERVICES[registry.hostname] === realm.hostname;
 }
 
 export class RegistryAuth {

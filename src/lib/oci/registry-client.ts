@@ -8,10 +8,7 @@
  * while they download; `Authorization` never follows a redirect to another
  * host. Long transfers report progress.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { PiImageError } from '../core/errors';
 import { DigestCounter, verifiedChunks } from '../core/file-digest';
 import type { Logger } from '../core/logger';
@@ -19,7 +16,7 @@ import { digestOf, type BlobSource } from './blob-source';
 import { readBodyText, sendRequest, type HttpResponse, type RequestBody } from './http-transport';
 import { OCI_INDEX, type Descriptor } from './media-types';
 import { MAX_MANIFEST_BYTES } from './manifest-json';
-import { DIGEST, registryBaseUrl } from './reference';
+import { DIGEST, registryBaseUrl, TAG } from './reference';
 import { RegistryAuth, type Credentials } from './registry-auth';
 import { hasStatus, isRetryable, protocolError, statusError, transportError } from './registry-error';
 import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from './transfer-limits';
@@ -55,6 +52,15 @@ export interface RegistryClientOptions {
 }
 
 export const GHCR_MAX_CHUNK = 4 * 1024 * 1024;
+/** As many as curl and browsers follow before calling it a loop. */
+const MAX_REDIRECTS = 10;
+
+/** A manifest reference as it goes into a URL: a tag or a digest, nothing that could change the path. */
+function checkManifestReference(reference: string): string {
+  if (!TAG.test(reference) && !DIGEST.test(reference))
+    throw new PiImageError('INPUT_INVALID', `"${reference.slice(0, 80)}" is neither a tag nor a sha256 digest`);
+  return reference;
+}
 
 /** Passes a body through, reporting its progress. */
 function withProgress(stream: Readable, report: (bytes: number) => void): Readable {
@@ -90,18 +96,21 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const retries = options.retry === false ? 0 : (this.options.retries ?? 4);
     let url = new URL(path, this.base);
+    const origin = new URL(this.base).origin;
     let challenged = false;
+    let redirects = 0;
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
-        const auth = url.origin === new URL(this.base).origin ? await this.auth.header(options.scope) : {};
+        const auth = url.origin === origin ? await this.auth.header(options.scope) : {};
         res = await sendRequest(method, url, { ...options.headers, ...auth }, options.body, this.limits);
       } catch (e) {
         if (!isRetryable(e) || attempt >= retries) throw e;
         await this.backoff(attempt, (e as Error).message);
         continue;
       }
-      if (res.status === 401 && !challenged && res.headers['www-authenticate']) {
+      // Only the registry's own challenge counts: a host it redirected to (blob storage) does not choose where credentials go.
+      if (res.status === 401 && !challenged && url.origin === origin && res.headers['www-authenticate']) {
         await readBodyText(res.body);
         challenged = true;
         this.auth.challenged(res.headers['www-authenticate'], options.scope);
@@ -111,7 +120,12 @@ export class RegistryClient {
       if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.location && (method === 'GET' || method === 'HEAD')) {
         await readBodyText(res.body);
         // A redirect to another host (blob storage) gets no Authorization: see the origin check above.
-        url = new URL(res.headers.location, url);
+        const next = new URL(res.headers.location, url);
+        if (++redirects > MAX_REDIRECTS) throw protocolError(method, url, `more than ${MAX_REDIRECTS} redirects: a redirect loop`);
+        if (url.protocol === 'https:' && next.protocol !== 'https:')
+          throw protocolError(method, url, `redirected from https to ${next.protocol}//${next.host}: refused`);
+        url = next;
+        attempt--; // a redirect is not a failed attempt
         continue;
       }
       if (!options.expect.includes(res.status)) {
@@ -479,23 +493,9 @@ export class RegistryClient {
     );
   }
 
-  /** Downloads a blob to `path`, verified; nothing is left at `path` unless it matches. */
-  async downloadBlob(repository: string, digest: string, path: string, expectedSize?: number): Promise<void> {
-    const temp = `${path}.partial-${process.pid}`;
-    try {
-      await pipeline(
-        Readable.from(this.readBlob(repository, { digest, ...(expectedSize !== undefined ? { size: expectedSize } : {}) })),
-        createWriteStream(temp),
-      );
-      await rename(temp, path);
-    } catch (e) {
-      await rm(temp, { force: true });
-      throw e;
-    }
-  }
-
   /** The digest a tag points at, or undefined when there is no such tag. */
   async resolveManifest(repository: string, reference: string, accept: string[]): Promise<string | undefined> {
+    checkManifestReference(reference);
     const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, {
       scope: RegistryClient.scope(repository, 'pull'),
       headers: { accept: accept.join(', ') },
@@ -533,6 +533,7 @@ export class RegistryClient {
   }
 
   async pushManifest(repository: string, reference: string, mediaType: string, bytes: Buffer): Promise<{ digest: string; subjectAccepted: boolean }> {
+    checkManifestReference(reference);
     const digest = digestOf(bytes);
     const res = await this.request('PUT', `/v2/${repository}/manifests/${reference}`, {
       scope: RegistryClient.scope(repository, 'pull,push'),
@@ -546,6 +547,7 @@ export class RegistryClient {
 
   /** Fetches a manifest; when asked by digest, its bytes must hash to it. */
   async getManifest(repository: string, reference: string, accept: string[]): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
+    checkManifestReference(reference);
     const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, {
       scope: RegistryClient.scope(repository, 'pull'),
       headers: { accept: accept.join(', ') },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { registerSecret } from '../core/secrets';
-import { realmMayGetCredentials } from './registry-auth';
 import { hasStatus, isRetryable, registryErrorSummary, statusError, transportError } from './registry-error';
 
 describe('registry errors as data', () => {
@@ -47,23 +46,5 @@ describe('registry errors as data', () => {
   it('network, timeout and stall failures are retryable; plain errors are not registry errors', () => {
     for (const kind of ['network', 'timeout', 'stalled'] as const) expect(isRetryable(transportError('GET', url, kind, 'x'))).toBe(true);
     expect(isRetryable(new Error('ECONNRESET'))).toBe(false);
-  });
-});
-
-describe('which token realms may receive the credentials', () => {
-  const registry = (u: string) => new URL(u);
-  it.each([
-    ['https://ghcr.io/token', 'https://ghcr.io', [], true],
-    ['https://auth.docker.io/token', 'https://registry-1.docker.io', [], true],
-    ['http://auth.docker.io/token', 'https://registry-1.docker.io', [], false],
-    ['https://evil.example/token', 'https://registry-1.docker.io', [], false],
-    ['https://docker.io.evil.example/token', 'https://registry-1.docker.io', [], false],
-    ['https://io/token', 'https://ghcr.io', [], false],
-    ['https://auth.example.com/token', 'https://registry.example.com', [], true],
-    ['https://sso.corp.example/token', 'https://registry.example.com', ['https://sso.corp.example'], true],
-    ['http://127.0.0.1:9000/token', 'http://127.0.0.1:5000', [], false],
-    ['http://127.0.0.1:5000/token', 'http://127.0.0.1:5000', [], true],
-  ])('%s for %s (allowed %j): %s', (realm, base, allowed, expected) => {
-    expect(realmMayGetCredentials(new URL(realm), registry(base), allowed)).toBe(expected);
   });
 });

@@ -5,10 +5,13 @@
  * attached signatures with it.
  */
 import { PiImageError } from '../core/errors';
+import { asObject } from '../core/json-value';
 import type { Logger } from '../core/logger';
 import { copyRelease } from '../oci/copy';
 import { OciLayout } from '../oci/layout';
+import { parseManifest } from '../oci/manifest-json';
 import { isReferrersTag, type OciStore } from '../oci/store';
+import { checkTagMoves, copiedTags, type ReleaseTag } from './tags';
 
 export interface CopiedRelease {
   digest: string;
@@ -17,7 +20,14 @@ export interface CopiedRelease {
 }
 
 /** Copies the layout's tagged releases (or the one `tag`) to `sink`; a layout that is missing or has nothing to copy is refused before anything is written. */
-export async function copyLayoutReleases(options: { layoutDir: string; tag?: string | undefined; sink: OciStore; logger: Logger }): Promise<CopiedRelease[]> {
+export async function copyLayoutReleases(options: {
+  layoutDir: string;
+  tag?: string | undefined;
+  sink: OciStore;
+  /** Move version and build tags that point at another release in the sink. */
+  force?: boolean | undefined;
+  logger: Logger;
+}): Promise<CopiedRelease[]> {
   const layout = await OciLayout.open(options.layoutDir, { create: false });
   const all = (await layout.tags()).filter((t) => !isReferrersTag(t.tag));
   const chosen = options.tag === undefined ? all : all.filter((t) => t.tag === options.tag);
@@ -26,10 +36,20 @@ export async function copyLayoutReleases(options: { layoutDir: string; tag?: str
   }
   const byDigest = new Map<string, string[]>();
   for (const t of chosen) byDigest.set(t.digest, [...(byDigest.get(t.digest) ?? []), t.tag]);
+  // Every tag checked, and every immutable one's move refused, before anything is copied.
+  const plans: { digest: string; tags: ReleaseTag[] }[] = [];
+  for (const [digest, names] of byDigest) {
+    const manifest = parseManifest((await layout.getManifest(digest)).bytes, `${layout.label}@${digest}`) as { annotations?: unknown };
+    const annotations = Object.fromEntries(Object.entries(asObject(manifest.annotations) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const tags = copiedTags(names, annotations, options.layoutDir);
+    await checkTagMoves(options.sink, tags, digest, options.force ?? false, options.logger);
+    plans.push({ digest, tags });
+  }
   const copied: CopiedRelease[] = [];
-  for (const [digest, tags] of byDigest) {
-    await copyRelease(layout, digest, tags, options.sink, options.logger);
-    copied.push({ digest, reference: options.sink.pinned(digest), tags });
+  for (const { digest, tags } of plans) {
+    const names = tags.map((t) => t.tag);
+    await copyRelease(layout, digest, names, options.sink, options.logger);
+    copied.push({ digest, reference: options.sink.pinned(digest), tags: names });
   }
   return copied;
 }

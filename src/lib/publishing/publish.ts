@@ -16,7 +16,7 @@ import { artifactLayout, RELEASE_ARTIFACT_TYPE } from './release-artifact';
 import { readReleaseContent, releaseAnnotations, type ReleaseContent } from './release-content';
 import { imageConfig, imageManifest, releaseLayer } from './release-image';
 import type { OciStore } from '../oci/store';
-import { releaseTags, type ReleaseTag } from './tags';
+import { checkTagMoves, releaseTags } from './tags';
 
 export const FORMATS = ['image', 'artifact'] as const;
 export type PublishFormat = (typeof FORMATS)[number];
@@ -82,20 +82,6 @@ async function storeBlobs(content: ReleaseContent, options: PublishOptions, anno
   return { manifest: imageManifest({ mediaType: '', ...configSource.descriptor }, layerDescriptor, annotations), size: layer.size + config.length };
 }
 
-async function checkImmutable(store: OciStore, tags: ReleaseTag[], digest: string, force: boolean, logger: Logger): Promise<void> {
-  for (const t of tags.filter((x) => x.immutable)) {
-    const existing = await store.resolveTag(t.tag);
-    if (!existing || existing === digest) continue;
-    if (!force) {
-      throw new PiImageError(
-        'OUTPUT_EXISTS',
-        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`,
-      );
-    }
-    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
-  }
-}
-
 export async function publishRelease(options: PublishOptions): Promise<PublishResult> {
   const { store, logger } = options;
   const content = await readReleaseContent(options.releaseDir);
@@ -103,7 +89,7 @@ export async function publishRelease(options: PublishOptions): Promise<PublishRe
   const annotations = releaseAnnotations(content, options.annotations);
   const { manifest, size } = await storeBlobs(content, options, annotations);
   const digest = digestOf(manifest);
-  await checkImmutable(store, tags, digest, options.force ?? false, logger);
+  await checkTagMoves(store, tags, digest, options.force ?? false, logger);
   for (const t of tags) await store.putManifest(manifest, OCI_MANIFEST, t.tag);
   logger.info(`${content.manifest.name} ${content.manifest.version} published as ${store.pinned(digest)} (tags ${tags.map((t) => t.tag).join(', ')})`);
 

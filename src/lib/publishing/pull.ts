@@ -66,8 +66,12 @@ class StagingWriter {
   sink(name: string, where: string): EntrySink {
     if (this.written.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const out: WriteStream = createWriteStream(join(this.dir, name), { flags: 'wx' });
-    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    const path = join(this.dir, name);
+    const out: WriteStream = createWriteStream(path, { flags: 'wx' });
+    // A failure here is the output's (a full disk), named as such: never blamed on the registry or the release.
+    const failed = new Promise<never>((_, reject) =>
+      out.once('error', (e) => reject(new PiImageError('IO_FAILED', `cannot write ${path}: ${e.message}`, { cause: e }))),
+    );
     failed.catch(() => undefined);
     return {
       write: async (chunk) => {

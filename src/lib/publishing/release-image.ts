@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { PiImageError } from '../core/errors';
-import { DigestCounter, openRegularFile, READ_CHUNK } from '../core/file-digest';
+import { NotRegularFileError, regularFileChunks, verifiedChunks } from '../core/file-digest';
 import { MANIFEST_FILE } from '../release/manifest';
 import { OCI_IMAGE_CONFIG, OCI_LAYER_TAR, OCI_MANIFEST, type Descriptor } from '../oci/media-types';
 import type { ReleaseContent } from './release-content';
@@ -28,6 +28,36 @@ export function epochSeconds(created: string): number {
   return Number.isFinite(t) ? Math.floor(t / 1000) : 0;
 }
 
+/**
+ * A release file's bytes, checked against manifest.json as they stream (the
+ * same rules as checking a directory: missing is FILE_MISSING; another size
+ * or digest, or something that is not a regular file, is FILE_MODIFIED).
+ */
+async function* verifiedFileChunks(dir: string, f: { path: string; size: number; sha256: string }): AsyncGenerator<Buffer> {
+  const modified = (why: string): PiImageError =>
+    new PiImageError('FILE_MODIFIED', `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`);
+  let chunks: AsyncGenerator<Buffer>;
+  try {
+    chunks = regularFileChunks(join(dir, f.path));
+    const first = await chunks.next();
+    if (!first.done) chunks = prepend(first.value, chunks);
+    else chunks = prepend(Buffer.alloc(0), chunks);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but missing from ${dir}`, { cause: e });
+    if (e instanceof NotRegularFileError) throw modified(e.kind);
+    throw e;
+  }
+  yield* verifiedChunks(chunks, { size: f.size, sha256: f.sha256 }, (found) =>
+    modified(found.larger ? `larger than ${f.size} bytes` : `${found.actual.size} bytes, sha256 ${found.actual.sha256}`),
+  );
+}
+
+async function* prepend(first: Buffer, rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.length > 0) yield first;
+  yield* rest;
+}
+
 /** The layer's bytes, streamed; throws FILE_MODIFIED when a file is not what manifest.json says. */
 export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buffer> {
   const mtime = epochSeconds(content.manifest.created);
@@ -37,31 +67,7 @@ export async function* releaseLayer(content: ReleaseContent): AsyncGenerator<Buf
   yield tarPadding(content.manifestBytes.length);
   for (const f of content.files) {
     yield tarHeader({ name: `${ARTIFACT_DIR}/${f.path}`, type: 'file', size: f.size, mtime });
-    const counter = new DigestCounter();
-    let handle;
-    try {
-      handle = await openRegularFile(join(content.dir, f.path));
-    } catch (e) {
-      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-    try {
-      for await (const c of handle.createReadStream({ highWaterMark: READ_CHUNK })) {
-        const chunk = c as Buffer;
-        counter.update(chunk);
-        if (counter.size > f.size) break;
-        yield chunk;
-      }
-    } catch (e) {
-      throw new PiImageError('FILE_MISSING', `${f.path} is listed in ${MANIFEST_FILE} but cannot be read in ${content.dir}`, { cause: e });
-    } finally {
-      await handle.close().catch(() => undefined);
-    }
-    const { size, sha256 } = counter.digest();
-    if (size !== f.size || sha256 !== f.sha256) {
-      throw new PiImageError('FILE_MODIFIED', `${f.path} in ${content.dir} does not match ${MANIFEST_FILE} (changed since it was packaged?): not published`);
-    }
+    yield* verifiedFileChunks(content.dir, f);
     yield tarPadding(f.size);
   }
   const names = new Set(content.files.map((f) => f.path));

@@ -4,8 +4,10 @@
  * (UTC date of the release and the recipe's short commit; immutable).
  */
 import { PiImageError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { ANNOTATION } from '../oci/media-types';
 import { TAG } from '../oci/reference';
-import { isReferrersTag } from '../oci/store';
+import { isReferrersTag, type OciStore } from '../oci/store';
 import type { ReleaseContent } from './release-content';
 
 export interface ReleaseTag {
@@ -44,4 +46,36 @@ export function releaseTags(content: Pick<ReleaseContent, 'manifest' | 'metadata
   for (const t of extra) tags.push({ tag: checkTag(t), immutable: false });
   const seen = new Set<string>();
   return tags.filter((t) => !seen.has(t.tag) && (seen.add(t.tag), true));
+}
+
+/**
+ * Refuses to move an immutable tag (a version or build tag) that points at
+ * another release in `store`, unless forced; a forced move is logged.
+ */
+export async function checkTagMoves(store: OciStore, tags: readonly ReleaseTag[], digest: string, force: boolean, logger: Logger): Promise<void> {
+  for (const t of tags.filter((x) => x.immutable)) {
+    const existing = await store.resolveTag(t.tag);
+    if (!existing || existing === digest) continue;
+    if (!force) {
+      throw new PiImageError(
+        'OUTPUT_EXISTS',
+        `${store.label}:${t.tag} already points at ${existing}, another release; a version or build tag is published once (publish a new version, or pass --force to move it)`,
+      );
+    }
+    logger.warn(`moving ${store.label}:${t.tag} from ${existing} to ${digest} (forced)`);
+  }
+}
+
+/**
+ * The tags a published release carries in a store, as they are copied on:
+ * each checked as a tag, and immutable when it is the release's version or
+ * build tag (read from the manifest's annotations).
+ */
+export function copiedTags(tags: readonly string[], annotations: Record<string, string> | undefined, where: string): ReleaseTag[] {
+  const immutable = new Set<string>();
+  const version = annotations?.[ANNOTATION.version];
+  const created = annotations?.[ANNOTATION.created];
+  if (version) immutable.add(version.replace(/\+/g, '_'));
+  if (created && !Number.isNaN(Date.parse(created))) immutable.add(buildTag(created, annotations[ANNOTATION.revision]));
+  return tags.map((t) => ({ tag: checkTag(t, `${where}: tag`), immutable: immutable.has(t) }));
 }

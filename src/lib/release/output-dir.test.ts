@@ -85,10 +85,10 @@ describe('stageOutputDir', () => {
     const dir = scratch();
     const out = join(dir, 'release');
     mkdirSync(out);
-    writeFileSync(join(out, 'old'), 'old');
+    writeFileSync(join(out, 'manifest.json'), '{}');
     const staged = await stageOutputDir(out, { replace: true });
     writeFileSync(join(staged.path, 'new'), 'new');
-    expect(readdirSync(out)).toEqual(['old']);
+    expect(readdirSync(out)).toEqual(['manifest.json']);
     await staged.commit();
     expect(readdirSync(out)).toEqual(['new']);
     expect(readdirSync(dir)).toEqual(['release']);
@@ -114,7 +114,7 @@ describe('stageOutputDir', () => {
     const dir = scratch();
     const out = join(dir, 'release');
     mkdirSync(out);
-    writeFileSync(join(out, 'old'), 'old');
+    writeFileSync(join(out, 'manifest.json'), '{}');
     const staged = await stageOutputDir(out, { replace: true });
     writeFileSync(join(staged.path, 'new'), 'new');
     await staged.commit();
@@ -123,13 +123,26 @@ describe('stageOutputDir', () => {
     expect(readdirSync(dir)).toEqual(['release']);
   });
 
+  it('with replace, still refuses a directory that is not a release (a mistyped path must not wipe a checkout)', async () => {
+    const dir = scratch();
+    const out = join(dir, 'checkout');
+    mkdirSync(out);
+    writeFileSync(join(out, 'code.c'), 'int main;');
+    await expect(stageOutputDir(out, { replace: true, label: 'OUT_DIR' })).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+      message: `OUT_DIR ${out} is not empty and is not a release directory (no manifest.json): --force replaces only a release; choose another directory`,
+    });
+    expect(readdirSync(out)).toEqual(['code.c']);
+    expect(readdirSync(dir)).toEqual(['checkout']);
+  });
+
   it('with replace, keeps the old release when the new one is discarded', async () => {
     const out = join(scratch(), 'release');
     mkdirSync(out);
-    writeFileSync(join(out, 'old'), 'old');
+    writeFileSync(join(out, 'manifest.json'), '{}');
     const staged = await stageOutputDir(out, { replace: true });
     await staged.discard();
-    expect(readdirSync(out)).toEqual(['old']);
+    expect(readdirSync(out)).toEqual(['manifest.json']);
   });
 
   describe('refuses an output that is, or holds, an input (even with replace)', () => {

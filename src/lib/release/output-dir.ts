@@ -1,13 +1,16 @@
 /**
  * A release directory is written under a temporary name beside its final place
  * and renamed into place only when complete: an interrupted or failed run
- * leaves nothing that looks like a release.
+ * leaves nothing that looks like a release. Replacing (--force) replaces a
+ * release directory only.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { registerCleanup } from '../core/cleanup';
 import { PiImageError } from '../core/errors';
+import { MANIFEST_FILE } from './manifest';
 
 export interface StagedDir {
   /** Where to write now. */
@@ -60,8 +63,17 @@ export async function stageOutputDir(finalPath: string, options: StageOptions): 
       );
     }
   }
-  if (!options.replace && (await isNonEmptyDir(target))) {
-    throw new PiImageError('OUTPUT_EXISTS', `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+  if (await isNonEmptyDir(target)) {
+    if (!options.replace) {
+      throw new PiImageError('OUTPUT_EXISTS', `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+    }
+    // --force replaces a release, never whatever else a mistyped path names (a checkout, a home directory).
+    if (!existsSync(join(target, MANIFEST_FILE))) {
+      throw new PiImageError(
+        'OUTPUT_EXISTS',
+        `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`,
+      );
+    }
   }
   await mkdir(dirname(target), { recursive: true });
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;

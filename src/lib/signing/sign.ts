@@ -11,7 +11,7 @@ import { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness, type Witness
 import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { MANIFEST_FILE, renderJson } from '../release/manifest';
-import { checkFiles, diskDigests, openReleaseDir, readReleaseMetadata, readSignature, writeBeside } from '../release/release-dir';
+import { checkFiles, diskDigests, openReleaseDir, readReleaseMetadata, readSignature, releaseNames, strayEntries, writeBeside } from '../release/release-dir';
 import { builderFromClaims, tokenClaims } from './identity-token';
 import { describeSigner, signerOfBundle, type Signer } from './signer-certificate';
 import { buildStatement, INTOTO_PAYLOAD_TYPE, type InTotoStatement, type StatementOptions } from './statement';
@@ -48,6 +48,14 @@ export async function signRelease(options: SignOptions): Promise<SignResult> {
   const release = await openReleaseDir(releaseDir);
   logger.info(`checking ${release.manifest.files.length} files against ${MANIFEST_FILE}`);
   await checkFiles(release.manifest.files, diskDigests(releaseDir), releaseDir, 'manifest');
+  // verify refuses a directory holding files the signature does not cover: refuse to make one.
+  const stray = await strayEntries(releaseDir, releaseNames(release));
+  if (stray.length > 0) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} in ${releaseDir} but not listed in ${MANIFEST_FILE}: remove ${stray.length === 1 ? 'it' : 'them'} (or package again) before signing`,
+    );
+  }
   const metadata = await readReleaseMetadata(release);
   if ((await readSignature(release)) !== undefined) logger.warn(`${release.signatureFile} exists: it is replaced by the new signature`);
 

@@ -19,7 +19,7 @@ import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { PiImageError } from '../core/errors';
-import { digestBytes, NotRegularFileError } from '../core/file-digest';
+import { digestBytes } from '../core/file-digest';
 import { member, parseJsonObject } from '../core/json-value';
 import { readSmallFile } from '../core/small-file';
 import type { Logger } from '../core/logger';
@@ -146,7 +146,8 @@ async function signedManifest(dir: string, signed: SignedRelease): Promise<Relea
   try {
     bytes = await readManifestBytes(dir);
   } catch (e) {
-    if (e instanceof NotRegularFileError) throw new PiImageError('MANIFEST_MODIFIED', e.message, { cause: e });
+    // The signature verified: a manifest that is gone, too large or not a file is not the one signed.
+    if (e instanceof PiImageError) throw new PiImageError('MANIFEST_MODIFIED', `${MANIFEST_FILE} in ${dir} is not the one signed: ${e.message}`, { cause: e });
     throw e;
   }
   if (digestBytes(bytes).sha256 !== signed.manifestSha256) {

@@ -1,0 +1,316 @@
+/**
+ * `pi-image flash` on real loop devices: a SYSTEM disk, a DATA disk holding
+ * an ext4 OURBOX_DATA, and the disks each refusal needs. Every test checks
+ * that the DATA disk's bytes did not change; every loop device is detached
+ * and every mount undone, also when a test fails.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryLogger } from '../../src/lib/core/logger';
+import { DEFAULT_PROTECTED_LABELS } from '../../src/lib/device/disk-policy';
+import { flash } from '../../src/lib/device/flash';
+import { openFlashSource } from '../../src/lib/device/flash-source';
+import { CLI, findNode20, runPiImage } from '../support/cli';
+import { deviceSha256, LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
+import { makeRelease, makeSignedRelease } from '../support/release-fixture';
+import { makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
+import { missingTools, skipReason } from '../support/tools';
+
+const MiB = 1024 * 1024;
+const unavailable = loopDevicesUnavailable() ?? (missingTools([...SMALL_IMAGE_TOOLS, 'xz', 'cmp', 'truncate']).join(', ') || undefined);
+if (unavailable) skipReason('flash on loop devices', unavailable);
+const node20 = findNode20();
+
+describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () => {
+  const work = mkdtempSync(join(tmpdir(), 'flash-'));
+  const loops = new LoopDevices();
+  let release: string;
+  let rawImage: string;
+  let dataDisk: string;
+  let dataHash: string;
+
+  /** A fresh disk file of `mib` MiB, attached; filled with a pattern when `garbage`, else zeros. */
+  const disk = (name: string, mib: number, options: { garbage?: boolean; readOnly?: boolean } = {}): string => {
+    const file = join(work, `${name}.disk`);
+    execFileSync('truncate', ['-s', `${mib}M`, file]);
+    if (options.garbage) {
+      const fd = openSync(file, 'r+');
+      try {
+        const block = Buffer.alloc(MiB, 0xa5);
+        for (let i = 0; i < mib; i++) writeSync(fd, block, 0, MiB, i * MiB);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return loops.attach(file, options);
+  };
+  const flashCli = (args: string[], options: { node?: string } = {}) => runPiImage(['flash', ...args], options);
+
+  beforeAll(async () => {
+    release = await makeRelease(work, 'release', { rootMiB: 24 });
+    rawImage = join(work, 'raw.img');
+    execFileSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', join(release, 'appliance.img.xz'), rawImage]);
+    // The DATA disk: an MBR with one partition holding ext4 OURBOX_DATA (made at its offset: no partition node needed).
+    dataDisk = disk('data', 64);
+    execFileSync('sfdisk', ['-q', dataDisk], { input: 'label: dos\n\nstart=2048, type=83\n' });
+    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'OURBOX_DATA', '-E', `offset=${MiB}`, dataDisk, `${62 * 1024}`]);
+    writeFileSync(join(work, 'customer-data.txt'), 'photos');
+    dataHash = deviceSha256(dataDisk);
+  });
+  afterEach(() => {
+    // In every test: the DATA disk is byte for byte what it was.
+    expect(deviceSha256(dataDisk)).toBe(dataHash);
+  });
+  afterAll(() => {
+    loops.release();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const refused = (args: string[], code: string, message: RegExp, untouched: string[] = []): void => {
+    const before = untouched.map(deviceSha256);
+    const r = flashCli([...args, '--yes']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`[${code}]`);
+    expect(r.stderr).toMatch(message);
+    expect(untouched.map(deviceSha256)).toEqual(before);
+  };
+
+  it('refuses the DATA disk, however it is named, and says which disk and why', () => {
+    refused(
+      [release, dataDisk],
+      'DISK_PROTECTED',
+      new RegExp(
+        `refusing to write ${dataDisk} \\(no model, serial none, 64\\.0 MiB, loop on .*data\\.disk\\): partition 1 has the protected file system label OURBOX_DATA`,
+      ),
+    );
+    const byId = join(work, 'by-id');
+    mkdirSync(byId);
+    symlinkSync(dataDisk, join(byId, 'nvme-Samsung_SSD_980_S64DNX0R000001'));
+    refused([release, join(byId, 'nvme-Samsung_SSD_980_S64DNX0R000001')], 'DISK_PROTECTED', /OURBOX_DATA/);
+    // A label given on the command line protects a disk too, on a whole-disk file system.
+    const backup = disk('backup', 64);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'BACKUP', backup]);
+    refused([release, backup, '--protect-label', 'backup'], 'DISK_PROTECTED', /the whole disk has the protected file system label BACKUP/, [backup]);
+  });
+
+  it('refuses a partition, a mounted disk, a read-only disk, a disk too small, a file and a missing disk', () => {
+    const system = disk('parts', 128);
+    execFileSync('sfdisk', ['-q', system], { input: 'label: dos\n\nstart=2048, size=20480, type=83\n' });
+    execFileSync('partx', ['--update', system]);
+    refused([release, `${system}p1`], 'DISK_NOT_WHOLE', /partition loop\d+p1 of loop\d+, not a whole disk/);
+
+    const busy = disk('busy', 64);
+    execFileSync('mkfs.ext4', ['-q', '-F', busy]);
+    const mnt = join(work, 'mnt');
+    mkdirSync(mnt);
+    loops.mount(busy, mnt);
+    refused([release, busy], 'DISK_IN_USE', new RegExp(`mounted: ${busy} on ${mnt}`));
+
+    const readOnly = disk('ro', 128, { readOnly: true });
+    refused([release, readOnly], 'DISK_READ_ONLY', /the kernel has it read-only/, [readOnly]);
+
+    const small = disk('small', 32);
+    refused([release, small], 'DISK_TOO_SMALL', /holds 33554432 bytes; the image needs \d+/, [small]);
+
+    writeFileSync(join(work, 'not-a-disk'), 'x');
+    refused([release, join(work, 'not-a-disk')], 'DISK_NOT_BLOCK_DEVICE', /is not a block device/);
+    refused([release, '/dev/loop-does-not-exist'], 'DISK_NOT_FOUND', /no such disk/);
+  });
+
+  it('asks before writing: without --yes and off a terminal nothing is written', () => {
+    const system = disk('ask', 128, { garbage: true });
+    const before = deviceSha256(system);
+    const r = flashCli([release, system]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/\[CONFIRMATION_REQUIRED\]: not on a terminal|not on a terminal: pass --yes/);
+    expect(r.stderr).toContain('everything on it will be lost');
+    expect(deviceSha256(system)).toBe(before);
+  });
+
+  it('flashes a release: mapped ranges are the image, unmapped ones untouched, labels right, a receipt written', () => {
+    const system = disk('system', 128, { garbage: true });
+    const receipt = join(work, 'receipt.json');
+    const r = flashCli([release, system, '--yes', '--receipt', receipt]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/flashed appliance 1\.2\.3 onto \/dev\/loop\d+/);
+    expect(r.stdout).toMatch(/read back: passed/);
+    const got = JSON.parse(readFileSync(receipt, 'utf8')) as {
+      written: { bytes: number; ranges: number };
+      verification: { readBack: string; partitions: { label: string | null }[] };
+      source: { checkedAgainst: string };
+      target: { path: string };
+    };
+    expect(got).toMatchObject({ source: { checkedAgainst: 'manifest' }, target: { path: system }, verification: { readBack: 'passed' } });
+    expect(got.verification.partitions.map((p) => p.label)).toEqual(['bootfs', 'rootfs']);
+    // The block map's ranges hold the image's bytes; a stretch the image leaves empty kept the old pattern (not written).
+    const image = readFileSync(rawImage);
+    const onDisk = readFileSync(system).subarray(0, image.length);
+    const bmap = readFileSync(join(release, 'appliance.bmap'), 'utf8');
+    let checked = 0;
+    for (const m of bmap.matchAll(/<Range chksum="[0-9a-f]{64}">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)) {
+      const first = Number(m[1]) * 4096;
+      const last = (Number(m[2] ?? m[1]) + 1) * 4096;
+      expect(onDisk.subarray(first, last).equals(image.subarray(first, last)), `range ${m[1]}`).toBe(true);
+      checked++;
+    }
+    expect(checked).toBe(got.written.ranges);
+    expect(got.written.bytes).toBeLessThan(image.length / 2);
+    expect(onDisk.subarray(image.length - 4096).every((b) => b === 0xa5)).toBe(true);
+  });
+
+  it('with --zero-unmapped, the whole image span reads back as the image, zeros included', () => {
+    const system = disk('zeroed', 128, { garbage: true });
+    const r = flashCli([release, system, '--yes', '--zero-unmapped', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ written: { zeroedFirst: true } });
+    execFileSync('cmp', ['-n', String(readFileSync(rawImage).length), rawImage, system]);
+  });
+
+  it("wipes a stale backup GPT of an earlier, larger layout; moves a GPT image's backup to the real end", () => {
+    const system = disk('stale', 256);
+    execFileSync('sfdisk', ['-q', system], { input: 'label: gpt\n\nsize=100M, type=linux\n' });
+    expect(
+      readFileSync(system)
+        .subarray(256 * MiB - 512, 256 * MiB - 504)
+        .toString('latin1'),
+    ).toBe('EFI PART');
+    expect(flashCli([release, system, '--yes']).code).toBe(0);
+    expect(
+      readFileSync(system)
+        .subarray(256 * MiB - 512, 256 * MiB - 504)
+        .toString('latin1'),
+    ).not.toBe('EFI PART');
+    expect(execFileSync('blkid', ['-p', '-o', 'export', system], { encoding: 'utf8' })).toMatch(/PTTYPE=dos/);
+
+    const gpt = join(work, 'gpt');
+    mkdirSync(gpt);
+    makeSmallImage(join(gpt, 'appliance.img'), { gpt: true });
+    const onGpt = disk('gpt-target', 256);
+    const r = flashCli([join(gpt, 'appliance.img'), onGpt, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ written: { gptBackupMoved: true }, source: { checkedAgainst: 'nothing' } });
+    const verify = spawnSyncText('sfdisk', ['--verify', onGpt]);
+    expect(verify.stderr).toBe('');
+    expect(verify.stdout).toContain('No errors detected.');
+  });
+
+  it('killed mid-write, leaves no partition table: nothing that boots or mounts half-written', async () => {
+    const big = await makeRelease(work, 'big', { randomMiB: 96, rootMiB: 160 });
+    const system = disk('killed', 256);
+    execFileSync('sfdisk', ['-q', system], { input: 'label: dos\n\nstart=2048, type=83\n' });
+    const child = spawn(process.execPath, [CLI, 'flash', big, system, '--yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/writing: \d+%/.test(stderr)) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolve());
+      child.on('error', reject);
+    });
+    expect(stderr, 'it was killed while writing').toMatch(/writing: \d+%/);
+    expect(child.signalCode).toBe('SIGKILL');
+    const head = readFileSync(system).subarray(0, MiB);
+    expect(head.every((b) => b === 0)).toBe(true);
+    expect(spawnSyncText('blkid', ['-p', '-o', 'export', system]).stdout).not.toMatch(/PTTYPE/);
+    // Part of the image did reach the disk: the kill came mid-way, not before the first write.
+    expect(
+      readFileSync(system)
+        .subarray(MiB, 200 * MiB)
+        .some((b) => b !== 0),
+    ).toBe(true);
+  });
+
+  it('read-back catches a corruption injected between write and verify', async () => {
+    const file = join(work, 'corrupt.disk');
+    const system = disk('corrupt', 128);
+    const logger = new MemoryLogger();
+    const source = await openFlashSource(release, { logger, requireSignature: false });
+    const bmap = readFileSync(join(release, 'appliance.bmap'), 'utf8');
+    const lastRange = [...bmap.matchAll(/<Range chksum="[0-9a-f]{64}">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)].at(-1)!;
+    const offset = Number(lastRange[1]) * 4096 + 100;
+    const error = await flash({
+      source,
+      target: { path: system },
+      policy: { protectedLabels: DEFAULT_PROTECTED_LABELS, protectedSerials: [] },
+      confirm: () => Promise.resolve(),
+      verify: true,
+      zeroUnmapped: false,
+      logger,
+      onWritten: () => {
+        // Behind the disk's back: one byte changed in the backing file.
+        const fd = openSync(file, 'r+');
+        try {
+          const b = Buffer.alloc(1);
+          b[0] = 0x5a;
+          writeSync(fd, b, 0, 1, offset);
+        } finally {
+          closeSync(fd);
+        }
+        return Promise.resolve();
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DISK_VERIFY_FAILED', message: expect.stringMatching(/read back differ from .*appliance\.img\.xz's/) });
+    await source.cleanup();
+  });
+
+  it('a signed release is verified first: a tampered image is refused before a byte is written', async () => {
+    const { release: signed, trustedRoot } = await makeSignedRelease(work, 'signed');
+    const signer = ['--repository', 'acme/appliance', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot];
+    const system = disk('signed', 128, { garbage: true });
+    const ok = flashCli([signed, system, '--yes', '--json', ...signer]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ source: { checkedAgainst: 'signature', signer: { sourceRepository: 'https://github.com/acme/appliance' } } });
+
+    const other = disk('tampered', 128, { garbage: true });
+    const before = deviceSha256(other);
+    const image = join(signed, 'appliance.img.xz');
+    writeFileSync(image, Buffer.concat([readFileSync(image), Buffer.from([0])]));
+    const r = flashCli([signed, other, '--yes', ...signer]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/appliance\.img\.xz .* was modified after signing.*\[FILE_MODIFIED\]/);
+    expect(deviceSha256(other)).toBe(before);
+
+    const unsigned = flashCli([release, other, '--yes', '--require-signature', ...signer]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain('[SIGNATURE_MISSING]');
+    expect(deviceSha256(other)).toBe(before);
+  });
+
+  it('flashes from an OCI layout (pulled first, digests checked) and from a bare .img.xz with its .bmap, and cleans up', () => {
+    const layout = join(work, 'layout');
+    expect(runPiImage(['publish', release, `oci:${layout}`, '-q']).code).toBe(0);
+    const pulls = join(work, 'pulls');
+    mkdirSync(pulls);
+    const system = disk('oci', 128);
+    const r = flashCli([`oci:${layout}:1.2.3`, system, '--yes', '--tmpdir', pulls]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(pulls)).toEqual([]);
+
+    const bare = join(work, 'bare');
+    mkdirSync(bare);
+    writeFileSync(join(bare, 'appliance.img.xz'), readFileSync(join(release, 'appliance.img.xz')));
+    writeFileSync(join(bare, 'appliance.bmap'), readFileSync(join(release, 'appliance.bmap')));
+    const bareDisk = disk('bare', 128);
+    const b = flashCli([join(bare, 'appliance.img.xz'), bareDisk, '--yes', '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(JSON.parse(b.stdout)).toMatchObject({ source: { checkedAgainst: 'nothing', bmap: join(bare, 'appliance.bmap') } });
+    expect(b.stderr).toMatch(/is a bare image: nothing to check its bytes against but its block map/);
+  });
+
+  it.skipIf(!node20)("runs on the device's Node 20", () => {
+    const system = disk('node20', 128);
+    const r = flashCli([release, system, '--yes'], { node: node20! });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/read back: passed/);
+    expect(existsSync(system)).toBe(true);
+  });
+});
+
+function spawnSyncText(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
