@@ -2,7 +2,8 @@
 // The version it decides is the one the release workflow built into the
 // image (checked: EXPECTED_VERSION), written into package.json (so the CLI
 // and the committed action bundles report it) and the changelog; the GitHub
-// release carries the release directories' files as assets; the major tag vN
+// release carries the release directories' files and the single-file CLI as
+// assets (the release workflow then publishes the CLI to npm); the major tag vN
 // is moved so consumers can pin @v1. See docs/releasing.md.
 const assets = process.env.PI_IMAGE_RELEASE_ASSETS;
 
@@ -30,6 +31,18 @@ module.exports = {
     ],
     ...(process.env.PI_IMAGE_RELEASE_NO_GITHUB
       ? []
-      : [['@semantic-release/github', { assets: assets ? [{ path: `${assets}/*/*` }] : [], successComment: false, failComment: false }]]),
+      : [
+          [
+            '@semantic-release/github',
+            {
+              assets: [
+                ...(assets ? [{ path: `${assets}/*/*` }] : []),
+                { path: 'dist/cli/pi-image.cjs', name: 'pi-image.cjs', label: 'pi-image CLI: one file, Node 20 or later (node pi-image.cjs --help)' },
+              ],
+              successComment: false,
+              failComment: false,
+            },
+          ],
+        ]),
   ],
 };

@@ -82,6 +82,7 @@ function stepNeeds(root: string, step: Step, report: (message: string) => void):
     }
     return needed;
   }
+  if (/\bnpm publish\b.*--provenance/.test(step.run ?? '')) return { 'id-token': 'write' };
   if (/\bsemantic-release\b/.test(step.run ?? '') && !(step.run ?? '').includes('next-version'))
     return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
   return {};

@@ -40805,7 +40805,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/cli/commands/flash-command.ts
-var import_node_fs19 = require("node:fs");
+var import_node_fs20 = require("node:fs");
 
 // src/lib/device/disk-policy.ts
 var DEFAULT_PROTECTED_LABELS = ["OURBOX_DATA"];
@@ -42920,6 +42920,36 @@ async function checkPartitions(device, source, logger) {
 }
 __name(checkPartitions, "checkPartitions");
 
+// src/lib/device/flash-report.ts
+var MiB = 1024 * 1024;
+function describePlan(plan) {
+  const { source, device, facts } = plan;
+  const lines = [
+    `about to write ${source.release ? `${source.release.name} ${source.release.version} (${source.release.channel})` : source.imagePath}`,
+    `  image: ${(source.imageSize / MiB).toFixed(0)} MiB, ${(plan.bytesToWrite / MiB).toFixed(0)} MiB to write in ${plan.ranges.length} ranges; checked against ${source.checkedAgainst === "nothing" ? "nothing" : `its ${source.checkedAgainst}`}${source.verified ? `, signed by ${source.verified.signer.subject}` : ""}`,
+    `  onto:  ${describeDisk(device)}`,
+    `  which now holds: ${facts.labels.partitions.length === 0 ? "no partitions or file systems found" : facts.labels.partitions.map(
+      (p) => `${p.number === void 0 ? "whole disk" : `partition ${p.number}`} ${p.fsType ?? "?"}${p.label ? ` "${p.label}"` : ""}${p.partLabel ? ` [${p.partLabel}]` : ""}`
+    ).join(", ")}`,
+    "  everything on it will be lost."
+  ];
+  return lines.join("\n");
+}
+__name(describePlan, "describePlan");
+function describeReceipt(r) {
+  return [
+    `flashed ${r.source.release ? `${r.source.release.name} ${r.source.release.version}` : r.source.image} onto ${r.target.path} (serial ${r.target.serial ?? "none"})`,
+    `  written: ${(r.written.bytes / MiB).toFixed(0)} MiB in ${r.written.ranges} ranges, ${r.written.seconds} s${r.written.directIo ? "" : " (page cache)"}`,
+    `  read back: ${r.verification.readBack}${r.verification.readBack === "passed" ? ` (${(r.verification.bytesRead / MiB).toFixed(0)} MiB, ${r.verification.seconds} s)` : ""}`,
+    `  partitions: ${r.verification.partitions.map((p) => `${p.number} ${p.type}${p.label ? ` "${p.label}"` : ""}`).join(", ")}`,
+    ""
+  ].join("\n");
+}
+__name(describeReceipt, "describeReceipt");
+
+// src/lib/device/flash-policy.ts
+var import_node_fs12 = require("node:fs");
+
 // src/lib/signing/signer-policy.ts
 var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
 var GITHUB = "https://github.com";
@@ -43163,9 +43193,39 @@ function parseFlashPolicy(text2, where) {
   };
 }
 __name(parseFlashPolicy, "parseFlashPolicy");
+async function loadFlashPolicy(path) {
+  const file = path ?? ((0, import_node_fs12.existsSync)(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : void 0);
+  if (!file) return void 0;
+  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString("utf8"), file);
+}
+__name(loadFlashPolicy, "loadFlashPolicy");
+function flashRules(file, given, name) {
+  if (given.signer && file?.signer) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `the flash policy names the signer: give ${name("repository")} and the other signer options only when it names none`
+    );
+  }
+  const signer = file?.signer ?? given.signer;
+  const requireSignature = given.requireSignature || (file?.requireSignature ?? false);
+  if (requireSignature && !signer) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${name("require-signature")} needs to know whose signature to accept: ${name("repository")} (and ${name("signer-workflow")})`
+    );
+  }
+  return {
+    protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...file?.protectLabels ?? [], ...given.protectLabels],
+    protectedSerials: [...file?.protectSerials ?? [], ...given.protectSerials],
+    requireSignature,
+    signer,
+    trustedRoot: given.trustedRoot ?? file?.trustedRoot
+  };
+}
+__name(flashRules, "flashRules");
 
 // src/lib/device/flash-source.ts
-var import_node_fs16 = require("node:fs");
+var import_node_fs17 = require("node:fs");
 var import_promises18 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path19 = require("node:path");
@@ -43307,7 +43367,7 @@ function parseBmap(text2, source = ".bmap") {
 __name(parseBmap, "parseBmap");
 
 // src/lib/oci/layout.ts
-var import_node_fs12 = require("node:fs");
+var import_node_fs13 = require("node:fs");
 var import_promises14 = require("node:fs/promises");
 var import_node_path12 = require("node:path");
 
@@ -43496,7 +43556,7 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs12.existsSync)((0, import_node_path12.join)(dir, MARKER_FILE));
+    return (0, import_node_fs13.existsSync)((0, import_node_path12.join)(dir, MARKER_FILE));
   }
   /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
@@ -44533,7 +44593,7 @@ async function openStore(target, options) {
 __name(openStore, "openStore");
 
 // src/lib/oci/target.ts
-var import_node_fs13 = require("node:fs");
+var import_node_fs14 = require("node:fs");
 function splitLayout(text2) {
   let dir = text2;
   let tag2;
@@ -44560,7 +44620,7 @@ function parseTarget(text2, input = "target") {
   const first = value.split("/")[0];
   const looksLikeRegistry = value.includes("/") && (/[.:]/.test(first) || first === "localhost" || first.startsWith("["));
   if (!looksLikeRegistry) {
-    if ((0, import_node_fs13.existsSync)(value) && (0, import_node_fs13.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
+    if ((0, import_node_fs14.existsSync)(value) && (0, import_node_fs14.statSync)(value).isDirectory()) return { kind: "layout", dir: value };
     return splitLayout(value);
   }
   return { kind: "registry", ref: parseReference(value, input) };
@@ -44568,7 +44628,7 @@ function parseTarget(text2, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
-var import_node_fs15 = require("node:fs");
+var import_node_fs16 = require("node:fs");
 var import_promises17 = require("node:fs/promises");
 var import_node_path18 = require("node:path");
 var import_node_events = require("node:events");
@@ -44576,7 +44636,7 @@ var import_node_zlib5 = require("node:zlib");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto7 = require("node:crypto");
-var import_node_fs14 = require("node:fs");
+var import_node_fs15 = require("node:fs");
 var import_promises15 = require("node:fs/promises");
 var import_node_path13 = require("node:path");
 async function isNonEmptyDir(path) {
@@ -44615,7 +44675,7 @@ async function stageOutputDir(finalPath, options) {
     if (!options.replace) {
       throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
     }
-    if (!(0, import_node_fs14.existsSync)((0, import_node_path13.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs15.existsSync)((0, import_node_path13.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
@@ -45543,7 +45603,7 @@ var StagingWriter = class {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
     const path = (0, import_node_path18.join)(this.dir, name);
-    const out = (0, import_node_fs15.createWriteStream)(path, { flags: "wx" });
+    const out = (0, import_node_fs16.createWriteStream)(path, { flags: "wx" });
     const failed = new Promise(
       (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
     );
@@ -45712,12 +45772,12 @@ __name(pullRelease, "pullRelease");
 // src/lib/device/flash-source.ts
 var MAX_BMAP_BYTES = 64 * 1024 * 1024;
 async function openFlashSource(input, options) {
-  if ((0, import_node_fs16.existsSync)(input)) {
-    if ((0, import_node_fs16.statSync)(input).isDirectory()) return openReleaseSource(input, input, options, () => Promise.resolve());
+  if ((0, import_node_fs17.existsSync)(input)) {
+    if ((0, import_node_fs17.statSync)(input).isDirectory()) return openReleaseSource(input, input, options, () => Promise.resolve());
     return openImageSource(input, options);
   }
   const target = parseTarget(input, "SOURCE");
-  if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs16.existsSync)(target.dir)) {
+  if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs17.existsSync)(target.dir)) {
     throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
   }
   const dir = await (0, import_promises18.mkdtemp)((0, import_node_path19.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), "pi-image-flash-"));
@@ -45791,7 +45851,7 @@ __name(readBmap, "readBmap");
 function bmapBeside(image) {
   const base = (0, import_node_path19.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
   const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(image), `${base}.bmap`);
-  return (0, import_node_fs16.existsSync)(path) ? path : void 0;
+  return (0, import_node_fs17.existsSync)(path) ? path : void 0;
 }
 __name(bmapBeside, "bmapBeside");
 async function openImageSource(path, options) {
@@ -45805,7 +45865,7 @@ async function openImageSource(path, options) {
   const bmapPath = bmapBeside(path);
   const bmap = bmapPath ? await readBmap(bmapPath) : void 0;
   let size2;
-  if (compression === "none") size2 = (0, import_node_fs16.statSync)(path).size;
+  if (compression === "none") size2 = (0, import_node_fs17.statSync)(path).size;
   else if (compression === "xz") size2 = await xzUncompressedSize(path, options.logger);
   else if (compression === "zip") size2 = (await listZipEntries(path)).find((e) => e.name.endsWith(".img"))?.uncompressedSize;
   else size2 = bmap?.imageSize;
@@ -45910,16 +45970,16 @@ function signerPolicyFromFlags(values) {
 __name(signerPolicyFromFlags, "signerPolicyFromFlags");
 
 // src/cli/commands/registry-options.ts
-var import_node_fs18 = require("node:fs");
+var import_node_fs19 = require("node:fs");
 
 // src/lib/oci/credentials.ts
-var import_node_fs17 = require("node:fs");
+var import_node_fs18 = require("node:fs");
 var import_node_os4 = require("node:os");
 var import_node_path21 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs17.readFileSync)((0, import_node_path21.join)(env.DOCKER_CONFIG ?? (0, import_node_path21.join)(env.HOME ?? (0, import_node_os4.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs18.readFileSync)((0, import_node_path21.join)(env.DOCKER_CONFIG ?? (0, import_node_path21.join)(env.HOME ?? (0, import_node_os4.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -46030,7 +46090,7 @@ var REGISTRY_HELP = `Registry access:
 ${TRANSFER_LIMITS_HELP}`;
 function readStdinText() {
   try {
-    return (0, import_node_fs18.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
+    return (0, import_node_fs19.readFileSync)(0, "utf8").replace(/\r?\n$/, "");
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `--password-stdin: standard input cannot be read: ${e.message}`, { cause: e });
   }
@@ -46053,7 +46113,6 @@ function storeOptions(target, values, env, logger, create, readPassword = readSt
 __name(storeOptions, "storeOptions");
 
 // src/cli/commands/flash-command.ts
-var MiB = 1024 * 1024;
 var flashCommand = {
   name: "flash",
   summary: "write a release to the SYSTEM disk, verified, never to a protected (DATA) disk",
@@ -46124,20 +46183,23 @@ ${REGISTRY_HELP}`,
     if (positionals.length < 1 || positionals.length > 2) throw usageError("flash needs SOURCE and TARGET (or --serial / --wwn)");
     if (named !== 1) throw usageError("name the target disk once: TARGET, --serial or --wwn");
     const target = serial !== void 0 ? { serial } : wwn !== void 0 ? { wwn } : { path: positionals[1] };
-    const policyFile = await readPolicy(values.policy);
-    const flagPolicy = signerPolicyFromFlags(values);
-    if (flagPolicy && policyFile?.signer) throw usageError(`the policy file names the signer: give signer options only when it names none`);
-    const signer = policyFile?.signer ?? flagPolicy;
-    const requireSignature = values["require-signature"] === true || policyFile?.requireSignature === true;
-    if (requireSignature && !signer)
-      throw usageError("--require-signature needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow)");
-    const trustedRootPath = values["trusted-root"] ?? policyFile?.trustedRoot;
+    const rules = flashRules(
+      await loadFlashPolicy(values.policy),
+      {
+        signer: signerPolicyFromFlags(values),
+        trustedRoot: values["trusted-root"],
+        protectLabels: values["protect-label"] ?? [],
+        protectSerials: values["protect-serial"] ?? [],
+        requireSignature: values["require-signature"] === true
+      },
+      (option) => `--${option}`
+    );
     const sourceText = positionals[0];
-    const oci = !(0, import_node_fs19.existsSync)(sourceText) ? parseTarget(sourceText, "SOURCE") : void 0;
+    const oci = !(0, import_node_fs20.existsSync)(sourceText) ? parseTarget(sourceText, "SOURCE") : void 0;
     const source = await openFlashSource(sourceText, {
       logger,
-      verify: signer ? { policy: signer, trustedRoot: await loadTrustedRoot(trustedRootPath) } : void 0,
-      requireSignature,
+      verify: rules.signer ? { policy: rules.signer, trustedRoot: await loadTrustedRoot(rules.trustedRoot) } : void 0,
+      requireSignature: rules.requireSignature,
       workDir: values.tmpdir,
       store: oci ? storeOptions(oci, values, env, logger, false) : void 0
     });
@@ -46145,10 +46207,7 @@ ${REGISTRY_HELP}`,
       const receipt = await flash({
         source,
         target,
-        policy: {
-          protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...policyFile?.protectLabels ?? [], ...values["protect-label"] ?? []],
-          protectedSerials: [...policyFile?.protectSerials ?? [], ...values["protect-serial"] ?? []]
-        },
+        policy: { protectedLabels: rules.protectedLabels, protectedSerials: rules.protectedSerials },
         confirm: /* @__PURE__ */ __name((plan) => confirm(plan, values.yes === true, context), "confirm"),
         verify: values["no-verify"] !== true,
         zeroUnmapped: values["zero-unmapped"] === true,
@@ -46158,36 +46217,15 @@ ${REGISTRY_HELP}`,
       if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(receipt, null, 2)}
 `);
       stdout(values.json ? `${JSON.stringify(receipt, null, 2)}
-` : summary(receipt));
+` : describeReceipt(receipt));
       return 0;
     } finally {
       await source.cleanup();
     }
   }
 };
-async function readPolicy(path) {
-  const file = path ?? ((0, import_node_fs19.existsSync)(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : void 0);
-  if (!file) return void 0;
-  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString("utf8"), file);
-}
-__name(readPolicy, "readPolicy");
-function planText(plan) {
-  const { source, device, facts } = plan;
-  const lines = [
-    `about to write ${source.release ? `${source.release.name} ${source.release.version} (${source.release.channel})` : source.imagePath}`,
-    `  image: ${(source.imageSize / MiB).toFixed(0)} MiB, ${(plan.bytesToWrite / MiB).toFixed(0)} MiB to write in ${plan.ranges.length} ranges; checked against ${source.checkedAgainst === "nothing" ? "nothing" : `its ${source.checkedAgainst}`}${source.verified ? `, signed by ${source.verified.signer.subject}` : ""}`,
-    `  onto:  ${describeDisk(device)}`,
-    `  which now holds: ${facts.labels.partitions.length === 0 ? "no partitions or file systems found" : facts.labels.partitions.map(
-      (p) => `${p.number === void 0 ? "whole disk" : `partition ${p.number}`} ${p.fsType ?? "?"}${p.label ? ` "${p.label}"` : ""}${p.partLabel ? ` [${p.partLabel}]` : ""}`
-    ).join(", ")}`,
-    "  everything on it will be lost."
-  ];
-  return `${lines.join("\n")}
-`;
-}
-__name(planText, "planText");
 async function confirm(plan, yes, context) {
-  context.logger.info(planText(plan).trimEnd());
+  context.logger.info(describePlan(plan));
   if (yes) return;
   if (!context.terminal) {
     throw new PiImageError("CONFIRMATION_REQUIRED", `not on a terminal: pass --yes to write ${describeDisk(plan.device)}`);
@@ -46197,16 +46235,6 @@ async function confirm(plan, yes, context) {
   if (answer.trim() !== expected) throw new PiImageError("CONFIRMATION_REQUIRED", `"${answer.trim()}" is not ${expected}: nothing written`);
 }
 __name(confirm, "confirm");
-function summary(r) {
-  return [
-    `flashed ${r.source.release ? `${r.source.release.name} ${r.source.release.version}` : r.source.image} onto ${r.target.path} (serial ${r.target.serial ?? "none"})`,
-    `  written: ${(r.written.bytes / MiB).toFixed(0)} MiB in ${r.written.ranges} ranges, ${r.written.seconds} s${r.written.directIo ? "" : " (page cache)"}`,
-    `  read back: ${r.verification.readBack}${r.verification.readBack === "passed" ? ` (${(r.verification.bytesRead / MiB).toFixed(0)} MiB, ${r.verification.seconds} s)` : ""}`,
-    `  partitions: ${r.verification.partitions.map((p) => `${p.number} ${p.type}${p.label ? ` "${p.label}"` : ""}`).join(", ")}`,
-    ""
-  ].join("\n");
-}
-__name(summary, "summary");
 
 // src/lib/image/random-access-image.ts
 var import_promises21 = require("node:fs/promises");
@@ -46214,7 +46242,7 @@ var import_node_os5 = require("node:os");
 var import_node_path22 = require("node:path");
 
 // src/lib/image/raw-image-pass.ts
-var import_node_fs20 = require("node:fs");
+var import_node_fs21 = require("node:fs");
 var import_promises19 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
 var import_promises20 = require("node:stream/promises");
@@ -46242,7 +46270,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises20.pipeline)(child.stdout, counter, (0, import_node_fs20.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises20.pipeline)(child.stdout, counter, (0, import_node_fs21.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -47436,7 +47464,7 @@ ${REGISTRY_HELP}`,
       verify: policy ? { policy, trustedRoot: await loadTrustedRoot(values["trusted-root"]) } : void 0,
       logger
     });
-    const summary2 = {
+    const summary = {
       reference: result.reference,
       digest: result.digest,
       format: result.format,
@@ -47446,7 +47474,7 @@ ${REGISTRY_HELP}`,
       verified: result.verified ? summariseSigner(result.verified.signer) : null
     };
     stdout(
-      values.json ? `${JSON.stringify(summary2, null, 2)}
+      values.json ? `${JSON.stringify(summary, null, 2)}
 ` : `${result.name} ${result.version} from ${result.reference}${result.verified ? `, signed by ${result.verified.signer.subject}` : ""}
 `
     );

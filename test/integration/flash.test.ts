@@ -5,7 +5,20 @@
  * and every mount undone, also when a test fails.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +26,16 @@ import { MemoryLogger } from '../../src/lib/core/logger';
 import { DEFAULT_PROTECTED_LABELS } from '../../src/lib/device/disk-policy';
 import { flash } from '../../src/lib/device/flash';
 import { openFlashSource } from '../../src/lib/device/flash-source';
+import { parse } from 'yaml';
 import { CLI, findNode20, runPiImage } from '../support/cli';
+import { REPO_ROOT } from '../support/test-image';
 import { deviceSha256, LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
 import { makeRelease, makeSignedRelease } from '../support/release-fixture';
 import { makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
 
 const MiB = 1024 * 1024;
-const unavailable = loopDevicesUnavailable() ?? (missingTools([...SMALL_IMAGE_TOOLS, 'xz', 'cmp', 'truncate']).join(', ') || undefined);
+const unavailable = loopDevicesUnavailable() ?? (missingTools([...SMALL_IMAGE_TOOLS, 'xz', 'cmp', 'truncate', 'script']).join(', ') || undefined);
 if (unavailable) skipReason('flash on loop devices', unavailable);
 const node20 = findNode20();
 
@@ -48,6 +63,44 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
     return loops.attach(file, options);
   };
   const flashCli = (args: string[], options: { node?: string } = {}) => runPiImage(['flash', ...args], options);
+  /** A release of some 200 MiB (random data: slow to decompress), made once, for the tests that stop a flash half-way. */
+  let big: Promise<string> | undefined;
+  const bigRelease = (): Promise<string> => (big ??= makeRelease(work, 'big', { randomMiB: 96, rootMiB: 160 }));
+  /** Whether the root file system's superblock of `release`'s image has reached the disk file `backing`. */
+  const rootLanded = (releaseDir: string, backing: string): (() => boolean) => {
+    const head = execFileSync('sh', ['-c', 'xz -dc "$1" | head -c 512', 'sh', join(releaseDir, 'appliance.img.xz')], { maxBuffer: 1024 });
+    const magic = head.readUInt32LE(446 + 16 + 8) * 512 + 1024 + 56;
+    return () => {
+      const fd = openSync(backing, 'r');
+      try {
+        const b = Buffer.alloc(2);
+        readSync(fd, b, 0, 2, magic);
+        return b.readUInt16LE(0) === 0xef53;
+      } finally {
+        closeSync(fd);
+      }
+    };
+  };
+  /** Runs the CLI and sends `signal` as soon as `ready()`; resolves with how it ended. */
+  const stopWhen = async (args: string[], ready: () => boolean, signal: NodeJS.Signals) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+      let sent = false;
+      const poll = setInterval(() => {
+        if (!sent && ready()) {
+          sent = true;
+          child.kill(signal);
+        }
+      }, 5);
+      child.on('exit', (code, sig) => {
+        clearInterval(poll);
+        resolve({ code, signal: sig, stderr });
+      });
+      child.on('error', reject);
+    });
+  };
 
   beforeAll(async () => {
     release = await makeRelease(work, 'release', { rootMiB: 24 });
@@ -130,6 +183,23 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
     expect(deviceSha256(system)).toBe(before);
   });
 
+  it('on a terminal, asks for the disk to be named back: a wrong answer writes nothing, the right one writes', () => {
+    const system = disk('tty', 128, { garbage: true });
+    const before = deviceSha256(system);
+    const name = system.replace('/dev/', '');
+    // script(1) gives the CLI a real pseudo-terminal; what we type goes to its standard input.
+    const onTerminal = (answer: string) =>
+      spawnSync('script', ['-qec', `"${process.execPath}" "${CLI}" flash "${release}" "${system}"`, '/dev/null'], { input: `${answer}\n`, encoding: 'utf8' });
+    const wrong = onTerminal('loop999');
+    expect(wrong.status, wrong.stdout).toBe(2);
+    expect(wrong.stdout).toContain(`type the disk's name (${name}) to write it:`);
+    expect(wrong.stdout).toMatch(/"loop999" is not loop\d+: nothing written.*\[CONFIRMATION_REQUIRED\]/);
+    expect(deviceSha256(system)).toBe(before);
+    const right = onTerminal(name);
+    expect(right.status, right.stdout).toBe(0);
+    expect(right.stdout).toMatch(/read back: passed/);
+  });
+
   it('flashes a release: mapped ranges are the image, unmapped ones untouched, labels right, a receipt written', () => {
     const system = disk('system', 128, { garbage: true });
     const receipt = join(work, 'receipt.json');
@@ -198,30 +268,40 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
   });
 
   it('killed mid-write, leaves no partition table: nothing that boots or mounts half-written', async () => {
-    const big = await makeRelease(work, 'big', { randomMiB: 96, rootMiB: 160 });
+    const big = await bigRelease();
     const system = disk('killed', 256);
     execFileSync('sfdisk', ['-q', system], { input: 'label: dos\n\nstart=2048, type=83\n' });
-    const child = spawn(process.execPath, [CLI, 'flash', big, system, '--yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/writing: \d+%/.test(stderr)) child.kill('SIGKILL');
-      });
-      child.on('exit', () => resolve());
-      child.on('error', reject);
-    });
-    expect(stderr, 'it was killed while writing').toMatch(/writing: \d+%/);
-    expect(child.signalCode).toBe('SIGKILL');
+    // Killed as soon as the root file system's superblock (early in the image, after the held-back first MiB) is on the disk.
+    const landed = rootLanded(big, join(work, 'killed.disk'));
+    const { signal, stderr } = await stopWhen(['flash', big, system, '--yes'], landed, 'SIGKILL');
+    expect(signal, `killed while writing, not done: ${stderr}`).toBe('SIGKILL');
+    expect(stderr).not.toMatch(/^written:/m);
     const head = readFileSync(system).subarray(0, MiB);
     expect(head.every((b) => b === 0)).toBe(true);
     expect(spawnSyncText('blkid', ['-p', '-o', 'export', system]).stdout).not.toMatch(/PTTYPE/);
     // Part of the image did reach the disk: the kill came mid-way, not before the first write.
+    expect(landed()).toBe(true);
+  });
+
+  it('SIGINT while writing a pulled release: exit 130, the pulled copy removed, no partition table left', async () => {
+    const layout = join(work, 'big-layout');
+    expect(runPiImage(['publish', await bigRelease(), `oci:${layout}`, '-q']).code).toBe(0);
+    const pulls = join(work, 'big-pulls');
+    mkdirSync(pulls);
+    const system = disk('interrupted', 256);
+    execFileSync('sfdisk', ['-q', system], { input: 'label: dos\n\nstart=2048, type=83\n' });
+    const landed = rootLanded(await bigRelease(), join(work, 'interrupted.disk'));
+    const r = await stopWhen(['flash', `oci:${layout}:1.2.3`, system, '--yes', '--tmpdir', pulls], landed, 'SIGINT');
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('SIGINT: stopping; removing partial output');
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(readdirSync(pulls)).toEqual([]);
     expect(
       readFileSync(system)
-        .subarray(MiB, 200 * MiB)
-        .some((b) => b !== 0),
+        .subarray(0, MiB)
+        .every((b) => b === 0),
     ).toBe(true);
+    expect(spawnSyncText('blkid', ['-p', '-o', 'export', system]).stdout).not.toMatch(/PTTYPE/);
   });
 
   it('read-back catches a corruption injected between write and verify', async () => {
@@ -299,6 +379,36 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
     expect(b.code, b.stderr).toBe(0);
     expect(JSON.parse(b.stdout)).toMatchObject({ source: { checkedAgainst: 'nothing', bmap: join(bare, 'appliance.bmap') } });
     expect(b.stderr).toMatch(/is a bare image: nothing to check its bytes against but its block map/);
+  });
+
+  it('the flash action bundle, run as the runner runs it: flashes, sets outputs and a summary; refuses the DATA disk with a failed step', async () => {
+    const system = disk('action', 128);
+    const run = (inputs: Record<string, string>) => {
+      const output = join(work, 'action-output');
+      const summary = join(work, 'action-summary');
+      writeFileSync(output, '');
+      writeFileSync(summary, '');
+      const declared = parse(readFileSync(join(REPO_ROOT, 'actions/flash/action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: work };
+      for (const [k, d] of Object.entries(declared.inputs)) env[`INPUT_${k.toUpperCase()}`] = d.default ?? '';
+      for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'actions/flash/dist/index.cjs')], { env, encoding: 'utf8' });
+      const outputs: Record<string, string> = {};
+      for (const m of readFileSync(output, 'utf8').matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+      return { code: r.status, stdout: r.stdout, outputs, summary: readFileSync(summary, 'utf8') };
+    };
+    const ok = run({ source: release, target: system, yes: 'true' });
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.outputs).toMatchObject({ device: system, 'read-back': 'passed', receipt: join(work, 'flash-receipt.json') });
+    expect(JSON.parse(readFileSync(ok.outputs.receipt!, 'utf8'))).toMatchObject({ target: { path: system } });
+    expect(ok.summary).toContain('Flashed `appliance 1.2.3`');
+
+    const unconfirmed = run({ source: release, target: system });
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stdout).toMatch(/::error::bad input: input yes is not true: .* was not written \[CONFIRMATION_REQUIRED\]/);
+    const data = run({ source: release, target: dataDisk, yes: 'true' });
+    expect(data.code).toBe(1);
+    expect(data.stdout).toMatch(/::error::bad input: refusing to write .*protected file system label OURBOX_DATA[^\n]*\[DISK_PROTECTED\]/);
   });
 
   it.skipIf(!node20)("runs on the device's Node 20", () => {

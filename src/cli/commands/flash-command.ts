@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../../lib/core/atomic-file';
 import { PiImageError } from '../../lib/core/errors';
-import { readSmallFile } from '../../lib/core/small-file';
-import { describeDisk, DEFAULT_PROTECTED_LABELS } from '../../lib/device/disk-policy';
-import { flash, type FlashPlan, type FlashReceipt } from '../../lib/device/flash';
-import { DEFAULT_FLASH_POLICY_FILE, parseFlashPolicy, type FlashPolicyFile } from '../../lib/device/flash-policy';
+import { describeDisk } from '../../lib/device/disk-policy';
+import { flash, type FlashPlan } from '../../lib/device/flash';
+import { describePlan, describeReceipt } from '../../lib/device/flash-report';
+import { DEFAULT_FLASH_POLICY_FILE, flashRules, loadFlashPolicy } from '../../lib/device/flash-policy';
 import { openFlashSource } from '../../lib/device/flash-source';
 import type { TargetSpec } from '../../lib/device/flash-target';
 import { parseTarget } from '../../lib/oci/target';
@@ -13,8 +13,6 @@ import type { CliCommand, CommandContext } from '../command';
 import { usageError } from '../command';
 import { SIGNER_HELP, SIGNER_OPTIONS, signerPolicyFromFlags } from '../signer-options';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, storeOptions } from './registry-options';
-
-const MiB = 1024 * 1024;
 
 export const flashCommand: CliCommand = {
   name: 'flash',
@@ -87,21 +85,24 @@ ${REGISTRY_HELP}`,
     if (named !== 1) throw usageError('name the target disk once: TARGET, --serial or --wwn');
     const target: TargetSpec = serial !== undefined ? { serial } : wwn !== undefined ? { wwn } : { path: positionals[1]! };
 
-    const policyFile = await readPolicy(values.policy as string | undefined);
-    const flagPolicy = signerPolicyFromFlags(values);
-    if (flagPolicy && policyFile?.signer) throw usageError(`the policy file names the signer: give signer options only when it names none`);
-    const signer = policyFile?.signer ?? flagPolicy;
-    const requireSignature = values['require-signature'] === true || policyFile?.requireSignature === true;
-    if (requireSignature && !signer)
-      throw usageError('--require-signature needs to know whose signature to accept: --repository OWNER/NAME (and --signer-workflow)');
-    const trustedRootPath = (values['trusted-root'] as string | undefined) ?? policyFile?.trustedRoot;
+    const rules = flashRules(
+      await loadFlashPolicy(values.policy as string | undefined),
+      {
+        signer: signerPolicyFromFlags(values),
+        trustedRoot: values['trusted-root'] as string | undefined,
+        protectLabels: (values['protect-label'] as string[] | undefined) ?? [],
+        protectSerials: (values['protect-serial'] as string[] | undefined) ?? [],
+        requireSignature: values['require-signature'] === true,
+      },
+      (option) => `--${option}`,
+    );
 
     const sourceText = positionals[0]!;
     const oci = !existsSync(sourceText) ? parseTarget(sourceText, 'SOURCE') : undefined;
     const source = await openFlashSource(sourceText, {
       logger,
-      verify: signer ? { policy: signer, trustedRoot: await loadTrustedRoot(trustedRootPath) } : undefined,
-      requireSignature,
+      verify: rules.signer ? { policy: rules.signer, trustedRoot: await loadTrustedRoot(rules.trustedRoot) } : undefined,
+      requireSignature: rules.requireSignature,
       workDir: values.tmpdir as string | undefined,
       store: oci ? storeOptions(oci, values, env, logger, false) : undefined,
     });
@@ -109,10 +110,7 @@ ${REGISTRY_HELP}`,
       const receipt = await flash({
         source,
         target,
-        policy: {
-          protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...(policyFile?.protectLabels ?? []), ...((values['protect-label'] as string[] | undefined) ?? [])],
-          protectedSerials: [...(policyFile?.protectSerials ?? []), ...((values['protect-serial'] as string[] | undefined) ?? [])],
-        },
+        policy: { protectedLabels: rules.protectedLabels, protectedSerials: rules.protectedSerials },
         confirm: (plan) => confirm(plan, values.yes === true, context),
         verify: values['no-verify'] !== true,
         zeroUnmapped: values['zero-unmapped'] === true,
@@ -120,7 +118,7 @@ ${REGISTRY_HELP}`,
       });
       const receiptPath = values.receipt as string | undefined;
       if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`);
-      stdout(values.json ? `${JSON.stringify(receipt, null, 2)}\n` : summary(receipt));
+      stdout(values.json ? `${JSON.stringify(receipt, null, 2)}\n` : describeReceipt(receipt));
       return 0;
     } finally {
       await source.cleanup();
@@ -128,36 +126,8 @@ ${REGISTRY_HELP}`,
   },
 };
 
-/** The policy file given, or the device's default one when it exists. */
-async function readPolicy(path: string | undefined): Promise<FlashPolicyFile | undefined> {
-  const file = path ?? (existsSync(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : undefined);
-  if (!file) return undefined;
-  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString('utf8'), file);
-}
-
-function planText(plan: FlashPlan): string {
-  const { source, device, facts } = plan;
-  const lines = [
-    `about to write ${source.release ? `${source.release.name} ${source.release.version} (${source.release.channel})` : source.imagePath}`,
-    `  image: ${(source.imageSize / MiB).toFixed(0)} MiB, ${(plan.bytesToWrite / MiB).toFixed(0)} MiB to write in ${plan.ranges.length} ranges; checked against ${source.checkedAgainst === 'nothing' ? 'nothing' : `its ${source.checkedAgainst}`}${source.verified ? `, signed by ${source.verified.signer.subject}` : ''}`,
-    `  onto:  ${describeDisk(device)}`,
-    `  which now holds: ${
-      facts.labels.partitions.length === 0
-        ? 'no partitions or file systems found'
-        : facts.labels.partitions
-            .map(
-              (p) =>
-                `${p.number === undefined ? 'whole disk' : `partition ${p.number}`} ${p.fsType ?? '?'}${p.label ? ` "${p.label}"` : ''}${p.partLabel ? ` [${p.partLabel}]` : ''}`,
-            )
-            .join(', ')
-    }`,
-    '  everything on it will be lost.',
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
 async function confirm(plan: FlashPlan, yes: boolean, context: CommandContext): Promise<void> {
-  context.logger.info(planText(plan).trimEnd());
+  context.logger.info(describePlan(plan));
   if (yes) return;
   if (!context.terminal) {
     throw new PiImageError('CONFIRMATION_REQUIRED', `not on a terminal: pass --yes to write ${describeDisk(plan.device)}`);
@@ -165,14 +135,4 @@ async function confirm(plan: FlashPlan, yes: boolean, context: CommandContext): 
   const expected = plan.device.serial ?? plan.device.name;
   const answer = await context.terminal.ask(`type the disk's ${plan.device.serial ? 'serial' : 'name'} (${expected}) to write it: `);
   if (answer.trim() !== expected) throw new PiImageError('CONFIRMATION_REQUIRED', `"${answer.trim()}" is not ${expected}: nothing written`);
-}
-
-function summary(r: FlashReceipt): string {
-  return [
-    `flashed ${r.source.release ? `${r.source.release.name} ${r.source.release.version}` : r.source.image} onto ${r.target.path} (serial ${r.target.serial ?? 'none'})`,
-    `  written: ${(r.written.bytes / MiB).toFixed(0)} MiB in ${r.written.ranges} ranges, ${r.written.seconds} s${r.written.directIo ? '' : ' (page cache)'}`,
-    `  read back: ${r.verification.readBack}${r.verification.readBack === 'passed' ? ` (${(r.verification.bytesRead / MiB).toFixed(0)} MiB, ${r.verification.seconds} s)` : ''}`,
-    `  partitions: ${r.verification.partitions.map((p) => `${p.number} ${p.type}${p.label ? ` "${p.label}"` : ''}`).join(', ')}`,
-    '',
-  ].join('\n');
 }

@@ -15,7 +15,10 @@
  * Flags add to it (more protected labels and serials) and may name a signer
  * where it names none; they never loosen it.
  */
+import { existsSync } from 'node:fs';
 import { PiImageError } from '../core/errors';
+import { readSmallFile } from '../core/small-file';
+import { DEFAULT_PROTECTED_LABELS } from './disk-policy';
 import { asObject, parseJsonObject } from '../core/json-value';
 import { parseSignerPolicy, readSignerOptions, SIGNER_OPTION_NAMES, type SignerPolicy } from '../signing/signer-policy';
 
@@ -73,5 +76,54 @@ export function parseFlashPolicy(text: string, where: string): FlashPolicyFile {
     requireSignature,
     signer,
     trustedRoot,
+  };
+}
+
+/** The policy file given, or the device's default one when it exists. */
+export async function loadFlashPolicy(path: string | undefined): Promise<FlashPolicyFile | undefined> {
+  const file = path ?? (existsSync(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : undefined);
+  if (!file) return undefined;
+  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString('utf8'), file);
+}
+
+/** What a flash applies: the product's default protection, the policy file, and the options given, which add and never loosen. */
+export interface FlashRules {
+  protectedLabels: string[];
+  protectedSerials: string[];
+  requireSignature: boolean;
+  signer?: SignerPolicy | undefined;
+  trustedRoot?: string | undefined;
+}
+
+export interface GivenFlashOptions {
+  signer?: SignerPolicy | undefined;
+  trustedRoot?: string | undefined;
+  protectLabels: readonly string[];
+  protectSerials: readonly string[];
+  requireSignature: boolean;
+}
+
+/** Combines the policy file with the options given; `name` spells an option as the front end does (--repository, input repository). */
+export function flashRules(file: FlashPolicyFile | undefined, given: GivenFlashOptions, name: (option: string) => string): FlashRules {
+  if (given.signer && file?.signer) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `the flash policy names the signer: give ${name('repository')} and the other signer options only when it names none`,
+    );
+  }
+  const signer = file?.signer ?? given.signer;
+  const requireSignature = given.requireSignature || (file?.requireSignature ?? false);
+  if (requireSignature && !signer) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${name('require-signature')} needs to know whose signature to accept: ${name('repository')} (and ${name('signer-workflow')})`,
+    );
+  }
+  return {
+    protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...(file?.protectLabels ?? []), ...given.protectLabels],
+    protectedSerials: [...(file?.protectSerials ?? []), ...given.protectSerials],
+    requireSignature,
+    signer,
+    trustedRoot: given.trustedRoot ?? file?.trustedRoot,
   };
 }
