@@ -4702,7 +4702,7 @@ var require_checkpoint = __commonJS({
           });
         }
         const split = envelope.indexOf(CHECKPOINT_SEPARATOR);
-        const header = envelope.slice(0, split + 1);
+        const header2 = envelope.slice(0, split + 1);
         const data = envelope.slice(split + CHECKPOINT_SEPARATOR.length);
         const matches = data.matchAll(SIGNATURE_REGEX);
         const signatures = Array.from(matches, (match2) => {
@@ -4726,7 +4726,7 @@ var require_checkpoint = __commonJS({
             message: "no signatures found in checkpoint"
           });
         }
-        return new _SignedNote(header, signatures);
+        return new _SignedNote(header2, signatures);
       }
     };
     var LogCheckpoint = class _LogCheckpoint {
@@ -5153,21 +5153,21 @@ var require_appdata = __commonJS({
     var os_1 = __importDefault(require("os"));
     var path_1 = __importDefault(require("path"));
     function appDataPath(name) {
-      const homedir4 = os_1.default.homedir();
+      const homedir5 = os_1.default.homedir();
       switch (process.platform) {
         /* istanbul ignore next */
         case "darwin": {
-          const appSupport = path_1.default.join(homedir4, "Library", "Application Support");
+          const appSupport = path_1.default.join(homedir5, "Library", "Application Support");
           return path_1.default.join(appSupport, name);
         }
         /* istanbul ignore next */
         case "win32": {
-          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir4, "AppData", "Local");
+          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir5, "AppData", "Local");
           return path_1.default.join(localAppData, name, "Data");
         }
         /* istanbul ignore next */
         default: {
-          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir4, ".local", "share");
+          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir5, ".local", "share");
           return path_1.default.join(localData, name);
         }
       }
@@ -10555,10 +10555,10 @@ var require_commonjs4 = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve10, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve8());
+          this.on("end", () => resolve10());
         });
       }
       /**
@@ -10582,7 +10582,7 @@ var require_commonjs4 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve8;
+          let resolve10;
           let reject;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.off("data", ondata);
@@ -10596,19 +10596,19 @@ var require_commonjs4 = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve8({ value, done: !!this[EOF] });
+            resolve10({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve8({ done: true, value: void 0 });
+            resolve10({ done: true, value: void 0 });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve8 = res2;
+            resolve10 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -15361,12 +15361,12 @@ var require_body = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve8) => {
+        return new Promise((resolve10) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve8();
+          resolve10();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -16132,7 +16132,7 @@ var require_lib3 = __commonJS({
     var fetch2 = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve8, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve10, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL2(url);
@@ -16156,10 +16156,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve8(new Response(data, { headers }));
+          return resolve10(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve10, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -16278,7 +16278,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve8(fetch2(new Request(locationURL, requestOpts)));
+              resolve10(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -16306,7 +16306,7 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve8(response);
+            resolve10(response);
             return;
           }
           const zlibOptions = {
@@ -16325,7 +16325,7 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve8(response);
+            resolve10(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
@@ -16337,7 +16337,7 @@ var require_lib3 = __commonJS({
                 (er) => decoder2.emit("error", er)
               ).pipe(decoder2);
               response = new Response(decoder2, responseOptions);
-              resolve8(response);
+              resolve10(response);
             });
             return;
           }
@@ -16355,11 +16355,11 @@ var require_lib3 = __commonJS({
               (er) => decoder.emit("error", er)
             ).pipe(decoder);
             response = new Response(decoder, responseOptions);
-            resolve8(response);
+            resolve10(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve8(response);
+          resolve10(response);
         });
         writeToStream(req, request2);
       });
@@ -16498,10 +16498,10 @@ var require_http_cache_semantics = __commonJS({
       return errorStatusCodes.has(response.status);
     }
     __name(isErrorResponse, "isErrorResponse");
-    function parseCacheControl(header) {
+    function parseCacheControl(header2) {
       const cc = {};
-      if (!header) return cc;
-      const parts = header.trim().split(/,/);
+      if (!header2) return cc;
+      const parts = header2.trim().split(/,/);
       for (const part of parts) {
         const [k, v] = part.split(/=/, 2);
         cc[k.trim()] = v === void 0 ? true : v.trim().replace(/^"|"$/g, "");
@@ -17128,18 +17128,18 @@ var require_dist6 = __commonJS({
       return result;
     }
     __name(format, "format");
-    function parse(header, options) {
+    function parse(header2, options) {
       const stopChar = options?.comma === true ? COMMA : 65536;
-      const len = header.length;
-      let index = skipOWS(header, options?.start ?? 0, len);
+      const len = header2.length;
+      let index = skipOWS(header2, options?.start ?? 0, len);
       const valueStart = index;
-      index = skipValue(header, index, len, stopChar);
-      const valueEnd = trailingOWS(header, valueStart, index);
-      const type = header.slice(valueStart, valueEnd).toLowerCase();
+      index = skipValue(header2, index, len, stopChar);
+      const valueEnd = trailingOWS(header2, valueStart, index);
+      const type = header2.slice(valueStart, valueEnd).toLowerCase();
       if (options?.parameters === false) {
         return { type, index, parameters: new NullObject() };
       }
-      return parseParameters(header, type, index, len, stopChar);
+      return parseParameters(header2, type, index, len, stopChar);
     }
     __name(parse, "parse");
     var SP = 32;
@@ -17149,36 +17149,36 @@ var require_dist6 = __commonJS({
     var DQUOTE = 34;
     var BSLASH = 92;
     var COMMA = 44;
-    function parseParameters(header, type, index, len, stopChar) {
+    function parseParameters(header2, type, index, len, stopChar) {
       const parameters = new NullObject();
       parameter: while (index < len) {
-        if (header.charCodeAt(index) === stopChar)
+        if (header2.charCodeAt(index) === stopChar)
           break;
-        index = skipOWS(header, index + 1, len);
+        index = skipOWS(header2, index + 1, len);
         const keyStart = index;
         while (index < len) {
-          const code = header.charCodeAt(index);
+          const code = header2.charCodeAt(index);
           if (code === stopChar)
             break parameter;
           if (code === SEMI)
             continue parameter;
           if (code === EQ) {
-            const keyEnd = trailingOWS(header, keyStart, index);
-            const key = header.slice(keyStart, keyEnd).toLowerCase();
-            index = skipOWS(header, index + 1, len);
-            if (index < len && header.charCodeAt(index) === DQUOTE) {
+            const keyEnd = trailingOWS(header2, keyStart, index);
+            const key = header2.slice(keyStart, keyEnd).toLowerCase();
+            index = skipOWS(header2, index + 1, len);
+            if (index < len && header2.charCodeAt(index) === DQUOTE) {
               index++;
               let value = "";
               while (index < len) {
-                const code2 = header.charCodeAt(index++);
+                const code2 = header2.charCodeAt(index++);
                 if (code2 === DQUOTE) {
-                  index = skipValue(header, index, len, stopChar);
+                  index = skipValue(header2, index, len, stopChar);
                   if (parameters[key] === void 0)
                     parameters[key] = value;
                   break;
                 }
                 if (code2 === BSLASH && index < len) {
-                  value += header[index++];
+                  value += header2[index++];
                   continue;
                 }
                 value += String.fromCharCode(code2);
@@ -17186,10 +17186,10 @@ var require_dist6 = __commonJS({
               continue parameter;
             }
             const valueStart = index;
-            index = skipValue(header, index, len, stopChar);
+            index = skipValue(header2, index, len, stopChar);
             if (parameters[key] === void 0) {
-              const valueEnd = trailingOWS(header, valueStart, index);
-              parameters[key] = header.slice(valueStart, valueEnd);
+              const valueEnd = trailingOWS(header2, valueStart, index);
+              parameters[key] = header2.slice(valueStart, valueEnd);
             }
             continue parameter;
           }
@@ -17209,9 +17209,9 @@ var require_dist6 = __commonJS({
       return index;
     }
     __name(skipValue, "skipValue");
-    function skipOWS(header, index, len) {
+    function skipOWS(header2, index, len) {
       while (index < len) {
-        const char = header.charCodeAt(index);
+        const char = header2.charCodeAt(index);
         if (char !== SP && char !== HTAB)
           break;
         index++;
@@ -17219,9 +17219,9 @@ var require_dist6 = __commonJS({
       return index;
     }
     __name(skipOWS, "skipOWS");
-    function trailingOWS(header, start, end) {
+    function trailingOWS(header2, start, end) {
       while (end > start) {
-        const char = header.charCodeAt(end - 1);
+        const char = header2.charCodeAt(end - 1);
         if (char !== SP && char !== HTAB)
           break;
         end--;
@@ -17246,22 +17246,22 @@ var require_accept = __commonJS({
     "use strict";
     var contentType = require_dist6();
     module2.exports = parseAccept;
-    function parseAccept(header) {
+    function parseAccept(header2) {
       var values = [];
       var index = 0;
-      while (index < header.length) {
-        var start = skipOptionalWhitespace(header, index);
-        var parsed = contentType.parse(header, { comma: true, start });
-        parsed.type = header.slice(start, start + parsed.type.length);
+      while (index < header2.length) {
+        var start = skipOptionalWhitespace(header2, index);
+        var parsed = contentType.parse(header2, { comma: true, start });
+        parsed.type = header2.slice(start, start + parsed.type.length);
         values.push(parsed);
         index = parsed.index + 1;
       }
       return values;
     }
     __name(parseAccept, "parseAccept");
-    function skipOptionalWhitespace(header, index) {
+    function skipOptionalWhitespace(header2, index) {
       var cursor = index;
-      while (header.charCodeAt(cursor) === 32 || header.charCodeAt(cursor) === 9) {
+      while (header2.charCodeAt(cursor) === 32 || header2.charCodeAt(cursor) === 9) {
         cursor++;
       }
       return cursor;
@@ -18090,7 +18090,7 @@ var require_lib4 = __commonJS({
     module2.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve10, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -18098,7 +18098,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve8(sri));
+        istream.on("end", () => resolve10(sri));
         istream.resume();
       });
     }
@@ -18159,7 +18159,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve10, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -18167,7 +18167,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve8(verified));
+        checker.on("end", () => resolve10(verified));
         checker.resume();
       });
     }
@@ -18805,10 +18805,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve10, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve8());
+          this.on("end", () => resolve10());
         });
       }
       // for await (let chunk of stream)
@@ -18819,7 +18819,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve8 = null;
+          let resolve10 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -18830,17 +18830,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve8({ value, done: !!this[EOF] });
+            resolve10({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve8({ done: true });
+            resolve10({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve8 = res2;
+            resolve10 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -19451,10 +19451,10 @@ var require_minipass2 = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve10, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve8());
+          this.on("end", () => resolve10());
         });
       }
       // for await (let chunk of stream)
@@ -19465,7 +19465,7 @@ var require_minipass2 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve8 = null;
+          let resolve10 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -19476,17 +19476,17 @@ var require_minipass2 = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve8({ value, done: !!this[EOF] });
+            resolve10({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve8({ done: true });
+            resolve10({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve8 = res2;
+            resolve10 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -20548,10 +20548,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse2();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var SemVer = require_semver();
-    var truncate = /* @__PURE__ */ __name((version2, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+    var truncate2 = /* @__PURE__ */ __name((version2, truncation, options) => {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version2, options);
@@ -20580,7 +20580,7 @@ var require_truncate = __commonJS({
     var isPrerelease = /* @__PURE__ */ __name((type) => {
       return type.startsWith("pre");
     }, "isPrerelease");
-    module2.exports = truncate;
+    module2.exports = truncate2;
   }
 });
 
@@ -20892,9 +20892,9 @@ var require_range = __commonJS({
         range = range.replace(BUILDSTRIPRE, "");
         const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
         const memoKey = memoOpts + ":" + range;
-        const cached = cache.get(memoKey);
-        if (cached) {
-          return cached;
+        const cached2 = cache.get(memoKey);
+        if (cached2) {
+          return cached2;
         }
         const loose = this.options.loose;
         const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
@@ -21800,7 +21800,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse2();
@@ -21826,7 +21826,7 @@ var require_semver2 = __commonJS({
     var lte = require_lte();
     var cmp = require_cmp();
     var coerce = require_coerce();
-    var truncate = require_truncate();
+    var truncate2 = require_truncate();
     var Comparator = require_comparator();
     var Range = require_range();
     var satisfies = require_satisfies();
@@ -21865,7 +21865,7 @@ var require_semver2 = __commonJS({
       lte,
       cmp,
       coerce,
-      truncate,
+      truncate: truncate2,
       Comparator,
       Range,
       satisfies,
@@ -21884,8 +21884,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -22062,20 +22062,20 @@ var require_polyfill = __commonJS({
       chmod,
       copyFile: copyFile2,
       lstat,
-      mkdir: mkdir7,
-      readdir: readdir6,
+      mkdir: mkdir10,
+      readdir: readdir7,
       readlink,
-      stat: stat8,
+      stat: stat9,
       symlink: symlink2,
       unlink,
       utimes
     } = require("fs/promises");
     var {
-      dirname: dirname8,
+      dirname: dirname9,
       isAbsolute: isAbsolute2,
-      join: join24,
+      join: join30,
       parse,
-      resolve: resolve8,
+      resolve: resolve10,
       sep: sep2,
       toNamespacedPath
     } = require("path");
@@ -22162,7 +22162,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat8(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat9(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -22175,17 +22175,17 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname8(dest);
+      const destParent = dirname9(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
       }
-      await mkdir7(destParent, { recursive: true });
+      await mkdir10(destParent, { recursive: true });
       return getStatsForCopy(destStat, src, dest, opts);
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat8(dest).then(
+      return stat9(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -22193,14 +22193,14 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve8(dirname8(src));
-      const destParent = resolve8(dirname8(dest));
+      const srcParent = resolve10(dirname9(src));
+      const destParent = resolve10(dirname9(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
       let destStat;
       try {
-        destStat = await stat8(destParent, { bigint: true });
+        destStat = await stat9(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -22218,7 +22218,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve8(path).split(sep2).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve10(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -22240,7 +22240,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat8 : lstat;
+      const statFn = opts.dereference ? stat9 : lstat;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -22333,7 +22333,7 @@ var require_polyfill = __commonJS({
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat8(src);
+      const updatedSrcStat = await stat9(src);
       return utimes(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
@@ -22345,17 +22345,17 @@ var require_polyfill = __commonJS({
     }
     __name(onDir, "onDir");
     async function mkDirAndCopy(srcMode, src, dest, opts) {
-      await mkdir7(dest);
+      await mkdir10(dest);
       await copyDir(src, dest, opts);
       return setDestMode(dest, srcMode);
     }
     __name(mkDirAndCopy, "mkDirAndCopy");
     async function copyDir(src, dest, opts) {
-      const dir = await readdir6(src);
+      const dir = await readdir7(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join24(src, item);
-        const destItem = join24(dest, item);
+        const srcItem = join30(src, item);
+        const destItem = join30(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22364,7 +22364,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink(src);
       if (!isAbsolute2(resolvedSrc)) {
-        resolvedSrc = resolve8(dirname8(src), resolvedSrc);
+        resolvedSrc = resolve10(dirname9(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -22379,7 +22379,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute2(resolvedDest)) {
-        resolvedDest = resolve8(dirname8(dest), resolvedDest);
+        resolvedDest = resolve10(dirname9(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -22389,7 +22389,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat8(src);
+      const srcStat = await stat9(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -22431,15 +22431,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join24, sep: sep2 } = require("path");
+    var { join: join30, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir7, mkdtemp: mkdtemp3, rm: rm7 } = require("fs/promises");
+    var { mkdir: mkdir10, mkdtemp: mkdtemp5, rm: rm11 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
-      await mkdir7(root, { recursive: true });
-      const target = await mkdtemp3(join24(`${root}${sep2}`, options.tmpPrefix || ""));
+      await mkdir10(root, { recursive: true });
+      const target = await mkdtemp5(join30(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm7(target, { force: true, recursive: true });
+        await rm11(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -22463,14 +22463,14 @@ var require_with_temp_dir = __commonJS({
 // node_modules/@npmcli/fs/lib/readdir-scoped.js
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
-    var { readdir: readdir6 } = require("fs/promises");
-    var { join: join24 } = require("path");
+    var { readdir: readdir7 } = require("fs/promises");
+    var { join: join30 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
-      for (const item of await readdir6(dir)) {
+      for (const item of await readdir7(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir6(join24(dir, item))) {
-            results.push(join24(item, scopedItem));
+          for (const scopedItem of await readdir7(join30(dir, item))) {
+            results.push(join30(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname8, join: join24, resolve: resolve8, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname9, join: join30, resolve: resolve10, relative, isAbsolute: isAbsolute2 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22506,7 +22506,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs.mkdir(dirname8(destination), { recursive: true });
+      await fs.mkdir(dirname9(destination), { recursive: true });
       try {
         await fs.rename(source, destination);
       } catch (error) {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join24(source, file), join24(destination, file), options, false, symlinks)
+              (file) => moveFile(join30(source, file), join30(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -22530,11 +22530,11 @@ var require_move_file = __commonJS({
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs.readlink(symSource);
           if (isAbsolute2(target)) {
-            target = resolve8(symDestination, relative(symSource, target));
+            target = resolve10(symDestination, relative(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve8(dirname8(symSource), target));
+            targetStat = await fs.stat(resolve10(dirname9(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -22800,7 +22800,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = /* @__PURE__ */ __name(() => {
       signal?.removeEventListener("abort", signalListener);
     }, "cleanup");
-    const resolve8 = /* @__PURE__ */ __name((value) => {
+    const resolve10 = /* @__PURE__ */ __name((value) => {
       resolve_(value);
       cleanup();
     }, "resolve");
@@ -22850,10 +22850,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve8(result);
+        resolve10(result);
         return;
       }
-      resolve8(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve10(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     }, "settleIfFinished");
     const next = /* @__PURE__ */ __name(async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -23000,8 +23000,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve8) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve8);
+                  await new Promise((resolve10) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve10);
                   });
                 }
               } finally {
@@ -23055,8 +23055,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises.length) {
-            const result = await (promises[headIndex] ?? new Promise((resolve8) => {
-              wake = resolve8;
+            const result = await (promises[headIndex] ?? new Promise((resolve10) => {
+              wake = resolve10;
             }));
             const { done, value } = result;
             promises[headIndex] = void 0;
@@ -23201,11 +23201,11 @@ var require_entry_index = __commonJS({
     var crypto = require("crypto");
     var {
       appendFile,
-      mkdir: mkdir7,
-      readFile,
-      readdir: readdir6,
-      rm: rm7,
-      writeFile: writeFile2
+      mkdir: mkdir10,
+      readFile: readFile4,
+      readdir: readdir7,
+      rm: rm11,
+      writeFile: writeFile5
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
     var path = require("path");
@@ -23248,7 +23248,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = /* @__PURE__ */ __name(async () => {
         const target = tmpName(cache, opts.tmpPrefix);
-        await mkdir7(path.dirname(target), { recursive: true });
+        await mkdir10(path.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -23256,12 +23256,12 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm7(tmp2.target, { recursive: true, force: true });
+          return rm11(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile2(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir7(path.dirname(bucket), { recursive: true });
+        await writeFile5(tmp2.target, newIndex, { flag: "wx" });
+        await mkdir10(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       }, "write");
@@ -23286,7 +23286,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
-        await mkdir7(path.dirname(bucket), { recursive: true });
+        await mkdir10(path.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm7(bucket, { recursive: true, force: true });
+      return rm11(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile(bucket, "utf8");
+      const data = await readFile4(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -23463,7 +23463,7 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(formatEntry, "formatEntry");
     function readdirOrEmpty(dir) {
-      return readdir6(dir).catch((err) => {
+      return readdir7(dir).catch((err) => {
         if (err.code === "ENOENT" || err.code === "ENOTDIR") {
           return [];
         }
@@ -24574,16 +24574,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size: size2 } = opts;
-      const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
-        return { stat: stat9, cpath: cpath2, sri: sri2 };
+      const { stat: stat9, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat10 = size2 ? { size: size2 } : await fs.stat(cpath2);
+        return { stat: stat10, cpath: cpath2, sri: sri2 };
       });
-      if (stat8.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat8.size, sri, new Pipeline()).concat();
+      if (stat9.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat9.size, sri, new Pipeline()).concat();
       }
       const data = await fs.readFile(cpath, { encoding: null });
-      if (stat8.size !== data.length) {
-        throw sizeError(stat8.size, data.length);
+      if (stat9.size !== data.length) {
+        throw sizeError(stat9.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -24610,11 +24610,11 @@ var require_read = __commonJS({
       const { size: size2 } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat8, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat9 = size2 ? { size: size2 } : await fs.stat(cpath2);
-          return { stat: stat9, cpath: cpath2, sri: sri2 };
+        const { stat: stat9, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat10 = size2 ? { size: size2 } : await fs.stat(cpath2);
+          return { stat: stat10, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat8.size, sri, stream);
+        return readPipeline(cpath, stat9.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -24633,8 +24633,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat8 = await fs.stat(cpath);
-          return { size: stat8.size, sri, stat: stat8 };
+          const stat9 = await fs.stat(cpath);
+          return { size: stat9.size, sri, stat: stat9 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm7;
-    async function rm7(cache, integrity) {
+    module2.exports = rm11;
+    async function rm11(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm7, "rm");
+    __name(rm11, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm7 } = require("fs/promises");
+    var { rm: rm11 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm7(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm11(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28320,12 +28320,12 @@ var require_verify2 = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports2, module2) {
     "use strict";
     var {
-      mkdir: mkdir7,
-      readFile,
-      rm: rm7,
-      stat: stat8,
-      truncate,
-      writeFile: writeFile2
+      mkdir: mkdir10,
+      readFile: readFile4,
+      rm: rm11,
+      stat: stat9,
+      truncate: truncate2,
+      writeFile: writeFile5
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -28390,7 +28390,7 @@ var require_verify2 = __commonJS({
     __name(markEndTime, "markEndTime");
     async function fixPerms(cache, opts) {
       opts.log.silly("verify", "fixing cache permissions");
-      await mkdir7(cache, { recursive: true });
+      await mkdir10(cache, { recursive: true });
       return null;
     }
     __name(fixPerms, "fixPerms");
@@ -28408,8 +28408,8 @@ var require_verify2 = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve8, reject) => {
-        indexStream.on("end", resolve8).on("error", reject);
+      await new Promise((resolve10, reject) => {
+        indexStream.on("end", resolve10).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob(path.join(contentDir, "**"), {
@@ -28443,8 +28443,8 @@ var require_verify2 = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat8(f);
-            await rm7(f, { recursive: true, force: true });
+            const s = await stat9(f);
+            await rm11(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28457,7 +28457,7 @@ var require_verify2 = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size: size2 } = await stat8(filepath);
+        const { size: size2 } = await stat9(filepath);
         contentInfo.size = size2;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm7(filepath, { recursive: true, force: true });
+        await rm11(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28513,11 +28513,11 @@ var require_verify2 = __commonJS({
     }
     __name(rebuildIndex, "rebuildIndex");
     async function rebuildBucket(cache, bucket, stats) {
-      await truncate(bucket._path);
+      await truncate2(bucket._path);
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat8(content);
+          await stat9(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -28537,18 +28537,18 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm7(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm11(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile2(verifile, `${Date.now()}`);
+      return writeFile5(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile4(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm7 = require_rm2();
+    var rm11 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm7.entry;
-    module2.exports.rm.all = rm7.all;
+    module2.exports.rm = rm11.entry;
+    module2.exports.rm.all = rm11.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm7.content;
+    module2.exports.rm.content = rm11.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -28787,13 +28787,13 @@ var require_lib8 = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve8, reject) {
+      return new Promise(function(resolve10, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve8(result);
+            return resolve10(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -28961,12 +28961,12 @@ var require_lib9 = __commonJS({
           return process.emit("input", "end", ...args);
         }, "end"),
         read: /* @__PURE__ */ __name(function(...args) {
-          let resolve8, reject;
+          let resolve10, reject;
           const promise = new Promise((_resolve, _reject) => {
-            resolve8 = _resolve;
+            resolve10 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve8, reject, ...args);
+          process.emit("input", "read", resolve10, reject, ...args);
           return promise;
         }, "read")
       }
@@ -29268,8 +29268,8 @@ var require_dns = __commonJS({
         };
         const key = JSON.stringify({ hostname, ...options });
         if (cache.has(key)) {
-          const cached = cache.get(key);
-          return process.nextTick(callback, null, ...cached);
+          const cached2 = cache.get(key);
+          return process.nextTick(callback, null, ...cached2);
         }
         lookup(hostname, options, (err, ...result) => {
           if (err) {
@@ -29433,8 +29433,8 @@ var require_helpers = __commonJS({
     function req(url, opts = {}) {
       const href = typeof url === "string" ? url : url.href;
       const req2 = (href.startsWith("https:") ? https : http).request(url, opts);
-      const promise = new Promise((resolve8, reject) => {
-        req2.once("response", resolve8).once("error", reject).end();
+      const promise = new Promise((resolve10, reject) => {
+        req2.once("response", resolve10).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -29749,7 +29749,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve10, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -29798,16 +29798,16 @@ var require_parse_proxy_response = __commonJS({
           const statusCode = +firstLineParts[1];
           const statusText = firstLineParts.slice(2).join(" ");
           const headers = {};
-          for (const header of headerParts) {
-            if (!header)
+          for (const header2 of headerParts) {
+            if (!header2)
               continue;
-            const firstColon = header.indexOf(":");
+            const firstColon = header2.indexOf(":");
             if (firstColon === -1) {
               socket.destroy();
-              return reject(new Error(`Invalid header from proxy CONNECT response: "${header}"`));
+              return reject(new Error(`Invalid header from proxy CONNECT response: "${header2}"`));
             }
-            const key = header.slice(0, firstColon).toLowerCase();
-            const value = header.slice(firstColon + 1).trimStart();
+            const key = header2.slice(0, firstColon).toLowerCase();
+            const value = header2.slice(firstColon + 1).trimStart();
             const current = headers[key];
             if (typeof current === "string") {
               headers[key] = [current, value];
@@ -29819,7 +29819,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve8({
+          resolve10({
             connect: {
               statusCode,
               statusText,
@@ -31584,16 +31584,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants3 = __importStar(require_constants4());
+    var constants4 = __importStar(require_constants4());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants3.BITS);
+    var isCorrect4 = common.isCorrect(constants4.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants3.GROUPS;
+        this.groups = constants4.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -31603,17 +31603,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants3.RE_SUBNET_STRING.exec(address);
+        const subnet = constants4.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants3.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants4.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants3.RE_SUBNET_STRING, "");
+          address = address.replace(constants4.RE_SUBNET_STRING, "");
         }
-        const longest = constants3.GROUPS * 4 - 1;
+        const longest = constants4.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -31646,7 +31646,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants3.RE_ADDRESS)) {
+        if (!address.match(constants4.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -31669,7 +31669,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants3.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -31683,9 +31683,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants3.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants4.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants3.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants4.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -31703,7 +31703,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants3.GROUPS) {
+        if (groups.length !== constants4.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -31718,7 +31718,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants3.BITS - trailing * 8;
+        const subnetBits = constants4.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -31764,7 +31764,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants3.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants4.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -31795,7 +31795,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants3.GROUPS; i += 2) {
+        for (i = 0; i < constants4.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -31812,7 +31812,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -31842,7 +31842,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -31853,7 +31853,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants3.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -31863,7 +31863,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants3.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants4.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -31888,7 +31888,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -31897,7 +31897,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants3.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants4.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -32078,7 +32078,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants3.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants4.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -32093,7 +32093,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants3.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants4.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -32115,7 +32115,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants3.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants4.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -33917,12 +33917,12 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve10) {
+          resolve10(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve10, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -33940,7 +33940,7 @@ var require_socksclient = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve10(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -33978,13 +33978,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve10, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve8(err);
+              return resolve10(err);
             } else {
               return reject(err);
             }
@@ -33995,16 +33995,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve8(info);
+              resolve10(info);
             } else {
-              resolve8(info);
+              resolve10(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve8(err);
+              resolve10(err);
             } else {
               reject(err);
             }
@@ -34021,13 +34021,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve10, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve8(err);
+              return resolve10(err);
             } else {
               return reject(err);
             }
@@ -34053,14 +34053,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve8({ socket: sock });
+              resolve10({ socket: sock });
             } else {
-              resolve8({ socket: sock });
+              resolve10({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve8(err);
+              resolve10(err);
             } else {
               reject(err);
             }
@@ -34471,11 +34471,11 @@ var require_socksclient = __commonJS({
        * @param data
        */
       handleSocks5FinalHandshakeResponse() {
-        const header = this.receiveBuffer.peek(5);
-        if (header[0] !== 5 || header[1] !== constants_1.Socks5Response.Granted) {
-          this.closeSocket(`${constants_1.ERRORS.InvalidSocks5FinalHandshakeRejected} - ${constants_1.Socks5Response[header[1]]}`);
+        const header2 = this.receiveBuffer.peek(5);
+        if (header2[0] !== 5 || header2[1] !== constants_1.Socks5Response.Granted) {
+          this.closeSocket(`${constants_1.ERRORS.InvalidSocks5FinalHandshakeRejected} - ${constants_1.Socks5Response[header2[1]]}`);
         } else {
-          const addressType = header[3];
+          const addressType = header2[3];
           let remoteHost;
           let buff;
           if (addressType === constants_1.Socks5HostType.IPv4) {
@@ -34493,7 +34493,7 @@ var require_socksclient = __commonJS({
               remoteHost.host = this.options.proxy.ipaddress;
             }
           } else if (addressType === constants_1.Socks5HostType.Hostname) {
-            const hostLength = header[4];
+            const hostLength = header2[4];
             const dataNeeded = constants_1.SOCKS_INCOMING_PACKET_SIZES.Socks5ResponseHostname(hostLength);
             if (this.receiveBuffer.length < dataNeeded) {
               this.nextRequiredPacketBufferSize = dataNeeded;
@@ -34539,11 +34539,11 @@ var require_socksclient = __commonJS({
        * Handles Socks v5 incoming connection request (BIND).
        */
       handleSocks5IncomingConnectionResponse() {
-        const header = this.receiveBuffer.peek(5);
-        if (header[0] !== 5 || header[1] !== constants_1.Socks5Response.Granted) {
-          this.closeSocket(`${constants_1.ERRORS.Socks5ProxyRejectedIncomingBoundConnection} - ${constants_1.Socks5Response[header[1]]}`);
+        const header2 = this.receiveBuffer.peek(5);
+        if (header2[0] !== 5 || header2[1] !== constants_1.Socks5Response.Granted) {
+          this.closeSocket(`${constants_1.ERRORS.Socks5ProxyRejectedIncomingBoundConnection} - ${constants_1.Socks5Response[header2[1]]}`);
         } else {
-          const addressType = header[3];
+          const addressType = header2[3];
           let remoteHost;
           let buff;
           if (addressType === constants_1.Socks5HostType.IPv4) {
@@ -34561,7 +34561,7 @@ var require_socksclient = __commonJS({
               remoteHost.host = this.options.proxy.ipaddress;
             }
           } else if (addressType === constants_1.Socks5HostType.Hostname) {
-            const hostLength = header[4];
+            const hostLength = header2[4];
             const dataNeeded = constants_1.SOCKS_INCOMING_PACKET_SIZES.Socks5ResponseHostname(hostLength);
             if (this.receiveBuffer.length < dataNeeded) {
               this.nextRequiredPacketBufferSize = dataNeeded;
@@ -34748,12 +34748,12 @@ var require_dist10 = __commonJS({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve8, reject) => {
+          host = await new Promise((resolve10, reject) => {
             lookupFn(host, {}, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve8(res);
+                resolve10(res);
               }
             });
           });
@@ -35610,8 +35610,8 @@ var require_entry2 = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve8, reject) => {
-            cacheWriteResolve = resolve8;
+          const cacheWritePromise = new Promise((resolve10, reject) => {
+            cacheWriteResolve = resolve10;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -36096,12 +36096,12 @@ var require_fetcher = __commonJS({
     };
     exports2.DefaultFetcher = DefaultFetcher;
     var writeBufferToStream = /* @__PURE__ */ __name(async (stream, buffer) => {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve10, reject) => {
         stream.write(buffer, (err) => {
           if (err) {
             reject(err);
           }
-          resolve8(true);
+          resolve10(true);
         });
       });
     }, "writeBufferToStream");
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join24;
+    exports2.join = join30;
     var url_1 = require("url");
-    function join24(base, path) {
+    function join30(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join24, "join");
+    __name(join30, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36806,7 +36806,7 @@ var require_target = __commonJS({
     var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve10, reject) => {
         fs_1.default.readFile(path, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
@@ -36815,7 +36815,7 @@ var require_target = __commonJS({
               cause: err
             }));
           } else {
-            resolve8(data);
+            resolve10(data);
           }
         });
       });
@@ -38566,7 +38566,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises22 = require("node:readline/promises");
+var import_promises27 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -38699,15 +38699,15 @@ function commandLine(cmd, args) {
 __name(commandLine, "commandLine");
 function stopChild(child, graceMs = 3e3) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve8) => {
+  return new Promise((resolve10) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
-      resolve8();
+      resolve10();
     }, "done");
     child.once("close", done);
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      setTimeout(resolve8, 1e3).unref();
+      setTimeout(resolve10, 1e3).unref();
     }, graceMs);
     timer.unref();
     child.kill("SIGTERM");
@@ -38729,7 +38729,7 @@ function spawnError(cmd, error) {
 __name(spawnError, "spawnError");
 function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve10, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     const out = [];
@@ -38747,7 +38747,7 @@ function execCapture(cmd, args, options) {
         const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
       } else {
-        resolve8(result);
+        resolve10(result);
       }
     });
   });
@@ -38765,10 +38765,10 @@ function execStream(cmd, args, options) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
   });
-  const done = new Promise((resolve8, reject) => {
+  const done = new Promise((resolve10, reject) => {
     child.on("error", (e) => reject(spawnError(cmd, e)));
     child.on("close", (code, signal) => {
-      if (code === 0) resolve8();
+      if (code === 0) resolve10();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
@@ -38781,13 +38781,14 @@ function execStream(cmd, args, options) {
 __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve10, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
+    options.stop?.addEventListener("abort", () => void stopChild(child), { once: true });
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => resolve8(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => resolve10(code ?? (signal ? 128 : 1)));
   });
 }
 __name(execFollow, "execFollow");
@@ -38799,9 +38800,9 @@ function shellQuote(value) {
 }
 __name(shellQuote, "shellQuote");
 var SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function renderPiGenConfig(entries, header) {
+function renderPiGenConfig(entries, header2) {
   const seen = /* @__PURE__ */ new Set();
-  const lines = header.split("\n").filter((l) => l !== "").map((l) => `# ${l}`);
+  const lines = header2.split("\n").filter((l) => l !== "").map((l) => `# ${l}`);
   for (const e of entries) {
     if (!SHELL_NAME.test(e.name)) throw new PiImageError("INPUT_INVALID", `"${e.name}" is not a valid pi-gen variable name`);
     if (seen.has(e.name)) throw new PiImageError("INPUT_INVALID", `${e.name} is set twice`);
@@ -39491,7 +39492,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    this.stream.destroy();
+    if (!this.stream.closed) await new Promise((resolve10) => this.stream.once("close", resolve10).destroy());
     await (0, import_promises5.rm)(this.temp, { force: true });
     this.unregister();
   }
@@ -39587,8 +39588,8 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const cached = new AtomicFile((0, import_node_path4.join)(options.cacheDir, "entry"));
-      const file = cached.stream;
+      const cached2 = new AtomicFile((0, import_node_path4.join)(options.cacheDir, "entry"));
+      const file = cached2.stream;
       let length = 0;
       let failed = false;
       up.on("data", (chunk) => {
@@ -39598,7 +39599,7 @@ async function startAptProxy(options) {
       up.pipe(file);
       const abandon = /* @__PURE__ */ __name(() => {
         failed = true;
-        void cached.discard();
+        void cached2.discard();
       }, "abandon");
       up.on("aborted", abandon);
       up.on("error", () => {
@@ -39609,16 +39610,16 @@ async function startAptProxy(options) {
       const store = /* @__PURE__ */ __name(async () => {
         if (failed || expected !== void 0 && length !== expected) {
           logger.warn(`apt proxy: ${url2.href} ended after ${length} of ${expected ?? "?"} bytes; not cached`);
-          await cached.discard();
+          await cached2.discard();
           return;
         }
         try {
           await (0, import_promises7.mkdir)((0, import_node_path4.dirname)(cachePath), { recursive: true });
-          await cached.commit(cachePath);
+          await cached2.commit(cachePath);
           stats.stored++;
         } catch (e) {
           logger.warn(`apt proxy: could not store ${url2.href}: ${e.message}`);
-          await cached.discard();
+          await cached2.discard();
         }
       }, "store");
       file.on("finish", () => void store());
@@ -39635,9 +39636,9 @@ async function startAptProxy(options) {
     stats.refused++;
     socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
   });
-  await new Promise((resolve8, reject) => {
+  await new Promise((resolve10, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve8());
+    server.listen(options.port, options.host, () => resolve10());
   });
   const port = server.address().port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
@@ -39646,8 +39647,8 @@ async function startAptProxy(options) {
     url,
     port,
     stats,
-    close: /* @__PURE__ */ __name(() => new Promise((resolve8) => {
-      server.close(() => resolve8());
+    close: /* @__PURE__ */ __name(() => new Promise((resolve10) => {
+      server.close(() => resolve10());
       server.closeAllConnections();
     }), "close")
   };
@@ -39712,8 +39713,8 @@ var realHost = {
   }, "read"),
   onPath: /* @__PURE__ */ __name((tool) => (process.env.PATH ?? "").split(":").filter(Boolean).some((dir) => (0, import_node_fs4.existsSync)(`${dir}/${tool}`)), "onPath")
 };
-function isArmHost(arch) {
-  return arch === "arm64" || arch === "arm";
+function isArmHost(arch2) {
+  return arch2 === "arm64" || arch2 === "arm";
 }
 __name(isArmHost, "isArmHost");
 function parseDepends(text2) {
@@ -39793,10 +39794,10 @@ async function ensureEmulation(options) {
     logger.info("mounting binfmt_misc");
     await root("mount", ["-t", "binfmt_misc", "binfmt_misc", "/proc/sys/fs/binfmt_misc"]);
   }
-  for (const arch of ["aarch64", "arm"]) {
-    const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch}`;
+  for (const arch2 of ["aarch64", "arm"]) {
+    const entry = `/proc/sys/fs/binfmt_misc/qemu-${arch2}`;
     if (!(0, import_node_fs5.existsSync)(entry)) {
-      if ((0, import_node_fs5.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch}`]);
+      if ((0, import_node_fs5.existsSync)("/usr/sbin/update-binfmts")) await root("update-binfmts", ["--enable", `qemu-${arch2}`]);
       else if ((0, import_node_fs5.existsSync)("/usr/lib/systemd/systemd-binfmt")) await root("/usr/lib/systemd/systemd-binfmt", []);
     }
   }
@@ -39805,9 +39806,9 @@ async function ensureEmulation(options) {
   }
   await (0, import_promises9.rm)(options.shimDir, { recursive: true, force: true });
   await (0, import_promises9.mkdir)(options.shimDir, { recursive: true });
-  for (const arch of ["aarch64", "arm"]) {
-    const target = findStatic(`qemu-${arch}-static`);
-    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path5.join)(options.shimDir, `qemu-${arch}`));
+  for (const arch2 of ["aarch64", "arm"]) {
+    const target = findStatic(`qemu-${arch2}-static`);
+    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path5.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -40621,7 +40622,11 @@ var FILE_ROLES = [
   "pigen-sbom",
   "sbom",
   "metadata",
-  "release-notes"
+  "release-notes",
+  /** smoke-test.json: the boot test's report. */
+  "boot-test",
+  /** A boot's serial console, as the boot test saw it. */
+  "boot-log"
 ];
 var MEDIA_TYPES = {
   image: "application/x-xz",
@@ -40633,7 +40638,9 @@ var MEDIA_TYPES = {
   "pigen-sbom": "application/octet-stream",
   sbom: "application/spdx+json",
   metadata: "application/json",
-  "release-notes": "text/markdown"
+  "release-notes": "text/markdown",
+  "boot-test": "application/json",
+  "boot-log": "text/plain"
 };
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {
@@ -40868,7 +40875,7 @@ function checkDisk(facts, policy) {
 __name(checkDisk, "checkDisk");
 
 // src/lib/device/flash.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 
 // src/lib/image/decompress.ts
 var import_node_path10 = require("node:path");
@@ -41003,14 +41010,14 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
 };
 async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   const fh = await openRegularFile(file);
-  const header = Buffer.alloc(30);
+  const header2 = Buffer.alloc(30);
   try {
-    await fh.read(header, 0, 30, entry.localHeaderOffset);
+    await fh.read(header2, 0, 30, entry.localHeaderOffset);
   } finally {
     await fh.close();
   }
-  if (header.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
-  const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (header2.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
+  const start = entry.localHeaderOffset + 30 + header2.readUInt16LE(26) + header2.readUInt16LE(28);
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
@@ -41796,16 +41803,16 @@ async function readGpt(disk) {
   const bad3 = /* @__PURE__ */ __name((what) => new PiImageError("IMAGE_CORRUPT", `${disk.name}: GPT ${what}`), "bad");
   const sectors = Math.floor(disk.size / SECTOR);
   if (sectors < 3) throw bad3("header cannot fit: the image is too small");
-  const header = await disk.read(SECTOR, SECTOR);
-  if (header.toString("latin1", 0, 8) !== "EFI PART") throw bad3('header missing: protective MBR but no "EFI PART" in sector 1');
-  const headerSize = header.readUInt32LE(12);
+  const header2 = await disk.read(SECTOR, SECTOR);
+  if (header2.toString("latin1", 0, 8) !== "EFI PART") throw bad3('header missing: protective MBR but no "EFI PART" in sector 1');
+  const headerSize = header2.readUInt32LE(12);
   if (headerSize < 92 || headerSize > SECTOR) throw bad3(`header size ${headerSize} is not between 92 and ${SECTOR}`);
-  const stored = header.readUInt32LE(16);
-  const zeroed = Buffer.from(header.subarray(0, headerSize));
+  const stored = header2.readUInt32LE(16);
+  const zeroed = Buffer.from(header2.subarray(0, headerSize));
   zeroed.writeUInt32LE(0, 16);
   if ((0, import_node_zlib3.crc32)(zeroed) >>> 0 !== stored) throw bad3("header fails its CRC-32 check");
   const u642 = /* @__PURE__ */ __name((at) => {
-    const v = header.readBigUInt64LE(at);
+    const v = header2.readBigUInt64LE(at);
     if (v > BigInt(sectors)) throw bad3(`header field at byte ${at} (${v}) points past the image's ${sectors} sectors`);
     return Number(v);
   }, "u64");
@@ -41814,15 +41821,15 @@ async function readGpt(disk) {
   const lastUsable = u642(48);
   if (firstUsable > lastUsable) throw bad3(`first usable sector ${firstUsable} lies after the last ${lastUsable}`);
   const entriesLba = u642(72);
-  const count2 = header.readUInt32LE(80);
-  const entrySize = header.readUInt32LE(84);
+  const count2 = header2.readUInt32LE(80);
+  const entrySize = header2.readUInt32LE(84);
   if (entrySize < 128 || entrySize % 128 !== 0 || (entrySize & entrySize - 1) !== 0) throw bad3(`entry size ${entrySize} is not 128 \xD7 a power of two`);
   if (count2 === 0 || count2 * entrySize > GPT_MAX_ENTRY_BYTES) throw bad3(`entry table of ${count2} \xD7 ${entrySize} bytes is implausible`);
   const entriesEnd = entriesLba + Math.ceil(count2 * entrySize / SECTOR);
   if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable)
     throw bad3("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count2 * entrySize);
-  if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
+  if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header2.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
   const partitions = [];
   for (let i = 0; i < count2; i++) {
     const at = i * entrySize;
@@ -41842,7 +41849,7 @@ async function readGpt(disk) {
     });
   }
   checkLayout(disk, partitions, firstUsable * SECTOR, (lastUsable + 1) * SECTOR);
-  return { scheme: "gpt", diskId: guid(header, 56), sectorSize: SECTOR, partitions };
+  return { scheme: "gpt", diskId: guid(header2, 56), sectorSize: SECTOR, partitions };
 }
 __name(readGpt, "readGpt");
 
@@ -42533,31 +42540,31 @@ function hasGpt(head2) {
   return head2.length >= 2 * SECTOR2 && head2[450] === 238 && head2.toString("latin1", SECTOR2, SECTOR2 + 8) === "EFI PART";
 }
 __name(hasGpt, "hasGpt");
-function headerCrc(header, size2) {
-  const copy = Buffer.from(header.subarray(0, size2));
+function headerCrc(header2, size2) {
+  const copy = Buffer.from(header2.subarray(0, size2));
   copy.writeUInt32LE(0, 16);
   return (0, import_node_zlib4.crc32)(copy) >>> 0;
 }
 __name(headerCrc, "headerCrc");
 function relocateGpt(head2, diskBytes) {
   if (!hasGpt(head2)) return void 0;
-  const header = head2.subarray(SECTOR2, 2 * SECTOR2);
-  const headerSize = header.readUInt32LE(12);
-  if (headerSize < 92 || headerSize > SECTOR2 || headerCrc(header, headerSize) !== header.readUInt32LE(16)) return void 0;
-  const entriesLba = Number(header.readBigUInt64LE(72));
-  const count2 = header.readUInt32LE(80);
-  const entrySize = header.readUInt32LE(84);
+  const header2 = head2.subarray(SECTOR2, 2 * SECTOR2);
+  const headerSize = header2.readUInt32LE(12);
+  if (headerSize < 92 || headerSize > SECTOR2 || headerCrc(header2, headerSize) !== header2.readUInt32LE(16)) return void 0;
+  const entriesLba = Number(header2.readBigUInt64LE(72));
+  const count2 = header2.readUInt32LE(80);
+  const entrySize = header2.readUInt32LE(84);
   const entriesBytes = count2 * entrySize;
   const entrySectors = Math.ceil(entriesBytes / SECTOR2);
   if (entriesLba < 2 || (entriesLba + entrySectors) * SECTOR2 > head2.length) return void 0;
   const entries = head2.subarray(entriesLba * SECTOR2, entriesLba * SECTOR2 + entrySectors * SECTOR2);
   const lastLba = Math.floor(diskBytes / SECTOR2) - 1;
   const backupEntriesLba = lastLba - entrySectors;
-  header.writeBigUInt64LE(BigInt(lastLba), 32);
-  header.writeBigUInt64LE(BigInt(backupEntriesLba - 1), 48);
-  header.writeUInt32LE(headerCrc(header, headerSize), 16);
+  header2.writeBigUInt64LE(BigInt(lastLba), 32);
+  header2.writeBigUInt64LE(BigInt(backupEntriesLba - 1), 48);
+  header2.writeUInt32LE(headerCrc(header2, headerSize), 16);
   head2.writeUInt32LE(Math.min(lastLba, 4294967295), 446 + 12);
-  const backup = Buffer.from(header);
+  const backup = Buffer.from(header2);
   backup.writeBigUInt64LE(BigInt(lastLba), 24);
   backup.writeBigUInt64LE(1n, 32);
   backup.writeBigUInt64LE(BigInt(backupEntriesLba), 72);
@@ -42565,6 +42572,47 @@ function relocateGpt(head2, diskBytes) {
   return { offset: backupEntriesLba * SECTOR2, bytes: Buffer.concat([entries, backup]) };
 }
 __name(relocateGpt, "relocateGpt");
+
+// src/lib/device/written-digests.ts
+var import_node_crypto4 = require("node:crypto");
+var WrittenDigests = class {
+  /** `headEnd`: bytes before it are the held-back head, compared whole. */
+  constructor(ranges, headEnd) {
+    this.ranges = ranges;
+    this.headEnd = headEnd;
+  }
+  ranges;
+  headEnd;
+  static {
+    __name(this, "WrittenDigests");
+  }
+  index = 0;
+  hash;
+  done = [];
+  /** Passes the pieces through, hashing the part of each past the head into its range's digest. */
+  async *track(pieces) {
+    for await (const piece of pieces) {
+      const end = piece.offset + piece.data.length;
+      while (this.index < this.ranges.length && piece.offset >= this.ranges[this.index].end) this.close();
+      if (end > this.headEnd) {
+        this.hash ??= (0, import_node_crypto4.createHash)("sha256");
+        this.hash.update(piece.offset >= this.headEnd ? piece.data : piece.data.subarray(this.headEnd - piece.offset));
+      }
+      yield piece;
+    }
+    while (this.index < this.ranges.length) this.close();
+  }
+  close() {
+    const r = this.ranges[this.index++];
+    const start = Math.max(r.start, this.headEnd);
+    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto4.createHash)("sha256")).digest("hex") });
+    this.hash = void 0;
+  }
+  /** The ranges past the head, as written (complete once `track` has finished). */
+  get written() {
+    return this.done;
+  }
+};
 
 // src/lib/signing/signer-certificate.ts
 var import_core = __toESM(require_dist(), 1);
@@ -42680,13 +42728,16 @@ async function flash(options) {
   const io = await DiskIo.open(device.path, { write: true, blockSize: device.logicalBlockSize, logger });
   const writeStart = Date.now();
   let gptBackupMoved = false;
+  let written;
+  let held = Buffer.alloc(0);
   try {
     logger.info(`writing ${describeDisk(device)}${io.direct ? "" : " (through the page cache: O_DIRECT is not available)"}`);
     await wipeTables(io, device.sizeBytes);
-    const held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
+    held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
     const stream = await openPieces(source, ranges, logger);
+    written = new WrittenDigests(ranges, held.length);
     try {
-      await writePieces(io, stream.pieces, held, plan.bytesToWrite, logger);
+      await writePieces(io, written.track(stream.pieces), held, plan.bytesToWrite, logger);
       await stream.done();
     } catch (e) {
       await stream.abort();
@@ -42717,12 +42768,12 @@ async function flash(options) {
   logger.info(`written: ${plan.bytesToWrite} bytes in ${ranges.length} ranges, ${writeSeconds} s`);
   await rereadPartitions(device.path, logger);
   await options.onWritten?.(device);
-  let readBack = "skipped";
+  let readBackResult = "skipped";
   let bytesRead = 0;
   const verifyStart = Date.now();
   if (options.verify) {
-    bytesRead = await readBackRanges(device, ranges, source.imagePath, logger);
-    readBack = "passed";
+    bytesRead = await readBack(device, held, written.written, source.imagePath, logger);
+    readBackResult = "passed";
     logger.info(`read back and matched: ${bytesRead} bytes, ${seconds(verifyStart)} s`);
   } else {
     logger.warn("the disk was not read back (--no-verify): what reached it is unchecked");
@@ -42753,7 +42804,7 @@ async function flash(options) {
       sizeBytes: device.sizeBytes
     },
     written: { bytes: plan.bytesToWrite, ranges: ranges.length, zeroedFirst, gptBackupMoved, directIo: io.direct, seconds: writeSeconds },
-    verification: { readBack, bytesRead, seconds: seconds(verifyStart), partitions }
+    verification: { readBack: readBackResult, bytesRead, seconds: seconds(verifyStart), partitions }
   };
 }
 __name(flash, "flash");
@@ -42852,14 +42903,24 @@ async function writePieces(io, pieces, held, total, logger) {
   await inflight;
 }
 __name(writePieces, "writePieces");
-async function readBackRanges(device, ranges, imagePath, logger) {
+async function readBack(device, head2, ranges, imagePath, logger) {
   await dropDeviceCache(device.path, logger);
   const io = await DiskIo.open(device.path, { write: false, blockSize: device.logicalBlockSize, logger });
-  const total = mappedBytes(ranges);
+  const total = head2.length + ranges.reduce((n, r) => n + (r.end - r.start), 0);
   let read = 0;
+  const differ = /* @__PURE__ */ __name((start, end, detail) => new PiImageError(
+    "DISK_VERIFY_FAILED",
+    `${describeDisk(device)}: bytes ${start}\u2013${end - 1} read back differ from what was written from ${imagePath}${detail}: the disk did not keep what was written`
+  ), "differ");
   try {
+    for (let at = 0; at < head2.length; at += IO_CHUNK) {
+      const length = Math.min(IO_CHUNK, head2.length - at);
+      const data = await io.readAt(io.buffers[0], length, at);
+      if (data.length < length || !data.equals(head2.subarray(at, at + length))) throw differ(at, at + length, " (the partition table area)");
+      read += length;
+    }
     for (const range of ranges) {
-      const hash = (0, import_node_crypto4.createHash)("sha256");
+      const hash = (0, import_node_crypto5.createHash)("sha256");
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
         const length = Math.min(IO_CHUNK, range.end - at);
         const data = await io.readAt(io.buffers[0], length, at);
@@ -42869,19 +42930,14 @@ async function readBackRanges(device, ranges, imagePath, logger) {
         logger.progress("reading back", read, total);
       }
       const sha256 = hash.digest("hex");
-      if (range.sha256 !== void 0 && sha256 !== range.sha256) {
-        throw new PiImageError(
-          "DISK_VERIFY_FAILED",
-          `${describeDisk(device)}: bytes ${range.start}\u2013${range.end - 1} read back differ from ${imagePath}'s (sha256 ${sha256}, expected ${range.sha256}): the disk did not keep what was written`
-        );
-      }
+      if (sha256 !== range.sha256) throw differ(range.start, range.end, ` (sha256 ${sha256}, written ${range.sha256})`);
     }
   } finally {
     await io.close();
   }
   return read;
 }
-__name(readBackRanges, "readBackRanges");
+__name(readBack, "readBack");
 async function checkPartitions(device, source, logger) {
   const reader = await BlockDeviceReader.open(device.path, device.sizeBytes);
   let found;
@@ -43231,7 +43287,7 @@ var import_node_os2 = require("node:os");
 var import_node_path19 = require("node:path");
 
 // src/lib/image/bmap.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -43247,7 +43303,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count2) {
-    this.open ??= { first: this.block, hash: (0, import_node_crypto5.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto6.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count2;
     this.mapped += count2;
@@ -43307,7 +43363,7 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto5.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto6.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
@@ -43336,7 +43392,7 @@ function parseBmap(text2, source = ".bmap") {
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
   const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
-  if ((0, import_node_crypto5.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  if ((0, import_node_crypto6.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
   const blocksCount = count(body, "BlocksCount", source);
@@ -43467,10 +43523,10 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto6.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto7.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function verifiedBlobSource(descriptor, openRange, label) {
@@ -43815,7 +43871,7 @@ var Counter = class extends import_node_stream4.Transform {
   }
 };
 function sendRequest(method, url, headers, body, limits) {
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve10, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
       for (const t of timers) clearTimeout(t);
@@ -43858,7 +43914,7 @@ function sendRequest(method, url, headers, body, limits) {
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
-      resolve8({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+      resolve10({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
     req.on("error", (e) => fail(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
@@ -43923,8 +43979,8 @@ async function readBodyText(body, limit = 64 * 1024) {
 __name(readBodyText, "readBodyText");
 
 // src/lib/oci/registry-auth.ts
-function parseChallenge(header) {
-  const m = /^(\w+)\s*(.*)$/.exec(header.trim());
+function parseChallenge(header2) {
+  const m = /^(\w+)\s*(.*)$/.exec(header2.trim());
   const params = {};
   for (const p of (m?.[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
   return { scheme: (m?.[1] ?? "").toLowerCase(), params };
@@ -43965,8 +44021,8 @@ var RegistryAuth = class {
   tokens = /* @__PURE__ */ new Map();
   warned = false;
   /** Records the registry's `WWW-Authenticate` challenge; the next header() answers it. */
-  challenged(header, scope) {
-    this.challenge = parseChallenge(header);
+  challenged(header2, scope) {
+    this.challenge = parseChallenge(header2);
     this.tokens.delete(scope);
   }
   basic() {
@@ -43982,8 +44038,8 @@ var RegistryAuth = class {
       return basic ? { authorization: basic } : {};
     }
     if (c.scheme !== "bearer") return {};
-    const cached = this.tokens.get(scope);
-    if (cached && cached.expires > Date.now()) return { authorization: `Bearer ${cached.token}` };
+    const cached2 = this.tokens.get(scope);
+    if (cached2 && cached2.expires > Date.now()) return { authorization: `Bearer ${cached2.token}` };
     return { authorization: `Bearer ${await this.fetchToken(c, scope)}` };
   }
   async fetchToken(c, scope) {
@@ -44635,7 +44691,7 @@ var import_node_events = require("node:events");
 var import_node_zlib5 = require("node:zlib");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var import_node_fs15 = require("node:fs");
 var import_promises15 = require("node:fs/promises");
 var import_node_path13 = require("node:path");
@@ -44683,7 +44739,7 @@ async function stageOutputDir(finalPath, options) {
     }
   }
   await (0, import_promises15.mkdir)((0, import_node_path13.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto7.randomBytes)(4).toString("hex")}`;
+  const suffix = `${process.pid}-${(0, import_node_crypto8.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path13.join)((0, import_node_path13.dirname)(target), `.${(0, import_node_path13.basename)(target)}.partial-${suffix}`);
   await (0, import_promises15.mkdir)(path);
   const unregister = registerCleanup(() => (0, import_promises15.rm)(path, { recursive: true, force: true }));
@@ -44813,6 +44869,31 @@ async function writeBeside(release, name, content) {
   return path;
 }
 __name(writeBeside, "writeBeside");
+async function addReleaseFiles(release, files) {
+  const reserved = /* @__PURE__ */ new Set([MANIFEST_FILE, ...besideFiles(release.manifest.name)]);
+  for (const f of files) {
+    if (!isPlainFileName(f.name) || reserved.has(f.name))
+      throw new PiImageError("INTERNAL", `${JSON.stringify(f.name)} cannot be added to a release: not a plain file name, or reserved`);
+  }
+  if (await readSignature(release) !== void 0) {
+    throw new PiImageError(
+      "OUTPUT_EXISTS",
+      `${release.dir} is signed: adding ${files.map((f) => f.name).join(", ")} would break its signature (add them before signing, or delete ${release.signatureFile} and sign again)`
+    );
+  }
+  const entries = new Map(release.manifest.files.map((f) => [f.path, f]));
+  for (const f of files) {
+    const bytes2 = typeof f.content === "string" ? Buffer.from(f.content, "utf8") : f.content;
+    await writeFileAtomic(releasePath(release, f.name), bytes2);
+    entries.set(f.name, { path: f.name, role: f.role, mediaType: MEDIA_TYPES[f.role], ...digestBytes(bytes2) });
+  }
+  const manifest = { ...release.manifest, files: sortFiles([...entries.values()]) };
+  const bytes = Buffer.from(renderJson(manifest));
+  const updated = releaseFromBytes(release.dir, bytes);
+  await writeFileAtomic((0, import_node_path14.join)(release.dir, MANIFEST_FILE), bytes);
+  return updated;
+}
+__name(addReleaseFiles, "addReleaseFiles");
 var ReleaseWriter = class {
   constructor(dir) {
     this.dir = dir;
@@ -44842,8 +44923,8 @@ var ReleaseWriter = class {
     this.record(name, role, digest);
     return digest;
   }
-  async finish(header) {
-    const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header, files: sortFiles(this.files) };
+  async finish(header2) {
+    const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header2, files: sortFiles(this.files) };
     const bytes = Buffer.from(renderJson(manifest));
     releaseFromBytes(this.dir, bytes);
     await writeFileAtomic((0, import_node_path14.join)(this.dir, MANIFEST_FILE), bytes);
@@ -46236,16 +46317,961 @@ async function confirm(plan, yes, context) {
 }
 __name(confirm, "confirm");
 
-// src/lib/image/random-access-image.ts
-var import_promises21 = require("node:fs/promises");
-var import_node_os5 = require("node:os");
+// src/cli/commands/smoke-test-command.ts
+var import_node_os9 = require("node:os");
+var import_node_path28 = require("node:path");
+
+// src/lib/boot/boot-test.ts
+var import_promises26 = require("node:fs/promises");
+var import_node_os8 = require("node:os");
+var import_node_path27 = require("node:path");
+
+// src/lib/boot/boot-evidence.ts
+var import_promises19 = require("node:fs/promises");
 var import_node_path22 = require("node:path");
 
-// src/lib/image/raw-image-pass.ts
+// src/lib/core/markdown-text.ts
+function mdText(value) {
+  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
+}
+__name(mdText, "mdText");
+function mdCode(value) {
+  const text2 = oneLine2(value);
+  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
+}
+__name(mdCode, "mdCode");
+function oneLine2(value) {
+  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+__name(oneLine2, "oneLine");
+
+// src/lib/boot/boot-evidence.ts
+var SMOKE_TEST_FILE = "smoke-test.json";
+var SECTION = "## Boot test";
+function renderJsonReport(report) {
+  return `${JSON.stringify(report, null, 2)}
+`;
+}
+__name(renderJsonReport, "renderJsonReport");
+function bootTestSection(report) {
+  const out = [SECTION, ""];
+  out.push(
+    `${report.passed ? "Passed" : "**Failed**"}: booted under QEMU \`virt\` (${report.machine.accel === "kvm" ? "KVM" : "TCG"}, ${report.machine.cpus} CPUs, ${report.machine.memoryMiB} MiB) with Debian's generic kernel ${mdCode(report.kernel.version)}, the image's own root file system. Evidence: ${mdCode(SMOKE_TEST_FILE)} and the console logs.`,
+    ""
+  );
+  out.push("| Boot | Multi-user after | Checks | Result |", "|---|---|---|---|");
+  for (const b of report.boots) {
+    const mu = b.times.multiUser !== void 0 ? `${b.times.multiUser.toFixed(1)} s` : "\u2014";
+    const checks = b.checks.map((c) => `${c.passed ? "\u2713" : "\u2717"} ${mdText(c.name)}`).join(", ");
+    out.push(`| ${mdText(b.name)} | ${mu} | ${checks} | ${b.passed ? "passed" : mdText(b.ended)} |`);
+  }
+  out.push("");
+  return out.join("\n");
+}
+__name(bootTestSection, "bootTestSection");
+function withBootTestSection(notes, section) {
+  const lines = notes.split("\n");
+  const start = lines.indexOf(SECTION);
+  if (start >= 0) {
+    let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
+    if (end < 0) end = lines.length;
+    lines.splice(start, end - start);
+  }
+  const verify = lines.indexOf("## Verify");
+  const at = verify >= 0 ? verify : lines.length;
+  lines.splice(at, 0, ...section.split("\n"));
+  return lines.join("\n");
+}
+__name(withBootTestSection, "withBootTestSection");
+async function addBootEvidence(release, report, logDir) {
+  const files = [{ name: SMOKE_TEST_FILE, role: "boot-test", content: renderJsonReport(report) }];
+  for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await (0, import_promises19.readFile)((0, import_node_path22.join)(logDir, b.consoleLog.file)) });
+  const notes = fileOfRole(release, "release-notes");
+  if (notes) {
+    const text2 = await (0, import_promises19.readFile)(releasePath(release, notes.path), "utf8");
+    files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
+  }
+  return addReleaseFiles(release, files);
+}
+__name(addBootEvidence, "addBootEvidence");
+async function writeEvidenceDir(dir, report, logDir) {
+  await (0, import_promises19.mkdir)(dir, { recursive: true });
+  await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, b.consoleLog.file), await (0, import_promises19.readFile)((0, import_node_path22.join)(logDir, b.consoleLog.file)));
+}
+__name(writeEvidenceDir, "writeEvidenceDir");
+
+// src/lib/boot/boot-kit.ts
+var import_node_crypto10 = require("node:crypto");
+var import_node_fs22 = require("node:fs");
+var import_promises21 = require("node:fs/promises");
+var import_node_path24 = require("node:path");
+
+// src/lib/boot/cpio.ts
+var S_IFDIR2 = 16384;
+var S_IFREG2 = 32768;
+var S_IFLNK2 = 40960;
+var MAGIC = "070701";
+var TRAILER = "TRAILER!!!";
+function hex8(n) {
+  if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new PiImageError("INTERNAL", `cpio: ${n} does not fit a newc header field`);
+  return n.toString(16).padStart(8, "0");
+}
+__name(hex8, "hex8");
+var pad4 = /* @__PURE__ */ __name((n) => Buffer.alloc((4 - n % 4) % 4), "pad4");
+function header(ino, mode, nlink, size2, name) {
+  const nameBytes = Buffer.from(`${name}\0`, "utf8");
+  const fields = [ino, mode, 0, 0, nlink, 0, size2, 0, 0, 0, 0, nameBytes.length, 0].map(hex8).join("");
+  const head2 = Buffer.concat([Buffer.from(MAGIC + fields, "ascii"), nameBytes]);
+  return Buffer.concat([head2, pad4(head2.length)]);
+}
+__name(header, "header");
+function checkedPath(path) {
+  const parts = path.split("/");
+  if (path === "" || path.startsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) {
+    throw new PiImageError("INTERNAL", `cpio: ${JSON.stringify(path)} is not a plain relative path`);
+  }
+  return path;
+}
+__name(checkedPath, "checkedPath");
+function cpioArchive(entries) {
+  const out = [];
+  let ino = 1;
+  for (const e of entries) {
+    const path = checkedPath(e.path);
+    if (e.type === "dir") {
+      out.push(header(ino++, S_IFDIR2 | (e.mode ?? 493), 2, 0, path));
+    } else if (e.type === "file") {
+      const data = typeof e.data === "string" ? Buffer.from(e.data, "utf8") : e.data;
+      out.push(header(ino++, S_IFREG2 | (e.mode ?? 420), 1, data.length, path), data, pad4(data.length));
+    } else {
+      const target = Buffer.from(e.target, "utf8");
+      out.push(header(ino++, S_IFLNK2 | 511, 1, target.length, path), target, pad4(target.length));
+    }
+  }
+  out.push(header(0, 0, 1, 0, TRAILER));
+  const archive = Buffer.concat(out);
+  return Buffer.concat([archive, Buffer.alloc((512 - archive.length % 512) % 512)]);
+}
+__name(cpioArchive, "cpioArchive");
+function withParents(entries) {
+  const seen = new Set(entries.filter((e) => e.type === "dir").map((e) => e.path));
+  const out = [];
+  for (const e of entries) {
+    const parts = e.path.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (!seen.has(dir)) {
+        seen.add(dir);
+        out.push({ type: "dir", path: dir });
+      }
+    }
+    out.push(e);
+  }
+  return out;
+}
+__name(withParents, "withParents");
+
+// src/lib/boot/deb-package.ts
+var import_node_zlib6 = require("node:zlib");
+var import_node_stream6 = require("node:stream");
+var AR_MAGIC = "!<arch>\n";
+var AR_HEADER = 60;
+async function arMembers(path) {
+  const handle = await openRegularFile(path);
+  try {
+    const { size: fileSize } = await handle.stat();
+    const magic = Buffer.alloc(8);
+    await handle.read(magic, 0, 8, 0);
+    if (magic.toString("latin1") !== AR_MAGIC) throw new PiImageError("INPUT_INVALID", `${path} is not a Debian package (no ar header)`);
+    const members = [];
+    let at = 8;
+    const header2 = Buffer.alloc(AR_HEADER);
+    while (at + AR_HEADER <= fileSize && members.length < 16) {
+      await handle.read(header2, 0, AR_HEADER, at);
+      if (header2.toString("latin1", 58, 60) !== "`\n") throw new PiImageError("INPUT_INVALID", `${path}: a damaged ar member header at byte ${at}`);
+      const name = header2.toString("latin1", 0, 16).trim().replace(/\/$/, "");
+      const size2 = Number(header2.toString("latin1", 48, 58).trim());
+      if (!Number.isSafeInteger(size2) || size2 < 0 || at + AR_HEADER + size2 > fileSize)
+        throw new PiImageError("INPUT_INVALID", `${path}: ar member ${JSON.stringify(name)} claims ${size2} bytes, past the end of the file`);
+      members.push({ name, offset: at + AR_HEADER, size: size2 });
+      at += AR_HEADER + size2 + size2 % 2;
+    }
+    return members;
+  } finally {
+    await handle.close();
+  }
+}
+__name(arMembers, "arMembers");
+async function readDebData(path, pick, logger) {
+  const data = (await arMembers(path)).find((m) => m.name.startsWith("data.tar"));
+  if (!data) throw new PiImageError("INPUT_INVALID", `${path} is not a Debian package: it has no data.tar member`);
+  const raw = regularFileChunks(path, data.offset, data.offset + data.size - 1);
+  const onEntry = /* @__PURE__ */ __name(async (entry) => {
+    const inside = safeEntryPath(entry.name).join("/");
+    if (entry.type !== "file" && entry.type !== "symlink") return void 0;
+    return pick({ path: inside, size: entry.size, type: entry.type, linkname: entry.linkname });
+  }, "onEntry");
+  if (data.name === "data.tar") return readTar(raw, onEntry);
+  if (data.name === "data.tar.gz") return readTar(import_node_stream6.Readable.from(raw).pipe((0, import_node_zlib6.createGunzip)()), onEntry);
+  const tool = data.name === "data.tar.xz" ? "xz" : data.name === "data.tar.zst" ? "zstd" : void 0;
+  if (!tool) throw new PiImageError("INPUT_INVALID", `${path}: ${data.name} is compressed in a way pi-image does not read`);
+  const { child, done, stop } = execStream(tool, ["--decompress", "--stdout", "--quiet"], { logger, stdin: "pipe" });
+  const feed = (async () => {
+    const stdin = child.stdin;
+    stdin.on("error", () => void 0);
+    for await (const chunk of raw) {
+      if (!stdin.write(chunk)) await new Promise((r) => stdin.once("drain", r));
+      if (stdin.destroyed) return;
+    }
+    stdin.end();
+  })();
+  try {
+    await readTar(child.stdout, onEntry);
+    await Promise.all([feed, done]);
+  } catch (e) {
+    await stop();
+    await feed.catch(() => void 0);
+    if (e instanceof PiImageError && e.code === "EXEC_FAILED")
+      throw new PiImageError("INPUT_INVALID", `${path}: ${data.name} cannot be decompressed (damaged?)`, { cause: e });
+    throw e;
+  }
+}
+__name(readDebData, "readDebData");
+function collect(max, where, done) {
+  const parts = [];
+  let size2 = 0;
+  return {
+    write(chunk) {
+      size2 += chunk.length;
+      if (size2 > max) return Promise.reject(new PiImageError("INPUT_INVALID", `${where} is larger than ${max} bytes`));
+      parts.push(chunk);
+      return Promise.resolve();
+    },
+    end() {
+      done(Buffer.concat(parts));
+      return Promise.resolve();
+    }
+  };
+}
+__name(collect, "collect");
+
+// src/lib/boot/debian-archive.ts
+var import_node_crypto9 = require("node:crypto");
+var import_promises20 = require("node:fs/promises");
 var import_node_fs21 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
+var import_node_path23 = require("node:path");
+var import_node_stream7 = require("node:stream");
+var DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
+var DEFAULT_DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+var MAX_INRELEASE_BYTES = 4 * 1024 * 1024;
+var MAX_INDEX_BYTES2 = 256 * 1024 * 1024;
+function parseStanza(text2) {
+  const fields = {};
+  let key;
+  for (const line of text2.split("\n")) {
+    if (/^\s/.test(line) && key) fields[key] += `
+${line.trim()}`;
+    else {
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      if (m) {
+        key = m[1];
+        fields[key] = m[2];
+      }
+    }
+  }
+  return fields;
+}
+__name(parseStanza, "parseStanza");
+function parseReleaseSha256(text2) {
+  const fields = parseStanza(text2.split("\n\n")[0] ?? "");
+  const out = /* @__PURE__ */ new Map();
+  for (const line of (fields.SHA256 ?? "").split("\n")) {
+    const m = /^([0-9a-f]{64})\s+(\d+)\s+(\S+)$/.exec(line.trim());
+    if (m) out.set(m[3], { sha256: m[1], size: Number(m[2]) });
+  }
+  return out;
+}
+__name(parseReleaseSha256, "parseReleaseSha256");
+function packageFromStanza(fields, where) {
+  const { Package: name, Version: version2, Filename: filename, SHA256: sha256, Size: size2 } = fields;
+  if (!name || !version2 || !filename || !sha256 || !/^[0-9a-f]{64}$/.test(sha256) || !size2 || !/^\d+$/.test(size2)) {
+    throw new PiImageError("FETCH_FAILED", `${where}: the entry for ${name ?? "a package"} lacks a version, file name, size or sha256`);
+  }
+  if (filename.startsWith("/") || filename.split("/").includes(".."))
+    throw new PiImageError("FETCH_FAILED", `${where}: ${name}'s file name ${filename} leaves the archive`);
+  const depends = (fields.Depends ?? "").split(",").map((d) => d.split("|")[0].trim().split(/[\s(]/)[0]).filter(Boolean);
+  return { name, version: version2, filename, size: Number(size2), sha256, depends };
+}
+__name(packageFromStanza, "packageFromStanza");
+function fetchError(url, what, cause) {
+  return new PiImageError("FETCH_FAILED", `${url}: ${what}`, cause === void 0 ? void 0 : { cause });
+}
+__name(fetchError, "fetchError");
+async function download(url, path, expected, archive) {
+  const idle = (archive.idleSeconds ?? 60) * 1e3;
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), idle);
+  const touch = /* @__PURE__ */ __name(() => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), idle);
+  }, "touch");
+  const file = new AtomicFile(path);
+  try {
+    let response;
+    try {
+      response = await fetch(url, { signal: controller.signal, redirect: "follow" });
+    } catch (e) {
+      throw fetchError(url, controller.signal.aborted ? `no answer within ${idle / 1e3} s` : `cannot be fetched (${e.message})`, e);
+    }
+    if (!response.ok || !response.body) throw fetchError(url, `the server answered ${response.status} ${response.statusText}`);
+    let digest;
+    async function* body() {
+      let size2 = 0;
+      for await (const chunk of import_node_stream7.Readable.fromWeb(response.body)) {
+        touch();
+        size2 += chunk.length;
+        if (size2 > expected.max) throw fetchError(url, `more than ${expected.max} bytes: not what was asked for`);
+        archive.logger.progress(`fetching ${url.split("/").pop()}`, size2, expected.size);
+        yield chunk;
+      }
+    }
+    __name(body, "body");
+    const checked = verifiedChunks(
+      body(),
+      expected,
+      (found) => fetchError(
+        url,
+        found.larger ? `larger than the ${expected.size} bytes its index gives` : `sha256 ${found.actual.sha256} (${found.actual.size} bytes), not the ${expected.sha256} its index gives`
+      )
+    );
+    async function* counted() {
+      const hash = (0, import_node_crypto9.createHash)("sha256");
+      let size2 = 0;
+      for await (const chunk of checked) {
+        hash.update(chunk);
+        size2 += chunk.length;
+        yield chunk;
+      }
+      digest = { size: size2, sha256: hash.digest("hex") };
+    }
+    __name(counted, "counted");
+    try {
+      await file.fill(counted());
+    } catch (e) {
+      if (controller.signal.aborted) throw fetchError(url, `stalled: no byte for ${idle / 1e3} s`, e);
+      throw e;
+    }
+    await file.commit();
+    return digest;
+  } catch (e) {
+    await file.discard();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+__name(download, "download");
+async function cached(archive, url, name, expected) {
+  const dir = (0, import_node_path23.join)(archive.cacheDir, "debian");
+  await (0, import_promises20.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path23.join)(dir, name);
+  if (expected.sha256 && (0, import_node_fs21.existsSync)(path)) {
+    const have = await digestFile(path).catch(() => void 0);
+    if (have?.sha256 === expected.sha256) return path;
+    await (0, import_promises20.rm)(path, { force: true });
+  }
+  archive.logger.info(`fetching ${url}`);
+  await download(url, path, expected, archive);
+  return path;
+}
+__name(cached, "cached");
+async function verifiedRelease(archive) {
+  if (!(0, import_node_fs21.existsSync)(archive.keyring)) {
+    throw new PiImageError(
+      "TOOL_MISSING",
+      `${archive.keyring} is missing: the Debian archive keyring checks the packages the boot test fetches (apt install debian-archive-keyring gpgv, or give --keyring)`
+    );
+  }
+  const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
+  const dir = (0, import_node_path23.join)(archive.cacheDir, "debian");
+  await (0, import_promises20.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path23.join)(dir, `${archive.suite}.InRelease.unverified`);
+  await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
+  const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path23.resolve)(archive.keyring), "--output", "-", path], {
+    logger: archive.logger,
+    allowFailure: true
+  });
+  if (r.code !== 0) {
+    await (0, import_promises20.rm)(path, { force: true });
+    throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
+  }
+  await (0, import_promises20.rename)(path, (0, import_node_path23.join)(dir, `${archive.suite}.InRelease`));
+  return r.stdout;
+}
+__name(verifiedRelease, "verifiedRelease");
+async function fetchDebianPackages(archive, wanted) {
+  const release = await verifiedRelease(archive);
+  const indexPath = `main/binary-${archive.arch}/Packages.xz`;
+  const index = parseReleaseSha256(release).get(indexPath);
+  if (!index) throw new PiImageError("FETCH_FAILED", `${archive.mirror} ${archive.suite}: InRelease lists no ${indexPath}`);
+  const packagesXz = await cached(archive, `${archive.mirror}/dists/${archive.suite}/${indexPath}`, `packages-${index.sha256}.xz`, {
+    ...index,
+    max: MAX_INDEX_BYTES2
+  });
+  const names = new Set(wanted.map((w) => w.name));
+  const found = /* @__PURE__ */ new Map();
+  const keep = /* @__PURE__ */ __name((fields) => {
+    const name = fields.Package;
+    if (!name) return;
+    if (names.has(name) || wanted.some((w) => w.follow?.test(name))) {
+      const pkg = packageFromStanza(fields, indexPath);
+      const earlier = found.get(name);
+      if (!earlier) found.set(name, pkg);
+    }
+  }, "keep");
+  const { child, done } = execStream("xz", ["--decompress", "--stdout", "--", packagesXz], { logger: archive.logger, stdin: "ignore" });
+  let rest = "";
+  for await (const chunk of child.stdout) {
+    const text2 = rest + chunk.toString("utf8");
+    const stanzas = text2.split("\n\n");
+    rest = stanzas.pop() ?? "";
+    if (rest.length > 1024 * 1024) throw new PiImageError("FETCH_FAILED", `${indexPath}: an entry of more than 1 MiB`);
+    for (const s of stanzas) keep(parseStanza(s));
+  }
+  if (rest.trim()) keep(parseStanza(rest));
+  await done;
+  const out = [];
+  for (const w of wanted) {
+    let pkg = found.get(w.name);
+    if (!pkg) throw new PiImageError("FETCH_FAILED", `${archive.suite} (${archive.arch}) has no package ${w.name}`);
+    if (w.follow) {
+      const target = pkg.depends.find((d) => w.follow.test(d));
+      const next = target ? found.get(target) : void 0;
+      if (!next) throw new PiImageError("FETCH_FAILED", `${w.name} ${pkg.version} depends on no package of ${archive.suite} matching ${String(w.follow)}`);
+      pkg = next;
+    }
+    const path = await cached(archive, `${archive.mirror}/${pkg.filename}`, `${pkg.sha256}.deb`, { size: pkg.size, sha256: pkg.sha256, max: pkg.size });
+    out.push({ pkg, path });
+  }
+  return out;
+}
+__name(fetchDebianPackages, "fetchDebianPackages");
+
+// src/lib/boot/kernel-module.ts
+var moduleKey = /* @__PURE__ */ __name((name) => name.replace(/-/g, "_"), "moduleKey");
+function readModuleInfo(elf, where) {
+  const bad3 = /* @__PURE__ */ __name((what) => new PiImageError("INPUT_INVALID", `${where}: not a kernel module: ${what}`), "bad");
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 2135247942) throw bad3("no ELF header");
+  if (elf[4] !== 2 || elf[5] !== 1) throw bad3("not a 64-bit little-endian ELF");
+  const shoff = Number(elf.readBigUInt64LE(40));
+  const shentsize = elf.readUInt16LE(58);
+  const shnum = elf.readUInt16LE(60);
+  const shstrndx = elf.readUInt16LE(62);
+  if (shentsize < 64 || shnum === 0 || shstrndx >= shnum || shoff + shnum * shentsize > elf.length) throw bad3("section headers outside the file");
+  const section = /* @__PURE__ */ __name((i) => {
+    const at = shoff + i * shentsize;
+    const offset = Number(elf.readBigUInt64LE(at + 24));
+    const size2 = Number(elf.readBigUInt64LE(at + 32));
+    if (offset + size2 > elf.length) throw bad3(`section ${i} outside the file`);
+    return { name: elf.readUInt32LE(at), offset, size: size2 };
+  }, "section");
+  const names = section(shstrndx);
+  const nameOf = /* @__PURE__ */ __name((at) => {
+    const start = names.offset + at;
+    const end = elf.indexOf(0, start);
+    if (at >= names.size || end < 0 || end > names.offset + names.size) throw bad3("a section name outside its table");
+    return elf.toString("latin1", start, end);
+  }, "nameOf");
+  for (let i = 0; i < shnum; i++) {
+    const s = section(i);
+    if (nameOf(s.name) !== ".modinfo") continue;
+    const fields = elf.toString("utf8", s.offset, s.offset + s.size).split("\0").filter(Boolean);
+    const value = /* @__PURE__ */ __name((key) => fields.find((f) => f.startsWith(`${key}=`))?.slice(key.length + 1), "value");
+    const name = value("name");
+    if (!name) throw bad3(".modinfo names no module");
+    const depends = (value("depends") ?? "").split(",").filter(Boolean);
+    return { name: moduleKey(name), depends: depends.map(moduleKey) };
+  }
+  throw bad3("no .modinfo section");
+}
+__name(readModuleInfo, "readModuleInfo");
+function loadOrder(wanted, info, builtin) {
+  const order = [];
+  const state = /* @__PURE__ */ new Map();
+  const visit = /* @__PURE__ */ __name((name, path) => {
+    const key = moduleKey(name);
+    if (builtin.has(key) || state.get(key) === "done") return;
+    if (state.get(key) === "visiting") throw new PiImageError("INPUT_INVALID", `kernel modules depend on each other in a loop: ${[...path, key].join(" \u2192 ")}`);
+    const m = info.get(key);
+    if (!m)
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `the kernel package has no module ${key}${path.length > 0 ? ` (needed by ${path.at(-1)})` : ""}, and it is not built in`
+      );
+    state.set(key, "visiting");
+    for (const d of m.depends) visit(d, [...path, key]);
+    state.set(key, "done");
+    order.push(key);
+  }, "visit");
+  for (const w of wanted) visit(w, []);
+  return order;
+}
+__name(loadOrder, "loadOrder");
+
+// src/lib/boot/probe-scripts.ts
+var PROBE_VERSION = 1;
+var INIT_MARKER = "PI-IMAGE-INIT";
+var PROBE_MARKER = "PI-IMAGE-PROBE";
+var PROBE_DIR = "/run/pi-image";
+var INIT_SCRIPT = `#!/bin/busybox sh
+# pi-image boot test: the initramfs's init. Loads modules, mounts the image's
+# root read-only, installs the probe into a tmpfs on /run, switches to the
+# image's own init. On any failure it says why and powers off.
+/bin/busybox mkdir -p /proc /sys /dev /root /usr/bin /usr/sbin /sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+NONCE=none
+ROOT=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	pi_image.nonce=*) NONCE=\${arg#*=} ;;
+	pi_image.root=*) ROOT=\${arg#*=} ;;
+	esac
+done
+say() { echo "${INIT_MARKER}:$NONCE:$*" >/dev/console; }
+fail() { say "failed=$*"; sync; poweroff -f; sleep 5; exit 1; }
+say "start"
+while read -r module; do
+	insmod "/modules/$module.ko" || fail "module $module could not be loaded"
+done </modules/order
+[ -n "$ROOT" ] || fail "no pi_image.root= on the kernel command line"
+i=0
+while [ ! -b "$ROOT" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 300 ] || fail "the root device $ROOT never appeared"
+	sleep 0.1
+done
+mount -t ext4 -o ro "$ROOT" /root || fail "$ROOT could not be mounted as ext4"
+[ -x /root/sbin/init ] || [ -L /root/sbin/init ] || fail "the image has no /sbin/init"
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /root/run || fail "no tmpfs on /run"
+mkdir -p /root/run/systemd/system/multi-user.target.wants ${"/root" + PROBE_DIR}
+cp -a /probe/. /root${PROBE_DIR}/
+mv /root${PROBE_DIR}/pi-image-probe.service /root/run/systemd/system/
+ln -s ../pi-image-probe.service /root/run/systemd/system/multi-user.target.wants/pi-image-probe.service
+say "switch"
+umount /proc /sys
+mount --move /dev /root/dev
+exec switch_root /root /sbin/init
+`;
+var PROBE_UNIT = `[Unit]
+Description=pi-image boot test probe
+After=multi-user.target
+DefaultDependencies=no
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh ${PROBE_DIR}/probe.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyAMA0
+TTYReset=no
+TTYVHangup=no
+`;
+var PROBE_SCRIPT = `#!/bin/sh
+# pi-image boot test probe: reports what the booted system is, one marker line each.
+. ${PROBE_DIR}/probe.conf
+out() { printf '%s:%s:%s\\n' '${PROBE_MARKER}' "$NONCE" "$*"; }
+out "start"
+i=0
+while [ "$i" -lt 600 ]; do
+	jobs=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -vc pi-image-probe.service)
+	[ "$jobs" = 0 ] && break
+	sleep 0.2
+	i=$((i + 1))
+done
+out "jobs-pending=$jobs"
+out "multi-user=$(systemctl is-active multi-user.target)"
+systemctl list-units --failed --plain --no-legend --no-pager 2>/dev/null | while read -r unit _; do
+	[ -n "$unit" ] && out "failed-unit=$unit"
+done
+if [ -n "$DATA_LABEL" ]; then
+	fstab=$(awk -v l="LABEL=$DATA_LABEL" '$1 == l { print $2; exit }' /etc/fstab 2>/dev/null)
+	out "data-fstab=\${fstab:-none}"
+	mounted=$(findmnt -rn -S "LABEL=$DATA_LABEL" -o TARGET 2>/dev/null | head -n 1)
+	out "data-mounted=\${mounted:-none}"
+fi
+for check in ${PROBE_DIR}/checks/*; do
+	[ -f "$check" ] || continue
+	name=\${check##*/}
+	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK \\
+		timeout 60 "$check" >/run/pi-image/check.out 2>&1
+	rc=$?
+	tail -n 20 /run/pi-image/check.out | while IFS= read -r line; do out "check-output=$name:$line"; done
+	out "check=$name:$rc"
+done
+out "done"
+`;
+function probeConf(values) {
+  const q = /* @__PURE__ */ __name((v) => `'${v.replace(/'/g, `'\\''`)}'`, "q");
+  return [
+    `NONCE=${q(values.nonce)}`,
+    `EXPECTED_VERSION=${q(values.expectedVersion)}`,
+    `DATA_LABEL=${q(values.dataLabel)}`,
+    `DATA_DISK=${q(values.dataDisk)}`,
+    ""
+  ].join("\n");
+}
+__name(probeConf, "probeConf");
+
+// src/lib/boot/boot-kit.ts
+var WANTED_MODULES = ["virtio_pci", "virtio_blk", "virtio_rng", "ext4", "crc32c_generic", "vfat", "nls_cp437", "nls_ascii"];
+var OPTIONAL_MODULES = ["virtio_rng", "crc32c_generic", "nls_cp437", "nls_ascii"];
+var MAX_MODULE_BYTES = 32 * 1024 * 1024;
+var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.xz|\.zst)?$/;
+async function moduleBytes(bytes, compression, where, logger, scratch) {
+  if (!compression) return bytes;
+  const packed = (0, import_node_path24.join)(scratch, `module${compression}`);
+  await (0, import_promises21.writeFile)(packed, bytes);
+  const tool = compression === ".xz" ? "xz" : "zstd";
+  await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
+    throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
+  });
+  const plain = (0, import_node_path24.join)(scratch, "module");
+  const out = await (0, import_promises21.readFile)(plain);
+  await (0, import_promises21.rm)(plain, { force: true });
+  return out;
+}
+__name(moduleBytes, "moduleBytes");
+async function kernelFromDeb(deb, wanted, scratch, logger) {
+  let kernel;
+  let version2;
+  let builtin = /* @__PURE__ */ new Set();
+  const info = /* @__PURE__ */ new Map();
+  const bytes = /* @__PURE__ */ new Map();
+  const missing = /* @__PURE__ */ new Set();
+  let pending2 = new Set(wanted.map(moduleKey));
+  for (let pass = 0; pending2.size > 0; pass++) {
+    if (pass > 8) throw new PiImageError("INPUT_INVALID", `${deb}: module dependencies deeper than 8 levels`);
+    const found = [];
+    const asked = pending2;
+    await readDebData(
+      deb,
+      (entry) => {
+        if (entry.type !== "file") return Promise.resolve(void 0);
+        if (pass === 0 && /^boot\/vmlinuz-/.test(entry.path)) {
+          version2 = entry.path.slice("boot/vmlinuz-".length);
+          return Promise.resolve(collect(64 * 1024 * 1024, `${deb}: ${entry.path}`, (b) => kernel = b));
+        }
+        if (pass === 0 && /^(?:usr\/)?lib\/modules\/[^/]+\/modules\.builtin$/.test(entry.path)) {
+          return Promise.resolve(
+            collect(4 * 1024 * 1024, `${deb}: ${entry.path}`, (b) => {
+              builtin = new Set(
+                b.toString("utf8").split("\n").filter(Boolean).map((l) => moduleKey(l.replace(/^.*\//, "").replace(/\.ko$/, "")))
+              );
+            })
+          );
+        }
+        const m = MODULE_FILE.exec(entry.path);
+        if (!m || !asked.has(moduleKey(m[2]))) return Promise.resolve(void 0);
+        return Promise.resolve(
+          collect(MAX_MODULE_BYTES, `${deb}: ${entry.path}`, (data) => found.push({ name: moduleKey(m[2]), data, compression: m[3], path: entry.path }))
+        );
+      },
+      logger
+    );
+    if (pass === 0 && (!kernel || !version2)) throw new PiImageError("INPUT_INVALID", `${deb} holds no boot/vmlinuz-*: not a kernel package`);
+    const next = /* @__PURE__ */ new Set();
+    for (const f of found) {
+      const plain = await moduleBytes(f.data, f.compression, `${deb}: ${f.path}`, logger, scratch);
+      const mi = readModuleInfo(plain, `${deb}: ${f.path}`);
+      info.set(f.name, mi);
+      bytes.set(f.name, plain);
+      for (const d of mi.depends) next.add(d);
+    }
+    for (const a of asked) if (!info.has(a)) missing.add(a);
+    pending2 = new Set([...next].filter((n) => !info.has(n) && !builtin.has(n) && !missing.has(n)));
+  }
+  const present = wanted.map(moduleKey).filter((w) => info.has(w) || builtin.has(w) || !OPTIONAL_MODULES.includes(w));
+  const order = loadOrder(present, info, builtin);
+  return { kernel, version: version2, modules: order.map((name) => ({ name, bytes: bytes.get(name) })) };
+}
+__name(kernelFromDeb, "kernelFromDeb");
+function baseInitramfs(busybox, modules) {
+  const entries = [
+    { type: "file", path: "init", data: INIT_SCRIPT, mode: 493 },
+    { type: "file", path: "bin/busybox", data: busybox, mode: 493 },
+    { type: "dir", path: "root" },
+    { type: "file", path: "modules/order", data: modules.map((m) => `${m.name}
+`).join("") },
+    ...modules.map((m) => ({ type: "file", path: `modules/${m.name}.ko`, data: m.bytes })),
+    { type: "file", path: "probe/probe.sh", data: PROBE_SCRIPT, mode: 493 },
+    { type: "file", path: "probe/pi-image-probe.service", data: PROBE_UNIT }
+  ];
+  return cpioArchive(withParents(entries));
+}
+__name(baseInitramfs, "baseInitramfs");
+async function prepareBootKit(options) {
+  const { archive } = options;
+  const logger = archive.logger;
+  const wanted = [...options.kernelDeb ? [] : [{ name: "linux-image-arm64", follow: /^linux-image-\d[^ ]*-arm64$/ }], { name: "busybox-static" }];
+  const fetched = await fetchDebianPackages(archive, wanted);
+  const busyboxDeb = fetched.find((f) => f.pkg.name === "busybox-static");
+  const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
+  const kernelDeb = options.kernelDeb ?? kernelPkg.path;
+  const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto10.createHash)("sha256").update(await (0, import_promises21.readFile)(kernelDeb)).digest("hex");
+  const key = (0, import_node_crypto10.createHash)("sha256").update(`${PROBE_VERSION}
+${kernelDigest}
+${busyboxDeb.pkg.sha256}
+${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
+  const dir = (0, import_node_path24.join)(archive.cacheDir, "boot-kit", key);
+  const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
+  if ((0, import_node_fs22.existsSync)((0, import_node_path24.join)(dir, "kit.json"))) {
+    const kit = JSON.parse(await (0, import_promises21.readFile)((0, import_node_path24.join)(dir, "kit.json"), "utf8"));
+    return { kernel: (0, import_node_path24.join)(dir, "vmlinuz"), initrd: (0, import_node_path24.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
+  }
+  logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
+  const work = `${dir}.partial-${process.pid}`;
+  await (0, import_promises21.rm)(work, { recursive: true, force: true });
+  await (0, import_promises21.mkdir)(work, { recursive: true });
+  try {
+    const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
+    let busybox;
+    await readDebData(
+      busyboxDeb.path,
+      (e) => Promise.resolve(e.type === "file" && /^(usr\/)?bin\/busybox$/.test(e.path) ? collect(16 * 1024 * 1024, e.path, (b) => busybox = b) : void 0),
+      logger
+    );
+    if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
+    await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+`);
+    await (0, import_promises21.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises21.rename)(work, dir);
+    return { kernel: (0, import_node_path24.join)(dir, "vmlinuz"), initrd: (0, import_node_path24.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
+  } catch (e) {
+    await (0, import_promises21.rm)(work, { recursive: true, force: true });
+    throw e;
+  }
+}
+__name(prepareBootKit, "prepareBootKit");
+
+// src/lib/boot/qemu.ts
+var import_node_fs23 = require("node:fs");
+var import_node_os5 = require("node:os");
+
+// src/lib/boot/console-watch.ts
+var ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g;
+var KEEP_LINES = 40;
+var MAX_LINE = 4096;
+var PANIC = /Kernel panic - not syncing.*/;
+var EMERGENCY = /(You are in emergency mode|Reached target .*emergency\.target|Started .*emergency\.service|You are in rescue mode|Reached target .*rescue\.target)/;
+var ConsoleWatch = class {
+  constructor(nonce) {
+    this.nonce = nonce;
+  }
+  nonce;
+  static {
+    __name(this, "ConsoleWatch");
+  }
+  tail = [];
+  times = {};
+  report = { jobsPending: void 0, multiUser: void 0, failedUnits: [], dataFstab: void 0, dataMounted: void 0, checks: [] };
+  end;
+  lines = 0;
+  partial = "";
+  outputs = /* @__PURE__ */ new Map();
+  /** Feeds console text seen `seconds` after the start. */
+  feed(text2, seconds2) {
+    const parts = (this.partial + text2).split("\n");
+    this.partial = parts.pop() ?? "";
+    if (this.partial.length > MAX_LINE) {
+      parts.push(this.partial);
+      this.partial = "";
+    }
+    for (const raw of parts) this.line(raw.replace(ANSI, "").slice(0, MAX_LINE), seconds2);
+  }
+  line(line, seconds2) {
+    this.lines++;
+    if (line.trim() !== "") {
+      this.tail.push(line);
+      if (this.tail.length > KEEP_LINES) this.tail.shift();
+    }
+    if (this.end) return;
+    if (this.times.kernel === void 0 && /Booting Linux on/.test(line)) this.times.kernel = seconds2;
+    if (this.times.systemd === void 0 && /systemd\[1\]: systemd \d+.* running in system mode|Welcome to /.test(line)) this.times.systemd = seconds2;
+    const panic = PANIC.exec(line);
+    if (panic) {
+      this.end = { kind: "panic", line: panic[0] };
+      return;
+    }
+    const init = this.marker(line, INIT_MARKER);
+    if (init !== void 0) {
+      if (init === "start") this.times.initramfs = seconds2;
+      else if (init === "switch") this.times.switchRoot = seconds2;
+      else if (init.startsWith("failed=")) this.end = { kind: "init-failed", reason: init.slice("failed=".length) };
+      return;
+    }
+    const probe2 = this.marker(line, PROBE_MARKER);
+    if (probe2 !== void 0) {
+      this.probe(probe2, seconds2);
+      return;
+    }
+    if (EMERGENCY.test(line)) this.end = { kind: "emergency", line: line.trim() };
+  }
+  /** The text after `MARKER:NONCE:` anywhere in the line (the console may prefix it), or undefined. */
+  marker(line, marker) {
+    const tag2 = `${marker}:${this.nonce}:`;
+    const at = line.indexOf(tag2);
+    return at < 0 ? void 0 : line.slice(at + tag2.length);
+  }
+  probe(text2, seconds2) {
+    const eq = text2.indexOf("=");
+    const key = eq < 0 ? text2 : text2.slice(0, eq);
+    const value = eq < 0 ? "" : text2.slice(eq + 1);
+    const r = this.report;
+    switch (key) {
+      case "start":
+        this.times.multiUser = seconds2;
+        break;
+      case "jobs-pending":
+        r.jobsPending = Number(value);
+        break;
+      case "multi-user":
+        r.multiUser = value;
+        break;
+      case "failed-unit":
+        if (r.failedUnits.length < 100) r.failedUnits.push(value);
+        break;
+      case "data-fstab":
+        r.dataFstab = value === "none" ? void 0 : value;
+        break;
+      case "data-mounted":
+        r.dataMounted = value === "none" ? void 0 : value;
+        break;
+      case "check-output": {
+        const colon = value.indexOf(":");
+        const name = value.slice(0, colon);
+        const out = this.outputs.get(name) ?? [];
+        if (out.length < 20) out.push(value.slice(colon + 1));
+        this.outputs.set(name, out);
+        break;
+      }
+      case "check": {
+        const colon = value.lastIndexOf(":");
+        const name = value.slice(0, colon);
+        if (r.checks.length < 100) r.checks.push({ name, exitCode: Number(value.slice(colon + 1)), output: this.outputs.get(name) ?? [] });
+        break;
+      }
+      case "done":
+        this.times.checksDone = seconds2;
+        this.end = { kind: "probe-done" };
+        break;
+      default:
+        break;
+    }
+  }
+};
+
+// src/lib/boot/qemu.ts
+var QEMU = "qemu-system-aarch64";
+function chooseAccel() {
+  if ((0, import_node_os5.arch)() !== "arm64") return "tcg";
+  try {
+    (0, import_node_fs23.accessSync)("/dev/kvm", import_node_fs23.constants.R_OK | import_node_fs23.constants.W_OK);
+    return "kvm";
+  } catch {
+    return "tcg";
+  }
+}
+__name(chooseAccel, "chooseAccel");
+var driveFile = /* @__PURE__ */ __name((path) => path.replace(/,/g, ",,"), "driveFile");
+function qemuArgs(spec) {
+  const args = ["-M", "virt", ...spec.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg", "-cpu", "cortex-a72"]];
+  args.push("-smp", String(spec.cpus), "-m", String(spec.memoryMiB));
+  args.push("-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio");
+  args.push("-kernel", spec.kernel, "-initrd", spec.initrd, "-append", spec.append);
+  args.push("-drive", `if=none,id=system,format=raw,snapshot=on,file=${driveFile(spec.systemDisk)}`, "-device", "virtio-blk-pci,drive=system");
+  if (spec.dataDisk) args.push("-drive", `if=none,id=data,format=raw,file=${driveFile(spec.dataDisk)}`, "-device", "virtio-blk-pci,drive=data");
+  args.push("-device", "virtio-rng-pci");
+  return args;
+}
+__name(qemuArgs, "qemuArgs");
+async function qemuVersion(logger) {
+  const r = await execCapture(QEMU, ["--version"], { logger });
+  return r.stdout.split("\n")[0]?.trim() ?? "unknown";
+}
+__name(qemuVersion, "qemuVersion");
+async function bootMachine(spec, nonce, limits, onConsole, logger) {
+  const watch = new ConsoleWatch(nonce);
+  const started = Date.now();
+  const elapsed = /* @__PURE__ */ __name(() => (Date.now() - started) / 1e3, "elapsed");
+  const stop = new AbortController();
+  let outcome;
+  const finish = /* @__PURE__ */ __name((o) => {
+    if (outcome) return;
+    outcome = o;
+    stop.abort();
+  }, "finish");
+  let lastOutput = Date.now();
+  const said = /* @__PURE__ */ new Set();
+  const timer = setInterval(() => {
+    if (elapsed() > limits.timeLimit) finish({ kind: "timeout" });
+    else if ((Date.now() - lastOutput) / 1e3 > limits.stallLimit) finish({ kind: "stalled", seconds: limits.stallLimit });
+    for (const [key, text2] of [
+      ["kernel", "kernel started"],
+      ["switchRoot", "handing over to the image's init"],
+      ["multiUser", "multi-user.target reached; checking"]
+    ]) {
+      if (watch.times[key] !== void 0 && !said.has(key)) {
+        said.add(key);
+        logger.info(`${text2} (${watch.times[key].toFixed(1)} s)`);
+      }
+    }
+  }, 250);
+  try {
+    const code = await execFollow(QEMU, qemuArgs(spec), {
+      logger,
+      stop: stop.signal,
+      onOutput: /* @__PURE__ */ __name((text2) => {
+        lastOutput = Date.now();
+        onConsole(text2);
+        watch.feed(text2, elapsed());
+        if (watch.end) finish(watch.end);
+      }, "onOutput")
+    });
+    finish({ kind: "exited", code });
+  } finally {
+    clearInterval(timer);
+  }
+  return { outcome, watch, seconds: elapsed() };
+}
+__name(bootMachine, "bootMachine");
+
+// src/lib/boot/smoke-test.ts
+var import_node_crypto11 = require("node:crypto");
+var import_node_fs25 = require("node:fs");
+var import_promises25 = require("node:fs/promises");
+var import_node_os7 = require("node:os");
+var import_node_path26 = require("node:path");
+
+// src/lib/image/random-access-image.ts
+var import_promises24 = require("node:fs/promises");
+var import_node_os6 = require("node:os");
+var import_node_path25 = require("node:path");
+
+// src/lib/image/raw-image-pass.ts
+var import_node_fs24 = require("node:fs");
+var import_promises22 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
-var import_promises20 = require("node:stream/promises");
+var import_promises23 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -46270,7 +47296,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises20.pipeline)(child.stdout, counter, (0, import_node_fs21.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises23.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -46311,7 +47337,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises19.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises22.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -46364,10 +47390,10 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises21.mkdtemp)((0, import_node_path22.join)(options.workDir ?? (0, import_node_os5.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises21.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises24.mkdtemp)((0, import_node_path25.join)(options.workDir ?? (0, import_node_os6.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises24.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
-  const sparse = dir ? (0, import_node_path22.join)(dir, "image.img") : void 0;
+  const sparse = dir ? (0, import_node_path25.join)(dir, "image.img") : void 0;
   let opened;
   let disk;
   try {
@@ -46412,6 +47438,496 @@ async function openImageForReading(path, logger, workDir) {
   return { source: streamed.disk, compression, pass: streamed.pass, close: /* @__PURE__ */ __name(() => streamed.close(), "close") };
 }
 __name(openImageForReading, "openImageForReading");
+
+// src/lib/boot/smoke-test.ts
+var SMOKE_TEST_SCHEMA_VERSION = 1;
+var MAX_CONSOLE_BYTES = 8 * 1024 * 1024;
+var DATA_DISK_MIB = 64;
+async function checkEntries(dir) {
+  if (!dir) return [];
+  let names;
+  try {
+    names = (await (0, import_promises25.readdir)(dir)).sort();
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
+  }
+  const out = [];
+  for (const name of names) {
+    if (name.startsWith(".") || !/^[A-Za-z0-9._-]+$/.test(name)) continue;
+    const path = (0, import_node_path26.join)(dir, name);
+    const st = await (0, import_promises25.stat)(path);
+    if (!st.isFile() || (st.mode & 73) === 0) continue;
+    if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises25.readFile)(path), mode: 493 });
+  }
+  return out;
+}
+__name(checkEntries, "checkEntries");
+function endedText(outcome, limits) {
+  switch (outcome.kind) {
+    case "probe-done":
+      return "the checks ran";
+    case "panic":
+      return `the kernel panicked: ${outcome.line}`;
+    case "emergency":
+      return `systemd went to emergency mode (${outcome.line}): a unit the boot needs failed, often an fstab line for a device that never appears`;
+    case "init-failed":
+      return `the boot test's initramfs failed: ${outcome.reason}`;
+    case "timeout":
+      return `the time limit (${limits.time} s) passed before the checks finished`;
+    case "stalled":
+      return `the console was silent for ${outcome.seconds} s: the boot stalled`;
+    case "exited":
+      return `the machine stopped before the checks finished (QEMU exited with ${outcome.code})`;
+  }
+}
+__name(endedText, "endedText");
+function judgeBoot(report, outcome, options) {
+  const checks = [];
+  const done = outcome.kind === "probe-done";
+  checks.push({
+    name: "multi-user",
+    passed: done && report.multiUser === "active",
+    detail: done ? `multi-user.target is ${report.multiUser ?? "unknown"}` : "the probe never reported"
+  });
+  if (!done) return checks;
+  const failed = report.failedUnits.filter((u) => !options.allowFailedUnits.includes(u));
+  checks.push({
+    name: "failed-units",
+    passed: failed.length === 0,
+    detail: failed.length === 0 ? `no failed units${report.failedUnits.length > 0 ? ` (allowed: ${report.failedUnits.join(", ")})` : ""}` : `failed: ${failed.join(", ")}`
+  });
+  if (options.dataLabel) {
+    if (options.dataDisk) {
+      const want = options.dataMount ?? report.dataFstab;
+      const ok = report.dataFstab !== void 0 && report.dataMounted !== void 0 && report.dataMounted === want;
+      checks.push({
+        name: "data-disk-mounted",
+        passed: ok,
+        detail: report.dataFstab === void 0 ? `/etc/fstab has no line for LABEL=${options.dataLabel}` : report.dataMounted === void 0 ? `LABEL=${options.dataLabel} is not mounted (fstab says ${report.dataFstab})` : `LABEL=${options.dataLabel} is mounted at ${report.dataMounted}${ok ? "" : `, not at ${want}`}`
+      });
+    } else {
+      checks.push({
+        name: "data-disk-absent",
+        passed: report.multiUser === "active" && report.dataMounted === void 0,
+        detail: `without a LABEL=${options.dataLabel} disk the system reached multi-user${report.dataMounted ? ` but something is mounted as it at ${report.dataMounted}` : ""}`
+      });
+    }
+  }
+  for (const name of options.expectChecks) {
+    const c = report.checks.find((x) => x.name === name);
+    checks.push({
+      name: `check:${name}`,
+      passed: c?.exitCode === 0,
+      detail: !c ? "did not report" : c.exitCode === 0 ? "passed" : `exited with ${c.exitCode}${c.output.length > 0 ? `: ${c.output.join(" | ")}` : ""}`
+    });
+  }
+  return checks;
+}
+__name(judgeBoot, "judgeBoot");
+var ConsoleLog = class {
+  constructor(path) {
+    this.path = path;
+    this.out = (0, import_node_fs25.createWriteStream)(path, { flags: "w", mode: 420 });
+  }
+  path;
+  static {
+    __name(this, "ConsoleLog");
+  }
+  out;
+  bytes = 0;
+  dropped = 0;
+  write(text2) {
+    const b = Buffer.from(text2, "utf8");
+    if (this.bytes + b.length > MAX_CONSOLE_BYTES) {
+      this.dropped += b.length;
+      return;
+    }
+    this.bytes += b.length;
+    this.out.write(b);
+  }
+  async close() {
+    if (this.dropped > 0) this.out.write(`
+[pi-image: ${this.dropped} more bytes of console output not kept]
+`);
+    await new Promise((resolve10, reject) => this.out.end((e) => e ? reject(e) : resolve10()));
+    return digestFile(this.path);
+  }
+};
+async function smokeTest(options) {
+  const { logger } = options;
+  const started = /* @__PURE__ */ new Date();
+  const work = await (0, import_promises25.mkdtemp)((0, import_node_path26.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises25.rm)(work, { recursive: true, force: true }));
+  try {
+    const compression = await detectCompression(options.image);
+    const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
+    try {
+      const raw = image.pass.raw;
+      if (options.expectedRawSha256 && raw.sha256 !== options.expectedRawSha256) {
+        throw new PiImageError(
+          "FILE_MODIFIED",
+          `${options.image}: the raw image's sha256 is ${raw.sha256}, not the ${options.expectedRawSha256} the release records`
+        );
+      }
+      const inspection = await inspectImage(image.disk);
+      const root = inspection.root?.partition;
+      if (root === void 0) throw new PiImageError("IMAGE_NOT_DISK", `${options.image}: no root file system found to boot (no ext4 partition with /etc)`);
+      const kit = await options.kit(inspection.root?.osRelease?.VERSION_CODENAME);
+      const extra = await checkEntries(options.checksDir);
+      const expectChecks = extra.map((e) => (0, import_node_path26.basename)(e.path));
+      const cpus = options.cpus ?? 2;
+      const memoryMiB = options.memoryMiB ?? 1024;
+      const limits = { timeLimit: options.timeLimitSeconds ?? 300, stallLimit: options.stallSeconds ?? 120 };
+      const plan = options.dataLabel ? [
+        { name: "with-data-disk", dataDisk: true },
+        { name: "without-data-disk", dataDisk: false }
+      ] : [{ name: "boot", dataDisk: false }];
+      let dataDisk;
+      if (options.dataLabel) {
+        dataDisk = (0, import_node_path26.join)(work, "data.img");
+        await (0, import_promises25.writeFile)(dataDisk, "");
+        await (0, import_promises25.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
+      }
+      const commandLine2 = /* @__PURE__ */ __name((nonce) => `console=ttyAMA0 panic=-1 pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1`, "commandLine");
+      const boots = [];
+      for (const step of plan) {
+        const nonce = (0, import_node_crypto11.randomBytes)(8).toString("hex");
+        const conf = {
+          type: "file",
+          path: "probe/probe.conf",
+          data: probeConf({
+            nonce,
+            expectedVersion: options.expectedVersion ?? "",
+            dataLabel: options.dataLabel ?? "",
+            dataDisk: options.dataLabel ? step.dataDisk ? "present" : "absent" : ""
+          })
+        };
+        const initrd = (0, import_node_path26.join)(work, `initrd-${step.name}`);
+        await (0, import_promises25.writeFile)(initrd, Buffer.concat([await (0, import_promises25.readFile)(kit.initrd), cpioArchive(withParents([conf, ...extra]))]));
+        const spec = {
+          kernel: kit.kernel,
+          initrd,
+          append: commandLine2(nonce),
+          systemDisk: image.disk.name,
+          dataDisk: step.dataDisk ? dataDisk : void 0,
+          accel: options.accel,
+          cpus,
+          memoryMiB
+        };
+        logger.info(`booting ${(0, import_node_path26.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${options.accel === "kvm" ? "KVM" : "TCG emulation"}`);
+        const logPath = (0, import_node_path26.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
+        const log = new ConsoleLog(logPath);
+        const run = await bootMachine(spec, nonce, limits, (t) => log.write(t), logger);
+        const logDigest = await log.close();
+        const checks = judgeBoot(run.watch.report, run.outcome, {
+          dataLabel: options.dataLabel,
+          dataMount: options.dataMount,
+          dataDisk: step.dataDisk,
+          allowFailedUnits: options.allowFailedUnits ?? [],
+          expectChecks
+        });
+        const passed = checks.every((c) => c.passed);
+        boots.push({
+          name: step.name,
+          dataDisk: step.dataDisk,
+          passed,
+          ended: endedText(run.outcome, { time: limits.timeLimit }),
+          seconds: Math.round(run.seconds * 10) / 10,
+          times: run.watch.times,
+          checks,
+          consoleLog: { file: (0, import_node_path26.basename)(logPath), ...logDigest },
+          lastLines: run.watch.tail.slice(-15)
+        });
+        logger.info(`${step.name}: ${passed ? "passed" : "FAILED"} in ${run.seconds.toFixed(1)} s (${endedText(run.outcome, { time: limits.timeLimit })})`);
+        if (!passed) break;
+      }
+      return {
+        schemaVersion: SMOKE_TEST_SCHEMA_VERSION,
+        passed: boots.length === plan.length && boots.every((b) => b.passed),
+        startedAt: started.toISOString(),
+        seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
+        image: { file: (0, import_node_path26.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
+        machine: {
+          emulator: await qemuVersion(logger),
+          machine: "virt",
+          accel: options.accel,
+          cpus,
+          memoryMiB,
+          cpu: options.accel === "kvm" ? "host" : "cortex-a72"
+        },
+        kernel: { version: kit.kernelVersion, package: kit.source.kernel, busybox: kit.source.busybox, commandLine: commandLine2("NONCE") },
+        expectedVersion: options.expectedVersion ?? null,
+        dataLabel: options.dataLabel ?? null,
+        dataMount: options.dataMount ?? null,
+        boots
+      };
+    } finally {
+      await image.close();
+    }
+  } finally {
+    await (0, import_promises25.rm)(work, { recursive: true, force: true });
+    unregister();
+  }
+}
+__name(smokeTest, "smokeTest");
+function failureMessage(report, image) {
+  const bad3 = report.boots.find((b) => !b.passed);
+  if (!bad3) return `${image}: the boot test did not finish`;
+  const failed = bad3.checks.filter((c) => !c.passed).map((c) => `  ${c.name}: ${c.detail}`);
+  return [
+    `${image} failed the boot test${report.boots.length > 1 || bad3.name !== "boot" ? ` (${bad3.name})` : ""}: ${bad3.ended}`,
+    ...failed,
+    `  last console lines (${bad3.consoleLog.file}):`,
+    ...bad3.lastLines.map((l) => `    ${l}`)
+  ].join("\n");
+}
+__name(failureMessage, "failureMessage");
+
+// src/lib/boot/boot-test.ts
+var DEFAULT_DEBIAN_SUITE = "bookworm";
+var KNOWN_SUITES = /* @__PURE__ */ new Set(["bullseye", "bookworm", "trixie", "forky", "duke"]);
+var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path27.join)((0, import_node_path27.dirname)((0, import_node_path27.resolve)(source)), `${(0, import_node_path27.basename)((0, import_node_path27.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
+async function bootTest(options) {
+  const { logger } = options;
+  const kind = await pathKind(options.source);
+  let release;
+  let image = options.source;
+  let expectedRawSha256;
+  let expectedVersion = options.expectedVersion;
+  if (kind === "a directory") {
+    release = await openReleaseDir(options.source);
+    if (await readSignature(release) !== void 0) {
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${options.source} is already signed: boot-test a release before it is signed (the evidence goes under the signature)`
+      );
+    }
+    await checkFiles(release.manifest.files, diskDigests(release.dir), release.dir, "manifest");
+    const entry = fileOfRole(release, "image");
+    if (!entry) throw new PiImageError("INPUT_INVALID", `${options.source}: manifest.json lists no image`);
+    image = releasePath(release, entry.path);
+    const meta = await readReleaseMetadata(release);
+    expectedRawSha256 = meta?.image.raw.sha256;
+    expectedVersion = release.manifest.version;
+  } else if (kind !== "file") {
+    throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
+  }
+  const logDir = await (0, import_promises26.mkdtemp)((0, import_node_path27.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises26.rm)(logDir, { recursive: true, force: true }));
+  try {
+    const report = await smokeTest({
+      image,
+      expectedRawSha256,
+      expectedVersion,
+      kit: /* @__PURE__ */ __name((codename) => {
+        const suite = options.suite ?? (codename && KNOWN_SUITES.has(codename) ? codename : DEFAULT_DEBIAN_SUITE);
+        return prepareBootKit({
+          archive: {
+            mirror: options.mirror ?? DEFAULT_DEBIAN_MIRROR,
+            suite,
+            arch: "arm64",
+            keyring: options.keyring ?? DEFAULT_DEBIAN_KEYRING,
+            cacheDir: options.cacheDir,
+            logger
+          },
+          kernelDeb: options.kernelDeb
+        });
+      }, "kit"),
+      checksDir: options.checksDir,
+      dataLabel: options.dataLabel,
+      dataMount: options.dataMount,
+      allowFailedUnits: options.allowFailedUnits ?? [],
+      ...options.timeLimitSeconds !== void 0 ? { timeLimitSeconds: options.timeLimitSeconds } : {},
+      ...options.stallSeconds !== void 0 ? { stallSeconds: options.stallSeconds } : {},
+      accel: options.accel ?? chooseAccel(),
+      ...options.cpus !== void 0 ? { cpus: options.cpus } : {},
+      ...options.memoryMiB !== void 0 ? { memoryMiB: options.memoryMiB } : {},
+      logDir,
+      logPrefix: "smoke-test",
+      workDir: options.workDir,
+      logger
+    });
+    if (report.passed && release) {
+      const updated = await addBootEvidence(release, report, logDir);
+      return { report, release: updated, evidence: release.dir };
+    }
+    const evidence = options.evidenceDir ?? defaultEvidenceDir(options.source);
+    await writeEvidenceDir(evidence, report, logDir);
+    if (!report.passed) throw new PiImageError("BOOT_TEST_FAILED", `${failureMessage(report, options.source)}
+  evidence: ${evidence}`);
+    return { report, evidence };
+  } finally {
+    await (0, import_promises26.rm)(logDir, { recursive: true, force: true });
+    unregister();
+  }
+}
+__name(bootTest, "bootTest");
+
+// src/lib/boot/boot-test-inputs.ts
+var LABEL = /^[A-Za-z0-9_.-]{1,16}$/;
+var UNIT = /^[A-Za-z0-9@:._\\-]{1,256}\.(service|socket|mount|timer|target|path|swap|device|scope|slice|automount)$/;
+function parseBootTestInputs(v, label) {
+  const text2 = /* @__PURE__ */ __name((name) => {
+    const value = v[name];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : void 0;
+  }, "text");
+  const number = /* @__PURE__ */ __name((name, min, max) => {
+    const value = text2(name);
+    return value === void 0 ? void 0 : checkIntegerInRange(value, min, max, label(name));
+  }, "number");
+  const dataLabel = text2("data-label");
+  if (dataLabel !== void 0 && !LABEL.test(dataLabel))
+    throw new PiImageError("INPUT_INVALID", `${label("data-label")} "${dataLabel.slice(0, 40)}" is not an ext4 label (1 to 16 of A-Z a-z 0-9 _ . -)`);
+  const dataMount = text2("data-mount");
+  if (dataMount !== void 0 && (!/^\/[A-Za-z0-9._/-]*$/.test(dataMount) || dataMount.split("/").includes("..")))
+    throw new PiImageError("INPUT_INVALID", `${label("data-mount")} "${dataMount.slice(0, 60)}" is not an absolute path`);
+  if (dataMount !== void 0 && dataLabel === void 0) throw new PiImageError("INPUT_INVALID", `${label("data-mount")} needs ${label("data-label")}`);
+  const allowFailedUnits = (v["allow-failed"] ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
+  for (const u of allowFailedUnits) {
+    if (!UNIT.test(u))
+      throw new PiImageError("INPUT_INVALID", `${label("allow-failed")} "${u.slice(0, 60)}" is not a systemd unit name (NAME.service, NAME.mount, ...)`);
+  }
+  const accel = text2("accel");
+  if (accel !== void 0 && accel !== "kvm" && accel !== "tcg" && accel !== "auto")
+    throw new PiImageError("INPUT_INVALID", `${label("accel")} "${accel.slice(0, 20)}" must be kvm, tcg or auto`);
+  const mirror = text2("mirror");
+  if (mirror !== void 0 && !/^https?:\/\/[^\s]+$/.test(mirror))
+    throw new PiImageError("INPUT_INVALID", `${label("mirror")} "${mirror.slice(0, 60)}" is not an http(s) URL`);
+  const suite = text2("suite");
+  if (suite !== void 0 && !/^[a-z][a-z0-9-]{1,30}$/.test(suite))
+    throw new PiImageError("INPUT_INVALID", `${label("suite")} "${suite.slice(0, 40)}" is not a Debian suite name`);
+  const timeLimitSeconds = number("time-limit", 30, 24 * 3600);
+  const stallSeconds = number("stall", 10, 24 * 3600);
+  return {
+    checksDir: text2("checks"),
+    dataLabel,
+    dataMount,
+    allowFailedUnits,
+    timeLimitSeconds,
+    stallSeconds,
+    accel: accel === "auto" ? void 0 : accel,
+    cpus: number("cpus", 1, 8),
+    memoryMiB: number("memory", 256, 16384),
+    mirror: mirror?.replace(/\/+$/, ""),
+    suite,
+    keyring: text2("keyring"),
+    kernelDeb: text2("kernel-deb"),
+    expectedVersion: text2("expected-version"),
+    evidenceDir: text2("evidence-dir")
+  };
+}
+__name(parseBootTestInputs, "parseBootTestInputs");
+
+// src/cli/commands/smoke-test-command.ts
+var smokeTestCommand = {
+  name: "smoke-test",
+  summary: "boot a release under QEMU and check it from inside; add the evidence to the release",
+  usage: "pi-image smoke-test RELEASE_DIR|IMAGE [options]",
+  help: `Boots the image under qemu-system-aarch64 -M virt (KVM on an arm64 host that
+allows it, else TCG emulation) with Debian's generic arm64 kernel and an
+initramfs pi-image makes, on the image's own root file system. The image is
+never changed (a copy-on-write overlay takes every write); no root, no loop
+devices, no mounts. A probe (in a tmpfs, not in the image) runs once
+multi-user.target is reached and reports over the serial console: the target
+reached, the failed units, the DATA disk's mount, and each check script.
+
+Fails (exit 1, BOOT_TEST_FAILED) with the reason and the console's last lines
+when the kernel panics, systemd goes to emergency mode, the console is silent
+too long, the time limit passes or a check fails. For a release directory
+that passes, smoke-test.json and the console logs are added to the release
+(listed in manifest.json, so a signature covers them) and RELEASE_NOTES.md
+gets a "Boot test" section; run it before signing. Otherwise the evidence is
+written to --evidence-dir (default: SOURCE.smoke-test beside the source).
+
+The kernel and busybox come from Debian's packages for the image's release
+(its os-release VERSION_CODENAME, else ${DEFAULT_DEBIAN_SUITE}), checked as apt checks
+them (InRelease's signature with gpgv and the Debian archive keyring, then
+sha256 all the way down) and cached in ~/.cache/pi-image-release.
+
+Options:
+  --checks DIR            check scripts run inside the booted system (each gets
+                          PI_IMAGE_EXPECTED_VERSION, PI_IMAGE_DATA_LABEL, PI_IMAGE_DATA_DISK;
+                          exit 0 passes)
+  --data-label LABEL      boot twice: with a disk holding an ext4 labelled LABEL (fstab's
+                          line for it must be mounted from it), and without (the system
+                          must still reach multi-user)
+  --data-mount PATH       where the DATA disk must be mounted (default: where fstab says)
+  --allow-failed UNIT     a unit allowed to fail under emulation (repeatable)
+  --time-limit S          the whole of one boot and its checks (default 300)
+  --stall S               console silent this long: stalled (default 120)
+  --accel kvm|tcg|auto    how to run the machine (default auto)
+  --cpus N                virtual CPUs (default 2)
+  --memory MIB            memory (default 1024)
+  --expected-version V    the version the checks expect (a release's own by default)
+  --evidence-dir DIR      where evidence goes when it does not go into the release
+  --mirror URL            Debian mirror (default ${DEFAULT_DEBIAN_MIRROR})
+  --suite NAME            Debian suite of the kernel
+  --keyring FILE          keyring for InRelease (default ${DEFAULT_DEBIAN_KEYRING})
+  --kernel-deb FILE       a Debian kernel package (.deb) to boot instead of the suite's
+  --cache-dir DIR         where packages and the boot kit are cached
+  --json                  print the report as JSON`,
+  options: {
+    checks: { type: "string" },
+    "data-label": { type: "string" },
+    "data-mount": { type: "string" },
+    "allow-failed": { type: "string", multiple: true },
+    "time-limit": { type: "string" },
+    stall: { type: "string" },
+    accel: { type: "string" },
+    cpus: { type: "string" },
+    memory: { type: "string" },
+    "expected-version": { type: "string" },
+    "evidence-dir": { type: "string" },
+    mirror: { type: "string" },
+    suite: { type: "string" },
+    keyring: { type: "string" },
+    "kernel-deb": { type: "string" },
+    "cache-dir": { type: "string" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length !== 1) throw usageError("smoke-test needs exactly one RELEASE_DIR or IMAGE");
+    const str = /* @__PURE__ */ __name((k) => values[k], "str");
+    const parsed = parseBootTestInputs(
+      {
+        checks: str("checks"),
+        "data-label": str("data-label"),
+        "data-mount": str("data-mount"),
+        "allow-failed": values["allow-failed"],
+        "time-limit": str("time-limit"),
+        stall: str("stall"),
+        accel: str("accel"),
+        cpus: str("cpus"),
+        memory: str("memory"),
+        "expected-version": str("expected-version"),
+        "evidence-dir": str("evidence-dir"),
+        mirror: str("mirror"),
+        suite: str("suite"),
+        keyring: str("keyring"),
+        "kernel-deb": str("kernel-deb")
+      },
+      (name) => `--${name}`
+    );
+    const result = await bootTest({
+      ...parsed,
+      source: positionals[0],
+      cacheDir: str("cache-dir") ?? (0, import_node_path28.join)(env.XDG_CACHE_HOME ?? (0, import_node_path28.join)((0, import_node_os9.homedir)(), ".cache"), "pi-image-release"),
+      logger
+    });
+    const r = result.report;
+    stdout(
+      values.json ? `${JSON.stringify(r, null, 2)}
+` : `${[
+        `boot test passed: ${r.boots.map((b) => `${b.name} (multi-user at ${b.times.multiUser?.toFixed(1) ?? "?"} s, ${b.checks.length} checks)`).join(", ")}`,
+        `evidence: ${result.evidence}`
+      ].join("\n")}
+`
+    );
+    return 0;
+  }
+};
 
 // src/cli/format-inspection.ts
 function mib(bytes) {
@@ -46494,15 +48010,15 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_node_path23 = require("node:path");
+var import_node_path29 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
 var ROW = /^([a-zA-Z][a-zA-Z ]?[a-zA-Z ]?)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$/;
 function parseInfoFile(text2, source = ".info") {
   const lines = text2.split(/\r?\n/);
-  const header = lines[0]?.trim() ?? "";
-  const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header);
+  const header2 = lines[0]?.trim() ?? "";
+  const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header2);
   if (!dateMatch) {
     throw new PiImageError("INFO_INVALID", `${source}: line 1 is not "<PI_GEN_RELEASE> <YYYY-MM-DD>": not a pi-gen .info file`);
   }
@@ -46672,24 +48188,6 @@ function buildMetadata(input) {
 }
 __name(buildMetadata, "buildMetadata");
 
-// src/lib/core/markdown-text.ts
-function mdText(value) {
-  return oneLine2(value).replace(/[\\`*_{}[\]()#+\-.!|~>:@]/g, (c) => `\\${c}`).replace(/</g, "&lt;").replace(/&(?!lt;)/g, "&amp;");
-}
-__name(mdText, "mdText");
-function mdCode(value) {
-  const text2 = oneLine2(value);
-  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
-  const fence = "`".repeat(longest + 1);
-  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
-  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
-}
-__name(mdCode, "mdCode");
-function oneLine2(value) {
-  return value.replace(/[\r\n]+/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
-}
-__name(oneLine2, "oneLine");
-
 // src/lib/release/release-notes.ts
 var RELEASE_NOTES_FILE = "RELEASE_NOTES.md";
 function size(bytes) {
@@ -46749,13 +48247,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto12 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto8.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto12.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -46845,7 +48343,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path23.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path29.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -46875,7 +48373,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path23.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path29.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -46906,7 +48404,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path23.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path29.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -46926,9 +48424,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path23.basename)(layout.image.path),
-      info: (0, import_node_path23.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path23.basename)(layout.buildLog) : null,
+      image: (0, import_node_path29.basename)(layout.image.path),
+      info: (0, import_node_path29.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path29.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -46948,7 +48446,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path23.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path29.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
@@ -46969,12 +48467,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path23.join)(out, f.image),
-        bmap: (0, import_node_path23.join)(out, f.bmap),
-        manifest: (0, import_node_path23.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path23.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path23.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path23.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path29.join)(out, f.image),
+        bmap: (0, import_node_path29.join)(out, f.bmap),
+        manifest: (0, import_node_path29.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path29.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path29.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path29.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -47105,7 +48603,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path24 = require("node:path");
+var import_node_path30 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -47383,7 +48881,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path24.join)((0, import_node_path24.dirname)((0, import_node_path24.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path30.join)((0, import_node_path30.dirname)((0, import_node_path30.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -47772,6 +49270,7 @@ __name(stderrLogger, "stderrLogger");
 var COMMANDS = [
   buildCommand,
   packageCommand,
+  smokeTestCommand,
   signCommand,
   publishCommand,
   pullCommand,
@@ -47862,7 +49361,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises22.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises27.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

@@ -304,14 +304,30 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
     expect(spawnSyncText('blkid', ['-p', '-o', 'export', system]).stdout).not.toMatch(/PTTYPE/);
   });
 
-  it('read-back catches a corruption injected between write and verify', async () => {
-    const file = join(work, 'corrupt.disk');
-    const system = disk('corrupt', 128);
+  it.each([
+    ['a release, in its last mapped range', 'corrupt', (): string => release, /read back differ from what was written from .*appliance\.img\.xz \(sha256/],
+    ['a release, in the partition table area', 'corrupt-head', (): string => release, /bytes 0–\d+ read back differ .*\(the partition table area\)/],
+    [
+      'a bare .img without a block map',
+      'corrupt-bare',
+      (): string => {
+        const dir = join(work, 'bare-raw');
+        mkdirSync(dir, { recursive: true });
+        const raw = join(dir, 'appliance.img');
+        writeFileSync(raw, spawnSync('xz', ['-dc', join(release, 'appliance.img.xz')], { maxBuffer: 1 << 30 }).stdout);
+        return raw;
+      },
+      /read back differ from what was written from .*appliance\.img \(sha256/,
+    ],
+  ])('read-back catches a corruption injected between write and verify: %s', async (_what, name, input, message) => {
+    const file = join(work, `${name}.disk`);
+    const system = disk(name, 128);
     const logger = new MemoryLogger();
-    const source = await openFlashSource(release, { logger, requireSignature: false });
+    const source = await openFlashSource(input(), { logger, requireSignature: false });
     const bmap = readFileSync(join(release, 'appliance.bmap'), 'utf8');
     const lastRange = [...bmap.matchAll(/<Range chksum="[0-9a-f]{64}">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)].at(-1)!;
-    const offset = Number(lastRange[1]) * 4096 + 100;
+    // The MBR's boot code area for the head case (nothing reads it); else inside the last mapped range.
+    const offset = name === 'corrupt-head' ? 100 : Number(lastRange[1]) * 4096 + 100;
     const error = await flash({
       source,
       target: { path: system },
@@ -333,7 +349,7 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
         return Promise.resolve();
       },
     }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'DISK_VERIFY_FAILED', message: expect.stringMatching(/read back differ from .*appliance\.img\.xz's/) });
+    expect(error).toMatchObject({ code: 'DISK_VERIFY_FAILED', message: expect.stringMatching(message) });
     await source.cleanup();
   });
 

@@ -71224,6 +71224,7 @@ function execFollow(cmd, args, options) {
   return new Promise((resolve10, reject) => {
     const child2 = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child2);
+    options.stop?.addEventListener("abort", () => void stopChild(child2), { once: true });
     child2.stdout.setEncoding("utf8").on("data", options.onOutput);
     child2.stderr.setEncoding("utf8").on("data", options.onOutput);
     child2.on("error", (e) => reject(spawnError(cmd, e)));
@@ -71781,7 +71782,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    this.stream.destroy();
+    if (!this.stream.closed) await new Promise((resolve10) => this.stream.once("close", resolve10).destroy());
     await (0, import_promises5.rm)(this.temp, { force: true });
     this.unregister();
   }

@@ -57985,7 +57985,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    this.stream.destroy();
+    if (!this.stream.closed) await new Promise((resolve2) => this.stream.once("close", resolve2).destroy());
     await (0, import_promises3.rm)(this.temp, { force: true });
     this.unregister();
   }
@@ -58066,7 +58066,7 @@ function checkDisk(facts, policy) {
 __name(checkDisk, "checkDisk");
 
 // src/lib/device/flash.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -59819,6 +59819,47 @@ function relocateGpt(head, diskBytes) {
 }
 __name(relocateGpt, "relocateGpt");
 
+// src/lib/device/written-digests.ts
+var import_node_crypto4 = require("node:crypto");
+var WrittenDigests = class {
+  /** `headEnd`: bytes before it are the held-back head, compared whole. */
+  constructor(ranges, headEnd) {
+    this.ranges = ranges;
+    this.headEnd = headEnd;
+  }
+  ranges;
+  headEnd;
+  static {
+    __name(this, "WrittenDigests");
+  }
+  index = 0;
+  hash;
+  done = [];
+  /** Passes the pieces through, hashing the part of each past the head into its range's digest. */
+  async *track(pieces) {
+    for await (const piece of pieces) {
+      const end = piece.offset + piece.data.length;
+      while (this.index < this.ranges.length && piece.offset >= this.ranges[this.index].end) this.close();
+      if (end > this.headEnd) {
+        this.hash ??= (0, import_node_crypto4.createHash)("sha256");
+        this.hash.update(piece.offset >= this.headEnd ? piece.data : piece.data.subarray(this.headEnd - piece.offset));
+      }
+      yield piece;
+    }
+    while (this.index < this.ranges.length) this.close();
+  }
+  close() {
+    const r = this.ranges[this.index++];
+    const start = Math.max(r.start, this.headEnd);
+    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto4.createHash)("sha256")).digest("hex") });
+    this.hash = void 0;
+  }
+  /** The ranges past the head, as written (complete once `track` has finished). */
+  get written() {
+    return this.done;
+  }
+};
+
 // src/lib/signing/signer-certificate.ts
 var import_core2 = __toESM(require_dist(), 1);
 var FULCIO = "1.3.6.1.4.1.57264.1";
@@ -59933,13 +59974,16 @@ async function flash(options) {
   const io = await DiskIo.open(device.path, { write: true, blockSize: device.logicalBlockSize, logger });
   const writeStart = Date.now();
   let gptBackupMoved = false;
+  let written;
+  let held = Buffer.alloc(0);
   try {
     logger.info(`writing ${describeDisk(device)}${io.direct ? "" : " (through the page cache: O_DIRECT is not available)"}`);
     await wipeTables(io, device.sizeBytes);
-    const held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
+    held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
     const stream = await openPieces(source, ranges, logger);
+    written = new WrittenDigests(ranges, held.length);
     try {
-      await writePieces(io, stream.pieces, held, plan.bytesToWrite, logger);
+      await writePieces(io, written.track(stream.pieces), held, plan.bytesToWrite, logger);
       await stream.done();
     } catch (e) {
       await stream.abort();
@@ -59970,12 +60014,12 @@ async function flash(options) {
   logger.info(`written: ${plan.bytesToWrite} bytes in ${ranges.length} ranges, ${writeSeconds} s`);
   await rereadPartitions(device.path, logger);
   await options.onWritten?.(device);
-  let readBack = "skipped";
+  let readBackResult = "skipped";
   let bytesRead = 0;
   const verifyStart = Date.now();
   if (options.verify) {
-    bytesRead = await readBackRanges(device, ranges, source.imagePath, logger);
-    readBack = "passed";
+    bytesRead = await readBack(device, held, written.written, source.imagePath, logger);
+    readBackResult = "passed";
     logger.info(`read back and matched: ${bytesRead} bytes, ${seconds(verifyStart)} s`);
   } else {
     logger.warn("the disk was not read back (--no-verify): what reached it is unchecked");
@@ -60006,7 +60050,7 @@ async function flash(options) {
       sizeBytes: device.sizeBytes
     },
     written: { bytes: plan.bytesToWrite, ranges: ranges.length, zeroedFirst, gptBackupMoved, directIo: io.direct, seconds: writeSeconds },
-    verification: { readBack, bytesRead, seconds: seconds(verifyStart), partitions }
+    verification: { readBack: readBackResult, bytesRead, seconds: seconds(verifyStart), partitions }
   };
 }
 __name(flash, "flash");
@@ -60105,14 +60149,24 @@ async function writePieces(io, pieces, held, total, logger) {
   await inflight;
 }
 __name(writePieces, "writePieces");
-async function readBackRanges(device, ranges, imagePath, logger) {
+async function readBack(device, head, ranges, imagePath, logger) {
   await dropDeviceCache(device.path, logger);
   const io = await DiskIo.open(device.path, { write: false, blockSize: device.logicalBlockSize, logger });
-  const total = mappedBytes(ranges);
+  const total = head.length + ranges.reduce((n, r) => n + (r.end - r.start), 0);
   let read = 0;
+  const differ = /* @__PURE__ */ __name((start, end, detail) => new PiImageError(
+    "DISK_VERIFY_FAILED",
+    `${describeDisk(device)}: bytes ${start}\u2013${end - 1} read back differ from what was written from ${imagePath}${detail}: the disk did not keep what was written`
+  ), "differ");
   try {
+    for (let at = 0; at < head.length; at += IO_CHUNK) {
+      const length = Math.min(IO_CHUNK, head.length - at);
+      const data = await io.readAt(io.buffers[0], length, at);
+      if (data.length < length || !data.equals(head.subarray(at, at + length))) throw differ(at, at + length, " (the partition table area)");
+      read += length;
+    }
     for (const range of ranges) {
-      const hash = (0, import_node_crypto4.createHash)("sha256");
+      const hash = (0, import_node_crypto5.createHash)("sha256");
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
         const length = Math.min(IO_CHUNK, range.end - at);
         const data = await io.readAt(io.buffers[0], length, at);
@@ -60122,19 +60176,14 @@ async function readBackRanges(device, ranges, imagePath, logger) {
         logger.progress("reading back", read, total);
       }
       const sha256 = hash.digest("hex");
-      if (range.sha256 !== void 0 && sha256 !== range.sha256) {
-        throw new PiImageError(
-          "DISK_VERIFY_FAILED",
-          `${describeDisk(device)}: bytes ${range.start}\u2013${range.end - 1} read back differ from ${imagePath}'s (sha256 ${sha256}, expected ${range.sha256}): the disk did not keep what was written`
-        );
-      }
+      if (sha256 !== range.sha256) throw differ(range.start, range.end, ` (sha256 ${sha256}, written ${range.sha256})`);
     }
   } finally {
     await io.close();
   }
   return read;
 }
-__name(readBackRanges, "readBackRanges");
+__name(readBack, "readBack");
 async function checkPartitions(device, source, logger) {
   const reader = await BlockDeviceReader.open(device.path, device.sizeBytes);
   let found;
@@ -60318,7 +60367,7 @@ var import_node_os = require("node:os");
 var import_node_path9 = require("node:path");
 
 // src/lib/image/bmap.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var ZERO_CHECKSUM = "0".repeat(64);
 function tag(text2, name, source) {
   const found = [...text2.matchAll(new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`, "g"))];
@@ -60345,7 +60394,7 @@ function parseBmap(text2, source = ".bmap") {
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
   const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
-  if ((0, import_node_crypto5.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  if ((0, import_node_crypto6.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
   const blocksCount = count(body, "BlocksCount", source);
@@ -60503,9 +60552,9 @@ function parseManifest(bytes, where) {
 __name(parseManifest, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto6.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto7.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
@@ -61633,7 +61682,7 @@ function isPlainFileName(value) {
 __name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var import_node_fs11 = require("node:fs");
 var import_promises8 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
@@ -61653,7 +61702,11 @@ var FILE_ROLES = [
   "pigen-sbom",
   "sbom",
   "metadata",
-  "release-notes"
+  "release-notes",
+  /** smoke-test.json: the boot test's report. */
+  "boot-test",
+  /** A boot's serial console, as the boot test saw it. */
+  "boot-log"
 ];
 var CHANNELS = ["nightly", "stable"];
 var SHA256 = SHA256_HEX;
@@ -61747,7 +61800,7 @@ async function stageOutputDir(finalPath, options) {
     }
   }
   await (0, import_promises8.mkdir)((0, import_node_path5.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto7.randomBytes)(4).toString("hex")}`;
+  const suffix = `${process.pid}-${(0, import_node_crypto8.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path5.join)((0, import_node_path5.dirname)(target), `.${(0, import_node_path5.basename)(target)}.partial-${suffix}`);
   await (0, import_promises8.mkdir)(path);
   const unregister = registerCleanup(() => (0, import_promises8.rm)(path, { recursive: true, force: true }));

@@ -20737,7 +20737,11 @@ var FILE_ROLES = [
   "pigen-sbom",
   "sbom",
   "metadata",
-  "release-notes"
+  "release-notes",
+  /** smoke-test.json: the boot test's report. */
+  "boot-test",
+  /** A boot's serial console, as the boot test saw it. */
+  "boot-log"
 ];
 var MEDIA_TYPES = {
   image: "application/x-xz",
@@ -20749,7 +20753,9 @@ var MEDIA_TYPES = {
   "pigen-sbom": "application/octet-stream",
   sbom: "application/spdx+json",
   metadata: "application/json",
-  "release-notes": "text/markdown"
+  "release-notes": "text/markdown",
+  "boot-test": "application/json",
+  "boot-log": "text/plain"
 };
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {

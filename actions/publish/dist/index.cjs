@@ -20946,7 +20946,11 @@ var FILE_ROLES = [
   "pigen-sbom",
   "sbom",
   "metadata",
-  "release-notes"
+  "release-notes",
+  /** smoke-test.json: the boot test's report. */
+  "boot-test",
+  /** A boot's serial console, as the boot test saw it. */
+  "boot-log"
 ];
 var CHANNELS = ["nightly", "stable"];
 var SHA256 = SHA256_HEX;
@@ -21229,7 +21233,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    this.stream.destroy();
+    if (!this.stream.closed) await new Promise((resolve) => this.stream.once("close", resolve).destroy());
     await (0, import_promises2.rm)(this.temp, { force: true });
     this.unregister();
   }

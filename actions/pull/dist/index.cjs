@@ -58189,7 +58189,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    this.stream.destroy();
+    if (!this.stream.closed) await new Promise((resolve2) => this.stream.once("close", resolve2).destroy());
     await (0, import_promises3.rm)(this.temp, { force: true });
     this.unregister();
   }
@@ -59392,7 +59392,11 @@ var FILE_ROLES = [
   "pigen-sbom",
   "sbom",
   "metadata",
-  "release-notes"
+  "release-notes",
+  /** smoke-test.json: the boot test's report. */
+  "boot-test",
+  /** A boot's serial console, as the boot test saw it. */
+  "boot-log"
 ];
 var CHANNELS = ["nightly", "stable"];
 var SHA256 = SHA256_HEX;

@@ -53016,7 +53016,11 @@ var FILE_ROLES = [
   "pigen-sbom",
   "sbom",
   "metadata",
-  "release-notes"
+  "release-notes",
+  /** smoke-test.json: the boot test's report. */
+  "boot-test",
+  /** A boot's serial console, as the boot test saw it. */
+  "boot-log"
 ];
 var CHANNELS = ["nightly", "stable"];
 function renderJson(value) {

@@ -33,6 +33,7 @@ import { describeDisk, type DiskPolicy, type TargetFacts } from './disk-policy';
 import { checkedTarget, recheckTarget, type TargetSpec } from './flash-target';
 import type { FlashSource } from './flash-source';
 import { relocateGpt } from './gpt-backup';
+import { WrittenDigests, type WrittenRange } from './written-digests';
 import { summariseSigner, type SignerSummary } from '../signing/signer-certificate';
 
 /** The image's first MiB holds its partition table (MBR, or GPT with its entries): written last. */
@@ -105,13 +106,16 @@ export async function flash(options: FlashOptions): Promise<FlashReceipt> {
   const io = await DiskIo.open(device.path, { write: true, blockSize: device.logicalBlockSize, logger });
   const writeStart = Date.now();
   let gptBackupMoved = false;
+  let written: WrittenDigests | undefined;
+  let held = Buffer.alloc(0);
   try {
     logger.info(`writing ${describeDisk(device)}${io.direct ? '' : ' (through the page cache: O_DIRECT is not available)'}`);
     await wipeTables(io, device.sizeBytes);
-    const held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
+    held = Buffer.alloc(Math.min(HELD_BACK, io.padded(source.imageSize)));
     const stream = await openPieces(source, ranges, logger);
+    written = new WrittenDigests(ranges, held.length);
     try {
-      await writePieces(io, stream.pieces, held, plan.bytesToWrite, logger);
+      await writePieces(io, written.track(stream.pieces), held, plan.bytesToWrite, logger);
       await stream.done();
     } catch (e) {
       await stream.abort();
@@ -144,12 +148,12 @@ export async function flash(options: FlashOptions): Promise<FlashReceipt> {
   await rereadPartitions(device.path, logger);
   await options.onWritten?.(device);
 
-  let readBack: FlashReceipt['verification']['readBack'] = 'skipped';
+  let readBackResult: FlashReceipt['verification']['readBack'] = 'skipped';
   let bytesRead = 0;
   const verifyStart = Date.now();
   if (options.verify) {
-    bytesRead = await readBackRanges(device, ranges, source.imagePath, logger);
-    readBack = 'passed';
+    bytesRead = await readBack(device, held, written!.written, source.imagePath, logger);
+    readBackResult = 'passed';
     logger.info(`read back and matched: ${bytesRead} bytes, ${seconds(verifyStart)} s`);
   } else {
     logger.warn('the disk was not read back (--no-verify): what reached it is unchecked');
@@ -181,7 +185,7 @@ export async function flash(options: FlashOptions): Promise<FlashReceipt> {
       sizeBytes: device.sizeBytes,
     },
     written: { bytes: plan.bytesToWrite, ranges: ranges.length, zeroedFirst, gptBackupMoved, directIo: io.direct, seconds: writeSeconds },
-    verification: { readBack, bytesRead, seconds: seconds(verifyStart), partitions },
+    verification: { readBack: readBackResult, bytesRead, seconds: seconds(verifyStart), partitions },
   };
 }
 
@@ -294,12 +298,24 @@ async function writePieces(io: DiskIo, pieces: AsyncIterable<{ offset: number; d
 }
 
 /** Reads every range back from the disk and compares its sha256; DISK_VERIFY_FAILED names the first that differs. */
-async function readBackRanges(device: BlockDevice, ranges: readonly ByteRange[], imagePath: string, logger: Logger): Promise<number> {
+/** Reads the head and every written range back from the disk (bypassing the page cache) and compares them with what was written. */
+async function readBack(device: BlockDevice, head: Buffer, ranges: readonly WrittenRange[], imagePath: string, logger: Logger): Promise<number> {
   await dropDeviceCache(device.path, logger);
   const io = await DiskIo.open(device.path, { write: false, blockSize: device.logicalBlockSize, logger });
-  const total = mappedBytes(ranges);
+  const total = head.length + ranges.reduce((n, r) => n + (r.end - r.start), 0);
   let read = 0;
+  const differ = (start: number, end: number, detail: string): PiImageError =>
+    new PiImageError(
+      'DISK_VERIFY_FAILED',
+      `${describeDisk(device)}: bytes ${start}–${end - 1} read back differ from what was written from ${imagePath}${detail}: the disk did not keep what was written`,
+    );
   try {
+    for (let at = 0; at < head.length; at += IO_CHUNK) {
+      const length = Math.min(IO_CHUNK, head.length - at);
+      const data = await io.readAt(io.buffers[0], length, at);
+      if (data.length < length || !data.equals(head.subarray(at, at + length))) throw differ(at, at + length, ' (the partition table area)');
+      read += length;
+    }
     for (const range of ranges) {
       const hash = createHash('sha256');
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
@@ -311,12 +327,7 @@ async function readBackRanges(device: BlockDevice, ranges: readonly ByteRange[],
         logger.progress('reading back', read, total);
       }
       const sha256 = hash.digest('hex');
-      if (range.sha256 !== undefined && sha256 !== range.sha256) {
-        throw new PiImageError(
-          'DISK_VERIFY_FAILED',
-          `${describeDisk(device)}: bytes ${range.start}–${range.end - 1} read back differ from ${imagePath}'s (sha256 ${sha256}, expected ${range.sha256}): the disk did not keep what was written`,
-        );
-      }
+      if (sha256 !== range.sha256) throw differ(range.start, range.end, ` (sha256 ${sha256}, written ${range.sha256})`);
     }
   } finally {
     await io.close();
