@@ -152,7 +152,7 @@ export async function flash(options: FlashOptions): Promise<FlashReceipt> {
   let bytesRead = 0;
   const verifyStart = Date.now();
   if (options.verify) {
-    bytesRead = await readBack(device, held, written!.written, source.imagePath, logger);
+    bytesRead = await readBack(device, held, written.written, source.imagePath, logger);
     readBackResult = 'passed';
     logger.info(`read back and matched: ${bytesRead} bytes, ${seconds(verifyStart)} s`);
   } else {
