@@ -39492,7 +39492,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    if (!this.stream.closed) await new Promise((resolve10) => this.stream.once("close", resolve10).destroy());
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
     await (0, import_promises5.rm)(this.temp, { force: true });
     this.unregister();
   }
@@ -41115,6 +41115,7 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/byte-source.ts
+var import_promises12 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -41131,6 +41132,10 @@ var FileByteSource = class _FileByteSource {
     const fh = await openRegularFile(path);
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
+  }
+  /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
+  static async openDevice(path, size2) {
+    return new _FileByteSource(path, size2, await (0, import_promises12.open)(path, "r"));
   }
   async read(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
@@ -42168,111 +42173,6 @@ function nonEmpty(value) {
 }
 __name(nonEmpty, "nonEmpty");
 
-// src/lib/device/disk-labels.ts
-var import_promises12 = require("node:fs/promises");
-var BlockDeviceReader = class _BlockDeviceReader {
-  constructor(name, size2, handle) {
-    this.name = name;
-    this.size = size2;
-    this.handle = handle;
-  }
-  name;
-  size;
-  handle;
-  static {
-    __name(this, "BlockDeviceReader");
-  }
-  static async open(path, size2) {
-    return new _BlockDeviceReader(path, size2, await (0, import_promises12.open)(path, "r"));
-  }
-  async read(offset, length) {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
-    }
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf;
-  }
-  close() {
-    return this.handle.close();
-  }
-};
-function parseBlkidExport(text2) {
-  const out = {};
-  for (const line of text2.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, "$1");
-  }
-  return out;
-}
-__name(parseBlkidExport, "parseBlkidExport");
-async function probe(path, logger, range) {
-  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
-  const r = await execCapture("blkid", args, { logger, allowFailure: true });
-  if (r.code === 2) return {};
-  if (r.code !== 0)
-    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return parseBlkidExport(r.stdout);
-}
-__name(probe, "probe");
-async function readDiskLabels(disk, devices, logger) {
-  const out = { partitions: [] };
-  let table;
-  const reader = await BlockDeviceReader.open(disk.path, disk.sizeBytes);
-  try {
-    table = await readPartitionTable(reader);
-    out.table = table.scheme;
-  } catch (e) {
-    out.tableError = e.message;
-  } finally {
-    await reader.close();
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const add2 = /* @__PURE__ */ __name((p) => {
-    const key = `${p.startBytes}:${p.sizeBytes}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.partitions.push(p);
-  }, "add");
-  for (const p of table?.partitions ?? []) {
-    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
-    const fs = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
-    add2({
-      number: p.number,
-      startBytes: p.startBytes,
-      sizeBytes: p.sizeBytes,
-      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
-      label: fs.LABEL,
-      fsType: fs.TYPE
-    });
-  }
-  for (const name of disk.partitions) {
-    const part = devices.byName(name);
-    if (!part) continue;
-    const start = part.startBytes ?? 0;
-    const fs = await probe(part.path, logger);
-    add2({
-      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
-      startBytes: start,
-      sizeBytes: part.sizeBytes,
-      partLabel: fs.PART_ENTRY_NAME,
-      label: fs.LABEL,
-      fsType: fs.TYPE
-    });
-  }
-  const whole = await probe(disk.path, logger);
-  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
-    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
-  }
-  return out;
-}
-__name(readDiskLabels, "readDiskLabels");
-
 // src/lib/device/disk-io.ts
 var import_node_fs9 = require("node:fs");
 var import_promises13 = require("node:fs/promises");
@@ -42396,6 +42296,78 @@ __name(rereadPartitions, "rereadPartitions");
 
 // src/lib/device/flash-target.ts
 var import_node_fs11 = require("node:fs");
+
+// src/lib/device/disk-labels.ts
+function parseBlkidExport(text2) {
+  const out = {};
+  for (const line of text2.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, "$1");
+  }
+  return out;
+}
+__name(parseBlkidExport, "parseBlkidExport");
+async function probe(path, logger, range) {
+  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
+  const r = await execCapture("blkid", args, { logger, allowFailure: true });
+  if (r.code === 2) return {};
+  if (r.code !== 0)
+    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return parseBlkidExport(r.stdout);
+}
+__name(probe, "probe");
+async function readDiskLabels(disk, devices, logger) {
+  const out = { partitions: [] };
+  let table;
+  const reader = await FileByteSource.openDevice(disk.path, disk.sizeBytes);
+  try {
+    table = await readPartitionTable(reader);
+    out.table = table.scheme;
+  } catch (e) {
+    out.tableError = e.message;
+  } finally {
+    await reader.close();
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const add2 = /* @__PURE__ */ __name((p) => {
+    const key = `${p.startBytes}:${p.sizeBytes}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.partitions.push(p);
+  }, "add");
+  for (const p of table?.partitions ?? []) {
+    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
+    const fs = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
+    add2({
+      number: p.number,
+      startBytes: p.startBytes,
+      sizeBytes: p.sizeBytes,
+      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
+      label: fs.LABEL,
+      fsType: fs.TYPE
+    });
+  }
+  for (const name of disk.partitions) {
+    const part = devices.byName(name);
+    if (!part) continue;
+    const start = part.startBytes ?? 0;
+    const fs = await probe(part.path, logger);
+    add2({
+      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
+      startBytes: start,
+      sizeBytes: part.sizeBytes,
+      partLabel: fs.PART_ENTRY_NAME,
+      label: fs.LABEL,
+      fsType: fs.TYPE
+    });
+  }
+  const whole = await probe(disk.path, logger);
+  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
+    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
+  }
+  return out;
+}
+__name(readDiskLabels, "readDiskLabels");
 
 // src/lib/device/system-usage.ts
 var import_node_fs10 = require("node:fs");
@@ -42939,7 +42911,7 @@ async function readBack(device, head2, ranges, imagePath, logger) {
 }
 __name(readBack, "readBack");
 async function checkPartitions(device, source, logger) {
-  const reader = await BlockDeviceReader.open(device.path, device.sizeBytes);
+  const reader = await FileByteSource.openDevice(device.path, device.sizeBytes);
   let found;
   try {
     found = await inspectImage(reader);
@@ -46365,8 +46337,8 @@ function bootTestSection(report) {
   out.push("| Boot | Multi-user after | Checks | Result |", "|---|---|---|---|");
   for (const b of report.boots) {
     const mu = b.times.multiUser !== void 0 ? `${b.times.multiUser.toFixed(1)} s` : "\u2014";
-    const checks = b.checks.map((c) => `${c.passed ? "\u2713" : "\u2717"} ${mdText(c.name)}`).join(", ");
-    out.push(`| ${mdText(b.name)} | ${mu} | ${checks} | ${b.passed ? "passed" : mdText(b.ended)} |`);
+    const checks = b.checks.map((c) => `${c.passed ? "\u2713" : "\u2717"} ${mdCode(c.name)}`).join(", ");
+    out.push(`| ${mdCode(b.name)} | ${mu} | ${checks} | ${b.passed ? "passed" : mdText(b.ended)} |`);
   }
   out.push("");
   return out.join("\n");
@@ -46381,14 +46353,25 @@ function withBootTestSection(notes, section) {
     lines.splice(start, end - start);
   }
   const verify = lines.indexOf("## Verify");
-  const at = verify >= 0 ? verify : lines.length;
-  lines.splice(at, 0, ...section.split("\n"));
-  return lines.join("\n");
+  if (verify >= 0) {
+    lines.splice(verify, 0, ...section.split("\n"));
+    return lines.join("\n");
+  }
+  const text2 = lines.join("\n").replace(/\n*$/, "\n\n");
+  return `${text2}${section.replace(/\n*$/, "\n")}`;
 }
 __name(withBootTestSection, "withBootTestSection");
+async function readLog(dir, name) {
+  try {
+    return await (0, import_promises19.readFile)((0, import_node_path22.join)(dir, name));
+  } catch (e) {
+    throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
+  }
+}
+__name(readLog, "readLog");
 async function addBootEvidence(release, report, logDir) {
   const files = [{ name: SMOKE_TEST_FILE, role: "boot-test", content: renderJsonReport(report) }];
-  for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await (0, import_promises19.readFile)((0, import_node_path22.join)(logDir, b.consoleLog.file)) });
+  for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
     const text2 = await (0, import_promises19.readFile)(releasePath(release, notes.path), "utf8");
@@ -46400,7 +46383,7 @@ __name(addBootEvidence, "addBootEvidence");
 async function writeEvidenceDir(dir, report, logDir) {
   await (0, import_promises19.mkdir)(dir, { recursive: true });
   await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, b.consoleLog.file), await (0, import_promises19.readFile)((0, import_node_path22.join)(logDir, b.consoleLog.file)));
+  for (const b of report.boots) await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
@@ -46573,7 +46556,7 @@ function parseStanza(text2) {
   const fields = {};
   let key;
   for (const line of text2.split("\n")) {
-    if (/^\s/.test(line) && key) fields[key] += `
+    if (/^\s/.test(line) && key) fields[key] = `${fields[key] ?? ""}
 ${line.trim()}`;
     else {
       const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
@@ -46603,7 +46586,9 @@ function packageFromStanza(fields, where) {
   }
   if (filename.startsWith("/") || filename.split("/").includes(".."))
     throw new PiImageError("FETCH_FAILED", `${where}: ${name}'s file name ${filename} leaves the archive`);
-  const depends = (fields.Depends ?? "").split(",").map((d) => d.split("|")[0].trim().split(/[\s(]/)[0]).filter(Boolean);
+  const depends = (fields.Depends ?? "").split(",").map(
+    (d) => d.split("|")[0].trim().split(/[\s(:]/)[0]
+  ).filter(Boolean);
   return { name, version: version2, filename, size: Number(size2), sha256, depends };
 }
 __name(packageFromStanza, "packageFromStanza");
@@ -46634,7 +46619,7 @@ async function download(url, path, expected, archive) {
       for await (const chunk of import_node_stream7.Readable.fromWeb(response.body)) {
         touch();
         size2 += chunk.length;
-        if (size2 > expected.max) throw fetchError(url, `more than ${expected.max} bytes: not what was asked for`);
+        if (expected.size === void 0 && size2 > expected.max) throw fetchError(url, `more than ${expected.max} bytes: not what was asked for`);
         archive.logger.progress(`fetching ${url.split("/").pop()}`, size2, expected.size);
         yield chunk;
       }
@@ -46715,6 +46700,13 @@ async function verifiedRelease(archive) {
 __name(verifiedRelease, "verifiedRelease");
 async function fetchDebianPackages(archive, wanted) {
   const release = await verifiedRelease(archive);
+  const header2 = parseStanza(release.split("\n\n")[0] ?? "");
+  if (header2.Suite !== archive.suite && header2.Codename !== archive.suite) {
+    throw new PiImageError(
+      "FETCH_FAILED",
+      `${archive.mirror}/dists/${archive.suite}/InRelease is signed for suite ${header2.Suite ?? "?"} (${header2.Codename ?? "?"}), not ${archive.suite}`
+    );
+  }
   const indexPath = `main/binary-${archive.arch}/Packages.xz`;
   const index = parseReleaseSha256(release).get(indexPath);
   if (!index) throw new PiImageError("FETCH_FAILED", `${archive.mirror} ${archive.suite}: InRelease lists no ${indexPath}`);
@@ -46733,17 +46725,22 @@ async function fetchDebianPackages(archive, wanted) {
       if (!earlier) found.set(name, pkg);
     }
   }, "keep");
-  const { child, done } = execStream("xz", ["--decompress", "--stdout", "--", packagesXz], { logger: archive.logger, stdin: "ignore" });
-  let rest = "";
-  for await (const chunk of child.stdout) {
-    const text2 = rest + chunk.toString("utf8");
-    const stanzas = text2.split("\n\n");
-    rest = stanzas.pop() ?? "";
-    if (rest.length > 1024 * 1024) throw new PiImageError("FETCH_FAILED", `${indexPath}: an entry of more than 1 MiB`);
-    for (const s of stanzas) keep(parseStanza(s));
+  const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--", packagesXz], { logger: archive.logger, stdin: "ignore" });
+  try {
+    let rest = "";
+    for await (const chunk of child.stdout) {
+      const text2 = rest + chunk.toString("utf8");
+      const stanzas = text2.split("\n\n");
+      rest = stanzas.pop() ?? "";
+      if (rest.length > 1024 * 1024) throw new PiImageError("FETCH_FAILED", `${indexPath}: an entry of more than 1 MiB`);
+      for (const s of stanzas) keep(parseStanza(s));
+    }
+    if (rest.trim()) keep(parseStanza(rest));
+    await done;
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  if (rest.trim()) keep(parseStanza(rest));
-  await done;
   const out = [];
   for (const w of wanted) {
     let pkg = found.get(w.name);
@@ -46823,7 +46820,7 @@ function loadOrder(wanted, info, builtin) {
 __name(loadOrder, "loadOrder");
 
 // src/lib/boot/probe-scripts.ts
-var PROBE_VERSION = 1;
+var PROBE_VERSION = 4;
 var INIT_MARKER = "PI-IMAGE-INIT";
 var PROBE_MARKER = "PI-IMAGE-PROBE";
 var PROBE_DIR = "/run/pi-image";
@@ -46860,10 +46857,10 @@ done
 mount -t ext4 -o ro "$ROOT" /root || fail "$ROOT could not be mounted as ext4"
 [ -x /root/sbin/init ] || [ -L /root/sbin/init ] || fail "the image has no /sbin/init"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /root/run || fail "no tmpfs on /run"
-mkdir -p /root/run/systemd/system/multi-user.target.wants ${"/root" + PROBE_DIR}
-cp -a /probe/. /root${PROBE_DIR}/
-mv /root${PROBE_DIR}/pi-image-probe.service /root/run/systemd/system/
-ln -s ../pi-image-probe.service /root/run/systemd/system/multi-user.target.wants/pi-image-probe.service
+mkdir -p /root/run/systemd/system /root${PROBE_DIR}
+cp -a /probe/systemd/. /root/run/systemd/system/ || fail "the probe's units could not be installed"
+cp -a /probe/probe.sh /probe/probe.conf /root${PROBE_DIR}/ || fail "the probe could not be installed"
+if [ -d /probe/checks ]; then cp -a /probe/checks /root${PROBE_DIR}/; fi
 say "switch"
 umount /proc /sys
 mount --move /dev /root/dev
@@ -46877,20 +46874,21 @@ DefaultDependencies=no
 [Service]
 Type=oneshot
 ExecStart=/bin/sh ${PROBE_DIR}/probe.sh
-StandardOutput=tty
-StandardError=tty
-TTYPath=/dev/ttyAMA0
-TTYReset=no
-TTYVHangup=no
+StandardOutput=journal
+StandardError=journal
 `;
 var PROBE_SCRIPT = `#!/bin/sh
 # pi-image boot test probe: reports what the booted system is, one marker line each.
 . ${PROBE_DIR}/probe.conf
-out() { printf '%s:%s:%s\\n' '${PROBE_MARKER}' "$NONCE" "$*"; }
+out() { printf '<5>%s:%s:%.900s\\n' '${PROBE_MARKER}' "$NONCE" "$*" >/dev/kmsg; }
 out "start"
 i=0
 while [ "$i" -lt 600 ]; do
-	jobs=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -vc pi-image-probe.service)
+	# Device jobs are left out: a nofail line's device that is not there waits out its timeout in the
+	# background. Booted without the DATA disk, so is whatever waits for it (its mount).
+	ignore='pi-image-probe[.]service|[.]device '
+	[ "$DATA_DISK" = absent ] && ignore="$ignore|waiting *$"
+	jobs=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -Ev "$ignore" | grep -c .)
 	[ "$jobs" = 0 ] && break
 	sleep 0.2
 	i=$((i + 1))
@@ -46964,7 +46962,7 @@ async function kernelFromDeb(deb, wanted, scratch, logger) {
       deb,
       (entry) => {
         if (entry.type !== "file") return Promise.resolve(void 0);
-        if (pass === 0 && /^boot\/vmlinuz-/.test(entry.path)) {
+        if (pass === 0 && entry.path.startsWith("boot/vmlinuz-")) {
           version2 = entry.path.slice("boot/vmlinuz-".length);
           return Promise.resolve(collect(64 * 1024 * 1024, `${deb}: ${entry.path}`, (b) => kernel = b));
         }
@@ -47011,7 +47009,8 @@ function baseInitramfs(busybox, modules) {
 `).join("") },
     ...modules.map((m) => ({ type: "file", path: `modules/${m.name}.ko`, data: m.bytes })),
     { type: "file", path: "probe/probe.sh", data: PROBE_SCRIPT, mode: 493 },
-    { type: "file", path: "probe/pi-image-probe.service", data: PROBE_UNIT }
+    { type: "file", path: "probe/systemd/pi-image-probe.service", data: PROBE_UNIT },
+    { type: "symlink", path: "probe/systemd/multi-user.target.wants/pi-image-probe.service", target: "../pi-image-probe.service" }
   ];
   return cpioArchive(withParents(entries));
 }
@@ -47105,7 +47104,7 @@ var ConsoleWatch = class {
       if (this.tail.length > KEEP_LINES) this.tail.shift();
     }
     if (this.end) return;
-    if (this.times.kernel === void 0 && /Booting Linux on/.test(line)) this.times.kernel = seconds2;
+    if (this.times.kernel === void 0 && line.includes("Booting Linux on")) this.times.kernel = seconds2;
     if (this.times.systemd === void 0 && /systemd\[1\]: systemd \d+.* running in system mode|Welcome to /.test(line)) this.times.systemd = seconds2;
     const panic = PANIC.exec(line);
     if (panic) {
@@ -47142,7 +47141,7 @@ var ConsoleWatch = class {
         this.times.multiUser = seconds2;
         break;
       case "jobs-pending":
-        r.jobsPending = Number(value);
+        r.jobsPending = /^\d+$/.test(value) ? Number(value) : void 0;
         break;
       case "multi-user":
         r.multiUser = value;
@@ -47167,7 +47166,8 @@ var ConsoleWatch = class {
       case "check": {
         const colon = value.lastIndexOf(":");
         const name = value.slice(0, colon);
-        if (r.checks.length < 100) r.checks.push({ name, exitCode: Number(value.slice(colon + 1)), output: this.outputs.get(name) ?? [] });
+        const code = value.slice(colon + 1);
+        if (r.checks.length < 100) r.checks.push({ name, exitCode: /^\d+$/.test(code) ? Number(code) : -1, output: this.outputs.get(name) ?? [] });
         break;
       }
       case "done":
@@ -47439,6 +47439,82 @@ async function openImageForReading(path, logger, workDir) {
 }
 __name(openImageForReading, "openImageForReading");
 
+// src/lib/boot/device-timeouts.ts
+var TCG_TIMEOUT_SCALE = 4;
+function escapePath(path) {
+  const trimmed = path.replace(/^\/+|\/+$/g, "").replace(/\/+/g, "/");
+  if (trimmed === "") return "-";
+  return trimmed.split("/").map(
+    (part, n) => [...Buffer.from(part, "utf8")].map((b, i) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9:_]/.test(c) || c === "." && (i > 0 || n > 0) ? c : `\\x${b.toString(16).padStart(2, "0")}`;
+    }).join("")
+  ).join("-");
+}
+__name(escapePath, "escapePath");
+function devicePath(spec) {
+  const m = /^(LABEL|UUID|PARTUUID|PARTLABEL)=(.+)$/.exec(spec);
+  if (m) {
+    const dir = { LABEL: "by-label", UUID: "by-uuid", PARTUUID: "by-partuuid", PARTLABEL: "by-partlabel" }[m[1]];
+    const value = m[1] === "UUID" || m[1] === "PARTUUID" ? m[2].toLowerCase() : m[2];
+    return /^[A-Za-z0-9._-]+$/.test(value) ? `/dev/disk/${dir}/${value}` : void 0;
+  }
+  return spec.startsWith("/dev/") ? spec : void 0;
+}
+__name(devicePath, "devicePath");
+function timeSpanSeconds(text2) {
+  const units = {
+    "": 1,
+    s: 1,
+    sec: 1,
+    second: 1,
+    seconds: 1,
+    ms: 1e-3,
+    m: 60,
+    min: 60,
+    minute: 60,
+    minutes: 60,
+    h: 3600,
+    hr: 3600,
+    hour: 3600,
+    hours: 3600
+  };
+  let total = 0;
+  const parts = text2.trim().match(/\d+(?:\.\d+)?\s*[a-z]*/g);
+  if (parts?.join("").replace(/\s/g, "") !== text2.replace(/\s/g, "")) return void 0;
+  for (const p of parts) {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(p);
+    const unit = units[m[2]];
+    if (unit === void 0) return void 0;
+    total += Number(m[1]) * unit;
+  }
+  return total;
+}
+__name(timeSpanSeconds, "timeSpanSeconds");
+function deviceTimeoutDropIns(fstab, scale) {
+  const entries = [];
+  const stretched = [];
+  if (scale === 1) return { entries, stretched };
+  for (const line of fstab) {
+    const option = line.options.split(",").find((o) => o.startsWith("x-systemd.device-timeout="));
+    const seconds2 = option ? timeSpanSeconds(option.slice("x-systemd.device-timeout=".length)) : void 0;
+    const device = devicePath(line.spec);
+    if (seconds2 === void 0 || seconds2 === 0 || !device) continue;
+    const scaled = Math.ceil(seconds2 * scale);
+    entries.push({
+      type: "file",
+      path: `probe/systemd/${escapePath(device)}.device.d/99-pi-image-emulation.conf`,
+      data: `# pi-image boot test: ${line.spec}'s ${seconds2} s device timeout, \xD7${scale} under emulation
+[Unit]
+JobRunningTimeoutSec=${scaled}
+`
+    });
+    stretched.push({ device, seconds: scaled });
+  }
+  return { entries, stretched };
+}
+__name(deviceTimeoutDropIns, "deviceTimeoutDropIns");
+
 // src/lib/boot/smoke-test.ts
 var SMOKE_TEST_SCHEMA_VERSION = 1;
 var MAX_CONSOLE_BYTES = 8 * 1024 * 1024;
@@ -47510,7 +47586,7 @@ function judgeBoot(report, outcome, options) {
       checks.push({
         name: "data-disk-absent",
         passed: report.multiUser === "active" && report.dataMounted === void 0,
-        detail: `without a LABEL=${options.dataLabel} disk the system reached multi-user${report.dataMounted ? ` but something is mounted as it at ${report.dataMounted}` : ""}`
+        detail: report.multiUser !== "active" ? `without a LABEL=${options.dataLabel} disk the system did not reach multi-user (${report.multiUser ?? "unknown"})` : `without a LABEL=${options.dataLabel} disk the system reached multi-user${report.dataMounted ? ` but something is mounted as it at ${report.dataMounted}` : ""}`
       });
     }
   }
@@ -47574,8 +47650,10 @@ async function smokeTest(options) {
       const root = inspection.root?.partition;
       if (root === void 0) throw new PiImageError("IMAGE_NOT_DISK", `${options.image}: no root file system found to boot (no ext4 partition with /etc)`);
       const kit = await options.kit(inspection.root?.osRelease?.VERSION_CODENAME);
-      const extra = await checkEntries(options.checksDir);
-      const expectChecks = extra.map((e) => (0, import_node_path26.basename)(e.path));
+      const timeoutScale = options.accel === "kvm" ? 1 : TCG_TIMEOUT_SCALE;
+      const timeouts = deviceTimeoutDropIns(inspection.root?.fstab ?? [], timeoutScale);
+      const extra = [...await checkEntries(options.checksDir), ...timeouts.entries];
+      const expectChecks = extra.filter((e) => e.path.startsWith("probe/checks/")).map((e) => (0, import_node_path26.basename)(e.path));
       const cpus = options.cpus ?? 2;
       const memoryMiB = options.memoryMiB ?? 1024;
       const limits = { timeLimit: options.timeLimitSeconds ?? 300, stallLimit: options.stallSeconds ?? 120 };
@@ -47590,7 +47668,7 @@ async function smokeTest(options) {
         await (0, import_promises25.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
-      const commandLine2 = /* @__PURE__ */ __name((nonce) => `console=ttyAMA0 panic=-1 pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1`, "commandLine");
+      const commandLine2 = /* @__PURE__ */ __name((nonce) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1`, "commandLine");
       const boots = [];
       for (const step of plan) {
         const nonce = (0, import_node_crypto11.randomBytes)(8).toString("hex");
@@ -47658,6 +47736,7 @@ async function smokeTest(options) {
           cpu: options.accel === "kvm" ? "host" : "cortex-a72"
         },
         kernel: { version: kit.kernelVersion, package: kit.source.kernel, busybox: kit.source.busybox, commandLine: commandLine2("NONCE") },
+        deviceTimeouts: { scale: timeoutScale, devices: timeouts.stretched },
         expectedVersion: options.expectedVersion ?? null,
         dataLabel: options.dataLabel ?? null,
         dataMount: options.dataMount ?? null,

@@ -3,6 +3,7 @@
 // from /proc every 50 ms. Linux only. Used by the benchmarks.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 
 /** RSS of the process tree under `root`, and of `root` alone, in KiB. */
 function treeRssKiB(root) {
@@ -51,3 +52,11 @@ export function measure(cmd, args, options = {}) {
     });
   });
 }
+
+/** The machine a benchmark ran on, for its results (plus the versions of the tools it compared). */
+export function machine(tools = {}) {
+  return { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, ...tools };
+}
+
+/** The median of numbers (the upper one of two middles). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

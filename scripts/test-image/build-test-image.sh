@@ -49,7 +49,7 @@ BOOT=$WORK/bootfs
 
 log "debootstrap $SUITE arm64 (first stage)"
 debootstrap --arch=arm64 --foreign --variant=minbase \
-	--include=systemd-sysv,util-linux,e2fsprogs,ca-certificates \
+	--include=systemd-sysv,udev,kmod,util-linux,e2fsprogs,ca-certificates \
 	"$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }
 log "debootstrap second stage under qemu"
 chroot "$ROOT" /debootstrap/debootstrap --second-stage >>"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }

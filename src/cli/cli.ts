@@ -11,6 +11,7 @@ import { TOOL_VERSION } from '../lib/version';
 import type { CliCommand, CommandContext } from './command';
 import { buildCommand } from './commands/build-command';
 import { flashCommand } from './commands/flash-command';
+import { smokeTestCommand } from './commands/smoke-test-command';
 import { inspectCommand } from './commands/inspect-command';
 import { packageCommand } from './commands/package-command';
 import { publishCommand } from './commands/publish-command';
@@ -22,6 +23,7 @@ import { stderrLogger } from './stderr-logger';
 export const COMMANDS: readonly CliCommand[] = [
   buildCommand,
   packageCommand,
+  smokeTestCommand,
   signCommand,
   publishCommand,
   pullCommand,

@@ -22,6 +22,7 @@ const LAYERS: Record<string, readonly string[]> = {
   signing: ['core', 'release'],
   publishing: ['core', 'oci', 'release', 'signing'],
   device: ['core', 'image', 'oci', 'release', 'signing', 'publishing'],
+  boot: ['core', 'image', 'oci', 'release'],
 };
 
 /** Packages a layer may import besides node:*, and files of the repository it reads as data. */

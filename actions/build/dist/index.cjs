@@ -71782,7 +71782,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    if (!this.stream.closed) await new Promise((resolve10) => this.stream.once("close", resolve10).destroy());
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
     await (0, import_promises5.rm)(this.temp, { force: true });
     this.unregister();
   }

@@ -57985,7 +57985,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    if (!this.stream.closed) await new Promise((resolve2) => this.stream.once("close", resolve2).destroy());
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
     await (0, import_promises3.rm)(this.temp, { force: true });
     this.unregister();
   }
@@ -58395,6 +58395,45 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/byte-source.ts
+var import_promises5 = require("node:fs/promises");
+var FileByteSource = class _FileByteSource {
+  constructor(name, size, fh) {
+    this.name = name;
+    this.size = size;
+    this.fh = fh;
+  }
+  name;
+  size;
+  fh;
+  static {
+    __name(this, "FileByteSource");
+  }
+  static async open(path) {
+    const fh = await openRegularFile(path);
+    const { size } = await fh.stat();
+    return new _FileByteSource(path, size, fh);
+  }
+  /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
+  static async openDevice(path, size) {
+    return new _FileByteSource(path, size, await (0, import_promises5.open)(path, "r"));
+  }
+  async read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
+    }
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf;
+  }
+  close() {
+    return this.fh.close();
+  }
+};
 var SliceByteSource = class {
   constructor(parent, offset, size, name) {
     this.parent = parent;
@@ -59414,111 +59453,6 @@ function nonEmpty(value) {
 }
 __name(nonEmpty, "nonEmpty");
 
-// src/lib/device/disk-labels.ts
-var import_promises5 = require("node:fs/promises");
-var BlockDeviceReader = class _BlockDeviceReader {
-  constructor(name, size, handle) {
-    this.name = name;
-    this.size = size;
-    this.handle = handle;
-  }
-  name;
-  size;
-  handle;
-  static {
-    __name(this, "BlockDeviceReader");
-  }
-  static async open(path, size) {
-    return new _BlockDeviceReader(path, size, await (0, import_promises5.open)(path, "r"));
-  }
-  async read(offset, length) {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
-    }
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf;
-  }
-  close() {
-    return this.handle.close();
-  }
-};
-function parseBlkidExport(text2) {
-  const out = {};
-  for (const line of text2.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, "$1");
-  }
-  return out;
-}
-__name(parseBlkidExport, "parseBlkidExport");
-async function probe(path, logger, range) {
-  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
-  const r = await execCapture("blkid", args, { logger, allowFailure: true });
-  if (r.code === 2) return {};
-  if (r.code !== 0)
-    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return parseBlkidExport(r.stdout);
-}
-__name(probe, "probe");
-async function readDiskLabels(disk, devices, logger) {
-  const out = { partitions: [] };
-  let table;
-  const reader = await BlockDeviceReader.open(disk.path, disk.sizeBytes);
-  try {
-    table = await readPartitionTable(reader);
-    out.table = table.scheme;
-  } catch (e) {
-    out.tableError = e.message;
-  } finally {
-    await reader.close();
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const add2 = /* @__PURE__ */ __name((p) => {
-    const key = `${p.startBytes}:${p.sizeBytes}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.partitions.push(p);
-  }, "add");
-  for (const p of table?.partitions ?? []) {
-    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
-    const fs3 = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
-    add2({
-      number: p.number,
-      startBytes: p.startBytes,
-      sizeBytes: p.sizeBytes,
-      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
-      label: fs3.LABEL,
-      fsType: fs3.TYPE
-    });
-  }
-  for (const name of disk.partitions) {
-    const part = devices.byName(name);
-    if (!part) continue;
-    const start = part.startBytes ?? 0;
-    const fs3 = await probe(part.path, logger);
-    add2({
-      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
-      startBytes: start,
-      sizeBytes: part.sizeBytes,
-      partLabel: fs3.PART_ENTRY_NAME,
-      label: fs3.LABEL,
-      fsType: fs3.TYPE
-    });
-  }
-  const whole = await probe(disk.path, logger);
-  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
-    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
-  }
-  return out;
-}
-__name(readDiskLabels, "readDiskLabels");
-
 // src/lib/device/disk-io.ts
 var import_node_fs5 = require("node:fs");
 var import_promises6 = require("node:fs/promises");
@@ -59642,6 +59576,78 @@ __name(rereadPartitions, "rereadPartitions");
 
 // src/lib/device/flash-target.ts
 var import_node_fs7 = require("node:fs");
+
+// src/lib/device/disk-labels.ts
+function parseBlkidExport(text2) {
+  const out = {};
+  for (const line of text2.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, "$1");
+  }
+  return out;
+}
+__name(parseBlkidExport, "parseBlkidExport");
+async function probe(path, logger, range) {
+  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
+  const r = await execCapture("blkid", args, { logger, allowFailure: true });
+  if (r.code === 2) return {};
+  if (r.code !== 0)
+    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return parseBlkidExport(r.stdout);
+}
+__name(probe, "probe");
+async function readDiskLabels(disk, devices, logger) {
+  const out = { partitions: [] };
+  let table;
+  const reader = await FileByteSource.openDevice(disk.path, disk.sizeBytes);
+  try {
+    table = await readPartitionTable(reader);
+    out.table = table.scheme;
+  } catch (e) {
+    out.tableError = e.message;
+  } finally {
+    await reader.close();
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const add2 = /* @__PURE__ */ __name((p) => {
+    const key = `${p.startBytes}:${p.sizeBytes}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.partitions.push(p);
+  }, "add");
+  for (const p of table?.partitions ?? []) {
+    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
+    const fs3 = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
+    add2({
+      number: p.number,
+      startBytes: p.startBytes,
+      sizeBytes: p.sizeBytes,
+      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
+      label: fs3.LABEL,
+      fsType: fs3.TYPE
+    });
+  }
+  for (const name of disk.partitions) {
+    const part = devices.byName(name);
+    if (!part) continue;
+    const start = part.startBytes ?? 0;
+    const fs3 = await probe(part.path, logger);
+    add2({
+      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
+      startBytes: start,
+      sizeBytes: part.sizeBytes,
+      partLabel: fs3.PART_ENTRY_NAME,
+      label: fs3.LABEL,
+      fsType: fs3.TYPE
+    });
+  }
+  const whole = await probe(disk.path, logger);
+  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
+    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
+  }
+  return out;
+}
+__name(readDiskLabels, "readDiskLabels");
 
 // src/lib/device/system-usage.ts
 var import_node_fs6 = require("node:fs");
@@ -60185,7 +60191,7 @@ async function readBack(device, head, ranges, imagePath, logger) {
 }
 __name(readBack, "readBack");
 async function checkPartitions(device, source, logger) {
-  const reader = await BlockDeviceReader.open(device.path, device.sizeBytes);
+  const reader = await FileByteSource.openDevice(device.path, device.sizeBytes);
   let found;
   try {
     found = await inspectImage(reader);

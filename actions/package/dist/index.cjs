@@ -20852,7 +20852,7 @@ function parsePackageInputs(get) {
 __name(parsePackageInputs, "parsePackageInputs");
 
 // actions/package/src/run.ts
-var import_promises9 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 
 // src/lib/release/package.ts
 var import_node_path7 = require("node:path");
@@ -20955,6 +20955,7 @@ function renderBmap(map) {
 __name(renderBmap, "renderBmap");
 
 // src/lib/image/byte-source.ts
+var import_promises3 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -20971,6 +20972,10 @@ var FileByteSource = class _FileByteSource {
     const fh = await openRegularFile(path);
     const { size: size2 } = await fh.stat();
     return new _FileByteSource(path, size2, fh);
+  }
+  /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
+  static async openDevice(path, size2) {
+    return new _FileByteSource(path, size2, await (0, import_promises3.open)(path, "r"));
   }
   async read(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
@@ -21815,7 +21820,7 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/random-access-image.ts
-var import_promises5 = require("node:fs/promises");
+var import_promises6 = require("node:fs/promises");
 var import_node_os = require("node:os");
 var import_node_path2 = require("node:path");
 
@@ -22152,9 +22157,9 @@ __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_fs3 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
+var import_promises4 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_promises4 = require("node:stream/promises");
+var import_promises5 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -22179,7 +22184,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises4.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises5.pipeline)(child.stdout, counter, (0, import_node_fs3.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -22220,7 +22225,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises3.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises4.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -22273,8 +22278,8 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises5.mkdtemp)((0, import_node_path2.join)(options.workDir ?? (0, import_node_os.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises5.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises6.mkdtemp)((0, import_node_path2.join)(options.workDir ?? (0, import_node_os.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises6.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
   const sparse = dir ? (0, import_node_path2.join)(dir, "image.img") : void 0;
   let opened;
@@ -22439,7 +22444,7 @@ function formatDuration(seconds) {
 __name(formatDuration, "formatDuration");
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises6 = require("node:fs/promises");
+var import_promises7 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
@@ -22466,8 +22471,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   const dir = (0, import_node_path3.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises6.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises6.readdir)(dir)).sort();
+    if (!(await (0, import_promises7.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises7.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -22718,12 +22723,12 @@ __name(buildMetadata, "buildMetadata");
 // src/lib/release/output-dir.ts
 var import_node_crypto3 = require("node:crypto");
 var import_node_fs4 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises7.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises7.readdir)(path)).length > 0;
+    if (!(await (0, import_promises8.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises8.readdir)(path)).length > 0;
   } catch {
     return false;
   }
@@ -22732,7 +22737,7 @@ __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
   const abs = (0, import_node_path4.resolve)(path);
   try {
-    return await (0, import_promises7.realpath)(abs);
+    return await (0, import_promises8.realpath)(abs);
   } catch {
     const parent = (0, import_node_path4.dirname)(abs);
     return parent === abs ? abs : (0, import_node_path4.join)(await realish(parent), (0, import_node_path4.basename)(abs));
@@ -22763,17 +22768,17 @@ async function stageOutputDir(finalPath, options) {
       );
     }
   }
-  await (0, import_promises7.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
+  await (0, import_promises8.mkdir)((0, import_node_path4.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto3.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises7.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises7.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises8.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises8.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       if (!options.replace) {
         try {
-          await (0, import_promises7.rename)(path, target);
+          await (0, import_promises8.rename)(path, target);
         } catch (e) {
           const code = e.code;
           if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
@@ -22786,25 +22791,25 @@ async function stageOutputDir(finalPath, options) {
       }
       let old;
       try {
-        await (0, import_promises7.stat)(target);
+        await (0, import_promises8.stat)(target);
         old = (0, import_node_path4.join)((0, import_node_path4.dirname)(target), `.${(0, import_node_path4.basename)(target)}.old-${suffix}`);
-        await (0, import_promises7.rename)(target, old);
+        await (0, import_promises8.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
         old = void 0;
       }
       try {
-        await (0, import_promises7.rename)(path, target);
+        await (0, import_promises8.rename)(path, target);
       } catch (e) {
-        if (old) await (0, import_promises7.rename)(old, target).catch(() => void 0);
+        if (old) await (0, import_promises8.rename)(old, target).catch(() => void 0);
         throw e;
       }
       unregister();
-      if (old) await (0, import_promises7.rm)(old, { recursive: true, force: true });
+      if (old) await (0, import_promises8.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises7.rm)(path, { recursive: true, force: true });
+      await (0, import_promises8.rm)(path, { recursive: true, force: true });
     }
   };
 }
@@ -22815,7 +22820,7 @@ var import_node_path6 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto4 = require("node:crypto");
-var import_promises8 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
 function temporaryPathFor(path) {
   return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto4.randomBytes)(4).toString("hex")}`);
@@ -22824,16 +22829,16 @@ __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
   const temp = temporaryPathFor(path);
   try {
-    const handle = await (0, import_promises8.open)(temp, "wx", 420);
+    const handle = await (0, import_promises9.open)(temp, "wx", 420);
     try {
       await handle.writeFile(content);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await (0, import_promises8.rename)(temp, path);
+    await (0, import_promises9.rename)(temp, path);
   } catch (e) {
-    await (0, import_promises8.rm)(temp, { force: true });
+    await (0, import_promises9.rm)(temp, { force: true });
     throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
   }
 }
@@ -23259,7 +23264,7 @@ async function runPackage(inputs, io) {
   io.setOutput("metadata-path", result.paths.metadata);
   io.setOutput("name", result.manifest.name);
   io.setOutput("version", result.manifest.version);
-  await io.summary(await (0, import_promises9.readFile)(result.paths.releaseNotes, "utf8"));
+  await io.summary(await (0, import_promises10.readFile)(result.paths.releaseNotes, "utf8"));
   return result;
 }
 __name(runPackage, "runPackage");

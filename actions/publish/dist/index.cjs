@@ -21233,7 +21233,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    if (!this.stream.closed) await new Promise((resolve) => this.stream.once("close", resolve).destroy());
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
     await (0, import_promises2.rm)(this.temp, { force: true });
     this.unregister();
   }

@@ -58189,7 +58189,7 @@ var AtomicFile = class {
     this.unregister();
   }
   async discard() {
-    if (!this.stream.closed) await new Promise((resolve2) => this.stream.once("close", resolve2).destroy());
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
     await (0, import_promises3.rm)(this.temp, { force: true });
     this.unregister();
   }

@@ -8,11 +8,10 @@
 //   node scripts/bench/flash/run.mjs [--runs N] [--dir DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure } from '../measure.mjs';
+import { machine, measure, median } from '../measure.mjs';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'dist/cli/pi-image.cjs');
@@ -93,7 +92,6 @@ for (let i = 0; i < runs; i++) {
   console.log(`run ${i + 1}: ${line.join('; ')}`);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summarise = (name) => ({
   medianSeconds: median(results[name].map((r) => r.seconds)),
   peakRssMiB: Math.max(...results[name].map((r) => r.peakRssMiB)),
@@ -101,14 +99,7 @@ const summarise = (name) => ({
 });
 const summary = {
   date: new Date().toISOString(),
-  machine: {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    xz: sh('xz', ['--version']).split('\n')[0],
-    bmaptool: sh('bmaptool', ['--version']),
-  },
+  machine: machine({ xz: sh('xz', ['--version']).split('\n')[0], bmaptool: sh('bmaptool', ['--version']) }),
   image: { bytes: imageBytes, allocatedBytes, mappedBytes, compressedBytes: statSync(xzImage).size },
   runs,
   ...Object.fromEntries(Object.keys(tools).map((name) => [name, summarise(name)])),

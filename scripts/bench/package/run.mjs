@@ -6,11 +6,10 @@
 //   node scripts/bench/package/run.mjs [--runs N] [--dir DIR]
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure } from '../measure.mjs';
+import { machine, measure, median } from '../measure.mjs';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/pi-image-bench' } } });
@@ -26,7 +25,6 @@ if (!existsSync(image)) {
 const size = statSync(image).size;
 const allocated = Number(execFileSync('du', ['-B1', image], { encoding: 'utf8' }).split('\t')[0]);
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { xz: [], package: [] };
 for (let i = 0; i < runs; i++) {
   const xzOut = join(dir, 'plain.img.xz');
@@ -58,13 +56,7 @@ for (let i = 0; i < runs; i++) {
 
 const summary = {
   date: new Date().toISOString(),
-  machine: {
-    cores: cpus().length,
-    cpu: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    xz: execFileSync('xz', ['--version'], { encoding: 'utf8' }).split('\n')[0],
-  },
+  machine: machine({ xz: execFileSync('xz', ['--version'], { encoding: 'utf8' }).split('\n')[0] }),
   image: { bytes: size, allocatedBytes: allocated },
   runs,
   xz: {

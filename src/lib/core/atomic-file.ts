@@ -86,7 +86,8 @@ export class AtomicFile {
   }
 
   async discard(): Promise<void> {
-    this.stream.destroy();
+    // The stream may still be opening its file: removed before the open completes, the file would appear afterwards.
+    if (!this.stream.closed) await new Promise<void>((closed) => this.stream.once('close', () => closed()).destroy());
     await rm(this.temp, { force: true });
     this.unregister();
   }

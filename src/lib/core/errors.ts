@@ -50,6 +50,10 @@ export const FAILURE_CODES = [
   'DISK_CHANGED',
   /** What was read back from the disk is not what was written. */
   'DISK_VERIFY_FAILED',
+  /** A package archive (Debian's mirror) could not be reached, or answered with an error. */
+  'FETCH_FAILED',
+  /** The image did not boot, or booted and broke one of its checks. */
+  'BOOT_TEST_FAILED',
   'INTERNAL',
 ] as const;
 

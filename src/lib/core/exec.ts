@@ -131,17 +131,20 @@ export function execStream(
 /**
  * Runs a long command whose output (stdout and stderr, interleaved as they
  * come) goes to `onOutput`; resolves with the exit code. Used for pi-gen
- * builds, whose output is followed live.
+ * builds and booting machines, whose output is followed live; `stop` ends
+ * the command early.
  */
 export function execFollow(
   cmd: string,
   args: readonly string[],
-  options: Omit<ExecOptions, 'allowFailure'> & { onOutput: (text: string) => void },
+  options: Omit<ExecOptions, 'allowFailure'> & { onOutput: (text: string) => void; stop?: AbortSignal },
 ): Promise<number> {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
+    // Stopping (the caller has seen what it waited for, or gave up): the child is stopped and reaped, and the promise resolves with its exit.
+    options.stop?.addEventListener('abort', () => void stopChild(child), { once: true });
     child.stdout.setEncoding('utf8').on('data', options.onOutput);
     child.stderr.setEncoding('utf8').on('data', options.onOutput);
     child.on('error', (e) => reject(spawnError(cmd, e)));

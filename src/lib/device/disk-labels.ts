@@ -7,11 +7,10 @@
  * superblock, any file system blkid knows), and a file system on the whole
  * disk. A label anywhere on the disk counts.
  */
-import { open } from 'node:fs/promises';
 import { PiImageError } from '../core/errors';
 import { execCapture } from '../core/exec';
 import type { Logger } from '../core/logger';
-import type { ByteSource } from '../image/byte-source';
+import { FileByteSource } from '../image/byte-source';
 import { readPartitionTable, type PartitionTable } from '../image/partition-table';
 import type { BlockDevice, BlockDevices } from './block-devices';
 
@@ -32,37 +31,6 @@ export interface DiskLabels {
   /** What the disk's own table says, or why it could not be read. */
   tableError?: string | undefined;
   partitions: DiskPartitionFacts[];
-}
-
-/** Reads a block device at offsets, bounded by its size; opened read-only, never exclusively. */
-export class BlockDeviceReader implements ByteSource {
-  private constructor(
-    readonly name: string,
-    readonly size: number,
-    private readonly handle: Awaited<ReturnType<typeof open>>,
-  ) {}
-
-  static async open(path: string, size: number): Promise<BlockDeviceReader> {
-    return new BlockDeviceReader(path, size, await open(path, 'r'));
-  }
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new PiImageError('IMAGE_CORRUPT', `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
-    }
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf;
-  }
-
-  close(): Promise<void> {
-    return this.handle.close();
-  }
 }
 
 /** `blkid -p -o export` output as KEY=VALUE pairs (blkid escapes what needs it). */
@@ -89,7 +57,7 @@ async function probe(path: string, logger: Logger, range?: { offset: number; siz
 export async function readDiskLabels(disk: BlockDevice, devices: BlockDevices, logger: Logger): Promise<DiskLabels> {
   const out: DiskLabels = { partitions: [] };
   let table: PartitionTable | undefined;
-  const reader = await BlockDeviceReader.open(disk.path, disk.sizeBytes);
+  const reader = await FileByteSource.openDevice(disk.path, disk.sizeBytes);
   try {
     table = await readPartitionTable(reader);
     out.table = table.scheme;

@@ -25,9 +25,9 @@ import type { Logger } from '../core/logger';
 import { openRegularFile } from '../core/file-digest';
 import { openRawImage } from '../image/decompress';
 import { inspectImage, type ImageInspection } from '../image/inspect';
+import { FileByteSource } from '../image/byte-source';
 import { mappedBytes, piecesFromFile, piecesFromStream, rangesOf, type ByteRange, type PieceStream } from '../image/mapped-bytes';
 import { BlockDevices, type BlockDevice } from './block-devices';
-import { BlockDeviceReader } from './disk-labels';
 import { DiskIo, dropDeviceCache, IO_CHUNK, rereadPartitions } from './disk-io';
 import { describeDisk, type DiskPolicy, type TargetFacts } from './disk-policy';
 import { checkedTarget, recheckTarget, type TargetSpec } from './flash-target';
@@ -337,7 +337,7 @@ async function readBack(device: BlockDevice, head: Buffer, ranges: readonly Writ
 
 /** The disk's partitions and labels after writing, checked against what the image holds (its release's inspection, when known). */
 async function checkPartitions(device: BlockDevice, source: FlashSource, logger: Logger): Promise<FlashReceipt['verification']['partitions']> {
-  const reader = await BlockDeviceReader.open(device.path, device.sizeBytes);
+  const reader = await FileByteSource.openDevice(device.path, device.sizeBytes);
   let found: ImageInspection;
   try {
     found = await inspectImage(reader);

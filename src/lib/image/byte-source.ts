@@ -2,7 +2,7 @@
  * Random access to a disk image or one of its partitions, read on demand.
  * The file systems are read through this, never mounted.
  */
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { PiImageError } from '../core/errors';
 import { openRegularFile } from '../core/file-digest';
 
@@ -23,6 +23,11 @@ export class FileByteSource implements ByteSource {
     const fh = await openRegularFile(path);
     const { size } = await fh.stat();
     return new FileByteSource(path, size, fh);
+  }
+
+  /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
+  static async openDevice(path: string, size: number): Promise<FileByteSource> {
+    return new FileByteSource(path, size, await open(path, 'r'));
   }
 
   async read(offset: number, length: number): Promise<Buffer> {

@@ -28,6 +28,10 @@ export const FILE_ROLES = [
   'sbom',
   'metadata',
   'release-notes',
+  /** smoke-test.json: the boot test's report. */
+  'boot-test',
+  /** A boot's serial console, as the boot test saw it. */
+  'boot-log',
 ] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 
@@ -42,6 +46,8 @@ export const MEDIA_TYPES: Record<FileRole, string> = {
   sbom: 'application/spdx+json',
   metadata: 'application/json',
   'release-notes': 'text/markdown',
+  'boot-test': 'application/json',
+  'boot-log': 'text/plain',
 };
 
 export const CHANNELS = ['nightly', 'stable'] as const;

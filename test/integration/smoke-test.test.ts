@@ -1,0 +1,176 @@
+/**
+ * The boot test on the real arm64 test image, under real QEMU (TCG here),
+ * with Debian's kernel fetched and checked as apt checks it. A good release
+ * passes both boots (with and without the DATA disk) and gets the evidence
+ * under its manifest; each broken image fails with its own reason, and the
+ * image file is never changed.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPiImage } from '../support/cli';
+import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
+import { editRoot, type RootEdit } from '../support/image-edit';
+import { makeRelease } from '../support/release-fixture';
+import { cachedTestImage, REPO_ROOT, testImageUnavailable, type TestImage } from '../support/test-image';
+import { missingTools, sh, skipReason } from '../support/tools';
+
+const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const why =
+  testImageUnavailable() ??
+  (missingTools(['qemu-system-aarch64', 'gpgv', 'debugfs', 'mkfs.ext4', 'sfdisk', 'xz']).join(', ') || undefined) ??
+  (existsSync(KEYRING) ? undefined : `${KEYRING} is missing (debian-archive-keyring)`);
+if (why) skipReason('boot tests under QEMU', why);
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const CHECKS = join(REPO_ROOT, 'pigen/checks');
+const BASE_FSTAB = [
+  'proc            /proc           proc    defaults          0       0',
+  'PARTUUID=5eed1234-01  /boot/firmware  vfat    defaults          0       2',
+  'PARTUUID=5eed1234-02  /               ext4    defaults,noatime  0       1',
+];
+
+describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
+  let image: TestImage;
+  let work: string;
+  const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'pi-image-release');
+
+  /** A copy of the test image with `edits` made to its root file system. */
+  function broken(name: string, edits: RootEdit[]): string {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    const img = join(dir, `${name}.img`);
+    sh('cp', ['--sparse=always', image.img, img]);
+    editRoot(img, edits, dir);
+    return img;
+  }
+  const smoke = (args: string[]) => runPiImage(['smoke-test', ...args, '--cache-dir', cacheDir]);
+
+  beforeAll(() => {
+    image = cachedTestImage()!;
+    work = mkdtempSync(join(tmpdir(), 'smoke-test-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('boots a good release with and without its DATA disk, and adds the evidence under the manifest', () => {
+    const deploy = join(work, 'deploy');
+    mkdirSync(deploy);
+    copyFileSync(image.info, join(deploy, '2026-01-19-ourbox-test.info'));
+    copyFileSync(join(REPO_ROOT, 'test/fixtures/pigen-ourbox-mini-2026-01-19/build.log'), join(deploy, 'build.log'));
+    sh('cp', ['--sparse=always', image.img, join(deploy, '2026-01-19-ourbox-test.img')]);
+    const release = join(work, 'release');
+    const p = runPiImage(['package', deploy, '--out', release, '--version', '0.0.0-test', '--compression-level', '0', '--quiet']);
+    expect(p.code, p.stderr).toBe(0);
+    const imageBefore = sha256(join(release, 'ourbox-test.img.xz'));
+
+    const r = smoke([release, '--checks', CHECKS, '--data-label', 'OURBOX_DATA', '--data-mount', '/var/lib/ourbox', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      passed: boolean;
+      expectedVersion: string;
+      boots: {
+        name: string;
+        passed: boolean;
+        times: { multiUser?: number };
+        checks: { name: string; passed: boolean }[];
+        consoleLog: { file: string; sha256: string };
+      }[];
+      kernel: { package: string };
+    };
+    expect(report.passed).toBe(true);
+    expect(report.expectedVersion).toBe('0.0.0-test');
+    expect(report.kernel.package).toMatch(/^linux-image-[\d.]+-\d+-arm64 /);
+    expect(report.boots.map((b) => b.name)).toEqual(['with-data-disk', 'without-data-disk']);
+    expect(report.boots[0]!.checks.map((c) => `${c.name}:${c.passed}`)).toEqual([
+      'multi-user:true',
+      'failed-units:true',
+      'data-disk-mounted:true',
+      'check:fstrim-timer.sh:true',
+      'check:ourbox-release.sh:true',
+    ]);
+    expect(report.boots[1]!.checks.map((c) => c.name)).toContain('data-disk-absent');
+    expect(report.boots[0]!.times.multiUser).toBeGreaterThan(0);
+
+    // The evidence is listed in the manifest with its digests; verify (against the manifest) accepts the release.
+    const manifest = JSON.parse(readFileSync(join(release, 'manifest.json'), 'utf8')) as { files: { path: string; role: string; sha256: string }[] };
+    const listed = (role: string) => manifest.files.filter((f) => f.role === role);
+    expect(listed('boot-test').map((f) => f.path)).toEqual(['smoke-test.json']);
+    expect(listed('boot-log').map((f) => f.path)).toEqual(['smoke-test.with-data-disk.console.log', 'smoke-test.without-data-disk.console.log']);
+    for (const f of [...listed('boot-test'), ...listed('boot-log'), ...listed('release-notes')]) expect(sha256(join(release, f.path))).toBe(f.sha256);
+    expect(report.boots[0]!.consoleLog.sha256).toBe(sha256(join(release, 'smoke-test.with-data-disk.console.log')));
+    expect(readFileSync(join(release, 'smoke-test.with-data-disk.console.log'), 'utf8')).toMatch(/PI-IMAGE-PROBE:[0-9a-f]{16}:done/);
+    expect(readFileSync(join(release, 'RELEASE_NOTES.md'), 'utf8')).toMatch(
+      /## Boot test\n\nPassed: booted under QEMU `virt`[^]*\| `with-data-disk` \| [\d.]+ s \| ✓ `multi-user`[^]*## Verify/,
+    );
+    const v = runPiImage(['verify', release]);
+    expect(v.code, v.stderr).toBe(0);
+    expect(sha256(join(release, 'ourbox-test.img.xz'))).toBe(imageBefore);
+    expect(readdirSync(work).filter((n) => n.endsWith('.smoke-test'))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'an fstab line for a device that never appears',
+      'missing-device',
+      [{ write: '/etc/fstab', content: [...BASE_FSTAB, 'LABEL=NOWHERE /mnt/nowhere ext4 defaults,x-systemd.device-timeout=5s 0 2', ''].join('\n') }],
+      [],
+      /failed the boot test: systemd went to emergency mode/,
+    ],
+    [
+      'a unit that fails',
+      'failing-unit',
+      [
+        { write: '/etc/systemd/system/broken.service', content: '[Unit]\nDescription=broken\n[Service]\nType=oneshot\nExecStart=/bin/false\n' },
+        { symlink: '/etc/systemd/system/multi-user.target.wants/broken.service', target: '/etc/systemd/system/broken.service' },
+      ],
+      [],
+      /failed-units: failed: broken\.service/,
+    ],
+    [
+      'no release file',
+      'no-release-file',
+      [{ remove: '/etc/ourbox/release' }],
+      ['--checks', CHECKS],
+      /check:ourbox-release\.sh: exited with 1: \/etc\/ourbox\/release is missing/,
+    ],
+    [
+      'a DATA line without nofail',
+      'data-not-nofail',
+      [
+        {
+          write: '/etc/fstab',
+          content: [...BASE_FSTAB, DATA_FSTAB_LINE.replace('nofail,', '').replace('device-timeout=10', 'device-timeout=5s'), ''].join('\n'),
+        },
+      ],
+      ['--data-label', 'OURBOX_DATA'],
+      /\(without-data-disk\): systemd went to emergency mode/,
+    ],
+  ] as [string, string, RootEdit[], string[], RegExp][])(
+    'fails an image with %s, with that reason, leaving the image as it was',
+    (_what, name, edits, args, reason) => {
+      const img = broken(name, edits);
+      const before = sha256(img);
+      const r = smoke([img, '--expected-version', '0.0.0-test', ...args]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('[BOOT_TEST_FAILED]');
+      expect(r.stderr).toMatch(reason);
+      expect(r.stderr).toMatch(/last console lines/);
+      const evidence = `${img}.smoke-test`;
+      expect(JSON.parse(readFileSync(join(evidence, 'smoke-test.json'), 'utf8'))).toMatchObject({ passed: false });
+      expect(sha256(img)).toBe(before);
+    },
+  );
+
+  it('refuses a signed release (the evidence must go under the signature), and names a missing source', async () => {
+    const signed = await makeRelease(work, 'signed-release');
+    writeFileSync(join(signed, 'appliance.sigstore.json'), '{}');
+    const r = smoke([signed]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is already signed: boot-test a release before it is signed.*\[OUTPUT_EXISTS\]/);
+    const missing = smoke([join(work, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope is missing: give a release directory or an image file/);
+  });
+});
