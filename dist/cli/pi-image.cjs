@@ -22433,7 +22433,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join30, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir10, mkdtemp: mkdtemp5, rm: rm11 } = require("fs/promises");
+    var { mkdir: mkdir10, mkdtemp: mkdtemp5, rm: rm12 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm11(target, { force: true, recursive: true });
+        await rm12(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -23204,7 +23204,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir10,
       readFile: readFile4,
       readdir: readdir7,
-      rm: rm11,
+      rm: rm12,
       writeFile: writeFile5
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -23256,7 +23256,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm11(tmp2.target, { recursive: true, force: true });
+          return rm12(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm11(bucket, { recursive: true, force: true });
+      return rm12(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm11;
-    async function rm11(cache, integrity) {
+    module2.exports = rm12;
+    async function rm12(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm11, "rm");
+    __name(rm12, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm11 } = require("fs/promises");
+    var { rm: rm12 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm11(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm12(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28322,7 +28322,7 @@ var require_verify2 = __commonJS({
     var {
       mkdir: mkdir10,
       readFile: readFile4,
-      rm: rm11,
+      rm: rm12,
       stat: stat9,
       truncate: truncate2,
       writeFile: writeFile5
@@ -28444,7 +28444,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat9(f);
-            await rm11(f, { recursive: true, force: true });
+            await rm12(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm11(filepath, { recursive: true, force: true });
+        await rm12(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28537,7 +28537,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm11(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm12(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm11 = require_rm2();
+    var rm12 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm11.entry;
-    module2.exports.rm.all = rm11.all;
+    module2.exports.rm = rm12.entry;
+    module2.exports.rm.all = rm12.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm11.content;
+    module2.exports.rm.content = rm12.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -44841,7 +44841,7 @@ async function writeBeside(release, name, content) {
   return path;
 }
 __name(writeBeside, "writeBeside");
-async function addReleaseFiles(release, files) {
+async function addReleaseFiles(release, files, options = {}) {
   const reserved = /* @__PURE__ */ new Set([MANIFEST_FILE, ...besideFiles(release.manifest.name)]);
   for (const f of files) {
     if (!isPlainFileName(f.name) || reserved.has(f.name))
@@ -44853,7 +44853,9 @@ async function addReleaseFiles(release, files) {
       `${release.dir} is signed: adding ${files.map((f) => f.name).join(", ")} would break its signature (add them before signing, or delete ${release.signatureFile} and sign again)`
     );
   }
-  const entries = new Map(release.manifest.files.map((f) => [f.path, f]));
+  const replaced = new Set(options.replaceRoles ?? []);
+  const dropped = release.manifest.files.filter((f) => replaced.has(f.role) && !files.some((n) => n.name === f.path));
+  const entries = new Map(release.manifest.files.filter((f) => !replaced.has(f.role)).map((f) => [f.path, f]));
   for (const f of files) {
     const bytes2 = typeof f.content === "string" ? Buffer.from(f.content, "utf8") : f.content;
     await writeFileAtomic(releasePath(release, f.name), bytes2);
@@ -44863,6 +44865,7 @@ async function addReleaseFiles(release, files) {
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
   await writeFileAtomic((0, import_node_path14.join)(release.dir, MANIFEST_FILE), bytes);
+  for (const f of dropped) await (0, import_promises16.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -46377,7 +46380,7 @@ async function addBootEvidence(release, report, logDir) {
     const text2 = await (0, import_promises19.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
-  return addReleaseFiles(release, files);
+  return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
 }
 __name(addBootEvidence, "addBootEvidence");
 async function writeEvidenceDir(dir, report, logDir) {

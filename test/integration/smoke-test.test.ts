@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPiImage } from '../support/cli';
 import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
 import { editRoot, type RootEdit } from '../support/image-edit';
-import { makeRelease } from '../support/release-fixture';
+import { makeRelease, signWithMock } from '../support/release-fixture';
+import { startSigstoreMock } from '../support/sigstore-mock';
 import { cachedTestImage, REPO_ROOT, testImageUnavailable, type TestImage } from '../support/test-image';
 import { missingTools, sh, skipReason } from '../support/tools';
 
@@ -54,7 +55,7 @@ describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('boots a good release with and without its DATA disk, and adds the evidence under the manifest', () => {
+  it('boots a good release with and without its DATA disk, and adds the evidence under the manifest and the signature', async () => {
     const deploy = join(work, 'deploy');
     mkdirSync(deploy);
     copyFileSync(image.info, join(deploy, '2026-01-19-ourbox-test.info'));
@@ -106,6 +107,26 @@ describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
     );
     const v = runPiImage(['verify', release]);
     expect(v.code, v.stderr).toBe(0);
+
+    // Signed afterwards, the evidence is under the signature: verified with it, and a changed report is caught.
+    const mock = await startSigstoreMock();
+    const trustedRoot = join(work, 'trusted-root.json');
+    try {
+      await signWithMock(release, mock);
+      writeFileSync(trustedRoot, JSON.stringify(mock.trustedRoot));
+    } finally {
+      await mock.close();
+    }
+    const signer = ['--repository', 'acme/appliance', '--signer-workflow', 'acme/appliance/.github/workflows/release.yml', '--trusted-root', trustedRoot];
+    const signed = runPiImage(['verify', release, ...signer]);
+    expect(signed.code, signed.stderr).toBe(0);
+    const evidence = join(release, 'smoke-test.json');
+    const original = readFileSync(evidence);
+    writeFileSync(evidence, original.toString().replace('"passed": true', '"passed": false '));
+    const tampered = runPiImage(['verify', release, ...signer]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/smoke-test\.json .*was modified after signing.*\[FILE_MODIFIED\]/);
+    writeFileSync(evidence, original);
     expect(sha256(join(release, 'ourbox-test.img.xz'))).toBe(imageBefore);
     expect(readdirSync(work).filter((n) => n.endsWith('.smoke-test'))).toEqual([]);
   });

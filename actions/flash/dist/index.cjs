@@ -42184,7 +42184,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join11, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir4, mkdtemp: mkdtemp2, rm: rm5 } = require("fs/promises");
+    var { mkdir: mkdir4, mkdtemp: mkdtemp2, rm: rm6 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -42199,7 +42199,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm5(target, { force: true, recursive: true });
+        await rm6(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -42955,7 +42955,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir4,
       readFile,
       readdir: readdir5,
-      rm: rm5,
+      rm: rm6,
       writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -43007,7 +43007,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm5(tmp2.target, { recursive: true, force: true });
+          return rm6(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -43077,7 +43077,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm5(bucket, { recursive: true, force: true });
+      return rm6(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -48019,8 +48019,8 @@ var require_rm = __commonJS({
     var fs3 = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm5;
-    async function rm5(cache, integrity) {
+    module2.exports = rm6;
+    async function rm6(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs3.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -48029,7 +48029,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm5, "rm");
+    __name(rm6, "rm");
   }
 });
 
@@ -48037,7 +48037,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm5 } = require("fs/promises");
+    var { rm: rm6 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -48060,7 +48060,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm5(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm6(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -48073,7 +48073,7 @@ var require_verify2 = __commonJS({
     var {
       mkdir: mkdir4,
       readFile,
-      rm: rm5,
+      rm: rm6,
       stat: stat5,
       truncate,
       writeFile: writeFile2
@@ -48195,7 +48195,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat5(f);
-            await rm5(f, { recursive: true, force: true });
+            await rm6(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -48219,7 +48219,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm5(filepath, { recursive: true, force: true });
+        await rm6(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -48288,7 +48288,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm5(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm6(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -48312,7 +48312,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm5 = require_rm2();
+    var rm6 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -48332,10 +48332,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm5.entry;
-    module2.exports.rm.all = rm5.all;
+    module2.exports.rm = rm6.entry;
+    module2.exports.rm.all = rm6.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm5.content;
+    module2.exports.rm.content = rm6.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;

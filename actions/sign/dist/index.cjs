@@ -36384,7 +36384,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join3, sep } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir2, mkdtemp, rm: rm3 } = require("fs/promises");
+    var { mkdir: mkdir2, mkdtemp, rm: rm4 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -36399,7 +36399,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm3(target, { force: true, recursive: true });
+        await rm4(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -37155,7 +37155,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir2,
       readFile,
       readdir: readdir3,
-      rm: rm3,
+      rm: rm4,
       writeFile: writeFile2
     } = require("fs/promises");
     var { Minipass } = require_commonjs();
@@ -37207,7 +37207,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm3(tmp2.target, { recursive: true, force: true });
+          return rm4(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -37277,7 +37277,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm3(bucket, { recursive: true, force: true });
+      return rm4(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -42219,8 +42219,8 @@ var require_rm = __commonJS({
     var fs3 = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm3;
-    async function rm3(cache, integrity) {
+    module2.exports = rm4;
+    async function rm4(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs3.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -42229,7 +42229,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm3, "rm");
+    __name(rm4, "rm");
   }
 });
 
@@ -42237,7 +42237,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm3 } = require("fs/promises");
+    var { rm: rm4 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -42260,7 +42260,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm3(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm4(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -42273,7 +42273,7 @@ var require_verify = __commonJS({
     var {
       mkdir: mkdir2,
       readFile,
-      rm: rm3,
+      rm: rm4,
       stat: stat3,
       truncate,
       writeFile: writeFile2
@@ -42395,7 +42395,7 @@ var require_verify = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat3(f);
-            await rm3(f, { recursive: true, force: true });
+            await rm4(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -42419,7 +42419,7 @@ var require_verify = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm3(filepath, { recursive: true, force: true });
+        await rm4(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -42488,7 +42488,7 @@ var require_verify = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm3(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm4(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -42512,7 +42512,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm3 = require_rm2();
+    var rm4 = require_rm2();
     var verify = require_verify();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -42532,10 +42532,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm3.entry;
-    module2.exports.rm.all = rm3.all;
+    module2.exports.rm = rm4.entry;
+    module2.exports.rm.all = rm4.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm3.content;
+    module2.exports.rm.content = rm4.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;

@@ -20625,7 +20625,7 @@ var import_node_os5 = require("node:os");
 var import_node_path10 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
-var import_promises5 = require("node:fs/promises");
+var import_promises6 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
 
 // src/lib/core/markdown-text.ts
@@ -20647,6 +20647,7 @@ function oneLine(value) {
 __name(oneLine, "oneLine");
 
 // src/lib/release/release-dir.ts
+var import_promises5 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
 
 // src/lib/core/atomic-file.ts
@@ -21077,7 +21078,7 @@ async function readSignature(release) {
   }
 }
 __name(readSignature, "readSignature");
-async function addReleaseFiles(release, files) {
+async function addReleaseFiles(release, files, options = {}) {
   const reserved = /* @__PURE__ */ new Set([MANIFEST_FILE, ...besideFiles(release.manifest.name)]);
   for (const f of files) {
     if (!isPlainFileName(f.name) || reserved.has(f.name))
@@ -21089,7 +21090,9 @@ async function addReleaseFiles(release, files) {
       `${release.dir} is signed: adding ${files.map((f) => f.name).join(", ")} would break its signature (add them before signing, or delete ${release.signatureFile} and sign again)`
     );
   }
-  const entries = new Map(release.manifest.files.map((f) => [f.path, f]));
+  const replaced = new Set(options.replaceRoles ?? []);
+  const dropped = release.manifest.files.filter((f) => replaced.has(f.role) && !files.some((n) => n.name === f.path));
+  const entries = new Map(release.manifest.files.filter((f) => !replaced.has(f.role)).map((f) => [f.path, f]));
   for (const f of files) {
     const bytes2 = typeof f.content === "string" ? Buffer.from(f.content, "utf8") : f.content;
     await writeFileAtomic(releasePath(release, f.name), bytes2);
@@ -21099,6 +21102,7 @@ async function addReleaseFiles(release, files) {
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
   await writeFileAtomic((0, import_node_path2.join)(release.dir, MANIFEST_FILE), bytes);
+  for (const f of dropped) await (0, import_promises5.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -21183,7 +21187,7 @@ function withBootTestSection(notes, section) {
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
   try {
-    return await (0, import_promises5.readFile)((0, import_node_path3.join)(dir, name));
+    return await (0, import_promises6.readFile)((0, import_node_path3.join)(dir, name));
   } catch (e) {
     throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
   }
@@ -21194,28 +21198,28 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises5.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises6.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
-  return addReleaseFiles(release, files);
+  return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
 }
 __name(addBootEvidence, "addBootEvidence");
 async function writeEvidenceDir(dir, report, logDir) {
-  await (0, import_promises5.mkdir)(dir, { recursive: true });
-  await (0, import_promises5.writeFile)((0, import_node_path3.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises5.writeFile)((0, import_node_path3.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
+  await (0, import_promises6.mkdir)(dir, { recursive: true });
+  await (0, import_promises6.writeFile)((0, import_node_path3.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises6.writeFile)((0, import_node_path3.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
 // src/lib/boot/boot-test.ts
-var import_promises13 = require("node:fs/promises");
+var import_promises14 = require("node:fs/promises");
 var import_node_os4 = require("node:os");
 var import_node_path9 = require("node:path");
 
 // src/lib/boot/boot-kit.ts
 var import_node_crypto4 = require("node:crypto");
 var import_node_fs4 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
+var import_promises8 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
 
 // src/lib/core/exec.ts
@@ -21669,7 +21673,7 @@ __name(collect, "collect");
 
 // src/lib/boot/debian-archive.ts
 var import_node_crypto3 = require("node:crypto");
-var import_promises6 = require("node:fs/promises");
+var import_promises7 = require("node:fs/promises");
 var import_node_fs3 = require("node:fs");
 var import_node_path4 = require("node:path");
 var import_node_stream3 = require("node:stream");
@@ -21787,12 +21791,12 @@ async function download(url, path, expected, archive) {
 __name(download, "download");
 async function cached(archive, url, name, expected) {
   const dir = (0, import_node_path4.join)(archive.cacheDir, "debian");
-  await (0, import_promises6.mkdir)(dir, { recursive: true });
+  await (0, import_promises7.mkdir)(dir, { recursive: true });
   const path = (0, import_node_path4.join)(dir, name);
   if (expected.sha256 && (0, import_node_fs3.existsSync)(path)) {
     const have = await digestFile(path).catch(() => void 0);
     if (have?.sha256 === expected.sha256) return path;
-    await (0, import_promises6.rm)(path, { force: true });
+    await (0, import_promises7.rm)(path, { force: true });
   }
   archive.logger.info(`fetching ${url}`);
   await download(url, path, expected, archive);
@@ -21808,7 +21812,7 @@ async function verifiedRelease(archive) {
   }
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
   const dir = (0, import_node_path4.join)(archive.cacheDir, "debian");
-  await (0, import_promises6.mkdir)(dir, { recursive: true });
+  await (0, import_promises7.mkdir)(dir, { recursive: true });
   const path = (0, import_node_path4.join)(dir, `${archive.suite}.InRelease.unverified`);
   await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
   const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path4.resolve)(archive.keyring), "--output", "-", path], {
@@ -21816,10 +21820,10 @@ async function verifiedRelease(archive) {
     allowFailure: true
   });
   if (r.code !== 0) {
-    await (0, import_promises6.rm)(path, { force: true });
+    await (0, import_promises7.rm)(path, { force: true });
     throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
   }
-  await (0, import_promises6.rename)(path, (0, import_node_path4.join)(dir, `${archive.suite}.InRelease`));
+  await (0, import_promises7.rename)(path, (0, import_node_path4.join)(dir, `${archive.suite}.InRelease`));
   return r.stdout;
 }
 __name(verifiedRelease, "verifiedRelease");
@@ -22060,14 +22064,14 @@ var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.x
 async function moduleBytes(bytes, compression, where, logger, scratch) {
   if (!compression) return bytes;
   const packed = (0, import_node_path5.join)(scratch, `module${compression}`);
-  await (0, import_promises7.writeFile)(packed, bytes);
+  await (0, import_promises8.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
   const plain = (0, import_node_path5.join)(scratch, "module");
-  const out = await (0, import_promises7.readFile)(plain);
-  await (0, import_promises7.rm)(plain, { force: true });
+  const out = await (0, import_promises8.readFile)(plain);
+  await (0, import_promises8.rm)(plain, { force: true });
   return out;
 }
 __name(moduleBytes, "moduleBytes");
@@ -22149,7 +22153,7 @@ async function prepareBootKit(options) {
   const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
   const kernelDeb = options.kernelDeb ?? kernelPkg.path;
   const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
-  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto4.createHash)("sha256").update(await (0, import_promises7.readFile)(kernelDeb)).digest("hex");
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto4.createHash)("sha256").update(await (0, import_promises8.readFile)(kernelDeb)).digest("hex");
   const key = (0, import_node_crypto4.createHash)("sha256").update(`${PROBE_VERSION}
 ${kernelDigest}
 ${busyboxDeb.pkg.sha256}
@@ -22157,13 +22161,13 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
   const dir = (0, import_node_path5.join)(archive.cacheDir, "boot-kit", key);
   const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
   if ((0, import_node_fs4.existsSync)((0, import_node_path5.join)(dir, "kit.json"))) {
-    const kit = JSON.parse(await (0, import_promises7.readFile)((0, import_node_path5.join)(dir, "kit.json"), "utf8"));
+    const kit = JSON.parse(await (0, import_promises8.readFile)((0, import_node_path5.join)(dir, "kit.json"), "utf8"));
     return { kernel: (0, import_node_path5.join)(dir, "vmlinuz"), initrd: (0, import_node_path5.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
   }
   logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
   const work = `${dir}.partial-${process.pid}`;
-  await (0, import_promises7.rm)(work, { recursive: true, force: true });
-  await (0, import_promises7.mkdir)(work, { recursive: true });
+  await (0, import_promises8.rm)(work, { recursive: true, force: true });
+  await (0, import_promises8.mkdir)(work, { recursive: true });
   try {
     const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
     let busybox;
@@ -22173,15 +22177,15 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
       logger
     );
     if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
-    await (0, import_promises7.writeFile)((0, import_node_path5.join)(work, "vmlinuz"), k.kernel);
-    await (0, import_promises7.writeFile)((0, import_node_path5.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
-    await (0, import_promises7.writeFile)((0, import_node_path5.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+    await (0, import_promises8.writeFile)((0, import_node_path5.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises8.writeFile)((0, import_node_path5.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises8.writeFile)((0, import_node_path5.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    await (0, import_promises7.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises7.rename)(work, dir);
+    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises8.rename)(work, dir);
     return { kernel: (0, import_node_path5.join)(dir, "vmlinuz"), initrd: (0, import_node_path5.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
-    await (0, import_promises7.rm)(work, { recursive: true, force: true });
+    await (0, import_promises8.rm)(work, { recursive: true, force: true });
     throw e;
   }
 }
@@ -22383,7 +22387,7 @@ __name(bootMachine, "bootMachine");
 // src/lib/boot/smoke-test.ts
 var import_node_crypto6 = require("node:crypto");
 var import_node_fs8 = require("node:fs");
-var import_promises12 = require("node:fs/promises");
+var import_promises13 = require("node:fs/promises");
 var import_node_os3 = require("node:os");
 var import_node_path8 = require("node:path");
 
@@ -22416,7 +22420,7 @@ async function detectCompression(path) {
 __name(detectCompression, "detectCompression");
 
 // src/lib/image/byte-source.ts
-var import_promises8 = require("node:fs/promises");
+var import_promises9 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size, fh) {
     this.name = name;
@@ -22436,7 +22440,7 @@ var FileByteSource = class _FileByteSource {
   }
   /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
   static async openDevice(path, size) {
-    return new _FileByteSource(path, size, await (0, import_promises8.open)(path, "r"));
+    return new _FileByteSource(path, size, await (0, import_promises9.open)(path, "r"));
   }
   async read(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
@@ -23281,7 +23285,7 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/random-access-image.ts
-var import_promises11 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 var import_node_os2 = require("node:os");
 var import_node_path7 = require("node:path");
 
@@ -23524,9 +23528,9 @@ __name(openRawImage, "openRawImage");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_fs7 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
+var import_promises10 = require("node:fs/promises");
 var import_node_events = require("node:events");
-var import_promises10 = require("node:stream/promises");
+var import_promises11 = require("node:stream/promises");
 
 // src/lib/image/bmap.ts
 var import_node_crypto5 = require("node:crypto");
@@ -23595,7 +23599,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises10.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises11.pipeline)(child.stdout, counter, (0, import_node_fs7.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -23636,7 +23640,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises9.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises10.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -23689,8 +23693,8 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises11.mkdtemp)((0, import_node_path7.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises11.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises12.mkdtemp)((0, import_node_path7.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises12.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
   const sparse = dir ? (0, import_node_path7.join)(dir, "image.img") : void 0;
   let opened;
@@ -23812,7 +23816,7 @@ async function checkEntries(dir) {
   if (!dir) return [];
   let names;
   try {
-    names = (await (0, import_promises12.readdir)(dir)).sort();
+    names = (await (0, import_promises13.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -23820,10 +23824,10 @@ async function checkEntries(dir) {
   for (const name of names) {
     if (name.startsWith(".") || !/^[A-Za-z0-9._-]+$/.test(name)) continue;
     const path = (0, import_node_path8.join)(dir, name);
-    const st = await (0, import_promises12.stat)(path);
+    const st = await (0, import_promises13.stat)(path);
     if (!st.isFile() || (st.mode & 73) === 0) continue;
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
-    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises12.readFile)(path), mode: 493 });
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises13.readFile)(path), mode: 493 });
   }
   return out;
 }
@@ -23922,8 +23926,8 @@ var ConsoleLog = class {
 async function smokeTest(options) {
   const { logger } = options;
   const started = /* @__PURE__ */ new Date();
-  const work = await (0, import_promises12.mkdtemp)((0, import_node_path8.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), ".pi-image-boot-"));
-  const unregister = registerCleanup(() => (0, import_promises12.rm)(work, { recursive: true, force: true }));
+  const work = await (0, import_promises13.mkdtemp)((0, import_node_path8.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises13.rm)(work, { recursive: true, force: true }));
   try {
     const compression = await detectCompression(options.image);
     const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
@@ -23953,8 +23957,8 @@ async function smokeTest(options) {
       let dataDisk;
       if (options.dataLabel) {
         dataDisk = (0, import_node_path8.join)(work, "data.img");
-        await (0, import_promises12.writeFile)(dataDisk, "");
-        await (0, import_promises12.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        await (0, import_promises13.writeFile)(dataDisk, "");
+        await (0, import_promises13.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
       const commandLine2 = /* @__PURE__ */ __name((nonce) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1`, "commandLine");
@@ -23972,7 +23976,7 @@ async function smokeTest(options) {
           })
         };
         const initrd = (0, import_node_path8.join)(work, `initrd-${step.name}`);
-        await (0, import_promises12.writeFile)(initrd, Buffer.concat([await (0, import_promises12.readFile)(kit.initrd), cpioArchive(withParents([conf, ...extra]))]));
+        await (0, import_promises13.writeFile)(initrd, Buffer.concat([await (0, import_promises13.readFile)(kit.initrd), cpioArchive(withParents([conf, ...extra]))]));
         const spec = {
           kernel: kit.kernel,
           initrd,
@@ -24035,7 +24039,7 @@ async function smokeTest(options) {
       await image.close();
     }
   } finally {
-    await (0, import_promises12.rm)(work, { recursive: true, force: true });
+    await (0, import_promises13.rm)(work, { recursive: true, force: true });
     unregister();
   }
 }
@@ -24082,8 +24086,8 @@ async function bootTest(options) {
   } else if (kind !== "file") {
     throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
   }
-  const logDir = await (0, import_promises13.mkdtemp)((0, import_node_path9.join)(options.workDir ?? (0, import_node_os4.tmpdir)(), ".pi-image-boot-logs-"));
-  const unregister = registerCleanup(() => (0, import_promises13.rm)(logDir, { recursive: true, force: true }));
+  const logDir = await (0, import_promises14.mkdtemp)((0, import_node_path9.join)(options.workDir ?? (0, import_node_os4.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises14.rm)(logDir, { recursive: true, force: true }));
   try {
     const report = await smokeTest({
       image,
@@ -24127,7 +24131,7 @@ async function bootTest(options) {
   evidence: ${evidence}`);
     return { report, evidence };
   } finally {
-    await (0, import_promises13.rm)(logDir, { recursive: true, force: true });
+    await (0, import_promises14.rm)(logDir, { recursive: true, force: true });
     unregister();
   }
 }

@@ -8,7 +8,7 @@
 //
 //   node scripts/bench/boot/run.mjs [--runs N] [--image IMG] [--accel tcg|kvm]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,10 @@ const cache = join(process.env.HOME ?? tmpdir(), '.cache', 'pi-image-release');
 const image =
   values.image ??
   (() => {
-    const dir = readdirSync(cache).find((d) => d.startsWith('test-image-') && readdirSync(join(cache, d)).some((f) => f.endsWith('.img')));
+    // The newest test image (an older one may be left from an earlier version of its script).
+    const dir = readdirSync(cache)
+      .filter((d) => d.startsWith('test-image-') && readdirSync(join(cache, d)).some((f) => f.endsWith('.img')))
+      .sort((a, b) => statSync(join(cache, b)).mtimeMs - statSync(join(cache, a)).mtimeMs)[0];
     if (!dir) throw new Error('no test image in ~/.cache/pi-image-release: run the tests once (npm test) or give --image');
     return join(
       cache,

@@ -220,6 +220,11 @@ describe("the boot test's evidence added to a release", () => {
     const notes = readFileSync(join(dir, 'RELEASE_NOTES.md'), 'utf8');
     expect(notes.match(/## Boot test/g)).toHaveLength(1);
     expect(notes).toBe(withBootTestSection(NOTES, bootTestSection(second)));
+    // The first run's second console log is neither listed nor left behind.
+    const logs = updated.manifest.files.filter((f) => f.role === 'boot-log').map((f) => f.path);
+    expect(logs).toEqual(['appliance.with-data-disk.console.log']);
+    expect(await checkFiles(updated.manifest.files, diskDigests(dir), dir, 'manifest')).toBe(updated.manifest.files.length);
+    expect(readdirSync(dir).sort()).toEqual([...updated.manifest.files.map((f) => f.path), 'manifest.json'].sort());
   });
 
   it('refuses a signed release with OUTPUT_EXISTS, changing nothing', async () => {

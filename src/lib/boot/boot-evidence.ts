@@ -69,7 +69,7 @@ export async function addBootEvidence(release: ReleaseDir, report: SmokeTestRepo
     const text = await readFile(releasePath(release, notes.path), 'utf8');
     files.push({ name: notes.path, role: 'release-notes', content: withBootTestSection(text, bootTestSection(report)) });
   }
-  return addReleaseFiles(release, files);
+  return addReleaseFiles(release, files, { replaceRoles: ['boot-test', 'boot-log'] });
 }
 
 /** Writes the report and the logs to a directory of their own (a failed test's evidence, or an image's). */

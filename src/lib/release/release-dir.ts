@@ -11,7 +11,7 @@
  * (written by publish and pull; it names the OCI artifact, so it cannot be
  * inside it). Nothing else belongs in the directory.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
@@ -145,7 +145,14 @@ export interface NewFile {
  * written atomically, then the manifest rewritten atomically. An entry with
  * the same name is replaced.
  */
-export async function addReleaseFiles(release: ReleaseDir, files: readonly NewFile[]): Promise<ReleaseDir> {
+export async function addReleaseFiles(
+  release: ReleaseDir,
+  files: readonly NewFile[],
+  options: {
+    /** Entries of these roles are dropped first, their files removed (evidence of an earlier run that this one replaces). */
+    replaceRoles?: readonly FileRole[];
+  } = {},
+): Promise<ReleaseDir> {
   const reserved = new Set([MANIFEST_FILE, ...besideFiles(release.manifest.name)]);
   for (const f of files) {
     if (!isPlainFileName(f.name) || reserved.has(f.name))
@@ -157,7 +164,9 @@ export async function addReleaseFiles(release: ReleaseDir, files: readonly NewFi
       `${release.dir} is signed: adding ${files.map((f) => f.name).join(', ')} would break its signature (add them before signing, or delete ${release.signatureFile} and sign again)`,
     );
   }
-  const entries = new Map(release.manifest.files.map((f) => [f.path, f]));
+  const replaced = new Set(options.replaceRoles ?? []);
+  const dropped = release.manifest.files.filter((f) => replaced.has(f.role) && !files.some((n) => n.name === f.path));
+  const entries = new Map(release.manifest.files.filter((f) => !replaced.has(f.role)).map((f) => [f.path, f]));
   for (const f of files) {
     const bytes = typeof f.content === 'string' ? Buffer.from(f.content, 'utf8') : f.content;
     await writeFileAtomic(releasePath(release, f.name), bytes);
@@ -167,6 +176,8 @@ export async function addReleaseFiles(release: ReleaseDir, files: readonly NewFi
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
   await writeFileAtomic(join(release.dir, MANIFEST_FILE), bytes);
+  // Only once the manifest no longer lists them.
+  for (const f of dropped) await rm(releasePath(release, f.path), { force: true });
   return updated;
 }
 
