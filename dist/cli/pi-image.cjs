@@ -23202,7 +23202,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir10,
-      readFile: readFile4,
+      readFile: readFile5,
       readdir: readdir7,
       rm: rm12,
       writeFile: writeFile5
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile4(bucket, "utf8");
+      const data = await readFile5(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -28321,7 +28321,7 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir10,
-      readFile: readFile4,
+      readFile: readFile5,
       rm: rm12,
       stat: stat9,
       truncate: truncate2,
@@ -28548,7 +28548,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile4(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -46348,13 +46348,7 @@ function bootTestSection(report) {
 }
 __name(bootTestSection, "bootTestSection");
 function withBootTestSection(notes, section) {
-  const lines = notes.split("\n");
-  const start = lines.indexOf(SECTION);
-  if (start >= 0) {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
-    if (end < 0) end = lines.length;
-    lines.splice(start, end - start);
-  }
+  const lines = withoutBootTestSection(notes).split("\n");
   const verify = lines.indexOf("## Verify");
   if (verify >= 0) {
     lines.splice(verify, 0, ...section.split("\n"));
@@ -46383,6 +46377,27 @@ async function addBootEvidence(release, report, logDir) {
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
 }
 __name(addBootEvidence, "addBootEvidence");
+async function clearBootEvidence(release) {
+  if (!release.manifest.files.some((f) => f.role === "boot-test" || f.role === "boot-log")) return release;
+  const files = [];
+  const notes = fileOfRole(release, "release-notes");
+  if (notes) {
+    const text2 = await (0, import_promises19.readFile)(releasePath(release, notes.path), "utf8");
+    files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
+  }
+  return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
+}
+__name(clearBootEvidence, "clearBootEvidence");
+function withoutBootTestSection(notes) {
+  const lines = notes.split("\n");
+  const start = lines.indexOf(SECTION);
+  if (start < 0) return notes;
+  let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
+  if (end < 0) end = lines.length;
+  lines.splice(start, end - start);
+  return lines.join("\n");
+}
+__name(withoutBootTestSection, "withoutBootTestSection");
 async function writeEvidenceDir(dir, report, logDir) {
   await (0, import_promises19.mkdir)(dir, { recursive: true });
   await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
@@ -46509,11 +46524,22 @@ async function readDebData(path, pick, logger) {
   const feed = (async () => {
     const stdin = child.stdin;
     stdin.on("error", () => void 0);
-    for await (const chunk of raw) {
-      if (!stdin.write(chunk)) await new Promise((r) => stdin.once("drain", r));
-      if (stdin.destroyed) return;
+    const room = /* @__PURE__ */ __name(() => new Promise((resolve10) => {
+      const done2 = /* @__PURE__ */ __name(() => {
+        stdin.off("drain", done2).off("close", done2).off("error", done2);
+        resolve10();
+      }, "done");
+      stdin.on("drain", done2).on("close", done2).on("error", done2);
+    }), "room");
+    try {
+      for await (const chunk of raw) {
+        if (stdin.destroyed) return;
+        if (!stdin.write(chunk)) await room();
+      }
+      stdin.end();
+    } finally {
+      await raw.return(void 0);
     }
-    stdin.end();
   })();
   try {
     await readTar(child.stdout, onEntry);
@@ -46687,18 +46713,28 @@ async function verifiedRelease(archive) {
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
   const dir = (0, import_node_path23.join)(archive.cacheDir, "debian");
   await (0, import_promises20.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path23.join)(dir, `${archive.suite}.InRelease.unverified`);
-  await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
-  const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path23.resolve)(archive.keyring), "--output", "-", path], {
-    logger: archive.logger,
-    allowFailure: true
-  });
-  if (r.code !== 0) {
+  const path = (0, import_node_path23.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto9.randomBytes)(4).toString("hex")}`);
+  try {
+    await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
+    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path23.resolve)(archive.keyring), "--output", "-", path], {
+      logger: archive.logger,
+      allowFailure: true
+    });
+    if (r.code !== 0) throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
+    const seen = (0, import_node_path23.join)(dir, `${archive.suite}.InRelease.date`);
+    const date = Date.parse(parseStanza(r.stdout.split("\n\n")[0] ?? "").Date ?? "");
+    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises20.readFile)(seen, "utf8")) : NaN;
+    if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
+      throw new PiImageError(
+        "FETCH_FAILED",
+        `${url} is dated ${Number.isFinite(date) ? new Date(date).toISOString() : "nothing readable"}, older than the ${new Date(before).toISOString()} already seen: refused as a replay`
+      );
+    }
+    if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
+    return r.stdout;
+  } finally {
     await (0, import_promises20.rm)(path, { force: true });
-    throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
   }
-  await (0, import_promises20.rename)(path, (0, import_node_path23.join)(dir, `${archive.suite}.InRelease`));
-  return r.stdout;
 }
 __name(verifiedRelease, "verifiedRelease");
 async function fetchDebianPackages(archive, wanted) {
@@ -46713,7 +46749,9 @@ async function fetchDebianPackages(archive, wanted) {
   const indexPath = `main/binary-${archive.arch}/Packages.xz`;
   const index = parseReleaseSha256(release).get(indexPath);
   if (!index) throw new PiImageError("FETCH_FAILED", `${archive.mirror} ${archive.suite}: InRelease lists no ${indexPath}`);
-  const packagesXz = await cached(archive, `${archive.mirror}/dists/${archive.suite}/${indexPath}`, `packages-${index.sha256}.xz`, {
+  const byHash = /^yes$/i.test(header2["Acquire-By-Hash"] ?? "");
+  const indexUrl = byHash ? `${archive.mirror}/dists/${archive.suite}/main/binary-${archive.arch}/by-hash/SHA256/${index.sha256}` : `${archive.mirror}/dists/${archive.suite}/${indexPath}`;
+  const packagesXz = await cached(archive, indexUrl, `packages-${index.sha256}.xz`, {
     ...index,
     max: MAX_INDEX_BYTES2
   });
@@ -46823,7 +46861,7 @@ function loadOrder(wanted, info, builtin) {
 __name(loadOrder, "loadOrder");
 
 // src/lib/boot/probe-scripts.ts
-var PROBE_VERSION = 4;
+var PROBE_VERSION = 5;
 var INIT_MARKER = "PI-IMAGE-INIT";
 var PROBE_MARKER = "PI-IMAGE-PROBE";
 var PROBE_DIR = "/run/pi-image";
@@ -46885,18 +46923,22 @@ var PROBE_SCRIPT = `#!/bin/sh
 . ${PROBE_DIR}/probe.conf
 out() { printf '<5>%s:%s:%.900s\\n' '${PROBE_MARKER}' "$NONCE" "$*" >/dev/kmsg; }
 out "start"
-i=0
-while [ "$i" -lt 600 ]; do
-	# Device jobs are left out: a nofail line's device that is not there waits out its timeout in the
-	# background. Booted without the DATA disk, so is whatever waits for it (its mount).
-	ignore='pi-image-probe[.]service|[.]device '
-	[ "$DATA_DISK" = absent ] && ignore="$ignore|waiting *$"
-	jobs=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -Ev "$ignore" | grep -c .)
-	[ "$jobs" = 0 ] && break
-	sleep 0.2
-	i=$((i + 1))
+# Device jobs are left out: a nofail line's device that is not there waits out its timeout in the
+# background. Booted without the DATA disk, so is whatever waits for it (its mount).
+ignore='pi-image-probe[.]service|[.]device '
+[ "$DATA_DISK" = absent ] && ignore="$ignore|waiting *$"
+deadline=$(($(date +%s) + JOB_WAIT))
+while :; do
+	pending=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -Ev "$ignore")
+	[ -z "$pending" ] && break
+	[ "$(date +%s)" -ge "$deadline" ] && break
+	sleep 0.5
 done
-out "jobs-pending=$jobs"
+out "jobs-pending=$(printf '%s' "$pending" | grep -c .)"
+printf '%s
+' "$pending" | head -n 10 | while read -r _ unit _; do
+	[ -n "$unit" ] && out "pending-job=$unit"
+done
 out "multi-user=$(systemctl is-active multi-user.target)"
 systemctl list-units --failed --plain --no-legend --no-pager 2>/dev/null | while read -r unit _; do
 	[ -n "$unit" ] && out "failed-unit=$unit"
@@ -46913,7 +46955,7 @@ for check in ${PROBE_DIR}/checks/*; do
 	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK \\
 		timeout 60 "$check" >/run/pi-image/check.out 2>&1
 	rc=$?
-	tail -n 20 /run/pi-image/check.out | while IFS= read -r line; do out "check-output=$name:$line"; done
+	tail -n 20 /run/pi-image/check.out | while IFS= read -r line || [ -n "$line" ]; do out "check-output=$name:$line"; done
 	out "check=$name:$rc"
 done
 out "done"
@@ -46925,6 +46967,7 @@ function probeConf(values) {
     `EXPECTED_VERSION=${q(values.expectedVersion)}`,
     `DATA_LABEL=${q(values.dataLabel)}`,
     `DATA_DISK=${q(values.dataDisk)}`,
+    `JOB_WAIT=${Math.max(1, Math.round(values.jobWait))}`,
     ""
   ].join("\n");
 }
@@ -46941,6 +46984,7 @@ async function moduleBytes(bytes, compression, where, logger, scratch) {
   await (0, import_promises21.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
+    if (e instanceof PiImageError && e.code === "TOOL_MISSING") throw e;
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
   const plain = (0, import_node_path24.join)(scratch, "module");
@@ -47055,8 +47099,13 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
     await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
     await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    await (0, import_promises21.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises21.rename)(work, dir);
+    if (!(0, import_node_fs22.existsSync)((0, import_node_path24.join)(dir, "kit.json"))) await (0, import_promises21.rm)(dir, { recursive: true, force: true });
+    try {
+      await (0, import_promises21.rename)(work, dir);
+    } catch (e) {
+      if (!(0, import_node_fs22.existsSync)((0, import_node_path24.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
+      await (0, import_promises21.rm)(work, { recursive: true, force: true });
+    }
     return { kernel: (0, import_node_path24.join)(dir, "vmlinuz"), initrd: (0, import_node_path24.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
     await (0, import_promises21.rm)(work, { recursive: true, force: true });
@@ -47085,7 +47134,15 @@ var ConsoleWatch = class {
   }
   tail = [];
   times = {};
-  report = { jobsPending: void 0, multiUser: void 0, failedUnits: [], dataFstab: void 0, dataMounted: void 0, checks: [] };
+  report = {
+    jobsPending: void 0,
+    pendingJobs: [],
+    multiUser: void 0,
+    failedUnits: [],
+    dataFstab: void 0,
+    dataMounted: void 0,
+    checks: []
+  };
   end;
   lines = 0;
   partial = "";
@@ -47146,6 +47203,9 @@ var ConsoleWatch = class {
       case "jobs-pending":
         r.jobsPending = /^\d+$/.test(value) ? Number(value) : void 0;
         break;
+      case "pending-job":
+        if (r.pendingJobs.length < 10) r.pendingJobs.push(value);
+        break;
       case "multi-user":
         r.multiUser = value;
         break;
@@ -47197,7 +47257,7 @@ function chooseAccel() {
 __name(chooseAccel, "chooseAccel");
 var driveFile = /* @__PURE__ */ __name((path) => path.replace(/,/g, ",,"), "driveFile");
 function qemuArgs(spec) {
-  const args = ["-M", "virt", ...spec.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg", "-cpu", "cortex-a72"]];
+  const args = ["-M", "virt,gic-version=max", ...spec.accel === "kvm" ? ["-accel", "kvm", "-cpu", "host"] : ["-accel", "tcg", "-cpu", "cortex-a72"]];
   args.push("-smp", String(spec.cpus), "-m", String(spec.memoryMiB));
   args.push("-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio");
   args.push("-kernel", spec.kernel, "-initrd", spec.initrd, "-append", spec.append);
@@ -47253,6 +47313,12 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
     finish({ kind: "exited", code });
   } finally {
     clearInterval(timer);
+  }
+  if (outcome?.kind === "exited" && watch.times.kernel === void 0) {
+    throw new PiImageError(
+      "EXEC_FAILED",
+      `${QEMU} stopped (exit ${outcome.code}) before the kernel started: ${watch.tail.slice(-5).join(" | ") || "no output"}`
+    );
   }
   return { outcome, watch, seconds: elapsed() };
 }
@@ -47522,6 +47588,7 @@ __name(deviceTimeoutDropIns, "deviceTimeoutDropIns");
 var SMOKE_TEST_SCHEMA_VERSION = 1;
 var MAX_CONSOLE_BYTES = 8 * 1024 * 1024;
 var DATA_DISK_MIB = 64;
+var DOCUMENTATION = /^(README|LICEN[CS]E)(\..*)?$|\.(md|txt)$/i;
 async function checkEntries(dir) {
   if (!dir) return [];
   let names;
@@ -47532,13 +47599,16 @@ async function checkEntries(dir) {
   }
   const out = [];
   for (const name of names) {
-    if (name.startsWith(".") || !/^[A-Za-z0-9._-]+$/.test(name)) continue;
+    if (name.startsWith(".") || DOCUMENTATION.test(name)) continue;
     const path = (0, import_node_path26.join)(dir, name);
     const st = await (0, import_promises25.stat)(path);
-    if (!st.isFile() || (st.mode & 73) === 0) continue;
+    if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `check ${path} is not a regular file`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError("INPUT_INVALID", `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
+    if ((st.mode & 73) === 0) throw new PiImageError("INPUT_INVALID", `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
     out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises25.readFile)(path), mode: 493 });
   }
+  if (out.length === 0) throw new PiImageError("INPUT_INVALID", `checks directory ${dir} holds no checks`);
   return out;
 }
 __name(checkEntries, "checkEntries");
@@ -47601,6 +47671,11 @@ function judgeBoot(report, outcome, options) {
       detail: !c ? "did not report" : c.exitCode === 0 ? "passed" : `exited with ${c.exitCode}${c.output.length > 0 ? `: ${c.output.join(" | ")}` : ""}`
     });
   }
+  checks.push({
+    name: "jobs-finished",
+    passed: report.jobsPending === 0,
+    detail: report.jobsPending === 0 ? "every boot job finished (a nofail line's device may still be awaited)" : `${report.jobsPending ?? "an unknown number of"} jobs still queued when the probe stopped waiting${report.pendingJobs.length > 0 ? `: ${report.pendingJobs.join(", ")}` : ""}`
+  });
   return checks;
 }
 __name(judgeBoot, "judgeBoot");
@@ -47636,6 +47711,8 @@ var ConsoleLog = class {
 async function smokeTest(options) {
   const { logger } = options;
   const started = /* @__PURE__ */ new Date();
+  const checkScripts = await checkEntries(options.checksDir);
+  const expectChecks = checkScripts.map((e) => (0, import_node_path26.basename)(e.path));
   const work = await (0, import_promises25.mkdtemp)((0, import_node_path26.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-boot-"));
   const unregister = registerCleanup(() => (0, import_promises25.rm)(work, { recursive: true, force: true }));
   try {
@@ -47653,10 +47730,11 @@ async function smokeTest(options) {
       const root = inspection.root?.partition;
       if (root === void 0) throw new PiImageError("IMAGE_NOT_DISK", `${options.image}: no root file system found to boot (no ext4 partition with /etc)`);
       const kit = await options.kit(inspection.root?.osRelease?.VERSION_CODENAME);
-      const timeoutScale = options.accel === "kvm" ? 1 : TCG_TIMEOUT_SCALE;
-      const timeouts = deviceTimeoutDropIns(inspection.root?.fstab ?? [], timeoutScale);
-      const extra = [...await checkEntries(options.checksDir), ...timeouts.entries];
-      const expectChecks = extra.filter((e) => e.path.startsWith("probe/checks/")).map((e) => (0, import_node_path26.basename)(e.path));
+      let accel = options.accel;
+      const timeoutsFor = /* @__PURE__ */ __name((a) => {
+        const scale = a === "kvm" ? 1 : TCG_TIMEOUT_SCALE;
+        return { ...deviceTimeoutDropIns(inspection.root?.fstab ?? [], scale), scale };
+      }, "timeoutsFor");
       const cpus = options.cpus ?? 2;
       const memoryMiB = options.memoryMiB ?? 1024;
       const limits = { timeLimit: options.timeLimitSeconds ?? 300, stallLimit: options.stallSeconds ?? 120 };
@@ -47671,7 +47749,7 @@ async function smokeTest(options) {
         await (0, import_promises25.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
-      const commandLine2 = /* @__PURE__ */ __name((nonce) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1`, "commandLine");
+      const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
       const boots = [];
       for (const step of plan) {
         const nonce = (0, import_node_crypto11.randomBytes)(8).toString("hex");
@@ -47682,25 +47760,41 @@ async function smokeTest(options) {
             nonce,
             expectedVersion: options.expectedVersion ?? "",
             dataLabel: options.dataLabel ?? "",
-            dataDisk: options.dataLabel ? step.dataDisk ? "present" : "absent" : ""
+            dataDisk: options.dataLabel ? step.dataDisk ? "present" : "absent" : "",
+            jobWait: Math.min(120, limits.timeLimit / 3)
           })
         };
         const initrd = (0, import_node_path26.join)(work, `initrd-${step.name}`);
-        await (0, import_promises25.writeFile)(initrd, Buffer.concat([await (0, import_promises25.readFile)(kit.initrd), cpioArchive(withParents([conf, ...extra]))]));
-        const spec = {
-          kernel: kit.kernel,
-          initrd,
-          append: commandLine2(nonce),
-          systemDisk: image.disk.name,
-          dataDisk: step.dataDisk ? dataDisk : void 0,
-          accel: options.accel,
-          cpus,
-          memoryMiB
-        };
-        logger.info(`booting ${(0, import_node_path26.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${options.accel === "kvm" ? "KVM" : "TCG emulation"}`);
+        const machine = /* @__PURE__ */ __name(async (a) => {
+          await (0, import_promises25.writeFile)(initrd, Buffer.concat([await (0, import_promises25.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          return {
+            kernel: kit.kernel,
+            initrd,
+            append: commandLine2(nonce, timeoutsFor(a).scale),
+            systemDisk: image.disk.name,
+            dataDisk: step.dataDisk ? dataDisk : void 0,
+            accel: a,
+            cpus,
+            memoryMiB
+          };
+        }, "machine");
+        logger.info(`booting ${(0, import_node_path26.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
         const logPath = (0, import_node_path26.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
         const log = new ConsoleLog(logPath);
-        const run = await bootMachine(spec, nonce, limits, (t) => log.write(t), logger);
+        const boot = /* @__PURE__ */ __name(async () => {
+          try {
+            return await bootMachine(await machine(accel), nonce, limits, (t) => log.write(t), logger);
+          } catch (e) {
+            if (!(accel === "kvm" && options.accelFallback && e instanceof PiImageError && e.code === "EXEC_FAILED")) throw e;
+            logger.warn(`KVM could not start the machine (${e.message}); booting under TCG emulation instead`);
+            accel = "tcg";
+            return bootMachine(await machine(accel), nonce, limits, (t) => log.write(t), logger);
+          }
+        }, "boot");
+        const run = await boot().catch(async (e) => {
+          await log.close().catch(() => void 0);
+          throw e;
+        });
         const logDigest = await log.close();
         const checks = judgeBoot(run.watch.report, run.outcome, {
           dataLabel: options.dataLabel,
@@ -47719,7 +47813,8 @@ async function smokeTest(options) {
           times: run.watch.times,
           checks,
           consoleLog: { file: (0, import_node_path26.basename)(logPath), ...logDigest },
-          lastLines: run.watch.tail.slice(-15)
+          // QEMU's own "terminating on signal" (we stopped it) is not the image's last word.
+          lastLines: run.watch.tail.filter((l) => !l.startsWith(`${QEMU}: terminating on signal`)).slice(-15)
         });
         logger.info(`${step.name}: ${passed ? "passed" : "FAILED"} in ${run.seconds.toFixed(1)} s (${endedText(run.outcome, { time: limits.timeLimit })})`);
         if (!passed) break;
@@ -47733,13 +47828,18 @@ async function smokeTest(options) {
         machine: {
           emulator: await qemuVersion(logger),
           machine: "virt",
-          accel: options.accel,
+          accel,
           cpus,
           memoryMiB,
-          cpu: options.accel === "kvm" ? "host" : "cortex-a72"
+          cpu: accel === "kvm" ? "host" : "cortex-a72"
         },
-        kernel: { version: kit.kernelVersion, package: kit.source.kernel, busybox: kit.source.busybox, commandLine: commandLine2("NONCE") },
-        deviceTimeouts: { scale: timeoutScale, devices: timeouts.stretched },
+        kernel: {
+          version: kit.kernelVersion,
+          package: kit.source.kernel,
+          busybox: kit.source.busybox,
+          commandLine: commandLine2("NONCE", timeoutsFor(accel).scale)
+        },
+        deviceTimeouts: { scale: timeoutsFor(accel).scale, devices: timeoutsFor(accel).stretched },
         expectedVersion: options.expectedVersion ?? null,
         dataLabel: options.dataLabel ?? null,
         dataMount: options.dataMount ?? null,
@@ -47780,6 +47880,12 @@ async function bootTest(options) {
   let expectedVersion = options.expectedVersion;
   if (kind === "a directory") {
     release = await openReleaseDir(options.source);
+    if (options.expectedVersion !== void 0) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `--expected-version is for an image file: ${options.source} is a release, whose own version (${release.manifest.version}) is expected`
+      );
+    }
     if (await readSignature(release) !== void 0) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
@@ -47787,6 +47893,7 @@ async function bootTest(options) {
       );
     }
     await checkFiles(release.manifest.files, diskDigests(release.dir), release.dir, "manifest");
+    release = await clearBootEvidence(release);
     const entry = fileOfRole(release, "image");
     if (!entry) throw new PiImageError("INPUT_INVALID", `${options.source}: manifest.json lists no image`);
     image = releasePath(release, entry.path);
@@ -47824,6 +47931,7 @@ async function bootTest(options) {
       ...options.timeLimitSeconds !== void 0 ? { timeLimitSeconds: options.timeLimitSeconds } : {},
       ...options.stallSeconds !== void 0 ? { stallSeconds: options.stallSeconds } : {},
       accel: options.accel ?? chooseAccel(),
+      accelFallback: options.accel === void 0,
       ...options.cpus !== void 0 ? { cpus: options.cpus } : {},
       ...options.memoryMiB !== void 0 ? { memoryMiB: options.memoryMiB } : {},
       logDir,
@@ -47862,7 +47970,8 @@ function parseBootTestInputs(v, label) {
   const dataLabel = text2("data-label");
   if (dataLabel !== void 0 && !LABEL.test(dataLabel))
     throw new PiImageError("INPUT_INVALID", `${label("data-label")} "${dataLabel.slice(0, 40)}" is not an ext4 label (1 to 16 of A-Z a-z 0-9 _ . -)`);
-  const dataMount = text2("data-mount");
+  const mountText = text2("data-mount");
+  const dataMount = mountText === void 0 || mountText === "/" ? mountText : mountText.replace(/\/+$/, "");
   if (dataMount !== void 0 && (!/^\/[A-Za-z0-9._/-]*$/.test(dataMount) || dataMount.split("/").includes("..")))
     throw new PiImageError("INPUT_INVALID", `${label("data-mount")} "${dataMount.slice(0, 60)}" is not an absolute path`);
   if (dataMount !== void 0 && dataLabel === void 0) throw new PiImageError("INPUT_INVALID", `${label("data-mount")} needs ${label("data-label")}`);

@@ -36,13 +36,7 @@ export function bootTestSection(report: SmokeTestReport): string {
 
 /** The notes with the section put in (before "## Verify", or at the end), replacing an earlier one. */
 export function withBootTestSection(notes: string, section: string): string {
-  const lines = notes.split('\n');
-  const start = lines.indexOf(SECTION);
-  if (start >= 0) {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-    if (end < 0) end = lines.length;
-    lines.splice(start, end - start);
-  }
+  const lines = withoutBootTestSection(notes).split('\n');
   const verify = lines.indexOf('## Verify');
   if (verify >= 0) {
     lines.splice(verify, 0, ...section.split('\n'));
@@ -70,6 +64,32 @@ export async function addBootEvidence(release: ReleaseDir, report: SmokeTestRepo
     files.push({ name: notes.path, role: 'release-notes', content: withBootTestSection(text, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ['boot-test', 'boot-log'] });
+}
+
+/**
+ * Takes earlier boot evidence out of an unsigned release (before a new run: a
+ * run that fails must not leave an earlier pass behind, to be signed).
+ */
+export async function clearBootEvidence(release: ReleaseDir): Promise<ReleaseDir> {
+  if (!release.manifest.files.some((f) => f.role === 'boot-test' || f.role === 'boot-log')) return release;
+  const files: NewFile[] = [];
+  const notes = fileOfRole(release, 'release-notes');
+  if (notes) {
+    const text = await readFile(releasePath(release, notes.path), 'utf8');
+    files.push({ name: notes.path, role: 'release-notes', content: withoutBootTestSection(text) });
+  }
+  return addReleaseFiles(release, files, { replaceRoles: ['boot-test', 'boot-log'] });
+}
+
+/** The notes without a "Boot test" section. */
+export function withoutBootTestSection(notes: string): string {
+  const lines = notes.split('\n');
+  const start = lines.indexOf(SECTION);
+  if (start < 0) return notes;
+  let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  if (end < 0) end = lines.length;
+  lines.splice(start, end - start);
+  return lines.join('\n');
 }
 
 /** Writes the report and the logs to a directory of their own (a failed test's evidence, or an image's). */

@@ -41,6 +41,7 @@ async function moduleBytes(bytes: Buffer, compression: string | undefined, where
   await writeFile(packed, bytes);
   const tool = compression === '.xz' ? 'xz' : 'zstd';
   await execCapture(tool, ['--decompress', '--force', '--quiet', packed], { logger }).catch((e: unknown) => {
+    if (e instanceof PiImageError && e.code === 'TOOL_MISSING') throw e;
     throw new PiImageError('INPUT_INVALID', `${where} cannot be decompressed`, { cause: e });
   });
   const plain = join(scratch, 'module');
@@ -179,8 +180,15 @@ export async function prepareBootKit(options: BootKitOptions): Promise<BootKit> 
     await writeFile(join(work, 'vmlinuz'), k.kernel);
     await writeFile(join(work, 'initrd.cpio'), baseInitramfs(busybox, k.modules));
     await writeFile(join(work, 'kit.json'), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}\n`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
+    // A directory without kit.json is one a crash left half made.
+    if (!existsSync(join(dir, 'kit.json'))) await rm(dir, { recursive: true, force: true });
+    try {
+      await rename(work, dir);
+    } catch (e) {
+      // Another run made the same kit meanwhile: use it.
+      if (!existsSync(join(dir, 'kit.json'))) throw new PiImageError('IO_FAILED', `cannot write the boot kit ${dir}: ${(e as Error).message}`, { cause: e });
+      await rm(work, { recursive: true, force: true });
+    }
     return { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.cpio'), kernelVersion: k.version, source };
   } catch (e) {
     await rm(work, { recursive: true, force: true });

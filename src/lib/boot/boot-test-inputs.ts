@@ -43,7 +43,9 @@ export function parseBootTestInputs(v: BootTestInputValues, label: (name: string
   const dataLabel = text('data-label');
   if (dataLabel !== undefined && !LABEL.test(dataLabel))
     throw new PiImageError('INPUT_INVALID', `${label('data-label')} "${dataLabel.slice(0, 40)}" is not an ext4 label (1 to 16 of A-Z a-z 0-9 _ . -)`);
-  const dataMount = text('data-mount');
+  const mountText = text('data-mount');
+  // findmnt reports /var/lib/ourbox, never /var/lib/ourbox/.
+  const dataMount = mountText === undefined || mountText === '/' ? mountText : mountText.replace(/\/+$/, '');
   if (dataMount !== undefined && (!/^\/[A-Za-z0-9._/-]*$/.test(dataMount) || dataMount.split('/').includes('..')))
     throw new PiImageError('INPUT_INVALID', `${label('data-mount')} "${dataMount.slice(0, 60)}" is not an absolute path`);
   if (dataMount !== undefined && dataLabel === undefined) throw new PiImageError('INPUT_INVALID', `${label('data-mount')} needs ${label('data-label')}`);

@@ -12,7 +12,7 @@ import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { checkFiles, diskDigests, fileOfRole, openReleaseDir, readReleaseMetadata, readSignature, releasePath, type ReleaseDir } from '../release/release-dir';
 import { pathKind } from '../core/file-digest';
-import { addBootEvidence, writeEvidenceDir } from './boot-evidence';
+import { addBootEvidence, clearBootEvidence, writeEvidenceDir } from './boot-evidence';
 import { prepareBootKit } from './boot-kit';
 import { DEFAULT_DEBIAN_KEYRING, DEFAULT_DEBIAN_MIRROR } from './debian-archive';
 import { chooseAccel } from './qemu';
@@ -68,6 +68,12 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
   let expectedVersion = options.expectedVersion;
   if (kind === 'a directory') {
     release = await openReleaseDir(options.source);
+    if (options.expectedVersion !== undefined) {
+      throw new PiImageError(
+        'INPUT_INVALID',
+        `--expected-version is for an image file: ${options.source} is a release, whose own version (${release.manifest.version}) is expected`,
+      );
+    }
     if ((await readSignature(release)) !== undefined) {
       throw new PiImageError(
         'OUTPUT_EXISTS',
@@ -75,6 +81,8 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
       );
     }
     await checkFiles(release.manifest.files, diskDigests(release.dir), release.dir, 'manifest');
+    // An earlier run's evidence goes first: a run that fails must not leave an earlier pass to be signed.
+    release = await clearBootEvidence(release);
     const entry = fileOfRole(release, 'image');
     if (!entry) throw new PiImageError('INPUT_INVALID', `${options.source}: manifest.json lists no image`);
     image = releasePath(release, entry.path);
@@ -113,6 +121,7 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
       ...(options.timeLimitSeconds !== undefined ? { timeLimitSeconds: options.timeLimitSeconds } : {}),
       ...(options.stallSeconds !== undefined ? { stallSeconds: options.stallSeconds } : {}),
       accel: options.accel ?? chooseAccel(),
+      accelFallback: options.accel === undefined,
       ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
       ...(options.memoryMiB !== undefined ? { memoryMiB: options.memoryMiB } : {}),
       logDir,

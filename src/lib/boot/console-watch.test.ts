@@ -59,6 +59,7 @@ describe("the boot test's console reader", () => {
     expect(w.end).toEqual({ kind: 'probe-done' });
     expect(w.report).toEqual({
       jobsPending: 0,
+      pendingJobs: [],
       multiUser: 'active',
       failedUnits: ['rpi-eeprom-update.service', 'bluetooth.service'],
       dataFstab: '/data',

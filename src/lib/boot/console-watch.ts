@@ -11,6 +11,8 @@ export type BootEnd = { kind: 'probe-done' } | { kind: 'panic'; line: string } |
 
 export interface ProbeReport {
   jobsPending: number | undefined;
+  /** Jobs still queued when the probe stopped waiting (at most 10). */
+  pendingJobs: string[];
   multiUser: string | undefined;
   failedUnits: string[];
   dataFstab: string | undefined;
@@ -40,7 +42,15 @@ const EMERGENCY =
 export class ConsoleWatch {
   readonly tail: string[] = [];
   readonly times: BootTimes = {};
-  readonly report: ProbeReport = { jobsPending: undefined, multiUser: undefined, failedUnits: [], dataFstab: undefined, dataMounted: undefined, checks: [] };
+  readonly report: ProbeReport = {
+    jobsPending: undefined,
+    pendingJobs: [],
+    multiUser: undefined,
+    failedUnits: [],
+    dataFstab: undefined,
+    dataMounted: undefined,
+    checks: [],
+  };
   end: BootEnd | undefined;
   lines = 0;
   private partial = '';
@@ -106,6 +116,9 @@ export class ConsoleWatch {
         break;
       case 'jobs-pending':
         r.jobsPending = /^\d+$/.test(value) ? Number(value) : undefined;
+        break;
+      case 'pending-job':
+        if (r.pendingJobs.length < 10) r.pendingJobs.push(value);
         break;
       case 'multi-user':
         r.multiUser = value;

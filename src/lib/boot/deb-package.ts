@@ -79,11 +79,24 @@ export async function readDebData(
   const feed = (async (): Promise<void> => {
     const stdin = child.stdin!;
     stdin.on('error', () => undefined); // a reader that stops early closes the pipe
-    for await (const chunk of raw) {
-      if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
-      if (stdin.destroyed) return;
+    // Waiting for room in the pipe ends also when the pipe does (xz stopped): never a wait for a drain that cannot come.
+    const room = (): Promise<void> =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          stdin.off('drain', done).off('close', done).off('error', done);
+          resolve();
+        };
+        stdin.on('drain', done).on('close', done).on('error', done);
+      });
+    try {
+      for await (const chunk of raw) {
+        if (stdin.destroyed) return;
+        if (!stdin.write(chunk)) await room();
+      }
+      stdin.end();
+    } finally {
+      await raw.return(undefined);
     }
-    stdin.end();
   })();
   try {
     await readTar(child.stdout, onEntry);

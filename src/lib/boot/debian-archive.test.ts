@@ -216,11 +216,13 @@ function packagesText(debs: readonly Deb[]): string {
     .join('\n');
 }
 
-function releaseText(indexes: Record<string, Buffer>): string {
+function releaseText(indexes: Record<string, Buffer>, fields: Record<string, string> = {}): string {
   return [
     'Origin: Debian',
     'Suite: stable',
     'Codename: testsuite',
+    `Date: ${fields.Date ?? 'Sat, 08 Nov 2026 10:00:00 UTC'}`,
+    ...(fields['Acquire-By-Hash'] ? [`Acquire-By-Hash: ${fields['Acquire-By-Hash']}`] : []),
     'Architectures: arm64',
     'Components: main',
     'SHA256:',
@@ -254,16 +256,25 @@ describe.skipIf(!gpgAvailable)('Debian packages fetched from a signed archive (g
   const wanted = [{ name: 'linux-image-arm64', follow: /^linux-image-\d/ }, { name: 'busybox-static' }];
 
   /** Serves the archive: the index lists `listed`, the pool serves `served` (by default the same bytes). */
-  function publish(options: { listed?: readonly Deb[]; served?: readonly Deb[]; signer?: string; releaseIndex?: Buffer } = {}): void {
+  function publish(
+    options: { listed?: readonly Deb[]; served?: readonly Deb[]; signer?: string; releaseIndex?: Buffer; date?: string; byHash?: boolean } = {},
+  ): void {
     routes.clear();
     const listed = options.listed ?? [OTHER_KERNEL, META, KERNEL, BUSYBOX];
     for (const d of options.served ?? listed) routes.set(`/debian/${d.filename}`, d.bytes);
     const plain = Buffer.from(packagesText(listed));
     const xz = execFileSync('xz', ['--compress', '--stdout'], { input: plain });
-    routes.set('/debian/dists/testsuite/main/binary-arm64/Packages.xz', xz);
+    // By hash only when the archive says so (then the plain name serves another state, as a mirror mid-sync does).
+    if (options.byHash) {
+      routes.set(`/debian/dists/testsuite/main/binary-arm64/by-hash/SHA256/${sha256(xz)}`, xz);
+      routes.set('/debian/dists/testsuite/main/binary-arm64/Packages.xz', Buffer.from('a newer index, mid-sync'));
+    } else routes.set('/debian/dists/testsuite/main/binary-arm64/Packages.xz', xz);
     const inRelease = clearsign(
       options.signer ?? archiveKey,
-      releaseText({ 'main/binary-arm64/Packages': plain, 'main/binary-arm64/Packages.xz': options.releaseIndex ?? xz }),
+      releaseText(
+        { 'main/binary-arm64/Packages': plain, 'main/binary-arm64/Packages.xz': options.releaseIndex ?? xz },
+        { ...(options.date ? { Date: options.date } : {}), ...(options.byHash ? { 'Acquire-By-Hash': 'yes' } : {}) },
+      ),
     );
     routes.set('/debian/dists/testsuite/InRelease', inRelease);
   }
@@ -322,7 +333,9 @@ describe.skipIf(!gpgAvailable)('Debian packages fetched from a signed archive (g
       `/debian/${BUSYBOX.filename}`,
     ]);
     const xz = routes.get('/debian/dists/testsuite/main/binary-arm64/Packages.xz')!;
-    expect(cacheEntries()).toEqual([`${sha256(KERNEL.bytes)}.deb`, `${sha256(BUSYBOX.bytes)}.deb`, `packages-${sha256(xz)}.xz`, 'testsuite.InRelease'].sort());
+    expect(cacheEntries()).toEqual(
+      [`${sha256(KERNEL.bytes)}.deb`, `${sha256(BUSYBOX.bytes)}.deb`, `packages-${sha256(xz)}.xz`, 'testsuite.InRelease.date'].sort(),
+    );
   });
 
   it('a second fetch takes the index and the packages from the cache: only InRelease is asked for again', async () => {
@@ -364,7 +377,26 @@ describe.skipIf(!gpgAvailable)('Debian packages fetched from a signed archive (g
       code: 'FETCH_FAILED',
       message: expect.stringContaining(`${mirror}/dists/testsuite/main/binary-arm64/Packages.xz: `),
     });
-    expect(cacheEntries()).toEqual(['testsuite.InRelease']);
+    expect(cacheEntries()).toEqual(['testsuite.InRelease.date']);
+  });
+
+  it('takes the index by hash where InRelease offers it: a mirror mid-sync still serves the one it names', async () => {
+    publish({ byHash: true });
+    const got = await fetchDebianPackages(archive(), wanted);
+    expect(got).toHaveLength(2);
+    expect(requests.filter((r) => r.includes('binary-arm64'))).toEqual([expect.stringMatching(/\/by-hash\/SHA256\/[0-9a-f]{64}$/) as unknown]);
+  });
+
+  it('refuses an InRelease older than one already seen (a replay of an old, signed state)', async () => {
+    publish({ date: 'Mon, 10 Nov 2026 10:00:00 UTC' });
+    await fetchDebianPackages(archive(), wanted);
+    publish({ date: 'Sat, 01 Nov 2026 10:00:00 UTC' });
+    await expect(fetchDebianPackages(archive(), wanted)).rejects.toMatchObject({
+      code: 'FETCH_FAILED',
+      message: expect.stringMatching(/dated 2026-11-01T10:00:00\.000Z, older than the 2026-11-10T10:00:00\.000Z already seen: refused as a replay/) as unknown,
+    });
+    publish({ date: 'Tue, 11 Nov 2026 10:00:00 UTC' });
+    await expect(fetchDebianPackages(archive(), wanted)).resolves.toHaveLength(2);
   });
 
   it('refuses an InRelease signed by another key, naming the keyring, and keeps none of it', async () => {

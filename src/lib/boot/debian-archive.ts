@@ -5,12 +5,12 @@
  * the sha256 the index gives it. Downloads are cached by digest; a cached
  * file is hashed again before it is used.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { AtomicFile } from '../core/atomic-file';
+import { AtomicFile, writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
 import { execCapture, execStream } from '../core/exec';
 import { digestFile, verifiedChunks, type FileDigest } from '../core/file-digest';
@@ -184,19 +184,31 @@ async function verifiedRelease(archive: DebianArchive): Promise<string> {
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
   const dir = join(archive.cacheDir, 'debian');
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${archive.suite}.InRelease.unverified`);
-  await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
-  // gpgv looks for a keyring named without a slash in its home directory, not the working directory the check above used.
-  const r = await execCapture('gpgv', ['--quiet', '--keyring', resolve(archive.keyring), '--output', '-', path], {
-    logger: archive.logger,
-    allowFailure: true,
-  });
-  if (r.code !== 0) {
+  // A name of this run's own: runs sharing a cache never check each other's download.
+  const path = join(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
+    // gpgv looks for a keyring named without a slash in its home directory, not the working directory the check above used.
+    const r = await execCapture('gpgv', ['--quiet', '--keyring', resolve(archive.keyring), '--output', '-', path], {
+      logger: archive.logger,
+      allowFailure: true,
+    });
+    if (r.code !== 0) throw new PiImageError('FETCH_FAILED', `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
+    // As apt does: an InRelease older than one already seen is a replay (a mirror, or someone between, serving an old, signed, vulnerable state).
+    const seen = join(dir, `${archive.suite}.InRelease.date`);
+    const date = Date.parse(parseStanza(r.stdout.split('\n\n')[0] ?? '').Date ?? '');
+    const before = existsSync(seen) ? Number(await readFile(seen, 'utf8')) : NaN;
+    if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
+      throw new PiImageError(
+        'FETCH_FAILED',
+        `${url} is dated ${Number.isFinite(date) ? new Date(date).toISOString() : 'nothing readable'}, older than the ${new Date(before).toISOString()} already seen: refused as a replay`,
+      );
+    }
+    if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
+    return r.stdout;
+  } finally {
     await rm(path, { force: true });
-    throw new PiImageError('FETCH_FAILED', `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
   }
-  await rename(path, join(dir, `${archive.suite}.InRelease`));
-  return r.stdout;
 }
 
 /**
@@ -220,7 +232,12 @@ export async function fetchDebianPackages(
   const indexPath = `main/binary-${archive.arch}/Packages.xz`;
   const index = parseReleaseSha256(release).get(indexPath);
   if (!index) throw new PiImageError('FETCH_FAILED', `${archive.mirror} ${archive.suite}: InRelease lists no ${indexPath}`);
-  const packagesXz = await cached(archive, `${archive.mirror}/dists/${archive.suite}/${indexPath}`, `packages-${index.sha256}.xz`, {
+  // By hash where the archive offers it: a mirror caught mid-sync still serves the index InRelease names.
+  const byHash = /^yes$/i.test(header['Acquire-By-Hash'] ?? '');
+  const indexUrl = byHash
+    ? `${archive.mirror}/dists/${archive.suite}/main/binary-${archive.arch}/by-hash/SHA256/${index.sha256}`
+    : `${archive.mirror}/dists/${archive.suite}/${indexPath}`;
+  const packagesXz = await cached(archive, indexUrl, `packages-${index.sha256}.xz`, {
     ...index,
     max: MAX_INDEX_BYTES,
   });

@@ -11,7 +11,7 @@
  */
 
 /** Bumped when anything here changes: part of the cache key of the boot kit. */
-export const PROBE_VERSION = 4;
+export const PROBE_VERSION = 5;
 
 export const INIT_MARKER = 'PI-IMAGE-INIT';
 export const PROBE_MARKER = 'PI-IMAGE-PROBE';
@@ -86,18 +86,21 @@ export const PROBE_SCRIPT = `#!/bin/sh
 . ${PROBE_DIR}/probe.conf
 out() { printf '<5>%s:%s:%.900s\\n' '${PROBE_MARKER}' "$NONCE" "$*" >/dev/kmsg; }
 out "start"
-i=0
-while [ "$i" -lt 600 ]; do
-	# Device jobs are left out: a nofail line's device that is not there waits out its timeout in the
-	# background. Booted without the DATA disk, so is whatever waits for it (its mount).
-	ignore='pi-image-probe[.]service|[.]device '
-	[ "$DATA_DISK" = absent ] && ignore="$ignore|waiting *$"
-	jobs=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -Ev "$ignore" | grep -c .)
-	[ "$jobs" = 0 ] && break
-	sleep 0.2
-	i=$((i + 1))
+# Device jobs are left out: a nofail line's device that is not there waits out its timeout in the
+# background. Booted without the DATA disk, so is whatever waits for it (its mount).
+ignore='pi-image-probe[.]service|[.]device '
+[ "$DATA_DISK" = absent ] && ignore="$ignore|waiting *$"
+deadline=$(($(date +%s) + JOB_WAIT))
+while :; do
+	pending=$(systemctl list-jobs --no-legend --no-pager 2>/dev/null | grep -Ev "$ignore")
+	[ -z "$pending" ] && break
+	[ "$(date +%s)" -ge "$deadline" ] && break
+	sleep 0.5
 done
-out "jobs-pending=$jobs"
+out "jobs-pending=$(printf '%s' "$pending" | grep -c .)"
+printf '%s\n' "$pending" | head -n 10 | while read -r _ unit _; do
+	[ -n "$unit" ] && out "pending-job=$unit"
+done
 out "multi-user=$(systemctl is-active multi-user.target)"
 systemctl list-units --failed --plain --no-legend --no-pager 2>/dev/null | while read -r unit _; do
 	[ -n "$unit" ] && out "failed-unit=$unit"
@@ -114,20 +117,28 @@ for check in ${PROBE_DIR}/checks/*; do
 	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK \\
 		timeout 60 "$check" >/run/pi-image/check.out 2>&1
 	rc=$?
-	tail -n 20 /run/pi-image/check.out | while IFS= read -r line; do out "check-output=$name:$line"; done
+	tail -n 20 /run/pi-image/check.out | while IFS= read -r line || [ -n "$line" ]; do out "check-output=$name:$line"; done
 	out "check=$name:$rc"
 done
 out "done"
 `;
 
 /** The per-run settings the probe reads (shell assignments, each value single-quoted). */
-export function probeConf(values: { nonce: string; expectedVersion: string; dataLabel: string; dataDisk: 'present' | 'absent' | '' }): string {
+export function probeConf(values: {
+  nonce: string;
+  expectedVersion: string;
+  dataLabel: string;
+  dataDisk: 'present' | 'absent' | '';
+  /** How long the probe waits for the boot's other jobs to finish (seconds). */
+  jobWait: number;
+}): string {
   const q = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;
   return [
     `NONCE=${q(values.nonce)}`,
     `EXPECTED_VERSION=${q(values.expectedVersion)}`,
     `DATA_LABEL=${q(values.dataLabel)}`,
     `DATA_DISK=${q(values.dataDisk)}`,
+    `JOB_WAIT=${Math.max(1, Math.round(values.jobWait))}`,
     '',
   ].join('\n');
 }

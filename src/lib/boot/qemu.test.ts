@@ -19,13 +19,13 @@ const spec: MachineSpec = {
 describe('the QEMU command line', () => {
   it('virt with TCG or KVM, the image copy-on-write, commas in paths doubled, the data disk second', () => {
     const args = qemuArgs(spec);
-    expect(args.slice(0, 6)).toEqual(['-M', 'virt', '-accel', 'tcg', '-cpu', 'cortex-a72']);
+    expect(args.slice(0, 6)).toEqual(['-M', 'virt,gic-version=max', '-accel', 'tcg', '-cpu', 'cortex-a72']);
     expect(args).toContain('if=none,id=system,format=raw,snapshot=on,file=/images/a,,b.img');
     expect(args.indexOf('if=none,id=system,format=raw,snapshot=on,file=/images/a,,b.img')).toBeLessThan(
       args.indexOf('if=none,id=data,format=raw,file=/tmp/data.img'),
     );
     expect(args).toEqual(expect.arrayContaining(['-no-reboot', '-nodefaults', '-serial', 'stdio', '-monitor', 'none']));
-    expect(qemuArgs({ ...spec, accel: 'kvm', dataDisk: undefined }).join(' ')).toMatch(/^-M virt -accel kvm -cpu host .*/);
+    expect(qemuArgs({ ...spec, accel: 'kvm', dataDisk: undefined }).join(' ')).toMatch(/^-M virt,gic-version=max -accel kvm -cpu host .*/);
     expect(qemuArgs({ ...spec, dataDisk: undefined }).join(' ')).not.toContain('id=data');
   });
 });
@@ -92,8 +92,16 @@ describe('the boot watch', () => {
     const done = await bootMachine(spec, 'n1', { timeLimit: 60, stallLimit: 30 }, () => undefined, new MemoryLogger());
     expect(done.outcome).toEqual({ kind: 'probe-done' });
     expect(done.watch.report.multiUser).toBe('active');
-    fake('echo booting; exit 3');
+    fake('echo "[    0.0] Booting Linux on physical CPU 0x0"; exit 3');
     const exited = await bootMachine(spec, 'n1', { timeLimit: 60, stallLimit: 30 }, () => undefined, new MemoryLogger());
     expect(exited.outcome).toEqual({ kind: 'exited', code: 3 });
+  });
+
+  it('a machine that cannot start is a tool failure naming what QEMU said, not a verdict on the image', async () => {
+    fake('echo "qemu-system-aarch64: failed to initialize kvm: Permission denied" >&2; exit 1');
+    await expect(bootMachine({ ...spec, accel: 'kvm' }, 'n1', { timeLimit: 60, stallLimit: 30 }, () => undefined, new MemoryLogger())).rejects.toMatchObject({
+      code: 'EXEC_FAILED',
+      message: expect.stringMatching(/stopped \(exit 1\) before the kernel started: qemu-system-aarch64: failed to initialize kvm/) as unknown,
+    });
   });
 });

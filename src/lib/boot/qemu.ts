@@ -7,6 +7,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { arch } from 'node:os';
+import { PiImageError } from '../core/errors';
 import { execCapture, execFollow } from '../core/exec';
 import type { Logger } from '../core/logger';
 import { ConsoleWatch, type BootEnd } from './console-watch';
@@ -40,7 +41,8 @@ export function chooseAccel(): 'kvm' | 'tcg' {
 const driveFile = (path: string): string => path.replace(/,/g, ',,');
 
 export function qemuArgs(spec: MachineSpec): string[] {
-  const args = ['-M', 'virt', ...(spec.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'cortex-a72'])];
+  // gic-version=max: KVM on hosts with only a GICv3 (Graviton, Ampere, Cobalt) cannot give the default GICv2.
+  const args = ['-M', 'virt,gic-version=max', ...(spec.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'cortex-a72'])];
   args.push('-smp', String(spec.cpus), '-m', String(spec.memoryMiB));
   args.push('-nodefaults', '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', 'stdio');
   args.push('-kernel', spec.kernel, '-initrd', spec.initrd, '-append', spec.append);
@@ -112,6 +114,13 @@ export async function bootMachine(spec: MachineSpec, nonce: string, limits: Boot
     finish({ kind: 'exited', code });
   } finally {
     clearInterval(timer);
+  }
+  if (outcome?.kind === 'exited' && watch.times.kernel === undefined) {
+    // Nothing of the image ran: the machine itself could not start (a bad option, no KVM, a missing file).
+    throw new PiImageError(
+      'EXEC_FAILED',
+      `${QEMU} stopped (exit ${outcome.code}) before the kernel started: ${watch.tail.slice(-5).join(' | ') || 'no output'}`,
+    );
   }
   return { outcome: outcome!, watch, seconds: elapsed() };
 }

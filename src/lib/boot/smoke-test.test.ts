@@ -6,7 +6,7 @@ import { failureMessage, judgeBoot, SMOKE_TEST_SCHEMA_VERSION, type BootResult, 
 const DONE: BootOutcome = { kind: 'probe-done' };
 
 function report(change: Partial<ProbeReport> = {}): ProbeReport {
-  return { jobsPending: 0, multiUser: 'active', failedUnits: [], dataFstab: undefined, dataMounted: undefined, checks: [], ...change };
+  return { jobsPending: 0, pendingJobs: [], multiUser: 'active', failedUnits: [], dataFstab: undefined, dataMounted: undefined, checks: [], ...change };
 }
 
 const plain = { dataDisk: false, allowFailedUnits: [] as string[], expectChecks: [] as string[] };
@@ -29,7 +29,14 @@ describe('judging one boot from what the probe reported', () => {
     expect(judgeBoot(report(), DONE, plain)).toEqual([
       { name: 'multi-user', passed: true, detail: 'multi-user.target is active' },
       { name: 'failed-units', passed: true, detail: 'no failed units' },
+      { name: 'jobs-finished', passed: true, detail: "every boot job finished (a nofail line's device may still be awaited)" },
     ]);
+  });
+
+  it('fails a boot whose jobs were still queued when the probe stopped waiting, naming them', () => {
+    const last = judgeBoot(report({ jobsPending: 2, pendingJobs: ['app.service', 'late.mount'] }), DONE, plain).at(-1);
+    expect(last).toEqual({ name: 'jobs-finished', passed: false, detail: '2 jobs still queued when the probe stopped waiting: app.service, late.mount' });
+    expect(judgeBoot(report({ jobsPending: undefined }), DONE, plain).at(-1)).toMatchObject({ name: 'jobs-finished', passed: false });
   });
 
   it.each([
@@ -58,7 +65,7 @@ describe('judging one boot from what the probe reported', () => {
 
   it('judges no DATA disk when no label is given, whatever the probe said about one', () => {
     const checks = judgeBoot(report({ dataFstab: '/data', dataMounted: '/elsewhere' }), DONE, { ...plain, dataDisk: true });
-    expect(checks.map((c) => c.name)).toEqual(['multi-user', 'failed-units']);
+    expect(checks.map((c) => c.name)).toEqual(['multi-user', 'failed-units', 'jobs-finished']);
   });
 
   describe('with a DATA disk attached', () => {
@@ -115,7 +122,7 @@ describe('judging one boot from what the probe reported', () => {
 
     it('passes when the system reached multi-user and nothing is mounted as the disk', () => {
       const checks = judgeBoot(report({ dataFstab: '/data' }), DONE, withoutDisk);
-      expect(checks.map((c) => c.name)).toEqual(['multi-user', 'failed-units', 'data-disk-absent']);
+      expect(checks.map((c) => c.name)).toEqual(['multi-user', 'failed-units', 'data-disk-absent', 'jobs-finished']);
       expect(checks[2]).toEqual({ name: 'data-disk-absent', passed: true, detail: 'without a LABEL=OURBOX_DATA disk the system reached multi-user' });
     });
 
@@ -144,7 +151,7 @@ describe('judging one boot from what the probe reported', () => {
     const checks = judgeBoot(report({ checks: probeChecks }), DONE, { ...plain, expectChecks: ['10-version', '20-service', '30-silent', '40-missing'] });
 
     it('judges each expected check, in the order expected, and no other', () => {
-      expect(checks.slice(2)).toEqual([
+      expect(checks.slice(2, -1)).toEqual([
         { name: 'check:10-version', passed: true, detail: 'passed' },
         { name: 'check:20-service', passed: false, detail: 'exited with 3: app.service is not running | see journalctl' },
         { name: 'check:30-silent', passed: false, detail: 'exited with 1' },

@@ -23,7 +23,7 @@ import type { BootTimes, ProbeReport } from './console-watch';
 import { cpioArchive, withParents, type CpioEntry } from './cpio';
 import { deviceTimeoutDropIns, TCG_TIMEOUT_SCALE } from './device-timeouts';
 import { probeConf } from './probe-scripts';
-import { bootMachine, qemuVersion, type BootOutcome, type MachineSpec } from './qemu';
+import { bootMachine, QEMU, qemuVersion, type BootOutcome, type MachineSpec } from './qemu';
 
 export const SMOKE_TEST_SCHEMA_VERSION = 1;
 /** A console log longer than this is cut (its start and end kept). */
@@ -50,6 +50,8 @@ export interface SmokeTestOptions {
   timeLimitSeconds?: number;
   stallSeconds?: number;
   accel: 'kvm' | 'tcg';
+  /** The accelerator was chosen, not asked for: when KVM cannot start the machine, TCG is used. */
+  accelFallback?: boolean;
   cpus?: number;
   memoryMiB?: number;
   /** Where console logs are written: one per boot, `PREFIX.NAME.console.log`. */
@@ -95,7 +97,15 @@ export interface SmokeTestReport {
   boots: BootResult[];
 }
 
-/** The product's check scripts, as initramfs entries (executable regular files, sorted by name). */
+/** Files beside the checks that are documentation, not checks. */
+const DOCUMENTATION = /^(README|LICEN[CS]E)(\..*)?$|\.(md|txt)$/i;
+
+/**
+ * The product's check scripts, as initramfs entries (sorted by name). Every
+ * file of the directory is a check, but hidden files and documentation (README,
+ * *.md, *.txt): one that cannot run (not executable, a name the probe would
+ * mangle, not a regular file) is refused, never silently left out.
+ */
 async function checkEntries(dir: string | undefined): Promise<CpioEntry[]> {
   if (!dir) return [];
   let names: string[];
@@ -106,13 +116,16 @@ async function checkEntries(dir: string | undefined): Promise<CpioEntry[]> {
   }
   const out: CpioEntry[] = [];
   for (const name of names) {
-    if (name.startsWith('.') || !/^[A-Za-z0-9._-]+$/.test(name)) continue;
+    if (name.startsWith('.') || DOCUMENTATION.test(name)) continue;
     const path = join(dir, name);
     const st = await stat(path);
-    if (!st.isFile() || (st.mode & 0o111) === 0) continue; // executables only: a README beside the checks is not one
+    if (!st.isFile()) throw new PiImageError('INPUT_INVALID', `check ${path} is not a regular file`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError('INPUT_INVALID', `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
+    if ((st.mode & 0o111) === 0) throw new PiImageError('INPUT_INVALID', `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError('INPUT_INVALID', `check ${path} is larger than 1 MiB`);
     out.push({ type: 'file', path: `probe/checks/${name}`, data: await readFile(path), mode: 0o755 });
   }
+  if (out.length === 0) throw new PiImageError('INPUT_INVALID', `checks directory ${dir} holds no checks`);
   return out;
 }
 
@@ -197,6 +210,14 @@ export function judgeBoot(
       detail: !c ? 'did not report' : c.exitCode === 0 ? 'passed' : `exited with ${c.exitCode}${c.output.length > 0 ? `: ${c.output.join(' | ')}` : ''}`,
     });
   }
+  checks.push({
+    name: 'jobs-finished',
+    passed: report.jobsPending === 0,
+    detail:
+      report.jobsPending === 0
+        ? "every boot job finished (a nofail line's device may still be awaited)"
+        : `${report.jobsPending ?? 'an unknown number of'} jobs still queued when the probe stopped waiting${report.pendingJobs.length > 0 ? `: ${report.pendingJobs.join(', ')}` : ''}`,
+  });
   return checks;
 }
 
@@ -227,6 +248,9 @@ class ConsoleLog {
 export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestReport> {
   const { logger } = options;
   const started = new Date();
+  // Inputs first: a checks directory that cannot be used is refused before anything slow starts.
+  const checkScripts = await checkEntries(options.checksDir);
+  const expectChecks = checkScripts.map((e) => basename(e.path));
   const work = await mkdtemp(join(options.workDir ?? tmpdir(), '.pi-image-boot-'));
   const unregister = registerCleanup(() => rm(work, { recursive: true, force: true }));
   try {
@@ -244,10 +268,11 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
       const root = inspection.root?.partition;
       if (root === undefined) throw new PiImageError('IMAGE_NOT_DISK', `${options.image}: no root file system found to boot (no ext4 partition with /etc)`);
       const kit = await options.kit(inspection.root?.osRelease?.VERSION_CODENAME);
-      const timeoutScale = options.accel === 'kvm' ? 1 : TCG_TIMEOUT_SCALE;
-      const timeouts = deviceTimeoutDropIns(inspection.root?.fstab ?? [], timeoutScale);
-      const extra = [...(await checkEntries(options.checksDir)), ...timeouts.entries];
-      const expectChecks = extra.filter((e) => e.path.startsWith('probe/checks/')).map((e) => basename(e.path));
+      let accel = options.accel;
+      const timeoutsFor = (a: 'kvm' | 'tcg'): ReturnType<typeof deviceTimeoutDropIns> & { scale: number } => {
+        const scale = a === 'kvm' ? 1 : TCG_TIMEOUT_SCALE;
+        return { ...deviceTimeoutDropIns(inspection.root?.fstab ?? [], scale), scale };
+      };
 
       const cpus = options.cpus ?? 2;
       const memoryMiB = options.memoryMiB ?? 1024;
@@ -265,8 +290,9 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
         await truncate(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture('mkfs.ext4', ['-q', '-F', '-L', options.dataLabel, dataDisk], { logger });
       }
-      const commandLine = (nonce: string): string =>
-        `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1`;
+      const commandLine = (nonce: string, scale: number): string =>
+        `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` +
+        (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : '');
       const boots: BootResult[] = [];
       for (const step of plan) {
         const nonce = randomBytes(8).toString('hex');
@@ -278,24 +304,41 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
             expectedVersion: options.expectedVersion ?? '',
             dataLabel: options.dataLabel ?? '',
             dataDisk: options.dataLabel ? (step.dataDisk ? 'present' : 'absent') : '',
+            jobWait: Math.min(120, limits.timeLimit / 3),
           }),
         };
         const initrd = join(work, `initrd-${step.name}`);
-        await writeFile(initrd, Buffer.concat([await readFile(kit.initrd), cpioArchive(withParents([conf, ...extra]))]));
-        const spec: MachineSpec = {
-          kernel: kit.kernel,
-          initrd,
-          append: commandLine(nonce),
-          systemDisk: image.disk.name,
-          dataDisk: step.dataDisk ? dataDisk : undefined,
-          accel: options.accel,
-          cpus,
-          memoryMiB,
+        const machine = async (a: 'kvm' | 'tcg'): Promise<MachineSpec> => {
+          // Time runs slower under emulation: the fstab's device timeouts (drop-ins) and the start timeouts stretch with it.
+          await writeFile(initrd, Buffer.concat([await readFile(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          return {
+            kernel: kit.kernel,
+            initrd,
+            append: commandLine(nonce, timeoutsFor(a).scale),
+            systemDisk: image.disk.name,
+            dataDisk: step.dataDisk ? dataDisk : undefined,
+            accel: a,
+            cpus,
+            memoryMiB,
+          };
         };
-        logger.info(`booting ${basename(options.image)}${plan.length > 1 ? ` (${step.name})` : ''} under ${options.accel === 'kvm' ? 'KVM' : 'TCG emulation'}`);
+        logger.info(`booting ${basename(options.image)}${plan.length > 1 ? ` (${step.name})` : ''} under ${accel === 'kvm' ? 'KVM' : 'TCG emulation'}`);
         const logPath = join(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
         const log = new ConsoleLog(logPath);
-        const run = await bootMachine(spec, nonce, limits, (t) => log.write(t), logger);
+        const boot = async (): Promise<Awaited<ReturnType<typeof bootMachine>>> => {
+          try {
+            return await bootMachine(await machine(accel), nonce, limits, (t) => log.write(t), logger);
+          } catch (e) {
+            if (!(accel === 'kvm' && options.accelFallback && e instanceof PiImageError && e.code === 'EXEC_FAILED')) throw e;
+            logger.warn(`KVM could not start the machine (${e.message}); booting under TCG emulation instead`);
+            accel = 'tcg';
+            return bootMachine(await machine(accel), nonce, limits, (t) => log.write(t), logger);
+          }
+        };
+        const run = await boot().catch(async (e: unknown) => {
+          await log.close().catch(() => undefined);
+          throw e;
+        });
         const logDigest = await log.close();
         const checks = judgeBoot(run.watch.report, run.outcome, {
           dataLabel: options.dataLabel,
@@ -314,7 +357,8 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
           times: run.watch.times,
           checks,
           consoleLog: { file: basename(logPath), ...logDigest },
-          lastLines: run.watch.tail.slice(-15),
+          // QEMU's own "terminating on signal" (we stopped it) is not the image's last word.
+          lastLines: run.watch.tail.filter((l) => !l.startsWith(`${QEMU}: terminating on signal`)).slice(-15),
         });
         logger.info(`${step.name}: ${passed ? 'passed' : 'FAILED'} in ${run.seconds.toFixed(1)} s (${endedText(run.outcome, { time: limits.timeLimit })})`);
         if (!passed) break;
@@ -328,13 +372,18 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
         machine: {
           emulator: await qemuVersion(logger),
           machine: 'virt',
-          accel: options.accel,
+          accel,
           cpus,
           memoryMiB,
-          cpu: options.accel === 'kvm' ? 'host' : 'cortex-a72',
+          cpu: accel === 'kvm' ? 'host' : 'cortex-a72',
         },
-        kernel: { version: kit.kernelVersion, package: kit.source.kernel, busybox: kit.source.busybox, commandLine: commandLine('NONCE') },
-        deviceTimeouts: { scale: timeoutScale, devices: timeouts.stretched },
+        kernel: {
+          version: kit.kernelVersion,
+          package: kit.source.kernel,
+          busybox: kit.source.busybox,
+          commandLine: commandLine('NONCE', timeoutsFor(accel).scale),
+        },
+        deviceTimeouts: { scale: timeoutsFor(accel).scale, devices: timeoutsFor(accel).stretched },
         expectedVersion: options.expectedVersion ?? null,
         dataLabel: options.dataLabel ?? null,
         dataMount: options.dataMount ?? null,
