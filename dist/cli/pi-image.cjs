@@ -5153,21 +5153,21 @@ var require_appdata = __commonJS({
     var os_1 = __importDefault(require("os"));
     var path_1 = __importDefault(require("path"));
     function appDataPath(name) {
-      const homedir5 = os_1.default.homedir();
+      const homedir4 = os_1.default.homedir();
       switch (process.platform) {
         /* istanbul ignore next */
         case "darwin": {
-          const appSupport = path_1.default.join(homedir5, "Library", "Application Support");
+          const appSupport = path_1.default.join(homedir4, "Library", "Application Support");
           return path_1.default.join(appSupport, name);
         }
         /* istanbul ignore next */
         case "win32": {
-          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir5, "AppData", "Local");
+          const localAppData = process.env.LOCALAPPDATA || path_1.default.join(homedir4, "AppData", "Local");
           return path_1.default.join(localAppData, name, "Data");
         }
         /* istanbul ignore next */
         default: {
-          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir5, ".local", "share");
+          const localData = process.env.XDG_DATA_HOME || path_1.default.join(homedir4, ".local", "share");
           return path_1.default.join(localData, name);
         }
       }
@@ -22073,7 +22073,7 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname9,
       isAbsolute: isAbsolute2,
-      join: join30,
+      join: join29,
       parse,
       resolve: resolve10,
       sep: sep2,
@@ -22354,8 +22354,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir7(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join30(src, item);
-        const destItem = join30(dest, item);
+        const srcItem = join29(src, item);
+        const destItem = join29(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22431,7 +22431,7 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join30, sep: sep2 } = require("path");
+    var { join: join29, sep: sep2 } = require("path");
     var getOptions = require_get_options();
     var { mkdir: mkdir10, mkdtemp: mkdtemp5, rm: rm12 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
@@ -22439,7 +22439,7 @@ var require_with_temp_dir = __commonJS({
         copy: ["tmpPrefix"]
       });
       await mkdir10(root, { recursive: true });
-      const target = await mkdtemp5(join30(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp5(join29(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22464,13 +22464,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir7 } = require("fs/promises");
-    var { join: join30 } = require("path");
+    var { join: join29 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir7(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir7(join30(dir, item))) {
-            results.push(join30(item, scopedItem));
+          for (const scopedItem of await readdir7(join29(dir, item))) {
+            results.push(join29(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname9, join: join30, resolve: resolve10, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname9, join: join29, resolve: resolve10, relative, isAbsolute: isAbsolute2 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join30(source, file), join30(destination, file), options, false, symlinks)
+              (file) => moveFile(join29(source, file), join29(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join30;
+    exports2.join = join29;
     var url_1 = require("url");
-    function join30(base, path) {
+    function join29(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join30, "join");
+    __name(join29, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -38683,13 +38683,17 @@ var version = "0.0.0-development";
 var TOOL_VERSION = version;
 var TOOL_NAME = "pi-image-release";
 
-// src/cli/commands/build-command.ts
+// src/lib/core/cache-dir.ts
 var import_node_os = require("node:os");
-var import_node_path9 = require("node:path");
+var import_node_path = require("node:path");
+function defaultCacheDir(env) {
+  return (0, import_node_path.join)(env.XDG_CACHE_HOME ?? (0, import_node_path.join)(env.HOME ?? (0, import_node_os.homedir)(), ".cache"), "pi-image-release");
+}
+__name(defaultCacheDir, "defaultCacheDir");
 
 // src/lib/build/build.ts
 var import_promises10 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_node_path7 = require("node:path");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -38817,7 +38821,7 @@ __name(renderPiGenConfig, "renderPiGenConfig");
 
 // src/lib/pigen/deploy-layout.ts
 var import_promises3 = require("node:fs/promises");
-var import_node_path = require("node:path");
+var import_node_path2 = require("node:path");
 
 // src/lib/core/file-digest.ts
 var import_node_crypto = require("node:crypto");
@@ -38999,7 +39003,7 @@ async function notDirectory(path) {
 }
 __name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
-  const dir = (0, import_node_path.resolve)(deployDir);
+  const dir = (0, import_node_path2.resolve)(deployDir);
   let names;
   try {
     if (!(await (0, import_promises3.stat)(dir)).isDirectory()) throw new Error("not a directory");
@@ -39009,8 +39013,8 @@ async function findDeployOutputs(deployDir, options = {}) {
   }
   let image;
   if (options.image) {
-    const path = (0, import_node_path.resolve)(dir, options.image);
-    const kind = classifyImageName((0, import_node_path.basename)(path));
+    const path = (0, import_node_path2.resolve)(dir, options.image);
+    const kind = classifyImageName((0, import_node_path2.basename)(path));
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
@@ -39020,7 +39024,7 @@ async function findDeployOutputs(deployDir, options = {}) {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await notDirectory((0, import_node_path.join)(dir, name))) candidates.push({ path: (0, import_node_path.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path2.join)(dir, name))) candidates.push({ path: (0, import_node_path2.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -39031,20 +39035,20 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (candidates.length > 1) {
       throw new PiImageError(
         "DEPLOY_AMBIGUOUS",
-        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
+        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path2.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
       );
     }
     image = candidates[0];
   }
   let info;
   if (options.info) {
-    info = (0, import_node_path.resolve)(dir, options.info);
+    info = (0, import_node_path2.resolve)(dir, options.info);
     await checkInputFile(info, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
-    info = (0, import_node_path.join)(dir, `${image.base}.info`);
+    info = (0, import_node_path2.join)(dir, `${image.base}.info`);
   } else {
     const infos = names.filter((n) => n.endsWith(".info"));
-    if (infos.length === 1) info = (0, import_node_path.join)(dir, infos[0]);
+    if (infos.length === 1) info = (0, import_node_path2.join)(dir, infos[0]);
     else {
       throw new PiImageError(
         "DEPLOY_NO_INFO",
@@ -39054,16 +39058,16 @@ async function findDeployOutputs(deployDir, options = {}) {
   }
   let buildLog;
   if (options.buildLog) {
-    buildLog = (0, import_node_path.resolve)(options.buildLog);
+    buildLog = (0, import_node_path2.resolve)(options.buildLog);
     await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
-  } else if (await notDirectory((0, import_node_path.join)(dir, "build.log"))) {
-    buildLog = (0, import_node_path.join)(dir, "build.log");
+  } else if (await notDirectory((0, import_node_path2.join)(dir, "build.log"))) {
+    buildLog = (0, import_node_path2.join)(dir, "build.log");
   }
   const layout = { dir, image, info };
   if (buildLog) layout.buildLog = buildLog;
-  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path.join)(dir, `${image.base}.bmap`);
+  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path2.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
-  if (sbom) layout.pigenSbom = (0, import_node_path.join)(dir, sbom);
+  if (sbom) layout.pigenSbom = (0, import_node_path2.join)(dir, sbom);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
@@ -39354,7 +39358,7 @@ __name(piGenConfigEntries, "piGenConfigEntries");
 
 // src/lib/pigen/stage-list.ts
 var import_promises4 = require("node:fs/promises");
-var import_node_path2 = require("node:path");
+var import_node_path3 = require("node:path");
 var CONTAINER_PIGEN_DIR = "/pi-gen";
 async function isDir(path) {
   try {
@@ -39366,7 +39370,7 @@ async function isDir(path) {
 __name(isDir, "isDir");
 async function filesUnder(dir, prefix = "") {
   const out = [];
-  for (const e of await (0, import_promises4.readdir)((0, import_node_path2.join)(dir, prefix), { withFileTypes: true })) {
+  for (const e of await (0, import_promises4.readdir)((0, import_node_path3.join)(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...await filesUnder(dir, rel));
     else out.push(rel);
@@ -39380,28 +39384,28 @@ async function resolveStageList(specs, options) {
   const warnings = [];
   const stages = [];
   const names = /* @__PURE__ */ new Set();
-  const overrides = options.overridesDir ? (0, import_node_path2.resolve)(options.baseDir, options.overridesDir) : void 0;
+  const overrides = options.overridesDir ? (0, import_node_path3.resolve)(options.baseDir, options.overridesDir) : void 0;
   if (overrides && !await isDir(overrides)) throw new PiImageError("INPUT_INVALID", `overrides directory ${options.overridesDir} does not exist`);
   for (const spec of specs) {
     if (/\s/.test(spec)) throw new PiImageError("INPUT_INVALID", `stage "${spec}": paths with whitespace break pi-gen's STAGE_LIST`);
     const upstream = UPSTREAM.test(spec);
-    const hostPath = upstream ? (0, import_node_path2.join)(options.pigenDir, spec) : (0, import_node_path2.isAbsolute)(spec) ? spec : (0, import_node_path2.resolve)(options.baseDir, spec);
+    const hostPath = upstream ? (0, import_node_path3.join)(options.pigenDir, spec) : (0, import_node_path3.isAbsolute)(spec) ? spec : (0, import_node_path3.resolve)(options.baseDir, spec);
     if (!await isDir(hostPath)) {
       throw new PiImageError(
         "INPUT_INVALID",
         upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`
       );
     }
-    const name = (0, import_node_path2.basename)(hostPath);
+    const name = (0, import_node_path3.basename)(hostPath);
     if (names.has(name)) throw new PiImageError("INPUT_INVALID", `stage ${name} appears twice; pi-gen keys its work directories by stage name`);
     names.add(name);
-    const overrideDir = overrides ? (0, import_node_path2.join)(overrides, name) : void 0;
+    const overrideDir = overrides ? (0, import_node_path3.join)(overrides, name) : void 0;
     if (overrideDir && await isDir(overrideDir)) {
       if (!upstream) throw new PiImageError("INPUT_INVALID", `overrides for ${name}: overrides apply to pi-gen's own stages; change your stage ${spec} itself`);
-      const copy = (0, import_node_path2.join)(options.workDir, "stages", name);
+      const copy = (0, import_node_path3.join)(options.workDir, "stages", name);
       await (0, import_promises4.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
       const files = await filesUnder(overrideDir);
-      for (const f of files) await (0, import_promises4.cp)((0, import_node_path2.join)(overrideDir, f), (0, import_node_path2.join)(copy, f), { preserveTimestamps: true, force: true });
+      for (const f of files) await (0, import_promises4.cp)((0, import_node_path3.join)(overrideDir, f), (0, import_node_path3.join)(copy, f), { preserveTimestamps: true, force: true });
       stages.push({ name, hostPath: copy, buildPath: copy, upstream, mount: options.runtime === "container", overridden: files });
       continue;
     }
@@ -39421,16 +39425,16 @@ __name(resolveStageList, "resolveStageList");
 var import_node_fs3 = require("node:fs");
 var import_promises7 = require("node:fs/promises");
 var import_node_http = require("node:http");
-var import_node_path4 = require("node:path");
+var import_node_path5 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto2 = require("node:crypto");
 var import_node_fs2 = require("node:fs");
 var import_promises5 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
+var import_node_path4 = require("node:path");
 var import_promises6 = require("node:stream/promises");
 function temporaryPathFor(path) {
-  return (0, import_node_path3.join)((0, import_node_path3.dirname)(path), `.${(0, import_node_path3.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
+  return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
 }
 __name(temporaryPathFor, "temporaryPathFor");
 async function writeFileAtomic(path, content) {
@@ -39512,7 +39516,7 @@ function cachePathFor(cacheDir, url) {
   const host = url.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path4.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path5.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -39588,7 +39592,7 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const cached2 = new AtomicFile((0, import_node_path4.join)(options.cacheDir, "entry"));
+      const cached2 = new AtomicFile((0, import_node_path5.join)(options.cacheDir, "entry"));
       const file = cached2.stream;
       let length = 0;
       let failed = false;
@@ -39614,7 +39618,7 @@ async function startAptProxy(options) {
           return;
         }
         try {
-          await (0, import_promises7.mkdir)((0, import_node_path4.dirname)(cachePath), { recursive: true });
+          await (0, import_promises7.mkdir)((0, import_node_path5.dirname)(cachePath), { recursive: true });
           await cached2.commit(cachePath);
           stats.stored++;
         } catch (e) {
@@ -39692,7 +39696,7 @@ __name(ensureBuildkit, "ensureBuildkit");
 // src/lib/build/emulation.ts
 var import_node_fs5 = require("node:fs");
 var import_promises9 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
+var import_node_path6 = require("node:path");
 
 // src/lib/build/preflight.ts
 var import_node_fs4 = require("node:fs");
@@ -39771,7 +39775,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path5.join)(dir, name))) return (0, import_node_path5.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, name))) return (0, import_node_path6.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -39808,7 +39812,7 @@ async function ensureEmulation(options) {
   await (0, import_promises9.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path5.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path6.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -40151,29 +40155,29 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path6.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path6.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path7.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path7.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
-  const workDir = (0, import_node_path6.resolve)(options.workDir);
+  const workDir = (0, import_node_path7.resolve)(options.workDir);
   await (0, import_promises10.mkdir)(workDir, { recursive: true });
   const probe2 = options.probe ?? defaultProbe(logger);
   const runtime = await resolveRuntime(options.runtime, probe2, options.isRoot);
   const native = runtime.runtime === "native";
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists((0, import_node_path6.join)(options.pigenDir, script))) {
+    if (!await exists((0, import_node_path7.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path6.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path7.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path6.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path7.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -40220,18 +40224,18 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   const entries = buildConfigEntries(withProxy, stages, native, workDir);
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path6.join)(workDir, "config");
+  const configPath = (0, import_node_path7.join)(workDir, "config");
   await (0, import_promises10.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path6.join)(workDir, "bin"), logger });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path7.join)(workDir, "bin"), logger });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
-    dependsFile: (0, import_node_path6.join)(options.pigenDir, "depends"),
+    dependsFile: (0, import_node_path7.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -40251,10 +40255,10 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path6.join)(workDir, "deploy");
+  const deployDir = (0, import_node_path7.join)(workDir, "deploy");
   await (0, import_promises10.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path6.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path6.join)(workDir, "work", "build.log");
+  const buildLog = (0, import_node_path7.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path7.join)(workDir, "work", "build.log");
   if (native && await exists(nativeLog)) await (0, import_promises10.copyFile)(nativeLog, buildLog);
   else if (!await exists(buildLog)) await (0, import_promises10.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
@@ -40273,7 +40277,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path6.join)(workDir, "work"),
+    workTree: (0, import_node_path7.join)(workDir, "work"),
     stages
   };
   if (!native) result.containerName = options.containerName;
@@ -40281,7 +40285,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
 }
 __name(buildWith, "buildWith");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path6.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path7.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -40297,7 +40301,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path6.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path7.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -40316,7 +40320,7 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_node_path8 = require("node:path");
+var import_node_path9 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -40469,9 +40473,9 @@ __name(parseProductConfig, "parseProductConfig");
 // src/lib/build/pigen-checkout.ts
 var import_node_fs6 = require("node:fs");
 var import_promises11 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+var import_node_path8 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path7.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -40479,23 +40483,23 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path7.resolve)(options.explicitDir);
-    if (!(0, import_node_fs6.existsSync)((0, import_node_path7.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path8.resolve)(options.explicitDir);
+    if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit)
       logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path7.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path7.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path8.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path8.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path7.join)((0, import_node_path7.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path7.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path8.join)((0, import_node_path8.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
     await (0, import_promises11.rm)(dir, { recursive: true, force: true });
     await (0, import_promises11.mkdir)(dir, { recursive: true });
@@ -40524,10 +40528,10 @@ async function recipeCommit(baseDir, logger) {
 __name(recipeCommit, "recipeCommit");
 async function prepareBuild(request2) {
   const { logger } = request2;
-  const baseDir = (0, import_node_path8.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path9.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path = (0, import_node_path8.resolve)(baseDir, request2.configFile);
+    const path = (0, import_node_path9.resolve)(baseDir, request2.configFile);
     let text2;
     try {
       text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
@@ -40551,7 +40555,7 @@ async function prepareBuild(request2) {
   checkSettings({ ...config.settings, imgName, extra: config.extra });
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path8.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path9.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -40563,7 +40567,7 @@ async function prepareBuild(request2) {
     pigenDir: checkout.dir,
     pigenCommit: checkout.commit,
     baseDir,
-    workDir: (0, import_node_path8.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path9.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
@@ -40575,7 +40579,7 @@ async function prepareBuild(request2) {
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path8.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path9.resolve)(baseDir, request2.aptCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger
@@ -40785,7 +40789,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       pigenDir: str("pigen-dir") ?? env.PI_GEN_DIR,
       pigenRepository: str("pigen-repository"),
       pigenRef: str("pigen-ref"),
-      cacheDir: (0, import_node_path9.join)(env.XDG_CACHE_HOME ?? (0, import_node_path9.join)((0, import_node_os.homedir)(), ".cache"), "pi-image-release"),
+      cacheDir: defaultCacheDir(env),
       recipeGitHash: str("recipe-git-hash"),
       resume: values.continue === true,
       minFreeGiB: str("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str("min-free-gb"), 0, 1e5, "--min-free-gb"),
@@ -46292,10 +46296,6 @@ async function confirm(plan, yes, context) {
 }
 __name(confirm, "confirm");
 
-// src/cli/commands/smoke-test-command.ts
-var import_node_os9 = require("node:os");
-var import_node_path28 = require("node:path");
-
 // src/lib/boot/boot-test.ts
 var import_promises26 = require("node:fs/promises");
 var import_node_os8 = require("node:os");
@@ -46642,7 +46642,6 @@ async function download(url, path, expected, archive) {
       throw fetchError(url, controller.signal.aborted ? `no answer within ${idle / 1e3} s` : `cannot be fetched (${e.message})`, e);
     }
     if (!response.ok || !response.body) throw fetchError(url, `the server answered ${response.status} ${response.statusText}`);
-    let digest;
     async function* body() {
       let size2 = 0;
       for await (const chunk of import_node_stream7.Readable.fromWeb(response.body)) {
@@ -46662,25 +46661,13 @@ async function download(url, path, expected, archive) {
         found.larger ? `larger than the ${expected.size} bytes its index gives` : `sha256 ${found.actual.sha256} (${found.actual.size} bytes), not the ${expected.sha256} its index gives`
       )
     );
-    async function* counted() {
-      const hash = (0, import_node_crypto9.createHash)("sha256");
-      let size2 = 0;
-      for await (const chunk of checked) {
-        hash.update(chunk);
-        size2 += chunk.length;
-        yield chunk;
-      }
-      digest = { size: size2, sha256: hash.digest("hex") };
-    }
-    __name(counted, "counted");
     try {
-      await file.fill(counted());
+      await file.fill(checked);
     } catch (e) {
       if (controller.signal.aborted) throw fetchError(url, `stalled: no byte for ${idle / 1e3} s`, e);
       throw e;
     }
     await file.commit();
-    return digest;
   } catch (e) {
     await file.discard();
     throw e;
@@ -48080,31 +48067,11 @@ Options:
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length !== 1) throw usageError("smoke-test needs exactly one RELEASE_DIR or IMAGE");
-    const str = /* @__PURE__ */ __name((k) => values[k], "str");
-    const parsed = parseBootTestInputs(
-      {
-        checks: str("checks"),
-        "data-label": str("data-label"),
-        "data-mount": str("data-mount"),
-        "allow-failed": values["allow-failed"],
-        "time-limit": str("time-limit"),
-        stall: str("stall"),
-        accel: str("accel"),
-        cpus: str("cpus"),
-        memory: str("memory"),
-        "expected-version": str("expected-version"),
-        "evidence-dir": str("evidence-dir"),
-        mirror: str("mirror"),
-        suite: str("suite"),
-        keyring: str("keyring"),
-        "kernel-deb": str("kernel-deb")
-      },
-      (name) => `--${name}`
-    );
+    const parsed = parseBootTestInputs(values, (name) => `--${name}`);
     const result = await bootTest({
       ...parsed,
       source: positionals[0],
-      cacheDir: str("cache-dir") ?? (0, import_node_path28.join)(env.XDG_CACHE_HOME ?? (0, import_node_path28.join)((0, import_node_os9.homedir)(), ".cache"), "pi-image-release"),
+      cacheDir: values["cache-dir"] ?? defaultCacheDir(env),
       logger
     });
     const r = result.report;
@@ -48201,7 +48168,7 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_node_path29 = require("node:path");
+var import_node_path28 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -48534,7 +48501,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path29.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path28.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -48564,7 +48531,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path29.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path28.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -48595,7 +48562,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path29.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path28.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -48615,9 +48582,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path29.basename)(layout.image.path),
-      info: (0, import_node_path29.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path29.basename)(layout.buildLog) : null,
+      image: (0, import_node_path28.basename)(layout.image.path),
+      info: (0, import_node_path28.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path28.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -48637,7 +48604,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path29.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path28.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents
     });
@@ -48658,12 +48625,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path29.join)(out, f.image),
-        bmap: (0, import_node_path29.join)(out, f.bmap),
-        manifest: (0, import_node_path29.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path29.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path29.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path29.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path28.join)(out, f.image),
+        bmap: (0, import_node_path28.join)(out, f.bmap),
+        manifest: (0, import_node_path28.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path28.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path28.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path28.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -48794,7 +48761,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path30 = require("node:path");
+var import_node_path29 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -49072,7 +49039,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path30.join)((0, import_node_path30.dirname)((0, import_node_path30.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path29.join)((0, import_node_path29.dirname)((0, import_node_path29.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;

@@ -26,9 +26,8 @@ import { MemoryLogger } from '../../src/lib/core/logger';
 import { DEFAULT_PROTECTED_LABELS } from '../../src/lib/device/disk-policy';
 import { flash } from '../../src/lib/device/flash';
 import { openFlashSource } from '../../src/lib/device/flash-source';
-import { parse } from 'yaml';
+import { runActionBundle } from '../support/action-bundle';
 import { CLI, findNode20, runPiImage } from '../support/cli';
-import { REPO_ROOT } from '../support/test-image';
 import { deviceSha256, LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
 import { makeRelease, makeSignedRelease } from '../support/release-fixture';
 import { makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
@@ -399,20 +398,7 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
 
   it('the flash action bundle, run as the runner runs it: flashes, sets outputs and a summary; refuses the DATA disk with a failed step', async () => {
     const system = disk('action', 128);
-    const run = (inputs: Record<string, string>) => {
-      const output = join(work, 'action-output');
-      const summary = join(work, 'action-summary');
-      writeFileSync(output, '');
-      writeFileSync(summary, '');
-      const declared = parse(readFileSync(join(REPO_ROOT, 'actions/flash/action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
-      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: work };
-      for (const [k, d] of Object.entries(declared.inputs)) env[`INPUT_${k.toUpperCase()}`] = d.default ?? '';
-      for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'actions/flash/dist/index.cjs')], { env, encoding: 'utf8' });
-      const outputs: Record<string, string> = {};
-      for (const m of readFileSync(output, 'utf8').matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-      return { code: r.status, stdout: r.stdout, outputs, summary: readFileSync(summary, 'utf8') };
-    };
+    const run = (inputs: Record<string, string>) => runActionBundle('flash', inputs, { work });
     const ok = run({ source: release, target: system, yes: 'true' });
     expect(ok.code, ok.stdout).toBe(0);
     expect(ok.outputs).toMatchObject({ device: system, 'read-back': 'passed', receipt: join(work, 'flash-receipt.json') });

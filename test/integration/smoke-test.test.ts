@@ -5,13 +5,12 @@
  * under its manifest; each broken image fails with its own reason, and the
  * image file is never changed.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { runActionBundle } from '../support/action-bundle';
 import { runPiImage } from '../support/cli';
 import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
 import { editRoot, type RootEdit } from '../support/image-edit';
@@ -51,22 +50,13 @@ describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
   }
   const smoke = (args: string[]) => runPiImage(['smoke-test', ...args, '--cache-dir', cacheDir]);
 
-  /** The action's committed bundle, run as the runner runs it (INPUT_*, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY). */
-  const action = (inputs: Record<string, string>) => {
-    const output = join(work, 'action-output');
-    const summary = join(work, 'action-summary');
-    writeFileSync(output, '');
-    writeFileSync(summary, '');
-    const declared = parse(readFileSync(join(REPO_ROOT, 'actions/smoke-test/action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> };
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: work };
-    if (process.env.XDG_CACHE_HOME) env.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
-    for (const [k, d] of Object.entries(declared.inputs)) env[`INPUT_${k.toUpperCase()}`] = d.default ?? '';
-    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'actions/smoke-test/dist/index.cjs')], { env, encoding: 'utf8' });
-    const outputs: Record<string, string> = {};
-    for (const m of readFileSync(output, 'utf8').matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-    return { code: r.status, stdout: r.stdout, outputs, summary: readFileSync(summary, 'utf8') };
-  };
+  /** The action's committed bundle, run as the runner runs it; the boot kit from the same cache as the CLI's. */
+  const action = (inputs: Record<string, string>) =>
+    runActionBundle('smoke-test', inputs, {
+      work,
+      env: { HOME: process.env.HOME, ...(process.env.XDG_CACHE_HOME ? { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME } : {}) },
+    });
+
   beforeAll(() => {
     image = cachedTestImage()!;
     work = mkdtempSync(join(tmpdir(), 'smoke-test-'));

@@ -20622,8 +20622,7 @@ function parseSmokeTestInputs(get) {
 __name(parseSmokeTestInputs, "parseSmokeTestInputs");
 
 // actions/smoke-test/src/run.ts
-var import_node_os5 = require("node:os");
-var import_node_path10 = require("node:path");
+var import_node_path11 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
 var import_promises6 = require("node:fs/promises");
@@ -21769,7 +21768,6 @@ async function download(url, path, expected, archive) {
       throw fetchError(url, controller.signal.aborted ? `no answer within ${idle / 1e3} s` : `cannot be fetched (${e.message})`, e);
     }
     if (!response.ok || !response.body) throw fetchError(url, `the server answered ${response.status} ${response.statusText}`);
-    let digest;
     async function* body() {
       let size = 0;
       for await (const chunk of import_node_stream3.Readable.fromWeb(response.body)) {
@@ -21789,25 +21787,13 @@ async function download(url, path, expected, archive) {
         found.larger ? `larger than the ${expected.size} bytes its index gives` : `sha256 ${found.actual.sha256} (${found.actual.size} bytes), not the ${expected.sha256} its index gives`
       )
     );
-    async function* counted() {
-      const hash = (0, import_node_crypto3.createHash)("sha256");
-      let size = 0;
-      for await (const chunk of checked) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-      digest = { size, sha256: hash.digest("hex") };
-    }
-    __name(counted, "counted");
     try {
-      await file.fill(counted());
+      await file.fill(checked);
     } catch (e) {
       if (controller.signal.aborted) throw fetchError(url, `stalled: no byte for ${idle / 1e3} s`, e);
       throw e;
     }
     await file.commit();
-    return digest;
   } catch (e) {
     await file.discard();
     throw e;
@@ -24246,18 +24232,26 @@ async function bootTest(options) {
 }
 __name(bootTest, "bootTest");
 
+// src/lib/core/cache-dir.ts
+var import_node_os5 = require("node:os");
+var import_node_path10 = require("node:path");
+function defaultCacheDir(env) {
+  return (0, import_node_path10.join)(env.XDG_CACHE_HOME ?? (0, import_node_path10.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".cache"), "pi-image-release");
+}
+__name(defaultCacheDir, "defaultCacheDir");
+
 // actions/smoke-test/src/run.ts
 async function runSmokeTest(inputs, io) {
   const { source, ...options } = inputs;
   const result = await bootTest({
     ...options,
     source,
-    cacheDir: (0, import_node_path10.join)(io.env.XDG_CACHE_HOME ?? (0, import_node_path10.join)(io.env.HOME ?? (0, import_node_os5.homedir)(), ".cache"), "pi-image-release"),
+    cacheDir: defaultCacheDir(io.env),
     workDir: io.env.RUNNER_TEMP,
     logger: io.logger
   });
   io.setOutput("passed", String(result.report.passed));
-  io.setOutput("report", (0, import_node_path10.join)(result.evidence, SMOKE_TEST_FILE));
+  io.setOutput("report", (0, import_node_path11.join)(result.evidence, SMOKE_TEST_FILE));
   io.setOutput("evidence", result.evidence);
   await io.summary?.(bootTestSection(result.report));
   return result;

@@ -1,8 +1,8 @@
 /** What the smoke-test action does with its parsed inputs. Imported by tests; runs nothing on import. */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { bootTestSection, SMOKE_TEST_FILE } from '../../../src/lib/boot/boot-evidence';
 import { bootTest, type BootTestResult } from '../../../src/lib/boot/boot-test';
+import { defaultCacheDir } from '../../../src/lib/core/cache-dir';
 import type { Logger } from '../../../src/lib/core/logger';
 import type { SmokeTestInputs } from './inputs';
 
@@ -18,7 +18,7 @@ export async function runSmokeTest(inputs: SmokeTestInputs, io: SmokeTestActionI
   const result = await bootTest({
     ...options,
     source,
-    cacheDir: join(io.env.XDG_CACHE_HOME ?? join(io.env.HOME ?? homedir(), '.cache'), 'pi-image-release'),
+    cacheDir: defaultCacheDir(io.env),
     workDir: io.env.RUNNER_TEMP,
     logger: io.logger,
   });

@@ -1,5 +1,4 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { defaultCacheDir } from '../../lib/core/cache-dir';
 import { removeBuildContainer, runBuild } from '../../lib/build/build';
 import { prepareBuild } from '../../lib/build/build-request';
 import { parseRuntime, type ResolvedRuntime } from '../../lib/build/runtime';
@@ -73,7 +72,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       pigenDir: str('pigen-dir') ?? env.PI_GEN_DIR,
       pigenRepository: str('pigen-repository'),
       pigenRef: str('pigen-ref'),
-      cacheDir: join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pi-image-release'),
+      cacheDir: defaultCacheDir(env),
       recipeGitHash: str('recipe-git-hash'),
       resume: values.continue === true,
       minFreeGiB: str('min-free-gb') === undefined ? undefined : checkIntegerInRange(str('min-free-gb')!, 0, 100000, '--min-free-gb'),

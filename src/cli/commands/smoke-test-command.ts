@@ -1,7 +1,6 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { bootTest, DEFAULT_DEBIAN_SUITE } from '../../lib/boot/boot-test';
 import { parseBootTestInputs } from '../../lib/boot/boot-test-inputs';
+import { defaultCacheDir } from '../../lib/core/cache-dir';
 import { DEFAULT_DEBIAN_KEYRING, DEFAULT_DEBIAN_MIRROR } from '../../lib/boot/debian-archive';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';
@@ -74,31 +73,12 @@ Options:
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length !== 1) throw usageError('smoke-test needs exactly one RELEASE_DIR or IMAGE');
-    const str = (k: string): string | undefined => values[k] as string | undefined;
-    const parsed = parseBootTestInputs(
-      {
-        checks: str('checks'),
-        'data-label': str('data-label'),
-        'data-mount': str('data-mount'),
-        'allow-failed': values['allow-failed'] as string[] | undefined,
-        'time-limit': str('time-limit'),
-        stall: str('stall'),
-        accel: str('accel'),
-        cpus: str('cpus'),
-        memory: str('memory'),
-        'expected-version': str('expected-version'),
-        'evidence-dir': str('evidence-dir'),
-        mirror: str('mirror'),
-        suite: str('suite'),
-        keyring: str('keyring'),
-        'kernel-deb': str('kernel-deb'),
-      },
-      (name) => `--${name}`,
-    );
+    // The command's options are the boot test's inputs by name (cache-dir and json are the command's own).
+    const parsed = parseBootTestInputs(values, (name) => `--${name}`);
     const result = await bootTest({
       ...parsed,
       source: positionals[0]!,
-      cacheDir: str('cache-dir') ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pi-image-release'),
+      cacheDir: (values['cache-dir'] as string | undefined) ?? defaultCacheDir(env),
       logger,
     });
     const r = result.report;

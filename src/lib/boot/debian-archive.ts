@@ -5,7 +5,7 @@
  * the sha256 the index gives it. Downloads are cached by digest; a cached
  * file is hashed again before it is used.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -95,7 +95,7 @@ function fetchError(url: string, what: string, cause?: unknown): PiImageError {
 }
 
 /** Downloads `url` to `path` (atomically), checking size and sha256 when known. */
-async function download(url: string, path: string, expected: { size?: number; sha256?: string; max: number }, archive: DebianArchive): Promise<FileDigest> {
+async function download(url: string, path: string, expected: { size?: number; sha256?: string; max: number }, archive: DebianArchive): Promise<void> {
   const idle = (archive.idleSeconds ?? 60) * 1000;
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idle);
@@ -112,7 +112,6 @@ async function download(url: string, path: string, expected: { size?: number; sh
       throw fetchError(url, controller.signal.aborted ? `no answer within ${idle / 1000} s` : `cannot be fetched (${(e as Error).message})`, e);
     }
     if (!response.ok || !response.body) throw fetchError(url, `the server answered ${response.status} ${response.statusText}`);
-    let digest: FileDigest | undefined;
     async function* body(): AsyncGenerator<Buffer> {
       let size = 0;
       for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
@@ -132,24 +131,13 @@ async function download(url: string, path: string, expected: { size?: number; sh
           : `sha256 ${found.actual.sha256} (${found.actual.size} bytes), not the ${expected.sha256} its index gives`,
       ),
     );
-    async function* counted(): AsyncGenerator<Buffer> {
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of checked) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-      digest = { size, sha256: hash.digest('hex') };
-    }
     try {
-      await file.fill(counted());
+      await file.fill(checked);
     } catch (e) {
       if (controller.signal.aborted) throw fetchError(url, `stalled: no byte for ${idle / 1000} s`, e);
       throw e;
     }
     await file.commit();
-    return digest!;
   } catch (e) {
     await file.discard();
     throw e;
