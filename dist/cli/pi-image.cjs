@@ -618,12 +618,12 @@ var require_encoding = __commonJS({
     exports2.base64Decode = base64Decode;
     var BASE64_ENCODING = "base64";
     var UTF8_ENCODING = "utf-8";
-    function base64Encode(str) {
-      return Buffer.from(str, UTF8_ENCODING).toString(BASE64_ENCODING);
+    function base64Encode(str2) {
+      return Buffer.from(str2, UTF8_ENCODING).toString(BASE64_ENCODING);
     }
     __name(base64Encode, "base64Encode");
-    function base64Decode(str) {
-      return Buffer.from(str, BASE64_ENCODING).toString(UTF8_ENCODING);
+    function base64Decode(str2) {
+      return Buffer.from(str2, BASE64_ENCODING).toString(UTF8_ENCODING);
     }
     __name(base64Decode, "base64Decode");
   }
@@ -4638,8 +4638,8 @@ var require_intoto = __commonJS({
       }
     }
     __name(verifyIntoto002TLogBody, "verifyIntoto002TLogBody");
-    function base64Decode(str) {
-      return Buffer.from(str, "base64").toString("utf-8");
+    function base64Decode(str2) {
+      return Buffer.from(str2, "base64").toString("utf-8");
     }
     __name(base64Decode, "base64Decode");
   }
@@ -5227,7 +5227,7 @@ var require_guard = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.isDefined = isDefined;
-    exports2.isObject = isObject;
+    exports2.isObject = isObject2;
     exports2.isStringArray = isStringArray;
     exports2.isObjectArray = isObjectArray;
     exports2.isStringRecord = isStringRecord;
@@ -5236,16 +5236,16 @@ var require_guard = __commonJS({
       return val !== void 0;
     }
     __name(isDefined, "isDefined");
-    function isObject(value) {
+    function isObject2(value) {
       return typeof value === "object" && value !== null;
     }
-    __name(isObject, "isObject");
+    __name(isObject2, "isObject");
     function isStringArray(value) {
       return Array.isArray(value) && value.every((v) => typeof v === "string");
     }
     __name(isStringArray, "isStringArray");
     function isObjectArray(value) {
-      return Array.isArray(value) && value.every(isObject);
+      return Array.isArray(value) && value.every(isObject2);
     }
     __name(isObjectArray, "isObjectArray");
     function isStringRecord(value) {
@@ -5470,8 +5470,8 @@ var require_base = __commonJS({
       }
     };
     exports2.Signed = Signed;
-    function isNumeric(str) {
-      return !isNaN(Number(str));
+    function isNumeric(str2) {
+      return !isNaN(Number(str2));
     }
     __name(isNumeric, "isNumeric");
   }
@@ -5932,38 +5932,38 @@ var require_commonjs = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.range = exports2.balanced = void 0;
-    var balanced = /* @__PURE__ */ __name((a, b, str) => {
-      const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
-      const mb = b instanceof RegExp ? maybeMatch(b, str) : b;
-      const r = ma !== null && mb != null && (0, exports2.range)(ma, mb, str);
+    var balanced = /* @__PURE__ */ __name((a, b, str2) => {
+      const ma = a instanceof RegExp ? maybeMatch(a, str2) : a;
+      const mb = b instanceof RegExp ? maybeMatch(b, str2) : b;
+      const r = ma !== null && mb != null && (0, exports2.range)(ma, mb, str2);
       return r && {
         start: r[0],
         end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + ma.length, r[1]),
-        post: str.slice(r[1] + mb.length)
+        pre: str2.slice(0, r[0]),
+        body: str2.slice(r[0] + ma.length, r[1]),
+        post: str2.slice(r[1] + mb.length)
       };
     }, "balanced");
     exports2.balanced = balanced;
-    var maybeMatch = /* @__PURE__ */ __name((reg, str) => {
-      const m = str.match(reg);
+    var maybeMatch = /* @__PURE__ */ __name((reg, str2) => {
+      const m = str2.match(reg);
       return m ? m[0] : null;
     }, "maybeMatch");
-    var range = /* @__PURE__ */ __name((a, b, str) => {
+    var range = /* @__PURE__ */ __name((a, b, str2) => {
       let begs, beg, left, right = void 0, result;
-      let ai = str.indexOf(a);
-      let bi = str.indexOf(b, ai + 1);
+      let ai = str2.indexOf(a);
+      let bi = str2.indexOf(b, ai + 1);
       let i = ai;
       if (ai >= 0 && bi > 0) {
         if (a === b) {
           return [ai, bi];
         }
         begs = [];
-        left = str.length;
+        left = str2.length;
         while (i >= 0 && !result) {
           if (i === ai) {
             begs.push(i);
-            ai = str.indexOf(a, i + 1);
+            ai = str2.indexOf(a, i + 1);
           } else if (begs.length === 1) {
             const r = begs.pop();
             if (r !== void 0)
@@ -5974,7 +5974,7 @@ var require_commonjs = __commonJS({
               left = beg;
               right = bi;
             }
-            bi = str.indexOf(b, i + 1);
+            bi = str2.indexOf(b, i + 1);
           }
           i = ai < bi && ai >= 0 ? ai : bi;
         }
@@ -6017,16 +6017,16 @@ var require_commonjs2 = __commonJS({
     exports2.EXPANSION_MAX_REWRITES = 1e3;
     exports2.EXPANSION_MAX_STEPS = 2e7;
     var CALL_STEPS = 16;
-    function numeric2(str) {
-      return !isNaN(str) ? parseInt(str, 10) : str.charCodeAt(0);
+    function numeric2(str2) {
+      return !isNaN(str2) ? parseInt(str2, 10) : str2.charCodeAt(0);
     }
     __name(numeric2, "numeric");
-    function escapeBraces(str) {
-      return str.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
+    function escapeBraces(str2) {
+      return str2.replace(slashPattern, escSlash).replace(openPattern, escOpen).replace(closePattern, escClose).replace(commaPattern, escComma).replace(periodPattern, escPeriod);
     }
     __name(escapeBraces, "escapeBraces");
-    function unescapeBraces(str) {
-      return str.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
+    function unescapeBraces(str2) {
+      return str2.replace(escSlashPattern, "\\").replace(escOpenPattern, "{").replace(escClosePattern, "}").replace(escCommaPattern, ",").replace(escPeriodPattern, ".");
     }
     __name(unescapeBraces, "unescapeBraces");
     function pushAll(target, items) {
@@ -6035,75 +6035,75 @@ var require_commonjs2 = __commonJS({
       }
     }
     __name(pushAll, "pushAll");
-    function balancedWithBudget(str, masked, budget) {
+    function balancedWithBudget(str2, masked, budget) {
       if (budget.remaining < 0) {
         return void 0;
       }
       const r = (0, balanced_match_1.range)("{", "}", masked);
       const unmatched = r !== void 0 && masked.indexOf("{") < r[0];
-      budget.remaining -= r && !unmatched ? r[1] + 1 : str.length;
+      budget.remaining -= r && !unmatched ? r[1] + 1 : str2.length;
       if (!r || budget.remaining < 0) {
         return void 0;
       }
       return {
         end: r[1],
-        pre: str.slice(0, r[0]),
-        body: str.slice(r[0] + 1, r[1]),
-        post: str.slice(r[1] + 1),
+        pre: str2.slice(0, r[0]),
+        body: str2.slice(r[0] + 1, r[1]),
+        post: str2.slice(r[1] + 1),
         unmatched
       };
     }
     __name(balancedWithBudget, "balancedWithBudget");
     function maskUnmatchedOpens(masked, budget) {
       budget.remaining -= masked.length;
-      const open6 = [];
+      const open7 = [];
       for (let i = 0; i < masked.length; i++) {
         const c = masked.charCodeAt(i);
         if (c === 123) {
-          open6.push(i);
-        } else if (c === 125 && open6.length) {
-          open6.pop();
+          open7.push(i);
+        } else if (c === 125 && open7.length) {
+          open7.pop();
         }
       }
       let out = "";
       let last = 0;
-      for (let i = 0; i < open6.length; i++) {
-        const at = open6[i];
+      for (let i = 0; i < open7.length; i++) {
+        const at = open7[i];
         out += masked.slice(last, at) + "\0";
         last = at + 1;
       }
       return out + masked.slice(last);
     }
     __name(maskUnmatchedOpens, "maskUnmatchedOpens");
-    function commaSetFollows(str, budget) {
-      budget.remaining -= str.length;
+    function commaSetFollows(str2, budget) {
+      budget.remaining -= str2.length;
       if (budget.remaining < 0) {
         return false;
       }
       let close = false;
-      for (let i = str.length - 1; i >= 0; i--) {
-        const c = str.charCodeAt(i);
+      for (let i = str2.length - 1; i >= 0; i--) {
+        const c = str2.charCodeAt(i);
         if (c === 125) {
           close = true;
         } else if (c === 10 || c === 13 || c === 8232 || c === 8233) {
           close = false;
-        } else if (c === 44 && close && str.charCodeAt(i + 1) !== 44) {
+        } else if (c === 44 && close && str2.charCodeAt(i + 1) !== 44) {
           return true;
         }
       }
       return false;
     }
     __name(commaSetFollows, "commaSetFollows");
-    function parseCommaParts(str, budget) {
+    function parseCommaParts(str2, budget) {
       const parts = [];
       let carry = "";
       for (; ; ) {
-        const m = balancedWithBudget(str, str, budget);
+        const m = balancedWithBudget(str2, str2, budget);
         if (budget.remaining < 0) {
           return void 0;
         }
         if (!m) {
-          const tail = str.split(",");
+          const tail = str2.split(",");
           tail[0] = carry + tail[0];
           pushAll(parts, tail);
           return parts;
@@ -6118,7 +6118,7 @@ var require_commonjs2 = __commonJS({
         }
         carry = p.pop();
         pushAll(parts, p);
-        str = post;
+        str2 = post;
       }
     }
     __name(parseCommaParts, "parseCommaParts");
@@ -6126,8 +6126,8 @@ var require_commonjs2 = __commonJS({
       return value === void 0 || isNaN(value) ? fallback : value;
     }
     __name(bound, "bound");
-    function expand(str, options = {}) {
-      if (!str) {
+    function expand(str2, options = {}) {
+      if (!str2) {
         return [];
       }
       const max = bound(options.max, exports2.EXPANSION_MAX);
@@ -6135,14 +6135,14 @@ var require_commonjs2 = __commonJS({
       const maxDepth = bound(options.maxDepth, exports2.EXPANSION_MAX_DEPTH);
       const maxRewrites = bound(options.maxRewrites, exports2.EXPANSION_MAX_REWRITES);
       const maxSteps = bound(options.maxSteps, exports2.EXPANSION_MAX_STEPS);
-      if (str.slice(0, 2) === "{}") {
-        str = "\\{\\}" + str.slice(2);
+      if (str2.slice(0, 2) === "{}") {
+        str2 = "\\{\\}" + str2.slice(2);
       }
-      return expand_(escapeBraces(str), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
+      return expand_(escapeBraces(str2), max, maxLength, maxDepth, 0, maxRewrites, { remaining: maxSteps }, true).map(unescapeBraces);
     }
     __name(expand, "expand");
-    function embrace(str) {
-      return "{" + str + "}";
+    function embrace(str2) {
+      return "{" + str2 + "}";
     }
     __name(embrace, "embrace");
     function isPadded(el) {
@@ -6235,20 +6235,20 @@ var require_commonjs2 = __commonJS({
       return N;
     }
     __name(expandSequence, "expandSequence");
-    function expand_(str, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+    function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
       budget.remaining -= CALL_STEPS;
       if (depth > maxDepth) {
-        return [str];
+        return [str2];
       }
       let acc = [""];
       let rewrites = 0;
       let dropEmpties = false;
       let firstGroup = true;
-      let masked = str;
+      let masked = str2;
       for (; ; ) {
-        const m = balancedWithBudget(str, masked, budget);
+        const m = balancedWithBudget(str2, masked, budget);
         if (!m) {
-          return combine(acc, str, [""], max, maxLength, dropEmpties, budget);
+          return combine(acc, str2, [""], max, maxLength, dropEmpties, budget);
         }
         if (m.unmatched) {
           masked = maskUnmatchedOpens(masked, budget);
@@ -6260,7 +6260,7 @@ var require_commonjs2 = __commonJS({
           firstGroup = false;
           if (!m.post.length)
             break;
-          str = m.post;
+          str2 = m.post;
           masked = masked.slice(m.end + 1);
           continue;
         }
@@ -6271,7 +6271,7 @@ var require_commonjs2 = __commonJS({
         if (!isSequence && !isOptions) {
           if (rewrites < maxRewrites && commaSetFollows(m.post, budget)) {
             rewrites++;
-            str = m.pre + "{" + m.body + escClose + m.post;
+            str2 = m.pre + "{" + m.body + escClose + m.post;
             masked = masked.slice(0, m.end) + escClose + masked.slice(m.end + 1);
             isTop = true;
             continue;
@@ -6306,7 +6306,7 @@ var require_commonjs2 = __commonJS({
               acc = next2;
               if (!m.post.length)
                 break;
-              str = m.post;
+              str2 = m.post;
               masked = masked.slice(m.end + 1);
               continue;
             }
@@ -6343,7 +6343,7 @@ var require_commonjs2 = __commonJS({
         acc = next;
         if (!m.post.length)
           break;
-        str = m.post;
+        str2 = m.post;
         masked = masked.slice(m.end + 1);
       }
       return acc;
@@ -6721,7 +6721,7 @@ var require_ast = __commonJS({
         }
         return c;
       }
-      static #parseAST(str, ast, pos, opt, extDepth) {
+      static #parseAST(str2, ast, pos, opt, extDepth) {
         const maxDepth = opt.maxExtglobRecursion ?? 2;
         let escaping = false;
         let inBrace = false;
@@ -6730,8 +6730,8 @@ var require_ast = __commonJS({
         if (ast.type === null) {
           let i2 = pos;
           let acc2 = "";
-          while (i2 < str.length) {
-            const c = str.charAt(i2++);
+          while (i2 < str2.length) {
+            const c = str2.charAt(i2++);
             if (escaping || c === "\\") {
               escaping = !escaping;
               acc2 += c;
@@ -6754,12 +6754,12 @@ var require_ast = __commonJS({
               acc2 += c;
               continue;
             }
-            const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i2) === "(" && extDepth <= maxDepth;
+            const doRecurse = !opt.noext && isExtglobType(c) && str2.charAt(i2) === "(" && extDepth <= maxDepth;
             if (doRecurse) {
               ast.push(acc2);
               acc2 = "";
               const ext = new _a(c, ast);
-              i2 = _a.#parseAST(str, ext, i2, opt, extDepth + 1);
+              i2 = _a.#parseAST(str2, ext, i2, opt, extDepth + 1);
               ast.push(ext);
               continue;
             }
@@ -6772,8 +6772,8 @@ var require_ast = __commonJS({
         let part = new _a(null, ast);
         const parts = [];
         let acc = "";
-        while (i < str.length) {
-          const c = str.charAt(i++);
+        while (i < str2.length) {
+          const c = str2.charAt(i++);
           if (escaping || c === "\\") {
             escaping = !escaping;
             acc += c;
@@ -6796,7 +6796,7 @@ var require_ast = __commonJS({
             acc += c;
             continue;
           }
-          const doRecurse = !opt.noext && isExtglobType(c) && str.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
+          const doRecurse = !opt.noext && isExtglobType(c) && str2.charAt(i) === "(" && /* c8 ignore start - the maxDepth is sufficient here */
           (extDepth <= maxDepth || ast && ast.#canAdoptType(c));
           if (doRecurse) {
             const depthAdd = ast && ast.#canAdoptType(c) ? 0 : 1;
@@ -6804,7 +6804,7 @@ var require_ast = __commonJS({
             acc = "";
             const ext = new _a(c, part);
             part.push(ext);
-            i = _a.#parseAST(str, ext, i, opt, extDepth + depthAdd);
+            i = _a.#parseAST(str2, ext, i, opt, extDepth + depthAdd);
             continue;
           }
           if (c === "|") {
@@ -6827,7 +6827,7 @@ var require_ast = __commonJS({
         }
         ast.type = null;
         ast.#hasMagic = void 0;
-        ast.#parts = [str.substring(pos - 1)];
+        ast.#parts = [str2.substring(pos - 1)];
         return i;
       }
       #canAdoptWithSpace(child) {
@@ -7936,10 +7936,10 @@ var require_commonjs3 = __commonJS({
           }
           return filtered.join("/");
         }).join("|");
-        const [open6, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-        re = "^" + open6 + re + close + "$";
+        const [open7, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+        re = "^" + open7 + re + close + "$";
         if (this.partial) {
-          re = "^(?:\\/|" + open6 + re.slice(1, -1) + close + ")$";
+          re = "^(?:\\/|" + open7 + re.slice(1, -1) + close + ")$";
         }
         if (this.negate)
           re = "^(?!" + re + ").+$";
@@ -9034,13 +9034,13 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse(str) {
-      str = String(str);
-      if (str.length > 100) {
+    function parse(str2) {
+      str2 = String(str2);
+      if (str2.length > 100) {
         return;
       }
       var match2 = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str
+        str2
       );
       if (!match2) {
         return;
@@ -9786,7 +9786,7 @@ var require_node = __commonJS({
     var { formatters } = module2.exports;
     formatters.o = function(v) {
       this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+      return util.inspect(v, this.inspectOpts).split("\n").map((str2) => str2.trim()).join(" ");
     };
     formatters.O = function(v) {
       this.inspectOpts.colors = this.useColors;
@@ -10555,10 +10555,10 @@ var require_commonjs4 = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve12, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve10());
+          this.on("end", () => resolve12());
         });
       }
       /**
@@ -10582,7 +10582,7 @@ var require_commonjs4 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve10;
+          let resolve12;
           let reject;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.off("data", ondata);
@@ -10596,19 +10596,19 @@ var require_commonjs4 = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve10({ value, done: !!this[EOF] });
+            resolve12({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve10({ done: true, value: void 0 });
+            resolve12({ done: true, value: void 0 });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve10 = res2;
+            resolve12 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -11508,12 +11508,12 @@ var require_bom_handling = __commonJS({
       this.addBOM = true;
     }
     __name(PrependBOMWrapper, "PrependBOMWrapper");
-    PrependBOMWrapper.prototype.write = function(str) {
+    PrependBOMWrapper.prototype.write = function(str2) {
       if (this.addBOM) {
-        str = BOMChar + str;
+        str2 = BOMChar + str2;
         this.addBOM = false;
       }
-      return this.encoder.write(str);
+      return this.encoder.write(str2);
     };
     PrependBOMWrapper.prototype.end = function() {
       return this.encoder.end();
@@ -11617,8 +11617,8 @@ var require_internal = __commonJS({
       this.enc = codec.enc;
     }
     __name(InternalEncoder, "InternalEncoder");
-    InternalEncoder.prototype.write = function(str) {
-      return Buffer2.from(str, this.enc);
+    InternalEncoder.prototype.write = function(str2) {
+      return Buffer2.from(str2, this.enc);
     };
     InternalEncoder.prototype.end = function() {
     };
@@ -11626,12 +11626,12 @@ var require_internal = __commonJS({
       this.prevStr = "";
     }
     __name(InternalEncoderBase64, "InternalEncoderBase64");
-    InternalEncoderBase64.prototype.write = function(str) {
-      str = this.prevStr + str;
-      var completeQuads = str.length - str.length % 4;
-      this.prevStr = str.slice(completeQuads);
-      str = str.slice(0, completeQuads);
-      return Buffer2.from(str, "base64");
+    InternalEncoderBase64.prototype.write = function(str2) {
+      str2 = this.prevStr + str2;
+      var completeQuads = str2.length - str2.length % 4;
+      this.prevStr = str2.slice(completeQuads);
+      str2 = str2.slice(0, completeQuads);
+      return Buffer2.from(str2, "base64");
     };
     InternalEncoderBase64.prototype.end = function() {
       return Buffer2.from(this.prevStr, "base64");
@@ -11639,11 +11639,11 @@ var require_internal = __commonJS({
     function InternalEncoderCesu8(options, codec) {
     }
     __name(InternalEncoderCesu8, "InternalEncoderCesu8");
-    InternalEncoderCesu8.prototype.write = function(str) {
-      var buf = Buffer2.alloc(str.length * 3);
+    InternalEncoderCesu8.prototype.write = function(str2) {
+      var buf = Buffer2.alloc(str2.length * 3);
       var bufIdx = 0;
-      for (var i = 0; i < str.length; i++) {
-        var charCode = str.charCodeAt(i);
+      for (var i = 0; i < str2.length; i++) {
+        var charCode = str2.charCodeAt(i);
         if (charCode < 128) {
           buf[bufIdx++] = charCode;
         } else if (charCode < 2048) {
@@ -11726,25 +11726,25 @@ var require_internal = __commonJS({
       this.highSurrogate = "";
     }
     __name(InternalEncoderUtf8, "InternalEncoderUtf8");
-    InternalEncoderUtf8.prototype.write = function(str) {
+    InternalEncoderUtf8.prototype.write = function(str2) {
       if (this.highSurrogate) {
-        str = this.highSurrogate + str;
+        str2 = this.highSurrogate + str2;
         this.highSurrogate = "";
       }
-      if (str.length > 0) {
-        var charCode = str.charCodeAt(str.length - 1);
+      if (str2.length > 0) {
+        var charCode = str2.charCodeAt(str2.length - 1);
         if (charCode >= 55296 && charCode < 56320) {
-          this.highSurrogate = str[str.length - 1];
-          str = str.slice(0, str.length - 1);
+          this.highSurrogate = str2[str2.length - 1];
+          str2 = str2.slice(0, str2.length - 1);
         }
       }
-      return Buffer2.from(str, this.enc);
+      return Buffer2.from(str2, this.enc);
     };
     InternalEncoderUtf8.prototype.end = function() {
       if (this.highSurrogate) {
-        var str = this.highSurrogate;
+        var str2 = this.highSurrogate;
         this.highSurrogate = "";
-        return Buffer2.from(str, this.enc);
+        return Buffer2.from(str2, this.enc);
       }
     };
   }
@@ -11773,8 +11773,8 @@ var require_utf32 = __commonJS({
       this.highSurrogate = 0;
     }
     __name(Utf32Encoder, "Utf32Encoder");
-    Utf32Encoder.prototype.write = function(str) {
-      var src = Buffer2.from(str, "ucs2");
+    Utf32Encoder.prototype.write = function(str2) {
+      var src = Buffer2.from(str2, "ucs2");
       var dst = Buffer2.alloc(src.length * 2 + 4);
       var write32 = this.isLE ? dst.writeUInt32LE : dst.writeUInt32BE;
       var offset = 0;
@@ -11903,8 +11903,8 @@ var require_utf32 = __commonJS({
       this.encoder = codec.iconv.getEncoder(options.defaultEncoding || "utf-32le", options);
     }
     __name(Utf32AutoEncoder, "Utf32AutoEncoder");
-    Utf32AutoEncoder.prototype.write = function(str) {
-      return this.encoder.write(str);
+    Utf32AutoEncoder.prototype.write = function(str2) {
+      return this.encoder.write(str2);
     };
     Utf32AutoEncoder.prototype.end = function() {
       return this.encoder.end();
@@ -12008,8 +12008,8 @@ var require_utf16 = __commonJS({
     function Utf16BEEncoder() {
     }
     __name(Utf16BEEncoder, "Utf16BEEncoder");
-    Utf16BEEncoder.prototype.write = function(str) {
-      var buf = Buffer2.from(str, "ucs2");
+    Utf16BEEncoder.prototype.write = function(str2) {
+      var buf = Buffer2.from(str2, "ucs2");
       for (var i = 0; i < buf.length; i += 2) {
         var tmp = buf[i];
         buf[i] = buf[i + 1];
@@ -12061,8 +12061,8 @@ var require_utf16 = __commonJS({
       this.encoder = codec.iconv.getEncoder("utf-16le", options);
     }
     __name(Utf16Encoder, "Utf16Encoder");
-    Utf16Encoder.prototype.write = function(str) {
-      return this.encoder.write(str);
+    Utf16Encoder.prototype.write = function(str2) {
+      return this.encoder.write(str2);
     };
     Utf16Encoder.prototype.end = function() {
       return this.encoder.end();
@@ -12162,8 +12162,8 @@ var require_utf7 = __commonJS({
       this.iconv = codec.iconv;
     }
     __name(Utf7Encoder, "Utf7Encoder");
-    Utf7Encoder.prototype.write = function(str) {
-      return Buffer2.from(str.replace(nonDirectChars, function(chunk) {
+    Utf7Encoder.prototype.write = function(str2) {
+      return Buffer2.from(str2.replace(nonDirectChars, function(chunk) {
         return "+" + (chunk === "+" ? "" : this.iconv.encode(chunk, "utf16-be").toString("base64").replace(/=+$/, "")) + "-";
       }.bind(this)));
     };
@@ -12250,14 +12250,14 @@ var require_utf7 = __commonJS({
       this.base64AccumIdx = 0;
     }
     __name(Utf7IMAPEncoder, "Utf7IMAPEncoder");
-    Utf7IMAPEncoder.prototype.write = function(str) {
+    Utf7IMAPEncoder.prototype.write = function(str2) {
       var inBase64 = this.inBase64;
       var base64Accum = this.base64Accum;
       var base64AccumIdx = this.base64AccumIdx;
-      var buf = Buffer2.alloc(str.length * 5 + 10);
+      var buf = Buffer2.alloc(str2.length * 5 + 10);
       var bufIdx = 0;
-      for (var i2 = 0; i2 < str.length; i2++) {
-        var uChar = str.charCodeAt(i2);
+      for (var i2 = 0; i2 < str2.length; i2++) {
+        var uChar = str2.charCodeAt(i2);
         if (uChar >= 32 && uChar <= 126) {
           if (inBase64) {
             if (base64AccumIdx > 0) {
@@ -12401,10 +12401,10 @@ var require_sbcs_codec = __commonJS({
       this.encodeBuf = codec.encodeBuf;
     }
     __name(SBCSEncoder, "SBCSEncoder");
-    SBCSEncoder.prototype.write = function(str) {
-      var buf = Buffer2.alloc(str.length);
-      for (var i = 0; i < str.length; i++) {
-        buf[i] = this.encodeBuf[str.charCodeAt(i)];
+    SBCSEncoder.prototype.write = function(str2) {
+      var buf = Buffer2.alloc(str2.length);
+      for (var i = 0; i < str2.length; i++) {
+        buf[i] = this.encodeBuf[str2.charCodeAt(i)];
       }
       return buf;
     };
@@ -13283,8 +13283,8 @@ var require_dbcs_codec = __commonJS({
       this.gb18030 = codec.gb18030;
     }
     __name(DBCSEncoder, "DBCSEncoder");
-    DBCSEncoder.prototype.write = function(str) {
-      var newBuf = Buffer2.alloc(str.length * (this.gb18030 ? 4 : 3));
+    DBCSEncoder.prototype.write = function(str2) {
+      var newBuf = Buffer2.alloc(str2.length * (this.gb18030 ? 4 : 3));
       var leadSurrogate = this.leadSurrogate;
       var seqObj = this.seqObj;
       var nextChar = -1;
@@ -13292,8 +13292,8 @@ var require_dbcs_codec = __commonJS({
       var j = 0;
       while (true) {
         if (nextChar === -1) {
-          if (i2 == str.length) break;
-          var uCode = str.charCodeAt(i2++);
+          if (i2 == str2.length) break;
+          var uCode = str2.charCodeAt(i2++);
         } else {
           var uCode = nextChar;
           nextChar = -1;
@@ -15135,10 +15135,10 @@ var require_lib2 = __commonJS({
     module2.exports.encodings = null;
     module2.exports.defaultCharUnicode = "\uFFFD";
     module2.exports.defaultCharSingleByte = "?";
-    module2.exports.encode = /* @__PURE__ */ __name(function encode(str, encoding, options) {
-      str = "" + (str || "");
+    module2.exports.encode = /* @__PURE__ */ __name(function encode(str2, encoding, options) {
+      str2 = "" + (str2 || "");
       var encoder = module2.exports.getEncoder(encoding, options);
-      var res = encoder.write(str);
+      var res = encoder.write(str2);
       var trail = encoder.end();
       return trail && trail.length > 0 ? Buffer2.concat([res, trail]) : res;
     }, "encode");
@@ -15361,12 +15361,12 @@ var require_body = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve10) => {
+        return new Promise((resolve12) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve10();
+          resolve12();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -15447,14 +15447,14 @@ var require_body = __commonJS({
       if (ct) {
         res = /charset=([^;]*)/i.exec(ct);
       }
-      const str = buffer.slice(0, 1024).toString();
-      if (!res && str) {
-        res = /<meta.+?charset=(['"])(.+?)\1/i.exec(str);
+      const str2 = buffer.slice(0, 1024).toString();
+      if (!res && str2) {
+        res = /<meta.+?charset=(['"])(.+?)\1/i.exec(str2);
       }
-      if (!res && str) {
-        res = /<meta[\s]+?http-equiv=(['"])content-type\1[\s]+?content=(['"])(.+?)\2/i.exec(str);
+      if (!res && str2) {
+        res = /<meta[\s]+?http-equiv=(['"])content-type\1[\s]+?content=(['"])(.+?)\2/i.exec(str2);
         if (!res) {
-          res = /<meta[\s]+?content=(['"])(.+?)\1[\s]+?http-equiv=(['"])content-type\3/i.exec(str);
+          res = /<meta[\s]+?content=(['"])(.+?)\1[\s]+?http-equiv=(['"])content-type\3/i.exec(str2);
           if (res) {
             res.pop();
           }
@@ -15463,8 +15463,8 @@ var require_body = __commonJS({
           res = /charset=(.*)/i.exec(res.pop());
         }
       }
-      if (!res && str) {
-        res = /<\?xml.+?encoding=(['"])(.+?)\1/i.exec(str);
+      if (!res && str2) {
+        res = /<\?xml.+?encoding=(['"])(.+?)\1/i.exec(str2);
       }
       if (res) {
         charset = res.pop();
@@ -16132,7 +16132,7 @@ var require_lib3 = __commonJS({
     var fetch2 = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve10, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve12, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL2(url);
@@ -16156,10 +16156,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve10(new Response(data, { headers }));
+          return resolve12(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve12, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -16278,7 +16278,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve10(fetch2(new Request(locationURL, requestOpts)));
+              resolve12(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -16306,7 +16306,7 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve10(response);
+            resolve12(response);
             return;
           }
           const zlibOptions = {
@@ -16325,7 +16325,7 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve10(response);
+            resolve12(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
@@ -16337,7 +16337,7 @@ var require_lib3 = __commonJS({
                 (er) => decoder2.emit("error", er)
               ).pipe(decoder2);
               response = new Response(decoder2, responseOptions);
-              resolve10(response);
+              resolve12(response);
             });
             return;
           }
@@ -16355,11 +16355,11 @@ var require_lib3 = __commonJS({
               (er) => decoder.emit("error", er)
             ).pipe(decoder);
             response = new Response(decoder, responseOptions);
-            resolve10(response);
+            resolve12(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve10(response);
+          resolve12(response);
         });
         writeToStream(req, request2);
       });
@@ -17199,9 +17199,9 @@ var require_dist6 = __commonJS({
       return { type, index, parameters };
     }
     __name(parseParameters, "parseParameters");
-    function skipValue(str, index, len, stopChar) {
+    function skipValue(str2, index, len, stopChar) {
       while (index < len) {
-        const code = str.charCodeAt(index);
+        const code = str2.charCodeAt(index);
         if (code === SEMI || code === stopChar)
           break;
         index++;
@@ -17229,12 +17229,12 @@ var require_dist6 = __commonJS({
       return end;
     }
     __name(trailingOWS, "trailingOWS");
-    function qstring(str) {
-      if (TOKEN_REGEXP.test(str))
-        return str;
-      if (TEXT_REGEXP.test(str))
-        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
-      throw new TypeError(`Invalid parameter value: ${str}`);
+    function qstring(str2) {
+      if (TOKEN_REGEXP.test(str2))
+        return str2;
+      if (TEXT_REGEXP.test(str2))
+        return `"${str2.replace(QUOTE_REGEXP, "\\$&")}"`;
+      throw new TypeError(`Invalid parameter value: ${str2}`);
     }
     __name(qstring, "qstring");
   }
@@ -18090,7 +18090,7 @@ var require_lib4 = __commonJS({
     module2.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve12, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -18098,7 +18098,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve10(sri));
+        istream.on("end", () => resolve12(sri));
         istream.resume();
       });
     }
@@ -18159,7 +18159,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve12, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -18167,7 +18167,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve10(verified));
+        checker.on("end", () => resolve12(verified));
         checker.resume();
       });
     }
@@ -18805,10 +18805,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve12, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve10());
+          this.on("end", () => resolve12());
         });
       }
       // for await (let chunk of stream)
@@ -18819,7 +18819,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve10 = null;
+          let resolve12 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -18830,17 +18830,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve10({ value, done: !!this[EOF] });
+            resolve12({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve10({ done: true });
+            resolve12({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve10 = res2;
+            resolve12 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -19451,10 +19451,10 @@ var require_minipass2 = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve12, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve10());
+          this.on("end", () => resolve12());
         });
       }
       // for await (let chunk of stream)
@@ -19465,7 +19465,7 @@ var require_minipass2 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve10 = null;
+          let resolve12 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -19476,17 +19476,17 @@ var require_minipass2 = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve10({ value, done: !!this[EOF] });
+            resolve12({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve10({ done: true });
+            resolve12({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve10 = res2;
+            resolve12 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -22059,23 +22059,23 @@ var require_polyfill = __commonJS({
       }
     } = require("os");
     var {
-      chmod,
-      copyFile: copyFile2,
-      lstat,
-      mkdir: mkdir10,
-      readdir: readdir7,
+      chmod: chmod2,
+      copyFile: copyFile4,
+      lstat: lstat2,
+      mkdir: mkdir14,
+      readdir: readdir11,
       readlink,
-      stat: stat9,
+      stat: stat14,
       symlink: symlink2,
       unlink,
-      utimes
+      utimes: utimes2
     } = require("fs/promises");
     var {
-      dirname: dirname9,
-      isAbsolute: isAbsolute2,
-      join: join29,
+      dirname: dirname10,
+      isAbsolute: isAbsolute3,
+      join: join34,
       parse,
-      resolve: resolve10,
+      resolve: resolve12,
       sep: sep2,
       toNamespacedPath
     } = require("path");
@@ -22162,7 +22162,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat9(file, { bigint: true }) : (file) => lstat(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat14(file, { bigint: true }) : (file) => lstat2(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -22175,17 +22175,17 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname9(dest);
+      const destParent = dirname10(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
       }
-      await mkdir10(destParent, { recursive: true });
+      await mkdir14(destParent, { recursive: true });
       return getStatsForCopy(destStat, src, dest, opts);
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat9(dest).then(
+      return stat14(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -22193,14 +22193,14 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve10(dirname9(src));
-      const destParent = resolve10(dirname9(dest));
+      const srcParent = resolve12(dirname10(src));
+      const destParent = resolve12(dirname10(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
       let destStat;
       try {
-        destStat = await stat9(destParent, { bigint: true });
+        destStat = await stat14(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -22218,7 +22218,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve10(path).split(sep2).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve12(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -22240,7 +22240,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat9 : lstat;
+      const statFn = opts.dereference ? stat14 : lstat2;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -22300,7 +22300,7 @@ var require_polyfill = __commonJS({
     }
     __name(mayCopyFile, "mayCopyFile");
     async function _copyFile(srcStat, src, dest, opts) {
-      await copyFile2(src, dest);
+      await copyFile4(src, dest);
       if (opts.preserveTimestamps) {
         return handleTimestampsAndMode(srcStat.mode, src, dest);
       }
@@ -22329,12 +22329,12 @@ var require_polyfill = __commonJS({
     }
     __name(setDestTimestampsAndMode, "setDestTimestampsAndMode");
     function setDestMode(dest, srcMode) {
-      return chmod(dest, srcMode);
+      return chmod2(dest, srcMode);
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat9(src);
-      return utimes(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
+      const updatedSrcStat = await stat14(src);
+      return utimes2(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
     function onDir(srcStat, destStat, src, dest, opts) {
@@ -22345,17 +22345,17 @@ var require_polyfill = __commonJS({
     }
     __name(onDir, "onDir");
     async function mkDirAndCopy(srcMode, src, dest, opts) {
-      await mkdir10(dest);
+      await mkdir14(dest);
       await copyDir(src, dest, opts);
       return setDestMode(dest, srcMode);
     }
     __name(mkDirAndCopy, "mkDirAndCopy");
     async function copyDir(src, dest, opts) {
-      const dir = await readdir7(src);
+      const dir = await readdir11(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join29(src, item);
-        const destItem = join29(dest, item);
+        const srcItem = join34(src, item);
+        const destItem = join34(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22363,8 +22363,8 @@ var require_polyfill = __commonJS({
     __name(copyDir, "copyDir");
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink(src);
-      if (!isAbsolute2(resolvedSrc)) {
-        resolvedSrc = resolve10(dirname9(src), resolvedSrc);
+      if (!isAbsolute3(resolvedSrc)) {
+        resolvedSrc = resolve12(dirname10(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -22378,8 +22378,8 @@ var require_polyfill = __commonJS({
         }
         throw err;
       }
-      if (!isAbsolute2(resolvedDest)) {
-        resolvedDest = resolve10(dirname9(dest), resolvedDest);
+      if (!isAbsolute3(resolvedDest)) {
+        resolvedDest = resolve12(dirname10(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -22389,7 +22389,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat9(src);
+      const srcStat = await stat14(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -22431,15 +22431,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join29, sep: sep2 } = require("path");
+    var { join: join34, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir10, mkdtemp: mkdtemp5, rm: rm12 } = require("fs/promises");
+    var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm16 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
-      await mkdir10(root, { recursive: true });
-      const target = await mkdtemp5(join29(`${root}${sep2}`, options.tmpPrefix || ""));
+      await mkdir14(root, { recursive: true });
+      const target = await mkdtemp6(join34(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm12(target, { force: true, recursive: true });
+        await rm16(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -22463,14 +22463,14 @@ var require_with_temp_dir = __commonJS({
 // node_modules/@npmcli/fs/lib/readdir-scoped.js
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
-    var { readdir: readdir7 } = require("fs/promises");
-    var { join: join29 } = require("path");
+    var { readdir: readdir11 } = require("fs/promises");
+    var { join: join34 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
-      for (const item of await readdir7(dir)) {
+      for (const item of await readdir11(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir7(join29(dir, item))) {
-            results.push(join29(item, scopedItem));
+          for (const scopedItem of await readdir11(join34(dir, item))) {
+            results.push(join34(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname9, join: join29, resolve: resolve10, relative, isAbsolute: isAbsolute2 } = require("path");
+    var { dirname: dirname10, join: join34, resolve: resolve12, relative: relative3, isAbsolute: isAbsolute3 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22506,7 +22506,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs.mkdir(dirname9(destination), { recursive: true });
+      await fs.mkdir(dirname10(destination), { recursive: true });
       try {
         await fs.rename(source, destination);
       } catch (error) {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join29(source, file), join29(destination, file), options, false, symlinks)
+              (file) => moveFile(join34(source, file), join34(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -22529,12 +22529,12 @@ var require_move_file = __commonJS({
       if (root) {
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs.readlink(symSource);
-          if (isAbsolute2(target)) {
-            target = resolve10(symDestination, relative(symSource, target));
+          if (isAbsolute3(target)) {
+            target = resolve12(symDestination, relative3(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve10(dirname9(symSource), target));
+            targetStat = await fs.stat(resolve12(dirname10(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -22800,7 +22800,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = /* @__PURE__ */ __name(() => {
       signal?.removeEventListener("abort", signalListener);
     }, "cleanup");
-    const resolve10 = /* @__PURE__ */ __name((value) => {
+    const resolve12 = /* @__PURE__ */ __name((value) => {
       resolve_(value);
       cleanup();
     }, "resolve");
@@ -22850,10 +22850,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve10(result);
+        resolve12(result);
         return;
       }
-      resolve10(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve12(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     }, "settleIfFinished");
     const next = /* @__PURE__ */ __name(async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -23000,8 +23000,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve10) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve10);
+                  await new Promise((resolve12) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve12);
                   });
                 }
               } finally {
@@ -23055,8 +23055,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises.length) {
-            const result = await (promises[headIndex] ?? new Promise((resolve10) => {
-              wake = resolve10;
+            const result = await (promises[headIndex] ?? new Promise((resolve12) => {
+              wake = resolve12;
             }));
             const { done, value } = result;
             promises[headIndex] = void 0;
@@ -23201,11 +23201,11 @@ var require_entry_index = __commonJS({
     var crypto = require("crypto");
     var {
       appendFile,
-      mkdir: mkdir10,
-      readFile: readFile5,
-      readdir: readdir7,
-      rm: rm12,
-      writeFile: writeFile5
+      mkdir: mkdir14,
+      readFile: readFile10,
+      readdir: readdir11,
+      rm: rm16,
+      writeFile: writeFile8
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
     var path = require("path");
@@ -23248,7 +23248,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = /* @__PURE__ */ __name(async () => {
         const target = tmpName(cache, opts.tmpPrefix);
-        await mkdir10(path.dirname(target), { recursive: true });
+        await mkdir14(path.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -23256,12 +23256,12 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm12(tmp2.target, { recursive: true, force: true });
+          return rm16(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile5(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir10(path.dirname(bucket), { recursive: true });
+        await writeFile8(tmp2.target, newIndex, { flag: "wx" });
+        await mkdir14(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       }, "write");
@@ -23286,7 +23286,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
-        await mkdir10(path.dirname(bucket), { recursive: true });
+        await mkdir14(path.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm12(bucket, { recursive: true, force: true });
+      return rm16(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile5(bucket, "utf8");
+      const data = await readFile10(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -23440,12 +23440,12 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(hashKey, "hashKey");
     module2.exports.hashEntry = hashEntry;
-    function hashEntry(str) {
-      return hash(str, "sha1");
+    function hashEntry(str2) {
+      return hash(str2, "sha1");
     }
     __name(hashEntry, "hashEntry");
-    function hash(str, digest) {
-      return crypto.createHash(digest).update(str).digest("hex");
+    function hash(str2, digest) {
+      return crypto.createHash(digest).update(str2).digest("hex");
     }
     __name(hash, "hash");
     function formatEntry(cache, entry, keepAll) {
@@ -23463,7 +23463,7 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(formatEntry, "formatEntry");
     function readdirOrEmpty(dir) {
-      return readdir7(dir).catch((err) => {
+      return readdir11(dir).catch((err) => {
         if (err.code === "ENOENT" || err.code === "ENOTDIR") {
           return [];
         }
@@ -23479,7 +23479,7 @@ var require_index_min = __commonJS({
   "node_modules/lru-cache/dist/commonjs/node/index.min.js"(exports2) {
     "use strict";
     var j = /* @__PURE__ */ __name((u, t) => () => (t || u((t = { exports: {} }).exports, t), t.exports), "j");
-    var I = j((O) => {
+    var I2 = j((O) => {
       "use strict";
       Object.defineProperty(O, "__esModule", { value: true });
       O.tracing = O.metrics = void 0;
@@ -23495,7 +23495,7 @@ var require_index_min = __commonJS({
     });
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.LRUCache = void 0;
-    var g = I();
+    var g = I2();
     var N = P();
     var C = /* @__PURE__ */ __name(() => g.metrics.hasSubscribers || g.tracing.hasSubscribers, "C");
     var k = /* @__PURE__ */ new Set();
@@ -24574,16 +24574,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size: size2 } = opts;
-      const { stat: stat9, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat10 = size2 ? { size: size2 } : await fs.stat(cpath2);
-        return { stat: stat10, cpath: cpath2, sri: sri2 };
+      const { stat: stat14, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat15 = size2 ? { size: size2 } : await fs.stat(cpath2);
+        return { stat: stat15, cpath: cpath2, sri: sri2 };
       });
-      if (stat9.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat9.size, sri, new Pipeline()).concat();
+      if (stat14.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat14.size, sri, new Pipeline()).concat();
       }
       const data = await fs.readFile(cpath, { encoding: null });
-      if (stat9.size !== data.length) {
-        throw sizeError(stat9.size, data.length);
+      if (stat14.size !== data.length) {
+        throw sizeError(stat14.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -24610,11 +24610,11 @@ var require_read = __commonJS({
       const { size: size2 } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat9, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat10 = size2 ? { size: size2 } : await fs.stat(cpath2);
-          return { stat: stat10, cpath: cpath2, sri: sri2 };
+        const { stat: stat14, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat15 = size2 ? { size: size2 } : await fs.stat(cpath2);
+          return { stat: stat15, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat9.size, sri, stream);
+        return readPipeline(cpath, stat14.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -24633,8 +24633,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat9 = await fs.stat(cpath);
-          return { size: stat9.size, sri, stat: stat9 };
+          const stat14 = await fs.stat(cpath);
+          return { size: stat14.size, sri, stat: stat14 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -25090,8 +25090,8 @@ var require_put = __commonJS({
         });
         pipeline4.push(memoizer);
       }
-      const contentStream = write.stream(cache, opts).on("integrity", (int) => {
-        integrity = int;
+      const contentStream = write.stream(cache, opts).on("integrity", (int2) => {
+        integrity = int2;
       }).on("size", (s) => {
         size2 = s;
       }).on("error", (err) => {
@@ -26482,7 +26482,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
       P.isReadable = ar;
       var lr = /* @__PURE__ */ __name((n) => !!n && typeof n == "object" && n instanceof _e.EventEmitter && typeof n.write == "function" && typeof n.end == "function", "lr");
       P.isWritable = lr;
-      var $ = /* @__PURE__ */ Symbol("EOF"), q = /* @__PURE__ */ Symbol("maybeEmitEnd"), K = /* @__PURE__ */ Symbol("emittedEnd"), Bt = /* @__PURE__ */ Symbol("emittingEnd"), lt = /* @__PURE__ */ Symbol("emittedError"), It = /* @__PURE__ */ Symbol("closed"), ps = /* @__PURE__ */ Symbol("read"), Gt = /* @__PURE__ */ Symbol("flush"), ms = /* @__PURE__ */ Symbol("flushChunk"), L = /* @__PURE__ */ Symbol("encoding"), rt = /* @__PURE__ */ Symbol("decoder"), x = /* @__PURE__ */ Symbol("flowing"), ct = /* @__PURE__ */ Symbol("paused"), nt = /* @__PURE__ */ Symbol("resume"), T = /* @__PURE__ */ Symbol("buffer"), M = /* @__PURE__ */ Symbol("pipes"), C = /* @__PURE__ */ Symbol("bufferLength"), we = /* @__PURE__ */ Symbol("bufferPush"), zt = /* @__PURE__ */ Symbol("bufferShift"), k = /* @__PURE__ */ Symbol("objectMode"), O = /* @__PURE__ */ Symbol("destroyed"), be = /* @__PURE__ */ Symbol("error"), ye = /* @__PURE__ */ Symbol("emitData"), gs = /* @__PURE__ */ Symbol("emitEnd"), Se = /* @__PURE__ */ Symbol("emitEnd2"), I = /* @__PURE__ */ Symbol("async"), ve = /* @__PURE__ */ Symbol("abort"), Ut = /* @__PURE__ */ Symbol("aborted"), ut = /* @__PURE__ */ Symbol("signal"), Z = /* @__PURE__ */ Symbol("dataListeners"), D = /* @__PURE__ */ Symbol("discarded"), ft = /* @__PURE__ */ __name((n) => Promise.resolve().then(n), "ft"), cr = /* @__PURE__ */ __name((n) => n(), "cr"), ur = /* @__PURE__ */ __name((n) => n === "end" || n === "finish" || n === "prefinish", "ur"), fr = /* @__PURE__ */ __name((n) => n instanceof ArrayBuffer || !!n && typeof n == "object" && n.constructor && n.constructor.name === "ArrayBuffer" && n.byteLength >= 0, "fr"), dr = /* @__PURE__ */ __name((n) => !Buffer.isBuffer(n) && ArrayBuffer.isView(n), "dr"), $t = class {
+      var $ = /* @__PURE__ */ Symbol("EOF"), q = /* @__PURE__ */ Symbol("maybeEmitEnd"), K = /* @__PURE__ */ Symbol("emittedEnd"), Bt = /* @__PURE__ */ Symbol("emittingEnd"), lt = /* @__PURE__ */ Symbol("emittedError"), It = /* @__PURE__ */ Symbol("closed"), ps = /* @__PURE__ */ Symbol("read"), Gt = /* @__PURE__ */ Symbol("flush"), ms = /* @__PURE__ */ Symbol("flushChunk"), L = /* @__PURE__ */ Symbol("encoding"), rt = /* @__PURE__ */ Symbol("decoder"), x = /* @__PURE__ */ Symbol("flowing"), ct = /* @__PURE__ */ Symbol("paused"), nt = /* @__PURE__ */ Symbol("resume"), T = /* @__PURE__ */ Symbol("buffer"), M = /* @__PURE__ */ Symbol("pipes"), C = /* @__PURE__ */ Symbol("bufferLength"), we = /* @__PURE__ */ Symbol("bufferPush"), zt = /* @__PURE__ */ Symbol("bufferShift"), k = /* @__PURE__ */ Symbol("objectMode"), O = /* @__PURE__ */ Symbol("destroyed"), be = /* @__PURE__ */ Symbol("error"), ye = /* @__PURE__ */ Symbol("emitData"), gs = /* @__PURE__ */ Symbol("emitEnd"), Se = /* @__PURE__ */ Symbol("emitEnd2"), I2 = /* @__PURE__ */ Symbol("async"), ve = /* @__PURE__ */ Symbol("abort"), Ut = /* @__PURE__ */ Symbol("aborted"), ut = /* @__PURE__ */ Symbol("signal"), Z = /* @__PURE__ */ Symbol("dataListeners"), D = /* @__PURE__ */ Symbol("discarded"), ft = /* @__PURE__ */ __name((n) => Promise.resolve().then(n), "ft"), cr = /* @__PURE__ */ __name((n) => n(), "cr"), ur = /* @__PURE__ */ __name((n) => n === "end" || n === "finish" || n === "prefinish", "ur"), fr = /* @__PURE__ */ __name((n) => n instanceof ArrayBuffer || !!n && typeof n == "object" && n.constructor && n.constructor.name === "ArrayBuffer" && n.byteLength >= 0, "fr"), dr = /* @__PURE__ */ __name((n) => !Buffer.isBuffer(n) && ArrayBuffer.isView(n), "dr"), $t = class {
         static {
           __name(this, "$t");
         }
@@ -26521,7 +26521,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         [T] = [];
         [k];
         [L];
-        [I];
+        [I2];
         [rt];
         [$] = false;
         [K] = false;
@@ -26539,7 +26539,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         constructor(...t) {
           let e = t[0] || {};
           if (super(), e.objectMode && typeof e.encoding == "string") throw new TypeError("Encoding and objectMode may not be used together");
-          pr(e) ? (this[k] = true, this[L] = null) : mr(e) ? (this[L] = e.encoding, this[k] = false) : (this[k] = false, this[L] = null), this[I] = !!e.async, this[rt] = this[L] ? new hr.StringDecoder(this[L]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: /* @__PURE__ */ __name(() => this[T], "get") }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: /* @__PURE__ */ __name(() => this[M], "get") });
+          pr(e) ? (this[k] = true, this[L] = null) : mr(e) ? (this[L] = e.encoding, this[k] = false) : (this[k] = false, this[L] = null), this[I2] = !!e.async, this[rt] = this[L] ? new hr.StringDecoder(this[L]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: /* @__PURE__ */ __name(() => this[T], "get") }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: /* @__PURE__ */ __name(() => this[M], "get") });
           let { signal: s } = e;
           s && (this[ut] = s, s.aborted ? this[ve]() : s.addEventListener("abort", () => this[ve]()));
         }
@@ -26562,10 +26562,10 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           throw new Error("objectMode must be set at instantiation time");
         }
         get async() {
-          return this[I];
+          return this[I2];
         }
         set async(t) {
-          this[I] = this[I] || !!t;
+          this[I2] = this[I2] || !!t;
         }
         [ve]() {
           this[Ut] = true, this.emit("abort", this[ut]?.reason), this.destroy(this[ut]?.reason);
@@ -26580,7 +26580,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           if (this[$]) throw new Error("write after end");
           if (this[O]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
           typeof e == "function" && (s = e, e = "utf8"), e || (e = "utf8");
-          let i = this[I] ? ft : cr;
+          let i = this[I2] ? ft : cr;
           if (!this[k] && !Buffer.isBuffer(t)) {
             if (dr(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
             else if (fr(t)) t = Buffer.from(t);
@@ -26643,7 +26643,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           if (this[O]) return t;
           this[D] = false;
           let s = this[K];
-          return e = e || {}, t === ds.stdout || t === ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, s ? e.end && t.end() : (this[M].push(e.proxyErrors ? new Ee(this, t, e) : new $t(this, t, e)), this[I] ? ft(() => this[nt]()) : this[nt]()), t;
+          return e = e || {}, t === ds.stdout || t === ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, s ? e.end && t.end() : (this[M].push(e.proxyErrors ? new Ee(this, t, e) : new $t(this, t, e)), this[I2] ? ft(() => this[nt]()) : this[nt]()), t;
         }
         unpipe(t) {
           let e = this[M].find((s) => s.dest === t);
@@ -26659,7 +26659,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           else if (ur(t) && this[K]) super.emit(t), this.removeAllListeners(t);
           else if (t === "error" && this[lt]) {
             let i = e;
-            this[I] ? ft(() => i.call(this, this[lt])) : i.call(this, this[lt]);
+            this[I2] ? ft(() => i.call(this, this[lt])) : i.call(this, this[lt]);
           }
           return s;
         }
@@ -26683,7 +26683,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
         emit(t, ...e) {
           let s = e[0];
           if (t !== "error" && t !== "close" && t !== O && this[O]) return false;
-          if (t === "data") return !this[k] && !s ? false : this[I] ? (ft(() => this[ye](s)), true) : this[ye](s);
+          if (t === "data") return !this[k] && !s ? false : this[I2] ? (ft(() => this[ye](s)), true) : this[ye](s);
           if (t === "end") return this[gs]();
           if (t === "close") {
             if (this[It] = true, !this[K] && !this[O]) return false;
@@ -26709,7 +26709,7 @@ globstar while`, t, d, e, u, m), this.matchOne(t.slice(d), e.slice(u), s)) retur
           return this[q](), e;
         }
         [gs]() {
-          return this[K] ? false : (this[K] = true, this.readable = false, this[I] ? (ft(() => this[Se]()), true) : this[Se]());
+          return this[K] ? false : (this[K] = true, this.readable = false, this[I2] ? (ft(() => this[Se]()), true) : this[Se]());
         }
         [Se]() {
           if (this[rt]) {
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm12;
-    async function rm12(cache, integrity) {
+    module2.exports = rm16;
+    async function rm16(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm12, "rm");
+    __name(rm16, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm12 } = require("fs/promises");
+    var { rm: rm16 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm12(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm16(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28320,12 +28320,12 @@ var require_verify2 = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports2, module2) {
     "use strict";
     var {
-      mkdir: mkdir10,
-      readFile: readFile5,
-      rm: rm12,
-      stat: stat9,
+      mkdir: mkdir14,
+      readFile: readFile10,
+      rm: rm16,
+      stat: stat14,
       truncate: truncate2,
-      writeFile: writeFile5
+      writeFile: writeFile8
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -28390,7 +28390,7 @@ var require_verify2 = __commonJS({
     __name(markEndTime, "markEndTime");
     async function fixPerms(cache, opts) {
       opts.log.silly("verify", "fixing cache permissions");
-      await mkdir10(cache, { recursive: true });
+      await mkdir14(cache, { recursive: true });
       return null;
     }
     __name(fixPerms, "fixPerms");
@@ -28408,8 +28408,8 @@ var require_verify2 = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve10, reject) => {
-        indexStream.on("end", resolve10).on("error", reject);
+      await new Promise((resolve12, reject) => {
+        indexStream.on("end", resolve12).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob(path.join(contentDir, "**"), {
@@ -28443,8 +28443,8 @@ var require_verify2 = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat9(f);
-            await rm12(f, { recursive: true, force: true });
+            const s = await stat14(f);
+            await rm16(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28457,7 +28457,7 @@ var require_verify2 = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size: size2 } = await stat9(filepath);
+        const { size: size2 } = await stat14(filepath);
         contentInfo.size = size2;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm12(filepath, { recursive: true, force: true });
+        await rm16(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28517,7 +28517,7 @@ var require_verify2 = __commonJS({
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat9(content);
+          await stat14(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -28537,18 +28537,18 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm12(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm16(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile5(verifile, `${Date.now()}`);
+      return writeFile8(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile5(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile10(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm12 = require_rm2();
+    var rm16 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm12.entry;
-    module2.exports.rm.all = rm12.all;
+    module2.exports.rm = rm16.entry;
+    module2.exports.rm.all = rm16.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm12.content;
+    module2.exports.rm.content = rm16.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -28787,13 +28787,13 @@ var require_lib8 = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve10, reject) {
+      return new Promise(function(resolve12, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve10(result);
+            return resolve12(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -28961,12 +28961,12 @@ var require_lib9 = __commonJS({
           return process.emit("input", "end", ...args);
         }, "end"),
         read: /* @__PURE__ */ __name(function(...args) {
-          let resolve10, reject;
+          let resolve12, reject;
           const promise = new Promise((_resolve, _reject) => {
-            resolve10 = _resolve;
+            resolve12 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve10, reject, ...args);
+          process.emit("input", "read", resolve12, reject, ...args);
           return promise;
         }, "read")
       }
@@ -29213,16 +29213,16 @@ var require_lib10 = __commonJS({
       }
       return redactUrlPassword(value, REPLACE).replace(matchers.NPM_SECRET.pattern, `npm_${REPLACE}`).replace(matchers.UUID.pattern, REPLACE);
     }, "redact");
-    var splitAndRedact = /* @__PURE__ */ __name((str) => {
+    var splitAndRedact = /* @__PURE__ */ __name((str2) => {
       const splitChars = /[\s=]/g;
       let match2 = null;
       let result = "";
       let index = 0;
-      while (match2 = splitChars.exec(str)) {
-        result += redact(str.slice(index, match2.index)) + match2[0];
+      while (match2 = splitChars.exec(str2)) {
+        result += redact(str2.slice(index, match2.index)) + match2[0];
         index = splitChars.lastIndex;
       }
-      return result + redact(str.slice(index));
+      return result + redact(str2.slice(index));
     }, "splitAndRedact");
     var redactLog = /* @__PURE__ */ __name((arg) => {
       if (typeof arg === "string") {
@@ -29419,12 +29419,12 @@ var require_helpers = __commonJS({
     exports2.toBuffer = toBuffer;
     async function json(stream) {
       const buf = await toBuffer(stream);
-      const str = buf.toString("utf8");
+      const str2 = buf.toString("utf8");
       try {
-        return JSON.parse(str);
+        return JSON.parse(str2);
       } catch (_err) {
         const err = _err;
-        err.message += ` (input: ${str})`;
+        err.message += ` (input: ${str2})`;
         throw err;
       }
     }
@@ -29433,8 +29433,8 @@ var require_helpers = __commonJS({
     function req(url, opts = {}) {
       const href = typeof url === "string" ? url : url.href;
       const req2 = (href.startsWith("https:") ? https : http).request(url, opts);
-      const promise = new Promise((resolve10, reject) => {
-        req2.once("response", resolve10).once("error", reject).end();
+      const promise = new Promise((resolve12, reject) => {
+        req2.once("response", resolve12).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -29749,7 +29749,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve12, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -29819,7 +29819,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve10({
+          resolve12({
             connect: {
               statusCode,
               statusText,
@@ -33917,12 +33917,12 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve10) {
-          resolve10(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve10, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -33940,7 +33940,7 @@ var require_socksclient = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result) {
-          result.done ? resolve10(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -33978,13 +33978,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve10, reject) => {
+        return new Promise((resolve12, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve10(err);
+              return resolve12(err);
             } else {
               return reject(err);
             }
@@ -33995,16 +33995,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve10(info);
+              resolve12(info);
             } else {
-              resolve10(info);
+              resolve12(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve10(err);
+              resolve12(err);
             } else {
               reject(err);
             }
@@ -34021,13 +34021,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve10, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve10(err);
+              return resolve12(err);
             } else {
               return reject(err);
             }
@@ -34053,14 +34053,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve10({ socket: sock });
+              resolve12({ socket: sock });
             } else {
-              resolve10({ socket: sock });
+              resolve12({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve10(err);
+              resolve12(err);
             } else {
               reject(err);
             }
@@ -34748,12 +34748,12 @@ var require_dist10 = __commonJS({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve10, reject) => {
+          host = await new Promise((resolve12, reject) => {
             lookupFn(host, {}, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve10(res);
+                resolve12(res);
               }
             });
           });
@@ -35610,8 +35610,8 @@ var require_entry2 = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve10, reject) => {
-            cacheWriteResolve = resolve10;
+          const cacheWritePromise = new Promise((resolve12, reject) => {
+            cacheWriteResolve = resolve12;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -36096,12 +36096,12 @@ var require_fetcher = __commonJS({
     };
     exports2.DefaultFetcher = DefaultFetcher;
     var writeBufferToStream = /* @__PURE__ */ __name(async (stream, buffer) => {
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve12, reject) => {
         stream.write(buffer, (err) => {
           if (err) {
             reject(err);
           }
-          resolve10(true);
+          resolve12(true);
         });
       });
     }, "writeBufferToStream");
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join29;
+    exports2.join = join34;
     var url_1 = require("url");
-    function join29(base, path) {
+    function join34(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join29, "join");
+    __name(join34, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36806,7 +36806,7 @@ var require_target = __commonJS({
     var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve10, reject) => {
+      return new Promise((resolve12, reject) => {
         fs_1.default.readFile(path, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
@@ -36815,7 +36815,7 @@ var require_target = __commonJS({
               cause: err
             }));
           } else {
-            resolve10(data);
+            resolve12(data);
           }
         });
       });
@@ -38566,7 +38566,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises27 = require("node:readline/promises");
+var import_promises33 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -38692,8 +38692,8 @@ function defaultCacheDir(env) {
 __name(defaultCacheDir, "defaultCacheDir");
 
 // src/lib/build/build.ts
-var import_promises10 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+var import_promises15 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -38703,15 +38703,15 @@ function commandLine(cmd, args) {
 __name(commandLine, "commandLine");
 function stopChild(child, graceMs = 3e3) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve10) => {
+  return new Promise((resolve12) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
-      resolve10();
+      resolve12();
     }, "done");
     child.once("close", done);
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      setTimeout(resolve10, 1e3).unref();
+      setTimeout(resolve12, 1e3).unref();
     }, graceMs);
     timer.unref();
     child.kill("SIGTERM");
@@ -38733,7 +38733,7 @@ function spawnError(cmd, error) {
 __name(spawnError, "spawnError");
 function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve12, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     const out = [];
@@ -38751,7 +38751,7 @@ function execCapture(cmd, args, options) {
         const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
       } else {
-        resolve10(result);
+        resolve12(result);
       }
     });
   });
@@ -38769,10 +38769,10 @@ function execStream(cmd, args, options) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
   });
-  const done = new Promise((resolve10, reject) => {
+  const done = new Promise((resolve12, reject) => {
     child.on("error", (e) => reject(spawnError(cmd, e)));
     child.on("close", (code, signal) => {
-      if (code === 0) resolve10();
+      if (code === 0) resolve12();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
@@ -38785,14 +38785,14 @@ function execStream(cmd, args, options) {
 __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve12, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     options.stop?.addEventListener("abort", () => void stopChild(child), { once: true });
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => resolve10(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => resolve12(code ?? (signal ? 128 : 1)));
   });
 }
 __name(execFollow, "execFollow");
@@ -38818,6 +38818,88 @@ function renderPiGenConfig(entries, header2) {
 `;
 }
 __name(renderPiGenConfig, "renderPiGenConfig");
+
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+function member(value, ...path) {
+  let at = value;
+  for (const key of path) at = asObject(at)?.[key];
+  return at;
+}
+__name(member, "member");
+function parseJsonObject(text2) {
+  try {
+    return asObject(JSON.parse(text2));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
+
+// src/lib/pigen/build-record.ts
+var BUILD_RECORD_FILE = "pi-image-build.json";
+function fail(source, what) {
+  throw new PiImageError("INPUT_INVALID", `${source}: ${what}`);
+}
+__name(fail, "fail");
+var isObject = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
+var str = /* @__PURE__ */ __name((v, source, field2) => typeof v === "string" && v.length < 4096 ? v : fail(source, `${field2} is not a string`), "str");
+var strOrNull = /* @__PURE__ */ __name((v, source, field2) => v === null ? null : str(v, source, field2), "strOrNull");
+var int = /* @__PURE__ */ __name((v, source, field2) => Number.isSafeInteger(v) && v >= 0 ? v : fail(source, `${field2} is not a whole number`), "int");
+function parseExport(v, source, where) {
+  if (!isObject(v)) fail(source, `${where} is not an object`);
+  const kind = v.kind === "rootless" || v.kind === "export-image" ? v.kind : fail(source, `${where}.kind is not rootless or export-image`);
+  const table = v.table === null || v.table === "dos" || v.table === "gpt" ? v.table : fail(source, `${where}.table is not dos, gpt or null`);
+  if (!Array.isArray(v.partitions) || v.partitions.length > 128) fail(source, `${where}.partitions is not a list`);
+  return {
+    kind,
+    layout: strOrNull(v.layout, source, `${where}.layout`),
+    table,
+    diskId: strOrNull(v.diskId, source, `${where}.diskId`),
+    seed: strOrNull(v.seed, source, `${where}.seed`),
+    epoch: v.epoch === null ? null : int(v.epoch, source, `${where}.epoch`),
+    partitions: v.partitions.map((p, i) => {
+      const at = `${where}.partitions[${i}]`;
+      if (!isObject(p)) fail(source, `${at} is not an object`);
+      return {
+        number: int(p.number, source, `${at}.number`),
+        label: str(p.label, source, `${at}.label`),
+        fs: str(p.fs, source, `${at}.fs`),
+        role: str(p.role, source, `${at}.role`),
+        start: int(p.start, source, `${at}.start`),
+        bytes: int(p.bytes, source, `${at}.bytes`),
+        partUuid: str(p.partUuid, source, `${at}.partUuid`)
+      };
+    })
+  };
+}
+__name(parseExport, "parseExport");
+function parseBuildRecord(text2, source) {
+  const o = parseJsonObject(text2) ?? fail(source, "not a JSON object");
+  if (o.schemaVersion !== 1) fail(source, `schemaVersion ${JSON.stringify(o.schemaVersion)} is not 1`);
+  const tool = isObject(o.tool) ? o.tool : fail(source, "tool is not an object");
+  const pigen = isObject(o.pigen) ? o.pigen : fail(source, "pigen is not an object");
+  const recipe = isObject(o.recipe) ? o.recipe : fail(source, "recipe is not an object");
+  const exports2 = isObject(o.exports) ? o.exports : fail(source, "exports is not an object");
+  const modified = recipe.modified === null || typeof recipe.modified === "boolean" ? recipe.modified : fail(source, "recipe.modified is not true, false or null");
+  return {
+    schemaVersion: 1,
+    tool: { name: str(tool.name, source, "tool.name"), version: str(tool.version, source, "tool.version") },
+    pigen: { repository: str(pigen.repository, source, "pigen.repository"), commit: str(pigen.commit, source, "pigen.commit") },
+    recipe: { commit: strOrNull(recipe.commit, source, "recipe.commit"), modified },
+    version: str(o.version, source, "version"),
+    sourceDateEpoch: o.sourceDateEpoch === null ? null : int(o.sourceDateEpoch, source, "sourceDateEpoch"),
+    exports: Object.fromEntries(Object.entries(exports2).map(([k, v]) => [k, parseExport(v, source, `exports.${k}`)]))
+  };
+}
+__name(parseBuildRecord, "parseBuildRecord");
 
 // src/lib/pigen/deploy-layout.ts
 var import_promises3 = require("node:fs/promises");
@@ -39068,9 +39150,153 @@ async function findDeployOutputs(deployDir, options = {}) {
   if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path2.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
   if (sbom) layout.pigenSbom = (0, import_node_path2.join)(dir, sbom);
+  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path2.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path2.join)(dir, BUILD_RECORD_FILE);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
+
+// src/lib/pigen/build-log.ts
+var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
+var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
+function readStamp(line) {
+  const clock2 = CLOCK.exec(line);
+  if (clock2) {
+    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
+    if (h > 23 || m > 59 || s > 60) return void 0;
+    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
+  }
+  const iso = RFC3339.exec(line);
+  if (iso) {
+    const ms = Date.parse(iso[1]);
+    if (Number.isNaN(ms)) return void 0;
+    return { raw: iso[1], seconds: Math.floor(ms / 1e3), absolute: true, text: iso[2] };
+  }
+  return void 0;
+}
+__name(readStamp, "readStamp");
+function lastComponent(path) {
+  const trimmed = path.replace(/\/+$/, "");
+  const i = trimmed.lastIndexOf("/");
+  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
+}
+__name(lastComponent, "lastComponent");
+function parseBuildLog(text2, source = "build.log") {
+  const lines = text2.split(/\r?\n/);
+  const warnings = [];
+  const events = [];
+  const entries = [];
+  const stack = [];
+  const seen = /* @__PURE__ */ new Map();
+  let first;
+  let dayOffset = 0;
+  let previous = -1;
+  let lastOffset = 0;
+  let result = "unknown";
+  let beginEndLines = 0;
+  const close = /* @__PURE__ */ __name((entry, offset, complete) => {
+    entry.durationSeconds = offset - entry.startOffsetSeconds;
+    entry.complete = complete;
+  }, "close");
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    const stamp = readStamp(line);
+    if (!stamp) {
+      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
+      return;
+    }
+    first ??= stamp;
+    let offset;
+    if (stamp.absolute) {
+      offset = first.absolute ? stamp.seconds - first.seconds : 0;
+    } else {
+      if (previous >= 0 && stamp.seconds + dayOffset < previous) dayOffset += 86400;
+      offset = stamp.seconds + dayOffset - (first.absolute ? 0 : first.seconds);
+      previous = stamp.seconds + dayOffset;
+    }
+    if (offset < 0) {
+      warnings.push(`${source}:${index + 1}: timestamp goes backwards`);
+      offset = lastOffset;
+    }
+    lastOffset = Math.max(lastOffset, offset);
+    const begin = /^Begin (.+)$/.exec(stamp.text);
+    const end = /^End (.+)$/.exec(stamp.text);
+    if (begin) {
+      beginEndLines++;
+      const path = begin[1].trim();
+      const occurrence = (seen.get(path) ?? 0) + 1;
+      seen.set(path, occurrence);
+      const entry = {
+        path,
+        name: lastComponent(path),
+        depth: stack.length,
+        occurrence,
+        startOffsetSeconds: offset,
+        durationSeconds: 0,
+        complete: false,
+        children: []
+      };
+      (stack.length > 0 ? stack[stack.length - 1].children : entries).push(entry);
+      stack.push(entry);
+    } else if (end) {
+      beginEndLines++;
+      const path = end[1].trim();
+      const at = stack.map((e) => e.path).lastIndexOf(path);
+      if (at < 0) {
+        warnings.push(`${source}:${index + 1}: End without Begin: ${path}`);
+        return;
+      }
+      while (stack.length - 1 > at) close(stack.pop(), offset, false);
+      close(stack.pop(), offset, true);
+    } else if (stamp.text === "Build finished") {
+      result = "finished";
+    } else if (stamp.text.startsWith("Build failed")) {
+      result = "failed";
+      events.push({ offsetSeconds: offset, message: stamp.text });
+    } else {
+      events.push({ offsetSeconds: offset, message: stamp.text });
+    }
+  });
+  if (!first || beginEndLines === 0) {
+    throw new PiImageError("LOG_INVALID", `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin \u2026" lines found`);
+  }
+  while (stack.length > 0) close(stack.pop(), lastOffset, false);
+  if (result === "unknown" && entries.some((e) => !e.complete)) result = "failed";
+  return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events, warnings };
+}
+__name(parseBuildLog, "parseBuildLog");
+function flattenTimeline(entries) {
+  const out = [];
+  const walk = /* @__PURE__ */ __name((list) => {
+    for (const e of list) {
+      out.push(e);
+      walk(e.children);
+    }
+  }, "walk");
+  walk(entries);
+  return out;
+}
+__name(flattenTimeline, "flattenTimeline");
+function stagesOf(timeline) {
+  if (timeline.entries.length === 1 && timeline.entries[0].children.length > 0) {
+    return timeline.entries[0].children;
+  }
+  return timeline.entries;
+}
+__name(stagesOf, "stagesOf");
+function failedStep(timeline) {
+  const open7 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open7[open7.length - 1];
+}
+__name(failedStep, "failedStep");
+function formatDuration(seconds2) {
+  const h = Math.floor(seconds2 / 3600);
+  const m = Math.floor(seconds2 % 3600 / 60);
+  const s = seconds2 % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+__name(formatDuration, "formatDuration");
 
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -39153,6 +39379,7 @@ var RESERVED = /* @__PURE__ */ new Set([
   "EXPORT_DIR",
   "EXPORT_ROOTFS_DIR",
   "EXPORT_DIRS",
+  "EXPORT_CONFIG_DIR",
   "STAGE_LIST",
   "IMG_DATE",
   "IMG_FILENAME",
@@ -39421,11 +39648,189 @@ async function resolveStageList(specs, options) {
 }
 __name(resolveStageList, "resolveStageList");
 
-// src/lib/build/apt-proxy.ts
-var import_node_fs3 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
-var import_node_http = require("node:http");
-var import_node_path5 = require("node:path");
+// src/lib/image/partition-roles.ts
+var PARTITION_ROLES = {
+  autoboot: "common boot (autoboot.txt)",
+  boot: "boot (slot A)",
+  root: "root (slot A)",
+  "boot-b": "boot (slot B)",
+  "root-b": "root (slot B)",
+  data: "data",
+  empty: "empty"
+};
+function parseAutoboot(text2) {
+  const result = { tryboot: false };
+  let section = "all";
+  for (const raw of text2.split(/\r?\n/)) {
+    const line = raw.replace(/#.*/, "").trim();
+    const header2 = /^\[(.+)\]$/.exec(line);
+    if (header2) {
+      section = header2[1].toLowerCase();
+      continue;
+    }
+    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line);
+    if (!m) continue;
+    const [key, value] = [m[1].toLowerCase(), m[2]];
+    if (key === "tryboot_a_b" && section === "all") result.tryboot = value === "1";
+    if (key === "boot_partition" && /^\d{1,3}$/.test(value)) {
+      if (section === "tryboot") result.trybootPartition = Number(value);
+      else if (section === "all") result.bootPartition = Number(value);
+    }
+  }
+  return result;
+}
+__name(parseAutoboot, "parseAutoboot");
+function rootPartuuid(cmdline) {
+  return /(?:^|\s)root=PARTUUID=([0-9A-Fa-f-]+)(?:\s|$)/.exec(cmdline)?.[1]?.toLowerCase();
+}
+__name(rootPartuuid, "rootPartuuid");
+
+// src/lib/export/layouts.ts
+var CONTENTS = ["boot", "root", "boot-b", "root-b", "autoboot", "data", "empty"];
+var FILE_SYSTEMS = ["fat16", "fat32", "ext4", "none"];
+var ROLES = PARTITION_ROLES;
+var MiB = 1024 * 1024;
+var BOOT_SIZE = 512 * MiB;
+function autobootText(bootA, bootB) {
+  return `[all]
+tryboot_a_b=1
+boot_partition=${bootA}
+[tryboot]
+boot_partition=${bootB}
+`;
+}
+__name(autobootText, "autobootText");
+function parseSize(text2, where) {
+  const m = /^(\d+)([KMG]i?B?|)$/i.exec(text2.trim());
+  if (!m) throw new PiImageError("INPUT_INVALID", `${where}: "${text2}" is not a size (a number of bytes, or with K, M or G: 512M, 2G)`);
+  const unit = m[2].charAt(0).toUpperCase();
+  const bytes = Number(m[1]) * (unit === "K" ? 1024 : unit === "M" ? MiB : unit === "G" ? 1024 * MiB : 1);
+  if (!Number.isSafeInteger(bytes)) throw new PiImageError("INPUT_INVALID", `${where}: "${text2}" is too large`);
+  return bytes;
+}
+__name(parseSize, "parseSize");
+function checkLabel(label, fs, where) {
+  const max = fs === "ext4" ? 16 : 11;
+  if (fs === "none") return;
+  if (label.length === 0 || label.length > max || !/^[A-Za-z0-9_-]+$/.test(label)) {
+    throw new PiImageError("INPUT_INVALID", `${where}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs}`);
+  }
+}
+__name(checkLabel, "checkLabel");
+function checkLayout(layout, where) {
+  const count2 = /* @__PURE__ */ __name((c) => layout.partitions.filter((p) => p.content === c).length, "count");
+  for (const c of ["boot", "root"]) {
+    if (count2(c) !== 1) throw new PiImageError("INPUT_INVALID", `${where}: needs exactly one ${c} partition (has ${count2(c)})`);
+  }
+  for (const c of ["boot-b", "root-b", "autoboot"]) {
+    if (count2(c) > 1) throw new PiImageError("INPUT_INVALID", `${where}: has ${count2(c)} ${c} partitions; at most one`);
+  }
+  if (count2("boot-b") !== count2("root-b")) throw new PiImageError("INPUT_INVALID", `${where}: slot B needs both a boot-b and a root-b partition`);
+  if (count2("autoboot") === 1 && count2("boot-b") === 0) throw new PiImageError("INPUT_INVALID", `${where}: an autoboot partition needs a slot B to switch to`);
+  if (layout.table === "dos" && layout.partitions.length > 4) {
+    throw new PiImageError("INPUT_INVALID", `${where}: an MBR (dos) table holds 4 partitions here; use EXPORT_TABLE=gpt for ${layout.partitions.length}`);
+  }
+  layout.partitions.forEach((p, i) => {
+    const at = `${where}: partition ${i + 1} (${p.content})`;
+    const fat = p.fs === "fat16" || p.fs === "fat32";
+    if ((p.content === "boot" || p.content === "autoboot") && !fat) throw new PiImageError("INPUT_INVALID", `${at}: must be fat16 or fat32`);
+    if (p.content === "root" && p.fs !== "ext4") throw new PiImageError("INPUT_INVALID", `${at}: must be ext4`);
+    if (p.content === "boot-b" && !fat && p.fs !== "none") throw new PiImageError("INPUT_INVALID", `${at}: must be fat16, fat32 or none (left empty)`);
+    if (p.content === "root-b" && p.fs !== "ext4" && p.fs !== "none") throw new PiImageError("INPUT_INVALID", `${at}: must be ext4 or none (left empty)`);
+    if (p.content === "data" && p.fs !== "ext4") throw new PiImageError("INPUT_INVALID", `${at}: must be ext4`);
+    if (p.content === "empty" && p.fs !== "none") throw new PiImageError("INPUT_INVALID", `${at}: an empty partition has no file system (none)`);
+    if (p.size === "auto" && p.content !== "root" && p.content !== "root-b")
+      throw new PiImageError("INPUT_INVALID", `${at}: only root partitions are sized auto`);
+    if (p.size !== "auto" && p.size < MiB) throw new PiImageError("INPUT_INVALID", `${at}: ${p.size} bytes is smaller than 1 MiB`);
+    if (p.fs === "fat32" && p.size !== "auto" && p.size < 33 * MiB) throw new PiImageError("INPUT_INVALID", `${at}: FAT32 needs at least 33 MiB (use fat16)`);
+    checkLabel(p.label, p.fs, at);
+  });
+  return layout;
+}
+__name(checkLayout, "checkLayout");
+var KEYS = ["EXPORT", "EXPORT_LAYOUT", "EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_BOOT_SIZE", "EXPORT_TABLE", "EXPORT_PARTITIONS"];
+var EXPORT_SETTING_KEYS = new Set(KEYS);
+function parsePartition(text2, where) {
+  const [content, fs, size2, label, ...rest] = text2.split(":");
+  if (rest.length > 0 || !content || !fs || !size2) throw new PiImageError("INPUT_INVALID", `${where}: "${text2}" is not content:fs:size[:label]`);
+  if (!CONTENTS.includes(content))
+    throw new PiImageError("INPUT_INVALID", `${where}: content "${content}" is not one of ${CONTENTS.join(", ")}`);
+  if (!FILE_SYSTEMS.includes(fs))
+    throw new PiImageError("INPUT_INVALID", `${where}: file system "${fs}" is not one of ${FILE_SYSTEMS.join(", ")}`);
+  return {
+    content,
+    fs,
+    size: size2 === "auto" ? "auto" : parseSize(size2, where),
+    label: label ?? (content === "root" ? "rootfs" : content)
+  };
+}
+__name(parsePartition, "parsePartition");
+function parseExportSettings(values, where = "export settings") {
+  for (const k of Object.keys(values)) {
+    if (!EXPORT_SETTING_KEYS.has(k)) throw new PiImageError("INPUT_INVALID", `${where}: ${k} is not an export setting (${KEYS.join(", ")})`);
+  }
+  const get = /* @__PURE__ */ __name((k) => values[k] === void 0 || values[k] === "" ? void 0 : values[k], "get");
+  const exportKind = get("EXPORT") ?? "export-image";
+  if (exportKind !== "export-image" && exportKind !== "rootless") {
+    throw new PiImageError("INPUT_INVALID", `${where}: EXPORT "${exportKind}" is not export-image (upstream's, the default) or rootless`);
+  }
+  const layoutName = get("EXPORT_LAYOUT") ?? "pigen";
+  const bootSize = get("EXPORT_BOOT_SIZE") ? parseSize(get("EXPORT_BOOT_SIZE"), `${where}: EXPORT_BOOT_SIZE`) : BOOT_SIZE;
+  const dataSize = get("EXPORT_DATA_SIZE") ? parseSize(get("EXPORT_DATA_SIZE"), `${where}: EXPORT_DATA_SIZE`) : 0;
+  const dataLabel = get("EXPORT_DATA_LABEL") ?? "data";
+  const only = /* @__PURE__ */ __name((keys, layouts) => {
+    for (const k of keys)
+      if (get(k) !== void 0) throw new PiImageError("INPUT_INVALID", `${where}: ${k} is for EXPORT_LAYOUT=${layouts}, not ${layoutName}`);
+  }, "only");
+  if (exportKind === "export-image") {
+    const set = KEYS.filter((k) => k !== "EXPORT" && get(k) !== void 0);
+    if (set.length > 0)
+      throw new PiImageError("INPUT_INVALID", `${where}: ${set.join(", ")} need EXPORT=rootless (upstream export-image has one fixed layout)`);
+  }
+  let layout;
+  if (layoutName === "pigen") {
+    only(["EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_TABLE", "EXPORT_PARTITIONS"], "ab-tryboot or custom");
+    layout = {
+      name: "pigen",
+      table: "dos",
+      partitions: [
+        { content: "boot", fs: "fat32", size: bootSize, label: "bootfs" },
+        { content: "root", fs: "ext4", size: "auto", label: "rootfs" }
+      ]
+    };
+  } else if (layoutName === "ab-tryboot") {
+    only(["EXPORT_TABLE", "EXPORT_PARTITIONS"], "custom");
+    const slotB = get("EXPORT_SLOT_B") ?? "empty";
+    if (slotB !== "empty" && slotB !== "copy") throw new PiImageError("INPUT_INVALID", `${where}: EXPORT_SLOT_B "${slotB}" is not empty or copy`);
+    layout = {
+      name: "ab-tryboot",
+      table: "gpt",
+      partitions: [
+        { content: "autoboot", fs: "fat16", size: 32 * MiB, label: "autoboot" },
+        { content: "boot", fs: "fat32", size: bootSize, label: "boot_a" },
+        { content: "boot-b", fs: slotB === "copy" ? "fat32" : "none", size: bootSize, label: "boot_b" },
+        { content: "root", fs: "ext4", size: "auto", label: "root_a" },
+        { content: "root-b", fs: slotB === "copy" ? "ext4" : "none", size: "auto", label: "root_b" },
+        ...dataSize > 0 ? [{ content: "data", fs: "ext4", size: dataSize, label: dataLabel }] : []
+      ]
+    };
+  } else if (layoutName === "custom") {
+    only(["EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_BOOT_SIZE"], "pigen or ab-tryboot");
+    const table = get("EXPORT_TABLE") ?? "dos";
+    if (table !== "dos" && table !== "gpt") throw new PiImageError("INPUT_INVALID", `${where}: EXPORT_TABLE "${table}" is not dos (MBR) or gpt`);
+    const parts = (get("EXPORT_PARTITIONS") ?? "").split(/\s+/).filter(Boolean);
+    if (parts.length === 0) throw new PiImageError("INPUT_INVALID", `${where}: EXPORT_LAYOUT=custom needs EXPORT_PARTITIONS (content:fs:size[:label] ...)`);
+    layout = { name: "custom", table, partitions: parts.map((p, i) => parsePartition(p, `${where}: EXPORT_PARTITIONS entry ${i + 1}`)) };
+  } else {
+    throw new PiImageError("INPUT_INVALID", `${where}: EXPORT_LAYOUT "${layoutName}" is not pigen, ab-tryboot or custom`);
+  }
+  return { export: exportKind, layout: checkLayout(layout, `${where}: layout ${layoutName}`) };
+}
+__name(parseExportSettings, "parseExportSettings");
+
+// src/lib/build/rootless-export.ts
+var import_promises8 = require("node:fs/promises");
+var import_node_path6 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto2 = require("node:crypto");
@@ -39502,7 +39907,763 @@ var AtomicFile = class {
   }
 };
 
+// src/lib/export/assemble-image.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_os2 = require("node:os");
+var import_node_path5 = require("node:path");
+
+// src/lib/export/disk-identifiers.ts
+var import_node_crypto3 = require("node:crypto");
+function seeded(seed) {
+  return (purpose, length) => (0, import_node_crypto3.createHash)("sha256").update(`pi-image export identifiers v1\0${seed}\0${purpose}`).digest().subarray(0, length);
+}
+__name(seeded, "seeded");
+var random = /* @__PURE__ */ __name((_purpose, length) => (0, import_node_crypto3.randomBytes)(length), "random");
+function uuidFrom(bytes) {
+  const b = Buffer.from(bytes.subarray(0, 16));
+  b[6] = b[6] & 15 | 64;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+__name(uuidFrom, "uuidFrom");
+function nonZeroHex(bytes) {
+  const h = bytes.toString("hex");
+  return /^0+$/.test(h) ? "00000001" : h;
+}
+__name(nonZeroHex, "nonZeroHex");
+function diskIdentifiers(table, partitionCount, seed) {
+  const bytes = seed === void 0 ? random : seeded(seed);
+  const diskId = table === "dos" ? nonZeroHex(bytes("disk", 4)) : uuidFrom(bytes("disk", 16));
+  const partitions = Array.from({ length: partitionCount }, (_, i) => {
+    const n = i + 1;
+    return {
+      partUuid: table === "dos" ? `${diskId}-${n.toString(16).padStart(2, "0")}` : uuidFrom(bytes(`partition ${n}`, 16)),
+      fsUuid: uuidFrom(bytes(`file system ${n}`, 16)),
+      hashSeed: uuidFrom(bytes(`hash seed ${n}`, 16)),
+      volumeId: nonZeroHex(bytes(`volume ${n}`, 4)).toUpperCase()
+    };
+  });
+  return { diskId, partitions };
+}
+__name(diskIdentifiers, "diskIdentifiers");
+
+// src/lib/export/disk-plan.ts
+var ALIGN = 8 * MiB;
+var GPT_TAIL = MiB;
+var alignUp = /* @__PURE__ */ __name((n) => Math.ceil(n / ALIGN) * ALIGN, "alignUp");
+function rootPartitionBytes(contentBytes2) {
+  return alignUp(contentBytes2 + Math.floor(contentBytes2 / 5) + 200 * MiB);
+}
+__name(rootPartitionBytes, "rootPartitionBytes");
+function planDisk(layout, rootContentBytes, ids) {
+  let start = ALIGN;
+  const partitions = layout.partitions.map((p, i) => {
+    const bytes = p.size === "auto" ? rootPartitionBytes(rootContentBytes) : alignUp(p.size);
+    const planned = { ...p, number: i + 1, start, bytes, role: ROLES[p.content], ids: ids.partitions[i] };
+    start += bytes;
+    return planned;
+  });
+  return { layout: layout.name, table: layout.table, diskId: ids.diskId, imageBytes: start + (layout.table === "gpt" ? GPT_TAIL : 0), partitions };
+}
+__name(planDisk, "planDisk");
+var GPT_TYPES = { fat: "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", linux: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" };
+function isFat(p) {
+  return p.fs === "fat16" || p.fs === "fat32" || p.fs === "none" && p.content === "boot-b";
+}
+__name(isFat, "isFat");
+function sfdiskScript(plan) {
+  const head2 = plan.table === "dos" ? [`label: dos`, `label-id: 0x${plan.diskId}`] : [`label: gpt`, `label-id: ${plan.diskId.toUpperCase()}`];
+  const lines = plan.partitions.map((p) => {
+    const fields = [`start=${p.start / 512}`, `size=${p.bytes / 512}`];
+    if (plan.table === "dos") fields.push(`type=${isFat(p) ? "c" : "83"}`);
+    else fields.push(`type=${isFat(p) ? GPT_TYPES.fat : GPT_TYPES.linux}`, `uuid=${p.ids.partUuid.toUpperCase()}`, `name=${p.label}`);
+    return fields.join(", ");
+  });
+  return [...head2, "unit: sectors", "", ...lines, ""].join("\n");
+}
+__name(sfdiskScript, "sfdiskScript");
+
+// src/lib/export/crc32c.ts
+var TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 2197175160 ^ c >>> 1 : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+function crc32cUpdate(crc, data) {
+  let c = crc >>> 0;
+  for (const b of data) c = TABLE[(c ^ b) & 255] ^ c >>> 8;
+  return c >>> 0;
+}
+__name(crc32cUpdate, "crc32cUpdate");
+
+// src/lib/export/ext4-timestamps.ts
+var MAGIC = 61267;
+var INCOMPAT_64BIT = 128;
+var INCOMPAT_CSUM_SEED = 8192;
+var RO_COMPAT_METADATA_CSUM = 1024;
+var BG_INODE_UNINIT = 1;
+var GOOD_OLD_INODE_SIZE = 128;
+var I = {
+  atime: 8,
+  ctime: 12,
+  mtime: 16,
+  generation: 100,
+  checksumLo: 124,
+  extraIsize: 128,
+  checksumHi: 130,
+  ctimeExtra: 132,
+  mtimeExtra: 136,
+  atimeExtra: 140,
+  crtime: 144,
+  crtimeExtra: 148
+};
+function readTime(buf, at, extraAt) {
+  const low = buf.readInt32LE(at);
+  if (extraAt === void 0) return low;
+  const epochBits = buf.readUInt32LE(extraAt) & 3;
+  return low + epochBits * 2 ** 32;
+}
+__name(readTime, "readTime");
+function writeTime(buf, at, extraAt, seconds2) {
+  const epochBits = Math.floor((seconds2 + 2 ** 31) / 2 ** 32);
+  buf.writeInt32LE(seconds2 - epochBits * 2 ** 32, at);
+  if (extraAt !== void 0) buf.writeUInt32LE(epochBits & 3, extraAt);
+}
+__name(writeTime, "writeTime");
+async function clampExt4Times(file, offset, epoch, name) {
+  const read = /* @__PURE__ */ __name(async (at, length) => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await file.read(buf, 0, length, offset + at);
+    if (bytesRead !== length) throw new PiImageError("IMAGE_CORRUPT", `${name}: ext4 structure at ${offset + at} runs past the end of the image`);
+    return buf;
+  }, "read");
+  const sb = await read(1024, 1024);
+  if (sb.readUInt16LE(56) !== MAGIC) throw new PiImageError("IMAGE_CORRUPT", `${name}: no ext4 file system at offset ${offset}`);
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const inodeSize = sb.readUInt16LE(88);
+  const incompat = sb.readUInt32LE(96);
+  const roCompat = sb.readUInt32LE(100);
+  const firstDataBlock = sb.readUInt32LE(20);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const blocksCount = sb.readUInt32LE(4) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
+  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+  const descSize = is64 ? sb.readUInt16LE(254) : 32;
+  const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
+  const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(624) : crc32cUpdate(4294967295, sb.subarray(104, 120));
+  if (inodeSize < GOOD_OLD_INODE_SIZE || blockSize > 65536 || inodesPerGroup === 0 || groups <= 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: an ext4 superblock with impossible geometry`);
+  }
+  const descriptors = await read((firstDataBlock + 1) * blockSize, groups * descSize);
+  const word = Buffer.alloc(4);
+  let inodes = 0;
+  for (let g = 0; g < groups; g++) {
+    const d = descriptors.subarray(g * descSize, (g + 1) * descSize);
+    if (d.readUInt16LE(18) & BG_INODE_UNINIT) continue;
+    const bitmapBlock = d.readUInt32LE(4) + (is64 ? d.readUInt32LE(36) * 2 ** 32 : 0);
+    const tableBlock = d.readUInt32LE(8) + (is64 ? d.readUInt32LE(40) * 2 ** 32 : 0);
+    const bitmap = await read(bitmapBlock * blockSize, Math.ceil(inodesPerGroup / 8));
+    const table = await read(tableBlock * blockSize, inodesPerGroup * inodeSize);
+    let changed = false;
+    for (let i = 0; i < inodesPerGroup; i++) {
+      if (!(bitmap[i >> 3] & 1 << (i & 7))) continue;
+      const inode = table.subarray(i * inodeSize, (i + 1) * inodeSize);
+      const extraIsize = inodeSize > GOOD_OLD_INODE_SIZE ? inode.readUInt16LE(I.extraIsize) : 0;
+      const has = /* @__PURE__ */ __name((field2, length) => GOOD_OLD_INODE_SIZE + extraIsize >= field2 + length, "has");
+      const extra = /* @__PURE__ */ __name((field2) => has(field2, 4) ? field2 : void 0, "extra");
+      const mtime = Math.min(readTime(inode, I.mtime, extra(I.mtimeExtra)), epoch);
+      writeTime(inode, I.mtime, extra(I.mtimeExtra), mtime);
+      writeTime(inode, I.atime, extra(I.atimeExtra), mtime);
+      writeTime(inode, I.ctime, extra(I.ctimeExtra), epoch);
+      if (has(I.crtime, 4)) writeTime(inode, I.crtime, extra(I.crtimeExtra), mtime);
+      if (checksummed) {
+        const hasHi = has(I.checksumHi, 2);
+        inode.writeUInt16LE(0, I.checksumLo);
+        if (hasHi) inode.writeUInt16LE(0, I.checksumHi);
+        const number = g * inodesPerGroup + i + 1;
+        word.writeUInt32LE(number, 0);
+        let csum = crc32cUpdate(csumSeed, word);
+        csum = crc32cUpdate(csum, inode.subarray(I.generation, I.generation + 4));
+        csum = crc32cUpdate(csum, inode);
+        inode.writeUInt16LE(csum & 65535, I.checksumLo);
+        if (hasHi) inode.writeUInt16LE(csum >>> 16, I.checksumHi);
+      }
+      changed = true;
+      inodes++;
+    }
+    if (changed) await file.write(table, 0, table.length, offset + tableBlock * blockSize);
+  }
+  return { inodes };
+}
+__name(clampExt4Times, "clampExt4Times");
+
+// src/lib/export/fat-label-time.ts
+var ATTR_VOLUME_ID = 8;
+var ATTR_LONG_NAME = 15;
+function dosDateTime(epoch) {
+  const d = new Date(epoch * 1e3);
+  const date = d.getUTCFullYear() - 1980 << 9 | d.getUTCMonth() + 1 << 5 | d.getUTCDate();
+  const time = d.getUTCHours() << 11 | d.getUTCMinutes() << 5 | Math.floor(d.getUTCSeconds() / 2);
+  return { date, time };
+}
+__name(dosDateTime, "dosDateTime");
+async function setFatLabelTime(file, offset, epoch, name) {
+  const boot = Buffer.alloc(512);
+  await file.read(boot, 0, 512, offset);
+  const bytesPerSector = boot.readUInt16LE(11);
+  const sectorsPerCluster = boot[13];
+  const reserved = boot.readUInt16LE(14);
+  const fats = boot[16];
+  const rootEntries = boot.readUInt16LE(17);
+  const fatSize = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+  if (boot.readUInt16LE(510) !== 43605 || bytesPerSector === 0 || sectorsPerCluster === 0) {
+    throw new PiImageError("INTERNAL", `${name}: mkfs.fat left no FAT boot sector at offset ${offset}`);
+  }
+  const rootDirSectors = Math.ceil(rootEntries * 32 / bytesPerSector);
+  const firstData = reserved + fats * fatSize + rootDirSectors;
+  const rootAt = rootEntries > 0 ? (reserved + fats * fatSize) * bytesPerSector : (firstData + (boot.readUInt32LE(44) - 2) * sectorsPerCluster) * bytesPerSector;
+  const length = rootEntries > 0 ? Math.min(rootEntries * 32, 16384) : sectorsPerCluster * bytesPerSector;
+  const dir = Buffer.alloc(length);
+  await file.read(dir, 0, length, offset + rootAt);
+  const { date, time } = dosDateTime(epoch);
+  for (let at = 0; at + 32 <= length; at += 32) {
+    if (dir[at] === 0) break;
+    const attr = dir[at + 11];
+    if (dir[at] === 229 || attr === ATTR_LONG_NAME || !(attr & ATTR_VOLUME_ID)) continue;
+    const entry = dir.subarray(at, at + 32);
+    entry[13] = 0;
+    entry.writeUInt16LE(time, 14);
+    entry.writeUInt16LE(date, 16);
+    entry.writeUInt16LE(date, 18);
+    entry.writeUInt16LE(time, 22);
+    entry.writeUInt16LE(date, 24);
+    await file.write(entry, 0, 32, offset + rootAt + at);
+    return true;
+  }
+  return false;
+}
+__name(setFatLabelTime, "setFatLabelTime");
+
+// src/lib/export/assemble-image.ts
+var FSTAB = "etc/fstab";
+var CMDLINE = "cmdline.txt";
+async function contentBytes(rootDir, options) {
+  const r = await execCapture(
+    "du",
+    ["-x", "--apparent-size", "-s", "--exclude", "var/cache/apt/archives", "--exclude", "boot/firmware", "--block-size=1", rootDir],
+    { logger: options.logger }
+  );
+  const bytes = Number(r.stdout.split("	")[0]);
+  if (!Number.isSafeInteger(bytes)) throw new PiImageError("INTERNAL", `du printed "${r.stdout.trim()}" for ${rootDir}`);
+  return bytes;
+}
+__name(contentBytes, "contentBytes");
+async function readOptional(path) {
+  try {
+    return await (0, import_promises7.readFile)(path, "utf8");
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+__name(readOptional, "readOptional");
+async function checkDir(path, what) {
+  const s = await (0, import_promises7.lstat)(path).catch(() => void 0);
+  if (!s?.isDirectory()) throw new PiImageError("INPUT_INVALID", `${what} ${path} is not a directory`);
+}
+__name(checkDir, "checkDir");
+async function sortedEntries(dir) {
+  const entries = await (0, import_promises7.readdir)(dir, { withFileTypes: true });
+  return entries.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+__name(sortedEntries, "sortedEntries");
+async function assembleImage(options) {
+  const { logger, layout } = options;
+  await checkDir(options.rootDir, "root file system");
+  await checkDir(options.bootDir, "boot files");
+  const firmware = (0, import_node_path5.join)(options.rootDir, "boot/firmware");
+  if ((await (0, import_promises7.lstat)(firmware).catch(() => void 0))?.isDirectory() && (await (0, import_promises7.readdir)(firmware)).length > 0) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${firmware} is not empty: the boot files belong in the boot directory, the root file system keeps an empty mount point`
+    );
+  }
+  const rootContentBytes = await contentBytes(options.rootDir, options);
+  const plan = planDisk(layout, rootContentBytes, diskIdentifiers(layout.table, layout.partitions.length, options.seed));
+  logger.info(
+    `export: ${layout.name} layout, ${plan.table === "dos" ? "MBR" : "GPT"} ${plan.diskId}, ${(plan.imageBytes / 1048576).toFixed(0)} MiB: ` + plan.partitions.map((p) => `${p.number} ${p.label} ${p.fs} ${(p.bytes / 1048576).toFixed(0)} MiB (${p.role})`).join(", ")
+  );
+  const fstabPath = (0, import_node_path5.join)(options.rootDir, FSTAB);
+  const cmdlinePath = (0, import_node_path5.join)(options.bootDir, CMDLINE);
+  const fstab = await readOptional(fstabPath);
+  const cmdline = await readOptional(cmdlinePath);
+  if (fstab === void 0 || !/\b(ROOTDEV|BOOTDEV)\b/.test(fstab))
+    logger.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
+  if (cmdline === void 0 || !/\bROOTDEV\b/.test(cmdline))
+    logger.warn(`export: ${cmdlinePath} has no ROOTDEV placeholder: cmdline.txt will not name the root partition`);
+  const env = { ...process.env, MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
+  if (options.epoch !== void 0) {
+    env.SOURCE_DATE_EPOCH = String(options.epoch);
+    env.E2FSPROGS_FAKE_TIME = String(options.epoch);
+  }
+  const temp = temporaryPathFor(options.output);
+  const scratch = await (0, import_promises7.mkdtemp)((0, import_node_path5.join)((0, import_node_os2.tmpdir)(), "pi-image-export-"));
+  const unregister = registerCleanup(async () => {
+    await (0, import_promises7.rm)(temp, { force: true });
+    await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
+  });
+  try {
+    const handle = await (0, import_promises7.open)(temp, "wx", 420);
+    try {
+      await handle.truncate(plan.imageBytes);
+    } finally {
+      await handle.close();
+    }
+    const sfdisk = execStream("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", temp], { logger, env, stdin: "pipe" });
+    sfdisk.child.stdin.end(sfdiskScript(plan));
+    await sfdisk.done;
+    const slots = [
+      { boot: "boot", root: "root" },
+      { boot: "boot-b", root: "root-b" }
+    ];
+    for (const slot of slots) {
+      const boot = plan.partitions.find((p) => p.content === slot.boot);
+      const root = plan.partitions.find((p) => p.content === slot.root);
+      if (!boot || !root) continue;
+      const name = /* @__PURE__ */ __name((p) => `PARTUUID=${p.ids.partUuid}`, "name");
+      if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)));
+      if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)));
+      await makeFileSystem(temp, boot, options.bootDir, env, options);
+      await makeFileSystem(temp, root, options.rootDir, env, options);
+    }
+    for (const p of plan.partitions) {
+      if (p.content === "autoboot") {
+        const bootA = plan.partitions.find((q) => q.content === "boot");
+        const bootB = plan.partitions.find((q) => q.content === "boot-b");
+        const dir = (0, import_node_path5.join)(scratch, "autoboot");
+        await (0, import_promises7.mkdir)(dir, { recursive: true });
+        await (0, import_promises7.writeFile)((0, import_node_path5.join)(dir, "autoboot.txt"), autobootText(bootA.number, bootB.number));
+        await makeFileSystem(temp, p, dir, env, options);
+      } else if (p.content === "data" || p.content === "empty") {
+        await makeFileSystem(temp, p, void 0, env, options);
+      }
+    }
+    await (0, import_promises7.rename)(temp, options.output);
+  } catch (e) {
+    await (0, import_promises7.rm)(temp, { force: true });
+    throw e;
+  } finally {
+    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
+    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+    await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
+    unregister();
+  }
+  return { plan, rootContentBytes };
+}
+__name(assembleImage, "assembleImage");
+async function makeFileSystem(image, p, content, env, options) {
+  const { logger } = options;
+  if (p.fs === "none") return;
+  const started = Date.now();
+  if (p.fs === "fat16" || p.fs === "fat32") {
+    const sector = p.start / 512;
+    const args = ["-F", p.fs === "fat16" ? "16" : "32", "-s", "1", "-n", p.label, "-i", p.ids.volumeId, "--offset", String(sector), "-h", String(sector)];
+    await execCapture("mkfs.fat", [...args, image, String(p.bytes / 1024)], { logger, env });
+    if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, options.epoch, `${image} partition ${p.number}`));
+    if (content) await copyIntoFat(`${image}@@${p.start}`, content, "::", env, options);
+  } else {
+    const args = [
+      "-q",
+      "-F",
+      "-t",
+      "ext4",
+      "-L",
+      p.label,
+      "-O",
+      "^64bit,^huge_file",
+      "-U",
+      p.ids.fsUuid,
+      "-E",
+      `offset=${p.start},hash_seed=${p.ids.hashSeed}`
+    ];
+    if (content) args.push("-d", content);
+    await execCapture("mkfs.ext4", [...args, image, `${p.bytes / 1024}k`], { logger, env });
+    if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, options.epoch, `${image} partition ${p.number}`));
+  }
+  logger.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ""}) in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
+}
+__name(makeFileSystem, "makeFileSystem");
+async function withImage(image, work) {
+  const handle = await (0, import_promises7.open)(image, "r+");
+  try {
+    await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+__name(withImage, "withImage");
+async function copyIntoFat(target, dir, at, env, options) {
+  const entries = await sortedEntries(dir);
+  const files = entries.filter((e) => !e.dir).map((e) => (0, import_node_path5.join)(dir, e.name));
+  const dirs = entries.filter((e) => e.dir);
+  const keep = options.epoch === void 0 ? ["-m"] : [];
+  if (files.length > 0) await execCapture("mcopy", ["-i", target, "-p", "-D", "o", ...keep, ...files, `${at}/`], { logger: options.logger, env });
+  for (const d of dirs) {
+    await execCapture("mmd", ["-i", target, `${at}/${d.name}`], { logger: options.logger, env });
+    await copyIntoFat(target, (0, import_node_path5.join)(dir, d.name), `${at}/${d.name}`, env, options);
+  }
+}
+__name(copyIntoFat, "copyIntoFat");
+
+// src/lib/build/rootless-export-stage.generated.ts
+var ROOTLESS_EXPORT_STAGE = [
+  {
+    "path": "00-allow-rerun/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# A preloaded library can break programs run under emulation: set it aside until the end.\nif [ -e "${ROOTFS_DIR}/etc/ld.so.preload" ]; then\n	mv "${ROOTFS_DIR}/etc/ld.so.preload" "${ROOTFS_DIR}/etc/ld.so.preload.disabled"\nfi\n'
+  },
+  {
+    "path": "01-user-rename/00-run.sh",
+    "mode": 493,
+    "text": `#!/bin/bash -e
+# First-boot user rename, as upstream export-image; only where the image's apt
+# sources have userconf-pi (Raspberry Pi's archive).
+on_chroot <<EOF_CHROOT
+if [ "\${DISABLE_FIRST_BOOT_USER_RENAME}" = "1" ]; then
+	rm -f /etc/xdg/autostart/piwiz.desktop
+elif apt-cache show userconf-pi >/dev/null 2>&1; then
+	apt-get -o Acquire::Retries=3 install -y userconf-pi
+	SUDO_USER="\${FIRST_USER_NAME}" rename-user -f -s
+else
+	echo "pi-image export: userconf-pi is not in this image's apt sources: no first-boot user rename"
+fi
+EOF_CHROOT
+`
+  },
+  {
+    "path": "02-set-sources/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# The image\'s own apt sources, up to date, with no build-time proxy or\n# temporary repository left behind.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\non_chroot <<EOF_CHROOT\napt-get update\napt-get -y dist-upgrade --auto-remove --purge\napt-get clean\nEOF_CHROOT\n'
+  },
+  {
+    "path": "03-network/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# The resolv.conf upstream export-image installs (read from the pi-gen checkout).\ninstall -m 644 "${BASE_DIR}/export-image/03-network/files/resolv.conf" "${ROOTFS_DIR}/etc/"\n'
+  },
+  {
+    "path": "04-finalise/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# Upstream export-image\'s finalise step, the part inside the root file system,\n# then the hand-over to pi-image: the prepared tree, the boot files apart, and\n# the .info file, in ${WORK_DIR}/rootless-export/<image name>/.\nNAME="${IMG_FILENAME}${IMG_SUFFIX}"\nOUT="${WORK_DIR}/rootless-export/${NAME}"\n\non_chroot <<EOF_CHROOT\nif command -v update-initramfs >/dev/null; then\n	update-initramfs -k all -c\nfi\nif command -v hardlink >/dev/null; then\n	hardlink -t /usr/share/doc\nfi\nif [ -f /usr/lib/systemd/system/apt-listchanges.service ]; then\n	python3 -m apt_listchanges.populate_database --profile apt\n	systemctl disable apt-listchanges.timer\nfi\nif getent passwd systemd-timesync >/dev/null; then\n	install -m 755 -o systemd-timesync -g systemd-timesync -d /var/lib/systemd/timesync\n	install -m 644 -o systemd-timesync -g systemd-timesync /dev/null /var/lib/systemd/timesync/clock\nfi\nEOF_CHROOT\n\nif [ -f "${ROOTFS_DIR}/etc/initramfs-tools/update-initramfs.conf" ]; then\n	sed -i \'s/^update_initramfs=.*/update_initramfs=yes/\' "${ROOTFS_DIR}/etc/initramfs-tools/update-initramfs.conf"\n	sed -i \'s/^MODULES=.*/MODULES=dep/\' "${ROOTFS_DIR}/etc/initramfs-tools/initramfs.conf"\nfi\nif [ -d "${ROOTFS_DIR}/home/${FIRST_USER_NAME}/.config" ]; then\n	chmod 700 "${ROOTFS_DIR}/home/${FIRST_USER_NAME}/.config"\nfi\nrm -f "${ROOTFS_DIR}/usr/bin/qemu-arm-static"\nif [ "${USE_QEMU}" != "1" ] && [ -e "${ROOTFS_DIR}/etc/ld.so.preload.disabled" ]; then\n	mv "${ROOTFS_DIR}/etc/ld.so.preload.disabled" "${ROOTFS_DIR}/etc/ld.so.preload"\nfi\nrm -f "${ROOTFS_DIR}/etc/network/interfaces.dpkg-old" "${ROOTFS_DIR}/etc/apt/sources.list~" "${ROOTFS_DIR}/etc/apt/trusted.gpg~"\nfor f in passwd group shadow gshadow subuid subgid; do\n	rm -f "${ROOTFS_DIR}/etc/${f}-"\ndone\nrm -f "${ROOTFS_DIR}"/var/cache/debconf/*-old "${ROOTFS_DIR}"/var/lib/dpkg/*-old "${ROOTFS_DIR}"/usr/share/icons/*/icon-theme.cache\nrm -f "${ROOTFS_DIR}/var/lib/dbus/machine-id"\necho "uninitialized" >"${ROOTFS_DIR}/etc/machine-id"\nln -nsf /proc/mounts "${ROOTFS_DIR}/etc/mtab"\nfind "${ROOTFS_DIR}/var/log/" -type f -exec cp /dev/null {} \\;\nrm -f "${ROOTFS_DIR}/root/.vnc/private.key" "${ROOTFS_DIR}/etc/vnc/updateid"\n\nupdate_issue "$(basename "${EXPORT_DIR}")"\nmkdir -p "${ROOTFS_DIR}/boot/firmware"\ninstall -m 644 "${ROOTFS_DIR}/etc/rpi-issue" "${ROOTFS_DIR}/boot/firmware/issue.txt"\nif ! [ -L "${ROOTFS_DIR}/boot/issue.txt" ]; then\n	ln -s firmware/issue.txt "${ROOTFS_DIR}/boot/issue.txt"\nfi\n\nunmount "${ROOTFS_DIR}"\nrm -rf "${OUT}"\nmkdir -p "${OUT}/bootfs"\n{\n	cat "${ROOTFS_DIR}/etc/rpi-issue"\n	printf "\\nPackages:\\n"\n	dpkg -l --root "${ROOTFS_DIR}"\n} >"${OUT}/${NAME}.info"\nif command -v syft >/dev/null; then\n	syft scan dir:"${ROOTFS_DIR}" --base-path="${ROOTFS_DIR}" --source-name="${IMG_NAME}${IMG_SUFFIX}" \\\n		--source-version="${IMG_DATE}" -o spdx-json="${OUT}/${NAME}.sbom"\nfi\nfind "${ROOTFS_DIR}/boot/firmware" -mindepth 1 -maxdepth 1 -exec mv -t "${OUT}/bootfs" {} +\nmv "${ROOTFS_DIR}" "${OUT}/rootfs"\ntouch "${OUT}/.prepared"\n'
+  },
+  {
+    "path": "README.md",
+    "mode": 420,
+    "text": "# export-rootless: pi-image's own export stage\n\nChosen with `EXPORT=rootless` in a product config. `pi-image build` writes these\nfiles into its work directory and points pi-gen's `EXPORT_CONFIG_DIR` at them;\npi-gen runs them once for each stage with an `EXPORT_IMAGE` file, as it runs its\nown `export-image`.\n\nThey do what upstream export-image does *inside* the root file system (user\nrename, apt sources, resolv.conf, the finalise clean-up, `/etc/rpi-issue`, the\n`.info` file), on a plain copy of the stage's rootfs, with no loop device and\nno mount of an image. The last step hands the prepared tree over in\n`${WORK_DIR}/rootless-export/<IMG_FILENAME><IMG_SUFFIX>/` (`rootfs/`, `bootfs/`\nwith the boot partition's files, the `.info`); `pi-image build` then assembles\nthe image from it (`src/lib/export/`): partition table on the file,\n`mkfs.ext4 -d`, FAT filled by mtools, partition ids written into fstab and\ncmdline.txt, reproducible with `SOURCE_DATE_EPOCH`. See `docs/building.md`.\n\nDifferences from upstream export-image, on purpose:\n- `userconf-pi` (first-boot user rename) is installed only when the image's apt\n  sources have it (a Debian-only base has not).\n- The firmware and kernel links that upstream fetches from GitHub for the\n  `.info` file are left out (the build needs no network beyond its apt sources).\n- `update-initramfs` and the `systemd-timesync` clock file run only when the\n  image has them.\n"
+  },
+  {
+    "path": "prerun.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# pi-image rootless export: work on a plain copy of the stage\'s root file system.\nrm -rf "${ROOTFS_DIR}"\nmkdir -p "${ROOTFS_DIR}"\nrsync -aHAXx --exclude /var/cache/apt/archives "${EXPORT_ROOTFS_DIR}/" "${ROOTFS_DIR}/"\n'
+  }
+];
+
+// src/lib/build/rootless-export.ts
+var ROOTLESS_STAGE_NAME = "export-rootless";
+var PREPARED_DIR = "rootless-export";
+async function writeRootlessExportStage(parent) {
+  const dir = (0, import_node_path6.join)(parent, ROOTLESS_STAGE_NAME);
+  await (0, import_promises8.rm)(dir, { recursive: true, force: true });
+  for (const file of ROOTLESS_EXPORT_STAGE) {
+    const path = (0, import_node_path6.join)(dir, file.path);
+    await (0, import_promises8.mkdir)((0, import_node_path6.dirname)(path), { recursive: true });
+    await (0, import_promises8.writeFile)(path, file.text);
+    await (0, import_promises8.chmod)(path, file.mode);
+  }
+  return dir;
+}
+__name(writeRootlessExportStage, "writeRootlessExportStage");
+async function assembleRootlessExports(options) {
+  const { logger } = options;
+  const prepared = (0, import_node_path6.join)(options.workTree, PREPARED_DIR);
+  const names = (await (0, import_promises8.readdir)(prepared).catch(() => [])).sort();
+  const exported = [];
+  for (const name of names) {
+    const dir = (0, import_node_path6.join)(prepared, name);
+    if (!await (0, import_promises8.stat)((0, import_node_path6.join)(dir, ".prepared")).catch(() => void 0)) {
+      throw new PiImageError("BUILD_FAILED", `the rootless export of ${name} was not finished by pi-gen (${dir} has no .prepared marker)`);
+    }
+    if (!name.startsWith(options.imgFilename))
+      throw new PiImageError("INTERNAL", `prepared export ${name} does not start with IMG_FILENAME ${options.imgFilename}`);
+    const suffix = name.slice(options.imgFilename.length);
+    const raw = (0, import_node_path6.join)(dir, `${name}.img`);
+    await (0, import_promises8.rm)(raw, { force: true });
+    const seed = `${options.seed}${suffix}`;
+    const started = Date.now();
+    const { plan } = await assembleImage({
+      rootDir: (0, import_node_path6.join)(dir, "rootfs"),
+      bootDir: (0, import_node_path6.join)(dir, "bootfs"),
+      layout: options.layout,
+      seed,
+      epoch: options.epoch,
+      output: raw,
+      logger
+    });
+    logger.info(`export: ${name}.img assembled in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+    await (0, import_promises8.mkdir)(options.deployDir, { recursive: true });
+    const image = await deployImage(raw, options, options.archiveFilename + suffix, name);
+    const info = (0, import_node_path6.join)(options.deployDir, `${name}.info`);
+    await (0, import_promises8.copyFile)((0, import_node_path6.join)(dir, `${name}.info`), info);
+    for (const sbom of [`${name}.sbom`]) {
+      if (await (0, import_promises8.stat)((0, import_node_path6.join)(dir, sbom)).catch(() => void 0)) await (0, import_promises8.copyFile)((0, import_node_path6.join)(dir, sbom), (0, import_node_path6.join)(options.deployDir, sbom));
+    }
+    exported.push({ name, image, info, plan, seed, epoch: options.epoch ?? null });
+  }
+  return exported;
+}
+__name(assembleRootlessExports, "assembleRootlessExports");
+async function deployImage(raw, options, archiveBase, imgBase) {
+  const { logger, deployDir, level } = options;
+  switch (options.compression) {
+    case "none": {
+      const target = (0, import_node_path6.join)(deployDir, `${imgBase}.img`);
+      await (0, import_promises8.rename)(raw, target);
+      return target;
+    }
+    case "zip": {
+      const target = (0, import_node_path6.join)(deployDir, `${archiveBase}.zip`);
+      await (0, import_promises8.rm)(target, { force: true });
+      await execCapture("zip", ["-j", `-${level}`, target, raw], { logger });
+      await (0, import_promises8.rm)(raw, { force: true });
+      return target;
+    }
+    case "gz":
+    case "xz": {
+      const target = (0, import_node_path6.join)(deployDir, `${archiveBase}.img.${options.compression}`);
+      const tool = options.compression === "xz" ? ["xz", ["--compress", "--threads=0", `-${level}`, "--stdout", "--", raw]] : ["gzip", [`-${level}`, "--stdout", "--", raw]];
+      const out = new AtomicFile(target);
+      const { child, done } = execStream(tool[0], tool[1], { logger, stdin: "ignore" });
+      try {
+        await Promise.all([out.fill(child.stdout), done]);
+        await out.commit();
+      } catch (e) {
+        await out.discard();
+        throw e;
+      }
+      await (0, import_promises8.rm)(raw, { force: true });
+      return target;
+    }
+  }
+}
+__name(deployImage, "deployImage");
+
+// src/lib/build/stage-cache-plan.ts
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = require("node:path");
+
+// src/lib/build/stage-cache.ts
+var import_node_crypto5 = require("node:crypto");
+var import_promises10 = require("node:fs/promises");
+var import_node_path8 = require("node:path");
+
+// src/lib/build/cache-keys.ts
+var import_node_crypto4 = require("node:crypto");
+var import_promises9 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
+async function hashTree(dirs) {
+  const hash = (0, import_node_crypto4.createHash)("sha256");
+  for (const dir of dirs) {
+    const walk = /* @__PURE__ */ __name(async (at) => {
+      const entries = (await (0, import_promises9.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      for (const e of entries) {
+        const path = (0, import_node_path7.join)(at, e.name);
+        if (e.isDirectory()) await walk(path);
+        else if (e.isFile()) {
+          const executable = (await (0, import_promises9.stat)(path)).mode & 73 ? "x" : "-";
+          hash.update(`${(0, import_node_path7.relative)(dir, path)}\0${executable}\0`).update(await (0, import_promises9.readFile)(path)).update("\0");
+        }
+      }
+    }, "walk");
+    hash.update(`dir\0`);
+    await walk(dir);
+  }
+  return hash.digest("hex");
+}
+__name(hashTree, "hashTree");
+
+// src/lib/build/stage-cache.ts
+var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
+var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
+var FORMAT = "pi-image stage cache v1";
+async function textOf(dir) {
+  const parts = [];
+  const walk = /* @__PURE__ */ __name(async (at) => {
+    for (const e of await (0, import_promises10.readdir)(at, { withFileTypes: true })) {
+      const path = (0, import_node_path8.join)(at, e.name);
+      if (e.isDirectory()) await walk(path);
+      else if (e.isFile() && (await (0, import_promises10.stat)(path)).size < 1024 * 1024) parts.push(await (0, import_promises10.readFile)(path, "utf8"));
+    }
+  }, "walk");
+  await walk(dir);
+  return parts.join("\n");
+}
+__name(textOf, "textOf");
+function keyedSettings(entries, stageText) {
+  return entries.filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || new RegExp(`\\b${e.name}\\b`).test(stageText))).map((e) => [e.name, e.value]).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
+__name(keyedSettings, "keyedSettings");
+function stageKey(input) {
+  const h = (0, import_node_crypto5.createHash)("sha256").update(`${FORMAT}\0${input.pigenCommit}\0${input.name}\0${input.filesSha256}\0${input.previousKey ?? ""}\0`);
+  for (const [k, v] of input.settings) h.update(`${k}=${v}\0`);
+  return `${input.name}-${h.digest("hex").slice(0, 32)}`;
+}
+__name(stageKey, "stageKey");
+async function stageKeys(stages, entries, pigenCommit) {
+  const keys = [];
+  for (const s of stages) {
+    keys.push(
+      stageKey({
+        pigenCommit,
+        name: s.name,
+        filesSha256: await hashTree([s.hostPath]),
+        settings: keyedSettings(entries, await textOf(s.hostPath)),
+        previousKey: keys.at(-1)
+      })
+    );
+  }
+  return keys;
+}
+__name(stageKeys, "stageKeys");
+var StageCache = class {
+  constructor(dir, logger) {
+    this.dir = dir;
+    this.logger = logger;
+  }
+  dir;
+  logger;
+  static {
+    __name(this, "StageCache");
+  }
+  entry(key) {
+    return (0, import_node_path8.join)(this.dir, `${key}.tar`);
+  }
+  async has(key) {
+    return (await (0, import_promises10.stat)(this.entry(key)).catch(() => void 0))?.isFile() ?? false;
+  }
+  /** Unpacks a cached rootfs into `rootfs` (which must not exist yet). */
+  async restore(key, rootfs) {
+    const started = Date.now();
+    await (0, import_promises10.mkdir)(rootfs, { recursive: true });
+    await execCapture(
+      "tar",
+      ["--extract", "--file", this.entry(key), "--directory", rootfs, "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "--same-permissions"],
+      {
+        logger: this.logger
+      }
+    );
+    const now = /* @__PURE__ */ new Date();
+    await (0, import_promises10.utimes)(this.entry(key), now, now);
+    this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+  }
+  /** Packs a stage's rootfs under its key; an entry appears whole or not at all. */
+  async save(key, rootfs) {
+    const started = Date.now();
+    await (0, import_promises10.mkdir)(this.dir, { recursive: true });
+    const target = this.entry(key);
+    const temp = temporaryPathFor(target);
+    try {
+      await execCapture(
+        "tar",
+        [
+          "--create",
+          "--file",
+          temp,
+          "--directory",
+          rootfs,
+          "--numeric-owner",
+          "--xattrs",
+          "--xattrs-include=*",
+          "--acls",
+          "--one-file-system",
+          "--exclude=./var/cache/apt/archives/*.deb",
+          "."
+        ],
+        { logger: this.logger }
+      );
+      await (0, import_promises10.rename)(temp, target);
+    } catch (e) {
+      await (0, import_promises10.rm)(temp, { force: true });
+      throw e;
+    }
+    this.logger.info(`stage cache: saved ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+  }
+  /** Keeps the `keep` most recently used entries. */
+  async prune(keep) {
+    const names = (await (0, import_promises10.readdir)(this.dir).catch(() => [])).filter((n) => n.endsWith(".tar"));
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await (0, import_promises10.stat)((0, import_node_path8.join)(this.dir, n))).mtimeMs })));
+    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(keep)) await (0, import_promises10.rm)((0, import_node_path8.join)(this.dir, n), { force: true });
+  }
+};
+
+// src/lib/build/stage-cache-plan.ts
+var exists = /* @__PURE__ */ __name(async (path) => await (0, import_promises11.stat)(path).catch(() => void 0) !== void 0, "exists");
+async function planStageCache(options) {
+  const { logger } = options;
+  const cache = new StageCache(options.cacheDir, logger);
+  const keys = await stageKeys(options.stages, options.entries, options.pigenCommit);
+  let hits = 0;
+  while (hits < keys.length && await cache.has(keys[hits])) hits++;
+  logger.info(
+    hits === 0 ? `stage cache: nothing cached for ${options.stages[0]?.name ?? "the first stage"}; every stage runs` : `stage cache: ${options.stages.slice(0, hits).map((s) => s.name).join(", ")} unchanged (restored); ${keys.length - hits} stage(s) run`
+  );
+  const stages = [...options.stages];
+  for (let j = 0; j < hits; j++) {
+    const s = options.stages[j];
+    const exportsImage = await exists((0, import_node_path9.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists((0, import_node_path9.join)(s.hostPath, "SKIP_IMAGES"));
+    if (j === hits - 1 || exportsImage) {
+      const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
+      await cache.restore(keys[j], rootfs);
+      await pointAptAtThisBuild(rootfs, options.aptProxy);
+    }
+    const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
+    await (0, import_promises11.mkdir)(standIn, { recursive: true });
+    await (0, import_promises11.writeFile)((0, import_node_path9.join)(standIn, "SKIP"), "");
+    for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
+      if (await exists((0, import_node_path9.join)(s.hostPath, f))) await (0, import_promises11.copyFile)((0, import_node_path9.join)(s.hostPath, f), (0, import_node_path9.join)(standIn, f));
+    }
+    stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
+  }
+  return { cache, keys, hits, stages };
+}
+__name(planStageCache, "planStageCache");
+async function pointAptAtThisBuild(rootfs, aptProxy) {
+  const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
+  const text2 = await (0, import_promises11.readFile)(file, "utf8").catch(() => void 0);
+  if (text2 === void 0) return;
+  await (0, import_promises11.writeFile)(file, aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
+` : "");
+}
+__name(pointAptAtThisBuild, "pointAptAtThisBuild");
+async function saveStageResults(plan, stages, workDir, logger, finished) {
+  for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
+    const rootfs = (0, import_node_path9.join)(workDir, "work", stages[j].name, "rootfs");
+    if (await exists(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
+    else logger.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
+  }
+  await plan.cache.prune(Math.max(8, 2 * stages.length));
+}
+__name(saveStageResults, "saveStageResults");
+
 // src/lib/build/apt-proxy.ts
+var import_node_fs3 = require("node:fs");
+var import_promises12 = require("node:fs/promises");
+var import_node_http = require("node:http");
+var import_node_path10 = require("node:path");
 var PACKAGE_FILE = /\.(u|d)?deb$/;
 var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 function cachePathFor(cacheDir, url) {
@@ -39516,7 +40677,7 @@ function cachePathFor(cacheDir, url) {
   const host = url.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path5.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path10.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -39531,7 +40692,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises7.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises12.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -39539,7 +40700,7 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path, head2) => {
     try {
-      const s = await (0, import_promises7.stat)(path);
+      const s = await (0, import_promises12.stat)(path);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
@@ -39592,7 +40753,7 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const cached2 = new AtomicFile((0, import_node_path5.join)(options.cacheDir, "entry"));
+      const cached2 = new AtomicFile((0, import_node_path10.join)(options.cacheDir, "entry"));
       const file = cached2.stream;
       let length = 0;
       let failed = false;
@@ -39618,7 +40779,7 @@ async function startAptProxy(options) {
           return;
         }
         try {
-          await (0, import_promises7.mkdir)((0, import_node_path5.dirname)(cachePath), { recursive: true });
+          await (0, import_promises12.mkdir)((0, import_node_path10.dirname)(cachePath), { recursive: true });
           await cached2.commit(cachePath);
           stats.stored++;
         } catch (e) {
@@ -39640,9 +40801,9 @@ async function startAptProxy(options) {
     stats.refused++;
     socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
   });
-  await new Promise((resolve10, reject) => {
+  await new Promise((resolve12, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve10());
+    server.listen(options.port, options.host, () => resolve12());
   });
   const port = server.address().port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
@@ -39651,8 +40812,8 @@ async function startAptProxy(options) {
     url,
     port,
     stats,
-    close: /* @__PURE__ */ __name(() => new Promise((resolve10) => {
-      server.close(() => resolve10());
+    close: /* @__PURE__ */ __name(() => new Promise((resolve12) => {
+      server.close(() => resolve12());
       server.closeAllConnections();
     }), "close")
   };
@@ -39695,16 +40856,16 @@ __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
 var import_node_fs5 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
-var import_node_path6 = require("node:path");
+var import_promises14 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 
 // src/lib/build/preflight.ts
 var import_node_fs4 = require("node:fs");
-var import_promises8 = require("node:fs/promises");
+var import_promises13 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path) => {
-    const s = await (0, import_promises8.statfs)(path);
+    const s = await (0, import_promises13.statfs)(path);
     return s.bavail * s.bsize;
   }, "freeBytes"),
   exists: /* @__PURE__ */ __name((path) => (0, import_node_fs4.existsSync)(path), "exists"),
@@ -39728,6 +40889,13 @@ function parseDepends(text2) {
   });
 }
 __name(parseDepends, "parseDepends");
+var ROOTLESS_EXPORT_TOOLS = [
+  { tool: "sfdisk", pkg: "fdisk" },
+  { tool: "mkfs.ext4", pkg: "e2fsprogs" },
+  { tool: "mkfs.fat", pkg: "dosfstools" },
+  { tool: "mcopy", pkg: "mtools" },
+  { tool: "mmd", pkg: "mtools" }
+];
 async function preflight(options, host = realHost) {
   const results = [];
   const free = await host.freeBytes(options.workDir);
@@ -39738,12 +40906,22 @@ async function preflight(options, host = realHost) {
     detail: `${freeGiB.toFixed(1)} GiB free at ${options.workDir}, ${options.minFreeGiB} GiB needed`,
     fix: "free space (on GitHub runners: sudo rm -rf /usr/local/lib/android /opt/hostedtoolcache /usr/share/dotnet), or build on a larger disk (work-dir)"
   });
-  results.push({
-    check: "loop devices",
-    ok: host.exists("/dev/loop-control"),
-    detail: host.exists("/dev/loop-control") ? "/dev/loop-control present" : "no /dev/loop-control: export-image cannot attach the image",
-    fix: "sudo modprobe loop (and run containers --privileged, as build-docker.sh does)"
-  });
+  if (options.rootlessExport) {
+    const missing = ROOTLESS_EXPORT_TOOLS.filter((t) => !host.onPath(t.tool));
+    results.push({
+      check: "rootless export tools",
+      ok: missing.length === 0,
+      detail: missing.length === 0 ? ROOTLESS_EXPORT_TOOLS.map((t) => t.tool).join(", ") + " found" : `missing: ${missing.map((m) => m.tool).join(", ")}`,
+      fix: `sudo apt-get install ${[...new Set(missing.map((m) => m.pkg))].join(" ")}`
+    });
+  } else {
+    results.push({
+      check: "loop devices",
+      ok: host.exists("/dev/loop-control"),
+      detail: host.exists("/dev/loop-control") ? "/dev/loop-control present" : "no /dev/loop-control: export-image cannot attach the image (EXPORT=rootless needs none)",
+      fix: "sudo modprobe loop (and run containers --privileged, as build-docker.sh does), or set EXPORT=rootless"
+    });
+  }
   if (!isArmHost(host.arch)) {
     const mounted = host.exists("/proc/sys/fs/binfmt_misc/status");
     const entry = host.read("/proc/sys/fs/binfmt_misc/qemu-aarch64") ?? "";
@@ -39775,7 +40953,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path6.join)(dir, name))) return (0, import_node_path6.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path11.join)(dir, name))) return (0, import_node_path11.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -39808,159 +40986,16 @@ async function ensureEmulation(options) {
   if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises9.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises9.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises14.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises14.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path6.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises14.symlink)(target, (0, import_node_path11.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
 }
 __name(ensureEmulation, "ensureEmulation");
-
-// src/lib/pigen/build-log.ts
-var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
-var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
-function readStamp(line) {
-  const clock2 = CLOCK.exec(line);
-  if (clock2) {
-    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
-    if (h > 23 || m > 59 || s > 60) return void 0;
-    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
-  }
-  const iso = RFC3339.exec(line);
-  if (iso) {
-    const ms = Date.parse(iso[1]);
-    if (Number.isNaN(ms)) return void 0;
-    return { raw: iso[1], seconds: Math.floor(ms / 1e3), absolute: true, text: iso[2] };
-  }
-  return void 0;
-}
-__name(readStamp, "readStamp");
-function lastComponent(path) {
-  const trimmed = path.replace(/\/+$/, "");
-  const i = trimmed.lastIndexOf("/");
-  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
-}
-__name(lastComponent, "lastComponent");
-function parseBuildLog(text2, source = "build.log") {
-  const lines = text2.split(/\r?\n/);
-  const warnings = [];
-  const events = [];
-  const entries = [];
-  const stack = [];
-  const seen = /* @__PURE__ */ new Map();
-  let first;
-  let dayOffset = 0;
-  let previous = -1;
-  let lastOffset = 0;
-  let result = "unknown";
-  let beginEndLines = 0;
-  const close = /* @__PURE__ */ __name((entry, offset, complete) => {
-    entry.durationSeconds = offset - entry.startOffsetSeconds;
-    entry.complete = complete;
-  }, "close");
-  lines.forEach((line, index) => {
-    if (line.trim() === "") return;
-    const stamp = readStamp(line);
-    if (!stamp) {
-      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
-      return;
-    }
-    first ??= stamp;
-    let offset;
-    if (stamp.absolute) {
-      offset = first.absolute ? stamp.seconds - first.seconds : 0;
-    } else {
-      if (previous >= 0 && stamp.seconds + dayOffset < previous) dayOffset += 86400;
-      offset = stamp.seconds + dayOffset - (first.absolute ? 0 : first.seconds);
-      previous = stamp.seconds + dayOffset;
-    }
-    if (offset < 0) {
-      warnings.push(`${source}:${index + 1}: timestamp goes backwards`);
-      offset = lastOffset;
-    }
-    lastOffset = Math.max(lastOffset, offset);
-    const begin = /^Begin (.+)$/.exec(stamp.text);
-    const end = /^End (.+)$/.exec(stamp.text);
-    if (begin) {
-      beginEndLines++;
-      const path = begin[1].trim();
-      const occurrence = (seen.get(path) ?? 0) + 1;
-      seen.set(path, occurrence);
-      const entry = {
-        path,
-        name: lastComponent(path),
-        depth: stack.length,
-        occurrence,
-        startOffsetSeconds: offset,
-        durationSeconds: 0,
-        complete: false,
-        children: []
-      };
-      (stack.length > 0 ? stack[stack.length - 1].children : entries).push(entry);
-      stack.push(entry);
-    } else if (end) {
-      beginEndLines++;
-      const path = end[1].trim();
-      const at = stack.map((e) => e.path).lastIndexOf(path);
-      if (at < 0) {
-        warnings.push(`${source}:${index + 1}: End without Begin: ${path}`);
-        return;
-      }
-      while (stack.length - 1 > at) close(stack.pop(), offset, false);
-      close(stack.pop(), offset, true);
-    } else if (stamp.text === "Build finished") {
-      result = "finished";
-    } else if (stamp.text.startsWith("Build failed")) {
-      result = "failed";
-      events.push({ offsetSeconds: offset, message: stamp.text });
-    } else {
-      events.push({ offsetSeconds: offset, message: stamp.text });
-    }
-  });
-  if (!first || beginEndLines === 0) {
-    throw new PiImageError("LOG_INVALID", `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin \u2026" lines found`);
-  }
-  while (stack.length > 0) close(stack.pop(), lastOffset, false);
-  if (result === "unknown" && entries.some((e) => !e.complete)) result = "failed";
-  return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events, warnings };
-}
-__name(parseBuildLog, "parseBuildLog");
-function flattenTimeline(entries) {
-  const out = [];
-  const walk = /* @__PURE__ */ __name((list) => {
-    for (const e of list) {
-      out.push(e);
-      walk(e.children);
-    }
-  }, "walk");
-  walk(entries);
-  return out;
-}
-__name(flattenTimeline, "flattenTimeline");
-function stagesOf(timeline) {
-  if (timeline.entries.length === 1 && timeline.entries[0].children.length > 0) {
-    return timeline.entries[0].children;
-  }
-  return timeline.entries;
-}
-__name(stagesOf, "stagesOf");
-function failedStep(timeline) {
-  const open6 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open6[open6.length - 1];
-}
-__name(failedStep, "failedStep");
-function formatDuration(seconds2) {
-  const h = Math.floor(seconds2 / 3600);
-  const m = Math.floor(seconds2 % 3600 / 60);
-  const s = seconds2 % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
-  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
-  return `${s}s`;
-}
-__name(formatDuration, "formatDuration");
 
 // src/lib/build/log-follower.ts
 var LOG_LINE = /^\[(\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T[^\]]+)\] /;
@@ -40105,11 +41140,11 @@ var containerCommands = {
   running: /* @__PURE__ */ __name((command, name) => [...command, "ps", "--filter", `name=^${name}$`, "--format", "{{.Names}}"], "running"),
   remove: /* @__PURE__ */ __name((command, name) => [...command, "rm", "-f", "-v", name], "remove")
 };
-function leftoverDecision(exists2, running, resume, name) {
+function leftoverDecision(exists3, running, resume, name) {
   if (running) {
     throw new PiImageError("INPUT_INVALID", `a build is already running in container ${name}; wait for it or stop it first`);
   }
-  if (!exists2) return resume ? { action: "fresh", message: `nothing to continue: no container ${name}; starting a fresh build` } : { action: "fresh" };
+  if (!exists3) return resume ? { action: "fresh", message: `nothing to continue: no container ${name}; starting a fresh build` } : { action: "fresh" };
   if (resume) return { action: "continue", message: `continuing the interrupted build in container ${name} (pi-gen CONTINUE=1)` };
   return { action: "remove", message: `removing container ${name} left by an earlier build (set continue to resume it instead)` };
 }
@@ -40120,15 +41155,15 @@ function runArgv(argv, logger, allowFailure = false) {
   return execCapture(argv[0], argv.slice(1), { logger, allowFailure });
 }
 __name(runArgv, "runArgv");
-async function exists(path) {
+async function exists2(path) {
   try {
-    await (0, import_promises10.stat)(path);
+    await (0, import_promises15.stat)(path);
     return true;
   } catch {
     return false;
   }
 }
-__name(exists, "exists");
+__name(exists2, "exists");
 function defaultProbe(logger) {
   return async (cmd, args) => {
     try {
@@ -40139,9 +41174,12 @@ function defaultProbe(logger) {
   };
 }
 __name(defaultProbe, "defaultProbe");
+function configDate(options) {
+  return options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date();
+}
+__name(configDate, "configDate");
 function buildConfigEntries(options, stages, native, workDir) {
-  const date = options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date();
-  const names = imageNames(options.settings.imgName, options.version, date);
+  const names = imageNames(options.settings.imgName, options.version, configDate(options));
   const entries = piGenConfigEntries({ ...options.settings, stageList: stages.map((s) => s.buildPath) });
   entries.push(
     { name: "IMG_DATE", value: names.IMG_DATE },
@@ -40155,29 +41193,36 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path7.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path7.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path12.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path12.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
-  const workDir = (0, import_node_path7.resolve)(options.workDir);
-  await (0, import_promises10.mkdir)(workDir, { recursive: true });
+  const workDir = (0, import_node_path12.resolve)(options.workDir);
+  await (0, import_promises15.mkdir)(workDir, { recursive: true });
   const probe2 = options.probe ?? defaultProbe(logger);
   const runtime = await resolveRuntime(options.runtime, probe2, options.isRoot);
   const native = runtime.runtime === "native";
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
+  const exportSettings = options.exportSettings ?? parseExportSettings({});
+  if (exportSettings.export === "rootless" && (!native || !options.isRoot)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      !native ? `EXPORT=rootless runs with --runtime native (as root): pi-image assembles the image on this host, and pi-gen's ${runtime.runtime} container has no Node.js to do it there; in a privileged container, use EXPORT=export-image` : "EXPORT=rootless assembles the image from root-owned files: run pi-image itself as root (sudo), not only pi-gen"
+    );
+  }
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists((0, import_node_path7.join)(options.pigenDir, script))) {
+    if (!await exists2((0, import_node_path12.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path7.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path12.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path7.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path12.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -40187,9 +41232,10 @@ async function runBuild(options) {
   for (const s of stages) {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
   }
+  if (native) await startFresh(workDir, options.resume ?? false, logger);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
-    return await buildWith(options, runtime, stages, workDir, proxy);
+    return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
   } finally {
     if (proxy) {
       await proxy.close();
@@ -40222,20 +41268,46 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const { logger } = options;
   const native = runtime.runtime === "native";
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
-  const entries = buildConfigEntries(withProxy, stages, native, workDir);
+  let cachePlan;
+  if (options.stageCacheDir) {
+    if (!native || !options.isRoot)
+      logger.warn("stage cache: not used: it needs --runtime native with pi-image itself running as root (a stage rootfs is owned by root)");
+    else if (options.resume) logger.info("stage cache: not used with --continue (pi-gen reuses the work tree)");
+    else {
+      const keyed = buildConfigEntries(withProxy, stages, native, workDir);
+      cachePlan = await planStageCache({
+        cacheDir: options.stageCacheDir,
+        stages,
+        entries: keyed,
+        pigenCommit: options.pigenCommit,
+        workDir,
+        aptProxy: proxy?.url,
+        logger
+      });
+    }
+  }
+  const entries = buildConfigEntries(withProxy, cachePlan?.stages ?? stages, native, workDir);
+  if (proxy) entries.push({ name: "http_proxy", value: proxy.url });
+  const rootless = options.exportSettings?.export === "rootless";
+  if (rootless) {
+    const stageDir = await writeRootlessExportStage(workDir);
+    entries.push({ name: "EXPORT_CONFIG_DIR", value: stageDir });
+    logger.info(`export: rootless (${stageDir}), ${options.exportSettings.layout.name} layout`);
+  }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path7.join)(workDir, "config");
-  await (0, import_promises10.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path12.join)(workDir, "config");
+  await (0, import_promises15.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path7.join)(workDir, "bin"), logger });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path12.join)(workDir, "bin"), logger });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
-    dependsFile: (0, import_node_path7.join)(options.pigenDir, "depends"),
+    rootlessExport: rootless,
+    dependsFile: (0, import_node_path12.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -40255,20 +41327,39 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path7.join)(workDir, "deploy");
-  await (0, import_promises10.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path7.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path7.join)(workDir, "work", "build.log");
-  if (native && await exists(nativeLog)) await (0, import_promises10.copyFile)(nativeLog, buildLog);
-  else if (!await exists(buildLog)) await (0, import_promises10.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path12.join)(workDir, "deploy");
+  await (0, import_promises15.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path12.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path12.join)(workDir, "work", "build.log");
+  if (native && await exists2(nativeLog)) await (0, import_promises15.copyFile)(nativeLog, buildLog);
+  else if (!await exists2(buildLog)) await (0, import_promises15.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
+    if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, await finishedStages(buildLog));
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
+  if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, stages.length);
+  let exports2 = [];
+  if (rootless) {
+    const names = imageNames(options.settings.imgName, options.version, configDate(options));
+    exports2 = await assembleRootlessExports({
+      workTree: (0, import_node_path12.join)(workDir, "work"),
+      deployDir,
+      imgFilename: names.IMG_FILENAME,
+      archiveFilename: names.ARCHIVE_FILENAME,
+      compression: options.settings.deployCompression ?? "zip",
+      level: options.settings.compressionLevel ?? 6,
+      layout: options.exportSettings.layout,
+      seed: `${options.settings.imgName} ${options.version}`,
+      epoch: options.sourceDateEpoch,
+      logger
+    });
+  }
+  await writeBuildRecord(options, deployDir, exports2);
   let imagePath;
   try {
     imagePath = (await findDeployOutputs(deployDir)).image.path;
   } catch (e) {
-    logger.warn(`pi-gen exported no image (no stage has EXPORT_IMAGE, or all have SKIP_IMAGES): ${e.message}`);
+    logger.warn(`${await whyNoImage(stages)}: ${e.message}`);
   }
   const result = {
     runtime,
@@ -40277,15 +41368,90 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path7.join)(workDir, "work"),
-    stages
+    workTree: (0, import_node_path12.join)(workDir, "work"),
+    stages,
+    exports: exports2
   };
   if (!native) result.containerName = options.containerName;
   return result;
 }
 __name(buildWith, "buildWith");
+async function finishedStages(buildLog) {
+  try {
+    const timeline = parseBuildLog(await (0, import_promises15.readFile)(buildLog, "utf8"), buildLog);
+    const stages = stagesOf(timeline);
+    const firstUnfinished = stages.findIndex((s) => !s.complete);
+    return firstUnfinished === -1 ? stages.length : firstUnfinished;
+  } catch {
+    return 0;
+  }
+}
+__name(finishedStages, "finishedStages");
+async function writeBuildRecord(options, deployDir, exports2) {
+  const record = {
+    schemaVersion: 1,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    pigen: { repository: options.pigenRepository ?? "unknown", commit: options.pigenCommit },
+    recipe: { commit: options.recipeGitHash ?? null, modified: options.recipeModified ?? null },
+    version: options.version,
+    sourceDateEpoch: options.sourceDateEpoch ?? null,
+    exports: Object.fromEntries(
+      exports2.map((e) => [
+        e.name,
+        {
+          kind: "rootless",
+          layout: e.plan.layout,
+          table: e.plan.table,
+          diskId: e.plan.diskId,
+          seed: e.seed,
+          epoch: e.epoch,
+          partitions: e.plan.partitions.map((p) => ({
+            number: p.number,
+            label: p.label,
+            fs: p.fs,
+            role: p.role,
+            start: p.start,
+            bytes: p.bytes,
+            partUuid: p.ids.partUuid
+          }))
+        }
+      ])
+    )
+  };
+  await (0, import_promises15.writeFile)((0, import_node_path12.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
+`);
+}
+__name(writeBuildRecord, "writeBuildRecord");
+async function whyNoImage(stages) {
+  const has = /* @__PURE__ */ __name(async (s, f) => exists2((0, import_node_path12.join)(s.hostPath, f)), "has");
+  const exporting = [];
+  const skipped = [];
+  for (const s of stages) {
+    if (!await has(s, "EXPORT_IMAGE")) continue;
+    if (await has(s, "SKIP_IMAGES")) skipped.push(s.name);
+    else exporting.push(s.name);
+  }
+  if (exporting.length === 0 && skipped.length === 0) return "pi-gen exported no image: no stage has an EXPORT_IMAGE file";
+  if (exporting.length === 0) return `pi-gen exported no image: every stage with EXPORT_IMAGE also has SKIP_IMAGES (${skipped.join(", ")})`;
+  return `pi-gen exported no image although ${exporting.join(", ")} asked for one (EXPORT_IMAGE); see the build log`;
+}
+__name(whyNoImage, "whyNoImage");
+async function startFresh(workDir, resume, logger) {
+  const tree = (0, import_node_path12.join)(workDir, "work");
+  if (!await exists2(tree)) return;
+  if (resume) {
+    logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
+    return;
+  }
+  const mounts = (await (0, import_promises15.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
+  for (const m of mounts) await execCapture("umount", ["--lazy", m], { logger });
+  logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
+  await execCapture("rm", ["-rf", "--one-file-system", "--", tree], { logger });
+  await (0, import_promises15.rm)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true, force: true });
+}
+__name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path7.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path12.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -40301,7 +41467,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path7.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path12.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -40320,7 +41486,7 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_node_path9 = require("node:path");
+var import_node_path14 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -40397,6 +41563,7 @@ function parseKeyValueList(items, label) {
 __name(parseKeyValueList, "parseKeyValueList");
 
 // src/lib/pigen/product-config.ts
+var PIGEN_EXPORT_VARIABLES = /* @__PURE__ */ new Set(["EXPORT_DIR", "EXPORT_ROOTFS_DIR", "EXPORT_DIRS", "EXPORT_CONFIG_DIR"]);
 var BOOLEAN_KEYS = /* @__PURE__ */ new Set(["disableFirstBootUserRename", "passwordlessSudo", "enableSsh", "pubkeyOnlySsh", "enableCloudInit"]);
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
 function unquote(raw, where) {
@@ -40425,6 +41592,10 @@ function applySetting(config, key, value, where) {
   }
   if (key === "OVERRIDES") {
     config.overrides = value;
+    return;
+  }
+  if (/^EXPORT(_|$)/.test(key) && !PIGEN_EXPORT_VARIABLES.has(key)) {
+    config.export = { ...config.export, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);
@@ -40472,10 +41643,10 @@ __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
 var import_node_fs6 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_promises16 = require("node:fs/promises");
+var import_node_path13 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -40483,26 +41654,26 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path8.resolve)(options.explicitDir);
-    if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path13.resolve)(options.explicitDir);
+    if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit)
       logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path8.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path8.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path13.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path13.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path8.join)((0, import_node_path8.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path8.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path13.join)((0, import_node_path13.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises11.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises11.mkdir)(dir, { recursive: true });
+    await (0, import_promises16.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises16.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -40526,12 +41697,38 @@ async function recipeCommit(baseDir, logger) {
   }
 }
 __name(recipeCommit, "recipeCommit");
+async function recipeModified(baseDir, paths, logger) {
+  const inside = paths.filter((p) => {
+    const rel = (0, import_node_path14.relative)(baseDir, p);
+    if (rel.startsWith("..") || (0, import_node_path14.isAbsolute)(rel)) {
+      logger.warn(`recipe: ${p} is outside the recipe repository ${baseDir}: the recorded commit does not cover it`);
+      return false;
+    }
+    return true;
+  });
+  if (inside.length === 0) return void 0;
+  try {
+    const status = await execCapture("git", ["-C", baseDir, "status", "--porcelain", "--untracked-files=all", "--", ...inside], { logger, allowFailure: true });
+    if (status.code !== 0) return void 0;
+    const changed = status.stdout.split("\n").filter(Boolean);
+    if (changed.length > 0) {
+      logger.warn(
+        `recipe: ${changed.length} file(s) differ from the recorded commit (${changed.slice(0, 5).map((l) => l.slice(3)).join(", ")}${changed.length > 5 ? ", \u2026" : ""}): the image is built from uncommitted changes`
+      );
+      return true;
+    }
+    return false;
+  } catch {
+    return void 0;
+  }
+}
+__name(recipeModified, "recipeModified");
 async function prepareBuild(request2) {
   const { logger } = request2;
-  const baseDir = (0, import_node_path9.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path14.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path = (0, import_node_path9.resolve)(baseDir, request2.configFile);
+    const path = (0, import_node_path14.resolve)(baseDir, request2.configFile);
     let text2;
     try {
       text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
@@ -40553,9 +41750,10 @@ async function prepareBuild(request2) {
     throw new PiImageError("INPUT_INVALID", "STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)");
   }
   checkSettings({ ...config.settings, imgName, extra: config.extra });
+  const exportSettings = parseExportSettings(config.export ?? {}, request2.configFile ?? "settings");
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path9.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path14.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -40563,53 +41761,47 @@ async function prepareBuild(request2) {
     logger
   });
   logger.info(`pi-gen: ${checkout.dir} at ${checkout.commit} (${checkout.source})`);
+  let recipeGitHash = request2.recipeGitHash;
+  let recipeIsModified;
+  if (!recipeGitHash) {
+    recipeGitHash = await recipeCommit(baseDir, logger);
+    if (!recipeGitHash) logger.warn(`recipe: ${baseDir} is not a git repository: no recipe commit is recorded (pass --recipe-git-hash)`);
+    else {
+      const own = [
+        ...request2.configFile ? [(0, import_node_path14.resolve)(baseDir, request2.configFile)] : [],
+        ...config.stages.filter((s) => s.includes("/")).map((s) => (0, import_node_path14.resolve)(baseDir, s)),
+        ...config.overrides ? [(0, import_node_path14.resolve)(baseDir, config.overrides)] : []
+      ];
+      recipeIsModified = await recipeModified(baseDir, own, logger);
+    }
+  }
   return {
     pigenDir: checkout.dir,
     pigenCommit: checkout.commit,
+    pigenRepository: checkout.commit === PI_GEN_PIN.commit ? PI_GEN_PIN.repository : request2.pigenRepository ?? checkout.dir,
+    recipeModified: recipeIsModified,
     baseDir,
-    workDir: (0, import_node_path9.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path14.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
     overridesDir: config.overrides,
     version: request2.version,
-    recipeGitHash: request2.recipeGitHash ?? await recipeCommit(baseDir, logger),
+    recipeGitHash,
     sourceDateEpoch: request2.sourceDateEpoch,
+    exportSettings,
     resume: request2.resume,
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path9.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    stageCacheDir: request2.stageCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.stageCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger
   };
 }
 __name(prepareBuild, "prepareBuild");
-
-// src/lib/core/json-value.ts
-function asObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
-}
-__name(asObject, "asObject");
-function asString(value) {
-  return typeof value === "string" ? value : void 0;
-}
-__name(asString, "asString");
-function member(value, ...path) {
-  let at = value;
-  for (const key of path) at = asObject(at)?.[key];
-  return at;
-}
-__name(member, "member");
-function parseJsonObject(text2) {
-  try {
-    return asObject(JSON.parse(text2));
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/release/manifest.ts
 var MANIFEST_FILE = "manifest.json";
@@ -40734,8 +41926,13 @@ makes itself) with the settings and stages of a product config file (KEY=VALUE
 lines, see pigen/config/ourbox-mini.env). Every value is checked and quoted
 into pi-gen's config. File names come from IMG_NAME and the version, not the
 date. Output is followed live, folded by stage; a failure names the stage and
-step. deploy/ (image, .info, build.log) ends up in the work directory, ready
-for 'pi-image package'.
+step. deploy/ (image, .info, build.log, pi-image-build.json naming the pi-gen and
+recipe commits) ends up in the work directory, ready for 'pi-image package'.
+
+EXPORT=rootless in the config (native runtime) exports with pi-image's own
+stage instead of pi-gen's export-image: no loop device, no mount, layouts
+pigen, ab-tryboot or custom (EXPORT_LAYOUT), byte-identical images with
+SOURCE_DATE_EPOCH. See docs/building.md.
 
 Options:
   --config FILE             product config (KEY=VALUE; STAGE_LIST, OVERRIDES and pi-gen variables)
@@ -40748,12 +41945,18 @@ Options:
   --pigen-repository URL    clone from here when no checkout is given (default: the pinned one)
   --pigen-ref REF           clone this ref instead of the pinned commit
   --recipe-git-hash SHA     the recipe commit recorded in the image (default: git rev-parse HEAD)
-  --continue                resume an interrupted container build (pi-gen CONTINUE=1)
+  --continue                continue the last build: its container (pi-gen CONTINUE=1), or, natively,
+                            its work tree (pi-gen reuses every stage rootfs it finds there);
+                            without it a build starts from an empty work tree and a new build.log
   --keep-container          leave the build container for inspection
   --min-free-gb N           preflight: free space needed in the work directory (default: 10)
   --install-emulation       apt-get install qemu-user-static when missing (x86 hosts)
   --apt-cache DIR           keep downloaded .deb files in DIR for the next build (an apt proxy
                             on this host, given to pi-gen as APT_PROXY; native and docker)
+  --stage-cache DIR         keep each stage's resulting rootfs in DIR (native, as root): a build
+                            whose first stages did not change restores them and runs only the
+                            rest; keyed on the pi-gen commit, each stage's files, the settings it
+                            sees and every earlier stage
 
 The first user's password is read from PI_IMAGE_FIRST_USER_PASS, never from
 the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
@@ -40772,29 +41975,31 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     "keep-container": { type: "boolean" },
     "min-free-gb": { type: "string" },
     "install-emulation": { type: "boolean" },
-    "apt-cache": { type: "string" }
+    "apt-cache": { type: "string" },
+    "stage-cache": { type: "string" }
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(" ")})`);
-    const str = /* @__PURE__ */ __name((k) => values[k], "str");
-    if (!str("config") && !(values.set ?? []).length)
+    const str2 = /* @__PURE__ */ __name((k) => values[k], "str");
+    if (!str2("config") && !(values.set ?? []).length)
       throw usageError("build needs --config FILE (or --set for every setting)");
     const options = await prepareBuild({
-      configFile: str("config"),
+      configFile: str2("config"),
       settings: values.set ?? [],
-      version: checkSafeName(str("version") ?? DEFAULT_VERSION, "--version"),
-      runtime: parseRuntime(str("runtime") ?? "auto", "--runtime"),
-      workDir: str("work-dir") ?? "build",
-      baseDir: str("base-dir") ?? process.cwd(),
-      pigenDir: str("pigen-dir") ?? env.PI_GEN_DIR,
-      pigenRepository: str("pigen-repository"),
-      pigenRef: str("pigen-ref"),
+      version: checkSafeName(str2("version") ?? DEFAULT_VERSION, "--version"),
+      runtime: parseRuntime(str2("runtime") ?? "auto", "--runtime"),
+      workDir: str2("work-dir") ?? "build",
+      baseDir: str2("base-dir") ?? process.cwd(),
+      pigenDir: str2("pigen-dir") ?? env.PI_GEN_DIR,
+      pigenRepository: str2("pigen-repository"),
+      pigenRef: str2("pigen-ref"),
       cacheDir: defaultCacheDir(env),
-      recipeGitHash: str("recipe-git-hash"),
+      recipeGitHash: str2("recipe-git-hash"),
       resume: values.continue === true,
-      minFreeGiB: str("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str("min-free-gb"), 0, 1e5, "--min-free-gb"),
+      minFreeGiB: str2("min-free-gb") === void 0 ? void 0 : checkIntegerInRange(str2("min-free-gb"), 0, 1e5, "--min-free-gb"),
       installEmulation: values["install-emulation"] === true,
-      aptCacheDir: str("apt-cache"),
+      aptCacheDir: str2("apt-cache"),
+      stageCacheDir: str2("stage-cache"),
       firstUserPass: env.PI_IMAGE_FIRST_USER_PASS,
       sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
       isRoot: typeof process.getuid === "function" && process.getuid() === 0,
@@ -40810,6 +42015,79 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       );
     } finally {
       if (runtime && values["keep-container"] !== true) await removeBuildContainer(runtime, options.containerName, logger);
+    }
+    return 0;
+  }
+};
+
+// src/cli/commands/export-command.ts
+var import_promises17 = require("node:fs/promises");
+var import_node_path15 = require("node:path");
+var exportCommand = {
+  name: "export",
+  summary: "assemble a disk image from a root file system directory, with no loop device and no mount",
+  usage: "pi-image export ROOTFS_DIR --boot-dir DIR --out IMAGE.img [--layout L] [--set EXPORT_\u2026=V]... [--seed S]",
+  help: `What 'pi-image build' does with EXPORT=rootless once pi-gen has prepared the
+root file system, for a tree you have: writes the partition table on the file
+(sfdisk), makes each FAT file system in place and fills it with mtools, makes
+each ext4 from its directory (mkfs.ext4 -d). BOOTDEV and ROOTDEV in
+ROOTFS_DIR/etc/fstab and DIR/cmdline.txt become each slot's PARTUUIDs while
+its file systems are made; both files are put back afterwards. Run as root so
+owners are kept.
+
+With SOURCE_DATE_EPOCH set and a --seed, the image is the same byte for byte
+on every run: identifiers derived from the seed, every time at most the epoch,
+content in sorted order.
+
+Options:
+  --boot-dir DIR     the boot partition's files (ROOTFS_DIR/boot/firmware must be empty)
+  --out FILE         the raw image to write (must not exist, unless --force)
+  --layout L         pigen (default: export-image's), ab-tryboot or custom
+  --set KEY=VALUE    an EXPORT_* setting (EXPORT_SLOT_B, EXPORT_DATA_SIZE, EXPORT_TABLE,
+                     EXPORT_PARTITIONS, \u2026; see docs/building.md), repeatable
+  --seed S           derive every identifier from S (e.g. "product version")
+  --force            replace --out
+  --json             print the partition plan as JSON`,
+  options: {
+    "boot-dir": { type: "string" },
+    out: { type: "string" },
+    layout: { type: "string" },
+    set: { type: "string", multiple: true },
+    seed: { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length !== 1) throw usageError("export needs exactly one ROOTFS_DIR");
+    const bootDir = values["boot-dir"];
+    const out = values.out;
+    if (!bootDir) throw usageError("export needs --boot-dir DIR (the boot partition files)");
+    if (!out) throw usageError("export needs --out FILE");
+    const settings = { EXPORT: "rootless", EXPORT_LAYOUT: values.layout ?? "pigen" };
+    for (const line of values.set ?? []) {
+      const at = line.indexOf("=");
+      if (at <= 0) throw usageError(`--set ${line}: expected KEY=VALUE`);
+      const key = line.slice(0, at);
+      if (key === "EXPORT" || key === "EXPORT_LAYOUT") throw usageError(`--set ${key}: use --layout`);
+      settings[key] = line.slice(at + 1);
+    }
+    const { layout } = parseExportSettings(settings, "--set");
+    const seed = values.seed;
+    const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
+    if (!values.force && await (0, import_promises17.stat)(out).catch(() => void 0)) {
+      throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
+    }
+    if (epoch !== void 0 && seed === void 0)
+      logger.warn("SOURCE_DATE_EPOCH is set but no --seed: the identifiers are random, the image is not reproducible");
+    const result = await assembleImage({ rootDir: (0, import_node_path15.resolve)(positionals[0]), bootDir: (0, import_node_path15.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path15.resolve)(out), logger });
+    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path15.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
+`);
+    else {
+      stdout(`${(0, import_node_path15.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
+`);
+      for (const p of result.plan.partitions)
+        stdout(`  ${p.number}  ${p.label.padEnd(10)} ${p.fs.padEnd(6)} ${String(p.bytes / 1048576).padStart(6)} MiB  PARTUUID=${p.ids.partUuid}  ${p.role}
+`);
     }
     return 0;
   }
@@ -40879,10 +42157,10 @@ function checkDisk(facts, policy) {
 __name(checkDisk, "checkDisk");
 
 // src/lib/device/flash.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 
 // src/lib/image/decompress.ts
-var import_node_path10 = require("node:path");
+var import_node_path16 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
@@ -41054,7 +42332,7 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path10.basename)(path);
+  const name = (0, import_node_path16.basename)(path);
   switch (compression) {
     case "none": {
       const handle = await openRegularFile(path);
@@ -41119,7 +42397,7 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/byte-source.ts
-var import_promises12 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -41139,7 +42417,7 @@ var FileByteSource = class _FileByteSource {
   }
   /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
   static async openDevice(path, size2) {
-    return new _FileByteSource(path, size2, await (0, import_promises12.open)(path, "r"));
+    return new _FileByteSource(path, size2, await (0, import_promises18.open)(path, "r"));
   }
   async read(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
@@ -41185,7 +42463,7 @@ var SliceByteSource = class {
 
 // src/lib/image/ext4.ts
 var EXT4_MAGIC = 61267;
-var INCOMPAT_64BIT = 128;
+var INCOMPAT_64BIT2 = 128;
 var EXTENTS_FL = 524288;
 var INLINE_DATA_FL = 268435456;
 var S_IFMT = 61440;
@@ -41247,13 +42525,13 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const sb = await src.read(1024, 1024);
     if (!_Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not an ext2/3/4 file system`);
     const blockSize = 1024 << sb.readUInt32LE(24);
-    const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
+    const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT2 ? sb.readUInt32LE(336) * 2 ** 32 : 0);
     const blocksPerGroup = sb.readUInt32LE(32);
     const inodesPerGroup = sb.readUInt32LE(40);
     const revLevel = sb.readUInt32LE(76);
     const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
     const incompat = sb.readUInt32LE(96);
-    const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+    const is64 = (incompat & INCOMPAT_64BIT2) !== 0;
     const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
     if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
       throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
@@ -41273,7 +42551,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const firstDataBlock = sb.readUInt32LE(20);
     const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
     const compat = sb.readUInt32LE(92);
-    const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
+    const kind = incompat & (64 | 512 | INCOMPAT_64BIT2) ? "ext4" : compat & 4 ? "ext3" : "ext2";
     return new _Ext4FileSystem(
       src,
       blockSize,
@@ -41731,7 +43009,7 @@ var MBR_TYPES = {
   238: "GPT protective",
   239: "EFI (FAT-12/16/32)"
 };
-var GPT_TYPES = {
+var GPT_TYPES2 = {
   "c12a7328-f81f-11d2-ba4b-00a0c93ec93b": "EFI System",
   "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7": "Microsoft basic data",
   "0fc63daf-8483-4772-8e79-3d69d8477de4": "Linux filesystem",
@@ -41779,7 +43057,7 @@ async function readPartitionTable(disk) {
         throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} ends past the end of the image (truncated image?)`);
       }
     }
-    checkLayout(
+    checkLayout2(
       disk,
       entries.filter((p) => !["05", "0f", "85"].includes(p.type)),
       SECTOR,
@@ -41790,7 +43068,7 @@ async function readPartitionTable(disk) {
   return readGpt(disk);
 }
 __name(readPartitionTable, "readPartitionTable");
-function checkLayout(disk, partitions, first, end) {
+function checkLayout2(disk, partitions, first, end) {
   const sorted = [...partitions].sort((a, b) => a.startBytes - b.startBytes);
   for (const p of sorted) {
     if (p.sizeBytes <= 0) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partition ${p.number} has no size (it ends before it starts)`);
@@ -41806,7 +43084,7 @@ function checkLayout(disk, partitions, first, end) {
     if (a.startBytes + a.sizeBytes > b.startBytes) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: partitions ${a.number} and ${b.number} overlap`);
   }
 }
-__name(checkLayout, "checkLayout");
+__name(checkLayout2, "checkLayout");
 var GPT_MAX_ENTRY_BYTES = 1024 * 1024;
 async function readGpt(disk) {
   const bad3 = /* @__PURE__ */ __name((what) => new PiImageError("IMAGE_CORRUPT", `${disk.name}: GPT ${what}`), "bad");
@@ -41850,14 +43128,14 @@ async function readGpt(disk) {
     partitions.push({
       number: i + 1,
       type: typeGuid,
-      typeName: GPT_TYPES[typeGuid] ?? "unknown",
+      typeName: GPT_TYPES2[typeGuid] ?? "unknown",
       startBytes: Number(first) * SECTOR,
       sizeBytes: (Number(last) - Number(first) + 1) * SECTOR,
       partuuid: guid(table, at + 16),
       name: table.toString("utf16le", at + 56, at + 128).replace(/\0.*$/s, "")
     });
   }
-  checkLayout(disk, partitions, firstUsable * SECTOR, (lastUsable + 1) * SECTOR);
+  checkLayout2(disk, partitions, firstUsable * SECTOR, (lastUsable + 1) * SECTOR);
   return { scheme: "gpt", diskId: guid(header2, 56), sectorSize: SECTOR, partitions };
 }
 __name(readGpt, "readGpt");
@@ -41913,8 +43191,8 @@ async function inspectImage(disk, options = {}) {
   const table = await readPartitionTable(disk);
   const warnings = [];
   const partitions = [];
-  let fatFs;
-  let extFs;
+  const fats = [];
+  const exts = [];
   for (const p of table.partitions) {
     if (p.type === "05" || p.type === "0f") {
       partitions.push({ ...p, filesystem: { type: "unknown" } });
@@ -41924,8 +43202,8 @@ async function inspectImage(disk, options = {}) {
     try {
       const found = await identify(slice);
       partitions.push({ ...p, filesystem: found.info });
-      if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
-      if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
+      if (found.fat) fats.push({ n: p.number, fs: found.fat });
+      if (found.ext) exts.push({ n: p.number, fs: found.ext });
     } catch (e) {
       if (!(e instanceof PiImageError && e.code === "FS_UNSUPPORTED")) throw e;
       warnings.push(`partition ${p.number}: ${e.message}`);
@@ -41940,6 +43218,46 @@ async function inspectImage(disk, options = {}) {
     partitionTable: { scheme: table.scheme, diskId: table.diskId, partitions },
     warnings
   };
+  let fatFs = fats[0];
+  let extFs = exts[0];
+  const role = /* @__PURE__ */ __name((n, r) => {
+    const p = partitions.find((q) => q.number === n);
+    if (p) p.role = r;
+  }, "role");
+  const rootOf = /* @__PURE__ */ __name(async (boot) => {
+    const cmdline = boot ? text(await boot.fs.readFile("/cmdline.txt")) : void 0;
+    const uuid = cmdline === void 0 ? void 0 : rootPartuuid(cmdline);
+    const p = uuid ? partitions.find((q) => q.partuuid.toLowerCase() === uuid) : void 0;
+    return p ? exts.find((e) => e.n === p.number) : void 0;
+  }, "rootOf");
+  for (const f of fats) {
+    const autobootText2 = text(await f.fs.readFile("/autoboot.txt"));
+    if (autobootText2 === void 0) continue;
+    const autoboot = parseAutoboot(autobootText2);
+    const bootA = fats.find((q) => q.n === autoboot.bootPartition);
+    if (!bootA) {
+      warnings.push(`autoboot.txt in partition ${f.n} names boot partition ${autoboot.bootPartition ?? "(none)"}, which holds no FAT file system`);
+      break;
+    }
+    const bootB = fats.find((q) => q.n === autoboot.trybootPartition);
+    const rootA = await rootOf(bootA);
+    const rootB = await rootOf(bootB);
+    fatFs = bootA;
+    extFs = rootA ?? extFs;
+    result.slots = { autoboot: { partition: f.n, text: autobootText2 }, a: { boot: bootA.n, ...rootA ? { root: rootA.n } : {} } };
+    if (autoboot.trybootPartition !== void 0) result.slots.b = { boot: autoboot.trybootPartition, ...rootB ? { root: rootB.n } : {} };
+    role(f.n, PARTITION_ROLES.autoboot);
+    role(bootA.n, PARTITION_ROLES.boot);
+    role(rootA?.n, PARTITION_ROLES.root);
+    role(autoboot.trybootPartition, PARTITION_ROLES["boot-b"]);
+    role(rootB?.n, PARTITION_ROLES["root-b"]);
+    break;
+  }
+  if (!result.slots) {
+    extFs = await rootOf(fatFs) ?? extFs;
+    role(fatFs?.n, "boot");
+    role(extFs?.n, "root");
+  }
   if (fatFs) {
     const { fs, n } = fatFs;
     const boot = { partition: n, files: await fs.walk() };
@@ -41984,7 +43302,7 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/mapped-bytes.ts
-var import_node_crypto3 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 function rangesOf(map, imageSize, imageSha256) {
   if (!map) return imageSize > 0 ? [{ start: 0, end: imageSize, sha256: imageSha256 }] : [];
   return map.ranges.map((r) => ({ start: r.first * map.blockSize, end: Math.min((r.last + 1) * map.blockSize, map.imageSize), sha256: r.sha256 }));
@@ -42012,7 +43330,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
   async function* generate() {
     let position = 0;
     let index = 0;
-    let hash = (0, import_node_crypto3.createHash)("sha256");
+    let hash = (0, import_node_crypto6.createHash)("sha256");
     for await (const c of stream) {
       const chunk = c;
       whole.update(chunk);
@@ -42031,7 +43349,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
         at += take;
         if (here + take === range.end) {
           check(range, hash.digest("hex"));
-          hash = (0, import_node_crypto3.createHash)("sha256");
+          hash = (0, import_node_crypto6.createHash)("sha256");
           index++;
         }
       }
@@ -42051,7 +43369,7 @@ function piecesFromFile(read, ranges, source) {
   const check = rangeCheck(source);
   async function* generate() {
     for (const range of ranges) {
-      const hash = (0, import_node_crypto3.createHash)("sha256");
+      const hash = (0, import_node_crypto6.createHash)("sha256");
       for (let at = range.start; at < range.end; at += READ_CHUNK) {
         const data = await read(at, Math.min(READ_CHUNK, range.end - at));
         hash.update(data);
@@ -42067,7 +43385,7 @@ __name(piecesFromFile, "piecesFromFile");
 
 // src/lib/device/block-devices.ts
 var import_node_fs8 = require("node:fs");
-var import_node_path11 = require("node:path");
+var import_node_path17 = require("node:path");
 var BlockDevices = class {
   constructor(sysRoot = "/sys", devRoot = "/dev") {
     this.sysRoot = sysRoot;
@@ -42079,7 +43397,7 @@ var BlockDevices = class {
     __name(this, "BlockDevices");
   }
   dir(name) {
-    return (0, import_node_path11.join)(this.sysRoot, "class", "block", name);
+    return (0, import_node_path17.join)(this.sysRoot, "class", "block", name);
   }
   text(path) {
     try {
@@ -42097,50 +43415,50 @@ var BlockDevices = class {
   }
   /** Every block device the kernel lists, by name. */
   names() {
-    return this.list((0, import_node_path11.join)(this.sysRoot, "class", "block"));
+    return this.list((0, import_node_path17.join)(this.sysRoot, "class", "block"));
   }
   /** The device with kernel name `name`, or undefined. */
   byName(name) {
     if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
     const dir = this.dir(name);
-    const devno = this.text((0, import_node_path11.join)(dir, "dev"));
+    const devno = this.text((0, import_node_path17.join)(dir, "dev"));
     if (devno === void 0) return void 0;
-    const isPartition = this.text((0, import_node_path11.join)(dir, "partition")) !== void 0;
+    const isPartition = this.text((0, import_node_path17.join)(dir, "partition")) !== void 0;
     let parent;
     if (isPartition) {
       try {
-        parent = (0, import_node_path11.basename)((0, import_node_path11.dirname)((0, import_node_fs8.realpathSync)(dir)));
+        parent = (0, import_node_path17.basename)((0, import_node_path17.dirname)((0, import_node_fs8.realpathSync)(dir)));
       } catch {
         parent = void 0;
       }
     }
-    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path11.join)(dir, entry, "partition")) !== void 0);
-    const holders = [...this.list((0, import_node_path11.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path11.join)(dir, p, "holders")))];
-    const device = (0, import_node_path11.join)(dir, "device");
+    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path17.join)(dir, entry, "partition")) !== void 0);
+    const holders = [...this.list((0, import_node_path17.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path17.join)(dir, p, "holders")))];
+    const device = (0, import_node_path17.join)(dir, "device");
     return {
       name,
-      path: (0, import_node_path11.join)(this.devRoot, name),
+      path: (0, import_node_path17.join)(this.devRoot, name),
       devno,
-      sizeBytes: Number(this.text((0, import_node_path11.join)(dir, "size")) ?? 0) * 512,
-      readOnly: this.text((0, import_node_path11.join)(dir, "ro")) === "1",
-      removable: this.text((0, import_node_path11.join)(dir, "removable")) === "1",
+      sizeBytes: Number(this.text((0, import_node_path17.join)(dir, "size")) ?? 0) * 512,
+      readOnly: this.text((0, import_node_path17.join)(dir, "ro")) === "1",
+      removable: this.text((0, import_node_path17.join)(dir, "removable")) === "1",
       isPartition,
       parent,
-      startBytes: isPartition ? Number(this.text((0, import_node_path11.join)(dir, "start")) ?? 0) * 512 : void 0,
-      model: nonEmpty(this.text((0, import_node_path11.join)(device, "model"))),
-      serial: nonEmpty(this.text((0, import_node_path11.join)(dir, "serial")) ?? this.text((0, import_node_path11.join)(device, "serial"))),
-      wwn: nonEmpty(this.text((0, import_node_path11.join)(dir, "wwid")) ?? this.text((0, import_node_path11.join)(device, "wwid")) ?? this.text((0, import_node_path11.join)(dir, "wwn"))),
+      startBytes: isPartition ? Number(this.text((0, import_node_path17.join)(dir, "start")) ?? 0) * 512 : void 0,
+      model: nonEmpty(this.text((0, import_node_path17.join)(device, "model"))),
+      serial: nonEmpty(this.text((0, import_node_path17.join)(dir, "serial")) ?? this.text((0, import_node_path17.join)(device, "serial"))),
+      wwn: nonEmpty(this.text((0, import_node_path17.join)(dir, "wwid")) ?? this.text((0, import_node_path17.join)(device, "wwid")) ?? this.text((0, import_node_path17.join)(dir, "wwn"))),
       partitions,
       holders: [...new Set(holders)],
-      logicalBlockSize: Number(this.text((0, import_node_path11.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
-      writeZeroesMaxBytes: Number(this.text((0, import_node_path11.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
-      backingFile: nonEmpty(this.text((0, import_node_path11.join)(dir, "loop", "backing_file")))
+      logicalBlockSize: Number(this.text((0, import_node_path17.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
+      writeZeroesMaxBytes: Number(this.text((0, import_node_path17.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
+      backingFile: nonEmpty(this.text((0, import_node_path17.join)(dir, "loop", "backing_file")))
     };
   }
   /** The device with device number major:minor. */
   byDevno(devno) {
     try {
-      return this.byName((0, import_node_path11.basename)((0, import_node_fs8.realpathSync)((0, import_node_path11.join)(this.sysRoot, "dev", "block", devno))));
+      return this.byName((0, import_node_path17.basename)((0, import_node_fs8.realpathSync)((0, import_node_path17.join)(this.sysRoot, "dev", "block", devno))));
     } catch {
       return void 0;
     }
@@ -42161,7 +43479,7 @@ var BlockDevices = class {
     const device = this.byName(name);
     if (!device) return [];
     if (device.isPartition) return device.parent ? [device.parent] : [];
-    const slaves = this.list((0, import_node_path11.join)(this.dir(name), "slaves"));
+    const slaves = this.list((0, import_node_path17.join)(this.dir(name), "slaves"));
     if (slaves.length === 0) return [name];
     return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
   }
@@ -42179,7 +43497,7 @@ __name(nonEmpty, "nonEmpty");
 
 // src/lib/device/disk-io.ts
 var import_node_fs9 = require("node:fs");
-var import_promises13 = require("node:fs/promises");
+var import_promises19 = require("node:fs/promises");
 var IO_CHUNK = 4 * 1024 * 1024;
 var MAX_ALIGNMENT = 4096;
 var DiskIo = class _DiskIo {
@@ -42202,7 +43520,7 @@ var DiskIo = class _DiskIo {
     const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
     const attempt = /* @__PURE__ */ __name(async (flags) => {
       try {
-        return await (0, import_promises13.open)(path, flags);
+        return await (0, import_promises19.open)(path, flags);
       } catch (e) {
         const code = e.code;
         if (code === "EBUSY")
@@ -42550,7 +43868,7 @@ function relocateGpt(head2, diskBytes) {
 __name(relocateGpt, "relocateGpt");
 
 // src/lib/device/written-digests.ts
-var import_node_crypto4 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var WrittenDigests = class {
   /** `headEnd`: bytes before it are the held-back head, compared whole. */
   constructor(ranges, headEnd) {
@@ -42571,7 +43889,7 @@ var WrittenDigests = class {
       const end = piece.offset + piece.data.length;
       while (this.index < this.ranges.length && piece.offset >= this.ranges[this.index].end) this.close();
       if (end > this.headEnd) {
-        this.hash ??= (0, import_node_crypto4.createHash)("sha256");
+        this.hash ??= (0, import_node_crypto7.createHash)("sha256");
         this.hash.update(piece.offset >= this.headEnd ? piece.data : piece.data.subarray(this.headEnd - piece.offset));
       }
       yield piece;
@@ -42581,7 +43899,7 @@ var WrittenDigests = class {
   close() {
     const r = this.ranges[this.index++];
     const start = Math.max(r.start, this.headEnd);
-    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto4.createHash)("sha256")).digest("hex") });
+    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto7.createHash)("sha256")).digest("hex") });
     this.hash = void 0;
   }
   /** The ranges past the head, as written (complete once `track` has finished). */
@@ -42896,7 +44214,7 @@ async function readBack(device, head2, ranges, imagePath, logger) {
       read += length;
     }
     for (const range of ranges) {
-      const hash = (0, import_node_crypto5.createHash)("sha256");
+      const hash = (0, import_node_crypto8.createHash)("sha256");
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
         const length = Math.min(IO_CHUNK, range.end - at);
         const data = await io.readAt(io.buffers[0], length, at);
@@ -42953,12 +44271,12 @@ async function checkPartitions(device, source, logger) {
 __name(checkPartitions, "checkPartitions");
 
 // src/lib/device/flash-report.ts
-var MiB = 1024 * 1024;
+var MiB2 = 1024 * 1024;
 function describePlan(plan) {
   const { source, device, facts } = plan;
   const lines = [
     `about to write ${source.release ? `${source.release.name} ${source.release.version} (${source.release.channel})` : source.imagePath}`,
-    `  image: ${(source.imageSize / MiB).toFixed(0)} MiB, ${(plan.bytesToWrite / MiB).toFixed(0)} MiB to write in ${plan.ranges.length} ranges; checked against ${source.checkedAgainst === "nothing" ? "nothing" : `its ${source.checkedAgainst}`}${source.verified ? `, signed by ${source.verified.signer.subject}` : ""}`,
+    `  image: ${(source.imageSize / MiB2).toFixed(0)} MiB, ${(plan.bytesToWrite / MiB2).toFixed(0)} MiB to write in ${plan.ranges.length} ranges; checked against ${source.checkedAgainst === "nothing" ? "nothing" : `its ${source.checkedAgainst}`}${source.verified ? `, signed by ${source.verified.signer.subject}` : ""}`,
     `  onto:  ${describeDisk(device)}`,
     `  which now holds: ${facts.labels.partitions.length === 0 ? "no partitions or file systems found" : facts.labels.partitions.map(
       (p) => `${p.number === void 0 ? "whole disk" : `partition ${p.number}`} ${p.fsType ?? "?"}${p.label ? ` "${p.label}"` : ""}${p.partLabel ? ` [${p.partLabel}]` : ""}`
@@ -42971,8 +44289,8 @@ __name(describePlan, "describePlan");
 function describeReceipt(r) {
   return [
     `flashed ${r.source.release ? `${r.source.release.name} ${r.source.release.version}` : r.source.image} onto ${r.target.path} (serial ${r.target.serial ?? "none"})`,
-    `  written: ${(r.written.bytes / MiB).toFixed(0)} MiB in ${r.written.ranges} ranges, ${r.written.seconds} s${r.written.directIo ? "" : " (page cache)"}`,
-    `  read back: ${r.verification.readBack}${r.verification.readBack === "passed" ? ` (${(r.verification.bytesRead / MiB).toFixed(0)} MiB, ${r.verification.seconds} s)` : ""}`,
+    `  written: ${(r.written.bytes / MiB2).toFixed(0)} MiB in ${r.written.ranges} ranges, ${r.written.seconds} s${r.written.directIo ? "" : " (page cache)"}`,
+    `  read back: ${r.verification.readBack}${r.verification.readBack === "passed" ? ` (${(r.verification.bytesRead / MiB2).toFixed(0)} MiB, ${r.verification.seconds} s)` : ""}`,
     `  partitions: ${r.verification.partitions.map((p) => `${p.number} ${p.type}${p.label ? ` "${p.label}"` : ""}`).join(", ")}`,
     ""
   ].join("\n");
@@ -43179,7 +44497,7 @@ __name(readSignerOptions, "readSignerOptions");
 
 // src/lib/device/flash-policy.ts
 var DEFAULT_FLASH_POLICY_FILE = "/etc/pi-image/flash-policy.json";
-var KEYS = /* @__PURE__ */ new Set(["protectLabels", "protectSerials", "requireSignature", "signer"]);
+var KEYS2 = /* @__PURE__ */ new Set(["protectLabels", "protectSerials", "requireSignature", "signer"]);
 function strings(value, key, where) {
   if (value === void 0) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
@@ -43191,9 +44509,9 @@ __name(strings, "strings");
 function parseFlashPolicy(text2, where) {
   const json = parseJsonObject(text2);
   if (!json) throw new PiImageError("INPUT_INVALID", `${where} is not a JSON object`);
-  const unknown = Object.keys(json).filter((k) => !KEYS.has(k));
+  const unknown = Object.keys(json).filter((k) => !KEYS2.has(k));
   if (unknown.length > 0)
-    throw new PiImageError("INPUT_INVALID", `${where}: unknown key ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${[...KEYS].join(", ")})`);
+    throw new PiImageError("INPUT_INVALID", `${where}: unknown key ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${[...KEYS2].join(", ")})`);
   if (json.requireSignature !== void 0 && typeof json.requireSignature !== "boolean") {
     throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" must be true or false`);
   }
@@ -43258,12 +44576,12 @@ __name(flashRules, "flashRules");
 
 // src/lib/device/flash-source.ts
 var import_node_fs17 = require("node:fs");
-var import_promises18 = require("node:fs/promises");
-var import_node_os2 = require("node:os");
-var import_node_path19 = require("node:path");
+var import_promises24 = require("node:fs/promises");
+var import_node_os3 = require("node:os");
+var import_node_path25 = require("node:path");
 
 // src/lib/image/bmap.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto9 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -43279,7 +44597,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count2) {
-    this.open ??= { first: this.block, hash: (0, import_node_crypto6.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto9.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count2;
     this.mapped += count2;
@@ -43339,7 +44657,7 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto6.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto9.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
@@ -43368,7 +44686,7 @@ function parseBmap(text2, source = ".bmap") {
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
   const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
-  if ((0, import_node_crypto6.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  if ((0, import_node_crypto9.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
   const blocksCount = count(body, "BlocksCount", source);
@@ -43400,8 +44718,8 @@ __name(parseBmap, "parseBmap");
 
 // src/lib/oci/layout.ts
 var import_node_fs13 = require("node:fs");
-var import_promises14 = require("node:fs/promises");
-var import_node_path12 = require("node:path");
+var import_promises20 = require("node:fs/promises");
+var import_node_path18 = require("node:path");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -43499,10 +44817,10 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto7.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto10.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function verifiedBlobSource(descriptor, openRange, label) {
@@ -43560,7 +44878,7 @@ var OciLayout = class _OciLayout {
     return this.dir;
   }
   pinned(digest) {
-    return `oci:${(0, import_node_path12.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path18.resolve)(this.dir)}@${digest}`;
   }
   /**
    * Opens the layout in `dir`. A directory without an `oci-layout` file is
@@ -43569,7 +44887,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path12.join)(dir, MARKER_FILE);
+    const marker = (0, import_node_path18.join)(dir, MARKER_FILE);
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -43588,20 +44906,20 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs13.existsSync)((0, import_node_path12.join)(dir, MARKER_FILE));
+    return (0, import_node_fs13.existsSync)((0, import_node_path18.join)(dir, MARKER_FILE));
   }
   /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await writeFileAtomic((0, import_node_path12.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path12.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path18.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
   async blobsDir() {
-    const dir = (0, import_node_path12.join)(this.dir, "blobs", "sha256");
-    const made = await (0, import_promises14.mkdir)(dir, { recursive: true });
+    const dir = (0, import_node_path18.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises20.mkdir)(dir, { recursive: true });
     if (this.pending && made !== void 0) this.madeDirs ??= made;
     return dir;
   }
@@ -43609,9 +44927,9 @@ var OciLayout = class _OciLayout {
   async undoDirs() {
     if (!this.pending || this.madeDirs === void 0) return;
     const top = this.madeDirs;
-    for (let d = (0, import_node_path12.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path12.dirname)(d)) {
+    for (let d = (0, import_node_path18.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path18.dirname)(d)) {
       try {
-        await (0, import_promises14.rmdir)(d);
+        await (0, import_promises20.rmdir)(d);
       } catch {
         return;
       }
@@ -43620,22 +44938,22 @@ var OciLayout = class _OciLayout {
   madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path12.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path18.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises14.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises20.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
   }
   /** Writes a blob from one pass over `open()`, hashing it on the way; returns its digest and size. */
-  putBlobStream(open6) {
-    return this.writeBlob(open6());
+  putBlobStream(open7) {
+    return this.writeBlob(open7());
   }
   async writeBlob(source, expected) {
     const counter = new HashingPassThrough();
-    const file = new AtomicFile((0, import_node_path12.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
+    const file = new AtomicFile((0, import_node_path18.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
       await file.fill(source, counter);
       const { size: size2, sha256 } = counter.digest();
@@ -43734,7 +45052,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path12.join)(this.dir, INDEX_FILE);
+    const path = (0, import_node_path18.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -43747,7 +45065,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag2);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag2 } });
-    await writeFileAtomic((0, import_node_path12.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag2) {
@@ -43847,7 +45165,7 @@ var Counter = class extends import_node_stream4.Transform {
   }
 };
 function sendRequest(method, url, headers, body, limits) {
-  return new Promise((resolve10, reject) => {
+  return new Promise((resolve12, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
       for (const t of timers) clearTimeout(t);
@@ -43856,7 +45174,7 @@ function sendRequest(method, url, headers, body, limits) {
     let failure;
     let settled = false;
     let response;
-    const fail = /* @__PURE__ */ __name((e) => {
+    const fail2 = /* @__PURE__ */ __name((e) => {
       if (failure) return;
       failure = e;
       clearAll();
@@ -43874,7 +45192,7 @@ function sendRequest(method, url, headers, body, limits) {
         clearTimeout(responseTimer);
         timers.delete(responseTimer);
       }
-      responseTimer = setTimeout(() => fail(transportError(method, url, "timeout", what)), seconds2 * 1e3);
+      responseTimer = setTimeout(() => fail2(transportError(method, url, "timeout", what)), seconds2 * 1e3);
       timers.add(responseTimer);
     }, "armResponseTimer");
     const req = fn(url, { method, headers }, (res) => {
@@ -43885,20 +45203,20 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       response = new import_node_stream4.PassThrough();
       response.on("error", () => void 0);
-      res.on("error", (e) => fail(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
+      res.on("error", (e) => fail2(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
       res.pipe(counter).pipe(response);
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
-      resolve10({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+      resolve12({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
-    req.on("error", (e) => fail(failure ?? transportError(method, url, "network", e.message, e)));
+    req.on("error", (e) => fail2(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
       timers.add(
         setTimeout(
-          () => fail(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          () => fail2(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
           limits.maxTimeSeconds * 1e3
         )
       );
@@ -43909,7 +45227,7 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail(
+          fail2(
             transportError(
               method,
               url,
@@ -43929,7 +45247,7 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       const sending = watchSpeed(() => counter.bytes, "sending");
       const stream = body();
-      stream.on("error", (e) => fail(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
+      stream.on("error", (e) => fail2(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
       req.on("finish", () => {
         if (sending) {
           clearInterval(sending);
@@ -44237,10 +45555,10 @@ var RegistryClient = class _RegistryClient {
    * again and that much skipped (hashed, not sent). With a chunk size (GHCR:
    * 4 MiB), the stream is cut into chunks held in memory one at a time.
    */
-  async uploadStream(repository, open6) {
+  async uploadStream(repository, open7) {
     const scope = _RegistryClient.scope(repository, "pull,push");
     const chunkSize = this.options.chunkSize ?? (/^ghcr\.io(:443)?$/.test(this.options.registry) ? GHCR_MAX_CHUNK : void 0);
-    if (chunkSize) return this.uploadStreamChunked(repository, scope, open6(), chunkSize);
+    if (chunkSize) return this.uploadStreamChunked(repository, scope, open7(), chunkSize);
     let location = await this.startUpload(repository, scope);
     let received = 0;
     let failures = 0;
@@ -44252,7 +45570,7 @@ var RegistryClient = class _RegistryClient {
         const pass = counter;
         return import_node_stream5.Readable.from(
           (async function* () {
-            for await (const data of open6()) {
+            for await (const data of open7()) {
               const start = pass.size;
               pass.update(data);
               if (pass.size <= skip) continue;
@@ -44584,8 +45902,8 @@ var RegistryStore = class {
     }
     return await this.client.uploadBlob(repo, source) === "exists" ? "exists" : "stored";
   }
-  putBlobStream(open6) {
-    return this.client.uploadStream(this.reference.repository, open6);
+  putBlobStream(open7) {
+    return this.client.uploadStream(this.reference.repository, open7);
   }
   openBlob(digest, start, end) {
     return this.client.openBlob(this.reference.repository, digest, start, end);
@@ -44661,42 +45979,42 @@ __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
 var import_node_fs16 = require("node:fs");
-var import_promises17 = require("node:fs/promises");
-var import_node_path18 = require("node:path");
+var import_promises23 = require("node:fs/promises");
+var import_node_path24 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib5 = require("node:zlib");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto11 = require("node:crypto");
 var import_node_fs15 = require("node:fs");
-var import_promises15 = require("node:fs/promises");
-var import_node_path13 = require("node:path");
+var import_promises21 = require("node:fs/promises");
+var import_node_path19 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises15.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises15.readdir)(path)).length > 0;
+    if (!(await (0, import_promises21.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises21.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
-  const abs = (0, import_node_path13.resolve)(path);
+  const abs = (0, import_node_path19.resolve)(path);
   try {
-    return await (0, import_promises15.realpath)(abs);
+    return await (0, import_promises21.realpath)(abs);
   } catch {
-    const parent = (0, import_node_path13.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path13.join)(await realish(parent), (0, import_node_path13.basename)(abs));
+    const parent = (0, import_node_path19.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path19.join)(await realish(parent), (0, import_node_path19.basename)(abs));
   }
 }
 __name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path13.resolve)(finalPath);
+  const target = (0, import_node_path19.resolve)(finalPath);
   const label = options.label ?? "output";
   const realTarget = await realish(target);
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path13.sep}`)) {
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path19.sep}`)) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
@@ -44707,24 +46025,24 @@ async function stageOutputDir(finalPath, options) {
     if (!options.replace) {
       throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
     }
-    if (!(0, import_node_fs15.existsSync)((0, import_node_path13.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs15.existsSync)((0, import_node_path19.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
       );
     }
   }
-  await (0, import_promises15.mkdir)((0, import_node_path13.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto8.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path13.join)((0, import_node_path13.dirname)(target), `.${(0, import_node_path13.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises15.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises15.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises21.mkdir)((0, import_node_path19.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto11.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises21.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises21.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       if (!options.replace) {
         try {
-          await (0, import_promises15.rename)(path, target);
+          await (0, import_promises21.rename)(path, target);
         } catch (e) {
           const code = e.code;
           if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
@@ -44737,33 +46055,33 @@ async function stageOutputDir(finalPath, options) {
       }
       let old;
       try {
-        await (0, import_promises15.stat)(target);
-        old = (0, import_node_path13.join)((0, import_node_path13.dirname)(target), `.${(0, import_node_path13.basename)(target)}.old-${suffix}`);
-        await (0, import_promises15.rename)(target, old);
+        await (0, import_promises21.stat)(target);
+        old = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.old-${suffix}`);
+        await (0, import_promises21.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
         old = void 0;
       }
       try {
-        await (0, import_promises15.rename)(path, target);
+        await (0, import_promises21.rename)(path, target);
       } catch (e) {
-        if (old) await (0, import_promises15.rename)(old, target).catch(() => void 0);
+        if (old) await (0, import_promises21.rename)(old, target).catch(() => void 0);
         throw e;
       }
       unregister();
-      if (old) await (0, import_promises15.rm)(old, { recursive: true, force: true });
+      if (old) await (0, import_promises21.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises15.rm)(path, { recursive: true, force: true });
+      await (0, import_promises21.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises16 = require("node:fs/promises");
-var import_node_path14 = require("node:path");
+var import_promises22 = require("node:fs/promises");
+var import_node_path20 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 var OCI_REF_FILE = "os-artifact.ref";
@@ -44777,14 +46095,14 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path14.join)(dir, MANIFEST_FILE)) {
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path20.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
 async function readManifestBytes(dir) {
   try {
-    return await readSmallFile((0, import_node_path14.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path20.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
@@ -44797,14 +46115,14 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises16.readdir)(dir)).sort();
+    return (await (0, import_promises22.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
 }
 __name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
-  return (0, import_node_path14.join)(release.dir, name);
+  return (0, import_node_path20.join)(release.dir, name);
 }
 __name(releasePath, "releasePath");
 function fileOfRole(release, role) {
@@ -44868,8 +46186,8 @@ async function addReleaseFiles(release, files, options = {}) {
   const manifest = { ...release.manifest, files: sortFiles([...entries.values()]) };
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
-  await writeFileAtomic((0, import_node_path14.join)(release.dir, MANIFEST_FILE), bytes);
-  for (const f of dropped) await (0, import_promises16.rm)(releasePath(release, f.path), { force: true });
+  await writeFileAtomic((0, import_node_path20.join)(release.dir, MANIFEST_FILE), bytes);
+  for (const f of dropped) await (0, import_promises22.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -44883,7 +46201,7 @@ var ReleaseWriter = class {
   }
   files = [];
   path(name) {
-    return (0, import_node_path14.join)(this.dir, name);
+    return (0, import_node_path20.join)(this.dir, name);
   }
   /** Records a file something else wrote into the directory (a compressor, a copy). */
   record(name, role, digest) {
@@ -44906,14 +46224,14 @@ var ReleaseWriter = class {
     const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header2, files: sortFiles(this.files) };
     const bytes = Buffer.from(renderJson(manifest));
     releaseFromBytes(this.dir, bytes);
-    await writeFileAtomic((0, import_node_path14.join)(this.dir, MANIFEST_FILE), bytes);
+    await writeFileAtomic((0, import_node_path20.join)(this.dir, MANIFEST_FILE), bytes);
     return manifest;
   }
 };
 function diskDigests(dir) {
   return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path14.join)(dir, name), void 0, expectedSize);
+      return await digestFile((0, import_node_path20.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -44957,7 +46275,7 @@ function releaseNames(release) {
 __name(releaseNames, "releaseNames");
 
 // src/lib/signing/verify.ts
-var import_node_path15 = require("node:path");
+var import_node_path21 = require("node:path");
 var import_bundle = __toESM(require_dist3(), 1);
 var import_protobuf_specs = __toESM(require_dist2(), 1);
 var import_verify = __toESM(require_dist4(), 1);
@@ -45041,7 +46359,7 @@ async function findBundle(dir, names, given) {
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
   const file = candidates[0];
   try {
-    return { json: await readSmallFile((0, import_node_path15.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+    return { json: await readSmallFile((0, import_node_path21.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -45164,7 +46482,7 @@ async function verifyRelease(options) {
 __name(verifyRelease, "verifyRelease");
 
 // src/lib/publishing/release-artifact.ts
-var import_node_path16 = require("node:path");
+var import_node_path22 = require("node:path");
 var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 function artifactLayout(content, annotations) {
   const layers = [];
@@ -45174,7 +46492,7 @@ function artifactLayout(content, annotations) {
   layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
   for (const f of content.files) {
     const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path16.join)(content.dir, f.path), descriptor));
+    blobs.push(fileBlobSource((0, import_node_path22.join)(content.dir, f.path), descriptor));
     layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
   }
   layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
@@ -45293,7 +46611,7 @@ async function recordReference(release, reference) {
 __name(recordReference, "recordReference");
 
 // src/lib/publishing/release-image.ts
-var import_node_path17 = require("node:path");
+var import_node_path23 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -45382,7 +46700,7 @@ async function* verifiedFileChunks(dir, f) {
   const modified = /* @__PURE__ */ __name((why) => new PiImageError("FILE_MODIFIED", `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`), "modified");
   let chunks;
   try {
-    chunks = regularFileChunks((0, import_node_path17.join)(dir, f.path));
+    chunks = regularFileChunks((0, import_node_path23.join)(dir, f.path));
     const first = await chunks.next();
     if (!first.done) chunks = prepend(first.value, chunks);
     else chunks = prepend(Buffer.alloc(0), chunks);
@@ -45662,7 +46980,7 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const path = (0, import_node_path18.join)(this.dir, name);
+    const path = (0, import_node_path24.join)(this.dir, name);
     const out = (0, import_node_fs16.createWriteStream)(path, { flags: "wx" });
     const failed = new Promise(
       (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
@@ -45768,7 +47086,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises17.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises23.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -45840,8 +47158,8 @@ async function openFlashSource(input, options) {
   if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs17.existsSync)(target.dir)) {
     throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
   }
-  const dir = await (0, import_promises18.mkdtemp)((0, import_node_path19.join)(options.workDir ?? (0, import_node_os2.tmpdir)(), "pi-image-flash-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises18.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises24.mkdtemp)((0, import_node_path25.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), "pi-image-flash-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   const cleanup = /* @__PURE__ */ __name(async () => {
     await remove();
@@ -45850,7 +47168,7 @@ async function openFlashSource(input, options) {
   try {
     const { store, reference } = await openStore(target, { ...options.store, logger: options.logger, create: false });
     if (!reference) throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: name a tag or a digest`);
-    const out = (0, import_node_path19.join)(dir, "release");
+    const out = (0, import_node_path25.join)(dir, "release");
     const pulled = await pullRelease({ store, reference, outDir: out, verify: options.verify, logger: options.logger });
     return await openReleaseSource(out, input, { ...options, alreadyVerified: pulled.verified }, cleanup);
   } catch (e) {
@@ -45909,8 +47227,8 @@ async function readBmap(path) {
 }
 __name(readBmap, "readBmap");
 function bmapBeside(image) {
-  const base = (0, import_node_path19.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
-  const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(image), `${base}.bmap`);
+  const base = (0, import_node_path25.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
+  const path = (0, import_node_path25.join)((0, import_node_path25.dirname)(image), `${base}.bmap`);
   return (0, import_node_fs17.existsSync)(path) ? path : void 0;
 }
 __name(bmapBeside, "bmapBeside");
@@ -45947,8 +47265,8 @@ async function openImageSource(path, options) {
 __name(openImageSource, "openImageSource");
 
 // src/lib/signing/trusted-root.ts
-var import_node_os3 = require("node:os");
-var import_node_path20 = require("node:path");
+var import_node_os4 = require("node:os");
+var import_node_path26 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
 var import_verify4 = __toESM(require_dist4(), 1);
@@ -45966,7 +47284,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path20.join)((0, import_node_os3.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path26.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {
@@ -46034,12 +47352,12 @@ var import_node_fs19 = require("node:fs");
 
 // src/lib/oci/credentials.ts
 var import_node_fs18 = require("node:fs");
-var import_node_os4 = require("node:os");
-var import_node_path21 = require("node:path");
+var import_node_os5 = require("node:os");
+var import_node_path27 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs18.readFileSync)((0, import_node_path21.join)(env.DOCKER_CONFIG ?? (0, import_node_path21.join)(env.HOME ?? (0, import_node_os4.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(env.DOCKER_CONFIG ?? (0, import_node_path27.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -46297,13 +47615,13 @@ async function confirm(plan, yes, context) {
 __name(confirm, "confirm");
 
 // src/lib/boot/boot-test.ts
-var import_promises26 = require("node:fs/promises");
-var import_node_os8 = require("node:os");
-var import_node_path27 = require("node:path");
+var import_promises32 = require("node:fs/promises");
+var import_node_os9 = require("node:os");
+var import_node_path33 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
-var import_promises19 = require("node:fs/promises");
-var import_node_path22 = require("node:path");
+var import_promises25 = require("node:fs/promises");
+var import_node_path28 = require("node:path");
 
 // src/lib/core/markdown-text.ts
 function mdText(value) {
@@ -46360,7 +47678,7 @@ function withBootTestSection(notes, section) {
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
   try {
-    return await (0, import_promises19.readFile)((0, import_node_path22.join)(dir, name));
+    return await (0, import_promises25.readFile)((0, import_node_path28.join)(dir, name));
   } catch (e) {
     throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
   }
@@ -46371,7 +47689,7 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises19.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -46382,7 +47700,7 @@ async function clearBootEvidence(release) {
   const files = [];
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises19.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -46399,23 +47717,23 @@ function withoutBootTestSection(notes) {
 }
 __name(withoutBootTestSection, "withoutBootTestSection");
 async function writeEvidenceDir(dir, report, logDir) {
-  await (0, import_promises19.mkdir)(dir, { recursive: true });
-  await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises19.writeFile)((0, import_node_path22.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
+  await (0, import_promises25.mkdir)(dir, { recursive: true });
+  await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
 // src/lib/boot/boot-kit.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto13 = require("node:crypto");
 var import_node_fs22 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
-var import_node_path24 = require("node:path");
+var import_promises27 = require("node:fs/promises");
+var import_node_path30 = require("node:path");
 
 // src/lib/boot/cpio.ts
 var S_IFDIR2 = 16384;
 var S_IFREG2 = 32768;
 var S_IFLNK2 = 40960;
-var MAGIC = "070701";
+var MAGIC2 = "070701";
 var TRAILER = "TRAILER!!!";
 function hex8(n) {
   if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new PiImageError("INTERNAL", `cpio: ${n} does not fit a newc header field`);
@@ -46426,7 +47744,7 @@ var pad4 = /* @__PURE__ */ __name((n) => Buffer.alloc((4 - n % 4) % 4), "pad4");
 function header(ino, mode, nlink, size2, name) {
   const nameBytes = Buffer.from(`${name}\0`, "utf8");
   const fields = [ino, mode, 0, 0, nlink, 0, size2, 0, 0, 0, 0, nameBytes.length, 0].map(hex8).join("");
-  const head2 = Buffer.concat([Buffer.from(MAGIC + fields, "ascii"), nameBytes]);
+  const head2 = Buffer.concat([Buffer.from(MAGIC2 + fields, "ascii"), nameBytes]);
   return Buffer.concat([head2, pad4(head2.length)]);
 }
 __name(header, "header");
@@ -46524,10 +47842,10 @@ async function readDebData(path, pick, logger) {
   const feed = (async () => {
     const stdin = child.stdin;
     stdin.on("error", () => void 0);
-    const room = /* @__PURE__ */ __name(() => new Promise((resolve10) => {
+    const room = /* @__PURE__ */ __name(() => new Promise((resolve12) => {
       const done2 = /* @__PURE__ */ __name(() => {
         stdin.off("drain", done2).off("close", done2).off("error", done2);
-        resolve10();
+        resolve12();
       }, "done");
       stdin.on("drain", done2).on("close", done2).on("error", done2);
     }), "room");
@@ -46572,10 +47890,10 @@ function collect(max, where, done) {
 __name(collect, "collect");
 
 // src/lib/boot/debian-archive.ts
-var import_node_crypto9 = require("node:crypto");
-var import_promises20 = require("node:fs/promises");
+var import_node_crypto12 = require("node:crypto");
+var import_promises26 = require("node:fs/promises");
 var import_node_fs21 = require("node:fs");
-var import_node_path23 = require("node:path");
+var import_node_path29 = require("node:path");
 var import_node_stream7 = require("node:stream");
 var DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
 var DEFAULT_DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -46677,13 +47995,13 @@ async function download(url, path, expected, archive) {
 }
 __name(download, "download");
 async function cached(archive, url, name, expected) {
-  const dir = (0, import_node_path23.join)(archive.cacheDir, "debian");
-  await (0, import_promises20.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path23.join)(dir, name);
+  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
+  await (0, import_promises26.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path29.join)(dir, name);
   if (expected.sha256 && (0, import_node_fs21.existsSync)(path)) {
     const have = await digestFile(path).catch(() => void 0);
     if (have?.sha256 === expected.sha256) return path;
-    await (0, import_promises20.rm)(path, { force: true });
+    await (0, import_promises26.rm)(path, { force: true });
   }
   archive.logger.info(`fetching ${url}`);
   await download(url, path, expected, archive);
@@ -46698,19 +48016,19 @@ async function verifiedRelease(archive) {
     );
   }
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
-  const dir = (0, import_node_path23.join)(archive.cacheDir, "debian");
-  await (0, import_promises20.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path23.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto9.randomBytes)(4).toString("hex")}`);
+  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
+  await (0, import_promises26.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`);
   try {
     await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
-    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path23.resolve)(archive.keyring), "--output", "-", path], {
+    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path29.resolve)(archive.keyring), "--output", "-", path], {
       logger: archive.logger,
       allowFailure: true
     });
     if (r.code !== 0) throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
-    const seen = (0, import_node_path23.join)(dir, `${archive.suite}.InRelease.date`);
+    const seen = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.date`);
     const date = Date.parse(parseStanza(r.stdout.split("\n\n")[0] ?? "").Date ?? "");
-    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises20.readFile)(seen, "utf8")) : NaN;
+    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises26.readFile)(seen, "utf8")) : NaN;
     if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
       throw new PiImageError(
         "FETCH_FAILED",
@@ -46720,7 +48038,7 @@ async function verifiedRelease(archive) {
     if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
     return r.stdout;
   } finally {
-    await (0, import_promises20.rm)(path, { force: true });
+    await (0, import_promises26.rm)(path, { force: true });
   }
 }
 __name(verifiedRelease, "verifiedRelease");
@@ -46967,16 +48285,16 @@ var MAX_MODULE_BYTES = 32 * 1024 * 1024;
 var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.xz|\.zst)?$/;
 async function moduleBytes(bytes, compression, where, logger, scratch) {
   if (!compression) return bytes;
-  const packed = (0, import_node_path24.join)(scratch, `module${compression}`);
-  await (0, import_promises21.writeFile)(packed, bytes);
+  const packed = (0, import_node_path30.join)(scratch, `module${compression}`);
+  await (0, import_promises27.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
     if (e instanceof PiImageError && e.code === "TOOL_MISSING") throw e;
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
-  const plain = (0, import_node_path24.join)(scratch, "module");
-  const out = await (0, import_promises21.readFile)(plain);
-  await (0, import_promises21.rm)(plain, { force: true });
+  const plain = (0, import_node_path30.join)(scratch, "module");
+  const out = await (0, import_promises27.readFile)(plain);
+  await (0, import_promises27.rm)(plain, { force: true });
   return out;
 }
 __name(moduleBytes, "moduleBytes");
@@ -47058,21 +48376,21 @@ async function prepareBootKit(options) {
   const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
   const kernelDeb = options.kernelDeb ?? kernelPkg.path;
   const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
-  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto10.createHash)("sha256").update(await (0, import_promises21.readFile)(kernelDeb)).digest("hex");
-  const key = (0, import_node_crypto10.createHash)("sha256").update(`${PROBE_VERSION}
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto13.createHash)("sha256").update(await (0, import_promises27.readFile)(kernelDeb)).digest("hex");
+  const key = (0, import_node_crypto13.createHash)("sha256").update(`${PROBE_VERSION}
 ${kernelDigest}
 ${busyboxDeb.pkg.sha256}
 ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
-  const dir = (0, import_node_path24.join)(archive.cacheDir, "boot-kit", key);
+  const dir = (0, import_node_path30.join)(archive.cacheDir, "boot-kit", key);
   const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
-  if ((0, import_node_fs22.existsSync)((0, import_node_path24.join)(dir, "kit.json"))) {
-    const kit = JSON.parse(await (0, import_promises21.readFile)((0, import_node_path24.join)(dir, "kit.json"), "utf8"));
-    return { kernel: (0, import_node_path24.join)(dir, "vmlinuz"), initrd: (0, import_node_path24.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
+  if ((0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) {
+    const kit = JSON.parse(await (0, import_promises27.readFile)((0, import_node_path30.join)(dir, "kit.json"), "utf8"));
+    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
   }
   logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
   const work = `${dir}.partial-${process.pid}`;
-  await (0, import_promises21.rm)(work, { recursive: true, force: true });
-  await (0, import_promises21.mkdir)(work, { recursive: true });
+  await (0, import_promises27.rm)(work, { recursive: true, force: true });
+  await (0, import_promises27.mkdir)(work, { recursive: true });
   try {
     const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
     let busybox;
@@ -47082,20 +48400,20 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
       logger
     );
     if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
-    await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "vmlinuz"), k.kernel);
-    await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
-    await (0, import_promises21.writeFile)((0, import_node_path24.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    if (!(0, import_node_fs22.existsSync)((0, import_node_path24.join)(dir, "kit.json"))) await (0, import_promises21.rm)(dir, { recursive: true, force: true });
+    if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) await (0, import_promises27.rm)(dir, { recursive: true, force: true });
     try {
-      await (0, import_promises21.rename)(work, dir);
+      await (0, import_promises27.rename)(work, dir);
     } catch (e) {
-      if (!(0, import_node_fs22.existsSync)((0, import_node_path24.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
-      await (0, import_promises21.rm)(work, { recursive: true, force: true });
+      if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
+      await (0, import_promises27.rm)(work, { recursive: true, force: true });
     }
-    return { kernel: (0, import_node_path24.join)(dir, "vmlinuz"), initrd: (0, import_node_path24.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
+    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
-    await (0, import_promises21.rm)(work, { recursive: true, force: true });
+    await (0, import_promises27.rm)(work, { recursive: true, force: true });
     throw e;
   }
 }
@@ -47103,7 +48421,7 @@ __name(prepareBootKit, "prepareBootKit");
 
 // src/lib/boot/qemu.ts
 var import_node_fs23 = require("node:fs");
-var import_node_os5 = require("node:os");
+var import_node_os6 = require("node:os");
 
 // src/lib/boot/console-watch.ts
 var ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g;
@@ -47233,7 +48551,7 @@ var ConsoleWatch = class {
 // src/lib/boot/qemu.ts
 var QEMU = "qemu-system-aarch64";
 function chooseAccel() {
-  if ((0, import_node_os5.arch)() !== "arm64") return "tcg";
+  if ((0, import_node_os6.arch)() !== "arm64") return "tcg";
   try {
     (0, import_node_fs23.accessSync)("/dev/kvm", import_node_fs23.constants.R_OK | import_node_fs23.constants.W_OK);
     return "kvm";
@@ -47312,22 +48630,22 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
 __name(bootMachine, "bootMachine");
 
 // src/lib/boot/smoke-test.ts
-var import_node_crypto11 = require("node:crypto");
+var import_node_crypto14 = require("node:crypto");
 var import_node_fs25 = require("node:fs");
-var import_promises25 = require("node:fs/promises");
-var import_node_os7 = require("node:os");
-var import_node_path26 = require("node:path");
+var import_promises31 = require("node:fs/promises");
+var import_node_os8 = require("node:os");
+var import_node_path32 = require("node:path");
 
 // src/lib/image/random-access-image.ts
-var import_promises24 = require("node:fs/promises");
-var import_node_os6 = require("node:os");
-var import_node_path25 = require("node:path");
+var import_promises30 = require("node:fs/promises");
+var import_node_os7 = require("node:os");
+var import_node_path31 = require("node:path");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_fs24 = require("node:fs");
-var import_promises22 = require("node:fs/promises");
+var import_promises28 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
-var import_promises23 = require("node:stream/promises");
+var import_promises29 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -47352,7 +48670,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises23.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises29.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -47393,7 +48711,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises22.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises28.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -47446,10 +48764,10 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises24.mkdtemp)((0, import_node_path25.join)(options.workDir ?? (0, import_node_os6.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises24.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises30.mkdtemp)((0, import_node_path31.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises30.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
-  const sparse = dir ? (0, import_node_path25.join)(dir, "image.img") : void 0;
+  const sparse = dir ? (0, import_node_path31.join)(dir, "image.img") : void 0;
   let opened;
   let disk;
   try {
@@ -47580,20 +48898,20 @@ async function checkEntries(dir) {
   if (!dir) return [];
   let names;
   try {
-    names = (await (0, import_promises25.readdir)(dir)).sort();
+    names = (await (0, import_promises31.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
   }
   const out = [];
   for (const name of names) {
     if (name.startsWith(".") || DOCUMENTATION.test(name)) continue;
-    const path = (0, import_node_path26.join)(dir, name);
-    const st = await (0, import_promises25.stat)(path);
+    const path = (0, import_node_path32.join)(dir, name);
+    const st = await (0, import_promises31.stat)(path);
     if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `check ${path} is not a regular file`);
     if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError("INPUT_INVALID", `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
     if ((st.mode & 73) === 0) throw new PiImageError("INPUT_INVALID", `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
-    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises25.readFile)(path), mode: 493 });
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises31.readFile)(path), mode: 493 });
   }
   if (out.length === 0) throw new PiImageError("INPUT_INVALID", `checks directory ${dir} holds no checks`);
   return out;
@@ -47691,7 +49009,7 @@ var ConsoleLog = class {
     if (this.dropped > 0) this.out.write(`
 [pi-image: ${this.dropped} more bytes of console output not kept]
 `);
-    await new Promise((resolve10, reject) => this.out.end((e) => e ? reject(e) : resolve10()));
+    await new Promise((resolve12, reject) => this.out.end((e) => e ? reject(e) : resolve12()));
     return digestFile(this.path);
   }
 };
@@ -47699,9 +49017,9 @@ async function smokeTest(options) {
   const { logger } = options;
   const started = /* @__PURE__ */ new Date();
   const checkScripts = await checkEntries(options.checksDir);
-  const expectChecks = checkScripts.map((e) => (0, import_node_path26.basename)(e.path));
-  const work = await (0, import_promises25.mkdtemp)((0, import_node_path26.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-boot-"));
-  const unregister = registerCleanup(() => (0, import_promises25.rm)(work, { recursive: true, force: true }));
+  const expectChecks = checkScripts.map((e) => (0, import_node_path32.basename)(e.path));
+  const work = await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises31.rm)(work, { recursive: true, force: true }));
   try {
     const compression = await detectCompression(options.image);
     const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
@@ -47731,15 +49049,15 @@ async function smokeTest(options) {
       ] : [{ name: "boot", dataDisk: false }];
       let dataDisk;
       if (options.dataLabel) {
-        dataDisk = (0, import_node_path26.join)(work, "data.img");
-        await (0, import_promises25.writeFile)(dataDisk, "");
-        await (0, import_promises25.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        dataDisk = (0, import_node_path32.join)(work, "data.img");
+        await (0, import_promises31.writeFile)(dataDisk, "");
+        await (0, import_promises31.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
       const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
       const boots = [];
       for (const step of plan) {
-        const nonce = (0, import_node_crypto11.randomBytes)(8).toString("hex");
+        const nonce = (0, import_node_crypto14.randomBytes)(8).toString("hex");
         const conf = {
           type: "file",
           path: "probe/probe.conf",
@@ -47751,9 +49069,9 @@ async function smokeTest(options) {
             jobWait: Math.min(120, limits.timeLimit / 3)
           })
         };
-        const initrd = (0, import_node_path26.join)(work, `initrd-${step.name}`);
+        const initrd = (0, import_node_path32.join)(work, `initrd-${step.name}`);
         const machine = /* @__PURE__ */ __name(async (a) => {
-          await (0, import_promises25.writeFile)(initrd, Buffer.concat([await (0, import_promises25.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          await (0, import_promises31.writeFile)(initrd, Buffer.concat([await (0, import_promises31.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
           return {
             kernel: kit.kernel,
             initrd,
@@ -47765,8 +49083,8 @@ async function smokeTest(options) {
             memoryMiB
           };
         }, "machine");
-        logger.info(`booting ${(0, import_node_path26.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
-        const logPath = (0, import_node_path26.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
+        logger.info(`booting ${(0, import_node_path32.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
+        const logPath = (0, import_node_path32.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
         const log = new ConsoleLog(logPath);
         const boot = /* @__PURE__ */ __name(async () => {
           try {
@@ -47799,7 +49117,7 @@ async function smokeTest(options) {
           seconds: Math.round(run.seconds * 10) / 10,
           times: run.watch.times,
           checks,
-          consoleLog: { file: (0, import_node_path26.basename)(logPath), ...logDigest },
+          consoleLog: { file: (0, import_node_path32.basename)(logPath), ...logDigest },
           // QEMU's own "terminating on signal" (we stopped it) is not the image's last word.
           lastLines: run.watch.tail.filter((l) => !l.startsWith(`${QEMU}: terminating on signal`)).slice(-15)
         });
@@ -47811,7 +49129,7 @@ async function smokeTest(options) {
         passed: boots.length === plan.length && boots.every((b) => b.passed),
         startedAt: started.toISOString(),
         seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
-        image: { file: (0, import_node_path26.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
+        image: { file: (0, import_node_path32.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
         machine: {
           emulator: await qemuVersion(logger),
           machine: "virt",
@@ -47836,7 +49154,7 @@ async function smokeTest(options) {
       await image.close();
     }
   } finally {
-    await (0, import_promises25.rm)(work, { recursive: true, force: true });
+    await (0, import_promises31.rm)(work, { recursive: true, force: true });
     unregister();
   }
 }
@@ -47857,7 +49175,7 @@ __name(failureMessage, "failureMessage");
 // src/lib/boot/boot-test.ts
 var DEFAULT_DEBIAN_SUITE = "bookworm";
 var KNOWN_SUITES = /* @__PURE__ */ new Set(["bullseye", "bookworm", "trixie", "forky", "duke"]);
-var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path27.join)((0, import_node_path27.dirname)((0, import_node_path27.resolve)(source)), `${(0, import_node_path27.basename)((0, import_node_path27.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
+var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path33.join)((0, import_node_path33.dirname)((0, import_node_path33.resolve)(source)), `${(0, import_node_path33.basename)((0, import_node_path33.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
 async function bootTest(options) {
   const { logger } = options;
   const kind = await pathKind(options.source);
@@ -47890,8 +49208,8 @@ async function bootTest(options) {
   } else if (kind !== "file") {
     throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
   }
-  const logDir = await (0, import_promises26.mkdtemp)((0, import_node_path27.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-logs-"));
-  const unregister = registerCleanup(() => (0, import_promises26.rm)(logDir, { recursive: true, force: true }));
+  const logDir = await (0, import_promises32.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises32.rm)(logDir, { recursive: true, force: true }));
   try {
     const report = await smokeTest({
       image,
@@ -47936,7 +49254,7 @@ async function bootTest(options) {
   evidence: ${evidence}`);
     return { report, evidence };
   } finally {
-    await (0, import_promises26.rm)(logDir, { recursive: true, force: true });
+    await (0, import_promises32.rm)(logDir, { recursive: true, force: true });
     unregister();
   }
 }
@@ -48096,10 +49414,17 @@ function formatInspection(name, r) {
   const out = [];
   out.push(`${name}: ${mib(r.sizeBytes)}, ${r.partitionTable.scheme.toUpperCase()} disk id ${r.partitionTable.diskId}`);
   out.push("");
-  out.push("  #  start      size        type                     file system  label");
+  out.push("  #  start      size        type                     file system  label        role");
   for (const p of r.partitionTable.partitions) {
     out.push(
-      `  ${String(p.number).padEnd(2)} ${mib(p.startBytes).padEnd(10)} ${mib(p.sizeBytes).padEnd(11)} ${`${p.type} ${p.typeName}`.slice(0, 24).padEnd(24)} ${p.filesystem.type.padEnd(12)} ${p.filesystem.label ?? ""}`
+      `  ${String(p.number).padEnd(2)} ${mib(p.startBytes).padEnd(10)} ${mib(p.sizeBytes).padEnd(11)} ${`${p.type} ${p.typeName}`.slice(0, 24).padEnd(24)} ${p.filesystem.type.padEnd(12)} ${(p.filesystem.label ?? "").padEnd(12)} ${p.role ?? ""}`.trimEnd()
+    );
+  }
+  if (r.slots) {
+    const slot = /* @__PURE__ */ __name((s) => `boot ${s.boot}, root ${s.root ?? "(not found)"}`, "slot");
+    out.push(
+      "",
+      `A/B slots (autoboot.txt in partition ${r.slots.autoboot.partition}): A: ${slot(r.slots.a)}${r.slots.b ? `; B (tryboot): ${slot(r.slots.b)}` : ""}`
     );
   }
   if (r.boot) {
@@ -48168,7 +49493,7 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_node_path28 = require("node:path");
+var import_node_path34 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -48308,14 +49633,17 @@ function buildMetadata(input) {
       date: input.info.date,
       repository: input.info.repository,
       gitHash: input.info.gitHash,
+      commit: input.buildRecord?.pigen.commit ?? null,
       exportedStage: input.info.stage,
       stageList: [...new Set(stages.map((s) => s.name))]
     },
     recipe: {
       repository: input.provenance.recipe?.repository ?? null,
-      commit: input.provenance.recipe?.commit ?? null,
-      ref: input.provenance.recipe?.ref ?? null
+      commit: input.provenance.recipe?.commit ?? input.buildRecord?.recipe.commit ?? null,
+      ref: input.provenance.recipe?.ref ?? null,
+      modified: input.buildRecord?.recipe.modified ?? null
     },
+    export: input.exportRecord ?? (input.buildRecord ? { kind: "export-image", layout: null, table: null, diskId: null, seed: null, epoch: null, partitions: [] } : null),
     workflowRun: {
       id: input.provenance.workflowRun?.id ?? null,
       attempt: input.provenance.workflowRun?.attempt ?? null,
@@ -48372,10 +49700,16 @@ function renderReleaseNotes(meta, files) {
   out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
   out.push("");
   out.push("## Sources", "");
-  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
-  if (meta.recipe.repository || meta.recipe.commit) {
+  out.push(
+    `- pi-gen: ${mdText(meta.pigen.repository)}${meta.pigen.commit ? ` at ${mdCode(meta.pigen.commit)}` : " (commit not recorded)"}, exported from ${mdCode(meta.pigen.exportedStage)}`
+  );
+  const recipeCommit2 = meta.recipe.commit ?? meta.pigen.gitHash;
+  out.push(
+    `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(recipeCommit2)}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}` + (meta.recipe.commit ? "" : " (GIT_HASH in the .info)") + (meta.recipe.modified ? ", **with uncommitted changes**" : "")
+  );
+  if (meta.export?.kind === "rootless") {
     out.push(
-      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`
+      `- export: pi-image rootless, ${mdText(meta.export.layout ?? "")} layout (${meta.export.table === "gpt" ? "GPT" : "MBR"} ${mdCode(meta.export.diskId ?? "")})` + (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? "")} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : "")
     );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
@@ -48405,13 +49739,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto12 = require("node:crypto");
+var import_node_crypto15 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto12.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto15.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -48501,7 +49835,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path28.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path34.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -48512,6 +49846,11 @@ async function packageRelease(options) {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
   }
   if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+  let buildRecord;
+  if (layout.buildRecord) {
+    buildRecord = parseBuildRecord((await readSmallFile(layout.buildRecord, MAX_BUILD_RECORD_BYTES)).toString("utf8"), layout.buildRecord);
+    logger.info(`build record: pi-gen ${buildRecord.pigen.commit}, recipe ${buildRecord.recipe.commit ?? "unknown"}`);
+  }
   const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
   const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
   let streamed;
@@ -48531,7 +49870,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path28.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path34.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -48562,7 +49901,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path28.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path34.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -48582,9 +49921,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path28.basename)(layout.image.path),
-      info: (0, import_node_path28.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path28.basename)(layout.buildLog) : null,
+      image: (0, import_node_path34.basename)(layout.image.path),
+      info: (0, import_node_path34.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path34.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -48604,9 +49943,11 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path28.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path34.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
-      contents
+      contents,
+      buildRecord,
+      exportRecord: buildRecord?.exports[layout.image.base]
     });
     await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
     await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
@@ -48625,12 +49966,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path28.join)(out, f.image),
-        bmap: (0, import_node_path28.join)(out, f.bmap),
-        manifest: (0, import_node_path28.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path28.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path28.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path28.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path34.join)(out, f.image),
+        bmap: (0, import_node_path34.join)(out, f.bmap),
+        manifest: (0, import_node_path34.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path34.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path34.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path34.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -48643,6 +49984,7 @@ async function packageRelease(options) {
 __name(packageRelease, "packageRelease");
 var MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
 var MAX_INFO_BYTES = 16 * 1024 * 1024;
+var MAX_BUILD_RECORD_BYTES = 1024 * 1024;
 
 // src/lib/release/provenance.ts
 function provenanceFromEnv(env) {
@@ -48728,23 +50070,23 @@ byte-identical files.`,
     if (positionals.length !== 1) throw usageError("package needs exactly one DEPLOY_DIR");
     const out = values.out;
     if (!out) throw usageError("package needs --out RELEASE_DIR");
-    const str = /* @__PURE__ */ __name((k) => values[k], "str");
+    const str2 = /* @__PURE__ */ __name((k) => values[k], "str");
     const options = {
       deployDir: positionals[0],
       outDir: out,
-      name: str("name"),
-      version: str("version"),
-      channel: str("channel") === void 0 ? void 0 : checkChannel(str("channel")),
-      image: str("image"),
-      info: str("info"),
-      buildLog: str("build-log"),
-      compressionLevel: str("compression-level") === void 0 ? void 0 : checkIntegerInRange(str("compression-level"), 0, 9, "compression-level"),
-      threads: str("threads") === void 0 ? void 0 : checkIntegerInRange(str("threads"), 0, 1024, "threads"),
-      productReleaseFile: str("product-release"),
+      name: str2("name"),
+      version: str2("version"),
+      channel: str2("channel") === void 0 ? void 0 : checkChannel(str2("channel")),
+      image: str2("image"),
+      info: str2("info"),
+      buildLog: str2("build-log"),
+      compressionLevel: str2("compression-level") === void 0 ? void 0 : checkIntegerInRange(str2("compression-level"), 0, 9, "compression-level"),
+      threads: str2("threads") === void 0 ? void 0 : checkIntegerInRange(str2("threads"), 0, 1024, "threads"),
+      productReleaseFile: str2("product-release"),
       force: values.force === true,
       sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
       provenance: mergeProvenance(provenanceFromEnv(env), {
-        recipe: { repository: str("recipe-repository"), commit: str("recipe-commit"), ref: str("recipe-ref") }
+        recipe: { repository: str2("recipe-repository"), commit: str2("recipe-commit"), ref: str2("recipe-ref") }
       }),
       logger
     };
@@ -48761,7 +50103,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path29 = require("node:path");
+var import_node_path35 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -49039,7 +50381,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path29.join)((0, import_node_path29.dirname)((0, import_node_path29.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path35.join)((0, import_node_path35.dirname)((0, import_node_path35.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -49298,16 +50640,16 @@ Options:
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length !== 1) throw usageError("sign needs exactly one RELEASE_DIR");
-    const str = /* @__PURE__ */ __name((k) => values[k], "str");
+    const str2 = /* @__PURE__ */ __name((k) => values[k], "str");
     const result = await signRelease({
       releaseDir: positionals[0],
       identityToken: identityTokenSource(env),
       serverUrl: env.GITHUB_SERVER_URL,
-      fulcioUrl: str("fulcio-url"),
-      rekorUrl: str("rekor-url"),
-      tsaUrl: str("tsa-url"),
-      pigenCommit: str("pigen-commit"),
-      builderId: str("builder-id"),
+      fulcioUrl: str2("fulcio-url"),
+      rekorUrl: str2("rekor-url"),
+      tsaUrl: str2("tsa-url"),
+      pigenCommit: str2("pigen-commit"),
+      builderId: str2("builder-id"),
       logger
     });
     stdout(
@@ -49427,6 +50769,7 @@ __name(stderrLogger, "stderrLogger");
 // src/cli/cli.ts
 var COMMANDS = [
   buildCommand,
+  exportCommand,
   packageCommand,
   smokeTestCommand,
   signCommand,
@@ -49519,7 +50862,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises27.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises33.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

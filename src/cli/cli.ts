@@ -10,6 +10,7 @@ import { printable } from '../lib/core/terminal-text';
 import { TOOL_VERSION } from '../lib/version';
 import type { CliCommand, CommandContext } from './command';
 import { buildCommand } from './commands/build-command';
+import { exportCommand } from './commands/export-command';
 import { flashCommand } from './commands/flash-command';
 import { smokeTestCommand } from './commands/smoke-test-command';
 import { inspectCommand } from './commands/inspect-command';
@@ -22,6 +23,7 @@ import { stderrLogger } from './stderr-logger';
 
 export const COMMANDS: readonly CliCommand[] = [
   buildCommand,
+  exportCommand,
   packageCommand,
   smokeTestCommand,
   signCommand,

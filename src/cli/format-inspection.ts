@@ -9,10 +9,17 @@ export function formatInspection(name: string, r: ImageInspection): string {
   const out: string[] = [];
   out.push(`${name}: ${mib(r.sizeBytes)}, ${r.partitionTable.scheme.toUpperCase()} disk id ${r.partitionTable.diskId}`);
   out.push('');
-  out.push('  #  start      size        type                     file system  label');
+  out.push('  #  start      size        type                     file system  label        role');
   for (const p of r.partitionTable.partitions) {
     out.push(
-      `  ${String(p.number).padEnd(2)} ${mib(p.startBytes).padEnd(10)} ${mib(p.sizeBytes).padEnd(11)} ${`${p.type} ${p.typeName}`.slice(0, 24).padEnd(24)} ${p.filesystem.type.padEnd(12)} ${p.filesystem.label ?? ''}`,
+      `  ${String(p.number).padEnd(2)} ${mib(p.startBytes).padEnd(10)} ${mib(p.sizeBytes).padEnd(11)} ${`${p.type} ${p.typeName}`.slice(0, 24).padEnd(24)} ${p.filesystem.type.padEnd(12)} ${(p.filesystem.label ?? '').padEnd(12)} ${p.role ?? ''}`.trimEnd(),
+    );
+  }
+  if (r.slots) {
+    const slot = (s: { boot: number; root?: number }): string => `boot ${s.boot}, root ${s.root ?? '(not found)'}`;
+    out.push(
+      '',
+      `A/B slots (autoboot.txt in partition ${r.slots.autoboot.partition}): A: ${slot(r.slots.a)}${r.slots.b ? `; B (tryboot): ${slot(r.slots.b)}` : ''}`,
     );
   }
   if (r.boot) {

@@ -126,7 +126,12 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
       ['export-image', 597],
     ]);
     expect(meta.pigen).toMatchObject({ gitHash: 'ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5', exportedStage: 'stage-ourbox-mini' });
-    expect(meta.recipe).toEqual({ repository: 'https://github.com/techofourown/img-ourbox-mini-rpi', commit: 'a'.repeat(40), ref: 'refs/tags/v1.2.3' });
+    expect(meta.recipe).toEqual({
+      repository: 'https://github.com/techofourown/img-ourbox-mini-rpi',
+      commit: 'a'.repeat(40),
+      ref: 'refs/tags/v1.2.3',
+      modified: null,
+    });
     expect(meta.workflowRun).toEqual({ id: '42', attempt: '2', url: 'https://github.com/techofourown/img-ourbox-mini-rpi/actions/runs/42' });
     expect(meta.packages.count).toBe(iiLines);
     expect(meta.image.source).toEqual({ file: `image_${base}.zip`, compression: 'zip' });

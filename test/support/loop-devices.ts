@@ -31,6 +31,16 @@ export class LoopDevices {
     return dev;
   }
 
+  /** Attaches one byte range of `file` (a partition of an image the test made), read-only: no partition table scan needed. */
+  attachRange(file: string, offset: number, size: number): string {
+    if (!file.startsWith('/tmp/')) throw new Error(`refusing to attach ${file}: tests attach only files they made under /tmp`);
+    const dev = execFileSync('losetup', ['--find', '--show', '--read-only', '--offset', String(offset), '--sizelimit', String(size), file], {
+      encoding: 'utf8',
+    }).trim();
+    this.attached.push(dev);
+    return dev;
+  }
+
   mount(device: string, dir: string): void {
     execFileSync('mount', [device, dir]);
     this.mounted.push(dir);

@@ -3864,15 +3864,15 @@ var require_webidl = __commonJS({
         message: `"${context3.value}" is an invalid ${context3.type}.`
       });
     };
-    webidl.brandCheck = function(V, I, opts) {
+    webidl.brandCheck = function(V, I2, opts) {
       if (opts?.strict !== false) {
-        if (!(V instanceof I)) {
+        if (!(V instanceof I2)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
         }
       } else {
-        if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
+        if (V?.[Symbol.toStringTag] !== I2.prototype[Symbol.toStringTag]) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
@@ -5706,12 +5706,12 @@ var require_body = __commonJS({
     var { isArrayBuffer: isArrayBuffer2 } = require("node:util/types");
     var { serializeAMimeType } = require_data_url();
     var { multipartFormDataParser } = require_formdata_parser();
-    var random;
+    var random2;
     try {
       const crypto4 = require("node:crypto");
-      random = /* @__PURE__ */ __name((max) => crypto4.randomInt(0, max), "random");
+      random2 = /* @__PURE__ */ __name((max) => crypto4.randomInt(0, max), "random");
     } catch {
-      random = /* @__PURE__ */ __name((max) => Math.floor(Math.random(max)), "random");
+      random2 = /* @__PURE__ */ __name((max) => Math.floor(Math.random(max)), "random");
     }
     var textEncoder = new TextEncoder();
     function noop() {
@@ -5763,7 +5763,7 @@ var require_body = __commonJS({
       } else if (ArrayBuffer.isView(object)) {
         source = new Uint8Array(object.buffer.slice(object.byteOffset, object.byteOffset + object.byteLength));
       } else if (util5.isFormDataLike(object)) {
-        const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
+        const boundary = `----formdata-undici-0${`${random2(1e11)}`.padStart(11, "0")}`;
         const prefix2 = `--${boundary}\r
 Content-Disposition: form-data`;
         const escape3 = /* @__PURE__ */ __name((str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
@@ -12523,12 +12523,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists4 = this[kHeadersMap].get(lowercaseName);
+        if (exists4) {
           const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter3}${value}`
+            name: exists4.name,
+            value: `${exists4.value}${delimiter3}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -30260,19 +30260,19 @@ function balancedWithBudget(str, masked, budget) {
 __name(balancedWithBudget, "balancedWithBudget");
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open4 = [];
+  const open5 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open4.push(i);
-    } else if (c === 125 && open4.length) {
-      open4.pop();
+      open5.push(i);
+    } else if (c === 125 && open5.length) {
+      open5.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open4.length; i++) {
-    const at = open4[i];
+  for (let i = 0; i < open5.length; i++) {
+    const at = open5[i];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -32080,10 +32080,10 @@ var Minimatch = class {
       }
       return filtered.join("/");
     }).join("|");
-    const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open4 + re + close + "$";
+    const [open5, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open5 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open5 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -45120,11 +45120,11 @@ var NativeCRC64 = (() => {
         err("Cannot enlarge memory, asked to go up to " + requestedSize + " bytes, but the limit is " + maxHeapSize + " bytes!");
         return false;
       }
-      let alignUp = /* @__PURE__ */ __name((x, multiple) => x + (multiple - x % multiple) % multiple, "alignUp");
+      let alignUp2 = /* @__PURE__ */ __name((x, multiple) => x + (multiple - x % multiple) % multiple, "alignUp");
       for (var cutDown = 1; cutDown <= 4; cutDown *= 2) {
         var overGrownHeapSize = oldSize * (1 + 0.2 / cutDown);
         overGrownHeapSize = Math.min(overGrownHeapSize, requestedSize + 100663296);
-        var newSize = Math.min(maxHeapSize, alignUp(Math.max(requestedSize, overGrownHeapSize), 65536));
+        var newSize = Math.min(maxHeapSize, alignUp2(Math.max(requestedSize, overGrownHeapSize), 65536));
         var replacement = emscripten_realloc_buffer(newSize);
         if (replacement) {
           return true;
@@ -71009,11 +71009,11 @@ var containerCommands = {
   running: /* @__PURE__ */ __name((command, name) => [...command, "ps", "--filter", `name=^${name}$`, "--format", "{{.Names}}"], "running"),
   remove: /* @__PURE__ */ __name((command, name) => [...command, "rm", "-f", "-v", name], "remove")
 };
-function leftoverDecision(exists3, running, resume, name) {
+function leftoverDecision(exists4, running, resume, name) {
   if (running) {
     throw new PiImageError("INPUT_INVALID", `a build is already running in container ${name}; wait for it or stop it first`);
   }
-  if (!exists3) return resume ? { action: "fresh", message: `nothing to continue: no container ${name}; starting a fresh build` } : { action: "fresh" };
+  if (!exists4) return resume ? { action: "fresh", message: `nothing to continue: no container ${name}; starting a fresh build` } : { action: "fresh" };
   if (resume) return { action: "continue", message: `continuing the interrupted build in container ${name} (pi-gen CONTINUE=1)` };
   return { action: "remove", message: `removing container ${name} left by an earlier build (set continue to resume it instead)` };
 }
@@ -71112,9 +71112,9 @@ function oneLine(value) {
 __name(oneLine, "oneLine");
 
 // actions/build/src/run.ts
-var import_node_crypto6 = require("node:crypto");
-var import_promises12 = require("node:fs/promises");
-var import_node_path11 = require("node:path");
+var import_node_crypto8 = require("node:crypto");
+var import_promises16 = require("node:fs/promises");
+var import_node_path15 = require("node:path");
 
 // src/lib/build/cache-keys.ts
 var import_node_crypto4 = require("node:crypto");
@@ -71154,8 +71154,8 @@ function stageSourceDirs(stages, pigenDir, baseDir, overridesDir) {
 __name(stageSourceDirs, "stageSourceDirs");
 
 // src/lib/build/build.ts
-var import_promises10 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_promises14 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
 
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -71219,6 +71219,32 @@ function execCapture(cmd, args, options) {
   });
 }
 __name(execCapture, "execCapture");
+function execStream(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  const child2 = (0, import_node_child_process.spawn)(cmd, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.stdin, "pipe", "pipe"]
+  });
+  track(child2);
+  let stderr = "";
+  child2.stderr.on("data", (d) => {
+    stderr = (stderr + d.toString("utf8")).slice(-4e3);
+  });
+  const done = new Promise((resolve10, reject) => {
+    child2.on("error", (e) => reject(spawnError(cmd, e)));
+    child2.on("close", (code, signal) => {
+      if (code === 0) resolve10();
+      else {
+        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
+      }
+    });
+  });
+  done.catch(() => void 0);
+  return { child: child2, done, stop: /* @__PURE__ */ __name(() => stopChild(child2), "stop") };
+}
+__name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve10, reject) => {
@@ -71254,6 +71280,9 @@ function renderPiGenConfig(entries, header) {
 `;
 }
 __name(renderPiGenConfig, "renderPiGenConfig");
+
+// src/lib/pigen/build-record.ts
+var BUILD_RECORD_FILE = "pi-image-build.json";
 
 // src/lib/pigen/deploy-layout.ts
 var import_promises3 = require("node:fs/promises");
@@ -71410,9 +71439,144 @@ async function findDeployOutputs(deployDir, options = {}) {
   if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path3.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
   if (sbom) layout.pigenSbom = (0, import_node_path3.join)(dir, sbom);
+  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path3.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path3.join)(dir, BUILD_RECORD_FILE);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
+
+// src/lib/pigen/build-log.ts
+var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
+var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
+function readStamp(line) {
+  const clock2 = CLOCK.exec(line);
+  if (clock2) {
+    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
+    if (h > 23 || m > 59 || s > 60) return void 0;
+    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
+  }
+  const iso = RFC3339.exec(line);
+  if (iso) {
+    const ms = Date.parse(iso[1]);
+    if (Number.isNaN(ms)) return void 0;
+    return { raw: iso[1], seconds: Math.floor(ms / 1e3), absolute: true, text: iso[2] };
+  }
+  return void 0;
+}
+__name(readStamp, "readStamp");
+function lastComponent(path12) {
+  const trimmed = path12.replace(/\/+$/, "");
+  const i = trimmed.lastIndexOf("/");
+  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
+}
+__name(lastComponent, "lastComponent");
+function parseBuildLog(text, source = "build.log") {
+  const lines = text.split(/\r?\n/);
+  const warnings = [];
+  const events2 = [];
+  const entries = [];
+  const stack = [];
+  const seen = /* @__PURE__ */ new Map();
+  let first;
+  let dayOffset = 0;
+  let previous = -1;
+  let lastOffset = 0;
+  let result = "unknown";
+  let beginEndLines = 0;
+  const close = /* @__PURE__ */ __name((entry, offset, complete) => {
+    entry.durationSeconds = offset - entry.startOffsetSeconds;
+    entry.complete = complete;
+  }, "close");
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    const stamp = readStamp(line);
+    if (!stamp) {
+      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
+      return;
+    }
+    first ??= stamp;
+    let offset;
+    if (stamp.absolute) {
+      offset = first.absolute ? stamp.seconds - first.seconds : 0;
+    } else {
+      if (previous >= 0 && stamp.seconds + dayOffset < previous) dayOffset += 86400;
+      offset = stamp.seconds + dayOffset - (first.absolute ? 0 : first.seconds);
+      previous = stamp.seconds + dayOffset;
+    }
+    if (offset < 0) {
+      warnings.push(`${source}:${index + 1}: timestamp goes backwards`);
+      offset = lastOffset;
+    }
+    lastOffset = Math.max(lastOffset, offset);
+    const begin = /^Begin (.+)$/.exec(stamp.text);
+    const end = /^End (.+)$/.exec(stamp.text);
+    if (begin) {
+      beginEndLines++;
+      const path12 = begin[1].trim();
+      const occurrence = (seen.get(path12) ?? 0) + 1;
+      seen.set(path12, occurrence);
+      const entry = {
+        path: path12,
+        name: lastComponent(path12),
+        depth: stack.length,
+        occurrence,
+        startOffsetSeconds: offset,
+        durationSeconds: 0,
+        complete: false,
+        children: []
+      };
+      (stack.length > 0 ? stack[stack.length - 1].children : entries).push(entry);
+      stack.push(entry);
+    } else if (end) {
+      beginEndLines++;
+      const path12 = end[1].trim();
+      const at = stack.map((e) => e.path).lastIndexOf(path12);
+      if (at < 0) {
+        warnings.push(`${source}:${index + 1}: End without Begin: ${path12}`);
+        return;
+      }
+      while (stack.length - 1 > at) close(stack.pop(), offset, false);
+      close(stack.pop(), offset, true);
+    } else if (stamp.text === "Build finished") {
+      result = "finished";
+    } else if (stamp.text.startsWith("Build failed")) {
+      result = "failed";
+      events2.push({ offsetSeconds: offset, message: stamp.text });
+    } else {
+      events2.push({ offsetSeconds: offset, message: stamp.text });
+    }
+  });
+  if (!first || beginEndLines === 0) {
+    throw new PiImageError("LOG_INVALID", `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin \u2026" lines found`);
+  }
+  while (stack.length > 0) close(stack.pop(), lastOffset, false);
+  if (result === "unknown" && entries.some((e) => !e.complete)) result = "failed";
+  return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events: events2, warnings };
+}
+__name(parseBuildLog, "parseBuildLog");
+function flattenTimeline(entries) {
+  const out = [];
+  const walk = /* @__PURE__ */ __name((list) => {
+    for (const e of list) {
+      out.push(e);
+      walk(e.children);
+    }
+  }, "walk");
+  walk(entries);
+  return out;
+}
+__name(flattenTimeline, "flattenTimeline");
+function stagesOf(timeline) {
+  if (timeline.entries.length === 1 && timeline.entries[0].children.length > 0) {
+    return timeline.entries[0].children;
+  }
+  return timeline.entries;
+}
+__name(stagesOf, "stagesOf");
+function failedStep(timeline) {
+  const open5 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
+  return open5[open5.length - 1];
+}
+__name(failedStep, "failedStep");
 
 // src/lib/pigen/image-names.ts
 function imageNames(imgName, version4, buildDate) {
@@ -71449,6 +71613,7 @@ var RESERVED = /* @__PURE__ */ new Set([
   "EXPORT_DIR",
   "EXPORT_ROOTFS_DIR",
   "EXPORT_DIRS",
+  "EXPORT_CONFIG_DIR",
   "STAGE_LIST",
   "IMG_DATE",
   "IMG_FILENAME",
@@ -71724,11 +71889,163 @@ var version3 = "0.0.0-development";
 var TOOL_VERSION = version3;
 var TOOL_NAME = "pi-image-release";
 
-// src/lib/build/apt-proxy.ts
-var import_node_fs5 = require("node:fs");
-var import_promises7 = require("node:fs/promises");
-var import_node_http2 = require("node:http");
-var import_node_path6 = require("node:path");
+// src/lib/image/partition-roles.ts
+var PARTITION_ROLES = {
+  autoboot: "common boot (autoboot.txt)",
+  boot: "boot (slot A)",
+  root: "root (slot A)",
+  "boot-b": "boot (slot B)",
+  "root-b": "root (slot B)",
+  data: "data",
+  empty: "empty"
+};
+
+// src/lib/export/layouts.ts
+var CONTENTS = ["boot", "root", "boot-b", "root-b", "autoboot", "data", "empty"];
+var FILE_SYSTEMS = ["fat16", "fat32", "ext4", "none"];
+var ROLES = PARTITION_ROLES;
+var MiB = 1024 * 1024;
+var BOOT_SIZE = 512 * MiB;
+function autobootText(bootA, bootB) {
+  return `[all]
+tryboot_a_b=1
+boot_partition=${bootA}
+[tryboot]
+boot_partition=${bootB}
+`;
+}
+__name(autobootText, "autobootText");
+function parseSize(text, where2) {
+  const m = /^(\d+)([KMG]i?B?|)$/i.exec(text.trim());
+  if (!m) throw new PiImageError("INPUT_INVALID", `${where2}: "${text}" is not a size (a number of bytes, or with K, M or G: 512M, 2G)`);
+  const unit = m[2].charAt(0).toUpperCase();
+  const bytes = Number(m[1]) * (unit === "K" ? 1024 : unit === "M" ? MiB : unit === "G" ? 1024 * MiB : 1);
+  if (!Number.isSafeInteger(bytes)) throw new PiImageError("INPUT_INVALID", `${where2}: "${text}" is too large`);
+  return bytes;
+}
+__name(parseSize, "parseSize");
+function checkLabel(label, fs8, where2) {
+  const max = fs8 === "ext4" ? 16 : 11;
+  if (fs8 === "none") return;
+  if (label.length === 0 || label.length > max || !/^[A-Za-z0-9_-]+$/.test(label)) {
+    throw new PiImageError("INPUT_INVALID", `${where2}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs8}`);
+  }
+}
+__name(checkLabel, "checkLabel");
+function checkLayout(layout, where2) {
+  const count = /* @__PURE__ */ __name((c) => layout.partitions.filter((p) => p.content === c).length, "count");
+  for (const c of ["boot", "root"]) {
+    if (count(c) !== 1) throw new PiImageError("INPUT_INVALID", `${where2}: needs exactly one ${c} partition (has ${count(c)})`);
+  }
+  for (const c of ["boot-b", "root-b", "autoboot"]) {
+    if (count(c) > 1) throw new PiImageError("INPUT_INVALID", `${where2}: has ${count(c)} ${c} partitions; at most one`);
+  }
+  if (count("boot-b") !== count("root-b")) throw new PiImageError("INPUT_INVALID", `${where2}: slot B needs both a boot-b and a root-b partition`);
+  if (count("autoboot") === 1 && count("boot-b") === 0) throw new PiImageError("INPUT_INVALID", `${where2}: an autoboot partition needs a slot B to switch to`);
+  if (layout.table === "dos" && layout.partitions.length > 4) {
+    throw new PiImageError("INPUT_INVALID", `${where2}: an MBR (dos) table holds 4 partitions here; use EXPORT_TABLE=gpt for ${layout.partitions.length}`);
+  }
+  layout.partitions.forEach((p, i) => {
+    const at = `${where2}: partition ${i + 1} (${p.content})`;
+    const fat = p.fs === "fat16" || p.fs === "fat32";
+    if ((p.content === "boot" || p.content === "autoboot") && !fat) throw new PiImageError("INPUT_INVALID", `${at}: must be fat16 or fat32`);
+    if (p.content === "root" && p.fs !== "ext4") throw new PiImageError("INPUT_INVALID", `${at}: must be ext4`);
+    if (p.content === "boot-b" && !fat && p.fs !== "none") throw new PiImageError("INPUT_INVALID", `${at}: must be fat16, fat32 or none (left empty)`);
+    if (p.content === "root-b" && p.fs !== "ext4" && p.fs !== "none") throw new PiImageError("INPUT_INVALID", `${at}: must be ext4 or none (left empty)`);
+    if (p.content === "data" && p.fs !== "ext4") throw new PiImageError("INPUT_INVALID", `${at}: must be ext4`);
+    if (p.content === "empty" && p.fs !== "none") throw new PiImageError("INPUT_INVALID", `${at}: an empty partition has no file system (none)`);
+    if (p.size === "auto" && p.content !== "root" && p.content !== "root-b")
+      throw new PiImageError("INPUT_INVALID", `${at}: only root partitions are sized auto`);
+    if (p.size !== "auto" && p.size < MiB) throw new PiImageError("INPUT_INVALID", `${at}: ${p.size} bytes is smaller than 1 MiB`);
+    if (p.fs === "fat32" && p.size !== "auto" && p.size < 33 * MiB) throw new PiImageError("INPUT_INVALID", `${at}: FAT32 needs at least 33 MiB (use fat16)`);
+    checkLabel(p.label, p.fs, at);
+  });
+  return layout;
+}
+__name(checkLayout, "checkLayout");
+var KEYS = ["EXPORT", "EXPORT_LAYOUT", "EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_BOOT_SIZE", "EXPORT_TABLE", "EXPORT_PARTITIONS"];
+var EXPORT_SETTING_KEYS = new Set(KEYS);
+function parsePartition(text, where2) {
+  const [content, fs8, size, label, ...rest] = text.split(":");
+  if (rest.length > 0 || !content || !fs8 || !size) throw new PiImageError("INPUT_INVALID", `${where2}: "${text}" is not content:fs:size[:label]`);
+  if (!CONTENTS.includes(content))
+    throw new PiImageError("INPUT_INVALID", `${where2}: content "${content}" is not one of ${CONTENTS.join(", ")}`);
+  if (!FILE_SYSTEMS.includes(fs8))
+    throw new PiImageError("INPUT_INVALID", `${where2}: file system "${fs8}" is not one of ${FILE_SYSTEMS.join(", ")}`);
+  return {
+    content,
+    fs: fs8,
+    size: size === "auto" ? "auto" : parseSize(size, where2),
+    label: label ?? (content === "root" ? "rootfs" : content)
+  };
+}
+__name(parsePartition, "parsePartition");
+function parseExportSettings(values, where2 = "export settings") {
+  for (const k of Object.keys(values)) {
+    if (!EXPORT_SETTING_KEYS.has(k)) throw new PiImageError("INPUT_INVALID", `${where2}: ${k} is not an export setting (${KEYS.join(", ")})`);
+  }
+  const get = /* @__PURE__ */ __name((k) => values[k] === void 0 || values[k] === "" ? void 0 : values[k], "get");
+  const exportKind = get("EXPORT") ?? "export-image";
+  if (exportKind !== "export-image" && exportKind !== "rootless") {
+    throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT "${exportKind}" is not export-image (upstream's, the default) or rootless`);
+  }
+  const layoutName = get("EXPORT_LAYOUT") ?? "pigen";
+  const bootSize = get("EXPORT_BOOT_SIZE") ? parseSize(get("EXPORT_BOOT_SIZE"), `${where2}: EXPORT_BOOT_SIZE`) : BOOT_SIZE;
+  const dataSize = get("EXPORT_DATA_SIZE") ? parseSize(get("EXPORT_DATA_SIZE"), `${where2}: EXPORT_DATA_SIZE`) : 0;
+  const dataLabel = get("EXPORT_DATA_LABEL") ?? "data";
+  const only = /* @__PURE__ */ __name((keys, layouts) => {
+    for (const k of keys)
+      if (get(k) !== void 0) throw new PiImageError("INPUT_INVALID", `${where2}: ${k} is for EXPORT_LAYOUT=${layouts}, not ${layoutName}`);
+  }, "only");
+  if (exportKind === "export-image") {
+    const set = KEYS.filter((k) => k !== "EXPORT" && get(k) !== void 0);
+    if (set.length > 0)
+      throw new PiImageError("INPUT_INVALID", `${where2}: ${set.join(", ")} need EXPORT=rootless (upstream export-image has one fixed layout)`);
+  }
+  let layout;
+  if (layoutName === "pigen") {
+    only(["EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_TABLE", "EXPORT_PARTITIONS"], "ab-tryboot or custom");
+    layout = {
+      name: "pigen",
+      table: "dos",
+      partitions: [
+        { content: "boot", fs: "fat32", size: bootSize, label: "bootfs" },
+        { content: "root", fs: "ext4", size: "auto", label: "rootfs" }
+      ]
+    };
+  } else if (layoutName === "ab-tryboot") {
+    only(["EXPORT_TABLE", "EXPORT_PARTITIONS"], "custom");
+    const slotB = get("EXPORT_SLOT_B") ?? "empty";
+    if (slotB !== "empty" && slotB !== "copy") throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT_SLOT_B "${slotB}" is not empty or copy`);
+    layout = {
+      name: "ab-tryboot",
+      table: "gpt",
+      partitions: [
+        { content: "autoboot", fs: "fat16", size: 32 * MiB, label: "autoboot" },
+        { content: "boot", fs: "fat32", size: bootSize, label: "boot_a" },
+        { content: "boot-b", fs: slotB === "copy" ? "fat32" : "none", size: bootSize, label: "boot_b" },
+        { content: "root", fs: "ext4", size: "auto", label: "root_a" },
+        { content: "root-b", fs: slotB === "copy" ? "ext4" : "none", size: "auto", label: "root_b" },
+        ...dataSize > 0 ? [{ content: "data", fs: "ext4", size: dataSize, label: dataLabel }] : []
+      ]
+    };
+  } else if (layoutName === "custom") {
+    only(["EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_BOOT_SIZE"], "pigen or ab-tryboot");
+    const table = get("EXPORT_TABLE") ?? "dos";
+    if (table !== "dos" && table !== "gpt") throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT_TABLE "${table}" is not dos (MBR) or gpt`);
+    const parts = (get("EXPORT_PARTITIONS") ?? "").split(/\s+/).filter(Boolean);
+    if (parts.length === 0) throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT_LAYOUT=custom needs EXPORT_PARTITIONS (content:fs:size[:label] ...)`);
+    layout = { name: "custom", table, partitions: parts.map((p, i) => parsePartition(p, `${where2}: EXPORT_PARTITIONS entry ${i + 1}`)) };
+  } else {
+    throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT_LAYOUT "${layoutName}" is not pigen, ab-tryboot or custom`);
+  }
+  return { export: exportKind, layout: checkLayout(layout, `${where2}: layout ${layoutName}`) };
+}
+__name(parseExportSettings, "parseExportSettings");
+
+// src/lib/build/rootless-export.ts
+var import_promises8 = require("node:fs/promises");
+var import_node_path7 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto5 = require("node:crypto");
@@ -71788,7 +72105,736 @@ var AtomicFile = class {
   }
 };
 
+// src/lib/export/assemble-image.ts
+var import_promises7 = require("node:fs/promises");
+var import_node_os3 = require("node:os");
+var import_node_path6 = require("node:path");
+
+// src/lib/export/disk-identifiers.ts
+var import_node_crypto6 = require("node:crypto");
+function seeded(seed) {
+  return (purpose, length) => (0, import_node_crypto6.createHash)("sha256").update(`pi-image export identifiers v1\0${seed}\0${purpose}`).digest().subarray(0, length);
+}
+__name(seeded, "seeded");
+var random = /* @__PURE__ */ __name((_purpose, length) => (0, import_node_crypto6.randomBytes)(length), "random");
+function uuidFrom(bytes) {
+  const b = Buffer.from(bytes.subarray(0, 16));
+  b[6] = b[6] & 15 | 64;
+  b[8] = b[8] & 63 | 128;
+  const h = b.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+__name(uuidFrom, "uuidFrom");
+function nonZeroHex(bytes) {
+  const h = bytes.toString("hex");
+  return /^0+$/.test(h) ? "00000001" : h;
+}
+__name(nonZeroHex, "nonZeroHex");
+function diskIdentifiers(table, partitionCount, seed) {
+  const bytes = seed === void 0 ? random : seeded(seed);
+  const diskId = table === "dos" ? nonZeroHex(bytes("disk", 4)) : uuidFrom(bytes("disk", 16));
+  const partitions = Array.from({ length: partitionCount }, (_, i) => {
+    const n = i + 1;
+    return {
+      partUuid: table === "dos" ? `${diskId}-${n.toString(16).padStart(2, "0")}` : uuidFrom(bytes(`partition ${n}`, 16)),
+      fsUuid: uuidFrom(bytes(`file system ${n}`, 16)),
+      hashSeed: uuidFrom(bytes(`hash seed ${n}`, 16)),
+      volumeId: nonZeroHex(bytes(`volume ${n}`, 4)).toUpperCase()
+    };
+  });
+  return { diskId, partitions };
+}
+__name(diskIdentifiers, "diskIdentifiers");
+
+// src/lib/export/disk-plan.ts
+var ALIGN = 8 * MiB;
+var GPT_TAIL = MiB;
+var alignUp = /* @__PURE__ */ __name((n) => Math.ceil(n / ALIGN) * ALIGN, "alignUp");
+function rootPartitionBytes(contentBytes2) {
+  return alignUp(contentBytes2 + Math.floor(contentBytes2 / 5) + 200 * MiB);
+}
+__name(rootPartitionBytes, "rootPartitionBytes");
+function planDisk(layout, rootContentBytes, ids) {
+  let start = ALIGN;
+  const partitions = layout.partitions.map((p, i) => {
+    const bytes = p.size === "auto" ? rootPartitionBytes(rootContentBytes) : alignUp(p.size);
+    const planned = { ...p, number: i + 1, start, bytes, role: ROLES[p.content], ids: ids.partitions[i] };
+    start += bytes;
+    return planned;
+  });
+  return { layout: layout.name, table: layout.table, diskId: ids.diskId, imageBytes: start + (layout.table === "gpt" ? GPT_TAIL : 0), partitions };
+}
+__name(planDisk, "planDisk");
+var GPT_TYPES = { fat: "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", linux: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" };
+function isFat(p) {
+  return p.fs === "fat16" || p.fs === "fat32" || p.fs === "none" && p.content === "boot-b";
+}
+__name(isFat, "isFat");
+function sfdiskScript(plan) {
+  const head = plan.table === "dos" ? [`label: dos`, `label-id: 0x${plan.diskId}`] : [`label: gpt`, `label-id: ${plan.diskId.toUpperCase()}`];
+  const lines = plan.partitions.map((p) => {
+    const fields = [`start=${p.start / 512}`, `size=${p.bytes / 512}`];
+    if (plan.table === "dos") fields.push(`type=${isFat(p) ? "c" : "83"}`);
+    else fields.push(`type=${isFat(p) ? GPT_TYPES.fat : GPT_TYPES.linux}`, `uuid=${p.ids.partUuid.toUpperCase()}`, `name=${p.label}`);
+    return fields.join(", ");
+  });
+  return [...head, "unit: sectors", "", ...lines, ""].join("\n");
+}
+__name(sfdiskScript, "sfdiskScript");
+
+// src/lib/export/crc32c.ts
+var TABLE2 = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 2197175160 ^ c >>> 1 : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+function crc32cUpdate(crc, data) {
+  let c = crc >>> 0;
+  for (const b of data) c = TABLE2[(c ^ b) & 255] ^ c >>> 8;
+  return c >>> 0;
+}
+__name(crc32cUpdate, "crc32cUpdate");
+
+// src/lib/export/ext4-timestamps.ts
+var MAGIC = 61267;
+var INCOMPAT_64BIT = 128;
+var INCOMPAT_CSUM_SEED = 8192;
+var RO_COMPAT_METADATA_CSUM = 1024;
+var BG_INODE_UNINIT = 1;
+var GOOD_OLD_INODE_SIZE = 128;
+var I = {
+  atime: 8,
+  ctime: 12,
+  mtime: 16,
+  generation: 100,
+  checksumLo: 124,
+  extraIsize: 128,
+  checksumHi: 130,
+  ctimeExtra: 132,
+  mtimeExtra: 136,
+  atimeExtra: 140,
+  crtime: 144,
+  crtimeExtra: 148
+};
+function readTime(buf, at, extraAt) {
+  const low = buf.readInt32LE(at);
+  if (extraAt === void 0) return low;
+  const epochBits = buf.readUInt32LE(extraAt) & 3;
+  return low + epochBits * 2 ** 32;
+}
+__name(readTime, "readTime");
+function writeTime(buf, at, extraAt, seconds) {
+  const epochBits = Math.floor((seconds + 2 ** 31) / 2 ** 32);
+  buf.writeInt32LE(seconds - epochBits * 2 ** 32, at);
+  if (extraAt !== void 0) buf.writeUInt32LE(epochBits & 3, extraAt);
+}
+__name(writeTime, "writeTime");
+async function clampExt4Times(file, offset, epoch, name) {
+  const read2 = /* @__PURE__ */ __name(async (at, length) => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await file.read(buf, 0, length, offset + at);
+    if (bytesRead !== length) throw new PiImageError("IMAGE_CORRUPT", `${name}: ext4 structure at ${offset + at} runs past the end of the image`);
+    return buf;
+  }, "read");
+  const sb = await read2(1024, 1024);
+  if (sb.readUInt16LE(56) !== MAGIC) throw new PiImageError("IMAGE_CORRUPT", `${name}: no ext4 file system at offset ${offset}`);
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const inodeSize = sb.readUInt16LE(88);
+  const incompat = sb.readUInt32LE(96);
+  const roCompat = sb.readUInt32LE(100);
+  const firstDataBlock = sb.readUInt32LE(20);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const blocksCount = sb.readUInt32LE(4) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
+  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+  const descSize = is64 ? sb.readUInt16LE(254) : 32;
+  const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
+  const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(624) : crc32cUpdate(4294967295, sb.subarray(104, 120));
+  if (inodeSize < GOOD_OLD_INODE_SIZE || blockSize > 65536 || inodesPerGroup === 0 || groups <= 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: an ext4 superblock with impossible geometry`);
+  }
+  const descriptors = await read2((firstDataBlock + 1) * blockSize, groups * descSize);
+  const word = Buffer.alloc(4);
+  let inodes = 0;
+  for (let g = 0; g < groups; g++) {
+    const d = descriptors.subarray(g * descSize, (g + 1) * descSize);
+    if (d.readUInt16LE(18) & BG_INODE_UNINIT) continue;
+    const bitmapBlock = d.readUInt32LE(4) + (is64 ? d.readUInt32LE(36) * 2 ** 32 : 0);
+    const tableBlock = d.readUInt32LE(8) + (is64 ? d.readUInt32LE(40) * 2 ** 32 : 0);
+    const bitmap = await read2(bitmapBlock * blockSize, Math.ceil(inodesPerGroup / 8));
+    const table = await read2(tableBlock * blockSize, inodesPerGroup * inodeSize);
+    let changed = false;
+    for (let i = 0; i < inodesPerGroup; i++) {
+      if (!(bitmap[i >> 3] & 1 << (i & 7))) continue;
+      const inode = table.subarray(i * inodeSize, (i + 1) * inodeSize);
+      const extraIsize = inodeSize > GOOD_OLD_INODE_SIZE ? inode.readUInt16LE(I.extraIsize) : 0;
+      const has = /* @__PURE__ */ __name((field, length) => GOOD_OLD_INODE_SIZE + extraIsize >= field + length, "has");
+      const extra = /* @__PURE__ */ __name((field) => has(field, 4) ? field : void 0, "extra");
+      const mtime = Math.min(readTime(inode, I.mtime, extra(I.mtimeExtra)), epoch);
+      writeTime(inode, I.mtime, extra(I.mtimeExtra), mtime);
+      writeTime(inode, I.atime, extra(I.atimeExtra), mtime);
+      writeTime(inode, I.ctime, extra(I.ctimeExtra), epoch);
+      if (has(I.crtime, 4)) writeTime(inode, I.crtime, extra(I.crtimeExtra), mtime);
+      if (checksummed) {
+        const hasHi = has(I.checksumHi, 2);
+        inode.writeUInt16LE(0, I.checksumLo);
+        if (hasHi) inode.writeUInt16LE(0, I.checksumHi);
+        const number = g * inodesPerGroup + i + 1;
+        word.writeUInt32LE(number, 0);
+        let csum = crc32cUpdate(csumSeed, word);
+        csum = crc32cUpdate(csum, inode.subarray(I.generation, I.generation + 4));
+        csum = crc32cUpdate(csum, inode);
+        inode.writeUInt16LE(csum & 65535, I.checksumLo);
+        if (hasHi) inode.writeUInt16LE(csum >>> 16, I.checksumHi);
+      }
+      changed = true;
+      inodes++;
+    }
+    if (changed) await file.write(table, 0, table.length, offset + tableBlock * blockSize);
+  }
+  return { inodes };
+}
+__name(clampExt4Times, "clampExt4Times");
+
+// src/lib/export/fat-label-time.ts
+var ATTR_VOLUME_ID = 8;
+var ATTR_LONG_NAME = 15;
+function dosDateTime(epoch) {
+  const d = new Date(epoch * 1e3);
+  const date = d.getUTCFullYear() - 1980 << 9 | d.getUTCMonth() + 1 << 5 | d.getUTCDate();
+  const time = d.getUTCHours() << 11 | d.getUTCMinutes() << 5 | Math.floor(d.getUTCSeconds() / 2);
+  return { date, time };
+}
+__name(dosDateTime, "dosDateTime");
+async function setFatLabelTime(file, offset, epoch, name) {
+  const boot = Buffer.alloc(512);
+  await file.read(boot, 0, 512, offset);
+  const bytesPerSector = boot.readUInt16LE(11);
+  const sectorsPerCluster = boot[13];
+  const reserved = boot.readUInt16LE(14);
+  const fats = boot[16];
+  const rootEntries = boot.readUInt16LE(17);
+  const fatSize = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+  if (boot.readUInt16LE(510) !== 43605 || bytesPerSector === 0 || sectorsPerCluster === 0) {
+    throw new PiImageError("INTERNAL", `${name}: mkfs.fat left no FAT boot sector at offset ${offset}`);
+  }
+  const rootDirSectors = Math.ceil(rootEntries * 32 / bytesPerSector);
+  const firstData = reserved + fats * fatSize + rootDirSectors;
+  const rootAt = rootEntries > 0 ? (reserved + fats * fatSize) * bytesPerSector : (firstData + (boot.readUInt32LE(44) - 2) * sectorsPerCluster) * bytesPerSector;
+  const length = rootEntries > 0 ? Math.min(rootEntries * 32, 16384) : sectorsPerCluster * bytesPerSector;
+  const dir = Buffer.alloc(length);
+  await file.read(dir, 0, length, offset + rootAt);
+  const { date, time } = dosDateTime(epoch);
+  for (let at = 0; at + 32 <= length; at += 32) {
+    if (dir[at] === 0) break;
+    const attr = dir[at + 11];
+    if (dir[at] === 229 || attr === ATTR_LONG_NAME || !(attr & ATTR_VOLUME_ID)) continue;
+    const entry = dir.subarray(at, at + 32);
+    entry[13] = 0;
+    entry.writeUInt16LE(time, 14);
+    entry.writeUInt16LE(date, 16);
+    entry.writeUInt16LE(date, 18);
+    entry.writeUInt16LE(time, 22);
+    entry.writeUInt16LE(date, 24);
+    await file.write(entry, 0, 32, offset + rootAt + at);
+    return true;
+  }
+  return false;
+}
+__name(setFatLabelTime, "setFatLabelTime");
+
+// src/lib/export/assemble-image.ts
+var FSTAB = "etc/fstab";
+var CMDLINE = "cmdline.txt";
+async function contentBytes(rootDir, options) {
+  const r = await execCapture(
+    "du",
+    ["-x", "--apparent-size", "-s", "--exclude", "var/cache/apt/archives", "--exclude", "boot/firmware", "--block-size=1", rootDir],
+    { logger: options.logger }
+  );
+  const bytes = Number(r.stdout.split("	")[0]);
+  if (!Number.isSafeInteger(bytes)) throw new PiImageError("INTERNAL", `du printed "${r.stdout.trim()}" for ${rootDir}`);
+  return bytes;
+}
+__name(contentBytes, "contentBytes");
+async function readOptional(path12) {
+  try {
+    return await (0, import_promises7.readFile)(path12, "utf8");
+  } catch (e) {
+    if (e.code === "ENOENT") return void 0;
+    throw e;
+  }
+}
+__name(readOptional, "readOptional");
+async function checkDir(path12, what) {
+  const s = await (0, import_promises7.lstat)(path12).catch(() => void 0);
+  if (!s?.isDirectory()) throw new PiImageError("INPUT_INVALID", `${what} ${path12} is not a directory`);
+}
+__name(checkDir, "checkDir");
+async function sortedEntries(dir) {
+  const entries = await (0, import_promises7.readdir)(dir, { withFileTypes: true });
+  return entries.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+__name(sortedEntries, "sortedEntries");
+async function assembleImage(options) {
+  const { logger: logger8, layout } = options;
+  await checkDir(options.rootDir, "root file system");
+  await checkDir(options.bootDir, "boot files");
+  const firmware = (0, import_node_path6.join)(options.rootDir, "boot/firmware");
+  if ((await (0, import_promises7.lstat)(firmware).catch(() => void 0))?.isDirectory() && (await (0, import_promises7.readdir)(firmware)).length > 0) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${firmware} is not empty: the boot files belong in the boot directory, the root file system keeps an empty mount point`
+    );
+  }
+  const rootContentBytes = await contentBytes(options.rootDir, options);
+  const plan = planDisk(layout, rootContentBytes, diskIdentifiers(layout.table, layout.partitions.length, options.seed));
+  logger8.info(
+    `export: ${layout.name} layout, ${plan.table === "dos" ? "MBR" : "GPT"} ${plan.diskId}, ${(plan.imageBytes / 1048576).toFixed(0)} MiB: ` + plan.partitions.map((p) => `${p.number} ${p.label} ${p.fs} ${(p.bytes / 1048576).toFixed(0)} MiB (${p.role})`).join(", ")
+  );
+  const fstabPath = (0, import_node_path6.join)(options.rootDir, FSTAB);
+  const cmdlinePath = (0, import_node_path6.join)(options.bootDir, CMDLINE);
+  const fstab = await readOptional(fstabPath);
+  const cmdline = await readOptional(cmdlinePath);
+  if (fstab === void 0 || !/\b(ROOTDEV|BOOTDEV)\b/.test(fstab))
+    logger8.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
+  if (cmdline === void 0 || !/\bROOTDEV\b/.test(cmdline))
+    logger8.warn(`export: ${cmdlinePath} has no ROOTDEV placeholder: cmdline.txt will not name the root partition`);
+  const env = { ...process.env, MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
+  if (options.epoch !== void 0) {
+    env.SOURCE_DATE_EPOCH = String(options.epoch);
+    env.E2FSPROGS_FAKE_TIME = String(options.epoch);
+  }
+  const temp = temporaryPathFor(options.output);
+  const scratch = await (0, import_promises7.mkdtemp)((0, import_node_path6.join)((0, import_node_os3.tmpdir)(), "pi-image-export-"));
+  const unregister = registerCleanup(async () => {
+    await (0, import_promises7.rm)(temp, { force: true });
+    await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
+  });
+  try {
+    const handle = await (0, import_promises7.open)(temp, "wx", 420);
+    try {
+      await handle.truncate(plan.imageBytes);
+    } finally {
+      await handle.close();
+    }
+    const sfdisk = execStream("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", temp], { logger: logger8, env, stdin: "pipe" });
+    sfdisk.child.stdin.end(sfdiskScript(plan));
+    await sfdisk.done;
+    const slots = [
+      { boot: "boot", root: "root" },
+      { boot: "boot-b", root: "root-b" }
+    ];
+    for (const slot of slots) {
+      const boot = plan.partitions.find((p) => p.content === slot.boot);
+      const root = plan.partitions.find((p) => p.content === slot.root);
+      if (!boot || !root) continue;
+      const name = /* @__PURE__ */ __name((p) => `PARTUUID=${p.ids.partUuid}`, "name");
+      if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)));
+      if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)));
+      await makeFileSystem(temp, boot, options.bootDir, env, options);
+      await makeFileSystem(temp, root, options.rootDir, env, options);
+    }
+    for (const p of plan.partitions) {
+      if (p.content === "autoboot") {
+        const bootA = plan.partitions.find((q) => q.content === "boot");
+        const bootB = plan.partitions.find((q) => q.content === "boot-b");
+        const dir = (0, import_node_path6.join)(scratch, "autoboot");
+        await (0, import_promises7.mkdir)(dir, { recursive: true });
+        await (0, import_promises7.writeFile)((0, import_node_path6.join)(dir, "autoboot.txt"), autobootText(bootA.number, bootB.number));
+        await makeFileSystem(temp, p, dir, env, options);
+      } else if (p.content === "data" || p.content === "empty") {
+        await makeFileSystem(temp, p, void 0, env, options);
+      }
+    }
+    await (0, import_promises7.rename)(temp, options.output);
+  } catch (e) {
+    await (0, import_promises7.rm)(temp, { force: true });
+    throw e;
+  } finally {
+    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
+    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+    await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
+    unregister();
+  }
+  return { plan, rootContentBytes };
+}
+__name(assembleImage, "assembleImage");
+async function makeFileSystem(image, p, content, env, options) {
+  const { logger: logger8 } = options;
+  if (p.fs === "none") return;
+  const started = Date.now();
+  if (p.fs === "fat16" || p.fs === "fat32") {
+    const sector = p.start / 512;
+    const args = ["-F", p.fs === "fat16" ? "16" : "32", "-s", "1", "-n", p.label, "-i", p.ids.volumeId, "--offset", String(sector), "-h", String(sector)];
+    await execCapture("mkfs.fat", [...args, image, String(p.bytes / 1024)], { logger: logger8, env });
+    if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, options.epoch, `${image} partition ${p.number}`));
+    if (content) await copyIntoFat(`${image}@@${p.start}`, content, "::", env, options);
+  } else {
+    const args = [
+      "-q",
+      "-F",
+      "-t",
+      "ext4",
+      "-L",
+      p.label,
+      "-O",
+      "^64bit,^huge_file",
+      "-U",
+      p.ids.fsUuid,
+      "-E",
+      `offset=${p.start},hash_seed=${p.ids.hashSeed}`
+    ];
+    if (content) args.push("-d", content);
+    await execCapture("mkfs.ext4", [...args, image, `${p.bytes / 1024}k`], { logger: logger8, env });
+    if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, options.epoch, `${image} partition ${p.number}`));
+  }
+  logger8.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ""}) in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
+}
+__name(makeFileSystem, "makeFileSystem");
+async function withImage(image, work) {
+  const handle = await (0, import_promises7.open)(image, "r+");
+  try {
+    await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+__name(withImage, "withImage");
+async function copyIntoFat(target, dir, at, env, options) {
+  const entries = await sortedEntries(dir);
+  const files = entries.filter((e) => !e.dir).map((e) => (0, import_node_path6.join)(dir, e.name));
+  const dirs = entries.filter((e) => e.dir);
+  const keep = options.epoch === void 0 ? ["-m"] : [];
+  if (files.length > 0) await execCapture("mcopy", ["-i", target, "-p", "-D", "o", ...keep, ...files, `${at}/`], { logger: options.logger, env });
+  for (const d of dirs) {
+    await execCapture("mmd", ["-i", target, `${at}/${d.name}`], { logger: options.logger, env });
+    await copyIntoFat(target, (0, import_node_path6.join)(dir, d.name), `${at}/${d.name}`, env, options);
+  }
+}
+__name(copyIntoFat, "copyIntoFat");
+
+// src/lib/build/rootless-export-stage.generated.ts
+var ROOTLESS_EXPORT_STAGE = [
+  {
+    "path": "00-allow-rerun/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# A preloaded library can break programs run under emulation: set it aside until the end.\nif [ -e "${ROOTFS_DIR}/etc/ld.so.preload" ]; then\n	mv "${ROOTFS_DIR}/etc/ld.so.preload" "${ROOTFS_DIR}/etc/ld.so.preload.disabled"\nfi\n'
+  },
+  {
+    "path": "01-user-rename/00-run.sh",
+    "mode": 493,
+    "text": `#!/bin/bash -e
+# First-boot user rename, as upstream export-image; only where the image's apt
+# sources have userconf-pi (Raspberry Pi's archive).
+on_chroot <<EOF_CHROOT
+if [ "\${DISABLE_FIRST_BOOT_USER_RENAME}" = "1" ]; then
+	rm -f /etc/xdg/autostart/piwiz.desktop
+elif apt-cache show userconf-pi >/dev/null 2>&1; then
+	apt-get -o Acquire::Retries=3 install -y userconf-pi
+	SUDO_USER="\${FIRST_USER_NAME}" rename-user -f -s
+else
+	echo "pi-image export: userconf-pi is not in this image's apt sources: no first-boot user rename"
+fi
+EOF_CHROOT
+`
+  },
+  {
+    "path": "02-set-sources/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# The image\'s own apt sources, up to date, with no build-time proxy or\n# temporary repository left behind.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\non_chroot <<EOF_CHROOT\napt-get update\napt-get -y dist-upgrade --auto-remove --purge\napt-get clean\nEOF_CHROOT\n'
+  },
+  {
+    "path": "03-network/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# The resolv.conf upstream export-image installs (read from the pi-gen checkout).\ninstall -m 644 "${BASE_DIR}/export-image/03-network/files/resolv.conf" "${ROOTFS_DIR}/etc/"\n'
+  },
+  {
+    "path": "04-finalise/00-run.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# Upstream export-image\'s finalise step, the part inside the root file system,\n# then the hand-over to pi-image: the prepared tree, the boot files apart, and\n# the .info file, in ${WORK_DIR}/rootless-export/<image name>/.\nNAME="${IMG_FILENAME}${IMG_SUFFIX}"\nOUT="${WORK_DIR}/rootless-export/${NAME}"\n\non_chroot <<EOF_CHROOT\nif command -v update-initramfs >/dev/null; then\n	update-initramfs -k all -c\nfi\nif command -v hardlink >/dev/null; then\n	hardlink -t /usr/share/doc\nfi\nif [ -f /usr/lib/systemd/system/apt-listchanges.service ]; then\n	python3 -m apt_listchanges.populate_database --profile apt\n	systemctl disable apt-listchanges.timer\nfi\nif getent passwd systemd-timesync >/dev/null; then\n	install -m 755 -o systemd-timesync -g systemd-timesync -d /var/lib/systemd/timesync\n	install -m 644 -o systemd-timesync -g systemd-timesync /dev/null /var/lib/systemd/timesync/clock\nfi\nEOF_CHROOT\n\nif [ -f "${ROOTFS_DIR}/etc/initramfs-tools/update-initramfs.conf" ]; then\n	sed -i \'s/^update_initramfs=.*/update_initramfs=yes/\' "${ROOTFS_DIR}/etc/initramfs-tools/update-initramfs.conf"\n	sed -i \'s/^MODULES=.*/MODULES=dep/\' "${ROOTFS_DIR}/etc/initramfs-tools/initramfs.conf"\nfi\nif [ -d "${ROOTFS_DIR}/home/${FIRST_USER_NAME}/.config" ]; then\n	chmod 700 "${ROOTFS_DIR}/home/${FIRST_USER_NAME}/.config"\nfi\nrm -f "${ROOTFS_DIR}/usr/bin/qemu-arm-static"\nif [ "${USE_QEMU}" != "1" ] && [ -e "${ROOTFS_DIR}/etc/ld.so.preload.disabled" ]; then\n	mv "${ROOTFS_DIR}/etc/ld.so.preload.disabled" "${ROOTFS_DIR}/etc/ld.so.preload"\nfi\nrm -f "${ROOTFS_DIR}/etc/network/interfaces.dpkg-old" "${ROOTFS_DIR}/etc/apt/sources.list~" "${ROOTFS_DIR}/etc/apt/trusted.gpg~"\nfor f in passwd group shadow gshadow subuid subgid; do\n	rm -f "${ROOTFS_DIR}/etc/${f}-"\ndone\nrm -f "${ROOTFS_DIR}"/var/cache/debconf/*-old "${ROOTFS_DIR}"/var/lib/dpkg/*-old "${ROOTFS_DIR}"/usr/share/icons/*/icon-theme.cache\nrm -f "${ROOTFS_DIR}/var/lib/dbus/machine-id"\necho "uninitialized" >"${ROOTFS_DIR}/etc/machine-id"\nln -nsf /proc/mounts "${ROOTFS_DIR}/etc/mtab"\nfind "${ROOTFS_DIR}/var/log/" -type f -exec cp /dev/null {} \\;\nrm -f "${ROOTFS_DIR}/root/.vnc/private.key" "${ROOTFS_DIR}/etc/vnc/updateid"\n\nupdate_issue "$(basename "${EXPORT_DIR}")"\nmkdir -p "${ROOTFS_DIR}/boot/firmware"\ninstall -m 644 "${ROOTFS_DIR}/etc/rpi-issue" "${ROOTFS_DIR}/boot/firmware/issue.txt"\nif ! [ -L "${ROOTFS_DIR}/boot/issue.txt" ]; then\n	ln -s firmware/issue.txt "${ROOTFS_DIR}/boot/issue.txt"\nfi\n\nunmount "${ROOTFS_DIR}"\nrm -rf "${OUT}"\nmkdir -p "${OUT}/bootfs"\n{\n	cat "${ROOTFS_DIR}/etc/rpi-issue"\n	printf "\\nPackages:\\n"\n	dpkg -l --root "${ROOTFS_DIR}"\n} >"${OUT}/${NAME}.info"\nif command -v syft >/dev/null; then\n	syft scan dir:"${ROOTFS_DIR}" --base-path="${ROOTFS_DIR}" --source-name="${IMG_NAME}${IMG_SUFFIX}" \\\n		--source-version="${IMG_DATE}" -o spdx-json="${OUT}/${NAME}.sbom"\nfi\nfind "${ROOTFS_DIR}/boot/firmware" -mindepth 1 -maxdepth 1 -exec mv -t "${OUT}/bootfs" {} +\nmv "${ROOTFS_DIR}" "${OUT}/rootfs"\ntouch "${OUT}/.prepared"\n'
+  },
+  {
+    "path": "README.md",
+    "mode": 420,
+    "text": "# export-rootless: pi-image's own export stage\n\nChosen with `EXPORT=rootless` in a product config. `pi-image build` writes these\nfiles into its work directory and points pi-gen's `EXPORT_CONFIG_DIR` at them;\npi-gen runs them once for each stage with an `EXPORT_IMAGE` file, as it runs its\nown `export-image`.\n\nThey do what upstream export-image does *inside* the root file system (user\nrename, apt sources, resolv.conf, the finalise clean-up, `/etc/rpi-issue`, the\n`.info` file), on a plain copy of the stage's rootfs, with no loop device and\nno mount of an image. The last step hands the prepared tree over in\n`${WORK_DIR}/rootless-export/<IMG_FILENAME><IMG_SUFFIX>/` (`rootfs/`, `bootfs/`\nwith the boot partition's files, the `.info`); `pi-image build` then assembles\nthe image from it (`src/lib/export/`): partition table on the file,\n`mkfs.ext4 -d`, FAT filled by mtools, partition ids written into fstab and\ncmdline.txt, reproducible with `SOURCE_DATE_EPOCH`. See `docs/building.md`.\n\nDifferences from upstream export-image, on purpose:\n- `userconf-pi` (first-boot user rename) is installed only when the image's apt\n  sources have it (a Debian-only base has not).\n- The firmware and kernel links that upstream fetches from GitHub for the\n  `.info` file are left out (the build needs no network beyond its apt sources).\n- `update-initramfs` and the `systemd-timesync` clock file run only when the\n  image has them.\n"
+  },
+  {
+    "path": "prerun.sh",
+    "mode": 493,
+    "text": '#!/bin/bash -e\n# pi-image rootless export: work on a plain copy of the stage\'s root file system.\nrm -rf "${ROOTFS_DIR}"\nmkdir -p "${ROOTFS_DIR}"\nrsync -aHAXx --exclude /var/cache/apt/archives "${EXPORT_ROOTFS_DIR}/" "${ROOTFS_DIR}/"\n'
+  }
+];
+
+// src/lib/build/rootless-export.ts
+var ROOTLESS_STAGE_NAME = "export-rootless";
+var PREPARED_DIR = "rootless-export";
+async function writeRootlessExportStage(parent) {
+  const dir = (0, import_node_path7.join)(parent, ROOTLESS_STAGE_NAME);
+  await (0, import_promises8.rm)(dir, { recursive: true, force: true });
+  for (const file of ROOTLESS_EXPORT_STAGE) {
+    const path12 = (0, import_node_path7.join)(dir, file.path);
+    await (0, import_promises8.mkdir)((0, import_node_path7.dirname)(path12), { recursive: true });
+    await (0, import_promises8.writeFile)(path12, file.text);
+    await (0, import_promises8.chmod)(path12, file.mode);
+  }
+  return dir;
+}
+__name(writeRootlessExportStage, "writeRootlessExportStage");
+async function assembleRootlessExports(options) {
+  const { logger: logger8 } = options;
+  const prepared = (0, import_node_path7.join)(options.workTree, PREPARED_DIR);
+  const names = (await (0, import_promises8.readdir)(prepared).catch(() => [])).sort();
+  const exported = [];
+  for (const name of names) {
+    const dir = (0, import_node_path7.join)(prepared, name);
+    if (!await (0, import_promises8.stat)((0, import_node_path7.join)(dir, ".prepared")).catch(() => void 0)) {
+      throw new PiImageError("BUILD_FAILED", `the rootless export of ${name} was not finished by pi-gen (${dir} has no .prepared marker)`);
+    }
+    if (!name.startsWith(options.imgFilename))
+      throw new PiImageError("INTERNAL", `prepared export ${name} does not start with IMG_FILENAME ${options.imgFilename}`);
+    const suffix = name.slice(options.imgFilename.length);
+    const raw = (0, import_node_path7.join)(dir, `${name}.img`);
+    await (0, import_promises8.rm)(raw, { force: true });
+    const seed = `${options.seed}${suffix}`;
+    const started = Date.now();
+    const { plan } = await assembleImage({
+      rootDir: (0, import_node_path7.join)(dir, "rootfs"),
+      bootDir: (0, import_node_path7.join)(dir, "bootfs"),
+      layout: options.layout,
+      seed,
+      epoch: options.epoch,
+      output: raw,
+      logger: logger8
+    });
+    logger8.info(`export: ${name}.img assembled in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+    await (0, import_promises8.mkdir)(options.deployDir, { recursive: true });
+    const image = await deployImage(raw, options, options.archiveFilename + suffix, name);
+    const info2 = (0, import_node_path7.join)(options.deployDir, `${name}.info`);
+    await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, `${name}.info`), info2);
+    for (const sbom of [`${name}.sbom`]) {
+      if (await (0, import_promises8.stat)((0, import_node_path7.join)(dir, sbom)).catch(() => void 0)) await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, sbom), (0, import_node_path7.join)(options.deployDir, sbom));
+    }
+    exported.push({ name, image, info: info2, plan, seed, epoch: options.epoch ?? null });
+  }
+  return exported;
+}
+__name(assembleRootlessExports, "assembleRootlessExports");
+async function deployImage(raw, options, archiveBase, imgBase) {
+  const { logger: logger8, deployDir, level } = options;
+  switch (options.compression) {
+    case "none": {
+      const target = (0, import_node_path7.join)(deployDir, `${imgBase}.img`);
+      await (0, import_promises8.rename)(raw, target);
+      return target;
+    }
+    case "zip": {
+      const target = (0, import_node_path7.join)(deployDir, `${archiveBase}.zip`);
+      await (0, import_promises8.rm)(target, { force: true });
+      await execCapture("zip", ["-j", `-${level}`, target, raw], { logger: logger8 });
+      await (0, import_promises8.rm)(raw, { force: true });
+      return target;
+    }
+    case "gz":
+    case "xz": {
+      const target = (0, import_node_path7.join)(deployDir, `${archiveBase}.img.${options.compression}`);
+      const tool = options.compression === "xz" ? ["xz", ["--compress", "--threads=0", `-${level}`, "--stdout", "--", raw]] : ["gzip", [`-${level}`, "--stdout", "--", raw]];
+      const out = new AtomicFile(target);
+      const { child: child2, done } = execStream(tool[0], tool[1], { logger: logger8, stdin: "ignore" });
+      try {
+        await Promise.all([out.fill(child2.stdout), done]);
+        await out.commit();
+      } catch (e) {
+        await out.discard();
+        throw e;
+      }
+      await (0, import_promises8.rm)(raw, { force: true });
+      return target;
+    }
+  }
+}
+__name(deployImage, "deployImage");
+
+// src/lib/build/stage-cache-plan.ts
+var import_promises10 = require("node:fs/promises");
+var import_node_path9 = require("node:path");
+
+// src/lib/build/stage-cache.ts
+var import_node_crypto7 = require("node:crypto");
+var import_promises9 = require("node:fs/promises");
+var import_node_path8 = require("node:path");
+var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
+var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
+var FORMAT = "pi-image stage cache v1";
+async function textOf(dir) {
+  const parts = [];
+  const walk = /* @__PURE__ */ __name(async (at) => {
+    for (const e of await (0, import_promises9.readdir)(at, { withFileTypes: true })) {
+      const path12 = (0, import_node_path8.join)(at, e.name);
+      if (e.isDirectory()) await walk(path12);
+      else if (e.isFile() && (await (0, import_promises9.stat)(path12)).size < 1024 * 1024) parts.push(await (0, import_promises9.readFile)(path12, "utf8"));
+    }
+  }, "walk");
+  await walk(dir);
+  return parts.join("\n");
+}
+__name(textOf, "textOf");
+function keyedSettings(entries, stageText) {
+  return entries.filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || new RegExp(`\\b${e.name}\\b`).test(stageText))).map((e) => [e.name, e.value]).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+}
+__name(keyedSettings, "keyedSettings");
+function stageKey(input) {
+  const h = (0, import_node_crypto7.createHash)("sha256").update(`${FORMAT}\0${input.pigenCommit}\0${input.name}\0${input.filesSha256}\0${input.previousKey ?? ""}\0`);
+  for (const [k, v] of input.settings) h.update(`${k}=${v}\0`);
+  return `${input.name}-${h.digest("hex").slice(0, 32)}`;
+}
+__name(stageKey, "stageKey");
+async function stageKeys(stages, entries, pigenCommit) {
+  const keys = [];
+  for (const s of stages) {
+    keys.push(
+      stageKey({
+        pigenCommit,
+        name: s.name,
+        filesSha256: await hashTree([s.hostPath]),
+        settings: keyedSettings(entries, await textOf(s.hostPath)),
+        previousKey: keys.at(-1)
+      })
+    );
+  }
+  return keys;
+}
+__name(stageKeys, "stageKeys");
+var StageCache = class {
+  constructor(dir, logger8) {
+    this.dir = dir;
+    this.logger = logger8;
+  }
+  dir;
+  logger;
+  static {
+    __name(this, "StageCache");
+  }
+  entry(key) {
+    return (0, import_node_path8.join)(this.dir, `${key}.tar`);
+  }
+  async has(key) {
+    return (await (0, import_promises9.stat)(this.entry(key)).catch(() => void 0))?.isFile() ?? false;
+  }
+  /** Unpacks a cached rootfs into `rootfs` (which must not exist yet). */
+  async restore(key, rootfs) {
+    const started = Date.now();
+    await (0, import_promises9.mkdir)(rootfs, { recursive: true });
+    await execCapture(
+      "tar",
+      ["--extract", "--file", this.entry(key), "--directory", rootfs, "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "--same-permissions"],
+      {
+        logger: this.logger
+      }
+    );
+    const now = /* @__PURE__ */ new Date();
+    await (0, import_promises9.utimes)(this.entry(key), now, now);
+    this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+  }
+  /** Packs a stage's rootfs under its key; an entry appears whole or not at all. */
+  async save(key, rootfs) {
+    const started = Date.now();
+    await (0, import_promises9.mkdir)(this.dir, { recursive: true });
+    const target = this.entry(key);
+    const temp = temporaryPathFor(target);
+    try {
+      await execCapture(
+        "tar",
+        [
+          "--create",
+          "--file",
+          temp,
+          "--directory",
+          rootfs,
+          "--numeric-owner",
+          "--xattrs",
+          "--xattrs-include=*",
+          "--acls",
+          "--one-file-system",
+          "--exclude=./var/cache/apt/archives/*.deb",
+          "."
+        ],
+        { logger: this.logger }
+      );
+      await (0, import_promises9.rename)(temp, target);
+    } catch (e) {
+      await (0, import_promises9.rm)(temp, { force: true });
+      throw e;
+    }
+    this.logger.info(`stage cache: saved ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+  }
+  /** Keeps the `keep` most recently used entries. */
+  async prune(keep) {
+    const names = (await (0, import_promises9.readdir)(this.dir).catch(() => [])).filter((n) => n.endsWith(".tar"));
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await (0, import_promises9.stat)((0, import_node_path8.join)(this.dir, n))).mtimeMs })));
+    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(keep)) await (0, import_promises9.rm)((0, import_node_path8.join)(this.dir, n), { force: true });
+  }
+};
+
+// src/lib/build/stage-cache-plan.ts
+var exists2 = /* @__PURE__ */ __name(async (path12) => await (0, import_promises10.stat)(path12).catch(() => void 0) !== void 0, "exists");
+async function planStageCache(options) {
+  const { logger: logger8 } = options;
+  const cache = new StageCache(options.cacheDir, logger8);
+  const keys = await stageKeys(options.stages, options.entries, options.pigenCommit);
+  let hits = 0;
+  while (hits < keys.length && await cache.has(keys[hits])) hits++;
+  logger8.info(
+    hits === 0 ? `stage cache: nothing cached for ${options.stages[0]?.name ?? "the first stage"}; every stage runs` : `stage cache: ${options.stages.slice(0, hits).map((s) => s.name).join(", ")} unchanged (restored); ${keys.length - hits} stage(s) run`
+  );
+  const stages = [...options.stages];
+  for (let j = 0; j < hits; j++) {
+    const s = options.stages[j];
+    const exportsImage = await exists2((0, import_node_path9.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists2((0, import_node_path9.join)(s.hostPath, "SKIP_IMAGES"));
+    if (j === hits - 1 || exportsImage) {
+      const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
+      await cache.restore(keys[j], rootfs);
+      await pointAptAtThisBuild(rootfs, options.aptProxy);
+    }
+    const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
+    await (0, import_promises10.mkdir)(standIn, { recursive: true });
+    await (0, import_promises10.writeFile)((0, import_node_path9.join)(standIn, "SKIP"), "");
+    for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
+      if (await exists2((0, import_node_path9.join)(s.hostPath, f))) await (0, import_promises10.copyFile)((0, import_node_path9.join)(s.hostPath, f), (0, import_node_path9.join)(standIn, f));
+    }
+    stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
+  }
+  return { cache, keys, hits, stages };
+}
+__name(planStageCache, "planStageCache");
+async function pointAptAtThisBuild(rootfs, aptProxy) {
+  const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
+  const text = await (0, import_promises10.readFile)(file, "utf8").catch(() => void 0);
+  if (text === void 0) return;
+  await (0, import_promises10.writeFile)(file, aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
+` : "");
+}
+__name(pointAptAtThisBuild, "pointAptAtThisBuild");
+async function saveStageResults(plan, stages, workDir, logger8, finished) {
+  for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
+    const rootfs = (0, import_node_path9.join)(workDir, "work", stages[j].name, "rootfs");
+    if (await exists2(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
+    else logger8.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
+  }
+  await plan.cache.prune(Math.max(8, 2 * stages.length));
+}
+__name(saveStageResults, "saveStageResults");
+
 // src/lib/build/apt-proxy.ts
+var import_node_fs5 = require("node:fs");
+var import_promises11 = require("node:fs/promises");
+var import_node_http2 = require("node:http");
+var import_node_path10 = require("node:path");
 var PACKAGE_FILE = /\.(u|d)?deb$/;
 var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 function cachePathFor(cacheDir, url2) {
@@ -71802,7 +72848,7 @@ function cachePathFor(cacheDir, url2) {
   const host = url2.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path6.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path10.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -71817,7 +72863,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger: logger8 } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises7.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises11.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -71825,7 +72871,7 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path12, head) => {
     try {
-      const s = await (0, import_promises7.stat)(path12);
+      const s = await (0, import_promises11.stat)(path12);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
@@ -71878,7 +72924,7 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const cached = new AtomicFile((0, import_node_path6.join)(options.cacheDir, "entry"));
+      const cached = new AtomicFile((0, import_node_path10.join)(options.cacheDir, "entry"));
       const file = cached.stream;
       let length = 0;
       let failed = false;
@@ -71904,7 +72950,7 @@ async function startAptProxy(options) {
           return;
         }
         try {
-          await (0, import_promises7.mkdir)((0, import_node_path6.dirname)(cachePath), { recursive: true });
+          await (0, import_promises11.mkdir)((0, import_node_path10.dirname)(cachePath), { recursive: true });
           await cached.commit(cachePath);
           stats.stored++;
         } catch (e) {
@@ -71981,16 +73027,16 @@ __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
 var import_node_fs7 = require("node:fs");
-var import_promises9 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+var import_promises13 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 
 // src/lib/build/preflight.ts
 var import_node_fs6 = require("node:fs");
-var import_promises8 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path12) => {
-    const s = await (0, import_promises8.statfs)(path12);
+    const s = await (0, import_promises12.statfs)(path12);
     return s.bavail * s.bsize;
   }, "freeBytes"),
   exists: /* @__PURE__ */ __name((path12) => (0, import_node_fs6.existsSync)(path12), "exists"),
@@ -72014,6 +73060,13 @@ function parseDepends(text) {
   });
 }
 __name(parseDepends, "parseDepends");
+var ROOTLESS_EXPORT_TOOLS = [
+  { tool: "sfdisk", pkg: "fdisk" },
+  { tool: "mkfs.ext4", pkg: "e2fsprogs" },
+  { tool: "mkfs.fat", pkg: "dosfstools" },
+  { tool: "mcopy", pkg: "mtools" },
+  { tool: "mmd", pkg: "mtools" }
+];
 async function preflight(options, host = realHost) {
   const results = [];
   const free = await host.freeBytes(options.workDir);
@@ -72024,12 +73077,22 @@ async function preflight(options, host = realHost) {
     detail: `${freeGiB.toFixed(1)} GiB free at ${options.workDir}, ${options.minFreeGiB} GiB needed`,
     fix: "free space (on GitHub runners: sudo rm -rf /usr/local/lib/android /opt/hostedtoolcache /usr/share/dotnet), or build on a larger disk (work-dir)"
   });
-  results.push({
-    check: "loop devices",
-    ok: host.exists("/dev/loop-control"),
-    detail: host.exists("/dev/loop-control") ? "/dev/loop-control present" : "no /dev/loop-control: export-image cannot attach the image",
-    fix: "sudo modprobe loop (and run containers --privileged, as build-docker.sh does)"
-  });
+  if (options.rootlessExport) {
+    const missing = ROOTLESS_EXPORT_TOOLS.filter((t) => !host.onPath(t.tool));
+    results.push({
+      check: "rootless export tools",
+      ok: missing.length === 0,
+      detail: missing.length === 0 ? ROOTLESS_EXPORT_TOOLS.map((t) => t.tool).join(", ") + " found" : `missing: ${missing.map((m) => m.tool).join(", ")}`,
+      fix: `sudo apt-get install ${[...new Set(missing.map((m) => m.pkg))].join(" ")}`
+    });
+  } else {
+    results.push({
+      check: "loop devices",
+      ok: host.exists("/dev/loop-control"),
+      detail: host.exists("/dev/loop-control") ? "/dev/loop-control present" : "no /dev/loop-control: export-image cannot attach the image (EXPORT=rootless needs none)",
+      fix: "sudo modprobe loop (and run containers --privileged, as build-docker.sh does), or set EXPORT=rootless"
+    });
+  }
   if (!isArmHost(host.arch)) {
     const mounted = host.exists("/proc/sys/fs/binfmt_misc/status");
     const entry = host.read("/proc/sys/fs/binfmt_misc/qemu-aarch64") ?? "";
@@ -72061,7 +73124,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs7.existsSync)((0, import_node_path7.join)(dir, name))) return (0, import_node_path7.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs7.existsSync)((0, import_node_path11.join)(dir, name))) return (0, import_node_path11.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -72094,143 +73157,16 @@ async function ensureEmulation(options) {
   if (!(0, import_node_fs7.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises9.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises9.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises13.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises13.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises9.symlink)(target, (0, import_node_path7.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises13.symlink)(target, (0, import_node_path11.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger8.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
 }
 __name(ensureEmulation, "ensureEmulation");
-
-// src/lib/pigen/build-log.ts
-var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
-var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
-function readStamp(line) {
-  const clock2 = CLOCK.exec(line);
-  if (clock2) {
-    const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
-    if (h > 23 || m > 59 || s > 60) return void 0;
-    return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
-  }
-  const iso = RFC3339.exec(line);
-  if (iso) {
-    const ms = Date.parse(iso[1]);
-    if (Number.isNaN(ms)) return void 0;
-    return { raw: iso[1], seconds: Math.floor(ms / 1e3), absolute: true, text: iso[2] };
-  }
-  return void 0;
-}
-__name(readStamp, "readStamp");
-function lastComponent(path12) {
-  const trimmed = path12.replace(/\/+$/, "");
-  const i = trimmed.lastIndexOf("/");
-  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
-}
-__name(lastComponent, "lastComponent");
-function parseBuildLog(text, source = "build.log") {
-  const lines = text.split(/\r?\n/);
-  const warnings = [];
-  const events2 = [];
-  const entries = [];
-  const stack = [];
-  const seen = /* @__PURE__ */ new Map();
-  let first;
-  let dayOffset = 0;
-  let previous = -1;
-  let lastOffset = 0;
-  let result = "unknown";
-  let beginEndLines = 0;
-  const close = /* @__PURE__ */ __name((entry, offset, complete) => {
-    entry.durationSeconds = offset - entry.startOffsetSeconds;
-    entry.complete = complete;
-  }, "close");
-  lines.forEach((line, index) => {
-    if (line.trim() === "") return;
-    const stamp = readStamp(line);
-    if (!stamp) {
-      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
-      return;
-    }
-    first ??= stamp;
-    let offset;
-    if (stamp.absolute) {
-      offset = first.absolute ? stamp.seconds - first.seconds : 0;
-    } else {
-      if (previous >= 0 && stamp.seconds + dayOffset < previous) dayOffset += 86400;
-      offset = stamp.seconds + dayOffset - (first.absolute ? 0 : first.seconds);
-      previous = stamp.seconds + dayOffset;
-    }
-    if (offset < 0) {
-      warnings.push(`${source}:${index + 1}: timestamp goes backwards`);
-      offset = lastOffset;
-    }
-    lastOffset = Math.max(lastOffset, offset);
-    const begin = /^Begin (.+)$/.exec(stamp.text);
-    const end = /^End (.+)$/.exec(stamp.text);
-    if (begin) {
-      beginEndLines++;
-      const path12 = begin[1].trim();
-      const occurrence = (seen.get(path12) ?? 0) + 1;
-      seen.set(path12, occurrence);
-      const entry = {
-        path: path12,
-        name: lastComponent(path12),
-        depth: stack.length,
-        occurrence,
-        startOffsetSeconds: offset,
-        durationSeconds: 0,
-        complete: false,
-        children: []
-      };
-      (stack.length > 0 ? stack[stack.length - 1].children : entries).push(entry);
-      stack.push(entry);
-    } else if (end) {
-      beginEndLines++;
-      const path12 = end[1].trim();
-      const at = stack.map((e) => e.path).lastIndexOf(path12);
-      if (at < 0) {
-        warnings.push(`${source}:${index + 1}: End without Begin: ${path12}`);
-        return;
-      }
-      while (stack.length - 1 > at) close(stack.pop(), offset, false);
-      close(stack.pop(), offset, true);
-    } else if (stamp.text === "Build finished") {
-      result = "finished";
-    } else if (stamp.text.startsWith("Build failed")) {
-      result = "failed";
-      events2.push({ offsetSeconds: offset, message: stamp.text });
-    } else {
-      events2.push({ offsetSeconds: offset, message: stamp.text });
-    }
-  });
-  if (!first || beginEndLines === 0) {
-    throw new PiImageError("LOG_INVALID", `${source} is not a pi-gen build log: no "[HH:MM:SS] Begin \u2026" lines found`);
-  }
-  while (stack.length > 0) close(stack.pop(), lastOffset, false);
-  if (result === "unknown" && entries.some((e) => !e.complete)) result = "failed";
-  return { startedAt: first.raw, totalSeconds: lastOffset, result, entries, events: events2, warnings };
-}
-__name(parseBuildLog, "parseBuildLog");
-function flattenTimeline(entries) {
-  const out = [];
-  const walk = /* @__PURE__ */ __name((list) => {
-    for (const e of list) {
-      out.push(e);
-      walk(e.children);
-    }
-  }, "walk");
-  walk(entries);
-  return out;
-}
-__name(flattenTimeline, "flattenTimeline");
-function failedStep(timeline) {
-  const open4 = flattenTimeline(timeline.entries).filter((e) => !e.complete);
-  return open4[open4.length - 1];
-}
-__name(failedStep, "failedStep");
 
 // src/lib/build/log-follower.ts
 var LOG_LINE = /^\[(\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T[^\]]+)\] /;
@@ -72322,15 +73258,15 @@ function runArgv(argv, logger8, allowFailure = false) {
   return execCapture(argv[0], argv.slice(1), { logger: logger8, allowFailure });
 }
 __name(runArgv, "runArgv");
-async function exists2(path12) {
+async function exists3(path12) {
   try {
-    await (0, import_promises10.stat)(path12);
+    await (0, import_promises14.stat)(path12);
     return true;
   } catch {
     return false;
   }
 }
-__name(exists2, "exists");
+__name(exists3, "exists");
 function defaultProbe(logger8) {
   return async (cmd, args) => {
     try {
@@ -72341,9 +73277,12 @@ function defaultProbe(logger8) {
   };
 }
 __name(defaultProbe, "defaultProbe");
+function configDate(options) {
+  return options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date();
+}
+__name(configDate, "configDate");
 function buildConfigEntries(options, stages, native, workDir) {
-  const date = options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date();
-  const names = imageNames(options.settings.imgName, options.version, date);
+  const names = imageNames(options.settings.imgName, options.version, configDate(options));
   const entries = piGenConfigEntries({ ...options.settings, stageList: stages.map((s) => s.buildPath) });
   entries.push(
     { name: "IMG_DATE", value: names.IMG_DATE },
@@ -72357,29 +73296,36 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path8.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path8.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path12.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path12.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger: logger8 } = options;
-  const workDir = (0, import_node_path8.resolve)(options.workDir);
-  await (0, import_promises10.mkdir)(workDir, { recursive: true });
+  const workDir = (0, import_node_path12.resolve)(options.workDir);
+  await (0, import_promises14.mkdir)(workDir, { recursive: true });
   const probe = options.probe ?? defaultProbe(logger8);
   const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
   const native = runtime.runtime === "native";
   logger8.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
+  const exportSettings = options.exportSettings ?? parseExportSettings({});
+  if (exportSettings.export === "rootless" && (!native || !options.isRoot)) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      !native ? `EXPORT=rootless runs with --runtime native (as root): pi-image assembles the image on this host, and pi-gen's ${runtime.runtime} container has no Node.js to do it there; in a privileged container, use EXPORT=export-image` : "EXPORT=rootless assembles the image from root-owned files: run pi-image itself as root (sudo), not only pi-gen"
+    );
+  }
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists2((0, import_node_path8.join)(options.pigenDir, script))) {
+    if (!await exists3((0, import_node_path12.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path8.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path12.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path8.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path12.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -72389,9 +73335,10 @@ async function runBuild(options) {
   for (const s of stages) {
     logger8.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
   }
+  if (native) await startFresh(workDir, options.resume ?? false, logger8);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
-    return await buildWith(options, runtime, stages, workDir, proxy);
+    return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
   } finally {
     if (proxy) {
       await proxy.close();
@@ -72424,20 +73371,46 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const { logger: logger8 } = options;
   const native = runtime.runtime === "native";
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
-  const entries = buildConfigEntries(withProxy, stages, native, workDir);
+  let cachePlan;
+  if (options.stageCacheDir) {
+    if (!native || !options.isRoot)
+      logger8.warn("stage cache: not used: it needs --runtime native with pi-image itself running as root (a stage rootfs is owned by root)");
+    else if (options.resume) logger8.info("stage cache: not used with --continue (pi-gen reuses the work tree)");
+    else {
+      const keyed = buildConfigEntries(withProxy, stages, native, workDir);
+      cachePlan = await planStageCache({
+        cacheDir: options.stageCacheDir,
+        stages,
+        entries: keyed,
+        pigenCommit: options.pigenCommit,
+        workDir,
+        aptProxy: proxy?.url,
+        logger: logger8
+      });
+    }
+  }
+  const entries = buildConfigEntries(withProxy, cachePlan?.stages ?? stages, native, workDir);
+  if (proxy) entries.push({ name: "http_proxy", value: proxy.url });
+  const rootless = options.exportSettings?.export === "rootless";
+  if (rootless) {
+    const stageDir = await writeRootlessExportStage(workDir);
+    entries.push({ name: "EXPORT_CONFIG_DIR", value: stageDir });
+    logger8.info(`export: rootless (${stageDir}), ${options.exportSettings.layout.name} layout`);
+  }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path8.join)(workDir, "config");
-  await (0, import_promises10.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path12.join)(workDir, "config");
+  await (0, import_promises14.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger8.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path8.join)(workDir, "bin"), logger: logger8 });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path12.join)(workDir, "bin"), logger: logger8 });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
-    dependsFile: (0, import_node_path8.join)(options.pigenDir, "depends"),
+    rootlessExport: rootless,
+    dependsFile: (0, import_node_path12.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger8.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -72457,20 +73430,39 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const follower = new BuildLogFollower(logger8);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger: logger8, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path8.join)(workDir, "deploy");
-  await (0, import_promises10.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path8.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path8.join)(workDir, "work", "build.log");
-  if (native && await exists2(nativeLog)) await (0, import_promises10.copyFile)(nativeLog, buildLog);
-  else if (!await exists2(buildLog)) await (0, import_promises10.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path12.join)(workDir, "deploy");
+  await (0, import_promises14.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path12.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path12.join)(workDir, "work", "build.log");
+  if (native && await exists3(nativeLog)) await (0, import_promises14.copyFile)(nativeLog, buildLog);
+  else if (!await exists3(buildLog)) await (0, import_promises14.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
+    if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger8, await finishedStages(buildLog));
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
+  if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger8, stages.length);
+  let exports2 = [];
+  if (rootless) {
+    const names = imageNames(options.settings.imgName, options.version, configDate(options));
+    exports2 = await assembleRootlessExports({
+      workTree: (0, import_node_path12.join)(workDir, "work"),
+      deployDir,
+      imgFilename: names.IMG_FILENAME,
+      archiveFilename: names.ARCHIVE_FILENAME,
+      compression: options.settings.deployCompression ?? "zip",
+      level: options.settings.compressionLevel ?? 6,
+      layout: options.exportSettings.layout,
+      seed: `${options.settings.imgName} ${options.version}`,
+      epoch: options.sourceDateEpoch,
+      logger: logger8
+    });
+  }
+  await writeBuildRecord(options, deployDir, exports2);
   let imagePath;
   try {
     imagePath = (await findDeployOutputs(deployDir)).image.path;
   } catch (e) {
-    logger8.warn(`pi-gen exported no image (no stage has EXPORT_IMAGE, or all have SKIP_IMAGES): ${e.message}`);
+    logger8.warn(`${await whyNoImage(stages)}: ${e.message}`);
   }
   const result = {
     runtime,
@@ -72479,15 +73471,90 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path8.join)(workDir, "work"),
-    stages
+    workTree: (0, import_node_path12.join)(workDir, "work"),
+    stages,
+    exports: exports2
   };
   if (!native) result.containerName = options.containerName;
   return result;
 }
 __name(buildWith, "buildWith");
+async function finishedStages(buildLog) {
+  try {
+    const timeline = parseBuildLog(await (0, import_promises14.readFile)(buildLog, "utf8"), buildLog);
+    const stages = stagesOf(timeline);
+    const firstUnfinished = stages.findIndex((s) => !s.complete);
+    return firstUnfinished === -1 ? stages.length : firstUnfinished;
+  } catch {
+    return 0;
+  }
+}
+__name(finishedStages, "finishedStages");
+async function writeBuildRecord(options, deployDir, exports2) {
+  const record = {
+    schemaVersion: 1,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    pigen: { repository: options.pigenRepository ?? "unknown", commit: options.pigenCommit },
+    recipe: { commit: options.recipeGitHash ?? null, modified: options.recipeModified ?? null },
+    version: options.version,
+    sourceDateEpoch: options.sourceDateEpoch ?? null,
+    exports: Object.fromEntries(
+      exports2.map((e) => [
+        e.name,
+        {
+          kind: "rootless",
+          layout: e.plan.layout,
+          table: e.plan.table,
+          diskId: e.plan.diskId,
+          seed: e.seed,
+          epoch: e.epoch,
+          partitions: e.plan.partitions.map((p) => ({
+            number: p.number,
+            label: p.label,
+            fs: p.fs,
+            role: p.role,
+            start: p.start,
+            bytes: p.bytes,
+            partUuid: p.ids.partUuid
+          }))
+        }
+      ])
+    )
+  };
+  await (0, import_promises14.writeFile)((0, import_node_path12.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
+`);
+}
+__name(writeBuildRecord, "writeBuildRecord");
+async function whyNoImage(stages) {
+  const has = /* @__PURE__ */ __name(async (s, f) => exists3((0, import_node_path12.join)(s.hostPath, f)), "has");
+  const exporting = [];
+  const skipped = [];
+  for (const s of stages) {
+    if (!await has(s, "EXPORT_IMAGE")) continue;
+    if (await has(s, "SKIP_IMAGES")) skipped.push(s.name);
+    else exporting.push(s.name);
+  }
+  if (exporting.length === 0 && skipped.length === 0) return "pi-gen exported no image: no stage has an EXPORT_IMAGE file";
+  if (exporting.length === 0) return `pi-gen exported no image: every stage with EXPORT_IMAGE also has SKIP_IMAGES (${skipped.join(", ")})`;
+  return `pi-gen exported no image although ${exporting.join(", ")} asked for one (EXPORT_IMAGE); see the build log`;
+}
+__name(whyNoImage, "whyNoImage");
+async function startFresh(workDir, resume, logger8) {
+  const tree = (0, import_node_path12.join)(workDir, "work");
+  if (!await exists3(tree)) return;
+  if (resume) {
+    logger8.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
+    return;
+  }
+  const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
+  for (const m of mounts) await execCapture("umount", ["--lazy", m], { logger: logger8 });
+  logger8.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
+  await execCapture("rm", ["-rf", "--one-file-system", "--", tree], { logger: logger8 });
+  await (0, import_promises14.rm)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true, force: true });
+}
+__name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path8.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path12.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -72503,7 +73570,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger8);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path8.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path12.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -72517,7 +73584,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
 __name(containerCommand2, "containerCommand");
 
 // src/lib/build/build-request.ts
-var import_node_path10 = require("node:path");
+var import_node_path14 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path12, max) {
@@ -72546,6 +73613,7 @@ var pi_gen_default = {
 var PI_GEN_PIN = pi_gen_default;
 
 // src/lib/pigen/product-config.ts
+var PIGEN_EXPORT_VARIABLES = /* @__PURE__ */ new Set(["EXPORT_DIR", "EXPORT_ROOTFS_DIR", "EXPORT_DIRS", "EXPORT_CONFIG_DIR"]);
 var BOOLEAN_KEYS = /* @__PURE__ */ new Set(["disableFirstBootUserRename", "passwordlessSudo", "enableSsh", "pubkeyOnlySsh", "enableCloudInit"]);
 var BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k]));
 function unquote(raw, where2) {
@@ -72574,6 +73642,10 @@ function applySetting(config, key, value, where2) {
   }
   if (key === "OVERRIDES") {
     config.overrides = value;
+    return;
+  }
+  if (/^EXPORT(_|$)/.test(key) && !PIGEN_EXPORT_VARIABLES.has(key)) {
+    config.export = { ...config.export, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);
@@ -72621,10 +73693,10 @@ __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
 var import_node_fs8 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
-var import_node_path9 = require("node:path");
+var import_promises15 = require("node:fs/promises");
+var import_node_path13 = require("node:path");
 async function headCommit(dir, logger8) {
-  if (!(0, import_node_fs8.existsSync)((0, import_node_path9.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs8.existsSync)((0, import_node_path13.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger: logger8, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -72632,26 +73704,26 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger: logger8, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path9.resolve)(options.explicitDir);
-    if (!(0, import_node_fs8.existsSync)((0, import_node_path9.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path13.resolve)(options.explicitDir);
+    if (!(0, import_node_fs8.existsSync)((0, import_node_path13.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger8) ?? "unknown";
     if (commit2 !== pin.commit)
       logger8.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs8.existsSync)((0, import_node_path9.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path9.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs8.existsSync)((0, import_node_path13.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path13.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger8) ?? pin.commit;
     if (commit2 !== pin.commit) logger8.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path9.join)((0, import_node_path9.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs8.existsSync)((0, import_node_path9.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path13.join)((0, import_node_path13.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs8.existsSync)((0, import_node_path13.join)(dir, "build.sh"))) {
     logger8.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises11.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises11.mkdir)(dir, { recursive: true });
+    await (0, import_promises15.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises15.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger: logger8 }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -72675,12 +73747,38 @@ async function recipeCommit(baseDir, logger8) {
   }
 }
 __name(recipeCommit, "recipeCommit");
+async function recipeModified(baseDir, paths, logger8) {
+  const inside = paths.filter((p) => {
+    const rel = (0, import_node_path14.relative)(baseDir, p);
+    if (rel.startsWith("..") || (0, import_node_path14.isAbsolute)(rel)) {
+      logger8.warn(`recipe: ${p} is outside the recipe repository ${baseDir}: the recorded commit does not cover it`);
+      return false;
+    }
+    return true;
+  });
+  if (inside.length === 0) return void 0;
+  try {
+    const status = await execCapture("git", ["-C", baseDir, "status", "--porcelain", "--untracked-files=all", "--", ...inside], { logger: logger8, allowFailure: true });
+    if (status.code !== 0) return void 0;
+    const changed = status.stdout.split("\n").filter(Boolean);
+    if (changed.length > 0) {
+      logger8.warn(
+        `recipe: ${changed.length} file(s) differ from the recorded commit (${changed.slice(0, 5).map((l) => l.slice(3)).join(", ")}${changed.length > 5 ? ", \u2026" : ""}): the image is built from uncommitted changes`
+      );
+      return true;
+    }
+    return false;
+  } catch {
+    return void 0;
+  }
+}
+__name(recipeModified, "recipeModified");
 async function prepareBuild(request2) {
   const { logger: logger8 } = request2;
-  const baseDir = (0, import_node_path10.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path14.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path12 = (0, import_node_path10.resolve)(baseDir, request2.configFile);
+    const path12 = (0, import_node_path14.resolve)(baseDir, request2.configFile);
     let text;
     try {
       text = (await readSmallFile(path12, 1024 * 1024)).toString("utf8");
@@ -72702,9 +73800,10 @@ async function prepareBuild(request2) {
     throw new PiImageError("INPUT_INVALID", "STAGE_LIST is not set: put it in the config file (e.g. STAGE_LIST=stage0 stage1 stage2 pigen/stages/my-stage)");
   }
   checkSettings({ ...config.settings, imgName, extra: config.extra });
+  const exportSettings = parseExportSettings(config.export ?? {}, request2.configFile ?? "settings");
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path10.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path14.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -72712,23 +73811,41 @@ async function prepareBuild(request2) {
     logger: logger8
   });
   logger8.info(`pi-gen: ${checkout.dir} at ${checkout.commit} (${checkout.source})`);
+  let recipeGitHash = request2.recipeGitHash;
+  let recipeIsModified;
+  if (!recipeGitHash) {
+    recipeGitHash = await recipeCommit(baseDir, logger8);
+    if (!recipeGitHash) logger8.warn(`recipe: ${baseDir} is not a git repository: no recipe commit is recorded (pass --recipe-git-hash)`);
+    else {
+      const own = [
+        ...request2.configFile ? [(0, import_node_path14.resolve)(baseDir, request2.configFile)] : [],
+        ...config.stages.filter((s) => s.includes("/")).map((s) => (0, import_node_path14.resolve)(baseDir, s)),
+        ...config.overrides ? [(0, import_node_path14.resolve)(baseDir, config.overrides)] : []
+      ];
+      recipeIsModified = await recipeModified(baseDir, own, logger8);
+    }
+  }
   return {
     pigenDir: checkout.dir,
     pigenCommit: checkout.commit,
+    pigenRepository: checkout.commit === PI_GEN_PIN.commit ? PI_GEN_PIN.repository : request2.pigenRepository ?? checkout.dir,
+    recipeModified: recipeIsModified,
     baseDir,
-    workDir: (0, import_node_path10.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path14.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
     overridesDir: config.overrides,
     version: request2.version,
-    recipeGitHash: request2.recipeGitHash ?? await recipeCommit(baseDir, logger8),
+    recipeGitHash,
     sourceDateEpoch: request2.sourceDateEpoch,
+    exportSettings,
     resume: request2.resume,
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path10.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    stageCacheDir: request2.stageCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.stageCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger: logger8
@@ -72752,7 +73869,7 @@ async function runBuildAction(inputs, io) {
     pigenDir: inputs.pigenDir,
     pigenRepository: inputs.pigenRepository,
     pigenRef: inputs.pigenRef,
-    cacheDir: (0, import_node_path11.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-release"),
+    cacheDir: (0, import_node_path15.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-release"),
     recipeGitHash: inputs.recipeGitHash ?? env.GITHUB_SHA,
     resume: inputs.resume,
     containerNameParts: [env.GITHUB_REPOSITORY, env.GITHUB_JOB],
@@ -72766,11 +73883,11 @@ async function runBuildAction(inputs, io) {
   });
   let aptCache;
   if (inputs.aptCache && io.cache) {
-    const configText = inputs.config ? await (0, import_promises12.readFile)((0, import_node_path11.resolve)(workspace, inputs.config), "utf8").catch(() => "") : "";
-    const configHash = (0, import_node_crypto6.createHash)("sha256").update(configText).update("\0").update(inputs.settings.join("\n")).digest("hex");
+    const configText = inputs.config ? await (0, import_promises16.readFile)((0, import_node_path15.resolve)(workspace, inputs.config), "utf8").catch(() => "") : "";
+    const configHash = (0, import_node_crypto8.createHash)("sha256").update(configText).update("\0").update(inputs.settings.join("\n")).digest("hex");
     const stagesHash = await hashTree(stageSourceDirs(options.stages, options.pigenDir, options.baseDir, options.overridesDir));
     const key = aptCacheKey(io.arch, options.pigenCommit, stagesHash, configHash);
-    const dir = (0, import_node_path11.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-apt-cache");
+    const dir = (0, import_node_path15.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-apt-cache");
     const hit = await io.cache.restore([dir], key.key, key.restoreKeys).catch((e) => {
       io.logger.warn(`apt cache not restored: ${e.message}`);
       return void 0;

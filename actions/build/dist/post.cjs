@@ -20571,6 +20571,26 @@ var TYPED_VARIABLES = {
   piGenRelease: "PI_GEN_RELEASE"
 };
 
+// src/lib/export/layouts.ts
+var MiB = 1024 * 1024;
+var BOOT_SIZE = 512 * MiB;
+var KEYS = ["EXPORT", "EXPORT_LAYOUT", "EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_BOOT_SIZE", "EXPORT_TABLE", "EXPORT_PARTITIONS"];
+var EXPORT_SETTING_KEYS = new Set(KEYS);
+
+// src/lib/export/disk-plan.ts
+var ALIGN = 8 * MiB;
+
+// src/lib/export/crc32c.ts
+var TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 2197175160 ^ c >>> 1 : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
 // src/lib/build/preflight.ts
 var import_node_fs = require("node:fs");
 var import_promises = require("node:fs/promises");

@@ -59138,6 +59138,43 @@ async function readGpt(disk) {
 }
 __name(readGpt, "readGpt");
 
+// src/lib/image/partition-roles.ts
+var PARTITION_ROLES = {
+  autoboot: "common boot (autoboot.txt)",
+  boot: "boot (slot A)",
+  root: "root (slot A)",
+  "boot-b": "boot (slot B)",
+  "root-b": "root (slot B)",
+  data: "data",
+  empty: "empty"
+};
+function parseAutoboot(text2) {
+  const result = { tryboot: false };
+  let section = "all";
+  for (const raw of text2.split(/\r?\n/)) {
+    const line = raw.replace(/#.*/, "").trim();
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      section = header[1].toLowerCase();
+      continue;
+    }
+    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line);
+    if (!m) continue;
+    const [key, value] = [m[1].toLowerCase(), m[2]];
+    if (key === "tryboot_a_b" && section === "all") result.tryboot = value === "1";
+    if (key === "boot_partition" && /^\d{1,3}$/.test(value)) {
+      if (section === "tryboot") result.trybootPartition = Number(value);
+      else if (section === "all") result.bootPartition = Number(value);
+    }
+  }
+  return result;
+}
+__name(parseAutoboot, "parseAutoboot");
+function rootPartuuid(cmdline) {
+  return /(?:^|\s)root=PARTUUID=([0-9A-Fa-f-]+)(?:\s|$)/.exec(cmdline)?.[1]?.toLowerCase();
+}
+__name(rootPartuuid, "rootPartuuid");
+
 // src/lib/image/inspect.ts
 var DEFAULT_PRODUCT_RELEASE_FILE = "/etc/ourbox/release";
 function parseKeyValues(text2) {
@@ -59189,8 +59226,8 @@ async function inspectImage(disk, options = {}) {
   const table = await readPartitionTable(disk);
   const warnings = [];
   const partitions = [];
-  let fatFs;
-  let extFs;
+  const fats = [];
+  const exts = [];
   for (const p of table.partitions) {
     if (p.type === "05" || p.type === "0f") {
       partitions.push({ ...p, filesystem: { type: "unknown" } });
@@ -59200,8 +59237,8 @@ async function inspectImage(disk, options = {}) {
     try {
       const found = await identify(slice);
       partitions.push({ ...p, filesystem: found.info });
-      if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
-      if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
+      if (found.fat) fats.push({ n: p.number, fs: found.fat });
+      if (found.ext) exts.push({ n: p.number, fs: found.ext });
     } catch (e) {
       if (!(e instanceof PiImageError && e.code === "FS_UNSUPPORTED")) throw e;
       warnings.push(`partition ${p.number}: ${e.message}`);
@@ -59216,6 +59253,46 @@ async function inspectImage(disk, options = {}) {
     partitionTable: { scheme: table.scheme, diskId: table.diskId, partitions },
     warnings
   };
+  let fatFs = fats[0];
+  let extFs = exts[0];
+  const role = /* @__PURE__ */ __name((n, r) => {
+    const p = partitions.find((q) => q.number === n);
+    if (p) p.role = r;
+  }, "role");
+  const rootOf = /* @__PURE__ */ __name(async (boot) => {
+    const cmdline = boot ? text(await boot.fs.readFile("/cmdline.txt")) : void 0;
+    const uuid = cmdline === void 0 ? void 0 : rootPartuuid(cmdline);
+    const p = uuid ? partitions.find((q) => q.partuuid.toLowerCase() === uuid) : void 0;
+    return p ? exts.find((e) => e.n === p.number) : void 0;
+  }, "rootOf");
+  for (const f of fats) {
+    const autobootText = text(await f.fs.readFile("/autoboot.txt"));
+    if (autobootText === void 0) continue;
+    const autoboot = parseAutoboot(autobootText);
+    const bootA = fats.find((q) => q.n === autoboot.bootPartition);
+    if (!bootA) {
+      warnings.push(`autoboot.txt in partition ${f.n} names boot partition ${autoboot.bootPartition ?? "(none)"}, which holds no FAT file system`);
+      break;
+    }
+    const bootB = fats.find((q) => q.n === autoboot.trybootPartition);
+    const rootA = await rootOf(bootA);
+    const rootB = await rootOf(bootB);
+    fatFs = bootA;
+    extFs = rootA ?? extFs;
+    result.slots = { autoboot: { partition: f.n, text: autobootText }, a: { boot: bootA.n, ...rootA ? { root: rootA.n } : {} } };
+    if (autoboot.trybootPartition !== void 0) result.slots.b = { boot: autoboot.trybootPartition, ...rootB ? { root: rootB.n } : {} };
+    role(f.n, PARTITION_ROLES.autoboot);
+    role(bootA.n, PARTITION_ROLES.boot);
+    role(rootA?.n, PARTITION_ROLES.root);
+    role(autoboot.trybootPartition, PARTITION_ROLES["boot-b"]);
+    role(rootB?.n, PARTITION_ROLES["root-b"]);
+    break;
+  }
+  if (!result.slots) {
+    extFs = await rootOf(fatFs) ?? extFs;
+    role(fatFs?.n, "boot");
+    role(extFs?.n, "root");
+  }
   if (fatFs) {
     const { fs: fs3, n } = fatFs;
     const boot = { partition: n, files: await fs3.walk() };

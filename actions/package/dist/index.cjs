@@ -2119,11 +2119,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -3736,28 +3736,28 @@ var require_data_url = __commonJS({
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
     __name(isHTTPWhiteSpace, "isHTTPWhiteSpace");
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     __name(removeHTTPWhitespace, "removeHTTPWhitespace");
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
     __name(isASCIIWhitespace, "isASCIIWhitespace");
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
     __name(removeASCIIWhitespace, "removeASCIIWhitespace");
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     __name(removeChars, "removeChars");
     function isomorphicDecode(input) {
@@ -5762,7 +5762,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = /* @__PURE__ */ __name((str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
+        const escape = /* @__PURE__ */ __name((str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
         const normalizeLinefeeds = /* @__PURE__ */ __name((value) => value.replace(/\r?\n|\r/g, "\r\n"), "normalizeLinefeeds");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -17050,9 +17050,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("Set-Cookie", str);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("Set-Cookie", str2);
       }
     }
     __name(setCookie, "setCookie");
@@ -20698,6 +20698,14 @@ function asString(value) {
   return typeof value === "string" ? value : void 0;
 }
 __name(asString, "asString");
+function parseJsonObject(text2) {
+  try {
+    return asObject(JSON.parse(text2));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
 
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -21698,6 +21706,43 @@ async function readGpt(disk) {
 }
 __name(readGpt, "readGpt");
 
+// src/lib/image/partition-roles.ts
+var PARTITION_ROLES = {
+  autoboot: "common boot (autoboot.txt)",
+  boot: "boot (slot A)",
+  root: "root (slot A)",
+  "boot-b": "boot (slot B)",
+  "root-b": "root (slot B)",
+  data: "data",
+  empty: "empty"
+};
+function parseAutoboot(text2) {
+  const result = { tryboot: false };
+  let section = "all";
+  for (const raw of text2.split(/\r?\n/)) {
+    const line = raw.replace(/#.*/, "").trim();
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      section = header[1].toLowerCase();
+      continue;
+    }
+    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line);
+    if (!m) continue;
+    const [key, value] = [m[1].toLowerCase(), m[2]];
+    if (key === "tryboot_a_b" && section === "all") result.tryboot = value === "1";
+    if (key === "boot_partition" && /^\d{1,3}$/.test(value)) {
+      if (section === "tryboot") result.trybootPartition = Number(value);
+      else if (section === "all") result.bootPartition = Number(value);
+    }
+  }
+  return result;
+}
+__name(parseAutoboot, "parseAutoboot");
+function rootPartuuid(cmdline) {
+  return /(?:^|\s)root=PARTUUID=([0-9A-Fa-f-]+)(?:\s|$)/.exec(cmdline)?.[1]?.toLowerCase();
+}
+__name(rootPartuuid, "rootPartuuid");
+
 // src/lib/image/inspect.ts
 var DEFAULT_PRODUCT_RELEASE_FILE = "/etc/ourbox/release";
 function parseKeyValues(text2) {
@@ -21749,8 +21794,8 @@ async function inspectImage(disk, options = {}) {
   const table = await readPartitionTable(disk);
   const warnings = [];
   const partitions = [];
-  let fatFs;
-  let extFs;
+  const fats = [];
+  const exts = [];
   for (const p of table.partitions) {
     if (p.type === "05" || p.type === "0f") {
       partitions.push({ ...p, filesystem: { type: "unknown" } });
@@ -21760,8 +21805,8 @@ async function inspectImage(disk, options = {}) {
     try {
       const found = await identify(slice);
       partitions.push({ ...p, filesystem: found.info });
-      if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
-      if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
+      if (found.fat) fats.push({ n: p.number, fs: found.fat });
+      if (found.ext) exts.push({ n: p.number, fs: found.ext });
     } catch (e) {
       if (!(e instanceof PiImageError && e.code === "FS_UNSUPPORTED")) throw e;
       warnings.push(`partition ${p.number}: ${e.message}`);
@@ -21776,6 +21821,46 @@ async function inspectImage(disk, options = {}) {
     partitionTable: { scheme: table.scheme, diskId: table.diskId, partitions },
     warnings
   };
+  let fatFs = fats[0];
+  let extFs = exts[0];
+  const role = /* @__PURE__ */ __name((n, r) => {
+    const p = partitions.find((q) => q.number === n);
+    if (p) p.role = r;
+  }, "role");
+  const rootOf = /* @__PURE__ */ __name(async (boot) => {
+    const cmdline = boot ? text(await boot.fs.readFile("/cmdline.txt")) : void 0;
+    const uuid = cmdline === void 0 ? void 0 : rootPartuuid(cmdline);
+    const p = uuid ? partitions.find((q) => q.partuuid.toLowerCase() === uuid) : void 0;
+    return p ? exts.find((e) => e.n === p.number) : void 0;
+  }, "rootOf");
+  for (const f of fats) {
+    const autobootText = text(await f.fs.readFile("/autoboot.txt"));
+    if (autobootText === void 0) continue;
+    const autoboot = parseAutoboot(autobootText);
+    const bootA = fats.find((q) => q.n === autoboot.bootPartition);
+    if (!bootA) {
+      warnings.push(`autoboot.txt in partition ${f.n} names boot partition ${autoboot.bootPartition ?? "(none)"}, which holds no FAT file system`);
+      break;
+    }
+    const bootB = fats.find((q) => q.n === autoboot.trybootPartition);
+    const rootA = await rootOf(bootA);
+    const rootB = await rootOf(bootB);
+    fatFs = bootA;
+    extFs = rootA ?? extFs;
+    result.slots = { autoboot: { partition: f.n, text: autobootText }, a: { boot: bootA.n, ...rootA ? { root: rootA.n } : {} } };
+    if (autoboot.trybootPartition !== void 0) result.slots.b = { boot: autoboot.trybootPartition, ...rootB ? { root: rootB.n } : {} };
+    role(f.n, PARTITION_ROLES.autoboot);
+    role(bootA.n, PARTITION_ROLES.boot);
+    role(rootA?.n, PARTITION_ROLES.root);
+    role(autoboot.trybootPartition, PARTITION_ROLES["boot-b"]);
+    role(rootB?.n, PARTITION_ROLES["root-b"]);
+    break;
+  }
+  if (!result.slots) {
+    extFs = await rootOf(fatFs) ?? extFs;
+    role(fatFs?.n, "boot");
+    role(extFs?.n, "root");
+  }
   if (fatFs) {
     const { fs: fs3, n } = fatFs;
     const boot = { partition: n, files: await fs3.walk() };
@@ -22446,6 +22531,66 @@ __name(formatDuration, "formatDuration");
 // src/lib/pigen/deploy-layout.ts
 var import_promises7 = require("node:fs/promises");
 var import_node_path3 = require("node:path");
+
+// src/lib/pigen/build-record.ts
+var BUILD_RECORD_FILE = "pi-image-build.json";
+function fail(source, what) {
+  throw new PiImageError("INPUT_INVALID", `${source}: ${what}`);
+}
+__name(fail, "fail");
+var isObject = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
+var str = /* @__PURE__ */ __name((v, source, field) => typeof v === "string" && v.length < 4096 ? v : fail(source, `${field} is not a string`), "str");
+var strOrNull = /* @__PURE__ */ __name((v, source, field) => v === null ? null : str(v, source, field), "strOrNull");
+var int = /* @__PURE__ */ __name((v, source, field) => Number.isSafeInteger(v) && v >= 0 ? v : fail(source, `${field} is not a whole number`), "int");
+function parseExport(v, source, where) {
+  if (!isObject(v)) fail(source, `${where} is not an object`);
+  const kind = v.kind === "rootless" || v.kind === "export-image" ? v.kind : fail(source, `${where}.kind is not rootless or export-image`);
+  const table = v.table === null || v.table === "dos" || v.table === "gpt" ? v.table : fail(source, `${where}.table is not dos, gpt or null`);
+  if (!Array.isArray(v.partitions) || v.partitions.length > 128) fail(source, `${where}.partitions is not a list`);
+  return {
+    kind,
+    layout: strOrNull(v.layout, source, `${where}.layout`),
+    table,
+    diskId: strOrNull(v.diskId, source, `${where}.diskId`),
+    seed: strOrNull(v.seed, source, `${where}.seed`),
+    epoch: v.epoch === null ? null : int(v.epoch, source, `${where}.epoch`),
+    partitions: v.partitions.map((p, i) => {
+      const at = `${where}.partitions[${i}]`;
+      if (!isObject(p)) fail(source, `${at} is not an object`);
+      return {
+        number: int(p.number, source, `${at}.number`),
+        label: str(p.label, source, `${at}.label`),
+        fs: str(p.fs, source, `${at}.fs`),
+        role: str(p.role, source, `${at}.role`),
+        start: int(p.start, source, `${at}.start`),
+        bytes: int(p.bytes, source, `${at}.bytes`),
+        partUuid: str(p.partUuid, source, `${at}.partUuid`)
+      };
+    })
+  };
+}
+__name(parseExport, "parseExport");
+function parseBuildRecord(text2, source) {
+  const o = parseJsonObject(text2) ?? fail(source, "not a JSON object");
+  if (o.schemaVersion !== 1) fail(source, `schemaVersion ${JSON.stringify(o.schemaVersion)} is not 1`);
+  const tool = isObject(o.tool) ? o.tool : fail(source, "tool is not an object");
+  const pigen = isObject(o.pigen) ? o.pigen : fail(source, "pigen is not an object");
+  const recipe = isObject(o.recipe) ? o.recipe : fail(source, "recipe is not an object");
+  const exports2 = isObject(o.exports) ? o.exports : fail(source, "exports is not an object");
+  const modified = recipe.modified === null || typeof recipe.modified === "boolean" ? recipe.modified : fail(source, "recipe.modified is not true, false or null");
+  return {
+    schemaVersion: 1,
+    tool: { name: str(tool.name, source, "tool.name"), version: str(tool.version, source, "tool.version") },
+    pigen: { repository: str(pigen.repository, source, "pigen.repository"), commit: str(pigen.commit, source, "pigen.commit") },
+    recipe: { commit: strOrNull(recipe.commit, source, "recipe.commit"), modified },
+    version: str(o.version, source, "version"),
+    sourceDateEpoch: o.sourceDateEpoch === null ? null : int(o.sourceDateEpoch, source, "sourceDateEpoch"),
+    exports: Object.fromEntries(Object.entries(exports2).map(([k, v]) => [k, parseExport(v, source, `exports.${k}`)]))
+  };
+}
+__name(parseBuildRecord, "parseBuildRecord");
+
+// src/lib/pigen/deploy-layout.ts
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
   let m;
@@ -22533,6 +22678,7 @@ async function findDeployOutputs(deployDir, options = {}) {
   if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path3.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
   if (sbom) layout.pigenSbom = (0, import_node_path3.join)(dir, sbom);
+  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path3.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path3.join)(dir, BUILD_RECORD_FILE);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
@@ -22682,14 +22828,17 @@ function buildMetadata(input) {
       date: input.info.date,
       repository: input.info.repository,
       gitHash: input.info.gitHash,
+      commit: input.buildRecord?.pigen.commit ?? null,
       exportedStage: input.info.stage,
       stageList: [...new Set(stages.map((s) => s.name))]
     },
     recipe: {
       repository: input.provenance.recipe?.repository ?? null,
-      commit: input.provenance.recipe?.commit ?? null,
-      ref: input.provenance.recipe?.ref ?? null
+      commit: input.provenance.recipe?.commit ?? input.buildRecord?.recipe.commit ?? null,
+      ref: input.provenance.recipe?.ref ?? null,
+      modified: input.buildRecord?.recipe.modified ?? null
     },
+    export: input.exportRecord ?? (input.buildRecord ? { kind: "export-image", layout: null, table: null, diskId: null, seed: null, epoch: null, partitions: [] } : null),
     workflowRun: {
       id: input.provenance.workflowRun?.id ?? null,
       attempt: input.provenance.workflowRun?.attempt ?? null,
@@ -22944,10 +23093,16 @@ function renderReleaseNotes(meta, files) {
   out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
   out.push("");
   out.push("## Sources", "");
-  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
-  if (meta.recipe.repository || meta.recipe.commit) {
+  out.push(
+    `- pi-gen: ${mdText(meta.pigen.repository)}${meta.pigen.commit ? ` at ${mdCode(meta.pigen.commit)}` : " (commit not recorded)"}, exported from ${mdCode(meta.pigen.exportedStage)}`
+  );
+  const recipeCommit = meta.recipe.commit ?? meta.pigen.gitHash;
+  out.push(
+    `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(recipeCommit)}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}` + (meta.recipe.commit ? "" : " (GIT_HASH in the .info)") + (meta.recipe.modified ? ", **with uncommitted changes**" : "")
+  );
+  if (meta.export?.kind === "rootless") {
     out.push(
-      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}`
+      `- export: pi-image rootless, ${mdText(meta.export.layout ?? "")} layout (${meta.export.table === "gpt" ? "GPT" : "MBR"} ${mdCode(meta.export.diskId ?? "")})` + (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? "")} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : "")
     );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
@@ -23084,6 +23239,11 @@ async function packageRelease(options) {
     warn(`no build.log in ${options.deployDir}: stage timings are left out (pass --build-log, e.g. work/<IMG_NAME>/build.log)`);
   }
   if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+  let buildRecord;
+  if (layout.buildRecord) {
+    buildRecord = parseBuildRecord((await readSmallFile(layout.buildRecord, MAX_BUILD_RECORD_BYTES)).toString("utf8"), layout.buildRecord);
+    logger.info(`build record: pi-gen ${buildRecord.pigen.commit}, recipe ${buildRecord.recipe.commit ?? "unknown"}`);
+  }
   const inputs = [options.deployDir, layout.image.path, layout.info, ...layout.buildLog ? [layout.buildLog] : []];
   const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: "--out" });
   let streamed;
@@ -23178,7 +23338,9 @@ async function packageRelease(options) {
       bmap: { file: f.bmap, ...pass.bmap },
       source: { file: (0, import_node_path7.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
-      contents
+      contents,
+      buildRecord,
+      exportRecord: buildRecord?.exports[layout.image.base]
     });
     await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
     await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));
@@ -23215,6 +23377,7 @@ async function packageRelease(options) {
 __name(packageRelease, "packageRelease");
 var MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
 var MAX_INFO_BYTES = 16 * 1024 * 1024;
+var MAX_BUILD_RECORD_BYTES = 1024 * 1024;
 
 // src/lib/release/provenance.ts
 function provenanceFromEnv(env) {

@@ -17,8 +17,13 @@ makes itself) with the settings and stages of a product config file (KEY=VALUE
 lines, see pigen/config/ourbox-mini.env). Every value is checked and quoted
 into pi-gen's config. File names come from IMG_NAME and the version, not the
 date. Output is followed live, folded by stage; a failure names the stage and
-step. deploy/ (image, .info, build.log) ends up in the work directory, ready
-for 'pi-image package'.
+step. deploy/ (image, .info, build.log, pi-image-build.json naming the pi-gen and
+recipe commits) ends up in the work directory, ready for 'pi-image package'.
+
+EXPORT=rootless in the config (native runtime) exports with pi-image's own
+stage instead of pi-gen's export-image: no loop device, no mount, layouts
+pigen, ab-tryboot or custom (EXPORT_LAYOUT), byte-identical images with
+SOURCE_DATE_EPOCH. See docs/building.md.
 
 Options:
   --config FILE             product config (KEY=VALUE; STAGE_LIST, OVERRIDES and pi-gen variables)
@@ -31,12 +36,18 @@ Options:
   --pigen-repository URL    clone from here when no checkout is given (default: the pinned one)
   --pigen-ref REF           clone this ref instead of the pinned commit
   --recipe-git-hash SHA     the recipe commit recorded in the image (default: git rev-parse HEAD)
-  --continue                resume an interrupted container build (pi-gen CONTINUE=1)
+  --continue                continue the last build: its container (pi-gen CONTINUE=1), or, natively,
+                            its work tree (pi-gen reuses every stage rootfs it finds there);
+                            without it a build starts from an empty work tree and a new build.log
   --keep-container          leave the build container for inspection
   --min-free-gb N           preflight: free space needed in the work directory (default: 10)
   --install-emulation       apt-get install qemu-user-static when missing (x86 hosts)
   --apt-cache DIR           keep downloaded .deb files in DIR for the next build (an apt proxy
                             on this host, given to pi-gen as APT_PROXY; native and docker)
+  --stage-cache DIR         keep each stage's resulting rootfs in DIR (native, as root): a build
+                            whose first stages did not change restores them and runs only the
+                            rest; keyed on the pi-gen commit, each stage's files, the settings it
+                            sees and every earlier stage
 
 The first user's password is read from PI_IMAGE_FIRST_USER_PASS, never from
 the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
@@ -56,6 +67,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
     'min-free-gb': { type: 'string' },
     'install-emulation': { type: 'boolean' },
     'apt-cache': { type: 'string' },
+    'stage-cache': { type: 'string' },
   },
   async run({ values, positionals, logger, env, stdout }) {
     if (positionals.length > 0) throw usageError(`build takes no positional arguments (got ${positionals.join(' ')})`);
@@ -78,6 +90,7 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
       minFreeGiB: str('min-free-gb') === undefined ? undefined : checkIntegerInRange(str('min-free-gb')!, 0, 100000, '--min-free-gb'),
       installEmulation: values['install-emulation'] === true,
       aptCacheDir: str('apt-cache'),
+      stageCacheDir: str('stage-cache'),
       firstUserPass: env.PI_IMAGE_FIRST_USER_PASS,
       sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
       isRoot: typeof process.getuid === 'function' && process.getuid() === 0,

@@ -3,18 +3,23 @@
  * a checked and quoted config, the chosen runtime, live output folded by
  * stage, and on failure the stage and step that failed.
  */
-import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { execCapture, execFollow } from '../core/exec';
 import { registerSecret } from '../core/secrets';
 import type { Logger } from '../core/logger';
 import { renderPiGenConfig, type ConfigEntry } from '../pigen/config-file';
+import { BUILD_RECORD_FILE, type BuildRecord } from '../pigen/build-record';
 import { findDeployOutputs } from '../pigen/deploy-layout';
+import { parseBuildLog, stagesOf } from '../pigen/build-log';
 import { imageNames } from '../pigen/image-names';
 import { piGenConfigEntries, SECRET_VARIABLES, type PiGenSettings } from '../pigen/settings';
 import { resolveStageList, type ResolvedStage } from '../pigen/stage-list';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
+import { parseExportSettings, type ExportSettings } from '../export/layouts';
+import { assembleRootlessExports, writeRootlessExportStage, type ExportedImage } from './rootless-export';
+import { planStageCache, saveStageResults, type StageCachePlan } from './stage-cache-plan';
 import { startAptProxy, type RunningAptProxy } from './apt-proxy';
 import { ensureBuildkit, realBuildkitDeps } from './buildkit';
 import { ensureEmulation } from './emulation';
@@ -26,6 +31,10 @@ export interface BuildOptions {
   /** A pi-gen checkout (build.sh, build-docker.sh, stage0…). */
   pigenDir: string;
   pigenCommit: string;
+  /** Where that commit comes from (recorded in the build record). */
+  pigenRepository?: string | undefined;
+  /** Whether the recipe's files differ from recipeGitHash (undefined: not known). */
+  recipeModified?: boolean | undefined;
   /** The recipe repository: relative stage and override paths start here. */
   baseDir: string;
   /** Where the config, work tree, deploy/ and logs go. */
@@ -38,7 +47,13 @@ export interface BuildOptions {
   version: string;
   recipeGitHash?: string | undefined;
   sourceDateEpoch?: number | undefined;
-  /** Resume an interrupted container build (pi-gen's CONTINUE). */
+  /** How the image is exported (EXPORT, EXPORT_* of the product config); default upstream export-image. */
+  exportSettings?: ExportSettings | undefined;
+  /**
+   * Resume an interrupted build: the container's (pi-gen CONTINUE=1), or for
+   * native builds the work tree the last one left. Without it a native build
+   * starts from an empty work tree and a new build.log.
+   */
   resume?: boolean | undefined;
   containerName: string;
   minFreeGiB?: number | undefined;
@@ -53,6 +68,11 @@ export interface BuildOptions {
    * docker runtimes).
    */
   aptCacheDir?: string | undefined;
+  /**
+   * Keep each stage's resulting rootfs here (native builds): a later build
+   * whose first stages did not change restores them instead of running them.
+   */
+  stageCacheDir?: string | undefined;
   /** The exec seam for yes/no probes; default runs the command. */
   probe?: Probe | undefined;
   /**
@@ -74,6 +94,8 @@ export interface BuildResult {
   workTree: string;
   containerName?: string;
   stages: ResolvedStage[];
+  /** EXPORT=rootless: each image assembled, its layout and identifiers. */
+  exports: ExportedImage[];
 }
 
 function runArgv(argv: readonly string[], logger: Logger, allowFailure = false) {
@@ -100,9 +122,13 @@ export function defaultProbe(logger: Logger): Probe {
 }
 
 /** Everything pi-gen's config gets: the checked settings, names from the version, and the build's identity. */
+/** The build's date: SOURCE_DATE_EPOCH when set (IMG_DATE, file names). */
+function configDate(options: BuildOptions): Date {
+  return options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000) : new Date();
+}
+
 export function buildConfigEntries(options: BuildOptions, stages: readonly ResolvedStage[], native: boolean, workDir: string): ConfigEntry[] {
-  const date = options.sourceDateEpoch !== undefined ? new Date(options.sourceDateEpoch * 1000) : new Date();
-  const names = imageNames(options.settings.imgName, options.version, date);
+  const names = imageNames(options.settings.imgName, options.version, configDate(options));
   const entries = piGenConfigEntries({ ...options.settings, stageList: stages.map((s) => s.buildPath) });
   entries.push(
     { name: 'IMG_DATE', value: names.IMG_DATE },
@@ -131,6 +157,15 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const runtime = await resolveRuntime(options.runtime, probe, options.isRoot);
   const native = runtime.runtime === 'native';
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(' ')})` : ''}`);
+  const exportSettings = options.exportSettings ?? parseExportSettings({});
+  if (exportSettings.export === 'rootless' && (!native || !options.isRoot)) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      !native
+        ? `EXPORT=rootless runs with --runtime native (as root): pi-image assembles the image on this host, and pi-gen's ${runtime.runtime} container has no Node.js to do it there; in a privileged container, use EXPORT=export-image`
+        : 'EXPORT=rootless assembles the image from root-owned files: run pi-image itself as root (sudo), not only pi-gen',
+    );
+  }
   for (const script of [native ? 'build.sh' : 'build-docker.sh', 'depends']) {
     if (!(await exists(join(options.pigenDir, script)))) {
       throw new PiImageError('INPUT_INVALID', `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
@@ -152,9 +187,10 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(', ')})` : ''}`);
   }
 
+  if (native) await startFresh(workDir, options.resume ?? false, logger);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
-    return await buildWith(options, runtime, stages, workDir, proxy);
+    return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
   } finally {
     if (proxy) {
       await proxy.close();
@@ -194,7 +230,35 @@ async function buildWith(
   const { logger } = options;
   const native = runtime.runtime === 'native';
   const withProxy: BuildOptions = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
-  const entries = buildConfigEntries(withProxy, stages, native, workDir);
+  let cachePlan: StageCachePlan | undefined;
+  if (options.stageCacheDir) {
+    if (!native || !options.isRoot)
+      logger.warn('stage cache: not used: it needs --runtime native with pi-image itself running as root (a stage rootfs is owned by root)');
+    else if (options.resume) logger.info('stage cache: not used with --continue (pi-gen reuses the work tree)');
+    else {
+      const keyed = buildConfigEntries(withProxy, stages, native, workDir);
+      cachePlan = await planStageCache({
+        cacheDir: options.stageCacheDir,
+        stages,
+        entries: keyed,
+        pigenCommit: options.pigenCommit,
+        workDir,
+        aptProxy: proxy?.url,
+        logger,
+      });
+    }
+  }
+  const entries = buildConfigEntries(withProxy, cachePlan?.stages ?? stages, native, workDir);
+  // APT_PROXY reaches debootstrap, and apt only if a stage writes it into apt's config (upstream
+  // stage0 does, and that file stays until export). http_proxy, in the environment pi-gen gives
+  // every chroot, reaches apt in any stage list and leaves nothing in the image.
+  if (proxy) entries.push({ name: 'http_proxy', value: proxy.url });
+  const rootless = options.exportSettings?.export === 'rootless';
+  if (rootless) {
+    const stageDir = await writeRootlessExportStage(workDir);
+    entries.push({ name: 'EXPORT_CONFIG_DIR', value: stageDir });
+    logger.info(`export: rootless (${stageDir}), ${options.exportSettings!.layout.name} layout`);
+  }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = join(workDir, 'config');
   await writeFile(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
@@ -209,6 +273,7 @@ async function buildWith(
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
+    rootlessExport: rootless,
     dependsFile: join(options.pigenDir, 'depends'),
     provided: pathDirs.length > 0 ? ['qemu-arm', 'qemu-aarch64'] : [],
   });
@@ -239,14 +304,37 @@ async function buildWith(
   else if (!(await exists(buildLog))) await writeFile(buildLog, follower.buildLog());
 
   if (code !== 0) {
+    // The stages that finished before the failure are kept: the next try starts after them.
+    if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, await finishedStages(buildLog));
     throw new PiImageError('BUILD_FAILED', `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
   }
+
+  if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, stages.length);
+
+  let exports: ExportedImage[] = [];
+  if (rootless) {
+    const names = imageNames(options.settings.imgName, options.version, configDate(options));
+    exports = await assembleRootlessExports({
+      workTree: join(workDir, 'work'),
+      deployDir,
+      imgFilename: names.IMG_FILENAME,
+      archiveFilename: names.ARCHIVE_FILENAME,
+      compression: options.settings.deployCompression ?? 'zip',
+      level: options.settings.compressionLevel ?? 6,
+      layout: options.exportSettings!.layout,
+      seed: `${options.settings.imgName} ${options.version}`,
+      epoch: options.sourceDateEpoch,
+      logger,
+    });
+  }
+
+  await writeBuildRecord(options, deployDir, exports);
 
   let imagePath: string | undefined;
   try {
     imagePath = (await findDeployOutputs(deployDir)).image.path;
   } catch (e) {
-    logger.warn(`pi-gen exported no image (no stage has EXPORT_IMAGE, or all have SKIP_IMAGES): ${(e as Error).message}`);
+    logger.warn(`${await whyNoImage(stages)}: ${(e as Error).message}`);
   }
   const result: BuildResult = {
     runtime,
@@ -257,9 +345,98 @@ async function buildWith(
     pigenCommit: options.pigenCommit,
     workTree: join(workDir, 'work'),
     stages,
+    exports,
   };
   if (!native) result.containerName = options.containerName;
   return result;
+}
+
+/** How many stages, from the first, the build log shows finished. */
+async function finishedStages(buildLog: string): Promise<number> {
+  try {
+    const timeline = parseBuildLog(await readFile(buildLog, 'utf8'), buildLog);
+    const stages = stagesOf(timeline);
+    const firstUnfinished = stages.findIndex((s) => !s.complete);
+    return firstUnfinished === -1 ? stages.length : firstUnfinished;
+  } catch {
+    return 0;
+  }
+}
+
+/** deploy/pi-image-build.json: both commits named, and each rootless export's layout and identifiers. */
+async function writeBuildRecord(options: BuildOptions, deployDir: string, exports: readonly ExportedImage[]): Promise<void> {
+  const record: BuildRecord = {
+    schemaVersion: 1,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    pigen: { repository: options.pigenRepository ?? 'unknown', commit: options.pigenCommit },
+    recipe: { commit: options.recipeGitHash ?? null, modified: options.recipeModified ?? null },
+    version: options.version,
+    sourceDateEpoch: options.sourceDateEpoch ?? null,
+    exports: Object.fromEntries(
+      exports.map((e) => [
+        e.name,
+        {
+          kind: 'rootless' as const,
+          layout: e.plan.layout,
+          table: e.plan.table,
+          diskId: e.plan.diskId,
+          seed: e.seed,
+          epoch: e.epoch,
+          partitions: e.plan.partitions.map((p) => ({
+            number: p.number,
+            label: p.label,
+            fs: p.fs,
+            role: p.role,
+            start: p.start,
+            bytes: p.bytes,
+            partUuid: p.ids.partUuid,
+          })),
+        },
+      ]),
+    ),
+  };
+  await writeFile(join(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Why deploy/ holds no image, from the stages themselves: none has EXPORT_IMAGE, or each that has one also has SKIP_IMAGES. */
+async function whyNoImage(stages: readonly ResolvedStage[]): Promise<string> {
+  const has = async (s: ResolvedStage, f: string): Promise<boolean> => exists(join(s.hostPath, f));
+  const exporting: string[] = [];
+  const skipped: string[] = [];
+  for (const s of stages) {
+    if (!(await has(s, 'EXPORT_IMAGE'))) continue;
+    if (await has(s, 'SKIP_IMAGES')) skipped.push(s.name);
+    else exporting.push(s.name);
+  }
+  if (exporting.length === 0 && skipped.length === 0) return 'pi-gen exported no image: no stage has an EXPORT_IMAGE file';
+  if (exporting.length === 0) return `pi-gen exported no image: every stage with EXPORT_IMAGE also has SKIP_IMAGES (${skipped.join(', ')})`;
+  return `pi-gen exported no image although ${exporting.join(', ')} asked for one (EXPORT_IMAGE); see the build log`;
+}
+
+/**
+ * A native build starts from an empty work tree and a new build.log unless it
+ * continues the last one: pi-gen itself reuses every stage rootfs it finds
+ * (a change to an early stage would never reach the image) and appends to its
+ * log. Whatever the last build left mounted in the tree is unmounted first,
+ * and the tree is removed without crossing into another file system.
+ */
+async function startFresh(workDir: string, resume: boolean, logger: Logger): Promise<void> {
+  const tree = join(workDir, 'work');
+  if (!(await exists(tree))) return;
+  if (resume) {
+    logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
+    return;
+  }
+  const mounts = (await readFile('/proc/mounts', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => m !== undefined && (m === tree || m.startsWith(`${tree}/`)))
+    .sort()
+    .reverse();
+  for (const m of mounts) await execCapture('umount', ['--lazy', m], { logger });
+  logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
+  await execCapture('rm', ['-rf', '--one-file-system', '--', tree], { logger });
+  await rm(join(workDir, 'deploy'), { recursive: true, force: true });
 }
 
 interface BuildCommand {

@@ -67,7 +67,18 @@ export interface PreflightOptions {
   dependsFile?: string;
   /** Tools put on PATH by the build itself (qemu shims). */
   provided?: readonly string[];
+  /** EXPORT=rootless: no loop devices needed, the image assembler's tools instead. */
+  rootlessExport?: boolean;
 }
+
+/** What the rootless export runs on the host to assemble an image: tool and Debian package. */
+export const ROOTLESS_EXPORT_TOOLS = [
+  { tool: 'sfdisk', pkg: 'fdisk' },
+  { tool: 'mkfs.ext4', pkg: 'e2fsprogs' },
+  { tool: 'mkfs.fat', pkg: 'dosfstools' },
+  { tool: 'mcopy', pkg: 'mtools' },
+  { tool: 'mmd', pkg: 'mtools' },
+] as const;
 
 export async function preflight(options: PreflightOptions, host: HostFacts = realHost): Promise<PreflightResult[]> {
   const results: PreflightResult[] = [];
@@ -79,12 +90,24 @@ export async function preflight(options: PreflightOptions, host: HostFacts = rea
     detail: `${freeGiB.toFixed(1)} GiB free at ${options.workDir}, ${options.minFreeGiB} GiB needed`,
     fix: 'free space (on GitHub runners: sudo rm -rf /usr/local/lib/android /opt/hostedtoolcache /usr/share/dotnet), or build on a larger disk (work-dir)',
   });
-  results.push({
-    check: 'loop devices',
-    ok: host.exists('/dev/loop-control'),
-    detail: host.exists('/dev/loop-control') ? '/dev/loop-control present' : 'no /dev/loop-control: export-image cannot attach the image',
-    fix: 'sudo modprobe loop (and run containers --privileged, as build-docker.sh does)',
-  });
+  if (options.rootlessExport) {
+    const missing = ROOTLESS_EXPORT_TOOLS.filter((t) => !host.onPath(t.tool));
+    results.push({
+      check: 'rootless export tools',
+      ok: missing.length === 0,
+      detail: missing.length === 0 ? ROOTLESS_EXPORT_TOOLS.map((t) => t.tool).join(', ') + ' found' : `missing: ${missing.map((m) => m.tool).join(', ')}`,
+      fix: `sudo apt-get install ${[...new Set(missing.map((m) => m.pkg))].join(' ')}`,
+    });
+  } else {
+    results.push({
+      check: 'loop devices',
+      ok: host.exists('/dev/loop-control'),
+      detail: host.exists('/dev/loop-control')
+        ? '/dev/loop-control present'
+        : 'no /dev/loop-control: export-image cannot attach the image (EXPORT=rootless needs none)',
+      fix: 'sudo modprobe loop (and run containers --privileged, as build-docker.sh does), or set EXPORT=rootless',
+    });
+  }
   if (!isArmHost(host.arch)) {
     const mounted = host.exists('/proc/sys/fs/binfmt_misc/status');
     const entry = host.read('/proc/sys/fs/binfmt_misc/qemu-aarch64') ?? '';

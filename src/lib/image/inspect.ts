@@ -9,6 +9,7 @@ import { type ByteSource, SliceByteSource } from './byte-source';
 import { Ext4FileSystem } from './ext4';
 import { FatFileSystem, type FatWalkEntry } from './fat';
 import { type Partition, readPartitionTable } from './partition-table';
+import { parseAutoboot, PARTITION_ROLES, rootPartuuid } from './partition-roles';
 
 export interface FileSystemInfo {
   type: 'vfat' | 'ext2' | 'ext3' | 'ext4' | 'unknown';
@@ -18,6 +19,8 @@ export interface FileSystemInfo {
 
 export interface InspectedPartition extends Partition {
   filesystem: FileSystemInfo;
+  /** What the image's own files say it is for (partition-roles.ts); absent when nothing says. */
+  role?: string;
 }
 
 export interface FstabEntry {
@@ -53,6 +56,12 @@ export interface ImageInspection {
     fstab?: FstabEntry[];
     enabledUnits: EnabledUnit[];
     maskedUnits: string[];
+  };
+  /** A/B images: the common boot partition's autoboot.txt and the slots it names. */
+  slots?: {
+    autoboot: { partition: number; text: string };
+    a: { boot: number; root?: number };
+    b?: { boot: number; root?: number };
   };
   warnings: string[];
 }
@@ -115,8 +124,8 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
   const table = await readPartitionTable(disk);
   const warnings: string[] = [];
   const partitions: InspectedPartition[] = [];
-  let fatFs: { n: number; fs: FatFileSystem } | undefined;
-  let extFs: { n: number; fs: Ext4FileSystem } | undefined;
+  const fats: { n: number; fs: FatFileSystem }[] = [];
+  const exts: { n: number; fs: Ext4FileSystem }[] = [];
 
   for (const p of table.partitions) {
     if (p.type === '05' || p.type === '0f') {
@@ -127,8 +136,8 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
     try {
       const found = await identify(slice);
       partitions.push({ ...p, filesystem: found.info });
-      if (found.fat && !fatFs) fatFs = { n: p.number, fs: found.fat };
-      if (found.ext && !extFs) extFs = { n: p.number, fs: found.ext };
+      if (found.fat) fats.push({ n: p.number, fs: found.fat });
+      if (found.ext) exts.push({ n: p.number, fs: found.ext });
     } catch (e) {
       // A file system this reader does not support is a warning; a damaged one is the image's fault.
       if (!(e instanceof PiImageError && e.code === 'FS_UNSUPPORTED')) throw e;
@@ -145,6 +154,48 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
     partitionTable: { scheme: table.scheme, diskId: table.diskId, partitions },
     warnings,
   };
+
+  // Which FAT boots and which ext is its root: autoboot.txt and cmdline.txt say, else the first of each.
+  let fatFs = fats[0];
+  let extFs = exts[0];
+  const role = (n: number | undefined, r: string): void => {
+    const p = partitions.find((q) => q.number === n);
+    if (p) p.role = r;
+  };
+  const rootOf = async (boot: { fs: FatFileSystem } | undefined): Promise<{ n: number; fs: Ext4FileSystem } | undefined> => {
+    const cmdline = boot ? text(await boot.fs.readFile('/cmdline.txt')) : undefined;
+    const uuid = cmdline === undefined ? undefined : rootPartuuid(cmdline);
+    const p = uuid ? partitions.find((q) => q.partuuid.toLowerCase() === uuid) : undefined;
+    return p ? exts.find((e) => e.n === p.number) : undefined;
+  };
+  for (const f of fats) {
+    const autobootText = text(await f.fs.readFile('/autoboot.txt'));
+    if (autobootText === undefined) continue;
+    const autoboot = parseAutoboot(autobootText);
+    const bootA = fats.find((q) => q.n === autoboot.bootPartition);
+    if (!bootA) {
+      warnings.push(`autoboot.txt in partition ${f.n} names boot partition ${autoboot.bootPartition ?? '(none)'}, which holds no FAT file system`);
+      break;
+    }
+    const bootB = fats.find((q) => q.n === autoboot.trybootPartition);
+    const rootA = await rootOf(bootA);
+    const rootB = await rootOf(bootB);
+    fatFs = bootA;
+    extFs = rootA ?? extFs;
+    result.slots = { autoboot: { partition: f.n, text: autobootText }, a: { boot: bootA.n, ...(rootA ? { root: rootA.n } : {}) } };
+    if (autoboot.trybootPartition !== undefined) result.slots.b = { boot: autoboot.trybootPartition, ...(rootB ? { root: rootB.n } : {}) };
+    role(f.n, PARTITION_ROLES.autoboot);
+    role(bootA.n, PARTITION_ROLES.boot);
+    role(rootA?.n, PARTITION_ROLES.root);
+    role(autoboot.trybootPartition, PARTITION_ROLES['boot-b']);
+    role(rootB?.n, PARTITION_ROLES['root-b']);
+    break;
+  }
+  if (!result.slots) {
+    extFs = (await rootOf(fatFs)) ?? extFs;
+    role(fatFs?.n, 'boot');
+    role(extFs?.n, 'root');
+  }
 
   if (fatFs) {
     const { fs, n } = fatFs;

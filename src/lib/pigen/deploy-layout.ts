@@ -16,6 +16,7 @@ import { basename, join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { pathKind } from '../core/file-digest';
 import type { ImageCompression } from '../image/compression';
+import { BUILD_RECORD_FILE } from './build-record';
 
 export interface DeployImage {
   path: string;
@@ -32,6 +33,8 @@ export interface DeployLayout {
   /** pi-gen's own block map and SBOM, when its host had bmaptool and syft. */
   pigenBmap?: string;
   pigenSbom?: string;
+  /** pi-image-build.json, when `pi-image build` made this deploy directory. */
+  buildRecord?: string;
 }
 
 /** Tells whether a file name is a pi-gen image by the naming rules above. */
@@ -140,5 +143,6 @@ export async function findDeployOutputs(deployDir: string, options: FindDeployOp
   if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = join(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
   if (sbom) layout.pigenSbom = join(dir, sbom);
+  if (names.includes(BUILD_RECORD_FILE) && (await notDirectory(join(dir, BUILD_RECORD_FILE)))) layout.buildRecord = join(dir, BUILD_RECORD_FILE);
   return layout;
 }

@@ -16,9 +16,14 @@ export interface ProductConfig {
   stages?: string[];
   /** OVERRIDES: a directory of files laid over upstream stages. */
   overrides?: string;
+  /** EXPORT and EXPORT_* (how the image is exported and laid out): the build's, not pi-gen's. */
+  export?: Record<string, string>;
   /** Every other variable. */
   extra: Record<string, string>;
 }
+
+/** pi-gen's own EXPORT_* variables, which no config sets (settings.ts refuses them). */
+const PIGEN_EXPORT_VARIABLES = new Set(['EXPORT_DIR', 'EXPORT_ROOTFS_DIR', 'EXPORT_DIRS', 'EXPORT_CONFIG_DIR']);
 
 const BOOLEAN_KEYS = new Set(['disableFirstBootUserRename', 'passwordlessSudo', 'enableSsh', 'pubkeyOnlySsh', 'enableCloudInit']);
 const BY_VARIABLE = new Map(Object.entries(TYPED_VARIABLES).map(([k, v]) => [v, k as keyof typeof TYPED_VARIABLES]));
@@ -53,6 +58,10 @@ export function applySetting(config: ProductConfig, key: string, value: string, 
   }
   if (key === 'OVERRIDES') {
     config.overrides = value;
+    return;
+  }
+  if (/^EXPORT(_|$)/.test(key) && !PIGEN_EXPORT_VARIABLES.has(key)) {
+    config.export = { ...config.export, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);

@@ -121,13 +121,43 @@ describe('buildMetadata', () => {
   });
 
   it('writes what provenance lacks as null', () => {
-    expect(metadata.recipe).toEqual({ repository: 'https://github.com/acme/ourbox', commit: 'a'.repeat(40), ref: null });
+    expect(metadata.recipe).toEqual({ repository: 'https://github.com/acme/ourbox', commit: 'a'.repeat(40), ref: null, modified: null });
     expect(metadata.workflowRun).toEqual({ id: '42', attempt: null, url: 'https://github.com/acme/ourbox/actions/runs/42' });
     const bare = buildMetadata(input({ provenance: {} }));
     expect([bare.recipe, bare.workflowRun]).toEqual([
-      { repository: null, commit: null, ref: null },
+      { repository: null, commit: null, ref: null, modified: null },
       { id: null, attempt: null, url: null },
     ]);
+    expect([bare.pigen.commit, bare.export]).toEqual([null, null]);
+  });
+
+  it("names pi-gen's commit and the recipe's from the build record, and the export's layout", () => {
+    const exportRecord = {
+      kind: 'rootless' as const,
+      layout: 'pigen',
+      table: 'dos' as const,
+      diskId: '0a1b2c3d',
+      seed: 'ourbox-mini 1.2.3',
+      epoch: 1700000000,
+      partitions: [{ number: 1, label: 'bootfs', fs: 'fat32', role: 'boot (slot A)', start: 8388608, bytes: 536870912, partUuid: '0a1b2c3d-01' }],
+    };
+    const buildRecord = {
+      schemaVersion: 1 as const,
+      tool: { name: 'pi-image-release', version: '0.9.0' },
+      pigen: { repository: 'https://github.com/RPi-Distro/pi-gen', commit: 'e'.repeat(40) },
+      recipe: { commit: 'd'.repeat(40), modified: true },
+      version: '1.2.3',
+      sourceDateEpoch: 1700000000,
+      exports: { 'ourbox-mini-1.2.3': exportRecord },
+    };
+    const m = buildMetadata(input({ provenance: {}, buildRecord, exportRecord }));
+    expect(m.pigen.commit).toBe('e'.repeat(40));
+    expect(m.pigen.gitHash).toBe('c'.repeat(40));
+    expect(m.recipe).toEqual({ repository: null, commit: 'd'.repeat(40), ref: null, modified: true });
+    expect(m.export).toEqual(exportRecord);
+    expect(schemaErrors('metadata', JSON.parse(JSON.stringify(m)))).toEqual([]);
+    // The provenance of the run (the workflow's checkout) wins over what the build recorded.
+    expect(buildMetadata(input({ buildRecord })).recipe.commit).toBe('a'.repeat(40));
   });
 
   it('keeps the stage timeline across midnight, each export-image run on its own', () => {

@@ -6,6 +6,7 @@
 import type { BuildResult, BuildTimeline, TimelineEntry } from '../pigen/build-log';
 import { stagesOf } from '../pigen/build-log';
 import type { PiGenInfo } from '../pigen/info-file';
+import type { BuildRecord, RecordedExport } from '../pigen/build-record';
 import type { ImageInspection } from '../image/inspect';
 import type { BlockMap } from '../image/bmap';
 import type { FileDigest } from '../core/file-digest';
@@ -41,12 +42,17 @@ export interface ReleaseMetadata {
     release: string;
     date: string;
     repository: string;
+    /** GIT_HASH as the .info records it (pi-image sets it to the recipe's commit). */
     gitHash: string;
+    /** The pi-gen commit that ran the build (from the build record); null when the deploy directory has none. */
+    commit: string | null;
     exportedStage: string;
     /** Stages in the order the build ran them (from build.log). */
     stageList: string[];
   };
-  recipe: { repository: string | null; commit: string | null; ref: string | null };
+  recipe: { repository: string | null; commit: string | null; ref: string | null; modified: boolean | null };
+  /** How the image was exported: pi-image's rootless export records its layout, identifiers, seed and epoch. */
+  export: RecordedExport | null;
   workflowRun: { id: string | null; attempt: string | null; url: string | null };
   inputs: Record<string, string | number | boolean | null>;
   build: {
@@ -94,6 +100,8 @@ export interface MetadataInput {
   source: { file: string; compression: string };
   sbomFile: string;
   contents: ImageInspection;
+  buildRecord?: BuildRecord | undefined;
+  exportRecord?: RecordedExport | undefined;
 }
 
 export function buildMetadata(input: MetadataInput): ReleaseMetadata {
@@ -110,14 +118,19 @@ export function buildMetadata(input: MetadataInput): ReleaseMetadata {
       date: input.info.date,
       repository: input.info.repository,
       gitHash: input.info.gitHash,
+      commit: input.buildRecord?.pigen.commit ?? null,
       exportedStage: input.info.stage,
       stageList: [...new Set(stages.map((s) => s.name))],
     },
     recipe: {
       repository: input.provenance.recipe?.repository ?? null,
-      commit: input.provenance.recipe?.commit ?? null,
+      commit: input.provenance.recipe?.commit ?? input.buildRecord?.recipe.commit ?? null,
       ref: input.provenance.recipe?.ref ?? null,
+      modified: input.buildRecord?.recipe.modified ?? null,
     },
+    export:
+      input.exportRecord ??
+      (input.buildRecord ? { kind: 'export-image', layout: null, table: null, diskId: null, seed: null, epoch: null, partitions: [] } : null),
     workflowRun: {
       id: input.provenance.workflowRun?.id ?? null,
       attempt: input.provenance.workflowRun?.attempt ?? null,

@@ -14,6 +14,7 @@ import { streamImageOnce, type StreamedImage } from '../image/random-access-imag
 import { parseBuildLog, type BuildTimeline } from '../pigen/build-log';
 import { findDeployOutputs } from '../pigen/deploy-layout';
 import { parseInfoFile } from '../pigen/info-file';
+import { parseBuildRecord, type BuildRecord } from '../pigen/build-record';
 import { checkPiGenSbom } from '../pigen/pigen-sbom';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { renderSha256Sums } from './checksums';
@@ -73,6 +74,11 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
   }
 
   if (layout.pigenSbom) await checkPiGenSbom(layout.pigenSbom, logger);
+  let buildRecord: BuildRecord | undefined;
+  if (layout.buildRecord) {
+    buildRecord = parseBuildRecord((await readSmallFile(layout.buildRecord, MAX_BUILD_RECORD_BYTES)).toString('utf8'), layout.buildRecord);
+    logger.info(`build record: pi-gen ${buildRecord.pigen.commit}, recipe ${buildRecord.recipe.commit ?? 'unknown'}`);
+  }
 
   const inputs = [options.deployDir, layout.image.path, layout.info, ...(layout.buildLog ? [layout.buildLog] : [])];
   const staged = await stageOutputDir(options.outDir, { replace: options.force ?? false, inputs, label: '--out' });
@@ -174,6 +180,8 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       source: { file: basename(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents,
+      buildRecord,
+      exportRecord: buildRecord?.exports[layout.image.base],
     });
     await writer.writeText(METADATA_FILE, 'metadata', renderJson(metadata));
     await writer.writeText(RELEASE_NOTES_FILE, 'release-notes', renderReleaseNotes(metadata, f));
@@ -213,3 +221,4 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
 /** A pi-gen build.log is a few MiB; a .info (the dpkg table) a few hundred KiB. */
 const MAX_BUILD_LOG_BYTES = 64 * 1024 * 1024;
 const MAX_INFO_BYTES = 16 * 1024 * 1024;
+const MAX_BUILD_RECORD_BYTES = 1024 * 1024;

@@ -30,10 +30,20 @@ export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string
   out.push(`| \`${meta.image.raw.file}\` (inside, after \`xz -d\`) | ${size(meta.image.raw.size)} | \`${meta.image.raw.sha256}\` |`);
   out.push('');
   out.push('## Sources', '');
-  out.push(`- pi-gen: ${mdText(meta.pigen.repository)} at ${mdCode(meta.pigen.gitHash)}, exported from ${mdCode(meta.pigen.exportedStage)}`);
-  if (meta.recipe.repository || meta.recipe.commit) {
+  // The .info's hash is GIT_HASH: the recipe's commit when pi-image built it, never shown as pi-gen's.
+  out.push(
+    `- pi-gen: ${mdText(meta.pigen.repository)}${meta.pigen.commit ? ` at ${mdCode(meta.pigen.commit)}` : ' (commit not recorded)'}, exported from ${mdCode(meta.pigen.exportedStage)}`,
+  );
+  const recipeCommit = meta.recipe.commit ?? meta.pigen.gitHash;
+  out.push(
+    `- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(recipeCommit)}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}` +
+      (meta.recipe.commit ? '' : ' (GIT_HASH in the .info)') +
+      (meta.recipe.modified ? ', **with uncommitted changes**' : ''),
+  );
+  if (meta.export?.kind === 'rootless') {
     out.push(
-      `- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(meta.recipe.commit ?? 'unknown')}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}`,
+      `- export: pi-image rootless, ${mdText(meta.export.layout ?? '')} layout (${meta.export.table === 'gpt' ? 'GPT' : 'MBR'} ${mdCode(meta.export.diskId ?? '')})` +
+        (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? '')} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : ''),
     );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? '1')})`);

@@ -1,0 +1,92 @@
+/**
+ * Applies the stage cache to a native build: finds the longest run of stages,
+ * from the first, whose results are cached; restores the last of them (and any
+ * earlier one that exports an image) into pi-gen's work tree; and hands pi-gen
+ * stand-ins for them that hold only SKIP (and their EXPORT_IMAGE /
+ * SKIP_IMAGES), so pi-gen runs only the stages after. After a successful build
+ * the stages that ran are saved.
+ */
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../core/logger';
+import type { ConfigEntry } from '../pigen/config-file';
+import type { ResolvedStage } from '../pigen/stage-list';
+import { StageCache, stageKeys } from './stage-cache';
+
+export interface StageCachePlan {
+  cache: StageCache;
+  keys: string[];
+  /** How many stages, from the first, come from the cache. */
+  hits: number;
+  /** The stage list pi-gen runs: stand-ins for the cached ones. */
+  stages: ResolvedStage[];
+}
+
+const exists = async (path: string): Promise<boolean> => (await stat(path).catch(() => undefined)) !== undefined;
+
+export async function planStageCache(options: {
+  cacheDir: string;
+  stages: readonly ResolvedStage[];
+  entries: readonly ConfigEntry[];
+  pigenCommit: string;
+  workDir: string;
+  aptProxy: string | undefined;
+  logger: Logger;
+}): Promise<StageCachePlan> {
+  const { logger } = options;
+  const cache = new StageCache(options.cacheDir, logger);
+  const keys = await stageKeys(options.stages, options.entries, options.pigenCommit);
+  let hits = 0;
+  while (hits < keys.length && (await cache.has(keys[hits]!))) hits++;
+  logger.info(
+    hits === 0
+      ? `stage cache: nothing cached for ${options.stages[0]?.name ?? 'the first stage'}; every stage runs`
+      : `stage cache: ${options.stages
+          .slice(0, hits)
+          .map((s) => s.name)
+          .join(', ')} unchanged (restored); ${keys.length - hits} stage(s) run`,
+  );
+  const stages = [...options.stages];
+  for (let j = 0; j < hits; j++) {
+    const s = options.stages[j]!;
+    const exportsImage = (await exists(join(s.hostPath, 'EXPORT_IMAGE'))) && !(await exists(join(s.hostPath, 'SKIP_IMAGES')));
+    if (j === hits - 1 || exportsImage) {
+      const rootfs = join(options.workDir, 'work', s.name, 'rootfs');
+      await cache.restore(keys[j]!, rootfs);
+      await pointAptAtThisBuild(rootfs, options.aptProxy);
+    }
+    // pi-gen names a stage's work directory after the stage's directory: the stand-in keeps the name.
+    const standIn = join(options.workDir, 'cached-stages', String(j), s.name);
+    await mkdir(standIn, { recursive: true });
+    await writeFile(join(standIn, 'SKIP'), '');
+    for (const f of ['EXPORT_IMAGE', 'SKIP_IMAGES', 'EXPORT_NOOBS']) {
+      if (await exists(join(s.hostPath, f))) await copyFile(join(s.hostPath, f), join(standIn, f));
+    }
+    stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
+  }
+  return { cache, keys, hits, stages };
+}
+
+/** Upstream stage0 writes the build's APT_PROXY into the image; a restored one names a proxy that has gone. */
+async function pointAptAtThisBuild(rootfs: string, aptProxy: string | undefined): Promise<void> {
+  const file = join(rootfs, 'etc/apt/apt.conf.d/51cache');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  await writeFile(file, aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };\n` : '');
+}
+
+/** Saves each stage that ran and finished (the first `finished` of the list); keeps the most recently used entries. */
+export async function saveStageResults(
+  plan: StageCachePlan,
+  stages: readonly ResolvedStage[],
+  workDir: string,
+  logger: Logger,
+  finished: number,
+): Promise<void> {
+  for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
+    const rootfs = join(workDir, 'work', stages[j]!.name, 'rootfs');
+    if (await exists(rootfs)) await plan.cache.save(plan.keys[j]!, rootfs);
+    else logger.warn(`stage cache: ${stages[j]!.name} left no rootfs to save`);
+  }
+  await plan.cache.prune(Math.max(8, 2 * stages.length));
+}

@@ -1,0 +1,239 @@
+/**
+ * Assembles a disk image from directories, with no loop device and no mount:
+ * the partition table written on the file by sfdisk, each FAT file system made
+ * in place (mkfs.fat --offset) and filled with mtools, each ext4 made in place
+ * from its directory (mkfs.ext4 -d, -E offset). Every identifier is decided
+ * first (disk-identifiers.ts) and written into fstab and cmdline.txt for each
+ * slot before that slot's file systems are made; the source directories are
+ * put back as they were afterwards.
+ *
+ * With an epoch (SOURCE_DATE_EPOCH) the result is byte for byte the same for
+ * the same directories and seed: ids from the seed, mkfs and mtools told the
+ * time, content added in sorted order, ext4 times clamped afterwards.
+ */
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerCleanup } from '../core/cleanup';
+import { PiImageError } from '../core/errors';
+import { execCapture, execStream } from '../core/exec';
+import type { Logger } from '../core/logger';
+import { temporaryPathFor } from '../core/atomic-file';
+import { diskIdentifiers } from './disk-identifiers';
+import { planDisk, sfdiskScript, type DiskPlan, type PlannedPartition } from './disk-plan';
+import { clampExt4Times } from './ext4-timestamps';
+import { setFatLabelTime } from './fat-label-time';
+import { autobootText, type Layout } from './layouts';
+
+export interface AssembleOptions {
+  /** The root file system's content (its boot/firmware empty: the boot files are in bootDir). */
+  rootDir: string;
+  /** The boot partition's content. */
+  bootDir: string;
+  layout: Layout;
+  /** Stable seed (product, version): identifiers derived from it. Without one they are random. */
+  seed?: string | undefined;
+  /** SOURCE_DATE_EPOCH: every time in the image at most this, and the image reproducible. */
+  epoch?: number | undefined;
+  /** The raw image to write (appears whole or not at all). */
+  output: string;
+  logger: Logger;
+}
+
+export interface AssembleResult {
+  plan: DiskPlan;
+  rootContentBytes: number;
+}
+
+/** Files whose BOOTDEV and ROOTDEV placeholders (pi-gen's) name the slot's partitions. */
+const FSTAB = 'etc/fstab';
+const CMDLINE = 'cmdline.txt';
+
+/** export-image's ROOT_SIZE: du of the tree without the apt cache and the boot files. */
+async function contentBytes(rootDir: string, options: AssembleOptions): Promise<number> {
+  const r = await execCapture(
+    'du',
+    ['-x', '--apparent-size', '-s', '--exclude', 'var/cache/apt/archives', '--exclude', 'boot/firmware', '--block-size=1', rootDir],
+    { logger: options.logger },
+  );
+  const bytes = Number(r.stdout.split('\t')[0]);
+  if (!Number.isSafeInteger(bytes)) throw new PiImageError('INTERNAL', `du printed "${r.stdout.trim()}" for ${rootDir}`);
+  return bytes;
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function checkDir(path: string, what: string): Promise<void> {
+  const s = await lstat(path).catch(() => undefined);
+  if (!s?.isDirectory()) throw new PiImageError('INPUT_INVALID', `${what} ${path} is not a directory`);
+}
+
+/** Names in a directory, sorted by bytes (the order content goes into the image). */
+async function sortedEntries(dir: string): Promise<{ name: string; dir: boolean }[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+
+export async function assembleImage(options: AssembleOptions): Promise<AssembleResult> {
+  const { logger, layout } = options;
+  await checkDir(options.rootDir, 'root file system');
+  await checkDir(options.bootDir, 'boot files');
+  const firmware = join(options.rootDir, 'boot/firmware');
+  if ((await lstat(firmware).catch(() => undefined))?.isDirectory() && (await readdir(firmware)).length > 0) {
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${firmware} is not empty: the boot files belong in the boot directory, the root file system keeps an empty mount point`,
+    );
+  }
+
+  const rootContentBytes = await contentBytes(options.rootDir, options);
+  const plan = planDisk(layout, rootContentBytes, diskIdentifiers(layout.table, layout.partitions.length, options.seed));
+  logger.info(
+    `export: ${layout.name} layout, ${plan.table === 'dos' ? 'MBR' : 'GPT'} ${plan.diskId}, ${(plan.imageBytes / 1048576).toFixed(0)} MiB: ` +
+      plan.partitions.map((p) => `${p.number} ${p.label} ${p.fs} ${(p.bytes / 1048576).toFixed(0)} MiB (${p.role})`).join(', '),
+  );
+
+  const fstabPath = join(options.rootDir, FSTAB);
+  const cmdlinePath = join(options.bootDir, CMDLINE);
+  const fstab = await readOptional(fstabPath);
+  const cmdline = await readOptional(cmdlinePath);
+  if (fstab === undefined || !/\b(ROOTDEV|BOOTDEV)\b/.test(fstab))
+    logger.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
+  if (cmdline === undefined || !/\bROOTDEV\b/.test(cmdline))
+    logger.warn(`export: ${cmdlinePath} has no ROOTDEV placeholder: cmdline.txt will not name the root partition`);
+
+  // mtools reads no user's ~/.mtoolsrc, and takes the FAT file systems mkfs.fat made as they are.
+  // TZ=UTC: the FAT times mtools and mkfs.fat write are local times; the same epoch gives the same bytes anywhere.
+  const env: NodeJS.ProcessEnv = { ...process.env, MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' };
+  if (options.epoch !== undefined) {
+    env.SOURCE_DATE_EPOCH = String(options.epoch);
+    env.E2FSPROGS_FAKE_TIME = String(options.epoch);
+  }
+
+  const temp = temporaryPathFor(options.output);
+  const scratch = await mkdtemp(join(tmpdir(), 'pi-image-export-'));
+  const unregister = registerCleanup(async () => {
+    await rm(temp, { force: true });
+    await rm(scratch, { recursive: true, force: true });
+  });
+  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.truncate(plan.imageBytes);
+    } finally {
+      await handle.close();
+    }
+    const sfdisk = execStream('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', temp], { logger, env, stdin: 'pipe' });
+    sfdisk.child.stdin!.end(sfdiskScript(plan));
+    await sfdisk.done;
+
+    const slots = [
+      { boot: 'boot', root: 'root' },
+      { boot: 'boot-b', root: 'root-b' },
+    ] as const;
+    for (const slot of slots) {
+      const boot = plan.partitions.find((p) => p.content === slot.boot);
+      const root = plan.partitions.find((p) => p.content === slot.root);
+      if (!boot || !root) continue;
+      const name = (p: PlannedPartition): string => `PARTUUID=${p.ids.partUuid}`;
+      if (fstab !== undefined) await writeFile(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)));
+      if (cmdline !== undefined) await writeFile(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)));
+      await makeFileSystem(temp, boot, options.bootDir, env, options);
+      await makeFileSystem(temp, root, options.rootDir, env, options);
+    }
+    for (const p of plan.partitions) {
+      if (p.content === 'autoboot') {
+        const bootA = plan.partitions.find((q) => q.content === 'boot')!;
+        const bootB = plan.partitions.find((q) => q.content === 'boot-b')!;
+        const dir = join(scratch, 'autoboot');
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, 'autoboot.txt'), autobootText(bootA.number, bootB.number));
+        await makeFileSystem(temp, p, dir, env, options);
+      } else if (p.content === 'data' || p.content === 'empty') {
+        await makeFileSystem(temp, p, undefined, env, options);
+      }
+    }
+    await rename(temp, options.output);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  } finally {
+    if (fstab !== undefined) await writeFile(fstabPath, fstab);
+    if (cmdline !== undefined) await writeFile(cmdlinePath, cmdline);
+    await rm(scratch, { recursive: true, force: true });
+    unregister();
+  }
+  return { plan, rootContentBytes };
+}
+
+async function makeFileSystem(
+  image: string,
+  p: PlannedPartition,
+  content: string | undefined,
+  env: NodeJS.ProcessEnv,
+  options: AssembleOptions,
+): Promise<void> {
+  const { logger } = options;
+  if (p.fs === 'none') return;
+  const started = Date.now();
+  if (p.fs === 'fat16' || p.fs === 'fat32') {
+    const sector = p.start / 512;
+    // mkfs.fat takes its times from SOURCE_DATE_EPOCH (env); --invariant would also fix the volume id, which -i sets.
+    const args = ['-F', p.fs === 'fat16' ? '16' : '32', '-s', '1', '-n', p.label, '-i', p.ids.volumeId, '--offset', String(sector), '-h', String(sector)];
+    await execCapture('mkfs.fat', [...args, image, String(p.bytes / 1024)], { logger, env });
+    if (options.epoch !== undefined) await withImage(image, (h) => setFatLabelTime(h, p.start, options.epoch!, `${image} partition ${p.number}`));
+    if (content) await copyIntoFat(`${image}@@${p.start}`, content, '::', env, options);
+  } else {
+    const args = [
+      '-q',
+      '-F',
+      '-t',
+      'ext4',
+      '-L',
+      p.label,
+      '-O',
+      '^64bit,^huge_file',
+      '-U',
+      p.ids.fsUuid,
+      '-E',
+      `offset=${p.start},hash_seed=${p.ids.hashSeed}`,
+    ];
+    if (content) args.push('-d', content);
+    await execCapture('mkfs.ext4', [...args, image, `${p.bytes / 1024}k`], { logger, env });
+    if (options.epoch !== undefined) await withImage(image, (h) => clampExt4Times(h, p.start, options.epoch!, `${image} partition ${p.number}`));
+  }
+  logger.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function withImage(image: string, work: (handle: FileHandle) => Promise<unknown>): Promise<void> {
+  const handle = await open(image, 'r+');
+  try {
+    await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Copies a directory tree into a FAT file system with mtools, in sorted order,
+ * one mcopy per directory. Without an epoch file times are kept (-m); with
+ * one, mtools stamps everything with SOURCE_DATE_EPOCH.
+ */
+async function copyIntoFat(target: string, dir: string, at: string, env: NodeJS.ProcessEnv, options: AssembleOptions): Promise<void> {
+  const entries = await sortedEntries(dir);
+  const files = entries.filter((e) => !e.dir).map((e) => join(dir, e.name));
+  const dirs = entries.filter((e) => e.dir);
+  const keep = options.epoch === undefined ? ['-m'] : [];
+  if (files.length > 0) await execCapture('mcopy', ['-i', target, '-p', '-D', 'o', ...keep, ...files, `${at}/`], { logger: options.logger, env });
+  for (const d of dirs) {
+    await execCapture('mmd', ['-i', target, `${at}/${d.name}`], { logger: options.logger, env });
+    await copyIntoFat(target, join(dir, d.name), `${at}/${d.name}`, env, options);
+  }
+}

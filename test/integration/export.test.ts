@@ -1,0 +1,260 @@
+/**
+ * `pi-image export` (the rootless export's assembler) on trees this test
+ * makes, checked by independent tools: sfdisk for the table, blkid, fsck.fat
+ * and e2fsck for each file system (through read-only loop devices over each
+ * partition's range), debugfs and mtools for what is inside. Reproducibility:
+ * the same tree, seed and epoch give the same sha256; another epoch another
+ * (valid) image.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runPiImage } from '../support/cli';
+import { LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
+import { missingTools, skipReason } from '../support/tools';
+
+const TOOLS = ['sfdisk', 'mkfs.ext4', 'mkfs.fat', 'mcopy', 'mmd', 'mtype', 'fsck.fat', 'e2fsck', 'debugfs', 'blkid', 'mknod'];
+const why = loopDevicesUnavailable() ?? (missingTools(TOOLS).length > 0 ? `missing: ${missingTools(TOOLS).join(', ')}` : undefined);
+if (why) skipReason('rootless export', why);
+
+const EPOCH = 1700000000;
+const FUTURE = 2114380800; // 2037-01-01 (mkfs.ext4 1.47.0 -d keeps only 32-bit times): clamped to the epoch
+
+interface SfdiskPartition {
+  node: string;
+  start: number;
+  size: number;
+  type: string;
+  uuid?: string;
+  name?: string;
+}
+interface SfdiskTable {
+  label: 'dos' | 'gpt';
+  id: string;
+  partitions: SfdiskPartition[];
+}
+
+function sfdisk(image: string): SfdiskTable {
+  return (JSON.parse(execFileSync('sfdisk', ['--json', image], { encoding: 'utf8' })) as { partitiontable: SfdiskTable }).partitiontable;
+}
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return runPiImage(['export', ...args], { env: { SOURCE_DATE_EPOCH: String(EPOCH), ...env } });
+}
+
+describe.skipIf(why !== undefined)('pi-image export: an image from directories, no loop device and no mount', () => {
+  const work = mkdtempSync(join(tmpdir(), 'export-test-'));
+  const root = join(work, 'rootfs');
+  const boot = join(work, 'bootfs');
+  const loops = new LoopDevices();
+  afterEach(() => loops.release());
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  const FSTAB =
+    'proc /proc proc defaults 0 0\nBOOTDEV /boot/firmware vfat defaults 0 2\nROOTDEV / ext4 defaults,noatime 0 1\nLABEL=OURBOX_DATA /var/lib/ourbox ext4 defaults,nofail 0 2\n';
+  const CMDLINE = 'console=serial0,115200 root=ROOTDEV rootfstype=ext4 rootwait\n';
+  mkdirSync(join(root, 'etc'), { recursive: true });
+  mkdirSync(join(root, 'boot/firmware'), { recursive: true });
+  mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  mkdirSync(join(root, 'dev'), { recursive: true });
+  writeFileSync(join(root, 'etc/fstab'), FSTAB);
+  // Created out of order: the image must not depend on the order the directory lists them.
+  for (const n of ['zeta', 'alpha', 'mu', 'beta']) writeFileSync(join(root, 'etc', n), `${n}\n`);
+  writeFileSync(join(root, 'usr/bin/tool'), Buffer.alloc(3 * 1048576, 7));
+  linkSync(join(root, 'usr/bin/tool'), join(root, 'usr/bin/tool-link'));
+  symlinkSync('tool', join(root, 'usr/bin/tool-sym'));
+  execFileSync('mknod', [join(root, 'dev/null'), 'c', '1', '3']);
+  writeFileSync(join(root, 'etc/from-the-future'), 'x\n');
+  utimesSync(join(root, 'etc/from-the-future'), FUTURE, FUTURE);
+  mkdirSync(join(boot, 'overlays'), { recursive: true });
+  writeFileSync(join(boot, 'cmdline.txt'), CMDLINE);
+  writeFileSync(join(boot, 'config.txt'), '[all]\narm_64bit=1\n');
+  writeFileSync(join(boot, 'kernel8.img'), Buffer.alloc(2 * 1048576, 1));
+  for (const n of ['vc4-kms-v3d.dtbo', 'a-long-overlay-name.dtbo', 'b.dtbo']) writeFileSync(join(boot, 'overlays', n), n);
+
+  /** Each partition's file system checked by its own fsck; returns blkid's view. */
+  function checkPartitions(image: string, table: SfdiskTable): Record<string, string>[] {
+    return table.partitions.map((p) => {
+      const dev = loops.attachRange(image, p.start * 512, p.size * 512);
+      const probe = spawnSync('blkid', ['-p', '-o', 'export', dev], { encoding: 'utf8' });
+      const fields = Object.fromEntries(
+        probe.stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('=', 2) as [string, string]),
+      );
+      if (fields.TYPE === 'vfat') expect(spawnSync('fsck.fat', ['-n', dev]).status).toBe(0);
+      if (fields.TYPE === 'ext4') {
+        const fsck = spawnSync('e2fsck', ['-fn', dev], { encoding: 'utf8' });
+        if (fsck.status !== 0) console.error(fsck.stdout, fsck.stderr);
+        expect(fsck.status).toBe(0);
+      }
+      return fields;
+    });
+  }
+  const debugfs = (image: string, p: SfdiskPartition, request: string): string => {
+    const dev = loops.attachRange(image, p.start * 512, p.size * 512);
+    return execFileSync('debugfs', ['-R', request, dev], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  };
+  const mtype = (image: string, p: SfdiskPartition, path: string): string =>
+    execFileSync('mtype', ['-i', `${image}@@${p.start * 512}`, `::${path}`], { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+
+  it("lays out pi-gen's table, names the partitions in fstab and cmdline.txt, keeps owners, links and device nodes, clamps times", () => {
+    const image = join(work, 'pigen.img');
+    const r = run([root, '--boot-dir', boot, '--out', image, '--seed', 'ourbox-mini 1.2.3', '--json']);
+    if (r.code !== 0) console.error(r.stderr);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    const table = sfdisk(image);
+    expect(table.label).toBe('dos');
+    expect(table.id).toBe(`0x${plan.diskId}`);
+    expect(table.partitions.map((p) => [p.start, p.type])).toEqual([
+      [16384, 'c'],
+      [16384 + 1048576, '83'],
+    ]);
+    expect(table.partitions[0]!.size).toBe(1048576);
+    const fs = checkPartitions(image, table);
+    expect(fs.map((f) => [f.TYPE, f.LABEL])).toEqual([
+      ['vfat', 'bootfs'],
+      ['ext4', 'rootfs'],
+    ]);
+    expect(fs[0]!.VERSION).toBe('FAT32');
+    expect(fs[1]!.UUID).toBe(plan.partitions[1].ids.fsUuid);
+
+    const fstab = debugfs(image, table.partitions[1]!, 'cat /etc/fstab');
+    expect(fstab).toContain(`PARTUUID=${plan.diskId}-01 /boot/firmware`);
+    expect(fstab).toContain(`PARTUUID=${plan.diskId}-02 /`);
+    expect(fstab).toContain('LABEL=OURBOX_DATA /var/lib/ourbox');
+    expect(mtype(image, table.partitions[0]!, '/cmdline.txt')).toContain(`root=PARTUUID=${plan.diskId}-02 `);
+    expect(mtype(image, table.partitions[0]!, '/overlays/a-long-overlay-name.dtbo')).toBe('a-long-overlay-name.dtbo');
+
+    const stat = (path: string): string => debugfs(image, table.partitions[1]!, `stat ${path}`);
+    expect(stat('/usr/bin/tool')).toMatch(/Links: 2/);
+    expect(debugfs(image, table.partitions[1]!, 'stat /usr/bin/tool-link')).toMatch(/Links: 2/);
+    expect(stat('/usr/bin/tool-sym')).toMatch(/Fast link dest: "tool"/);
+    expect(stat('/dev/null')).toMatch(/Type: character special/);
+    expect(stat('/dev/null')).toMatch(/Device major\/minor number: 01:03/);
+    for (const field of ['ctime', 'atime', 'mtime', 'crtime']) {
+      expect(stat('/etc/from-the-future')).toMatch(new RegExp(`${field}: 0x${EPOCH.toString(16)}:00000000`));
+    }
+    // The trees are as they were: the placeholders come back after the export.
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(FSTAB);
+    expect(readFileSync(join(boot, 'cmdline.txt'), 'utf8')).toBe(CMDLINE);
+  });
+
+  it('gives the same bytes for the same tree, seed and epoch, and another valid image for another epoch', () => {
+    const a = join(work, 'a.img');
+    const b = join(work, 'b.img');
+    const c = join(work, 'c.img');
+    const seed = ['--seed', 'ourbox-mini 2.0.0'];
+    expect(run([root, '--boot-dir', boot, '--out', a, ...seed]).code).toBe(0);
+    // Another second, and every file's ctime changed: nothing of either may reach the image.
+    execFileSync('sleep', ['1.1']);
+    for (const n of ['alpha', 'beta']) writeFileSync(join(root, 'etc', n), `${n}\n`);
+    expect(run([root, '--boot-dir', boot, '--out', b, ...seed]).code).toBe(0);
+    expect(sha256(b)).toBe(sha256(a));
+    expect(run([root, '--boot-dir', boot, '--out', c, ...seed], { SOURCE_DATE_EPOCH: String(EPOCH + 86400) }).code).toBe(0);
+    expect(sha256(c)).not.toBe(sha256(a));
+    checkPartitions(c, sfdisk(c));
+    // Without a seed the identifiers are random: reproducible only when asked to be.
+    const d = join(work, 'd.img');
+    const r = run([root, '--boot-dir', boot, '--out', d]);
+    expect(r.stderr).toMatch(/no --seed: the identifiers are random/);
+    expect(sfdisk(d).id).not.toBe(sfdisk(a).id);
+  });
+
+  it('lays out A/B slots with autoboot.txt, each slot naming its own partitions, and a data partition', () => {
+    const image = join(work, 'ab.img');
+    const r = run([
+      root,
+      '--boot-dir',
+      boot,
+      '--out',
+      image,
+      '--layout',
+      'ab-tryboot',
+      '--set',
+      'EXPORT_SLOT_B=copy',
+      '--set',
+      'EXPORT_DATA_SIZE=64M',
+      '--set',
+      'EXPORT_DATA_LABEL=OURBOX_DATA',
+      '--seed',
+      'ab',
+      '--json',
+    ]);
+    if (r.code !== 0) console.error(r.stderr);
+    expect(r.code).toBe(0);
+    const table = sfdisk(image);
+    expect(table.label).toBe('gpt');
+    expect(table.partitions.map((p) => p.name)).toEqual(['autoboot', 'boot_a', 'boot_b', 'root_a', 'root_b', 'OURBOX_DATA']);
+    const fs = checkPartitions(image, table);
+    expect(fs.map((f) => `${f.TYPE}:${f.LABEL}`)).toEqual(['vfat:autoboot', 'vfat:boot_a', 'vfat:boot_b', 'ext4:root_a', 'ext4:root_b', 'ext4:OURBOX_DATA']);
+    expect(fs[0]!.VERSION).toBe('FAT16');
+    expect(mtype(image, table.partitions[0]!, '/autoboot.txt')).toBe('[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=3\n');
+
+    const uuid = (i: number): string => table.partitions[i]!.uuid!.toLowerCase();
+    expect(mtype(image, table.partitions[1]!, '/cmdline.txt')).toContain(`root=PARTUUID=${uuid(3)} `);
+    expect(mtype(image, table.partitions[2]!, '/cmdline.txt')).toContain(`root=PARTUUID=${uuid(4)} `);
+    const fstabA = debugfs(image, table.partitions[3]!, 'cat /etc/fstab');
+    const fstabB = debugfs(image, table.partitions[4]!, 'cat /etc/fstab');
+    expect(fstabA).toContain(`PARTUUID=${uuid(1)} /boot/firmware`);
+    expect(fstabA).toContain(`PARTUUID=${uuid(3)} /`);
+    expect(fstabB).toContain(`PARTUUID=${uuid(2)} /boot/firmware`);
+    expect(fstabB).toContain(`PARTUUID=${uuid(4)} /`);
+    // inspect finds the slots from the image alone: autoboot.txt, then each boot partition's cmdline.txt.
+    const inspected = runPiImage(['inspect', image, '--json']);
+    expect(inspected.code).toBe(0);
+    const report = JSON.parse(inspected.stdout);
+    expect(report.slots).toMatchObject({ autoboot: { partition: 1 }, a: { boot: 2, root: 4 }, b: { boot: 3, root: 5 } });
+    expect([report.boot.partition, report.root.partition]).toEqual([2, 4]);
+    expect(report.partitionTable.partitions.map((p: { role?: string }) => p.role ?? null)).toEqual([
+      'common boot (autoboot.txt)',
+      'boot (slot A)',
+      'boot (slot B)',
+      'root (slot A)',
+      'root (slot B)',
+      null,
+    ]);
+    expect(runPiImage(['inspect', image]).stdout).toContain('A/B slots (autoboot.txt in partition 1): A: boot 2, root 4; B (tryboot): boot 3, root 5');
+    expect(JSON.parse(r.stdout).partitions.map((p: { role: string }) => p.role)).toEqual([
+      'common boot (autoboot.txt)',
+      'boot (slot A)',
+      'boot (slot B)',
+      'root (slot A)',
+      'root (slot B)',
+      'data',
+    ]);
+  });
+
+  it('leaves slot B empty unless asked for a copy', () => {
+    const image = join(work, 'ab-empty.img');
+    expect(run([root, '--boot-dir', boot, '--out', image, '--layout', 'ab-tryboot', '--seed', 'ab']).code).toBe(0);
+    const table = sfdisk(image);
+    const fs = checkPartitions(image, table);
+    expect(fs.map((f) => f.TYPE ?? 'none')).toEqual(['vfat', 'vfat', 'none', 'ext4', 'none']);
+  });
+
+  it('refuses a tree whose boot files are still in the root file system, an existing output, a bad layout: exit 2, nothing written', () => {
+    const full = join(work, 'full-root');
+    mkdirSync(join(full, 'boot/firmware'), { recursive: true });
+    writeFileSync(join(full, 'boot/firmware/config.txt'), 'x');
+    const out = join(work, 'refused.img');
+    let r = run([full, '--boot-dir', boot, '--out', out]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      expect.stringMatching(/boot\/firmware is not empty: the boot files belong in the boot directory.*\[INPUT_INVALID\]/),
+    ]);
+    r = run([root, '--boot-dir', boot, '--out', join(work, 'pigen.img')]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/pigen\.img exists \(pass --force to replace it\) \[OUTPUT_EXISTS\]/)]);
+    r = run([root, '--boot-dir', boot, '--out', out, '--layout', 'custom', '--set', 'EXPORT_PARTITIONS=root:ext4:auto']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/needs exactly one boot partition/)]);
+    expect(spawnSync('ls', ['-A', work], { encoding: 'utf8' }).stdout).not.toMatch(/refused|partial/);
+  });
+});
