@@ -22433,7 +22433,7 @@ var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
     var { join: join34, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm16 } = require("fs/promises");
+    var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm15 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm16(target, { force: true, recursive: true });
+        await rm15(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -23202,9 +23202,9 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir14,
-      readFile: readFile10,
+      readFile: readFile9,
       readdir: readdir11,
-      rm: rm16,
+      rm: rm15,
       writeFile: writeFile8
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -23256,7 +23256,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm16(tmp2.target, { recursive: true, force: true });
+          return rm15(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm16(bucket, { recursive: true, force: true });
+      return rm15(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile10(bucket, "utf8");
+      const data = await readFile9(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm16;
-    async function rm16(cache, integrity) {
+    module2.exports = rm15;
+    async function rm15(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm16, "rm");
+    __name(rm15, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm16 } = require("fs/promises");
+    var { rm: rm15 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm16(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm15(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28321,8 +28321,8 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir14,
-      readFile: readFile10,
-      rm: rm16,
+      readFile: readFile9,
+      rm: rm15,
       stat: stat14,
       truncate: truncate2,
       writeFile: writeFile8
@@ -28444,7 +28444,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat14(f);
-            await rm16(f, { recursive: true, force: true });
+            await rm15(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm16(filepath, { recursive: true, force: true });
+        await rm15(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28537,7 +28537,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm16(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm15(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -28548,7 +28548,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile10(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile9(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm16 = require_rm2();
+    var rm15 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm16.entry;
-    module2.exports.rm.all = rm16.all;
+    module2.exports.rm = rm15.entry;
+    module2.exports.rm.all = rm15.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm16.content;
+    module2.exports.rm.content = rm15.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -40540,14 +40540,21 @@ async function stageKeys(stages, entries, pigenCommit) {
 }
 __name(stageKeys, "stageKeys");
 var StageCache = class {
-  constructor(dir, logger) {
+  /** `asRoot`: the prefix that runs tar as root (sudo) when pi-image itself is not: a rootfs is owned by root. */
+  constructor(dir, logger, asRoot = []) {
     this.dir = dir;
     this.logger = logger;
+    this.asRoot = asRoot;
   }
   dir;
   logger;
+  asRoot;
   static {
     __name(this, "StageCache");
+  }
+  tar(args) {
+    const argv = [...this.asRoot, "tar", ...args];
+    return execCapture(argv[0], argv.slice(1), { logger: this.logger });
   }
   entry(key) {
     return (0, import_node_path8.join)(this.dir, `${key}.tar`);
@@ -40559,13 +40566,18 @@ var StageCache = class {
   async restore(key, rootfs) {
     const started = Date.now();
     await (0, import_promises10.mkdir)(rootfs, { recursive: true });
-    await execCapture(
-      "tar",
-      ["--extract", "--file", this.entry(key), "--directory", rootfs, "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "--same-permissions"],
-      {
-        logger: this.logger
-      }
-    );
+    await this.tar([
+      "--extract",
+      "--file",
+      this.entry(key),
+      "--directory",
+      rootfs,
+      "--numeric-owner",
+      "--xattrs",
+      "--xattrs-include=*",
+      "--acls",
+      "--same-permissions"
+    ]);
     const now = /* @__PURE__ */ new Date();
     await (0, import_promises10.utimes)(this.entry(key), now, now);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
@@ -40577,24 +40589,20 @@ var StageCache = class {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await execCapture(
-        "tar",
-        [
-          "--create",
-          "--file",
-          temp,
-          "--directory",
-          rootfs,
-          "--numeric-owner",
-          "--xattrs",
-          "--xattrs-include=*",
-          "--acls",
-          "--one-file-system",
-          "--exclude=./var/cache/apt/archives/*.deb",
-          "."
-        ],
-        { logger: this.logger }
-      );
+      await this.tar([
+        "--create",
+        "--file",
+        temp,
+        "--directory",
+        rootfs,
+        "--numeric-owner",
+        "--xattrs",
+        "--xattrs-include=*",
+        "--acls",
+        "--one-file-system",
+        "--exclude=./var/cache/apt/archives/*.deb",
+        "."
+      ]);
       await (0, import_promises10.rename)(temp, target);
     } catch (e) {
       await (0, import_promises10.rm)(temp, { force: true });
@@ -40614,7 +40622,7 @@ var StageCache = class {
 var exists = /* @__PURE__ */ __name(async (path) => await (0, import_promises11.stat)(path).catch(() => void 0) !== void 0, "exists");
 async function planStageCache(options) {
   const { logger } = options;
-  const cache = new StageCache(options.cacheDir, logger);
+  const cache = new StageCache(options.cacheDir, logger, options.asRoot);
   const keys = await stageKeys(options.stages, options.entries, options.pigenCommit);
   let hits = 0;
   while (hits < keys.length && await cache.has(keys[hits])) hits++;
@@ -40628,7 +40636,7 @@ async function planStageCache(options) {
     if (j === hits - 1 || exportsImage) {
       const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
       await cache.restore(keys[j], rootfs);
-      await pointAptAtThisBuild(rootfs, options.aptProxy);
+      await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
     }
     const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
     await (0, import_promises11.mkdir)(standIn, { recursive: true });
@@ -40641,12 +40649,15 @@ async function planStageCache(options) {
   return { cache, keys, hits, stages };
 }
 __name(planStageCache, "planStageCache");
-async function pointAptAtThisBuild(rootfs, aptProxy) {
+async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger) {
   const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
-  const text2 = await (0, import_promises11.readFile)(file, "utf8").catch(() => void 0);
-  if (text2 === void 0) return;
-  await (0, import_promises11.writeFile)(file, aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
+  if (!await exists(file)) return;
+  const argv = [...asRoot, "tee", file];
+  const tee = execStream(argv[0], argv.slice(1), { logger, stdin: "pipe" });
+  tee.child.stdin.end(aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
 ` : "");
+  tee.child.stdout.resume();
+  await tee.done;
 }
 __name(pointAptAtThisBuild, "pointAptAtThisBuild");
 async function saveStageResults(plan, stages, workDir, logger, finished) {
@@ -41232,7 +41243,7 @@ async function runBuild(options) {
   for (const s of stages) {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
   }
-  if (native) await startFresh(workDir, options.resume ?? false, logger);
+  if (native) await startFresh(workDir, options.resume ?? false, runtime.command, logger);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
     return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
@@ -41270,8 +41281,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   let cachePlan;
   if (options.stageCacheDir) {
-    if (!native || !options.isRoot)
-      logger.warn("stage cache: not used: it needs --runtime native with pi-image itself running as root (a stage rootfs is owned by root)");
+    if (!native) logger.warn(`stage cache: not used: ${runtime.runtime} builds keep their stages inside the container; it needs --runtime native`);
     else if (options.resume) logger.info("stage cache: not used with --continue (pi-gen reuses the work tree)");
     else {
       const keyed = buildConfigEntries(withProxy, stages, native, workDir);
@@ -41282,6 +41292,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
         pigenCommit: options.pigenCommit,
         workDir,
         aptProxy: proxy?.url,
+        asRoot: runtime.command,
         logger
       });
     }
@@ -41436,7 +41447,8 @@ async function whyNoImage(stages) {
   return `pi-gen exported no image although ${exporting.join(", ")} asked for one (EXPORT_IMAGE); see the build log`;
 }
 __name(whyNoImage, "whyNoImage");
-async function startFresh(workDir, resume, logger) {
+async function startFresh(workDir, resume, asRoot, logger) {
+  const run = /* @__PURE__ */ __name((argv) => execCapture(argv[0], argv.slice(1), { logger }), "run");
   const tree = (0, import_node_path12.join)(workDir, "work");
   if (!await exists2(tree)) return;
   if (resume) {
@@ -41444,10 +41456,9 @@ async function startFresh(workDir, resume, logger) {
     return;
   }
   const mounts = (await (0, import_promises15.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
-  for (const m of mounts) await execCapture("umount", ["--lazy", m], { logger });
+  for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
   logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-  await execCapture("rm", ["-rf", "--one-file-system", "--", tree], { logger });
-  await (0, import_promises15.rm)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true, force: true });
+  await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
 }
 __name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {
@@ -41822,7 +41833,11 @@ var FILE_ROLES = [
   /** smoke-test.json: the boot test's report. */
   "boot-test",
   /** A boot's serial console, as the boot test saw it. */
-  "boot-log"
+  "boot-log",
+  /** A/B images: slot A's boot and root file systems (xz), and their block maps: what an updater writes. */
+  "update-boot",
+  "update-root",
+  "update-bmap"
 ];
 var MEDIA_TYPES = {
   image: "application/x-xz",
@@ -41836,7 +41851,10 @@ var MEDIA_TYPES = {
   metadata: "application/json",
   "release-notes": "text/markdown",
   "boot-test": "application/json",
-  "boot-log": "text/plain"
+  "boot-log": "text/plain",
+  "update-boot": "application/x-xz",
+  "update-root": "application/x-xz",
+  "update-bmap": "application/xml"
 };
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {
@@ -49548,6 +49566,44 @@ function parseInfoFile(text2, source = ".info") {
 }
 __name(parseInfoFile, "parseInfoFile");
 
+// src/lib/release/update-bundle.ts
+var import_node_fs26 = require("node:fs");
+async function writeUpdateBundle(options) {
+  const { contents, writer, logger } = options;
+  const slot = contents.slots?.a;
+  if (slot?.root === void 0) return null;
+  const parts = [];
+  for (const [content, number] of [
+    ["boot", slot.boot],
+    ["root", slot.root]
+  ]) {
+    const p = contents.partitionTable.partitions.find((q) => q.number === number);
+    const fsName = p.filesystem.type === "vfat" ? "vfat" : p.filesystem.type;
+    const file = `${options.name}.slot-${content}.${fsName}.xz`;
+    const bmap = `${options.name}.slot-${content}.bmap`;
+    logger.info(`update bundle: partition ${number} (${content}, ${fsName}) \u2192 ${file}`);
+    const pass = await rawImagePass((0, import_node_fs26.createReadStream)(options.diskPath, { start: p.startBytes, end: p.startBytes + p.sizeBytes - 1 }), {
+      logger,
+      sourceName: `${options.diskPath} partition ${number}`,
+      expectedSize: p.sizeBytes,
+      xz: { path: writer.path(file), level: options.level, threads: options.threads }
+    });
+    writer.record(file, content === "boot" ? "update-boot" : "update-root", pass.compressed);
+    await writer.writeText(bmap, "update-bmap", renderBmap(pass.bmap));
+    parts.push({
+      content,
+      partition: number,
+      filesystem: fsName,
+      partuuid: p.partuuid.toLowerCase(),
+      file,
+      bmap,
+      raw: { size: pass.raw.size, sha256: pass.raw.sha256 }
+    });
+  }
+  return { slot: "A", parts };
+}
+__name(writeUpdateBundle, "writeUpdateBundle");
+
 // src/lib/pigen/pigen-sbom.ts
 var import_node_events3 = require("node:events");
 var HEAD_BYTES = 64 * 1024;
@@ -49643,6 +49699,7 @@ function buildMetadata(input) {
       ref: input.provenance.recipe?.ref ?? null,
       modified: input.buildRecord?.recipe.modified ?? null
     },
+    updateBundle: input.updateBundle ?? null,
     export: input.exportRecord ?? (input.buildRecord ? { kind: "export-image", layout: null, table: null, diskId: null, seed: null, epoch: null, partitions: [] } : null),
     workflowRun: {
       id: input.provenance.workflowRun?.id ?? null,
@@ -49710,6 +49767,11 @@ function renderReleaseNotes(meta, files) {
   if (meta.export?.kind === "rootless") {
     out.push(
       `- export: pi-image rootless, ${mdText(meta.export.layout ?? "")} layout (${meta.export.table === "gpt" ? "GPT" : "MBR"} ${mdCode(meta.export.diskId ?? "")})` + (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? "")} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : "")
+    );
+  }
+  if (meta.updateBundle) {
+    out.push(
+      `- update bundle (slot ${meta.updateBundle.slot}): ${meta.updateBundle.parts.map((p) => `${mdCode(p.file)} (partition ${p.partition}, ${mdText(p.filesystem)}, names PARTUUID ${mdCode(p.partuuid)})`).join(", ")}`
     );
   }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
@@ -49880,13 +49942,7 @@ async function packageRelease(options) {
     }
     const { pass } = streamed;
     logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
-    let contents;
-    try {
-      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
-    } finally {
-      await streamed.close();
-      streamed = void 0;
-    }
+    const contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
       throw new PiImageError(
@@ -49894,7 +49950,10 @@ async function packageRelease(options) {
         `${layout.image.path}: no ${!contents.boot ? "FAT boot partition" : "ext root file system"} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(", ")}): not a Raspberry Pi OS image a device can boot`
       );
     }
+    const updateBundle = await writeUpdateBundle({ writer, name, diskPath: streamed.disk.name, contents, level, threads, logger });
     writer.record(f.image, "image", compressed);
+    await streamed.close();
+    streamed = void 0;
     await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
     await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
     await writer.writeText(f.bmap, "bmap", renderBmap(pass.bmap));
@@ -49947,7 +50006,8 @@ async function packageRelease(options) {
       sbomFile: f.sbom,
       contents,
       buildRecord,
-      exportRecord: buildRecord?.exports[layout.image.base]
+      exportRecord: buildRecord?.exports[layout.image.base],
+      updateBundle
     });
     await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
     await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));

@@ -7,7 +7,7 @@ export interface Measurement {
 export function measure(
   cmd: string,
   args: readonly string[],
-  options?: { env?: Record<string, string>; stdout?: number | 'ignore' | 'inherit' },
+  options?: { env?: Record<string, string>; stdout?: number | 'ignore' | 'inherit'; cwd?: string },
 ): Promise<Measurement>;
 export function machine(
   tools?: Record<string, string | undefined>,

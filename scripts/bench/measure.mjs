@@ -37,7 +37,7 @@ function treeRssKiB(root) {
 export function measure(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'], env: { ...process.env, ...options.env } });
+    const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'], env: { ...process.env, ...options.env }, cwd: options.cwd });
     let peak = 0;
     let peakOwn = 0;
     const timer = setInterval(() => {

@@ -12,13 +12,14 @@
  * which is missing and skips otherwise (in CI a skip fails the run).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseBuildLog, stagesOf } from '../../src/lib/pigen/build-log';
 import { parseDepends } from '../../src/lib/build/preflight';
 import { runPiImage } from '../support/cli';
+import { makeCacheStages } from '../support/cache-stages';
 import { LoopDevices } from '../support/loop-devices';
 import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
 import { testPiGen } from '../support/pigen';
@@ -244,5 +245,68 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
     const resumed = build(['--continue']);
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toContain('REUSED ROOTFS');
+  });
+
+  it('restores unchanged stages from the stage cache and runs only what changed, with owners, modes and links kept', () => {
+    const { a, b, writeA: stageA, writeB: stageB } = makeCacheStages(join(work, 'cache-stages'));
+    const cache = join(work, 'stage-cache');
+    const out = join(work, 'cached-build');
+    const build = () =>
+      runPiImage(
+        [
+          'build',
+          '--config',
+          join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
+          '--set',
+          `STAGE_LIST=${a} ${b}`,
+          '--runtime',
+          'native',
+          '--work-dir',
+          out,
+          '--pigen-dir',
+          pigenDir!,
+          '--min-free-gb',
+          '1',
+          '--stage-cache',
+          cache,
+        ],
+        { cwd: REPO_ROOT },
+      );
+    const rootfs = (stage: string, path: string): string => join(out, 'work', stage, 'rootfs', path);
+
+    let r = build();
+    if (r.code !== 0) console.error(r.stderr.slice(-3000));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/RAN stage-a 1[\s\S]*RAN stage-b 1/);
+    expect(r.stderr).toMatch(/stage cache: saved stage-a-[0-9a-f]{32}/);
+    expect(r.stderr).toMatch(/stage cache: saved stage-b-[0-9a-f]{32}/);
+
+    // Nothing changed: nothing runs; the last stage's rootfs is back, the first's is not needed.
+    r = build();
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('RAN stage-');
+    expect(r.stderr).toContain('stage cache: stage-a, stage-b unchanged (restored); 0 stage(s) run');
+    expect(readFileSync(rootfs('stage-b', 'etc/b'), 'utf8')).toBe('ab\n');
+    expect(existsSync(rootfs('stage-a', 'etc/a'))).toBe(false);
+
+    // Only the last stage changed: the first is restored as it was made, the last runs on it.
+    stageB('2');
+    r = build();
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('RAN stage-a');
+    expect(r.stderr).toContain('RAN stage-b 2');
+    expect(r.stderr).toContain('stage cache: stage-a unchanged (restored); 1 stage(s) run');
+    const owner = statSync(rootfs('stage-a', 'etc/a'));
+    expect([owner.uid, owner.gid]).toEqual([1234, 5678]);
+    const tool = statSync(rootfs('stage-a', 'usr/bin/tool'));
+    expect([tool.mode & 0o7777, tool.nlink]).toEqual([0o4755, 2]);
+    expect(readlinkSync(rootfs('stage-a', 'usr/bin/tool-sym'))).toBe('tool');
+    expect(readFileSync(rootfs('stage-b', 'etc/b'), 'utf8')).toBe('ab\n');
+
+    // The first stage changed: everything after it runs again.
+    stageA('2');
+    r = build();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/RAN stage-a 2[\s\S]*RAN stage-b 2/);
   });
 });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runPiImage } from '../support/cli';
+import { makeInfo } from '../support/small-image';
 import { LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
 import { missingTools, skipReason } from '../support/tools';
 
@@ -231,6 +232,47 @@ describe.skipIf(why !== undefined)('pi-image export: an image from directories, 
       'root (slot B)',
       'data',
     ]);
+  });
+
+  it("packages an A/B image with slot A's file systems as the update bundle, in the manifest", () => {
+    const deploy = join(work, 'ab-deploy');
+    mkdirSync(deploy);
+    execFileSync('cp', ['--sparse=always', join(work, 'ab.img'), join(deploy, 'ab-1.0.0.img')]);
+    writeFileSync(join(deploy, 'ab-1.0.0.info'), makeInfo(3));
+    const release = join(work, 'ab-release');
+    const r = runPiImage(['package', deploy, '--out', release, '--version', '1.0.0', '--compression-level', '1']);
+    if (r.code !== 0) console.error(r.stderr);
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(release, 'manifest.json'), 'utf8'));
+    const byRole = (role: string): string[] => manifest.files.filter((f: { role: string }) => f.role === role).map((f: { path: string }) => f.path);
+    expect(byRole('update-boot')).toEqual(['ab-1.0.0.slot-boot.vfat.xz']);
+    expect(byRole('update-root')).toEqual(['ab-1.0.0.slot-root.ext4.xz']);
+    expect(byRole('update-bmap').sort()).toEqual(['ab-1.0.0.slot-boot.bmap', 'ab-1.0.0.slot-root.bmap']);
+    const table = sfdisk(join(work, 'ab.img'));
+    const metadata = JSON.parse(readFileSync(join(release, 'metadata.json'), 'utf8'));
+    expect(metadata.updateBundle.parts.map((p: { partition: number; partuuid: string }) => [p.partition, p.partuuid])).toEqual([
+      [2, table.partitions[1]!.uuid!.toLowerCase()],
+      [4, table.partitions[3]!.uuid!.toLowerCase()],
+    ]);
+    // Each file is exactly its partition: decompressed, byte for byte, and its own fsck is clean.
+    for (const [file, index] of [
+      ['ab-1.0.0.slot-boot.vfat.xz', 1],
+      ['ab-1.0.0.slot-root.ext4.xz', 3],
+    ] as const) {
+      const raw = join(work, `${file}.raw`);
+      execFileSync('sh', ['-c', `xz -dc "$1" > "$2"`, 'sh', join(release, file), raw]);
+      const p = table.partitions[index]!;
+      const partition = execFileSync(
+        'sh',
+        ['-c', 'dd if="$1" bs=512 skip="$2" count="$3" status=none | sha256sum', 'sh', join(work, 'ab.img'), String(p.start), String(p.size)],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(`${sha256(raw)}  -\n`).toBe(partition);
+      expect(spawnSync(index === 1 ? 'fsck.fat' : 'e2fsck', index === 1 ? ['-n', raw] : ['-fn', raw]).status).toBe(0);
+    }
+    expect(readFileSync(join(release, 'RELEASE_NOTES.md'), 'utf8')).toContain('update bundle (slot A)');
   });
 
   it('leaves slot B empty unless asked for a copy', () => {

@@ -71088,6 +71088,7 @@ function parseBuildInputs(get) {
     minFreeGiB: checkIntegerInRange(get("min-free-gb") || "10", 0, 1e5, "input min-free-gb"),
     installEmulation: parseBoolean(get("install-emulation"), "input install-emulation"),
     aptCache: parseBoolean(get("apt-cache"), "input apt-cache"),
+    stageCache: parseBoolean(get("stage-cache"), "input stage-cache"),
     firstUserPassword: optional("first-user-password")
   };
 }
@@ -71141,11 +71142,11 @@ async function hashTree(dirs) {
   return hash.digest("hex");
 }
 __name(hashTree, "hashTree");
-function aptCacheKey(arch2, pigenCommit, stagesSha256, configSha256) {
-  const base = `pi-image-apt-${arch2}-${pigenCommit}-`;
+function buildCacheKey(kind, arch2, pigenCommit, stagesSha256, configSha256) {
+  const base = `pi-image-${kind}-${arch2}-${pigenCommit}-`;
   return { key: `${base}${stagesSha256.slice(0, 16)}-${configSha256.slice(0, 16)}`, restoreKeys: [`${base}${stagesSha256.slice(0, 16)}-`, base] };
 }
-__name(aptCacheKey, "aptCacheKey");
+__name(buildCacheKey, "buildCacheKey");
 function stageSourceDirs(stages, pigenDir, baseDir, overridesDir) {
   const dirs = stages.map((s) => /^(stage\d+|export-image|export-noobs)$/.test(s) ? (0, import_node_path2.join)(pigenDir, s) : (0, import_node_path2.resolve)(baseDir, s));
   if (overridesDir) dirs.push((0, import_node_path2.resolve)(baseDir, overridesDir));
@@ -72711,14 +72712,21 @@ async function stageKeys(stages, entries, pigenCommit) {
 }
 __name(stageKeys, "stageKeys");
 var StageCache = class {
-  constructor(dir, logger8) {
+  /** `asRoot`: the prefix that runs tar as root (sudo) when pi-image itself is not: a rootfs is owned by root. */
+  constructor(dir, logger8, asRoot = []) {
     this.dir = dir;
     this.logger = logger8;
+    this.asRoot = asRoot;
   }
   dir;
   logger;
+  asRoot;
   static {
     __name(this, "StageCache");
+  }
+  tar(args) {
+    const argv = [...this.asRoot, "tar", ...args];
+    return execCapture(argv[0], argv.slice(1), { logger: this.logger });
   }
   entry(key) {
     return (0, import_node_path8.join)(this.dir, `${key}.tar`);
@@ -72730,13 +72738,18 @@ var StageCache = class {
   async restore(key, rootfs) {
     const started = Date.now();
     await (0, import_promises9.mkdir)(rootfs, { recursive: true });
-    await execCapture(
-      "tar",
-      ["--extract", "--file", this.entry(key), "--directory", rootfs, "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "--same-permissions"],
-      {
-        logger: this.logger
-      }
-    );
+    await this.tar([
+      "--extract",
+      "--file",
+      this.entry(key),
+      "--directory",
+      rootfs,
+      "--numeric-owner",
+      "--xattrs",
+      "--xattrs-include=*",
+      "--acls",
+      "--same-permissions"
+    ]);
     const now = /* @__PURE__ */ new Date();
     await (0, import_promises9.utimes)(this.entry(key), now, now);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
@@ -72748,24 +72761,20 @@ var StageCache = class {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await execCapture(
-        "tar",
-        [
-          "--create",
-          "--file",
-          temp,
-          "--directory",
-          rootfs,
-          "--numeric-owner",
-          "--xattrs",
-          "--xattrs-include=*",
-          "--acls",
-          "--one-file-system",
-          "--exclude=./var/cache/apt/archives/*.deb",
-          "."
-        ],
-        { logger: this.logger }
-      );
+      await this.tar([
+        "--create",
+        "--file",
+        temp,
+        "--directory",
+        rootfs,
+        "--numeric-owner",
+        "--xattrs",
+        "--xattrs-include=*",
+        "--acls",
+        "--one-file-system",
+        "--exclude=./var/cache/apt/archives/*.deb",
+        "."
+      ]);
       await (0, import_promises9.rename)(temp, target);
     } catch (e) {
       await (0, import_promises9.rm)(temp, { force: true });
@@ -72785,7 +72794,7 @@ var StageCache = class {
 var exists2 = /* @__PURE__ */ __name(async (path12) => await (0, import_promises10.stat)(path12).catch(() => void 0) !== void 0, "exists");
 async function planStageCache(options) {
   const { logger: logger8 } = options;
-  const cache = new StageCache(options.cacheDir, logger8);
+  const cache = new StageCache(options.cacheDir, logger8, options.asRoot);
   const keys = await stageKeys(options.stages, options.entries, options.pigenCommit);
   let hits = 0;
   while (hits < keys.length && await cache.has(keys[hits])) hits++;
@@ -72799,7 +72808,7 @@ async function planStageCache(options) {
     if (j === hits - 1 || exportsImage) {
       const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
       await cache.restore(keys[j], rootfs);
-      await pointAptAtThisBuild(rootfs, options.aptProxy);
+      await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger8);
     }
     const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
     await (0, import_promises10.mkdir)(standIn, { recursive: true });
@@ -72812,12 +72821,15 @@ async function planStageCache(options) {
   return { cache, keys, hits, stages };
 }
 __name(planStageCache, "planStageCache");
-async function pointAptAtThisBuild(rootfs, aptProxy) {
+async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger8) {
   const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
-  const text = await (0, import_promises10.readFile)(file, "utf8").catch(() => void 0);
-  if (text === void 0) return;
-  await (0, import_promises10.writeFile)(file, aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
+  if (!await exists2(file)) return;
+  const argv = [...asRoot, "tee", file];
+  const tee = execStream(argv[0], argv.slice(1), { logger: logger8, stdin: "pipe" });
+  tee.child.stdin.end(aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
 ` : "");
+  tee.child.stdout.resume();
+  await tee.done;
 }
 __name(pointAptAtThisBuild, "pointAptAtThisBuild");
 async function saveStageResults(plan, stages, workDir, logger8, finished) {
@@ -73335,7 +73347,7 @@ async function runBuild(options) {
   for (const s of stages) {
     logger8.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
   }
-  if (native) await startFresh(workDir, options.resume ?? false, logger8);
+  if (native) await startFresh(workDir, options.resume ?? false, runtime.command, logger8);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
     return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
@@ -73373,8 +73385,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   let cachePlan;
   if (options.stageCacheDir) {
-    if (!native || !options.isRoot)
-      logger8.warn("stage cache: not used: it needs --runtime native with pi-image itself running as root (a stage rootfs is owned by root)");
+    if (!native) logger8.warn(`stage cache: not used: ${runtime.runtime} builds keep their stages inside the container; it needs --runtime native`);
     else if (options.resume) logger8.info("stage cache: not used with --continue (pi-gen reuses the work tree)");
     else {
       const keyed = buildConfigEntries(withProxy, stages, native, workDir);
@@ -73385,6 +73396,7 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
         pigenCommit: options.pigenCommit,
         workDir,
         aptProxy: proxy?.url,
+        asRoot: runtime.command,
         logger: logger8
       });
     }
@@ -73539,7 +73551,8 @@ async function whyNoImage(stages) {
   return `pi-gen exported no image although ${exporting.join(", ")} asked for one (EXPORT_IMAGE); see the build log`;
 }
 __name(whyNoImage, "whyNoImage");
-async function startFresh(workDir, resume, logger8) {
+async function startFresh(workDir, resume, asRoot, logger8) {
+  const run = /* @__PURE__ */ __name((argv) => execCapture(argv[0], argv.slice(1), { logger: logger8 }), "run");
   const tree = (0, import_node_path12.join)(workDir, "work");
   if (!await exists3(tree)) return;
   if (resume) {
@@ -73547,10 +73560,9 @@ async function startFresh(workDir, resume, logger8) {
     return;
   }
   const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
-  for (const m of mounts) await execCapture("umount", ["--lazy", m], { logger: logger8 });
+  for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
   logger8.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-  await execCapture("rm", ["-rf", "--one-file-system", "--", tree], { logger: logger8 });
-  await (0, import_promises14.rm)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true, force: true });
+  await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
 }
 __name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {
@@ -73881,40 +73893,52 @@ async function runBuildAction(inputs, io) {
     arch: io.arch,
     logger: io.logger
   });
-  let aptCache;
-  if (inputs.aptCache && io.cache) {
+  const caches = [];
+  if ((inputs.aptCache || inputs.stageCache) && io.cache) {
     const configText = inputs.config ? await (0, import_promises16.readFile)((0, import_node_path15.resolve)(workspace, inputs.config), "utf8").catch(() => "") : "";
     const configHash = (0, import_node_crypto8.createHash)("sha256").update(configText).update("\0").update(inputs.settings.join("\n")).digest("hex");
     const stagesHash = await hashTree(stageSourceDirs(options.stages, options.pigenDir, options.baseDir, options.overridesDir));
-    const key = aptCacheKey(io.arch, options.pigenCommit, stagesHash, configHash);
-    const dir = (0, import_node_path15.join)(env.RUNNER_TEMP ?? "/tmp", "pi-image-apt-cache");
-    const hit = await io.cache.restore([dir], key.key, key.restoreKeys).catch((e) => {
-      io.logger.warn(`apt cache not restored: ${e.message}`);
-      return void 0;
-    });
-    io.logger.info(hit ? `apt cache restored from ${hit}` : `no apt cache yet for ${key.key}`);
-    aptCache = { dir, key: key.key, hit };
+    for (const kind of ["apt", "stages"]) {
+      if (!(kind === "apt" ? inputs.aptCache : inputs.stageCache)) continue;
+      const key = buildCacheKey(kind, io.arch, options.pigenCommit, stagesHash, configHash);
+      const dir = (0, import_node_path15.join)(env.RUNNER_TEMP ?? "/tmp", kind === "apt" ? "pi-image-apt-cache" : "pi-image-stage-cache");
+      caches.push(await restoreActionCache(io.cache, kind, dir, key, io.logger));
+    }
   }
+  const cacheDir = /* @__PURE__ */ __name((kind) => caches.find((c) => c.kind === kind)?.dir, "cacheDir");
   try {
     return await report(
       await runBuild({
         ...options,
-        aptCacheDir: aptCache?.dir,
+        aptCacheDir: cacheDir("apt"),
+        stageCacheDir: cacheDir("stages"),
         onContainer: /* @__PURE__ */ __name((runtime, name) => io.saveState(CONTAINER_STATE, JSON.stringify({ name, runtime })), "onContainer")
       }),
       inputs,
       io
     );
   } finally {
-    if (aptCache && io.cache && aptCache.hit !== aptCache.key) {
-      await io.cache.save([aptCache.dir], aptCache.key).then(
-        () => io.logger.info(`apt cache saved as ${aptCache.key}`),
-        (e) => io.logger.warn(`apt cache not saved: ${e.message}`)
-      );
-    }
+    for (const c of caches) if (io.cache) await saveActionCache(io.cache, c, io.logger);
   }
 }
 __name(runBuildAction, "runBuildAction");
+async function restoreActionCache(cache, kind, dir, key, logger8) {
+  const hit = await cache.restore([dir], key.key, key.restoreKeys).catch((e) => {
+    logger8.warn(`${kind} cache not restored: ${e.message}`);
+    return void 0;
+  });
+  logger8.info(hit ? `${kind} cache restored from ${hit}` : `no ${kind} cache yet for ${key.key}`);
+  return { kind, dir, key: key.key, hit };
+}
+__name(restoreActionCache, "restoreActionCache");
+async function saveActionCache(cache, c, logger8) {
+  if (c.hit === c.key) return;
+  await cache.save([c.dir], c.key).then(
+    () => logger8.info(`${c.kind} cache saved as ${c.key}`),
+    (e) => logger8.warn(`${c.kind} cache not saved: ${e.message}`)
+  );
+}
+__name(saveActionCache, "saveActionCache");
 async function report(result, inputs, io) {
   io.setOutput("deploy-dir", result.deployDir);
   io.setOutput("image-path", result.imagePath ?? "");

@@ -39,6 +39,7 @@ describe('build action inputs', () => {
       minFreeGiB: 10,
       installEmulation: true,
       aptCache: true,
+      stageCache: false,
       firstUserPassword: undefined,
     });
   });

@@ -19,6 +19,7 @@ export interface BuildInputs {
   minFreeGiB: number;
   installEmulation: boolean;
   aptCache: boolean;
+  stageCache: boolean;
   firstUserPassword: string | undefined;
 }
 
@@ -46,6 +47,7 @@ export function parseBuildInputs(get: (name: string) => string): BuildInputs {
     minFreeGiB: checkIntegerInRange(get('min-free-gb') || '10', 0, 100000, 'input min-free-gb'),
     installEmulation: parseBoolean(get('install-emulation'), 'input install-emulation'),
     aptCache: parseBoolean(get('apt-cache'), 'input apt-cache'),
+    stageCache: parseBoolean(get('stage-cache'), 'input stage-cache'),
     firstUserPassword: optional('first-user-password'),
   };
 }

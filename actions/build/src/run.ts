@@ -3,7 +3,7 @@ import { mdCode, mdText } from '../../../src/lib/core/markdown-text';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { aptCacheKey, hashTree, stageSourceDirs, type CacheStore } from '../../../src/lib/build/cache-keys';
+import { buildCacheKey, hashTree, stageSourceDirs, type CacheKey, type CacheStore } from '../../../src/lib/build/cache-keys';
 import type { Logger } from '../../../src/lib/core/logger';
 import { registerSecret } from '../../../src/lib/core/secrets';
 import { removeBuildContainer, runBuild, type BuildResult } from '../../../src/lib/build/build';
@@ -52,39 +52,59 @@ export async function runBuildAction(inputs: BuildInputs, io: BuildActionIo): Pr
     arch: io.arch,
     logger: io.logger,
   });
-  let aptCache: { dir: string; key: string; hit: string | undefined } | undefined;
-  if (inputs.aptCache && io.cache) {
+  const caches: ActionCache[] = [];
+  if ((inputs.aptCache || inputs.stageCache) && io.cache) {
     const configText = inputs.config ? await readFile(resolve(workspace, inputs.config), 'utf8').catch(() => '') : '';
     const configHash = createHash('sha256').update(configText).update('\0').update(inputs.settings.join('\n')).digest('hex');
     const stagesHash = await hashTree(stageSourceDirs(options.stages, options.pigenDir, options.baseDir, options.overridesDir));
-    const key = aptCacheKey(io.arch, options.pigenCommit, stagesHash, configHash);
-    const dir = join(env.RUNNER_TEMP ?? '/tmp', 'pi-image-apt-cache');
-    const hit = await io.cache.restore([dir], key.key, key.restoreKeys).catch((e: unknown) => {
-      io.logger.warn(`apt cache not restored: ${(e as Error).message}`);
-      return undefined;
-    });
-    io.logger.info(hit ? `apt cache restored from ${hit}` : `no apt cache yet for ${key.key}`);
-    aptCache = { dir, key: key.key, hit };
+    for (const kind of ['apt', 'stages'] as const) {
+      if (!(kind === 'apt' ? inputs.aptCache : inputs.stageCache)) continue;
+      const key = buildCacheKey(kind, io.arch, options.pigenCommit, stagesHash, configHash);
+      const dir = join(env.RUNNER_TEMP ?? '/tmp', kind === 'apt' ? 'pi-image-apt-cache' : 'pi-image-stage-cache');
+      caches.push(await restoreActionCache(io.cache, kind, dir, key, io.logger));
+    }
   }
+  const cacheDir = (kind: ActionCache['kind']): string | undefined => caches.find((c) => c.kind === kind)?.dir;
   try {
     // Saved before the build starts, so the post step cleans up after a failure too.
     return await report(
       await runBuild({
         ...options,
-        aptCacheDir: aptCache?.dir,
+        aptCacheDir: cacheDir('apt'),
+        stageCacheDir: cacheDir('stages'),
         onContainer: (runtime, name) => io.saveState(CONTAINER_STATE, JSON.stringify({ name, runtime })),
       }),
       inputs,
       io,
     );
   } finally {
-    if (aptCache && io.cache && aptCache.hit !== aptCache.key) {
-      await io.cache.save([aptCache.dir], aptCache.key).then(
-        () => io.logger.info(`apt cache saved as ${aptCache.key}`),
-        (e: unknown) => io.logger.warn(`apt cache not saved: ${(e as Error).message}`),
-      );
-    }
+    for (const c of caches) if (io.cache) await saveActionCache(io.cache, c, io.logger);
   }
+}
+
+interface ActionCache {
+  kind: 'apt' | 'stages';
+  dir: string;
+  key: string;
+  hit: string | undefined;
+}
+
+async function restoreActionCache(cache: CacheStore, kind: ActionCache['kind'], dir: string, key: CacheKey, logger: Logger): Promise<ActionCache> {
+  const hit = await cache.restore([dir], key.key, key.restoreKeys).catch((e: unknown) => {
+    logger.warn(`${kind} cache not restored: ${(e as Error).message}`);
+    return undefined;
+  });
+  logger.info(hit ? `${kind} cache restored from ${hit}` : `no ${kind} cache yet for ${key.key}`);
+  return { kind, dir, key: key.key, hit };
+}
+
+/** Saves a cache under its key unless that exact key was restored (GitHub's cache entries are immutable). */
+async function saveActionCache(cache: CacheStore, c: ActionCache, logger: Logger): Promise<void> {
+  if (c.hit === c.key) return;
+  await cache.save([c.dir], c.key).then(
+    () => logger.info(`${c.kind} cache saved as ${c.key}`),
+    (e: unknown) => logger.warn(`${c.kind} cache not saved: ${(e as Error).message}`),
+  );
 }
 
 async function report(result: BuildResult, inputs: BuildInputs, io: BuildActionIo): Promise<BuildResult> {

@@ -20749,7 +20749,11 @@ var FILE_ROLES = [
   /** smoke-test.json: the boot test's report. */
   "boot-test",
   /** A boot's serial console, as the boot test saw it. */
-  "boot-log"
+  "boot-log",
+  /** A/B images: slot A's boot and root file systems (xz), and their block maps: what an updater writes. */
+  "update-boot",
+  "update-root",
+  "update-bmap"
 ];
 var MEDIA_TYPES = {
   image: "application/x-xz",
@@ -20763,7 +20767,10 @@ var MEDIA_TYPES = {
   metadata: "application/json",
   "release-notes": "text/markdown",
   "boot-test": "application/json",
-  "boot-log": "text/plain"
+  "boot-log": "text/plain",
+  "update-boot": "application/x-xz",
+  "update-root": "application/x-xz",
+  "update-bmap": "application/xml"
 };
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {
@@ -22736,6 +22743,44 @@ function parseInfoFile(text2, source = ".info") {
 }
 __name(parseInfoFile, "parseInfoFile");
 
+// src/lib/release/update-bundle.ts
+var import_node_fs4 = require("node:fs");
+async function writeUpdateBundle(options) {
+  const { contents, writer, logger } = options;
+  const slot = contents.slots?.a;
+  if (slot?.root === void 0) return null;
+  const parts = [];
+  for (const [content, number] of [
+    ["boot", slot.boot],
+    ["root", slot.root]
+  ]) {
+    const p = contents.partitionTable.partitions.find((q) => q.number === number);
+    const fsName = p.filesystem.type === "vfat" ? "vfat" : p.filesystem.type;
+    const file = `${options.name}.slot-${content}.${fsName}.xz`;
+    const bmap = `${options.name}.slot-${content}.bmap`;
+    logger.info(`update bundle: partition ${number} (${content}, ${fsName}) \u2192 ${file}`);
+    const pass = await rawImagePass((0, import_node_fs4.createReadStream)(options.diskPath, { start: p.startBytes, end: p.startBytes + p.sizeBytes - 1 }), {
+      logger,
+      sourceName: `${options.diskPath} partition ${number}`,
+      expectedSize: p.sizeBytes,
+      xz: { path: writer.path(file), level: options.level, threads: options.threads }
+    });
+    writer.record(file, content === "boot" ? "update-boot" : "update-root", pass.compressed);
+    await writer.writeText(bmap, "update-bmap", renderBmap(pass.bmap));
+    parts.push({
+      content,
+      partition: number,
+      filesystem: fsName,
+      partuuid: p.partuuid.toLowerCase(),
+      file,
+      bmap,
+      raw: { size: pass.raw.size, sha256: pass.raw.sha256 }
+    });
+  }
+  return { slot: "A", parts };
+}
+__name(writeUpdateBundle, "writeUpdateBundle");
+
 // src/lib/pigen/pigen-sbom.ts
 var import_node_events2 = require("node:events");
 var HEAD_BYTES = 64 * 1024;
@@ -22838,6 +22883,7 @@ function buildMetadata(input) {
       ref: input.provenance.recipe?.ref ?? null,
       modified: input.buildRecord?.recipe.modified ?? null
     },
+    updateBundle: input.updateBundle ?? null,
     export: input.exportRecord ?? (input.buildRecord ? { kind: "export-image", layout: null, table: null, diskId: null, seed: null, epoch: null, partitions: [] } : null),
     workflowRun: {
       id: input.provenance.workflowRun?.id ?? null,
@@ -22871,7 +22917,7 @@ __name(buildMetadata, "buildMetadata");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto3 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
+var import_node_fs5 = require("node:fs");
 var import_promises8 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 async function isNonEmptyDir(path) {
@@ -22910,7 +22956,7 @@ async function stageOutputDir(finalPath, options) {
     if (!options.replace) {
       throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
     }
-    if (!(0, import_node_fs4.existsSync)((0, import_node_path4.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs5.existsSync)((0, import_node_path4.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
@@ -23105,6 +23151,11 @@ function renderReleaseNotes(meta, files) {
       `- export: pi-image rootless, ${mdText(meta.export.layout ?? "")} layout (${meta.export.table === "gpt" ? "GPT" : "MBR"} ${mdCode(meta.export.diskId ?? "")})` + (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? "")} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : "")
     );
   }
+  if (meta.updateBundle) {
+    out.push(
+      `- update bundle (slot ${meta.updateBundle.slot}): ${meta.updateBundle.parts.map((p) => `${mdCode(p.file)} (partition ${p.partition}, ${mdText(p.filesystem)}, names PARTUUID ${mdCode(p.partuuid)})`).join(", ")}`
+    );
+  }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? "1")})`);
   out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
   const os5 = meta.contents.root?.osRelease?.PRETTY_NAME;
@@ -23273,13 +23324,7 @@ async function packageRelease(options) {
     }
     const { pass } = streamed;
     logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
-    let contents;
-    try {
-      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
-    } finally {
-      await streamed.close();
-      streamed = void 0;
-    }
+    const contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
       throw new PiImageError(
@@ -23287,7 +23332,10 @@ async function packageRelease(options) {
         `${layout.image.path}: no ${!contents.boot ? "FAT boot partition" : "ext root file system"} found (${contents.partitionTable.partitions.length} partitions: ${contents.partitionTable.partitions.map((p) => `${p.number} ${p.filesystem.type}`).join(", ")}): not a Raspberry Pi OS image a device can boot`
       );
     }
+    const updateBundle = await writeUpdateBundle({ writer, name, diskPath: streamed.disk.name, contents, level, threads, logger });
     writer.record(f.image, "image", compressed);
+    await streamed.close();
+    streamed = void 0;
     await writer.writeText(f.imageChecksum, "image-checksum", renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
     await writer.writeText(f.rawChecksum, "raw-image-checksum", renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
     await writer.writeText(f.bmap, "bmap", renderBmap(pass.bmap));
@@ -23340,7 +23388,8 @@ async function packageRelease(options) {
       sbomFile: f.sbom,
       contents,
       buildRecord,
-      exportRecord: buildRecord?.exports[layout.image.base]
+      exportRecord: buildRecord?.exports[layout.image.base],
+      updateBundle
     });
     await writer.writeText(METADATA_FILE, "metadata", renderJson(metadata));
     await writer.writeText(RELEASE_NOTES_FILE, "release-notes", renderReleaseNotes(metadata, f));

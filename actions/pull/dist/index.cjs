@@ -59396,7 +59396,11 @@ var FILE_ROLES = [
   /** smoke-test.json: the boot test's report. */
   "boot-test",
   /** A boot's serial console, as the boot test saw it. */
-  "boot-log"
+  "boot-log",
+  /** A/B images: slot A's boot and root file systems (xz), and their block maps: what an updater writes. */
+  "update-boot",
+  "update-root",
+  "update-bmap"
 ];
 var CHANNELS = ["nightly", "stable"];
 var SHA256 = SHA256_HEX;

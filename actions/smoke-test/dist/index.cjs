@@ -20940,7 +20940,11 @@ var FILE_ROLES = [
   /** smoke-test.json: the boot test's report. */
   "boot-test",
   /** A boot's serial console, as the boot test saw it. */
-  "boot-log"
+  "boot-log",
+  /** A/B images: slot A's boot and root file systems (xz), and their block maps: what an updater writes. */
+  "update-boot",
+  "update-root",
+  "update-bmap"
 ];
 var MEDIA_TYPES = {
   image: "application/x-xz",
@@ -20954,7 +20958,10 @@ var MEDIA_TYPES = {
   metadata: "application/json",
   "release-notes": "text/markdown",
   "boot-test": "application/json",
-  "boot-log": "text/plain"
+  "boot-log": "text/plain",
+  "update-boot": "application/x-xz",
+  "update-root": "application/x-xz",
+  "update-bmap": "application/xml"
 };
 var CHANNELS = ["nightly", "stable"];
 function sortFiles(files) {

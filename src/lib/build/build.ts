@@ -3,7 +3,7 @@
  * a checked and quoted config, the chosen runtime, live output folded by
  * stage, and on failure the stage and step that failed.
  */
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
 import { execCapture, execFollow } from '../core/exec';
@@ -187,7 +187,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(', ')})` : ''}`);
   }
 
-  if (native) await startFresh(workDir, options.resume ?? false, logger);
+  if (native) await startFresh(workDir, options.resume ?? false, runtime.command, logger);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
     return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
@@ -232,8 +232,7 @@ async function buildWith(
   const withProxy: BuildOptions = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
   let cachePlan: StageCachePlan | undefined;
   if (options.stageCacheDir) {
-    if (!native || !options.isRoot)
-      logger.warn('stage cache: not used: it needs --runtime native with pi-image itself running as root (a stage rootfs is owned by root)');
+    if (!native) logger.warn(`stage cache: not used: ${runtime.runtime} builds keep their stages inside the container; it needs --runtime native`);
     else if (options.resume) logger.info('stage cache: not used with --continue (pi-gen reuses the work tree)');
     else {
       const keyed = buildConfigEntries(withProxy, stages, native, workDir);
@@ -244,6 +243,7 @@ async function buildWith(
         pigenCommit: options.pigenCommit,
         workDir,
         aptProxy: proxy?.url,
+        asRoot: runtime.command,
         logger,
       });
     }
@@ -420,7 +420,8 @@ async function whyNoImage(stages: readonly ResolvedStage[]): Promise<string> {
  * log. Whatever the last build left mounted in the tree is unmounted first,
  * and the tree is removed without crossing into another file system.
  */
-async function startFresh(workDir: string, resume: boolean, logger: Logger): Promise<void> {
+async function startFresh(workDir: string, resume: boolean, asRoot: readonly string[], logger: Logger): Promise<void> {
+  const run = (argv: string[]) => execCapture(argv[0]!, argv.slice(1), { logger });
   const tree = join(workDir, 'work');
   if (!(await exists(tree))) return;
   if (resume) {
@@ -433,10 +434,10 @@ async function startFresh(workDir: string, resume: boolean, logger: Logger): Pro
     .filter((m): m is string => m !== undefined && (m === tree || m.startsWith(`${tree}/`)))
     .sort()
     .reverse();
-  for (const m of mounts) await execCapture('umount', ['--lazy', m], { logger });
+  for (const m of mounts) await run([...asRoot, 'umount', '--lazy', m]);
   logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-  await execCapture('rm', ['-rf', '--one-file-system', '--', tree], { logger });
-  await rm(join(workDir, 'deploy'), { recursive: true, force: true });
+  // pi-gen's trees are root's: removed as root (sudo when pi-image is not).
+  await run([...asRoot, 'rm', '-rf', '--one-file-system', '--', tree, join(workDir, 'deploy')]);
 }
 
 interface BuildCommand {

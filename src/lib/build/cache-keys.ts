@@ -39,9 +39,14 @@ export async function hashTree(dirs: readonly string[]): Promise<string> {
   return hash.digest('hex');
 }
 
-export function aptCacheKey(arch: string, pigenCommit: string, stagesSha256: string, configSha256: string): CacheKey {
-  const base = `pi-image-apt-${arch}-${pigenCommit}-`;
+/** A CI cache's key for what a build keeps: `apt` (downloaded packages) or `stages` (each stage's rootfs, keyed again inside). */
+export function buildCacheKey(kind: 'apt' | 'stages', arch: string, pigenCommit: string, stagesSha256: string, configSha256: string): CacheKey {
+  const base = `pi-image-${kind}-${arch}-${pigenCommit}-`;
   return { key: `${base}${stagesSha256.slice(0, 16)}-${configSha256.slice(0, 16)}`, restoreKeys: [`${base}${stagesSha256.slice(0, 16)}-`, base] };
+}
+
+export function aptCacheKey(arch: string, pigenCommit: string, stagesSha256: string, configSha256: string): CacheKey {
+  return buildCacheKey('apt', arch, pigenCommit, stagesSha256, configSha256);
 }
 
 /** A CI cache (GitHub's through @actions/cache in the action; anything in tests). */

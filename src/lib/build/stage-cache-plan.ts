@@ -6,7 +6,8 @@
  * SKIP_IMAGES), so pi-gen runs only the stages after. After a successful build
  * the stages that ran are saved.
  */
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { execStream } from '../core/exec';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger';
 import type { ConfigEntry } from '../pigen/config-file';
@@ -31,10 +32,12 @@ export async function planStageCache(options: {
   pigenCommit: string;
   workDir: string;
   aptProxy: string | undefined;
+  /** Runs a command as root when pi-image is not (sudo): restoring and saving a rootfs needs it. */
+  asRoot: readonly string[];
   logger: Logger;
 }): Promise<StageCachePlan> {
   const { logger } = options;
-  const cache = new StageCache(options.cacheDir, logger);
+  const cache = new StageCache(options.cacheDir, logger, options.asRoot);
   const keys = await stageKeys(options.stages, options.entries, options.pigenCommit);
   let hits = 0;
   while (hits < keys.length && (await cache.has(keys[hits]!))) hits++;
@@ -53,7 +56,7 @@ export async function planStageCache(options: {
     if (j === hits - 1 || exportsImage) {
       const rootfs = join(options.workDir, 'work', s.name, 'rootfs');
       await cache.restore(keys[j]!, rootfs);
-      await pointAptAtThisBuild(rootfs, options.aptProxy);
+      await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
     }
     // pi-gen names a stage's work directory after the stage's directory: the stand-in keeps the name.
     const standIn = join(options.workDir, 'cached-stages', String(j), s.name);
@@ -68,11 +71,15 @@ export async function planStageCache(options: {
 }
 
 /** Upstream stage0 writes the build's APT_PROXY into the image; a restored one names a proxy that has gone. */
-async function pointAptAtThisBuild(rootfs: string, aptProxy: string | undefined): Promise<void> {
+async function pointAptAtThisBuild(rootfs: string, aptProxy: string | undefined, asRoot: readonly string[], logger: Logger): Promise<void> {
   const file = join(rootfs, 'etc/apt/apt.conf.d/51cache');
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return;
-  await writeFile(file, aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };\n` : '');
+  if (!(await exists(file))) return;
+  // The rootfs is root's: written as root (tee under sudo when pi-image is not root).
+  const argv = [...asRoot, 'tee', file];
+  const tee = execStream(argv[0]!, argv.slice(1), { logger, stdin: 'pipe' });
+  tee.child.stdin!.end(aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };\n` : '');
+  tee.child.stdout.resume();
+  await tee.done;
 }
 
 /** Saves each stage that ran and finished (the first `finished` of the list); keeps the most recently used entries. */

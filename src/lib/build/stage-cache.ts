@@ -88,10 +88,17 @@ export async function stageKeys(
 }
 
 export class StageCache {
+  /** `asRoot`: the prefix that runs tar as root (sudo) when pi-image itself is not: a rootfs is owned by root. */
   constructor(
     readonly dir: string,
     private readonly logger: Logger,
+    private readonly asRoot: readonly string[] = [],
   ) {}
+
+  private tar(args: string[]): Promise<unknown> {
+    const argv = [...this.asRoot, 'tar', ...args];
+    return execCapture(argv[0]!, argv.slice(1), { logger: this.logger });
+  }
 
   private entry(key: string): string {
     return join(this.dir, `${key}.tar`);
@@ -105,13 +112,18 @@ export class StageCache {
   async restore(key: string, rootfs: string): Promise<void> {
     const started = Date.now();
     await mkdir(rootfs, { recursive: true });
-    await execCapture(
-      'tar',
-      ['--extract', '--file', this.entry(key), '--directory', rootfs, '--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls', '--same-permissions'],
-      {
-        logger: this.logger,
-      },
-    );
+    await this.tar([
+      '--extract',
+      '--file',
+      this.entry(key),
+      '--directory',
+      rootfs,
+      '--numeric-owner',
+      '--xattrs',
+      '--xattrs-include=*',
+      '--acls',
+      '--same-permissions',
+    ]);
     const now = new Date();
     await utimes(this.entry(key), now, now);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -124,24 +136,20 @@ export class StageCache {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await execCapture(
-        'tar',
-        [
-          '--create',
-          '--file',
-          temp,
-          '--directory',
-          rootfs,
-          '--numeric-owner',
-          '--xattrs',
-          '--xattrs-include=*',
-          '--acls',
-          '--one-file-system',
-          '--exclude=./var/cache/apt/archives/*.deb',
-          '.',
-        ],
-        { logger: this.logger },
-      );
+      await this.tar([
+        '--create',
+        '--file',
+        temp,
+        '--directory',
+        rootfs,
+        '--numeric-owner',
+        '--xattrs',
+        '--xattrs-include=*',
+        '--acls',
+        '--one-file-system',
+        '--exclude=./var/cache/apt/archives/*.deb',
+        '.',
+      ]);
       await rename(temp, target);
     } catch (e) {
       await rm(temp, { force: true });

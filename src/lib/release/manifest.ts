@@ -32,6 +32,10 @@ export const FILE_ROLES = [
   'boot-test',
   /** A boot's serial console, as the boot test saw it. */
   'boot-log',
+  /** A/B images: slot A's boot and root file systems (xz), and their block maps: what an updater writes. */
+  'update-boot',
+  'update-root',
+  'update-bmap',
 ] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 
@@ -48,6 +52,9 @@ export const MEDIA_TYPES: Record<FileRole, string> = {
   'release-notes': 'text/markdown',
   'boot-test': 'application/json',
   'boot-log': 'text/plain',
+  'update-boot': 'application/x-xz',
+  'update-root': 'application/x-xz',
+  'update-bmap': 'application/xml',
 };
 
 export const CHANNELS = ['nightly', 'stable'] as const;

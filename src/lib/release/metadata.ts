@@ -7,6 +7,7 @@ import type { BuildResult, BuildTimeline, TimelineEntry } from '../pigen/build-l
 import { stagesOf } from '../pigen/build-log';
 import type { PiGenInfo } from '../pigen/info-file';
 import type { BuildRecord, RecordedExport } from '../pigen/build-record';
+import type { UpdateBundle } from './update-bundle';
 import type { ImageInspection } from '../image/inspect';
 import type { BlockMap } from '../image/bmap';
 import type { FileDigest } from '../core/file-digest';
@@ -53,6 +54,8 @@ export interface ReleaseMetadata {
   recipe: { repository: string | null; commit: string | null; ref: string | null; modified: boolean | null };
   /** How the image was exported: pi-image's rootless export records its layout, identifiers, seed and epoch. */
   export: RecordedExport | null;
+  /** A/B images: slot A's file systems as release files, and the PARTUUIDs they name. */
+  updateBundle: UpdateBundle | null;
   workflowRun: { id: string | null; attempt: string | null; url: string | null };
   inputs: Record<string, string | number | boolean | null>;
   build: {
@@ -102,6 +105,7 @@ export interface MetadataInput {
   contents: ImageInspection;
   buildRecord?: BuildRecord | undefined;
   exportRecord?: RecordedExport | undefined;
+  updateBundle?: UpdateBundle | null | undefined;
 }
 
 export function buildMetadata(input: MetadataInput): ReleaseMetadata {
@@ -128,6 +132,7 @@ export function buildMetadata(input: MetadataInput): ReleaseMetadata {
       ref: input.provenance.recipe?.ref ?? null,
       modified: input.buildRecord?.recipe.modified ?? null,
     },
+    updateBundle: input.updateBundle ?? null,
     export:
       input.exportRecord ??
       (input.buildRecord ? { kind: 'export-image', layout: null, table: null, diskId: null, seed: null, epoch: null, partitions: [] } : null),

@@ -15,6 +15,7 @@ import { parseBuildLog, type BuildTimeline } from '../pigen/build-log';
 import { findDeployOutputs } from '../pigen/deploy-layout';
 import { parseInfoFile } from '../pigen/info-file';
 import { parseBuildRecord, type BuildRecord } from '../pigen/build-record';
+import { writeUpdateBundle } from './update-bundle';
 import { checkPiGenSbom } from '../pigen/pigen-sbom';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { renderSha256Sums } from './checksums';
@@ -112,13 +113,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
     const { pass } = streamed;
     logger.info(`raw image: ${pass.raw.size} bytes, sha256 ${pass.raw.sha256}; ${pass.bmap.mappedBlocksCount} of ${pass.bmap.blocksCount} blocks mapped`);
 
-    let contents: ImageInspection;
-    try {
-      contents = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
-    } finally {
-      await streamed.close();
-      streamed = undefined;
-    }
+    const contents: ImageInspection = await inspectImage(streamed.disk, options.productReleaseFile ? { productReleaseFile: options.productReleaseFile } : {});
     for (const w of contents.warnings) warn(`image: ${w}`);
     if (!contents.boot || !contents.root) {
       throw new PiImageError(
@@ -127,7 +122,11 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       );
     }
 
+    // A/B images: slot A's file systems as the update bundle, read from the raw image while it is open.
+    const updateBundle = await writeUpdateBundle({ writer, name, diskPath: streamed.disk.name, contents, level, threads, logger });
     writer.record(f.image, 'image', compressed);
+    await streamed.close();
+    streamed = undefined;
     await writer.writeText(f.imageChecksum, 'image-checksum', renderSha256Sums([{ name: f.image, sha256: compressed.sha256 }]));
     await writer.writeText(f.rawChecksum, 'raw-image-checksum', renderSha256Sums([{ name: f.raw, sha256: pass.raw.sha256 }]));
     await writer.writeText(f.bmap, 'bmap', renderBmap(pass.bmap));
@@ -182,6 +181,7 @@ export async function packageRelease(options: PackageOptions): Promise<PackageRe
       contents,
       buildRecord,
       exportRecord: buildRecord?.exports[layout.image.base],
+      updateBundle,
     });
     await writer.writeText(METADATA_FILE, 'metadata', renderJson(metadata));
     await writer.writeText(RELEASE_NOTES_FILE, 'release-notes', renderReleaseNotes(metadata, f));

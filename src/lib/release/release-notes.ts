@@ -46,6 +46,11 @@ export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string
         (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? '')} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : ''),
     );
   }
+  if (meta.updateBundle) {
+    out.push(
+      `- update bundle (slot ${meta.updateBundle.slot}): ${meta.updateBundle.parts.map((p) => `${mdCode(p.file)} (partition ${p.partition}, ${mdText(p.filesystem)}, names PARTUUID ${mdCode(p.partuuid)})`).join(', ')}`,
+    );
+  }
   if (meta.workflowRun.url) out.push(`- workflow run: ${mdText(meta.workflowRun.url)} (attempt ${mdText(meta.workflowRun.attempt ?? '1')})`);
   out.push(`- ${meta.packages.count} installed packages, listed in ${mdCode(meta.packages.sbom)} (SPDX 2.3)`);
   const os = meta.contents.root?.osRelease?.PRETTY_NAME;
