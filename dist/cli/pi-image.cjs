@@ -10555,10 +10555,10 @@ var require_commonjs4 = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve11, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve12());
+          this.on("end", () => resolve11());
         });
       }
       /**
@@ -10582,7 +10582,7 @@ var require_commonjs4 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve12;
+          let resolve11;
           let reject;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.off("data", ondata);
@@ -10596,19 +10596,19 @@ var require_commonjs4 = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve12({ value, done: !!this[EOF] });
+            resolve11({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve12({ done: true, value: void 0 });
+            resolve11({ done: true, value: void 0 });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve12 = res2;
+            resolve11 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -15361,12 +15361,12 @@ var require_body = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve12) => {
+        return new Promise((resolve11) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve12();
+          resolve11();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -16132,7 +16132,7 @@ var require_lib3 = __commonJS({
     var fetch2 = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve12, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve11, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL2(url);
@@ -16156,10 +16156,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve12(new Response(data, { headers }));
+          return resolve11(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve11, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -16278,7 +16278,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve12(fetch2(new Request(locationURL, requestOpts)));
+              resolve11(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -16306,7 +16306,7 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve12(response);
+            resolve11(response);
             return;
           }
           const zlibOptions = {
@@ -16325,7 +16325,7 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve12(response);
+            resolve11(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
@@ -16337,7 +16337,7 @@ var require_lib3 = __commonJS({
                 (er) => decoder2.emit("error", er)
               ).pipe(decoder2);
               response = new Response(decoder2, responseOptions);
-              resolve12(response);
+              resolve11(response);
             });
             return;
           }
@@ -16355,11 +16355,11 @@ var require_lib3 = __commonJS({
               (er) => decoder.emit("error", er)
             ).pipe(decoder);
             response = new Response(decoder, responseOptions);
-            resolve12(response);
+            resolve11(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve12(response);
+          resolve11(response);
         });
         writeToStream(req, request2);
       });
@@ -18090,7 +18090,7 @@ var require_lib4 = __commonJS({
     module2.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve11, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -18098,7 +18098,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve12(sri));
+        istream.on("end", () => resolve11(sri));
         istream.resume();
       });
     }
@@ -18159,7 +18159,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve11, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -18167,7 +18167,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve12(verified));
+        checker.on("end", () => resolve11(verified));
         checker.resume();
       });
     }
@@ -18805,10 +18805,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve11, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve12());
+          this.on("end", () => resolve11());
         });
       }
       // for await (let chunk of stream)
@@ -18819,7 +18819,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve12 = null;
+          let resolve11 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -18830,17 +18830,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve12({ value, done: !!this[EOF] });
+            resolve11({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve12({ done: true });
+            resolve11({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve12 = res2;
+            resolve11 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -19451,10 +19451,10 @@ var require_minipass2 = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve11, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve12());
+          this.on("end", () => resolve11());
         });
       }
       // for await (let chunk of stream)
@@ -19465,7 +19465,7 @@ var require_minipass2 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve12 = null;
+          let resolve11 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -19476,17 +19476,17 @@ var require_minipass2 = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve12({ value, done: !!this[EOF] });
+            resolve11({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve12({ done: true });
+            resolve11({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve12 = res2;
+            resolve11 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -22061,11 +22061,11 @@ var require_polyfill = __commonJS({
     var {
       chmod: chmod2,
       copyFile: copyFile4,
-      lstat: lstat2,
+      lstat: lstat3,
       mkdir: mkdir14,
-      readdir: readdir11,
-      readlink,
-      stat: stat14,
+      readdir: readdir10,
+      readlink: readlink2,
+      stat: stat13,
       symlink: symlink2,
       unlink,
       utimes: utimes2
@@ -22073,9 +22073,9 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname10,
       isAbsolute: isAbsolute3,
-      join: join34,
+      join: join33,
       parse,
-      resolve: resolve12,
+      resolve: resolve11,
       sep: sep2,
       toNamespacedPath
     } = require("path");
@@ -22162,7 +22162,7 @@ var require_polyfill = __commonJS({
     }
     __name(areIdentical, "areIdentical");
     function getStats(src, dest, opts) {
-      const statFunc = opts.dereference ? (file) => stat14(file, { bigint: true }) : (file) => lstat2(file, { bigint: true });
+      const statFunc = opts.dereference ? (file) => stat13(file, { bigint: true }) : (file) => lstat3(file, { bigint: true });
       return Promise.all([
         statFunc(src),
         statFunc(dest).catch((err) => {
@@ -22185,7 +22185,7 @@ var require_polyfill = __commonJS({
     }
     __name(checkParentDir, "checkParentDir");
     function pathExists(dest) {
-      return stat14(dest).then(
+      return stat13(dest).then(
         () => true,
         // istanbul ignore next: not sure when this would occur
         (err) => err.code === "ENOENT" ? false : Promise.reject(err)
@@ -22193,14 +22193,14 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve12(dirname10(src));
-      const destParent = resolve12(dirname10(dest));
+      const srcParent = resolve11(dirname10(src));
+      const destParent = resolve11(dirname10(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
       let destStat;
       try {
-        destStat = await stat14(destParent, { bigint: true });
+        destStat = await stat13(destParent, { bigint: true });
       } catch (err) {
         if (err.code === "ENOENT") {
           return;
@@ -22218,7 +22218,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve12(path).split(sep2).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve11(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -22240,7 +22240,7 @@ var require_polyfill = __commonJS({
     }
     __name(startCopy, "startCopy");
     async function getStatsForCopy(destStat, src, dest, opts) {
-      const statFn = opts.dereference ? stat14 : lstat2;
+      const statFn = opts.dereference ? stat13 : lstat3;
       const srcStat = await statFn(src);
       if (srcStat.isDirectory() && opts.recursive) {
         return onDir(srcStat, destStat, src, dest, opts);
@@ -22333,7 +22333,7 @@ var require_polyfill = __commonJS({
     }
     __name(setDestMode, "setDestMode");
     async function setDestTimestamps(src, dest) {
-      const updatedSrcStat = await stat14(src);
+      const updatedSrcStat = await stat13(src);
       return utimes2(dest, updatedSrcStat.atime, updatedSrcStat.mtime);
     }
     __name(setDestTimestamps, "setDestTimestamps");
@@ -22351,27 +22351,27 @@ var require_polyfill = __commonJS({
     }
     __name(mkDirAndCopy, "mkDirAndCopy");
     async function copyDir(src, dest, opts) {
-      const dir = await readdir11(src);
+      const dir = await readdir10(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join34(src, item);
-        const destItem = join34(dest, item);
+        const srcItem = join33(src, item);
+        const destItem = join33(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
     }
     __name(copyDir, "copyDir");
     async function onLink(destStat, src, dest) {
-      let resolvedSrc = await readlink(src);
+      let resolvedSrc = await readlink2(src);
       if (!isAbsolute3(resolvedSrc)) {
-        resolvedSrc = resolve12(dirname10(src), resolvedSrc);
+        resolvedSrc = resolve11(dirname10(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
       }
       let resolvedDest;
       try {
-        resolvedDest = await readlink(dest);
+        resolvedDest = await readlink2(dest);
       } catch (err) {
         if (err.code === "EINVAL" || err.code === "UNKNOWN") {
           return symlink2(resolvedSrc, dest);
@@ -22379,7 +22379,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute3(resolvedDest)) {
-        resolvedDest = resolve12(dirname10(dest), resolvedDest);
+        resolvedDest = resolve11(dirname10(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -22389,7 +22389,7 @@ var require_polyfill = __commonJS({
           errno: EINVAL
         });
       }
-      const srcStat = await stat14(src);
+      const srcStat = await stat13(src);
       if (srcStat.isDirectory() && isSrcSubdir(resolvedDest, resolvedSrc)) {
         throw new ERR_FS_CP_SYMLINK_TO_SUBDIRECTORY({
           message: `cannot overwrite ${resolvedDest} with ${resolvedSrc}`,
@@ -22431,15 +22431,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join34, sep: sep2 } = require("path");
+    var { join: join33, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm15 } = require("fs/promises");
+    var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm16 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir14(root, { recursive: true });
-      const target = await mkdtemp6(join34(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp6(join33(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm15(target, { force: true, recursive: true });
+        await rm16(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -22463,14 +22463,14 @@ var require_with_temp_dir = __commonJS({
 // node_modules/@npmcli/fs/lib/readdir-scoped.js
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
-    var { readdir: readdir11 } = require("fs/promises");
-    var { join: join34 } = require("path");
+    var { readdir: readdir10 } = require("fs/promises");
+    var { join: join33 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
-      for (const item of await readdir11(dir)) {
+      for (const item of await readdir10(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir11(join34(dir, item))) {
-            results.push(join34(item, scopedItem));
+          for (const scopedItem of await readdir10(join33(dir, item))) {
+            results.push(join33(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname10, join: join34, resolve: resolve12, relative: relative3, isAbsolute: isAbsolute3 } = require("path");
+    var { dirname: dirname10, join: join33, resolve: resolve11, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join34(source, file), join34(destination, file), options, false, symlinks)
+              (file) => moveFile(join33(source, file), join33(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -22530,11 +22530,11 @@ var require_move_file = __commonJS({
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs.readlink(symSource);
           if (isAbsolute3(target)) {
-            target = resolve12(symDestination, relative3(symSource, target));
+            target = resolve11(symDestination, relative2(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve12(dirname10(symSource), target));
+            targetStat = await fs.stat(resolve11(dirname10(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -22800,7 +22800,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = /* @__PURE__ */ __name(() => {
       signal?.removeEventListener("abort", signalListener);
     }, "cleanup");
-    const resolve12 = /* @__PURE__ */ __name((value) => {
+    const resolve11 = /* @__PURE__ */ __name((value) => {
       resolve_(value);
       cleanup();
     }, "resolve");
@@ -22850,10 +22850,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve12(result);
+        resolve11(result);
         return;
       }
-      resolve12(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve11(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     }, "settleIfFinished");
     const next = /* @__PURE__ */ __name(async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -23000,8 +23000,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve12) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve12);
+                  await new Promise((resolve11) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve11);
                   });
                 }
               } finally {
@@ -23055,8 +23055,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises.length) {
-            const result = await (promises[headIndex] ?? new Promise((resolve12) => {
-              wake = resolve12;
+            const result = await (promises[headIndex] ?? new Promise((resolve11) => {
+              wake = resolve11;
             }));
             const { done, value } = result;
             promises[headIndex] = void 0;
@@ -23202,9 +23202,9 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir14,
-      readFile: readFile9,
-      readdir: readdir11,
-      rm: rm15,
+      readFile: readFile8,
+      readdir: readdir10,
+      rm: rm16,
       writeFile: writeFile8
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -23256,7 +23256,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm15(tmp2.target, { recursive: true, force: true });
+          return rm16(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm15(bucket, { recursive: true, force: true });
+      return rm16(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile9(bucket, "utf8");
+      const data = await readFile8(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -23463,7 +23463,7 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(formatEntry, "formatEntry");
     function readdirOrEmpty(dir) {
-      return readdir11(dir).catch((err) => {
+      return readdir10(dir).catch((err) => {
         if (err.code === "ENOENT" || err.code === "ENOTDIR") {
           return [];
         }
@@ -24574,16 +24574,16 @@ var require_read = __commonJS({
     var MAX_SINGLE_READ_SIZE = 64 * 1024 * 1024;
     async function read(cache, integrity, opts = {}) {
       const { size: size2 } = opts;
-      const { stat: stat14, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-        const stat15 = size2 ? { size: size2 } : await fs.stat(cpath2);
-        return { stat: stat15, cpath: cpath2, sri: sri2 };
+      const { stat: stat13, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+        const stat14 = size2 ? { size: size2 } : await fs.stat(cpath2);
+        return { stat: stat14, cpath: cpath2, sri: sri2 };
       });
-      if (stat14.size > MAX_SINGLE_READ_SIZE) {
-        return readPipeline(cpath, stat14.size, sri, new Pipeline()).concat();
+      if (stat13.size > MAX_SINGLE_READ_SIZE) {
+        return readPipeline(cpath, stat13.size, sri, new Pipeline()).concat();
       }
       const data = await fs.readFile(cpath, { encoding: null });
-      if (stat14.size !== data.length) {
-        throw sizeError(stat14.size, data.length);
+      if (stat13.size !== data.length) {
+        throw sizeError(stat13.size, data.length);
       }
       if (!ssri.checkData(data, sri)) {
         throw integrityError(sri, cpath);
@@ -24610,11 +24610,11 @@ var require_read = __commonJS({
       const { size: size2 } = opts;
       const stream = new Pipeline();
       Promise.resolve().then(async () => {
-        const { stat: stat14, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
-          const stat15 = size2 ? { size: size2 } : await fs.stat(cpath2);
-          return { stat: stat15, cpath: cpath2, sri: sri2 };
+        const { stat: stat13, cpath, sri } = await withContentSri(cache, integrity, async (cpath2, sri2) => {
+          const stat14 = size2 ? { size: size2 } : await fs.stat(cpath2);
+          return { stat: stat14, cpath: cpath2, sri: sri2 };
         });
-        return readPipeline(cpath, stat14.size, sri, stream);
+        return readPipeline(cpath, stat13.size, sri, stream);
       }).catch((err) => stream.emit("error", err));
       return stream;
     }
@@ -24633,8 +24633,8 @@ var require_read = __commonJS({
       }
       try {
         return await withContentSri(cache, integrity, async (cpath, sri) => {
-          const stat14 = await fs.stat(cpath);
-          return { size: stat14.size, sri, stat: stat14 };
+          const stat13 = await fs.stat(cpath);
+          return { size: stat13.size, sri, stat: stat13 };
         });
       } catch (err) {
         if (err.code === "ENOENT") {
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm15;
-    async function rm15(cache, integrity) {
+    module2.exports = rm16;
+    async function rm16(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm15, "rm");
+    __name(rm16, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm15 } = require("fs/promises");
+    var { rm: rm16 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm15(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm16(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28321,9 +28321,9 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir14,
-      readFile: readFile9,
-      rm: rm15,
-      stat: stat14,
+      readFile: readFile8,
+      rm: rm16,
+      stat: stat13,
       truncate: truncate2,
       writeFile: writeFile8
     } = require("fs/promises");
@@ -28408,8 +28408,8 @@ var require_verify2 = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve12, reject) => {
-        indexStream.on("end", resolve12).on("error", reject);
+      await new Promise((resolve11, reject) => {
+        indexStream.on("end", resolve11).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob(path.join(contentDir, "**"), {
@@ -28443,8 +28443,8 @@ var require_verify2 = __commonJS({
             }
           } else {
             stats.reclaimedCount++;
-            const s = await stat14(f);
-            await rm15(f, { recursive: true, force: true });
+            const s = await stat13(f);
+            await rm16(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28457,7 +28457,7 @@ var require_verify2 = __commonJS({
     async function verifyContent(filepath, sri) {
       const contentInfo = {};
       try {
-        const { size: size2 } = await stat14(filepath);
+        const { size: size2 } = await stat13(filepath);
         contentInfo.size = size2;
         contentInfo.valid = true;
         await ssri.checkStream(new fsm.ReadStream(filepath), sri);
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm15(filepath, { recursive: true, force: true });
+        await rm16(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28517,7 +28517,7 @@ var require_verify2 = __commonJS({
       for (const entry of bucket) {
         const content = contentPath(cache, entry.integrity);
         try {
-          await stat14(content);
+          await stat13(content);
           await index.insert(cache, entry.key, entry.integrity, {
             metadata: entry.metadata,
             size: entry.size,
@@ -28537,7 +28537,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm15(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm16(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -28548,7 +28548,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile9(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile8(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm15 = require_rm2();
+    var rm16 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm15.entry;
-    module2.exports.rm.all = rm15.all;
+    module2.exports.rm = rm16.entry;
+    module2.exports.rm.all = rm16.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm15.content;
+    module2.exports.rm.content = rm16.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -28787,13 +28787,13 @@ var require_lib8 = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve12, reject) {
+      return new Promise(function(resolve11, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve12(result);
+            return resolve11(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -28961,12 +28961,12 @@ var require_lib9 = __commonJS({
           return process.emit("input", "end", ...args);
         }, "end"),
         read: /* @__PURE__ */ __name(function(...args) {
-          let resolve12, reject;
+          let resolve11, reject;
           const promise = new Promise((_resolve, _reject) => {
-            resolve12 = _resolve;
+            resolve11 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve12, reject, ...args);
+          process.emit("input", "read", resolve11, reject, ...args);
           return promise;
         }, "read")
       }
@@ -29433,8 +29433,8 @@ var require_helpers = __commonJS({
     function req(url, opts = {}) {
       const href = typeof url === "string" ? url : url.href;
       const req2 = (href.startsWith("https:") ? https : http).request(url, opts);
-      const promise = new Promise((resolve12, reject) => {
-        req2.once("response", resolve12).once("error", reject).end();
+      const promise = new Promise((resolve11, reject) => {
+        req2.once("response", resolve11).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -29749,7 +29749,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve11, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -29819,7 +29819,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve12({
+          resolve11({
             connect: {
               statusCode,
               statusText,
@@ -33917,12 +33917,12 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve12) {
-          resolve12(value);
+        return value instanceof P ? value : new P(function(resolve11) {
+          resolve11(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve12, reject) {
+      return new (P || (P = Promise))(function(resolve11, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -33940,7 +33940,7 @@ var require_socksclient = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result) {
-          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -33978,13 +33978,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve11, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve12(err);
+              return resolve11(err);
             } else {
               return reject(err);
             }
@@ -33995,16 +33995,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve12(info);
+              resolve11(info);
             } else {
-              resolve12(info);
+              resolve11(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve12(err);
+              resolve11(err);
             } else {
               reject(err);
             }
@@ -34021,13 +34021,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve11, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve12(err);
+              return resolve11(err);
             } else {
               return reject(err);
             }
@@ -34053,14 +34053,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve12({ socket: sock });
+              resolve11({ socket: sock });
             } else {
-              resolve12({ socket: sock });
+              resolve11({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve12(err);
+              resolve11(err);
             } else {
               reject(err);
             }
@@ -34748,12 +34748,12 @@ var require_dist10 = __commonJS({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve12, reject) => {
+          host = await new Promise((resolve11, reject) => {
             lookupFn(host, {}, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve12(res);
+                resolve11(res);
               }
             });
           });
@@ -35610,8 +35610,8 @@ var require_entry2 = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve12, reject) => {
-            cacheWriteResolve = resolve12;
+          const cacheWritePromise = new Promise((resolve11, reject) => {
+            cacheWriteResolve = resolve11;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -36096,12 +36096,12 @@ var require_fetcher = __commonJS({
     };
     exports2.DefaultFetcher = DefaultFetcher;
     var writeBufferToStream = /* @__PURE__ */ __name(async (stream, buffer) => {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve11, reject) => {
         stream.write(buffer, (err) => {
           if (err) {
             reject(err);
           }
-          resolve12(true);
+          resolve11(true);
         });
       });
     }, "writeBufferToStream");
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join34;
+    exports2.join = join33;
     var url_1 = require("url");
-    function join34(base, path) {
+    function join33(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join34, "join");
+    __name(join33, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36806,7 +36806,7 @@ var require_target = __commonJS({
     var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve11, reject) => {
         fs_1.default.readFile(path, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
@@ -36815,7 +36815,7 @@ var require_target = __commonJS({
               cause: err
             }));
           } else {
-            resolve12(data);
+            resolve11(data);
           }
         });
       });
@@ -38566,7 +38566,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises33 = require("node:readline/promises");
+var import_promises32 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -38692,218 +38692,15 @@ function defaultCacheDir(env) {
 __name(defaultCacheDir, "defaultCacheDir");
 
 // src/lib/build/build.ts
-var import_promises15 = require("node:fs/promises");
-var import_node_path12 = require("node:path");
+var import_promises14 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 
-// src/lib/core/exec.ts
-var import_node_child_process = require("node:child_process");
-function commandLine(cmd, args) {
-  return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-}
-__name(commandLine, "commandLine");
-function stopChild(child, graceMs = 3e3) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve12) => {
-    const done = /* @__PURE__ */ __name(() => {
-      clearTimeout(timer);
-      resolve12();
-    }, "done");
-    child.once("close", done);
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      setTimeout(resolve12, 1e3).unref();
-    }, graceMs);
-    timer.unref();
-    child.kill("SIGTERM");
-  });
-}
-__name(stopChild, "stopChild");
-function track(child) {
-  const unregister = registerCleanup(() => stopChild(child));
-  child.once("close", unregister);
-  child.once("error", unregister);
-}
-__name(track, "track");
-function spawnError(cmd, error) {
-  if (error.code === "ENOENT") {
-    return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error });
-  }
-  return new PiImageError("EXEC_FAILED", `could not start ${cmd}: ${error.message}`, { cause: error });
-}
-__name(spawnError, "spawnError");
-function execCapture(cmd, args, options) {
-  options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve12, reject) => {
-    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    track(child);
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => {
-      const result = {
-        code: code ?? 128,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8")
-      };
-      if (result.code !== 0 && !options.allowFailure) {
-        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
-        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
-      } else {
-        resolve12(result);
-      }
-    });
-  });
-}
-__name(execCapture, "execCapture");
-function execStream(cmd, args, options) {
-  options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  const child = (0, import_node_child_process.spawn)(cmd, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: [options.stdin, "pipe", "pipe"]
-  });
-  track(child);
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr = (stderr + d.toString("utf8")).slice(-4e3);
-  });
-  const done = new Promise((resolve12, reject) => {
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => {
-      if (code === 0) resolve12();
-      else {
-        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
-        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
-      }
-    });
-  });
-  done.catch(() => void 0);
-  return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
-}
-__name(execStream, "execStream");
-function execFollow(cmd, args, options) {
-  options.logger.info(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve12, reject) => {
-    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    track(child);
-    options.stop?.addEventListener("abort", () => void stopChild(child), { once: true });
-    child.stdout.setEncoding("utf8").on("data", options.onOutput);
-    child.stderr.setEncoding("utf8").on("data", options.onOutput);
-    child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => resolve12(code ?? (signal ? 128 : 1)));
-  });
-}
-__name(execFollow, "execFollow");
-
-// src/lib/pigen/config-file.ts
-function shellQuote(value) {
-  if (value.includes("\0")) throw new PiImageError("INPUT_INVALID", "a value cannot contain a NUL byte");
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-__name(shellQuote, "shellQuote");
-var SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function renderPiGenConfig(entries, header2) {
-  const seen = /* @__PURE__ */ new Set();
-  const lines = header2.split("\n").filter((l) => l !== "").map((l) => `# ${l}`);
-  for (const e of entries) {
-    if (!SHELL_NAME.test(e.name)) throw new PiImageError("INPUT_INVALID", `"${e.name}" is not a valid pi-gen variable name`);
-    if (seen.has(e.name)) throw new PiImageError("INPUT_INVALID", `${e.name} is set twice`);
-    seen.add(e.name);
-    if (e.comment) lines.push(`# ${e.comment.replace(/\n/g, " ")}`);
-    lines.push(`export ${e.name}=${shellQuote(e.value)}`);
-  }
-  return `${lines.join("\n")}
-`;
-}
-__name(renderPiGenConfig, "renderPiGenConfig");
-
-// src/lib/core/json-value.ts
-function asObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
-}
-__name(asObject, "asObject");
-function asString(value) {
-  return typeof value === "string" ? value : void 0;
-}
-__name(asString, "asString");
-function member(value, ...path) {
-  let at = value;
-  for (const key of path) at = asObject(at)?.[key];
-  return at;
-}
-__name(member, "member");
-function parseJsonObject(text2) {
-  try {
-    return asObject(JSON.parse(text2));
-  } catch {
-    return void 0;
-  }
-}
-__name(parseJsonObject, "parseJsonObject");
-
-// src/lib/pigen/build-record.ts
-var BUILD_RECORD_FILE = "pi-image-build.json";
-function fail(source, what) {
-  throw new PiImageError("INPUT_INVALID", `${source}: ${what}`);
-}
-__name(fail, "fail");
-var isObject = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
-var str = /* @__PURE__ */ __name((v, source, field2) => typeof v === "string" && v.length < 4096 ? v : fail(source, `${field2} is not a string`), "str");
-var strOrNull = /* @__PURE__ */ __name((v, source, field2) => v === null ? null : str(v, source, field2), "strOrNull");
-var int = /* @__PURE__ */ __name((v, source, field2) => Number.isSafeInteger(v) && v >= 0 ? v : fail(source, `${field2} is not a whole number`), "int");
-function parseExport(v, source, where) {
-  if (!isObject(v)) fail(source, `${where} is not an object`);
-  const kind = v.kind === "rootless" || v.kind === "export-image" ? v.kind : fail(source, `${where}.kind is not rootless or export-image`);
-  const table = v.table === null || v.table === "dos" || v.table === "gpt" ? v.table : fail(source, `${where}.table is not dos, gpt or null`);
-  if (!Array.isArray(v.partitions) || v.partitions.length > 128) fail(source, `${where}.partitions is not a list`);
-  return {
-    kind,
-    layout: strOrNull(v.layout, source, `${where}.layout`),
-    table,
-    diskId: strOrNull(v.diskId, source, `${where}.diskId`),
-    seed: strOrNull(v.seed, source, `${where}.seed`),
-    epoch: v.epoch === null ? null : int(v.epoch, source, `${where}.epoch`),
-    partitions: v.partitions.map((p, i) => {
-      const at = `${where}.partitions[${i}]`;
-      if (!isObject(p)) fail(source, `${at} is not an object`);
-      return {
-        number: int(p.number, source, `${at}.number`),
-        label: str(p.label, source, `${at}.label`),
-        fs: str(p.fs, source, `${at}.fs`),
-        role: str(p.role, source, `${at}.role`),
-        start: int(p.start, source, `${at}.start`),
-        bytes: int(p.bytes, source, `${at}.bytes`),
-        partUuid: str(p.partUuid, source, `${at}.partUuid`)
-      };
-    })
-  };
-}
-__name(parseExport, "parseExport");
-function parseBuildRecord(text2, source) {
-  const o = parseJsonObject(text2) ?? fail(source, "not a JSON object");
-  if (o.schemaVersion !== 1) fail(source, `schemaVersion ${JSON.stringify(o.schemaVersion)} is not 1`);
-  const tool = isObject(o.tool) ? o.tool : fail(source, "tool is not an object");
-  const pigen = isObject(o.pigen) ? o.pigen : fail(source, "pigen is not an object");
-  const recipe = isObject(o.recipe) ? o.recipe : fail(source, "recipe is not an object");
-  const exports2 = isObject(o.exports) ? o.exports : fail(source, "exports is not an object");
-  const modified = recipe.modified === null || typeof recipe.modified === "boolean" ? recipe.modified : fail(source, "recipe.modified is not true, false or null");
-  return {
-    schemaVersion: 1,
-    tool: { name: str(tool.name, source, "tool.name"), version: str(tool.version, source, "tool.version") },
-    pigen: { repository: str(pigen.repository, source, "pigen.repository"), commit: str(pigen.commit, source, "pigen.commit") },
-    recipe: { commit: strOrNull(recipe.commit, source, "recipe.commit"), modified },
-    version: str(o.version, source, "version"),
-    sourceDateEpoch: o.sourceDateEpoch === null ? null : int(o.sourceDateEpoch, source, "sourceDateEpoch"),
-    exports: Object.fromEntries(Object.entries(exports2).map(([k, v]) => [k, parseExport(v, source, `exports.${k}`)]))
-  };
-}
-__name(parseBuildRecord, "parseBuildRecord");
-
-// src/lib/pigen/deploy-layout.ts
+// src/lib/core/atomic-file.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs2 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
 var import_node_path2 = require("node:path");
+var import_promises4 = require("node:stream/promises");
 
 // src/lib/core/file-digest.ts
 var import_node_crypto = require("node:crypto");
@@ -39062,7 +38859,285 @@ async function digestFile(path, copyTo, expectedSize) {
 }
 __name(digestFile, "digestFile");
 
+// src/lib/core/atomic-file.ts
+function temporaryPathFor(path) {
+  return (0, import_node_path2.join)((0, import_node_path2.dirname)(path), `.${(0, import_node_path2.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path, content) {
+  const temp = temporaryPathFor(path);
+  try {
+    const handle = await (0, import_promises3.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises3.rename)(temp, path);
+  } catch (e) {
+    await (0, import_promises3.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+var AtomicFile = class {
+  constructor(path) {
+    this.path = path;
+    const temp = temporaryPathFor(path);
+    this.temp = temp;
+    this.stream = (0, import_node_fs2.createWriteStream)(temp, { flags: "wx", mode: 420 });
+    this.stream.once("error", (e) => {
+      if (isOwnWriteError(e)) this.writeFailure = e;
+    });
+    this.unregister = registerCleanup(() => (0, import_promises3.rm)(temp, { force: true }));
+  }
+  path;
+  static {
+    __name(this, "AtomicFile");
+  }
+  unregister;
+  stream;
+  writeFailure;
+  temp;
+  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
+  async fill(source, through) {
+    try {
+      if (through) await (0, import_promises4.pipeline)(source, through, this.stream);
+      else await (0, import_promises4.pipeline)(source, this.stream);
+    } catch (e) {
+      throw this.blame(e);
+    }
+  }
+  /** The error to report: the output's, naming the file, when writing it failed. */
+  blame(e) {
+    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
+  }
+  async commit(finalPath = this.path) {
+    try {
+      await (0, import_promises3.rename)(this.temp, finalPath);
+    } catch (e) {
+      await this.discard();
+      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
+    }
+    this.unregister();
+  }
+  async discard() {
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
+    await (0, import_promises3.rm)(this.temp, { force: true });
+    this.unregister();
+  }
+};
+
+// src/lib/core/exec.ts
+var import_node_child_process = require("node:child_process");
+function commandLine(cmd, args) {
+  return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+}
+__name(commandLine, "commandLine");
+function stopChild(child, graceMs = 3e3) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve11) => {
+    const done = /* @__PURE__ */ __name(() => {
+      clearTimeout(timer);
+      resolve11();
+    }, "done");
+    child.once("close", done);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      setTimeout(resolve11, 1e3).unref();
+    }, graceMs);
+    timer.unref();
+    child.kill("SIGTERM");
+  });
+}
+__name(stopChild, "stopChild");
+function track(child) {
+  const unregister = registerCleanup(() => stopChild(child));
+  child.once("close", unregister);
+  child.once("error", unregister);
+}
+__name(track, "track");
+function spawnError(cmd, error) {
+  if (error.code === "ENOENT") {
+    return new PiImageError("TOOL_MISSING", `${cmd} is not installed or not on PATH`, { cause: error });
+  }
+  return new PiImageError("EXEC_FAILED", `could not start ${cmd}: ${error.message}`, { cause: error });
+}
+__name(spawnError, "spawnError");
+function execCapture(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve11, reject) => {
+    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => {
+      const result = {
+        code: code ?? 128,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8")
+      };
+      if (result.code !== 0 && !options.allowFailure) {
+        const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
+      } else {
+        resolve11(result);
+      }
+    });
+  });
+}
+__name(execCapture, "execCapture");
+function execStream(cmd, args, options) {
+  options.logger.debug(`$ ${commandLine(cmd, args)}`);
+  const child = (0, import_node_child_process.spawn)(cmd, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.stdin, "pipe", "pipe"]
+  });
+  track(child);
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr = (stderr + d.toString("utf8")).slice(-4e3);
+  });
+  const done = new Promise((resolve11, reject) => {
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve11();
+      else {
+        const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
+        reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
+      }
+    });
+  });
+  done.catch(() => void 0);
+  return { child, done, stop: /* @__PURE__ */ __name(() => stopChild(child), "stop") };
+}
+__name(execStream, "execStream");
+function execFollow(cmd, args, options) {
+  options.logger.info(`$ ${commandLine(cmd, args)}`);
+  return new Promise((resolve11, reject) => {
+    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
+    options.stop?.addEventListener("abort", () => void stopChild(child), { once: true });
+    child.stdout.setEncoding("utf8").on("data", options.onOutput);
+    child.stderr.setEncoding("utf8").on("data", options.onOutput);
+    child.on("error", (e) => reject(spawnError(cmd, e)));
+    child.on("close", (code, signal) => resolve11(code ?? (signal ? 128 : 1)));
+  });
+}
+__name(execFollow, "execFollow");
+
+// src/lib/pigen/config-file.ts
+function shellQuote(value) {
+  if (value.includes("\0")) throw new PiImageError("INPUT_INVALID", "a value cannot contain a NUL byte");
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+__name(shellQuote, "shellQuote");
+var SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function renderPiGenConfig(entries, header2) {
+  const seen = /* @__PURE__ */ new Set();
+  const lines = header2.split("\n").filter((l) => l !== "").map((l) => `# ${l}`);
+  for (const e of entries) {
+    if (!SHELL_NAME.test(e.name)) throw new PiImageError("INPUT_INVALID", `"${e.name}" is not a valid pi-gen variable name`);
+    if (seen.has(e.name)) throw new PiImageError("INPUT_INVALID", `${e.name} is set twice`);
+    seen.add(e.name);
+    if (e.comment) lines.push(`# ${e.comment.replace(/\n/g, " ")}`);
+    lines.push(`export ${e.name}=${shellQuote(e.value)}`);
+  }
+  return `${lines.join("\n")}
+`;
+}
+__name(renderPiGenConfig, "renderPiGenConfig");
+
+// src/lib/core/json-value.ts
+function asObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? value : void 0;
+}
+__name(asObject, "asObject");
+function asString(value) {
+  return typeof value === "string" ? value : void 0;
+}
+__name(asString, "asString");
+function member(value, ...path) {
+  let at = value;
+  for (const key of path) at = asObject(at)?.[key];
+  return at;
+}
+__name(member, "member");
+function parseJsonObject(text2) {
+  try {
+    return asObject(JSON.parse(text2));
+  } catch {
+    return void 0;
+  }
+}
+__name(parseJsonObject, "parseJsonObject");
+
+// src/lib/pigen/build-record.ts
+var BUILD_RECORD_FILE = "pi-image-build.json";
+function fail(source, what) {
+  throw new PiImageError("INPUT_INVALID", `${source}: ${what}`);
+}
+__name(fail, "fail");
+var isObject = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
+var str = /* @__PURE__ */ __name((v, source, field2) => typeof v === "string" && v.length < 4096 ? v : fail(source, `${field2} is not a string`), "str");
+var strOrNull = /* @__PURE__ */ __name((v, source, field2) => v === null ? null : str(v, source, field2), "strOrNull");
+var int = /* @__PURE__ */ __name((v, source, field2) => Number.isSafeInteger(v) && v >= 0 ? v : fail(source, `${field2} is not a whole number`), "int");
+function parseExport(v, source, where) {
+  if (!isObject(v)) fail(source, `${where} is not an object`);
+  const kind = v.kind === "rootless" || v.kind === "export-image" ? v.kind : fail(source, `${where}.kind is not rootless or export-image`);
+  const table = v.table === null || v.table === "dos" || v.table === "gpt" ? v.table : fail(source, `${where}.table is not dos, gpt or null`);
+  if (!Array.isArray(v.partitions) || v.partitions.length > 128) fail(source, `${where}.partitions is not a list`);
+  return {
+    kind,
+    layout: strOrNull(v.layout, source, `${where}.layout`),
+    table,
+    diskId: strOrNull(v.diskId, source, `${where}.diskId`),
+    seed: strOrNull(v.seed, source, `${where}.seed`),
+    epoch: v.epoch === null ? null : int(v.epoch, source, `${where}.epoch`),
+    partitions: v.partitions.map((p, i) => {
+      const at = `${where}.partitions[${i}]`;
+      if (!isObject(p)) fail(source, `${at} is not an object`);
+      return {
+        number: int(p.number, source, `${at}.number`),
+        label: str(p.label, source, `${at}.label`),
+        fs: str(p.fs, source, `${at}.fs`),
+        role: str(p.role, source, `${at}.role`),
+        start: int(p.start, source, `${at}.start`),
+        bytes: int(p.bytes, source, `${at}.bytes`),
+        partUuid: str(p.partUuid, source, `${at}.partUuid`)
+      };
+    })
+  };
+}
+__name(parseExport, "parseExport");
+function parseBuildRecord(text2, source) {
+  const o = parseJsonObject(text2) ?? fail(source, "not a JSON object");
+  if (o.schemaVersion !== 1) fail(source, `schemaVersion ${JSON.stringify(o.schemaVersion)} is not 1`);
+  const tool = isObject(o.tool) ? o.tool : fail(source, "tool is not an object");
+  const pigen = isObject(o.pigen) ? o.pigen : fail(source, "pigen is not an object");
+  const recipe = isObject(o.recipe) ? o.recipe : fail(source, "recipe is not an object");
+  const exports2 = isObject(o.exports) ? o.exports : fail(source, "exports is not an object");
+  const modified = recipe.modified === null || typeof recipe.modified === "boolean" ? recipe.modified : fail(source, "recipe.modified is not true, false or null");
+  return {
+    schemaVersion: 1,
+    tool: { name: str(tool.name, source, "tool.name"), version: str(tool.version, source, "tool.version") },
+    pigen: { repository: str(pigen.repository, source, "pigen.repository"), commit: str(pigen.commit, source, "pigen.commit") },
+    recipe: { commit: strOrNull(recipe.commit, source, "recipe.commit"), modified },
+    version: str(o.version, source, "version"),
+    sourceDateEpoch: o.sourceDateEpoch === null ? null : int(o.sourceDateEpoch, source, "sourceDateEpoch"),
+    exports: Object.fromEntries(Object.entries(exports2).map(([k, v]) => [k, parseExport(v, source, `exports.${k}`)]))
+  };
+}
+__name(parseBuildRecord, "parseBuildRecord");
+
 // src/lib/pigen/deploy-layout.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_path3 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
   let m;
@@ -39085,18 +39160,18 @@ async function notDirectory(path) {
 }
 __name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
-  const dir = (0, import_node_path2.resolve)(deployDir);
+  const dir = (0, import_node_path3.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises3.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises3.readdir)(dir)).sort();
+    if (!(await (0, import_promises5.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises5.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
   let image;
   if (options.image) {
-    const path = (0, import_node_path2.resolve)(dir, options.image);
-    const kind = classifyImageName((0, import_node_path2.basename)(path));
+    const path = (0, import_node_path3.resolve)(dir, options.image);
+    const kind = classifyImageName((0, import_node_path3.basename)(path));
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
@@ -39106,7 +39181,7 @@ async function findDeployOutputs(deployDir, options = {}) {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await notDirectory((0, import_node_path2.join)(dir, name))) candidates.push({ path: (0, import_node_path2.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path3.join)(dir, name))) candidates.push({ path: (0, import_node_path3.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -39117,20 +39192,20 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (candidates.length > 1) {
       throw new PiImageError(
         "DEPLOY_AMBIGUOUS",
-        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path2.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
+        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path3.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
       );
     }
     image = candidates[0];
   }
   let info;
   if (options.info) {
-    info = (0, import_node_path2.resolve)(dir, options.info);
+    info = (0, import_node_path3.resolve)(dir, options.info);
     await checkInputFile(info, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
-    info = (0, import_node_path2.join)(dir, `${image.base}.info`);
+    info = (0, import_node_path3.join)(dir, `${image.base}.info`);
   } else {
     const infos = names.filter((n) => n.endsWith(".info"));
-    if (infos.length === 1) info = (0, import_node_path2.join)(dir, infos[0]);
+    if (infos.length === 1) info = (0, import_node_path3.join)(dir, infos[0]);
     else {
       throw new PiImageError(
         "DEPLOY_NO_INFO",
@@ -39140,17 +39215,17 @@ async function findDeployOutputs(deployDir, options = {}) {
   }
   let buildLog;
   if (options.buildLog) {
-    buildLog = (0, import_node_path2.resolve)(options.buildLog);
+    buildLog = (0, import_node_path3.resolve)(options.buildLog);
     await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
-  } else if (await notDirectory((0, import_node_path2.join)(dir, "build.log"))) {
-    buildLog = (0, import_node_path2.join)(dir, "build.log");
+  } else if (await notDirectory((0, import_node_path3.join)(dir, "build.log"))) {
+    buildLog = (0, import_node_path3.join)(dir, "build.log");
   }
   const layout = { dir, image, info };
   if (buildLog) layout.buildLog = buildLog;
-  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path2.join)(dir, `${image.base}.bmap`);
+  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path3.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
-  if (sbom) layout.pigenSbom = (0, import_node_path2.join)(dir, sbom);
-  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path2.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path2.join)(dir, BUILD_RECORD_FILE);
+  if (sbom) layout.pigenSbom = (0, import_node_path3.join)(dir, sbom);
+  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path3.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path3.join)(dir, BUILD_RECORD_FILE);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
@@ -39584,12 +39659,12 @@ function piGenConfigEntries(settings, names = {}) {
 __name(piGenConfigEntries, "piGenConfigEntries");
 
 // src/lib/pigen/stage-list.ts
-var import_promises4 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
+var import_promises6 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
 var CONTAINER_PIGEN_DIR = "/pi-gen";
 async function isDir(path) {
   try {
-    return (await (0, import_promises4.stat)(path)).isDirectory();
+    return (await (0, import_promises6.stat)(path)).isDirectory();
   } catch {
     return false;
   }
@@ -39597,7 +39672,7 @@ async function isDir(path) {
 __name(isDir, "isDir");
 async function filesUnder(dir, prefix = "") {
   const out = [];
-  for (const e of await (0, import_promises4.readdir)((0, import_node_path3.join)(dir, prefix), { withFileTypes: true })) {
+  for (const e of await (0, import_promises6.readdir)((0, import_node_path4.join)(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...await filesUnder(dir, rel));
     else out.push(rel);
@@ -39611,28 +39686,28 @@ async function resolveStageList(specs, options) {
   const warnings = [];
   const stages = [];
   const names = /* @__PURE__ */ new Set();
-  const overrides = options.overridesDir ? (0, import_node_path3.resolve)(options.baseDir, options.overridesDir) : void 0;
+  const overrides = options.overridesDir ? (0, import_node_path4.resolve)(options.baseDir, options.overridesDir) : void 0;
   if (overrides && !await isDir(overrides)) throw new PiImageError("INPUT_INVALID", `overrides directory ${options.overridesDir} does not exist`);
   for (const spec of specs) {
     if (/\s/.test(spec)) throw new PiImageError("INPUT_INVALID", `stage "${spec}": paths with whitespace break pi-gen's STAGE_LIST`);
     const upstream = UPSTREAM.test(spec);
-    const hostPath = upstream ? (0, import_node_path3.join)(options.pigenDir, spec) : (0, import_node_path3.isAbsolute)(spec) ? spec : (0, import_node_path3.resolve)(options.baseDir, spec);
+    const hostPath = upstream ? (0, import_node_path4.join)(options.pigenDir, spec) : (0, import_node_path4.isAbsolute)(spec) ? spec : (0, import_node_path4.resolve)(options.baseDir, spec);
     if (!await isDir(hostPath)) {
       throw new PiImageError(
         "INPUT_INVALID",
         upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`
       );
     }
-    const name = (0, import_node_path3.basename)(hostPath);
+    const name = (0, import_node_path4.basename)(hostPath);
     if (names.has(name)) throw new PiImageError("INPUT_INVALID", `stage ${name} appears twice; pi-gen keys its work directories by stage name`);
     names.add(name);
-    const overrideDir = overrides ? (0, import_node_path3.join)(overrides, name) : void 0;
+    const overrideDir = overrides ? (0, import_node_path4.join)(overrides, name) : void 0;
     if (overrideDir && await isDir(overrideDir)) {
       if (!upstream) throw new PiImageError("INPUT_INVALID", `overrides for ${name}: overrides apply to pi-gen's own stages; change your stage ${spec} itself`);
-      const copy = (0, import_node_path3.join)(options.workDir, "stages", name);
-      await (0, import_promises4.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
+      const copy = (0, import_node_path4.join)(options.workDir, "stages", name);
+      await (0, import_promises6.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
       const files = await filesUnder(overrideDir);
-      for (const f of files) await (0, import_promises4.cp)((0, import_node_path3.join)(overrideDir, f), (0, import_node_path3.join)(copy, f), { preserveTimestamps: true, force: true });
+      for (const f of files) await (0, import_promises6.cp)((0, import_node_path4.join)(overrideDir, f), (0, import_node_path4.join)(copy, f), { preserveTimestamps: true, force: true });
       stages.push({ name, hostPath: copy, buildPath: copy, upstream, mount: options.runtime === "container", overridden: files });
       continue;
     }
@@ -39640,7 +39715,7 @@ async function resolveStageList(specs, options) {
     stages.push({ name, hostPath, buildPath, upstream, mount: options.runtime === "container" && !upstream, overridden: [] });
   }
   if (overrides) {
-    for (const e of await (0, import_promises4.readdir)(overrides, { withFileTypes: true })) {
+    for (const e of await (0, import_promises6.readdir)(overrides, { withFileTypes: true })) {
       if (e.isDirectory() && !names.has(e.name)) warnings.push(`overrides for ${e.name} are not used: ${e.name} is not in the stage list`);
     }
   }
@@ -39710,10 +39785,12 @@ function parseSize(text2, where) {
 }
 __name(parseSize, "parseSize");
 function checkLabel(label, fs, where) {
-  const max = fs === "ext4" ? 16 : 11;
-  if (fs === "none") return;
+  const max = fs === "ext4" ? 16 : fs === "none" ? 36 : 11;
   if (label.length === 0 || label.length > max || !/^[A-Za-z0-9_-]+$/.test(label)) {
-    throw new PiImageError("INPUT_INVALID", `${where}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs}`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${where}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs === "none" ? "a partition name" : fs}`
+    );
   }
 }
 __name(checkLabel, "checkLabel");
@@ -39743,6 +39820,9 @@ function checkLayout(layout, where) {
       throw new PiImageError("INPUT_INVALID", `${at}: only root partitions are sized auto`);
     if (p.size !== "auto" && p.size < MiB) throw new PiImageError("INPUT_INVALID", `${at}: ${p.size} bytes is smaller than 1 MiB`);
     if (p.fs === "fat32" && p.size !== "auto" && p.size < 33 * MiB) throw new PiImageError("INPUT_INVALID", `${at}: FAT32 needs at least 33 MiB (use fat16)`);
+    if (p.fs === "fat16" && p.size !== "auto" && (p.size < 4 * MiB || p.size > 32 * MiB)) {
+      throw new PiImageError("INPUT_INVALID", `${at}: FAT16 with 512-byte clusters takes 4 to 32 MiB (use fat32 above)`);
+    }
     checkLabel(p.label, p.fs, at);
   });
   return layout;
@@ -39831,81 +39911,6 @@ __name(parseExportSettings, "parseExportSettings");
 // src/lib/build/rootless-export.ts
 var import_promises8 = require("node:fs/promises");
 var import_node_path6 = require("node:path");
-
-// src/lib/core/atomic-file.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs2 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
-var import_promises6 = require("node:stream/promises");
-function temporaryPathFor(path) {
-  return (0, import_node_path4.join)((0, import_node_path4.dirname)(path), `.${(0, import_node_path4.basename)(path)}.partial-${process.pid}-${(0, import_node_crypto2.randomBytes)(4).toString("hex")}`);
-}
-__name(temporaryPathFor, "temporaryPathFor");
-async function writeFileAtomic(path, content) {
-  const temp = temporaryPathFor(path);
-  try {
-    const handle = await (0, import_promises5.open)(temp, "wx", 420);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await (0, import_promises5.rename)(temp, path);
-  } catch (e) {
-    await (0, import_promises5.rm)(temp, { force: true });
-    throw new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e });
-  }
-}
-__name(writeFileAtomic, "writeFileAtomic");
-var AtomicFile = class {
-  constructor(path) {
-    this.path = path;
-    const temp = temporaryPathFor(path);
-    this.temp = temp;
-    this.stream = (0, import_node_fs2.createWriteStream)(temp, { flags: "wx", mode: 420 });
-    this.stream.once("error", (e) => {
-      if (isOwnWriteError(e)) this.writeFailure = e;
-    });
-    this.unregister = registerCleanup(() => (0, import_promises5.rm)(temp, { force: true }));
-  }
-  path;
-  static {
-    __name(this, "AtomicFile");
-  }
-  unregister;
-  stream;
-  writeFailure;
-  temp;
-  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
-  async fill(source, through) {
-    try {
-      if (through) await (0, import_promises6.pipeline)(source, through, this.stream);
-      else await (0, import_promises6.pipeline)(source, this.stream);
-    } catch (e) {
-      throw this.blame(e);
-    }
-  }
-  /** The error to report: the output's, naming the file, when writing it failed. */
-  blame(e) {
-    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
-  }
-  async commit(finalPath = this.path) {
-    try {
-      await (0, import_promises5.rename)(this.temp, finalPath);
-    } catch (e) {
-      await this.discard();
-      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
-    }
-    this.unregister();
-  }
-  async discard() {
-    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
-    await (0, import_promises5.rm)(this.temp, { force: true });
-    this.unregister();
-  }
-};
 
 // src/lib/export/assemble-image.ts
 var import_promises7 = require("node:fs/promises");
@@ -40006,6 +40011,7 @@ var MAGIC = 61267;
 var INCOMPAT_64BIT = 128;
 var INCOMPAT_CSUM_SEED = 8192;
 var RO_COMPAT_METADATA_CSUM = 1024;
+var RO_COMPAT_GDT_CSUM = 16;
 var BG_INODE_UNINIT = 1;
 var GOOD_OLD_INODE_SIZE = 128;
 var I = {
@@ -40053,11 +40059,13 @@ async function clampExt4Times(file, offset, epoch, name) {
   const blocksPerGroup = sb.readUInt32LE(32);
   const blocksCount = sb.readUInt32LE(4) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
   const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-  const descSize = is64 ? sb.readUInt16LE(254) : 32;
+  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
+  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
   const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
   const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
   const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(624) : crc32cUpdate(4294967295, sb.subarray(104, 120));
-  if (inodeSize < GOOD_OLD_INODE_SIZE || blockSize > 65536 || inodesPerGroup === 0 || groups <= 0) {
+  const powerOfTwo = /* @__PURE__ */ __name((n) => n > 0 && (n & n - 1) === 0, "powerOfTwo");
+  if (inodeSize < GOOD_OLD_INODE_SIZE || !powerOfTwo(inodeSize) || inodeSize > blockSize || blockSize > 65536 || !powerOfTwo(descSize) || descSize < 32 || descSize > 1024 || inodesPerGroup === 0 || groups <= 0) {
     throw new PiImageError("IMAGE_CORRUPT", `${name}: an ext4 superblock with impossible geometry`);
   }
   const descriptors = await read((firstDataBlock + 1) * blockSize, groups * descSize);
@@ -40065,7 +40073,7 @@ async function clampExt4Times(file, offset, epoch, name) {
   let inodes = 0;
   for (let g = 0; g < groups; g++) {
     const d = descriptors.subarray(g * descSize, (g + 1) * descSize);
-    if (d.readUInt16LE(18) & BG_INODE_UNINIT) continue;
+    if (groupChecksums && d.readUInt16LE(18) & BG_INODE_UNINIT) continue;
     const bitmapBlock = d.readUInt32LE(4) + (is64 ? d.readUInt32LE(36) * 2 ** 32 : 0);
     const tableBlock = d.readUInt32LE(8) + (is64 ? d.readUInt32LE(40) * 2 ** 32 : 0);
     const bitmap = await read(bitmapBlock * blockSize, Math.ceil(inodesPerGroup / 8));
@@ -40165,12 +40173,11 @@ async function contentBytes(rootDir, options) {
 }
 __name(contentBytes, "contentBytes");
 async function readOptional(path) {
-  try {
-    return await (0, import_promises7.readFile)(path, "utf8");
-  } catch (e) {
-    if (e.code === "ENOENT") return void 0;
-    throw e;
-  }
+  const st = await (0, import_promises7.lstat)(path).catch((e) => e.code === "ENOENT" ? void 0 : Promise.reject(e));
+  if (!st) return void 0;
+  if (!st.isFile())
+    throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symlink or other): the export writes partition ids into it and follows no links`);
+  return (0, import_promises7.readFile)(path, "utf8");
 }
 __name(readOptional, "readOptional");
 async function checkDir(path, what) {
@@ -40214,7 +40221,12 @@ async function assembleImage(options) {
   }
   const temp = temporaryPathFor(options.output);
   const scratch = await (0, import_promises7.mkdtemp)((0, import_node_path5.join)((0, import_node_os2.tmpdir)(), "pi-image-export-"));
+  const putBack = /* @__PURE__ */ __name(async () => {
+    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
+    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+  }, "putBack");
   const unregister = registerCleanup(async () => {
+    await putBack();
     await (0, import_promises7.rm)(temp, { force: true });
     await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
   });
@@ -40259,8 +40271,7 @@ async function assembleImage(options) {
     await (0, import_promises7.rm)(temp, { force: true });
     throw e;
   } finally {
-    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
-    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+    await putBack();
     await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
     unregister();
   }
@@ -40403,7 +40414,7 @@ async function assembleRootlessExports(options) {
     const suffix = name.slice(options.imgFilename.length);
     const raw = (0, import_node_path6.join)(dir, `${name}.img`);
     await (0, import_promises8.rm)(raw, { force: true });
-    const seed = `${options.seed}${suffix}`;
+    const seed = options.epoch === void 0 ? void 0 : `${options.seed}${suffix}`;
     const started = Date.now();
     const { plan } = await assembleImage({
       rootDir: (0, import_node_path6.join)(dir, "rootfs"),
@@ -40422,7 +40433,7 @@ async function assembleRootlessExports(options) {
     for (const sbom of [`${name}.sbom`]) {
       if (await (0, import_promises8.stat)((0, import_node_path6.join)(dir, sbom)).catch(() => void 0)) await (0, import_promises8.copyFile)((0, import_node_path6.join)(dir, sbom), (0, import_node_path6.join)(options.deployDir, sbom));
     }
-    exported.push({ name, image, info, plan, seed, epoch: options.epoch ?? null });
+    exported.push({ name, image, info, plan, seed: seed ?? null, epoch: options.epoch ?? null });
   }
   return exported;
 }
@@ -40463,50 +40474,52 @@ async function deployImage(raw, options, archiveBase, imgBase) {
 __name(deployImage, "deployImage");
 
 // src/lib/build/stage-cache-plan.ts
-var import_promises11 = require("node:fs/promises");
-var import_node_path9 = require("node:path");
-
-// src/lib/build/stage-cache.ts
-var import_node_crypto5 = require("node:crypto");
 var import_promises10 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
 
-// src/lib/build/cache-keys.ts
+// src/lib/build/stage-cache.ts
 var import_node_crypto4 = require("node:crypto");
 var import_promises9 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
-async function hashTree(dirs) {
-  const hash = (0, import_node_crypto4.createHash)("sha256");
-  for (const dir of dirs) {
-    const walk = /* @__PURE__ */ __name(async (at) => {
-      const entries = (await (0, import_promises9.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-      for (const e of entries) {
-        const path = (0, import_node_path7.join)(at, e.name);
-        if (e.isDirectory()) await walk(path);
-        else if (e.isFile()) {
-          const executable = (await (0, import_promises9.stat)(path)).mode & 73 ? "x" : "-";
-          hash.update(`${(0, import_node_path7.relative)(dir, path)}\0${executable}\0`).update(await (0, import_promises9.readFile)(path)).update("\0");
-        }
-      }
-    }, "walk");
-    hash.update(`dir\0`);
-    await walk(dir);
-  }
-  return hash.digest("hex");
-}
-__name(hashTree, "hashTree");
-
-// src/lib/build/stage-cache.ts
 var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
 var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
-var FORMAT = "pi-image stage cache v1";
+var HELPERS_READING = { update_issue: ["IMG_DATE", "GIT_HASH"] };
+var FORMAT = "pi-image stage cache v2";
+var secretDigests = /* @__PURE__ */ new Map();
+function secretDigest(value) {
+  let d = secretDigests.get(value);
+  if (d === void 0) {
+    d = `scrypt:${(0, import_node_crypto4.scryptSync)(value, "pi-image stage cache key", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("hex")}`;
+    secretDigests.set(value, d);
+  }
+  return d;
+}
+__name(secretDigest, "secretDigest");
+async function hashStageTree(dir) {
+  const hash = (0, import_node_crypto4.createHash)("sha256");
+  const walk = /* @__PURE__ */ __name(async (at, rel) => {
+    const entries = (await (0, import_promises9.readdir)(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const e of entries) {
+      const path = (0, import_node_path7.join)(at, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      const st = await (0, import_promises9.lstat)(path);
+      hash.update(`${name}\0${st.mode.toString(8)}\0`);
+      if (e.isDirectory()) await walk(path, name);
+      else if (e.isSymbolicLink()) hash.update(`-> ${await (0, import_promises9.readlink)(path)}\0`);
+      else if (e.isFile()) hash.update(await (0, import_promises9.readFile)(path)).update("\0");
+    }
+  }, "walk");
+  await walk(dir, "");
+  return hash.digest("hex");
+}
+__name(hashStageTree, "hashStageTree");
 async function textOf(dir) {
   const parts = [];
   const walk = /* @__PURE__ */ __name(async (at) => {
-    for (const e of await (0, import_promises10.readdir)(at, { withFileTypes: true })) {
-      const path = (0, import_node_path8.join)(at, e.name);
+    for (const e of await (0, import_promises9.readdir)(at, { withFileTypes: true })) {
+      const path = (0, import_node_path7.join)(at, e.name);
       if (e.isDirectory()) await walk(path);
-      else if (e.isFile() && (await (0, import_promises10.stat)(path)).size < 1024 * 1024) parts.push(await (0, import_promises10.readFile)(path, "utf8"));
+      else if (e.isFile() && (await (0, import_promises9.stat)(path)).size < 1024 * 1024) parts.push(await (0, import_promises9.readFile)(path, "utf8"));
     }
   }, "walk");
   await walk(dir);
@@ -40514,11 +40527,12 @@ async function textOf(dir) {
 }
 __name(textOf, "textOf");
 function keyedSettings(entries, stageText) {
-  return entries.filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || new RegExp(`\\b${e.name}\\b`).test(stageText))).map((e) => [e.name, e.value]).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  const named = /* @__PURE__ */ __name((name) => new RegExp(`\\b${name}\\b`).test(stageText) || Object.entries(HELPERS_READING).some(([helper, reads]) => reads.includes(name) && new RegExp(`\\b${helper}\\b`).test(stageText)), "named");
+  return entries.filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || named(e.name))).map((e) => [e.name, SECRET_VARIABLES.has(e.name) ? secretDigest(e.value) : e.value]).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
 }
 __name(keyedSettings, "keyedSettings");
 function stageKey(input) {
-  const h = (0, import_node_crypto5.createHash)("sha256").update(`${FORMAT}\0${input.pigenCommit}\0${input.name}\0${input.filesSha256}\0${input.previousKey ?? ""}\0`);
+  const h = (0, import_node_crypto4.createHash)("sha256").update(`${FORMAT}\0${input.pigenCommit}\0${input.name}\0${input.filesSha256}\0${input.previousKey ?? ""}\0`);
   for (const [k, v] of input.settings) h.update(`${k}=${v}\0`);
   return `${input.name}-${h.digest("hex").slice(0, 32)}`;
 }
@@ -40530,7 +40544,7 @@ async function stageKeys(stages, entries, pigenCommit) {
       stageKey({
         pigenCommit,
         name: s.name,
-        filesSha256: await hashTree([s.hostPath]),
+        filesSha256: await hashStageTree(s.hostPath),
         settings: keyedSettings(entries, await textOf(s.hostPath)),
         previousKey: keys.at(-1)
       })
@@ -40557,15 +40571,15 @@ var StageCache = class {
     return execCapture(argv[0], argv.slice(1), { logger: this.logger });
   }
   entry(key) {
-    return (0, import_node_path8.join)(this.dir, `${key}.tar`);
+    return (0, import_node_path7.join)(this.dir, `${key}.tar`);
   }
   async has(key) {
-    return (await (0, import_promises10.stat)(this.entry(key)).catch(() => void 0))?.isFile() ?? false;
+    return (await (0, import_promises9.stat)(this.entry(key)).catch(() => void 0))?.isFile() ?? false;
   }
   /** Unpacks a cached rootfs into `rootfs` (which must not exist yet). */
   async restore(key, rootfs) {
     const started = Date.now();
-    await (0, import_promises10.mkdir)(rootfs, { recursive: true });
+    await (0, import_promises9.mkdir)(rootfs, { recursive: true });
     await this.tar([
       "--extract",
       "--file",
@@ -40579,13 +40593,13 @@ var StageCache = class {
       "--same-permissions"
     ]);
     const now = /* @__PURE__ */ new Date();
-    await (0, import_promises10.utimes)(this.entry(key), now, now);
+    await (0, import_promises9.utimes)(this.entry(key), now, now).catch(() => void 0);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
   }
   /** Packs a stage's rootfs under its key; an entry appears whole or not at all. */
   async save(key, rootfs) {
     const started = Date.now();
-    await (0, import_promises10.mkdir)(this.dir, { recursive: true });
+    await (0, import_promises9.mkdir)(this.dir, { recursive: true });
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
@@ -40603,23 +40617,23 @@ var StageCache = class {
         "--exclude=./var/cache/apt/archives/*.deb",
         "."
       ]);
-      await (0, import_promises10.rename)(temp, target);
+      await (0, import_promises9.rename)(temp, target);
     } catch (e) {
-      await (0, import_promises10.rm)(temp, { force: true });
+      await (0, import_promises9.rm)(temp, { force: true });
       throw e;
     }
     this.logger.info(`stage cache: saved ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
   }
   /** Keeps the `keep` most recently used entries. */
   async prune(keep) {
-    const names = (await (0, import_promises10.readdir)(this.dir).catch(() => [])).filter((n) => n.endsWith(".tar"));
-    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await (0, import_promises10.stat)((0, import_node_path8.join)(this.dir, n))).mtimeMs })));
-    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(keep)) await (0, import_promises10.rm)((0, import_node_path8.join)(this.dir, n), { force: true });
+    const names = (await (0, import_promises9.readdir)(this.dir).catch(() => [])).filter((n) => n.endsWith(".tar"));
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await (0, import_promises9.stat)((0, import_node_path7.join)(this.dir, n))).mtimeMs })));
+    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(keep)) await (0, import_promises9.rm)((0, import_node_path7.join)(this.dir, n), { force: true });
   }
 };
 
 // src/lib/build/stage-cache-plan.ts
-var exists = /* @__PURE__ */ __name(async (path) => await (0, import_promises11.stat)(path).catch(() => void 0) !== void 0, "exists");
+var exists = /* @__PURE__ */ __name(async (path) => await (0, import_promises10.stat)(path).catch(() => void 0) !== void 0, "exists");
 async function planStageCache(options) {
   const { logger } = options;
   const cache = new StageCache(options.cacheDir, logger, options.asRoot);
@@ -40630,27 +40644,35 @@ async function planStageCache(options) {
     hits === 0 ? `stage cache: nothing cached for ${options.stages[0]?.name ?? "the first stage"}; every stage runs` : `stage cache: ${options.stages.slice(0, hits).map((s) => s.name).join(", ")} unchanged (restored); ${keys.length - hits} stage(s) run`
   );
   const stages = [...options.stages];
-  for (let j = 0; j < hits; j++) {
-    const s = options.stages[j];
-    const exportsImage = await exists((0, import_node_path9.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists((0, import_node_path9.join)(s.hostPath, "SKIP_IMAGES"));
-    if (j === hits - 1 || exportsImage) {
-      const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
-      await cache.restore(keys[j], rootfs);
-      await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
+  await (0, import_promises10.rm)((0, import_node_path8.join)(options.workDir, "cached-stages"), { recursive: true, force: true });
+  try {
+    for (let j = 0; j < hits; j++) {
+      const s = options.stages[j];
+      const exportsImage = await exists((0, import_node_path8.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists((0, import_node_path8.join)(s.hostPath, "SKIP_IMAGES"));
+      if (j === hits - 1 || exportsImage) {
+        const rootfs = (0, import_node_path8.join)(options.workDir, "work", s.name, "rootfs");
+        await cache.restore(keys[j], rootfs);
+        await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
+      }
+      const standIn = (0, import_node_path8.join)(options.workDir, "cached-stages", String(j), s.name);
+      await (0, import_promises10.mkdir)(standIn, { recursive: true });
+      await (0, import_promises10.writeFile)((0, import_node_path8.join)(standIn, "SKIP"), "");
+      for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
+        if (await exists((0, import_node_path8.join)(s.hostPath, f))) await (0, import_promises10.copyFile)((0, import_node_path8.join)(s.hostPath, f), (0, import_node_path8.join)(standIn, f));
+      }
+      stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
     }
-    const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
-    await (0, import_promises11.mkdir)(standIn, { recursive: true });
-    await (0, import_promises11.writeFile)((0, import_node_path9.join)(standIn, "SKIP"), "");
-    for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
-      if (await exists((0, import_node_path9.join)(s.hostPath, f))) await (0, import_promises11.copyFile)((0, import_node_path9.join)(s.hostPath, f), (0, import_node_path9.join)(standIn, f));
-    }
-    stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
+  } catch (e) {
+    logger.warn(`stage cache: restoring failed (${e.message}); running every stage`);
+    const argv = [...options.asRoot, "rm", "-rf", "--one-file-system", "--", (0, import_node_path8.join)(options.workDir, "work")];
+    await execCapture(argv[0], argv.slice(1), { logger, allowFailure: true });
+    return { cache, keys, hits: 0, stages: [...options.stages] };
   }
   return { cache, keys, hits, stages };
 }
 __name(planStageCache, "planStageCache");
 async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger) {
-  const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
+  const file = (0, import_node_path8.join)(rootfs, "etc/apt/apt.conf.d/51cache");
   if (!await exists(file)) return;
   const argv = [...asRoot, "tee", file];
   const tee = execStream(argv[0], argv.slice(1), { logger, stdin: "pipe" });
@@ -40661,20 +40683,24 @@ async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger) {
 }
 __name(pointAptAtThisBuild, "pointAptAtThisBuild");
 async function saveStageResults(plan, stages, workDir, logger, finished) {
-  for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
-    const rootfs = (0, import_node_path9.join)(workDir, "work", stages[j].name, "rootfs");
-    if (await exists(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
-    else logger.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
+  try {
+    for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
+      const rootfs = (0, import_node_path8.join)(workDir, "work", stages[j].name, "rootfs");
+      if (await exists(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
+      else logger.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
+    }
+    await plan.cache.prune(Math.max(8, 2 * stages.length));
+  } catch (e) {
+    logger.warn(`stage cache: saving failed: ${e.message}`);
   }
-  await plan.cache.prune(Math.max(8, 2 * stages.length));
 }
 __name(saveStageResults, "saveStageResults");
 
 // src/lib/build/apt-proxy.ts
 var import_node_fs3 = require("node:fs");
-var import_promises12 = require("node:fs/promises");
+var import_promises11 = require("node:fs/promises");
 var import_node_http = require("node:http");
-var import_node_path10 = require("node:path");
+var import_node_path9 = require("node:path");
 var PACKAGE_FILE = /\.(u|d)?deb$/;
 var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 function cachePathFor(cacheDir, url) {
@@ -40688,7 +40714,7 @@ function cachePathFor(cacheDir, url) {
   const host = url.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path10.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path9.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -40703,7 +40729,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises12.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises11.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -40711,7 +40737,7 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path, head2) => {
     try {
-      const s = await (0, import_promises12.stat)(path);
+      const s = await (0, import_promises11.stat)(path);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
@@ -40764,7 +40790,7 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const cached2 = new AtomicFile((0, import_node_path10.join)(options.cacheDir, "entry"));
+      const cached2 = new AtomicFile((0, import_node_path9.join)(options.cacheDir, "entry"));
       const file = cached2.stream;
       let length = 0;
       let failed = false;
@@ -40790,7 +40816,7 @@ async function startAptProxy(options) {
           return;
         }
         try {
-          await (0, import_promises12.mkdir)((0, import_node_path10.dirname)(cachePath), { recursive: true });
+          await (0, import_promises11.mkdir)((0, import_node_path9.dirname)(cachePath), { recursive: true });
           await cached2.commit(cachePath);
           stats.stored++;
         } catch (e) {
@@ -40812,9 +40838,9 @@ async function startAptProxy(options) {
     stats.refused++;
     socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
   });
-  await new Promise((resolve12, reject) => {
+  await new Promise((resolve11, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve12());
+    server.listen(options.port, options.host, () => resolve11());
   });
   const port = server.address().port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
@@ -40823,8 +40849,8 @@ async function startAptProxy(options) {
     url,
     port,
     stats,
-    close: /* @__PURE__ */ __name(() => new Promise((resolve12) => {
-      server.close(() => resolve12());
+    close: /* @__PURE__ */ __name(() => new Promise((resolve11) => {
+      server.close(() => resolve11());
       server.closeAllConnections();
     }), "close")
   };
@@ -40867,16 +40893,16 @@ __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
 var import_node_fs5 = require("node:fs");
-var import_promises14 = require("node:fs/promises");
-var import_node_path11 = require("node:path");
+var import_promises13 = require("node:fs/promises");
+var import_node_path10 = require("node:path");
 
 // src/lib/build/preflight.ts
 var import_node_fs4 = require("node:fs");
-var import_promises13 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path) => {
-    const s = await (0, import_promises13.statfs)(path);
+    const s = await (0, import_promises12.statfs)(path);
     return s.bavail * s.bsize;
   }, "freeBytes"),
   exists: /* @__PURE__ */ __name((path) => (0, import_node_fs4.existsSync)(path), "exists"),
@@ -40964,7 +40990,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path11.join)(dir, name))) return (0, import_node_path11.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path10.join)(dir, name))) return (0, import_node_path10.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -40997,11 +41023,11 @@ async function ensureEmulation(options) {
   if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises14.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises14.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises13.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises13.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises14.symlink)(target, (0, import_node_path11.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises13.symlink)(target, (0, import_node_path10.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -41168,7 +41194,7 @@ function runArgv(argv, logger, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists2(path) {
   try {
-    await (0, import_promises15.stat)(path);
+    await (0, import_promises14.stat)(path);
     return true;
   } catch {
     return false;
@@ -41204,15 +41230,15 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path12.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path12.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path11.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path11.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
-  const workDir = (0, import_node_path12.resolve)(options.workDir);
-  await (0, import_promises15.mkdir)(workDir, { recursive: true });
+  const workDir = (0, import_node_path11.resolve)(options.workDir);
+  await (0, import_promises14.mkdir)(workDir, { recursive: true });
   const probe2 = options.probe ?? defaultProbe(logger);
   const runtime = await resolveRuntime(options.runtime, probe2, options.isRoot);
   const native = runtime.runtime === "native";
@@ -41225,15 +41251,15 @@ async function runBuild(options) {
     );
   }
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists2((0, import_node_path12.join)(options.pigenDir, script))) {
+    if (!await exists2((0, import_node_path11.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path12.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path11.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path12.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path11.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -41306,19 +41332,19 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
     logger.info(`export: rootless (${stageDir}), ${options.exportSettings.layout.name} layout`);
   }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path12.join)(workDir, "config");
-  await (0, import_promises15.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path11.join)(workDir, "config");
+  await (0, import_promises14.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path12.join)(workDir, "bin"), logger });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path11.join)(workDir, "bin"), logger });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
     rootlessExport: rootless,
-    dependsFile: (0, import_node_path12.join)(options.pigenDir, "depends"),
+    dependsFile: (0, import_node_path11.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -41335,15 +41361,16 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
   Object.assign(env, command.env);
+  await (0, import_promises14.mkdir)((0, import_node_path11.join)(workDir, "deploy"), { recursive: true });
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
-  const deployDir = (0, import_node_path12.join)(workDir, "deploy");
-  await (0, import_promises15.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path12.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path12.join)(workDir, "work", "build.log");
-  if (native && await exists2(nativeLog)) await (0, import_promises15.copyFile)(nativeLog, buildLog);
-  else if (!await exists2(buildLog)) await (0, import_promises15.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path11.join)(workDir, "deploy");
+  await (0, import_promises14.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path11.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path11.join)(workDir, "work", "build.log");
+  if (native && await exists2(nativeLog)) await (0, import_promises14.copyFile)(nativeLog, buildLog);
+  else if (!await exists2(buildLog)) await (0, import_promises14.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, await finishedStages(buildLog));
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
@@ -41353,7 +41380,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   if (rootless) {
     const names = imageNames(options.settings.imgName, options.version, configDate(options));
     exports2 = await assembleRootlessExports({
-      workTree: (0, import_node_path12.join)(workDir, "work"),
+      workTree: (0, import_node_path11.join)(workDir, "work"),
       deployDir,
       imgFilename: names.IMG_FILENAME,
       archiveFilename: names.ARCHIVE_FILENAME,
@@ -41379,7 +41406,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path12.join)(workDir, "work"),
+    workTree: (0, import_node_path11.join)(workDir, "work"),
     stages,
     exports: exports2
   };
@@ -41389,7 +41416,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
 __name(buildWith, "buildWith");
 async function finishedStages(buildLog) {
   try {
-    const timeline = parseBuildLog(await (0, import_promises15.readFile)(buildLog, "utf8"), buildLog);
+    const timeline = parseBuildLog(await (0, import_promises14.readFile)(buildLog, "utf8"), buildLog);
     const stages = stagesOf(timeline);
     const firstUnfinished = stages.findIndex((s) => !s.complete);
     return firstUnfinished === -1 ? stages.length : firstUnfinished;
@@ -41429,12 +41456,12 @@ async function writeBuildRecord(options, deployDir, exports2) {
       ])
     )
   };
-  await (0, import_promises15.writeFile)((0, import_node_path12.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
+  await writeFileAtomic((0, import_node_path11.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
 `);
 }
 __name(writeBuildRecord, "writeBuildRecord");
 async function whyNoImage(stages) {
-  const has = /* @__PURE__ */ __name(async (s, f) => exists2((0, import_node_path12.join)(s.hostPath, f)), "has");
+  const has = /* @__PURE__ */ __name(async (s, f) => exists2((0, import_node_path11.join)(s.hostPath, f)), "has");
   const exporting = [];
   const skipped = [];
   for (const s of stages) {
@@ -41449,20 +41476,20 @@ async function whyNoImage(stages) {
 __name(whyNoImage, "whyNoImage");
 async function startFresh(workDir, resume, asRoot, logger) {
   const run = /* @__PURE__ */ __name((argv) => execCapture(argv[0], argv.slice(1), { logger }), "run");
-  const tree = (0, import_node_path12.join)(workDir, "work");
+  const tree = (0, import_node_path11.join)(workDir, "work");
   if (!await exists2(tree)) return;
   if (resume) {
     logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
     return;
   }
-  const mounts = (await (0, import_promises15.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
+  const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
   for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
   logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-  await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
+  await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path11.join)(workDir, "deploy")]);
 }
 __name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path12.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path11.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -41478,7 +41505,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path12.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path11.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -41497,7 +41524,7 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_node_path14 = require("node:path");
+var import_node_path13 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -41654,10 +41681,10 @@ __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
 var import_node_fs6 = require("node:fs");
-var import_promises16 = require("node:fs/promises");
-var import_node_path13 = require("node:path");
+var import_promises15 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path12.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -41665,26 +41692,26 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path13.resolve)(options.explicitDir);
-    if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path12.resolve)(options.explicitDir);
+    if (!(0, import_node_fs6.existsSync)((0, import_node_path12.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit)
       logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path13.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path13.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path12.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path12.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path13.join)((0, import_node_path13.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path12.join)((0, import_node_path12.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path12.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises16.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises16.mkdir)(dir, { recursive: true });
+    await (0, import_promises15.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises15.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -41710,8 +41737,8 @@ async function recipeCommit(baseDir, logger) {
 __name(recipeCommit, "recipeCommit");
 async function recipeModified(baseDir, paths, logger) {
   const inside = paths.filter((p) => {
-    const rel = (0, import_node_path14.relative)(baseDir, p);
-    if (rel.startsWith("..") || (0, import_node_path14.isAbsolute)(rel)) {
+    const rel = (0, import_node_path13.relative)(baseDir, p);
+    if (rel.startsWith("..") || (0, import_node_path13.isAbsolute)(rel)) {
       logger.warn(`recipe: ${p} is outside the recipe repository ${baseDir}: the recorded commit does not cover it`);
       return false;
     }
@@ -41736,10 +41763,10 @@ async function recipeModified(baseDir, paths, logger) {
 __name(recipeModified, "recipeModified");
 async function prepareBuild(request2) {
   const { logger } = request2;
-  const baseDir = (0, import_node_path14.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path13.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path = (0, import_node_path14.resolve)(baseDir, request2.configFile);
+    const path = (0, import_node_path13.resolve)(baseDir, request2.configFile);
     let text2;
     try {
       text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
@@ -41764,7 +41791,7 @@ async function prepareBuild(request2) {
   const exportSettings = parseExportSettings(config.export ?? {}, request2.configFile ?? "settings");
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path14.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path13.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -41779,9 +41806,9 @@ async function prepareBuild(request2) {
     if (!recipeGitHash) logger.warn(`recipe: ${baseDir} is not a git repository: no recipe commit is recorded (pass --recipe-git-hash)`);
     else {
       const own = [
-        ...request2.configFile ? [(0, import_node_path14.resolve)(baseDir, request2.configFile)] : [],
-        ...config.stages.filter((s) => s.includes("/")).map((s) => (0, import_node_path14.resolve)(baseDir, s)),
-        ...config.overrides ? [(0, import_node_path14.resolve)(baseDir, config.overrides)] : []
+        ...request2.configFile ? [(0, import_node_path13.resolve)(baseDir, request2.configFile)] : [],
+        ...config.stages.filter((s) => s.includes("/")).map((s) => (0, import_node_path13.resolve)(baseDir, s)),
+        ...config.overrides ? [(0, import_node_path13.resolve)(baseDir, config.overrides)] : []
       ];
       recipeIsModified = await recipeModified(baseDir, own, logger);
     }
@@ -41792,7 +41819,7 @@ async function prepareBuild(request2) {
     pigenRepository: checkout.commit === PI_GEN_PIN.commit ? PI_GEN_PIN.repository : request2.pigenRepository ?? checkout.dir,
     recipeModified: recipeIsModified,
     baseDir,
-    workDir: (0, import_node_path14.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path13.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
@@ -41805,8 +41832,8 @@ async function prepareBuild(request2) {
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.aptCacheDir) : void 0,
-    stageCacheDir: request2.stageCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.stageCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path13.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    stageCacheDir: request2.stageCacheDir ? (0, import_node_path13.resolve)(baseDir, request2.stageCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger
@@ -42039,8 +42066,8 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/cli/commands/export-command.ts
-var import_promises17 = require("node:fs/promises");
-var import_node_path15 = require("node:path");
+var import_promises16 = require("node:fs/promises");
+var import_node_path14 = require("node:path");
 var exportCommand = {
   name: "export",
   summary: "assemble a disk image from a root file system directory, with no loop device and no mount",
@@ -42092,16 +42119,16 @@ Options:
     const { layout } = parseExportSettings(settings, "--set");
     const seed = values.seed;
     const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
-    if (!values.force && await (0, import_promises17.stat)(out).catch(() => void 0)) {
+    if (!values.force && await (0, import_promises16.stat)(out).catch(() => void 0)) {
       throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
     }
     if (epoch !== void 0 && seed === void 0)
       logger.warn("SOURCE_DATE_EPOCH is set but no --seed: the identifiers are random, the image is not reproducible");
-    const result = await assembleImage({ rootDir: (0, import_node_path15.resolve)(positionals[0]), bootDir: (0, import_node_path15.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path15.resolve)(out), logger });
-    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path15.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
+    const result = await assembleImage({ rootDir: (0, import_node_path14.resolve)(positionals[0]), bootDir: (0, import_node_path14.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path14.resolve)(out), logger });
+    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path14.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
 `);
     else {
-      stdout(`${(0, import_node_path15.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
+      stdout(`${(0, import_node_path14.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
 `);
       for (const p of result.plan.partitions)
         stdout(`  ${p.number}  ${p.label.padEnd(10)} ${p.fs.padEnd(6)} ${String(p.bytes / 1048576).padStart(6)} MiB  PARTUUID=${p.ids.partUuid}  ${p.role}
@@ -42175,10 +42202,10 @@ function checkDisk(facts, policy) {
 __name(checkDisk, "checkDisk");
 
 // src/lib/device/flash.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 
 // src/lib/image/decompress.ts
-var import_node_path16 = require("node:path");
+var import_node_path15 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
@@ -42350,7 +42377,7 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path16.basename)(path);
+  const name = (0, import_node_path15.basename)(path);
   switch (compression) {
     case "none": {
       const handle = await openRegularFile(path);
@@ -42415,7 +42442,7 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/byte-source.ts
-var import_promises18 = require("node:fs/promises");
+var import_promises17 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -42435,7 +42462,7 @@ var FileByteSource = class _FileByteSource {
   }
   /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
   static async openDevice(path, size2) {
-    return new _FileByteSource(path, size2, await (0, import_promises18.open)(path, "r"));
+    return new _FileByteSource(path, size2, await (0, import_promises17.open)(path, "r"));
   }
   async read(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
@@ -43320,7 +43347,7 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/mapped-bytes.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto5 = require("node:crypto");
 function rangesOf(map, imageSize, imageSha256) {
   if (!map) return imageSize > 0 ? [{ start: 0, end: imageSize, sha256: imageSha256 }] : [];
   return map.ranges.map((r) => ({ start: r.first * map.blockSize, end: Math.min((r.last + 1) * map.blockSize, map.imageSize), sha256: r.sha256 }));
@@ -43348,7 +43375,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
   async function* generate() {
     let position = 0;
     let index = 0;
-    let hash = (0, import_node_crypto6.createHash)("sha256");
+    let hash = (0, import_node_crypto5.createHash)("sha256");
     for await (const c of stream) {
       const chunk = c;
       whole.update(chunk);
@@ -43367,7 +43394,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
         at += take;
         if (here + take === range.end) {
           check(range, hash.digest("hex"));
-          hash = (0, import_node_crypto6.createHash)("sha256");
+          hash = (0, import_node_crypto5.createHash)("sha256");
           index++;
         }
       }
@@ -43387,7 +43414,7 @@ function piecesFromFile(read, ranges, source) {
   const check = rangeCheck(source);
   async function* generate() {
     for (const range of ranges) {
-      const hash = (0, import_node_crypto6.createHash)("sha256");
+      const hash = (0, import_node_crypto5.createHash)("sha256");
       for (let at = range.start; at < range.end; at += READ_CHUNK) {
         const data = await read(at, Math.min(READ_CHUNK, range.end - at));
         hash.update(data);
@@ -43403,7 +43430,7 @@ __name(piecesFromFile, "piecesFromFile");
 
 // src/lib/device/block-devices.ts
 var import_node_fs8 = require("node:fs");
-var import_node_path17 = require("node:path");
+var import_node_path16 = require("node:path");
 var BlockDevices = class {
   constructor(sysRoot = "/sys", devRoot = "/dev") {
     this.sysRoot = sysRoot;
@@ -43415,7 +43442,7 @@ var BlockDevices = class {
     __name(this, "BlockDevices");
   }
   dir(name) {
-    return (0, import_node_path17.join)(this.sysRoot, "class", "block", name);
+    return (0, import_node_path16.join)(this.sysRoot, "class", "block", name);
   }
   text(path) {
     try {
@@ -43433,50 +43460,50 @@ var BlockDevices = class {
   }
   /** Every block device the kernel lists, by name. */
   names() {
-    return this.list((0, import_node_path17.join)(this.sysRoot, "class", "block"));
+    return this.list((0, import_node_path16.join)(this.sysRoot, "class", "block"));
   }
   /** The device with kernel name `name`, or undefined. */
   byName(name) {
     if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
     const dir = this.dir(name);
-    const devno = this.text((0, import_node_path17.join)(dir, "dev"));
+    const devno = this.text((0, import_node_path16.join)(dir, "dev"));
     if (devno === void 0) return void 0;
-    const isPartition = this.text((0, import_node_path17.join)(dir, "partition")) !== void 0;
+    const isPartition = this.text((0, import_node_path16.join)(dir, "partition")) !== void 0;
     let parent;
     if (isPartition) {
       try {
-        parent = (0, import_node_path17.basename)((0, import_node_path17.dirname)((0, import_node_fs8.realpathSync)(dir)));
+        parent = (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_fs8.realpathSync)(dir)));
       } catch {
         parent = void 0;
       }
     }
-    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path17.join)(dir, entry, "partition")) !== void 0);
-    const holders = [...this.list((0, import_node_path17.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path17.join)(dir, p, "holders")))];
-    const device = (0, import_node_path17.join)(dir, "device");
+    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path16.join)(dir, entry, "partition")) !== void 0);
+    const holders = [...this.list((0, import_node_path16.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path16.join)(dir, p, "holders")))];
+    const device = (0, import_node_path16.join)(dir, "device");
     return {
       name,
-      path: (0, import_node_path17.join)(this.devRoot, name),
+      path: (0, import_node_path16.join)(this.devRoot, name),
       devno,
-      sizeBytes: Number(this.text((0, import_node_path17.join)(dir, "size")) ?? 0) * 512,
-      readOnly: this.text((0, import_node_path17.join)(dir, "ro")) === "1",
-      removable: this.text((0, import_node_path17.join)(dir, "removable")) === "1",
+      sizeBytes: Number(this.text((0, import_node_path16.join)(dir, "size")) ?? 0) * 512,
+      readOnly: this.text((0, import_node_path16.join)(dir, "ro")) === "1",
+      removable: this.text((0, import_node_path16.join)(dir, "removable")) === "1",
       isPartition,
       parent,
-      startBytes: isPartition ? Number(this.text((0, import_node_path17.join)(dir, "start")) ?? 0) * 512 : void 0,
-      model: nonEmpty(this.text((0, import_node_path17.join)(device, "model"))),
-      serial: nonEmpty(this.text((0, import_node_path17.join)(dir, "serial")) ?? this.text((0, import_node_path17.join)(device, "serial"))),
-      wwn: nonEmpty(this.text((0, import_node_path17.join)(dir, "wwid")) ?? this.text((0, import_node_path17.join)(device, "wwid")) ?? this.text((0, import_node_path17.join)(dir, "wwn"))),
+      startBytes: isPartition ? Number(this.text((0, import_node_path16.join)(dir, "start")) ?? 0) * 512 : void 0,
+      model: nonEmpty(this.text((0, import_node_path16.join)(device, "model"))),
+      serial: nonEmpty(this.text((0, import_node_path16.join)(dir, "serial")) ?? this.text((0, import_node_path16.join)(device, "serial"))),
+      wwn: nonEmpty(this.text((0, import_node_path16.join)(dir, "wwid")) ?? this.text((0, import_node_path16.join)(device, "wwid")) ?? this.text((0, import_node_path16.join)(dir, "wwn"))),
       partitions,
       holders: [...new Set(holders)],
-      logicalBlockSize: Number(this.text((0, import_node_path17.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
-      writeZeroesMaxBytes: Number(this.text((0, import_node_path17.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
-      backingFile: nonEmpty(this.text((0, import_node_path17.join)(dir, "loop", "backing_file")))
+      logicalBlockSize: Number(this.text((0, import_node_path16.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
+      writeZeroesMaxBytes: Number(this.text((0, import_node_path16.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
+      backingFile: nonEmpty(this.text((0, import_node_path16.join)(dir, "loop", "backing_file")))
     };
   }
   /** The device with device number major:minor. */
   byDevno(devno) {
     try {
-      return this.byName((0, import_node_path17.basename)((0, import_node_fs8.realpathSync)((0, import_node_path17.join)(this.sysRoot, "dev", "block", devno))));
+      return this.byName((0, import_node_path16.basename)((0, import_node_fs8.realpathSync)((0, import_node_path16.join)(this.sysRoot, "dev", "block", devno))));
     } catch {
       return void 0;
     }
@@ -43497,7 +43524,7 @@ var BlockDevices = class {
     const device = this.byName(name);
     if (!device) return [];
     if (device.isPartition) return device.parent ? [device.parent] : [];
-    const slaves = this.list((0, import_node_path17.join)(this.dir(name), "slaves"));
+    const slaves = this.list((0, import_node_path16.join)(this.dir(name), "slaves"));
     if (slaves.length === 0) return [name];
     return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
   }
@@ -43515,7 +43542,7 @@ __name(nonEmpty, "nonEmpty");
 
 // src/lib/device/disk-io.ts
 var import_node_fs9 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var IO_CHUNK = 4 * 1024 * 1024;
 var MAX_ALIGNMENT = 4096;
 var DiskIo = class _DiskIo {
@@ -43538,7 +43565,7 @@ var DiskIo = class _DiskIo {
     const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
     const attempt = /* @__PURE__ */ __name(async (flags) => {
       try {
-        return await (0, import_promises19.open)(path, flags);
+        return await (0, import_promises18.open)(path, flags);
       } catch (e) {
         const code = e.code;
         if (code === "EBUSY")
@@ -43886,7 +43913,7 @@ function relocateGpt(head2, diskBytes) {
 __name(relocateGpt, "relocateGpt");
 
 // src/lib/device/written-digests.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 var WrittenDigests = class {
   /** `headEnd`: bytes before it are the held-back head, compared whole. */
   constructor(ranges, headEnd) {
@@ -43907,7 +43934,7 @@ var WrittenDigests = class {
       const end = piece.offset + piece.data.length;
       while (this.index < this.ranges.length && piece.offset >= this.ranges[this.index].end) this.close();
       if (end > this.headEnd) {
-        this.hash ??= (0, import_node_crypto7.createHash)("sha256");
+        this.hash ??= (0, import_node_crypto6.createHash)("sha256");
         this.hash.update(piece.offset >= this.headEnd ? piece.data : piece.data.subarray(this.headEnd - piece.offset));
       }
       yield piece;
@@ -43917,7 +43944,7 @@ var WrittenDigests = class {
   close() {
     const r = this.ranges[this.index++];
     const start = Math.max(r.start, this.headEnd);
-    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto7.createHash)("sha256")).digest("hex") });
+    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto6.createHash)("sha256")).digest("hex") });
     this.hash = void 0;
   }
   /** The ranges past the head, as written (complete once `track` has finished). */
@@ -44232,7 +44259,7 @@ async function readBack(device, head2, ranges, imagePath, logger) {
       read += length;
     }
     for (const range of ranges) {
-      const hash = (0, import_node_crypto8.createHash)("sha256");
+      const hash = (0, import_node_crypto7.createHash)("sha256");
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
         const length = Math.min(IO_CHUNK, range.end - at);
         const data = await io.readAt(io.buffers[0], length, at);
@@ -44594,12 +44621,12 @@ __name(flashRules, "flashRules");
 
 // src/lib/device/flash-source.ts
 var import_node_fs17 = require("node:fs");
-var import_promises24 = require("node:fs/promises");
+var import_promises23 = require("node:fs/promises");
 var import_node_os3 = require("node:os");
-var import_node_path25 = require("node:path");
+var import_node_path24 = require("node:path");
 
 // src/lib/image/bmap.ts
-var import_node_crypto9 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -44615,7 +44642,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count2) {
-    this.open ??= { first: this.block, hash: (0, import_node_crypto9.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto8.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count2;
     this.mapped += count2;
@@ -44675,7 +44702,7 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto9.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto8.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
@@ -44704,7 +44731,7 @@ function parseBmap(text2, source = ".bmap") {
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
   const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
-  if ((0, import_node_crypto9.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  if ((0, import_node_crypto8.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
   const blocksCount = count(body, "BlocksCount", source);
@@ -44736,8 +44763,8 @@ __name(parseBmap, "parseBmap");
 
 // src/lib/oci/layout.ts
 var import_node_fs13 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var import_node_path18 = require("node:path");
+var import_promises19 = require("node:fs/promises");
+var import_node_path17 = require("node:path");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -44835,10 +44862,10 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto9 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto10.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto9.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function verifiedBlobSource(descriptor, openRange, label) {
@@ -44896,7 +44923,7 @@ var OciLayout = class _OciLayout {
     return this.dir;
   }
   pinned(digest) {
-    return `oci:${(0, import_node_path18.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path17.resolve)(this.dir)}@${digest}`;
   }
   /**
    * Opens the layout in `dir`. A directory without an `oci-layout` file is
@@ -44905,7 +44932,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path18.join)(dir, MARKER_FILE);
+    const marker = (0, import_node_path17.join)(dir, MARKER_FILE);
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -44924,20 +44951,20 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs13.existsSync)((0, import_node_path18.join)(dir, MARKER_FILE));
+    return (0, import_node_fs13.existsSync)((0, import_node_path17.join)(dir, MARKER_FILE));
   }
   /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path17.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path18.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path17.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
   async blobsDir() {
-    const dir = (0, import_node_path18.join)(this.dir, "blobs", "sha256");
-    const made = await (0, import_promises20.mkdir)(dir, { recursive: true });
+    const dir = (0, import_node_path17.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises19.mkdir)(dir, { recursive: true });
     if (this.pending && made !== void 0) this.madeDirs ??= made;
     return dir;
   }
@@ -44945,9 +44972,9 @@ var OciLayout = class _OciLayout {
   async undoDirs() {
     if (!this.pending || this.madeDirs === void 0) return;
     const top = this.madeDirs;
-    for (let d = (0, import_node_path18.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path18.dirname)(d)) {
+    for (let d = (0, import_node_path17.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path17.dirname)(d)) {
       try {
-        await (0, import_promises20.rmdir)(d);
+        await (0, import_promises19.rmdir)(d);
       } catch {
         return;
       }
@@ -44956,11 +44983,11 @@ var OciLayout = class _OciLayout {
   madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path18.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path17.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises20.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises19.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -44971,7 +44998,7 @@ var OciLayout = class _OciLayout {
   }
   async writeBlob(source, expected) {
     const counter = new HashingPassThrough();
-    const file = new AtomicFile((0, import_node_path18.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
+    const file = new AtomicFile((0, import_node_path17.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
       await file.fill(source, counter);
       const { size: size2, sha256 } = counter.digest();
@@ -45070,7 +45097,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path18.join)(this.dir, INDEX_FILE);
+    const path = (0, import_node_path17.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -45083,7 +45110,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag2);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag2 } });
-    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path17.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag2) {
@@ -45183,7 +45210,7 @@ var Counter = class extends import_node_stream4.Transform {
   }
 };
 function sendRequest(method, url, headers, body, limits) {
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve11, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
       for (const t of timers) clearTimeout(t);
@@ -45226,7 +45253,7 @@ function sendRequest(method, url, headers, body, limits) {
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
-      resolve12({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+      resolve11({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
     req.on("error", (e) => fail2(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
@@ -45997,42 +46024,42 @@ __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
 var import_node_fs16 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
-var import_node_path24 = require("node:path");
+var import_promises22 = require("node:fs/promises");
+var import_node_path23 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib5 = require("node:zlib");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto11 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 var import_node_fs15 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
-var import_node_path19 = require("node:path");
+var import_promises20 = require("node:fs/promises");
+var import_node_path18 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises21.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises21.readdir)(path)).length > 0;
+    if (!(await (0, import_promises20.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises20.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
-  const abs = (0, import_node_path19.resolve)(path);
+  const abs = (0, import_node_path18.resolve)(path);
   try {
-    return await (0, import_promises21.realpath)(abs);
+    return await (0, import_promises20.realpath)(abs);
   } catch {
-    const parent = (0, import_node_path19.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path19.join)(await realish(parent), (0, import_node_path19.basename)(abs));
+    const parent = (0, import_node_path18.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path18.join)(await realish(parent), (0, import_node_path18.basename)(abs));
   }
 }
 __name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path19.resolve)(finalPath);
+  const target = (0, import_node_path18.resolve)(finalPath);
   const label = options.label ?? "output";
   const realTarget = await realish(target);
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path19.sep}`)) {
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path18.sep}`)) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
@@ -46043,24 +46070,24 @@ async function stageOutputDir(finalPath, options) {
     if (!options.replace) {
       throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
     }
-    if (!(0, import_node_fs15.existsSync)((0, import_node_path19.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs15.existsSync)((0, import_node_path18.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
       );
     }
   }
-  await (0, import_promises21.mkdir)((0, import_node_path19.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto11.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises21.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises21.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises20.mkdir)((0, import_node_path18.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto10.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path18.join)((0, import_node_path18.dirname)(target), `.${(0, import_node_path18.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises20.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises20.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       if (!options.replace) {
         try {
-          await (0, import_promises21.rename)(path, target);
+          await (0, import_promises20.rename)(path, target);
         } catch (e) {
           const code = e.code;
           if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
@@ -46073,33 +46100,33 @@ async function stageOutputDir(finalPath, options) {
       }
       let old;
       try {
-        await (0, import_promises21.stat)(target);
-        old = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.old-${suffix}`);
-        await (0, import_promises21.rename)(target, old);
+        await (0, import_promises20.stat)(target);
+        old = (0, import_node_path18.join)((0, import_node_path18.dirname)(target), `.${(0, import_node_path18.basename)(target)}.old-${suffix}`);
+        await (0, import_promises20.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
         old = void 0;
       }
       try {
-        await (0, import_promises21.rename)(path, target);
+        await (0, import_promises20.rename)(path, target);
       } catch (e) {
-        if (old) await (0, import_promises21.rename)(old, target).catch(() => void 0);
+        if (old) await (0, import_promises20.rename)(old, target).catch(() => void 0);
         throw e;
       }
       unregister();
-      if (old) await (0, import_promises21.rm)(old, { recursive: true, force: true });
+      if (old) await (0, import_promises20.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises21.rm)(path, { recursive: true, force: true });
+      await (0, import_promises20.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises22 = require("node:fs/promises");
-var import_node_path20 = require("node:path");
+var import_promises21 = require("node:fs/promises");
+var import_node_path19 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 var OCI_REF_FILE = "os-artifact.ref";
@@ -46113,14 +46140,14 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path20.join)(dir, MANIFEST_FILE)) {
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path19.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
 async function readManifestBytes(dir) {
   try {
-    return await readSmallFile((0, import_node_path20.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path19.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
@@ -46133,14 +46160,14 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises22.readdir)(dir)).sort();
+    return (await (0, import_promises21.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
 }
 __name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
-  return (0, import_node_path20.join)(release.dir, name);
+  return (0, import_node_path19.join)(release.dir, name);
 }
 __name(releasePath, "releasePath");
 function fileOfRole(release, role) {
@@ -46204,8 +46231,8 @@ async function addReleaseFiles(release, files, options = {}) {
   const manifest = { ...release.manifest, files: sortFiles([...entries.values()]) };
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
-  await writeFileAtomic((0, import_node_path20.join)(release.dir, MANIFEST_FILE), bytes);
-  for (const f of dropped) await (0, import_promises22.rm)(releasePath(release, f.path), { force: true });
+  await writeFileAtomic((0, import_node_path19.join)(release.dir, MANIFEST_FILE), bytes);
+  for (const f of dropped) await (0, import_promises21.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -46219,7 +46246,7 @@ var ReleaseWriter = class {
   }
   files = [];
   path(name) {
-    return (0, import_node_path20.join)(this.dir, name);
+    return (0, import_node_path19.join)(this.dir, name);
   }
   /** Records a file something else wrote into the directory (a compressor, a copy). */
   record(name, role, digest) {
@@ -46242,14 +46269,14 @@ var ReleaseWriter = class {
     const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header2, files: sortFiles(this.files) };
     const bytes = Buffer.from(renderJson(manifest));
     releaseFromBytes(this.dir, bytes);
-    await writeFileAtomic((0, import_node_path20.join)(this.dir, MANIFEST_FILE), bytes);
+    await writeFileAtomic((0, import_node_path19.join)(this.dir, MANIFEST_FILE), bytes);
     return manifest;
   }
 };
 function diskDigests(dir) {
   return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path20.join)(dir, name), void 0, expectedSize);
+      return await digestFile((0, import_node_path19.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -46293,7 +46320,7 @@ function releaseNames(release) {
 __name(releaseNames, "releaseNames");
 
 // src/lib/signing/verify.ts
-var import_node_path21 = require("node:path");
+var import_node_path20 = require("node:path");
 var import_bundle = __toESM(require_dist3(), 1);
 var import_protobuf_specs = __toESM(require_dist2(), 1);
 var import_verify = __toESM(require_dist4(), 1);
@@ -46377,7 +46404,7 @@ async function findBundle(dir, names, given) {
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
   const file = candidates[0];
   try {
-    return { json: await readSmallFile((0, import_node_path21.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+    return { json: await readSmallFile((0, import_node_path20.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -46500,7 +46527,7 @@ async function verifyRelease(options) {
 __name(verifyRelease, "verifyRelease");
 
 // src/lib/publishing/release-artifact.ts
-var import_node_path22 = require("node:path");
+var import_node_path21 = require("node:path");
 var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 function artifactLayout(content, annotations) {
   const layers = [];
@@ -46510,7 +46537,7 @@ function artifactLayout(content, annotations) {
   layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
   for (const f of content.files) {
     const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path22.join)(content.dir, f.path), descriptor));
+    blobs.push(fileBlobSource((0, import_node_path21.join)(content.dir, f.path), descriptor));
     layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
   }
   layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
@@ -46629,7 +46656,7 @@ async function recordReference(release, reference) {
 __name(recordReference, "recordReference");
 
 // src/lib/publishing/release-image.ts
-var import_node_path23 = require("node:path");
+var import_node_path22 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -46718,7 +46745,7 @@ async function* verifiedFileChunks(dir, f) {
   const modified = /* @__PURE__ */ __name((why) => new PiImageError("FILE_MODIFIED", `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`), "modified");
   let chunks;
   try {
-    chunks = regularFileChunks((0, import_node_path23.join)(dir, f.path));
+    chunks = regularFileChunks((0, import_node_path22.join)(dir, f.path));
     const first = await chunks.next();
     if (!first.done) chunks = prepend(first.value, chunks);
     else chunks = prepend(Buffer.alloc(0), chunks);
@@ -46998,7 +47025,7 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const path = (0, import_node_path24.join)(this.dir, name);
+    const path = (0, import_node_path23.join)(this.dir, name);
     const out = (0, import_node_fs16.createWriteStream)(path, { flags: "wx" });
     const failed = new Promise(
       (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
@@ -47104,7 +47131,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises23.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises22.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -47176,8 +47203,8 @@ async function openFlashSource(input, options) {
   if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs17.existsSync)(target.dir)) {
     throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
   }
-  const dir = await (0, import_promises24.mkdtemp)((0, import_node_path25.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), "pi-image-flash-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises23.mkdtemp)((0, import_node_path24.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), "pi-image-flash-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises23.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   const cleanup = /* @__PURE__ */ __name(async () => {
     await remove();
@@ -47186,7 +47213,7 @@ async function openFlashSource(input, options) {
   try {
     const { store, reference } = await openStore(target, { ...options.store, logger: options.logger, create: false });
     if (!reference) throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: name a tag or a digest`);
-    const out = (0, import_node_path25.join)(dir, "release");
+    const out = (0, import_node_path24.join)(dir, "release");
     const pulled = await pullRelease({ store, reference, outDir: out, verify: options.verify, logger: options.logger });
     return await openReleaseSource(out, input, { ...options, alreadyVerified: pulled.verified }, cleanup);
   } catch (e) {
@@ -47245,8 +47272,8 @@ async function readBmap(path) {
 }
 __name(readBmap, "readBmap");
 function bmapBeside(image) {
-  const base = (0, import_node_path25.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
-  const path = (0, import_node_path25.join)((0, import_node_path25.dirname)(image), `${base}.bmap`);
+  const base = (0, import_node_path24.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
+  const path = (0, import_node_path24.join)((0, import_node_path24.dirname)(image), `${base}.bmap`);
   return (0, import_node_fs17.existsSync)(path) ? path : void 0;
 }
 __name(bmapBeside, "bmapBeside");
@@ -47284,7 +47311,7 @@ __name(openImageSource, "openImageSource");
 
 // src/lib/signing/trusted-root.ts
 var import_node_os4 = require("node:os");
-var import_node_path26 = require("node:path");
+var import_node_path25 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
 var import_verify4 = __toESM(require_dist4(), 1);
@@ -47302,7 +47329,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path26.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path25.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {
@@ -47371,11 +47398,11 @@ var import_node_fs19 = require("node:fs");
 // src/lib/oci/credentials.ts
 var import_node_fs18 = require("node:fs");
 var import_node_os5 = require("node:os");
-var import_node_path27 = require("node:path");
+var import_node_path26 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(env.DOCKER_CONFIG ?? (0, import_node_path27.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs18.readFileSync)((0, import_node_path26.join)(env.DOCKER_CONFIG ?? (0, import_node_path26.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -47633,13 +47660,13 @@ async function confirm(plan, yes, context) {
 __name(confirm, "confirm");
 
 // src/lib/boot/boot-test.ts
-var import_promises32 = require("node:fs/promises");
+var import_promises31 = require("node:fs/promises");
 var import_node_os9 = require("node:os");
-var import_node_path33 = require("node:path");
+var import_node_path32 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
-var import_promises25 = require("node:fs/promises");
-var import_node_path28 = require("node:path");
+var import_promises24 = require("node:fs/promises");
+var import_node_path27 = require("node:path");
 
 // src/lib/core/markdown-text.ts
 function mdText(value) {
@@ -47696,7 +47723,7 @@ function withBootTestSection(notes, section) {
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
   try {
-    return await (0, import_promises25.readFile)((0, import_node_path28.join)(dir, name));
+    return await (0, import_promises24.readFile)((0, import_node_path27.join)(dir, name));
   } catch (e) {
     throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
   }
@@ -47707,7 +47734,7 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises24.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -47718,7 +47745,7 @@ async function clearBootEvidence(release) {
   const files = [];
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises24.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -47735,17 +47762,17 @@ function withoutBootTestSection(notes) {
 }
 __name(withoutBootTestSection, "withoutBootTestSection");
 async function writeEvidenceDir(dir, report, logDir) {
-  await (0, import_promises25.mkdir)(dir, { recursive: true });
-  await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
+  await (0, import_promises24.mkdir)(dir, { recursive: true });
+  await (0, import_promises24.writeFile)((0, import_node_path27.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises24.writeFile)((0, import_node_path27.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
 // src/lib/boot/boot-kit.ts
-var import_node_crypto13 = require("node:crypto");
+var import_node_crypto12 = require("node:crypto");
 var import_node_fs22 = require("node:fs");
-var import_promises27 = require("node:fs/promises");
-var import_node_path30 = require("node:path");
+var import_promises26 = require("node:fs/promises");
+var import_node_path29 = require("node:path");
 
 // src/lib/boot/cpio.ts
 var S_IFDIR2 = 16384;
@@ -47860,10 +47887,10 @@ async function readDebData(path, pick, logger) {
   const feed = (async () => {
     const stdin = child.stdin;
     stdin.on("error", () => void 0);
-    const room = /* @__PURE__ */ __name(() => new Promise((resolve12) => {
+    const room = /* @__PURE__ */ __name(() => new Promise((resolve11) => {
       const done2 = /* @__PURE__ */ __name(() => {
         stdin.off("drain", done2).off("close", done2).off("error", done2);
-        resolve12();
+        resolve11();
       }, "done");
       stdin.on("drain", done2).on("close", done2).on("error", done2);
     }), "room");
@@ -47908,10 +47935,10 @@ function collect(max, where, done) {
 __name(collect, "collect");
 
 // src/lib/boot/debian-archive.ts
-var import_node_crypto12 = require("node:crypto");
-var import_promises26 = require("node:fs/promises");
+var import_node_crypto11 = require("node:crypto");
+var import_promises25 = require("node:fs/promises");
 var import_node_fs21 = require("node:fs");
-var import_node_path29 = require("node:path");
+var import_node_path28 = require("node:path");
 var import_node_stream7 = require("node:stream");
 var DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
 var DEFAULT_DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -48013,13 +48040,13 @@ async function download(url, path, expected, archive) {
 }
 __name(download, "download");
 async function cached(archive, url, name, expected) {
-  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
-  await (0, import_promises26.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path29.join)(dir, name);
+  const dir = (0, import_node_path28.join)(archive.cacheDir, "debian");
+  await (0, import_promises25.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path28.join)(dir, name);
   if (expected.sha256 && (0, import_node_fs21.existsSync)(path)) {
     const have = await digestFile(path).catch(() => void 0);
     if (have?.sha256 === expected.sha256) return path;
-    await (0, import_promises26.rm)(path, { force: true });
+    await (0, import_promises25.rm)(path, { force: true });
   }
   archive.logger.info(`fetching ${url}`);
   await download(url, path, expected, archive);
@@ -48034,19 +48061,19 @@ async function verifiedRelease(archive) {
     );
   }
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
-  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
-  await (0, import_promises26.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`);
+  const dir = (0, import_node_path28.join)(archive.cacheDir, "debian");
+  await (0, import_promises25.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path28.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto11.randomBytes)(4).toString("hex")}`);
   try {
     await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
-    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path29.resolve)(archive.keyring), "--output", "-", path], {
+    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path28.resolve)(archive.keyring), "--output", "-", path], {
       logger: archive.logger,
       allowFailure: true
     });
     if (r.code !== 0) throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
-    const seen = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.date`);
+    const seen = (0, import_node_path28.join)(dir, `${archive.suite}.InRelease.date`);
     const date = Date.parse(parseStanza(r.stdout.split("\n\n")[0] ?? "").Date ?? "");
-    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises26.readFile)(seen, "utf8")) : NaN;
+    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises25.readFile)(seen, "utf8")) : NaN;
     if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
       throw new PiImageError(
         "FETCH_FAILED",
@@ -48056,7 +48083,7 @@ async function verifiedRelease(archive) {
     if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
     return r.stdout;
   } finally {
-    await (0, import_promises26.rm)(path, { force: true });
+    await (0, import_promises25.rm)(path, { force: true });
   }
 }
 __name(verifiedRelease, "verifiedRelease");
@@ -48303,16 +48330,16 @@ var MAX_MODULE_BYTES = 32 * 1024 * 1024;
 var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.xz|\.zst)?$/;
 async function moduleBytes(bytes, compression, where, logger, scratch) {
   if (!compression) return bytes;
-  const packed = (0, import_node_path30.join)(scratch, `module${compression}`);
-  await (0, import_promises27.writeFile)(packed, bytes);
+  const packed = (0, import_node_path29.join)(scratch, `module${compression}`);
+  await (0, import_promises26.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
     if (e instanceof PiImageError && e.code === "TOOL_MISSING") throw e;
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
-  const plain = (0, import_node_path30.join)(scratch, "module");
-  const out = await (0, import_promises27.readFile)(plain);
-  await (0, import_promises27.rm)(plain, { force: true });
+  const plain = (0, import_node_path29.join)(scratch, "module");
+  const out = await (0, import_promises26.readFile)(plain);
+  await (0, import_promises26.rm)(plain, { force: true });
   return out;
 }
 __name(moduleBytes, "moduleBytes");
@@ -48394,21 +48421,21 @@ async function prepareBootKit(options) {
   const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
   const kernelDeb = options.kernelDeb ?? kernelPkg.path;
   const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
-  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto13.createHash)("sha256").update(await (0, import_promises27.readFile)(kernelDeb)).digest("hex");
-  const key = (0, import_node_crypto13.createHash)("sha256").update(`${PROBE_VERSION}
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto12.createHash)("sha256").update(await (0, import_promises26.readFile)(kernelDeb)).digest("hex");
+  const key = (0, import_node_crypto12.createHash)("sha256").update(`${PROBE_VERSION}
 ${kernelDigest}
 ${busyboxDeb.pkg.sha256}
 ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
-  const dir = (0, import_node_path30.join)(archive.cacheDir, "boot-kit", key);
+  const dir = (0, import_node_path29.join)(archive.cacheDir, "boot-kit", key);
   const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
-  if ((0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) {
-    const kit = JSON.parse(await (0, import_promises27.readFile)((0, import_node_path30.join)(dir, "kit.json"), "utf8"));
-    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
+  if ((0, import_node_fs22.existsSync)((0, import_node_path29.join)(dir, "kit.json"))) {
+    const kit = JSON.parse(await (0, import_promises26.readFile)((0, import_node_path29.join)(dir, "kit.json"), "utf8"));
+    return { kernel: (0, import_node_path29.join)(dir, "vmlinuz"), initrd: (0, import_node_path29.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
   }
   logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
   const work = `${dir}.partial-${process.pid}`;
-  await (0, import_promises27.rm)(work, { recursive: true, force: true });
-  await (0, import_promises27.mkdir)(work, { recursive: true });
+  await (0, import_promises26.rm)(work, { recursive: true, force: true });
+  await (0, import_promises26.mkdir)(work, { recursive: true });
   try {
     const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
     let busybox;
@@ -48418,20 +48445,20 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
       logger
     );
     if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
-    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "vmlinuz"), k.kernel);
-    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
-    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+    await (0, import_promises26.writeFile)((0, import_node_path29.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises26.writeFile)((0, import_node_path29.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises26.writeFile)((0, import_node_path29.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) await (0, import_promises27.rm)(dir, { recursive: true, force: true });
+    if (!(0, import_node_fs22.existsSync)((0, import_node_path29.join)(dir, "kit.json"))) await (0, import_promises26.rm)(dir, { recursive: true, force: true });
     try {
-      await (0, import_promises27.rename)(work, dir);
+      await (0, import_promises26.rename)(work, dir);
     } catch (e) {
-      if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
-      await (0, import_promises27.rm)(work, { recursive: true, force: true });
+      if (!(0, import_node_fs22.existsSync)((0, import_node_path29.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
+      await (0, import_promises26.rm)(work, { recursive: true, force: true });
     }
-    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
+    return { kernel: (0, import_node_path29.join)(dir, "vmlinuz"), initrd: (0, import_node_path29.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
-    await (0, import_promises27.rm)(work, { recursive: true, force: true });
+    await (0, import_promises26.rm)(work, { recursive: true, force: true });
     throw e;
   }
 }
@@ -48648,22 +48675,22 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
 __name(bootMachine, "bootMachine");
 
 // src/lib/boot/smoke-test.ts
-var import_node_crypto14 = require("node:crypto");
+var import_node_crypto13 = require("node:crypto");
 var import_node_fs25 = require("node:fs");
-var import_promises31 = require("node:fs/promises");
+var import_promises30 = require("node:fs/promises");
 var import_node_os8 = require("node:os");
-var import_node_path32 = require("node:path");
+var import_node_path31 = require("node:path");
 
 // src/lib/image/random-access-image.ts
-var import_promises30 = require("node:fs/promises");
+var import_promises29 = require("node:fs/promises");
 var import_node_os7 = require("node:os");
-var import_node_path31 = require("node:path");
+var import_node_path30 = require("node:path");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_fs24 = require("node:fs");
-var import_promises28 = require("node:fs/promises");
+var import_promises27 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
-var import_promises29 = require("node:stream/promises");
+var import_promises28 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -48688,7 +48715,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises29.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises28.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -48729,7 +48756,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises28.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises27.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -48782,10 +48809,10 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises30.mkdtemp)((0, import_node_path31.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises30.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises29.mkdtemp)((0, import_node_path30.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises29.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
-  const sparse = dir ? (0, import_node_path31.join)(dir, "image.img") : void 0;
+  const sparse = dir ? (0, import_node_path30.join)(dir, "image.img") : void 0;
   let opened;
   let disk;
   try {
@@ -48916,20 +48943,20 @@ async function checkEntries(dir) {
   if (!dir) return [];
   let names;
   try {
-    names = (await (0, import_promises31.readdir)(dir)).sort();
+    names = (await (0, import_promises30.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
   }
   const out = [];
   for (const name of names) {
     if (name.startsWith(".") || DOCUMENTATION.test(name)) continue;
-    const path = (0, import_node_path32.join)(dir, name);
-    const st = await (0, import_promises31.stat)(path);
+    const path = (0, import_node_path31.join)(dir, name);
+    const st = await (0, import_promises30.stat)(path);
     if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `check ${path} is not a regular file`);
     if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError("INPUT_INVALID", `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
     if ((st.mode & 73) === 0) throw new PiImageError("INPUT_INVALID", `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
-    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises31.readFile)(path), mode: 493 });
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises30.readFile)(path), mode: 493 });
   }
   if (out.length === 0) throw new PiImageError("INPUT_INVALID", `checks directory ${dir} holds no checks`);
   return out;
@@ -49027,7 +49054,7 @@ var ConsoleLog = class {
     if (this.dropped > 0) this.out.write(`
 [pi-image: ${this.dropped} more bytes of console output not kept]
 `);
-    await new Promise((resolve12, reject) => this.out.end((e) => e ? reject(e) : resolve12()));
+    await new Promise((resolve11, reject) => this.out.end((e) => e ? reject(e) : resolve11()));
     return digestFile(this.path);
   }
 };
@@ -49035,9 +49062,9 @@ async function smokeTest(options) {
   const { logger } = options;
   const started = /* @__PURE__ */ new Date();
   const checkScripts = await checkEntries(options.checksDir);
-  const expectChecks = checkScripts.map((e) => (0, import_node_path32.basename)(e.path));
-  const work = await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-"));
-  const unregister = registerCleanup(() => (0, import_promises31.rm)(work, { recursive: true, force: true }));
+  const expectChecks = checkScripts.map((e) => (0, import_node_path31.basename)(e.path));
+  const work = await (0, import_promises30.mkdtemp)((0, import_node_path31.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises30.rm)(work, { recursive: true, force: true }));
   try {
     const compression = await detectCompression(options.image);
     const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
@@ -49067,15 +49094,15 @@ async function smokeTest(options) {
       ] : [{ name: "boot", dataDisk: false }];
       let dataDisk;
       if (options.dataLabel) {
-        dataDisk = (0, import_node_path32.join)(work, "data.img");
-        await (0, import_promises31.writeFile)(dataDisk, "");
-        await (0, import_promises31.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        dataDisk = (0, import_node_path31.join)(work, "data.img");
+        await (0, import_promises30.writeFile)(dataDisk, "");
+        await (0, import_promises30.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
       const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
       const boots = [];
       for (const step of plan) {
-        const nonce = (0, import_node_crypto14.randomBytes)(8).toString("hex");
+        const nonce = (0, import_node_crypto13.randomBytes)(8).toString("hex");
         const conf = {
           type: "file",
           path: "probe/probe.conf",
@@ -49087,9 +49114,9 @@ async function smokeTest(options) {
             jobWait: Math.min(120, limits.timeLimit / 3)
           })
         };
-        const initrd = (0, import_node_path32.join)(work, `initrd-${step.name}`);
+        const initrd = (0, import_node_path31.join)(work, `initrd-${step.name}`);
         const machine = /* @__PURE__ */ __name(async (a) => {
-          await (0, import_promises31.writeFile)(initrd, Buffer.concat([await (0, import_promises31.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          await (0, import_promises30.writeFile)(initrd, Buffer.concat([await (0, import_promises30.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
           return {
             kernel: kit.kernel,
             initrd,
@@ -49101,8 +49128,8 @@ async function smokeTest(options) {
             memoryMiB
           };
         }, "machine");
-        logger.info(`booting ${(0, import_node_path32.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
-        const logPath = (0, import_node_path32.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
+        logger.info(`booting ${(0, import_node_path31.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
+        const logPath = (0, import_node_path31.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
         const log = new ConsoleLog(logPath);
         const boot = /* @__PURE__ */ __name(async () => {
           try {
@@ -49135,7 +49162,7 @@ async function smokeTest(options) {
           seconds: Math.round(run.seconds * 10) / 10,
           times: run.watch.times,
           checks,
-          consoleLog: { file: (0, import_node_path32.basename)(logPath), ...logDigest },
+          consoleLog: { file: (0, import_node_path31.basename)(logPath), ...logDigest },
           // QEMU's own "terminating on signal" (we stopped it) is not the image's last word.
           lastLines: run.watch.tail.filter((l) => !l.startsWith(`${QEMU}: terminating on signal`)).slice(-15)
         });
@@ -49147,7 +49174,7 @@ async function smokeTest(options) {
         passed: boots.length === plan.length && boots.every((b) => b.passed),
         startedAt: started.toISOString(),
         seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
-        image: { file: (0, import_node_path32.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
+        image: { file: (0, import_node_path31.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
         machine: {
           emulator: await qemuVersion(logger),
           machine: "virt",
@@ -49172,7 +49199,7 @@ async function smokeTest(options) {
       await image.close();
     }
   } finally {
-    await (0, import_promises31.rm)(work, { recursive: true, force: true });
+    await (0, import_promises30.rm)(work, { recursive: true, force: true });
     unregister();
   }
 }
@@ -49193,7 +49220,7 @@ __name(failureMessage, "failureMessage");
 // src/lib/boot/boot-test.ts
 var DEFAULT_DEBIAN_SUITE = "bookworm";
 var KNOWN_SUITES = /* @__PURE__ */ new Set(["bullseye", "bookworm", "trixie", "forky", "duke"]);
-var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path33.join)((0, import_node_path33.dirname)((0, import_node_path33.resolve)(source)), `${(0, import_node_path33.basename)((0, import_node_path33.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
+var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path32.join)((0, import_node_path32.dirname)((0, import_node_path32.resolve)(source)), `${(0, import_node_path32.basename)((0, import_node_path32.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
 async function bootTest(options) {
   const { logger } = options;
   const kind = await pathKind(options.source);
@@ -49226,8 +49253,8 @@ async function bootTest(options) {
   } else if (kind !== "file") {
     throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
   }
-  const logDir = await (0, import_promises32.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-logs-"));
-  const unregister = registerCleanup(() => (0, import_promises32.rm)(logDir, { recursive: true, force: true }));
+  const logDir = await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises31.rm)(logDir, { recursive: true, force: true }));
   try {
     const report = await smokeTest({
       image,
@@ -49272,7 +49299,7 @@ async function bootTest(options) {
   evidence: ${evidence}`);
     return { report, evidence };
   } finally {
-    await (0, import_promises32.rm)(logDir, { recursive: true, force: true });
+    await (0, import_promises31.rm)(logDir, { recursive: true, force: true });
     unregister();
   }
 }
@@ -49511,7 +49538,7 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_node_path34 = require("node:path");
+var import_node_path33 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -49760,10 +49787,14 @@ function renderReleaseNotes(meta, files) {
   out.push(
     `- pi-gen: ${mdText(meta.pigen.repository)}${meta.pigen.commit ? ` at ${mdCode(meta.pigen.commit)}` : " (commit not recorded)"}, exported from ${mdCode(meta.pigen.exportedStage)}`
   );
-  const recipeCommit2 = meta.recipe.commit ?? meta.pigen.gitHash;
-  out.push(
-    `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(recipeCommit2)}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}` + (meta.recipe.commit ? "" : " (GIT_HASH in the .info)") + (meta.recipe.modified ? ", **with uncommitted changes**" : "")
-  );
+  if (meta.recipe.repository || meta.recipe.commit) {
+    out.push(
+      `- recipe: ${mdText(meta.recipe.repository ?? "(repository unknown)")} at ${mdCode(meta.recipe.commit ?? "unknown")}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ""}` + (meta.recipe.modified ? ", **with uncommitted changes**" : "")
+    );
+  }
+  if (!meta.recipe.commit) {
+    out.push(`- GIT_HASH in the .info: ${mdCode(meta.pigen.gitHash)} (the recipe's commit when pi-image built the image; pi-gen's own otherwise)`);
+  }
   if (meta.export?.kind === "rootless") {
     out.push(
       `- export: pi-image rootless, ${mdText(meta.export.layout ?? "")} layout (${meta.export.table === "gpt" ? "GPT" : "MBR"} ${mdCode(meta.export.diskId ?? "")})` + (meta.export.epoch !== null ? `, reproducible from seed ${mdCode(meta.export.seed ?? "")} and SOURCE_DATE_EPOCH ${meta.export.epoch}` : "")
@@ -49801,13 +49832,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto15 = require("node:crypto");
+var import_node_crypto14 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto15.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto14.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -49897,7 +49928,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path34.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path33.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -49932,7 +49963,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path34.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path33.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -49960,7 +49991,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path34.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path33.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -49980,9 +50011,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path34.basename)(layout.image.path),
-      info: (0, import_node_path34.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path34.basename)(layout.buildLog) : null,
+      image: (0, import_node_path33.basename)(layout.image.path),
+      info: (0, import_node_path33.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path33.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -50002,7 +50033,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path34.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path33.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents,
       buildRecord,
@@ -50026,12 +50057,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path34.join)(out, f.image),
-        bmap: (0, import_node_path34.join)(out, f.bmap),
-        manifest: (0, import_node_path34.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path34.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path34.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path34.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path33.join)(out, f.image),
+        bmap: (0, import_node_path33.join)(out, f.bmap),
+        manifest: (0, import_node_path33.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path33.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path33.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path33.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -50163,7 +50194,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path35 = require("node:path");
+var import_node_path34 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -50441,7 +50472,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path35.join)((0, import_node_path35.dirname)((0, import_node_path35.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path34.join)((0, import_node_path34.dirname)((0, import_node_path34.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -50922,7 +50953,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises33.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises32.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

@@ -5,7 +5,7 @@
  * the first runs every stage and saves; the second restores and runs none.
  * Real pi-gen's build.sh, with two tiny stages (no debootstrap).
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,9 +25,10 @@ if (why) skipReason('build action stage cache', why);
 
 /** GitHub's cache service, as a directory: entries are immutable, restore matches the key, then each prefix, newest first. */
 function directoryCache(store: string): CacheStore & { keys(): string[] } {
+  const saved: string[] = [];
   return {
     restore(paths, key, restoreKeys) {
-      const names = existsSync(store) ? readdirSync(store).sort().reverse() : [];
+      const names = [...saved].reverse();
       const hit = names.find((n) => n === key) ?? restoreKeys.map((p) => names.find((n) => n.startsWith(p))).find((n) => n !== undefined);
       if (hit) cpSync(join(store, hit), paths[0]!, { recursive: true });
       return Promise.resolve(hit);
@@ -35,6 +36,7 @@ function directoryCache(store: string): CacheStore & { keys(): string[] } {
     save(paths, key) {
       if (existsSync(join(store, key))) return Promise.reject(new Error(`cache entry ${key} exists (entries are immutable)`));
       cpSync(paths[0]!, join(store, key), { recursive: true });
+      saved.push(key);
       return Promise.resolve();
     },
     keys: () => (existsSync(store) ? readdirSync(store) : []),
@@ -65,11 +67,11 @@ describe.skipIf(why !== undefined)('build action: the stage cache through the ca
     firstUserPassword: undefined,
   };
   /** One job on a fresh runner: its own RUNNER_TEMP, nothing left from the last. */
-  async function job(runner: string): Promise<MemoryLogger> {
+  async function job(runner: string, runId = runner.replace('runner-', 'run')): Promise<MemoryLogger> {
     const logger = new MemoryLogger();
     await runBuildAction(inputs, {
       logger,
-      env: { GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: join(work, runner) },
+      env: { GITHUB_WORKSPACE: REPO_ROOT, RUNNER_TEMP: join(work, runner), GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1' },
       setOutput: () => undefined,
       saveState: () => undefined,
       summary: () => Promise.resolve(),
@@ -84,6 +86,7 @@ describe.skipIf(why !== undefined)('build action: the stage cache through the ca
   it('saves what the first job built and restores it on a fresh runner, where no stage runs again', async () => {
     const first = await job('runner-1');
     expect(text(first)).toMatch(/no stages cache yet for pi-image-stages-/);
+    expect(text(first)).toMatch(/stages cache saved as pi-image-stages-\S+-run1-1/);
     expect(text(first)).toMatch(/RAN stage-a 1[\s\S]*RAN stage-b 1/);
     expect(cache.keys()).toHaveLength(1);
     const [key] = cache.keys();
@@ -94,7 +97,8 @@ describe.skipIf(why !== undefined)('build action: the stage cache through the ca
     expect(text(second)).toContain('stage cache: stage-a, stage-b unchanged (restored); 0 stage(s) run');
     expect(text(second)).not.toContain('RAN stage-');
     expect(readFileSync(join(work, 'build', 'work', 'stage-b', 'rootfs', 'etc', 'b'), 'utf8')).toBe('ab\n');
-    // The same key was restored: nothing to save (GitHub's entries are immutable).
+    // Nothing changed: nothing new to save.
+    expect(text(second)).toContain('stages cache unchanged: not saved again');
     expect(cache.keys()).toEqual([key]);
 
     // The product stage changed: the key changes, the older entry is found by its prefix, only stage-b runs.
@@ -104,5 +108,17 @@ describe.skipIf(why !== undefined)('build action: the stage cache through the ca
     expect(text(third)).not.toContain('RAN stage-a');
     expect(text(third)).toContain('RAN stage-b 2');
     expect(cache.keys()).toHaveLength(2);
+
+    // A retry of the same stages after a transient failure restores the failed run's entry (the
+    // same key prefix) and still saves what it adds: the failed run kept stage-a, the retry adds stage-b.
+    stages.writeA('3');
+    writeFileSync(stages.failFlag, '');
+    await expect(job('runner-4')).rejects.toThrow(/pi-gen failed in stage stage-b/);
+    rmSync(stages.failFlag);
+    const retry = await job('runner-5');
+    expect(text(retry)).toMatch(/stages cache restored from \S+-run4-1/);
+    expect(text(retry)).not.toContain('RAN stage-a');
+    expect(text(retry)).toContain('RAN stage-b 2');
+    expect(text(retry)).toMatch(/stages cache saved as \S+-run5-1/);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -297,6 +297,14 @@ describe.skipIf(why !== undefined)('pi-image export: an image from directories, 
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/pigen\.img exists \(pass --force to replace it\) \[OUTPUT_EXISTS\]/)]);
     r = run([root, '--boot-dir', boot, '--out', out, '--layout', 'custom', '--set', 'EXPORT_PARTITIONS=root:ext4:auto']);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/needs exactly one boot partition/)]);
+    // An fstab that is a link out of the tree (as root, to the host's own) is refused, never followed.
+    const linked = join(work, 'linked-root');
+    mkdirSync(join(linked, 'etc'), { recursive: true });
+    symlinkSync('/etc/fstab', join(linked, 'etc/fstab'));
+    const hostFstab = existsSync('/etc/fstab') ? sha256('/etc/fstab') : undefined;
+    r = run([linked, '--boot-dir', boot, '--out', out]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/etc\/fstab is not a regular file \(a symlink or other\).*\[INPUT_INVALID\]/)]);
+    expect(existsSync('/etc/fstab') ? sha256('/etc/fstab') : undefined).toBe(hostFstab);
     expect(spawnSync('ls', ['-A', work], { encoding: 'utf8' }).stdout).not.toMatch(/refused|partial/);
   });
 });

@@ -12,6 +12,8 @@ export interface CacheStages {
   b: string;
   writeA: (marker: string) => void;
   writeB: (marker: string) => void;
+  /** While this file exists, stage-b fails (the same stage files: a transient failure). */
+  failFlag: string;
 }
 
 export function makeCacheStages(dir: string): CacheStages {
@@ -20,9 +22,11 @@ export function makeCacheStages(dir: string): CacheStages {
   mkdirSync(a, { recursive: true });
   mkdirSync(b, { recursive: true });
   const write = (stage: string, lines: string[]): void => writeFileSync(join(stage, 'prerun.sh'), `#!/bin/bash -e\n${lines.join('\n')}\n`, { mode: 0o755 });
+  const failFlag = join(dir, 'fail-stage-b');
   const stages: CacheStages = {
     a,
     b,
+    failFlag,
     writeA: (marker) =>
       write(a, [
         `echo "RAN stage-a ${marker}"`,
@@ -37,6 +41,7 @@ export function makeCacheStages(dir: string): CacheStages {
     writeB: (marker) =>
       write(b, [
         `echo "RAN stage-b ${marker}"`,
+        `if [ -e '${failFlag}' ]; then echo "stage-b fails"; exit 3; fi`,
         'if [ ! -d "${ROOTFS_DIR}" ]; then copy_previous; fi',
         'echo "$(cat "${ROOTFS_DIR}/etc/a")b" >"${ROOTFS_DIR}/etc/b"',
       ]),

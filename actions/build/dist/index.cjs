@@ -71158,6 +71158,146 @@ __name(stageSourceDirs, "stageSourceDirs");
 var import_promises14 = require("node:fs/promises");
 var import_node_path12 = require("node:path");
 
+// src/lib/core/atomic-file.ts
+var import_node_crypto5 = require("node:crypto");
+var import_node_fs4 = require("node:fs");
+var import_promises3 = require("node:fs/promises");
+var import_node_path3 = require("node:path");
+var import_promises4 = require("node:stream/promises");
+
+// src/lib/core/file-digest.ts
+var import_node_fs3 = require("node:fs");
+var import_promises2 = require("node:fs/promises");
+var READ_CHUNK = 1 << 20;
+var NotRegularFileError = class extends PiImageError {
+  constructor(path12, kind, options) {
+    super("INPUT_INVALID", `${path12} is not a regular file (${kind})`, options);
+    this.path = path12;
+    this.kind = kind;
+    this.name = "NotRegularFileError";
+  }
+  path;
+  kind;
+  static {
+    __name(this, "NotRegularFileError");
+  }
+};
+async function openRegularFile(path12) {
+  let handle;
+  try {
+    handle = await (0, import_promises2.open)(path12, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = e.code;
+    if (code === "ELOOP") throw new NotRegularFileError(path12, "a symbolic link", { cause: e });
+    if (code === "ENXIO") throw new NotRegularFileError(path12, "a socket", { cause: e });
+    if (code === "EISDIR") throw new NotRegularFileError(path12, "a directory", { cause: e });
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new NotRegularFileError(path12, kindOf(st));
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+__name(openRegularFile, "openRegularFile");
+async function pathKind(path12) {
+  try {
+    const st = await (0, import_promises2.stat)(path12);
+    return st.isFile() ? "file" : kindOf(st);
+  } catch (e) {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
+    throw e;
+  }
+}
+__name(pathKind, "pathKind");
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+__name(kindOf, "kindOf");
+var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
+function isOwnWriteError(e) {
+  const syscall = e?.syscall;
+  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
+}
+__name(isOwnWriteError, "isOwnWriteError");
+
+// src/lib/core/atomic-file.ts
+function temporaryPathFor(path12) {
+  return (0, import_node_path3.join)((0, import_node_path3.dirname)(path12), `.${(0, import_node_path3.basename)(path12)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
+}
+__name(temporaryPathFor, "temporaryPathFor");
+async function writeFileAtomic(path12, content) {
+  const temp = temporaryPathFor(path12);
+  try {
+    const handle = await (0, import_promises3.open)(temp, "wx", 420);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await (0, import_promises3.rename)(temp, path12);
+  } catch (e) {
+    await (0, import_promises3.rm)(temp, { force: true });
+    throw new PiImageError("IO_FAILED", `cannot write ${path12}: ${e.message}`, { cause: e });
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+var AtomicFile = class {
+  constructor(path12) {
+    this.path = path12;
+    const temp = temporaryPathFor(path12);
+    this.temp = temp;
+    this.stream = (0, import_node_fs4.createWriteStream)(temp, { flags: "wx", mode: 420 });
+    this.stream.once("error", (e) => {
+      if (isOwnWriteError(e)) this.writeFailure = e;
+    });
+    this.unregister = registerCleanup(() => (0, import_promises3.rm)(temp, { force: true }));
+  }
+  path;
+  static {
+    __name(this, "AtomicFile");
+  }
+  unregister;
+  stream;
+  writeFailure;
+  temp;
+  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
+  async fill(source, through) {
+    try {
+      if (through) await (0, import_promises4.pipeline)(source, through, this.stream);
+      else await (0, import_promises4.pipeline)(source, this.stream);
+    } catch (e) {
+      throw this.blame(e);
+    }
+  }
+  /** The error to report: the output's, naming the file, when writing it failed. */
+  blame(e) {
+    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
+  }
+  async commit(finalPath = this.path) {
+    try {
+      await (0, import_promises3.rename)(this.temp, finalPath);
+    } catch (e) {
+      await this.discard();
+      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
+    }
+    this.unregister();
+  }
+  async discard() {
+    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
+    await (0, import_promises3.rm)(this.temp, { force: true });
+    this.unregister();
+  }
+};
+
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
 function commandLine(cmd, args) {
@@ -71286,73 +71426,8 @@ __name(renderPiGenConfig, "renderPiGenConfig");
 var BUILD_RECORD_FILE = "pi-image-build.json";
 
 // src/lib/pigen/deploy-layout.ts
-var import_promises3 = require("node:fs/promises");
-var import_node_path3 = require("node:path");
-
-// src/lib/core/file-digest.ts
-var import_node_fs3 = require("node:fs");
-var import_promises2 = require("node:fs/promises");
-var READ_CHUNK = 1 << 20;
-var NotRegularFileError = class extends PiImageError {
-  constructor(path12, kind, options) {
-    super("INPUT_INVALID", `${path12} is not a regular file (${kind})`, options);
-    this.path = path12;
-    this.kind = kind;
-    this.name = "NotRegularFileError";
-  }
-  path;
-  kind;
-  static {
-    __name(this, "NotRegularFileError");
-  }
-};
-async function openRegularFile(path12) {
-  let handle;
-  try {
-    handle = await (0, import_promises2.open)(path12, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK | import_node_fs3.constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = e.code;
-    if (code === "ELOOP") throw new NotRegularFileError(path12, "a symbolic link", { cause: e });
-    if (code === "ENXIO") throw new NotRegularFileError(path12, "a socket", { cause: e });
-    if (code === "EISDIR") throw new NotRegularFileError(path12, "a directory", { cause: e });
-    throw e;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new NotRegularFileError(path12, kindOf(st));
-    return handle;
-  } catch (e) {
-    await handle.close();
-    throw e;
-  }
-}
-__name(openRegularFile, "openRegularFile");
-async function pathKind(path12) {
-  try {
-    const st = await (0, import_promises2.stat)(path12);
-    return st.isFile() ? "file" : kindOf(st);
-  } catch (e) {
-    if (e.code === "ENOENT" || e.code === "ENOTDIR") return "missing";
-    throw e;
-  }
-}
-__name(pathKind, "pathKind");
-function kindOf(st) {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isBlockDevice() || st.isCharacterDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-__name(kindOf, "kindOf");
-var OUTPUT_SYSCALLS = /* @__PURE__ */ new Set(["open", "write", "writev", "close", "fsync", "fdatasync"]);
-function isOwnWriteError(e) {
-  const syscall = e?.syscall;
-  return syscall !== void 0 && OUTPUT_SYSCALLS.has(syscall);
-}
-__name(isOwnWriteError, "isOwnWriteError");
-
-// src/lib/pigen/deploy-layout.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_path4 = require("node:path");
 function classifyImageName(name) {
   const strip = /* @__PURE__ */ __name((s) => s.replace(/^image_/, ""), "strip");
   let m;
@@ -71375,18 +71450,18 @@ async function notDirectory(path12) {
 }
 __name(notDirectory, "notDirectory");
 async function findDeployOutputs(deployDir, options = {}) {
-  const dir = (0, import_node_path3.resolve)(deployDir);
+  const dir = (0, import_node_path4.resolve)(deployDir);
   let names;
   try {
-    if (!(await (0, import_promises3.stat)(dir)).isDirectory()) throw new Error("not a directory");
-    names = (await (0, import_promises3.readdir)(dir)).sort();
+    if (!(await (0, import_promises5.stat)(dir)).isDirectory()) throw new Error("not a directory");
+    names = (await (0, import_promises5.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("DEPLOY_NOT_FOUND", `deploy directory ${deployDir} cannot be read: ${e.message}`, { cause: e });
   }
   let image;
   if (options.image) {
-    const path12 = (0, import_node_path3.resolve)(dir, options.image);
-    const kind = classifyImageName((0, import_node_path3.basename)(path12));
+    const path12 = (0, import_node_path4.resolve)(dir, options.image);
+    const kind = classifyImageName((0, import_node_path4.basename)(path12));
     if (!kind) {
       throw new PiImageError("INPUT_INVALID", `image ${options.image}: not a pi-gen image name (expected .zip, .img.gz, .img.xz or .img)`);
     }
@@ -71396,7 +71471,7 @@ async function findDeployOutputs(deployDir, options = {}) {
     const candidates = [];
     for (const name of names) {
       const kind = classifyImageName(name);
-      if (kind && await notDirectory((0, import_node_path3.join)(dir, name))) candidates.push({ path: (0, import_node_path3.join)(dir, name), ...kind });
+      if (kind && await notDirectory((0, import_node_path4.join)(dir, name))) candidates.push({ path: (0, import_node_path4.join)(dir, name), ...kind });
     }
     if (candidates.length === 0) {
       throw new PiImageError(
@@ -71407,20 +71482,20 @@ async function findDeployOutputs(deployDir, options = {}) {
     if (candidates.length > 1) {
       throw new PiImageError(
         "DEPLOY_AMBIGUOUS",
-        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path3.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
+        `${candidates.length} images in ${deployDir}: ${candidates.map((c) => (0, import_node_path4.basename)(c.path)).join(", ")}; choose one with --image (or SKIP_IMAGES the stages you do not ship)`
       );
     }
     image = candidates[0];
   }
   let info2;
   if (options.info) {
-    info2 = (0, import_node_path3.resolve)(dir, options.info);
+    info2 = (0, import_node_path4.resolve)(dir, options.info);
     await checkInputFile(info2, "info file", () => new PiImageError("DEPLOY_NO_INFO", `info file ${options.info} does not exist`));
   } else if (names.includes(`${image.base}.info`)) {
-    info2 = (0, import_node_path3.join)(dir, `${image.base}.info`);
+    info2 = (0, import_node_path4.join)(dir, `${image.base}.info`);
   } else {
     const infos = names.filter((n) => n.endsWith(".info"));
-    if (infos.length === 1) info2 = (0, import_node_path3.join)(dir, infos[0]);
+    if (infos.length === 1) info2 = (0, import_node_path4.join)(dir, infos[0]);
     else {
       throw new PiImageError(
         "DEPLOY_NO_INFO",
@@ -71430,17 +71505,17 @@ async function findDeployOutputs(deployDir, options = {}) {
   }
   let buildLog;
   if (options.buildLog) {
-    buildLog = (0, import_node_path3.resolve)(options.buildLog);
+    buildLog = (0, import_node_path4.resolve)(options.buildLog);
     await checkInputFile(buildLog, "build log", () => new PiImageError("INPUT_INVALID", `build log ${options.buildLog} does not exist`));
-  } else if (await notDirectory((0, import_node_path3.join)(dir, "build.log"))) {
-    buildLog = (0, import_node_path3.join)(dir, "build.log");
+  } else if (await notDirectory((0, import_node_path4.join)(dir, "build.log"))) {
+    buildLog = (0, import_node_path4.join)(dir, "build.log");
   }
   const layout = { dir, image, info: info2 };
   if (buildLog) layout.buildLog = buildLog;
-  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path3.join)(dir, `${image.base}.bmap`);
+  if (names.includes(`${image.base}.bmap`)) layout.pigenBmap = (0, import_node_path4.join)(dir, `${image.base}.bmap`);
   const sbom = names.find((n) => n === `${image.base}.sbom` || n === `${image.base}.sbom.xz`);
-  if (sbom) layout.pigenSbom = (0, import_node_path3.join)(dir, sbom);
-  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path3.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path3.join)(dir, BUILD_RECORD_FILE);
+  if (sbom) layout.pigenSbom = (0, import_node_path4.join)(dir, sbom);
+  if (names.includes(BUILD_RECORD_FILE) && await notDirectory((0, import_node_path4.join)(dir, BUILD_RECORD_FILE))) layout.buildRecord = (0, import_node_path4.join)(dir, BUILD_RECORD_FILE);
   return layout;
 }
 __name(findDeployOutputs, "findDeployOutputs");
@@ -71819,12 +71894,12 @@ function piGenConfigEntries(settings, names = {}) {
 __name(piGenConfigEntries, "piGenConfigEntries");
 
 // src/lib/pigen/stage-list.ts
-var import_promises4 = require("node:fs/promises");
-var import_node_path4 = require("node:path");
+var import_promises6 = require("node:fs/promises");
+var import_node_path5 = require("node:path");
 var CONTAINER_PIGEN_DIR = "/pi-gen";
 async function isDir(path12) {
   try {
-    return (await (0, import_promises4.stat)(path12)).isDirectory();
+    return (await (0, import_promises6.stat)(path12)).isDirectory();
   } catch {
     return false;
   }
@@ -71832,7 +71907,7 @@ async function isDir(path12) {
 __name(isDir, "isDir");
 async function filesUnder(dir, prefix2 = "") {
   const out = [];
-  for (const e of await (0, import_promises4.readdir)((0, import_node_path4.join)(dir, prefix2), { withFileTypes: true })) {
+  for (const e of await (0, import_promises6.readdir)((0, import_node_path5.join)(dir, prefix2), { withFileTypes: true })) {
     const rel = prefix2 ? `${prefix2}/${e.name}` : e.name;
     if (e.isDirectory()) out.push(...await filesUnder(dir, rel));
     else out.push(rel);
@@ -71846,28 +71921,28 @@ async function resolveStageList(specs, options) {
   const warnings = [];
   const stages = [];
   const names = /* @__PURE__ */ new Set();
-  const overrides = options.overridesDir ? (0, import_node_path4.resolve)(options.baseDir, options.overridesDir) : void 0;
+  const overrides = options.overridesDir ? (0, import_node_path5.resolve)(options.baseDir, options.overridesDir) : void 0;
   if (overrides && !await isDir(overrides)) throw new PiImageError("INPUT_INVALID", `overrides directory ${options.overridesDir} does not exist`);
   for (const spec of specs) {
     if (/\s/.test(spec)) throw new PiImageError("INPUT_INVALID", `stage "${spec}": paths with whitespace break pi-gen's STAGE_LIST`);
     const upstream = UPSTREAM.test(spec);
-    const hostPath = upstream ? (0, import_node_path4.join)(options.pigenDir, spec) : (0, import_node_path4.isAbsolute)(spec) ? spec : (0, import_node_path4.resolve)(options.baseDir, spec);
+    const hostPath = upstream ? (0, import_node_path5.join)(options.pigenDir, spec) : (0, import_node_path5.isAbsolute)(spec) ? spec : (0, import_node_path5.resolve)(options.baseDir, spec);
     if (!await isDir(hostPath)) {
       throw new PiImageError(
         "INPUT_INVALID",
         upstream ? `stage ${spec} is not in pi-gen at ${options.pigenDir}` : `stage ${spec} is not a directory (${hostPath})`
       );
     }
-    const name = (0, import_node_path4.basename)(hostPath);
+    const name = (0, import_node_path5.basename)(hostPath);
     if (names.has(name)) throw new PiImageError("INPUT_INVALID", `stage ${name} appears twice; pi-gen keys its work directories by stage name`);
     names.add(name);
-    const overrideDir = overrides ? (0, import_node_path4.join)(overrides, name) : void 0;
+    const overrideDir = overrides ? (0, import_node_path5.join)(overrides, name) : void 0;
     if (overrideDir && await isDir(overrideDir)) {
       if (!upstream) throw new PiImageError("INPUT_INVALID", `overrides for ${name}: overrides apply to pi-gen's own stages; change your stage ${spec} itself`);
-      const copy = (0, import_node_path4.join)(options.workDir, "stages", name);
-      await (0, import_promises4.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
+      const copy = (0, import_node_path5.join)(options.workDir, "stages", name);
+      await (0, import_promises6.cp)(hostPath, copy, { recursive: true, preserveTimestamps: true, force: true });
       const files = await filesUnder(overrideDir);
-      for (const f of files) await (0, import_promises4.cp)((0, import_node_path4.join)(overrideDir, f), (0, import_node_path4.join)(copy, f), { preserveTimestamps: true, force: true });
+      for (const f of files) await (0, import_promises6.cp)((0, import_node_path5.join)(overrideDir, f), (0, import_node_path5.join)(copy, f), { preserveTimestamps: true, force: true });
       stages.push({ name, hostPath: copy, buildPath: copy, upstream, mount: options.runtime === "container", overridden: files });
       continue;
     }
@@ -71875,7 +71950,7 @@ async function resolveStageList(specs, options) {
     stages.push({ name, hostPath, buildPath, upstream, mount: options.runtime === "container" && !upstream, overridden: [] });
   }
   if (overrides) {
-    for (const e of await (0, import_promises4.readdir)(overrides, { withFileTypes: true })) {
+    for (const e of await (0, import_promises6.readdir)(overrides, { withFileTypes: true })) {
       if (e.isDirectory() && !names.has(e.name)) warnings.push(`overrides for ${e.name} are not used: ${e.name} is not in the stage list`);
     }
   }
@@ -71926,10 +72001,12 @@ function parseSize(text, where2) {
 }
 __name(parseSize, "parseSize");
 function checkLabel(label, fs8, where2) {
-  const max = fs8 === "ext4" ? 16 : 11;
-  if (fs8 === "none") return;
+  const max = fs8 === "ext4" ? 16 : fs8 === "none" ? 36 : 11;
   if (label.length === 0 || label.length > max || !/^[A-Za-z0-9_-]+$/.test(label)) {
-    throw new PiImageError("INPUT_INVALID", `${where2}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs8}`);
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${where2}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs8 === "none" ? "a partition name" : fs8}`
+    );
   }
 }
 __name(checkLabel, "checkLabel");
@@ -71959,6 +72036,9 @@ function checkLayout(layout, where2) {
       throw new PiImageError("INPUT_INVALID", `${at}: only root partitions are sized auto`);
     if (p.size !== "auto" && p.size < MiB) throw new PiImageError("INPUT_INVALID", `${at}: ${p.size} bytes is smaller than 1 MiB`);
     if (p.fs === "fat32" && p.size !== "auto" && p.size < 33 * MiB) throw new PiImageError("INPUT_INVALID", `${at}: FAT32 needs at least 33 MiB (use fat16)`);
+    if (p.fs === "fat16" && p.size !== "auto" && (p.size < 4 * MiB || p.size > 32 * MiB)) {
+      throw new PiImageError("INPUT_INVALID", `${at}: FAT16 with 512-byte clusters takes 4 to 32 MiB (use fat32 above)`);
+    }
     checkLabel(p.label, p.fs, at);
   });
   return layout;
@@ -72047,64 +72127,6 @@ __name(parseExportSettings, "parseExportSettings");
 // src/lib/build/rootless-export.ts
 var import_promises8 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
-
-// src/lib/core/atomic-file.ts
-var import_node_crypto5 = require("node:crypto");
-var import_node_fs4 = require("node:fs");
-var import_promises5 = require("node:fs/promises");
-var import_node_path5 = require("node:path");
-var import_promises6 = require("node:stream/promises");
-function temporaryPathFor(path12) {
-  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path12), `.${(0, import_node_path5.basename)(path12)}.partial-${process.pid}-${(0, import_node_crypto5.randomBytes)(4).toString("hex")}`);
-}
-__name(temporaryPathFor, "temporaryPathFor");
-var AtomicFile = class {
-  constructor(path12) {
-    this.path = path12;
-    const temp = temporaryPathFor(path12);
-    this.temp = temp;
-    this.stream = (0, import_node_fs4.createWriteStream)(temp, { flags: "wx", mode: 420 });
-    this.stream.once("error", (e) => {
-      if (isOwnWriteError(e)) this.writeFailure = e;
-    });
-    this.unregister = registerCleanup(() => (0, import_promises5.rm)(temp, { force: true }));
-  }
-  path;
-  static {
-    __name(this, "AtomicFile");
-  }
-  unregister;
-  stream;
-  writeFailure;
-  temp;
-  /** Streams `source` (through `through`, if given) into the file; output failures name the file. */
-  async fill(source, through) {
-    try {
-      if (through) await (0, import_promises6.pipeline)(source, through, this.stream);
-      else await (0, import_promises6.pipeline)(source, this.stream);
-    } catch (e) {
-      throw this.blame(e);
-    }
-  }
-  /** The error to report: the output's, naming the file, when writing it failed. */
-  blame(e) {
-    return this.writeFailure ? new PiImageError("IO_FAILED", `cannot write ${this.path}: ${this.writeFailure.message}`, { cause: this.writeFailure }) : e;
-  }
-  async commit(finalPath = this.path) {
-    try {
-      await (0, import_promises5.rename)(this.temp, finalPath);
-    } catch (e) {
-      await this.discard();
-      throw new PiImageError("IO_FAILED", `cannot write ${finalPath}: ${e.message}`, { cause: e });
-    }
-    this.unregister();
-  }
-  async discard() {
-    if (!this.stream.closed) await new Promise((closed) => this.stream.once("close", () => closed()).destroy());
-    await (0, import_promises5.rm)(this.temp, { force: true });
-    this.unregister();
-  }
-};
 
 // src/lib/export/assemble-image.ts
 var import_promises7 = require("node:fs/promises");
@@ -72205,6 +72227,7 @@ var MAGIC = 61267;
 var INCOMPAT_64BIT = 128;
 var INCOMPAT_CSUM_SEED = 8192;
 var RO_COMPAT_METADATA_CSUM = 1024;
+var RO_COMPAT_GDT_CSUM = 16;
 var BG_INODE_UNINIT = 1;
 var GOOD_OLD_INODE_SIZE = 128;
 var I = {
@@ -72252,11 +72275,13 @@ async function clampExt4Times(file, offset, epoch, name) {
   const blocksPerGroup = sb.readUInt32LE(32);
   const blocksCount = sb.readUInt32LE(4) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
   const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-  const descSize = is64 ? sb.readUInt16LE(254) : 32;
+  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
+  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
   const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
   const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
   const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(624) : crc32cUpdate(4294967295, sb.subarray(104, 120));
-  if (inodeSize < GOOD_OLD_INODE_SIZE || blockSize > 65536 || inodesPerGroup === 0 || groups <= 0) {
+  const powerOfTwo = /* @__PURE__ */ __name((n) => n > 0 && (n & n - 1) === 0, "powerOfTwo");
+  if (inodeSize < GOOD_OLD_INODE_SIZE || !powerOfTwo(inodeSize) || inodeSize > blockSize || blockSize > 65536 || !powerOfTwo(descSize) || descSize < 32 || descSize > 1024 || inodesPerGroup === 0 || groups <= 0) {
     throw new PiImageError("IMAGE_CORRUPT", `${name}: an ext4 superblock with impossible geometry`);
   }
   const descriptors = await read2((firstDataBlock + 1) * blockSize, groups * descSize);
@@ -72264,7 +72289,7 @@ async function clampExt4Times(file, offset, epoch, name) {
   let inodes = 0;
   for (let g = 0; g < groups; g++) {
     const d = descriptors.subarray(g * descSize, (g + 1) * descSize);
-    if (d.readUInt16LE(18) & BG_INODE_UNINIT) continue;
+    if (groupChecksums && d.readUInt16LE(18) & BG_INODE_UNINIT) continue;
     const bitmapBlock = d.readUInt32LE(4) + (is64 ? d.readUInt32LE(36) * 2 ** 32 : 0);
     const tableBlock = d.readUInt32LE(8) + (is64 ? d.readUInt32LE(40) * 2 ** 32 : 0);
     const bitmap = await read2(bitmapBlock * blockSize, Math.ceil(inodesPerGroup / 8));
@@ -72364,12 +72389,11 @@ async function contentBytes(rootDir, options) {
 }
 __name(contentBytes, "contentBytes");
 async function readOptional(path12) {
-  try {
-    return await (0, import_promises7.readFile)(path12, "utf8");
-  } catch (e) {
-    if (e.code === "ENOENT") return void 0;
-    throw e;
-  }
+  const st = await (0, import_promises7.lstat)(path12).catch((e) => e.code === "ENOENT" ? void 0 : Promise.reject(e));
+  if (!st) return void 0;
+  if (!st.isFile())
+    throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a symlink or other): the export writes partition ids into it and follows no links`);
+  return (0, import_promises7.readFile)(path12, "utf8");
 }
 __name(readOptional, "readOptional");
 async function checkDir(path12, what) {
@@ -72413,7 +72437,12 @@ async function assembleImage(options) {
   }
   const temp = temporaryPathFor(options.output);
   const scratch = await (0, import_promises7.mkdtemp)((0, import_node_path6.join)((0, import_node_os3.tmpdir)(), "pi-image-export-"));
+  const putBack = /* @__PURE__ */ __name(async () => {
+    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
+    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+  }, "putBack");
   const unregister = registerCleanup(async () => {
+    await putBack();
     await (0, import_promises7.rm)(temp, { force: true });
     await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
   });
@@ -72458,8 +72487,7 @@ async function assembleImage(options) {
     await (0, import_promises7.rm)(temp, { force: true });
     throw e;
   } finally {
-    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
-    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+    await putBack();
     await (0, import_promises7.rm)(scratch, { recursive: true, force: true });
     unregister();
   }
@@ -72602,7 +72630,7 @@ async function assembleRootlessExports(options) {
     const suffix = name.slice(options.imgFilename.length);
     const raw = (0, import_node_path7.join)(dir, `${name}.img`);
     await (0, import_promises8.rm)(raw, { force: true });
-    const seed = `${options.seed}${suffix}`;
+    const seed = options.epoch === void 0 ? void 0 : `${options.seed}${suffix}`;
     const started = Date.now();
     const { plan } = await assembleImage({
       rootDir: (0, import_node_path7.join)(dir, "rootfs"),
@@ -72621,7 +72649,7 @@ async function assembleRootlessExports(options) {
     for (const sbom of [`${name}.sbom`]) {
       if (await (0, import_promises8.stat)((0, import_node_path7.join)(dir, sbom)).catch(() => void 0)) await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, sbom), (0, import_node_path7.join)(options.deployDir, sbom));
     }
-    exported.push({ name, image, info: info2, plan, seed, epoch: options.epoch ?? null });
+    exported.push({ name, image, info: info2, plan, seed: seed ?? null, epoch: options.epoch ?? null });
   }
   return exported;
 }
@@ -72671,7 +72699,36 @@ var import_promises9 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
 var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
 var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
-var FORMAT = "pi-image stage cache v1";
+var HELPERS_READING = { update_issue: ["IMG_DATE", "GIT_HASH"] };
+var FORMAT = "pi-image stage cache v2";
+var secretDigests = /* @__PURE__ */ new Map();
+function secretDigest(value) {
+  let d = secretDigests.get(value);
+  if (d === void 0) {
+    d = `scrypt:${(0, import_node_crypto7.scryptSync)(value, "pi-image stage cache key", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("hex")}`;
+    secretDigests.set(value, d);
+  }
+  return d;
+}
+__name(secretDigest, "secretDigest");
+async function hashStageTree(dir) {
+  const hash = (0, import_node_crypto7.createHash)("sha256");
+  const walk = /* @__PURE__ */ __name(async (at, rel) => {
+    const entries = (await (0, import_promises9.readdir)(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const e of entries) {
+      const path12 = (0, import_node_path8.join)(at, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      const st = await (0, import_promises9.lstat)(path12);
+      hash.update(`${name}\0${st.mode.toString(8)}\0`);
+      if (e.isDirectory()) await walk(path12, name);
+      else if (e.isSymbolicLink()) hash.update(`-> ${await (0, import_promises9.readlink)(path12)}\0`);
+      else if (e.isFile()) hash.update(await (0, import_promises9.readFile)(path12)).update("\0");
+    }
+  }, "walk");
+  await walk(dir, "");
+  return hash.digest("hex");
+}
+__name(hashStageTree, "hashStageTree");
 async function textOf(dir) {
   const parts = [];
   const walk = /* @__PURE__ */ __name(async (at) => {
@@ -72686,7 +72743,8 @@ async function textOf(dir) {
 }
 __name(textOf, "textOf");
 function keyedSettings(entries, stageText) {
-  return entries.filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || new RegExp(`\\b${e.name}\\b`).test(stageText))).map((e) => [e.name, e.value]).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  const named = /* @__PURE__ */ __name((name) => new RegExp(`\\b${name}\\b`).test(stageText) || Object.entries(HELPERS_READING).some(([helper, reads]) => reads.includes(name) && new RegExp(`\\b${helper}\\b`).test(stageText)), "named");
+  return entries.filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || named(e.name))).map((e) => [e.name, SECRET_VARIABLES.has(e.name) ? secretDigest(e.value) : e.value]).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
 }
 __name(keyedSettings, "keyedSettings");
 function stageKey(input) {
@@ -72702,7 +72760,7 @@ async function stageKeys(stages, entries, pigenCommit) {
       stageKey({
         pigenCommit,
         name: s.name,
-        filesSha256: await hashTree([s.hostPath]),
+        filesSha256: await hashStageTree(s.hostPath),
         settings: keyedSettings(entries, await textOf(s.hostPath)),
         previousKey: keys.at(-1)
       })
@@ -72751,7 +72809,7 @@ var StageCache = class {
       "--same-permissions"
     ]);
     const now = /* @__PURE__ */ new Date();
-    await (0, import_promises9.utimes)(this.entry(key), now, now);
+    await (0, import_promises9.utimes)(this.entry(key), now, now).catch(() => void 0);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
   }
   /** Packs a stage's rootfs under its key; an entry appears whole or not at all. */
@@ -72802,21 +72860,29 @@ async function planStageCache(options) {
     hits === 0 ? `stage cache: nothing cached for ${options.stages[0]?.name ?? "the first stage"}; every stage runs` : `stage cache: ${options.stages.slice(0, hits).map((s) => s.name).join(", ")} unchanged (restored); ${keys.length - hits} stage(s) run`
   );
   const stages = [...options.stages];
-  for (let j = 0; j < hits; j++) {
-    const s = options.stages[j];
-    const exportsImage = await exists2((0, import_node_path9.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists2((0, import_node_path9.join)(s.hostPath, "SKIP_IMAGES"));
-    if (j === hits - 1 || exportsImage) {
-      const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
-      await cache.restore(keys[j], rootfs);
-      await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger8);
+  await (0, import_promises10.rm)((0, import_node_path9.join)(options.workDir, "cached-stages"), { recursive: true, force: true });
+  try {
+    for (let j = 0; j < hits; j++) {
+      const s = options.stages[j];
+      const exportsImage = await exists2((0, import_node_path9.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists2((0, import_node_path9.join)(s.hostPath, "SKIP_IMAGES"));
+      if (j === hits - 1 || exportsImage) {
+        const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
+        await cache.restore(keys[j], rootfs);
+        await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger8);
+      }
+      const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
+      await (0, import_promises10.mkdir)(standIn, { recursive: true });
+      await (0, import_promises10.writeFile)((0, import_node_path9.join)(standIn, "SKIP"), "");
+      for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
+        if (await exists2((0, import_node_path9.join)(s.hostPath, f))) await (0, import_promises10.copyFile)((0, import_node_path9.join)(s.hostPath, f), (0, import_node_path9.join)(standIn, f));
+      }
+      stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
     }
-    const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
-    await (0, import_promises10.mkdir)(standIn, { recursive: true });
-    await (0, import_promises10.writeFile)((0, import_node_path9.join)(standIn, "SKIP"), "");
-    for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
-      if (await exists2((0, import_node_path9.join)(s.hostPath, f))) await (0, import_promises10.copyFile)((0, import_node_path9.join)(s.hostPath, f), (0, import_node_path9.join)(standIn, f));
-    }
-    stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
+  } catch (e) {
+    logger8.warn(`stage cache: restoring failed (${e.message}); running every stage`);
+    const argv = [...options.asRoot, "rm", "-rf", "--one-file-system", "--", (0, import_node_path9.join)(options.workDir, "work")];
+    await execCapture(argv[0], argv.slice(1), { logger: logger8, allowFailure: true });
+    return { cache, keys, hits: 0, stages: [...options.stages] };
   }
   return { cache, keys, hits, stages };
 }
@@ -72833,12 +72899,16 @@ async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger8) {
 }
 __name(pointAptAtThisBuild, "pointAptAtThisBuild");
 async function saveStageResults(plan, stages, workDir, logger8, finished) {
-  for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
-    const rootfs = (0, import_node_path9.join)(workDir, "work", stages[j].name, "rootfs");
-    if (await exists2(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
-    else logger8.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
+  try {
+    for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
+      const rootfs = (0, import_node_path9.join)(workDir, "work", stages[j].name, "rootfs");
+      if (await exists2(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
+      else logger8.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
+    }
+    await plan.cache.prune(Math.max(8, 2 * stages.length));
+  } catch (e) {
+    logger8.warn(`stage cache: saving failed: ${e.message}`);
   }
-  await plan.cache.prune(Math.max(8, 2 * stages.length));
 }
 __name(saveStageResults, "saveStageResults");
 
@@ -73439,6 +73509,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
   Object.assign(env, command.env);
+  await (0, import_promises14.mkdir)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true });
   const follower = new BuildLogFollower(logger8);
   const code = await execFollow(command.argv[0], command.argv.slice(1), { logger: logger8, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
   follower.end();
@@ -73533,7 +73604,7 @@ async function writeBuildRecord(options, deployDir, exports2) {
       ])
     )
   };
-  await (0, import_promises14.writeFile)((0, import_node_path12.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
+  await writeFileAtomic((0, import_node_path12.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
 `);
 }
 __name(writeBuildRecord, "writeBuildRecord");
@@ -73902,7 +73973,8 @@ async function runBuildAction(inputs, io) {
       if (!(kind === "apt" ? inputs.aptCache : inputs.stageCache)) continue;
       const key = buildCacheKey(kind, io.arch, options.pigenCommit, stagesHash, configHash);
       const dir = (0, import_node_path15.join)(env.RUNNER_TEMP ?? "/tmp", kind === "apt" ? "pi-image-apt-cache" : "pi-image-stage-cache");
-      caches.push(await restoreActionCache(io.cache, kind, dir, key, io.logger));
+      const run = `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? "1"}`;
+      caches.push(await restoreActionCache(io.cache, kind, dir, { key: `${key.key}-${run}`, restoreKeys: [`${key.key}-`, ...key.restoreKeys] }, io.logger));
     }
   }
   const cacheDir = /* @__PURE__ */ __name((kind) => caches.find((c) => c.kind === kind)?.dir, "cacheDir");
@@ -73922,17 +73994,27 @@ async function runBuildAction(inputs, io) {
   }
 }
 __name(runBuildAction, "runBuildAction");
+async function contentsOf(dir) {
+  const names = (await (0, import_promises16.readdir)(dir, { recursive: true }).catch(() => [])).sort();
+  const sizes = await Promise.all(names.map(async (n) => `${n}\0${(await (0, import_promises16.stat)((0, import_node_path15.join)(dir, n)).catch(() => void 0))?.size ?? ""}`));
+  return sizes.join("\n");
+}
+__name(contentsOf, "contentsOf");
 async function restoreActionCache(cache, kind, dir, key, logger8) {
   const hit = await cache.restore([dir], key.key, key.restoreKeys).catch((e) => {
     logger8.warn(`${kind} cache not restored: ${e.message}`);
     return void 0;
   });
-  logger8.info(hit ? `${kind} cache restored from ${hit}` : `no ${kind} cache yet for ${key.key}`);
-  return { kind, dir, key: key.key, hit };
+  logger8.info(hit ? `${kind} cache restored from ${hit}` : `no ${kind} cache yet for ${key.restoreKeys[0]}`);
+  return { kind, dir, key: key.key, hit, restored: await contentsOf(dir) };
 }
 __name(restoreActionCache, "restoreActionCache");
 async function saveActionCache(cache, c, logger8) {
-  if (c.hit === c.key) return;
+  const now = await contentsOf(c.dir);
+  if (now === "" || now === c.restored) {
+    logger8.info(`${c.kind} cache unchanged: not saved again`);
+    return;
+  }
   await cache.save([c.dir], c.key).then(
     () => logger8.info(`${c.kind} cache saved as ${c.key}`),
     (e) => logger8.warn(`${c.kind} cache not saved: ${e.message}`)

@@ -20476,6 +20476,9 @@ async function runAction(run) {
 }
 __name(runAction, "runAction");
 
+// src/lib/core/file-digest.ts
+var READ_CHUNK = 1 << 20;
+
 // src/lib/core/exec.ts
 var import_node_child_process = require("node:child_process");
 function commandLine(cmd, args) {
@@ -20538,9 +20541,6 @@ function execCapture(cmd, args, options) {
   });
 }
 __name(execCapture, "execCapture");
-
-// src/lib/core/file-digest.ts
-var READ_CHUNK = 1 << 20;
 
 // src/lib/image/compression.ts
 var XZ_MAGIC = Buffer.from([253, 55, 122, 88, 90, 0]);

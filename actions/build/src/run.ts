@@ -1,7 +1,7 @@
 /** What the build action does with its parsed inputs; the post step's cleanup. Imported by tests. */
 import { mdCode, mdText } from '../../../src/lib/core/markdown-text';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildCacheKey, hashTree, stageSourceDirs, type CacheKey, type CacheStore } from '../../../src/lib/build/cache-keys';
 import type { Logger } from '../../../src/lib/core/logger';
@@ -61,7 +61,9 @@ export async function runBuildAction(inputs: BuildInputs, io: BuildActionIo): Pr
       if (!(kind === 'apt' ? inputs.aptCache : inputs.stageCache)) continue;
       const key = buildCacheKey(kind, io.arch, options.pigenCommit, stagesHash, configHash);
       const dir = join(env.RUNNER_TEMP ?? '/tmp', kind === 'apt' ? 'pi-image-apt-cache' : 'pi-image-stage-cache');
-      caches.push(await restoreActionCache(io.cache, kind, dir, key, io.logger));
+      // Entries are immutable: each run that changes the cache saves a new one (key + run), found again by prefix.
+      const run = `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
+      caches.push(await restoreActionCache(io.cache, kind, dir, { key: `${key.key}-${run}`, restoreKeys: [`${key.key}-`, ...key.restoreKeys] }, io.logger));
     }
   }
   const cacheDir = (kind: ActionCache['kind']): string | undefined => caches.find((c) => c.kind === kind)?.dir;
@@ -87,6 +89,15 @@ interface ActionCache {
   dir: string;
   key: string;
   hit: string | undefined;
+  /** What the directory held after the restore: saved again only when the build changed it. */
+  restored: string;
+}
+
+/** The names (and sizes) of everything under `dir`, as one string. */
+async function contentsOf(dir: string): Promise<string> {
+  const names = (await readdir(dir, { recursive: true }).catch(() => [] as string[])).sort();
+  const sizes = await Promise.all(names.map(async (n) => `${n}\0${(await stat(join(dir, n)).catch(() => undefined))?.size ?? ''}`));
+  return sizes.join('\n');
 }
 
 async function restoreActionCache(cache: CacheStore, kind: ActionCache['kind'], dir: string, key: CacheKey, logger: Logger): Promise<ActionCache> {
@@ -94,13 +105,17 @@ async function restoreActionCache(cache: CacheStore, kind: ActionCache['kind'], 
     logger.warn(`${kind} cache not restored: ${(e as Error).message}`);
     return undefined;
   });
-  logger.info(hit ? `${kind} cache restored from ${hit}` : `no ${kind} cache yet for ${key.key}`);
-  return { kind, dir, key: key.key, hit };
+  logger.info(hit ? `${kind} cache restored from ${hit}` : `no ${kind} cache yet for ${key.restoreKeys[0]}`);
+  return { kind, dir, key: key.key, hit, restored: await contentsOf(dir) };
 }
 
-/** Saves a cache under its key unless that exact key was restored (GitHub's cache entries are immutable). */
+/** Saves a cache under this run's key when the build changed it (GitHub's cache entries are immutable). */
 async function saveActionCache(cache: CacheStore, c: ActionCache, logger: Logger): Promise<void> {
-  if (c.hit === c.key) return;
+  const now = await contentsOf(c.dir);
+  if (now === '' || now === c.restored) {
+    logger.info(`${c.kind} cache unchanged: not saved again`);
+    return;
+  }
   await cache.save([c.dir], c.key).then(
     () => logger.info(`${c.kind} cache saved as ${c.key}`),
     (e: unknown) => logger.warn(`${c.kind} cache not saved: ${(e as Error).message}`),

@@ -5,6 +5,7 @@
  */
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
 import { execCapture, execFollow } from '../core/exec';
 import { registerSecret } from '../core/secrets';
@@ -292,6 +293,8 @@ async function buildWith(
   const command = native ? nativeCommand(options, runtime, configPath) : await containerCommand(options, runtime, stages, configPath, workDir);
   Object.assign(env, command.env);
 
+  // deploy/ is made by us, not by pi-gen as root: the build log and record go into it afterwards.
+  await mkdir(join(workDir, 'deploy'), { recursive: true });
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(command.argv[0]!, command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: (t) => follower.write(t) });
   follower.end();
@@ -395,7 +398,7 @@ async function writeBuildRecord(options: BuildOptions, deployDir: string, export
       ]),
     ),
   };
-  await writeFile(join(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  await writeFileAtomic(join(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** Why deploy/ holds no image, from the stages themselves: none has EXPORT_IMAGE, or each that has one also has SKIP_IMAGES. */

@@ -41,7 +41,7 @@ export interface ExportedImage {
   image: string;
   info: string;
   plan: DiskPlan;
-  seed: string;
+  seed: string | null;
   epoch: number | null;
 }
 
@@ -74,8 +74,9 @@ export async function assembleRootlessExports(options: AssembleExportsOptions): 
     const suffix = name.slice(options.imgFilename.length);
     const raw = join(dir, `${name}.img`);
     await rm(raw, { force: true });
-    // The seed names the image (product, version, stage suffix): two exports of one build get different ids.
-    const seed = `${options.seed}${suffix}`;
+    // With SOURCE_DATE_EPOCH the ids derive from a seed naming the image (product, version, stage
+    // suffix), so the image reproduces; without it they are random, as pi-gen's are.
+    const seed = options.epoch === undefined ? undefined : `${options.seed}${suffix}`;
     const started = Date.now();
     const { plan } = await assembleImage({
       rootDir: join(dir, 'rootfs'),
@@ -94,7 +95,7 @@ export async function assembleRootlessExports(options: AssembleExportsOptions): 
     for (const sbom of [`${name}.sbom`]) {
       if (await stat(join(dir, sbom)).catch(() => undefined)) await copyFile(join(dir, sbom), join(options.deployDir, sbom));
     }
-    exported.push({ name, image, info, plan, seed, epoch: options.epoch ?? null });
+    exported.push({ name, image, info, plan, seed: seed ?? null, epoch: options.epoch ?? null });
   }
   return exported;
 }

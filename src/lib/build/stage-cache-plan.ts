@@ -6,8 +6,8 @@
  * SKIP_IMAGES), so pi-gen runs only the stages after. After a successful build
  * the stages that ran are saved.
  */
-import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
-import { execStream } from '../core/exec';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execCapture, execStream } from '../core/exec';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger';
 import type { ConfigEntry } from '../pigen/config-file';
@@ -50,22 +50,32 @@ export async function planStageCache(options: {
           .join(', ')} unchanged (restored); ${keys.length - hits} stage(s) run`,
   );
   const stages = [...options.stages];
-  for (let j = 0; j < hits; j++) {
-    const s = options.stages[j]!;
-    const exportsImage = (await exists(join(s.hostPath, 'EXPORT_IMAGE'))) && !(await exists(join(s.hostPath, 'SKIP_IMAGES')));
-    if (j === hits - 1 || exportsImage) {
-      const rootfs = join(options.workDir, 'work', s.name, 'rootfs');
-      await cache.restore(keys[j]!, rootfs);
-      await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
+  // Stand-ins of an earlier build could carry an old EXPORT_IMAGE or SKIP_IMAGES: made fresh each time.
+  await rm(join(options.workDir, 'cached-stages'), { recursive: true, force: true });
+  try {
+    for (let j = 0; j < hits; j++) {
+      const s = options.stages[j]!;
+      const exportsImage = (await exists(join(s.hostPath, 'EXPORT_IMAGE'))) && !(await exists(join(s.hostPath, 'SKIP_IMAGES')));
+      if (j === hits - 1 || exportsImage) {
+        const rootfs = join(options.workDir, 'work', s.name, 'rootfs');
+        await cache.restore(keys[j]!, rootfs);
+        await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
+      }
+      // pi-gen names a stage's work directory after the stage's directory: the stand-in keeps the name.
+      const standIn = join(options.workDir, 'cached-stages', String(j), s.name);
+      await mkdir(standIn, { recursive: true });
+      await writeFile(join(standIn, 'SKIP'), '');
+      for (const f of ['EXPORT_IMAGE', 'SKIP_IMAGES', 'EXPORT_NOOBS']) {
+        if (await exists(join(s.hostPath, f))) await copyFile(join(s.hostPath, f), join(standIn, f));
+      }
+      stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
     }
-    // pi-gen names a stage's work directory after the stage's directory: the stand-in keeps the name.
-    const standIn = join(options.workDir, 'cached-stages', String(j), s.name);
-    await mkdir(standIn, { recursive: true });
-    await writeFile(join(standIn, 'SKIP'), '');
-    for (const f of ['EXPORT_IMAGE', 'SKIP_IMAGES', 'EXPORT_NOOBS']) {
-      if (await exists(join(s.hostPath, f))) await copyFile(join(s.hostPath, f), join(standIn, f));
-    }
-    stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
+  } catch (e) {
+    // A cache that cannot be read costs time, never the build: every stage runs.
+    logger.warn(`stage cache: restoring failed (${(e as Error).message}); running every stage`);
+    const argv = [...options.asRoot, 'rm', '-rf', '--one-file-system', '--', join(options.workDir, 'work')];
+    await execCapture(argv[0]!, argv.slice(1), { logger, allowFailure: true });
+    return { cache, keys, hits: 0, stages: [...options.stages] };
   }
   return { cache, keys, hits, stages };
 }
@@ -90,10 +100,15 @@ export async function saveStageResults(
   logger: Logger,
   finished: number,
 ): Promise<void> {
-  for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
-    const rootfs = join(workDir, 'work', stages[j]!.name, 'rootfs');
-    if (await exists(rootfs)) await plan.cache.save(plan.keys[j]!, rootfs);
-    else logger.warn(`stage cache: ${stages[j]!.name} left no rootfs to save`);
+  try {
+    for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
+      const rootfs = join(workDir, 'work', stages[j]!.name, 'rootfs');
+      if (await exists(rootfs)) await plan.cache.save(plan.keys[j]!, rootfs);
+      else logger.warn(`stage cache: ${stages[j]!.name} left no rootfs to save`);
+    }
+    await plan.cache.prune(Math.max(8, 2 * stages.length));
+  } catch (e) {
+    // Not saving costs the next build time; it never fails this one.
+    logger.warn(`stage cache: saving failed: ${(e as Error).message}`);
   }
-  await plan.cache.prune(Math.max(8, 2 * stages.length));
 }

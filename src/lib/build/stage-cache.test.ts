@@ -49,8 +49,18 @@ describe('stageKey', () => {
       expect(stageKey(changed)).not.toBe(k);
     }
   });
-  it('never shows a setting in the key', () => {
-    expect(stageKey({ ...base, settings: [['FIRST_USER_PASS', 'hunter2']] })).not.toContain('hunter2');
+  it('takes a secret only through scrypt: never in clear, never through a fast hash of it', () => {
+    const keyed = (pass: string) => keyedSettings([{ name: 'FIRST_USER_PASS', value: pass }], '');
+    const [[name, value]] = keyed('hunter2') as [[string, string]];
+    expect(name).toBe('FIRST_USER_PASS');
+    expect(value).toMatch(/^scrypt:[0-9a-f]{64}$/);
+    expect(value).not.toContain('hunter2');
+    // The same password gives the same key (the cache works), another another.
+    expect(keyed('hunter2')).toEqual([[name, value]]);
+    expect(keyed('hunter3')[0]![1]).not.toBe(value);
+  });
+  it("keys the values pi-gen's helpers read for a stage that calls them", () => {
+    expect(keyedSettings(entries, 'update_issue "$(basename "${EXPORT_DIR}")"').map(([k]) => k)).toContain('IMG_DATE');
   });
 });
 

@@ -14,21 +14,58 @@
  * written under a temporary name and renamed whole, so the same file carries
  * a cache between machines (@actions/cache in the action).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { createHash, scryptSync } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { temporaryPathFor } from '../core/atomic-file';
 import { execCapture } from '../core/exec';
 import type { Logger } from '../core/logger';
 import type { ConfigEntry } from '../pigen/config-file';
-import { hashTree } from './cache-keys';
+import { SECRET_VARIABLES } from '../pigen/settings';
 
 /** Values that differ per run without changing what a stage makes. */
 const NEVER_KEYED = new Set(['WORK_DIR', 'DEPLOY_DIR', 'APT_PROXY', 'http_proxy', 'EXPORT_CONFIG_DIR', 'STAGE_LIST']);
 /** Values that differ per build: keyed only for a stage whose files use them. */
 const PER_BUILD = new Set(['IMG_DATE', 'IMG_FILENAME', 'ARCHIVE_FILENAME', 'PI_IMAGE_VERSION', 'GIT_HASH', 'PI_IMAGE_RECIPE_GIT_HASH']);
+/** pi-gen's helpers that read per-build values for a stage: update_issue writes IMG_DATE and GIT_HASH into the image. */
+const HELPERS_READING: Record<string, readonly string[]> = { update_issue: ['IMG_DATE', 'GIT_HASH'] };
 /** Bumped when what an entry holds or how keys are made changes. */
-const FORMAT = 'pi-image stage cache v1';
+const FORMAT = 'pi-image stage cache v2';
+
+/**
+ * A secret reaches a key only through scrypt (about as costly per guess as the
+ * yescrypt hash in the image's own /etc/shadow): keys are printed and are file
+ * names, and the rest of what they cover is public, so a fast hash of the
+ * password would be a guessing oracle.
+ */
+const secretDigests = new Map<string, string>();
+function secretDigest(value: string): string {
+  let d = secretDigests.get(value);
+  if (d === undefined) {
+    d = `scrypt:${scryptSync(value, 'pi-image stage cache key', 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString('hex')}`;
+    secretDigests.set(value, d);
+  }
+  return d;
+}
+
+/** sha256 over a stage's tree: every path, its type and full mode, file contents, symlink targets, empty directories too. */
+export async function hashStageTree(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (at: string, rel: string): Promise<void> => {
+    const entries = (await readdir(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const e of entries) {
+      const path = join(at, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      const st = await lstat(path);
+      hash.update(`${name}\0${st.mode.toString(8)}\0`);
+      if (e.isDirectory()) await walk(path, name);
+      else if (e.isSymbolicLink()) hash.update(`-> ${await readlink(path)}\0`);
+      else if (e.isFile()) hash.update(await readFile(path)).update('\0');
+    }
+  };
+  await walk(dir, '');
+  return hash.digest('hex');
+}
 
 async function textOf(dir: string): Promise<string> {
   const parts: string[] = [];
@@ -45,9 +82,12 @@ async function textOf(dir: string): Promise<string> {
 
 /** The settings a stage can see that decide what it makes, sorted by name. */
 export function keyedSettings(entries: readonly ConfigEntry[], stageText: string): [string, string][] {
+  const named = (name: string): boolean =>
+    new RegExp(`\\b${name}\\b`).test(stageText) ||
+    Object.entries(HELPERS_READING).some(([helper, reads]) => reads.includes(name) && new RegExp(`\\b${helper}\\b`).test(stageText));
   return entries
-    .filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || new RegExp(`\\b${e.name}\\b`).test(stageText)))
-    .map((e): [string, string] => [e.name, e.value])
+    .filter((e) => !NEVER_KEYED.has(e.name) && (!PER_BUILD.has(e.name) || named(e.name)))
+    .map((e): [string, string] => [e.name, SECRET_VARIABLES.has(e.name) ? secretDigest(e.value) : e.value])
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -78,7 +118,7 @@ export async function stageKeys(
       stageKey({
         pigenCommit,
         name: s.name,
-        filesSha256: await hashTree([s.hostPath]),
+        filesSha256: await hashStageTree(s.hostPath),
         settings: keyedSettings(entries, await textOf(s.hostPath)),
         previousKey: keys.at(-1),
       }),
@@ -124,8 +164,9 @@ export class StageCache {
       '--acls',
       '--same-permissions',
     ]);
+    // Most recently used first when pruning; an entry written by root (sudo) may not be ours to touch.
     const now = new Date();
-    await utimes(this.entry(key), now, now);
+    await utimes(this.entry(key), now, now).catch(() => undefined);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
 

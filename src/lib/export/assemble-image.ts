@@ -61,13 +61,17 @@ async function contentBytes(rootDir: string, options: AssembleOptions): Promise<
   return bytes;
 }
 
+/**
+ * fstab or cmdline.txt, when there: a regular file only. Running as root, a
+ * symlink (an absolute one to the host's own /etc/fstab) would have the
+ * export read and rewrite a file outside the tree.
+ */
 async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const st = await lstat(path).catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : Promise.reject(e as Error)));
+  if (!st) return undefined;
+  if (!st.isFile())
+    throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a symlink or other): the export writes partition ids into it and follows no links`);
+  return readFile(path, 'utf8');
 }
 
 async function checkDir(path: string, what: string): Promise<void> {
@@ -119,7 +123,13 @@ export async function assembleImage(options: AssembleOptions): Promise<AssembleR
 
   const temp = temporaryPathFor(options.output);
   const scratch = await mkdtemp(join(tmpdir(), 'pi-image-export-'));
+  // The trees are put back as they were however the export ends, an interruption included.
+  const putBack = async (): Promise<void> => {
+    if (fstab !== undefined) await writeFile(fstabPath, fstab);
+    if (cmdline !== undefined) await writeFile(cmdlinePath, cmdline);
+  };
   const unregister = registerCleanup(async () => {
+    await putBack();
     await rm(temp, { force: true });
     await rm(scratch, { recursive: true, force: true });
   });
@@ -165,8 +175,7 @@ export async function assembleImage(options: AssembleOptions): Promise<AssembleR
     await rm(temp, { force: true });
     throw e;
   } finally {
-    if (fstab !== undefined) await writeFile(fstabPath, fstab);
-    if (cmdline !== undefined) await writeFile(cmdlinePath, cmdline);
+    await putBack();
     await rm(scratch, { recursive: true, force: true });
     unregister();
   }

@@ -16,6 +16,7 @@ const MAGIC = 0xef53;
 const INCOMPAT_64BIT = 0x80;
 const INCOMPAT_CSUM_SEED = 0x2000;
 const RO_COMPAT_METADATA_CSUM = 0x400;
+const RO_COMPAT_GDT_CSUM = 0x10;
 const BG_INODE_UNINIT = 0x1;
 const GOOD_OLD_INODE_SIZE = 128;
 /** Where the inode fields live (offsets from the inode's start). */
@@ -74,11 +75,23 @@ export async function clampExt4Times(file: FileHandle, offset: number, epoch: nu
   const blocksPerGroup = sb.readUInt32LE(0x20);
   const blocksCount = sb.readUInt32LE(0x04) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
   const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-  const descSize = is64 ? sb.readUInt16LE(0xfe) : 32;
+  const descSize = is64 ? sb.readUInt16LE(0xfe) || 64 : 32;
+  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
   const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
   const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
   const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(0x270) : crc32cUpdate(0xffffffff, sb.subarray(0x68, 0x78));
-  if (inodeSize < GOOD_OLD_INODE_SIZE || blockSize > 65536 || inodesPerGroup === 0 || groups <= 0) {
+  const powerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
+  if (
+    inodeSize < GOOD_OLD_INODE_SIZE ||
+    !powerOfTwo(inodeSize) ||
+    inodeSize > blockSize ||
+    blockSize > 65536 ||
+    !powerOfTwo(descSize) ||
+    descSize < 32 ||
+    descSize > 1024 ||
+    inodesPerGroup === 0 ||
+    groups <= 0
+  ) {
     throw new PiImageError('IMAGE_CORRUPT', `${name}: an ext4 superblock with impossible geometry`);
   }
 
@@ -87,7 +100,8 @@ export async function clampExt4Times(file: FileHandle, offset: number, epoch: nu
   let inodes = 0;
   for (let g = 0; g < groups; g++) {
     const d = descriptors.subarray(g * descSize, (g + 1) * descSize);
-    if (d.readUInt16LE(0x12) & BG_INODE_UNINIT) continue;
+    // INODE_UNINIT means something only where group checksums vouch for the flags.
+    if (groupChecksums && d.readUInt16LE(0x12) & BG_INODE_UNINIT) continue;
     const bitmapBlock = d.readUInt32LE(0x04) + (is64 ? d.readUInt32LE(0x24) * 2 ** 32 : 0);
     const tableBlock = d.readUInt32LE(0x08) + (is64 ? d.readUInt32LE(0x28) * 2 ** 32 : 0);
     const bitmap = await read(bitmapBlock * blockSize, Math.ceil(inodesPerGroup / 8));

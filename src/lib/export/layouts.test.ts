@@ -78,6 +78,11 @@ describe('parseExportSettings', () => {
     ],
     [{ EXPORT: 'rootless', EXPORT_LAYOUT: 'custom', EXPORT_PARTITIONS: 'boot:fat32:64M root:ext4:auto root-b:ext4:auto' }, /slot B needs both/],
     [{ EXPORT: 'rootless', EXPORT_LAYOUT: 'custom', EXPORT_PARTITIONS: 'boot:fat32:auto root:ext4:auto' }, /only root partitions are sized auto/],
+    [{ EXPORT: 'rootless', EXPORT_LAYOUT: 'custom', EXPORT_PARTITIONS: 'boot:fat16:64M root:ext4:auto' }, /FAT16 with 512-byte clusters takes 4 to 32 MiB/],
+    [
+      { EXPORT: 'rootless', EXPORT_LAYOUT: 'custom', EXPORT_TABLE: 'gpt', EXPORT_PARTITIONS: 'boot:fat32:64M root:ext4:auto empty:none:8M:x,attrs=63' },
+      /label "x,attrs=63" must be 1-36 letters, digits, _ or - for a partition name/,
+    ],
     [{ EXPORT: 'rootless', EXPORT_LAYOUT: 'custom', EXPORT_PARTITIONS: 'boot:fat32 root:ext4:auto' }, /"boot:fat32" is not content:fs:size\[:label\]/],
     [{ EXPORT: 'rootless', EXPORT_LAYOUT: 'custom', EXPORT_PARTITIONS: 'boot:ntfs:64M root:ext4:auto' }, /file system "ntfs" is not one of/],
   ])('refuses %j', (settings, message) => {

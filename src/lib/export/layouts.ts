@@ -57,11 +57,14 @@ export function parseSize(text: string, where: string): number {
   return bytes;
 }
 
+/** Every label, also of a partition left empty, is a GPT partition name too (and goes into sfdisk's script). */
 function checkLabel(label: string, fs: FileSystemKind, where: string): void {
-  const max = fs === 'ext4' ? 16 : 11;
-  if (fs === 'none') return;
+  const max = fs === 'ext4' ? 16 : fs === 'none' ? 36 : 11;
   if (label.length === 0 || label.length > max || !/^[A-Za-z0-9_-]+$/.test(label)) {
-    throw new PiImageError('INPUT_INVALID', `${where}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs}`);
+    throw new PiImageError(
+      'INPUT_INVALID',
+      `${where}: label "${label}" must be 1-${max} letters, digits, _ or - for ${fs === 'none' ? 'a partition name' : fs}`,
+    );
   }
 }
 
@@ -92,6 +95,10 @@ export function checkLayout(layout: Layout, where: string): Layout {
       throw new PiImageError('INPUT_INVALID', `${at}: only root partitions are sized auto`);
     if (p.size !== 'auto' && p.size < MiB) throw new PiImageError('INPUT_INVALID', `${at}: ${p.size} bytes is smaller than 1 MiB`);
     if (p.fs === 'fat32' && p.size !== 'auto' && p.size < 33 * MiB) throw new PiImageError('INPUT_INVALID', `${at}: FAT32 needs at least 33 MiB (use fat16)`);
+    // mkfs.fat -s 1 (512-byte clusters, as export-image): FAT16 holds 4085 to 65524 clusters.
+    if (p.fs === 'fat16' && p.size !== 'auto' && (p.size < 4 * MiB || p.size > 32 * MiB)) {
+      throw new PiImageError('INPUT_INVALID', `${at}: FAT16 with 512-byte clusters takes 4 to 32 MiB (use fat32 above)`);
+    }
     checkLabel(p.label, p.fs, at);
   });
   return layout;

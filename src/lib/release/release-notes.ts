@@ -34,12 +34,15 @@ export function renderReleaseNotes(meta: ReleaseMetadata, files: { image: string
   out.push(
     `- pi-gen: ${mdText(meta.pigen.repository)}${meta.pigen.commit ? ` at ${mdCode(meta.pigen.commit)}` : ' (commit not recorded)'}, exported from ${mdCode(meta.pigen.exportedStage)}`,
   );
-  const recipeCommit = meta.recipe.commit ?? meta.pigen.gitHash;
-  out.push(
-    `- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(recipeCommit)}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}` +
-      (meta.recipe.commit ? '' : ' (GIT_HASH in the .info)') +
-      (meta.recipe.modified ? ', **with uncommitted changes**' : ''),
-  );
+  if (meta.recipe.repository || meta.recipe.commit) {
+    out.push(
+      `- recipe: ${mdText(meta.recipe.repository ?? '(repository unknown)')} at ${mdCode(meta.recipe.commit ?? 'unknown')}${meta.recipe.ref ? ` (${mdText(meta.recipe.ref)})` : ''}` +
+        (meta.recipe.modified ? ', **with uncommitted changes**' : ''),
+    );
+  }
+  if (!meta.recipe.commit) {
+    out.push(`- GIT_HASH in the .info: ${mdCode(meta.pigen.gitHash)} (the recipe's commit when pi-image built the image; pi-gen's own otherwise)`);
+  }
   if (meta.export?.kind === 'rootless') {
     out.push(
       `- export: pi-image rootless, ${mdText(meta.export.layout ?? '')} layout (${meta.export.table === 'gpt' ? 'GPT' : 'MBR'} ${mdCode(meta.export.diskId ?? '')})` +
