@@ -11,14 +11,14 @@
  * bundle of the pinned commit), root, pi-gen's dependencies and QEMU; says
  * which is missing and skips otherwise (in CI a skip fails the run).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseBuildLog, stagesOf } from '../../src/lib/pigen/build-log';
 import { parseDepends } from '../../src/lib/build/preflight';
-import { runPiImage } from '../support/cli';
+import { CLI, runPiImage } from '../support/cli';
 import { makeCacheStages } from '../support/cache-stages';
 import { LoopDevices } from '../support/loop-devices';
 import { DATA_FSTAB_LINE } from '../support/ourbox-contract';
@@ -308,5 +308,51 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
     r = build();
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/RAN stage-a 2[\s\S]*RAN stage-b 2/);
+  });
+
+  it('SIGTERM during a build stops everything pi-gen started (a stage still running), unmounts, exit 143', async () => {
+    const slow = join(work, 'stage-slow');
+    mkdirSync(slow, { recursive: true });
+    // A stage still at work when the signal comes: a grandchild of pi-image, as debootstrap would be.
+    writeFileSync(
+      join(slow, 'prerun.sh'),
+      '#!/bin/bash -e\nmkdir -p "${ROOTFS_DIR}/proc"\nmount -t proc proc "${ROOTFS_DIR}/proc"\necho "SLOW STAGE STARTED"\nsleep 347\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const out = join(work, 'stopped');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'build',
+        '--config',
+        join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
+        '--set',
+        `STAGE_LIST=${slow}`,
+        '--runtime',
+        'native',
+        '--work-dir',
+        out,
+        '--pigen-dir',
+        pigenDir!,
+        '--min-free-gb',
+        '1',
+      ],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('SLOW STAGE STARTED')) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(spawnSync('pgrep', ['-f', 'sleep 347']).status).toBe(1);
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(out);
   });
 });

@@ -71304,25 +71304,37 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
-function stopChild(child2, graceMs = 3e3) {
-  if (child2.exitCode !== null || child2.signalCode !== null) return Promise.resolve();
+function stopChild(child2, graceOrOptions = 3e3) {
+  const { graceMs = 3e3, group = false } = typeof graceOrOptions === "number" ? { graceMs: graceOrOptions } : graceOrOptions;
+  const signal = /* @__PURE__ */ __name((sig) => {
+    try {
+      if (group && child2.pid !== void 0) process.kill(-child2.pid, sig);
+      else child2.kill(sig);
+    } catch {
+    }
+  }, "signal");
+  if (child2.exitCode !== null || child2.signalCode !== null) {
+    if (group) signal("SIGKILL");
+    return Promise.resolve();
+  }
   return new Promise((resolve10) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
+      if (group) signal("SIGKILL");
       resolve10();
     }, "done");
     child2.once("close", done);
     const timer = setTimeout(() => {
-      child2.kill("SIGKILL");
+      signal("SIGKILL");
       setTimeout(resolve10, 1e3).unref();
     }, graceMs);
     timer.unref();
-    child2.kill("SIGTERM");
+    signal("SIGTERM");
   });
 }
 __name(stopChild, "stopChild");
-function track(child2) {
-  const unregister = registerCleanup(() => stopChild(child2));
+function track(child2, stop = {}) {
+  const unregister = registerCleanup(() => stopChild(child2, stop));
   child2.once("close", unregister);
   child2.once("error", unregister);
 }
@@ -71389,9 +71401,11 @@ __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve10, reject) => {
-    const child2 = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    track(child2);
-    options.stop?.addEventListener("abort", () => void stopChild(child2), { once: true });
+    const group = options.processGroup !== void 0;
+    const child2 = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: group });
+    const stop = group ? { group, graceMs: options.processGroup.graceMs } : {};
+    track(child2, stop);
+    options.stop?.addEventListener("abort", () => void stopChild(child2, stop), { once: true });
     child2.stdout.setEncoding("utf8").on("data", options.onOutput);
     child2.stderr.setEncoding("utf8").on("data", options.onOutput);
     child2.on("error", (e) => reject(spawnError(cmd, e)));
@@ -73511,7 +73525,13 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   Object.assign(env, command.env);
   await (0, import_promises14.mkdir)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true });
   const follower = new BuildLogFollower(logger8);
-  const code = await execFollow(command.argv[0], command.argv.slice(1), { logger: logger8, cwd: command.cwd, env, onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput") });
+  const code = await execFollow(command.argv[0], command.argv.slice(1), {
+    logger: logger8,
+    cwd: command.cwd,
+    env,
+    onOutput: /* @__PURE__ */ __name((t) => follower.write(t), "onOutput"),
+    processGroup: { graceMs: 6e3 }
+  });
   follower.end();
   const deployDir = (0, import_node_path12.join)(workDir, "deploy");
   await (0, import_promises14.mkdir)(deployDir, { recursive: true });

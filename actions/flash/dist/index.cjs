@@ -58074,25 +58074,37 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
-function stopChild(child, graceMs = 3e3) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function stopChild(child, graceOrOptions = 3e3) {
+  const { graceMs = 3e3, group = false } = typeof graceOrOptions === "number" ? { graceMs: graceOrOptions } : graceOrOptions;
+  const signal = /* @__PURE__ */ __name((sig) => {
+    try {
+      if (group && child.pid !== void 0) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+    }
+  }, "signal");
+  if (child.exitCode !== null || child.signalCode !== null) {
+    if (group) signal("SIGKILL");
+    return Promise.resolve();
+  }
   return new Promise((resolve2) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
+      if (group) signal("SIGKILL");
       resolve2();
     }, "done");
     child.once("close", done);
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      signal("SIGKILL");
       setTimeout(resolve2, 1e3).unref();
     }, graceMs);
     timer.unref();
-    child.kill("SIGTERM");
+    signal("SIGTERM");
   });
 }
 __name(stopChild, "stopChild");
-function track(child) {
-  const unregister = registerCleanup(() => stopChild(child));
+function track(child, stop = {}) {
+  const unregister = registerCleanup(() => stopChild(child, stop));
   child.once("close", unregister);
   child.once("error", unregister);
 }

@@ -21250,25 +21250,37 @@ function commandLine(cmd, args) {
   return [cmd, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
 }
 __name(commandLine, "commandLine");
-function stopChild(child, graceMs = 3e3) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function stopChild(child, graceOrOptions = 3e3) {
+  const { graceMs = 3e3, group = false } = typeof graceOrOptions === "number" ? { graceMs: graceOrOptions } : graceOrOptions;
+  const signal = /* @__PURE__ */ __name((sig) => {
+    try {
+      if (group && child.pid !== void 0) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+    }
+  }, "signal");
+  if (child.exitCode !== null || child.signalCode !== null) {
+    if (group) signal("SIGKILL");
+    return Promise.resolve();
+  }
   return new Promise((resolve3) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
+      if (group) signal("SIGKILL");
       resolve3();
     }, "done");
     child.once("close", done);
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      signal("SIGKILL");
       setTimeout(resolve3, 1e3).unref();
     }, graceMs);
     timer.unref();
-    child.kill("SIGTERM");
+    signal("SIGTERM");
   });
 }
 __name(stopChild, "stopChild");
-function track(child) {
-  const unregister = registerCleanup(() => stopChild(child));
+function track(child, stop = {}) {
+  const unregister = registerCleanup(() => stopChild(child, stop));
   child.once("close", unregister);
   child.once("error", unregister);
 }
@@ -21335,9 +21347,11 @@ __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve3, reject) => {
-    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    track(child);
-    options.stop?.addEventListener("abort", () => void stopChild(child), { once: true });
+    const group = options.processGroup !== void 0;
+    const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: group });
+    const stop = group ? { group, graceMs: options.processGroup.graceMs } : {};
+    track(child, stop);
+    options.stop?.addEventListener("abort", () => void stopChild(child, stop), { once: true });
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));

@@ -296,7 +296,15 @@ async function buildWith(
   // deploy/ is made by us, not by pi-gen as root: the build log and record go into it afterwards.
   await mkdir(join(workDir, 'deploy'), { recursive: true });
   const follower = new BuildLogFollower(logger);
-  const code = await execFollow(command.argv[0]!, command.argv.slice(1), { logger, cwd: command.cwd, env, onOutput: (t) => follower.write(t) });
+  // pi-gen in a process group of its own: stopping the build (SIGINT, SIGTERM) stops debootstrap and
+  // the chroots too, and gives build.sh's own exit trap a few seconds to unmount.
+  const code = await execFollow(command.argv[0]!, command.argv.slice(1), {
+    logger,
+    cwd: command.cwd,
+    env,
+    onOutput: (t) => follower.write(t),
+    processGroup: { graceMs: 6000 },
+  });
   follower.end();
 
   const deployDir = join(workDir, 'deploy');

@@ -27,30 +27,53 @@ export function commandLine(cmd: string, args: readonly string[]): string {
   return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** How a child is stopped: alone, or with everything it started (its own process group). */
+export interface StopOptions {
+  graceMs?: number;
+  /** The child leads its own process group (spawned detached): signals go to the whole group. */
+  group?: boolean;
+}
+
 /**
  * Kills a child and waits (up to a few seconds) for it to be reaped: SIGTERM,
- * then SIGKILL if it has not gone.
+ * then SIGKILL if it has not gone. With `group`, every process the child
+ * started is signalled too: a shell waiting for its own child (pi-gen's
+ * build.sh running debootstrap) would otherwise leave it running.
  */
-export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+export function stopChild(child: ChildProcess, graceOrOptions: number | StopOptions = 3000): Promise<void> {
+  const { graceMs = 3000, group = false } = typeof graceOrOptions === 'number' ? { graceMs: graceOrOptions } : graceOrOptions;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
+  if (child.exitCode !== null || child.signalCode !== null) {
+    // The leader is gone; what it started may not be.
+    if (group) signal('SIGKILL');
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
+      if (group) signal('SIGKILL');
       resolve();
     };
     child.once('close', done);
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       setTimeout(resolve, 1000).unref();
     }, graceMs);
     timer.unref();
-    child.kill('SIGTERM');
+    signal('SIGTERM');
   });
 }
 
 /** Every child is stopped if the process is interrupted while it runs. */
-function track(child: ChildProcess): void {
-  const unregister = registerCleanup(() => stopChild(child));
+function track(child: ChildProcess, stop: StopOptions = {}): void {
+  const unregister = registerCleanup(() => stopChild(child, stop));
   child.once('close', unregister);
   child.once('error', unregister);
 }
@@ -137,14 +160,21 @@ export function execStream(
 export function execFollow(
   cmd: string,
   args: readonly string[],
-  options: Omit<ExecOptions, 'allowFailure'> & { onOutput: (text: string) => void; stop?: AbortSignal },
+  options: Omit<ExecOptions, 'allowFailure'> & {
+    onOutput: (text: string) => void;
+    stop?: AbortSignal;
+    /** Run it in a process group of its own and stop the whole group (a build and everything it starts), with this grace. */
+    processGroup?: { graceMs: number };
+  },
 ): Promise<number> {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    track(child);
+    const group = options.processGroup !== undefined;
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+    const stop: StopOptions = group ? { group, graceMs: options.processGroup!.graceMs } : {};
+    track(child, stop);
     // Stopping (the caller has seen what it waited for, or gave up): the child is stopped and reaped, and the promise resolves with its exit.
-    options.stop?.addEventListener('abort', () => void stopChild(child), { once: true });
+    options.stop?.addEventListener('abort', () => void stopChild(child, stop), { once: true });
     child.stdout.setEncoding('utf8').on('data', options.onOutput);
     child.stderr.setEncoding('utf8').on('data', options.onOutput);
     child.on('error', (e) => reject(spawnError(cmd, e)));
