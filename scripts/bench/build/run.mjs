@@ -10,7 +10,7 @@
 //
 //   sudo node scripts/bench/build/run.mjs [--dir DIR] [--skip-builds] [--sizes 256,1024,2048]
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,11 +92,23 @@ for (const mib of values.sizes.split(',').map(Number)) {
     mkdirSync(join(tree, 'rootfs/boot/firmware'), { recursive: true });
     mkdirSync(join(tree, 'bootfs'), { recursive: true });
     writeFileSync(join(tree, 'bootfs/cmdline.txt'), 'root=ROOTDEV rootwait\n');
-    // Whole files from /usr until the tree holds about `mib` MiB.
-    execFileSync('bash', [
-      '-c',
-      `cd /usr && find . -type f -size -64M -print0 | head -z -n 200000 | xargs -0 du -b | awk -v max=${mib * 1048576} '{ s += $1; if (s > max) exit; print $2 }' | cpio -pdm --quiet ${join(tree, 'rootfs/usr')}`,
-    ]);
+    // Whole files from /usr until the tree holds about `mib` MiB, copied with their paths.
+    const files = [];
+    let total = 0;
+    const walk = (at) => {
+      for (const e of readdirSync(at, { withFileTypes: true })) {
+        if (total > mib * 1048576) return;
+        const path = join(at, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (e.isFile() && statSync(path).size < 64 * 1048576) {
+          files.push(path.slice('/usr/'.length));
+          total += statSync(path).size;
+        }
+      }
+    };
+    walk('/usr');
+    mkdirSync(join(tree, 'rootfs/usr'), { recursive: true });
+    for (let i = 0; i < files.length; i += 500) execFileSync('cp', ['--parents', '-p', ...files.slice(i, i + 500), join(tree, 'rootfs/usr')], { cwd: '/usr' });
   }
   const content = Number(execFileSync('du', ['-sb', join(tree, 'rootfs')], { encoding: 'utf8' }).split('\t')[0]);
   const out = join(dir, `export-${mib}.img`);
