@@ -41494,18 +41494,30 @@ async function whyNoImage(stages) {
   return `pi-gen exported no image although ${exporting.join(", ")} asked for one (EXPORT_IMAGE); see the build log`;
 }
 __name(whyNoImage, "whyNoImage");
+var WORK_TREE_MARKER = ".pi-image-work-tree";
 async function startFresh(workDir, resume, asRoot, logger) {
   const run = /* @__PURE__ */ __name((argv) => execCapture(argv[0], argv.slice(1), { logger }), "run");
   const tree = (0, import_node_path11.join)(workDir, "work");
-  if (!await exists2(tree)) return;
-  if (resume) {
-    logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
-    return;
+  if (await exists2(tree)) {
+    if (resume) {
+      logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
+      return;
+    }
+    if (!await exists2((0, import_node_path11.join)(tree, WORK_TREE_MARKER))) {
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${tree} exists and was not made by pi-image build (no ${WORK_TREE_MARKER}): choose another --work-dir, or remove it yourself`
+      );
+    }
+    const real = await (0, import_promises14.realpath)(tree);
+    const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === real || m.startsWith(`${real}/`))).sort().reverse();
+    for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
+    logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
+    await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path11.join)(workDir, "deploy")]);
   }
-  const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === tree || m.startsWith(`${tree}/`))).sort().reverse();
-  for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
-  logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-  await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path11.join)(workDir, "deploy")]);
+  await (0, import_promises14.mkdir)(tree, { recursive: true });
+  await (0, import_promises14.writeFile)((0, import_node_path11.join)(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue
+`);
 }
 __name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {

@@ -355,4 +355,31 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
     expect(spawnSync('pgrep', ['-f', 'sleep 347']).status).toBe(1);
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(out);
   });
+
+  it('never removes a work/ it did not make: exit 2, the directory kept', () => {
+    const foreign = join(work, 'foreign');
+    mkdirSync(join(foreign, 'work'), { recursive: true });
+    writeFileSync(join(foreign, 'work', 'precious'), 'keep me');
+    const r = runPiImage(
+      [
+        'build',
+        '--config',
+        join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
+        '--set',
+        `STAGE_LIST=${join(REPO_ROOT, 'pigen/stages/stage-ourbox-mini')}`,
+        '--runtime',
+        'native',
+        '--work-dir',
+        foreign,
+        '--pigen-dir',
+        pigenDir!,
+        '--min-free-gb',
+        '1',
+      ],
+      { cwd: REPO_ROOT },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/work exists and was not made by pi-image build \(no \.pi-image-work-tree\).*\[INPUT_INVALID\]/);
+    expect(readFileSync(join(foreign, 'work', 'precious'), 'utf8')).toBe('keep me');
+  });
 });

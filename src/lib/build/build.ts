@@ -3,7 +3,7 @@
  * a checked and quoted config, the chosen runtime, live output folded by
  * stage, and on failure the stage and step that failed.
  */
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-file';
 import { PiImageError } from '../core/errors';
@@ -431,24 +431,38 @@ async function whyNoImage(stages: readonly ResolvedStage[]): Promise<string> {
  * log. Whatever the last build left mounted in the tree is unmounted first,
  * and the tree is removed without crossing into another file system.
  */
+/** Marks a work tree as made by pi-image build: only such a tree is ever removed. */
+const WORK_TREE_MARKER = '.pi-image-work-tree';
+
 async function startFresh(workDir: string, resume: boolean, asRoot: readonly string[], logger: Logger): Promise<void> {
   const run = (argv: string[]) => execCapture(argv[0]!, argv.slice(1), { logger });
   const tree = join(workDir, 'work');
-  if (!(await exists(tree))) return;
-  if (resume) {
-    logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
-    return;
+  if (await exists(tree)) {
+    if (resume) {
+      logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
+      return;
+    }
+    // Never a directory this tool did not make (a --work-dir pointing at a home directory holding its own work/).
+    if (!(await exists(join(tree, WORK_TREE_MARKER)))) {
+      throw new PiImageError(
+        'INPUT_INVALID',
+        `${tree} exists and was not made by pi-image build (no ${WORK_TREE_MARKER}): choose another --work-dir, or remove it yourself`,
+      );
+    }
+    const real = await realpath(tree);
+    const mounts = (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+      .filter((m): m is string => m !== undefined && (m === real || m.startsWith(`${real}/`)))
+      .sort()
+      .reverse();
+    for (const m of mounts) await run([...asRoot, 'umount', '--lazy', m]);
+    logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
+    // pi-gen's trees are root's: removed as root (sudo when pi-image is not).
+    await run([...asRoot, 'rm', '-rf', '--one-file-system', '--', tree, join(workDir, 'deploy')]);
   }
-  const mounts = (await readFile('/proc/mounts', 'utf8'))
-    .split('\n')
-    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => m !== undefined && (m === tree || m.startsWith(`${tree}/`)))
-    .sort()
-    .reverse();
-  for (const m of mounts) await run([...asRoot, 'umount', '--lazy', m]);
-  logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-  // pi-gen's trees are root's: removed as root (sudo when pi-image is not).
-  await run([...asRoot, 'rm', '-rf', '--one-file-system', '--', tree, join(workDir, 'deploy')]);
+  await mkdir(tree, { recursive: true });
+  await writeFile(join(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue\n`);
 }
 
 interface BuildCommand {
