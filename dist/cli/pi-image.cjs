@@ -10555,10 +10555,10 @@ var require_commonjs4 = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve11());
+          this.on("end", () => resolve12());
         });
       }
       /**
@@ -10582,7 +10582,7 @@ var require_commonjs4 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve11;
+          let resolve12;
           let reject;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.off("data", ondata);
@@ -10596,19 +10596,19 @@ var require_commonjs4 = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve11({ value, done: !!this[EOF] });
+            resolve12({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve11({ done: true, value: void 0 });
+            resolve12({ done: true, value: void 0 });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve11 = res2;
+            resolve12 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -15361,12 +15361,12 @@ var require_body = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve11) => {
+        return new Promise((resolve12) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve11();
+          resolve12();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -16132,7 +16132,7 @@ var require_lib3 = __commonJS({
     var fetch2 = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve11, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve12, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL2(url);
@@ -16156,10 +16156,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve11(new Response(data, { headers }));
+          return resolve12(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -16278,7 +16278,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve11(fetch2(new Request(locationURL, requestOpts)));
+              resolve12(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -16306,7 +16306,7 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve11(response);
+            resolve12(response);
             return;
           }
           const zlibOptions = {
@@ -16325,7 +16325,7 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve11(response);
+            resolve12(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
@@ -16337,7 +16337,7 @@ var require_lib3 = __commonJS({
                 (er) => decoder2.emit("error", er)
               ).pipe(decoder2);
               response = new Response(decoder2, responseOptions);
-              resolve11(response);
+              resolve12(response);
             });
             return;
           }
@@ -16355,11 +16355,11 @@ var require_lib3 = __commonJS({
               (er) => decoder.emit("error", er)
             ).pipe(decoder);
             response = new Response(decoder, responseOptions);
-            resolve11(response);
+            resolve12(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve11(response);
+          resolve12(response);
         });
         writeToStream(req, request2);
       });
@@ -18090,7 +18090,7 @@ var require_lib4 = __commonJS({
     module2.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -18098,7 +18098,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve11(sri));
+        istream.on("end", () => resolve12(sri));
         istream.resume();
       });
     }
@@ -18159,7 +18159,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -18167,7 +18167,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve11(verified));
+        checker.on("end", () => resolve12(verified));
         checker.resume();
       });
     }
@@ -18805,10 +18805,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve11());
+          this.on("end", () => resolve12());
         });
       }
       // for await (let chunk of stream)
@@ -18819,7 +18819,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve11 = null;
+          let resolve12 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -18830,17 +18830,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve11({ value, done: !!this[EOF] });
+            resolve12({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve11({ done: true });
+            resolve12({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve11 = res2;
+            resolve12 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -19451,10 +19451,10 @@ var require_minipass2 = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve11());
+          this.on("end", () => resolve12());
         });
       }
       // for await (let chunk of stream)
@@ -19465,7 +19465,7 @@ var require_minipass2 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve11 = null;
+          let resolve12 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -19476,17 +19476,17 @@ var require_minipass2 = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve11({ value, done: !!this[EOF] });
+            resolve12({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve11({ done: true });
+            resolve12({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve11 = res2;
+            resolve12 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -22063,7 +22063,7 @@ var require_polyfill = __commonJS({
       copyFile: copyFile4,
       lstat: lstat3,
       mkdir: mkdir14,
-      readdir: readdir10,
+      readdir: readdir11,
       readlink: readlink2,
       stat: stat13,
       symlink: symlink2,
@@ -22073,9 +22073,9 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname10,
       isAbsolute: isAbsolute3,
-      join: join33,
+      join: join34,
       parse,
-      resolve: resolve11,
+      resolve: resolve12,
       sep: sep2,
       toNamespacedPath
     } = require("path");
@@ -22193,8 +22193,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve11(dirname10(src));
-      const destParent = resolve11(dirname10(dest));
+      const srcParent = resolve12(dirname10(src));
+      const destParent = resolve12(dirname10(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -22218,7 +22218,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve11(path).split(sep2).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve12(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -22351,11 +22351,11 @@ var require_polyfill = __commonJS({
     }
     __name(mkDirAndCopy, "mkDirAndCopy");
     async function copyDir(src, dest, opts) {
-      const dir = await readdir10(src);
+      const dir = await readdir11(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join33(src, item);
-        const destItem = join33(dest, item);
+        const srcItem = join34(src, item);
+        const destItem = join34(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22364,7 +22364,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute3(resolvedSrc)) {
-        resolvedSrc = resolve11(dirname10(src), resolvedSrc);
+        resolvedSrc = resolve12(dirname10(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -22379,7 +22379,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute3(resolvedDest)) {
-        resolvedDest = resolve11(dirname10(dest), resolvedDest);
+        resolvedDest = resolve12(dirname10(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -22431,7 +22431,7 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join33, sep: sep2 } = require("path");
+    var { join: join34, sep: sep2 } = require("path");
     var getOptions = require_get_options();
     var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm16 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
@@ -22439,7 +22439,7 @@ var require_with_temp_dir = __commonJS({
         copy: ["tmpPrefix"]
       });
       await mkdir14(root, { recursive: true });
-      const target = await mkdtemp6(join33(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp6(join34(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22463,14 +22463,14 @@ var require_with_temp_dir = __commonJS({
 // node_modules/@npmcli/fs/lib/readdir-scoped.js
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
-    var { readdir: readdir10 } = require("fs/promises");
-    var { join: join33 } = require("path");
+    var { readdir: readdir11 } = require("fs/promises");
+    var { join: join34 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
-      for (const item of await readdir10(dir)) {
+      for (const item of await readdir11(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir10(join33(dir, item))) {
-            results.push(join33(item, scopedItem));
+          for (const scopedItem of await readdir11(join34(dir, item))) {
+            results.push(join34(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname10, join: join33, resolve: resolve11, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
+    var { dirname: dirname10, join: join34, resolve: resolve12, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join33(source, file), join33(destination, file), options, false, symlinks)
+              (file) => moveFile(join34(source, file), join34(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -22530,11 +22530,11 @@ var require_move_file = __commonJS({
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs.readlink(symSource);
           if (isAbsolute3(target)) {
-            target = resolve11(symDestination, relative2(symSource, target));
+            target = resolve12(symDestination, relative2(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve11(dirname10(symSource), target));
+            targetStat = await fs.stat(resolve12(dirname10(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -22800,7 +22800,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = /* @__PURE__ */ __name(() => {
       signal?.removeEventListener("abort", signalListener);
     }, "cleanup");
-    const resolve11 = /* @__PURE__ */ __name((value) => {
+    const resolve12 = /* @__PURE__ */ __name((value) => {
       resolve_(value);
       cleanup();
     }, "resolve");
@@ -22850,10 +22850,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve11(result);
+        resolve12(result);
         return;
       }
-      resolve11(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve12(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     }, "settleIfFinished");
     const next = /* @__PURE__ */ __name(async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -23000,8 +23000,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve11) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve11);
+                  await new Promise((resolve12) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve12);
                   });
                 }
               } finally {
@@ -23055,8 +23055,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises.length) {
-            const result = await (promises[headIndex] ?? new Promise((resolve11) => {
-              wake = resolve11;
+            const result = await (promises[headIndex] ?? new Promise((resolve12) => {
+              wake = resolve12;
             }));
             const { done, value } = result;
             promises[headIndex] = void 0;
@@ -23202,8 +23202,8 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir14,
-      readFile: readFile8,
-      readdir: readdir10,
+      readFile: readFile9,
+      readdir: readdir11,
       rm: rm16,
       writeFile: writeFile8
     } = require("fs/promises");
@@ -23394,7 +23394,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile8(bucket, "utf8");
+      const data = await readFile9(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -23463,7 +23463,7 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     __name(formatEntry, "formatEntry");
     function readdirOrEmpty(dir) {
-      return readdir10(dir).catch((err) => {
+      return readdir11(dir).catch((err) => {
         if (err.code === "ENOENT" || err.code === "ENOTDIR") {
           return [];
         }
@@ -28321,7 +28321,7 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir14,
-      readFile: readFile8,
+      readFile: readFile9,
       rm: rm16,
       stat: stat13,
       truncate: truncate2,
@@ -28408,8 +28408,8 @@ var require_verify2 = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve11, reject) => {
-        indexStream.on("end", resolve11).on("error", reject);
+      await new Promise((resolve12, reject) => {
+        indexStream.on("end", resolve12).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob(path.join(contentDir, "**"), {
@@ -28548,7 +28548,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile8(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile9(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -28787,13 +28787,13 @@ var require_lib8 = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve11, reject) {
+      return new Promise(function(resolve12, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve11(result);
+            return resolve12(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -28961,12 +28961,12 @@ var require_lib9 = __commonJS({
           return process.emit("input", "end", ...args);
         }, "end"),
         read: /* @__PURE__ */ __name(function(...args) {
-          let resolve11, reject;
+          let resolve12, reject;
           const promise = new Promise((_resolve, _reject) => {
-            resolve11 = _resolve;
+            resolve12 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve11, reject, ...args);
+          process.emit("input", "read", resolve12, reject, ...args);
           return promise;
         }, "read")
       }
@@ -29433,8 +29433,8 @@ var require_helpers = __commonJS({
     function req(url, opts = {}) {
       const href = typeof url === "string" ? url : url.href;
       const req2 = (href.startsWith("https:") ? https : http).request(url, opts);
-      const promise = new Promise((resolve11, reject) => {
-        req2.once("response", resolve11).once("error", reject).end();
+      const promise = new Promise((resolve12, reject) => {
+        req2.once("response", resolve12).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -29749,7 +29749,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -29819,7 +29819,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve11({
+          resolve12({
             connect: {
               statusCode,
               statusText,
@@ -33917,12 +33917,12 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve11) {
-          resolve11(value);
+        return value instanceof P ? value : new P(function(resolve12) {
+          resolve12(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve11, reject) {
+      return new (P || (P = Promise))(function(resolve12, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -33940,7 +33940,7 @@ var require_socksclient = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result) {
-          result.done ? resolve11(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -33978,13 +33978,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve11, reject) => {
+        return new Promise((resolve12, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve11(err);
+              return resolve12(err);
             } else {
               return reject(err);
             }
@@ -33995,16 +33995,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve11(info);
+              resolve12(info);
             } else {
-              resolve11(info);
+              resolve12(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve11(err);
+              resolve12(err);
             } else {
               reject(err);
             }
@@ -34021,13 +34021,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve11, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve11(err);
+              return resolve12(err);
             } else {
               return reject(err);
             }
@@ -34053,14 +34053,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve11({ socket: sock });
+              resolve12({ socket: sock });
             } else {
-              resolve11({ socket: sock });
+              resolve12({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve11(err);
+              resolve12(err);
             } else {
               reject(err);
             }
@@ -34748,12 +34748,12 @@ var require_dist10 = __commonJS({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve11, reject) => {
+          host = await new Promise((resolve12, reject) => {
             lookupFn(host, {}, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve11(res);
+                resolve12(res);
               }
             });
           });
@@ -35610,8 +35610,8 @@ var require_entry2 = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve11, reject) => {
-            cacheWriteResolve = resolve11;
+          const cacheWritePromise = new Promise((resolve12, reject) => {
+            cacheWriteResolve = resolve12;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -36096,12 +36096,12 @@ var require_fetcher = __commonJS({
     };
     exports2.DefaultFetcher = DefaultFetcher;
     var writeBufferToStream = /* @__PURE__ */ __name(async (stream, buffer) => {
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         stream.write(buffer, (err) => {
           if (err) {
             reject(err);
           }
-          resolve11(true);
+          resolve12(true);
         });
       });
     }, "writeBufferToStream");
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join33;
+    exports2.join = join34;
     var url_1 = require("url");
-    function join33(base, path) {
+    function join34(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join33, "join");
+    __name(join34, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36806,7 +36806,7 @@ var require_target = __commonJS({
     var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve11, reject) => {
+      return new Promise((resolve12, reject) => {
         fs_1.default.readFile(path, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
@@ -36815,7 +36815,7 @@ var require_target = __commonJS({
               cause: err
             }));
           } else {
-            resolve11(data);
+            resolve12(data);
           }
         });
       });
@@ -38566,7 +38566,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises32 = require("node:readline/promises");
+var import_promises33 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -38692,8 +38692,8 @@ function defaultCacheDir(env) {
 __name(defaultCacheDir, "defaultCacheDir");
 
 // src/lib/build/build.ts
-var import_promises14 = require("node:fs/promises");
-var import_node_path11 = require("node:path");
+var import_promises15 = require("node:fs/promises");
+var import_node_path12 = require("node:path");
 
 // src/lib/core/atomic-file.ts
 var import_node_crypto2 = require("node:crypto");
@@ -38948,16 +38948,16 @@ function stopChild(child, graceOrOptions = 3e3) {
     if (group) signal("SIGKILL");
     return Promise.resolve();
   }
-  return new Promise((resolve11) => {
+  return new Promise((resolve12) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
       if (group) signal("SIGKILL");
-      resolve11();
+      resolve12();
     }, "done");
     child.once("close", done);
     const timer = setTimeout(() => {
       signal("SIGKILL");
-      setTimeout(resolve11, 1e3).unref();
+      setTimeout(resolve12, 1e3).unref();
     }, graceMs);
     timer.unref();
     signal("SIGTERM");
@@ -38979,7 +38979,7 @@ function spawnError(cmd, error) {
 __name(spawnError, "spawnError");
 function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     const out = [];
@@ -38997,7 +38997,7 @@ function execCapture(cmd, args, options) {
         const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
       } else {
-        resolve11(result);
+        resolve12(result);
       }
     });
   });
@@ -39015,10 +39015,10 @@ function execStream(cmd, args, options) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
   });
-  const done = new Promise((resolve11, reject) => {
+  const done = new Promise((resolve12, reject) => {
     child.on("error", (e) => reject(spawnError(cmd, e)));
     child.on("close", (code, signal) => {
-      if (code === 0) resolve11();
+      if (code === 0) resolve12();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
@@ -39031,7 +39031,7 @@ function execStream(cmd, args, options) {
 __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const group = options.processGroup !== void 0;
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: group });
     const stop = group ? { group, graceMs: options.processGroup.graceMs } : {};
@@ -39040,7 +39040,7 @@ function execFollow(cmd, args, options) {
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => resolve11(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => resolve12(code ?? (signal ? 128 : 1)));
   });
 }
 __name(execFollow, "execFollow");
@@ -39737,47 +39737,9 @@ async function resolveStageList(specs, options) {
 }
 __name(resolveStageList, "resolveStageList");
 
-// src/lib/image/partition-roles.ts
-var PARTITION_ROLES = {
-  autoboot: "common boot (autoboot.txt)",
-  boot: "boot (slot A)",
-  root: "root (slot A)",
-  "boot-b": "boot (slot B)",
-  "root-b": "root (slot B)",
-  data: "data",
-  empty: "empty"
-};
-function parseAutoboot(text2) {
-  const result = { tryboot: false };
-  let section = "all";
-  for (const raw of text2.split(/\r?\n/)) {
-    const line = raw.replace(/#.*/, "").trim();
-    const header2 = /^\[(.+)\]$/.exec(line);
-    if (header2) {
-      section = header2[1].toLowerCase();
-      continue;
-    }
-    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line);
-    if (!m) continue;
-    const [key, value] = [m[1].toLowerCase(), m[2]];
-    if (key === "tryboot_a_b" && section === "all") result.tryboot = value === "1";
-    if (key === "boot_partition" && /^\d{1,3}$/.test(value)) {
-      if (section === "tryboot") result.trybootPartition = Number(value);
-      else if (section === "all") result.bootPartition = Number(value);
-    }
-  }
-  return result;
-}
-__name(parseAutoboot, "parseAutoboot");
-function rootPartuuid(cmdline) {
-  return /(?:^|\s)root=PARTUUID=([0-9A-Fa-f-]+)(?:\s|$)/.exec(cmdline)?.[1]?.toLowerCase();
-}
-__name(rootPartuuid, "rootPartuuid");
-
 // src/lib/export/layouts.ts
 var CONTENTS = ["boot", "root", "boot-b", "root-b", "autoboot", "data", "empty"];
 var FILE_SYSTEMS = ["fat16", "fat32", "ext4", "none"];
-var ROLES = PARTITION_ROLES;
 var MiB = 1024 * 1024;
 var BOOT_SIZE = 512 * MiB;
 function autobootText(bootA, bootB) {
@@ -39967,6 +39929,43 @@ function diskIdentifiers(table, partitionCount, seed) {
 }
 __name(diskIdentifiers, "diskIdentifiers");
 
+// src/lib/image/partition-roles.ts
+var PARTITION_ROLES = {
+  autoboot: "common boot (autoboot.txt)",
+  boot: "boot (slot A)",
+  root: "root (slot A)",
+  "boot-b": "boot (slot B)",
+  "root-b": "root (slot B)",
+  data: "data",
+  empty: "empty"
+};
+function parseAutoboot(text2) {
+  const result = { tryboot: false };
+  let section = "all";
+  for (const raw of text2.split(/\r?\n/)) {
+    const line = raw.replace(/#.*/, "").trim();
+    const header2 = /^\[(.+)\]$/.exec(line);
+    if (header2) {
+      section = header2[1].toLowerCase();
+      continue;
+    }
+    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line);
+    if (!m) continue;
+    const [key, value] = [m[1].toLowerCase(), m[2]];
+    if (key === "tryboot_a_b" && section === "all") result.tryboot = value === "1";
+    if (key === "boot_partition" && /^\d{1,3}$/.test(value)) {
+      if (section === "tryboot") result.trybootPartition = Number(value);
+      else if (section === "all") result.bootPartition = Number(value);
+    }
+  }
+  return result;
+}
+__name(parseAutoboot, "parseAutoboot");
+function rootPartuuid(cmdline) {
+  return /(?:^|\s)root=PARTUUID=([0-9A-Fa-f-]+)(?:\s|$)/.exec(cmdline)?.[1]?.toLowerCase();
+}
+__name(rootPartuuid, "rootPartuuid");
+
 // src/lib/export/disk-plan.ts
 var ALIGN = 8 * MiB;
 var GPT_TAIL = MiB;
@@ -39979,7 +39978,7 @@ function planDisk(layout, rootContentBytes, ids) {
   let start = ALIGN;
   const partitions = layout.partitions.map((p, i) => {
     const bytes = p.size === "auto" ? rootPartitionBytes(rootContentBytes) : alignUp(p.size);
-    const planned = { ...p, number: i + 1, start, bytes, role: ROLES[p.content], ids: ids.partitions[i] };
+    const planned = { ...p, number: i + 1, start, bytes, role: PARTITION_ROLES[p.content], ids: ids.partitions[i] };
     start += bytes;
     return planned;
   });
@@ -40003,6 +40002,326 @@ function sfdiskScript(plan) {
 }
 __name(sfdiskScript, "sfdiskScript");
 
+// src/lib/image/ext4.ts
+var EXT4_MAGIC = 61267;
+var INCOMPAT_64BIT = 128;
+var EXTENTS_FL = 524288;
+var INLINE_DATA_FL = 268435456;
+var S_IFMT = 61440;
+var S_IFDIR = 16384;
+var S_IFLNK = 40960;
+var S_IFREG = 32768;
+var ROOT_INODE = 2;
+var MAX_SYMLINK_HOPS = 40;
+var MAX_EXTENT_DEPTH = 5;
+var MAX_MAP_BLOCKS = 4096;
+var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var MAX_DIRECTORY_ENTRIES = 1e5;
+var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
+var Ext4FileSystem = class _Ext4FileSystem {
+  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
+    this.src = src;
+    this.blockSize = blockSize;
+    this.kind = kind;
+    this.label = label;
+    this.uuid = uuid;
+    this.inodesPerGroup = inodesPerGroup;
+    this.inodeSize = inodeSize;
+    this.descSize = descSize;
+    this.is64 = is64;
+    this.firstDataBlock = firstDataBlock;
+    this.groupCount = groupCount;
+    this.blocksCount = blocksCount;
+    this.budget = budget;
+  }
+  src;
+  blockSize;
+  kind;
+  label;
+  uuid;
+  inodesPerGroup;
+  inodeSize;
+  descSize;
+  is64;
+  firstDataBlock;
+  groupCount;
+  blocksCount;
+  budget;
+  static {
+    __name(this, "Ext4FileSystem");
+  }
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  async read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
+  static looksLikeExt(superblock) {
+    return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
+  }
+  static async open(src, readBudget = DEFAULT_READ_BUDGET) {
+    const g = parseExt4Superblock(await src.read(1024, 1024), src.name, src.size);
+    return new _Ext4FileSystem(
+      src,
+      g.blockSize,
+      g.kind,
+      g.label,
+      g.uuid,
+      g.inodesPerGroup,
+      g.inodeSize,
+      g.descSize,
+      g.is64,
+      g.firstDataBlock,
+      g.groupCount,
+      g.blocksCount,
+      readBudget
+    );
+  }
+  async readBlocks(block, count2 = 1) {
+    if (block + count2 > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
+    return this.read(block * this.blockSize, count2 * this.blockSize);
+  }
+  async inode(number) {
+    const group = Math.floor((number - 1) / this.inodesPerGroup);
+    if (number < 1 || group >= this.groupCount) throw this.corrupt(`inode ${number} out of range`);
+    const index = (number - 1) % this.inodesPerGroup;
+    const gdtBlock = this.firstDataBlock + 1;
+    const desc = await this.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
+    const tableLo = desc.readUInt32LE(8);
+    const tableHi = this.is64 && this.descSize >= 64 ? desc.readUInt32LE(40) : 0;
+    const table = tableLo + tableHi * 2 ** 32;
+    const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
+    const mode = raw.readUInt16LE(0);
+    const size2 = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
+    return { number, mode, size: size2, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
+  }
+  /**
+   * The file system blocks holding an inode's first `wanted` logical blocks,
+   * as [logical, physical, count] runs (physical -1: reads as zeros). Only the
+   * part of the map that covers them is read; a map that loops, fans out past
+   * what it could hold, or needs more than MAX_MAP_BLOCKS blocks is refused.
+   */
+  async extents(inode, wanted) {
+    const where = `inode ${inode.number}`;
+    const seen = /* @__PURE__ */ new Set();
+    let mapBlocks = 0;
+    const mapBlock = /* @__PURE__ */ __name(async (block, what) => {
+      if (seen.has(block)) throw this.corrupt(`${where}: its ${what} refers to block ${block} twice (a loop)`);
+      seen.add(block);
+      if (++mapBlocks > MAX_MAP_BLOCKS) throw this.corrupt(`${where}: its ${what} spans more than ${MAX_MAP_BLOCKS} blocks`);
+      return this.readBlocks(block);
+    }, "mapBlock");
+    if (inode.flags & EXTENTS_FL) {
+      const out = [];
+      let next = 0;
+      const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
+        if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
+        const entries = node.readUInt16LE(2);
+        const max = node.readUInt16LE(4);
+        const depth = node.readUInt16LE(6);
+        const capacity = Math.floor((node.length - 12) / 12);
+        if (entries > max || max > capacity) throw this.corrupt(`${where}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
+        if (depth > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth !== expectedDepth) {
+          throw this.corrupt(`${where}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
+        }
+        for (let i = 0; i < entries; i++) {
+          const e = 12 + i * 12;
+          const logical = node.readUInt32LE(e);
+          if (logical >= wanted) break;
+          if (depth === 0) {
+            let len = node.readUInt16LE(e + 4);
+            const uninitialized = len > 32768;
+            if (uninitialized) len -= 32768;
+            if (logical < next)
+              throw this.corrupt(
+                `${where}: its extents overlap or are out of order (a run starts at block ${logical}, before block ${next} where the one before ended)`
+              );
+            next = logical + len;
+            const physical = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
+            out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
+          } else {
+            const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
+            await walk(await mapBlock(child, "extent tree"), depth - 1);
+          }
+        }
+      }, "walk");
+      await walk(inode.block, void 0);
+      return out;
+    }
+    const perBlock = this.blockSize / 4;
+    const list = [];
+    const indirect = /* @__PURE__ */ __name(async (block, level) => {
+      if (block === 0 || list.length >= wanted) return;
+      const data = await mapBlock(block, "indirect block map");
+      for (let i = 0; i < perBlock && list.length < wanted; i++) {
+        const b = data.readUInt32LE(i * 4);
+        if (level === 1) list.push(b);
+        else await indirect(b, level - 1);
+      }
+    }, "indirect");
+    for (let i = 0; i < 12 && list.length < wanted; i++) list.push(inode.block.readUInt32LE(i * 4));
+    await indirect(inode.block.readUInt32LE(48), 1);
+    await indirect(inode.block.readUInt32LE(52), 2);
+    await indirect(inode.block.readUInt32LE(56), 3);
+    return list.map((b, i) => [i, b === 0 ? -1 : b, 1]);
+  }
+  /** Reads an inode's data, up to `maxBytes`. */
+  async readInode(inode, maxBytes = 1 << 20) {
+    const length = Math.min(inode.size, maxBytes);
+    if (inode.flags & INLINE_DATA_FL) {
+      if (inode.size > 60) throw new PiImageError("FS_UNSUPPORTED", `${this.src.name}: inode ${inode.number} keeps more than 60 bytes inline`);
+      return inode.block.subarray(0, length);
+    }
+    const out = Buffer.alloc(length);
+    for (const [logical, physical, count2] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
+      const start = logical * this.blockSize;
+      if (start >= length) continue;
+      const bytes = Math.min(count2 * this.blockSize, length - start);
+      if (physical < 0) continue;
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
+        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      (await this.read(physical * this.blockSize, bytes)).copy(out, start);
+    }
+    return out;
+  }
+  async readDirectory(inode) {
+    if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
+    if (inode.size > MAX_DIRECTORY_BYTES)
+      throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
+    const entries = [];
+    let at = 0;
+    while (at + 8 <= data.length) {
+      const ino = data.readUInt32LE(at);
+      const recLen = data.readUInt16LE(at + 4);
+      const nameLen = data[at + 6];
+      if (recLen < 8 || at + recLen > data.length) {
+        at = (Math.floor(at / this.blockSize) + 1) * this.blockSize;
+        continue;
+      }
+      if (ino !== 0 && nameLen > 0) {
+        if (entries.length >= MAX_DIRECTORY_ENTRIES)
+          throw this.corrupt(`directory inode ${inode.number} holds more than ${MAX_DIRECTORY_ENTRIES} entries: not a directory of a system image`);
+        const name = data.toString("utf8", at + 8, at + 8 + nameLen);
+        if (name !== "." && name !== "..") entries.push({ name, inode: ino, fileType: data[at + 7] });
+      }
+      at += recLen;
+    }
+    return entries;
+  }
+  /**
+   * Resolves a path from the root, following symlinks (absolute ones against the
+   * image's root, never the host's). Returns undefined when it does not exist.
+   */
+  async resolve(path, followLast = true) {
+    let hops = 0;
+    const walk = /* @__PURE__ */ __name(async (components) => {
+      let stack = [await this.inode(ROOT_INODE)];
+      const queue = [...components];
+      while (queue.length > 0) {
+        const part = queue.shift();
+        if (part === "" || part === ".") continue;
+        if (part === "..") {
+          if (stack.length > 1) stack.pop();
+          continue;
+        }
+        const dir = stack[stack.length - 1];
+        if ((dir.mode & S_IFMT) !== S_IFDIR) return void 0;
+        const entry = (await this.readDirectory(dir)).find((e) => e.name === part);
+        if (!entry) return void 0;
+        const node = await this.inode(entry.inode);
+        if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
+          if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
+          const target = await this.readLink(node);
+          if (target.startsWith("/")) stack = [stack[0]];
+          queue.unshift(...target.split("/"));
+          continue;
+        }
+        stack.push(node);
+      }
+      return stack[stack.length - 1];
+    }, "walk");
+    return walk(path.split("/"));
+  }
+  async readLink(inode) {
+    if (inode.size < 60 && !(inode.flags & EXTENTS_FL)) return inode.block.toString("utf8", 0, inode.size);
+    return (await this.readInode(inode, 4096)).toString("utf8");
+  }
+  /** Reads a regular file by path (symlinks followed); undefined when absent or not a file. */
+  async readFile(path, maxBytes = 1 << 20) {
+    const inode = await this.resolve(path);
+    if (!inode || (inode.mode & S_IFMT) !== S_IFREG) return void 0;
+    return this.readInode(inode, maxBytes);
+  }
+  /** Lists a directory by path; undefined when absent. Symlinks in the listing are reported with their targets. */
+  async list(path) {
+    const inode = await this.resolve(path);
+    if (!inode || (inode.mode & S_IFMT) !== S_IFDIR) return void 0;
+    const out = [];
+    for (const e of await this.readDirectory(inode)) {
+      const node = await this.inode(e.inode);
+      const fmt = node.mode & S_IFMT;
+      if (fmt === S_IFLNK) out.push({ name: e.name, type: "symlink", target: await this.readLink(node) });
+      else out.push({ name: e.name, type: fmt === S_IFDIR ? "directory" : fmt === S_IFREG ? "file" : "other" });
+    }
+    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
+  async exists(path) {
+    return await this.resolve(path, false) !== void 0;
+  }
+};
+function parseExt4Superblock(sb, name, size2) {
+  if (!Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${name}: not an ext2/3/4 file system`);
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const revLevel = sb.readUInt32LE(76);
+  const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
+  const incompat = sb.readUInt32LE(96);
+  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
+  if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: ext superblock has implausible geometry`);
+  }
+  if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
+  }
+  if (blocksCount * blockSize > size2) {
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${size2} bytes): truncated or damaged`
+    );
+  }
+  const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
+  const u = sb.subarray(104, 120).toString("hex");
+  const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
+  const firstDataBlock = sb.readUInt32LE(20);
+  const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const compat = sb.readUInt32LE(92);
+  const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
+  return {
+    blockSize,
+    blocksCount,
+    blocksPerGroup,
+    inodesPerGroup,
+    inodeSize,
+    incompat,
+    roCompat: sb.readUInt32LE(100),
+    is64,
+    descSize,
+    firstDataBlock,
+    groupCount,
+    kind,
+    label,
+    uuid
+  };
+}
+__name(parseExt4Superblock, "parseExt4Superblock");
+
 // src/lib/export/crc32c.ts
 var TABLE = (() => {
   const t = new Uint32Array(256);
@@ -40021,8 +40340,6 @@ function crc32cUpdate(crc, data) {
 __name(crc32cUpdate, "crc32cUpdate");
 
 // src/lib/export/ext4-timestamps.ts
-var MAGIC = 61267;
-var INCOMPAT_64BIT = 128;
 var INCOMPAT_CSUM_SEED = 8192;
 var RO_COMPAT_METADATA_CSUM = 1024;
 var RO_COMPAT_GDT_CSUM = 16;
@@ -40055,7 +40372,7 @@ function writeTime(buf, at, extraAt, seconds2) {
   if (extraAt !== void 0) buf.writeUInt32LE(epochBits & 3, extraAt);
 }
 __name(writeTime, "writeTime");
-async function clampExt4Times(file, offset, epoch, name) {
+async function clampExt4Times(file, offset, size2, epoch, name) {
   const read = /* @__PURE__ */ __name(async (at, length) => {
     const buf = Buffer.alloc(length);
     const { bytesRead } = await file.read(buf, 0, length, offset + at);
@@ -40063,25 +40380,10 @@ async function clampExt4Times(file, offset, epoch, name) {
     return buf;
   }, "read");
   const sb = await read(1024, 1024);
-  if (sb.readUInt16LE(56) !== MAGIC) throw new PiImageError("IMAGE_CORRUPT", `${name}: no ext4 file system at offset ${offset}`);
-  const blockSize = 1024 << sb.readUInt32LE(24);
-  const inodesPerGroup = sb.readUInt32LE(40);
-  const inodeSize = sb.readUInt16LE(88);
-  const incompat = sb.readUInt32LE(96);
-  const roCompat = sb.readUInt32LE(100);
-  const firstDataBlock = sb.readUInt32LE(20);
-  const blocksPerGroup = sb.readUInt32LE(32);
-  const blocksCount = sb.readUInt32LE(4) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
-  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
-  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
-  const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const { blockSize, inodesPerGroup, inodeSize, incompat, roCompat, is64, descSize, firstDataBlock, groupCount: groups } = parseExt4Superblock(sb, name, size2);
   const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
+  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
   const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(624) : crc32cUpdate(4294967295, sb.subarray(104, 120));
-  const powerOfTwo = /* @__PURE__ */ __name((n) => n > 0 && (n & n - 1) === 0, "powerOfTwo");
-  if (inodeSize < GOOD_OLD_INODE_SIZE || !powerOfTwo(inodeSize) || inodeSize > blockSize || blockSize > 65536 || !powerOfTwo(descSize) || descSize < 32 || descSize > 1024 || inodesPerGroup === 0 || groups <= 0) {
-    throw new PiImageError("IMAGE_CORRUPT", `${name}: an ext4 superblock with impossible geometry`);
-  }
   const descriptors = await read((firstDataBlock + 1) * blockSize, groups * descSize);
   const word = Buffer.alloc(4);
   let inodes = 0;
@@ -40125,6 +40427,240 @@ async function clampExt4Times(file, offset, epoch, name) {
 }
 __name(clampExt4Times, "clampExt4Times");
 
+// src/lib/image/fat.ts
+var MAX_FAT_BYTES = 64 * 1024 * 1024;
+var MAX_WALK_ENTRIES = 1e5;
+var MAX_DIRECTORY_BYTES2 = 4 * 1024 * 1024;
+var DEFAULT_READ_BUDGET2 = 256 * 1024 * 1024;
+var FatFileSystem = class _FatFileSystem {
+  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount, budget) {
+    this.src = src;
+    this.type = type;
+    this.volumeId = volumeId;
+    this.clusterBytes = clusterBytes;
+    this.dataStart = dataStart;
+    this.rootDir = rootDir;
+    this.fat = fat;
+    this.clusterCount = clusterCount;
+    this.budget = budget;
+  }
+  src;
+  type;
+  volumeId;
+  clusterBytes;
+  dataStart;
+  rootDir;
+  fat;
+  clusterCount;
+  budget;
+  static {
+    __name(this, "FatFileSystem");
+  }
+  /** The volume label: the root directory's label entry, else the boot sector's. */
+  label;
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0)
+      throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
+  /** True when the boot sector looks like FAT (used to identify a partition). */
+  static looksLikeFat(boot) {
+    if (boot.length < 512 || boot.readUInt16LE(510) !== 43605) return false;
+    const bps = boot.readUInt16LE(11);
+    const spc = boot[13];
+    return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & spc - 1) === 0 && boot[16] > 0 && boot.readUInt16LE(14) > 0;
+  }
+  static async open(src, readBudget = DEFAULT_READ_BUDGET2) {
+    const g = parseFatBootSector(await src.read(0, 512), src.name, src.size, MAX_FAT_BYTES);
+    const { boot, bps, spc, reserved, dataSector, clusters, type, fatBytes } = g;
+    const fat = await src.read(reserved * bps, fatBytes);
+    const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
+    const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
+    const rootDir = g.rootDir;
+    const fs = new _FatFileSystem(
+      src,
+      type,
+      `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`,
+      spc * bps,
+      dataSector * bps,
+      rootDir,
+      fat,
+      clusters,
+      readBudget - fatBytes
+    );
+    const volumeLabel = await fs.rootVolumeLabel();
+    fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
+    return fs;
+  }
+  next(cluster) {
+    if (cluster > this.clusterCount + 1) throw this.corrupt(`FAT cluster ${cluster} lies past the data area`);
+    if (this.type === "FAT32") return this.fat.readUInt32LE(cluster * 4) & 268435455;
+    if (this.type === "FAT16") return this.fat.readUInt16LE(cluster * 2);
+    const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
+    return cluster & 1 ? v >> 4 : v & 4095;
+  }
+  isEnd(cluster) {
+    const eoc = this.type === "FAT32" ? 268435448 : this.type === "FAT16" ? 65528 : 4088;
+    return cluster >= eoc || cluster < 2;
+  }
+  /**
+   * Reads a cluster chain up to `limit` bytes. The chain is followed only as
+   * far as needed; one that leaves the data area or loops is refused.
+   */
+  async readChain(first, limit) {
+    const parts = [];
+    const seen = /* @__PURE__ */ new Set();
+    let got = 0;
+    for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
+      if (c > this.clusterCount + 1) throw this.corrupt(`FAT cluster chain from ${first} leaves the data area (cluster ${c})`);
+      if (seen.has(c)) throw this.corrupt(`FAT cluster chain from ${first} loops (cluster ${c} twice)`);
+      seen.add(c);
+      const len = Math.min(this.clusterBytes, limit - got);
+      parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
+      got += len;
+    }
+    return Buffer.concat(parts);
+  }
+  async rootBytes() {
+    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, MAX_DIRECTORY_BYTES2);
+    return this.read(this.rootDir.offset, Math.min(this.rootDir.length, MAX_DIRECTORY_BYTES2));
+  }
+  async rootVolumeLabel() {
+    const raw = await this.rootBytes();
+    for (let at = 0; at + 32 <= raw.length; at += 32) {
+      if (raw[at] === 0) break;
+      if (raw[at] === 229) continue;
+      const attr = raw[at + 11];
+      if (attr !== 15 && attr & 8) return raw.toString("latin1", at, at + 11).trimEnd();
+    }
+    return void 0;
+  }
+  static parseDirectory(raw) {
+    const entries = [];
+    let lfn = [];
+    for (let at = 0; at + 32 <= raw.length; at += 32) {
+      const first = raw[at];
+      if (first === 0) break;
+      if (first === 229) {
+        lfn = [];
+        continue;
+      }
+      const attr = raw[at + 11];
+      if (attr === 15) {
+        const seq = first & 31;
+        const chars = Buffer.concat([raw.subarray(at + 1, at + 11), raw.subarray(at + 14, at + 26), raw.subarray(at + 28, at + 32)]);
+        let part = chars.toString("utf16le");
+        const end = part.indexOf("\0");
+        if (end >= 0) part = part.slice(0, end);
+        if (first & 64) lfn = [];
+        lfn[seq - 1] = part;
+        continue;
+      }
+      if (attr & 8) {
+        lfn = [];
+        continue;
+      }
+      const base = raw.toString("latin1", at, at + 8).trimEnd();
+      const ext = raw.toString("latin1", at + 8, at + 11).trimEnd();
+      const caseFlags = raw[at + 12];
+      const shortName = (caseFlags & 8 ? base.toLowerCase() : base) + (ext ? "." + (caseFlags & 16 ? ext.toLowerCase() : ext) : "");
+      const name = lfn.length > 0 ? lfn.join("") : shortName;
+      lfn = [];
+      if (name === "." || name === "..") continue;
+      entries.push({
+        name,
+        directory: (attr & 16) !== 0,
+        size: raw.readUInt32LE(at + 28),
+        firstCluster: raw.readUInt16LE(at + 20) << 16 | raw.readUInt16LE(at + 26)
+      });
+    }
+    return entries;
+  }
+  async listEntry(dir) {
+    const raw = dir ? await this.readChain(dir.firstCluster, MAX_DIRECTORY_BYTES2) : await this.rootBytes();
+    return _FatFileSystem.parseDirectory(raw);
+  }
+  async lookup(path) {
+    const parts = path.split("/").filter(Boolean);
+    let current;
+    for (const part of parts) {
+      if (current && !current.directory) return null;
+      const found = (await this.listEntry(current)).find((e) => e.name.toLowerCase() === part.toLowerCase());
+      if (!found) return null;
+      current = found;
+    }
+    return current;
+  }
+  /** Lists a directory; `/` is the root. */
+  async list(path = "/") {
+    const entry = await this.lookup(path);
+    if (entry === null || entry && !entry.directory) throw new PiImageError("INPUT_INVALID", `${this.src.name}: no directory ${path}`);
+    return this.listEntry(entry);
+  }
+  /** Reads a file, or undefined when there is none. Files past `maxBytes` are cut there. */
+  async readFile(path, maxBytes = 1 << 20) {
+    const entry = await this.lookup(path);
+    if (!entry || entry.directory) return void 0;
+    if (entry.size === 0) return Buffer.alloc(0);
+    return this.readChain(entry.firstCluster, Math.min(entry.size, maxBytes));
+  }
+  /** Every file and directory, depth first, sorted by name within a directory. */
+  async walk() {
+    const out = [];
+    const visited = /* @__PURE__ */ new Set();
+    const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
+      if (depth > 32) throw this.corrupt("directories nest deeper than 32 levels");
+      if (dir) {
+        if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix} is reached twice (a loop)`);
+        visited.add(dir.firstCluster);
+      }
+      const entries = (await this.listEntry(dir)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      for (const e of entries) {
+        if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
+        const path = `${prefix}/${e.name}`;
+        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
+        if (e.directory) await visit(e, path, depth + 1);
+      }
+    }, "visit");
+    await visit(void 0, "", 0);
+    return out;
+  }
+};
+function parseFatBootSector(boot, name, size2, maxFatBytes = Infinity) {
+  if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${name}: not a FAT file system`);
+  const bps = boot.readUInt16LE(11);
+  const spc = boot[13];
+  const reserved = boot.readUInt16LE(14);
+  const fats = boot[16];
+  const rootEntries = boot.readUInt16LE(17);
+  const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
+  const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+  const rootSectors = Math.ceil(rootEntries * 32 / bps);
+  const dataSector = reserved + fats * fatSectors + rootSectors;
+  const clusters = Math.floor((total - dataSector) / spc);
+  if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${name}: FAT boot sector has implausible geometry`);
+  if (total * bps > size2) {
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${name}: the FAT file system (${total * bps} bytes) is larger than its partition (${size2} bytes): truncated or damaged`
+    );
+  }
+  const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
+  const fatBytes = fatSectors * bps;
+  if (fatBytes > maxFatBytes) throw new PiImageError("FS_UNSUPPORTED", `${name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+  const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
+  if (fatBytes * 8 < (clusters + 2) * entryBits)
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+  const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+  return { boot, bps, spc, reserved, fats, fatSectors, fatBytes, rootSectors, dataSector, clusters, type, rootDir };
+}
+__name(parseFatBootSector, "parseFatBootSector");
+
 // src/lib/export/fat-label-time.ts
 var ATTR_VOLUME_ID = 8;
 var ATTR_LONG_NAME = 15;
@@ -40135,24 +40671,17 @@ function dosDateTime(epoch) {
   return { date, time };
 }
 __name(dosDateTime, "dosDateTime");
-async function setFatLabelTime(file, offset, epoch, name) {
-  const boot = Buffer.alloc(512);
-  await file.read(boot, 0, 512, offset);
-  const bytesPerSector = boot.readUInt16LE(11);
-  const sectorsPerCluster = boot[13];
-  const reserved = boot.readUInt16LE(14);
-  const fats = boot[16];
-  const rootEntries = boot.readUInt16LE(17);
-  const fatSize = boot.readUInt16LE(22) || boot.readUInt32LE(36);
-  if (boot.readUInt16LE(510) !== 43605 || bytesPerSector === 0 || sectorsPerCluster === 0) {
-    throw new PiImageError("INTERNAL", `${name}: mkfs.fat left no FAT boot sector at offset ${offset}`);
-  }
-  const rootDirSectors = Math.ceil(rootEntries * 32 / bytesPerSector);
-  const firstData = reserved + fats * fatSize + rootDirSectors;
-  const rootAt = rootEntries > 0 ? (reserved + fats * fatSize) * bytesPerSector : (firstData + (boot.readUInt32LE(44) - 2) * sectorsPerCluster) * bytesPerSector;
-  const length = rootEntries > 0 ? Math.min(rootEntries * 32, 16384) : sectorsPerCluster * bytesPerSector;
-  const dir = Buffer.alloc(length);
-  await file.read(dir, 0, length, offset + rootAt);
+async function setFatLabelTime(file, offset, size2, epoch, name) {
+  const read = /* @__PURE__ */ __name(async (at, length2) => {
+    const buf = Buffer.alloc(length2);
+    const { bytesRead } = await file.read(buf, 0, length2, offset + at);
+    if (bytesRead !== length2) throw new PiImageError("INTERNAL", `${name}: the FAT made at offset ${offset} runs past the end of the image`);
+    return buf;
+  }, "read");
+  const g = parseFatBootSector(await read(0, 512), name, size2);
+  const root = "cluster" in g.rootDir ? { offset: (g.dataSector + (g.rootDir.cluster - 2) * g.spc) * g.bps, length: g.spc * g.bps } : g.rootDir;
+  const length = Math.min(root.length, 16384);
+  const dir = await read(root.offset, length);
   const { date, time } = dosDateTime(epoch);
   for (let at = 0; at + 32 <= length; at += 32) {
     if (dir[at] === 0) break;
@@ -40165,7 +40694,7 @@ async function setFatLabelTime(file, offset, epoch, name) {
     entry.writeUInt16LE(date, 18);
     entry.writeUInt16LE(time, 22);
     entry.writeUInt16LE(date, 24);
-    await file.write(entry, 0, 32, offset + rootAt + at);
+    await file.write(entry, 0, 32, offset + root.offset + at);
     return true;
   }
   return false;
@@ -40300,7 +40829,7 @@ async function makeFileSystem(image, p, content, env, options) {
     const sector = p.start / 512;
     const args = ["-F", p.fs === "fat16" ? "16" : "32", "-s", "1", "-n", p.label, "-i", p.ids.volumeId, "--offset", String(sector), "-h", String(sector)];
     await execCapture("mkfs.fat", [...args, image, String(p.bytes / 1024)], { logger, env });
-    if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, options.epoch, `${image} partition ${p.number}`));
+    if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, p.bytes, options.epoch, `${image} partition ${p.number}`));
     if (content) await copyIntoFat(`${image}@@${p.start}`, content, "::", env, options);
   } else {
     const args = [
@@ -40319,7 +40848,7 @@ async function makeFileSystem(image, p, content, env, options) {
     ];
     if (content) args.push("-d", content);
     await execCapture("mkfs.ext4", [...args, image, `${p.bytes / 1024}k`], { logger, env });
-    if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, options.epoch, `${image} partition ${p.number}`));
+    if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, p.bytes, options.epoch, `${image} partition ${p.number}`));
   }
   logger.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ""}) in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
 }
@@ -40488,52 +41017,62 @@ async function deployImage(raw, options, archiveBase, imgBase) {
 __name(deployImage, "deployImage");
 
 // src/lib/build/stage-cache-plan.ts
+var import_promises11 = require("node:fs/promises");
+var import_node_path9 = require("node:path");
+
+// src/lib/build/stage-cache.ts
+var import_node_crypto5 = require("node:crypto");
 var import_promises10 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
 
-// src/lib/build/stage-cache.ts
+// src/lib/build/cache-keys.ts
 var import_node_crypto4 = require("node:crypto");
 var import_promises9 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
-var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
-var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
-var HELPERS_READING = { update_issue: ["IMG_DATE", "GIT_HASH"] };
-var FORMAT = "pi-image stage cache v2";
-var secretDigests = /* @__PURE__ */ new Map();
-function secretDigest(value) {
-  let d = secretDigests.get(value);
-  if (d === void 0) {
-    d = `scrypt:${(0, import_node_crypto4.scryptSync)(value, "pi-image stage cache key", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("hex")}`;
-    secretDigests.set(value, d);
-  }
-  return d;
-}
-__name(secretDigest, "secretDigest");
-async function hashStageTree(dir) {
+async function hashTree(dirs) {
   const hash = (0, import_node_crypto4.createHash)("sha256");
   const walk = /* @__PURE__ */ __name(async (at, rel) => {
     const entries = (await (0, import_promises9.readdir)(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
     for (const e of entries) {
       const path = (0, import_node_path7.join)(at, e.name);
       const name = rel ? `${rel}/${e.name}` : e.name;
-      const st = await (0, import_promises9.lstat)(path);
-      hash.update(`${name}\0${st.mode.toString(8)}\0`);
+      hash.update(`${name}\0${(await (0, import_promises9.lstat)(path)).mode.toString(8)}\0`);
       if (e.isDirectory()) await walk(path, name);
       else if (e.isSymbolicLink()) hash.update(`-> ${await (0, import_promises9.readlink)(path)}\0`);
       else if (e.isFile()) hash.update(await (0, import_promises9.readFile)(path)).update("\0");
     }
   }, "walk");
-  await walk(dir, "");
+  for (const dir of dirs) {
+    hash.update("dir\0");
+    await walk(dir, "");
+  }
   return hash.digest("hex");
 }
-__name(hashStageTree, "hashStageTree");
+__name(hashTree, "hashTree");
+
+// src/lib/build/stage-cache.ts
+var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
+var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
+var HELPERS_READING = { update_issue: ["IMG_DATE", "GIT_HASH"] };
+var TAR_KEEP = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"];
+var FORMAT = "pi-image stage cache v2";
+var secretDigests = /* @__PURE__ */ new Map();
+function secretDigest(value) {
+  let d = secretDigests.get(value);
+  if (d === void 0) {
+    d = `scrypt:${(0, import_node_crypto5.scryptSync)(value, "pi-image stage cache key", 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("hex")}`;
+    secretDigests.set(value, d);
+  }
+  return d;
+}
+__name(secretDigest, "secretDigest");
 async function textOf(dir) {
   const parts = [];
   const walk = /* @__PURE__ */ __name(async (at) => {
-    for (const e of await (0, import_promises9.readdir)(at, { withFileTypes: true })) {
-      const path = (0, import_node_path7.join)(at, e.name);
+    for (const e of await (0, import_promises10.readdir)(at, { withFileTypes: true })) {
+      const path = (0, import_node_path8.join)(at, e.name);
       if (e.isDirectory()) await walk(path);
-      else if (e.isFile() && (await (0, import_promises9.stat)(path)).size < 1024 * 1024) parts.push(await (0, import_promises9.readFile)(path, "utf8"));
+      else if (e.isFile() && (await (0, import_promises10.stat)(path)).size < 1024 * 1024) parts.push(await (0, import_promises10.readFile)(path, "utf8"));
     }
   }, "walk");
   await walk(dir);
@@ -40546,7 +41085,7 @@ function keyedSettings(entries, stageText) {
 }
 __name(keyedSettings, "keyedSettings");
 function stageKey(input) {
-  const h = (0, import_node_crypto4.createHash)("sha256").update(`${FORMAT}\0${input.pigenCommit}\0${input.name}\0${input.filesSha256}\0${input.previousKey ?? ""}\0`);
+  const h = (0, import_node_crypto5.createHash)("sha256").update(`${FORMAT}\0${input.pigenCommit}\0${input.name}\0${input.filesSha256}\0${input.previousKey ?? ""}\0`);
   for (const [k, v] of input.settings) h.update(`${k}=${v}\0`);
   return `${input.name}-${h.digest("hex").slice(0, 32)}`;
 }
@@ -40558,7 +41097,7 @@ async function stageKeys(stages, entries, pigenCommit) {
       stageKey({
         pigenCommit,
         name: s.name,
-        filesSha256: await hashStageTree(s.hostPath),
+        filesSha256: await hashTree([s.hostPath]),
         settings: keyedSettings(entries, await textOf(s.hostPath)),
         previousKey: keys.at(-1)
       })
@@ -40585,69 +41124,45 @@ var StageCache = class {
     return execCapture(argv[0], argv.slice(1), { logger: this.logger });
   }
   entry(key) {
-    return (0, import_node_path7.join)(this.dir, `${key}.tar`);
+    return (0, import_node_path8.join)(this.dir, `${key}.tar`);
   }
   async has(key) {
-    return (await (0, import_promises9.stat)(this.entry(key)).catch(() => void 0))?.isFile() ?? false;
+    return (await (0, import_promises10.stat)(this.entry(key)).catch(() => void 0))?.isFile() ?? false;
   }
   /** Unpacks a cached rootfs into `rootfs` (which must not exist yet). */
   async restore(key, rootfs) {
     const started = Date.now();
-    await (0, import_promises9.mkdir)(rootfs, { recursive: true });
-    await this.tar([
-      "--extract",
-      "--file",
-      this.entry(key),
-      "--directory",
-      rootfs,
-      "--numeric-owner",
-      "--xattrs",
-      "--xattrs-include=*",
-      "--acls",
-      "--same-permissions"
-    ]);
+    await (0, import_promises10.mkdir)(rootfs, { recursive: true });
+    await this.tar(["--extract", "--file", this.entry(key), "--directory", rootfs, ...TAR_KEEP, "--same-permissions"]);
     const now = /* @__PURE__ */ new Date();
-    await (0, import_promises9.utimes)(this.entry(key), now, now).catch(() => void 0);
+    await (0, import_promises10.utimes)(this.entry(key), now, now).catch(() => void 0);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
   }
   /** Packs a stage's rootfs under its key; an entry appears whole or not at all. */
   async save(key, rootfs) {
     const started = Date.now();
-    await (0, import_promises9.mkdir)(this.dir, { recursive: true });
+    await (0, import_promises10.mkdir)(this.dir, { recursive: true });
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await this.tar([
-        "--create",
-        "--file",
-        temp,
-        "--directory",
-        rootfs,
-        "--numeric-owner",
-        "--xattrs",
-        "--xattrs-include=*",
-        "--acls",
-        "--one-file-system",
-        "--exclude=./var/cache/apt/archives/*.deb",
-        "."
-      ]);
-      await (0, import_promises9.rename)(temp, target);
+      await this.tar(["--create", "--file", temp, "--directory", rootfs, ...TAR_KEEP, "--one-file-system", "--exclude=./var/cache/apt/archives/*.deb", "."]);
+      await (0, import_promises10.rename)(temp, target);
     } catch (e) {
-      await (0, import_promises9.rm)(temp, { force: true });
+      await (0, import_promises10.rm)(temp, { force: true });
       throw e;
     }
     this.logger.info(`stage cache: saved ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
   }
   /** Keeps the `keep` most recently used entries. */
   async prune(keep) {
-    const names = (await (0, import_promises9.readdir)(this.dir).catch(() => [])).filter((n) => n.endsWith(".tar"));
-    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await (0, import_promises9.stat)((0, import_node_path7.join)(this.dir, n))).mtimeMs })));
-    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(keep)) await (0, import_promises9.rm)((0, import_node_path7.join)(this.dir, n), { force: true });
+    const names = (await (0, import_promises10.readdir)(this.dir).catch(() => [])).filter((n) => n.endsWith(".tar"));
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await (0, import_promises10.stat)((0, import_node_path8.join)(this.dir, n))).mtimeMs })));
+    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(keep)) await (0, import_promises10.rm)((0, import_node_path8.join)(this.dir, n), { force: true });
   }
 };
 
 // src/lib/build/stage-cache-plan.ts
-var exists = /* @__PURE__ */ __name(async (path) => await (0, import_promises10.stat)(path).catch(() => void 0) !== void 0, "exists");
+var exists = /* @__PURE__ */ __name(async (path) => await (0, import_promises11.stat)(path).catch(() => void 0) !== void 0, "exists");
 async function planStageCache(options) {
   const { logger } = options;
   const cache = new StageCache(options.cacheDir, logger, options.asRoot);
@@ -40658,27 +41173,27 @@ async function planStageCache(options) {
     hits === 0 ? `stage cache: nothing cached for ${options.stages[0]?.name ?? "the first stage"}; every stage runs` : `stage cache: ${options.stages.slice(0, hits).map((s) => s.name).join(", ")} unchanged (restored); ${keys.length - hits} stage(s) run`
   );
   const stages = [...options.stages];
-  await (0, import_promises10.rm)((0, import_node_path8.join)(options.workDir, "cached-stages"), { recursive: true, force: true });
+  await (0, import_promises11.rm)((0, import_node_path9.join)(options.workDir, "cached-stages"), { recursive: true, force: true });
   try {
     for (let j = 0; j < hits; j++) {
       const s = options.stages[j];
-      const exportsImage = await exists((0, import_node_path8.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists((0, import_node_path8.join)(s.hostPath, "SKIP_IMAGES"));
+      const exportsImage = await exists((0, import_node_path9.join)(s.hostPath, "EXPORT_IMAGE")) && !await exists((0, import_node_path9.join)(s.hostPath, "SKIP_IMAGES"));
       if (j === hits - 1 || exportsImage) {
-        const rootfs = (0, import_node_path8.join)(options.workDir, "work", s.name, "rootfs");
+        const rootfs = (0, import_node_path9.join)(options.workDir, "work", s.name, "rootfs");
         await cache.restore(keys[j], rootfs);
         await pointAptAtThisBuild(rootfs, options.aptProxy, options.asRoot, logger);
       }
-      const standIn = (0, import_node_path8.join)(options.workDir, "cached-stages", String(j), s.name);
-      await (0, import_promises10.mkdir)(standIn, { recursive: true });
-      await (0, import_promises10.writeFile)((0, import_node_path8.join)(standIn, "SKIP"), "");
+      const standIn = (0, import_node_path9.join)(options.workDir, "cached-stages", String(j), s.name);
+      await (0, import_promises11.mkdir)(standIn, { recursive: true });
+      await (0, import_promises11.writeFile)((0, import_node_path9.join)(standIn, "SKIP"), "");
       for (const f of ["EXPORT_IMAGE", "SKIP_IMAGES", "EXPORT_NOOBS"]) {
-        if (await exists((0, import_node_path8.join)(s.hostPath, f))) await (0, import_promises10.copyFile)((0, import_node_path8.join)(s.hostPath, f), (0, import_node_path8.join)(standIn, f));
+        if (await exists((0, import_node_path9.join)(s.hostPath, f))) await (0, import_promises11.copyFile)((0, import_node_path9.join)(s.hostPath, f), (0, import_node_path9.join)(standIn, f));
       }
       stages[j] = { ...s, hostPath: standIn, buildPath: standIn, mount: false };
     }
   } catch (e) {
     logger.warn(`stage cache: restoring failed (${e.message}); running every stage`);
-    const argv = [...options.asRoot, "rm", "-rf", "--one-file-system", "--", (0, import_node_path8.join)(options.workDir, "work")];
+    const argv = [...options.asRoot, "rm", "-rf", "--one-file-system", "--", (0, import_node_path9.join)(options.workDir, "work")];
     await execCapture(argv[0], argv.slice(1), { logger, allowFailure: true });
     return { cache, keys, hits: 0, stages: [...options.stages] };
   }
@@ -40686,7 +41201,7 @@ async function planStageCache(options) {
 }
 __name(planStageCache, "planStageCache");
 async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger) {
-  const file = (0, import_node_path8.join)(rootfs, "etc/apt/apt.conf.d/51cache");
+  const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
   if (!await exists(file)) return;
   const argv = [...asRoot, "tee", file];
   const tee = execStream(argv[0], argv.slice(1), { logger, stdin: "pipe" });
@@ -40699,7 +41214,7 @@ __name(pointAptAtThisBuild, "pointAptAtThisBuild");
 async function saveStageResults(plan, stages, workDir, logger, finished) {
   try {
     for (let j = plan.hits; j < Math.min(finished, stages.length); j++) {
-      const rootfs = (0, import_node_path8.join)(workDir, "work", stages[j].name, "rootfs");
+      const rootfs = (0, import_node_path9.join)(workDir, "work", stages[j].name, "rootfs");
       if (await exists(rootfs)) await plan.cache.save(plan.keys[j], rootfs);
       else logger.warn(`stage cache: ${stages[j].name} left no rootfs to save`);
     }
@@ -40712,9 +41227,9 @@ __name(saveStageResults, "saveStageResults");
 
 // src/lib/build/apt-proxy.ts
 var import_node_fs3 = require("node:fs");
-var import_promises11 = require("node:fs/promises");
+var import_promises12 = require("node:fs/promises");
 var import_node_http = require("node:http");
-var import_node_path9 = require("node:path");
+var import_node_path10 = require("node:path");
 var PACKAGE_FILE = /\.(u|d)?deb$/;
 var HOP_HEADERS = /* @__PURE__ */ new Set(["connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 function cachePathFor(cacheDir, url) {
@@ -40728,7 +41243,7 @@ function cachePathFor(cacheDir, url) {
   const host = url.host.toLowerCase();
   const safe = /* @__PURE__ */ __name((s) => s !== "." && s !== ".." && /^[A-Za-z0-9._+~%:-]+$/.test(s), "safe");
   if (!/^[a-z0-9.-]+(:\d+)?$/.test(host) || segments.length === 0 || !segments.every(safe)) return void 0;
-  return (0, import_node_path9.join)(cacheDir, host.replace(":", "_"), ...segments);
+  return (0, import_node_path10.join)(cacheDir, host.replace(":", "_"), ...segments);
 }
 __name(cachePathFor, "cachePathFor");
 function forwardHeaders(headers, dropRange) {
@@ -40743,7 +41258,7 @@ __name(forwardHeaders, "forwardHeaders");
 async function startAptProxy(options) {
   const { logger } = options;
   const stats = { hits: 0, stored: 0, passedThrough: 0, refused: 0 };
-  await (0, import_promises11.mkdir)(options.cacheDir, { recursive: true });
+  await (0, import_promises12.mkdir)(options.cacheDir, { recursive: true });
   const refuse = /* @__PURE__ */ __name((res, code, why) => {
     stats.refused++;
     res.writeHead(code, { "content-type": "text/plain" }).end(`${why}
@@ -40751,7 +41266,7 @@ async function startAptProxy(options) {
   }, "refuse");
   const serveCached = /* @__PURE__ */ __name(async (res, path, head2) => {
     try {
-      const s = await (0, import_promises11.stat)(path);
+      const s = await (0, import_promises12.stat)(path);
       if (!s.isFile()) return false;
       stats.hits++;
       res.writeHead(200, { "content-length": String(s.size), "content-type": "application/vnd.debian.binary-package", "x-cache": "HIT" });
@@ -40804,7 +41319,7 @@ async function startAptProxy(options) {
         return;
       }
       const expected = up.headers["content-length"] ? Number(up.headers["content-length"]) : void 0;
-      const cached2 = new AtomicFile((0, import_node_path9.join)(options.cacheDir, "entry"));
+      const cached2 = new AtomicFile((0, import_node_path10.join)(options.cacheDir, "entry"));
       const file = cached2.stream;
       let length = 0;
       let failed = false;
@@ -40830,7 +41345,7 @@ async function startAptProxy(options) {
           return;
         }
         try {
-          await (0, import_promises11.mkdir)((0, import_node_path9.dirname)(cachePath), { recursive: true });
+          await (0, import_promises12.mkdir)((0, import_node_path10.dirname)(cachePath), { recursive: true });
           await cached2.commit(cachePath);
           stats.stored++;
         } catch (e) {
@@ -40852,9 +41367,9 @@ async function startAptProxy(options) {
     stats.refused++;
     socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
   });
-  await new Promise((resolve11, reject) => {
+  await new Promise((resolve12, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve11());
+    server.listen(options.port, options.host, () => resolve12());
   });
   const port = server.address().port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
@@ -40863,8 +41378,8 @@ async function startAptProxy(options) {
     url,
     port,
     stats,
-    close: /* @__PURE__ */ __name(() => new Promise((resolve11) => {
-      server.close(() => resolve11());
+    close: /* @__PURE__ */ __name(() => new Promise((resolve12) => {
+      server.close(() => resolve12());
       server.closeAllConnections();
     }), "close")
   };
@@ -40907,16 +41422,16 @@ __name(ensureBuildkit, "ensureBuildkit");
 
 // src/lib/build/emulation.ts
 var import_node_fs5 = require("node:fs");
-var import_promises13 = require("node:fs/promises");
-var import_node_path10 = require("node:path");
+var import_promises14 = require("node:fs/promises");
+var import_node_path11 = require("node:path");
 
 // src/lib/build/preflight.ts
 var import_node_fs4 = require("node:fs");
-var import_promises12 = require("node:fs/promises");
+var import_promises13 = require("node:fs/promises");
 var realHost = {
   arch: process.arch,
   freeBytes: /* @__PURE__ */ __name(async (path) => {
-    const s = await (0, import_promises12.statfs)(path);
+    const s = await (0, import_promises13.statfs)(path);
     return s.bavail * s.bsize;
   }, "freeBytes"),
   exists: /* @__PURE__ */ __name((path) => (0, import_node_fs4.existsSync)(path), "exists"),
@@ -41004,7 +41519,7 @@ __name(preflight, "preflight");
 // src/lib/build/emulation.ts
 var STATIC_DIRS = ["/usr/bin", "/usr/local/bin"];
 function findStatic(name) {
-  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path10.join)(dir, name))) return (0, import_node_path10.join)(dir, name);
+  for (const dir of STATIC_DIRS) if ((0, import_node_fs5.existsSync)((0, import_node_path11.join)(dir, name))) return (0, import_node_path11.join)(dir, name);
   return void 0;
 }
 __name(findStatic, "findStatic");
@@ -41037,11 +41552,11 @@ async function ensureEmulation(options) {
   if (!(0, import_node_fs5.existsSync)("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
     throw new PiImageError("TOOL_MISSING", "qemu-aarch64 could not be registered with binfmt_misc: sudo update-binfmts --enable qemu-aarch64");
   }
-  await (0, import_promises13.rm)(options.shimDir, { recursive: true, force: true });
-  await (0, import_promises13.mkdir)(options.shimDir, { recursive: true });
+  await (0, import_promises14.rm)(options.shimDir, { recursive: true, force: true });
+  await (0, import_promises14.mkdir)(options.shimDir, { recursive: true });
   for (const arch2 of ["aarch64", "arm"]) {
     const target = findStatic(`qemu-${arch2}-static`);
-    if (target) await (0, import_promises13.symlink)(target, (0, import_node_path10.join)(options.shimDir, `qemu-${arch2}`));
+    if (target) await (0, import_promises14.symlink)(target, (0, import_node_path11.join)(options.shimDir, `qemu-${arch2}`));
   }
   logger.info("arm64 emulation ready (qemu-user-static via binfmt_misc)");
   return [options.shimDir];
@@ -41208,7 +41723,7 @@ function runArgv(argv, logger, allowFailure = false) {
 __name(runArgv, "runArgv");
 async function exists2(path) {
   try {
-    await (0, import_promises14.stat)(path);
+    await (0, import_promises15.stat)(path);
     return true;
   } catch {
     return false;
@@ -41244,15 +41759,15 @@ function buildConfigEntries(options, stages, native, workDir) {
     entries.push({ name: "GIT_HASH", value: "unknown" });
   }
   if (native) {
-    entries.push({ name: "WORK_DIR", value: (0, import_node_path11.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path11.join)(workDir, "deploy") });
+    entries.push({ name: "WORK_DIR", value: (0, import_node_path12.join)(workDir, "work") }, { name: "DEPLOY_DIR", value: (0, import_node_path12.join)(workDir, "deploy") });
   }
   return entries;
 }
 __name(buildConfigEntries, "buildConfigEntries");
 async function runBuild(options) {
   const { logger } = options;
-  const workDir = (0, import_node_path11.resolve)(options.workDir);
-  await (0, import_promises14.mkdir)(workDir, { recursive: true });
+  const workDir = (0, import_node_path12.resolve)(options.workDir);
+  await (0, import_promises15.mkdir)(workDir, { recursive: true });
   const probe2 = options.probe ?? defaultProbe(logger);
   const runtime = await resolveRuntime(options.runtime, probe2, options.isRoot);
   const native = runtime.runtime === "native";
@@ -41265,15 +41780,15 @@ async function runBuild(options) {
     );
   }
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
-    if (!await exists2((0, import_node_path11.join)(options.pigenDir, script))) {
+    if (!await exists2((0, import_node_path12.join)(options.pigenDir, script))) {
       throw new PiImageError("INPUT_INVALID", `${options.pigenDir} is not a pi-gen checkout: it has no ${script}`);
     }
   }
-  if (/\s/.test((0, import_node_path11.resolve)(options.pigenDir))) {
+  if (/\s/.test((0, import_node_path12.resolve)(options.pigenDir))) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's path ${options.pigenDir} contains a space; pi-gen (debootstrap) cannot build there`);
   }
   const { stages, warnings } = await resolveStageList(options.stages, {
-    pigenDir: (0, import_node_path11.resolve)(options.pigenDir),
+    pigenDir: (0, import_node_path12.resolve)(options.pigenDir),
     baseDir: options.baseDir,
     runtime: native ? "native" : "container",
     overridesDir: options.overridesDir,
@@ -41346,19 +41861,19 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
     logger.info(`export: rootless (${stageDir}), ${options.exportSettings.layout.name} layout`);
   }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
-  const configPath = (0, import_node_path11.join)(workDir, "config");
-  await (0, import_promises14.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
+  const configPath = (0, import_node_path12.join)(workDir, "config");
+  await (0, import_promises15.writeFile)(configPath, renderPiGenConfig(entries, `pi-gen config written by ${TOOL_NAME} ${TOOL_VERSION}; values are quoted, edit the inputs instead`), {
     mode: 384
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
   const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path11.join)(workDir, "bin"), logger });
+  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path12.join)(workDir, "bin"), logger });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
     native,
     rootlessExport: rootless,
-    dependsFile: (0, import_node_path11.join)(options.pigenDir, "depends"),
+    dependsFile: (0, import_node_path12.join)(options.pigenDir, "depends"),
     provided: pathDirs.length > 0 ? ["qemu-arm", "qemu-aarch64"] : []
   });
   for (const c of checks) logger.info(`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
@@ -41375,7 +41890,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
   const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
   Object.assign(env, command.env);
-  await (0, import_promises14.mkdir)((0, import_node_path11.join)(workDir, "deploy"), { recursive: true });
+  await (0, import_promises15.mkdir)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true });
   const follower = new BuildLogFollower(logger);
   const code = await execFollow(command.argv[0], command.argv.slice(1), {
     logger,
@@ -41385,12 +41900,12 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     processGroup: { graceMs: 6e3 }
   });
   follower.end();
-  const deployDir = (0, import_node_path11.join)(workDir, "deploy");
-  await (0, import_promises14.mkdir)(deployDir, { recursive: true });
-  const buildLog = (0, import_node_path11.join)(deployDir, "build.log");
-  const nativeLog = (0, import_node_path11.join)(workDir, "work", "build.log");
-  if (native && await exists2(nativeLog)) await (0, import_promises14.copyFile)(nativeLog, buildLog);
-  else if (!await exists2(buildLog)) await (0, import_promises14.writeFile)(buildLog, follower.buildLog());
+  const deployDir = (0, import_node_path12.join)(workDir, "deploy");
+  await (0, import_promises15.mkdir)(deployDir, { recursive: true });
+  const buildLog = (0, import_node_path12.join)(deployDir, "build.log");
+  const nativeLog = (0, import_node_path12.join)(workDir, "work", "build.log");
+  if (native && await exists2(nativeLog)) await (0, import_promises15.copyFile)(nativeLog, buildLog);
+  else if (!await exists2(buildLog)) await (0, import_promises15.writeFile)(buildLog, follower.buildLog());
   if (code !== 0) {
     if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, await finishedStages(buildLog));
     throw new PiImageError("BUILD_FAILED", `${follower.explainFailure()} (exit code ${code}); full log: ${buildLog}`);
@@ -41400,7 +41915,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   if (rootless) {
     const names = imageNames(options.settings.imgName, options.version, configDate(options));
     exports2 = await assembleRootlessExports({
-      workTree: (0, import_node_path11.join)(workDir, "work"),
+      workTree: (0, import_node_path12.join)(workDir, "work"),
       deployDir,
       imgFilename: names.IMG_FILENAME,
       archiveFilename: names.ARCHIVE_FILENAME,
@@ -41426,7 +41941,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     buildLog,
     configPath,
     pigenCommit: options.pigenCommit,
-    workTree: (0, import_node_path11.join)(workDir, "work"),
+    workTree: (0, import_node_path12.join)(workDir, "work"),
     stages,
     exports: exports2
   };
@@ -41436,7 +41951,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
 __name(buildWith, "buildWith");
 async function finishedStages(buildLog) {
   try {
-    const timeline = parseBuildLog(await (0, import_promises14.readFile)(buildLog, "utf8"), buildLog);
+    const timeline = parseBuildLog(await (0, import_promises15.readFile)(buildLog, "utf8"), buildLog);
     const stages = stagesOf(timeline);
     const firstUnfinished = stages.findIndex((s) => !s.complete);
     return firstUnfinished === -1 ? stages.length : firstUnfinished;
@@ -41476,12 +41991,12 @@ async function writeBuildRecord(options, deployDir, exports2) {
       ])
     )
   };
-  await writeFileAtomic((0, import_node_path11.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
+  await writeFileAtomic((0, import_node_path12.join)(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}
 `);
 }
 __name(writeBuildRecord, "writeBuildRecord");
 async function whyNoImage(stages) {
-  const has = /* @__PURE__ */ __name(async (s, f) => exists2((0, import_node_path11.join)(s.hostPath, f)), "has");
+  const has = /* @__PURE__ */ __name(async (s, f) => exists2((0, import_node_path12.join)(s.hostPath, f)), "has");
   const exporting = [];
   const skipped = [];
   for (const s of stages) {
@@ -41497,31 +42012,31 @@ __name(whyNoImage, "whyNoImage");
 var WORK_TREE_MARKER = ".pi-image-work-tree";
 async function startFresh(workDir, resume, asRoot, logger) {
   const run = /* @__PURE__ */ __name((argv) => execCapture(argv[0], argv.slice(1), { logger }), "run");
-  const tree = (0, import_node_path11.join)(workDir, "work");
+  const tree = (0, import_node_path12.join)(workDir, "work");
   if (await exists2(tree)) {
     if (resume) {
       logger.info(`continuing in ${tree}: pi-gen keeps the stage root file systems it finds there`);
       return;
     }
-    if (!await exists2((0, import_node_path11.join)(tree, WORK_TREE_MARKER))) {
+    if (!await exists2((0, import_node_path12.join)(tree, WORK_TREE_MARKER))) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${tree} exists and was not made by pi-image build (no ${WORK_TREE_MARKER}): choose another --work-dir, or remove it yourself`
       );
     }
-    const real = await (0, import_promises14.realpath)(tree);
-    const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === real || m.startsWith(`${real}/`))).sort().reverse();
+    const real = await (0, import_promises15.realpath)(tree);
+    const mounts = (await (0, import_promises15.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === real || m.startsWith(`${real}/`))).sort().reverse();
     for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
     logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-    await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path11.join)(workDir, "deploy")]);
+    await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
   }
-  await (0, import_promises14.mkdir)(tree, { recursive: true });
-  await (0, import_promises14.writeFile)((0, import_node_path11.join)(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue
+  await (0, import_promises15.mkdir)(tree, { recursive: true });
+  await (0, import_promises15.writeFile)((0, import_node_path12.join)(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue
 `);
 }
 __name(startFresh, "startFresh");
 function nativeCommand2(options, runtime, configPath) {
-  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path11.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
+  return { argv: [...runtime.command, "bash", "-e", (0, import_node_path12.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
 async function containerCommand2(options, runtime, stages, configPath, workDir) {
@@ -41537,7 +42052,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
   if (decision.action === "remove") await runArgv(containerCommands.remove(runtime.command, containerName2), logger);
   options.onContainer?.(runtime, containerName2);
   return {
-    argv: ["bash", (0, import_node_path11.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
+    argv: ["bash", (0, import_node_path12.join)(options.pigenDir, "build-docker.sh"), "-c", configPath],
     cwd: workDir,
     env: {
       DOCKER: runtime.command.join(" "),
@@ -41556,7 +42071,7 @@ async function removeBuildContainer(runtime, name, logger) {
 __name(removeBuildContainer, "removeBuildContainer");
 
 // src/lib/build/build-request.ts
-var import_node_path13 = require("node:path");
+var import_node_path14 = require("node:path");
 
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
@@ -41713,10 +42228,10 @@ __name(parseProductConfig, "parseProductConfig");
 
 // src/lib/build/pigen-checkout.ts
 var import_node_fs6 = require("node:fs");
-var import_promises15 = require("node:fs/promises");
-var import_node_path12 = require("node:path");
+var import_promises16 = require("node:fs/promises");
+var import_node_path13 = require("node:path");
 async function headCommit(dir, logger) {
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path12.join)(dir, ".git"))) return void 0;
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir, ".git"))) return void 0;
   const r = await execCapture("git", ["-C", dir, "rev-parse", "HEAD"], { logger, allowFailure: true });
   return r.code === 0 ? r.stdout.trim() : void 0;
 }
@@ -41724,26 +42239,26 @@ __name(headCommit, "headCommit");
 async function locatePiGen(options) {
   const { logger, pin } = options;
   if (options.explicitDir) {
-    const dir2 = (0, import_node_path12.resolve)(options.explicitDir);
-    if (!(0, import_node_fs6.existsSync)((0, import_node_path12.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
+    const dir2 = (0, import_node_path13.resolve)(options.explicitDir);
+    if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir2, "build.sh"))) throw new PiImageError("INPUT_INVALID", `pi-gen directory ${options.explicitDir} has no build.sh`);
     const commit2 = await headCommit(dir2, logger) ?? "unknown";
     if (commit2 !== pin.commit)
       logger.warn(`pi-gen at ${dir2} is ${commit2 === "unknown" ? "not a git checkout" : `at ${commit2}`}; the pinned commit is ${pin.commit}`);
     return { dir: dir2, commit: commit2, source: "explicit" };
   }
-  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path12.join)(options.submoduleDir, "build.sh"))) {
-    const dir2 = (0, import_node_path12.resolve)(options.submoduleDir);
+  if (options.submoduleDir && (0, import_node_fs6.existsSync)((0, import_node_path13.join)(options.submoduleDir, "build.sh"))) {
+    const dir2 = (0, import_node_path13.resolve)(options.submoduleDir);
     const commit2 = await headCommit(dir2, logger) ?? pin.commit;
     if (commit2 !== pin.commit) logger.warn(`vendor/pi-gen is at ${commit2}, not the pinned ${pin.commit}: run git submodule update`);
     return { dir: dir2, commit: commit2, source: "submodule" };
   }
   const repository = options.repository ?? pin.repository;
   const ref = options.ref ?? pin.commit;
-  const dir = (0, import_node_path12.join)((0, import_node_path12.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
-  if (!(0, import_node_fs6.existsSync)((0, import_node_path12.join)(dir, "build.sh"))) {
+  const dir = (0, import_node_path13.join)((0, import_node_path13.resolve)(options.cacheDir), `pi-gen-${ref.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+  if (!(0, import_node_fs6.existsSync)((0, import_node_path13.join)(dir, "build.sh"))) {
     logger.info(`checking out pi-gen ${ref} from ${repository} into ${dir}`);
-    await (0, import_promises15.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises15.mkdir)(dir, { recursive: true });
+    await (0, import_promises16.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises16.mkdir)(dir, { recursive: true });
     const git = /* @__PURE__ */ __name((args) => execCapture("git", ["-C", dir, ...args], { logger }), "git");
     await git(["init", "-q"]);
     await git(["fetch", "-q", "--depth", "1", repository, ref]);
@@ -41769,8 +42284,8 @@ async function recipeCommit(baseDir, logger) {
 __name(recipeCommit, "recipeCommit");
 async function recipeModified(baseDir, paths, logger) {
   const inside = paths.filter((p) => {
-    const rel = (0, import_node_path13.relative)(baseDir, p);
-    if (rel.startsWith("..") || (0, import_node_path13.isAbsolute)(rel)) {
+    const rel = (0, import_node_path14.relative)(baseDir, p);
+    if (rel.startsWith("..") || (0, import_node_path14.isAbsolute)(rel)) {
       logger.warn(`recipe: ${p} is outside the recipe repository ${baseDir}: the recorded commit does not cover it`);
       return false;
     }
@@ -41795,10 +42310,10 @@ async function recipeModified(baseDir, paths, logger) {
 __name(recipeModified, "recipeModified");
 async function prepareBuild(request2) {
   const { logger } = request2;
-  const baseDir = (0, import_node_path13.resolve)(request2.baseDir);
+  const baseDir = (0, import_node_path14.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
   if (request2.configFile) {
-    const path = (0, import_node_path13.resolve)(baseDir, request2.configFile);
+    const path = (0, import_node_path14.resolve)(baseDir, request2.configFile);
     let text2;
     try {
       text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
@@ -41823,7 +42338,7 @@ async function prepareBuild(request2) {
   const exportSettings = parseExportSettings(config.export ?? {}, request2.configFile ?? "settings");
   const checkout = await locatePiGen({
     explicitDir: request2.pigenDir,
-    submoduleDir: (0, import_node_path13.join)(baseDir, "vendor/pi-gen"),
+    submoduleDir: (0, import_node_path14.join)(baseDir, "vendor/pi-gen"),
     cacheDir: request2.cacheDir,
     pin: PI_GEN_PIN,
     repository: request2.pigenRepository,
@@ -41838,9 +42353,9 @@ async function prepareBuild(request2) {
     if (!recipeGitHash) logger.warn(`recipe: ${baseDir} is not a git repository: no recipe commit is recorded (pass --recipe-git-hash)`);
     else {
       const own = [
-        ...request2.configFile ? [(0, import_node_path13.resolve)(baseDir, request2.configFile)] : [],
-        ...config.stages.filter((s) => s.includes("/")).map((s) => (0, import_node_path13.resolve)(baseDir, s)),
-        ...config.overrides ? [(0, import_node_path13.resolve)(baseDir, config.overrides)] : []
+        ...request2.configFile ? [(0, import_node_path14.resolve)(baseDir, request2.configFile)] : [],
+        ...config.stages.filter((s) => s.includes("/")).map((s) => (0, import_node_path14.resolve)(baseDir, s)),
+        ...config.overrides ? [(0, import_node_path14.resolve)(baseDir, config.overrides)] : []
       ];
       recipeIsModified = await recipeModified(baseDir, own, logger);
     }
@@ -41851,7 +42366,7 @@ async function prepareBuild(request2) {
     pigenRepository: checkout.commit === PI_GEN_PIN.commit ? PI_GEN_PIN.repository : request2.pigenRepository ?? checkout.dir,
     recipeModified: recipeIsModified,
     baseDir,
-    workDir: (0, import_node_path13.resolve)(baseDir, request2.workDir),
+    workDir: (0, import_node_path14.resolve)(baseDir, request2.workDir),
     runtime: request2.runtime,
     settings: { ...config.settings, imgName, extra: config.extra },
     stages: config.stages,
@@ -41864,8 +42379,8 @@ async function prepareBuild(request2) {
     containerName: containerName(request2.containerNameParts ?? [imgName]),
     minFreeGiB: request2.minFreeGiB,
     installEmulation: request2.installEmulation,
-    aptCacheDir: request2.aptCacheDir ? (0, import_node_path13.resolve)(baseDir, request2.aptCacheDir) : void 0,
-    stageCacheDir: request2.stageCacheDir ? (0, import_node_path13.resolve)(baseDir, request2.stageCacheDir) : void 0,
+    aptCacheDir: request2.aptCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.aptCacheDir) : void 0,
+    stageCacheDir: request2.stageCacheDir ? (0, import_node_path14.resolve)(baseDir, request2.stageCacheDir) : void 0,
     isRoot: request2.isRoot,
     arch: request2.arch,
     logger
@@ -42098,8 +42613,8 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 };
 
 // src/cli/commands/export-command.ts
-var import_promises16 = require("node:fs/promises");
-var import_node_path14 = require("node:path");
+var import_promises17 = require("node:fs/promises");
+var import_node_path15 = require("node:path");
 var exportCommand = {
   name: "export",
   summary: "assemble a disk image from a root file system directory, with no loop device and no mount",
@@ -42151,16 +42666,16 @@ Options:
     const { layout } = parseExportSettings(settings, "--set");
     const seed = values.seed;
     const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
-    if (!values.force && await (0, import_promises16.stat)(out).catch(() => void 0)) {
+    if (!values.force && await (0, import_promises17.stat)(out).catch(() => void 0)) {
       throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
     }
     if (epoch !== void 0 && seed === void 0)
       logger.warn("SOURCE_DATE_EPOCH is set but no --seed: the identifiers are random, the image is not reproducible");
-    const result = await assembleImage({ rootDir: (0, import_node_path14.resolve)(positionals[0]), bootDir: (0, import_node_path14.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path14.resolve)(out), logger });
-    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path14.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
+    const result = await assembleImage({ rootDir: (0, import_node_path15.resolve)(positionals[0]), bootDir: (0, import_node_path15.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path15.resolve)(out), logger });
+    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path15.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
 `);
     else {
-      stdout(`${(0, import_node_path14.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
+      stdout(`${(0, import_node_path15.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
 `);
       for (const p of result.plan.partitions)
         stdout(`  ${p.number}  ${p.label.padEnd(10)} ${p.fs.padEnd(6)} ${String(p.bytes / 1048576).padStart(6)} MiB  PARTUUID=${p.ids.partUuid}  ${p.role}
@@ -42234,10 +42749,10 @@ function checkDisk(facts, policy) {
 __name(checkDisk, "checkDisk");
 
 // src/lib/device/flash.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 
 // src/lib/image/decompress.ts
-var import_node_path15 = require("node:path");
+var import_node_path16 = require("node:path");
 var import_node_zlib2 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
@@ -42409,7 +42924,7 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path15.basename)(path);
+  const name = (0, import_node_path16.basename)(path);
   switch (compression) {
     case "none": {
       const handle = await openRegularFile(path);
@@ -42474,7 +42989,7 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/byte-source.ts
-var import_promises17 = require("node:fs/promises");
+var import_promises18 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
   constructor(name, size2, fh) {
     this.name = name;
@@ -42494,7 +43009,7 @@ var FileByteSource = class _FileByteSource {
   }
   /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
   static async openDevice(path, size2) {
-    return new _FileByteSource(path, size2, await (0, import_promises17.open)(path, "r"));
+    return new _FileByteSource(path, size2, await (0, import_promises18.open)(path, "r"));
   }
   async read(offset, length) {
     if (offset < 0 || length < 0 || offset + length > this.size) {
@@ -42535,536 +43050,6 @@ var SliceByteSource = class {
       return Promise.reject(new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past its end`));
     }
     return this.parent.read(this.offset + offset, length);
-  }
-};
-
-// src/lib/image/ext4.ts
-var EXT4_MAGIC = 61267;
-var INCOMPAT_64BIT2 = 128;
-var EXTENTS_FL = 524288;
-var INLINE_DATA_FL = 268435456;
-var S_IFMT = 61440;
-var S_IFDIR = 16384;
-var S_IFLNK = 40960;
-var S_IFREG = 32768;
-var ROOT_INODE = 2;
-var MAX_SYMLINK_HOPS = 40;
-var MAX_EXTENT_DEPTH = 5;
-var MAX_MAP_BLOCKS = 4096;
-var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
-var MAX_DIRECTORY_ENTRIES = 1e5;
-var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
-var Ext4FileSystem = class _Ext4FileSystem {
-  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
-    this.src = src;
-    this.blockSize = blockSize;
-    this.kind = kind;
-    this.label = label;
-    this.uuid = uuid;
-    this.inodesPerGroup = inodesPerGroup;
-    this.inodeSize = inodeSize;
-    this.descSize = descSize;
-    this.is64 = is64;
-    this.firstDataBlock = firstDataBlock;
-    this.groupCount = groupCount;
-    this.blocksCount = blocksCount;
-    this.budget = budget;
-  }
-  src;
-  blockSize;
-  kind;
-  label;
-  uuid;
-  inodesPerGroup;
-  inodeSize;
-  descSize;
-  is64;
-  firstDataBlock;
-  groupCount;
-  blocksCount;
-  budget;
-  static {
-    __name(this, "Ext4FileSystem");
-  }
-  corrupt(what) {
-    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
-  }
-  /** Every read is counted: a structure can make the reader walk, never walk without end. */
-  async read(offset, length) {
-    this.budget -= length;
-    if (this.budget < 0) throw this.corrupt(`reading the file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
-    return this.src.read(offset, length);
-  }
-  static looksLikeExt(superblock) {
-    return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
-  }
-  static async open(src, readBudget = DEFAULT_READ_BUDGET) {
-    const sb = await src.read(1024, 1024);
-    if (!_Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not an ext2/3/4 file system`);
-    const blockSize = 1024 << sb.readUInt32LE(24);
-    const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT2 ? sb.readUInt32LE(336) * 2 ** 32 : 0);
-    const blocksPerGroup = sb.readUInt32LE(32);
-    const inodesPerGroup = sb.readUInt32LE(40);
-    const revLevel = sb.readUInt32LE(76);
-    const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
-    const incompat = sb.readUInt32LE(96);
-    const is64 = (incompat & INCOMPAT_64BIT2) !== 0;
-    const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
-    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
-    }
-    if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
-    }
-    if (blocksCount * blockSize > src.size) {
-      throw new PiImageError(
-        "IMAGE_CORRUPT",
-        `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
-      );
-    }
-    const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
-    const u = sb.subarray(104, 120).toString("hex");
-    const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
-    const firstDataBlock = sb.readUInt32LE(20);
-    const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
-    const compat = sb.readUInt32LE(92);
-    const kind = incompat & (64 | 512 | INCOMPAT_64BIT2) ? "ext4" : compat & 4 ? "ext3" : "ext2";
-    return new _Ext4FileSystem(
-      src,
-      blockSize,
-      kind,
-      label,
-      uuid,
-      inodesPerGroup,
-      inodeSize,
-      descSize,
-      is64,
-      firstDataBlock,
-      groupCount,
-      blocksCount,
-      readBudget
-    );
-  }
-  async readBlocks(block, count2 = 1) {
-    if (block + count2 > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
-    return this.read(block * this.blockSize, count2 * this.blockSize);
-  }
-  async inode(number) {
-    const group = Math.floor((number - 1) / this.inodesPerGroup);
-    if (number < 1 || group >= this.groupCount) throw this.corrupt(`inode ${number} out of range`);
-    const index = (number - 1) % this.inodesPerGroup;
-    const gdtBlock = this.firstDataBlock + 1;
-    const desc = await this.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
-    const tableLo = desc.readUInt32LE(8);
-    const tableHi = this.is64 && this.descSize >= 64 ? desc.readUInt32LE(40) : 0;
-    const table = tableLo + tableHi * 2 ** 32;
-    const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
-    const mode = raw.readUInt16LE(0);
-    const size2 = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
-    return { number, mode, size: size2, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
-  }
-  /**
-   * The file system blocks holding an inode's first `wanted` logical blocks,
-   * as [logical, physical, count] runs (physical -1: reads as zeros). Only the
-   * part of the map that covers them is read; a map that loops, fans out past
-   * what it could hold, or needs more than MAX_MAP_BLOCKS blocks is refused.
-   */
-  async extents(inode, wanted) {
-    const where = `inode ${inode.number}`;
-    const seen = /* @__PURE__ */ new Set();
-    let mapBlocks = 0;
-    const mapBlock = /* @__PURE__ */ __name(async (block, what) => {
-      if (seen.has(block)) throw this.corrupt(`${where}: its ${what} refers to block ${block} twice (a loop)`);
-      seen.add(block);
-      if (++mapBlocks > MAX_MAP_BLOCKS) throw this.corrupt(`${where}: its ${what} spans more than ${MAX_MAP_BLOCKS} blocks`);
-      return this.readBlocks(block);
-    }, "mapBlock");
-    if (inode.flags & EXTENTS_FL) {
-      const out = [];
-      let next = 0;
-      const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
-        if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
-        const entries = node.readUInt16LE(2);
-        const max = node.readUInt16LE(4);
-        const depth = node.readUInt16LE(6);
-        const capacity = Math.floor((node.length - 12) / 12);
-        if (entries > max || max > capacity) throw this.corrupt(`${where}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
-        if (depth > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth !== expectedDepth) {
-          throw this.corrupt(`${where}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
-        }
-        for (let i = 0; i < entries; i++) {
-          const e = 12 + i * 12;
-          const logical = node.readUInt32LE(e);
-          if (logical >= wanted) break;
-          if (depth === 0) {
-            let len = node.readUInt16LE(e + 4);
-            const uninitialized = len > 32768;
-            if (uninitialized) len -= 32768;
-            if (logical < next)
-              throw this.corrupt(
-                `${where}: its extents overlap or are out of order (a run starts at block ${logical}, before block ${next} where the one before ended)`
-              );
-            next = logical + len;
-            const physical = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
-            out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
-          } else {
-            const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
-            await walk(await mapBlock(child, "extent tree"), depth - 1);
-          }
-        }
-      }, "walk");
-      await walk(inode.block, void 0);
-      return out;
-    }
-    const perBlock = this.blockSize / 4;
-    const list = [];
-    const indirect = /* @__PURE__ */ __name(async (block, level) => {
-      if (block === 0 || list.length >= wanted) return;
-      const data = await mapBlock(block, "indirect block map");
-      for (let i = 0; i < perBlock && list.length < wanted; i++) {
-        const b = data.readUInt32LE(i * 4);
-        if (level === 1) list.push(b);
-        else await indirect(b, level - 1);
-      }
-    }, "indirect");
-    for (let i = 0; i < 12 && list.length < wanted; i++) list.push(inode.block.readUInt32LE(i * 4));
-    await indirect(inode.block.readUInt32LE(48), 1);
-    await indirect(inode.block.readUInt32LE(52), 2);
-    await indirect(inode.block.readUInt32LE(56), 3);
-    return list.map((b, i) => [i, b === 0 ? -1 : b, 1]);
-  }
-  /** Reads an inode's data, up to `maxBytes`. */
-  async readInode(inode, maxBytes = 1 << 20) {
-    const length = Math.min(inode.size, maxBytes);
-    if (inode.flags & INLINE_DATA_FL) {
-      if (inode.size > 60) throw new PiImageError("FS_UNSUPPORTED", `${this.src.name}: inode ${inode.number} keeps more than 60 bytes inline`);
-      return inode.block.subarray(0, length);
-    }
-    const out = Buffer.alloc(length);
-    for (const [logical, physical, count2] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
-      const start = logical * this.blockSize;
-      if (start >= length) continue;
-      const bytes = Math.min(count2 * this.blockSize, length - start);
-      if (physical < 0) continue;
-      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
-        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
-      (await this.read(physical * this.blockSize, bytes)).copy(out, start);
-    }
-    return out;
-  }
-  async readDirectory(inode) {
-    if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
-    if (inode.size > MAX_DIRECTORY_BYTES)
-      throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
-    const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
-    const entries = [];
-    let at = 0;
-    while (at + 8 <= data.length) {
-      const ino = data.readUInt32LE(at);
-      const recLen = data.readUInt16LE(at + 4);
-      const nameLen = data[at + 6];
-      if (recLen < 8 || at + recLen > data.length) {
-        at = (Math.floor(at / this.blockSize) + 1) * this.blockSize;
-        continue;
-      }
-      if (ino !== 0 && nameLen > 0) {
-        if (entries.length >= MAX_DIRECTORY_ENTRIES)
-          throw this.corrupt(`directory inode ${inode.number} holds more than ${MAX_DIRECTORY_ENTRIES} entries: not a directory of a system image`);
-        const name = data.toString("utf8", at + 8, at + 8 + nameLen);
-        if (name !== "." && name !== "..") entries.push({ name, inode: ino, fileType: data[at + 7] });
-      }
-      at += recLen;
-    }
-    return entries;
-  }
-  /**
-   * Resolves a path from the root, following symlinks (absolute ones against the
-   * image's root, never the host's). Returns undefined when it does not exist.
-   */
-  async resolve(path, followLast = true) {
-    let hops = 0;
-    const walk = /* @__PURE__ */ __name(async (components) => {
-      let stack = [await this.inode(ROOT_INODE)];
-      const queue = [...components];
-      while (queue.length > 0) {
-        const part = queue.shift();
-        if (part === "" || part === ".") continue;
-        if (part === "..") {
-          if (stack.length > 1) stack.pop();
-          continue;
-        }
-        const dir = stack[stack.length - 1];
-        if ((dir.mode & S_IFMT) !== S_IFDIR) return void 0;
-        const entry = (await this.readDirectory(dir)).find((e) => e.name === part);
-        if (!entry) return void 0;
-        const node = await this.inode(entry.inode);
-        if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
-          if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
-          const target = await this.readLink(node);
-          if (target.startsWith("/")) stack = [stack[0]];
-          queue.unshift(...target.split("/"));
-          continue;
-        }
-        stack.push(node);
-      }
-      return stack[stack.length - 1];
-    }, "walk");
-    return walk(path.split("/"));
-  }
-  async readLink(inode) {
-    if (inode.size < 60 && !(inode.flags & EXTENTS_FL)) return inode.block.toString("utf8", 0, inode.size);
-    return (await this.readInode(inode, 4096)).toString("utf8");
-  }
-  /** Reads a regular file by path (symlinks followed); undefined when absent or not a file. */
-  async readFile(path, maxBytes = 1 << 20) {
-    const inode = await this.resolve(path);
-    if (!inode || (inode.mode & S_IFMT) !== S_IFREG) return void 0;
-    return this.readInode(inode, maxBytes);
-  }
-  /** Lists a directory by path; undefined when absent. Symlinks in the listing are reported with their targets. */
-  async list(path) {
-    const inode = await this.resolve(path);
-    if (!inode || (inode.mode & S_IFMT) !== S_IFDIR) return void 0;
-    const out = [];
-    for (const e of await this.readDirectory(inode)) {
-      const node = await this.inode(e.inode);
-      const fmt = node.mode & S_IFMT;
-      if (fmt === S_IFLNK) out.push({ name: e.name, type: "symlink", target: await this.readLink(node) });
-      else out.push({ name: e.name, type: fmt === S_IFDIR ? "directory" : fmt === S_IFREG ? "file" : "other" });
-    }
-    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  }
-  async exists(path) {
-    return await this.resolve(path, false) !== void 0;
-  }
-};
-
-// src/lib/image/fat.ts
-var MAX_FAT_BYTES = 64 * 1024 * 1024;
-var MAX_WALK_ENTRIES = 1e5;
-var MAX_DIRECTORY_BYTES2 = 4 * 1024 * 1024;
-var DEFAULT_READ_BUDGET2 = 256 * 1024 * 1024;
-var FatFileSystem = class _FatFileSystem {
-  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount, budget) {
-    this.src = src;
-    this.type = type;
-    this.volumeId = volumeId;
-    this.clusterBytes = clusterBytes;
-    this.dataStart = dataStart;
-    this.rootDir = rootDir;
-    this.fat = fat;
-    this.clusterCount = clusterCount;
-    this.budget = budget;
-  }
-  src;
-  type;
-  volumeId;
-  clusterBytes;
-  dataStart;
-  rootDir;
-  fat;
-  clusterCount;
-  budget;
-  static {
-    __name(this, "FatFileSystem");
-  }
-  /** The volume label: the root directory's label entry, else the boot sector's. */
-  label;
-  corrupt(what) {
-    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
-  }
-  /** Every read is counted: a structure can make the reader walk, never walk without end. */
-  read(offset, length) {
-    this.budget -= length;
-    if (this.budget < 0)
-      throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
-    return this.src.read(offset, length);
-  }
-  /** True when the boot sector looks like FAT (used to identify a partition). */
-  static looksLikeFat(boot) {
-    if (boot.length < 512 || boot.readUInt16LE(510) !== 43605) return false;
-    const bps = boot.readUInt16LE(11);
-    const spc = boot[13];
-    return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & spc - 1) === 0 && boot[16] > 0 && boot.readUInt16LE(14) > 0;
-  }
-  static async open(src, readBudget = DEFAULT_READ_BUDGET2) {
-    const boot = await src.read(0, 512);
-    if (!_FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not a FAT file system`);
-    const bps = boot.readUInt16LE(11);
-    const spc = boot[13];
-    const reserved = boot.readUInt16LE(14);
-    const fats = boot[16];
-    const rootEntries = boot.readUInt16LE(17);
-    const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
-    const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
-    const rootSectors = Math.ceil(rootEntries * 32 / bps);
-    const dataSector = reserved + fats * fatSectors + rootSectors;
-    const clusters = Math.floor((total - dataSector) / spc);
-    if (fatSectors === 0 || total <= dataSector || clusters < 1)
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
-    if (total * bps > src.size) {
-      throw new PiImageError(
-        "IMAGE_CORRUPT",
-        `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
-      );
-    }
-    const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
-    const fatBytes = fatSectors * bps;
-    if (fatBytes > MAX_FAT_BYTES) throw new PiImageError("FS_UNSUPPORTED", `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
-    const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
-    if (fatBytes * 8 < (clusters + 2) * entryBits)
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
-    const fat = await src.read(reserved * bps, fatBytes);
-    const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
-    const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
-    const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
-    const fs = new _FatFileSystem(
-      src,
-      type,
-      `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`,
-      spc * bps,
-      dataSector * bps,
-      rootDir,
-      fat,
-      clusters,
-      readBudget - fatBytes
-    );
-    const volumeLabel = await fs.rootVolumeLabel();
-    fs.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
-    return fs;
-  }
-  next(cluster) {
-    if (cluster > this.clusterCount + 1) throw this.corrupt(`FAT cluster ${cluster} lies past the data area`);
-    if (this.type === "FAT32") return this.fat.readUInt32LE(cluster * 4) & 268435455;
-    if (this.type === "FAT16") return this.fat.readUInt16LE(cluster * 2);
-    const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
-    return cluster & 1 ? v >> 4 : v & 4095;
-  }
-  isEnd(cluster) {
-    const eoc = this.type === "FAT32" ? 268435448 : this.type === "FAT16" ? 65528 : 4088;
-    return cluster >= eoc || cluster < 2;
-  }
-  /**
-   * Reads a cluster chain up to `limit` bytes. The chain is followed only as
-   * far as needed; one that leaves the data area or loops is refused.
-   */
-  async readChain(first, limit) {
-    const parts = [];
-    const seen = /* @__PURE__ */ new Set();
-    let got = 0;
-    for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
-      if (c > this.clusterCount + 1) throw this.corrupt(`FAT cluster chain from ${first} leaves the data area (cluster ${c})`);
-      if (seen.has(c)) throw this.corrupt(`FAT cluster chain from ${first} loops (cluster ${c} twice)`);
-      seen.add(c);
-      const len = Math.min(this.clusterBytes, limit - got);
-      parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
-      got += len;
-    }
-    return Buffer.concat(parts);
-  }
-  async rootBytes() {
-    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, MAX_DIRECTORY_BYTES2);
-    return this.read(this.rootDir.offset, Math.min(this.rootDir.length, MAX_DIRECTORY_BYTES2));
-  }
-  async rootVolumeLabel() {
-    const raw = await this.rootBytes();
-    for (let at = 0; at + 32 <= raw.length; at += 32) {
-      if (raw[at] === 0) break;
-      if (raw[at] === 229) continue;
-      const attr = raw[at + 11];
-      if (attr !== 15 && attr & 8) return raw.toString("latin1", at, at + 11).trimEnd();
-    }
-    return void 0;
-  }
-  static parseDirectory(raw) {
-    const entries = [];
-    let lfn = [];
-    for (let at = 0; at + 32 <= raw.length; at += 32) {
-      const first = raw[at];
-      if (first === 0) break;
-      if (first === 229) {
-        lfn = [];
-        continue;
-      }
-      const attr = raw[at + 11];
-      if (attr === 15) {
-        const seq = first & 31;
-        const chars = Buffer.concat([raw.subarray(at + 1, at + 11), raw.subarray(at + 14, at + 26), raw.subarray(at + 28, at + 32)]);
-        let part = chars.toString("utf16le");
-        const end = part.indexOf("\0");
-        if (end >= 0) part = part.slice(0, end);
-        if (first & 64) lfn = [];
-        lfn[seq - 1] = part;
-        continue;
-      }
-      if (attr & 8) {
-        lfn = [];
-        continue;
-      }
-      const base = raw.toString("latin1", at, at + 8).trimEnd();
-      const ext = raw.toString("latin1", at + 8, at + 11).trimEnd();
-      const caseFlags = raw[at + 12];
-      const shortName = (caseFlags & 8 ? base.toLowerCase() : base) + (ext ? "." + (caseFlags & 16 ? ext.toLowerCase() : ext) : "");
-      const name = lfn.length > 0 ? lfn.join("") : shortName;
-      lfn = [];
-      if (name === "." || name === "..") continue;
-      entries.push({
-        name,
-        directory: (attr & 16) !== 0,
-        size: raw.readUInt32LE(at + 28),
-        firstCluster: raw.readUInt16LE(at + 20) << 16 | raw.readUInt16LE(at + 26)
-      });
-    }
-    return entries;
-  }
-  async listEntry(dir) {
-    const raw = dir ? await this.readChain(dir.firstCluster, MAX_DIRECTORY_BYTES2) : await this.rootBytes();
-    return _FatFileSystem.parseDirectory(raw);
-  }
-  async lookup(path) {
-    const parts = path.split("/").filter(Boolean);
-    let current;
-    for (const part of parts) {
-      if (current && !current.directory) return null;
-      const found = (await this.listEntry(current)).find((e) => e.name.toLowerCase() === part.toLowerCase());
-      if (!found) return null;
-      current = found;
-    }
-    return current;
-  }
-  /** Lists a directory; `/` is the root. */
-  async list(path = "/") {
-    const entry = await this.lookup(path);
-    if (entry === null || entry && !entry.directory) throw new PiImageError("INPUT_INVALID", `${this.src.name}: no directory ${path}`);
-    return this.listEntry(entry);
-  }
-  /** Reads a file, or undefined when there is none. Files past `maxBytes` are cut there. */
-  async readFile(path, maxBytes = 1 << 20) {
-    const entry = await this.lookup(path);
-    if (!entry || entry.directory) return void 0;
-    if (entry.size === 0) return Buffer.alloc(0);
-    return this.readChain(entry.firstCluster, Math.min(entry.size, maxBytes));
-  }
-  /** Every file and directory, depth first, sorted by name within a directory. */
-  async walk() {
-    const out = [];
-    const visited = /* @__PURE__ */ new Set();
-    const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
-      if (depth > 32) throw this.corrupt("directories nest deeper than 32 levels");
-      if (dir) {
-        if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix} is reached twice (a loop)`);
-        visited.add(dir.firstCluster);
-      }
-      const entries = (await this.listEntry(dir)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-      for (const e of entries) {
-        if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
-        const path = `${prefix}/${e.name}`;
-        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
-        if (e.directory) await visit(e, path, depth + 1);
-      }
-    }, "visit");
-    await visit(void 0, "", 0);
-    return out;
   }
 };
 
@@ -43379,7 +43364,7 @@ async function inspectImage(disk, options = {}) {
 __name(inspectImage, "inspectImage");
 
 // src/lib/image/mapped-bytes.ts
-var import_node_crypto5 = require("node:crypto");
+var import_node_crypto6 = require("node:crypto");
 function rangesOf(map, imageSize, imageSha256) {
   if (!map) return imageSize > 0 ? [{ start: 0, end: imageSize, sha256: imageSha256 }] : [];
   return map.ranges.map((r) => ({ start: r.first * map.blockSize, end: Math.min((r.last + 1) * map.blockSize, map.imageSize), sha256: r.sha256 }));
@@ -43407,7 +43392,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
   async function* generate() {
     let position = 0;
     let index = 0;
-    let hash = (0, import_node_crypto5.createHash)("sha256");
+    let hash = (0, import_node_crypto6.createHash)("sha256");
     for await (const c of stream) {
       const chunk = c;
       whole.update(chunk);
@@ -43426,7 +43411,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
         at += take;
         if (here + take === range.end) {
           check(range, hash.digest("hex"));
-          hash = (0, import_node_crypto5.createHash)("sha256");
+          hash = (0, import_node_crypto6.createHash)("sha256");
           index++;
         }
       }
@@ -43446,7 +43431,7 @@ function piecesFromFile(read, ranges, source) {
   const check = rangeCheck(source);
   async function* generate() {
     for (const range of ranges) {
-      const hash = (0, import_node_crypto5.createHash)("sha256");
+      const hash = (0, import_node_crypto6.createHash)("sha256");
       for (let at = range.start; at < range.end; at += READ_CHUNK) {
         const data = await read(at, Math.min(READ_CHUNK, range.end - at));
         hash.update(data);
@@ -43462,7 +43447,7 @@ __name(piecesFromFile, "piecesFromFile");
 
 // src/lib/device/block-devices.ts
 var import_node_fs8 = require("node:fs");
-var import_node_path16 = require("node:path");
+var import_node_path17 = require("node:path");
 var BlockDevices = class {
   constructor(sysRoot = "/sys", devRoot = "/dev") {
     this.sysRoot = sysRoot;
@@ -43474,7 +43459,7 @@ var BlockDevices = class {
     __name(this, "BlockDevices");
   }
   dir(name) {
-    return (0, import_node_path16.join)(this.sysRoot, "class", "block", name);
+    return (0, import_node_path17.join)(this.sysRoot, "class", "block", name);
   }
   text(path) {
     try {
@@ -43492,50 +43477,50 @@ var BlockDevices = class {
   }
   /** Every block device the kernel lists, by name. */
   names() {
-    return this.list((0, import_node_path16.join)(this.sysRoot, "class", "block"));
+    return this.list((0, import_node_path17.join)(this.sysRoot, "class", "block"));
   }
   /** The device with kernel name `name`, or undefined. */
   byName(name) {
     if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
     const dir = this.dir(name);
-    const devno = this.text((0, import_node_path16.join)(dir, "dev"));
+    const devno = this.text((0, import_node_path17.join)(dir, "dev"));
     if (devno === void 0) return void 0;
-    const isPartition = this.text((0, import_node_path16.join)(dir, "partition")) !== void 0;
+    const isPartition = this.text((0, import_node_path17.join)(dir, "partition")) !== void 0;
     let parent;
     if (isPartition) {
       try {
-        parent = (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_fs8.realpathSync)(dir)));
+        parent = (0, import_node_path17.basename)((0, import_node_path17.dirname)((0, import_node_fs8.realpathSync)(dir)));
       } catch {
         parent = void 0;
       }
     }
-    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path16.join)(dir, entry, "partition")) !== void 0);
-    const holders = [...this.list((0, import_node_path16.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path16.join)(dir, p, "holders")))];
-    const device = (0, import_node_path16.join)(dir, "device");
+    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path17.join)(dir, entry, "partition")) !== void 0);
+    const holders = [...this.list((0, import_node_path17.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path17.join)(dir, p, "holders")))];
+    const device = (0, import_node_path17.join)(dir, "device");
     return {
       name,
-      path: (0, import_node_path16.join)(this.devRoot, name),
+      path: (0, import_node_path17.join)(this.devRoot, name),
       devno,
-      sizeBytes: Number(this.text((0, import_node_path16.join)(dir, "size")) ?? 0) * 512,
-      readOnly: this.text((0, import_node_path16.join)(dir, "ro")) === "1",
-      removable: this.text((0, import_node_path16.join)(dir, "removable")) === "1",
+      sizeBytes: Number(this.text((0, import_node_path17.join)(dir, "size")) ?? 0) * 512,
+      readOnly: this.text((0, import_node_path17.join)(dir, "ro")) === "1",
+      removable: this.text((0, import_node_path17.join)(dir, "removable")) === "1",
       isPartition,
       parent,
-      startBytes: isPartition ? Number(this.text((0, import_node_path16.join)(dir, "start")) ?? 0) * 512 : void 0,
-      model: nonEmpty(this.text((0, import_node_path16.join)(device, "model"))),
-      serial: nonEmpty(this.text((0, import_node_path16.join)(dir, "serial")) ?? this.text((0, import_node_path16.join)(device, "serial"))),
-      wwn: nonEmpty(this.text((0, import_node_path16.join)(dir, "wwid")) ?? this.text((0, import_node_path16.join)(device, "wwid")) ?? this.text((0, import_node_path16.join)(dir, "wwn"))),
+      startBytes: isPartition ? Number(this.text((0, import_node_path17.join)(dir, "start")) ?? 0) * 512 : void 0,
+      model: nonEmpty(this.text((0, import_node_path17.join)(device, "model"))),
+      serial: nonEmpty(this.text((0, import_node_path17.join)(dir, "serial")) ?? this.text((0, import_node_path17.join)(device, "serial"))),
+      wwn: nonEmpty(this.text((0, import_node_path17.join)(dir, "wwid")) ?? this.text((0, import_node_path17.join)(device, "wwid")) ?? this.text((0, import_node_path17.join)(dir, "wwn"))),
       partitions,
       holders: [...new Set(holders)],
-      logicalBlockSize: Number(this.text((0, import_node_path16.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
-      writeZeroesMaxBytes: Number(this.text((0, import_node_path16.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
-      backingFile: nonEmpty(this.text((0, import_node_path16.join)(dir, "loop", "backing_file")))
+      logicalBlockSize: Number(this.text((0, import_node_path17.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
+      writeZeroesMaxBytes: Number(this.text((0, import_node_path17.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
+      backingFile: nonEmpty(this.text((0, import_node_path17.join)(dir, "loop", "backing_file")))
     };
   }
   /** The device with device number major:minor. */
   byDevno(devno) {
     try {
-      return this.byName((0, import_node_path16.basename)((0, import_node_fs8.realpathSync)((0, import_node_path16.join)(this.sysRoot, "dev", "block", devno))));
+      return this.byName((0, import_node_path17.basename)((0, import_node_fs8.realpathSync)((0, import_node_path17.join)(this.sysRoot, "dev", "block", devno))));
     } catch {
       return void 0;
     }
@@ -43556,7 +43541,7 @@ var BlockDevices = class {
     const device = this.byName(name);
     if (!device) return [];
     if (device.isPartition) return device.parent ? [device.parent] : [];
-    const slaves = this.list((0, import_node_path16.join)(this.dir(name), "slaves"));
+    const slaves = this.list((0, import_node_path17.join)(this.dir(name), "slaves"));
     if (slaves.length === 0) return [name];
     return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
   }
@@ -43574,7 +43559,7 @@ __name(nonEmpty, "nonEmpty");
 
 // src/lib/device/disk-io.ts
 var import_node_fs9 = require("node:fs");
-var import_promises18 = require("node:fs/promises");
+var import_promises19 = require("node:fs/promises");
 var IO_CHUNK = 4 * 1024 * 1024;
 var MAX_ALIGNMENT = 4096;
 var DiskIo = class _DiskIo {
@@ -43597,7 +43582,7 @@ var DiskIo = class _DiskIo {
     const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
     const attempt = /* @__PURE__ */ __name(async (flags) => {
       try {
-        return await (0, import_promises18.open)(path, flags);
+        return await (0, import_promises19.open)(path, flags);
       } catch (e) {
         const code = e.code;
         if (code === "EBUSY")
@@ -43945,7 +43930,7 @@ function relocateGpt(head2, diskBytes) {
 __name(relocateGpt, "relocateGpt");
 
 // src/lib/device/written-digests.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 var WrittenDigests = class {
   /** `headEnd`: bytes before it are the held-back head, compared whole. */
   constructor(ranges, headEnd) {
@@ -43966,7 +43951,7 @@ var WrittenDigests = class {
       const end = piece.offset + piece.data.length;
       while (this.index < this.ranges.length && piece.offset >= this.ranges[this.index].end) this.close();
       if (end > this.headEnd) {
-        this.hash ??= (0, import_node_crypto6.createHash)("sha256");
+        this.hash ??= (0, import_node_crypto7.createHash)("sha256");
         this.hash.update(piece.offset >= this.headEnd ? piece.data : piece.data.subarray(this.headEnd - piece.offset));
       }
       yield piece;
@@ -43976,7 +43961,7 @@ var WrittenDigests = class {
   close() {
     const r = this.ranges[this.index++];
     const start = Math.max(r.start, this.headEnd);
-    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto6.createHash)("sha256")).digest("hex") });
+    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto7.createHash)("sha256")).digest("hex") });
     this.hash = void 0;
   }
   /** The ranges past the head, as written (complete once `track` has finished). */
@@ -44291,7 +44276,7 @@ async function readBack(device, head2, ranges, imagePath, logger) {
       read += length;
     }
     for (const range of ranges) {
-      const hash = (0, import_node_crypto7.createHash)("sha256");
+      const hash = (0, import_node_crypto8.createHash)("sha256");
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
         const length = Math.min(IO_CHUNK, range.end - at);
         const data = await io.readAt(io.buffers[0], length, at);
@@ -44653,12 +44638,12 @@ __name(flashRules, "flashRules");
 
 // src/lib/device/flash-source.ts
 var import_node_fs17 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var import_node_os3 = require("node:os");
-var import_node_path24 = require("node:path");
+var import_node_path25 = require("node:path");
 
 // src/lib/image/bmap.ts
-var import_node_crypto8 = require("node:crypto");
+var import_node_crypto9 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -44674,7 +44659,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count2) {
-    this.open ??= { first: this.block, hash: (0, import_node_crypto8.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto9.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count2;
     this.mapped += count2;
@@ -44734,7 +44719,7 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto8.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto9.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
@@ -44763,7 +44748,7 @@ function parseBmap(text2, source = ".bmap") {
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
   const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
-  if ((0, import_node_crypto8.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  if ((0, import_node_crypto9.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
   const blocksCount = count(body, "BlocksCount", source);
@@ -44795,8 +44780,8 @@ __name(parseBmap, "parseBmap");
 
 // src/lib/oci/layout.ts
 var import_node_fs13 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
-var import_node_path17 = require("node:path");
+var import_promises20 = require("node:fs/promises");
+var import_node_path18 = require("node:path");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -44894,10 +44879,10 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto9 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto9.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto10.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function verifiedBlobSource(descriptor, openRange, label) {
@@ -44955,7 +44940,7 @@ var OciLayout = class _OciLayout {
     return this.dir;
   }
   pinned(digest) {
-    return `oci:${(0, import_node_path17.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path18.resolve)(this.dir)}@${digest}`;
   }
   /**
    * Opens the layout in `dir`. A directory without an `oci-layout` file is
@@ -44964,7 +44949,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path17.join)(dir, MARKER_FILE);
+    const marker = (0, import_node_path18.join)(dir, MARKER_FILE);
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -44983,20 +44968,20 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs13.existsSync)((0, import_node_path17.join)(dir, MARKER_FILE));
+    return (0, import_node_fs13.existsSync)((0, import_node_path18.join)(dir, MARKER_FILE));
   }
   /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await writeFileAtomic((0, import_node_path17.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path17.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path18.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
   async blobsDir() {
-    const dir = (0, import_node_path17.join)(this.dir, "blobs", "sha256");
-    const made = await (0, import_promises19.mkdir)(dir, { recursive: true });
+    const dir = (0, import_node_path18.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises20.mkdir)(dir, { recursive: true });
     if (this.pending && made !== void 0) this.madeDirs ??= made;
     return dir;
   }
@@ -45004,9 +44989,9 @@ var OciLayout = class _OciLayout {
   async undoDirs() {
     if (!this.pending || this.madeDirs === void 0) return;
     const top = this.madeDirs;
-    for (let d = (0, import_node_path17.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path17.dirname)(d)) {
+    for (let d = (0, import_node_path18.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path18.dirname)(d)) {
       try {
-        await (0, import_promises19.rmdir)(d);
+        await (0, import_promises20.rmdir)(d);
       } catch {
         return;
       }
@@ -45015,11 +45000,11 @@ var OciLayout = class _OciLayout {
   madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path17.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path18.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises19.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises20.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -45030,7 +45015,7 @@ var OciLayout = class _OciLayout {
   }
   async writeBlob(source, expected) {
     const counter = new HashingPassThrough();
-    const file = new AtomicFile((0, import_node_path17.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
+    const file = new AtomicFile((0, import_node_path18.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
       await file.fill(source, counter);
       const { size: size2, sha256 } = counter.digest();
@@ -45129,7 +45114,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path17.join)(this.dir, INDEX_FILE);
+    const path = (0, import_node_path18.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -45142,7 +45127,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag2);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag2 } });
-    await writeFileAtomic((0, import_node_path17.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag2) {
@@ -45242,7 +45227,7 @@ var Counter = class extends import_node_stream4.Transform {
   }
 };
 function sendRequest(method, url, headers, body, limits) {
-  return new Promise((resolve11, reject) => {
+  return new Promise((resolve12, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
       for (const t of timers) clearTimeout(t);
@@ -45285,7 +45270,7 @@ function sendRequest(method, url, headers, body, limits) {
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
-      resolve11({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+      resolve12({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
     req.on("error", (e) => fail2(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
@@ -46056,42 +46041,42 @@ __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
 var import_node_fs16 = require("node:fs");
-var import_promises22 = require("node:fs/promises");
-var import_node_path23 = require("node:path");
+var import_promises23 = require("node:fs/promises");
+var import_node_path24 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib5 = require("node:zlib");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto11 = require("node:crypto");
 var import_node_fs15 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var import_node_path18 = require("node:path");
+var import_promises21 = require("node:fs/promises");
+var import_node_path19 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises20.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises20.readdir)(path)).length > 0;
+    if (!(await (0, import_promises21.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises21.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
-  const abs = (0, import_node_path18.resolve)(path);
+  const abs = (0, import_node_path19.resolve)(path);
   try {
-    return await (0, import_promises20.realpath)(abs);
+    return await (0, import_promises21.realpath)(abs);
   } catch {
-    const parent = (0, import_node_path18.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path18.join)(await realish(parent), (0, import_node_path18.basename)(abs));
+    const parent = (0, import_node_path19.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path19.join)(await realish(parent), (0, import_node_path19.basename)(abs));
   }
 }
 __name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path18.resolve)(finalPath);
+  const target = (0, import_node_path19.resolve)(finalPath);
   const label = options.label ?? "output";
   const realTarget = await realish(target);
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path18.sep}`)) {
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path19.sep}`)) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
@@ -46102,24 +46087,24 @@ async function stageOutputDir(finalPath, options) {
     if (!options.replace) {
       throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
     }
-    if (!(0, import_node_fs15.existsSync)((0, import_node_path18.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs15.existsSync)((0, import_node_path19.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
       );
     }
   }
-  await (0, import_promises20.mkdir)((0, import_node_path18.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto10.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path18.join)((0, import_node_path18.dirname)(target), `.${(0, import_node_path18.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises20.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises20.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises21.mkdir)((0, import_node_path19.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto11.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises21.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises21.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       if (!options.replace) {
         try {
-          await (0, import_promises20.rename)(path, target);
+          await (0, import_promises21.rename)(path, target);
         } catch (e) {
           const code = e.code;
           if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
@@ -46132,33 +46117,33 @@ async function stageOutputDir(finalPath, options) {
       }
       let old;
       try {
-        await (0, import_promises20.stat)(target);
-        old = (0, import_node_path18.join)((0, import_node_path18.dirname)(target), `.${(0, import_node_path18.basename)(target)}.old-${suffix}`);
-        await (0, import_promises20.rename)(target, old);
+        await (0, import_promises21.stat)(target);
+        old = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.old-${suffix}`);
+        await (0, import_promises21.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
         old = void 0;
       }
       try {
-        await (0, import_promises20.rename)(path, target);
+        await (0, import_promises21.rename)(path, target);
       } catch (e) {
-        if (old) await (0, import_promises20.rename)(old, target).catch(() => void 0);
+        if (old) await (0, import_promises21.rename)(old, target).catch(() => void 0);
         throw e;
       }
       unregister();
-      if (old) await (0, import_promises20.rm)(old, { recursive: true, force: true });
+      if (old) await (0, import_promises21.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises20.rm)(path, { recursive: true, force: true });
+      await (0, import_promises21.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises21 = require("node:fs/promises");
-var import_node_path19 = require("node:path");
+var import_promises22 = require("node:fs/promises");
+var import_node_path20 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 var OCI_REF_FILE = "os-artifact.ref";
@@ -46172,14 +46157,14 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path19.join)(dir, MANIFEST_FILE)) {
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path20.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
 async function readManifestBytes(dir) {
   try {
-    return await readSmallFile((0, import_node_path19.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path20.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
@@ -46192,14 +46177,14 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises21.readdir)(dir)).sort();
+    return (await (0, import_promises22.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
 }
 __name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
-  return (0, import_node_path19.join)(release.dir, name);
+  return (0, import_node_path20.join)(release.dir, name);
 }
 __name(releasePath, "releasePath");
 function fileOfRole(release, role) {
@@ -46263,8 +46248,8 @@ async function addReleaseFiles(release, files, options = {}) {
   const manifest = { ...release.manifest, files: sortFiles([...entries.values()]) };
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
-  await writeFileAtomic((0, import_node_path19.join)(release.dir, MANIFEST_FILE), bytes);
-  for (const f of dropped) await (0, import_promises21.rm)(releasePath(release, f.path), { force: true });
+  await writeFileAtomic((0, import_node_path20.join)(release.dir, MANIFEST_FILE), bytes);
+  for (const f of dropped) await (0, import_promises22.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -46278,7 +46263,7 @@ var ReleaseWriter = class {
   }
   files = [];
   path(name) {
-    return (0, import_node_path19.join)(this.dir, name);
+    return (0, import_node_path20.join)(this.dir, name);
   }
   /** Records a file something else wrote into the directory (a compressor, a copy). */
   record(name, role, digest) {
@@ -46301,14 +46286,14 @@ var ReleaseWriter = class {
     const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header2, files: sortFiles(this.files) };
     const bytes = Buffer.from(renderJson(manifest));
     releaseFromBytes(this.dir, bytes);
-    await writeFileAtomic((0, import_node_path19.join)(this.dir, MANIFEST_FILE), bytes);
+    await writeFileAtomic((0, import_node_path20.join)(this.dir, MANIFEST_FILE), bytes);
     return manifest;
   }
 };
 function diskDigests(dir) {
   return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path19.join)(dir, name), void 0, expectedSize);
+      return await digestFile((0, import_node_path20.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -46352,7 +46337,7 @@ function releaseNames(release) {
 __name(releaseNames, "releaseNames");
 
 // src/lib/signing/verify.ts
-var import_node_path20 = require("node:path");
+var import_node_path21 = require("node:path");
 var import_bundle = __toESM(require_dist3(), 1);
 var import_protobuf_specs = __toESM(require_dist2(), 1);
 var import_verify = __toESM(require_dist4(), 1);
@@ -46436,7 +46421,7 @@ async function findBundle(dir, names, given) {
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
   const file = candidates[0];
   try {
-    return { json: await readSmallFile((0, import_node_path20.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+    return { json: await readSmallFile((0, import_node_path21.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -46559,7 +46544,7 @@ async function verifyRelease(options) {
 __name(verifyRelease, "verifyRelease");
 
 // src/lib/publishing/release-artifact.ts
-var import_node_path21 = require("node:path");
+var import_node_path22 = require("node:path");
 var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 function artifactLayout(content, annotations) {
   const layers = [];
@@ -46569,7 +46554,7 @@ function artifactLayout(content, annotations) {
   layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
   for (const f of content.files) {
     const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path21.join)(content.dir, f.path), descriptor));
+    blobs.push(fileBlobSource((0, import_node_path22.join)(content.dir, f.path), descriptor));
     layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
   }
   layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
@@ -46688,7 +46673,7 @@ async function recordReference(release, reference) {
 __name(recordReference, "recordReference");
 
 // src/lib/publishing/release-image.ts
-var import_node_path22 = require("node:path");
+var import_node_path23 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -46777,7 +46762,7 @@ async function* verifiedFileChunks(dir, f) {
   const modified = /* @__PURE__ */ __name((why) => new PiImageError("FILE_MODIFIED", `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`), "modified");
   let chunks;
   try {
-    chunks = regularFileChunks((0, import_node_path22.join)(dir, f.path));
+    chunks = regularFileChunks((0, import_node_path23.join)(dir, f.path));
     const first = await chunks.next();
     if (!first.done) chunks = prepend(first.value, chunks);
     else chunks = prepend(Buffer.alloc(0), chunks);
@@ -47057,7 +47042,7 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const path = (0, import_node_path23.join)(this.dir, name);
+    const path = (0, import_node_path24.join)(this.dir, name);
     const out = (0, import_node_fs16.createWriteStream)(path, { flags: "wx" });
     const failed = new Promise(
       (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
@@ -47163,7 +47148,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises22.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises23.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -47235,8 +47220,8 @@ async function openFlashSource(input, options) {
   if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs17.existsSync)(target.dir)) {
     throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
   }
-  const dir = await (0, import_promises23.mkdtemp)((0, import_node_path24.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), "pi-image-flash-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises23.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises24.mkdtemp)((0, import_node_path25.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), "pi-image-flash-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   const cleanup = /* @__PURE__ */ __name(async () => {
     await remove();
@@ -47245,7 +47230,7 @@ async function openFlashSource(input, options) {
   try {
     const { store, reference } = await openStore(target, { ...options.store, logger: options.logger, create: false });
     if (!reference) throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: name a tag or a digest`);
-    const out = (0, import_node_path24.join)(dir, "release");
+    const out = (0, import_node_path25.join)(dir, "release");
     const pulled = await pullRelease({ store, reference, outDir: out, verify: options.verify, logger: options.logger });
     return await openReleaseSource(out, input, { ...options, alreadyVerified: pulled.verified }, cleanup);
   } catch (e) {
@@ -47304,8 +47289,8 @@ async function readBmap(path) {
 }
 __name(readBmap, "readBmap");
 function bmapBeside(image) {
-  const base = (0, import_node_path24.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
-  const path = (0, import_node_path24.join)((0, import_node_path24.dirname)(image), `${base}.bmap`);
+  const base = (0, import_node_path25.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
+  const path = (0, import_node_path25.join)((0, import_node_path25.dirname)(image), `${base}.bmap`);
   return (0, import_node_fs17.existsSync)(path) ? path : void 0;
 }
 __name(bmapBeside, "bmapBeside");
@@ -47343,7 +47328,7 @@ __name(openImageSource, "openImageSource");
 
 // src/lib/signing/trusted-root.ts
 var import_node_os4 = require("node:os");
-var import_node_path25 = require("node:path");
+var import_node_path26 = require("node:path");
 var import_protobuf_specs2 = __toESM(require_dist2(), 1);
 var import_tuf = __toESM(require_dist12(), 1);
 var import_verify4 = __toESM(require_dist4(), 1);
@@ -47361,7 +47346,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path25.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path26.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {
@@ -47430,11 +47415,11 @@ var import_node_fs19 = require("node:fs");
 // src/lib/oci/credentials.ts
 var import_node_fs18 = require("node:fs");
 var import_node_os5 = require("node:os");
-var import_node_path26 = require("node:path");
+var import_node_path27 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs18.readFileSync)((0, import_node_path26.join)(env.DOCKER_CONFIG ?? (0, import_node_path26.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(env.DOCKER_CONFIG ?? (0, import_node_path27.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -47692,13 +47677,13 @@ async function confirm(plan, yes, context) {
 __name(confirm, "confirm");
 
 // src/lib/boot/boot-test.ts
-var import_promises31 = require("node:fs/promises");
+var import_promises32 = require("node:fs/promises");
 var import_node_os9 = require("node:os");
-var import_node_path32 = require("node:path");
+var import_node_path33 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
-var import_promises24 = require("node:fs/promises");
-var import_node_path27 = require("node:path");
+var import_promises25 = require("node:fs/promises");
+var import_node_path28 = require("node:path");
 
 // src/lib/core/markdown-text.ts
 function mdText(value) {
@@ -47755,7 +47740,7 @@ function withBootTestSection(notes, section) {
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
   try {
-    return await (0, import_promises24.readFile)((0, import_node_path27.join)(dir, name));
+    return await (0, import_promises25.readFile)((0, import_node_path28.join)(dir, name));
   } catch (e) {
     throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
   }
@@ -47766,7 +47751,7 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises24.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -47777,7 +47762,7 @@ async function clearBootEvidence(release) {
   const files = [];
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises24.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -47794,23 +47779,23 @@ function withoutBootTestSection(notes) {
 }
 __name(withoutBootTestSection, "withoutBootTestSection");
 async function writeEvidenceDir(dir, report, logDir) {
-  await (0, import_promises24.mkdir)(dir, { recursive: true });
-  await (0, import_promises24.writeFile)((0, import_node_path27.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises24.writeFile)((0, import_node_path27.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
+  await (0, import_promises25.mkdir)(dir, { recursive: true });
+  await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
 // src/lib/boot/boot-kit.ts
-var import_node_crypto12 = require("node:crypto");
+var import_node_crypto13 = require("node:crypto");
 var import_node_fs22 = require("node:fs");
-var import_promises26 = require("node:fs/promises");
-var import_node_path29 = require("node:path");
+var import_promises27 = require("node:fs/promises");
+var import_node_path30 = require("node:path");
 
 // src/lib/boot/cpio.ts
 var S_IFDIR2 = 16384;
 var S_IFREG2 = 32768;
 var S_IFLNK2 = 40960;
-var MAGIC2 = "070701";
+var MAGIC = "070701";
 var TRAILER = "TRAILER!!!";
 function hex8(n) {
   if (!Number.isInteger(n) || n < 0 || n > 4294967295) throw new PiImageError("INTERNAL", `cpio: ${n} does not fit a newc header field`);
@@ -47821,7 +47806,7 @@ var pad4 = /* @__PURE__ */ __name((n) => Buffer.alloc((4 - n % 4) % 4), "pad4");
 function header(ino, mode, nlink, size2, name) {
   const nameBytes = Buffer.from(`${name}\0`, "utf8");
   const fields = [ino, mode, 0, 0, nlink, 0, size2, 0, 0, 0, 0, nameBytes.length, 0].map(hex8).join("");
-  const head2 = Buffer.concat([Buffer.from(MAGIC2 + fields, "ascii"), nameBytes]);
+  const head2 = Buffer.concat([Buffer.from(MAGIC + fields, "ascii"), nameBytes]);
   return Buffer.concat([head2, pad4(head2.length)]);
 }
 __name(header, "header");
@@ -47919,10 +47904,10 @@ async function readDebData(path, pick, logger) {
   const feed = (async () => {
     const stdin = child.stdin;
     stdin.on("error", () => void 0);
-    const room = /* @__PURE__ */ __name(() => new Promise((resolve11) => {
+    const room = /* @__PURE__ */ __name(() => new Promise((resolve12) => {
       const done2 = /* @__PURE__ */ __name(() => {
         stdin.off("drain", done2).off("close", done2).off("error", done2);
-        resolve11();
+        resolve12();
       }, "done");
       stdin.on("drain", done2).on("close", done2).on("error", done2);
     }), "room");
@@ -47967,10 +47952,10 @@ function collect(max, where, done) {
 __name(collect, "collect");
 
 // src/lib/boot/debian-archive.ts
-var import_node_crypto11 = require("node:crypto");
-var import_promises25 = require("node:fs/promises");
+var import_node_crypto12 = require("node:crypto");
+var import_promises26 = require("node:fs/promises");
 var import_node_fs21 = require("node:fs");
-var import_node_path28 = require("node:path");
+var import_node_path29 = require("node:path");
 var import_node_stream7 = require("node:stream");
 var DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
 var DEFAULT_DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -48072,13 +48057,13 @@ async function download(url, path, expected, archive) {
 }
 __name(download, "download");
 async function cached(archive, url, name, expected) {
-  const dir = (0, import_node_path28.join)(archive.cacheDir, "debian");
-  await (0, import_promises25.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path28.join)(dir, name);
+  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
+  await (0, import_promises26.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path29.join)(dir, name);
   if (expected.sha256 && (0, import_node_fs21.existsSync)(path)) {
     const have = await digestFile(path).catch(() => void 0);
     if (have?.sha256 === expected.sha256) return path;
-    await (0, import_promises25.rm)(path, { force: true });
+    await (0, import_promises26.rm)(path, { force: true });
   }
   archive.logger.info(`fetching ${url}`);
   await download(url, path, expected, archive);
@@ -48093,19 +48078,19 @@ async function verifiedRelease(archive) {
     );
   }
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
-  const dir = (0, import_node_path28.join)(archive.cacheDir, "debian");
-  await (0, import_promises25.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path28.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto11.randomBytes)(4).toString("hex")}`);
+  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
+  await (0, import_promises26.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`);
   try {
     await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
-    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path28.resolve)(archive.keyring), "--output", "-", path], {
+    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path29.resolve)(archive.keyring), "--output", "-", path], {
       logger: archive.logger,
       allowFailure: true
     });
     if (r.code !== 0) throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
-    const seen = (0, import_node_path28.join)(dir, `${archive.suite}.InRelease.date`);
+    const seen = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.date`);
     const date = Date.parse(parseStanza(r.stdout.split("\n\n")[0] ?? "").Date ?? "");
-    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises25.readFile)(seen, "utf8")) : NaN;
+    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises26.readFile)(seen, "utf8")) : NaN;
     if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
       throw new PiImageError(
         "FETCH_FAILED",
@@ -48115,7 +48100,7 @@ async function verifiedRelease(archive) {
     if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
     return r.stdout;
   } finally {
-    await (0, import_promises25.rm)(path, { force: true });
+    await (0, import_promises26.rm)(path, { force: true });
   }
 }
 __name(verifiedRelease, "verifiedRelease");
@@ -48362,16 +48347,16 @@ var MAX_MODULE_BYTES = 32 * 1024 * 1024;
 var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.xz|\.zst)?$/;
 async function moduleBytes(bytes, compression, where, logger, scratch) {
   if (!compression) return bytes;
-  const packed = (0, import_node_path29.join)(scratch, `module${compression}`);
-  await (0, import_promises26.writeFile)(packed, bytes);
+  const packed = (0, import_node_path30.join)(scratch, `module${compression}`);
+  await (0, import_promises27.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
     if (e instanceof PiImageError && e.code === "TOOL_MISSING") throw e;
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
-  const plain = (0, import_node_path29.join)(scratch, "module");
-  const out = await (0, import_promises26.readFile)(plain);
-  await (0, import_promises26.rm)(plain, { force: true });
+  const plain = (0, import_node_path30.join)(scratch, "module");
+  const out = await (0, import_promises27.readFile)(plain);
+  await (0, import_promises27.rm)(plain, { force: true });
   return out;
 }
 __name(moduleBytes, "moduleBytes");
@@ -48453,21 +48438,21 @@ async function prepareBootKit(options) {
   const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
   const kernelDeb = options.kernelDeb ?? kernelPkg.path;
   const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
-  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto12.createHash)("sha256").update(await (0, import_promises26.readFile)(kernelDeb)).digest("hex");
-  const key = (0, import_node_crypto12.createHash)("sha256").update(`${PROBE_VERSION}
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto13.createHash)("sha256").update(await (0, import_promises27.readFile)(kernelDeb)).digest("hex");
+  const key = (0, import_node_crypto13.createHash)("sha256").update(`${PROBE_VERSION}
 ${kernelDigest}
 ${busyboxDeb.pkg.sha256}
 ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
-  const dir = (0, import_node_path29.join)(archive.cacheDir, "boot-kit", key);
+  const dir = (0, import_node_path30.join)(archive.cacheDir, "boot-kit", key);
   const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
-  if ((0, import_node_fs22.existsSync)((0, import_node_path29.join)(dir, "kit.json"))) {
-    const kit = JSON.parse(await (0, import_promises26.readFile)((0, import_node_path29.join)(dir, "kit.json"), "utf8"));
-    return { kernel: (0, import_node_path29.join)(dir, "vmlinuz"), initrd: (0, import_node_path29.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
+  if ((0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) {
+    const kit = JSON.parse(await (0, import_promises27.readFile)((0, import_node_path30.join)(dir, "kit.json"), "utf8"));
+    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
   }
   logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
   const work = `${dir}.partial-${process.pid}`;
-  await (0, import_promises26.rm)(work, { recursive: true, force: true });
-  await (0, import_promises26.mkdir)(work, { recursive: true });
+  await (0, import_promises27.rm)(work, { recursive: true, force: true });
+  await (0, import_promises27.mkdir)(work, { recursive: true });
   try {
     const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
     let busybox;
@@ -48477,20 +48462,20 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
       logger
     );
     if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
-    await (0, import_promises26.writeFile)((0, import_node_path29.join)(work, "vmlinuz"), k.kernel);
-    await (0, import_promises26.writeFile)((0, import_node_path29.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
-    await (0, import_promises26.writeFile)((0, import_node_path29.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    if (!(0, import_node_fs22.existsSync)((0, import_node_path29.join)(dir, "kit.json"))) await (0, import_promises26.rm)(dir, { recursive: true, force: true });
+    if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) await (0, import_promises27.rm)(dir, { recursive: true, force: true });
     try {
-      await (0, import_promises26.rename)(work, dir);
+      await (0, import_promises27.rename)(work, dir);
     } catch (e) {
-      if (!(0, import_node_fs22.existsSync)((0, import_node_path29.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
-      await (0, import_promises26.rm)(work, { recursive: true, force: true });
+      if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
+      await (0, import_promises27.rm)(work, { recursive: true, force: true });
     }
-    return { kernel: (0, import_node_path29.join)(dir, "vmlinuz"), initrd: (0, import_node_path29.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
+    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
-    await (0, import_promises26.rm)(work, { recursive: true, force: true });
+    await (0, import_promises27.rm)(work, { recursive: true, force: true });
     throw e;
   }
 }
@@ -48707,22 +48692,22 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
 __name(bootMachine, "bootMachine");
 
 // src/lib/boot/smoke-test.ts
-var import_node_crypto13 = require("node:crypto");
+var import_node_crypto14 = require("node:crypto");
 var import_node_fs25 = require("node:fs");
-var import_promises30 = require("node:fs/promises");
+var import_promises31 = require("node:fs/promises");
 var import_node_os8 = require("node:os");
-var import_node_path31 = require("node:path");
+var import_node_path32 = require("node:path");
 
 // src/lib/image/random-access-image.ts
-var import_promises29 = require("node:fs/promises");
+var import_promises30 = require("node:fs/promises");
 var import_node_os7 = require("node:os");
-var import_node_path30 = require("node:path");
+var import_node_path31 = require("node:path");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_fs24 = require("node:fs");
-var import_promises27 = require("node:fs/promises");
+var import_promises28 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
-var import_promises28 = require("node:stream/promises");
+var import_promises29 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -48747,7 +48732,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises28.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises29.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -48788,7 +48773,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises27.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises28.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -48841,10 +48826,10 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises29.mkdtemp)((0, import_node_path30.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises29.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises30.mkdtemp)((0, import_node_path31.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises30.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
-  const sparse = dir ? (0, import_node_path30.join)(dir, "image.img") : void 0;
+  const sparse = dir ? (0, import_node_path31.join)(dir, "image.img") : void 0;
   let opened;
   let disk;
   try {
@@ -48975,20 +48960,20 @@ async function checkEntries(dir) {
   if (!dir) return [];
   let names;
   try {
-    names = (await (0, import_promises30.readdir)(dir)).sort();
+    names = (await (0, import_promises31.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
   }
   const out = [];
   for (const name of names) {
     if (name.startsWith(".") || DOCUMENTATION.test(name)) continue;
-    const path = (0, import_node_path31.join)(dir, name);
-    const st = await (0, import_promises30.stat)(path);
+    const path = (0, import_node_path32.join)(dir, name);
+    const st = await (0, import_promises31.stat)(path);
     if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `check ${path} is not a regular file`);
     if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError("INPUT_INVALID", `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
     if ((st.mode & 73) === 0) throw new PiImageError("INPUT_INVALID", `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
-    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises30.readFile)(path), mode: 493 });
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises31.readFile)(path), mode: 493 });
   }
   if (out.length === 0) throw new PiImageError("INPUT_INVALID", `checks directory ${dir} holds no checks`);
   return out;
@@ -49086,7 +49071,7 @@ var ConsoleLog = class {
     if (this.dropped > 0) this.out.write(`
 [pi-image: ${this.dropped} more bytes of console output not kept]
 `);
-    await new Promise((resolve11, reject) => this.out.end((e) => e ? reject(e) : resolve11()));
+    await new Promise((resolve12, reject) => this.out.end((e) => e ? reject(e) : resolve12()));
     return digestFile(this.path);
   }
 };
@@ -49094,9 +49079,9 @@ async function smokeTest(options) {
   const { logger } = options;
   const started = /* @__PURE__ */ new Date();
   const checkScripts = await checkEntries(options.checksDir);
-  const expectChecks = checkScripts.map((e) => (0, import_node_path31.basename)(e.path));
-  const work = await (0, import_promises30.mkdtemp)((0, import_node_path31.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-"));
-  const unregister = registerCleanup(() => (0, import_promises30.rm)(work, { recursive: true, force: true }));
+  const expectChecks = checkScripts.map((e) => (0, import_node_path32.basename)(e.path));
+  const work = await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises31.rm)(work, { recursive: true, force: true }));
   try {
     const compression = await detectCompression(options.image);
     const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
@@ -49126,15 +49111,15 @@ async function smokeTest(options) {
       ] : [{ name: "boot", dataDisk: false }];
       let dataDisk;
       if (options.dataLabel) {
-        dataDisk = (0, import_node_path31.join)(work, "data.img");
-        await (0, import_promises30.writeFile)(dataDisk, "");
-        await (0, import_promises30.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        dataDisk = (0, import_node_path32.join)(work, "data.img");
+        await (0, import_promises31.writeFile)(dataDisk, "");
+        await (0, import_promises31.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
       const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
       const boots = [];
       for (const step of plan) {
-        const nonce = (0, import_node_crypto13.randomBytes)(8).toString("hex");
+        const nonce = (0, import_node_crypto14.randomBytes)(8).toString("hex");
         const conf = {
           type: "file",
           path: "probe/probe.conf",
@@ -49146,9 +49131,9 @@ async function smokeTest(options) {
             jobWait: Math.min(120, limits.timeLimit / 3)
           })
         };
-        const initrd = (0, import_node_path31.join)(work, `initrd-${step.name}`);
+        const initrd = (0, import_node_path32.join)(work, `initrd-${step.name}`);
         const machine = /* @__PURE__ */ __name(async (a) => {
-          await (0, import_promises30.writeFile)(initrd, Buffer.concat([await (0, import_promises30.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          await (0, import_promises31.writeFile)(initrd, Buffer.concat([await (0, import_promises31.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
           return {
             kernel: kit.kernel,
             initrd,
@@ -49160,8 +49145,8 @@ async function smokeTest(options) {
             memoryMiB
           };
         }, "machine");
-        logger.info(`booting ${(0, import_node_path31.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
-        const logPath = (0, import_node_path31.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
+        logger.info(`booting ${(0, import_node_path32.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
+        const logPath = (0, import_node_path32.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
         const log = new ConsoleLog(logPath);
         const boot = /* @__PURE__ */ __name(async () => {
           try {
@@ -49194,7 +49179,7 @@ async function smokeTest(options) {
           seconds: Math.round(run.seconds * 10) / 10,
           times: run.watch.times,
           checks,
-          consoleLog: { file: (0, import_node_path31.basename)(logPath), ...logDigest },
+          consoleLog: { file: (0, import_node_path32.basename)(logPath), ...logDigest },
           // QEMU's own "terminating on signal" (we stopped it) is not the image's last word.
           lastLines: run.watch.tail.filter((l) => !l.startsWith(`${QEMU}: terminating on signal`)).slice(-15)
         });
@@ -49206,7 +49191,7 @@ async function smokeTest(options) {
         passed: boots.length === plan.length && boots.every((b) => b.passed),
         startedAt: started.toISOString(),
         seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
-        image: { file: (0, import_node_path31.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
+        image: { file: (0, import_node_path32.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
         machine: {
           emulator: await qemuVersion(logger),
           machine: "virt",
@@ -49231,7 +49216,7 @@ async function smokeTest(options) {
       await image.close();
     }
   } finally {
-    await (0, import_promises30.rm)(work, { recursive: true, force: true });
+    await (0, import_promises31.rm)(work, { recursive: true, force: true });
     unregister();
   }
 }
@@ -49252,7 +49237,7 @@ __name(failureMessage, "failureMessage");
 // src/lib/boot/boot-test.ts
 var DEFAULT_DEBIAN_SUITE = "bookworm";
 var KNOWN_SUITES = /* @__PURE__ */ new Set(["bullseye", "bookworm", "trixie", "forky", "duke"]);
-var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path32.join)((0, import_node_path32.dirname)((0, import_node_path32.resolve)(source)), `${(0, import_node_path32.basename)((0, import_node_path32.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
+var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path33.join)((0, import_node_path33.dirname)((0, import_node_path33.resolve)(source)), `${(0, import_node_path33.basename)((0, import_node_path33.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
 async function bootTest(options) {
   const { logger } = options;
   const kind = await pathKind(options.source);
@@ -49285,8 +49270,8 @@ async function bootTest(options) {
   } else if (kind !== "file") {
     throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
   }
-  const logDir = await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-logs-"));
-  const unregister = registerCleanup(() => (0, import_promises31.rm)(logDir, { recursive: true, force: true }));
+  const logDir = await (0, import_promises32.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises32.rm)(logDir, { recursive: true, force: true }));
   try {
     const report = await smokeTest({
       image,
@@ -49331,7 +49316,7 @@ async function bootTest(options) {
   evidence: ${evidence}`);
     return { report, evidence };
   } finally {
-    await (0, import_promises31.rm)(logDir, { recursive: true, force: true });
+    await (0, import_promises32.rm)(logDir, { recursive: true, force: true });
     unregister();
   }
 }
@@ -49570,7 +49555,7 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_node_path33 = require("node:path");
+var import_node_path34 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -49864,13 +49849,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto14 = require("node:crypto");
+var import_node_crypto15 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto14.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto15.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -49960,7 +49945,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path33.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path34.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -49995,7 +49980,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path33.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path34.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -50023,7 +50008,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path33.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path34.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -50043,9 +50028,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path33.basename)(layout.image.path),
-      info: (0, import_node_path33.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path33.basename)(layout.buildLog) : null,
+      image: (0, import_node_path34.basename)(layout.image.path),
+      info: (0, import_node_path34.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path34.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -50065,7 +50050,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path33.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path34.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents,
       buildRecord,
@@ -50089,12 +50074,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path33.join)(out, f.image),
-        bmap: (0, import_node_path33.join)(out, f.bmap),
-        manifest: (0, import_node_path33.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path33.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path33.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path33.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path34.join)(out, f.image),
+        bmap: (0, import_node_path34.join)(out, f.bmap),
+        manifest: (0, import_node_path34.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path34.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path34.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path34.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -50226,7 +50211,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path34 = require("node:path");
+var import_node_path35 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -50504,7 +50489,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path34.join)((0, import_node_path34.dirname)((0, import_node_path34.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path35.join)((0, import_node_path35.dirname)((0, import_node_path35.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -50985,7 +50970,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises32.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises33.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

@@ -59,6 +59,24 @@ interface SfdiskTable {
   partitions: { start: number; size: number; type: string }[];
 }
 
+/** `pi-image build` of small test stages (no debootstrap), natively, with the fixture config. */
+const smallBuildArgs = (stageList: string, workDir: string, extra: string[] = []): string[] => [
+  'build',
+  '--config',
+  join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
+  '--set',
+  `STAGE_LIST=${stageList}`,
+  '--runtime',
+  'native',
+  '--work-dir',
+  workDir,
+  '--pigen-dir',
+  pigenDir!,
+  '--min-free-gb',
+  '1',
+  ...extra,
+];
+
 describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: build, rootless export, package, boot test', () => {
   const work = mkdtempSync(join(tmpdir(), 'pigen-build-'));
   const loops = new LoopDevices();
@@ -209,26 +227,7 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
       mode: 0o755,
     });
     writeFileSync(join(failing, '00-broken', '00-run.sh'), '#!/bin/bash -e\necho "about to fail"\nexit 3\n', { mode: 0o755 });
-    const build = (extra: string[] = []) =>
-      runPiImage(
-        [
-          'build',
-          '--config',
-          join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
-          '--set',
-          `STAGE_LIST=${failing}`,
-          '--runtime',
-          'native',
-          '--work-dir',
-          join(work, 'fail'),
-          '--pigen-dir',
-          pigenDir!,
-          '--min-free-gb',
-          '1',
-          ...extra,
-        ],
-        { cwd: REPO_ROOT },
-      );
+    const build = (extra: string[] = []) => runPiImage(smallBuildArgs(failing, join(work, 'fail'), extra), { cwd: REPO_ROOT });
     const first = build();
     expect(first.code).toBe(1);
     expect(first.stderr).toContain('about to fail');
@@ -251,27 +250,7 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
     const { a, b, writeA: stageA, writeB: stageB } = makeCacheStages(join(work, 'cache-stages'));
     const cache = join(work, 'stage-cache');
     const out = join(work, 'cached-build');
-    const build = () =>
-      runPiImage(
-        [
-          'build',
-          '--config',
-          join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
-          '--set',
-          `STAGE_LIST=${a} ${b}`,
-          '--runtime',
-          'native',
-          '--work-dir',
-          out,
-          '--pigen-dir',
-          pigenDir!,
-          '--min-free-gb',
-          '1',
-          '--stage-cache',
-          cache,
-        ],
-        { cwd: REPO_ROOT },
-      );
+    const build = () => runPiImage(smallBuildArgs(`${a} ${b}`, out, ['--stage-cache', cache]), { cwd: REPO_ROOT });
     const rootfs = (stage: string, path: string): string => join(out, 'work', stage, 'rootfs', path);
 
     let r = build();
@@ -322,26 +301,7 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
       },
     );
     const out = join(work, 'stopped');
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'build',
-        '--config',
-        join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
-        '--set',
-        `STAGE_LIST=${slow}`,
-        '--runtime',
-        'native',
-        '--work-dir',
-        out,
-        '--pigen-dir',
-        pigenDir!,
-        '--min-free-gb',
-        '1',
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [CLI, ...smallBuildArgs(slow, out)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await new Promise<void>((resolve) =>
@@ -360,24 +320,7 @@ describe.skipIf(why !== undefined)('the Debian-only OurBox Mini on real pi-gen: 
     const foreign = join(work, 'foreign');
     mkdirSync(join(foreign, 'work'), { recursive: true });
     writeFileSync(join(foreign, 'work', 'precious'), 'keep me');
-    const r = runPiImage(
-      [
-        'build',
-        '--config',
-        join(REPO_ROOT, 'test/fixtures/pigen-stages/test.env'),
-        '--set',
-        `STAGE_LIST=${join(REPO_ROOT, 'pigen/stages/stage-ourbox-mini')}`,
-        '--runtime',
-        'native',
-        '--work-dir',
-        foreign,
-        '--pigen-dir',
-        pigenDir!,
-        '--min-free-gb',
-        '1',
-      ],
-      { cwd: REPO_ROOT },
-    );
+    const r = runPiImage(smallBuildArgs(join(REPO_ROOT, 'pigen/stages/stage-ourbox-mini'), foreign), { cwd: REPO_ROOT });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/work exists and was not made by pi-image build \(no \.pi-image-work-tree\).*\[INPUT_INVALID\]/);
     expect(readFileSync(join(foreign, 'work', 'precious'), 'utf8')).toBe('keep me');

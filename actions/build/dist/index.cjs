@@ -71124,20 +71124,20 @@ var import_node_fs2 = require("node:fs");
 var import_node_path2 = require("node:path");
 async function hashTree(dirs) {
   const hash = (0, import_node_crypto4.createHash)("sha256");
+  const walk = /* @__PURE__ */ __name(async (at, rel) => {
+    const entries = (await (0, import_promises.readdir)(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const e of entries) {
+      const path12 = (0, import_node_path2.join)(at, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      hash.update(`${name}\0${(await (0, import_promises.lstat)(path12)).mode.toString(8)}\0`);
+      if (e.isDirectory()) await walk(path12, name);
+      else if (e.isSymbolicLink()) hash.update(`-> ${await (0, import_promises.readlink)(path12)}\0`);
+      else if (e.isFile()) hash.update(await (0, import_promises.readFile)(path12)).update("\0");
+    }
+  }, "walk");
   for (const dir of dirs) {
-    const walk = /* @__PURE__ */ __name(async (at) => {
-      const entries = (await (0, import_promises.readdir)(at, { withFileTypes: true })).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-      for (const e of entries) {
-        const path12 = (0, import_node_path2.join)(at, e.name);
-        if (e.isDirectory()) await walk(path12);
-        else if (e.isFile()) {
-          const executable = (await (0, import_promises.stat)(path12)).mode & 73 ? "x" : "-";
-          hash.update(`${(0, import_node_path2.relative)(dir, path12)}\0${executable}\0`).update(await (0, import_promises.readFile)(path12)).update("\0");
-        }
-      }
-    }, "walk");
-    hash.update(`dir\0`);
-    await walk(dir);
+    hash.update("dir\0");
+    await walk(dir, "");
   }
   return hash.digest("hex");
 }
@@ -71979,21 +71979,9 @@ var version3 = "0.0.0-development";
 var TOOL_VERSION = version3;
 var TOOL_NAME = "pi-image-release";
 
-// src/lib/image/partition-roles.ts
-var PARTITION_ROLES = {
-  autoboot: "common boot (autoboot.txt)",
-  boot: "boot (slot A)",
-  root: "root (slot A)",
-  "boot-b": "boot (slot B)",
-  "root-b": "root (slot B)",
-  data: "data",
-  empty: "empty"
-};
-
 // src/lib/export/layouts.ts
 var CONTENTS = ["boot", "root", "boot-b", "root-b", "autoboot", "data", "empty"];
 var FILE_SYSTEMS = ["fat16", "fat32", "ext4", "none"];
-var ROLES = PARTITION_ROLES;
 var MiB = 1024 * 1024;
 var BOOT_SIZE = 512 * MiB;
 function autobootText(bootA, bootB) {
@@ -72183,6 +72171,17 @@ function diskIdentifiers(table, partitionCount, seed) {
 }
 __name(diskIdentifiers, "diskIdentifiers");
 
+// src/lib/image/partition-roles.ts
+var PARTITION_ROLES = {
+  autoboot: "common boot (autoboot.txt)",
+  boot: "boot (slot A)",
+  root: "root (slot A)",
+  "boot-b": "boot (slot B)",
+  "root-b": "root (slot B)",
+  data: "data",
+  empty: "empty"
+};
+
 // src/lib/export/disk-plan.ts
 var ALIGN = 8 * MiB;
 var GPT_TAIL = MiB;
@@ -72195,7 +72194,7 @@ function planDisk(layout, rootContentBytes, ids) {
   let start = ALIGN;
   const partitions = layout.partitions.map((p, i) => {
     const bytes = p.size === "auto" ? rootPartitionBytes(rootContentBytes) : alignUp(p.size);
-    const planned = { ...p, number: i + 1, start, bytes, role: ROLES[p.content], ids: ids.partitions[i] };
+    const planned = { ...p, number: i + 1, start, bytes, role: PARTITION_ROLES[p.content], ids: ids.partitions[i] };
     start += bytes;
     return planned;
   });
@@ -72219,6 +72218,326 @@ function sfdiskScript(plan) {
 }
 __name(sfdiskScript, "sfdiskScript");
 
+// src/lib/image/ext4.ts
+var EXT4_MAGIC = 61267;
+var INCOMPAT_64BIT = 128;
+var EXTENTS_FL = 524288;
+var INLINE_DATA_FL = 268435456;
+var S_IFMT = 61440;
+var S_IFDIR = 16384;
+var S_IFLNK = 40960;
+var S_IFREG = 32768;
+var ROOT_INODE = 2;
+var MAX_SYMLINK_HOPS = 40;
+var MAX_EXTENT_DEPTH = 5;
+var MAX_MAP_BLOCKS = 4096;
+var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var MAX_DIRECTORY_ENTRIES = 1e5;
+var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
+var Ext4FileSystem = class _Ext4FileSystem {
+  constructor(src, blockSize, kind, label, uuid, inodesPerGroup, inodeSize, descSize, is64, firstDataBlock, groupCount, blocksCount, budget) {
+    this.src = src;
+    this.blockSize = blockSize;
+    this.kind = kind;
+    this.label = label;
+    this.uuid = uuid;
+    this.inodesPerGroup = inodesPerGroup;
+    this.inodeSize = inodeSize;
+    this.descSize = descSize;
+    this.is64 = is64;
+    this.firstDataBlock = firstDataBlock;
+    this.groupCount = groupCount;
+    this.blocksCount = blocksCount;
+    this.budget = budget;
+  }
+  src;
+  blockSize;
+  kind;
+  label;
+  uuid;
+  inodesPerGroup;
+  inodeSize;
+  descSize;
+  is64;
+  firstDataBlock;
+  groupCount;
+  blocksCount;
+  budget;
+  static {
+    __name(this, "Ext4FileSystem");
+  }
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  async read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0) throw this.corrupt(`reading the file system needed more than ${DEFAULT_READ_BUDGET / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
+  static looksLikeExt(superblock) {
+    return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
+  }
+  static async open(src, readBudget = DEFAULT_READ_BUDGET) {
+    const g = parseExt4Superblock(await src.read(1024, 1024), src.name, src.size);
+    return new _Ext4FileSystem(
+      src,
+      g.blockSize,
+      g.kind,
+      g.label,
+      g.uuid,
+      g.inodesPerGroup,
+      g.inodeSize,
+      g.descSize,
+      g.is64,
+      g.firstDataBlock,
+      g.groupCount,
+      g.blocksCount,
+      readBudget
+    );
+  }
+  async readBlocks(block, count = 1) {
+    if (block + count > this.blocksCount) throw this.corrupt(`block ${block} lies past the end of the file system (${this.blocksCount} blocks)`);
+    return this.read(block * this.blockSize, count * this.blockSize);
+  }
+  async inode(number) {
+    const group = Math.floor((number - 1) / this.inodesPerGroup);
+    if (number < 1 || group >= this.groupCount) throw this.corrupt(`inode ${number} out of range`);
+    const index = (number - 1) % this.inodesPerGroup;
+    const gdtBlock = this.firstDataBlock + 1;
+    const desc = await this.read(gdtBlock * this.blockSize + group * this.descSize, this.descSize);
+    const tableLo = desc.readUInt32LE(8);
+    const tableHi = this.is64 && this.descSize >= 64 ? desc.readUInt32LE(40) : 0;
+    const table = tableLo + tableHi * 2 ** 32;
+    const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
+    const mode = raw.readUInt16LE(0);
+    const size = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
+    return { number, mode, size, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
+  }
+  /**
+   * The file system blocks holding an inode's first `wanted` logical blocks,
+   * as [logical, physical, count] runs (physical -1: reads as zeros). Only the
+   * part of the map that covers them is read; a map that loops, fans out past
+   * what it could hold, or needs more than MAX_MAP_BLOCKS blocks is refused.
+   */
+  async extents(inode, wanted) {
+    const where2 = `inode ${inode.number}`;
+    const seen = /* @__PURE__ */ new Set();
+    let mapBlocks = 0;
+    const mapBlock = /* @__PURE__ */ __name(async (block, what) => {
+      if (seen.has(block)) throw this.corrupt(`${where2}: its ${what} refers to block ${block} twice (a loop)`);
+      seen.add(block);
+      if (++mapBlocks > MAX_MAP_BLOCKS) throw this.corrupt(`${where2}: its ${what} spans more than ${MAX_MAP_BLOCKS} blocks`);
+      return this.readBlocks(block);
+    }, "mapBlock");
+    if (inode.flags & EXTENTS_FL) {
+      const out = [];
+      let next = 0;
+      const walk = /* @__PURE__ */ __name(async (node, expectedDepth) => {
+        if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where2} has a damaged extent tree (bad header magic)`);
+        const entries = node.readUInt16LE(2);
+        const max = node.readUInt16LE(4);
+        const depth = node.readUInt16LE(6);
+        const capacity = Math.floor((node.length - 12) / 12);
+        if (entries > max || max > capacity) throw this.corrupt(`${where2}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
+        if (depth > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth !== expectedDepth) {
+          throw this.corrupt(`${where2}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
+        }
+        for (let i = 0; i < entries; i++) {
+          const e = 12 + i * 12;
+          const logical = node.readUInt32LE(e);
+          if (logical >= wanted) break;
+          if (depth === 0) {
+            let len = node.readUInt16LE(e + 4);
+            const uninitialized = len > 32768;
+            if (uninitialized) len -= 32768;
+            if (logical < next)
+              throw this.corrupt(
+                `${where2}: its extents overlap or are out of order (a run starts at block ${logical}, before block ${next} where the one before ended)`
+              );
+            next = logical + len;
+            const physical = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
+            out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
+          } else {
+            const child2 = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
+            await walk(await mapBlock(child2, "extent tree"), depth - 1);
+          }
+        }
+      }, "walk");
+      await walk(inode.block, void 0);
+      return out;
+    }
+    const perBlock = this.blockSize / 4;
+    const list = [];
+    const indirect = /* @__PURE__ */ __name(async (block, level) => {
+      if (block === 0 || list.length >= wanted) return;
+      const data = await mapBlock(block, "indirect block map");
+      for (let i = 0; i < perBlock && list.length < wanted; i++) {
+        const b = data.readUInt32LE(i * 4);
+        if (level === 1) list.push(b);
+        else await indirect(b, level - 1);
+      }
+    }, "indirect");
+    for (let i = 0; i < 12 && list.length < wanted; i++) list.push(inode.block.readUInt32LE(i * 4));
+    await indirect(inode.block.readUInt32LE(48), 1);
+    await indirect(inode.block.readUInt32LE(52), 2);
+    await indirect(inode.block.readUInt32LE(56), 3);
+    return list.map((b, i) => [i, b === 0 ? -1 : b, 1]);
+  }
+  /** Reads an inode's data, up to `maxBytes`. */
+  async readInode(inode, maxBytes = 1 << 20) {
+    const length = Math.min(inode.size, maxBytes);
+    if (inode.flags & INLINE_DATA_FL) {
+      if (inode.size > 60) throw new PiImageError("FS_UNSUPPORTED", `${this.src.name}: inode ${inode.number} keeps more than 60 bytes inline`);
+      return inode.block.subarray(0, length);
+    }
+    const out = Buffer.alloc(length);
+    for (const [logical, physical, count] of await this.extents(inode, Math.ceil(length / this.blockSize))) {
+      const start = logical * this.blockSize;
+      if (start >= length) continue;
+      const bytes = Math.min(count * this.blockSize, length - start);
+      if (physical < 0) continue;
+      if (physical + Math.ceil(bytes / this.blockSize) > this.blocksCount)
+        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      (await this.read(physical * this.blockSize, bytes)).copy(out, start);
+    }
+    return out;
+  }
+  async readDirectory(inode) {
+    if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
+    if (inode.size > MAX_DIRECTORY_BYTES)
+      throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
+    const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
+    const entries = [];
+    let at = 0;
+    while (at + 8 <= data.length) {
+      const ino = data.readUInt32LE(at);
+      const recLen = data.readUInt16LE(at + 4);
+      const nameLen = data[at + 6];
+      if (recLen < 8 || at + recLen > data.length) {
+        at = (Math.floor(at / this.blockSize) + 1) * this.blockSize;
+        continue;
+      }
+      if (ino !== 0 && nameLen > 0) {
+        if (entries.length >= MAX_DIRECTORY_ENTRIES)
+          throw this.corrupt(`directory inode ${inode.number} holds more than ${MAX_DIRECTORY_ENTRIES} entries: not a directory of a system image`);
+        const name = data.toString("utf8", at + 8, at + 8 + nameLen);
+        if (name !== "." && name !== "..") entries.push({ name, inode: ino, fileType: data[at + 7] });
+      }
+      at += recLen;
+    }
+    return entries;
+  }
+  /**
+   * Resolves a path from the root, following symlinks (absolute ones against the
+   * image's root, never the host's). Returns undefined when it does not exist.
+   */
+  async resolve(path12, followLast = true) {
+    let hops = 0;
+    const walk = /* @__PURE__ */ __name(async (components) => {
+      let stack = [await this.inode(ROOT_INODE)];
+      const queue = [...components];
+      while (queue.length > 0) {
+        const part = queue.shift();
+        if (part === "" || part === ".") continue;
+        if (part === "..") {
+          if (stack.length > 1) stack.pop();
+          continue;
+        }
+        const dir = stack[stack.length - 1];
+        if ((dir.mode & S_IFMT) !== S_IFDIR) return void 0;
+        const entry = (await this.readDirectory(dir)).find((e) => e.name === part);
+        if (!entry) return void 0;
+        const node = await this.inode(entry.inode);
+        if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
+          if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path12}`);
+          const target = await this.readLink(node);
+          if (target.startsWith("/")) stack = [stack[0]];
+          queue.unshift(...target.split("/"));
+          continue;
+        }
+        stack.push(node);
+      }
+      return stack[stack.length - 1];
+    }, "walk");
+    return walk(path12.split("/"));
+  }
+  async readLink(inode) {
+    if (inode.size < 60 && !(inode.flags & EXTENTS_FL)) return inode.block.toString("utf8", 0, inode.size);
+    return (await this.readInode(inode, 4096)).toString("utf8");
+  }
+  /** Reads a regular file by path (symlinks followed); undefined when absent or not a file. */
+  async readFile(path12, maxBytes = 1 << 20) {
+    const inode = await this.resolve(path12);
+    if (!inode || (inode.mode & S_IFMT) !== S_IFREG) return void 0;
+    return this.readInode(inode, maxBytes);
+  }
+  /** Lists a directory by path; undefined when absent. Symlinks in the listing are reported with their targets. */
+  async list(path12) {
+    const inode = await this.resolve(path12);
+    if (!inode || (inode.mode & S_IFMT) !== S_IFDIR) return void 0;
+    const out = [];
+    for (const e of await this.readDirectory(inode)) {
+      const node = await this.inode(e.inode);
+      const fmt = node.mode & S_IFMT;
+      if (fmt === S_IFLNK) out.push({ name: e.name, type: "symlink", target: await this.readLink(node) });
+      else out.push({ name: e.name, type: fmt === S_IFDIR ? "directory" : fmt === S_IFREG ? "file" : "other" });
+    }
+    return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
+  async exists(path12) {
+    return await this.resolve(path12, false) !== void 0;
+  }
+};
+function parseExt4Superblock(sb, name, size) {
+  if (!Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${name}: not an ext2/3/4 file system`);
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const revLevel = sb.readUInt32LE(76);
+  const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
+  const incompat = sb.readUInt32LE(96);
+  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
+  if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: ext superblock has implausible geometry`);
+  }
+  if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
+  }
+  if (blocksCount * blockSize > size) {
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${size} bytes): truncated or damaged`
+    );
+  }
+  const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
+  const u = sb.subarray(104, 120).toString("hex");
+  const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
+  const firstDataBlock = sb.readUInt32LE(20);
+  const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const compat = sb.readUInt32LE(92);
+  const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
+  return {
+    blockSize,
+    blocksCount,
+    blocksPerGroup,
+    inodesPerGroup,
+    inodeSize,
+    incompat,
+    roCompat: sb.readUInt32LE(100),
+    is64,
+    descSize,
+    firstDataBlock,
+    groupCount,
+    kind,
+    label,
+    uuid
+  };
+}
+__name(parseExt4Superblock, "parseExt4Superblock");
+
 // src/lib/export/crc32c.ts
 var TABLE2 = (() => {
   const t = new Uint32Array(256);
@@ -72237,8 +72556,6 @@ function crc32cUpdate(crc, data) {
 __name(crc32cUpdate, "crc32cUpdate");
 
 // src/lib/export/ext4-timestamps.ts
-var MAGIC = 61267;
-var INCOMPAT_64BIT = 128;
 var INCOMPAT_CSUM_SEED = 8192;
 var RO_COMPAT_METADATA_CSUM = 1024;
 var RO_COMPAT_GDT_CSUM = 16;
@@ -72271,7 +72588,7 @@ function writeTime(buf, at, extraAt, seconds) {
   if (extraAt !== void 0) buf.writeUInt32LE(epochBits & 3, extraAt);
 }
 __name(writeTime, "writeTime");
-async function clampExt4Times(file, offset, epoch, name) {
+async function clampExt4Times(file, offset, size, epoch, name) {
   const read2 = /* @__PURE__ */ __name(async (at, length) => {
     const buf = Buffer.alloc(length);
     const { bytesRead } = await file.read(buf, 0, length, offset + at);
@@ -72279,25 +72596,10 @@ async function clampExt4Times(file, offset, epoch, name) {
     return buf;
   }, "read");
   const sb = await read2(1024, 1024);
-  if (sb.readUInt16LE(56) !== MAGIC) throw new PiImageError("IMAGE_CORRUPT", `${name}: no ext4 file system at offset ${offset}`);
-  const blockSize = 1024 << sb.readUInt32LE(24);
-  const inodesPerGroup = sb.readUInt32LE(40);
-  const inodeSize = sb.readUInt16LE(88);
-  const incompat = sb.readUInt32LE(96);
-  const roCompat = sb.readUInt32LE(100);
-  const firstDataBlock = sb.readUInt32LE(20);
-  const blocksPerGroup = sb.readUInt32LE(32);
-  const blocksCount = sb.readUInt32LE(4) + (incompat & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
-  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
-  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
-  const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const { blockSize, inodesPerGroup, inodeSize, incompat, roCompat, is64, descSize, firstDataBlock, groupCount: groups } = parseExt4Superblock(sb, name, size);
   const checksummed = (roCompat & RO_COMPAT_METADATA_CSUM) !== 0;
+  const groupChecksums = (roCompat & (RO_COMPAT_METADATA_CSUM | RO_COMPAT_GDT_CSUM)) !== 0;
   const csumSeed = incompat & INCOMPAT_CSUM_SEED ? sb.readUInt32LE(624) : crc32cUpdate(4294967295, sb.subarray(104, 120));
-  const powerOfTwo = /* @__PURE__ */ __name((n) => n > 0 && (n & n - 1) === 0, "powerOfTwo");
-  if (inodeSize < GOOD_OLD_INODE_SIZE || !powerOfTwo(inodeSize) || inodeSize > blockSize || blockSize > 65536 || !powerOfTwo(descSize) || descSize < 32 || descSize > 1024 || inodesPerGroup === 0 || groups <= 0) {
-    throw new PiImageError("IMAGE_CORRUPT", `${name}: an ext4 superblock with impossible geometry`);
-  }
   const descriptors = await read2((firstDataBlock + 1) * blockSize, groups * descSize);
   const word = Buffer.alloc(4);
   let inodes = 0;
@@ -72341,6 +72643,240 @@ async function clampExt4Times(file, offset, epoch, name) {
 }
 __name(clampExt4Times, "clampExt4Times");
 
+// src/lib/image/fat.ts
+var MAX_FAT_BYTES = 64 * 1024 * 1024;
+var MAX_WALK_ENTRIES = 1e5;
+var MAX_DIRECTORY_BYTES2 = 4 * 1024 * 1024;
+var DEFAULT_READ_BUDGET2 = 256 * 1024 * 1024;
+var FatFileSystem = class _FatFileSystem {
+  constructor(src, type, volumeId, clusterBytes, dataStart, rootDir, fat, clusterCount, budget) {
+    this.src = src;
+    this.type = type;
+    this.volumeId = volumeId;
+    this.clusterBytes = clusterBytes;
+    this.dataStart = dataStart;
+    this.rootDir = rootDir;
+    this.fat = fat;
+    this.clusterCount = clusterCount;
+    this.budget = budget;
+  }
+  src;
+  type;
+  volumeId;
+  clusterBytes;
+  dataStart;
+  rootDir;
+  fat;
+  clusterCount;
+  budget;
+  static {
+    __name(this, "FatFileSystem");
+  }
+  /** The volume label: the root directory's label entry, else the boot sector's. */
+  label;
+  corrupt(what) {
+    return new PiImageError("IMAGE_CORRUPT", `${this.src.name}: ${what}`);
+  }
+  /** Every read is counted: a structure can make the reader walk, never walk without end. */
+  read(offset, length) {
+    this.budget -= length;
+    if (this.budget < 0)
+      throw this.corrupt(`reading the FAT file system needed more than ${DEFAULT_READ_BUDGET2 / 1048576} MiB: a damaged or hostile structure`);
+    return this.src.read(offset, length);
+  }
+  /** True when the boot sector looks like FAT (used to identify a partition). */
+  static looksLikeFat(boot) {
+    if (boot.length < 512 || boot.readUInt16LE(510) !== 43605) return false;
+    const bps = boot.readUInt16LE(11);
+    const spc = boot[13];
+    return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & spc - 1) === 0 && boot[16] > 0 && boot.readUInt16LE(14) > 0;
+  }
+  static async open(src, readBudget = DEFAULT_READ_BUDGET2) {
+    const g = parseFatBootSector(await src.read(0, 512), src.name, src.size, MAX_FAT_BYTES);
+    const { boot, bps, spc, reserved, dataSector, clusters, type, fatBytes } = g;
+    const fat = await src.read(reserved * bps, fatBytes);
+    const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
+    const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
+    const rootDir = g.rootDir;
+    const fs8 = new _FatFileSystem(
+      src,
+      type,
+      `${volumeId.slice(0, 4)}-${volumeId.slice(4)}`,
+      spc * bps,
+      dataSector * bps,
+      rootDir,
+      fat,
+      clusters,
+      readBudget - fatBytes
+    );
+    const volumeLabel = await fs8.rootVolumeLabel();
+    fs8.label = volumeLabel ?? (bpbLabel && bpbLabel !== "NO NAME" ? bpbLabel : void 0);
+    return fs8;
+  }
+  next(cluster) {
+    if (cluster > this.clusterCount + 1) throw this.corrupt(`FAT cluster ${cluster} lies past the data area`);
+    if (this.type === "FAT32") return this.fat.readUInt32LE(cluster * 4) & 268435455;
+    if (this.type === "FAT16") return this.fat.readUInt16LE(cluster * 2);
+    const v = this.fat.readUInt16LE(Math.floor(cluster * 1.5));
+    return cluster & 1 ? v >> 4 : v & 4095;
+  }
+  isEnd(cluster) {
+    const eoc = this.type === "FAT32" ? 268435448 : this.type === "FAT16" ? 65528 : 4088;
+    return cluster >= eoc || cluster < 2;
+  }
+  /**
+   * Reads a cluster chain up to `limit` bytes. The chain is followed only as
+   * far as needed; one that leaves the data area or loops is refused.
+   */
+  async readChain(first, limit) {
+    const parts = [];
+    const seen = /* @__PURE__ */ new Set();
+    let got = 0;
+    for (let c = first; !this.isEnd(c) && got < limit; c = this.next(c)) {
+      if (c > this.clusterCount + 1) throw this.corrupt(`FAT cluster chain from ${first} leaves the data area (cluster ${c})`);
+      if (seen.has(c)) throw this.corrupt(`FAT cluster chain from ${first} loops (cluster ${c} twice)`);
+      seen.add(c);
+      const len = Math.min(this.clusterBytes, limit - got);
+      parts.push(await this.read(this.dataStart + (c - 2) * this.clusterBytes, len));
+      got += len;
+    }
+    return Buffer.concat(parts);
+  }
+  async rootBytes() {
+    if ("cluster" in this.rootDir) return this.readChain(this.rootDir.cluster, MAX_DIRECTORY_BYTES2);
+    return this.read(this.rootDir.offset, Math.min(this.rootDir.length, MAX_DIRECTORY_BYTES2));
+  }
+  async rootVolumeLabel() {
+    const raw = await this.rootBytes();
+    for (let at = 0; at + 32 <= raw.length; at += 32) {
+      if (raw[at] === 0) break;
+      if (raw[at] === 229) continue;
+      const attr = raw[at + 11];
+      if (attr !== 15 && attr & 8) return raw.toString("latin1", at, at + 11).trimEnd();
+    }
+    return void 0;
+  }
+  static parseDirectory(raw) {
+    const entries = [];
+    let lfn = [];
+    for (let at = 0; at + 32 <= raw.length; at += 32) {
+      const first = raw[at];
+      if (first === 0) break;
+      if (first === 229) {
+        lfn = [];
+        continue;
+      }
+      const attr = raw[at + 11];
+      if (attr === 15) {
+        const seq = first & 31;
+        const chars = Buffer.concat([raw.subarray(at + 1, at + 11), raw.subarray(at + 14, at + 26), raw.subarray(at + 28, at + 32)]);
+        let part = chars.toString("utf16le");
+        const end = part.indexOf("\0");
+        if (end >= 0) part = part.slice(0, end);
+        if (first & 64) lfn = [];
+        lfn[seq - 1] = part;
+        continue;
+      }
+      if (attr & 8) {
+        lfn = [];
+        continue;
+      }
+      const base = raw.toString("latin1", at, at + 8).trimEnd();
+      const ext2 = raw.toString("latin1", at + 8, at + 11).trimEnd();
+      const caseFlags = raw[at + 12];
+      const shortName = (caseFlags & 8 ? base.toLowerCase() : base) + (ext2 ? "." + (caseFlags & 16 ? ext2.toLowerCase() : ext2) : "");
+      const name = lfn.length > 0 ? lfn.join("") : shortName;
+      lfn = [];
+      if (name === "." || name === "..") continue;
+      entries.push({
+        name,
+        directory: (attr & 16) !== 0,
+        size: raw.readUInt32LE(at + 28),
+        firstCluster: raw.readUInt16LE(at + 20) << 16 | raw.readUInt16LE(at + 26)
+      });
+    }
+    return entries;
+  }
+  async listEntry(dir) {
+    const raw = dir ? await this.readChain(dir.firstCluster, MAX_DIRECTORY_BYTES2) : await this.rootBytes();
+    return _FatFileSystem.parseDirectory(raw);
+  }
+  async lookup(path12) {
+    const parts = path12.split("/").filter(Boolean);
+    let current;
+    for (const part of parts) {
+      if (current && !current.directory) return null;
+      const found = (await this.listEntry(current)).find((e) => e.name.toLowerCase() === part.toLowerCase());
+      if (!found) return null;
+      current = found;
+    }
+    return current;
+  }
+  /** Lists a directory; `/` is the root. */
+  async list(path12 = "/") {
+    const entry = await this.lookup(path12);
+    if (entry === null || entry && !entry.directory) throw new PiImageError("INPUT_INVALID", `${this.src.name}: no directory ${path12}`);
+    return this.listEntry(entry);
+  }
+  /** Reads a file, or undefined when there is none. Files past `maxBytes` are cut there. */
+  async readFile(path12, maxBytes = 1 << 20) {
+    const entry = await this.lookup(path12);
+    if (!entry || entry.directory) return void 0;
+    if (entry.size === 0) return Buffer.alloc(0);
+    return this.readChain(entry.firstCluster, Math.min(entry.size, maxBytes));
+  }
+  /** Every file and directory, depth first, sorted by name within a directory. */
+  async walk() {
+    const out = [];
+    const visited = /* @__PURE__ */ new Set();
+    const visit = /* @__PURE__ */ __name(async (dir, prefix2, depth) => {
+      if (depth > 32) throw this.corrupt("directories nest deeper than 32 levels");
+      if (dir) {
+        if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix2} is reached twice (a loop)`);
+        visited.add(dir.firstCluster);
+      }
+      const entries = (await this.listEntry(dir)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      for (const e of entries) {
+        if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
+        const path12 = `${prefix2}/${e.name}`;
+        out.push({ path: path12, directory: e.directory, size: e.directory ? 0 : e.size });
+        if (e.directory) await visit(e, path12, depth + 1);
+      }
+    }, "visit");
+    await visit(void 0, "", 0);
+    return out;
+  }
+};
+function parseFatBootSector(boot, name, size, maxFatBytes = Infinity) {
+  if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${name}: not a FAT file system`);
+  const bps = boot.readUInt16LE(11);
+  const spc = boot[13];
+  const reserved = boot.readUInt16LE(14);
+  const fats = boot[16];
+  const rootEntries = boot.readUInt16LE(17);
+  const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
+  const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+  const rootSectors = Math.ceil(rootEntries * 32 / bps);
+  const dataSector = reserved + fats * fatSectors + rootSectors;
+  const clusters = Math.floor((total - dataSector) / spc);
+  if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${name}: FAT boot sector has implausible geometry`);
+  if (total * bps > size) {
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${name}: the FAT file system (${total * bps} bytes) is larger than its partition (${size} bytes): truncated or damaged`
+    );
+  }
+  const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
+  const fatBytes = fatSectors * bps;
+  if (fatBytes > maxFatBytes) throw new PiImageError("FS_UNSUPPORTED", `${name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+  const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
+  if (fatBytes * 8 < (clusters + 2) * entryBits)
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+  const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+  return { boot, bps, spc, reserved, fats, fatSectors, fatBytes, rootSectors, dataSector, clusters, type, rootDir };
+}
+__name(parseFatBootSector, "parseFatBootSector");
+
 // src/lib/export/fat-label-time.ts
 var ATTR_VOLUME_ID = 8;
 var ATTR_LONG_NAME = 15;
@@ -72351,24 +72887,17 @@ function dosDateTime(epoch) {
   return { date, time };
 }
 __name(dosDateTime, "dosDateTime");
-async function setFatLabelTime(file, offset, epoch, name) {
-  const boot = Buffer.alloc(512);
-  await file.read(boot, 0, 512, offset);
-  const bytesPerSector = boot.readUInt16LE(11);
-  const sectorsPerCluster = boot[13];
-  const reserved = boot.readUInt16LE(14);
-  const fats = boot[16];
-  const rootEntries = boot.readUInt16LE(17);
-  const fatSize = boot.readUInt16LE(22) || boot.readUInt32LE(36);
-  if (boot.readUInt16LE(510) !== 43605 || bytesPerSector === 0 || sectorsPerCluster === 0) {
-    throw new PiImageError("INTERNAL", `${name}: mkfs.fat left no FAT boot sector at offset ${offset}`);
-  }
-  const rootDirSectors = Math.ceil(rootEntries * 32 / bytesPerSector);
-  const firstData = reserved + fats * fatSize + rootDirSectors;
-  const rootAt = rootEntries > 0 ? (reserved + fats * fatSize) * bytesPerSector : (firstData + (boot.readUInt32LE(44) - 2) * sectorsPerCluster) * bytesPerSector;
-  const length = rootEntries > 0 ? Math.min(rootEntries * 32, 16384) : sectorsPerCluster * bytesPerSector;
-  const dir = Buffer.alloc(length);
-  await file.read(dir, 0, length, offset + rootAt);
+async function setFatLabelTime(file, offset, size, epoch, name) {
+  const read2 = /* @__PURE__ */ __name(async (at, length2) => {
+    const buf = Buffer.alloc(length2);
+    const { bytesRead } = await file.read(buf, 0, length2, offset + at);
+    if (bytesRead !== length2) throw new PiImageError("INTERNAL", `${name}: the FAT made at offset ${offset} runs past the end of the image`);
+    return buf;
+  }, "read");
+  const g = parseFatBootSector(await read2(0, 512), name, size);
+  const root = "cluster" in g.rootDir ? { offset: (g.dataSector + (g.rootDir.cluster - 2) * g.spc) * g.bps, length: g.spc * g.bps } : g.rootDir;
+  const length = Math.min(root.length, 16384);
+  const dir = await read2(root.offset, length);
   const { date, time } = dosDateTime(epoch);
   for (let at = 0; at + 32 <= length; at += 32) {
     if (dir[at] === 0) break;
@@ -72381,7 +72910,7 @@ async function setFatLabelTime(file, offset, epoch, name) {
     entry.writeUInt16LE(date, 18);
     entry.writeUInt16LE(time, 22);
     entry.writeUInt16LE(date, 24);
-    await file.write(entry, 0, 32, offset + rootAt + at);
+    await file.write(entry, 0, 32, offset + root.offset + at);
     return true;
   }
   return false;
@@ -72516,7 +73045,7 @@ async function makeFileSystem(image, p, content, env, options) {
     const sector = p.start / 512;
     const args = ["-F", p.fs === "fat16" ? "16" : "32", "-s", "1", "-n", p.label, "-i", p.ids.volumeId, "--offset", String(sector), "-h", String(sector)];
     await execCapture("mkfs.fat", [...args, image, String(p.bytes / 1024)], { logger: logger8, env });
-    if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, options.epoch, `${image} partition ${p.number}`));
+    if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, p.bytes, options.epoch, `${image} partition ${p.number}`));
     if (content) await copyIntoFat(`${image}@@${p.start}`, content, "::", env, options);
   } else {
     const args = [
@@ -72535,7 +73064,7 @@ async function makeFileSystem(image, p, content, env, options) {
     ];
     if (content) args.push("-d", content);
     await execCapture("mkfs.ext4", [...args, image, `${p.bytes / 1024}k`], { logger: logger8, env });
-    if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, options.epoch, `${image} partition ${p.number}`));
+    if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, p.bytes, options.epoch, `${image} partition ${p.number}`));
   }
   logger8.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ""}) in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
 }
@@ -72714,6 +73243,7 @@ var import_node_path8 = require("node:path");
 var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
 var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
 var HELPERS_READING = { update_issue: ["IMG_DATE", "GIT_HASH"] };
+var TAR_KEEP = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"];
 var FORMAT = "pi-image stage cache v2";
 var secretDigests = /* @__PURE__ */ new Map();
 function secretDigest(value) {
@@ -72725,24 +73255,6 @@ function secretDigest(value) {
   return d;
 }
 __name(secretDigest, "secretDigest");
-async function hashStageTree(dir) {
-  const hash = (0, import_node_crypto7.createHash)("sha256");
-  const walk = /* @__PURE__ */ __name(async (at, rel) => {
-    const entries = (await (0, import_promises9.readdir)(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-    for (const e of entries) {
-      const path12 = (0, import_node_path8.join)(at, e.name);
-      const name = rel ? `${rel}/${e.name}` : e.name;
-      const st = await (0, import_promises9.lstat)(path12);
-      hash.update(`${name}\0${st.mode.toString(8)}\0`);
-      if (e.isDirectory()) await walk(path12, name);
-      else if (e.isSymbolicLink()) hash.update(`-> ${await (0, import_promises9.readlink)(path12)}\0`);
-      else if (e.isFile()) hash.update(await (0, import_promises9.readFile)(path12)).update("\0");
-    }
-  }, "walk");
-  await walk(dir, "");
-  return hash.digest("hex");
-}
-__name(hashStageTree, "hashStageTree");
 async function textOf(dir) {
   const parts = [];
   const walk = /* @__PURE__ */ __name(async (at) => {
@@ -72774,7 +73286,7 @@ async function stageKeys(stages, entries, pigenCommit) {
       stageKey({
         pigenCommit,
         name: s.name,
-        filesSha256: await hashStageTree(s.hostPath),
+        filesSha256: await hashTree([s.hostPath]),
         settings: keyedSettings(entries, await textOf(s.hostPath)),
         previousKey: keys.at(-1)
       })
@@ -72810,18 +73322,7 @@ var StageCache = class {
   async restore(key, rootfs) {
     const started = Date.now();
     await (0, import_promises9.mkdir)(rootfs, { recursive: true });
-    await this.tar([
-      "--extract",
-      "--file",
-      this.entry(key),
-      "--directory",
-      rootfs,
-      "--numeric-owner",
-      "--xattrs",
-      "--xattrs-include=*",
-      "--acls",
-      "--same-permissions"
-    ]);
+    await this.tar(["--extract", "--file", this.entry(key), "--directory", rootfs, ...TAR_KEEP, "--same-permissions"]);
     const now = /* @__PURE__ */ new Date();
     await (0, import_promises9.utimes)(this.entry(key), now, now).catch(() => void 0);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
@@ -72833,20 +73334,7 @@ var StageCache = class {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await this.tar([
-        "--create",
-        "--file",
-        temp,
-        "--directory",
-        rootfs,
-        "--numeric-owner",
-        "--xattrs",
-        "--xattrs-include=*",
-        "--acls",
-        "--one-file-system",
-        "--exclude=./var/cache/apt/archives/*.deb",
-        "."
-      ]);
+      await this.tar(["--create", "--file", temp, "--directory", rootfs, ...TAR_KEEP, "--one-file-system", "--exclude=./var/cache/apt/archives/*.deb", "."]);
       await (0, import_promises9.rename)(temp, target);
     } catch (e) {
       await (0, import_promises9.rm)(temp, { force: true });

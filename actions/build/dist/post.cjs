@@ -20592,6 +20592,10 @@ var EXPORT_SETTING_KEYS = new Set(KEYS);
 // src/lib/export/disk-plan.ts
 var ALIGN = 8 * MiB;
 
+// src/lib/image/ext4.ts
+var MAX_DIRECTORY_BYTES = 16 * 1024 * 1024;
+var DEFAULT_READ_BUDGET = 256 * 1024 * 1024;
+
 // src/lib/export/crc32c.ts
 var TABLE = (() => {
   const t = new Uint32Array(256);
@@ -20602,6 +20606,11 @@ var TABLE = (() => {
   }
   return t;
 })();
+
+// src/lib/image/fat.ts
+var MAX_FAT_BYTES = 64 * 1024 * 1024;
+var MAX_DIRECTORY_BYTES2 = 4 * 1024 * 1024;
+var DEFAULT_READ_BUDGET2 = 256 * 1024 * 1024;
 
 // src/lib/build/preflight.ts
 var import_node_fs = require("node:fs");

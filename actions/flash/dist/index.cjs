@@ -58532,49 +58532,20 @@ var Ext4FileSystem = class _Ext4FileSystem {
     return superblock.length >= 1024 && superblock.readUInt16LE(56) === EXT4_MAGIC;
   }
   static async open(src, readBudget = DEFAULT_READ_BUDGET) {
-    const sb = await src.read(1024, 1024);
-    if (!_Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not an ext2/3/4 file system`);
-    const blockSize = 1024 << sb.readUInt32LE(24);
-    const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
-    const blocksPerGroup = sb.readUInt32LE(32);
-    const inodesPerGroup = sb.readUInt32LE(40);
-    const revLevel = sb.readUInt32LE(76);
-    const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
-    const incompat = sb.readUInt32LE(96);
-    const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-    const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
-    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock has implausible geometry`);
-    }
-    if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
-    }
-    if (blocksCount * blockSize > src.size) {
-      throw new PiImageError(
-        "IMAGE_CORRUPT",
-        `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
-      );
-    }
-    const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
-    const u = sb.subarray(104, 120).toString("hex");
-    const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
-    const firstDataBlock = sb.readUInt32LE(20);
-    const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
-    const compat = sb.readUInt32LE(92);
-    const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
+    const g = parseExt4Superblock(await src.read(1024, 1024), src.name, src.size);
     return new _Ext4FileSystem(
       src,
-      blockSize,
-      kind,
-      label,
-      uuid,
-      inodesPerGroup,
-      inodeSize,
-      descSize,
-      is64,
-      firstDataBlock,
-      groupCount,
-      blocksCount,
+      g.blockSize,
+      g.kind,
+      g.label,
+      g.uuid,
+      g.inodesPerGroup,
+      g.inodeSize,
+      g.descSize,
+      g.is64,
+      g.firstDataBlock,
+      g.groupCount,
+      g.blocksCount,
       readBudget
     );
   }
@@ -58771,6 +58742,54 @@ var Ext4FileSystem = class _Ext4FileSystem {
     return await this.resolve(path, false) !== void 0;
   }
 };
+function parseExt4Superblock(sb, name, size) {
+  if (!Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError("IMAGE_CORRUPT", `${name}: not an ext2/3/4 file system`);
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(96) & INCOMPAT_64BIT ? sb.readUInt32LE(336) * 2 ** 32 : 0);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const revLevel = sb.readUInt32LE(76);
+  const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
+  const incompat = sb.readUInt32LE(96);
+  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+  const descSize = is64 ? sb.readUInt16LE(254) || 64 : 32;
+  if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: ext superblock has implausible geometry`);
+  }
+  if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & descSize - 1) !== 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
+  }
+  if (blocksCount * blockSize > size) {
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${size} bytes): truncated or damaged`
+    );
+  }
+  const label = sb.toString("utf8", 120, 136).replace(/\0.*$/s, "") || void 0;
+  const u = sb.subarray(104, 120).toString("hex");
+  const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
+  const firstDataBlock = sb.readUInt32LE(20);
+  const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const compat = sb.readUInt32LE(92);
+  const kind = incompat & (64 | 512 | INCOMPAT_64BIT) ? "ext4" : compat & 4 ? "ext3" : "ext2";
+  return {
+    blockSize,
+    blocksCount,
+    blocksPerGroup,
+    inodesPerGroup,
+    inodeSize,
+    incompat,
+    roCompat: sb.readUInt32LE(100),
+    is64,
+    descSize,
+    firstDataBlock,
+    groupCount,
+    kind,
+    label,
+    uuid
+  };
+}
+__name(parseExt4Superblock, "parseExt4Superblock");
 
 // src/lib/image/fat.ts
 var MAX_FAT_BYTES = 64 * 1024 * 1024;
@@ -58821,36 +58840,12 @@ var FatFileSystem = class _FatFileSystem {
     return [512, 1024, 2048, 4096].includes(bps) && spc > 0 && (spc & spc - 1) === 0 && boot[16] > 0 && boot.readUInt16LE(14) > 0;
   }
   static async open(src, readBudget = DEFAULT_READ_BUDGET2) {
-    const boot = await src.read(0, 512);
-    if (!_FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${src.name}: not a FAT file system`);
-    const bps = boot.readUInt16LE(11);
-    const spc = boot[13];
-    const reserved = boot.readUInt16LE(14);
-    const fats = boot[16];
-    const rootEntries = boot.readUInt16LE(17);
-    const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
-    const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
-    const rootSectors = Math.ceil(rootEntries * 32 / bps);
-    const dataSector = reserved + fats * fatSectors + rootSectors;
-    const clusters = Math.floor((total - dataSector) / spc);
-    if (fatSectors === 0 || total <= dataSector || clusters < 1)
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: FAT boot sector has implausible geometry`);
-    if (total * bps > src.size) {
-      throw new PiImageError(
-        "IMAGE_CORRUPT",
-        `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`
-      );
-    }
-    const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
-    const fatBytes = fatSectors * bps;
-    if (fatBytes > MAX_FAT_BYTES) throw new PiImageError("FS_UNSUPPORTED", `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
-    const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
-    if (fatBytes * 8 < (clusters + 2) * entryBits)
-      throw new PiImageError("IMAGE_CORRUPT", `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+    const g = parseFatBootSector(await src.read(0, 512), src.name, src.size, MAX_FAT_BYTES);
+    const { boot, bps, spc, reserved, dataSector, clusters, type, fatBytes } = g;
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString("latin1", type === "FAT32" ? 71 : 43, type === "FAT32" ? 82 : 54).trimEnd();
     const volumeId = boot.readUInt32LE(type === "FAT32" ? 67 : 39).toString(16).padStart(8, "0").toUpperCase();
-    const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+    const rootDir = g.rootDir;
     const fs3 = new _FatFileSystem(
       src,
       type,
@@ -59000,6 +58995,35 @@ var FatFileSystem = class _FatFileSystem {
     return out;
   }
 };
+function parseFatBootSector(boot, name, size, maxFatBytes = Infinity) {
+  if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError("IMAGE_CORRUPT", `${name}: not a FAT file system`);
+  const bps = boot.readUInt16LE(11);
+  const spc = boot[13];
+  const reserved = boot.readUInt16LE(14);
+  const fats = boot[16];
+  const rootEntries = boot.readUInt16LE(17);
+  const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
+  const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+  const rootSectors = Math.ceil(rootEntries * 32 / bps);
+  const dataSector = reserved + fats * fatSectors + rootSectors;
+  const clusters = Math.floor((total - dataSector) / spc);
+  if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError("IMAGE_CORRUPT", `${name}: FAT boot sector has implausible geometry`);
+  if (total * bps > size) {
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${name}: the FAT file system (${total * bps} bytes) is larger than its partition (${size} bytes): truncated or damaged`
+    );
+  }
+  const type = clusters < 4085 ? "FAT12" : clusters < 65525 ? "FAT16" : "FAT32";
+  const fatBytes = fatSectors * bps;
+  if (fatBytes > maxFatBytes) throw new PiImageError("FS_UNSUPPORTED", `${name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+  const entryBits = type === "FAT32" ? 32 : type === "FAT16" ? 16 : 12;
+  if (fatBytes * 8 < (clusters + 2) * entryBits)
+    throw new PiImageError("IMAGE_CORRUPT", `${name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+  const rootDir = type === "FAT32" ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+  return { boot, bps, spc, reserved, fats, fatSectors, fatBytes, rootSectors, dataSector, clusters, type, rootDir };
+}
+__name(parseFatBootSector, "parseFatBootSector");
 
 // src/lib/image/partition-table.ts
 var import_node_zlib3 = require("node:zlib");

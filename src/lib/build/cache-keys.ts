@@ -6,35 +6,36 @@
  * still start from the nearest older cache.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface CacheKey {
   key: string;
   restoreKeys: string[];
 }
 
-/** sha256 over the relative paths, executable bits and contents of every file, in a stable order. */
+/**
+ * sha256 over the trees, in a stable order: every path with its type and full
+ * mode, file contents, symlink targets, and directories (empty ones too);
+ * never times. What decides a stage's result, and nothing else.
+ */
 export async function hashTree(dirs: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
+  const walk = async (at: string, rel: string): Promise<void> => {
+    const entries = (await readdir(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const e of entries) {
+      const path = join(at, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      hash.update(`${name}\0${(await lstat(path)).mode.toString(8)}\0`);
+      if (e.isDirectory()) await walk(path, name);
+      else if (e.isSymbolicLink()) hash.update(`-> ${await readlink(path)}\0`);
+      else if (e.isFile()) hash.update(await readFile(path)).update('\0');
+    }
+  };
   for (const dir of dirs) {
-    const walk = async (at: string): Promise<void> => {
-      const entries = (await readdir(at, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const e of entries) {
-        const path = join(at, e.name);
-        if (e.isDirectory()) await walk(path);
-        else if (e.isFile()) {
-          const executable = (await stat(path)).mode & 0o111 ? 'x' : '-';
-          hash
-            .update(`${relative(dir, path)}\0${executable}\0`)
-            .update(await readFile(path))
-            .update('\0');
-        }
-      }
-    };
-    hash.update(`dir\0`);
-    await walk(dir);
+    hash.update('dir\0');
+    await walk(dir, '');
   }
   return hash.digest('hex');
 }

@@ -15,13 +15,14 @@
  * a cache between machines (@actions/cache in the action).
  */
 import { createHash, scryptSync } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { temporaryPathFor } from '../core/atomic-file';
 import { execCapture } from '../core/exec';
 import type { Logger } from '../core/logger';
 import type { ConfigEntry } from '../pigen/config-file';
 import { SECRET_VARIABLES } from '../pigen/settings';
+import { hashTree } from './cache-keys';
 
 /** Values that differ per run without changing what a stage makes. */
 const NEVER_KEYED = new Set(['WORK_DIR', 'DEPLOY_DIR', 'APT_PROXY', 'http_proxy', 'EXPORT_CONFIG_DIR', 'STAGE_LIST']);
@@ -29,6 +30,8 @@ const NEVER_KEYED = new Set(['WORK_DIR', 'DEPLOY_DIR', 'APT_PROXY', 'http_proxy'
 const PER_BUILD = new Set(['IMG_DATE', 'IMG_FILENAME', 'ARCHIVE_FILENAME', 'PI_IMAGE_VERSION', 'GIT_HASH', 'PI_IMAGE_RECIPE_GIT_HASH']);
 /** pi-gen's helpers that read per-build values for a stage: update_issue writes IMG_DATE and GIT_HASH into the image. */
 const HELPERS_READING: Record<string, readonly string[]> = { update_issue: ['IMG_DATE', 'GIT_HASH'] };
+/** What an entry keeps of a rootfs: numeric owners, xattrs (file capabilities among them), ACLs. */
+const TAR_KEEP = ['--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls'];
 /** Bumped when what an entry holds or how keys are made changes. */
 const FORMAT = 'pi-image stage cache v2';
 
@@ -46,25 +49,6 @@ function secretDigest(value: string): string {
     secretDigests.set(value, d);
   }
   return d;
-}
-
-/** sha256 over a stage's tree: every path, its type and full mode, file contents, symlink targets, empty directories too. */
-export async function hashStageTree(dir: string): Promise<string> {
-  const hash = createHash('sha256');
-  const walk = async (at: string, rel: string): Promise<void> => {
-    const entries = (await readdir(at, { withFileTypes: true })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-    for (const e of entries) {
-      const path = join(at, e.name);
-      const name = rel ? `${rel}/${e.name}` : e.name;
-      const st = await lstat(path);
-      hash.update(`${name}\0${st.mode.toString(8)}\0`);
-      if (e.isDirectory()) await walk(path, name);
-      else if (e.isSymbolicLink()) hash.update(`-> ${await readlink(path)}\0`);
-      else if (e.isFile()) hash.update(await readFile(path)).update('\0');
-    }
-  };
-  await walk(dir, '');
-  return hash.digest('hex');
 }
 
 async function textOf(dir: string): Promise<string> {
@@ -118,7 +102,7 @@ export async function stageKeys(
       stageKey({
         pigenCommit,
         name: s.name,
-        filesSha256: await hashStageTree(s.hostPath),
+        filesSha256: await hashTree([s.hostPath]),
         settings: keyedSettings(entries, await textOf(s.hostPath)),
         previousKey: keys.at(-1),
       }),
@@ -152,18 +136,7 @@ export class StageCache {
   async restore(key: string, rootfs: string): Promise<void> {
     const started = Date.now();
     await mkdir(rootfs, { recursive: true });
-    await this.tar([
-      '--extract',
-      '--file',
-      this.entry(key),
-      '--directory',
-      rootfs,
-      '--numeric-owner',
-      '--xattrs',
-      '--xattrs-include=*',
-      '--acls',
-      '--same-permissions',
-    ]);
+    await this.tar(['--extract', '--file', this.entry(key), '--directory', rootfs, ...TAR_KEEP, '--same-permissions']);
     // Most recently used first when pruning; an entry written by root (sudo) may not be ours to touch.
     const now = new Date();
     await utimes(this.entry(key), now, now).catch(() => undefined);
@@ -177,20 +150,7 @@ export class StageCache {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await this.tar([
-        '--create',
-        '--file',
-        temp,
-        '--directory',
-        rootfs,
-        '--numeric-owner',
-        '--xattrs',
-        '--xattrs-include=*',
-        '--acls',
-        '--one-file-system',
-        '--exclude=./var/cache/apt/archives/*.deb',
-        '.',
-      ]);
+      await this.tar(['--create', '--file', temp, '--directory', rootfs, ...TAR_KEEP, '--one-file-system', '--exclude=./var/cache/apt/archives/*.deb', '.']);
       await rename(temp, target);
     } catch (e) {
       await rm(temp, { force: true });

@@ -197,7 +197,7 @@ async function makeFileSystem(
     // mkfs.fat takes its times from SOURCE_DATE_EPOCH (env); --invariant would also fix the volume id, which -i sets.
     const args = ['-F', p.fs === 'fat16' ? '16' : '32', '-s', '1', '-n', p.label, '-i', p.ids.volumeId, '--offset', String(sector), '-h', String(sector)];
     await execCapture('mkfs.fat', [...args, image, String(p.bytes / 1024)], { logger, env });
-    if (options.epoch !== undefined) await withImage(image, (h) => setFatLabelTime(h, p.start, options.epoch!, `${image} partition ${p.number}`));
+    if (options.epoch !== undefined) await withImage(image, (h) => setFatLabelTime(h, p.start, p.bytes, options.epoch!, `${image} partition ${p.number}`));
     if (content) await copyIntoFat(`${image}@@${p.start}`, content, '::', env, options);
   } else {
     const args = [
@@ -216,7 +216,7 @@ async function makeFileSystem(
     ];
     if (content) args.push('-d', content);
     await execCapture('mkfs.ext4', [...args, image, `${p.bytes / 1024}k`], { logger, env });
-    if (options.epoch !== undefined) await withImage(image, (h) => clampExt4Times(h, p.start, options.epoch!, `${image} partition ${p.number}`));
+    if (options.epoch !== undefined) await withImage(image, (h) => clampExt4Times(h, p.start, p.bytes, options.epoch!, `${image} partition ${p.number}`));
   }
   logger.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

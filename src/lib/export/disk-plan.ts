@@ -5,7 +5,8 @@
  * Pure: the content size and the identifiers come in, the plan goes out.
  */
 import type { DiskIdentifiers, PartitionIdentifiers } from './disk-identifiers';
-import { MiB, ROLES, type Layout, type PartitionSpec } from './layouts';
+import { PARTITION_ROLES } from '../image/partition-roles';
+import { MiB, type Layout, type PartitionSpec } from './layouts';
 
 export const ALIGN = 8 * MiB;
 /** Room after the last partition of a GPT disk for the backup table (33 sectors; 1 MiB keeps the end aligned). */
@@ -38,7 +39,7 @@ export function planDisk(layout: Layout, rootContentBytes: number, ids: DiskIden
   let start = ALIGN;
   const partitions = layout.partitions.map((p, i) => {
     const bytes = p.size === 'auto' ? rootPartitionBytes(rootContentBytes) : alignUp(p.size);
-    const planned: PlannedPartition = { ...p, number: i + 1, start, bytes, role: ROLES[p.content], ids: ids.partitions[i]! };
+    const planned: PlannedPartition = { ...p, number: i + 1, start, bytes, role: PARTITION_ROLES[p.content], ids: ids.partitions[i]! };
     start += bytes;
     return planned;
   });

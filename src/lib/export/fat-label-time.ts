@@ -6,6 +6,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { PiImageError } from '../core/errors';
+import { parseFatBootSector } from '../image/fat';
 
 const ATTR_VOLUME_ID = 0x08;
 const ATTR_LONG_NAME = 0x0f;
@@ -18,27 +19,20 @@ export function dosDateTime(epoch: number): { date: number; time: number } {
   return { date, time };
 }
 
-/** Sets the times of the label entry in the root directory of the FAT file system at `offset`; returns whether one was found. */
-export async function setFatLabelTime(file: FileHandle, offset: number, epoch: number, name: string): Promise<boolean> {
-  const boot = Buffer.alloc(512);
-  await file.read(boot, 0, 512, offset);
-  const bytesPerSector = boot.readUInt16LE(0x0b);
-  const sectorsPerCluster = boot[0x0d]!;
-  const reserved = boot.readUInt16LE(0x0e);
-  const fats = boot[0x10]!;
-  const rootEntries = boot.readUInt16LE(0x11);
-  const fatSize = boot.readUInt16LE(0x16) || boot.readUInt32LE(0x24);
-  if (boot.readUInt16LE(0x1fe) !== 0xaa55 || bytesPerSector === 0 || sectorsPerCluster === 0) {
-    throw new PiImageError('INTERNAL', `${name}: mkfs.fat left no FAT boot sector at offset ${offset}`);
-  }
-  const rootDirSectors = Math.ceil((rootEntries * 32) / bytesPerSector);
-  const firstData = reserved + fats * fatSize + rootDirSectors;
-  // FAT12/16 keep the root directory in a fixed region; FAT32 in a cluster chain, whose first cluster holds the label.
-  const rootAt =
-    rootEntries > 0 ? (reserved + fats * fatSize) * bytesPerSector : (firstData + (boot.readUInt32LE(0x2c) - 2) * sectorsPerCluster) * bytesPerSector;
-  const length = rootEntries > 0 ? Math.min(rootEntries * 32, 16384) : sectorsPerCluster * bytesPerSector;
-  const dir = Buffer.alloc(length);
-  await file.read(dir, 0, length, offset + rootAt);
+/** Sets the times of the label entry in the root directory of the FAT file system of `size` bytes at `offset`; returns whether one was found. */
+export async function setFatLabelTime(file: FileHandle, offset: number, size: number, epoch: number, name: string): Promise<boolean> {
+  const read = async (at: number, length: number): Promise<Buffer> => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await file.read(buf, 0, length, offset + at);
+    if (bytesRead !== length) throw new PiImageError('INTERNAL', `${name}: the FAT made at offset ${offset} runs past the end of the image`);
+    return buf;
+  };
+  // The image layer's reading of the boot sector; the label is the first entries of the root directory
+  // (FAT12/16: a fixed region; FAT32: the first cluster of its chain).
+  const g = parseFatBootSector(await read(0, 512), name, size);
+  const root = 'cluster' in g.rootDir ? { offset: (g.dataSector + (g.rootDir.cluster - 2) * g.spc) * g.bps, length: g.spc * g.bps } : g.rootDir;
+  const length = Math.min(root.length, 16384);
+  const dir = await read(root.offset, length);
   const { date, time } = dosDateTime(epoch);
   for (let at = 0; at + 32 <= length; at += 32) {
     if (dir[at] === 0) break;
@@ -51,7 +45,7 @@ export async function setFatLabelTime(file: FileHandle, offset: number, epoch: n
     entry.writeUInt16LE(date, 18);
     entry.writeUInt16LE(time, 22);
     entry.writeUInt16LE(date, 24);
-    await file.write(entry, 0, 32, offset + rootAt + at);
+    await file.write(entry, 0, 32, offset + root.offset + at);
     return true;
   }
   return false;

@@ -13,7 +13,7 @@
  * - `custom`: the product's own table (EXPORT_TABLE, EXPORT_PARTITIONS).
  */
 import { PiImageError } from '../core/errors';
-import { PARTITION_ROLES, type PartitionContent } from '../image/partition-roles';
+import type { PartitionContent } from '../image/partition-roles';
 
 /** What a partition holds. */
 export const CONTENTS = ['boot', 'root', 'boot-b', 'root-b', 'autoboot', 'data', 'empty'] as const satisfies readonly PartitionContent[];
@@ -35,9 +35,6 @@ export interface Layout {
   table: PartitionTableKind;
   partitions: PartitionSpec[];
 }
-
-/** What each partition is for, in the words `inspect` uses for what it finds. */
-export const ROLES: Record<Content, string> = PARTITION_ROLES;
 
 export const MiB = 1024 * 1024;
 export const BOOT_SIZE = 512 * MiB;

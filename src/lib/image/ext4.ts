@@ -76,50 +76,20 @@ export class Ext4FileSystem {
   }
 
   static async open(src: ByteSource, readBudget = DEFAULT_READ_BUDGET): Promise<Ext4FileSystem> {
-    const sb = await src.read(1024, 1024);
-    if (!Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: not an ext2/3/4 file system`);
-    const blockSize = 1024 << sb.readUInt32LE(24);
-    const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(0x60) & INCOMPAT_64BIT ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
-    const blocksPerGroup = sb.readUInt32LE(32);
-    const inodesPerGroup = sb.readUInt32LE(40);
-    const revLevel = sb.readUInt32LE(76);
-    const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
-    const incompat = sb.readUInt32LE(0x60);
-    const is64 = (incompat & INCOMPAT_64BIT) !== 0;
-    const descSize = is64 ? sb.readUInt16LE(0xfe) || 64 : 32;
-    if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
-      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: ext superblock has implausible geometry`);
-    }
-    // A group descriptor is a power of two from 32 bytes (64 with 64-bit block numbers) to a block.
-    if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & (descSize - 1)) !== 0) {
-      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
-    }
-    if (blocksCount * blockSize > src.size) {
-      throw new PiImageError(
-        'IMAGE_CORRUPT',
-        `${src.name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`,
-      );
-    }
-    const label = sb.toString('utf8', 120, 136).replace(/\0.*$/s, '') || undefined;
-    const u = sb.subarray(104, 120).toString('hex');
-    const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
-    const firstDataBlock = sb.readUInt32LE(20);
-    const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
-    const compat = sb.readUInt32LE(0x5c);
-    const kind = incompat & (0x40 | 0x200 | INCOMPAT_64BIT) ? 'ext4' : compat & 0x4 ? 'ext3' : 'ext2';
+    const g = parseExt4Superblock(await src.read(1024, 1024), src.name, src.size);
     return new Ext4FileSystem(
       src,
-      blockSize,
-      kind,
-      label,
-      uuid,
-      inodesPerGroup,
-      inodeSize,
-      descSize,
-      is64,
-      firstDataBlock,
-      groupCount,
-      blocksCount,
+      g.blockSize,
+      g.kind,
+      g.label,
+      g.uuid,
+      g.inodesPerGroup,
+      g.inodeSize,
+      g.descSize,
+      g.is64,
+      g.firstDataBlock,
+      g.groupCount,
+      g.blocksCount,
       readBudget,
     );
   }
@@ -330,4 +300,72 @@ export class Ext4FileSystem {
   async exists(path: string): Promise<boolean> {
     return (await this.resolve(path, false)) !== undefined;
   }
+}
+
+/** An ext file system's geometry, from its superblock: every field checked before anything is read by it. */
+export interface Ext4Geometry {
+  blockSize: number;
+  blocksCount: number;
+  blocksPerGroup: number;
+  inodesPerGroup: number;
+  inodeSize: number;
+  incompat: number;
+  roCompat: number;
+  is64: boolean;
+  descSize: number;
+  firstDataBlock: number;
+  groupCount: number;
+  kind: 'ext2' | 'ext3' | 'ext4';
+  label: string | undefined;
+  uuid: string;
+}
+
+/** Reads and checks the superblock (1024 bytes from offset 1024) of a file system `size` bytes long. */
+export function parseExt4Superblock(sb: Buffer, name: string, size: number): Ext4Geometry {
+  if (!Ext4FileSystem.looksLikeExt(sb)) throw new PiImageError('IMAGE_CORRUPT', `${name}: not an ext2/3/4 file system`);
+  const blockSize = 1024 << sb.readUInt32LE(24);
+  const blocksCount = sb.readUInt32LE(4) + (sb.readUInt32LE(0x60) & INCOMPAT_64BIT ? sb.readUInt32LE(0x150) * 2 ** 32 : 0);
+  const blocksPerGroup = sb.readUInt32LE(32);
+  const inodesPerGroup = sb.readUInt32LE(40);
+  const revLevel = sb.readUInt32LE(76);
+  const inodeSize = revLevel >= 1 ? sb.readUInt16LE(88) : 128;
+  const incompat = sb.readUInt32LE(0x60);
+  const is64 = (incompat & INCOMPAT_64BIT) !== 0;
+  const descSize = is64 ? sb.readUInt16LE(0xfe) || 64 : 32;
+  if (blockSize > 65536 || blocksPerGroup === 0 || inodesPerGroup === 0 || inodeSize < 128 || inodeSize > blockSize) {
+    throw new PiImageError('IMAGE_CORRUPT', `${name}: ext superblock has implausible geometry`);
+  }
+  // A group descriptor is a power of two from 32 bytes (64 with 64-bit block numbers) to a block.
+  if (descSize < (is64 ? 64 : 32) || descSize > blockSize || (descSize & (descSize - 1)) !== 0) {
+    throw new PiImageError('IMAGE_CORRUPT', `${name}: ext superblock gives group descriptors of ${descSize} bytes: damaged`);
+  }
+  if (blocksCount * blockSize > size) {
+    throw new PiImageError(
+      'IMAGE_CORRUPT',
+      `${name}: the ext file system (${blocksCount * blockSize} bytes) is larger than its partition (${size} bytes): truncated or damaged`,
+    );
+  }
+  const label = sb.toString('utf8', 120, 136).replace(/\0.*$/s, '') || undefined;
+  const u = sb.subarray(104, 120).toString('hex');
+  const uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20)}`;
+  const firstDataBlock = sb.readUInt32LE(20);
+  const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const compat = sb.readUInt32LE(0x5c);
+  const kind = incompat & (0x40 | 0x200 | INCOMPAT_64BIT) ? 'ext4' : compat & 0x4 ? 'ext3' : 'ext2';
+  return {
+    blockSize,
+    blocksCount,
+    blocksPerGroup,
+    inodesPerGroup,
+    inodeSize,
+    incompat,
+    roCompat: sb.readUInt32LE(0x64),
+    is64,
+    descSize,
+    firstDataBlock,
+    groupCount,
+    kind,
+    label,
+    uuid,
+  };
 }

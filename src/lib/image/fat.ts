@@ -62,32 +62,8 @@ export class FatFileSystem {
   }
 
   static async open(src: ByteSource, readBudget = DEFAULT_READ_BUDGET): Promise<FatFileSystem> {
-    const boot = await src.read(0, 512);
-    if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError('IMAGE_CORRUPT', `${src.name}: not a FAT file system`);
-    const bps = boot.readUInt16LE(11);
-    const spc = boot[13]!;
-    const reserved = boot.readUInt16LE(14);
-    const fats = boot[16]!;
-    const rootEntries = boot.readUInt16LE(17);
-    const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
-    const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
-    const rootSectors = Math.ceil((rootEntries * 32) / bps);
-    const dataSector = reserved + fats * fatSectors + rootSectors;
-    const clusters = Math.floor((total - dataSector) / spc);
-    if (fatSectors === 0 || total <= dataSector || clusters < 1)
-      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: FAT boot sector has implausible geometry`);
-    if (total * bps > src.size) {
-      throw new PiImageError(
-        'IMAGE_CORRUPT',
-        `${src.name}: the FAT file system (${total * bps} bytes) is larger than its partition (${src.size} bytes): truncated or damaged`,
-      );
-    }
-    const type = clusters < 4085 ? 'FAT12' : clusters < 65525 ? 'FAT16' : 'FAT32';
-    const fatBytes = fatSectors * bps;
-    if (fatBytes > MAX_FAT_BYTES) throw new PiImageError('FS_UNSUPPORTED', `${src.name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
-    const entryBits = type === 'FAT32' ? 32 : type === 'FAT16' ? 16 : 12;
-    if (fatBytes * 8 < (clusters + 2) * entryBits)
-      throw new PiImageError('IMAGE_CORRUPT', `${src.name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+    const g = parseFatBootSector(await src.read(0, 512), src.name, src.size, MAX_FAT_BYTES);
+    const { boot, bps, spc, reserved, dataSector, clusters, type, fatBytes } = g;
     const fat = await src.read(reserved * bps, fatBytes);
     const bpbLabel = boot.toString('latin1', type === 'FAT32' ? 71 : 43, type === 'FAT32' ? 82 : 54).trimEnd();
     const volumeId = boot
@@ -95,7 +71,7 @@ export class FatFileSystem {
       .toString(16)
       .padStart(8, '0')
       .toUpperCase();
-    const rootDir = type === 'FAT32' ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+    const rootDir = g.rootDir;
     const fs = new FatFileSystem(
       src,
       type,
@@ -255,4 +231,51 @@ export class FatFileSystem {
     await visit(undefined, '', 0);
     return out;
   }
+}
+
+/** A FAT file system's geometry, from its boot sector: checked before anything is read by it. */
+export interface FatGeometry {
+  boot: Buffer;
+  bps: number;
+  spc: number;
+  reserved: number;
+  fats: number;
+  fatSectors: number;
+  fatBytes: number;
+  rootSectors: number;
+  dataSector: number;
+  clusters: number;
+  type: 'FAT12' | 'FAT16' | 'FAT32';
+  /** FAT12/16: a fixed region (bytes from the start); FAT32: the first cluster of a chain. */
+  rootDir: { offset: number; length: number } | { cluster: number };
+}
+
+/** Reads and checks the boot sector of a FAT file system `size` bytes long; a FAT larger than `maxFatBytes` is not read here. */
+export function parseFatBootSector(boot: Buffer, name: string, size: number, maxFatBytes = Infinity): FatGeometry {
+  if (!FatFileSystem.looksLikeFat(boot)) throw new PiImageError('IMAGE_CORRUPT', `${name}: not a FAT file system`);
+  const bps = boot.readUInt16LE(11);
+  const spc = boot[13]!;
+  const reserved = boot.readUInt16LE(14);
+  const fats = boot[16]!;
+  const rootEntries = boot.readUInt16LE(17);
+  const total = boot.readUInt16LE(19) || boot.readUInt32LE(32);
+  const fatSectors = boot.readUInt16LE(22) || boot.readUInt32LE(36);
+  const rootSectors = Math.ceil((rootEntries * 32) / bps);
+  const dataSector = reserved + fats * fatSectors + rootSectors;
+  const clusters = Math.floor((total - dataSector) / spc);
+  if (fatSectors === 0 || total <= dataSector || clusters < 1) throw new PiImageError('IMAGE_CORRUPT', `${name}: FAT boot sector has implausible geometry`);
+  if (total * bps > size) {
+    throw new PiImageError(
+      'IMAGE_CORRUPT',
+      `${name}: the FAT file system (${total * bps} bytes) is larger than its partition (${size} bytes): truncated or damaged`,
+    );
+  }
+  const type = clusters < 4085 ? 'FAT12' : clusters < 65525 ? 'FAT16' : 'FAT32';
+  const fatBytes = fatSectors * bps;
+  if (fatBytes > maxFatBytes) throw new PiImageError('FS_UNSUPPORTED', `${name}: FAT of ${fatBytes} bytes is larger than this reader allows`);
+  const entryBits = type === 'FAT32' ? 32 : type === 'FAT16' ? 16 : 12;
+  if (fatBytes * 8 < (clusters + 2) * entryBits)
+    throw new PiImageError('IMAGE_CORRUPT', `${name}: the FAT (${fatBytes} bytes) is too small for ${clusters} clusters`);
+  const rootDir = type === 'FAT32' ? { cluster: boot.readUInt32LE(44) } : { offset: (reserved + fats * fatSectors) * bps, length: rootSectors * bps };
+  return { boot, bps, spc, reserved, fats, fatSectors, fatBytes, rootSectors, dataSector, clusters, type, rootDir };
 }
