@@ -8,10 +8,26 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MemoryLogger } from '../../src/lib/core/logger';
+import { assembleImage } from '../../src/lib/export/assemble-image';
+import { parseExportSettings } from '../../src/lib/export/layouts';
 import { runPiImage } from '../support/cli';
 import { makeInfo } from '../support/small-image';
 import { LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
@@ -306,5 +322,26 @@ describe.skipIf(why !== undefined)('pi-image export: an image from directories, 
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/etc\/fstab is not a regular file \(a symlink or other\).*\[INPUT_INVALID\]/)]);
     expect(existsSync('/etc/fstab') ? sha256('/etc/fstab') : undefined).toBe(hostFstab);
     expect(spawnSync('ls', ['-A', work], { encoding: 'utf8' }).stdout).not.toMatch(/refused|partial/);
+  });
+
+  // A build where pi-image is not root reaches the root-owned trees through a prefix (sudo -n), which
+  // starts each command with a reset environment: the prefix here does the same (env -i, sudo's
+  // secure_path), so the times and settings must reach mkfs and mtools on the command line.
+  it('assembles through a root prefix that resets the environment: the same bytes, the tree put back with its owner and mode', async () => {
+    const layout = parseExportSettings({}).layout;
+    const options = { rootDir: root, bootDir: boot, layout, seed: 'ourbox-mini 2.0.0', epoch: EPOCH, logger: new MemoryLogger() };
+    const direct = join(work, 'direct.img');
+    const prefixed = join(work, 'prefixed.img');
+    chmodSync(join(root, 'etc/fstab'), 0o640);
+    chownSync(join(root, 'etc/fstab'), 0, 42);
+    await assembleImage({ ...options, output: direct });
+    const prefix = ['env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+    await assembleImage({ ...options, output: prefixed, asRoot: prefix });
+    expect(sha256(prefixed)).toBe(sha256(direct));
+    expect(readFileSync(join(root, 'etc/fstab'), 'utf8')).toBe(FSTAB);
+    expect(readFileSync(join(boot, 'cmdline.txt'), 'utf8')).toBe(CMDLINE);
+    const st = statSync(join(root, 'etc/fstab'));
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 0, 42]);
+    chmodSync(join(root, 'etc/fstab'), 0o644);
   });
 });

@@ -72046,7 +72046,17 @@ function checkLayout(layout, where2) {
   return layout;
 }
 __name(checkLayout, "checkLayout");
-var KEYS = ["EXPORT", "EXPORT_LAYOUT", "EXPORT_SLOT_B", "EXPORT_DATA_SIZE", "EXPORT_DATA_LABEL", "EXPORT_BOOT_SIZE", "EXPORT_TABLE", "EXPORT_PARTITIONS"];
+var KEYS = [
+  "EXPORT",
+  "EXPORT_UPGRADE",
+  "EXPORT_LAYOUT",
+  "EXPORT_SLOT_B",
+  "EXPORT_DATA_SIZE",
+  "EXPORT_DATA_LABEL",
+  "EXPORT_BOOT_SIZE",
+  "EXPORT_TABLE",
+  "EXPORT_PARTITIONS"
+];
 var EXPORT_SETTING_KEYS = new Set(KEYS);
 function parsePartition(text, where2) {
   const [content, fs8, size, label, ...rest] = text.split(":");
@@ -72072,6 +72082,10 @@ function parseExportSettings(values, where2 = "export settings") {
   if (exportKind !== "export-image" && exportKind !== "rootless") {
     throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT "${exportKind}" is not export-image (upstream's, the default) or rootless`);
   }
+  const upgradeText = get("EXPORT_UPGRADE") ?? "1";
+  if (upgradeText !== "0" && upgradeText !== "1")
+    throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT_UPGRADE "${upgradeText}" is not 1 (the default) or 0`);
+  const upgrade = upgradeText === "1";
   const layoutName = get("EXPORT_LAYOUT") ?? "pigen";
   const bootSize = get("EXPORT_BOOT_SIZE") ? parseSize(get("EXPORT_BOOT_SIZE"), `${where2}: EXPORT_BOOT_SIZE`) : BOOT_SIZE;
   const dataSize = get("EXPORT_DATA_SIZE") ? parseSize(get("EXPORT_DATA_SIZE"), `${where2}: EXPORT_DATA_SIZE`) : 0;
@@ -72122,7 +72136,7 @@ function parseExportSettings(values, where2 = "export settings") {
   } else {
     throw new PiImageError("INPUT_INVALID", `${where2}: EXPORT_LAYOUT "${layoutName}" is not pigen, ab-tryboot or custom`);
   }
-  return { export: exportKind, layout: checkLayout(layout, `${where2}: layout ${layoutName}`) };
+  return { export: exportKind, layout: checkLayout(layout, `${where2}: layout ${layoutName}`), upgrade };
 }
 __name(parseExportSettings, "parseExportSettings");
 
@@ -72921,16 +72935,31 @@ __name(setFatLabelTime, "setFatLabelTime");
 var FSTAB = "etc/fstab";
 var CMDLINE = "cmdline.txt";
 async function contentBytes(rootDir, options) {
-  const r = await execCapture(
+  const r = await asRoot(
+    options,
     "du",
     ["-x", "--apparent-size", "-s", "--exclude", "var/cache/apt/archives", "--exclude", "boot/firmware", "--block-size=1", rootDir],
-    { logger: options.logger }
+    {}
   );
   const bytes = Number(r.stdout.split("	")[0]);
   if (!Number.isSafeInteger(bytes)) throw new PiImageError("INTERNAL", `du printed "${r.stdout.trim()}" for ${rootDir}`);
   return bytes;
 }
 __name(contentBytes, "contentBytes");
+function asRoot(options, cmd, args, vars) {
+  const prefix2 = options.asRoot ?? [];
+  if (prefix2.length === 0) return execCapture(cmd, args, { logger: options.logger, env: { ...process.env, ...vars } });
+  const pairs = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
+  return execCapture(prefix2[0], [...prefix2.slice(1), "env", ...pairs, cmd, ...args], { logger: options.logger });
+}
+__name(asRoot, "asRoot");
+async function rewriteTreeFile(path12, text, scratch, options) {
+  if ((options.asRoot ?? []).length === 0) return (0, import_promises7.writeFile)(path12, text);
+  const staged = (0, import_node_path6.join)(scratch, "tree-file");
+  await (0, import_promises7.writeFile)(staged, text);
+  await asRoot(options, "cp", ["--", staged, path12], {});
+}
+__name(rewriteTreeFile, "rewriteTreeFile");
 async function readOptional(path12) {
   const st = await (0, import_promises7.lstat)(path12).catch((e) => e.code === "ENOENT" ? void 0 : Promise.reject(e));
   if (!st) return void 0;
@@ -72973,16 +73002,17 @@ async function assembleImage(options) {
     logger8.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
   if (cmdline === void 0 || !/\bROOTDEV\b/.test(cmdline))
     logger8.warn(`export: ${cmdlinePath} has no ROOTDEV placeholder: cmdline.txt will not name the root partition`);
-  const env = { ...process.env, MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
+  const vars = { MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
   if (options.epoch !== void 0) {
-    env.SOURCE_DATE_EPOCH = String(options.epoch);
-    env.E2FSPROGS_FAKE_TIME = String(options.epoch);
+    vars.SOURCE_DATE_EPOCH = String(options.epoch);
+    vars.E2FSPROGS_FAKE_TIME = String(options.epoch);
   }
+  const env = { ...process.env, ...vars };
   const temp = temporaryPathFor(options.output);
   const scratch = await (0, import_promises7.mkdtemp)((0, import_node_path6.join)((0, import_node_os3.tmpdir)(), "pi-image-export-"));
   const putBack = /* @__PURE__ */ __name(async () => {
-    if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab);
-    if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline);
+    if (fstab !== void 0) await rewriteTreeFile(fstabPath, fstab, scratch, options);
+    if (cmdline !== void 0) await rewriteTreeFile(cmdlinePath, cmdline, scratch, options);
   }, "putBack");
   const unregister = registerCleanup(async () => {
     await putBack();
@@ -73008,10 +73038,11 @@ async function assembleImage(options) {
       const root = plan.partitions.find((p) => p.content === slot.root);
       if (!boot || !root) continue;
       const name = /* @__PURE__ */ __name((p) => `PARTUUID=${p.ids.partUuid}`, "name");
-      if (fstab !== void 0) await (0, import_promises7.writeFile)(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)));
-      if (cmdline !== void 0) await (0, import_promises7.writeFile)(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)));
-      await makeFileSystem(temp, boot, options.bootDir, env, options);
-      await makeFileSystem(temp, root, options.rootDir, env, options);
+      if (fstab !== void 0)
+        await rewriteTreeFile(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)), scratch, options);
+      if (cmdline !== void 0) await rewriteTreeFile(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)), scratch, options);
+      await makeFileSystem(temp, boot, options.bootDir, env, vars, options);
+      await makeFileSystem(temp, root, options.rootDir, env, vars, options);
     }
     for (const p of plan.partitions) {
       if (p.content === "autoboot") {
@@ -73020,9 +73051,9 @@ async function assembleImage(options) {
         const dir = (0, import_node_path6.join)(scratch, "autoboot");
         await (0, import_promises7.mkdir)(dir, { recursive: true });
         await (0, import_promises7.writeFile)((0, import_node_path6.join)(dir, "autoboot.txt"), autobootText(bootA.number, bootB.number));
-        await makeFileSystem(temp, p, dir, env, options);
+        await makeFileSystem(temp, p, dir, env, vars, options);
       } else if (p.content === "data" || p.content === "empty") {
-        await makeFileSystem(temp, p, void 0, env, options);
+        await makeFileSystem(temp, p, void 0, env, vars, options);
       }
     }
     await (0, import_promises7.rename)(temp, options.output);
@@ -73037,7 +73068,7 @@ async function assembleImage(options) {
   return { plan, rootContentBytes };
 }
 __name(assembleImage, "assembleImage");
-async function makeFileSystem(image, p, content, env, options) {
+async function makeFileSystem(image, p, content, env, vars, options) {
   const { logger: logger8 } = options;
   if (p.fs === "none") return;
   const started = Date.now();
@@ -73046,7 +73077,7 @@ async function makeFileSystem(image, p, content, env, options) {
     const args = ["-F", p.fs === "fat16" ? "16" : "32", "-s", "1", "-n", p.label, "-i", p.ids.volumeId, "--offset", String(sector), "-h", String(sector)];
     await execCapture("mkfs.fat", [...args, image, String(p.bytes / 1024)], { logger: logger8, env });
     if (options.epoch !== void 0) await withImage(image, (h) => setFatLabelTime(h, p.start, p.bytes, options.epoch, `${image} partition ${p.number}`));
-    if (content) await copyIntoFat(`${image}@@${p.start}`, content, "::", env, options);
+    if (content) await copyIntoFat(`${image}@@${p.start}`, content, "::", vars, options);
   } else {
     const args = [
       "-q",
@@ -73063,7 +73094,7 @@ async function makeFileSystem(image, p, content, env, options) {
       `offset=${p.start},hash_seed=${p.ids.hashSeed}`
     ];
     if (content) args.push("-d", content);
-    await execCapture("mkfs.ext4", [...args, image, `${p.bytes / 1024}k`], { logger: logger8, env });
+    await asRoot(options, "mkfs.ext4", [...args, image, `${p.bytes / 1024}k`], vars);
     if (options.epoch !== void 0) await withImage(image, (h) => clampExt4Times(h, p.start, p.bytes, options.epoch, `${image} partition ${p.number}`));
   }
   logger8.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ""}) in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
@@ -73078,18 +73109,21 @@ async function withImage(image, work) {
   }
 }
 __name(withImage, "withImage");
-async function copyIntoFat(target, dir, at, env, options) {
+async function copyIntoFat(target, dir, at, vars, options) {
   const entries = await sortedEntries(dir);
   const files = entries.filter((e) => !e.dir).map((e) => (0, import_node_path6.join)(dir, e.name));
   const dirs = entries.filter((e) => e.dir);
   const keep = options.epoch === void 0 ? ["-m"] : [];
-  if (files.length > 0) await execCapture("mcopy", ["-i", target, "-p", "-D", "o", ...keep, ...files, `${at}/`], { logger: options.logger, env });
+  if (files.length > 0) await asRoot(options, "mcopy", ["-i", target, "-p", "-D", "o", ...keep, ...files, `${at}/`], vars);
   for (const d of dirs) {
-    await execCapture("mmd", ["-i", target, `${at}/${d.name}`], { logger: options.logger, env });
-    await copyIntoFat(target, (0, import_node_path6.join)(dir, d.name), `${at}/${d.name}`, env, options);
+    await asRoot(options, "mmd", ["-i", target, `${at}/${d.name}`], vars);
+    await copyIntoFat(target, (0, import_node_path6.join)(dir, d.name), `${at}/${d.name}`, vars, options);
   }
 }
 __name(copyIntoFat, "copyIntoFat");
+
+// src/lib/build/rootfs-tar.ts
+var ROOTFS_TAR_OPTIONS = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"];
 
 // src/lib/build/rootless-export-stage.generated.ts
 var ROOTLESS_EXPORT_STAGE = [
@@ -73119,22 +73153,27 @@ EOF_CHROOT
   {
     "path": "02-set-sources/00-run.sh",
     "mode": 493,
-    "text": '#!/bin/bash -e\n# The image\'s own apt sources, up to date, with no build-time proxy or\n# temporary repository left behind.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\non_chroot <<EOF_CHROOT\napt-get update\napt-get -y dist-upgrade --auto-remove --purge\napt-get clean\nEOF_CHROOT\n'
+    "text": '#!/bin/bash -e\n# The image\'s own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\n'
   },
   {
-    "path": "03-network/00-run.sh",
+    "path": "03-upgrade/00-run.sh",
+    "mode": 493,
+    "text": "#!/bin/bash -e\n# As upstream export-image: fresh package lists and every package upgraded at\n# export, so an image built on cached stages still gets today's updates.\n# EXPORT_UPGRADE=0 in the product config skips this (pi-image writes a SKIP\n# file here): the image then holds exactly what the stages installed, with no\n# package lists (apt update first on the device).\non_chroot <<EOF_CHROOT\napt-get update\napt-get -y dist-upgrade --auto-remove --purge\napt-get clean\nEOF_CHROOT\n"
+  },
+  {
+    "path": "04-network/00-run.sh",
     "mode": 493,
     "text": '#!/bin/bash -e\n# The resolv.conf upstream export-image installs (read from the pi-gen checkout).\ninstall -m 644 "${BASE_DIR}/export-image/03-network/files/resolv.conf" "${ROOTFS_DIR}/etc/"\n'
   },
   {
-    "path": "04-finalise/00-run.sh",
+    "path": "05-finalise/00-run.sh",
     "mode": 493,
     "text": '#!/bin/bash -e\n# Upstream export-image\'s finalise step, the part inside the root file system,\n# then the hand-over to pi-image: the prepared tree, the boot files apart, and\n# the .info file, in ${WORK_DIR}/rootless-export/<image name>/.\nNAME="${IMG_FILENAME}${IMG_SUFFIX}"\nOUT="${WORK_DIR}/rootless-export/${NAME}"\n\non_chroot <<EOF_CHROOT\nif command -v update-initramfs >/dev/null; then\n	update-initramfs -k all -c\nfi\nif command -v hardlink >/dev/null; then\n	hardlink -t /usr/share/doc\nfi\nif [ -f /usr/lib/systemd/system/apt-listchanges.service ]; then\n	python3 -m apt_listchanges.populate_database --profile apt\n	systemctl disable apt-listchanges.timer\nfi\nif getent passwd systemd-timesync >/dev/null; then\n	install -m 755 -o systemd-timesync -g systemd-timesync -d /var/lib/systemd/timesync\n	install -m 644 -o systemd-timesync -g systemd-timesync /dev/null /var/lib/systemd/timesync/clock\nfi\nEOF_CHROOT\n\nif [ -f "${ROOTFS_DIR}/etc/initramfs-tools/update-initramfs.conf" ]; then\n	sed -i \'s/^update_initramfs=.*/update_initramfs=yes/\' "${ROOTFS_DIR}/etc/initramfs-tools/update-initramfs.conf"\n	sed -i \'s/^MODULES=.*/MODULES=dep/\' "${ROOTFS_DIR}/etc/initramfs-tools/initramfs.conf"\nfi\nif [ -d "${ROOTFS_DIR}/home/${FIRST_USER_NAME}/.config" ]; then\n	chmod 700 "${ROOTFS_DIR}/home/${FIRST_USER_NAME}/.config"\nfi\nrm -f "${ROOTFS_DIR}/usr/bin/qemu-arm-static"\nif [ "${USE_QEMU}" != "1" ] && [ -e "${ROOTFS_DIR}/etc/ld.so.preload.disabled" ]; then\n	mv "${ROOTFS_DIR}/etc/ld.so.preload.disabled" "${ROOTFS_DIR}/etc/ld.so.preload"\nfi\nrm -f "${ROOTFS_DIR}/etc/network/interfaces.dpkg-old" "${ROOTFS_DIR}/etc/apt/sources.list~" "${ROOTFS_DIR}/etc/apt/trusted.gpg~"\nfor f in passwd group shadow gshadow subuid subgid; do\n	rm -f "${ROOTFS_DIR}/etc/${f}-"\ndone\nrm -f "${ROOTFS_DIR}"/var/cache/debconf/*-old "${ROOTFS_DIR}"/var/lib/dpkg/*-old "${ROOTFS_DIR}"/usr/share/icons/*/icon-theme.cache\nrm -f "${ROOTFS_DIR}/var/lib/dbus/machine-id"\necho "uninitialized" >"${ROOTFS_DIR}/etc/machine-id"\nln -nsf /proc/mounts "${ROOTFS_DIR}/etc/mtab"\nfind "${ROOTFS_DIR}/var/log/" -type f -exec cp /dev/null {} \\;\nrm -f "${ROOTFS_DIR}/root/.vnc/private.key" "${ROOTFS_DIR}/etc/vnc/updateid"\n\nupdate_issue "$(basename "${EXPORT_DIR}")"\nmkdir -p "${ROOTFS_DIR}/boot/firmware"\ninstall -m 644 "${ROOTFS_DIR}/etc/rpi-issue" "${ROOTFS_DIR}/boot/firmware/issue.txt"\nif ! [ -L "${ROOTFS_DIR}/boot/issue.txt" ]; then\n	ln -s firmware/issue.txt "${ROOTFS_DIR}/boot/issue.txt"\nfi\n\nunmount "${ROOTFS_DIR}"\nrm -rf "${OUT}"\nmkdir -p "${OUT}/bootfs"\n{\n	cat "${ROOTFS_DIR}/etc/rpi-issue"\n	printf "\\nPackages:\\n"\n	dpkg -l --root "${ROOTFS_DIR}"\n} >"${OUT}/${NAME}.info"\nif command -v syft >/dev/null; then\n	syft scan dir:"${ROOTFS_DIR}" --base-path="${ROOTFS_DIR}" --source-name="${IMG_NAME}${IMG_SUFFIX}" \\\n		--source-version="${IMG_DATE}" -o spdx-json="${OUT}/${NAME}.sbom"\nfi\nfind "${ROOTFS_DIR}/boot/firmware" -mindepth 1 -maxdepth 1 -exec mv -t "${OUT}/bootfs" {} +\nmv "${ROOTFS_DIR}" "${OUT}/rootfs"\ntouch "${OUT}/.prepared"\n'
   },
   {
     "path": "README.md",
     "mode": 420,
-    "text": "# export-rootless: pi-image's own export stage\n\nChosen with `EXPORT=rootless` in a product config. `pi-image build` writes these\nfiles into its work directory and points pi-gen's `EXPORT_CONFIG_DIR` at them;\npi-gen runs them once for each stage with an `EXPORT_IMAGE` file, as it runs its\nown `export-image`.\n\nThey do what upstream export-image does *inside* the root file system (user\nrename, apt sources, resolv.conf, the finalise clean-up, `/etc/rpi-issue`, the\n`.info` file), on a plain copy of the stage's rootfs, with no loop device and\nno mount of an image. The last step hands the prepared tree over in\n`${WORK_DIR}/rootless-export/<IMG_FILENAME><IMG_SUFFIX>/` (`rootfs/`, `bootfs/`\nwith the boot partition's files, the `.info`); `pi-image build` then assembles\nthe image from it (`src/lib/export/`): partition table on the file,\n`mkfs.ext4 -d`, FAT filled by mtools, partition ids written into fstab and\ncmdline.txt, reproducible with `SOURCE_DATE_EPOCH`. See `docs/building.md`.\n\nDifferences from upstream export-image, on purpose:\n- `userconf-pi` (first-boot user rename) is installed only when the image's apt\n  sources have it (a Debian-only base has not).\n- The firmware and kernel links that upstream fetches from GitHub for the\n  `.info` file are left out (the build needs no network beyond its apt sources).\n- `update-initramfs` and the `systemd-timesync` clock file run only when the\n  image has them.\n"
+    "text": "# export-rootless: pi-image's own export stage\n\nChosen with `EXPORT=rootless` in a product config. `pi-image build` writes these\nfiles into its work directory and points pi-gen's `EXPORT_CONFIG_DIR` at them;\npi-gen runs them once for each stage with an `EXPORT_IMAGE` file, as it runs its\nown `export-image`.\n\nThey do what upstream export-image does *inside* the root file system (user\nrename, apt sources, resolv.conf, the finalise clean-up, `/etc/rpi-issue`, the\n`.info` file), on a plain copy of the stage's rootfs, with no loop device and\nno mount of an image. The last step hands the prepared tree over in\n`${WORK_DIR}/rootless-export/<IMG_FILENAME><IMG_SUFFIX>/` (`rootfs/`, `bootfs/`\nwith the boot partition's files, the `.info`); `pi-image build` then assembles\nthe image from it (`src/lib/export/`): partition table on the file,\n`mkfs.ext4 -d`, FAT filled by mtools, partition ids written into fstab and\ncmdline.txt, reproducible with `SOURCE_DATE_EPOCH`. See `docs/building.md`.\n\nSub-stages: `00-allow-rerun`, `01-user-rename`, `02-set-sources` (the build's\nproxy, temporary sources and package lists removed), `03-upgrade` (`apt-get\nupdate` and `dist-upgrade`, as upstream; skipped with `EXPORT_UPGRADE=0`, for\nwhich `pi-image build` writes a `SKIP` file there), `04-network`,\n`05-finalise` (the clean-up and the hand-over).\n\nDifferences from upstream export-image, on purpose:\n- `userconf-pi` (first-boot user rename) is installed only when the image's apt\n  sources have it (a Debian-only base has not).\n- The firmware and kernel links that upstream fetches from GitHub for the\n  `.info` file are left out (the build needs no network beyond its apt sources).\n- `update-initramfs` and the `systemd-timesync` clock file run only when the\n  image has them.\n"
   },
   {
     "path": "prerun.sh",
@@ -73146,7 +73185,8 @@ EOF_CHROOT
 // src/lib/build/rootless-export.ts
 var ROOTLESS_STAGE_NAME = "export-rootless";
 var PREPARED_DIR = "rootless-export";
-async function writeRootlessExportStage(parent) {
+var UPGRADE_SUB_STAGE = "03-upgrade";
+async function writeRootlessExportStage(parent, options) {
   const dir = (0, import_node_path7.join)(parent, ROOTLESS_STAGE_NAME);
   await (0, import_promises8.rm)(dir, { recursive: true, force: true });
   for (const file of ROOTLESS_EXPORT_STAGE) {
@@ -73155,11 +73195,11 @@ async function writeRootlessExportStage(parent) {
     await (0, import_promises8.writeFile)(path12, file.text);
     await (0, import_promises8.chmod)(path12, file.mode);
   }
+  if (!options.upgrade) await (0, import_promises8.writeFile)((0, import_node_path7.join)(dir, UPGRADE_SUB_STAGE, "SKIP"), "EXPORT_UPGRADE=0 in the product config\n");
   return dir;
 }
 __name(writeRootlessExportStage, "writeRootlessExportStage");
 async function assembleRootlessExports(options) {
-  const { logger: logger8 } = options;
   const prepared = (0, import_node_path7.join)(options.workTree, PREPARED_DIR);
   const names = (await (0, import_promises8.readdir)(prepared).catch(() => [])).sort();
   const exported = [];
@@ -73170,33 +73210,73 @@ async function assembleRootlessExports(options) {
     }
     if (!name.startsWith(options.imgFilename))
       throw new PiImageError("INTERNAL", `prepared export ${name} does not start with IMG_FILENAME ${options.imgFilename}`);
-    const suffix = name.slice(options.imgFilename.length);
-    const raw = (0, import_node_path7.join)(dir, `${name}.img`);
-    await (0, import_promises8.rm)(raw, { force: true });
-    const seed = options.epoch === void 0 ? void 0 : `${options.seed}${suffix}`;
-    const started = Date.now();
-    const { plan } = await assembleImage({
-      rootDir: (0, import_node_path7.join)(dir, "rootfs"),
-      bootDir: (0, import_node_path7.join)(dir, "bootfs"),
-      layout: options.layout,
-      seed,
-      epoch: options.epoch,
-      output: raw,
-      logger: logger8
-    });
-    logger8.info(`export: ${name}.img assembled in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
-    await (0, import_promises8.mkdir)(options.deployDir, { recursive: true });
-    const image = await deployImage(raw, options, options.archiveFilename + suffix, name);
-    const info2 = (0, import_node_path7.join)(options.deployDir, `${name}.info`);
-    await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, `${name}.info`), info2);
-    for (const sbom of [`${name}.sbom`]) {
-      if (await (0, import_promises8.stat)((0, import_node_path7.join)(dir, sbom)).catch(() => void 0)) await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, sbom), (0, import_node_path7.join)(options.deployDir, sbom));
+    const staging = (0, import_node_path7.join)(options.deployDir, `.assembling-${name}`);
+    await (0, import_promises8.rm)(staging, { recursive: true, force: true });
+    await (0, import_promises8.mkdir)(staging, { recursive: true });
+    const raw = (0, import_node_path7.join)(staging, `${name}.img`);
+    try {
+      exported.push(await assembleOne(options, dir, name, raw));
+    } finally {
+      await (0, import_promises8.rm)(staging, { recursive: true, force: true });
     }
-    exported.push({ name, image, info: info2, plan, seed: seed ?? null, epoch: options.epoch ?? null });
   }
   return exported;
 }
 __name(assembleRootlessExports, "assembleRootlessExports");
+async function assembleOne(options, dir, name, raw) {
+  const { logger: logger8 } = options;
+  const suffix = name.slice(options.imgFilename.length);
+  const seed = options.epoch === void 0 ? void 0 : `${options.seed}${suffix}`;
+  const started = Date.now();
+  const { plan } = await assembleImage({
+    rootDir: (0, import_node_path7.join)(dir, "rootfs"),
+    bootDir: (0, import_node_path7.join)(dir, "bootfs"),
+    layout: options.layout,
+    seed,
+    epoch: options.epoch,
+    output: raw,
+    asRoot: options.asRoot,
+    logger: logger8
+  });
+  logger8.info(`export: ${name}.img assembled in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+  const image = await deployImage(raw, options, options.archiveFilename + suffix, name);
+  const info2 = (0, import_node_path7.join)(options.deployDir, `${name}.info`);
+  await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, `${name}.info`), info2);
+  for (const sbom of [`${name}.sbom`]) {
+    if (await (0, import_promises8.stat)((0, import_node_path7.join)(dir, sbom)).catch(() => void 0)) await (0, import_promises8.copyFile)((0, import_node_path7.join)(dir, sbom), (0, import_node_path7.join)(options.deployDir, sbom));
+  }
+  return { name, image, info: info2, plan, seed: seed ?? null, epoch: options.epoch ?? null };
+}
+__name(assembleOne, "assembleOne");
+function containerPreparedPath(imgName) {
+  return `/pi-gen/work/${imgName}/${PREPARED_DIR}`;
+}
+__name(containerPreparedPath, "containerPreparedPath");
+async function copyPreparedTrees(options) {
+  const { logger: logger8, asRoot: asRoot2 } = options;
+  const target = (0, import_node_path7.join)(options.workTree, PREPARED_DIR);
+  const removeArgv = [...asRoot2, "rm", "-rf", "--one-file-system", "--", target];
+  const remove = /* @__PURE__ */ __name((allowFailure) => execCapture(removeArgv[0], removeArgv.slice(1), { logger: logger8, allowFailure }), "remove");
+  await remove(false);
+  await (0, import_promises8.mkdir)(options.workTree, { recursive: true });
+  const source = `${options.container}:${containerPreparedPath(options.imgName)}`;
+  logger8.info(`export: copying the prepared trees out of the container (${source})`);
+  const started = Date.now();
+  const [engine, ...engineArgs] = options.engine;
+  const copy = execStream(engine, [...engineArgs, "cp", source, "-"], { logger: logger8, stdin: "ignore" });
+  const tarArgv = [...asRoot2, "tar", "--extract", "--directory", options.workTree, ...ROOTFS_TAR_OPTIONS, "--same-permissions", "--same-owner"];
+  const untar = execStream(tarArgv[0], tarArgv.slice(1), { logger: logger8, stdin: "pipe" });
+  copy.child.stdout.pipe(untar.child.stdin);
+  try {
+    await Promise.all([copy.done, untar.done]);
+  } catch (e) {
+    await Promise.all([copy.stop(), untar.stop()]);
+    await remove(true);
+    throw e;
+  }
+  logger8.info(`export: prepared trees copied in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
+}
+__name(copyPreparedTrees, "copyPreparedTrees");
 async function deployImage(raw, options, archiveBase, imgBase) {
   const { logger: logger8, deployDir, level } = options;
   switch (options.compression) {
@@ -73243,7 +73323,6 @@ var import_node_path8 = require("node:path");
 var NEVER_KEYED = /* @__PURE__ */ new Set(["WORK_DIR", "DEPLOY_DIR", "APT_PROXY", "http_proxy", "EXPORT_CONFIG_DIR", "STAGE_LIST"]);
 var PER_BUILD = /* @__PURE__ */ new Set(["IMG_DATE", "IMG_FILENAME", "ARCHIVE_FILENAME", "PI_IMAGE_VERSION", "GIT_HASH", "PI_IMAGE_RECIPE_GIT_HASH"]);
 var HELPERS_READING = { update_issue: ["IMG_DATE", "GIT_HASH"] };
-var TAR_KEEP = ["--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"];
 var FORMAT = "pi-image stage cache v2";
 var secretDigests = /* @__PURE__ */ new Map();
 function secretDigest(value) {
@@ -73297,10 +73376,10 @@ async function stageKeys(stages, entries, pigenCommit) {
 __name(stageKeys, "stageKeys");
 var StageCache = class {
   /** `asRoot`: the prefix that runs tar as root (sudo) when pi-image itself is not: a rootfs is owned by root. */
-  constructor(dir, logger8, asRoot = []) {
+  constructor(dir, logger8, asRoot2 = []) {
     this.dir = dir;
     this.logger = logger8;
-    this.asRoot = asRoot;
+    this.asRoot = asRoot2;
   }
   dir;
   logger;
@@ -73322,7 +73401,7 @@ var StageCache = class {
   async restore(key, rootfs) {
     const started = Date.now();
     await (0, import_promises9.mkdir)(rootfs, { recursive: true });
-    await this.tar(["--extract", "--file", this.entry(key), "--directory", rootfs, ...TAR_KEEP, "--same-permissions"]);
+    await this.tar(["--extract", "--file", this.entry(key), "--directory", rootfs, ...ROOTFS_TAR_OPTIONS, "--same-permissions"]);
     const now = /* @__PURE__ */ new Date();
     await (0, import_promises9.utimes)(this.entry(key), now, now).catch(() => void 0);
     this.logger.info(`stage cache: restored ${key} in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
@@ -73334,7 +73413,17 @@ var StageCache = class {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await this.tar(["--create", "--file", temp, "--directory", rootfs, ...TAR_KEEP, "--one-file-system", "--exclude=./var/cache/apt/archives/*.deb", "."]);
+      await this.tar([
+        "--create",
+        "--file",
+        temp,
+        "--directory",
+        rootfs,
+        ...ROOTFS_TAR_OPTIONS,
+        "--one-file-system",
+        "--exclude=./var/cache/apt/archives/*.deb",
+        "."
+      ]);
       await (0, import_promises9.rename)(temp, target);
     } catch (e) {
       await (0, import_promises9.rm)(temp, { force: true });
@@ -73389,10 +73478,10 @@ async function planStageCache(options) {
   return { cache, keys, hits, stages };
 }
 __name(planStageCache, "planStageCache");
-async function pointAptAtThisBuild(rootfs, aptProxy, asRoot, logger8) {
+async function pointAptAtThisBuild(rootfs, aptProxy, asRoot2, logger8) {
   const file = (0, import_node_path9.join)(rootfs, "etc/apt/apt.conf.d/51cache");
   if (!await exists2(file)) return;
-  const argv = [...asRoot, "tee", file];
+  const argv = [...asRoot2, "tee", file];
   const tee = execStream(argv[0], argv.slice(1), { logger: logger8, stdin: "pipe" });
   tee.child.stdin.end(aptProxy ? `Acquire::http { Proxy "${aptProxy}"; };
 ` : "");
@@ -73894,10 +73983,11 @@ async function runBuild(options) {
   const native = runtime.runtime === "native";
   logger8.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   const exportSettings = options.exportSettings ?? parseExportSettings({});
-  if (exportSettings.export === "rootless" && (!native || !options.isRoot)) {
+  const asRoot2 = native ? runtime.command : options.isRoot ? [] : await probe("sudo", ["-n", "true"]) ? ["sudo", "-n"] : void 0;
+  if (exportSettings.export === "rootless" && asRoot2 === void 0) {
     throw new PiImageError(
       "INPUT_INVALID",
-      !native ? `EXPORT=rootless runs with --runtime native (as root): pi-image assembles the image on this host, and pi-gen's ${runtime.runtime} container has no Node.js to do it there; in a privileged container, use EXPORT=export-image` : "EXPORT=rootless assembles the image from root-owned files: run pi-image itself as root (sudo), not only pi-gen"
+      `EXPORT=rootless with the ${runtime.runtime} runtime assembles the image on this host from the root-owned trees pi-gen prepared in the container: run pi-image as root or give this user passwordless sudo, or use EXPORT=export-image (pi-gen's own, inside the privileged container)`
     );
   }
   for (const script of [native ? "build.sh" : "build-docker.sh", "depends"]) {
@@ -73919,10 +74009,10 @@ async function runBuild(options) {
   for (const s of stages) {
     logger8.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(", ")})` : ""}`);
   }
-  if (native) await startFresh(workDir, options.resume ?? false, runtime.command, logger8);
+  await startFresh(workDir, native && (options.resume ?? false), asRoot2 ?? [], logger8);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
-    return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
+    return await buildWith({ ...options, exportSettings }, runtime, asRoot2 ?? [], stages, workDir, proxy);
   } finally {
     if (proxy) {
       await proxy.close();
@@ -73951,7 +74041,7 @@ async function startBuildAptProxy(options, runtime) {
   return startAptProxy({ cacheDir: options.aptCacheDir, host, port: 0, logger: logger8 });
 }
 __name(startBuildAptProxy, "startBuildAptProxy");
-async function buildWith(options, runtime, stages, workDir, proxy) {
+async function buildWith(options, runtime, asRoot2, stages, workDir, proxy) {
   const { logger: logger8 } = options;
   const native = runtime.runtime === "native";
   const withProxy = proxy ? { ...options, settings: { ...options.settings, aptProxy: proxy.url } } : options;
@@ -73976,10 +74066,14 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
   const entries = buildConfigEntries(withProxy, cachePlan?.stages ?? stages, native, workDir);
   if (proxy) entries.push({ name: "http_proxy", value: proxy.url });
   const rootless = options.exportSettings?.export === "rootless";
+  const mounts = [];
   if (rootless) {
-    const stageDir = await writeRootlessExportStage(workDir);
+    const stageDir = await writeRootlessExportStage(workDir, { upgrade: options.exportSettings.upgrade });
+    mounts.push(stageDir);
     entries.push({ name: "EXPORT_CONFIG_DIR", value: stageDir });
-    logger8.info(`export: rootless (${stageDir}), ${options.exportSettings.layout.name} layout`);
+    logger8.info(
+      `export: rootless (${stageDir}), ${options.exportSettings.layout.name} layout${options.exportSettings.upgrade ? "" : ", no package upgrade (EXPORT_UPGRADE=0)"}`
+    );
   }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = (0, import_node_path12.join)(workDir, "config");
@@ -73987,8 +74081,13 @@ async function buildWith(options, runtime, stages, workDir, proxy) {
     mode: 384
   });
   logger8.info(`config: ${configPath} (${entries.length} settings)`);
-  const asRoot = options.isRoot ? [] : ["sudo"];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: (0, import_node_path12.join)(workDir, "bin"), logger: logger8 });
+  const pathDirs = await ensureEmulation({
+    arch: options.arch,
+    asRoot: options.isRoot ? [] : ["sudo"],
+    install: options.installEmulation ?? false,
+    shimDir: (0, import_node_path12.join)(workDir, "bin"),
+    logger: logger8
+  });
   const checks = await preflight({
     workDir,
     minFreeGiB: options.minFreeGiB ?? 10,
@@ -74009,7 +74108,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
     await ensureBuildkit(runtime.command.slice(0, -1), realBuildkitDeps(realHost.onPath, probe), logger8);
   }
   const env = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ""].join(":") };
-  const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, configPath, workDir);
+  const command = native ? nativeCommand2(options, runtime, configPath) : await containerCommand2(options, runtime, stages, mounts, configPath, workDir);
   Object.assign(env, command.env);
   await (0, import_promises14.mkdir)((0, import_node_path12.join)(workDir, "deploy"), { recursive: true });
   const follower = new BuildLogFollower(logger8);
@@ -74033,6 +74132,16 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
   }
   if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger8, stages.length);
   let exports2 = [];
+  if (rootless && !native && (await exportingStages(stages)).exporting.length > 0) {
+    await copyPreparedTrees({
+      engine: runtime.command,
+      container: options.containerName,
+      imgName: options.settings.imgName,
+      workTree: (0, import_node_path12.join)(workDir, "work"),
+      asRoot: asRoot2,
+      logger: logger8
+    });
+  }
   if (rootless) {
     const names = imageNames(options.settings.imgName, options.version, configDate(options));
     exports2 = await assembleRootlessExports({
@@ -74045,6 +74154,7 @@ ${failed.map((c) => `  ${c.check}: ${c.detail}
       layout: options.exportSettings.layout,
       seed: `${options.settings.imgName} ${options.version}`,
       epoch: options.sourceDateEpoch,
+      asRoot: asRoot2,
       logger: logger8
     });
   }
@@ -74116,7 +74226,7 @@ async function writeBuildRecord(options, deployDir, exports2) {
 `);
 }
 __name(writeBuildRecord, "writeBuildRecord");
-async function whyNoImage(stages) {
+async function exportingStages(stages) {
   const has = /* @__PURE__ */ __name(async (s, f) => exists3((0, import_node_path12.join)(s.hostPath, f)), "has");
   const exporting = [];
   const skipped = [];
@@ -74125,13 +74235,18 @@ async function whyNoImage(stages) {
     if (await has(s, "SKIP_IMAGES")) skipped.push(s.name);
     else exporting.push(s.name);
   }
+  return { exporting, skipped };
+}
+__name(exportingStages, "exportingStages");
+async function whyNoImage(stages) {
+  const { exporting, skipped } = await exportingStages(stages);
   if (exporting.length === 0 && skipped.length === 0) return "pi-gen exported no image: no stage has an EXPORT_IMAGE file";
   if (exporting.length === 0) return `pi-gen exported no image: every stage with EXPORT_IMAGE also has SKIP_IMAGES (${skipped.join(", ")})`;
   return `pi-gen exported no image although ${exporting.join(", ")} asked for one (EXPORT_IMAGE); see the build log`;
 }
 __name(whyNoImage, "whyNoImage");
 var WORK_TREE_MARKER = ".pi-image-work-tree";
-async function startFresh(workDir, resume, asRoot, logger8) {
+async function startFresh(workDir, resume, asRoot2, logger8) {
   const run = /* @__PURE__ */ __name((argv) => execCapture(argv[0], argv.slice(1), { logger: logger8 }), "run");
   const tree = (0, import_node_path12.join)(workDir, "work");
   if (await exists3(tree)) {
@@ -74147,9 +74262,9 @@ async function startFresh(workDir, resume, asRoot, logger8) {
     }
     const real = await (0, import_promises14.realpath)(tree);
     const mounts = (await (0, import_promises14.readFile)("/proc/mounts", "utf8")).split("\n").map((l) => l.split(" ")[1]?.replace(/\\040/g, " ")).filter((m) => m !== void 0 && (m === real || m.startsWith(`${real}/`))).sort().reverse();
-    for (const m of mounts) await run([...asRoot, "umount", "--lazy", m]);
+    for (const m of mounts) await run([...asRoot2, "umount", "--lazy", m]);
     logger8.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
-    await run([...asRoot, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
+    await run([...asRoot2, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
   }
   await (0, import_promises14.mkdir)(tree, { recursive: true });
   await (0, import_promises14.writeFile)((0, import_node_path12.join)(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue
@@ -74160,7 +74275,7 @@ function nativeCommand2(options, runtime, configPath) {
   return { argv: [...runtime.command, "bash", "-e", (0, import_node_path12.join)(options.pigenDir, "build.sh"), "-c", configPath], cwd: options.pigenDir, env: {} };
 }
 __name(nativeCommand2, "nativeCommand");
-async function containerCommand2(options, runtime, stages, configPath, workDir) {
+async function containerCommand2(options, runtime, stages, mounts, configPath, workDir) {
   const { logger: logger8, containerName: containerName2 } = options;
   const listed = /* @__PURE__ */ __name(async (argv) => (await runArgv(argv, logger8)).stdout.trim() !== "", "listed");
   const decision = leftoverDecision(
@@ -74180,7 +74295,7 @@ async function containerCommand2(options, runtime, stages, configPath, workDir) 
       CONTAINER_NAME: containerName2,
       CONTINUE: decision.action === "continue" ? "1" : "0",
       PRESERVE_CONTAINER: "1",
-      PIGEN_DOCKER_OPTS: stages.filter((s) => s.mount).flatMap((s) => ["-v", `${s.hostPath}:${s.buildPath}:ro`]).join(" ")
+      PIGEN_DOCKER_OPTS: [...stages.filter((s) => s.mount).map((s) => [s.hostPath, s.buildPath]), ...mounts.map((m) => [m, m])].flatMap(([host, inside]) => ["-v", `${host}:${inside}:ro`]).join(" ")
     }
   };
 }

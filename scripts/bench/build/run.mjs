@@ -3,6 +3,8 @@
 //   cold        no apt cache, no stage cache (the stage cache is filled, as a first CI build would)
 //   warm-apt    the apt cache full, no stage cache: every stage runs again
 //   warm-stage  the apt cache and the stage cache full, the product stage changed
+// then the same cold / warm-stage pair with EXPORT_UPGRADE=0 (the export refreshes and upgrades no
+// packages; fresh caches of its own), each warm build compared with the cold build of its own pair,
 // and then the rootless export alone (`pi-image export`) on trees of growing size
 // copied from this machine's /usr. Reports wall times, ratios and peak RSS.
 // Needs root, pi-gen at the pinned commit (PI_GEN_DIR, or the test cache) and
@@ -41,7 +43,7 @@ const recipe = join(dir, 'recipe');
 const aptCache = join(dir, 'apt-cache');
 const stageCache = join(dir, 'stage-cache');
 
-async function build(label, extra) {
+async function build(label, extra, group) {
   const out = join(dir, 'work');
   const m = await measure(
     process.execPath,
@@ -67,22 +69,31 @@ async function build(label, extra) {
     { env: { SOURCE_DATE_EPOCH: '1700000000' }, stdout: 'ignore', cwd: recipe },
   );
   if (m.code !== 0) throw new Error(`${label} build failed (exit ${m.code}): its output is above`);
-  results.builds.push({ label, seconds: Math.round(m.seconds), peakRssMiB: Math.round(m.peakRssMiB) });
+  results.builds.push({ label, group, seconds: Math.round(m.seconds), peakRssMiB: Math.round(m.peakRssMiB) });
   console.log(`${label}: ${m.seconds.toFixed(0)} s`);
 }
 
 if (!values['skip-builds']) {
   rmSync(recipe, { recursive: true, force: true });
   for (const p of ['pigen/config', 'pigen/stages']) cpSync(join(root, p), join(recipe, p), { recursive: true });
-  rmSync(aptCache, { recursive: true, force: true });
-  rmSync(stageCache, { recursive: true, force: true });
-  await build('cold', ['--apt-cache', aptCache, '--stage-cache', stageCache]);
-  await build('warm-apt', ['--apt-cache', aptCache]);
   // The product stage changes (a new line in one of its scripts): only it, and the export, run again.
-  appendFileSync(join(recipe, 'pigen/stages/stage-ourbox-mini/01-storage-contract/00-run.sh'), '\n# changed for the benchmark\n');
-  await build('warm-stage', ['--apt-cache', aptCache, '--stage-cache', stageCache]);
-  const cold = results.builds[0].seconds;
-  for (const b of results.builds) b.coldOverThis = Number((cold / b.seconds).toFixed(2));
+  const changeProductStage = () =>
+    appendFileSync(join(recipe, 'pigen/stages/stage-ourbox-mini/01-storage-contract/00-run.sh'), '\n# changed for the benchmark\n');
+  for (const [group, extra] of [
+    ['upgrade at export (default)', []],
+    ['EXPORT_UPGRADE=0', ['--set', 'EXPORT_UPGRADE=0']],
+  ]) {
+    rmSync(aptCache, { recursive: true, force: true });
+    rmSync(stageCache, { recursive: true, force: true });
+    await build('cold', ['--apt-cache', aptCache, '--stage-cache', stageCache, ...extra], group);
+    if (extra.length === 0) await build('warm-apt', ['--apt-cache', aptCache], group);
+    changeProductStage();
+    await build('warm-stage', ['--apt-cache', aptCache, '--stage-cache', stageCache, ...extra], group);
+  }
+  for (const b of results.builds) {
+    const cold = results.builds.find((c) => c.group === b.group && c.label === 'cold').seconds;
+    b.coldOverThis = Number((cold / b.seconds).toFixed(2));
+  }
 }
 
 // The rootless export alone, by the size of the tree it packs.

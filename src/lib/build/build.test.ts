@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PiImageError } from '../core/errors';
 import { silentLogger } from '../core/logger';
+import { parseExportSettings } from '../export/layouts';
 import { imageNames } from '../pigen/image-names';
-import { buildConfigEntries, type BuildOptions } from './build';
+import { buildConfigEntries, runBuild, type BuildOptions } from './build';
 
 const options = (over: Partial<BuildOptions> = {}): BuildOptions => ({
   pigenDir: '/pi-gen',
@@ -56,5 +61,28 @@ describe('build config', () => {
     expect(value(buildConfigEntries(options(), stage, true, '/work'), 'DEPLOY_DIR')).toBe('/work/deploy');
     expect(value(buildConfigEntries(options(), stage, false, '/work'), 'DEPLOY_DIR')).toBeUndefined();
     expect(value(buildConfigEntries(options(), stage, false, '/work'), 'WORK_DIR')).toBeUndefined();
+  });
+});
+
+describe('EXPORT=rootless needs root on this host', () => {
+  it('refuses a container build by a user who is not root and has no passwordless sudo, before anything is written', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'rootless-refusal-'));
+    const asked: string[] = [];
+    try {
+      const probe = async (cmd: string, args: readonly string[]): Promise<boolean> => {
+        asked.push([cmd, ...args].join(' '));
+        return cmd === 'docker';
+      };
+      const refused = runBuild(options({ runtime: 'docker', isRoot: false, workDir, probe, exportSettings: parseExportSettings({ EXPORT: 'rootless' }) }));
+      await expect(refused).rejects.toThrow(PiImageError);
+      await expect(refused).rejects.toMatchObject({
+        code: 'INPUT_INVALID',
+        message: expect.stringMatching(/EXPORT=rootless with the docker runtime .* passwordless sudo, or use EXPORT=export-image/),
+      });
+      expect(asked).toEqual(['docker info', 'sudo -n true']);
+      expect(readdirSync(workDir)).toEqual([]);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 });

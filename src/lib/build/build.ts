@@ -19,7 +19,7 @@ import { piGenConfigEntries, SECRET_VARIABLES, type PiGenSettings } from '../pig
 import { resolveStageList, type ResolvedStage } from '../pigen/stage-list';
 import { TOOL_NAME, TOOL_VERSION } from '../version';
 import { parseExportSettings, type ExportSettings } from '../export/layouts';
-import { assembleRootlessExports, writeRootlessExportStage, type ExportedImage } from './rootless-export';
+import { assembleRootlessExports, copyPreparedTrees, writeRootlessExportStage, type ExportedImage } from './rootless-export';
 import { planStageCache, saveStageResults, type StageCachePlan } from './stage-cache-plan';
 import { startAptProxy, type RunningAptProxy } from './apt-proxy';
 import { ensureBuildkit, realBuildkitDeps } from './buildkit';
@@ -159,12 +159,14 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const native = runtime.runtime === 'native';
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(' ')})` : ''}`);
   const exportSettings = options.exportSettings ?? parseExportSettings({});
-  if (exportSettings.export === 'rootless' && (!native || !options.isRoot)) {
+  // Root on this host, for what pi-gen's root-owned trees need: removing the last work tree, and the
+  // rootless export (unpacking a container's trees, reading them into the image). Native builds
+  // already run pi-gen through it; a container build needs it only for the rootless export.
+  const asRoot = native ? runtime.command : options.isRoot ? [] : (await probe('sudo', ['-n', 'true'])) ? ['sudo', '-n'] : undefined;
+  if (exportSettings.export === 'rootless' && asRoot === undefined) {
     throw new PiImageError(
       'INPUT_INVALID',
-      !native
-        ? `EXPORT=rootless runs with --runtime native (as root): pi-image assembles the image on this host, and pi-gen's ${runtime.runtime} container has no Node.js to do it there; in a privileged container, use EXPORT=export-image`
-        : 'EXPORT=rootless assembles the image from root-owned files: run pi-image itself as root (sudo), not only pi-gen',
+      `EXPORT=rootless with the ${runtime.runtime} runtime assembles the image on this host from the root-owned trees pi-gen prepared in the container: run pi-image as root or give this user passwordless sudo, or use EXPORT=export-image (pi-gen's own, inside the privileged container)`,
     );
   }
   for (const script of [native ? 'build.sh' : 'build-docker.sh', 'depends']) {
@@ -188,10 +190,11 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     logger.info(`stage ${s.name}: ${s.buildPath}${s.overridden.length > 0 ? ` (overrides: ${s.overridden.join(', ')})` : ''}`);
   }
 
-  if (native) await startFresh(workDir, options.resume ?? false, runtime.command, logger);
+  // A container build's own tree stays in the container; its work/ holds the trees copied out for the rootless export.
+  await startFresh(workDir, native && (options.resume ?? false), asRoot ?? [], logger);
   const proxy = await startBuildAptProxy(options, runtime);
   try {
-    return await buildWith({ ...options, exportSettings }, runtime, stages, workDir, proxy);
+    return await buildWith({ ...options, exportSettings }, runtime, asRoot ?? [], stages, workDir, proxy);
   } finally {
     if (proxy) {
       await proxy.close();
@@ -224,6 +227,7 @@ async function startBuildAptProxy(options: BuildOptions, runtime: ResolvedRuntim
 async function buildWith(
   options: BuildOptions,
   runtime: ResolvedRuntime,
+  asRoot: readonly string[],
   stages: ResolvedStage[],
   workDir: string,
   proxy: RunningAptProxy | undefined,
@@ -255,10 +259,15 @@ async function buildWith(
   // every chroot, reaches apt in any stage list and leaves nothing in the image.
   if (proxy) entries.push({ name: 'http_proxy', value: proxy.url });
   const rootless = options.exportSettings?.export === 'rootless';
+  const mounts: string[] = [];
   if (rootless) {
-    const stageDir = await writeRootlessExportStage(workDir);
+    const stageDir = await writeRootlessExportStage(workDir, { upgrade: options.exportSettings!.upgrade });
+    // A container sees the stage where the host has it, as it sees the product's own stages.
+    mounts.push(stageDir);
     entries.push({ name: 'EXPORT_CONFIG_DIR', value: stageDir });
-    logger.info(`export: rootless (${stageDir}), ${options.exportSettings!.layout.name} layout`);
+    logger.info(
+      `export: rootless (${stageDir}), ${options.exportSettings!.layout.name} layout${options.exportSettings!.upgrade ? '' : ', no package upgrade (EXPORT_UPGRADE=0)'}`,
+    );
   }
   for (const e of entries) if (SECRET_VARIABLES.has(e.name)) registerSecret(e.value);
   const configPath = join(workDir, 'config');
@@ -267,8 +276,13 @@ async function buildWith(
   });
   logger.info(`config: ${configPath} (${entries.length} settings)`);
 
-  const asRoot = options.isRoot ? [] : ['sudo'];
-  const pathDirs = await ensureEmulation({ arch: options.arch, asRoot, install: options.installEmulation ?? false, shimDir: join(workDir, 'bin'), logger });
+  const pathDirs = await ensureEmulation({
+    arch: options.arch,
+    asRoot: options.isRoot ? [] : ['sudo'],
+    install: options.installEmulation ?? false,
+    shimDir: join(workDir, 'bin'),
+    logger,
+  });
 
   const checks = await preflight({
     workDir,
@@ -290,7 +304,7 @@ async function buildWith(
   }
 
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [...pathDirs, process.env.PATH ?? ''].join(':') };
-  const command = native ? nativeCommand(options, runtime, configPath) : await containerCommand(options, runtime, stages, configPath, workDir);
+  const command = native ? nativeCommand(options, runtime, configPath) : await containerCommand(options, runtime, stages, mounts, configPath, workDir);
   Object.assign(env, command.env);
 
   // deploy/ is made by us, not by pi-gen as root: the build log and record go into it afterwards.
@@ -323,6 +337,16 @@ async function buildWith(
   if (cachePlan) await saveStageResults(cachePlan, stages, workDir, logger, stages.length);
 
   let exports: ExportedImage[] = [];
+  if (rootless && !native && (await exportingStages(stages)).exporting.length > 0) {
+    await copyPreparedTrees({
+      engine: runtime.command,
+      container: options.containerName,
+      imgName: options.settings.imgName,
+      workTree: join(workDir, 'work'),
+      asRoot,
+      logger,
+    });
+  }
   if (rootless) {
     const names = imageNames(options.settings.imgName, options.version, configDate(options));
     exports = await assembleRootlessExports({
@@ -335,6 +359,7 @@ async function buildWith(
       layout: options.exportSettings!.layout,
       seed: `${options.settings.imgName} ${options.version}`,
       epoch: options.sourceDateEpoch,
+      asRoot,
       logger,
     });
   }
@@ -409,8 +434,8 @@ async function writeBuildRecord(options: BuildOptions, deployDir: string, export
   await writeFileAtomic(join(deployDir, BUILD_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** Why deploy/ holds no image, from the stages themselves: none has EXPORT_IMAGE, or each that has one also has SKIP_IMAGES. */
-async function whyNoImage(stages: readonly ResolvedStage[]): Promise<string> {
+/** The stages that ask for an image (EXPORT_IMAGE), and those of them whose SKIP_IMAGES says not this time. */
+async function exportingStages(stages: readonly ResolvedStage[]): Promise<{ exporting: string[]; skipped: string[] }> {
   const has = async (s: ResolvedStage, f: string): Promise<boolean> => exists(join(s.hostPath, f));
   const exporting: string[] = [];
   const skipped: string[] = [];
@@ -419,6 +444,12 @@ async function whyNoImage(stages: readonly ResolvedStage[]): Promise<string> {
     if (await has(s, 'SKIP_IMAGES')) skipped.push(s.name);
     else exporting.push(s.name);
   }
+  return { exporting, skipped };
+}
+
+/** Why deploy/ holds no image, from the stages themselves: none has EXPORT_IMAGE, or each that has one also has SKIP_IMAGES. */
+async function whyNoImage(stages: readonly ResolvedStage[]): Promise<string> {
+  const { exporting, skipped } = await exportingStages(stages);
   if (exporting.length === 0 && skipped.length === 0) return 'pi-gen exported no image: no stage has an EXPORT_IMAGE file';
   if (exporting.length === 0) return `pi-gen exported no image: every stage with EXPORT_IMAGE also has SKIP_IMAGES (${skipped.join(', ')})`;
   return `pi-gen exported no image although ${exporting.join(', ')} asked for one (EXPORT_IMAGE); see the build log`;
@@ -484,6 +515,7 @@ async function containerCommand(
   options: BuildOptions,
   runtime: ResolvedRuntime,
   stages: readonly ResolvedStage[],
+  mounts: readonly string[],
   configPath: string,
   workDir: string,
 ): Promise<BuildCommand> {
@@ -506,9 +538,8 @@ async function containerCommand(
       CONTAINER_NAME: containerName,
       CONTINUE: decision.action === 'continue' ? '1' : '0',
       PRESERVE_CONTAINER: '1',
-      PIGEN_DOCKER_OPTS: stages
-        .filter((s) => s.mount)
-        .flatMap((s) => ['-v', `${s.hostPath}:${s.buildPath}:ro`])
+      PIGEN_DOCKER_OPTS: [...stages.filter((s) => s.mount).map((s) => [s.hostPath, s.buildPath]), ...mounts.map((m) => [m, m])]
+        .flatMap(([host, inside]) => ['-v', `${host}:${inside}:ro`])
         .join(' '),
     },
   };

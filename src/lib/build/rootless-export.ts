@@ -15,6 +15,7 @@ import type { ImageCompression } from '../image/compression';
 import { assembleImage } from '../export/assemble-image';
 import type { DiskPlan } from '../export/disk-plan';
 import type { Layout } from '../export/layouts';
+import { ROOTFS_TAR_OPTIONS } from './rootfs-tar';
 import { ROOTLESS_EXPORT_STAGE } from './rootless-export-stage.generated';
 
 /** The stage's directory name: pi-gen logs it as the export stage's name. */
@@ -22,8 +23,15 @@ export const ROOTLESS_STAGE_NAME = 'export-rootless';
 /** Where the stage hands over each export's prepared tree, under pi-gen's WORK_DIR. */
 export const PREPARED_DIR = 'rootless-export';
 
-/** Writes the export stage into `dir` (replacing what was there); returns its path. */
-export async function writeRootlessExportStage(parent: string): Promise<string> {
+/** The sub-stage that refreshes and upgrades the packages at export (EXPORT_UPGRADE). */
+const UPGRADE_SUB_STAGE = '03-upgrade';
+
+/**
+ * Writes the export stage into PARENT/export-rootless (replacing what was
+ * there); returns its path. Without `upgrade`, pi-gen skips the upgrade
+ * sub-stage (its SKIP file).
+ */
+export async function writeRootlessExportStage(parent: string, options: { upgrade: boolean }): Promise<string> {
   const dir = join(parent, ROOTLESS_STAGE_NAME);
   await rm(dir, { recursive: true, force: true });
   for (const file of ROOTLESS_EXPORT_STAGE) {
@@ -32,6 +40,7 @@ export async function writeRootlessExportStage(parent: string): Promise<string> 
     await writeFile(path, file.text);
     await chmod(path, file.mode);
   }
+  if (!options.upgrade) await writeFile(join(dir, UPGRADE_SUB_STAGE, 'SKIP'), 'EXPORT_UPGRADE=0 in the product config\n');
   return dir;
 }
 
@@ -55,12 +64,13 @@ export interface AssembleExportsOptions {
   layout: Layout;
   seed: string;
   epoch: number | undefined;
+  /** The root prefix (sudo) when pi-image is not root: the prepared trees are root's. */
+  asRoot: readonly string[];
   logger: Logger;
 }
 
 /** Each export pi-gen prepared, assembled into deploy/. */
 export async function assembleRootlessExports(options: AssembleExportsOptions): Promise<ExportedImage[]> {
-  const { logger } = options;
   const prepared = join(options.workTree, PREPARED_DIR);
   const names = (await readdir(prepared).catch(() => [] as string[])).sort();
   const exported: ExportedImage[] = [];
@@ -71,33 +81,95 @@ export async function assembleRootlessExports(options: AssembleExportsOptions): 
     }
     if (!name.startsWith(options.imgFilename))
       throw new PiImageError('INTERNAL', `prepared export ${name} does not start with IMG_FILENAME ${options.imgFilename}`);
-    const suffix = name.slice(options.imgFilename.length);
-    const raw = join(dir, `${name}.img`);
-    await rm(raw, { force: true });
-    // With SOURCE_DATE_EPOCH the ids derive from a seed naming the image (product, version, stage
-    // suffix), so the image reproduces; without it they are random, as pi-gen's are.
-    const seed = options.epoch === undefined ? undefined : `${options.seed}${suffix}`;
-    const started = Date.now();
-    const { plan } = await assembleImage({
-      rootDir: join(dir, 'rootfs'),
-      bootDir: join(dir, 'bootfs'),
-      layout: options.layout,
-      seed,
-      epoch: options.epoch,
-      output: raw,
-      logger,
-    });
-    logger.info(`export: ${name}.img assembled in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    await mkdir(options.deployDir, { recursive: true });
-    const image = await deployImage(raw, options, options.archiveFilename + suffix, name);
-    const info = join(options.deployDir, `${name}.info`);
-    await copyFile(join(dir, `${name}.info`), info);
-    for (const sbom of [`${name}.sbom`]) {
-      if (await stat(join(dir, sbom)).catch(() => undefined)) await copyFile(join(dir, sbom), join(options.deployDir, sbom));
+    // The raw image is assembled in a hidden directory of deploy/ (this process's own: the prepared
+    // tree is root's), under its final name (zip names its entry after the file), and removed however
+    // the deploy step ends: deploy/ shows only finished outputs.
+    const staging = join(options.deployDir, `.assembling-${name}`);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    const raw = join(staging, `${name}.img`);
+    try {
+      exported.push(await assembleOne(options, dir, name, raw));
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
-    exported.push({ name, image, info, plan, seed: seed ?? null, epoch: options.epoch ?? null });
   }
   return exported;
+}
+
+async function assembleOne(options: AssembleExportsOptions, dir: string, name: string, raw: string): Promise<ExportedImage> {
+  const { logger } = options;
+  const suffix = name.slice(options.imgFilename.length);
+  // With SOURCE_DATE_EPOCH the ids derive from a seed naming the image (product, version, stage
+  // suffix), so the image reproduces; without it they are random, as pi-gen's are.
+  const seed = options.epoch === undefined ? undefined : `${options.seed}${suffix}`;
+  const started = Date.now();
+  const { plan } = await assembleImage({
+    rootDir: join(dir, 'rootfs'),
+    bootDir: join(dir, 'bootfs'),
+    layout: options.layout,
+    seed,
+    epoch: options.epoch,
+    output: raw,
+    asRoot: options.asRoot,
+    logger,
+  });
+  logger.info(`export: ${name}.img assembled in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const image = await deployImage(raw, options, options.archiveFilename + suffix, name);
+  const info = join(options.deployDir, `${name}.info`);
+  await copyFile(join(dir, `${name}.info`), info);
+  for (const sbom of [`${name}.sbom`]) {
+    if (await stat(join(dir, sbom)).catch(() => undefined)) await copyFile(join(dir, sbom), join(options.deployDir, sbom));
+  }
+  return { name, image, info, plan, seed: seed ?? null, epoch: options.epoch ?? null };
+}
+
+export interface CopyPreparedOptions {
+  /** The container engine's command prefix (`docker`, `sudo podman`). */
+  engine: readonly string[];
+  container: string;
+  /** pi-gen's IMG_NAME: its WORK_DIR in the container is /pi-gen/work/IMG_NAME. */
+  imgName: string;
+  /** Where the trees go on this host: WORK_TREE/rootless-export. */
+  workTree: string;
+  asRoot: readonly string[];
+  logger: Logger;
+}
+
+/** Where a container build's export stage leaves the prepared trees. */
+export function containerPreparedPath(imgName: string): string {
+  return `/pi-gen/work/${imgName}/${PREPARED_DIR}`;
+}
+
+/**
+ * A container build's prepared trees, streamed out of the stopped container
+ * (`docker cp … -`) into tar running as root on this host, so owners, modes,
+ * device nodes, hard links and file capabilities arrive as pi-gen left them.
+ * The image is then assembled here exactly as after a native build.
+ */
+export async function copyPreparedTrees(options: CopyPreparedOptions): Promise<void> {
+  const { logger, asRoot } = options;
+  const target = join(options.workTree, PREPARED_DIR);
+  const removeArgv = [...asRoot, 'rm', '-rf', '--one-file-system', '--', target];
+  const remove = (allowFailure: boolean) => execCapture(removeArgv[0]!, removeArgv.slice(1), { logger, allowFailure });
+  await remove(false);
+  await mkdir(options.workTree, { recursive: true });
+  const source = `${options.container}:${containerPreparedPath(options.imgName)}`;
+  logger.info(`export: copying the prepared trees out of the container (${source})`);
+  const started = Date.now();
+  const [engine, ...engineArgs] = options.engine;
+  const copy = execStream(engine!, [...engineArgs, 'cp', source, '-'], { logger, stdin: 'ignore' });
+  const tarArgv = [...asRoot, 'tar', '--extract', '--directory', options.workTree, ...ROOTFS_TAR_OPTIONS, '--same-permissions', '--same-owner'];
+  const untar = execStream(tarArgv[0]!, tarArgv.slice(1), { logger, stdin: 'pipe' });
+  copy.child.stdout.pipe(untar.child.stdin!);
+  try {
+    await Promise.all([copy.done, untar.done]);
+  } catch (e) {
+    await Promise.all([copy.stop(), untar.stop()]);
+    await remove(true);
+    throw e;
+  }
+  logger.info(`export: prepared trees copied in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 /** pi-gen's deploy step: the raw image as it is, or zip/gz/xz at COMPRESSION_LEVEL, under pi-gen's names. */

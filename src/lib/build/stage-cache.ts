@@ -14,6 +14,7 @@
  * written under a temporary name and renamed whole, so the same file carries
  * a cache between machines (@actions/cache in the action).
  */
+import { ROOTFS_TAR_OPTIONS } from './rootfs-tar';
 import { createHash, scryptSync } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,7 +32,6 @@ const PER_BUILD = new Set(['IMG_DATE', 'IMG_FILENAME', 'ARCHIVE_FILENAME', 'PI_I
 /** pi-gen's helpers that read per-build values for a stage: update_issue writes IMG_DATE and GIT_HASH into the image. */
 const HELPERS_READING: Record<string, readonly string[]> = { update_issue: ['IMG_DATE', 'GIT_HASH'] };
 /** What an entry keeps of a rootfs: numeric owners, xattrs (file capabilities among them), ACLs. */
-const TAR_KEEP = ['--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls'];
 /** Bumped when what an entry holds or how keys are made changes. */
 const FORMAT = 'pi-image stage cache v2';
 
@@ -136,7 +136,7 @@ export class StageCache {
   async restore(key: string, rootfs: string): Promise<void> {
     const started = Date.now();
     await mkdir(rootfs, { recursive: true });
-    await this.tar(['--extract', '--file', this.entry(key), '--directory', rootfs, ...TAR_KEEP, '--same-permissions']);
+    await this.tar(['--extract', '--file', this.entry(key), '--directory', rootfs, ...ROOTFS_TAR_OPTIONS, '--same-permissions']);
     // Most recently used first when pruning; an entry written by root (sudo) may not be ours to touch.
     const now = new Date();
     await utimes(this.entry(key), now, now).catch(() => undefined);
@@ -150,7 +150,17 @@ export class StageCache {
     const target = this.entry(key);
     const temp = temporaryPathFor(target);
     try {
-      await this.tar(['--create', '--file', temp, '--directory', rootfs, ...TAR_KEEP, '--one-file-system', '--exclude=./var/cache/apt/archives/*.deb', '.']);
+      await this.tar([
+        '--create',
+        '--file',
+        temp,
+        '--directory',
+        rootfs,
+        ...ROOTFS_TAR_OPTIONS,
+        '--one-file-system',
+        '--exclude=./var/cache/apt/archives/*.deb',
+        '.',
+      ]);
       await rename(temp, target);
     } catch (e) {
       await rm(temp, { force: true });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from '../core/cleanup';
 import { PiImageError } from '../core/errors';
-import { execCapture, execStream } from '../core/exec';
+import { execCapture, execStream, type ExecResult } from '../core/exec';
 import type { Logger } from '../core/logger';
 import { temporaryPathFor } from '../core/atomic-file';
 import { diskIdentifiers } from './disk-identifiers';
@@ -37,6 +37,13 @@ export interface AssembleOptions {
   epoch?: number | undefined;
   /** The raw image to write (appears whole or not at all). */
   output: string;
+  /**
+   * The prefix that runs a command as root (`sudo -n`) when pi-image itself is
+   * not: the trees pi-gen prepared are root's, with directories only root can
+   * read. What reads or changes the trees goes through it; the image file is
+   * this process's own.
+   */
+  asRoot?: readonly string[];
   logger: Logger;
 }
 
@@ -51,14 +58,39 @@ const CMDLINE = 'cmdline.txt';
 
 /** export-image's ROOT_SIZE: du of the tree without the apt cache and the boot files. */
 async function contentBytes(rootDir: string, options: AssembleOptions): Promise<number> {
-  const r = await execCapture(
+  const r = await asRoot(
+    options,
     'du',
     ['-x', '--apparent-size', '-s', '--exclude', 'var/cache/apt/archives', '--exclude', 'boot/firmware', '--block-size=1', rootDir],
-    { logger: options.logger },
+    {},
   );
   const bytes = Number(r.stdout.split('\t')[0]);
   if (!Number.isSafeInteger(bytes)) throw new PiImageError('INTERNAL', `du printed "${r.stdout.trim()}" for ${rootDir}`);
   return bytes;
+}
+
+/**
+ * Runs a command as root: directly when this process is, else through the
+ * prefix, with the variables it needs given on the command line (sudo resets
+ * the environment).
+ */
+function asRoot(options: AssembleOptions, cmd: string, args: readonly string[], vars: Record<string, string>): Promise<ExecResult> {
+  const prefix = options.asRoot ?? [];
+  if (prefix.length === 0) return execCapture(cmd, args, { logger: options.logger, env: { ...process.env, ...vars } });
+  const pairs = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
+  return execCapture(prefix[0]!, [...prefix.slice(1), 'env', ...pairs, cmd, ...args], { logger: options.logger });
+}
+
+/**
+ * Rewrites fstab or cmdline.txt in place (owner and mode kept): through the
+ * root prefix when the tree is not this process's to write.
+ */
+async function rewriteTreeFile(path: string, text: string, scratch: string, options: AssembleOptions): Promise<void> {
+  if ((options.asRoot ?? []).length === 0) return writeFile(path, text);
+  const staged = join(scratch, 'tree-file');
+  await writeFile(staged, text);
+  // cp onto an existing file truncates and writes it: the file keeps its owner and mode.
+  await asRoot(options, 'cp', ['--', staged, path], {});
 }
 
 /**
@@ -115,18 +147,19 @@ export async function assembleImage(options: AssembleOptions): Promise<AssembleR
 
   // mtools reads no user's ~/.mtoolsrc, and takes the FAT file systems mkfs.fat made as they are.
   // TZ=UTC: the FAT times mtools and mkfs.fat write are local times; the same epoch gives the same bytes anywhere.
-  const env: NodeJS.ProcessEnv = { ...process.env, MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' };
+  const vars: Record<string, string> = { MTOOLSRC: '/dev/null', MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' };
   if (options.epoch !== undefined) {
-    env.SOURCE_DATE_EPOCH = String(options.epoch);
-    env.E2FSPROGS_FAKE_TIME = String(options.epoch);
+    vars.SOURCE_DATE_EPOCH = String(options.epoch);
+    vars.E2FSPROGS_FAKE_TIME = String(options.epoch);
   }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...vars };
 
   const temp = temporaryPathFor(options.output);
   const scratch = await mkdtemp(join(tmpdir(), 'pi-image-export-'));
   // The trees are put back as they were however the export ends, an interruption included.
   const putBack = async (): Promise<void> => {
-    if (fstab !== undefined) await writeFile(fstabPath, fstab);
-    if (cmdline !== undefined) await writeFile(cmdlinePath, cmdline);
+    if (fstab !== undefined) await rewriteTreeFile(fstabPath, fstab, scratch, options);
+    if (cmdline !== undefined) await rewriteTreeFile(cmdlinePath, cmdline, scratch, options);
   };
   const unregister = registerCleanup(async () => {
     await putBack();
@@ -153,10 +186,11 @@ export async function assembleImage(options: AssembleOptions): Promise<AssembleR
       const root = plan.partitions.find((p) => p.content === slot.root);
       if (!boot || !root) continue;
       const name = (p: PlannedPartition): string => `PARTUUID=${p.ids.partUuid}`;
-      if (fstab !== undefined) await writeFile(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)));
-      if (cmdline !== undefined) await writeFile(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)));
-      await makeFileSystem(temp, boot, options.bootDir, env, options);
-      await makeFileSystem(temp, root, options.rootDir, env, options);
+      if (fstab !== undefined)
+        await rewriteTreeFile(fstabPath, fstab.replace(/\bBOOTDEV\b/g, name(boot)).replace(/\bROOTDEV\b/g, name(root)), scratch, options);
+      if (cmdline !== undefined) await rewriteTreeFile(cmdlinePath, cmdline.replace(/\bROOTDEV\b/g, name(root)), scratch, options);
+      await makeFileSystem(temp, boot, options.bootDir, env, vars, options);
+      await makeFileSystem(temp, root, options.rootDir, env, vars, options);
     }
     for (const p of plan.partitions) {
       if (p.content === 'autoboot') {
@@ -165,9 +199,9 @@ export async function assembleImage(options: AssembleOptions): Promise<AssembleR
         const dir = join(scratch, 'autoboot');
         await mkdir(dir, { recursive: true });
         await writeFile(join(dir, 'autoboot.txt'), autobootText(bootA.number, bootB.number));
-        await makeFileSystem(temp, p, dir, env, options);
+        await makeFileSystem(temp, p, dir, env, vars, options);
       } else if (p.content === 'data' || p.content === 'empty') {
-        await makeFileSystem(temp, p, undefined, env, options);
+        await makeFileSystem(temp, p, undefined, env, vars, options);
       }
     }
     await rename(temp, options.output);
@@ -187,6 +221,7 @@ async function makeFileSystem(
   p: PlannedPartition,
   content: string | undefined,
   env: NodeJS.ProcessEnv,
+  vars: Record<string, string>,
   options: AssembleOptions,
 ): Promise<void> {
   const { logger } = options;
@@ -198,7 +233,7 @@ async function makeFileSystem(
     const args = ['-F', p.fs === 'fat16' ? '16' : '32', '-s', '1', '-n', p.label, '-i', p.ids.volumeId, '--offset', String(sector), '-h', String(sector)];
     await execCapture('mkfs.fat', [...args, image, String(p.bytes / 1024)], { logger, env });
     if (options.epoch !== undefined) await withImage(image, (h) => setFatLabelTime(h, p.start, p.bytes, options.epoch!, `${image} partition ${p.number}`));
-    if (content) await copyIntoFat(`${image}@@${p.start}`, content, '::', env, options);
+    if (content) await copyIntoFat(`${image}@@${p.start}`, content, '::', vars, options);
   } else {
     const args = [
       '-q',
@@ -215,7 +250,8 @@ async function makeFileSystem(
       `offset=${p.start},hash_seed=${p.ids.hashSeed}`,
     ];
     if (content) args.push('-d', content);
-    await execCapture('mkfs.ext4', [...args, image, `${p.bytes / 1024}k`], { logger, env });
+    // mkfs.ext4 -d reads the whole tree: as root, or directories only root may enter would be left out.
+    await asRoot(options, 'mkfs.ext4', [...args, image, `${p.bytes / 1024}k`], vars);
     if (options.epoch !== undefined) await withImage(image, (h) => clampExt4Times(h, p.start, p.bytes, options.epoch!, `${image} partition ${p.number}`));
   }
   logger.info(`export: partition ${p.number} ${p.label} (${p.fs}${content ? `, from ${content}` : ''}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -235,14 +271,14 @@ async function withImage(image: string, work: (handle: FileHandle) => Promise<un
  * one mcopy per directory. Without an epoch file times are kept (-m); with
  * one, mtools stamps everything with SOURCE_DATE_EPOCH.
  */
-async function copyIntoFat(target: string, dir: string, at: string, env: NodeJS.ProcessEnv, options: AssembleOptions): Promise<void> {
+async function copyIntoFat(target: string, dir: string, at: string, vars: Record<string, string>, options: AssembleOptions): Promise<void> {
   const entries = await sortedEntries(dir);
   const files = entries.filter((e) => !e.dir).map((e) => join(dir, e.name));
   const dirs = entries.filter((e) => e.dir);
   const keep = options.epoch === undefined ? ['-m'] : [];
-  if (files.length > 0) await execCapture('mcopy', ['-i', target, '-p', '-D', 'o', ...keep, ...files, `${at}/`], { logger: options.logger, env });
+  if (files.length > 0) await asRoot(options, 'mcopy', ['-i', target, '-p', '-D', 'o', ...keep, ...files, `${at}/`], vars);
   for (const d of dirs) {
-    await execCapture('mmd', ['-i', target, `${at}/${d.name}`], { logger: options.logger, env });
-    await copyIntoFat(target, join(dir, d.name), `${at}/${d.name}`, env, options);
+    await asRoot(options, 'mmd', ['-i', target, `${at}/${d.name}`], vars);
+    await copyIntoFat(target, join(dir, d.name), `${at}/${d.name}`, vars, options);
   }
 }

@@ -21,6 +21,14 @@ describe('parseExportSettings', () => {
       ['root', 'ext4', 'auto', 'rootfs'],
     ]);
   });
+  it('upgrades the packages at export unless EXPORT_UPGRADE=0, a rootless setting only', () => {
+    expect(parseExportSettings({ EXPORT: 'rootless' }).upgrade).toBe(true);
+    expect(parseExportSettings({ EXPORT: 'rootless', EXPORT_UPGRADE: '0' }).upgrade).toBe(false);
+    expect(code(() => parseExportSettings({ EXPORT: 'rootless', EXPORT_UPGRADE: 'no' }))).toMatch(
+      /^INPUT_INVALID: .*EXPORT_UPGRADE "no" is not 1 \(the default\) or 0/,
+    );
+    expect(code(() => parseExportSettings({ EXPORT_UPGRADE: '0' }))).toMatch(/^INPUT_INVALID: .*EXPORT_UPGRADE/);
+  });
   it('lays out A/B slots on GPT, slot B empty unless a copy is asked for, data only with a size', () => {
     const empty = parseExportSettings({ EXPORT: 'rootless', EXPORT_LAYOUT: 'ab-tryboot' }).layout;
     expect(empty.table).toBe('gpt');

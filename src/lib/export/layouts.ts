@@ -105,9 +105,25 @@ export interface ExportSettings {
   /** export-image: upstream's stage; rootless: this project's (no loop device, no mount). */
   export: 'export-image' | 'rootless';
   layout: Layout;
+  /**
+   * EXPORT_UPGRADE (rootless): refresh the package lists and upgrade every
+   * package at export, as upstream export-image does (default), or not: the
+   * image then holds exactly what the stages installed.
+   */
+  upgrade: boolean;
 }
 
-const KEYS = ['EXPORT', 'EXPORT_LAYOUT', 'EXPORT_SLOT_B', 'EXPORT_DATA_SIZE', 'EXPORT_DATA_LABEL', 'EXPORT_BOOT_SIZE', 'EXPORT_TABLE', 'EXPORT_PARTITIONS'];
+const KEYS = [
+  'EXPORT',
+  'EXPORT_UPGRADE',
+  'EXPORT_LAYOUT',
+  'EXPORT_SLOT_B',
+  'EXPORT_DATA_SIZE',
+  'EXPORT_DATA_LABEL',
+  'EXPORT_BOOT_SIZE',
+  'EXPORT_TABLE',
+  'EXPORT_PARTITIONS',
+];
 /** Product config keys this module reads. */
 export const EXPORT_SETTING_KEYS: ReadonlySet<string> = new Set(KEYS);
 
@@ -137,6 +153,10 @@ export function parseExportSettings(values: Readonly<Record<string, string>>, wh
   if (exportKind !== 'export-image' && exportKind !== 'rootless') {
     throw new PiImageError('INPUT_INVALID', `${where}: EXPORT "${exportKind}" is not export-image (upstream's, the default) or rootless`);
   }
+  const upgradeText = get('EXPORT_UPGRADE') ?? '1';
+  if (upgradeText !== '0' && upgradeText !== '1')
+    throw new PiImageError('INPUT_INVALID', `${where}: EXPORT_UPGRADE "${upgradeText}" is not 1 (the default) or 0`);
+  const upgrade = upgradeText === '1';
   const layoutName = get('EXPORT_LAYOUT') ?? 'pigen';
   const bootSize = get('EXPORT_BOOT_SIZE') ? parseSize(get('EXPORT_BOOT_SIZE')!, `${where}: EXPORT_BOOT_SIZE`) : BOOT_SIZE;
   const dataSize = get('EXPORT_DATA_SIZE') ? parseSize(get('EXPORT_DATA_SIZE')!, `${where}: EXPORT_DATA_SIZE`) : 0;
@@ -187,5 +207,5 @@ export function parseExportSettings(values: Readonly<Record<string, string>>, wh
   } else {
     throw new PiImageError('INPUT_INVALID', `${where}: EXPORT_LAYOUT "${layoutName}" is not pigen, ab-tryboot or custom`);
   }
-  return { export: exportKind, layout: checkLayout(layout, `${where}: layout ${layoutName}`) };
+  return { export: exportKind, layout: checkLayout(layout, `${where}: layout ${layoutName}`), upgrade };
 }
