@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { MemoryLogger } from '../../src/lib/core/logger';
 import { assembleImage } from '../../src/lib/export/assemble-image';
 import { parseExportSettings } from '../../src/lib/export/layouts';
@@ -33,7 +33,7 @@ import { makeInfo } from '../support/small-image';
 import { LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
 import { missingTools, skipReason } from '../support/tools';
 
-const TOOLS = ['sfdisk', 'mkfs.ext4', 'mkfs.fat', 'mcopy', 'mmd', 'mtype', 'fsck.fat', 'e2fsck', 'debugfs', 'blkid', 'mknod'];
+const TOOLS = ['sfdisk', 'mkfs.ext4', 'mkfs.fat', 'mcopy', 'mmd', 'mtype', 'mdir', 'fsck.fat', 'e2fsck', 'debugfs', 'blkid', 'mknod'];
 const why = loopDevicesUnavailable() ?? (missingTools(TOOLS).length > 0 ? `missing: ${missingTools(TOOLS).join(', ')}` : undefined);
 if (why) skipReason('rootless export', why);
 
@@ -321,7 +321,40 @@ describe.skipIf(why !== undefined)('pi-image export: an image from directories, 
     r = run([linked, '--boot-dir', boot, '--out', out]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/etc\/fstab is not a regular file \(a symlink or other\).*\[INPUT_INVALID\]/)]);
     expect(existsSync('/etc/fstab') ? sha256('/etc/fstab') : undefined).toBe(hostFstab);
+    // The same through a linked directory on the way (etc -> a directory outside the tree).
+    const outside = join(work, 'outside-etc');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'fstab'), FSTAB);
+    const viaDir = join(work, 'linked-dir-root');
+    mkdirSync(viaDir);
+    symlinkSync(outside, join(viaDir, 'etc'));
+    r = run([viaDir, '--boot-dir', boot, '--out', out]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      expect.stringMatching(/etc\/fstab leads out of .*linked-dir-root .* through a linked directory.*\[INPUT_INVALID\]/),
+    ]);
+    expect(readFileSync(join(outside, 'fstab'), 'utf8')).toBe(FSTAB);
     expect(spawnSync('ls', ['-A', work], { encoding: 'utf8' }).stdout).not.toMatch(/refused|partial/);
+  });
+
+  it("leaves the boot directory's links out of the FAT, never following them (as root, to any file of the host)", () => {
+    const linkedBoot = join(work, 'linked-boot');
+    mkdirSync(linkedBoot);
+    writeFileSync(join(linkedBoot, 'cmdline.txt'), CMDLINE);
+    const secret = join(work, 'host-secret');
+    writeFileSync(secret, 'a file of the host\n');
+    symlinkSync(secret, join(linkedBoot, 'secret.txt'));
+    const out = join(work, 'linked-boot.img');
+    const r = run([root, '--boot-dir', linkedBoot, '--out', out, '--seed', 'x']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/linked-boot\/secret\.txt is not a regular file or directory \(a link or other\): left out of the FAT/);
+    const boot1 = sfdisk(out).partitions[0]!;
+    const listing = execFileSync('mdir', ['-b', '-i', `${out}@@${boot1.start * 512}`, '::'], {
+      encoding: 'utf8',
+      env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+    });
+    expect(listing).toMatch(/CMDLINE\.TXT|cmdline\.txt/);
+    expect(listing).not.toMatch(/secret/i);
   });
 
   // A build where pi-image is not root reaches the root-owned trees through a prefix (sudo -n), which
@@ -334,6 +367,10 @@ describe.skipIf(why !== undefined)('pi-image export: an image from directories, 
     const prefixed = join(work, 'prefixed.img');
     chmodSync(join(root, 'etc/fstab'), 0o640);
     chownSync(join(root, 'etc/fstab'), 0, 42);
+    onTestFinished(() => {
+      chmodSync(join(root, 'etc/fstab'), 0o644);
+      chownSync(join(root, 'etc/fstab'), 0, 0);
+    });
     await assembleImage({ ...options, output: direct });
     const prefix = ['env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
     await assembleImage({ ...options, output: prefixed, asRoot: prefix });
@@ -342,6 +379,5 @@ describe.skipIf(why !== undefined)('pi-image export: an image from directories, 
     expect(readFileSync(join(boot, 'cmdline.txt'), 'utf8')).toBe(CMDLINE);
     const st = statSync(join(root, 'etc/fstab'));
     expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o640, 0, 42]);
-    chmodSync(join(root, 'etc/fstab'), 0o644);
   });
 });

@@ -81,6 +81,13 @@ describe('EXPORT=rootless needs root on this host', () => {
       });
       expect(asked).toEqual(['docker info', 'sudo -n true']);
       expect(readdirSync(workDir)).toEqual([]);
+      // With upstream's export nothing needs root here, and sudo is not asked (a refusal is logged as an incident).
+      asked.length = 0;
+      await expect(runBuild(options({ runtime: 'docker', isRoot: false, workDir, probe }))).rejects.toMatchObject({
+        code: 'INPUT_INVALID',
+        message: expect.stringMatching(/is not a pi-gen checkout/),
+      });
+      expect(asked).toEqual(['docker info']);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }

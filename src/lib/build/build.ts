@@ -162,8 +162,13 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   // Root on this host, for what pi-gen's root-owned trees need: removing the last work tree, and the
   // rootless export (unpacking a container's trees, reading them into the image). Native builds
   // already run pi-gen through it; a container build needs it only for the rootless export.
-  const asRoot = native ? runtime.command : options.isRoot ? [] : (await probe('sudo', ['-n', 'true'])) ? ['sudo', '-n'] : undefined;
-  if (exportSettings.export === 'rootless' && asRoot === undefined) {
+  // (sudo is asked only when needed: a refused `sudo -n` is logged, even mailed, as an incident.)
+  const rootless = exportSettings.export === 'rootless';
+  let asRoot: readonly string[] | undefined;
+  if (native) asRoot = runtime.command;
+  else if (options.isRoot) asRoot = [];
+  else if (rootless && (await probe('sudo', ['-n', 'true']))) asRoot = ['sudo', '-n'];
+  if (rootless && asRoot === undefined) {
     throw new PiImageError(
       'INPUT_INVALID',
       `EXPORT=rootless with the ${runtime.runtime} runtime assembles the image on this host from the root-owned trees pi-gen prepared in the container: run pi-image as root or give this user passwordless sudo, or use EXPORT=export-image (pi-gen's own, inside the privileged container)`,
@@ -492,7 +497,8 @@ async function startFresh(workDir: string, resume: boolean, asRoot: readonly str
     // pi-gen's trees are root's: removed as root (sudo when pi-image is not).
     await run([...asRoot, 'rm', '-rf', '--one-file-system', '--', tree, join(workDir, 'deploy')]);
   }
-  await mkdir(tree, { recursive: true });
+  // Closed to other users: root's setuid files and device nodes are copied into it (container builds).
+  await mkdir(tree, { recursive: true, mode: 0o700 });
   await writeFile(join(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue\n`);
 }
 

@@ -13,7 +13,7 @@ export const ROOTLESS_EXPORT_STAGE: readonly { path: string; mode: number; text:
   {
     "path": "02-set-sources/00-run.sh",
     "mode": 493,
-    "text": "#!/bin/bash -e\n# The image's own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f \"${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache\"\nrm -f \"${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list\"\nfind \"${ROOTFS_DIR}/var/lib/apt/lists/\" -type f -delete\n"
+    "text": "#!/bin/bash -e\n# The image's own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f \"${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache\"\nrm -f \"${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list\"\nfind \"${ROOTFS_DIR}/var/lib/apt/lists/\" -type f -delete\n# apt's package caches describe those lists (apt-get clean removes them too, after an upgrade).\nrm -f \"${ROOTFS_DIR}\"/var/cache/apt/*.bin\n"
   },
   {
     "path": "03-upgrade/00-run.sh",

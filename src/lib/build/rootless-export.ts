@@ -8,6 +8,7 @@
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AtomicFile } from '../core/atomic-file';
+import { registerCleanup } from '../core/cleanup';
 import { PiImageError } from '../core/errors';
 import { execCapture, execStream } from '../core/exec';
 import type { Logger } from '../core/logger';
@@ -150,24 +151,37 @@ export function containerPreparedPath(imgName: string): string {
 export async function copyPreparedTrees(options: CopyPreparedOptions): Promise<void> {
   const { logger, asRoot } = options;
   const target = join(options.workTree, PREPARED_DIR);
-  const removeArgv = [...asRoot, 'rm', '-rf', '--one-file-system', '--', target];
-  const remove = (allowFailure: boolean) => execCapture(removeArgv[0]!, removeArgv.slice(1), { logger, allowFailure });
-  await remove(false);
-  await mkdir(options.workTree, { recursive: true });
+  // Unpacked beside the target and moved into place once tar has finished: a copy cut short (a
+  // failure, SIGINT) never leaves a tree whose .prepared marker says it is whole.
+  const partial = join(options.workTree, `.${PREPARED_DIR}.copying`);
+  const run = (argv: string[], allowFailure = false) => execCapture(argv[0]!, argv.slice(1), { logger, allowFailure });
+  const remove = (path: string, allowFailure = false) => run([...asRoot, 'rm', '-rf', '--one-file-system', '--', path], allowFailure);
+  await remove(target);
+  await remove(partial);
+  // The work tree is this user's and closed to others: root's setuid files and device nodes land in it.
+  await mkdir(partial, { recursive: true, mode: 0o700 });
+  const unregister = registerCleanup(async () => {
+    await remove(partial, true);
+  });
   const source = `${options.container}:${containerPreparedPath(options.imgName)}`;
   logger.info(`export: copying the prepared trees out of the container (${source})`);
   const started = Date.now();
   const [engine, ...engineArgs] = options.engine;
   const copy = execStream(engine!, [...engineArgs, 'cp', source, '-'], { logger, stdin: 'ignore' });
-  const tarArgv = [...asRoot, 'tar', '--extract', '--directory', options.workTree, ...ROOTFS_TAR_OPTIONS, '--same-permissions', '--same-owner'];
+  const tarArgv = [...asRoot, 'tar', '--extract', '--directory', partial, ...ROOTFS_TAR_OPTIONS, '--same-permissions', '--same-owner'];
   const untar = execStream(tarArgv[0]!, tarArgv.slice(1), { logger, stdin: 'pipe' });
+  // tar gone early (refused by sudo, a full disk) must fail the copy through `done`, not crash on EPIPE.
+  untar.child.stdin!.on('error', () => undefined);
   copy.child.stdout.pipe(untar.child.stdin!);
   try {
     await Promise.all([copy.done, untar.done]);
+    await run([...asRoot, 'mv', '--no-target-directory', '--', join(partial, PREPARED_DIR), target]);
   } catch (e) {
     await Promise.all([copy.stop(), untar.stop()]);
-    await remove(true);
     throw e;
+  } finally {
+    await remove(partial, true);
+    unregister();
   }
   logger.info(`export: prepared trees copied in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

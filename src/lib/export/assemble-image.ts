@@ -11,7 +11,7 @@
  * the same directories and seed: ids from the seed, mkfs and mtools told the
  * time, content added in sorted order, ext4 times clamped afterwards.
  */
-import { lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, realpath, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from '../core/cleanup';
@@ -98,11 +98,15 @@ async function rewriteTreeFile(path: string, text: string, scratch: string, opti
  * symlink (an absolute one to the host's own /etc/fstab) would have the
  * export read and rewrite a file outside the tree.
  */
-async function readOptional(path: string): Promise<string | undefined> {
+async function readOptional(path: string, treeDir: string): Promise<string | undefined> {
   const st = await lstat(path).catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : Promise.reject(e as Error)));
   if (!st) return undefined;
   if (!st.isFile())
     throw new PiImageError('INPUT_INVALID', `${path} is not a regular file (a symlink or other): the export writes partition ids into it and follows no links`);
+  // A linked directory on the way (etc -> /etc) would lead the rewrite out of the tree just as well.
+  const [real, tree] = await Promise.all([realpath(path), realpath(treeDir)]);
+  if (!real.startsWith(`${tree}/`))
+    throw new PiImageError('INPUT_INVALID', `${path} leads out of ${treeDir} (to ${real}) through a linked directory: the export follows no links`);
   return readFile(path, 'utf8');
 }
 
@@ -111,10 +115,21 @@ async function checkDir(path: string, what: string): Promise<void> {
   if (!s?.isDirectory()) throw new PiImageError('INPUT_INVALID', `${what} ${path} is not a directory`);
 }
 
-/** Names in a directory, sorted by bytes (the order content goes into the image). */
-async function sortedEntries(dir: string): Promise<{ name: string; dir: boolean }[]> {
+/**
+ * The regular files and directories of a boot directory, sorted by bytes (the
+ * order content goes into the image). FAT holds neither links nor device
+ * nodes: they are left out with a warning, as upstream's rsync to the vfat
+ * mount leaves them, and never followed (as root, a link could bring any file
+ * of this host into the image).
+ */
+async function sortedEntries(dir: string, logger: Logger): Promise<{ name: string; dir: boolean }[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const kept = entries.filter((e) => {
+    if (e.isFile() || e.isDirectory()) return true;
+    logger.warn(`export: ${join(dir, e.name)} is not a regular file or directory (a link or other): left out of the FAT file system`);
+    return false;
+  });
+  return kept.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
 }
 
 export async function assembleImage(options: AssembleOptions): Promise<AssembleResult> {
@@ -138,8 +153,8 @@ export async function assembleImage(options: AssembleOptions): Promise<AssembleR
 
   const fstabPath = join(options.rootDir, FSTAB);
   const cmdlinePath = join(options.bootDir, CMDLINE);
-  const fstab = await readOptional(fstabPath);
-  const cmdline = await readOptional(cmdlinePath);
+  const fstab = await readOptional(fstabPath, options.rootDir);
+  const cmdline = await readOptional(cmdlinePath, options.bootDir);
   if (fstab === undefined || !/\b(ROOTDEV|BOOTDEV)\b/.test(fstab))
     logger.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
   if (cmdline === undefined || !/\bROOTDEV\b/.test(cmdline))
@@ -272,7 +287,7 @@ async function withImage(image: string, work: (handle: FileHandle) => Promise<un
  * one, mtools stamps everything with SOURCE_DATE_EPOCH.
  */
 async function copyIntoFat(target: string, dir: string, at: string, vars: Record<string, string>, options: AssembleOptions): Promise<void> {
-  const entries = await sortedEntries(dir);
+  const entries = await sortedEntries(dir, options.logger);
   const files = entries.filter((e) => !e.dir).map((e) => join(dir, e.name));
   const dirs = entries.filter((e) => e.dir);
   const keep = options.epoch === undefined ? ['-m'] : [];
