@@ -85,6 +85,9 @@ function stepNeeds(root: string, step: Step, report: (message: string) => void):
   if (/\bnpm publish\b.*--provenance/.test(step.run ?? '')) return { 'id-token': 'write' };
   if (/\bsemantic-release\b/.test(step.run ?? '') && !(step.run ?? '').includes('next-version'))
     return { contents: 'write', issues: 'write', 'pull-requests': 'write' };
+  // gh release create/upload/edit/delete write releases and their assets; view and download read.
+  if (/\bgh release (create|upload|edit|delete)\b/.test(step.run ?? '')) return { contents: 'write' };
+  if (/\bgh release (view|download|list)\b/.test(step.run ?? '')) return { contents: 'read' };
   return {};
 }
 

@@ -116,6 +116,12 @@ describe('the workflow guard catches', () => {
       'permissions: has contents: read but its steps need none',
       'permissions: needs id-token: write for its steps but has none',
     ]);
+    // gh release upload writes a release's assets: contents: write, and only that.
+    const upload = `    steps:\n      - run: gh release upload v1 feed.json --clobber\n`;
+    expect(rules(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:\n      contents: write\n${upload}`)).toEqual([]);
+    expect(rules(`${head}  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:\n      contents: read\n${upload}`)).toEqual([
+      'permissions: needs contents: write for its steps but has read',
+    ]);
     expect(rules(`on: push\npermissions: write-all\njobs: {}\n`)).toEqual([
       'permissions: the workflow\'s default permissions {"*":"write"} are broader than contents: read',
     ]);

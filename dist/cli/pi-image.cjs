@@ -681,11 +681,11 @@ var require_pem = __commonJS({
     var PEM_FOOTER = /-----END (.*)-----/;
     function toDER(certificate) {
       let der = "";
-      certificate.split("\n").forEach((line) => {
-        if (line.match(PEM_HEADER) || line.match(PEM_FOOTER)) {
+      certificate.split("\n").forEach((line2) => {
+        if (line2.match(PEM_HEADER) || line2.match(PEM_FOOTER)) {
           return;
         }
-        der += line;
+        der += line2;
       });
       return Buffer.from(der, "base64");
     }
@@ -5227,7 +5227,7 @@ var require_guard = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.isDefined = isDefined;
-    exports2.isObject = isObject2;
+    exports2.isObject = isObject3;
     exports2.isStringArray = isStringArray;
     exports2.isObjectArray = isObjectArray;
     exports2.isStringRecord = isStringRecord;
@@ -5236,16 +5236,16 @@ var require_guard = __commonJS({
       return val !== void 0;
     }
     __name(isDefined, "isDefined");
-    function isObject2(value) {
+    function isObject3(value) {
       return typeof value === "object" && value !== null;
     }
-    __name(isObject2, "isObject");
+    __name(isObject3, "isObject");
     function isStringArray(value) {
       return Array.isArray(value) && value.every((v) => typeof v === "string");
     }
     __name(isStringArray, "isStringArray");
     function isObjectArray(value) {
-      return Array.isArray(value) && value.every(isObject2);
+      return Array.isArray(value) && value.every(isObject3);
     }
     __name(isObjectArray, "isObjectArray");
     function isStringRecord(value) {
@@ -39247,14 +39247,14 @@ __name(findDeployOutputs, "findDeployOutputs");
 // src/lib/pigen/build-log.ts
 var CLOCK = /^\[(\d{2}):(\d{2}):(\d{2})\] (.*)$/;
 var RFC3339 = /^\[(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))\] (.*)$/;
-function readStamp(line) {
-  const clock2 = CLOCK.exec(line);
+function readStamp(line2) {
+  const clock2 = CLOCK.exec(line2);
   if (clock2) {
     const [h, m, s] = [Number(clock2[1]), Number(clock2[2]), Number(clock2[3])];
     if (h > 23 || m > 59 || s > 60) return void 0;
     return { raw: `${clock2[1]}:${clock2[2]}:${clock2[3]}`, seconds: h * 3600 + m * 60 + s, absolute: false, text: clock2[4] };
   }
-  const iso = RFC3339.exec(line);
+  const iso = RFC3339.exec(line2);
   if (iso) {
     const ms = Date.parse(iso[1]);
     if (Number.isNaN(ms)) return void 0;
@@ -39286,11 +39286,11 @@ function parseBuildLog(text2, source = "build.log") {
     entry.durationSeconds = offset - entry.startOffsetSeconds;
     entry.complete = complete;
   }, "close");
-  lines.forEach((line, index) => {
-    if (line.trim() === "") return;
-    const stamp = readStamp(line);
+  lines.forEach((line2, index) => {
+    if (line2.trim() === "") return;
+    const stamp = readStamp(line2);
     if (!stamp) {
-      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line.slice(0, 120)}`);
+      warnings.push(`${source}:${index + 1}: not a pi-gen log line: ${line2.slice(0, 120)}`);
       return;
     }
     first ??= stamp;
@@ -39621,9 +39621,9 @@ function checkSettings(settings, names = {}) {
     );
   }
   if (s.pubkeySshFirstUser !== void 0) {
-    for (const line of s.pubkeySshFirstUser.split("\n").filter((l) => l.trim() !== "")) {
-      if (!/^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$/.test(line.trim())) {
-        throw bad(label("pubkeySshFirstUser"), line, "is not an OpenSSH public key line");
+    for (const line2 of s.pubkeySshFirstUser.split("\n").filter((l) => l.trim() !== "")) {
+      if (!/^(ssh-|ecdsa-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+( .*)?$/.test(line2.trim())) {
+        throw bad(label("pubkeySshFirstUser"), line2, "is not an OpenSSH public key line");
       }
     }
   }
@@ -39957,13 +39957,13 @@ function parseAutoboot(text2) {
   const result = { tryboot: false };
   let section = "all";
   for (const raw of text2.split(/\r?\n/)) {
-    const line = raw.replace(/#.*/, "").trim();
-    const header2 = /^\[(.+)\]$/.exec(line);
+    const line2 = raw.replace(/#.*/, "").trim();
+    const header2 = /^\[(.+)\]$/.exec(line2);
     if (header2) {
       section = header2[1].toLowerCase();
       continue;
     }
-    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line);
+    const m = /^([a-z_]+)\s*=\s*(\S+)$/i.exec(line2);
     if (!m) continue;
     const [key, value] = [m[1].toLowerCase(), m[2]];
     if (key === "tryboot_a_b" && section === "all") result.tryboot = value === "1";
@@ -40744,11 +40744,14 @@ async function rewriteTreeFile(path, text2, scratch, options) {
   await asRoot(options, "cp", ["--", staged, path], {});
 }
 __name(rewriteTreeFile, "rewriteTreeFile");
-async function readOptional(path) {
+async function readOptional(path, treeDir) {
   const st = await (0, import_promises7.lstat)(path).catch((e) => e.code === "ENOENT" ? void 0 : Promise.reject(e));
   if (!st) return void 0;
   if (!st.isFile())
     throw new PiImageError("INPUT_INVALID", `${path} is not a regular file (a symlink or other): the export writes partition ids into it and follows no links`);
+  const [real, tree] = await Promise.all([(0, import_promises7.realpath)(path), (0, import_promises7.realpath)(treeDir)]);
+  if (!real.startsWith(`${tree}/`))
+    throw new PiImageError("INPUT_INVALID", `${path} leads out of ${treeDir} (to ${real}) through a linked directory: the export follows no links`);
   return (0, import_promises7.readFile)(path, "utf8");
 }
 __name(readOptional, "readOptional");
@@ -40757,9 +40760,14 @@ async function checkDir(path, what) {
   if (!s?.isDirectory()) throw new PiImageError("INPUT_INVALID", `${what} ${path} is not a directory`);
 }
 __name(checkDir, "checkDir");
-async function sortedEntries(dir) {
+async function sortedEntries(dir, logger) {
   const entries = await (0, import_promises7.readdir)(dir, { withFileTypes: true });
-  return entries.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const kept = entries.filter((e) => {
+    if (e.isFile() || e.isDirectory()) return true;
+    logger.warn(`export: ${(0, import_node_path5.join)(dir, e.name)} is not a regular file or directory (a link or other): left out of the FAT file system`);
+    return false;
+  });
+  return kept.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
 }
 __name(sortedEntries, "sortedEntries");
 async function assembleImage(options) {
@@ -40780,8 +40788,8 @@ async function assembleImage(options) {
   );
   const fstabPath = (0, import_node_path5.join)(options.rootDir, FSTAB);
   const cmdlinePath = (0, import_node_path5.join)(options.bootDir, CMDLINE);
-  const fstab = await readOptional(fstabPath);
-  const cmdline = await readOptional(cmdlinePath);
+  const fstab = await readOptional(fstabPath, options.rootDir);
+  const cmdline = await readOptional(cmdlinePath, options.bootDir);
   if (fstab === void 0 || !/\b(ROOTDEV|BOOTDEV)\b/.test(fstab))
     logger.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
   if (cmdline === void 0 || !/\bROOTDEV\b/.test(cmdline))
@@ -40894,7 +40902,7 @@ async function withImage(image, work) {
 }
 __name(withImage, "withImage");
 async function copyIntoFat(target, dir, at, vars, options) {
-  const entries = await sortedEntries(dir);
+  const entries = await sortedEntries(dir, options.logger);
   const files = entries.filter((e) => !e.dir).map((e) => (0, import_node_path5.join)(dir, e.name));
   const dirs = entries.filter((e) => e.dir);
   const keep = options.epoch === void 0 ? ["-m"] : [];
@@ -40937,7 +40945,7 @@ EOF_CHROOT
   {
     "path": "02-set-sources/00-run.sh",
     "mode": 493,
-    "text": '#!/bin/bash -e\n# The image\'s own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\n'
+    "text": '#!/bin/bash -e\n# The image\'s own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\n# apt\'s package caches describe those lists (apt-get clean removes them too, after an upgrade).\nrm -f "${ROOTFS_DIR}"/var/cache/apt/*.bin\n'
   },
   {
     "path": "03-upgrade/00-run.sh",
@@ -41039,24 +41047,33 @@ __name(containerPreparedPath, "containerPreparedPath");
 async function copyPreparedTrees(options) {
   const { logger, asRoot: asRoot2 } = options;
   const target = (0, import_node_path6.join)(options.workTree, PREPARED_DIR);
-  const removeArgv = [...asRoot2, "rm", "-rf", "--one-file-system", "--", target];
-  const remove = /* @__PURE__ */ __name((allowFailure) => execCapture(removeArgv[0], removeArgv.slice(1), { logger, allowFailure }), "remove");
-  await remove(false);
-  await (0, import_promises8.mkdir)(options.workTree, { recursive: true });
+  const partial = (0, import_node_path6.join)(options.workTree, `.${PREPARED_DIR}.copying`);
+  const run = /* @__PURE__ */ __name((argv, allowFailure = false) => execCapture(argv[0], argv.slice(1), { logger, allowFailure }), "run");
+  const remove = /* @__PURE__ */ __name((path, allowFailure = false) => run([...asRoot2, "rm", "-rf", "--one-file-system", "--", path], allowFailure), "remove");
+  await remove(target);
+  await remove(partial);
+  await (0, import_promises8.mkdir)(partial, { recursive: true, mode: 448 });
+  const unregister = registerCleanup(async () => {
+    await remove(partial, true);
+  });
   const source = `${options.container}:${containerPreparedPath(options.imgName)}`;
   logger.info(`export: copying the prepared trees out of the container (${source})`);
   const started = Date.now();
   const [engine, ...engineArgs] = options.engine;
   const copy = execStream(engine, [...engineArgs, "cp", source, "-"], { logger, stdin: "ignore" });
-  const tarArgv = [...asRoot2, "tar", "--extract", "--directory", options.workTree, ...ROOTFS_TAR_OPTIONS, "--same-permissions", "--same-owner"];
+  const tarArgv = [...asRoot2, "tar", "--extract", "--directory", partial, ...ROOTFS_TAR_OPTIONS, "--same-permissions", "--same-owner"];
   const untar = execStream(tarArgv[0], tarArgv.slice(1), { logger, stdin: "pipe" });
+  untar.child.stdin.on("error", () => void 0);
   copy.child.stdout.pipe(untar.child.stdin);
   try {
     await Promise.all([copy.done, untar.done]);
+    await run([...asRoot2, "mv", "--no-target-directory", "--", (0, import_node_path6.join)(partial, PREPARED_DIR), target]);
   } catch (e) {
     await Promise.all([copy.stop(), untar.stop()]);
-    await remove(true);
     throw e;
+  } finally {
+    await remove(partial, true);
+    unregister();
   }
   logger.info(`export: prepared trees copied in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
 }
@@ -41672,7 +41689,7 @@ var BuildLogFollower = class {
     const text2 = this.partial + chunk;
     const lines = text2.split("\n");
     this.partial = lines.pop();
-    for (const line of lines) this.line(line.replace(/\r$/, ""));
+    for (const line2 of lines) this.line(line2.replace(/\r$/, ""));
   }
   /** Flushes a last line without a newline and closes an open group. */
   end() {
@@ -41684,9 +41701,9 @@ var BuildLogFollower = class {
     if (this.group !== void 0) this.logger.endGroup?.();
     this.group = void 0;
   }
-  line(line) {
-    const mark = MARK.exec(line);
-    if (LOG_LINE.test(line)) this.logLines.push(line);
+  line(line2) {
+    const mark = MARK.exec(line2);
+    if (LOG_LINE.test(line2)) this.logLines.push(line2);
     if (mark) {
       const [, kind, path] = mark;
       if (kind === "Begin") {
@@ -41701,7 +41718,7 @@ var BuildLogFollower = class {
         if (at >= 0) this.open.length = at;
       }
     }
-    this.logger.info(line);
+    this.logger.info(line2);
     if (mark?.[1] === "End" && this.open.length === 1) this.closeGroup();
   }
   /** pi-gen's log lines seen so far, as build.log holds them. */
@@ -41862,8 +41879,12 @@ async function runBuild(options) {
   const native = runtime.runtime === "native";
   logger.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   const exportSettings = options.exportSettings ?? parseExportSettings({});
-  const asRoot2 = native ? runtime.command : options.isRoot ? [] : await probe2("sudo", ["-n", "true"]) ? ["sudo", "-n"] : void 0;
-  if (exportSettings.export === "rootless" && asRoot2 === void 0) {
+  const rootless = exportSettings.export === "rootless";
+  let asRoot2;
+  if (native) asRoot2 = runtime.command;
+  else if (options.isRoot) asRoot2 = [];
+  else if (rootless && await probe2("sudo", ["-n", "true"])) asRoot2 = ["sudo", "-n"];
+  if (rootless && asRoot2 === void 0) {
     throw new PiImageError(
       "INPUT_INVALID",
       `EXPORT=rootless with the ${runtime.runtime} runtime assembles the image on this host from the root-owned trees pi-gen prepared in the container: run pi-image as root or give this user passwordless sudo, or use EXPORT=export-image (pi-gen's own, inside the privileged container)`
@@ -42145,7 +42166,7 @@ async function startFresh(workDir, resume, asRoot2, logger) {
     logger.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
     await run([...asRoot2, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
   }
-  await (0, import_promises15.mkdir)(tree, { recursive: true });
+  await (0, import_promises15.mkdir)(tree, { recursive: true, mode: 448 });
   await (0, import_promises15.writeFile)((0, import_node_path12.join)(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue
 `);
 }
@@ -42298,6 +42319,10 @@ function applySetting(config, key, value, where) {
     config.export = { ...config.export, [key]: value };
     return;
   }
+  if (key.startsWith("IMAGER_")) {
+    config.imager = { ...config.imager, [key]: value };
+    return;
+  }
   const typed = BY_VARIABLE.get(key);
   if (!typed) {
     config.extra[key] = value;
@@ -42321,10 +42346,10 @@ __name(splitAssignment, "splitAssignment");
 function parseProductConfig(text2, source) {
   const config = { settings: {}, extra: {} };
   const seen = /* @__PURE__ */ new Set();
-  text2.split(/\r?\n/).forEach((line, index) => {
+  text2.split(/\r?\n/).forEach((line2, index) => {
     const where = `${source}:${index + 1}`;
-    if (line.trim() === "" || line.trim().startsWith("#")) return;
-    const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line);
+    if (line2.trim() === "" || line2.trim().startsWith("#")) return;
+    const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line2);
     if (!m || !SHELL_NAME.test(m[1])) {
       throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE (a shell variable name, "=", the value): not a pi-gen config line`);
     }
@@ -42438,9 +42463,9 @@ async function prepareBuild(request2) {
     }
     config = parseProductConfig(text2, request2.configFile);
   }
-  request2.settings.forEach((line, i) => {
+  request2.settings.forEach((line2, i) => {
     const where = `setting ${i + 1}`;
-    const [key, value] = splitAssignment(line, where);
+    const [key, value] = splitAssignment(line2, where);
     applySetting(config, key, value, `${where} (${key})`);
   });
   if (request2.firstUserPass) config.settings.firstUserPass = request2.firstUserPass;
@@ -42771,12 +42796,12 @@ Options:
     if (!bootDir) throw usageError("export needs --boot-dir DIR (the boot partition files)");
     if (!out) throw usageError("export needs --out FILE");
     const settings = { EXPORT: "rootless", EXPORT_LAYOUT: values.layout ?? "pigen" };
-    for (const line of values.set ?? []) {
-      const at = line.indexOf("=");
-      if (at <= 0) throw usageError(`--set ${line}: expected KEY=VALUE`);
-      const key = line.slice(0, at);
+    for (const line2 of values.set ?? []) {
+      const at = line2.indexOf("=");
+      if (at <= 0) throw usageError(`--set ${line2}: expected KEY=VALUE`);
+      const key = line2.slice(0, at);
       if (key === "EXPORT" || key === "EXPORT_LAYOUT") throw usageError(`--set ${key}: use --layout`);
-      settings[key] = line.slice(at + 1);
+      settings[key] = line2.slice(at + 1);
     }
     const { layout } = parseExportSettings(settings, "--set");
     const seed = values.seed;
@@ -43103,6 +43128,64 @@ async function openRawImage(path, compression, logger) {
 }
 __name(openRawImage, "openRawImage");
 
+// src/lib/image/first-boot.ts
+var CLOUD_INIT = "/usr/bin/cloud-init";
+var CLOUD_CFG_DIR = "/etc/cloud/cloud.cfg.d";
+var RPI_MODULE = "/usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py";
+var IMAGER_CUSTOM = "/usr/lib/raspberrypi-sys-mods/imager_custom";
+var USERCONF = "/usr/lib/userconf-pi/userconf";
+var PRESEED = ["/usr/bin/rpi-preseed", "/usr/lib/rpi-preseed"];
+var BOOT_SEED = /^\s*seedfrom:\s*["']?file:\/\/\/boot(\/firmware)?\/?["']?\s*$/m;
+var DATASOURCES = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+async function cloudInitSeed(root) {
+  const files = ["/etc/cloud/cloud.cfg", ...(await root.list(CLOUD_CFG_DIR) ?? []).filter((n) => n.endsWith(".cfg")).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
+  let seedFile;
+  let datasources;
+  for (const file of files.sort((a, b) => a === "/etc/cloud/cloud.cfg" ? -1 : b === "/etc/cloud/cloud.cfg" ? 1 : a < b ? -1 : 1)) {
+    const text2 = await root.readText(file);
+    if (text2 === void 0) continue;
+    if (BOOT_SEED.test(text2)) seedFile = file;
+    const m = DATASOURCES.exec(text2);
+    if (m) datasources = { file, list: m[1].split(",").map((s) => s.trim().replace(/^["']|["']$/g, "")) };
+  }
+  if (!seedFile)
+    return {
+      seeded: false,
+      evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`]
+    };
+  if (datasources && !datasources.list.some((d) => d.toLowerCase() === "nocloud"))
+    return { seeded: false, evidence: [`${seedFile} seeds NoCloud from the boot partition, but ${datasources.file} leaves NoCloud out of datasource_list`] };
+  return { seeded: true, evidence: [`${seedFile} seeds NoCloud from the boot partition`] };
+}
+__name(cloudInitSeed, "cloudInitSeed");
+async function detectFirstBoot(root, fstab) {
+  const evidence = [];
+  for (const p of PRESEED) {
+    if (await root.exists(p)) return { initFormat: "rpi-preseed", evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
+  }
+  if (await root.exists(CLOUD_INIT)) {
+    const seed = await cloudInitSeed(root);
+    evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
+    if (seed.seeded) {
+      if (await root.exists(RPI_MODULE)) return { initFormat: "cloudinit-rpi", evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
+      return { initFormat: "cloudinit", evidence: [...evidence, `no ${RPI_MODULE}: Imager's rpi: keys would be ignored`] };
+    }
+  }
+  if (await root.exists(IMAGER_CUSTOM)) {
+    const bootMount = fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware");
+    if (bootMount) {
+      evidence.push(`${IMAGER_CUSTOM} (firstrun.sh's helper)`, `fstab mounts the boot partition at ${bootMount.file}`);
+      if (!await root.exists(USERCONF)) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
+      return { initFormat: "systemd", evidence };
+    }
+    evidence.push(`${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`);
+  }
+  if (evidence.length === 0)
+    evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
+  return { initFormat: "none", evidence };
+}
+__name(detectFirstBoot, "detectFirstBoot");
+
 // src/lib/image/byte-source.ts
 var import_promises18 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
@@ -43321,8 +43404,8 @@ __name(readGpt, "readGpt");
 var DEFAULT_PRODUCT_RELEASE_FILE = "/etc/ourbox/release";
 function parseKeyValues(text2) {
   const out = {};
-  for (const line of text2.split(/\r?\n/)) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+  for (const line2 of text2.split(/\r?\n/)) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line2);
     if (!m) continue;
     let value = m[2].trim();
     if (/^"(.*)"$/s.test(value)) value = value.slice(1, -1).replace(/\\(["\\$`])/g, "$1");
@@ -43334,8 +43417,8 @@ function parseKeyValues(text2) {
 __name(parseKeyValues, "parseKeyValues");
 function parseFstab(text2) {
   const out = [];
-  for (const line of text2.split(/\r?\n/)) {
-    const trimmed = line.trim();
+  for (const line2 of text2.split(/\r?\n/)) {
+    const trimmed = line2.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     const f = trimmed.split(/\s+/);
     if (f.length < 4) continue;
@@ -43448,7 +43531,7 @@ async function inspectImage(disk, options = {}) {
   } else warnings.push("no FAT boot partition found");
   if (extFs) {
     const { fs, n } = extFs;
-    const root = { partition: n, enabledUnits: [], maskedUnits: [] };
+    const root = { partition: n, enabledUnits: [], maskedUnits: [], firstBoot: { initFormat: "none", evidence: [] } };
     const osRelease = text(await fs.readFile("/etc/os-release"));
     if (osRelease !== void 0) root.osRelease = parseKeyValues(osRelease);
     else warnings.push("root file system has no /etc/os-release");
@@ -43472,6 +43555,14 @@ async function inspectImage(disk, options = {}) {
       }
     }
     root.enabledUnits.sort((a, b) => a.unit + a.wantedBy < b.unit + b.wantedBy ? -1 : 1);
+    root.firstBoot = await detectFirstBoot(
+      {
+        exists: /* @__PURE__ */ __name((path) => fs.exists(path), "exists"),
+        readText: /* @__PURE__ */ __name(async (path) => text(await fs.readFile(path)), "readText"),
+        list: /* @__PURE__ */ __name(async (path) => (await fs.list(path))?.map((e) => e.name), "list")
+      },
+      root.fstab
+    );
     result.root = root;
   } else warnings.push("no ext root partition found");
   return result;
@@ -43799,9 +43890,9 @@ var import_node_fs11 = require("node:fs");
 // src/lib/device/disk-labels.ts
 function parseBlkidExport(text2) {
   const out = {};
-  for (const line of text2.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, "$1");
+  for (const line2 of text2.split("\n")) {
+    const eq = line2.indexOf("=");
+    if (eq > 0) out[line2.slice(0, eq)] = line2.slice(eq + 1).replace(/\\(.)/g, "$1");
   }
   return out;
 }
@@ -43876,9 +43967,9 @@ function unescape(field2) {
 __name(unescape, "unescape");
 function parseMountinfo(text2) {
   const mounts = [];
-  for (const line of text2.split("\n")) {
-    if (line.trim() === "") continue;
-    const [left, right] = line.split(" - ");
+  for (const line2 of text2.split("\n")) {
+    if (line2.trim() === "") continue;
+    const [left, right] = line2.split(" - ");
     const a = (left ?? "").split(" ");
     const b = (right ?? "").split(" ");
     if (a.length < 5 || b.length < 2) continue;
@@ -48079,11 +48170,11 @@ var MAX_INDEX_BYTES2 = 256 * 1024 * 1024;
 function parseStanza(text2) {
   const fields = {};
   let key;
-  for (const line of text2.split("\n")) {
-    if (/^\s/.test(line) && key) fields[key] = `${fields[key] ?? ""}
-${line.trim()}`;
+  for (const line2 of text2.split("\n")) {
+    if (/^\s/.test(line2) && key) fields[key] = `${fields[key] ?? ""}
+${line2.trim()}`;
     else {
-      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line2);
       if (m) {
         key = m[1];
         fields[key] = m[2];
@@ -48096,8 +48187,8 @@ __name(parseStanza, "parseStanza");
 function parseReleaseSha256(text2) {
   const fields = parseStanza(text2.split("\n\n")[0] ?? "");
   const out = /* @__PURE__ */ new Map();
-  for (const line of (fields.SHA256 ?? "").split("\n")) {
-    const m = /^([0-9a-f]{64})\s+(\d+)\s+(\S+)$/.exec(line.trim());
+  for (const line2 of (fields.SHA256 ?? "").split("\n")) {
+    const m = /^([0-9a-f]{64})\s+(\d+)\s+(\S+)$/.exec(line2.trim());
     if (m) out.set(m[3], { sha256: m[1], size: Number(m[2]) });
   }
   return out;
@@ -48639,39 +48730,39 @@ var ConsoleWatch = class {
     }
     for (const raw of parts) this.line(raw.replace(ANSI, "").slice(0, MAX_LINE), seconds2);
   }
-  line(line, seconds2) {
+  line(line2, seconds2) {
     this.lines++;
-    if (line.trim() !== "") {
-      this.tail.push(line);
+    if (line2.trim() !== "") {
+      this.tail.push(line2);
       if (this.tail.length > KEEP_LINES) this.tail.shift();
     }
     if (this.end) return;
-    if (this.times.kernel === void 0 && line.includes("Booting Linux on")) this.times.kernel = seconds2;
-    if (this.times.systemd === void 0 && /systemd\[1\]: systemd \d+.* running in system mode|Welcome to /.test(line)) this.times.systemd = seconds2;
-    const panic = PANIC.exec(line);
+    if (this.times.kernel === void 0 && line2.includes("Booting Linux on")) this.times.kernel = seconds2;
+    if (this.times.systemd === void 0 && /systemd\[1\]: systemd \d+.* running in system mode|Welcome to /.test(line2)) this.times.systemd = seconds2;
+    const panic = PANIC.exec(line2);
     if (panic) {
       this.end = { kind: "panic", line: panic[0] };
       return;
     }
-    const init = this.marker(line, INIT_MARKER);
+    const init = this.marker(line2, INIT_MARKER);
     if (init !== void 0) {
       if (init === "start") this.times.initramfs = seconds2;
       else if (init === "switch") this.times.switchRoot = seconds2;
       else if (init.startsWith("failed=")) this.end = { kind: "init-failed", reason: init.slice("failed=".length) };
       return;
     }
-    const probe2 = this.marker(line, PROBE_MARKER);
+    const probe2 = this.marker(line2, PROBE_MARKER);
     if (probe2 !== void 0) {
       this.probe(probe2, seconds2);
       return;
     }
-    if (EMERGENCY.test(line)) this.end = { kind: "emergency", line: line.trim() };
+    if (EMERGENCY.test(line2)) this.end = { kind: "emergency", line: line2.trim() };
   }
   /** The text after `MARKER:NONCE:` anywhere in the line (the console may prefix it), or undefined. */
-  marker(line, marker) {
+  marker(line2, marker) {
     const tag2 = `${marker}:${this.nonce}:`;
-    const at = line.indexOf(tag2);
-    return at < 0 ? void 0 : line.slice(at + tag2.length);
+    const at = line2.indexOf(tag2);
+    return at < 0 ? void 0 : line2.slice(at + tag2.length);
   }
   probe(text2, seconds2) {
     const eq = text2.indexOf("=");
@@ -49046,16 +49137,16 @@ function deviceTimeoutDropIns(fstab, scale) {
   const entries = [];
   const stretched = [];
   if (scale === 1) return { entries, stretched };
-  for (const line of fstab) {
-    const option = line.options.split(",").find((o) => o.startsWith("x-systemd.device-timeout="));
+  for (const line2 of fstab) {
+    const option = line2.options.split(",").find((o) => o.startsWith("x-systemd.device-timeout="));
     const seconds2 = option ? timeSpanSeconds(option.slice("x-systemd.device-timeout=".length)) : void 0;
-    const device = devicePath(line.spec);
+    const device = devicePath(line2.spec);
     if (seconds2 === void 0 || seconds2 === 0 || !device) continue;
     const scaled = Math.ceil(seconds2 * scale);
     entries.push({
       type: "file",
       path: `probe/systemd/${escapePath(device)}.device.d/99-pi-image-emulation.conf`,
-      data: `# pi-image boot test: ${line.spec}'s ${seconds2} s device timeout, \xD7${scale} under emulation
+      data: `# pi-image boot test: ${line2.spec}'s ${seconds2} s device timeout, \xD7${scale} under emulation
 [Unit]
 JobRunningTimeoutSec=${scaled}
 `
@@ -49582,6 +49673,320 @@ Options:
   }
 };
 
+// src/lib/distribution/imager-settings.ts
+var KEYS3 = [
+  "IMAGER_NAME",
+  "IMAGER_DESCRIPTION",
+  "IMAGER_ICON",
+  "IMAGER_DEVICES",
+  "IMAGER_WEBSITE",
+  "IMAGER_ARCHITECTURE",
+  "IMAGER_CAPABILITIES",
+  "IMAGER_CHANNELS",
+  "IMAGER_KEEP"
+];
+var CAPABILITIES = ["rpi_connect", "secure_boot", "passwordless_sudo", "i2c", "spi", "onewire", "serial", "usb_otg"];
+var DEVICE_TAG = /^[a-z0-9][a-z0-9-]{0,39}$/;
+var CHANNELS2 = ["stable", "nightly"];
+function checkHttpUrl(value, where) {
+  let url;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new PiImageError("INPUT_INVALID", `${where}: "${value}" is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new PiImageError("INPUT_INVALID", `${where}: "${value}" is not an http(s) URL`);
+  if (url.username || url.password) throw new PiImageError("INPUT_INVALID", `${where}: a URL with a user name or password would be published in the feed`);
+  return url.href;
+}
+__name(checkHttpUrl, "checkHttpUrl");
+var words = /* @__PURE__ */ __name((v) => (v ?? "").split(/\s+/).filter(Boolean), "words");
+function line(value, where) {
+  if (value === void 0 || value === "") return void 0;
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new PiImageError("INPUT_INVALID", `${where}: control characters (a new line?) are not allowed`);
+  if (value.length > 200) throw new PiImageError("INPUT_INVALID", `${where}: ${value.length} characters; at most 200`);
+  return value;
+}
+__name(line, "line");
+function parseImagerSettings(values, where = "product config") {
+  for (const k of Object.keys(values)) {
+    if (!KEYS3.includes(k)) throw new PiImageError("INPUT_INVALID", `${where}: ${k} is not an Imager setting (${KEYS3.join(", ")})`);
+  }
+  const get = /* @__PURE__ */ __name((k) => values[k] === void 0 || values[k] === "" ? void 0 : values[k], "get");
+  const icon = get("IMAGER_ICON");
+  if (!icon)
+    throw new PiImageError("INPUT_INVALID", `${where}: IMAGER_ICON is not set (an http(s) URL of a PNG or SVG icon, about 40x40): Imager requires one`);
+  const devices = words(get("IMAGER_DEVICES"));
+  if (devices.length === 0)
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${where}: IMAGER_DEVICES is not set (Imager's device tags, e.g. pi5-64bit): Imager lists an image only for its devices`
+    );
+  for (const d of devices)
+    if (!DEVICE_TAG.test(d)) throw new PiImageError("INPUT_INVALID", `${where}: IMAGER_DEVICES: "${d}" is not a device tag (e.g. pi5-64bit)`);
+  const architecture = get("IMAGER_ARCHITECTURE");
+  if (architecture !== void 0 && !["armv8", "armhf", "armel"].includes(architecture))
+    throw new PiImageError("INPUT_INVALID", `${where}: IMAGER_ARCHITECTURE "${architecture}" is not armv8, armhf or armel`);
+  const capabilities = words(get("IMAGER_CAPABILITIES"));
+  for (const c of capabilities)
+    if (!CAPABILITIES.includes(c)) throw new PiImageError("INPUT_INVALID", `${where}: IMAGER_CAPABILITIES: "${c}" is not one of ${CAPABILITIES.join(", ")}`);
+  const channels = words(get("IMAGER_CHANNELS") ?? "stable");
+  for (const c of channels)
+    if (!CHANNELS2.includes(c)) throw new PiImageError("INPUT_INVALID", `${where}: IMAGER_CHANNELS: "${c}" is not stable or nightly`);
+  const keepText = get("IMAGER_KEEP") ?? "5";
+  if (!/^[1-9]\d{0,2}$/.test(keepText)) throw new PiImageError("INPUT_INVALID", `${where}: IMAGER_KEEP "${keepText}" is not a number from 1 to 999`);
+  const settings = {
+    icon: checkHttpUrl(icon, `${where}: IMAGER_ICON`),
+    devices,
+    capabilities,
+    channels: [...new Set(channels)],
+    keep: Number(keepText)
+  };
+  const name = line(get("IMAGER_NAME"), `${where}: IMAGER_NAME`);
+  if (name) settings.name = name;
+  const description = line(get("IMAGER_DESCRIPTION"), `${where}: IMAGER_DESCRIPTION`);
+  if (description) settings.description = description;
+  const website = get("IMAGER_WEBSITE");
+  if (website) settings.website = checkHttpUrl(website, `${where}: IMAGER_WEBSITE`);
+  if (architecture) settings.architecture = architecture;
+  return settings;
+}
+__name(parseImagerSettings, "parseImagerSettings");
+async function readImagerSettings(configFile, sets) {
+  const values = {};
+  if (configFile) {
+    let text2;
+    try {
+      text2 = (await readSmallFile(configFile, 1024 * 1024)).toString("utf8");
+    } catch (e) {
+      if (e instanceof PiImageError) throw e;
+      throw new PiImageError("INPUT_INVALID", `config ${configFile} cannot be read: ${e.message}`, { cause: e });
+    }
+    Object.assign(values, parseProductConfig(text2, configFile).imager);
+  }
+  sets.forEach((line2, i) => {
+    const [key, value] = splitAssignment(line2, `--set ${i + 1}`);
+    if (!key.startsWith("IMAGER_")) throw new PiImageError("INPUT_INVALID", `--set ${i + 1}: ${key} is not an Imager setting (IMAGER_*)`);
+    values[key] = value;
+  });
+  return parseImagerSettings(values, configFile ?? "settings");
+}
+__name(readImagerSettings, "readImagerSettings");
+
+// src/lib/signing/checked-release.ts
+async function openCheckedRelease(dir, options) {
+  if (options.policy) {
+    const verified = await verifyRelease({ releaseDir: dir, policy: options.policy, trustedRoot: options.trustedRoot, logger: options.logger });
+    return { release: verified.release, checkedAgainst: "signature", signer: verified.signer.subject };
+  }
+  const release = await openReleaseDir(dir);
+  const files = await checkFiles(release.manifest.files, diskDigests(dir), dir, "manifest");
+  options.logger.warn(
+    `${dir}: ${files} files match ${MANIFEST_FILE}, but its signature was not checked (give the signer: --repository OWNER/NAME, or --certificate-identity)`
+  );
+  return { release, checkedAgainst: "manifest" };
+}
+__name(openCheckedRelease, "openCheckedRelease");
+
+// src/lib/distribution/imager-feed.ts
+var MAX_FEED_BYTES = 10 * 1024 * 1024;
+function assetUrl(urlBase, file) {
+  const base = urlBase.endsWith("/") ? urlBase : `${urlBase}/`;
+  return new URL(encodeURIComponent(file), base).href;
+}
+__name(assetUrl, "assetUrl");
+function imagerEntry(input) {
+  const { manifest, settings } = input;
+  const image = manifest.files.find((f) => f.role === "image" && f.path === manifest.image.path);
+  if (!image) throw new PiImageError("INPUT_INVALID", `manifest.json of ${manifest.name} ${manifest.version} lists no image file ${manifest.image.path}`);
+  const bmap = manifest.files.find((f) => f.role === "bmap");
+  const product = settings.name ?? manifest.name;
+  const entry = {
+    name: `${product} ${manifest.version}`,
+    description: settings.description ?? `${product} ${manifest.version} (${manifest.channel})`,
+    icon: settings.icon,
+    url: assetUrl(input.urlBase, image.path),
+    extract_size: manifest.image.raw.size,
+    extract_sha256: manifest.image.raw.sha256,
+    image_download_size: image.size,
+    release_date: manifest.created.slice(0, 10),
+    devices: [...settings.devices],
+    init_format: input.initFormat
+  };
+  if (settings.website) entry.website = settings.website;
+  if (settings.architecture) entry.architecture = settings.architecture;
+  if (settings.capabilities.length > 0) entry.capabilities = [...settings.capabilities];
+  if (bmap) entry.bmap_url = assetUrl(input.urlBase, bmap.path);
+  return entry;
+}
+__name(imagerEntry, "imagerEntry");
+function groupName(product, channel) {
+  return channel === "stable" ? product : `${product} (${channel})`;
+}
+__name(groupName, "groupName");
+var isObject2 = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
+function parseImagerFeed(text2, where) {
+  let value;
+  try {
+    value = JSON.parse(text2);
+  } catch (e) {
+    throw new PiImageError("INPUT_INVALID", `${where} is not JSON: ${e.message}`, { cause: e });
+  }
+  if (!isObject2(value) || !Array.isArray(value.os_list)) throw new PiImageError("INPUT_INVALID", `${where} is not an Imager feed: it has no os_list array`);
+  value.os_list.forEach((item, i) => {
+    if (!isObject2(item) || typeof item.name !== "string") throw new PiImageError("INPUT_INVALID", `${where}: os_list item ${i + 1} has no name`);
+    if ("subitems" in item && !Array.isArray(item.subitems))
+      throw new PiImageError("INPUT_INVALID", `${where}: os_list item ${i + 1} (${item.name}): subitems is not an array`);
+  });
+  return value;
+}
+__name(parseImagerFeed, "parseImagerFeed");
+function mergeIntoFeed(feed, entries, product, settings) {
+  const osList = [...feed?.os_list ?? []];
+  for (const channel of ["stable", "nightly"]) {
+    const mine = entries.filter((e) => e.channel === channel).map((e) => e.entry);
+    if (mine.length === 0) continue;
+    const name = groupName(product, channel);
+    let index = osList.findIndex((item) => isObject2(item) && item.name === name && Array.isArray(item.subitems));
+    if (index === -1) {
+      const group2 = {
+        name,
+        description: channel === "stable" ? `${product}: the newest releases` : `${product}: ${channel} builds (prereleases, for testing)`,
+        icon: settings.icon,
+        subitems: []
+      };
+      const stableAt = osList.findIndex((item) => isObject2(item) && item.name === groupName(product, "stable"));
+      index = channel === "stable" ? 0 : stableAt + 1;
+      osList.splice(index, 0, group2);
+    }
+    const group = { ...osList[index] };
+    const urls = new Set(mine.map((e) => e.url));
+    const rest = group.subitems.filter((s) => !(isObject2(s) && typeof s.url === "string" && urls.has(s.url)));
+    group.subitems = [...[...mine].reverse(), ...rest].slice(0, settings.keep);
+    osList[index] = group;
+  }
+  return { os_list: osList };
+}
+__name(mergeIntoFeed, "mergeIntoFeed");
+
+// src/lib/distribution/write-imager-feed.ts
+async function writeImagerFeed(options) {
+  const { logger, settings } = options;
+  if (options.releaseDirs.length === 0) throw new PiImageError("INPUT_INVALID", "no release directory given");
+  const existing = options.merge ? parseImagerFeed(
+    (await readSmallFile(options.merge, MAX_FEED_BYTES).catch((e) => {
+      if (e instanceof PiImageError) throw e;
+      throw new PiImageError("INPUT_INVALID", `--merge ${options.merge} cannot be read: ${e.message}`, { cause: e });
+    })).toString("utf8"),
+    options.merge
+  ) : void 0;
+  const found = [];
+  const left = [];
+  let product = settings.name;
+  for (const dir of options.releaseDirs) {
+    const checked = await openCheckedRelease(dir, { policy: options.policy, trustedRoot: options.trustedRoot, logger });
+    const { manifest } = checked.release;
+    product ??= manifest.name;
+    if (!settings.channels.includes(manifest.channel)) {
+      logger.warn(
+        `${dir}: ${manifest.name} ${manifest.version} is a ${manifest.channel} release; IMAGER_CHANNELS (${settings.channels.join(" ")}) leaves it out`
+      );
+      left.push(dir);
+      continue;
+    }
+    const metadata = await readReleaseMetadata(checked.release);
+    const firstBoot = metadata?.contents.root?.firstBoot;
+    let initFormat = firstBoot?.initFormat;
+    if (!initFormat) {
+      logger.warn(`${dir}: its metadata does not record what the image takes at first boot (packaged before it was recorded): init_format none`);
+      initFormat = "none";
+    }
+    const entry = imagerEntry({ manifest, initFormat, settings, urlBase: options.urlBase });
+    logger.info(`${manifest.name} ${manifest.version} (${manifest.channel}): init_format ${initFormat}, ${entry.url}`);
+    found.push({
+      channel: manifest.channel,
+      entry,
+      created: manifest.created,
+      result: { dir, name: manifest.name, version: manifest.version, channel: manifest.channel, initFormat, checkedAgainst: checked.checkedAgainst }
+    });
+  }
+  found.sort((a, b) => a.created < b.created ? -1 : a.created > b.created ? 1 : 0);
+  const feed = mergeIntoFeed(existing, found, product, settings);
+  await writeFileAtomic(options.out, `${JSON.stringify(feed, null, 2)}
+`);
+  return { feed, added: found.map((f) => f.result), left };
+}
+__name(writeImagerFeed, "writeImagerFeed");
+
+// src/cli/commands/imager-feed-command.ts
+var imagerFeedCommand = {
+  name: "imager-feed",
+  summary: "write a Raspberry Pi Imager feed (os_list JSON) for release directories, or add them to a channel feed",
+  usage: "pi-image imager-feed RELEASE_DIR... --url-base URL --out FILE [--config FILE] [--set IMAGER_*=\u2026] [--merge FEED] [signer options]",
+  help: `Writes a "custom repository" for Raspberry Pi Imager (its os_list JSON,
+rpi-imager doc/json-schema/os-list-schema.json): one entry per release, with
+the download URL (--url-base + the image's file name), the sizes and the
+SHA-256 of the image Imager checks after writing (extract_sha256), the release
+date, and init_format: the first-boot customisation the image really takes
+(cloud-init seeded from the boot partition, Imager's firstrun.sh helper, or
+none), recorded in the release's metadata when it was packaged. Entries are
+grouped by channel (IMAGER_CHANNELS), newest first, IMAGER_KEEP per group.
+
+Each release is checked first: against its signature with the signer options,
+else every file against manifest.json (with a warning).
+
+Product settings (IMAGER_* in the product config, or --set):
+  IMAGER_ICON (required), IMAGER_DEVICES (required, e.g. pi5-64bit), IMAGER_NAME,
+  IMAGER_DESCRIPTION, IMAGER_WEBSITE, IMAGER_ARCHITECTURE, IMAGER_CAPABILITIES,
+  IMAGER_CHANNELS (default stable), IMAGER_KEEP (default 5). See docs/imager.md.
+
+Options:
+  --url-base URL          where the release's files are downloaded from, e.g.
+                          https://github.com/OWNER/REPO/releases/download/v1.4.0/
+  --out FILE              the feed to write (replaced whole, atomically)
+  --config FILE           the product config holding the IMAGER_* settings
+  --set IMAGER_KEY=VALUE  a setting (repeatable; after the config file)
+  --merge FEED            add to this feed (the channel feed as published); its
+                          other items are kept, each group keeps IMAGER_KEEP
+  --json                  print what was added as JSON
+
+${SIGNER_HELP}`,
+  options: {
+    ...SIGNER_OPTIONS,
+    "url-base": { type: "string" },
+    out: { type: "string" },
+    config: { type: "string" },
+    set: { type: "string", multiple: true },
+    merge: { type: "string" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, stdout }) {
+    if (positionals.length === 0) throw usageError("imager-feed needs at least one RELEASE_DIR");
+    if (!values["url-base"]) throw usageError("--url-base is required: where Imager downloads the release files from");
+    if (!values.out) throw usageError("--out is required: the feed file to write");
+    const out = values.out;
+    const urlBase = checkHttpUrl(values["url-base"], "--url-base");
+    const settings = await readImagerSettings(values.config, values.set ?? []);
+    const policy = signerPolicyFromFlags(values);
+    const result = await writeImagerFeed({
+      releaseDirs: positionals,
+      settings,
+      urlBase,
+      merge: values.merge,
+      out,
+      policy,
+      trustedRoot: policy ? await loadTrustedRoot(values["trusted-root"]) : void 0,
+      logger
+    });
+    stdout(
+      values.json ? `${JSON.stringify({ out, added: result.added, left: result.left }, null, 2)}
+` : `${out}: ${result.added.map((a) => `${a.name} ${a.version} (${a.channel}, init_format ${a.initFormat})`).join(", ") || "nothing added"}
+`
+    );
+    return 0;
+  }
+};
+
 // src/cli/format-inspection.ts
 function mib(bytes) {
   return `${(bytes / 1048576).toFixed(bytes % 1048576 === 0 ? 0 : 1)} MiB`;
@@ -49693,9 +50098,9 @@ function parseInfoFile(text2, source = ".info") {
   }
   const packages = [];
   for (let i = tableRule + 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === "") continue;
-    const row = ROW.exec(line);
+    const line2 = lines[i];
+    if (line2.trim() === "") continue;
+    const row = ROW.exec(line2);
     if (!row) {
       throw new PiImageError("INFO_INVALID", `${source}:${i + 1}: not a dpkg -l package row (state, name, version, architecture, description)`);
     }
@@ -50924,13 +51329,13 @@ Options:
 // src/lib/core/logger.ts
 function formatProgress(label, done, total, elapsedMs) {
   const mib2 = (done / 1048576).toFixed(0);
-  let line = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib2} MiB)` : `${label}: ${mib2} MiB`;
+  let line2 = total ? `${label}: ${(done * 100 / total).toFixed(0)}% (${mib2} MiB)` : `${label}: ${mib2} MiB`;
   if (elapsedMs !== void 0 && elapsedMs >= 1e3 && done > 0) {
     const rate = done / (elapsedMs / 1e3);
-    line += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
-    if (total && total > done) line += `, ${clock((total - done) / rate)} left`;
+    line2 += `, ${(rate / 1048576).toFixed(1)} MiB/s`;
+    if (total && total > done) line2 += `, ${clock((total - done) / rate)} left`;
   }
-  return line;
+  return line2;
 }
 __name(formatProgress, "formatProgress");
 function clock(seconds2) {
@@ -50979,10 +51384,10 @@ function stderrLogger(options) {
 `);
     }, "debug"),
     progress: /* @__PURE__ */ __name((label, done, total) => {
-      const line = format(label, done, total);
+      const line2 = format(label, done, total);
       if (options.quiet || now() - lastProgress < 2e3) return;
       lastProgress = now();
-      write(`${line}
+      write(`${line2}
 `);
     }, "progress")
   };
@@ -50999,6 +51404,7 @@ var COMMANDS = [
   publishCommand,
   pullCommand,
   verifyCommand,
+  imagerFeedCommand,
   inspectCommand,
   flashCommand
 ];

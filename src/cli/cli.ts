@@ -13,6 +13,7 @@ import { buildCommand } from './commands/build-command';
 import { exportCommand } from './commands/export-command';
 import { flashCommand } from './commands/flash-command';
 import { smokeTestCommand } from './commands/smoke-test-command';
+import { imagerFeedCommand } from './commands/imager-feed-command';
 import { inspectCommand } from './commands/inspect-command';
 import { packageCommand } from './commands/package-command';
 import { publishCommand } from './commands/publish-command';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CliCommand[] = [
   publishCommand,
   pullCommand,
   verifyCommand,
+  imagerFeedCommand,
   inspectCommand,
   flashCommand,
 ];

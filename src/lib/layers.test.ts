@@ -24,6 +24,7 @@ const LAYERS: Record<string, readonly string[]> = {
   publishing: ['core', 'oci', 'release', 'signing'],
   device: ['core', 'image', 'oci', 'release', 'signing', 'publishing'],
   boot: ['core', 'image', 'oci', 'release'],
+  distribution: ['core', 'image', 'pigen', 'release', 'signing'],
 };
 
 /** Packages a layer may import besides node:*, and files of the repository it reads as data. */

@@ -28,7 +28,16 @@ export const ACME_POLICY: SignerPolicy = {
 export async function makeRelease(
   work: string,
   name: string,
-  options: { version?: string; channel?: 'stable' | 'nightly'; files?: number; epoch?: number; rootMiB?: number; randomMiB?: number } = {},
+  options: {
+    version?: string;
+    channel?: 'stable' | 'nightly';
+    files?: number;
+    epoch?: number;
+    rootMiB?: number;
+    randomMiB?: number;
+    /** More files in the image's root file system, path → content. */
+    rootFiles?: Record<string, string>;
+  } = {},
 ): Promise<string> {
   const deploy = join(work, `deploy-${name}`);
   mkdirSync(deploy, { recursive: true });
@@ -39,6 +48,7 @@ export async function makeRelease(
       'etc/which-release': `${name}\n`,
       // Bytes xz cannot shrink much, for tests that need a layer of some size.
       ...(options.randomMiB ? { 'var/random.txt': randomBytes(options.randomMiB * 786432).toString('base64') } : {}),
+      ...options.rootFiles,
     },
   });
   writeFileSync(join(deploy, '2026-01-19-appliance.info'), makeInfo(options.files ?? 3));

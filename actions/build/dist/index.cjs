@@ -72960,11 +72960,14 @@ async function rewriteTreeFile(path12, text, scratch, options) {
   await asRoot(options, "cp", ["--", staged, path12], {});
 }
 __name(rewriteTreeFile, "rewriteTreeFile");
-async function readOptional(path12) {
+async function readOptional(path12, treeDir) {
   const st = await (0, import_promises7.lstat)(path12).catch((e) => e.code === "ENOENT" ? void 0 : Promise.reject(e));
   if (!st) return void 0;
   if (!st.isFile())
     throw new PiImageError("INPUT_INVALID", `${path12} is not a regular file (a symlink or other): the export writes partition ids into it and follows no links`);
+  const [real, tree] = await Promise.all([(0, import_promises7.realpath)(path12), (0, import_promises7.realpath)(treeDir)]);
+  if (!real.startsWith(`${tree}/`))
+    throw new PiImageError("INPUT_INVALID", `${path12} leads out of ${treeDir} (to ${real}) through a linked directory: the export follows no links`);
   return (0, import_promises7.readFile)(path12, "utf8");
 }
 __name(readOptional, "readOptional");
@@ -72973,9 +72976,14 @@ async function checkDir(path12, what) {
   if (!s?.isDirectory()) throw new PiImageError("INPUT_INVALID", `${what} ${path12} is not a directory`);
 }
 __name(checkDir, "checkDir");
-async function sortedEntries(dir) {
+async function sortedEntries(dir, logger8) {
   const entries = await (0, import_promises7.readdir)(dir, { withFileTypes: true });
-  return entries.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const kept = entries.filter((e) => {
+    if (e.isFile() || e.isDirectory()) return true;
+    logger8.warn(`export: ${(0, import_node_path6.join)(dir, e.name)} is not a regular file or directory (a link or other): left out of the FAT file system`);
+    return false;
+  });
+  return kept.map((e) => ({ name: e.name, dir: e.isDirectory() })).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
 }
 __name(sortedEntries, "sortedEntries");
 async function assembleImage(options) {
@@ -72996,8 +73004,8 @@ async function assembleImage(options) {
   );
   const fstabPath = (0, import_node_path6.join)(options.rootDir, FSTAB);
   const cmdlinePath = (0, import_node_path6.join)(options.bootDir, CMDLINE);
-  const fstab = await readOptional(fstabPath);
-  const cmdline = await readOptional(cmdlinePath);
+  const fstab = await readOptional(fstabPath, options.rootDir);
+  const cmdline = await readOptional(cmdlinePath, options.bootDir);
   if (fstab === void 0 || !/\b(ROOTDEV|BOOTDEV)\b/.test(fstab))
     logger8.warn(`export: ${fstabPath} has no BOOTDEV/ROOTDEV placeholder: fstab will not name the image's partitions`);
   if (cmdline === void 0 || !/\bROOTDEV\b/.test(cmdline))
@@ -73110,7 +73118,7 @@ async function withImage(image, work) {
 }
 __name(withImage, "withImage");
 async function copyIntoFat(target, dir, at, vars, options) {
-  const entries = await sortedEntries(dir);
+  const entries = await sortedEntries(dir, options.logger);
   const files = entries.filter((e) => !e.dir).map((e) => (0, import_node_path6.join)(dir, e.name));
   const dirs = entries.filter((e) => e.dir);
   const keep = options.epoch === void 0 ? ["-m"] : [];
@@ -73153,7 +73161,7 @@ EOF_CHROOT
   {
     "path": "02-set-sources/00-run.sh",
     "mode": 493,
-    "text": '#!/bin/bash -e\n# The image\'s own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\n'
+    "text": '#!/bin/bash -e\n# The image\'s own apt sources, with no build-time proxy or temporary\n# repository left behind, and no package lists from the build.\nrm -f "${ROOTFS_DIR}/etc/apt/apt.conf.d/51cache"\nrm -f "${ROOTFS_DIR}/etc/apt/sources.list.d/00-temp.list"\nfind "${ROOTFS_DIR}/var/lib/apt/lists/" -type f -delete\n# apt\'s package caches describe those lists (apt-get clean removes them too, after an upgrade).\nrm -f "${ROOTFS_DIR}"/var/cache/apt/*.bin\n'
   },
   {
     "path": "03-upgrade/00-run.sh",
@@ -73255,24 +73263,33 @@ __name(containerPreparedPath, "containerPreparedPath");
 async function copyPreparedTrees(options) {
   const { logger: logger8, asRoot: asRoot2 } = options;
   const target = (0, import_node_path7.join)(options.workTree, PREPARED_DIR);
-  const removeArgv = [...asRoot2, "rm", "-rf", "--one-file-system", "--", target];
-  const remove = /* @__PURE__ */ __name((allowFailure) => execCapture(removeArgv[0], removeArgv.slice(1), { logger: logger8, allowFailure }), "remove");
-  await remove(false);
-  await (0, import_promises8.mkdir)(options.workTree, { recursive: true });
+  const partial = (0, import_node_path7.join)(options.workTree, `.${PREPARED_DIR}.copying`);
+  const run = /* @__PURE__ */ __name((argv, allowFailure = false) => execCapture(argv[0], argv.slice(1), { logger: logger8, allowFailure }), "run");
+  const remove = /* @__PURE__ */ __name((path12, allowFailure = false) => run([...asRoot2, "rm", "-rf", "--one-file-system", "--", path12], allowFailure), "remove");
+  await remove(target);
+  await remove(partial);
+  await (0, import_promises8.mkdir)(partial, { recursive: true, mode: 448 });
+  const unregister = registerCleanup(async () => {
+    await remove(partial, true);
+  });
   const source = `${options.container}:${containerPreparedPath(options.imgName)}`;
   logger8.info(`export: copying the prepared trees out of the container (${source})`);
   const started = Date.now();
   const [engine, ...engineArgs] = options.engine;
   const copy = execStream(engine, [...engineArgs, "cp", source, "-"], { logger: logger8, stdin: "ignore" });
-  const tarArgv = [...asRoot2, "tar", "--extract", "--directory", options.workTree, ...ROOTFS_TAR_OPTIONS, "--same-permissions", "--same-owner"];
+  const tarArgv = [...asRoot2, "tar", "--extract", "--directory", partial, ...ROOTFS_TAR_OPTIONS, "--same-permissions", "--same-owner"];
   const untar = execStream(tarArgv[0], tarArgv.slice(1), { logger: logger8, stdin: "pipe" });
+  untar.child.stdin.on("error", () => void 0);
   copy.child.stdout.pipe(untar.child.stdin);
   try {
     await Promise.all([copy.done, untar.done]);
+    await run([...asRoot2, "mv", "--no-target-directory", "--", (0, import_node_path7.join)(partial, PREPARED_DIR), target]);
   } catch (e) {
     await Promise.all([copy.stop(), untar.stop()]);
-    await remove(true);
     throw e;
+  } finally {
+    await remove(partial, true);
+    unregister();
   }
   logger8.info(`export: prepared trees copied in ${((Date.now() - started) / 1e3).toFixed(0)} s`);
 }
@@ -73983,8 +74000,12 @@ async function runBuild(options) {
   const native = runtime.runtime === "native";
   logger8.info(`runtime: ${runtime.runtime}${runtime.command.length > 0 ? ` (${runtime.command.join(" ")})` : ""}`);
   const exportSettings = options.exportSettings ?? parseExportSettings({});
-  const asRoot2 = native ? runtime.command : options.isRoot ? [] : await probe("sudo", ["-n", "true"]) ? ["sudo", "-n"] : void 0;
-  if (exportSettings.export === "rootless" && asRoot2 === void 0) {
+  const rootless = exportSettings.export === "rootless";
+  let asRoot2;
+  if (native) asRoot2 = runtime.command;
+  else if (options.isRoot) asRoot2 = [];
+  else if (rootless && await probe("sudo", ["-n", "true"])) asRoot2 = ["sudo", "-n"];
+  if (rootless && asRoot2 === void 0) {
     throw new PiImageError(
       "INPUT_INVALID",
       `EXPORT=rootless with the ${runtime.runtime} runtime assembles the image on this host from the root-owned trees pi-gen prepared in the container: run pi-image as root or give this user passwordless sudo, or use EXPORT=export-image (pi-gen's own, inside the privileged container)`
@@ -74266,7 +74287,7 @@ async function startFresh(workDir, resume, asRoot2, logger8) {
     logger8.info(`starting clean: removing the last build's work tree ${tree} (--continue keeps it)`);
     await run([...asRoot2, "rm", "-rf", "--one-file-system", "--", tree, (0, import_node_path12.join)(workDir, "deploy")]);
   }
-  await (0, import_promises14.mkdir)(tree, { recursive: true });
+  await (0, import_promises14.mkdir)(tree, { recursive: true, mode: 448 });
   await (0, import_promises14.writeFile)((0, import_node_path12.join)(tree, WORK_TREE_MARKER), `made by ${TOOL_NAME} build; removed by the next build unless --continue
 `);
 }
@@ -74364,6 +74385,10 @@ function applySetting(config, key, value, where2) {
   }
   if (/^EXPORT(_|$)/.test(key) && !PIGEN_EXPORT_VARIABLES.has(key)) {
     config.export = { ...config.export, [key]: value };
+    return;
+  }
+  if (key.startsWith("IMAGER_")) {
+    config.imager = { ...config.imager, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);

@@ -20969,6 +20969,64 @@ function renderBmap(map) {
 }
 __name(renderBmap, "renderBmap");
 
+// src/lib/image/first-boot.ts
+var CLOUD_INIT = "/usr/bin/cloud-init";
+var CLOUD_CFG_DIR = "/etc/cloud/cloud.cfg.d";
+var RPI_MODULE = "/usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py";
+var IMAGER_CUSTOM = "/usr/lib/raspberrypi-sys-mods/imager_custom";
+var USERCONF = "/usr/lib/userconf-pi/userconf";
+var PRESEED = ["/usr/bin/rpi-preseed", "/usr/lib/rpi-preseed"];
+var BOOT_SEED = /^\s*seedfrom:\s*["']?file:\/\/\/boot(\/firmware)?\/?["']?\s*$/m;
+var DATASOURCES = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+async function cloudInitSeed(root) {
+  const files = ["/etc/cloud/cloud.cfg", ...(await root.list(CLOUD_CFG_DIR) ?? []).filter((n) => n.endsWith(".cfg")).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
+  let seedFile;
+  let datasources;
+  for (const file of files.sort((a, b) => a === "/etc/cloud/cloud.cfg" ? -1 : b === "/etc/cloud/cloud.cfg" ? 1 : a < b ? -1 : 1)) {
+    const text2 = await root.readText(file);
+    if (text2 === void 0) continue;
+    if (BOOT_SEED.test(text2)) seedFile = file;
+    const m = DATASOURCES.exec(text2);
+    if (m) datasources = { file, list: m[1].split(",").map((s) => s.trim().replace(/^["']|["']$/g, "")) };
+  }
+  if (!seedFile)
+    return {
+      seeded: false,
+      evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`]
+    };
+  if (datasources && !datasources.list.some((d) => d.toLowerCase() === "nocloud"))
+    return { seeded: false, evidence: [`${seedFile} seeds NoCloud from the boot partition, but ${datasources.file} leaves NoCloud out of datasource_list`] };
+  return { seeded: true, evidence: [`${seedFile} seeds NoCloud from the boot partition`] };
+}
+__name(cloudInitSeed, "cloudInitSeed");
+async function detectFirstBoot(root, fstab) {
+  const evidence = [];
+  for (const p of PRESEED) {
+    if (await root.exists(p)) return { initFormat: "rpi-preseed", evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
+  }
+  if (await root.exists(CLOUD_INIT)) {
+    const seed = await cloudInitSeed(root);
+    evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
+    if (seed.seeded) {
+      if (await root.exists(RPI_MODULE)) return { initFormat: "cloudinit-rpi", evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
+      return { initFormat: "cloudinit", evidence: [...evidence, `no ${RPI_MODULE}: Imager's rpi: keys would be ignored`] };
+    }
+  }
+  if (await root.exists(IMAGER_CUSTOM)) {
+    const bootMount = fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware");
+    if (bootMount) {
+      evidence.push(`${IMAGER_CUSTOM} (firstrun.sh's helper)`, `fstab mounts the boot partition at ${bootMount.file}`);
+      if (!await root.exists(USERCONF)) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
+      return { initFormat: "systemd", evidence };
+    }
+    evidence.push(`${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`);
+  }
+  if (evidence.length === 0)
+    evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
+  return { initFormat: "none", evidence };
+}
+__name(detectFirstBoot, "detectFirstBoot");
+
 // src/lib/image/byte-source.ts
 var import_promises3 = require("node:fs/promises");
 var FileByteSource = class _FileByteSource {
@@ -21905,7 +21963,7 @@ async function inspectImage(disk, options = {}) {
   } else warnings.push("no FAT boot partition found");
   if (extFs) {
     const { fs: fs3, n } = extFs;
-    const root = { partition: n, enabledUnits: [], maskedUnits: [] };
+    const root = { partition: n, enabledUnits: [], maskedUnits: [], firstBoot: { initFormat: "none", evidence: [] } };
     const osRelease = text(await fs3.readFile("/etc/os-release"));
     if (osRelease !== void 0) root.osRelease = parseKeyValues(osRelease);
     else warnings.push("root file system has no /etc/os-release");
@@ -21929,6 +21987,14 @@ async function inspectImage(disk, options = {}) {
       }
     }
     root.enabledUnits.sort((a, b) => a.unit + a.wantedBy < b.unit + b.wantedBy ? -1 : 1);
+    root.firstBoot = await detectFirstBoot(
+      {
+        exists: /* @__PURE__ */ __name((path) => fs3.exists(path), "exists"),
+        readText: /* @__PURE__ */ __name(async (path) => text(await fs3.readFile(path)), "readText"),
+        list: /* @__PURE__ */ __name(async (path) => (await fs3.list(path))?.map((e) => e.name), "list")
+      },
+      root.fstab
+    );
     result.root = root;
   } else warnings.push("no ext root partition found");
   return result;

@@ -4,6 +4,7 @@
  * config.txt and cmdline.txt, and from the root file system os-release, the
  * product's release file, fstab and the enabled systemd units.
  */
+import { detectFirstBoot, type FirstBootSupport } from './first-boot';
 import { PiImageError } from '../core/errors';
 import { type ByteSource, SliceByteSource } from './byte-source';
 import { Ext4FileSystem } from './ext4';
@@ -56,6 +57,8 @@ export interface ImageInspection {
     fstab?: FstabEntry[];
     enabledUnits: EnabledUnit[];
     maskedUnits: string[];
+    /** Which first-boot customisation the image takes (Imager's init_format), and why. */
+    firstBoot: FirstBootSupport;
   };
   /** A/B images: the common boot partition's autoboot.txt and the slots it names. */
   slots?: {
@@ -211,7 +214,7 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
 
   if (extFs) {
     const { fs, n } = extFs;
-    const root: NonNullable<ImageInspection['root']> = { partition: n, enabledUnits: [], maskedUnits: [] };
+    const root: NonNullable<ImageInspection['root']> = { partition: n, enabledUnits: [], maskedUnits: [], firstBoot: { initFormat: 'none', evidence: [] } };
     const osRelease = text(await fs.readFile('/etc/os-release'));
     if (osRelease !== undefined) root.osRelease = parseKeyValues(osRelease);
     else warnings.push('root file system has no /etc/os-release');
@@ -235,6 +238,14 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
       }
     }
     root.enabledUnits.sort((a, b) => (a.unit + a.wantedBy < b.unit + b.wantedBy ? -1 : 1));
+    root.firstBoot = await detectFirstBoot(
+      {
+        exists: (path) => fs.exists(path),
+        readText: async (path) => text(await fs.readFile(path)),
+        list: async (path) => (await fs.list(path))?.map((e) => e.name),
+      },
+      root.fstab,
+    );
     result.root = root;
   } else warnings.push('no ext root partition found');
 

@@ -18,6 +18,8 @@ export interface ProductConfig {
   overrides?: string;
   /** EXPORT and EXPORT_* (how the image is exported and laid out): the build's, not pi-gen's. */
   export?: Record<string, string>;
+  /** IMAGER_* (how the product appears in a Raspberry Pi Imager feed): the release's, not pi-gen's. */
+  imager?: Record<string, string>;
   /** Every other variable. */
   extra: Record<string, string>;
 }
@@ -62,6 +64,10 @@ export function applySetting(config: ProductConfig, key: string, value: string, 
   }
   if (/^EXPORT(_|$)/.test(key) && !PIGEN_EXPORT_VARIABLES.has(key)) {
     config.export = { ...config.export, [key]: value };
+    return;
+  }
+  if (key.startsWith('IMAGER_')) {
+    config.imager = { ...config.imager, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);

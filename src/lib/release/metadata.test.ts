@@ -63,7 +63,14 @@ const contents: ImageInspection = {
       },
     ],
   },
-  root: { partition: 2, hostname: 'ourbox', osRelease: { ID: 'debian', VERSION_CODENAME: 'bookworm' }, enabledUnits: [], maskedUnits: [] },
+  root: {
+    partition: 2,
+    hostname: 'ourbox',
+    osRelease: { ID: 'debian', VERSION_CODENAME: 'bookworm' },
+    enabledUnits: [],
+    maskedUnits: [],
+    firstBoot: { initFormat: 'none', evidence: [] },
+  },
   warnings: [],
 };
 
