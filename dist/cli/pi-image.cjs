@@ -22073,7 +22073,7 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname10,
       isAbsolute: isAbsolute3,
-      join: join34,
+      join: join35,
       parse,
       resolve: resolve12,
       sep: sep2,
@@ -22354,8 +22354,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir11(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join34(src, item);
-        const destItem = join34(dest, item);
+        const srcItem = join35(src, item);
+        const destItem = join35(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22431,15 +22431,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join34, sep: sep2 } = require("path");
+    var { join: join35, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir14, mkdtemp: mkdtemp6, rm: rm16 } = require("fs/promises");
+    var { mkdir: mkdir14, mkdtemp: mkdtemp7, rm: rm17 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir14(root, { recursive: true });
-      const target = await mkdtemp6(join34(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp7(join35(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22448,7 +22448,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm16(target, { force: true, recursive: true });
+        await rm17(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -22464,13 +22464,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir11 } = require("fs/promises");
-    var { join: join34 } = require("path");
+    var { join: join35 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir11(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir11(join34(dir, item))) {
-            results.push(join34(item, scopedItem));
+          for (const scopedItem of await readdir11(join35(dir, item))) {
+            results.push(join35(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +22485,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname10, join: join34, resolve: resolve12, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
+    var { dirname: dirname10, join: join35, resolve: resolve12, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22515,7 +22515,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join34(source, file), join34(destination, file), options, false, symlinks)
+              (file) => moveFile(join35(source, file), join35(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -23204,7 +23204,7 @@ var require_entry_index = __commonJS({
       mkdir: mkdir14,
       readFile: readFile9,
       readdir: readdir11,
-      rm: rm16,
+      rm: rm17,
       writeFile: writeFile8
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
@@ -23256,7 +23256,7 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm16(tmp2.target, { recursive: true, force: true });
+          return rm17(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
@@ -23326,7 +23326,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm16(bucket, { recursive: true, force: true });
+      return rm17(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -28268,8 +28268,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm16;
-    async function rm16(cache, integrity) {
+    module2.exports = rm17;
+    async function rm17(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +28278,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm16, "rm");
+    __name(rm17, "rm");
   }
 });
 
@@ -28286,7 +28286,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm16 } = require("fs/promises");
+    var { rm: rm17 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +28309,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm16(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm17(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28322,7 +28322,7 @@ var require_verify2 = __commonJS({
     var {
       mkdir: mkdir14,
       readFile: readFile9,
-      rm: rm16,
+      rm: rm17,
       stat: stat13,
       truncate: truncate2,
       writeFile: writeFile8
@@ -28444,7 +28444,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat13(f);
-            await rm16(f, { recursive: true, force: true });
+            await rm17(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28468,7 +28468,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm16(filepath, { recursive: true, force: true });
+        await rm17(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28537,7 +28537,7 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm16(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm17(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
@@ -28561,7 +28561,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm16 = require_rm2();
+    var rm17 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +28581,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm16.entry;
-    module2.exports.rm.all = rm16.all;
+    module2.exports.rm = rm17.entry;
+    module2.exports.rm.all = rm17.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm16.content;
+    module2.exports.rm.content = rm17.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -36370,12 +36370,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join34;
+    exports2.join = join35;
     var url_1 = require("url");
-    function join34(base, path) {
+    function join35(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join34, "join");
+    __name(join35, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -38566,7 +38566,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises33 = require("node:readline/promises");
+var import_promises34 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -51044,6 +51044,188 @@ ${REGISTRY_HELP}`,
   }
 };
 
+// src/lib/distribution/promote.ts
+var import_promises33 = require("node:fs/promises");
+var import_node_os10 = require("node:os");
+var import_node_path36 = require("node:path");
+var PROMOTION_ARTIFACT_TYPE = "application/vnd.pi-image.promotion.v1+json";
+async function passingBootTest(release) {
+  const { manifest } = release;
+  const where = `${manifest.name} ${manifest.version}`;
+  const entry = fileOfRole(release, "boot-test");
+  if (!entry)
+    throw new PiImageError("BOOT_EVIDENCE_MISSING", `${where} has no boot-test evidence (smoke-test.json) under its signature: boot-test it before promoting`);
+  let report;
+  try {
+    report = JSON.parse((await readSmallFile(releasePath(release, entry.path), 4 * 1024 * 1024)).toString("utf8"));
+  } catch (e) {
+    throw new PiImageError("BOOT_EVIDENCE_MISSING", `${where}: ${entry.path} is not a boot test report: ${e.message}`, { cause: e });
+  }
+  if (report.image?.rawSha256 !== manifest.image.raw.sha256)
+    throw new PiImageError(
+      "BOOT_EVIDENCE_MISSING",
+      `${where}: ${entry.path} is about another image (sha256 ${String(report.image?.rawSha256)}, this one ${manifest.image.raw.sha256})`
+    );
+  if (report.passed !== true) throw new PiImageError("BOOT_TEST_FAILED", `${where} failed its boot test (${entry.path}): not promoted`);
+  return { passed: true, startedAt: typeof report.startedAt === "string" ? report.startedAt : "", imageSha256: manifest.image.raw.sha256 };
+}
+__name(passingBootTest, "passingBootTest");
+async function promoteRelease(options) {
+  const { store, logger } = options;
+  const channel = checkTag(options.channel, "channel");
+  const scratch = await (0, import_promises33.mkdtemp)((0, import_node_path36.join)(options.tmpdir ?? (0, import_node_os10.tmpdir)(), "pi-image-promote-"));
+  const unregister = registerCleanup(() => (0, import_promises33.rm)(scratch, { recursive: true, force: true }));
+  try {
+    logger.info(`checking ${store.label}:${options.reference} before promoting it (pulled to ${scratch}, removed afterwards)`);
+    const outDir = (0, import_node_path36.join)(scratch, "release");
+    const pulled = await pullRelease({
+      store,
+      reference: options.reference,
+      outDir,
+      verify: { policy: options.policy, trustedRoot: options.trustedRoot },
+      logger
+    });
+    const verified = pulled.verified;
+    const release = await openReleaseDir(outDir);
+    if (release.manifest.image.raw.sha256 !== verified.release.manifest.image.raw.sha256)
+      throw new PiImageError("INTERNAL", `${outDir} is not the release that was verified`);
+    const bootTest2 = await passingBootTest(release);
+    const previous = await store.resolveTag(channel) ?? null;
+    const { manifest } = release;
+    const record = {
+      schemaVersion: 1,
+      name: manifest.name,
+      version: manifest.version,
+      builtAs: manifest.channel,
+      channel,
+      digest: pulled.digest,
+      previous,
+      promotedAt: (options.now ?? /* @__PURE__ */ new Date()).toISOString(),
+      signer: verified.signer.subject,
+      bootTest: bootTest2
+    };
+    if (previous === pulled.digest) {
+      logger.info(`${store.label}:${channel} already points at ${pulled.digest} (${manifest.name} ${manifest.version}): nothing to do`);
+      return { record, moved: false, recordDigest: null };
+    }
+    const stored = await store.getManifest(pulled.digest);
+    const put = await store.putManifest(stored.bytes, stored.mediaType, channel);
+    if (put.digest !== pulled.digest) throw new PiImageError("REGISTRY_FAILED", `${store.label} stored ${channel} as ${put.digest}, not ${pulled.digest}`);
+    logger.info(`${store.label}:${channel} \u2192 ${pulled.digest} (${manifest.name} ${manifest.version})${previous ? `, was ${previous}` : ""}`);
+    const attached = await attachArtifact(
+      store,
+      { mediaType: stored.mediaType, digest: pulled.digest, size: stored.bytes.length },
+      {
+        artifactType: PROMOTION_ARTIFACT_TYPE,
+        blob: Buffer.from(`${JSON.stringify(record, null, 2)}
+`),
+        annotations: { "org.opencontainers.image.created": record.promotedAt, "dev.pi-image.channel": channel }
+      }
+    );
+    logger.info(`promotion recorded as ${attached.digest} (${attached.via})`);
+    return { record, moved: true, recordDigest: attached.digest };
+  } finally {
+    await (0, import_promises33.rm)(scratch, { recursive: true, force: true });
+    unregister();
+  }
+}
+__name(promoteRelease, "promoteRelease");
+async function promotionsOf(store, digest) {
+  const records = [];
+  for (const r of await referrersOfType(store, digest, PROMOTION_ARTIFACT_TYPE, 100, 64 * 1024)) {
+    const chunks = [];
+    for await (const c of store.readBlob(r.layer)) chunks.push(c);
+    try {
+      const record = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      if (record?.schemaVersion === 1 && record.digest === digest && typeof record.promotedAt === "string") records.push(record);
+    } catch {
+    }
+  }
+  return records.sort((a, b) => a.promotedAt < b.promotedAt ? -1 : a.promotedAt > b.promotedAt ? 1 : 0);
+}
+__name(promotionsOf, "promotionsOf");
+
+// src/cli/commands/promote-command.ts
+var promoteCommand = {
+  name: "promote",
+  summary: "move a channel tag (stable) to a published release, by digest, after checking its signature and boot test",
+  usage: "pi-image promote REF --channel stable --repository OWNER/NAME [--signer-workflow WORKFLOW] [options]",
+  help: `Moves the channel tag to the release REF names, in the same repository, without
+rebuilding or uploading it again: the tag then points at the same manifest
+digest, and the signature attached to that digest travels with it.
+
+Refused (nothing moved) unless the release verifies against the signer options
+(pi-image verify's checks: the Sigstore bundle attached in the registry, the
+signer, manifest.json, every file: the release is pulled into a temporary
+directory for this, and removed) and carries the boot test's evidence
+(smoke-test.json, under the signature) showing that this image passed.
+
+The promotion is recorded next to the release, as an artifact referring to it
+(what, to which channel, from which digest before, when, signed by whom): a log,
+listed by --history, not a signed statement.
+
+Rollback is the same command with the previous release's digest.
+
+REF: ghcr.io/OWNER/NAME:TAG or ...@sha256:DIGEST, or oci:DIR:TAG for a layout.
+
+${SIGNER_HELP}
+
+Options:
+  --channel TAG                     the tag to move (stable, or another channel of yours)
+  --history                         list the promotions recorded for REF instead
+  --tmpdir DIR                      where the release is pulled to be checked
+  --json                            print the result as JSON
+${REGISTRY_HELP}`,
+  options: {
+    channel: { type: "string" },
+    history: { type: "boolean" },
+    tmpdir: { type: "string" },
+    json: { type: "boolean" },
+    ...SIGNER_OPTIONS,
+    ...REGISTRY_OPTIONS
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length !== 1) throw usageError("promote needs exactly one REF");
+    const target = parseTarget(positionals[0], "REF");
+    const history = values.history === true;
+    if (!history && !values.channel) throw usageError("--channel is required: the tag to move (e.g. stable)");
+    const policy = signerPolicyFromFlags(values);
+    if (!history && !policy)
+      throw usageError("promote checks the signature first: say whose to accept: --repository OWNER/NAME (and --signer-workflow), or --certificate-identity");
+    const { store, reference } = await openStore(target, storeOptions(target, values, env, logger, false));
+    if (!reference) throw new PiImageError("USAGE", `REF "${positionals[0]}" names no tag or digest (add :TAG or @sha256:...)`);
+    if (history) {
+      const digest = reference.startsWith("sha256:") ? reference : await store.resolveTag(reference);
+      if (!digest) throw new PiImageError("INPUT_INVALID", `${store.label} has no tag "${reference}"`);
+      const records = await promotionsOf(store, digest);
+      stdout(
+        values.json ? `${JSON.stringify(records, null, 2)}
+` : records.length === 0 ? `${store.pinned(digest)}: no promotion recorded
+` : records.map((r2) => `${r2.promotedAt} ${r2.name} ${r2.version} \u2192 ${r2.channel}${r2.previous ? ` (was ${r2.previous})` : ""}
+`).join("")
+      );
+      return 0;
+    }
+    const result = await promoteRelease({
+      store,
+      reference,
+      channel: values.channel,
+      policy,
+      trustedRoot: await loadTrustedRoot(values["trusted-root"]),
+      tmpdir: values.tmpdir,
+      logger
+    });
+    const r = result.record;
+    stdout(
+      values.json ? `${JSON.stringify({ moved: result.moved, record: result.record, recordDigest: result.recordDigest }, null, 2)}
+` : result.moved ? `${store.label}:${r.channel} \u2192 ${r.digest} (${r.name} ${r.version}, boot test passed, signed by ${r.signer})
+` : `${store.label}:${r.channel} already points at ${r.digest} (${r.name} ${r.version})
+`
+    );
+    return 0;
+  }
+};
+
 // src/cli/commands/pull-command.ts
 var pullCommand = {
   name: "pull",
@@ -51403,6 +51585,7 @@ var COMMANDS = [
   signCommand,
   publishCommand,
   pullCommand,
+  promoteCommand,
   verifyCommand,
   imagerFeedCommand,
   inspectCommand,
@@ -51491,7 +51674,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises33.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises34.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

@@ -17,6 +17,7 @@ import { imagerFeedCommand } from './commands/imager-feed-command';
 import { inspectCommand } from './commands/inspect-command';
 import { packageCommand } from './commands/package-command';
 import { publishCommand } from './commands/publish-command';
+import { promoteCommand } from './commands/promote-command';
 import { pullCommand } from './commands/pull-command';
 import { signCommand } from './commands/sign-command';
 import { verifyCommand } from './commands/verify-command';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CliCommand[] = [
   signCommand,
   publishCommand,
   pullCommand,
+  promoteCommand,
   verifyCommand,
   imagerFeedCommand,
   inspectCommand,

@@ -78,6 +78,8 @@ export const VERIFY_CODES = [
   'FILE_MODIFIED',
   'FILE_MISSING',
   'FILE_UNSIGNED',
+  /** A release without the boot test's evidence (smoke-test.json under its signature), or evidence of another image. */
+  'BOOT_EVIDENCE_MISSING',
   /** Bytes from a registry or an OCI layout that do not match their digest or size. */
   'DIGEST_MISMATCH',
   /** An archive entry that would escape its directory: absolute, `..`, a link out, a device. */
