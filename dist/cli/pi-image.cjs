@@ -6235,9 +6235,9 @@ var require_commonjs2 = __commonJS({
       return N;
     }
     __name(expandSequence, "expandSequence");
-    function expand_(str2, max, maxLength, maxDepth, depth, maxRewrites, budget, isTop) {
+    function expand_(str2, max, maxLength, maxDepth, depth2, maxRewrites, budget, isTop) {
       budget.remaining -= CALL_STEPS;
-      if (depth > maxDepth) {
+      if (depth2 > maxDepth) {
         return [str2];
       }
       let acc = [""];
@@ -6294,7 +6294,7 @@ var require_commonjs2 = __commonJS({
             return literal();
           }
           if (n.length === 1 && n[0] !== void 0) {
-            n = expand_(n[0], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false).map(embrace);
+            n = expand_(n[0], max, maxLength, maxDepth, depth2 + 1, maxRewrites, budget, false).map(embrace);
             if (budget.remaining < 0) {
               return literal();
             }
@@ -6320,7 +6320,7 @@ var require_commonjs2 = __commonJS({
           values = [];
           let valuesLength = 0;
           outer: for (let j = 0; j < n.length; j++) {
-            const expanded = expand_(n[j], max, maxLength, maxDepth, depth + 1, maxRewrites, budget, false);
+            const expanded = expand_(n[j], max, maxLength, maxDepth, depth2 + 1, maxRewrites, budget, false);
             if (budget.remaining < 0) {
               return literal();
             }
@@ -38627,7 +38627,7 @@ function describeError(error) {
   const head2 = error instanceof PiImageError ? `${error.message} [${error.code}]` : error.message;
   const causes = [];
   let cause = error.cause;
-  for (let depth = 0; cause !== void 0 && depth < 5; depth++) {
+  for (let depth2 = 0; cause !== void 0 && depth2 < 5; depth2++) {
     causes.push(`  caused by: ${cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)}`);
     cause = cause instanceof Error ? cause.cause : void 0;
   }
@@ -40135,17 +40135,17 @@ var Ext4FileSystem = class _Ext4FileSystem {
         if (node.readUInt16LE(0) !== 62218) throw this.corrupt(`${where} has a damaged extent tree (bad header magic)`);
         const entries = node.readUInt16LE(2);
         const max = node.readUInt16LE(4);
-        const depth = node.readUInt16LE(6);
+        const depth2 = node.readUInt16LE(6);
         const capacity = Math.floor((node.length - 12) / 12);
         if (entries > max || max > capacity) throw this.corrupt(`${where}: an extent node claims ${entries} of ${max} entries; it holds at most ${capacity}`);
-        if (depth > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth !== expectedDepth) {
-          throw this.corrupt(`${where}: extent tree depth ${depth} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
+        if (depth2 > MAX_EXTENT_DEPTH || expectedDepth !== void 0 && depth2 !== expectedDepth) {
+          throw this.corrupt(`${where}: extent tree depth ${depth2} where ${expectedDepth ?? `at most ${MAX_EXTENT_DEPTH}`} belongs`);
         }
         for (let i = 0; i < entries; i++) {
           const e = 12 + i * 12;
           const logical = node.readUInt32LE(e);
           if (logical >= wanted) break;
-          if (depth === 0) {
+          if (depth2 === 0) {
             let len = node.readUInt16LE(e + 4);
             const uninitialized = len > 32768;
             if (uninitialized) len -= 32768;
@@ -40158,7 +40158,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
             out.push([logical, uninitialized ? -1 : physical, Math.min(len, wanted - logical)]);
           } else {
             const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
-            await walk(await mapBlock(child, "extent tree"), depth - 1);
+            await walk(await mapBlock(child, "extent tree"), depth2 - 1);
           }
         }
       }, "walk");
@@ -40627,8 +40627,8 @@ var FatFileSystem = class _FatFileSystem {
   async walk() {
     const out = [];
     const visited = /* @__PURE__ */ new Set();
-    const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
-      if (depth > 32) throw this.corrupt("directories nest deeper than 32 levels");
+    const visit = /* @__PURE__ */ __name(async (dir, prefix, depth2) => {
+      if (depth2 > 32) throw this.corrupt("directories nest deeper than 32 levels");
       if (dir) {
         if (visited.has(dir.firstCluster)) throw this.corrupt(`directory ${prefix} is reached twice (a loop)`);
         visited.add(dir.firstCluster);
@@ -40638,7 +40638,7 @@ var FatFileSystem = class _FatFileSystem {
         if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
         out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
-        if (e.directory) await visit(e, path, depth + 1);
+        if (e.directory) await visit(e, path, depth2 + 1);
       }
     }, "visit");
     await visit(void 0, "", 0);
@@ -43129,42 +43129,83 @@ async function openRawImage(path, compression, logger) {
 __name(openRawImage, "openRawImage");
 
 // src/lib/image/first-boot.ts
+var INIT_FORMATS = ["systemd", "cloudinit", "cloudinit-rpi", "rpi-preseed", "none"];
 var CLOUD_INIT = "/usr/bin/cloud-init";
 var CLOUD_CFG_DIR = "/etc/cloud/cloud.cfg.d";
 var RPI_MODULE = "/usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py";
 var IMAGER_CUSTOM = "/usr/lib/raspberrypi-sys-mods/imager_custom";
 var USERCONF = "/usr/lib/userconf-pi/userconf";
 var PRESEED = ["/usr/bin/rpi-preseed", "/usr/lib/rpi-preseed"];
-var BOOT_SEED = /^\s*seedfrom:\s*["']?file:\/\/\/boot(\/firmware)?\/?["']?\s*$/m;
-var DATASOURCES = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
-async function cloudInitSeed(root) {
+var SEED_FROM = /^\s*seedfrom:\s*["']?file:\/\/(\/[^"'\s]*?)\/?["']?\s*$/m;
+var DATASOURCES_FLOW = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+var DATASOURCES_BLOCK = /^([ \t]*)datasource_list:[ \t]*\n((?:\1[ \t]*-[ \t]*\S.*(?:\n|$))+)/m;
+var CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled";
+var CLOUD_INIT_UNITS = ["cloud-init.service", "cloud-init-local.service", "cloud-init-main.service"];
+var INITRAMFS_SCRIPTS = ["/usr/share/initramfs-tools/scripts", "/etc/initramfs-tools/scripts"];
+var unquote2 = /* @__PURE__ */ __name((s) => s.trim().replace(/^["']|["']$/g, ""), "unquote");
+function datasources(text2) {
+  const flow = DATASOURCES_FLOW.exec(text2);
+  if (flow) return flow[1].split(",").map(unquote2);
+  const block = DATASOURCES_BLOCK.exec(text2);
+  if (block)
+    return block[2].split("\n").map((l) => unquote2(l.replace(/^\s*-\s*/, ""))).filter(Boolean);
+  return void 0;
+}
+__name(datasources, "datasources");
+async function cloudInitSeed(root, bootMount) {
   const files = ["/etc/cloud/cloud.cfg", ...(await root.list(CLOUD_CFG_DIR) ?? []).filter((n) => n.endsWith(".cfg")).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
-  let seedFile;
-  let datasources;
+  let seed;
+  let sources;
   for (const file of files.sort((a, b) => a === "/etc/cloud/cloud.cfg" ? -1 : b === "/etc/cloud/cloud.cfg" ? 1 : a < b ? -1 : 1)) {
     const text2 = await root.readText(file);
     if (text2 === void 0) continue;
-    if (BOOT_SEED.test(text2)) seedFile = file;
-    const m = DATASOURCES.exec(text2);
-    if (m) datasources = { file, list: m[1].split(",").map((s) => s.trim().replace(/^["']|["']$/g, "")) };
+    const m = SEED_FROM.exec(text2);
+    if (m) seed = { file, path: m[1].replace(/\/+$/, "") || "/" };
+    const list = datasources(text2);
+    if (list) sources = { file, list };
   }
-  if (!seedFile)
+  if (!seed)
     return {
       seeded: false,
       evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`]
     };
-  if (datasources && !datasources.list.some((d) => d.toLowerCase() === "nocloud"))
-    return { seeded: false, evidence: [`${seedFile} seeds NoCloud from the boot partition, but ${datasources.file} leaves NoCloud out of datasource_list`] };
-  return { seeded: true, evidence: [`${seedFile} seeds NoCloud from the boot partition`] };
+  if (seed.path !== bootMount)
+    return {
+      seeded: false,
+      evidence: [
+        `${seed.file} seeds NoCloud from ${seed.path}, but ${bootMount ? `the boot partition (where Imager writes) is mounted at ${bootMount}` : "fstab mounts no boot partition there"}`
+      ]
+    };
+  if (sources && !sources.list.some((d) => d.toLowerCase() === "nocloud"))
+    return { seeded: false, evidence: [`${seed.file} seeds NoCloud from the boot partition, but ${sources.file} leaves NoCloud out of datasource_list`] };
+  return { seeded: true, evidence: [`${seed.file} seeds NoCloud from the boot partition (${bootMount})`] };
 }
 __name(cloudInitSeed, "cloudInitSeed");
-async function detectFirstBoot(root, fstab) {
+async function hasImagerFixup(root) {
+  for (const dir of INITRAMFS_SCRIPTS) {
+    for (const phase of await root.list(dir) ?? []) {
+      if ((await root.list(`${dir}/${phase}`))?.includes("imager_fixup")) return true;
+    }
+  }
+  return false;
+}
+__name(hasImagerFixup, "hasImagerFixup");
+async function detectFirstBoot(root, facts = {}) {
+  if (facts.abSlots)
+    return {
+      initFormat: "none",
+      evidence: [
+        "an A/B image: Imager writes its customisation to the first FAT partition (the common one with autoboot.txt), which the running slot does not read"
+      ]
+    };
   const evidence = [];
+  const bootMount = facts.fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware")?.file;
   for (const p of PRESEED) {
     if (await root.exists(p)) return { initFormat: "rpi-preseed", evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
   }
   if (await root.exists(CLOUD_INIT)) {
-    const seed = await cloudInitSeed(root);
+    const masked = CLOUD_INIT_UNITS.filter((u) => facts.maskedUnits?.includes(u));
+    const seed = await root.exists(CLOUD_INIT_DISABLED) ? { seeded: false, evidence: [`${CLOUD_INIT_DISABLED}: cloud-init does not run`] } : masked.length > 0 ? { seeded: false, evidence: [`${masked.join(", ")} masked: cloud-init does not run`] } : await cloudInitSeed(root, bootMount);
     evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
     if (seed.seeded) {
       if (await root.exists(RPI_MODULE)) return { initFormat: "cloudinit-rpi", evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
@@ -43172,13 +43213,18 @@ async function detectFirstBoot(root, fstab) {
     }
   }
   if (await root.exists(IMAGER_CUSTOM)) {
-    const bootMount = fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware");
-    if (bootMount) {
-      evidence.push(`${IMAGER_CUSTOM} (firstrun.sh's helper)`, `fstab mounts the boot partition at ${bootMount.file}`);
+    const fixup = bootMount === "/boot/firmware" && await hasImagerFixup(root);
+    if (bootMount === "/boot" || fixup) {
+      evidence.push(
+        `${IMAGER_CUSTOM} (firstrun.sh's helper)`,
+        `fstab mounts the boot partition at ${bootMount}${fixup ? ", and the initramfs script imager_fixup points firstrun.sh there" : ""}`
+      );
       if (!await root.exists(USERCONF)) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
       return { initFormat: "systemd", evidence };
     }
-    evidence.push(`${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`);
+    evidence.push(
+      bootMount ? `${IMAGER_CUSTOM}, but the boot partition is at ${bootMount} and no initramfs script imager_fixup moves Imager's /boot/firstrun.sh there` : `${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`
+    );
   }
   if (evidence.length === 0)
     evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
@@ -43561,7 +43607,7 @@ async function inspectImage(disk, options = {}) {
         readText: /* @__PURE__ */ __name(async (path) => text(await fs.readFile(path)), "readText"),
         list: /* @__PURE__ */ __name(async (path) => (await fs.list(path))?.map((e) => e.name), "list")
       },
-      root.fstab
+      { fstab: root.fstab, maskedUnits: root.maskedUnits, abSlots: result.slots !== void 0 }
     );
     result.root = root;
   } else warnings.push("no ext root partition found");
@@ -45080,6 +45126,10 @@ function parseManifest2(bytes, where) {
   for (const l of m.layers ?? []) check(l, "a layer");
   for (const l of m.manifests ?? []) check(l, "an index entry");
   if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
+  const annotations = m.annotations;
+  if (annotations !== void 0) {
+    m.annotations = typeof annotations === "object" && annotations !== null && !Array.isArray(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e) => typeof e[1] === "string")) : {};
+  }
   return m;
 }
 __name(parseManifest2, "parseManifest");
@@ -49809,7 +49859,7 @@ function imagerEntry(input) {
     extract_size: manifest.image.raw.size,
     extract_sha256: manifest.image.raw.sha256,
     image_download_size: image.size,
-    release_date: manifest.created.slice(0, 10),
+    release_date: new Date(Date.parse(manifest.created)).toISOString().slice(0, 10),
     devices: [...settings.devices],
     init_format: input.initFormat
   };
@@ -49824,6 +49874,19 @@ function groupName(product, channel) {
   return channel === "stable" ? product : `${product} (${channel})`;
 }
 __name(groupName, "groupName");
+var MAX_DEPTH = 64;
+function depth(value) {
+  let deepest = 0;
+  const stack = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop();
+    if (d > deepest) deepest = d;
+    if (deepest > MAX_DEPTH) return deepest;
+    if (typeof v === "object" && v !== null) for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+__name(depth, "depth");
 var isObject2 = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
 function parseImagerFeed(text2, where) {
   let value;
@@ -49833,6 +49896,7 @@ function parseImagerFeed(text2, where) {
     throw new PiImageError("INPUT_INVALID", `${where} is not JSON: ${e.message}`, { cause: e });
   }
   if (!isObject2(value) || !Array.isArray(value.os_list)) throw new PiImageError("INPUT_INVALID", `${where} is not an Imager feed: it has no os_list array`);
+  if (depth(value) > MAX_DEPTH) throw new PiImageError("INPUT_INVALID", `${where} nests deeper than ${MAX_DEPTH} levels: not an Imager feed`);
   value.os_list.forEach((item, i) => {
     if (!isObject2(item) || typeof item.name !== "string") throw new PiImageError("INPUT_INVALID", `${where}: os_list item ${i + 1} has no name`);
     if ("subitems" in item && !Array.isArray(item.subitems))
@@ -49862,7 +49926,10 @@ function mergeIntoFeed(feed, entries, product, settings) {
     const group = { ...osList[index] };
     const urls = new Set(mine.map((e) => e.url));
     const rest = group.subitems.filter((s) => !(isObject2(s) && typeof s.url === "string" && urls.has(s.url)));
-    group.subitems = [...[...mine].reverse(), ...rest].slice(0, settings.keep);
+    const dated = /* @__PURE__ */ __name((s) => isObject2(s) && typeof s.release_date === "string" ? s.release_date : "", "dated");
+    const merged = [...[...mine].reverse(), ...rest].map((s, i) => ({ s, i }));
+    merged.sort((a, b) => dated(a.s) < dated(b.s) ? 1 : dated(a.s) > dated(b.s) ? -1 : a.i - b.i);
+    group.subitems = merged.map((m) => m.s).slice(0, settings.keep);
     osList[index] = group;
   }
   return { os_list: osList };
@@ -49870,6 +49937,28 @@ function mergeIntoFeed(feed, entries, product, settings) {
 __name(mergeIntoFeed, "mergeIntoFeed");
 
 // src/lib/distribution/write-imager-feed.ts
+async function checkRawImage(release, logger) {
+  const { manifest } = release;
+  const image = fileOfRole(release, "image");
+  if (!image) throw new PiImageError("INPUT_INVALID", `${release.dir}: manifest.json lists no image`);
+  logger.info(`${release.dir}: unsigned, so the decompressed image's sha256 is computed (Imager checks it after writing)`);
+  const raw = await openRawImage(releasePath(release, image.path), "xz", logger);
+  const counter = new DigestCounter();
+  try {
+    for await (const chunk of raw.stream) counter.update(chunk);
+    await raw.done;
+  } catch (e) {
+    await raw.abort();
+    throw e;
+  }
+  const actual = counter.digest();
+  if (actual.sha256 !== manifest.image.raw.sha256 || actual.size !== manifest.image.raw.size)
+    throw new PiImageError(
+      "FILE_MODIFIED",
+      `${image.path} in ${release.dir} decompresses to ${actual.size} bytes, sha256 ${actual.sha256}; manifest.json says ${manifest.image.raw.size} bytes, ${manifest.image.raw.sha256}`
+    );
+}
+__name(checkRawImage, "checkRawImage");
 async function writeImagerFeed(options) {
   const { logger, settings } = options;
   if (options.releaseDirs.length === 0) throw new PiImageError("INPUT_INVALID", "no release directory given");
@@ -49894,10 +49983,13 @@ async function writeImagerFeed(options) {
       left.push(dir);
       continue;
     }
+    if (checked.checkedAgainst === "manifest") await checkRawImage(checked.release, logger);
     const metadata = await readReleaseMetadata(checked.release);
-    const firstBoot = metadata?.contents.root?.firstBoot;
-    let initFormat = firstBoot?.initFormat;
-    if (!initFormat) {
+    const firstBoot = metadata?.contents?.root?.firstBoot;
+    let initFormat;
+    if (typeof firstBoot?.initFormat === "string" && INIT_FORMATS.includes(firstBoot.initFormat)) {
+      initFormat = firstBoot.initFormat;
+    } else {
       logger.warn(`${dir}: its metadata does not record what the image takes at first boot (packaged before it was recorded): init_format none`);
       initFormat = "none";
     }
@@ -49906,14 +49998,26 @@ async function writeImagerFeed(options) {
     found.push({
       channel: manifest.channel,
       entry,
-      created: manifest.created,
+      created: Date.parse(manifest.created),
       result: { dir, name: manifest.name, version: manifest.version, channel: manifest.channel, initFormat, checkedAgainst: checked.checkedAgainst }
     });
   }
-  found.sort((a, b) => a.created < b.created ? -1 : a.created > b.created ? 1 : 0);
+  const versions = [...new Set(found.map((f) => f.result.version))];
+  if (versions.length > 1)
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `the release directories hold versions ${versions.join(", ")}: one --url-base serves one version; run once per version`
+    );
+  found.sort((a, b) => a.created - b.created);
   const feed = mergeIntoFeed(existing, found, product, settings);
-  await writeFileAtomic(options.out, `${JSON.stringify(feed, null, 2)}
-`);
+  const text2 = `${JSON.stringify(feed, null, 2)}
+`;
+  if (Buffer.byteLength(text2) > MAX_FEED_BYTES)
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `the feed would be ${Buffer.byteLength(text2)} bytes, more than the ${MAX_FEED_BYTES} Imager reads: lower IMAGER_KEEP`
+    );
+  await writeFileAtomic(options.out, text2);
   return { feed, added: found.map((f) => f.result), left };
 }
 __name(writeImagerFeed, "writeImagerFeed");
@@ -51061,6 +51165,7 @@ async function passingBootTest(release) {
   } catch (e) {
     throw new PiImageError("BOOT_EVIDENCE_MISSING", `${where}: ${entry.path} is not a boot test report: ${e.message}`, { cause: e });
   }
+  if (report === null || typeof report !== "object") throw new PiImageError("BOOT_EVIDENCE_MISSING", `${where}: ${entry.path} is not a boot test report`);
   if (report.image?.rawSha256 !== manifest.image.raw.sha256)
     throw new PiImageError(
       "BOOT_EVIDENCE_MISSING",
@@ -51092,6 +51197,18 @@ async function promoteRelease(options) {
     const bootTest2 = await passingBootTest(release);
     const previous = await store.resolveTag(channel) ?? null;
     const { manifest } = release;
+    const stored = await store.getManifest(pulled.digest);
+    const annotationsOf = /* @__PURE__ */ __name(async (digest) => parseManifest2(digest === pulled.digest ? stored.bytes : (await store.getManifest(digest)).bytes, store.pinned(digest)).annotations, "annotationsOf");
+    for (const [digest, what] of [
+      [previous, "the release it points at"],
+      [pulled.digest, "this release"]
+    ]) {
+      if (digest && copiedTags([channel], await annotationsOf(digest), store.label)[0].immutable)
+        throw new PiImageError(
+          "INPUT_INVALID",
+          `--channel ${channel} is a version or build tag of ${what}: those are published once and never moved; promote to a channel (stable)`
+        );
+    }
     const record = {
       schemaVersion: 1,
       name: manifest.name,
@@ -51108,7 +51225,6 @@ async function promoteRelease(options) {
       logger.info(`${store.label}:${channel} already points at ${pulled.digest} (${manifest.name} ${manifest.version}): nothing to do`);
       return { record, moved: false, recordDigest: null };
     }
-    const stored = await store.getManifest(pulled.digest);
     const put = await store.putManifest(stored.bytes, stored.mediaType, channel);
     if (put.digest !== pulled.digest) throw new PiImageError("REGISTRY_FAILED", `${store.label} stored ${channel} as ${put.digest}, not ${pulled.digest}`);
     logger.info(`${store.label}:${channel} \u2192 ${pulled.digest} (${manifest.name} ${manifest.version})${previous ? `, was ${previous}` : ""}`);
@@ -51121,7 +51237,13 @@ async function promoteRelease(options) {
 `),
         annotations: { "org.opencontainers.image.created": record.promotedAt, "dev.pi-image.channel": channel }
       }
-    );
+    ).catch((e) => {
+      throw new PiImageError(
+        "REGISTRY_FAILED",
+        `${store.label}:${channel} now points at ${pulled.digest}, but the promotion could not be recorded (--history will not list it): ${e.message}`,
+        { cause: e }
+      );
+    });
     logger.info(`promotion recorded as ${attached.digest} (${attached.via})`);
     return { record, moved: true, recordDigest: attached.digest };
   } finally {

@@ -24,8 +24,10 @@ if (missing.length > 0) skipReason('Imager feed tests', `missing: ${missing.join
 const ICON = 'https://example.com/ourbox/icon.png';
 const BASE = 'https://github.com/acme/appliance/releases/download/v1.0.0/';
 const SETTINGS = ['--set', `IMAGER_ICON=${ICON}`, '--set', 'IMAGER_DEVICES=pi5-64bit', '--set', 'IMAGER_NAME=OurBox Mini'];
-// cloud-init seeded from the boot partition, with its Raspberry Pi module: what Imager calls cloudinit-rpi.
+// cloud-init seeded from the boot partition (mounted where the seed says), with its Raspberry Pi
+// module: what Imager calls cloudinit-rpi.
 const CLOUD_INIT_FILES = {
+  'etc/fstab': 'proc /proc proc defaults 0 0\nLABEL=bootfs /boot/firmware vfat defaults 0 2\n',
   'usr/bin/cloud-init': '#!/usr/bin/python3\n',
   'etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg': 'datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: file:///boot/firmware\n',
   'usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py': '# the rpi: keys\n',
@@ -106,19 +108,38 @@ describe.skipIf(missing.length > 0)('pi-image imager-feed', () => {
       ['OurBox Mini 1.1.0', 'cloudinit-rpi'],
       ['OurBox Mini 1.0.0', 'none'],
     ]);
-    // Published again (the same URL): replaced, not listed twice; IMAGER_KEEP=1 keeps only the newest.
+    // The older release published again (the same URL): replaced in its place by date, not listed twice
+    // and not put above the newer one; IMAGER_KEEP=1 keeps only the newest.
     const third = join(work, 'channel-3.json');
-    expect(runPiImage(['imager-feed', plain, '--url-base', BASE, '--out', third, '--merge', second, ...SETTINGS, '--set', 'IMAGER_KEEP=1']).code).toBe(0);
-    expect(feedOf(third).os_list[0]!.subitems.map((e) => e.name)).toEqual(['OurBox Mini 1.0.0']);
+    expect(runPiImage(['imager-feed', plain, '--url-base', BASE, '--out', third, '--merge', second, ...SETTINGS]).code).toBe(0);
+    expect(feedOf(third).os_list[0]!.subitems.map((e) => e.name)).toEqual(['OurBox Mini 1.1.0', 'OurBox Mini 1.0.0']);
+    const fourth = join(work, 'channel-4.json');
+    expect(runPiImage(['imager-feed', plain, '--url-base', BASE, '--out', fourth, '--merge', second, ...SETTINGS, '--set', 'IMAGER_KEEP=1']).code).toBe(0);
+    expect(feedOf(fourth).os_list[0]!.subitems.map((e) => e.name)).toEqual(['OurBox Mini 1.1.0']);
   });
 
   it('lists nightly builds only when the product asks (IMAGER_CHANNELS), in a group of their own after stable', () => {
+    const stable = join(work, 'stable-only.json');
+    expect(runPiImage(['imager-feed', plain, '--url-base', BASE, '--out', stable, ...SETTINGS]).code).toBe(0);
     const out = join(work, 'nightly.json');
-    let r = runPiImage(['imager-feed', nightly, plain, '--url-base', BASE, '--out', out, ...SETTINGS]);
+    const nightlyBase = 'https://example.com/nightly/1.2.0-nightly.20260201/';
+    let r = runPiImage(['imager-feed', nightly, '--url-base', nightlyBase, '--out', out, '--merge', stable, ...SETTINGS]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/is a nightly release; IMAGER_CHANNELS \(stable\) leaves it out/);
     expect(feedOf(out).os_list.map((g) => g.name)).toEqual(['OurBox Mini']);
-    r = runPiImage(['imager-feed', nightly, plain, '--url-base', BASE, '--out', out, ...SETTINGS, '--set', 'IMAGER_CHANNELS=stable nightly']);
+    r = runPiImage([
+      'imager-feed',
+      nightly,
+      '--url-base',
+      nightlyBase,
+      '--out',
+      out,
+      '--merge',
+      stable,
+      ...SETTINGS,
+      '--set',
+      'IMAGER_CHANNELS=stable nightly',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const feed = feedOf(out);
     expect(imagerFeedErrors(feed)).toEqual([]);
@@ -137,7 +158,7 @@ describe.skipIf(missing.length > 0)('pi-image imager-feed', () => {
     expect(JSON.parse(r.stdout).added[0].checkedAgainst).toBe('signature');
     rmSync(out);
     r = runPiImage(['imager-feed', release, '--url-base', BASE, '--out', out, ...SETTINGS, ...signer, '--repository', 'mallory/appliance']);
-    expect(r.code).not.toBe(0);
+    expect([r.code, r.stderr]).toEqual([1, expect.stringMatching(/\[REPOSITORY_MISMATCH\]/)]);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -158,6 +179,14 @@ describe.skipIf(missing.length > 0)('pi-image imager-feed', () => {
     writeFileSync(notJson, '{"os_list": 3}');
     let r = runPiImage(['imager-feed', plain, '--url-base', BASE, '--out', out, '--merge', notJson, ...SETTINGS]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/not-a-feed\.json is not an Imager feed: it has no os_list array/)]);
+    // A feed nested past any Imager list (a hostile --merge): refused, not a crash.
+    const deep = join(work, 'deep.json');
+    writeFileSync(deep, `{"os_list":[{"name":"x","subitems":[${'['.repeat(100000)}${']'.repeat(100000)}]}]}`);
+    r = runPiImage(['imager-feed', plain, '--url-base', BASE, '--out', out, '--merge', deep, ...SETTINGS]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/deep\.json nests deeper than 64 levels/)]);
+    // One --url-base is one version's download location.
+    r = runPiImage(['imager-feed', plain, cloud, '--url-base', BASE, '--out', out, ...SETTINGS]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/versions 1\.0\.0, 1\.1\.0: one --url-base serves one version/)]);
     r = runPiImage(['imager-feed', plain, '--url-base', 'file:///srv/', '--out', out, ...SETTINGS]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--url-base: "file:\/\/\/srv\/" is not an http\(s\) URL/)]);
 
@@ -171,6 +200,21 @@ describe.skipIf(missing.length > 0)('pi-image imager-feed', () => {
     r = runPiImage(['imager-feed', tampered, '--url-base', BASE, '--out', out, ...SETTINGS]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\.img\.xz in .*tampered does not match manifest\.json.*\[FILE_MODIFIED\]/);
+    expect(existsSync(out)).toBe(false);
+
+    // An unsigned manifest whose raw digest (what Imager checks after writing) is not the image's,
+    // with every listed file consistent: the decompressed image is hashed, and the lie refused.
+    const lying = join(work, 'lying');
+    execFileSync('cp', ['-a', plain, lying]);
+    const manifestPath = join(lying, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { image: { raw: { sha256: string } } };
+    manifest.image.raw.sha256 = 'e'.repeat(64);
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    r = runPiImage(['imager-feed', lying, '--url-base', BASE, '--out', out, ...SETTINGS]);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      expect.stringMatching(/decompresses to \d+ bytes, sha256 [0-9a-f]{64}; manifest\.json says \d+ bytes, e{64} \[FILE_MODIFIED\]/),
+    ]);
     expect(existsSync(out)).toBe(false);
   });
 });

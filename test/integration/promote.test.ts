@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,8 +129,10 @@ describe.skipIf(missing.length > 0)('pi-image promote', () => {
     const h = runPiImage(['promote', `${registry.host}/acme/appliance@${digests['nightly-2']}`, '--history', '--json']);
     expect(h.code, h.stderr).toBe(0);
     expect(JSON.parse(h.stdout)).toEqual([expect.objectContaining({ channel: 'stable', previous: digests['stable-1'], version: '1.1.0-nightly.7' })]);
-    // Nothing left behind in the temporary directory.
-    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('pi-image-promote-'))).toEqual([]);
+    // The release was checked in a temporary directory, removed afterwards.
+    const scratch = /pulled to (\S+), removed afterwards/.exec(r.stderr)?.[1];
+    expect(scratch).toBeDefined();
+    expect(existsSync(scratch!.replace(/\)$/, ''))).toBe(false);
   });
 
   it('rolls back by promoting the previous digest; promoting what the tag already holds changes nothing', () => {
@@ -175,6 +177,10 @@ describe.skipIf(missing.length > 0)('pi-image promote', () => {
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/checks the signature first/)]);
     r = runPiImage(['promote', `${registry.host}/acme/appliance:nightly`, ...SIGNER]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--channel is required/)]);
+    // A version tag is published once: promotion never moves one.
+    r = runPiImage(['promote', `${registry.host}/acme/appliance:nightly`, '--channel', '1.0.0', ...SIGNER, '--trusted-root', trustedRoot]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/--channel 1\.0\.0 is a version or build tag of the release it points at/)]);
+    expect(tagDigest('acme/appliance', '1.0.0')).toBe(digests['stable-1']);
     r = runPiImage(['promote', `${registry.host}/acme/appliance:nightly`, '--channel', `sha256-${'a'.repeat(64)}`, ...SIGNER, '--trusted-root', trustedRoot]);
     expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/reserved for attached signatures/)]);
   });

@@ -20976,36 +20976,76 @@ var RPI_MODULE = "/usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_p
 var IMAGER_CUSTOM = "/usr/lib/raspberrypi-sys-mods/imager_custom";
 var USERCONF = "/usr/lib/userconf-pi/userconf";
 var PRESEED = ["/usr/bin/rpi-preseed", "/usr/lib/rpi-preseed"];
-var BOOT_SEED = /^\s*seedfrom:\s*["']?file:\/\/\/boot(\/firmware)?\/?["']?\s*$/m;
-var DATASOURCES = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
-async function cloudInitSeed(root) {
+var SEED_FROM = /^\s*seedfrom:\s*["']?file:\/\/(\/[^"'\s]*?)\/?["']?\s*$/m;
+var DATASOURCES_FLOW = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+var DATASOURCES_BLOCK = /^([ \t]*)datasource_list:[ \t]*\n((?:\1[ \t]*-[ \t]*\S.*(?:\n|$))+)/m;
+var CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled";
+var CLOUD_INIT_UNITS = ["cloud-init.service", "cloud-init-local.service", "cloud-init-main.service"];
+var INITRAMFS_SCRIPTS = ["/usr/share/initramfs-tools/scripts", "/etc/initramfs-tools/scripts"];
+var unquote = /* @__PURE__ */ __name((s) => s.trim().replace(/^["']|["']$/g, ""), "unquote");
+function datasources(text2) {
+  const flow = DATASOURCES_FLOW.exec(text2);
+  if (flow) return flow[1].split(",").map(unquote);
+  const block = DATASOURCES_BLOCK.exec(text2);
+  if (block)
+    return block[2].split("\n").map((l) => unquote(l.replace(/^\s*-\s*/, ""))).filter(Boolean);
+  return void 0;
+}
+__name(datasources, "datasources");
+async function cloudInitSeed(root, bootMount) {
   const files = ["/etc/cloud/cloud.cfg", ...(await root.list(CLOUD_CFG_DIR) ?? []).filter((n) => n.endsWith(".cfg")).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
-  let seedFile;
-  let datasources;
+  let seed;
+  let sources;
   for (const file of files.sort((a, b) => a === "/etc/cloud/cloud.cfg" ? -1 : b === "/etc/cloud/cloud.cfg" ? 1 : a < b ? -1 : 1)) {
     const text2 = await root.readText(file);
     if (text2 === void 0) continue;
-    if (BOOT_SEED.test(text2)) seedFile = file;
-    const m = DATASOURCES.exec(text2);
-    if (m) datasources = { file, list: m[1].split(",").map((s) => s.trim().replace(/^["']|["']$/g, "")) };
+    const m = SEED_FROM.exec(text2);
+    if (m) seed = { file, path: m[1].replace(/\/+$/, "") || "/" };
+    const list = datasources(text2);
+    if (list) sources = { file, list };
   }
-  if (!seedFile)
+  if (!seed)
     return {
       seeded: false,
       evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`]
     };
-  if (datasources && !datasources.list.some((d) => d.toLowerCase() === "nocloud"))
-    return { seeded: false, evidence: [`${seedFile} seeds NoCloud from the boot partition, but ${datasources.file} leaves NoCloud out of datasource_list`] };
-  return { seeded: true, evidence: [`${seedFile} seeds NoCloud from the boot partition`] };
+  if (seed.path !== bootMount)
+    return {
+      seeded: false,
+      evidence: [
+        `${seed.file} seeds NoCloud from ${seed.path}, but ${bootMount ? `the boot partition (where Imager writes) is mounted at ${bootMount}` : "fstab mounts no boot partition there"}`
+      ]
+    };
+  if (sources && !sources.list.some((d) => d.toLowerCase() === "nocloud"))
+    return { seeded: false, evidence: [`${seed.file} seeds NoCloud from the boot partition, but ${sources.file} leaves NoCloud out of datasource_list`] };
+  return { seeded: true, evidence: [`${seed.file} seeds NoCloud from the boot partition (${bootMount})`] };
 }
 __name(cloudInitSeed, "cloudInitSeed");
-async function detectFirstBoot(root, fstab) {
+async function hasImagerFixup(root) {
+  for (const dir of INITRAMFS_SCRIPTS) {
+    for (const phase of await root.list(dir) ?? []) {
+      if ((await root.list(`${dir}/${phase}`))?.includes("imager_fixup")) return true;
+    }
+  }
+  return false;
+}
+__name(hasImagerFixup, "hasImagerFixup");
+async function detectFirstBoot(root, facts = {}) {
+  if (facts.abSlots)
+    return {
+      initFormat: "none",
+      evidence: [
+        "an A/B image: Imager writes its customisation to the first FAT partition (the common one with autoboot.txt), which the running slot does not read"
+      ]
+    };
   const evidence = [];
+  const bootMount = facts.fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware")?.file;
   for (const p of PRESEED) {
     if (await root.exists(p)) return { initFormat: "rpi-preseed", evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
   }
   if (await root.exists(CLOUD_INIT)) {
-    const seed = await cloudInitSeed(root);
+    const masked = CLOUD_INIT_UNITS.filter((u) => facts.maskedUnits?.includes(u));
+    const seed = await root.exists(CLOUD_INIT_DISABLED) ? { seeded: false, evidence: [`${CLOUD_INIT_DISABLED}: cloud-init does not run`] } : masked.length > 0 ? { seeded: false, evidence: [`${masked.join(", ")} masked: cloud-init does not run`] } : await cloudInitSeed(root, bootMount);
     evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
     if (seed.seeded) {
       if (await root.exists(RPI_MODULE)) return { initFormat: "cloudinit-rpi", evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
@@ -21013,13 +21053,18 @@ async function detectFirstBoot(root, fstab) {
     }
   }
   if (await root.exists(IMAGER_CUSTOM)) {
-    const bootMount = fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware");
-    if (bootMount) {
-      evidence.push(`${IMAGER_CUSTOM} (firstrun.sh's helper)`, `fstab mounts the boot partition at ${bootMount.file}`);
+    const fixup = bootMount === "/boot/firmware" && await hasImagerFixup(root);
+    if (bootMount === "/boot" || fixup) {
+      evidence.push(
+        `${IMAGER_CUSTOM} (firstrun.sh's helper)`,
+        `fstab mounts the boot partition at ${bootMount}${fixup ? ", and the initramfs script imager_fixup points firstrun.sh there" : ""}`
+      );
       if (!await root.exists(USERCONF)) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
       return { initFormat: "systemd", evidence };
     }
-    evidence.push(`${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`);
+    evidence.push(
+      bootMount ? `${IMAGER_CUSTOM}, but the boot partition is at ${bootMount} and no initramfs script imager_fixup moves Imager's /boot/firstrun.sh there` : `${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`
+    );
   }
   if (evidence.length === 0)
     evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
@@ -21993,7 +22038,7 @@ async function inspectImage(disk, options = {}) {
         readText: /* @__PURE__ */ __name(async (path) => text(await fs3.readFile(path)), "readText"),
         list: /* @__PURE__ */ __name(async (path) => (await fs3.list(path))?.map((e) => e.name), "list")
       },
-      root.fstab
+      { fstab: root.fstab, maskedUnits: root.maskedUnits, abSlots: result.slots !== void 0 }
     );
     result.root = root;
   } else warnings.push("no ext root partition found");

@@ -58280,6 +58280,10 @@ function parseManifest(bytes, where) {
   for (const l of m.layers ?? []) check(l, "a layer");
   for (const l of m.manifests ?? []) check(l, "an index entry");
   if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError("DIGEST_MISMATCH", `${where} is neither an image manifest nor an index`);
+  const annotations = m.annotations;
+  if (annotations !== void 0) {
+    m.annotations = typeof annotations === "object" && annotations !== null && !Array.isArray(annotations) ? Object.fromEntries(Object.entries(annotations).filter((e) => typeof e[1] === "string")) : {};
+  }
   return m;
 }
 __name(parseManifest, "parseManifest");

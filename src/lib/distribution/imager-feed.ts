@@ -70,7 +70,7 @@ export function imagerEntry(input: EntryInput): ImagerOsEntry {
     extract_size: manifest.image.raw.size,
     extract_sha256: manifest.image.raw.sha256,
     image_download_size: image.size,
-    release_date: manifest.created.slice(0, 10),
+    release_date: new Date(Date.parse(manifest.created)).toISOString().slice(0, 10),
     devices: [...settings.devices],
     init_format: input.initFormat,
   };
@@ -86,6 +86,22 @@ export function groupName(product: string, channel: Channel): string {
   return channel === 'stable' ? product : `${product} (${channel})`;
 }
 
+/** Imager nests lists up to 16 levels; an item is a few levels more. Deeper is not a feed (and would exhaust the stack). */
+const MAX_DEPTH = 64;
+
+/** How deep a parsed JSON value nests, stopping as soon as it passes the limit (iterative: no recursion to exhaust). */
+function depth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > deepest) deepest = d;
+    if (deepest > MAX_DEPTH) return deepest;
+    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An existing feed (downloaded from where it is published): an object with an os_list array, or INPUT_INVALID. */
@@ -97,6 +113,7 @@ export function parseImagerFeed(text: string, where: string): ImagerFeed {
     throw new PiImageError('INPUT_INVALID', `${where} is not JSON: ${(e as Error).message}`, { cause: e });
   }
   if (!isObject(value) || !Array.isArray(value.os_list)) throw new PiImageError('INPUT_INVALID', `${where} is not an Imager feed: it has no os_list array`);
+  if (depth(value) > MAX_DEPTH) throw new PiImageError('INPUT_INVALID', `${where} nests deeper than ${MAX_DEPTH} levels: not an Imager feed`);
   value.os_list.forEach((item, i) => {
     if (!isObject(item) || typeof item.name !== 'string') throw new PiImageError('INPUT_INVALID', `${where}: os_list item ${i + 1} has no name`);
     if ('subitems' in item && !Array.isArray(item.subitems))
@@ -137,7 +154,11 @@ export function mergeIntoFeed(feed: ImagerFeed | undefined, entries: readonly Ch
     const group = { ...(osList[index] as ImagerGroup) };
     const urls = new Set(mine.map((e) => e.url));
     const rest = group.subitems.filter((s) => !(isObject(s) && typeof s.url === 'string' && urls.has(s.url)));
-    group.subitems = [...[...mine].reverse(), ...rest].slice(0, settings.keep);
+    // Newest first by release date (a release published again keeps its place by date); equal dates keep their order.
+    const dated = (s: unknown): string => (isObject(s) && typeof s.release_date === 'string' ? s.release_date : '');
+    const merged = [...[...mine].reverse(), ...rest].map((s, i) => ({ s, i }));
+    merged.sort((a, b) => (dated(a.s) < dated(b.s) ? 1 : dated(a.s) > dated(b.s) ? -1 : a.i - b.i));
+    group.subitems = merged.map((m) => m.s).slice(0, settings.keep);
     osList[index] = group;
   }
   return { os_list: osList };

@@ -19,7 +19,8 @@ import { readSmallFile } from '../core/small-file';
 import { attachArtifact, referrersOfType } from '../oci/referrers';
 import type { OciStore } from '../oci/store';
 import { pullRelease } from '../publishing/pull';
-import { checkTag } from '../publishing/tags';
+import { checkTag, copiedTags } from '../publishing/tags';
+import { parseManifest } from '../oci/manifest-json';
 import { fileOfRole, openReleaseDir, releasePath, type ReleaseDir } from '../release/release-dir';
 import type { SignerPolicy } from '../signing/signer-policy';
 
@@ -70,12 +71,13 @@ async function passingBootTest(release: ReleaseDir): Promise<PromotionRecord['bo
   const entry = fileOfRole(release, 'boot-test');
   if (!entry)
     throw new PiImageError('BOOT_EVIDENCE_MISSING', `${where} has no boot-test evidence (smoke-test.json) under its signature: boot-test it before promoting`);
-  let report: BootEvidence;
+  let report: BootEvidence | null;
   try {
-    report = JSON.parse((await readSmallFile(releasePath(release, entry.path), 4 * 1024 * 1024)).toString('utf8')) as BootEvidence;
+    report = JSON.parse((await readSmallFile(releasePath(release, entry.path), 4 * 1024 * 1024)).toString('utf8')) as BootEvidence | null;
   } catch (e) {
     throw new PiImageError('BOOT_EVIDENCE_MISSING', `${where}: ${entry.path} is not a boot test report: ${(e as Error).message}`, { cause: e });
   }
+  if (report === null || typeof report !== 'object') throw new PiImageError('BOOT_EVIDENCE_MISSING', `${where}: ${entry.path} is not a boot test report`);
   if (report.image?.rawSha256 !== manifest.image.raw.sha256)
     throw new PiImageError(
       'BOOT_EVIDENCE_MISSING',
@@ -109,6 +111,20 @@ export async function promoteRelease(options: PromoteOptions): Promise<PromoteRe
     const bootTest = await passingBootTest(release);
     const previous = (await store.resolveTag(channel)) ?? null;
     const { manifest } = release;
+    // A version or build tag is published once: promotion moves channels, never those.
+    const stored = await store.getManifest(pulled.digest);
+    const annotationsOf = async (digest: string) =>
+      parseManifest(digest === pulled.digest ? stored.bytes : (await store.getManifest(digest)).bytes, store.pinned(digest)).annotations;
+    for (const [digest, what] of [
+      [previous, 'the release it points at'],
+      [pulled.digest, 'this release'],
+    ] as const) {
+      if (digest && copiedTags([channel], await annotationsOf(digest), store.label)[0]!.immutable)
+        throw new PiImageError(
+          'INPUT_INVALID',
+          `--channel ${channel} is a version or build tag of ${what}: those are published once and never moved; promote to a channel (stable)`,
+        );
+    }
     const record: PromotionRecord = {
       schemaVersion: 1,
       name: manifest.name,
@@ -126,7 +142,6 @@ export async function promoteRelease(options: PromoteOptions): Promise<PromoteRe
       return { record, moved: false, recordDigest: null };
     }
     // The same manifest bytes under the channel tag: the digest, and all attached to it, unchanged.
-    const stored = await store.getManifest(pulled.digest);
     const put = await store.putManifest(stored.bytes, stored.mediaType, channel);
     if (put.digest !== pulled.digest) throw new PiImageError('REGISTRY_FAILED', `${store.label} stored ${channel} as ${put.digest}, not ${pulled.digest}`);
     logger.info(`${store.label}:${channel} → ${pulled.digest} (${manifest.name} ${manifest.version})${previous ? `, was ${previous}` : ''}`);
@@ -138,7 +153,13 @@ export async function promoteRelease(options: PromoteOptions): Promise<PromoteRe
         blob: Buffer.from(`${JSON.stringify(record, null, 2)}\n`),
         annotations: { 'org.opencontainers.image.created': record.promotedAt, 'dev.pi-image.channel': channel },
       },
-    );
+    ).catch((e: unknown) => {
+      throw new PiImageError(
+        'REGISTRY_FAILED',
+        `${store.label}:${channel} now points at ${pulled.digest}, but the promotion could not be recorded (--history will not list it): ${(e as Error).message}`,
+        { cause: e },
+      );
+    });
     logger.info(`promotion recorded as ${attached.digest} (${attached.via})`);
     return { record, moved: true, recordDigest: attached.digest };
   } finally {

@@ -15,7 +15,7 @@ function tree(files: Record<string, string>): RootFiles {
   };
 }
 
-const BOOT_FSTAB = [{ file: '/' }, { file: '/boot/firmware' }];
+const BOOT_FSTAB = { fstab: [{ file: '/' }, { file: '/boot/firmware' }] };
 // As Raspberry Pi's rpi-cloud-init-mods ships it (pi-gen 372e5636, stage2/04-cloud-init/files/99_raspberry-pi.cfg).
 const RPI_CFG = 'datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: file:///boot/firmware\n';
 const CLOUD_INIT = { '/usr/bin/cloud-init': '#!/usr/bin/python3\n', '/etc/cloud/cloud.cfg': 'users:\n  - default\n' };
@@ -30,7 +30,7 @@ describe('detectFirstBoot', () => {
 
   it('without the module: cloudinit, and says the rpi: keys would be ignored', async () => {
     const r = await detectFirstBoot(
-      tree({ ...CLOUD_INIT, '/etc/cloud/cloud.cfg.d/90-seed.cfg': 'datasource:\n  NoCloud:\n    seedfrom: "file:///boot/"\n' }),
+      tree({ ...CLOUD_INIT, '/etc/cloud/cloud.cfg.d/90-seed.cfg': 'datasource:\n  NoCloud:\n    seedfrom: "file:///boot/firmware/"\n' }),
       BOOT_FSTAB,
     );
     expect(r.initFormat).toBe('cloudinit');
@@ -49,12 +49,35 @@ describe('detectFirstBoot', () => {
     expect(excluded.evidence.join('\n')).toMatch(/99-ec2\.cfg leaves NoCloud out of datasource_list/);
   });
 
-  it("finds Imager's firstrun.sh route (imager_custom, the boot partition mounted): systemd; warns without userconf", async () => {
-    const r = await detectFirstBoot(tree({ '/usr/lib/raspberrypi-sys-mods/imager_custom': '#!/bin/sh\n' }), BOOT_FSTAB);
-    expect(r.initFormat).toBe('systemd');
-    expect(r.evidence.join('\n')).toMatch(/no \/usr\/lib\/userconf-pi\/userconf: firstrun\.sh cannot set up the first user/);
-    const unmounted = await detectFirstBoot(tree({ '/usr/lib/raspberrypi-sys-mods/imager_custom': '' }), [{ file: '/' }]);
-    expect(unmounted.initFormat).toBe('none');
+  it("finds Imager's firstrun.sh route (imager_custom; the boot partition at /boot, or at /boot/firmware with imager_fixup): systemd", async () => {
+    const custom = { '/usr/lib/raspberrypi-sys-mods/imager_custom': '#!/bin/sh\n' };
+    const atBoot = await detectFirstBoot(tree(custom), { fstab: [{ file: '/' }, { file: '/boot' }] });
+    expect(atBoot.initFormat).toBe('systemd');
+    expect(atBoot.evidence.join('\n')).toMatch(/no \/usr\/lib\/userconf-pi\/userconf: firstrun\.sh cannot set up the first user/);
+    // Imager starts /boot/firstrun.sh: at /boot/firmware only raspberrypi-sys-mods' initramfs fix-up finds it.
+    const noFixup = await detectFirstBoot(tree(custom), BOOT_FSTAB);
+    expect(noFixup.initFormat).toBe('none');
+    expect(noFixup.evidence.join('\n')).toMatch(/no initramfs script imager_fixup/);
+    const fixup = await detectFirstBoot(tree({ ...custom, '/usr/share/initramfs-tools/scripts/init-premount/imager_fixup': '' }), BOOT_FSTAB);
+    expect(fixup.initFormat).toBe('systemd');
+    expect((await detectFirstBoot(tree(custom), { fstab: [{ file: '/' }] })).initFormat).toBe('none');
+  });
+
+  it('reads block-style data source lists, and refuses a seed elsewhere than the boot mount, a disabled or masked cloud-init, an A/B image', async () => {
+    const seeded = { ...CLOUD_INIT, '/etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg': RPI_CFG, [RPI_MODULE]: '' };
+    const block = await detectFirstBoot(tree({ ...seeded, '/etc/cloud/cloud.cfg.d/99z-ec2.cfg': 'datasource_list:\n  - Ec2\n  - None\n' }), BOOT_FSTAB);
+    expect(block.initFormat).toBe('none');
+    expect(block.evidence.join('\n')).toMatch(/99z-ec2\.cfg leaves NoCloud out of datasource_list/);
+    const elsewhere = await detectFirstBoot(tree(seeded), { fstab: [{ file: '/' }, { file: '/boot' }] });
+    expect(elsewhere.initFormat).toBe('none');
+    expect(elsewhere.evidence.join('\n')).toMatch(/seeds NoCloud from \/boot\/firmware, but the boot partition \(where Imager writes\) is mounted at \/boot/);
+    expect((await detectFirstBoot(tree({ ...seeded, '/etc/cloud/cloud-init.disabled': '' }), BOOT_FSTAB)).initFormat).toBe('none');
+    expect((await detectFirstBoot(tree(seeded), { ...BOOT_FSTAB, maskedUnits: ['cloud-init.service'] })).evidence.join('\n')).toMatch(
+      /cloud-init\.service masked/,
+    );
+    const ab = await detectFirstBoot(tree(seeded), { ...BOOT_FSTAB, abSlots: true });
+    expect(ab).toEqual({ initFormat: 'none', evidence: [expect.stringMatching(/an A\/B image: Imager writes .* first FAT partition/)] });
+    expect((await detectFirstBoot(tree(seeded), BOOT_FSTAB)).initFormat).toBe('cloudinit-rpi');
   });
 
   it('prefers rpi-preseed, and says none with the reason when nothing is there', async () => {

@@ -38,40 +38,99 @@ const IMAGER_CUSTOM = '/usr/lib/raspberrypi-sys-mods/imager_custom';
 const USERCONF = '/usr/lib/userconf-pi/userconf';
 const PRESEED = ['/usr/bin/rpi-preseed', '/usr/lib/rpi-preseed'];
 
-/** A cloud-init setting pointing NoCloud at the boot partition (seedfrom file:///boot/firmware or /boot). */
-const BOOT_SEED = /^\s*seedfrom:\s*["']?file:\/\/\/boot(\/firmware)?\/?["']?\s*$/m;
-/** A datasource_list that leaves NoCloud out makes the seed unused. */
-const DATASOURCES = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+/** NoCloud's seedfrom: where cloud-init looks for user-data (file:///boot/firmware/ on Raspberry Pi OS). */
+const SEED_FROM = /^\s*seedfrom:\s*["']?file:\/\/(\/[^"'\s]*?)\/?["']?\s*$/m;
+/** datasource_list in flow form ([ NoCloud, None ]) or block form (- NoCloud lines after it). */
+const DATASOURCES_FLOW = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+const DATASOURCES_BLOCK = /^([ \t]*)datasource_list:[ \t]*\n((?:\1[ \t]*-[ \t]*\S.*(?:\n|$))+)/m;
+const CLOUD_INIT_DISABLED = '/etc/cloud/cloud-init.disabled';
+const CLOUD_INIT_UNITS = ['cloud-init.service', 'cloud-init-local.service', 'cloud-init-main.service'];
+/** Where initramfs scripts live: raspberrypi-sys-mods' imager_fixup (firstrun.sh moved to /boot/firmware) is one. */
+const INITRAMFS_SCRIPTS = ['/usr/share/initramfs-tools/scripts', '/etc/initramfs-tools/scripts'];
 
-async function cloudInitSeed(root: RootFiles): Promise<{ seeded: boolean; evidence: string[] }> {
+const unquote = (s: string): string => s.trim().replace(/^["']|["']$/g, '');
+
+function datasources(text: string): string[] | undefined {
+  const flow = DATASOURCES_FLOW.exec(text);
+  if (flow) return flow[1]!.split(',').map(unquote);
+  const block = DATASOURCES_BLOCK.exec(text);
+  if (block)
+    return block[2]!
+      .split('\n')
+      .map((l) => unquote(l.replace(/^\s*-\s*/, '')))
+      .filter(Boolean);
+  return undefined;
+}
+
+/** What else the detection needs to know of the image. */
+export interface ImageFacts {
+  /** fstab entries (the boot partition's mount point). */
+  fstab?: readonly { file: string }[] | undefined;
+  /** Units masked in /etc/systemd/system. */
+  maskedUnits?: readonly string[];
+  /** An A/B image (autoboot.txt): Imager writes to the first FAT partition, which the running slot does not read. */
+  abSlots?: boolean;
+}
+
+async function cloudInitSeed(root: RootFiles, bootMount: string | undefined): Promise<{ seeded: boolean; evidence: string[] }> {
   const files = ['/etc/cloud/cloud.cfg', ...((await root.list(CLOUD_CFG_DIR)) ?? []).filter((n) => n.endsWith('.cfg')).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
-  let seedFile: string | undefined;
-  let datasources: { file: string; list: string[] } | undefined;
+  let seed: { file: string; path: string } | undefined;
+  let sources: { file: string; list: string[] } | undefined;
   // cloud-init reads cloud.cfg, then cloud.cfg.d/*.cfg in name order: a later setting wins.
   for (const file of files.sort((a, b) => (a === '/etc/cloud/cloud.cfg' ? -1 : b === '/etc/cloud/cloud.cfg' ? 1 : a < b ? -1 : 1))) {
     const text = await root.readText(file);
     if (text === undefined) continue;
-    if (BOOT_SEED.test(text)) seedFile = file;
-    const m = DATASOURCES.exec(text);
-    if (m) datasources = { file, list: m[1]!.split(',').map((s) => s.trim().replace(/^["']|["']$/g, '')) };
+    const m = SEED_FROM.exec(text);
+    if (m) seed = { file, path: m[1]!.replace(/\/+$/, '') || '/' };
+    const list = datasources(text);
+    if (list) sources = { file, list };
   }
-  if (!seedFile)
+  if (!seed)
     return {
       seeded: false,
       evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`],
     };
-  if (datasources && !datasources.list.some((d) => d.toLowerCase() === 'nocloud'))
-    return { seeded: false, evidence: [`${seedFile} seeds NoCloud from the boot partition, but ${datasources.file} leaves NoCloud out of datasource_list`] };
-  return { seeded: true, evidence: [`${seedFile} seeds NoCloud from the boot partition`] };
+  if (seed.path !== bootMount)
+    return {
+      seeded: false,
+      evidence: [
+        `${seed.file} seeds NoCloud from ${seed.path}, but ${bootMount ? `the boot partition (where Imager writes) is mounted at ${bootMount}` : 'fstab mounts no boot partition there'}`,
+      ],
+    };
+  if (sources && !sources.list.some((d) => d.toLowerCase() === 'nocloud'))
+    return { seeded: false, evidence: [`${seed.file} seeds NoCloud from the boot partition, but ${sources.file} leaves NoCloud out of datasource_list`] };
+  return { seeded: true, evidence: [`${seed.file} seeds NoCloud from the boot partition (${bootMount})`] };
 }
 
-export async function detectFirstBoot(root: RootFiles, fstab: readonly { file: string }[] | undefined): Promise<FirstBootSupport> {
+async function hasImagerFixup(root: RootFiles): Promise<boolean> {
+  for (const dir of INITRAMFS_SCRIPTS) {
+    for (const phase of (await root.list(dir)) ?? []) {
+      if ((await root.list(`${dir}/${phase}`))?.includes('imager_fixup')) return true;
+    }
+  }
+  return false;
+}
+
+export async function detectFirstBoot(root: RootFiles, facts: ImageFacts = {}): Promise<FirstBootSupport> {
+  if (facts.abSlots)
+    return {
+      initFormat: 'none',
+      evidence: [
+        'an A/B image: Imager writes its customisation to the first FAT partition (the common one with autoboot.txt), which the running slot does not read',
+      ],
+    };
   const evidence: string[] = [];
+  const bootMount = facts.fstab?.find((e) => e.file === '/boot' || e.file === '/boot/firmware')?.file;
   for (const p of PRESEED) {
     if (await root.exists(p)) return { initFormat: 'rpi-preseed', evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
   }
   if (await root.exists(CLOUD_INIT)) {
-    const seed = await cloudInitSeed(root);
+    const masked = CLOUD_INIT_UNITS.filter((u) => facts.maskedUnits?.includes(u));
+    const seed = (await root.exists(CLOUD_INIT_DISABLED))
+      ? { seeded: false, evidence: [`${CLOUD_INIT_DISABLED}: cloud-init does not run`] }
+      : masked.length > 0
+        ? { seeded: false, evidence: [`${masked.join(', ')} masked: cloud-init does not run`] }
+        : await cloudInitSeed(root, bootMount);
     evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
     if (seed.seeded) {
       if (await root.exists(RPI_MODULE)) return { initFormat: 'cloudinit-rpi', evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
@@ -79,13 +138,22 @@ export async function detectFirstBoot(root: RootFiles, fstab: readonly { file: s
     }
   }
   if (await root.exists(IMAGER_CUSTOM)) {
-    const bootMount = fstab?.find((e) => e.file === '/boot' || e.file === '/boot/firmware');
-    if (bootMount) {
-      evidence.push(`${IMAGER_CUSTOM} (firstrun.sh's helper)`, `fstab mounts the boot partition at ${bootMount.file}`);
+    // Imager starts systemd.run=/boot/firstrun.sh: with the boot partition at /boot/firmware, only
+    // raspberrypi-sys-mods' imager_fixup (in the initramfs) rewrites that path.
+    const fixup = bootMount === '/boot/firmware' && (await hasImagerFixup(root));
+    if (bootMount === '/boot' || fixup) {
+      evidence.push(
+        `${IMAGER_CUSTOM} (firstrun.sh's helper)`,
+        `fstab mounts the boot partition at ${bootMount}${fixup ? ', and the initramfs script imager_fixup points firstrun.sh there' : ''}`,
+      );
       if (!(await root.exists(USERCONF))) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
       return { initFormat: 'systemd', evidence };
     }
-    evidence.push(`${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`);
+    evidence.push(
+      bootMount
+        ? `${IMAGER_CUSTOM}, but the boot partition is at ${bootMount} and no initramfs script imager_fixup moves Imager's /boot/firstrun.sh there`
+        : `${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`,
+    );
   }
   if (evidence.length === 0)
     evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);

@@ -244,7 +244,7 @@ export async function inspectImage(disk: ByteSource, options: InspectOptions = {
         readText: async (path) => text(await fs.readFile(path)),
         list: async (path) => (await fs.list(path))?.map((e) => e.name),
       },
-      root.fstab,
+      { fstab: root.fstab, maskedUnits: root.maskedUnits, abSlots: result.slots !== undefined },
     );
     result.root = root;
   } else warnings.push('no ext root partition found');

@@ -12,6 +12,8 @@ export interface ParsedManifest {
   manifests?: Descriptor[];
   subject?: Descriptor;
   artifactType?: string;
+  /** Only string values are kept (anything else in a hostile manifest is dropped). */
+  annotations?: Record<string, string>;
 }
 
 export function parseManifest(bytes: Buffer, where: string): ParsedManifest {
@@ -31,5 +33,12 @@ export function parseManifest(bytes: Buffer, where: string): ParsedManifest {
   for (const l of m.layers ?? []) check(l, 'a layer');
   for (const l of m.manifests ?? []) check(l, 'an index entry');
   if (!m.manifests && (!m.config || !Array.isArray(m.layers))) throw new PiImageError('DIGEST_MISMATCH', `${where} is neither an image manifest nor an index`);
+  const annotations: unknown = m.annotations;
+  if (annotations !== undefined) {
+    m.annotations =
+      typeof annotations === 'object' && annotations !== null && !Array.isArray(annotations)
+        ? Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string'))
+        : {};
+  }
   return m;
 }
