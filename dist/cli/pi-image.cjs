@@ -43,6 +43,7509 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
+// node_modules/yaml/dist/nodes/identity.js
+var require_identity = __commonJS({
+  "node_modules/yaml/dist/nodes/identity.js"(exports2) {
+    "use strict";
+    var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
+    var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
+    var MAP = /* @__PURE__ */ Symbol.for("yaml.map");
+    var PAIR = /* @__PURE__ */ Symbol.for("yaml.pair");
+    var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
+    var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
+    var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
+    var isAlias = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS, "isAlias");
+    var isDocument = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC, "isDocument");
+    var isMap = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP, "isMap");
+    var isPair = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR, "isPair");
+    var isScalar = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR, "isScalar");
+    var isSeq = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ, "isSeq");
+    function isCollection(node) {
+      if (node && typeof node === "object")
+        switch (node[NODE_TYPE]) {
+          case MAP:
+          case SEQ:
+            return true;
+        }
+      return false;
+    }
+    __name(isCollection, "isCollection");
+    function isNode(node) {
+      if (node && typeof node === "object")
+        switch (node[NODE_TYPE]) {
+          case ALIAS:
+          case MAP:
+          case SCALAR:
+          case SEQ:
+            return true;
+        }
+      return false;
+    }
+    __name(isNode, "isNode");
+    var hasAnchor = /* @__PURE__ */ __name((node) => (isScalar(node) || isCollection(node)) && !!node.anchor, "hasAnchor");
+    exports2.ALIAS = ALIAS;
+    exports2.DOC = DOC;
+    exports2.MAP = MAP;
+    exports2.NODE_TYPE = NODE_TYPE;
+    exports2.PAIR = PAIR;
+    exports2.SCALAR = SCALAR;
+    exports2.SEQ = SEQ;
+    exports2.hasAnchor = hasAnchor;
+    exports2.isAlias = isAlias;
+    exports2.isCollection = isCollection;
+    exports2.isDocument = isDocument;
+    exports2.isMap = isMap;
+    exports2.isNode = isNode;
+    exports2.isPair = isPair;
+    exports2.isScalar = isScalar;
+    exports2.isSeq = isSeq;
+  }
+});
+
+// node_modules/yaml/dist/visit.js
+var require_visit = __commonJS({
+  "node_modules/yaml/dist/visit.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var BREAK = /* @__PURE__ */ Symbol("break visit");
+    var SKIP = /* @__PURE__ */ Symbol("skip children");
+    var REMOVE = /* @__PURE__ */ Symbol("remove node");
+    function visit(node, visitor) {
+      const visitor_ = initVisitor(visitor);
+      if (identity.isDocument(node)) {
+        const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
+        if (cd === REMOVE)
+          node.contents = null;
+      } else
+        visit_(null, node, visitor_, Object.freeze([]));
+    }
+    __name(visit, "visit");
+    visit.BREAK = BREAK;
+    visit.SKIP = SKIP;
+    visit.REMOVE = REMOVE;
+    function visit_(key, node, visitor, path) {
+      const ctrl = callVisitor(key, node, visitor, path);
+      if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
+        replaceNode(key, path, ctrl);
+        return visit_(key, ctrl, visitor, path);
+      }
+      if (typeof ctrl !== "symbol") {
+        if (identity.isCollection(node)) {
+          path = Object.freeze(path.concat(node));
+          for (let i = 0; i < node.items.length; ++i) {
+            const ci = visit_(i, node.items[i], visitor, path);
+            if (typeof ci === "number")
+              i = ci - 1;
+            else if (ci === BREAK)
+              return BREAK;
+            else if (ci === REMOVE) {
+              node.items.splice(i, 1);
+              i -= 1;
+            }
+          }
+        } else if (identity.isPair(node)) {
+          path = Object.freeze(path.concat(node));
+          const ck = visit_("key", node.key, visitor, path);
+          if (ck === BREAK)
+            return BREAK;
+          else if (ck === REMOVE)
+            node.key = null;
+          const cv = visit_("value", node.value, visitor, path);
+          if (cv === BREAK)
+            return BREAK;
+          else if (cv === REMOVE)
+            node.value = null;
+        }
+      }
+      return ctrl;
+    }
+    __name(visit_, "visit_");
+    async function visitAsync(node, visitor) {
+      const visitor_ = initVisitor(visitor);
+      if (identity.isDocument(node)) {
+        const cd = await visitAsync_(null, node.contents, visitor_, Object.freeze([node]));
+        if (cd === REMOVE)
+          node.contents = null;
+      } else
+        await visitAsync_(null, node, visitor_, Object.freeze([]));
+    }
+    __name(visitAsync, "visitAsync");
+    visitAsync.BREAK = BREAK;
+    visitAsync.SKIP = SKIP;
+    visitAsync.REMOVE = REMOVE;
+    async function visitAsync_(key, node, visitor, path) {
+      const ctrl = await callVisitor(key, node, visitor, path);
+      if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
+        replaceNode(key, path, ctrl);
+        return visitAsync_(key, ctrl, visitor, path);
+      }
+      if (typeof ctrl !== "symbol") {
+        if (identity.isCollection(node)) {
+          path = Object.freeze(path.concat(node));
+          for (let i = 0; i < node.items.length; ++i) {
+            const ci = await visitAsync_(i, node.items[i], visitor, path);
+            if (typeof ci === "number")
+              i = ci - 1;
+            else if (ci === BREAK)
+              return BREAK;
+            else if (ci === REMOVE) {
+              node.items.splice(i, 1);
+              i -= 1;
+            }
+          }
+        } else if (identity.isPair(node)) {
+          path = Object.freeze(path.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path);
+          if (ck === BREAK)
+            return BREAK;
+          else if (ck === REMOVE)
+            node.key = null;
+          const cv = await visitAsync_("value", node.value, visitor, path);
+          if (cv === BREAK)
+            return BREAK;
+          else if (cv === REMOVE)
+            node.value = null;
+        }
+      }
+      return ctrl;
+    }
+    __name(visitAsync_, "visitAsync_");
+    function initVisitor(visitor) {
+      if (typeof visitor === "object" && (visitor.Collection || visitor.Node || visitor.Value)) {
+        return Object.assign({
+          Alias: visitor.Node,
+          Map: visitor.Node,
+          Scalar: visitor.Node,
+          Seq: visitor.Node
+        }, visitor.Value && {
+          Map: visitor.Value,
+          Scalar: visitor.Value,
+          Seq: visitor.Value
+        }, visitor.Collection && {
+          Map: visitor.Collection,
+          Seq: visitor.Collection
+        }, visitor);
+      }
+      return visitor;
+    }
+    __name(initVisitor, "initVisitor");
+    function callVisitor(key, node, visitor, path) {
+      if (typeof visitor === "function")
+        return visitor(key, node, path);
+      if (identity.isMap(node))
+        return visitor.Map?.(key, node, path);
+      if (identity.isSeq(node))
+        return visitor.Seq?.(key, node, path);
+      if (identity.isPair(node))
+        return visitor.Pair?.(key, node, path);
+      if (identity.isScalar(node))
+        return visitor.Scalar?.(key, node, path);
+      if (identity.isAlias(node))
+        return visitor.Alias?.(key, node, path);
+      return void 0;
+    }
+    __name(callVisitor, "callVisitor");
+    function replaceNode(key, path, node) {
+      const parent = path[path.length - 1];
+      if (identity.isCollection(parent)) {
+        parent.items[key] = node;
+      } else if (identity.isPair(parent)) {
+        if (key === "key")
+          parent.key = node;
+        else
+          parent.value = node;
+      } else if (identity.isDocument(parent)) {
+        parent.contents = node;
+      } else {
+        const pt = identity.isAlias(parent) ? "alias" : "scalar";
+        throw new Error(`Cannot replace node with ${pt} parent`);
+      }
+    }
+    __name(replaceNode, "replaceNode");
+    exports2.visit = visit;
+    exports2.visitAsync = visitAsync;
+  }
+});
+
+// node_modules/yaml/dist/doc/directives.js
+var require_directives = __commonJS({
+  "node_modules/yaml/dist/doc/directives.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var visit = require_visit();
+    var escapeChars = {
+      "!": "%21",
+      ",": "%2C",
+      "[": "%5B",
+      "]": "%5D",
+      "{": "%7B",
+      "}": "%7D"
+    };
+    var escapeTagName = /* @__PURE__ */ __name((tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]), "escapeTagName");
+    var Directives = class _Directives {
+      static {
+        __name(this, "Directives");
+      }
+      constructor(yaml, tags) {
+        this.docStart = null;
+        this.docEnd = false;
+        this.yaml = Object.assign({}, _Directives.defaultYaml, yaml);
+        this.tags = Object.assign({}, _Directives.defaultTags, tags);
+      }
+      clone() {
+        const copy = new _Directives(this.yaml, this.tags);
+        copy.docStart = this.docStart;
+        return copy;
+      }
+      /**
+       * During parsing, get a Directives instance for the current document and
+       * update the stream state according to the current version's spec.
+       */
+      atDocument() {
+        const res = new _Directives(this.yaml, this.tags);
+        switch (this.yaml.version) {
+          case "1.1":
+            this.atNextDocument = true;
+            break;
+          case "1.2":
+            this.atNextDocument = false;
+            this.yaml = {
+              explicit: _Directives.defaultYaml.explicit,
+              version: "1.2"
+            };
+            this.tags = Object.assign({}, _Directives.defaultTags);
+            break;
+        }
+        return res;
+      }
+      /**
+       * @param onError - May be called even if the action was successful
+       * @returns `true` on success
+       */
+      add(line2, onError) {
+        if (this.atNextDocument) {
+          this.yaml = { explicit: _Directives.defaultYaml.explicit, version: "1.1" };
+          this.tags = Object.assign({}, _Directives.defaultTags);
+          this.atNextDocument = false;
+        }
+        const parts = line2.trim().split(/[ \t]+/);
+        const name = parts.shift();
+        switch (name) {
+          case "%TAG": {
+            if (parts.length !== 2) {
+              onError(0, "%TAG directive should contain exactly two parts");
+              if (parts.length < 2)
+                return false;
+            }
+            const [handle, prefix] = parts;
+            this.tags[handle] = prefix;
+            return true;
+          }
+          case "%YAML": {
+            this.yaml.explicit = true;
+            if (parts.length !== 1) {
+              onError(0, "%YAML directive should contain exactly one part");
+              return false;
+            }
+            const [version2] = parts;
+            if (version2 === "1.1" || version2 === "1.2") {
+              this.yaml.version = version2;
+              return true;
+            } else {
+              const isValid = /^\d+\.\d+$/.test(version2);
+              onError(6, `Unsupported YAML version ${version2}`, isValid);
+              return false;
+            }
+          }
+          default:
+            onError(0, `Unknown directive ${name}`, true);
+            return false;
+        }
+      }
+      /**
+       * Resolves a tag, matching handles to those defined in %TAG directives.
+       *
+       * @returns Resolved tag, which may also be the non-specific tag `'!'` or a
+       *   `'!local'` tag, or `null` if unresolvable.
+       */
+      tagName(source, onError) {
+        if (source === "!")
+          return "!";
+        if (source[0] !== "!") {
+          onError(`Not a valid tag: ${source}`);
+          return null;
+        }
+        if (source[1] === "<") {
+          const verbatim = source.slice(2, -1);
+          if (verbatim === "!" || verbatim === "!!") {
+            onError(`Verbatim tags aren't resolved, so ${source} is invalid.`);
+            return null;
+          }
+          if (source[source.length - 1] !== ">")
+            onError("Verbatim tags must end with a >");
+          return verbatim;
+        }
+        const [, handle, suffix] = source.match(/^(.*!)([^!]*)$/s);
+        if (!suffix)
+          onError(`The ${source} tag has no suffix`);
+        const prefix = this.tags[handle];
+        if (prefix) {
+          try {
+            return prefix + decodeURIComponent(suffix);
+          } catch (error) {
+            onError(String(error));
+            return null;
+          }
+        }
+        if (handle === "!")
+          return source;
+        onError(`Could not resolve tag: ${source}`);
+        return null;
+      }
+      /**
+       * Given a fully resolved tag, returns its printable string form,
+       * taking into account current tag prefixes and defaults.
+       */
+      tagString(tag2) {
+        for (const [handle, prefix] of Object.entries(this.tags)) {
+          if (tag2.startsWith(prefix))
+            return handle + escapeTagName(tag2.substring(prefix.length));
+        }
+        return tag2[0] === "!" ? tag2 : `!<${tag2}>`;
+      }
+      toString(doc) {
+        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const tagEntries = Object.entries(this.tags);
+        let tagNames;
+        if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
+          const tags = {};
+          visit.visit(doc.contents, (_key, node) => {
+            if (identity.isNode(node) && node.tag)
+              tags[node.tag] = true;
+          });
+          tagNames = Object.keys(tags);
+        } else
+          tagNames = [];
+        for (const [handle, prefix] of tagEntries) {
+          if (handle === "!!" && prefix === "tag:yaml.org,2002:")
+            continue;
+          if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
+            lines.push(`%TAG ${handle} ${prefix}`);
+        }
+        return lines.join("\n");
+      }
+    };
+    Directives.defaultYaml = { explicit: false, version: "1.2" };
+    Directives.defaultTags = { "!!": "tag:yaml.org,2002:" };
+    exports2.Directives = Directives;
+  }
+});
+
+// node_modules/yaml/dist/doc/anchors.js
+var require_anchors = __commonJS({
+  "node_modules/yaml/dist/doc/anchors.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var visit = require_visit();
+    function anchorIsValid(anchor) {
+      if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
+        const sa = JSON.stringify(anchor);
+        const msg = `Anchor must not contain whitespace or control characters: ${sa}`;
+        throw new Error(msg);
+      }
+      return true;
+    }
+    __name(anchorIsValid, "anchorIsValid");
+    function anchorNames(root) {
+      const anchors = /* @__PURE__ */ new Set();
+      visit.visit(root, {
+        Value(_key, node) {
+          if (node.anchor)
+            anchors.add(node.anchor);
+        }
+      });
+      return anchors;
+    }
+    __name(anchorNames, "anchorNames");
+    function findNewAnchor(prefix, exclude) {
+      for (let i = 1; true; ++i) {
+        const name = `${prefix}${i}`;
+        if (!exclude.has(name))
+          return name;
+      }
+    }
+    __name(findNewAnchor, "findNewAnchor");
+    function createNodeAnchors(doc, prefix) {
+      const aliasObjects = [];
+      const sourceObjects = /* @__PURE__ */ new Map();
+      let prevAnchors = null;
+      return {
+        onAnchor: /* @__PURE__ */ __name((source) => {
+          aliasObjects.push(source);
+          prevAnchors ?? (prevAnchors = anchorNames(doc));
+          const anchor = findNewAnchor(prefix, prevAnchors);
+          prevAnchors.add(anchor);
+          return anchor;
+        }, "onAnchor"),
+        /**
+         * With circular references, the source node is only resolved after all
+         * of its child nodes are. This is why anchors are set only after all of
+         * the nodes have been created.
+         */
+        setAnchors: /* @__PURE__ */ __name(() => {
+          for (const source of aliasObjects) {
+            const ref = sourceObjects.get(source);
+            if (typeof ref === "object" && ref.anchor && (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
+              ref.node.anchor = ref.anchor;
+            } else {
+              const error = new Error("Failed to resolve repeated object (this should not happen)");
+              error.source = source;
+              throw error;
+            }
+          }
+        }, "setAnchors"),
+        sourceObjects
+      };
+    }
+    __name(createNodeAnchors, "createNodeAnchors");
+    exports2.anchorIsValid = anchorIsValid;
+    exports2.anchorNames = anchorNames;
+    exports2.createNodeAnchors = createNodeAnchors;
+    exports2.findNewAnchor = findNewAnchor;
+  }
+});
+
+// node_modules/yaml/dist/doc/applyReviver.js
+var require_applyReviver = __commonJS({
+  "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
+    "use strict";
+    function applyReviver(reviver, obj, key, val) {
+      if (val && typeof val === "object") {
+        if (Array.isArray(val)) {
+          for (let i = 0, len = val.length; i < len; ++i) {
+            const v0 = val[i];
+            const v1 = applyReviver(reviver, val, String(i), v0);
+            if (v1 === void 0)
+              delete val[i];
+            else if (v1 !== v0)
+              val[i] = v1;
+          }
+        } else if (val instanceof Map) {
+          for (const k of Array.from(val.keys())) {
+            const v0 = val.get(k);
+            const v1 = applyReviver(reviver, val, k, v0);
+            if (v1 === void 0)
+              val.delete(k);
+            else if (v1 !== v0)
+              val.set(k, v1);
+          }
+        } else if (val instanceof Set) {
+          for (const v0 of Array.from(val)) {
+            const v1 = applyReviver(reviver, val, v0, v0);
+            if (v1 === void 0)
+              val.delete(v0);
+            else if (v1 !== v0) {
+              val.delete(v0);
+              val.add(v1);
+            }
+          }
+        } else {
+          for (const [k, v0] of Object.entries(val)) {
+            const v1 = applyReviver(reviver, val, k, v0);
+            if (v1 === void 0)
+              delete val[k];
+            else if (v1 !== v0)
+              val[k] = v1;
+          }
+        }
+      }
+      return reviver.call(obj, key, val);
+    }
+    __name(applyReviver, "applyReviver");
+    exports2.applyReviver = applyReviver;
+  }
+});
+
+// node_modules/yaml/dist/nodes/toJS.js
+var require_toJS = __commonJS({
+  "node_modules/yaml/dist/nodes/toJS.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    function toJS(value, arg, ctx) {
+      if (Array.isArray(value))
+        return value.map((v, i) => toJS(v, String(i), ctx));
+      if (value && typeof value.toJSON === "function") {
+        if (!ctx || !identity.hasAnchor(value))
+          return value.toJSON(arg, ctx);
+        const data = { aliasCount: 0, count: 1, res: void 0 };
+        ctx.anchors.set(value, data);
+        ctx.onCreate = (res2) => {
+          data.res = res2;
+          delete ctx.onCreate;
+        };
+        const res = value.toJSON(arg, ctx);
+        if (ctx.onCreate)
+          ctx.onCreate(res);
+        return res;
+      }
+      if (typeof value === "bigint" && !ctx?.keep)
+        return Number(value);
+      return value;
+    }
+    __name(toJS, "toJS");
+    exports2.toJS = toJS;
+  }
+});
+
+// node_modules/yaml/dist/nodes/Node.js
+var require_Node = __commonJS({
+  "node_modules/yaml/dist/nodes/Node.js"(exports2) {
+    "use strict";
+    var applyReviver = require_applyReviver();
+    var identity = require_identity();
+    var toJS = require_toJS();
+    var NodeBase = class {
+      static {
+        __name(this, "NodeBase");
+      }
+      constructor(type) {
+        Object.defineProperty(this, identity.NODE_TYPE, { value: type });
+      }
+      /** Create a copy of this node.  */
+      clone() {
+        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
+        if (this.range)
+          copy.range = this.range.slice();
+        return copy;
+      }
+      /** A plain JavaScript representation of this node. */
+      toJS(doc, { mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+        if (!identity.isDocument(doc))
+          throw new TypeError("A document argument is required");
+        const ctx = {
+          anchors: /* @__PURE__ */ new Map(),
+          doc,
+          keep: true,
+          mapAsMap: mapAsMap === true,
+          mapKeyWarned: false,
+          maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
+        };
+        const res = toJS.toJS(this, "", ctx);
+        if (typeof onAnchor === "function")
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
+        return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
+      }
+    };
+    exports2.NodeBase = NodeBase;
+  }
+});
+
+// node_modules/yaml/dist/nodes/Alias.js
+var require_Alias = __commonJS({
+  "node_modules/yaml/dist/nodes/Alias.js"(exports2) {
+    "use strict";
+    var anchors = require_anchors();
+    var visit = require_visit();
+    var identity = require_identity();
+    var Node = require_Node();
+    var toJS = require_toJS();
+    var Alias = class extends Node.NodeBase {
+      static {
+        __name(this, "Alias");
+      }
+      constructor(source) {
+        super(identity.ALIAS);
+        this.source = source;
+        Object.defineProperty(this, "tag", {
+          set() {
+            throw new Error("Alias nodes cannot have tags");
+          }
+        });
+      }
+      /**
+       * Resolve the value of this alias within `doc`, finding the last
+       * instance of the `source` anchor before this node.
+       */
+      resolve(doc, ctx) {
+        if (ctx?.maxAliasCount === 0)
+          throw new ReferenceError("Alias resolution is disabled");
+        let nodes;
+        if (ctx?.aliasResolveCache) {
+          nodes = ctx.aliasResolveCache;
+        } else {
+          nodes = [];
+          visit.visit(doc, {
+            Node: /* @__PURE__ */ __name((_key, node) => {
+              if (identity.isAlias(node) || identity.hasAnchor(node))
+                nodes.push(node);
+            }, "Node")
+          });
+          if (ctx)
+            ctx.aliasResolveCache = nodes;
+        }
+        let found = void 0;
+        for (const node of nodes) {
+          if (node === this)
+            break;
+          if (node.anchor === this.source)
+            found = node;
+        }
+        if (found && ctx) {
+          const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
+          let data = anchors2.get(found);
+          if (!data) {
+            toJS.toJS(found, null, ctx);
+            data = anchors2.get(found);
+          }
+          if (data?.res === void 0) {
+            const msg = "This should not happen: Alias anchor was not resolved?";
+            throw new ReferenceError(msg);
+          }
+          if (maxAliasCount >= 0) {
+            data.count += 1;
+            if (data.aliasCount === 0)
+              data.aliasCount = getAliasCount(doc2, found, anchors2);
+            if (data.count * data.aliasCount > maxAliasCount) {
+              const msg = "Excessive alias count indicates a resource exhaustion attack";
+              throw new ReferenceError(msg);
+            }
+          }
+        }
+        return found;
+      }
+      toJSON(_arg, ctx) {
+        if (!ctx)
+          return { source: this.source };
+        const source = this.resolve(ctx.doc, ctx);
+        if (!source) {
+          const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
+          throw new ReferenceError(msg);
+        }
+        return ctx.anchors.get(source).res;
+      }
+      toString(ctx, _onComment, _onChompKeep) {
+        const src = `*${this.source}`;
+        if (ctx) {
+          anchors.anchorIsValid(this.source);
+          if (ctx.options.verifyAliasOrder && !ctx.anchors.has(this.source)) {
+            const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
+            throw new Error(msg);
+          }
+          if (ctx.implicitKey)
+            return `${src} `;
+        }
+        return src;
+      }
+    };
+    function getAliasCount(doc, node, anchors2) {
+      if (identity.isAlias(node)) {
+        const source = node.resolve(doc);
+        const anchor = anchors2 && source && anchors2.get(source);
+        return anchor ? anchor.count * anchor.aliasCount : 0;
+      } else if (identity.isCollection(node)) {
+        let count2 = 0;
+        for (const item of node.items) {
+          const c = getAliasCount(doc, item, anchors2);
+          if (c > count2)
+            count2 = c;
+        }
+        return count2;
+      } else if (identity.isPair(node)) {
+        const kc = getAliasCount(doc, node.key, anchors2);
+        const vc = getAliasCount(doc, node.value, anchors2);
+        return Math.max(kc, vc);
+      }
+      return 1;
+    }
+    __name(getAliasCount, "getAliasCount");
+    exports2.Alias = Alias;
+  }
+});
+
+// node_modules/yaml/dist/nodes/Scalar.js
+var require_Scalar = __commonJS({
+  "node_modules/yaml/dist/nodes/Scalar.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Node = require_Node();
+    var toJS = require_toJS();
+    var isScalarValue = /* @__PURE__ */ __name((value) => !value || typeof value !== "function" && typeof value !== "object", "isScalarValue");
+    var Scalar = class extends Node.NodeBase {
+      static {
+        __name(this, "Scalar");
+      }
+      constructor(value) {
+        super(identity.SCALAR);
+        this.value = value;
+      }
+      toJSON(arg, ctx) {
+        return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
+      }
+      toString() {
+        return String(this.value);
+      }
+    };
+    Scalar.BLOCK_FOLDED = "BLOCK_FOLDED";
+    Scalar.BLOCK_LITERAL = "BLOCK_LITERAL";
+    Scalar.PLAIN = "PLAIN";
+    Scalar.QUOTE_DOUBLE = "QUOTE_DOUBLE";
+    Scalar.QUOTE_SINGLE = "QUOTE_SINGLE";
+    exports2.Scalar = Scalar;
+    exports2.isScalarValue = isScalarValue;
+  }
+});
+
+// node_modules/yaml/dist/doc/createNode.js
+var require_createNode = __commonJS({
+  "node_modules/yaml/dist/doc/createNode.js"(exports2) {
+    "use strict";
+    var Alias = require_Alias();
+    var identity = require_identity();
+    var Scalar = require_Scalar();
+    var defaultTagPrefix = "tag:yaml.org,2002:";
+    function findTagObject(value, tagName, tags) {
+      if (tagName) {
+        const match2 = tags.filter((t) => t.tag === tagName);
+        const tagObj = match2.find((t) => !t.format) ?? match2[0];
+        if (!tagObj)
+          throw new Error(`Tag ${tagName} not found`);
+        return tagObj;
+      }
+      return tags.find((t) => t.identify?.(value) && !t.format);
+    }
+    __name(findTagObject, "findTagObject");
+    function createNode(value, tagName, ctx) {
+      if (identity.isDocument(value))
+        value = value.contents;
+      if (identity.isNode(value))
+        return value;
+      if (identity.isPair(value)) {
+        const map = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
+        map.items.push(value);
+        return map;
+      }
+      if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
+        value = value.valueOf();
+      }
+      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
+      let ref = void 0;
+      if (aliasDuplicateObjects && value && typeof value === "object") {
+        ref = sourceObjects.get(value);
+        if (ref) {
+          ref.anchor ?? (ref.anchor = onAnchor(value));
+          return new Alias.Alias(ref.anchor);
+        } else {
+          ref = { anchor: null, node: null };
+          sourceObjects.set(value, ref);
+        }
+      }
+      if (tagName?.startsWith("!!"))
+        tagName = defaultTagPrefix + tagName.slice(2);
+      let tagObj = findTagObject(value, tagName, schema.tags);
+      if (!tagObj) {
+        if (value && typeof value.toJSON === "function") {
+          value = value.toJSON();
+        }
+        if (!value || typeof value !== "object") {
+          const node2 = new Scalar.Scalar(value);
+          if (ref)
+            ref.node = node2;
+          return node2;
+        }
+        tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
+      }
+      if (onTagObj) {
+        onTagObj(tagObj);
+        delete ctx.onTagObj;
+      }
+      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      if (tagName)
+        node.tag = tagName;
+      else if (!tagObj.default)
+        node.tag = tagObj.tag;
+      if (ref)
+        ref.node = node;
+      return node;
+    }
+    __name(createNode, "createNode");
+    exports2.createNode = createNode;
+  }
+});
+
+// node_modules/yaml/dist/nodes/Collection.js
+var require_Collection = __commonJS({
+  "node_modules/yaml/dist/nodes/Collection.js"(exports2) {
+    "use strict";
+    var createNode = require_createNode();
+    var identity = require_identity();
+    var Node = require_Node();
+    function collectionFromPath(schema, path, value) {
+      let v = value;
+      for (let i = path.length - 1; i >= 0; --i) {
+        const k = path[i];
+        if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
+          const a = [];
+          a[k] = v;
+          v = a;
+        } else {
+          v = /* @__PURE__ */ new Map([[k, v]]);
+        }
+      }
+      return createNode.createNode(v, void 0, {
+        aliasDuplicateObjects: false,
+        keepUndefined: false,
+        onAnchor: /* @__PURE__ */ __name(() => {
+          throw new Error("This should not happen, please report a bug.");
+        }, "onAnchor"),
+        schema,
+        sourceObjects: /* @__PURE__ */ new Map()
+      });
+    }
+    __name(collectionFromPath, "collectionFromPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path) => path == null || typeof path === "object" && !!path[Symbol.iterator]().next().done, "isEmptyPath");
+    var Collection = class extends Node.NodeBase {
+      static {
+        __name(this, "Collection");
+      }
+      constructor(type, schema) {
+        super(type);
+        Object.defineProperty(this, "schema", {
+          value: schema,
+          configurable: true,
+          enumerable: false,
+          writable: true
+        });
+      }
+      /**
+       * Create a copy of this collection.
+       *
+       * @param schema - If defined, overwrites the original's schema
+       */
+      clone(schema) {
+        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
+        if (schema)
+          copy.schema = schema;
+        copy.items = copy.items.map((it) => identity.isNode(it) || identity.isPair(it) ? it.clone(schema) : it);
+        if (this.range)
+          copy.range = this.range.slice();
+        return copy;
+      }
+      /**
+       * Adds a value to the collection. For `!!map` and `!!omap` the value must
+       * be a Pair instance or a `{ key, value }` object, which may not have a key
+       * that already exists in the map.
+       */
+      addIn(path, value) {
+        if (isEmptyPath(path))
+          this.add(value);
+        else {
+          const [key, ...rest] = path;
+          const node = this.get(key, true);
+          if (identity.isCollection(node))
+            node.addIn(rest, value);
+          else if (node === void 0 && this.schema)
+            this.set(key, collectionFromPath(this.schema, rest, value));
+          else
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+        }
+      }
+      /**
+       * Removes a value from the collection.
+       * @returns `true` if the item was found and removed.
+       */
+      deleteIn(path) {
+        const [key, ...rest] = path;
+        if (rest.length === 0)
+          return this.delete(key);
+        const node = this.get(key, true);
+        if (identity.isCollection(node))
+          return node.deleteIn(rest);
+        else
+          throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+      }
+      /**
+       * Returns item at `key`, or `undefined` if not found. By default unwraps
+       * scalar values from their surrounding node; to disable set `keepScalar` to
+       * `true` (collections are always returned intact).
+       */
+      getIn(path, keepScalar) {
+        const [key, ...rest] = path;
+        const node = this.get(key, true);
+        if (rest.length === 0)
+          return !keepScalar && identity.isScalar(node) ? node.value : node;
+        else
+          return identity.isCollection(node) ? node.getIn(rest, keepScalar) : void 0;
+      }
+      hasAllNullValues(allowScalar) {
+        return this.items.every((node) => {
+          if (!identity.isPair(node))
+            return false;
+          const n = node.value;
+          return n == null || allowScalar && identity.isScalar(n) && n.value == null && !n.commentBefore && !n.comment && !n.tag;
+        });
+      }
+      /**
+       * Checks if the collection includes a value with the key `key`.
+       */
+      hasIn(path) {
+        const [key, ...rest] = path;
+        if (rest.length === 0)
+          return this.has(key);
+        const node = this.get(key, true);
+        return identity.isCollection(node) ? node.hasIn(rest) : false;
+      }
+      /**
+       * Sets a value in this collection. For `!!set`, `value` needs to be a
+       * boolean to add/remove the item from the set.
+       */
+      setIn(path, value) {
+        const [key, ...rest] = path;
+        if (rest.length === 0) {
+          this.set(key, value);
+        } else {
+          const node = this.get(key, true);
+          if (identity.isCollection(node))
+            node.setIn(rest, value);
+          else if (node === void 0 && this.schema)
+            this.set(key, collectionFromPath(this.schema, rest, value));
+          else
+            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
+        }
+      }
+    };
+    exports2.Collection = Collection;
+    exports2.collectionFromPath = collectionFromPath;
+    exports2.isEmptyPath = isEmptyPath;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringifyComment.js
+var require_stringifyComment = __commonJS({
+  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
+    "use strict";
+    var stringifyComment = /* @__PURE__ */ __name((str2) => str2.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
+    function indentComment(comment, indent) {
+      if (/^\n+$/.test(comment))
+        return comment.substring(1);
+      return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
+    }
+    __name(indentComment, "indentComment");
+    var lineComment = /* @__PURE__ */ __name((str2, indent, comment) => str2.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str2.endsWith(" ") ? "" : " ") + comment, "lineComment");
+    exports2.indentComment = indentComment;
+    exports2.lineComment = lineComment;
+    exports2.stringifyComment = stringifyComment;
+  }
+});
+
+// node_modules/yaml/dist/stringify/foldFlowLines.js
+var require_foldFlowLines = __commonJS({
+  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports2) {
+    "use strict";
+    var FOLD_FLOW = "flow";
+    var FOLD_BLOCK = "block";
+    var FOLD_QUOTED = "quoted";
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+      if (!lineWidth || lineWidth < 0)
+        return text2;
+      if (lineWidth < minContentWidth)
+        minContentWidth = 0;
+      const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
+      if (text2.length <= endStep)
+        return text2;
+      const folds = [];
+      const escapedFolds = {};
+      let end = lineWidth - indent.length;
+      if (typeof indentAtStart === "number") {
+        if (indentAtStart > lineWidth - Math.max(2, minContentWidth))
+          folds.push(0);
+        else
+          end = lineWidth - indentAtStart;
+      }
+      let split = void 0;
+      let prev = void 0;
+      let overflow = false;
+      let i = -1;
+      let escStart = -1;
+      let escEnd = -1;
+      if (mode === FOLD_BLOCK) {
+        i = consumeMoreIndentedLines(text2, i, indent.length);
+        if (i !== -1)
+          end = i + endStep;
+      }
+      for (let ch; ch = text2[i += 1]; ) {
+        if (mode === FOLD_QUOTED && ch === "\\") {
+          escStart = i;
+          switch (text2[i + 1]) {
+            case "x":
+              i += 3;
+              break;
+            case "u":
+              i += 5;
+              break;
+            case "U":
+              i += 9;
+              break;
+            default:
+              i += 1;
+          }
+          escEnd = i;
+        }
+        if (ch === "\n") {
+          if (mode === FOLD_BLOCK)
+            i = consumeMoreIndentedLines(text2, i, indent.length);
+          end = i + indent.length + endStep;
+          split = void 0;
+        } else {
+          if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
+            const next = text2[i + 1];
+            if (next && next !== " " && next !== "\n" && next !== "	")
+              split = i;
+          }
+          if (i >= end) {
+            if (split) {
+              folds.push(split);
+              end = split + endStep;
+              split = void 0;
+            } else if (mode === FOLD_QUOTED) {
+              while (prev === " " || prev === "	") {
+                prev = ch;
+                ch = text2[i += 1];
+                overflow = true;
+              }
+              const j = i > escEnd + 1 ? i - 2 : escStart - 1;
+              if (escapedFolds[j])
+                return text2;
+              folds.push(j);
+              escapedFolds[j] = true;
+              end = j + endStep;
+              split = void 0;
+            } else {
+              overflow = true;
+            }
+          }
+        }
+        prev = ch;
+      }
+      if (overflow && onOverflow)
+        onOverflow();
+      if (folds.length === 0)
+        return text2;
+      if (onFold)
+        onFold();
+      let res = text2.slice(0, folds[0]);
+      for (let i2 = 0; i2 < folds.length; ++i2) {
+        const fold = folds[i2];
+        const end2 = folds[i2 + 1] || text2.length;
+        if (fold === 0)
+          res = `
+${indent}${text2.slice(0, end2)}`;
+        else {
+          if (mode === FOLD_QUOTED && escapedFolds[fold])
+            res += `${text2[fold]}\\`;
+          res += `
+${indent}${text2.slice(fold + 1, end2)}`;
+        }
+      }
+      return res;
+    }
+    __name(foldFlowLines, "foldFlowLines");
+    function consumeMoreIndentedLines(text2, i, indent) {
+      let end = i;
+      let start = i + 1;
+      let ch = text2[start];
+      while (ch === " " || ch === "	") {
+        if (i < start + indent) {
+          ch = text2[++i];
+        } else {
+          do {
+            ch = text2[++i];
+          } while (ch && ch !== "\n");
+          end = i;
+          start = i + 1;
+          ch = text2[start];
+        }
+      }
+      return end;
+    }
+    __name(consumeMoreIndentedLines, "consumeMoreIndentedLines");
+    exports2.FOLD_BLOCK = FOLD_BLOCK;
+    exports2.FOLD_FLOW = FOLD_FLOW;
+    exports2.FOLD_QUOTED = FOLD_QUOTED;
+    exports2.foldFlowLines = foldFlowLines;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringifyString.js
+var require_stringifyString = __commonJS({
+  "node_modules/yaml/dist/stringify/stringifyString.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var foldFlowLines = require_foldFlowLines();
+    var getFoldOptions = /* @__PURE__ */ __name((ctx, isBlock) => ({
+      indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
+      lineWidth: ctx.options.lineWidth,
+      minContentWidth: ctx.options.minContentWidth
+    }), "getFoldOptions");
+    var containsDocumentMarker = /* @__PURE__ */ __name((str2) => /^(%|---|\.\.\.)/m.test(str2), "containsDocumentMarker");
+    function lineLengthOverLimit(str2, lineWidth, indentLength) {
+      if (!lineWidth || lineWidth < 0)
+        return false;
+      const limit = lineWidth - indentLength;
+      const strLen = str2.length;
+      if (strLen <= limit)
+        return false;
+      for (let i = 0, start = 0; i < strLen; ++i) {
+        if (str2[i] === "\n") {
+          if (i - start > limit)
+            return true;
+          start = i + 1;
+          if (strLen - start <= limit)
+            return false;
+        }
+      }
+      return true;
+    }
+    __name(lineLengthOverLimit, "lineLengthOverLimit");
+    function doubleQuotedString(value, ctx) {
+      const json = JSON.stringify(value);
+      if (ctx.options.doubleQuotedAsJSON)
+        return json;
+      const { implicitKey } = ctx;
+      const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
+      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+      let str2 = "";
+      let start = 0;
+      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
+        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
+          str2 += json.slice(start, i) + "\\ ";
+          i += 1;
+          start = i;
+          ch = "\\";
+        }
+        if (ch === "\\")
+          switch (json[i + 1]) {
+            case "u":
+              {
+                str2 += json.slice(start, i);
+                const code = json.substr(i + 2, 4);
+                switch (code) {
+                  case "0000":
+                    str2 += "\\0";
+                    break;
+                  case "0007":
+                    str2 += "\\a";
+                    break;
+                  case "000b":
+                    str2 += "\\v";
+                    break;
+                  case "001b":
+                    str2 += "\\e";
+                    break;
+                  case "0085":
+                    str2 += "\\N";
+                    break;
+                  case "00a0":
+                    str2 += "\\_";
+                    break;
+                  case "2028":
+                    str2 += "\\L";
+                    break;
+                  case "2029":
+                    str2 += "\\P";
+                    break;
+                  default:
+                    if (code.substr(0, 2) === "00")
+                      str2 += "\\x" + code.substr(2);
+                    else
+                      str2 += json.substr(i, 6);
+                }
+                i += 5;
+                start = i + 1;
+              }
+              break;
+            case "n":
+              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
+                i += 1;
+              } else {
+                str2 += json.slice(start, i) + "\n\n";
+                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+                  str2 += "\n";
+                  i += 2;
+                }
+                str2 += indent;
+                if (json[i + 2] === " ")
+                  str2 += "\\";
+                i += 1;
+                start = i + 1;
+              }
+              break;
+            default:
+              i += 1;
+          }
+      }
+      str2 = start ? str2 + json.slice(start) : json;
+      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+    }
+    __name(doubleQuotedString, "doubleQuotedString");
+    function singleQuotedString(value, ctx) {
+      if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
+        return doubleQuotedString(value, ctx);
+      const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
+      const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&
+${indent}`) + "'";
+      return ctx.implicitKey ? res : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+    }
+    __name(singleQuotedString, "singleQuotedString");
+    function quotedString(value, ctx) {
+      const { singleQuote } = ctx.options;
+      let qs;
+      if (singleQuote === false)
+        qs = doubleQuotedString;
+      else {
+        const hasDouble = value.includes('"');
+        const hasSingle = value.includes("'");
+        if (hasDouble && !hasSingle)
+          qs = singleQuotedString;
+        else if (hasSingle && !hasDouble)
+          qs = doubleQuotedString;
+        else
+          qs = singleQuote ? singleQuotedString : doubleQuotedString;
+      }
+      return qs(value, ctx);
+    }
+    __name(quotedString, "quotedString");
+    var blockEndNewlines;
+    try {
+      blockEndNewlines = new RegExp("(^|(?<!\n))\n+(?!\n|$)", "g");
+    } catch {
+      blockEndNewlines = /\n+(?!\n|$)/g;
+    }
+    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
+      const { blockQuote, commentString, lineWidth } = ctx.options;
+      if (!blockQuote || /\n[\t ]+$/.test(value)) {
+        return quotedString(value, ctx);
+      }
+      const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
+      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      if (!value)
+        return literal ? "|\n" : ">\n";
+      let chomp;
+      let endStart;
+      for (endStart = value.length; endStart > 0; --endStart) {
+        const ch = value[endStart - 1];
+        if (ch !== "\n" && ch !== "	" && ch !== " ")
+          break;
+      }
+      let end = value.substring(endStart);
+      const endNlPos = end.indexOf("\n");
+      if (endNlPos === -1) {
+        chomp = "-";
+      } else if (value === end || endNlPos !== end.length - 1) {
+        chomp = "+";
+        if (onChompKeep)
+          onChompKeep();
+      } else {
+        chomp = "";
+      }
+      if (end) {
+        value = value.slice(0, -end.length);
+        if (end[end.length - 1] === "\n")
+          end = end.slice(0, -1);
+        end = end.replace(blockEndNewlines, `$&${indent}`);
+      }
+      let startWithSpace = false;
+      let startEnd;
+      let startNlPos = -1;
+      for (startEnd = 0; startEnd < value.length; ++startEnd) {
+        const ch = value[startEnd];
+        if (ch === " ")
+          startWithSpace = true;
+        else if (ch === "\n")
+          startNlPos = startEnd;
+        else
+          break;
+      }
+      let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
+      if (start) {
+        value = value.substring(start.length);
+        start = start.replace(/\n+/g, `$&${indent}`);
+      }
+      const indentSize = indent ? "2" : "1";
+      let header2 = (startWithSpace ? indentSize : "") + chomp;
+      if (comment) {
+        header2 += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
+        if (onComment)
+          onComment();
+      }
+      if (!literal) {
+        const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
+        let literalFallback = false;
+        const foldOptions = getFoldOptions(ctx, true);
+        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
+          foldOptions.onOverflow = () => {
+            literalFallback = true;
+          };
+        }
+        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
+        if (!literalFallback)
+          return `>${header2}
+${indent}${body}`;
+      }
+      value = value.replace(/\n+/g, `$&${indent}`);
+      return `|${header2}
+${indent}${start}${value}${end}`;
+    }
+    __name(blockString, "blockString");
+    function plainString(item, ctx, onComment, onChompKeep) {
+      const { type, value } = item;
+      const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
+      if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
+        return quotedString(value, ctx);
+      }
+      if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
+        return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
+      }
+      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+        return blockString(item, ctx, onComment, onChompKeep);
+      }
+      if (containsDocumentMarker(value)) {
+        if (indent === "") {
+          ctx.forceBlockIndent = true;
+          return blockString(item, ctx, onComment, onChompKeep);
+        } else if (implicitKey && indent === indentStep) {
+          return quotedString(value, ctx);
+        }
+      }
+      const str2 = value.replace(/\n+/g, `$&
+${indent}`);
+      if (actualString) {
+        const test = /* @__PURE__ */ __name((tag2) => tag2.default && tag2.tag !== "tag:yaml.org,2002:str" && tag2.test?.test(str2), "test");
+        const { compat, tags } = ctx.doc.schema;
+        if (tags.some(test) || compat?.some(test))
+          return quotedString(value, ctx);
+      }
+      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+    }
+    __name(plainString, "plainString");
+    function stringifyString(item, ctx, onComment, onChompKeep) {
+      const { implicitKey, inFlow } = ctx;
+      const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
+      let { type } = item;
+      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
+          type = Scalar.Scalar.QUOTE_DOUBLE;
+      }
+      const _stringify = /* @__PURE__ */ __name((_type) => {
+        switch (_type) {
+          case Scalar.Scalar.BLOCK_FOLDED:
+          case Scalar.Scalar.BLOCK_LITERAL:
+            return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
+          case Scalar.Scalar.QUOTE_DOUBLE:
+            return doubleQuotedString(ss.value, ctx);
+          case Scalar.Scalar.QUOTE_SINGLE:
+            return singleQuotedString(ss.value, ctx);
+          case Scalar.Scalar.PLAIN:
+            return plainString(ss, ctx, onComment, onChompKeep);
+          default:
+            return null;
+        }
+      }, "_stringify");
+      let res = _stringify(type);
+      if (res === null) {
+        const { defaultKeyType, defaultStringType } = ctx.options;
+        const t = implicitKey && defaultKeyType || defaultStringType;
+        res = _stringify(t);
+        if (res === null)
+          throw new Error(`Unsupported default string type ${t}`);
+      }
+      return res;
+    }
+    __name(stringifyString, "stringifyString");
+    exports2.stringifyString = stringifyString;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringify.js
+var require_stringify = __commonJS({
+  "node_modules/yaml/dist/stringify/stringify.js"(exports2) {
+    "use strict";
+    var anchors = require_anchors();
+    var identity = require_identity();
+    var stringifyComment = require_stringifyComment();
+    var stringifyString = require_stringifyString();
+    function createStringifyContext(doc, options) {
+      const opt = Object.assign({
+        blockQuote: true,
+        commentString: stringifyComment.stringifyComment,
+        defaultKeyType: null,
+        defaultStringType: "PLAIN",
+        directives: null,
+        doubleQuotedAsJSON: false,
+        doubleQuotedMinMultiLineLength: 40,
+        falseStr: "false",
+        flowCollectionPadding: true,
+        indentSeq: true,
+        lineWidth: 80,
+        minContentWidth: 20,
+        nullStr: "null",
+        simpleKeys: false,
+        singleQuote: null,
+        trailingComma: false,
+        trueStr: "true",
+        verifyAliasOrder: true
+      }, doc.schema.toStringOptions, options);
+      let inFlow;
+      switch (opt.collectionStyle) {
+        case "block":
+          inFlow = false;
+          break;
+        case "flow":
+          inFlow = true;
+          break;
+        default:
+          inFlow = null;
+      }
+      return {
+        anchors: /* @__PURE__ */ new Set(),
+        doc,
+        flowCollectionPadding: opt.flowCollectionPadding ? " " : "",
+        indent: "",
+        indentStep: typeof opt.indent === "number" ? " ".repeat(opt.indent) : "  ",
+        inFlow,
+        options: opt
+      };
+    }
+    __name(createStringifyContext, "createStringifyContext");
+    function getTagObject(tags, item) {
+      if (item.tag) {
+        const match2 = tags.filter((t) => t.tag === item.tag);
+        if (match2.length > 0)
+          return match2.find((t) => t.format === item.format) ?? match2[0];
+      }
+      let tagObj = void 0;
+      let obj;
+      if (identity.isScalar(item)) {
+        obj = item.value;
+        let match2 = tags.filter((t) => t.identify?.(obj));
+        if (match2.length > 1) {
+          const testMatch = match2.filter((t) => t.test);
+          if (testMatch.length > 0)
+            match2 = testMatch;
+        }
+        tagObj = match2.find((t) => t.format === item.format) ?? match2.find((t) => !t.format);
+      } else {
+        obj = item;
+        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+      }
+      if (!tagObj) {
+        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        throw new Error(`Tag not resolved for ${name} value`);
+      }
+      return tagObj;
+    }
+    __name(getTagObject, "getTagObject");
+    function stringifyProps(node, tagObj, { anchors: anchors$1, doc }) {
+      if (!doc.directives)
+        return "";
+      const props = [];
+      const anchor = (identity.isScalar(node) || identity.isCollection(node)) && node.anchor;
+      if (anchor && anchors.anchorIsValid(anchor)) {
+        anchors$1.add(anchor);
+        props.push(`&${anchor}`);
+      }
+      const tag2 = node.tag ?? (tagObj.default ? null : tagObj.tag);
+      if (tag2)
+        props.push(doc.directives.tagString(tag2));
+      return props.join(" ");
+    }
+    __name(stringifyProps, "stringifyProps");
+    function stringify2(item, ctx, onComment, onChompKeep) {
+      if (identity.isPair(item))
+        return item.toString(ctx, onComment, onChompKeep);
+      if (identity.isAlias(item)) {
+        if (ctx.doc.directives)
+          return item.toString(ctx);
+        if (ctx.resolvedAliases?.has(item)) {
+          throw new TypeError(`Cannot stringify circular structure without alias nodes`);
+        } else {
+          if (ctx.resolvedAliases)
+            ctx.resolvedAliases.add(item);
+          else
+            ctx.resolvedAliases = /* @__PURE__ */ new Set([item]);
+          item = item.resolve(ctx.doc);
+        }
+      }
+      let tagObj = void 0;
+      const node = identity.isNode(item) ? item : ctx.doc.createNode(item, { onTagObj: /* @__PURE__ */ __name((o) => tagObj = o, "onTagObj") });
+      tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
+      const props = stringifyProps(node, tagObj, ctx);
+      if (props.length > 0)
+        ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
+      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      if (!props)
+        return str2;
+      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
+${ctx.indent}${str2}`;
+    }
+    __name(stringify2, "stringify");
+    exports2.createStringifyContext = createStringifyContext;
+    exports2.stringify = stringify2;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringifyPair.js
+var require_stringifyPair = __commonJS({
+  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Scalar = require_Scalar();
+    var stringify2 = require_stringify();
+    var stringifyComment = require_stringifyComment();
+    function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
+      const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
+      let keyComment = identity.isNode(key) && key.comment || null;
+      if (simpleKeys) {
+        if (keyComment) {
+          throw new Error("With simple keys, key nodes cannot have comments");
+        }
+        if (identity.isCollection(key) || !identity.isNode(key) && typeof key === "object") {
+          const msg = "With simple keys, collection cannot be used as a key value";
+          throw new Error(msg);
+        }
+      }
+      let explicitKey = !simpleKeys && (!key || keyComment && value == null && !ctx.inFlow || identity.isCollection(key) || (identity.isScalar(key) ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL : typeof key === "object"));
+      ctx = Object.assign({}, ctx, {
+        allNullValues: false,
+        implicitKey: !explicitKey && (simpleKeys || !allNullValues),
+        indent: indent + indentStep
+      });
+      let keyCommentDone = false;
+      let chompKeep = false;
+      let str2 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
+        if (simpleKeys)
+          throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
+        explicitKey = true;
+      }
+      if (ctx.inFlow) {
+        if (allNullValues || value == null) {
+          if (keyCommentDone && onComment)
+            onComment();
+          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
+        }
+      } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
+        str2 = `? ${str2}`;
+        if (keyComment && !keyCommentDone) {
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+        } else if (chompKeep && onChompKeep)
+          onChompKeep();
+        return str2;
+      }
+      if (keyCommentDone)
+        keyComment = null;
+      if (explicitKey) {
+        if (keyComment)
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+        str2 = `? ${str2}
+${indent}:`;
+      } else {
+        str2 = `${str2}:`;
+        if (keyComment)
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+      }
+      let vsb, vcb, valueComment;
+      if (identity.isNode(value)) {
+        vsb = !!value.spaceBefore;
+        vcb = value.commentBefore;
+        valueComment = value.comment;
+      } else {
+        vsb = false;
+        vcb = null;
+        valueComment = null;
+        if (value && typeof value === "object")
+          value = doc.createNode(value);
+      }
+      ctx.implicitKey = false;
+      if (!explicitKey && !keyComment && identity.isScalar(value))
+        ctx.indentAtStart = str2.length + 1;
+      chompKeep = false;
+      if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
+        ctx.indent = ctx.indent.substring(2);
+      }
+      let valueCommentDone = false;
+      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      let ws = " ";
+      if (keyComment || vsb || vcb) {
+        ws = vsb ? "\n" : "";
+        if (vcb) {
+          const cs = commentString(vcb);
+          ws += `
+${stringifyComment.indentComment(cs, ctx.indent)}`;
+        }
+        if (valueStr === "" && !ctx.inFlow) {
+          if (ws === "\n" && valueComment)
+            ws = "\n\n";
+        } else {
+          ws += `
+${ctx.indent}`;
+        }
+      } else if (!explicitKey && identity.isCollection(value)) {
+        const vs0 = valueStr[0];
+        const nl0 = valueStr.indexOf("\n");
+        const hasNewline = nl0 !== -1;
+        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
+        if (hasNewline || !flow) {
+          let hasPropsLine = false;
+          if (hasNewline && (vs0 === "&" || vs0 === "!")) {
+            let sp0 = valueStr.indexOf(" ");
+            if (vs0 === "&" && sp0 !== -1 && sp0 < nl0 && valueStr[sp0 + 1] === "!") {
+              sp0 = valueStr.indexOf(" ", sp0 + 1);
+            }
+            if (sp0 === -1 || nl0 < sp0)
+              hasPropsLine = true;
+          }
+          if (!hasPropsLine)
+            ws = `
+${ctx.indent}`;
+        }
+      } else if (valueStr === "" || valueStr[0] === "\n") {
+        ws = "";
+      }
+      str2 += ws + valueStr;
+      if (ctx.inFlow) {
+        if (valueCommentDone && onComment)
+          onComment();
+      } else if (valueComment && !valueCommentDone) {
+        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
+      } else if (chompKeep && onChompKeep) {
+        onChompKeep();
+      }
+      return str2;
+    }
+    __name(stringifyPair, "stringifyPair");
+    exports2.stringifyPair = stringifyPair;
+  }
+});
+
+// node_modules/yaml/dist/log.js
+var require_log = __commonJS({
+  "node_modules/yaml/dist/log.js"(exports2) {
+    "use strict";
+    var node_process = require("process");
+    function debug(logLevel, ...messages) {
+      if (logLevel === "debug")
+        console.log(...messages);
+    }
+    __name(debug, "debug");
+    function warn(logLevel, warning) {
+      if (logLevel === "debug" || logLevel === "warn") {
+        if (typeof node_process.emitWarning === "function")
+          node_process.emitWarning(warning);
+        else
+          console.warn(warning);
+      }
+    }
+    __name(warn, "warn");
+    exports2.debug = debug;
+    exports2.warn = warn;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+var require_merge = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Scalar = require_Scalar();
+    var MERGE_KEY = "<<";
+    var merge = {
+      identify: /* @__PURE__ */ __name((value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY, "identify"),
+      default: "key",
+      tag: "tag:yaml.org,2002:merge",
+      test: /^<<$/,
+      resolve: /* @__PURE__ */ __name(() => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
+        addToJSMap: addMergeToJSMap
+      }), "resolve"),
+      stringify: /* @__PURE__ */ __name(() => MERGE_KEY, "stringify")
+    };
+    var isMergeKey = /* @__PURE__ */ __name((ctx, key) => (merge.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge.identify(key.value)) && ctx?.doc.schema.tags.some((tag2) => tag2.tag === merge.tag && tag2.default), "isMergeKey");
+    function addMergeToJSMap(ctx, map, value) {
+      const source = resolveAliasValue(ctx, value);
+      if (identity.isSeq(source))
+        for (const it of source.items)
+          mergeValue(ctx, map, it);
+      else if (Array.isArray(source))
+        for (const it of source)
+          mergeValue(ctx, map, it);
+      else
+        mergeValue(ctx, map, source);
+    }
+    __name(addMergeToJSMap, "addMergeToJSMap");
+    function mergeValue(ctx, map, value) {
+      const source = resolveAliasValue(ctx, value);
+      if (!identity.isMap(source))
+        throw new Error("Merge sources must be maps or map aliases");
+      const srcMap = source.toJSON(null, ctx, Map);
+      for (const [key, value2] of srcMap) {
+        if (map instanceof Map) {
+          if (!map.has(key))
+            map.set(key, value2);
+        } else if (map instanceof Set) {
+          map.add(key);
+        } else if (!Object.prototype.hasOwnProperty.call(map, key)) {
+          Object.defineProperty(map, key, {
+            value: value2,
+            writable: true,
+            enumerable: true,
+            configurable: true
+          });
+        }
+      }
+      return map;
+    }
+    __name(mergeValue, "mergeValue");
+    function resolveAliasValue(ctx, value) {
+      return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
+    }
+    __name(resolveAliasValue, "resolveAliasValue");
+    exports2.addMergeToJSMap = addMergeToJSMap;
+    exports2.isMergeKey = isMergeKey;
+    exports2.merge = merge;
+  }
+});
+
+// node_modules/yaml/dist/nodes/addPairToJSMap.js
+var require_addPairToJSMap = __commonJS({
+  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports2) {
+    "use strict";
+    var log = require_log();
+    var merge = require_merge();
+    var stringify2 = require_stringify();
+    var identity = require_identity();
+    var toJS = require_toJS();
+    function addPairToJSMap(ctx, map, { key, value }) {
+      if (identity.isNode(key) && key.addToJSMap)
+        key.addToJSMap(ctx, map, value);
+      else if (merge.isMergeKey(ctx, key))
+        merge.addMergeToJSMap(ctx, map, value);
+      else {
+        const jsKey = toJS.toJS(key, "", ctx);
+        if (map instanceof Map) {
+          map.set(jsKey, toJS.toJS(value, jsKey, ctx));
+        } else if (map instanceof Set) {
+          map.add(jsKey);
+        } else {
+          const stringKey = stringifyKey(key, jsKey, ctx);
+          const jsValue = toJS.toJS(value, stringKey, ctx);
+          if (stringKey in map)
+            Object.defineProperty(map, stringKey, {
+              value: jsValue,
+              writable: true,
+              enumerable: true,
+              configurable: true
+            });
+          else
+            map[stringKey] = jsValue;
+        }
+      }
+      return map;
+    }
+    __name(addPairToJSMap, "addPairToJSMap");
+    function stringifyKey(key, jsKey, ctx) {
+      if (jsKey === null)
+        return "";
+      if (typeof jsKey !== "object")
+        return String(jsKey);
+      if (identity.isNode(key) && ctx?.doc) {
+        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
+        strCtx.anchors = /* @__PURE__ */ new Set();
+        for (const node of ctx.anchors.keys())
+          strCtx.anchors.add(node.anchor);
+        strCtx.inFlow = true;
+        strCtx.inStringifyKey = true;
+        const strKey = key.toString(strCtx);
+        if (!ctx.mapKeyWarned) {
+          let jsonStr = JSON.stringify(strKey);
+          if (jsonStr.length > 40)
+            jsonStr = jsonStr.substring(0, 36) + '..."';
+          log.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
+          ctx.mapKeyWarned = true;
+        }
+        return strKey;
+      }
+      return JSON.stringify(jsKey);
+    }
+    __name(stringifyKey, "stringifyKey");
+    exports2.addPairToJSMap = addPairToJSMap;
+  }
+});
+
+// node_modules/yaml/dist/nodes/Pair.js
+var require_Pair = __commonJS({
+  "node_modules/yaml/dist/nodes/Pair.js"(exports2) {
+    "use strict";
+    var createNode = require_createNode();
+    var stringifyPair = require_stringifyPair();
+    var addPairToJSMap = require_addPairToJSMap();
+    var identity = require_identity();
+    function createPair(key, value, ctx) {
+      const k = createNode.createNode(key, void 0, ctx);
+      const v = createNode.createNode(value, void 0, ctx);
+      return new Pair(k, v);
+    }
+    __name(createPair, "createPair");
+    var Pair = class _Pair {
+      static {
+        __name(this, "Pair");
+      }
+      constructor(key, value = null) {
+        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
+        this.key = key;
+        this.value = value;
+      }
+      clone(schema) {
+        let { key, value } = this;
+        if (identity.isNode(key))
+          key = key.clone(schema);
+        if (identity.isNode(value))
+          value = value.clone(schema);
+        return new _Pair(key, value);
+      }
+      toJSON(_, ctx) {
+        const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        return addPairToJSMap.addPairToJSMap(ctx, pair, this);
+      }
+      toString(ctx, onComment, onChompKeep) {
+        return ctx?.doc ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep) : JSON.stringify(this);
+      }
+    };
+    exports2.Pair = Pair;
+    exports2.createPair = createPair;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringifyCollection.js
+var require_stringifyCollection = __commonJS({
+  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var stringify2 = require_stringify();
+    var stringifyComment = require_stringifyComment();
+    function stringifyCollection(collection, ctx, options) {
+      const flow = ctx.inFlow ?? collection.flow;
+      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify3(collection, ctx, options);
+    }
+    __name(stringifyCollection, "stringifyCollection");
+    function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+      const { indent, options: { commentString } } = ctx;
+      const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
+      let chompKeep = false;
+      const lines = [];
+      for (let i = 0; i < items.length; ++i) {
+        const item = items[i];
+        let comment2 = null;
+        if (identity.isNode(item)) {
+          if (!chompKeep && item.spaceBefore)
+            lines.push("");
+          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+          if (item.comment)
+            comment2 = item.comment;
+        } else if (identity.isPair(item)) {
+          const ik = identity.isNode(item.key) ? item.key : null;
+          if (ik) {
+            if (!chompKeep && ik.spaceBefore)
+              lines.push("");
+            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+          }
+        }
+        chompKeep = false;
+        let str3 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        if (comment2)
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
+        if (chompKeep && comment2)
+          chompKeep = false;
+        lines.push(blockItemPrefix + str3);
+      }
+      let str2;
+      if (lines.length === 0) {
+        str2 = flowChars.start + flowChars.end;
+      } else {
+        str2 = lines[0];
+        for (let i = 1; i < lines.length; ++i) {
+          const line2 = lines[i];
+          str2 += line2 ? `
+${indent}${line2}` : "\n";
+        }
+      }
+      if (comment) {
+        str2 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        if (onComment)
+          onComment();
+      } else if (chompKeep && onChompKeep)
+        onChompKeep();
+      return str2;
+    }
+    __name(stringifyBlockCollection, "stringifyBlockCollection");
+    function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
+      const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
+      itemIndent += indentStep;
+      const itemCtx = Object.assign({}, ctx, {
+        indent: itemIndent,
+        inFlow: true,
+        type: null
+      });
+      let reqNewline = false;
+      let linesAtValue = 0;
+      const lines = [];
+      for (let i = 0; i < items.length; ++i) {
+        const item = items[i];
+        let comment = null;
+        if (identity.isNode(item)) {
+          if (item.spaceBefore)
+            lines.push("");
+          addCommentBefore(ctx, lines, item.commentBefore, false);
+          if (item.comment)
+            comment = item.comment;
+        } else if (identity.isPair(item)) {
+          const ik = identity.isNode(item.key) ? item.key : null;
+          if (ik) {
+            if (ik.spaceBefore)
+              lines.push("");
+            addCommentBefore(ctx, lines, ik.commentBefore, false);
+            if (ik.comment)
+              reqNewline = true;
+          }
+          const iv = identity.isNode(item.value) ? item.value : null;
+          if (iv) {
+            if (iv.comment)
+              comment = iv.comment;
+            if (iv.commentBefore)
+              reqNewline = true;
+          } else if (item.value == null && ik?.comment) {
+            comment = ik.comment;
+          }
+        }
+        if (comment)
+          reqNewline = true;
+        let str2 = stringify2.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        if (i < items.length - 1) {
+          str2 += ",";
+        } else if (ctx.options.trailingComma) {
+          if (ctx.options.lineWidth > 0) {
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+          }
+          if (reqNewline) {
+            str2 += ",";
+          }
+        }
+        if (comment)
+          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
+        lines.push(str2);
+        linesAtValue = lines.length;
+      }
+      const { start, end } = flowChars;
+      if (lines.length === 0) {
+        return start + end;
+      } else {
+        if (!reqNewline) {
+          const len = lines.reduce((sum, line2) => sum + line2.length + 2, 2);
+          reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
+        }
+        if (reqNewline) {
+          let str2 = start;
+          for (const line2 of lines)
+            str2 += line2 ? `
+${indentStep}${indent}${line2}` : "\n";
+          return `${str2}
+${indent}${end}`;
+        } else {
+          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
+        }
+      }
+    }
+    __name(stringifyFlowCollection, "stringifyFlowCollection");
+    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+      if (comment && chompKeep)
+        comment = comment.replace(/^\n+/, "");
+      if (comment) {
+        const ic = stringifyComment.indentComment(commentString(comment), indent);
+        lines.push(ic.trimStart());
+      }
+    }
+    __name(addCommentBefore, "addCommentBefore");
+    exports2.stringifyCollection = stringifyCollection;
+  }
+});
+
+// node_modules/yaml/dist/nodes/YAMLMap.js
+var require_YAMLMap = __commonJS({
+  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports2) {
+    "use strict";
+    var stringifyCollection = require_stringifyCollection();
+    var addPairToJSMap = require_addPairToJSMap();
+    var Collection = require_Collection();
+    var identity = require_identity();
+    var Pair = require_Pair();
+    var Scalar = require_Scalar();
+    function findPair(items, key) {
+      const k = identity.isScalar(key) ? key.value : key;
+      for (const it of items) {
+        if (identity.isPair(it)) {
+          if (it.key === key || it.key === k)
+            return it;
+          if (identity.isScalar(it.key) && it.key.value === k)
+            return it;
+        }
+      }
+      return void 0;
+    }
+    __name(findPair, "findPair");
+    var YAMLMap = class extends Collection.Collection {
+      static {
+        __name(this, "YAMLMap");
+      }
+      static get tagName() {
+        return "tag:yaml.org,2002:map";
+      }
+      constructor(schema) {
+        super(identity.MAP, schema);
+        this.items = [];
+      }
+      /**
+       * A generic collection parsing method that can be extended
+       * to other node classes that inherit from YAMLMap
+       */
+      static from(schema, obj, ctx) {
+        const { keepUndefined, replacer } = ctx;
+        const map = new this(schema);
+        const add2 = /* @__PURE__ */ __name((key, value) => {
+          if (typeof replacer === "function")
+            value = replacer.call(obj, key, value);
+          else if (Array.isArray(replacer) && !replacer.includes(key))
+            return;
+          if (value !== void 0 || keepUndefined)
+            map.items.push(Pair.createPair(key, value, ctx));
+        }, "add");
+        if (obj instanceof Map) {
+          for (const [key, value] of obj)
+            add2(key, value);
+        } else if (obj && typeof obj === "object") {
+          for (const key of Object.keys(obj))
+            add2(key, obj[key]);
+        }
+        if (typeof schema.sortMapEntries === "function") {
+          map.items.sort(schema.sortMapEntries);
+        }
+        return map;
+      }
+      /**
+       * Adds a value to the collection.
+       *
+       * @param overwrite - If not set `true`, using a key that is already in the
+       *   collection will throw. Otherwise, overwrites the previous value.
+       */
+      add(pair, overwrite) {
+        let _pair;
+        if (identity.isPair(pair))
+          _pair = pair;
+        else if (!pair || typeof pair !== "object" || !("key" in pair)) {
+          _pair = new Pair.Pair(pair, pair?.value);
+        } else
+          _pair = new Pair.Pair(pair.key, pair.value);
+        const prev = findPair(this.items, _pair.key);
+        const sortEntries = this.schema?.sortMapEntries;
+        if (prev) {
+          if (!overwrite)
+            throw new Error(`Key ${_pair.key} already set`);
+          if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
+            prev.value.value = _pair.value;
+          else
+            prev.value = _pair.value;
+        } else if (sortEntries) {
+          const i = this.items.findIndex((item) => sortEntries(_pair, item) < 0);
+          if (i === -1)
+            this.items.push(_pair);
+          else
+            this.items.splice(i, 0, _pair);
+        } else {
+          this.items.push(_pair);
+        }
+      }
+      delete(key) {
+        const it = findPair(this.items, key);
+        if (!it)
+          return false;
+        const del = this.items.splice(this.items.indexOf(it), 1);
+        return del.length > 0;
+      }
+      get(key, keepScalar) {
+        const it = findPair(this.items, key);
+        const node = it?.value;
+        return (!keepScalar && identity.isScalar(node) ? node.value : node) ?? void 0;
+      }
+      has(key) {
+        return !!findPair(this.items, key);
+      }
+      set(key, value) {
+        this.add(new Pair.Pair(key, value), true);
+      }
+      /**
+       * @param ctx - Conversion context, originally set in Document#toJS()
+       * @param {Class} Type - If set, forces the returned collection type
+       * @returns Instance of Type, Map, or Object
+       */
+      toJSON(_, ctx, Type) {
+        const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        if (ctx?.onCreate)
+          ctx.onCreate(map);
+        for (const item of this.items)
+          addPairToJSMap.addPairToJSMap(ctx, map, item);
+        return map;
+      }
+      toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
+          return JSON.stringify(this);
+        for (const item of this.items) {
+          if (!identity.isPair(item))
+            throw new Error(`Map items must all be pairs; found ${JSON.stringify(item)} instead`);
+        }
+        if (!ctx.allNullValues && this.hasAllNullValues(false))
+          ctx = Object.assign({}, ctx, { allNullValues: true });
+        return stringifyCollection.stringifyCollection(this, ctx, {
+          blockItemPrefix: "",
+          flowChars: { start: "{", end: "}" },
+          itemIndent: ctx.indent || "",
+          onChompKeep,
+          onComment
+        });
+      }
+    };
+    exports2.YAMLMap = YAMLMap;
+    exports2.findPair = findPair;
+  }
+});
+
+// node_modules/yaml/dist/schema/common/map.js
+var require_map = __commonJS({
+  "node_modules/yaml/dist/schema/common/map.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var YAMLMap = require_YAMLMap();
+    var map = {
+      collection: "map",
+      default: true,
+      nodeClass: YAMLMap.YAMLMap,
+      tag: "tag:yaml.org,2002:map",
+      resolve(map2, onError) {
+        if (!identity.isMap(map2))
+          onError("Expected a mapping for this tag");
+        return map2;
+      },
+      createNode: /* @__PURE__ */ __name((schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx), "createNode")
+    };
+    exports2.map = map;
+  }
+});
+
+// node_modules/yaml/dist/nodes/YAMLSeq.js
+var require_YAMLSeq = __commonJS({
+  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports2) {
+    "use strict";
+    var createNode = require_createNode();
+    var stringifyCollection = require_stringifyCollection();
+    var Collection = require_Collection();
+    var identity = require_identity();
+    var Scalar = require_Scalar();
+    var toJS = require_toJS();
+    var YAMLSeq = class extends Collection.Collection {
+      static {
+        __name(this, "YAMLSeq");
+      }
+      static get tagName() {
+        return "tag:yaml.org,2002:seq";
+      }
+      constructor(schema) {
+        super(identity.SEQ, schema);
+        this.items = [];
+      }
+      add(value) {
+        this.items.push(value);
+      }
+      /**
+       * Removes a value from the collection.
+       *
+       * `key` must contain a representation of an integer for this to succeed.
+       * It may be wrapped in a `Scalar`.
+       *
+       * @returns `true` if the item was found and removed.
+       */
+      delete(key) {
+        const idx = asItemIndex(key);
+        if (typeof idx !== "number")
+          return false;
+        const del = this.items.splice(idx, 1);
+        return del.length > 0;
+      }
+      get(key, keepScalar) {
+        const idx = asItemIndex(key);
+        if (typeof idx !== "number")
+          return void 0;
+        const it = this.items[idx];
+        return !keepScalar && identity.isScalar(it) ? it.value : it;
+      }
+      /**
+       * Checks if the collection includes a value with the key `key`.
+       *
+       * `key` must contain a representation of an integer for this to succeed.
+       * It may be wrapped in a `Scalar`.
+       */
+      has(key) {
+        const idx = asItemIndex(key);
+        return typeof idx === "number" && idx < this.items.length;
+      }
+      /**
+       * Sets a value in this collection. For `!!set`, `value` needs to be a
+       * boolean to add/remove the item from the set.
+       *
+       * If `key` does not contain a representation of an integer, this will throw.
+       * It may be wrapped in a `Scalar`.
+       */
+      set(key, value) {
+        const idx = asItemIndex(key);
+        if (typeof idx !== "number")
+          throw new Error(`Expected a valid index, not ${key}.`);
+        const prev = this.items[idx];
+        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
+          prev.value = value;
+        else
+          this.items[idx] = value;
+      }
+      toJSON(_, ctx) {
+        const seq = [];
+        if (ctx?.onCreate)
+          ctx.onCreate(seq);
+        let i = 0;
+        for (const item of this.items)
+          seq.push(toJS.toJS(item, String(i++), ctx));
+        return seq;
+      }
+      toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
+          return JSON.stringify(this);
+        return stringifyCollection.stringifyCollection(this, ctx, {
+          blockItemPrefix: "- ",
+          flowChars: { start: "[", end: "]" },
+          itemIndent: (ctx.indent || "") + "  ",
+          onChompKeep,
+          onComment
+        });
+      }
+      static from(schema, obj, ctx) {
+        const { replacer } = ctx;
+        const seq = new this(schema);
+        if (obj && Symbol.iterator in Object(obj)) {
+          let i = 0;
+          for (let it of obj) {
+            if (typeof replacer === "function") {
+              const key = obj instanceof Set ? it : String(i++);
+              it = replacer.call(obj, key, it);
+            }
+            seq.items.push(createNode.createNode(it, void 0, ctx));
+          }
+        }
+        return seq;
+      }
+    };
+    function asItemIndex(key) {
+      let idx = identity.isScalar(key) ? key.value : key;
+      if (idx && typeof idx === "string")
+        idx = Number(idx);
+      return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
+    }
+    __name(asItemIndex, "asItemIndex");
+    exports2.YAMLSeq = YAMLSeq;
+  }
+});
+
+// node_modules/yaml/dist/schema/common/seq.js
+var require_seq = __commonJS({
+  "node_modules/yaml/dist/schema/common/seq.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var YAMLSeq = require_YAMLSeq();
+    var seq = {
+      collection: "seq",
+      default: true,
+      nodeClass: YAMLSeq.YAMLSeq,
+      tag: "tag:yaml.org,2002:seq",
+      resolve(seq2, onError) {
+        if (!identity.isSeq(seq2))
+          onError("Expected a sequence for this tag");
+        return seq2;
+      },
+      createNode: /* @__PURE__ */ __name((schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx), "createNode")
+    };
+    exports2.seq = seq;
+  }
+});
+
+// node_modules/yaml/dist/schema/common/string.js
+var require_string = __commonJS({
+  "node_modules/yaml/dist/schema/common/string.js"(exports2) {
+    "use strict";
+    var stringifyString = require_stringifyString();
+    var string = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:str",
+      resolve: /* @__PURE__ */ __name((str2) => str2, "resolve"),
+      stringify(item, ctx, onComment, onChompKeep) {
+        ctx = Object.assign({ actualString: true }, ctx);
+        return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
+      }
+    };
+    exports2.string = string;
+  }
+});
+
+// node_modules/yaml/dist/schema/common/null.js
+var require_null = __commonJS({
+  "node_modules/yaml/dist/schema/common/null.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var nullTag = {
+      identify: /* @__PURE__ */ __name((value) => value == null, "identify"),
+      createNode: /* @__PURE__ */ __name(() => new Scalar.Scalar(null), "createNode"),
+      default: true,
+      tag: "tag:yaml.org,2002:null",
+      test: /^(?:~|[Nn]ull|NULL)?$/,
+      resolve: /* @__PURE__ */ __name(() => new Scalar.Scalar(null), "resolve"),
+      stringify: /* @__PURE__ */ __name(({ source }, ctx) => typeof source === "string" && nullTag.test.test(source) ? source : ctx.options.nullStr, "stringify")
+    };
+    exports2.nullTag = nullTag;
+  }
+});
+
+// node_modules/yaml/dist/schema/core/bool.js
+var require_bool = __commonJS({
+  "node_modules/yaml/dist/schema/core/bool.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var boolTag = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "boolean", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:bool",
+      test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
+      resolve: /* @__PURE__ */ __name((str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"), "resolve"),
+      stringify({ source, value }, ctx) {
+        if (source && boolTag.test.test(source)) {
+          const sv = source[0] === "t" || source[0] === "T";
+          if (value === sv)
+            return source;
+        }
+        return value ? ctx.options.trueStr : ctx.options.falseStr;
+      }
+    };
+    exports2.boolTag = boolTag;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringifyNumber.js
+var require_stringifyNumber = __commonJS({
+  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports2) {
+    "use strict";
+    function stringifyNumber({ format, minFractionDigits, tag: tag2, value }) {
+      if (typeof value === "bigint")
+        return String(value);
+      const num = typeof value === "number" ? value : Number(value);
+      if (!isFinite(num))
+        return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
+      let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
+      if (!format && minFractionDigits && (!tag2 || tag2 === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
+        let i = n.indexOf(".");
+        if (i < 0) {
+          i = n.length;
+          n += ".";
+        }
+        let d = minFractionDigits - (n.length - i - 1);
+        while (d-- > 0)
+          n += "0";
+      }
+      return n;
+    }
+    __name(stringifyNumber, "stringifyNumber");
+    exports2.stringifyNumber = stringifyNumber;
+  }
+});
+
+// node_modules/yaml/dist/schema/core/float.js
+var require_float = __commonJS({
+  "node_modules/yaml/dist/schema/core/float.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var stringifyNumber = require_stringifyNumber();
+    var floatNaN = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+      resolve: /* @__PURE__ */ __name((str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      stringify: stringifyNumber.stringifyNumber
+    };
+    var floatExp = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      format: "EXP",
+      test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
+      resolve: /* @__PURE__ */ __name((str2) => parseFloat(str2), "resolve"),
+      stringify(node) {
+        const num = Number(node.value);
+        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+      }
+    };
+    var float = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
+      resolve(str2) {
+        const node = new Scalar.Scalar(parseFloat(str2));
+        const dot = str2.indexOf(".");
+        if (dot !== -1 && str2[str2.length - 1] === "0")
+          node.minFractionDigits = str2.length - dot - 1;
+        return node;
+      },
+      stringify: stringifyNumber.stringifyNumber
+    };
+    exports2.float = float;
+    exports2.floatExp = floatExp;
+    exports2.floatNaN = floatNaN;
+  }
+});
+
+// node_modules/yaml/dist/schema/core/int.js
+var require_int = __commonJS({
+  "node_modules/yaml/dist/schema/core/int.js"(exports2) {
+    "use strict";
+    var stringifyNumber = require_stringifyNumber();
+    var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
+    var intResolve = /* @__PURE__ */ __name((str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix), "intResolve");
+    function intStringify(node, radix, prefix) {
+      const { value } = node;
+      if (intIdentify(value) && value >= 0)
+        return prefix + value.toString(radix);
+      return stringifyNumber.stringifyNumber(node);
+    }
+    __name(intStringify, "intStringify");
+    var intOct = {
+      identify: /* @__PURE__ */ __name((value) => intIdentify(value) && value >= 0, "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      format: "OCT",
+      test: /^0o[0-7]+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 2, 8, opt), "resolve"),
+      stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0o"), "stringify")
+    };
+    var int2 = {
+      identify: intIdentify,
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      test: /^[-+]?[0-9]+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 0, 10, opt), "resolve"),
+      stringify: stringifyNumber.stringifyNumber
+    };
+    var intHex = {
+      identify: /* @__PURE__ */ __name((value) => intIdentify(value) && value >= 0, "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      format: "HEX",
+      test: /^0x[0-9a-fA-F]+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 2, 16, opt), "resolve"),
+      stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
+    };
+    exports2.int = int2;
+    exports2.intHex = intHex;
+    exports2.intOct = intOct;
+  }
+});
+
+// node_modules/yaml/dist/schema/core/schema.js
+var require_schema = __commonJS({
+  "node_modules/yaml/dist/schema/core/schema.js"(exports2) {
+    "use strict";
+    var map = require_map();
+    var _null = require_null();
+    var seq = require_seq();
+    var string = require_string();
+    var bool2 = require_bool();
+    var float = require_float();
+    var int2 = require_int();
+    var schema = [
+      map.map,
+      seq.seq,
+      string.string,
+      _null.nullTag,
+      bool2.boolTag,
+      int2.intOct,
+      int2.int,
+      int2.intHex,
+      float.floatNaN,
+      float.floatExp,
+      float.float
+    ];
+    exports2.schema = schema;
+  }
+});
+
+// node_modules/yaml/dist/schema/json/schema.js
+var require_schema2 = __commonJS({
+  "node_modules/yaml/dist/schema/json/schema.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var map = require_map();
+    var seq = require_seq();
+    function intIdentify(value) {
+      return typeof value === "bigint" || Number.isInteger(value);
+    }
+    __name(intIdentify, "intIdentify");
+    var stringifyJSON = /* @__PURE__ */ __name(({ value }) => JSON.stringify(value), "stringifyJSON");
+    var jsonScalars = [
+      {
+        identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
+        default: true,
+        tag: "tag:yaml.org,2002:str",
+        resolve: /* @__PURE__ */ __name((str2) => str2, "resolve"),
+        stringify: stringifyJSON
+      },
+      {
+        identify: /* @__PURE__ */ __name((value) => value == null, "identify"),
+        createNode: /* @__PURE__ */ __name(() => new Scalar.Scalar(null), "createNode"),
+        default: true,
+        tag: "tag:yaml.org,2002:null",
+        test: /^null$/,
+        resolve: /* @__PURE__ */ __name(() => null, "resolve"),
+        stringify: stringifyJSON
+      },
+      {
+        identify: /* @__PURE__ */ __name((value) => typeof value === "boolean", "identify"),
+        default: true,
+        tag: "tag:yaml.org,2002:bool",
+        test: /^true$|^false$/,
+        resolve: /* @__PURE__ */ __name((str2) => str2 === "true", "resolve"),
+        stringify: stringifyJSON
+      },
+      {
+        identify: intIdentify,
+        default: true,
+        tag: "tag:yaml.org,2002:int",
+        test: /^-?(?:0|[1-9][0-9]*)$/,
+        resolve: /* @__PURE__ */ __name((str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10), "resolve"),
+        stringify: /* @__PURE__ */ __name(({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value), "stringify")
+      },
+      {
+        identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+        default: true,
+        tag: "tag:yaml.org,2002:float",
+        test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
+        resolve: /* @__PURE__ */ __name((str2) => parseFloat(str2), "resolve"),
+        stringify: stringifyJSON
+      }
+    ];
+    var jsonError = {
+      default: true,
+      tag: "",
+      test: /^/,
+      resolve(str2, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
+        return str2;
+      }
+    };
+    var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
+    exports2.schema = schema;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+var require_binary = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports2) {
+    "use strict";
+    var node_buffer = require("buffer");
+    var Scalar = require_Scalar();
+    var stringifyString = require_stringifyString();
+    var binary = {
+      identify: /* @__PURE__ */ __name((value) => value instanceof Uint8Array, "identify"),
+      // Buffer inherits from Uint8Array
+      default: false,
+      tag: "tag:yaml.org,2002:binary",
+      /**
+       * Returns a Buffer in node and an Uint8Array in browsers
+       *
+       * To use the resulting buffer as an image, you'll want to do something like:
+       *
+       *   const blob = new Blob([buffer], { type: 'image/jpeg' })
+       *   document.querySelector('#photo').src = URL.createObjectURL(blob)
+       */
+      resolve(src, onError) {
+        if (typeof node_buffer.Buffer === "function") {
+          return node_buffer.Buffer.from(src, "base64");
+        } else if (typeof atob === "function") {
+          const str2 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str2.length);
+          for (let i = 0; i < str2.length; ++i)
+            buffer[i] = str2.charCodeAt(i);
+          return buffer;
+        } else {
+          onError("This environment does not support reading binary tags; either Buffer or atob is required");
+          return src;
+        }
+      },
+      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
+        if (!value)
+          return "";
+        const buf = value;
+        let str2;
+        if (typeof node_buffer.Buffer === "function") {
+          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+        } else if (typeof btoa === "function") {
+          let s = "";
+          for (let i = 0; i < buf.length; ++i)
+            s += String.fromCharCode(buf[i]);
+          str2 = btoa(s);
+        } else {
+          throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
+        }
+        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
+          const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
+          const n = Math.ceil(str2.length / lineWidth);
+          const lines = new Array(n);
+          for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
+            lines[i] = str2.substr(o, lineWidth);
+          }
+          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+        }
+        return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
+      }
+    };
+    exports2.binary = binary;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+var require_pairs = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Pair = require_Pair();
+    var Scalar = require_Scalar();
+    var YAMLSeq = require_YAMLSeq();
+    function resolvePairs(seq, onError) {
+      if (identity.isSeq(seq)) {
+        for (let i = 0; i < seq.items.length; ++i) {
+          let item = seq.items[i];
+          if (identity.isPair(item))
+            continue;
+          else if (identity.isMap(item)) {
+            if (item.items.length > 1)
+              onError("Each pair must have its own sequence indicator");
+            const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
+            if (item.commentBefore)
+              pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
+${pair.key.commentBefore}` : item.commentBefore;
+            if (item.comment) {
+              const cn = pair.value ?? pair.key;
+              cn.comment = cn.comment ? `${item.comment}
+${cn.comment}` : item.comment;
+            }
+            item = pair;
+          }
+          seq.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
+        }
+      } else
+        onError("Expected a sequence for this tag");
+      return seq;
+    }
+    __name(resolvePairs, "resolvePairs");
+    function createPairs(schema, iterable, ctx) {
+      const { replacer } = ctx;
+      const pairs2 = new YAMLSeq.YAMLSeq(schema);
+      pairs2.tag = "tag:yaml.org,2002:pairs";
+      let i = 0;
+      if (iterable && Symbol.iterator in Object(iterable))
+        for (let it of iterable) {
+          if (typeof replacer === "function")
+            it = replacer.call(iterable, String(i++), it);
+          let key, value;
+          if (Array.isArray(it)) {
+            if (it.length === 2) {
+              key = it[0];
+              value = it[1];
+            } else
+              throw new TypeError(`Expected [key, value] tuple: ${it}`);
+          } else if (it && it instanceof Object) {
+            const keys = Object.keys(it);
+            if (keys.length === 1) {
+              key = keys[0];
+              value = it[key];
+            } else {
+              throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
+            }
+          } else {
+            key = it;
+          }
+          pairs2.items.push(Pair.createPair(key, value, ctx));
+        }
+      return pairs2;
+    }
+    __name(createPairs, "createPairs");
+    var pairs = {
+      collection: "seq",
+      default: false,
+      tag: "tag:yaml.org,2002:pairs",
+      resolve: resolvePairs,
+      createNode: createPairs
+    };
+    exports2.createPairs = createPairs;
+    exports2.pairs = pairs;
+    exports2.resolvePairs = resolvePairs;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+var require_omap = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var toJS = require_toJS();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq = require_YAMLSeq();
+    var pairs = require_pairs();
+    var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
+      static {
+        __name(this, "YAMLOMap");
+      }
+      constructor() {
+        super();
+        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
+        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
+        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
+        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
+        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
+        this.tag = _YAMLOMap.tag;
+      }
+      /**
+       * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
+       * but TypeScript won't allow widening the signature of a child method.
+       */
+      toJSON(_, ctx) {
+        if (!ctx)
+          return super.toJSON(_);
+        const map = /* @__PURE__ */ new Map();
+        if (ctx?.onCreate)
+          ctx.onCreate(map);
+        for (const pair of this.items) {
+          let key, value;
+          if (identity.isPair(pair)) {
+            key = toJS.toJS(pair.key, "", ctx);
+            value = toJS.toJS(pair.value, key, ctx);
+          } else {
+            key = toJS.toJS(pair, "", ctx);
+          }
+          if (map.has(key))
+            throw new Error("Ordered maps must not include duplicate keys");
+          map.set(key, value);
+        }
+        return map;
+      }
+      static from(schema, iterable, ctx) {
+        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
+        const omap2 = new this();
+        omap2.items = pairs$1.items;
+        return omap2;
+      }
+    };
+    YAMLOMap.tag = "tag:yaml.org,2002:omap";
+    var omap = {
+      collection: "seq",
+      identify: /* @__PURE__ */ __name((value) => value instanceof Map, "identify"),
+      nodeClass: YAMLOMap,
+      default: false,
+      tag: "tag:yaml.org,2002:omap",
+      resolve(seq, onError) {
+        const pairs$1 = pairs.resolvePairs(seq, onError);
+        const seenKeys = [];
+        for (const { key } of pairs$1.items) {
+          if (identity.isScalar(key)) {
+            if (seenKeys.includes(key.value)) {
+              onError(`Ordered maps must not include duplicate keys: ${key.value}`);
+            } else {
+              seenKeys.push(key.value);
+            }
+          }
+        }
+        return Object.assign(new YAMLOMap(), pairs$1);
+      },
+      createNode: /* @__PURE__ */ __name((schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx), "createNode")
+    };
+    exports2.YAMLOMap = YAMLOMap;
+    exports2.omap = omap;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+var require_bool2 = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    function boolStringify({ value, source }, ctx) {
+      const boolObj = value ? trueTag : falseTag;
+      if (source && boolObj.test.test(source))
+        return source;
+      return value ? ctx.options.trueStr : ctx.options.falseStr;
+    }
+    __name(boolStringify, "boolStringify");
+    var trueTag = {
+      identify: /* @__PURE__ */ __name((value) => value === true, "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:bool",
+      test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
+      resolve: /* @__PURE__ */ __name(() => new Scalar.Scalar(true), "resolve"),
+      stringify: boolStringify
+    };
+    var falseTag = {
+      identify: /* @__PURE__ */ __name((value) => value === false, "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:bool",
+      test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
+      resolve: /* @__PURE__ */ __name(() => new Scalar.Scalar(false), "resolve"),
+      stringify: boolStringify
+    };
+    exports2.falseTag = falseTag;
+    exports2.trueTag = trueTag;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/float.js
+var require_float2 = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var stringifyNumber = require_stringifyNumber();
+    var floatNaN = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
+      resolve: /* @__PURE__ */ __name((str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      stringify: stringifyNumber.stringifyNumber
+    };
+    var floatExp = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      format: "EXP",
+      test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
+      resolve: /* @__PURE__ */ __name((str2) => parseFloat(str2.replace(/_/g, "")), "resolve"),
+      stringify(node) {
+        const num = Number(node.value);
+        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+      }
+    };
+    var float = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
+      resolve(str2) {
+        const node = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
+        const dot = str2.indexOf(".");
+        if (dot !== -1) {
+          const f = str2.substring(dot + 1).replace(/_/g, "");
+          if (f[f.length - 1] === "0")
+            node.minFractionDigits = f.length;
+        }
+        return node;
+      },
+      stringify: stringifyNumber.stringifyNumber
+    };
+    exports2.float = float;
+    exports2.floatExp = floatExp;
+    exports2.floatNaN = floatNaN;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/int.js
+var require_int2 = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports2) {
+    "use strict";
+    var stringifyNumber = require_stringifyNumber();
+    var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
+    function intResolve(str2, offset, radix, { intAsBigInt }) {
+      const sign = str2[0];
+      if (sign === "-" || sign === "+")
+        offset += 1;
+      str2 = str2.substring(offset).replace(/_/g, "");
+      if (intAsBigInt) {
+        switch (radix) {
+          case 2:
+            str2 = `0b${str2}`;
+            break;
+          case 8:
+            str2 = `0o${str2}`;
+            break;
+          case 16:
+            str2 = `0x${str2}`;
+            break;
+        }
+        const n2 = BigInt(str2);
+        return sign === "-" ? BigInt(-1) * n2 : n2;
+      }
+      const n = parseInt(str2, radix);
+      return sign === "-" ? -1 * n : n;
+    }
+    __name(intResolve, "intResolve");
+    function intStringify(node, radix, prefix) {
+      const { value } = node;
+      if (intIdentify(value)) {
+        const str2 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
+      }
+      return stringifyNumber.stringifyNumber(node);
+    }
+    __name(intStringify, "intStringify");
+    var intBin = {
+      identify: intIdentify,
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      format: "BIN",
+      test: /^[-+]?0b[0-1_]+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 2, 2, opt), "resolve"),
+      stringify: /* @__PURE__ */ __name((node) => intStringify(node, 2, "0b"), "stringify")
+    };
+    var intOct = {
+      identify: intIdentify,
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      format: "OCT",
+      test: /^[-+]?0[0-7_]+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 1, 8, opt), "resolve"),
+      stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0"), "stringify")
+    };
+    var int2 = {
+      identify: intIdentify,
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      test: /^[-+]?[0-9][0-9_]*$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 0, 10, opt), "resolve"),
+      stringify: stringifyNumber.stringifyNumber
+    };
+    var intHex = {
+      identify: intIdentify,
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      format: "HEX",
+      test: /^[-+]?0x[0-9a-fA-F_]+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, opt) => intResolve(str2, 2, 16, opt), "resolve"),
+      stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
+    };
+    exports2.int = int2;
+    exports2.intBin = intBin;
+    exports2.intHex = intHex;
+    exports2.intOct = intOct;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/set.js
+var require_set = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Pair = require_Pair();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
+      static {
+        __name(this, "YAMLSet");
+      }
+      constructor(schema) {
+        super(schema);
+        this.tag = _YAMLSet.tag;
+      }
+      add(key) {
+        let pair;
+        if (identity.isPair(key))
+          pair = key;
+        else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
+          pair = new Pair.Pair(key.key, null);
+        else
+          pair = new Pair.Pair(key, null);
+        const prev = YAMLMap.findPair(this.items, pair.key);
+        if (!prev)
+          this.items.push(pair);
+      }
+      /**
+       * If `keepPair` is `true`, returns the Pair matching `key`.
+       * Otherwise, returns the value of that Pair's key.
+       */
+      get(key, keepPair) {
+        const pair = YAMLMap.findPair(this.items, key);
+        return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
+      }
+      set(key, value) {
+        if (typeof value !== "boolean")
+          throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
+        const prev = YAMLMap.findPair(this.items, key);
+        if (prev && !value) {
+          this.items.splice(this.items.indexOf(prev), 1);
+        } else if (!prev && value) {
+          this.items.push(new Pair.Pair(key));
+        }
+      }
+      toJSON(_, ctx) {
+        return super.toJSON(_, ctx, Set);
+      }
+      toString(ctx, onComment, onChompKeep) {
+        if (!ctx)
+          return JSON.stringify(this);
+        if (this.hasAllNullValues(true))
+          return super.toString(Object.assign({}, ctx, { allNullValues: true }), onComment, onChompKeep);
+        else
+          throw new Error("Set items must all have null values");
+      }
+      static from(schema, iterable, ctx) {
+        const { replacer } = ctx;
+        const set2 = new this(schema);
+        if (iterable && Symbol.iterator in Object(iterable))
+          for (let value of iterable) {
+            if (typeof replacer === "function")
+              value = replacer.call(iterable, value, value);
+            set2.items.push(Pair.createPair(value, null, ctx));
+          }
+        return set2;
+      }
+    };
+    YAMLSet.tag = "tag:yaml.org,2002:set";
+    var set = {
+      collection: "map",
+      identify: /* @__PURE__ */ __name((value) => value instanceof Set, "identify"),
+      nodeClass: YAMLSet,
+      default: false,
+      tag: "tag:yaml.org,2002:set",
+      createNode: /* @__PURE__ */ __name((schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx), "createNode"),
+      resolve(map, onError) {
+        if (identity.isMap(map)) {
+          if (map.hasAllNullValues(true))
+            return Object.assign(new YAMLSet(), map);
+          else
+            onError("Set items must all have null values");
+        } else
+          onError("Expected a mapping for this tag");
+        return map;
+      }
+    };
+    exports2.YAMLSet = YAMLSet;
+    exports2.set = set;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+var require_timestamp = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
+    "use strict";
+    var stringifyNumber = require_stringifyNumber();
+    function parseSexagesimal(str2, asBigInt) {
+      const sign = str2[0];
+      const parts = sign === "-" || sign === "+" ? str2.substring(1) : str2;
+      const num = /* @__PURE__ */ __name((n) => asBigInt ? BigInt(n) : Number(n), "num");
+      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
+      return sign === "-" ? num(-1) * res : res;
+    }
+    __name(parseSexagesimal, "parseSexagesimal");
+    function stringifySexagesimal(node) {
+      let { value } = node;
+      let num = /* @__PURE__ */ __name((n) => n, "num");
+      if (typeof value === "bigint")
+        num = /* @__PURE__ */ __name((n) => BigInt(n), "num");
+      else if (isNaN(value) || !isFinite(value))
+        return stringifyNumber.stringifyNumber(node);
+      let sign = "";
+      if (value < 0) {
+        sign = "-";
+        value *= num(-1);
+      }
+      const _60 = num(60);
+      const parts = [value % _60];
+      if (value < 60) {
+        parts.unshift(0);
+      } else {
+        value = (value - parts[0]) / _60;
+        parts.unshift(value % _60);
+        if (value >= 60) {
+          value = (value - parts[0]) / _60;
+          parts.unshift(value);
+        }
+      }
+      return sign + parts.map((n) => String(n).padStart(2, "0")).join(":").replace(/000000\d*$/, "");
+    }
+    __name(stringifySexagesimal, "stringifySexagesimal");
+    var intTime = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:int",
+      format: "TIME",
+      test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
+      resolve: /* @__PURE__ */ __name((str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt), "resolve"),
+      stringify: stringifySexagesimal
+    };
+    var floatTime = {
+      identify: /* @__PURE__ */ __name((value) => typeof value === "number", "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:float",
+      format: "TIME",
+      test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
+      resolve: /* @__PURE__ */ __name((str2) => parseSexagesimal(str2, false), "resolve"),
+      stringify: stringifySexagesimal
+    };
+    var timestamp = {
+      identify: /* @__PURE__ */ __name((value) => value instanceof Date, "identify"),
+      default: true,
+      tag: "tag:yaml.org,2002:timestamp",
+      // If the time zone is omitted, the timestamp is assumed to be specified in UTC. The time part
+      // may be omitted altogether, resulting in a date format. In such a case, the time part is
+      // assumed to be 00:00:00Z (start of day, UTC).
+      test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
+      resolve(str2) {
+        const match2 = str2.match(timestamp.test);
+        if (!match2)
+          throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
+        const [, year, month, day, hour, minute, second] = match2.map(Number);
+        const millisec = match2[7] ? Number((match2[7] + "00").substr(1, 3)) : 0;
+        let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
+        const tz = match2[8];
+        if (tz && tz !== "Z") {
+          let d = parseSexagesimal(tz, false);
+          if (Math.abs(d) < 30)
+            d *= 60;
+          date -= 6e4 * d;
+        }
+        return new Date(date);
+      },
+      stringify: /* @__PURE__ */ __name(({ value }) => value?.toISOString().replace(/(T00:00:00)?\.000Z$/, "") ?? "", "stringify")
+    };
+    exports2.floatTime = floatTime;
+    exports2.intTime = intTime;
+    exports2.timestamp = timestamp;
+  }
+});
+
+// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+var require_schema3 = __commonJS({
+  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports2) {
+    "use strict";
+    var map = require_map();
+    var _null = require_null();
+    var seq = require_seq();
+    var string = require_string();
+    var binary = require_binary();
+    var bool2 = require_bool2();
+    var float = require_float2();
+    var int2 = require_int2();
+    var merge = require_merge();
+    var omap = require_omap();
+    var pairs = require_pairs();
+    var set = require_set();
+    var timestamp = require_timestamp();
+    var schema = [
+      map.map,
+      seq.seq,
+      string.string,
+      _null.nullTag,
+      bool2.trueTag,
+      bool2.falseTag,
+      int2.intBin,
+      int2.intOct,
+      int2.int,
+      int2.intHex,
+      float.floatNaN,
+      float.floatExp,
+      float.float,
+      binary.binary,
+      merge.merge,
+      omap.omap,
+      pairs.pairs,
+      set.set,
+      timestamp.intTime,
+      timestamp.floatTime,
+      timestamp.timestamp
+    ];
+    exports2.schema = schema;
+  }
+});
+
+// node_modules/yaml/dist/schema/tags.js
+var require_tags = __commonJS({
+  "node_modules/yaml/dist/schema/tags.js"(exports2) {
+    "use strict";
+    var map = require_map();
+    var _null = require_null();
+    var seq = require_seq();
+    var string = require_string();
+    var bool2 = require_bool();
+    var float = require_float();
+    var int2 = require_int();
+    var schema = require_schema();
+    var schema$1 = require_schema2();
+    var binary = require_binary();
+    var merge = require_merge();
+    var omap = require_omap();
+    var pairs = require_pairs();
+    var schema$2 = require_schema3();
+    var set = require_set();
+    var timestamp = require_timestamp();
+    var schemas = /* @__PURE__ */ new Map([
+      ["core", schema.schema],
+      ["failsafe", [map.map, seq.seq, string.string]],
+      ["json", schema$1.schema],
+      ["yaml11", schema$2.schema],
+      ["yaml-1.1", schema$2.schema]
+    ]);
+    var tagsByName = {
+      binary: binary.binary,
+      bool: bool2.boolTag,
+      float: float.float,
+      floatExp: float.floatExp,
+      floatNaN: float.floatNaN,
+      floatTime: timestamp.floatTime,
+      int: int2.int,
+      intHex: int2.intHex,
+      intOct: int2.intOct,
+      intTime: timestamp.intTime,
+      map: map.map,
+      merge: merge.merge,
+      null: _null.nullTag,
+      omap: omap.omap,
+      pairs: pairs.pairs,
+      seq: seq.seq,
+      set: set.set,
+      timestamp: timestamp.timestamp
+    };
+    var coreKnownTags = {
+      "tag:yaml.org,2002:binary": binary.binary,
+      "tag:yaml.org,2002:merge": merge.merge,
+      "tag:yaml.org,2002:omap": omap.omap,
+      "tag:yaml.org,2002:pairs": pairs.pairs,
+      "tag:yaml.org,2002:set": set.set,
+      "tag:yaml.org,2002:timestamp": timestamp.timestamp
+    };
+    function getTags(customTags, schemaName, addMergeTag) {
+      const schemaTags = schemas.get(schemaName);
+      if (schemaTags && !customTags) {
+        return addMergeTag && !schemaTags.includes(merge.merge) ? schemaTags.concat(merge.merge) : schemaTags.slice();
+      }
+      let tags = schemaTags;
+      if (!tags) {
+        if (Array.isArray(customTags))
+          tags = [];
+        else {
+          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
+          throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
+        }
+      }
+      if (Array.isArray(customTags)) {
+        for (const tag2 of customTags)
+          tags = tags.concat(tag2);
+      } else if (typeof customTags === "function") {
+        tags = customTags(tags.slice());
+      }
+      if (addMergeTag)
+        tags = tags.concat(merge.merge);
+      return tags.reduce((tags2, tag2) => {
+        const tagObj = typeof tag2 === "string" ? tagsByName[tag2] : tag2;
+        if (!tagObj) {
+          const tagName = JSON.stringify(tag2);
+          const keys = Object.keys(tagsByName).map((key) => JSON.stringify(key)).join(", ");
+          throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
+        }
+        if (!tags2.includes(tagObj))
+          tags2.push(tagObj);
+        return tags2;
+      }, []);
+    }
+    __name(getTags, "getTags");
+    exports2.coreKnownTags = coreKnownTags;
+    exports2.getTags = getTags;
+  }
+});
+
+// node_modules/yaml/dist/schema/Schema.js
+var require_Schema = __commonJS({
+  "node_modules/yaml/dist/schema/Schema.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var map = require_map();
+    var seq = require_seq();
+    var string = require_string();
+    var tags = require_tags();
+    var sortMapEntriesByKey = /* @__PURE__ */ __name((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0, "sortMapEntriesByKey");
+    var Schema = class _Schema {
+      static {
+        __name(this, "Schema");
+      }
+      constructor({ compat, customTags, merge, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
+        this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
+        this.name = typeof schema === "string" && schema || "core";
+        this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
+        this.tags = tags.getTags(customTags, this.name, merge);
+        this.toStringOptions = toStringDefaults ?? null;
+        Object.defineProperty(this, identity.MAP, { value: map.map });
+        Object.defineProperty(this, identity.SCALAR, { value: string.string });
+        Object.defineProperty(this, identity.SEQ, { value: seq.seq });
+        this.sortMapEntries = typeof sortMapEntries === "function" ? sortMapEntries : sortMapEntries === true ? sortMapEntriesByKey : null;
+      }
+      clone() {
+        const copy = Object.create(_Schema.prototype, Object.getOwnPropertyDescriptors(this));
+        copy.tags = this.tags.slice();
+        return copy;
+      }
+    };
+    exports2.Schema = Schema;
+  }
+});
+
+// node_modules/yaml/dist/stringify/stringifyDocument.js
+var require_stringifyDocument = __commonJS({
+  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var stringify2 = require_stringify();
+    var stringifyComment = require_stringifyComment();
+    function stringifyDocument(doc, options) {
+      const lines = [];
+      let hasDirectives = options.directives === true;
+      if (options.directives !== false && doc.directives) {
+        const dir = doc.directives.toString(doc);
+        if (dir) {
+          lines.push(dir);
+          hasDirectives = true;
+        } else if (doc.directives.docStart)
+          hasDirectives = true;
+      }
+      if (hasDirectives)
+        lines.push("---");
+      const ctx = stringify2.createStringifyContext(doc, options);
+      const { commentString } = ctx.options;
+      if (doc.commentBefore) {
+        if (lines.length !== 1)
+          lines.unshift("");
+        const cs = commentString(doc.commentBefore);
+        lines.unshift(stringifyComment.indentComment(cs, ""));
+      }
+      let chompKeep = false;
+      let contentComment = null;
+      if (doc.contents) {
+        if (identity.isNode(doc.contents)) {
+          if (doc.contents.spaceBefore && hasDirectives)
+            lines.push("");
+          if (doc.contents.commentBefore) {
+            const cs = commentString(doc.contents.commentBefore);
+            lines.push(stringifyComment.indentComment(cs, ""));
+          }
+          ctx.forceBlockIndent = !!doc.comment;
+          contentComment = doc.contents.comment;
+        }
+        const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
+        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        if (contentComment)
+          body += stringifyComment.lineComment(body, "", commentString(contentComment));
+        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
+          lines[lines.length - 1] = `--- ${body}`;
+        } else
+          lines.push(body);
+      } else {
+        lines.push(stringify2.stringify(doc.contents, ctx));
+      }
+      if (doc.directives?.docEnd) {
+        if (doc.comment) {
+          const cs = commentString(doc.comment);
+          if (cs.includes("\n")) {
+            lines.push("...");
+            lines.push(stringifyComment.indentComment(cs, ""));
+          } else {
+            lines.push(`... ${cs}`);
+          }
+        } else {
+          lines.push("...");
+        }
+      } else {
+        let dc = doc.comment;
+        if (dc && chompKeep)
+          dc = dc.replace(/^\n+/, "");
+        if (dc) {
+          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
+            lines.push("");
+          lines.push(stringifyComment.indentComment(commentString(dc), ""));
+        }
+      }
+      return lines.join("\n") + "\n";
+    }
+    __name(stringifyDocument, "stringifyDocument");
+    exports2.stringifyDocument = stringifyDocument;
+  }
+});
+
+// node_modules/yaml/dist/doc/Document.js
+var require_Document = __commonJS({
+  "node_modules/yaml/dist/doc/Document.js"(exports2) {
+    "use strict";
+    var Alias = require_Alias();
+    var Collection = require_Collection();
+    var identity = require_identity();
+    var Pair = require_Pair();
+    var toJS = require_toJS();
+    var Schema = require_Schema();
+    var stringifyDocument = require_stringifyDocument();
+    var anchors = require_anchors();
+    var applyReviver = require_applyReviver();
+    var createNode = require_createNode();
+    var directives = require_directives();
+    var Document = class _Document {
+      static {
+        __name(this, "Document");
+      }
+      constructor(value, replacer, options) {
+        this.commentBefore = null;
+        this.comment = null;
+        this.errors = [];
+        this.warnings = [];
+        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.DOC });
+        let _replacer = null;
+        if (typeof replacer === "function" || Array.isArray(replacer)) {
+          _replacer = replacer;
+        } else if (options === void 0 && replacer) {
+          options = replacer;
+          replacer = void 0;
+        }
+        const opt = Object.assign({
+          intAsBigInt: false,
+          keepSourceTokens: false,
+          logLevel: "warn",
+          prettyErrors: true,
+          strict: true,
+          stringKeys: false,
+          uniqueKeys: true,
+          version: "1.2"
+        }, options);
+        this.options = opt;
+        let { version: version2 } = opt;
+        if (options?._directives) {
+          this.directives = options._directives.atDocument();
+          if (this.directives.yaml.explicit)
+            version2 = this.directives.yaml.version;
+        } else
+          this.directives = new directives.Directives({ version: version2 });
+        this.setSchema(version2, options);
+        this.contents = value === void 0 ? null : this.createNode(value, _replacer, options);
+      }
+      /**
+       * Create a deep copy of this Document and its contents.
+       *
+       * Custom Node values that inherit from `Object` still refer to their original instances.
+       */
+      clone() {
+        const copy = Object.create(_Document.prototype, {
+          [identity.NODE_TYPE]: { value: identity.DOC }
+        });
+        copy.commentBefore = this.commentBefore;
+        copy.comment = this.comment;
+        copy.errors = this.errors.slice();
+        copy.warnings = this.warnings.slice();
+        copy.options = Object.assign({}, this.options);
+        if (this.directives)
+          copy.directives = this.directives.clone();
+        copy.schema = this.schema.clone();
+        copy.contents = identity.isNode(this.contents) ? this.contents.clone(copy.schema) : this.contents;
+        if (this.range)
+          copy.range = this.range.slice();
+        return copy;
+      }
+      /** Adds a value to the document. */
+      add(value) {
+        if (assertCollection(this.contents))
+          this.contents.add(value);
+      }
+      /** Adds a value to the document. */
+      addIn(path, value) {
+        if (assertCollection(this.contents))
+          this.contents.addIn(path, value);
+      }
+      /**
+       * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
+       *
+       * If `node` already has an anchor, `name` is ignored.
+       * Otherwise, the `node.anchor` value will be set to `name`,
+       * or if an anchor with that name is already present in the document,
+       * `name` will be used as a prefix for a new unique anchor.
+       * If `name` is undefined, the generated anchor will use 'a' as a prefix.
+       */
+      createAlias(node, name) {
+        if (!node.anchor) {
+          const prev = anchors.anchorNames(this);
+          node.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+          !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
+        }
+        return new Alias.Alias(node.anchor);
+      }
+      createNode(value, replacer, options) {
+        let _replacer = void 0;
+        if (typeof replacer === "function") {
+          value = replacer.call({ "": value }, "", value);
+          _replacer = replacer;
+        } else if (Array.isArray(replacer)) {
+          const keyToStr = /* @__PURE__ */ __name((v) => typeof v === "number" || v instanceof String || v instanceof Number, "keyToStr");
+          const asStr = replacer.filter(keyToStr).map(String);
+          if (asStr.length > 0)
+            replacer = replacer.concat(asStr);
+          _replacer = replacer;
+        } else if (options === void 0 && replacer) {
+          options = replacer;
+          replacer = void 0;
+        }
+        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag: tag2 } = options ?? {};
+        const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(
+          this,
+          // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+          anchorPrefix || "a"
+        );
+        const ctx = {
+          aliasDuplicateObjects: aliasDuplicateObjects ?? true,
+          keepUndefined: keepUndefined ?? false,
+          onAnchor,
+          onTagObj,
+          replacer: _replacer,
+          schema: this.schema,
+          sourceObjects
+        };
+        const node = createNode.createNode(value, tag2, ctx);
+        if (flow && identity.isCollection(node))
+          node.flow = true;
+        setAnchors();
+        return node;
+      }
+      /**
+       * Convert a key and a value into a `Pair` using the current schema,
+       * recursively wrapping all values as `Scalar` or `Collection` nodes.
+       */
+      createPair(key, value, options = {}) {
+        const k = this.createNode(key, null, options);
+        const v = this.createNode(value, null, options);
+        return new Pair.Pair(k, v);
+      }
+      /**
+       * Removes a value from the document.
+       * @returns `true` if the item was found and removed.
+       */
+      delete(key) {
+        return assertCollection(this.contents) ? this.contents.delete(key) : false;
+      }
+      /**
+       * Removes a value from the document.
+       * @returns `true` if the item was found and removed.
+       */
+      deleteIn(path) {
+        if (Collection.isEmptyPath(path)) {
+          if (this.contents == null)
+            return false;
+          this.contents = null;
+          return true;
+        }
+        return assertCollection(this.contents) ? this.contents.deleteIn(path) : false;
+      }
+      /**
+       * Returns item at `key`, or `undefined` if not found. By default unwraps
+       * scalar values from their surrounding node; to disable set `keepScalar` to
+       * `true` (collections are always returned intact).
+       */
+      get(key, keepScalar) {
+        return identity.isCollection(this.contents) ? this.contents.get(key, keepScalar) : void 0;
+      }
+      /**
+       * Returns item at `path`, or `undefined` if not found. By default unwraps
+       * scalar values from their surrounding node; to disable set `keepScalar` to
+       * `true` (collections are always returned intact).
+       */
+      getIn(path, keepScalar) {
+        if (Collection.isEmptyPath(path))
+          return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path, keepScalar) : void 0;
+      }
+      /**
+       * Checks if the document includes a value with the key `key`.
+       */
+      has(key) {
+        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
+      }
+      /**
+       * Checks if the document includes a value at `path`.
+       */
+      hasIn(path) {
+        if (Collection.isEmptyPath(path))
+          return this.contents !== void 0;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path) : false;
+      }
+      /**
+       * Sets a value in this document. For `!!set`, `value` needs to be a
+       * boolean to add/remove the item from the set.
+       */
+      set(key, value) {
+        if (this.contents == null) {
+          this.contents = Collection.collectionFromPath(this.schema, [key], value);
+        } else if (assertCollection(this.contents)) {
+          this.contents.set(key, value);
+        }
+      }
+      /**
+       * Sets a value in this document. For `!!set`, `value` needs to be a
+       * boolean to add/remove the item from the set.
+       */
+      setIn(path, value) {
+        if (Collection.isEmptyPath(path)) {
+          this.contents = value;
+        } else if (this.contents == null) {
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path), value);
+        } else if (assertCollection(this.contents)) {
+          this.contents.setIn(path, value);
+        }
+      }
+      /**
+       * Change the YAML version and schema used by the document.
+       * A `null` version disables support for directives, explicit tags, anchors, and aliases.
+       * It also requires the `schema` option to be given as a `Schema` instance value.
+       *
+       * Overrides all previously set schema options.
+       */
+      setSchema(version2, options = {}) {
+        if (typeof version2 === "number")
+          version2 = String(version2);
+        let opt;
+        switch (version2) {
+          case "1.1":
+            if (this.directives)
+              this.directives.yaml.version = "1.1";
+            else
+              this.directives = new directives.Directives({ version: "1.1" });
+            opt = { resolveKnownTags: false, schema: "yaml-1.1" };
+            break;
+          case "1.2":
+          case "next":
+            if (this.directives)
+              this.directives.yaml.version = version2;
+            else
+              this.directives = new directives.Directives({ version: version2 });
+            opt = { resolveKnownTags: true, schema: "core" };
+            break;
+          case null:
+            if (this.directives)
+              delete this.directives;
+            opt = null;
+            break;
+          default: {
+            const sv = JSON.stringify(version2);
+            throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
+          }
+        }
+        if (options.schema instanceof Object)
+          this.schema = options.schema;
+        else if (opt)
+          this.schema = new Schema.Schema(Object.assign(opt, options));
+        else
+          throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
+      }
+      // json & jsonArg are only used from toJSON()
+      toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+        const ctx = {
+          anchors: /* @__PURE__ */ new Map(),
+          doc: this,
+          keep: !json,
+          mapAsMap: mapAsMap === true,
+          mapKeyWarned: false,
+          maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
+        };
+        const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
+        if (typeof onAnchor === "function")
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
+        return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
+      }
+      /**
+       * A JSON representation of the document `contents`.
+       *
+       * @param jsonArg Used by `JSON.stringify` to indicate the array index or
+       *   property name.
+       */
+      toJSON(jsonArg, onAnchor) {
+        return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
+      }
+      /** A YAML representation of the document. */
+      toString(options = {}) {
+        if (this.errors.length > 0)
+          throw new Error("Document with errors cannot be stringified");
+        if ("indent" in options && (!Number.isInteger(options.indent) || Number(options.indent) <= 0)) {
+          const s = JSON.stringify(options.indent);
+          throw new Error(`"indent" option must be a positive integer, not ${s}`);
+        }
+        return stringifyDocument.stringifyDocument(this, options);
+      }
+    };
+    function assertCollection(contents) {
+      if (identity.isCollection(contents))
+        return true;
+      throw new Error("Expected a YAML collection as document contents");
+    }
+    __name(assertCollection, "assertCollection");
+    exports2.Document = Document;
+  }
+});
+
+// node_modules/yaml/dist/errors.js
+var require_errors = __commonJS({
+  "node_modules/yaml/dist/errors.js"(exports2) {
+    "use strict";
+    var YAMLError = class extends Error {
+      static {
+        __name(this, "YAMLError");
+      }
+      constructor(name, pos, code, message) {
+        super();
+        this.name = name;
+        this.code = code;
+        this.message = message;
+        this.pos = pos;
+      }
+    };
+    var YAMLParseError = class extends YAMLError {
+      static {
+        __name(this, "YAMLParseError");
+      }
+      constructor(pos, code, message) {
+        super("YAMLParseError", pos, code, message);
+      }
+    };
+    var YAMLWarning = class extends YAMLError {
+      static {
+        __name(this, "YAMLWarning");
+      }
+      constructor(pos, code, message) {
+        super("YAMLWarning", pos, code, message);
+      }
+    };
+    var prettifyError = /* @__PURE__ */ __name((src, lc) => (error) => {
+      if (error.pos[0] === -1)
+        return;
+      error.linePos = error.pos.map((pos) => lc.linePos(pos));
+      const { line: line2, col } = error.linePos[0];
+      error.message += ` at line ${line2}, column ${col}`;
+      let ci = col - 1;
+      let lineStr = src.substring(lc.lineStarts[line2 - 1], lc.lineStarts[line2]).replace(/[\n\r]+$/, "");
+      if (ci >= 60 && lineStr.length > 80) {
+        const trimStart = Math.min(ci - 39, lineStr.length - 79);
+        lineStr = "\u2026" + lineStr.substring(trimStart);
+        ci -= trimStart - 1;
+      }
+      if (lineStr.length > 80)
+        lineStr = lineStr.substring(0, 79) + "\u2026";
+      if (line2 > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+        let prev = src.substring(lc.lineStarts[line2 - 2], lc.lineStarts[line2 - 1]);
+        if (prev.length > 80)
+          prev = prev.substring(0, 79) + "\u2026\n";
+        lineStr = prev + lineStr;
+      }
+      if (/[^ ]/.test(lineStr)) {
+        let count2 = 1;
+        const end = error.linePos[1];
+        if (end?.line === line2 && end.col > col) {
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+        }
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        error.message += `:
+
+${lineStr}
+${pointer}
+`;
+      }
+    }, "prettifyError");
+    exports2.YAMLError = YAMLError;
+    exports2.YAMLParseError = YAMLParseError;
+    exports2.YAMLWarning = YAMLWarning;
+    exports2.prettifyError = prettifyError;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-props.js
+var require_resolve_props = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-props.js"(exports2) {
+    "use strict";
+    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+      let spaceBefore = false;
+      let atNewline = startOnNewline;
+      let hasSpace = startOnNewline;
+      let comment = "";
+      let commentSep = "";
+      let hasNewline = false;
+      let reqSpace = false;
+      let tab = null;
+      let anchor = null;
+      let tag2 = null;
+      let newlineAfterProp = null;
+      let comma = null;
+      let found = null;
+      let start = null;
+      for (const token of tokens) {
+        if (reqSpace) {
+          if (token.type !== "space" && token.type !== "newline" && token.type !== "comma")
+            onError(token.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
+          reqSpace = false;
+        }
+        if (tab) {
+          if (atNewline && token.type !== "comment" && token.type !== "newline") {
+            onError(tab, "TAB_AS_INDENT", "Tabs are not allowed as indentation");
+          }
+          tab = null;
+        }
+        switch (token.type) {
+          case "space":
+            if (!flow && (indicator !== "doc-start" || next?.type !== "flow-collection") && token.source.includes("	")) {
+              tab = token;
+            }
+            hasSpace = true;
+            break;
+          case "comment": {
+            if (!hasSpace)
+              onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
+            const cb = token.source.substring(1) || " ";
+            if (!comment)
+              comment = cb;
+            else
+              comment += commentSep + cb;
+            commentSep = "";
+            atNewline = false;
+            break;
+          }
+          case "newline":
+            if (atNewline) {
+              if (comment)
+                comment += token.source;
+              else if (!found || indicator !== "seq-item-ind")
+                spaceBefore = true;
+            } else
+              commentSep += token.source;
+            atNewline = true;
+            hasNewline = true;
+            if (anchor || tag2)
+              newlineAfterProp = token;
+            hasSpace = true;
+            break;
+          case "anchor":
+            if (anchor)
+              onError(token, "MULTIPLE_ANCHORS", "A node can have at most one anchor");
+            if (token.source.endsWith(":"))
+              onError(token.offset + token.source.length - 1, "BAD_ALIAS", "Anchor ending in : is ambiguous", true);
+            anchor = token;
+            start ?? (start = token.offset);
+            atNewline = false;
+            hasSpace = false;
+            reqSpace = true;
+            break;
+          case "tag": {
+            if (tag2)
+              onError(token, "MULTIPLE_TAGS", "A node can have at most one tag");
+            tag2 = token;
+            start ?? (start = token.offset);
+            atNewline = false;
+            hasSpace = false;
+            reqSpace = true;
+            break;
+          }
+          case indicator:
+            if (anchor || tag2)
+              onError(token, "BAD_PROP_ORDER", `Anchors and tags must be after the ${token.source} indicator`);
+            if (found)
+              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.source} in ${flow ?? "collection"}`);
+            found = token;
+            atNewline = indicator === "seq-item-ind" || indicator === "explicit-key-ind";
+            hasSpace = false;
+            break;
+          case "comma":
+            if (flow) {
+              if (comma)
+                onError(token, "UNEXPECTED_TOKEN", `Unexpected , in ${flow}`);
+              comma = token;
+              atNewline = false;
+              hasSpace = false;
+              break;
+            }
+          // else fallthrough
+          default:
+            onError(token, "UNEXPECTED_TOKEN", `Unexpected ${token.type} token`);
+            atNewline = false;
+            hasSpace = false;
+        }
+      }
+      const last = tokens[tokens.length - 1];
+      const end = last ? last.offset + last.source.length : offset;
+      if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
+        onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
+      }
+      if (tab && (atNewline && tab.indent <= parentIndent || next?.type === "block-map" || next?.type === "block-seq"))
+        onError(tab, "TAB_AS_INDENT", "Tabs are not allowed as indentation");
+      return {
+        comma,
+        found,
+        spaceBefore,
+        comment,
+        hasNewline,
+        anchor,
+        tag: tag2,
+        newlineAfterProp,
+        end,
+        start: start ?? end
+      };
+    }
+    __name(resolveProps, "resolveProps");
+    exports2.resolveProps = resolveProps;
+  }
+});
+
+// node_modules/yaml/dist/compose/util-contains-newline.js
+var require_util_contains_newline = __commonJS({
+  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports2) {
+    "use strict";
+    function containsNewline(key) {
+      if (!key)
+        return null;
+      switch (key.type) {
+        case "alias":
+        case "scalar":
+        case "double-quoted-scalar":
+        case "single-quoted-scalar":
+          if (key.source.includes("\n"))
+            return true;
+          if (key.end) {
+            for (const st of key.end)
+              if (st.type === "newline")
+                return true;
+          }
+          return false;
+        case "flow-collection":
+          for (const it of key.items) {
+            for (const st of it.start)
+              if (st.type === "newline")
+                return true;
+            if (it.sep) {
+              for (const st of it.sep)
+                if (st.type === "newline")
+                  return true;
+            }
+            if (containsNewline(it.key) || containsNewline(it.value))
+              return true;
+          }
+          return false;
+        default:
+          return true;
+      }
+    }
+    __name(containsNewline, "containsNewline");
+    exports2.containsNewline = containsNewline;
+  }
+});
+
+// node_modules/yaml/dist/compose/util-flow-indent-check.js
+var require_util_flow_indent_check = __commonJS({
+  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports2) {
+    "use strict";
+    var utilContainsNewline = require_util_contains_newline();
+    function flowIndentCheck(indent, fc, onError) {
+      if (fc?.type === "flow-collection") {
+        const end = fc.end[0];
+        if (end.indent === indent && (end.source === "]" || end.source === "}") && utilContainsNewline.containsNewline(fc)) {
+          const msg = "Flow end indicator should be more indented than parent";
+          onError(end, "BAD_INDENT", msg, true);
+        }
+      }
+    }
+    __name(flowIndentCheck, "flowIndentCheck");
+    exports2.flowIndentCheck = flowIndentCheck;
+  }
+});
+
+// node_modules/yaml/dist/compose/util-map-includes.js
+var require_util_map_includes = __commonJS({
+  "node_modules/yaml/dist/compose/util-map-includes.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    function mapIncludes(ctx, items, search) {
+      const { uniqueKeys } = ctx.options;
+      if (uniqueKeys === false)
+        return false;
+      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b) => a === b || identity.isScalar(a) && identity.isScalar(b) && a.value === b.value;
+      return items.some((pair) => isEqual(pair.key, search));
+    }
+    __name(mapIncludes, "mapIncludes");
+    exports2.mapIncludes = mapIncludes;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-block-map.js
+var require_resolve_block_map = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports2) {
+    "use strict";
+    var Pair = require_Pair();
+    var YAMLMap = require_YAMLMap();
+    var resolveProps = require_resolve_props();
+    var utilContainsNewline = require_util_contains_newline();
+    var utilFlowIndentCheck = require_util_flow_indent_check();
+    var utilMapIncludes = require_util_map_includes();
+    var startColMsg = "All mapping items must start at the same column";
+    function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLMap.YAMLMap;
+      const map = new NodeClass(ctx.schema);
+      if (ctx.atRoot)
+        ctx.atRoot = false;
+      let offset = bm.offset;
+      let commentEnd = null;
+      for (const collItem of bm.items) {
+        const { start, key, sep: sep2, value } = collItem;
+        const keyProps = resolveProps.resolveProps(start, {
+          indicator: "explicit-key-ind",
+          next: key ?? sep2?.[0],
+          offset,
+          onError,
+          parentIndent: bm.indent,
+          startOnNewline: true
+        });
+        const implicitKey = !keyProps.found;
+        if (implicitKey) {
+          if (key) {
+            if (key.type === "block-seq")
+              onError(offset, "BLOCK_AS_IMPLICIT_KEY", "A block sequence may not be used as an implicit map key");
+            else if ("indent" in key && key.indent !== bm.indent)
+              onError(offset, "BAD_INDENT", startColMsg);
+          }
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+            commentEnd = keyProps.end;
+            if (keyProps.comment) {
+              if (map.comment)
+                map.comment += "\n" + keyProps.comment;
+              else
+                map.comment = keyProps.comment;
+            }
+            continue;
+          }
+          if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
+            onError(key ?? start[start.length - 1], "MULTILINE_IMPLICIT_KEY", "Implicit keys need to be on a single line");
+          }
+        } else if (keyProps.found?.indent !== bm.indent) {
+          onError(offset, "BAD_INDENT", startColMsg);
+        }
+        ctx.atKey = true;
+        const keyStart = keyProps.end;
+        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        if (ctx.schema.compat)
+          utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
+        ctx.atKey = false;
+        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+          onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          indicator: "map-value-ind",
+          next: value,
+          offset: keyNode.range[2],
+          onError,
+          parentIndent: bm.indent,
+          startOnNewline: !key || key.type === "block-scalar"
+        });
+        offset = valueProps.end;
+        if (valueProps.found) {
+          if (implicitKey) {
+            if (value?.type === "block-map" && !valueProps.hasNewline)
+              onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
+            if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
+              onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
+          }
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          if (ctx.schema.compat)
+            utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
+          offset = valueNode.range[2];
+          const pair = new Pair.Pair(keyNode, valueNode);
+          if (ctx.options.keepSourceTokens)
+            pair.srcToken = collItem;
+          map.items.push(pair);
+        } else {
+          if (implicitKey)
+            onError(keyNode.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
+          if (valueProps.comment) {
+            if (keyNode.comment)
+              keyNode.comment += "\n" + valueProps.comment;
+            else
+              keyNode.comment = valueProps.comment;
+          }
+          const pair = new Pair.Pair(keyNode);
+          if (ctx.options.keepSourceTokens)
+            pair.srcToken = collItem;
+          map.items.push(pair);
+        }
+      }
+      if (commentEnd && commentEnd < offset)
+        onError(commentEnd, "IMPOSSIBLE", "Map comment with trailing content");
+      map.range = [bm.offset, offset, commentEnd ?? offset];
+      return map;
+    }
+    __name(resolveBlockMap, "resolveBlockMap");
+    exports2.resolveBlockMap = resolveBlockMap;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-block-seq.js
+var require_resolve_block_seq = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports2) {
+    "use strict";
+    var YAMLSeq = require_YAMLSeq();
+    var resolveProps = require_resolve_props();
+    var utilFlowIndentCheck = require_util_flow_indent_check();
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag2) {
+      const NodeClass = tag2?.nodeClass ?? YAMLSeq.YAMLSeq;
+      const seq = new NodeClass(ctx.schema);
+      if (ctx.atRoot)
+        ctx.atRoot = false;
+      if (ctx.atKey)
+        ctx.atKey = false;
+      let offset = bs.offset;
+      let commentEnd = null;
+      for (const { start, value } of bs.items) {
+        const props = resolveProps.resolveProps(start, {
+          indicator: "seq-item-ind",
+          next: value,
+          offset,
+          onError,
+          parentIndent: bs.indent,
+          startOnNewline: true
+        });
+        if (!props.found) {
+          if (props.anchor || props.tag || value) {
+            if (value?.type === "block-seq")
+              onError(props.end, "BAD_INDENT", "All sequence items must start at the same column");
+            else
+              onError(offset, "MISSING_CHAR", "Sequence item without - indicator");
+          } else {
+            commentEnd = props.end;
+            if (props.comment)
+              seq.comment = props.comment;
+            continue;
+          }
+        }
+        const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
+        if (ctx.schema.compat)
+          utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
+        offset = node.range[2];
+        seq.items.push(node);
+      }
+      seq.range = [bs.offset, offset, commentEnd ?? offset];
+      return seq;
+    }
+    __name(resolveBlockSeq, "resolveBlockSeq");
+    exports2.resolveBlockSeq = resolveBlockSeq;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-end.js
+var require_resolve_end = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-end.js"(exports2) {
+    "use strict";
+    function resolveEnd(end, offset, reqSpace, onError) {
+      let comment = "";
+      if (end) {
+        let hasSpace = false;
+        let sep2 = "";
+        for (const token of end) {
+          const { source, type } = token;
+          switch (type) {
+            case "space":
+              hasSpace = true;
+              break;
+            case "comment": {
+              if (reqSpace && !hasSpace)
+                onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
+              const cb = source.substring(1) || " ";
+              if (!comment)
+                comment = cb;
+              else
+                comment += sep2 + cb;
+              sep2 = "";
+              break;
+            }
+            case "newline":
+              if (comment)
+                sep2 += source;
+              hasSpace = true;
+              break;
+            default:
+              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type} at node end`);
+          }
+          offset += source.length;
+        }
+      }
+      return { comment, offset };
+    }
+    __name(resolveEnd, "resolveEnd");
+    exports2.resolveEnd = resolveEnd;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-flow-collection.js
+var require_resolve_flow_collection = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Pair = require_Pair();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq = require_YAMLSeq();
+    var resolveEnd = require_resolve_end();
+    var resolveProps = require_resolve_props();
+    var utilContainsNewline = require_util_contains_newline();
+    var utilMapIncludes = require_util_map_includes();
+    var blockMsg = "Block collections are not allowed within flow collections";
+    var isBlock = /* @__PURE__ */ __name((token) => token && (token.type === "block-map" || token.type === "block-seq"), "isBlock");
+    function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag2) {
+      const isMap = fc.start.source === "{";
+      const fcName = isMap ? "flow map" : "flow sequence";
+      const NodeClass = tag2?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const coll = new NodeClass(ctx.schema);
+      coll.flow = true;
+      const atRoot = ctx.atRoot;
+      if (atRoot)
+        ctx.atRoot = false;
+      if (ctx.atKey)
+        ctx.atKey = false;
+      let offset = fc.offset + fc.start.source.length;
+      for (let i = 0; i < fc.items.length; ++i) {
+        const collItem = fc.items[i];
+        const { start, key, sep: sep2, value } = collItem;
+        const props = resolveProps.resolveProps(start, {
+          flow: fcName,
+          indicator: "explicit-key-ind",
+          next: key ?? sep2?.[0],
+          offset,
+          onError,
+          parentIndent: fc.indent,
+          startOnNewline: false
+        });
+        if (!props.found) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
+            if (i === 0 && props.comma)
+              onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
+            else if (i < fc.items.length - 1)
+              onError(props.start, "UNEXPECTED_TOKEN", `Unexpected empty item in ${fcName}`);
+            if (props.comment) {
+              if (coll.comment)
+                coll.comment += "\n" + props.comment;
+              else
+                coll.comment = props.comment;
+            }
+            offset = props.end;
+            continue;
+          }
+          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+            onError(
+              key,
+              // checked by containsNewline()
+              "MULTILINE_IMPLICIT_KEY",
+              "Implicit keys of flow sequence pairs need to be on a single line"
+            );
+        }
+        if (i === 0) {
+          if (props.comma)
+            onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
+        } else {
+          if (!props.comma)
+            onError(props.start, "MISSING_CHAR", `Missing , between ${fcName} items`);
+          if (props.comment) {
+            let prevItemComment = "";
+            loop: for (const st of start) {
+              switch (st.type) {
+                case "comma":
+                case "space":
+                  break;
+                case "comment":
+                  prevItemComment = st.source.substring(1);
+                  break loop;
+                default:
+                  break loop;
+              }
+            }
+            if (prevItemComment) {
+              let prev = coll.items[coll.items.length - 1];
+              if (identity.isPair(prev))
+                prev = prev.value ?? prev.key;
+              if (prev.comment)
+                prev.comment += "\n" + prevItemComment;
+              else
+                prev.comment = prevItemComment;
+              props.comment = props.comment.substring(prevItemComment.length + 1);
+            }
+          }
+        }
+        if (!isMap && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+          coll.items.push(valueNode);
+          offset = valueNode.range[2];
+          if (isBlock(value))
+            onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
+        } else {
+          ctx.atKey = true;
+          const keyStart = props.end;
+          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          if (isBlock(key))
+            onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
+          ctx.atKey = false;
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+            flow: fcName,
+            indicator: "map-value-ind",
+            next: value,
+            offset: keyNode.range[2],
+            onError,
+            parentIndent: fc.indent,
+            startOnNewline: false
+          });
+          if (valueProps.found) {
+            if (!isMap && !props.found && ctx.options.strict) {
+              if (sep2)
+                for (const st of sep2) {
+                  if (st === valueProps.found)
+                    break;
+                  if (st.type === "newline") {
+                    onError(st, "MULTILINE_IMPLICIT_KEY", "Implicit keys of flow sequence pairs need to be on a single line");
+                    break;
+                  }
+                }
+              if (props.start < valueProps.found.offset - 1024)
+                onError(valueProps.found, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit flow sequence key");
+            }
+          } else if (value) {
+            if ("source" in value && value.source?.[0] === ":")
+              onError(value, "MISSING_CHAR", `Missing space after : in ${fcName}`);
+            else
+              onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
+          }
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          if (valueNode) {
+            if (isBlock(value))
+              onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
+          } else if (valueProps.comment) {
+            if (keyNode.comment)
+              keyNode.comment += "\n" + valueProps.comment;
+            else
+              keyNode.comment = valueProps.comment;
+          }
+          const pair = new Pair.Pair(keyNode, valueNode);
+          if (ctx.options.keepSourceTokens)
+            pair.srcToken = collItem;
+          if (isMap) {
+            const map = coll;
+            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+              onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
+            map.items.push(pair);
+          } else {
+            const map = new YAMLMap.YAMLMap(ctx.schema);
+            map.flow = true;
+            map.items.push(pair);
+            const endRange = (valueNode ?? keyNode).range;
+            map.range = [keyNode.range[0], endRange[1], endRange[2]];
+            coll.items.push(map);
+          }
+          offset = valueNode ? valueNode.range[2] : valueProps.end;
+        }
+      }
+      const expectedEnd = isMap ? "}" : "]";
+      const [ce, ...ee] = fc.end;
+      let cePos = offset;
+      if (ce?.source === expectedEnd)
+        cePos = ce.offset + ce.source.length;
+      else {
+        const name = fcName[0].toUpperCase() + fcName.substring(1);
+        const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
+        onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
+        if (ce && ce.source.length !== 1)
+          ee.unshift(ce);
+      }
+      if (ee.length > 0) {
+        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
+        if (end.comment) {
+          if (coll.comment)
+            coll.comment += "\n" + end.comment;
+          else
+            coll.comment = end.comment;
+        }
+        coll.range = [fc.offset, cePos, end.offset];
+      } else {
+        coll.range = [fc.offset, cePos, cePos];
+      }
+      return coll;
+    }
+    __name(resolveFlowCollection, "resolveFlowCollection");
+    exports2.resolveFlowCollection = resolveFlowCollection;
+  }
+});
+
+// node_modules/yaml/dist/compose/compose-collection.js
+var require_compose_collection = __commonJS({
+  "node_modules/yaml/dist/compose/compose-collection.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Scalar = require_Scalar();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq = require_YAMLSeq();
+    var resolveBlockMap = require_resolve_block_map();
+    var resolveBlockSeq = require_resolve_block_seq();
+    var resolveFlowCollection = require_resolve_flow_collection();
+    function resolveCollection(CN, ctx, token, onError, tagName, tag2) {
+      const coll = token.type === "block-map" ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag2) : token.type === "block-seq" ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag2) : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag2);
+      const Coll = coll.constructor;
+      if (tagName === "!" || tagName === Coll.tagName) {
+        coll.tag = Coll.tagName;
+        return coll;
+      }
+      if (tagName)
+        coll.tag = tagName;
+      return coll;
+    }
+    __name(resolveCollection, "resolveCollection");
+    function composeCollection(CN, ctx, token, props, onError) {
+      const tagToken = props.tag;
+      const tagName = !tagToken ? null : ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg));
+      if (token.type === "block-seq") {
+        const { anchor, newlineAfterProp: nl } = props;
+        const lastProp = anchor && tagToken ? anchor.offset > tagToken.offset ? anchor : tagToken : anchor ?? tagToken;
+        if (lastProp && (!nl || nl.offset < lastProp.offset)) {
+          const message = "Missing newline after block sequence props";
+          onError(lastProp, "MISSING_CHAR", message);
+        }
+      }
+      const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
+      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
+        return resolveCollection(CN, ctx, token, onError, tagName);
+      }
+      let tag2 = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
+      if (!tag2) {
+        const kt = ctx.schema.knownTags[tagName];
+        if (kt?.collection === expType) {
+          ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
+          tag2 = kt;
+        } else {
+          if (kt) {
+            onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
+          } else {
+            onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
+          }
+          return resolveCollection(CN, ctx, token, onError, tagName);
+        }
+      }
+      const coll = resolveCollection(CN, ctx, token, onError, tagName, tag2);
+      const res = tag2.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
+      const node = identity.isNode(res) ? res : new Scalar.Scalar(res);
+      node.range = coll.range;
+      node.tag = tagName;
+      if (tag2?.format)
+        node.format = tag2.format;
+      return node;
+    }
+    __name(composeCollection, "composeCollection");
+    exports2.composeCollection = composeCollection;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-block-scalar.js
+var require_resolve_block_scalar = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    function resolveBlockScalar(ctx, scalar, onError) {
+      const start = scalar.offset;
+      const header2 = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+      if (!header2)
+        return { value: "", type: null, comment: "", range: [start, start, start] };
+      const type = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const lines = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines.length;
+      for (let i = lines.length - 1; i >= 0; --i) {
+        const content = lines[i][1];
+        if (content === "" || content === "\r")
+          chompStart = i;
+        else
+          break;
+      }
+      if (chompStart === 0) {
+        const value2 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        let end2 = start + header2.length;
+        if (scalar.source)
+          end2 += scalar.source.length;
+        return { value: value2, type, comment: header2.comment, range: [start, end2, end2] };
+      }
+      let trimIndent = scalar.indent + header2.indent;
+      let offset = scalar.offset + header2.length;
+      let contentStart = 0;
+      for (let i = 0; i < chompStart; ++i) {
+        const [indent, content] = lines[i];
+        if (content === "" || content === "\r") {
+          if (header2.indent === 0 && indent.length > trimIndent)
+            trimIndent = indent.length;
+        } else {
+          if (indent.length < trimIndent) {
+            const message = "Block scalars with more-indented leading empty lines must use an explicit indentation indicator";
+            onError(offset + indent.length, "MISSING_CHAR", message);
+          }
+          if (header2.indent === 0)
+            trimIndent = indent.length;
+          contentStart = i;
+          if (trimIndent === 0 && !ctx.atRoot) {
+            const message = "Block scalar values in collections must be indented";
+            onError(offset, "BAD_INDENT", message);
+          }
+          break;
+        }
+        offset += indent.length + content.length + 1;
+      }
+      for (let i = lines.length - 1; i >= chompStart; --i) {
+        if (lines[i][0].length > trimIndent)
+          chompStart = i + 1;
+      }
+      let value = "";
+      let sep2 = "";
+      let prevMoreIndented = false;
+      for (let i = 0; i < contentStart; ++i)
+        value += lines[i][0].slice(trimIndent) + "\n";
+      for (let i = contentStart; i < chompStart; ++i) {
+        let [indent, content] = lines[i];
+        offset += indent.length + content.length + 1;
+        const crlf = content[content.length - 1] === "\r";
+        if (crlf)
+          content = content.slice(0, -1);
+        if (content && indent.length < trimIndent) {
+          const src = header2.indent ? "explicit indentation indicator" : "first line";
+          const message = `Block scalar lines must not be less indented than their ${src}`;
+          onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
+          indent = "";
+        }
+        if (type === Scalar.Scalar.BLOCK_LITERAL) {
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
+        } else if (indent.length > trimIndent || content[0] === "	") {
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
+          prevMoreIndented = true;
+        } else if (content === "") {
+          if (sep2 === "\n")
+            value += "\n";
+          else
+            sep2 = "\n";
+        } else {
+          value += sep2 + content;
+          sep2 = " ";
+          prevMoreIndented = false;
+        }
+      }
+      switch (header2.chomp) {
+        case "-":
+          break;
+        case "+":
+          for (let i = chompStart; i < lines.length; ++i)
+            value += "\n" + lines[i][0].slice(trimIndent);
+          if (value[value.length - 1] !== "\n")
+            value += "\n";
+          break;
+        default:
+          value += "\n";
+      }
+      const end = start + header2.length + scalar.source.length;
+      return { value, type, comment: header2.comment, range: [start, end, end] };
+    }
+    __name(resolveBlockScalar, "resolveBlockScalar");
+    function parseBlockScalarHeader({ offset, props }, strict, onError) {
+      if (props[0].type !== "block-scalar-header") {
+        onError(props[0], "IMPOSSIBLE", "Block scalar header not found");
+        return null;
+      }
+      const { source } = props[0];
+      const mode = source[0];
+      let indent = 0;
+      let chomp = "";
+      let error = -1;
+      for (let i = 1; i < source.length; ++i) {
+        const ch = source[i];
+        if (!chomp && (ch === "-" || ch === "+"))
+          chomp = ch;
+        else {
+          const n = Number(ch);
+          if (!indent && n)
+            indent = n;
+          else if (error === -1)
+            error = offset + i;
+        }
+      }
+      if (error !== -1)
+        onError(error, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
+      let hasSpace = false;
+      let comment = "";
+      let length = source.length;
+      for (let i = 1; i < props.length; ++i) {
+        const token = props[i];
+        switch (token.type) {
+          case "space":
+            hasSpace = true;
+          // fallthrough
+          case "newline":
+            length += token.source.length;
+            break;
+          case "comment":
+            if (strict && !hasSpace) {
+              const message = "Comments must be separated from other tokens by white space characters";
+              onError(token, "MISSING_CHAR", message);
+            }
+            length += token.source.length;
+            comment = token.source.substring(1);
+            break;
+          case "error":
+            onError(token, "UNEXPECTED_TOKEN", token.message);
+            length += token.source.length;
+            break;
+          /* istanbul ignore next should not happen */
+          default: {
+            const message = `Unexpected token in block scalar header: ${token.type}`;
+            onError(token, "UNEXPECTED_TOKEN", message);
+            const ts = token.source;
+            if (ts && typeof ts === "string")
+              length += ts.length;
+          }
+        }
+      }
+      return { mode, indent, chomp, comment, length };
+    }
+    __name(parseBlockScalarHeader, "parseBlockScalarHeader");
+    function splitLines(source) {
+      const split = source.split(/\n( *)/);
+      const first = split[0];
+      const m = first.match(/^( *)/);
+      const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
+      const lines = [line0];
+      for (let i = 1; i < split.length; i += 2)
+        lines.push([split[i], split[i + 1]]);
+      return lines;
+    }
+    __name(splitLines, "splitLines");
+    exports2.resolveBlockScalar = resolveBlockScalar;
+  }
+});
+
+// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+var require_resolve_flow_scalar = __commonJS({
+  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports2) {
+    "use strict";
+    var Scalar = require_Scalar();
+    var resolveEnd = require_resolve_end();
+    function resolveFlowScalar(scalar, strict, onError) {
+      const { offset, type, source, end } = scalar;
+      let _type;
+      let value;
+      const _onError = /* @__PURE__ */ __name((rel, code, msg) => onError(offset + rel, code, msg), "_onError");
+      switch (type) {
+        case "scalar":
+          _type = Scalar.Scalar.PLAIN;
+          value = plainValue(source, _onError);
+          break;
+        case "single-quoted-scalar":
+          _type = Scalar.Scalar.QUOTE_SINGLE;
+          value = singleQuotedValue(source, _onError);
+          break;
+        case "double-quoted-scalar":
+          _type = Scalar.Scalar.QUOTE_DOUBLE;
+          value = doubleQuotedValue(source, _onError);
+          break;
+        /* istanbul ignore next should not happen */
+        default:
+          onError(scalar, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
+          return {
+            value: "",
+            type: null,
+            comment: "",
+            range: [offset, offset + source.length, offset + source.length]
+          };
+      }
+      const valueEnd = offset + source.length;
+      const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
+      return {
+        value,
+        type: _type,
+        comment: re.comment,
+        range: [offset, valueEnd, re.offset]
+      };
+    }
+    __name(resolveFlowScalar, "resolveFlowScalar");
+    function plainValue(source, onError) {
+      let badChar = "";
+      switch (source[0]) {
+        /* istanbul ignore next should not happen */
+        case "	":
+          badChar = "a tab character";
+          break;
+        case ",":
+          badChar = "flow indicator character ,";
+          break;
+        case "%":
+          badChar = "directive indicator character %";
+          break;
+        case "|":
+        case ">": {
+          badChar = `block scalar indicator ${source[0]}`;
+          break;
+        }
+        case "@":
+        case "`": {
+          badChar = `reserved character ${source[0]}`;
+          break;
+        }
+      }
+      if (badChar)
+        onError(0, "BAD_SCALAR_START", `Plain value cannot start with ${badChar}`);
+      return unfoldLines(source);
+    }
+    __name(plainValue, "plainValue");
+    function singleQuotedValue(source, onError) {
+      if (source[source.length - 1] !== "'" || source.length === 1)
+        onError(source.length, "MISSING_CHAR", "Missing closing 'quote");
+      return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
+    }
+    __name(singleQuotedValue, "singleQuotedValue");
+    function unfoldLines(source) {
+      const line2 = /(.*?)\r?\n/sy;
+      let match2 = line2.exec(source);
+      if (!match2)
+        return source;
+      let trimEnd, trimBoth;
+      try {
+        trimEnd = new RegExp("(?<![ 	])[ 	]+$");
+        trimBoth = new RegExp("^[ 	]+|(?<![ 	])[ 	]+$", "g");
+      } catch {
+        trimEnd = /[ \t]+$/;
+        trimBoth = /^[ \t]+|[ \t]+$/g;
+      }
+      let res = match2[1].replace(trimEnd, "");
+      let sep2 = " ";
+      let pos = line2.lastIndex;
+      while (match2 = line2.exec(source)) {
+        const lm = match2[1].replace(trimBoth, "");
+        if (lm === "") {
+          if (sep2 === "\n")
+            res += sep2;
+          else
+            sep2 = "\n";
+        } else {
+          res += sep2 + lm;
+          sep2 = " ";
+        }
+        pos = line2.lastIndex;
+      }
+      const last = /[ \t]*(.*)/sy;
+      last.lastIndex = pos;
+      match2 = last.exec(source);
+      return res + sep2 + (match2?.[1] ?? "");
+    }
+    __name(unfoldLines, "unfoldLines");
+    function doubleQuotedValue(source, onError) {
+      let res = "";
+      for (let i = 1; i < source.length - 1; ++i) {
+        const ch = source[i];
+        if (ch === "\r" && source[i + 1] === "\n")
+          continue;
+        if (ch === "\n") {
+          const { fold, offset } = foldNewline(source, i);
+          res += fold;
+          i = offset;
+        } else if (ch === "\\") {
+          let next = source[++i];
+          const cc = escapeCodes[next];
+          if (cc)
+            res += cc;
+          else if (next === "\n") {
+            next = source[i + 1];
+            while (next === " " || next === "	")
+              next = source[++i + 1];
+          } else if (next === "\r" && source[i + 1] === "\n") {
+            next = source[++i + 1];
+            while (next === " " || next === "	")
+              next = source[++i + 1];
+          } else if (next === "x" || next === "u" || next === "U") {
+            const length = next === "x" ? 2 : next === "u" ? 4 : 8;
+            res += parseCharCode(source, i + 1, length, onError);
+            i += length;
+          } else {
+            const raw = source.substr(i - 1, 2);
+            onError(i - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
+            res += raw;
+          }
+        } else if (ch === " " || ch === "	") {
+          const wsStart = i;
+          let next = source[i + 1];
+          while (next === " " || next === "	")
+            next = source[++i + 1];
+          if (next !== "\n" && !(next === "\r" && source[i + 2] === "\n"))
+            res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
+        } else {
+          res += ch;
+        }
+      }
+      if (source[source.length - 1] !== '"' || source.length === 1)
+        onError(source.length, "MISSING_CHAR", 'Missing closing "quote');
+      return res;
+    }
+    __name(doubleQuotedValue, "doubleQuotedValue");
+    function foldNewline(source, offset) {
+      let fold = "";
+      let ch = source[offset + 1];
+      while (ch === " " || ch === "	" || ch === "\n" || ch === "\r") {
+        if (ch === "\r" && source[offset + 2] !== "\n")
+          break;
+        if (ch === "\n")
+          fold += "\n";
+        offset += 1;
+        ch = source[offset + 1];
+      }
+      if (!fold)
+        fold = " ";
+      return { fold, offset };
+    }
+    __name(foldNewline, "foldNewline");
+    var escapeCodes = {
+      "0": "\0",
+      // null character
+      a: "\x07",
+      // bell character
+      b: "\b",
+      // backspace
+      e: "\x1B",
+      // escape character
+      f: "\f",
+      // form feed
+      n: "\n",
+      // line feed
+      r: "\r",
+      // carriage return
+      t: "	",
+      // horizontal tab
+      v: "\v",
+      // vertical tab
+      N: "\x85",
+      // Unicode next line
+      _: "\xA0",
+      // Unicode non-breaking space
+      L: "\u2028",
+      // Unicode line separator
+      P: "\u2029",
+      // Unicode paragraph separator
+      " ": " ",
+      '"': '"',
+      "/": "/",
+      "\\": "\\",
+      "	": "	"
+    };
+    function parseCharCode(source, offset, length, onError) {
+      const cc = source.substr(offset, length);
+      const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
+      const code = ok ? parseInt(cc, 16) : NaN;
+      try {
+        return String.fromCodePoint(code);
+      } catch {
+        const raw = source.substr(offset - 2, length + 2);
+        onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
+        return raw;
+      }
+    }
+    __name(parseCharCode, "parseCharCode");
+    exports2.resolveFlowScalar = resolveFlowScalar;
+  }
+});
+
+// node_modules/yaml/dist/compose/compose-scalar.js
+var require_compose_scalar = __commonJS({
+  "node_modules/yaml/dist/compose/compose-scalar.js"(exports2) {
+    "use strict";
+    var identity = require_identity();
+    var Scalar = require_Scalar();
+    var resolveBlockScalar = require_resolve_block_scalar();
+    var resolveFlowScalar = require_resolve_flow_scalar();
+    function composeScalar(ctx, token, tagToken, onError) {
+      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
+      let tag2;
+      if (ctx.options.stringKeys && ctx.atKey) {
+        tag2 = ctx.schema[identity.SCALAR];
+      } else if (tagName)
+        tag2 = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
+      else if (token.type === "scalar")
+        tag2 = findScalarTagByTest(ctx, value, token, onError);
+      else
+        tag2 = ctx.schema[identity.SCALAR];
+      let scalar;
+      try {
+        const res = tag2.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
+        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+      } catch (error) {
+        const msg = error instanceof Error ? error.message : String(error);
+        onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
+        scalar = new Scalar.Scalar(value);
+      }
+      scalar.range = range;
+      scalar.source = value;
+      if (type)
+        scalar.type = type;
+      if (tagName)
+        scalar.tag = tagName;
+      if (tag2.format)
+        scalar.format = tag2.format;
+      if (comment)
+        scalar.comment = comment;
+      return scalar;
+    }
+    __name(composeScalar, "composeScalar");
+    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
+      if (tagName === "!")
+        return schema[identity.SCALAR];
+      const matchWithTest = [];
+      for (const tag2 of schema.tags) {
+        if (!tag2.collection && tag2.tag === tagName) {
+          if (tag2.default && tag2.test)
+            matchWithTest.push(tag2);
+          else
+            return tag2;
+        }
+      }
+      for (const tag2 of matchWithTest)
+        if (tag2.test?.test(value))
+          return tag2;
+      const kt = schema.knownTags[tagName];
+      if (kt && !kt.collection) {
+        schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
+        return kt;
+      }
+      onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
+      return schema[identity.SCALAR];
+    }
+    __name(findScalarTagByName, "findScalarTagByName");
+    function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
+      const tag2 = schema.tags.find((tag3) => (tag3.default === true || atKey && tag3.default === "key") && tag3.test?.test(value)) || schema[identity.SCALAR];
+      if (schema.compat) {
+        const compat = schema.compat.find((tag3) => tag3.default && tag3.test?.test(value)) ?? schema[identity.SCALAR];
+        if (tag2.tag !== compat.tag) {
+          const ts = directives.tagString(tag2.tag);
+          const cs = directives.tagString(compat.tag);
+          const msg = `Value may be parsed as either ${ts} or ${cs}`;
+          onError(token, "TAG_RESOLVE_FAILED", msg, true);
+        }
+      }
+      return tag2;
+    }
+    __name(findScalarTagByTest, "findScalarTagByTest");
+    exports2.composeScalar = composeScalar;
+  }
+});
+
+// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+var require_util_empty_scalar_position = __commonJS({
+  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports2) {
+    "use strict";
+    function emptyScalarPosition(offset, before, pos) {
+      if (before) {
+        pos ?? (pos = before.length);
+        for (let i = pos - 1; i >= 0; --i) {
+          let st = before[i];
+          switch (st.type) {
+            case "space":
+            case "comment":
+            case "newline":
+              offset -= st.source.length;
+              continue;
+          }
+          st = before[++i];
+          while (st?.type === "space") {
+            offset += st.source.length;
+            st = before[++i];
+          }
+          break;
+        }
+      }
+      return offset;
+    }
+    __name(emptyScalarPosition, "emptyScalarPosition");
+    exports2.emptyScalarPosition = emptyScalarPosition;
+  }
+});
+
+// node_modules/yaml/dist/compose/compose-node.js
+var require_compose_node = __commonJS({
+  "node_modules/yaml/dist/compose/compose-node.js"(exports2) {
+    "use strict";
+    var Alias = require_Alias();
+    var identity = require_identity();
+    var composeCollection = require_compose_collection();
+    var composeScalar = require_compose_scalar();
+    var resolveEnd = require_resolve_end();
+    var utilEmptyScalarPosition = require_util_empty_scalar_position();
+    var CN = { composeNode, composeEmptyNode };
+    function composeNode(ctx, token, props, onError) {
+      const atKey = ctx.atKey;
+      const { spaceBefore, comment, anchor, tag: tag2 } = props;
+      let node;
+      let isSrcToken = true;
+      switch (token.type) {
+        case "alias":
+          node = composeAlias(ctx, token, onError);
+          if (anchor || tag2)
+            onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
+          break;
+        case "scalar":
+        case "single-quoted-scalar":
+        case "double-quoted-scalar":
+        case "block-scalar":
+          node = composeScalar.composeScalar(ctx, token, tag2, onError);
+          if (anchor)
+            node.anchor = anchor.source.substring(1);
+          break;
+        case "block-map":
+        case "block-seq":
+        case "flow-collection":
+          try {
+            node = composeCollection.composeCollection(CN, ctx, token, props, onError);
+            if (anchor)
+              node.anchor = anchor.source.substring(1);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            onError(token, "RESOURCE_EXHAUSTION", message);
+          }
+          break;
+        default: {
+          const message = token.type === "error" ? token.message : `Unsupported token (type: ${token.type})`;
+          onError(token, "UNEXPECTED_TOKEN", message);
+          isSrcToken = false;
+        }
+      }
+      node ?? (node = composeEmptyNode(ctx, token.offset, void 0, null, props, onError));
+      if (anchor && node.anchor === "")
+        onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
+      if (atKey && ctx.options.stringKeys && (!identity.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
+        const msg = "With stringKeys, all keys must be strings";
+        onError(tag2 ?? token, "NON_STRING_KEY", msg);
+      }
+      if (spaceBefore)
+        node.spaceBefore = true;
+      if (comment) {
+        if (token.type === "scalar" && token.source === "")
+          node.comment = comment;
+        else
+          node.commentBefore = comment;
+      }
+      if (ctx.options.keepSourceTokens && isSrcToken)
+        node.srcToken = token;
+      return node;
+    }
+    __name(composeNode, "composeNode");
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag: tag2, end }, onError) {
+      const token = {
+        type: "scalar",
+        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
+        indent: -1,
+        source: ""
+      };
+      const node = composeScalar.composeScalar(ctx, token, tag2, onError);
+      if (anchor) {
+        node.anchor = anchor.source.substring(1);
+        if (node.anchor === "")
+          onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
+      }
+      if (spaceBefore)
+        node.spaceBefore = true;
+      if (comment) {
+        node.comment = comment;
+        node.range[2] = end;
+      }
+      return node;
+    }
+    __name(composeEmptyNode, "composeEmptyNode");
+    function composeAlias({ options }, { offset, source, end }, onError) {
+      const alias = new Alias.Alias(source.substring(1));
+      if (alias.source === "")
+        onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
+      if (alias.source.endsWith(":"))
+        onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
+      const valueEnd = offset + source.length;
+      const re = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
+      alias.range = [offset, valueEnd, re.offset];
+      if (re.comment)
+        alias.comment = re.comment;
+      return alias;
+    }
+    __name(composeAlias, "composeAlias");
+    exports2.composeEmptyNode = composeEmptyNode;
+    exports2.composeNode = composeNode;
+  }
+});
+
+// node_modules/yaml/dist/compose/compose-doc.js
+var require_compose_doc = __commonJS({
+  "node_modules/yaml/dist/compose/compose-doc.js"(exports2) {
+    "use strict";
+    var Document = require_Document();
+    var composeNode = require_compose_node();
+    var resolveEnd = require_resolve_end();
+    var resolveProps = require_resolve_props();
+    function composeDoc(options, directives, { offset, start, value, end }, onError) {
+      const opts = Object.assign({ _directives: directives }, options);
+      const doc = new Document.Document(void 0, opts);
+      const ctx = {
+        atKey: false,
+        atRoot: true,
+        directives: doc.directives,
+        options: doc.options,
+        schema: doc.schema
+      };
+      const props = resolveProps.resolveProps(start, {
+        indicator: "doc-start",
+        next: value ?? end?.[0],
+        offset,
+        onError,
+        parentIndent: 0,
+        startOnNewline: true
+      });
+      if (props.found) {
+        doc.directives.docStart = true;
+        if (value && (value.type === "block-map" || value.type === "block-seq") && !props.hasNewline)
+          onError(props.end, "MISSING_CHAR", "Block collection cannot start on same line with directives-end marker");
+      }
+      doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
+      const contentEnd = doc.contents.range[2];
+      const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
+      if (re.comment)
+        doc.comment = re.comment;
+      doc.range = [offset, contentEnd, re.offset];
+      return doc;
+    }
+    __name(composeDoc, "composeDoc");
+    exports2.composeDoc = composeDoc;
+  }
+});
+
+// node_modules/yaml/dist/compose/composer.js
+var require_composer = __commonJS({
+  "node_modules/yaml/dist/compose/composer.js"(exports2) {
+    "use strict";
+    var node_process = require("process");
+    var directives = require_directives();
+    var Document = require_Document();
+    var errors = require_errors();
+    var identity = require_identity();
+    var composeDoc = require_compose_doc();
+    var resolveEnd = require_resolve_end();
+    function getErrorPos(src) {
+      if (typeof src === "number")
+        return [src, src + 1];
+      if (Array.isArray(src))
+        return src.length === 2 ? src : [src[0], src[1]];
+      const { offset, source } = src;
+      return [offset, offset + (typeof source === "string" ? source.length : 1)];
+    }
+    __name(getErrorPos, "getErrorPos");
+    function parsePrelude(prelude) {
+      let comment = "";
+      let atComment = false;
+      let afterEmptyLine = false;
+      for (let i = 0; i < prelude.length; ++i) {
+        const source = prelude[i];
+        switch (source[0]) {
+          case "#":
+            comment += (comment === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
+            atComment = true;
+            afterEmptyLine = false;
+            break;
+          case "%":
+            if (prelude[i + 1]?.[0] !== "#")
+              i += 1;
+            atComment = false;
+            break;
+          default:
+            if (!atComment)
+              afterEmptyLine = true;
+            atComment = false;
+        }
+      }
+      return { comment, afterEmptyLine };
+    }
+    __name(parsePrelude, "parsePrelude");
+    var Composer = class {
+      static {
+        __name(this, "Composer");
+      }
+      constructor(options = {}) {
+        this.doc = null;
+        this.atDirectives = false;
+        this.prelude = [];
+        this.errors = [];
+        this.warnings = [];
+        this.onError = (source, code, message, warning) => {
+          const pos = getErrorPos(source);
+          if (warning)
+            this.warnings.push(new errors.YAMLWarning(pos, code, message));
+          else
+            this.errors.push(new errors.YAMLParseError(pos, code, message));
+        };
+        this.directives = new directives.Directives({ version: options.version || "1.2" });
+        this.options = options;
+      }
+      decorate(doc, afterDoc) {
+        const { comment, afterEmptyLine } = parsePrelude(this.prelude);
+        if (comment) {
+          const dc = doc.contents;
+          if (afterDoc) {
+            doc.comment = doc.comment ? `${doc.comment}
+${comment}` : comment;
+          } else if (afterEmptyLine || doc.directives.docStart || !dc) {
+            doc.commentBefore = comment;
+          } else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
+            let it = dc.items[0];
+            if (identity.isPair(it))
+              it = it.key;
+            const cb = it.commentBefore;
+            it.commentBefore = cb ? `${comment}
+${cb}` : comment;
+          } else {
+            const cb = dc.commentBefore;
+            dc.commentBefore = cb ? `${comment}
+${cb}` : comment;
+          }
+        }
+        if (afterDoc) {
+          for (let i = 0; i < this.errors.length; ++i)
+            doc.errors.push(this.errors[i]);
+          for (let i = 0; i < this.warnings.length; ++i)
+            doc.warnings.push(this.warnings[i]);
+        } else {
+          doc.errors = this.errors;
+          doc.warnings = this.warnings;
+        }
+        this.prelude = [];
+        this.errors = [];
+        this.warnings = [];
+      }
+      /**
+       * Current stream status information.
+       *
+       * Mostly useful at the end of input for an empty stream.
+       */
+      streamInfo() {
+        return {
+          comment: parsePrelude(this.prelude).comment,
+          directives: this.directives,
+          errors: this.errors,
+          warnings: this.warnings
+        };
+      }
+      /**
+       * Compose tokens into documents.
+       *
+       * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
+       * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
+       */
+      *compose(tokens, forceDoc = false, endOffset = -1) {
+        for (const token of tokens)
+          yield* this.next(token);
+        yield* this.end(forceDoc, endOffset);
+      }
+      /** Advance the composer by one CST token. */
+      *next(token) {
+        if (node_process.env.LOG_STREAM)
+          console.dir(token, { depth: null });
+        switch (token.type) {
+          case "directive":
+            this.directives.add(token.source, (offset, message, warning) => {
+              const pos = getErrorPos(token);
+              pos[0] += offset;
+              this.onError(pos, "BAD_DIRECTIVE", message, warning);
+            });
+            this.prelude.push(token.source);
+            this.atDirectives = true;
+            break;
+          case "document": {
+            const doc = composeDoc.composeDoc(this.options, this.directives, token, this.onError);
+            if (this.atDirectives && !doc.directives.docStart)
+              this.onError(token, "MISSING_CHAR", "Missing directives-end/doc-start indicator line");
+            this.decorate(doc, false);
+            if (this.doc)
+              yield this.doc;
+            this.doc = doc;
+            this.atDirectives = false;
+            break;
+          }
+          case "byte-order-mark":
+          case "space":
+            break;
+          case "comment":
+          case "newline":
+            this.prelude.push(token.source);
+            break;
+          case "error": {
+            const msg = token.source ? `${token.message}: ${JSON.stringify(token.source)}` : token.message;
+            const error = new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", msg);
+            if (this.atDirectives || !this.doc)
+              this.errors.push(error);
+            else
+              this.doc.errors.push(error);
+            break;
+          }
+          case "doc-end": {
+            if (!this.doc) {
+              const msg = "Unexpected doc-end without preceding document";
+              this.errors.push(new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", msg));
+              break;
+            }
+            this.doc.directives.docEnd = true;
+            const end = resolveEnd.resolveEnd(token.end, token.offset + token.source.length, this.doc.options.strict, this.onError);
+            this.decorate(this.doc, true);
+            if (end.comment) {
+              const dc = this.doc.comment;
+              this.doc.comment = dc ? `${dc}
+${end.comment}` : end.comment;
+            }
+            this.doc.range[2] = end.offset;
+            break;
+          }
+          default:
+            this.errors.push(new errors.YAMLParseError(getErrorPos(token), "UNEXPECTED_TOKEN", `Unsupported token ${token.type}`));
+        }
+      }
+      /**
+       * Call at end of input to yield any remaining document.
+       *
+       * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
+       * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
+       */
+      *end(forceDoc = false, endOffset = -1) {
+        if (this.doc) {
+          this.decorate(this.doc, true);
+          yield this.doc;
+          this.doc = null;
+        } else if (forceDoc) {
+          const opts = Object.assign({ _directives: this.directives }, this.options);
+          const doc = new Document.Document(void 0, opts);
+          if (this.atDirectives)
+            this.onError(endOffset, "MISSING_CHAR", "Missing directives-end indicator line");
+          doc.range = [0, endOffset, endOffset];
+          this.decorate(doc, false);
+          yield doc;
+        }
+      }
+    };
+    exports2.Composer = Composer;
+  }
+});
+
+// node_modules/yaml/dist/parse/cst-scalar.js
+var require_cst_scalar = __commonJS({
+  "node_modules/yaml/dist/parse/cst-scalar.js"(exports2) {
+    "use strict";
+    var resolveBlockScalar = require_resolve_block_scalar();
+    var resolveFlowScalar = require_resolve_flow_scalar();
+    var errors = require_errors();
+    var stringifyString = require_stringifyString();
+    function resolveAsScalar(token, strict = true, onError) {
+      if (token) {
+        const _onError = /* @__PURE__ */ __name((pos, code, message) => {
+          const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
+          if (onError)
+            onError(offset, code, message);
+          else
+            throw new errors.YAMLParseError([offset, offset + 1], code, message);
+        }, "_onError");
+        switch (token.type) {
+          case "scalar":
+          case "single-quoted-scalar":
+          case "double-quoted-scalar":
+            return resolveFlowScalar.resolveFlowScalar(token, strict, _onError);
+          case "block-scalar":
+            return resolveBlockScalar.resolveBlockScalar({ options: { strict } }, token, _onError);
+        }
+      }
+      return null;
+    }
+    __name(resolveAsScalar, "resolveAsScalar");
+    function createScalarToken(value, context) {
+      const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
+      const source = stringifyString.stringifyString({ type, value }, {
+        implicitKey,
+        indent: indent > 0 ? " ".repeat(indent) : "",
+        inFlow,
+        options: { blockQuote: true, lineWidth: -1 }
+      });
+      const end = context.end ?? [
+        { type: "newline", offset: -1, indent, source: "\n" }
+      ];
+      switch (source[0]) {
+        case "|":
+        case ">": {
+          const he = source.indexOf("\n");
+          const head2 = source.substring(0, he);
+          const body = source.substring(he + 1) + "\n";
+          const props = [
+            { type: "block-scalar-header", offset, indent, source: head2 }
+          ];
+          if (!addEndtoBlockProps(props, end))
+            props.push({ type: "newline", offset: -1, indent, source: "\n" });
+          return { type: "block-scalar", offset, indent, props, source: body };
+        }
+        case '"':
+          return { type: "double-quoted-scalar", offset, indent, source, end };
+        case "'":
+          return { type: "single-quoted-scalar", offset, indent, source, end };
+        default:
+          return { type: "scalar", offset, indent, source, end };
+      }
+    }
+    __name(createScalarToken, "createScalarToken");
+    function setScalarValue(token, value, context = {}) {
+      let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
+      let indent = "indent" in token ? token.indent : null;
+      if (afterKey && typeof indent === "number")
+        indent += 2;
+      if (!type)
+        switch (token.type) {
+          case "single-quoted-scalar":
+            type = "QUOTE_SINGLE";
+            break;
+          case "double-quoted-scalar":
+            type = "QUOTE_DOUBLE";
+            break;
+          case "block-scalar": {
+            const header2 = token.props[0];
+            if (header2.type !== "block-scalar-header")
+              throw new Error("Invalid block scalar header");
+            type = header2.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
+            break;
+          }
+          default:
+            type = "PLAIN";
+        }
+      const source = stringifyString.stringifyString({ type, value }, {
+        implicitKey: implicitKey || indent === null,
+        indent: indent !== null && indent > 0 ? " ".repeat(indent) : "",
+        inFlow,
+        options: { blockQuote: true, lineWidth: -1 }
+      });
+      switch (source[0]) {
+        case "|":
+        case ">":
+          setBlockScalarValue(token, source);
+          break;
+        case '"':
+          setFlowScalarValue(token, source, "double-quoted-scalar");
+          break;
+        case "'":
+          setFlowScalarValue(token, source, "single-quoted-scalar");
+          break;
+        default:
+          setFlowScalarValue(token, source, "scalar");
+      }
+    }
+    __name(setScalarValue, "setScalarValue");
+    function setBlockScalarValue(token, source) {
+      const he = source.indexOf("\n");
+      const head2 = source.substring(0, he);
+      const body = source.substring(he + 1) + "\n";
+      if (token.type === "block-scalar") {
+        const header2 = token.props[0];
+        if (header2.type !== "block-scalar-header")
+          throw new Error("Invalid block scalar header");
+        header2.source = head2;
+        token.source = body;
+      } else {
+        const { offset } = token;
+        const indent = "indent" in token ? token.indent : -1;
+        const props = [
+          { type: "block-scalar-header", offset, indent, source: head2 }
+        ];
+        if (!addEndtoBlockProps(props, "end" in token ? token.end : void 0))
+          props.push({ type: "newline", offset: -1, indent, source: "\n" });
+        for (const key of Object.keys(token))
+          if (key !== "type" && key !== "offset")
+            delete token[key];
+        Object.assign(token, { type: "block-scalar", indent, props, source: body });
+      }
+    }
+    __name(setBlockScalarValue, "setBlockScalarValue");
+    function addEndtoBlockProps(props, end) {
+      if (end)
+        for (const st of end)
+          switch (st.type) {
+            case "space":
+            case "comment":
+              props.push(st);
+              break;
+            case "newline":
+              props.push(st);
+              return true;
+          }
+      return false;
+    }
+    __name(addEndtoBlockProps, "addEndtoBlockProps");
+    function setFlowScalarValue(token, source, type) {
+      switch (token.type) {
+        case "scalar":
+        case "double-quoted-scalar":
+        case "single-quoted-scalar":
+          token.type = type;
+          token.source = source;
+          break;
+        case "block-scalar": {
+          const end = token.props.slice(1);
+          let oa = source.length;
+          if (token.props[0].type === "block-scalar-header")
+            oa -= token.props[0].source.length;
+          for (const tok of end)
+            tok.offset += oa;
+          delete token.props;
+          Object.assign(token, { type, source, end });
+          break;
+        }
+        case "block-map":
+        case "block-seq": {
+          const offset = token.offset + source.length;
+          const nl = { type: "newline", offset, indent: token.indent, source: "\n" };
+          delete token.items;
+          Object.assign(token, { type, source, end: [nl] });
+          break;
+        }
+        default: {
+          const indent = "indent" in token ? token.indent : -1;
+          const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
+          for (const key of Object.keys(token))
+            if (key !== "type" && key !== "offset")
+              delete token[key];
+          Object.assign(token, { type, indent, source, end });
+        }
+      }
+    }
+    __name(setFlowScalarValue, "setFlowScalarValue");
+    exports2.createScalarToken = createScalarToken;
+    exports2.resolveAsScalar = resolveAsScalar;
+    exports2.setScalarValue = setScalarValue;
+  }
+});
+
+// node_modules/yaml/dist/parse/cst-stringify.js
+var require_cst_stringify = __commonJS({
+  "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
+    "use strict";
+    var stringify2 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
+    function stringifyToken(token) {
+      switch (token.type) {
+        case "block-scalar": {
+          let res = "";
+          for (const tok of token.props)
+            res += stringifyToken(tok);
+          return res + token.source;
+        }
+        case "block-map":
+        case "block-seq": {
+          let res = "";
+          for (const item of token.items)
+            res += stringifyItem(item);
+          return res;
+        }
+        case "flow-collection": {
+          let res = token.start.source;
+          for (const item of token.items)
+            res += stringifyItem(item);
+          for (const st of token.end)
+            res += st.source;
+          return res;
+        }
+        case "document": {
+          let res = stringifyItem(token);
+          if (token.end)
+            for (const st of token.end)
+              res += st.source;
+          return res;
+        }
+        default: {
+          let res = token.source;
+          if ("end" in token && token.end)
+            for (const st of token.end)
+              res += st.source;
+          return res;
+        }
+      }
+    }
+    __name(stringifyToken, "stringifyToken");
+    function stringifyItem({ start, key, sep: sep2, value }) {
+      let res = "";
+      for (const st of start)
+        res += st.source;
+      if (key)
+        res += stringifyToken(key);
+      if (sep2)
+        for (const st of sep2)
+          res += st.source;
+      if (value)
+        res += stringifyToken(value);
+      return res;
+    }
+    __name(stringifyItem, "stringifyItem");
+    exports2.stringify = stringify2;
+  }
+});
+
+// node_modules/yaml/dist/parse/cst-visit.js
+var require_cst_visit = __commonJS({
+  "node_modules/yaml/dist/parse/cst-visit.js"(exports2) {
+    "use strict";
+    var BREAK = /* @__PURE__ */ Symbol("break visit");
+    var SKIP = /* @__PURE__ */ Symbol("skip children");
+    var REMOVE = /* @__PURE__ */ Symbol("remove item");
+    function visit(cst, visitor) {
+      if ("type" in cst && cst.type === "document")
+        cst = { start: cst.start, value: cst.value };
+      _visit(Object.freeze([]), cst, visitor);
+    }
+    __name(visit, "visit");
+    visit.BREAK = BREAK;
+    visit.SKIP = SKIP;
+    visit.REMOVE = REMOVE;
+    visit.itemAtPath = (cst, path) => {
+      let item = cst;
+      for (const [field2, index] of path) {
+        const tok = item?.[field2];
+        if (tok && "items" in tok) {
+          item = tok.items[index];
+        } else
+          return void 0;
+      }
+      return item;
+    };
+    visit.parentCollection = (cst, path) => {
+      const parent = visit.itemAtPath(cst, path.slice(0, -1));
+      const field2 = path[path.length - 1][0];
+      const coll = parent?.[field2];
+      if (coll && "items" in coll)
+        return coll;
+      throw new Error("Parent collection not found");
+    };
+    function _visit(path, item, visitor) {
+      let ctrl = visitor(item, path);
+      if (typeof ctrl === "symbol")
+        return ctrl;
+      for (const field2 of ["key", "value"]) {
+        const token = item[field2];
+        if (token && "items" in token) {
+          for (let i = 0; i < token.items.length; ++i) {
+            const ci = _visit(Object.freeze(path.concat([[field2, i]])), token.items[i], visitor);
+            if (typeof ci === "number")
+              i = ci - 1;
+            else if (ci === BREAK)
+              return BREAK;
+            else if (ci === REMOVE) {
+              token.items.splice(i, 1);
+              i -= 1;
+            }
+          }
+          if (typeof ctrl === "function" && field2 === "key")
+            ctrl = ctrl(item, path);
+        }
+      }
+      return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
+    }
+    __name(_visit, "_visit");
+    exports2.visit = visit;
+  }
+});
+
+// node_modules/yaml/dist/parse/cst.js
+var require_cst = __commonJS({
+  "node_modules/yaml/dist/parse/cst.js"(exports2) {
+    "use strict";
+    var cstScalar = require_cst_scalar();
+    var cstStringify = require_cst_stringify();
+    var cstVisit = require_cst_visit();
+    var BOM = "\uFEFF";
+    var DOCUMENT = "";
+    var FLOW_END = "";
+    var SCALAR = "";
+    var isCollection = /* @__PURE__ */ __name((token) => !!token && "items" in token, "isCollection");
+    var isScalar = /* @__PURE__ */ __name((token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar"), "isScalar");
+    function prettyToken(token) {
+      switch (token) {
+        case BOM:
+          return "<BOM>";
+        case DOCUMENT:
+          return "<DOC>";
+        case FLOW_END:
+          return "<FLOW_END>";
+        case SCALAR:
+          return "<SCALAR>";
+        default:
+          return JSON.stringify(token);
+      }
+    }
+    __name(prettyToken, "prettyToken");
+    function tokenType(source) {
+      switch (source) {
+        case BOM:
+          return "byte-order-mark";
+        case DOCUMENT:
+          return "doc-mode";
+        case FLOW_END:
+          return "flow-error-end";
+        case SCALAR:
+          return "scalar";
+        case "---":
+          return "doc-start";
+        case "...":
+          return "doc-end";
+        case "":
+        case "\n":
+        case "\r\n":
+          return "newline";
+        case "-":
+          return "seq-item-ind";
+        case "?":
+          return "explicit-key-ind";
+        case ":":
+          return "map-value-ind";
+        case "{":
+          return "flow-map-start";
+        case "}":
+          return "flow-map-end";
+        case "[":
+          return "flow-seq-start";
+        case "]":
+          return "flow-seq-end";
+        case ",":
+          return "comma";
+      }
+      switch (source[0]) {
+        case " ":
+        case "	":
+          return "space";
+        case "#":
+          return "comment";
+        case "%":
+          return "directive-line";
+        case "*":
+          return "alias";
+        case "&":
+          return "anchor";
+        case "!":
+          return "tag";
+        case "'":
+          return "single-quoted-scalar";
+        case '"':
+          return "double-quoted-scalar";
+        case "|":
+        case ">":
+          return "block-scalar-header";
+      }
+      return null;
+    }
+    __name(tokenType, "tokenType");
+    exports2.createScalarToken = cstScalar.createScalarToken;
+    exports2.resolveAsScalar = cstScalar.resolveAsScalar;
+    exports2.setScalarValue = cstScalar.setScalarValue;
+    exports2.stringify = cstStringify.stringify;
+    exports2.visit = cstVisit.visit;
+    exports2.BOM = BOM;
+    exports2.DOCUMENT = DOCUMENT;
+    exports2.FLOW_END = FLOW_END;
+    exports2.SCALAR = SCALAR;
+    exports2.isCollection = isCollection;
+    exports2.isScalar = isScalar;
+    exports2.prettyToken = prettyToken;
+    exports2.tokenType = tokenType;
+  }
+});
+
+// node_modules/yaml/dist/parse/lexer.js
+var require_lexer = __commonJS({
+  "node_modules/yaml/dist/parse/lexer.js"(exports2) {
+    "use strict";
+    var cst = require_cst();
+    function isEmpty(ch) {
+      switch (ch) {
+        case void 0:
+        case " ":
+        case "\n":
+        case "\r":
+        case "	":
+          return true;
+        default:
+          return false;
+      }
+    }
+    __name(isEmpty, "isEmpty");
+    var hexDigits = new Set("0123456789ABCDEFabcdef");
+    var tagChars = new Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-#;/?:@&=+$_.!~*'()");
+    var flowIndicatorChars = new Set(",[]{}");
+    var invalidAnchorChars = new Set(" ,[]{}\n\r	");
+    var isNotAnchorChar = /* @__PURE__ */ __name((ch) => !ch || invalidAnchorChars.has(ch), "isNotAnchorChar");
+    var Lexer = class {
+      static {
+        __name(this, "Lexer");
+      }
+      constructor() {
+        this.atEnd = false;
+        this.blockScalarIndent = -1;
+        this.blockScalarKeep = false;
+        this.buffer = "";
+        this.flowKey = false;
+        this.flowLevel = 0;
+        this.indentNext = 0;
+        this.indentValue = 0;
+        this.lineEndPos = null;
+        this.next = null;
+        this.pos = 0;
+      }
+      /**
+       * Generate YAML tokens from the `source` string. If `incomplete`,
+       * a part of the last line may be left as a buffer for the next call.
+       *
+       * @returns A generator of lexical tokens
+       */
+      *lex(source, incomplete = false) {
+        if (source) {
+          if (typeof source !== "string")
+            throw TypeError("source is not a string");
+          this.buffer = this.buffer ? this.buffer + source : source;
+          this.lineEndPos = null;
+        }
+        this.atEnd = !incomplete;
+        let next = this.next ?? "stream";
+        while (next && (incomplete || this.hasChars(1)))
+          next = yield* this.parseNext(next);
+      }
+      atLineEnd() {
+        let i = this.pos;
+        let ch = this.buffer[i];
+        while (ch === " " || ch === "	")
+          ch = this.buffer[++i];
+        if (!ch || ch === "#" || ch === "\n")
+          return true;
+        if (ch === "\r")
+          return this.buffer[i + 1] === "\n";
+        return false;
+      }
+      charAt(n) {
+        return this.buffer[this.pos + n];
+      }
+      continueScalar(offset) {
+        let ch = this.buffer[offset];
+        if (this.indentNext > 0) {
+          let indent = 0;
+          while (ch === " ")
+            ch = this.buffer[++indent + offset];
+          if (ch === "\r") {
+            const next = this.buffer[indent + offset + 1];
+            if (next === "\n" || !next && !this.atEnd)
+              return offset + indent + 1;
+          }
+          return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset + indent : -1;
+        }
+        if (ch === "-" || ch === ".") {
+          const dt = this.buffer.substr(offset, 3);
+          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset + 3]))
+            return -1;
+        }
+        return offset;
+      }
+      getLine() {
+        let end = this.lineEndPos;
+        if (typeof end !== "number" || end !== -1 && end < this.pos) {
+          end = this.buffer.indexOf("\n", this.pos);
+          this.lineEndPos = end;
+        }
+        if (end === -1)
+          return this.atEnd ? this.buffer.substring(this.pos) : null;
+        if (this.buffer[end - 1] === "\r")
+          end -= 1;
+        return this.buffer.substring(this.pos, end);
+      }
+      hasChars(n) {
+        return this.pos + n <= this.buffer.length;
+      }
+      setNext(state) {
+        this.buffer = this.buffer.substring(this.pos);
+        this.pos = 0;
+        this.lineEndPos = null;
+        this.next = state;
+        return null;
+      }
+      peek(n) {
+        return this.buffer.substr(this.pos, n);
+      }
+      *parseNext(next) {
+        switch (next) {
+          case "stream":
+            return yield* this.parseStream();
+          case "line-start":
+            return yield* this.parseLineStart();
+          case "block-start":
+            return yield* this.parseBlockStart();
+          case "doc":
+            return yield* this.parseDocument();
+          case "flow":
+            return yield* this.parseFlowCollection();
+          case "quoted-scalar":
+            return yield* this.parseQuotedScalar();
+          case "block-scalar":
+            return yield* this.parseBlockScalar();
+          case "plain-scalar":
+            return yield* this.parsePlainScalar();
+        }
+      }
+      *parseStream() {
+        let line2 = this.getLine();
+        if (line2 === null)
+          return this.setNext("stream");
+        if (line2[0] === cst.BOM) {
+          yield* this.pushCount(1);
+          line2 = line2.substring(1);
+        }
+        if (line2[0] === "%") {
+          let dirEnd = line2.length;
+          let cs = line2.indexOf("#");
+          while (cs !== -1) {
+            const ch = line2[cs - 1];
+            if (ch === " " || ch === "	") {
+              dirEnd = cs - 1;
+              break;
+            } else {
+              cs = line2.indexOf("#", cs + 1);
+            }
+          }
+          while (true) {
+            const ch = line2[dirEnd - 1];
+            if (ch === " " || ch === "	")
+              dirEnd -= 1;
+            else
+              break;
+          }
+          const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
+          yield* this.pushCount(line2.length - n);
+          this.pushNewline();
+          return "stream";
+        }
+        if (this.atLineEnd()) {
+          const sp = yield* this.pushSpaces(true);
+          yield* this.pushCount(line2.length - sp);
+          yield* this.pushNewline();
+          return "stream";
+        }
+        yield cst.DOCUMENT;
+        return yield* this.parseLineStart();
+      }
+      *parseLineStart() {
+        const ch = this.charAt(0);
+        if (!ch && !this.atEnd)
+          return this.setNext("line-start");
+        if (ch === "-" || ch === ".") {
+          if (!this.atEnd && !this.hasChars(4))
+            return this.setNext("line-start");
+          const s = this.peek(3);
+          if ((s === "---" || s === "...") && isEmpty(this.charAt(3))) {
+            yield* this.pushCount(3);
+            this.indentValue = 0;
+            this.indentNext = 0;
+            return s === "---" ? "doc" : "stream";
+          }
+        }
+        this.indentValue = yield* this.pushSpaces(false);
+        if (this.indentNext > this.indentValue && !isEmpty(this.charAt(1)))
+          this.indentNext = this.indentValue;
+        return yield* this.parseBlockStart();
+      }
+      *parseBlockStart() {
+        const [ch0, ch1] = this.peek(2);
+        if (!ch1 && !this.atEnd)
+          return this.setNext("block-start");
+        if ((ch0 === "-" || ch0 === "?" || ch0 === ":") && isEmpty(ch1)) {
+          const n = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
+          this.indentNext = this.indentValue + 1;
+          this.indentValue += n;
+          return "block-start";
+        }
+        return "doc";
+      }
+      *parseDocument() {
+        yield* this.pushSpaces(true);
+        const line2 = this.getLine();
+        if (line2 === null)
+          return this.setNext("doc");
+        let n = yield* this.pushIndicators();
+        switch (line2[n]) {
+          case "#":
+            yield* this.pushCount(line2.length - n);
+          // fallthrough
+          case void 0:
+            yield* this.pushNewline();
+            return yield* this.parseLineStart();
+          case "{":
+          case "[":
+            yield* this.pushCount(1);
+            this.flowKey = false;
+            this.flowLevel = 1;
+            return "flow";
+          case "}":
+          case "]":
+            yield* this.pushCount(1);
+            return "doc";
+          case "*":
+            yield* this.pushUntil(isNotAnchorChar);
+            return "doc";
+          case '"':
+          case "'":
+            return yield* this.parseQuotedScalar();
+          case "|":
+          case ">":
+            n += yield* this.parseBlockScalarHeader();
+            n += yield* this.pushSpaces(true);
+            yield* this.pushCount(line2.length - n);
+            yield* this.pushNewline();
+            return yield* this.parseBlockScalar();
+          default:
+            return yield* this.parsePlainScalar();
+        }
+      }
+      *parseFlowCollection() {
+        let nl, sp;
+        let indent = -1;
+        do {
+          nl = yield* this.pushNewline();
+          if (nl > 0) {
+            sp = yield* this.pushSpaces(false);
+            this.indentValue = indent = sp;
+          } else {
+            sp = 0;
+          }
+          sp += yield* this.pushSpaces(true);
+        } while (nl + sp > 0);
+        const line2 = this.getLine();
+        if (line2 === null)
+          return this.setNext("flow");
+        if (indent !== -1 && indent < this.indentNext && line2[0] !== "#" || indent === 0 && (line2.startsWith("---") || line2.startsWith("...")) && isEmpty(line2[3])) {
+          const atFlowEndMarker = indent === this.indentNext - 1 && this.flowLevel === 1 && (line2[0] === "]" || line2[0] === "}");
+          if (!atFlowEndMarker) {
+            this.flowLevel = 0;
+            yield cst.FLOW_END;
+            return yield* this.parseLineStart();
+          }
+        }
+        let n = 0;
+        while (line2[n] === ",") {
+          n += yield* this.pushCount(1);
+          n += yield* this.pushSpaces(true);
+          this.flowKey = false;
+        }
+        n += yield* this.pushIndicators();
+        switch (line2[n]) {
+          case void 0:
+            return "flow";
+          case "#":
+            yield* this.pushCount(line2.length - n);
+            return "flow";
+          case "{":
+          case "[":
+            yield* this.pushCount(1);
+            this.flowKey = false;
+            this.flowLevel += 1;
+            return "flow";
+          case "}":
+          case "]":
+            yield* this.pushCount(1);
+            this.flowKey = true;
+            this.flowLevel -= 1;
+            return this.flowLevel ? "flow" : "doc";
+          case "*":
+            yield* this.pushUntil(isNotAnchorChar);
+            return "flow";
+          case '"':
+          case "'":
+            this.flowKey = true;
+            return yield* this.parseQuotedScalar();
+          case ":": {
+            const next = this.charAt(1);
+            if (this.flowKey || isEmpty(next) || next === ",") {
+              this.flowKey = false;
+              yield* this.pushCount(1);
+              yield* this.pushSpaces(true);
+              return "flow";
+            }
+          }
+          // fallthrough
+          default:
+            this.flowKey = false;
+            return yield* this.parsePlainScalar();
+        }
+      }
+      *parseQuotedScalar() {
+        const quote = this.charAt(0);
+        let end = this.buffer.indexOf(quote, this.pos + 1);
+        if (quote === "'") {
+          while (end !== -1 && this.buffer[end + 1] === "'")
+            end = this.buffer.indexOf("'", end + 2);
+        } else {
+          while (end !== -1) {
+            let n = 0;
+            while (this.buffer[end - 1 - n] === "\\")
+              n += 1;
+            if (n % 2 === 0)
+              break;
+            end = this.buffer.indexOf('"', end + 1);
+          }
+        }
+        const qb = this.buffer.substring(0, end);
+        let nl = qb.indexOf("\n", this.pos);
+        if (nl !== -1) {
+          while (nl !== -1) {
+            const cs = this.continueScalar(nl + 1);
+            if (cs === -1)
+              break;
+            nl = qb.indexOf("\n", cs);
+          }
+          if (nl !== -1) {
+            end = nl - (qb[nl - 1] === "\r" ? 2 : 1);
+          }
+        }
+        if (end === -1) {
+          if (!this.atEnd)
+            return this.setNext("quoted-scalar");
+          end = this.buffer.length;
+        }
+        yield* this.pushToIndex(end + 1, false);
+        return this.flowLevel ? "flow" : "doc";
+      }
+      *parseBlockScalarHeader() {
+        this.blockScalarIndent = -1;
+        this.blockScalarKeep = false;
+        let i = this.pos;
+        while (true) {
+          const ch = this.buffer[++i];
+          if (ch === "+")
+            this.blockScalarKeep = true;
+          else if (ch > "0" && ch <= "9")
+            this.blockScalarIndent = Number(ch) - 1;
+          else if (ch !== "-")
+            break;
+        }
+        return yield* this.pushUntil((ch) => isEmpty(ch) || ch === "#");
+      }
+      *parseBlockScalar() {
+        let nl = this.pos - 1;
+        let indent = 0;
+        let ch;
+        loop: for (let i2 = this.pos; ch = this.buffer[i2]; ++i2) {
+          switch (ch) {
+            case " ":
+              indent += 1;
+              break;
+            case "\n":
+              nl = i2;
+              indent = 0;
+              break;
+            case "\r": {
+              const next = this.buffer[i2 + 1];
+              if (!next && !this.atEnd)
+                return this.setNext("block-scalar");
+              if (next === "\n")
+                break;
+            }
+            // fallthrough
+            default:
+              break loop;
+          }
+        }
+        if (!ch && !this.atEnd)
+          return this.setNext("block-scalar");
+        if (indent >= this.indentNext) {
+          if (this.blockScalarIndent === -1)
+            this.indentNext = indent;
+          else {
+            this.indentNext = this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
+          }
+          do {
+            const cs = this.continueScalar(nl + 1);
+            if (cs === -1)
+              break;
+            nl = this.buffer.indexOf("\n", cs);
+          } while (nl !== -1);
+          if (nl === -1) {
+            if (!this.atEnd)
+              return this.setNext("block-scalar");
+            nl = this.buffer.length;
+          }
+        }
+        let i = nl + 1;
+        ch = this.buffer[i];
+        while (ch === " ")
+          ch = this.buffer[++i];
+        if (ch === "	") {
+          while (ch === "	" || ch === " " || ch === "\r" || ch === "\n")
+            ch = this.buffer[++i];
+          nl = i - 1;
+        } else if (!this.blockScalarKeep) {
+          do {
+            let i2 = nl - 1;
+            let ch2 = this.buffer[i2];
+            if (ch2 === "\r")
+              ch2 = this.buffer[--i2];
+            const lastChar = i2;
+            while (ch2 === " ")
+              ch2 = this.buffer[--i2];
+            if (ch2 === "\n" && i2 >= this.pos && i2 + 1 + indent > lastChar)
+              nl = i2;
+            else
+              break;
+          } while (true);
+        }
+        yield cst.SCALAR;
+        yield* this.pushToIndex(nl + 1, true);
+        return yield* this.parseLineStart();
+      }
+      *parsePlainScalar() {
+        const inFlow = this.flowLevel > 0;
+        let end = this.pos - 1;
+        let i = this.pos - 1;
+        let ch;
+        while (ch = this.buffer[++i]) {
+          if (ch === ":") {
+            const next = this.buffer[i + 1];
+            if (isEmpty(next) || inFlow && flowIndicatorChars.has(next))
+              break;
+            end = i;
+          } else if (isEmpty(ch)) {
+            let next = this.buffer[i + 1];
+            if (ch === "\r") {
+              if (next === "\n") {
+                i += 1;
+                ch = "\n";
+                next = this.buffer[i + 1];
+              } else
+                end = i;
+            }
+            if (next === "#" || inFlow && flowIndicatorChars.has(next))
+              break;
+            if (ch === "\n") {
+              const cs = this.continueScalar(i + 1);
+              if (cs === -1)
+                break;
+              i = Math.max(i, cs - 2);
+            }
+          } else {
+            if (inFlow && flowIndicatorChars.has(ch))
+              break;
+            end = i;
+          }
+        }
+        if (!ch && !this.atEnd)
+          return this.setNext("plain-scalar");
+        yield cst.SCALAR;
+        yield* this.pushToIndex(end + 1, true);
+        return inFlow ? "flow" : "doc";
+      }
+      *pushCount(n) {
+        if (n > 0) {
+          yield this.buffer.substr(this.pos, n);
+          this.pos += n;
+          return n;
+        }
+        return 0;
+      }
+      *pushToIndex(i, allowEmpty) {
+        const s = this.buffer.slice(this.pos, i);
+        if (s) {
+          yield s;
+          this.pos += s.length;
+          return s.length;
+        } else if (allowEmpty)
+          yield "";
+        return 0;
+      }
+      *pushIndicators() {
+        let n = 0;
+        loop: while (true) {
+          switch (this.charAt(0)) {
+            case "!":
+              n += yield* this.pushTag();
+              n += yield* this.pushSpaces(true);
+              continue loop;
+            case "&":
+              n += yield* this.pushUntil(isNotAnchorChar);
+              n += yield* this.pushSpaces(true);
+              continue loop;
+            case "-":
+            // this is an error
+            case "?":
+            // this is an error outside flow collections
+            case ":": {
+              const inFlow = this.flowLevel > 0;
+              const ch1 = this.charAt(1);
+              if (isEmpty(ch1) || inFlow && flowIndicatorChars.has(ch1)) {
+                if (!inFlow)
+                  this.indentNext = this.indentValue + 1;
+                else if (this.flowKey)
+                  this.flowKey = false;
+                n += yield* this.pushCount(1);
+                n += yield* this.pushSpaces(true);
+                continue loop;
+              }
+            }
+          }
+          break loop;
+        }
+        return n;
+      }
+      *pushTag() {
+        if (this.charAt(1) === "<") {
+          let i = this.pos + 2;
+          let ch = this.buffer[i];
+          while (!isEmpty(ch) && ch !== ">")
+            ch = this.buffer[++i];
+          return yield* this.pushToIndex(ch === ">" ? i + 1 : i, false);
+        } else {
+          let i = this.pos + 1;
+          let ch = this.buffer[i];
+          while (ch) {
+            if (tagChars.has(ch))
+              ch = this.buffer[++i];
+            else if (ch === "%" && hexDigits.has(this.buffer[i + 1]) && hexDigits.has(this.buffer[i + 2])) {
+              ch = this.buffer[i += 3];
+            } else
+              break;
+          }
+          return yield* this.pushToIndex(i, false);
+        }
+      }
+      *pushNewline() {
+        const ch = this.buffer[this.pos];
+        if (ch === "\n")
+          return yield* this.pushCount(1);
+        else if (ch === "\r" && this.charAt(1) === "\n")
+          return yield* this.pushCount(2);
+        else
+          return 0;
+      }
+      *pushSpaces(allowTabs) {
+        let i = this.pos - 1;
+        let ch;
+        do {
+          ch = this.buffer[++i];
+        } while (ch === " " || allowTabs && ch === "	");
+        const n = i - this.pos;
+        if (n > 0) {
+          yield this.buffer.substr(this.pos, n);
+          this.pos = i;
+        }
+        return n;
+      }
+      *pushUntil(test) {
+        let i = this.pos;
+        let ch = this.buffer[i];
+        while (!test(ch))
+          ch = this.buffer[++i];
+        return yield* this.pushToIndex(i, false);
+      }
+    };
+    exports2.Lexer = Lexer;
+  }
+});
+
+// node_modules/yaml/dist/parse/line-counter.js
+var require_line_counter = __commonJS({
+  "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
+    "use strict";
+    var LineCounter = class {
+      static {
+        __name(this, "LineCounter");
+      }
+      constructor() {
+        this.lineStarts = [];
+        this.addNewLine = (offset) => this.lineStarts.push(offset);
+        this.linePos = (offset) => {
+          let low = 0;
+          let high = this.lineStarts.length;
+          while (low < high) {
+            const mid = low + high >> 1;
+            if (this.lineStarts[mid] < offset)
+              low = mid + 1;
+            else
+              high = mid;
+          }
+          if (this.lineStarts[low] === offset)
+            return { line: low + 1, col: 1 };
+          if (low === 0)
+            return { line: 0, col: offset };
+          const start = this.lineStarts[low - 1];
+          return { line: low, col: offset - start + 1 };
+        };
+      }
+    };
+    exports2.LineCounter = LineCounter;
+  }
+});
+
+// node_modules/yaml/dist/parse/parser.js
+var require_parser = __commonJS({
+  "node_modules/yaml/dist/parse/parser.js"(exports2) {
+    "use strict";
+    var node_process = require("process");
+    var cst = require_cst();
+    var lexer = require_lexer();
+    function includesToken(list, type) {
+      for (let i = 0; i < list.length; ++i)
+        if (list[i].type === type)
+          return true;
+      return false;
+    }
+    __name(includesToken, "includesToken");
+    function findNonEmptyIndex(list) {
+      for (let i = 0; i < list.length; ++i) {
+        switch (list[i].type) {
+          case "space":
+          case "comment":
+          case "newline":
+            break;
+          default:
+            return i;
+        }
+      }
+      return -1;
+    }
+    __name(findNonEmptyIndex, "findNonEmptyIndex");
+    function isFlowToken(token) {
+      switch (token?.type) {
+        case "alias":
+        case "scalar":
+        case "single-quoted-scalar":
+        case "double-quoted-scalar":
+        case "flow-collection":
+          return true;
+        default:
+          return false;
+      }
+    }
+    __name(isFlowToken, "isFlowToken");
+    function getPrevProps(parent) {
+      switch (parent.type) {
+        case "document":
+          return parent.start;
+        case "block-map": {
+          const it = parent.items[parent.items.length - 1];
+          return it.sep ?? it.start;
+        }
+        case "block-seq":
+          return parent.items[parent.items.length - 1].start;
+        /* istanbul ignore next should not happen */
+        default:
+          return [];
+      }
+    }
+    __name(getPrevProps, "getPrevProps");
+    function getFirstKeyStartProps(prev) {
+      if (prev.length === 0)
+        return [];
+      let i = prev.length;
+      loop: while (--i >= 0) {
+        switch (prev[i].type) {
+          case "doc-start":
+          case "explicit-key-ind":
+          case "map-value-ind":
+          case "seq-item-ind":
+          case "newline":
+            break loop;
+        }
+      }
+      while (prev[++i]?.type === "space") {
+      }
+      return prev.splice(i, prev.length);
+    }
+    __name(getFirstKeyStartProps, "getFirstKeyStartProps");
+    function arrayPushArray(target, source) {
+      if (source.length < 1e5)
+        Array.prototype.push.apply(target, source);
+      else
+        for (let i = 0; i < source.length; ++i)
+          target.push(source[i]);
+    }
+    __name(arrayPushArray, "arrayPushArray");
+    function fixFlowSeqItems(fc) {
+      if (fc.start.type === "flow-seq-start") {
+        for (const it of fc.items) {
+          if (it.sep && !it.value && !includesToken(it.start, "explicit-key-ind") && !includesToken(it.sep, "map-value-ind")) {
+            if (it.key)
+              it.value = it.key;
+            delete it.key;
+            if (isFlowToken(it.value)) {
+              if (it.value.end)
+                arrayPushArray(it.value.end, it.sep);
+              else
+                it.value.end = it.sep;
+            } else
+              arrayPushArray(it.start, it.sep);
+            delete it.sep;
+          }
+        }
+      }
+    }
+    __name(fixFlowSeqItems, "fixFlowSeqItems");
+    var Parser = class {
+      static {
+        __name(this, "Parser");
+      }
+      /**
+       * @param onNewLine - If defined, called separately with the start position of
+       *   each new line (in `parse()`, including the start of input).
+       */
+      constructor(onNewLine) {
+        this.atNewLine = true;
+        this.atScalar = false;
+        this.indent = 0;
+        this.offset = 0;
+        this.onKeyLine = false;
+        this.stack = [];
+        this.source = "";
+        this.type = "";
+        this.lexer = new lexer.Lexer();
+        this.onNewLine = onNewLine;
+      }
+      /**
+       * Parse `source` as a YAML stream.
+       * If `incomplete`, a part of the last line may be left as a buffer for the next call.
+       *
+       * Errors are not thrown, but yielded as `{ type: 'error', message }` tokens.
+       *
+       * @returns A generator of tokens representing each directive, document, and other structure.
+       */
+      *parse(source, incomplete = false) {
+        if (this.onNewLine && this.offset === 0)
+          this.onNewLine(0);
+        for (const lexeme of this.lexer.lex(source, incomplete))
+          yield* this.next(lexeme);
+        if (!incomplete)
+          yield* this.end();
+      }
+      /**
+       * Advance the parser by the `source` of one lexical token.
+       */
+      *next(source) {
+        this.source = source;
+        if (node_process.env.LOG_TOKENS)
+          console.log("|", cst.prettyToken(source));
+        if (this.atScalar) {
+          this.atScalar = false;
+          yield* this.step();
+          this.offset += source.length;
+          return;
+        }
+        const type = cst.tokenType(source);
+        if (!type) {
+          const message = `Not a YAML token: ${source}`;
+          yield* this.pop({ type: "error", offset: this.offset, message, source });
+          this.offset += source.length;
+        } else if (type === "scalar") {
+          this.atNewLine = false;
+          this.atScalar = true;
+          this.type = "scalar";
+        } else {
+          this.type = type;
+          yield* this.step();
+          switch (type) {
+            case "newline":
+              this.atNewLine = true;
+              this.indent = 0;
+              if (this.onNewLine)
+                this.onNewLine(this.offset + source.length);
+              break;
+            case "space":
+              if (this.atNewLine && source[0] === " ")
+                this.indent += source.length;
+              break;
+            case "explicit-key-ind":
+            case "map-value-ind":
+            case "seq-item-ind":
+              if (this.atNewLine)
+                this.indent += source.length;
+              break;
+            case "doc-mode":
+            case "flow-error-end":
+              return;
+            default:
+              this.atNewLine = false;
+          }
+          this.offset += source.length;
+        }
+      }
+      /** Call at end of input to push out any remaining constructions */
+      *end() {
+        while (this.stack.length > 0)
+          yield* this.pop();
+      }
+      get sourceToken() {
+        const st = {
+          type: this.type,
+          offset: this.offset,
+          indent: this.indent,
+          source: this.source
+        };
+        return st;
+      }
+      *step() {
+        const top = this.peek(1);
+        if (this.type === "doc-end" && top?.type !== "doc-end") {
+          while (this.stack.length > 0)
+            yield* this.pop();
+          this.stack.push({
+            type: "doc-end",
+            offset: this.offset,
+            source: this.source
+          });
+          return;
+        }
+        if (!top)
+          return yield* this.stream();
+        switch (top.type) {
+          case "document":
+            return yield* this.document(top);
+          case "alias":
+          case "scalar":
+          case "single-quoted-scalar":
+          case "double-quoted-scalar":
+            return yield* this.scalar(top);
+          case "block-scalar":
+            return yield* this.blockScalar(top);
+          case "block-map":
+            return yield* this.blockMap(top);
+          case "block-seq":
+            return yield* this.blockSequence(top);
+          case "flow-collection":
+            return yield* this.flowCollection(top);
+          case "doc-end":
+            return yield* this.documentEnd(top);
+        }
+        yield* this.pop();
+      }
+      peek(n) {
+        return this.stack[this.stack.length - n];
+      }
+      *pop(error) {
+        const token = error ?? this.stack.pop();
+        if (!token) {
+          const message = "Tried to pop an empty stack";
+          yield { type: "error", offset: this.offset, source: "", message };
+        } else if (this.stack.length === 0) {
+          yield token;
+        } else {
+          const top = this.peek(1);
+          if (token.type === "block-scalar") {
+            token.indent = "indent" in top ? top.indent : 0;
+          } else if (token.type === "flow-collection" && top.type === "document") {
+            token.indent = 0;
+          }
+          if (token.type === "flow-collection")
+            fixFlowSeqItems(token);
+          switch (top.type) {
+            case "document":
+              top.value = token;
+              break;
+            case "block-scalar":
+              top.props.push(token);
+              break;
+            case "block-map": {
+              const it = top.items[top.items.length - 1];
+              if (it.value) {
+                top.items.push({ start: [], key: token, sep: [] });
+                this.onKeyLine = true;
+                return;
+              } else if (it.sep) {
+                it.value = token;
+              } else {
+                Object.assign(it, { key: token, sep: [] });
+                this.onKeyLine = !it.explicitKey;
+                return;
+              }
+              break;
+            }
+            case "block-seq": {
+              const it = top.items[top.items.length - 1];
+              if (it.value)
+                top.items.push({ start: [], value: token });
+              else
+                it.value = token;
+              break;
+            }
+            case "flow-collection": {
+              const it = top.items[top.items.length - 1];
+              if (!it || it.value)
+                top.items.push({ start: [], key: token, sep: [] });
+              else if (it.sep)
+                it.value = token;
+              else
+                Object.assign(it, { key: token, sep: [] });
+              return;
+            }
+            /* istanbul ignore next should not happen */
+            default:
+              yield* this.pop();
+              yield* this.pop(token);
+          }
+          if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
+            const last = token.items[token.items.length - 1];
+            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
+              if (top.type === "document")
+                top.end = last.start;
+              else
+                top.items.push({ start: last.start });
+              token.items.splice(-1, 1);
+            }
+          }
+        }
+      }
+      *stream() {
+        switch (this.type) {
+          case "directive-line":
+            yield { type: "directive", offset: this.offset, source: this.source };
+            return;
+          case "byte-order-mark":
+          case "space":
+          case "comment":
+          case "newline":
+            yield this.sourceToken;
+            return;
+          case "doc-mode":
+          case "doc-start": {
+            const doc = {
+              type: "document",
+              offset: this.offset,
+              start: []
+            };
+            if (this.type === "doc-start")
+              doc.start.push(this.sourceToken);
+            this.stack.push(doc);
+            return;
+          }
+        }
+        yield {
+          type: "error",
+          offset: this.offset,
+          message: `Unexpected ${this.type} token in YAML stream`,
+          source: this.source
+        };
+      }
+      *document(doc) {
+        if (doc.value)
+          return yield* this.lineEnd(doc);
+        switch (this.type) {
+          case "doc-start": {
+            if (findNonEmptyIndex(doc.start) !== -1) {
+              yield* this.pop();
+              yield* this.step();
+            } else
+              doc.start.push(this.sourceToken);
+            return;
+          }
+          case "anchor":
+          case "tag":
+          case "space":
+          case "comment":
+          case "newline":
+            doc.start.push(this.sourceToken);
+            return;
+        }
+        const bv = this.startBlockValue(doc);
+        if (bv)
+          this.stack.push(bv);
+        else {
+          yield {
+            type: "error",
+            offset: this.offset,
+            message: `Unexpected ${this.type} token in YAML document`,
+            source: this.source
+          };
+        }
+      }
+      *scalar(scalar) {
+        if (this.type === "map-value-ind") {
+          const prev = getPrevProps(this.peek(2));
+          const start = getFirstKeyStartProps(prev);
+          let sep2;
+          if (scalar.end) {
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
+            delete scalar.end;
+          } else
+            sep2 = [this.sourceToken];
+          const map = {
+            type: "block-map",
+            offset: scalar.offset,
+            indent: scalar.indent,
+            items: [{ start, key: scalar, sep: sep2 }]
+          };
+          this.onKeyLine = true;
+          this.stack[this.stack.length - 1] = map;
+        } else
+          yield* this.lineEnd(scalar);
+      }
+      *blockScalar(scalar) {
+        switch (this.type) {
+          case "space":
+          case "comment":
+          case "newline":
+            scalar.props.push(this.sourceToken);
+            return;
+          case "scalar":
+            scalar.source = this.source;
+            this.atNewLine = true;
+            this.indent = 0;
+            if (this.onNewLine) {
+              let nl = this.source.indexOf("\n") + 1;
+              while (nl !== 0) {
+                this.onNewLine(this.offset + nl);
+                nl = this.source.indexOf("\n", nl) + 1;
+              }
+            }
+            yield* this.pop();
+            break;
+          /* istanbul ignore next should not happen */
+          default:
+            yield* this.pop();
+            yield* this.step();
+        }
+      }
+      *blockMap(map) {
+        const it = map.items[map.items.length - 1];
+        switch (this.type) {
+          case "newline":
+            this.onKeyLine = false;
+            if (it.value) {
+              const end = "end" in it.value ? it.value.end : void 0;
+              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last?.type === "comment")
+                end?.push(this.sourceToken);
+              else
+                map.items.push({ start: [this.sourceToken] });
+            } else if (it.sep) {
+              it.sep.push(this.sourceToken);
+            } else {
+              it.start.push(this.sourceToken);
+            }
+            return;
+          case "space":
+          case "comment":
+            if (it.value) {
+              map.items.push({ start: [this.sourceToken] });
+            } else if (it.sep) {
+              it.sep.push(this.sourceToken);
+            } else {
+              if (this.atIndentedComment(it.start, map.indent)) {
+                const prev = map.items[map.items.length - 2];
+                const end = prev?.value?.end;
+                if (Array.isArray(end)) {
+                  arrayPushArray(end, it.start);
+                  end.push(this.sourceToken);
+                  map.items.pop();
+                  return;
+                }
+              }
+              it.start.push(this.sourceToken);
+            }
+            return;
+        }
+        if (this.indent >= map.indent) {
+          const atMapIndent = !this.onKeyLine && this.indent === map.indent;
+          const atNextItem = atMapIndent && (it.sep || it.explicitKey) && this.type !== "seq-item-ind";
+          let start = [];
+          if (atNextItem && it.sep && !it.value) {
+            const nl = [];
+            for (let i = 0; i < it.sep.length; ++i) {
+              const st = it.sep[i];
+              switch (st.type) {
+                case "newline":
+                  nl.push(i);
+                  break;
+                case "space":
+                  break;
+                case "comment":
+                  if (st.indent > map.indent)
+                    nl.length = 0;
+                  break;
+                default:
+                  nl.length = 0;
+              }
+            }
+            if (nl.length >= 2)
+              start = it.sep.splice(nl[1]);
+          }
+          switch (this.type) {
+            case "anchor":
+            case "tag":
+              if (atNextItem || it.value) {
+                start.push(this.sourceToken);
+                map.items.push({ start });
+                this.onKeyLine = true;
+              } else if (it.sep) {
+                it.sep.push(this.sourceToken);
+              } else {
+                it.start.push(this.sourceToken);
+              }
+              return;
+            case "explicit-key-ind":
+              if (!it.sep && !it.explicitKey) {
+                it.start.push(this.sourceToken);
+                it.explicitKey = true;
+              } else if (atNextItem || it.value) {
+                start.push(this.sourceToken);
+                map.items.push({ start, explicitKey: true });
+              } else {
+                this.stack.push({
+                  type: "block-map",
+                  offset: this.offset,
+                  indent: this.indent,
+                  items: [{ start: [this.sourceToken], explicitKey: true }]
+                });
+              }
+              this.onKeyLine = true;
+              return;
+            case "map-value-ind":
+              if (it.explicitKey) {
+                if (!it.sep) {
+                  if (includesToken(it.start, "newline")) {
+                    Object.assign(it, { key: null, sep: [this.sourceToken] });
+                  } else {
+                    const start2 = getFirstKeyStartProps(it.start);
+                    this.stack.push({
+                      type: "block-map",
+                      offset: this.offset,
+                      indent: this.indent,
+                      items: [{ start: start2, key: null, sep: [this.sourceToken] }]
+                    });
+                  }
+                } else if (it.value) {
+                  map.items.push({ start: [], key: null, sep: [this.sourceToken] });
+                } else if (includesToken(it.sep, "map-value-ind")) {
+                  this.stack.push({
+                    type: "block-map",
+                    offset: this.offset,
+                    indent: this.indent,
+                    items: [{ start, key: null, sep: [this.sourceToken] }]
+                  });
+                } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
+                  const start2 = getFirstKeyStartProps(it.start);
+                  const key = it.key;
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
+                  delete it.key;
+                  delete it.sep;
+                  this.stack.push({
+                    type: "block-map",
+                    offset: this.offset,
+                    indent: this.indent,
+                    items: [{ start: start2, key, sep: sep2 }]
+                  });
+                } else if (start.length > 0) {
+                  it.sep = it.sep.concat(start, this.sourceToken);
+                } else {
+                  it.sep.push(this.sourceToken);
+                }
+              } else {
+                if (!it.sep) {
+                  Object.assign(it, { key: null, sep: [this.sourceToken] });
+                } else if (it.value || atNextItem) {
+                  map.items.push({ start, key: null, sep: [this.sourceToken] });
+                } else if (includesToken(it.sep, "map-value-ind")) {
+                  this.stack.push({
+                    type: "block-map",
+                    offset: this.offset,
+                    indent: this.indent,
+                    items: [{ start: [], key: null, sep: [this.sourceToken] }]
+                  });
+                } else {
+                  it.sep.push(this.sourceToken);
+                }
+              }
+              this.onKeyLine = true;
+              return;
+            case "alias":
+            case "scalar":
+            case "single-quoted-scalar":
+            case "double-quoted-scalar": {
+              const fs = this.flowScalar(this.type);
+              if (atNextItem || it.value) {
+                map.items.push({ start, key: fs, sep: [] });
+                this.onKeyLine = true;
+              } else if (it.sep) {
+                this.stack.push(fs);
+              } else {
+                Object.assign(it, { key: fs, sep: [] });
+                this.onKeyLine = true;
+              }
+              return;
+            }
+            default: {
+              const bv = this.startBlockValue(map);
+              if (bv) {
+                if (bv.type === "block-seq") {
+                  if (!it.explicitKey && it.sep && !includesToken(it.sep, "newline")) {
+                    yield* this.pop({
+                      type: "error",
+                      offset: this.offset,
+                      message: "Unexpected block-seq-ind on same line with key",
+                      source: this.source
+                    });
+                    return;
+                  }
+                } else if (atMapIndent) {
+                  map.items.push({ start });
+                }
+                this.stack.push(bv);
+                return;
+              }
+            }
+          }
+        }
+        yield* this.pop();
+        yield* this.step();
+      }
+      *blockSequence(seq) {
+        const it = seq.items[seq.items.length - 1];
+        switch (this.type) {
+          case "newline":
+            if (it.value) {
+              const end = "end" in it.value ? it.value.end : void 0;
+              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last?.type === "comment")
+                end?.push(this.sourceToken);
+              else
+                seq.items.push({ start: [this.sourceToken] });
+            } else
+              it.start.push(this.sourceToken);
+            return;
+          case "space":
+          case "comment":
+            if (it.value)
+              seq.items.push({ start: [this.sourceToken] });
+            else {
+              if (this.atIndentedComment(it.start, seq.indent)) {
+                const prev = seq.items[seq.items.length - 2];
+                const end = prev?.value?.end;
+                if (Array.isArray(end)) {
+                  arrayPushArray(end, it.start);
+                  end.push(this.sourceToken);
+                  seq.items.pop();
+                  return;
+                }
+              }
+              it.start.push(this.sourceToken);
+            }
+            return;
+          case "anchor":
+          case "tag":
+            if (it.value || this.indent <= seq.indent)
+              break;
+            it.start.push(this.sourceToken);
+            return;
+          case "seq-item-ind":
+            if (this.indent !== seq.indent)
+              break;
+            if (it.value || includesToken(it.start, "seq-item-ind"))
+              seq.items.push({ start: [this.sourceToken] });
+            else
+              it.start.push(this.sourceToken);
+            return;
+        }
+        if (this.indent > seq.indent) {
+          const bv = this.startBlockValue(seq);
+          if (bv) {
+            this.stack.push(bv);
+            return;
+          }
+        }
+        yield* this.pop();
+        yield* this.step();
+      }
+      *flowCollection(fc) {
+        const it = fc.items[fc.items.length - 1];
+        if (this.type === "flow-error-end") {
+          let top;
+          do {
+            yield* this.pop();
+            top = this.peek(1);
+          } while (top?.type === "flow-collection");
+        } else if (fc.end.length === 0) {
+          switch (this.type) {
+            case "comma":
+            case "explicit-key-ind":
+              if (!it || it.sep)
+                fc.items.push({ start: [this.sourceToken] });
+              else
+                it.start.push(this.sourceToken);
+              return;
+            case "map-value-ind":
+              if (!it || it.value)
+                fc.items.push({ start: [], key: null, sep: [this.sourceToken] });
+              else if (it.sep)
+                it.sep.push(this.sourceToken);
+              else
+                Object.assign(it, { key: null, sep: [this.sourceToken] });
+              return;
+            case "space":
+            case "comment":
+            case "newline":
+            case "anchor":
+            case "tag":
+              if (!it || it.value)
+                fc.items.push({ start: [this.sourceToken] });
+              else if (it.sep)
+                it.sep.push(this.sourceToken);
+              else
+                it.start.push(this.sourceToken);
+              return;
+            case "alias":
+            case "scalar":
+            case "single-quoted-scalar":
+            case "double-quoted-scalar": {
+              const fs = this.flowScalar(this.type);
+              if (!it || it.value)
+                fc.items.push({ start: [], key: fs, sep: [] });
+              else if (it.sep)
+                this.stack.push(fs);
+              else
+                Object.assign(it, { key: fs, sep: [] });
+              return;
+            }
+            case "flow-map-end":
+            case "flow-seq-end":
+              fc.end.push(this.sourceToken);
+              return;
+          }
+          const bv = this.startBlockValue(fc);
+          if (bv)
+            this.stack.push(bv);
+          else {
+            yield* this.pop();
+            yield* this.step();
+          }
+        } else {
+          const parent = this.peek(2);
+          if (parent.type === "block-map" && (this.type === "map-value-ind" && parent.indent === fc.indent || this.type === "newline" && !parent.items[parent.items.length - 1].sep)) {
+            yield* this.pop();
+            yield* this.step();
+          } else if (this.type === "map-value-ind" && parent.type !== "flow-collection") {
+            const prev = getPrevProps(parent);
+            const start = getFirstKeyStartProps(prev);
+            fixFlowSeqItems(fc);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
+            const map = {
+              type: "block-map",
+              offset: fc.offset,
+              indent: fc.indent,
+              items: [{ start, key: fc, sep: sep2 }]
+            };
+            this.onKeyLine = true;
+            this.stack[this.stack.length - 1] = map;
+          } else {
+            yield* this.lineEnd(fc);
+          }
+        }
+      }
+      flowScalar(type) {
+        if (this.onNewLine) {
+          let nl = this.source.indexOf("\n") + 1;
+          while (nl !== 0) {
+            this.onNewLine(this.offset + nl);
+            nl = this.source.indexOf("\n", nl) + 1;
+          }
+        }
+        return {
+          type,
+          offset: this.offset,
+          indent: this.indent,
+          source: this.source
+        };
+      }
+      startBlockValue(parent) {
+        switch (this.type) {
+          case "alias":
+          case "scalar":
+          case "single-quoted-scalar":
+          case "double-quoted-scalar":
+            return this.flowScalar(this.type);
+          case "block-scalar-header":
+            return {
+              type: "block-scalar",
+              offset: this.offset,
+              indent: this.indent,
+              props: [this.sourceToken],
+              source: ""
+            };
+          case "flow-map-start":
+          case "flow-seq-start":
+            return {
+              type: "flow-collection",
+              offset: this.offset,
+              indent: this.indent,
+              start: this.sourceToken,
+              items: [],
+              end: []
+            };
+          case "seq-item-ind":
+            return {
+              type: "block-seq",
+              offset: this.offset,
+              indent: this.indent,
+              items: [{ start: [this.sourceToken] }]
+            };
+          case "explicit-key-ind": {
+            this.onKeyLine = true;
+            const prev = getPrevProps(parent);
+            const start = getFirstKeyStartProps(prev);
+            start.push(this.sourceToken);
+            return {
+              type: "block-map",
+              offset: this.offset,
+              indent: this.indent,
+              items: [{ start, explicitKey: true }]
+            };
+          }
+          case "map-value-ind": {
+            this.onKeyLine = true;
+            const prev = getPrevProps(parent);
+            const start = getFirstKeyStartProps(prev);
+            return {
+              type: "block-map",
+              offset: this.offset,
+              indent: this.indent,
+              items: [{ start, key: null, sep: [this.sourceToken] }]
+            };
+          }
+        }
+        return null;
+      }
+      atIndentedComment(start, indent) {
+        if (this.type !== "comment")
+          return false;
+        if (this.indent <= indent)
+          return false;
+        return start.every((st) => st.type === "newline" || st.type === "space");
+      }
+      *documentEnd(docEnd) {
+        if (this.type !== "doc-mode") {
+          if (docEnd.end)
+            docEnd.end.push(this.sourceToken);
+          else
+            docEnd.end = [this.sourceToken];
+          if (this.type === "newline")
+            yield* this.pop();
+        }
+      }
+      *lineEnd(token) {
+        switch (this.type) {
+          case "comma":
+          case "doc-start":
+          case "doc-end":
+          case "flow-seq-end":
+          case "flow-map-end":
+          case "map-value-ind":
+            yield* this.pop();
+            yield* this.step();
+            break;
+          case "newline":
+            this.onKeyLine = false;
+          // fallthrough
+          case "space":
+          case "comment":
+          default:
+            if (token.end)
+              token.end.push(this.sourceToken);
+            else
+              token.end = [this.sourceToken];
+            if (this.type === "newline")
+              yield* this.pop();
+        }
+      }
+    };
+    exports2.Parser = Parser;
+  }
+});
+
+// node_modules/yaml/dist/public-api.js
+var require_public_api = __commonJS({
+  "node_modules/yaml/dist/public-api.js"(exports2) {
+    "use strict";
+    var composer = require_composer();
+    var Document = require_Document();
+    var errors = require_errors();
+    var log = require_log();
+    var identity = require_identity();
+    var lineCounter = require_line_counter();
+    var parser = require_parser();
+    function parseOptions(options) {
+      const prettyErrors = options.prettyErrors !== false;
+      const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
+      return { lineCounter: lineCounter$1, prettyErrors };
+    }
+    __name(parseOptions, "parseOptions");
+    function parseAllDocuments(source, options = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
+      const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
+      const composer$1 = new composer.Composer(options);
+      const docs = Array.from(composer$1.compose(parser$1.parse(source)));
+      if (prettyErrors && lineCounter2)
+        for (const doc of docs) {
+          doc.errors.forEach(errors.prettifyError(source, lineCounter2));
+          doc.warnings.forEach(errors.prettifyError(source, lineCounter2));
+        }
+      if (docs.length > 0)
+        return docs;
+      return Object.assign([], { empty: true }, composer$1.streamInfo());
+    }
+    __name(parseAllDocuments, "parseAllDocuments");
+    function parseDocument(source, options = {}) {
+      const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
+      const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
+      const composer$1 = new composer.Composer(options);
+      let doc = null;
+      for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
+        if (!doc)
+          doc = _doc;
+        else if (doc.options.logLevel !== "silent") {
+          doc.errors.push(new errors.YAMLParseError(_doc.range.slice(0, 2), "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
+          break;
+        }
+      }
+      if (prettyErrors && lineCounter2) {
+        doc.errors.forEach(errors.prettifyError(source, lineCounter2));
+        doc.warnings.forEach(errors.prettifyError(source, lineCounter2));
+      }
+      return doc;
+    }
+    __name(parseDocument, "parseDocument");
+    function parse(src, reviver, options) {
+      let _reviver = void 0;
+      if (typeof reviver === "function") {
+        _reviver = reviver;
+      } else if (options === void 0 && reviver && typeof reviver === "object") {
+        options = reviver;
+      }
+      const doc = parseDocument(src, options);
+      if (!doc)
+        return null;
+      doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
+      if (doc.errors.length > 0) {
+        if (doc.options.logLevel !== "silent")
+          throw doc.errors[0];
+        else
+          doc.errors = [];
+      }
+      return doc.toJS(Object.assign({ reviver: _reviver }, options));
+    }
+    __name(parse, "parse");
+    function stringify2(value, replacer, options) {
+      let _replacer = null;
+      if (typeof replacer === "function" || Array.isArray(replacer)) {
+        _replacer = replacer;
+      } else if (options === void 0 && replacer) {
+        options = replacer;
+      }
+      if (typeof options === "string")
+        options = options.length;
+      if (typeof options === "number") {
+        const indent = Math.round(options);
+        options = indent < 1 ? void 0 : indent > 8 ? { indent: 8 } : { indent };
+      }
+      if (value === void 0) {
+        const { keepUndefined } = options ?? replacer ?? {};
+        if (!keepUndefined)
+          return void 0;
+      }
+      if (identity.isDocument(value) && !_replacer)
+        return value.toString(options);
+      return new Document.Document(value, _replacer, options).toString(options);
+    }
+    __name(stringify2, "stringify");
+    exports2.parse = parse;
+    exports2.parseAllDocuments = parseAllDocuments;
+    exports2.parseDocument = parseDocument;
+    exports2.stringify = stringify2;
+  }
+});
+
+// node_modules/yaml/dist/index.js
+var require_dist = __commonJS({
+  "node_modules/yaml/dist/index.js"(exports2) {
+    "use strict";
+    var composer = require_composer();
+    var Document = require_Document();
+    var Schema = require_Schema();
+    var errors = require_errors();
+    var Alias = require_Alias();
+    var identity = require_identity();
+    var Pair = require_Pair();
+    var Scalar = require_Scalar();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq = require_YAMLSeq();
+    var cst = require_cst();
+    var lexer = require_lexer();
+    var lineCounter = require_line_counter();
+    var parser = require_parser();
+    var publicApi = require_public_api();
+    var visit = require_visit();
+    exports2.Composer = composer.Composer;
+    exports2.Document = Document.Document;
+    exports2.Schema = Schema.Schema;
+    exports2.YAMLError = errors.YAMLError;
+    exports2.YAMLParseError = errors.YAMLParseError;
+    exports2.YAMLWarning = errors.YAMLWarning;
+    exports2.Alias = Alias.Alias;
+    exports2.isAlias = identity.isAlias;
+    exports2.isCollection = identity.isCollection;
+    exports2.isDocument = identity.isDocument;
+    exports2.isMap = identity.isMap;
+    exports2.isNode = identity.isNode;
+    exports2.isPair = identity.isPair;
+    exports2.isScalar = identity.isScalar;
+    exports2.isSeq = identity.isSeq;
+    exports2.Pair = Pair.Pair;
+    exports2.Scalar = Scalar.Scalar;
+    exports2.YAMLMap = YAMLMap.YAMLMap;
+    exports2.YAMLSeq = YAMLSeq.YAMLSeq;
+    exports2.CST = cst;
+    exports2.Lexer = lexer.Lexer;
+    exports2.LineCounter = lineCounter.LineCounter;
+    exports2.Parser = parser.Parser;
+    exports2.parse = publicApi.parse;
+    exports2.parseAllDocuments = publicApi.parseAllDocuments;
+    exports2.parseDocument = publicApi.parseDocument;
+    exports2.stringify = publicApi.stringify;
+    exports2.visit = visit.visit;
+    exports2.visitAsync = visit.visitAsync;
+  }
+});
+
 // node_modules/@sigstore/core/dist/stream.js
 var require_stream = __commonJS({
   "node_modules/@sigstore/core/dist/stream.js"(exports2) {
@@ -826,7 +8329,7 @@ var require_tstinfo = __commonJS({
 });
 
 // node_modules/@sigstore/core/dist/rfc3161/timestamp.js
-var require_timestamp = __commonJS({
+var require_timestamp2 = __commonJS({
   "node_modules/@sigstore/core/dist/rfc3161/timestamp.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -1024,7 +8527,7 @@ var require_rfc3161 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.RFC3161Timestamp = void 0;
-    var timestamp_1 = require_timestamp();
+    var timestamp_1 = require_timestamp2();
     Object.defineProperty(exports2, "RFC3161Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return timestamp_1.RFC3161Timestamp;
     }, "get") });
@@ -1571,7 +9074,7 @@ var require_x509 = __commonJS({
 });
 
 // node_modules/@sigstore/core/dist/index.js
-var require_dist = __commonJS({
+var require_dist2 = __commonJS({
   "node_modules/@sigstore/core/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -1705,7 +9208,7 @@ var require_envelope = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js
-var require_timestamp2 = __commonJS({
+var require_timestamp3 = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/__generated__/google/protobuf/timestamp.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -1747,7 +9250,7 @@ var require_sigstore_common = __commonJS({
     exports2.publicKeyDetailsToJSON = publicKeyDetailsToJSON;
     exports2.subjectAlternativeNameTypeFromJSON = subjectAlternativeNameTypeFromJSON;
     exports2.subjectAlternativeNameTypeToJSON = subjectAlternativeNameTypeToJSON;
-    var timestamp_1 = require_timestamp2();
+    var timestamp_1 = require_timestamp3();
     var HashAlgorithm;
     (function(HashAlgorithm2) {
       HashAlgorithm2[HashAlgorithm2["HASH_ALGORITHM_UNSPECIFIED"] = 0] = "HASH_ALGORITHM_UNSPECIFIED";
@@ -2966,7 +10469,7 @@ var require_sigstore_verification = __commonJS({
 });
 
 // node_modules/@sigstore/protobuf-specs/dist/index.js
-var require_dist2 = __commonJS({
+var require_dist3 = __commonJS({
   "node_modules/@sigstore/protobuf-specs/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -3035,7 +10538,7 @@ var require_build = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toMessageSignatureBundle = toMessageSignatureBundle;
     exports2.toDSSEBundle = toDSSEBundle;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var bundle_1 = require_bundle();
     function toMessageSignatureBundle(options) {
       return {
@@ -3312,7 +10815,7 @@ var require_serialized = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.envelopeToJSON = exports2.envelopeFromJSON = exports2.bundleToJSON = exports2.bundleFromJSON = void 0;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var bundle_1 = require_bundle();
     var validate_1 = require_validate();
     var bundleFromJSON2 = /* @__PURE__ */ __name((obj) => {
@@ -3347,7 +10850,7 @@ var require_serialized = __commonJS({
 });
 
 // node_modules/@sigstore/bundle/dist/index.js
-var require_dist3 = __commonJS({
+var require_dist4 = __commonJS({
   "node_modules/@sigstore/bundle/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -3426,7 +10929,7 @@ var require_dsse2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.DSSESignatureContent = void 0;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var DSSESignatureContent = class {
       static {
         __name(this, "DSSESignatureContent");
@@ -3462,8 +10965,8 @@ var require_message = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.MessageSignatureContent = void 0;
-    var core_1 = require_dist();
-    var protobuf_specs_1 = require_dist2();
+    var core_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var HASH_ALGORITHM_MAP = {
       [protobuf_specs_1.HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: "sha256",
       [protobuf_specs_1.HashAlgorithm.SHA2_256]: "sha256",
@@ -3508,7 +11011,7 @@ var require_bundle2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toSignedEntity = toSignedEntity2;
     exports2.signatureContent = signatureContent;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var dsse_1 = require_dsse2();
     var message_1 = require_message();
     function toSignedEntity2(bundle, artifact) {
@@ -3635,8 +11138,8 @@ var require_trust = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.filterTLogAuthorities = exports2.filterCertAuthorities = void 0;
     exports2.toTrustMaterial = toTrustMaterial3;
-    var core_1 = require_dist();
-    var protobuf_specs_1 = require_dist2();
+    var core_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var error_1 = require_error4();
     var BEGINNING_OF_TIME = /* @__PURE__ */ new Date(0);
     var END_OF_TIME = /* @__PURE__ */ new Date(864e13);
@@ -3893,7 +11396,7 @@ var require_sct2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifySCTs = verifySCTs;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var error_1 = require_error4();
     var trust_1 = require_trust();
     function verifySCTs(cert, issuer, ctlogs) {
@@ -3945,7 +11448,7 @@ var require_key = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyPublicKey = verifyPublicKey;
     exports2.verifyCertificate = verifyCertificate;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var error_1 = require_error4();
     var certificate_1 = require_certificate();
     var sct_1 = require_sct2();
@@ -4063,7 +11566,7 @@ var require_tsa = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyRFC3161Timestamp = verifyRFC3161Timestamp;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var error_1 = require_error4();
     var certificate_1 = require_certificate();
     var trust_1 = require_trust();
@@ -4117,7 +11620,7 @@ var require_tsa = __commonJS({
 });
 
 // node_modules/@sigstore/verify/dist/timestamp/index.js
-var require_timestamp3 = __commonJS({
+var require_timestamp4 = __commonJS({
   "node_modules/@sigstore/verify/dist/timestamp/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -4652,7 +12155,7 @@ var require_checkpoint = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.LogCheckpoint = void 0;
     exports2.verifyCheckpoint = verifyCheckpoint;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var error_1 = require_error4();
     var CHECKPOINT_SEPARATOR = "\n\n";
     var SIGNATURE_REGEX = /\u2014 (\S+) (\S+)\n/g;
@@ -4768,7 +12271,7 @@ var require_merkle = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyMerkleInclusion = verifyMerkleInclusion;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var error_1 = require_error4();
     var RFC6962_LEAF_HASH_PREFIX = Buffer.from([0]);
     var RFC6962_NODE_HASH_PREFIX = Buffer.from([1]);
@@ -4848,12 +12351,12 @@ var require_merkle = __commonJS({
 });
 
 // node_modules/@sigstore/verify/dist/tlog/set.js
-var require_set = __commonJS({
+var require_set2 = __commonJS({
   "node_modules/@sigstore/verify/dist/tlog/set.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.verifyTLogSET = verifyTLogSET;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     var error_1 = require_error4();
     var trust_1 = require_trust();
     function verifyTLogSET(entry, tlogs) {
@@ -4902,7 +12405,7 @@ var require_tlog = __commonJS({
     var intoto_1 = require_intoto();
     var checkpoint_1 = require_checkpoint();
     var merkle_1 = require_merkle();
-    var set_1 = require_set();
+    var set_1 = require_set2();
     function verifyTLogBody(entry, sigContent) {
       const { kind, version: version2 } = entry.kindVersion;
       const body = JSON.parse(entry.canonicalizedBody.toString("utf8"));
@@ -4979,7 +12482,7 @@ var require_verifier2 = __commonJS({
     var error_1 = require_error4();
     var key_1 = require_key();
     var policy_1 = require_policy();
-    var timestamp_1 = require_timestamp3();
+    var timestamp_1 = require_timestamp4();
     var tlog_1 = require_tlog();
     var Verifier2 = class {
       static {
@@ -5114,7 +12617,7 @@ var require_verifier2 = __commonJS({
 });
 
 // node_modules/@sigstore/verify/dist/index.js
-var require_dist4 = __commonJS({
+var require_dist5 = __commonJS({
   "node_modules/@sigstore/verify/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -8756,7 +16259,7 @@ var require_targets = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/timestamp.js
-var require_timestamp4 = __commonJS({
+var require_timestamp5 = __commonJS({
   "node_modules/@tufjs/models/dist/timestamp.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -8834,7 +16337,7 @@ var require_metadata = __commonJS({
     var signature_1 = require_signature();
     var snapshot_1 = require_snapshot();
     var targets_1 = require_targets();
-    var timestamp_1 = require_timestamp4();
+    var timestamp_1 = require_timestamp5();
     var utils_1 = require_utils();
     var Metadata = class _Metadata {
       static {
@@ -8962,7 +16465,7 @@ var require_metadata = __commonJS({
 });
 
 // node_modules/@tufjs/models/dist/index.js
-var require_dist5 = __commonJS({
+var require_dist6 = __commonJS({
   "node_modules/@tufjs/models/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -9006,7 +16509,7 @@ var require_dist5 = __commonJS({
     Object.defineProperty(exports2, "Targets", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return targets_1.Targets;
     }, "get") });
-    var timestamp_1 = require_timestamp4();
+    var timestamp_1 = require_timestamp5();
     Object.defineProperty(exports2, "Timestamp", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return timestamp_1.Timestamp;
     }, "get") });
@@ -17095,7 +24598,7 @@ var require_http_cache_semantics = __commonJS({
 });
 
 // node_modules/content-type/dist/index.js
-var require_dist6 = __commonJS({
+var require_dist7 = __commonJS({
   "node_modules/content-type/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -17244,7 +24747,7 @@ var require_dist6 = __commonJS({
 var require_accept = __commonJS({
   "node_modules/negotiator/lib/accept.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist6();
+    var contentType = require_dist7();
     module2.exports = parseAccept;
     function parseAccept(header2) {
       var values = [];
@@ -17462,7 +24965,7 @@ var require_encoding2 = __commonJS({
 var require_language = __commonJS({
   "node_modules/negotiator/lib/language.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist6();
+    var contentType = require_dist7();
     var parseAccept = require_accept();
     module2.exports = preferredLanguages;
     module2.exports.preferredLanguages = preferredLanguages;
@@ -17554,7 +25057,7 @@ var require_language = __commonJS({
 var require_mediaType = __commonJS({
   "node_modules/negotiator/lib/mediaType.js"(exports2, module2) {
     "use strict";
-    var contentType = require_dist6();
+    var contentType = require_dist7();
     var parseAcceptHeader = require_accept();
     module2.exports = preferredMediaTypes;
     module2.exports.preferredMediaTypes = preferredMediaTypes;
@@ -17967,7 +25470,7 @@ var require_lib4 = __commonJS({
         return toString;
       }
       concat(integrity, opts) {
-        const other = typeof integrity === "string" ? integrity : stringify(integrity, opts);
+        const other = typeof integrity === "string" ? integrity : stringify2(integrity, opts);
         return parse(`${this.toString(opts)} ${other}`, opts);
       }
       hexDigest() {
@@ -18022,9 +25525,9 @@ var require_lib4 = __commonJS({
       } else if (sri.algorithm && sri.digest) {
         const fullSri = new Integrity();
         fullSri[sri.algorithm] = [sri];
-        return _parse(stringify(fullSri, opts), opts);
+        return _parse(stringify2(fullSri, opts), opts);
       } else {
-        return _parse(stringify(sri, opts), opts);
+        return _parse(stringify2(sri, opts), opts);
       }
     }
     __name(parse, "parse");
@@ -18046,17 +25549,17 @@ var require_lib4 = __commonJS({
       return hashes.isEmpty() ? null : hashes;
     }
     __name(_parse, "_parse");
-    module2.exports.stringify = stringify;
-    function stringify(obj, opts) {
+    module2.exports.stringify = stringify2;
+    function stringify2(obj, opts) {
       if (obj.algorithm && obj.digest) {
         return Hash.prototype.toString.call(obj, opts);
       } else if (typeof obj === "string") {
-        return stringify(parse(obj, opts), opts);
+        return stringify2(parse(obj, opts), opts);
       } else {
         return Integrity.prototype.toString.call(obj, opts);
       }
     }
-    __name(stringify, "stringify");
+    __name(stringify2, "stringify");
     module2.exports.fromHex = fromHex;
     function fromHex(hexDigest, algorithm, opts) {
       const optString = getOptString(opts?.options);
@@ -18335,7 +25838,7 @@ var require_policy2 = __commonJS({
 });
 
 // node_modules/make-fetch-happen/lib/cache/errors.js
-var require_errors = __commonJS({
+var require_errors2 = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/errors.js"(exports2, module2) {
     var NotCachedError = class extends Error {
       static {
@@ -21906,7 +29409,7 @@ var require_node2 = __commonJS({
 });
 
 // node_modules/@npmcli/fs/lib/cp/errors.js
-var require_errors2 = __commonJS({
+var require_errors3 = __commonJS({
   "node_modules/@npmcli/fs/lib/cp/errors.js"(exports2, module2) {
     "use strict";
     var { inspect } = require("util");
@@ -22047,7 +29550,7 @@ var require_polyfill = __commonJS({
       ERR_FS_CP_UNKNOWN,
       ERR_FS_EISDIR,
       ERR_INVALID_ARG_TYPE
-    } = require_errors2();
+    } = require_errors3();
     var {
       constants: {
         errno: {
@@ -22073,7 +29576,7 @@ var require_polyfill = __commonJS({
     var {
       dirname: dirname10,
       isAbsolute: isAbsolute3,
-      join: join35,
+      join: join36,
       parse,
       resolve: resolve12,
       sep: sep2,
@@ -22354,8 +29857,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir11(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join35(src, item);
-        const destItem = join35(dest, item);
+        const srcItem = join36(src, item);
+        const destItem = join36(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -22431,15 +29934,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join35, sep: sep2 } = require("path");
+    var { join: join36, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir14, mkdtemp: mkdtemp7, rm: rm17 } = require("fs/promises");
+    var { mkdir: mkdir14, mkdtemp: mkdtemp8, rm: rm18 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
       await mkdir14(root, { recursive: true });
-      const target = await mkdtemp7(join35(`${root}${sep2}`, options.tmpPrefix || ""));
+      const target = await mkdtemp8(join36(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -22448,7 +29951,7 @@ var require_with_temp_dir = __commonJS({
         err = _err;
       }
       try {
-        await rm17(target, { force: true, recursive: true });
+        await rm18(target, { force: true, recursive: true });
       } catch {
       }
       if (err) {
@@ -22464,13 +29967,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir11 } = require("fs/promises");
-    var { join: join35 } = require("path");
+    var { join: join36 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir11(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir11(join35(dir, item))) {
-            results.push(join35(item, scopedItem));
+          for (const scopedItem of await readdir11(join36(dir, item))) {
+            results.push(join36(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -22485,7 +29988,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname10, join: join35, resolve: resolve12, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
+    var { dirname: dirname10, join: join36, resolve: resolve12, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -22515,7 +30018,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join35(source, file), join35(destination, file), options, false, symlinks)
+              (file) => moveFile(join36(source, file), join36(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -23202,10 +30705,10 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir14,
-      readFile: readFile9,
+      readFile: readFile10,
       readdir: readdir11,
-      rm: rm17,
-      writeFile: writeFile8
+      rm: rm18,
+      writeFile: writeFile9
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
     var path = require("path");
@@ -23256,11 +30759,11 @@ var require_entry_index = __commonJS({
       }, "setup");
       const teardown = /* @__PURE__ */ __name(async (tmp2) => {
         if (!tmp2.moved) {
-          return rm17(tmp2.target, { recursive: true, force: true });
+          return rm18(tmp2.target, { recursive: true, force: true });
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile8(tmp2.target, newIndex, { flag: "wx" });
+        await writeFile9(tmp2.target, newIndex, { flag: "wx" });
         await mkdir14(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
@@ -23326,7 +30829,7 @@ ${hashEntry(stringified)}	${stringified}`);
         return insert(cache, key, null, opts);
       }
       const bucket = bucketPath(cache, key);
-      return rm17(bucket, { recursive: true, force: true });
+      return rm18(bucket, { recursive: true, force: true });
     }
     __name(del, "del");
     module2.exports.lsStream = lsStream;
@@ -23394,7 +30897,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile9(bucket, "utf8");
+      const data = await readFile10(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -28268,8 +35771,8 @@ var require_rm = __commonJS({
     var fs = require("fs/promises");
     var contentPath = require_path();
     var { hasContent } = require_read();
-    module2.exports = rm17;
-    async function rm17(cache, integrity) {
+    module2.exports = rm18;
+    async function rm18(cache, integrity) {
       const content = await hasContent(cache, integrity);
       if (content && content.sri) {
         await fs.rm(contentPath(cache, content.sri), { recursive: true, force: true });
@@ -28278,7 +35781,7 @@ var require_rm = __commonJS({
         return false;
       }
     }
-    __name(rm17, "rm");
+    __name(rm18, "rm");
   }
 });
 
@@ -28286,7 +35789,7 @@ var require_rm = __commonJS({
 var require_rm2 = __commonJS({
   "node_modules/cacache/lib/rm.js"(exports2, module2) {
     "use strict";
-    var { rm: rm17 } = require("fs/promises");
+    var { rm: rm18 } = require("fs/promises");
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -28309,7 +35812,7 @@ var require_rm2 = __commonJS({
     async function all(cache) {
       memo.clearMemoized();
       const paths = await glob(path.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      return Promise.all(paths.map((p) => rm17(p, { recursive: true, force: true })));
+      return Promise.all(paths.map((p) => rm18(p, { recursive: true, force: true })));
     }
     __name(all, "all");
   }
@@ -28321,11 +35824,11 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir14,
-      readFile: readFile9,
-      rm: rm17,
+      readFile: readFile10,
+      rm: rm18,
       stat: stat13,
       truncate: truncate2,
-      writeFile: writeFile8
+      writeFile: writeFile9
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -28444,7 +35947,7 @@ var require_verify2 = __commonJS({
           } else {
             stats.reclaimedCount++;
             const s = await stat13(f);
-            await rm17(f, { recursive: true, force: true });
+            await rm18(f, { recursive: true, force: true });
             stats.reclaimedSize += s.size;
           }
           return stats;
@@ -28468,7 +35971,7 @@ var require_verify2 = __commonJS({
         if (err.code !== "EINTEGRITY") {
           throw err;
         }
-        await rm17(filepath, { recursive: true, force: true });
+        await rm18(filepath, { recursive: true, force: true });
         contentInfo.valid = false;
       }
       return contentInfo;
@@ -28537,18 +36040,18 @@ var require_verify2 = __commonJS({
     __name(rebuildBucket, "rebuildBucket");
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm17(path.join(cache, "tmp"), { recursive: true, force: true });
+      return rm18(path.join(cache, "tmp"), { recursive: true, force: true });
     }
     __name(cleanTmp, "cleanTmp");
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile8(verifile, `${Date.now()}`);
+      return writeFile9(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile9(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile10(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -28561,7 +36064,7 @@ var require_lib7 = __commonJS({
     "use strict";
     var get = require_get();
     var put = require_put();
-    var rm17 = require_rm2();
+    var rm18 = require_rm2();
     var verify = require_verify2();
     var { clearMemoized } = require_memoization();
     var tmp = require_tmp();
@@ -28581,10 +36084,10 @@ var require_lib7 = __commonJS({
     module2.exports.get.hasContent = get.hasContent;
     module2.exports.put = put;
     module2.exports.put.stream = put.stream;
-    module2.exports.rm = rm17.entry;
-    module2.exports.rm.all = rm17.all;
+    module2.exports.rm = rm18.entry;
+    module2.exports.rm.all = rm18.all;
     module2.exports.rm.entry = module2.exports.rm;
-    module2.exports.rm.content = rm17.content;
+    module2.exports.rm.content = rm18.content;
     module2.exports.clearMemoized = clearMemoized;
     module2.exports.tmp = {};
     module2.exports.tmp.mkdir = tmp.mkdir;
@@ -29445,7 +36948,7 @@ var require_helpers = __commonJS({
 });
 
 // node_modules/agent-base/dist/index.js
-var require_dist7 = __commonJS({
+var require_dist8 = __commonJS({
   "node_modules/agent-base/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -29604,7 +37107,7 @@ var require_dist7 = __commonJS({
 });
 
 // node_modules/http-proxy-agent/dist/index.js
-var require_dist8 = __commonJS({
+var require_dist9 = __commonJS({
   "node_modules/http-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -29643,7 +37146,7 @@ var require_dist8 = __commonJS({
     var tls = __importStar(require("tls"));
     var debug_1 = __importDefault(require_src());
     var events_1 = require("events");
-    var agent_base_1 = require_dist7();
+    var agent_base_1 = require_dist8();
     var url_1 = require("url");
     var debug = (0, debug_1.default)("http-proxy-agent");
     var HttpProxyAgent = class extends agent_base_1.Agent {
@@ -29840,7 +37343,7 @@ var require_parse_proxy_response = __commonJS({
 });
 
 // node_modules/https-proxy-agent/dist/index.js
-var require_dist9 = __commonJS({
+var require_dist10 = __commonJS({
   "node_modules/https-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -29879,7 +37382,7 @@ var require_dist9 = __commonJS({
     var tls = __importStar(require("tls"));
     var assert_1 = __importDefault(require("assert"));
     var debug_1 = __importDefault(require_src());
-    var agent_base_1 = require_dist7();
+    var agent_base_1 = require_dist8();
     var url_1 = require("url");
     var parse_proxy_response_1 = require_parse_proxy_response();
     var debug = (0, debug_1.default)("https-proxy-agent");
@@ -34623,7 +42126,7 @@ var require_build2 = __commonJS({
 });
 
 // node_modules/socks-proxy-agent/dist/index.js
-var require_dist10 = __commonJS({
+var require_dist11 = __commonJS({
   "node_modules/socks-proxy-agent/dist/index.js"(exports2) {
     "use strict";
     var __createBinding = exports2 && exports2.__createBinding || (Object.create ? (function(o, m, k, k2) {
@@ -34659,7 +42162,7 @@ var require_dist10 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.SocksProxyAgent = void 0;
     var socks_1 = require_build2();
-    var agent_base_1 = require_dist7();
+    var agent_base_1 = require_dist8();
     var debug_1 = __importDefault(require_src());
     var dns = __importStar(require("dns"));
     var net = __importStar(require("net"));
@@ -34821,7 +42324,7 @@ var require_dist10 = __commonJS({
 });
 
 // node_modules/@npmcli/agent/lib/errors.js
-var require_errors3 = __commonJS({
+var require_errors4 = __commonJS({
   "node_modules/@npmcli/agent/lib/errors.js"(exports2, module2) {
     "use strict";
     var InvalidProxyProtocolError = class extends Error {
@@ -34900,11 +42403,11 @@ var require_errors3 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports2, module2) {
     "use strict";
-    var { HttpProxyAgent } = require_dist8();
-    var { HttpsProxyAgent } = require_dist9();
-    var { SocksProxyAgent } = require_dist10();
+    var { HttpProxyAgent } = require_dist9();
+    var { HttpsProxyAgent } = require_dist10();
+    var { SocksProxyAgent } = require_dist11();
     var { LRUCache } = require_index_min();
-    var { InvalidProxyProtocolError } = require_errors3();
+    var { InvalidProxyProtocolError } = require_errors4();
     var PROXY_CACHE = new LRUCache({ max: 20 });
     var SOCKS_PROTOCOLS = new Set(SocksProxyAgent.protocols);
     var PROXY_ENV_KEYS = /* @__PURE__ */ new Set(["https_proxy", "http_proxy", "proxy", "no_proxy"]);
@@ -34978,8 +42481,8 @@ var require_agents = __commonJS({
     var timers = require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
-    var Errors = require_errors3();
-    var { Agent: AgentBase } = require_dist7();
+    var Errors = require_errors4();
+    var { Agent: AgentBase } = require_dist8();
     module2.exports = class Agent extends AgentBase {
       static {
         __name(this, "Agent");
@@ -35760,7 +43263,7 @@ var require_entry2 = __commonJS({
 // node_modules/make-fetch-happen/lib/cache/index.js
 var require_cache = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/index.js"(exports2, module2) {
-    var { NotCachedError } = require_errors();
+    var { NotCachedError } = require_errors2();
     var CacheEntry = require_entry2();
     var remote = require_remote();
     var cacheFetch = /* @__PURE__ */ __name(async (request2, options) => {
@@ -36190,7 +43693,7 @@ var require_store = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TrustedMetadataStore = void 0;
-    var models_1 = require_dist5();
+    var models_1 = require_dist6();
     var error_1 = require_error6();
     var TrustedMetadataStore = class {
       static {
@@ -36370,12 +43873,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join35;
+    exports2.join = join36;
     var url_1 = require("url");
-    function join35(base, path) {
+    function join36(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join35, "join");
+    __name(join36, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -36433,7 +43936,7 @@ var require_updater = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = void 0;
-    var models_1 = require_dist5();
+    var models_1 = require_dist6();
     var debug_1 = __importDefault(require_src());
     var fs = __importStar(require("fs"));
     var path = __importStar(require("path"));
@@ -36703,12 +44206,12 @@ var require_updater = __commonJS({
 });
 
 // node_modules/tuf-js/dist/index.js
-var require_dist11 = __commonJS({
+var require_dist12 = __commonJS({
   "node_modules/tuf-js/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Updater = exports2.BaseFetcher = exports2.TargetFile = void 0;
-    var models_1 = require_dist5();
+    var models_1 = require_dist6();
     Object.defineProperty(exports2, "TargetFile", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return models_1.TargetFile;
     }, "get") });
@@ -36874,8 +44377,8 @@ var require_client = __commonJS({
     exports2.TUFClient = void 0;
     var fs_1 = __importDefault(require("fs"));
     var path_1 = __importDefault(require("path"));
-    var tuf_js_1 = require_dist11();
-    var _1 = require_dist12();
+    var tuf_js_1 = require_dist12();
+    var _1 = require_dist13();
     var package_json_1 = require_package5();
     var target_1 = require_target();
     var TARGETS_DIR_NAME = "targets";
@@ -36963,14 +44466,14 @@ var require_client = __commonJS({
 });
 
 // node_modules/@sigstore/tuf/dist/index.js
-var require_dist12 = __commonJS({
+var require_dist13 = __commonJS({
   "node_modules/@sigstore/tuf/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.TUFError = exports2.DEFAULT_MIRROR_URL = void 0;
     exports2.getTrustedRoot = getTrustedRoot2;
     exports2.initTUF = initTUF;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var appdata_1 = require_appdata();
     var client_1 = require_client();
     exports2.DEFAULT_MIRROR_URL = "https://tuf-repo-cdn.sigstore.dev";
@@ -37014,7 +44517,7 @@ var require_oidc = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.extractJWTSubject = extractJWTSubject;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     function extractJWTSubject(jwt) {
       const parts = jwt.split(".", 3);
       const payload = JSON.parse(core_1.encoding.base64Decode(parts[1]));
@@ -37149,7 +44652,7 @@ var require_util2 = __commonJS({
     })();
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.ua = exports2.oidc = exports2.pem = exports2.json = exports2.encoding = exports2.dsse = exports2.crypto = void 0;
-    var core_1 = require_dist();
+    var core_1 = require_dist2();
     Object.defineProperty(exports2, "crypto", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return core_1.crypto;
     }, "get") });
@@ -37267,7 +44770,7 @@ var require_bundle3 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toMessageSignatureBundle = toMessageSignatureBundle;
     exports2.toDSSEBundle = toDSSEBundle;
-    var sigstore = __importStar(require_dist3());
+    var sigstore = __importStar(require_dist4());
     var util_1 = require_util2();
     function toMessageSignatureBundle(artifact, signature) {
       const digest = util_1.crypto.digest("sha256", artifact.data);
@@ -37791,7 +45294,7 @@ var require_rekor_v2 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.RekorV2 = void 0;
     var fetch_1 = require_fetch2();
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var v2_1 = require_v2();
     var RekorV2 = class {
       static {
@@ -37908,8 +45411,8 @@ var require_entry3 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toProposedEntry = toProposedEntry;
     exports2.toCreateEntryRequest = toCreateEntryRequest;
-    var bundle_1 = require_dist3();
-    var protobuf_specs_1 = require_dist2();
+    var bundle_1 = require_dist4();
+    var protobuf_specs_1 = require_dist3();
     var util_1 = require_util2();
     var SHA256_ALGORITHM = "sha256";
     function toProposedEntry(content, publicKey, entryType = "dsse") {
@@ -38293,7 +45796,7 @@ var require_config2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.bundleBuilderFromSigningConfig = bundleBuilderFromSigningConfig;
-    var protobuf_specs_1 = require_dist2();
+    var protobuf_specs_1 = require_dist3();
     var dsse_1 = require_dsse5();
     var message_1 = require_message2();
     var signer_1 = require_signer();
@@ -38467,7 +45970,7 @@ var require_ci = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/identity/index.js
-var require_identity = __commonJS({
+var require_identity2 = __commonJS({
   "node_modules/@sigstore/sign/dist/identity/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -38480,7 +45983,7 @@ var require_identity = __commonJS({
 });
 
 // node_modules/@sigstore/sign/dist/index.js
-var require_dist13 = __commonJS({
+var require_dist14 = __commonJS({
   "node_modules/@sigstore/sign/dist/index.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
@@ -38500,7 +46003,7 @@ var require_dist13 = __commonJS({
     Object.defineProperty(exports2, "InternalError", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return error_1.InternalError;
     }, "get") });
-    var identity_1 = require_identity();
+    var identity_1 = require_identity2();
     Object.defineProperty(exports2, "CIContextProvider", { enumerable: true, get: /* @__PURE__ */ __name(function() {
       return identity_1.CIContextProvider;
     }, "get") });
@@ -38566,7 +46069,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises34 = require("node:readline/promises");
+var import_promises36 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -42752,381 +50255,79 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
   }
 };
 
-// src/cli/commands/export-command.ts
-var import_promises17 = require("node:fs/promises");
+// src/cli/commands/customise-command.ts
+var import_node_crypto6 = require("node:crypto");
+var import_promises19 = require("node:fs/promises");
+
+// src/lib/distribution/customise-image.ts
+var import_promises18 = require("node:fs/promises");
+var import_node_os3 = require("node:os");
 var import_node_path15 = require("node:path");
-var exportCommand = {
-  name: "export",
-  summary: "assemble a disk image from a root file system directory, with no loop device and no mount",
-  usage: "pi-image export ROOTFS_DIR --boot-dir DIR --out IMAGE.img [--layout L] [--set EXPORT_\u2026=V]... [--seed S]",
-  help: `What 'pi-image build' does with EXPORT=rootless once pi-gen has prepared the
-root file system, for a tree you have: writes the partition table on the file
-(sfdisk), makes each FAT file system in place and fills it with mtools, makes
-each ext4 from its directory (mkfs.ext4 -d). BOOTDEV and ROOTDEV in
-ROOTFS_DIR/etc/fstab and DIR/cmdline.txt become each slot's PARTUUIDs while
-its file systems are made; both files are put back afterwards. Run as root so
-owners are kept.
 
-With SOURCE_DATE_EPOCH set and a --seed, the image is the same byte for byte
-on every run: identifiers derived from the seed, every time at most the epoch,
-content in sorted order.
-
-Options:
-  --boot-dir DIR     the boot partition's files (ROOTFS_DIR/boot/firmware must be empty)
-  --out FILE         the raw image to write (must not exist, unless --force)
-  --layout L         pigen (default: export-image's), ab-tryboot or custom
-  --set KEY=VALUE    an EXPORT_* setting (EXPORT_SLOT_B, EXPORT_DATA_SIZE, EXPORT_TABLE,
-                     EXPORT_PARTITIONS, \u2026; see docs/building.md), repeatable
-  --seed S           derive every identifier from S (e.g. "product version")
-  --force            replace --out
-  --json             print the partition plan as JSON`,
-  options: {
-    "boot-dir": { type: "string" },
-    out: { type: "string" },
-    layout: { type: "string" },
-    set: { type: "string", multiple: true },
-    seed: { type: "string" },
-    force: { type: "boolean" },
-    json: { type: "boolean" }
-  },
-  async run({ values, positionals, logger, env, stdout }) {
-    if (positionals.length !== 1) throw usageError("export needs exactly one ROOTFS_DIR");
-    const bootDir = values["boot-dir"];
-    const out = values.out;
-    if (!bootDir) throw usageError("export needs --boot-dir DIR (the boot partition files)");
-    if (!out) throw usageError("export needs --out FILE");
-    const settings = { EXPORT: "rootless", EXPORT_LAYOUT: values.layout ?? "pigen" };
-    for (const line2 of values.set ?? []) {
-      const at = line2.indexOf("=");
-      if (at <= 0) throw usageError(`--set ${line2}: expected KEY=VALUE`);
-      const key = line2.slice(0, at);
-      if (key === "EXPORT" || key === "EXPORT_LAYOUT") throw usageError(`--set ${key}: use --layout`);
-      settings[key] = line2.slice(at + 1);
-    }
-    const { layout } = parseExportSettings(settings, "--set");
-    const seed = values.seed;
-    const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
-    if (!values.force && await (0, import_promises17.stat)(out).catch(() => void 0)) {
-      throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
-    }
-    if (epoch !== void 0 && seed === void 0)
-      logger.warn("SOURCE_DATE_EPOCH is set but no --seed: the identifiers are random, the image is not reproducible");
-    const result = await assembleImage({ rootDir: (0, import_node_path15.resolve)(positionals[0]), bootDir: (0, import_node_path15.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path15.resolve)(out), logger });
-    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path15.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
-`);
-    else {
-      stdout(`${(0, import_node_path15.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
-`);
-      for (const p of result.plan.partitions)
-        stdout(`  ${p.number}  ${p.label.padEnd(10)} ${p.fs.padEnd(6)} ${String(p.bytes / 1048576).padStart(6)} MiB  PARTUUID=${p.ids.partUuid}  ${p.role}
-`);
-    }
-    return 0;
+// src/lib/image/byte-source.ts
+var import_promises17 = require("node:fs/promises");
+var FileByteSource = class _FileByteSource {
+  constructor(name, size2, fh) {
+    this.name = name;
+    this.size = size2;
+    this.fh = fh;
   }
-};
-
-// src/cli/commands/flash-command.ts
-var import_node_fs20 = require("node:fs");
-
-// src/lib/device/disk-policy.ts
-var DEFAULT_PROTECTED_LABELS = ["OURBOX_DATA"];
-var GiB = 1024 ** 3;
-function describeDisk(device) {
-  const size2 = device.sizeBytes >= GiB ? `${(device.sizeBytes / GiB).toFixed(1)} GiB` : `${(device.sizeBytes / 1024 ** 2).toFixed(1)} MiB`;
-  const parts = [device.model ?? "no model", `serial ${device.serial ?? "none"}`, size2];
-  if (device.backingFile) parts.push(`loop on ${device.backingFile}`);
-  return `${device.path} (${parts.join(", ")})`;
-}
-__name(describeDisk, "describeDisk");
-function labelsOn(labels) {
-  return labels.partitions.flatMap((p) => {
-    const where = p.number === void 0 ? "the whole disk" : `partition ${p.number}`;
-    return [
-      ...p.label !== void 0 ? [{ where, kind: "file system label", value: p.label }] : [],
-      ...p.partLabel !== void 0 ? [{ where, kind: "partition label", value: p.partLabel }] : []
-    ];
-  });
-}
-__name(labelsOn, "labelsOn");
-function diskRefusals(facts, policy) {
-  const { device } = facts;
-  const out = [];
-  if (device.isPartition) {
-    out.push({ code: "DISK_NOT_WHOLE", reason: `it is partition ${device.name} of ${device.parent ?? "a disk"}, not a whole disk: give the disk itself` });
-  }
-  if (device.readOnly) out.push({ code: "DISK_READ_ONLY", reason: "the kernel has it read-only" });
-  if (facts.systemMounts.length > 0) {
-    out.push({ code: "DISK_SYSTEM", reason: `the running system lives on it (${facts.systemMounts.join(", ")})` });
-  }
-  if (facts.mounts.length > 0) {
-    out.push({ code: "DISK_IN_USE", reason: `mounted: ${facts.mounts.map((m) => `${m.device} on ${m.mountPoint}`).join(", ")}` });
-  }
-  if (facts.swap.length > 0) out.push({ code: "DISK_IN_USE", reason: `used as swap: ${facts.swap.join(", ")}` });
-  if (device.holders.length > 0) {
-    out.push({ code: "DISK_IN_USE", reason: `held by ${device.holders.join(", ")} (device-mapper, md or LVM)` });
-  }
-  const protectedLabels = new Set(policy.protectedLabels.map((l) => l.toUpperCase()));
-  for (const l of labelsOn(facts.labels)) {
-    if (protectedLabels.has(l.value.toUpperCase())) {
-      out.push({ code: "DISK_PROTECTED", reason: `${l.where} has the protected ${l.kind} ${l.value}` });
-    }
-  }
-  if (device.serial !== void 0 && policy.protectedSerials.some((s) => s.toUpperCase() === device.serial.toUpperCase())) {
-    out.push({ code: "DISK_PROTECTED", reason: `its serial ${device.serial} is protected` });
-  }
-  if (device.sizeBytes < policy.imageSize) {
-    out.push({ code: "DISK_TOO_SMALL", reason: `it holds ${device.sizeBytes} bytes; the image needs ${policy.imageSize}` });
-  }
-  return out;
-}
-__name(diskRefusals, "diskRefusals");
-function checkDisk(facts, policy) {
-  const refusals = diskRefusals(facts, policy);
-  const first = refusals[0];
-  if (!first) return;
-  throw new PiImageError(first.code, `refusing to write ${describeDisk(facts.device)}: ${refusals.map((r) => r.reason).join("; ")}`);
-}
-__name(checkDisk, "checkDisk");
-
-// src/lib/device/flash.ts
-var import_node_crypto8 = require("node:crypto");
-
-// src/lib/image/decompress.ts
-var import_node_path16 = require("node:path");
-var import_node_zlib2 = require("node:zlib");
-
-// src/lib/image/zip-reader.ts
-var import_node_fs7 = require("node:fs");
-var import_node_stream2 = require("node:stream");
-var import_node_zlib = require("node:zlib");
-var EOCD = 101010256;
-var ZIP64_LOCATOR = 117853008;
-var ZIP64_EOCD = 101075792;
-var CENTRAL = 33639248;
-var LOCAL = 67324752;
-var MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
-function corrupt(file, what) {
-  return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
-}
-__name(corrupt, "corrupt");
-function u64(file, buf, at, what, limit) {
-  const v = buf.readBigUInt64LE(at);
-  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
-  return Number(v);
-}
-__name(u64, "u64");
-async function listZipEntries(file) {
-  const fh = await openRegularFile(file);
-  try {
-    const { size: size2 } = await fh.stat();
-    if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
-    const tailLength = Math.min(size2, 22 + 65535 + 20);
-    const tail = Buffer.alloc(tailLength);
-    await fh.read(tail, 0, tailLength, size2 - tailLength);
-    let at = -1;
-    for (let i = tailLength - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD) {
-        at = i;
-        break;
-      }
-    }
-    if (at < 0) throw corrupt(file, "no end-of-central-directory record (truncated?)");
-    let count2 = tail.readUInt16LE(at + 10);
-    let cdSize = tail.readUInt32LE(at + 12);
-    let cdOffset = tail.readUInt32LE(at + 16);
-    if (count2 === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
-      if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
-      const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
-      const z64 = Buffer.alloc(56);
-      await fh.read(z64, 0, 56, z64At);
-      if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
-      count2 = u64(file, z64, 32, "entry count", size2);
-      cdSize = u64(file, z64, 40, "central directory size", size2);
-      cdOffset = u64(file, z64, 48, "central directory offset", size2);
-    }
-    if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
-    const cd = Buffer.alloc(cdSize);
-    await fh.read(cd, 0, cdSize, cdOffset);
-    const entries = [];
-    let p = 0;
-    for (let n = 0; n < count2; n++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(file, `central directory entry ${n} is damaged`);
-      const nameLength = cd.readUInt16LE(p + 28);
-      const extraLength = cd.readUInt16LE(p + 30);
-      const commentLength = cd.readUInt16LE(p + 32);
-      const entry = {
-        name: cd.toString("utf8", p + 46, p + 46 + nameLength),
-        method: cd.readUInt16LE(p + 10),
-        crc32: cd.readUInt32LE(p + 16),
-        compressedSize: cd.readUInt32LE(p + 20),
-        uncompressedSize: cd.readUInt32LE(p + 24),
-        localHeaderOffset: cd.readUInt32LE(p + 42)
-      };
-      let e = p + 46 + nameLength;
-      const extraEnd = e + extraLength;
-      while (e + 4 <= extraEnd) {
-        const id = cd.readUInt16LE(e);
-        const len = cd.readUInt16LE(e + 2);
-        if (id === 1) {
-          let q = e + 4;
-          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
-          if (entry.uncompressedSize === 4294967295) {
-            entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
-            q += 8;
-          }
-          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) {
-            entry.compressedSize = u64(file, cd, q, "compressed size", size2);
-            q += 8;
-          }
-          if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
-        }
-        e += 4 + len;
-      }
-      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
-      entries.push(entry);
-      p = extraEnd + commentLength;
-    }
-    return entries;
-  } finally {
-    await fh.close();
-  }
-}
-__name(listZipEntries, "listZipEntries");
-var ZipEntryCheck = class extends import_node_stream2.Transform {
-  constructor(file, entry) {
-    super();
-    this.file = file;
-    this.entry = entry;
-  }
-  file;
-  entry;
+  name;
+  size;
+  fh;
   static {
-    __name(this, "ZipEntryCheck");
+    __name(this, "FileByteSource");
   }
-  crc = 0;
-  length = 0;
-  _transform(chunk, _enc, done) {
-    this.length += chunk.length;
-    if (this.length > this.entry.uncompressedSize) {
-      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
-      return;
+  static async open(path) {
+    const fh = await openRegularFile(path);
+    const { size: size2 } = await fh.stat();
+    return new _FileByteSource(path, size2, fh);
+  }
+  /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
+  static async openDevice(path, size2) {
+    return new _FileByteSource(path, size2, await (0, import_promises17.open)(path, "r"));
+  }
+  async read(offset, length) {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
     }
-    this.crc = (0, import_node_zlib.crc32)(chunk, this.crc);
-    done(null, chunk);
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf;
   }
-  _flush(done) {
-    if (this.length !== this.entry.uncompressedSize) {
-      done(corrupt(this.file, `${this.entry.name} is ${this.length} bytes, the directory says ${this.entry.uncompressedSize}`));
-    } else if (this.crc >>> 0 !== this.entry.crc32 >>> 0) {
-      done(corrupt(this.file, `${this.entry.name} fails its CRC-32 check`));
-    } else done();
+  close() {
+    return this.fh.close();
   }
 };
-async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
-  const fh = await openRegularFile(file);
-  const header2 = Buffer.alloc(30);
-  try {
-    await fh.read(header2, 0, 30, entry.localHeaderOffset);
-  } finally {
-    await fh.close();
-  }
-  if (header2.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
-  const start = entry.localHeaderOffset + 30 + header2.readUInt16LE(26) + header2.readUInt16LE(28);
-  if (entry.method !== 0 && entry.method !== 8) {
-    throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
-  }
-  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs7.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
-  const check = new ZipEntryCheck(file, entry);
-  const forward = /* @__PURE__ */ __name((e) => {
-    check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
-  }, "forward");
-  raw.on("error", forward);
-  if (entry.method === 8) {
-    const inflate = (0, import_node_zlib.createInflateRaw)({ chunkSize: 1 << 20 });
-    inflate.on("error", forward);
-    raw.pipe(inflate).pipe(check);
-  } else {
-    raw.pipe(check);
-  }
-  return check;
-}
-__name(openZipEntry, "openZipEntry");
-
-// src/lib/image/decompress.ts
-async function xzUncompressedSize(path, logger) {
-  const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
-  if (r.code !== 0) {
-    throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file: ${r.stderr.trim().replace(/^xz: /, "")}`);
-  }
-  const totals = r.stdout.split("\n").find((l) => l.startsWith("totals	"));
-  const size2 = totals ? Number(totals.split("	")[4]) : NaN;
-  return Number.isFinite(size2) ? size2 : void 0;
-}
-__name(xzUncompressedSize, "xzUncompressedSize");
-async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path16.basename)(path);
-  switch (compression) {
-    case "none": {
-      const handle = await openRegularFile(path);
-      const { size: size2 } = await handle.stat();
-      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
-      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
-    }
-    case "gz": {
-      const gunzip2 = (0, import_node_zlib2.createGunzip)({ chunkSize: READ_CHUNK });
-      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK });
-      file.on("error", (e) => gunzip2.destroy(e));
-      file.pipe(gunzip2);
-      const abort = /* @__PURE__ */ __name(() => {
-        file.destroy();
-        gunzip2.destroy();
-        return Promise.resolve();
-      }, "abort");
-      return { stream: gunzip2, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
-    }
-    case "xz": {
-      await (await openRegularFile(path)).close();
-      const expectedSize = await xzUncompressedSize(path, logger);
-      const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
-      let aborted = false;
-      const named = done.catch((e) => {
-        if (aborted) return;
-        throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
-      });
-      named.catch(() => void 0);
-      const abort = /* @__PURE__ */ __name(async () => {
-        aborted = true;
-        child.stdout.destroy();
-        await stop();
-      }, "abort");
-      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named, abort };
-    }
-    case "zip": {
-      await (await openRegularFile(path)).close();
-      const entries = await listZipEntries(path);
-      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith("/"));
-      if (images.length !== 1) {
-        throw new PiImageError(
-          images.length === 0 ? "IMAGE_NOT_DISK" : "DEPLOY_AMBIGUOUS",
-          `${path}: expected one .img inside, found ${images.length}: ${entries.map((e) => e.name).join(", ") || "an empty archive"}`
-        );
-      }
-      const entry = images[0];
-      if (entry.name.includes("/") || entry.name.includes("\\")) {
-        throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
-      }
-      const stream = await openZipEntry(path, entry, READ_CHUNK);
-      return {
-        stream,
-        expectedSize: entry.uncompressedSize,
-        innerName: entry.name,
-        done: Promise.resolve(),
-        abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort")
-      };
+var SliceByteSource = class {
+  constructor(parent, offset, size2, name) {
+    this.parent = parent;
+    this.offset = offset;
+    this.size = size2;
+    this.name = name;
+    if (offset + size2 > parent.size) {
+      throw new PiImageError("IMAGE_CORRUPT", `${name} (${size2} bytes at ${offset}) lies past the end of ${parent.name}`);
     }
   }
-}
-__name(openRawImage, "openRawImage");
+  parent;
+  offset;
+  size;
+  name;
+  static {
+    __name(this, "SliceByteSource");
+  }
+  read(offset, length) {
+    if (offset < 0 || offset + length > this.size) {
+      return Promise.reject(new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past its end`));
+    }
+    return this.parent.read(this.offset + offset, length);
+  }
+};
 
 // src/lib/image/first-boot.ts
 var INIT_FORMATS = ["systemd", "cloudinit", "cloudinit-rpi", "rpi-preseed", "none"];
@@ -43232,73 +50433,8 @@ async function detectFirstBoot(root, facts = {}) {
 }
 __name(detectFirstBoot, "detectFirstBoot");
 
-// src/lib/image/byte-source.ts
-var import_promises18 = require("node:fs/promises");
-var FileByteSource = class _FileByteSource {
-  constructor(name, size2, fh) {
-    this.name = name;
-    this.size = size2;
-    this.fh = fh;
-  }
-  name;
-  size;
-  fh;
-  static {
-    __name(this, "FileByteSource");
-  }
-  static async open(path) {
-    const fh = await openRegularFile(path);
-    const { size: size2 } = await fh.stat();
-    return new _FileByteSource(path, size2, fh);
-  }
-  /** A block device (a disk written by flash), read-only and never exclusively, bounded by the size given (stat says 0 for a device). */
-  static async openDevice(path, size2) {
-    return new _FileByteSource(path, size2, await (0, import_promises18.open)(path, "r"));
-  }
-  async read(offset, length) {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past the end (${this.size} bytes)`);
-    }
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf;
-  }
-  close() {
-    return this.fh.close();
-  }
-};
-var SliceByteSource = class {
-  constructor(parent, offset, size2, name) {
-    this.parent = parent;
-    this.offset = offset;
-    this.size = size2;
-    this.name = name;
-    if (offset + size2 > parent.size) {
-      throw new PiImageError("IMAGE_CORRUPT", `${name} (${size2} bytes at ${offset}) lies past the end of ${parent.name}`);
-    }
-  }
-  parent;
-  offset;
-  size;
-  name;
-  static {
-    __name(this, "SliceByteSource");
-  }
-  read(offset, length) {
-    if (offset < 0 || offset + length > this.size) {
-      return Promise.reject(new PiImageError("IMAGE_CORRUPT", `${this.name}: read of ${length} bytes at ${offset} is past its end`));
-    }
-    return this.parent.read(this.offset + offset, length);
-  }
-};
-
 // src/lib/image/partition-table.ts
-var import_node_zlib3 = require("node:zlib");
+var import_node_zlib = require("node:zlib");
 var MBR_TYPES = {
   1: "FAT12",
   4: "FAT16 <32M",
@@ -43403,7 +50539,7 @@ async function readGpt(disk) {
   const stored = header2.readUInt32LE(16);
   const zeroed = Buffer.from(header2.subarray(0, headerSize));
   zeroed.writeUInt32LE(0, 16);
-  if ((0, import_node_zlib3.crc32)(zeroed) >>> 0 !== stored) throw bad3("header fails its CRC-32 check");
+  if ((0, import_node_zlib.crc32)(zeroed) >>> 0 !== stored) throw bad3("header fails its CRC-32 check");
   const u642 = /* @__PURE__ */ __name((at) => {
     const v = header2.readBigUInt64LE(at);
     if (v > BigInt(sectors)) throw bad3(`header field at byte ${at} (${v}) points past the image's ${sectors} sectors`);
@@ -43422,7 +50558,7 @@ async function readGpt(disk) {
   if (entriesLba < 2 || entriesEnd > sectors || entriesLba <= lastUsable && entriesEnd > firstUsable)
     throw bad3("entry table lies outside the image or inside the usable area");
   const table = await disk.read(entriesLba * SECTOR, count2 * entrySize);
-  if ((0, import_node_zlib3.crc32)(table) >>> 0 !== header2.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
+  if ((0, import_node_zlib.crc32)(table) >>> 0 !== header2.readUInt32LE(88)) throw bad3("entry table fails its CRC-32 check");
   const partitions = [];
   for (let i = 0; i < count2; i++) {
     const at = i * entrySize;
@@ -43615,8 +50751,687 @@ async function inspectImage(disk, options = {}) {
 }
 __name(inspectImage, "inspectImage");
 
+// src/lib/distribution/customisation.ts
+var import_yaml = __toESM(require_dist(), 1);
+var HOSTNAME = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+var USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+var RESERVED_USERS = /* @__PURE__ */ new Set(["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "www-data", "backup", "nobody"]);
+var CRYPT = /^\$(y|6|5)\$[./A-Za-z0-9$=,]{8,200}$/;
+var SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [\x20-\x7e]{0,200})?$/;
+var COUNTRY = /^[A-Z]{2}$/;
+var TIMEZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
+var KEYMAP = /^[a-z]{2,3}(-[a-z0-9]{1,12})?$/;
+function fail2(where, message) {
+  throw new PiImageError("INPUT_INVALID", `${where}: ${message}`);
+}
+__name(fail2, "fail");
+function checkCustomisation(c) {
+  if (c.hostname !== void 0 && !HOSTNAME.test(c.hostname)) fail2("hostname", `"${c.hostname}" is not a host name (letters, digits, -; at most 63)`);
+  if (c.user) {
+    if (!USER.test(c.user.name)) fail2("user", `"${c.user.name}" is not a user name (lower-case letters, digits, _ and -; at most 32)`);
+    if (RESERVED_USERS.has(c.user.name)) fail2("user", `"${c.user.name}" is a system account`);
+    if (c.user.passwordHash !== void 0 && !CRYPT.test(c.user.passwordHash))
+      fail2("password", "not a crypt(3) hash ($y$ yescrypt, $6$ or $5$): make one with `mkpasswd -m yescrypt`; a clear password is never written");
+    c.user.sshKeys.forEach((k, i) => {
+      if (!SSH_KEY.test(k)) fail2(`ssh key ${i + 1}`, "not one public key line (ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*: type, base64, comment)");
+    });
+    if (c.user.passwordHash === void 0 && c.user.sshKeys.length === 0)
+      fail2("user", `${c.user.name} has neither a password hash nor an SSH key: nobody could log in`);
+  }
+  if (c.ssh?.passwordAuthentication && !c.user?.passwordHash) fail2("ssh", "password logins need the user to have a password hash");
+  if (c.wifi) {
+    const bytes = Buffer.byteLength(c.wifi.ssid);
+    if (bytes < 1 || bytes > 32) fail2("wifi ssid", `${bytes} bytes; an SSID has 1 to 32`);
+    if (/[\u0000-\u001f\u007f]/.test(c.wifi.ssid)) fail2("wifi ssid", "control characters are not allowed");
+    if (c.wifi.psk !== void 0 && !/^[0-9a-fA-F]{64}$/.test(c.wifi.psk) && !/^[\x20-\x7e]{8,63}$/.test(c.wifi.psk))
+      fail2("wifi psk", "a WPA passphrase has 8 to 63 printable ASCII characters (or give the 64-hex PSK)");
+    if (!COUNTRY.test(c.wifi.country)) fail2("wifi country", `"${c.wifi.country}" is not an ISO 3166 two-letter code (e.g. GB)`);
+  }
+  if (c.timezone !== void 0 && !TIMEZONE.test(c.timezone)) fail2("timezone", `"${c.timezone}" is not a time zone name (e.g. Europe/London)`);
+  if (c.keymap !== void 0 && !KEYMAP.test(c.keymap)) fail2("keymap", `"${c.keymap}" is not a keyboard layout (e.g. gb, us, de-nodeadkeys)`);
+  return c;
+}
+__name(checkCustomisation, "checkCustomisation");
+var sh = /* @__PURE__ */ __name((value) => `'${value.replace(/'/g, `'\\''`)}'`, "sh");
+function cloudInit(c, format, instanceId) {
+  const config = { manage_resolv_conf: false };
+  if (c.hostname) Object.assign(config, { hostname: c.hostname, manage_etc_hosts: true });
+  if (c.timezone) config.timezone = c.timezone;
+  if (c.keymap) config.keyboard = { model: "pc105", layout: c.keymap };
+  if (c.user) {
+    const user = {
+      name: c.user.name,
+      groups: "users,adm,dialout,audio,netdev,video,plugdev,cdrom,games,input,gpio,spi,i2c,render,sudo",
+      shell: "/bin/bash",
+      lock_passwd: c.user.passwordHash === void 0,
+      sudo: "ALL=(ALL) NOPASSWD:ALL"
+    };
+    if (c.user.passwordHash) user.passwd = c.user.passwordHash;
+    if (c.user.sshKeys.length > 0) user.ssh_authorized_keys = c.user.sshKeys;
+    config.users = [user];
+  }
+  if (c.ssh) {
+    config.ssh_pwauth = c.ssh.passwordAuthentication;
+    if (c.ssh.enabled) config.runcmd = [["systemctl", "enable", "--now", "ssh"]];
+  }
+  if (format === "cloudinit-rpi") config.rpi = { interfaces: {} };
+  const files = [
+    { name: "user-data", content: `#cloud-config
+${(0, import_yaml.stringify)(config)}` },
+    { name: "meta-data", content: `instance-id: ${instanceId}
+` }
+  ];
+  if (c.wifi) {
+    const ap = c.wifi.psk === void 0 ? {} : { password: c.wifi.psk };
+    if (c.wifi.hidden) ap.hidden = true;
+    const network = {
+      network: {
+        version: 2,
+        ethernets: { eth0: { dhcp4: true, optional: true } },
+        wifis: { wlan0: { dhcp4: true, optional: true, "regulatory-domain": c.wifi.country, "access-points": { [c.wifi.ssid]: ap } } }
+      }
+    };
+    files.push({ name: "network-config", content: (0, import_yaml.stringify)(network) });
+  }
+  const regdom = c.wifi ? ` cfg80211.ieee80211_regdom=${c.wifi.country}` : "";
+  return { files, cmdlineAppend: `${regdom} ds=nocloud;i=${instanceId}` };
+}
+__name(cloudInit, "cloudInit");
+function firstrun(c) {
+  const helper = "/usr/lib/raspberrypi-sys-mods/imager_custom";
+  const lines = ["#!/bin/sh", "# First boot: written by pi-image customise, run once by systemd.run= (then removed).", "set +e", ""];
+  if (c.hostname) lines.push(`${helper} set_hostname ${sh(c.hostname)}`);
+  if (c.user) {
+    lines.push(`/usr/lib/userconf-pi/userconf ${sh(c.user.name)} ${sh(c.user.passwordHash ?? "*")}`);
+    if (c.user.sshKeys.length > 0) lines.push(`${helper} enable_ssh -k ${c.user.sshKeys.map(sh).join(" ")}`);
+  }
+  if (c.ssh?.enabled && !(c.user && c.user.sshKeys.length > 0)) lines.push(`${helper} enable_ssh`);
+  if (c.wifi) lines.push(`${helper} set_wlan ${c.wifi.hidden ? "-h " : ""}${sh(c.wifi.ssid)} ${sh(c.wifi.psk ?? "")} ${sh(c.wifi.country)}`);
+  if (c.keymap) lines.push(`${helper} set_keymap ${sh(c.keymap)}`);
+  if (c.timezone) lines.push(`${helper} set_timezone ${sh(c.timezone)}`);
+  lines.push(
+    "",
+    "rm -f /boot/firstrun.sh /boot/firmware/firstrun.sh",
+    "sed -i 's| systemd.run.*||g' /boot/cmdline.txt /boot/firmware/cmdline.txt 2>/dev/null",
+    "exit 0",
+    ""
+  );
+  const regdom = c.wifi ? ` cfg80211.ieee80211_regdom=${c.wifi.country}` : "";
+  return {
+    files: [{ name: "firstrun.sh", content: lines.join("\n") }],
+    cmdlineAppend: `${regdom} systemd.run=/boot/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target`
+  };
+}
+__name(firstrun, "firstrun");
+function renderSeed(c, format, instanceId) {
+  checkCustomisation(c);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) fail2("instance id", `"${instanceId}" is not a plain id (letters, digits, . _ -)`);
+  return format === "systemd" ? firstrun(c) : cloudInit(c, format, instanceId);
+}
+__name(renderSeed, "renderSeed");
+
+// src/lib/distribution/customise-image.ts
+var OWN_ARGUMENTS = /^(ds=nocloud(;.*)?|cfg80211\.ieee80211_regdom=.*|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target)$/;
+function customisedCmdline(cmdline, append) {
+  const kept = cmdline.trim().split(/\s+/).filter((a) => a !== "" && !OWN_ARGUMENTS.test(a));
+  return `${[...kept, ...append.trim().split(/\s+/)].join(" ")}
+`;
+}
+__name(customisedCmdline, "customisedCmdline");
+async function firstFat(image) {
+  const source = await FileByteSource.open(image);
+  try {
+    const inspection = await inspectImage(source);
+    const fat = inspection.partitionTable.partitions.find((p) => p.filesystem.type === "vfat");
+    if (!fat) throw new PiImageError("INPUT_INVALID", `${image} has no FAT partition: nothing Imager's customisation could be written to`);
+    const fs = await FatFileSystem.open(new SliceByteSource(source, fat.startBytes, fat.sizeBytes, `${image} partition ${fat.number}`));
+    const cmdline = (await fs.readFile("/cmdline.txt"))?.toString("utf8");
+    if (cmdline === void 0)
+      throw new PiImageError("INPUT_INVALID", `${image} partition ${fat.number} has no cmdline.txt: not a Raspberry Pi boot partition`);
+    const firstBoot = inspection.root?.firstBoot ?? { initFormat: "none", evidence: ["no root file system found"] };
+    return { partition: fat.number, offset: fat.startBytes, size: fat.sizeBytes, detected: firstBoot.initFormat, evidence: firstBoot.evidence, cmdline };
+  } finally {
+    await source.close();
+  }
+}
+__name(firstFat, "firstFat");
+async function customiseImage(options) {
+  const { image, logger } = options;
+  if (await detectCompression(image) !== "none")
+    throw new PiImageError("INPUT_INVALID", `${image} is compressed: customise writes into a raw image (.img) or a flashed disk; decompress it first`);
+  const boot = await firstFat(image);
+  let format;
+  if (options.format) {
+    format = options.format;
+    if (format !== boot.detected)
+      logger.warn(`${image} takes ${boot.detected} at first boot (${boot.evidence.join("; ")}), but ${format} was asked for: it may not be applied`);
+  } else {
+    if (boot.detected !== "cloudinit" && boot.detected !== "cloudinit-rpi" && boot.detected !== "systemd")
+      throw new PiImageError(
+        "INPUT_INVALID",
+        `${image} takes no first-boot customisation this tool writes (init_format ${boot.detected}: ${boot.evidence.join("; ")}); give --format to write one anyway`
+      );
+    format = boot.detected;
+  }
+  const seed = renderSeed(options.customisation, format, options.instanceId);
+  const cmdline = customisedCmdline(boot.cmdline, seed.cmdlineAppend);
+  const files = [...seed.files, { name: "cmdline.txt", content: cmdline }];
+  const scratch = await (0, import_promises18.mkdtemp)((0, import_node_path15.join)((0, import_node_os3.tmpdir)(), "pi-image-customise-"));
+  const unregister = registerCleanup(() => (0, import_promises18.rm)(scratch, { recursive: true, force: true }));
+  try {
+    const target = `${image}@@${boot.offset}`;
+    const env = { ...process.env, MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
+    for (const f of files) {
+      const local = (0, import_node_path15.join)(scratch, f.name);
+      await (0, import_promises18.writeFile)(local, f.content, { mode: 384 });
+      await execCapture("mcopy", ["-o", "-i", target, local, `::${f.name}`], { logger, env });
+    }
+  } finally {
+    await (0, import_promises18.rm)(scratch, { recursive: true, force: true });
+    unregister();
+  }
+  const source = await FileByteSource.open(image);
+  const written = [];
+  try {
+    const fs = await FatFileSystem.open(new SliceByteSource(source, boot.offset, boot.size, `${image} partition ${boot.partition}`));
+    for (const f of files) {
+      const back = await fs.readFile(`/${f.name}`);
+      const expected = Buffer.from(f.content);
+      if (!back?.equals(expected))
+        throw new PiImageError(
+          "IO_FAILED",
+          `${image} partition ${boot.partition}: ${f.name} reads back ${back ? `${back.length} different bytes` : "missing"} after the write`
+        );
+      written.push({ name: f.name, ...digestBytes(back) });
+    }
+  } finally {
+    await source.close();
+  }
+  logger.info(`${image}: ${format} customisation written to partition ${boot.partition} and read back (${written.map((w) => w.name).join(", ")})`);
+  return { format, detected: boot.detected, partition: boot.partition, files: written, cmdline };
+}
+__name(customiseImage, "customiseImage");
+
+// src/cli/commands/customise-command.ts
+var FORMATS = ["cloudinit", "cloudinit-rpi", "systemd"];
+async function readSmallText(path, option) {
+  try {
+    const text2 = await (0, import_promises19.readFile)(path, "utf8");
+    if (text2.length > 64 * 1024) throw new PiImageError("INPUT_INVALID", `${option} ${path}: more than 64 KiB`);
+    return text2;
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `${option} ${path} cannot be read: ${e.message}`, { cause: e });
+  }
+}
+__name(readSmallText, "readSmallText");
+var customiseCommand = {
+  name: "customise",
+  summary: "write first-boot settings (hostname, user, SSH key, Wi-Fi) into an image's boot partition, without mounting it",
+  usage: "pi-image customise IMAGE.img [--hostname NAME] [--user NAME --ssh-key-file FILE | --password-hash-file FILE] [options]",
+  help: `Writes the first-boot customisation Raspberry Pi Imager would write, into the
+first FAT partition of a raw image, without mounting it (mtools), in the format
+the image really takes (its init_format, read from its root file system:
+cloud-init seeded from the boot partition, or Imager's firstrun.sh route), then
+reads every file back and compares it. Running it again replaces the earlier
+customisation. A compressed image is refused: decompress it first.
+
+Options:
+  --format FORMAT           cloudinit, cloudinit-rpi or systemd (default: what the image takes;
+                            an image that takes none is refused unless a format is given)
+  --hostname NAME
+  --user NAME               the first user, with an SSH key and/or a password hash:
+  --ssh-key-file FILE       public keys, one per line (authorized_keys form); repeatable
+  --password-hash-file FILE a crypt(3) hash ($y$ from mkpasswd -m yescrypt); never a clear password
+  --ssh                     enable the SSH server
+  --ssh-password-auth       also allow password logins over SSH (needs a password hash)
+  --wifi-ssid SSID          with --wifi-country CC, and --wifi-psk-file FILE (passphrase, or the
+  --wifi-country CC         64-hex PSK) unless the network is open; --wifi-hidden for a hidden one
+  --wifi-psk-file FILE
+  --wifi-hidden
+  --timezone ZONE           e.g. Europe/London
+  --keymap LAYOUT           e.g. gb
+  --instance-id ID          cloud-init's instance id (default: a new random one: cloud-init applies
+                            a customisation once per id)
+  --json                    print what was written as JSON`,
+  options: {
+    format: { type: "string" },
+    hostname: { type: "string" },
+    user: { type: "string" },
+    "ssh-key-file": { type: "string", multiple: true },
+    "password-hash-file": { type: "string" },
+    ssh: { type: "boolean" },
+    "ssh-password-auth": { type: "boolean" },
+    "wifi-ssid": { type: "string" },
+    "wifi-country": { type: "string" },
+    "wifi-psk-file": { type: "string" },
+    "wifi-hidden": { type: "boolean" },
+    timezone: { type: "string" },
+    keymap: { type: "string" },
+    "instance-id": { type: "string" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, stdout }) {
+    if (positionals.length !== 1) throw usageError("customise needs exactly one IMAGE");
+    const format = values.format;
+    if (format !== void 0 && !FORMATS.includes(format)) throw usageError(`--format "${format}" is not one of ${FORMATS.join(", ")}`);
+    const c = {};
+    if (values.hostname !== void 0) c.hostname = values.hostname;
+    const keyFiles = values["ssh-key-file"] ?? [];
+    const hashFile = values["password-hash-file"];
+    if (values.user !== void 0) {
+      const sshKeys = [];
+      for (const f of keyFiles) {
+        for (const line2 of (await readSmallText(f, "--ssh-key-file")).split("\n")) if (line2.trim() && !line2.startsWith("#")) sshKeys.push(line2.trim());
+      }
+      c.user = { name: values.user, sshKeys };
+      if (hashFile) c.user.passwordHash = (await readSmallText(hashFile, "--password-hash-file")).trim();
+    } else if (keyFiles.length > 0 || hashFile) throw usageError("--ssh-key-file and --password-hash-file are for --user");
+    if (values.ssh || values["ssh-password-auth"]) c.ssh = { enabled: true, passwordAuthentication: values["ssh-password-auth"] === true };
+    if (values["wifi-ssid"] !== void 0) {
+      if (values["wifi-country"] === void 0) throw usageError("--wifi-ssid needs --wifi-country (the regulatory domain, e.g. GB)");
+      c.wifi = { ssid: values["wifi-ssid"], country: values["wifi-country"], hidden: values["wifi-hidden"] === true };
+      const pskFile = values["wifi-psk-file"];
+      if (pskFile) c.wifi.psk = (await readSmallText(pskFile, "--wifi-psk-file")).replace(/\r?\n$/, "");
+    } else if (values["wifi-country"] !== void 0 || values["wifi-psk-file"] !== void 0)
+      throw usageError("--wifi-country and --wifi-psk-file are for --wifi-ssid");
+    if (values.timezone !== void 0) c.timezone = values.timezone;
+    if (values.keymap !== void 0) c.keymap = values.keymap;
+    if (Object.keys(c).length === 0) throw usageError("nothing to write: give at least one setting (--hostname, --user, --ssh, --wifi-ssid, ...)");
+    const result = await customiseImage({
+      image: positionals[0],
+      customisation: c,
+      format,
+      instanceId: values["instance-id"] ?? `pi-image-${(0, import_node_crypto6.randomBytes)(6).toString("hex")}`,
+      logger
+    });
+    stdout(
+      values.json ? `${JSON.stringify(result, null, 2)}
+` : `${positionals[0]}: ${result.format} customisation in partition ${result.partition}: ${result.files.map((f) => f.name).join(", ")} (read back)
+`
+    );
+    return 0;
+  }
+};
+
+// src/cli/commands/export-command.ts
+var import_promises20 = require("node:fs/promises");
+var import_node_path16 = require("node:path");
+var exportCommand = {
+  name: "export",
+  summary: "assemble a disk image from a root file system directory, with no loop device and no mount",
+  usage: "pi-image export ROOTFS_DIR --boot-dir DIR --out IMAGE.img [--layout L] [--set EXPORT_\u2026=V]... [--seed S]",
+  help: `What 'pi-image build' does with EXPORT=rootless once pi-gen has prepared the
+root file system, for a tree you have: writes the partition table on the file
+(sfdisk), makes each FAT file system in place and fills it with mtools, makes
+each ext4 from its directory (mkfs.ext4 -d). BOOTDEV and ROOTDEV in
+ROOTFS_DIR/etc/fstab and DIR/cmdline.txt become each slot's PARTUUIDs while
+its file systems are made; both files are put back afterwards. Run as root so
+owners are kept.
+
+With SOURCE_DATE_EPOCH set and a --seed, the image is the same byte for byte
+on every run: identifiers derived from the seed, every time at most the epoch,
+content in sorted order.
+
+Options:
+  --boot-dir DIR     the boot partition's files (ROOTFS_DIR/boot/firmware must be empty)
+  --out FILE         the raw image to write (must not exist, unless --force)
+  --layout L         pigen (default: export-image's), ab-tryboot or custom
+  --set KEY=VALUE    an EXPORT_* setting (EXPORT_SLOT_B, EXPORT_DATA_SIZE, EXPORT_TABLE,
+                     EXPORT_PARTITIONS, \u2026; see docs/building.md), repeatable
+  --seed S           derive every identifier from S (e.g. "product version")
+  --force            replace --out
+  --json             print the partition plan as JSON`,
+  options: {
+    "boot-dir": { type: "string" },
+    out: { type: "string" },
+    layout: { type: "string" },
+    set: { type: "string", multiple: true },
+    seed: { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, env, stdout }) {
+    if (positionals.length !== 1) throw usageError("export needs exactly one ROOTFS_DIR");
+    const bootDir = values["boot-dir"];
+    const out = values.out;
+    if (!bootDir) throw usageError("export needs --boot-dir DIR (the boot partition files)");
+    if (!out) throw usageError("export needs --out FILE");
+    const settings = { EXPORT: "rootless", EXPORT_LAYOUT: values.layout ?? "pigen" };
+    for (const line2 of values.set ?? []) {
+      const at = line2.indexOf("=");
+      if (at <= 0) throw usageError(`--set ${line2}: expected KEY=VALUE`);
+      const key = line2.slice(0, at);
+      if (key === "EXPORT" || key === "EXPORT_LAYOUT") throw usageError(`--set ${key}: use --layout`);
+      settings[key] = line2.slice(at + 1);
+    }
+    const { layout } = parseExportSettings(settings, "--set");
+    const seed = values.seed;
+    const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
+    if (!values.force && await (0, import_promises20.stat)(out).catch(() => void 0)) {
+      throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
+    }
+    if (epoch !== void 0 && seed === void 0)
+      logger.warn("SOURCE_DATE_EPOCH is set but no --seed: the identifiers are random, the image is not reproducible");
+    const result = await assembleImage({ rootDir: (0, import_node_path16.resolve)(positionals[0]), bootDir: (0, import_node_path16.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path16.resolve)(out), logger });
+    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path16.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
+`);
+    else {
+      stdout(`${(0, import_node_path16.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
+`);
+      for (const p of result.plan.partitions)
+        stdout(`  ${p.number}  ${p.label.padEnd(10)} ${p.fs.padEnd(6)} ${String(p.bytes / 1048576).padStart(6)} MiB  PARTUUID=${p.ids.partUuid}  ${p.role}
+`);
+    }
+    return 0;
+  }
+};
+
+// src/cli/commands/flash-command.ts
+var import_node_fs20 = require("node:fs");
+
+// src/lib/device/disk-policy.ts
+var DEFAULT_PROTECTED_LABELS = ["OURBOX_DATA"];
+var GiB = 1024 ** 3;
+function describeDisk(device) {
+  const size2 = device.sizeBytes >= GiB ? `${(device.sizeBytes / GiB).toFixed(1)} GiB` : `${(device.sizeBytes / 1024 ** 2).toFixed(1)} MiB`;
+  const parts = [device.model ?? "no model", `serial ${device.serial ?? "none"}`, size2];
+  if (device.backingFile) parts.push(`loop on ${device.backingFile}`);
+  return `${device.path} (${parts.join(", ")})`;
+}
+__name(describeDisk, "describeDisk");
+function labelsOn(labels) {
+  return labels.partitions.flatMap((p) => {
+    const where = p.number === void 0 ? "the whole disk" : `partition ${p.number}`;
+    return [
+      ...p.label !== void 0 ? [{ where, kind: "file system label", value: p.label }] : [],
+      ...p.partLabel !== void 0 ? [{ where, kind: "partition label", value: p.partLabel }] : []
+    ];
+  });
+}
+__name(labelsOn, "labelsOn");
+function diskRefusals(facts, policy) {
+  const { device } = facts;
+  const out = [];
+  if (device.isPartition) {
+    out.push({ code: "DISK_NOT_WHOLE", reason: `it is partition ${device.name} of ${device.parent ?? "a disk"}, not a whole disk: give the disk itself` });
+  }
+  if (device.readOnly) out.push({ code: "DISK_READ_ONLY", reason: "the kernel has it read-only" });
+  if (facts.systemMounts.length > 0) {
+    out.push({ code: "DISK_SYSTEM", reason: `the running system lives on it (${facts.systemMounts.join(", ")})` });
+  }
+  if (facts.mounts.length > 0) {
+    out.push({ code: "DISK_IN_USE", reason: `mounted: ${facts.mounts.map((m) => `${m.device} on ${m.mountPoint}`).join(", ")}` });
+  }
+  if (facts.swap.length > 0) out.push({ code: "DISK_IN_USE", reason: `used as swap: ${facts.swap.join(", ")}` });
+  if (device.holders.length > 0) {
+    out.push({ code: "DISK_IN_USE", reason: `held by ${device.holders.join(", ")} (device-mapper, md or LVM)` });
+  }
+  const protectedLabels = new Set(policy.protectedLabels.map((l) => l.toUpperCase()));
+  for (const l of labelsOn(facts.labels)) {
+    if (protectedLabels.has(l.value.toUpperCase())) {
+      out.push({ code: "DISK_PROTECTED", reason: `${l.where} has the protected ${l.kind} ${l.value}` });
+    }
+  }
+  if (device.serial !== void 0 && policy.protectedSerials.some((s) => s.toUpperCase() === device.serial.toUpperCase())) {
+    out.push({ code: "DISK_PROTECTED", reason: `its serial ${device.serial} is protected` });
+  }
+  if (device.sizeBytes < policy.imageSize) {
+    out.push({ code: "DISK_TOO_SMALL", reason: `it holds ${device.sizeBytes} bytes; the image needs ${policy.imageSize}` });
+  }
+  return out;
+}
+__name(diskRefusals, "diskRefusals");
+function checkDisk(facts, policy) {
+  const refusals = diskRefusals(facts, policy);
+  const first = refusals[0];
+  if (!first) return;
+  throw new PiImageError(first.code, `refusing to write ${describeDisk(facts.device)}: ${refusals.map((r) => r.reason).join("; ")}`);
+}
+__name(checkDisk, "checkDisk");
+
+// src/lib/device/flash.ts
+var import_node_crypto9 = require("node:crypto");
+
+// src/lib/image/decompress.ts
+var import_node_path17 = require("node:path");
+var import_node_zlib3 = require("node:zlib");
+
+// src/lib/image/zip-reader.ts
+var import_node_fs7 = require("node:fs");
+var import_node_stream2 = require("node:stream");
+var import_node_zlib2 = require("node:zlib");
+var EOCD = 101010256;
+var ZIP64_LOCATOR = 117853008;
+var ZIP64_EOCD = 101075792;
+var CENTRAL = 33639248;
+var LOCAL = 67324752;
+var MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
+function corrupt(file, what) {
+  return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
+}
+__name(corrupt, "corrupt");
+function u64(file, buf, at, what, limit) {
+  const v = buf.readBigUInt64LE(at);
+  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
+  return Number(v);
+}
+__name(u64, "u64");
+async function listZipEntries(file) {
+  const fh = await openRegularFile(file);
+  try {
+    const { size: size2 } = await fh.stat();
+    if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
+    const tailLength = Math.min(size2, 22 + 65535 + 20);
+    const tail = Buffer.alloc(tailLength);
+    await fh.read(tail, 0, tailLength, size2 - tailLength);
+    let at = -1;
+    for (let i = tailLength - 22; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0) throw corrupt(file, "no end-of-central-directory record (truncated?)");
+    let count2 = tail.readUInt16LE(at + 10);
+    let cdSize = tail.readUInt32LE(at + 12);
+    let cdOffset = tail.readUInt32LE(at + 16);
+    if (count2 === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
+      if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
+      const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
+      const z64 = Buffer.alloc(56);
+      await fh.read(z64, 0, 56, z64At);
+      if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
+      count2 = u64(file, z64, 32, "entry count", size2);
+      cdSize = u64(file, z64, 40, "central directory size", size2);
+      cdOffset = u64(file, z64, 48, "central directory offset", size2);
+    }
+    if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
+    const cd = Buffer.alloc(cdSize);
+    await fh.read(cd, 0, cdSize, cdOffset);
+    const entries = [];
+    let p = 0;
+    for (let n = 0; n < count2; n++) {
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(file, `central directory entry ${n} is damaged`);
+      const nameLength = cd.readUInt16LE(p + 28);
+      const extraLength = cd.readUInt16LE(p + 30);
+      const commentLength = cd.readUInt16LE(p + 32);
+      const entry = {
+        name: cd.toString("utf8", p + 46, p + 46 + nameLength),
+        method: cd.readUInt16LE(p + 10),
+        crc32: cd.readUInt32LE(p + 16),
+        compressedSize: cd.readUInt32LE(p + 20),
+        uncompressedSize: cd.readUInt32LE(p + 24),
+        localHeaderOffset: cd.readUInt32LE(p + 42)
+      };
+      let e = p + 46 + nameLength;
+      const extraEnd = e + extraLength;
+      while (e + 4 <= extraEnd) {
+        const id = cd.readUInt16LE(e);
+        const len = cd.readUInt16LE(e + 2);
+        if (id === 1) {
+          let q = e + 4;
+          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
+          if (entry.uncompressedSize === 4294967295) {
+            entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
+            q += 8;
+          }
+          if (entry.compressedSize === 4294967295 && q + 8 <= extraEnd) {
+            entry.compressedSize = u64(file, cd, q, "compressed size", size2);
+            q += 8;
+          }
+          if (entry.localHeaderOffset === 4294967295 && q + 8 <= extraEnd) entry.localHeaderOffset = u64(file, cd, q, "local header offset", size2);
+        }
+        e += 4 + len;
+      }
+      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
+      entries.push(entry);
+      p = extraEnd + commentLength;
+    }
+    return entries;
+  } finally {
+    await fh.close();
+  }
+}
+__name(listZipEntries, "listZipEntries");
+var ZipEntryCheck = class extends import_node_stream2.Transform {
+  constructor(file, entry) {
+    super();
+    this.file = file;
+    this.entry = entry;
+  }
+  file;
+  entry;
+  static {
+    __name(this, "ZipEntryCheck");
+  }
+  crc = 0;
+  length = 0;
+  _transform(chunk, _enc, done) {
+    this.length += chunk.length;
+    if (this.length > this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
+      return;
+    }
+    this.crc = (0, import_node_zlib2.crc32)(chunk, this.crc);
+    done(null, chunk);
+  }
+  _flush(done) {
+    if (this.length !== this.entry.uncompressedSize) {
+      done(corrupt(this.file, `${this.entry.name} is ${this.length} bytes, the directory says ${this.entry.uncompressedSize}`));
+    } else if (this.crc >>> 0 !== this.entry.crc32 >>> 0) {
+      done(corrupt(this.file, `${this.entry.name} fails its CRC-32 check`));
+    } else done();
+  }
+};
+async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
+  const fh = await openRegularFile(file);
+  const header2 = Buffer.alloc(30);
+  try {
+    await fh.read(header2, 0, 30, entry.localHeaderOffset);
+  } finally {
+    await fh.close();
+  }
+  if (header2.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
+  const start = entry.localHeaderOffset + 30 + header2.readUInt16LE(26) + header2.readUInt16LE(28);
+  if (entry.method !== 0 && entry.method !== 8) {
+    throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
+  }
+  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs7.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const check = new ZipEntryCheck(file, entry);
+  const forward = /* @__PURE__ */ __name((e) => {
+    check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
+  }, "forward");
+  raw.on("error", forward);
+  if (entry.method === 8) {
+    const inflate = (0, import_node_zlib2.createInflateRaw)({ chunkSize: 1 << 20 });
+    inflate.on("error", forward);
+    raw.pipe(inflate).pipe(check);
+  } else {
+    raw.pipe(check);
+  }
+  return check;
+}
+__name(openZipEntry, "openZipEntry");
+
+// src/lib/image/decompress.ts
+async function xzUncompressedSize(path, logger) {
+  const r = await execCapture("xz", ["--robot", "--list", "--", path], { logger, allowFailure: true });
+  if (r.code !== 0) {
+    throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file: ${r.stderr.trim().replace(/^xz: /, "")}`);
+  }
+  const totals = r.stdout.split("\n").find((l) => l.startsWith("totals	"));
+  const size2 = totals ? Number(totals.split("	")[4]) : NaN;
+  return Number.isFinite(size2) ? size2 : void 0;
+}
+__name(xzUncompressedSize, "xzUncompressedSize");
+async function openRawImage(path, compression, logger) {
+  const name = (0, import_node_path17.basename)(path);
+  switch (compression) {
+    case "none": {
+      const handle = await openRegularFile(path);
+      const { size: size2 } = await handle.stat();
+      const stream = handle.createReadStream({ highWaterMark: READ_CHUNK });
+      return { stream, expectedSize: size2, innerName: name, done: Promise.resolve(), abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort") };
+    }
+    case "gz": {
+      const gunzip2 = (0, import_node_zlib3.createGunzip)({ chunkSize: READ_CHUNK });
+      const file = (await openRegularFile(path)).createReadStream({ highWaterMark: READ_CHUNK });
+      file.on("error", (e) => gunzip2.destroy(e));
+      file.pipe(gunzip2);
+      const abort = /* @__PURE__ */ __name(() => {
+        file.destroy();
+        gunzip2.destroy();
+        return Promise.resolve();
+      }, "abort");
+      return { stream: gunzip2, expectedSize: void 0, innerName: name.replace(/\.gz$/, ""), done: Promise.resolve(), abort };
+    }
+    case "xz": {
+      await (await openRegularFile(path)).close();
+      const expectedSize = await xzUncompressedSize(path, logger);
+      const { child, done, stop } = execStream("xz", ["--decompress", "--stdout", "--threads=0", "--", path], { logger, stdin: "ignore" });
+      let aborted = false;
+      const named = done.catch((e) => {
+        if (aborted) return;
+        throw new PiImageError("IMAGE_CORRUPT", `${path}: not a readable .xz file (truncated or damaged)`, { cause: e });
+      });
+      named.catch(() => void 0);
+      const abort = /* @__PURE__ */ __name(async () => {
+        aborted = true;
+        child.stdout.destroy();
+        await stop();
+      }, "abort");
+      return { stream: child.stdout, expectedSize, innerName: name.replace(/\.xz$/, ""), done: named, abort };
+    }
+    case "zip": {
+      await (await openRegularFile(path)).close();
+      const entries = await listZipEntries(path);
+      const images = entries.filter((e) => e.name.endsWith(".img") && !e.name.endsWith("/"));
+      if (images.length !== 1) {
+        throw new PiImageError(
+          images.length === 0 ? "IMAGE_NOT_DISK" : "DEPLOY_AMBIGUOUS",
+          `${path}: expected one .img inside, found ${images.length}: ${entries.map((e) => e.name).join(", ") || "an empty archive"}`
+        );
+      }
+      const entry = images[0];
+      if (entry.name.includes("/") || entry.name.includes("\\")) {
+        throw new PiImageError("IMAGE_CORRUPT", `${path}: the image entry ${entry.name} has a directory part; pi-gen writes a bare name`);
+      }
+      const stream = await openZipEntry(path, entry, READ_CHUNK);
+      return {
+        stream,
+        expectedSize: entry.uncompressedSize,
+        innerName: entry.name,
+        done: Promise.resolve(),
+        abort: /* @__PURE__ */ __name(() => Promise.resolve(void stream.destroy()), "abort")
+      };
+    }
+  }
+}
+__name(openRawImage, "openRawImage");
+
 // src/lib/image/mapped-bytes.ts
-var import_node_crypto6 = require("node:crypto");
+var import_node_crypto7 = require("node:crypto");
 function rangesOf(map, imageSize, imageSha256) {
   if (!map) return imageSize > 0 ? [{ start: 0, end: imageSize, sha256: imageSha256 }] : [];
   return map.ranges.map((r) => ({ start: r.first * map.blockSize, end: Math.min((r.last + 1) * map.blockSize, map.imageSize), sha256: r.sha256 }));
@@ -43644,7 +51459,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
   async function* generate() {
     let position = 0;
     let index = 0;
-    let hash = (0, import_node_crypto6.createHash)("sha256");
+    let hash = (0, import_node_crypto7.createHash)("sha256");
     for await (const c of stream) {
       const chunk = c;
       whole.update(chunk);
@@ -43663,7 +51478,7 @@ function piecesFromStream(stream, ranges, imageSize, source) {
         at += take;
         if (here + take === range.end) {
           check(range, hash.digest("hex"));
-          hash = (0, import_node_crypto6.createHash)("sha256");
+          hash = (0, import_node_crypto7.createHash)("sha256");
           index++;
         }
       }
@@ -43683,7 +51498,7 @@ function piecesFromFile(read, ranges, source) {
   const check = rangeCheck(source);
   async function* generate() {
     for (const range of ranges) {
-      const hash = (0, import_node_crypto6.createHash)("sha256");
+      const hash = (0, import_node_crypto7.createHash)("sha256");
       for (let at = range.start; at < range.end; at += READ_CHUNK) {
         const data = await read(at, Math.min(READ_CHUNK, range.end - at));
         hash.update(data);
@@ -43699,7 +51514,7 @@ __name(piecesFromFile, "piecesFromFile");
 
 // src/lib/device/block-devices.ts
 var import_node_fs8 = require("node:fs");
-var import_node_path17 = require("node:path");
+var import_node_path18 = require("node:path");
 var BlockDevices = class {
   constructor(sysRoot = "/sys", devRoot = "/dev") {
     this.sysRoot = sysRoot;
@@ -43711,7 +51526,7 @@ var BlockDevices = class {
     __name(this, "BlockDevices");
   }
   dir(name) {
-    return (0, import_node_path17.join)(this.sysRoot, "class", "block", name);
+    return (0, import_node_path18.join)(this.sysRoot, "class", "block", name);
   }
   text(path) {
     try {
@@ -43729,50 +51544,50 @@ var BlockDevices = class {
   }
   /** Every block device the kernel lists, by name. */
   names() {
-    return this.list((0, import_node_path17.join)(this.sysRoot, "class", "block"));
+    return this.list((0, import_node_path18.join)(this.sysRoot, "class", "block"));
   }
   /** The device with kernel name `name`, or undefined. */
   byName(name) {
     if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
     const dir = this.dir(name);
-    const devno = this.text((0, import_node_path17.join)(dir, "dev"));
+    const devno = this.text((0, import_node_path18.join)(dir, "dev"));
     if (devno === void 0) return void 0;
-    const isPartition = this.text((0, import_node_path17.join)(dir, "partition")) !== void 0;
+    const isPartition = this.text((0, import_node_path18.join)(dir, "partition")) !== void 0;
     let parent;
     if (isPartition) {
       try {
-        parent = (0, import_node_path17.basename)((0, import_node_path17.dirname)((0, import_node_fs8.realpathSync)(dir)));
+        parent = (0, import_node_path18.basename)((0, import_node_path18.dirname)((0, import_node_fs8.realpathSync)(dir)));
       } catch {
         parent = void 0;
       }
     }
-    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path17.join)(dir, entry, "partition")) !== void 0);
-    const holders = [...this.list((0, import_node_path17.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path17.join)(dir, p, "holders")))];
-    const device = (0, import_node_path17.join)(dir, "device");
+    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path18.join)(dir, entry, "partition")) !== void 0);
+    const holders = [...this.list((0, import_node_path18.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path18.join)(dir, p, "holders")))];
+    const device = (0, import_node_path18.join)(dir, "device");
     return {
       name,
-      path: (0, import_node_path17.join)(this.devRoot, name),
+      path: (0, import_node_path18.join)(this.devRoot, name),
       devno,
-      sizeBytes: Number(this.text((0, import_node_path17.join)(dir, "size")) ?? 0) * 512,
-      readOnly: this.text((0, import_node_path17.join)(dir, "ro")) === "1",
-      removable: this.text((0, import_node_path17.join)(dir, "removable")) === "1",
+      sizeBytes: Number(this.text((0, import_node_path18.join)(dir, "size")) ?? 0) * 512,
+      readOnly: this.text((0, import_node_path18.join)(dir, "ro")) === "1",
+      removable: this.text((0, import_node_path18.join)(dir, "removable")) === "1",
       isPartition,
       parent,
-      startBytes: isPartition ? Number(this.text((0, import_node_path17.join)(dir, "start")) ?? 0) * 512 : void 0,
-      model: nonEmpty(this.text((0, import_node_path17.join)(device, "model"))),
-      serial: nonEmpty(this.text((0, import_node_path17.join)(dir, "serial")) ?? this.text((0, import_node_path17.join)(device, "serial"))),
-      wwn: nonEmpty(this.text((0, import_node_path17.join)(dir, "wwid")) ?? this.text((0, import_node_path17.join)(device, "wwid")) ?? this.text((0, import_node_path17.join)(dir, "wwn"))),
+      startBytes: isPartition ? Number(this.text((0, import_node_path18.join)(dir, "start")) ?? 0) * 512 : void 0,
+      model: nonEmpty(this.text((0, import_node_path18.join)(device, "model"))),
+      serial: nonEmpty(this.text((0, import_node_path18.join)(dir, "serial")) ?? this.text((0, import_node_path18.join)(device, "serial"))),
+      wwn: nonEmpty(this.text((0, import_node_path18.join)(dir, "wwid")) ?? this.text((0, import_node_path18.join)(device, "wwid")) ?? this.text((0, import_node_path18.join)(dir, "wwn"))),
       partitions,
       holders: [...new Set(holders)],
-      logicalBlockSize: Number(this.text((0, import_node_path17.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
-      writeZeroesMaxBytes: Number(this.text((0, import_node_path17.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
-      backingFile: nonEmpty(this.text((0, import_node_path17.join)(dir, "loop", "backing_file")))
+      logicalBlockSize: Number(this.text((0, import_node_path18.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
+      writeZeroesMaxBytes: Number(this.text((0, import_node_path18.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
+      backingFile: nonEmpty(this.text((0, import_node_path18.join)(dir, "loop", "backing_file")))
     };
   }
   /** The device with device number major:minor. */
   byDevno(devno) {
     try {
-      return this.byName((0, import_node_path17.basename)((0, import_node_fs8.realpathSync)((0, import_node_path17.join)(this.sysRoot, "dev", "block", devno))));
+      return this.byName((0, import_node_path18.basename)((0, import_node_fs8.realpathSync)((0, import_node_path18.join)(this.sysRoot, "dev", "block", devno))));
     } catch {
       return void 0;
     }
@@ -43793,7 +51608,7 @@ var BlockDevices = class {
     const device = this.byName(name);
     if (!device) return [];
     if (device.isPartition) return device.parent ? [device.parent] : [];
-    const slaves = this.list((0, import_node_path17.join)(this.dir(name), "slaves"));
+    const slaves = this.list((0, import_node_path18.join)(this.dir(name), "slaves"));
     if (slaves.length === 0) return [name];
     return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
   }
@@ -43811,7 +51626,7 @@ __name(nonEmpty, "nonEmpty");
 
 // src/lib/device/disk-io.ts
 var import_node_fs9 = require("node:fs");
-var import_promises19 = require("node:fs/promises");
+var import_promises21 = require("node:fs/promises");
 var IO_CHUNK = 4 * 1024 * 1024;
 var MAX_ALIGNMENT = 4096;
 var DiskIo = class _DiskIo {
@@ -43834,7 +51649,7 @@ var DiskIo = class _DiskIo {
     const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
     const attempt = /* @__PURE__ */ __name(async (flags) => {
       try {
-        return await (0, import_promises19.open)(path, flags);
+        return await (0, import_promises21.open)(path, flags);
       } catch (e) {
         const code = e.code;
         if (code === "EBUSY")
@@ -44182,7 +51997,7 @@ function relocateGpt(head2, diskBytes) {
 __name(relocateGpt, "relocateGpt");
 
 // src/lib/device/written-digests.ts
-var import_node_crypto7 = require("node:crypto");
+var import_node_crypto8 = require("node:crypto");
 var WrittenDigests = class {
   /** `headEnd`: bytes before it are the held-back head, compared whole. */
   constructor(ranges, headEnd) {
@@ -44203,7 +52018,7 @@ var WrittenDigests = class {
       const end = piece.offset + piece.data.length;
       while (this.index < this.ranges.length && piece.offset >= this.ranges[this.index].end) this.close();
       if (end > this.headEnd) {
-        this.hash ??= (0, import_node_crypto7.createHash)("sha256");
+        this.hash ??= (0, import_node_crypto8.createHash)("sha256");
         this.hash.update(piece.offset >= this.headEnd ? piece.data : piece.data.subarray(this.headEnd - piece.offset));
       }
       yield piece;
@@ -44213,7 +52028,7 @@ var WrittenDigests = class {
   close() {
     const r = this.ranges[this.index++];
     const start = Math.max(r.start, this.headEnd);
-    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto7.createHash)("sha256")).digest("hex") });
+    if (r.end > start) this.done.push({ start, end: r.end, sha256: (this.hash ?? (0, import_node_crypto8.createHash)("sha256")).digest("hex") });
     this.hash = void 0;
   }
   /** The ranges past the head, as written (complete once `track` has finished). */
@@ -44223,7 +52038,7 @@ var WrittenDigests = class {
 };
 
 // src/lib/signing/signer-certificate.ts
-var import_core = __toESM(require_dist(), 1);
+var import_core = __toESM(require_dist2(), 1);
 var FULCIO = "1.3.6.1.4.1.57264.1";
 var FULCIO_EXTENSIONS = {
   issuer: `${FULCIO}.8`,
@@ -44528,7 +52343,7 @@ async function readBack(device, head2, ranges, imagePath, logger) {
       read += length;
     }
     for (const range of ranges) {
-      const hash = (0, import_node_crypto8.createHash)("sha256");
+      const hash = (0, import_node_crypto9.createHash)("sha256");
       for (let at = range.start; at < range.end; at += IO_CHUNK) {
         const length = Math.min(IO_CHUNK, range.end - at);
         const data = await io.readAt(io.buffers[0], length, at);
@@ -44890,12 +52705,12 @@ __name(flashRules, "flashRules");
 
 // src/lib/device/flash-source.ts
 var import_node_fs17 = require("node:fs");
-var import_promises24 = require("node:fs/promises");
-var import_node_os3 = require("node:os");
-var import_node_path25 = require("node:path");
+var import_promises26 = require("node:fs/promises");
+var import_node_os4 = require("node:os");
+var import_node_path26 = require("node:path");
 
 // src/lib/image/bmap.ts
-var import_node_crypto9 = require("node:crypto");
+var import_node_crypto10 = require("node:crypto");
 var BMAP_BLOCK_SIZE = 4096;
 var BlockMapBuilder = class {
   constructor(blockSize = BMAP_BLOCK_SIZE) {
@@ -44911,7 +52726,7 @@ var BlockMapBuilder = class {
   open;
   /** Adds `count` consecutive blocks whose bytes are `data` (the last one may be short). */
   addMapped(data, count2) {
-    this.open ??= { first: this.block, hash: (0, import_node_crypto9.createHash)("sha256") };
+    this.open ??= { first: this.block, hash: (0, import_node_crypto10.createHash)("sha256") };
     this.open.hash.update(data);
     this.block += count2;
     this.mapped += count2;
@@ -44971,7 +52786,7 @@ function renderBmap(map) {
     ""
   ];
   const withZeros = lines.join("\n");
-  const checksum = (0, import_node_crypto9.createHash)("sha256").update(withZeros).digest("hex");
+  const checksum = (0, import_node_crypto10.createHash)("sha256").update(withZeros).digest("hex");
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
@@ -45000,7 +52815,7 @@ function parseBmap(text2, source = ".bmap") {
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
   const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
-  if ((0, import_node_crypto9.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
+  if ((0, import_node_crypto10.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
   const blocksCount = count(body, "BlocksCount", source);
@@ -45032,8 +52847,8 @@ __name(parseBmap, "parseBmap");
 
 // src/lib/oci/layout.ts
 var import_node_fs13 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var import_node_path18 = require("node:path");
+var import_promises22 = require("node:fs/promises");
+var import_node_path19 = require("node:path");
 
 // src/lib/oci/reference.ts
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -45135,10 +52950,10 @@ function parseManifest2(bytes, where) {
 __name(parseManifest2, "parseManifest");
 
 // src/lib/oci/blob-source.ts
-var import_node_crypto10 = require("node:crypto");
+var import_node_crypto11 = require("node:crypto");
 var import_node_stream3 = require("node:stream");
 function digestOf(bytes) {
-  return `sha256:${(0, import_node_crypto10.createHash)("sha256").update(bytes).digest("hex")}`;
+  return `sha256:${(0, import_node_crypto11.createHash)("sha256").update(bytes).digest("hex")}`;
 }
 __name(digestOf, "digestOf");
 function verifiedBlobSource(descriptor, openRange, label) {
@@ -45196,7 +53011,7 @@ var OciLayout = class _OciLayout {
     return this.dir;
   }
   pinned(digest) {
-    return `oci:${(0, import_node_path18.resolve)(this.dir)}@${digest}`;
+    return `oci:${(0, import_node_path19.resolve)(this.dir)}@${digest}`;
   }
   /**
    * Opens the layout in `dir`. A directory without an `oci-layout` file is
@@ -45205,7 +53020,7 @@ var OciLayout = class _OciLayout {
    * layout behind.
    */
   static async open(dir, options) {
-    const marker = (0, import_node_path18.join)(dir, MARKER_FILE);
+    const marker = (0, import_node_path19.join)(dir, MARKER_FILE);
     let text2;
     try {
       text2 = (await readSmallFile(marker, 4096)).toString("utf8");
@@ -45224,20 +53039,20 @@ var OciLayout = class _OciLayout {
   }
   /** Whether `dir` holds an OCI image layout (its marker file is there). */
   static isLayoutDir(dir) {
-    return (0, import_node_fs13.existsSync)((0, import_node_path18.join)(dir, MARKER_FILE));
+    return (0, import_node_fs13.existsSync)((0, import_node_path19.join)(dir, MARKER_FILE));
   }
   /** Writes oci-layout and an empty index.json once the first blob is stored: a layout whose first write fails is not left behind. */
   async ensureCreated() {
     if (!this.pending) return;
-    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
+    await writeFileAtomic((0, import_node_path19.join)(this.dir, INDEX_FILE), `${JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })}
 `);
-    await writeFileAtomic((0, import_node_path18.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
+    await writeFileAtomic((0, import_node_path19.join)(this.dir, MARKER_FILE), '{"imageLayoutVersion":"1.0.0"}\n');
     this.pending = false;
   }
   /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
   async blobsDir() {
-    const dir = (0, import_node_path18.join)(this.dir, "blobs", "sha256");
-    const made = await (0, import_promises20.mkdir)(dir, { recursive: true });
+    const dir = (0, import_node_path19.join)(this.dir, "blobs", "sha256");
+    const made = await (0, import_promises22.mkdir)(dir, { recursive: true });
     if (this.pending && made !== void 0) this.madeDirs ??= made;
     return dir;
   }
@@ -45245,9 +53060,9 @@ var OciLayout = class _OciLayout {
   async undoDirs() {
     if (!this.pending || this.madeDirs === void 0) return;
     const top = this.madeDirs;
-    for (let d = (0, import_node_path18.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path18.dirname)(d)) {
+    for (let d = (0, import_node_path19.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path19.dirname)(d)) {
       try {
-        await (0, import_promises20.rmdir)(d);
+        await (0, import_promises22.rmdir)(d);
       } catch {
         return;
       }
@@ -45256,11 +53071,11 @@ var OciLayout = class _OciLayout {
   madeDirs;
   blobPath(digest) {
     if (!DIGEST.test(digest)) throw new PiImageError("INPUT_INVALID", `not a sha256 digest: ${digest}`);
-    return (0, import_node_path18.join)(this.dir, "blobs", "sha256", digest.slice(7));
+    return (0, import_node_path19.join)(this.dir, "blobs", "sha256", digest.slice(7));
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises20.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises22.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -45271,7 +53086,7 @@ var OciLayout = class _OciLayout {
   }
   async writeBlob(source, expected) {
     const counter = new HashingPassThrough();
-    const file = new AtomicFile((0, import_node_path18.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
+    const file = new AtomicFile((0, import_node_path19.join)(await this.blobsDir(), expected ? expected.slice(7) : "blob"));
     try {
       await file.fill(source, counter);
       const { size: size2, sha256 } = counter.digest();
@@ -45370,7 +53185,7 @@ var OciLayout = class _OciLayout {
   }
   async readIndex() {
     if (this.pending) return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-    const path = (0, import_node_path18.join)(this.dir, INDEX_FILE);
+    const path = (0, import_node_path19.join)(this.dir, INDEX_FILE);
     const index = parseJsonObject((await readSmallFile(path, MAX_INDEX_BYTES)).toString("utf8"));
     if (!index || !Array.isArray(index.manifests)) throw new PiImageError("INPUT_INVALID", `${path} is not an OCI image index (JSON with a manifests list)`);
     const manifests = index.manifests.filter(isDescriptor);
@@ -45383,7 +53198,7 @@ var OciLayout = class _OciLayout {
     const index = await this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[ANNOTATION.refName] !== tag2);
     index.manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [ANNOTATION.refName]: tag2 } });
-    await writeFileAtomic((0, import_node_path18.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
+    await writeFileAtomic((0, import_node_path19.join)(this.dir, INDEX_FILE), `${JSON.stringify(index, null, 2)}
 `);
   }
   async resolve(tag2) {
@@ -45492,7 +53307,7 @@ function sendRequest(method, url, headers, body, limits) {
     let failure;
     let settled = false;
     let response;
-    const fail2 = /* @__PURE__ */ __name((e) => {
+    const fail3 = /* @__PURE__ */ __name((e) => {
       if (failure) return;
       failure = e;
       clearAll();
@@ -45510,7 +53325,7 @@ function sendRequest(method, url, headers, body, limits) {
         clearTimeout(responseTimer);
         timers.delete(responseTimer);
       }
-      responseTimer = setTimeout(() => fail2(transportError(method, url, "timeout", what)), seconds2 * 1e3);
+      responseTimer = setTimeout(() => fail3(transportError(method, url, "timeout", what)), seconds2 * 1e3);
       timers.add(responseTimer);
     }, "armResponseTimer");
     const req = fn(url, { method, headers }, (res) => {
@@ -45521,20 +53336,20 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       response = new import_node_stream4.PassThrough();
       response.on("error", () => void 0);
-      res.on("error", (e) => fail2(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
+      res.on("error", (e) => fail3(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
       res.pipe(counter).pipe(response);
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
       resolve12({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
-    req.on("error", (e) => fail2(failure ?? transportError(method, url, "network", e.message, e)));
+    req.on("error", (e) => fail3(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
       timers.add(
         setTimeout(
-          () => fail2(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          () => fail3(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
           limits.maxTimeSeconds * 1e3
         )
       );
@@ -45545,7 +53360,7 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail2(
+          fail3(
             transportError(
               method,
               url,
@@ -45565,7 +53380,7 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       const sending = watchSpeed(() => counter.bytes, "sending");
       const stream = body();
-      stream.on("error", (e) => fail2(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
+      stream.on("error", (e) => fail3(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
       req.on("finish", () => {
         if (sending) {
           clearInterval(sending);
@@ -46297,42 +54112,42 @@ __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
 var import_node_fs16 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
-var import_node_path24 = require("node:path");
+var import_promises25 = require("node:fs/promises");
+var import_node_path25 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib5 = require("node:zlib");
 
 // src/lib/release/output-dir.ts
-var import_node_crypto11 = require("node:crypto");
+var import_node_crypto12 = require("node:crypto");
 var import_node_fs15 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
-var import_node_path19 = require("node:path");
+var import_promises23 = require("node:fs/promises");
+var import_node_path20 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises21.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises21.readdir)(path)).length > 0;
+    if (!(await (0, import_promises23.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises23.readdir)(path)).length > 0;
   } catch {
     return false;
   }
 }
 __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
-  const abs = (0, import_node_path19.resolve)(path);
+  const abs = (0, import_node_path20.resolve)(path);
   try {
-    return await (0, import_promises21.realpath)(abs);
+    return await (0, import_promises23.realpath)(abs);
   } catch {
-    const parent = (0, import_node_path19.dirname)(abs);
-    return parent === abs ? abs : (0, import_node_path19.join)(await realish(parent), (0, import_node_path19.basename)(abs));
+    const parent = (0, import_node_path20.dirname)(abs);
+    return parent === abs ? abs : (0, import_node_path20.join)(await realish(parent), (0, import_node_path20.basename)(abs));
   }
 }
 __name(realish, "realish");
 async function stageOutputDir(finalPath, options) {
-  const target = (0, import_node_path19.resolve)(finalPath);
+  const target = (0, import_node_path20.resolve)(finalPath);
   const label = options.label ?? "output";
   const realTarget = await realish(target);
   for (const input of options.inputs ?? []) {
     const realInput = await realish(input);
-    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path19.sep}`)) {
+    if (realInput === realTarget || realInput.startsWith(`${realTarget}${import_node_path20.sep}`)) {
       throw new PiImageError(
         "INPUT_INVALID",
         `${label} ${finalPath} is, or holds, the input ${input}: writing there would replace it; choose another directory`
@@ -46343,24 +54158,24 @@ async function stageOutputDir(finalPath, options) {
     if (!options.replace) {
       throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
     }
-    if (!(0, import_node_fs15.existsSync)((0, import_node_path19.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs15.existsSync)((0, import_node_path20.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
       );
     }
   }
-  await (0, import_promises21.mkdir)((0, import_node_path19.dirname)(target), { recursive: true });
-  const suffix = `${process.pid}-${(0, import_node_crypto11.randomBytes)(4).toString("hex")}`;
-  const path = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises21.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises21.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises23.mkdir)((0, import_node_path20.dirname)(target), { recursive: true });
+  const suffix = `${process.pid}-${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`;
+  const path = (0, import_node_path20.join)((0, import_node_path20.dirname)(target), `.${(0, import_node_path20.basename)(target)}.partial-${suffix}`);
+  await (0, import_promises23.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises23.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       if (!options.replace) {
         try {
-          await (0, import_promises21.rename)(path, target);
+          await (0, import_promises23.rename)(path, target);
         } catch (e) {
           const code = e.code;
           if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
@@ -46373,33 +54188,33 @@ async function stageOutputDir(finalPath, options) {
       }
       let old;
       try {
-        await (0, import_promises21.stat)(target);
-        old = (0, import_node_path19.join)((0, import_node_path19.dirname)(target), `.${(0, import_node_path19.basename)(target)}.old-${suffix}`);
-        await (0, import_promises21.rename)(target, old);
+        await (0, import_promises23.stat)(target);
+        old = (0, import_node_path20.join)((0, import_node_path20.dirname)(target), `.${(0, import_node_path20.basename)(target)}.old-${suffix}`);
+        await (0, import_promises23.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
         old = void 0;
       }
       try {
-        await (0, import_promises21.rename)(path, target);
+        await (0, import_promises23.rename)(path, target);
       } catch (e) {
-        if (old) await (0, import_promises21.rename)(old, target).catch(() => void 0);
+        if (old) await (0, import_promises23.rename)(old, target).catch(() => void 0);
         throw e;
       }
       unregister();
-      if (old) await (0, import_promises21.rm)(old, { recursive: true, force: true });
+      if (old) await (0, import_promises23.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises21.rm)(path, { recursive: true, force: true });
+      await (0, import_promises23.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises22 = require("node:fs/promises");
-var import_node_path20 = require("node:path");
+var import_promises24 = require("node:fs/promises");
+var import_node_path21 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
 var OCI_REF_FILE = "os-artifact.ref";
@@ -46413,14 +54228,14 @@ function besideFiles(releaseName) {
   return [signatureFileName(releaseName), OCI_REF_FILE];
 }
 __name(besideFiles, "besideFiles");
-function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path20.join)(dir, MANIFEST_FILE)) {
+function releaseFromBytes(dir, manifestBytes, where = (0, import_node_path21.join)(dir, MANIFEST_FILE)) {
   const manifest = parseManifest(manifestBytes.toString("utf8"), where, besideFiles);
   return { dir, manifest, manifestBytes, manifestDigest: digestBytes(manifestBytes), signatureFile: signatureFileName(manifest.name) };
 }
 __name(releaseFromBytes, "releaseFromBytes");
 async function readManifestBytes(dir) {
   try {
-    return await readSmallFile((0, import_node_path20.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+    return await readSmallFile((0, import_node_path21.join)(dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: ${MANIFEST_FILE} cannot be read (${e.message})`, { cause: e });
@@ -46433,14 +54248,14 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises22.readdir)(dir)).sort();
+    return (await (0, import_promises24.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
 }
 __name(listReleaseDir, "listReleaseDir");
 function releasePath(release, name) {
-  return (0, import_node_path20.join)(release.dir, name);
+  return (0, import_node_path21.join)(release.dir, name);
 }
 __name(releasePath, "releasePath");
 function fileOfRole(release, role) {
@@ -46504,8 +54319,8 @@ async function addReleaseFiles(release, files, options = {}) {
   const manifest = { ...release.manifest, files: sortFiles([...entries.values()]) };
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
-  await writeFileAtomic((0, import_node_path20.join)(release.dir, MANIFEST_FILE), bytes);
-  for (const f of dropped) await (0, import_promises22.rm)(releasePath(release, f.path), { force: true });
+  await writeFileAtomic((0, import_node_path21.join)(release.dir, MANIFEST_FILE), bytes);
+  for (const f of dropped) await (0, import_promises24.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -46519,7 +54334,7 @@ var ReleaseWriter = class {
   }
   files = [];
   path(name) {
-    return (0, import_node_path20.join)(this.dir, name);
+    return (0, import_node_path21.join)(this.dir, name);
   }
   /** Records a file something else wrote into the directory (a compressor, a copy). */
   record(name, role, digest) {
@@ -46542,14 +54357,14 @@ var ReleaseWriter = class {
     const manifest = { schemaVersion: MANIFEST_SCHEMA_VERSION, ...header2, files: sortFiles(this.files) };
     const bytes = Buffer.from(renderJson(manifest));
     releaseFromBytes(this.dir, bytes);
-    await writeFileAtomic((0, import_node_path20.join)(this.dir, MANIFEST_FILE), bytes);
+    await writeFileAtomic((0, import_node_path21.join)(this.dir, MANIFEST_FILE), bytes);
     return manifest;
   }
 };
 function diskDigests(dir) {
   return async (name, expectedSize) => {
     try {
-      return await digestFile((0, import_node_path20.join)(dir, name), void 0, expectedSize);
+      return await digestFile((0, import_node_path21.join)(dir, name), void 0, expectedSize);
     } catch (e) {
       if (e.code === "ENOENT") return void 0;
       if (e instanceof NotRegularFileError) throw new PiImageError("FILE_MODIFIED", `${name} in ${dir}: ${e.message}`);
@@ -46593,10 +54408,10 @@ function releaseNames(release) {
 __name(releaseNames, "releaseNames");
 
 // src/lib/signing/verify.ts
-var import_node_path21 = require("node:path");
-var import_bundle = __toESM(require_dist3(), 1);
-var import_protobuf_specs = __toESM(require_dist2(), 1);
-var import_verify = __toESM(require_dist4(), 1);
+var import_node_path22 = require("node:path");
+var import_bundle = __toESM(require_dist4(), 1);
+var import_protobuf_specs = __toESM(require_dist3(), 1);
+var import_verify = __toESM(require_dist5(), 1);
 
 // src/lib/signing/statement.ts
 var STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -46677,7 +54492,7 @@ async function findBundle(dir, names, given) {
   if (candidates.length > 1) throw new PiImageError("BUNDLE_CORRUPT", `${dir} holds several signatures (${candidates.join(", ")}): keep the release's own`);
   const file = candidates[0];
   try {
-    return { json: await readSmallFile((0, import_node_path21.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
+    return { json: await readSmallFile((0, import_node_path22.join)(dir, file), MAX_SIGNATURE_BYTES), label: file, file };
   } catch (e) {
     throw new PiImageError("BUNDLE_CORRUPT", `${file} cannot be read as a Sigstore bundle: ${e.message}`, { cause: e });
   }
@@ -46800,7 +54615,7 @@ async function verifyRelease(options) {
 __name(verifyRelease, "verifyRelease");
 
 // src/lib/publishing/release-artifact.ts
-var import_node_path22 = require("node:path");
+var import_node_path23 = require("node:path");
 var RELEASE_ARTIFACT_TYPE = "application/vnd.pi-image.release.v1";
 function artifactLayout(content, annotations) {
   const layers = [];
@@ -46810,7 +54625,7 @@ function artifactLayout(content, annotations) {
   layers.push({ mediaType: "application/json", ...spine.descriptor, annotations: { [ANNOTATION.title]: MANIFEST_FILE } });
   for (const f of content.files) {
     const descriptor = { digest: `sha256:${f.sha256}`, size: f.size };
-    blobs.push(fileBlobSource((0, import_node_path22.join)(content.dir, f.path), descriptor));
+    blobs.push(fileBlobSource((0, import_node_path23.join)(content.dir, f.path), descriptor));
     layers.push({ mediaType: f.mediaType, ...descriptor, annotations: { [ANNOTATION.title]: f.path } });
   }
   layers.sort((a, b) => a.annotations[ANNOTATION.title] < b.annotations[ANNOTATION.title] ? -1 : 1);
@@ -46929,7 +54744,7 @@ async function recordReference(release, reference) {
 __name(recordReference, "recordReference");
 
 // src/lib/publishing/release-image.ts
-var import_node_path23 = require("node:path");
+var import_node_path24 = require("node:path");
 
 // src/lib/oci/tar-format.ts
 var BLOCK = 512;
@@ -47018,7 +54833,7 @@ async function* verifiedFileChunks(dir, f) {
   const modified = /* @__PURE__ */ __name((why) => new PiImageError("FILE_MODIFIED", `${f.path} in ${dir} does not match ${MANIFEST_FILE} (${why}; changed since it was packaged?): not published`), "modified");
   let chunks;
   try {
-    chunks = regularFileChunks((0, import_node_path23.join)(dir, f.path));
+    chunks = regularFileChunks((0, import_node_path24.join)(dir, f.path));
     const first = await chunks.next();
     if (!first.done) chunks = prepend(first.value, chunks);
     else chunks = prepend(Buffer.alloc(0), chunks);
@@ -47298,7 +55113,7 @@ var StagingWriter = class {
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
     const counter = new DigestCounter();
-    const path = (0, import_node_path24.join)(this.dir, name);
+    const path = (0, import_node_path25.join)(this.dir, name);
     const out = (0, import_node_fs16.createWriteStream)(path, { flags: "wx" });
     const failed = new Promise(
       (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
@@ -47404,7 +55219,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises23.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises25.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -47476,8 +55291,8 @@ async function openFlashSource(input, options) {
   if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs17.existsSync)(target.dir)) {
     throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
   }
-  const dir = await (0, import_promises24.mkdtemp)((0, import_node_path25.join)(options.workDir ?? (0, import_node_os3.tmpdir)(), "pi-image-flash-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises24.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises26.mkdtemp)((0, import_node_path26.join)(options.workDir ?? (0, import_node_os4.tmpdir)(), "pi-image-flash-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises26.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   const cleanup = /* @__PURE__ */ __name(async () => {
     await remove();
@@ -47486,7 +55301,7 @@ async function openFlashSource(input, options) {
   try {
     const { store, reference } = await openStore(target, { ...options.store, logger: options.logger, create: false });
     if (!reference) throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: name a tag or a digest`);
-    const out = (0, import_node_path25.join)(dir, "release");
+    const out = (0, import_node_path26.join)(dir, "release");
     const pulled = await pullRelease({ store, reference, outDir: out, verify: options.verify, logger: options.logger });
     return await openReleaseSource(out, input, { ...options, alreadyVerified: pulled.verified }, cleanup);
   } catch (e) {
@@ -47545,8 +55360,8 @@ async function readBmap(path) {
 }
 __name(readBmap, "readBmap");
 function bmapBeside(image) {
-  const base = (0, import_node_path25.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
-  const path = (0, import_node_path25.join)((0, import_node_path25.dirname)(image), `${base}.bmap`);
+  const base = (0, import_node_path26.basename)(image).replace(/\.(img(\.(xz|gz))?|zip)$/, "");
+  const path = (0, import_node_path26.join)((0, import_node_path26.dirname)(image), `${base}.bmap`);
   return (0, import_node_fs17.existsSync)(path) ? path : void 0;
 }
 __name(bmapBeside, "bmapBeside");
@@ -47583,11 +55398,11 @@ async function openImageSource(path, options) {
 __name(openImageSource, "openImageSource");
 
 // src/lib/signing/trusted-root.ts
-var import_node_os4 = require("node:os");
-var import_node_path26 = require("node:path");
-var import_protobuf_specs2 = __toESM(require_dist2(), 1);
-var import_tuf = __toESM(require_dist12(), 1);
-var import_verify4 = __toESM(require_dist4(), 1);
+var import_node_os5 = require("node:os");
+var import_node_path27 = require("node:path");
+var import_protobuf_specs2 = __toESM(require_dist3(), 1);
+var import_tuf = __toESM(require_dist13(), 1);
+var import_verify4 = __toESM(require_dist5(), 1);
 var MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
 function checkTrustedRoot(json, label) {
   const bad3 = /* @__PURE__ */ __name((why, cause) => new PiImageError("INPUT_INVALID", `the trusted root ${label} ${why}`, { cause }), "bad");
@@ -47602,7 +55417,7 @@ function checkTrustedRoot(json, label) {
   if (material.tlogs.length === 0 && material.timestampAuthorities.length === 0) throw bad3("names no transparency log and no timestamp authority");
 }
 __name(checkTrustedRoot, "checkTrustedRoot");
-async function loadTrustedRoot(path, cacheDir = (0, import_node_path26.join)((0, import_node_os4.homedir)(), ".cache", "pi-image-release", "tuf")) {
+async function loadTrustedRoot(path, cacheDir = (0, import_node_path27.join)((0, import_node_os5.homedir)(), ".cache", "pi-image-release", "tuf")) {
   if (path) {
     let json;
     try {
@@ -47670,12 +55485,12 @@ var import_node_fs19 = require("node:fs");
 
 // src/lib/oci/credentials.ts
 var import_node_fs18 = require("node:fs");
-var import_node_os5 = require("node:os");
-var import_node_path27 = require("node:path");
+var import_node_os6 = require("node:os");
+var import_node_path28 = require("node:path");
 function dockerConfigReader(env) {
   return () => {
     try {
-      return (0, import_node_fs18.readFileSync)((0, import_node_path27.join)(env.DOCKER_CONFIG ?? (0, import_node_path27.join)(env.HOME ?? (0, import_node_os5.homedir)(), ".docker"), "config.json"), "utf8");
+      return (0, import_node_fs18.readFileSync)((0, import_node_path28.join)(env.DOCKER_CONFIG ?? (0, import_node_path28.join)(env.HOME ?? (0, import_node_os6.homedir)(), ".docker"), "config.json"), "utf8");
     } catch {
       return void 0;
     }
@@ -47933,13 +55748,13 @@ async function confirm(plan, yes, context) {
 __name(confirm, "confirm");
 
 // src/lib/boot/boot-test.ts
-var import_promises32 = require("node:fs/promises");
-var import_node_os9 = require("node:os");
-var import_node_path33 = require("node:path");
+var import_promises34 = require("node:fs/promises");
+var import_node_os10 = require("node:os");
+var import_node_path34 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
-var import_promises25 = require("node:fs/promises");
-var import_node_path28 = require("node:path");
+var import_promises27 = require("node:fs/promises");
+var import_node_path29 = require("node:path");
 
 // src/lib/core/markdown-text.ts
 function mdText(value) {
@@ -47996,7 +55811,7 @@ function withBootTestSection(notes, section) {
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
   try {
-    return await (0, import_promises25.readFile)((0, import_node_path28.join)(dir, name));
+    return await (0, import_promises27.readFile)((0, import_node_path29.join)(dir, name));
   } catch (e) {
     throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
   }
@@ -48007,7 +55822,7 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises27.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -48018,7 +55833,7 @@ async function clearBootEvidence(release) {
   const files = [];
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises25.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises27.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -48035,17 +55850,17 @@ function withoutBootTestSection(notes) {
 }
 __name(withoutBootTestSection, "withoutBootTestSection");
 async function writeEvidenceDir(dir, report, logDir) {
-  await (0, import_promises25.mkdir)(dir, { recursive: true });
-  await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises25.writeFile)((0, import_node_path28.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
+  await (0, import_promises27.mkdir)(dir, { recursive: true });
+  await (0, import_promises27.writeFile)((0, import_node_path29.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises27.writeFile)((0, import_node_path29.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
 // src/lib/boot/boot-kit.ts
-var import_node_crypto13 = require("node:crypto");
+var import_node_crypto14 = require("node:crypto");
 var import_node_fs22 = require("node:fs");
-var import_promises27 = require("node:fs/promises");
-var import_node_path30 = require("node:path");
+var import_promises29 = require("node:fs/promises");
+var import_node_path31 = require("node:path");
 
 // src/lib/boot/cpio.ts
 var S_IFDIR2 = 16384;
@@ -48208,10 +56023,10 @@ function collect(max, where, done) {
 __name(collect, "collect");
 
 // src/lib/boot/debian-archive.ts
-var import_node_crypto12 = require("node:crypto");
-var import_promises26 = require("node:fs/promises");
+var import_node_crypto13 = require("node:crypto");
+var import_promises28 = require("node:fs/promises");
 var import_node_fs21 = require("node:fs");
-var import_node_path29 = require("node:path");
+var import_node_path30 = require("node:path");
 var import_node_stream7 = require("node:stream");
 var DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
 var DEFAULT_DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -48313,13 +56128,13 @@ async function download(url, path, expected, archive) {
 }
 __name(download, "download");
 async function cached(archive, url, name, expected) {
-  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
-  await (0, import_promises26.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path29.join)(dir, name);
+  const dir = (0, import_node_path30.join)(archive.cacheDir, "debian");
+  await (0, import_promises28.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path30.join)(dir, name);
   if (expected.sha256 && (0, import_node_fs21.existsSync)(path)) {
     const have = await digestFile(path).catch(() => void 0);
     if (have?.sha256 === expected.sha256) return path;
-    await (0, import_promises26.rm)(path, { force: true });
+    await (0, import_promises28.rm)(path, { force: true });
   }
   archive.logger.info(`fetching ${url}`);
   await download(url, path, expected, archive);
@@ -48334,19 +56149,19 @@ async function verifiedRelease(archive) {
     );
   }
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
-  const dir = (0, import_node_path29.join)(archive.cacheDir, "debian");
-  await (0, import_promises26.mkdir)(dir, { recursive: true });
-  const path = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`);
+  const dir = (0, import_node_path30.join)(archive.cacheDir, "debian");
+  await (0, import_promises28.mkdir)(dir, { recursive: true });
+  const path = (0, import_node_path30.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`);
   try {
     await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
-    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path29.resolve)(archive.keyring), "--output", "-", path], {
+    const r = await execCapture("gpgv", ["--quiet", "--keyring", (0, import_node_path30.resolve)(archive.keyring), "--output", "-", path], {
       logger: archive.logger,
       allowFailure: true
     });
     if (r.code !== 0) throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
-    const seen = (0, import_node_path29.join)(dir, `${archive.suite}.InRelease.date`);
+    const seen = (0, import_node_path30.join)(dir, `${archive.suite}.InRelease.date`);
     const date = Date.parse(parseStanza(r.stdout.split("\n\n")[0] ?? "").Date ?? "");
-    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises26.readFile)(seen, "utf8")) : NaN;
+    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises28.readFile)(seen, "utf8")) : NaN;
     if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
       throw new PiImageError(
         "FETCH_FAILED",
@@ -48356,7 +56171,7 @@ async function verifiedRelease(archive) {
     if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
     return r.stdout;
   } finally {
-    await (0, import_promises26.rm)(path, { force: true });
+    await (0, import_promises28.rm)(path, { force: true });
   }
 }
 __name(verifiedRelease, "verifiedRelease");
@@ -48603,16 +56418,16 @@ var MAX_MODULE_BYTES = 32 * 1024 * 1024;
 var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.xz|\.zst)?$/;
 async function moduleBytes(bytes, compression, where, logger, scratch) {
   if (!compression) return bytes;
-  const packed = (0, import_node_path30.join)(scratch, `module${compression}`);
-  await (0, import_promises27.writeFile)(packed, bytes);
+  const packed = (0, import_node_path31.join)(scratch, `module${compression}`);
+  await (0, import_promises29.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
     if (e instanceof PiImageError && e.code === "TOOL_MISSING") throw e;
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
-  const plain = (0, import_node_path30.join)(scratch, "module");
-  const out = await (0, import_promises27.readFile)(plain);
-  await (0, import_promises27.rm)(plain, { force: true });
+  const plain = (0, import_node_path31.join)(scratch, "module");
+  const out = await (0, import_promises29.readFile)(plain);
+  await (0, import_promises29.rm)(plain, { force: true });
   return out;
 }
 __name(moduleBytes, "moduleBytes");
@@ -48694,21 +56509,21 @@ async function prepareBootKit(options) {
   const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
   const kernelDeb = options.kernelDeb ?? kernelPkg.path;
   const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
-  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto13.createHash)("sha256").update(await (0, import_promises27.readFile)(kernelDeb)).digest("hex");
-  const key = (0, import_node_crypto13.createHash)("sha256").update(`${PROBE_VERSION}
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto14.createHash)("sha256").update(await (0, import_promises29.readFile)(kernelDeb)).digest("hex");
+  const key = (0, import_node_crypto14.createHash)("sha256").update(`${PROBE_VERSION}
 ${kernelDigest}
 ${busyboxDeb.pkg.sha256}
 ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
-  const dir = (0, import_node_path30.join)(archive.cacheDir, "boot-kit", key);
+  const dir = (0, import_node_path31.join)(archive.cacheDir, "boot-kit", key);
   const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
-  if ((0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) {
-    const kit = JSON.parse(await (0, import_promises27.readFile)((0, import_node_path30.join)(dir, "kit.json"), "utf8"));
-    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
+  if ((0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) {
+    const kit = JSON.parse(await (0, import_promises29.readFile)((0, import_node_path31.join)(dir, "kit.json"), "utf8"));
+    return { kernel: (0, import_node_path31.join)(dir, "vmlinuz"), initrd: (0, import_node_path31.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
   }
   logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
   const work = `${dir}.partial-${process.pid}`;
-  await (0, import_promises27.rm)(work, { recursive: true, force: true });
-  await (0, import_promises27.mkdir)(work, { recursive: true });
+  await (0, import_promises29.rm)(work, { recursive: true, force: true });
+  await (0, import_promises29.mkdir)(work, { recursive: true });
   try {
     const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
     let busybox;
@@ -48718,20 +56533,20 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
       logger
     );
     if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
-    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "vmlinuz"), k.kernel);
-    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
-    await (0, import_promises27.writeFile)((0, import_node_path30.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+    await (0, import_promises29.writeFile)((0, import_node_path31.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises29.writeFile)((0, import_node_path31.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises29.writeFile)((0, import_node_path31.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) await (0, import_promises27.rm)(dir, { recursive: true, force: true });
+    if (!(0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) await (0, import_promises29.rm)(dir, { recursive: true, force: true });
     try {
-      await (0, import_promises27.rename)(work, dir);
+      await (0, import_promises29.rename)(work, dir);
     } catch (e) {
-      if (!(0, import_node_fs22.existsSync)((0, import_node_path30.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
-      await (0, import_promises27.rm)(work, { recursive: true, force: true });
+      if (!(0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
+      await (0, import_promises29.rm)(work, { recursive: true, force: true });
     }
-    return { kernel: (0, import_node_path30.join)(dir, "vmlinuz"), initrd: (0, import_node_path30.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
+    return { kernel: (0, import_node_path31.join)(dir, "vmlinuz"), initrd: (0, import_node_path31.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
-    await (0, import_promises27.rm)(work, { recursive: true, force: true });
+    await (0, import_promises29.rm)(work, { recursive: true, force: true });
     throw e;
   }
 }
@@ -48739,7 +56554,7 @@ __name(prepareBootKit, "prepareBootKit");
 
 // src/lib/boot/qemu.ts
 var import_node_fs23 = require("node:fs");
-var import_node_os6 = require("node:os");
+var import_node_os7 = require("node:os");
 
 // src/lib/boot/console-watch.ts
 var ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g;
@@ -48869,7 +56684,7 @@ var ConsoleWatch = class {
 // src/lib/boot/qemu.ts
 var QEMU = "qemu-system-aarch64";
 function chooseAccel() {
-  if ((0, import_node_os6.arch)() !== "arm64") return "tcg";
+  if ((0, import_node_os7.arch)() !== "arm64") return "tcg";
   try {
     (0, import_node_fs23.accessSync)("/dev/kvm", import_node_fs23.constants.R_OK | import_node_fs23.constants.W_OK);
     return "kvm";
@@ -48948,22 +56763,22 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
 __name(bootMachine, "bootMachine");
 
 // src/lib/boot/smoke-test.ts
-var import_node_crypto14 = require("node:crypto");
+var import_node_crypto15 = require("node:crypto");
 var import_node_fs25 = require("node:fs");
-var import_promises31 = require("node:fs/promises");
+var import_promises33 = require("node:fs/promises");
+var import_node_os9 = require("node:os");
+var import_node_path33 = require("node:path");
+
+// src/lib/image/random-access-image.ts
+var import_promises32 = require("node:fs/promises");
 var import_node_os8 = require("node:os");
 var import_node_path32 = require("node:path");
 
-// src/lib/image/random-access-image.ts
-var import_promises30 = require("node:fs/promises");
-var import_node_os7 = require("node:os");
-var import_node_path31 = require("node:path");
-
 // src/lib/image/raw-image-pass.ts
 var import_node_fs24 = require("node:fs");
-var import_promises28 = require("node:fs/promises");
+var import_promises30 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
-var import_promises29 = require("node:stream/promises");
+var import_promises31 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -48988,7 +56803,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises29.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises31.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -49029,7 +56844,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises28.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises30.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -49082,10 +56897,10 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises30.mkdtemp)((0, import_node_path31.join)(options.workDir ?? (0, import_node_os7.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises30.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises32.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises32.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
-  const sparse = dir ? (0, import_node_path31.join)(dir, "image.img") : void 0;
+  const sparse = dir ? (0, import_node_path32.join)(dir, "image.img") : void 0;
   let opened;
   let disk;
   try {
@@ -49216,20 +57031,20 @@ async function checkEntries(dir) {
   if (!dir) return [];
   let names;
   try {
-    names = (await (0, import_promises31.readdir)(dir)).sort();
+    names = (await (0, import_promises33.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
   }
   const out = [];
   for (const name of names) {
     if (name.startsWith(".") || DOCUMENTATION.test(name)) continue;
-    const path = (0, import_node_path32.join)(dir, name);
-    const st = await (0, import_promises31.stat)(path);
+    const path = (0, import_node_path33.join)(dir, name);
+    const st = await (0, import_promises33.stat)(path);
     if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `check ${path} is not a regular file`);
     if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError("INPUT_INVALID", `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
     if ((st.mode & 73) === 0) throw new PiImageError("INPUT_INVALID", `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
-    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises31.readFile)(path), mode: 493 });
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises33.readFile)(path), mode: 493 });
   }
   if (out.length === 0) throw new PiImageError("INPUT_INVALID", `checks directory ${dir} holds no checks`);
   return out;
@@ -49335,9 +57150,9 @@ async function smokeTest(options) {
   const { logger } = options;
   const started = /* @__PURE__ */ new Date();
   const checkScripts = await checkEntries(options.checksDir);
-  const expectChecks = checkScripts.map((e) => (0, import_node_path32.basename)(e.path));
-  const work = await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-boot-"));
-  const unregister = registerCleanup(() => (0, import_promises31.rm)(work, { recursive: true, force: true }));
+  const expectChecks = checkScripts.map((e) => (0, import_node_path33.basename)(e.path));
+  const work = await (0, import_promises33.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises33.rm)(work, { recursive: true, force: true }));
   try {
     const compression = await detectCompression(options.image);
     const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
@@ -49367,15 +57182,15 @@ async function smokeTest(options) {
       ] : [{ name: "boot", dataDisk: false }];
       let dataDisk;
       if (options.dataLabel) {
-        dataDisk = (0, import_node_path32.join)(work, "data.img");
-        await (0, import_promises31.writeFile)(dataDisk, "");
-        await (0, import_promises31.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        dataDisk = (0, import_node_path33.join)(work, "data.img");
+        await (0, import_promises33.writeFile)(dataDisk, "");
+        await (0, import_promises33.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
       const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
       const boots = [];
       for (const step of plan) {
-        const nonce = (0, import_node_crypto14.randomBytes)(8).toString("hex");
+        const nonce = (0, import_node_crypto15.randomBytes)(8).toString("hex");
         const conf = {
           type: "file",
           path: "probe/probe.conf",
@@ -49387,9 +57202,9 @@ async function smokeTest(options) {
             jobWait: Math.min(120, limits.timeLimit / 3)
           })
         };
-        const initrd = (0, import_node_path32.join)(work, `initrd-${step.name}`);
+        const initrd = (0, import_node_path33.join)(work, `initrd-${step.name}`);
         const machine = /* @__PURE__ */ __name(async (a) => {
-          await (0, import_promises31.writeFile)(initrd, Buffer.concat([await (0, import_promises31.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          await (0, import_promises33.writeFile)(initrd, Buffer.concat([await (0, import_promises33.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
           return {
             kernel: kit.kernel,
             initrd,
@@ -49401,8 +57216,8 @@ async function smokeTest(options) {
             memoryMiB
           };
         }, "machine");
-        logger.info(`booting ${(0, import_node_path32.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
-        const logPath = (0, import_node_path32.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
+        logger.info(`booting ${(0, import_node_path33.basename)(options.image)}${plan.length > 1 ? ` (${step.name})` : ""} under ${accel === "kvm" ? "KVM" : "TCG emulation"}`);
+        const logPath = (0, import_node_path33.join)(options.logDir, `${options.logPrefix}.${step.name}.console.log`);
         const log = new ConsoleLog(logPath);
         const boot = /* @__PURE__ */ __name(async () => {
           try {
@@ -49435,7 +57250,7 @@ async function smokeTest(options) {
           seconds: Math.round(run.seconds * 10) / 10,
           times: run.watch.times,
           checks,
-          consoleLog: { file: (0, import_node_path32.basename)(logPath), ...logDigest },
+          consoleLog: { file: (0, import_node_path33.basename)(logPath), ...logDigest },
           // QEMU's own "terminating on signal" (we stopped it) is not the image's last word.
           lastLines: run.watch.tail.filter((l) => !l.startsWith(`${QEMU}: terminating on signal`)).slice(-15)
         });
@@ -49447,7 +57262,7 @@ async function smokeTest(options) {
         passed: boots.length === plan.length && boots.every((b) => b.passed),
         startedAt: started.toISOString(),
         seconds: Math.round((Date.now() - started.getTime()) / 100) / 10,
-        image: { file: (0, import_node_path32.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
+        image: { file: (0, import_node_path33.basename)(options.image), rawSize: raw.size, rawSha256: raw.sha256 },
         machine: {
           emulator: await qemuVersion(logger),
           machine: "virt",
@@ -49472,7 +57287,7 @@ async function smokeTest(options) {
       await image.close();
     }
   } finally {
-    await (0, import_promises31.rm)(work, { recursive: true, force: true });
+    await (0, import_promises33.rm)(work, { recursive: true, force: true });
     unregister();
   }
 }
@@ -49493,7 +57308,7 @@ __name(failureMessage, "failureMessage");
 // src/lib/boot/boot-test.ts
 var DEFAULT_DEBIAN_SUITE = "bookworm";
 var KNOWN_SUITES = /* @__PURE__ */ new Set(["bullseye", "bookworm", "trixie", "forky", "duke"]);
-var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path33.join)((0, import_node_path33.dirname)((0, import_node_path33.resolve)(source)), `${(0, import_node_path33.basename)((0, import_node_path33.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
+var defaultEvidenceDir = /* @__PURE__ */ __name((source) => (0, import_node_path34.join)((0, import_node_path34.dirname)((0, import_node_path34.resolve)(source)), `${(0, import_node_path34.basename)((0, import_node_path34.resolve)(source))}.smoke-test`), "defaultEvidenceDir");
 async function bootTest(options) {
   const { logger } = options;
   const kind = await pathKind(options.source);
@@ -49526,8 +57341,8 @@ async function bootTest(options) {
   } else if (kind !== "file") {
     throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
   }
-  const logDir = await (0, import_promises32.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-logs-"));
-  const unregister = registerCleanup(() => (0, import_promises32.rm)(logDir, { recursive: true, force: true }));
+  const logDir = await (0, import_promises34.mkdtemp)((0, import_node_path34.join)(options.workDir ?? (0, import_node_os10.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises34.rm)(logDir, { recursive: true, force: true }));
   try {
     const report = await smokeTest({
       image,
@@ -49572,7 +57387,7 @@ async function bootTest(options) {
   evidence: ${evidence}`);
     return { report, evidence };
   } finally {
-    await (0, import_promises32.rm)(logDir, { recursive: true, force: true });
+    await (0, import_promises34.rm)(logDir, { recursive: true, force: true });
     unregister();
   }
 }
@@ -50179,7 +57994,7 @@ Options:
 };
 
 // src/lib/release/package.ts
-var import_node_path34 = require("node:path");
+var import_node_path35 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -50473,13 +58288,13 @@ function renderReleaseNotes(meta, files) {
 __name(renderReleaseNotes, "renderReleaseNotes");
 
 // src/lib/release/sbom.ts
-var import_node_crypto15 = require("node:crypto");
+var import_node_crypto16 = require("node:crypto");
 function spdxIdPart(s) {
   return s.replace(/[^A-Za-z0-9.-]/g, "-");
 }
 __name(spdxIdPart, "spdxIdPart");
 function digestUuid(seed) {
-  const h = (0, import_node_crypto15.createHash)("sha256").update(seed).digest("hex");
+  const h = (0, import_node_crypto16.createHash)("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${(parseInt(h[16], 16) & 3 | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 __name(digestUuid, "digestUuid");
@@ -50569,7 +58384,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path34.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path35.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -50604,7 +58419,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path34.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path35.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -50632,7 +58447,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path34.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path35.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -50652,9 +58467,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path34.basename)(layout.image.path),
-      info: (0, import_node_path34.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path34.basename)(layout.buildLog) : null,
+      image: (0, import_node_path35.basename)(layout.image.path),
+      info: (0, import_node_path35.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path35.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -50674,7 +58489,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path34.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path35.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents,
       buildRecord,
@@ -50698,12 +58513,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path34.join)(out, f.image),
-        bmap: (0, import_node_path34.join)(out, f.bmap),
-        manifest: (0, import_node_path34.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path34.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path34.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path34.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path35.join)(out, f.image),
+        bmap: (0, import_node_path35.join)(out, f.bmap),
+        manifest: (0, import_node_path35.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path35.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path35.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path35.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -50835,7 +58650,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path35 = require("node:path");
+var import_node_path36 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -50990,7 +58805,7 @@ function releaseAnnotations(content, extra = {}) {
 __name(releaseAnnotations, "releaseAnnotations");
 
 // src/lib/publishing/publish.ts
-var FORMATS = ["image", "artifact"];
+var FORMATS2 = ["image", "artifact"];
 async function putFileBlob(store, source, name) {
   try {
     return await store.putBlob(source);
@@ -51105,7 +58920,7 @@ ${REGISTRY_HELP}`,
     if (positionals.length < 1 || positionals.length > 2) throw usageError("publish needs RELEASE_DIR and optionally TARGET");
     const source = positionals[0];
     const format = values.format ?? "image";
-    if (!FORMATS.includes(format)) throw usageError(`--format "${format}": use ${FORMATS.join(" or ")}`);
+    if (!FORMATS2.includes(format)) throw usageError(`--format "${format}": use ${FORMATS2.join(" or ")}`);
     let chunkSize;
     if (values["chunk-size"] !== void 0) {
       const mib2 = Number(values["chunk-size"]);
@@ -51113,7 +58928,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path35.join)((0, import_node_path35.dirname)((0, import_node_path35.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path36.join)((0, import_node_path36.dirname)((0, import_node_path36.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -51149,9 +58964,9 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/distribution/promote.ts
-var import_promises33 = require("node:fs/promises");
-var import_node_os10 = require("node:os");
-var import_node_path36 = require("node:path");
+var import_promises35 = require("node:fs/promises");
+var import_node_os11 = require("node:os");
+var import_node_path37 = require("node:path");
 var PROMOTION_ARTIFACT_TYPE = "application/vnd.pi-image.promotion.v1+json";
 async function passingBootTest(release) {
   const { manifest } = release;
@@ -51178,11 +58993,11 @@ __name(passingBootTest, "passingBootTest");
 async function promoteRelease(options) {
   const { store, logger } = options;
   const channel = checkTag(options.channel, "channel");
-  const scratch = await (0, import_promises33.mkdtemp)((0, import_node_path36.join)(options.tmpdir ?? (0, import_node_os10.tmpdir)(), "pi-image-promote-"));
-  const unregister = registerCleanup(() => (0, import_promises33.rm)(scratch, { recursive: true, force: true }));
+  const scratch = await (0, import_promises35.mkdtemp)((0, import_node_path37.join)(options.tmpdir ?? (0, import_node_os11.tmpdir)(), "pi-image-promote-"));
+  const unregister = registerCleanup(() => (0, import_promises35.rm)(scratch, { recursive: true, force: true }));
   try {
     logger.info(`checking ${store.label}:${options.reference} before promoting it (pulled to ${scratch}, removed afterwards)`);
-    const outDir = (0, import_node_path36.join)(scratch, "release");
+    const outDir = (0, import_node_path37.join)(scratch, "release");
     const pulled = await pullRelease({
       store,
       reference: options.reference,
@@ -51247,7 +59062,7 @@ async function promoteRelease(options) {
     logger.info(`promotion recorded as ${attached.digest} (${attached.via})`);
     return { record, moved: true, recordDigest: attached.digest };
   } finally {
-    await (0, import_promises33.rm)(scratch, { recursive: true, force: true });
+    await (0, import_promises35.rm)(scratch, { recursive: true, force: true });
     unregister();
   }
 }
@@ -51496,8 +59311,8 @@ function builderFromClaims(claims, serverUrl = "https://github.com") {
 __name(builderFromClaims, "builderFromClaims");
 
 // src/lib/signing/sign.ts
-var import_bundle2 = __toESM(require_dist3(), 1);
-var import_sign = __toESM(require_dist13(), 1);
+var import_bundle2 = __toESM(require_dist4(), 1);
+var import_sign = __toESM(require_dist14(), 1);
 var PUBLIC_FULCIO_URL = "https://fulcio.sigstore.dev";
 var PUBLIC_REKOR_URL = "https://rekor.sigstore.dev";
 async function signRelease(options) {
@@ -51711,6 +59526,7 @@ var COMMANDS = [
   verifyCommand,
   imagerFeedCommand,
   inspectCommand,
+  customiseCommand,
   flashCommand
 ];
 function mainHelp() {
@@ -51796,7 +59612,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises34.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises36.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

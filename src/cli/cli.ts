@@ -10,6 +10,7 @@ import { printable } from '../lib/core/terminal-text';
 import { TOOL_VERSION } from '../lib/version';
 import type { CliCommand, CommandContext } from './command';
 import { buildCommand } from './commands/build-command';
+import { customiseCommand } from './commands/customise-command';
 import { exportCommand } from './commands/export-command';
 import { flashCommand } from './commands/flash-command';
 import { smokeTestCommand } from './commands/smoke-test-command';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CliCommand[] = [
   verifyCommand,
   imagerFeedCommand,
   inspectCommand,
+  customiseCommand,
   flashCommand,
 ];
 
