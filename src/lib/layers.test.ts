@@ -30,6 +30,8 @@ const LAYERS: Record<string, readonly string[]> = {
 /** Packages a layer may import besides node:*, and files of the repository it reads as data. */
 const PACKAGES: Record<string, RegExp> = {
   signing: /^@sigstore\//,
+  // cloud-init's user-data written by a YAML writer, so no setting becomes syntax.
+  distribution: /^yaml$/,
 };
 const DATA: Record<string, readonly string[]> = {
   pigen: ['vendor/pi-gen.json'],
