@@ -30705,7 +30705,7 @@ var require_entry_index = __commonJS({
     var {
       appendFile,
       mkdir: mkdir14,
-      readFile: readFile10,
+      readFile: readFile9,
       readdir: readdir11,
       rm: rm18,
       writeFile: writeFile9
@@ -30897,7 +30897,7 @@ ${hashEntry(stringified)}	${stringified}`);
     __name(ls, "ls");
     module2.exports.bucketEntries = bucketEntries;
     async function bucketEntries(bucket, filter) {
-      const data = await readFile10(bucket, "utf8");
+      const data = await readFile9(bucket, "utf8");
       return _bucketEntries(data, filter);
     }
     __name(bucketEntries, "bucketEntries");
@@ -35824,7 +35824,7 @@ var require_verify2 = __commonJS({
     "use strict";
     var {
       mkdir: mkdir14,
-      readFile: readFile10,
+      readFile: readFile9,
       rm: rm18,
       stat: stat13,
       truncate: truncate2,
@@ -36051,7 +36051,7 @@ var require_verify2 = __commonJS({
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile10(path.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile9(path.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
     __name(lastRun, "lastRun");
@@ -46069,7 +46069,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises36 = require("node:readline/promises");
+var import_promises35 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -49712,6 +49712,17 @@ __name(removeBuildContainer, "removeBuildContainer");
 // src/lib/build/build-request.ts
 var import_node_path14 = require("node:path");
 
+// vendor/pi-gen.json
+var pi_gen_default = {
+  repository: "https://github.com/RPi-Distro/pi-gen",
+  branch: "arm64",
+  commit: "ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5",
+  tag: "2026-06-18-raspios-trixie-arm64"
+};
+
+// src/lib/pigen/pin.ts
+var PI_GEN_PIN = pi_gen_default;
+
 // src/lib/core/small-file.ts
 async function readSmallFile(path, max) {
   const handle = await openRegularFile(path);
@@ -49726,17 +49737,6 @@ async function readSmallFile(path, max) {
   }
 }
 __name(readSmallFile, "readSmallFile");
-
-// vendor/pi-gen.json
-var pi_gen_default = {
-  repository: "https://github.com/RPi-Distro/pi-gen",
-  branch: "arm64",
-  commit: "ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5",
-  tag: "2026-06-18-raspios-trixie-arm64"
-};
-
-// src/lib/pigen/pin.ts
-var PI_GEN_PIN = pi_gen_default;
 
 // src/lib/core/values.ts
 function parseBoolean(value, label) {
@@ -49868,6 +49868,17 @@ function parseProductConfig(text2, source) {
   return config;
 }
 __name(parseProductConfig, "parseProductConfig");
+async function readProductConfigFile(path, label) {
+  let text2;
+  try {
+    text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `config ${label} cannot be read: ${e.message}`, { cause: e });
+  }
+  return parseProductConfig(text2, label);
+}
+__name(readProductConfigFile, "readProductConfigFile");
 
 // src/lib/build/pigen-checkout.ts
 var import_node_fs6 = require("node:fs");
@@ -49955,17 +49966,7 @@ async function prepareBuild(request2) {
   const { logger } = request2;
   const baseDir = (0, import_node_path14.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
-  if (request2.configFile) {
-    const path = (0, import_node_path14.resolve)(baseDir, request2.configFile);
-    let text2;
-    try {
-      text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
-    } catch (e) {
-      if (e instanceof PiImageError) throw e;
-      throw new PiImageError("INPUT_INVALID", `config ${request2.configFile} cannot be read: ${e.message}`, { cause: e });
-    }
-    config = parseProductConfig(text2, request2.configFile);
-  }
+  if (request2.configFile) config = await readProductConfigFile((0, import_node_path14.resolve)(baseDir, request2.configFile), request2.configFile);
   request2.settings.forEach((line2, i) => {
     const where = `setting ${i + 1}`;
     const [key, value] = splitAssignment(line2, where);
@@ -50257,7 +50258,6 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
 
 // src/cli/commands/customise-command.ts
 var import_node_crypto6 = require("node:crypto");
-var import_promises19 = require("node:fs/promises");
 
 // src/lib/distribution/customise-image.ts
 var import_promises18 = require("node:fs/promises");
@@ -50956,9 +50956,7 @@ __name(customiseImage, "customiseImage");
 var FORMATS = ["cloudinit", "cloudinit-rpi", "systemd"];
 async function readSmallText(path, option) {
   try {
-    const text2 = await (0, import_promises19.readFile)(path, "utf8");
-    if (text2.length > 64 * 1024) throw new PiImageError("INPUT_INVALID", `${option} ${path}: more than 64 KiB`);
-    return text2;
+    return (await readSmallFile(path, 64 * 1024)).toString("utf8");
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `${option} ${path} cannot be read: ${e.message}`, { cause: e });
@@ -51055,7 +51053,7 @@ Options:
 };
 
 // src/cli/commands/export-command.ts
-var import_promises20 = require("node:fs/promises");
+var import_promises19 = require("node:fs/promises");
 var import_node_path16 = require("node:path");
 var exportCommand = {
   name: "export",
@@ -51108,7 +51106,7 @@ Options:
     const { layout } = parseExportSettings(settings, "--set");
     const seed = values.seed;
     const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
-    if (!values.force && await (0, import_promises20.stat)(out).catch(() => void 0)) {
+    if (!values.force && await (0, import_promises19.stat)(out).catch(() => void 0)) {
       throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
     }
     if (epoch !== void 0 && seed === void 0)
@@ -51626,7 +51624,7 @@ __name(nonEmpty, "nonEmpty");
 
 // src/lib/device/disk-io.ts
 var import_node_fs9 = require("node:fs");
-var import_promises21 = require("node:fs/promises");
+var import_promises20 = require("node:fs/promises");
 var IO_CHUNK = 4 * 1024 * 1024;
 var MAX_ALIGNMENT = 4096;
 var DiskIo = class _DiskIo {
@@ -51649,7 +51647,7 @@ var DiskIo = class _DiskIo {
     const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
     const attempt = /* @__PURE__ */ __name(async (flags) => {
       try {
-        return await (0, import_promises21.open)(path, flags);
+        return await (0, import_promises20.open)(path, flags);
       } catch (e) {
         const code = e.code;
         if (code === "EBUSY")
@@ -52705,7 +52703,7 @@ __name(flashRules, "flashRules");
 
 // src/lib/device/flash-source.ts
 var import_node_fs17 = require("node:fs");
-var import_promises26 = require("node:fs/promises");
+var import_promises25 = require("node:fs/promises");
 var import_node_os4 = require("node:os");
 var import_node_path26 = require("node:path");
 
@@ -52847,7 +52845,7 @@ __name(parseBmap, "parseBmap");
 
 // src/lib/oci/layout.ts
 var import_node_fs13 = require("node:fs");
-var import_promises22 = require("node:fs/promises");
+var import_promises21 = require("node:fs/promises");
 var import_node_path19 = require("node:path");
 
 // src/lib/oci/reference.ts
@@ -52990,6 +52988,12 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
 var isReferrersTag = /* @__PURE__ */ __name((tag2) => /^sha256-[0-9a-f]{64}$/.test(tag2), "isReferrersTag");
+async function readBlobBytes(store, descriptor) {
+  const chunks = [];
+  for await (const c of store.readBlob(descriptor)) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+__name(readBlobBytes, "readBlobBytes");
 
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
@@ -53052,7 +53056,7 @@ var OciLayout = class _OciLayout {
   /** The blobs directory, made when needed; for a layout not yet created, the directories made are remembered to be removed if the first write fails. */
   async blobsDir() {
     const dir = (0, import_node_path19.join)(this.dir, "blobs", "sha256");
-    const made = await (0, import_promises22.mkdir)(dir, { recursive: true });
+    const made = await (0, import_promises21.mkdir)(dir, { recursive: true });
     if (this.pending && made !== void 0) this.madeDirs ??= made;
     return dir;
   }
@@ -53062,7 +53066,7 @@ var OciLayout = class _OciLayout {
     const top = this.madeDirs;
     for (let d = (0, import_node_path19.join)(this.dir, "blobs", "sha256"); d.length >= top.length; d = (0, import_node_path19.dirname)(d)) {
       try {
-        await (0, import_promises22.rmdir)(d);
+        await (0, import_promises21.rmdir)(d);
       } catch {
         return;
       }
@@ -53075,7 +53079,7 @@ var OciLayout = class _OciLayout {
   }
   async hasBlob(digest) {
     try {
-      return (await (0, import_promises22.stat)(this.blobPath(digest))).isFile();
+      return (await (0, import_promises21.stat)(this.blobPath(digest))).isFile();
     } catch {
       return false;
     }
@@ -54112,7 +54116,7 @@ __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
 var import_node_fs16 = require("node:fs");
-var import_promises25 = require("node:fs/promises");
+var import_promises24 = require("node:fs/promises");
 var import_node_path25 = require("node:path");
 var import_node_events = require("node:events");
 var import_node_zlib5 = require("node:zlib");
@@ -54120,12 +54124,12 @@ var import_node_zlib5 = require("node:zlib");
 // src/lib/release/output-dir.ts
 var import_node_crypto12 = require("node:crypto");
 var import_node_fs15 = require("node:fs");
-var import_promises23 = require("node:fs/promises");
+var import_promises22 = require("node:fs/promises");
 var import_node_path20 = require("node:path");
 async function isNonEmptyDir(path) {
   try {
-    if (!(await (0, import_promises23.stat)(path)).isDirectory()) return true;
-    return (await (0, import_promises23.readdir)(path)).length > 0;
+    if (!(await (0, import_promises22.stat)(path)).isDirectory()) return true;
+    return (await (0, import_promises22.readdir)(path)).length > 0;
   } catch {
     return false;
   }
@@ -54134,7 +54138,7 @@ __name(isNonEmptyDir, "isNonEmptyDir");
 async function realish(path) {
   const abs = (0, import_node_path20.resolve)(path);
   try {
-    return await (0, import_promises23.realpath)(abs);
+    return await (0, import_promises22.realpath)(abs);
   } catch {
     const parent = (0, import_node_path20.dirname)(abs);
     return parent === abs ? abs : (0, import_node_path20.join)(await realish(parent), (0, import_node_path20.basename)(abs));
@@ -54165,17 +54169,17 @@ async function stageOutputDir(finalPath, options) {
       );
     }
   }
-  await (0, import_promises23.mkdir)((0, import_node_path20.dirname)(target), { recursive: true });
+  await (0, import_promises22.mkdir)((0, import_node_path20.dirname)(target), { recursive: true });
   const suffix = `${process.pid}-${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`;
   const path = (0, import_node_path20.join)((0, import_node_path20.dirname)(target), `.${(0, import_node_path20.basename)(target)}.partial-${suffix}`);
-  await (0, import_promises23.mkdir)(path);
-  const unregister = registerCleanup(() => (0, import_promises23.rm)(path, { recursive: true, force: true }));
+  await (0, import_promises22.mkdir)(path);
+  const unregister = registerCleanup(() => (0, import_promises22.rm)(path, { recursive: true, force: true }));
   return {
     path,
     async commit() {
       if (!options.replace) {
         try {
-          await (0, import_promises23.rename)(path, target);
+          await (0, import_promises22.rename)(path, target);
         } catch (e) {
           const code = e.code;
           if (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR") {
@@ -54188,32 +54192,32 @@ async function stageOutputDir(finalPath, options) {
       }
       let old;
       try {
-        await (0, import_promises23.stat)(target);
+        await (0, import_promises22.stat)(target);
         old = (0, import_node_path20.join)((0, import_node_path20.dirname)(target), `.${(0, import_node_path20.basename)(target)}.old-${suffix}`);
-        await (0, import_promises23.rename)(target, old);
+        await (0, import_promises22.rename)(target, old);
       } catch (e) {
         if (e.code !== "ENOENT") throw e;
         old = void 0;
       }
       try {
-        await (0, import_promises23.rename)(path, target);
+        await (0, import_promises22.rename)(path, target);
       } catch (e) {
-        if (old) await (0, import_promises23.rename)(old, target).catch(() => void 0);
+        if (old) await (0, import_promises22.rename)(old, target).catch(() => void 0);
         throw e;
       }
       unregister();
-      if (old) await (0, import_promises23.rm)(old, { recursive: true, force: true });
+      if (old) await (0, import_promises22.rm)(old, { recursive: true, force: true });
     },
     async discard() {
       unregister();
-      await (0, import_promises23.rm)(path, { recursive: true, force: true });
+      await (0, import_promises22.rm)(path, { recursive: true, force: true });
     }
   };
 }
 __name(stageOutputDir, "stageOutputDir");
 
 // src/lib/release/release-dir.ts
-var import_promises24 = require("node:fs/promises");
+var import_promises23 = require("node:fs/promises");
 var import_node_path21 = require("node:path");
 var SIGNATURE_SUFFIX = ".sigstore.json";
 var SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -54248,7 +54252,7 @@ async function openReleaseDir(dir) {
 __name(openReleaseDir, "openReleaseDir");
 async function listReleaseDir(dir) {
   try {
-    return (await (0, import_promises24.readdir)(dir)).sort();
+    return (await (0, import_promises23.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${dir} is not a release directory: it cannot be listed (${e.message})`, { cause: e });
   }
@@ -54320,7 +54324,7 @@ async function addReleaseFiles(release, files, options = {}) {
   const bytes = Buffer.from(renderJson(manifest));
   const updated = releaseFromBytes(release.dir, bytes);
   await writeFileAtomic((0, import_node_path21.join)(release.dir, MANIFEST_FILE), bytes);
-  for (const f of dropped) await (0, import_promises24.rm)(releasePath(release, f.path), { force: true });
+  for (const f of dropped) await (0, import_promises23.rm)(releasePath(release, f.path), { force: true });
   return updated;
 }
 __name(addReleaseFiles, "addReleaseFiles");
@@ -54729,9 +54733,7 @@ async function* attachedSignatures(store, digest) {
   const found = await referrersOfType(store, digest, SIGNATURE_MEDIA_TYPE, 4 * MAX_BUNDLES_TRIED, MAX_SIGNATURE_BYTES);
   found.sort((a, b) => (a.annotations[ANNOTATION.created] ?? "") < (b.annotations[ANNOTATION.created] ?? "") ? 1 : -1);
   for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
-    const chunks = [];
-    for await (const c of store.readBlob(f.layer)) chunks.push(c);
-    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
+    yield { digest: f.digest, bundle: await readBlobBytes(store, f.layer) };
   }
 }
 __name(attachedSignatures, "attachedSignatures");
@@ -55219,7 +55221,7 @@ async function checkAgainstManifest(dir, written, where) {
     if (!allowed.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name}, which ${MANIFEST_FILE} does not list: refused`);
   }
   await checkFiles(release.manifest.files, writtenDigests(written), where, "manifest");
-  if ((await (0, import_promises25.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
+  if ((await (0, import_promises24.readdir)(dir)).length !== written.size) throw new PiImageError("INTERNAL", `${dir} holds files that were not pulled`);
   return release;
 }
 __name(checkAgainstManifest, "checkAgainstManifest");
@@ -55291,8 +55293,8 @@ async function openFlashSource(input, options) {
   if (target.kind === "layout" && !target.tag && !target.digest && !(0, import_node_fs17.existsSync)(target.dir)) {
     throw new PiImageError("INPUT_INVALID", `SOURCE ${input}: no such release directory or image, and not an OCI reference (registry/name:tag or oci:DIR:TAG)`);
   }
-  const dir = await (0, import_promises26.mkdtemp)((0, import_node_path26.join)(options.workDir ?? (0, import_node_os4.tmpdir)(), "pi-image-flash-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises26.rm)(dir, { recursive: true, force: true }), "remove");
+  const dir = await (0, import_promises25.mkdtemp)((0, import_node_path26.join)(options.workDir ?? (0, import_node_os4.tmpdir)(), "pi-image-flash-"));
+  const remove = /* @__PURE__ */ __name(() => (0, import_promises25.rm)(dir, { recursive: true, force: true }), "remove");
   const unregister = registerCleanup(remove);
   const cleanup = /* @__PURE__ */ __name(async () => {
     await remove();
@@ -55748,12 +55750,12 @@ async function confirm(plan, yes, context) {
 __name(confirm, "confirm");
 
 // src/lib/boot/boot-test.ts
-var import_promises34 = require("node:fs/promises");
+var import_promises33 = require("node:fs/promises");
 var import_node_os10 = require("node:os");
 var import_node_path34 = require("node:path");
 
 // src/lib/boot/boot-evidence.ts
-var import_promises27 = require("node:fs/promises");
+var import_promises26 = require("node:fs/promises");
 var import_node_path29 = require("node:path");
 
 // src/lib/core/markdown-text.ts
@@ -55811,7 +55813,7 @@ function withBootTestSection(notes, section) {
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
   try {
-    return await (0, import_promises27.readFile)((0, import_node_path29.join)(dir, name));
+    return await (0, import_promises26.readFile)((0, import_node_path29.join)(dir, name));
   } catch (e) {
     throw new PiImageError("INTERNAL", `the boot test's console log ${name} is missing from ${dir}: ${e.message}`, { cause: e });
   }
@@ -55822,7 +55824,7 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises27.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises26.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -55833,7 +55835,7 @@ async function clearBootEvidence(release) {
   const files = [];
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises27.readFile)(releasePath(release, notes.path), "utf8");
+    const text2 = await (0, import_promises26.readFile)(releasePath(release, notes.path), "utf8");
     files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
@@ -55850,16 +55852,16 @@ function withoutBootTestSection(notes) {
 }
 __name(withoutBootTestSection, "withoutBootTestSection");
 async function writeEvidenceDir(dir, report, logDir) {
-  await (0, import_promises27.mkdir)(dir, { recursive: true });
-  await (0, import_promises27.writeFile)((0, import_node_path29.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
-  for (const b of report.boots) await (0, import_promises27.writeFile)((0, import_node_path29.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
+  await (0, import_promises26.mkdir)(dir, { recursive: true });
+  await (0, import_promises26.writeFile)((0, import_node_path29.join)(dir, SMOKE_TEST_FILE), renderJsonReport(report));
+  for (const b of report.boots) await (0, import_promises26.writeFile)((0, import_node_path29.join)(dir, b.consoleLog.file), await readLog(logDir, b.consoleLog.file));
 }
 __name(writeEvidenceDir, "writeEvidenceDir");
 
 // src/lib/boot/boot-kit.ts
 var import_node_crypto14 = require("node:crypto");
 var import_node_fs22 = require("node:fs");
-var import_promises29 = require("node:fs/promises");
+var import_promises28 = require("node:fs/promises");
 var import_node_path31 = require("node:path");
 
 // src/lib/boot/cpio.ts
@@ -56024,7 +56026,7 @@ __name(collect, "collect");
 
 // src/lib/boot/debian-archive.ts
 var import_node_crypto13 = require("node:crypto");
-var import_promises28 = require("node:fs/promises");
+var import_promises27 = require("node:fs/promises");
 var import_node_fs21 = require("node:fs");
 var import_node_path30 = require("node:path");
 var import_node_stream7 = require("node:stream");
@@ -56129,12 +56131,12 @@ async function download(url, path, expected, archive) {
 __name(download, "download");
 async function cached(archive, url, name, expected) {
   const dir = (0, import_node_path30.join)(archive.cacheDir, "debian");
-  await (0, import_promises28.mkdir)(dir, { recursive: true });
+  await (0, import_promises27.mkdir)(dir, { recursive: true });
   const path = (0, import_node_path30.join)(dir, name);
   if (expected.sha256 && (0, import_node_fs21.existsSync)(path)) {
     const have = await digestFile(path).catch(() => void 0);
     if (have?.sha256 === expected.sha256) return path;
-    await (0, import_promises28.rm)(path, { force: true });
+    await (0, import_promises27.rm)(path, { force: true });
   }
   archive.logger.info(`fetching ${url}`);
   await download(url, path, expected, archive);
@@ -56150,7 +56152,7 @@ async function verifiedRelease(archive) {
   }
   const url = `${archive.mirror}/dists/${archive.suite}/InRelease`;
   const dir = (0, import_node_path30.join)(archive.cacheDir, "debian");
-  await (0, import_promises28.mkdir)(dir, { recursive: true });
+  await (0, import_promises27.mkdir)(dir, { recursive: true });
   const path = (0, import_node_path30.join)(dir, `${archive.suite}.InRelease.unverified-${process.pid}-${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`);
   try {
     await download(url, path, { max: MAX_INRELEASE_BYTES }, archive);
@@ -56161,7 +56163,7 @@ async function verifiedRelease(archive) {
     if (r.code !== 0) throw new PiImageError("FETCH_FAILED", `${url}: its signature does not check against ${archive.keyring}: ${r.stderr.trim().slice(-500)}`);
     const seen = (0, import_node_path30.join)(dir, `${archive.suite}.InRelease.date`);
     const date = Date.parse(parseStanza(r.stdout.split("\n\n")[0] ?? "").Date ?? "");
-    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises28.readFile)(seen, "utf8")) : NaN;
+    const before = (0, import_node_fs21.existsSync)(seen) ? Number(await (0, import_promises27.readFile)(seen, "utf8")) : NaN;
     if (Number.isFinite(before) && (!Number.isFinite(date) || date < before)) {
       throw new PiImageError(
         "FETCH_FAILED",
@@ -56171,7 +56173,7 @@ async function verifiedRelease(archive) {
     if (Number.isFinite(date) && !(date <= before)) await writeFileAtomic(seen, String(date));
     return r.stdout;
   } finally {
-    await (0, import_promises28.rm)(path, { force: true });
+    await (0, import_promises27.rm)(path, { force: true });
   }
 }
 __name(verifiedRelease, "verifiedRelease");
@@ -56419,15 +56421,15 @@ var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.x
 async function moduleBytes(bytes, compression, where, logger, scratch) {
   if (!compression) return bytes;
   const packed = (0, import_node_path31.join)(scratch, `module${compression}`);
-  await (0, import_promises29.writeFile)(packed, bytes);
+  await (0, import_promises28.writeFile)(packed, bytes);
   const tool = compression === ".xz" ? "xz" : "zstd";
   await execCapture(tool, ["--decompress", "--force", "--quiet", packed], { logger }).catch((e) => {
     if (e instanceof PiImageError && e.code === "TOOL_MISSING") throw e;
     throw new PiImageError("INPUT_INVALID", `${where} cannot be decompressed`, { cause: e });
   });
   const plain = (0, import_node_path31.join)(scratch, "module");
-  const out = await (0, import_promises29.readFile)(plain);
-  await (0, import_promises29.rm)(plain, { force: true });
+  const out = await (0, import_promises28.readFile)(plain);
+  await (0, import_promises28.rm)(plain, { force: true });
   return out;
 }
 __name(moduleBytes, "moduleBytes");
@@ -56509,7 +56511,7 @@ async function prepareBootKit(options) {
   const kernelPkg = fetched.find((f) => f.pkg.name !== "busybox-static");
   const kernelDeb = options.kernelDeb ?? kernelPkg.path;
   const kernelId = kernelPkg ? `${kernelPkg.pkg.name} ${kernelPkg.pkg.version} (sha256 ${kernelPkg.pkg.sha256})` : `${options.kernelDeb}`;
-  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto14.createHash)("sha256").update(await (0, import_promises29.readFile)(kernelDeb)).digest("hex");
+  const kernelDigest = kernelPkg ? kernelPkg.pkg.sha256 : (0, import_node_crypto14.createHash)("sha256").update(await (0, import_promises28.readFile)(kernelDeb)).digest("hex");
   const key = (0, import_node_crypto14.createHash)("sha256").update(`${PROBE_VERSION}
 ${kernelDigest}
 ${busyboxDeb.pkg.sha256}
@@ -56517,13 +56519,13 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
   const dir = (0, import_node_path31.join)(archive.cacheDir, "boot-kit", key);
   const source = { kernel: kernelId, busybox: `busybox-static ${busyboxDeb.pkg.version} (sha256 ${busyboxDeb.pkg.sha256})` };
   if ((0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) {
-    const kit = JSON.parse(await (0, import_promises29.readFile)((0, import_node_path31.join)(dir, "kit.json"), "utf8"));
+    const kit = JSON.parse(await (0, import_promises28.readFile)((0, import_node_path31.join)(dir, "kit.json"), "utf8"));
     return { kernel: (0, import_node_path31.join)(dir, "vmlinuz"), initrd: (0, import_node_path31.join)(dir, "initrd.cpio"), kernelVersion: kit.kernelVersion, source };
   }
   logger.info(`making the boot kit from ${source.kernel} and ${source.busybox}`);
   const work = `${dir}.partial-${process.pid}`;
-  await (0, import_promises29.rm)(work, { recursive: true, force: true });
-  await (0, import_promises29.mkdir)(work, { recursive: true });
+  await (0, import_promises28.rm)(work, { recursive: true, force: true });
+  await (0, import_promises28.mkdir)(work, { recursive: true });
   try {
     const k = await kernelFromDeb(kernelDeb, WANTED_MODULES, work, logger);
     let busybox;
@@ -56533,20 +56535,20 @@ ${WANTED_MODULES.join(",")}`).digest("hex").slice(0, 24);
       logger
     );
     if (!busybox) throw new PiImageError("INPUT_INVALID", `${busyboxDeb.path} holds no bin/busybox`);
-    await (0, import_promises29.writeFile)((0, import_node_path31.join)(work, "vmlinuz"), k.kernel);
-    await (0, import_promises29.writeFile)((0, import_node_path31.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
-    await (0, import_promises29.writeFile)((0, import_node_path31.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
+    await (0, import_promises28.writeFile)((0, import_node_path31.join)(work, "vmlinuz"), k.kernel);
+    await (0, import_promises28.writeFile)((0, import_node_path31.join)(work, "initrd.cpio"), baseInitramfs(busybox, k.modules));
+    await (0, import_promises28.writeFile)((0, import_node_path31.join)(work, "kit.json"), `${JSON.stringify({ kernelVersion: k.version, modules: k.modules.map((m) => m.name), ...source }, null, 2)}
 `);
-    if (!(0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) await (0, import_promises29.rm)(dir, { recursive: true, force: true });
+    if (!(0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) await (0, import_promises28.rm)(dir, { recursive: true, force: true });
     try {
-      await (0, import_promises29.rename)(work, dir);
+      await (0, import_promises28.rename)(work, dir);
     } catch (e) {
       if (!(0, import_node_fs22.existsSync)((0, import_node_path31.join)(dir, "kit.json"))) throw new PiImageError("IO_FAILED", `cannot write the boot kit ${dir}: ${e.message}`, { cause: e });
-      await (0, import_promises29.rm)(work, { recursive: true, force: true });
+      await (0, import_promises28.rm)(work, { recursive: true, force: true });
     }
     return { kernel: (0, import_node_path31.join)(dir, "vmlinuz"), initrd: (0, import_node_path31.join)(dir, "initrd.cpio"), kernelVersion: k.version, source };
   } catch (e) {
-    await (0, import_promises29.rm)(work, { recursive: true, force: true });
+    await (0, import_promises28.rm)(work, { recursive: true, force: true });
     throw e;
   }
 }
@@ -56765,20 +56767,20 @@ __name(bootMachine, "bootMachine");
 // src/lib/boot/smoke-test.ts
 var import_node_crypto15 = require("node:crypto");
 var import_node_fs25 = require("node:fs");
-var import_promises33 = require("node:fs/promises");
+var import_promises32 = require("node:fs/promises");
 var import_node_os9 = require("node:os");
 var import_node_path33 = require("node:path");
 
 // src/lib/image/random-access-image.ts
-var import_promises32 = require("node:fs/promises");
+var import_promises31 = require("node:fs/promises");
 var import_node_os8 = require("node:os");
 var import_node_path32 = require("node:path");
 
 // src/lib/image/raw-image-pass.ts
 var import_node_fs24 = require("node:fs");
-var import_promises30 = require("node:fs/promises");
+var import_promises29 = require("node:fs/promises");
 var import_node_events2 = require("node:events");
-var import_promises31 = require("node:stream/promises");
+var import_promises30 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
   const { logger, sourceName } = options;
@@ -56803,7 +56805,7 @@ async function rawImagePass(source, options) {
     });
     const counter = new HashingPassThrough();
     const xzPath = options.xz.path;
-    const out = (0, import_promises31.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
+    const out = (0, import_promises30.pipeline)(child.stdout, counter, (0, import_node_fs24.createWriteStream)(xzPath)).catch((e) => {
       throw outputFailed(xzPath)(e);
     });
     out.catch(() => void 0);
@@ -56844,7 +56846,7 @@ async function rawImagePass(source, options) {
     }
   }, "blocks");
   try {
-    if (options.sparseCopy) sparse = await (0, import_promises30.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
+    if (options.sparseCopy) sparse = await (0, import_promises29.open)(options.sparseCopy, "w").catch((e) => Promise.reject(outputFailed(options.sparseCopy)(e)));
     let blockOffset = 0;
     for await (const piece of source) {
       const chunk = piece;
@@ -56897,8 +56899,8 @@ __name(rawImagePass, "rawImagePass");
 // src/lib/image/random-access-image.ts
 async function streamImageOnce(path, compression, options) {
   const { logger } = options;
-  const dir = compression === "none" ? void 0 : await (0, import_promises32.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-"));
-  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises32.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
+  const dir = compression === "none" ? void 0 : await (0, import_promises31.mkdtemp)((0, import_node_path32.join)(options.workDir ?? (0, import_node_os8.tmpdir)(), ".pi-image-"));
+  const remove = /* @__PURE__ */ __name(() => dir ? (0, import_promises31.rm)(dir, { recursive: true, force: true }) : Promise.resolve(), "remove");
   const unregister = registerCleanup(remove);
   const sparse = dir ? (0, import_node_path32.join)(dir, "image.img") : void 0;
   let opened;
@@ -57031,7 +57033,7 @@ async function checkEntries(dir) {
   if (!dir) return [];
   let names;
   try {
-    names = (await (0, import_promises33.readdir)(dir)).sort();
+    names = (await (0, import_promises32.readdir)(dir)).sort();
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `checks directory ${dir} cannot be read: ${e.message}`, { cause: e });
   }
@@ -57039,12 +57041,12 @@ async function checkEntries(dir) {
   for (const name of names) {
     if (name.startsWith(".") || DOCUMENTATION.test(name)) continue;
     const path = (0, import_node_path33.join)(dir, name);
-    const st = await (0, import_promises33.stat)(path);
+    const st = await (0, import_promises32.stat)(path);
     if (!st.isFile()) throw new PiImageError("INPUT_INVALID", `check ${path} is not a regular file`);
     if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new PiImageError("INPUT_INVALID", `check ${path}: name it with A-Z a-z 0-9 . _ - only`);
     if ((st.mode & 73) === 0) throw new PiImageError("INPUT_INVALID", `check ${path} is not executable (chmod +x it, with its #! line)`);
     if (st.size > 1024 * 1024) throw new PiImageError("INPUT_INVALID", `check ${path} is larger than 1 MiB`);
-    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises33.readFile)(path), mode: 493 });
+    out.push({ type: "file", path: `probe/checks/${name}`, data: await (0, import_promises32.readFile)(path), mode: 493 });
   }
   if (out.length === 0) throw new PiImageError("INPUT_INVALID", `checks directory ${dir} holds no checks`);
   return out;
@@ -57151,8 +57153,8 @@ async function smokeTest(options) {
   const started = /* @__PURE__ */ new Date();
   const checkScripts = await checkEntries(options.checksDir);
   const expectChecks = checkScripts.map((e) => (0, import_node_path33.basename)(e.path));
-  const work = await (0, import_promises33.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-"));
-  const unregister = registerCleanup(() => (0, import_promises33.rm)(work, { recursive: true, force: true }));
+  const work = await (0, import_promises32.mkdtemp)((0, import_node_path33.join)(options.workDir ?? (0, import_node_os9.tmpdir)(), ".pi-image-boot-"));
+  const unregister = registerCleanup(() => (0, import_promises32.rm)(work, { recursive: true, force: true }));
   try {
     const compression = await detectCompression(options.image);
     const image = await streamImageOnce(options.image, compression, { logger, workDir: work });
@@ -57183,8 +57185,8 @@ async function smokeTest(options) {
       let dataDisk;
       if (options.dataLabel) {
         dataDisk = (0, import_node_path33.join)(work, "data.img");
-        await (0, import_promises33.writeFile)(dataDisk, "");
-        await (0, import_promises33.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
+        await (0, import_promises32.writeFile)(dataDisk, "");
+        await (0, import_promises32.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
       const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
@@ -57204,7 +57206,7 @@ async function smokeTest(options) {
         };
         const initrd = (0, import_node_path33.join)(work, `initrd-${step.name}`);
         const machine = /* @__PURE__ */ __name(async (a) => {
-          await (0, import_promises33.writeFile)(initrd, Buffer.concat([await (0, import_promises33.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
+          await (0, import_promises32.writeFile)(initrd, Buffer.concat([await (0, import_promises32.readFile)(kit.initrd), cpioArchive(withParents([conf, ...checkScripts, ...timeoutsFor(a).entries]))]));
           return {
             kernel: kit.kernel,
             initrd,
@@ -57287,7 +57289,7 @@ async function smokeTest(options) {
       await image.close();
     }
   } finally {
-    await (0, import_promises33.rm)(work, { recursive: true, force: true });
+    await (0, import_promises32.rm)(work, { recursive: true, force: true });
     unregister();
   }
 }
@@ -57341,8 +57343,8 @@ async function bootTest(options) {
   } else if (kind !== "file") {
     throw new PiImageError("INPUT_INVALID", `${options.source} is ${kind === "missing" ? "missing" : kind}: give a release directory or an image file`);
   }
-  const logDir = await (0, import_promises34.mkdtemp)((0, import_node_path34.join)(options.workDir ?? (0, import_node_os10.tmpdir)(), ".pi-image-boot-logs-"));
-  const unregister = registerCleanup(() => (0, import_promises34.rm)(logDir, { recursive: true, force: true }));
+  const logDir = await (0, import_promises33.mkdtemp)((0, import_node_path34.join)(options.workDir ?? (0, import_node_os10.tmpdir)(), ".pi-image-boot-logs-"));
+  const unregister = registerCleanup(() => (0, import_promises33.rm)(logDir, { recursive: true, force: true }));
   try {
     const report = await smokeTest({
       image,
@@ -57387,7 +57389,7 @@ async function bootTest(options) {
   evidence: ${evidence}`);
     return { report, evidence };
   } finally {
-    await (0, import_promises34.rm)(logDir, { recursive: true, force: true });
+    await (0, import_promises33.rm)(logDir, { recursive: true, force: true });
     unregister();
   }
 }
@@ -57619,16 +57621,7 @@ function parseImagerSettings(values, where = "product config") {
 __name(parseImagerSettings, "parseImagerSettings");
 async function readImagerSettings(configFile, sets) {
   const values = {};
-  if (configFile) {
-    let text2;
-    try {
-      text2 = (await readSmallFile(configFile, 1024 * 1024)).toString("utf8");
-    } catch (e) {
-      if (e instanceof PiImageError) throw e;
-      throw new PiImageError("INPUT_INVALID", `config ${configFile} cannot be read: ${e.message}`, { cause: e });
-    }
-    Object.assign(values, parseProductConfig(text2, configFile).imager);
-  }
+  if (configFile) Object.assign(values, (await readProductConfigFile(configFile, configFile)).imager);
   sets.forEach((line2, i) => {
     const [key, value] = splitAssignment(line2, `--set ${i + 1}`);
     if (!key.startsWith("IMAGER_")) throw new PiImageError("INPUT_INVALID", `--set ${i + 1}: ${key} is not an Imager setting (IMAGER_*)`);
@@ -58964,7 +58957,7 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/distribution/promote.ts
-var import_promises35 = require("node:fs/promises");
+var import_promises34 = require("node:fs/promises");
 var import_node_os11 = require("node:os");
 var import_node_path37 = require("node:path");
 var PROMOTION_ARTIFACT_TYPE = "application/vnd.pi-image.promotion.v1+json";
@@ -58993,8 +58986,8 @@ __name(passingBootTest, "passingBootTest");
 async function promoteRelease(options) {
   const { store, logger } = options;
   const channel = checkTag(options.channel, "channel");
-  const scratch = await (0, import_promises35.mkdtemp)((0, import_node_path37.join)(options.tmpdir ?? (0, import_node_os11.tmpdir)(), "pi-image-promote-"));
-  const unregister = registerCleanup(() => (0, import_promises35.rm)(scratch, { recursive: true, force: true }));
+  const scratch = await (0, import_promises34.mkdtemp)((0, import_node_path37.join)(options.tmpdir ?? (0, import_node_os11.tmpdir)(), "pi-image-promote-"));
+  const unregister = registerCleanup(() => (0, import_promises34.rm)(scratch, { recursive: true, force: true }));
   try {
     logger.info(`checking ${store.label}:${options.reference} before promoting it (pulled to ${scratch}, removed afterwards)`);
     const outDir = (0, import_node_path37.join)(scratch, "release");
@@ -59062,7 +59055,7 @@ async function promoteRelease(options) {
     logger.info(`promotion recorded as ${attached.digest} (${attached.via})`);
     return { record, moved: true, recordDigest: attached.digest };
   } finally {
-    await (0, import_promises35.rm)(scratch, { recursive: true, force: true });
+    await (0, import_promises34.rm)(scratch, { recursive: true, force: true });
     unregister();
   }
 }
@@ -59070,10 +59063,9 @@ __name(promoteRelease, "promoteRelease");
 async function promotionsOf(store, digest) {
   const records = [];
   for (const r of await referrersOfType(store, digest, PROMOTION_ARTIFACT_TYPE, 100, 64 * 1024)) {
-    const chunks = [];
-    for await (const c of store.readBlob(r.layer)) chunks.push(c);
+    const bytes = await readBlobBytes(store, r.layer);
     try {
-      const record = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      const record = JSON.parse(bytes.toString("utf8"));
       if (record?.schemaVersion === 1 && record.digest === digest && typeof record.promotedAt === "string") records.push(record);
     } catch {
     }
@@ -59612,7 +59604,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises36.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises35.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

@@ -74325,6 +74325,17 @@ __name(containerCommand2, "containerCommand");
 // src/lib/build/build-request.ts
 var import_node_path14 = require("node:path");
 
+// vendor/pi-gen.json
+var pi_gen_default = {
+  repository: "https://github.com/RPi-Distro/pi-gen",
+  branch: "arm64",
+  commit: "ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5",
+  tag: "2026-06-18-raspios-trixie-arm64"
+};
+
+// src/lib/pigen/pin.ts
+var PI_GEN_PIN = pi_gen_default;
+
 // src/lib/core/small-file.ts
 async function readSmallFile(path12, max) {
   const handle = await openRegularFile(path12);
@@ -74339,17 +74350,6 @@ async function readSmallFile(path12, max) {
   }
 }
 __name(readSmallFile, "readSmallFile");
-
-// vendor/pi-gen.json
-var pi_gen_default = {
-  repository: "https://github.com/RPi-Distro/pi-gen",
-  branch: "arm64",
-  commit: "ca8aeed0ae300c2a89f55ce9617d5f96a27e99e5",
-  tag: "2026-06-18-raspios-trixie-arm64"
-};
-
-// src/lib/pigen/pin.ts
-var PI_GEN_PIN = pi_gen_default;
 
 // src/lib/pigen/product-config.ts
 var PIGEN_EXPORT_VARIABLES = /* @__PURE__ */ new Set(["EXPORT_DIR", "EXPORT_ROOTFS_DIR", "EXPORT_DIRS", "EXPORT_CONFIG_DIR"]);
@@ -74433,6 +74433,17 @@ function parseProductConfig(text, source) {
   return config;
 }
 __name(parseProductConfig, "parseProductConfig");
+async function readProductConfigFile(path12, label) {
+  let text;
+  try {
+    text = (await readSmallFile(path12, 1024 * 1024)).toString("utf8");
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError("INPUT_INVALID", `config ${label} cannot be read: ${e.message}`, { cause: e });
+  }
+  return parseProductConfig(text, label);
+}
+__name(readProductConfigFile, "readProductConfigFile");
 
 // src/lib/build/pigen-checkout.ts
 var import_node_fs8 = require("node:fs");
@@ -74520,17 +74531,7 @@ async function prepareBuild(request2) {
   const { logger: logger8 } = request2;
   const baseDir = (0, import_node_path14.resolve)(request2.baseDir);
   let config = { settings: {}, extra: {} };
-  if (request2.configFile) {
-    const path12 = (0, import_node_path14.resolve)(baseDir, request2.configFile);
-    let text;
-    try {
-      text = (await readSmallFile(path12, 1024 * 1024)).toString("utf8");
-    } catch (e) {
-      if (e instanceof PiImageError) throw e;
-      throw new PiImageError("INPUT_INVALID", `config ${request2.configFile} cannot be read: ${e.message}`, { cause: e });
-    }
-    config = parseProductConfig(text, request2.configFile);
-  }
+  if (request2.configFile) config = await readProductConfigFile((0, import_node_path14.resolve)(baseDir, request2.configFile), request2.configFile);
   request2.settings.forEach((line, i) => {
     const where2 = `setting ${i + 1}`;
     const [key, value] = splitAssignment(line, where2);

@@ -60796,6 +60796,12 @@ var EMPTY_DESCRIPTOR = { mediaType: OCI_EMPTY, digest: digestOf(EMPTY_CONFIG), s
 // src/lib/oci/store.ts
 var REFERRERS_TAG = /* @__PURE__ */ __name((digest) => digest.replace(":", "-"), "REFERRERS_TAG");
 var isReferrersTag = /* @__PURE__ */ __name((tag2) => /^sha256-[0-9a-f]{64}$/.test(tag2), "isReferrersTag");
+async function readBlobBytes(store, descriptor) {
+  const chunks = [];
+  for await (const c of store.readBlob(descriptor)) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+__name(readBlobBytes, "readBlobBytes");
 
 // src/lib/oci/layout.ts
 var MAX_INDEX_BYTES = 16 * 1024 * 1024;
@@ -62421,9 +62427,7 @@ async function* attachedSignatures(store, digest) {
   const found = await referrersOfType(store, digest, SIGNATURE_MEDIA_TYPE, 4 * MAX_BUNDLES_TRIED, MAX_SIGNATURE_BYTES);
   found.sort((a, b) => (a.annotations[ANNOTATION.created] ?? "") < (b.annotations[ANNOTATION.created] ?? "") ? 1 : -1);
   for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
-    const chunks = [];
-    for await (const c of store.readBlob(f.layer)) chunks.push(c);
-    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
+    yield { digest: f.digest, bundle: await readBlobBytes(store, f.layer) };
   }
 }
 __name(attachedSignatures, "attachedSignatures");

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { PiImageError } from '../../lib/core/errors';
+import { readSmallFile } from '../../lib/core/small-file';
 import type { Customisation, SeedFormat } from '../../lib/distribution/customisation';
 import { customiseImage } from '../../lib/distribution/customise-image';
 import type { CliCommand } from '../command';
@@ -8,11 +8,10 @@ import { usageError } from '../command';
 
 const FORMATS: readonly SeedFormat[] = ['cloudinit', 'cloudinit-rpi', 'systemd'];
 
+/** A small text file named by an option (a key, a hash, a passphrase): the library's bounded reader, the option named on failure. */
 async function readSmallText(path: string, option: string): Promise<string> {
   try {
-    const text = await readFile(path, 'utf8');
-    if (text.length > 64 * 1024) throw new PiImageError('INPUT_INVALID', `${option} ${path}: more than 64 KiB`);
-    return text;
+    return (await readSmallFile(path, 64 * 1024)).toString('utf8');
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError('INPUT_INVALID', `${option} ${path} cannot be read: ${(e as Error).message}`, { cause: e });

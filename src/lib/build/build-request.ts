@@ -4,11 +4,10 @@
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { PiImageError } from '../core/errors';
-import { readSmallFile } from '../core/small-file';
 import { execCapture } from '../core/exec';
 import type { Logger } from '../core/logger';
 import { PI_GEN_PIN } from '../pigen/pin';
-import { applySetting, parseProductConfig, splitAssignment, type ProductConfig } from '../pigen/product-config';
+import { applySetting, readProductConfigFile, splitAssignment, type ProductConfig } from '../pigen/product-config';
 import { checkSettings } from '../pigen/settings';
 import { parseExportSettings } from '../export/layouts';
 import type { BuildOptions } from './build';
@@ -91,17 +90,7 @@ export async function prepareBuild(request: BuildRequest): Promise<BuildOptions>
   const { logger } = request;
   const baseDir = resolve(request.baseDir);
   let config: ProductConfig = { settings: {}, extra: {} };
-  if (request.configFile) {
-    const path = resolve(baseDir, request.configFile);
-    let text: string;
-    try {
-      text = (await readSmallFile(path, 1024 * 1024)).toString('utf8');
-    } catch (e) {
-      if (e instanceof PiImageError) throw e;
-      throw new PiImageError('INPUT_INVALID', `config ${request.configFile} cannot be read: ${(e as Error).message}`, { cause: e });
-    }
-    config = parseProductConfig(text, request.configFile);
-  }
+  if (request.configFile) config = await readProductConfigFile(resolve(baseDir, request.configFile), request.configFile);
   request.settings.forEach((line, i) => {
     const where = `setting ${i + 1}`;
     const [key, value] = splitAssignment(line, where);

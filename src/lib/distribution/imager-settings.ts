@@ -13,8 +13,7 @@
  *   IMAGER_KEEP          how many releases of each channel the feed keeps (default 5)
  */
 import { PiImageError } from '../core/errors';
-import { readSmallFile } from '../core/small-file';
-import { parseProductConfig, splitAssignment } from '../pigen/product-config';
+import { readProductConfigFile, splitAssignment } from '../pigen/product-config';
 import type { Channel } from '../release/manifest';
 
 export interface ImagerSettings {
@@ -119,16 +118,7 @@ export function parseImagerSettings(values: Readonly<Record<string, string>>, wh
  */
 export async function readImagerSettings(configFile: string | undefined, sets: readonly string[]): Promise<ImagerSettings> {
   const values: Record<string, string> = {};
-  if (configFile) {
-    let text: string;
-    try {
-      text = (await readSmallFile(configFile, 1024 * 1024)).toString('utf8');
-    } catch (e) {
-      if (e instanceof PiImageError) throw e;
-      throw new PiImageError('INPUT_INVALID', `config ${configFile} cannot be read: ${(e as Error).message}`, { cause: e });
-    }
-    Object.assign(values, parseProductConfig(text, configFile).imager);
-  }
+  if (configFile) Object.assign(values, (await readProductConfigFile(configFile, configFile)).imager);
   sets.forEach((line, i) => {
     const [key, value] = splitAssignment(line, `--set ${i + 1}`);
     if (!key.startsWith('IMAGER_')) throw new PiImageError('INPUT_INVALID', `--set ${i + 1}: ${key} is not an Imager setting (IMAGER_*)`);

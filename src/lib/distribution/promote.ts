@@ -17,7 +17,7 @@ import { PiImageError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { readSmallFile } from '../core/small-file';
 import { attachArtifact, referrersOfType } from '../oci/referrers';
-import type { OciStore } from '../oci/store';
+import { readBlobBytes, type OciStore } from '../oci/store';
 import { pullRelease } from '../publishing/pull';
 import { checkTag, copiedTags } from '../publishing/tags';
 import { parseManifest } from '../oci/manifest-json';
@@ -176,10 +176,9 @@ export async function promoteRelease(options: PromoteOptions): Promise<PromoteRe
 export async function promotionsOf(store: OciStore, digest: string): Promise<PromotionRecord[]> {
   const records: PromotionRecord[] = [];
   for (const r of await referrersOfType(store, digest, PROMOTION_ARTIFACT_TYPE, 100, 64 * 1024)) {
-    const chunks: Buffer[] = [];
-    for await (const c of store.readBlob(r.layer)) chunks.push(c);
+    const bytes = await readBlobBytes(store, r.layer);
     try {
-      const record = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<PromotionRecord> | null;
+      const record = JSON.parse(bytes.toString('utf8')) as Partial<PromotionRecord> | null;
       if (record?.schemaVersion === 1 && record.digest === digest && typeof record.promotedAt === 'string') records.push(record as PromotionRecord);
     } catch {
       // not a record

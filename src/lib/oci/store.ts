@@ -47,3 +47,10 @@ export const REFERRERS_TAG = (digest: string): string => digest.replace(':', '-'
 
 /** Whether a tag is a referrers fallback tag (`sha256-<hex>`), not a release's. */
 export const isReferrersTag = (tag: string): boolean => /^sha256-[0-9a-f]{64}$/.test(tag);
+
+/** A small blob (a signature, a record) read whole, checked against its descriptor by the store. */
+export async function readBlobBytes(store: OciStore, descriptor: { digest: string; size: number }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of store.readBlob(descriptor)) chunks.push(c);
+  return Buffer.concat(chunks);
+}

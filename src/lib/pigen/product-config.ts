@@ -5,6 +5,7 @@
  * through to pi-gen's config, quoted.
  */
 import { PiImageError } from '../core/errors';
+import { readSmallFile } from '../core/small-file';
 import { parseBoolean } from '../core/values';
 import { SHELL_NAME } from './config-file';
 import { SECRET_VARIABLES, TYPED_VARIABLES, type PiGenSettings } from './settings';
@@ -112,4 +113,16 @@ export function parseProductConfig(text: string, source: string): ProductConfig 
     applySetting(config, key, value, where);
   });
   return config;
+}
+
+/** A product config file read (regular, at most 1 MiB) and parsed; `label` names it in messages. */
+export async function readProductConfigFile(path: string, label: string): Promise<ProductConfig> {
+  let text: string;
+  try {
+    text = (await readSmallFile(path, 1024 * 1024)).toString('utf8');
+  } catch (e) {
+    if (e instanceof PiImageError) throw e;
+    throw new PiImageError('INPUT_INVALID', `config ${label} cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  return parseProductConfig(text, label);
 }

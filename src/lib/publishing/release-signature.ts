@@ -4,7 +4,7 @@
  */
 import { ANNOTATION, type Descriptor } from '../oci/media-types';
 import { attachArtifact, referrersOfType, type Attached } from '../oci/referrers';
-import type { OciStore } from '../oci/store';
+import { readBlobBytes, type OciStore } from '../oci/store';
 import { MAX_SIGNATURE_BYTES, SIGNATURE_MEDIA_TYPE } from '../release/release-dir';
 import { PROVENANCE_TYPE } from '../signing/statement';
 
@@ -32,8 +32,6 @@ export async function* attachedSignatures(store: OciStore, digest: string): Asyn
   const found = await referrersOfType(store, digest, SIGNATURE_MEDIA_TYPE, 4 * MAX_BUNDLES_TRIED, MAX_SIGNATURE_BYTES);
   found.sort((a, b) => ((a.annotations[ANNOTATION.created] ?? '') < (b.annotations[ANNOTATION.created] ?? '') ? 1 : -1));
   for (const f of found.slice(0, MAX_BUNDLES_TRIED)) {
-    const chunks: Buffer[] = [];
-    for await (const c of store.readBlob(f.layer)) chunks.push(c);
-    yield { digest: f.digest, bundle: Buffer.concat(chunks) };
+    yield { digest: f.digest, bundle: await readBlobBytes(store, f.layer) };
   }
 }
