@@ -1045,14 +1045,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text3, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text2;
+        return text3;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text2.length <= endStep)
-        return text2;
+      if (text3.length <= endStep)
+        return text3;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -1069,14 +1069,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text2, i, indent.length);
+        i = consumeMoreIndentedLines(text3, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text2[i += 1]; ) {
+      for (let ch; ch = text3[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text2[i + 1]) {
+          switch (text3[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -1093,12 +1093,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text2, i, indent.length);
+            i = consumeMoreIndentedLines(text3, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text2[i + 1];
+            const next = text3[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -1110,12 +1110,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text2[i += 1];
+                ch = text3[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text2;
+                return text3;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -1130,40 +1130,40 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text2;
+        return text3;
       if (onFold)
         onFold();
-      let res = text2.slice(0, folds[0]);
+      let res = text3.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text2.length;
+        const end2 = folds[i2 + 1] || text3.length;
         if (fold === 0)
           res = `
-${indent}${text2.slice(0, end2)}`;
+${indent}${text3.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text2[fold]}\\`;
+            res += `${text3[fold]}\\`;
           res += `
-${indent}${text2.slice(fold + 1, end2)}`;
+${indent}${text3.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
     __name(foldFlowLines, "foldFlowLines");
-    function consumeMoreIndentedLines(text2, i, indent) {
+    function consumeMoreIndentedLines(text3, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text2[start];
+      let ch = text3[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text2[++i];
+          ch = text3[++i];
         } else {
           do {
-            ch = text2[++i];
+            ch = text3[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text2[start];
+          ch = text3[start];
         }
       }
       return end;
@@ -7409,7 +7409,7 @@ var require_public_api = __commonJS({
       return { lineCounter: lineCounter$1, prettyErrors };
     }
     __name(parseOptions, "parseOptions");
-    function parseAllDocuments(source, options = {}) {
+    function parseAllDocuments2(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7423,7 +7423,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    __name(parseAllDocuments, "parseAllDocuments");
+    __name(parseAllDocuments2, "parseAllDocuments");
     function parseDocument(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
@@ -7488,7 +7488,7 @@ var require_public_api = __commonJS({
     }
     __name(stringify2, "stringify");
     exports2.parse = parse;
-    exports2.parseAllDocuments = parseAllDocuments;
+    exports2.parseAllDocuments = parseAllDocuments2;
     exports2.parseDocument = parseDocument;
     exports2.stringify = stringify2;
   }
@@ -36576,8 +36576,8 @@ var require_utils2 = __commonJS({
       }
       return "*".repeat(length);
     }, "asterisk");
-    var escapeRegExp = /* @__PURE__ */ __name((text2) => {
-      return text2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, `\\$&`);
+    var escapeRegExp = /* @__PURE__ */ __name((text3) => {
+      return text3.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, `\\$&`);
     }, "escapeRegExp");
     var urlEncodeRegexGroup = /* @__PURE__ */ __name((value) => {
       const decoded = decodeURIComponent(value);
@@ -46160,8 +46160,8 @@ function registerBasicCredentials(username, password) {
   registerSecret(Buffer.from(`${username}:${password}`).toString("base64"));
 }
 __name(registerBasicCredentials, "registerBasicCredentials");
-function scrubSecrets(text2) {
-  let out = text2;
+function scrubSecrets(text3) {
+  let out = text3;
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
   return out;
 }
@@ -46169,8 +46169,8 @@ __name(scrubSecrets, "scrubSecrets");
 
 // src/lib/core/terminal-text.ts
 var CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-function printable(text2) {
-  return scrubSecrets(text2).replace(CONTROL, (c) => {
+function printable(text3) {
+  return scrubSecrets(text3).replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
     if (c === "\r") return "\\r";
     if (c === "\x1B") return "\\e";
@@ -46585,9 +46585,9 @@ function member(value, ...path) {
   return at;
 }
 __name(member, "member");
-function parseJsonObject(text2) {
+function parseJsonObject(text3) {
   try {
-    return asObject(JSON.parse(text2));
+    return asObject(JSON.parse(text3));
   } catch {
     return void 0;
   }
@@ -46632,8 +46632,8 @@ function parseExport(v, source, where) {
   };
 }
 __name(parseExport, "parseExport");
-function parseBuildRecord(text2, source) {
-  const o = parseJsonObject(text2) ?? fail(source, "not a JSON object");
+function parseBuildRecord(text3, source) {
+  const o = parseJsonObject(text3) ?? fail(source, "not a JSON object");
   if (o.schemaVersion !== 1) fail(source, `schemaVersion ${JSON.stringify(o.schemaVersion)} is not 1`);
   const tool = isObject(o.tool) ? o.tool : fail(source, "tool is not an object");
   const pigen = isObject(o.pigen) ? o.pigen : fail(source, "pigen is not an object");
@@ -46772,8 +46772,8 @@ function lastComponent(path) {
   return i >= 0 ? trimmed.slice(i + 1) : trimmed;
 }
 __name(lastComponent, "lastComponent");
-function parseBuildLog(text2, source = "build.log") {
-  const lines = text2.split(/\r?\n/);
+function parseBuildLog(text3, source = "build.log") {
+  const lines = text3.split(/\r?\n/);
   const warnings = [];
   const events = [];
   const entries = [];
@@ -47254,12 +47254,12 @@ boot_partition=${bootB}
 `;
 }
 __name(autobootText, "autobootText");
-function parseSize(text2, where) {
-  const m = /^(\d+)([KMG]i?B?|)$/i.exec(text2.trim());
-  if (!m) throw new PiImageError("INPUT_INVALID", `${where}: "${text2}" is not a size (a number of bytes, or with K, M or G: 512M, 2G)`);
+function parseSize(text3, where) {
+  const m = /^(\d+)([KMG]i?B?|)$/i.exec(text3.trim());
+  if (!m) throw new PiImageError("INPUT_INVALID", `${where}: "${text3}" is not a size (a number of bytes, or with K, M or G: 512M, 2G)`);
   const unit = m[2].charAt(0).toUpperCase();
   const bytes = Number(m[1]) * (unit === "K" ? 1024 : unit === "M" ? MiB : unit === "G" ? 1024 * MiB : 1);
-  if (!Number.isSafeInteger(bytes)) throw new PiImageError("INPUT_INVALID", `${where}: "${text2}" is too large`);
+  if (!Number.isSafeInteger(bytes)) throw new PiImageError("INPUT_INVALID", `${where}: "${text3}" is too large`);
   return bytes;
 }
 __name(parseSize, "parseSize");
@@ -47319,9 +47319,9 @@ var KEYS = [
   "EXPORT_PARTITIONS"
 ];
 var EXPORT_SETTING_KEYS = new Set(KEYS);
-function parsePartition(text2, where) {
-  const [content, fs, size2, label, ...rest] = text2.split(":");
-  if (rest.length > 0 || !content || !fs || !size2) throw new PiImageError("INPUT_INVALID", `${where}: "${text2}" is not content:fs:size[:label]`);
+function parsePartition(text3, where) {
+  const [content, fs, size2, label, ...rest] = text3.split(":");
+  if (rest.length > 0 || !content || !fs || !size2) throw new PiImageError("INPUT_INVALID", `${where}: "${text3}" is not content:fs:size[:label]`);
   if (!CONTENTS.includes(content))
     throw new PiImageError("INPUT_INVALID", `${where}: content "${content}" is not one of ${CONTENTS.join(", ")}`);
   if (!FILE_SYSTEMS.includes(fs))
@@ -47456,10 +47456,10 @@ var PARTITION_ROLES = {
   data: "data",
   empty: "empty"
 };
-function parseAutoboot(text2) {
+function parseAutoboot(text3) {
   const result = { tryboot: false };
   let section = "all";
-  for (const raw of text2.split(/\r?\n/)) {
+  for (const raw of text3.split(/\r?\n/)) {
     const line2 = raw.replace(/#.*/, "").trim();
     const header2 = /^\[(.+)\]$/.exec(line2);
     if (header2) {
@@ -48240,10 +48240,10 @@ function asRoot(options, cmd, args, vars) {
   return execCapture(prefix[0], [...prefix.slice(1), "env", ...pairs, cmd, ...args], { logger: options.logger });
 }
 __name(asRoot, "asRoot");
-async function rewriteTreeFile(path, text2, scratch, options) {
-  if ((options.asRoot ?? []).length === 0) return (0, import_promises7.writeFile)(path, text2);
+async function rewriteTreeFile(path, text3, scratch, options) {
+  if ((options.asRoot ?? []).length === 0) return (0, import_promises7.writeFile)(path, text3);
   const staged = (0, import_node_path5.join)(scratch, "tree-file");
-  await (0, import_promises7.writeFile)(staged, text2);
+  await (0, import_promises7.writeFile)(staged, text3);
   await asRoot(options, "cp", ["--", staged, path], {});
 }
 __name(rewriteTreeFile, "rewriteTreeFile");
@@ -49057,8 +49057,8 @@ function isArmHost(arch2) {
   return arch2 === "arm64" || arch2 === "arm";
 }
 __name(isArmHost, "isArmHost");
-function parseDepends(text2) {
-  return text2.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean).map((l) => {
+function parseDepends(text3) {
+  return text3.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean).map((l) => {
     const [tool, pkg] = l.split(":", 2);
     return { tool, pkg: pkg ?? tool };
   });
@@ -49109,10 +49109,10 @@ async function preflight(options, host = realHost) {
     });
   }
   if (options.native && options.dependsFile) {
-    const text2 = host.read(options.dependsFile);
-    if (text2 !== void 0) {
+    const text3 = host.read(options.dependsFile);
+    if (text3 !== void 0) {
       const provided = new Set(options.provided ?? []);
-      const missing = parseDepends(text2).filter((d) => !provided.has(d.tool) && !host.onPath(d.tool));
+      const missing = parseDepends(text3).filter((d) => !provided.has(d.tool) && !host.onPath(d.tool));
       results.push({
         check: "pi-gen's dependencies",
         ok: missing.length === 0,
@@ -49189,8 +49189,8 @@ var BuildLogFollower = class {
   partial = "";
   /** Feeds a chunk of output (any split); complete lines are handled at once. */
   write(chunk) {
-    const text2 = this.partial + chunk;
-    const lines = text2.split("\n");
+    const text3 = this.partial + chunk;
+    const lines = text3.split("\n");
     this.partial = lines.pop();
     for (const line2 of lines) this.line(line2.replace(/\r$/, ""));
   }
@@ -49756,14 +49756,14 @@ __name(checkIntegerInRange, "checkIntegerInRange");
 var MAX_SOURCE_DATE_EPOCH = 253402300799;
 function parseSourceDateEpoch(value) {
   if (value === void 0 || value.trim() === "") return void 0;
-  const text2 = value.trim();
-  if (!/^\d{1,15}$/.test(text2) || Number(text2) > MAX_SOURCE_DATE_EPOCH) {
+  const text3 = value.trim();
+  if (!/^\d{1,15}$/.test(text3) || Number(text3) > MAX_SOURCE_DATE_EPOCH) {
     throw new PiImageError(
       "INPUT_INVALID",
       `SOURCE_DATE_EPOCH "${value.slice(0, 40)}" must be a whole number of seconds since 1970-01-01, at most ${MAX_SOURCE_DATE_EPOCH} (the year 9999)`
     );
   }
-  return Number(text2);
+  return Number(text3);
 }
 __name(parseSourceDateEpoch, "parseSourceDateEpoch");
 function isoSeconds(date) {
@@ -49840,16 +49840,16 @@ function applySetting(config, key, value, where) {
   else s[typed] = value;
 }
 __name(applySetting, "applySetting");
-function splitAssignment(text2, where) {
-  const at = text2.indexOf("=");
+function splitAssignment(text3, where) {
+  const at = text3.indexOf("=");
   if (at <= 0) throw new PiImageError("INPUT_INVALID", `${where}: expected KEY=VALUE (a variable name, "=", the value)`);
-  return [text2.slice(0, at).trim(), text2.slice(at + 1)];
+  return [text3.slice(0, at).trim(), text3.slice(at + 1)];
 }
 __name(splitAssignment, "splitAssignment");
-function parseProductConfig(text2, source) {
+function parseProductConfig(text3, source) {
   const config = { settings: {}, extra: {} };
   const seen = /* @__PURE__ */ new Set();
-  text2.split(/\r?\n/).forEach((line2, index) => {
+  text3.split(/\r?\n/).forEach((line2, index) => {
     const where = `${source}:${index + 1}`;
     if (line2.trim() === "" || line2.trim().startsWith("#")) return;
     const m = /^\s*(?:export\s+)?([^=\s]+)=(.*)$/.exec(line2);
@@ -49869,14 +49869,14 @@ function parseProductConfig(text2, source) {
 }
 __name(parseProductConfig, "parseProductConfig");
 async function readProductConfigFile(path, label) {
-  let text2;
+  let text3;
   try {
-    text2 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
+    text3 = (await readSmallFile(path, 1024 * 1024)).toString("utf8");
   } catch (e) {
     if (e instanceof PiImageError) throw e;
     throw new PiImageError("INPUT_INVALID", `config ${label} cannot be read: ${e.message}`, { cause: e });
   }
-  return parseProductConfig(text2, label);
+  return parseProductConfig(text3, label);
 }
 __name(readProductConfigFile, "readProductConfigFile");
 
@@ -50086,10 +50086,10 @@ function renderJson(value) {
 __name(renderJson, "renderJson");
 var SHA256 = SHA256_HEX;
 var isSize = /* @__PURE__ */ __name((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0, "isSize");
-function parseManifest(text2, where, reserved = () => []) {
+function parseManifest(text3, where, reserved = () => []) {
   let parsed;
   try {
-    parsed = JSON.parse(text2);
+    parsed = JSON.parse(text3);
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${where} is not valid JSON: ${e.message}`, { cause: e });
   }
@@ -50256,13 +50256,342 @@ the command line. SOURCE_DATE_EPOCH sets IMG_DATE.`,
   }
 };
 
-// src/cli/commands/customise-command.ts
-var import_node_crypto6 = require("node:crypto");
+// src/lib/device/flash-policy.ts
+var import_node_fs7 = require("node:fs");
 
-// src/lib/distribution/customise-image.ts
-var import_promises18 = require("node:fs/promises");
-var import_node_os3 = require("node:os");
-var import_node_path15 = require("node:path");
+// src/lib/device/disk-policy.ts
+var DEFAULT_PROTECTED_LABELS = ["OURBOX_DATA"];
+var GiB = 1024 ** 3;
+function describeDisk(device) {
+  const size2 = device.sizeBytes >= GiB ? `${(device.sizeBytes / GiB).toFixed(1)} GiB` : `${(device.sizeBytes / 1024 ** 2).toFixed(1)} MiB`;
+  const parts = [device.model ?? "no model", `serial ${device.serial ?? "none"}`, size2];
+  if (device.backingFile) parts.push(`loop on ${device.backingFile}`);
+  return `${device.path} (${parts.join(", ")})`;
+}
+__name(describeDisk, "describeDisk");
+function labelsOn(labels) {
+  return labels.partitions.flatMap((p) => {
+    const where = p.number === void 0 ? "the whole disk" : `partition ${p.number}`;
+    return [
+      ...p.label !== void 0 ? [{ where, kind: "file system label", value: p.label }] : [],
+      ...p.partLabel !== void 0 ? [{ where, kind: "partition label", value: p.partLabel }] : []
+    ];
+  });
+}
+__name(labelsOn, "labelsOn");
+function diskRefusals(facts, policy) {
+  const { device } = facts;
+  const out = [];
+  if (device.isPartition) {
+    out.push({ code: "DISK_NOT_WHOLE", reason: `it is partition ${device.name} of ${device.parent ?? "a disk"}, not a whole disk: give the disk itself` });
+  }
+  if (device.readOnly) out.push({ code: "DISK_READ_ONLY", reason: "the kernel has it read-only" });
+  if (facts.systemMounts.length > 0) {
+    out.push({ code: "DISK_SYSTEM", reason: `the running system lives on it (${facts.systemMounts.join(", ")})` });
+  }
+  if (facts.mounts.length > 0) {
+    out.push({ code: "DISK_IN_USE", reason: `mounted: ${facts.mounts.map((m) => `${m.device} on ${m.mountPoint}`).join(", ")}` });
+  }
+  if (facts.swap.length > 0) out.push({ code: "DISK_IN_USE", reason: `used as swap: ${facts.swap.join(", ")}` });
+  if (device.holders.length > 0) {
+    out.push({ code: "DISK_IN_USE", reason: `held by ${device.holders.join(", ")} (device-mapper, md or LVM)` });
+  }
+  const protectedLabels = new Set(policy.protectedLabels.map((l) => l.toUpperCase()));
+  for (const l of labelsOn(facts.labels)) {
+    if (protectedLabels.has(l.value.toUpperCase())) {
+      out.push({ code: "DISK_PROTECTED", reason: `${l.where} has the protected ${l.kind} ${l.value}` });
+    }
+  }
+  if (device.serial !== void 0 && policy.protectedSerials.some((s) => s.toUpperCase() === device.serial.toUpperCase())) {
+    out.push({ code: "DISK_PROTECTED", reason: `its serial ${device.serial} is protected` });
+  }
+  if (device.sizeBytes < policy.imageSize) {
+    out.push({ code: "DISK_TOO_SMALL", reason: `it holds ${device.sizeBytes} bytes; the image needs ${policy.imageSize}` });
+  }
+  return out;
+}
+__name(diskRefusals, "diskRefusals");
+function checkDisk(facts, policy) {
+  const refusals = diskRefusals(facts, policy);
+  const first = refusals[0];
+  if (!first) return;
+  throw new PiImageError(first.code, `refusing to write ${describeDisk(facts.device)}: ${refusals.map((r) => r.reason).join("; ")}`);
+}
+__name(checkDisk, "checkDisk");
+
+// src/lib/signing/signer-policy.ts
+var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
+var GITHUB = "https://github.com";
+var SIGNER_OPTION_NAMES = {
+  certificateIdentity: "certificate-identity",
+  certificateIdentityRegexp: "certificate-identity-regexp",
+  certificateOidcIssuer: "certificate-oidc-issuer",
+  repository: "repository",
+  repositoryId: "repository-id",
+  sourceRef: "source-ref",
+  signerWorkflow: "signer-workflow",
+  requireGithubHosted: "require-github-hosted"
+};
+var OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+var WORKFLOW_PATH = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
+function bad2(message) {
+  return new PiImageError("INPUT_INVALID", message);
+}
+__name(bad2, "bad");
+function repositoryUri(value, name) {
+  const v = value.trim().replace(/\/+$/, "").replace(/\.git$/, "");
+  if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
+  throw bad2(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
+}
+__name(repositoryUri, "repositoryUri");
+function workflowUri(value, name) {
+  const v = value.trim();
+  const at = v.indexOf("@");
+  const path = at < 0 ? v : v.slice(0, at);
+  const ref = at < 0 ? void 0 : v.slice(at + 1);
+  if (ref !== void 0 && !/^[^\s@]+$/.test(ref)) throw bad2(`${name} "${value}" has an empty or malformed ref after '@'`);
+  const suffix = ref === void 0 ? "" : `@${ref}`;
+  if (WORKFLOW_PATH.test(path)) return `${GITHUB}/${path}${suffix}`;
+  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\s]+\.ya?ml$/.test(path)) return `${path}${suffix}`;
+  throw bad2(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
+}
+__name(workflowUri, "workflowUri");
+var WORKFLOWS = "/.github/workflows/";
+function repositoryOfWorkflow(uri) {
+  return uri.slice(0, uri.indexOf(WORKFLOWS));
+}
+__name(repositoryOfWorkflow, "repositoryOfWorkflow");
+function workflowKey(uri) {
+  const at = uri.indexOf(WORKFLOWS);
+  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
+}
+__name(workflowKey, "workflowKey");
+function isGithubIssuer(issuer) {
+  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
+}
+__name(isGithubIssuer, "isGithubIssuer");
+function compilePattern(pattern, name) {
+  try {
+    return new RegExp(`^(?:${pattern})$`, "u");
+  } catch (e) {
+    throw bad2(`${name} "${pattern}" is not a valid regular expression: ${e.message}`);
+  }
+}
+__name(compilePattern, "compilePattern");
+function globMatches(glob, value) {
+  const re = new RegExp(
+    `^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`,
+    "u"
+  );
+  return re.test(value);
+}
+__name(globMatches, "globMatches");
+function parseSignerPolicy(values, name) {
+  const given = Object.keys(SIGNER_OPTION_NAMES).filter(
+    (k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false
+  );
+  if (given.length === 0) return void 0;
+  const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
+  const exact = value(values.certificateIdentity);
+  const pattern = value(values.certificateIdentityRegexp);
+  if (exact && pattern) throw bad2(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
+  if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
+  const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
+  const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
+  const sourceRef = value(values.sourceRef);
+  const repositoryId = value(values.repositoryId);
+  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId))
+    throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
+  if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
+    throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
+  }
+  const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
+  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
+  if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
+  if (!exact && !pattern && !repository && !signerWorkflow) {
+    throw bad2(
+      `say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`
+    );
+  }
+  const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
+  if (repositoryId !== void 0) policy.repositoryId = repositoryId;
+  if (exact) policy.subject = { exact };
+  if (pattern) policy.subject = { pattern };
+  if (isGithubIssuer(issuer) && !policy.repository) {
+    const workflow = signerWorkflow ?? (exact?.includes("/.github/workflows/") ? exact : void 0);
+    if (!workflow) {
+      throw bad2(
+        `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
+      );
+    }
+    policy.repository = repositoryOfWorkflow(workflow.split("@")[0]);
+  }
+  return policy;
+}
+__name(parseSignerPolicy, "parseSignerPolicy");
+function describePolicy(policy) {
+  const parts = [];
+  if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
+  if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
+  if (policy.repository) parts.push(`source repository ${policy.repository}`);
+  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
+  if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
+  if (policy.githubHosted) parts.push("a GitHub-hosted runner");
+  parts.push(`issuer ${policy.issuer}`);
+  return parts.join(", ");
+}
+__name(describePolicy, "describePolicy");
+function checkSigner(policy, signer) {
+  const x = signer.extensions;
+  if (signer.issuer !== policy.issuer) {
+    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${signer.issuer || "an unknown issuer"}, not ${policy.issuer}`);
+  }
+  if (policy.subject) {
+    const ok = "exact" in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, "identity pattern").test(signer.subject);
+    if (!ok) {
+      const wanted = "exact" in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
+      throw new PiImageError("IDENTITY_MISMATCH", `signed by ${signer.subject || "an unknown identity"}, which does not match ${wanted}`);
+    }
+  }
+  if (policy.signerWorkflow) {
+    const [path, ref] = policy.signerWorkflow.split(/@(.*)/s);
+    const matches = /* @__PURE__ */ __name((uri) => {
+      const at = uri.indexOf("@");
+      if (at < 0) return false;
+      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
+    }, "matches");
+    const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
+    if (failing !== void 0) {
+      throw new PiImageError(
+        "SIGNER_WORKFLOW_MISMATCH",
+        `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`
+      );
+    }
+  }
+  if (policy.repository) {
+    const actual = x.sourceRepositoryUri;
+    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
+      throw new PiImageError(
+        "REPOSITORY_MISMATCH",
+        actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
+      );
+    }
+  }
+  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
+    throw new PiImageError(
+      "REPOSITORY_MISMATCH",
+      `built from the repository with id ${x.sourceRepositoryIdentifier ?? "(none named)"}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`
+    );
+  }
+  if (policy.sourceRef) {
+    const actual = x.sourceRepositoryRef;
+    if (!actual || !globMatches(policy.sourceRef, actual)) {
+      throw new PiImageError("SOURCE_REF_MISMATCH", `built from the ref ${actual ?? "(none named)"}, not ${policy.sourceRef}`);
+    }
+  }
+  if (policy.githubHosted && x.runnerEnvironment !== "github-hosted") {
+    throw new PiImageError("RUNNER_MISMATCH", `signed on a ${x.runnerEnvironment ?? "unnamed"} runner; a GitHub-hosted runner is required`);
+  }
+}
+__name(checkSigner, "checkSigner");
+function readSignerOptions(get) {
+  const text3 = /* @__PURE__ */ __name((key) => {
+    const v = get(SIGNER_OPTION_NAMES[key]);
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
+  }, "text");
+  const hosted = get(SIGNER_OPTION_NAMES.requireGithubHosted);
+  return {
+    certificateIdentity: text3("certificateIdentity"),
+    certificateIdentityRegexp: text3("certificateIdentityRegexp"),
+    certificateOidcIssuer: text3("certificateOidcIssuer"),
+    repository: text3("repository"),
+    repositoryId: text3("repositoryId"),
+    sourceRef: text3("sourceRef"),
+    signerWorkflow: text3("signerWorkflow"),
+    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)
+  };
+}
+__name(readSignerOptions, "readSignerOptions");
+
+// src/lib/device/flash-policy.ts
+var DEFAULT_FLASH_POLICY_FILE = "/etc/pi-image/flash-policy.json";
+var KEYS2 = /* @__PURE__ */ new Set(["protectLabels", "protectSerials", "requireSignature", "signer"]);
+function strings(value, key, where) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
+    throw new PiImageError("INPUT_INVALID", `${where}: "${key}" must be a list of non-empty strings`);
+  }
+  return value.map((v) => v.trim());
+}
+__name(strings, "strings");
+function parseFlashPolicy(text3, where) {
+  const json = parseJsonObject(text3);
+  if (!json) throw new PiImageError("INPUT_INVALID", `${where} is not a JSON object`);
+  const unknown = Object.keys(json).filter((k) => !KEYS2.has(k));
+  if (unknown.length > 0)
+    throw new PiImageError("INPUT_INVALID", `${where}: unknown key ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${[...KEYS2].join(", ")})`);
+  if (json.requireSignature !== void 0 && typeof json.requireSignature !== "boolean") {
+    throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" must be true or false`);
+  }
+  let signer;
+  let trustedRoot;
+  if (json.signer !== void 0) {
+    const values = asObject(json.signer);
+    if (!values) throw new PiImageError("INPUT_INVALID", `${where}: "signer" must be an object of verify's options (repository, signer-workflow, \u2026)`);
+    const known = /* @__PURE__ */ new Set([...Object.values(SIGNER_OPTION_NAMES), "trusted-root"]);
+    const stray = Object.keys(values).filter((k) => !known.has(k));
+    if (stray.length > 0) throw new PiImageError("INPUT_INVALID", `${where}: "signer" has unknown key ${stray.map((k) => `"${k}"`).join(", ")}`);
+    const get = /* @__PURE__ */ __name((name) => {
+      const v = values[name];
+      return typeof v === "string" || typeof v === "boolean" ? v : void 0;
+    }, "get");
+    signer = parseSignerPolicy(readSignerOptions(get), (key) => `${where}: signer.${SIGNER_OPTION_NAMES[key]}`);
+    if (!signer) throw new PiImageError("INPUT_INVALID", `${where}: "signer" names no signer (repository, signer-workflow or certificate-identity)`);
+    const root = get("trusted-root");
+    trustedRoot = typeof root === "string" && root.trim() !== "" ? root.trim() : void 0;
+  }
+  const requireSignature = json.requireSignature === true;
+  if (requireSignature && !signer) throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" needs a "signer" to check signatures against`);
+  return {
+    protectLabels: strings(json.protectLabels, "protectLabels", where),
+    protectSerials: strings(json.protectSerials, "protectSerials", where),
+    requireSignature,
+    signer,
+    trustedRoot
+  };
+}
+__name(parseFlashPolicy, "parseFlashPolicy");
+async function loadFlashPolicy(path) {
+  const file = path ?? ((0, import_node_fs7.existsSync)(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : void 0);
+  if (!file) return void 0;
+  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString("utf8"), file);
+}
+__name(loadFlashPolicy, "loadFlashPolicy");
+function flashRules(file, given, name) {
+  if (given.signer && file?.signer) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `the flash policy names the signer: give ${name("repository")} and the other signer options only when it names none`
+    );
+  }
+  const signer = file?.signer ?? given.signer;
+  const requireSignature = given.requireSignature || (file?.requireSignature ?? false);
+  if (requireSignature && !signer) {
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${name("require-signature")} needs to know whose signature to accept: ${name("repository")} (and ${name("signer-workflow")})`
+    );
+  }
+  return {
+    protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...file?.protectLabels ?? [], ...given.protectLabels],
+    protectedSerials: [...file?.protectSerials ?? [], ...given.protectSerials],
+    requireSignature,
+    signer,
+    trustedRoot: given.trustedRoot ?? file?.trustedRoot
+  };
+}
+__name(flashRules, "flashRules");
 
 // src/lib/image/byte-source.ts
 var import_promises17 = require("node:fs/promises");
@@ -50329,109 +50658,241 @@ var SliceByteSource = class {
   }
 };
 
-// src/lib/image/first-boot.ts
-var INIT_FORMATS = ["systemd", "cloudinit", "cloudinit-rpi", "rpi-preseed", "none"];
-var CLOUD_INIT = "/usr/bin/cloud-init";
-var CLOUD_CFG_DIR = "/etc/cloud/cloud.cfg.d";
-var RPI_MODULE = "/usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py";
-var IMAGER_CUSTOM = "/usr/lib/raspberrypi-sys-mods/imager_custom";
-var USERCONF = "/usr/lib/userconf-pi/userconf";
-var PRESEED = ["/usr/bin/rpi-preseed", "/usr/lib/rpi-preseed"];
-var SEED_FROM = /^\s*seedfrom:\s*["']?file:\/\/(\/[^"'\s]*?)\/?["']?\s*$/m;
-var DATASOURCES_FLOW = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
-var DATASOURCES_BLOCK = /^([ \t]*)datasource_list:[ \t]*\n((?:\1[ \t]*-[ \t]*\S.*(?:\n|$))+)/m;
-var CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled";
-var CLOUD_INIT_UNITS = ["cloud-init.service", "cloud-init-local.service", "cloud-init-main.service"];
-var INITRAMFS_SCRIPTS = ["/usr/share/initramfs-tools/scripts", "/etc/initramfs-tools/scripts"];
-var unquote2 = /* @__PURE__ */ __name((s) => s.trim().replace(/^["']|["']$/g, ""), "unquote");
-function datasources(text2) {
-  const flow = DATASOURCES_FLOW.exec(text2);
-  if (flow) return flow[1].split(",").map(unquote2);
-  const block = DATASOURCES_BLOCK.exec(text2);
-  if (block)
-    return block[2].split("\n").map((l) => unquote2(l.replace(/^\s*-\s*/, ""))).filter(Boolean);
+// src/lib/device/block-devices.ts
+var import_node_fs8 = require("node:fs");
+var import_node_path15 = require("node:path");
+var BlockDevices = class {
+  constructor(sysRoot = "/sys", devRoot = "/dev") {
+    this.sysRoot = sysRoot;
+    this.devRoot = devRoot;
+  }
+  sysRoot;
+  devRoot;
+  static {
+    __name(this, "BlockDevices");
+  }
+  dir(name) {
+    return (0, import_node_path15.join)(this.sysRoot, "class", "block", name);
+  }
+  text(path) {
+    try {
+      return (0, import_node_fs8.readFileSync)(path, "utf8").trim();
+    } catch {
+      return void 0;
+    }
+  }
+  list(path) {
+    try {
+      return (0, import_node_fs8.readdirSync)(path).sort();
+    } catch {
+      return [];
+    }
+  }
+  /** Every block device the kernel lists, by name. */
+  names() {
+    return this.list((0, import_node_path15.join)(this.sysRoot, "class", "block"));
+  }
+  /** The device with kernel name `name`, or undefined. */
+  byName(name) {
+    if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
+    const dir = this.dir(name);
+    const devno = this.text((0, import_node_path15.join)(dir, "dev"));
+    if (devno === void 0) return void 0;
+    const isPartition = this.text((0, import_node_path15.join)(dir, "partition")) !== void 0;
+    let parent;
+    if (isPartition) {
+      try {
+        parent = (0, import_node_path15.basename)((0, import_node_path15.dirname)((0, import_node_fs8.realpathSync)(dir)));
+      } catch {
+        parent = void 0;
+      }
+    }
+    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path15.join)(dir, entry, "partition")) !== void 0);
+    const holders = [...this.list((0, import_node_path15.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path15.join)(dir, p, "holders")))];
+    const device = (0, import_node_path15.join)(dir, "device");
+    return {
+      name,
+      path: (0, import_node_path15.join)(this.devRoot, name),
+      devno,
+      sizeBytes: Number(this.text((0, import_node_path15.join)(dir, "size")) ?? 0) * 512,
+      readOnly: this.text((0, import_node_path15.join)(dir, "ro")) === "1",
+      removable: this.text((0, import_node_path15.join)(dir, "removable")) === "1",
+      isPartition,
+      parent,
+      startBytes: isPartition ? Number(this.text((0, import_node_path15.join)(dir, "start")) ?? 0) * 512 : void 0,
+      model: nonEmpty(this.text((0, import_node_path15.join)(device, "model"))),
+      serial: nonEmpty(this.text((0, import_node_path15.join)(dir, "serial")) ?? this.text((0, import_node_path15.join)(device, "serial"))),
+      wwn: nonEmpty(this.text((0, import_node_path15.join)(dir, "wwid")) ?? this.text((0, import_node_path15.join)(device, "wwid")) ?? this.text((0, import_node_path15.join)(dir, "wwn"))),
+      partitions,
+      holders: [...new Set(holders)],
+      logicalBlockSize: Number(this.text((0, import_node_path15.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
+      writeZeroesMaxBytes: Number(this.text((0, import_node_path15.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
+      backingFile: nonEmpty(this.text((0, import_node_path15.join)(dir, "loop", "backing_file")))
+    };
+  }
+  /** The device with device number major:minor. */
+  byDevno(devno) {
+    try {
+      return this.byName((0, import_node_path15.basename)((0, import_node_fs8.realpathSync)((0, import_node_path15.join)(this.sysRoot, "dev", "block", devno))));
+    } catch {
+      return void 0;
+    }
+  }
+  /** The device a /dev node (or a link to one) is, by its device number. */
+  byNode(path) {
+    const st = (0, import_node_fs8.statSync)(path);
+    if (!st.isBlockDevice()) return void 0;
+    return this.byDevno(devnoOf(st.rdev));
+  }
+  /**
+   * The whole disks a device lives on: itself for a disk, its disk for a
+   * partition, and for a device-mapper or md device the disks under it.
+   */
+  disksUnder(name, seen = /* @__PURE__ */ new Set()) {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const device = this.byName(name);
+    if (!device) return [];
+    if (device.isPartition) return device.parent ? [device.parent] : [];
+    const slaves = this.list((0, import_node_path15.join)(this.dir(name), "slaves"));
+    if (slaves.length === 0) return [name];
+    return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
+  }
+};
+function devnoOf(rdev) {
+  const major = rdev >>> 8 & 4095 | Math.floor(rdev / 2 ** 32) & ~4095;
+  const minor = rdev & 255 | rdev >>> 12 & ~255;
+  return `${major}:${minor >>> 0}`;
+}
+__name(devnoOf, "devnoOf");
+function nonEmpty(value) {
+  return value === void 0 || value === "" ? void 0 : value;
+}
+__name(nonEmpty, "nonEmpty");
+
+// src/lib/device/disk-io.ts
+var import_node_fs9 = require("node:fs");
+var import_promises18 = require("node:fs/promises");
+var IO_CHUNK = 4 * 1024 * 1024;
+var MAX_ALIGNMENT = 4096;
+var DiskIo = class _DiskIo {
+  constructor(path, handle, direct, blockSize, buffers) {
+    this.path = path;
+    this.handle = handle;
+    this.direct = direct;
+    this.blockSize = blockSize;
+    this.buffers = buffers;
+  }
+  path;
+  handle;
+  direct;
+  blockSize;
+  buffers;
+  static {
+    __name(this, "DiskIo");
+  }
+  static async open(path, options) {
+    const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
+    const attempt = /* @__PURE__ */ __name(async (flags) => {
+      try {
+        return await (0, import_promises18.open)(path, flags);
+      } catch (e) {
+        const code = e.code;
+        if (code === "EBUSY")
+          throw new PiImageError("DISK_IN_USE", `${path} is in use: the kernel will not give it out exclusively (mounted, or held by another program)`, {
+            cause: e
+          });
+        if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
+          throw new PiImageError(
+            code === "EROFS" ? "DISK_READ_ONLY" : "INPUT_INVALID",
+            `${path} cannot be opened for ${options.write ? "writing" : "reading"}: ${code}${code === "EROFS" ? "" : " (run as root)"}`,
+            { cause: e }
+          );
+        }
+        throw e;
+      }
+    }, "attempt");
+    let handle;
+    try {
+      handle = await attempt(base | import_node_fs9.constants.O_DIRECT);
+    } catch (e) {
+      if (e.code !== "EINVAL") throw e;
+    }
+    const raw = Buffer.allocUnsafeSlow(2 * IO_CHUNK + 2 * MAX_ALIGNMENT);
+    if (handle) {
+      const offset = await alignedOffset(handle, raw, options.blockSize);
+      if (offset !== void 0) {
+        return new _DiskIo(path, handle, true, options.blockSize, [
+          raw.subarray(offset, offset + IO_CHUNK),
+          raw.subarray(offset + IO_CHUNK, offset + 2 * IO_CHUNK)
+        ]);
+      }
+      await handle.close();
+    }
+    options.logger.debug(`${path}: O_DIRECT is not available; using the page cache`);
+    handle = await attempt(base);
+    return new _DiskIo(path, handle, false, options.blockSize, [raw.subarray(0, IO_CHUNK), raw.subarray(IO_CHUNK, 2 * IO_CHUNK)]);
+  }
+  /** Rounds a length up to whole logical blocks. */
+  padded(length) {
+    return Math.ceil(length / this.blockSize) * this.blockSize;
+  }
+  /** Writes `length` bytes of `buffer` (one of `buffers`, or any buffer without O_DIRECT) at `position`; the length is padded with the zeros already there. */
+  async writeAt(buffer, length, position) {
+    const total = this.padded(length);
+    if (total > length) buffer.fill(0, length, total);
+    let done = 0;
+    while (done < total) {
+      const { bytesWritten } = await this.handle.write(buffer, done, total - done, position + done);
+      if (bytesWritten === 0) throw new PiImageError("IO_FAILED", `${this.path}: the disk took no bytes at ${position + done} (its end?)`);
+      done += bytesWritten;
+    }
+  }
+  /** Reads `length` bytes at `position` into `buffer` (one of `buffers`); returns the part read. */
+  async readAt(buffer, length, position) {
+    const total = this.padded(length);
+    let done = 0;
+    while (done < total) {
+      const { bytesRead } = await this.handle.read(buffer, done, total - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buffer.subarray(0, Math.min(length, done));
+  }
+  async sync() {
+    await this.handle.datasync();
+  }
+  async close() {
+    await this.handle.close();
+  }
+};
+async function alignedOffset(handle, raw, blockSize) {
+  const probe2 = Math.max(MAX_ALIGNMENT, blockSize);
+  for (let offset = 0; offset < MAX_ALIGNMENT; offset += 8) {
+    try {
+      await handle.read(raw, offset, probe2, 0);
+      return offset;
+    } catch (e) {
+      if (e.code !== "EINVAL") throw e;
+    }
+  }
   return void 0;
 }
-__name(datasources, "datasources");
-async function cloudInitSeed(root, bootMount) {
-  const files = ["/etc/cloud/cloud.cfg", ...(await root.list(CLOUD_CFG_DIR) ?? []).filter((n) => n.endsWith(".cfg")).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
-  let seed;
-  let sources;
-  for (const file of files.sort((a, b) => a === "/etc/cloud/cloud.cfg" ? -1 : b === "/etc/cloud/cloud.cfg" ? 1 : a < b ? -1 : 1)) {
-    const text2 = await root.readText(file);
-    if (text2 === void 0) continue;
-    const m = SEED_FROM.exec(text2);
-    if (m) seed = { file, path: m[1].replace(/\/+$/, "") || "/" };
-    const list = datasources(text2);
-    if (list) sources = { file, list };
-  }
-  if (!seed)
-    return {
-      seeded: false,
-      evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`]
-    };
-  if (seed.path !== bootMount)
-    return {
-      seeded: false,
-      evidence: [
-        `${seed.file} seeds NoCloud from ${seed.path}, but ${bootMount ? `the boot partition (where Imager writes) is mounted at ${bootMount}` : "fstab mounts no boot partition there"}`
-      ]
-    };
-  if (sources && !sources.list.some((d) => d.toLowerCase() === "nocloud"))
-    return { seeded: false, evidence: [`${seed.file} seeds NoCloud from the boot partition, but ${sources.file} leaves NoCloud out of datasource_list`] };
-  return { seeded: true, evidence: [`${seed.file} seeds NoCloud from the boot partition (${bootMount})`] };
+__name(alignedOffset, "alignedOffset");
+async function dropDeviceCache(path, logger) {
+  await execCapture("blockdev", ["--flushbufs", path], { logger, allowFailure: true });
 }
-__name(cloudInitSeed, "cloudInitSeed");
-async function hasImagerFixup(root) {
-  for (const dir of INITRAMFS_SCRIPTS) {
-    for (const phase of await root.list(dir) ?? []) {
-      if ((await root.list(`${dir}/${phase}`))?.includes("imager_fixup")) return true;
-    }
-  }
-  return false;
+__name(dropDeviceCache, "dropDeviceCache");
+async function rereadPartitions(path, logger) {
+  const r = await execCapture("blockdev", ["--rereadpt", path], { logger, allowFailure: true });
+  if (r.code !== 0)
+    logger.warn(`the kernel did not re-read ${path}'s partition table (${r.stderr.trim() || `exit ${r.code}`}): replug the disk or reboot before using it`);
+  return r.code === 0;
 }
-__name(hasImagerFixup, "hasImagerFixup");
-async function detectFirstBoot(root, facts = {}) {
-  if (facts.abSlots)
-    return {
-      initFormat: "none",
-      evidence: [
-        "an A/B image: Imager writes its customisation to the first FAT partition (the common one with autoboot.txt), which the running slot does not read"
-      ]
-    };
-  const evidence = [];
-  const bootMount = facts.fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware")?.file;
-  for (const p of PRESEED) {
-    if (await root.exists(p)) return { initFormat: "rpi-preseed", evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
-  }
-  if (await root.exists(CLOUD_INIT)) {
-    const masked = CLOUD_INIT_UNITS.filter((u) => facts.maskedUnits?.includes(u));
-    const seed = await root.exists(CLOUD_INIT_DISABLED) ? { seeded: false, evidence: [`${CLOUD_INIT_DISABLED}: cloud-init does not run`] } : masked.length > 0 ? { seeded: false, evidence: [`${masked.join(", ")} masked: cloud-init does not run`] } : await cloudInitSeed(root, bootMount);
-    evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
-    if (seed.seeded) {
-      if (await root.exists(RPI_MODULE)) return { initFormat: "cloudinit-rpi", evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
-      return { initFormat: "cloudinit", evidence: [...evidence, `no ${RPI_MODULE}: Imager's rpi: keys would be ignored`] };
-    }
-  }
-  if (await root.exists(IMAGER_CUSTOM)) {
-    const fixup = bootMount === "/boot/firmware" && await hasImagerFixup(root);
-    if (bootMount === "/boot" || fixup) {
-      evidence.push(
-        `${IMAGER_CUSTOM} (firstrun.sh's helper)`,
-        `fstab mounts the boot partition at ${bootMount}${fixup ? ", and the initramfs script imager_fixup points firstrun.sh there" : ""}`
-      );
-      if (!await root.exists(USERCONF)) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
-      return { initFormat: "systemd", evidence };
-    }
-    evidence.push(
-      bootMount ? `${IMAGER_CUSTOM}, but the boot partition is at ${bootMount} and no initramfs script imager_fixup moves Imager's /boot/firstrun.sh there` : `${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`
-    );
-  }
-  if (evidence.length === 0)
-    evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
-  return { initFormat: "none", evidence };
-}
-__name(detectFirstBoot, "detectFirstBoot");
+__name(rereadPartitions, "rereadPartitions");
+
+// src/lib/device/flash-target.ts
+var import_node_fs11 = require("node:fs");
 
 // src/lib/image/partition-table.ts
 var import_node_zlib = require("node:zlib");
@@ -50582,11 +51043,337 @@ async function readGpt(disk) {
 }
 __name(readGpt, "readGpt");
 
+// src/lib/device/disk-labels.ts
+function parseBlkidExport(text3) {
+  const out = {};
+  for (const line2 of text3.split("\n")) {
+    const eq = line2.indexOf("=");
+    if (eq > 0) out[line2.slice(0, eq)] = line2.slice(eq + 1).replace(/\\(.)/g, "$1");
+  }
+  return out;
+}
+__name(parseBlkidExport, "parseBlkidExport");
+async function probe(path, logger, range) {
+  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
+  const r = await execCapture("blkid", args, { logger, allowFailure: true });
+  if (r.code === 2) return {};
+  if (r.code !== 0)
+    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return parseBlkidExport(r.stdout);
+}
+__name(probe, "probe");
+async function readDiskLabels(disk, devices, logger) {
+  const out = { partitions: [] };
+  let table;
+  const reader = await FileByteSource.openDevice(disk.path, disk.sizeBytes);
+  try {
+    table = await readPartitionTable(reader);
+    out.table = table.scheme;
+  } catch (e) {
+    out.tableError = e.message;
+  } finally {
+    await reader.close();
+  }
+  const seen = /* @__PURE__ */ new Set();
+  const add2 = /* @__PURE__ */ __name((p) => {
+    const key = `${p.startBytes}:${p.sizeBytes}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.partitions.push(p);
+  }, "add");
+  for (const p of table?.partitions ?? []) {
+    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
+    const fs = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
+    add2({
+      number: p.number,
+      startBytes: p.startBytes,
+      sizeBytes: p.sizeBytes,
+      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
+      label: fs.LABEL,
+      fsType: fs.TYPE
+    });
+  }
+  for (const name of disk.partitions) {
+    const part = devices.byName(name);
+    if (!part) continue;
+    const start = part.startBytes ?? 0;
+    const fs = await probe(part.path, logger);
+    add2({
+      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
+      startBytes: start,
+      sizeBytes: part.sizeBytes,
+      partLabel: fs.PART_ENTRY_NAME,
+      label: fs.LABEL,
+      fsType: fs.TYPE
+    });
+  }
+  const whole = await probe(disk.path, logger);
+  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
+    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
+  }
+  return out;
+}
+__name(readDiskLabels, "readDiskLabels");
+
+// src/lib/device/system-usage.ts
+var import_node_fs10 = require("node:fs");
+function unescape(field2) {
+  return field2.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+__name(unescape, "unescape");
+function parseMountinfo(text3) {
+  const mounts = [];
+  for (const line2 of text3.split("\n")) {
+    if (line2.trim() === "") continue;
+    const [left, right] = line2.split(" - ");
+    const a = (left ?? "").split(" ");
+    const b = (right ?? "").split(" ");
+    if (a.length < 5 || b.length < 2) continue;
+    mounts.push({ devno: a[2], mountPoint: unescape(a[4]), fsType: b[0], source: unescape(b[1]) });
+  }
+  return mounts;
+}
+__name(parseMountinfo, "parseMountinfo");
+function parseSwaps(text3) {
+  return text3.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0] ?? "").filter((p) => p !== "").map(unescape);
+}
+__name(parseSwaps, "parseSwaps");
+function devnoOfPath(path) {
+  try {
+    const st = (0, import_node_fs10.statSync)(path);
+    return st.isBlockDevice() ? devnoOf(st.rdev) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+__name(devnoOfPath, "devnoOfPath");
+function readSystemUsage(paths = { mountinfo: "/proc/self/mountinfo", swaps: "/proc/swaps" }) {
+  const mounts = parseMountinfo((0, import_node_fs10.readFileSync)(paths.mountinfo, "utf8"));
+  let swaps = [];
+  try {
+    swaps = parseSwaps((0, import_node_fs10.readFileSync)(paths.swaps, "utf8"));
+  } catch {
+    swaps = [];
+  }
+  return { mounts, swapDevnos: swaps.flatMap((p) => devnoOfPath(p) ?? []) };
+}
+__name(readSystemUsage, "readSystemUsage");
+function mountDevnos(mount) {
+  const out = [];
+  if (!mount.devno.startsWith("0:")) out.push(mount.devno);
+  if (mount.source.startsWith("/dev/")) {
+    const fromSource = devnoOfPath(mount.source);
+    if (fromSource && !out.includes(fromSource)) out.push(fromSource);
+  }
+  return out;
+}
+__name(mountDevnos, "mountDevnos");
+var SYSTEM_MOUNT_POINTS = ["/", "/boot", "/boot/firmware", "/boot/efi", "/usr", "/var"];
+
+// src/lib/device/flash-target.ts
+function describeSpec(spec) {
+  return "path" in spec ? spec.path : "serial" in spec ? `the disk with serial ${spec.serial}` : `the disk with WWN ${spec.wwn}`;
+}
+__name(describeSpec, "describeSpec");
+function resolveTarget(spec, devices) {
+  if ("path" in spec) {
+    let real;
+    try {
+      real = (0, import_node_fs11.realpathSync)(spec.path);
+    } catch (e) {
+      throw new PiImageError("DISK_NOT_FOUND", `${spec.path}: no such disk (${e.code ?? e.message})`, { cause: e });
+    }
+    const st = (0, import_node_fs11.statSync)(real);
+    if (!st.isBlockDevice()) {
+      throw new PiImageError(
+        "DISK_NOT_BLOCK_DEVICE",
+        `${spec.path}${real !== spec.path ? ` (${real})` : ""} is not a block device: give a disk such as /dev/nvme1n1`
+      );
+    }
+    const device = devices.byDevno(devnoOf(st.rdev));
+    if (!device)
+      throw new PiImageError("DISK_NOT_FOUND", `${spec.path} (${real}) is a block device the kernel does not list in ${devices.sysRoot}/class/block`);
+    return device;
+  }
+  const wanted = "serial" in spec ? spec.serial : spec.wwn;
+  const matches = devices.names().map((n) => devices.byName(n)).filter((d) => d !== void 0 && !d.isPartition && ("serial" in spec ? d.serial === wanted : d.wwn === wanted));
+  if (matches.length === 0) throw new PiImageError("DISK_NOT_FOUND", `no disk has ${"serial" in spec ? "serial" : "WWN"} ${wanted}`);
+  if (matches.length > 1) {
+    throw new PiImageError(
+      "DISK_NOT_FOUND",
+      `${matches.length} disks have ${"serial" in spec ? "serial" : "WWN"} ${wanted} (${matches.map((d) => d.path).join(", ")}): name one by path`
+    );
+  }
+  return matches[0];
+}
+__name(resolveTarget, "resolveTarget");
+async function gatherTargetFacts(device, devices, logger, usage = readSystemUsage()) {
+  const onThisDisk = /* @__PURE__ */ __name((devno) => {
+    const d = devices.byDevno(devno);
+    if (!d) return void 0;
+    const disks = devices.disksUnder(d.name);
+    const disk2 = device.isPartition ? device.parent ?? device.name : device.name;
+    return disks.includes(disk2) || d.name === device.name ? d.path : void 0;
+  }, "onThisDisk");
+  const mounts = [];
+  const systemMounts = [];
+  for (const m of usage.mounts) {
+    for (const devno of mountDevnos(m)) {
+      const on = onThisDisk(devno);
+      if (!on) continue;
+      mounts.push({ device: on, mountPoint: m.mountPoint });
+      if (SYSTEM_MOUNT_POINTS.includes(m.mountPoint)) systemMounts.push(m.mountPoint);
+    }
+  }
+  const swap = usage.swapDevnos.flatMap((d) => onThisDisk(d) ?? []);
+  const disk = device.isPartition && device.parent ? devices.byName(device.parent) ?? device : device;
+  const labels = await readDiskLabels(disk, devices, logger);
+  return { device, labels, mounts, swap, systemMounts: [...new Set(systemMounts)] };
+}
+__name(gatherTargetFacts, "gatherTargetFacts");
+async function checkedTarget(spec, policy, devices, logger) {
+  const device = resolveTarget(spec, devices);
+  const facts = await gatherTargetFacts(device, devices, logger);
+  checkDisk(facts, policy);
+  return { device, facts };
+}
+__name(checkedTarget, "checkedTarget");
+function recheckTarget(spec, before, devices) {
+  let now;
+  try {
+    now = resolveTarget(spec, devices);
+  } catch (e) {
+    throw new PiImageError("DISK_CHANGED", `${describeDisk(before)} went away before it was opened`, { cause: e });
+  }
+  if (now.devno !== before.devno || now.sizeBytes !== before.sizeBytes || now.serial !== before.serial) {
+    throw new PiImageError("DISK_CHANGED", `${describeSpec(spec)} is now ${describeDisk(now)}, not the ${describeDisk(before)} checked: nothing written`);
+  }
+}
+__name(recheckTarget, "recheckTarget");
+
+// src/lib/distribution/boot-seed.ts
+var import_promises19 = require("node:fs/promises");
+var import_node_os3 = require("node:os");
+var import_node_path16 = require("node:path");
+
+// src/lib/image/first-boot.ts
+var INIT_FORMATS = ["systemd", "cloudinit", "cloudinit-rpi", "rpi-preseed", "none"];
+var CLOUD_INIT = "/usr/bin/cloud-init";
+var CLOUD_CFG_DIR = "/etc/cloud/cloud.cfg.d";
+var RPI_MODULE = "/usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py";
+var IMAGER_CUSTOM = "/usr/lib/raspberrypi-sys-mods/imager_custom";
+var USERCONF = "/usr/lib/userconf-pi/userconf";
+var PRESEED = ["/usr/bin/rpi-preseed", "/usr/lib/rpi-preseed"];
+var SEED_FROM = /^\s*seedfrom:\s*["']?file:\/\/(\/[^"'\s]*?)\/?["']?\s*$/m;
+var DATASOURCES_FLOW = /^\s*datasource_list:\s*\[([^\]]*)\]/m;
+var DATASOURCES_BLOCK = /^([ \t]*)datasource_list:[ \t]*\n((?:\1[ \t]*-[ \t]*\S.*(?:\n|$))+)/m;
+var CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled";
+var CLOUD_INIT_UNITS = ["cloud-init.service", "cloud-init-local.service", "cloud-init-main.service"];
+var INITRAMFS_SCRIPTS = ["/usr/share/initramfs-tools/scripts", "/etc/initramfs-tools/scripts"];
+var unquote2 = /* @__PURE__ */ __name((s) => s.trim().replace(/^["']|["']$/g, ""), "unquote");
+function datasources(text3) {
+  const flow = DATASOURCES_FLOW.exec(text3);
+  if (flow) return flow[1].split(",").map(unquote2);
+  const block = DATASOURCES_BLOCK.exec(text3);
+  if (block)
+    return block[2].split("\n").map((l) => unquote2(l.replace(/^\s*-\s*/, ""))).filter(Boolean);
+  return void 0;
+}
+__name(datasources, "datasources");
+async function cloudInitSeed(root, bootMount) {
+  const files = ["/etc/cloud/cloud.cfg", ...(await root.list(CLOUD_CFG_DIR) ?? []).filter((n) => n.endsWith(".cfg")).map((n) => `${CLOUD_CFG_DIR}/${n}`)];
+  let seed;
+  let sources;
+  for (const file of files.sort((a, b) => a === "/etc/cloud/cloud.cfg" ? -1 : b === "/etc/cloud/cloud.cfg" ? 1 : a < b ? -1 : 1)) {
+    const text3 = await root.readText(file);
+    if (text3 === void 0) continue;
+    const m = SEED_FROM.exec(text3);
+    if (m) seed = { file, path: m[1].replace(/\/+$/, "") || "/" };
+    const list = datasources(text3);
+    if (list) sources = { file, list };
+  }
+  if (!seed)
+    return {
+      seeded: false,
+      evidence: [`cloud-init is installed, but no ${CLOUD_CFG_DIR}/*.cfg points NoCloud at the boot partition (seedfrom: file:///boot/firmware)`]
+    };
+  if (seed.path !== bootMount)
+    return {
+      seeded: false,
+      evidence: [
+        `${seed.file} seeds NoCloud from ${seed.path}, but ${bootMount ? `the boot partition (where Imager writes) is mounted at ${bootMount}` : "fstab mounts no boot partition there"}`
+      ]
+    };
+  if (sources && !sources.list.some((d) => d.toLowerCase() === "nocloud"))
+    return { seeded: false, evidence: [`${seed.file} seeds NoCloud from the boot partition, but ${sources.file} leaves NoCloud out of datasource_list`] };
+  return { seeded: true, evidence: [`${seed.file} seeds NoCloud from the boot partition (${bootMount})`] };
+}
+__name(cloudInitSeed, "cloudInitSeed");
+async function hasImagerFixup(root) {
+  for (const dir of INITRAMFS_SCRIPTS) {
+    for (const phase of await root.list(dir) ?? []) {
+      if ((await root.list(`${dir}/${phase}`))?.includes("imager_fixup")) return true;
+    }
+  }
+  return false;
+}
+__name(hasImagerFixup, "hasImagerFixup");
+async function detectFirstBoot(root, facts = {}) {
+  if (facts.abSlots)
+    return {
+      initFormat: "none",
+      evidence: [
+        "an A/B image: Imager writes its customisation to the first FAT partition (the common one with autoboot.txt), which the running slot does not read"
+      ]
+    };
+  const evidence = [];
+  const bootMount = facts.fstab?.find((e) => e.file === "/boot" || e.file === "/boot/firmware")?.file;
+  for (const p of PRESEED) {
+    if (await root.exists(p)) return { initFormat: "rpi-preseed", evidence: [`${p} (rpi-preseed reads rpi-preseed.toml from the boot partition)`] };
+  }
+  if (await root.exists(CLOUD_INIT)) {
+    const masked = CLOUD_INIT_UNITS.filter((u) => facts.maskedUnits?.includes(u));
+    const seed = await root.exists(CLOUD_INIT_DISABLED) ? { seeded: false, evidence: [`${CLOUD_INIT_DISABLED}: cloud-init does not run`] } : masked.length > 0 ? { seeded: false, evidence: [`${masked.join(", ")} masked: cloud-init does not run`] } : await cloudInitSeed(root, bootMount);
+    evidence.push(`${CLOUD_INIT} (cloud-init)`, ...seed.evidence);
+    if (seed.seeded) {
+      if (await root.exists(RPI_MODULE)) return { initFormat: "cloudinit-rpi", evidence: [...evidence, `${RPI_MODULE} (the rpi: keys)`] };
+      return { initFormat: "cloudinit", evidence: [...evidence, `no ${RPI_MODULE}: Imager's rpi: keys would be ignored`] };
+    }
+  }
+  if (await root.exists(IMAGER_CUSTOM)) {
+    const fixup = bootMount === "/boot/firmware" && await hasImagerFixup(root);
+    if (bootMount === "/boot" || fixup) {
+      evidence.push(
+        `${IMAGER_CUSTOM} (firstrun.sh's helper)`,
+        `fstab mounts the boot partition at ${bootMount}${fixup ? ", and the initramfs script imager_fixup points firstrun.sh there" : ""}`
+      );
+      if (!await root.exists(USERCONF)) evidence.push(`no ${USERCONF}: firstrun.sh cannot set up the first user`);
+      return { initFormat: "systemd", evidence };
+    }
+    evidence.push(
+      bootMount ? `${IMAGER_CUSTOM}, but the boot partition is at ${bootMount} and no initramfs script imager_fixup moves Imager's /boot/firstrun.sh there` : `${IMAGER_CUSTOM}, but fstab mounts no boot partition at /boot or /boot/firmware (firstrun.sh lives there)`
+    );
+  }
+  if (evidence.length === 0)
+    evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
+  return { initFormat: "none", evidence };
+}
+__name(detectFirstBoot, "detectFirstBoot");
+var FIRST_BOOT_ARGUMENT = /^(ds=nocloud(;.*)?|cfg80211\.ieee80211_regdom=.*|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target)$/;
+function isFirstBootArgument(argument) {
+  return FIRST_BOOT_ARGUMENT.test(argument);
+}
+__name(isFirstBootArgument, "isFirstBootArgument");
+function cloudInitArguments(cmdline) {
+  return cmdline.trim().split(/\s+/).filter((a) => isFirstBootArgument(a) && !a.startsWith("systemd."));
+}
+__name(cloudInitArguments, "cloudInitArguments");
+
 // src/lib/image/inspect.ts
 var DEFAULT_PRODUCT_RELEASE_FILE = "/etc/ourbox/release";
-function parseKeyValues(text2) {
+function parseKeyValues(text3) {
   const out = {};
-  for (const line2 of text2.split(/\r?\n/)) {
+  for (const line2 of text3.split(/\r?\n/)) {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line2);
     if (!m) continue;
     let value = m[2].trim();
@@ -50597,9 +51384,9 @@ function parseKeyValues(text2) {
   return out;
 }
 __name(parseKeyValues, "parseKeyValues");
-function parseFstab(text2) {
+function parseFstab(text3) {
   const out = [];
-  for (const line2 of text2.split(/\r?\n/)) {
+  for (const line2 of text3.split(/\r?\n/)) {
     const trimmed = line2.trim();
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     const f = trimmed.split(/\s+/);
@@ -50751,8 +51538,93 @@ async function inspectImage(disk, options = {}) {
 }
 __name(inspectImage, "inspectImage");
 
-// src/lib/distribution/customisation.ts
+// src/lib/distribution/cloud-init-files.ts
 var import_yaml = __toESM(require_dist(), 1);
+var MAX_USER_DATA_BYTES = 1024 * 1024;
+function fail2(name, message) {
+  throw new PiImageError("INPUT_INVALID", `${name}: ${message}`);
+}
+__name(fail2, "fail");
+function yamlMapping(text3, name) {
+  const docs = (0, import_yaml.parseAllDocuments)(text3, { prettyErrors: true, uniqueKeys: true });
+  if (!Array.isArray(docs)) fail2(name, "holds no YAML document");
+  if (docs.length !== 1) fail2(name, `holds ${docs.length} YAML documents (--- separators); cloud-init reads one`);
+  const doc = docs[0];
+  const problem = doc.errors[0];
+  if (problem) {
+    const line2 = problem.linePos?.[0]?.line;
+    const message = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    fail2(name, `not valid YAML${line2 !== void 0 ? ` at line ${line2}` : ""}: ${message}`);
+  }
+  let value;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    fail2(name, `its YAML cannot be expanded: ${e.message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail2(name, "its top level is not a mapping of keys");
+  return value;
+}
+__name(yamlMapping, "yamlMapping");
+function checkText(bytes, name, max) {
+  if (bytes.length === 0) fail2(name, "is empty");
+  if (bytes.length > max) fail2(name, `is ${bytes.length} bytes, more than ${max}`);
+  const text3 = bytes.toString("utf8");
+  if (!Buffer.from(text3, "utf8").equals(bytes)) fail2(name, "is not UTF-8 text");
+  if (text3.includes("\0")) fail2(name, "holds a NUL byte: not a text file");
+  return text3;
+}
+__name(checkText, "checkText");
+function lintUserData(bytes, name) {
+  const text3 = checkText(bytes, name, MAX_USER_DATA_BYTES);
+  const first = text3.split("\n", 1)[0].replace(/\r$/, "").trimEnd();
+  if (first !== "#cloud-config") {
+    const what = first.startsWith("#!") ? "a script" : first.startsWith("Content-Type:") ? "a MIME multi-part" : first.startsWith("#include") ? "an #include list" : `"${first.slice(0, 40)}"`;
+    fail2(name, `its first line is ${what}, not #cloud-config: only cloud-config user-data is taken (cloud-init would skip anything it cannot read)`);
+  }
+  return { text: text3, keys: Object.keys(yamlMapping(text3, name)) };
+}
+__name(lintUserData, "lintUserData");
+function lintNetworkConfig(bytes, name) {
+  const text3 = checkText(bytes, name, MAX_USER_DATA_BYTES);
+  const top = yamlMapping(text3, name);
+  const inner = top.network !== void 0 ? top.network : top;
+  if (inner === null || typeof inner !== "object" || Array.isArray(inner)) fail2(name, "`network:` is not a mapping");
+  const version2 = inner.version;
+  if (version2 !== 1 && version2 !== 2) fail2(name, `network config version ${JSON.stringify(version2 ?? null)}: cloud-init reads version 1 or 2`);
+  return text3;
+}
+__name(lintNetworkConfig, "lintNetworkConfig");
+function lintCloudInitFiles(userData, networkConfig) {
+  const { text: text3, keys } = lintUserData(userData.bytes, userData.name);
+  return { userData: text3, userDataKeys: keys, networkConfig: networkConfig ? lintNetworkConfig(networkConfig.bytes, networkConfig.name) : void 0 };
+}
+__name(lintCloudInitFiles, "lintCloudInitFiles");
+function existingInstanceIds(metaData, cmdline) {
+  const ids = /* @__PURE__ */ new Set();
+  const m = metaData !== void 0 ? /^instance-id:\s*["']?([^"'\s]+)["']?\s*$/m.exec(metaData) : null;
+  if (m) ids.add(m[1]);
+  for (const arg of (cmdline ?? "").trim().split(/\s+/)) {
+    if (!arg.startsWith("ds=")) continue;
+    for (const part of arg.slice(3).split(";")) if (/^(i|instance-id)=/.test(part)) ids.add(part.replace(/^[^=]*=/, ""));
+  }
+  return [...ids];
+}
+__name(existingInstanceIds, "existingInstanceIds");
+function checkInstanceIdUnused(instanceId, existing, where) {
+  if (existing.includes(instanceId))
+    fail2(
+      "instance id",
+      `${instanceId} is already the instance id on ${where}: cloud-init applies a customisation once per id, so this one could be taken as already applied; give a new --instance-id or leave it out for a random one`
+    );
+}
+__name(checkInstanceIdUnused, "checkInstanceIdUnused");
+
+// src/lib/distribution/customisation.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var SEED_FILE_NAMES = ["user-data", "meta-data", "network-config", "firstrun.sh"];
+var CUSTOMISATION_MARK = "written by pi-image customise";
+var MARK_LINE = `# ${CUSTOMISATION_MARK}`;
 var HOSTNAME = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 var USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 var RESERVED_USERS = /* @__PURE__ */ new Set(["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy", "www-data", "backup", "nobody"]);
@@ -50761,34 +51633,34 @@ var SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed2551
 var COUNTRY = /^[A-Z]{2}$/;
 var TIMEZONE = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
 var KEYMAP = /^[a-z]{2,3}(-[a-z0-9]{1,12})?$/;
-function fail2(where, message) {
+function fail3(where, message) {
   throw new PiImageError("INPUT_INVALID", `${where}: ${message}`);
 }
-__name(fail2, "fail");
+__name(fail3, "fail");
 function checkCustomisation(c) {
-  if (c.hostname !== void 0 && !HOSTNAME.test(c.hostname)) fail2("hostname", `"${c.hostname}" is not a host name (letters, digits, -; at most 63)`);
+  if (c.hostname !== void 0 && !HOSTNAME.test(c.hostname)) fail3("hostname", `"${c.hostname}" is not a host name (letters, digits, -; at most 63)`);
   if (c.user) {
-    if (!USER.test(c.user.name)) fail2("user", `"${c.user.name}" is not a user name (lower-case letters, digits, _ and -; at most 32)`);
-    if (RESERVED_USERS.has(c.user.name)) fail2("user", `"${c.user.name}" is a system account`);
+    if (!USER.test(c.user.name)) fail3("user", `"${c.user.name}" is not a user name (lower-case letters, digits, _ and -; at most 32)`);
+    if (RESERVED_USERS.has(c.user.name)) fail3("user", `"${c.user.name}" is a system account`);
     if (c.user.passwordHash !== void 0 && !CRYPT.test(c.user.passwordHash))
-      fail2("password", "not a crypt(3) hash ($y$ yescrypt, $6$ or $5$): make one with `mkpasswd -m yescrypt`; a clear password is never written");
+      fail3("password", "not a crypt(3) hash ($y$ yescrypt, $6$ or $5$): make one with `mkpasswd -m yescrypt`; a clear password is never written");
     c.user.sshKeys.forEach((k, i) => {
-      if (!SSH_KEY.test(k)) fail2(`ssh key ${i + 1}`, "not one public key line (ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*: type, base64, comment)");
+      if (!SSH_KEY.test(k)) fail3(`ssh key ${i + 1}`, "not one public key line (ssh-ed25519, ssh-rsa, ecdsa-sha2-*, sk-*: type, base64, comment)");
     });
     if (c.user.passwordHash === void 0 && c.user.sshKeys.length === 0)
-      fail2("user", `${c.user.name} has neither a password hash nor an SSH key: nobody could log in`);
+      fail3("user", `${c.user.name} has neither a password hash nor an SSH key: nobody could log in`);
   }
-  if (c.ssh?.passwordAuthentication && !c.user?.passwordHash) fail2("ssh", "password logins need the user to have a password hash");
+  if (c.ssh?.passwordAuthentication && !c.user?.passwordHash) fail3("ssh", "password logins need the user to have a password hash");
   if (c.wifi) {
     const bytes = Buffer.byteLength(c.wifi.ssid);
-    if (bytes < 1 || bytes > 32) fail2("wifi ssid", `${bytes} bytes; an SSID has 1 to 32`);
-    if (/[\u0000-\u001f\u007f]/.test(c.wifi.ssid)) fail2("wifi ssid", "control characters are not allowed");
+    if (bytes < 1 || bytes > 32) fail3("wifi ssid", `${bytes} bytes; an SSID has 1 to 32`);
+    if (/[\u0000-\u001f\u007f]/.test(c.wifi.ssid)) fail3("wifi ssid", "control characters are not allowed");
     if (c.wifi.psk !== void 0 && !/^[0-9a-fA-F]{64}$/.test(c.wifi.psk) && !/^[\x20-\x7e]{8,63}$/.test(c.wifi.psk))
-      fail2("wifi psk", "a WPA passphrase has 8 to 63 printable ASCII characters (or give the 64-hex PSK)");
-    if (!COUNTRY.test(c.wifi.country)) fail2("wifi country", `"${c.wifi.country}" is not an ISO 3166 two-letter code (e.g. GB)`);
+      fail3("wifi psk", "a WPA passphrase has 8 to 63 printable ASCII characters (or give the 64-hex PSK)");
+    if (!COUNTRY.test(c.wifi.country)) fail3("wifi country", `"${c.wifi.country}" is not an ISO 3166 two-letter code (e.g. GB)`);
   }
-  if (c.timezone !== void 0 && !TIMEZONE.test(c.timezone)) fail2("timezone", `"${c.timezone}" is not a time zone name (e.g. Europe/London)`);
-  if (c.keymap !== void 0 && !KEYMAP.test(c.keymap)) fail2("keymap", `"${c.keymap}" is not a keyboard layout (e.g. gb, us, de-nodeadkeys)`);
+  if (c.timezone !== void 0 && !TIMEZONE.test(c.timezone)) fail3("timezone", `"${c.timezone}" is not a time zone name (e.g. Europe/London)`);
+  if (c.keymap !== void 0 && !KEYMAP.test(c.keymap)) fail3("keymap", `"${c.keymap}" is not a keyboard layout (e.g. gb, us, de-nodeadkeys)`);
   return c;
 }
 __name(checkCustomisation, "checkCustomisation");
@@ -50817,7 +51689,7 @@ function cloudInit(c, format, instanceId) {
   if (format === "cloudinit-rpi") config.rpi = { interfaces: {} };
   const files = [
     { name: "user-data", content: `#cloud-config
-${(0, import_yaml.stringify)(config)}` },
+${(0, import_yaml2.stringify)(config)}` },
     { name: "meta-data", content: `instance-id: ${instanceId}
 ` }
   ];
@@ -50831,7 +51703,8 @@ ${(0, import_yaml.stringify)(config)}` },
         wifis: { wlan0: { dhcp4: true, optional: true, "regulatory-domain": c.wifi.country, "access-points": { [c.wifi.ssid]: ap } } }
       }
     };
-    files.push({ name: "network-config", content: (0, import_yaml.stringify)(network) });
+    files.push({ name: "network-config", content: `${MARK_LINE}
+${(0, import_yaml2.stringify)(network)}` });
   }
   const regdom = c.wifi ? ` cfg80211.ieee80211_regdom=${c.wifi.country}` : "";
   return { files, cmdlineAppend: `${regdom} ds=nocloud;i=${instanceId}` };
@@ -50839,7 +51712,7 @@ ${(0, import_yaml.stringify)(config)}` },
 __name(cloudInit, "cloudInit");
 function firstrun(c) {
   const helper = "/usr/lib/raspberrypi-sys-mods/imager_custom";
-  const lines = ["#!/bin/sh", "# First boot: written by pi-image customise, run once by systemd.run= (then removed).", "set +e", ""];
+  const lines = ["#!/bin/sh", `# First boot: ${CUSTOMISATION_MARK}, run once by systemd.run= (then removed).`, "set +e", ""];
   if (c.hostname) lines.push(`${helper} set_hostname ${sh(c.hostname)}`);
   if (c.user) {
     lines.push(`/usr/lib/userconf-pi/userconf ${sh(c.user.name)} ${sh(c.user.passwordHash ?? "*")}`);
@@ -50863,118 +51736,210 @@ function firstrun(c) {
   };
 }
 __name(firstrun, "firstrun");
-function renderSeed(c, format, instanceId) {
-  checkCustomisation(c);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) fail2("instance id", `"${instanceId}" is not a plain id (letters, digits, . _ -)`);
-  return format === "systemd" ? firstrun(c) : cloudInit(c, format, instanceId);
+function givenCloudInit(files, instanceId) {
+  const out = [
+    { name: "user-data", content: files.userData },
+    { name: "meta-data", content: `instance-id: ${instanceId}
+` }
+  ];
+  if (files.networkConfig !== void 0) out.push({ name: "network-config", content: `${MARK_LINE}
+${files.networkConfig}` });
+  return { files: out, cmdlineAppend: ` ds=nocloud;i=${instanceId}` };
+}
+__name(givenCloudInit, "givenCloudInit");
+function checkInstanceId(instanceId) {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) fail3("instance id", `"${instanceId}" is not a plain id (letters, digits, . _ -; at most 64)`);
+  return instanceId;
+}
+__name(checkInstanceId, "checkInstanceId");
+function renderSeed(request2, format, instanceId) {
+  checkInstanceId(instanceId);
+  if (request2.kind === "cloud-init") {
+    if (format === "systemd") fail3("user-data", "the image takes the systemd first-run hook (firstrun.sh), not cloud-init: a user-data would never be read");
+    return givenCloudInit(request2.files, instanceId);
+  }
+  checkCustomisation(request2.settings);
+  return format === "systemd" ? firstrun(request2.settings) : cloudInit(request2.settings, format, instanceId);
 }
 __name(renderSeed, "renderSeed");
 
-// src/lib/distribution/customise-image.ts
-var OWN_ARGUMENTS = /^(ds=nocloud(;.*)?|cfg80211\.ieee80211_regdom=.*|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target)$/;
+// src/lib/distribution/boot-seed.ts
 function customisedCmdline(cmdline, append) {
-  const kept = cmdline.trim().split(/\s+/).filter((a) => a !== "" && !OWN_ARGUMENTS.test(a));
+  const kept = cmdline.trim().split(/\s+/).filter((a) => a !== "" && !isFirstBootArgument(a));
   return `${[...kept, ...append.trim().split(/\s+/)].join(" ")}
 `;
 }
 __name(customisedCmdline, "customisedCmdline");
-async function firstFat(image) {
-  const source = await FileByteSource.open(image);
+async function readBootPartition(target) {
+  const source = await target.open();
   try {
     const inspection = await inspectImage(source);
     const fat = inspection.partitionTable.partitions.find((p) => p.filesystem.type === "vfat");
-    if (!fat) throw new PiImageError("INPUT_INVALID", `${image} has no FAT partition: nothing Imager's customisation could be written to`);
-    const fs = await FatFileSystem.open(new SliceByteSource(source, fat.startBytes, fat.sizeBytes, `${image} partition ${fat.number}`));
+    if (!fat) throw new PiImageError("INPUT_INVALID", `${target.name} has no FAT partition: nothing Imager's customisation could be written to`);
+    const fs = await FatFileSystem.open(new SliceByteSource(source, fat.startBytes, fat.sizeBytes, `${target.name} partition ${fat.number}`));
     const cmdline = (await fs.readFile("/cmdline.txt"))?.toString("utf8");
     if (cmdline === void 0)
-      throw new PiImageError("INPUT_INVALID", `${image} partition ${fat.number} has no cmdline.txt: not a Raspberry Pi boot partition`);
+      throw new PiImageError("INPUT_INVALID", `${target.name} partition ${fat.number} has no cmdline.txt: not a Raspberry Pi boot partition`);
+    const present = /* @__PURE__ */ new Map();
+    for (const name of SEED_FILE_NAMES) {
+      const bytes = await fs.readFile(`/${name}`, 64 * 1024).catch(() => void 0);
+      if (bytes) present.set(name, bytes.toString("utf8"));
+    }
     const firstBoot = inspection.root?.firstBoot ?? { initFormat: "none", evidence: ["no root file system found"] };
-    return { partition: fat.number, offset: fat.startBytes, size: fat.sizeBytes, detected: firstBoot.initFormat, evidence: firstBoot.evidence, cmdline };
+    return {
+      partition: fat.number,
+      offset: fat.startBytes,
+      size: fat.sizeBytes,
+      detected: firstBoot.initFormat,
+      evidence: firstBoot.evidence,
+      cmdline,
+      present
+    };
   } finally {
     await source.close();
   }
 }
-__name(firstFat, "firstFat");
-async function customiseImage(options) {
-  const { image, logger } = options;
-  if (await detectCompression(image) !== "none")
-    throw new PiImageError("INPUT_INVALID", `${image} is compressed: customise writes into a raw image (.img) or a flashed disk; decompress it first`);
-  const boot = await firstFat(image);
-  let format;
-  if (options.format) {
-    format = options.format;
-    if (format !== boot.detected)
-      logger.warn(`${image} takes ${boot.detected} at first boot (${boot.evidence.join("; ")}), but ${format} was asked for: it may not be applied`);
-  } else {
-    if (boot.detected !== "cloudinit" && boot.detected !== "cloudinit-rpi" && boot.detected !== "systemd")
-      throw new PiImageError(
-        "INPUT_INVALID",
-        `${image} takes no first-boot customisation this tool writes (init_format ${boot.detected}: ${boot.evidence.join("; ")}); give --format to write one anyway`
-      );
-    format = boot.detected;
+__name(readBootPartition, "readBootPartition");
+function chooseFormat(support, asked, name, logger) {
+  const { initFormat: detected, evidence } = support;
+  if (asked) {
+    if (asked !== detected) logger.warn(`${name} takes ${detected} at first boot (${evidence.join("; ")}), but ${asked} was asked for: it may not be applied`);
+    return asked;
   }
-  const seed = renderSeed(options.customisation, format, options.instanceId);
+  if (detected !== "cloudinit" && detected !== "cloudinit-rpi" && detected !== "systemd")
+    throw new PiImageError(
+      "INPUT_INVALID",
+      `${name} takes no first-boot customisation this tool writes (init_format ${detected}: ${evidence.join("; ")}); give --format to write one anyway`
+    );
+  return detected;
+}
+__name(chooseFormat, "chooseFormat");
+async function planSeed(target, options) {
+  const boot = await readBootPartition(target);
+  const format = chooseFormat({ initFormat: boot.detected, evidence: boot.evidence }, options.format, target.name, options.logger);
+  if (format !== "systemd")
+    checkInstanceIdUnused(options.instanceId, existingInstanceIds(boot.present.get("meta-data"), boot.cmdline), `${target.name} partition ${boot.partition}`);
+  if (options.request.kind === "cloud-init" && format === "cloudinit" && options.request.files.userDataKeys.includes("rpi"))
+    options.logger.warn(
+      `the user-data's rpi: keys need cloud-init's Raspberry Pi module (cloudinit-rpi), which ${target.name} does not have: they will be ignored`
+    );
+  return { boot, format };
+}
+__name(planSeed, "planSeed");
+async function writeSeed(target, options) {
+  const { logger } = options;
+  const { boot, format } = await planSeed(target, options);
+  const seed = renderSeed(options.request, format, options.instanceId);
   const cmdline = customisedCmdline(boot.cmdline, seed.cmdlineAppend);
   const files = [...seed.files, { name: "cmdline.txt", content: cmdline }];
-  const scratch = await (0, import_promises18.mkdtemp)((0, import_node_path15.join)((0, import_node_os3.tmpdir)(), "pi-image-customise-"));
-  const unregister = registerCleanup(() => (0, import_promises18.rm)(scratch, { recursive: true, force: true }));
+  const removed = [...boot.present].filter(([name, head2]) => head2.includes(CUSTOMISATION_MARK) && !files.some((f) => f.name === name)).map(([n]) => n);
+  const fatPath = `${target.path}@@${boot.offset}`;
+  const env = { ...process.env, MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
+  const scratch = await (0, import_promises19.mkdtemp)((0, import_node_path16.join)((0, import_node_os3.tmpdir)(), "pi-image-customise-"));
+  const unregister = registerCleanup(() => (0, import_promises19.rm)(scratch, { recursive: true, force: true }));
   try {
-    const target = `${image}@@${boot.offset}`;
-    const env = { ...process.env, MTOOLSRC: "/dev/null", MTOOLS_SKIP_CHECK: "1", TZ: "UTC" };
     for (const f of files) {
-      const local = (0, import_node_path15.join)(scratch, f.name);
-      await (0, import_promises18.writeFile)(local, f.content, { mode: 384 });
-      await execCapture("mcopy", ["-o", "-i", target, local, `::${f.name}`], { logger, env });
+      const local = (0, import_node_path16.join)(scratch, f.name);
+      await (0, import_promises19.writeFile)(local, f.content, { mode: 384 });
+      await execCapture("mcopy", ["-o", "-i", fatPath, local, `::${f.name}`], { logger, env });
     }
+    for (const name of removed) await execCapture("mdel", ["-i", fatPath, `::${name}`], { logger, env });
   } finally {
-    await (0, import_promises18.rm)(scratch, { recursive: true, force: true });
+    await (0, import_promises19.rm)(scratch, { recursive: true, force: true });
     unregister();
   }
-  const source = await FileByteSource.open(image);
+  await target.settle?.();
+  const source = await target.open();
   const written = [];
   try {
-    const fs = await FatFileSystem.open(new SliceByteSource(source, boot.offset, boot.size, `${image} partition ${boot.partition}`));
+    const fs = await FatFileSystem.open(new SliceByteSource(source, boot.offset, boot.size, `${target.name} partition ${boot.partition}`));
     for (const f of files) {
       const back = await fs.readFile(`/${f.name}`);
-      const expected = Buffer.from(f.content);
-      if (!back?.equals(expected))
+      if (!back?.equals(Buffer.from(f.content)))
         throw new PiImageError(
           "IO_FAILED",
-          `${image} partition ${boot.partition}: ${f.name} reads back ${back ? `${back.length} different bytes` : "missing"} after the write`
+          `${target.name} partition ${boot.partition}: ${f.name} reads back ${back ? `${back.length} different bytes` : "missing"} after the write`
         );
       written.push({ name: f.name, ...digestBytes(back) });
     }
+    for (const name of removed)
+      if (await fs.readFile(`/${name}`) !== void 0)
+        throw new PiImageError("IO_FAILED", `${target.name} partition ${boot.partition}: ${name} is still there after it was removed`);
   } finally {
     await source.close();
   }
-  logger.info(`${image}: ${format} customisation written to partition ${boot.partition} and read back (${written.map((w) => w.name).join(", ")})`);
-  return { format, detected: boot.detected, partition: boot.partition, files: written, cmdline };
+  logger.info(
+    `${target.name}: ${format} customisation written to partition ${boot.partition} and read back (${written.map((w) => w.name).join(", ")})` + (removed.length > 0 ? `; removed the earlier ${removed.join(", ")}` : "")
+  );
+  return { format, detected: boot.detected, partition: boot.partition, files: written, removed, cmdline };
+}
+__name(writeSeed, "writeSeed");
+
+// src/lib/distribution/customise-disk.ts
+async function claimedDisk(options) {
+  const { logger } = options;
+  const devices = options.devices ?? new BlockDevices();
+  const { device } = await checkedTarget(options.disk, { ...options.policy, imageSize: 0 }, devices, logger);
+  recheckTarget(options.disk, device, devices);
+  const claim = await DiskIo.open(device.path, { write: true, blockSize: device.logicalBlockSize, logger });
+  const target = {
+    name: describeDisk(device),
+    path: device.path,
+    open: /* @__PURE__ */ __name(() => FileByteSource.openDevice(device.path, device.sizeBytes), "open"),
+    settle: /* @__PURE__ */ __name(async () => {
+      try {
+        await claim.sync();
+      } catch (e) {
+        throw new PiImageError("IO_FAILED", `${describeDisk(device)}: the customisation could not be flushed to the disk: ${e.message}`, {
+          cause: e
+        });
+      }
+      await dropDeviceCache(device.path, logger);
+    }, "settle")
+  };
+  return { target, release: /* @__PURE__ */ __name(() => claim.close(), "release") };
+}
+__name(claimedDisk, "claimedDisk");
+async function customiseDisk(options) {
+  const { target, release } = await claimedDisk(options);
+  try {
+    return await writeSeed(target, options);
+  } finally {
+    await release();
+  }
+}
+__name(customiseDisk, "customiseDisk");
+
+// src/lib/distribution/customise-image.ts
+async function customiseImage(image, options) {
+  if (await detectCompression(image) !== "none")
+    throw new PiImageError("INPUT_INVALID", `${image} is compressed: customise writes into a raw image (.img) or a flashed disk; decompress it first`);
+  return writeSeed({ name: image, path: image, open: /* @__PURE__ */ __name(() => FileByteSource.open(image), "open") }, options);
 }
 __name(customiseImage, "customiseImage");
 
-// src/cli/commands/customise-command.ts
+// src/cli/customisation-options.ts
+var import_node_crypto6 = require("node:crypto");
 var FORMATS = ["cloudinit", "cloudinit-rpi", "systemd"];
-async function readSmallText(path, option) {
-  try {
-    return (await readSmallFile(path, 64 * 1024)).toString("utf8");
-  } catch (e) {
-    if (e instanceof PiImageError) throw e;
-    throw new PiImageError("INPUT_INVALID", `${option} ${path} cannot be read: ${e.message}`, { cause: e });
-  }
-}
-__name(readSmallText, "readSmallText");
-var customiseCommand = {
-  name: "customise",
-  summary: "write first-boot settings (hostname, user, SSH key, Wi-Fi) into an image's boot partition, without mounting it",
-  usage: "pi-image customise IMAGE.img [--hostname NAME] [--user NAME --ssh-key-file FILE | --password-hash-file FILE] [options]",
-  help: `Writes the first-boot customisation Raspberry Pi Imager would write, into the
-first FAT partition of a raw image, without mounting it (mtools), in the format
-the image really takes (its init_format, read from its root file system:
-cloud-init seeded from the boot partition, or Imager's firstrun.sh route), then
-reads every file back and compares it. Running it again replaces the earlier
-customisation. A compressed image is refused: decompress it first.
-
-Options:
+var CUSTOMISATION_OPTIONS = {
+  format: { type: "string" },
+  hostname: { type: "string" },
+  user: { type: "string" },
+  "ssh-key-file": { type: "string", multiple: true },
+  "password-hash-file": { type: "string" },
+  ssh: { type: "boolean" },
+  "ssh-password-auth": { type: "boolean" },
+  "wifi-ssid": { type: "string" },
+  "wifi-country": { type: "string" },
+  "wifi-psk-file": { type: "string" },
+  "wifi-hidden": { type: "boolean" },
+  timezone: { type: "string" },
+  keymap: { type: "string" },
+  "user-data": { type: "string" },
+  "network-config": { type: "string" },
+  "instance-id": { type: "string" }
+};
+var CUSTOMISATION_HELP = `First-boot settings (written as Raspberry Pi Imager writes them, in the format the image takes):
   --format FORMAT           cloudinit, cloudinit-rpi or systemd (default: what the image takes;
                             an image that takes none is refused unless a format is given)
   --hostname NAME
@@ -50989,72 +51954,166 @@ Options:
   --wifi-hidden
   --timezone ZONE           e.g. Europe/London
   --keymap LAYOUT           e.g. gb
-  --instance-id ID          cloud-init's instance id (default: a new random one: cloud-init applies
-                            a customisation once per id)
+  --user-data FILE          instead of the settings above: a whole cloud-init user-data, checked
+                            first (#cloud-config on its first line, one YAML mapping, no
+                            duplicate keys); only for an image that takes cloud-init
+  --network-config FILE     with --user-data: cloud-init's network-config (version 1 or 2)
+  --instance-id ID          cloud-init's instance id (default: a new random one; cloud-init
+                            applies a customisation once per id, so the id already on the
+                            boot partition is refused)`;
+var SETTINGS = ["hostname", "user", "ssh", "ssh-password-auth", "wifi-ssid", "timezone", "keymap"];
+async function readOptionFile(path, option, max = 64 * 1024) {
+  try {
+    return await readSmallFile(path, max);
+  } catch (e) {
+    if (e instanceof PiImageError) throw new PiImageError(e.code, `${option}: ${e.message}`, { cause: e });
+    throw new PiImageError("INPUT_INVALID", `${option} ${path} cannot be read: ${e.message}`, { cause: e });
+  }
+}
+__name(readOptionFile, "readOptionFile");
+var text2 = /* @__PURE__ */ __name(async (path, option) => (await readOptionFile(path, option)).toString("utf8"), "text");
+async function settingsFrom(values) {
+  const c = {};
+  if (values.hostname !== void 0) c.hostname = values.hostname;
+  const keyFiles = values["ssh-key-file"] ?? [];
+  const hashFile = values["password-hash-file"];
+  if (values.user !== void 0) {
+    const sshKeys = [];
+    for (const f of keyFiles) {
+      for (const line2 of (await text2(f, "--ssh-key-file")).split("\n")) if (line2.trim() && !line2.startsWith("#")) sshKeys.push(line2.trim());
+    }
+    c.user = { name: values.user, sshKeys };
+    if (hashFile) c.user.passwordHash = (await text2(hashFile, "--password-hash-file")).trim();
+  } else if (keyFiles.length > 0 || hashFile) throw usageError("--ssh-key-file and --password-hash-file are for --user");
+  if (values.ssh || values["ssh-password-auth"]) c.ssh = { enabled: true, passwordAuthentication: values["ssh-password-auth"] === true };
+  if (values["wifi-ssid"] !== void 0) {
+    if (values["wifi-country"] === void 0) throw usageError("--wifi-ssid needs --wifi-country (the regulatory domain, e.g. GB)");
+    c.wifi = { ssid: values["wifi-ssid"], country: values["wifi-country"], hidden: values["wifi-hidden"] === true };
+    const pskFile = values["wifi-psk-file"];
+    if (pskFile) c.wifi.psk = (await text2(pskFile, "--wifi-psk-file")).replace(/\r?\n$/, "");
+  } else if (values["wifi-country"] !== void 0 || values["wifi-psk-file"] !== void 0)
+    throw usageError("--wifi-country and --wifi-psk-file are for --wifi-ssid");
+  if (values.timezone !== void 0) c.timezone = values.timezone;
+  if (values.keymap !== void 0) c.keymap = values.keymap;
+  return checkCustomisation(c);
+}
+__name(settingsFrom, "settingsFrom");
+async function customisationFromFlags(values, required) {
+  const format = values.format;
+  if (format !== void 0 && !FORMATS.includes(format)) throw usageError(`--format "${format}" is not one of ${FORMATS.join(", ")}`);
+  const userData = values["user-data"];
+  const networkConfig = values["network-config"];
+  const settings = SETTINGS.filter((s) => values[s] !== void 0);
+  let request2;
+  if (userData !== void 0) {
+    if (settings.length > 0) throw usageError(`--user-data is the whole customisation: put ${settings.map((s) => `--${s}`).join(", ")} into it instead`);
+    const files = lintCloudInitFiles(
+      { bytes: await readOptionFile(userData, "--user-data", MAX_USER_DATA_BYTES), name: userData },
+      networkConfig !== void 0 ? { bytes: await readOptionFile(networkConfig, "--network-config", MAX_USER_DATA_BYTES), name: networkConfig } : void 0
+    );
+    if (format === "systemd") throw usageError("--user-data is cloud-init user-data: it cannot go with --format systemd");
+    request2 = { kind: "cloud-init", files };
+  } else {
+    if (networkConfig !== void 0) throw usageError("--network-config goes with --user-data (Wi-Fi settings have their own options)");
+    const c = await settingsFrom(values);
+    if (Object.keys(c).length === 0) {
+      if (required) throw usageError("nothing to write: give at least one setting (--hostname, --user, --ssh, --wifi-ssid, ...) or a --user-data file");
+      if (format !== void 0 || values["instance-id"] !== void 0)
+        throw usageError("--format and --instance-id need a setting to write (--hostname, --user, ... or --user-data)");
+      return void 0;
+    }
+    request2 = { kind: "settings", settings: c };
+  }
+  const instanceId = checkInstanceId(values["instance-id"] ?? `pi-image-${(0, import_node_crypto6.randomBytes)(6).toString("hex")}`);
+  return { request: request2, format, instanceId };
+}
+__name(customisationFromFlags, "customisationFromFlags");
+
+// src/cli/commands/customise-command.ts
+function describeSeed(target, result) {
+  const removed = result.removed.length > 0 ? `; removed the earlier ${result.removed.join(", ")}` : "";
+  return `${target}: ${result.format} customisation in partition ${result.partition}: ${result.files.map((f) => f.name).join(", ")} (read back)${removed}
+`;
+}
+__name(describeSeed, "describeSeed");
+var customiseCommand = {
+  name: "customise",
+  summary: "write first-boot settings (hostname, user, SSH key, Wi-Fi, or a user-data) into an image's or a flashed disk's boot partition, without mounting it",
+  usage: "pi-image customise IMAGE.img [--hostname NAME] [--user NAME --ssh-key-file FILE] [--user-data FILE] [options]\n       pi-image customise --disk DISK | --serial SERIAL [settings] [options]",
+  help: `Writes the first-boot customisation Raspberry Pi Imager would write into the
+first FAT partition of a raw image, or of a flashed disk, without mounting it
+(mtools), in the format the image really takes (its init_format, read from its
+root file system: cloud-init seeded from the boot partition, or Imager's
+firstrun.sh route), then reads every file back and compares it. Running it
+again replaces the earlier customisation. A compressed image is refused:
+decompress it first.
+
+A disk (--disk, --serial) is checked as flash checks it: a partition, a disk
+with anything mounted, the running system's disk, a disk holding a protected
+label (OURBOX_DATA always) or serial, a read-only disk are refused. It is held
+exclusively while the files are written, and read back from the disk itself.
+
+${CUSTOMISATION_HELP}
+
+Options:
+  --disk DISK               customise the flashed disk DISK (/dev/nvme0n1, a /dev/disk/by-id link)
+  --serial SERIAL           ... or the disk with this serial
+  --protect-label LABEL     never write a disk holding this label (repeatable; OURBOX_DATA always)
+  --protect-serial SERIAL   never write the disk with this serial (repeatable)
+  --policy FILE             a flash policy (JSON) whose protections apply too
   --json                    print what was written as JSON`,
   options: {
-    format: { type: "string" },
-    hostname: { type: "string" },
-    user: { type: "string" },
-    "ssh-key-file": { type: "string", multiple: true },
-    "password-hash-file": { type: "string" },
-    ssh: { type: "boolean" },
-    "ssh-password-auth": { type: "boolean" },
-    "wifi-ssid": { type: "string" },
-    "wifi-country": { type: "string" },
-    "wifi-psk-file": { type: "string" },
-    "wifi-hidden": { type: "boolean" },
-    timezone: { type: "string" },
-    keymap: { type: "string" },
-    "instance-id": { type: "string" },
+    ...CUSTOMISATION_OPTIONS,
+    disk: { type: "string" },
+    serial: { type: "string" },
+    "protect-label": { type: "string", multiple: true },
+    "protect-serial": { type: "string", multiple: true },
+    policy: { type: "string" },
     json: { type: "boolean" }
   },
   async run({ values, positionals, logger, stdout }) {
-    if (positionals.length !== 1) throw usageError("customise needs exactly one IMAGE");
-    const format = values.format;
-    if (format !== void 0 && !FORMATS.includes(format)) throw usageError(`--format "${format}" is not one of ${FORMATS.join(", ")}`);
-    const c = {};
-    if (values.hostname !== void 0) c.hostname = values.hostname;
-    const keyFiles = values["ssh-key-file"] ?? [];
-    const hashFile = values["password-hash-file"];
-    if (values.user !== void 0) {
-      const sshKeys = [];
-      for (const f of keyFiles) {
-        for (const line2 of (await readSmallText(f, "--ssh-key-file")).split("\n")) if (line2.trim() && !line2.startsWith("#")) sshKeys.push(line2.trim());
-      }
-      c.user = { name: values.user, sshKeys };
-      if (hashFile) c.user.passwordHash = (await readSmallText(hashFile, "--password-hash-file")).trim();
-    } else if (keyFiles.length > 0 || hashFile) throw usageError("--ssh-key-file and --password-hash-file are for --user");
-    if (values.ssh || values["ssh-password-auth"]) c.ssh = { enabled: true, passwordAuthentication: values["ssh-password-auth"] === true };
-    if (values["wifi-ssid"] !== void 0) {
-      if (values["wifi-country"] === void 0) throw usageError("--wifi-ssid needs --wifi-country (the regulatory domain, e.g. GB)");
-      c.wifi = { ssid: values["wifi-ssid"], country: values["wifi-country"], hidden: values["wifi-hidden"] === true };
-      const pskFile = values["wifi-psk-file"];
-      if (pskFile) c.wifi.psk = (await readSmallText(pskFile, "--wifi-psk-file")).replace(/\r?\n$/, "");
-    } else if (values["wifi-country"] !== void 0 || values["wifi-psk-file"] !== void 0)
-      throw usageError("--wifi-country and --wifi-psk-file are for --wifi-ssid");
-    if (values.timezone !== void 0) c.timezone = values.timezone;
-    if (values.keymap !== void 0) c.keymap = values.keymap;
-    if (Object.keys(c).length === 0) throw usageError("nothing to write: give at least one setting (--hostname, --user, --ssh, --wifi-ssid, ...)");
-    const result = await customiseImage({
-      image: positionals[0],
-      customisation: c,
-      format,
-      instanceId: values["instance-id"] ?? `pi-image-${(0, import_node_crypto6.randomBytes)(6).toString("hex")}`,
-      logger
-    });
-    stdout(
-      values.json ? `${JSON.stringify(result, null, 2)}
-` : `${positionals[0]}: ${result.format} customisation in partition ${result.partition}: ${result.files.map((f) => f.name).join(", ")} (read back)
-`
-    );
+    const disk = values.disk;
+    const serial = values.serial;
+    const named = [positionals.length > 0, disk !== void 0, serial !== void 0].filter(Boolean).length;
+    if (positionals.length > 1 || named !== 1) throw usageError("customise needs exactly one IMAGE, --disk DISK or --serial SERIAL");
+    const asked = await customisationFromFlags(values, true);
+    const options = { ...asked, logger };
+    let result;
+    let target;
+    if (positionals.length === 1) {
+      if (values["protect-label"] || values["protect-serial"] || values.policy)
+        throw usageError("--protect-label, --protect-serial and --policy are for a disk");
+      target = positionals[0];
+      result = await customiseImage(target, options);
+    } else {
+      const spec = disk !== void 0 ? { path: disk } : { serial };
+      const rules = flashRules(
+        await loadFlashPolicy(values.policy),
+        {
+          signer: void 0,
+          trustedRoot: void 0,
+          protectLabels: values["protect-label"] ?? [],
+          protectSerials: values["protect-serial"] ?? [],
+          requireSignature: false
+        },
+        (option) => `--${option}`
+      );
+      target = disk ?? `serial ${serial}`;
+      result = await customiseDisk({
+        ...options,
+        disk: spec,
+        policy: { protectedLabels: rules.protectedLabels, protectedSerials: rules.protectedSerials }
+      });
+    }
+    stdout(values.json ? `${JSON.stringify(result, null, 2)}
+` : describeSeed(target, result));
     return 0;
   }
 };
 
 // src/cli/commands/export-command.ts
-var import_promises19 = require("node:fs/promises");
-var import_node_path16 = require("node:path");
+var import_promises20 = require("node:fs/promises");
+var import_node_path17 = require("node:path");
 var exportCommand = {
   name: "export",
   summary: "assemble a disk image from a root file system directory, with no loop device and no mount",
@@ -51106,16 +52165,16 @@ Options:
     const { layout } = parseExportSettings(settings, "--set");
     const seed = values.seed;
     const epoch = parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
-    if (!values.force && await (0, import_promises19.stat)(out).catch(() => void 0)) {
+    if (!values.force && await (0, import_promises20.stat)(out).catch(() => void 0)) {
       throw new PiImageError("OUTPUT_EXISTS", `--out ${out} exists (pass --force to replace it)`);
     }
     if (epoch !== void 0 && seed === void 0)
       logger.warn("SOURCE_DATE_EPOCH is set but no --seed: the identifiers are random, the image is not reproducible");
-    const result = await assembleImage({ rootDir: (0, import_node_path16.resolve)(positionals[0]), bootDir: (0, import_node_path16.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path16.resolve)(out), logger });
-    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path16.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
+    const result = await assembleImage({ rootDir: (0, import_node_path17.resolve)(positionals[0]), bootDir: (0, import_node_path17.resolve)(bootDir), layout, seed, epoch, output: (0, import_node_path17.resolve)(out), logger });
+    if (values.json) stdout(`${JSON.stringify({ image: (0, import_node_path17.resolve)(out), ...result.plan, seed: seed ?? null, epoch: epoch ?? null }, null, 2)}
 `);
     else {
-      stdout(`${(0, import_node_path16.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
+      stdout(`${(0, import_node_path17.resolve)(out)}: ${result.plan.table === "dos" ? "MBR" : "GPT"} ${result.plan.diskId}, ${result.plan.imageBytes} bytes
 `);
       for (const p of result.plan.partitions)
         stdout(`  ${p.number}  ${p.label.padEnd(10)} ${p.fs.padEnd(6)} ${String(p.bytes / 1048576).padStart(6)} MiB  PARTUUID=${p.ids.partUuid}  ${p.role}
@@ -51128,75 +52187,15 @@ Options:
 // src/cli/commands/flash-command.ts
 var import_node_fs20 = require("node:fs");
 
-// src/lib/device/disk-policy.ts
-var DEFAULT_PROTECTED_LABELS = ["OURBOX_DATA"];
-var GiB = 1024 ** 3;
-function describeDisk(device) {
-  const size2 = device.sizeBytes >= GiB ? `${(device.sizeBytes / GiB).toFixed(1)} GiB` : `${(device.sizeBytes / 1024 ** 2).toFixed(1)} MiB`;
-  const parts = [device.model ?? "no model", `serial ${device.serial ?? "none"}`, size2];
-  if (device.backingFile) parts.push(`loop on ${device.backingFile}`);
-  return `${device.path} (${parts.join(", ")})`;
-}
-__name(describeDisk, "describeDisk");
-function labelsOn(labels) {
-  return labels.partitions.flatMap((p) => {
-    const where = p.number === void 0 ? "the whole disk" : `partition ${p.number}`;
-    return [
-      ...p.label !== void 0 ? [{ where, kind: "file system label", value: p.label }] : [],
-      ...p.partLabel !== void 0 ? [{ where, kind: "partition label", value: p.partLabel }] : []
-    ];
-  });
-}
-__name(labelsOn, "labelsOn");
-function diskRefusals(facts, policy) {
-  const { device } = facts;
-  const out = [];
-  if (device.isPartition) {
-    out.push({ code: "DISK_NOT_WHOLE", reason: `it is partition ${device.name} of ${device.parent ?? "a disk"}, not a whole disk: give the disk itself` });
-  }
-  if (device.readOnly) out.push({ code: "DISK_READ_ONLY", reason: "the kernel has it read-only" });
-  if (facts.systemMounts.length > 0) {
-    out.push({ code: "DISK_SYSTEM", reason: `the running system lives on it (${facts.systemMounts.join(", ")})` });
-  }
-  if (facts.mounts.length > 0) {
-    out.push({ code: "DISK_IN_USE", reason: `mounted: ${facts.mounts.map((m) => `${m.device} on ${m.mountPoint}`).join(", ")}` });
-  }
-  if (facts.swap.length > 0) out.push({ code: "DISK_IN_USE", reason: `used as swap: ${facts.swap.join(", ")}` });
-  if (device.holders.length > 0) {
-    out.push({ code: "DISK_IN_USE", reason: `held by ${device.holders.join(", ")} (device-mapper, md or LVM)` });
-  }
-  const protectedLabels = new Set(policy.protectedLabels.map((l) => l.toUpperCase()));
-  for (const l of labelsOn(facts.labels)) {
-    if (protectedLabels.has(l.value.toUpperCase())) {
-      out.push({ code: "DISK_PROTECTED", reason: `${l.where} has the protected ${l.kind} ${l.value}` });
-    }
-  }
-  if (device.serial !== void 0 && policy.protectedSerials.some((s) => s.toUpperCase() === device.serial.toUpperCase())) {
-    out.push({ code: "DISK_PROTECTED", reason: `its serial ${device.serial} is protected` });
-  }
-  if (device.sizeBytes < policy.imageSize) {
-    out.push({ code: "DISK_TOO_SMALL", reason: `it holds ${device.sizeBytes} bytes; the image needs ${policy.imageSize}` });
-  }
-  return out;
-}
-__name(diskRefusals, "diskRefusals");
-function checkDisk(facts, policy) {
-  const refusals = diskRefusals(facts, policy);
-  const first = refusals[0];
-  if (!first) return;
-  throw new PiImageError(first.code, `refusing to write ${describeDisk(facts.device)}: ${refusals.map((r) => r.reason).join("; ")}`);
-}
-__name(checkDisk, "checkDisk");
-
 // src/lib/device/flash.ts
 var import_node_crypto9 = require("node:crypto");
 
 // src/lib/image/decompress.ts
-var import_node_path17 = require("node:path");
+var import_node_path18 = require("node:path");
 var import_node_zlib3 = require("node:zlib");
 
 // src/lib/image/zip-reader.ts
-var import_node_fs7 = require("node:fs");
+var import_node_fs12 = require("node:fs");
 var import_node_stream2 = require("node:stream");
 var import_node_zlib2 = require("node:zlib");
 var EOCD = 101010256;
@@ -51335,7 +52334,7 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   if (entry.method !== 0 && entry.method !== 8) {
     throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
-  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs7.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
+  const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs12.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
     check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
@@ -51364,7 +52363,7 @@ async function xzUncompressedSize(path, logger) {
 }
 __name(xzUncompressedSize, "xzUncompressedSize");
 async function openRawImage(path, compression, logger) {
-  const name = (0, import_node_path17.basename)(path);
+  const name = (0, import_node_path18.basename)(path);
   switch (compression) {
     case "none": {
       const handle = await openRegularFile(path);
@@ -51509,450 +52508,6 @@ function piecesFromFile(read, ranges, source) {
   return { pieces: generate(), digest: /* @__PURE__ */ __name(() => void 0, "digest") };
 }
 __name(piecesFromFile, "piecesFromFile");
-
-// src/lib/device/block-devices.ts
-var import_node_fs8 = require("node:fs");
-var import_node_path18 = require("node:path");
-var BlockDevices = class {
-  constructor(sysRoot = "/sys", devRoot = "/dev") {
-    this.sysRoot = sysRoot;
-    this.devRoot = devRoot;
-  }
-  sysRoot;
-  devRoot;
-  static {
-    __name(this, "BlockDevices");
-  }
-  dir(name) {
-    return (0, import_node_path18.join)(this.sysRoot, "class", "block", name);
-  }
-  text(path) {
-    try {
-      return (0, import_node_fs8.readFileSync)(path, "utf8").trim();
-    } catch {
-      return void 0;
-    }
-  }
-  list(path) {
-    try {
-      return (0, import_node_fs8.readdirSync)(path).sort();
-    } catch {
-      return [];
-    }
-  }
-  /** Every block device the kernel lists, by name. */
-  names() {
-    return this.list((0, import_node_path18.join)(this.sysRoot, "class", "block"));
-  }
-  /** The device with kernel name `name`, or undefined. */
-  byName(name) {
-    if (!/^[A-Za-z0-9._:-]+$/.test(name)) return void 0;
-    const dir = this.dir(name);
-    const devno = this.text((0, import_node_path18.join)(dir, "dev"));
-    if (devno === void 0) return void 0;
-    const isPartition = this.text((0, import_node_path18.join)(dir, "partition")) !== void 0;
-    let parent;
-    if (isPartition) {
-      try {
-        parent = (0, import_node_path18.basename)((0, import_node_path18.dirname)((0, import_node_fs8.realpathSync)(dir)));
-      } catch {
-        parent = void 0;
-      }
-    }
-    const partitions = isPartition ? [] : this.list(dir).filter((entry) => this.text((0, import_node_path18.join)(dir, entry, "partition")) !== void 0);
-    const holders = [...this.list((0, import_node_path18.join)(dir, "holders")), ...partitions.flatMap((p) => this.list((0, import_node_path18.join)(dir, p, "holders")))];
-    const device = (0, import_node_path18.join)(dir, "device");
-    return {
-      name,
-      path: (0, import_node_path18.join)(this.devRoot, name),
-      devno,
-      sizeBytes: Number(this.text((0, import_node_path18.join)(dir, "size")) ?? 0) * 512,
-      readOnly: this.text((0, import_node_path18.join)(dir, "ro")) === "1",
-      removable: this.text((0, import_node_path18.join)(dir, "removable")) === "1",
-      isPartition,
-      parent,
-      startBytes: isPartition ? Number(this.text((0, import_node_path18.join)(dir, "start")) ?? 0) * 512 : void 0,
-      model: nonEmpty(this.text((0, import_node_path18.join)(device, "model"))),
-      serial: nonEmpty(this.text((0, import_node_path18.join)(dir, "serial")) ?? this.text((0, import_node_path18.join)(device, "serial"))),
-      wwn: nonEmpty(this.text((0, import_node_path18.join)(dir, "wwid")) ?? this.text((0, import_node_path18.join)(device, "wwid")) ?? this.text((0, import_node_path18.join)(dir, "wwn"))),
-      partitions,
-      holders: [...new Set(holders)],
-      logicalBlockSize: Number(this.text((0, import_node_path18.join)(dir, "queue", "logical_block_size")) ?? 512) || 512,
-      writeZeroesMaxBytes: Number(this.text((0, import_node_path18.join)(dir, "queue", "write_zeroes_max_bytes")) ?? 0) || 0,
-      backingFile: nonEmpty(this.text((0, import_node_path18.join)(dir, "loop", "backing_file")))
-    };
-  }
-  /** The device with device number major:minor. */
-  byDevno(devno) {
-    try {
-      return this.byName((0, import_node_path18.basename)((0, import_node_fs8.realpathSync)((0, import_node_path18.join)(this.sysRoot, "dev", "block", devno))));
-    } catch {
-      return void 0;
-    }
-  }
-  /** The device a /dev node (or a link to one) is, by its device number. */
-  byNode(path) {
-    const st = (0, import_node_fs8.statSync)(path);
-    if (!st.isBlockDevice()) return void 0;
-    return this.byDevno(devnoOf(st.rdev));
-  }
-  /**
-   * The whole disks a device lives on: itself for a disk, its disk for a
-   * partition, and for a device-mapper or md device the disks under it.
-   */
-  disksUnder(name, seen = /* @__PURE__ */ new Set()) {
-    if (seen.has(name)) return [];
-    seen.add(name);
-    const device = this.byName(name);
-    if (!device) return [];
-    if (device.isPartition) return device.parent ? [device.parent] : [];
-    const slaves = this.list((0, import_node_path18.join)(this.dir(name), "slaves"));
-    if (slaves.length === 0) return [name];
-    return [...new Set(slaves.flatMap((s) => this.disksUnder(s, seen)))];
-  }
-};
-function devnoOf(rdev) {
-  const major = rdev >>> 8 & 4095 | Math.floor(rdev / 2 ** 32) & ~4095;
-  const minor = rdev & 255 | rdev >>> 12 & ~255;
-  return `${major}:${minor >>> 0}`;
-}
-__name(devnoOf, "devnoOf");
-function nonEmpty(value) {
-  return value === void 0 || value === "" ? void 0 : value;
-}
-__name(nonEmpty, "nonEmpty");
-
-// src/lib/device/disk-io.ts
-var import_node_fs9 = require("node:fs");
-var import_promises20 = require("node:fs/promises");
-var IO_CHUNK = 4 * 1024 * 1024;
-var MAX_ALIGNMENT = 4096;
-var DiskIo = class _DiskIo {
-  constructor(path, handle, direct, blockSize, buffers) {
-    this.path = path;
-    this.handle = handle;
-    this.direct = direct;
-    this.blockSize = blockSize;
-    this.buffers = buffers;
-  }
-  path;
-  handle;
-  direct;
-  blockSize;
-  buffers;
-  static {
-    __name(this, "DiskIo");
-  }
-  static async open(path, options) {
-    const base = (options.write ? import_node_fs9.constants.O_RDWR | import_node_fs9.constants.O_EXCL : import_node_fs9.constants.O_RDONLY) | import_node_fs9.constants.O_NOFOLLOW;
-    const attempt = /* @__PURE__ */ __name(async (flags) => {
-      try {
-        return await (0, import_promises20.open)(path, flags);
-      } catch (e) {
-        const code = e.code;
-        if (code === "EBUSY")
-          throw new PiImageError("DISK_IN_USE", `${path} is in use: the kernel will not give it out exclusively (mounted, or held by another program)`, {
-            cause: e
-          });
-        if (code === "EROFS" || code === "EACCES" || code === "EPERM") {
-          throw new PiImageError(
-            code === "EROFS" ? "DISK_READ_ONLY" : "INPUT_INVALID",
-            `${path} cannot be opened for ${options.write ? "writing" : "reading"}: ${code}${code === "EROFS" ? "" : " (run as root)"}`,
-            { cause: e }
-          );
-        }
-        throw e;
-      }
-    }, "attempt");
-    let handle;
-    try {
-      handle = await attempt(base | import_node_fs9.constants.O_DIRECT);
-    } catch (e) {
-      if (e.code !== "EINVAL") throw e;
-    }
-    const raw = Buffer.allocUnsafeSlow(2 * IO_CHUNK + 2 * MAX_ALIGNMENT);
-    if (handle) {
-      const offset = await alignedOffset(handle, raw, options.blockSize);
-      if (offset !== void 0) {
-        return new _DiskIo(path, handle, true, options.blockSize, [
-          raw.subarray(offset, offset + IO_CHUNK),
-          raw.subarray(offset + IO_CHUNK, offset + 2 * IO_CHUNK)
-        ]);
-      }
-      await handle.close();
-    }
-    options.logger.debug(`${path}: O_DIRECT is not available; using the page cache`);
-    handle = await attempt(base);
-    return new _DiskIo(path, handle, false, options.blockSize, [raw.subarray(0, IO_CHUNK), raw.subarray(IO_CHUNK, 2 * IO_CHUNK)]);
-  }
-  /** Rounds a length up to whole logical blocks. */
-  padded(length) {
-    return Math.ceil(length / this.blockSize) * this.blockSize;
-  }
-  /** Writes `length` bytes of `buffer` (one of `buffers`, or any buffer without O_DIRECT) at `position`; the length is padded with the zeros already there. */
-  async writeAt(buffer, length, position) {
-    const total = this.padded(length);
-    if (total > length) buffer.fill(0, length, total);
-    let done = 0;
-    while (done < total) {
-      const { bytesWritten } = await this.handle.write(buffer, done, total - done, position + done);
-      if (bytesWritten === 0) throw new PiImageError("IO_FAILED", `${this.path}: the disk took no bytes at ${position + done} (its end?)`);
-      done += bytesWritten;
-    }
-  }
-  /** Reads `length` bytes at `position` into `buffer` (one of `buffers`); returns the part read. */
-  async readAt(buffer, length, position) {
-    const total = this.padded(length);
-    let done = 0;
-    while (done < total) {
-      const { bytesRead } = await this.handle.read(buffer, done, total - done, position + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buffer.subarray(0, Math.min(length, done));
-  }
-  async sync() {
-    await this.handle.datasync();
-  }
-  async close() {
-    await this.handle.close();
-  }
-};
-async function alignedOffset(handle, raw, blockSize) {
-  const probe2 = Math.max(MAX_ALIGNMENT, blockSize);
-  for (let offset = 0; offset < MAX_ALIGNMENT; offset += 8) {
-    try {
-      await handle.read(raw, offset, probe2, 0);
-      return offset;
-    } catch (e) {
-      if (e.code !== "EINVAL") throw e;
-    }
-  }
-  return void 0;
-}
-__name(alignedOffset, "alignedOffset");
-async function dropDeviceCache(path, logger) {
-  await execCapture("blockdev", ["--flushbufs", path], { logger, allowFailure: true });
-}
-__name(dropDeviceCache, "dropDeviceCache");
-async function rereadPartitions(path, logger) {
-  const r = await execCapture("blockdev", ["--rereadpt", path], { logger, allowFailure: true });
-  if (r.code !== 0)
-    logger.warn(`the kernel did not re-read ${path}'s partition table (${r.stderr.trim() || `exit ${r.code}`}): replug the disk or reboot before using it`);
-  return r.code === 0;
-}
-__name(rereadPartitions, "rereadPartitions");
-
-// src/lib/device/flash-target.ts
-var import_node_fs11 = require("node:fs");
-
-// src/lib/device/disk-labels.ts
-function parseBlkidExport(text2) {
-  const out = {};
-  for (const line2 of text2.split("\n")) {
-    const eq = line2.indexOf("=");
-    if (eq > 0) out[line2.slice(0, eq)] = line2.slice(eq + 1).replace(/\\(.)/g, "$1");
-  }
-  return out;
-}
-__name(parseBlkidExport, "parseBlkidExport");
-async function probe(path, logger, range) {
-  const args = ["-p", "-o", "export", ...range ? ["--offset", String(range.offset), "--size", String(range.size)] : [], path];
-  const r = await execCapture("blkid", args, { logger, allowFailure: true });
-  if (r.code === 2) return {};
-  if (r.code !== 0)
-    throw new PiImageError("IO_FAILED", `blkid could not probe ${path}${range ? ` at ${range.offset}` : ""}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return parseBlkidExport(r.stdout);
-}
-__name(probe, "probe");
-async function readDiskLabels(disk, devices, logger) {
-  const out = { partitions: [] };
-  let table;
-  const reader = await FileByteSource.openDevice(disk.path, disk.sizeBytes);
-  try {
-    table = await readPartitionTable(reader);
-    out.table = table.scheme;
-  } catch (e) {
-    out.tableError = e.message;
-  } finally {
-    await reader.close();
-  }
-  const seen = /* @__PURE__ */ new Set();
-  const add2 = /* @__PURE__ */ __name((p) => {
-    const key = `${p.startBytes}:${p.sizeBytes}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.partitions.push(p);
-  }, "add");
-  for (const p of table?.partitions ?? []) {
-    if (p.sizeBytes === 0 || p.startBytes + p.sizeBytes > disk.sizeBytes) continue;
-    const fs = await probe(disk.path, logger, { offset: p.startBytes, size: p.sizeBytes });
-    add2({
-      number: p.number,
-      startBytes: p.startBytes,
-      sizeBytes: p.sizeBytes,
-      partLabel: p.name === void 0 || p.name === "" ? void 0 : p.name,
-      label: fs.LABEL,
-      fsType: fs.TYPE
-    });
-  }
-  for (const name of disk.partitions) {
-    const part = devices.byName(name);
-    if (!part) continue;
-    const start = part.startBytes ?? 0;
-    const fs = await probe(part.path, logger);
-    add2({
-      number: Number(/(\d+)$/.exec(name)?.[1] ?? 0) || void 0,
-      startBytes: start,
-      sizeBytes: part.sizeBytes,
-      partLabel: fs.PART_ENTRY_NAME,
-      label: fs.LABEL,
-      fsType: fs.TYPE
-    });
-  }
-  const whole = await probe(disk.path, logger);
-  if (whole.LABEL !== void 0 || whole.TYPE !== void 0 && whole.PTTYPE === void 0) {
-    add2({ startBytes: 0, sizeBytes: disk.sizeBytes, label: whole.LABEL, fsType: whole.TYPE });
-  }
-  return out;
-}
-__name(readDiskLabels, "readDiskLabels");
-
-// src/lib/device/system-usage.ts
-var import_node_fs10 = require("node:fs");
-function unescape(field2) {
-  return field2.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-}
-__name(unescape, "unescape");
-function parseMountinfo(text2) {
-  const mounts = [];
-  for (const line2 of text2.split("\n")) {
-    if (line2.trim() === "") continue;
-    const [left, right] = line2.split(" - ");
-    const a = (left ?? "").split(" ");
-    const b = (right ?? "").split(" ");
-    if (a.length < 5 || b.length < 2) continue;
-    mounts.push({ devno: a[2], mountPoint: unescape(a[4]), fsType: b[0], source: unescape(b[1]) });
-  }
-  return mounts;
-}
-__name(parseMountinfo, "parseMountinfo");
-function parseSwaps(text2) {
-  return text2.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0] ?? "").filter((p) => p !== "").map(unescape);
-}
-__name(parseSwaps, "parseSwaps");
-function devnoOfPath(path) {
-  try {
-    const st = (0, import_node_fs10.statSync)(path);
-    return st.isBlockDevice() ? devnoOf(st.rdev) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-__name(devnoOfPath, "devnoOfPath");
-function readSystemUsage(paths = { mountinfo: "/proc/self/mountinfo", swaps: "/proc/swaps" }) {
-  const mounts = parseMountinfo((0, import_node_fs10.readFileSync)(paths.mountinfo, "utf8"));
-  let swaps = [];
-  try {
-    swaps = parseSwaps((0, import_node_fs10.readFileSync)(paths.swaps, "utf8"));
-  } catch {
-    swaps = [];
-  }
-  return { mounts, swapDevnos: swaps.flatMap((p) => devnoOfPath(p) ?? []) };
-}
-__name(readSystemUsage, "readSystemUsage");
-function mountDevnos(mount) {
-  const out = [];
-  if (!mount.devno.startsWith("0:")) out.push(mount.devno);
-  if (mount.source.startsWith("/dev/")) {
-    const fromSource = devnoOfPath(mount.source);
-    if (fromSource && !out.includes(fromSource)) out.push(fromSource);
-  }
-  return out;
-}
-__name(mountDevnos, "mountDevnos");
-var SYSTEM_MOUNT_POINTS = ["/", "/boot", "/boot/firmware", "/boot/efi", "/usr", "/var"];
-
-// src/lib/device/flash-target.ts
-function describeSpec(spec) {
-  return "path" in spec ? spec.path : "serial" in spec ? `the disk with serial ${spec.serial}` : `the disk with WWN ${spec.wwn}`;
-}
-__name(describeSpec, "describeSpec");
-function resolveTarget(spec, devices) {
-  if ("path" in spec) {
-    let real;
-    try {
-      real = (0, import_node_fs11.realpathSync)(spec.path);
-    } catch (e) {
-      throw new PiImageError("DISK_NOT_FOUND", `${spec.path}: no such disk (${e.code ?? e.message})`, { cause: e });
-    }
-    const st = (0, import_node_fs11.statSync)(real);
-    if (!st.isBlockDevice()) {
-      throw new PiImageError(
-        "DISK_NOT_BLOCK_DEVICE",
-        `${spec.path}${real !== spec.path ? ` (${real})` : ""} is not a block device: give a disk such as /dev/nvme1n1`
-      );
-    }
-    const device = devices.byDevno(devnoOf(st.rdev));
-    if (!device)
-      throw new PiImageError("DISK_NOT_FOUND", `${spec.path} (${real}) is a block device the kernel does not list in ${devices.sysRoot}/class/block`);
-    return device;
-  }
-  const wanted = "serial" in spec ? spec.serial : spec.wwn;
-  const matches = devices.names().map((n) => devices.byName(n)).filter((d) => d !== void 0 && !d.isPartition && ("serial" in spec ? d.serial === wanted : d.wwn === wanted));
-  if (matches.length === 0) throw new PiImageError("DISK_NOT_FOUND", `no disk has ${"serial" in spec ? "serial" : "WWN"} ${wanted}`);
-  if (matches.length > 1) {
-    throw new PiImageError(
-      "DISK_NOT_FOUND",
-      `${matches.length} disks have ${"serial" in spec ? "serial" : "WWN"} ${wanted} (${matches.map((d) => d.path).join(", ")}): name one by path`
-    );
-  }
-  return matches[0];
-}
-__name(resolveTarget, "resolveTarget");
-async function gatherTargetFacts(device, devices, logger, usage = readSystemUsage()) {
-  const onThisDisk = /* @__PURE__ */ __name((devno) => {
-    const d = devices.byDevno(devno);
-    if (!d) return void 0;
-    const disks = devices.disksUnder(d.name);
-    const disk2 = device.isPartition ? device.parent ?? device.name : device.name;
-    return disks.includes(disk2) || d.name === device.name ? d.path : void 0;
-  }, "onThisDisk");
-  const mounts = [];
-  const systemMounts = [];
-  for (const m of usage.mounts) {
-    for (const devno of mountDevnos(m)) {
-      const on = onThisDisk(devno);
-      if (!on) continue;
-      mounts.push({ device: on, mountPoint: m.mountPoint });
-      if (SYSTEM_MOUNT_POINTS.includes(m.mountPoint)) systemMounts.push(m.mountPoint);
-    }
-  }
-  const swap = usage.swapDevnos.flatMap((d) => onThisDisk(d) ?? []);
-  const disk = device.isPartition && device.parent ? devices.byName(device.parent) ?? device : device;
-  const labels = await readDiskLabels(disk, devices, logger);
-  return { device, labels, mounts, swap, systemMounts: [...new Set(systemMounts)] };
-}
-__name(gatherTargetFacts, "gatherTargetFacts");
-async function checkedTarget(spec, policy, devices, logger) {
-  const device = resolveTarget(spec, devices);
-  const facts = await gatherTargetFacts(device, devices, logger);
-  checkDisk(facts, policy);
-  return { device, facts };
-}
-__name(checkedTarget, "checkedTarget");
-function recheckTarget(spec, before, devices) {
-  let now;
-  try {
-    now = resolveTarget(spec, devices);
-  } catch (e) {
-    throw new PiImageError("DISK_CHANGED", `${describeDisk(before)} went away before it was opened`, { cause: e });
-  }
-  if (now.devno !== before.devno || now.sizeBytes !== before.sizeBytes || now.serial !== before.serial) {
-    throw new PiImageError("DISK_CHANGED", `${describeSpec(spec)} is now ${describeDisk(now)}, not the ${describeDisk(before)} checked: nothing written`);
-  }
-}
-__name(recheckTarget, "recheckTarget");
 
 // src/lib/device/gpt-backup.ts
 var import_node_zlib4 = require("node:zlib");
@@ -52424,283 +52979,6 @@ function describeReceipt(r) {
 }
 __name(describeReceipt, "describeReceipt");
 
-// src/lib/device/flash-policy.ts
-var import_node_fs12 = require("node:fs");
-
-// src/lib/signing/signer-policy.ts
-var GITHUB_ISSUER = "https://token.actions.githubusercontent.com";
-var GITHUB = "https://github.com";
-var SIGNER_OPTION_NAMES = {
-  certificateIdentity: "certificate-identity",
-  certificateIdentityRegexp: "certificate-identity-regexp",
-  certificateOidcIssuer: "certificate-oidc-issuer",
-  repository: "repository",
-  repositoryId: "repository-id",
-  sourceRef: "source-ref",
-  signerWorkflow: "signer-workflow",
-  requireGithubHosted: "require-github-hosted"
-};
-var OWNER_REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
-var WORKFLOW_PATH = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/\.github\/workflows\/[A-Za-z0-9_.-]+\.ya?ml$/;
-function bad2(message) {
-  return new PiImageError("INPUT_INVALID", message);
-}
-__name(bad2, "bad");
-function repositoryUri(value, name) {
-  const v = value.trim().replace(/\/+$/, "").replace(/\.git$/, "");
-  if (OWNER_REPO.test(v)) return `${GITHUB}/${v}`;
-  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(v)) return v;
-  throw bad2(`${name} "${value}" is not a repository: give OWNER/NAME (GitHub) or https://HOST/OWNER/NAME`);
-}
-__name(repositoryUri, "repositoryUri");
-function workflowUri(value, name) {
-  const v = value.trim();
-  const at = v.indexOf("@");
-  const path = at < 0 ? v : v.slice(0, at);
-  const ref = at < 0 ? void 0 : v.slice(at + 1);
-  if (ref !== void 0 && !/^[^\s@]+$/.test(ref)) throw bad2(`${name} "${value}" has an empty or malformed ref after '@'`);
-  const suffix = ref === void 0 ? "" : `@${ref}`;
-  if (WORKFLOW_PATH.test(path)) return `${GITHUB}/${path}${suffix}`;
-  if (/^https:\/\/[^/\s]+\/[^/\s]+\/[^/\s]+\/\.github\/workflows\/[^/\s]+\.ya?ml$/.test(path)) return `${path}${suffix}`;
-  throw bad2(`${name} "${value}" is not a workflow: give OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF`);
-}
-__name(workflowUri, "workflowUri");
-var WORKFLOWS = "/.github/workflows/";
-function repositoryOfWorkflow(uri) {
-  return uri.slice(0, uri.indexOf(WORKFLOWS));
-}
-__name(repositoryOfWorkflow, "repositoryOfWorkflow");
-function workflowKey(uri) {
-  const at = uri.indexOf(WORKFLOWS);
-  return at < 0 ? uri : uri.slice(0, at).toLowerCase() + uri.slice(at);
-}
-__name(workflowKey, "workflowKey");
-function isGithubIssuer(issuer) {
-  return issuer === GITHUB_ISSUER || issuer.startsWith(`${GITHUB_ISSUER}/`);
-}
-__name(isGithubIssuer, "isGithubIssuer");
-function compilePattern(pattern, name) {
-  try {
-    return new RegExp(`^(?:${pattern})$`, "u");
-  } catch (e) {
-    throw bad2(`${name} "${pattern}" is not a valid regular expression: ${e.message}`);
-  }
-}
-__name(compilePattern, "compilePattern");
-function globMatches(glob, value) {
-  const re = new RegExp(
-    `^${glob.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`,
-    "u"
-  );
-  return re.test(value);
-}
-__name(globMatches, "globMatches");
-function parseSignerPolicy(values, name) {
-  const given = Object.keys(SIGNER_OPTION_NAMES).filter(
-    (k) => values[k] !== void 0 && values[k] !== "" && values[k] !== false
-  );
-  if (given.length === 0) return void 0;
-  const value = /* @__PURE__ */ __name((v) => v === "" ? void 0 : v, "value");
-  const exact = value(values.certificateIdentity);
-  const pattern = value(values.certificateIdentityRegexp);
-  if (exact && pattern) throw bad2(`give ${name("certificateIdentity")} or ${name("certificateIdentityRegexp")}, not both`);
-  if (pattern) compilePattern(pattern, name("certificateIdentityRegexp"));
-  const repository = values.repository ? repositoryUri(values.repository, name("repository")) : void 0;
-  const signerWorkflow = values.signerWorkflow ? workflowUri(values.signerWorkflow, name("signerWorkflow")) : void 0;
-  const sourceRef = value(values.sourceRef);
-  const repositoryId = value(values.repositoryId);
-  if (repositoryId !== void 0 && !/^\d{1,20}$/.test(repositoryId))
-    throw bad2(`${name("repositoryId")} "${repositoryId}" is not a repository id (a number: gh api repos/OWNER/NAME --jq .id)`);
-  if (sourceRef !== void 0 && !/^refs\/\S+$/.test(sourceRef)) {
-    throw bad2(`${name("sourceRef")} "${sourceRef}" is not a full git ref: give refs/heads/BRANCH or refs/tags/TAG (a '*' matches any characters)`);
-  }
-  const githubShaped = repository !== void 0 || repositoryId !== void 0 || signerWorkflow !== void 0 || sourceRef !== void 0 || values.requireGithubHosted === true;
-  const issuer = value(values.certificateOidcIssuer) ?? (githubShaped || exact?.startsWith(`${GITHUB}/`) ? GITHUB_ISSUER : void 0);
-  if (!issuer) throw bad2(`${name("certificateOidcIssuer")} is required (for GitHub Actions: ${GITHUB_ISSUER})`);
-  if (!exact && !pattern && !repository && !signerWorkflow) {
-    throw bad2(
-      `say whose signature to accept: ${name("repository")} and ${name("signerWorkflow")} (GitHub Actions), or ${name("certificateIdentity")} / ${name("certificateIdentityRegexp")}`
-    );
-  }
-  const policy = { issuer, repository, sourceRef, signerWorkflow, githubHosted: values.requireGithubHosted === true };
-  if (repositoryId !== void 0) policy.repositoryId = repositoryId;
-  if (exact) policy.subject = { exact };
-  if (pattern) policy.subject = { pattern };
-  if (isGithubIssuer(issuer) && !policy.repository) {
-    const workflow = signerWorkflow ?? (exact?.includes("/.github/workflows/") ? exact : void 0);
-    if (!workflow) {
-      throw bad2(
-        `${name("repository")} is required for GitHub Actions signatures unless ${name("signerWorkflow")} or ${name("certificateIdentity")} names a workflow exactly: a workflow identity can be borrowed by any repository that calls the workflow, so say which repository's releases you accept (OWNER/NAME)`
-      );
-    }
-    policy.repository = repositoryOfWorkflow(workflow.split("@")[0]);
-  }
-  return policy;
-}
-__name(parseSignerPolicy, "parseSignerPolicy");
-function describePolicy(policy) {
-  const parts = [];
-  if (policy.signerWorkflow) parts.push(`signer workflow ${policy.signerWorkflow}${policy.signerWorkflow.includes("@") ? "" : "@*"}`);
-  if (policy.subject) parts.push("exact" in policy.subject ? `identity ${policy.subject.exact}` : `identity matching ^(?:${policy.subject.pattern})$`);
-  if (policy.repository) parts.push(`source repository ${policy.repository}`);
-  if (policy.repositoryId) parts.push(`repository id ${policy.repositoryId}`);
-  if (policy.sourceRef) parts.push(`ref ${policy.sourceRef}`);
-  if (policy.githubHosted) parts.push("a GitHub-hosted runner");
-  parts.push(`issuer ${policy.issuer}`);
-  return parts.join(", ");
-}
-__name(describePolicy, "describePolicy");
-function checkSigner(policy, signer) {
-  const x = signer.extensions;
-  if (signer.issuer !== policy.issuer) {
-    throw new PiImageError("ISSUER_MISMATCH", `the signer's identity was issued by ${signer.issuer || "an unknown issuer"}, not ${policy.issuer}`);
-  }
-  if (policy.subject) {
-    const ok = "exact" in policy.subject ? signer.subject === policy.subject.exact : compilePattern(policy.subject.pattern, "identity pattern").test(signer.subject);
-    if (!ok) {
-      const wanted = "exact" in policy.subject ? policy.subject.exact : `the pattern ^(?:${policy.subject.pattern})$`;
-      throw new PiImageError("IDENTITY_MISMATCH", `signed by ${signer.subject || "an unknown identity"}, which does not match ${wanted}`);
-    }
-  }
-  if (policy.signerWorkflow) {
-    const [path, ref] = policy.signerWorkflow.split(/@(.*)/s);
-    const matches = /* @__PURE__ */ __name((uri) => {
-      const at = uri.indexOf("@");
-      if (at < 0) return false;
-      return workflowKey(uri.slice(0, at)) === workflowKey(path) && (ref === void 0 || globMatches(ref, uri.slice(at + 1)));
-    }, "matches");
-    const failing = [signer.subject, ...x.buildSignerUri !== void 0 ? [x.buildSignerUri] : []].find((uri) => !matches(uri));
-    if (failing !== void 0) {
-      throw new PiImageError(
-        "SIGNER_WORKFLOW_MISMATCH",
-        `signed by the workflow ${failing || "(none named)"}, not ${policy.signerWorkflow}${ref === void 0 ? " (any ref)" : ""}`
-      );
-    }
-  }
-  if (policy.repository) {
-    const actual = x.sourceRepositoryUri;
-    if (actual?.toLowerCase() !== policy.repository.toLowerCase()) {
-      throw new PiImageError(
-        "REPOSITORY_MISMATCH",
-        actual ? `built from ${actual}, not ${policy.repository}: the signer workflow was run by another repository` : `the certificate names no source repository; the policy requires ${policy.repository}`
-      );
-    }
-  }
-  if (policy.repositoryId && x.sourceRepositoryIdentifier !== policy.repositoryId) {
-    throw new PiImageError(
-      "REPOSITORY_MISMATCH",
-      `built from the repository with id ${x.sourceRepositoryIdentifier ?? "(none named)"}, not ${policy.repositoryId}: a repository re-created under the same name has a new id`
-    );
-  }
-  if (policy.sourceRef) {
-    const actual = x.sourceRepositoryRef;
-    if (!actual || !globMatches(policy.sourceRef, actual)) {
-      throw new PiImageError("SOURCE_REF_MISMATCH", `built from the ref ${actual ?? "(none named)"}, not ${policy.sourceRef}`);
-    }
-  }
-  if (policy.githubHosted && x.runnerEnvironment !== "github-hosted") {
-    throw new PiImageError("RUNNER_MISMATCH", `signed on a ${x.runnerEnvironment ?? "unnamed"} runner; a GitHub-hosted runner is required`);
-  }
-}
-__name(checkSigner, "checkSigner");
-function readSignerOptions(get) {
-  const text2 = /* @__PURE__ */ __name((key) => {
-    const v = get(SIGNER_OPTION_NAMES[key]);
-    return typeof v === "string" && v.trim() !== "" ? v.trim() : void 0;
-  }, "text");
-  const hosted = get(SIGNER_OPTION_NAMES.requireGithubHosted);
-  return {
-    certificateIdentity: text2("certificateIdentity"),
-    certificateIdentityRegexp: text2("certificateIdentityRegexp"),
-    certificateOidcIssuer: text2("certificateOidcIssuer"),
-    repository: text2("repository"),
-    repositoryId: text2("repositoryId"),
-    sourceRef: text2("sourceRef"),
-    signerWorkflow: text2("signerWorkflow"),
-    requireGithubHosted: hosted === true || typeof hosted === "string" && parseBoolean(hosted, `input ${SIGNER_OPTION_NAMES.requireGithubHosted}`)
-  };
-}
-__name(readSignerOptions, "readSignerOptions");
-
-// src/lib/device/flash-policy.ts
-var DEFAULT_FLASH_POLICY_FILE = "/etc/pi-image/flash-policy.json";
-var KEYS2 = /* @__PURE__ */ new Set(["protectLabels", "protectSerials", "requireSignature", "signer"]);
-function strings(value, key, where) {
-  if (value === void 0) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
-    throw new PiImageError("INPUT_INVALID", `${where}: "${key}" must be a list of non-empty strings`);
-  }
-  return value.map((v) => v.trim());
-}
-__name(strings, "strings");
-function parseFlashPolicy(text2, where) {
-  const json = parseJsonObject(text2);
-  if (!json) throw new PiImageError("INPUT_INVALID", `${where} is not a JSON object`);
-  const unknown = Object.keys(json).filter((k) => !KEYS2.has(k));
-  if (unknown.length > 0)
-    throw new PiImageError("INPUT_INVALID", `${where}: unknown key ${unknown.map((k) => `"${k}"`).join(", ")} (known: ${[...KEYS2].join(", ")})`);
-  if (json.requireSignature !== void 0 && typeof json.requireSignature !== "boolean") {
-    throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" must be true or false`);
-  }
-  let signer;
-  let trustedRoot;
-  if (json.signer !== void 0) {
-    const values = asObject(json.signer);
-    if (!values) throw new PiImageError("INPUT_INVALID", `${where}: "signer" must be an object of verify's options (repository, signer-workflow, \u2026)`);
-    const known = /* @__PURE__ */ new Set([...Object.values(SIGNER_OPTION_NAMES), "trusted-root"]);
-    const stray = Object.keys(values).filter((k) => !known.has(k));
-    if (stray.length > 0) throw new PiImageError("INPUT_INVALID", `${where}: "signer" has unknown key ${stray.map((k) => `"${k}"`).join(", ")}`);
-    const get = /* @__PURE__ */ __name((name) => {
-      const v = values[name];
-      return typeof v === "string" || typeof v === "boolean" ? v : void 0;
-    }, "get");
-    signer = parseSignerPolicy(readSignerOptions(get), (key) => `${where}: signer.${SIGNER_OPTION_NAMES[key]}`);
-    if (!signer) throw new PiImageError("INPUT_INVALID", `${where}: "signer" names no signer (repository, signer-workflow or certificate-identity)`);
-    const root = get("trusted-root");
-    trustedRoot = typeof root === "string" && root.trim() !== "" ? root.trim() : void 0;
-  }
-  const requireSignature = json.requireSignature === true;
-  if (requireSignature && !signer) throw new PiImageError("INPUT_INVALID", `${where}: "requireSignature" needs a "signer" to check signatures against`);
-  return {
-    protectLabels: strings(json.protectLabels, "protectLabels", where),
-    protectSerials: strings(json.protectSerials, "protectSerials", where),
-    requireSignature,
-    signer,
-    trustedRoot
-  };
-}
-__name(parseFlashPolicy, "parseFlashPolicy");
-async function loadFlashPolicy(path) {
-  const file = path ?? ((0, import_node_fs12.existsSync)(DEFAULT_FLASH_POLICY_FILE) ? DEFAULT_FLASH_POLICY_FILE : void 0);
-  if (!file) return void 0;
-  return parseFlashPolicy((await readSmallFile(file, 1024 * 1024)).toString("utf8"), file);
-}
-__name(loadFlashPolicy, "loadFlashPolicy");
-function flashRules(file, given, name) {
-  if (given.signer && file?.signer) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `the flash policy names the signer: give ${name("repository")} and the other signer options only when it names none`
-    );
-  }
-  const signer = file?.signer ?? given.signer;
-  const requireSignature = given.requireSignature || (file?.requireSignature ?? false);
-  if (requireSignature && !signer) {
-    throw new PiImageError(
-      "INPUT_INVALID",
-      `${name("require-signature")} needs to know whose signature to accept: ${name("repository")} (and ${name("signer-workflow")})`
-    );
-  }
-  return {
-    protectedLabels: [...DEFAULT_PROTECTED_LABELS, ...file?.protectLabels ?? [], ...given.protectLabels],
-    protectedSerials: [...file?.protectSerials ?? [], ...given.protectSerials],
-    requireSignature,
-    signer,
-    trustedRoot: given.trustedRoot ?? file?.trustedRoot
-  };
-}
-__name(flashRules, "flashRules");
-
 // src/lib/device/flash-source.ts
 var import_node_fs17 = require("node:fs");
 var import_promises25 = require("node:fs/promises");
@@ -52788,8 +53066,8 @@ function renderBmap(map) {
   return withZeros.replace(`<BmapFileChecksum> ${ZERO_CHECKSUM} </BmapFileChecksum>`, `<BmapFileChecksum> ${checksum} </BmapFileChecksum>`);
 }
 __name(renderBmap, "renderBmap");
-function tag(text2, name, source) {
-  const found = [...text2.matchAll(new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`, "g"))];
+function tag(text3, name, source) {
+  const found = [...text3.matchAll(new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`, "g"))];
   if (found.length !== 1) throw invalid(source, found.length === 0 ? `no <${name}>` : `<${name}> more than once`);
   return found[0][1];
 }
@@ -52798,21 +53076,21 @@ function invalid(source, what) {
   return new PiImageError("INPUT_INVALID", `${source}: not a usable block map: ${what}`);
 }
 __name(invalid, "invalid");
-function count(text2, name, source, min = 0) {
-  const value = tag(text2, name, source);
+function count(text3, name, source, min = 0) {
+  const value = tag(text3, name, source);
   if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min)
     throw invalid(source, `<${name}> "${value.slice(0, 20)}" is not a whole number of at least ${min}`);
   return Number(value);
 }
 __name(count, "count");
-function parseBmap(text2, source = ".bmap") {
-  const version2 = /<bmap version="(\d+)\.(\d+)"/.exec(text2);
+function parseBmap(text3, source = ".bmap") {
+  const version2 = /<bmap version="(\d+)\.(\d+)"/.exec(text3);
   if (version2?.[1] !== "2") throw invalid(source, "not a bmap version 2 file");
-  const body = text2.replace(/<!--[\s\S]*?-->/g, "");
+  const body = text3.replace(/<!--[\s\S]*?-->/g, "");
   if (tag(body, "ChecksumType", source) !== "sha256") throw invalid(source, "only sha256 block maps are read");
   const stored = tag(body, "BmapFileChecksum", source);
   if (!/^[0-9a-f]{64}$/.test(stored)) throw invalid(source, "<BmapFileChecksum> is not a sha256");
-  const zeroed = text2.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
+  const zeroed = text3.replace(new RegExp(`(<BmapFileChecksum>\\s*)${stored}(\\s*</BmapFileChecksum>)`), `$1${ZERO_CHECKSUM}$2`);
   if ((0, import_node_crypto10.createHash)("sha256").update(zeroed).digest("hex") !== stored) throw invalid(source, "its checksum does not match its contents (changed or damaged)");
   const imageSize = count(body, "ImageSize", source);
   const blockSize = count(body, "BlockSize", source, 512);
@@ -52852,9 +53130,9 @@ var import_node_path19 = require("node:path");
 var REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 var TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 var DIGEST = /^sha256:[a-f0-9]{64}$/;
-function parseReference(text2, input = "reference") {
-  const bad3 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text2}": ${why}`), "bad");
-  let rest = text2.trim();
+function parseReference(text3, input = "reference") {
+  const bad3 = /* @__PURE__ */ __name((why) => new PiImageError("INPUT_INVALID", `${input} "${text3}": ${why}`), "bad");
+  let rest = text3.trim();
   let digest;
   const at = rest.indexOf("@");
   if (at >= 0) {
@@ -53025,18 +53303,18 @@ var OciLayout = class _OciLayout {
    */
   static async open(dir, options) {
     const marker = (0, import_node_path19.join)(dir, MARKER_FILE);
-    let text2;
+    let text3;
     try {
-      text2 = (await readSmallFile(marker, 4096)).toString("utf8");
+      text3 = (await readSmallFile(marker, 4096)).toString("utf8");
     } catch (e) {
       const code = e.code;
       if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
     }
-    if (text2 === void 0) {
+    if (text3 === void 0) {
       if (!options.create) throw new PiImageError("INPUT_INVALID", `${dir} is not an OCI image layout (no oci-layout file)`);
       return new _OciLayout(dir, true);
     }
-    if (parseJsonObject(text2)?.imageLayoutVersion !== "1.0.0") {
+    if (parseJsonObject(text3)?.imageLayoutVersion !== "1.0.0") {
       throw new PiImageError("INPUT_INVALID", `${marker} does not say imageLayoutVersion 1.0.0: not an OCI image layout of a version this tool reads`);
     }
     return new _OciLayout(dir, false);
@@ -53247,8 +53525,8 @@ function registryErrorSummary(body) {
   try {
     const parsed = JSON.parse(body);
     if (Array.isArray(parsed.errors)) {
-      const text2 = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : "", "text");
-      const errors = parsed.errors.slice(0, 5).map((e) => ({ code: text2(e.code), message: text2(e.message) }));
+      const text3 = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : "", "text");
+      const errors = parsed.errors.slice(0, 5).map((e) => ({ code: text3(e.code), message: text3(e.message) }));
       const codes = errors.map((e) => e.code).filter((c) => /^[A-Z_]{1,64}$/.test(c));
       return { codes, text: printable(errors.map((e) => `${e.code}: ${e.message}`).join("; ")).slice(0, 300) };
     }
@@ -53258,12 +53536,12 @@ function registryErrorSummary(body) {
 }
 __name(registryErrorSummary, "registryErrorSummary");
 function statusError(method, url, status, body, registry) {
-  const { codes, text: text2 } = registryErrorSummary(body);
+  const { codes, text: text3 } = registryErrorSummary(body);
   const denied = status === 401 || status === 403;
   const why = denied ? " (check the credentials and their permissions on this repository)" : "";
   return new RegistryError(
     denied ? "INPUT_INVALID" : "REGISTRY_FAILED",
-    `${requestLabel(method, url)} on ${registry}: ${status}${text2 ? ` ${text2}` : ""}${why}`,
+    `${requestLabel(method, url)} on ${registry}: ${status}${text3 ? ` ${text3}` : ""}${why}`,
     {
       method,
       url: url.href,
@@ -53311,7 +53589,7 @@ function sendRequest(method, url, headers, body, limits) {
     let failure;
     let settled = false;
     let response;
-    const fail3 = /* @__PURE__ */ __name((e) => {
+    const fail4 = /* @__PURE__ */ __name((e) => {
       if (failure) return;
       failure = e;
       clearAll();
@@ -53329,7 +53607,7 @@ function sendRequest(method, url, headers, body, limits) {
         clearTimeout(responseTimer);
         timers.delete(responseTimer);
       }
-      responseTimer = setTimeout(() => fail3(transportError(method, url, "timeout", what)), seconds2 * 1e3);
+      responseTimer = setTimeout(() => fail4(transportError(method, url, "timeout", what)), seconds2 * 1e3);
       timers.add(responseTimer);
     }, "armResponseTimer");
     const req = fn(url, { method, headers }, (res) => {
@@ -53340,20 +53618,20 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       response = new import_node_stream4.PassThrough();
       response.on("error", () => void 0);
-      res.on("error", (e) => fail3(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
+      res.on("error", (e) => fail4(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
       res.pipe(counter).pipe(response);
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
       resolve12({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
-    req.on("error", (e) => fail3(failure ?? transportError(method, url, "network", e.message, e)));
+    req.on("error", (e) => fail4(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
       timers.add(
         setTimeout(
-          () => fail3(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          () => fail4(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
           limits.maxTimeSeconds * 1e3
         )
       );
@@ -53364,7 +53642,7 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail3(
+          fail4(
             transportError(
               method,
               url,
@@ -53384,7 +53662,7 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       const sending = watchSpeed(() => counter.bytes, "sending");
       const stream = body();
-      stream.on("error", (e) => fail3(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
+      stream.on("error", (e) => fail4(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
       req.on("finish", () => {
         if (sending) {
           clearInterval(sending);
@@ -53493,11 +53771,11 @@ var RegistryAuth = class {
       );
     }
     const res = await sendRequest("GET", url, headers, void 0, this.limits);
-    const text2 = await readBodyText(res.body);
-    if (res.status !== 200) throw statusError("GET", url, res.status, text2, this.registry);
+    const text3 = await readBodyText(res.body);
+    if (res.status !== 200) throw statusError("GET", url, res.status, text3, this.registry);
     let json;
     try {
-      json = JSON.parse(text2);
+      json = JSON.parse(text3);
     } catch {
       throw protocolError("GET", url, "the token service did not answer JSON");
     }
@@ -53963,10 +54241,10 @@ var RegistryClient = class _RegistryClient {
       headers: { accept: OCI_INDEX },
       expect: [200, 400, 404, 405]
     });
-    const text2 = await readBodyText(res.body, MAX_MANIFEST_BYTES2);
+    const text3 = await readBodyText(res.body, MAX_MANIFEST_BYTES2);
     if (res.status !== 200 || !(res.headers["content-type"] ?? "").includes(OCI_INDEX)) return void 0;
     try {
-      return (JSON.parse(text2).manifests ?? []).filter((d) => DIGEST.test(d.digest));
+      return (JSON.parse(text3).manifests ?? []).filter((d) => DIGEST.test(d.digest));
     } catch {
       return void 0;
     }
@@ -54081,8 +54359,8 @@ __name(openStore, "openStore");
 
 // src/lib/oci/target.ts
 var import_node_fs14 = require("node:fs");
-function splitLayout(text2) {
-  let dir = text2;
+function splitLayout(text3) {
+  let dir = text3;
   let tag2;
   let digest;
   const at = dir.lastIndexOf("@");
@@ -54095,12 +54373,12 @@ function splitLayout(text2) {
     tag2 = dir.slice(colon + 1);
     dir = dir.slice(0, colon);
   }
-  if (dir === "") throw new PiImageError("INPUT_INVALID", `"${text2}": name the layout's directory`);
+  if (dir === "") throw new PiImageError("INPUT_INVALID", `"${text3}": name the layout's directory`);
   return { kind: "layout", dir, ...tag2 ? { tag: tag2 } : {}, ...digest ? { digest } : {} };
 }
 __name(splitLayout, "splitLayout");
-function parseTarget(text2, input = "target") {
-  const value = text2.trim();
+function parseTarget(text3, input = "target") {
+  const value = text3.trim();
   if (value === "") throw new PiImageError("INPUT_INVALID", `${input} is empty: give a registry reference (ghcr.io/OWNER/NAME) or a directory`);
   if (value.startsWith("oci:")) return splitLayout(value.slice(4));
   if (/^(\/|\.\.?\/|~)/.test(value) || value === "." || value === "..") return splitLayout(value);
@@ -54967,10 +55245,10 @@ function numeric(block, start, length, what) {
     if (!Number.isSafeInteger(value)) throw new PiImageError("UNSAFE_ARCHIVE", `tar header: ${what} is too large`);
     return value;
   }
-  const text2 = field(block, start, length).trim();
-  if (text2 === "") return 0;
-  if (!/^[0-7]+$/.test(text2)) throw new PiImageError("UNSAFE_ARCHIVE", `tar header: ${what} "${text2}" is not an octal number`);
-  return parseInt(text2, 8);
+  const text3 = field(block, start, length).trim();
+  if (text3 === "") return 0;
+  if (!/^[0-7]+$/.test(text3)) throw new PiImageError("UNSAFE_ARCHIVE", `tar header: ${what} "${text3}" is not an octal number`);
+  return parseInt(text3, 8);
 }
 __name(numeric, "numeric");
 function checksumOk(block) {
@@ -54985,9 +55263,9 @@ function checksumOk(block) {
   return stored === sum;
 }
 __name(checksumOk, "checksumOk");
-function parsePax(text2) {
+function parsePax(text3) {
   const out = /* @__PURE__ */ Object.create(null);
-  let rest = text2;
+  let rest = text3;
   while (rest.length > 0) {
     const m = /^(\d+) /.exec(rest);
     if (!m) throw new PiImageError("UNSAFE_ARCHIVE", "tar: a malformed PAX header");
@@ -55053,9 +55331,9 @@ async function readEntries(reader, onEntry) {
       continue;
     }
     if (typeflag === "L" || typeflag === "K") {
-      const text2 = (await readMeta("GNU long name")).replace(/\0+$/, "");
-      if (typeflag === "L") longName = text2;
-      else longLink = text2;
+      const text3 = (await readMeta("GNU long name")).replace(/\0+$/, "");
+      if (typeflag === "L") longName = text3;
+      else longLink = text3;
       continue;
     }
     const prefix = block.subarray(257, 262).toString("ascii") === "ustar" ? field(block, 345, 155) : "";
@@ -55516,11 +55794,11 @@ function resolveCredentials(registry, sources) {
     if (scope.trim().toLowerCase() === registry.toLowerCase())
       return { credentials: { username: user, password: pass }, from: "PI_IMAGE_REGISTRY_USERNAME/PASSWORD" };
   }
-  const text2 = sources.readDockerConfig?.();
-  if (text2) {
+  const text3 = sources.readDockerConfig?.();
+  if (text3) {
     let config;
     try {
-      config = JSON.parse(text2);
+      config = JSON.parse(text3);
     } catch (e) {
       throw new PiImageError("INPUT_INVALID", `Docker's config.json is not JSON: ${e.message}`, { cause: e });
     }
@@ -55651,6 +55929,11 @@ every written range is read back from the disk and compared, and the
 partitions and labels are checked. A receipt (JSON) records what was written
 where.
 
+With first-boot settings (--hostname, --user, ..., or --user-data), they are
+checked before anything is written, and written into the disk's boot partition
+once the image is on it and read back, as \`pi-image customise --disk\` writes
+them (the receipt's "customisation" records the files).
+
 ${SIGNER_HELP}
 
 Options:
@@ -55671,7 +55954,9 @@ Options:
   --receipt FILE            write the receipt (JSON) to FILE
   --tmpdir DIR              where an OCI reference is pulled to
   --json                    print the receipt as JSON on stdout
-${REGISTRY_HELP}`,
+${REGISTRY_HELP}
+
+${CUSTOMISATION_HELP}`,
   options: {
     serial: { type: "string" },
     wwn: { type: "string" },
@@ -55686,7 +55971,8 @@ ${REGISTRY_HELP}`,
     tmpdir: { type: "string" },
     json: { type: "boolean" },
     ...SIGNER_OPTIONS,
-    ...REGISTRY_OPTIONS
+    ...REGISTRY_OPTIONS,
+    ...CUSTOMISATION_OPTIONS
   },
   async run(context) {
     const { values, positionals, logger, env, stdout } = context;
@@ -55696,6 +55982,7 @@ ${REGISTRY_HELP}`,
     if (positionals.length < 1 || positionals.length > 2) throw usageError("flash needs SOURCE and TARGET (or --serial / --wwn)");
     if (named !== 1) throw usageError("name the target disk once: TARGET, --serial or --wwn");
     const target = serial !== void 0 ? { serial } : wwn !== void 0 ? { wwn } : { path: positionals[1] };
+    const customisation = await customisationFromFlags(values, false);
     const rules = flashRules(
       await loadFlashPolicy(values.policy),
       {
@@ -55717,6 +56004,8 @@ ${REGISTRY_HELP}`,
       store: oci ? storeOptions(oci, values, env, logger, false) : void 0
     });
     try {
+      const firstBoot = source.expected?.root?.firstBoot;
+      if (customisation && firstBoot) chooseFormat(firstBoot, customisation.format, source.input, logger);
       const receipt = await flash({
         source,
         target,
@@ -55726,11 +56015,25 @@ ${REGISTRY_HELP}`,
         zeroUnmapped: values["zero-unmapped"] === true,
         logger
       });
+      const seed = customisation ? await customiseDisk({
+        ...customisation,
+        logger,
+        disk: { path: receipt.target.path },
+        policy: { protectedLabels: rules.protectedLabels, protectedSerials: rules.protectedSerials }
+      }).catch((e) => {
+        if (!(e instanceof PiImageError)) throw e;
+        throw new PiImageError(
+          e.code,
+          `${receipt.target.path} holds the image, written and read back, but not the first-boot settings: ${e.message} (once that is put right, \`pi-image customise --disk ${receipt.target.path}\` writes them)`,
+          { cause: e }
+        );
+      }) : void 0;
+      const record = seed ? { ...receipt, customisation: seed } : receipt;
       const receiptPath = values.receipt;
-      if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(receipt, null, 2)}
+      if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(record, null, 2)}
 `);
-      stdout(values.json ? `${JSON.stringify(receipt, null, 2)}
-` : describeReceipt(receipt));
+      stdout(values.json ? `${JSON.stringify(record, null, 2)}
+` : describeReceipt(receipt) + (seed ? describeSeed(receipt.target.path, seed) : ""));
       return 0;
     } finally {
       await source.cleanup();
@@ -55764,11 +56067,11 @@ function mdText(value) {
 }
 __name(mdText, "mdText");
 function mdCode(value) {
-  const text2 = oneLine2(value);
-  const longest = Math.max(0, ...(text2.match(/`+/g) ?? []).map((r) => r.length));
+  const text3 = oneLine2(value);
+  const longest = Math.max(0, ...(text3.match(/`+/g) ?? []).map((r) => r.length));
   const fence = "`".repeat(longest + 1);
-  const pad = text2.startsWith("`") || text2.endsWith("`") || longest > 0 ? " " : "";
-  return `${fence}${pad}${text2.replace(/\|/g, "\\|")}${pad}${fence}`;
+  const pad = text3.startsWith("`") || text3.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${text3.replace(/\|/g, "\\|")}${pad}${fence}`;
 }
 __name(mdCode, "mdCode");
 function oneLine2(value) {
@@ -55807,8 +56110,8 @@ function withBootTestSection(notes, section) {
     lines.splice(verify, 0, ...section.split("\n"));
     return lines.join("\n");
   }
-  const text2 = lines.join("\n").replace(/\n*$/, "\n\n");
-  return `${text2}${section.replace(/\n*$/, "\n")}`;
+  const text3 = lines.join("\n").replace(/\n*$/, "\n\n");
+  return `${text3}${section.replace(/\n*$/, "\n")}`;
 }
 __name(withBootTestSection, "withBootTestSection");
 async function readLog(dir, name) {
@@ -55824,8 +56127,8 @@ async function addBootEvidence(release, report, logDir) {
   for (const b of report.boots) files.push({ name: b.consoleLog.file, role: "boot-log", content: await readLog(logDir, b.consoleLog.file) });
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises26.readFile)(releasePath(release, notes.path), "utf8");
-    files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text2, bootTestSection(report)) });
+    const text3 = await (0, import_promises26.readFile)(releasePath(release, notes.path), "utf8");
+    files.push({ name: notes.path, role: "release-notes", content: withBootTestSection(text3, bootTestSection(report)) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
 }
@@ -55835,8 +56138,8 @@ async function clearBootEvidence(release) {
   const files = [];
   const notes = fileOfRole(release, "release-notes");
   if (notes) {
-    const text2 = await (0, import_promises26.readFile)(releasePath(release, notes.path), "utf8");
-    files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text2) });
+    const text3 = await (0, import_promises26.readFile)(releasePath(release, notes.path), "utf8");
+    files.push({ name: notes.path, role: "release-notes", content: withoutBootTestSection(text3) });
   }
   return addReleaseFiles(release, files, { replaceRoles: ["boot-test", "boot-log"] });
 }
@@ -56034,10 +56337,10 @@ var DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian";
 var DEFAULT_DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 var MAX_INRELEASE_BYTES = 4 * 1024 * 1024;
 var MAX_INDEX_BYTES2 = 256 * 1024 * 1024;
-function parseStanza(text2) {
+function parseStanza(text3) {
   const fields = {};
   let key;
-  for (const line2 of text2.split("\n")) {
+  for (const line2 of text3.split("\n")) {
     if (/^\s/.test(line2) && key) fields[key] = `${fields[key] ?? ""}
 ${line2.trim()}`;
     else {
@@ -56051,8 +56354,8 @@ ${line2.trim()}`;
   return fields;
 }
 __name(parseStanza, "parseStanza");
-function parseReleaseSha256(text2) {
-  const fields = parseStanza(text2.split("\n\n")[0] ?? "");
+function parseReleaseSha256(text3) {
+  const fields = parseStanza(text3.split("\n\n")[0] ?? "");
   const out = /* @__PURE__ */ new Map();
   for (const line2 of (fields.SHA256 ?? "").split("\n")) {
     const m = /^([0-9a-f]{64})\s+(\d+)\s+(\S+)$/.exec(line2.trim());
@@ -56210,8 +56513,8 @@ async function fetchDebianPackages(archive, wanted) {
   try {
     let rest = "";
     for await (const chunk of child.stdout) {
-      const text2 = rest + chunk.toString("utf8");
-      const stanzas = text2.split("\n\n");
+      const text3 = rest + chunk.toString("utf8");
+      const stanzas = text3.split("\n\n");
       rest = stanzas.pop() ?? "";
       if (rest.length > 1024 * 1024) throw new PiImageError("FETCH_FAILED", `${indexPath}: an entry of more than 1 MiB`);
       for (const s of stanzas) keep(parseStanza(s));
@@ -56588,8 +56891,8 @@ var ConsoleWatch = class {
   partial = "";
   outputs = /* @__PURE__ */ new Map();
   /** Feeds console text seen `seconds` after the start. */
-  feed(text2, seconds2) {
-    const parts = (this.partial + text2).split("\n");
+  feed(text3, seconds2) {
+    const parts = (this.partial + text3).split("\n");
     this.partial = parts.pop() ?? "";
     if (this.partial.length > MAX_LINE) {
       parts.push(this.partial);
@@ -56631,10 +56934,10 @@ var ConsoleWatch = class {
     const at = line2.indexOf(tag2);
     return at < 0 ? void 0 : line2.slice(at + tag2.length);
   }
-  probe(text2, seconds2) {
-    const eq = text2.indexOf("=");
-    const key = eq < 0 ? text2 : text2.slice(0, eq);
-    const value = eq < 0 ? "" : text2.slice(eq + 1);
+  probe(text3, seconds2) {
+    const eq = text3.indexOf("=");
+    const key = eq < 0 ? text3 : text3.slice(0, eq);
+    const value = eq < 0 ? "" : text3.slice(eq + 1);
     const r = this.report;
     switch (key) {
       case "start":
@@ -56728,14 +57031,14 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
   const timer = setInterval(() => {
     if (elapsed() > limits.timeLimit) finish({ kind: "timeout" });
     else if ((Date.now() - lastOutput) / 1e3 > limits.stallLimit) finish({ kind: "stalled", seconds: limits.stallLimit });
-    for (const [key, text2] of [
+    for (const [key, text3] of [
       ["kernel", "kernel started"],
       ["switchRoot", "handing over to the image's init"],
       ["multiUser", "multi-user.target reached; checking"]
     ]) {
       if (watch.times[key] !== void 0 && !said.has(key)) {
         said.add(key);
-        logger.info(`${text2} (${watch.times[key].toFixed(1)} s)`);
+        logger.info(`${text3} (${watch.times[key].toFixed(1)} s)`);
       }
     }
   }, 250);
@@ -56743,10 +57046,10 @@ async function bootMachine(spec, nonce, limits, onConsole, logger) {
     const code = await execFollow(QEMU, qemuArgs(spec), {
       logger,
       stop: stop.signal,
-      onOutput: /* @__PURE__ */ __name((text2) => {
+      onOutput: /* @__PURE__ */ __name((text3) => {
         lastOutput = Date.now();
-        onConsole(text2);
-        watch.feed(text2, elapsed());
+        onConsole(text3);
+        watch.feed(text3, elapsed());
         if (watch.end) finish(watch.end);
       }, "onOutput")
     });
@@ -56971,7 +57274,7 @@ function devicePath(spec) {
   return spec.startsWith("/dev/") ? spec : void 0;
 }
 __name(devicePath, "devicePath");
-function timeSpanSeconds(text2) {
+function timeSpanSeconds(text3) {
   const units = {
     "": 1,
     s: 1,
@@ -56989,8 +57292,8 @@ function timeSpanSeconds(text2) {
     hours: 3600
   };
   let total = 0;
-  const parts = text2.trim().match(/\d+(?:\.\d+)?\s*[a-z]*/g);
-  if (parts?.join("").replace(/\s/g, "") !== text2.replace(/\s/g, "")) return void 0;
+  const parts = text3.trim().match(/\d+(?:\.\d+)?\s*[a-z]*/g);
+  if (parts?.join("").replace(/\s/g, "") !== text3.replace(/\s/g, "")) return void 0;
   for (const p of parts) {
     const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(p);
     const unit = units[m[2]];
@@ -57131,8 +57434,8 @@ var ConsoleLog = class {
   out;
   bytes = 0;
   dropped = 0;
-  write(text2) {
-    const b = Buffer.from(text2, "utf8");
+  write(text3) {
+    const b = Buffer.from(text3, "utf8");
     if (this.bytes + b.length > MAX_CONSOLE_BYTES) {
       this.dropped += b.length;
       return;
@@ -57189,7 +57492,9 @@ async function smokeTest(options) {
         await (0, import_promises32.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
-      const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
+      const firstBoot = cloudInitArguments(inspection.boot?.cmdlineTxt ?? "");
+      if (firstBoot.length > 0) logger.info(`first-boot arguments from the image's cmdline.txt: ${firstBoot.join(" ")}`);
+      const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : "") + firstBoot.map((a) => ` ${a}`).join(""), "commandLine");
       const boots = [];
       for (const step of plan) {
         const nonce = (0, import_node_crypto15.randomBytes)(8).toString("hex");
@@ -57399,18 +57704,18 @@ __name(bootTest, "bootTest");
 var LABEL = /^[A-Za-z0-9_.-]{1,16}$/;
 var UNIT = /^[A-Za-z0-9@:._\\-]{1,256}\.(service|socket|mount|timer|target|path|swap|device|scope|slice|automount)$/;
 function parseBootTestInputs(v, label) {
-  const text2 = /* @__PURE__ */ __name((name) => {
+  const text3 = /* @__PURE__ */ __name((name) => {
     const value = v[name];
     return typeof value === "string" && value.trim() !== "" ? value.trim() : void 0;
   }, "text");
   const number = /* @__PURE__ */ __name((name, min, max) => {
-    const value = text2(name);
+    const value = text3(name);
     return value === void 0 ? void 0 : checkIntegerInRange(value, min, max, label(name));
   }, "number");
-  const dataLabel = text2("data-label");
+  const dataLabel = text3("data-label");
   if (dataLabel !== void 0 && !LABEL.test(dataLabel))
     throw new PiImageError("INPUT_INVALID", `${label("data-label")} "${dataLabel.slice(0, 40)}" is not an ext4 label (1 to 16 of A-Z a-z 0-9 _ . -)`);
-  const mountText = text2("data-mount");
+  const mountText = text3("data-mount");
   const dataMount = mountText === void 0 || mountText === "/" ? mountText : mountText.replace(/\/+$/, "");
   if (dataMount !== void 0 && (!/^\/[A-Za-z0-9._/-]*$/.test(dataMount) || dataMount.split("/").includes("..")))
     throw new PiImageError("INPUT_INVALID", `${label("data-mount")} "${dataMount.slice(0, 60)}" is not an absolute path`);
@@ -57420,19 +57725,19 @@ function parseBootTestInputs(v, label) {
     if (!UNIT.test(u))
       throw new PiImageError("INPUT_INVALID", `${label("allow-failed")} "${u.slice(0, 60)}" is not a systemd unit name (NAME.service, NAME.mount, ...)`);
   }
-  const accel = text2("accel");
+  const accel = text3("accel");
   if (accel !== void 0 && accel !== "kvm" && accel !== "tcg" && accel !== "auto")
     throw new PiImageError("INPUT_INVALID", `${label("accel")} "${accel.slice(0, 20)}" must be kvm, tcg or auto`);
-  const mirror = text2("mirror");
+  const mirror = text3("mirror");
   if (mirror !== void 0 && !/^https?:\/\/[^\s]+$/.test(mirror))
     throw new PiImageError("INPUT_INVALID", `${label("mirror")} "${mirror.slice(0, 60)}" is not an http(s) URL`);
-  const suite = text2("suite");
+  const suite = text3("suite");
   if (suite !== void 0 && !/^[a-z][a-z0-9-]{1,30}$/.test(suite))
     throw new PiImageError("INPUT_INVALID", `${label("suite")} "${suite.slice(0, 40)}" is not a Debian suite name`);
   const timeLimitSeconds = number("time-limit", 30, 24 * 3600);
   const stallSeconds = number("stall", 10, 24 * 3600);
   return {
-    checksDir: text2("checks"),
+    checksDir: text3("checks"),
     dataLabel,
     dataMount,
     allowFailedUnits,
@@ -57443,10 +57748,10 @@ function parseBootTestInputs(v, label) {
     memoryMiB: number("memory", 256, 16384),
     mirror: mirror?.replace(/\/+$/, ""),
     suite,
-    keyring: text2("keyring"),
-    kernelDeb: text2("kernel-deb"),
-    expectedVersion: text2("expected-version"),
-    evidenceDir: text2("evidence-dir")
+    keyring: text3("keyring"),
+    kernelDeb: text3("kernel-deb"),
+    expectedVersion: text3("expected-version"),
+    evidenceDir: text3("evidence-dir")
   };
 }
 __name(parseBootTestInputs, "parseBootTestInputs");
@@ -57696,10 +58001,10 @@ function depth(value) {
 }
 __name(depth, "depth");
 var isObject2 = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObject");
-function parseImagerFeed(text2, where) {
+function parseImagerFeed(text3, where) {
   let value;
   try {
-    value = JSON.parse(text2);
+    value = JSON.parse(text3);
   } catch (e) {
     throw new PiImageError("INPUT_INVALID", `${where} is not JSON: ${e.message}`, { cause: e });
   }
@@ -57818,14 +58123,14 @@ async function writeImagerFeed(options) {
     );
   found.sort((a, b) => a.created - b.created);
   const feed = mergeIntoFeed(existing, found, product, settings);
-  const text2 = `${JSON.stringify(feed, null, 2)}
+  const text3 = `${JSON.stringify(feed, null, 2)}
 `;
-  if (Buffer.byteLength(text2) > MAX_FEED_BYTES)
+  if (Buffer.byteLength(text3) > MAX_FEED_BYTES)
     throw new PiImageError(
       "INPUT_INVALID",
-      `the feed would be ${Buffer.byteLength(text2)} bytes, more than the ${MAX_FEED_BYTES} Imager reads: lower IMAGER_KEEP`
+      `the feed would be ${Buffer.byteLength(text3)} bytes, more than the ${MAX_FEED_BYTES} Imager reads: lower IMAGER_KEEP`
     );
-  await writeFileAtomic(options.out, text2);
+  await writeFileAtomic(options.out, text3);
   return { feed, added: found.map((f) => f.result), left };
 }
 __name(writeImagerFeed, "writeImagerFeed");
@@ -57992,8 +58297,8 @@ var import_node_path35 = require("node:path");
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
 var ROW = /^([a-zA-Z][a-zA-Z ]?[a-zA-Z ]?)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$/;
-function parseInfoFile(text2, source = ".info") {
-  const lines = text2.split(/\r?\n/);
+function parseInfoFile(text3, source = ".info") {
+  const lines = text3.split(/\r?\n/);
   const header2 = lines[0]?.trim() ?? "";
   const dateMatch = /^(.*\S)\s+(\d{4}-\d{2}-\d{2})$/.exec(header2);
   if (!dateMatch) {
@@ -58118,8 +58423,8 @@ async function checkPiGenSbom(path, logger) {
     const test = await execCapture("xz", ["--test", "--", path], { logger, allowFailure: true });
     if (test.code !== 0) throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not a readable .xz file ${remedy}`);
   }
-  const text2 = (await head(path, compressed, logger)).toString("utf8");
-  if (!/^\s*\{/.test(text2) || !/"spdxVersion"\s*:\s*"SPDX-/.test(text2)) {
+  const text3 = (await head(path, compressed, logger)).toString("utf8");
+  if (!/^\s*\{/.test(text3) || !/"spdxVersion"\s*:\s*"SPDX-/.test(text3)) {
     throw new PiImageError("INPUT_INVALID", `pi-gen's SBOM ${path} is not an SPDX JSON document ${remedy}`);
   }
 }
@@ -59250,7 +59555,7 @@ async function githubOidcToken(requestUrl, requestToken) {
   url.searchParams.set("audience", SIGSTORE_AUDIENCE);
   const where = `GitHub's OIDC service (${url.origin})`;
   let status;
-  let text2 = "";
+  let text3 = "";
   try {
     const res = await fetch(url, {
       headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" },
@@ -59264,7 +59569,7 @@ async function githubOidcToken(requestUrl, requestToken) {
       size2 += chunk.length;
       if (size2 > MAX_OIDC_ANSWER) throw new Error(`an answer of more than ${MAX_OIDC_ANSWER} bytes`);
     }
-    text2 = Buffer.concat(chunks).toString("utf8");
+    text3 = Buffer.concat(chunks).toString("utf8");
   } catch (e) {
     throw new PiImageError("SIGNING_FAILED", `${where} gave no token: ${e.message}`, { cause: e });
   }
@@ -59274,7 +59579,7 @@ async function githubOidcToken(requestUrl, requestToken) {
   }
   let value;
   try {
-    value = JSON.parse(text2).value;
+    value = JSON.parse(text3).value;
   } catch {
     value = void 0;
   }

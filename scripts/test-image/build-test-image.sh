@@ -8,7 +8,7 @@
 # Usage: build-test-image.sh OUT_DIR
 # Writes OUT_DIR/<IMG>.img, OUT_DIR/<IMG>.info and OUT_DIR/rootfs.tar-free marker
 # files; OUT_DIR appears only when everything succeeded.
-# Needs root (debootstrap), qemu-user-static with binfmt_misc, dosfstools,
+# Needs root (mmdebstrap, a chroot), qemu-user-static with binfmt_misc, dosfstools,
 # mtools, e2fsprogs, fdisk.
 set -e -u -o pipefail
 
@@ -25,9 +25,9 @@ PARTUUID_PREFIX=5eed1234
 log() { printf '[build-test-image] %s\n' "$*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then
-	log "needs root (debootstrap and a chroot)"; exit 2
+	log "needs root (mmdebstrap and a chroot)"; exit 2
 fi
-for tool in debootstrap mkfs.vfat mcopy mmd mkfs.ext4 sfdisk dpkg; do
+for tool in mmdebstrap mkfs.vfat mcopy mmd mkfs.ext4 sfdisk dpkg; do
 	command -v "$tool" >/dev/null || { log "missing tool: $tool"; exit 2; }
 done
 
@@ -47,12 +47,14 @@ trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/rootfs
 BOOT=$WORK/bootfs
 
-log "debootstrap $SUITE arm64 (first stage)"
-debootstrap --arch=arm64 --foreign --variant=minbase \
-	--include=systemd-sysv,udev,kmod,util-linux,e2fsprogs,ca-certificates \
-	"$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }
-log "debootstrap second stage under qemu"
-chroot "$ROOT" /debootstrap/debootstrap --second-stage >>"$WORK/debootstrap.log" 2>&1 || { tail -20 "$WORK/debootstrap.log"; exit 1; }
+# mmdebstrap, not debootstrap: it resolves and downloads with the host's apt, so only dpkg and the
+# packages' own scripts run under emulation (debootstrap's second stage also parses the archive's
+# indexes with perl under qemu: minutes more). Debian's cloud-init comes in, switched off (below):
+# the boot test of a customised image turns it on.
+log "mmdebstrap $SUITE arm64 (packages configured under qemu)"
+mmdebstrap --mode=root --arch=arm64 --variant=minbase \
+	--include=systemd-sysv,udev,kmod,util-linux,e2fsprogs,ca-certificates,cloud-init \
+	"$SUITE" "$ROOT" "$MIRROR" >"$WORK/mmdebstrap.log" 2>&1 || { tail -20 "$WORK/mmdebstrap.log"; exit 1; }
 rm -rf "$ROOT/var/cache/apt/archives/"*.deb "$ROOT/var/lib/apt/lists/"*
 
 log "fstab as pi-gen's stage1 and export-image leave it"
@@ -62,6 +64,24 @@ proc            /proc           proc    defaults          0       0
 PARTUUID=${PARTUUID_PREFIX}-01  /boot/firmware  vfat    defaults          0       2
 PARTUUID=${PARTUUID_PREFIX}-02  /               ext4    defaults,noatime  0       1
 FSTAB
+
+# cloud-init seeded (NoCloud) from the boot partition, where Raspberry Pi Imager and pi-image
+# customise write user-data, meta-data and network-config, as Raspberry Pi OS seeds it; its local
+# stage reads the seed, so the boot partition is mounted first. Switched off by Debian's own marker,
+# cloud-init.disabled: the image takes no first-boot customisation (init_format none) until a test
+# removes the marker.
+log "cloud-init: seeded from the boot partition, switched off"
+mkdir -p "$ROOT/etc/cloud/cloud.cfg.d" "$ROOT/etc/systemd/system/cloud-init-local.service.d"
+cat >"$ROOT/etc/cloud/cloud.cfg.d/99_boot-partition.cfg" <<'CFG'
+datasource_list: [ NoCloud, None ]
+datasource:
+  NoCloud:
+    seedfrom: file:///boot/firmware/
+# minbase has no locales package for cloud-init's locale module to configure.
+locale: false
+CFG
+printf '[Unit]\nRequiresMountsFor=/boot/firmware\n' >"$ROOT/etc/systemd/system/cloud-init-local.service.d/boot-partition.conf"
+touch "$ROOT/etc/cloud/cloud-init.disabled"
 
 # The product's real stage scripts, run the way pi-gen runs them: *-run.sh on the
 # host with ROOTFS_DIR, *-run-chroot.sh piped into a chroot (under qemu). Each

@@ -24,7 +24,7 @@ const LAYERS: Record<string, readonly string[]> = {
   publishing: ['core', 'oci', 'release', 'signing'],
   device: ['core', 'image', 'oci', 'release', 'signing', 'publishing'],
   boot: ['core', 'image', 'oci', 'release'],
-  distribution: ['core', 'image', 'oci', 'pigen', 'release', 'signing', 'publishing', 'boot'],
+  distribution: ['core', 'image', 'oci', 'pigen', 'release', 'signing', 'publishing', 'device', 'boot'],
 };
 
 /** Packages a layer may import besides node:*, and files of the repository it reads as data. */

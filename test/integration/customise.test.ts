@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runPiImage } from '../support/cli';
+import { CLOUD_INIT_ROOT, FIRSTRUN_ROOT } from '../support/first-boot-roots';
 import { makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, sh, skipReason } from '../support/tools';
 
@@ -20,17 +21,8 @@ const missing = missingTools([...SMALL_IMAGE_TOOLS, 'mtype', 'fsck.fat', 'xz']);
 if (missing.length > 0) skipReason('customise tests', `missing: ${missing.join(', ')}`);
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC1/dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleQ alice@laptop';
-const CLOUD_INIT = {
-  'etc/fstab': 'proc /proc proc defaults 0 0\nLABEL=bootfs /boot/firmware vfat defaults 0 2\n',
-  'usr/bin/cloud-init': '#!/usr/bin/python3\n',
-  'etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg': 'datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: file:///boot/firmware\n',
-  'usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py': '# the rpi: keys\n',
-};
-const FIRSTRUN = {
-  'etc/fstab': 'proc /proc proc defaults 0 0\nLABEL=bootfs /boot vfat defaults 0 2\n',
-  'usr/lib/raspberrypi-sys-mods/imager_custom': '#!/bin/sh\n',
-  'usr/lib/userconf-pi/userconf': '#!/bin/sh\n',
-};
+const CLOUD_INIT = CLOUD_INIT_ROOT;
+const FIRSTRUN = FIRSTRUN_ROOT;
 
 describe.skipIf(missing.length > 0)('pi-image customise', () => {
   const work = mkdtempSync(join(tmpdir(), 'customise-'));
@@ -47,6 +39,7 @@ describe.skipIf(missing.length > 0)('pi-image customise', () => {
     const mtools = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
     return {
       type: (name: string) => execFileSync('mtype', ['-i', `${image}@@${p.start * 512}`, `::${name}`], { encoding: 'utf8', env: mtools }),
+      has: (name: string) => spawnSync('mdir', ['-b', '-i', `${image}@@${p.start * 512}`, `::${name}`], { env: mtools }).status === 0,
       fsck: () => {
         const copy = join(work, 'fat.img');
         execFileSync('dd', [`if=${image}`, `of=${copy}`, 'bs=512', `skip=${p.start}`, `count=${p.size}`, 'status=none']);
@@ -74,9 +67,52 @@ describe.skipIf(missing.length > 0)('pi-image customise', () => {
     expect(f.type('cmdline.txt')).toBe('console=tty1 root=PARTUUID=0badcafe-02 rootwait cfg80211.ieee80211_regdom=GB ds=nocloud;i=first\n');
     const fsck = f.fsck();
     expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
-    // Again, with another id: one set of arguments, the new id.
-    expect(runPiImage([...args, '--instance-id', 'second']).code).toBe(0);
+    // Again, with another id: one set of arguments, the new id; the earlier Wi-Fi network-config is gone.
+    const again = runPiImage([...args, '--instance-id', 'second', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).removed).toEqual(['network-config']);
     expect(fat(img).type('cmdline.txt')).toBe('console=tty1 root=PARTUUID=0badcafe-02 rootwait ds=nocloud;i=second\n');
+    expect(fat(img).has('network-config')).toBe(false);
+    // The same id again is refused: cloud-init would take it as already applied.
+    const same = runPiImage([...args, '--instance-id', 'second']);
+    expect([same.code, same.stderr]).toEqual([2, expect.stringMatching(/instance id: second is already the instance id on .*cloud\.img partition 1/)]);
+  });
+
+  it('writes a whole user-data and network-config given by the user, unchanged, after checking them; refuses bad ones with nothing written', () => {
+    const img = join(work, 'given.img');
+    makeSmallImage(img, { rootFiles: CLOUD_INIT });
+    const userData = join(work, 'user-data.yaml');
+    const network = join(work, 'network.yaml');
+    const text = '#cloud-config\nhostname: given-1\nusers:\n  - name: carol\n    ssh_authorized_keys: ["' + KEY + '"]\n';
+    writeFileSync(userData, text);
+    writeFileSync(network, 'network:\n  version: 2\n  ethernets:\n    eth0: {dhcp4: true}\n');
+    const before = readFileSync(img);
+    const bad = join(work, 'bad.yaml');
+    const refusals: [string, string[], RegExp][] = [
+      ['hostname: x\n', [], /bad\.yaml: its first line is "hostname: x", not #cloud-config.*\[INPUT_INVALID\]/],
+      ['#cloud-config\nhostname: a\nhostname: b\n', [], /bad\.yaml: not valid YAML at line 3: Map keys must be unique/],
+      ['#cloud-config\nhostname: a\n', ['--hostname', 'x'], /--user-data is the whole customisation: put --hostname into it instead/],
+      ['#cloud-config\nhostname: a\n', ['--format', 'systemd'], /--user-data is cloud-init user-data: it cannot go with --format systemd/],
+    ];
+    for (const [content, extra, message] of refusals) {
+      writeFileSync(bad, content);
+      const r = runPiImage(['customise', img, '--user-data', bad, ...extra]);
+      expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(message)]);
+    }
+    writeFileSync(bad, 'network:\n  version: 3\n');
+    let r = runPiImage(['customise', img, '--user-data', userData, '--network-config', bad]);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/bad\.yaml: network config version 3/)]);
+    expect(readFileSync(img).equals(before)).toBe(true);
+
+    r = runPiImage(['customise', img, '--user-data', userData, '--network-config', network, '--instance-id', 'given', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'cloudinit-rpi', removed: [] });
+    const f = fat(img);
+    expect(f.type('user-data')).toBe(text);
+    expect(parse(f.type('meta-data'))).toEqual({ 'instance-id': 'given' });
+    expect(parse(f.type('network-config'))).toEqual({ network: { version: 2, ethernets: { eth0: { dhcp4: true } } } });
+    expect(f.type('cmdline.txt')).toMatch(/rootwait ds=nocloud;i=given\n$/);
+    expect(f.fsck().status).toBe(0);
   });
 
   it("writes Imager's firstrun.sh for an image with imager_custom, a script the shell parses", () => {

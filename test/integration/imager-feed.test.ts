@@ -17,6 +17,7 @@ import { imagerFeedErrors } from '../support/imager-schema';
 import { makeRelease, makeSignedRelease } from '../support/release-fixture';
 import { SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
+import { CLOUD_INIT_ROOT } from '../support/first-boot-roots';
 
 const missing = missingTools([...SMALL_IMAGE_TOOLS, 'xz']);
 if (missing.length > 0) skipReason('Imager feed tests', `missing: ${missing.join(', ')}`);
@@ -24,14 +25,6 @@ if (missing.length > 0) skipReason('Imager feed tests', `missing: ${missing.join
 const ICON = 'https://example.com/ourbox/icon.png';
 const BASE = 'https://github.com/acme/appliance/releases/download/v1.0.0/';
 const SETTINGS = ['--set', `IMAGER_ICON=${ICON}`, '--set', 'IMAGER_DEVICES=pi5-64bit', '--set', 'IMAGER_NAME=OurBox Mini'];
-// cloud-init seeded from the boot partition (mounted where the seed says), with its Raspberry Pi
-// module: what Imager calls cloudinit-rpi.
-const CLOUD_INIT_FILES = {
-  'etc/fstab': 'proc /proc proc defaults 0 0\nLABEL=bootfs /boot/firmware vfat defaults 0 2\n',
-  'usr/bin/cloud-init': '#!/usr/bin/python3\n',
-  'etc/cloud/cloud.cfg.d/99_raspberry-pi.cfg': 'datasource_list: [ NoCloud, None ]\ndatasource:\n  NoCloud:\n    seedfrom: file:///boot/firmware\n',
-  'usr/lib/python3/dist-packages/cloudinit/config/cc_raspberry_pi.py': '# the rpi: keys\n',
-};
 
 interface Entry {
   name: string;
@@ -57,7 +50,7 @@ describe.skipIf(missing.length > 0)('pi-image imager-feed', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'imager-feed-'));
     plain = await makeRelease(work, 'plain', { version: '1.0.0', epoch: 1768780800 });
-    cloud = await makeRelease(work, 'cloud', { version: '1.1.0', epoch: 1768780800 + 86400, rootFiles: CLOUD_INIT_FILES });
+    cloud = await makeRelease(work, 'cloud', { version: '1.1.0', epoch: 1768780800 + 86400, rootFiles: CLOUD_INIT_ROOT });
     nightly = await makeRelease(work, 'nightly', { version: '1.2.0-nightly.20260201', channel: 'nightly', epoch: 1768780800 + 2 * 86400 });
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -40,7 +40,7 @@ describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
   const cacheDir = join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? tmpdir(), '.cache'), 'pi-image-release');
 
   /** A copy of the test image with `edits` made to its root file system. */
-  function broken(name: string, edits: RootEdit[]): string {
+  function edited(name: string, edits: RootEdit[]): string {
     const dir = join(work, name);
     mkdirSync(dir);
     const img = join(dir, `${name}.img`);
@@ -177,7 +177,7 @@ describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
   ] as [string, string, RootEdit[], string[], RegExp][])(
     'fails an image with %s, with that reason, leaving the image as it was',
     (_what, name, edits, args, reason) => {
-      const img = broken(name, edits);
+      const img = edited(name, edits);
       const before = sha256(img);
       const r = smoke([img, '--expected-version', '0.0.0-test', ...args]);
       expect(r.code, r.stderr).toBe(1);
@@ -189,6 +189,54 @@ describe.skipIf(why !== undefined)('pi-image smoke-test under QEMU', () => {
       expect(sha256(img)).toBe(before);
     },
   );
+
+  it("boots a customised image and sees cloud-init apply the hostname, user and SSH key from the boot partition, as Imager's would be", () => {
+    // The test image has Debian's cloud-init seeded from the boot partition, switched off by its marker: the product turns it on.
+    const img = edited('customised', [{ remove: '/etc/cloud/cloud-init.disabled' }]);
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC1/dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleQ alice@laptop';
+    const keyFile = join(work, 'alice.pub');
+    writeFileSync(keyFile, `${key}\n`);
+    const inspected = (path: string) =>
+      (JSON.parse(runPiImage(['inspect', path, '--json']).stdout) as { root: { firstBoot: { initFormat: string } } }).root.firstBoot.initFormat;
+    expect(inspected(image.img)).toBe('none');
+    expect(inspected(img)).toBe('cloudinit');
+    const c = runPiImage(['customise', img, '--hostname', 'booted-1', '--user', 'alice', '--ssh-key-file', keyFile, '--instance-id', 'boot-test-1']);
+    expect(c.code, c.stderr).toBe(0);
+
+    // What the booted system must show: each fact its own line, so a failure names the one missing.
+    const checks = join(work, 'customisation-checks');
+    mkdirSync(checks);
+    writeFileSync(
+      join(checks, 'customised.sh'),
+      [
+        '#!/bin/sh',
+        'fail=0',
+        'say() { echo "$*"; }',
+        '[ "$(hostname)" = booted-1 ] || { say "hostname is $(hostname), not booted-1"; fail=1; }',
+        'id alice >/dev/null 2>&1 || { say "no user alice"; fail=1; }',
+        `grep -qxF '${key}' /home/alice/.ssh/authorized_keys 2>/dev/null || { say "alice's authorized_keys lacks the key"; fail=1; }`,
+        '[ "$(stat -c %U /home/alice/.ssh/authorized_keys 2>/dev/null)" = alice ] || { say "authorized_keys is not alice\'s"; fail=1; }',
+        'status=$(cloud-init status 2>&1)',
+        'case "$status" in *"status: done"*) ;; *) say "cloud-init: $status"; fail=1 ;; esac',
+        'exit $fail',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const r = smoke([img, '--checks', checks, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { kernel: { commandLine: string }; boots: { checks: { name: string; passed: boolean; detail: string }[] }[] };
+    // The image's own cloud-init argument was carried onto the test's kernel command line.
+    expect(report.kernel.commandLine).toMatch(/ ds=nocloud;i=boot-test-1$/);
+    expect(report.boots[0]!.checks.map((x) => `${x.name}:${x.passed}`)).toEqual([
+      'multi-user:true',
+      'failed-units:true',
+      'check:customised.sh:true',
+      'jobs-finished:true',
+    ]);
+    const log = readFileSync(join(`${img}.smoke-test`, 'smoke-test.boot.console.log'), 'utf8');
+    expect(log).toMatch(/Cloud-init v\. [\d.]+ finished at .* Datasource DataSourceNoCloud \[seed=cmdline,ds_config_seedfrom,file:\/\/\/boot\/firmware\/\]/);
+  });
 
   it('refuses a signed release (the evidence must go under the signature), and names a missing source', async () => {
     const signed = await makeRelease(work, 'signed-release');

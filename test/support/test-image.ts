@@ -1,5 +1,5 @@
 /**
- * The real test image: Debian arm64 packages (debootstrap + qemu-user-static)
+ * The real test image: Debian arm64 packages (mmdebstrap + qemu-user-static)
  * laid out as pi-gen's export-image lays one out. Built once by
  * scripts/test-image/build-test-image.sh and cached outside the repository,
  * keyed on the script's content, so CI pays for it once per machine.
@@ -48,8 +48,8 @@ function found(dir: string): TestImage | undefined {
 /** Why the real image cannot be had here, or undefined when it can. */
 export function testImageUnavailable(): string | undefined {
   if (found(testImageDir())) return undefined;
-  if (!isRoot()) return 'building the arm64 test image needs root (debootstrap, chroot)';
-  const missing = missingTools(['debootstrap', 'mkfs.vfat', 'mcopy', 'mkfs.ext4', 'sfdisk', 'update-binfmts']);
+  if (!isRoot()) return 'building the arm64 test image needs root (mmdebstrap, chroot)';
+  const missing = missingTools(['mmdebstrap', 'mkfs.vfat', 'mcopy', 'mkfs.ext4', 'sfdisk', 'update-binfmts']);
   if (missing.length > 0) return `building the arm64 test image needs: ${missing.join(', ')}`;
   if (!existsSync('/usr/bin/qemu-aarch64-static') && process.arch !== 'arm64') return 'building the arm64 test image needs qemu-user-static';
   return undefined;

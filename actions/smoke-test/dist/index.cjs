@@ -22595,6 +22595,15 @@ async function detectFirstBoot(root, facts = {}) {
   return { initFormat: "none", evidence };
 }
 __name(detectFirstBoot, "detectFirstBoot");
+var FIRST_BOOT_ARGUMENT = /^(ds=nocloud(;.*)?|cfg80211\.ieee80211_regdom=.*|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target)$/;
+function isFirstBootArgument(argument) {
+  return FIRST_BOOT_ARGUMENT.test(argument);
+}
+__name(isFirstBootArgument, "isFirstBootArgument");
+function cloudInitArguments(cmdline) {
+  return cmdline.trim().split(/\s+/).filter((a) => isFirstBootArgument(a) && !a.startsWith("systemd."));
+}
+__name(cloudInitArguments, "cloudInitArguments");
 
 // src/lib/image/byte-source.ts
 var import_promises9 = require("node:fs/promises");
@@ -24259,7 +24268,9 @@ async function smokeTest(options) {
         await (0, import_promises13.truncate)(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture("mkfs.ext4", ["-q", "-F", "-L", options.dataLabel, dataDisk], { logger });
       }
-      const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : ""), "commandLine");
+      const firstBoot = cloudInitArguments(inspection.boot?.cmdlineTxt ?? "");
+      if (firstBoot.length > 0) logger.info(`first-boot arguments from the image's cmdline.txt: ${firstBoot.join(" ")}`);
+      const commandLine2 = /* @__PURE__ */ __name((nonce, scale) => `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` + (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : "") + firstBoot.map((a) => ` ${a}`).join(""), "commandLine");
       const boots = [];
       for (const step of plan) {
         const nonce = (0, import_node_crypto6.randomBytes)(8).toString("hex");

@@ -1,108 +1,89 @@
-import { randomBytes } from 'node:crypto';
-import { PiImageError } from '../../lib/core/errors';
-import { readSmallFile } from '../../lib/core/small-file';
-import type { Customisation, SeedFormat } from '../../lib/distribution/customisation';
+import { flashRules, loadFlashPolicy } from '../../lib/device/flash-policy';
+import type { TargetSpec } from '../../lib/device/flash-target';
+import type { SeedResult } from '../../lib/distribution/boot-seed';
+import { customiseDisk } from '../../lib/distribution/customise-disk';
 import { customiseImage } from '../../lib/distribution/customise-image';
 import type { CliCommand } from '../command';
 import { usageError } from '../command';
+import { CUSTOMISATION_HELP, CUSTOMISATION_OPTIONS, customisationFromFlags } from '../customisation-options';
 
-const FORMATS: readonly SeedFormat[] = ['cloudinit', 'cloudinit-rpi', 'systemd'];
-
-/** A small text file named by an option (a key, a hash, a passphrase): the library's bounded reader, the option named on failure. */
-async function readSmallText(path: string, option: string): Promise<string> {
-  try {
-    return (await readSmallFile(path, 64 * 1024)).toString('utf8');
-  } catch (e) {
-    if (e instanceof PiImageError) throw e;
-    throw new PiImageError('INPUT_INVALID', `${option} ${path} cannot be read: ${(e as Error).message}`, { cause: e });
-  }
+export function describeSeed(target: string, result: SeedResult): string {
+  const removed = result.removed.length > 0 ? `; removed the earlier ${result.removed.join(', ')}` : '';
+  return `${target}: ${result.format} customisation in partition ${result.partition}: ${result.files.map((f) => f.name).join(', ')} (read back)${removed}\n`;
 }
 
 export const customiseCommand: CliCommand = {
   name: 'customise',
-  summary: "write first-boot settings (hostname, user, SSH key, Wi-Fi) into an image's boot partition, without mounting it",
-  usage: 'pi-image customise IMAGE.img [--hostname NAME] [--user NAME --ssh-key-file FILE | --password-hash-file FILE] [options]',
-  help: `Writes the first-boot customisation Raspberry Pi Imager would write, into the
-first FAT partition of a raw image, without mounting it (mtools), in the format
-the image really takes (its init_format, read from its root file system:
-cloud-init seeded from the boot partition, or Imager's firstrun.sh route), then
-reads every file back and compares it. Running it again replaces the earlier
-customisation. A compressed image is refused: decompress it first.
+  summary: "write first-boot settings (hostname, user, SSH key, Wi-Fi, or a user-data) into an image's or a flashed disk's boot partition, without mounting it",
+  usage:
+    'pi-image customise IMAGE.img [--hostname NAME] [--user NAME --ssh-key-file FILE] [--user-data FILE] [options]\n' +
+    '       pi-image customise --disk DISK | --serial SERIAL [settings] [options]',
+  help: `Writes the first-boot customisation Raspberry Pi Imager would write into the
+first FAT partition of a raw image, or of a flashed disk, without mounting it
+(mtools), in the format the image really takes (its init_format, read from its
+root file system: cloud-init seeded from the boot partition, or Imager's
+firstrun.sh route), then reads every file back and compares it. Running it
+again replaces the earlier customisation. A compressed image is refused:
+decompress it first.
+
+A disk (--disk, --serial) is checked as flash checks it: a partition, a disk
+with anything mounted, the running system's disk, a disk holding a protected
+label (OURBOX_DATA always) or serial, a read-only disk are refused. It is held
+exclusively while the files are written, and read back from the disk itself.
+
+${CUSTOMISATION_HELP}
 
 Options:
-  --format FORMAT           cloudinit, cloudinit-rpi or systemd (default: what the image takes;
-                            an image that takes none is refused unless a format is given)
-  --hostname NAME
-  --user NAME               the first user, with an SSH key and/or a password hash:
-  --ssh-key-file FILE       public keys, one per line (authorized_keys form); repeatable
-  --password-hash-file FILE a crypt(3) hash ($y$ from mkpasswd -m yescrypt); never a clear password
-  --ssh                     enable the SSH server
-  --ssh-password-auth       also allow password logins over SSH (needs a password hash)
-  --wifi-ssid SSID          with --wifi-country CC, and --wifi-psk-file FILE (passphrase, or the
-  --wifi-country CC         64-hex PSK) unless the network is open; --wifi-hidden for a hidden one
-  --wifi-psk-file FILE
-  --wifi-hidden
-  --timezone ZONE           e.g. Europe/London
-  --keymap LAYOUT           e.g. gb
-  --instance-id ID          cloud-init's instance id (default: a new random one: cloud-init applies
-                            a customisation once per id)
+  --disk DISK               customise the flashed disk DISK (/dev/nvme0n1, a /dev/disk/by-id link)
+  --serial SERIAL           ... or the disk with this serial
+  --protect-label LABEL     never write a disk holding this label (repeatable; OURBOX_DATA always)
+  --protect-serial SERIAL   never write the disk with this serial (repeatable)
+  --policy FILE             a flash policy (JSON) whose protections apply too
   --json                    print what was written as JSON`,
   options: {
-    format: { type: 'string' },
-    hostname: { type: 'string' },
-    user: { type: 'string' },
-    'ssh-key-file': { type: 'string', multiple: true },
-    'password-hash-file': { type: 'string' },
-    ssh: { type: 'boolean' },
-    'ssh-password-auth': { type: 'boolean' },
-    'wifi-ssid': { type: 'string' },
-    'wifi-country': { type: 'string' },
-    'wifi-psk-file': { type: 'string' },
-    'wifi-hidden': { type: 'boolean' },
-    timezone: { type: 'string' },
-    keymap: { type: 'string' },
-    'instance-id': { type: 'string' },
+    ...CUSTOMISATION_OPTIONS,
+    disk: { type: 'string' },
+    serial: { type: 'string' },
+    'protect-label': { type: 'string', multiple: true },
+    'protect-serial': { type: 'string', multiple: true },
+    policy: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values, positionals, logger, stdout }) {
-    if (positionals.length !== 1) throw usageError('customise needs exactly one IMAGE');
-    const format = values.format as string | undefined;
-    if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) throw usageError(`--format "${format}" is not one of ${FORMATS.join(', ')}`);
-    const c: Customisation = {};
-    if (values.hostname !== undefined) c.hostname = values.hostname as string;
-    const keyFiles = (values['ssh-key-file'] as string[] | undefined) ?? [];
-    const hashFile = values['password-hash-file'] as string | undefined;
-    if (values.user !== undefined) {
-      const sshKeys: string[] = [];
-      for (const f of keyFiles) {
-        for (const line of (await readSmallText(f, '--ssh-key-file')).split('\n')) if (line.trim() && !line.startsWith('#')) sshKeys.push(line.trim());
-      }
-      c.user = { name: values.user as string, sshKeys };
-      if (hashFile) c.user.passwordHash = (await readSmallText(hashFile, '--password-hash-file')).trim();
-    } else if (keyFiles.length > 0 || hashFile) throw usageError('--ssh-key-file and --password-hash-file are for --user');
-    if (values.ssh || values['ssh-password-auth']) c.ssh = { enabled: true, passwordAuthentication: values['ssh-password-auth'] === true };
-    if (values['wifi-ssid'] !== undefined) {
-      if (values['wifi-country'] === undefined) throw usageError('--wifi-ssid needs --wifi-country (the regulatory domain, e.g. GB)');
-      c.wifi = { ssid: values['wifi-ssid'] as string, country: values['wifi-country'] as string, hidden: values['wifi-hidden'] === true };
-      const pskFile = values['wifi-psk-file'] as string | undefined;
-      if (pskFile) c.wifi.psk = (await readSmallText(pskFile, '--wifi-psk-file')).replace(/\r?\n$/, '');
-    } else if (values['wifi-country'] !== undefined || values['wifi-psk-file'] !== undefined)
-      throw usageError('--wifi-country and --wifi-psk-file are for --wifi-ssid');
-    if (values.timezone !== undefined) c.timezone = values.timezone as string;
-    if (values.keymap !== undefined) c.keymap = values.keymap as string;
-    if (Object.keys(c).length === 0) throw usageError('nothing to write: give at least one setting (--hostname, --user, --ssh, --wifi-ssid, ...)');
-    const result = await customiseImage({
-      image: positionals[0]!,
-      customisation: c,
-      format: format as SeedFormat | undefined,
-      instanceId: (values['instance-id'] as string | undefined) ?? `pi-image-${randomBytes(6).toString('hex')}`,
-      logger,
-    });
-    stdout(
-      values.json
-        ? `${JSON.stringify(result, null, 2)}\n`
-        : `${positionals[0]}: ${result.format} customisation in partition ${result.partition}: ${result.files.map((f) => f.name).join(', ')} (read back)\n`,
-    );
+    const disk = values.disk as string | undefined;
+    const serial = values.serial as string | undefined;
+    const named = [positionals.length > 0, disk !== undefined, serial !== undefined].filter(Boolean).length;
+    if (positionals.length > 1 || named !== 1) throw usageError('customise needs exactly one IMAGE, --disk DISK or --serial SERIAL');
+    const asked = (await customisationFromFlags(values, true))!;
+    const options = { ...asked, logger };
+    let result: SeedResult;
+    let target: string;
+    if (positionals.length === 1) {
+      if (values['protect-label'] || values['protect-serial'] || values.policy)
+        throw usageError('--protect-label, --protect-serial and --policy are for a disk');
+      target = positionals[0]!;
+      result = await customiseImage(target, options);
+    } else {
+      const spec: TargetSpec = disk !== undefined ? { path: disk } : { serial: serial! };
+      const rules = flashRules(
+        await loadFlashPolicy(values.policy as string | undefined),
+        {
+          signer: undefined,
+          trustedRoot: undefined,
+          protectLabels: (values['protect-label'] as string[] | undefined) ?? [],
+          protectSerials: (values['protect-serial'] as string[] | undefined) ?? [],
+          requireSignature: false,
+        },
+        (option) => `--${option}`,
+      );
+      target = disk ?? `serial ${serial}`;
+      result = await customiseDisk({
+        ...options,
+        disk: spec,
+        policy: { protectedLabels: rules.protectedLabels, protectedSerials: rules.protectedSerials },
+      });
+    }
+    stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : describeSeed(target, result));
     return 0;
   },
 };

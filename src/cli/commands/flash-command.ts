@@ -7,12 +7,16 @@ import { describePlan, describeReceipt } from '../../lib/device/flash-report';
 import { DEFAULT_FLASH_POLICY_FILE, flashRules, loadFlashPolicy } from '../../lib/device/flash-policy';
 import { openFlashSource } from '../../lib/device/flash-source';
 import type { TargetSpec } from '../../lib/device/flash-target';
+import { chooseFormat } from '../../lib/distribution/boot-seed';
+import { customiseDisk } from '../../lib/distribution/customise-disk';
 import { parseTarget } from '../../lib/oci/target';
 import { loadTrustedRoot } from '../../lib/signing/trusted-root';
 import type { CliCommand, CommandContext } from '../command';
 import { usageError } from '../command';
 import { SIGNER_HELP, SIGNER_OPTIONS, signerPolicyFromFlags } from '../signer-options';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, storeOptions } from './registry-options';
+import { CUSTOMISATION_HELP, CUSTOMISATION_OPTIONS, customisationFromFlags } from '../customisation-options';
+import { describeSeed } from './customise-command';
 
 export const flashCommand: CliCommand = {
   name: 'flash',
@@ -39,6 +43,11 @@ every written range is read back from the disk and compared, and the
 partitions and labels are checked. A receipt (JSON) records what was written
 where.
 
+With first-boot settings (--hostname, --user, ..., or --user-data), they are
+checked before anything is written, and written into the disk's boot partition
+once the image is on it and read back, as \`pi-image customise --disk\` writes
+them (the receipt's "customisation" records the files).
+
 ${SIGNER_HELP}
 
 Options:
@@ -59,7 +68,9 @@ Options:
   --receipt FILE            write the receipt (JSON) to FILE
   --tmpdir DIR              where an OCI reference is pulled to
   --json                    print the receipt as JSON on stdout
-${REGISTRY_HELP}`,
+${REGISTRY_HELP}
+
+${CUSTOMISATION_HELP}`,
   options: {
     serial: { type: 'string' },
     wwn: { type: 'string' },
@@ -75,6 +86,7 @@ ${REGISTRY_HELP}`,
     json: { type: 'boolean' },
     ...SIGNER_OPTIONS,
     ...REGISTRY_OPTIONS,
+    ...CUSTOMISATION_OPTIONS,
   },
   async run(context) {
     const { values, positionals, logger, env, stdout } = context;
@@ -84,6 +96,8 @@ ${REGISTRY_HELP}`,
     if (positionals.length < 1 || positionals.length > 2) throw usageError('flash needs SOURCE and TARGET (or --serial / --wwn)');
     if (named !== 1) throw usageError('name the target disk once: TARGET, --serial or --wwn');
     const target: TargetSpec = serial !== undefined ? { serial } : wwn !== undefined ? { wwn } : { path: positionals[1]! };
+    // First-boot settings are read and checked before anything is pulled or written.
+    const customisation = await customisationFromFlags(values, false);
 
     const rules = flashRules(
       await loadFlashPolicy(values.policy as string | undefined),
@@ -107,6 +121,9 @@ ${REGISTRY_HELP}`,
       store: oci ? storeOptions(oci, values, env, logger, false) : undefined,
     });
     try {
+      // Known from a release's metadata: an image that takes no customisation is refused before the flash, not after.
+      const firstBoot = source.expected?.root?.firstBoot;
+      if (customisation && firstBoot) chooseFormat(firstBoot, customisation.format, source.input, logger);
       const receipt = await flash({
         source,
         target,
@@ -116,9 +133,25 @@ ${REGISTRY_HELP}`,
         zeroUnmapped: values['zero-unmapped'] === true,
         logger,
       });
+      const seed = customisation
+        ? await customiseDisk({
+            ...customisation,
+            logger,
+            disk: { path: receipt.target.path },
+            policy: { protectedLabels: rules.protectedLabels, protectedSerials: rules.protectedSerials },
+          }).catch((e: unknown) => {
+            if (!(e instanceof PiImageError)) throw e;
+            throw new PiImageError(
+              e.code,
+              `${receipt.target.path} holds the image, written and read back, but not the first-boot settings: ${e.message} (once that is put right, \`pi-image customise --disk ${receipt.target.path}\` writes them)`,
+              { cause: e },
+            );
+          })
+        : undefined;
+      const record = seed ? { ...receipt, customisation: seed } : receipt;
       const receiptPath = values.receipt as string | undefined;
-      if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`);
-      stdout(values.json ? `${JSON.stringify(receipt, null, 2)}\n` : describeReceipt(receipt));
+      if (receiptPath) await writeFileAtomic(receiptPath, `${JSON.stringify(record, null, 2)}\n`);
+      stdout(values.json ? `${JSON.stringify(record, null, 2)}\n` : describeReceipt(receipt) + (seed ? describeSeed(receipt.target.path, seed) : ''));
       return 0;
     } finally {
       await source.cleanup();

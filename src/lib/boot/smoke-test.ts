@@ -16,6 +16,7 @@ import { execCapture } from '../core/exec';
 import { digestFile, type FileDigest } from '../core/file-digest';
 import type { Logger } from '../core/logger';
 import { detectCompression } from '../image/compression';
+import { cloudInitArguments } from '../image/first-boot';
 import { inspectImage } from '../image/inspect';
 import { streamImageOnce } from '../image/random-access-image';
 import type { BootKit } from './boot-kit';
@@ -290,9 +291,14 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
         await truncate(dataDisk, DATA_DISK_MIB * 1024 * 1024);
         await execCapture('mkfs.ext4', ['-q', '-F', '-L', options.dataLabel, dataDisk], { logger });
       }
+      // The image's own first-boot arguments (cloud-init's ds=nocloud;i=ID of a customised image) go onto the
+      // test's command line, so the boot applies what a Raspberry Pi would; its root=, console= and init= do not.
+      const firstBoot = cloudInitArguments(inspection.boot?.cmdlineTxt ?? '');
+      if (firstBoot.length > 0) logger.info(`first-boot arguments from the image's cmdline.txt: ${firstBoot.join(' ')}`);
       const commandLine = (nonce: string, scale: number): string =>
         `console=ttyAMA0 panic=-1 ignore_loglevel printk.devkmsg=on pi_image.root=/dev/vda${root} pi_image.nonce=${nonce} systemd.show_status=1` +
-        (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : '');
+        (scale > 1 ? ` systemd.default_timeout_start_sec=${90 * scale} systemd.default_device_timeout_sec=${90 * scale}` : '') +
+        firstBoot.map((a) => ` ${a}`).join('');
       const boots: BootResult[] = [];
       for (const step of plan) {
         const nonce = randomBytes(8).toString('hex');

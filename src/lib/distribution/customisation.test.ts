@@ -28,7 +28,7 @@ const code = (f: () => unknown): string | undefined => {
 
 describe('renderSeed', () => {
   it('writes cloud-init seed files a YAML reader takes back as given, with the header and the instance id', () => {
-    const seed = renderSeed(structuredClone(FULL), 'cloudinit-rpi', 'pi-image-1');
+    const seed = renderSeed({ kind: 'settings', settings: structuredClone(FULL) }, 'cloudinit-rpi', 'pi-image-1');
     const files = Object.fromEntries(seed.files.map((f) => [f.name, f.content]));
     expect(Object.keys(files)).toEqual(['user-data', 'meta-data', 'network-config']);
     expect(files['user-data']!.startsWith('#cloud-config\n')).toBe(true);
@@ -40,11 +40,11 @@ describe('renderSeed', () => {
     expect(Object.keys(network.network.wifis.wlan0['access-points'])).toEqual([SSID]);
     expect(seed.cmdlineAppend).toBe(' cfg80211.ieee80211_regdom=GB ds=nocloud;i=pi-image-1');
     // Plain cloudinit: no rpi: keys (cloud-init without cc_raspberry_pi would warn on them).
-    expect(parse(renderSeed(structuredClone(FULL), 'cloudinit', 'x').files[0]!.content)).not.toHaveProperty('rpi');
+    expect(parse(renderSeed({ kind: 'settings', settings: structuredClone(FULL) }, 'cloudinit', 'x').files[0]!.content)).not.toHaveProperty('rpi');
   });
 
   it("writes a firstrun.sh whose every value stays one shell word (checked by the shell itself), and Imager's cmdline.txt arguments", () => {
-    const seed = renderSeed(structuredClone(FULL), 'systemd', 'unused');
+    const seed = renderSeed({ kind: 'settings', settings: structuredClone(FULL) }, 'systemd', 'unused');
     const script = seed.files[0]!.content;
     expect(execFileSync('sh', ['-n'], { input: script }).toString()).toBe('');
     const wlan = script.split('\n').find((l) => l.includes(' set_wlan '))!;
@@ -73,6 +73,6 @@ describe('renderSeed', () => {
       [{ timezone: '../../etc/passwd' }, /timezone: .* is not a time zone name/],
     ];
     for (const [c, message] of cases) expect(code(() => checkCustomisation(c))).toMatch(message);
-    expect(code(() => renderSeed({}, 'cloudinit', 'a b'))).toMatch(/instance id: "a b" is not a plain id/);
+    expect(code(() => renderSeed({ kind: 'settings', settings: {} }, 'cloudinit', 'a b'))).toMatch(/instance id: "a b" is not a plain id/);
   });
 });

@@ -16,6 +16,7 @@
  */
 import { stringify } from 'yaml';
 import { PiImageError } from '../core/errors';
+import type { CloudInitFiles } from './cloud-init-files';
 
 export interface Customisation {
   hostname?: string;
@@ -33,6 +34,21 @@ export interface Customisation {
 }
 
 export type SeedFormat = 'cloudinit' | 'cloudinit-rpi' | 'systemd';
+
+/** What to write: settings rendered the way Imager renders them, or a whole cloud-init user-data (checked by cloud-init-files.ts). */
+export type SeedRequest = { kind: 'settings'; settings: Customisation } | { kind: 'cloud-init'; files: CloudInitFiles };
+
+/** Every file a customisation may write on the boot partition. */
+export const SEED_FILE_NAMES = ['user-data', 'meta-data', 'network-config', 'firstrun.sh'] as const;
+
+/**
+ * What marks a network-config or firstrun.sh as written by a customisation (in
+ * a comment): a later customisation that writes none removes it, so old Wi-Fi
+ * settings are not applied with new ones. One the image itself ships has no
+ * mark and is left alone.
+ */
+export const CUSTOMISATION_MARK = 'written by pi-image customise';
+const MARK_LINE = `# ${CUSTOMISATION_MARK}`;
 
 export interface SeedFiles {
   /** Files for the FAT partition's root, name → content. */
@@ -123,7 +139,7 @@ function cloudInit(c: Customisation, format: 'cloudinit' | 'cloudinit-rpi', inst
         wifis: { wlan0: { dhcp4: true, optional: true, 'regulatory-domain': c.wifi.country, 'access-points': { [c.wifi.ssid]: ap } } },
       },
     };
-    files.push({ name: 'network-config', content: stringify(network) });
+    files.push({ name: 'network-config', content: `${MARK_LINE}\n${stringify(network)}` });
   }
   const regdom = c.wifi ? ` cfg80211.ieee80211_regdom=${c.wifi.country}` : '';
   return { files, cmdlineAppend: `${regdom} ds=nocloud;i=${instanceId}` };
@@ -131,7 +147,7 @@ function cloudInit(c: Customisation, format: 'cloudinit' | 'cloudinit-rpi', inst
 
 function firstrun(c: Customisation): SeedFiles {
   const helper = '/usr/lib/raspberrypi-sys-mods/imager_custom';
-  const lines = ['#!/bin/sh', '# First boot: written by pi-image customise, run once by systemd.run= (then removed).', 'set +e', ''];
+  const lines = ['#!/bin/sh', `# First boot: ${CUSTOMISATION_MARK}, run once by systemd.run= (then removed).`, 'set +e', ''];
   if (c.hostname) lines.push(`${helper} set_hostname ${sh(c.hostname)}`);
   if (c.user) {
     // userconf-pi renames the first user and sets its password hash, as Imager's firstrun.sh does.
@@ -156,9 +172,29 @@ function firstrun(c: Customisation): SeedFiles {
   };
 }
 
+/** A whole user-data (and network-config) the user gave, with the meta-data and cmdline.txt argument that seed it. */
+function givenCloudInit(files: CloudInitFiles, instanceId: string): SeedFiles {
+  const out = [
+    { name: 'user-data', content: files.userData },
+    { name: 'meta-data', content: `instance-id: ${instanceId}\n` },
+  ];
+  if (files.networkConfig !== undefined) out.push({ name: 'network-config', content: `${MARK_LINE}\n${files.networkConfig}` });
+  return { files: out, cmdlineAppend: ` ds=nocloud;i=${instanceId}` };
+}
+
+/** Checks an instance id: cloud-init's NoCloud reads it from `ds=nocloud;i=ID`, where a space or a ; would end it. */
+export function checkInstanceId(instanceId: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) fail('instance id', `"${instanceId}" is not a plain id (letters, digits, . _ -; at most 64)`);
+  return instanceId;
+}
+
 /** The files and cmdline.txt arguments for a format; `instanceId` names this customisation (cloud-init runs once per id). */
-export function renderSeed(c: Customisation, format: SeedFormat, instanceId: string): SeedFiles {
-  checkCustomisation(c);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) fail('instance id', `"${instanceId}" is not a plain id (letters, digits, . _ -)`);
-  return format === 'systemd' ? firstrun(c) : cloudInit(c, format, instanceId);
+export function renderSeed(request: SeedRequest, format: SeedFormat, instanceId: string): SeedFiles {
+  checkInstanceId(instanceId);
+  if (request.kind === 'cloud-init') {
+    if (format === 'systemd') fail('user-data', 'the image takes the systemd first-run hook (firstrun.sh), not cloud-init: a user-data would never be read');
+    return givenCloudInit(request.files, instanceId);
+  }
+  checkCustomisation(request.settings);
+  return format === 'systemd' ? firstrun(request.settings) : cloudInit(request.settings, format, instanceId);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectFirstBoot, type RootFiles } from './first-boot';
+import { cloudInitArguments, detectFirstBoot, isFirstBootArgument, type RootFiles } from './first-boot';
 
 /** A root file system as a map of path → content (directories implied by their files). */
 function tree(files: Record<string, string>): RootFiles {
@@ -86,5 +86,28 @@ describe('detectFirstBoot', () => {
     );
     const none = await detectFirstBoot(tree({ '/etc/hostname': 'x\n' }), BOOT_FSTAB);
     expect(none).toEqual({ initFormat: 'none', evidence: [expect.stringMatching(/Imager offers no customisation/)] });
+  });
+});
+
+describe('first-boot arguments of cmdline.txt', () => {
+  const customised =
+    'console=serial0,115200 console=tty1 root=PARTUUID=5eed1234-02 rootfstype=ext4 init=/usr/lib/raspberrypi-sys-mods/firstboot rootwait ' +
+    'cfg80211.ieee80211_regdom=GB ds=nocloud;i=pi-image-1 systemd.run=/boot/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target';
+
+  it("knows a customisation's own arguments, and no others", () => {
+    const own = customised.split(' ').filter(isFirstBootArgument);
+    expect(own).toEqual([
+      'cfg80211.ieee80211_regdom=GB',
+      'ds=nocloud;i=pi-image-1',
+      'systemd.run=/boot/firstrun.sh',
+      'systemd.run_success_action=reboot',
+      'systemd.unit=kernel-command-line.target',
+    ]);
+    expect(isFirstBootArgument('systemd.unit=multi-user.target')).toBe(false);
+  });
+
+  it("carries cloud-init's seed and the regulatory domain to a boot test, not the first-run hook that reboots, nor root= or init=", () => {
+    expect(cloudInitArguments(`${customised}\n`)).toEqual(['cfg80211.ieee80211_regdom=GB', 'ds=nocloud;i=pi-image-1']);
+    expect(cloudInitArguments('console=tty1 root=/dev/mmcblk0p2 rootwait\n')).toEqual([]);
   });
 });

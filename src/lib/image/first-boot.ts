@@ -159,3 +159,29 @@ export async function detectFirstBoot(root: RootFiles, facts: ImageFacts = {}): 
     evidence.push(`none of cloud-init (${CLOUD_INIT}), rpi-preseed, raspberrypi-sys-mods' imager_custom: Imager offers no customisation`);
   return { initFormat: 'none', evidence };
 }
+
+/**
+ * Kernel command line arguments a first-boot customisation puts on
+ * cmdline.txt (Raspberry Pi Imager's, or pi-image customise's): cloud-init's
+ * NoCloud seed (`ds=nocloud;i=ID`), the Wi-Fi regulatory domain, and the
+ * systemd first-run hook. A new customisation replaces them.
+ */
+const FIRST_BOOT_ARGUMENT =
+  /^(ds=nocloud(;.*)?|cfg80211\.ieee80211_regdom=.*|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target)$/;
+
+export function isFirstBootArgument(argument: string): boolean {
+  return FIRST_BOOT_ARGUMENT.test(argument);
+}
+
+/**
+ * The first-boot arguments of a cmdline.txt that a boot test carries onto its
+ * own kernel command line: cloud-init's seed and the regulatory domain. Not
+ * the systemd first-run hook: it runs firstrun.sh instead of the normal boot
+ * and reboots, which a single boot under test cannot follow.
+ */
+export function cloudInitArguments(cmdline: string): string[] {
+  return cmdline
+    .trim()
+    .split(/\s+/)
+    .filter((a) => isFirstBootArgument(a) && !a.startsWith('systemd.'));
+}
