@@ -14,12 +14,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runPiImage } from '../support/cli';
 import { CLOUD_INIT_ROOT } from '../support/first-boot-roots';
-import { deviceSha256, LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
+import { deviceSha256, LoopDevices, loopDevicesUnavailable, makeDataDisk } from '../support/loop-devices';
 import { makeRelease } from '../support/release-fixture';
 import { SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, sh, skipReason } from '../support/tools';
 
-const MiB = 1024 * 1024;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC1/dGVzdGtleXRlc3RrZXl0ZXN0a2V5dGVzdGtleQ alice@laptop';
 const unavailable = loopDevicesUnavailable() ?? (missingTools([...SMALL_IMAGE_TOOLS, 'mtype', 'mdir', 'fsck.fat']).join(', ') || undefined);
 if (unavailable) skipReason('customising flashed disks on loop devices', unavailable);
@@ -61,8 +60,7 @@ describe.skipIf(unavailable !== undefined)('first-boot settings on a flashed dis
     cloudRelease = await makeRelease(work, 'cloud', { rootMiB: 24, rootFiles: CLOUD_INIT_ROOT });
     plainRelease = await makeRelease(work, 'plain', { rootMiB: 24 });
     dataDisk = disk('data', 64);
-    execFileSync('sfdisk', ['-q', dataDisk], { input: 'label: dos\n\nstart=2048, type=83\n' });
-    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'OURBOX_DATA', '-E', `offset=${MiB}`, dataDisk, `${62 * 1024}`]);
+    makeDataDisk(dataDisk);
     dataHash = deviceSha256(dataDisk);
   });
   afterEach(() => {

@@ -28,7 +28,7 @@ import { flash } from '../../src/lib/device/flash';
 import { openFlashSource } from '../../src/lib/device/flash-source';
 import { runActionBundle } from '../support/action-bundle';
 import { CLI, findNode20, runPiImage } from '../support/cli';
-import { deviceSha256, LoopDevices, loopDevicesUnavailable } from '../support/loop-devices';
+import { deviceSha256, LoopDevices, loopDevicesUnavailable, makeDataDisk } from '../support/loop-devices';
 import { makeRelease, makeSignedRelease } from '../support/release-fixture';
 import { makeSmallImage, SMALL_IMAGE_TOOLS } from '../support/small-image';
 import { missingTools, skipReason } from '../support/tools';
@@ -105,10 +105,8 @@ describe.skipIf(unavailable !== undefined)('pi-image flash on loop devices', () 
     release = await makeRelease(work, 'release', { rootMiB: 24 });
     rawImage = join(work, 'raw.img');
     execFileSync('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', join(release, 'appliance.img.xz'), rawImage]);
-    // The DATA disk: an MBR with one partition holding ext4 OURBOX_DATA (made at its offset: no partition node needed).
     dataDisk = disk('data', 64);
-    execFileSync('sfdisk', ['-q', dataDisk], { input: 'label: dos\n\nstart=2048, type=83\n' });
-    execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'OURBOX_DATA', '-E', `offset=${MiB}`, dataDisk, `${62 * 1024}`]);
+    makeDataDisk(dataDisk);
     writeFileSync(join(work, 'customer-data.txt'), 'photos');
     dataHash = deviceSha256(dataDisk);
   });

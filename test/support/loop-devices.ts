@@ -71,3 +71,12 @@ export class LoopDevices {
 export function deviceSha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
+
+/**
+ * Makes `device` (a 64 MiB loop device the test attached) the OurBox DATA disk: an MBR with one
+ * partition holding an ext4 labelled OURBOX_DATA, made at its offset (no partition node needed).
+ */
+export function makeDataDisk(device: string): void {
+  execFileSync('sfdisk', ['-q', device], { input: 'label: dos\n\nstart=2048, type=83\n' });
+  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'OURBOX_DATA', '-E', `offset=${1024 * 1024}`, device, `${62 * 1024}`]);
+}
