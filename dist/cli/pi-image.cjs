@@ -47519,12 +47519,108 @@ function sfdiskScript(plan) {
 }
 __name(sfdiskScript, "sfdiskScript");
 
+// src/lib/image/ext4-attributes.ts
+var XATTR_MAGIC = 3925999616;
+var MAX_XATTRS = 256;
+var S_IFMT = 61440;
+var S_IFCHR = 8192;
+var S_IFBLK = 24576;
+var PREFIXES = {
+  1: "user.",
+  2: "system.posix_acl_access",
+  3: "system.posix_acl_default",
+  4: "trusted.",
+  6: "security.",
+  7: "system.",
+  8: "system.richacl"
+};
+var corrupt = /* @__PURE__ */ __name((where, what) => new PiImageError("IMAGE_CORRUPT", `${where}: ${what}`), "corrupt");
+function parseInodeAttributes(raw) {
+  const mode = raw.readUInt16LE(0);
+  const large = raw.length > 128 ? raw.readUInt16LE(128) : 0;
+  let seconds2 = raw.readInt32LE(16);
+  let nanoseconds = 0;
+  if (large >= 12 && raw.length >= 140) {
+    const extra = raw.readUInt32LE(136);
+    seconds2 += (extra & 3) * 2 ** 32;
+    nanoseconds = extra >>> 2;
+  }
+  let rdev;
+  const type = mode & S_IFMT;
+  if (type === S_IFCHR || type === S_IFBLK) {
+    const old = raw.readUInt32LE(40);
+    if (old !== 0) rdev = { major: old >>> 8 & 255, minor: old & 255 };
+    else {
+      const dev = raw.readUInt32LE(44);
+      rdev = { major: (dev & 1048320) >>> 8, minor: dev & 255 | dev >>> 12 & 1048320 };
+    }
+  }
+  return {
+    uid: raw.readUInt16LE(2) + raw.readUInt16LE(120) * 65536,
+    gid: raw.readUInt16LE(24) + raw.readUInt16LE(122) * 65536,
+    links: raw.readUInt16LE(26),
+    mtime: { seconds: seconds2, nanoseconds },
+    rdev,
+    attributeBlock: raw.readUInt32LE(104) + raw.readUInt16LE(118) * 2 ** 32
+  };
+}
+__name(parseInodeAttributes, "parseInodeAttributes");
+function parseXattrEntries(region, entriesStart, valueBase, where) {
+  const out = [];
+  let at = entriesStart;
+  while (at + 4 <= region.length && region.readUInt32LE(at) !== 0) {
+    if (out.length >= MAX_XATTRS) throw corrupt(where, `more than ${MAX_XATTRS} extended attributes`);
+    if (at + 16 > region.length) throw corrupt(where, "an extended attribute entry runs past its region");
+    const nameLength = region.readUInt8(at);
+    const index = region.readUInt8(at + 1);
+    const valueOffset = region.readUInt16LE(at + 2);
+    const valueInode = region.readUInt32LE(at + 4);
+    const valueSize = region.readUInt32LE(at + 8);
+    const nameEnd = at + 16 + nameLength;
+    if (nameEnd > region.length) throw corrupt(where, "an extended attribute name runs past its region");
+    const suffix = region.toString("latin1", at + 16, nameEnd);
+    const prefix = PREFIXES[index];
+    if (prefix === void 0) throw corrupt(where, `extended attribute "${suffix}" has name index ${index}, which ext4 does not define`);
+    const name = prefix + suffix;
+    if (valueInode !== 0)
+      throw new PiImageError(
+        "FS_UNSUPPORTED",
+        `${where}: extended attribute ${name} keeps its value in inode ${valueInode} (ea_inode), which this reader does not read`
+      );
+    const start = valueBase + valueOffset;
+    if (valueSize > 0 && (start < entriesStart || start + valueSize > region.length))
+      throw corrupt(where, `extended attribute ${name} claims ${valueSize} bytes at ${valueOffset}, outside its region`);
+    out.push({ name, value: Buffer.from(region.subarray(start, start + valueSize)) });
+    at = nameEnd + 3 & ~3;
+  }
+  return out;
+}
+__name(parseXattrEntries, "parseXattrEntries");
+function inodeXattrs(raw, where) {
+  if (raw.length <= 128) return [];
+  const extra = raw.readUInt16LE(128);
+  const start = 128 + extra;
+  if (extra % 4 !== 0 || start + 4 > raw.length) {
+    if (start > raw.length) throw corrupt(where, `its extra inode size ${extra} runs past the inode (${raw.length} bytes)`);
+    return [];
+  }
+  if (raw.readUInt32LE(start) !== XATTR_MAGIC) return [];
+  return parseXattrEntries(raw, start + 4, start + 4, where);
+}
+__name(inodeXattrs, "inodeXattrs");
+function blockXattrs(block, where) {
+  if (block.length < 32 || block.readUInt32LE(0) !== XATTR_MAGIC) throw corrupt(where, "its extended attribute block has no 0xEA020000 magic");
+  if (block.readUInt32LE(8) !== 1) throw corrupt(where, `its extended attribute block claims ${block.readUInt32LE(8)} blocks; ext4 uses 1`);
+  return parseXattrEntries(block, 32, 0, where);
+}
+__name(blockXattrs, "blockXattrs");
+
 // src/lib/image/ext4.ts
 var EXT4_MAGIC = 61267;
 var INCOMPAT_64BIT = 128;
 var EXTENTS_FL = 524288;
 var INLINE_DATA_FL = 268435456;
-var S_IFMT = 61440;
+var S_IFMT2 = 61440;
 var S_IFDIR = 16384;
 var S_IFLNK = 40960;
 var S_IFREG = 32768;
@@ -47613,7 +47709,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
     const mode = raw.readUInt16LE(0);
     const size2 = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
-    return { number, mode, size: size2, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
+    return { number, mode, size: size2, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)), raw: Buffer.from(raw) };
   }
   /**
    * The file system blocks holding an inode's first `wanted` logical blocks,
@@ -47705,7 +47801,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     return out;
   }
   async readDirectory(inode) {
-    if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
+    if ((inode.mode & S_IFMT2) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
     if (inode.size > MAX_DIRECTORY_BYTES)
       throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
     const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
@@ -47746,11 +47842,11 @@ var Ext4FileSystem = class _Ext4FileSystem {
           continue;
         }
         const dir = stack[stack.length - 1];
-        if ((dir.mode & S_IFMT) !== S_IFDIR) return void 0;
+        if ((dir.mode & S_IFMT2) !== S_IFDIR) return void 0;
         const entry = (await this.readDirectory(dir)).find((e) => e.name === part);
         if (!entry) return void 0;
         const node = await this.inode(entry.inode);
-        if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
+        if ((node.mode & S_IFMT2) === S_IFLNK && (queue.length > 0 || followLast)) {
           if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
           const target = await this.readLink(node);
           if (target.startsWith("/")) stack = [stack[0]];
@@ -47763,6 +47859,18 @@ var Ext4FileSystem = class _Ext4FileSystem {
     }, "walk");
     return walk(path.split("/"));
   }
+  /** Owner, group, links, modification time and device number. */
+  attributes(inode) {
+    return parseInodeAttributes(inode.raw);
+  }
+  /** Extended attributes, in-inode first, then the attribute block's; names in full (security.capability). */
+  async xattrs(inode) {
+    const where = `${this.src.name}: inode ${inode.number}`;
+    const own = inodeXattrs(inode.raw, where);
+    const { attributeBlock } = parseInodeAttributes(inode.raw);
+    if (attributeBlock === 0) return own;
+    return [...own, ...blockXattrs(await this.readBlocks(attributeBlock), where)];
+  }
   async readLink(inode) {
     if (inode.size < 60 && !(inode.flags & EXTENTS_FL)) return inode.block.toString("utf8", 0, inode.size);
     return (await this.readInode(inode, 4096)).toString("utf8");
@@ -47770,17 +47878,17 @@ var Ext4FileSystem = class _Ext4FileSystem {
   /** Reads a regular file by path (symlinks followed); undefined when absent or not a file. */
   async readFile(path, maxBytes = 1 << 20) {
     const inode = await this.resolve(path);
-    if (!inode || (inode.mode & S_IFMT) !== S_IFREG) return void 0;
+    if (!inode || (inode.mode & S_IFMT2) !== S_IFREG) return void 0;
     return this.readInode(inode, maxBytes);
   }
   /** Lists a directory by path; undefined when absent. Symlinks in the listing are reported with their targets. */
   async list(path) {
     const inode = await this.resolve(path);
-    if (!inode || (inode.mode & S_IFMT) !== S_IFDIR) return void 0;
+    if (!inode || (inode.mode & S_IFMT2) !== S_IFDIR) return void 0;
     const out = [];
     for (const e of await this.readDirectory(inode)) {
       const node = await this.inode(e.inode);
-      const fmt = node.mode & S_IFMT;
+      const fmt = node.mode & S_IFMT2;
       if (fmt === S_IFLNK) out.push({ name: e.name, type: "symlink", target: await this.readLink(node) });
       else out.push({ name: e.name, type: fmt === S_IFDIR ? "directory" : fmt === S_IFREG ? "file" : "other" });
     }
@@ -52204,13 +52312,13 @@ var ZIP64_EOCD = 101075792;
 var CENTRAL = 33639248;
 var LOCAL = 67324752;
 var MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
-function corrupt(file, what) {
+function corrupt2(file, what) {
   return new PiImageError("IMAGE_CORRUPT", `${file}: not a readable zip archive: ${what}`);
 }
-__name(corrupt, "corrupt");
+__name(corrupt2, "corrupt");
 function u64(file, buf, at, what, limit) {
   const v = buf.readBigUInt64LE(at);
-  if (v > BigInt(limit)) throw corrupt(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
+  if (v > BigInt(limit)) throw corrupt2(file, `the ZIP64 ${what} (${v}) is larger than the archive`);
   return Number(v);
 }
 __name(u64, "u64");
@@ -52218,7 +52326,7 @@ async function listZipEntries(file) {
   const fh = await openRegularFile(file);
   try {
     const { size: size2 } = await fh.stat();
-    if (size2 < 22) throw corrupt(file, `only ${size2} bytes`);
+    if (size2 < 22) throw corrupt2(file, `only ${size2} bytes`);
     const tailLength = Math.min(size2, 22 + 65535 + 20);
     const tail = Buffer.alloc(tailLength);
     await fh.read(tail, 0, tailLength, size2 - tailLength);
@@ -52229,27 +52337,27 @@ async function listZipEntries(file) {
         break;
       }
     }
-    if (at < 0) throw corrupt(file, "no end-of-central-directory record (truncated?)");
+    if (at < 0) throw corrupt2(file, "no end-of-central-directory record (truncated?)");
     let count2 = tail.readUInt16LE(at + 10);
     let cdSize = tail.readUInt32LE(at + 12);
     let cdOffset = tail.readUInt32LE(at + 16);
     if (count2 === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
-      if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt(file, "ZIP64 locator missing");
+      if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR) throw corrupt2(file, "ZIP64 locator missing");
       const z64At = u64(file, tail, at - 20 + 8, "end record offset", size2 - 56);
       const z64 = Buffer.alloc(56);
       await fh.read(z64, 0, 56, z64At);
-      if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt(file, "ZIP64 end record missing");
+      if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt2(file, "ZIP64 end record missing");
       count2 = u64(file, z64, 32, "entry count", size2);
       cdSize = u64(file, z64, 40, "central directory size", size2);
       cdOffset = u64(file, z64, 48, "central directory offset", size2);
     }
-    if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt(file, "central directory out of bounds");
+    if (cdSize > MAX_CENTRAL_DIRECTORY || cdOffset + cdSize > size2) throw corrupt2(file, "central directory out of bounds");
     const cd = Buffer.alloc(cdSize);
     await fh.read(cd, 0, cdSize, cdOffset);
     const entries = [];
     let p = 0;
     for (let n = 0; n < count2; n++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(file, `central directory entry ${n} is damaged`);
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt2(file, `central directory entry ${n} is damaged`);
       const nameLength = cd.readUInt16LE(p + 28);
       const extraLength = cd.readUInt16LE(p + 30);
       const commentLength = cd.readUInt16LE(p + 32);
@@ -52268,7 +52376,7 @@ async function listZipEntries(file) {
         const len = cd.readUInt16LE(e + 2);
         if (id === 1) {
           let q = e + 4;
-          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt(file, `the ZIP64 field of ${entry.name} is truncated`);
+          if (q + 8 > extraEnd || q + 8 > cd.length) throw corrupt2(file, `the ZIP64 field of ${entry.name} is truncated`);
           if (entry.uncompressedSize === 4294967295) {
             entry.uncompressedSize = u64(file, cd, q, "entry size", Number.MAX_SAFE_INTEGER);
             q += 8;
@@ -52281,7 +52389,7 @@ async function listZipEntries(file) {
         }
         e += 4 + len;
       }
-      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt(file, `${entry.name} lies outside the archive`);
+      if (entry.localHeaderOffset + 30 > size2 || entry.compressedSize > size2) throw corrupt2(file, `${entry.name} lies outside the archive`);
       entries.push(entry);
       p = extraEnd + commentLength;
     }
@@ -52307,7 +52415,7 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   _transform(chunk, _enc, done) {
     this.length += chunk.length;
     if (this.length > this.entry.uncompressedSize) {
-      done(corrupt(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
+      done(corrupt2(this.file, `${this.entry.name} inflates to more than the ${this.entry.uncompressedSize} bytes the directory says`));
       return;
     }
     this.crc = (0, import_node_zlib2.crc32)(chunk, this.crc);
@@ -52315,9 +52423,9 @@ var ZipEntryCheck = class extends import_node_stream2.Transform {
   }
   _flush(done) {
     if (this.length !== this.entry.uncompressedSize) {
-      done(corrupt(this.file, `${this.entry.name} is ${this.length} bytes, the directory says ${this.entry.uncompressedSize}`));
+      done(corrupt2(this.file, `${this.entry.name} is ${this.length} bytes, the directory says ${this.entry.uncompressedSize}`));
     } else if (this.crc >>> 0 !== this.entry.crc32 >>> 0) {
-      done(corrupt(this.file, `${this.entry.name} fails its CRC-32 check`));
+      done(corrupt2(this.file, `${this.entry.name} fails its CRC-32 check`));
     } else done();
   }
 };
@@ -52329,15 +52437,15 @@ async function openZipEntry(file, entry, highWaterMark = 1 << 20) {
   } finally {
     await fh.close();
   }
-  if (header2.readUInt32LE(0) !== LOCAL) throw corrupt(file, `local header of ${entry.name} is damaged`);
+  if (header2.readUInt32LE(0) !== LOCAL) throw corrupt2(file, `local header of ${entry.name} is damaged`);
   const start = entry.localHeaderOffset + 30 + header2.readUInt16LE(26) + header2.readUInt16LE(28);
   if (entry.method !== 0 && entry.method !== 8) {
-    throw corrupt(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
+    throw corrupt2(file, `${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`);
   }
   const raw = entry.compressedSize === 0 ? import_node_stream2.Readable.from([]) : (0, import_node_fs12.createReadStream)(file, { start, end: start + entry.compressedSize - 1, highWaterMark });
   const check = new ZipEntryCheck(file, entry);
   const forward = /* @__PURE__ */ __name((e) => {
-    check.destroy(e.code === "Z_BUF_ERROR" ? corrupt(file, `${entry.name} is truncated`) : corrupt(file, e.message));
+    check.destroy(e.code === "Z_BUF_ERROR" ? corrupt2(file, `${entry.name} is truncated`) : corrupt2(file, e.message));
   }, "forward");
   raw.on("error", forward);
   if (entry.method === 8) {

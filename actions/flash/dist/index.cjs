@@ -58574,12 +58574,108 @@ var SliceByteSource = class {
   }
 };
 
+// src/lib/image/ext4-attributes.ts
+var XATTR_MAGIC = 3925999616;
+var MAX_XATTRS = 256;
+var S_IFMT = 61440;
+var S_IFCHR = 8192;
+var S_IFBLK = 24576;
+var PREFIXES = {
+  1: "user.",
+  2: "system.posix_acl_access",
+  3: "system.posix_acl_default",
+  4: "trusted.",
+  6: "security.",
+  7: "system.",
+  8: "system.richacl"
+};
+var corrupt2 = /* @__PURE__ */ __name((where, what) => new PiImageError("IMAGE_CORRUPT", `${where}: ${what}`), "corrupt");
+function parseInodeAttributes(raw) {
+  const mode = raw.readUInt16LE(0);
+  const large = raw.length > 128 ? raw.readUInt16LE(128) : 0;
+  let seconds2 = raw.readInt32LE(16);
+  let nanoseconds = 0;
+  if (large >= 12 && raw.length >= 140) {
+    const extra = raw.readUInt32LE(136);
+    seconds2 += (extra & 3) * 2 ** 32;
+    nanoseconds = extra >>> 2;
+  }
+  let rdev;
+  const type = mode & S_IFMT;
+  if (type === S_IFCHR || type === S_IFBLK) {
+    const old = raw.readUInt32LE(40);
+    if (old !== 0) rdev = { major: old >>> 8 & 255, minor: old & 255 };
+    else {
+      const dev = raw.readUInt32LE(44);
+      rdev = { major: (dev & 1048320) >>> 8, minor: dev & 255 | dev >>> 12 & 1048320 };
+    }
+  }
+  return {
+    uid: raw.readUInt16LE(2) + raw.readUInt16LE(120) * 65536,
+    gid: raw.readUInt16LE(24) + raw.readUInt16LE(122) * 65536,
+    links: raw.readUInt16LE(26),
+    mtime: { seconds: seconds2, nanoseconds },
+    rdev,
+    attributeBlock: raw.readUInt32LE(104) + raw.readUInt16LE(118) * 2 ** 32
+  };
+}
+__name(parseInodeAttributes, "parseInodeAttributes");
+function parseXattrEntries(region, entriesStart, valueBase, where) {
+  const out = [];
+  let at = entriesStart;
+  while (at + 4 <= region.length && region.readUInt32LE(at) !== 0) {
+    if (out.length >= MAX_XATTRS) throw corrupt2(where, `more than ${MAX_XATTRS} extended attributes`);
+    if (at + 16 > region.length) throw corrupt2(where, "an extended attribute entry runs past its region");
+    const nameLength = region.readUInt8(at);
+    const index = region.readUInt8(at + 1);
+    const valueOffset = region.readUInt16LE(at + 2);
+    const valueInode = region.readUInt32LE(at + 4);
+    const valueSize = region.readUInt32LE(at + 8);
+    const nameEnd = at + 16 + nameLength;
+    if (nameEnd > region.length) throw corrupt2(where, "an extended attribute name runs past its region");
+    const suffix = region.toString("latin1", at + 16, nameEnd);
+    const prefix = PREFIXES[index];
+    if (prefix === void 0) throw corrupt2(where, `extended attribute "${suffix}" has name index ${index}, which ext4 does not define`);
+    const name = prefix + suffix;
+    if (valueInode !== 0)
+      throw new PiImageError(
+        "FS_UNSUPPORTED",
+        `${where}: extended attribute ${name} keeps its value in inode ${valueInode} (ea_inode), which this reader does not read`
+      );
+    const start = valueBase + valueOffset;
+    if (valueSize > 0 && (start < entriesStart || start + valueSize > region.length))
+      throw corrupt2(where, `extended attribute ${name} claims ${valueSize} bytes at ${valueOffset}, outside its region`);
+    out.push({ name, value: Buffer.from(region.subarray(start, start + valueSize)) });
+    at = nameEnd + 3 & ~3;
+  }
+  return out;
+}
+__name(parseXattrEntries, "parseXattrEntries");
+function inodeXattrs(raw, where) {
+  if (raw.length <= 128) return [];
+  const extra = raw.readUInt16LE(128);
+  const start = 128 + extra;
+  if (extra % 4 !== 0 || start + 4 > raw.length) {
+    if (start > raw.length) throw corrupt2(where, `its extra inode size ${extra} runs past the inode (${raw.length} bytes)`);
+    return [];
+  }
+  if (raw.readUInt32LE(start) !== XATTR_MAGIC) return [];
+  return parseXattrEntries(raw, start + 4, start + 4, where);
+}
+__name(inodeXattrs, "inodeXattrs");
+function blockXattrs(block, where) {
+  if (block.length < 32 || block.readUInt32LE(0) !== XATTR_MAGIC) throw corrupt2(where, "its extended attribute block has no 0xEA020000 magic");
+  if (block.readUInt32LE(8) !== 1) throw corrupt2(where, `its extended attribute block claims ${block.readUInt32LE(8)} blocks; ext4 uses 1`);
+  return parseXattrEntries(block, 32, 0, where);
+}
+__name(blockXattrs, "blockXattrs");
+
 // src/lib/image/ext4.ts
 var EXT4_MAGIC = 61267;
 var INCOMPAT_64BIT = 128;
 var EXTENTS_FL = 524288;
 var INLINE_DATA_FL = 268435456;
-var S_IFMT = 61440;
+var S_IFMT2 = 61440;
 var S_IFDIR = 16384;
 var S_IFLNK = 40960;
 var S_IFREG = 32768;
@@ -58668,7 +58764,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
     const mode = raw.readUInt16LE(0);
     const size = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
-    return { number, mode, size, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
+    return { number, mode, size, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)), raw: Buffer.from(raw) };
   }
   /**
    * The file system blocks holding an inode's first `wanted` logical blocks,
@@ -58760,7 +58856,7 @@ var Ext4FileSystem = class _Ext4FileSystem {
     return out;
   }
   async readDirectory(inode) {
-    if ((inode.mode & S_IFMT) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
+    if ((inode.mode & S_IFMT2) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
     if (inode.size > MAX_DIRECTORY_BYTES)
       throw this.corrupt(`directory inode ${inode.number} claims ${inode.size} bytes; a directory here holds at most ${MAX_DIRECTORY_BYTES}`);
     const data = await this.readInode(inode, MAX_DIRECTORY_BYTES);
@@ -58801,11 +58897,11 @@ var Ext4FileSystem = class _Ext4FileSystem {
           continue;
         }
         const dir = stack[stack.length - 1];
-        if ((dir.mode & S_IFMT) !== S_IFDIR) return void 0;
+        if ((dir.mode & S_IFMT2) !== S_IFDIR) return void 0;
         const entry = (await this.readDirectory(dir)).find((e) => e.name === part);
         if (!entry) return void 0;
         const node = await this.inode(entry.inode);
-        if ((node.mode & S_IFMT) === S_IFLNK && (queue.length > 0 || followLast)) {
+        if ((node.mode & S_IFMT2) === S_IFLNK && (queue.length > 0 || followLast)) {
           if (++hops > MAX_SYMLINK_HOPS) throw this.corrupt(`too many symlinks resolving ${path}`);
           const target = await this.readLink(node);
           if (target.startsWith("/")) stack = [stack[0]];
@@ -58818,6 +58914,18 @@ var Ext4FileSystem = class _Ext4FileSystem {
     }, "walk");
     return walk(path.split("/"));
   }
+  /** Owner, group, links, modification time and device number. */
+  attributes(inode) {
+    return parseInodeAttributes(inode.raw);
+  }
+  /** Extended attributes, in-inode first, then the attribute block's; names in full (security.capability). */
+  async xattrs(inode) {
+    const where = `${this.src.name}: inode ${inode.number}`;
+    const own = inodeXattrs(inode.raw, where);
+    const { attributeBlock } = parseInodeAttributes(inode.raw);
+    if (attributeBlock === 0) return own;
+    return [...own, ...blockXattrs(await this.readBlocks(attributeBlock), where)];
+  }
   async readLink(inode) {
     if (inode.size < 60 && !(inode.flags & EXTENTS_FL)) return inode.block.toString("utf8", 0, inode.size);
     return (await this.readInode(inode, 4096)).toString("utf8");
@@ -58825,17 +58933,17 @@ var Ext4FileSystem = class _Ext4FileSystem {
   /** Reads a regular file by path (symlinks followed); undefined when absent or not a file. */
   async readFile(path, maxBytes = 1 << 20) {
     const inode = await this.resolve(path);
-    if (!inode || (inode.mode & S_IFMT) !== S_IFREG) return void 0;
+    if (!inode || (inode.mode & S_IFMT2) !== S_IFREG) return void 0;
     return this.readInode(inode, maxBytes);
   }
   /** Lists a directory by path; undefined when absent. Symlinks in the listing are reported with their targets. */
   async list(path) {
     const inode = await this.resolve(path);
-    if (!inode || (inode.mode & S_IFMT) !== S_IFDIR) return void 0;
+    if (!inode || (inode.mode & S_IFMT2) !== S_IFDIR) return void 0;
     const out = [];
     for (const e of await this.readDirectory(inode)) {
       const node = await this.inode(e.inode);
-      const fmt = node.mode & S_IFMT;
+      const fmt = node.mode & S_IFMT2;
       if (fmt === S_IFLNK) out.push({ name: e.name, type: "symlink", target: await this.readLink(node) });
       else out.push({ name: e.name, type: fmt === S_IFDIR ? "directory" : fmt === S_IFREG ? "file" : "other" });
     }

@@ -6,6 +6,7 @@
  */
 import { PiImageError } from '../core/errors';
 import type { ByteSource } from './byte-source';
+import { blockXattrs, inodeXattrs, parseInodeAttributes, type InodeAttributes, type Xattr } from './ext4-attributes';
 
 const EXT4_MAGIC = 0xef53;
 const INCOMPAT_64BIT = 0x80;
@@ -41,6 +42,8 @@ export interface Inode {
   size: number;
   flags: number;
   block: Buffer;
+  /** The whole on-disk inode: its owner, times, device number and in-inode attributes (ext4-attributes.ts). */
+  raw: Buffer;
 }
 
 export class Ext4FileSystem {
@@ -111,7 +114,7 @@ export class Ext4FileSystem {
     const raw = await this.read(table * this.blockSize + index * this.inodeSize, this.inodeSize);
     const mode = raw.readUInt16LE(0);
     const size = raw.readUInt32LE(4) + raw.readUInt32LE(108) * 2 ** 32;
-    return { number, mode, size, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)) };
+    return { number, mode, size, flags: raw.readUInt32LE(32), block: Buffer.from(raw.subarray(40, 100)), raw: Buffer.from(raw) };
   }
 
   /**
@@ -268,6 +271,20 @@ export class Ext4FileSystem {
       return stack[stack.length - 1];
     };
     return walk(path.split('/'));
+  }
+
+  /** Owner, group, links, modification time and device number. */
+  attributes(inode: Inode): InodeAttributes {
+    return parseInodeAttributes(inode.raw);
+  }
+
+  /** Extended attributes, in-inode first, then the attribute block's; names in full (security.capability). */
+  async xattrs(inode: Inode): Promise<Xattr[]> {
+    const where = `${this.src.name}: inode ${inode.number}`;
+    const own = inodeXattrs(inode.raw, where);
+    const { attributeBlock } = parseInodeAttributes(inode.raw);
+    if (attributeBlock === 0) return own;
+    return [...own, ...blockXattrs(await this.readBlocks(attributeBlock), where)];
   }
 
   async readLink(inode: Inode): Promise<string> {
