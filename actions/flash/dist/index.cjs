@@ -62551,6 +62551,7 @@ __name(recordReference, "recordReference");
 var BLOCK = 512;
 var TAR_END = Buffer.alloc(2 * BLOCK);
 var USTAR_MAX_SIZE = 8 ** 11 - 1;
+var USTAR_MAX_ID = 8 ** 7 - 1;
 
 // src/lib/publishing/release-image.ts
 var ARTIFACT_DIR = "artifact";

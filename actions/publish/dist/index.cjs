@@ -21424,17 +21424,20 @@ var import_node_path5 = require("node:path");
 var BLOCK = 512;
 var TAR_END = Buffer.alloc(2 * BLOCK);
 var USTAR_MAX_SIZE = 8 ** 11 - 1;
-var TYPEFLAG = { file: "0", dir: "5", hardlink: "1" };
+var USTAR_MAX_ID = 8 ** 7 - 1;
+var TYPEFLAG = { file: "0", dir: "5", hardlink: "1", symlink: "2", char: "3", block: "4", fifo: "6" };
 function octal(value, width) {
   return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 __name(octal, "octal");
 function ustarBlock(fields) {
   const block = Buffer.alloc(BLOCK);
+  const uid = fields.uid ?? 0;
+  const gid = fields.gid ?? 0;
   block.write(fields.name, 0, 100, "utf8");
   block.write(octal(fields.mode, 8), 100, "ascii");
-  block.write(octal(0, 8), 108, "ascii");
-  block.write(octal(0, 8), 116, "ascii");
+  block.write(octal(uid, 8), 108, "ascii");
+  block.write(octal(gid, 8), 116, "ascii");
   block.write(octal(fields.size, 12), 124, "ascii");
   block.write(octal(fields.mtime, 12), 136, "ascii");
   block.write(" ".repeat(8), 148, "ascii");
@@ -21442,22 +21445,25 @@ function ustarBlock(fields) {
   block.write(fields.linkname, 157, 100, "utf8");
   block.write("ustar\0", 257, "ascii");
   block.write("00", 263, "ascii");
-  block.write("root", 265, "ascii");
-  block.write("root", 297, "ascii");
+  block.write(fields.uname ?? (uid === 0 ? "root" : ""), 265, 32, "ascii");
+  block.write(fields.gname ?? (gid === 0 ? "root" : ""), 297, 32, "ascii");
+  if (fields.device) {
+    block.write(octal(fields.device.major, 8), 329, "ascii");
+    block.write(octal(fields.device.minor, 8), 337, "ascii");
+  }
   let sum = 0;
   for (const byte of block) sum += byte;
   block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
   return block;
 }
 __name(ustarBlock, "ustarBlock");
-function paxRecord(key, value) {
-  const body = ` ${key}=${value}
-`;
-  let length = Buffer.byteLength(body) + 1;
-  while (String(length).length + Buffer.byteLength(body) !== length) length = String(length).length + Buffer.byteLength(body);
-  return `${length}${body}`;
+function paxRecordBytes(key, value) {
+  const bodyLength = Buffer.byteLength(` ${key}=`) + value.length + 1;
+  let length = bodyLength + 1;
+  while (String(length).length + bodyLength !== length) length = String(length).length + bodyLength;
+  return Buffer.concat([Buffer.from(`${length} ${key}=`, "utf8"), value, Buffer.from("\n")]);
 }
-__name(paxRecord, "paxRecord");
+__name(paxRecordBytes, "paxRecordBytes");
 function tarPadding(size) {
   const rest = size % BLOCK;
   return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
@@ -21470,22 +21476,44 @@ function tarHeader(fields) {
   if (!Number.isSafeInteger(size) || size < 0) throw new PiImageError("INTERNAL", `tar entry ${name}: bad size ${size}`);
   const mode = fields.mode ?? (fields.type === "dir" ? 493 : 420);
   const records = [];
-  if (Buffer.byteLength(name) > 100) records.push(paxRecord("path", name));
-  if (Buffer.byteLength(linkname) > 100) records.push(paxRecord("linkpath", linkname));
-  if (size > USTAR_MAX_SIZE) records.push(paxRecord("size", String(size)));
+  const record = /* @__PURE__ */ __name((key, value) => records.push(paxRecordBytes(key, Buffer.from(value, "utf8"))), "record");
+  if (Buffer.byteLength(name) > 100) record("path", name);
+  if (Buffer.byteLength(linkname) > 100) record("linkpath", linkname);
+  if (size > USTAR_MAX_SIZE) record("size", String(size));
+  const uid = fields.uid ?? 0;
+  const gid = fields.gid ?? 0;
+  for (const [key, id] of [
+    ["uid", uid],
+    ["gid", gid]
+  ]) {
+    if (!Number.isSafeInteger(id) || id < 0) throw new PiImageError("INTERNAL", `tar entry ${name}: bad ${key} ${id}`);
+    if (id > USTAR_MAX_ID) record(key, String(id));
+  }
+  if (fields.device && (fields.device.major > USTAR_MAX_ID || fields.device.minor > USTAR_MAX_ID))
+    throw new PiImageError("INTERNAL", `tar entry ${name}: device ${fields.device.major}:${fields.device.minor} does not fit a tar header`);
   if (!Number.isSafeInteger(fields.mtime)) throw new PiImageError("INTERNAL", `tar entry ${name}: bad mtime ${fields.mtime}`);
   const mtimeFits = fields.mtime >= 0 && fields.mtime <= USTAR_MAX_SIZE;
-  if (!mtimeFits) records.push(paxRecord("mtime", String(fields.mtime)));
+  const nanoseconds = fields.mtimeNanoseconds ?? 0;
+  if (!Number.isInteger(nanoseconds) || nanoseconds < 0 || nanoseconds > 999999999)
+    throw new PiImageError("INTERNAL", `tar entry ${name}: bad nanoseconds ${nanoseconds}`);
+  if (!mtimeFits || nanoseconds !== 0) record("mtime", nanoseconds === 0 ? String(fields.mtime) : `${fields.mtime}.${String(nanoseconds).padStart(9, "0")}`);
+  for (const x of fields.xattrs ?? []) records.push(paxRecordBytes(`SCHILY.xattr.${x.name}`, x.value));
   const main = ustarBlock({
     name: Buffer.byteLength(name) > 100 ? name.slice(0, 99) : name,
     typeflag: TYPEFLAG[fields.type],
     size: size > USTAR_MAX_SIZE ? 0 : size,
     mode,
     mtime: mtimeFits ? fields.mtime : 0,
-    linkname: Buffer.byteLength(linkname) > 100 ? "" : linkname
+    linkname: Buffer.byteLength(linkname) > 100 ? "" : linkname,
+    uid: uid > USTAR_MAX_ID ? 0 : uid,
+    gid: gid > USTAR_MAX_ID ? 0 : gid,
+    // An id carried by PAX is not root's: no name that tar would map to 0.
+    uname: uid === 0 ? "root" : "",
+    gname: gid === 0 ? "root" : "",
+    device: fields.device
   });
   if (records.length === 0) return main;
-  const pax = Buffer.from(records.join(""), "utf8");
+  const pax = Buffer.concat(records);
   const paxHeader = ustarBlock({ name: "PaxHeader", typeflag: "x", size: pax.length, mode: 420, mtime: mtimeFits ? fields.mtime : 0, linkname: "" });
   return Buffer.concat([paxHeader, pax, tarPadding(pax.length), main]);
 }

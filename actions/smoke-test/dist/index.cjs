@@ -21433,6 +21433,7 @@ var import_node_stream2 = require("node:stream");
 var BLOCK = 512;
 var TAR_END = Buffer.alloc(2 * BLOCK);
 var USTAR_MAX_SIZE = 8 ** 11 - 1;
+var USTAR_MAX_ID = 8 ** 7 - 1;
 
 // src/lib/oci/tar-reader.ts
 var ByteReader = class {

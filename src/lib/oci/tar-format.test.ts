@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { missingTools, sh, skipReason } from '../../../test/support/tools';
+import { isRoot, missingTools, sh, skipReason } from '../../../test/support/tools';
 import { BLOCK, paxRecord, TAR_END, tarHeader, tarPadding, type TarHeaderFields, ustarBlock } from './tar-format';
 import { readTar, type TarEntry } from './tar-reader';
 
@@ -248,5 +248,58 @@ describe.skipIf(!gnuTar)('tar-format against GNU tar', () => {
     const result = spawnSync('tar', ['-tf', join(dir, 'broken.tar')], { encoding: 'utf8' });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/This does not look like a tar archive/);
+  });
+});
+
+const rootWhy = !gnuTar
+  ? 'GNU tar is missing'
+  : !isRoot()
+    ? 'owners, device nodes and capabilities are restored only by root'
+    : missingTools(['getcap']).join(', ') || undefined;
+if (rootWhy) skipReason("tar-format's root file system entries against GNU tar", rootWhy);
+
+describe.skipIf(rootWhy !== undefined)("tar-format's root file system entries, restored by GNU tar as root", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tar-format-root-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // security.capability for cap_net_raw+ep: version 2 with the effective flag, then permitted and inheritable (CAP_NET_RAW is bit 13).
+  const CAP_NET_RAW = Buffer.from('0100000200200000000000000000000000000000', 'hex');
+
+  it('gives back owners past ustar, modes, a nanosecond time, symlinks, devices, a FIFO and the file capability', () => {
+    const file = join(dir, 'rootfs.tar');
+    writeFileSync(
+      file,
+      archive([
+        { fields: { name: 'usr', type: 'dir', mtime: MTIME } },
+        {
+          fields: { name: 'usr/ping', type: 'file', size: 4, mode: 0o4755, mtime: MTIME, xattrs: [{ name: 'security.capability', value: CAP_NET_RAW }] },
+          data: Buffer.from('ping'),
+        },
+        {
+          fields: { name: 'home', type: 'file', size: 1, mode: 0o600, uid: 1000, gid: 3_000_000, mtime: MTIME, mtimeNanoseconds: 123456789 },
+          data: Buffer.from('h'),
+        },
+        { fields: { name: 'lib', type: 'symlink', linkname: 'usr/lib', mtime: MTIME, mode: 0o777 } },
+        { fields: { name: 'null', type: 'char', device: { major: 1, minor: 3 }, mode: 0o666, mtime: MTIME } },
+        { fields: { name: 'nvme', type: 'block', device: { major: 259, minor: 70000 }, mode: 0o660, gid: 6, mtime: MTIME } },
+        { fields: { name: 'pipe', type: 'fifo', mode: 0o600, mtime: MTIME } },
+      ]),
+    );
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    const result = spawnSync('tar', ['-xpf', file, '-C', out, '--numeric-owner', '--xattrs', '--xattrs-include=*'], { encoding: 'utf8' });
+    expect([result.status, result.stderr]).toEqual([0, '']);
+    const stat = (name: string) =>
+      sh('stat', ['-c', '%F %a %u:%g %t:%T %N', join(out, name)])
+        .trim()
+        .replace(`${out}/`, '');
+    expect(stat('usr/ping')).toBe("regular file 4755 0:0 0:0 'usr/ping'");
+    expect(sh('getcap', [join(out, 'usr/ping')]).trim()).toBe(`${join(out, 'usr/ping')} cap_net_raw=ep`);
+    expect(stat('home')).toBe("regular file 600 1000:3000000 0:0 'home'");
+    expect(statSync(join(out, 'home'), { bigint: true }).mtimeNs).toBe(BigInt(MTIME) * 1_000_000_000n + 123456789n);
+    expect(stat('lib')).toBe("symbolic link 777 0:0 0:0 'lib' -> 'usr/lib'");
+    expect(stat('null')).toBe("character special file 666 0:0 1:3 'null'");
+    // stat prints the device numbers in hex.
+    expect(stat('nvme')).toBe(`block special file 660 0:6 103:${(70000).toString(16)} 'nvme'`);
+    expect(stat('pipe')).toBe("fifo 600 0:0 0:0 'pipe'");
   });
 });
