@@ -72513,6 +72513,36 @@ var Ext4FileSystem = class _Ext4FileSystem {
     }
     return out;
   }
+  /**
+   * An inode's whole data as chunks of at most `chunkBytes`, in order, holes as
+   * zeros: memory stays bounded whatever the file's size. Reads count against
+   * the budget the file system was opened with.
+   */
+  async *stream(inode, chunkBytes = 1 << 20) {
+    if (inode.flags & INLINE_DATA_FL) {
+      yield await this.readInode(inode, 60);
+      return;
+    }
+    const size = inode.size;
+    let position = 0;
+    const zeros = /* @__PURE__ */ __name(function* (until) {
+      for (; position < until; position += Math.min(chunkBytes, until - position)) yield Buffer.alloc(Math.min(chunkBytes, until - position));
+    }, "zeros");
+    for (const [logical, physical, count] of await this.extents(inode, Math.ceil(size / this.blockSize))) {
+      const start = logical * this.blockSize;
+      const end = Math.min((logical + count) * this.blockSize, size);
+      if (start >= size) break;
+      yield* zeros(start);
+      if (physical >= 0 && physical + count > this.blocksCount)
+        throw this.corrupt(`inode ${inode.number}: data at block ${physical} lies past the end of the file system`);
+      for (; position < end; ) {
+        const n = Math.min(chunkBytes, end - position);
+        yield physical < 0 ? Buffer.alloc(n) : await this.read(physical * this.blockSize + (position - start), n);
+        position += n;
+      }
+    }
+    yield* zeros(size);
+  }
   async readDirectory(inode) {
     if ((inode.mode & S_IFMT2) !== S_IFDIR) throw new PiImageError("INTERNAL", `inode ${inode.number} is not a directory`);
     if (inode.size > MAX_DIRECTORY_BYTES)
