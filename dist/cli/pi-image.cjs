@@ -18058,10 +18058,10 @@ var require_commonjs4 = __commonJS({
        * Return a void Promise that resolves once the stream ends.
        */
       async promise() {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve12());
+          this.on("end", () => resolve13());
         });
       }
       /**
@@ -18085,7 +18085,7 @@ var require_commonjs4 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return stop();
-          let resolve12;
+          let resolve13;
           let reject;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.off("data", ondata);
@@ -18099,19 +18099,19 @@ var require_commonjs4 = __commonJS({
             this.off("end", onend);
             this.off(DESTROYED, ondestroy);
             this.pause();
-            resolve12({ value, done: !!this[EOF] });
+            resolve13({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.off("error", onerr);
             this.off("data", ondata);
             this.off(DESTROYED, ondestroy);
             stop();
-            resolve12({ done: true, value: void 0 });
+            resolve13({ done: true, value: void 0 });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve12 = res2;
+            resolve13 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -22864,12 +22864,12 @@ var require_body = __commonJS({
         if (resTimeout && resTimeout.unref) {
           resTimeout.unref();
         }
-        return new Promise((resolve12) => {
+        return new Promise((resolve13) => {
           if (stream !== upstream) {
             upstream.on("error", (er) => stream.emit("error", er));
             upstream.pipe(stream);
           }
-          resolve12();
+          resolve13();
         }).then(() => stream.concat()).then((buf) => {
           clearTimeout(resTimeout);
           return buf;
@@ -23621,7 +23621,7 @@ var require_lib3 = __commonJS({
     var { URL: URL2 } = require("url");
     var http = require("http");
     var https = require("https");
-    var zlib = require_commonjs5();
+    var zlib2 = require_commonjs5();
     var { Minipass } = require_commonjs4();
     var Body = require_body();
     var { writeToStream, getTotalBytes } = Body;
@@ -23635,7 +23635,7 @@ var require_lib3 = __commonJS({
     var fetch2 = /* @__PURE__ */ __name(async (url, opts) => {
       if (/^data:/.test(url)) {
         const request2 = new Request(url, opts);
-        return Promise.resolve().then(() => new Promise((resolve12, reject) => {
+        return Promise.resolve().then(() => new Promise((resolve13, reject) => {
           let type, data;
           try {
             const { pathname, search } = new URL2(url);
@@ -23659,10 +23659,10 @@ var require_lib3 = __commonJS({
           if (type) {
             headers["Content-Type"] = type;
           }
-          return resolve12(new Response(data, { headers }));
+          return resolve13(new Response(data, { headers }));
         }));
       }
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         const request2 = new Request(url, opts);
         let options;
         try {
@@ -23781,7 +23781,7 @@ var require_lib3 = __commonJS({
                 requestOpts.body = void 0;
                 requestOpts.headers.delete("content-length");
               }
-              resolve12(fetch2(new Request(locationURL, requestOpts)));
+              resolve13(fetch2(new Request(locationURL, requestOpts)));
               finalize();
               return;
             }
@@ -23809,15 +23809,15 @@ var require_lib3 = __commonJS({
           const codings = headers.get("Content-Encoding");
           if (!request2.compress || request2.method === "HEAD" || codings === null || res.statusCode === 204 || res.statusCode === 304) {
             response = new Response(body, responseOptions);
-            resolve12(response);
+            resolve13(response);
             return;
           }
           const zlibOptions = {
-            flush: zlib.constants.Z_SYNC_FLUSH,
-            finishFlush: zlib.constants.Z_SYNC_FLUSH
+            flush: zlib2.constants.Z_SYNC_FLUSH,
+            finishFlush: zlib2.constants.Z_SYNC_FLUSH
           };
           if (codings === "gzip" || codings === "x-gzip") {
-            const unzip = new zlib.Gunzip(zlibOptions);
+            const unzip = new zlib2.Gunzip(zlibOptions);
             response = new Response(
               // exceedingly rare that the stream would have an error,
               // but just in case we proxy it to the stream in use.
@@ -23828,25 +23828,25 @@ var require_lib3 = __commonJS({
               ).pipe(unzip),
               responseOptions
             );
-            resolve12(response);
+            resolve13(response);
             return;
           }
           if (codings === "deflate" || codings === "x-deflate") {
             res.once("data", (chunk) => {
-              const decoder2 = (chunk[0] & 15) === 8 ? new zlib.Inflate() : new zlib.InflateRaw();
+              const decoder2 = (chunk[0] & 15) === 8 ? new zlib2.Inflate() : new zlib2.InflateRaw();
               body.on(
                 "error",
                 /* istanbul ignore next */
                 (er) => decoder2.emit("error", er)
               ).pipe(decoder2);
               response = new Response(decoder2, responseOptions);
-              resolve12(response);
+              resolve13(response);
             });
             return;
           }
           if (codings === "br") {
             try {
-              var decoder = new zlib.BrotliDecompress();
+              var decoder = new zlib2.BrotliDecompress();
             } catch (err) {
               reject(err);
               finalize();
@@ -23858,11 +23858,11 @@ var require_lib3 = __commonJS({
               (er) => decoder.emit("error", er)
             ).pipe(decoder);
             response = new Response(decoder, responseOptions);
-            resolve12(response);
+            resolve13(response);
             return;
           }
           response = new Response(body, responseOptions);
-          resolve12(response);
+          resolve13(response);
         });
         writeToStream(req, request2);
       });
@@ -25593,7 +25593,7 @@ var require_lib4 = __commonJS({
     module2.exports.fromStream = fromStream;
     function fromStream(stream, opts) {
       const istream = integrityStream(opts);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         stream.pipe(istream);
         stream.on("error", reject);
         istream.on("error", reject);
@@ -25601,7 +25601,7 @@ var require_lib4 = __commonJS({
         istream.on("integrity", (s) => {
           sri = s;
         });
-        istream.on("end", () => resolve12(sri));
+        istream.on("end", () => resolve13(sri));
         istream.resume();
       });
     }
@@ -25662,7 +25662,7 @@ var require_lib4 = __commonJS({
         ));
       }
       const checker = integrityStream(opts);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         stream.pipe(checker);
         stream.on("error", reject);
         checker.on("error", reject);
@@ -25670,7 +25670,7 @@ var require_lib4 = __commonJS({
         checker.on("verified", (s) => {
           verified = s;
         });
-        checker.on("end", () => resolve12(verified));
+        checker.on("end", () => resolve13(verified));
         checker.resume();
       });
     }
@@ -26308,10 +26308,10 @@ var require_minipass = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve12());
+          this.on("end", () => resolve13());
         });
       }
       // for await (let chunk of stream)
@@ -26322,7 +26322,7 @@ var require_minipass = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve12 = null;
+          let resolve13 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -26333,17 +26333,17 @@ var require_minipass = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve12({ value, done: !!this[EOF] });
+            resolve13({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve12({ done: true });
+            resolve13({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve12 = res2;
+            resolve13 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -26954,10 +26954,10 @@ var require_minipass2 = __commonJS({
       }
       // stream.promise().then(() => done, er => emitted error)
       promise() {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           this.on(DESTROYED, () => reject(new Error("stream destroyed")));
           this.on("error", (er) => reject(er));
-          this.on("end", () => resolve12());
+          this.on("end", () => resolve13());
         });
       }
       // for await (let chunk of stream)
@@ -26968,7 +26968,7 @@ var require_minipass2 = __commonJS({
             return Promise.resolve({ done: false, value: res });
           if (this[EOF])
             return Promise.resolve({ done: true });
-          let resolve12 = null;
+          let resolve13 = null;
           let reject = null;
           const onerr = /* @__PURE__ */ __name((er) => {
             this.removeListener("data", ondata);
@@ -26979,17 +26979,17 @@ var require_minipass2 = __commonJS({
             this.removeListener("error", onerr);
             this.removeListener("end", onend);
             this.pause();
-            resolve12({ value, done: !!this[EOF] });
+            resolve13({ value, done: !!this[EOF] });
           }, "ondata");
           const onend = /* @__PURE__ */ __name(() => {
             this.removeListener("error", onerr);
             this.removeListener("data", ondata);
-            resolve12({ done: true });
+            resolve13({ done: true });
           }, "onend");
           const ondestroy = /* @__PURE__ */ __name(() => onerr(new Error("stream destroyed")), "ondestroy");
           return new Promise((res2, rej) => {
             reject = rej;
-            resolve12 = res2;
+            resolve13 = res2;
             this.once(DESTROYED, ondestroy);
             this.once("error", onerr);
             this.once("end", onend);
@@ -28051,10 +28051,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module2) {
     "use strict";
     var parse = require_parse2();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var SemVer = require_semver();
     var truncate2 = /* @__PURE__ */ __name((version2, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version2, options);
@@ -29303,7 +29303,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module2) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse = require_parse2();
@@ -29387,8 +29387,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -29565,7 +29565,7 @@ var require_polyfill = __commonJS({
       chmod: chmod2,
       copyFile: copyFile4,
       lstat: lstat3,
-      mkdir: mkdir14,
+      mkdir: mkdir15,
       readdir: readdir11,
       readlink: readlink2,
       stat: stat13,
@@ -29574,11 +29574,11 @@ var require_polyfill = __commonJS({
       utimes: utimes2
     } = require("fs/promises");
     var {
-      dirname: dirname10,
+      dirname: dirname11,
       isAbsolute: isAbsolute3,
-      join: join36,
+      join: join37,
       parse,
-      resolve: resolve12,
+      resolve: resolve13,
       sep: sep2,
       toNamespacedPath
     } = require("path");
@@ -29678,12 +29678,12 @@ var require_polyfill = __commonJS({
     }
     __name(getStats, "getStats");
     async function checkParentDir(destStat, src, dest, opts) {
-      const destParent = dirname10(dest);
+      const destParent = dirname11(dest);
       const dirExists = await pathExists(destParent);
       if (dirExists) {
         return getStatsForCopy(destStat, src, dest, opts);
       }
-      await mkdir14(destParent, { recursive: true });
+      await mkdir15(destParent, { recursive: true });
       return getStatsForCopy(destStat, src, dest, opts);
     }
     __name(checkParentDir, "checkParentDir");
@@ -29696,8 +29696,8 @@ var require_polyfill = __commonJS({
     }
     __name(pathExists, "pathExists");
     async function checkParentPaths(src, srcStat, dest) {
-      const srcParent = resolve12(dirname10(src));
-      const destParent = resolve12(dirname10(dest));
+      const srcParent = resolve13(dirname11(src));
+      const destParent = resolve13(dirname11(dest));
       if (destParent === srcParent || destParent === parse(destParent).root) {
         return;
       }
@@ -29721,7 +29721,7 @@ var require_polyfill = __commonJS({
       return checkParentPaths(src, srcStat, destParent);
     }
     __name(checkParentPaths, "checkParentPaths");
-    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve12(path).split(sep2).filter(Boolean), "normalizePathToArray");
+    var normalizePathToArray = /* @__PURE__ */ __name((path) => resolve13(path).split(sep2).filter(Boolean), "normalizePathToArray");
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -29848,7 +29848,7 @@ var require_polyfill = __commonJS({
     }
     __name(onDir, "onDir");
     async function mkDirAndCopy(srcMode, src, dest, opts) {
-      await mkdir14(dest);
+      await mkdir15(dest);
       await copyDir(src, dest, opts);
       return setDestMode(dest, srcMode);
     }
@@ -29857,8 +29857,8 @@ var require_polyfill = __commonJS({
       const dir = await readdir11(src);
       for (let i = 0; i < dir.length; i++) {
         const item = dir[i];
-        const srcItem = join36(src, item);
-        const destItem = join36(dest, item);
+        const srcItem = join37(src, item);
+        const destItem = join37(dest, item);
         const { destStat } = await checkPaths(srcItem, destItem, opts);
         await startCopy(destStat, srcItem, destItem, opts);
       }
@@ -29867,7 +29867,7 @@ var require_polyfill = __commonJS({
     async function onLink(destStat, src, dest) {
       let resolvedSrc = await readlink2(src);
       if (!isAbsolute3(resolvedSrc)) {
-        resolvedSrc = resolve12(dirname10(src), resolvedSrc);
+        resolvedSrc = resolve13(dirname11(src), resolvedSrc);
       }
       if (!destStat) {
         return symlink2(resolvedSrc, dest);
@@ -29882,7 +29882,7 @@ var require_polyfill = __commonJS({
         throw err;
       }
       if (!isAbsolute3(resolvedDest)) {
-        resolvedDest = resolve12(dirname10(dest), resolvedDest);
+        resolvedDest = resolve13(dirname11(dest), resolvedDest);
       }
       if (isSrcSubdir(resolvedSrc, resolvedDest)) {
         throw new ERR_FS_CP_EINVAL({
@@ -29934,15 +29934,15 @@ var require_cp = __commonJS({
 // node_modules/@npmcli/fs/lib/with-temp-dir.js
 var require_with_temp_dir = __commonJS({
   "node_modules/@npmcli/fs/lib/with-temp-dir.js"(exports2, module2) {
-    var { join: join36, sep: sep2 } = require("path");
+    var { join: join37, sep: sep2 } = require("path");
     var getOptions = require_get_options();
-    var { mkdir: mkdir14, mkdtemp: mkdtemp8, rm: rm18 } = require("fs/promises");
+    var { mkdir: mkdir15, mkdtemp: mkdtemp8, rm: rm18 } = require("fs/promises");
     var withTempDir = /* @__PURE__ */ __name(async (root, fn, opts) => {
       const options = getOptions(opts, {
         copy: ["tmpPrefix"]
       });
-      await mkdir14(root, { recursive: true });
-      const target = await mkdtemp8(join36(`${root}${sep2}`, options.tmpPrefix || ""));
+      await mkdir15(root, { recursive: true });
+      const target = await mkdtemp8(join37(`${root}${sep2}`, options.tmpPrefix || ""));
       let err;
       let result;
       try {
@@ -29967,13 +29967,13 @@ var require_with_temp_dir = __commonJS({
 var require_readdir_scoped = __commonJS({
   "node_modules/@npmcli/fs/lib/readdir-scoped.js"(exports2, module2) {
     var { readdir: readdir11 } = require("fs/promises");
-    var { join: join36 } = require("path");
+    var { join: join37 } = require("path");
     var readdirScoped = /* @__PURE__ */ __name(async (dir) => {
       const results = [];
       for (const item of await readdir11(dir)) {
         if (item.startsWith("@")) {
-          for (const scopedItem of await readdir11(join36(dir, item))) {
-            results.push(join36(item, scopedItem));
+          for (const scopedItem of await readdir11(join37(dir, item))) {
+            results.push(join37(item, scopedItem));
           }
         } else {
           results.push(item);
@@ -29988,7 +29988,7 @@ var require_readdir_scoped = __commonJS({
 // node_modules/@npmcli/fs/lib/move-file.js
 var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports2, module2) {
-    var { dirname: dirname10, join: join36, resolve: resolve12, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
+    var { dirname: dirname11, join: join37, resolve: resolve13, relative: relative2, isAbsolute: isAbsolute3 } = require("path");
     var fs = require("fs/promises");
     var pathExists = /* @__PURE__ */ __name(async (path) => {
       try {
@@ -30009,7 +30009,7 @@ var require_move_file = __commonJS({
       if (!options.overwrite && await pathExists(destination)) {
         throw new Error(`The destination file exists: ${destination}`);
       }
-      await fs.mkdir(dirname10(destination), { recursive: true });
+      await fs.mkdir(dirname11(destination), { recursive: true });
       try {
         await fs.rename(source, destination);
       } catch (error) {
@@ -30018,7 +30018,7 @@ var require_move_file = __commonJS({
           if (sourceStat.isDirectory()) {
             const files = await fs.readdir(source);
             await Promise.all(files.map(
-              (file) => moveFile(join36(source, file), join36(destination, file), options, false, symlinks)
+              (file) => moveFile(join37(source, file), join37(destination, file), options, false, symlinks)
             ));
           } else if (sourceStat.isSymbolicLink()) {
             symlinks.push({ source, destination });
@@ -30033,11 +30033,11 @@ var require_move_file = __commonJS({
         await Promise.all(symlinks.map(async ({ source: symSource, destination: symDestination }) => {
           let target = await fs.readlink(symSource);
           if (isAbsolute3(target)) {
-            target = resolve12(symDestination, relative2(symSource, target));
+            target = resolve13(symDestination, relative2(symSource, target));
           }
           let targetStat = "file";
           try {
-            targetStat = await fs.stat(resolve12(dirname10(symSource), target));
+            targetStat = await fs.stat(resolve13(dirname11(symSource), target));
             if (targetStat.isDirectory()) {
               targetStat = "junction";
             }
@@ -30303,7 +30303,7 @@ async function mapConcurrently(iterable, mapper, {
     const cleanup = /* @__PURE__ */ __name(() => {
       signal?.removeEventListener("abort", signalListener);
     }, "cleanup");
-    const resolve12 = /* @__PURE__ */ __name((value) => {
+    const resolve13 = /* @__PURE__ */ __name((value) => {
       resolve_(value);
       cleanup();
     }, "resolve");
@@ -30353,10 +30353,10 @@ async function mapConcurrently(iterable, mapper, {
       }
       const lastIndex = Math.min(doneIndex, result.length);
       if (lastIndex === result.length && skippedCount === 0) {
-        resolve12(result);
+        resolve13(result);
         return;
       }
-      resolve12(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
+      resolve13(result.slice(0, lastIndex).filter((value) => value !== pMapSkip));
     }, "settleIfFinished");
     const next = /* @__PURE__ */ __name(async () => {
       if (isResolved || currentIndex >= doneIndex) {
@@ -30503,8 +30503,8 @@ function pMapIterable(iterable, mapper, {
                 if (runningMappersCount < concurrency) {
                   runningMappersCount++;
                 } else {
-                  await new Promise((resolve12) => {
-                    mapperWaiters.set(mapperWaiterCount++, resolve12);
+                  await new Promise((resolve13) => {
+                    mapperWaiters.set(mapperWaiterCount++, resolve13);
                   });
                 }
               } finally {
@@ -30558,8 +30558,8 @@ function pMapIterable(iterable, mapper, {
         trySpawn();
         try {
           while (headIndex < promises.length) {
-            const result = await (promises[headIndex] ?? new Promise((resolve12) => {
-              wake = resolve12;
+            const result = await (promises[headIndex] ?? new Promise((resolve13) => {
+              wake = resolve13;
             }));
             const { done, value } = result;
             promises[headIndex] = void 0;
@@ -30704,11 +30704,11 @@ var require_entry_index = __commonJS({
     var crypto = require("crypto");
     var {
       appendFile,
-      mkdir: mkdir14,
+      mkdir: mkdir15,
       readFile: readFile9,
       readdir: readdir11,
       rm: rm18,
-      writeFile: writeFile9
+      writeFile: writeFile10
     } = require("fs/promises");
     var { Minipass } = require_commonjs4();
     var path = require("path");
@@ -30751,7 +30751,7 @@ var require_entry_index = __commonJS({
       }).join("\n");
       const setup = /* @__PURE__ */ __name(async () => {
         const target = tmpName(cache, opts.tmpPrefix);
-        await mkdir14(path.dirname(target), { recursive: true });
+        await mkdir15(path.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -30763,8 +30763,8 @@ var require_entry_index = __commonJS({
         }
       }, "teardown");
       const write = /* @__PURE__ */ __name(async (tmp2) => {
-        await writeFile9(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir14(path.dirname(bucket), { recursive: true });
+        await writeFile10(tmp2.target, newIndex, { flag: "wx" });
+        await mkdir15(path.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       }, "write");
@@ -30789,7 +30789,7 @@ var require_entry_index = __commonJS({
         metadata
       };
       try {
-        await mkdir14(path.dirname(bucket), { recursive: true });
+        await mkdir15(path.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -35823,12 +35823,12 @@ var require_verify2 = __commonJS({
   "node_modules/cacache/lib/verify.js"(exports2, module2) {
     "use strict";
     var {
-      mkdir: mkdir14,
+      mkdir: mkdir15,
       readFile: readFile9,
       rm: rm18,
       stat: stat13,
       truncate: truncate2,
-      writeFile: writeFile9
+      writeFile: writeFile10
     } = require("fs/promises");
     var contentPath = require_path();
     var fsm = require_lib6();
@@ -35893,7 +35893,7 @@ var require_verify2 = __commonJS({
     __name(markEndTime, "markEndTime");
     async function fixPerms(cache, opts) {
       opts.log.silly("verify", "fixing cache permissions");
-      await mkdir14(cache, { recursive: true });
+      await mkdir15(cache, { recursive: true });
       return null;
     }
     __name(fixPerms, "fixPerms");
@@ -35911,8 +35911,8 @@ var require_verify2 = __commonJS({
           liveContent.add(integrity[algo].toString());
         }
       });
-      await new Promise((resolve12, reject) => {
-        indexStream.on("end", resolve12).on("error", reject);
+      await new Promise((resolve13, reject) => {
+        indexStream.on("end", resolve13).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
       const files = await glob(path.join(contentDir, "**"), {
@@ -36046,7 +36046,7 @@ var require_verify2 = __commonJS({
     async function writeVerifile(cache, opts) {
       const verifile = path.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
-      return writeFile9(verifile, `${Date.now()}`);
+      return writeFile10(verifile, `${Date.now()}`);
     }
     __name(writeVerifile, "writeVerifile");
     module2.exports.lastRun = lastRun;
@@ -36290,13 +36290,13 @@ var require_lib8 = __commonJS({
         unref: options.unref,
         maxRetryTime: options.maxRetryTime
       });
-      return new Promise(function(resolve12, reject) {
+      return new Promise(function(resolve13, reject) {
         operation.attempt(async (number) => {
           try {
             const result = await fn((err) => {
               throw Object.assign(new Error("Retrying"), { code: "EPROMISERETRY", retried: err });
             }, number, operation);
-            return resolve12(result);
+            return resolve13(result);
           } catch (err) {
             if (!isRetryError(err)) {
               return reject(err);
@@ -36464,12 +36464,12 @@ var require_lib9 = __commonJS({
           return process.emit("input", "end", ...args);
         }, "end"),
         read: /* @__PURE__ */ __name(function(...args) {
-          let resolve12, reject;
+          let resolve13, reject;
           const promise = new Promise((_resolve, _reject) => {
-            resolve12 = _resolve;
+            resolve13 = _resolve;
             reject = _reject;
           });
-          process.emit("input", "read", resolve12, reject, ...args);
+          process.emit("input", "read", resolve13, reject, ...args);
           return promise;
         }, "read")
       }
@@ -36936,8 +36936,8 @@ var require_helpers = __commonJS({
     function req(url, opts = {}) {
       const href = typeof url === "string" ? url : url.href;
       const req2 = (href.startsWith("https:") ? https : http).request(url, opts);
-      const promise = new Promise((resolve12, reject) => {
-        req2.once("response", resolve12).once("error", reject).end();
+      const promise = new Promise((resolve13, reject) => {
+        req2.once("response", resolve13).once("error", reject).end();
       });
       req2.then = promise.then.bind(promise);
       return req2;
@@ -37252,7 +37252,7 @@ var require_parse_proxy_response = __commonJS({
     var debug_1 = __importDefault(require_src());
     var debug = (0, debug_1.default)("https-proxy-agent:parse-proxy-response");
     function parseProxyResponse(socket) {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         let buffersLength = 0;
         const buffers = [];
         function read() {
@@ -37322,7 +37322,7 @@ var require_parse_proxy_response = __commonJS({
           }
           debug("got proxy server response: %o %o", firstLine, headers);
           cleanup();
-          resolve12({
+          resolve13({
             connect: {
               statusCode,
               statusText,
@@ -39087,16 +39087,16 @@ var require_ipv4 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address4 = void 0;
     var common = __importStar(require_common2());
-    var constants4 = __importStar(require_constants4());
+    var constants5 = __importStar(require_constants4());
     var address_error_1 = require_address_error();
-    var isCorrect4 = common.isCorrect(constants4.BITS);
+    var isCorrect4 = common.isCorrect(constants5.BITS);
     var Address4 = class _Address4 {
       static {
         __name(this, "Address4");
       }
       constructor(address) {
         this.addressMinusSuffix = "";
-        this.groups = constants4.GROUPS;
+        this.groups = constants5.GROUPS;
         this.parsedAddress = [];
         this.parsedSubnet = "";
         this.subnet = "/32";
@@ -39106,17 +39106,17 @@ var require_ipv4 = __commonJS({
         this.isInSubnet = common.isInSubnet;
         this.isHostInSubnet = common.isHostInSubnet;
         this.address = address;
-        const subnet = constants4.RE_SUBNET_STRING.exec(address);
+        const subnet = constants5.RE_SUBNET_STRING.exec(address);
         if (subnet) {
           this.parsedSubnet = subnet[0].replace("/", "");
           this.subnetMask = parseInt(this.parsedSubnet, 10);
           this.subnet = `/${this.subnetMask}`;
-          if (this.subnetMask < 0 || this.subnetMask > constants4.BITS) {
+          if (this.subnetMask < 0 || this.subnetMask > constants5.BITS) {
             throw new address_error_1.AddressError("Invalid subnet mask.");
           }
-          address = address.replace(constants4.RE_SUBNET_STRING, "");
+          address = address.replace(constants5.RE_SUBNET_STRING, "");
         }
-        const longest = constants4.GROUPS * 4 - 1;
+        const longest = constants5.GROUPS * 4 - 1;
         if (address.length > longest) {
           throw new address_error_1.AddressError(`IPv4 addresses are at most ${longest} characters.`);
         }
@@ -39149,7 +39149,7 @@ var require_ipv4 = __commonJS({
         if (groups.some((group) => /^0\d/.test(group))) {
           throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.");
         }
-        if (!address.match(constants4.RE_ADDRESS)) {
+        if (!address.match(constants5.RE_ADDRESS)) {
           throw new address_error_1.AddressError("Invalid IPv4 address.");
         }
         return groups;
@@ -39172,7 +39172,7 @@ var require_ipv4 = __commonJS({
        * address.subnetMask; // 24
        */
       static fromAddressAndMask(address, mask) {
-        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants4.BITS);
+        const bits = common.prefixLengthFromMask(new _Address4(mask).bigInt(), constants5.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -39186,9 +39186,9 @@ var require_ipv4 = __commonJS({
        */
       static fromAddressAndWildcardMask(address, wildcardMask) {
         const wildcard = new _Address4(wildcardMask).bigInt();
-        const allOnes = (BigInt(1) << BigInt(constants4.BITS)) - BigInt(1);
+        const allOnes = (BigInt(1) << BigInt(constants5.BITS)) - BigInt(1);
         const mask = wildcard ^ allOnes;
-        const bits = common.prefixLengthFromMask(mask, constants4.BITS);
+        const bits = common.prefixLengthFromMask(mask, constants5.BITS);
         return new _Address4(`${address}/${bits}`);
       }
       /**
@@ -39206,7 +39206,7 @@ var require_ipv4 = __commonJS({
        */
       static fromWildcard(input) {
         const groups = input.split(".");
-        if (groups.length !== constants4.GROUPS) {
+        if (groups.length !== constants5.GROUPS) {
           throw new address_error_1.AddressError("Wildcard pattern must have 4 octets");
         }
         let firstWildcard = -1;
@@ -39221,7 +39221,7 @@ var require_ipv4 = __commonJS({
         }
         const trailing = firstWildcard === -1 ? 0 : groups.length - firstWildcard;
         const replaced = groups.map((g) => g === "*" ? "0" : g);
-        const subnetBits = constants4.BITS - trailing * 8;
+        const subnetBits = constants5.BITS - trailing * 8;
         return new _Address4(`${replaced.join(".")}/${subnetBits}`);
       }
       /**
@@ -39267,7 +39267,7 @@ var require_ipv4 = __commonJS({
        * address.correctForm(); // '192.0.2.42'
        */
       static fromArpa(arpaFormAddress) {
-        const longest = constants4.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
+        const longest = constants5.GROUPS * 4 - 1 + "/32".length + ".in-addr.arpa.".length;
         if (arpaFormAddress.length > longest) {
           throw new address_error_1.AddressError(`in-addr.arpa names are at most ${longest} characters.`);
         }
@@ -39298,7 +39298,7 @@ var require_ipv4 = __commonJS({
       toGroup6() {
         const output = [];
         let i;
-        for (i = 0; i < constants4.GROUPS; i += 2) {
+        for (i = 0; i < constants5.GROUPS; i += 2) {
           output.push(`${common.stringToPaddedHex(this.parsedAddress[i])}${common.stringToPaddedHex(this.parsedAddress[i + 1])}`);
         }
         return output.join(":");
@@ -39315,7 +39315,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _startAddress() {
-        return BigInt(`0b${this.mask() + "0".repeat(constants4.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "0".repeat(constants5.BITS - this.subnetMask)}`);
       }
       /**
        * The first address in the range given by this address' subnet.
@@ -39345,7 +39345,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').offset(1).correctForm(); // '10.0.0.1'
        */
       offset(n) {
-        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this.bigInt(), n, constants5.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       /**
        * Returns the network that follows this address's network: the address after
@@ -39356,7 +39356,7 @@ var require_ipv4 = __commonJS({
        * new Address4('10.0.0.0/24').nextNetwork().networkForm(); // '10.0.1.0/24'
        */
       nextNetwork() {
-        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants4.BITS, "IPv4")).withSubnetMask(this.subnetMask);
+        return _Address4.fromBigInt(common.offsetBigInt(this._endAddress(), 1, constants5.BITS, "IPv4")).withSubnetMask(this.subnetMask);
       }
       withSubnetMask(subnetMask) {
         return new _Address4(`${this.correctForm()}/${subnetMask}`);
@@ -39366,7 +39366,7 @@ var require_ipv4 = __commonJS({
        * @returns {bigint}
        */
       _endAddress() {
-        return BigInt(`0b${this.mask() + "1".repeat(constants4.BITS - this.subnetMask)}`);
+        return BigInt(`0b${this.mask() + "1".repeat(constants5.BITS - this.subnetMask)}`);
       }
       /**
        * The last address in the range given by this address' subnet
@@ -39391,7 +39391,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       subnetMaskAddress() {
-        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants4.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"1".repeat(this.subnetMask)}${"0".repeat(constants5.BITS - this.subnetMask)}`));
       }
       /**
        * The Cisco-style wildcard mask, e.g. `0.0.0.255` for a `/24`. This is
@@ -39400,7 +39400,7 @@ var require_ipv4 = __commonJS({
        * @returns {Address4}
        */
       wildcardMask() {
-        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants4.BITS - this.subnetMask)}`));
+        return _Address4.fromBigInt(BigInt(`0b${"0".repeat(this.subnetMask)}${"1".repeat(constants5.BITS - this.subnetMask)}`));
       }
       /**
        * The network address in CIDR string form, e.g. `192.168.1.0/24` for
@@ -39581,7 +39581,7 @@ var require_ipv4 = __commonJS({
        */
       binaryZeroPad() {
         if (this._binaryZeroPad === void 0) {
-          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants4.BITS, "0");
+          this._binaryZeroPad = this.bigInt().toString(2).padStart(constants5.BITS, "0");
         }
         return this._binaryZeroPad;
       }
@@ -39596,7 +39596,7 @@ var require_ipv4 = __commonJS({
        */
       groupForV6() {
         const segments = this.parsedAddress;
-        return this.correctForm().replace(constants4.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
+        return this.correctForm().replace(constants5.RE_ADDRESS, `<span class="hover-group group-v4 group-6">${segments.slice(0, 2).join(".")}</span>.<span class="hover-group group-v4 group-7">${segments.slice(2, 4).join(".")}</span>`);
       }
     };
     exports2.Address4 = Address4;
@@ -39618,7 +39618,7 @@ var require_ipv4 = __commonJS({
     ];
     var BENCHMARKING_V4 = new Address4("198.18.0.0/15");
     var RESERVED_V4 = new Address4("240.0.0.0/4");
-    var SPECIAL_PURPOSE_V4 = constants4.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
+    var SPECIAL_PURPOSE_V4 = constants5.SPECIAL_PURPOSE.map(([cidr, , reachable]) => ({
       subnet: new Address4(cidr),
       reachable
     }));
@@ -39890,7 +39890,7 @@ var require_ipv6 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Address6 = void 0;
     var common = __importStar(require_common2());
-    var constants4 = __importStar(require_constants4());
+    var constants42 = __importStar(require_constants4());
     var constants6 = __importStar(require_constants5());
     var helpers = __importStar(require_helpers2());
     var ipv4_1 = require_ipv4();
@@ -40162,7 +40162,7 @@ var require_ipv6 = __commonJS({
        */
       static fromAddress4(address) {
         const address4 = new ipv4_1.Address4(address);
-        const mask6 = constants6.BITS - (constants4.BITS - address4.subnetMask);
+        const mask6 = constants6.BITS - (constants42.BITS - address4.subnetMask);
         return new _Address6(`::ffff:${address4.correctForm()}/${mask6}`);
       }
       /**
@@ -40490,7 +40490,7 @@ var require_ipv6 = __commonJS({
         const groups = address.split(":");
         const lastGroup = groups.slice(-1)[0];
         const v4Octets = lastGroup.split(".");
-        if (v4Octets.length === constants4.GROUPS && v4Octets.every((octet) => /^\d{1,3}$/.test(octet))) {
+        if (v4Octets.length === constants42.GROUPS && v4Octets.every((octet) => /^\d{1,3}$/.test(octet))) {
           if (v4Octets.some((octet) => /^0\d/.test(octet))) {
             const highlighted = v4Octets.map(spanLeadingZeroes4).join(".");
             const prefix = groups.slice(0, -1).map(helpers.escapeHtml).join(":");
@@ -40498,7 +40498,7 @@ var require_ipv6 = __commonJS({
             throw new address_error_1.AddressError("IPv4 addresses can't have leading zeroes.", `${prefix}${separator}${highlighted}`);
           }
         }
-        const address4 = lastGroup.match(constants4.RE_ADDRESS);
+        const address4 = lastGroup.match(constants42.RE_ADDRESS);
         if (address4) {
           this.parsedAddress4 = address4[0];
           const v4Suffix = this.subnetMask >= 96 ? `/${this.subnetMask - 96}` : "";
@@ -41420,12 +41420,12 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve12) {
-          resolve12(value);
+        return value instanceof P ? value : new P(function(resolve13) {
+          resolve13(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve12, reject) {
+      return new (P || (P = Promise))(function(resolve13, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -41443,7 +41443,7 @@ var require_socksclient = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result) {
-          result.done ? resolve12(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -41481,13 +41481,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve12, reject) => {
+        return new Promise((resolve13, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve12(err);
+              return resolve13(err);
             } else {
               return reject(err);
             }
@@ -41498,16 +41498,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve12(info);
+              resolve13(info);
             } else {
-              resolve12(info);
+              resolve13(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve12(err);
+              resolve13(err);
             } else {
               reject(err);
             }
@@ -41524,13 +41524,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve12, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve13, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve12(err);
+              return resolve13(err);
             } else {
               return reject(err);
             }
@@ -41556,14 +41556,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve12({ socket: sock });
+              resolve13({ socket: sock });
             } else {
-              resolve12({ socket: sock });
+              resolve13({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve12(err);
+              resolve13(err);
             } else {
               reject(err);
             }
@@ -42251,12 +42251,12 @@ var require_dist11 = __commonJS({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve12, reject) => {
+          host = await new Promise((resolve13, reject) => {
             lookupFn(host, {}, (err, res) => {
               if (err) {
                 reject(err);
               } else {
-                resolve12(res);
+                resolve13(res);
               }
             });
           });
@@ -42477,7 +42477,7 @@ var require_agents = __commonJS({
     "use strict";
     var net = require("net");
     var tls = require("tls");
-    var { once: once4 } = require("events");
+    var { once: once6 } = require("events");
     var timers = require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
@@ -42585,13 +42585,13 @@ var require_agents = __commonJS({
         socket.setNoDelay(this.keepAlive);
         const abortController = new AbortController();
         const { signal } = abortController;
-        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once4(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
+        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once6(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
         await this.#timeoutConnection({
           options,
           timeout,
           promises: [
             connectPromise,
-            once4(socket, "error", { signal }).then((err) => {
+            once6(socket, "error", { signal }).then((err) => {
               throw err[0];
             })
           ]
@@ -43113,8 +43113,8 @@ var require_entry2 = __commonJS({
         let body = null;
         if (this.response.status === 200) {
           let cacheWriteResolve, cacheWriteReject;
-          const cacheWritePromise = new Promise((resolve12, reject) => {
-            cacheWriteResolve = resolve12;
+          const cacheWritePromise = new Promise((resolve13, reject) => {
+            cacheWriteResolve = resolve13;
             cacheWriteReject = reject;
           }).catch((err) => {
             body.emit("error", err);
@@ -43599,12 +43599,12 @@ var require_fetcher = __commonJS({
     };
     exports2.DefaultFetcher = DefaultFetcher;
     var writeBufferToStream = /* @__PURE__ */ __name(async (stream, buffer) => {
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         stream.write(buffer, (err) => {
           if (err) {
             reject(err);
           }
-          resolve12(true);
+          resolve13(true);
         });
       });
     }, "writeBufferToStream");
@@ -43873,12 +43873,12 @@ var require_url = __commonJS({
   "node_modules/tuf-js/dist/utils/url.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    exports2.join = join36;
+    exports2.join = join37;
     var url_1 = require("url");
-    function join36(base, path) {
+    function join37(base, path) {
       return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path)).toString();
     }
-    __name(join36, "join");
+    __name(join37, "join");
     function ensureTrailingSlash(path) {
       return path.endsWith("/") ? path : path + "/";
     }
@@ -44309,7 +44309,7 @@ var require_target = __commonJS({
     var error_1 = require_error7();
     async function readTarget(tuf, targetPath) {
       const path = await getTargetPath(tuf, targetPath);
-      return new Promise((resolve12, reject) => {
+      return new Promise((resolve13, reject) => {
         fs_1.default.readFile(path, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
@@ -44318,7 +44318,7 @@ var require_target = __commonJS({
               cause: err
             }));
           } else {
-            resolve12(data);
+            resolve13(data);
           }
         });
       });
@@ -46069,7 +46069,7 @@ function cleanUpOnSignals(say, exit) {
 __name(cleanUpOnSignals, "cleanUpOnSignals");
 
 // src/cli/main.ts
-var import_promises35 = require("node:readline/promises");
+var import_promises36 = require("node:readline/promises");
 
 // src/cli/cli.ts
 var import_node_util = require("node:util");
@@ -46451,16 +46451,16 @@ function stopChild(child, graceOrOptions = 3e3) {
     if (group) signal("SIGKILL");
     return Promise.resolve();
   }
-  return new Promise((resolve12) => {
+  return new Promise((resolve13) => {
     const done = /* @__PURE__ */ __name(() => {
       clearTimeout(timer);
       if (group) signal("SIGKILL");
-      resolve12();
+      resolve13();
     }, "done");
     child.once("close", done);
     const timer = setTimeout(() => {
       signal("SIGKILL");
-      setTimeout(resolve12, 1e3).unref();
+      setTimeout(resolve13, 1e3).unref();
     }, graceMs);
     timer.unref();
     signal("SIGTERM");
@@ -46482,7 +46482,7 @@ function spawnError(cmd, error) {
 __name(spawnError, "spawnError");
 function execCapture(cmd, args, options) {
   options.logger.debug(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve13, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     const out = [];
@@ -46500,7 +46500,7 @@ function execCapture(cmd, args, options) {
         const why = signal ? `was killed by ${signal}` : `exited with ${result.code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${result.stderr.trim().slice(-2e3)}`));
       } else {
-        resolve12(result);
+        resolve13(result);
       }
     });
   });
@@ -46518,10 +46518,10 @@ function execStream(cmd, args, options) {
   child.stderr.on("data", (d) => {
     stderr = (stderr + d.toString("utf8")).slice(-4e3);
   });
-  const done = new Promise((resolve12, reject) => {
+  const done = new Promise((resolve13, reject) => {
     child.on("error", (e) => reject(spawnError(cmd, e)));
     child.on("close", (code, signal) => {
-      if (code === 0) resolve12();
+      if (code === 0) resolve13();
       else {
         const why = signal ? `was killed by ${signal}` : `exited with ${code}`;
         reject(new PiImageError("EXEC_FAILED", `${commandLine(cmd, args)} ${why}: ${stderr.trim()}`));
@@ -46534,7 +46534,7 @@ function execStream(cmd, args, options) {
 __name(execStream, "execStream");
 function execFollow(cmd, args, options) {
   options.logger.info(`$ ${commandLine(cmd, args)}`);
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve13, reject) => {
     const group = options.processGroup !== void 0;
     const child = (0, import_node_child_process.spawn)(cmd, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: group });
     const stop = group ? { group, graceMs: options.processGroup.graceMs } : {};
@@ -46543,7 +46543,7 @@ function execFollow(cmd, args, options) {
     child.stdout.setEncoding("utf8").on("data", options.onOutput);
     child.stderr.setEncoding("utf8").on("data", options.onOutput);
     child.on("error", (e) => reject(spawnError(cmd, e)));
-    child.on("close", (code, signal) => resolve12(code ?? (signal ? 128 : 1)));
+    child.on("close", (code, signal) => resolve13(code ?? (signal ? 128 : 1)));
   });
 }
 __name(execFollow, "execFollow");
@@ -48266,6 +48266,13 @@ var FatFileSystem = class _FatFileSystem {
   }
   /** Every file and directory, depth first, sorted by name within a directory. */
   async walk() {
+    return (await this.walkEntries()).map(({ path, directory, size: size2 }) => ({ path, directory, size: size2 }));
+  }
+  /**
+   * The same walk, each entry with its directory record: read a file by its
+   * record (stream), not by its path, which a damaged directory can give twice.
+   */
+  async walkEntries() {
     const out = [];
     const visited = /* @__PURE__ */ new Set();
     const visit = /* @__PURE__ */ __name(async (dir, prefix, depth2) => {
@@ -48278,12 +48285,41 @@ var FatFileSystem = class _FatFileSystem {
       for (const e of entries) {
         if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
-        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
+        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size, entry: e });
         if (e.directory) await visit(e, path, depth2 + 1);
       }
     }, "visit");
     await visit(void 0, "", 0);
     return out;
+  }
+  /**
+   * A file's bytes in chunks of at most `chunkBytes` (whole clusters): memory
+   * stays bounded whatever its size. A chain shorter than the size its record
+   * gives, leaving the data area or looping, is refused.
+   */
+  async *stream(file, chunkBytes = 1 << 20) {
+    if (file.directory) throw this.corrupt(`${file.name} is a directory, not a file`);
+    const perChunk = Math.max(1, Math.floor(chunkBytes / this.clusterBytes));
+    const seen = /* @__PURE__ */ new Set();
+    let left = file.size;
+    let c = file.firstCluster;
+    while (left > 0) {
+      const run = [];
+      for (; run.length < perChunk && left - run.length * this.clusterBytes > 0; c = this.next(c)) {
+        if (this.isEnd(c)) throw this.corrupt(`${file.name}: its cluster chain ends before its ${file.size} bytes`);
+        if (c > this.clusterCount + 1) throw this.corrupt(`${file.name}: its cluster chain leaves the data area (cluster ${c})`);
+        if (seen.has(c)) throw this.corrupt(`${file.name}: its cluster chain loops (cluster ${c} twice)`);
+        seen.add(c);
+        run.push(c);
+      }
+      const parts = [];
+      for (const cluster of run) {
+        const len = Math.min(this.clusterBytes, left);
+        parts.push(await this.read(this.dataStart + (cluster - 2) * this.clusterBytes, len));
+        left -= len;
+      }
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    }
   }
 };
 function parseFatBootSector(boot, name, size2, maxFatBytes = Infinity) {
@@ -49114,9 +49150,9 @@ async function startAptProxy(options) {
     stats.refused++;
     socket.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
   });
-  await new Promise((resolve12, reject) => {
+  await new Promise((resolve13, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve12());
+    server.listen(options.port, options.host, () => resolve13());
   });
   const port = server.address().port;
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
@@ -49125,8 +49161,8 @@ async function startAptProxy(options) {
     url,
     port,
     stats,
-    close: /* @__PURE__ */ __name(() => new Promise((resolve12) => {
-      server.close(() => resolve12());
+    close: /* @__PURE__ */ __name(() => new Promise((resolve13) => {
+      server.close(() => resolve13());
       server.closeAllConnections();
     }), "close")
   };
@@ -49962,6 +49998,10 @@ function applySetting(config, key, value, where) {
   }
   if (key.startsWith("IMAGER_")) {
     config.imager = { ...config.imager, [key]: value };
+    return;
+  }
+  if (key.startsWith("NETBOOT_")) {
+    config.netboot = { ...config.netboot, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);
@@ -51654,8 +51694,8 @@ async function inspectImage(disk, options = {}) {
     for (const entry of system) {
       const m = /^(.+)\.(wants|requires)$/.exec(entry.name);
       if (entry.type === "directory" && m) {
-        for (const link of await fs.list(`/etc/systemd/system/${entry.name}`) ?? []) {
-          root.enabledUnits.push({ unit: link.name, wantedBy: m[1], relation: m[2] });
+        for (const link2 of await fs.list(`/etc/systemd/system/${entry.name}`) ?? []) {
+          root.enabledUnits.push({ unit: link2.name, wantedBy: m[1], relation: m[2] });
         }
       } else if (entry.type === "symlink" && entry.target === "/dev/null") {
         root.maskedUnits.push(entry.name);
@@ -53718,7 +53758,7 @@ var Counter = class extends import_node_stream4.Transform {
   }
 };
 function sendRequest(method, url, headers, body, limits) {
-  return new Promise((resolve12, reject) => {
+  return new Promise((resolve13, reject) => {
     const timers = /* @__PURE__ */ new Set();
     const clearAll = /* @__PURE__ */ __name(() => {
       for (const t of timers) clearTimeout(t);
@@ -53727,7 +53767,7 @@ function sendRequest(method, url, headers, body, limits) {
     let failure;
     let settled = false;
     let response;
-    const fail4 = /* @__PURE__ */ __name((e) => {
+    const fail5 = /* @__PURE__ */ __name((e) => {
       if (failure) return;
       failure = e;
       clearAll();
@@ -53745,7 +53785,7 @@ function sendRequest(method, url, headers, body, limits) {
         clearTimeout(responseTimer);
         timers.delete(responseTimer);
       }
-      responseTimer = setTimeout(() => fail4(transportError(method, url, "timeout", what)), seconds2 * 1e3);
+      responseTimer = setTimeout(() => fail5(transportError(method, url, "timeout", what)), seconds2 * 1e3);
       timers.add(responseTimer);
     }, "armResponseTimer");
     const req = fn(url, { method, headers }, (res) => {
@@ -53756,20 +53796,20 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       response = new import_node_stream4.PassThrough();
       response.on("error", () => void 0);
-      res.on("error", (e) => fail4(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
+      res.on("error", (e) => fail5(transportError(method, url, "network", `the answer broke off: ${e.message}`, e)));
       res.pipe(counter).pipe(response);
       watchSpeed(() => counter.bytes, "receiving");
       response.on("close", clearAll);
       settled = true;
-      resolve12({ status: res.statusCode ?? 0, headers: res.headers, body: response });
+      resolve13({ status: res.statusCode ?? 0, headers: res.headers, body: response });
     });
-    req.on("error", (e) => fail4(failure ?? transportError(method, url, "network", e.message, e)));
+    req.on("error", (e) => fail5(failure ?? transportError(method, url, "network", e.message, e)));
     const streamed = body !== void 0 && !Buffer.isBuffer(body);
     if (!streamed) armResponseTimer(limits.responseSeconds, `no answer within ${limits.responseSeconds} s`);
     if (limits.maxTimeSeconds > 0) {
       timers.add(
         setTimeout(
-          () => fail4(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
+          () => fail5(transportError(method, url, "timeout", `took longer than ${limits.maxTimeSeconds} s (--max-time)`)),
           limits.maxTimeSeconds * 1e3
         )
       );
@@ -53780,7 +53820,7 @@ function sendRequest(method, url, headers, body, limits) {
       const interval = setInterval(() => {
         const now = bytes();
         if (now - last < limits.speedLimit * limits.speedTimeSeconds) {
-          fail4(
+          fail5(
             transportError(
               method,
               url,
@@ -53800,7 +53840,7 @@ function sendRequest(method, url, headers, body, limits) {
       const counter = new Counter();
       const sending = watchSpeed(() => counter.bytes, "sending");
       const stream = body();
-      stream.on("error", (e) => fail4(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
+      stream.on("error", (e) => fail5(e instanceof PiImageError ? e : transportError(method, url, "network", `the request body failed: ${e.message}`, e)));
       req.on("finish", () => {
         if (sending) {
           clearInterval(sending);
@@ -54531,15 +54571,82 @@ function parseTarget(text3, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
-var import_node_fs16 = require("node:fs");
 var import_promises24 = require("node:fs/promises");
 var import_node_path25 = require("node:path");
-var import_node_events = require("node:events");
+var import_node_events2 = require("node:events");
 var import_node_zlib5 = require("node:zlib");
+
+// src/lib/core/file-sink.ts
+var import_node_events = require("node:events");
+var import_node_fs15 = require("node:fs");
+var zlib = __toESM(require("node:zlib"), 1);
+function openFileSink(path) {
+  const counter = new DigestCounter();
+  const out = (0, import_node_fs15.createWriteStream)(path, { flags: "wx" });
+  const failed = new Promise(
+    (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
+  );
+  failed.catch(() => void 0);
+  return {
+    async write(chunk) {
+      counter.update(chunk);
+      if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
+    },
+    async end() {
+      out.end();
+      await Promise.race([(0, import_node_events.once)(out, "close"), failed]);
+      return counter.digest();
+    },
+    abort() {
+      out.destroy();
+    }
+  };
+}
+__name(openFileSink, "openFileSink");
+var zstdFactory = zlib.createZstdCompress;
+function hasZstd() {
+  return typeof zstdFactory === "function";
+}
+__name(hasZstd, "hasZstd");
+function compressor(kind) {
+  if (kind === "gzip") return zlib.createGzip({ level: 6 });
+  if (!zstdFactory) throw new PiImageError("TOOL_MISSING", `zstd needs Node 22.15 or later (this is ${process.version}): use gzip`);
+  const params = zlib.constants;
+  return zstdFactory({ params: { [params.ZSTD_c_compressionLevel]: 3, [params.ZSTD_c_checksumFlag]: 1 } });
+}
+__name(compressor, "compressor");
+function openCompressedSink(path, kind) {
+  const file = openFileSink(path);
+  const z = compressor(kind);
+  let rawBytes = 0;
+  const pumped = (async () => {
+    for await (const chunk of z) await file.write(chunk);
+    return file.end();
+  })();
+  pumped.catch(() => void 0);
+  return {
+    get rawBytes() {
+      return rawBytes;
+    },
+    async write(chunk) {
+      rawBytes += chunk.length;
+      if (!z.write(chunk)) await Promise.race([(0, import_node_events.once)(z, "drain"), pumped]);
+    },
+    async end() {
+      z.end();
+      return pumped;
+    },
+    abort() {
+      z.destroy();
+      file.abort();
+    }
+  };
+}
+__name(openCompressedSink, "openCompressedSink");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto12 = require("node:crypto");
-var import_node_fs15 = require("node:fs");
+var import_node_fs16 = require("node:fs");
 var import_promises22 = require("node:fs/promises");
 var import_node_path20 = require("node:path");
 async function isNonEmptyDir(path) {
@@ -54576,9 +54683,12 @@ async function stageOutputDir(finalPath, options) {
   }
   if (await isNonEmptyDir(target)) {
     if (!options.replace) {
-      throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${label} ${finalPath} already exists and is not empty; choose another${options.noForce ? " (or empty it)" : " or pass --force to replace it"}`
+      );
     }
-    if (!(0, import_node_fs15.existsSync)((0, import_node_path20.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs16.existsSync)((0, import_node_path20.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
@@ -55558,22 +55668,11 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const counter = new DigestCounter();
-    const path = (0, import_node_path25.join)(this.dir, name);
-    const out = (0, import_node_fs16.createWriteStream)(path, { flags: "wx" });
-    const failed = new Promise(
-      (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
-    );
-    failed.catch(() => void 0);
+    const file = openFileSink((0, import_node_path25.join)(this.dir, name));
     return {
-      write: /* @__PURE__ */ __name(async (chunk) => {
-        counter.update(chunk);
-        if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
-      }, "write"),
+      write: /* @__PURE__ */ __name((chunk) => file.write(chunk), "write"),
       end: /* @__PURE__ */ __name(async () => {
-        out.end();
-        await Promise.race([(0, import_node_events.once)(out, "finish"), failed]);
-        this.written.set(name, counter.digest());
+        this.written.set(name, await file.end());
       }, "end")
     };
   }
@@ -55645,7 +55744,7 @@ __name(pullImage, "pullImage");
 async function* gunzip(source) {
   const z = (0, import_node_zlib5.createGunzip)();
   const feed = (async () => {
-    for await (const c of source) if (!z.write(c)) await (0, import_node_events.once)(z, "drain");
+    for await (const c of source) if (!z.write(c)) await (0, import_node_events2.once)(z, "drain");
     z.end();
   })();
   feed.catch((e) => z.destroy(e));
@@ -56446,10 +56545,10 @@ async function readDebData(path, pick, logger) {
   const feed = (async () => {
     const stdin = child.stdin;
     stdin.on("error", () => void 0);
-    const room = /* @__PURE__ */ __name(() => new Promise((resolve12) => {
+    const room = /* @__PURE__ */ __name(() => new Promise((resolve13) => {
       const done2 = /* @__PURE__ */ __name(() => {
         stdin.off("drain", done2).off("close", done2).off("error", done2);
-        resolve12();
+        resolve13();
       }, "done");
       stdin.on("drain", done2).on("close", done2).on("error", done2);
     }), "room");
@@ -57248,7 +57347,7 @@ var import_node_path32 = require("node:path");
 // src/lib/image/raw-image-pass.ts
 var import_node_fs24 = require("node:fs");
 var import_promises29 = require("node:fs/promises");
-var import_node_events2 = require("node:events");
+var import_node_events3 = require("node:events");
 var import_promises30 = require("node:stream/promises");
 var ZERO_BLOCK = Buffer.alloc(BMAP_BLOCK_SIZE);
 async function rawImagePass(source, options) {
@@ -57284,7 +57383,7 @@ async function rawImagePass(source, options) {
   }
   const waitDrain = /* @__PURE__ */ __name(async () => {
     await Promise.race([
-      (0, import_node_events2.once)(xz.stdin, "drain"),
+      (0, import_node_events3.once)(xz.stdin, "drain"),
       xz.out,
       xz.done.then(() => {
         throw new PiImageError("EXEC_FAILED", "xz exited before the image was fully written to it");
@@ -57613,7 +57712,7 @@ var ConsoleLog = class {
     if (this.dropped > 0) this.out.write(`
 [pi-image: ${this.dropped} more bytes of console output not kept]
 `);
-    await new Promise((resolve12, reject) => this.out.end((e) => e ? reject(e) : resolve12()));
+    await new Promise((resolve13, reject) => this.out.end((e) => e ? reject(e) : resolve13()));
     return digestFile(this.path);
   }
 };
@@ -58457,8 +58556,634 @@ Options:
   }
 };
 
-// src/lib/release/package.ts
+// src/lib/distribution/netboot-config.ts
+var fail4 = /* @__PURE__ */ __name((what, message) => {
+  throw new PiImageError("INPUT_INVALID", `${what}: ${message}`);
+}, "fail");
+function checkServer(server) {
+  const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+  const host = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+  if (!ipv4.test(server) && !host.test(server)) fail4("server", `"${server}" is not an IPv4 address or a host name`);
+  return server;
+}
+__name(checkServer, "checkServer");
+function checkExportPath(path, what = "export path") {
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(path) || path.split("/").some((p) => p === ".." || p === ".") || path.length > 255)
+    fail4(what, `"${path}" is not an absolute path of letters, digits, . _ - and / (no .., no spaces or commas)`);
+  return path.replace(/\/+$/, "") || "/";
+}
+__name(checkExportPath, "checkExportPath");
+function tftpDirectory(id) {
+  if ("serial" in id) {
+    const serial = id.serial.toLowerCase().replace(/^0x/, "");
+    if (!/^[0-9a-f]{8}$/.test(serial)) fail4("serial", `"${id.serial}" is not a board serial (8 hex digits, as in /proc/cpuinfo's last 8)`);
+    return serial;
+  }
+  const mac = id.mac.toLowerCase().replace(/[:-]/g, "");
+  if (!/^[0-9a-f]{12}$/.test(mac)) fail4("mac", `"${id.mac}" is not a MAC address`);
+  return mac.match(/../g).join("-");
+}
+__name(tftpDirectory, "tftpDirectory");
+function netbootFstab(fstab, bootMount) {
+  const dropped = [];
+  const kept = fstab.split("\n").filter((line2) => {
+    const fields = line2.trim().split(/\s+/);
+    if (line2.trim().startsWith("#") || fields.length < 2) return true;
+    const mount = fields[1].replace(/\/+$/, "") || "/";
+    if (mount === "/" || bootMount !== void 0 && mount === bootMount) {
+      dropped.push(line2.trim());
+      return false;
+    }
+    return true;
+  });
+  return { text: kept.join("\n"), dropped };
+}
+__name(netbootFstab, "netbootFstab");
+var LOCAL_ROOT = /^(root|rootfstype|rootflags|nfsroot|ip|init|resize|fsck\.repair|fsck\.mode)=|^(rootwait|ro|rw|resize)$/;
+function netbootCmdline(cmdline, server, exportPath) {
+  checkServer(server);
+  const path = checkExportPath(exportPath);
+  const kept = cmdline.trim().split(/\s+/).filter((a) => a !== "" && !LOCAL_ROOT.test(a));
+  return `${[...kept, "root=/dev/nfs", `nfsroot=${server}:${path},vers=3`, "rw", "ip=dhcp", "rootwait"].join(" ")}
+`;
+}
+__name(netbootCmdline, "netbootCmdline");
+function dnsmasqConf(options) {
+  const tftpRoot = checkExportPath(options.tftpRoot, "tftp root");
+  if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(options.subnet))
+    fail4("subnet", `"${options.subnet}" is not an IPv4 network address (e.g. 192.168.1.0)`);
+  if (options.interface !== void 0 && !/^[A-Za-z0-9._-]{1,15}$/.test(options.interface))
+    fail4("interface", `"${options.interface}" is not an interface name`);
+  return [
+    "# pi-image netboot: proxy DHCP (the network keeps its own DHCP server) and TFTP for Raspberry Pi network boot",
+    "port=0",
+    ...options.interface ? [`interface=${options.interface}`, "bind-interfaces"] : [],
+    `dhcp-range=${options.subnet},proxy`,
+    "log-dhcp",
+    "enable-tftp",
+    `tftp-root=${tftpRoot}`,
+    'pxe-service=0,"Raspberry Pi Boot"',
+    ""
+  ].join("\n");
+}
+__name(dnsmasqConf, "dnsmasqConf");
+function exportsLine(exportPath, clients) {
+  const path = checkExportPath(exportPath);
+  if (!/^[A-Za-z0-9.*/:-]{1,64}$/.test(clients)) fail4("clients", `"${clients}" is not a host, network (192.168.1.0/24) or *`);
+  return `${path} ${clients}(rw,sync,no_subtree_check,no_root_squash)
+`;
+}
+__name(exportsLine, "exportsLine");
+var ROOTFS_FORMATS = ["tar.gz", "tar.zst", "dir"];
+var DEFAULT_EXPORT_PATH = "/srv/netboot/rootfs";
+var DEFAULT_TFTP_ROOT = "/srv/netboot/tftp";
+function parseNetbootRequest(input, defaultRootfs) {
+  if (!input.server) fail4("--server", "required: the address the boards reach the NFS and TFTP server at");
+  const server = checkServer(input.server);
+  const exportPath = checkExportPath(input.exportPath ?? DEFAULT_EXPORT_PATH);
+  const tftpRoot = checkExportPath(input.tftpRoot ?? DEFAULT_TFTP_ROOT, "tftp root");
+  const rootfs = input.rootfs ?? defaultRootfs;
+  if (!ROOTFS_FORMATS.includes(rootfs)) fail4("--rootfs", `"${input.rootfs}" is not one of ${ROOTFS_FORMATS.join(", ")}`);
+  const ipv4 = /^(\d+)\.(\d+)\.(\d+)\.\d+$/.exec(server);
+  const subnet = input.subnet ?? (ipv4 ? `${ipv4[1]}.${ipv4[2]}.${ipv4[3]}.0` : void 0);
+  if (subnet === void 0) fail4("--subnet", `required when --server is a host name (${server}): the network the boards are on, e.g. 192.168.1.0`);
+  const clients = input.clients ?? `${subnet}/24`;
+  dnsmasqConf({ tftpRoot, subnet, interface: input.interface });
+  exportsLine(exportPath, clients);
+  const serials = input.serials ?? [];
+  const macs = input.macs ?? [];
+  if (serials.length > 0 && macs.length > 0)
+    fail4("--serial/--mac", "give boards by serial or by MAC, not both: the EEPROM setting TFTP_PREFIX says which the bootloader looks for");
+  const ids = [...serials.map((serial) => tftpDirectory({ serial })), ...macs.map((mac) => tftpDirectory({ mac }))];
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== void 0) fail4("--serial/--mac", `board ${twice} is given twice`);
+  const boards = ids.length === 0 ? [{ tftpDir: "", nfsRoot: exportPath }] : ids.map((id) => ({ tftpDir: id, nfsRoot: `${exportPath === "/" ? "" : exportPath}/${id}` }));
+  return {
+    server,
+    exportPath,
+    tftpRoot,
+    rootfs,
+    subnet,
+    interface: input.interface,
+    clients,
+    tftpPrefix: serials.length > 0 ? 0 : macs.length > 0 ? 2 : void 0,
+    boards
+  };
+}
+__name(parseNetbootRequest, "parseNetbootRequest");
+var CONFIG_KEYS = {
+  NETBOOT_SERVER: "server",
+  NETBOOT_EXPORT_PATH: "exportPath",
+  NETBOOT_TFTP_ROOT: "tftpRoot",
+  NETBOOT_ROOTFS: "rootfs",
+  NETBOOT_SUBNET: "subnet",
+  NETBOOT_INTERFACE: "interface",
+  NETBOOT_CLIENTS: "clients"
+};
+function netbootInputFromConfig(values, where) {
+  const input = {};
+  for (const [key, value] of Object.entries(values)) {
+    const field2 = CONFIG_KEYS[key];
+    if (!field2) fail4(where, `${key} is not a netboot setting (${Object.keys(CONFIG_KEYS).join(", ")})`);
+    input[field2] = value;
+  }
+  return input;
+}
+__name(netbootInputFromConfig, "netbootInputFromConfig");
+
+// src/lib/distribution/netboot-export.ts
+var import_promises34 = require("node:fs/promises");
+var import_node_events4 = require("node:events");
 var import_node_path35 = require("node:path");
+
+// src/lib/distribution/netboot-readme.ts
+var extract = /* @__PURE__ */ __name((file, into) => file === "rootfs" ? `sudo mkdir -p ${into} && sudo cp -a rootfs/. ${into}/` : `sudo mkdir -p ${into} && sudo tar --extract --numeric-owner --same-owner --preserve-permissions --xattrs --xattrs-include='*'${file.endsWith(".zst") ? " --zstd" : " --gzip"} --file ${file} --directory ${into}`, "extract");
+function netbootReadme(facts) {
+  const { request: r, release } = facts;
+  const tftp = /* @__PURE__ */ __name((b) => b.tftpDir ? `${r.tftpRoot}/${b.tftpDir}` : r.tftpRoot, "tftp");
+  const prefix = r.tftpPrefix === void 0 ? "no prefix directory: the boot files are at the TFTP root, for one board (or boards that share everything)" : `TFTP_PREFIX=${r.tftpPrefix} (${r.tftpPrefix === 0 ? "a directory per board serial" : "a directory per board MAC address"})`;
+  return `# Network boot: ${release.name} ${release.version}
+
+Written by \`pi-image netboot\` from the release's image (sha256 ${release.imageSha256}),
+verified before anything was read out of it. \`netboot.json\` lists every file with its digest.
+
+| Here | What it is | On the server |
+|---|---|---|
+| \`${facts.rootfsFile}\` | the image's root file system, fstab without the local root and boot lines | ${r.boards.map((b) => `\`${b.nfsRoot}\``).join(", ")} (NFS) |
+| \`tftp/\` | the image's boot partition, byte for byte, with an NFS-root \`cmdline.txt\` | \`${r.tftpRoot}\` (TFTP) |
+| \`dnsmasq.conf\` | proxy DHCP (your network keeps its DHCP server) and TFTP | \`/etc/dnsmasq.d/pi-netboot.conf\` |
+| \`exports\` | the NFS export of each root | appended to \`/etc/exports\` |
+
+Boards: ${prefix}.
+
+## Serve it (Debian or Raspberry Pi OS server at ${r.server})
+
+\`\`\`sh
+sudo apt-get install dnsmasq nfs-kernel-server
+${r.boards.map((b) => extract(facts.rootfsFile, b.nfsRoot)).join("\n")}
+sudo mkdir -p ${r.tftpRoot} && sudo cp -r tftp/. ${r.tftpRoot}/
+sudo cp dnsmasq.conf /etc/dnsmasq.d/pi-netboot.conf && sudo systemctl restart dnsmasq
+cat exports | sudo tee -a /etc/exports && sudo exportfs -ra
+\`\`\`
+
+Each board needs a root of its own: an NFS root is written to while the system runs.
+
+## The boards (Raspberry Pi 5 or 4)
+
+Network boot is set in the bootloader's EEPROM (\`sudo rpi-eeprom-config --edit\` on the board):
+
+\`\`\`
+BOOT_ORDER=0xf21${r.tftpPrefix === void 0 ? "" : `
+TFTP_PREFIX=${r.tftpPrefix}`}
+\`\`\`
+
+(0xf21: the SD card first, then the network, repeated.) The board asks for "Raspberry Pi Boot"
+by DHCP, reads its files over TFTP${r.tftpPrefix === void 0 ? "" : " from its own directory"}, and mounts its root from
+${r.boards.map((b) => `\`${r.server}:${b.nfsRoot}\` (TFTP \`${tftp(b)}\`)`).join(", ")}.
+
+## What differs from the disk image
+
+- No local root and no boot partition: \`/boot/firmware\` is an empty directory of the NFS root.
+  A kernel or firmware update on the board does not reach the TFTP tree: update by exporting the next release.
+- First-boot settings on the image's boot partition (cloud-init's user-data) are in the TFTP tree,
+  where the running system does not read them.
+- Mounts other than root and boot (the DATA disk's) are kept as the image has them.
+`;
+}
+__name(netbootReadme, "netbootReadme");
+
+// src/lib/distribution/rootfs-archive.ts
+var S_IFMT3 = 61440;
+var TYPES = {
+  32768: "file",
+  16384: "dir",
+  40960: "symlink",
+  8192: "char",
+  24576: "block",
+  4096: "fifo",
+  49152: "socket"
+};
+var MAX_DEPTH2 = 256;
+var MAX_ENTRIES = 5e6;
+function checkName(name, parent, image) {
+  if (name === "." || name === ".." || name.includes("/") || name.includes("\0") || name === "")
+    throw new PiImageError("IMAGE_CORRUPT", `${image}: directory ${parent || "/"} holds an entry named ${JSON.stringify(name)}, which no file system writes`);
+}
+__name(checkName, "checkName");
+async function writeRootfsArchive(fs, options) {
+  const { write, logger, name: image } = options;
+  const summary = { entries: 0, files: 0, bytes: 0, hardLinks: 0, skipped: [] };
+  const firstPath = /* @__PURE__ */ new Map();
+  const directoriesSeen = /* @__PURE__ */ new Set();
+  const entry = /* @__PURE__ */ __name(async (path, inode) => {
+    if (++summary.entries > MAX_ENTRIES) throw new PiImageError("IMAGE_CORRUPT", `${image}: more than ${MAX_ENTRIES} entries in its root file system`);
+    const type = TYPES[inode.mode & S_IFMT3];
+    if (type === void 0)
+      throw new PiImageError("IMAGE_CORRUPT", `${image}: /${path} has file type ${(inode.mode & S_IFMT3).toString(8)}, which ext4 does not define`);
+    if (type === "socket") {
+      summary.skipped.push(`/${path}`);
+      logger.warn(`${image}: /${path} is a socket: left out (tar holds none; a running service makes its own)`);
+      return;
+    }
+    const a = fs.attributes(inode);
+    const fields = {
+      name: path,
+      type,
+      mode: inode.mode & 4095,
+      uid: a.uid,
+      gid: a.gid,
+      mtime: a.mtime.seconds,
+      mtimeNanoseconds: a.mtime.nanoseconds,
+      xattrs: await fs.xattrs(inode)
+    };
+    if (type === "symlink") fields.linkname = await fs.readLink(inode);
+    if ((type === "char" || type === "block") && a.rdev) fields.device = a.rdev;
+    if (type === "dir") {
+      await write(tarHeader(fields));
+      return;
+    }
+    if (type === "file" && a.links > 1) {
+      const first = firstPath.get(inode.number);
+      if (first !== void 0) {
+        summary.hardLinks++;
+        await write(tarHeader({ ...fields, type: "hardlink", linkname: first, xattrs: [] }));
+        return;
+      }
+      firstPath.set(inode.number, path);
+    }
+    if (type !== "file") {
+      await write(tarHeader(fields));
+      return;
+    }
+    const replaced = options.replace?.get(`/${path}`);
+    const size2 = replaced ? replaced.length : inode.size;
+    await write(tarHeader({ ...fields, size: size2 }));
+    let written = 0;
+    if (replaced) {
+      await write(replaced);
+      written = replaced.length;
+    } else {
+      for await (const chunk of fs.stream(inode)) {
+        await write(chunk);
+        written += chunk.length;
+      }
+    }
+    if (written !== size2) throw new PiImageError("IMAGE_CORRUPT", `${image}: /${path} gave ${written} bytes, not the ${size2} its inode records`);
+    await write(tarPadding(size2));
+    summary.files++;
+    summary.bytes += size2;
+  }, "entry");
+  const walk = /* @__PURE__ */ __name(async (dir, path, depth2) => {
+    if (depth2 > MAX_DEPTH2) throw new PiImageError("IMAGE_CORRUPT", `${image}: directories nested deeper than ${MAX_DEPTH2} at /${path}`);
+    if (directoriesSeen.has(dir.number))
+      throw new PiImageError("IMAGE_CORRUPT", `${image}: directory inode ${dir.number} is reached twice (at /${path}): a loop in a damaged file system`);
+    directoriesSeen.add(dir.number);
+    const children = (await fs.readDirectory(dir)).sort((x, y) => x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+    for (const [i, child] of children.entries()) {
+      checkName(child.name, path, image);
+      if (i > 0 && children[i - 1].name === child.name)
+        throw new PiImageError("IMAGE_CORRUPT", `${image}: directory /${path} holds ${JSON.stringify(child.name)} twice`);
+      const childPath = path === "" ? child.name : `${path}/${child.name}`;
+      const inode = await fs.inode(child.inode);
+      await entry(childPath, inode);
+      if ((inode.mode & S_IFMT3) === 16384) await walk(inode, childPath, depth2 + 1);
+    }
+  }, "walk");
+  const root = await fs.resolve("/", false);
+  await write(
+    tarHeader({
+      name: "./",
+      type: "dir",
+      mode: root.mode & 4095,
+      uid: fs.attributes(root).uid,
+      gid: fs.attributes(root).gid,
+      mtime: fs.attributes(root).mtime.seconds
+    })
+  );
+  await walk(root, "", 0);
+  await write(TAR_END);
+  return summary;
+}
+__name(writeRootfsArchive, "writeRootfsArchive");
+
+// src/lib/distribution/netboot-export.ts
+var MiB3 = 1024 * 1024;
+var ROOTFS_FILE = { "tar.gz": "rootfs.tar.gz", "tar.zst": "rootfs.tar.zst", dir: "rootfs" };
+function checkBootName(name, path, image) {
+  if (name === "" || name === "." || name === ".." || /[/\\\u0000-\u001f]/.test(name))
+    throw new PiImageError(
+      "IMAGE_CORRUPT",
+      `${image}: its boot partition holds an entry named ${JSON.stringify(name)} (at ${JSON.stringify(path)}), which no FAT file system writes`
+    );
+}
+__name(checkBootName, "checkBootName");
+function partitionOf(disk, inspection, which) {
+  const number = inspection[which]?.partition;
+  const p = inspection.partitionTable.partitions.find((q) => q.number === number);
+  if (!p) throw new PiImageError("IMAGE_NOT_DISK", `${disk.name}: no ${which === "boot" ? "FAT boot" : "ext4 root"} partition found`);
+  return new SliceByteSource(disk, p.startBytes, p.sizeBytes, `${disk.name} partition ${p.number}`);
+}
+__name(partitionOf, "partitionOf");
+async function writeTftpTree(disk, inspection, request2, staging, logger) {
+  const part = partitionOf(disk, inspection, "boot");
+  const fat = await FatFileSystem.open(part, 2 * part.size + 64 * MiB3);
+  const entries = await fat.walkEntries();
+  const seen = /* @__PURE__ */ new Set();
+  for (const e of entries) {
+    checkBootName(e.entry.name, e.path, disk.name);
+    const key = e.path.toLowerCase();
+    if (seen.has(key)) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: its boot partition holds ${e.path} twice`);
+    seen.add(key);
+  }
+  const cmdlineEntry = entries.find((e) => e.path.toLowerCase() === "/cmdline.txt" && !e.directory);
+  if (!cmdlineEntry)
+    throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: its boot partition has no cmdline.txt (the kernel command line to put the root on NFS in)`);
+  const imageCmdline = await fat.readFile(cmdlineEntry.path, 64 * 1024);
+  const tftp = (0, import_node_path35.join)(staging, "tftp");
+  await (0, import_promises34.mkdir)(tftp);
+  const files = [];
+  const boards = [];
+  let first;
+  for (const board of request2.boards) {
+    const base = board.tftpDir ? (0, import_node_path35.join)(tftp, board.tftpDir) : tftp;
+    if (board.tftpDir) await (0, import_promises34.mkdir)(base);
+    for (const e of entries) {
+      const target = (0, import_node_path35.join)(base, ...e.path.split("/").slice(1));
+      if (e.directory) {
+        await (0, import_promises34.mkdir)(target);
+        continue;
+      }
+      if (e === cmdlineEntry) continue;
+      if (first !== void 0) {
+        await (0, import_promises34.link)((0, import_node_path35.join)(first, ...e.path.split("/").slice(1)), target);
+        continue;
+      }
+      const sink = openFileSink(target);
+      try {
+        for await (const chunk of fat.stream(e.entry)) await sink.write(chunk);
+      } catch (err) {
+        sink.abort();
+        throw err;
+      }
+      const digest = await sink.end();
+      if (digest.size !== e.size) throw new PiImageError("IMAGE_CORRUPT", `${disk.name}: boot file ${e.path} gave ${digest.size} bytes, not ${e.size}`);
+      files.push({ path: e.path, size: digest.size, sha256: digest.sha256 });
+    }
+    if (first === void 0) {
+      files.push({ path: cmdlineEntry.path, ...digestBytes(imageCmdline) });
+    }
+    const cmdline = netbootCmdline(imageCmdline.toString("utf8"), request2.server, board.nfsRoot);
+    await (0, import_promises34.writeFile)((0, import_node_path35.join)(base, cmdlineEntry.path.slice(1)), cmdline, { flag: "wx" });
+    boards.push({ tftp: board.tftpDir ? `tftp/${board.tftpDir}` : "tftp", nfsroot: `${request2.server}:${board.nfsRoot}`, cmdline: cmdline.trim() });
+    first ??= base;
+  }
+  files.sort((a, b) => a.path < b.path ? -1 : 1);
+  logger.info(`boot partition: ${files.length} files into tftp/ for ${request2.boards.length} board(s)`);
+  return { files, boards };
+}
+__name(writeTftpTree, "writeTftpTree");
+async function rootfsSink(format, path, logger) {
+  if (format !== "dir") {
+    const sink = openCompressedSink(path, format === "tar.gz" ? "gzip" : "zstd");
+    return { write: /* @__PURE__ */ __name((chunk) => sink.write(chunk), "write"), end: /* @__PURE__ */ __name(() => sink.end(), "end"), abort: /* @__PURE__ */ __name(() => sink.abort(), "abort"), raw: /* @__PURE__ */ __name(() => sink.rawBytes, "raw") };
+  }
+  await (0, import_promises34.mkdir)(path, { mode: 493 });
+  const tar = execStream(
+    "tar",
+    ["--extract", "--file", "-", "--directory", path, "--numeric-owner", "--same-owner", "--preserve-permissions", "--xattrs", "--xattrs-include=*"],
+    { stdin: "pipe", logger }
+  );
+  tar.child.stdout.resume();
+  const stdin = tar.child.stdin;
+  let raw = 0;
+  return {
+    raw: /* @__PURE__ */ __name(() => raw, "raw"),
+    async write(chunk) {
+      raw += chunk.length;
+      if (!stdin.write(chunk)) await Promise.race([(0, import_node_events4.once)(stdin, "drain"), tar.done]);
+    },
+    async end() {
+      stdin.end();
+      await tar.done;
+      return void 0;
+    },
+    abort() {
+      void tar.stop();
+    }
+  };
+}
+__name(rootfsSink, "rootfsSink");
+async function writeRootfs(disk, inspection, request2, staging, logger) {
+  const part = partitionOf(disk, inspection, "root");
+  const fs = await Ext4FileSystem.open(part, 4 * part.size + 1024 * MiB3);
+  const replace = /* @__PURE__ */ new Map();
+  let dropped = [];
+  const fstabInode = await fs.resolve("/etc/fstab", false);
+  if (!fstabInode) logger.warn(`${disk.name}: the root file system has no /etc/fstab; nothing to adjust`);
+  else if ((fstabInode.mode & 61440) !== 32768)
+    throw new PiImageError("INPUT_INVALID", `${disk.name}: /etc/fstab is not a regular file, so its local root line cannot be taken out for an NFS root`);
+  else {
+    const bootMount = inspection.root?.fstab?.find((e) => e.vfstype === "vfat" && e.file.startsWith("/boot"))?.file;
+    const adjusted = netbootFstab((await fs.readInode(fstabInode, 1 << 20)).toString("utf8"), bootMount);
+    dropped = adjusted.dropped;
+    replace.set("/etc/fstab", Buffer.from(adjusted.text, "utf8"));
+    logger.info(`/etc/fstab: ${dropped.length ? `dropped ${dropped.map((d) => JSON.stringify(d)).join(", ")}` : "no local root or boot line"}`);
+  }
+  const name = ROOTFS_FILE[request2.rootfs];
+  const sink = await rootfsSink(request2.rootfs, (0, import_node_path35.join)(staging, name), logger);
+  let reported = 0;
+  let summary;
+  let digest;
+  try {
+    summary = await writeRootfsArchive(fs, {
+      name: disk.name,
+      logger,
+      replace,
+      write: /* @__PURE__ */ __name(async (chunk) => {
+        await sink.write(chunk);
+        if (sink.raw() - reported >= 64 * MiB3) {
+          reported = sink.raw();
+          logger.progress(`root file system into ${name}`, reported, void 0);
+        }
+      }, "write")
+    });
+    digest = await sink.end();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+  logger.info(
+    `root file system: ${summary.entries} entries, ${summary.files} files (${(summary.bytes / MiB3).toFixed(0)} MiB), ${summary.hardLinks} hard links into ${name}`
+  );
+  return { rootfs: { path: name, format: request2.rootfs, ...digest ? { digest } : {}, ...summary }, dropped };
+}
+__name(writeRootfs, "writeRootfs");
+async function exportNetboot(options) {
+  const { logger, request: request2 } = options;
+  if (request2.rootfs === "dir" && process.getuid?.() !== 0)
+    throw new PiImageError(
+      "PREFLIGHT_FAILED",
+      "--rootfs dir writes the files with their owners, device nodes and capabilities, which needs root: run as root, or write a tarball (tar.gz, tar.zst)"
+    );
+  if (request2.rootfs === "tar.zst" && !hasZstd())
+    throw new PiImageError("TOOL_MISSING", `--rootfs tar.zst needs Node 22.15 or later (this is ${process.version}): use --rootfs tar.gz`);
+  const staged = await stageOutputDir(options.out, { replace: false, noForce: true, inputs: [options.releaseDir], label: "--out" });
+  try {
+    const checked = await openCheckedRelease(options.releaseDir, { policy: options.policy, trustedRoot: options.trustedRoot, logger });
+    const { release } = checked;
+    const image = fileOfRole(release, "image");
+    if (!image) throw new PiImageError("INPUT_INVALID", `${release.dir}: manifest.json lists no image`);
+    const streamed = await streamImageOnce(releasePath(release, image.path), "xz", { logger, workDir: options.workDir ?? (0, import_node_path35.dirname)((0, import_node_path35.resolve)(options.out)) });
+    let result;
+    try {
+      const expected = release.manifest.image.raw;
+      if (streamed.pass.raw.sha256 !== expected.sha256 || streamed.pass.raw.size !== expected.size)
+        throw new PiImageError(
+          "FILE_MODIFIED",
+          `${image.path} in ${release.dir} decompresses to ${streamed.pass.raw.size} bytes, sha256 ${streamed.pass.raw.sha256}; the ${checked.checkedAgainst === "signature" ? "signed " : ""}manifest says ${expected.size} bytes, ${expected.sha256}`
+        );
+      const disk = new SliceByteSource(streamed.disk, 0, streamed.disk.size, releasePath(release, image.path));
+      const inspection = await inspectImage(disk);
+      const tftp = await writeTftpTree(disk, inspection, request2, staged.path, logger);
+      const { rootfs, dropped } = await writeRootfs(disk, inspection, request2, staged.path, logger);
+      const { name, version: version2, channel } = release.manifest;
+      await (0, import_promises34.writeFile)((0, import_node_path35.join)(staged.path, "dnsmasq.conf"), dnsmasqConf({ tftpRoot: request2.tftpRoot, subnet: request2.subnet, interface: request2.interface }), {
+        flag: "wx"
+      });
+      await (0, import_promises34.writeFile)((0, import_node_path35.join)(staged.path, "exports"), request2.boards.map((b) => exportsLine(b.nfsRoot, request2.clients)).join(""), { flag: "wx" });
+      await (0, import_promises34.writeFile)(
+        (0, import_node_path35.join)(staged.path, "README.md"),
+        netbootReadme({ request: request2, release: { name, version: version2, imageSha256: expected.sha256 }, rootfsFile: rootfs.path }),
+        { flag: "wx" }
+      );
+      result = {
+        out: options.out,
+        release: { name, version: version2, channel, checkedAgainst: checked.checkedAgainst, ...checked.signer ? { signer: checked.signer } : {} },
+        image: { size: expected.size, sha256: expected.sha256 },
+        rootfs,
+        boot: tftp.files,
+        boards: tftp.boards,
+        fstabDropped: dropped
+      };
+      await (0, import_promises34.writeFile)((0, import_node_path35.join)(staged.path, "netboot.json"), `${JSON.stringify(result, null, 2)}
+`, { flag: "wx" });
+    } finally {
+      await streamed.close();
+    }
+    await staged.commit();
+    return result;
+  } catch (e) {
+    await staged.discard();
+    throw e;
+  }
+}
+__name(exportNetboot, "exportNetboot");
+
+// src/cli/commands/netboot-command.ts
+var netbootCommand = {
+  name: "netboot",
+  summary: "export a release's image for network boot: the root file system for NFS, the boot files for TFTP, the server's settings",
+  usage: "pi-image netboot RELEASE_DIR --out DIR --server ADDRESS [--serial SERIAL... | --mac MAC...] [--rootfs tar.zst|tar.gz|dir] [signer options]",
+  help: `Writes what a Raspberry Pi 5 or 4 needs to boot RELEASE_DIR's image from the
+network (diskless: reboot instead of reflash), read out of the image without
+mounting it. The release is checked first: against its signature with the
+signer options, else every file against manifest.json (with a warning); then
+the decompressed image against the manifest's digest.
+
+DIR (new; written whole or not at all) holds:
+  rootfs.tar.zst      the root file system: owners, modes, links, devices,
+  (or .tar.gz, or     extended attributes and file capabilities kept; fstab
+  rootfs/)            without the local root and boot lines (the rest kept)
+  tftp/               the boot partition, byte for byte, with a cmdline.txt
+                      whose root is NFS: root=/dev/nfs nfsroot=SERVER:PATH,vers=3
+                      rw ip=dhcp rootwait; tftp/SERIAL/ or tftp/MAC/ per board
+  dnsmasq.conf        proxy DHCP (the network keeps its own) and TFTP
+  exports             the /etc/exports line of each board's root
+  README.md           how to serve it, with these paths
+  netboot.json        every file with its digest, and the image's
+
+Options:
+  --out DIR             the export (must not exist, or be empty)
+  --server ADDRESS      the NFS and TFTP server's address as the boards reach it
+  --serial SERIAL       a board by serial (8 hex digits; TFTP_PREFIX=0); repeatable
+  --mac MAC             a board by MAC address (TFTP_PREFIX=2); repeatable
+                        Without boards, the boot files are at the TFTP root.
+  --export-path PATH    the NFS root on the server (default /srv/netboot/rootfs);
+                        with boards, each board's root is PATH/SERIAL or PATH/MAC
+  --tftp-root PATH      the TFTP directory on the server (default /srv/netboot/tftp)
+  --rootfs FORMAT       tar.zst (default where Node has zstd: 22.15+), tar.gz, or
+                        dir: a directory tree to export as it is (needs root)
+  --subnet NETWORK      the boards' network for proxy DHCP (default: the
+                        server's /24, e.g. 192.168.1.0)
+  --interface NAME      the server's interface dnsmasq answers on
+  --clients SPEC        who may mount the roots (default: NETWORK/24)
+  --tmpdir DIR          where the image is decompressed (default: beside --out)
+  --config FILE         the product config: NETBOOT_SERVER, NETBOOT_EXPORT_PATH,
+                        NETBOOT_TFTP_ROOT, NETBOOT_ROOTFS, NETBOOT_SUBNET,
+                        NETBOOT_INTERFACE, NETBOOT_CLIENTS (the options win)
+  --json                print netboot.json's summary on stdout
+
+See docs/netboot.md.
+
+${SIGNER_HELP}`,
+  options: {
+    ...SIGNER_OPTIONS,
+    out: { type: "string" },
+    server: { type: "string" },
+    serial: { type: "string", multiple: true },
+    mac: { type: "string", multiple: true },
+    "export-path": { type: "string" },
+    "tftp-root": { type: "string" },
+    rootfs: { type: "string" },
+    subnet: { type: "string" },
+    interface: { type: "string" },
+    clients: { type: "string" },
+    tmpdir: { type: "string" },
+    config: { type: "string" },
+    json: { type: "boolean" }
+  },
+  async run({ values, positionals, logger, stdout }) {
+    if (positionals.length !== 1) throw usageError("netboot needs exactly one RELEASE_DIR");
+    if (!values.out) throw usageError("--out is required: the directory to write the export to");
+    const configFile = values.config;
+    const fromConfig = configFile ? netbootInputFromConfig((await readProductConfigFile(configFile, configFile)).netboot ?? {}, configFile) : {};
+    const given = Object.fromEntries(
+      Object.entries({
+        server: values.server,
+        exportPath: values["export-path"],
+        tftpRoot: values["tftp-root"],
+        rootfs: values.rootfs,
+        subnet: values.subnet,
+        interface: values.interface,
+        clients: values.clients,
+        serials: values.serial,
+        macs: values.mac
+      }).filter(([, v]) => v !== void 0)
+    );
+    const request2 = parseNetbootRequest({ ...fromConfig, ...given }, hasZstd() ? "tar.zst" : "tar.gz");
+    if (request2.rootfs === "tar.gz" && values.rootfs === void 0 && fromConfig.rootfs === void 0)
+      logger.info(`this Node (${process.version}) has no zstd: the root file system is written as tar.gz`);
+    const policy = signerPolicyFromFlags(values);
+    const result = await exportNetboot({
+      releaseDir: positionals[0],
+      out: values.out,
+      request: request2,
+      policy,
+      trustedRoot: policy ? await loadTrustedRoot(values["trusted-root"]) : void 0,
+      workDir: values.tmpdir,
+      logger
+    });
+    stdout(
+      values.json ? `${JSON.stringify({ out: result.out, release: result.release, image: result.image, rootfs: result.rootfs, boards: result.boards }, null, 2)}
+` : `${result.out}: ${result.release.name} ${result.release.version}, ${result.rootfs.path} (${result.rootfs.entries} entries), tftp/ (${result.boot.length} boot files, ${result.boards.length} board${result.boards.length === 1 ? "" : "s"}); serve it as its README.md says
+`
+    );
+    return 0;
+  }
+};
+
+// src/lib/release/package.ts
+var import_node_path36 = require("node:path");
 
 // src/lib/pigen/info-file.ts
 var GENERATED = /^Generated using pi-gen, (\S+), (\S*), (\S+)\s*$/;
@@ -58552,7 +59277,7 @@ async function writeUpdateBundle(options) {
 __name(writeUpdateBundle, "writeUpdateBundle");
 
 // src/lib/pigen/pigen-sbom.ts
-var import_node_events3 = require("node:events");
+var import_node_events5 = require("node:events");
 var HEAD_BYTES = 64 * 1024;
 async function head(path, compressed, logger) {
   if (!compressed) {
@@ -58577,7 +59302,7 @@ async function head(path, compressed, logger) {
   } finally {
     await stop();
   }
-  if (child.exitCode === null) await (0, import_node_events3.once)(child, "close").catch(() => void 0);
+  if (child.exitCode === null) await (0, import_node_events5.once)(child, "close").catch(() => void 0);
   return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
 }
 __name(head, "head");
@@ -58848,7 +59573,7 @@ async function packageRelease(options) {
   const created = isoSeconds(options.sourceDateEpoch !== void 0 ? new Date(options.sourceDateEpoch * 1e3) : /* @__PURE__ */ new Date());
   const layout = await findDeployOutputs(options.deployDir, { image: options.image, info: options.info, buildLog: options.buildLog });
   const name = checkSafeName(options.name ?? defaultReleaseName(layout.image.base), "name");
-  logger.info(`image: ${(0, import_node_path35.basename)(layout.image.path)} (${layout.image.compression})`);
+  logger.info(`image: ${(0, import_node_path36.basename)(layout.image.path)} (${layout.image.compression})`);
   const info = parseInfoFile((await readSmallFile(layout.info, MAX_INFO_BYTES)).toString("utf8"), layout.info);
   logger.info(`pi-gen info: ${info.packages.length} installed packages, exported from ${info.stage}`);
   let timeline;
@@ -58883,7 +59608,7 @@ async function packageRelease(options) {
     let compressed;
     const streamOptions = { logger, workDir: staged.path, checkHead: checkDiskHead(layout.image.path) };
     if (layout.image.compression === "xz") {
-      logger.info(`copying ${(0, import_node_path35.basename)(layout.image.path)} as it is (already xz)`);
+      logger.info(`copying ${(0, import_node_path36.basename)(layout.image.path)} as it is (already xz)`);
       compressed = await digestFile(layout.image.path, at(f.image));
       streamed = await streamImageOnce(layout.image.path, "xz", streamOptions);
     } else {
@@ -58911,7 +59636,7 @@ async function packageRelease(options) {
     await writer.copyIn(f.info, "pigen-info", layout.info);
     if (layout.buildLog) await writer.copyIn(f.buildLog, "build-log", layout.buildLog);
     if (layout.pigenSbom) {
-      const sbomName = `${name}.pigen-${(0, import_node_path35.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
+      const sbomName = `${name}.pigen-${(0, import_node_path36.basename)(layout.pigenSbom).endsWith(".xz") ? "sbom.xz" : "sbom"}`;
       await writer.copyIn(sbomName, "pigen-sbom", layout.pigenSbom);
     }
     await writer.writeText(
@@ -58931,9 +59656,9 @@ async function packageRelease(options) {
     );
     const inputs2 = {
       "deploy-dir": options.deployDir,
-      image: (0, import_node_path35.basename)(layout.image.path),
-      info: (0, import_node_path35.basename)(layout.info),
-      "build-log": layout.buildLog ? (0, import_node_path35.basename)(layout.buildLog) : null,
+      image: (0, import_node_path36.basename)(layout.image.path),
+      info: (0, import_node_path36.basename)(layout.info),
+      "build-log": layout.buildLog ? (0, import_node_path36.basename)(layout.buildLog) : null,
       name,
       version: version2,
       channel,
@@ -58953,7 +59678,7 @@ async function packageRelease(options) {
       raw: { file: f.raw, ...pass.raw },
       compressed: { file: f.image, ...compressed },
       bmap: { file: f.bmap, ...pass.bmap },
-      source: { file: (0, import_node_path35.basename)(layout.image.path), compression: layout.image.compression },
+      source: { file: (0, import_node_path36.basename)(layout.image.path), compression: layout.image.compression },
       sbomFile: f.sbom,
       contents,
       buildRecord,
@@ -58977,12 +59702,12 @@ async function packageRelease(options) {
       manifest,
       metadata,
       paths: {
-        image: (0, import_node_path35.join)(out, f.image),
-        bmap: (0, import_node_path35.join)(out, f.bmap),
-        manifest: (0, import_node_path35.join)(out, MANIFEST_FILE),
-        metadata: (0, import_node_path35.join)(out, METADATA_FILE),
-        sbom: (0, import_node_path35.join)(out, f.sbom),
-        releaseNotes: (0, import_node_path35.join)(out, RELEASE_NOTES_FILE)
+        image: (0, import_node_path36.join)(out, f.image),
+        bmap: (0, import_node_path36.join)(out, f.bmap),
+        manifest: (0, import_node_path36.join)(out, MANIFEST_FILE),
+        metadata: (0, import_node_path36.join)(out, METADATA_FILE),
+        sbom: (0, import_node_path36.join)(out, f.sbom),
+        releaseNotes: (0, import_node_path36.join)(out, RELEASE_NOTES_FILE)
       },
       warnings
     };
@@ -59114,7 +59839,7 @@ byte-identical files.`,
 };
 
 // src/cli/commands/publish-command.ts
-var import_node_path36 = require("node:path");
+var import_node_path37 = require("node:path");
 
 // src/lib/oci/copy.ts
 async function copyManifest(source, sink, digest, logger) {
@@ -59392,7 +60117,7 @@ ${REGISTRY_HELP}`,
         throw usageError(`--chunk-size "${String(values["chunk-size"])}": a size in MiB, above 0 and at most 1024`);
       chunkSize = Math.round(mib2 * 1024 * 1024);
     }
-    const targetText = positionals[1] ?? `oci:${(0, import_node_path36.join)((0, import_node_path36.dirname)((0, import_node_path36.resolve)(source)), "oci-layout")}`;
+    const targetText = positionals[1] ?? `oci:${(0, import_node_path37.join)((0, import_node_path37.dirname)((0, import_node_path37.resolve)(source)), "oci-layout")}`;
     const target = parseTarget(targetText, "TARGET");
     const options = storeOptions(target, values, env, logger, true);
     options.chunkSize = chunkSize;
@@ -59428,9 +60153,9 @@ ${REGISTRY_HELP}`,
 };
 
 // src/lib/distribution/promote.ts
-var import_promises34 = require("node:fs/promises");
+var import_promises35 = require("node:fs/promises");
 var import_node_os11 = require("node:os");
-var import_node_path37 = require("node:path");
+var import_node_path38 = require("node:path");
 var PROMOTION_ARTIFACT_TYPE = "application/vnd.pi-image.promotion.v1+json";
 async function passingBootTest(release) {
   const { manifest } = release;
@@ -59457,11 +60182,11 @@ __name(passingBootTest, "passingBootTest");
 async function promoteRelease(options) {
   const { store, logger } = options;
   const channel = checkTag(options.channel, "channel");
-  const scratch = await (0, import_promises34.mkdtemp)((0, import_node_path37.join)(options.tmpdir ?? (0, import_node_os11.tmpdir)(), "pi-image-promote-"));
-  const unregister = registerCleanup(() => (0, import_promises34.rm)(scratch, { recursive: true, force: true }));
+  const scratch = await (0, import_promises35.mkdtemp)((0, import_node_path38.join)(options.tmpdir ?? (0, import_node_os11.tmpdir)(), "pi-image-promote-"));
+  const unregister = registerCleanup(() => (0, import_promises35.rm)(scratch, { recursive: true, force: true }));
   try {
     logger.info(`checking ${store.label}:${options.reference} before promoting it (pulled to ${scratch}, removed afterwards)`);
-    const outDir = (0, import_node_path37.join)(scratch, "release");
+    const outDir = (0, import_node_path38.join)(scratch, "release");
     const pulled = await pullRelease({
       store,
       reference: options.reference,
@@ -59526,7 +60251,7 @@ async function promoteRelease(options) {
     logger.info(`promotion recorded as ${attached.digest} (${attached.via})`);
     return { record, moved: true, recordDigest: attached.digest };
   } finally {
-    await (0, import_promises34.rm)(scratch, { recursive: true, force: true });
+    await (0, import_promises35.rm)(scratch, { recursive: true, force: true });
     unregister();
   }
 }
@@ -59988,6 +60713,7 @@ var COMMANDS = [
   promoteCommand,
   verifyCommand,
   imagerFeedCommand,
+  netbootCommand,
   inspectCommand,
   customiseCommand,
   flashCommand
@@ -60075,7 +60801,7 @@ __name(runCli, "runCli");
 
 // src/cli/main.ts
 async function ask(question) {
-  const rl = (0, import_promises35.createInterface)({ input: process.stdin, output: process.stderr });
+  const rl = (0, import_promises36.createInterface)({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {

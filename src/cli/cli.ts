@@ -16,6 +16,7 @@ import { flashCommand } from './commands/flash-command';
 import { smokeTestCommand } from './commands/smoke-test-command';
 import { imagerFeedCommand } from './commands/imager-feed-command';
 import { inspectCommand } from './commands/inspect-command';
+import { netbootCommand } from './commands/netboot-command';
 import { packageCommand } from './commands/package-command';
 import { publishCommand } from './commands/publish-command';
 import { promoteCommand } from './commands/promote-command';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly CliCommand[] = [
   promoteCommand,
   verifyCommand,
   imagerFeedCommand,
+  netbootCommand,
   inspectCommand,
   customiseCommand,
   flashCommand,

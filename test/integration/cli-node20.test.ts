@@ -21,7 +21,7 @@ describe.skipIf(why !== undefined)('pi-image on Node 20', () => {
   const work = mkdtempSync(join(tmpdir(), 'node20-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('shows help, inspects an image and packages a deploy directory', () => {
+  it('shows help, inspects an image, packages a deploy directory and exports it for network boot', () => {
     const help = runPiImage(['--help'], { node: node20! });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: pi-image <command>');
@@ -46,5 +46,15 @@ describe.skipIf(why !== undefined)('pi-image on Node 20', () => {
     const xzInspect = runPiImage(['inspect', join(work, 'release', 'small.img.xz')], { node: node20! });
     expect(xzInspect.code).toBe(0);
     expect(xzInspect.stdout).toContain('LABEL=OURBOX_DATA /var/lib/ourbox ext4');
+
+    // No zstd in Node 20's zlib: the root file system is a tar.gz there, and tar.zst is refused by name.
+    const netboot = runPiImage(['netboot', join(work, 'release'), '--out', join(work, 'netboot'), '--server', '192.168.1.10'], { node: node20! });
+    expect(netboot.code, netboot.stderr).toBe(0);
+    expect(netboot.stderr).toContain('has no zstd: the root file system is written as tar.gz');
+    expect(readFileSync(join(work, 'netboot', 'tftp', 'cmdline.txt'), 'utf8')).toContain('nfsroot=192.168.1.10:/srv/netboot/rootfs,vers=3');
+    const zst = runPiImage(['netboot', join(work, 'release'), '--out', join(work, 'netboot-zst'), '--server', '192.168.1.10', '--rootfs', 'tar.zst'], {
+      node: node20!,
+    });
+    expect([zst.code, zst.stderr]).toEqual([1, expect.stringMatching(/--rootfs tar\.zst needs Node 22\.15 or later .*use --rootfs tar\.gz \[TOOL_MISSING\]/)]);
   });
 });

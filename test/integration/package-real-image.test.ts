@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debugfsFacts, extractedFacts } from '../support/rootfs-facts';
 import { runPiImage } from '../support/cli';
 import { DATA_FSTAB_ENTRY } from '../support/ourbox-contract';
 import { schemaErrors } from '../support/schemas';
@@ -15,7 +16,7 @@ import { cachedTestImage, REPO_ROOT, testImageUnavailable, type TestImage } from
 import { missingTools, sh, skipReason } from '../support/tools';
 
 const FIXTURE_LOG = join(REPO_ROOT, 'test/fixtures/pigen-ourbox-mini-2026-01-19/build.log');
-const why = testImageUnavailable() ?? (missingTools(['bmaptool', 'xz', 'gzip', 'zip', 'sha256sum', 'cmp']).join(', ') || undefined);
+const why = testImageUnavailable() ?? (missingTools(['bmaptool', 'xz', 'gzip', 'zip', 'sha256sum', 'cmp', 'debugfs', 'mcopy', 'tar']).join(', ') || undefined);
 if (why) skipReason('real-image package tests', why);
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -168,5 +169,40 @@ describe.skipIf(why !== undefined)('pi-image package on a real arm64 image', () 
       expect(sha256(join(out, 'ourbox-test.img.xz'))).toBe(sha256(join(deploy, `image_${base}.img.xz`)));
     }
     expect(existsSync(join(out, '.raw-image.tmp'))).toBe(false);
+  });
+
+  it('exports the packaged release for network boot: the Debian root as debugfs reads it, the boot files as mtools reads them', () => {
+    const out = join(work, 'netboot');
+    const r = runPiImage(['netboot', join(work, 'release-zip'), '--out', out, '--server', '192.168.1.10', '--serial', '1234abcd', '--rootfs', 'tar.zst']);
+    expect(r.code, r.stderr).toBe(0);
+    // The independent readings of the same image: e2fsprogs for the root, mtools for the boot partition.
+    const table = JSON.parse(sh('sfdisk', ['--json', image.img])) as { partitiontable: { partitions: { start: number; size: number }[] } };
+    const [boot, root] = [1, 2].map((n) => {
+      const p = table.partitiontable.partitions[n - 1]!;
+      const path = join(work, `netboot-p${n}`);
+      sh('dd', [`if=${image.img}`, `of=${path}`, 'bs=1M', `skip=${p.start * 512}`, `count=${p.size * 512}`, 'iflag=skip_bytes,count_bytes', 'status=none']);
+      return path;
+    });
+    const scratch = mkdtempSync(join(work, 'debugfs-'));
+    const expected = debugfsFacts(root!, scratch);
+    const extracted = join(work, 'netboot-root');
+    mkdirSync(extracted);
+    sh('tar', ['-x', '--zstd', '-p', '-f', join(out, 'rootfs.tar.zst'), '-C', extracted, '--numeric-owner', '--xattrs', '--xattrs-include=*']);
+    const got = extractedFacts(extracted);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [path, facts] of expected) if (path !== '/etc/fstab') expect({ path, ...got.get(path) }).toEqual({ path, ...facts });
+    expect(readFileSync(join(extracted, 'etc/fstab'), 'utf8')).not.toMatch(/\s\/\s/);
+    expect(readFileSync(join(extracted, 'etc/fstab'), 'utf8')).toContain('LABEL=OURBOX_DATA');
+    // A real system's setuid programs and their owners came through.
+    expect(expected.get('/usr/bin/su')?.mode).toBe('104755');
+    const mtools = join(work, 'netboot-boot');
+    mkdirSync(mtools);
+    sh('mcopy', ['-s', '-n', '-i', boot!, '::/*', mtools]);
+    const files = sh('sh', ['-c', 'cd "$1" && find . -type f | sort | xargs -d "\\n" sha256sum', 'sh', mtools]);
+    const exported = sh('sh', ['-c', 'cd "$1" && find . -type f | sort | xargs -d "\\n" sha256sum', 'sh', join(out, 'tftp', '1234abcd')]);
+    const differing = (a: string, b: string): string[] => a.split('\n').filter((line) => !b.split('\n').includes(line));
+    expect(differing(files, exported).map((l) => l.slice(66))).toEqual(['./cmdline.txt']);
+    expect(differing(exported, files).map((l) => l.slice(66))).toEqual(['./cmdline.txt']);
+    expect(files).toMatch(/ \.\/config\.txt$/m);
   });
 });

@@ -6,9 +6,8 @@
  * file's bytes from `rdump`, device numbers from `stat`; hard links as links,
  * the file capability by getcap. A damaged name is refused.
  */
-import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,73 +16,13 @@ import { MemoryLogger } from '../../src/lib/core/logger';
 import { writeRootfsArchive } from '../../src/lib/distribution/rootfs-archive';
 import { FileByteSource } from '../../src/lib/image/byte-source';
 import { Ext4FileSystem } from '../../src/lib/image/ext4';
+import { debugfsFacts, extractedFacts } from '../support/rootfs-facts';
 import { isRoot, missingTools, sh, skipReason } from '../support/tools';
 
 const why = !isRoot()
   ? 'owners, devices and capabilities need root'
   : missingTools(['mkfs.ext4', 'debugfs', 'tar', 'mknod', 'mkfifo', 'setcap', 'getcap']).join(', ') || undefined;
 if (why) skipReason('root file system archive against debugfs', why);
-
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
-interface Facts {
-  mode: string;
-  uid: number;
-  gid: number;
-  size?: number;
-  sha256?: string;
-  rdev?: string;
-}
-
-/** What debugfs says of every entry: `ls -l` of each directory, `rdump` for the bytes, `stat` for device numbers. */
-function debugfsFacts(fsImage: string, scratch: string): Map<string, Facts> {
-  const debugfs = (cmd: string): string => execFileSync('debugfs', ['-R', cmd, fsImage], { stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' });
-  const dump = join(scratch, 'rdump');
-  mkdirSync(dump);
-  debugfs(`rdump / ${dump}`);
-  const facts = new Map<string, Facts>();
-  const walk = (dir: string): void => {
-    for (const line of debugfs(`ls -l ${dir === '' ? '/' : dir}`).split('\n')) {
-      const m = /^\s*\d+\s+(\d+)\s+\(\d+\)\s+(\d+)\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s(.+)$/.exec(line);
-      if (!m || m[5] === '.' || m[5] === '..') continue;
-      const path = `${dir}/${m[5]}`;
-      const mode = m[1]!;
-      const f: Facts = { mode, uid: Number(m[2]), gid: Number(m[3]) };
-      const type = parseInt(mode, 8) & 0o170000;
-      if (type === 0o100000) f.sha256 = sha256(readFileSync(join(dump, path)));
-      if (type === 0o100000 || type === 0o120000) f.size = Number(m[4]);
-      if (type === 0o020000 || type === 0o060000)
-        f.rdev = /Device major\/minor number: (\d+):(\d+)/
-          .exec(debugfs(`stat ${path}`))!
-          .slice(1, 3)
-          .map(Number)
-          .join(':');
-      facts.set(path, f);
-      if (type === 0o040000) walk(path);
-    }
-  };
-  walk('');
-  return facts;
-}
-
-/** The same facts of the tree GNU tar extracted. */
-function extractedFacts(root: string): Map<string, Facts> {
-  const facts = new Map<string, Facts>();
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(join(root, dir))) {
-      const path = `${dir}/${name}`;
-      const st = lstatSync(join(root, path));
-      const f: Facts = { mode: st.mode.toString(8), uid: st.uid, gid: st.gid };
-      if (st.isFile()) Object.assign(f, { size: st.size, sha256: sha256(readFileSync(join(root, path))) });
-      if (st.isSymbolicLink()) f.size = Buffer.byteLength(readlinkSync(join(root, path)));
-      if (st.isCharacterDevice() || st.isBlockDevice()) f.rdev = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
-      facts.set(path, f);
-      if (st.isDirectory()) walk(path);
-    }
-  };
-  walk('');
-  return facts;
-}
 
 describe.skipIf(why !== undefined)('the root file system archive, against debugfs', () => {
   const work = mkdtempSync(join(tmpdir(), 'rootfs-archive-'));

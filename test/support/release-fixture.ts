@@ -37,12 +37,19 @@ export async function makeRelease(
     randomMiB?: number;
     /** More files in the image's root file system, path → content. */
     rootFiles?: Record<string, string>;
+    /** Edits the root tree before the file system is made (small-image.ts). */
+    prepareRoot?: (root: string) => void;
+    patchBoot?: (fsImage: string) => void;
+    patchRoot?: (fsImage: string) => void;
   } = {},
 ): Promise<string> {
   const deploy = join(work, `deploy-${name}`);
   mkdirSync(deploy, { recursive: true });
   makeSmallImage(join(deploy, '2026-01-19-appliance.img'), {
     ...(options.rootMiB ? { rootMiB: options.rootMiB } : {}),
+    ...(options.prepareRoot ? { prepareRoot: options.prepareRoot } : {}),
+    ...(options.patchBoot ? { patchBoot: options.patchBoot } : {}),
+    ...(options.patchRoot ? { patchRoot: options.patchRoot } : {}),
     rootFiles: {
       'etc/ourbox/release': 'OURBOX_PRODUCT=ourbox\nOURBOX_DEVICE=mini\nOURBOX_TARGET=rpi5\nOURBOX_SKU=OBX-MINI-1\nOURBOX_VARIANT=dev\n',
       'etc/which-release': `${name}\n`,

@@ -18,6 +18,8 @@ export interface SmallImageOptions {
   rootMiB?: number;
   /** Extra files in the root file system, path → content. */
   rootFiles?: Record<string, string>;
+  /** Adds to the root file system's tree before mkfs.ext4 -d copies it (devices, capabilities, links: needs root). */
+  prepareRoot?: (root: string) => void;
   /** Many files in one directory, to make ext4 use an htree index. */
   bigDirectory?: number;
   /** ext4 creation features, e.g. "^64bit" or "^metadata_csum". */
@@ -71,6 +73,7 @@ export function makeSmallImage(path: string, options: SmallImageOptions = {}): v
     mkdirSync(join(root, p, '..'), { recursive: true });
     writeFileSync(join(root, p), content);
   }
+  options.prepareRoot?.(root);
   if (options.bigDirectory) {
     mkdirSync(join(root, 'big'));
     for (let i = 0; i < options.bigDirectory; i++) writeFileSync(join(root, 'big', `file-with-a-longish-name-${i}`), String(i));

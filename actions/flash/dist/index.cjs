@@ -54725,7 +54725,7 @@ var require_agents = __commonJS({
     "use strict";
     var net = require("net");
     var tls = require("tls");
-    var { once: once2 } = require("events");
+    var { once: once3 } = require("events");
     var timers = require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
@@ -54833,13 +54833,13 @@ var require_agents = __commonJS({
         socket.setNoDelay(this.keepAlive);
         const abortController = new AbortController();
         const { signal } = abortController;
-        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once2(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
+        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once3(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
         await this.#timeoutConnection({
           options,
           timeout,
           promises: [
             connectPromise,
-            once2(socket, "error", { signal }).then((err) => {
+            once3(socket, "error", { signal }).then((err) => {
               throw err[0];
             })
           ]
@@ -59216,6 +59216,13 @@ var FatFileSystem = class _FatFileSystem {
   }
   /** Every file and directory, depth first, sorted by name within a directory. */
   async walk() {
+    return (await this.walkEntries()).map(({ path, directory, size }) => ({ path, directory, size }));
+  }
+  /**
+   * The same walk, each entry with its directory record: read a file by its
+   * record (stream), not by its path, which a damaged directory can give twice.
+   */
+  async walkEntries() {
     const out = [];
     const visited = /* @__PURE__ */ new Set();
     const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
@@ -59228,12 +59235,41 @@ var FatFileSystem = class _FatFileSystem {
       for (const e of entries) {
         if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
-        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
+        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size, entry: e });
         if (e.directory) await visit(e, path, depth + 1);
       }
     }, "visit");
     await visit(void 0, "", 0);
     return out;
+  }
+  /**
+   * A file's bytes in chunks of at most `chunkBytes` (whole clusters): memory
+   * stays bounded whatever its size. A chain shorter than the size its record
+   * gives, leaving the data area or looping, is refused.
+   */
+  async *stream(file, chunkBytes = 1 << 20) {
+    if (file.directory) throw this.corrupt(`${file.name} is a directory, not a file`);
+    const perChunk = Math.max(1, Math.floor(chunkBytes / this.clusterBytes));
+    const seen = /* @__PURE__ */ new Set();
+    let left = file.size;
+    let c = file.firstCluster;
+    while (left > 0) {
+      const run = [];
+      for (; run.length < perChunk && left - run.length * this.clusterBytes > 0; c = this.next(c)) {
+        if (this.isEnd(c)) throw this.corrupt(`${file.name}: its cluster chain ends before its ${file.size} bytes`);
+        if (c > this.clusterCount + 1) throw this.corrupt(`${file.name}: its cluster chain leaves the data area (cluster ${c})`);
+        if (seen.has(c)) throw this.corrupt(`${file.name}: its cluster chain loops (cluster ${c} twice)`);
+        seen.add(c);
+        run.push(c);
+      }
+      const parts = [];
+      for (const cluster of run) {
+        const len = Math.min(this.clusterBytes, left);
+        parts.push(await this.read(this.dataStart + (cluster - 2) * this.clusterBytes, len));
+        left -= len;
+      }
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    }
   }
 };
 function parseFatBootSector(boot, name, size, maxFatBytes = Infinity) {
@@ -62041,11 +62077,37 @@ function parseTarget(text2, input = "target") {
 __name(parseTarget, "parseTarget");
 
 // src/lib/publishing/pull.ts
-var import_node_fs12 = require("node:fs");
 var import_promises10 = require("node:fs/promises");
 var import_node_path8 = require("node:path");
-var import_node_events = require("node:events");
+var import_node_events2 = require("node:events");
 var import_node_zlib5 = require("node:zlib");
+
+// src/lib/core/file-sink.ts
+var import_node_events = require("node:events");
+var import_node_fs11 = require("node:fs");
+function openFileSink(path) {
+  const counter = new DigestCounter();
+  const out = (0, import_node_fs11.createWriteStream)(path, { flags: "wx" });
+  const failed = new Promise(
+    (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
+  );
+  failed.catch(() => void 0);
+  return {
+    async write(chunk) {
+      counter.update(chunk);
+      if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
+    },
+    async end() {
+      out.end();
+      await Promise.race([(0, import_node_events.once)(out, "close"), failed]);
+      return counter.digest();
+    },
+    abort() {
+      out.destroy();
+    }
+  };
+}
+__name(openFileSink, "openFileSink");
 
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -62061,7 +62123,7 @@ __name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto8 = require("node:crypto");
-var import_node_fs11 = require("node:fs");
+var import_node_fs12 = require("node:fs");
 var import_promises8 = require("node:fs/promises");
 var import_node_path5 = require("node:path");
 
@@ -62172,9 +62234,12 @@ async function stageOutputDir(finalPath, options) {
   }
   if (await isNonEmptyDir(target)) {
     if (!options.replace) {
-      throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${label} ${finalPath} already exists and is not empty; choose another${options.noForce ? " (or empty it)" : " or pass --force to replace it"}`
+      );
     }
-    if (!(0, import_node_fs11.existsSync)((0, import_node_path5.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs12.existsSync)((0, import_node_path5.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
@@ -62796,22 +62861,11 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const counter = new DigestCounter();
-    const path = (0, import_node_path8.join)(this.dir, name);
-    const out = (0, import_node_fs12.createWriteStream)(path, { flags: "wx" });
-    const failed = new Promise(
-      (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
-    );
-    failed.catch(() => void 0);
+    const file = openFileSink((0, import_node_path8.join)(this.dir, name));
     return {
-      write: /* @__PURE__ */ __name(async (chunk) => {
-        counter.update(chunk);
-        if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
-      }, "write"),
+      write: /* @__PURE__ */ __name((chunk) => file.write(chunk), "write"),
       end: /* @__PURE__ */ __name(async () => {
-        out.end();
-        await Promise.race([(0, import_node_events.once)(out, "finish"), failed]);
-        this.written.set(name, counter.digest());
+        this.written.set(name, await file.end());
       }, "end")
     };
   }
@@ -62883,7 +62937,7 @@ __name(pullImage, "pullImage");
 async function* gunzip(source) {
   const z = (0, import_node_zlib5.createGunzip)();
   const feed = (async () => {
-    for await (const c of source) if (!z.write(c)) await (0, import_node_events.once)(z, "drain");
+    for await (const c of source) if (!z.write(c)) await (0, import_node_events2.once)(z, "drain");
     z.end();
   })();
   feed.catch((e) => z.destroy(e));

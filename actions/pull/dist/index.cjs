@@ -54725,7 +54725,7 @@ var require_agents = __commonJS({
     "use strict";
     var net = require("net");
     var tls = require("tls");
-    var { once: once2 } = require("events");
+    var { once: once3 } = require("events");
     var timers = require("timers/promises");
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, getProxyAgent, proxyCache } = require_proxy();
@@ -54833,13 +54833,13 @@ var require_agents = __commonJS({
         socket.setNoDelay(this.keepAlive);
         const abortController = new AbortController();
         const { signal } = abortController;
-        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once2(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
+        const connectPromise = socket[isSecureEndpoint ? "secureConnecting" : "connecting"] ? once3(socket, isSecureEndpoint ? "secureConnect" : "connect", { signal }) : Promise.resolve();
         await this.#timeoutConnection({
           options,
           timeout,
           promises: [
             connectPromise,
-            once2(socket, "error", { signal }).then((err) => {
+            once3(socket, "error", { signal }).then((err) => {
               throw err[0];
             })
           ]
@@ -59363,11 +59363,37 @@ async function openStore(target, options) {
 __name(openStore, "openStore");
 
 // src/lib/publishing/pull.ts
-var import_node_fs7 = require("node:fs");
 var import_promises8 = require("node:fs/promises");
 var import_node_path7 = require("node:path");
-var import_node_events = require("node:events");
+var import_node_events2 = require("node:events");
 var import_node_zlib = require("node:zlib");
+
+// src/lib/core/file-sink.ts
+var import_node_events = require("node:events");
+var import_node_fs6 = require("node:fs");
+function openFileSink(path) {
+  const counter = new DigestCounter();
+  const out = (0, import_node_fs6.createWriteStream)(path, { flags: "wx" });
+  const failed = new Promise(
+    (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
+  );
+  failed.catch(() => void 0);
+  return {
+    async write(chunk) {
+      counter.update(chunk);
+      if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
+    },
+    async end() {
+      out.end();
+      await Promise.race([(0, import_node_events.once)(out, "close"), failed]);
+      return counter.digest();
+    },
+    abort() {
+      out.destroy();
+    }
+  };
+}
+__name(openFileSink, "openFileSink");
 
 // src/lib/core/safe-name.ts
 var SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -59383,7 +59409,7 @@ __name(isPlainFileName, "isPlainFileName");
 
 // src/lib/release/output-dir.ts
 var import_node_crypto4 = require("node:crypto");
-var import_node_fs6 = require("node:fs");
+var import_node_fs7 = require("node:fs");
 var import_promises6 = require("node:fs/promises");
 var import_node_path4 = require("node:path");
 
@@ -59494,9 +59520,12 @@ async function stageOutputDir(finalPath, options) {
   }
   if (await isNonEmptyDir(target)) {
     if (!options.replace) {
-      throw new PiImageError("OUTPUT_EXISTS", `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+      throw new PiImageError(
+        "OUTPUT_EXISTS",
+        `${label} ${finalPath} already exists and is not empty; choose another${options.noForce ? " (or empty it)" : " or pass --force to replace it"}`
+      );
     }
-    if (!(0, import_node_fs6.existsSync)((0, import_node_path4.join)(target, MANIFEST_FILE))) {
+    if (!(0, import_node_fs7.existsSync)((0, import_node_path4.join)(target, MANIFEST_FILE))) {
       throw new PiImageError(
         "OUTPUT_EXISTS",
         `${label} ${finalPath} is not empty and is not a release directory (no ${MANIFEST_FILE}): --force replaces only a release; choose another directory`
@@ -60193,22 +60222,11 @@ var StagingWriter = class {
   written = /* @__PURE__ */ new Map();
   sink(name, where) {
     if (this.written.has(name)) throw new PiImageError("UNSAFE_ARCHIVE", `${where} holds ${name} twice: refused`);
-    const counter = new DigestCounter();
-    const path = (0, import_node_path7.join)(this.dir, name);
-    const out = (0, import_node_fs7.createWriteStream)(path, { flags: "wx" });
-    const failed = new Promise(
-      (_, reject) => out.once("error", (e) => reject(new PiImageError("IO_FAILED", `cannot write ${path}: ${e.message}`, { cause: e })))
-    );
-    failed.catch(() => void 0);
+    const file = openFileSink((0, import_node_path7.join)(this.dir, name));
     return {
-      write: /* @__PURE__ */ __name(async (chunk) => {
-        counter.update(chunk);
-        if (!out.write(chunk)) await Promise.race([(0, import_node_events.once)(out, "drain"), failed]);
-      }, "write"),
+      write: /* @__PURE__ */ __name((chunk) => file.write(chunk), "write"),
       end: /* @__PURE__ */ __name(async () => {
-        out.end();
-        await Promise.race([(0, import_node_events.once)(out, "finish"), failed]);
-        this.written.set(name, counter.digest());
+        this.written.set(name, await file.end());
       }, "end")
     };
   }
@@ -60280,7 +60298,7 @@ __name(pullImage, "pullImage");
 async function* gunzip(source) {
   const z = (0, import_node_zlib.createGunzip)();
   const feed = (async () => {
-    for await (const c of source) if (!z.write(c)) await (0, import_node_events.once)(z, "drain");
+    for await (const c of source) if (!z.write(c)) await (0, import_node_events2.once)(z, "drain");
     z.end();
   })();
   feed.catch((e) => z.destroy(e));

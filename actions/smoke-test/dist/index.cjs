@@ -23313,6 +23313,13 @@ var FatFileSystem = class _FatFileSystem {
   }
   /** Every file and directory, depth first, sorted by name within a directory. */
   async walk() {
+    return (await this.walkEntries()).map(({ path, directory, size }) => ({ path, directory, size }));
+  }
+  /**
+   * The same walk, each entry with its directory record: read a file by its
+   * record (stream), not by its path, which a damaged directory can give twice.
+   */
+  async walkEntries() {
     const out = [];
     const visited = /* @__PURE__ */ new Set();
     const visit = /* @__PURE__ */ __name(async (dir, prefix, depth) => {
@@ -23325,12 +23332,41 @@ var FatFileSystem = class _FatFileSystem {
       for (const e of entries) {
         if (out.length >= MAX_WALK_ENTRIES) throw this.corrupt(`more than ${MAX_WALK_ENTRIES} entries`);
         const path = `${prefix}/${e.name}`;
-        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size });
+        out.push({ path, directory: e.directory, size: e.directory ? 0 : e.size, entry: e });
         if (e.directory) await visit(e, path, depth + 1);
       }
     }, "visit");
     await visit(void 0, "", 0);
     return out;
+  }
+  /**
+   * A file's bytes in chunks of at most `chunkBytes` (whole clusters): memory
+   * stays bounded whatever its size. A chain shorter than the size its record
+   * gives, leaving the data area or looping, is refused.
+   */
+  async *stream(file, chunkBytes = 1 << 20) {
+    if (file.directory) throw this.corrupt(`${file.name} is a directory, not a file`);
+    const perChunk = Math.max(1, Math.floor(chunkBytes / this.clusterBytes));
+    const seen = /* @__PURE__ */ new Set();
+    let left = file.size;
+    let c = file.firstCluster;
+    while (left > 0) {
+      const run = [];
+      for (; run.length < perChunk && left - run.length * this.clusterBytes > 0; c = this.next(c)) {
+        if (this.isEnd(c)) throw this.corrupt(`${file.name}: its cluster chain ends before its ${file.size} bytes`);
+        if (c > this.clusterCount + 1) throw this.corrupt(`${file.name}: its cluster chain leaves the data area (cluster ${c})`);
+        if (seen.has(c)) throw this.corrupt(`${file.name}: its cluster chain loops (cluster ${c} twice)`);
+        seen.add(c);
+        run.push(c);
+      }
+      const parts = [];
+      for (const cluster of run) {
+        const len = Math.min(this.clusterBytes, left);
+        parts.push(await this.read(this.dataStart + (cluster - 2) * this.clusterBytes, len));
+        left -= len;
+      }
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    }
   }
 };
 function parseFatBootSector(boot, name, size, maxFatBytes = Infinity) {

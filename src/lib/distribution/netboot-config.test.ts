@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PiImageError } from '../core/errors';
-import { checkExportPath, dnsmasqConf, exportsLine, netbootCmdline, netbootFstab, tftpDirectory } from './netboot-config';
+import { checkExportPath, dnsmasqConf, exportsLine, netbootCmdline, netbootFstab, parseNetbootRequest, tftpDirectory } from './netboot-config';
 
 const refusal = (f: () => unknown): string => {
   try {
@@ -66,5 +66,48 @@ describe('netboot configuration', () => {
     expect(refusal(() => checkExportPath('/srv/../etc'))).toMatch(/no \.\./);
     expect(refusal(() => exportsLine('/srv', '*(rw) evil'))).toMatch(/clients: .* is not a host, network/);
     expect(refusal(() => dnsmasqConf({ tftpRoot: '/srv/tftp', subnet: '192.168.1.0\nconf-file=/x' }))).toMatch(/subnet: [^]* is not an IPv4 network address/);
+  });
+});
+
+describe('the netboot request', () => {
+  it('defaults to one board at the TFTP root, its root the export path, the network the server’s /24', () => {
+    expect(parseNetbootRequest({ server: '192.168.7.3' }, 'tar.gz')).toEqual({
+      server: '192.168.7.3',
+      exportPath: '/srv/netboot/rootfs',
+      tftpRoot: '/srv/netboot/tftp',
+      rootfs: 'tar.gz',
+      subnet: '192.168.7.0',
+      interface: undefined,
+      clients: '192.168.7.0/24',
+      tftpPrefix: undefined,
+      boards: [{ tftpDir: '', nfsRoot: '/srv/netboot/rootfs' }],
+    });
+  });
+
+  it('gives each board a directory and a root of its own, by serial (TFTP_PREFIX=0) or MAC (2)', () => {
+    const bySerial = parseNetbootRequest({ server: '10.0.0.1', exportPath: '/nfs/', serials: ['0xDEADBEEF', '0badcafe'] }, 'tar.zst');
+    expect([bySerial.tftpPrefix, bySerial.boards]).toEqual([
+      0,
+      [
+        { tftpDir: 'deadbeef', nfsRoot: '/nfs/deadbeef' },
+        { tftpDir: '0badcafe', nfsRoot: '/nfs/0badcafe' },
+      ],
+    ]);
+    const byMac = parseNetbootRequest({ server: '10.0.0.1', macs: ['DC:A6:32:00:00:01'] }, 'tar.zst');
+    expect([byMac.tftpPrefix, byMac.boards]).toEqual([2, [{ tftpDir: 'dc-a6-32-00-00-01', nfsRoot: '/srv/netboot/rootfs/dc-a6-32-00-00-01' }]]);
+  });
+
+  it('refuses what is missing, mixed, repeated or would change a line', () => {
+    expect(refusal(() => parseNetbootRequest({}, 'tar.gz'))).toMatch(/^INPUT_INVALID: --server: required/);
+    expect(refusal(() => parseNetbootRequest({ server: 'nfs.lab' }, 'tar.gz'))).toMatch(/--subnet: required when --server is a host name/);
+    expect(refusal(() => parseNetbootRequest({ server: '10.0.0.1', serials: ['12345678'], macs: ['dc:a6:32:00:00:01'] }, 'tar.gz'))).toMatch(/not both/);
+    expect(refusal(() => parseNetbootRequest({ server: '10.0.0.1', serials: ['12345678', '0x12345678'] }, 'tar.gz'))).toMatch(/board 12345678 is given twice/);
+    expect(refusal(() => parseNetbootRequest({ server: '10.0.0.1', rootfs: 'zip' }, 'tar.gz'))).toMatch(/--rootfs: "zip" is not one of/);
+    expect(refusal(() => parseNetbootRequest({ server: '10.0.0.1', tftpRoot: '/srv/tftp\nport=53' }, 'tar.gz'))).toMatch(
+      /^INPUT_INVALID: tftp root: "\/srv\/tftp\nport=53" is not an absolute path/,
+    );
+    expect(refusal(() => parseNetbootRequest({ server: '10.0.0.1', interface: 'eth0 --x' }, 'tar.gz'))).toMatch(
+      /interface: "eth0 --x" is not an interface name/,
+    );
   });
 });

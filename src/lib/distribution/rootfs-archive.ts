@@ -127,8 +127,11 @@ export async function writeRootfsArchive(fs: Ext4FileSystem, options: RootfsArch
       throw new PiImageError('IMAGE_CORRUPT', `${image}: directory inode ${dir.number} is reached twice (at /${path}): a loop in a damaged file system`);
     directoriesSeen.add(dir.number);
     const children = (await fs.readDirectory(dir)).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-    for (const child of children) {
+    for (const [i, child] of children.entries()) {
       checkName(child.name, path, image);
+      // One name twice (a damaged directory) would let a later entry land where the first one, a symlink perhaps, points.
+      if (i > 0 && children[i - 1]!.name === child.name)
+        throw new PiImageError('IMAGE_CORRUPT', `${image}: directory /${path} holds ${JSON.stringify(child.name)} twice`);
       const childPath = path === '' ? child.name : `${path}/${child.name}`;
       const inode = await fs.inode(child.inode);
       await entry(childPath, inode);

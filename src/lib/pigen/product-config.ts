@@ -21,6 +21,8 @@ export interface ProductConfig {
   export?: Record<string, string>;
   /** IMAGER_* (how the product appears in a Raspberry Pi Imager feed): the release's, not pi-gen's. */
   imager?: Record<string, string>;
+  /** NETBOOT_* (the lab's network-boot server, for pi-image netboot and the release's netboot asset): not pi-gen's. */
+  netboot?: Record<string, string>;
   /** Every other variable. */
   extra: Record<string, string>;
 }
@@ -69,6 +71,10 @@ export function applySetting(config: ProductConfig, key: string, value: string, 
   }
   if (key.startsWith('IMAGER_')) {
     config.imager = { ...config.imager, [key]: value };
+    return;
+  }
+  if (key.startsWith('NETBOOT_')) {
+    config.netboot = { ...config.netboot, [key]: value };
     return;
   }
   const typed = BY_VARIABLE.get(key);

@@ -6,13 +6,13 @@
  * when everything holds. Tar entries that would escape (absolute paths, `..`,
  * symbolic links, devices) are refused, not skipped.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { PiImageError } from '../core/errors';
-import { DigestCounter, type FileDigest } from '../core/file-digest';
+import { type FileDigest } from '../core/file-digest';
+import { openFileSink } from '../core/file-sink';
 import type { Logger } from '../core/logger';
 import { isPlainFileName } from '../core/safe-name';
 import { stageOutputDir } from '../release/output-dir';
@@ -65,23 +65,11 @@ class StagingWriter {
 
   sink(name: string, where: string): EntrySink {
     if (this.written.has(name)) throw new PiImageError('UNSAFE_ARCHIVE', `${where} holds ${name} twice: refused`);
-    const counter = new DigestCounter();
-    const path = join(this.dir, name);
-    const out: WriteStream = createWriteStream(path, { flags: 'wx' });
-    // A failure here is the output's (a full disk), named as such: never blamed on the registry or the release.
-    const failed = new Promise<never>((_, reject) =>
-      out.once('error', (e) => reject(new PiImageError('IO_FAILED', `cannot write ${path}: ${e.message}`, { cause: e }))),
-    );
-    failed.catch(() => undefined);
+    const file = openFileSink(join(this.dir, name));
     return {
-      write: async (chunk) => {
-        counter.update(chunk);
-        if (!out.write(chunk)) await Promise.race([once(out, 'drain'), failed]);
-      },
+      write: (chunk) => file.write(chunk),
       end: async () => {
-        out.end();
-        await Promise.race([once(out, 'finish'), failed]);
-        this.written.set(name, counter.digest());
+        this.written.set(name, await file.end());
       },
     };
   }

@@ -48,6 +48,8 @@ export interface StageOptions {
   inputs?: readonly string[];
   /** Names the output in messages (the option a user typed). */
   label?: string;
+  /** The command has no --force (the message does not offer it). */
+  noForce?: boolean;
 }
 
 export async function stageOutputDir(finalPath: string, options: StageOptions): Promise<StagedDir> {
@@ -65,7 +67,10 @@ export async function stageOutputDir(finalPath: string, options: StageOptions): 
   }
   if (await isNonEmptyDir(target)) {
     if (!options.replace) {
-      throw new PiImageError('OUTPUT_EXISTS', `${label} ${finalPath} already exists and is not empty; choose another or pass --force to replace it`);
+      throw new PiImageError(
+        'OUTPUT_EXISTS',
+        `${label} ${finalPath} already exists and is not empty; choose another${options.noForce ? ' (or empty it)' : ' or pass --force to replace it'}`,
+      );
     }
     // --force replaces a release, never whatever else a mistyped path names (a checkout, a home directory).
     if (!existsSync(join(target, MANIFEST_FILE))) {
