@@ -22,7 +22,13 @@ echo "lint: clean"
 
 echo "== shellcheck"
 if command -v shellcheck >/dev/null; then
-	mapfile -t scripts < <(git ls-files -- '*.sh' '.ci/run')
+	# *.sh, and the shell scripts a product stage installs without the suffix (pigen/stages/*/files/).
+	mapfile -t scripts < <(
+		git ls-files -- '*.sh' '.ci/run'
+		git ls-files -- 'pigen/stages/*/files/*' | while read -r f; do
+			case "$f" in *.sh) ;; *) head -n 1 "$f" | grep -qE '^#!/bin/(ba)?sh' && echo "$f" ;; esac
+		done
+	)
 	shellcheck "${scripts[@]}"
 	echo "shellcheck: ${#scripts[@]} scripts clean"
 else

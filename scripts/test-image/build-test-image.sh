@@ -50,10 +50,11 @@ BOOT=$WORK/bootfs
 # mmdebstrap, not debootstrap: it resolves and downloads with the host's apt, so only dpkg and the
 # packages' own scripts run under emulation (debootstrap's second stage also parses the archive's
 # indexes with perl under qemu: minutes more). Debian's cloud-init comes in, switched off (below):
-# the boot test of a customised image turns it on.
+# the boot test of a customised image turns it on. git is for the cluster-node product's first-boot
+# provisioning, which the boot test installs into a copy of this image.
 log "mmdebstrap $SUITE arm64 (packages configured under qemu)"
 mmdebstrap --mode=root --arch=arm64 --variant=minbase \
-	--include=systemd-sysv,udev,kmod,util-linux,e2fsprogs,ca-certificates,cloud-init \
+	--include=systemd-sysv,udev,kmod,util-linux,e2fsprogs,ca-certificates,cloud-init,git \
 	"$SUITE" "$ROOT" "$MIRROR" >"$WORK/mmdebstrap.log" 2>&1 || { tail -20 "$WORK/mmdebstrap.log"; exit 1; }
 rm -rf "$ROOT/var/cache/apt/archives/"*.deb "$ROOT/var/lib/apt/lists/"*
 

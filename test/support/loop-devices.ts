@@ -31,10 +31,11 @@ export class LoopDevices {
     return dev;
   }
 
-  /** Attaches one byte range of `file` (a partition of an image the test made), read-only: no partition table scan needed. */
-  attachRange(file: string, offset: number, size: number): string {
+  /** Attaches one byte range of `file` (a partition of an image the test made), read-only unless asked: no partition table scan needed. */
+  attachRange(file: string, offset: number, size: number, options: { writable?: boolean } = {}): string {
     if (!file.startsWith('/tmp/')) throw new Error(`refusing to attach ${file}: tests attach only files they made under /tmp`);
-    const dev = execFileSync('losetup', ['--find', '--show', '--read-only', '--offset', String(offset), '--sizelimit', String(size), file], {
+    const readOnly = options.writable ? [] : ['--read-only'];
+    const dev = execFileSync('losetup', ['--find', '--show', ...readOnly, '--offset', String(offset), '--sizelimit', String(size), file], {
       encoding: 'utf8',
     }).trim();
     this.attached.push(dev);

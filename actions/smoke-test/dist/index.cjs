@@ -20528,6 +20528,12 @@ function actionInput(name) {
 __name(actionInput, "actionInput");
 
 // src/lib/core/values.ts
+function parseBoolean(value, label) {
+  if (/^(true|yes|1)$/i.test(value.trim())) return true;
+  if (value.trim() === "" || /^(false|no|0)$/i.test(value.trim())) return false;
+  throw new PiImageError("INPUT_INVALID", `${label} "${value.slice(0, 40)}" must be true or false (or 1 or 0)`);
+}
+__name(parseBoolean, "parseBoolean");
 function checkIntegerInRange(value, min, max, label) {
   const n = typeof value === "number" ? value : /^-?\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -20571,6 +20577,10 @@ function parseBootTestInputs(v, label) {
   const suite = text2("suite");
   if (suite !== void 0 && !/^[a-z][a-z0-9-]{1,30}$/.test(suite))
     throw new PiImageError("INPUT_INVALID", `${label("suite")} "${suite.slice(0, 40)}" is not a Debian suite name`);
+  const flag = /* @__PURE__ */ __name((name) => {
+    const value = v[name];
+    return typeof value === "boolean" ? value : parseBoolean(value ?? "", label(name));
+  }, "flag");
   const timeLimitSeconds = number("time-limit", 30, 24 * 3600);
   const stallSeconds = number("stall", 10, 24 * 3600);
   return {
@@ -20578,6 +20588,8 @@ function parseBootTestInputs(v, label) {
     dataLabel,
     dataMount,
     allowFailedUnits,
+    network: flag("network"),
+    reboots: number("reboots", 0, 5),
     timeLimitSeconds,
     stallSeconds,
     accel: accel === "auto" ? void 0 : accel,
@@ -20603,6 +20615,8 @@ function parseSmokeTestInputs(get) {
       "data-label": get("data-label"),
       "data-mount": get("data-mount"),
       "allow-failed": [get("allow-failed")],
+      network: get("network"),
+      reboots: get("reboots"),
       "time-limit": get("time-limit"),
       stall: get("stall"),
       accel: get("accel"),
@@ -21996,7 +22010,7 @@ function loadOrder(wanted, info2, builtin) {
 __name(loadOrder, "loadOrder");
 
 // src/lib/boot/probe-scripts.ts
-var PROBE_VERSION = 5;
+var PROBE_VERSION = 6;
 var INIT_MARKER = "PI-IMAGE-INIT";
 var PROBE_MARKER = "PI-IMAGE-PROBE";
 var PROBE_DIR = "/run/pi-image";
@@ -22087,12 +22101,14 @@ fi
 for check in ${PROBE_DIR}/checks/*; do
 	[ -f "$check" ] || continue
 	name=\${check##*/}
-	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK \\
+	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK PI_IMAGE_BOOT=$BOOT \\
 		timeout 60 "$check" >/run/pi-image/check.out 2>&1
 	rc=$?
 	tail -n 20 /run/pi-image/check.out | while IFS= read -r line || [ -n "$line" ]; do out "check-output=$name:$line"; done
 	out "check=$name:$rc"
 done
+# What this boot wrote reaches the disk before the host stops the machine (a second boot reads it).
+sync
 out "done"
 `;
 function probeConf(values) {
@@ -22102,6 +22118,7 @@ function probeConf(values) {
     `EXPECTED_VERSION=${q(values.expectedVersion)}`,
     `DATA_LABEL=${q(values.dataLabel)}`,
     `DATA_DISK=${q(values.dataDisk)}`,
+    `BOOT=${q(values.boot)}`,
     `JOB_WAIT=${Math.max(1, Math.round(values.jobWait))}`,
     ""
   ].join("\n");
@@ -22109,8 +22126,8 @@ function probeConf(values) {
 __name(probeConf, "probeConf");
 
 // src/lib/boot/boot-kit.ts
-var WANTED_MODULES = ["virtio_pci", "virtio_blk", "virtio_rng", "ext4", "crc32c_generic", "vfat", "nls_cp437", "nls_ascii"];
-var OPTIONAL_MODULES = ["virtio_rng", "crc32c_generic", "nls_cp437", "nls_ascii"];
+var WANTED_MODULES = ["virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "ext4", "crc32c_generic", "vfat", "nls_cp437", "nls_ascii"];
+var OPTIONAL_MODULES = ["virtio_net", "virtio_rng", "crc32c_generic", "nls_cp437", "nls_ascii"];
 var MAX_MODULE_BYTES = 32 * 1024 * 1024;
 var MODULE_FILE = /^(?:usr\/)?lib\/modules\/([^/]+)\/kernel\/.*\/([^/]+)\.ko(\.xz|\.zst)?$/;
 async function moduleBytes(bytes, compression, where, logger, scratch) {
@@ -22396,9 +22413,11 @@ function qemuArgs(spec) {
   args.push("-smp", String(spec.cpus), "-m", String(spec.memoryMiB));
   args.push("-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none", "-serial", "stdio");
   args.push("-kernel", spec.kernel, "-initrd", spec.initrd, "-append", spec.append);
-  args.push("-drive", `if=none,id=system,format=raw,snapshot=on,file=${driveFile(spec.systemDisk)}`, "-device", "virtio-blk-pci,drive=system");
+  const snapshot = spec.systemDiskWritable ? "" : "snapshot=on,";
+  args.push("-drive", `if=none,id=system,format=raw,${snapshot}file=${driveFile(spec.systemDisk)}`, "-device", "virtio-blk-pci,drive=system");
   if (spec.dataDisk) args.push("-drive", `if=none,id=data,format=raw,file=${driveFile(spec.dataDisk)}`, "-device", "virtio-blk-pci,drive=data");
   args.push("-device", "virtio-rng-pci");
+  if (spec.network) args.push("-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0");
   return args;
 }
 __name(qemuArgs, "qemuArgs");
@@ -24436,6 +24455,13 @@ async function smokeTest(options) {
         { name: "with-data-disk", dataDisk: true },
         { name: "without-data-disk", dataDisk: false }
       ] : [{ name: "boot", dataDisk: false }];
+      const reboots = options.reboots ?? 0;
+      for (let i = 1; i <= reboots; i++) plan.push({ name: `reboot-${i}`, dataDisk: plan[plan.length - 1].dataDisk });
+      let systemDisk = image.disk.name;
+      if (reboots > 0 && compression === "none") {
+        systemDisk = (0, import_node_path8.join)(work, "system.img");
+        await execCapture("cp", ["--sparse=always", image.disk.name, systemDisk], { logger });
+      }
       let dataDisk;
       if (options.dataLabel) {
         dataDisk = (0, import_node_path8.join)(work, "data.img");
@@ -24457,6 +24483,7 @@ async function smokeTest(options) {
             expectedVersion: options.expectedVersion ?? "",
             dataLabel: options.dataLabel ?? "",
             dataDisk: options.dataLabel ? step.dataDisk ? "present" : "absent" : "",
+            boot: step.name,
             jobWait: Math.min(120, limits.timeLimit / 3)
           })
         };
@@ -24467,7 +24494,9 @@ async function smokeTest(options) {
             kernel: kit.kernel,
             initrd,
             append: commandLine2(nonce, timeoutsFor(a).scale),
-            systemDisk: image.disk.name,
+            systemDisk,
+            systemDiskWritable: reboots > 0,
+            network: options.network === true,
             dataDisk: step.dataDisk ? dataDisk : void 0,
             accel: a,
             cpus,
@@ -24527,7 +24556,8 @@ async function smokeTest(options) {
           accel,
           cpus,
           memoryMiB,
-          cpu: accel === "kvm" ? "host" : "cortex-a72"
+          cpu: accel === "kvm" ? "host" : "cortex-a72",
+          network: options.network === true
         },
         kernel: {
           version: kit.kernelVersion,
@@ -24624,6 +24654,8 @@ async function bootTest(options) {
       dataLabel: options.dataLabel,
       dataMount: options.dataMount,
       allowFailedUnits: options.allowFailedUnits ?? [],
+      network: options.network,
+      reboots: options.reboots,
       ...options.timeLimitSeconds !== void 0 ? { timeLimitSeconds: options.timeLimitSeconds } : {},
       ...options.stallSeconds !== void 0 ? { stallSeconds: options.stallSeconds } : {},
       accel: options.accel ?? chooseAccel(),

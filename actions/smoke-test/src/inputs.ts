@@ -15,6 +15,8 @@ export function parseSmokeTestInputs(get: (name: string) => string): SmokeTestIn
       'data-label': get('data-label'),
       'data-mount': get('data-mount'),
       'allow-failed': [get('allow-failed')],
+      network: get('network'),
+      reboots: get('reboots'),
       'time-limit': get('time-limit'),
       stall: get('stall'),
       accel: get('accel'),

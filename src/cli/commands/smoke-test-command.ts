@@ -32,13 +32,21 @@ sha256 all the way down) and cached in ~/.cache/pi-image-release.
 
 Options:
   --checks DIR            check scripts run inside the booted system (each gets
-                          PI_IMAGE_EXPECTED_VERSION, PI_IMAGE_DATA_LABEL, PI_IMAGE_DATA_DISK;
+                          PI_IMAGE_EXPECTED_VERSION, PI_IMAGE_DATA_LABEL, PI_IMAGE_DATA_DISK,
+                          PI_IMAGE_BOOT;
                           exit 0 passes)
   --data-label LABEL      boot twice: with a disk holding an ext4 labelled LABEL (fstab's
                           line for it must be mounted from it), and without (the system
                           must still reach multi-user)
   --data-mount PATH       where the DATA disk must be mounted (default: where fstab says)
   --allow-failed UNIT     a unit allowed to fail under emulation (repeatable)
+  --network               give the machine QEMU's user-mode network (DHCP; the
+                          host's loopback is 10.0.2.2 from inside)
+  --reboots N             boot N times more (reboot-1, reboot-2…), each seeing what
+                          the boots before wrote (a writable copy of the image;
+                          the image is not changed): first-boot services must
+                          not run again. Checks get PI_IMAGE_BOOT (boot,
+                          with-data-disk, reboot-1…)
   --time-limit S          the whole of one boot and its checks (default 300)
   --stall S               console silent this long: stalled (default 120)
   --accel kvm|tcg|auto    how to run the machine (default auto)
@@ -57,6 +65,8 @@ Options:
     'data-label': { type: 'string' },
     'data-mount': { type: 'string' },
     'allow-failed': { type: 'string', multiple: true },
+    network: { type: 'boolean' },
+    reboots: { type: 'string' },
     'time-limit': { type: 'string' },
     stall: { type: 'string' },
     accel: { type: 'string' },

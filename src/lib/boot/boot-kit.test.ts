@@ -23,6 +23,9 @@ describe.skipIf(tools.length > 0)(`kernel and modules from a Debian kernel packa
     virtio_pci: { path: 'drivers/virtio/virtio_pci.ko', depends: ['virtio_pci_modern_dev'] },
     virtio_pci_modern_dev: { path: 'drivers/virtio/virtio_pci_modern_dev.ko', depends: [] },
     virtio_blk: { path: 'drivers/block/virtio_blk.ko', depends: [] },
+    virtio_net: { path: 'drivers/net/virtio_net.ko', depends: ['net_failover'] },
+    net_failover: { path: 'drivers/net/net_failover.ko', depends: ['failover'] },
+    failover: { path: 'net/core/failover.ko', depends: [] },
     ext4: { path: 'fs/ext4/ext4.ko', depends: ['jbd2', 'crc16'] },
     jbd2: { path: 'fs/jbd2/jbd2.ko', depends: [] },
     vfat: { path: 'fs/fat/vfat.ko', depends: ['fat'] },
@@ -67,7 +70,18 @@ describe.skipIf(tools.length > 0)(`kernel and modules from a Debian kernel packa
     const k = await kernelFromDeb(deb, WANTED_MODULES, scratch, logger);
     expect(k.version).toBe(VERSION);
     expect(k.kernel.toString()).toBe('ARM64 kernel image');
-    expect(k.modules.map((m) => m.name)).toEqual(['virtio_pci_modern_dev', 'virtio_pci', 'virtio_blk', 'jbd2', 'ext4', 'fat', 'vfat']);
+    expect(k.modules.map((m) => m.name)).toEqual([
+      'virtio_pci_modern_dev',
+      'virtio_pci',
+      'virtio_blk',
+      'failover',
+      'net_failover',
+      'virtio_net',
+      'jbd2',
+      'ext4',
+      'fat',
+      'vfat',
+    ]);
   });
 
   it('names a required module the package lacks', async () => {

@@ -18,10 +18,11 @@ import { fetchDebianPackages, type DebianArchive } from './debian-archive';
 import { loadOrder, moduleKey, readModuleInfo, type ModuleInfo } from './kernel-module';
 import { INIT_SCRIPT, PROBE_SCRIPT, PROBE_UNIT, PROBE_VERSION } from './probe-scripts';
 
-/** What the initramfs loads: virtio disks and entropy, ext4 for the root and DATA, vfat for the boot partition. */
-export const WANTED_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_rng', 'ext4', 'crc32c_generic', 'vfat', 'nls_cp437', 'nls_ascii'];
+/** What the initramfs loads: virtio disks, network and entropy, ext4 for the root and DATA, vfat for the boot partition. */
+export const WANTED_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_net', 'virtio_rng', 'ext4', 'crc32c_generic', 'vfat', 'nls_cp437', 'nls_ascii'];
 /** Loaded when the kernel has them (built in or not at all elsewhere): the rest must be there. */
-const OPTIONAL_MODULES = ['virtio_rng', 'crc32c_generic', 'nls_cp437', 'nls_ascii'];
+// virtio_net only serves --network: a kernel without it still boots the test, without a network.
+const OPTIONAL_MODULES = ['virtio_net', 'virtio_rng', 'crc32c_generic', 'nls_cp437', 'nls_ascii'];
 const MAX_MODULE_BYTES = 32 * 1024 * 1024;
 
 export interface BootKit {

@@ -4,7 +4,7 @@
  * Pure: every mistake is INPUT_INVALID naming the input.
  */
 import { PiImageError } from '../core/errors';
-import { checkIntegerInRange } from '../core/values';
+import { checkIntegerInRange, parseBoolean } from '../core/values';
 import type { BootTestOptions } from './boot-test';
 
 /** Settings by their CLI/input name; lists (allow-failed) as arrays. */
@@ -13,6 +13,9 @@ export interface BootTestInputValues {
   'data-label'?: string | undefined;
   'data-mount'?: string | undefined;
   'allow-failed'?: readonly string[] | undefined;
+  /** Flags: a boolean from the CLI, "true"/"false" from an action input. */
+  network?: string | boolean | undefined;
+  reboots?: string | undefined;
   'time-limit'?: string | undefined;
   stall?: string | undefined;
   accel?: string | undefined;
@@ -63,6 +66,10 @@ export function parseBootTestInputs(v: BootTestInputValues, label: (name: string
   const suite = text('suite');
   if (suite !== undefined && !/^[a-z][a-z0-9-]{1,30}$/.test(suite))
     throw new PiImageError('INPUT_INVALID', `${label('suite')} "${suite.slice(0, 40)}" is not a Debian suite name`);
+  const flag = (name: 'network'): boolean => {
+    const value = v[name];
+    return typeof value === 'boolean' ? value : parseBoolean(value ?? '', label(name));
+  };
   const timeLimitSeconds = number('time-limit', 30, 24 * 3600);
   const stallSeconds = number('stall', 10, 24 * 3600);
   return {
@@ -70,6 +77,8 @@ export function parseBootTestInputs(v: BootTestInputValues, label: (name: string
     dataLabel,
     dataMount,
     allowFailedUnits,
+    network: flag('network'),
+    reboots: number('reboots', 0, 5),
     timeLimitSeconds,
     stallSeconds,
     accel: accel === 'auto' ? undefined : accel,

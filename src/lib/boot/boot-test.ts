@@ -36,6 +36,10 @@ export interface BootTestOptions {
   dataLabel?: string | undefined;
   dataMount?: string | undefined;
   allowFailedUnits?: readonly string[];
+  /** QEMU's user-mode network for the guest. */
+  network?: boolean | undefined;
+  /** More boots after the others, each seeing the writes of those before (first-boot services). */
+  reboots?: number | undefined;
   timeLimitSeconds?: number | undefined;
   stallSeconds?: number | undefined;
   accel?: 'kvm' | 'tcg' | undefined;
@@ -118,6 +122,8 @@ export async function bootTest(options: BootTestOptions): Promise<BootTestResult
       dataLabel: options.dataLabel,
       dataMount: options.dataMount,
       allowFailedUnits: options.allowFailedUnits ?? [],
+      network: options.network,
+      reboots: options.reboots,
       ...(options.timeLimitSeconds !== undefined ? { timeLimitSeconds: options.timeLimitSeconds } : {}),
       ...(options.stallSeconds !== undefined ? { stallSeconds: options.stallSeconds } : {}),
       accel: options.accel ?? chooseAccel(),

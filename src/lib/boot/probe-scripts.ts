@@ -11,7 +11,7 @@
  */
 
 /** Bumped when anything here changes: part of the cache key of the boot kit. */
-export const PROBE_VERSION = 5;
+export const PROBE_VERSION = 6;
 
 export const INIT_MARKER = 'PI-IMAGE-INIT';
 export const PROBE_MARKER = 'PI-IMAGE-PROBE';
@@ -114,12 +114,14 @@ fi
 for check in ${PROBE_DIR}/checks/*; do
 	[ -f "$check" ] || continue
 	name=\${check##*/}
-	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK \\
+	PI_IMAGE_EXPECTED_VERSION=$EXPECTED_VERSION PI_IMAGE_DATA_LABEL=$DATA_LABEL PI_IMAGE_DATA_DISK=$DATA_DISK PI_IMAGE_BOOT=$BOOT \\
 		timeout 60 "$check" >/run/pi-image/check.out 2>&1
 	rc=$?
 	tail -n 20 /run/pi-image/check.out | while IFS= read -r line || [ -n "$line" ]; do out "check-output=$name:$line"; done
 	out "check=$name:$rc"
 done
+# What this boot wrote reaches the disk before the host stops the machine (a second boot reads it).
+sync
 out "done"
 `;
 
@@ -129,6 +131,8 @@ export function probeConf(values: {
   expectedVersion: string;
   dataLabel: string;
   dataDisk: 'present' | 'absent' | '';
+  /** Which boot of the test this is (boot, with-data-disk, reboot-1…): the checks get it. */
+  boot: string;
   /** How long the probe waits for the boot's other jobs to finish (seconds). */
   jobWait: number;
 }): string {
@@ -138,6 +142,7 @@ export function probeConf(values: {
     `EXPECTED_VERSION=${q(values.expectedVersion)}`,
     `DATA_LABEL=${q(values.dataLabel)}`,
     `DATA_DISK=${q(values.dataDisk)}`,
+    `BOOT=${q(values.boot)}`,
     `JOB_WAIT=${Math.max(1, Math.round(values.jobWait))}`,
     '',
   ].join('\n');

@@ -3,7 +3,8 @@
  * command line (pure), and the run, its console watched until the probe is
  * done, the boot fails, the console goes quiet for too long, or the time
  * limit passes. The image is attached with `snapshot=on`: every write goes
- * to a temporary overlay, the file itself is never changed.
+ * to a temporary overlay, the file itself is never changed (boots that must
+ * see each other's writes get a copy of it, attached writable).
  */
 import { accessSync, constants } from 'node:fs';
 import { arch } from 'node:os';
@@ -20,7 +21,11 @@ export interface MachineSpec {
   /** The kernel command line. */
   append: string;
   systemDisk: string;
+  /** Writes go to the system disk file itself (a copy the boot test made), not to a temporary overlay. */
+  systemDiskWritable?: boolean | undefined;
   dataDisk?: string | undefined;
+  /** QEMU's user-mode network: the guest gets 10.0.2.15 by DHCP and reaches the host's loopback at 10.0.2.2. */
+  network?: boolean | undefined;
   accel: 'kvm' | 'tcg';
   cpus: number;
   memoryMiB: number;
@@ -46,9 +51,11 @@ export function qemuArgs(spec: MachineSpec): string[] {
   args.push('-smp', String(spec.cpus), '-m', String(spec.memoryMiB));
   args.push('-nodefaults', '-no-reboot', '-display', 'none', '-monitor', 'none', '-serial', 'stdio');
   args.push('-kernel', spec.kernel, '-initrd', spec.initrd, '-append', spec.append);
-  args.push('-drive', `if=none,id=system,format=raw,snapshot=on,file=${driveFile(spec.systemDisk)}`, '-device', 'virtio-blk-pci,drive=system');
+  const snapshot = spec.systemDiskWritable ? '' : 'snapshot=on,';
+  args.push('-drive', `if=none,id=system,format=raw,${snapshot}file=${driveFile(spec.systemDisk)}`, '-device', 'virtio-blk-pci,drive=system');
   if (spec.dataDisk) args.push('-drive', `if=none,id=data,format=raw,file=${driveFile(spec.dataDisk)}`, '-device', 'virtio-blk-pci,drive=data');
   args.push('-device', 'virtio-rng-pci');
+  if (spec.network) args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
   return args;
 }
 

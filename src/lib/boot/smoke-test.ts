@@ -46,6 +46,15 @@ export interface SmokeTestOptions {
   dataLabel?: string | undefined;
   /** Where the DATA disk must be mounted (default: wherever fstab's line for the label says). */
   dataMount?: string | undefined;
+  /** QEMU's user-mode network for the guest (DHCP; the host's loopback at 10.0.2.2). */
+  network?: boolean | undefined;
+  /**
+   * Boot this many times more after the others (reboot-1, reboot-2…), each
+   * seeing what the boots before wrote: the boots share a writable copy of
+   * the image (the image itself is still never changed). For first-boot
+   * services, which must not run again, or must run again after a failure.
+   */
+  reboots?: number | undefined;
   /** Failed units tolerated (units that need Raspberry Pi hardware). */
   allowFailedUnits?: readonly string[];
   timeLimitSeconds?: number;
@@ -69,7 +78,7 @@ export interface CheckResult {
 }
 
 export interface BootResult {
-  name: 'boot' | 'with-data-disk' | 'without-data-disk';
+  name: 'boot' | 'with-data-disk' | 'without-data-disk' | `reboot-${number}`;
   dataDisk: boolean;
   passed: boolean;
   /** Why it ended: the probe finished, or the reason it never did. */
@@ -88,7 +97,8 @@ export interface SmokeTestReport {
   startedAt: string;
   seconds: number;
   image: { file: string; rawSize: number; rawSha256: string };
-  machine: { emulator: string; machine: 'virt'; accel: 'kvm' | 'tcg'; cpus: number; memoryMiB: number; cpu: string };
+  /** network: absent in reports from before it could be asked for. */
+  machine: { emulator: string; machine: 'virt'; accel: 'kvm' | 'tcg'; cpus: number; memoryMiB: number; cpu: string; network?: boolean };
   kernel: { version: string; package: string; busybox: string; commandLine: string };
   /** Device timeouts of the image's fstab, stretched under emulation (time runs slower there). */
   deviceTimeouts: { scale: number; devices: { device: string; seconds: number }[] };
@@ -284,6 +294,15 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
             { name: 'without-data-disk', dataDisk: false },
           ]
         : [{ name: 'boot', dataDisk: false }];
+      const reboots = options.reboots ?? 0;
+      for (let i = 1; i <= reboots; i++) plan.push({ name: `reboot-${i}`, dataDisk: plan[plan.length - 1]!.dataDisk });
+      // Boots that must see each other's writes share a copy of the raw image, attached writable: the
+      // sparse copy a compressed image was unpacked into, else a sparse copy of the raw file.
+      let systemDisk = image.disk.name;
+      if (reboots > 0 && compression === 'none') {
+        systemDisk = join(work, 'system.img');
+        await execCapture('cp', ['--sparse=always', image.disk.name, systemDisk], { logger });
+      }
       let dataDisk: string | undefined;
       if (options.dataLabel) {
         dataDisk = join(work, 'data.img');
@@ -310,6 +329,7 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
             expectedVersion: options.expectedVersion ?? '',
             dataLabel: options.dataLabel ?? '',
             dataDisk: options.dataLabel ? (step.dataDisk ? 'present' : 'absent') : '',
+            boot: step.name,
             jobWait: Math.min(120, limits.timeLimit / 3),
           }),
         };
@@ -321,7 +341,9 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
             kernel: kit.kernel,
             initrd,
             append: commandLine(nonce, timeoutsFor(a).scale),
-            systemDisk: image.disk.name,
+            systemDisk,
+            systemDiskWritable: reboots > 0,
+            network: options.network === true,
             dataDisk: step.dataDisk ? dataDisk : undefined,
             accel: a,
             cpus,
@@ -382,6 +404,7 @@ export async function smokeTest(options: SmokeTestOptions): Promise<SmokeTestRep
           cpus,
           memoryMiB,
           cpu: accel === 'kvm' ? 'host' : 'cortex-a72',
+          network: options.network === true,
         },
         kernel: {
           version: kit.kernelVersion,

@@ -110,6 +110,24 @@ describe('product config files', () => {
     expect(() => piGenConfigEntries({ ...c.settings, imgName: c.settings.imgName!, stageList: ['/a'], extra: c.extra })).not.toThrow();
   });
 
+  it('reads the cluster-node config: its stage, and the bootstrap repository for the stage (not for pi-gen)', () => {
+    const text = readFileSync(new URL('../../../pigen/config/cluster-node.env', import.meta.url), 'utf8');
+    const c = parseProductConfig(text, 'pigen/config/cluster-node.env');
+    expect(c.settings).toMatchObject({ imgName: 'cluster-node', targetHostname: 'cluster-node', deployCompression: 'xz' });
+    expect(c.stages).toEqual(['stage0', 'stage1', 'stage2', 'pigen/stages/stage-cluster-node']);
+    expect(c.extra).toEqual({
+      CLUSTER_BOOTSTRAP_URL: 'https://github.com/acme/cluster-bootstrap.git',
+      CLUSTER_BOOTSTRAP_COMMIT: expect.stringMatching(/^[0-9a-f]{40}$/) as unknown,
+    });
+    expect(c.netboot).toBeUndefined();
+    expect(() => piGenConfigEntries({ ...c.settings, imgName: c.settings.imgName!, stageList: ['/a'], extra: c.extra })).not.toThrow();
+  });
+
+  it("keeps NETBOOT_* for pi-image netboot, out of pi-gen's config", () => {
+    const c = parseProductConfig('IMG_NAME=x\nNETBOOT_SERVER=10.0.0.1\n', 'x.env');
+    expect([c.netboot, c.extra]).toEqual([{ NETBOOT_SERVER: '10.0.0.1' }, {}]);
+  });
+
   it.each([
     ['NAME value', /x.env:1: expected KEY=VALUE/],
     ['A=1\nA=2', /x.env:2: A is set twice/],
